@@ -1,0 +1,54 @@
+// Loading and validating playbooks. One entry point for every program.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "muster/playbook/model.h"
+
+namespace muster::playbook {
+
+enum class Severity { kError, kWarning };
+
+// One problem found in a playbook, in the form compilers use:
+// "FILE:LINE:COL: error: MESSAGE" followed by the hint, if any.
+struct Diagnostic {
+  Severity severity = Severity::kError;
+  std::string file;
+  SourcePos pos;
+  std::string message;  // what is wrong
+  std::string hint;     // how to fix it; may be empty
+  std::string ToString() const;
+};
+
+struct Limits {
+  std::size_t max_bytes = 1 << 20;  // 1 MiB of YAML
+  int max_depth = 64;               // nesting of maps and sequences
+  std::size_t max_nodes = 100'000;  // after alias expansion
+};
+
+struct LoadOptions {
+  // Where `include:` looks for step libraries; the including file's folder when empty.
+  std::string library_dir;
+  // When false, every included library must be carried in the text (the `source` form);
+  // agents and the coordinator load published sources this way.
+  bool read_libraries_from_disk = true;
+  Limits limits;
+};
+
+struct LoadResult {
+  std::optional<Playbook> playbook;  // set only when there is no error
+  std::vector<Diagnostic> diagnostics;
+  bool ok() const { return playbook.has_value(); }
+};
+
+// Parses and validates |text|; |file| names it in diagnostics and anchors includes.
+// Never throws; reports every error it can find, not only the first.
+LoadResult LoadText(std::string_view text, const std::string& file,
+                    const LoadOptions& options = {});
+// Reads |path| and calls LoadText.
+LoadResult LoadFile(const std::string& path, const LoadOptions& options = {});
+
+}  // namespace muster::playbook

@@ -1,0 +1,139 @@
+// The in-memory form of a playbook: what a loaded, validated YAML playbook means.
+// The coordinator, the agent and the console all build it with playbook::Load (load.h),
+// so a playbook means the same thing everywhere. docs/playbooks.md specifies the YAML.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace muster::playbook {
+
+// 1-based line and column in the YAML source; 0 when unknown.
+struct SourcePos {
+  int line = 0;
+  int column = 0;
+};
+
+enum class Hazard { kChemical, kBiological, kRadiological, kNuclear, kExplosive };
+
+struct Role {
+  std::string id;
+  std::string title;
+  int count = 1;                            // how many members fill it
+  bool required = true;                     // a deployment may not leave it empty
+  std::vector<std::string> qualifications;  // any member holding all of them may fill it
+  SourcePos pos;
+};
+
+enum class ParamType { kString, kNumber, kBoolean, kDuration };
+
+struct Parameter {
+  std::string id;
+  ParamType type = ParamType::kString;
+  std::string default_value;  // as written in YAML; empty when none
+  std::string description;
+  SourcePos pos;
+};
+
+struct Phase {
+  std::string id;
+  std::string title;
+  SourcePos pos;
+};
+
+enum class FieldType {
+  kNumber,
+  kText,
+  kEnum,
+  kBoolean,
+  kTime,
+  kGeolocation,
+  kSampleId,
+  kAttachment,
+};
+
+// One typed value a member records for a step.
+struct FieldSpec {
+  std::string id;
+  std::string label;
+  FieldType type = FieldType::kText;
+  bool required = false;
+  std::string unit;                  // numbers only, e.g. "µSv/h"
+  std::optional<double> min;         // numbers only: the expected range
+  std::optional<double> max;
+  std::vector<std::string> options;  // enums only
+  std::string pattern;               // sample ids only: e.g. "^RN-[0-9]{4}$"
+  SourcePos pos;
+};
+
+enum class Priority { kLow, kNormal, kHigh, kCritical };
+
+struct Step {
+  std::string id;
+  std::string title;
+  std::string phase;                    // id of a Phase
+  std::string role;                     // id of a Role
+  std::string instructions;             // Markdown, shown verbatim
+  std::vector<std::string> depends_on;  // ids of Steps
+  std::vector<std::string> checklist;
+  std::int64_t due_in_ms = 0;           // 0: no due time; counted from when the task is ready
+  Priority priority = Priority::kNormal;
+  bool on_trigger = false;              // dormant until a trigger activates it
+  std::vector<FieldSpec> findings;
+  std::string from_library;             // library file the step was included from, if any
+  SourcePos pos;
+};
+
+enum class ActionKind { kActivate, kAlert, kNotify };
+
+struct TriggerAction {
+  ActionKind kind = ActionKind::kAlert;
+  std::string step;      // kActivate: the step to activate
+  std::string message;   // kAlert / kNotify: text for people
+  std::string severity;  // kAlert: "info" | "warning" | "critical"
+};
+
+// `when` an expression over findings holds, `then` the actions run, once per deployment.
+struct Trigger {
+  std::string id;
+  std::string when;  // the expression as written; see expression.h
+  std::vector<TriggerAction> then;
+  SourcePos pos;
+};
+
+struct Playbook {
+  std::string id;
+  std::string version;  // semantic version, "1.2.0"
+  std::string title;
+  std::vector<Hazard> hazards;
+  std::string summary;
+  std::vector<std::string> authors;
+  std::vector<Role> roles;
+  std::vector<Parameter> parameters;
+  std::vector<Phase> phases;
+  std::vector<Step> steps;  // in document order, library steps expanded in place
+  std::vector<Trigger> triggers;
+
+  // The self-contained text the playbook was built from: the file itself when it
+  // includes nothing, otherwise the file with its included libraries carried along in a
+  // form LoadText accepts without touching the disk. This is what is published, pinned
+  // by a deployment and sent to agents.
+  std::string source;
+  // sha256 of |source|, lowercase hex; with id and version it is the playbook's
+  // identity. Two sources that differ in a single byte have different hashes.
+  std::string content_hash;
+
+  const Step* FindStep(const std::string& step_id) const;
+  const Role* FindRole(const std::string& role_id) const;
+};
+
+const char* ToString(Hazard hazard);
+const char* ToString(FieldType type);
+const char* ToString(Priority priority);
+const char* ToString(ParamType type);
+const char* ToString(ActionKind kind);
+
+}  // namespace muster::playbook

@@ -1,0 +1,31 @@
+// Trigger evaluation: the same code decides on the agent (offline, at once) and at HQ.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "muster/playbook/model.h"
+
+namespace muster::playbook {
+
+// A recorded finding value, typed as the step's FieldSpec says.
+using Value = std::variant<double, bool, std::string>;
+
+// The latest value of every field recorded in one deployment, keyed "step_id.field_id".
+using FindingValues = std::map<std::string, Value>;
+
+struct FiredTrigger {
+  std::string trigger_id;
+  std::vector<TriggerAction> actions;
+};
+
+// The triggers whose `when` holds for |values| and whose id is not in |already_fired|,
+// in document order. A trigger fires at most once per deployment: the caller records the
+// ids it acted on and passes them back next time.
+std::vector<FiredTrigger> EvaluateTriggers(const Playbook& playbook, const FindingValues& values,
+                                           const std::set<std::string>& already_fired);
+
+}  // namespace muster::playbook

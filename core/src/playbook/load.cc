@@ -1,0 +1,431 @@
+#include "muster/playbook/load.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "loader.h"
+#include "muster/clock.h"
+#include "suggest.h"
+#include "yaml_guard.h"
+
+namespace muster::playbook {
+namespace {
+
+const std::vector<std::string> kTopKeys = {"id",         "version", "title",  "hazards",
+                                           "summary",    "authors", "roles",  "parameters",
+                                           "phases",     "include", "steps",  "triggers"};
+const std::vector<std::string> kTopRequired = {"id",    "version", "title", "hazards",
+                                               "roles", "phases",  "steps"};
+const std::vector<std::string> kHazards = {"chemical", "biological", "radiological", "nuclear",
+                                           "explosive"};
+const std::vector<std::string> kParamTypes = {"string", "number", "boolean", "duration"};
+const std::vector<std::string> kSeverities = {"info", "warning", "critical"};
+
+// Semantic Versioning 2.0.0: MAJOR.MINOR.PATCH, optional -prerelease and +build.
+bool IsSemver(const std::string& version) {
+  if (version.size() > 128) return false;
+  static const std::regex kSemver(
+      R"(^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*))"
+      R"((-(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)(\.(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*))*)?)"
+      R"((\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$)");
+  return std::regex_match(version, kSemver);
+}
+
+std::string Quote(const std::string& s) { return "'" + s + "'"; }
+
+const Entry* FindEntry(const std::vector<Entry>& entries, std::string_view key) {
+  for (const Entry& entry : entries) {
+    if (entry.key == key) return &entry;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+bool IsPlaybookId(std::string_view id) {
+  if (id.empty() || id.size() > 64 || id.front() == '-' || id.back() == '-') return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
+Result<std::string> ReadLimited(const std::string& path, std::size_t max_bytes) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status::Error("is_directory", "is a folder, not a file");
+  }
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) return Status::Error("unreadable", "cannot read: " + ec.message());
+  if (size > max_bytes) {
+    return Status::Error("too_large", "is " + std::to_string(size) + " bytes; the limit is " +
+                                          std::to_string(max_bytes));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Error("unreadable", "cannot open the file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+bool IsIdentifier(std::string_view id) {
+  if (id.empty() || id.size() > 64 || id.front() < 'a' || id.front() > 'z') return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+std::string Diagnostic::ToString() const {
+  std::string out = file;
+  if (pos.line > 0) out += ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column);
+  out += severity == Severity::kError ? ": error: " : ": warning: ";
+  out += message;
+  if (!hint.empty()) out += "\n  hint: " + hint;
+  return out;
+}
+
+std::vector<Diagnostic> Reporter::Take() {
+  std::stable_sort(diagnostics_.begin(), diagnostics_.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) {
+                     if (a.file != b.file) return a.file < b.file;
+                     if (a.pos.line != b.pos.line) return a.pos.line < b.pos.line;
+                     return a.pos.column < b.pos.column;
+                   });
+  return std::move(diagnostics_);
+}
+
+Loader::Loader(std::string file, const LoadOptions& options)
+    : file_(std::move(file)), options_(options) {
+  draft_.file = file_;
+}
+
+LoadResult Loader::Run(std::string_view text) {
+  LoadResult result;
+  const Where top{file_, {1, 1}};
+  if (text.size() > options_.limits.max_bytes) {
+    reporter_.Error(top, "the file is " + std::to_string(text.size()) + " bytes; the limit is " +
+                             std::to_string(options_.limits.max_bytes),
+                    "a playbook is a few kilobytes; split very long instructions or attach documents");
+  } else if (const auto bad = CheckEncoding(text)) {
+    reporter_.Error({file_, bad->pos}, bad->message, bad->hint);
+  } else {
+    split_ = Split(text);
+    NodeReader reader(file_, split_.playbook, reporter_);
+    if (const auto root = ParseDocument(split_.playbook, reader)) ReadPlaybook(*root, reader);
+  }
+  if (!reporter_.has_errors()) {
+    draft_.playbook.source = BuildSource(split_.playbook);
+    draft_.playbook.content_hash = Sha256Hex(draft_.playbook.source);
+    if (draft_.playbook.source.size() > options_.limits.max_bytes) {
+      reporter_.Error(top, "the playbook with its libraries is " +
+                               std::to_string(draft_.playbook.source.size()) +
+                               " bytes; the limit is " + std::to_string(options_.limits.max_bytes),
+                      "include fewer or smaller libraries");
+    }
+  }
+  if (!reporter_.has_errors()) result.playbook = std::move(draft_.playbook);
+  result.diagnostics = reporter_.Take();
+  return result;
+}
+
+std::optional<YAML::Node> Loader::ParseDocument(std::string_view text, NodeReader& reader) {
+  if (const auto deep = CheckDepth(text, options_.limits.max_depth)) {
+    reporter_.Error({reader.file(), deep->pos}, deep->message, deep->hint);
+    return std::nullopt;
+  }
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(std::string(text));
+  } catch (const YAML::Exception& e) {
+    const Where where{reader.file(), {e.mark.line + 1, e.mark.column + 1}};
+    reporter_.Error(where, "YAML syntax error: " + e.msg,
+                    "check the indentation and quoting here; text containing ': ', ' #', "
+                    "or starting with [ { * & ! | > needs quotes");
+    return std::nullopt;
+  }
+  if (documents.empty() || documents.front().IsNull()) {
+    reporter_.Error({reader.file(), {1, 1}}, "the file holds no YAML content",
+                    "a playbook is a map starting with id:, version:, title:");
+    return std::nullopt;
+  }
+  if (documents.size() > 1) {
+    reporter_.Error(reader.At(documents[1]), "the file holds more than one YAML document",
+                    "remove the '---' line; a file holds one playbook or one library");
+    return std::nullopt;
+  }
+  if (!CheckNodeBudget(documents.front(), options_.limits, reader, &nodes_used_)) {
+    return std::nullopt;
+  }
+  return documents.front();
+}
+
+void Loader::ReadPlaybook(const YAML::Node& root, NodeReader& reader) {
+  const auto entries = reader.Keys(root, "the playbook", kTopKeys, kTopRequired);
+  if (!entries) return;
+  ReadMetadata(*entries, reader);
+  // Order matters: includes map library roles onto roles, steps name phases and
+  // include aliases, triggers are checked against steps.
+  static const char* const kOrder[] = {"hazards", "roles", "parameters", "phases",
+                                       "include", "steps", "triggers"};
+  for (const char* key : kOrder) {
+    const Entry* entry = FindEntry(*entries, key);
+    if (entry == nullptr) continue;
+    const std::string name = key;
+    if (name == "hazards") ReadHazards(*entry, reader);
+    if (name == "roles") ReadRoles(*entry, reader);
+    if (name == "parameters") ReadParameters(*entry, reader);
+    if (name == "phases") ReadPhases(*entry, reader);
+    if (name == "include") ReadIncludes(*entry, reader);
+    if (name == "steps") ReadSteps(*entry, reader);
+    if (name == "triggers") ReadTriggers(*entry, reader);
+  }
+  CheckUnusedEmbedded();
+  Validate();
+}
+
+void Loader::ReadMetadata(const std::vector<Entry>& entries, NodeReader& reader) {
+  Playbook& p = draft_.playbook;
+  const std::string what = "the playbook";
+  if (const Entry* e = FindEntry(entries, "id")) {
+    const auto id = reader.Text(*e, what);
+    if (id && !IsPlaybookId(*id)) {
+      reporter_.Error(reader.At(e->value), "playbook id " + Quote(*id) + " is not valid",
+                      "use lowercase letters, digits and hyphens, e.g. "
+                      "radioactive-material-border-seizure");
+    }
+    if (id) p.id = *id;
+  }
+  if (const Entry* e = FindEntry(entries, "version")) {
+    const auto version = reader.Text(*e, what);
+    if (version && !IsSemver(*version)) {
+      reporter_.Error(reader.At(e->value), "version " + Quote(*version) +
+                                               " is not a semantic version",
+                      "write MAJOR.MINOR.PATCH, e.g. 1.0.0 (quotes keep YAML from reading "
+                      "1.0 as a number)");
+    }
+    if (version) p.version = *version;
+  }
+  if (const Entry* e = FindEntry(entries, "title")) p.title = reader.Text(*e, what).value_or("");
+  if (const Entry* e = FindEntry(entries, "summary")) p.summary = reader.Text(*e, what).value_or("");
+  if (const Entry* e = FindEntry(entries, "authors")) p.authors = reader.TextList(*e, what);
+}
+
+void Loader::ReadHazards(const Entry& entry, NodeReader& reader) {
+  if (!reader.IsList(entry, "the playbook")) return;
+  if (entry.value.size() == 0) {
+    reporter_.Error(reader.At(entry.key_node), "the playbook names no hazard",
+                    "list at least one of: " + JoinList(kHazards));
+  }
+  for (const YAML::Node& item : entry.value) {
+    const Entry hazard{"hazards", entry.key_node, item};
+    const auto name = reader.OneOf(hazard, "the playbook", kHazards);
+    if (!name) continue;
+    const auto kind = static_cast<Hazard>(
+        std::find(kHazards.begin(), kHazards.end(), *name) - kHazards.begin());
+    if (std::find(draft_.playbook.hazards.begin(), draft_.playbook.hazards.end(), kind) !=
+        draft_.playbook.hazards.end()) {
+      reporter_.Error(reader.At(item), "hazard " + Quote(*name) + " is listed twice",
+                      "remove one");
+      continue;
+    }
+    draft_.playbook.hazards.push_back(kind);
+  }
+}
+
+bool Loader::CheckId(const Entry& entry, const std::string& what, NodeReader& reader) {
+  if (!entry.value.IsScalar() || IsIdentifier(entry.value.Scalar())) return true;
+  reporter_.Error(reader.At(entry.value),
+                  "id " + Quote(entry.value.Scalar()) + " of " + what + " is not valid",
+                  "ids start with a lowercase letter, then lowercase letters, digits or '_' "
+                  "(at most 64), e.g. measure_dose_rate");
+  return false;
+}
+
+void Loader::ReadRoles(const Entry& entry, NodeReader& reader) {
+  if (!reader.IsList(entry, "the playbook")) return;
+  for (const YAML::Node& node : entry.value) {
+    const std::string what = "a role";
+    const auto entries = reader.Keys(node, what, {"id", "title", "count", "required",
+                                                  "qualifications"}, {"id", "title"});
+    if (!entries) continue;
+    Role role;
+    role.pos = reader.At(node).pos;
+    for (const Entry& e : *entries) {
+      if (e.key == "id" && CheckId(e, what, reader)) role.id = reader.Text(e, what).value_or("");
+      if (e.key == "title") role.title = reader.Text(e, what).value_or("");
+      if (e.key == "count") role.count = reader.Count(e, what).value_or(1);
+      if (e.key == "required") role.required = reader.Bool(e, what).value_or(true);
+      if (e.key == "qualifications") role.qualifications = reader.TextList(e, what);
+    }
+    draft_.playbook.roles.push_back(std::move(role));
+  }
+}
+
+void Loader::ReadParameters(const Entry& entry, NodeReader& reader) {
+  if (!reader.IsList(entry, "the playbook")) return;
+  for (const YAML::Node& node : entry.value) {
+    const std::string what = "a parameter";
+    const auto entries =
+        reader.Keys(node, what, {"id", "type", "default", "description"}, {"id", "type"});
+    if (!entries) continue;
+    Parameter param;
+    param.pos = reader.At(node).pos;
+    const Entry* default_entry = nullptr;
+    for (const Entry& e : *entries) {
+      if (e.key == "id" && CheckId(e, what, reader)) param.id = reader.Text(e, what).value_or("");
+      if (e.key == "type") {
+        const auto type = reader.OneOf(e, what, kParamTypes);
+        if (type) {
+          param.type = static_cast<ParamType>(
+              std::find(kParamTypes.begin(), kParamTypes.end(), *type) - kParamTypes.begin());
+        }
+      }
+      if (e.key == "default") default_entry = &e;
+      if (e.key == "description") param.description = reader.Text(e, what).value_or("");
+    }
+    if (default_entry != nullptr) {
+      const std::string param_what = "parameter " + Quote(param.id);
+      if (param.type == ParamType::kNumber && reader.Number(*default_entry, param_what)) {
+        param.default_value = default_entry->value.Scalar();
+      } else if (param.type == ParamType::kBoolean && reader.Bool(*default_entry, param_what)) {
+        param.default_value = default_entry->value.Scalar();
+      } else if (param.type == ParamType::kDuration) {
+        const auto text = reader.Text(*default_entry, param_what);
+        if (text && ParseDuration(*text) < 0) {
+          reporter_.Error(reader.At(default_entry->value),
+                          "default " + Quote(*text) + " of " + param_what + " is not a duration",
+                          "write e.g. 90s, 30m, 2h, 1d or 1h30m");
+        } else if (text) {
+          param.default_value = *text;
+        }
+      } else if (param.type == ParamType::kString) {
+        param.default_value = reader.Text(*default_entry, param_what).value_or("");
+      }
+    }
+    draft_.playbook.parameters.push_back(std::move(param));
+  }
+}
+
+void Loader::ReadPhases(const Entry& entry, NodeReader& reader) {
+  if (!reader.IsList(entry, "the playbook")) return;
+  for (const YAML::Node& node : entry.value) {
+    const std::string what = "a phase";
+    const auto entries = reader.Keys(node, what, {"id", "title"}, {"id", "title"});
+    if (!entries) continue;
+    Phase phase;
+    phase.pos = reader.At(node).pos;
+    for (const Entry& e : *entries) {
+      if (e.key == "id" && CheckId(e, what, reader)) phase.id = reader.Text(e, what).value_or("");
+      if (e.key == "title") phase.title = reader.Text(e, what).value_or("");
+    }
+    draft_.playbook.phases.push_back(std::move(phase));
+  }
+}
+
+void Loader::ReadTriggers(const Entry& entry, NodeReader& reader) {
+  if (!reader.IsList(entry, "the playbook")) return;
+  for (const YAML::Node& node : entry.value) {
+    const std::string what = "a trigger";
+    const auto entries = reader.Keys(node, what, {"id", "when", "then"}, {"id", "when", "then"});
+    if (!entries) continue;
+    TriggerDraft draft;
+    draft.at = reader.At(node);
+    draft.trigger.pos = draft.at.pos;
+    for (const Entry& e : *entries) {
+      if (e.key == "id" && CheckId(e, what, reader)) {
+        draft.trigger.id = reader.Text(e, what).value_or("");
+      }
+      if (e.key == "when") {
+        const auto when = reader.Text(e, what);
+        if (when) {
+          draft.trigger.when = *when;
+          draft.when_at = reader.ScalarStart(e.value, &draft.when_is_plain_line);
+        }
+      }
+      if (e.key == "then") ReadActions(e, draft, reader);
+    }
+    draft_.triggers.push_back(std::move(draft));
+  }
+}
+
+void Loader::ReadActions(const Entry& entry, TriggerDraft& trigger, NodeReader& reader) {
+  const std::string what = "trigger " + Quote(trigger.trigger.id);
+  if (!reader.IsList(entry, what)) return;
+  if (entry.value.size() == 0) {
+    reporter_.Error(reader.At(entry.key_node), what + " has no actions",
+                    "add e.g. '- alert: ...' or '- activate: STEP'");
+  }
+  for (const YAML::Node& node : entry.value) {
+    const std::string action_what = "an action of " + what;
+    const auto entries =
+        reader.Keys(node, action_what, {"activate", "alert", "notify", "severity"}, {});
+    if (!entries) continue;
+    TriggerAction action;
+    int kinds = 0;
+    for (const Entry& e : *entries) {
+      if (e.key == "activate" || e.key == "alert" || e.key == "notify") {
+        ++kinds;
+        const std::string value = reader.Text(e, action_what).value_or("");
+        action.kind = e.key == "activate" ? ActionKind::kActivate
+                      : e.key == "alert"  ? ActionKind::kAlert
+                                          : ActionKind::kNotify;
+        (action.kind == ActionKind::kActivate ? action.step : action.message) = value;
+      }
+      if (e.key == "severity") action.severity = reader.OneOf(e, action_what, kSeverities).value_or("");
+    }
+    if (kinds != 1) {
+      reporter_.Error(reader.At(node), action_what + " must have exactly one of activate, alert, notify",
+                      "write one action per list item, e.g. '- activate: expand_cordon'");
+      continue;
+    }
+    if (FindEntry(*entries, "severity") != nullptr && action.kind != ActionKind::kAlert) {
+      reporter_.Error(reader.At(FindEntry(*entries, "severity")->key_node),
+                      "'severity' applies to alerts only", "remove it, or make this an alert");
+    }
+    if (action.kind == ActionKind::kAlert && action.severity.empty()) action.severity = "warning";
+    trigger.trigger.then.push_back(std::move(action));
+    trigger.action_at.push_back(reader.At(node));
+  }
+}
+
+std::string Loader::BuildSource(std::string_view playbook_text) const {
+  std::string source;
+  AppendDocument(source, playbook_text);
+  for (const auto& library : libraries_) {
+    source.append(kLibraryMarker);
+    source.append(library->path);
+    source.push_back('\n');
+    AppendDocument(source, library->text);
+  }
+  return source;
+}
+
+LoadResult LoadText(std::string_view text, const std::string& file, const LoadOptions& options) {
+  try {
+    return Loader(file, options).Run(text);
+  } catch (const std::exception& e) {
+    // yaml-cpp may throw from places the loader does not expect; never let it escape.
+    LoadResult result;
+    result.diagnostics.push_back({Severity::kError, file, {1, 1},
+                                  std::string("internal error while loading: ") + e.what(),
+                                  "please report this file to the Muster developers"});
+    return result;
+  }
+}
+
+LoadResult LoadFile(const std::string& path, const LoadOptions& options) {
+  Result<std::string> text = ReadLimited(path, options.limits.max_bytes);
+  if (!text.ok()) {
+    LoadResult result;
+    result.diagnostics.push_back({Severity::kError, path, {}, text.status().message(),
+                                  text.status().code() == "too_large"
+                                      ? "playbooks are a few kilobytes; is this the right file?"
+                                      : "check the path and the file's permissions"});
+    return result;
+  }
+  return LoadText(*text, path, options);
+}
+
+}  // namespace muster::playbook

@@ -1,0 +1,116 @@
+// The loader behind LoadText: reads the YAML into a Draft, expands library steps,
+// validates the result and builds the Playbook. Internal; its parts are spread over
+// load.cc (documents, metadata, roles, parameters, phases, triggers), steps.cc (steps and
+// findings), include.cc (step libraries) and validate.cc (cross-references, cycles).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "draft.h"
+#include "muster/result.h"
+#include "reader.h"
+#include "source.h"
+
+namespace muster::playbook {
+
+// A step library named by `include:`, once read.
+struct Library {
+  std::string path;    // as `file:` names it
+  std::string alias;   // the prefix `use:` entries name it by
+  std::string file;    // its name in diagnostics
+  std::string text;    // the library file's text
+  Where at;            // the include entry
+  std::vector<std::string> placeholders;             // role ids the library declares
+  std::map<std::string, std::string> role_map;       // placeholder -> playbook role id
+  std::map<std::string, Where> role_map_at;
+  std::vector<StepDraft> steps;                      // roles are placeholders; no phase
+  bool ok = false;
+};
+
+// A step taken from a library; its library dependencies are resolved once every `use:`
+// entry is known.
+struct UseDraft {
+  std::size_t step_index = 0;        // into Draft::steps
+  const Library* library = nullptr;
+  std::string library_step;          // the step's id in the library
+  std::vector<std::string> library_depends;
+  std::vector<Where> library_depends_at;
+};
+
+class Loader {
+ public:
+  Loader(std::string file, const LoadOptions& options);
+  LoadResult Run(std::string_view text);
+
+ private:
+  // load.cc
+  std::optional<YAML::Node> ParseDocument(std::string_view text, NodeReader& reader);
+  void ReadPlaybook(const YAML::Node& root, NodeReader& reader);
+  void ReadMetadata(const std::vector<Entry>& entries, NodeReader& reader);
+  void ReadHazards(const Entry& entry, NodeReader& reader);
+  void ReadRoles(const Entry& entry, NodeReader& reader);
+  void ReadParameters(const Entry& entry, NodeReader& reader);
+  void ReadPhases(const Entry& entry, NodeReader& reader);
+  void ReadTriggers(const Entry& entry, NodeReader& reader);
+  void ReadActions(const Entry& entry, TriggerDraft& trigger, NodeReader& reader);
+  std::string BuildSource(std::string_view playbook_text) const;
+  bool CheckId(const Entry& entry, const std::string& what, NodeReader& reader);
+
+  // steps.cc
+  void ReadSteps(const Entry& entry, NodeReader& reader);
+  std::optional<StepDraft> ReadStep(const YAML::Node& node, NodeReader& reader, bool in_library);
+  void ReadStepKey(const Entry& entry, StepDraft& draft, NodeReader& reader);
+  void ReadFindings(const Entry& entry, StepDraft& draft, NodeReader& reader);
+  std::optional<FieldSpec> ReadField(const YAML::Node& node, const std::string& step_what,
+                                     NodeReader& reader);
+  void CheckFieldKinds(const FieldSpec& field, const std::vector<Entry>& entries,
+                       const std::string& what, NodeReader& reader);
+  void ReadUse(const YAML::Node& node, NodeReader& reader);
+  void ResolveLibraryDepends();
+
+  // include.cc
+  void ReadIncludes(const Entry& entry, NodeReader& reader);
+  void ReadInclude(const YAML::Node& node, NodeReader& reader);
+  std::optional<std::string> LibraryText(const std::string& path, const Where& at);
+  void ReadLibrary(Library& library);
+  void ReadRoleMap(const Entry& entry, Library& library, NodeReader& reader);
+  void CheckUnusedEmbedded();
+
+  // validate.cc
+  void Validate();
+  void ValidateUniqueIds();
+  void ValidateStepReferences();
+  void ValidateCycles();
+  void ValidateTriggers();
+  void ValidateTriggerExpression(const TriggerDraft& trigger);
+  void ValidateActivations();
+  void ValidateUsage();
+
+  std::string file_;
+  LoadOptions options_;
+  Reporter reporter_;
+  Draft draft_;
+  SplitSource split_;
+  std::vector<std::unique_ptr<Library>> libraries_;
+  std::vector<UseDraft> uses_;
+  std::size_t nodes_used_ = 0;
+};
+
+// Reads |path| unless it is larger than |max_bytes| or not a regular file.
+Result<std::string> ReadLimited(const std::string& path, std::size_t max_bytes);
+
+// Playbook and library ids: lowercase letters, digits and inner hyphens, at most 64.
+bool IsPlaybookId(std::string_view id);
+
+// Ids of steps, roles, phases, parameters, fields and triggers: a lowercase letter, then
+// lowercase letters, digits and underscores, at most 64 bytes.
+bool IsIdentifier(std::string_view id);
+
+}  // namespace muster::playbook

@@ -1,0 +1,308 @@
+// Steps, their findings, and steps taken from libraries (`use:`).
+#include <algorithm>
+#include <regex>
+
+#include "loader.h"
+#include "muster/clock.h"
+#include "suggest.h"
+
+namespace muster::playbook {
+namespace {
+
+const std::vector<std::string> kStepKeys = {"id",         "title",     "phase",     "role",
+                                            "instructions", "depends_on", "checklist", "due_in",
+                                            "priority",   "on_trigger", "findings"};
+const std::vector<std::string> kLibraryStepKeys = {"id",        "title",      "role",
+                                                   "instructions", "depends_on", "checklist",
+                                                   "due_in",    "priority",   "on_trigger",
+                                                   "findings"};
+const std::vector<std::string> kUseKeys = {"use",        "id",     "phase",   "role",
+                                           "depends_on", "due_in", "priority"};
+const std::vector<std::string> kFieldKeys = {"id",  "label", "type",    "required", "unit",
+                                             "min", "max",   "options", "pattern"};
+const std::vector<std::string> kFieldTypes = {"number",      "text",      "enum",      "boolean",
+                                              "time",        "geolocation", "sample_id",
+                                              "attachment"};
+const std::vector<std::string> kPriorities = {"low", "normal", "high", "critical"};
+constexpr std::size_t kMaxPatternBytes = 200;
+
+std::string Quote(const std::string& s) { return "'" + s + "'"; }
+
+bool Has(const std::vector<Entry>& entries, std::string_view key) {
+  return std::any_of(entries.begin(), entries.end(), [&](const Entry& e) { return e.key == key; });
+}
+
+// Which keys apply to which field types, for "does not apply" errors.
+bool KeyApplies(const std::string& key, FieldType type) {
+  if (key == "unit" || key == "min" || key == "max") return type == FieldType::kNumber;
+  if (key == "options") return type == FieldType::kEnum;
+  if (key == "pattern") return type == FieldType::kSampleId;
+  return true;
+}
+
+}  // namespace
+
+void Loader::ReadSteps(const Entry& entry, NodeReader& reader) {
+  if (!reader.IsList(entry, "the playbook")) return;
+  if (entry.value.size() == 0) {
+    reporter_.Error(reader.At(entry.key_node), "the playbook has no steps",
+                    "add at least one step under steps:");
+  }
+  for (const YAML::Node& node : entry.value) {
+    if (node.IsMap() && node["use"]) {
+      ReadUse(node, reader);
+      continue;
+    }
+    if (auto step = ReadStep(node, reader, false)) draft_.steps.push_back(std::move(*step));
+  }
+  ResolveLibraryDepends();
+}
+
+std::optional<StepDraft> Loader::ReadStep(const YAML::Node& node, NodeReader& reader,
+                                          bool in_library) {
+  std::string what = "a step";
+  if (node.IsMap() && node["id"] && node["id"].IsScalar()) {
+    what = "step " + Quote(node["id"].Scalar());
+  }
+  const auto entries = in_library
+                           ? reader.Keys(node, what, kLibraryStepKeys, {"id", "title", "role"})
+                           : reader.Keys(node, what, kStepKeys, {"id", "title", "phase", "role"});
+  if (!entries) return std::nullopt;
+  StepDraft draft;
+  draft.at = reader.At(node);
+  draft.step.pos = draft.at.pos;
+  for (const Entry& e : *entries) ReadStepKey(e, draft, reader);
+  if (in_library && Has(*entries, "phase")) {
+    reporter_.Error(draft.at, "library steps have no phase",
+                    "the playbook that uses the step gives its phase");
+  }
+  return draft;
+}
+
+void Loader::ReadStepKey(const Entry& e, StepDraft& draft, NodeReader& reader) {
+  Step& step = draft.step;
+  const std::string what = step.id.empty() ? "a step" : "step " + Quote(step.id);
+  if (e.key == "id" && CheckId(e, what, reader)) step.id = reader.Text(e, what).value_or("");
+  if (e.key == "title") step.title = reader.Text(e, what).value_or("");
+  if (e.key == "instructions") step.instructions = reader.Text(e, what).value_or("");
+  if (e.key == "checklist") step.checklist = reader.TextList(e, what);
+  if (e.key == "on_trigger") step.on_trigger = reader.Bool(e, what).value_or(false);
+  if (e.key == "role") {
+    step.role = reader.Text(e, what).value_or("");
+    draft.role_at = reader.At(e.value);
+  }
+  if (e.key == "phase") {
+    step.phase = reader.Text(e, what).value_or("");
+    draft.phase_at = reader.At(e.value);
+  }
+  if (e.key == "depends_on") step.depends_on = reader.TextList(e, what, &draft.depends_at);
+  if (e.key == "priority") {
+    const auto priority = reader.OneOf(e, what, kPriorities);
+    if (priority) {
+      step.priority = static_cast<Priority>(
+          std::find(kPriorities.begin(), kPriorities.end(), *priority) - kPriorities.begin());
+    }
+  }
+  if (e.key == "due_in") {
+    const auto text = reader.Text(e, what);
+    const Millis due = text ? ParseDuration(*text) : -1;
+    if (text && due <= 0) {
+      reporter_.Error(reader.At(e.value), "due_in " + Quote(*text) + " of " + what +
+                                              " is not a duration",
+                      "write e.g. 90s, 30m, 2h, 1d or 1h30m");
+    }
+    step.due_in_ms = std::max<Millis>(due, 0);
+  }
+  if (e.key == "findings") ReadFindings(e, draft, reader);
+}
+
+void Loader::ReadFindings(const Entry& entry, StepDraft& draft, NodeReader& reader) {
+  const std::string what = "step " + Quote(draft.step.id);
+  if (!reader.IsList(entry, what)) return;
+  for (const YAML::Node& node : entry.value) {
+    auto field = ReadField(node, what, reader);
+    if (!field) continue;
+    const auto same = [&](const FieldSpec& f) { return !f.id.empty() && f.id == field->id; };
+    const auto first = std::find_if(draft.step.findings.begin(), draft.step.findings.end(), same);
+    if (first != draft.step.findings.end()) {
+      reporter_.Error(reader.At(node), what + " has two findings with id " + Quote(field->id),
+                      "rename one; the first is at line " + std::to_string(first->pos.line));
+      continue;
+    }
+    draft.step.findings.push_back(std::move(*field));
+  }
+}
+
+std::optional<FieldSpec> Loader::ReadField(const YAML::Node& node, const std::string& step_what,
+                                           NodeReader& reader) {
+  const std::string what = "a finding of " + step_what;
+  const auto entries = reader.Keys(node, what, kFieldKeys, {"id", "type"});
+  if (!entries) return std::nullopt;
+  FieldSpec field;
+  field.pos = reader.At(node).pos;
+  bool typed = false;
+  for (const Entry& e : *entries) {
+    if (e.key == "id" && CheckId(e, what, reader)) field.id = reader.Text(e, what).value_or("");
+    if (e.key == "label") field.label = reader.Text(e, what).value_or("");
+    if (e.key == "required") field.required = reader.Bool(e, what).value_or(false);
+    if (e.key == "unit") field.unit = reader.Text(e, what).value_or("");
+    if (e.key == "min") field.min = reader.Number(e, what);
+    if (e.key == "max") field.max = reader.Number(e, what);
+    if (e.key == "options") field.options = reader.TextList(e, what);
+    if (e.key == "pattern") field.pattern = reader.Text(e, what).value_or("");
+    if (e.key == "type") {
+      const auto type = reader.OneOf(e, what, kFieldTypes);
+      if (type) {
+        typed = true;
+        field.type = static_cast<FieldType>(
+            std::find(kFieldTypes.begin(), kFieldTypes.end(), *type) - kFieldTypes.begin());
+      }
+    }
+  }
+  if (field.label.empty()) field.label = field.id;
+  if (typed) CheckFieldKinds(field, *entries, "finding " + Quote(field.id), reader);
+  return field;
+}
+
+void Loader::CheckFieldKinds(const FieldSpec& field, const std::vector<Entry>& entries,
+                             const std::string& what, NodeReader& reader) {
+  const Where at{reader.file(), field.pos};
+  for (const Entry& e : entries) {
+    if (KeyApplies(e.key, field.type)) continue;
+    reporter_.Error(reader.At(e.key_node),
+                    Quote(e.key) + " does not apply to " + what + ", which is " +
+                        ToString(field.type),
+                    "remove it, or change the type");
+  }
+  if (field.type == FieldType::kNumber && field.unit.empty()) {
+    reporter_.Warning(at, "number " + what + " has no unit",
+                      "add e.g. 'unit: µSv/h'; write 'unit: count' for plain counts");
+  }
+  if (field.min && field.max && *field.min > *field.max) {
+    const Entry* max = &*std::find_if(entries.begin(), entries.end(),
+                                      [](const Entry& e) { return e.key == "max"; });
+    reporter_.Error(reader.At(max->value), "min of " + what + " is greater than its max",
+                    "swap them, or correct the range");
+  }
+  if (field.type == FieldType::kEnum) {
+    if (field.options.empty()) {
+      reporter_.Error(at, "enum " + what + " has no options", "add e.g. options: [yes, no]");
+    }
+    for (std::size_t i = 0; i < field.options.size(); ++i) {
+      if (std::find(field.options.begin(), field.options.begin() + i, field.options[i]) !=
+          field.options.begin() + i) {
+        reporter_.Error(at, "option " + Quote(field.options[i]) + " of " + what +
+                                " is listed twice", "remove one");
+      }
+    }
+  }
+  if (field.type == FieldType::kSampleId && !field.pattern.empty()) {
+    const Entry& e = *std::find_if(entries.begin(), entries.end(),
+                                   [](const Entry& x) { return x.key == "pattern"; });
+    std::string problem;
+    if (field.pattern.size() > kMaxPatternBytes) {
+      problem = "is longer than " + std::to_string(kMaxPatternBytes) + " bytes";
+    } else {
+      try {
+        std::regex check(field.pattern, std::regex::ECMAScript);
+      } catch (const std::regex_error& error) {
+        problem = "is not a valid regular expression (" + std::string(error.what()) + ")";
+      }
+    }
+    if (!problem.empty()) {
+      reporter_.Error(reader.At(e.value), "pattern of " + what + " " + problem,
+                      "write an ECMAScript regular expression, e.g. '^RN-[0-9]{4}$'");
+    }
+  }
+}
+
+void Loader::ReadUse(const YAML::Node& node, NodeReader& reader) {
+  const std::string name = node["use"].IsScalar() ? node["use"].Scalar() : "";
+  const std::string what = "use of " + Quote(name);
+  const auto entries = reader.Keys(node, what, kUseKeys, {"use", "phase"});
+  if (!entries) return;
+  const Entry& use = *std::find_if(entries->begin(), entries->end(),
+                                   [](const Entry& e) { return e.key == "use"; });
+  const std::size_t dot = name.find('.');
+  const std::string alias = name.substr(0, dot == std::string::npos ? 0 : dot);
+  const std::string step_id = dot == std::string::npos ? "" : name.substr(dot + 1);
+  const auto by_alias = [&](const auto& l) { return l->alias == alias; };
+  const auto library = std::find_if(libraries_.begin(), libraries_.end(), by_alias);
+  if (library == libraries_.end()) {
+    std::vector<std::string> aliases;
+    for (const auto& l : libraries_) aliases.push_back(l->alias);
+    reporter_.Error(reader.At(use.value), "no included library is called " + Quote(alias),
+                    aliases.empty() ? "include it first: include: [{file: lib/NAME.yaml, as: " +
+                                          (alias.empty() ? std::string("NAME") : alias) + "}]"
+                                    : "write LIBRARY.STEP; " + SuggestHint(alias, aliases,
+                                                                           "libraries are"));
+    return;
+  }
+  if (!(*library)->ok) return;  // its own errors are already reported
+  const auto& steps = (*library)->steps;
+  const auto found = std::find_if(steps.begin(), steps.end(),
+                                  [&](const StepDraft& s) { return s.step.id == step_id; });
+  if (found == steps.end()) {
+    std::vector<std::string> ids;
+    for (const StepDraft& s : steps) ids.push_back(s.step.id);
+    reporter_.Error(reader.At(use.value),
+                    "library " + Quote(alias) + " has no step " + Quote(step_id),
+                    SuggestHint(step_id, ids, "its steps are"));
+    return;
+  }
+  StepDraft draft = *found;
+  UseDraft use_draft{draft_.steps.size(), library->get(), step_id, draft.step.depends_on,
+                     draft.depends_at};
+  draft.step.depends_on.clear();
+  draft.depends_at.clear();
+  draft.step.from_library = (*library)->path;
+  draft.at = reader.At(node);
+  const auto mapped = (*library)->role_map.find(draft.step.role);
+  if (mapped != (*library)->role_map.end()) {
+    draft.role_at = (*library)->role_map_at.at(draft.step.role);
+    draft.step.role = mapped->second;
+  } else {
+    draft.role_at = (*library)->at;
+    draft.step.role = "";  // reported below unless the use names a role itself
+  }
+  for (const Entry& e : *entries) {
+    if (e.key != "use") ReadStepKey(e, draft, reader);
+  }
+  if (draft.step.role.empty()) {
+    reporter_.Error(reader.At(node), what + " has no role: library role " +
+                                         Quote(found->step.role) + " is not mapped",
+                    "add 'roles: {" + found->step.role + ": ROLE}' to the include of " +
+                        Quote(alias) + ", or 'role: ROLE' here");
+  }
+  uses_.push_back(std::move(use_draft));
+  draft_.steps.push_back(std::move(draft));
+}
+
+// A library step's dependencies name library steps; each becomes the playbook step that
+// uses that library step (the first, if several do).
+void Loader::ResolveLibraryDepends() {
+  for (const UseDraft& use : uses_) {
+    StepDraft& draft = draft_.steps[use.step_index];
+    std::size_t resolved = 0;  // library dependencies come first, in library order
+    for (std::size_t i = 0; i < use.library_depends.size(); ++i) {
+      const std::string& wanted = use.library_depends[i];
+      const auto same = [&](const UseDraft& u) {
+        return u.library == use.library && u.library_step == wanted;
+      };
+      const auto target = std::find_if(uses_.begin(), uses_.end(), same);
+      if (target == uses_.end()) {
+        reporter_.Error(draft.at, "step " + Quote(draft.step.id) + " from library " +
+                                      Quote(use.library->alias) + " depends on its step " +
+                                      Quote(wanted) + ", which this playbook does not use",
+                        "add '- use: " + use.library->alias + "." + wanted + "' to steps");
+        continue;
+      }
+      draft.step.depends_on.insert(draft.step.depends_on.begin() + resolved,
+                                   draft_.steps[target->step_index].step.id);
+      draft.depends_at.insert(draft.depends_at.begin() + resolved, use.library_depends_at[i]);
+      ++resolved;
+    }
+  }
+}
+
+}  // namespace muster::playbook

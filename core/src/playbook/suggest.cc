@@ -1,0 +1,67 @@
+#include "suggest.h"
+
+#include <algorithm>
+
+namespace muster::playbook {
+
+int EditDistance(std::string_view a, std::string_view b) {
+  std::vector<int> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = static_cast<int>(j);
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    int diagonal = row[0];
+    row[0] = static_cast<int>(i);
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const int above = row[j];
+      const int substitution = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
+      row[j] = std::min({above + 1, row[j - 1] + 1, substitution});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string Nearest(std::string_view word, const std::vector<std::string>& candidates) {
+  // Beyond 64 bytes a word is no typo of an id; this also bounds the work.
+  if (word.size() > 64) return "";
+  // A word that is the start of exactly one candidate ("dose_rate" for "dose_rate_1m").
+  std::string extended;
+  int extensions = 0;
+  for (const std::string& candidate : candidates) {
+    if (word.size() >= 3 && candidate.size() > word.size() && candidate.starts_with(word)) {
+      extended = candidate;
+      ++extensions;
+    }
+  }
+  if (extensions == 1) return extended;
+  std::string best;
+  int best_distance = 3;
+  for (const std::string& candidate : candidates) {
+    if (candidate.size() > 64) continue;
+    const int distance = EditDistance(word, candidate);
+    if (distance < best_distance && distance * 2 < static_cast<int>(word.size())) {
+      best = candidate;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+std::string JoinList(const std::vector<std::string>& items, std::size_t max) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size() && i < max; ++i) {
+    if (i > 0) out += ", ";
+    out += items[i];
+  }
+  if (items.size() > max) out += ", ...";
+  return out;
+}
+
+std::string SuggestHint(std::string_view word, const std::vector<std::string>& candidates,
+                        std::string_view what_list) {
+  const std::string near = Nearest(word, candidates);
+  if (!near.empty()) return "did you mean '" + near + "'?";
+  if (candidates.empty()) return "";
+  return std::string(what_list) + ": " + JoinList(candidates);
+}
+
+}  // namespace muster::playbook

@@ -1,0 +1,26 @@
+// "Did you mean" for misspelt keys and ids. Internal to the playbook loader.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace muster::playbook {
+
+// Levenshtein distance between |a| and |b| (insertions, deletions, substitutions).
+int EditDistance(std::string_view a, std::string_view b);
+
+// The candidate closest to |word| when it is a plausible misspelling (at most two edits,
+// and fewer edits than half the word) or the only candidate that |word| begins; empty
+// otherwise.
+std::string Nearest(std::string_view word, const std::vector<std::string>& candidates);
+
+// "did you mean 'x'?" when a near candidate exists, else "expected one of: a, b, c"
+// (|what_list| names the list in the fallback, e.g. "roles are").
+std::string SuggestHint(std::string_view word, const std::vector<std::string>& candidates,
+                        std::string_view what_list);
+
+// "a, b, c" (at most |max| items, then ", ...").
+std::string JoinList(const std::vector<std::string>& items, std::size_t max = 12);
+
+}  // namespace muster::playbook
