@@ -1,0 +1,607 @@
+#include "agent_store.h"
+
+#include <SQLiteCpp/Statement.h>
+
+#include <algorithm>
+#include <map>
+
+#include "muster/playbook/load.h"
+#include "muster/sqlite_store.h"
+
+namespace muster::agent {
+namespace {
+
+const std::vector<Migration>& AgentMigrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, R"sql(
+CREATE TABLE meta(
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL);
+CREATE TABLE playbooks(
+  hash TEXT PRIMARY KEY,
+  id TEXT NOT NULL,
+  version TEXT NOT NULL,
+  source TEXT NOT NULL,
+  received_at INTEGER NOT NULL);
+CREATE TABLE tasks(
+  id TEXT PRIMARY KEY,
+  deployment INTEGER NOT NULL,
+  incident TEXT NOT NULL,
+  incident_title TEXT NOT NULL,
+  step TEXT NOT NULL,
+  playbook TEXT NOT NULL,
+  hq_state TEXT NOT NULL,
+  dormant INTEGER NOT NULL DEFAULT 0,
+  hq_reason TEXT NOT NULL DEFAULT '',
+  due_at INTEGER,
+  waits_on TEXT NOT NULL DEFAULT '[]',
+  local_state TEXT NOT NULL DEFAULT '',
+  local_reason TEXT NOT NULL DEFAULT '',
+  updated_at INTEGER NOT NULL);
+CREATE TABLE outbox(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  task TEXT NOT NULL DEFAULT '',
+  body TEXT NOT NULL,
+  lane INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  sent_at INTEGER,
+  acked_at INTEGER,
+  refusal TEXT NOT NULL DEFAULT '');
+CREATE INDEX outbox_unacked ON outbox(lane, seq) WHERE acked_at IS NULL;
+CREATE TABLE inbox(
+  seq INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  applied_at INTEGER NOT NULL);
+CREATE TABLE fired_triggers(
+  deployment INTEGER NOT NULL,
+  trigger_id TEXT NOT NULL,
+  fired_at INTEGER NOT NULL,
+  PRIMARY KEY(deployment, trigger_id));
+)sql"},
+  };
+  return kMigrations;
+}
+
+std::optional<Millis> OptionalInt(const SQLite::Column& column) {
+  if (column.isNull()) return std::nullopt;
+  return column.getInt64();
+}
+
+constexpr const char* kTaskColumns =
+    "id, deployment, incident, incident_title, step, playbook, hq_state, dormant, hq_reason, "
+    "due_at, waits_on, local_state, local_reason, updated_at";
+
+Task ReadTask(SQLite::Statement& query) {
+  Task task;
+  task.id = query.getColumn(0).getString();
+  task.deployment = query.getColumn(1).getInt64();
+  task.incident = query.getColumn(2).getString();
+  task.incident_title = query.getColumn(3).getString();
+  task.step = query.getColumn(4).getString();
+  task.playbook = query.getColumn(5).getString();
+  task.hq_state = query.getColumn(6).getString();
+  task.dormant = query.getColumn(7).getInt() != 0;
+  task.hq_reason = query.getColumn(8).getString();
+  task.due_at = OptionalInt(query.getColumn(9));
+  task.waits_on = json::parse(query.getColumn(10).getString(), nullptr, false);
+  if (!task.waits_on.is_array()) task.waits_on = json::array();
+  task.local_state = query.getColumn(11).getString();
+  task.local_reason = query.getColumn(12).getString();
+  task.updated_at = query.getColumn(13).getInt64();
+  return task;
+}
+
+OutboxRecord ReadRecord(SQLite::Statement& query) {
+  OutboxRecord record;
+  record.seq = static_cast<std::uint64_t>(query.getColumn(0).getInt64());
+  record.kind = query.getColumn(1).getString();
+  record.task = query.getColumn(2).getString();
+  record.body = json::parse(query.getColumn(3).getString(), nullptr, false);
+  record.lane = query.getColumn(4).getInt();
+  record.created_at = query.getColumn(5).getInt64();
+  record.sent_at = OptionalInt(query.getColumn(6));
+  record.acked_at = OptionalInt(query.getColumn(7));
+  record.refusal = query.getColumn(8).getString();
+  return record;
+}
+
+constexpr const char* kRecordColumns =
+    "seq, kind, task, body, lane, created_at, sent_at, acked_at, refusal";
+
+}  // namespace
+
+AgentStore::AgentStore(std::unique_ptr<SQLite::Database> db, const Clock& clock,
+                       std::string agent_id, std::string member_id)
+    : db_(std::move(db)), clock_(clock), agent_id_(std::move(agent_id)),
+      member_id_(std::move(member_id)) {}
+
+Result<std::unique_ptr<AgentStore>> AgentStore::Open(const std::string& data_dir,
+                                                     const Bundle& bundle, const Clock& clock) {
+  auto db = OpenStore(data_dir + "/agent.db", AgentMigrations());
+  if (!db.ok()) return db.status();
+  std::unique_ptr<AgentStore> store(
+      new AgentStore(std::move(db).value(), clock, bundle.agent_id, bundle.member_id));
+  Status status = InTransaction(*store->db_, [&]() -> Status {
+    const std::string existing = store->Meta("agent_id", "");
+    if (existing.empty()) {
+      store->SetMeta("agent_id", bundle.agent_id);
+      store->SetMeta("member_id", bundle.member_id);
+      store->SetMeta("hq_id", bundle.hq_id);
+      store->SetMeta("applied", "0");
+    } else if (existing != bundle.agent_id) {
+      return Status::Error("wrong_store",
+                           data_dir + " belongs to agent " + existing + ", not " +
+                               bundle.agent_id + "; give each bundle its own data_dir");
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return store;
+}
+
+std::string AgentStore::Meta(const std::string& key, const std::string& fallback) {
+  SQLite::Statement query(*db_, "SELECT value FROM meta WHERE key=?");
+  query.bind(1, key);
+  return query.executeStep() ? query.getColumn(0).getString() : fallback;
+}
+
+void AgentStore::SetMeta(const std::string& key, const std::string& value) {
+  SQLite::Statement upsert(*db_,
+                           "INSERT INTO meta(key, value) VALUES(?,?) ON CONFLICT(key) DO UPDATE "
+                           "SET value=excluded.value");
+  upsert.bind(1, key);
+  upsert.bind(2, value);
+  upsert.exec();
+}
+
+Status AgentStore::Transaction(const std::function<Status()>& body) {
+  return InTransaction(*db_, body);
+}
+
+Result<std::uint64_t> AgentStore::Append(const std::string& kind, const std::string& task,
+                                         const json& body, int lane) {
+  std::uint64_t seq = 0;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement insert(*db_,
+                             "INSERT INTO outbox(kind, task, body, lane, created_at) "
+                             "VALUES(?,?,?,?,?)");
+    insert.bind(1, kind);
+    insert.bind(2, task);
+    insert.bind(3, body.dump());
+    insert.bind(4, lane);
+    insert.bind(5, static_cast<std::int64_t>(clock_.Now()));
+    insert.exec();
+    seq = static_cast<std::uint64_t>(db_->getLastInsertRowid());
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return seq;
+}
+
+Status AgentStore::SetLocalState(const std::string& task_id, const std::string& state,
+                                 const std::string& reason) {
+  return Guarded([&]() -> Status {
+    SQLite::Statement update(*db_,
+                             "UPDATE tasks SET local_state=?, local_reason=?, updated_at=? "
+                             "WHERE id=?");
+    update.bind(1, state);
+    update.bind(2, reason);
+    update.bind(3, static_cast<std::int64_t>(clock_.Now()));
+    update.bind(4, task_id);
+    if (update.exec() == 0) return Status::Error("not_found", "no task " + task_id);
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<Task>> AgentStore::Tasks() {
+  std::vector<Task> tasks;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_, std::string("SELECT ") + kTaskColumns +
+                                      " FROM tasks ORDER BY deployment, rowid");
+    while (query.executeStep()) tasks.push_back(ReadTask(query));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return tasks;
+}
+
+Result<Task> AgentStore::FindTask(const std::string& id_or_step) {
+  auto tasks = Tasks();
+  if (!tasks.ok()) return tasks.status();
+  std::vector<Task> by_step;
+  for (const Task& task : *tasks) {
+    if (task.id == id_or_step) return task;
+    if (task.step == id_or_step) by_step.push_back(task);
+  }
+  if (by_step.size() == 1) return by_step.front();
+  if (by_step.size() > 1) {
+    std::string ids;
+    for (const Task& task : by_step) ids += " " + task.id;
+    return Status::Error("ambiguous", "'" + id_or_step + "' names several tasks:" + ids +
+                                          "; give the task id");
+  }
+  return Status::Error("not_found", "no task '" + id_or_step +
+                                        "' is assigned to you; list yours with: muster-agent "
+                                        "tasks");
+}
+
+Result<std::string> AgentStore::PlaybookSource(const std::string& hash) {
+  std::string source;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_, "SELECT source FROM playbooks WHERE hash=?");
+    query.bind(1, hash);
+    if (!query.executeStep()) {
+      return Status::Error("not_found", "the playbook of this task has not arrived yet; sync "
+                                        "when a link exists");
+    }
+    source = query.getColumn(0).getString();
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return source;
+}
+
+Result<std::shared_ptr<const playbook::Playbook>> AgentStore::PlaybookByHash(
+    const std::string& hash) {
+  auto cached = playbooks_.find(hash);
+  if (cached != playbooks_.end()) return cached->second;
+  auto source = PlaybookSource(hash);
+  if (!source.ok()) return source.status();
+  playbook::LoadResult loaded = playbook::LoadText(*source, "playbook " + hash.substr(0, 12));
+  if (!loaded.ok()) {
+    return Status::Error("invalid_playbook", "the playbook " + hash.substr(0, 12) +
+                                                 " from HQ does not load on this agent");
+  }
+  auto parsed = std::make_shared<const playbook::Playbook>(std::move(*loaded.playbook));
+  playbooks_[hash] = parsed;
+  return std::shared_ptr<const playbook::Playbook>(parsed);
+}
+
+std::string AgentStore::DisplayState(const Task& task, const std::vector<Task>& all) const {
+  if (task.hq_state == "cancelled" || task.hq_state == "reassigned") return task.hq_state;
+  if (!task.local_state.empty()) return task.local_state;
+  if (task.dormant) return "dormant";
+  for (const json& dependency : task.waits_on) {
+    const std::string dep_task = dependency.value("task", "");
+    std::string state = dependency.value("state", "");
+    // Our own tasks: what the member did here counts at once, offline.
+    auto own = std::find_if(all.begin(), all.end(),
+                            [&](const Task& other) { return other.id == dep_task; });
+    if (own != all.end() && !own->local_state.empty()) state = own->local_state;
+    if (state != "completed") return "waiting";
+  }
+  return "ready";
+}
+
+Result<playbook::FindingValues> AgentStore::FindingValues(std::int64_t deployment) {
+  playbook::FindingValues values;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_,
+                            "SELECT t.step, o.body FROM outbox o JOIN tasks t ON t.id=o.task "
+                            "WHERE o.kind='finding' AND t.deployment=? ORDER BY o.seq");
+    query.bind(1, deployment);
+    while (query.executeStep()) {
+      const std::string step = query.getColumn(0).getString();
+      json body = json::parse(query.getColumn(1).getString(), nullptr, false);
+      if (!body.is_object() || !body.contains("values")) continue;
+      for (auto& [name, value] : body["values"].items()) {
+        const std::string key = step + "." + name;
+        if (value.is_number()) values[key] = value.get<double>();
+        else if (value.is_boolean()) values[key] = value.get<bool>();
+        else if (value.is_string()) values[key] = value.get<std::string>();
+      }
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return values;
+}
+
+Result<std::vector<std::string>> AgentStore::FiredTriggers(std::int64_t deployment) {
+  std::vector<std::string> fired;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_, "SELECT trigger_id FROM fired_triggers WHERE deployment=?");
+    query.bind(1, deployment);
+    while (query.executeStep()) fired.push_back(query.getColumn(0).getString());
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return fired;
+}
+
+Status AgentStore::MarkTriggerFired(std::int64_t deployment, const std::string& trigger_id) {
+  return Guarded([&]() -> Status {
+    SQLite::Statement insert(*db_,
+                             "INSERT OR IGNORE INTO fired_triggers(deployment, trigger_id, "
+                             "fired_at) VALUES(?,?,?)");
+    insert.bind(1, deployment);
+    insert.bind(2, trigger_id);
+    insert.bind(3, static_cast<std::int64_t>(clock_.Now()));
+    insert.exec();
+    return Status::Ok();
+  });
+}
+
+Status AgentStore::ActivateStep(std::int64_t deployment, const std::string& step) {
+  return Guarded([&]() -> Status {
+    SQLite::Statement update(*db_,
+                             "UPDATE tasks SET dormant=0, updated_at=? WHERE deployment=? AND "
+                             "step=?");
+    update.bind(1, static_cast<std::int64_t>(clock_.Now()));
+    update.bind(2, deployment);
+    update.bind(3, step);
+    update.exec();
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<OutboxRecord>> AgentStore::Records(const std::string& task) {
+  std::vector<OutboxRecord> records;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_, std::string("SELECT ") + kRecordColumns +
+                                      " FROM outbox WHERE ?='' OR task=? ORDER BY seq");
+    query.bind(1, task);
+    query.bind(2, task);
+    while (query.executeStep()) records.push_back(ReadRecord(query));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return records;
+}
+
+Result<std::vector<OutboxRecord>> AgentStore::NextBatch(std::size_t max_records,
+                                                        std::size_t max_bytes) {
+  std::vector<OutboxRecord> batch;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_, std::string("SELECT ") + kRecordColumns +
+                                      " FROM outbox WHERE acked_at IS NULL ORDER BY lane, seq "
+                                      "LIMIT ?");
+    query.bind(1, static_cast<std::int64_t>(max_records));
+    std::size_t bytes = 0;
+    while (query.executeStep()) {
+      OutboxRecord record = ReadRecord(query);
+      const std::size_t size = record.body.dump().size();
+      if (!batch.empty() && bytes + size > max_bytes) break;
+      bytes += size;
+      batch.push_back(std::move(record));
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return batch;
+}
+
+Status AgentStore::MarkSent(const std::vector<std::uint64_t>& seqs) {
+  return InTransaction(*db_, [&]() -> Status {
+    SQLite::Statement update(*db_,
+                             "UPDATE outbox SET sent_at=COALESCE(sent_at, ?) WHERE seq=?");
+    for (std::uint64_t seq : seqs) {
+      update.bind(1, static_cast<std::int64_t>(clock_.Now()));
+      update.bind(2, static_cast<std::int64_t>(seq));
+      update.exec();
+      update.reset();
+    }
+    return Status::Ok();
+  });
+}
+
+Status AgentStore::MarkAcked(const std::vector<std::uint64_t>& seqs) {
+  return InTransaction(*db_, [&]() -> Status {
+    const auto now = static_cast<std::int64_t>(clock_.Now());
+    SQLite::Statement update(*db_,
+                             "UPDATE outbox SET acked_at=?, sent_at=COALESCE(sent_at, ?) "
+                             "WHERE seq=? AND acked_at IS NULL");
+    for (std::uint64_t seq : seqs) {
+      update.bind(1, now);
+      update.bind(2, now);
+      update.bind(3, static_cast<std::int64_t>(seq));
+      update.exec();
+      update.reset();
+    }
+    SetMeta("last_sync_at", std::to_string(now));
+    return Status::Ok();
+  });
+}
+
+Status AgentStore::MarkRefused(std::uint64_t seq, const std::string& why) {
+  return Guarded([&]() -> Status {
+    SQLite::Statement update(*db_, "UPDATE outbox SET refusal=? WHERE seq=?");
+    update.bind(1, why);
+    update.bind(2, static_cast<std::int64_t>(seq));
+    update.exec();
+    return Status::Ok();
+  });
+}
+
+Result<std::uint64_t> AgentStore::AckedWatermark() {
+  std::uint64_t watermark = 0;
+  Status status = Guarded([&]() -> Status {
+    watermark = static_cast<std::uint64_t>(
+        db_->execAndGet("SELECT COALESCE((SELECT MIN(seq) - 1 FROM outbox WHERE acked_at IS "
+                        "NULL), (SELECT MAX(seq) FROM outbox), 0)")
+            .getInt64());
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return watermark;
+}
+
+Result<std::uint64_t> AgentStore::Head() {
+  std::uint64_t head = 0;
+  Status status = Guarded([&]() -> Status {
+    head = static_cast<std::uint64_t>(
+        db_->execAndGet("SELECT COALESCE(MAX(seq), 0) FROM outbox").getInt64());
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return head;
+}
+
+Result<std::uint64_t> AgentStore::RequeueAbove(std::uint64_t hq_ingested) {
+  std::uint64_t count = 0;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement update(*db_,
+                             "UPDATE outbox SET acked_at=NULL WHERE seq>? AND acked_at IS NOT "
+                             "NULL");
+    update.bind(1, static_cast<std::int64_t>(hq_ingested));
+    count = static_cast<std::uint64_t>(update.exec());
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return count;
+}
+
+Status AgentStore::RebaseSequence(std::uint64_t hq_ingested) {
+  return InTransaction(*db_, [&]() -> Status {
+    // Renumber in sequence order so that per-task order is kept.
+    SQLite::Statement move(*db_, std::string("SELECT ") + kRecordColumns +
+                                     " FROM outbox WHERE seq<=? AND acked_at IS NULL ORDER BY seq");
+    move.bind(1, static_cast<std::int64_t>(hq_ingested));
+    std::vector<OutboxRecord> records;
+    while (move.executeStep()) records.push_back(ReadRecord(move));
+    SQLite::Statement bump(*db_,
+                           "UPDATE sqlite_sequence SET seq=MAX(seq, ?) WHERE name='outbox'");
+    bump.bind(1, static_cast<std::int64_t>(hq_ingested));
+    bump.exec();
+    SQLite::Statement remove(*db_, "DELETE FROM outbox WHERE seq=?");
+    SQLite::Statement insert(*db_,
+                             "INSERT INTO outbox(kind, task, body, lane, created_at) "
+                             "VALUES(?,?,?,?,?)");
+    for (const OutboxRecord& record : records) {
+      remove.bind(1, static_cast<std::int64_t>(record.seq));
+      remove.exec();
+      remove.reset();
+      insert.bind(1, record.kind);
+      insert.bind(2, record.task);
+      insert.bind(3, record.body.dump());
+      insert.bind(4, record.lane);
+      insert.bind(5, static_cast<std::int64_t>(record.created_at));
+      insert.exec();
+      insert.reset();
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::uint64_t> AgentStore::AppliedWatermark() {
+  std::uint64_t applied = 0;
+  Status status = Guarded([&]() -> Status {
+    applied = std::stoull(Meta("applied", "0"));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return applied;
+}
+
+Status AgentStore::ApplyDelivery(const Delivery& delivery) {
+  const json& body = delivery.body;
+  if (delivery.kind == "playbook") {
+    SQLite::Statement insert(*db_,
+                             "INSERT OR IGNORE INTO playbooks(hash, id, version, source, "
+                             "received_at) VALUES(?,?,?,?,?)");
+    insert.bind(1, body.value("hash", ""));
+    insert.bind(2, body.value("id", ""));
+    insert.bind(3, body.value("version", ""));
+    insert.bind(4, body.value("source", ""));
+    insert.bind(5, static_cast<std::int64_t>(clock_.Now()));
+    insert.exec();
+    return Status::Ok();
+  }
+  if (delivery.kind == "task") {
+    SQLite::Statement upsert(
+        *db_,
+        "INSERT INTO tasks(id, deployment, incident, incident_title, step, playbook, hq_state, "
+        "dormant, hq_reason, due_at, waits_on, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?) "
+        "ON CONFLICT(id) DO UPDATE SET hq_state=excluded.hq_state, "
+        "dormant=MIN(tasks.dormant, excluded.dormant), hq_reason=excluded.hq_reason, "
+        "due_at=excluded.due_at, waits_on=excluded.waits_on, updated_at=excluded.updated_at");
+    upsert.bind(1, body.value("task", ""));
+    upsert.bind(2, body.value("deployment", std::int64_t{0}));
+    upsert.bind(3, body.value("incident", ""));
+    upsert.bind(4, body.value("incident_title", ""));
+    upsert.bind(5, body.value("step", ""));
+    upsert.bind(6, body.value("playbook", ""));
+    upsert.bind(7, body.value("state", "waiting"));
+    upsert.bind(8, body.value("dormant", false) ? 1 : 0);
+    upsert.bind(9, body.value("reason", ""));
+    if (body.contains("due_at") && body["due_at"].is_number()) {
+      upsert.bind(10, body["due_at"].get<std::int64_t>());
+    } else {
+      upsert.bind(10);
+    }
+    upsert.bind(11, body.value("waits_on", json::array()).dump());
+    upsert.bind(12, static_cast<std::int64_t>(clock_.Now()));
+    upsert.exec();
+    return Status::Ok();
+  }
+  return Status::Ok();  // a kind from a newer coordinator: logged in the inbox, no effect
+}
+
+Result<std::uint64_t> AgentStore::ApplyDeliveries(const std::vector<Delivery>& deliveries) {
+  std::uint64_t applied = 0;
+  Status status = InTransaction(*db_, [&]() -> Status {
+    applied = std::stoull(Meta("applied", "0"));
+    SQLite::Statement log(*db_, "INSERT INTO inbox(seq, kind, applied_at) VALUES(?,?,?)");
+    for (const Delivery& delivery : deliveries) {
+      if (delivery.seq <= applied) continue;      // a duplicate: already applied
+      if (delivery.seq != applied + 1) break;     // a gap: HQ sends again from our cursor
+      MUSTER_RETURN_IF_ERROR(ApplyDelivery(delivery));
+      log.bind(1, static_cast<std::int64_t>(delivery.seq));
+      log.bind(2, delivery.kind);
+      log.bind(3, static_cast<std::int64_t>(clock_.Now()));
+      log.exec();
+      log.reset();
+      applied = delivery.seq;
+    }
+    SetMeta("applied", std::to_string(applied));
+    SetMeta("last_sync_at", std::to_string(clock_.Now()));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return applied;
+}
+
+Result<AgentStore::OutboxStats> AgentStore::Stats() {
+  OutboxStats stats;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_,
+                            "SELECT COALESCE(SUM(acked_at IS NULL), 0), COALESCE(SUM(CASE WHEN "
+                            "acked_at IS NULL THEN length(body) END), 0), COALESCE(SUM(acked_at "
+                            "IS NULL AND sent_at IS NOT NULL), 0), COALESCE(SUM(acked_at IS NOT "
+                            "NULL), 0), COALESCE(SUM(refusal != ''), 0) FROM outbox");
+    query.executeStep();
+    stats.pending = static_cast<std::uint64_t>(query.getColumn(0).getInt64());
+    stats.pending_bytes = static_cast<std::uint64_t>(query.getColumn(1).getInt64());
+    stats.sent_unacked = static_cast<std::uint64_t>(query.getColumn(2).getInt64());
+    stats.acked = static_cast<std::uint64_t>(query.getColumn(3).getInt64());
+    stats.refused = static_cast<std::uint64_t>(query.getColumn(4).getInt64());
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return stats;
+}
+
+Status AgentStore::SetLink(const LinkState& link) {
+  return InTransaction(*db_, [&]() -> Status {
+    SetMeta("connected", link.connected ? "1" : "0");
+    SetMeta("daemon_seen_at", std::to_string(link.daemon_seen_at));
+    SetMeta("last_error", link.last_error);
+    return Status::Ok();
+  });
+}
+
+Result<LinkState> AgentStore::Link() {
+  LinkState link;
+  Status status = Guarded([&]() -> Status {
+    link.connected = Meta("connected", "0") == "1";
+    link.daemon_seen_at = std::stoll(Meta("daemon_seen_at", "0"));
+    link.last_sync_at = std::stoll(Meta("last_sync_at", "0"));
+    link.last_error = Meta("last_error", "");
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return link;
+}
+
+}  // namespace muster::agent

@@ -1,0 +1,152 @@
+// The agent's local store: what the member was assigned (tasks and the exact playbook
+// versions they come from), everything the member recorded (the outbox, which is also
+// the member's record with its receipts), and the sync cursors.
+//
+// Every verb opens its own AgentStore; the daemon holds one for its life. SQLite (WAL)
+// serialises the writers and lets readers run beside them, so the CLI works whether or
+// not the daemon runs.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "muster/bundle.h"
+#include "muster/clock.h"
+#include "muster/playbook/model.h"
+#include "muster/playbook/triggers.h"
+#include "muster/result.h"
+
+namespace muster::agent {
+
+using nlohmann::json;
+
+// Lanes of the outbox: on a thin link lower numbers go first.
+enum Lane : int { kLaneSafety = 0, kLaneStatus = 1, kLaneFinding = 2, kLaneAttachment = 3 };
+
+struct OutboxRecord {
+  std::uint64_t seq = 0;
+  std::string kind;  // status | finding | alert | trigger | note
+  std::string task;
+  json body;
+  int lane = kLaneStatus;
+  Millis created_at = 0;
+  std::optional<Millis> sent_at;
+  std::optional<Millis> acked_at;
+  std::string refusal;  // set when HQ held the record but refused its effect
+};
+
+struct Task {
+  std::string id;
+  std::int64_t deployment = 0;
+  std::string incident;
+  std::string incident_title;
+  std::string step;
+  std::string playbook;  // content hash
+  std::string hq_state;
+  bool dormant = false;
+  std::string hq_reason;
+  std::optional<Millis> due_at;
+  json waits_on = json::array();  // [{task, step, member, state}] as HQ last relayed
+  std::string local_state;        // what the member did: acknowledged | in_progress | ...
+  std::string local_reason;
+  Millis updated_at = 0;
+};
+
+struct Delivery {
+  std::uint64_t seq = 0;
+  std::string kind;
+  Millis at = 0;
+  json body;
+};
+
+struct LinkState {
+  bool connected = false;
+  Millis daemon_seen_at = 0;  // the daemon writes this while it runs
+  Millis last_sync_at = 0;    // the last ACK or DELIVER
+  std::string last_error;
+};
+
+class AgentStore {
+ public:
+  // Opens DATA_DIR/agent.db, creating it on first use and recording the bundle's identity.
+  static Result<std::unique_ptr<AgentStore>> Open(const std::string& data_dir,
+                                                  const Bundle& bundle, const Clock& clock);
+
+  const std::string& agent_id() const { return agent_id_; }
+  const std::string& member_id() const { return member_id_; }
+
+  // --- what the member records (each call is one transaction, durable on return) ---
+  Result<std::uint64_t> Append(const std::string& kind, const std::string& task,
+                               const json& body, int lane);
+  Status SetLocalState(const std::string& task_id, const std::string& state,
+                       const std::string& reason);
+  // Appends several records and a local state change atomically (e.g. `done` with fields).
+  Status Transaction(const std::function<Status()>& body);
+
+  // --- tasks and playbooks ---
+  Result<std::vector<Task>> Tasks();
+  // A task by its id or, when unambiguous, by its step id.
+  Result<Task> FindTask(const std::string& id_or_step);
+  Result<std::shared_ptr<const playbook::Playbook>> PlaybookByHash(const std::string& hash);
+  Result<std::string> PlaybookSource(const std::string& hash);
+  // The state to show: HQ's decisions first, then the member's, then readiness.
+  std::string DisplayState(const Task& task, const std::vector<Task>& all) const;
+  // The latest value of every field recorded in a deployment, for triggers.
+  Result<playbook::FindingValues> FindingValues(std::int64_t deployment);
+  Result<std::vector<std::string>> FiredTriggers(std::int64_t deployment);
+  Status MarkTriggerFired(std::int64_t deployment, const std::string& trigger_id);
+  Status ActivateStep(std::int64_t deployment, const std::string& step);
+  // Records of one task (or all when |task| is empty), oldest first.
+  Result<std::vector<OutboxRecord>> Records(const std::string& task);
+
+  // --- sync ---
+  // Unacknowledged records, safety first, then in sequence; at most |max_records| and
+  // about |max_bytes| of bodies.
+  Result<std::vector<OutboxRecord>> NextBatch(std::size_t max_records, std::size_t max_bytes);
+  Status MarkSent(const std::vector<std::uint64_t>& seqs);
+  Status MarkAcked(const std::vector<std::uint64_t>& seqs);
+  Status MarkRefused(std::uint64_t seq, const std::string& why);
+  // Every seq up to this one is acknowledged by HQ.
+  Result<std::uint64_t> AckedWatermark();
+  Result<std::uint64_t> Head();
+  // HQ holds less than we were told (it was restored from a backup): send again every
+  // record above |hq_ingested|. Returns how many were re-queued.
+  Result<std::uint64_t> RequeueAbove(std::uint64_t hq_ingested);
+  // HQ holds more than we wrote (this store was restored from a backup): move unsent
+  // records and the sequence past |hq_ingested| so that none is mistaken for a duplicate.
+  Status RebaseSequence(std::uint64_t hq_ingested);
+  // Applies deliveries in sequence; skips what is already applied and stops at a gap.
+  Result<std::uint64_t> ApplyDeliveries(const std::vector<Delivery>& deliveries);
+  Result<std::uint64_t> AppliedWatermark();
+  struct OutboxStats {
+    std::uint64_t pending = 0;
+    std::uint64_t pending_bytes = 0;
+    std::uint64_t sent_unacked = 0;
+    std::uint64_t acked = 0;
+    std::uint64_t refused = 0;
+  };
+  Result<OutboxStats> Stats();
+  Status SetLink(const LinkState& link);
+  Result<LinkState> Link();
+
+ private:
+  AgentStore(std::unique_ptr<SQLite::Database> db, const Clock& clock, std::string agent_id,
+             std::string member_id);
+  Status ApplyDelivery(const Delivery& delivery);
+  std::string Meta(const std::string& key, const std::string& fallback);
+  void SetMeta(const std::string& key, const std::string& value);
+
+  std::unique_ptr<SQLite::Database> db_;
+  const Clock& clock_;
+  std::string agent_id_;
+  std::string member_id_;
+  std::map<std::string, std::shared_ptr<const playbook::Playbook>> playbooks_;
+};
+
+}  // namespace muster::agent

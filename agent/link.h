@@ -1,0 +1,73 @@
+// The agent's connection to headquarters: one DEALER socket with CURVE, heartbeats both
+// ways, and reconnection with exponential backoff and jitter. Runs the SyncClient over it.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "agent_store.h"
+#include "muster/bundle.h"
+#include "sync_client.h"
+
+namespace muster::agent {
+
+struct LinkOptions {
+  Millis heartbeat_ms = 5'000;     // PING when nothing was sent for this long
+  Millis dead_after_ms = 15'000;   // no word from HQ for this long: the link is down
+  Millis backoff_min_ms = 500;     // first reconnection delay
+  Millis backoff_max_ms = 60'000;  // cap of the exponential backoff
+  Millis status_every_ms = 1'000;  // how often the daemon writes its state for `status`
+};
+
+struct SyncReport {
+  bool connected = false;
+  std::uint64_t sent_acked = 0;  // records acknowledged during this run
+  std::uint64_t pending = 0;     // records still waiting
+  std::uint64_t applied = 0;     // delivery watermark at the end
+  std::string error;
+};
+
+class Link {
+ public:
+  Link(AgentStore& store, Bundle bundle, const Clock& clock, LinkOptions options);
+  ~Link();
+
+  // The daemon: keeps the link up and syncs until |stop| becomes true.
+  void Run(const std::atomic<bool>& stop);
+
+  // `muster-agent sync`: connects, sends every pending record, takes every delivery, and
+  // returns once nothing is left or |timeout_ms| passed. |progress| is called with the
+  // number of records still pending whenever it changes.
+  SyncReport SyncNow(Millis timeout_ms, const std::function<void(std::uint64_t)>& progress);
+
+ private:
+  void Connect();
+  void Disconnect(const std::string& why);
+  void SendHello();
+  bool Send(const protocol::Message& message);
+  // Receives and handles whatever arrived within |wait_ms|; false when the link died.
+  bool Pump(Millis wait_ms);
+  void WriteStatus(bool force);
+  Millis SteadyNow() const;
+
+  AgentStore& store_;
+  Bundle bundle_;
+  const Clock& clock_;
+  LinkOptions options_;
+  SyncClient client_;
+  zmq::context_t context_;
+  std::unique_ptr<zmq::socket_t> socket_;
+  Millis last_sent_ = 0;
+  Millis last_heard_ = 0;
+  Millis last_hello_ = 0;
+  Millis last_status_ = 0;
+  Millis backoff_ms_ = 0;
+  Millis next_attempt_ = 0;
+  std::uint64_t acked_this_run_ = 0;
+};
+
+}  // namespace muster::agent

@@ -1,0 +1,183 @@
+// muster-agent: the field member's tool. The verbs work on the local store at once, with
+// or without the daemon and the network; `run` is the daemon that syncs with HQ.
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "agent_store.h"
+#include "link.h"
+#include "muster/bundle.h"
+#include "muster/files.h"
+#include "muster/log.h"
+#include "verbs.h"
+
+namespace {
+
+struct AgentConfig {
+  std::string bundle;
+  std::string data_dir;
+  std::string log_level = "warn";
+};
+
+muster::Result<AgentConfig> LoadConfig(const std::string& path) {
+  auto text = muster::ReadFile(path, 1 << 20);
+  if (!text.ok()) return text.status();
+  AgentConfig config;
+  try {
+    YAML::Node root = YAML::Load(*text);
+    for (const auto& entry : root) {
+      const std::string key = entry.first.as<std::string>();
+      if (key == "bundle") config.bundle = entry.second.as<std::string>();
+      else if (key == "data_dir") config.data_dir = entry.second.as<std::string>();
+      else if (key == "log_level") config.log_level = entry.second.as<std::string>();
+      else {
+        return muster::Status::Error("invalid_config",
+                                     path + ":" + std::to_string(entry.first.Mark().line + 1) +
+                                         ": unknown key '" + key +
+                                         "'; known keys: bundle, data_dir, log_level");
+      }
+    }
+  } catch (const YAML::Exception& error) {
+    return muster::Status::Error("invalid_config", path + ":" + std::to_string(error.mark.line + 1) +
+                                                       ": " + error.msg);
+  }
+  if (config.bundle.empty() || config.data_dir.empty()) {
+    return muster::Status::Error("invalid_config", path + ": needs both 'bundle' and 'data_dir'");
+  }
+  return config;
+}
+
+std::atomic<bool> g_stop{false};
+
+int Fail(const muster::Status& status) {
+  std::cerr << "muster-agent: " << status.message() << "\n";
+  return status.code() == "invalid_argument" ? 2 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"muster-agent: your assignments, the playbook and everything you record, on "
+               "this laptop, synced with HQ whenever a link exists."};
+  app.require_subcommand(1);
+  std::string config_path;
+  if (const char* env = std::getenv("MUSTER_AGENT_CONFIG")) config_path = env;
+  app.add_option("--config", config_path, "agent configuration (env MUSTER_AGENT_CONFIG)");
+  bool json = false;
+  std::string task, reason, text, severity = "critical";
+  std::vector<std::string> fields;
+  bool confirm = false, force = false;
+  int timeout_s = 60;
+
+  auto* run = app.add_subcommand("run", "run the sync daemon until SIGINT/SIGTERM");
+  auto* tasks = app.add_subcommand("tasks", "list your tasks: state, priority, due time, what each waits on");
+  auto* show = app.add_subcommand("show", "show a task: playbook text, checklist, fields to record");
+  auto* ack = app.add_subcommand("ack", "acknowledge a task");
+  auto* start = app.add_subcommand("start", "start a task");
+  auto* done = app.add_subcommand("done", "complete a task, with its findings");
+  auto* block = app.add_subcommand("block", "mark a task blocked, with the reason");
+  auto* finding = app.add_subcommand("finding", "record findings without completing the task");
+  auto* note = app.add_subcommand("note", "record a note for HQ");
+  auto* alert = app.add_subcommand("alert", "raise a safety alert to HQ (sent before anything else)");
+  auto* sync = app.add_subcommand("sync", "sync now and wait for the result");
+  auto* status = app.add_subcommand("status", "link, last sync and what waits in the outbox");
+  auto* log = app.add_subcommand("log", "every record with its receipt: local, sent or acknowledged");
+  for (auto* verb : {tasks, show, status, log}) verb->add_flag("--json", json, "answer in JSON");
+  for (auto* verb : {show, ack, start, done, block, finding}) {
+    verb->add_option("TASK", task, "task id, or step id when unambiguous")->required();
+  }
+  for (auto* verb : {ack, start, done, finding}) {
+    verb->add_flag("--force", force, "act even if the task waits or was cancelled by HQ");
+  }
+  for (auto* verb : {done, finding}) {
+    verb->add_option("--field", fields, "a finding: NAME=VALUE (repeat)");
+    verb->add_flag("--confirm", confirm, "accept values outside the playbook's expected range");
+  }
+  block->add_option("--reason", reason, "why the task cannot go on")->required();
+  note->add_option("TEXT", text, "the note")->required();
+  note->add_option("--task", task, "the task the note is about");
+  alert->add_option("MESSAGE", text, "what is wrong")->required();
+  alert->add_option("--task", task, "the task the alert is about");
+  alert->add_option("--severity", severity, "info, warning or critical (default)");
+  log->add_option("--task", task, "only this task's records");
+  sync->add_option("--timeout", timeout_s, "seconds to wait for HQ (default 60)");
+  CLI11_PARSE(app, argc, argv);
+
+  if (config_path.empty()) {
+    return Fail(muster::Status::Error("invalid_argument",
+                                      "give --config FILE (or set MUSTER_AGENT_CONFIG)"));
+  }
+  auto config = LoadConfig(config_path);
+  if (!config.ok()) return Fail(config.status());
+  muster::InitLogging(config->log_level);
+  auto bundle = muster::ReadBundleFile(config->bundle);
+  if (!bundle.ok()) return Fail(bundle.status());
+  if (auto made = muster::EnsureDirectory(config->data_dir, 0700); !made.ok()) return Fail(made);
+  muster::SystemClock clock;
+  auto store = muster::agent::AgentStore::Open(config->data_dir, *bundle, clock);
+  if (!store.ok()) return Fail(store.status());
+  muster::agent::AgentStore& local = **store;
+
+  muster::Status result;
+  if (run->parsed()) {
+    muster::InitLogging(config->log_level == "warn" ? "info" : config->log_level);
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    std::thread waiter([&] {
+      int signal = 0;
+      sigwait(&signals, &signal);
+      g_stop = true;
+    });
+    muster::agent::Link link(local, *bundle, clock, {});
+    muster::Logger("agent")->info("event=started agent={} endpoint={}", bundle->agent_id,
+                                  bundle->endpoint);
+    link.Run(g_stop);
+    waiter.join();
+    muster::Logger("agent")->info("event=stopped agent={}", bundle->agent_id);
+    return 0;
+  } else if (tasks->parsed()) {
+    result = muster::agent::ListTasks(local, clock, json, std::cout);
+  } else if (show->parsed()) {
+    result = muster::agent::ShowTask(local, task, json, std::cout);
+  } else if (ack->parsed()) {
+    result = muster::agent::SetState(local, task, "acknowledged", "", force, std::cout);
+  } else if (start->parsed()) {
+    result = muster::agent::SetState(local, task, "in_progress", "", force, std::cout);
+  } else if (block->parsed()) {
+    result = muster::agent::SetState(local, task, "blocked", reason, force, std::cout);
+  } else if (done->parsed()) {
+    result = muster::agent::RecordFinding(local, task, fields, confirm, true, force, std::cout);
+  } else if (finding->parsed()) {
+    result = muster::agent::RecordFinding(local, task, fields, confirm, false, force, std::cout);
+  } else if (note->parsed()) {
+    result = muster::agent::RecordNote(local, task, text, std::cout);
+  } else if (alert->parsed()) {
+    result = muster::agent::RaiseAlert(local, task, text, severity, std::cout);
+  } else if (status->parsed()) {
+    result = muster::agent::ShowStatus(local, clock, json, std::cout);
+  } else if (log->parsed()) {
+    result = muster::agent::ShowLog(local, task, json, std::cout);
+  } else if (sync->parsed()) {
+    muster::agent::Link link(local, *bundle, clock, {});
+    auto report = link.SyncNow(static_cast<muster::Millis>(timeout_s) * 1000,
+                               [](std::uint64_t pending) {
+                                 if (pending > 0) std::cerr << "  " << pending << " record(s) to send…\n";
+                               });
+    if (!report.connected) {
+      std::cout << "not synced: " << report.error << "; everything stays on this laptop and "
+                   "goes at the next sync\n";
+      return 1;
+    }
+    std::cout << "synced: " << report.sent_acked << " record(s) acknowledged by HQ, "
+              << report.pending << " still waiting, deliveries applied up to #" << report.applied
+              << "\n";
+    return report.pending == 0 ? 0 : 1;
+  }
+  return result.ok() ? 0 : Fail(result);
+}

@@ -1,0 +1,154 @@
+#include "sync_client.h"
+
+#include "muster/log.h"
+
+namespace muster::agent {
+
+using nlohmann::json;
+using protocol::Message;
+using protocol::MessageType;
+
+SyncClient::SyncClient(AgentStore& store, const Clock& clock, const std::string& expected_hq_id,
+                       Options options)
+    : store_(store), clock_(clock), expected_hq_id_(expected_hq_id), options_(options) {}
+
+Result<Message> SyncClient::Hello() {
+  auto acked = store_.AckedWatermark();
+  auto applied = store_.AppliedWatermark();
+  auto head = store_.Head();
+  if (!acked.ok()) return acked.status();
+  if (!applied.ok()) return applied.status();
+  if (!head.ok()) return head.status();
+  return Message{MessageType::kHello,
+                 {{"agent", store_.agent_id()},
+                  {"acked", *acked},
+                  {"applied", *applied},
+                  {"head", *head}}};
+}
+
+void SyncClient::Reset() {
+  welcomed_ = false;
+  in_flight_.reset();
+}
+
+std::uint64_t SyncClient::Pending() {
+  auto stats = store_.Stats();
+  return stats.ok() ? stats->pending : 0;
+}
+
+std::vector<Message> SyncClient::OnMessage(const Message& message) {
+  auto log = Logger("sync");
+  switch (message.type) {
+    case MessageType::kWelcome: return OnWelcome(message.body);
+    case MessageType::kAck: {
+      std::vector<std::uint64_t> seqs;
+      for (const json& seq : message.body["seqs"]) {
+        if (seq.is_number_unsigned()) seqs.push_back(seq.get<std::uint64_t>());
+      }
+      Status status = store_.MarkAcked(seqs);
+      if (!status.ok()) {
+        // Not marking is safe: the records are sent again and HQ ignores the duplicates.
+        log->error("event=mark_acked_failed error=\"{}\"", status.message());
+      }
+      in_flight_.reset();
+      log->debug("event=acked records={} hq_ingested={}", seqs.size(),
+                 message.body["ingested"].get<std::uint64_t>());
+      return {};
+    }
+    case MessageType::kDeliver: return OnDeliver(message.body);
+    case MessageType::kPing: return {Message{MessageType::kPong, {{"time", clock_.Now()}}}};
+    case MessageType::kPong: return {};
+    case MessageType::kError: {
+      const std::string code = message.body["code"].get<std::string>();
+      const std::string text = message.body["message"].get<std::string>();
+      auto ref = message.body.find("ref");
+      if (ref != message.body.end() && ref->is_number_unsigned()) {
+        // HQ holds the record (it is in the ACK) but refused its effect: show the member.
+        (void)store_.MarkRefused(ref->get<std::uint64_t>(), code + ": " + text);
+        log->warn("event=record_refused seq={} code={} error=\"{}\"", ref->get<std::uint64_t>(),
+                  code, text);
+        return {};
+      }
+      last_error_ = code + ": " + text;
+      log->warn("event=hq_error code={} error=\"{}\"", code, text);
+      in_flight_.reset();  // a batch refused as a whole is sent again later
+      if (code == protocol::errors::kForbidden || code == protocol::errors::kNoSession) {
+        welcomed_ = false;
+      }
+      return {};
+    }
+    default:
+      log->warn("event=unexpected_message type={}", protocol::ToString(message.type));
+      return {};
+  }
+}
+
+std::vector<Message> SyncClient::OnWelcome(const json& body) {
+  auto log = Logger("sync");
+  const std::string hq = body["hq"].get<std::string>();
+  if (!expected_hq_id_.empty() && hq != expected_hq_id_) {
+    last_error_ = "the coordinator's store " + hq + " is not the one that enrolled this agent (" +
+                  expected_hq_id_ + "); refusing to sync";
+    log->error("event=wrong_hq hq={} expected={}", hq, expected_hq_id_);
+    return {};
+  }
+  const std::uint64_t ingested = body["ingested"].get<std::uint64_t>();
+  auto acked = store_.AckedWatermark();
+  auto head = store_.Head();
+  if (acked.ok() && ingested < *acked) {
+    // HQ acknowledged more than it now holds: its store was restored from an older
+    // backup. Everything above its watermark goes again; HQ ignores what it still has.
+    auto requeued = store_.RequeueAbove(ingested);
+    log->warn("event=hq_restore_detected hq_ingested={} agent_acked={} requeued={}", ingested,
+              *acked, requeued.ok() ? *requeued : 0);
+  }
+  if (head.ok() && ingested > *head) {
+    // HQ holds sequences this store never wrote: this store was restored from a backup.
+    Status status = store_.RebaseSequence(ingested);
+    log->warn("event=agent_restore_detected hq_ingested={} agent_head={} rebased={}", ingested,
+              *head, status.ok());
+  }
+  welcomed_ = true;
+  last_error_.clear();
+  in_flight_.reset();
+  log->info("event=welcomed hq={} hq_ingested={}", hq, ingested);
+  return {};
+}
+
+std::vector<Message> SyncClient::OnDeliver(const json& body) {
+  std::vector<Delivery> deliveries;
+  for (const json& entry : body["deliveries"]) {
+    deliveries.push_back({entry["seq"].get<std::uint64_t>(), entry["kind"].get<std::string>(),
+                          entry["at"].get<Millis>(), entry["body"]});
+  }
+  auto applied = store_.ApplyDeliveries(deliveries);
+  if (!applied.ok()) {
+    Logger("sync")->error("event=apply_failed error=\"{}\"", applied.status().message());
+    return {};  // not acknowledged: HQ sends them again
+  }
+  Logger("sync")->debug("event=delivered count={} applied={}", deliveries.size(), *applied);
+  return {Message{MessageType::kDelivered, {{"applied", *applied}}}};
+}
+
+std::optional<Message> SyncClient::NextBatch() {
+  if (!welcomed_) return std::nullopt;
+  if (in_flight_ && clock_.Now() - *in_flight_ < options_.resend_after_ms) return std::nullopt;
+  auto batch = store_.NextBatch(options_.batch_records, options_.batch_bytes);
+  if (!batch.ok() || batch->empty()) {
+    in_flight_.reset();
+    return std::nullopt;
+  }
+  json records = json::array();
+  std::vector<std::uint64_t> seqs;
+  for (const OutboxRecord& record : *batch) {
+    json body = record.body;
+    records.push_back(
+        {{"seq", record.seq}, {"kind", record.kind}, {"at", record.created_at}, {"body", body}});
+    seqs.push_back(record.seq);
+  }
+  (void)store_.MarkSent(seqs);
+  in_flight_ = clock_.Now();
+  return Message{MessageType::kRecords, {{"records", std::move(records)}}};
+}
+
+}  // namespace muster::agent

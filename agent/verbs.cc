@@ -1,0 +1,464 @@
+#include "verbs.h"
+
+#include <algorithm>
+#include <iomanip>
+#include <sstream>
+
+#include "muster/playbook/fields.h"
+#include "muster/playbook/triggers.h"
+
+namespace muster::agent {
+namespace {
+
+std::string DueText(const std::optional<Millis>& due, Millis now) {
+  if (!due) return "-";
+  if (*due < now) return "OVERDUE " + FormatAge(now - *due);
+  return "in " + FormatAge(*due - now);
+}
+
+std::string Receipt(const OutboxRecord& record) {
+  if (record.acked_at) {
+    std::string text = "acknowledged by HQ " + FormatTimestamp(*record.acked_at);
+    if (!record.refusal.empty()) text += " (refused: " + record.refusal + ")";
+    return text;
+  }
+  if (record.sent_at) return "sent " + FormatTimestamp(*record.sent_at) + ", not yet acknowledged";
+  return "only on this laptop";
+}
+
+// Which of the task's dependencies are not complete, as "step (member, state)".
+std::string WaitsOn(const Task& task, const std::vector<Task>& all, const AgentStore& store) {
+  std::string text;
+  for (const json& dependency : task.waits_on) {
+    std::string state = dependency.value("state", "");
+    const std::string dep_task = dependency.value("task", "");
+    for (const Task& own : all) {
+      if (own.id == dep_task) state = store.DisplayState(own, all);
+    }
+    if (state == "completed") continue;
+    if (!text.empty()) text += ", ";
+    text += dependency.value("step", "") + " (" + dependency.value("member", "") + ", " + state +
+            ")";
+  }
+  return text;
+}
+
+Status Recorded(std::ostream& out, const std::string& what) {
+  out << "recorded: " << what << " (saved on this laptop; it goes to HQ at the next sync)\n";
+  return Status::Ok();
+}
+
+Status RefuseIfClosed(const AgentStore& store, const Task& task, const std::vector<Task>& all,
+                      bool force, const std::string& verb) {
+  const std::string state = store.DisplayState(task, all);
+  if ((state == "cancelled" || state == "reassigned") && !force) {
+    return Status::Error("task_closed", task.id + " was " + state + " by HQ" +
+                                            (task.hq_reason.empty() ? "" : " (" + task.hq_reason + ")") +
+                                            "; use --force to " + verb + " it anyway (HQ will "
+                                            "see a conflict; nothing you record is lost)");
+  }
+  if (state == "waiting" && !force) {
+    return Status::Error("task_waiting", task.id + " waits on " + WaitsOn(task, all, store) +
+                                             "; use --force to " + verb + " it anyway");
+  }
+  if (state == "dormant" && !force) {
+    return Status::Error("task_waiting", task.id + " is dormant until a trigger activates it; "
+                                                   "use --force to " + verb + " it anyway");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<FieldArg> ParseFieldArg(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return Status::Error("invalid_argument",
+                         "--field '" + text + "' must look like NAME=VALUE, e.g. dose_rate=12.5");
+  }
+  return FieldArg{text.substr(0, eq), text.substr(eq + 1)};
+}
+
+Status ListTasks(AgentStore& store, const Clock& clock, bool as_json, std::ostream& out) {
+  auto tasks = store.Tasks();
+  if (!tasks.ok()) return tasks.status();
+  const Millis now = clock.Now();
+  if (as_json) {
+    json list = json::array();
+    for (const Task& task : *tasks) {
+      auto book = store.PlaybookByHash(task.playbook);
+      const playbook::Step* step = book.ok() ? (*book)->FindStep(task.step) : nullptr;
+      list.push_back({{"id", task.id},
+                      {"step", task.step},
+                      {"title", step ? step->title : task.step},
+                      {"incident", task.incident},
+                      {"state", store.DisplayState(task, *tasks)},
+                      {"priority", step ? playbook::ToString(step->priority) : "normal"},
+                      {"due_at", task.due_at ? json(*task.due_at) : json()},
+                      {"waits_on", WaitsOn(task, *tasks, store)}});
+    }
+    out << list.dump(2) << "\n";
+    return Status::Ok();
+  }
+  if (tasks->empty()) {
+    out << "No tasks yet. They arrive at the next sync once HQ deploys you.\n";
+    return Status::Ok();
+  }
+  out << std::left << std::setw(34) << "TASK" << std::setw(13) << "STATE" << std::setw(10)
+      << "PRIORITY" << std::setw(16) << "DUE" << "TITLE / WAITS ON\n";
+  for (const Task& task : *tasks) {
+    auto book = store.PlaybookByHash(task.playbook);
+    const playbook::Step* step = book.ok() ? (*book)->FindStep(task.step) : nullptr;
+    out << std::left << std::setw(34) << task.id << std::setw(13)
+        << store.DisplayState(task, *tasks) << std::setw(10)
+        << (step ? playbook::ToString(step->priority) : "normal") << std::setw(16)
+        << DueText(task.due_at, now) << (step ? step->title : task.step);
+    const std::string waits = WaitsOn(task, *tasks, store);
+    if (!waits.empty()) out << "  [waits on " << waits << "]";
+    out << "\n";
+  }
+  return Status::Ok();
+}
+
+Status ShowTask(AgentStore& store, const std::string& id, bool as_json, std::ostream& out) {
+  auto task = store.FindTask(id);
+  if (!task.ok()) return task.status();
+  auto all = store.Tasks();
+  if (!all.ok()) return all.status();
+  auto book = store.PlaybookByHash(task->playbook);
+  if (!book.ok()) return book.status();
+  const playbook::Step* step = (*book)->FindStep(task->step);
+  if (step == nullptr) return Status::Error("not_found", "step " + task->step + " is not in the playbook");
+  auto records = store.Records(task->id);
+  if (!records.ok()) return records.status();
+  if (as_json) {
+    json fields = json::array();
+    for (const auto& field : step->findings) {
+      fields.push_back({{"id", field.id},
+                        {"label", field.label},
+                        {"type", playbook::ToString(field.type)},
+                        {"required", field.required},
+                        {"unit", field.unit},
+                        {"min", field.min ? json(*field.min) : json()},
+                        {"max", field.max ? json(*field.max) : json()},
+                        {"options", field.options}});
+    }
+    out << json{{"id", task->id},
+                {"step", step->id},
+                {"title", step->title},
+                {"state", store.DisplayState(*task, *all)},
+                {"incident", task->incident},
+                {"playbook", {{"id", (*book)->id}, {"version", (*book)->version},
+                              {"hash", (*book)->content_hash}}},
+                {"instructions", step->instructions},
+                {"checklist", step->checklist},
+                {"fields", fields},
+                {"waits_on", WaitsOn(*task, *all, store)},
+                {"records", records->size()}}
+               .dump(2)
+        << "\n";
+    return Status::Ok();
+  }
+  out << task->id << " — " << step->title << "\n"
+      << "Incident:  " << task->incident << " " << task->incident_title << "\n"
+      << "Playbook:  " << (*book)->id << " " << (*book)->version << " ("
+      << (*book)->content_hash.substr(0, 12) << ")\n"
+      << "State:     " << store.DisplayState(*task, *all) << "\n"
+      << "Priority:  " << playbook::ToString(step->priority) << "\n";
+  const std::string waits = WaitsOn(*task, *all, store);
+  if (!waits.empty()) out << "Waits on:  " << waits << "\n";
+  out << "\n" << step->instructions << "\n";
+  if (!step->checklist.empty()) {
+    out << "\nChecklist:\n";
+    for (const auto& item : step->checklist) out << "  [ ] " << item << "\n";
+  }
+  if (!step->findings.empty()) {
+    out << "\nFindings to record (--field NAME=VALUE):\n";
+    for (const auto& field : step->findings) {
+      out << "  " << std::left << std::setw(22) << field.id << playbook::ToString(field.type);
+      if (!field.unit.empty()) out << " in " << field.unit;
+      if (field.min || field.max) {
+        out << ", expected " << (field.min ? playbook::FormatValue(*field.min) : "…") << " to "
+            << (field.max ? playbook::FormatValue(*field.max) : "…");
+      }
+      if (!field.options.empty()) {
+        out << ", one of:";
+        for (const auto& option : field.options) out << " " << option;
+      }
+      out << (field.required ? "  (required)" : "  (optional)");
+      if (!field.label.empty()) out << " — " << field.label;
+      out << "\n";
+    }
+  }
+  if (!records->empty()) {
+    out << "\nRecorded:\n";
+    for (const auto& record : *records) {
+      out << "  #" << record.seq << " " << record.kind << " " << FormatTimestamp(record.created_at)
+          << " — " << Receipt(record) << "\n";
+    }
+  }
+  return Status::Ok();
+}
+
+Status SetState(AgentStore& store, const std::string& id, const std::string& state,
+                const std::string& reason, bool force, std::ostream& out) {
+  auto task = store.FindTask(id);
+  if (!task.ok()) return task.status();
+  auto all = store.Tasks();
+  if (!all.ok()) return all.status();
+  if (state != "blocked") MUSTER_RETURN_IF_ERROR(RefuseIfClosed(store, *task, *all, force, state));
+  if (state == "blocked" && reason.empty()) {
+    return Status::Error("invalid_argument", "say why the task is blocked: --reason TEXT");
+  }
+  MUSTER_RETURN_IF_ERROR(store.Transaction([&]() -> Status {
+    json body = {{"task", task->id}, {"state", state}};
+    if (!reason.empty()) body["reason"] = reason;
+    auto seq = store.Append("status", task->id, body, kLaneStatus);
+    if (!seq.ok()) return seq.status();
+    return store.SetLocalState(task->id, state, reason);
+  }));
+  return Recorded(out, task->id + " " + state);
+}
+
+Status RecordFinding(AgentStore& store, const std::string& id,
+                     const std::vector<std::string>& fields, bool confirm, bool complete,
+                     bool force, std::ostream& out) {
+  auto task = store.FindTask(id);
+  if (!task.ok()) return task.status();
+  auto all = store.Tasks();
+  if (!all.ok()) return all.status();
+  MUSTER_RETURN_IF_ERROR(
+      RefuseIfClosed(store, *task, *all, force, complete ? "complete" : "record on"));
+  auto book = store.PlaybookByHash(task->playbook);
+  if (!book.ok()) return book.status();
+  const playbook::Step* step = (*book)->FindStep(task->step);
+  if (step == nullptr) return Status::Error("not_found", "step " + task->step + " is not in the playbook");
+
+  json values = json::object();
+  json confirmed = json::array();
+  std::vector<std::string> notes;
+  for (const std::string& text : fields) {
+    auto arg = ParseFieldArg(text);
+    if (!arg.ok()) return arg.status();
+    auto spec = std::find_if(step->findings.begin(), step->findings.end(),
+                             [&](const auto& field) { return field.id == arg->name; });
+    if (spec == step->findings.end()) {
+      std::string known;
+      for (const auto& field : step->findings) known += " " + field.id;
+      return Status::Error("invalid_argument", step->id + " has no field '" + arg->name +
+                                                   "'; its fields are:" +
+                                                   (known.empty() ? " (none)" : known));
+    }
+    auto checked = playbook::ParseFieldValue(*spec, arg->value);
+    if (!checked.ok()) return checked.status();
+    if (checked->out_of_range) {
+      if (!confirm) {
+        return Status::Error("needs_confirmation",
+                             checked->note + ". If that is what you measured, run the same "
+                                             "command again with --confirm");
+      }
+      confirmed.push_back(spec->id);
+      notes.push_back(checked->note + " (confirmed)");
+    }
+    std::visit([&](const auto& v) { values[spec->id] = v; }, checked->value);
+  }
+  if (complete) {
+    // Required fields may have been recorded earlier, in separate findings.
+    std::vector<std::string> given;
+    for (auto& [name, value] : values.items()) given.push_back(name);
+    auto records = store.Records(task->id);
+    if (!records.ok()) return records.status();
+    for (const auto& record : *records) {
+      if (record.kind != "finding" || !record.body.contains("values")) continue;
+      for (auto& [name, value] : record.body["values"].items()) given.push_back(name);
+    }
+    auto missing = playbook::MissingRequiredFields(*step, given);
+    if (!missing.empty()) {
+      std::string list;
+      for (const auto& name : missing) list += " --field " + name + "=…";
+      return Status::Error("missing_fields", task->id + " needs these findings before it is "
+                                                        "done:" + list);
+    }
+  }
+  if (!complete && values.empty()) {
+    return Status::Error("invalid_argument", "give at least one --field NAME=VALUE");
+  }
+
+  std::vector<playbook::FiredTrigger> fired;
+  MUSTER_RETURN_IF_ERROR(store.Transaction([&]() -> Status {
+    if (!values.empty()) {
+      json body = {{"task", task->id}, {"values", values}};
+      if (!confirmed.empty()) body["confirmed"] = confirmed;
+      auto seq = store.Append("finding", task->id, body, kLaneFinding);
+      if (!seq.ok()) return seq.status();
+    }
+    if (complete) {
+      auto seq = store.Append("status", task->id, {{"task", task->id}, {"state", "completed"}},
+                              kLaneStatus);
+      if (!seq.ok()) return seq.status();
+      MUSTER_RETURN_IF_ERROR(store.SetLocalState(task->id, "completed", ""));
+    }
+    // Triggers, at once and offline: the same evaluation HQ makes.
+    auto current = store.FindingValues(task->deployment);
+    if (!current.ok()) return current.status();
+    auto already = store.FiredTriggers(task->deployment);
+    if (!already.ok()) return already.status();
+    fired = playbook::EvaluateTriggers(**book, *current,
+                                       std::set<std::string>(already->begin(), already->end()));
+    for (const auto& hit : fired) {
+      MUSTER_RETURN_IF_ERROR(store.MarkTriggerFired(task->deployment, hit.trigger_id));
+      for (const auto& action : hit.actions) {
+        if (action.kind == playbook::ActionKind::kActivate) {
+          MUSTER_RETURN_IF_ERROR(store.ActivateStep(task->deployment, action.step));
+        }
+      }
+      auto seq = store.Append("trigger", task->id,
+                              {{"task", task->id}, {"trigger", hit.trigger_id}}, kLaneSafety);
+      if (!seq.ok()) return seq.status();
+    }
+    return Status::Ok();
+  }));
+  for (const auto& note : notes) out << "note: " << note << "\n";
+  std::string what = task->id;
+  if (!values.empty()) what += " finding (" + std::to_string(values.size()) + " field(s))";
+  if (complete) what += values.empty() ? " completed" : ", completed";
+  Recorded(out, what);
+  for (const auto& hit : fired) {
+    for (const auto& action : hit.actions) {
+      switch (action.kind) {
+        case playbook::ActionKind::kActivate:
+          out << "TRIGGER " << hit.trigger_id << ": step " << action.step << " is now active\n";
+          break;
+        case playbook::ActionKind::kAlert:
+          out << "ALERT (" << (action.severity.empty() ? "warning" : action.severity)
+              << "): " << action.message << "\n";
+          break;
+        case playbook::ActionKind::kNotify:
+          out << "HQ will be notified: " << action.message << "\n";
+          break;
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status RecordNote(AgentStore& store, const std::string& id, const std::string& text,
+                  std::ostream& out) {
+  if (text.empty()) return Status::Error("invalid_argument", "the note is empty");
+  std::string task_id;
+  if (!id.empty()) {
+    auto task = store.FindTask(id);
+    if (!task.ok()) return task.status();
+    task_id = task->id;
+  }
+  json body = {{"text", text}};
+  if (!task_id.empty()) body["task"] = task_id;
+  auto seq = store.Append("note", task_id, body, kLaneStatus);
+  if (!seq.ok()) return seq.status();
+  return Recorded(out, "note #" + std::to_string(*seq));
+}
+
+Status RaiseAlert(AgentStore& store, const std::string& id, const std::string& message,
+                  const std::string& severity, std::ostream& out) {
+  if (severity != "info" && severity != "warning" && severity != "critical") {
+    return Status::Error("invalid_argument", "--severity must be info, warning or critical");
+  }
+  std::string task_id;
+  if (!id.empty()) {
+    auto task = store.FindTask(id);
+    if (!task.ok()) return task.status();
+    task_id = task->id;
+  }
+  json body = {{"message", message}, {"severity", severity}};
+  if (!task_id.empty()) body["task"] = task_id;
+  auto seq = store.Append("alert", task_id, body, kLaneSafety);
+  if (!seq.ok()) return seq.status();
+  return Recorded(out, "safety alert #" + std::to_string(*seq) + " (sent before anything else)");
+}
+
+Status ShowStatus(AgentStore& store, const Clock& clock, bool as_json, std::ostream& out) {
+  auto link = store.Link();
+  auto stats = store.Stats();
+  auto applied = store.AppliedWatermark();
+  if (!link.ok()) return link.status();
+  if (!stats.ok()) return stats.status();
+  if (!applied.ok()) return applied.status();
+  const Millis now = clock.Now();
+  const bool daemon_running = link->daemon_seen_at > 0 && now - link->daemon_seen_at < 5'000;
+  const bool connected = daemon_running && link->connected;
+  if (as_json) {
+    out << json{{"agent", store.agent_id()},
+                {"member", store.member_id()},
+                {"daemon_running", daemon_running},
+                {"connected", connected},
+                {"last_sync_at", link->last_sync_at ? json(link->last_sync_at) : json()},
+                {"outbox_pending", stats->pending},
+                {"outbox_pending_bytes", stats->pending_bytes},
+                {"sent_not_acknowledged", stats->sent_unacked},
+                {"acknowledged", stats->acked},
+                {"refused", stats->refused},
+                {"deliveries_applied", *applied},
+                {"last_error", link->last_error}}
+               .dump(2)
+        << "\n";
+    return Status::Ok();
+  }
+  out << "Agent:      " << store.agent_id() << " (" << store.member_id() << ")\n"
+      << "Link:       "
+      << (connected ? "connected to HQ"
+                    : daemon_running ? "NOT connected (the daemon keeps trying)"
+                                     : "NOT connected (the daemon is not running)")
+      << "\n"
+      << "Last sync:  "
+      << (link->last_sync_at ? FormatTimestamp(link->last_sync_at) + " (" +
+                                   FormatAge(now - link->last_sync_at) + " ago)"
+                             : std::string("never"))
+      << "\n";
+  if (stats->pending == 0) {
+    out << "Outbox:     empty — HQ has acknowledged all " << stats->acked << " record(s)\n";
+  } else {
+    out << "Outbox:     " << stats->pending << " record(s), " << stats->pending_bytes
+        << " bytes waiting for HQ (" << stats->sent_unacked << " sent, not yet acknowledged); "
+        << stats->acked << " acknowledged\n";
+  }
+  if (stats->refused > 0) {
+    out << "Refused:    " << stats->refused
+        << " record(s) HQ holds but refused; see: muster-agent log\n";
+  }
+  if (!link->last_error.empty()) out << "Last error: " << link->last_error << "\n";
+  return Status::Ok();
+}
+
+Status ShowLog(AgentStore& store, const std::string& id, bool as_json, std::ostream& out) {
+  std::string task_id;
+  if (!id.empty()) {
+    auto task = store.FindTask(id);
+    if (!task.ok()) return task.status();
+    task_id = task->id;
+  }
+  auto records = store.Records(task_id);
+  if (!records.ok()) return records.status();
+  if (as_json) {
+    json list = json::array();
+    for (const auto& record : *records) {
+      list.push_back({{"seq", record.seq},
+                      {"kind", record.kind},
+                      {"task", record.task},
+                      {"body", record.body},
+                      {"recorded_at", record.created_at},
+                      {"sent_at", record.sent_at ? json(*record.sent_at) : json()},
+                      {"acked_at", record.acked_at ? json(*record.acked_at) : json()},
+                      {"refusal", record.refusal}});
+    }
+    out << list.dump(2) << "\n";
+    return Status::Ok();
+  }
+  for (const auto& record : *records) {
+    out << "#" << record.seq << " " << FormatTimestamp(record.created_at) << " " << std::left
+        << std::setw(8) << record.kind << " " << record.task << " " << record.body.dump()
+        << "\n     " << Receipt(record) << "\n";
+  }
+  return Status::Ok();
+}
+
+}  // namespace muster::agent

@@ -1,0 +1,41 @@
+// The member's verbs. Each works against the local store only, so it answers at once
+// with or without the daemon and with or without any network. Output goes to |out|;
+// errors are returned as Status for main.cc to print.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "agent_store.h"
+
+namespace muster::agent {
+
+struct FieldArg {
+  std::string name;
+  std::string value;
+};
+
+// Splits "NAME=VALUE"; an error names the argument and the expected form.
+Result<FieldArg> ParseFieldArg(const std::string& text);
+
+Status ListTasks(AgentStore& store, const Clock& clock, bool json, std::ostream& out);
+Status ShowTask(AgentStore& store, const std::string& task, bool json, std::ostream& out);
+// ack | start: moves the task and records the status change for HQ.
+Status SetState(AgentStore& store, const std::string& task, const std::string& state,
+                const std::string& reason, bool force, std::ostream& out);
+// Records a finding (if |fields| is not empty) and, when |complete|, completes the task,
+// in one transaction. Values are checked against the step's finding schema; a value out
+// of the expected range needs |confirm|. Triggers are evaluated at once, offline.
+Status RecordFinding(AgentStore& store, const std::string& task,
+                     const std::vector<std::string>& fields, bool confirm, bool complete,
+                     bool force, std::ostream& out);
+Status RecordNote(AgentStore& store, const std::string& task, const std::string& text,
+                  std::ostream& out);
+Status RaiseAlert(AgentStore& store, const std::string& task, const std::string& message,
+                  const std::string& severity, std::ostream& out);
+Status ShowStatus(AgentStore& store, const Clock& clock, bool json, std::ostream& out);
+// Every record with its receipt: only local, sent, or acknowledged by HQ, and when.
+Status ShowLog(AgentStore& store, const std::string& task, bool json, std::ostream& out);
+
+}  // namespace muster::agent

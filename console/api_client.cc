@@ -1,0 +1,66 @@
+#include "api_client.h"
+
+#include <httplib.h>
+
+#include "muster/files.h"
+
+namespace muster::console {
+
+ApiClient::ApiClient(std::string base_url, std::string token)
+    : base_url_(std::move(base_url)), token_(std::move(token)) {}
+
+Result<ApiClient> ApiClient::FromDataDir(const std::string& data_dir) {
+  auto info_text = ReadFile(data_dir + "/coordinator.json", 1 << 16);
+  if (!info_text.ok()) {
+    return Status::Error("no_coordinator", "no coordinator has started with data directory " +
+                                               data_dir + " (" + info_text.status().message() +
+                                               "); start muster-coordinator or pass --data");
+  }
+  json info = json::parse(*info_text, nullptr, false);
+  if (!info.is_object() || !info.contains("api_url")) {
+    return Status::Error("no_coordinator", data_dir + "/coordinator.json is damaged");
+  }
+  const std::string token_path = data_dir + "/api.token";
+  MUSTER_RETURN_IF_ERROR(CheckPrivateFile(token_path));
+  auto token = ReadFile(token_path, 4096);
+  if (!token.ok()) return token.status();
+  return ApiClient(info["api_url"].get<std::string>(),
+                   token->substr(0, token->find_first_of("\r\n")));
+}
+
+Result<json> ApiClient::Decode(int status, const std::string& body, const std::string& what) {
+  json parsed = json::parse(body, nullptr, false);
+  if (status >= 200 && status < 300 && !parsed.is_discarded()) return parsed;
+  if (parsed.is_object() && parsed.contains("error")) {
+    return Status::Error(parsed["error"].value("code", "error"),
+                         parsed["error"].value("message", "the coordinator refused " + what));
+  }
+  return Status::Error("api_error", what + " answered HTTP " + std::to_string(status));
+}
+
+Result<json> ApiClient::Get(const std::string& path) {
+  httplib::Client client(base_url_);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(30);
+  auto response = client.Get(path.c_str(), {{"Authorization", "Bearer " + token_}});
+  if (!response) {
+    return Status::Error("unreachable", "cannot reach the coordinator at " + base_url_ +
+                                            "; is muster-coordinator running?");
+  }
+  return Decode(response->status, response->body, "GET " + path);
+}
+
+Result<json> ApiClient::Post(const std::string& path, const json& body) {
+  httplib::Client client(base_url_);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(60);
+  auto response = client.Post(path.c_str(), {{"Authorization", "Bearer " + token_}},
+                              body.dump(), "application/json");
+  if (!response) {
+    return Status::Error("unreachable", "cannot reach the coordinator at " + base_url_ +
+                                            "; is muster-coordinator running?");
+  }
+  return Decode(response->status, response->body, "POST " + path);
+}
+
+}  // namespace muster::console

@@ -1,0 +1,33 @@
+// The console's client for the coordinator's HTTP/JSON API.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "muster/result.h"
+
+namespace muster::console {
+
+using nlohmann::json;
+
+class ApiClient {
+ public:
+  // |base_url| like "http://127.0.0.1:7471"; |token| the bearer token.
+  ApiClient(std::string base_url, std::string token);
+
+  // Finds the API of the coordinator whose data directory is |data_dir| (it writes
+  // coordinator.json and api.token there).
+  static Result<ApiClient> FromDataDir(const std::string& data_dir);
+
+  Result<json> Get(const std::string& path);
+  Result<json> Post(const std::string& path, const json& body);
+
+ private:
+  Result<json> Decode(int status, const std::string& body, const std::string& what);
+
+  std::string base_url_;
+  std::string token_;
+};
+
+}  // namespace muster::console

@@ -1,0 +1,337 @@
+// muster: the HQ console. Every verb talks to the coordinator's API and answers as a
+// table for people or, with --json, as JSON for tools.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "api_client.h"
+#include "muster/clock.h"
+#include "muster/files.h"
+#include "muster/playbook/load.h"
+#include "playbook_commands.h"
+#include "table.h"
+
+namespace {
+
+using muster::Result;
+using muster::Status;
+using muster::console::ApiClient;
+using muster::console::json;
+using muster::console::Table;
+
+struct Context {
+  std::string data_dir;
+  std::string api_url;
+  std::string token_file;
+  bool json = false;
+};
+
+Result<ApiClient> Connect(const Context& context) {
+  if (!context.api_url.empty()) {
+    if (context.token_file.empty()) {
+      return Status::Error("invalid_argument", "--api needs --token-file");
+    }
+    MUSTER_RETURN_IF_ERROR(muster::CheckPrivateFile(context.token_file));
+    auto token = muster::ReadFile(context.token_file, 4096);
+    if (!token.ok()) return token.status();
+    return ApiClient(context.api_url, token->substr(0, token->find_first_of("\r\n")));
+  }
+  if (context.data_dir.empty()) {
+    return Status::Error("invalid_argument",
+                         "say which coordinator: --data DIR (or MUSTER_DATA), or --api URL "
+                         "--token-file FILE");
+  }
+  return ApiClient::FromDataDir(context.data_dir);
+}
+
+// Prints |result| as JSON or through |human|, and turns errors into an exit code.
+void Answer(const Context& context, const Result<json>& result,
+            const std::function<void(const json&)>& human) {
+  if (!result.ok()) {
+    std::cerr << "muster: " << result.status().message() << "\n";
+    throw CLI::RuntimeError(result.status().code() == "invalid_argument" ? 2 : 1);
+  }
+  if (context.json) {
+    std::cout << result->dump(2) << "\n";
+  } else {
+    human(*result);
+  }
+}
+
+std::string Text(const json& value) {
+  if (value.is_null()) return "-";
+  if (value.is_string()) return value.get<std::string>();
+  return value.dump();
+}
+
+std::string Join(const json& list) {
+  std::string out;
+  for (const auto& item : list) out += (out.empty() ? "" : ",") + Text(item);
+  return out.empty() ? "-" : out;
+}
+
+std::string When(const json& at) {
+  return at.is_number() ? muster::FormatTimestamp(at.get<muster::Millis>()) : "never";
+}
+
+void PrintStatus(const json& board) {
+  const muster::Millis now = board["generated_at"].get<muster::Millis>();
+  const json& incident = board["incident"];
+  std::cout << incident["id"].get<std::string>() << "  " << incident["title"].get<std::string>()
+            << "  [" << incident["severity"].get<std::string>() << ", "
+            << incident["status"].get<std::string>() << "]  as of "
+            << muster::FormatTimestamp(now) << "\n\n";
+  for (const auto& deployment : board["deployments"]) {
+    std::cout << "Deployment " << deployment["id"] << ": " << Text(deployment["playbook"]["id"])
+              << " " << Text(deployment["playbook"]["version"]) << " ("
+              << Text(deployment["status"]) << ")\n";
+    Table table({"TASK", "MEMBER", "STATE", "DUE", "FINDINGS", "TITLE"});
+    for (const auto& task : deployment["tasks"]) {
+      std::string state = Text(task["state"]);
+      if (task["dormant"].get<bool>()) state += " (dormant)";
+      std::string due = "-";
+      if (task["due_at"].is_number()) {
+        const muster::Millis at = task["due_at"].get<muster::Millis>();
+        due = task["overdue"].get<bool>() ? "OVERDUE " + muster::FormatAge(now - at)
+                                          : "in " + muster::FormatAge(at - now);
+      }
+      table.Add({Text(task["id"]), Text(task["member"]), state, due,
+                 std::to_string(task["findings"].get<int>()), Text(task["title"])});
+    }
+    table.Print(std::cout);
+    std::cout << "\n";
+  }
+  Table members({"MEMBER", "NAME", "LAST CONTACT"});
+  for (const auto& member : board["members"]) {
+    const json& age = member["last_contact_age_ms"];
+    members.Add({Text(member["id"]), Text(member["name"]),
+                 age.is_number() ? muster::FormatAge(age.get<muster::Millis>()) + " ago (" +
+                                       When(member["last_contact_at"]) + ")"
+                                 : "never"});
+  }
+  members.Print(std::cout);
+  if (!board["alerts"].empty()) {
+    std::cout << "\n";
+    Table alerts({"ALERT", "SEVERITY", "KIND", "RAISED", "ACKED BY", "MESSAGE"});
+    for (const auto& alert : board["alerts"]) {
+      alerts.Add({std::to_string(alert["id"].get<int>()), Text(alert["severity"]),
+                  Text(alert["kind"]), When(alert["raised_at"]), Text(alert["acked_by"]),
+                  Text(alert["message"])});
+    }
+    alerts.Print(std::cout);
+  }
+}
+
+void PrintFindings(const json& findings) {
+  if (findings.empty()) {
+    std::cout << "No findings yet.\n";
+    return;
+  }
+  Table table({"RECORDED", "MEMBER", "STEP", "FIELD", "VALUE", "RECEIVED"});
+  for (const auto& finding : findings) {
+    for (auto& [name, value] : finding["values"].items()) {
+      std::string text = Text(value);
+      if (finding["units"].contains(name)) text += " " + finding["units"][name].get<std::string>();
+      for (const auto& confirmed : finding["confirmed_out_of_range"]) {
+        if (confirmed == name) text += " (out of range, confirmed)";
+      }
+      table.Add({When(finding["recorded_at"]), Text(finding["member"]), Text(finding["step"]),
+                 name, text, When(finding["received_at"])});
+    }
+  }
+  table.Print(std::cout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"muster: the HQ console for Muster deployments."};
+  app.require_subcommand(1);
+  Context context;
+  if (const char* env = std::getenv("MUSTER_DATA")) context.data_dir = env;
+  app.add_option("--data", context.data_dir, "the coordinator's data directory (env MUSTER_DATA)");
+  app.add_option("--api", context.api_url, "API URL, e.g. http://127.0.0.1:7471");
+  app.add_option("--token-file", context.token_file, "file holding the API token (mode 0600)");
+  app.add_flag("--json", context.json, "answer in JSON");
+
+  // incident
+  auto* incident = app.add_subcommand("incident", "open and list incidents");
+  incident->require_subcommand(1);
+  auto* incident_create = incident->add_subcommand("create", "open an incident");
+  std::string incident_id, title, location, severity = "medium";
+  std::vector<std::string> hazards;
+  incident_create->add_option("--title", title, "what happened")->required();
+  incident_create->add_option("--id", incident_id, "an id of your own (default INC-NNNN)");
+  incident_create->add_option("--hazard", hazards, "chemical, biological, radiological, nuclear, explosive");
+  incident_create->add_option("--location", location, "where");
+  incident_create->add_option("--severity", severity, "low, medium (default), high, critical");
+  incident_create->callback([&] {
+    auto api = Connect(context);
+    Answer(context, api.ok() ? api->Post("/v1/incidents", {{"id", incident_id}, {"title", title},
+                                                           {"hazards", hazards},
+                                                           {"location", location},
+                                                           {"severity", severity}})
+                             : Result<json>(api.status()),
+           [](const json& created) {
+             std::cout << "opened " << created["id"].get<std::string>() << ": "
+                       << created["title"].get<std::string>() << "\n";
+           });
+  });
+  incident->add_subcommand("list", "list incidents")->callback([&] {
+    auto api = Connect(context);
+    Answer(context, api.ok() ? api->Get("/v1/incidents") : Result<json>(api.status()),
+           [](const json& list) {
+             Table table({"INCIDENT", "SEVERITY", "STATUS", "OPENED", "TITLE"});
+             for (const auto& item : list) {
+               table.Add({Text(item["id"]), Text(item["severity"]), Text(item["status"]),
+                          When(item["created_at"]), Text(item["title"])});
+             }
+             table.Print(std::cout);
+           });
+  });
+
+  // member
+  auto* member = app.add_subcommand("member", "the roster");
+  member->require_subcommand(1);
+  auto* member_add = member->add_subcommand("add", "add a team member");
+  std::string member_id, name, contact, checkin = "1h";
+  std::vector<std::string> roles, qualifications;
+  member_add->add_option("ID", member_id, "short id: lowercase letters, digits, - and _")->required();
+  member_add->add_option("--name", name, "full name");
+  member_add->add_option("--role", roles, "a playbook role the member can fill (repeat)");
+  member_add->add_option("--qualification", qualifications, "a qualification (repeat)");
+  member_add->add_option("--contact", contact, "phone or radio");
+  member_add->add_option("--checkin", checkin, "how often the member must be heard from (default 1h)");
+  member_add->callback([&] {
+    const muster::Millis interval = muster::ParseDuration(checkin);
+    if (interval <= 0) {
+      std::cerr << "muster: --checkin '" << checkin << "' is not a duration such as 30m or 2h\n";
+      throw CLI::RuntimeError(2);
+    }
+    auto api = Connect(context);
+    Answer(context,
+           api.ok() ? api->Post("/v1/members", {{"id", member_id}, {"name", name}, {"roles", roles},
+                                                {"qualifications", qualifications},
+                                                {"contact", contact},
+                                                {"checkin_interval_ms", interval}})
+                    : Result<json>(api.status()),
+           [](const json& created) {
+             std::cout << "added " << created["id"].get<std::string>() << " ("
+                       << created["name"].get<std::string>() << ")\n";
+           });
+  });
+  member->add_subcommand("list", "list the roster")->callback([&] {
+    auto api = Connect(context);
+    Answer(context, api.ok() ? api->Get("/v1/members") : Result<json>(api.status()),
+           [](const json& list) {
+             Table table({"MEMBER", "NAME", "ROLES", "LAST CONTACT"});
+             for (const auto& item : list) {
+               table.Add({Text(item["id"]), Text(item["name"]), Join(item["roles"]),
+                          When(item["last_contact_at"])});
+             }
+             table.Print(std::cout);
+           });
+  });
+
+  // agent
+  auto* agent = app.add_subcommand("agent", "enrol and list field agents");
+  agent->require_subcommand(1);
+  auto* enroll = agent->add_subcommand("enroll", "make an enrolment bundle for a member's laptop");
+  std::string bundle_out;
+  enroll->add_option("MEMBER", member_id, "the member")->required();
+  enroll->add_option("--out", bundle_out, "where to write the bundle (mode 0600)")->required();
+  enroll->callback([&] {
+    auto api = Connect(context);
+    auto created = api.ok() ? api->Post("/v1/agents", {{"member", member_id}})
+                            : Result<json>(api.status());
+    if (created.ok()) {
+      Status written = muster::WriteFileAtomic(bundle_out, (*created)["bundle"].get<std::string>(), 0600);
+      if (!written.ok()) created = written;
+      else created->erase("bundle");  // the secret stays in the file, not on the screen
+    }
+    Answer(context, created, [&](const json& result) {
+      std::cout << "enrolled agent " << result["agent_id"].get<std::string>() << " for "
+                << result["member"].get<std::string>() << "; bundle written to " << bundle_out
+                << " (hand it over once, then delete this copy)\n";
+    });
+  });
+  agent->add_subcommand("list", "list agents and their last contact")->callback([&] {
+    auto api = Connect(context);
+    Answer(context, api.ok() ? api->Get("/v1/agents") : Result<json>(api.status()),
+           [](const json& list) {
+             Table table({"AGENT", "MEMBER", "STATUS", "LAST CONTACT", "RECORDS IN", "DELIVERIES"});
+             for (const auto& item : list) {
+               table.Add({Text(item["id"]), Text(item["member"]), Text(item["status"]),
+                          When(item["last_contact_at"]), Text(item["records_received"]),
+                          Text(item["deliveries_applied"]) + "/" + Text(item["deliveries_queued"])});
+             }
+             table.Print(std::cout);
+           });
+  });
+
+  // deploy
+  auto* deploy = app.add_subcommand("deploy", "deploy a playbook to a team for an incident");
+  std::string playbook_file;
+  std::vector<std::string> assignments;
+  deploy->add_option("INCIDENT", incident_id, "the incident")->required();
+  deploy->add_option("--playbook", playbook_file, "the playbook YAML file")->required();
+  deploy->add_option("--assign", assignments,
+                     "ROLE=MEMBER (repeat); roles not given are filled from the roster");
+  deploy->callback([&] {
+    auto loaded = muster::playbook::LoadFile(playbook_file);
+    if (!loaded.ok()) {
+      for (const auto& diagnostic : loaded.diagnostics) std::cerr << diagnostic.ToString() << "\n";
+      std::cerr << "muster: the playbook does not pass lint; nothing was deployed\n";
+      throw CLI::RuntimeError(1);
+    }
+    json assign = json::object();
+    for (const std::string& item : assignments) {
+      const auto eq = item.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
+        std::cerr << "muster: --assign '" << item << "' must look like ROLE=MEMBER\n";
+        throw CLI::RuntimeError(2);
+      }
+      assign[item.substr(0, eq)].push_back(item.substr(eq + 1));
+    }
+    auto api = Connect(context);
+    Answer(context,
+           api.ok() ? api->Post("/v1/deployments", {{"incident", incident_id},
+                                                    {"playbook_source", loaded.playbook->source},
+                                                    {"playbook_file", playbook_file},
+                                                    {"assign", assign}})
+                    : Result<json>(api.status()),
+           [](const json& deployment) {
+             std::cout << "deployment " << deployment["id"] << " of "
+                       << Text(deployment["playbook"]["id"]) << " "
+                       << Text(deployment["playbook"]["version"]) << " to "
+                       << Text(deployment["incident"]) << ": " << deployment["tasks"]
+                       << " task(s)\n";
+             for (auto& [role, members] : deployment["team"].items()) {
+               std::cout << "  " << role << ": " << Join(members) << "\n";
+             }
+           });
+  });
+
+  // status, findings
+  auto* status = app.add_subcommand("status", "the status board of an incident");
+  status->add_option("INCIDENT", incident_id, "the incident")->required();
+  status->callback([&] {
+    auto api = Connect(context);
+    Answer(context,
+           api.ok() ? api->Get("/v1/incidents/" + incident_id + "/status") : Result<json>(api.status()),
+           PrintStatus);
+  });
+  auto* findings = app.add_subcommand("findings", "every finding of an incident");
+  findings->add_option("INCIDENT", incident_id, "the incident")->required();
+  findings->callback([&] {
+    auto api = Connect(context);
+    Answer(context,
+           api.ok() ? api->Get("/v1/incidents/" + incident_id + "/findings")
+                    : Result<json>(api.status()),
+           PrintFindings);
+  });
+
+  muster::console::RegisterPlaybookCommands(app);
+  CLI11_PARSE(app, argc, argv);
+  return 0;
+}

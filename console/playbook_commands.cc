@@ -1,0 +1,383 @@
+#include "playbook_commands.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "muster/clock.h"
+
+namespace muster::console {
+namespace {
+
+namespace pb = muster::playbook;
+using nlohmann::json;
+
+constexpr int kExitInvalid = 1;
+constexpr int kExitUsage = 2;
+
+bool IsYamlFile(const std::filesystem::path& path) {
+  const std::string ext = path.extension().string();
+  return ext == ".yaml" || ext == ".yml";
+}
+
+std::string FormatNumber(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", value);
+  return buffer;
+}
+
+json DiagnosticJson(const pb::Diagnostic& d) {
+  return {{"severity", d.severity == pb::Severity::kError ? "error" : "warning"},
+          {"file", d.file},
+          {"line", d.pos.line},
+          {"column", d.pos.column},
+          {"message", d.message},
+          {"hint", d.hint}};
+}
+
+void PrintDiagnostics(const std::vector<pb::Diagnostic>& diagnostics, std::ostream& out) {
+  for (const pb::Diagnostic& d : diagnostics) out << d.ToString() << "\n";
+}
+
+// Loads |path| for show/graph; prints why to |err| and sets |code| when it does not load.
+std::optional<pb::Playbook> LoadForDisplay(const std::string& path, std::ostream& err, int* code) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    err << path << ": no such file\n";
+    *code = kExitUsage;
+    return std::nullopt;
+  }
+  pb::LoadResult result = pb::LoadFile(path);
+  if (!result.ok()) {
+    PrintDiagnostics(result.diagnostics, err);
+    *code = kExitInvalid;
+    return std::nullopt;
+  }
+  return std::move(result.playbook);
+}
+
+// ------------------------------------------------------------------------------ JSON
+
+json FieldJson(const pb::FieldSpec& f) {
+  json j = {{"id", f.id}, {"label", f.label}, {"type", pb::ToString(f.type)},
+            {"required", f.required}};
+  if (!f.unit.empty()) j["unit"] = f.unit;
+  if (f.min) j["min"] = *f.min;
+  if (f.max) j["max"] = *f.max;
+  if (!f.options.empty()) j["options"] = f.options;
+  if (!f.pattern.empty()) j["pattern"] = f.pattern;
+  return j;
+}
+
+json StepJson(const pb::Step& s) {
+  json findings = json::array();
+  for (const pb::FieldSpec& f : s.findings) findings.push_back(FieldJson(f));
+  json j = {{"id", s.id},
+            {"title", s.title},
+            {"phase", s.phase},
+            {"role", s.role},
+            {"depends_on", s.depends_on},
+            {"checklist", s.checklist},
+            {"due_in_ms", s.due_in_ms},
+            {"priority", pb::ToString(s.priority)},
+            {"on_trigger", s.on_trigger},
+            {"instructions", s.instructions},
+            {"findings", findings}};
+  if (!s.from_library.empty()) j["from_library"] = s.from_library;
+  return j;
+}
+
+json TriggerJson(const pb::Trigger& t) {
+  json then = json::array();
+  for (const pb::TriggerAction& a : t.then) {
+    json action = {{"kind", pb::ToString(a.kind)}};
+    if (a.kind == pb::ActionKind::kActivate) action["step"] = a.step;
+    if (a.kind != pb::ActionKind::kActivate) action["message"] = a.message;
+    if (a.kind == pb::ActionKind::kAlert) action["severity"] = a.severity;
+    then.push_back(action);
+  }
+  return {{"id", t.id}, {"when", t.when}, {"then", then}};
+}
+
+json PlaybookJson(const pb::Playbook& p) {
+  json hazards = json::array();
+  for (pb::Hazard h : p.hazards) hazards.push_back(pb::ToString(h));
+  json roles = json::array();
+  for (const pb::Role& r : p.roles) {
+    roles.push_back({{"id", r.id}, {"title", r.title}, {"count", r.count},
+                     {"required", r.required}, {"qualifications", r.qualifications}});
+  }
+  json parameters = json::array();
+  for (const pb::Parameter& x : p.parameters) {
+    parameters.push_back({{"id", x.id}, {"type", pb::ToString(x.type)},
+                          {"default", x.default_value}, {"description", x.description}});
+  }
+  json phases = json::array();
+  for (const pb::Phase& x : p.phases) phases.push_back({{"id", x.id}, {"title", x.title}});
+  json steps = json::array();
+  for (const pb::Step& s : p.steps) steps.push_back(StepJson(s));
+  json triggers = json::array();
+  for (const pb::Trigger& t : p.triggers) triggers.push_back(TriggerJson(t));
+  return {{"id", p.id},           {"version", p.version},       {"title", p.title},
+          {"hazards", hazards},   {"summary", p.summary},       {"authors", p.authors},
+          {"roles", roles},       {"parameters", parameters},   {"phases", phases},
+          {"steps", steps},       {"triggers", triggers},       {"content_hash", p.content_hash}};
+}
+
+// ------------------------------------------------------------------------------ text
+
+std::string FieldSummary(const pb::FieldSpec& f) {
+  std::string text = f.id + " (" + pb::ToString(f.type);
+  if (!f.unit.empty()) text += " " + f.unit;
+  if (f.min || f.max) {
+    text += " " + (f.min ? FormatNumber(*f.min) : std::string()) + ".." +
+            (f.max ? FormatNumber(*f.max) : std::string());
+  }
+  if (!f.options.empty()) {
+    std::string options;
+    for (const std::string& o : f.options) options += (options.empty() ? "" : "|") + o;
+    text += " " + options;
+  }
+  if (!f.pattern.empty()) text += " " + f.pattern;
+  if (f.required) text += ", required";
+  return text + ")";
+}
+
+// What a step waits on, in words: its dependencies with who holds them, and a trigger.
+std::string WaitsOn(const pb::Playbook& p, const pb::Step& s) {
+  std::string text;
+  for (const std::string& dep : s.depends_on) {
+    const pb::Step* other = p.FindStep(dep);
+    text += (text.empty() ? "" : ", ") + dep + (other ? " (" + other->role + ")" : "");
+  }
+  if (s.on_trigger) {
+    std::string triggers;
+    for (const pb::Trigger& t : p.triggers) {
+      for (const pb::TriggerAction& a : t.then) {
+        if (a.kind == pb::ActionKind::kActivate && a.step == s.id) {
+          triggers += (triggers.empty() ? "" : " or ") + t.id;
+        }
+      }
+    }
+    text += (text.empty() ? "" : "; and ") + std::string("trigger ") + triggers;
+  }
+  return text.empty() ? "nothing: ready when deployed" : text;
+}
+
+void ShowStep(const pb::Playbook& p, const pb::Step& s, std::ostream& out) {
+  out << "  " << s.id << ": " << s.title << "\n";
+  out << "      role " << s.role << ", priority " << pb::ToString(s.priority);
+  if (s.due_in_ms > 0) out << ", due " << FormatAge(s.due_in_ms) << " after ready";
+  if (!s.from_library.empty()) out << ", from " << s.from_library;
+  out << "\n      waits on: " << WaitsOn(p, s) << "\n";
+  for (const pb::FieldSpec& f : s.findings) out << "      finding " << FieldSummary(f) << "\n";
+  for (const std::string& item : s.checklist) out << "      [ ] " << item << "\n";
+}
+
+void ShowHeader(const pb::Playbook& p, std::ostream& out) {
+  out << p.title << "\n" << p.id << " " << p.version << "  sha256:" << p.content_hash << "\n";
+  out << "hazards:";
+  for (pb::Hazard h : p.hazards) out << " " << pb::ToString(h);
+  out << "\n";
+  if (!p.summary.empty()) out << "\n" << p.summary << (p.summary.back() == '\n' ? "" : "\n");
+  out << "\nRoles\n";
+  for (const pb::Role& r : p.roles) {
+    out << "  " << r.id << ": " << r.title << " (" << r.count << ", "
+        << (r.required ? "required" : "optional") << ")";
+    for (std::size_t i = 0; i < r.qualifications.size(); ++i) {
+      out << (i == 0 ? " needs " : ", ") << r.qualifications[i];
+    }
+    out << "\n";
+  }
+  if (p.parameters.empty()) return;
+  out << "\nParameters\n";
+  for (const pb::Parameter& x : p.parameters) {
+    out << "  " << x.id << " (" << pb::ToString(x.type) << ")"
+        << (x.default_value.empty() ? "" : " = " + x.default_value) << "\n";
+  }
+}
+
+void ShowText(const pb::Playbook& p, std::ostream& out) {
+  ShowHeader(p, out);
+  for (const pb::Phase& phase : p.phases) {
+    out << "\nPhase " << phase.id << ": " << phase.title << "\n";
+    for (const pb::Step& s : p.steps) {
+      if (s.phase == phase.id) ShowStep(p, s, out);
+    }
+  }
+  if (p.triggers.empty()) return;
+  out << "\nTriggers\n";
+  for (const pb::Trigger& t : p.triggers) {
+    out << "  " << t.id << ": when " << t.when << "\n";
+    for (const pb::TriggerAction& a : t.then) {
+      if (a.kind == pb::ActionKind::kActivate) out << "      activate " << a.step << "\n";
+      if (a.kind == pb::ActionKind::kAlert) {
+        out << "      alert (" << a.severity << "): " << a.message << "\n";
+      }
+      if (a.kind == pb::ActionKind::kNotify) out << "      notify HQ: " << a.message << "\n";
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------- DOT
+
+std::string DotQuote(const std::string& text) {
+  std::string quoted = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    if (c == '\n') {
+      quoted += "\\n";  // a line break inside the label
+    } else {
+      quoted += c;
+    }
+  }
+  return quoted + "\"";
+}
+
+void WriteDot(const pb::Playbook& p, std::ostream& out) {
+  out << "digraph " << DotQuote(p.id) << " {\n"
+      << "  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n";
+  for (const pb::Phase& phase : p.phases) {
+    out << "  subgraph " << DotQuote("cluster_" + phase.id) << " {\n    label="
+        << DotQuote(phase.title) << ";\n";
+    for (const pb::Step& s : p.steps) {
+      if (s.phase != phase.id) continue;
+      out << "    " << DotQuote(s.id) << " [label=" << DotQuote(s.id + "\n" + s.role)
+          << (s.on_trigger ? ", style=\"rounded,dashed\"" : "") << "];\n";
+    }
+    out << "  }\n";
+  }
+  for (const pb::Step& s : p.steps) {
+    for (const std::string& dep : s.depends_on) {
+      out << "  " << DotQuote(dep) << " -> " << DotQuote(s.id) << ";\n";
+    }
+  }
+  for (const pb::Trigger& t : p.triggers) {
+    out << "  " << DotQuote("trigger:" + t.id) << " [shape=diamond, label=" << DotQuote(t.id)
+        << "];\n";
+    for (const pb::TriggerAction& a : t.then) {
+      if (a.kind != pb::ActionKind::kActivate) continue;
+      out << "  " << DotQuote("trigger:" + t.id) << " -> " << DotQuote(a.step)
+          << " [style=dashed];\n";
+    }
+  }
+  out << "}\n";
+}
+
+}  // namespace
+
+std::vector<std::string> PlaybookFiles(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) {
+    if (!std::filesystem::exists(path, ec)) return {};
+    return {path};
+  }
+  std::vector<std::string> files;
+  for (auto it = std::filesystem::recursive_directory_iterator(path, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec) && IsYamlFile(it->path())) files.push_back(it->path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+int LintCommand(const std::vector<std::string>& paths, bool json_output, std::ostream& out,
+                std::ostream& err) {
+  std::vector<std::string> files;
+  for (const std::string& path : paths) {
+    const std::vector<std::string> found = PlaybookFiles(path);
+    if (found.empty()) {
+      err << path << ": no such file, or a folder without .yaml files\n";
+      return kExitUsage;
+    }
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  json report = json::array();
+  int invalid = 0;
+  for (const std::string& file : files) {
+    const pb::LoadResult result = pb::LintFile(file);
+    const bool valid = pb::ErrorCount(result.diagnostics) == 0;
+    invalid += valid ? 0 : 1;
+    if (!json_output) {
+      PrintDiagnostics(result.diagnostics, out);
+      continue;
+    }
+    json entry = {{"file", file}, {"kind", result.is_library ? "library" : "playbook"},
+                  {"valid", valid}, {"diagnostics", json::array()}};
+    for (const pb::Diagnostic& d : result.diagnostics) entry["diagnostics"].push_back(DiagnosticJson(d));
+    if (result.playbook) {
+      entry["id"] = result.playbook->id;
+      entry["version"] = result.playbook->version;
+      entry["content_hash"] = result.playbook->content_hash;
+    }
+    report.push_back(entry);
+  }
+  if (json_output) {
+    out << json{{"valid", invalid == 0}, {"files", report}}.dump(2) << "\n";
+  } else {
+    out << files.size() << (files.size() == 1 ? " file" : " files") << " checked, " << invalid
+        << " invalid\n";
+  }
+  return invalid == 0 ? 0 : kExitInvalid;
+}
+
+int ShowCommand(const std::string& path, bool json_output, std::ostream& out, std::ostream& err) {
+  int code = 0;
+  const auto playbook = LoadForDisplay(path, err, &code);
+  if (!playbook) return code;
+  if (json_output) {
+    out << PlaybookJson(*playbook).dump(2) << "\n";
+  } else {
+    ShowText(*playbook, out);
+  }
+  return 0;
+}
+
+int GraphCommand(const std::string& path, std::ostream& out, std::ostream& err) {
+  int code = 0;
+  const auto playbook = LoadForDisplay(path, err, &code);
+  if (!playbook) return code;
+  WriteDot(*playbook, out);
+  return 0;
+}
+
+void RegisterPlaybookCommands(CLI::App& app) {
+  struct Options {
+    std::vector<std::string> paths;
+    std::string file;
+    bool json = false;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* playbook = app.add_subcommand("playbook", "Check and read playbook files");
+  playbook->require_subcommand(1);
+
+  const auto finish = [](int code) {
+    if (code != 0) throw CLI::RuntimeError(code);
+  };
+  CLI::App* lint = playbook->add_subcommand(
+      "lint", "Check playbooks and step libraries; prints FILE:LINE:COL diagnostics");
+  lint->add_option("paths", options->paths, "Files or folders (searched for *.yaml, *.yml)")
+      ->required();
+  lint->add_flag("--json", options->json, "Print the result as JSON");
+  lint->callback([options, finish] {
+    finish(LintCommand(options->paths, options->json, std::cout, std::cerr));
+  });
+
+  CLI::App* show = playbook->add_subcommand("show", "Show a playbook: phases, steps, roles, triggers");
+  show->add_option("file", options->file, "Playbook file")->required();
+  show->add_flag("--json", options->json, "Print the playbook as JSON");
+  show->callback([options, finish] {
+    finish(ShowCommand(options->file, options->json, std::cout, std::cerr));
+  });
+
+  CLI::App* graph = playbook->add_subcommand("graph", "Print step dependencies as Graphviz DOT");
+  graph->add_option("file", options->file, "Playbook file")->required();
+  graph->callback([options, finish] { finish(GraphCommand(options->file, std::cout, std::cerr)); });
+}
+
+}  // namespace muster::console

@@ -1,0 +1,31 @@
+// `muster playbook lint|show|graph`: the playbook author's verbs. They work on files
+// only and need no coordinator.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "muster/playbook/load.h"
+
+namespace muster::console {
+
+// Adds the `playbook` subcommand to |app|. Callbacks signal their exit status with
+// CLI::RuntimeError: 0 every file valid, 1 a file has errors, 2 a usage error (a path
+// that does not exist, a folder without YAML files).
+void RegisterPlaybookCommands(CLI::App& app);
+
+// The verbs without CLI11, for tests. Each writes to |out| and |err| and returns the
+// exit status.
+int LintCommand(const std::vector<std::string>& paths, bool json, std::ostream& out,
+                std::ostream& err);
+int ShowCommand(const std::string& path, bool json, std::ostream& out, std::ostream& err);
+int GraphCommand(const std::string& path, std::ostream& out, std::ostream& err);
+
+// The YAML files |path| names: itself, or every *.yaml / *.yml below it, sorted.
+// Empty when |path| does not exist.
+std::vector<std::string> PlaybookFiles(const std::string& path);
+
+}  // namespace muster::console

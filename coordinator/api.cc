@@ -1,0 +1,224 @@
+// The HTTP/JSON API the console uses (docs/api.md). Bound to loopback by default; every
+// request needs "Authorization: Bearer TOKEN" with the token from DATA/api.token.
+#include <sodium.h>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "coordinator.h"
+#include "muster/bundle.h"
+#include "muster/log.h"
+
+namespace muster::hq {
+namespace {
+
+using nlohmann::json;
+
+int HttpStatusFor(const std::string& code) {
+  if (code == "not_found") return 404;
+  if (code == "conflict") return 409;
+  if (code == "unauthorized") return 401;
+  if (code == "invalid_argument" || code == "invalid_playbook" || code == "unassigned_role" ||
+      code == "no_agent" || code == "malformed") {
+    return 400;
+  }
+  if (code == "disk_full" || code == "store_busy") return 503;
+  return 500;
+}
+
+void SendError(httplib::Response& response, const Status& status) {
+  response.status = HttpStatusFor(status.code());
+  response.set_content(
+      json{{"error", {{"code", status.code()}, {"message", status.message()}}}}.dump(),
+      "application/json");
+}
+
+void SendJson(httplib::Response& response, const Result<json>& result, int ok_status = 200) {
+  if (!result.ok()) return SendError(response, result.status());
+  response.status = ok_status;
+  response.set_content(result->dump(), "application/json");
+}
+
+// Parses the request body as a JSON object or answers 400.
+std::optional<json> Body(const httplib::Request& request, httplib::Response& response) {
+  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) {
+    SendError(response, Status::Error("malformed", "the request body must be a JSON object"));
+    return std::nullopt;
+  }
+  return body;
+}
+
+std::vector<std::string> Strings(const json& body, const char* name) {
+  std::vector<std::string> out;
+  auto it = body.find(name);
+  if (it == body.end() || !it->is_array()) return out;
+  for (const auto& item : *it) {
+    if (item.is_string()) out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+bool TokenMatches(const std::string& header, const std::string& token) {
+  const std::string prefix = "Bearer ";
+  if (header.size() != prefix.size() + token.size() || header.compare(0, prefix.size(), prefix)) {
+    return false;
+  }
+  // Constant time: the comparison does not reveal how many leading characters match.
+  return sodium_memcmp(header.data() + prefix.size(), token.data(), token.size()) == 0;
+}
+
+}  // namespace
+
+Status Coordinator::StartApi() {
+  api_ = std::make_unique<httplib::Server>();
+  httplib::Server& server = *api_;
+  server.set_payload_max_length(8u << 20);
+  server.set_pre_routing_handler([this](const httplib::Request& request,
+                                        httplib::Response& response) {
+    if (TokenMatches(request.get_header_value("Authorization"), api_token_)) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    Logger("api")->warn("event=unauthorized method={} path={} remote={}", request.method,
+                        request.path, request.remote_addr);
+    SendError(response, Status::Error("unauthorized",
+                                      "a valid bearer token is required (see DATA/api.token)"));
+    return httplib::Server::HandlerResponse::Handled;
+  });
+
+  auto locked = [this](auto&& body) {
+    std::lock_guard<std::mutex> lock(api_mutex_);
+    return body(*api_store_);
+  };
+
+  server.Get("/v1/health", [this](const httplib::Request&, httplib::Response& response) {
+    SendJson(response, json{{"status", "ok"},
+                            {"hq_id", api_store_->hq_id()},
+                            {"agent_endpoint", public_endpoint_}});
+  });
+
+  server.Post("/v1/incidents", [locked](const httplib::Request& request,
+                                        httplib::Response& response) {
+    auto body = Body(request, response);
+    if (!body) return;
+    IncidentInput input{body->value("id", ""), body->value("title", ""), Strings(*body, "hazards"),
+                        body->value("location", ""), body->value("severity", "medium")};
+    SendJson(response, locked([&](HqStore& store) {
+               return store.CreateIncident(input, body->value("actor", "console"));
+             }),
+             201);
+  });
+  server.Get("/v1/incidents", [locked](const httplib::Request&, httplib::Response& response) {
+    SendJson(response, locked([](HqStore& store) { return store.ListIncidents(); }));
+  });
+  server.Get(R"(/v1/incidents/([^/]+)/status)",
+             [locked](const httplib::Request& request, httplib::Response& response) {
+               SendJson(response, locked([&](HqStore& store) {
+                          return store.IncidentStatus(request.matches[1]);
+                        }));
+             });
+  server.Get(R"(/v1/incidents/([^/]+)/findings)",
+             [locked](const httplib::Request& request, httplib::Response& response) {
+               SendJson(response, locked([&](HqStore& store) {
+                          return store.IncidentFindings(request.matches[1]);
+                        }));
+             });
+
+  server.Post("/v1/members", [locked](const httplib::Request& request,
+                                      httplib::Response& response) {
+    auto body = Body(request, response);
+    if (!body) return;
+    MemberInput input;
+    input.id = body->value("id", "");
+    input.name = body->value("name", "");
+    input.roles = Strings(*body, "roles");
+    input.qualifications = Strings(*body, "qualifications");
+    input.contact = body->value("contact", "");
+    input.checkin_interval_ms = body->value("checkin_interval_ms", Millis{3'600'000});
+    SendJson(response, locked([&](HqStore& store) {
+               return store.CreateMember(input, body->value("actor", "console"));
+             }),
+             201);
+  });
+  server.Get("/v1/members", [locked](const httplib::Request&, httplib::Response& response) {
+    SendJson(response, locked([](HqStore& store) { return store.ListMembers(); }));
+  });
+
+  server.Post("/v1/agents", [this, locked](const httplib::Request& request,
+                                           httplib::Response& response) {
+    auto body = Body(request, response);
+    if (!body) return;
+    const std::string member = body->value("member", "");
+    Result<KeyPair> keys = GenerateKeyPair();
+    if (!keys.ok()) return SendError(response, keys.status());
+    Result<std::string> agent_id = locked([&](HqStore& store) {
+      return store.EnrollAgent(member, keys->public_key, body->value("actor", "console"));
+    });
+    if (!agent_id.ok()) return SendError(response, agent_id.status());
+    Bundle bundle{*agent_id,        member,           public_endpoint_,       keys_.public_key,
+                  keys->public_key, keys->secret_key, api_store_->hq_id()};
+    Logger("api")->info("event=agent_enrolled agent={} member={} key={}", *agent_id, member,
+                        KeyFingerprint(keys->public_key));
+    SendJson(response,
+             json{{"agent_id", *agent_id}, {"member", member}, {"bundle", BundleToJson(bundle)}},
+             201);
+  });
+  server.Get("/v1/agents", [locked](const httplib::Request&, httplib::Response& response) {
+    SendJson(response, locked([](HqStore& store) { return store.ListAgents(); }));
+  });
+
+  server.Post("/v1/playbooks", [locked](const httplib::Request& request,
+                                        httplib::Response& response) {
+    auto body = Body(request, response);
+    if (!body) return;
+    SendJson(response, locked([&](HqStore& store) {
+               return store.PublishPlaybook(body->value("source", ""), body->value("file", ""),
+                                            body->value("actor", "console"));
+             }),
+             201);
+  });
+
+  server.Post("/v1/deployments", [this, locked](const httplib::Request& request,
+                                                httplib::Response& response) {
+    auto body = Body(request, response);
+    if (!body) return;
+    DeployInput input;
+    input.incident_id = body->value("incident", "");
+    input.playbook_source = body->value("playbook_source", "");
+    input.playbook_file = body->value("playbook_file", "");
+    input.actor = body->value("actor", "console");
+    if (auto assign = body->find("assign"); assign != body->end() && assign->is_object()) {
+      for (auto& [role, members] : assign->items()) {
+        if (members.is_string()) input.assign[role].push_back(members.get<std::string>());
+        for (const auto& member : members.is_array() ? members : json::array()) {
+          if (member.is_string()) input.assign[role].push_back(member.get<std::string>());
+        }
+      }
+    }
+    std::vector<std::string> agents;
+    Result<json> deployment =
+        locked([&](HqStore& store) { return store.Deploy(input, &agents); });
+    if (deployment.ok()) Notify(agents);
+    SendJson(response, deployment, 201);
+  });
+
+  api_port_ = config_.api_port == 0 ? server.bind_to_any_port(config_.api_bind)
+                                    : (server.bind_to_port(config_.api_bind, config_.api_port)
+                                           ? config_.api_port
+                                           : -1);
+  if (api_port_ <= 0) {
+    return Status::Error("bind_failed", "cannot bind the API to " + config_.api_bind + ":" +
+                                            std::to_string(config_.api_port) +
+                                            "; is the port in use?");
+  }
+  if (config_.api_bind != "127.0.0.1" && config_.api_bind != "::1" &&
+      config_.api_bind != "localhost") {
+    Logger("api")->warn("event=api_not_loopback bind={} hint=\"the API then answers other "
+                        "hosts; keep the token secret and prefer 127.0.0.1\"",
+                        config_.api_bind);
+  }
+  api_thread_ = std::thread([&server] { server.listen_after_bind(); });
+  return Status::Ok();
+}
+
+}  // namespace muster::hq

@@ -1,0 +1,65 @@
+#include "config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <set>
+
+#include "muster/files.h"
+
+namespace muster::hq {
+namespace {
+
+Status Unknown(const std::string& path, const YAML::Node& key, const std::string& known) {
+  return Status::Error("invalid_config", path + ":" + std::to_string(key.Mark().line + 1) +
+                                             ": unknown key '" + key.as<std::string>() +
+                                             "'; known keys: " + known);
+}
+
+}  // namespace
+
+Result<Config> LoadConfig(const std::string& path) {
+  Result<std::string> text = ReadFile(path, 1 << 20);
+  if (!text.ok()) return text.status();
+  Config config;
+  try {
+    YAML::Node root = YAML::Load(*text);
+    if (!root.IsMap()) {
+      return Status::Error("invalid_config", path + ": expected a map of settings");
+    }
+    for (const auto& entry : root) {
+      const std::string key = entry.first.as<std::string>();
+      const YAML::Node& value = entry.second;
+      if (key == "data_dir") {
+        config.data_dir = value.as<std::string>();
+      } else if (key == "log_level") {
+        config.log_level = value.as<std::string>();
+      } else if (key == "agents") {
+        for (const auto& item : value) {
+          const std::string name = item.first.as<std::string>();
+          if (name == "bind") config.agent_bind = item.second.as<std::string>();
+          else if (name == "public_endpoint") config.public_endpoint = item.second.as<std::string>();
+          else return Unknown(path, item.first, "bind, public_endpoint");
+        }
+      } else if (key == "api") {
+        for (const auto& item : value) {
+          const std::string name = item.first.as<std::string>();
+          if (name == "bind") config.api_bind = item.second.as<std::string>();
+          else if (name == "port") config.api_port = item.second.as<int>();
+          else return Unknown(path, item.first, "bind, port");
+        }
+      } else {
+        return Unknown(path, entry.first, "data_dir, log_level, agents, api");
+      }
+    }
+  } catch (const YAML::Exception& error) {
+    return Status::Error("invalid_config", path + ":" + std::to_string(error.mark.line + 1) + ":" +
+                                               std::to_string(error.mark.column + 1) + ": " +
+                                               error.msg);
+  }
+  if (config.api_port < 0 || config.api_port > 65535) {
+    return Status::Error("invalid_config", path + ": api.port must be 0..65535");
+  }
+  return config;
+}
+
+}  // namespace muster::hq

@@ -1,0 +1,24 @@
+// The coordinator's configuration file (config/coordinator.yaml is the commented example).
+#pragma once
+
+#include <string>
+
+#include "muster/result.h"
+
+namespace muster::hq {
+
+struct Config {
+  std::string data_dir = "/var/lib/muster";
+  // Where the ROUTER binds for agents, and the endpoint written into enrolment bundles
+  // (what agents dial). When public_endpoint is empty the bound endpoint is used.
+  std::string agent_bind = "tcp://0.0.0.0:7470";
+  std::string public_endpoint;
+  std::string api_bind = "127.0.0.1";
+  int api_port = 7471;  // 0: any free port (written to DATA/coordinator.json)
+  std::string log_level = "info";
+};
+
+// Reads |path|; unknown keys are errors (a typo must not silently change behaviour).
+Result<Config> LoadConfig(const std::string& path);
+
+}  // namespace muster::hq

@@ -1,0 +1,340 @@
+#include "coordinator.h"
+
+#include <sodium.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "muster/files.h"
+#include "muster/log.h"
+#include "sync_server.h"
+
+namespace muster::hq {
+namespace {
+
+constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
+constexpr const char* kWakeEndpoint = "inproc://muster.wake";
+constexpr auto kPollInterval = std::chrono::milliseconds(250);
+
+std::string HexToken(std::size_t bytes) {
+  std::vector<unsigned char> raw(bytes);
+  randombytes_buf(raw.data(), raw.size());
+  std::string hex(bytes * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), raw.data(), raw.size());
+  hex.pop_back();
+  return hex;
+}
+
+}  // namespace
+
+Coordinator::Coordinator(Config config, const Clock& clock)
+    : config_(std::move(config)), clock_(clock), context_(1) {}
+
+Coordinator::~Coordinator() { Stop(); }
+
+std::string Coordinator::api_url() const {
+  return "http://" + config_.api_bind + ":" + std::to_string(api_port_);
+}
+
+Status Coordinator::PrepareDataDir() {
+  if (sodium_init() < 0) return Status::Error("crypto_unavailable", "libsodium failed to start");
+  MUSTER_RETURN_IF_ERROR(EnsureDirectory(config_.data_dir, 0700));
+  Result<KeyPair> keys = LoadOrCreateKeyPair(config_.data_dir, "coordinator");
+  if (!keys.ok()) return keys.status();
+  keys_ = *keys;
+
+  const std::string token_path = config_.data_dir + "/api.token";
+  if (access(token_path.c_str(), F_OK) != 0) {
+    MUSTER_RETURN_IF_ERROR(WriteFileAtomic(token_path, HexToken(32) + "\n", 0600));
+  }
+  MUSTER_RETURN_IF_ERROR(CheckPrivateFile(token_path));
+  Result<std::string> token = ReadFile(token_path, 4096);
+  if (!token.ok()) return token.status();
+  api_token_ = token->substr(0, token->find_first_of("\r\n"));
+  if (api_token_.size() < 32) {
+    return Status::Error("insecure_file", token_path + " holds a token shorter than 32 "
+                                          "characters; delete it to have a new one made");
+  }
+
+  const std::string db_path = config_.data_dir + "/muster.db";
+  for (auto* store : {&router_store_, &zap_store_, &api_store_}) {
+    auto opened = HqStore::Open(db_path, clock_);
+    if (!opened.ok()) return opened.status();
+    *store = std::move(opened).value();
+  }
+  return Status::Ok();
+}
+
+Status Coordinator::Start() {
+  if (started_) return Status::Ok();
+  MUSTER_RETURN_IF_ERROR(PrepareDataDir());
+  try {
+    // The ZAP handler must be bound before the ROUTER sees its first handshake: with no
+    // handler, libzmq would let any CURVE client in.
+    zap_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::rep);
+    zap_->bind(kZapEndpoint);
+
+    router_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::router);
+    router_->set(zmq::sockopt::curve_server, 1);
+    router_->set(zmq::sockopt::curve_secretkey, keys_.secret_key);
+    router_->set(zmq::sockopt::zap_domain, "muster");
+    // Unroutable replies raise EHOSTUNREACH instead of vanishing: we then end the
+    // session, and the deliveries stay in the outbound table for the next HELLO.
+    router_->set(zmq::sockopt::router_mandatory, 1);
+    // Frames above the protocol limit are dropped by libzmq before they cost memory.
+    router_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(limits_.max_frame_bytes));
+    // High-water marks: a slow agent fills its own queue, never the coordinator's memory.
+    // Sends are non-blocking; on EAGAIN we stop and resend from the agent's cursor later.
+    router_->set(zmq::sockopt::sndhwm, 10'000);
+    router_->set(zmq::sockopt::rcvhwm, 10'000);
+    // Nothing unsent is worth keeping at close: every delivery is in the store and is
+    // sent again on the agent's next HELLO.
+    router_->set(zmq::sockopt::linger, 0);
+    router_->set(zmq::sockopt::handshake_ivl, 10'000);
+    // ZMTP heartbeats free dead TCP peers (a laptop that lost its link without a FIN).
+    router_->set(zmq::sockopt::heartbeat_ivl, 10'000);
+    router_->set(zmq::sockopt::heartbeat_timeout, 30'000);
+    router_->bind(config_.agent_bind);
+    agent_endpoint_ = router_->get(zmq::sockopt::last_endpoint);
+
+    wake_pull_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::pull);
+    wake_pull_->bind(kWakeEndpoint);
+    wake_push_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::push);
+    wake_push_->set(zmq::sockopt::linger, 0);
+    wake_push_->connect(kWakeEndpoint);
+  } catch (const zmq::error_t& error) {
+    return Status::Error("bind_failed", "cannot bind " + config_.agent_bind + ": " + error.what() +
+                                            "; is another coordinator running?");
+  }
+  public_endpoint_ = config_.public_endpoint.empty() ? agent_endpoint_ : config_.public_endpoint;
+  if (public_endpoint_.find("0.0.0.0") != std::string::npos) {
+    Logger("coordinator")->warn("event=public_endpoint_unset endpoint={} hint=\"set "
+                                "agents.public_endpoint so that bundles name a reachable host\"",
+                                public_endpoint_);
+  }
+  MUSTER_RETURN_IF_ERROR(StartApi());
+
+  nlohmann::json info = {{"api_url", api_url()},
+                         {"agent_endpoint", agent_endpoint_},
+                         {"public_endpoint", public_endpoint_},
+                         {"server_public_key", keys_.public_key},
+                         {"pid", static_cast<int>(getpid())}};
+  MUSTER_RETURN_IF_ERROR(
+      WriteFileAtomic(config_.data_dir + "/coordinator.json", info.dump(2) + "\n", 0644));
+
+  stopping_ = false;
+  zap_thread_ = std::thread([this] { RunZap(); });
+  router_thread_ = std::thread([this] { RunRouter(); });
+  started_ = true;
+  Logger("coordinator")->info("event=started agents={} api={} hq_id={} key={}", agent_endpoint_,
+                              api_url(), router_store_->hq_id(), KeyFingerprint(keys_.public_key));
+  return Status::Ok();
+}
+
+void Coordinator::Stop() {
+  if (!started_) return;
+  stopping_ = true;
+  if (api_) api_->stop();
+  if (api_thread_.joinable()) api_thread_.join();
+  if (router_thread_.joinable()) router_thread_.join();
+  if (zap_thread_.joinable()) zap_thread_.join();
+  router_.reset();
+  zap_.reset();
+  {
+    std::lock_guard<std::mutex> lock(wake_mutex_);
+    wake_push_.reset();
+  }
+  wake_pull_.reset();
+  context_.shutdown();
+  started_ = false;
+  Logger("coordinator")->info("event=stopped");
+}
+
+void Coordinator::Notify(const std::vector<std::string>& agent_ids) {
+  if (agent_ids.empty()) return;
+  std::string text;
+  for (const auto& id : agent_ids) text += id + "\n";
+  std::lock_guard<std::mutex> lock(wake_mutex_);
+  if (!wake_push_) return;
+  try {
+    wake_push_->send(zmq::buffer(text), zmq::send_flags::dontwait);
+  } catch (const zmq::error_t&) {
+    // The router resends on its own timer; a lost wake-up only delays delivery.
+  }
+}
+
+void Coordinator::RunZap() {
+  auto log = Logger("zap");
+  while (!stopping_) {
+    zmq::pollitem_t item{zap_->handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, kPollInterval);
+    if (!(item.revents & ZMQ_POLLIN)) continue;
+    std::vector<zmq::message_t> request;
+    try {
+      while (true) {
+        zmq::message_t part;
+        if (!zap_->recv(part, zmq::recv_flags::none)) break;
+        const bool more = part.more();
+        request.push_back(std::move(part));
+        if (!more) break;
+      }
+    } catch (const zmq::error_t&) {
+      continue;
+    }
+    // ZAP/1.0 (RFC 27): version, request id, domain, address, identity, mechanism,
+    // then the mechanism's credentials (for CURVE: the client's 32-byte public key).
+    std::string status_code = "400", status_text = "refused", user_id;
+    const std::string address = request.size() > 3 ? request[3].to_string() : "";
+    if (request.size() >= 7 && request[5].to_string() == "CURVE" && request[6].size() == 32) {
+      char z85[41] = {};
+      zmq_z85_encode(z85, static_cast<const uint8_t*>(request[6].data()), 32);
+      std::optional<AgentRecord> agent = zap_store_->FindAgentByKey(z85);
+      if (agent && agent->status == "active") {
+        status_code = "200";
+        status_text = "OK";
+        user_id = agent->id;
+      } else {
+        log->warn("event=zap_refused address={} key={} reason={}", address, KeyFingerprint(z85),
+                  agent ? "revoked" : "unknown_key");
+      }
+    } else {
+      log->warn("event=zap_refused address={} mechanism={} reason=not_curve", address,
+                request.size() > 5 ? request[5].to_string() : "?");
+    }
+    const std::string version = request.size() > 0 ? request[0].to_string() : "1.0";
+    const std::string request_id = request.size() > 1 ? request[1].to_string() : "";
+    try {
+      zap_->send(zmq::buffer(version), zmq::send_flags::sndmore);
+      zap_->send(zmq::buffer(request_id), zmq::send_flags::sndmore);
+      zap_->send(zmq::buffer(status_code), zmq::send_flags::sndmore);
+      zap_->send(zmq::buffer(status_text), zmq::send_flags::sndmore);
+      zap_->send(zmq::buffer(user_id), zmq::send_flags::sndmore);
+      zap_->send(zmq::message_t(), zmq::send_flags::none);
+    } catch (const zmq::error_t& error) {
+      log->error("event=zap_reply_failed error=\"{}\"", error.what());
+    }
+  }
+}
+
+void Coordinator::SendTo(zmq::socket_t& router, const std::string& agent_id,
+                         const std::vector<protocol::Message>& messages) {
+  auto route = routes_.find(agent_id);
+  if (route == routes_.end()) return;
+  for (const protocol::Message& message : messages) {
+    const std::string frame = protocol::Encode(message);
+    try {
+      router.send(zmq::buffer(route->second), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+      if (!router.send(zmq::buffer(frame), zmq::send_flags::dontwait)) {
+        return;  // high-water mark: the stalled-delivery timer sends it again
+      }
+    } catch (const zmq::error_t& error) {
+      Logger("router")->info("event=route_lost agent={} error=\"{}\"", agent_id, error.what());
+      routes_.erase(route);
+      sync_->EndSession(agent_id);
+      return;
+    }
+  }
+}
+
+void Coordinator::HandleFrame(zmq::socket_t& router, zmq::message_t& identity,
+                              zmq::message_t& payload) {
+  auto log = Logger("router");
+  std::string agent_id;
+  try {
+    agent_id = payload.gets("User-Id");
+  } catch (const zmq::error_t&) {
+    return;  // no authenticated identity: cannot happen behind the ZAP handler
+  }
+  const std::string route = identity.to_string();
+  auto reply = [&](const protocol::Message& message) {
+    const std::string frame = protocol::Encode(message);
+    try {
+      router.send(zmq::buffer(route), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+      router.send(zmq::buffer(frame), zmq::send_flags::dontwait);
+    } catch (const zmq::error_t&) {
+    }
+  };
+  // Revocation takes effect on open connections too: every message is checked.
+  std::optional<AgentRecord> agent = router_store_->FindAgent(agent_id);
+  if (!agent || agent->status != "active") {
+    log->warn("event=refused_revoked agent={}", agent_id);
+    reply(protocol::MakeError(protocol::errors::kForbidden, "this agent has been revoked"));
+    return;
+  }
+  Result<protocol::Message> decoded = protocol::Decode(
+      std::string_view(static_cast<const char*>(payload.data()), payload.size()), limits_);
+  if (!decoded.ok()) {
+    log->warn("event=malformed_message agent={} bytes={} code={} error=\"{}\"", agent_id,
+              payload.size(), decoded.status().code(), decoded.status().message());
+    reply(protocol::MakeError(decoded.status().code(), decoded.status().message()));
+    return;
+  }
+  if (decoded->type == protocol::MessageType::kHello) {
+    routes_[agent_id] = route;
+  } else if (routes_.count(agent_id) && routes_[agent_id] != route) {
+    routes_[agent_id] = route;  // the agent reconnected; its newest connection wins
+  }
+  std::vector<protocol::Message> replies = sync_->Handle(agent_id, *decoded);
+  if (!routes_.count(agent_id)) {
+    for (const auto& message : replies) reply(message);
+    return;
+  }
+  SendTo(router, agent_id, replies);
+}
+
+void Coordinator::RunRouter() {
+  auto log = Logger("router");
+  sync_ = std::make_unique<SyncServer>(*router_store_, clock_, SyncServer::Options{});
+  zmq::socket_t& router = *router_;
+  while (!stopping_) {
+    zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0},
+                               {wake_pull_->handle(), 0, ZMQ_POLLIN, 0}};
+    try {
+      zmq::poll(items, 2, kPollInterval);
+    } catch (const zmq::error_t& error) {
+      if (stopping_) break;
+      log->error("event=poll_failed error=\"{}\"", error.what());
+      continue;
+    }
+    if (items[0].revents & ZMQ_POLLIN) {
+      for (int i = 0; i < 256; ++i) {  // bounded, so that wake-ups and timers still run
+        zmq::message_t identity, payload;
+        if (!router.recv(identity, zmq::recv_flags::dontwait)) break;
+        if (!identity.more()) continue;
+        if (!router.recv(payload, zmq::recv_flags::dontwait)) break;
+        while (payload.more()) {  // the protocol uses one frame: drain any extra parts
+          zmq::message_t extra;
+          if (!router.recv(extra, zmq::recv_flags::dontwait)) break;
+          payload.swap(extra);
+        }
+        HandleFrame(router, identity, payload);
+      }
+    }
+    if (items[1].revents & ZMQ_POLLIN) {
+      zmq::message_t wake;
+      while (wake_pull_->recv(wake, zmq::recv_flags::dontwait)) {
+        std::string text = wake.to_string();
+        std::size_t start = 0;
+        while (start < text.size()) {
+          const std::size_t end = text.find('\n', start);
+          const std::string agent_id = text.substr(start, end - start);
+          start = end == std::string::npos ? text.size() : end + 1;
+          if (!agent_id.empty()) SendTo(router, agent_id, sync_->Deliveries(agent_id));
+        }
+      }
+    }
+    for (const std::string& agent_id : sync_->TakeAgentsToNotify()) {
+      SendTo(router, agent_id, sync_->Deliveries(agent_id));
+    }
+    for (const std::string& agent_id : sync_->StalledAgents()) {
+      SendTo(router, agent_id, sync_->Deliveries(agent_id));
+    }
+  }
+  sync_.reset();
+}
+
+}  // namespace muster::hq

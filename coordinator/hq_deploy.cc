@@ -1,0 +1,428 @@
+// The deployment engine: turning a playbook and a team into tasks, gating tasks on their
+// dependencies across members, firing triggers, and queueing what each agent must learn.
+#include <SQLiteCpp/Statement.h>
+
+#include <algorithm>
+#include <set>
+
+#include "hq_store.h"
+#include "muster/playbook/triggers.h"
+#include "muster/sqlite_store.h"
+
+namespace muster::hq {
+namespace {
+
+const std::set<std::string> kFinishedStates = {"completed", "cancelled", "reassigned"};
+
+std::string TaskId(std::int64_t deployment_id, const std::string& step,
+                   const std::string& member) {
+  return "d" + std::to_string(deployment_id) + "." + step + "." + member;
+}
+
+}  // namespace
+
+std::optional<std::string> HqStore::ActiveAgentOf(const std::string& member_id) {
+  SQLite::Statement query(*db_,
+                          "SELECT id FROM agents WHERE member_id=? AND status='active' "
+                          "ORDER BY created_at DESC, id DESC LIMIT 1");
+  query.bind(1, member_id);
+  if (!query.executeStep()) return std::nullopt;
+  return query.getColumn(0).getString();
+}
+
+Status HqStore::QueueDelivery(const std::string& agent_id, const std::string& kind,
+                              const json& body) {
+  SQLite::Statement next(*db_,
+                         "UPDATE agents SET next_delivery = next_delivery + 1 WHERE id=? "
+                         "RETURNING next_delivery - 1");
+  next.bind(1, agent_id);
+  if (!next.executeStep()) return Status::Error("not_found", "no agent " + agent_id);
+  const std::int64_t seq = next.getColumn(0).getInt64();
+  next.reset();
+  SQLite::Statement insert(
+      *db_, "INSERT INTO outbound(agent_id, seq, kind, body, created_at) VALUES(?,?,?,?,?)");
+  insert.bind(1, agent_id);
+  insert.bind(2, seq);
+  insert.bind(3, kind);
+  insert.bind(4, body.dump());
+  insert.bind(5, static_cast<std::int64_t>(clock_.Now()));
+  insert.exec();
+  return Status::Ok();
+}
+
+json HqStore::TaskSnapshot(const std::string& task_id) {
+  SQLite::Statement query(
+      *db_,
+      "SELECT t.deployment_id, t.step_id, t.member_id, t.state, t.dormant, t.reason, t.due_at, "
+      "d.playbook_hash, d.incident_id, i.title FROM tasks t "
+      "JOIN deployments d ON d.id=t.deployment_id JOIN incidents i ON i.id=d.incident_id "
+      "WHERE t.id=?");
+  query.bind(1, task_id);
+  if (!query.executeStep()) return json();
+  const std::int64_t deployment_id = query.getColumn(0).getInt64();
+  const std::string step_id = query.getColumn(1).getString();
+  const std::string hash = query.getColumn(7).getString();
+  json snapshot = {{"task", task_id},
+                   {"deployment", deployment_id},
+                   {"step", step_id},
+                   {"member", query.getColumn(2).getString()},
+                   {"state", query.getColumn(3).getString()},
+                   {"dormant", query.getColumn(4).getInt() != 0},
+                   {"reason", query.getColumn(5).getString()},
+                   {"due_at", query.getColumn(6).isNull() ? json() : json(query.getColumn(6).getInt64())},
+                   {"playbook", hash},
+                   {"incident", query.getColumn(8).getString()},
+                   {"incident_title", query.getColumn(9).getString()},
+                   {"waits_on", json::array()}};
+  auto book = PlaybookByHash(hash);
+  if (!book.ok()) return snapshot;
+  const playbook::Step* step = (*book)->FindStep(step_id);
+  if (step == nullptr) return snapshot;
+  for (const std::string& dependency : step->depends_on) {
+    SQLite::Statement deps(*db_,
+                           "SELECT id, member_id, state FROM tasks WHERE deployment_id=? AND "
+                           "step_id=? AND state NOT IN ('cancelled','reassigned') ORDER BY id");
+    deps.bind(1, deployment_id);
+    deps.bind(2, dependency);
+    while (deps.executeStep()) {
+      snapshot["waits_on"].push_back({{"task", deps.getColumn(0).getString()},
+                                      {"step", dependency},
+                                      {"member", deps.getColumn(1).getString()},
+                                      {"state", deps.getColumn(2).getString()}});
+    }
+  }
+  return snapshot;
+}
+
+Status HqStore::QueueTaskSnapshots(const std::vector<std::string>& task_ids,
+                                   std::vector<std::string>* agents_to_notify) {
+  for (const std::string& task_id : task_ids) {
+    json snapshot = TaskSnapshot(task_id);
+    if (snapshot.is_null()) continue;
+    std::optional<std::string> agent = ActiveAgentOf(snapshot["member"].get<std::string>());
+    if (!agent) continue;  // the member has no agent yet; enrolment sends the backlog
+    MUSTER_RETURN_IF_ERROR(QueueDelivery(*agent, "task", snapshot));
+    if (agents_to_notify &&
+        std::find(agents_to_notify->begin(), agents_to_notify->end(), *agent) ==
+            agents_to_notify->end()) {
+      agents_to_notify->push_back(*agent);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> HqStore::ReleaseReadyTasks(std::int64_t deployment_id) {
+  std::vector<std::string> released;
+  SQLite::Statement hash_query(*db_, "SELECT playbook_hash FROM deployments WHERE id=?");
+  hash_query.bind(1, deployment_id);
+  if (!hash_query.executeStep()) return released;
+  auto book = PlaybookByHash(hash_query.getColumn(0).getString());
+  if (!book.ok()) return book.status();
+
+  std::map<std::string, bool> step_done;  // every live task of the step is completed
+  {
+    SQLite::Statement states(*db_,
+                             "SELECT step_id, state FROM tasks WHERE deployment_id=? AND "
+                             "state NOT IN ('cancelled','reassigned')");
+    states.bind(1, deployment_id);
+    while (states.executeStep()) {
+      const std::string step = states.getColumn(0).getString();
+      const bool completed = states.getColumn(1).getString() == "completed";
+      auto it = step_done.find(step);
+      step_done[step] = (it == step_done.end() ? true : it->second) && completed;
+    }
+  }
+  SQLite::Statement waiting(*db_,
+                            "SELECT id, step_id FROM tasks WHERE deployment_id=? AND "
+                            "state='waiting' AND dormant=0");
+  waiting.bind(1, deployment_id);
+  std::vector<std::pair<std::string, std::string>> candidates;
+  while (waiting.executeStep()) {
+    candidates.emplace_back(waiting.getColumn(0).getString(), waiting.getColumn(1).getString());
+  }
+  const Millis now = clock_.Now();
+  for (const auto& [task_id, step_id] : candidates) {
+    const playbook::Step* step = (*book)->FindStep(step_id);
+    if (step == nullptr) continue;
+    const bool ready = std::all_of(step->depends_on.begin(), step->depends_on.end(),
+                                   [&](const std::string& dep) {
+                                     auto it = step_done.find(dep);
+                                     return it == step_done.end() || it->second;
+                                   });
+    if (!ready) continue;
+    SQLite::Statement update(*db_,
+                             "UPDATE tasks SET state='ready', ready_at=?, due_at=?, updated_at=? "
+                             "WHERE id=?");
+    update.bind(1, static_cast<std::int64_t>(now));
+    if (step->due_in_ms > 0) {
+      update.bind(2, static_cast<std::int64_t>(now + step->due_in_ms));
+    } else {
+      update.bind(2);
+    }
+    update.bind(3, static_cast<std::int64_t>(now));
+    update.bind(4, task_id);
+    update.exec();
+    released.push_back(task_id);
+  }
+  return released;
+}
+
+Result<json> HqStore::Deploy(const DeployInput& input,
+                             std::vector<std::string>* agents_to_notify) {
+  Result<json> published = PublishPlaybook(input.playbook_source, input.playbook_file,
+                                           input.actor);
+  if (!published.ok()) return published;
+  const std::string hash = (*published)["hash"];
+  auto book_result = PlaybookByHash(hash);
+  if (!book_result.ok()) return book_result.status();
+  const playbook::Playbook& book = **book_result;
+
+  json deployment;
+  Status status = InTransaction(*db_, [&]() -> Status {
+    SQLite::Statement incident(*db_, "SELECT status FROM incidents WHERE id=?");
+    incident.bind(1, input.incident_id);
+    if (!incident.executeStep()) {
+      return Status::Error("not_found", "no incident '" + input.incident_id +
+                                            "'; list them with: muster incident list");
+    }
+    if (incident.getColumn(0).getString() != "open") {
+      return Status::Error("conflict", "incident " + input.incident_id + " is closed");
+    }
+
+    // Who fills each role: as given, else members whose roster roles name it.
+    std::map<std::string, std::vector<std::string>> team;
+    for (const auto& [role, members] : input.assign) {
+      if (book.FindRole(role) == nullptr) {
+        std::string known;
+        for (const auto& r : book.roles) known += (known.empty() ? "" : ", ") + r.id;
+        return Status::Error("invalid_argument", "playbook " + book.id + " has no role '" +
+                                                     role + "'; its roles are: " + known);
+      }
+      team[role] = members;
+    }
+    for (const playbook::Role& role : book.roles) {
+      if (team.count(role.id)) continue;
+      SQLite::Statement candidates(
+          *db_, "SELECT m.id FROM members m, json_each(m.roles) r WHERE r.value=? ORDER BY m.id");
+      candidates.bind(1, role.id);
+      while (candidates.executeStep() &&
+             static_cast<int>(team[role.id].size()) < role.count) {
+        team[role.id].push_back(candidates.getColumn(0).getString());
+      }
+    }
+    std::vector<std::string> empty_roles;
+    for (const playbook::Role& role : book.roles) {
+      if (role.required && team[role.id].empty()) empty_roles.push_back(role.id);
+    }
+    if (!empty_roles.empty()) {
+      std::string list;
+      for (const auto& r : empty_roles) list += (list.empty() ? "" : ", ") + r;
+      return Status::Error("unassigned_role",
+                           "required role(s) left empty: " + list + "; assign with --assign " +
+                               empty_roles.front() + "=MEMBER");
+    }
+    for (const auto& [role, members] : team) {
+      for (const std::string& member : members) {
+        SQLite::Statement exists(*db_, "SELECT 1 FROM members WHERE id=?");
+        exists.bind(1, member);
+        if (!exists.executeStep()) {
+          return Status::Error("not_found", "no member '" + member + "' (role " + role +
+                                                "); add one with: muster member add " + member);
+        }
+        if (!ActiveAgentOf(member)) {
+          return Status::Error("no_agent", "member '" + member +
+                                               "' has no enrolled agent; run: muster agent "
+                                               "enroll " +
+                                               member + " --out BUNDLE");
+        }
+      }
+    }
+
+    const Millis now = clock_.Now();
+    SQLite::Statement insert(*db_,
+                             "INSERT INTO deployments(incident_id, playbook_hash, created_at) "
+                             "VALUES(?,?,?)");
+    insert.bind(1, input.incident_id);
+    insert.bind(2, hash);
+    insert.bind(3, static_cast<std::int64_t>(now));
+    insert.exec();
+    const std::int64_t deployment_id = db_->getLastInsertRowid();
+
+    std::set<std::string> agents;
+    for (const auto& [role, members] : team) {
+      for (const std::string& member : members) {
+        SQLite::Statement assign(
+            *db_, "INSERT INTO assignments(deployment_id, role, member_id) VALUES(?,?,?)");
+        assign.bind(1, deployment_id);
+        assign.bind(2, role);
+        assign.bind(3, member);
+        assign.exec();
+        agents.insert(*ActiveAgentOf(member));
+      }
+    }
+    std::vector<std::string> task_ids;
+    for (const playbook::Step& step : book.steps) {
+      for (const std::string& member : team[step.role]) {
+        const std::string task_id = TaskId(deployment_id, step.id, member);
+        SQLite::Statement task(*db_,
+                               "INSERT INTO tasks(id, deployment_id, step_id, member_id, state, "
+                               "dormant, updated_at) VALUES(?,?,?,?, 'waiting', ?, ?)");
+        task.bind(1, task_id);
+        task.bind(2, deployment_id);
+        task.bind(3, step.id);
+        task.bind(4, member);
+        task.bind(5, step.on_trigger ? 1 : 0);
+        task.bind(6, static_cast<std::int64_t>(now));
+        task.exec();
+        task_ids.push_back(task_id);
+      }
+    }
+    auto released = ReleaseReadyTasks(deployment_id);
+    if (!released.ok()) return released.status();
+
+    // Each agent gets the pinned playbook first, then its tasks.
+    json playbook_body = {{"hash", book.content_hash}, {"id", book.id},
+                          {"version", book.version}, {"source", book.source}};
+    for (const std::string& agent : agents) {
+      MUSTER_RETURN_IF_ERROR(QueueDelivery(agent, "playbook", playbook_body));
+      if (agents_to_notify) agents_to_notify->push_back(agent);
+    }
+    MUSTER_RETURN_IF_ERROR(QueueTaskSnapshots(task_ids, nullptr));
+    MUSTER_RETURN_IF_ERROR(AppendTimeline(
+        input.incident_id, "deployed", input.actor,
+        "deployment " + std::to_string(deployment_id) + ": " + book.id + " " + book.version +
+            " to " + std::to_string(agents.size()) + " member(s), " +
+            std::to_string(task_ids.size()) + " task(s)"));
+    json team_json = json::object();
+    for (const auto& [role, members] : team) team_json[role] = members;
+    deployment = {{"id", deployment_id},
+                  {"incident", input.incident_id},
+                  {"playbook", {{"id", book.id}, {"version", book.version}, {"hash", hash}}},
+                  {"team", team_json},
+                  {"tasks", task_ids.size()}};
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return deployment;
+}
+
+Status HqStore::RaiseAlert(const std::string& incident_id,
+                           std::optional<std::int64_t> deployment_id, const std::string& kind,
+                           const std::string& severity, const std::string& message,
+                           const std::string& source, const std::string& dedupe) {
+  SQLite::Statement insert(*db_,
+                           "INSERT OR IGNORE INTO alerts(incident_id, deployment_id, kind, "
+                           "severity, message, source, raised_at, dedupe) "
+                           "VALUES(?,?,?,?,?,?,?,?)");
+  insert.bind(1, incident_id);
+  if (deployment_id) insert.bind(2, *deployment_id); else insert.bind(2);
+  insert.bind(3, kind);
+  insert.bind(4, severity);
+  insert.bind(5, message);
+  insert.bind(6, source);
+  insert.bind(7, static_cast<std::int64_t>(clock_.Now()));
+  insert.bind(8, dedupe);
+  if (insert.exec() > 0) {
+    MUSTER_RETURN_IF_ERROR(AppendTimeline(incident_id, "alert", source,
+                                          severity + " " + kind + ": " + message));
+  }
+  return Status::Ok();
+}
+
+Status HqStore::FireTrigger(std::int64_t deployment_id, const playbook::Playbook& book,
+                            const std::string& trigger_id, const std::string& source,
+                            IngestOutcome& outcome) {
+  const playbook::Trigger* trigger = nullptr;
+  for (const auto& t : book.triggers) {
+    if (t.id == trigger_id) trigger = &t;
+  }
+  if (trigger == nullptr) {
+    return Status::Error("not_found", "playbook " + book.id + " has no trigger " + trigger_id);
+  }
+  SQLite::Statement mark(*db_,
+                         "INSERT OR IGNORE INTO fired_triggers(deployment_id, trigger_id, "
+                         "fired_at, source) VALUES(?,?,?,?)");
+  mark.bind(1, deployment_id);
+  mark.bind(2, trigger_id);
+  mark.bind(3, static_cast<std::int64_t>(clock_.Now()));
+  mark.bind(4, source);
+  if (mark.exec() == 0) return Status::Ok();  // already fired: once per deployment
+
+  SQLite::Statement incident_query(*db_, "SELECT incident_id FROM deployments WHERE id=?");
+  incident_query.bind(1, deployment_id);
+  incident_query.executeStep();
+  const std::string incident = incident_query.getColumn(0).getString();
+  for (const playbook::TriggerAction& action : trigger->then) {
+    switch (action.kind) {
+      case playbook::ActionKind::kActivate: {
+        SQLite::Statement activate(*db_,
+                                   "UPDATE tasks SET dormant=0, updated_at=? WHERE "
+                                   "deployment_id=? AND step_id=? AND dormant=1 RETURNING id");
+        activate.bind(1, static_cast<std::int64_t>(clock_.Now()));
+        activate.bind(2, deployment_id);
+        activate.bind(3, action.step);
+        std::vector<std::string> activated;
+        while (activate.executeStep()) activated.push_back(activate.getColumn(0).getString());
+        activate.reset();
+        auto released = ReleaseReadyTasks(deployment_id);
+        if (!released.ok()) return released.status();
+        for (const auto& id : *released) {
+          if (std::find(activated.begin(), activated.end(), id) == activated.end()) {
+            activated.push_back(id);
+          }
+        }
+        MUSTER_RETURN_IF_ERROR(QueueTaskSnapshots(activated, &outcome.agents_to_notify));
+        MUSTER_RETURN_IF_ERROR(AppendTimeline(incident, "trigger", source,
+                                              trigger_id + " activated step " + action.step));
+        break;
+      }
+      case playbook::ActionKind::kAlert:
+        MUSTER_RETURN_IF_ERROR(RaiseAlert(
+            incident, deployment_id, "trigger",
+            action.severity.empty() ? "warning" : action.severity, action.message, source,
+            "trigger:" + std::to_string(deployment_id) + ":" + trigger_id));
+        break;
+      case playbook::ActionKind::kNotify:
+        MUSTER_RETURN_IF_ERROR(AppendTimeline(incident, "notify", source, action.message));
+        break;
+    }
+  }
+  return Status::Ok();
+}
+
+Status HqStore::EvaluateDeploymentTriggers(std::int64_t deployment_id, const std::string& source,
+                                           IngestOutcome& outcome) {
+  SQLite::Statement hash_query(*db_, "SELECT playbook_hash FROM deployments WHERE id=?");
+  hash_query.bind(1, deployment_id);
+  if (!hash_query.executeStep()) return Status::Ok();
+  auto book = PlaybookByHash(hash_query.getColumn(0).getString());
+  if (!book.ok()) return book.status();
+  if ((*book)->triggers.empty()) return Status::Ok();
+
+  playbook::FindingValues values;
+  SQLite::Statement findings(*db_,
+                             "SELECT t.step_id, f.fields FROM findings f JOIN tasks t ON "
+                             "t.id=f.task_id WHERE t.deployment_id=? ORDER BY f.recorded_at, f.id");
+  findings.bind(1, deployment_id);
+  while (findings.executeStep()) {
+    const std::string step = findings.getColumn(0).getString();
+    json fields = json::parse(findings.getColumn(1).getString(), nullptr, false);
+    if (!fields.is_object()) continue;
+    for (auto& [name, value] : fields.items()) {
+      const std::string key = step + "." + name;
+      if (value.is_number()) values[key] = value.get<double>();
+      else if (value.is_boolean()) values[key] = value.get<bool>();
+      else if (value.is_string()) values[key] = value.get<std::string>();
+    }
+  }
+  std::set<std::string> fired;
+  SQLite::Statement already(*db_, "SELECT trigger_id FROM fired_triggers WHERE deployment_id=?");
+  already.bind(1, deployment_id);
+  while (already.executeStep()) fired.insert(already.getColumn(0).getString());
+  for (const playbook::FiredTrigger& hit : playbook::EvaluateTriggers(**book, values, fired)) {
+    MUSTER_RETURN_IF_ERROR(FireTrigger(deployment_id, **book, hit.trigger_id, source, outcome));
+  }
+  return Status::Ok();
+}
+
+}  // namespace muster::hq

@@ -1,0 +1,388 @@
+// Ingesting what agents send: each batch in one transaction, duplicates recognised by
+// (agent, seq), effects applied exactly once, refusals recorded rather than retried.
+#include <SQLiteCpp/Statement.h>
+
+#include <algorithm>
+#include <set>
+
+#include "hq_store.h"
+#include "muster/playbook/fields.h"
+#include "muster/sqlite_store.h"
+
+namespace muster::hq {
+namespace {
+
+// Errors that refuse one record (it is held and acknowledged, with no effect) rather than
+// failing the whole batch (which is rolled back and re-sent later).
+bool IsRefusal(const Status& status) {
+  static const std::set<std::string> kRefusals = {"forbidden", "not_found", "invalid_argument",
+                                                  "invalid_value", "malformed"};
+  return kRefusals.count(status.code()) > 0;
+}
+
+std::string StringField(const json& body, const char* name) {
+  auto it = body.find(name);
+  return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+struct TaskRow {
+  std::string member;
+  std::string state;
+  std::int64_t status_seq = 0;
+  std::int64_t deployment = 0;
+  std::string step;
+  std::string incident;
+  std::string playbook_hash;
+};
+
+std::optional<TaskRow> ReadTask(SQLite::Database& db, const std::string& task_id) {
+  SQLite::Statement query(db,
+                          "SELECT t.member_id, t.state, t.status_seq, t.deployment_id, t.step_id, "
+                          "d.incident_id, d.playbook_hash FROM tasks t JOIN deployments d ON "
+                          "d.id=t.deployment_id WHERE t.id=?");
+  query.bind(1, task_id);
+  if (!query.executeStep()) return std::nullopt;
+  return TaskRow{query.getColumn(0).getString(), query.getColumn(1).getString(),
+                 query.getColumn(2).getInt64(),  query.getColumn(3).getInt64(),
+                 query.getColumn(4).getString(), query.getColumn(5).getString(),
+                 query.getColumn(6).getString()};
+}
+
+// The task named by a record, if it is the agent's member's own; otherwise an error that
+// does not reveal whether a foreign task exists.
+Result<TaskRow> OwnTask(SQLite::Database& db, const AgentRecord& agent, const json& body) {
+  const std::string task_id = StringField(body, "task");
+  if (task_id.empty()) return Status::Error("malformed", "the record names no task");
+  std::optional<TaskRow> task = ReadTask(db, task_id);
+  if (!task || task->member != agent.member_id) {
+    return Status::Error("forbidden", "task " + task_id + " is not assigned to " +
+                                          agent.member_id);
+  }
+  return *task;
+}
+
+}  // namespace
+
+Result<IngestOutcome> HqStore::Ingest(const std::string& agent_id,
+                                      const std::vector<InboundRecord>& records) {
+  IngestOutcome outcome;
+  Status status = InTransaction(*db_, [&]() -> Status {
+    std::optional<AgentRecord> agent = FindAgent(agent_id);
+    if (!agent || agent->status != "active") {
+      return Status::Error("forbidden", "agent " + agent_id + " is not enrolled or revoked");
+    }
+    const Millis now = clock_.Now();
+    SQLite::Statement insert(*db_,
+                             "INSERT OR IGNORE INTO inbound(agent_id, seq, kind, recorded_at, "
+                             "received_at, body, outcome) VALUES(?,?,?,?,?,?, 'applied')");
+    SQLite::Statement refuse(*db_, "UPDATE inbound SET outcome=? WHERE agent_id=? AND seq=?");
+    for (const InboundRecord& record : records) {
+      if (record.seq == 0) {
+        outcome.refused.emplace_back(0, Status::Error("malformed", "seq 0 is not a sequence"));
+        continue;
+      }
+      insert.bind(1, agent_id);
+      insert.bind(2, static_cast<std::int64_t>(record.seq));
+      insert.bind(3, record.kind);
+      insert.bind(4, static_cast<std::int64_t>(record.at));
+      insert.bind(5, static_cast<std::int64_t>(now));
+      insert.bind(6, record.body.dump());
+      const int inserted = insert.exec();
+      insert.reset();
+      outcome.held.push_back(record.seq);
+      if (inserted == 0) continue;  // seen before: its effect is already in the store
+      Status applied = ApplyRecord(*agent, record, outcome);
+      if (applied.ok()) continue;
+      if (!IsRefusal(applied)) return applied;
+      refuse.bind(1, "refused: " + applied.code() + ": " + applied.message());
+      refuse.bind(2, agent_id);
+      refuse.bind(3, static_cast<std::int64_t>(record.seq));
+      refuse.exec();
+      refuse.reset();
+      outcome.refused.emplace_back(record.seq, applied);
+    }
+    // Advance the contiguous watermark over what is now held.
+    SQLite::Statement current(*db_, "SELECT ingested FROM agents WHERE id=?");
+    current.bind(1, agent_id);
+    current.executeStep();
+    std::int64_t watermark = current.getColumn(0).getInt64();
+    current.reset();
+    SQLite::Statement probe(*db_, "SELECT 1 FROM inbound WHERE agent_id=? AND seq=?");
+    while (true) {
+      probe.bind(1, agent_id);
+      probe.bind(2, watermark + 1);
+      const bool present = probe.executeStep();
+      probe.reset();
+      if (!present) break;
+      ++watermark;
+    }
+    SQLite::Statement update(*db_,
+                             "UPDATE agents SET ingested=?, last_contact_at=? WHERE id=?");
+    update.bind(1, watermark);
+    update.bind(2, static_cast<std::int64_t>(now));
+    update.bind(3, agent_id);
+    update.exec();
+    outcome.ingested = static_cast<std::uint64_t>(watermark);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return outcome;
+}
+
+Status HqStore::ApplyRecord(const AgentRecord& agent, const InboundRecord& record,
+                            IngestOutcome& outcome) {
+  if (record.kind == "status") return ApplyStatus(agent, record, outcome);
+  if (record.kind == "finding") return ApplyFinding(agent, record, outcome);
+  if (record.kind == "alert") return ApplyAlert(agent, record);
+  if (record.kind == "trigger") return ApplyTrigger(agent, record, outcome);
+  if (record.kind == "note") return ApplyNote(agent, record);
+  return Status::Error("malformed", "unknown record kind '" + record.kind + "'");
+}
+
+Status HqStore::ApplyStatus(const AgentRecord& agent, const InboundRecord& record,
+                            IngestOutcome& outcome) {
+  static const std::set<std::string> kAgentStates = {"acknowledged", "in_progress", "completed",
+                                                     "blocked"};
+  const std::string state = StringField(record.body, "state");
+  if (!kAgentStates.count(state)) {
+    return Status::Error("invalid_value", "state '" + state +
+                                              "' cannot be set by an agent; use acknowledged, "
+                                              "in_progress, completed or blocked");
+  }
+  Result<TaskRow> task = OwnTask(*db_, agent, record.body);
+  if (!task.ok()) return task.status();
+  const std::string task_id = StringField(record.body, "task");
+  if (static_cast<std::int64_t>(record.seq) <= task->status_seq) {
+    return Status::Ok();  // an older status arriving late: the newer one already stands
+  }
+  if (task->state == "cancelled" || task->state == "reassigned") {
+    // Conflict rule C1: HQ took the task away while the member worked on it offline. HQ's
+    // decision stands, the member's records are kept, and an officer is told.
+    if (state == "completed" || state == "in_progress") {
+      MUSTER_RETURN_IF_ERROR(RaiseAlert(
+          task->incident, task->deployment, "conflict", "warning",
+          "task " + task_id + " was " + task->state + " at HQ but " + agent.member_id +
+              " reported it " + state + " (recorded " + FormatTimestamp(record.at) +
+              "); the member's findings are kept",
+          agent.id, "conflict:" + agent.id + ":" + std::to_string(record.seq)));
+    }
+    SQLite::Statement seen(*db_, "UPDATE tasks SET status_seq=? WHERE id=?");
+    seen.bind(1, static_cast<std::int64_t>(record.seq));
+    seen.bind(2, task_id);
+    seen.exec();
+    return Status::Ok();
+  }
+  SQLite::Statement update(*db_,
+                           "UPDATE tasks SET state=?, reason=?, status_seq=?, updated_at=? "
+                           "WHERE id=?");
+  update.bind(1, state);
+  update.bind(2, StringField(record.body, "reason"));
+  update.bind(3, static_cast<std::int64_t>(record.seq));
+  update.bind(4, static_cast<std::int64_t>(record.at));
+  update.bind(5, task_id);
+  update.exec();
+  if (state == "blocked") {
+    MUSTER_RETURN_IF_ERROR(AppendTimeline(task->incident, "blocked", agent.member_id,
+                                          task_id + ": " + StringField(record.body, "reason")));
+  }
+  if (state != "completed") return Status::Ok();
+  MUSTER_RETURN_IF_ERROR(
+      AppendTimeline(task->incident, "completed", agent.member_id, "task " + task_id));
+
+  // Dependency gating across members: tell every task that waits on this step.
+  auto book = PlaybookByHash(task->playbook_hash);
+  if (!book.ok()) return book.status();
+  auto released = ReleaseReadyTasks(task->deployment);
+  if (!released.ok()) return released.status();
+  std::vector<std::string> dependents;
+  for (const playbook::Step& step : (*book)->steps) {
+    if (std::find(step.depends_on.begin(), step.depends_on.end(), task->step) ==
+        step.depends_on.end()) {
+      continue;
+    }
+    SQLite::Statement query(*db_,
+                            "SELECT id FROM tasks WHERE deployment_id=? AND step_id=? AND "
+                            "state NOT IN ('cancelled','reassigned')");
+    query.bind(1, task->deployment);
+    query.bind(2, step.id);
+    while (query.executeStep()) dependents.push_back(query.getColumn(0).getString());
+  }
+  return QueueTaskSnapshots(dependents, &outcome.agents_to_notify);
+}
+
+Status HqStore::ApplyFinding(const AgentRecord& agent, const InboundRecord& record,
+                             IngestOutcome& outcome) {
+  Result<TaskRow> task = OwnTask(*db_, agent, record.body);
+  if (!task.ok()) return task.status();
+  auto values = record.body.find("values");
+  if (values == record.body.end() || !values->is_object() || values->empty()) {
+    return Status::Error("malformed", "a finding needs a non-empty 'values' map");
+  }
+  auto book = PlaybookByHash(task->playbook_hash);
+  if (!book.ok()) return book.status();
+  const playbook::Step* step = (*book)->FindStep(task->step);
+  for (auto& [name, value] : values->items()) {
+    const playbook::FieldSpec* spec = nullptr;
+    if (step) {
+      for (const auto& field : step->findings) {
+        if (field.id == name) spec = &field;
+      }
+    }
+    if (spec == nullptr) {
+      return Status::Error("invalid_value",
+                           "step " + task->step + " has no finding field '" + name + "'");
+    }
+    const bool numeric = spec->type == playbook::FieldType::kNumber;
+    const bool boolean = spec->type == playbook::FieldType::kBoolean;
+    if ((numeric && !value.is_number()) || (boolean && !value.is_boolean()) ||
+        (!numeric && !boolean && !value.is_string())) {
+      return Status::Error("invalid_value", "field '" + name + "' has the wrong type");
+    }
+  }
+  auto confirmed = record.body.find("confirmed");
+  SQLite::Statement insert(*db_,
+                           "INSERT INTO findings(agent_id, seq, task_id, recorded_at, "
+                           "received_at, fields, confirmed) VALUES(?,?,?,?,?,?,?)");
+  insert.bind(1, agent.id);
+  insert.bind(2, static_cast<std::int64_t>(record.seq));
+  insert.bind(3, StringField(record.body, "task"));
+  insert.bind(4, static_cast<std::int64_t>(record.at));
+  insert.bind(5, static_cast<std::int64_t>(clock_.Now()));
+  insert.bind(6, values->dump());
+  insert.bind(7, confirmed != record.body.end() && confirmed->is_array() ? confirmed->dump()
+                                                                         : std::string("[]"));
+  insert.exec();
+  return EvaluateDeploymentTriggers(task->deployment, agent.id, outcome);
+}
+
+std::string HqStore::IncidentOfMember(const std::string& member_id) {
+  SQLite::Statement query(*db_,
+                          "SELECT d.incident_id FROM deployments d JOIN assignments a ON "
+                          "a.deployment_id=d.id WHERE a.member_id=? ORDER BY "
+                          "(d.status='active') DESC, d.created_at DESC LIMIT 1");
+  query.bind(1, member_id);
+  return query.executeStep() ? query.getColumn(0).getString() : std::string("-");
+}
+
+Status HqStore::ApplyAlert(const AgentRecord& agent, const InboundRecord& record) {
+  std::string incident;
+  std::optional<std::int64_t> deployment;
+  if (!StringField(record.body, "task").empty()) {
+    Result<TaskRow> task = OwnTask(*db_, agent, record.body);
+    if (!task.ok()) return task.status();
+    incident = task->incident;
+    deployment = task->deployment;
+  } else {
+    incident = IncidentOfMember(agent.member_id);
+  }
+  std::string severity = StringField(record.body, "severity");
+  if (severity != "info" && severity != "warning") severity = "critical";
+  const std::string message = StringField(record.body, "message");
+  return RaiseAlert(incident, deployment, "safety", severity,
+                    agent.member_id + ": " + (message.empty() ? "safety alert" : message) +
+                        " (raised " + FormatTimestamp(record.at) + ")",
+                    agent.id, "agent:" + agent.id + ":" + std::to_string(record.seq));
+}
+
+Status HqStore::ApplyTrigger(const AgentRecord& agent, const InboundRecord& record,
+                             IngestOutcome& outcome) {
+  Result<TaskRow> task = OwnTask(*db_, agent, record.body);
+  if (!task.ok()) return task.status();
+  auto book = PlaybookByHash(task->playbook_hash);
+  if (!book.ok()) return book.status();
+  Status fired = FireTrigger(task->deployment, **book, StringField(record.body, "trigger"),
+                             agent.id, outcome);
+  return fired.ok() || fired.code() != "not_found" ? fired
+                                                   : Status::Error("invalid_value", fired.message());
+}
+
+Status HqStore::ApplyNote(const AgentRecord& agent, const InboundRecord& record) {
+  std::string incident = IncidentOfMember(agent.member_id);
+  const std::string task_id = StringField(record.body, "task");
+  if (!task_id.empty()) {
+    Result<TaskRow> task = OwnTask(*db_, agent, record.body);
+    if (!task.ok()) return task.status();
+    incident = task->incident;
+  }
+  return AppendTimeline(incident, "note", agent.member_id,
+                        (task_id.empty() ? "" : task_id + ": ") +
+                            StringField(record.body, "text"));
+}
+
+Result<std::uint64_t> HqStore::IngestedWatermark(const std::string& agent_id) {
+  std::uint64_t watermark = 0;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_, "SELECT ingested FROM agents WHERE id=?");
+    query.bind(1, agent_id);
+    if (query.executeStep()) watermark = static_cast<std::uint64_t>(query.getColumn(0).getInt64());
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return watermark;
+}
+
+Result<std::vector<Delivery>> HqStore::PendingDeliveries(const std::string& agent_id,
+                                                         std::uint64_t after, std::size_t max) {
+  std::vector<Delivery> deliveries;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_,
+                            "SELECT seq, kind, body, created_at FROM outbound WHERE agent_id=? "
+                            "AND seq>? ORDER BY seq LIMIT ?");
+    query.bind(1, agent_id);
+    query.bind(2, static_cast<std::int64_t>(after));
+    query.bind(3, static_cast<std::int64_t>(max));
+    while (query.executeStep()) {
+      deliveries.push_back({static_cast<std::uint64_t>(query.getColumn(0).getInt64()),
+                            query.getColumn(1).getString(),
+                            query.getColumn(3).getInt64(),
+                            json::parse(query.getColumn(2).getString(), nullptr, false)});
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return deliveries;
+}
+
+Status HqStore::MarkApplied(const std::string& agent_id, std::uint64_t applied) {
+  return InTransaction(*db_, [&]() -> Status {
+    SQLite::Statement update(*db_, "UPDATE agents SET applied=?, last_contact_at=? WHERE id=?");
+    update.bind(1, static_cast<std::int64_t>(applied));
+    update.bind(2, static_cast<std::int64_t>(clock_.Now()));
+    update.bind(3, agent_id);
+    update.exec();
+    // A ready task whose snapshot the agent has committed is now "delivered".
+    SQLite::Statement delivered(
+        *db_,
+        "UPDATE tasks SET state='delivered' WHERE state='ready' AND id IN (SELECT "
+        "json_extract(body,'$.task') FROM outbound WHERE agent_id=? AND kind='task' AND seq<=? "
+        "AND json_extract(body,'$.state')='ready')");
+    delivered.bind(1, agent_id);
+    delivered.bind(2, static_cast<std::int64_t>(applied));
+    delivered.exec();
+    return Status::Ok();
+  });
+}
+
+Result<std::uint64_t> HqStore::AppliedWatermark(const std::string& agent_id) {
+  std::uint64_t applied = 0;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_, "SELECT applied FROM agents WHERE id=?");
+    query.bind(1, agent_id);
+    if (query.executeStep()) applied = static_cast<std::uint64_t>(query.getColumn(0).getInt64());
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return applied;
+}
+
+Status HqStore::TouchAgent(const std::string& agent_id) {
+  return Guarded([&]() -> Status {
+    SQLite::Statement update(*db_, "UPDATE agents SET last_contact_at=? WHERE id=?");
+    update.bind(1, static_cast<std::int64_t>(clock_.Now()));
+    update.bind(2, agent_id);
+    update.exec();
+    return Status::Ok();
+  });
+}
+
+}  // namespace muster::hq

@@ -1,0 +1,129 @@
+#include "hq_schema.h"
+
+namespace muster::hq {
+
+// Version 1: the first schema. Later versions are appended, never edited.
+const std::vector<Migration>& HqMigrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, R"sql(
+CREATE TABLE meta(
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL);
+CREATE TABLE incidents(
+  id TEXT PRIMARY KEY,
+  title TEXT NOT NULL,
+  hazards TEXT NOT NULL DEFAULT '[]',
+  location TEXT NOT NULL DEFAULT '',
+  severity TEXT NOT NULL DEFAULT 'medium',
+  status TEXT NOT NULL DEFAULT 'open',
+  created_at INTEGER NOT NULL);
+CREATE TABLE members(
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  roles TEXT NOT NULL DEFAULT '[]',
+  qualifications TEXT NOT NULL DEFAULT '[]',
+  contact TEXT NOT NULL DEFAULT '',
+  checkin_interval_ms INTEGER NOT NULL DEFAULT 3600000,
+  created_at INTEGER NOT NULL);
+CREATE TABLE agents(
+  id TEXT PRIMARY KEY,
+  member_id TEXT NOT NULL REFERENCES members(id),
+  public_key TEXT NOT NULL UNIQUE,
+  status TEXT NOT NULL DEFAULT 'active',
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  last_contact_at INTEGER,
+  ingested INTEGER NOT NULL DEFAULT 0,
+  applied INTEGER NOT NULL DEFAULT 0,
+  next_delivery INTEGER NOT NULL DEFAULT 1);
+CREATE TABLE playbooks(
+  id TEXT NOT NULL,
+  version TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  title TEXT NOT NULL,
+  source TEXT NOT NULL,
+  published_at INTEGER NOT NULL,
+  PRIMARY KEY(id, version));
+CREATE TABLE deployments(
+  id INTEGER PRIMARY KEY,
+  incident_id TEXT NOT NULL REFERENCES incidents(id),
+  playbook_hash TEXT NOT NULL REFERENCES playbooks(hash),
+  status TEXT NOT NULL DEFAULT 'active',
+  created_at INTEGER NOT NULL,
+  closed_at INTEGER);
+CREATE TABLE assignments(
+  deployment_id INTEGER NOT NULL REFERENCES deployments(id),
+  role TEXT NOT NULL,
+  member_id TEXT NOT NULL REFERENCES members(id),
+  PRIMARY KEY(deployment_id, role, member_id));
+CREATE TABLE tasks(
+  id TEXT PRIMARY KEY,
+  deployment_id INTEGER NOT NULL REFERENCES deployments(id),
+  step_id TEXT NOT NULL,
+  member_id TEXT NOT NULL REFERENCES members(id),
+  state TEXT NOT NULL,
+  dormant INTEGER NOT NULL DEFAULT 0,
+  reason TEXT NOT NULL DEFAULT '',
+  ready_at INTEGER,
+  due_at INTEGER,
+  status_seq INTEGER NOT NULL DEFAULT 0,
+  updated_at INTEGER NOT NULL);
+CREATE INDEX tasks_by_deployment ON tasks(deployment_id, step_id);
+CREATE TABLE inbound(
+  agent_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  PRIMARY KEY(agent_id, seq)) WITHOUT ROWID;
+CREATE TABLE findings(
+  id INTEGER PRIMARY KEY,
+  agent_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  task_id TEXT NOT NULL REFERENCES tasks(id),
+  recorded_at INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  fields TEXT NOT NULL,
+  confirmed TEXT NOT NULL DEFAULT '[]',
+  UNIQUE(agent_id, seq));
+CREATE INDEX findings_by_task ON findings(task_id);
+CREATE TABLE alerts(
+  id INTEGER PRIMARY KEY,
+  incident_id TEXT NOT NULL,
+  deployment_id INTEGER,
+  kind TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  message TEXT NOT NULL,
+  source TEXT NOT NULL,
+  raised_at INTEGER NOT NULL,
+  acked_by TEXT,
+  acked_at INTEGER,
+  dedupe TEXT UNIQUE);
+CREATE TABLE fired_triggers(
+  deployment_id INTEGER NOT NULL REFERENCES deployments(id),
+  trigger_id TEXT NOT NULL,
+  fired_at INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  PRIMARY KEY(deployment_id, trigger_id));
+CREATE TABLE outbound(
+  agent_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY(agent_id, seq)) WITHOUT ROWID;
+CREATE TABLE timeline(
+  id INTEGER PRIMARY KEY,
+  incident_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  text TEXT NOT NULL);
+)sql"},
+  };
+  return kMigrations;
+}
+
+}  // namespace muster::hq

@@ -1,0 +1,364 @@
+#include "hq_store.h"
+
+#include <SQLiteCpp/Statement.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <regex>
+#include <set>
+
+#include "hq_schema.h"
+#include "muster/playbook/load.h"
+#include "muster/sqlite_store.h"
+
+namespace muster::hq {
+namespace {
+
+std::string RandomHex(std::size_t bytes) {
+  std::vector<unsigned char> raw(bytes);
+  randombytes_buf(raw.data(), raw.size());
+  std::string hex;
+  char pair[3];
+  for (unsigned char c : raw) {
+    std::snprintf(pair, sizeof pair, "%02x", c);
+    hex += pair;
+  }
+  return hex;
+}
+
+bool IsSlug(const std::string& id) {
+  static const std::regex kSlug("^[a-z0-9][a-z0-9_-]{0,62}$");
+  return std::regex_match(id, kSlug);
+}
+
+json ParseJsonColumn(const SQLite::Column& column) {
+  json value = json::parse(column.getString(), nullptr, /*allow_exceptions=*/false);
+  return value.is_discarded() ? json() : value;
+}
+
+json NullableInt(const SQLite::Column& column) {
+  return column.isNull() ? json() : json(column.getInt64());
+}
+
+}  // namespace
+
+HqStore::HqStore(std::unique_ptr<SQLite::Database> db, const Clock& clock, std::string hq_id)
+    : db_(std::move(db)), clock_(clock), hq_id_(std::move(hq_id)) {}
+
+Result<std::unique_ptr<HqStore>> HqStore::Open(const std::string& path, const Clock& clock) {
+  if (sodium_init() < 0) return Status::Error("crypto_unavailable", "libsodium failed to start");
+  auto db = OpenStore(path, HqMigrations());
+  if (!db.ok()) return db.status();
+  std::string hq_id;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement read(**db, "SELECT value FROM meta WHERE key='hq_id'");
+    if (read.executeStep()) {
+      hq_id = read.getColumn(0).getString();
+      return Status::Ok();
+    }
+    hq_id = RandomHex(16);
+    SQLite::Statement write(**db, "INSERT INTO meta(key, value) VALUES('hq_id', ?)");
+    write.bind(1, hq_id);
+    write.exec();
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::unique_ptr<HqStore>(new HqStore(std::move(db).value(), clock, hq_id));
+}
+
+Status HqStore::AppendTimeline(const std::string& incident_id, const std::string& kind,
+                               const std::string& actor, const std::string& text) {
+  SQLite::Statement insert(
+      *db_, "INSERT INTO timeline(incident_id, at, kind, actor, text) VALUES(?,?,?,?,?)");
+  insert.bind(1, incident_id);
+  insert.bind(2, static_cast<std::int64_t>(clock_.Now()));
+  insert.bind(3, kind);
+  insert.bind(4, actor);
+  insert.bind(5, text);
+  insert.exec();
+  return Status::Ok();
+}
+
+Result<json> HqStore::CreateIncident(const IncidentInput& input, const std::string& actor) {
+  if (input.title.empty()) {
+    return Status::Error("invalid_argument", "an incident needs a title (--title)");
+  }
+  static const std::set<std::string> kSeverities = {"low", "medium", "high", "critical"};
+  if (!kSeverities.count(input.severity)) {
+    return Status::Error("invalid_argument", "severity '" + input.severity +
+                                                 "' is not one of low, medium, high, critical");
+  }
+  json created;
+  Status status = InTransaction(*db_, [&]() -> Status {
+    std::string id = input.id;
+    if (id.empty()) {
+      const int count = db_->execAndGet("SELECT COUNT(*) FROM incidents").getInt();
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "INC-%04d", count + 1);
+      id = buffer;
+    }
+    SQLite::Statement exists(*db_, "SELECT 1 FROM incidents WHERE id=?");
+    exists.bind(1, id);
+    if (exists.executeStep()) {
+      return Status::Error("conflict", "incident " + id + " already exists");
+    }
+    SQLite::Statement insert(*db_,
+                             "INSERT INTO incidents(id, title, hazards, location, severity, "
+                             "created_at) VALUES(?,?,?,?,?,?)");
+    insert.bind(1, id);
+    insert.bind(2, input.title);
+    insert.bind(3, json(input.hazards).dump());
+    insert.bind(4, input.location);
+    insert.bind(5, input.severity);
+    insert.bind(6, static_cast<std::int64_t>(clock_.Now()));
+    insert.exec();
+    MUSTER_RETURN_IF_ERROR(AppendTimeline(id, "incident_opened", actor, input.title));
+    created = {{"id", id},           {"title", input.title},       {"hazards", input.hazards},
+               {"location", input.location}, {"severity", input.severity}, {"status", "open"},
+               {"created_at", clock_.Now()}};
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return created;
+}
+
+Result<json> HqStore::ListIncidents() {
+  json list = json::array();
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_,
+                            "SELECT id, title, hazards, location, severity, status, created_at "
+                            "FROM incidents ORDER BY created_at, id");
+    while (query.executeStep()) {
+      list.push_back({{"id", query.getColumn(0).getString()},
+                      {"title", query.getColumn(1).getString()},
+                      {"hazards", ParseJsonColumn(query.getColumn(2))},
+                      {"location", query.getColumn(3).getString()},
+                      {"severity", query.getColumn(4).getString()},
+                      {"status", query.getColumn(5).getString()},
+                      {"created_at", query.getColumn(6).getInt64()}});
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return list;
+}
+
+Result<json> HqStore::CreateMember(const MemberInput& input, const std::string& actor) {
+  if (!IsSlug(input.id)) {
+    return Status::Error("invalid_argument",
+                         "member id '" + input.id +
+                             "' must be lowercase letters, digits, '-' or '_' (e.g. 'alice')");
+  }
+  if (input.checkin_interval_ms <= 0) {
+    return Status::Error("invalid_argument", "the check-in interval must be positive");
+  }
+  Status status = InTransaction(*db_, [&]() -> Status {
+    SQLite::Statement exists(*db_, "SELECT 1 FROM members WHERE id=?");
+    exists.bind(1, input.id);
+    if (exists.executeStep()) {
+      return Status::Error("conflict", "member " + input.id + " already exists");
+    }
+    SQLite::Statement insert(*db_,
+                             "INSERT INTO members(id, name, roles, qualifications, contact, "
+                             "checkin_interval_ms, created_at) VALUES(?,?,?,?,?,?,?)");
+    insert.bind(1, input.id);
+    insert.bind(2, input.name.empty() ? input.id : input.name);
+    insert.bind(3, json(input.roles).dump());
+    insert.bind(4, json(input.qualifications).dump());
+    insert.bind(5, input.contact);
+    insert.bind(6, static_cast<std::int64_t>(input.checkin_interval_ms));
+    insert.bind(7, static_cast<std::int64_t>(clock_.Now()));
+    insert.exec();
+    (void)actor;
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return json{{"id", input.id},
+              {"name", input.name.empty() ? input.id : input.name},
+              {"roles", input.roles},
+              {"qualifications", input.qualifications},
+              {"contact", input.contact},
+              {"checkin_interval_ms", input.checkin_interval_ms}};
+}
+
+Result<json> HqStore::ListMembers() {
+  json list = json::array();
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(
+        *db_,
+        "SELECT m.id, m.name, m.roles, m.qualifications, m.contact, m.checkin_interval_ms, "
+        "(SELECT MAX(last_contact_at) FROM agents a WHERE a.member_id=m.id) "
+        "FROM members m ORDER BY m.id");
+    while (query.executeStep()) {
+      list.push_back({{"id", query.getColumn(0).getString()},
+                      {"name", query.getColumn(1).getString()},
+                      {"roles", ParseJsonColumn(query.getColumn(2))},
+                      {"qualifications", ParseJsonColumn(query.getColumn(3))},
+                      {"contact", query.getColumn(4).getString()},
+                      {"checkin_interval_ms", query.getColumn(5).getInt64()},
+                      {"last_contact_at", NullableInt(query.getColumn(6))}});
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return list;
+}
+
+Result<std::string> HqStore::EnrollAgent(const std::string& member_id,
+                                         const std::string& public_key,
+                                         const std::string& actor) {
+  std::string agent_id;
+  Status status = InTransaction(*db_, [&]() -> Status {
+    SQLite::Statement member(*db_, "SELECT 1 FROM members WHERE id=?");
+    member.bind(1, member_id);
+    if (!member.executeStep()) {
+      return Status::Error("not_found", "no member '" + member_id +
+                                            "'; add one first with: muster member add " +
+                                            member_id);
+    }
+    SQLite::Statement count(*db_, "SELECT COUNT(*) FROM agents WHERE member_id=?");
+    count.bind(1, member_id);
+    count.executeStep();
+    agent_id = member_id + "-" + std::to_string(count.getColumn(0).getInt() + 1);
+    SQLite::Statement insert(*db_,
+                             "INSERT INTO agents(id, member_id, public_key, created_at) "
+                             "VALUES(?,?,?,?)");
+    insert.bind(1, agent_id);
+    insert.bind(2, member_id);
+    insert.bind(3, public_key);
+    insert.bind(4, static_cast<std::int64_t>(clock_.Now()));
+    insert.exec();
+    (void)actor;
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return agent_id;
+}
+
+Result<json> HqStore::ListAgents() {
+  json list = json::array();
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(
+        *db_,
+        "SELECT a.id, a.member_id, a.public_key, a.status, a.created_at, a.last_contact_at, "
+        "a.applied, a.next_delivery - 1, "
+        "(SELECT COUNT(*) FROM inbound i WHERE i.agent_id=a.id) "
+        "FROM agents a ORDER BY a.id");
+    while (query.executeStep()) {
+      list.push_back({{"id", query.getColumn(0).getString()},
+                      {"member", query.getColumn(1).getString()},
+                      {"key", query.getColumn(2).getString().substr(0, 8)},
+                      {"status", query.getColumn(3).getString()},
+                      {"enrolled_at", query.getColumn(4).getInt64()},
+                      {"last_contact_at", NullableInt(query.getColumn(5))},
+                      {"deliveries_applied", query.getColumn(6).getInt64()},
+                      {"deliveries_queued", query.getColumn(7).getInt64()},
+                      {"records_received", query.getColumn(8).getInt64()}});
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return list;
+}
+
+namespace {
+std::optional<AgentRecord> ReadAgent(SQLite::Statement& query) {
+  if (!query.executeStep()) return std::nullopt;
+  return AgentRecord{query.getColumn(0).getString(), query.getColumn(1).getString(),
+                     query.getColumn(2).getString(), query.getColumn(3).getString()};
+}
+}  // namespace
+
+std::optional<AgentRecord> HqStore::FindAgentByKey(const std::string& public_key) {
+  try {
+    SQLite::Statement query(
+        *db_, "SELECT id, member_id, public_key, status FROM agents WHERE public_key=?");
+    query.bind(1, public_key);
+    return ReadAgent(query);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<AgentRecord> HqStore::FindAgent(const std::string& agent_id) {
+  try {
+    SQLite::Statement query(*db_,
+                            "SELECT id, member_id, public_key, status FROM agents WHERE id=?");
+    query.bind(1, agent_id);
+    return ReadAgent(query);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+Result<std::shared_ptr<const playbook::Playbook>> HqStore::PlaybookByHash(
+    const std::string& hash) {
+  auto cached = playbooks_.find(hash);
+  if (cached != playbooks_.end()) return cached->second;
+  std::string source;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_, "SELECT source FROM playbooks WHERE hash=?");
+    query.bind(1, hash);
+    if (!query.executeStep()) return Status::Error("not_found", "no playbook with hash " + hash);
+    source = query.getColumn(0).getString();
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  playbook::LoadResult loaded = playbook::LoadText(source, "playbook " + hash.substr(0, 12));
+  if (!loaded.ok()) {
+    return Status::Error("invalid_playbook", "the stored playbook " + hash + " no longer loads");
+  }
+  auto parsed = std::make_shared<const playbook::Playbook>(std::move(*loaded.playbook));
+  playbooks_[hash] = parsed;
+  return std::shared_ptr<const playbook::Playbook>(parsed);
+}
+
+Result<json> HqStore::PublishPlaybook(const std::string& source, const std::string& file,
+                                      const std::string& actor) {
+  playbook::LoadResult loaded = playbook::LoadText(source, file.empty() ? "playbook" : file);
+  if (!loaded.ok()) {
+    std::string text;
+    for (const auto& diagnostic : loaded.diagnostics) {
+      if (diagnostic.severity == playbook::Severity::kError) text += diagnostic.ToString() + "\n";
+    }
+    return Status::Error("invalid_playbook", "the playbook does not pass lint:\n" + text);
+  }
+  const playbook::Playbook& book = *loaded.playbook;
+  json published;
+  Status status = InTransaction(*db_, [&]() -> Status {
+    SQLite::Statement existing(*db_, "SELECT hash FROM playbooks WHERE id=? AND version=?");
+    existing.bind(1, book.id);
+    existing.bind(2, book.version);
+    if (existing.executeStep()) {
+      if (existing.getColumn(0).getString() != book.content_hash) {
+        return Status::Error(
+            "conflict", "playbook " + book.id + " version " + book.version +
+                            " is already published with other content (hash " +
+                            existing.getColumn(0).getString().substr(0, 12) +
+                            "); published versions are immutable: raise the version");
+      }
+    } else {
+      SQLite::Statement insert(*db_,
+                               "INSERT INTO playbooks(id, version, hash, title, source, "
+                               "published_at) VALUES(?,?,?,?,?,?)");
+      insert.bind(1, book.id);
+      insert.bind(2, book.version);
+      insert.bind(3, book.content_hash);
+      insert.bind(4, book.title);
+      insert.bind(5, book.source);
+      insert.bind(6, static_cast<std::int64_t>(clock_.Now()));
+      insert.exec();
+    }
+    (void)actor;
+    published = {{"id", book.id},
+                 {"version", book.version},
+                 {"hash", book.content_hash},
+                 {"title", book.title}};
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return published;
+}
+
+}  // namespace muster::hq

@@ -1,0 +1,174 @@
+// Headquarters' system of record: incidents, roster, agents, playbooks, deployments,
+// tasks, findings, alerts, and the two sync logs (inbound records from agents, outbound
+// deliveries to agents). One SQLite file in WAL mode.
+//
+// Thread-safety: one HqStore per thread. The router thread and the API thread each open
+// their own; SQLite serialises writers and WAL lets readers run beside them.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "muster/clock.h"
+#include "muster/playbook/model.h"
+#include "muster/result.h"
+
+namespace muster::hq {
+
+using nlohmann::json;
+
+struct IncidentInput {
+  std::string id;  // empty: the next INC-NNNN
+  std::string title;
+  std::vector<std::string> hazards;
+  std::string location;
+  std::string severity = "medium";
+};
+
+struct MemberInput {
+  std::string id;
+  std::string name;
+  std::vector<std::string> roles;
+  std::vector<std::string> qualifications;
+  std::string contact;
+  Millis checkin_interval_ms = 3'600'000;
+};
+
+struct AgentRecord {
+  std::string id;
+  std::string member_id;
+  std::string public_key;
+  std::string status;  // "active" | "revoked"
+};
+
+struct DeployInput {
+  std::string incident_id;
+  std::string playbook_source;  // self-contained playbook text (Playbook::source)
+  std::string playbook_file;    // for diagnostics only
+  std::map<std::string, std::vector<std::string>> assign;  // role -> member ids
+  std::string actor = "console";
+};
+
+// One record an agent sent, as decoded from a RECORDS message.
+struct InboundRecord {
+  std::uint64_t seq = 0;
+  std::string kind;
+  Millis at = 0;
+  json body;
+};
+
+// What ingesting a batch produced: the sequences now durably held (new or duplicate),
+// the agent's contiguous watermark, refusals to report back, and the agents that now
+// have deliveries waiting.
+struct IngestOutcome {
+  std::vector<std::uint64_t> held;
+  std::uint64_t ingested = 0;
+  std::vector<std::pair<std::uint64_t, Status>> refused;
+  std::vector<std::string> agents_to_notify;
+};
+
+struct Delivery {
+  std::uint64_t seq = 0;
+  std::string kind;
+  Millis at = 0;
+  json body;
+};
+
+class HqStore {
+ public:
+  // Opens or creates DATA_DIR/muster.db and migrates it. |clock| must outlive the store.
+  static Result<std::unique_ptr<HqStore>> Open(const std::string& path, const Clock& clock);
+
+  // A random id made when the store was created; agents use it to tell two HQs apart.
+  const std::string& hq_id() const { return hq_id_; }
+
+  // --- roster and incidents (the console's verbs) ---
+  Result<json> CreateIncident(const IncidentInput& input, const std::string& actor);
+  Result<json> ListIncidents();
+  Result<json> CreateMember(const MemberInput& input, const std::string& actor);
+  Result<json> ListMembers();
+  // Registers a new agent key for |member_id| and returns its id.
+  Result<std::string> EnrollAgent(const std::string& member_id, const std::string& public_key,
+                                  const std::string& actor);
+  Result<json> ListAgents();
+  std::optional<AgentRecord> FindAgentByKey(const std::string& public_key);
+  std::optional<AgentRecord> FindAgent(const std::string& agent_id);
+
+  // --- playbooks and deployments ---
+  // Publishes a playbook version. The same id and version with other content is refused.
+  Result<json> PublishPlaybook(const std::string& source, const std::string& file,
+                               const std::string& actor);
+  Result<json> Deploy(const DeployInput& input, std::vector<std::string>* agents_to_notify);
+  Result<json> IncidentStatus(const std::string& incident_id);
+  Result<json> IncidentFindings(const std::string& incident_id);
+
+  // --- sync ---
+  // Commits every record of a batch in one transaction; duplicates are recognised by
+  // (agent, seq) and ignored. Returns only after the commit.
+  Result<IngestOutcome> Ingest(const std::string& agent_id,
+                               const std::vector<InboundRecord>& records);
+  // The agent's contiguous watermark: every seq up to it is held at HQ.
+  Result<std::uint64_t> IngestedWatermark(const std::string& agent_id);
+  // Deliveries for |agent_id| with seq > |after|, oldest first, at most |max|.
+  Result<std::vector<Delivery>> PendingDeliveries(const std::string& agent_id,
+                                                  std::uint64_t after, std::size_t max);
+  // The agent has durably applied every delivery up to |applied|.
+  Status MarkApplied(const std::string& agent_id, std::uint64_t applied);
+  Result<std::uint64_t> AppliedWatermark(const std::string& agent_id);
+  Status TouchAgent(const std::string& agent_id);
+
+  SQLite::Database& db() { return *db_; }
+
+ private:
+  HqStore(std::unique_ptr<SQLite::Database> db, const Clock& clock, std::string hq_id);
+
+  // Parsed playbooks by content hash; parsing YAML per record would be wasteful.
+  Result<std::shared_ptr<const playbook::Playbook>> PlaybookByHash(const std::string& hash);
+  Status AppendTimeline(const std::string& incident_id, const std::string& kind,
+                        const std::string& actor, const std::string& text);
+  Status QueueDelivery(const std::string& agent_id, const std::string& kind, const json& body);
+  // Sends each task's current snapshot to the agent of its member.
+  Status QueueTaskSnapshots(const std::vector<std::string>& task_ids,
+                            std::vector<std::string>* agents_to_notify);
+  json TaskSnapshot(const std::string& task_id);
+  std::optional<std::string> ActiveAgentOf(const std::string& member_id);
+  // Recomputes waiting/ready for the tasks of a deployment; returns the ones that changed.
+  Result<std::vector<std::string>> ReleaseReadyTasks(std::int64_t deployment_id);
+  Status ApplyRecord(const AgentRecord& agent, const InboundRecord& record,
+                     IngestOutcome& outcome);
+  Status ApplyStatus(const AgentRecord& agent, const InboundRecord& record,
+                     IngestOutcome& outcome);
+  Status ApplyFinding(const AgentRecord& agent, const InboundRecord& record,
+                      IngestOutcome& outcome);
+  Status ApplyAlert(const AgentRecord& agent, const InboundRecord& record);
+  Status ApplyTrigger(const AgentRecord& agent, const InboundRecord& record,
+                      IngestOutcome& outcome);
+  Status ApplyNote(const AgentRecord& agent, const InboundRecord& record);
+  // Fires |trigger_id| once per deployment: activates steps, raises alerts, notifies.
+  Status FireTrigger(std::int64_t deployment_id, const playbook::Playbook& book,
+                     const std::string& trigger_id, const std::string& source,
+                     IngestOutcome& outcome);
+  // The incident of the member's newest active deployment, for records without a task.
+  std::string IncidentOfMember(const std::string& member_id);
+  Status EvaluateDeploymentTriggers(std::int64_t deployment_id, const std::string& source,
+                                    IngestOutcome& outcome);
+  Status RaiseAlert(const std::string& incident_id, std::optional<std::int64_t> deployment_id,
+                    const std::string& kind, const std::string& severity,
+                    const std::string& message, const std::string& source,
+                    const std::string& dedupe);
+
+  std::unique_ptr<SQLite::Database> db_;
+  const Clock& clock_;
+  std::string hq_id_;
+  std::map<std::string, std::shared_ptr<const playbook::Playbook>> playbooks_;
+};
+
+}  // namespace muster::hq

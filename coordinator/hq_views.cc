@@ -1,0 +1,164 @@
+// Read-only views for the console: the status board and the findings of an incident.
+#include <SQLiteCpp/Statement.h>
+
+#include "hq_store.h"
+#include "muster/sqlite_store.h"
+
+namespace muster::hq {
+namespace {
+
+json NullableInt(const SQLite::Column& column) {
+  return column.isNull() ? json() : json(column.getInt64());
+}
+
+}  // namespace
+
+Result<json> HqStore::IncidentStatus(const std::string& incident_id) {
+  json board;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement incident(*db_,
+                               "SELECT title, severity, status, location, created_at FROM "
+                               "incidents WHERE id=?");
+    incident.bind(1, incident_id);
+    if (!incident.executeStep()) {
+      return Status::Error("not_found", "no incident '" + incident_id +
+                                            "'; list them with: muster incident list");
+    }
+    const Millis now = clock_.Now();
+    board = {{"incident",
+              {{"id", incident_id},
+               {"title", incident.getColumn(0).getString()},
+               {"severity", incident.getColumn(1).getString()},
+               {"status", incident.getColumn(2).getString()},
+               {"location", incident.getColumn(3).getString()}}},
+             {"generated_at", now},
+             {"deployments", json::array()},
+             {"members", json::array()},
+             {"alerts", json::array()}};
+    SQLite::Statement deployments(*db_,
+                                  "SELECT d.id, d.status, p.id, p.version, p.hash, p.title FROM "
+                                  "deployments d JOIN playbooks p ON p.hash=d.playbook_hash "
+                                  "WHERE d.incident_id=? ORDER BY d.id");
+    deployments.bind(1, incident_id);
+    while (deployments.executeStep()) {
+      const std::int64_t id = deployments.getColumn(0).getInt64();
+      json deployment = {{"id", id},
+                         {"status", deployments.getColumn(1).getString()},
+                         {"playbook",
+                          {{"id", deployments.getColumn(2).getString()},
+                           {"version", deployments.getColumn(3).getString()},
+                           {"hash", deployments.getColumn(4).getString()},
+                           {"title", deployments.getColumn(5).getString()}}},
+                         {"tasks", json::array()}};
+      auto book = PlaybookByHash(deployments.getColumn(4).getString());
+      SQLite::Statement tasks(*db_,
+                              "SELECT t.id, t.step_id, t.member_id, t.state, t.dormant, t.reason, "
+                              "t.due_at, t.updated_at, (SELECT COUNT(*) FROM findings f WHERE "
+                              "f.task_id=t.id) FROM tasks t WHERE t.deployment_id=? ORDER BY "
+                              "t.rowid");
+      tasks.bind(1, id);
+      while (tasks.executeStep()) {
+        const std::string step_id = tasks.getColumn(1).getString();
+        const playbook::Step* step = book.ok() ? (*book)->FindStep(step_id) : nullptr;
+        const std::string state = tasks.getColumn(3).getString();
+        const json due = NullableInt(tasks.getColumn(6));
+        const bool open = state != "completed" && state != "cancelled" && state != "reassigned";
+        deployment["tasks"].push_back(
+            {{"id", tasks.getColumn(0).getString()},
+             {"step", step_id},
+             {"title", step ? step->title : step_id},
+             {"role", step ? step->role : ""},
+             {"phase", step ? step->phase : ""},
+             {"member", tasks.getColumn(2).getString()},
+             {"state", state},
+             {"dormant", tasks.getColumn(4).getInt() != 0},
+             {"reason", tasks.getColumn(5).getString()},
+             {"due_at", due},
+             {"overdue", open && due.is_number() && due.get<Millis>() < now},
+             {"updated_at", tasks.getColumn(7).getInt64()},
+             {"findings", tasks.getColumn(8).getInt()}});
+      }
+      board["deployments"].push_back(deployment);
+    }
+    SQLite::Statement members(
+        *db_,
+        "SELECT DISTINCT m.id, m.name, m.checkin_interval_ms, (SELECT MAX(g.last_contact_at) FROM "
+        "agents g WHERE g.member_id=m.id) FROM members m JOIN assignments a ON a.member_id=m.id "
+        "JOIN deployments d ON d.id=a.deployment_id WHERE d.incident_id=? ORDER BY m.id");
+    members.bind(1, incident_id);
+    while (members.executeStep()) {
+      const json last = NullableInt(members.getColumn(3));
+      board["members"].push_back(
+          {{"id", members.getColumn(0).getString()},
+           {"name", members.getColumn(1).getString()},
+           {"checkin_interval_ms", members.getColumn(2).getInt64()},
+           {"last_contact_at", last},
+           {"last_contact_age_ms", last.is_number() ? json(now - last.get<Millis>()) : json()}});
+    }
+    SQLite::Statement alerts(*db_,
+                             "SELECT id, kind, severity, message, source, raised_at, acked_by, "
+                             "acked_at FROM alerts WHERE incident_id=? ORDER BY id");
+    alerts.bind(1, incident_id);
+    while (alerts.executeStep()) {
+      board["alerts"].push_back({{"id", alerts.getColumn(0).getInt64()},
+                                 {"kind", alerts.getColumn(1).getString()},
+                                 {"severity", alerts.getColumn(2).getString()},
+                                 {"message", alerts.getColumn(3).getString()},
+                                 {"source", alerts.getColumn(4).getString()},
+                                 {"raised_at", alerts.getColumn(5).getInt64()},
+                                 {"acked_by", alerts.getColumn(6).isNull()
+                                                  ? json()
+                                                  : json(alerts.getColumn(6).getString())},
+                                 {"acked_at", NullableInt(alerts.getColumn(7))}});
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return board;
+}
+
+Result<json> HqStore::IncidentFindings(const std::string& incident_id) {
+  json list = json::array();
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement exists(*db_, "SELECT 1 FROM incidents WHERE id=?");
+    exists.bind(1, incident_id);
+    if (!exists.executeStep()) {
+      return Status::Error("not_found", "no incident '" + incident_id + "'");
+    }
+    SQLite::Statement query(
+        *db_,
+        "SELECT f.task_id, t.step_id, t.member_id, f.agent_id, f.seq, f.recorded_at, "
+        "f.received_at, f.fields, f.confirmed, d.playbook_hash FROM findings f JOIN tasks t ON "
+        "t.id=f.task_id JOIN deployments d ON d.id=t.deployment_id WHERE d.incident_id=? "
+        "ORDER BY f.recorded_at, f.agent_id, f.seq");
+    query.bind(1, incident_id);
+    while (query.executeStep()) {
+      const std::string step_id = query.getColumn(1).getString();
+      json fields = json::parse(query.getColumn(7).getString(), nullptr, false);
+      json units = json::object();
+      auto book = PlaybookByHash(query.getColumn(9).getString());
+      const playbook::Step* step = book.ok() ? (*book)->FindStep(step_id) : nullptr;
+      if (step && fields.is_object()) {
+        for (const auto& spec : step->findings) {
+          if (fields.contains(spec.id) && !spec.unit.empty()) units[spec.id] = spec.unit;
+        }
+      }
+      list.push_back({{"task", query.getColumn(0).getString()},
+                      {"step", step_id},
+                      {"member", query.getColumn(2).getString()},
+                      {"agent", query.getColumn(3).getString()},
+                      {"seq", query.getColumn(4).getInt64()},
+                      {"recorded_at", query.getColumn(5).getInt64()},
+                      {"received_at", query.getColumn(6).getInt64()},
+                      {"values", fields},
+                      {"units", units},
+                      {"confirmed_out_of_range",
+                       json::parse(query.getColumn(8).getString(), nullptr, false)}});
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return list;
+}
+
+}  // namespace muster::hq

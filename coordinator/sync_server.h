@@ -1,0 +1,65 @@
+// The coordinator's half of the sync protocol (docs/protocol.md), without sockets: it
+// takes decoded messages from authenticated agents and says what to send back. The
+// router (router.h) owns the socket and calls it.
+//
+// Not thread-safe: owned by the router thread. |store| and |clock| must outlive it.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "hq_store.h"
+#include "muster/protocol.h"
+
+namespace muster::hq {
+
+class SyncServer {
+ public:
+  struct Options {
+    std::size_t deliveries_per_message = 200;
+    std::size_t delivery_window = 1000;  // sent but not yet applied, per agent
+    Millis resend_after_ms = 10'000;     // no DELIVERED progress for this long: send again
+  };
+
+  SyncServer(HqStore& store, const Clock& clock, Options options);
+
+  // Handles one message from |agent_id| (the identity CURVE authenticated, never one
+  // named inside the message) and returns the replies, in order.
+  std::vector<protocol::Message> Handle(const std::string& agent_id,
+                                        const protocol::Message& message);
+
+  // Deliveries |agent_id| should be sent now, within its window.
+  std::vector<protocol::Message> Deliveries(const std::string& agent_id);
+
+  // Agents whose deliveries have stalled; the caller sends them Deliveries() again.
+  std::vector<std::string> StalledAgents();
+
+  // Agents that have new deliveries because of what another agent sent; cleared on read.
+  std::vector<std::string> TakeAgentsToNotify();
+
+  // The agent's session is gone (socket refused the route): forget what was in flight.
+  void EndSession(const std::string& agent_id);
+  bool HasSession(const std::string& agent_id) const { return sessions_.count(agent_id) > 0; }
+
+ private:
+  struct Session {
+    std::uint64_t applied = 0;    // the agent has committed every delivery up to here
+    std::uint64_t sent_upto = 0;  // sent in this session up to here
+    Millis last_progress = 0;
+  };
+
+  std::vector<protocol::Message> OnHello(const std::string& agent_id, const nlohmann::json& body);
+  std::vector<protocol::Message> OnRecords(const std::string& agent_id,
+                                           const nlohmann::json& body);
+  std::vector<protocol::Message> OnDelivered(const std::string& agent_id,
+                                             const nlohmann::json& body);
+
+  HqStore& store_;
+  const Clock& clock_;
+  Options options_;
+  std::map<std::string, Session> sessions_;
+  std::vector<std::string> notify_;
+};
+
+}  // namespace muster::hq

@@ -1,0 +1,78 @@
+// The wire protocol between muster-agent (DEALER) and muster-coordinator (ROUTER).
+// docs/protocol.md is the specification; this is its codec. Every message is one ZeroMQ
+// frame:
+//
+//   byte 0   protocol version (kProtocolVersion)
+//   byte 1   message type (MessageType)
+//   byte 2   flags: bit 0 set = the body is zstd-compressed
+//   byte 3.. body: one MessagePack map (after decompression when flagged)
+//
+// Decode never throws and never trusts its input: sizes are checked before anything is
+// allocated, the body must be a map, and each type's required fields must be present
+// with the right types.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "muster/result.h"
+
+namespace muster::protocol {
+
+inline constexpr std::uint8_t kProtocolVersion = 1;
+inline constexpr std::size_t kHeaderBytes = 3;
+inline constexpr std::uint8_t kFlagCompressed = 0x01;
+
+enum class MessageType : std::uint8_t {
+  kHello = 0x01,      // agent → HQ: opens a session, states the agent's cursors
+  kWelcome = 0x02,    // HQ → agent: HQ's cursors for this agent
+  kRecords = 0x03,    // agent → HQ: a batch of outbox records
+  kAck = 0x04,        // HQ → agent: these records are committed at HQ
+  kDeliver = 0x05,    // HQ → agent: a batch of deliveries (assignments, playbooks, …)
+  kDelivered = 0x06,  // agent → HQ: deliveries committed up to a sequence
+  kPing = 0x07,       // either way: heartbeat
+  kPong = 0x08,       // either way: heartbeat answer
+  kError = 0x09,      // HQ → agent: a request was refused
+};
+
+const char* ToString(MessageType type);
+
+struct Limits {
+  std::size_t max_frame_bytes = 1u << 20;  // on the wire, compressed
+  std::size_t max_body_bytes = 4u << 20;   // after decompression
+  std::size_t max_batch_records = 1000;    // records or deliveries in one message
+  std::size_t max_depth = 16;              // nesting of maps and arrays in a body
+};
+
+struct Message {
+  MessageType type = MessageType::kPing;
+  nlohmann::json body = nlohmann::json::object();
+};
+
+// Bodies above this size are offered to zstd; the compressed form is kept when smaller.
+inline constexpr std::size_t kCompressAbove = 128;
+
+std::string Encode(const Message& message);
+Result<Message> Decode(std::string_view frame, const Limits& limits = {});
+
+// Error codes carried in kError bodies; stable, documented in docs/protocol.md.
+namespace errors {
+inline constexpr const char* kMalformed = "malformed";
+inline constexpr const char* kTooLarge = "too_large";
+inline constexpr const char* kUnsupportedVersion = "unsupported_version";
+inline constexpr const char* kUnknownType = "unknown_type";
+inline constexpr const char* kForbidden = "forbidden";
+inline constexpr const char* kNotFound = "not_found";
+inline constexpr const char* kRateLimited = "rate_limited";
+inline constexpr const char* kInternal = "internal";
+inline constexpr const char* kNoSession = "no_session";  // send HELLO first
+}  // namespace errors
+
+// Convenience constructors for the bodies both sides build often.
+Message MakeError(const std::string& code, const std::string& message,
+                  const nlohmann::json& ref = nullptr);
+
+}  // namespace muster::protocol

@@ -1,0 +1,47 @@
+// Opening SQLite stores the same way everywhere: WAL, full synchronous commits, foreign
+// keys, a busy timeout, and versioned schema migrations.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "muster/result.h"
+
+namespace muster {
+
+// One schema step: applied once, in order, inside a transaction. Migration N takes the
+// schema from version N-1 to N (PRAGMA user_version). Never edit a released step; add one.
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+// Opens (creating if needed) the database at |path| and brings its schema up to date.
+//
+// Durability: journal_mode=WAL so that readers (the CLI, the HTTP API) never block the
+// writer, and synchronous=FULL so that a transaction that returned is on disk even if the
+// power fails the next instant. "Recorded" and "acknowledged" are promises to people;
+// NORMAL would let the last commits vanish on power loss, which is exactly the failure
+// Muster exists to prevent. The cost is one extra fsync per commit, paid per batch.
+Result<std::unique_ptr<SQLite::Database>> OpenStore(const std::string& path,
+                                                    const std::vector<Migration>& migrations);
+
+// The schema version of an open store.
+int SchemaVersion(SQLite::Database& db);
+
+// Runs |body| inside one transaction; commits when it returns Ok, rolls back otherwise.
+// SQLite exceptions become Status values; a full disk is reported as "disk_full".
+Status InTransaction(SQLite::Database& db, const std::function<Status()>& body);
+
+// Runs |body| and turns any SQLite exception into a Status (for reads and single
+// statements outside InTransaction).
+Status Guarded(const std::function<Status()>& body);
+
+// Maps a caught SQLite exception to a Status with a useful message.
+Status StatusFromSqlite(const std::exception& error);
+
+}  // namespace muster

@@ -1,0 +1,60 @@
+#include "muster/bundle.h"
+
+#include <nlohmann/json.hpp>
+
+#include "muster/files.h"
+#include "muster/keys.h"
+
+namespace muster {
+
+using nlohmann::json;
+
+std::string BundleToJson(const Bundle& bundle) {
+  return json{{"format", "muster-bundle/1"},
+              {"agent_id", bundle.agent_id},
+              {"member_id", bundle.member_id},
+              {"endpoint", bundle.endpoint},
+              {"server_public_key", bundle.server_public_key},
+              {"public_key", bundle.public_key},
+              {"secret_key", bundle.secret_key},
+              {"hq_id", bundle.hq_id}}
+      .dump(2);
+}
+
+Result<Bundle> ParseBundle(const std::string& text) {
+  json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object() || parsed.value("format", "") != "muster-bundle/1") {
+    return Status::Error("invalid_bundle",
+                         "not a Muster enrolment bundle; make one with: muster agent enroll "
+                         "MEMBER --out FILE");
+  }
+  Bundle bundle;
+  for (auto [name, target] :
+       {std::pair{"agent_id", &bundle.agent_id}, std::pair{"member_id", &bundle.member_id},
+        std::pair{"endpoint", &bundle.endpoint},
+        std::pair{"server_public_key", &bundle.server_public_key},
+        std::pair{"public_key", &bundle.public_key}, std::pair{"secret_key", &bundle.secret_key},
+        std::pair{"hq_id", &bundle.hq_id}}) {
+    auto it = parsed.find(name);
+    if (it == parsed.end() || !it->is_string() || it->get<std::string>().empty()) {
+      return Status::Error("invalid_bundle", std::string("the bundle lacks '") + name + "'");
+    }
+    *target = it->get<std::string>();
+  }
+  for (const std::string* key : {&bundle.server_public_key, &bundle.public_key,
+                                 &bundle.secret_key}) {
+    if (!IsValidZ85Key(*key)) {
+      return Status::Error("invalid_bundle", "the bundle holds a damaged key");
+    }
+  }
+  return bundle;
+}
+
+Result<Bundle> ReadBundleFile(const std::string& path) {
+  MUSTER_RETURN_IF_ERROR(CheckPrivateFile(path));
+  Result<std::string> text = ReadFile(path, 64 * 1024);
+  if (!text.ok()) return text.status();
+  return ParseBundle(*text);
+}
+
+}  // namespace muster

@@ -1,0 +1,55 @@
+#include "muster/keys.h"
+
+#include <zmq.h>
+
+#include <array>
+#include <filesystem>
+
+#include "muster/files.h"
+
+namespace muster {
+
+Result<KeyPair> GenerateKeyPair() {
+  std::array<char, 41> public_key{};
+  std::array<char, 41> secret_key{};
+  if (zmq_curve_keypair(public_key.data(), secret_key.data()) != 0) {
+    return Status::Error("crypto_unavailable",
+                         "libzmq was built without CURVE support; install Debian's libzmq5");
+  }
+  return KeyPair{public_key.data(), secret_key.data()};
+}
+
+bool IsValidZ85Key(const std::string& key) {
+  if (key.size() != 40) return false;
+  std::array<std::uint8_t, 32> decoded{};
+  return zmq_z85_decode(decoded.data(), key.c_str()) != nullptr;
+}
+
+Result<KeyPair> LoadOrCreateKeyPair(const std::string& dir, const std::string& name) {
+  const std::string secret_path = dir + "/" + name + ".secret";
+  const std::string public_path = dir + "/" + name + ".public";
+  if (!std::filesystem::exists(secret_path)) {
+    Result<KeyPair> fresh = GenerateKeyPair();
+    if (!fresh.ok()) return fresh;
+    MUSTER_RETURN_IF_ERROR(WriteFileAtomic(secret_path, fresh->secret_key + "\n", 0600));
+    MUSTER_RETURN_IF_ERROR(WriteFileAtomic(public_path, fresh->public_key + "\n", 0644));
+    return fresh;
+  }
+  MUSTER_RETURN_IF_ERROR(CheckPrivateFile(secret_path));
+  Result<std::string> secret = ReadFile(secret_path, 1024);
+  if (!secret.ok()) return secret.status();
+  Result<std::string> pub = ReadFile(public_path, 1024);
+  if (!pub.ok()) return pub.status();
+  KeyPair pair{pub->substr(0, pub->find_first_of("\r\n")),
+               secret->substr(0, secret->find_first_of("\r\n"))};
+  if (!IsValidZ85Key(pair.secret_key) || !IsValidZ85Key(pair.public_key)) {
+    return Status::Error("bad_key", "the key files " + secret_path + " and " + public_path +
+                                        " do not hold 40-character Z85 keys; move them away "
+                                        "to have new ones generated");
+  }
+  return pair;
+}
+
+std::string KeyFingerprint(const std::string& public_key) { return public_key.substr(0, 8); }
+
+}  // namespace muster

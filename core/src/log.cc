@@ -1,0 +1,20 @@
+#include "muster/log.h"
+
+#include <spdlog/sinks/stdout_sinks.h>
+
+namespace muster {
+
+void InitLogging(const std::string& level) {
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %n %v", spdlog::pattern_time_type::utc);
+  spdlog::level::level_enum parsed = spdlog::level::from_str(level);
+  if (parsed == spdlog::level::off && level != "off") parsed = spdlog::level::info;
+  spdlog::set_level(parsed);
+}
+
+std::shared_ptr<spdlog::logger> Logger(const std::string& component) {
+  if (auto existing = spdlog::get(component)) return existing;
+  auto logger = spdlog::stderr_logger_mt(component);
+  return logger;
+}
+
+}  // namespace muster

@@ -1,0 +1,141 @@
+#include "muster/playbook/fields.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <regex>
+#include <sstream>
+
+namespace muster::playbook {
+namespace {
+
+std::string Expected(const FieldSpec& field) {
+  switch (field.type) {
+    case FieldType::kNumber: {
+      std::string text = "a number";
+      if (!field.unit.empty()) text += " in " + field.unit;
+      return text;
+    }
+    case FieldType::kText: return "text";
+    case FieldType::kEnum: {
+      std::string text = "one of";
+      for (const std::string& option : field.options) text += " " + option;
+      return text;
+    }
+    case FieldType::kBoolean: return "yes or no (true/false)";
+    case FieldType::kTime: return "a UTC time such as 2026-11-24T15:20:00Z";
+    case FieldType::kGeolocation: return "latitude,longitude in decimal degrees (WGS 84)";
+    case FieldType::kSampleId:
+      return field.pattern.empty() ? "a sample id" : "a sample id matching " + field.pattern;
+    case FieldType::kAttachment: return "a file path";
+  }
+  return "a value";
+}
+
+Status Bad(const FieldSpec& field, const std::string& text) {
+  return Status::Error("invalid_value",
+                       field.id + ": expected " + Expected(field) + ", got '" + text + "'");
+}
+
+bool ParseDouble(const std::string& text, double& out) {
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  auto [ptr, ec] = std::from_chars(begin, end, out);
+  return ec == std::errc() && ptr == end && std::isfinite(out);
+}
+
+std::string FormatNumber(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
+}  // namespace
+
+Result<CheckedValue> ParseFieldValue(const FieldSpec& field, const std::string& text) {
+  CheckedValue checked;
+  switch (field.type) {
+    case FieldType::kNumber: {
+      double number = 0;
+      if (!ParseDouble(text, number)) return Bad(field, text);
+      checked.value = number;
+      if ((field.min && number < *field.min) || (field.max && number > *field.max)) {
+        checked.out_of_range = true;
+        checked.note = field.id + " = " + text + " is outside the expected range " +
+                       (field.min ? FormatNumber(*field.min) : "…") + " to " +
+                       (field.max ? FormatNumber(*field.max) : "…") +
+                       (field.unit.empty() ? "" : " " + field.unit);
+      }
+      return checked;
+    }
+    case FieldType::kBoolean: {
+      std::string lower = text;
+      std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+      if (lower == "true" || lower == "yes" || lower == "y") checked.value = true;
+      else if (lower == "false" || lower == "no" || lower == "n") checked.value = false;
+      else return Bad(field, text);
+      return checked;
+    }
+    case FieldType::kEnum:
+      if (std::find(field.options.begin(), field.options.end(), text) == field.options.end()) {
+        return Bad(field, text);
+      }
+      checked.value = text;
+      return checked;
+    case FieldType::kTime: {
+      static const std::regex kTime(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z$)");
+      if (!std::regex_match(text, kTime)) return Bad(field, text);
+      checked.value = text;
+      return checked;
+    }
+    case FieldType::kGeolocation: {
+      const auto comma = text.find(',');
+      double lat = 0, lon = 0;
+      if (comma == std::string::npos || !ParseDouble(text.substr(0, comma), lat) ||
+          !ParseDouble(text.substr(comma + 1), lon) || lat < -90 || lat > 90 || lon < -180 ||
+          lon > 180) {
+        return Bad(field, text);
+      }
+      checked.value = text;
+      return checked;
+    }
+    case FieldType::kSampleId: {
+      if (text.empty()) return Bad(field, text);
+      if (!field.pattern.empty()) {
+        try {
+          if (!std::regex_match(text, std::regex(field.pattern))) return Bad(field, text);
+        } catch (const std::regex_error&) {
+          return Status::Error("invalid_playbook",
+                               field.id + ": the playbook's pattern cannot be used");
+        }
+      }
+      checked.value = text;
+      return checked;
+    }
+    case FieldType::kText:
+    case FieldType::kAttachment:
+      if (text.empty() && field.required) return Bad(field, text);
+      checked.value = text;
+      return checked;
+  }
+  return Bad(field, text);
+}
+
+std::string FormatValue(const Value& value) {
+  if (const double* number = std::get_if<double>(&value)) return FormatNumber(*number);
+  if (const bool* flag = std::get_if<bool>(&value)) return *flag ? "true" : "false";
+  return std::get<std::string>(value);
+}
+
+std::vector<std::string> MissingRequiredFields(const Step& step,
+                                               const std::vector<std::string>& given) {
+  std::vector<std::string> missing;
+  for (const FieldSpec& field : step.findings) {
+    if (field.required && std::find(given.begin(), given.end(), field.id) == given.end()) {
+      missing.push_back(field.id);
+    }
+  }
+  return missing;
+}
+
+}  // namespace muster::playbook

@@ -1,0 +1,87 @@
+#include "muster/sqlite_store.h"
+
+#include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
+
+namespace muster {
+
+Status StatusFromSqlite(const std::exception& error) {
+  if (const auto* sqlite = dynamic_cast<const SQLite::Exception*>(&error)) {
+    const int code = sqlite->getErrorCode();
+    if (code == SQLITE_FULL) {
+      return Status::Error("disk_full",
+                           "the disk is full; nothing new was stored and nothing already "
+                           "stored was lost. Free space and try again");
+    }
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+      return Status::Error("store_busy", std::string("the store is busy: ") + sqlite->what());
+    }
+    if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_IOERR) {
+      return Status::Error("store_io", std::string("the store cannot be written: ") +
+                                           sqlite->what());
+    }
+    if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
+      return Status::Error("store_corrupt", std::string("the store is damaged: ") +
+                                                sqlite->what() + "; restore it from a backup");
+    }
+  }
+  return Status::Error("store_error", error.what());
+}
+
+Status Guarded(const std::function<Status()>& body) {
+  try {
+    return body();
+  } catch (const std::exception& error) {
+    return StatusFromSqlite(error);
+  }
+}
+
+int SchemaVersion(SQLite::Database& db) {
+  return db.execAndGet("PRAGMA user_version").getInt();
+}
+
+Status InTransaction(SQLite::Database& db, const std::function<Status()>& body) {
+  return Guarded([&]() -> Status {
+    SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+    Status status = body();
+    if (!status.ok()) return status;  // the Transaction destructor rolls back
+    transaction.commit();
+    return Status::Ok();
+  });
+}
+
+Result<std::unique_ptr<SQLite::Database>> OpenStore(const std::string& path,
+                                                    const std::vector<Migration>& migrations) {
+  std::unique_ptr<SQLite::Database> db;
+  Status status = Guarded([&]() -> Status {
+    db = std::make_unique<SQLite::Database>(
+        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+    db->setBusyTimeout(5000);
+    db->exec("PRAGMA journal_mode=WAL");
+    db->exec("PRAGMA synchronous=FULL");
+    db->exec("PRAGMA foreign_keys=ON");
+    const int current = SchemaVersion(*db);
+    const int newest = migrations.empty() ? 0 : migrations.back().version;
+    if (current > newest) {
+      return Status::Error("schema_too_new",
+                           path + " has schema version " + std::to_string(current) +
+                               " but this program knows only up to " + std::to_string(newest) +
+                               "; run a newer Muster");
+    }
+    for (const Migration& migration : migrations) {
+      if (migration.version <= current) continue;
+      Status step = InTransaction(*db, [&]() -> Status {
+        db->exec(migration.sql);
+        db->exec("PRAGMA user_version=" + std::to_string(migration.version));
+        return Status::Ok();
+      });
+      if (!step.ok()) return step;
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return db;
+}
+
+}  // namespace muster
