@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 
 namespace muster {
 
@@ -44,13 +45,17 @@ Millis ParseDuration(const std::string& text) {
       ++i;
     }
     if (i == start || i == text.size()) return -1;
+    Millis unit = 0;
     switch (text[i]) {
-      case 's': total += number * 1000; break;
-      case 'm': total += number * 60'000; break;
-      case 'h': total += number * 3'600'000; break;
-      case 'd': total += number * 86'400'000; break;
+      case 's': unit = 1000; break;
+      case 'm': unit = 60'000; break;
+      case 'h': unit = 3'600'000; break;
+      case 'd': unit = 86'400'000; break;
       default: return -1;
     }
+    // number <= 1e9 keeps number * unit in range; the sum of many parts must be checked.
+    if (number * unit > std::numeric_limits<Millis>::max() - total) return -1;
+    total += number * unit;
     ++i;
   }
   return total;
