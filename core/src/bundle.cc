@@ -23,7 +23,9 @@ std::string BundleToJson(const Bundle& bundle) {
 
 Result<Bundle> ParseBundle(const std::string& text) {
   json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_object() || parsed.value("format", "") != "muster-bundle/1") {
+  // Not parsed.value("format", ""): it throws when "format" holds a non-string.
+  const auto format = parsed.is_object() ? parsed.find("format") : parsed.end();
+  if (!parsed.is_object() || format == parsed.end() || *format != "muster-bundle/1") {
     return Status::Error("invalid_bundle",
                          "not a Muster enrolment bundle; make one with: muster agent enroll "
                          "MEMBER --out FILE");
