@@ -72,6 +72,9 @@ Result<std::unique_ptr<SQLite::Database>> OpenStore(const std::string& path,
     for (const Migration& migration : migrations) {
       if (migration.version <= current) continue;
       Status step = InTransaction(*db, [&]() -> Status {
+        // Another program opening the same store at the same moment (the daemon and a
+        // CLI verb) may have applied this step since |current| was read.
+        if (SchemaVersion(*db) >= migration.version) return Status::Ok();
         db->exec(migration.sql);
         db->exec("PRAGMA user_version=" + std::to_string(migration.version));
         return Status::Ok();
