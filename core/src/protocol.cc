@@ -192,7 +192,7 @@ Status CheckMsgpackShape(std::string_view data, std::size_t max_depth) {
     pos += static_cast<std::size_t>(skip);
     if (children > 0) {
       if (!need(children)) return truncated;  // every element takes at least one byte
-      if (open.size() >= max_depth) {
+      if (open.size() > max_depth) {  // open[0] is the top-level value, not a level
         return Status::Error(errors::kMalformed,
                              "body nests deeper than " + std::to_string(max_depth) + " levels");
       }
@@ -308,6 +308,13 @@ Result<Message> Decode(std::string_view frame, const Limits& limits) {
                                     /*allow_exceptions=*/false);
   if (message.body.is_discarded() || !message.body.is_object()) {
     return Status::Error(errors::kMalformed, "body is not a MessagePack map");
+  }
+  // MessagePack strings are not checked for UTF-8 by the reader, but every consumer turns
+  // bodies into JSON text (stores, logs), which throws on invalid UTF-8.
+  try {
+    (void)message.body.dump();
+  } catch (const json::exception&) {
+    return Status::Error(errors::kMalformed, "body holds a string that is not valid UTF-8");
   }
   Status status = CheckBody(message.type, message.body, limits);
   if (!status.ok()) {
