@@ -1,0 +1,134 @@
+#include "muster/files.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <string>
+
+#include "temp_dir.h"
+
+namespace muster {
+namespace {
+
+using muster::testing::FileMode;
+using muster::testing::TempDir;
+
+TEST(WriteFileAtomicTest, WritesContentWithTheModeAskedFor) {
+  TempDir dir;
+  const std::string path = dir.File("secret");
+  ASSERT_TRUE(WriteFileAtomic(path, "hush\n", 0600).ok());
+  EXPECT_EQ(FileMode(path), 0600);
+  auto read = ReadFile(path);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(*read, "hush\n");
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+}
+
+TEST(WriteFileAtomicTest, DefaultModeIs0644EvenUnderAStrictUmask) {
+  TempDir dir;
+  const mode_t old = ::umask(077);
+  Status status = WriteFileAtomic(dir.File("public"), "key");
+  ::umask(old);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(FileMode(dir.File("public")), 0644);
+}
+
+TEST(WriteFileAtomicTest, ReplacesAnExistingFileAndItsMode) {
+  TempDir dir;
+  const std::string path = dir.File("config");
+  ASSERT_TRUE(WriteFileAtomic(path, "old content, longer than the new", 0644).ok());
+  ASSERT_TRUE(WriteFileAtomic(path, "new", 0600).ok());
+  EXPECT_EQ(*ReadFile(path), "new");
+  EXPECT_EQ(FileMode(path), 0600);
+}
+
+TEST(WriteFileAtomicTest, EmptyContent) {
+  TempDir dir;
+  ASSERT_TRUE(WriteFileAtomic(dir.File("empty"), "").ok());
+  auto read = ReadFile(dir.File("empty"));
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(*read, "");
+}
+
+TEST(WriteFileAtomicTest, FailsInAMissingDirectory) {
+  TempDir dir;
+  Status status = WriteFileAtomic(dir.File("no/such/dir/file"), "x");
+  EXPECT_EQ(status.code(), "io_error");
+  EXPECT_NE(status.message().find("no/such/dir/file"), std::string::npos) << status.message();
+}
+
+TEST(ReadFileTest, RefusesFilesOverTheLimitButAcceptsExactlyTheLimit) {
+  TempDir dir;
+  const std::string path = dir.File("data");
+  ASSERT_TRUE(WriteFileAtomic(path, std::string(100'000, 'x')).ok());
+  auto exact = ReadFile(path, 100'000);
+  ASSERT_TRUE(exact.ok()) << exact.status().ToString();
+  EXPECT_EQ(exact->size(), 100'000u);
+  auto over = ReadFile(path, 99'999);
+  EXPECT_FALSE(over.ok());
+  EXPECT_EQ(over.status().code(), "too_large");
+  auto tiny = ReadFile(path, 10);
+  EXPECT_EQ(tiny.status().code(), "too_large");
+}
+
+TEST(ReadFileTest, MissingFileIsAnIoError) {
+  TempDir dir;
+  auto read = ReadFile(dir.File("missing"));
+  EXPECT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), "io_error");
+}
+
+TEST(ReadFileTest, ReadsBinaryContent) {
+  TempDir dir;
+  const std::string content("a\0b\xff\n", 5);
+  ASSERT_TRUE(WriteFileAtomic(dir.File("bin"), content).ok());
+  EXPECT_EQ(*ReadFile(dir.File("bin")), content);
+}
+
+TEST(EnsureDirectoryTest, CreatesParentsWithTheMode) {
+  TempDir dir;
+  const std::string path = dir.File("a/b/c");
+  ASSERT_TRUE(EnsureDirectory(path).ok());
+  EXPECT_TRUE(std::filesystem::is_directory(path));
+  EXPECT_EQ(FileMode(path), 0700);
+  EXPECT_TRUE(EnsureDirectory(path).ok());  // existing: fine
+}
+
+TEST(EnsureDirectoryTest, FailsWhereAFileIsInTheWay) {
+  TempDir dir;
+  ASSERT_TRUE(WriteFileAtomic(dir.File("file"), "x").ok());
+  EXPECT_EQ(EnsureDirectory(dir.File("file/sub")).code(), "io_error");
+}
+
+TEST(CheckPrivateFileTest, Accepts0600And0400) {
+  TempDir dir;
+  ASSERT_TRUE(WriteFileAtomic(dir.File("s"), "x", 0600).ok());
+  EXPECT_TRUE(CheckPrivateFile(dir.File("s")).ok());
+  ASSERT_EQ(::chmod(dir.File("s").c_str(), 0400), 0);
+  EXPECT_TRUE(CheckPrivateFile(dir.File("s")).ok());
+}
+
+TEST(CheckPrivateFileTest, Refuses0644And0640And0606) {
+  TempDir dir;
+  for (unsigned mode : {0644u, 0640u, 0606u, 0610u}) {
+    ASSERT_TRUE(WriteFileAtomic(dir.File("s"), "x", mode).ok());
+    Status status = CheckPrivateFile(dir.File("s"));
+    EXPECT_EQ(status.code(), "insecure_file") << std::oct << mode;
+    EXPECT_NE(status.message().find("chmod 600"), std::string::npos) << status.message();
+  }
+}
+
+TEST(CheckPrivateFileTest, ReportsTheModeInTheMessage) {
+  TempDir dir;
+  ASSERT_TRUE(WriteFileAtomic(dir.File("s"), "x", 0644).ok());
+  EXPECT_NE(CheckPrivateFile(dir.File("s")).message().find("0644"), std::string::npos);
+}
+
+TEST(CheckPrivateFileTest, MissingFileIsAnError) {
+  TempDir dir;
+  EXPECT_EQ(CheckPrivateFile(dir.File("missing")).code(), "io_error");
+}
+
+}  // namespace
+}  // namespace muster
