@@ -122,6 +122,14 @@ void Loader::ReadLibrary(Library& library) {
       }
       if (library.alias.empty()) library.alias = id;
     }
+    if (e.key == "version") {
+      const std::string version = reader.Text(e, "the library").value_or("");
+      if (!IsSemver(version)) {
+        reporter_.Error(reader.At(e.value), "version '" + version + "' is not a semantic version",
+                        "write MAJOR.MINOR.PATCH in quotes, e.g. \"1.0.0\"");
+      }
+    }
+    if (e.key == "title" || e.key == "description") reader.Text(e, "the library");
     if (e.key == "roles" && reader.IsList(e, "the library")) {
       for (const YAML::Node& node : e.value) {
         const auto role = reader.Keys(node, "a library role", {"id", "title"}, {"id"});

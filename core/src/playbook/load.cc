@@ -6,8 +6,9 @@
 #include <regex>
 #include <sstream>
 
+#include <yaml-cpp/eventhandler.h>
+
 #include "loader.h"
-#include "muster/clock.h"
 #include "suggest.h"
 #include "yaml_guard.h"
 
@@ -24,7 +25,27 @@ const std::vector<std::string> kHazards = {"chemical", "biological", "radiologic
 const std::vector<std::string> kParamTypes = {"string", "number", "boolean", "duration"};
 const std::vector<std::string> kSeverities = {"info", "warning", "critical"};
 
-// Semantic Versioning 2.0.0: MAJOR.MINOR.PATCH, optional -prerelease and +build.
+// Records where documents start, and nothing else.
+class DocumentProbe : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  std::vector<YAML::Mark> starts;
+};
+
+}  // namespace
+
 bool IsSemver(const std::string& version) {
   if (version.size() > 128) return false;
   static const std::regex kSemver(
@@ -33,6 +54,8 @@ bool IsSemver(const std::string& version) {
       R"((\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$)");
   return std::regex_match(version, kSemver);
 }
+
+namespace {
 
 std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
@@ -101,16 +124,27 @@ Loader::Loader(std::string file, const LoadOptions& options)
   draft_.file = file_;
 }
 
+// The size and encoding checks every text passes before anything parses it.
+bool Loader::CheckText(std::string_view text) {
+  if (text.size() > options_.limits.max_bytes) {
+    reporter_.Error({file_, {1, 1}},
+                    "the file is " + std::to_string(text.size()) + " bytes; the limit is " +
+                        std::to_string(options_.limits.max_bytes),
+                    "a playbook is a few kilobytes; split very long instructions or attach "
+                    "documents");
+    return false;
+  }
+  if (const auto bad = CheckEncoding(text)) {
+    reporter_.Error({file_, bad->pos}, bad->message, bad->hint);
+    return false;
+  }
+  return true;
+}
+
 LoadResult Loader::Run(std::string_view text) {
   LoadResult result;
   const Where top{file_, {1, 1}};
-  if (text.size() > options_.limits.max_bytes) {
-    reporter_.Error(top, "the file is " + std::to_string(text.size()) + " bytes; the limit is " +
-                             std::to_string(options_.limits.max_bytes),
-                    "a playbook is a few kilobytes; split very long instructions or attach documents");
-  } else if (const auto bad = CheckEncoding(text)) {
-    reporter_.Error({file_, bad->pos}, bad->message, bad->hint);
-  } else {
+  if (CheckText(text)) {
     split_ = Split(text);
     NodeReader reader(file_, split_.playbook, reporter_);
     if (const auto root = ParseDocument(split_.playbook, reader)) ReadPlaybook(*root, reader);
@@ -130,14 +164,30 @@ LoadResult Loader::Run(std::string_view text) {
   return result;
 }
 
+LoadResult Loader::RunLibrary(std::string_view text) {
+  LoadResult result;
+  result.is_library = true;
+  if (CheckText(text)) {
+    Library library;
+    library.path = file_;
+    library.file = file_;
+    library.text = std::string(text);
+    ReadLibrary(library);
+  }
+  result.diagnostics = reporter_.Take();
+  return result;
+}
+
 std::optional<YAML::Node> Loader::ParseDocument(std::string_view text, NodeReader& reader) {
   if (const auto deep = CheckDepth(text, options_.limits.max_depth)) {
     reporter_.Error({reader.file(), deep->pos}, deep->message, deep->hint);
     return std::nullopt;
   }
-  std::vector<YAML::Node> documents;
+  const std::string owned(text);
+  YAML::Node root;
   try {
-    documents = YAML::LoadAll(std::string(text));
+    if (!CheckSingleDocument(owned, reader)) return std::nullopt;
+    root = YAML::Load(owned);
   } catch (const YAML::Exception& e) {
     const Where where{reader.file(), {e.mark.line + 1, e.mark.column + 1}};
     reporter_.Error(where, "YAML syntax error: " + e.msg,
@@ -145,20 +195,34 @@ std::optional<YAML::Node> Loader::ParseDocument(std::string_view text, NodeReade
                     "or starting with [ { * & ! | > needs quotes");
     return std::nullopt;
   }
-  if (documents.empty() || documents.front().IsNull()) {
+  if (root.IsNull()) {
     reporter_.Error({reader.file(), {1, 1}}, "the file holds no YAML content",
                     "a playbook is a map starting with id:, version:, title:");
     return std::nullopt;
   }
-  if (documents.size() > 1) {
-    reporter_.Error(reader.At(documents[1]), "the file holds more than one YAML document",
+  if (!CheckNodeBudget(root, options_.limits, reader, &nodes_used_)) return std::nullopt;
+  return root;
+}
+
+// Asks yaml-cpp for at most two documents. YAML::LoadAll is not used: on some malformed
+// streams yaml-cpp 0.7 returns empty documents forever without moving on.
+bool Loader::CheckSingleDocument(const std::string& text, NodeReader& reader) {
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  DocumentProbe probe;
+  if (parser.HandleNextDocument(probe)) parser.HandleNextDocument(probe);
+  if (probe.starts.size() < 2) return true;
+  const YAML::Mark& second = probe.starts[1];
+  const Where where{reader.file(), {second.line + 1, second.column + 1}};
+  if (second.pos == probe.starts[0].pos) {
+    reporter_.Error(where, "YAML syntax error: the parser cannot read past this point",
+                    "check the indentation and quoting here; text containing ': ', ' #', "
+                    "or starting with [ { * & ! | > needs quotes");
+  } else {
+    reporter_.Error(where, "the file holds more than one YAML document",
                     "remove the '---' line; a file holds one playbook or one library");
-    return std::nullopt;
   }
-  if (!CheckNodeBudget(documents.front(), options_.limits, reader, &nodes_used_)) {
-    return std::nullopt;
-  }
-  return documents.front();
+  return false;
 }
 
 void Loader::ReadPlaybook(const YAML::Node& root, NodeReader& reader) {
@@ -293,7 +357,7 @@ void Loader::ReadParameters(const Entry& entry, NodeReader& reader) {
         param.default_value = default_entry->value.Scalar();
       } else if (param.type == ParamType::kDuration) {
         const auto text = reader.Text(*default_entry, param_what);
-        if (text && ParseDuration(*text) < 0) {
+        if (text && ParseShortDuration(*text) < 0) {
           reporter_.Error(reader.At(default_entry->value),
                           "default " + Quote(*text) + " of " + param_what + " is not a duration",
                           "write e.g. 90s, 30m, 2h, 1d or 1h30m");
@@ -402,29 +466,79 @@ std::string Loader::BuildSource(std::string_view playbook_text) const {
   return source;
 }
 
+namespace {
+
+// yaml-cpp may throw from places the loader does not expect; nothing escapes LoadText.
+LoadResult InternalError(const std::string& file, const std::exception& e) {
+  LoadResult result;
+  result.diagnostics.push_back({Severity::kError, file, {1, 1},
+                                std::string("internal error while loading: ") + e.what(),
+                                "please report this file to the Muster developers"});
+  return result;
+}
+
+}  // namespace
+
 LoadResult LoadText(std::string_view text, const std::string& file, const LoadOptions& options) {
   try {
     return Loader(file, options).Run(text);
   } catch (const std::exception& e) {
-    // yaml-cpp may throw from places the loader does not expect; never let it escape.
-    LoadResult result;
-    result.diagnostics.push_back({Severity::kError, file, {1, 1},
-                                  std::string("internal error while loading: ") + e.what(),
-                                  "please report this file to the Muster developers"});
+    return InternalError(file, e);
+  }
+}
+
+namespace {
+
+LoadResult ReadFailure(const std::string& path, const Status& status) {
+  LoadResult result;
+  result.diagnostics.push_back({Severity::kError, path, {}, status.message(),
+                                status.code() == "too_large"
+                                    ? "playbooks are a few kilobytes; is this the right file?"
+                                    : "check the path and the file's permissions"});
+  return result;
+}
+
+}  // namespace
+
+LoadResult LoadFile(const std::string& path, const LoadOptions& options) {
+  Result<std::string> text = ReadLimited(path, options.limits.max_bytes);
+  if (!text.ok()) return ReadFailure(path, text.status());
+  return LoadText(*text, path, options);
+}
+
+int ErrorCount(const std::vector<Diagnostic>& diagnostics) {
+  return static_cast<int>(std::count_if(diagnostics.begin(), diagnostics.end(),
+                                        [](const Diagnostic& d) {
+                                          return d.severity == Severity::kError;
+                                        }));
+}
+
+bool IsLibraryText(std::string_view text) {
+  std::size_t start = 0;
+  while (start < text.size()) {
+    if (text.substr(start, 8) == "library:") return true;
+    const std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return false;
+}
+
+LoadResult CheckLibraryText(std::string_view text, const std::string& file,
+                            const LoadOptions& options) {
+  try {
+    return Loader(file, options).RunLibrary(text);
+  } catch (const std::exception& e) {
+    LoadResult result = InternalError(file, e);
+    result.is_library = true;
     return result;
   }
 }
 
-LoadResult LoadFile(const std::string& path, const LoadOptions& options) {
+LoadResult LintFile(const std::string& path, const LoadOptions& options) {
   Result<std::string> text = ReadLimited(path, options.limits.max_bytes);
-  if (!text.ok()) {
-    LoadResult result;
-    result.diagnostics.push_back({Severity::kError, path, {}, text.status().message(),
-                                  text.status().code() == "too_large"
-                                      ? "playbooks are a few kilobytes; is this the right file?"
-                                      : "check the path and the file's permissions"});
-    return result;
-  }
+  if (!text.ok()) return ReadFailure(path, text.status());
+  if (IsLibraryText(*text)) return CheckLibraryText(*text, path, options);
   return LoadText(*text, path, options);
 }
 

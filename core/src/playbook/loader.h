@@ -48,10 +48,13 @@ class Loader {
  public:
   Loader(std::string file, const LoadOptions& options);
   LoadResult Run(std::string_view text);
+  LoadResult RunLibrary(std::string_view text);
 
  private:
   // load.cc
+  bool CheckText(std::string_view text);
   std::optional<YAML::Node> ParseDocument(std::string_view text, NodeReader& reader);
+  bool CheckSingleDocument(const std::string& text, NodeReader& reader);
   void ReadPlaybook(const YAML::Node& root, NodeReader& reader);
   void ReadMetadata(const std::vector<Entry>& entries, NodeReader& reader);
   void ReadHazards(const Entry& entry, NodeReader& reader);
@@ -108,6 +111,13 @@ Result<std::string> ReadLimited(const std::string& path, std::size_t max_bytes);
 
 // Playbook and library ids: lowercase letters, digits and inner hyphens, at most 64.
 bool IsPlaybookId(std::string_view id);
+
+// ParseDuration for text from a playbook: at most 16 bytes, so that no sum of its parts
+// can overflow. -1 when it is not a duration.
+std::int64_t ParseShortDuration(const std::string& text);
+
+// Semantic Versioning 2.0.0: MAJOR.MINOR.PATCH, optional -prerelease and +build.
+bool IsSemver(const std::string& version);
 
 // Ids of steps, roles, phases, parameters, fields and triggers: a lowercase letter, then
 // lowercase letters, digits and underscores, at most 64 bytes.

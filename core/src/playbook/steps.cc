@@ -12,10 +12,9 @@ namespace {
 const std::vector<std::string> kStepKeys = {"id",         "title",     "phase",     "role",
                                             "instructions", "depends_on", "checklist", "due_in",
                                             "priority",   "on_trigger", "findings"};
-const std::vector<std::string> kLibraryStepKeys = {"id",        "title",      "role",
-                                                   "instructions", "depends_on", "checklist",
-                                                   "due_in",    "priority",   "on_trigger",
-                                                   "findings"};
+// A library step must not have a phase; the key is accepted here so that the loader
+// can say why rather than only that the key is unknown.
+const std::vector<std::string> kLibraryStepKeys = kStepKeys;
 const std::vector<std::string> kUseKeys = {"use",        "id",     "phase",   "role",
                                            "depends_on", "due_in", "priority"};
 const std::vector<std::string> kFieldKeys = {"id",  "label", "type",    "required", "unit",
@@ -28,10 +27,6 @@ constexpr std::size_t kMaxPatternBytes = 200;
 
 std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
-bool Has(const std::vector<Entry>& entries, std::string_view key) {
-  return std::any_of(entries.begin(), entries.end(), [&](const Entry& e) { return e.key == key; });
-}
-
 // Which keys apply to which field types, for "does not apply" errors.
 bool KeyApplies(const std::string& key, FieldType type) {
   if (key == "unit" || key == "min" || key == "max") return type == FieldType::kNumber;
@@ -41,6 +36,10 @@ bool KeyApplies(const std::string& key, FieldType type) {
 }
 
 }  // namespace
+
+std::int64_t ParseShortDuration(const std::string& text) {
+  return text.size() <= 16 ? ParseDuration(text) : -1;
+}
 
 void Loader::ReadSteps(const Entry& entry, NodeReader& reader) {
   if (!reader.IsList(entry, "the playbook")) return;
@@ -72,9 +71,11 @@ std::optional<StepDraft> Loader::ReadStep(const YAML::Node& node, NodeReader& re
   draft.at = reader.At(node);
   draft.step.pos = draft.at.pos;
   for (const Entry& e : *entries) ReadStepKey(e, draft, reader);
-  if (in_library && Has(*entries, "phase")) {
-    reporter_.Error(draft.at, "library steps have no phase",
-                    "the playbook that uses the step gives its phase");
+  const auto phase = std::find_if(entries->begin(), entries->end(),
+                                  [](const Entry& e) { return e.key == "phase"; });
+  if (in_library && phase != entries->end()) {
+    reporter_.Error(reader.At(phase->key_node), "library steps have no phase",
+                    "remove it; the playbook that uses the step gives its phase");
   }
   return draft;
 }
@@ -105,7 +106,7 @@ void Loader::ReadStepKey(const Entry& e, StepDraft& draft, NodeReader& reader) {
   }
   if (e.key == "due_in") {
     const auto text = reader.Text(e, what);
-    const Millis due = text ? ParseDuration(*text) : -1;
+    const Millis due = text ? ParseShortDuration(*text) : -1;
     if (text && due <= 0) {
       reporter_.Error(reader.At(e.value), "due_in " + Quote(*text) + " of " + what +
                                               " is not a duration",

@@ -7,7 +7,8 @@
 
 namespace muster::playbook {
 
-// Levenshtein distance between |a| and |b| (insertions, deletions, substitutions).
+// Edit distance between |a| and |b|: insertions, deletions, substitutions and swaps of
+// neighbouring characters.
 int EditDistance(std::string_view a, std::string_view b);
 
 // The candidate closest to |word| when it is a plausible misspelling (at most two edits,

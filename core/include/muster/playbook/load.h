@@ -41,8 +41,12 @@ struct LoadOptions {
 struct LoadResult {
   std::optional<Playbook> playbook;  // set only when there is no error
   std::vector<Diagnostic> diagnostics;
+  bool is_library = false;  // LintFile only: the file is a step library, not a playbook
   bool ok() const { return playbook.has_value(); }
 };
+
+// Counts the errors (not the warnings) among |diagnostics|.
+int ErrorCount(const std::vector<Diagnostic>& diagnostics);
 
 // Parses and validates |text|; |file| names it in diagnostics and anchors includes.
 // Never throws; reports every error it can find, not only the first.
@@ -50,5 +54,15 @@ LoadResult LoadText(std::string_view text, const std::string& file,
                     const LoadOptions& options = {});
 // Reads |path| and calls LoadText.
 LoadResult LoadFile(const std::string& path, const LoadOptions& options = {});
+
+// Whether |text| is a step library: its top-level map has a `library:` key.
+bool IsLibraryText(std::string_view text);
+// Checks a step library on its own: everything that does not need an including playbook
+// (keys, types, findings, the library's roles and internal dependencies).
+LoadResult CheckLibraryText(std::string_view text, const std::string& file,
+                            const LoadOptions& options = {});
+// For `muster playbook lint`: checks |path| as a library when it is one, else loads it
+// as a playbook.
+LoadResult LintFile(const std::string& path, const LoadOptions& options = {});
 
 }  // namespace muster::playbook
