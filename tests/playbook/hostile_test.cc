@@ -122,6 +122,14 @@ TEST(HostileTest, EmptyInputs) {
   EXPECT_TRUE(HasDiagnostic(Load("~\n"), "t.yaml:1:1: error: the file holds no YAML content"));
 }
 
+TEST(HostileTest, StreamThatYamlCppCannotAdvancePast) {
+  // yaml-cpp 0.7's LoadAll returns empty documents forever on this input.
+  EXPECT_TRUE(HasDiagnostic(Load(","),
+                            "t.yaml:1:1: error: YAML syntax error: the parser cannot read past "
+                            "this point"));
+  EXPECT_FALSE(Load(" ,a->a>!-\n' *?][ '{!{-? -a1-aaa[\n").ok());
+}
+
 TEST(HostileTest, NulByte) {
   EXPECT_TRUE(HasDiagnostic(Load(std::string("id: de\0mo\n", 10)),
                             "t.yaml:1:7: error: control character 0x00 is not allowed in YAML"));

@@ -2,6 +2,8 @@
 // substantial enough to use: roles, steps, dependencies, typed findings and a trigger.
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -73,6 +75,21 @@ TEST(ShippedPlaybooksTest, BorderSeizureHasTheAgreedShape) {
   ASSERT_EQ(fired.size(), 1u);
   EXPECT_EQ(fired[0].actions[0].step, "expand_cordon");
   EXPECT_EQ(fired[0].actions[1].severity, "critical");
+}
+
+TEST(ShippedPlaybooksTest, TheCompleteExampleInTheDocsLoads) {
+  std::ifstream in(fs::path(MUSTER_SOURCE_DIR) / "docs" / "playbooks.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string doc = text.str();
+  const std::size_t start = doc.find("```yaml\n");
+  ASSERT_NE(start, std::string::npos);
+  const std::size_t end = doc.find("```", start + 8);
+  LoadOptions options;
+  options.library_dir = kPlaybooks.string();
+  const LoadResult result = LoadText(doc.substr(start + 8, end - start - 8), "example.yaml", options);
+  EXPECT_TRUE(result.ok()) << testing::AllDiagnostics(result);
+  EXPECT_TRUE(result.diagnostics.empty()) << testing::AllDiagnostics(result);
 }
 
 }  // namespace
