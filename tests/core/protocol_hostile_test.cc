@@ -265,9 +265,10 @@ TEST(ProtocolHostileTest, MissingRequiredFields) {
       {MessageType::kHello, {{"agent", "a"}, {"applied", 0}, {"head", 0}}},
       {MessageType::kHello, {{"agent", "a"}, {"acked", 0}, {"head", 0}}},
       {MessageType::kHello, {{"agent", "a"}, {"acked", 0}, {"applied", 0}}},
-      {MessageType::kWelcome, {{"ingested", 0}, {"time", 0}}},
-      {MessageType::kWelcome, {{"hq", "h"}, {"time", 0}}},
-      {MessageType::kWelcome, {{"hq", "h"}, {"ingested", 0}}},
+      {MessageType::kWelcome, {{"ingested", 0}, {"highest", 0}, {"time", 0}}},
+      {MessageType::kWelcome, {{"hq", "h"}, {"highest", 0}, {"time", 0}}},
+      {MessageType::kWelcome, {{"hq", "h"}, {"ingested", 0}, {"time", 0}}},
+      {MessageType::kWelcome, {{"hq", "h"}, {"ingested", 0}, {"highest", 0}}},
       {MessageType::kRecords, json::object()},
       {MessageType::kAck, {{"ingested", 0}}},
       {MessageType::kAck, {{"seqs", json::array()}}},
@@ -295,8 +296,9 @@ TEST(ProtocolHostileTest, WrongTypedRequiredFields) {
       {MessageType::kHello, {{"agent", "a"}, {"acked", "0"}, {"applied", 0}, {"head", 0}}},
       {MessageType::kHello, {{"agent", "a"}, {"acked", 0}, {"applied", 1.5}, {"head", 0}}},
       {MessageType::kHello, {{"agent", "a"}, {"acked", 0}, {"applied", 0}, {"head", nullptr}}},
-      {MessageType::kWelcome, {{"hq", json::array()}, {"ingested", 0}, {"time", 0}}},
-      {MessageType::kWelcome, {{"hq", "h"}, {"ingested", true}, {"time", 0}}},
+      {MessageType::kWelcome, {{"hq", json::array()}, {"ingested", 0}, {"highest", 0}, {"time", 0}}},
+      {MessageType::kWelcome, {{"hq", "h"}, {"ingested", true}, {"highest", 0}, {"time", 0}}},
+      {MessageType::kWelcome, {{"hq", "h"}, {"ingested", 0}, {"highest", "9"}, {"time", 0}}},
       {MessageType::kRecords, {{"records", json::object()}}},
       {MessageType::kRecords, {{"records", "many"}}},
       {MessageType::kRecords, {{"records", {1, 2}}}},
@@ -335,7 +337,7 @@ TEST(ProtocolHostileTest, BatchesOverMaxBatchRecords) {
 }
 
 TEST(ProtocolHostileTest, ErrorMessagesNameTheMessageType) {
-  auto result = Decode(PlainFrame(MessageType::kWelcome, {{"hq", "h"}, {"ingested", 0}}));
+  auto result = Decode(PlainFrame(MessageType::kWelcome, {{"hq", "h"}, {"ingested", 0}, {"highest", 0}}));
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().message().rfind("WELCOME: ", 0), 0u) << result.status().message();
 }
@@ -358,7 +360,8 @@ std::vector<std::string> SeedFrames() {
   for (int i = 0; i < 30; ++i) many.push_back(record);
   const std::vector<Message> messages = {
       {MessageType::kHello, {{"agent", "agent-1"}, {"acked", 3}, {"applied", 7}, {"head", 9}}},
-      {MessageType::kWelcome, {{"hq", "hq-1"}, {"ingested", 3}, {"time", 1'700'000'000'000ULL}}},
+      {MessageType::kWelcome,
+       {{"hq", "hq-1"}, {"ingested", 3}, {"highest", 5}, {"time", 1'700'000'000'000ULL}}},
       {MessageType::kRecords, {{"records", {record}}}},
       {MessageType::kRecords, {{"records", many}}},
       {MessageType::kAck, {{"seqs", {4, 5, 70000}}, {"ingested", 5}}},

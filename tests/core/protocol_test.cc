@@ -22,7 +22,8 @@ json Record(std::uint64_t seq) {
 std::vector<Message> ValidMessages() {
   return {
       {MessageType::kHello, {{"agent", "agent-1"}, {"acked", 3}, {"applied", 7}, {"head", 9}}},
-      {MessageType::kWelcome, {{"hq", "hq-1"}, {"ingested", 3}, {"time", 1'700'000'000'000ULL}}},
+      {MessageType::kWelcome,
+       {{"hq", "hq-1"}, {"ingested", 3}, {"highest", 5}, {"time", 1'700'000'000'000ULL}}},
       {MessageType::kRecords, {{"records", {Record(4), Record(5)}}}},
       {MessageType::kAck, {{"seqs", {4, 5}}, {"ingested", 5}}},
       {MessageType::kDeliver,

@@ -1,0 +1,482 @@
+#include "verbs.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "agent_fixture.h"
+#include "muster/playbook/model.h"
+
+namespace muster::agent::testing {
+namespace {
+
+using nlohmann::json;
+
+class VerbsTest : public AgentTest {
+ protected:
+  void SetUp() override {
+    AgentTest::SetUp();
+    Deploy();
+  }
+
+  std::string List(bool as_json = false) {
+    std::ostringstream out;
+    Status status = ListTasks(*store_, clock_, as_json, out);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    return out.str();
+  }
+  std::string Show(const std::string& task, bool as_json = false) {
+    std::ostringstream out;
+    Status status = ShowTask(*store_, task, as_json, out);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    return out.str();
+  }
+  Status Record(const std::string& task, const std::vector<std::string>& fields,
+                bool confirm = false, bool complete = false, bool force = false) {
+    out_.str("");
+    return RecordFinding(*store_, task, fields, confirm, complete, force, out_);
+  }
+  Status Set(const std::string& task, const std::string& state, const std::string& reason = "",
+             bool force = false) {
+    out_.str("");
+    return SetState(*store_, task, state, reason, force, out_);
+  }
+  std::string Log(const std::string& task = "", bool as_json = false) {
+    std::ostringstream out;
+    Status status = ShowLog(*store_, task, as_json, out);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    return out.str();
+  }
+  std::string StatusText(bool as_json = false) {
+    std::ostringstream out;
+    Status status = ShowStatus(*store_, clock_, as_json, out);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    return out.str();
+  }
+  std::vector<OutboxRecord> RecordsOf(const std::string& step) {
+    auto records = store_->Records(step.empty() ? "" : TaskIdOf(step));
+    EXPECT_TRUE(records.ok());
+    return records.ok() ? *records : std::vector<OutboxRecord>{};
+  }
+  std::size_t CountKind(const std::string& kind) {
+    std::size_t n = 0;
+    for (const auto& record : RecordsOf("")) n += record.kind == kind;
+    return n;
+  }
+  // The threshold of the cordon_expansion trigger: the playbook parameter's default.
+  double CordonThreshold() {
+    for (const auto& param : BorderSeizure().parameters) {
+      if (param.id == "cordon_dose_rate") return std::stod(param.default_value);
+    }
+    ADD_FAILURE() << "the playbook has no cordon_dose_rate parameter";
+    return 0;
+  }
+  static std::string Number(double value) {
+    std::ostringstream text;
+    text << value;
+    return text.str();
+  }
+
+  std::ostringstream out_;
+};
+
+// --- ListTasks / ShowTask ---
+
+TEST_F(VerbsTest, ListTasksShowsStateTitlePriorityAndWaits) {
+  const std::string text = List();
+  EXPECT_TRUE(Contains(text, "TASK"));
+  EXPECT_TRUE(Contains(text, TaskIdOf("secondary_inspection")));
+  EXPECT_TRUE(Contains(text, "Verify the alarm with a survey meter"));
+  EXPECT_TRUE(Contains(text, "critical"));
+  EXPECT_TRUE(Contains(text, "in 45m"));
+  EXPECT_TRUE(Contains(text, "dormant"));
+  EXPECT_TRUE(Contains(text, "[waits on secondary_inspection (m.okafor, ready)]"));
+  // One line per task after the header.
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 5);
+}
+
+TEST_F(VerbsTest, ListTasksShowsOverdueTasks) {
+  clock_.Advance(50 * 60'000);
+  EXPECT_TRUE(Contains(List(), "OVERDUE 5m"));
+}
+
+TEST_F(VerbsTest, ListTasksWithoutTasks) {
+  muster::testing::TempDir other;
+  auto empty = AgentStore::Open(other.path(), MakeBundle("agent-9"), clock_);
+  ASSERT_TRUE(empty.ok());
+  std::ostringstream out;
+  ASSERT_TRUE(ListTasks(**empty, clock_, false, out).ok());
+  EXPECT_TRUE(Contains(out.str(), "No tasks yet"));
+}
+
+TEST_F(VerbsTest, ListTasksAsJson) {
+  const json list = json::parse(List(true));
+  ASSERT_EQ(list.size(), 4u);
+  EXPECT_EQ(list[0]["id"], TaskIdOf("secondary_inspection"));
+  EXPECT_EQ(list[0]["state"], "ready");
+  EXPECT_EQ(list[0]["priority"], "critical");
+  EXPECT_EQ(list[0]["title"], "Verify the alarm with a survey meter");
+  EXPECT_EQ(list[0]["due_at"], clock_.Now() + 45 * 60'000);
+  EXPECT_EQ(list[1]["state"], "waiting");
+  EXPECT_EQ(list[1]["waits_on"], "secondary_inspection (m.okafor, ready)");
+  EXPECT_TRUE(list[1]["due_at"].is_null());
+  EXPECT_EQ(list[2]["state"], "dormant");
+}
+
+TEST_F(VerbsTest, ShowTaskText) {
+  const std::string text = Show("secondary_inspection");
+  EXPECT_TRUE(Contains(text, TaskIdOf("secondary_inspection") + " — Verify the alarm"));
+  EXPECT_TRUE(Contains(text, "Incident:  INC-2026-0042 Portal alarm at Nickelsdorf"));
+  EXPECT_TRUE(Contains(text, "Playbook:  radioactive-material-border-seizure " +
+                              BorderSeizure().version + " (" +
+                              BorderSeizure().content_hash.substr(0, 12) + ")"));
+  EXPECT_TRUE(Contains(text, "State:     ready"));
+  EXPECT_TRUE(Contains(text, "Priority:  critical"));
+  EXPECT_TRUE(Contains(text, "Wear a personal electronic dosimeter"));
+  EXPECT_TRUE(Contains(text, "Findings to record (--field NAME=VALUE):"));
+  EXPECT_TRUE(Contains(text, "dose_rate_1m"));
+  EXPECT_TRUE(Contains(text, "number in µSv/h, expected 0 to 100000  (required)"));
+  EXPECT_TRUE(Contains(text, "neutrons_detected"));
+  EXPECT_TRUE(Lacks(text, ("Recorded:")));
+}
+
+TEST_F(VerbsTest, ShowTaskListsWaitsChecklistAndRecords) {
+  const std::string waiting = Show("establish_cordon");
+  EXPECT_TRUE(Contains(waiting, "State:     waiting"));
+  EXPECT_TRUE(Contains(waiting, "Waits on:  secondary_inspection (m.okafor, ready)"));
+  ASSERT_TRUE(Set("secondary_inspection", "acknowledged").ok());
+  const std::string text = Show("secondary_inspection");
+  EXPECT_TRUE(Contains(text, "Recorded:\n  #1 status"));
+  EXPECT_TRUE(Contains(text, "only on this laptop"));
+}
+
+TEST_F(VerbsTest, ShowTaskAsJson) {
+  const json task = json::parse(Show("secondary_inspection", true));
+  EXPECT_EQ(task["id"], TaskIdOf("secondary_inspection"));
+  EXPECT_EQ(task["state"], "ready");
+  EXPECT_EQ(task["playbook"]["hash"], BorderSeizure().content_hash);
+  EXPECT_EQ(task["records"], 0);
+  bool found = false;
+  for (const json& field : task["fields"]) {
+    if (field["id"] != "dose_rate_1m") continue;
+    found = true;
+    EXPECT_EQ(field["type"], "number");
+    EXPECT_EQ(field["required"], true);
+    EXPECT_EQ(field["unit"], "µSv/h");
+    EXPECT_EQ(field["min"], 0.0);
+    EXPECT_EQ(field["max"], 100000.0);
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(VerbsTest, ShowTaskUnknown) {
+  std::ostringstream out;
+  EXPECT_EQ(ShowTask(*store_, "nope", false, out).code(), "not_found");
+  EXPECT_TRUE(out.str().empty());
+}
+
+// --- SetState ---
+
+TEST_F(VerbsTest, SetStateRecordsAStatusChange) {
+  ASSERT_TRUE(Set("secondary_inspection", "acknowledged").ok());
+  EXPECT_TRUE(Contains(out_.str(), "recorded: " + TaskIdOf("secondary_inspection") + " acknowledged"));
+  EXPECT_TRUE(Contains(out_.str(), "next sync"));
+  ASSERT_TRUE(Set("secondary_inspection", "in_progress").ok());
+  const auto records = RecordsOf("secondary_inspection");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].kind, "status");
+  EXPECT_EQ(records[0].lane, kLaneStatus);
+  EXPECT_EQ(records[0].body, json({{"task", TaskIdOf("secondary_inspection")}, {"state", "acknowledged"}}));
+  EXPECT_EQ(records[1].body["state"], "in_progress");
+  EXPECT_EQ(GetTask("secondary_inspection").local_state, "in_progress");
+  EXPECT_EQ(StateOf("secondary_inspection"), "in_progress");
+}
+
+TEST_F(VerbsTest, SetStateRefusesWaitingDormantAndClosedTasksUnlessForced) {
+  Status waiting = Set("establish_cordon", "in_progress");
+  EXPECT_EQ(waiting.code(), "task_waiting");
+  EXPECT_TRUE(Contains(waiting.message(), "secondary_inspection (m.okafor, ready)"));
+  EXPECT_EQ(Set("expand_cordon", "in_progress").code(), "task_waiting");
+  ASSERT_TRUE(store_->ApplyDeliveries({TaskDelivery(6, {.step = "identify_nuclide", .state = "cancelled",
+                                                        .reason = "innocent alarm"})}).ok());
+  Status closed = Set("identify_nuclide", "in_progress");
+  EXPECT_EQ(closed.code(), "task_closed");
+  EXPECT_TRUE(Contains(closed.message(), "innocent alarm"));
+  EXPECT_TRUE(RecordsOf("").empty()) << "nothing recorded when refused";
+  EXPECT_TRUE(Set("establish_cordon", "in_progress", "", /*force=*/true).ok());
+  EXPECT_EQ(CountKind("status"), 1u);
+}
+
+TEST_F(VerbsTest, BlockedNeedsAReasonAndIsAllowedWhileWaiting) {
+  EXPECT_EQ(Set("establish_cordon", "blocked").code(), "invalid_argument");
+  ASSERT_TRUE(Set("establish_cordon", "blocked", "no tape on site").ok());
+  const auto records = RecordsOf("establish_cordon");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].body["reason"], "no tape on site");
+  EXPECT_EQ(GetTask("establish_cordon").local_reason, "no tape on site");
+}
+
+TEST_F(VerbsTest, SetStateOnAnUnknownTask) {
+  EXPECT_EQ(Set("no_such_task", "acknowledged").code(), "not_found");
+}
+
+// --- RecordFinding ---
+
+TEST_F(VerbsTest, RecordFindingStoresTypedValues) {
+  ASSERT_TRUE(Record("secondary_inspection",
+                     {"dose_rate_1m=12.5", "neutrons_detected=no", "hot_spot=47.9,16.9"})
+                  .ok());
+  EXPECT_TRUE(Contains(out_.str(), "finding (3 field(s))"));
+  const auto records = RecordsOf("secondary_inspection");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].kind, "finding");
+  EXPECT_EQ(records[0].lane, kLaneFinding);
+  EXPECT_EQ(records[0].body["values"]["dose_rate_1m"], 12.5);
+  EXPECT_EQ(records[0].body["values"]["neutrons_detected"], false);
+  EXPECT_EQ(records[0].body["values"]["hot_spot"], "47.9,16.9");
+  EXPECT_FALSE(records[0].body.contains("confirmed"));
+  EXPECT_EQ(GetTask("secondary_inspection").local_state, "") << "a finding is not a state";
+}
+
+TEST_F(VerbsTest, RecordFindingValidationErrors) {
+  Status unknown = Record("secondary_inspection", {"dose=12"});
+  EXPECT_EQ(unknown.code(), "invalid_argument");
+  EXPECT_TRUE(Contains(unknown.message(), "no field 'dose'"));
+  EXPECT_TRUE(Contains(unknown.message(), "dose_rate_1m"));
+
+  Status wrong_type = Record("secondary_inspection", {"dose_rate_1m=high"});
+  EXPECT_EQ(wrong_type.code(), "invalid_value");
+  EXPECT_TRUE(Contains(wrong_type.message(), "expected a number in µSv/h, got 'high'"));
+
+  EXPECT_EQ(Record("secondary_inspection", {"neutrons_detected=perhaps"}).code(), "invalid_value");
+  EXPECT_EQ(Record("secondary_inspection", {"dose_rate_1m"}).code(), "invalid_argument");
+  EXPECT_EQ(Record("secondary_inspection", {"=12"}).code(), "invalid_argument");
+  EXPECT_EQ(Record("secondary_inspection", {}).code(), "invalid_argument");
+  EXPECT_EQ(Record("identify_nuclide", {"nuclide=Cs-137"}).code(), "task_waiting");
+  // One bad field spoils the whole command: nothing is recorded.
+  EXPECT_EQ(Record("secondary_inspection", {"dose_rate_1m=3", "background=x"}).code(),
+            "invalid_value");
+  EXPECT_TRUE(RecordsOf("").empty());
+}
+
+TEST_F(VerbsTest, OutOfRangeNeedsConfirmation) {
+  Status refused = Record("secondary_inspection", {"background=25"});
+  EXPECT_EQ(refused.code(), "needs_confirmation");
+  EXPECT_TRUE(Contains(refused.message(), "outside the expected range 0 to 10"));
+  EXPECT_TRUE(Contains(refused.message(), "--confirm"));
+  EXPECT_TRUE(RecordsOf("").empty());
+
+  ASSERT_TRUE(Record("secondary_inspection", {"background=25"}, /*confirm=*/true).ok());
+  EXPECT_TRUE(Contains(out_.str(), "(confirmed)"));
+  const auto records = RecordsOf("secondary_inspection");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].body["values"]["background"], 25.0);
+  EXPECT_EQ(records[0].body["confirmed"], json::array({"background"}));
+}
+
+TEST_F(VerbsTest, DoneRequiresTheRequiredFields) {
+  Status missing = Record("secondary_inspection", {"dose_rate_1m=12"}, false, /*complete=*/true);
+  EXPECT_EQ(missing.code(), "missing_fields");
+  EXPECT_TRUE(Contains(missing.message(), "--field neutrons_detected=…"));
+  EXPECT_TRUE(Lacks(missing.message(), ("dose_rate_1m")));
+  EXPECT_TRUE(RecordsOf("").empty());
+  EXPECT_EQ(Record("secondary_inspection", {}, false, true).code(), "missing_fields");
+}
+
+TEST_F(VerbsTest, DoneCountsFieldsRecordedEarlierAndReleasesOwnDependents) {
+  ASSERT_TRUE(Record("secondary_inspection", {"dose_rate_1m=12"}).ok());
+  ASSERT_TRUE(Record("secondary_inspection", {"neutrons_detected=no"}, false, true).ok());
+  EXPECT_TRUE(Contains(out_.str(), "finding (1 field(s)), completed"));
+  const auto records = RecordsOf("secondary_inspection");
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[2].kind, "status");
+  EXPECT_EQ(records[2].body["state"], "completed");
+  EXPECT_EQ(StateOf("secondary_inspection"), "completed");
+  // Offline, at once: the member's own next steps are ready.
+  EXPECT_EQ(StateOf("establish_cordon"), "ready");
+  EXPECT_EQ(StateOf("identify_nuclide"), "ready");
+  EXPECT_TRUE(Lacks(List(), ("[waits on")));
+  EXPECT_TRUE(Record("establish_cordon", {"cordon_radius=30"}, false, true).ok());
+}
+
+TEST_F(VerbsTest, DoneWithoutNewFields) {
+  ASSERT_TRUE(Record("secondary_inspection", {"dose_rate_1m=12", "neutrons_detected=no"}).ok());
+  ASSERT_TRUE(Record("secondary_inspection", {}, false, true).ok());
+  EXPECT_TRUE(Contains(out_.str(), " completed"));
+  EXPECT_EQ(CountKind("finding"), 1u);
+  EXPECT_EQ(CountKind("status"), 1u);
+}
+
+TEST_F(VerbsTest, ADoseRateAtTheThresholdActivatesTheDormantStepLocally) {
+  const double threshold = CordonThreshold();
+  ASSERT_GT(threshold, 0);
+  ASSERT_TRUE(Record("secondary_inspection", {"dose_rate_1m=" + Number(threshold)}).ok());
+  EXPECT_TRUE(Contains(out_.str(), "TRIGGER cordon_expansion: step expand_cordon is now active"));
+  EXPECT_TRUE(Contains(out_.str(), "ALERT (critical):"));
+  EXPECT_FALSE(GetTask("expand_cordon").dormant);
+  EXPECT_EQ(StateOf("expand_cordon"), "ready");
+  EXPECT_EQ(*store_->FiredTriggers(1), (std::vector<std::string>{"cordon_expansion"}));
+
+  // A "trigger" record in the safety lane, sent before the finding that caused it.
+  const auto records = RecordsOf("secondary_inspection");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1].kind, "trigger");
+  EXPECT_EQ(records[1].lane, kLaneSafety);
+  EXPECT_EQ(records[1].body["trigger"], "cordon_expansion");
+  auto batch = store_->NextBatch(10, 1 << 20);
+  ASSERT_TRUE(batch.ok());
+  ASSERT_FALSE(batch->empty());
+  EXPECT_EQ((*batch)[0].kind, "trigger");
+
+  // It fires once per deployment.
+  ASSERT_TRUE(Record("secondary_inspection", {"dose_rate_1m=" + Number(threshold * 2)}).ok());
+  EXPECT_TRUE(Lacks(out_.str(), ("TRIGGER")));
+  EXPECT_EQ(CountKind("trigger"), 1u);
+}
+
+TEST_F(VerbsTest, ADoseRateBelowTheThresholdFiresNothing) {
+  const double threshold = CordonThreshold();
+  ASSERT_TRUE(Record("secondary_inspection", {"dose_rate_1m=" + Number(threshold - 0.5)}).ok());
+  EXPECT_TRUE(Lacks(out_.str(), ("TRIGGER")));
+  EXPECT_TRUE(Lacks(out_.str(), ("ALERT")));
+  EXPECT_TRUE(GetTask("expand_cordon").dormant);
+  EXPECT_EQ(CountKind("trigger"), 0u);
+  EXPECT_TRUE(store_->FiredTriggers(1)->empty());
+}
+
+TEST_F(VerbsTest, NeutronsRaiseAnAlertAndNotifyHq) {
+  ASSERT_TRUE(Record("secondary_inspection", {"neutrons_detected=yes"}).ok());
+  EXPECT_TRUE(Contains(out_.str(), "ALERT (critical): Possible special nuclear material"));
+  EXPECT_TRUE(Contains(out_.str(), "HQ will be notified: Request nuclear forensics support"));
+  EXPECT_EQ(*store_->FiredTriggers(1), (std::vector<std::string>{"special_nuclear_material"}));
+  EXPECT_EQ(CountKind("trigger"), 1u);
+}
+
+TEST_F(VerbsTest, RecordingOnACancelledTaskNeedsForce) {
+  ASSERT_TRUE(store_->ApplyDeliveries({TaskDelivery(6, {.step = "secondary_inspection", .state = "cancelled"})}).ok());
+  EXPECT_EQ(Record("secondary_inspection", {"dose_rate_1m=1"}).code(), "task_closed");
+  EXPECT_TRUE(Record("secondary_inspection", {"dose_rate_1m=1"}, false, false, /*force=*/true).ok());
+  EXPECT_EQ(CountKind("finding"), 1u);
+}
+
+// --- notes and alerts ---
+
+TEST_F(VerbsTest, AlertsGoInTheSafetyLane) {
+  std::ostringstream out;
+  EXPECT_EQ(RaiseAlert(*store_, "", "x", "urgent", out).code(), "invalid_argument");
+  ASSERT_TRUE(RecordNote(*store_, "", "arrived at the crossing", out).ok());
+  ASSERT_TRUE(RaiseAlert(*store_, "secondary_inspection", "dosimeter alarm", "critical", out).ok());
+  EXPECT_TRUE(Contains(out.str(), "safety alert #2"));
+  EXPECT_EQ(RecordNote(*store_, "", "", out).code(), "invalid_argument");
+  EXPECT_EQ(RecordNote(*store_, "nope", "text", out).code(), "not_found");
+  const auto records = RecordsOf("");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].kind, "note");
+  EXPECT_EQ(records[0].task, "");
+  EXPECT_EQ(records[1].kind, "alert");
+  EXPECT_EQ(records[1].lane, kLaneSafety);
+  EXPECT_EQ(records[1].task, TaskIdOf("secondary_inspection"));
+  EXPECT_EQ(records[1].body["severity"], "critical");
+  auto batch = store_->NextBatch(10, 1 << 20);
+  EXPECT_EQ((*batch)[0].kind, "alert");
+}
+
+// --- receipts ---
+
+TEST_F(VerbsTest, ShowLogShowsEachReceipt) {
+  ASSERT_TRUE(Set("secondary_inspection", "acknowledged").ok());  // 1
+  ASSERT_TRUE(Set("secondary_inspection", "in_progress").ok());   // 2
+  ASSERT_TRUE(Record("secondary_inspection", {"dose_rate_1m=3"}).ok());  // 3
+  std::string log = Log();
+  EXPECT_TRUE(Contains(log, "#1 "));
+  EXPECT_TRUE(Contains(log, "only on this laptop"));
+
+  clock_.Set(1'795'533'600'000);  // 2026-11-24T15:20:00Z
+  ASSERT_TRUE(store_->MarkSent({1, 2}).ok());
+  clock_.Advance(60'000);
+  ASSERT_TRUE(store_->MarkAcked({1}).ok());
+  ASSERT_TRUE(store_->MarkRefused(1, "forbidden: the task was reassigned").ok());
+  log = Log();
+  EXPECT_TRUE(Contains(log, "acknowledged by HQ 2026-11-24T15:21:00Z (refused: forbidden: the task was reassigned)"));
+  EXPECT_TRUE(Contains(log, "sent 2026-11-24T15:20:00Z, not yet acknowledged"));
+  EXPECT_TRUE(Contains(log, "only on this laptop"));
+
+  const json entries = json::parse(Log("secondary_inspection", true));
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0]["acked_at"], 1'795'533'660'000);
+  EXPECT_EQ(entries[0]["refusal"], "forbidden: the task was reassigned");
+  EXPECT_EQ(entries[1]["sent_at"], 1'795'533'600'000);
+  EXPECT_TRUE(entries[1]["acked_at"].is_null());
+  EXPECT_TRUE(entries[2]["sent_at"].is_null());
+  EXPECT_EQ(entries[2]["kind"], "finding");
+}
+
+TEST_F(VerbsTest, ShowLogOfOneTask) {
+  ASSERT_TRUE(Set("secondary_inspection", "acknowledged").ok());
+  std::ostringstream out;
+  ASSERT_TRUE(RecordNote(*store_, "", "general note", out).ok());
+  EXPECT_EQ(json::parse(Log("secondary_inspection", true)).size(), 1u);
+  EXPECT_EQ(json::parse(Log("", true)).size(), 2u);
+  EXPECT_EQ(ShowLog(*store_, "nope", false, out).code(), "not_found");
+}
+
+TEST_F(VerbsTest, ShowStatusReportsOutboxLinkAndRefusals) {
+  std::string text = StatusText();
+  EXPECT_TRUE(Contains(text, "Agent:      agent-7 (m.okafor)"));
+  EXPECT_TRUE(Contains(text, "NOT connected (the daemon is not running)"));
+  EXPECT_TRUE(Contains(text, "Outbox:     empty"));
+
+  ASSERT_TRUE(Set("secondary_inspection", "acknowledged").ok());
+  ASSERT_TRUE(Set("secondary_inspection", "in_progress").ok());
+  ASSERT_TRUE(store_->MarkSent({2}).ok());
+  text = StatusText();
+  EXPECT_TRUE(Contains(text, "Outbox:     2 record(s)"));
+  EXPECT_TRUE(Contains(text, "(1 sent, not yet acknowledged); 0 acknowledged"));
+
+  ASSERT_TRUE(store_->SetLink({true, clock_.Now(), 0, ""}).ok());
+  ASSERT_TRUE(store_->MarkAcked({1, 2}).ok());
+  ASSERT_TRUE(store_->MarkRefused(2, "forbidden: closed").ok());
+  text = StatusText();
+  EXPECT_TRUE(Contains(text, "connected to HQ"));
+  EXPECT_TRUE(Lacks(text, ("NOT connected")));
+  EXPECT_TRUE(Contains(text, "empty — HQ has acknowledged all 2 record(s)"));
+  EXPECT_TRUE(Contains(text, "Refused:    1 record(s)"));
+  EXPECT_TRUE(Contains(text, "(0s ago)"));
+
+  clock_.Advance(10'000);  // the daemon stopped writing its heartbeat
+  EXPECT_TRUE(Contains(StatusText(), "NOT connected (the daemon is not running)"));
+  ASSERT_TRUE(store_->SetLink({false, clock_.Now(), 0, "connection refused"}).ok());
+  text = StatusText();
+  EXPECT_TRUE(Contains(text, "NOT connected (the daemon keeps trying)"));
+  EXPECT_TRUE(Contains(text, "Last error: connection refused"));
+}
+
+TEST_F(VerbsTest, ShowStatusAsJson) {
+  ASSERT_TRUE(Set("secondary_inspection", "acknowledged").ok());
+  ASSERT_TRUE(store_->SetLink({true, clock_.Now(), 0, ""}).ok());
+  const json status = json::parse(StatusText(true));
+  EXPECT_EQ(status["agent"], "agent-7");
+  EXPECT_EQ(status["member"], kMember);
+  EXPECT_EQ(status["daemon_running"], true);
+  EXPECT_EQ(status["connected"], true);
+  EXPECT_EQ(status["outbox_pending"], 1);
+  EXPECT_EQ(status["acknowledged"], 0);
+  EXPECT_EQ(status["deliveries_applied"], 5);
+}
+
+TEST(ParseFieldArgTest, SplitsAtTheFirstEquals) {
+  auto arg = ParseFieldArg("explanation=a=b");
+  ASSERT_TRUE(arg.ok());
+  EXPECT_EQ(arg->name, "explanation");
+  EXPECT_EQ(arg->value, "a=b");
+  auto empty_value = ParseFieldArg("note=");
+  ASSERT_TRUE(empty_value.ok());
+  EXPECT_EQ(empty_value->value, "");
+  EXPECT_EQ(ParseFieldArg("novalue").status().code(), "invalid_argument");
+  EXPECT_EQ(ParseFieldArg("=x").status().code(), "invalid_argument");
+}
+
+}  // namespace
+}  // namespace muster::agent::testing
