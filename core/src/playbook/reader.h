@@ -14,7 +14,8 @@
 
 namespace muster::playbook {
 
-// One key of a map, with its node (for positions) and its value.
+// One key of a map, with its node (for positions) and its value. Copy-construct entries
+// but never assign them: YAML::Node's assignment changes the document node itself.
 struct Entry {
   std::string key;
   YAML::Node key_node;

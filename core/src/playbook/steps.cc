@@ -70,7 +70,14 @@ std::optional<StepDraft> Loader::ReadStep(const YAML::Node& node, NodeReader& re
   StepDraft draft;
   draft.at = reader.At(node);
   draft.step.pos = draft.at.pos;
-  for (const Entry& e : *entries) ReadStepKey(e, draft, reader);
+  // The id first, so that messages about the other keys can name the step. (Entries are
+  // not reordered in place: assigning a YAML::Node rewrites the node it refers to.)
+  for (const Entry& e : *entries) {
+    if (e.key == "id") ReadStepKey(e, draft, reader);
+  }
+  for (const Entry& e : *entries) {
+    if (e.key != "id") ReadStepKey(e, draft, reader);
+  }
   const auto phase = std::find_if(entries->begin(), entries->end(),
                                   [](const Entry& e) { return e.key == "phase"; });
   if (in_library && phase != entries->end()) {
