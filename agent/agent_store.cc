@@ -161,6 +161,13 @@ Status AgentStore::Transaction(const std::function<Status()>& body) {
 
 Result<std::uint64_t> AgentStore::Append(const std::string& kind, const std::string& task,
                                          const json& body, int lane) {
+  const std::string text = body.dump();
+  if (text.size() > kMaxRecordBytes) {
+    return Status::Error("too_large", "this record is " + std::to_string(text.size()) +
+                                          " bytes; the limit is " +
+                                          std::to_string(kMaxRecordBytes) +
+                                          ": shorten the text or attach a file instead");
+  }
   std::uint64_t seq = 0;
   Status status = Guarded([&]() -> Status {
     SQLite::Statement insert(*db_,
@@ -168,7 +175,7 @@ Result<std::uint64_t> AgentStore::Append(const std::string& kind, const std::str
                              "VALUES(?,?,?,?,?)");
     insert.bind(1, kind);
     insert.bind(2, task);
-    insert.bind(3, body.dump());
+    insert.bind(3, text);
     insert.bind(4, lane);
     insert.bind(5, static_cast<std::int64_t>(clock_.Now()));
     insert.exec();
@@ -452,18 +459,24 @@ Result<std::uint64_t> AgentStore::RequeueAbove(std::uint64_t hq_ingested) {
   return count;
 }
 
-Status AgentStore::RebaseSequence(std::uint64_t hq_ingested) {
+Status AgentStore::RebaseSequence(std::uint64_t hq_highest) {
   return InTransaction(*db_, [&]() -> Status {
     // Renumber in sequence order so that per-task order is kept.
     SQLite::Statement move(*db_, std::string("SELECT ") + kRecordColumns +
                                      " FROM outbox WHERE seq<=? AND acked_at IS NULL ORDER BY seq");
-    move.bind(1, static_cast<std::int64_t>(hq_ingested));
+    move.bind(1, static_cast<std::int64_t>(hq_highest));
     std::vector<OutboxRecord> records;
     while (move.executeStep()) records.push_back(ReadRecord(move));
+    // sqlite_sequence has no row for the outbox until its first insert.
     SQLite::Statement bump(*db_,
-                           "UPDATE sqlite_sequence SET seq=MAX(seq, ?) WHERE name='outbox'");
-    bump.bind(1, static_cast<std::int64_t>(hq_ingested));
-    bump.exec();
+                           "UPDATE sqlite_sequence SET seq=MAX(seq, ?1) WHERE name='outbox'");
+    bump.bind(1, static_cast<std::int64_t>(hq_highest));
+    if (bump.exec() == 0) {
+      SQLite::Statement create(*db_,
+                               "INSERT INTO sqlite_sequence(name, seq) VALUES('outbox', ?)");
+      create.bind(1, static_cast<std::int64_t>(hq_highest));
+      create.exec();
+    }
     SQLite::Statement remove(*db_, "DELETE FROM outbox WHERE seq=?");
     SQLite::Statement insert(*db_,
                              "INSERT INTO outbox(kind, task, body, lane, created_at) "

@@ -26,6 +26,9 @@ namespace muster::agent {
 
 using nlohmann::json;
 
+// The largest record a member can make: a batch of them always fits a protocol frame.
+inline constexpr std::size_t kMaxRecordBytes = 64 * 1024;
+
 // Lanes of the outbox: on a thin link lower numbers go first.
 enum Lane : int { kLaneSafety = 0, kLaneStatus = 1, kLaneFinding = 2, kLaneAttachment = 3 };
 
@@ -118,9 +121,10 @@ class AgentStore {
   // HQ holds less than we were told (it was restored from a backup): send again every
   // record above |hq_ingested|. Returns how many were re-queued.
   Result<std::uint64_t> RequeueAbove(std::uint64_t hq_ingested);
-  // HQ holds more than we wrote (this store was restored from a backup): move unsent
-  // records and the sequence past |hq_ingested| so that none is mistaken for a duplicate.
-  Status RebaseSequence(std::uint64_t hq_ingested);
+  // HQ holds sequences this store never wrote (it was restored from a backup, or is new
+  // for an old bundle): move unacknowledged records and the sequence past |hq_highest|
+  // so that none is mistaken for a duplicate.
+  Status RebaseSequence(std::uint64_t hq_highest);
   // Applies deliveries in sequence; skips what is already applied and stops at a gap.
   Result<std::uint64_t> ApplyDeliveries(const std::vector<Delivery>& deliveries);
   Result<std::uint64_t> AppliedWatermark();

@@ -104,7 +104,9 @@ bool Link::Pump(Millis wait_ms) {
   // HQ lost our session (it restarted and libzmq reconnected underneath): greet again.
   if (!client_.welcomed() && now - last_hello_ > 2'000) SendHello();
   // Keep the pipe full: the next batch goes as soon as the previous one is acknowledged.
-  if (auto batch = client_.NextBatch()) Send(*batch);
+  if (auto batch = client_.NextBatch()) {
+    if (Send(*batch)) client_.BatchSent();
+  }
   if (now - last_sent_ > options_.heartbeat_ms) {
     Send(Message{MessageType::kPing, {{"time", clock_.Now()}}});
   }

@@ -69,12 +69,18 @@ std::vector<Message> SyncClient::OnMessage(const Message& message) {
                   code, text);
         return {};
       }
-      last_error_ = code + ": " + text;
       log->warn("event=hq_error code={} error=\"{}\"", code, text);
-      in_flight_.reset();  // a batch refused as a whole is sent again later
-      if (code == protocol::errors::kForbidden || code == protocol::errors::kNoSession) {
+      if (code == protocol::errors::kNoSession) {
+        // HQ restarted under a live connection: greet again, then resend at once.
         welcomed_ = false;
+        in_flight_.reset();
+        return {};
       }
+      last_error_ = code + ": " + text;
+      if (code == protocol::errors::kForbidden) welcomed_ = false;
+      // A batch refused as a whole (HQ's store is full or failing) is sent again after
+      // the resend delay, not at once: hammering a struggling HQ helps nobody.
+      if (in_flight_) in_flight_ = clock_.Now();
       return {};
     }
     default:
@@ -93,6 +99,7 @@ std::vector<Message> SyncClient::OnWelcome(const json& body) {
     return {};
   }
   const std::uint64_t ingested = body["ingested"].get<std::uint64_t>();
+  const std::uint64_t highest = body["highest"].get<std::uint64_t>();
   auto acked = store_.AckedWatermark();
   auto head = store_.Head();
   if (acked.ok() && ingested < *acked) {
@@ -102,10 +109,11 @@ std::vector<Message> SyncClient::OnWelcome(const json& body) {
     log->warn("event=hq_restore_detected hq_ingested={} agent_acked={} requeued={}", ingested,
               *acked, requeued.ok() ? *requeued : 0);
   }
-  if (head.ok() && ingested > *head) {
-    // HQ holds sequences this store never wrote: this store was restored from a backup.
-    Status status = store_.RebaseSequence(ingested);
-    log->warn("event=agent_restore_detected hq_ingested={} agent_head={} rebased={}", ingested,
+  if (head.ok() && highest > *head) {
+    // HQ holds sequences this store never wrote: this store was restored from a backup
+    // (or is new for an old bundle). New records must not reuse those numbers.
+    Status status = store_.RebaseSequence(highest);
+    log->warn("event=agent_restore_detected hq_highest={} agent_head={} rebased={}", highest,
               *head, status.ok());
   }
   welcomed_ = true;
@@ -116,6 +124,11 @@ std::vector<Message> SyncClient::OnWelcome(const json& body) {
 }
 
 std::vector<Message> SyncClient::OnDeliver(const json& body) {
+  if (!welcomed_) {
+    // Only a coordinator that welcomed us (the one that enrolled us) may change our tasks.
+    Logger("sync")->warn("event=deliver_ignored reason=not_welcomed");
+    return {};
+  }
   std::vector<Delivery> deliveries;
   for (const json& entry : body["deliveries"]) {
     deliveries.push_back({entry["seq"].get<std::uint64_t>(), entry["kind"].get<std::string>(),
@@ -139,16 +152,29 @@ std::optional<Message> SyncClient::NextBatch() {
     return std::nullopt;
   }
   json records = json::array();
-  std::vector<std::uint64_t> seqs;
+  batch_seqs_.clear();
   for (const OutboxRecord& record : *batch) {
-    json body = record.body;
-    records.push_back(
-        {{"seq", record.seq}, {"kind", record.kind}, {"at", record.created_at}, {"body", body}});
-    seqs.push_back(record.seq);
+    records.push_back({{"seq", record.seq},
+                       {"kind", record.kind},
+                       {"at", record.created_at},
+                       {"body", record.body}});
+    batch_seqs_.push_back(record.seq);
   }
-  (void)store_.MarkSent(seqs);
   in_flight_ = clock_.Now();
   return Message{MessageType::kRecords, {{"records", std::move(records)}}};
+}
+
+}  // namespace muster::agent
+
+namespace muster::agent {
+
+void SyncClient::BatchSent() {
+  // Receipts say "sent" only once the batch has left for the socket.
+  Status status = store_.MarkSent(batch_seqs_);
+  if (!status.ok()) {
+    Logger("sync")->warn("event=mark_sent_failed error=\"{}\"", status.message());
+  }
+  batch_seqs_.clear();
 }
 
 }  // namespace muster::agent

@@ -31,6 +31,8 @@ class SyncClient {
   std::vector<protocol::Message> OnMessage(const protocol::Message& message);
   // The next batch of records, if the session is welcomed and nothing is in flight.
   std::optional<protocol::Message> NextBatch();
+  // The batch NextBatch returned was handed to the socket: record it as sent.
+  void BatchSent();
   // The session ended (link lost): forget what was in flight; it is sent again.
   void Reset();
 
@@ -51,6 +53,7 @@ class SyncClient {
   bool welcomed_ = false;
   std::optional<Millis> in_flight_;  // when the unacknowledged batch was sent
   std::string last_error_;
+  std::vector<std::uint64_t> batch_seqs_;  // the batch NextBatch built last
 };
 
 }  // namespace muster::agent

@@ -74,6 +74,25 @@ Status Coordinator::StartApi() {
   api_ = std::make_unique<httplib::Server>();
   httplib::Server& server = *api_;
   server.set_payload_max_length(8u << 20);
+  // A body with a field of the wrong JSON type makes the JSON library throw: that is the
+  // caller's mistake, answered as such, never a crash or a bare 500.
+  server.set_exception_handler([](const httplib::Request& request, httplib::Response& response,
+                                  std::exception_ptr error) {
+    std::string what = "unknown error";
+    try {
+      std::rethrow_exception(error);
+    } catch (const nlohmann::json::exception& json_error) {
+      SendError(response, Status::Error("malformed", std::string("a field of the request has "
+                                                                 "the wrong type: ") +
+                                                         json_error.what()));
+      return;
+    } catch (const std::exception& other) {
+      what = other.what();
+    } catch (...) {
+    }
+    Logger("api")->error("event=handler_failed path={} error=\"{}\"", request.path, what);
+    SendError(response, Status::Error("internal", "the coordinator failed: " + what));
+  });
   server.set_pre_routing_handler([this](const httplib::Request& request,
                                         httplib::Response& response) {
     if (TokenMatches(request.get_header_value("Authorization"), api_token_)) {

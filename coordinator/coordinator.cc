@@ -101,9 +101,13 @@ Status Coordinator::Start() {
     router_->bind(config_.agent_bind);
     agent_endpoint_ = router_->get(zmq::sockopt::last_endpoint);
 
+    // Wake-ups from the API thread: no high-water mark, so that none is ever refused
+    // (they are tiny and the router drains them every poll).
     wake_pull_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::pull);
+    wake_pull_->set(zmq::sockopt::rcvhwm, 0);
     wake_pull_->bind(kWakeEndpoint);
     wake_push_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::push);
+    wake_push_->set(zmq::sockopt::sndhwm, 0);
     wake_push_->set(zmq::sockopt::linger, 0);
     wake_push_->connect(kWakeEndpoint);
   } catch (const zmq::error_t& error) {
@@ -162,8 +166,10 @@ void Coordinator::Notify(const std::vector<std::string>& agent_ids) {
   if (!wake_push_) return;
   try {
     wake_push_->send(zmq::buffer(text), zmq::send_flags::dontwait);
-  } catch (const zmq::error_t&) {
-    // The router resends on its own timer; a lost wake-up only delays delivery.
+  } catch (const zmq::error_t& error) {
+    // Only at shutdown (the context is gone). The deliveries are in the store and go out
+    // on the agent's next HELLO or DELIVERED.
+    Logger("coordinator")->warn("event=wake_failed error=\"{}\"", error.what());
   }
 }
 
@@ -227,10 +233,13 @@ void Coordinator::SendTo(zmq::socket_t& router, const std::string& agent_id,
   for (const protocol::Message& message : messages) {
     const std::string frame = protocol::Encode(message);
     try {
-      router.send(zmq::buffer(route->second), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-      if (!router.send(zmq::buffer(frame), zmq::send_flags::dontwait)) {
-        return;  // high-water mark: the stalled-delivery timer sends it again
+      // At the high-water mark the routing frame itself is refused (EAGAIN): stop, and
+      // the stalled-delivery timer sends again from the agent's cursor.
+      if (!router.send(zmq::buffer(route->second),
+                       zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+        return;
       }
+      router.send(zmq::buffer(frame), zmq::send_flags::dontwait);
     } catch (const zmq::error_t& error) {
       Logger("router")->info("event=route_lost agent={} error=\"{}\"", agent_id, error.what());
       routes_.erase(route);
@@ -253,9 +262,13 @@ void Coordinator::HandleFrame(zmq::socket_t& router, zmq::message_t& identity,
   auto reply = [&](const protocol::Message& message) {
     const std::string frame = protocol::Encode(message);
     try {
-      router.send(zmq::buffer(route), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-      router.send(zmq::buffer(frame), zmq::send_flags::dontwait);
-    } catch (const zmq::error_t&) {
+      if (router.send(zmq::buffer(route), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+        router.send(zmq::buffer(frame), zmq::send_flags::dontwait);
+      } else {
+        log->warn("event=reply_dropped agent={} reason=high_water_mark", agent_id);
+      }
+    } catch (const zmq::error_t& error) {
+      log->info("event=reply_unroutable agent={} error=\"{}\"", agent_id, error.what());
     }
   };
   // Revocation takes effect on open connections too: every message is checked.

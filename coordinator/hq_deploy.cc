@@ -30,6 +30,36 @@ std::optional<std::string> HqStore::ActiveAgentOf(const std::string& member_id) 
   return query.getColumn(0).getString();
 }
 
+Status HqStore::QueueBacklog(const std::string& agent_id, const std::string& member_id) {
+  SQLite::Statement query(*db_,
+                          "SELECT t.id, d.playbook_hash FROM tasks t JOIN deployments d ON "
+                          "d.id=t.deployment_id WHERE t.member_id=? AND d.status='active' "
+                          "ORDER BY d.id, t.rowid");
+  query.bind(1, member_id);
+  std::vector<std::string> tasks;
+  std::vector<std::string> hashes;
+  while (query.executeStep()) {
+    tasks.push_back(query.getColumn(0).getString());
+    const std::string hash = query.getColumn(1).getString();
+    if (std::find(hashes.begin(), hashes.end(), hash) == hashes.end()) hashes.push_back(hash);
+  }
+  query.reset();
+  for (const std::string& hash : hashes) {
+    auto book = PlaybookByHash(hash);
+    if (!book.ok()) return book.status();
+    MUSTER_RETURN_IF_ERROR(QueueDelivery(agent_id, "playbook",
+                                         {{"hash", (*book)->content_hash},
+                                          {"id", (*book)->id},
+                                          {"version", (*book)->version},
+                                          {"source", (*book)->source}}));
+  }
+  for (const std::string& task_id : tasks) {
+    json snapshot = TaskSnapshot(task_id);
+    if (!snapshot.is_null()) MUSTER_RETURN_IF_ERROR(QueueDelivery(agent_id, "task", snapshot));
+  }
+  return Status::Ok();
+}
+
 Status HqStore::QueueDelivery(const std::string& agent_id, const std::string& kind,
                               const json& body) {
   SQLite::Statement next(*db_,

@@ -15,8 +15,8 @@ namespace {
 // Errors that refuse one record (it is held and acknowledged, with no effect) rather than
 // failing the whole batch (which is rolled back and re-sent later).
 bool IsRefusal(const Status& status) {
-  static const std::set<std::string> kRefusals = {"forbidden", "not_found", "invalid_argument",
-                                                  "invalid_value", "malformed"};
+  static const std::set<std::string> kRefusals = {"forbidden",     "not_found", "invalid_argument",
+                                                  "invalid_value", "malformed", "invalid_playbook"};
   return kRefusals.count(status.code()) > 0;
 }
 
@@ -91,8 +91,17 @@ Result<IngestOutcome> HqStore::Ingest(const std::string& agent_id,
       insert.reset();
       outcome.held.push_back(record.seq);
       if (inserted == 0) continue;  // seen before: its effect is already in the store
+      // A savepoint per record: a refused record leaves no half of its effect behind.
+      db_->exec("SAVEPOINT record");
+      const std::size_t notify_before = outcome.agents_to_notify.size();
       Status applied = ApplyRecord(*agent, record, outcome);
-      if (applied.ok()) continue;
+      if (applied.ok()) {
+        db_->exec("RELEASE record");
+        continue;
+      }
+      db_->exec("ROLLBACK TO record");
+      db_->exec("RELEASE record");
+      outcome.agents_to_notify.resize(notify_before);
       if (!IsRefusal(applied)) return applied;
       refuse.bind(1, "refused: " + applied.code() + ": " + applied.message());
       refuse.bind(2, agent_id);
@@ -321,6 +330,19 @@ Result<std::uint64_t> HqStore::IngestedWatermark(const std::string& agent_id) {
   return watermark;
 }
 
+Result<std::uint64_t> HqStore::HighestHeld(const std::string& agent_id) {
+  std::uint64_t highest = 0;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_, "SELECT COALESCE(MAX(seq), 0) FROM inbound WHERE agent_id=?");
+    query.bind(1, agent_id);
+    query.executeStep();
+    highest = static_cast<std::uint64_t>(query.getColumn(0).getInt64());
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return highest;
+}
+
 Result<std::vector<Delivery>> HqStore::PendingDeliveries(const std::string& agent_id,
                                                          std::uint64_t after, std::size_t max) {
   std::vector<Delivery> deliveries;
@@ -341,6 +363,28 @@ Result<std::vector<Delivery>> HqStore::PendingDeliveries(const std::string& agen
   });
   if (!status.ok()) return status;
   return deliveries;
+}
+
+Result<bool> HqStore::ReconcileDeliveries(const std::string& agent_id,
+                                          std::uint64_t agent_applied) {
+  bool restored = false;
+  Status status = InTransaction(*db_, [&]() -> Status {
+    SQLite::Statement query(*db_, "SELECT next_delivery - 1, member_id FROM agents WHERE id=?");
+    query.bind(1, agent_id);
+    if (!query.executeStep()) return Status::Ok();
+    const auto hq_head = static_cast<std::uint64_t>(query.getColumn(0).getInt64());
+    const std::string member = query.getColumn(1).getString();
+    query.reset();
+    if (agent_applied <= hq_head) return Status::Ok();
+    restored = true;
+    SQLite::Statement skip(*db_, "UPDATE agents SET next_delivery=? WHERE id=?");
+    skip.bind(1, static_cast<std::int64_t>(agent_applied + 1));
+    skip.bind(2, agent_id);
+    skip.exec();
+    return QueueBacklog(agent_id, member);
+  });
+  if (!status.ok()) return status;
+  return restored;
 }
 
 Status HqStore::MarkApplied(const std::string& agent_id, std::uint64_t applied) {

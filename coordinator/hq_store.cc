@@ -10,6 +10,7 @@
 
 #include "hq_schema.h"
 #include "muster/playbook/load.h"
+#include "muster/protocol.h"
 #include "muster/sqlite_store.h"
 
 namespace muster::hq {
@@ -230,7 +231,8 @@ Result<std::string> HqStore::EnrollAgent(const std::string& member_id,
     insert.bind(4, static_cast<std::int64_t>(clock_.Now()));
     insert.exec();
     (void)actor;
-    return Status::Ok();
+    // A member already deployed gets their work on the new laptop at its first sync.
+    return QueueBacklog(agent_id, member_id);
   });
   if (!status.ok()) return status;
   return agent_id;
@@ -325,6 +327,13 @@ Result<json> HqStore::PublishPlaybook(const std::string& source, const std::stri
     return Status::Error("invalid_playbook", "the playbook does not pass lint:\n" + text);
   }
   const playbook::Playbook& book = *loaded.playbook;
+  if (book.source.size() > protocol::kMaxEntryBytes) {
+    return Status::Error("invalid_playbook",
+                         "the playbook with its libraries is " +
+                             std::to_string(book.source.size()) +
+                             " bytes; agents accept at most " +
+                             std::to_string(protocol::kMaxEntryBytes) + ": split it");
+  }
   json published;
   Status status = InTransaction(*db_, [&]() -> Status {
     SQLite::Statement existing(*db_, "SELECT hash FROM playbooks WHERE id=? AND version=?");

@@ -117,11 +117,18 @@ class HqStore {
                                const std::vector<InboundRecord>& records);
   // The agent's contiguous watermark: every seq up to it is held at HQ.
   Result<std::uint64_t> IngestedWatermark(const std::string& agent_id);
+  // The highest seq held from the agent, contiguous or not (0 when none).
+  Result<std::uint64_t> HighestHeld(const std::string& agent_id);
   // Deliveries for |agent_id| with seq > |after|, oldest first, at most |max|.
   Result<std::vector<Delivery>> PendingDeliveries(const std::string& agent_id,
                                                   std::uint64_t after, std::size_t max);
   // The agent has durably applied every delivery up to |applied|.
   Status MarkApplied(const std::string& agent_id, std::uint64_t applied);
+  // The agent has applied deliveries up to |agent_applied| but this store numbered fewer:
+  // it was restored from an older backup. Continues the numbering after the agent's
+  // cursor and queues the agent's current tasks (and their playbooks) again, so that the
+  // agent converges on what this store holds. Returns whether a restore was detected.
+  Result<bool> ReconcileDeliveries(const std::string& agent_id, std::uint64_t agent_applied);
   Result<std::uint64_t> AppliedWatermark(const std::string& agent_id);
   Status TouchAgent(const std::string& agent_id);
 
@@ -140,6 +147,9 @@ class HqStore {
                             std::vector<std::string>* agents_to_notify);
   json TaskSnapshot(const std::string& task_id);
   std::optional<std::string> ActiveAgentOf(const std::string& member_id);
+  // Queues every playbook and task snapshot of |member_id|'s active deployments to
+  // |agent_id|: a newly enrolled agent, or one whose deliveries this store lost.
+  Status QueueBacklog(const std::string& agent_id, const std::string& member_id);
   // Recomputes waiting/ready for the tasks of a deployment; returns the ones that changed.
   Result<std::vector<std::string>> ReleaseReadyTasks(std::int64_t deployment_id);
   Status ApplyRecord(const AgentRecord& agent, const InboundRecord& record,

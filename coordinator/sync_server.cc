@@ -44,9 +44,16 @@ std::vector<Message> SyncServer::OnHello(const std::string& agent_id, const json
   session.applied = body["applied"].get<std::uint64_t>();
   session.sent_upto = session.applied;  // resume right after what the agent holds
   session.last_progress = clock_.Now();
+  auto restored = store_.ReconcileDeliveries(agent_id, session.applied);
+  if (restored.ok() && *restored) {
+    Logger("sync")->warn("event=hq_restore_detected agent={} agent_applied={} "
+                         "action=requeued_current_tasks",
+                         agent_id, session.applied);
+  }
   Status applied = store_.MarkApplied(agent_id, session.applied);
   auto ingested = store_.IngestedWatermark(agent_id);
-  if (!applied.ok() || !ingested.ok()) {
+  auto highest = store_.HighestHeld(agent_id);
+  if (!restored.ok() || !applied.ok() || !ingested.ok() || !highest.ok()) {
     sessions_.erase(agent_id);
     return {protocol::MakeError(protocol::errors::kInternal,
                                 "the coordinator's store is unavailable; retry later")};
@@ -57,7 +64,10 @@ std::vector<Message> SyncServer::OnHello(const std::string& agent_id, const json
                        body["head"].get<std::uint64_t>(), *ingested, session.applied);
   std::vector<Message> replies = {
       Message{MessageType::kWelcome,
-              {{"hq", store_.hq_id()}, {"ingested", *ingested}, {"time", clock_.Now()}}}};
+              {{"hq", store_.hq_id()},
+               {"ingested", *ingested},
+               {"highest", *highest},
+               {"time", clock_.Now()}}}};
   for (Message& delivery : Deliveries(agent_id)) replies.push_back(std::move(delivery));
   return replies;
 }
@@ -131,13 +141,19 @@ std::vector<Message> SyncServer::Deliveries(const std::string& agent_id) {
     auto pending = store_.PendingDeliveries(agent_id, session.sent_upto, room);
     if (!pending.ok() || pending->empty()) break;
     json list = json::array();
+    std::size_t bytes = 0;
     for (const Delivery& delivery : *pending) {
+      // A message carries about |delivery_bytes| at most, and always at least one
+      // delivery (a playbook is at most 1 MiB, below the frame limit even uncompressed).
+      const std::size_t size = delivery.body.dump().size();
+      if (!list.empty() && bytes + size > options_.delivery_bytes) break;
+      bytes += size;
       list.push_back({{"seq", delivery.seq},
                       {"kind", delivery.kind},
                       {"at", delivery.at},
                       {"body", delivery.body}});
+      session.sent_upto = delivery.seq;
     }
-    session.sent_upto = pending->back().seq;
     messages.push_back(Message{MessageType::kDeliver, {{"deliveries", std::move(list)}}});
   }
   return messages;

@@ -1,6 +1,6 @@
 // The coordinator's half of the sync protocol (docs/protocol.md), without sockets: it
 // takes decoded messages from authenticated agents and says what to send back. The
-// router (router.h) owns the socket and calls it.
+// router loop in coordinator.cc owns the socket and calls it.
 //
 // Not thread-safe: owned by the router thread. |store| and |clock| must outlive it.
 #pragma once
@@ -18,6 +18,7 @@ class SyncServer {
  public:
   struct Options {
     std::size_t deliveries_per_message = 200;
+    std::size_t delivery_bytes = 256 * 1024;  // body bytes per DELIVER message, about
     std::size_t delivery_window = 1000;  // sent but not yet applied, per agent
     Millis resend_after_ms = 10'000;     // no DELIVERED progress for this long: send again
   };

@@ -89,6 +89,7 @@ Status CheckBody(MessageType type, const json& body, const Limits& limits) {
     case MessageType::kWelcome:
       return CheckFields(body, {{"hq", Kind::kString},
                                 {"ingested", Kind::kUnsigned},
+                                {"highest", Kind::kUnsigned},
                                 {"time", Kind::kUnsigned}});
     case MessageType::kRecords: {
       MUSTER_RETURN_IF_ERROR(CheckFields(body, {{"records", Kind::kArray}}));

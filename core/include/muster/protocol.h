@@ -41,8 +41,8 @@ enum class MessageType : std::uint8_t {
 const char* ToString(MessageType type);
 
 struct Limits {
-  std::size_t max_frame_bytes = 1u << 20;  // on the wire, compressed
-  std::size_t max_body_bytes = 4u << 20;   // after decompression
+  std::size_t max_frame_bytes = 2u << 20;  // on the wire, compressed
+  std::size_t max_body_bytes = 8u << 20;   // after decompression
   std::size_t max_batch_records = 1000;    // records or deliveries in one message
   std::size_t max_depth = 16;              // nesting of maps and arrays in a body
 };
@@ -54,6 +54,11 @@ struct Message {
 
 // Bodies above this size are offered to zstd; the compressed form is kept when smaller.
 inline constexpr std::size_t kCompressAbove = 128;
+
+// The largest single record or delivery body a sender may put in a message. Senders
+// split batches so that a message stays near their batch size, and no single entry
+// exceeds this, so every message fits max_frame_bytes even uncompressed.
+inline constexpr std::size_t kMaxEntryBytes = 1u << 20;
 
 std::string Encode(const Message& message);
 Result<Message> Decode(std::string_view frame, const Limits& limits = {});
