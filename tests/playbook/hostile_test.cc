@@ -149,10 +149,11 @@ TEST(HostileTest, ManyStepsInADependencyChain) {
             std::string::npos);
 }
 
-TEST(HostileTest, LongKeysAndValues) {
-  const std::string key(100000, 'k');
+TEST(HostileTest, LongKeysAreCutInMessages) {
+  const std::string key(500, 'k');  // YAML allows implicit keys up to 1024
   const LoadResult result = Load(std::string(testing::kMinimal) + key + ": 1\n");
-  EXPECT_FALSE(result.ok());
+  EXPECT_TRUE(HasDiagnostic(result, "t.yaml:25:1: error: unknown key '" + std::string(57, 'k') +
+                                        "...' in the playbook"));
 }
 
 }  // namespace

@@ -144,6 +144,8 @@ TEST_F(LibraryTest, MissingLibraryFile) {
   ASSERT_NE(at_include, result.diagnostics.end()) << testing::AllDiagnostics(result);
   EXPECT_EQ(at_include->message, "library '" + (dir_ / "lib/missing.yaml").string() +
                                      "' cannot read: No such file or directory");
+  // The steps taken from it and the steps that wait on them raise no further errors.
+  EXPECT_EQ(ErrorCount(result.diagnostics), 1) << testing::AllDiagnostics(result);
 }
 
 TEST_F(LibraryTest, PathsMayNotLeaveTheLibraryFolder) {

@@ -13,8 +13,6 @@ const std::vector<std::string> kIncludeKeys = {"file", "as", "roles"};
 const std::vector<std::string> kLibraryKeys = {"library", "version", "title",
                                                "description", "roles", "steps"};
 
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
-
 // Include paths stay inside the library folder: relative, without "..".
 bool IsSafeLibraryPath(const std::string& path) {
   if (path.empty() || path.size() > 256) return false;
@@ -50,6 +48,7 @@ void Loader::ReadInclude(const YAML::Node& node, NodeReader& reader) {
     reporter_.Error(path_at, "library path " + Quote(library->path) + " is not allowed",
                     "name a file relative to the library folder, without '..', e.g. "
                     "lib/common-steps.yaml");
+    libraries_.push_back(std::move(library));  // known but broken: its uses stay quiet
     return;
   }
   for (const auto& other : libraries_) {
@@ -60,7 +59,10 @@ void Loader::ReadInclude(const YAML::Node& node, NodeReader& reader) {
     }
   }
   const auto text = LibraryText(library->path, path_at);
-  if (!text) return;
+  if (!text) {
+    libraries_.push_back(std::move(library));  // known but broken: its uses stay quiet
+    return;
+  }
   library->text = *text;
   const std::string dir = options_.library_dir.empty()
                               ? std::filesystem::path(file_).parent_path().string()
@@ -95,7 +97,7 @@ std::optional<std::string> Loader::LibraryText(const std::string& path, const Wh
   const std::string full = (std::filesystem::path(dir) / path).lexically_normal().string();
   Result<std::string> text = ReadLimited(full, options_.limits.max_bytes);
   if (!text.ok()) {
-    reporter_.Error(at, "library " + Quote(full) + " " + text.status().message(),
+    reporter_.Error(at, "library '" + full + "' " + text.status().message(),
                     "library paths are relative to the including file's folder");
     return std::nullopt;
   }
@@ -125,7 +127,7 @@ void Loader::ReadLibrary(Library& library) {
     if (e.key == "version") {
       const std::string version = reader.Text(e, "the library").value_or("");
       if (!IsSemver(version)) {
-        reporter_.Error(reader.At(e.value), "version '" + version + "' is not a semantic version",
+        reporter_.Error(reader.At(e.value), "version " + Quote(version) + " is not a semantic version",
                         "write MAJOR.MINOR.PATCH in quotes, e.g. \"1.0.0\"");
       }
     }

@@ -57,8 +57,6 @@ bool IsSemver(const std::string& version) {
 
 namespace {
 
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
-
 const Entry* FindEntry(const std::vector<Entry>& entries, std::string_view key) {
   for (const Entry& entry : entries) {
     if (entry.key == key) return &entry;

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -103,6 +104,7 @@ class Loader {
   SplitSource split_;
   std::vector<std::unique_ptr<Library>> libraries_;
   std::vector<UseDraft> uses_;
+  std::set<std::string> failed_uses_;  // ids of `use:` steps whose library step is missing
   std::size_t nodes_used_ = 0;
 };
 
@@ -111,6 +113,9 @@ Result<std::string> ReadLimited(const std::string& path, std::size_t max_bytes);
 
 // Playbook and library ids: lowercase letters, digits and inner hyphens, at most 64.
 bool IsPlaybookId(std::string_view id);
+
+// The id a `use:` entry gives its step: its own `id:`, else the library step's id.
+std::string LocalStepId(const std::vector<Entry>& entries, const std::string& library_step);
 
 // ParseDuration for text from a playbook: at most 16 bytes, so that no sum of its parts
 // can overflow. -1 when it is not a duration.

@@ -9,8 +9,6 @@
 namespace muster::playbook {
 namespace {
 
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
-
 // Counts nodes depth first with an explicit stack, so hostile nesting cannot recurse.
 class BudgetWalker {
  public:
@@ -48,7 +46,7 @@ std::string KindOf(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Sequence: return "a list";
     case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Scalar: return "'" + node.Scalar() + "'";
+    case YAML::NodeType::Scalar: return Quote(node.Scalar());
     default: return "nothing";
   }
 }

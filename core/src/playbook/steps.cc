@@ -25,8 +25,6 @@ const std::vector<std::string> kFieldTypes = {"number",      "text",      "enum"
 const std::vector<std::string> kPriorities = {"low", "normal", "high", "critical"};
 constexpr std::size_t kMaxPatternBytes = 200;
 
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
-
 // Which keys apply to which field types, for "does not apply" errors.
 bool KeyApplies(const std::string& key, FieldType type) {
   if (key == "unit" || key == "min" || key == "max") return type == FieldType::kNumber;
@@ -36,6 +34,13 @@ bool KeyApplies(const std::string& key, FieldType type) {
 }
 
 }  // namespace
+
+std::string LocalStepId(const std::vector<Entry>& entries, const std::string& library_step) {
+  for (const Entry& e : entries) {
+    if (e.key == "id" && e.value.IsScalar()) return e.value.Scalar();
+  }
+  return library_step;
+}
 
 std::int64_t ParseShortDuration(const std::string& text) {
   return text.size() <= 16 ? ParseDuration(text) : -1;
@@ -244,9 +249,13 @@ void Loader::ReadUse(const YAML::Node& node, NodeReader& reader) {
                                           (alias.empty() ? std::string("NAME") : alias) + "}]"
                                     : "write LIBRARY.STEP; " + SuggestHint(alias, aliases,
                                                                            "libraries are"));
+    failed_uses_.insert(LocalStepId(*entries, step_id));
     return;
   }
-  if (!(*library)->ok) return;  // its own errors are already reported
+  if (!(*library)->ok) {  // its own errors are already reported
+    failed_uses_.insert(LocalStepId(*entries, step_id));
+    return;
+  }
   const auto& steps = (*library)->steps;
   const auto found = std::find_if(steps.begin(), steps.end(),
                                   [&](const StepDraft& s) { return s.step.id == step_id; });
@@ -256,6 +265,7 @@ void Loader::ReadUse(const YAML::Node& node, NodeReader& reader) {
     reporter_.Error(reader.At(use.value),
                     "library " + Quote(alias) + " has no step " + Quote(step_id),
                     SuggestHint(step_id, ids, "its steps are"));
+    failed_uses_.insert(LocalStepId(*entries, step_id));
     return;
   }
   StepDraft draft = *found;

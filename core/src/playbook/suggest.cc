@@ -48,6 +48,14 @@ std::string Nearest(std::string_view word, const std::vector<std::string>& candi
   return best;
 }
 
+std::string Quote(std::string_view text) {
+  constexpr std::size_t kMax = 60;
+  if (text.size() <= kMax) return "'" + std::string(text) + "'";
+  std::size_t cut = kMax - 3;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return "'" + std::string(text.substr(0, cut)) + "...'";
+}
+
 std::string JoinList(const std::vector<std::string>& items, std::size_t max) {
   std::string out;
   for (std::size_t i = 0; i < items.size() && i < max; ++i) {

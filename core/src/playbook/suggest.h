@@ -21,6 +21,10 @@ std::string Nearest(std::string_view word, const std::vector<std::string>& candi
 std::string SuggestHint(std::string_view word, const std::vector<std::string>& candidates,
                         std::string_view what_list);
 
+// |text| in single quotes for a message; text longer than 60 bytes is cut (at a UTF-8
+// character boundary) and ends in "...", so that hostile input cannot flood the output.
+std::string Quote(std::string_view text);
+
 // "a, b, c" (at most |max| items, then ", ...").
 std::string JoinList(const std::vector<std::string>& items, std::size_t max = 12);
 

@@ -12,8 +12,6 @@
 namespace muster::playbook {
 namespace {
 
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
-
 template <typename T>
 std::vector<std::string> IdsOf(const std::vector<T>& items) {
   std::vector<std::string> ids;
@@ -187,7 +185,7 @@ void Loader::ValidateStepReferences() {
       if (dep == s.id) {
         reporter_.Error(d.depends_at[i], what + " depends on itself",
                         "remove " + Quote(dep) + " from its depends_on");
-      } else if (!known(steps, dep)) {
+      } else if (!known(steps, dep) && failed_uses_.count(dep) == 0) {
         reporter_.Error(d.depends_at[i], what + " depends on " + Quote(dep) +
                                              ", which is not a step",
                         SuggestHint(dep, steps, "steps are"));
