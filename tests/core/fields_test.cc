@@ -119,9 +119,9 @@ TEST(ParseFieldValueTest, TimeIsUtcIso8601) {
   }
 }
 
-// BUG (core/src/playbook/fields.cc, kTime): the pattern checks digits only, so month 13,
+// Regression (core/src/playbook/fields.cc, kTime, fixed): the pattern checks digits only, so month 13,
 // day 32 and hour 25 are accepted. Enable when the fields are range-checked.
-TEST(ParseFieldValueTest, DISABLED_TimeRefusesImpossibleDates) {
+TEST(ParseFieldValueTest, TimeRefusesImpossibleDates) {
   const FieldSpec field = Field(FieldType::kTime, "alarm_time");
   for (const std::string bad : {"2026-13-01T00:00Z", "2026-11-32T00:00Z", "2026-11-24T25:00Z",
                                 "2026-11-24T15:61Z", "2026-00-10T10:00Z"}) {

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "temp_dir.h"
 
@@ -22,7 +23,9 @@ TEST(WriteFileAtomicTest, WritesContentWithTheModeAskedFor) {
   auto read = ReadFile(path);
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   EXPECT_EQ(*read, "hush\n");
-  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    EXPECT_EQ(entry.path().filename(), "secret") << "a temporary file was left behind";
+  }
 }
 
 TEST(WriteFileAtomicTest, DefaultModeIs0644EvenUnderAStrictUmask) {
@@ -128,6 +131,33 @@ TEST(CheckPrivateFileTest, ReportsTheModeInTheMessage) {
 TEST(CheckPrivateFileTest, MissingFileIsAnError) {
   TempDir dir;
   EXPECT_EQ(CheckPrivateFile(dir.File("missing")).code(), "io_error");
+}
+
+}  // namespace
+}  // namespace muster
+
+namespace muster {
+namespace {
+
+TEST(WriteFileAtomicTest, ConcurrentWritersToOnePathEachSucceedAndNeverMix) {
+  // Two programs may write the same file at once (both creating the keys on first start).
+  // Each write must succeed and the file must end up as one of them, whole.
+  muster::testing::TempDir dir;
+  const std::string path = dir.File("shared");
+  const std::string a(256 * 1024, 'a');
+  const std::string b(256 * 1024, 'b');
+  for (int round = 0; round < 50; ++round) {
+    Status status_a, status_b;
+    std::thread writer_a([&] { status_a = WriteFileAtomic(path, a, 0600); });
+    std::thread writer_b([&] { status_b = WriteFileAtomic(path, b, 0600); });
+    writer_a.join();
+    writer_b.join();
+    ASSERT_TRUE(status_a.ok()) << "round " << round << ": " << status_a.ToString();
+    ASSERT_TRUE(status_b.ok()) << "round " << round << ": " << status_b.ToString();
+    auto content = ReadFile(path);
+    ASSERT_TRUE(content.ok());
+    ASSERT_TRUE(*content == a || *content == b) << "round " << round << ": a mix of both";
+  }
 }
 
 }  // namespace
