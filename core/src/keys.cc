@@ -38,14 +38,26 @@ Result<KeyPair> LoadOrCreateKeyPair(const std::string& dir, const std::string& n
   MUSTER_RETURN_IF_ERROR(CheckPrivateFile(secret_path));
   Result<std::string> secret = ReadFile(secret_path, 1024);
   if (!secret.ok()) return secret.status();
+  const std::string secret_key = secret->substr(0, secret->find_first_of("\r\n"));
+  // The public key follows from the secret one: a crash between the two writes above
+  // leaves no public file, and a public file of another pair must not be used.
+  std::array<char, 41> derived{};
+  if (!IsValidZ85Key(secret_key) || zmq_curve_public(derived.data(), secret_key.c_str()) != 0) {
+    return Status::Error("bad_key", "the key file " + secret_path +
+                                        " does not hold a 40-character Z85 key; move it away "
+                                        "to have a new pair generated");
+  }
+  KeyPair pair{derived.data(), secret_key};
+  if (!std::filesystem::exists(public_path)) {
+    MUSTER_RETURN_IF_ERROR(WriteFileAtomic(public_path, pair.public_key + "\n", 0644));
+    return pair;
+  }
   Result<std::string> pub = ReadFile(public_path, 1024);
   if (!pub.ok()) return pub.status();
-  KeyPair pair{pub->substr(0, pub->find_first_of("\r\n")),
-               secret->substr(0, secret->find_first_of("\r\n"))};
-  if (!IsValidZ85Key(pair.secret_key) || !IsValidZ85Key(pair.public_key)) {
-    return Status::Error("bad_key", "the key files " + secret_path + " and " + public_path +
-                                        " do not hold 40-character Z85 keys; move them away "
-                                        "to have new ones generated");
+  if (pub->substr(0, pub->find_first_of("\r\n")) != pair.public_key) {
+    return Status::Error("bad_key", public_path + " does not hold the public key of " +
+                                        secret_path + "; move both away to have a new pair "
+                                        "generated");
   }
   return pair;
 }
