@@ -359,25 +359,36 @@ void RegisterPlaybookCommands(CLI::App& app) {
   const auto finish = [](int code) {
     if (code != 0) throw CLI::RuntimeError(code);
   };
+  // Missing arguments are checked here rather than by CLI11 so that they exit with 2
+  // like every other usage error of these verbs.
+  const auto need = [finish](bool given, const char* usage) {
+    if (given) return;
+    std::cerr << "usage: " << usage << "\n";
+    finish(kExitUsage);
+  };
   CLI::App* lint = playbook->add_subcommand(
       "lint", "Check playbooks and step libraries; prints FILE:LINE:COL diagnostics");
-  lint->add_option("paths", options->paths, "Files or folders (searched for *.yaml, *.yml)")
-      ->required();
+  lint->add_option("paths", options->paths, "Files or folders (searched for *.yaml, *.yml)");
   lint->add_flag("--json", options->json, "Print the result as JSON");
-  lint->callback([options, finish] {
+  lint->callback([options, finish, need] {
+    need(!options->paths.empty(), "muster playbook lint PATH... [--json]");
     finish(LintCommand(options->paths, options->json, std::cout, std::cerr));
   });
 
   CLI::App* show = playbook->add_subcommand("show", "Show a playbook: phases, steps, roles, triggers");
-  show->add_option("file", options->file, "Playbook file")->required();
+  show->add_option("file", options->file, "Playbook file");
   show->add_flag("--json", options->json, "Print the playbook as JSON");
-  show->callback([options, finish] {
+  show->callback([options, finish, need] {
+    need(!options->file.empty(), "muster playbook show FILE [--json]");
     finish(ShowCommand(options->file, options->json, std::cout, std::cerr));
   });
 
   CLI::App* graph = playbook->add_subcommand("graph", "Print step dependencies as Graphviz DOT");
-  graph->add_option("file", options->file, "Playbook file")->required();
-  graph->callback([options, finish] { finish(GraphCommand(options->file, std::cout, std::cerr)); });
+  graph->add_option("file", options->file, "Playbook file");
+  graph->callback([options, finish, need] {
+    need(!options->file.empty(), "muster playbook graph FILE");
+    finish(GraphCommand(options->file, std::cout, std::cerr));
+  });
 }
 
 }  // namespace muster::console

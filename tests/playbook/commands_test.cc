@@ -1,6 +1,7 @@
 // `muster playbook lint|show|graph`, through the same CLI11 wiring as the console.
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -107,22 +108,34 @@ TEST_F(CommandsTest, ShowInvalidFileExitsOne) {
   EXPECT_NE(err_.str().find("YAML syntax error"), std::string::npos);
 }
 
-TEST_F(CommandsTest, RegisteredVerbsSignalExitCodes) {
+// Runs `muster ARGS...` through RegisterPlaybookCommands; returns the exit status.
+int RunMuster(std::vector<std::string> args, std::ostream& out) {
   CLI::App app("muster");
   RegisterPlaybookCommands(app);
-  const std::string file = Write("bad.yaml", "id: [\n");
-  std::vector<std::string> args = {"muster", "playbook", "lint", file};
+  args.insert(args.begin(), "muster");
   std::vector<const char*> argv;
   for (const auto& a : args) argv.push_back(a.c_str());
-  std::streambuf* saved = std::cout.rdbuf(out_.rdbuf());
+  std::streambuf* saved_out = std::cout.rdbuf(out.rdbuf());
+  std::streambuf* saved_err = std::cerr.rdbuf(out.rdbuf());
   int code = 0;
   try {
     app.parse(static_cast<int>(argv.size()), argv.data());
   } catch (const CLI::Error& e) {
     code = e.get_exit_code();
   }
-  std::cout.rdbuf(saved);
-  EXPECT_EQ(code, 1);
+  std::cout.rdbuf(saved_out);
+  std::cerr.rdbuf(saved_err);
+  return code;
+}
+
+TEST_F(CommandsTest, RegisteredVerbsSignalExitCodes) {
+  const std::string bad = Write("bad.yaml", "id: [\n");
+  EXPECT_EQ(RunMuster({"playbook", "lint", bad}, out_), 1);
+  EXPECT_EQ(RunMuster({"playbook", "lint", kBorder}, out_), 0);
+  EXPECT_EQ(RunMuster({"playbook", "lint"}, out_), 2);
+  EXPECT_EQ(RunMuster({"playbook", "show"}, out_), 2);
+  EXPECT_EQ(RunMuster({"playbook", "graph", (dir_ / "missing.yaml").string()}, out_), 2);
+  EXPECT_NE(out_.str().find("usage: muster playbook lint PATH... [--json]"), std::string::npos);
 }
 
 }  // namespace

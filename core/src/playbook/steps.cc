@@ -120,9 +120,11 @@ void Loader::ReadStepKey(const Entry& e, StepDraft& draft, NodeReader& reader) {
     const auto text = reader.Text(e, what);
     const Millis due = text ? ParseShortDuration(*text) : -1;
     if (text && due <= 0) {
-      reporter_.Error(reader.At(e.value), "due_in " + Quote(*text) + " of " + what +
-                                              " is not a duration",
-                      "write e.g. 90s, 30m, 2h, 1d or 1h30m");
+      reporter_.Error(reader.At(e.value),
+                      "due_in " + Quote(*text) + " of " + what +
+                          (due == 0 ? " is zero" : " is not a duration"),
+                      due == 0 ? "remove due_in when the step has no due time"
+                               : "write e.g. 90s, 30m, 2h, 1d or 1h30m");
     }
     step.due_in_ms = std::max<Millis>(due, 0);
   }
