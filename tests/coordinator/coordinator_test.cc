@@ -1,0 +1,568 @@
+// The Coordinator in-process over real sockets: its data directory, CURVE with the ZAP
+// handler, hostile DEALERs, and the HTTP API's authentication. Every socket binds
+// tcp://127.0.0.1:* or port 0.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+
+#include <httplib.h>
+#include <zmq.hpp>
+
+#include "agent_store.h"
+#include "api_client.h"
+#include "coordinator.h"
+#include "link.h"
+#include "muster/bundle.h"
+#include "muster/files.h"
+#include "muster/keys.h"
+#include "muster/protocol.h"
+#include "test_support.h"
+
+namespace muster::coordtest {
+namespace {
+
+using protocol::Message;
+using protocol::MessageType;
+
+// A hand-driven DEALER: the tests choose its keys (or none) and its frames.
+class RawDealer {
+ public:
+  struct Keys {
+    std::string server_public;
+    std::string public_key;
+    std::string secret_key;
+  };
+  RawDealer(const std::string& endpoint, const std::optional<Keys>& keys) : context_(1) {
+    socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
+    if (keys) {
+      socket_->set(zmq::sockopt::curve_serverkey, keys->server_public);
+      socket_->set(zmq::sockopt::curve_publickey, keys->public_key);
+      socket_->set(zmq::sockopt::curve_secretkey, keys->secret_key);
+    }
+    socket_->set(zmq::sockopt::linger, 0);
+    socket_->connect(endpoint);
+  }
+  ~RawDealer() {
+    socket_.reset();
+    context_.shutdown();
+  }
+  void SendFrame(const std::string& frame) {
+    // Queued until the handshake completes (or forever, when it never does).
+    socket_->send(zmq::buffer(frame), zmq::send_flags::dontwait);
+  }
+  void Send(const Message& message) { SendFrame(protocol::Encode(message)); }
+  // The next message within |timeout_ms|, decoded; nullopt when nothing came.
+  std::optional<Message> Receive(int timeout_ms) {
+    zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms));
+    if (!(item.revents & ZMQ_POLLIN)) return std::nullopt;
+    zmq::message_t frame;
+    if (!socket_->recv(frame, zmq::recv_flags::dontwait)) return std::nullopt;
+    auto decoded = protocol::Decode(
+        std::string_view(static_cast<const char*>(frame.data()), frame.size()));
+    EXPECT_TRUE(decoded.ok()) << "HQ sent a frame that does not decode: "
+                              << decoded.status().ToString();
+    if (!decoded.ok()) return std::nullopt;
+    return *decoded;
+  }
+  // The next message of |type| within |timeout_ms|, skipping others (e.g. DELIVER).
+  std::optional<Message> ReceiveType(MessageType type, int timeout_ms) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      const int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            deadline - std::chrono::steady_clock::now())
+                                            .count());
+      auto message = Receive(std::max(left, 1));
+      if (message && message->type == type) return message;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  zmq::context_t context_;
+  std::unique_ptr<zmq::socket_t> socket_;
+};
+
+Message Hello(const std::string& agent) {
+  return {MessageType::kHello, {{"agent", agent}, {"acked", 0}, {"applied", 0}, {"head", 0}}};
+}
+
+// A minimal HTTP/1.1 client over a plain socket, so that the tests see exactly the status
+// and body the API sends (and do not depend on cpp-httplib's client; see the ABI test).
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+
+HttpReply RawHttp(int port, const std::string& method, const std::string& path,
+                  const std::vector<std::string>& headers, const std::string& body) {
+  HttpReply reply;
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return reply;
+  timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    ::close(fd);
+    return reply;
+  }
+  std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                        "Connection: close\r\nContent-Type: application/json\r\n" +
+                        "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  for (const std::string& header : headers) request += header + "\r\n";
+  request += "\r\n" + body;
+  std::size_t sent = 0;
+  while (sent < request.size()) {
+    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string response;
+  char buffer[4096];
+  while (true) {
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) break;
+    response.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  // "HTTP/1.1 401 Unauthorized\r\n...\r\n\r\nBODY" (httplib answers with Content-Length).
+  if (response.rfind("HTTP/1.1 ", 0) != 0 || response.size() < 12) return reply;
+  reply.status = std::atoi(response.substr(9, 3).c_str());
+  const auto end = response.find("\r\n\r\n");
+  if (end != std::string::npos) reply.body = response.substr(end + 4);
+  return reply;
+}
+
+class CoordinatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_.data_dir = dir_.File("hq");
+    config_.agent_bind = "tcp://127.0.0.1:*";
+    config_.api_bind = "127.0.0.1";
+    config_.api_port = 0;
+  }
+  void TearDown() override { hq_.reset(); }
+
+  void StartHq() {
+    hq_ = std::make_unique<hq::Coordinator>(config_, clock_);
+    Status started = hq_->Start();
+    ASSERT_TRUE(started.ok()) << started.ToString();
+    api_ = std::make_unique<console::ApiClient>(hq_->api_url(), hq_->api_token());
+  }
+  json Post(const std::string& path, const json& body) {
+    auto result = api_->Post(path, body);
+    EXPECT_TRUE(result.ok()) << path << ": " << result.status().ToString();
+    return result.ok() ? *result : json();
+  }
+  Bundle Enroll(const std::string& member) {
+    Post("/v1/members", {{"id", member}, {"roles", {"team_leader"}}});
+    json enrolled = Post("/v1/agents", {{"member", member}});
+    auto bundle = ParseBundle(enrolled.value("bundle", std::string()));
+    EXPECT_TRUE(bundle.ok()) << bundle.status().ToString();
+    return bundle.ok() ? *bundle : Bundle{};
+  }
+  RawDealer::Keys KeysOf(const Bundle& bundle) {
+    return {bundle.server_public_key, bundle.public_key, bundle.secret_key};
+  }
+  // A well-behaved agent: its own store, a Link, one SyncNow.
+  agent::SyncReport SyncAgent(const Bundle& bundle) {
+    const std::string data = dir_.File("agent-" + bundle.agent_id);
+    std::filesystem::create_directories(data);
+    auto store = agent::AgentStore::Open(data, bundle, clock_);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    if (!store.ok()) return {};
+    agent::LinkOptions options;
+    options.dead_after_ms = 3'000;
+    agent::Link link(**store, bundle, clock_, options);
+    return link.SyncNow(5'000, nullptr);
+  }
+  // host and port of the API, for a raw HTTP client.
+  std::pair<std::string, int> ApiHostPort() {
+    const std::string url = hq_->api_url();  // http://127.0.0.1:PORT
+    const auto colon = url.rfind(':');
+    return {url.substr(7, colon - 7), std::stoi(url.substr(colon + 1))};
+  }
+
+  TempDir dir_;
+  SystemClock clock_;
+  hq::Config config_;
+  std::unique_ptr<hq::Coordinator> hq_;
+  std::unique_ptr<console::ApiClient> api_;
+};
+
+// ---------------------------------------------------------------------------------------
+// The data directory and keys
+
+TEST_F(CoordinatorTest, FirstStartCreatesTheDataDirectory) {
+  ASSERT_FALSE(std::filesystem::exists(config_.data_dir));
+  StartHq();
+  EXPECT_EQ(FileMode(config_.data_dir), 0700);
+  EXPECT_TRUE(std::filesystem::exists(config_.data_dir + "/muster.db"));
+  EXPECT_EQ(FileMode(config_.data_dir + "/coordinator.secret"), 0600);
+  EXPECT_EQ(FileMode(config_.data_dir + "/api.token"), 0600);
+  EXPECT_GE(hq_->api_token().size(), 32u);
+
+  auto info_text = ReadFile(config_.data_dir + "/coordinator.json");
+  ASSERT_TRUE(info_text.ok()) << info_text.status().ToString();
+  json info = json::parse(*info_text, nullptr, false);
+  ASSERT_TRUE(info.is_object());
+  EXPECT_EQ(info["api_url"], hq_->api_url());
+  EXPECT_EQ(info["agent_endpoint"], hq_->agent_endpoint());
+  EXPECT_EQ(info["server_public_key"], hq_->keys().public_key);
+  EXPECT_TRUE(IsValidZ85Key(hq_->keys().public_key));
+  EXPECT_EQ(hq_->agent_endpoint().rfind("tcp://127.0.0.1:", 0), 0u);
+  EXPECT_NE(hq_->agent_endpoint(), "tcp://127.0.0.1:*");
+
+  // The console finds the API from the data directory alone.
+  auto client = console::ApiClient::FromDataDir(config_.data_dir);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  auto health = client->Get("/v1/health");
+  ASSERT_TRUE(health.ok()) << health.status().ToString();
+  EXPECT_EQ((*health)["status"], "ok");
+  EXPECT_EQ((*health)["agent_endpoint"], hq_->public_endpoint());
+}
+
+TEST_F(CoordinatorTest, ASecondStartReusesTheSameKeysTokenAndStore) {
+  StartHq();
+  const KeyPair keys = hq_->keys();
+  const std::string token = hq_->api_token();
+  auto health = api_->Get("/v1/health");
+  ASSERT_TRUE(health.ok());
+  const std::string hq_id = (*health)["hq_id"];
+  Post("/v1/members", {{"id", "amira"}});
+  hq_.reset();
+
+  StartHq();
+  EXPECT_EQ(hq_->keys().public_key, keys.public_key);
+  EXPECT_EQ(hq_->keys().secret_key, keys.secret_key);
+  EXPECT_EQ(hq_->api_token(), token);
+  auto again = api_->Get("/v1/health");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*again)["hq_id"], hq_id);
+  auto members = api_->Get("/v1/members");
+  ASSERT_TRUE(members.ok());
+  ASSERT_EQ(members->size(), 1u);
+  EXPECT_EQ((*members)[0]["id"], "amira");
+}
+
+TEST_F(CoordinatorTest, RefusesToStartWithASecretOthersCanRead) {
+  StartHq();
+  hq_.reset();
+  ASSERT_EQ(::chmod((config_.data_dir + "/coordinator.secret").c_str(), 0644), 0);
+  hq::Coordinator coordinator(config_, clock_);
+  Status started = coordinator.Start();
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.code(), "insecure_file");
+  EXPECT_NE(started.message().find("coordinator.secret"), std::string::npos);
+  // Refused, not repaired.
+  EXPECT_EQ(FileMode(config_.data_dir + "/coordinator.secret"), 0644);
+}
+
+TEST_F(CoordinatorTest, RefusesToStartWithATokenOthersCanRead) {
+  StartHq();
+  hq_.reset();
+  ASSERT_EQ(::chmod((config_.data_dir + "/api.token").c_str(), 0644), 0);
+  hq::Coordinator coordinator(config_, clock_);
+  Status started = coordinator.Start();
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.code(), "insecure_file");
+}
+
+// Start can fail after the API thread has started (here: coordinator.json cannot be
+// written). The Coordinator must then still be destroyable.
+TEST_F(CoordinatorTest, AStartThatFailsLateLeavesADestroyableCoordinator) {
+  GTEST_SKIP() << "BUG: coordinator.cc Start() returns the WriteFileAtomic(coordinator.json) "
+                  "error after StartApi() started api_thread_, with started_ still false; "
+                  "~Coordinator -> Stop() returns early and the joinable std::thread calls "
+                  "std::terminate";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  ASSERT_TRUE(std::filesystem::create_directories(config_.data_dir + "/coordinator.json"));
+  EXPECT_EXIT(
+      {
+        {
+          hq::Coordinator coordinator(config_, clock_);
+          Status started = coordinator.Start();
+          if (started.ok()) std::_Exit(3);  // the directory should have made it fail
+        }
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+// ---------------------------------------------------------------------------------------
+// CURVE, ZAP and hostile peers
+
+TEST_F(CoordinatorTest, AnEnrolledAgentIsWelcomed) {
+  StartHq();
+  Bundle bundle = Enroll("amira");
+  EXPECT_EQ(bundle.agent_id, "amira-1");
+  EXPECT_EQ(bundle.endpoint, hq_->public_endpoint());
+  EXPECT_EQ(bundle.server_public_key, hq_->keys().public_key);
+  auto health = api_->Get("/v1/health");
+  ASSERT_TRUE(health.ok());
+
+  RawDealer dealer(bundle.endpoint, KeysOf(bundle));
+  dealer.Send(Hello(bundle.agent_id));
+  auto welcome = dealer.Receive(5'000);
+  ASSERT_TRUE(welcome.has_value()) << "no answer to HELLO";
+  EXPECT_EQ(welcome->type, MessageType::kWelcome);
+  EXPECT_EQ(welcome->body["hq"], (*health)["hq_id"]);
+  EXPECT_EQ(welcome->body["ingested"], 0);
+
+  // The same keys claiming another agent's name are refused.
+  dealer.Send(Hello("jonas-1"));
+  auto refused = dealer.Receive(5'000);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->type, MessageType::kError);
+  EXPECT_EQ(refused->body["code"], protocol::errors::kForbidden);
+
+  // And the reference agent syncs.
+  agent::SyncReport report = SyncAgent(bundle);
+  EXPECT_TRUE(report.connected) << report.error;
+}
+
+TEST_F(CoordinatorTest, AnUnknownCurveKeyGetsNoAnswer) {
+  StartHq();
+  Bundle known = Enroll("amira");
+  auto stranger = GenerateKeyPair();
+  ASSERT_TRUE(stranger.ok());
+  RawDealer dealer(hq_->agent_endpoint(),
+                   RawDealer::Keys{hq_->keys().public_key, stranger->public_key,
+                                   stranger->secret_key});
+  dealer.Send(Hello("amira-1"));  // even naming an enrolled agent
+  EXPECT_FALSE(dealer.Receive(3'000).has_value());
+  // The coordinator is unharmed.
+  EXPECT_TRUE(SyncAgent(known).connected);
+}
+
+TEST_F(CoordinatorTest, APlaintextDealerGetsNoAnswer) {
+  StartHq();
+  Bundle known = Enroll("amira");
+  RawDealer dealer(hq_->agent_endpoint(), std::nullopt);
+  dealer.Send(Hello("amira-1"));
+  EXPECT_FALSE(dealer.Receive(3'000).has_value());
+  EXPECT_TRUE(SyncAgent(known).connected);
+}
+
+TEST_F(CoordinatorTest, AClientThatDoesNotKnowTheServerKeyGetsNoAnswer) {
+  StartHq();
+  Bundle bundle = Enroll("amira");
+  auto impostor = GenerateKeyPair();  // a server key that is not the coordinator's
+  ASSERT_TRUE(impostor.ok());
+  RawDealer dealer(bundle.endpoint,
+                   RawDealer::Keys{impostor->public_key, bundle.public_key, bundle.secret_key});
+  dealer.Send(Hello(bundle.agent_id));
+  EXPECT_FALSE(dealer.Receive(2'000).has_value());
+}
+
+TEST_F(CoordinatorTest, AMalformedFrameGetsAnErrorAndTheAgentIsStillServed) {
+  StartHq();
+  Bundle amira = Enroll("amira");
+  Bundle jonas = Enroll("jonas");
+  RawDealer dealer(amira.endpoint, KeysOf(amira));
+
+  // A map header that promises an entry the frame does not hold.
+  dealer.SendFrame(std::string("\x01\x01\x00\x81", 4));
+  auto error = dealer.Receive(5'000);
+  ASSERT_TRUE(error.has_value()) << "no answer to a malformed frame";
+  EXPECT_EQ(error->type, MessageType::kError);
+  EXPECT_EQ(error->body["code"], protocol::errors::kMalformed);
+
+  // Too short for a header; an unknown version; HELLO without its fields.
+  dealer.SendFrame("\x01");
+  auto short_frame = dealer.Receive(5'000);
+  ASSERT_TRUE(short_frame.has_value());
+  EXPECT_EQ(short_frame->body["code"], protocol::errors::kMalformed);
+  dealer.SendFrame(std::string("\x09\x01\x00\x80", 4));
+  auto version = dealer.Receive(5'000);
+  ASSERT_TRUE(version.has_value());
+  EXPECT_EQ(version->body["code"], protocol::errors::kUnsupportedVersion);
+  dealer.Send(Message{MessageType::kHello, {{"agent", amira.agent_id}}});
+  auto missing = dealer.Receive(5'000);
+  ASSERT_TRUE(missing.has_value());
+  EXPECT_EQ(missing->body["code"], protocol::errors::kMalformed);
+
+  // The same connection still gets its session.
+  dealer.Send(Hello(amira.agent_id));
+  auto welcome = dealer.ReceiveType(MessageType::kWelcome, 5'000);
+  ASSERT_TRUE(welcome.has_value()) << "the agent was not served after a malformed frame";
+  auto pong = [&] {
+    dealer.Send(Message{MessageType::kPing, {{"time", 1}}});
+    return dealer.ReceiveType(MessageType::kPong, 5'000);
+  }();
+  EXPECT_TRUE(pong.has_value());
+  // And so does another agent.
+  EXPECT_TRUE(SyncAgent(jonas).connected);
+}
+
+TEST_F(CoordinatorTest, AnOversizedFrameIsDroppedAndOthersKeepWorking) {
+  StartHq();
+  Bundle amira = Enroll("amira");
+  Bundle jonas = Enroll("jonas");
+  {
+    RawDealer dealer(amira.endpoint, KeysOf(amira));
+    dealer.Send(Hello(amira.agent_id));
+    ASSERT_TRUE(dealer.ReceiveType(MessageType::kWelcome, 5'000).has_value());
+    const std::size_t limit = protocol::Limits{}.max_frame_bytes;
+    std::string huge = protocol::Encode(Message{MessageType::kPing, {{"time", 1}}});
+    huge.resize(limit + 1, 'x');
+    dealer.SendFrame(huge);
+    // libzmq drops the connection at ZMQ_MAXMSGSIZE: the decoder never sees it, and no
+    // ERROR comes back.
+    auto answer = dealer.Receive(2'000);
+    EXPECT_FALSE(answer.has_value())
+        << "got " << protocol::ToString(answer->type) << " " << answer->body.dump();
+  }
+  EXPECT_TRUE(SyncAgent(jonas).connected);
+  // The sender itself can come back on a new connection.
+  RawDealer again(amira.endpoint, KeysOf(amira));
+  again.Send(Hello(amira.agent_id));
+  EXPECT_TRUE(again.ReceiveType(MessageType::kWelcome, 5'000).has_value());
+}
+
+TEST_F(CoordinatorTest, ARevokedAgentIsRefusedOnItsOpenConnection) {
+  StartHq();
+  Bundle amira = Enroll("amira");
+  RawDealer dealer(amira.endpoint, KeysOf(amira));
+  dealer.Send(Hello(amira.agent_id));
+  ASSERT_TRUE(dealer.ReceiveType(MessageType::kWelcome, 5'000).has_value());
+  {
+    // There is no revoke route yet: revoke in the store, as an operator would.
+    SystemClock clock;
+    auto store = hq::HqStore::Open(config_.data_dir + "/muster.db", clock);
+    ASSERT_TRUE(store.ok());
+    (*store)->db().exec("UPDATE agents SET status='revoked' WHERE id='amira-1'");
+  }
+  dealer.Send(Message{MessageType::kPing, {{"time", 1}}});
+  auto refused = dealer.Receive(5'000);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->type, MessageType::kError);
+  EXPECT_EQ(refused->body["code"], protocol::errors::kForbidden);
+  // A new connection is refused by ZAP: no answer at all.
+  RawDealer fresh(amira.endpoint, KeysOf(amira));
+  fresh.Send(Hello(amira.agent_id));
+  EXPECT_FALSE(fresh.Receive(2'000).has_value());
+}
+
+// ---------------------------------------------------------------------------------------
+// The HTTP API
+
+TEST_F(CoordinatorTest, TheApiNeedsTheBearerToken) {
+  StartHq();
+  const int port = ApiHostPort().second;
+  auto expect_unauthorized = [](const HttpReply& reply, const std::string& what) {
+    EXPECT_EQ(reply.status, 401) << what;
+    json body = json::parse(reply.body, nullptr, false);
+    ASSERT_TRUE(body.is_object()) << what << ": " << reply.body;
+    EXPECT_EQ(body["error"]["code"], "unauthorized") << what;
+    EXPECT_TRUE(body["error"]["message"].is_string()) << what;
+  };
+  expect_unauthorized(RawHttp(port, "GET", "/v1/health", {}, ""), "no token");
+  std::string wrong = hq_->api_token();
+  wrong.back() = wrong.back() == 'a' ? 'b' : 'a';
+  expect_unauthorized(RawHttp(port, "GET", "/v1/health", {"Authorization: Bearer " + wrong}, ""),
+                      "wrong token");
+  expect_unauthorized(RawHttp(port, "GET", "/v1/health",
+                              {"Authorization: Bearer " + hq_->api_token() + "0"}, ""),
+                      "token with a suffix");
+  expect_unauthorized(
+      RawHttp(port, "GET", "/v1/health", {"Authorization: " + hq_->api_token()}, ""),
+      "no Bearer prefix");
+  expect_unauthorized(RawHttp(port, "GET", "/v1/health", {"Authorization: Bearer "}, ""),
+                      "empty token");
+  expect_unauthorized(RawHttp(port, "POST", "/v1/incidents", {}, R"({"title":"x"})"),
+                      "POST without token");
+  expect_unauthorized(RawHttp(port, "GET", "/v1/nowhere", {}, ""), "unknown path without token");
+
+  HttpReply ok = RawHttp(port, "GET", "/v1/health",
+                         {"Authorization: Bearer " + hq_->api_token()}, "");
+  EXPECT_EQ(ok.status, 200);
+  json body = json::parse(ok.body, nullptr, false);
+  ASSERT_TRUE(body.is_object()) << ok.body;
+  EXPECT_EQ(body["status"], "ok");
+
+  // Nothing was created by the unauthorised POST.
+  auto incidents = api_->Get("/v1/incidents");
+  ASSERT_TRUE(incidents.ok());
+  EXPECT_TRUE(incidents->empty());
+}
+
+TEST_F(CoordinatorTest, APostWhoseBodyIsNotAnObjectIs400) {
+  StartHq();
+  const int port = ApiHostPort().second;
+  const std::vector<std::string> auth = {"Authorization: Bearer " + hq_->api_token()};
+  for (const std::string& path : {"/v1/incidents", "/v1/members", "/v1/agents",
+                                  "/v1/playbooks", "/v1/deployments"}) {
+    for (const std::string& text : {std::string("[1,2]"), std::string("\"title\""),
+                                    std::string("not json"), std::string("")}) {
+      HttpReply reply = RawHttp(port, "POST", path, auth, text);
+      EXPECT_EQ(reply.status, 400) << path << " " << text;
+      json body = json::parse(reply.body, nullptr, false);
+      ASSERT_TRUE(body.is_object()) << path << " " << text << ": " << reply.body;
+      EXPECT_EQ(body["error"]["code"], "malformed") << path << " " << text;
+    }
+  }
+  // A field of the wrong type is the caller's mistake too.
+  HttpReply wrong_type =
+      RawHttp(port, "POST", "/v1/members", auth, R"({"id":"amira","checkin_interval_ms":"soon"})");
+  EXPECT_EQ(wrong_type.status, 400) << wrong_type.body;
+  auto members = api_->Get("/v1/members");
+  ASSERT_TRUE(members.ok());
+  EXPECT_TRUE(members->empty());
+}
+
+TEST_F(CoordinatorTest, ApiErrorsCarryTheStoreCodes) {
+  StartHq();
+  const int port = ApiHostPort().second;
+  const std::vector<std::string> auth = {"Authorization: Bearer " + hq_->api_token()};
+  EXPECT_EQ(RawHttp(port, "POST", "/v1/agents", auth, R"({"member":"ghost"})").status, 404);
+  EXPECT_EQ(RawHttp(port, "GET", "/v1/incidents/INC-404/status", auth, "").status, 404);
+  EXPECT_EQ(RawHttp(port, "POST", "/v1/incidents", auth, R"({"id":"INC-1","title":"x"})").status,
+            201);
+  EXPECT_EQ(RawHttp(port, "POST", "/v1/incidents", auth, R"({"id":"INC-1","title":"x"})").status,
+            409);
+  EXPECT_EQ(RawHttp(port, "POST", "/v1/incidents", auth, R"({"title":"x","severity":"dire"})")
+                .status,
+            400);
+}
+
+// The project compiles <httplib.h> without the macros Debian's libcpp-httplib was built with
+// (pkg-config cpp-httplib: -DCPPHTTPLIB_OPENSSL_SUPPORT -DCPPHTTPLIB_ZLIB_SUPPORT
+// -DCPPHTTPLIB_BROTLI_SUPPORT), so the classes have another layout in our code than in the
+// library. httplib::Client's constructor, compiled in the library, then writes past the end
+// of the object our code allocated (its is_ssl_ member). console/api_client.cc does exactly
+// this on the stack.
+TEST(HttplibAbiTest, TheClientConstructorStaysInsideTheObjectWeAllocate) {
+  GTEST_SKIP() << "BUG: CMakeLists.txt:33-35 / core/CMakeLists.txt:15 use Debian's compiled "
+                  "libcpp-httplib without its compile definitions (CPPHTTPLIB_OPENSSL_SUPPORT, "
+                  "..._ZLIB_SUPPORT, ..._BROTLI_SUPPORT): httplib::Client is written past its "
+                  "end (stack corruption in console/api_client.cc)";
+  constexpr std::size_t kSlack = 64;
+  alignas(std::max_align_t) unsigned char buffer[sizeof(httplib::Client) + kSlack];
+  std::memset(buffer, 0xAA, sizeof buffer);
+  auto* client = new (buffer) httplib::Client("http://127.0.0.1:9");
+  bool intact = true;
+  for (std::size_t i = sizeof(httplib::Client); i < sizeof buffer; ++i) {
+    intact = intact && buffer[i] == 0xAA;
+  }
+  client->~Client();
+  EXPECT_TRUE(intact) << "httplib::Client wrote beyond sizeof(httplib::Client) = "
+                      << sizeof(httplib::Client);
+}
+
+}  // namespace
+}  // namespace muster::coordtest

@@ -1,0 +1,143 @@
+#include "test_support.h"
+
+#include <SQLiteCpp/Statement.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "muster/playbook/load.h"
+
+namespace muster::coordtest {
+
+TempDir::TempDir() {
+  std::string base = ::testing::TempDir();
+  if (base.empty() || base.back() != '/') base += '/';
+  std::string pattern = base + "muster-coord-XXXXXX";
+  std::vector<char> buffer(pattern.begin(), pattern.end());
+  buffer.push_back('\0');
+  const char* made = ::mkdtemp(buffer.data());
+  EXPECT_NE(made, nullptr) << "mkdtemp failed for " << pattern;
+  path_ = made ? made : pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+int FileMode(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return -1;
+  return static_cast<int>(info.st_mode & 07777);
+}
+
+const std::string& BorderPlaybookSource() {
+  static const std::string source = [] {
+    auto loaded = playbook::LoadFile(std::string(MUSTER_SOURCE_DIR) +
+                                     "/playbooks/radioactive-material-border-seizure.yaml");
+    std::string diagnostics;
+    for (const auto& diagnostic : loaded.diagnostics) diagnostics += diagnostic.ToString() + "\n";
+    EXPECT_TRUE(loaded.ok()) << "the border playbook does not load:\n" << diagnostics;
+    return loaded.ok() ? loaded.playbook->source : std::string();
+  }();
+  return source;
+}
+
+std::string QueryText(SQLite::Database& db, const std::string& sql) {
+  SQLite::Statement query(db, sql);
+  if (!query.executeStep()) return "";
+  return query.getColumn(0).isNull() ? "" : query.getColumn(0).getString();
+}
+
+std::int64_t QueryInt(SQLite::Database& db, const std::string& sql) {
+  SQLite::Statement query(db, sql);
+  if (!query.executeStep()) return -1;
+  return query.getColumn(0).getInt64();
+}
+
+void HqStoreTest::SetUp() {
+  auto opened = hq::HqStore::Open(dir_.File("muster.db"), clock_);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  store_ = std::move(opened).value();
+}
+
+void HqStoreTest::AddMember(const std::string& id, const std::vector<std::string>& roles) {
+  hq::MemberInput input;
+  input.id = id;
+  input.roles = roles;
+  auto created = store_->CreateMember(input, "test");
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+}
+
+std::string HqStoreTest::EnrollAgent(const std::string& member) {
+  auto agent = store_->EnrollAgent(member, "test-key-" + std::to_string(++next_key_), "test");
+  EXPECT_TRUE(agent.ok()) << agent.status().ToString();
+  return agent.ok() ? *agent : std::string();
+}
+
+json HqStoreTest::DeployBorder() {
+  hq::IncidentInput incident;
+  incident.id = "INC-1";
+  incident.title = "Portal alarm";
+  incident.severity = "high";
+  auto created = store_->CreateIncident(incident, "test");
+  EXPECT_TRUE(created.ok()) << created.status().ToString();
+  for (const auto& [member, role] :
+       std::vector<std::pair<std::string, std::string>>{{"amira", "team_leader"},
+                                                        {"jonas", "radiation_specialist"},
+                                                        {"li", "forensic_examiner"},
+                                                        {"paulo", "liaison_officer"}}) {
+    AddMember(member, {role});
+    EnrollAgent(member);
+  }
+  hq::DeployInput input;
+  input.incident_id = "INC-1";
+  input.playbook_source = BorderPlaybookSource();
+  std::vector<std::string> notify;
+  auto deployment = store_->Deploy(input, &notify);
+  EXPECT_TRUE(deployment.ok()) << deployment.status().ToString();
+  return deployment.ok() ? *deployment : json();
+}
+
+hq::InboundRecord HqStoreTest::StatusRecord(std::uint64_t seq, const std::string& task,
+                                      const std::string& state) {
+  return {seq, "status", clock_.Now(), {{"task", task}, {"state", state}}};
+}
+
+hq::InboundRecord HqStoreTest::FindingRecord(std::uint64_t seq, const std::string& task,
+                                       const json& values) {
+  return {seq, "finding", clock_.Now(), {{"task", task}, {"values", values}}};
+}
+
+hq::InboundRecord HqStoreTest::TriggerRecord(std::uint64_t seq, const std::string& task,
+                                       const std::string& trigger) {
+  return {seq, "trigger", clock_.Now(), {{"task", task}, {"trigger", trigger}}};
+}
+
+hq::IngestOutcome HqStoreTest::IngestOk(const std::string& agent,
+                                        const std::vector<hq::InboundRecord>& records) {
+  auto outcome = store_->Ingest(agent, records);
+  EXPECT_TRUE(outcome.ok()) << outcome.status().ToString();
+  return outcome.ok() ? *outcome : hq::IngestOutcome{};
+}
+
+std::string HqStoreTest::TaskState(const std::string& task_id) {
+  SQLite::Statement query(store_->db(), "SELECT state FROM tasks WHERE id=?");
+  query.bind(1, task_id);
+  return query.executeStep() ? query.getColumn(0).getString() : "missing";
+}
+
+bool HqStoreTest::TaskDormant(const std::string& task_id) {
+  SQLite::Statement query(store_->db(), "SELECT dormant FROM tasks WHERE id=?");
+  query.bind(1, task_id);
+  return query.executeStep() && query.getColumn(0).getInt() != 0;
+}
+
+std::vector<hq::Delivery> HqStoreTest::Deliveries(const std::string& agent, std::uint64_t after) {
+  auto pending = store_->PendingDeliveries(agent, after, 10'000);
+  EXPECT_TRUE(pending.ok()) << pending.status().ToString();
+  return pending.ok() ? *pending : std::vector<hq::Delivery>{};
+}
+
+}  // namespace muster::coordtest
