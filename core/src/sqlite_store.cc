@@ -58,7 +58,18 @@ Result<std::unique_ptr<SQLite::Database>> OpenStore(const std::string& path,
     db = std::make_unique<SQLite::Database>(
         path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
     db->setBusyTimeout(5000);
-    db->exec("PRAGMA journal_mode=WAL");
+    // Switching a new file to WAL needs an exclusive lock, and SQLite answers BUSY at once,
+    // without the busy handler, while another program opens the same new file (the
+    // daemon and a CLI verb on first start): retry for up to the busy timeout.
+    for (int attempt = 0;; ++attempt) {
+      try {
+        db->exec("PRAGMA journal_mode=WAL");
+        break;
+      } catch (const SQLite::Exception& error) {
+        if (error.getErrorCode() != SQLITE_BUSY || attempt >= 100) throw;
+        sqlite3_sleep(50);
+      }
+    }
     db->exec("PRAGMA synchronous=FULL");
     db->exec("PRAGMA foreign_keys=ON");
     const int current = SchemaVersion(*db);
