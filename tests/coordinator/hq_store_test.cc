@@ -627,6 +627,67 @@ TEST_F(HqStoreTest, CompletingACancelledTaskRaisesAConflictAndKeepsTheFinding) {
   EXPECT_EQ((*board)["alerts"][0]["kind"], "conflict");
 }
 
+TEST_F(HqStoreTest, ARecordRefusedMidwayLeavesNothingBehind) {
+  DeployBorder();
+  // The stored playbook no longer loads (a damaged row); a fresh store has no parsed copy.
+  store_->db().exec("UPDATE playbooks SET source='id: [broken'");
+  store_.reset();
+  auto reopened = hq::HqStore::Open(dir_.File("muster.db"), clock_);
+  ASSERT_TRUE(reopened.ok());
+  store_ = std::move(reopened).value();
+  const auto timeline = Count("SELECT COUNT(*) FROM timeline");
+  const auto outbound = Count("SELECT COUNT(*) FROM outbound");
+  // Completing needs the playbook (to release dependents) only after the state was
+  // written and the timeline appended: both must be undone with the refusal.
+  auto outcome = IngestOk("amira-1",
+                          {StatusRecord(1, "d1.arrival_briefing.amira", "completed"),
+                           StatusRecord(2, "d1.host_liaison.paulo", "in_progress"),
+                           FindingRecord(3, "d1.arrival_briefing.amira", {{"scene_location", "x"}})});
+  EXPECT_EQ(Seqs(outcome.held), (std::set<std::uint64_t>{1, 2, 3}));
+  EXPECT_EQ(outcome.ingested, 3u);
+  ASSERT_EQ(outcome.refused.size(), 3u);
+  EXPECT_EQ(outcome.refused[0].second.code(), "invalid_playbook");
+  EXPECT_EQ(outcome.refused[1].second.code(), "forbidden");
+  EXPECT_EQ(outcome.refused[2].second.code(), "invalid_playbook");
+  EXPECT_EQ(TaskState("d1.arrival_briefing.amira"), "ready");
+  EXPECT_EQ(Count("SELECT status_seq FROM tasks WHERE id='d1.arrival_briefing.amira'"), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM timeline"), timeline);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM outbound"), outbound);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM findings"), 0);
+  EXPECT_TRUE(outcome.agents_to_notify.empty());
+  // A status that needs no playbook still applies.
+  auto progress = IngestOk("amira-1", {StatusRecord(4, "d1.arrival_briefing.amira", "in_progress")});
+  EXPECT_TRUE(progress.refused.empty());
+  EXPECT_EQ(TaskState("d1.arrival_briefing.amira"), "in_progress");
+}
+
+TEST_F(HqStoreTest, EnrollingANewAgentForADeployedMemberQueuesTheBacklog) {
+  DeployBorder();
+  EXPECT_EQ(EnrollAgent("amira"), "amira-2");  // a new laptop
+  std::vector<hq::Delivery> backlog = Deliveries("amira-2");
+  ASSERT_EQ(backlog.size(), 7u);
+  EXPECT_EQ(backlog[0].kind, "playbook");
+  std::set<std::string> tasks;
+  for (std::size_t i = 1; i < backlog.size(); ++i) {
+    EXPECT_EQ(backlog[i].kind, "task");
+    tasks.insert(backlog[i].body["task"].get<std::string>());
+  }
+  EXPECT_EQ(tasks.size(), 6u);
+  EXPECT_TRUE(tasks.count("d1.expand_cordon.amira"));
+  // From now on the member's news goes to the newest agent.
+  const std::size_t old_count = Deliveries("amira-1").size();
+  IngestOk("amira-1", {StatusRecord(1, "d1.arrival_briefing.amira", "completed")});
+  EXPECT_EQ(Deliveries("amira-1").size(), old_count);
+  std::vector<hq::Delivery> news = Deliveries("amira-2", backlog.back().seq);
+  ASSERT_EQ(news.size(), 1u);
+  EXPECT_EQ(news[0].body["task"], "d1.safety_briefing.amira");
+  EXPECT_EQ(news[0].body["state"], "ready");
+  // A member never deployed gets nothing queued.
+  AddMember("zoe", {"dog_handler"});
+  EnrollAgent("zoe");
+  EXPECT_TRUE(Deliveries("zoe-1").empty());
+}
+
 TEST_F(HqStoreTest, MarkAppliedMovesReadyTasksToDelivered) {
   DeployBorder();
   // amira-1: 1 playbook, 2 arrival_briefing (ready), 3 safety_briefing (waiting), ...

@@ -139,6 +139,67 @@ TEST_F(SyncServerTest, HelloResumesAfterWhatTheAgentHolds) {
   EXPECT_EQ(TaskState("d1.arrival_briefing.amira"), "delivered");
 }
 
+TEST_F(SyncServerTest, WelcomeCarriesTheHighestSeqHeldGapsIncluded) {
+  hq::SyncServer server = MakeServer();
+  IngestOk("amira-1", {StatusRecord(1, "d1.arrival_briefing.amira", "acknowledged"),
+                       StatusRecord(4, "d1.arrival_briefing.amira", "in_progress")});
+  auto replies = server.Handle("amira-1", Hello("amira-1"));
+  ASSERT_FALSE(replies.empty());
+  ASSERT_EQ(replies[0].type, MessageType::kWelcome);
+  EXPECT_EQ(replies[0].body["ingested"], 1);
+  EXPECT_EQ(replies[0].body["highest"], 4);
+  auto fresh = server.Handle("jonas-1", Hello("jonas-1"));
+  ASSERT_FALSE(fresh.empty());
+  EXPECT_EQ(fresh[0].body["highest"], 0);
+}
+
+TEST_F(SyncServerTest, AnAgentAheadOfHqGetsItsTasksAgainAfterItsCursor) {
+  // The agent applied 50 deliveries from this HQ before it was restored from a backup
+  // that numbered only 7.
+  hq::SyncServer server = MakeServer();
+  auto replies = server.Handle("amira-1", Hello("amira-1", /*applied=*/50));
+  ASSERT_FALSE(replies.empty());
+  EXPECT_EQ(replies[0].type, MessageType::kWelcome);
+  std::vector<std::uint64_t> seqs = DeliveredSeqs(replies);
+  EXPECT_EQ(seqs, Range(51, 57));
+  std::set<std::string> tasks;
+  for (const Message& message : replies) {
+    if (message.type != MessageType::kDeliver) continue;
+    for (const json& delivery : message.body["deliveries"]) {
+      if (delivery["kind"] == "task") tasks.insert(delivery["body"]["task"].get<std::string>());
+    }
+  }
+  EXPECT_EQ(tasks.size(), 6u);
+  // New deliveries continue after the agent's cursor, never below it.
+  IngestOk("amira-1", {StatusRecord(1, "d1.arrival_briefing.amira", "completed")});
+  std::vector<hq::Delivery> pending = Deliveries("amira-1", 57);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].seq, 58u);
+  // A second HELLO at the same cursor is not another restore.
+  server.EndSession("amira-1");
+  auto again = server.Handle("amira-1", Hello("amira-1", 58));
+  EXPECT_TRUE(DeliveredSeqs(again).empty());
+}
+
+TEST_F(SyncServerTest, DeliverMessagesAreCappedInBytesButCarryAtLeastOneDelivery) {
+  hq::SyncServer::Options options;
+  options.delivery_bytes = 1;  // every delivery is larger: one per message
+  hq::SyncServer server(*store_, clock_, options);
+  auto replies = server.Handle("amira-1", Hello("amira-1"));
+  ASSERT_EQ(replies.size(), 8u);  // WELCOME and seven DELIVERs
+  for (std::size_t i = 1; i < replies.size(); ++i) {
+    EXPECT_EQ(replies[i].type, MessageType::kDeliver);
+    EXPECT_EQ(replies[i].body["deliveries"].size(), 1u);
+  }
+  EXPECT_EQ(DeliveredSeqs(replies), Range(1, 7));
+  // The default cap keeps every DELIVER well inside the frame limit.
+  hq::SyncServer normal = MakeServer();
+  auto all = normal.Handle("jonas-1", Hello("jonas-1"));
+  for (const Message& message : all) {
+    EXPECT_LT(protocol::Encode(message).size(), protocol::Limits{}.max_frame_bytes);
+  }
+}
+
 TEST_F(SyncServerTest, DeliveredAdvancesAndSendsTheNextWindow) {
   hq::SyncServer server = MakeServer(/*per_message=*/2, /*window=*/4);
   auto replies = server.Handle("amira-1", Hello("amira-1"));
