@@ -6,7 +6,6 @@
 #include <iostream>
 #include <map>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "muster/clock.h"
@@ -64,8 +63,8 @@ std::optional<pb::Playbook> LoadForDisplay(const std::string& path, std::ostream
 // ------------------------------------------------------------------------------ JSON
 
 json FieldJson(const pb::FieldSpec& f) {
-  json j = {{"id", f.id}, {"label", f.label}, {"type", pb::ToString(f.type)},
-            {"required", f.required}};
+  json j = {
+      {"id", f.id}, {"label", f.label}, {"type", pb::ToString(f.type)}, {"required", f.required}};
   if (!f.unit.empty()) j["unit"] = f.unit;
   if (f.min) j["min"] = *f.min;
   if (f.max) j["max"] = *f.max;
@@ -109,13 +108,18 @@ json PlaybookJson(const pb::Playbook& p) {
   for (pb::Hazard h : p.hazards) hazards.push_back(pb::ToString(h));
   json roles = json::array();
   for (const pb::Role& r : p.roles) {
-    roles.push_back({{"id", r.id}, {"title", r.title}, {"count", r.count},
-                     {"required", r.required}, {"qualifications", r.qualifications}});
+    roles.push_back({{"id", r.id},
+                     {"title", r.title},
+                     {"count", r.count},
+                     {"required", r.required},
+                     {"qualifications", r.qualifications}});
   }
   json parameters = json::array();
   for (const pb::Parameter& x : p.parameters) {
-    parameters.push_back({{"id", x.id}, {"type", pb::ToString(x.type)},
-                          {"default", x.default_value}, {"description", x.description}});
+    parameters.push_back({{"id", x.id},
+                          {"type", pb::ToString(x.type)},
+                          {"default", x.default_value},
+                          {"description", x.description}});
   }
   json phases = json::array();
   for (const pb::Phase& x : p.phases) phases.push_back({{"id", x.id}, {"title", x.title}});
@@ -123,10 +127,10 @@ json PlaybookJson(const pb::Playbook& p) {
   for (const pb::Step& s : p.steps) steps.push_back(StepJson(s));
   json triggers = json::array();
   for (const pb::Trigger& t : p.triggers) triggers.push_back(TriggerJson(t));
-  return {{"id", p.id},           {"version", p.version},       {"title", p.title},
-          {"hazards", hazards},   {"summary", p.summary},       {"authors", p.authors},
-          {"roles", roles},       {"parameters", parameters},   {"phases", phases},
-          {"steps", steps},       {"triggers", triggers},       {"content_hash", p.content_hash}};
+  return {{"id", p.id},         {"version", p.version},     {"title", p.title},
+          {"hazards", hazards}, {"summary", p.summary},     {"authors", p.authors},
+          {"roles", roles},     {"parameters", parameters}, {"phases", phases},
+          {"steps", steps},     {"triggers", triggers},     {"content_hash", p.content_hash}};
 }
 
 // ------------------------------------------------------------------------------ text
@@ -243,8 +247,8 @@ void WriteDot(const pb::Playbook& p, std::ostream& out) {
   out << "digraph " << DotQuote(p.id) << " {\n"
       << "  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n";
   for (const pb::Phase& phase : p.phases) {
-    out << "  subgraph " << DotQuote("cluster_" + phase.id) << " {\n    label="
-        << DotQuote(phase.title) << ";\n";
+    out << "  subgraph " << DotQuote("cluster_" + phase.id)
+        << " {\n    label=" << DotQuote(phase.title) << ";\n";
     for (const pb::Step& s : p.steps) {
       if (s.phase != phase.id) continue;
       out << "    " << DotQuote(s.id) << " [label=" << DotQuote(s.id + "\n" + s.role)
@@ -307,9 +311,12 @@ int LintCommand(const std::vector<std::string>& paths, bool json_output, std::os
       PrintDiagnostics(result.diagnostics, out);
       continue;
     }
-    json entry = {{"file", file}, {"kind", result.is_library ? "library" : "playbook"},
-                  {"valid", valid}, {"diagnostics", json::array()}};
-    for (const pb::Diagnostic& d : result.diagnostics) entry["diagnostics"].push_back(DiagnosticJson(d));
+    json entry = {{"file", file},
+                  {"kind", result.is_library ? "library" : "playbook"},
+                  {"valid", valid},
+                  {"diagnostics", json::array()}};
+    for (const pb::Diagnostic& d : result.diagnostics)
+      entry["diagnostics"].push_back(DiagnosticJson(d));
     if (result.playbook) {
       entry["id"] = result.playbook->id;
       entry["version"] = result.playbook->version;
@@ -375,7 +382,8 @@ void RegisterPlaybookCommands(CLI::App& app) {
     finish(LintCommand(options->paths, options->json, std::cout, std::cerr));
   });
 
-  CLI::App* show = playbook->add_subcommand("show", "Show a playbook: phases, steps, roles, triggers");
+  CLI::App* show =
+      playbook->add_subcommand("show", "Show a playbook: phases, steps, roles, triggers");
   show->add_option("file", options->file, "Playbook file");
   show->add_flag("--json", options->json, "Print the playbook as JSON");
   show->callback([options, finish, need] {

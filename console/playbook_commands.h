@@ -2,11 +2,10 @@
 // only and need no coordinator.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <iosfwd>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "muster/playbook/load.h"
 

@@ -1,11 +1,11 @@
 // `muster playbook lint|show|graph`, through the same CLI11 wiring as the console.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "playbook_commands.h"
 #include "test_util.h"
@@ -42,7 +42,7 @@ TEST_F(CommandsTest, LintValidFileExitsZero) {
 
 TEST_F(CommandsTest, LintInvalidFilePrintsDiagnosticsAndExitsOne) {
   const std::string file = Write("bad.yaml", playbook::testing::Edit(playbook::testing::kMinimal,
-                                                                      "title: Demo", "titel: Demo"));
+                                                                     "title: Demo", "titel: Demo"));
   EXPECT_EQ(LintCommand({file}, false, out_, err_), 1);
   EXPECT_NE(out_.str().find(file + ":3:1: error: unknown key 'titel' in the playbook\n"
                                    "  hint: did you mean 'title'?\n"),
@@ -67,8 +67,8 @@ TEST_F(CommandsTest, LintFolderChecksPlaybooksAndLibraries) {
 }
 
 TEST_F(CommandsTest, LintJsonHasPositions) {
-  const std::string file = Write("bad.yaml", playbook::testing::Edit(playbook::testing::kMinimal,
-                                                                      "[survey]", "[survy]"));
+  const std::string file = Write(
+      "bad.yaml", playbook::testing::Edit(playbook::testing::kMinimal, "[survey]", "[survy]"));
   EXPECT_EQ(LintCommand({file}, true, out_, err_), 1);
   const auto report = nlohmann::json::parse(out_.str());
   const auto& d = report["files"][0]["diagnostics"][0];

@@ -1,7 +1,8 @@
 // The `when:` condition language: parsing, type checking and three-valued evaluation.
+#include "muster/playbook/expression.h"
+
 #include <gtest/gtest.h>
 
-#include "muster/playbook/expression.h"
 #include "muster/playbook/load.h"
 #include "test_util.h"
 
@@ -91,7 +92,8 @@ TEST(ExpressionTest, ParsesComparisonsListsAndLiterals) {
 
 TEST(ExpressionTest, SyntaxErrorsNameTheOffset) {
   EXPECT_EQ(SyntaxError(""), "0: the condition is empty");
-  EXPECT_EQ(SyntaxError("s.x >"), "5: expected a value or a step.field reference, but the condition ends");
+  EXPECT_EQ(SyntaxError("s.x >"),
+            "5: expected a value or a step.field reference, but the condition ends");
   EXPECT_EQ(SyntaxError("s.x = 1"), "4: unexpected '='");
   EXPECT_EQ(SyntaxError("s.x > 1 && s.y"), "8: unexpected '&'");
   EXPECT_EQ(SyntaxError("(s.x > 1"), "8: expected ')', but the condition ends");
@@ -116,10 +118,11 @@ TEST(ExpressionTest, NestingAndLengthAreLimited) {
 
 TEST(ExpressionTest, TypeChecksAgainstTheFindings) {
   EXPECT_TRUE(TypeErrors("survey.dose >= param.limit and not survey.neutrons").empty());
-  EXPECT_TRUE(TypeErrors("survey.nuclide in [\"U-235\", \"Pu-239\"] or survey.note == \"x\"").empty());
-  EXPECT_EQ(TypeErrors("survey.dose == \"high\""),
-            std::vector<std::string>{
-                "15: cannot compare survey.dose (a number) with \"high\" (text)"});
+  EXPECT_TRUE(
+      TypeErrors("survey.nuclide in [\"U-235\", \"Pu-239\"] or survey.note == \"x\"").empty());
+  EXPECT_EQ(
+      TypeErrors("survey.dose == \"high\""),
+      std::vector<std::string>{"15: cannot compare survey.dose (a number) with \"high\" (text)"});
   EXPECT_EQ(TypeErrors("survey.nuclide == \"Cs137\""),
             std::vector<std::string>{"18: \"Cs137\" is not an option of survey.nuclide"});
   EXPECT_EQ(TypeErrors("survey.nuclide > \"Cs-137\""),
@@ -133,11 +136,10 @@ TEST(ExpressionTest, TypeChecksAgainstTheFindings) {
   EXPECT_EQ(TypeErrors("sruvey.dose > 1"),
             std::vector<std::string>{"0: 'sruvey' is not a step of this playbook"});
   EXPECT_EQ(TypeErrors("param.wait > 1"),
-            std::vector<std::string>{
-                "0: param.wait is a duration, which conditions cannot read"});
-  EXPECT_EQ(TypeErrors("survey.nuclide in [\"U-235\", 5]"),
-            std::vector<std::string>{
-                "28: the list holds 5 (a number), but survey.nuclide is an enum"});
+            std::vector<std::string>{"0: param.wait is a duration, which conditions cannot read"});
+  EXPECT_EQ(
+      TypeErrors("survey.nuclide in [\"U-235\", 5]"),
+      std::vector<std::string>{"28: the list holds 5 (a number), but survey.nuclide is an enum"});
 }
 
 TEST(ExpressionTest, ReportsEveryTypeErrorOfAnExpression) {
@@ -145,9 +147,8 @@ TEST(ExpressionTest, ReportsEveryTypeErrorOfAnExpression) {
 }
 
 TEST(ExpressionTest, EvaluatesComparisons) {
-  const FindingValues values = {{"survey.dose", 150.0},
-                                {"survey.neutrons", false},
-                                {"survey.nuclide", std::string("U-235")}};
+  const FindingValues values = {
+      {"survey.dose", 150.0}, {"survey.neutrons", false}, {"survey.nuclide", std::string("U-235")}};
   EXPECT_EQ(Eval("survey.dose >= 150", values), Truth::kTrue);
   EXPECT_EQ(Eval("survey.dose < 150", values), Truth::kFalse);
   EXPECT_EQ(Eval("survey.neutrons == false", values), Truth::kTrue);

@@ -1,9 +1,9 @@
 // Hostile input: every case returns an error (never a crash, never a hang) and stays
 // within the documented limits. There are no timing assertions; the fuzzer and the
 // test runner's timeout catch slowness.
-#include <random>
-
 #include <gtest/gtest.h>
+
+#include <random>
 
 #include "muster/playbook/load.h"
 #include "test_util.h"
@@ -38,14 +38,16 @@ TEST(HostileTest, AliasInsideItsOwnAnchor) {
 TEST(HostileTest, DeepFlowNesting) {
   const std::string text = "a: " + std::string(100000, '[') + std::string(100000, ']') + "\n";
   const LoadResult result = Load(text);
-  EXPECT_TRUE(HasDiagnostic(result, "t.yaml:1:67: error: the document nests deeper than 64 levels"));
+  EXPECT_TRUE(
+      HasDiagnostic(result, "t.yaml:1:67: error: the document nests deeper than 64 levels"));
 }
 
 TEST(HostileTest, DeepBlockNesting) {
   std::string text;
   for (int i = 0; i < 1000; ++i) text += std::string(i, ' ') + "k:\n";
   const LoadResult result = Load(text);
-  EXPECT_TRUE(HasDiagnostic(result, "t.yaml:65:65: error: the document nests deeper than 64 levels"));
+  EXPECT_TRUE(
+      HasDiagnostic(result, "t.yaml:65:65: error: the document nests deeper than 64 levels"));
 }
 
 TEST(HostileTest, DeepCompactSequences) {
@@ -67,8 +69,8 @@ TEST(HostileTest, DeepFlowMaps) {
 TEST(HostileTest, TooLarge) {
   const std::string text = "summary: " + std::string(2 << 20, 'x') + "\n";
   const LoadResult result = Load(text);
-  EXPECT_TRUE(HasDiagnostic(result,
-                            "t.yaml:1:1: error: the file is 2097162 bytes; the limit is 1048576"));
+  EXPECT_TRUE(
+      HasDiagnostic(result, "t.yaml:1:1: error: the file is 2097162 bytes; the limit is 1048576"));
 }
 
 TEST(HostileTest, LimitsAreConfigurable) {
@@ -116,7 +118,8 @@ TEST(HostileTest, YamlLookingGarbage) {
 
 TEST(HostileTest, EmptyInputs) {
   EXPECT_TRUE(HasDiagnostic(Load(""), "t.yaml:1:1: error: the file holds no YAML content"));
-  EXPECT_TRUE(HasDiagnostic(Load("\n\n   \n"), "t.yaml:1:1: error: the file holds no YAML content"));
+  EXPECT_TRUE(
+      HasDiagnostic(Load("\n\n   \n"), "t.yaml:1:1: error: the file holds no YAML content"));
   EXPECT_TRUE(HasDiagnostic(Load("# only a comment\n"),
                             "t.yaml:1:1: error: the file holds no YAML content"));
   EXPECT_TRUE(HasDiagnostic(Load("~\n"), "t.yaml:1:1: error: the file holds no YAML content"));
@@ -140,8 +143,9 @@ TEST(HostileTest, ManyStepsInADependencyChain) {
   std::string text = std::string(testing::kMinimal);
   const int n = 3000;
   for (int i = 0; i < n; ++i) {
-    text += "  - {id: s" + std::to_string(i) + ", title: S, phase: work, role: lead, depends_on: [s" +
-            std::to_string((i + 1) % n) + "]}\n";
+    text += "  - {id: s" + std::to_string(i) +
+            ", title: S, phase: work, role: lead, depends_on: [s" + std::to_string((i + 1) % n) +
+            "]}\n";
   }
   const LoadResult result = Load(text);
   EXPECT_FALSE(result.ok());
@@ -152,8 +156,8 @@ TEST(HostileTest, ManyStepsInADependencyChain) {
 TEST(HostileTest, LongKeysAreCutInMessages) {
   const std::string key(500, 'k');  // YAML allows implicit keys up to 1024
   const LoadResult result = Load(std::string(testing::kMinimal) + key + ": 1\n");
-  EXPECT_TRUE(HasDiagnostic(result, "t.yaml:25:1: error: unknown key '" + std::string(57, 'k') +
-                                        "...' in the playbook"));
+  EXPECT_TRUE(HasDiagnostic(
+      result, "t.yaml:25:1: error: unknown key '" + std::string(57, 'k') + "...' in the playbook"));
 }
 
 }  // namespace

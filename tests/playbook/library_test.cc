@@ -1,9 +1,9 @@
 // Step libraries: include, use, role mapping, and the self-contained source form.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 #include "muster/playbook/load.h"
 #include "test_util.h"
@@ -138,9 +138,9 @@ TEST_F(LibraryTest, DiskIsNotReadWhenTheOptionForbidsIt) {
 TEST_F(LibraryTest, MissingLibraryFile) {
   const LoadResult result = LoadPlaybook(Edit(kPlaybook, "lib/shared.yaml", "lib/missing.yaml"));
   ASSERT_FALSE(result.ok());
-  const auto at_include = std::find_if(
-      result.diagnostics.begin(), result.diagnostics.end(),
-      [](const Diagnostic& d) { return d.pos.line == 11 && d.pos.column == 11; });
+  const auto at_include =
+      std::find_if(result.diagnostics.begin(), result.diagnostics.end(),
+                   [](const Diagnostic& d) { return d.pos.line == 11 && d.pos.column == 11; });
   ASSERT_NE(at_include, result.diagnostics.end()) << testing::AllDiagnostics(result);
   EXPECT_EQ(at_include->message, "library '" + (dir_ / "lib/missing.yaml").string() +
                                      "' cannot read: No such file or directory");
@@ -150,26 +150,26 @@ TEST_F(LibraryTest, MissingLibraryFile) {
 
 TEST_F(LibraryTest, PathsMayNotLeaveTheLibraryFolder) {
   const LoadResult result = LoadPlaybook(Edit(kPlaybook, "lib/shared.yaml", "../etc/passwd"));
-  EXPECT_TRUE(HasDiagnostic(result, PlaybookFile() +
-                                        ":11:11: error: library path '../etc/passwd' is not allowed"));
+  EXPECT_TRUE(HasDiagnostic(
+      result, PlaybookFile() + ":11:11: error: library path '../etc/passwd' is not allowed"));
 }
 
 TEST_F(LibraryTest, UnknownLibraryStepSuggests) {
   const LoadResult result = LoadPlaybook(Edit(kPlaybook, "common.briefing", "common.brefing"));
-  EXPECT_TRUE(HasDiagnostic(result, PlaybookFile() +
-                                        ":15:10: error: library 'common' has no step 'brefing'"));
+  EXPECT_TRUE(HasDiagnostic(
+      result, PlaybookFile() + ":15:10: error: library 'common' has no step 'brefing'"));
   EXPECT_TRUE(HasHint(result, "did you mean 'briefing'?"));
 }
 
 TEST_F(LibraryTest, UnknownAlias) {
   const LoadResult result = LoadPlaybook(Edit(kPlaybook, "common.briefing", "shared.briefing"));
-  EXPECT_TRUE(HasDiagnostic(result, PlaybookFile() +
-                                        ":15:10: error: no included library is called 'shared'"));
+  EXPECT_TRUE(HasDiagnostic(
+      result, PlaybookFile() + ":15:10: error: no included library is called 'shared'"));
 }
 
 TEST_F(LibraryTest, UnmappedRole) {
-  const LoadResult result = LoadPlaybook(Edit(kPlaybook, "{lead: boss, keeper: examiner}",
-                                              "{keeper: examiner}"));
+  const LoadResult result =
+      LoadPlaybook(Edit(kPlaybook, "{lead: boss, keeper: examiner}", "{keeper: examiner}"));
   EXPECT_TRUE(HasDiagnostic(result, PlaybookFile() +
                                         ":15:5: error: use of 'common.briefing' has no role: "
                                         "library role 'lead' is not mapped"));
@@ -177,14 +177,15 @@ TEST_F(LibraryTest, UnmappedRole) {
 
 TEST_F(LibraryTest, RoleMappedToUnknownRole) {
   const LoadResult result = LoadPlaybook(Edit(kPlaybook, "lead: boss", "lead: bos"));
-  EXPECT_TRUE(HasDiagnostic(result, PlaybookFile() +
-                                        ":13:19: error: role 'bos' is not a role of this playbook"));
+  EXPECT_TRUE(HasDiagnostic(
+      result, PlaybookFile() + ":13:19: error: role 'bos' is not a role of this playbook"));
   EXPECT_TRUE(HasHint(result, "did you mean 'boss'?"));
 }
 
 TEST_F(LibraryTest, LibraryDependencyMustBeUsed) {
-  const LoadResult result = LoadPlaybook(Edit(Edit(kPlaybook, "  - use: common.briefing\n    phase: work\n", ""),
-                                              "depends_on: [briefing]", "depends_on: []"));
+  const LoadResult result =
+      LoadPlaybook(Edit(Edit(kPlaybook, "  - use: common.briefing\n    phase: work\n", ""),
+                        "depends_on: [briefing]", "depends_on: []"));
   EXPECT_TRUE(HasDiagnostic(result, PlaybookFile() +
                                         ":20:5: error: step 'hand_over' from library 'common' "
                                         "depends on its step 'briefing', which this playbook does "
@@ -201,8 +202,9 @@ TEST_F(LibraryTest, EmbeddedLibraryThatNoIncludeNames) {
   const std::string text =
       std::string(kPlaybook) + "--- # muster-library: lib/other.yaml\n" + kLibrary;
   const LoadResult result = LoadText(text, "pb.yaml");
-  EXPECT_TRUE(HasDiagnostic(result, "pb.yaml:26:1: error: the source carries library "
-                                    "'lib/other.yaml', which no include names"));
+  EXPECT_TRUE(HasDiagnostic(result,
+                            "pb.yaml:26:1: error: the source carries library "
+                            "'lib/other.yaml', which no include names"));
 }
 
 TEST_F(LibraryTest, LibraryChecksOnItsOwn) {

@@ -1,7 +1,8 @@
 // Loading a valid playbook: the model it builds, its source and identity.
+#include "muster/playbook/load.h"
+
 #include <gtest/gtest.h>
 
-#include "muster/playbook/load.h"
 #include "playbook/source.h"
 #include "test_util.h"
 
@@ -77,7 +78,8 @@ TEST(LoadTest, DiagnosticFormat) {
 TEST(LoadTest, WarningsDoNotStopLoading) {
   const LoadResult result = Load(Edit(kMinimal, "        unit: µSv/h\n", ""));
   ASSERT_TRUE(result.ok());
-  EXPECT_TRUE(HasDiagnostic(result, "t.yaml:17:9: warning: number finding 'dose_rate' has no unit"));
+  EXPECT_TRUE(
+      HasDiagnostic(result, "t.yaml:17:9: warning: number finding 'dose_rate' has no unit"));
 }
 
 TEST(LoadTest, ReportsEveryErrorInOneRun) {

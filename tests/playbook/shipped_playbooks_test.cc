@@ -1,11 +1,11 @@
 // Every file in playbooks/ loads without a single diagnostic, and each playbook is
 // substantial enough to use: roles, steps, dependencies, typed findings and a trigger.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "muster/playbook/load.h"
 #include "muster/playbook/triggers.h"
@@ -64,8 +64,8 @@ TEST(ShippedPlaybooksTest, BorderSeizureHasTheAgreedShape) {
       LoadFile((kPlaybooks / "radioactive-material-border-seizure.yaml").string());
   ASSERT_TRUE(result.ok()) << testing::AllDiagnostics(result);
   const Playbook& p = *result.playbook;
-  for (const char* role : {"team_leader", "radiation_specialist", "forensic_examiner",
-                           "liaison_officer"}) {
+  for (const char* role :
+       {"team_leader", "radiation_specialist", "forensic_examiner", "liaison_officer"}) {
     EXPECT_NE(p.FindRole(role), nullptr) << role;
   }
   const Step* expand = p.FindStep("expand_cordon");
@@ -87,7 +87,8 @@ TEST(ShippedPlaybooksTest, TheCompleteExampleInTheDocsLoads) {
   const std::size_t end = doc.find("```", start + 8);
   LoadOptions options;
   options.library_dir = kPlaybooks.string();
-  const LoadResult result = LoadText(doc.substr(start + 8, end - start - 8), "example.yaml", options);
+  const LoadResult result =
+      LoadText(doc.substr(start + 8, end - start - 8), "example.yaml", options);
   EXPECT_TRUE(result.ok()) << testing::AllDiagnostics(result);
   EXPECT_TRUE(result.diagnostics.empty()) << testing::AllDiagnostics(result);
 }

@@ -1,10 +1,10 @@
 // Helpers shared by the playbook tests.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <string_view>
-
-#include <gtest/gtest.h>
 
 #include "muster/playbook/load.h"
 

@@ -1,8 +1,9 @@
 // EvaluateTriggers: which triggers fire for a set of recorded findings.
+#include "muster/playbook/triggers.h"
+
 #include <gtest/gtest.h>
 
 #include "muster/playbook/load.h"
-#include "muster/playbook/triggers.h"
 #include "test_util.h"
 
 namespace muster::playbook {
@@ -33,10 +34,12 @@ Playbook WithTriggers() {
   return result.ok() ? *result.playbook : Playbook{};
 }
 
-std::vector<std::string> Fired(const FindingValues& values, const std::set<std::string>& done = {}) {
+std::vector<std::string> Fired(const FindingValues& values,
+                               const std::set<std::string>& done = {}) {
   static const Playbook playbook = WithTriggers();
   std::vector<std::string> ids;
-  for (const FiredTrigger& f : EvaluateTriggers(playbook, values, done)) ids.push_back(f.trigger_id);
+  for (const FiredTrigger& f : EvaluateTriggers(playbook, values, done))
+    ids.push_back(f.trigger_id);
   return ids;
 }
 

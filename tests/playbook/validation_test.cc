@@ -18,14 +18,17 @@ std::string WithTrigger(const std::string& when, const std::string& then = "    
   return std::string(kMinimal) +
          "triggers:\n"
          "  - id: t1\n"
-         "    when: " + when + "\n"
-         "    then:\n" + then;
+         "    when: " +
+         when +
+         "\n"
+         "    then:\n" +
+         then;
 }
 
 // kMinimal with survey's findings replaced by |findings| (starting on line 17).
 std::string WithFindings(const std::string& findings) {
-  return Edit(kMinimal,
-              "      - id: dose_rate\n        type: number\n        unit: µSv/h\n", findings);
+  return Edit(kMinimal, "      - id: dose_rate\n        type: number\n        unit: µSv/h\n",
+              findings);
 }
 
 TEST(ValidationTest, YamlSyntaxErrorHasPosition) {
@@ -39,8 +42,9 @@ TEST(ValidationTest, YamlSyntaxErrorHasPosition) {
 }
 
 TEST(ValidationTest, UnknownKeySuggestsTheNearKey) {
-  const LoadResult result = Load(Edit(kMinimal, "    phase: work\n    role: lead\n    findings",
-                                      "    phase: work\n    role: lead\n    priorty: high\n    findings"));
+  const LoadResult result =
+      Load(Edit(kMinimal, "    phase: work\n    role: lead\n    findings",
+                "    phase: work\n    role: lead\n    priorty: high\n    findings"));
   EXPECT_TRUE(HasDiagnostic(result, "t.yaml:16:5: error: unknown key 'priorty' in step 'survey'"));
   EXPECT_TRUE(HasHint(result, "did you mean 'priority'?"));
 }
@@ -65,9 +69,10 @@ TEST(ValidationTest, MissingTopLevelKey) {
 }
 
 TEST(ValidationTest, RepeatedKey) {
-  const LoadResult result = Load(Edit(kMinimal, "    title: Report\n",
-                                      "    title: Report\n    title: Again\n"));
-  EXPECT_TRUE(HasDiagnostic(result, "t.yaml:22:5: error: key 'title' appears twice in step 'report'"));
+  const LoadResult result =
+      Load(Edit(kMinimal, "    title: Report\n", "    title: Report\n    title: Again\n"));
+  EXPECT_TRUE(
+      HasDiagnostic(result, "t.yaml:22:5: error: key 'title' appears twice in step 'report'"));
   EXPECT_TRUE(HasHint(result, "keep one; the first is at line 21"));
 }
 
@@ -78,22 +83,22 @@ TEST(ValidationTest, DuplicateStepId) {
 }
 
 TEST(ValidationTest, DuplicateRoleId) {
-  const LoadResult result = Load(Edit(kMinimal, "    title: Lead\n",
-                                      "    title: Lead\n  - id: lead\n    title: Second\n"));
+  const LoadResult result = Load(
+      Edit(kMinimal, "    title: Lead\n", "    title: Lead\n  - id: lead\n    title: Second\n"));
   EXPECT_TRUE(HasDiagnostic(result, "t.yaml:8:5: error: two roles have the id 'lead'"));
 }
 
 TEST(ValidationTest, DuplicateFindingId) {
-  const LoadResult result = Load(WithFindings(
-      "      - id: dose_rate\n        type: number\n        unit: µSv/h\n"
-      "      - id: dose_rate\n        type: text\n"));
-  EXPECT_TRUE(HasDiagnostic(result,
-                            "t.yaml:20:9: error: step 'survey' has two findings with id 'dose_rate'"));
+  const LoadResult result =
+      Load(WithFindings("      - id: dose_rate\n        type: number\n        unit: µSv/h\n"
+                        "      - id: dose_rate\n        type: text\n"));
+  EXPECT_TRUE(HasDiagnostic(
+      result, "t.yaml:20:9: error: step 'survey' has two findings with id 'dose_rate'"));
 }
 
 TEST(ValidationTest, UnknownRole) {
-  const LoadResult result = Load(Edit(kMinimal, "    role: lead\n    findings:",
-                                      "    role: leader\n    findings:"));
+  const LoadResult result =
+      Load(Edit(kMinimal, "    role: lead\n    findings:", "    role: leader\n    findings:"));
   EXPECT_TRUE(HasDiagnostic(
       result, "t.yaml:15:11: error: step 'survey' names role 'leader', which is not defined"));
   EXPECT_TRUE(HasHint(result, "did you mean 'lead'?"));
@@ -122,15 +127,16 @@ TEST(ValidationTest, SelfDependency) {
 TEST(ValidationTest, DependencyCycleIsNamed) {
   const LoadResult result = Load(Edit(kMinimal, "    role: lead\n    findings:",
                                       "    role: lead\n    depends_on: [report]\n    findings:"));
-  EXPECT_TRUE(HasDiagnostic(
-      result, "t.yaml:16:18: error: dependency cycle: survey -> report -> survey"));
+  EXPECT_TRUE(
+      HasDiagnostic(result, "t.yaml:16:18: error: dependency cycle: survey -> report -> survey"));
 }
 
 TEST(ValidationTest, StepWaitingOnACycleCanNeverBecomeReady) {
   std::string text = Edit(kMinimal, "    role: lead\n    findings:",
                           "    role: lead\n    depends_on: [report]\n    findings:");
-  text += "  - id: archive\n    title: Archive\n    phase: work\n    role: lead\n"
-          "    depends_on: [report]\n";
+  text +=
+      "  - id: archive\n    title: Archive\n    phase: work\n    role: lead\n"
+      "    depends_on: [report]\n";
   const LoadResult result = Load(text);
   EXPECT_TRUE(HasDiagnostic(result,
                             "t.yaml:30:18: error: step 'archive' can never become ready: it "
@@ -142,7 +148,8 @@ TEST(ValidationTest, OnTriggerStepThatNoTriggerActivates) {
                                       "    depends_on: [survey]\n    on_trigger: true\n"));
   EXPECT_TRUE(HasDiagnostic(
       result, "t.yaml:20:5: error: step 'report' is on_trigger, but no trigger activates it"));
-  EXPECT_TRUE(HasHint(result, "add '- activate: report' to a trigger's then, or remove on_trigger"));
+  EXPECT_TRUE(
+      HasHint(result, "add '- activate: report' to a trigger's then, or remove on_trigger"));
 }
 
 TEST(ValidationTest, ActivatingAStepThatIsNotOnTrigger) {
@@ -204,10 +211,11 @@ TEST(ValidationTest, TriggerReadsUnknownField) {
 }
 
 TEST(ValidationTest, TriggerComparesEnumWithUnknownOption) {
-  std::string text = WithFindings(
-      "      - id: nuclide\n        type: enum\n        options: [Cs-137, Co-60]\n");
-  text += "triggers:\n  - id: t1\n    when: survey.nuclide == \"Cs137\"\n    then:\n"
-          "      - alert: x\n";
+  std::string text =
+      WithFindings("      - id: nuclide\n        type: enum\n        options: [Cs-137, Co-60]\n");
+  text +=
+      "triggers:\n  - id: t1\n    when: survey.nuclide == \"Cs137\"\n    then:\n"
+      "      - alert: x\n";
   const LoadResult result = Load(text);
   EXPECT_TRUE(HasDiagnostic(result,
                             "t.yaml:27:29: error: in the condition of trigger 't1': \"Cs137\" is "
@@ -265,13 +273,13 @@ TEST(ValidationTest, EnumWithoutOptions) {
 TEST(ValidationTest, EnumWithRepeatedOption) {
   const LoadResult result =
       Load(WithFindings("      - id: kind\n        type: enum\n        options: [a, b, a]\n"));
-  EXPECT_TRUE(HasDiagnostic(
-      result, "t.yaml:17:9: error: option 'a' of finding 'kind' is listed twice"));
+  EXPECT_TRUE(
+      HasDiagnostic(result, "t.yaml:17:9: error: option 'a' of finding 'kind' is listed twice"));
 }
 
 TEST(ValidationTest, SampleIdPatternMustBeARegex) {
-  const LoadResult result = Load(WithFindings(
-      "      - id: sample\n        type: sample_id\n        pattern: \"^RN-[0-9\"\n"));
+  const LoadResult result = Load(
+      WithFindings("      - id: sample\n        type: sample_id\n        pattern: \"^RN-[0-9\"\n"));
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.diagnostics[0].pos.line, 19);
   EXPECT_EQ(result.diagnostics[0].pos.column, 18);
@@ -294,23 +302,23 @@ TEST(ValidationTest, SemverAcceptsPrereleaseAndBuild) {
 
 TEST(ValidationTest, UnknownHazardSuggests) {
   const LoadResult result = Load(Edit(kMinimal, "[radiological]", "[radiologcal]"));
-  EXPECT_TRUE(HasDiagnostic(result,
-                            "t.yaml:4:11: error: 'hazards' of the playbook cannot be 'radiologcal'"));
+  EXPECT_TRUE(HasDiagnostic(
+      result, "t.yaml:4:11: error: 'hazards' of the playbook cannot be 'radiologcal'"));
   EXPECT_TRUE(HasHint(result, "did you mean 'radiological'?"));
 }
 
 TEST(ValidationTest, DueInMustBeADuration) {
-  const LoadResult result = Load(Edit(kMinimal, "    depends_on: [survey]\n",
-                                      "    depends_on: [survey]\n    due_in: soon\n"));
-  EXPECT_TRUE(HasDiagnostic(result,
-                            "t.yaml:25:13: error: due_in 'soon' of step 'report' is not a duration"));
+  const LoadResult result = Load(
+      Edit(kMinimal, "    depends_on: [survey]\n", "    depends_on: [survey]\n    due_in: soon\n"));
+  EXPECT_TRUE(HasDiagnostic(
+      result, "t.yaml:25:13: error: due_in 'soon' of step 'report' is not a duration"));
 }
 
 TEST(ValidationTest, PriorityMustBeKnown) {
   const LoadResult result = Load(Edit(kMinimal, "    depends_on: [survey]\n",
                                       "    depends_on: [survey]\n    priority: urgent\n"));
-  EXPECT_TRUE(HasDiagnostic(result,
-                            "t.yaml:25:15: error: 'priority' of step 'report' cannot be 'urgent'"));
+  EXPECT_TRUE(
+      HasDiagnostic(result, "t.yaml:25:15: error: 'priority' of step 'report' cannot be 'urgent'"));
 }
 
 TEST(ValidationTest, StepIdMustBeAnIdentifier) {
@@ -324,8 +332,8 @@ TEST(ValidationTest, PlaybookIdMustBeKebabCase) {
 }
 
 TEST(ValidationTest, ParameterDefaultMustMatchItsType) {
-  const std::string text = std::string(kMinimal) +
-                           "parameters:\n  - id: limit\n    type: number\n    default: lots\n";
+  const std::string text =
+      std::string(kMinimal) + "parameters:\n  - id: limit\n    type: number\n    default: lots\n";
   const LoadResult result = Load(text);
   EXPECT_TRUE(HasDiagnostic(result,
                             "t.yaml:28:14: error: 'default' of parameter 'limit' must be a number, "
@@ -334,24 +342,27 @@ TEST(ValidationTest, ParameterDefaultMustMatchItsType) {
 
 TEST(ValidationTest, ListExpectedButScalarGiven) {
   const LoadResult result = Load(Edit(kMinimal, "[survey]", "survey"));
-  EXPECT_TRUE(HasDiagnostic(result,
-                            "t.yaml:24:17: error: 'depends_on' of step 'report' must be a list, not "
-                            "'survey'"));
+  EXPECT_TRUE(
+      HasDiagnostic(result,
+                    "t.yaml:24:17: error: 'depends_on' of step 'report' must be a list, not "
+                    "'survey'"));
 }
 
 TEST(ValidationTest, TopLevelMustBeAMap) {
   const LoadResult result = Load("- just\n- a list\n");
-  EXPECT_TRUE(HasDiagnostic(result, "t.yaml:1:1: error: the playbook must be a map of keys, not a list"));
+  EXPECT_TRUE(
+      HasDiagnostic(result, "t.yaml:1:1: error: the playbook must be a map of keys, not a list"));
 }
 
 TEST(ValidationTest, OneDocumentPerFile) {
   const LoadResult result = Load(std::string(kMinimal) + "---\nid: other\n");
-  EXPECT_TRUE(HasDiagnostic(result, "t.yaml:25:1: error: the file holds more than one YAML document"));
+  EXPECT_TRUE(
+      HasDiagnostic(result, "t.yaml:25:1: error: the file holds more than one YAML document"));
 }
 
 TEST(ValidationTest, UnusedRoleIsAWarning) {
-  const LoadResult result = Load(Edit(kMinimal, "    title: Lead\n",
-                                      "    title: Lead\n  - id: spare\n    title: Spare\n"));
+  const LoadResult result = Load(
+      Edit(kMinimal, "    title: Lead\n", "    title: Lead\n  - id: spare\n    title: Spare\n"));
   EXPECT_TRUE(result.ok());
   EXPECT_TRUE(HasDiagnostic(result, "t.yaml:8:5: warning: role 'spare' has no steps"));
 }

@@ -42,10 +42,10 @@ class Reporter {
 
 struct StepDraft {
   Step step;
-  Where at;                        // the step (or its `use:` entry)
-  Where role_at;                   // where the role was named or mapped
+  Where at;       // the step (or its `use:` entry)
+  Where role_at;  // where the role was named or mapped
   Where phase_at;
-  std::vector<Where> depends_at;   // parallel to step.depends_on
+  std::vector<Where> depends_at;  // parallel to step.depends_on
 };
 
 struct TriggerDraft {
@@ -58,7 +58,7 @@ struct TriggerDraft {
 
 struct Draft {
   std::string file;
-  Playbook playbook;               // steps and triggers are filled from the drafts below
+  Playbook playbook;  // steps and triggers are filled from the drafts below
   std::vector<StepDraft> steps;
   std::vector<TriggerDraft> triggers;
   std::vector<Where> hazard_at;

@@ -13,8 +13,20 @@ namespace {
 
 // ---------------------------------------------------------------------------- lexing
 
-enum class Tok { kEnd, kNumber, kString, kIdent, kDot, kLParen, kRParen, kLBracket,
-                 kRBracket, kComma, kCompare, kBad };
+enum class Tok {
+  kEnd,
+  kNumber,
+  kString,
+  kIdent,
+  kDot,
+  kLParen,
+  kRParen,
+  kLBracket,
+  kRBracket,
+  kComma,
+  kCompare,
+  kBad
+};
 
 struct Token {
   Tok kind = Tok::kEnd;
@@ -91,9 +103,9 @@ class Lexer {
       token.text += text_[i];
     }
     if (i >= text_.size()) {
-      error = ExpressionIssue{pos_, "the text starting here has no closing " +
-                                        std::string(1, quote),
-                              "end the text with " + std::string(1, quote)};
+      error =
+          ExpressionIssue{pos_, "the text starting here has no closing " + std::string(1, quote),
+                          "end the text with " + std::string(1, quote)};
       token.kind = Tok::kBad;
       return token;
     }
@@ -116,9 +128,9 @@ class Lexer {
         return token;
       }
     }
-    static constexpr std::pair<char, Tok> kPunct[] = {
-        {'.', Tok::kDot},      {'(', Tok::kLParen},   {')', Tok::kRParen},
-        {'[', Tok::kLBracket}, {']', Tok::kRBracket}, {',', Tok::kComma}};
+    static constexpr std::pair<char, Tok> kPunct[] = {{'.', Tok::kDot},      {'(', Tok::kLParen},
+                                                      {')', Tok::kRParen},   {'[', Tok::kLBracket},
+                                                      {']', Tok::kRBracket}, {',', Tok::kComma}};
     for (const auto& [c, kind] : kPunct) {
       if (rest[0] == c) {
         token.kind = kind;
@@ -324,8 +336,8 @@ class Parser {
     if (token_.kind != Tok::kDot) {
       return Fail(node->offset, "'" + node->scope + "' is not a field reference",
                   "refer to a finding as step.field (e.g. " + node->scope +
-                      ".dose_rate), to a parameter as param.name, or quote text: \"" +
-                      node->scope + "\"");
+                      ".dose_rate), to a parameter as param.name, or quote text: \"" + node->scope +
+                      "\"");
     }
     Advance();
     if (token_.kind != Tok::kIdent) {
@@ -364,11 +376,16 @@ struct TypeInfo {
 
 const char* KindName(Kind kind) {
   switch (kind) {
-    case Kind::kBool: return "a boolean";
-    case Kind::kNumber: return "a number";
-    case Kind::kText: return "text";
-    case Kind::kEnum: return "an enum";
-    case Kind::kInvalid: break;
+    case Kind::kBool:
+      return "a boolean";
+    case Kind::kNumber:
+      return "a number";
+    case Kind::kText:
+      return "text";
+    case Kind::kEnum:
+      return "an enum";
+    case Kind::kInvalid:
+      break;
   }
   return "invalid";
 }
@@ -382,10 +399,14 @@ std::string Describe(const ExprNode& node) {
       std::snprintf(buffer, sizeof buffer, "%g", node.number);
       return buffer;
     }
-    case ExprNode::Kind::kString: return "\"" + node.text + "\"";
-    case ExprNode::Kind::kBool: return node.boolean ? "true" : "false";
-    case ExprNode::Kind::kRef: return RefName(node);
-    default: return "this condition";
+    case ExprNode::Kind::kString:
+      return "\"" + node.text + "\"";
+    case ExprNode::Kind::kBool:
+      return node.boolean ? "true" : "false";
+    case ExprNode::Kind::kRef:
+      return RefName(node);
+    default:
+      return "this condition";
   }
 }
 
@@ -396,9 +417,11 @@ class Checker {
   std::vector<ExpressionIssue> Check(const ExprNode& root) {
     const TypeInfo type = TypeOf(root);
     if (type.kind != Kind::kBool && type.kind != Kind::kInvalid) {
-      Issue(root.offset, "the condition is " + std::string(KindName(type.kind)) + " (" +
-                             type.what + "), not true/false",
-            "compare it, e.g. " + type.what + (type.kind == Kind::kNumber ? " >= 100" : " == \"...\""));
+      Issue(root.offset,
+            "the condition is " + std::string(KindName(type.kind)) + " (" + type.what +
+                "), not true/false",
+            "compare it, e.g. " + type.what +
+                (type.kind == Kind::kNumber ? " >= 100" : " == \"...\""));
     }
     return std::move(issues_);
   }
@@ -410,15 +433,24 @@ class Checker {
 
   TypeInfo TypeOf(const ExprNode& node) {
     switch (node.kind) {
-      case ExprNode::Kind::kNumber: return {Kind::kNumber, nullptr, Describe(node)};
-      case ExprNode::Kind::kString: return {Kind::kText, nullptr, Describe(node)};
-      case ExprNode::Kind::kBool: return {Kind::kBool, nullptr, Describe(node)};
-      case ExprNode::Kind::kRef: return RefType(node);
-      case ExprNode::Kind::kNot: return Logic(node, "not");
-      case ExprNode::Kind::kAnd: return Logic(node, "and");
-      case ExprNode::Kind::kOr: return Logic(node, "or");
-      case ExprNode::Kind::kCompare: return Compare(node);
-      case ExprNode::Kind::kIn: return In(node);
+      case ExprNode::Kind::kNumber:
+        return {Kind::kNumber, nullptr, Describe(node)};
+      case ExprNode::Kind::kString:
+        return {Kind::kText, nullptr, Describe(node)};
+      case ExprNode::Kind::kBool:
+        return {Kind::kBool, nullptr, Describe(node)};
+      case ExprNode::Kind::kRef:
+        return RefType(node);
+      case ExprNode::Kind::kNot:
+        return Logic(node, "not");
+      case ExprNode::Kind::kAnd:
+        return Logic(node, "and");
+      case ExprNode::Kind::kOr:
+        return Logic(node, "or");
+      case ExprNode::Kind::kCompare:
+        return Compare(node);
+      case ExprNode::Kind::kIn:
+        return In(node);
     }
     return {};
   }
@@ -427,10 +459,10 @@ class Checker {
     for (const auto& child : node.children) {
       const TypeInfo type = TypeOf(*child);
       if (type.kind == Kind::kBool || type.kind == Kind::kInvalid) continue;
-      Issue(child->offset,
-            "'" + word + "' needs true/false, but " + type.what + " is " + KindName(type.kind),
-            "compare it, e.g. " + type.what +
-                (type.kind == Kind::kNumber ? " > 0" : " == \"...\""));
+      Issue(
+          child->offset,
+          "'" + word + "' needs true/false, but " + type.what + " is " + KindName(type.kind),
+          "compare it, e.g. " + type.what + (type.kind == Kind::kNumber ? " > 0" : " == \"...\""));
     }
     return {Kind::kBool, nullptr, "this condition"};
   }
@@ -465,14 +497,23 @@ class Checker {
   TypeInfo FieldType(const ExprNode& node, const FieldSpec& field) {
     TypeInfo type{Kind::kInvalid, &field, RefName(node)};
     switch (field.type) {
-      case FieldType::kNumber: type.kind = Kind::kNumber; break;
-      case FieldType::kBoolean: type.kind = Kind::kBool; break;
-      case FieldType::kEnum: type.kind = Kind::kEnum; break;
+      case FieldType::kNumber:
+        type.kind = Kind::kNumber;
+        break;
+      case FieldType::kBoolean:
+        type.kind = Kind::kBool;
+        break;
+      case FieldType::kEnum:
+        type.kind = Kind::kEnum;
+        break;
       case FieldType::kText:
-      case FieldType::kSampleId: type.kind = Kind::kText; break;
+      case FieldType::kSampleId:
+        type.kind = Kind::kText;
+        break;
       default:
-        Issue(node.offset, RefName(node) + " is a " + ToString(field.type) +
-                               " field, which conditions cannot read",
+        Issue(node.offset,
+              RefName(node) + " is a " + ToString(field.type) +
+                  " field, which conditions cannot read",
               "conditions read number, boolean, enum, text and sample_id fields");
     }
     return type;
@@ -482,9 +523,12 @@ class Checker {
     for (const Parameter& p : playbook_.parameters) {
       if (p.id != node.name) continue;
       switch (p.type) {
-        case ParamType::kNumber: return {Kind::kNumber, nullptr, RefName(node)};
-        case ParamType::kBoolean: return {Kind::kBool, nullptr, RefName(node)};
-        case ParamType::kString: return {Kind::kText, nullptr, RefName(node)};
+        case ParamType::kNumber:
+          return {Kind::kNumber, nullptr, RefName(node)};
+        case ParamType::kBoolean:
+          return {Kind::kBool, nullptr, RefName(node)};
+        case ParamType::kString:
+          return {Kind::kText, nullptr, RefName(node)};
         case ParamType::kDuration:
           Issue(node.offset, RefName(node) + " is a duration, which conditions cannot read",
                 "conditions read number, boolean and string parameters");
@@ -494,7 +538,8 @@ class Checker {
     std::vector<std::string> ids;
     for (const Parameter& p : playbook_.parameters) ids.push_back(p.id);
     Issue(node.offset + node.scope.size() + 1, "there is no parameter '" + node.name + "'",
-          ids.empty() ? "declare it under parameters:" : SuggestHint(node.name, ids, "parameters are"));
+          ids.empty() ? "declare it under parameters:"
+                      : SuggestHint(node.name, ids, "parameters are"));
     return {};
   }
 
@@ -534,8 +579,7 @@ class Checker {
     for (const std::string& option : options) {
       if (option == literal.text) return;
     }
-    Issue(literal.offset,
-          "\"" + literal.text + "\" is not an option of " + type.what,
+    Issue(literal.offset, "\"" + literal.text + "\" is not an option of " + type.what,
           SuggestHint(literal.text, options, "options are"));
   }
 
@@ -547,8 +591,8 @@ class Checker {
       const TypeInfo item = TypeOf(*node.children[i]);
       if (!Comparable(left.kind, item.kind)) {
         Issue(node.children[i]->offset,
-              "the list holds " + item.what + " (" + KindName(item.kind) + "), but " +
-                  left.what + " is " + KindName(left.kind),
+              "the list holds " + item.what + " (" + KindName(item.kind) + "), but " + left.what +
+                  " is " + KindName(left.kind),
               "every item must have the type of the left side");
         continue;
       }
@@ -577,10 +621,14 @@ class Evaluator {
         if (t == Truth::kUnknown) return t;
         return FromBool(t == Truth::kFalse);
       }
-      case ExprNode::Kind::kAnd: return And(Eval(*node.children[0]), Eval(*node.children[1]));
-      case ExprNode::Kind::kOr: return Or(Eval(*node.children[0]), Eval(*node.children[1]));
-      case ExprNode::Kind::kCompare: return Compare(node);
-      case ExprNode::Kind::kIn: return In(node);
+      case ExprNode::Kind::kAnd:
+        return And(Eval(*node.children[0]), Eval(*node.children[1]));
+      case ExprNode::Kind::kOr:
+        return Or(Eval(*node.children[0]), Eval(*node.children[1]));
+      case ExprNode::Kind::kCompare:
+        return Compare(node);
+      case ExprNode::Kind::kIn:
+        return In(node);
       default: {
         const std::optional<Value> value = ValueOf(node);
         if (!value || !std::holds_alternative<bool>(*value)) return Truth::kUnknown;
@@ -603,11 +651,16 @@ class Evaluator {
 
   std::optional<Value> ValueOf(const ExprNode& node) const {
     switch (node.kind) {
-      case ExprNode::Kind::kNumber: return Value(node.number);
-      case ExprNode::Kind::kString: return Value(node.text);
-      case ExprNode::Kind::kBool: return Value(node.boolean);
-      case ExprNode::Kind::kRef: return Lookup(node);
-      default: return std::nullopt;
+      case ExprNode::Kind::kNumber:
+        return Value(node.number);
+      case ExprNode::Kind::kString:
+        return Value(node.text);
+      case ExprNode::Kind::kBool:
+        return Value(node.boolean);
+      case ExprNode::Kind::kRef:
+        return Lookup(node);
+      default:
+        return std::nullopt;
     }
   }
 
@@ -636,18 +689,25 @@ class Evaluator {
     const std::optional<Value> b = ValueOf(*node.children[1]);
     if (!a || !b || a->index() != b->index()) return Truth::kUnknown;
     switch (node.op) {
-      case CompareOp::kEq: return FromBool(*a == *b);
-      case CompareOp::kNe: return FromBool(*a != *b);
-      default: break;
+      case CompareOp::kEq:
+        return FromBool(*a == *b);
+      case CompareOp::kNe:
+        return FromBool(*a != *b);
+      default:
+        break;
     }
     if (!std::holds_alternative<double>(*a)) return Truth::kUnknown;
     const double x = std::get<double>(*a);
     const double y = std::get<double>(*b);
     switch (node.op) {
-      case CompareOp::kLt: return FromBool(x < y);
-      case CompareOp::kLe: return FromBool(x <= y);
-      case CompareOp::kGt: return FromBool(x > y);
-      default: return FromBool(x >= y);
+      case CompareOp::kLt:
+        return FromBool(x < y);
+      case CompareOp::kLe:
+        return FromBool(x <= y);
+      case CompareOp::kGt:
+        return FromBool(x > y);
+      default:
+        return FromBool(x >= y);
     }
   }
 
@@ -669,15 +729,17 @@ class Evaluator {
 ParsedExpression ParseExpression(std::string_view text) {
   if (text.size() > kMaxExpressionBytes) {
     ParsedExpression result;
-    result.error = ExpressionIssue{0, "the condition is " + std::to_string(text.size()) +
-                                          " bytes long; the limit is " +
-                                          std::to_string(kMaxExpressionBytes),
-                                   "split it into several triggers"};
+    result.error =
+        ExpressionIssue{0,
+                        "the condition is " + std::to_string(text.size()) +
+                            " bytes long; the limit is " + std::to_string(kMaxExpressionBytes),
+                        "split it into several triggers"};
     return result;
   }
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     ParsedExpression result;
-    result.error = ExpressionIssue{0, "the condition is empty", "e.g. when: survey.dose_rate >= 100"};
+    result.error =
+        ExpressionIssue{0, "the condition is empty", "e.g. when: survey.dose_rate >= 100"};
     return result;
   }
   return Parser(text).Parse();

@@ -10,8 +10,8 @@ namespace muster::playbook {
 namespace {
 
 const std::vector<std::string> kIncludeKeys = {"file", "as", "roles"};
-const std::vector<std::string> kLibraryKeys = {"library", "version", "title",
-                                               "description", "roles", "steps"};
+const std::vector<std::string> kLibraryKeys = {"library",     "version", "title",
+                                               "description", "roles",   "steps"};
 
 // Include paths stay inside the library folder: relative, without "..".
 bool IsSafeLibraryPath(const std::string& path) {
@@ -127,7 +127,8 @@ void Loader::ReadLibrary(Library& library) {
     if (e.key == "version") {
       const std::string version = reader.Text(e, "the library").value_or("");
       if (!IsSemver(version)) {
-        reporter_.Error(reader.At(e.value), "version " + Quote(version) + " is not a semantic version",
+        reporter_.Error(reader.At(e.value),
+                        "version " + Quote(version) + " is not a semantic version",
                         "write MAJOR.MINOR.PATCH in quotes, e.g. \"1.0.0\"");
       }
     }
@@ -148,17 +149,17 @@ void Loader::ReadLibrary(Library& library) {
     if (!step.step.role.empty() &&
         std::find(library.placeholders.begin(), library.placeholders.end(), step.step.role) ==
             library.placeholders.end()) {
-      reporter_.Error(step.role_at, "role " + Quote(step.step.role) +
-                                        " is not declared in the library's roles",
+      reporter_.Error(step.role_at,
+                      "role " + Quote(step.step.role) + " is not declared in the library's roles",
                       SuggestHint(step.step.role, library.placeholders, "declared roles are"));
     }
     for (std::size_t i = 0; i < step.step.depends_on.size(); ++i) {
       const std::string& dep = step.step.depends_on[i];
       const auto same = [&](const StepDraft& s) { return s.step.id == dep; };
       if (std::none_of(library.steps.begin(), library.steps.end(), same)) {
-        reporter_.Error(step.depends_at[i], "library step " + Quote(step.step.id) +
-                                                " depends on " + Quote(dep) +
-                                                ", which the library does not define",
+        reporter_.Error(step.depends_at[i],
+                        "library step " + Quote(step.step.id) + " depends on " + Quote(dep) +
+                            ", which the library does not define",
                         "a library step may depend only on steps of its own library");
       }
     }
@@ -168,8 +169,10 @@ void Loader::ReadLibrary(Library& library) {
 
 void Loader::ReadRoleMap(const Entry& entry, Library& library, NodeReader& reader) {
   if (!entry.value.IsMap()) {
-    reporter_.Error(reader.At(entry.value), "'roles' of an include must map library roles to "
-                                            "playbook roles, not be " + KindOf(entry.value),
+    reporter_.Error(reader.At(entry.value),
+                    "'roles' of an include must map library roles to "
+                    "playbook roles, not be " +
+                        KindOf(entry.value),
                     "write e.g. roles: {lead: team_leader}");
     return;
   }
@@ -180,14 +183,14 @@ void Loader::ReadRoleMap(const Entry& entry, Library& library, NodeReader& reade
     const std::string value = pair.second.IsScalar() ? pair.second.Scalar() : "";
     if (std::find(library.placeholders.begin(), library.placeholders.end(), key) ==
         library.placeholders.end()) {
-      reporter_.Error(reader.At(pair.first), "library " + Quote(library.alias) +
-                                                 " declares no role " + Quote(key),
+      reporter_.Error(reader.At(pair.first),
+                      "library " + Quote(library.alias) + " declares no role " + Quote(key),
                       SuggestHint(key, library.placeholders, "its roles are"));
       continue;
     }
     if (std::find(role_ids.begin(), role_ids.end(), value) == role_ids.end()) {
-      reporter_.Error(reader.At(pair.second), "role " + Quote(value) +
-                                                  " is not a role of this playbook",
+      reporter_.Error(reader.At(pair.second),
+                      "role " + Quote(value) + " is not a role of this playbook",
                       SuggestHint(value, role_ids, "roles are"));
       continue;
     }
@@ -200,10 +203,10 @@ void Loader::CheckUnusedEmbedded() {
   for (const EmbeddedLibrary& embedded : split_.libraries) {
     const auto same = [&](const auto& l) { return l->path == embedded.path; };
     if (std::none_of(libraries_.begin(), libraries_.end(), same)) {
-      reporter_.Error({file_, {embedded.marker_line, 1}},
-                      "the source carries library " + Quote(embedded.path) +
-                          ", which no include names",
-                      "remove it from the source, or include it");
+      reporter_.Error(
+          {file_, {embedded.marker_line, 1}},
+          "the source carries library " + Quote(embedded.path) + ", which no include names",
+          "remove it from the source, or include it");
     }
   }
 }

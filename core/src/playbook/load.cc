@@ -1,12 +1,12 @@
 #include "muster/playbook/load.h"
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
-
-#include <yaml-cpp/eventhandler.h>
 
 #include "loader.h"
 #include "suggest.h"
@@ -15,9 +15,9 @@
 namespace muster::playbook {
 namespace {
 
-const std::vector<std::string> kTopKeys = {"id",         "version", "title",  "hazards",
-                                           "summary",    "authors", "roles",  "parameters",
-                                           "phases",     "include", "steps",  "triggers"};
+const std::vector<std::string> kTopKeys = {"id",      "version", "title", "hazards",
+                                           "summary", "authors", "roles", "parameters",
+                                           "phases",  "include", "steps", "triggers"};
 const std::vector<std::string> kTopRequired = {"id",    "version", "title", "hazards",
                                                "roles", "phases",  "steps"};
 const std::vector<std::string> kHazards = {"chemical", "biological", "radiological", "nuclear",
@@ -151,9 +151,10 @@ LoadResult Loader::Run(std::string_view text) {
     draft_.playbook.source = BuildSource(split_.playbook);
     draft_.playbook.content_hash = Sha256Hex(draft_.playbook.source);
     if (draft_.playbook.source.size() > options_.limits.max_bytes) {
-      reporter_.Error(top, "the playbook with its libraries is " +
-                               std::to_string(draft_.playbook.source.size()) +
-                               " bytes; the limit is " + std::to_string(options_.limits.max_bytes),
+      reporter_.Error(top,
+                      "the playbook with its libraries is " +
+                          std::to_string(draft_.playbook.source.size()) + " bytes; the limit is " +
+                          std::to_string(options_.limits.max_bytes),
                       "include fewer or smaller libraries");
     }
   }
@@ -262,15 +263,16 @@ void Loader::ReadMetadata(const std::vector<Entry>& entries, NodeReader& reader)
   if (const Entry* e = FindEntry(entries, "version")) {
     const auto version = reader.Text(*e, what);
     if (version && !IsSemver(*version)) {
-      reporter_.Error(reader.At(e->value), "version " + Quote(*version) +
-                                               " is not a semantic version",
+      reporter_.Error(reader.At(e->value),
+                      "version " + Quote(*version) + " is not a semantic version",
                       "write MAJOR.MINOR.PATCH, e.g. 1.0.0 (quotes keep YAML from reading "
                       "1.0 as a number)");
     }
     if (version) p.version = *version;
   }
   if (const Entry* e = FindEntry(entries, "title")) p.title = reader.Text(*e, what).value_or("");
-  if (const Entry* e = FindEntry(entries, "summary")) p.summary = reader.Text(*e, what).value_or("");
+  if (const Entry* e = FindEntry(entries, "summary"))
+    p.summary = reader.Text(*e, what).value_or("");
   if (const Entry* e = FindEntry(entries, "authors")) p.authors = reader.TextList(*e, what);
 }
 
@@ -284,12 +286,11 @@ void Loader::ReadHazards(const Entry& entry, NodeReader& reader) {
     const Entry hazard{"hazards", entry.key_node, item};
     const auto name = reader.OneOf(hazard, "the playbook", kHazards);
     if (!name) continue;
-    const auto kind = static_cast<Hazard>(
-        std::find(kHazards.begin(), kHazards.end(), *name) - kHazards.begin());
+    const auto kind =
+        static_cast<Hazard>(std::find(kHazards.begin(), kHazards.end(), *name) - kHazards.begin());
     if (std::find(draft_.playbook.hazards.begin(), draft_.playbook.hazards.end(), kind) !=
         draft_.playbook.hazards.end()) {
-      reporter_.Error(reader.At(item), "hazard " + Quote(*name) + " is listed twice",
-                      "remove one");
+      reporter_.Error(reader.At(item), "hazard " + Quote(*name) + " is listed twice", "remove one");
       continue;
     }
     draft_.playbook.hazards.push_back(kind);
@@ -309,8 +310,8 @@ void Loader::ReadRoles(const Entry& entry, NodeReader& reader) {
   if (!reader.IsList(entry, "the playbook")) return;
   for (const YAML::Node& node : entry.value) {
     const std::string what = "a role";
-    const auto entries = reader.Keys(node, what, {"id", "title", "count", "required",
-                                                  "qualifications"}, {"id", "title"});
+    const auto entries = reader.Keys(
+        node, what, {"id", "title", "count", "required", "qualifications"}, {"id", "title"});
     if (!entries) continue;
     Role role;
     role.pos = reader.At(node).pos;
@@ -435,10 +436,12 @@ void Loader::ReadActions(const Entry& entry, TriggerDraft& trigger, NodeReader& 
                                           : ActionKind::kNotify;
         (action.kind == ActionKind::kActivate ? action.step : action.message) = value;
       }
-      if (e.key == "severity") action.severity = reader.OneOf(e, action_what, kSeverities).value_or("");
+      if (e.key == "severity")
+        action.severity = reader.OneOf(e, action_what, kSeverities).value_or("");
     }
     if (kinds != 1) {
-      reporter_.Error(reader.At(node), action_what + " must have exactly one of activate, alert, notify",
+      reporter_.Error(reader.At(node),
+                      action_what + " must have exactly one of activate, alert, notify",
                       "write one action per list item, e.g. '- activate: expand_cordon'");
       continue;
     }
@@ -469,7 +472,9 @@ namespace {
 // yaml-cpp may throw from places the loader does not expect; nothing escapes LoadText.
 LoadResult InternalError(const std::string& file, const std::exception& e) {
   LoadResult result;
-  result.diagnostics.push_back({Severity::kError, file, {1, 1},
+  result.diagnostics.push_back({Severity::kError,
+                                file,
+                                {1, 1},
                                 std::string("internal error while loading: ") + e.what(),
                                 "please report this file to the Muster developers"});
   return result;
@@ -489,7 +494,10 @@ namespace {
 
 LoadResult ReadFailure(const std::string& path, const Status& status) {
   LoadResult result;
-  result.diagnostics.push_back({Severity::kError, path, {}, status.message(),
+  result.diagnostics.push_back({Severity::kError,
+                                path,
+                                {},
+                                status.message(),
                                 status.code() == "too_large"
                                     ? "playbooks are a few kilobytes; is this the right file?"
                                     : "check the path and the file's permissions"});
@@ -505,10 +513,9 @@ LoadResult LoadFile(const std::string& path, const LoadOptions& options) {
 }
 
 int ErrorCount(const std::vector<Diagnostic>& diagnostics) {
-  return static_cast<int>(std::count_if(diagnostics.begin(), diagnostics.end(),
-                                        [](const Diagnostic& d) {
-                                          return d.severity == Severity::kError;
-                                        }));
+  return static_cast<int>(
+      std::count_if(diagnostics.begin(), diagnostics.end(),
+                    [](const Diagnostic& d) { return d.severity == Severity::kError; }));
 }
 
 bool IsLibraryText(std::string_view text) {

@@ -4,6 +4,8 @@
 // findings), include.cc (step libraries) and validate.cc (cross-references, cycles).
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <map>
 #include <memory>
 #include <optional>
@@ -11,8 +13,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "draft.h"
 #include "muster/result.h"
@@ -23,24 +23,24 @@ namespace muster::playbook {
 
 // A step library named by `include:`, once read.
 struct Library {
-  std::string path;    // as `file:` names it
-  std::string alias;   // the prefix `use:` entries name it by
-  std::string file;    // its name in diagnostics
-  std::string text;    // the library file's text
-  Where at;            // the include entry
-  std::vector<std::string> placeholders;             // role ids the library declares
-  std::map<std::string, std::string> role_map;       // placeholder -> playbook role id
+  std::string path;                             // as `file:` names it
+  std::string alias;                            // the prefix `use:` entries name it by
+  std::string file;                             // its name in diagnostics
+  std::string text;                             // the library file's text
+  Where at;                                     // the include entry
+  std::vector<std::string> placeholders;        // role ids the library declares
+  std::map<std::string, std::string> role_map;  // placeholder -> playbook role id
   std::map<std::string, Where> role_map_at;
-  std::vector<StepDraft> steps;                      // roles are placeholders; no phase
+  std::vector<StepDraft> steps;  // roles are placeholders; no phase
   bool ok = false;
 };
 
 // A step taken from a library; its library dependencies are resolved once every `use:`
 // entry is known.
 struct UseDraft {
-  std::size_t step_index = 0;        // into Draft::steps
+  std::size_t step_index = 0;  // into Draft::steps
   const Library* library = nullptr;
-  std::string library_step;          // the step's id in the library
+  std::string library_step;  // the step's id in the library
   std::vector<std::string> library_depends;
   std::vector<Where> library_depends_at;
 };

@@ -18,54 +18,78 @@ const Role* Playbook::FindRole(const std::string& role_id) const {
 
 const char* ToString(Hazard hazard) {
   switch (hazard) {
-    case Hazard::kChemical: return "chemical";
-    case Hazard::kBiological: return "biological";
-    case Hazard::kRadiological: return "radiological";
-    case Hazard::kNuclear: return "nuclear";
-    case Hazard::kExplosive: return "explosive";
+    case Hazard::kChemical:
+      return "chemical";
+    case Hazard::kBiological:
+      return "biological";
+    case Hazard::kRadiological:
+      return "radiological";
+    case Hazard::kNuclear:
+      return "nuclear";
+    case Hazard::kExplosive:
+      return "explosive";
   }
   return "?";
 }
 
 const char* ToString(FieldType type) {
   switch (type) {
-    case FieldType::kNumber: return "number";
-    case FieldType::kText: return "text";
-    case FieldType::kEnum: return "enum";
-    case FieldType::kBoolean: return "boolean";
-    case FieldType::kTime: return "time";
-    case FieldType::kGeolocation: return "geolocation";
-    case FieldType::kSampleId: return "sample_id";
-    case FieldType::kAttachment: return "attachment";
+    case FieldType::kNumber:
+      return "number";
+    case FieldType::kText:
+      return "text";
+    case FieldType::kEnum:
+      return "enum";
+    case FieldType::kBoolean:
+      return "boolean";
+    case FieldType::kTime:
+      return "time";
+    case FieldType::kGeolocation:
+      return "geolocation";
+    case FieldType::kSampleId:
+      return "sample_id";
+    case FieldType::kAttachment:
+      return "attachment";
   }
   return "?";
 }
 
 const char* ToString(Priority priority) {
   switch (priority) {
-    case Priority::kLow: return "low";
-    case Priority::kNormal: return "normal";
-    case Priority::kHigh: return "high";
-    case Priority::kCritical: return "critical";
+    case Priority::kLow:
+      return "low";
+    case Priority::kNormal:
+      return "normal";
+    case Priority::kHigh:
+      return "high";
+    case Priority::kCritical:
+      return "critical";
   }
   return "?";
 }
 
 const char* ToString(ParamType type) {
   switch (type) {
-    case ParamType::kString: return "string";
-    case ParamType::kNumber: return "number";
-    case ParamType::kBoolean: return "boolean";
-    case ParamType::kDuration: return "duration";
+    case ParamType::kString:
+      return "string";
+    case ParamType::kNumber:
+      return "number";
+    case ParamType::kBoolean:
+      return "boolean";
+    case ParamType::kDuration:
+      return "duration";
   }
   return "?";
 }
 
 const char* ToString(ActionKind kind) {
   switch (kind) {
-    case ActionKind::kActivate: return "activate";
-    case ActionKind::kAlert: return "alert";
-    case ActionKind::kNotify: return "notify";
+    case ActionKind::kActivate:
+      return "activate";
+    case ActionKind::kAlert:
+      return "alert";
+    case ActionKind::kNotify:
+      return "notify";
   }
   return "?";
 }

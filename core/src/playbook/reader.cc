@@ -44,10 +44,14 @@ class BudgetWalker {
 
 std::string KindOf(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Scalar: return Quote(node.Scalar());
-    default: return "nothing";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Scalar:
+      return Quote(node.Scalar());
+    default:
+      return "nothing";
   }
 }
 
@@ -94,9 +98,9 @@ std::optional<std::vector<Entry>> NodeReader::Keys(const YAML::Node& map, const 
     const auto same = [&](const Entry& e) { return e.key == key; };
     if (const auto first = std::find_if(entries.begin(), entries.end(), same);
         first != entries.end()) {
-      reporter_.Error(At(pair.first), "key " + Quote(key) + " appears twice in " + what,
-                      "keep one; the first is at line " +
-                          std::to_string(At(first->key_node).pos.line));
+      reporter_.Error(
+          At(pair.first), "key " + Quote(key) + " appears twice in " + what,
+          "keep one; the first is at line " + std::to_string(At(first->key_node).pos.line));
       continue;
     }
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
@@ -107,8 +111,8 @@ std::optional<std::vector<Entry>> NodeReader::Keys(const YAML::Node& map, const 
     entries.push_back({key, pair.first, pair.second});
   }
   for (const std::string& key : required) {
-    const bool present = std::any_of(entries.begin(), entries.end(),
-                                     [&](const Entry& e) { return e.key == key; });
+    const bool present =
+        std::any_of(entries.begin(), entries.end(), [&](const Entry& e) { return e.key == key; });
     if (!present) {
       reporter_.Error(At(map), what + " has no " + Quote(key), "add '" + key + ":' to it");
     }
@@ -118,9 +122,10 @@ std::optional<std::vector<Entry>> NodeReader::Keys(const YAML::Node& map, const 
 
 std::optional<std::string> NodeReader::Text(const Entry& entry, const std::string& what) {
   if (entry.value.IsScalar()) return entry.value.Scalar();
-  reporter_.Error(entry.value.IsNull() ? At(entry.key_node) : At(entry.value),
-                  Quote(entry.key) + " of " + what + " must be text, not " + KindOf(entry.value),
-                  entry.value.IsNull() ? "give it a value or remove the key" : "write it as one value");
+  reporter_.Error(
+      entry.value.IsNull() ? At(entry.key_node) : At(entry.value),
+      Quote(entry.key) + " of " + what + " must be text, not " + KindOf(entry.value),
+      entry.value.IsNull() ? "give it a value or remove the key" : "write it as one value");
   return std::nullopt;
 }
 
@@ -131,8 +136,8 @@ std::optional<double> NodeReader::Number(const Entry& entry, const std::string& 
   const char* end = text->data() + text->size();
   const auto [ptr, ec] = std::from_chars(text->data(), end, number);
   if (ec == std::errc() && ptr == end && std::isfinite(number)) return number;
-  reporter_.Error(At(entry.value), Quote(entry.key) + " of " + what + " must be a number, not " +
-                                       Quote(*text),
+  reporter_.Error(At(entry.value),
+                  Quote(entry.key) + " of " + what + " must be a number, not " + Quote(*text),
                   "write a number such as 100 or 0.5");
   return std::nullopt;
 }
@@ -156,8 +161,8 @@ std::optional<int> NodeReader::Count(const Entry& entry, const std::string& what
   const auto [ptr, ec] = std::from_chars(text->data(), end, count);
   if (ec == std::errc() && ptr == end && count >= 1 && count <= 1000) return count;
   reporter_.Error(At(entry.value),
-                  Quote(entry.key) + " of " + what + " must be a whole number from 1 to 1000, not " +
-                      Quote(*text),
+                  Quote(entry.key) + " of " + what +
+                      " must be a whole number from 1 to 1000, not " + Quote(*text),
                   "e.g. count: 2");
   return std::nullopt;
 }
@@ -176,9 +181,10 @@ std::vector<std::string> NodeReader::TextList(const Entry& entry, const std::str
   if (!IsList(entry, what)) return items;
   for (const YAML::Node& item : entry.value) {
     if (!item.IsScalar()) {
-      reporter_.Error(At(item), "an item of " + Quote(entry.key) + " in " + what + " is " +
-                                    KindOf(item) + ", not text",
-                      "each item is one value");
+      reporter_.Error(
+          At(item),
+          "an item of " + Quote(entry.key) + " in " + what + " is " + KindOf(item) + ", not text",
+          "each item is one value");
       continue;
     }
     items.push_back(item.Scalar());
@@ -192,8 +198,7 @@ std::optional<std::string> NodeReader::OneOf(const Entry& entry, const std::stri
   const std::optional<std::string> text = Text(entry, what);
   if (!text) return std::nullopt;
   if (std::find(options.begin(), options.end(), *text) != options.end()) return text;
-  reporter_.Error(At(entry.value),
-                  Quote(entry.key) + " of " + what + " cannot be " + Quote(*text),
+  reporter_.Error(At(entry.value), Quote(entry.key) + " of " + what + " cannot be " + Quote(*text),
                   SuggestHint(*text, options, "it is one of"));
   return std::nullopt;
 }

@@ -3,12 +3,12 @@
 // missing key is reported at the map and a bad value at the value.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "draft.h"
 
@@ -51,7 +51,7 @@ class NodeReader {
   bool IsList(const Entry& entry, const std::string& what);
   // A scalar that must be one of |options|.
   std::optional<std::string> OneOf(const Entry& entry, const std::string& what,
-                                    const std::vector<std::string>& options);
+                                   const std::vector<std::string>& options);
 
   // Where the characters of scalar |node| start in the file, and whether its value is
   // spelled out on one line exactly as written (so offsets into the value are columns).

@@ -9,9 +9,9 @@
 namespace muster::playbook {
 namespace {
 
-const std::vector<std::string> kStepKeys = {"id",         "title",     "phase",     "role",
+const std::vector<std::string> kStepKeys = {"id",           "title",      "phase",     "role",
                                             "instructions", "depends_on", "checklist", "due_in",
-                                            "priority",   "on_trigger", "findings"};
+                                            "priority",     "on_trigger", "findings"};
 // A library step must not have a phase; the key is accepted here so that the loader
 // can say why rather than only that the key is unknown.
 const std::vector<std::string> kLibraryStepKeys = kStepKeys;
@@ -19,9 +19,8 @@ const std::vector<std::string> kUseKeys = {"use",        "id",     "phase",   "r
                                            "depends_on", "due_in", "priority"};
 const std::vector<std::string> kFieldKeys = {"id",  "label", "type",    "required", "unit",
                                              "min", "max",   "options", "pattern"};
-const std::vector<std::string> kFieldTypes = {"number",      "text",      "enum",      "boolean",
-                                              "time",        "geolocation", "sample_id",
-                                              "attachment"};
+const std::vector<std::string> kFieldTypes = {"number", "text",        "enum",      "boolean",
+                                              "time",   "geolocation", "sample_id", "attachment"};
 const std::vector<std::string> kPriorities = {"low", "normal", "high", "critical"};
 constexpr std::size_t kMaxPatternBytes = 200;
 
@@ -120,11 +119,11 @@ void Loader::ReadStepKey(const Entry& e, StepDraft& draft, NodeReader& reader) {
     const auto text = reader.Text(e, what);
     const Millis due = text ? ParseShortDuration(*text) : -1;
     if (text && due <= 0) {
-      reporter_.Error(reader.At(e.value),
-                      "due_in " + Quote(*text) + " of " + what +
-                          (due == 0 ? " is zero" : " is not a duration"),
-                      due == 0 ? "remove due_in when the step has no due time"
-                               : "write e.g. 90s, 30m, 2h, 1d or 1h30m");
+      reporter_.Error(
+          reader.At(e.value),
+          "due_in " + Quote(*text) + " of " + what + (due == 0 ? " is zero" : " is not a duration"),
+          due == 0 ? "remove due_in when the step has no due time"
+                   : "write e.g. 90s, 30m, 2h, 1d or 1h30m");
     }
     step.due_in_ms = std::max<Millis>(due, 0);
   }
@@ -184,10 +183,10 @@ void Loader::CheckFieldKinds(const FieldSpec& field, const std::vector<Entry>& e
   const Where at{reader.file(), field.pos};
   for (const Entry& e : entries) {
     if (KeyApplies(e.key, field.type)) continue;
-    reporter_.Error(reader.At(e.key_node),
-                    Quote(e.key) + " does not apply to " + what + ", which is " +
-                        ToString(field.type),
-                    "remove it, or change the type");
+    reporter_.Error(
+        reader.At(e.key_node),
+        Quote(e.key) + " does not apply to " + what + ", which is " + ToString(field.type),
+        "remove it, or change the type");
   }
   if (field.type == FieldType::kNumber && field.unit.empty()) {
     reporter_.Warning(at, "number " + what + " has no unit",
@@ -206,8 +205,9 @@ void Loader::CheckFieldKinds(const FieldSpec& field, const std::vector<Entry>& e
     for (std::size_t i = 0; i < field.options.size(); ++i) {
       if (std::find(field.options.begin(), field.options.begin() + i, field.options[i]) !=
           field.options.begin() + i) {
-        reporter_.Error(at, "option " + Quote(field.options[i]) + " of " + what +
-                                " is listed twice", "remove one");
+        reporter_.Error(at,
+                        "option " + Quote(field.options[i]) + " of " + what + " is listed twice",
+                        "remove one");
       }
     }
   }
@@ -247,10 +247,10 @@ void Loader::ReadUse(const YAML::Node& node, NodeReader& reader) {
     std::vector<std::string> aliases;
     for (const auto& l : libraries_) aliases.push_back(l->alias);
     reporter_.Error(reader.At(use.value), "no included library is called " + Quote(alias),
-                    aliases.empty() ? "include it first: include: [{file: lib/NAME.yaml, as: " +
-                                          (alias.empty() ? std::string("NAME") : alias) + "}]"
-                                    : "write LIBRARY.STEP; " + SuggestHint(alias, aliases,
-                                                                           "libraries are"));
+                    aliases.empty()
+                        ? "include it first: include: [{file: lib/NAME.yaml, as: " +
+                              (alias.empty() ? std::string("NAME") : alias) + "}]"
+                        : "write LIBRARY.STEP; " + SuggestHint(alias, aliases, "libraries are"));
     failed_uses_.insert(LocalStepId(*entries, step_id));
     return;
   }
@@ -289,10 +289,11 @@ void Loader::ReadUse(const YAML::Node& node, NodeReader& reader) {
     if (e.key != "use") ReadStepKey(e, draft, reader);
   }
   if (draft.step.role.empty()) {
-    reporter_.Error(reader.At(node), what + " has no role: library role " +
-                                         Quote(found->step.role) + " is not mapped",
-                    "add 'roles: {" + found->step.role + ": ROLE}' to the include of " +
-                        Quote(alias) + ", or 'role: ROLE' here");
+    reporter_.Error(
+        reader.At(node),
+        what + " has no role: library role " + Quote(found->step.role) + " is not mapped",
+        "add 'roles: {" + found->step.role + ": ROLE}' to the include of " + Quote(alias) +
+            ", or 'role: ROLE' here");
   }
   uses_.push_back(std::move(use_draft));
   draft_.steps.push_back(std::move(draft));
@@ -311,9 +312,10 @@ void Loader::ResolveLibraryDepends() {
       };
       const auto target = std::find_if(uses_.begin(), uses_.end(), same);
       if (target == uses_.end()) {
-        reporter_.Error(draft.at, "step " + Quote(draft.step.id) + " from library " +
-                                      Quote(use.library->alias) + " depends on its step " +
-                                      Quote(wanted) + ", which this playbook does not use",
+        reporter_.Error(draft.at,
+                        "step " + Quote(draft.step.id) + " from library " +
+                            Quote(use.library->alias) + " depends on its step " + Quote(wanted) +
+                            ", which this playbook does not use",
                         "add '- use: " + use.library->alias + "." + wanted + "' to steps");
         continue;
       }

@@ -151,7 +151,8 @@ void Loader::ValidateUniqueIds() {
     steps.push_back(s.step);
     at.push_back(s.at);
   }
-  CheckUnique(steps, "step", [&](const Step& s) { return at[&s - steps.data()]; }, reporter_);
+  CheckUnique(
+      steps, "step", [&](const Step& s) { return at[&s - steps.data()]; }, reporter_);
   CheckUnique(p.triggers, "trigger", in_file, reporter_);
   for (const Step& step : steps) {
     if (step.id == kParamScope) {
@@ -177,7 +178,8 @@ void Loader::ValidateStepReferences() {
                       SuggestHint(s.role, roles, "roles are"));
     }
     if (!s.phase.empty() && !known(phases, s.phase)) {
-      reporter_.Error(d.phase_at, what + " names phase " + Quote(s.phase) + ", which is not defined",
+      reporter_.Error(d.phase_at,
+                      what + " names phase " + Quote(s.phase) + ", which is not defined",
                       SuggestHint(s.phase, phases, "phases are"));
     }
     for (std::size_t i = 0; i < s.depends_on.size(); ++i) {
@@ -186,8 +188,8 @@ void Loader::ValidateStepReferences() {
         reporter_.Error(d.depends_at[i], what + " depends on itself",
                         "remove " + Quote(dep) + " from its depends_on");
       } else if (!known(steps, dep) && failed_uses_.count(dep) == 0) {
-        reporter_.Error(d.depends_at[i], what + " depends on " + Quote(dep) +
-                                             ", which is not a step",
+        reporter_.Error(d.depends_at[i],
+                        what + " depends on " + Quote(dep) + ", which is not a step",
                         SuggestHint(dep, steps, "steps are"));
       } else if (std::find(s.depends_on.begin(), s.depends_on.begin() + i, dep) !=
                  s.depends_on.begin() + i) {
@@ -208,11 +210,12 @@ void Loader::ValidateCycles() {
     in_cycle.insert(cycle.begin(), cycle.end());
     if (!reported.insert({cycle[0], cycle[1]}).second) continue;
     std::string path;
-    for (const std::size_t i : cycle) path += (path.empty() ? "" : " -> ") + draft_.steps[i].step.id;
+    for (const std::size_t i : cycle)
+      path += (path.empty() ? "" : " -> ") + draft_.steps[i].step.id;
     const StepDraft& first = draft_.steps[cycle[0]];
     const auto& edges = graph.EdgesOf(cycle[0]);
-    const auto edge = std::find_if(edges.begin(), edges.end(),
-                                   [&](const auto& e) { return e.to == cycle[1]; });
+    const auto edge =
+        std::find_if(edges.begin(), edges.end(), [&](const auto& e) { return e.to == cycle[1]; });
     reporter_.Error(first.depends_at[edge->dep_index], "dependency cycle: " + path,
                     "steps in a cycle wait on each other forever; remove one of these "
                     "depends_on entries");
@@ -226,10 +229,11 @@ void Loader::ValidateCycles() {
   for (std::size_t i = 0; i < draft_.steps.size(); ++i) {
     const StepDraft& d = draft_.steps[i];
     if (d.step.on_trigger && activated.count(d.step.id) == 0) {
-      reporter_.Error(d.at, "step " + Quote(d.step.id) +
-                                " is on_trigger, but no trigger activates it",
-                      "add '- activate: " + d.step.id + "' to a trigger's then, or remove "
-                      "on_trigger");
+      reporter_.Error(d.at,
+                      "step " + Quote(d.step.id) + " is on_trigger, but no trigger activates it",
+                      "add '- activate: " + d.step.id +
+                          "' to a trigger's then, or remove "
+                          "on_trigger");
       roots.insert(i);
     }
   }
@@ -256,12 +260,14 @@ void Loader::ValidateTriggers() {
       if (action.kind != ActionKind::kActivate) continue;
       const Step* step = draft_.playbook.FindStep(action.step);
       if (step == nullptr) {
-        reporter_.Error(t.action_at[i], "trigger " + Quote(t.trigger.id) + " activates " +
-                                            Quote(action.step) + ", which is not a step",
+        reporter_.Error(t.action_at[i],
+                        "trigger " + Quote(t.trigger.id) + " activates " + Quote(action.step) +
+                            ", which is not a step",
                         SuggestHint(action.step, IdsOf(draft_.playbook.steps), "steps are"));
       } else if (!step->on_trigger) {
-        reporter_.Error(t.action_at[i], "trigger " + Quote(t.trigger.id) + " activates step " +
-                                            Quote(action.step) + ", which is not on_trigger",
+        reporter_.Error(t.action_at[i],
+                        "trigger " + Quote(t.trigger.id) + " activates step " + Quote(action.step) +
+                            ", which is not on_trigger",
                         "add 'on_trigger: true' to step " + Quote(action.step) +
                             " so that it waits for the trigger");
       }
@@ -277,10 +283,10 @@ void Loader::ValidateTriggerExpression(const TriggerDraft& t) {
   };
   const ParsedExpression parsed = ParseExpression(t.trigger.when);
   if (parsed.error) {
-    reporter_.Error(at(parsed.error->offset),
-                    "in the condition of trigger " + Quote(t.trigger.id) + ": " +
-                        parsed.error->message,
-                    parsed.error->hint);
+    reporter_.Error(
+        at(parsed.error->offset),
+        "in the condition of trigger " + Quote(t.trigger.id) + ": " + parsed.error->message,
+        parsed.error->hint);
     return;
   }
   for (const ExpressionIssue& issue : CheckExpression(*parsed.root, draft_.playbook)) {

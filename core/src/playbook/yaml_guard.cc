@@ -158,7 +158,9 @@ class DepthScanner {
     }
   }
 
-  static bool IsOneOf(char c, std::string_view set) { return set.find(c) != std::string_view::npos; }
+  static bool IsOneOf(char c, std::string_view set) {
+    return set.find(c) != std::string_view::npos;
+  }
 
   void Check(std::size_t column) {
     if (issue_ || base_ + flow_ <= max_depth_) return;
