@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "muster/playbook/load.h"
 #include "muster/sqlite_store.h"
@@ -106,6 +107,24 @@ OutboxRecord ReadRecord(SQLite::Statement& query) {
   return record;
 }
 
+// The dependencies of a task snapshot, keeping only well-formed entries: every reader
+// can then rely on maps of strings, whatever a coordinator sent.
+json SanitizeWaitsOn(const json& snapshot) {
+  json clean = json::array();
+  auto it = snapshot.find("waits_on");
+  if (it == snapshot.end() || !it->is_array()) return clean;
+  for (const json& entry : *it) {
+    if (!entry.is_object()) continue;
+    json kept = json::object();
+    for (const char* key : {"task", "step", "member", "state"}) {
+      auto field = entry.find(key);
+      kept[key] = field != entry.end() && field->is_string() ? field->get<std::string>() : "";
+    }
+    if (!kept["task"].get<std::string>().empty()) clean.push_back(std::move(kept));
+  }
+  return clean;
+}
+
 constexpr const char* kRecordColumns =
     "seq, kind, task, body, lane, created_at, sent_at, acked_at, refusal";
 
@@ -161,7 +180,14 @@ Status AgentStore::Transaction(const std::function<Status()>& body) {
 
 Result<std::uint64_t> AgentStore::Append(const std::string& kind, const std::string& task,
                                          const json& body, int lane) {
-  const std::string text = body.dump();
+  std::string text;
+  try {
+    text = body.dump();
+  } catch (const json::exception&) {
+    return Status::Error("invalid_value",
+                         "the text is not valid UTF-8; set the terminal to UTF-8 and type it "
+                         "again");
+  }
   if (text.size() > kMaxRecordBytes) {
     return Status::Error("too_large", "this record is " + std::to_string(text.size()) +
                                           " bytes; the limit is " +
@@ -268,6 +294,10 @@ Result<std::shared_ptr<const playbook::Playbook>> AgentStore::PlaybookByHash(
 std::string AgentStore::DisplayState(const Task& task, const std::vector<Task>& all) const {
   if (task.hq_state == "cancelled" || task.hq_state == "reassigned") return task.hq_state;
   if (!task.local_state.empty()) return task.local_state;
+  // HQ already holds the member's progress (a new laptop, or HQ's backlog after a restore).
+  static const std::set<std::string> kReported = {"acknowledged", "in_progress", "blocked",
+                                                  "completed"};
+  if (kReported.count(task.hq_state)) return task.hq_state;
   if (task.dormant) return "dormant";
   for (const json& dependency : task.waits_on) {
     const std::string dep_task = dependency.value("task", "");
@@ -543,7 +573,7 @@ Status AgentStore::ApplyDelivery(const Delivery& delivery) {
     } else {
       upsert.bind(10);
     }
-    upsert.bind(11, body.value("waits_on", json::array()).dump());
+    upsert.bind(11, SanitizeWaitsOn(body).dump());
     upsert.bind(12, static_cast<std::int64_t>(clock_.Now()));
     upsert.exec();
     return Status::Ok();

@@ -102,12 +102,14 @@ std::vector<Message> SyncClient::OnWelcome(const json& body) {
   const std::uint64_t highest = body["highest"].get<std::uint64_t>();
   auto acked = store_.AckedWatermark();
   auto head = store_.Head();
-  if (acked.ok() && ingested < *acked) {
-    // HQ acknowledged more than it now holds: its store was restored from an older
-    // backup. Everything above its watermark goes again; HQ ignores what it still has.
-    auto requeued = store_.RequeueAbove(ingested);
-    log->warn("event=hq_restore_detected hq_ingested={} agent_acked={} requeued={}", ingested,
-              *acked, requeued.ok() ? *requeued : 0);
+  // Every acknowledged record above HQ's contiguous watermark goes again. Normally there
+  // are none, or a few acknowledged out of order (safety first) that HQ still holds and
+  // ignores. If HQ's store was restored from an older backup, these are what it lost.
+  auto requeued = store_.RequeueAbove(ingested);
+  if (requeued.ok() && *requeued > 0) {
+    log->warn("event=records_requeued hq_ingested={} agent_acked={} requeued={} "
+              "hq_restored={}",
+              ingested, acked.ok() ? *acked : 0, *requeued, acked.ok() && ingested < *acked);
   }
   if (head.ok() && highest > *head) {
     // HQ holds sequences this store never wrote: this store was restored from a backup

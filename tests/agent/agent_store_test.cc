@@ -397,24 +397,24 @@ TEST_F(AgentStoreTest, CancelledAndReassignedWinOverLocalWork) {
   EXPECT_EQ(GetTask("secondary_inspection").hq_reason, "innocent alarm");
 }
 
-// BUG (agent/agent_store.cc DisplayState): of HQ's states only cancelled/reassigned are
+// Regression (agent/agent_store.cc DisplayState, fixed): of HQ's states only cancelled/reassigned are
 // shown; a task HQ already has as completed (re-enrolment and HQ-restore backlogs resend
 // every current task) shows "ready" to a member whose store has no local state, inviting
 // the work to be done twice. Fix: when local_state is empty, show HQ's state if it is one
 // the member reported (acknowledged, in_progress, blocked, completed).
-TEST_F(AgentStoreTest, DISABLED_ATaskHqHasAsCompletedShowsCompleted) {
+TEST_F(AgentStoreTest, ATaskHqHasAsCompletedShowsCompleted) {
   ASSERT_TRUE(store_->ApplyDeliveries({PlaybookDelivery(1),
                                        TaskDelivery(2, {.step = "secondary_inspection",
                                                         .state = "completed"})}).ok());
   EXPECT_EQ(StateOf("secondary_inspection"), "completed");
 }
 
-// BUG (agent/agent_store.cc DisplayState, verbs.cc WaitsOn): waits_on entries are read with
+// Regression (agent/agent_store.cc DisplayState, verbs.cc WaitsOn, fixed): waits_on entries are read with
 // json::value(), which throws type_error when an entry is not a map or "state" is not a
 // string. ApplyDelivery stores waits_on unchecked, so one odd snapshot from HQ makes every
 // verb that lists tasks end with an uncaught exception. Fix: skip (or refuse at
 // ApplyDelivery) entries that are not maps with string fields.
-TEST_F(AgentStoreTest, DISABLED_OddWaitsOnEntriesDoNotThrow) {
+TEST_F(AgentStoreTest, OddWaitsOnEntriesDoNotThrow) {
   ASSERT_TRUE(store_->ApplyDeliveries(
       {PlaybookDelivery(1),
        TaskDelivery(2, {.step = "establish_cordon",

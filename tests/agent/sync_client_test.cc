@@ -177,14 +177,14 @@ TEST_F(SyncClientTest, WelcomeWithHigherIngestedRebasesTheSequence) {
   EXPECT_EQ(*store_->Head(), 8u);
 }
 
-// BUG (agent/sync_client.cc OnWelcome): records are requeued only when HQ's ingested
+// Regression (agent/sync_client.cc OnWelcome, fixed): records are requeued only when HQ's ingested
 // watermark is below the agent's *contiguous* acked watermark. With safety-first batches
 // HQ acknowledges records out of order (here seq 3 before 1 and 2). If HQ is then
 // restored from a backup taken before seq 3 arrived, its ingested watermark (0) equals
 // the agent's contiguous watermark (0), nothing is requeued, and seq 3 — a safety alert
 // — never reaches HQ again. Fix: call RequeueAbove(ingested) on every WELCOME (it only
 // touches acknowledged records above HQ's watermark; HQ ignores duplicates).
-TEST_F(SyncClientTest, DISABLED_WelcomeRequeuesRecordsAckedOutOfOrder) {
+TEST_F(SyncClientTest, WelcomeRequeuesRecordsAckedOutOfOrder) {
   AppendStatus("acknowledged");                 // 1
   AppendStatus("in_progress");                  // 2
   AppendStatus("alert", kLaneSafety);           // 3

@@ -412,11 +412,11 @@ TEST_F(VerbsTest, ARecordTooLargeForTheProtocolIsRefused) {
   EXPECT_TRUE(RecordNote(*store_, "", std::string(kMaxRecordBytes / 2, 'x'), out).ok());
 }
 
-// BUG (agent/agent_store.cc Append, working tree): body.dump() now runs before Guarded,
+// Regression (agent/agent_store.cc Append, working tree, fixed): body.dump() now runs before Guarded,
 // so text that is not UTF-8 (a member's terminal in Latin-1) throws json type_error out
 // of Append: the verb ends with an uncaught exception instead of an error. Fix: dump
 // inside Guarded, or dump with json::error_handler_t::replace.
-TEST_F(VerbsTest, DISABLED_TextThatIsNotUtf8IsAnErrorNotACrash) {
+TEST_F(VerbsTest, TextThatIsNotUtf8IsAnErrorNotACrash) {
   std::ostringstream out;
   Status status;
   EXPECT_NO_THROW(status = RecordNote(*store_, "", "caf\xe9", out));

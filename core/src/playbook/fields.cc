@@ -44,6 +44,22 @@ bool ParseDouble(const std::string& text, double& out) {
   return ec == std::errc() && ptr == end && std::isfinite(out);
 }
 
+// "YYYY-MM-DDTHH:MM[:SS]Z" naming a real instant: months 1-12, days within the month
+// (leap years counted), hours 0-23, minutes and seconds 0-59.
+bool IsUtcTime(const std::string& text) {
+  static const std::regex kShape(R"(^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(:(\d{2}))?Z$)");
+  std::smatch parts;
+  if (!std::regex_match(text, parts, kShape)) return false;
+  const int year = std::stoi(parts[1]), month = std::stoi(parts[2]), day = std::stoi(parts[3]);
+  const int hour = std::stoi(parts[4]), minute = std::stoi(parts[5]);
+  const int second = parts[7].matched ? std::stoi(parts[7]) : 0;
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12) return false;
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  const int days = kDays[month - 1] + (month == 2 && leap ? 1 : 0);
+  return day >= 1 && day <= days && hour < 24 && minute < 60 && second < 60;
+}
+
 std::string FormatNumber(double value) {
   std::ostringstream out;
   out << value;
@@ -83,8 +99,7 @@ Result<CheckedValue> ParseFieldValue(const FieldSpec& field, const std::string& 
       checked.value = text;
       return checked;
     case FieldType::kTime: {
-      static const std::regex kTime(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z$)");
-      if (!std::regex_match(text, kTime)) return Bad(field, text);
+      if (!IsUtcTime(text)) return Bad(field, text);
       checked.value = text;
       return checked;
     }
