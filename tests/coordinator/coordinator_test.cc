@@ -285,8 +285,7 @@ TEST_F(CoordinatorTest, RefusesToStartWithATokenOthersCanRead) {
 // Start can fail after the API thread has started (here: coordinator.json cannot be
 // written). The Coordinator must then still be destroyable.
 TEST_F(CoordinatorTest, AStartThatFailsLateLeavesADestroyableCoordinator) {
-  GTEST_SKIP() << "BUG: coordinator.cc Start() returns the WriteFileAtomic(coordinator.json) "
-                  "error after StartApi() started api_thread_, with started_ still false; "
+   "
                   "~Coordinator -> Stop() returns early and the joinable std::thread calls "
                   "std::terminate";
   GTEST_FLAG_SET(death_test_style, "threadsafe");
@@ -297,6 +296,29 @@ TEST_F(CoordinatorTest, AStartThatFailsLateLeavesADestroyableCoordinator) {
           hq::Coordinator coordinator(config_, clock_);
           Status started = coordinator.Start();
           if (started.ok()) std::_Exit(3);  // the directory should have made it fail
+        }
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+// Start() "returns once both are listening", so an immediate Stop() must return. Run in a
+// child process with an alarm, so that a hang fails this test instead of the whole suite.
+TEST_F(CoordinatorTest, StopRightAfterStartReturns) {
+  GTEST_SKIP() << "BUG: api.cc StartApi() starts listen_after_bind() on a thread and returns "
+                  "at once; httplib 0.11's Server::stop() does nothing until that thread has "
+                  "set is_running_, so Coordinator::Stop() (coordinator.cc:145-146) can join "
+                  "an API thread that never ends (seen: 3 of 4 parallel runs of this test hung in accept())";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        ::alarm(120);  // a hung Stop() ends the child with SIGALRM
+        for (int i = 0; i < 100; ++i) {
+          hq::Config config = config_;
+          config.data_dir = dir_.File("hq-" + std::to_string(i));
+          hq::Coordinator coordinator(config, clock_);
+          if (!coordinator.Start().ok()) std::_Exit(3);
+          coordinator.Stop();
         }
         std::_Exit(0);
       },
@@ -547,11 +569,7 @@ TEST_F(CoordinatorTest, ApiErrorsCarryTheStoreCodes) {
 // of the object our code allocated (its is_ssl_ member). console/api_client.cc does exactly
 // this on the stack.
 TEST(HttplibAbiTest, TheClientConstructorStaysInsideTheObjectWeAllocate) {
-  GTEST_SKIP() << "BUG: CMakeLists.txt:33-35 / core/CMakeLists.txt:15 use Debian's compiled "
-                  "libcpp-httplib without its compile definitions (CPPHTTPLIB_OPENSSL_SUPPORT, "
-                  "..._ZLIB_SUPPORT, ..._BROTLI_SUPPORT): httplib::Client is written past its "
-                  "end (stack corruption in console/api_client.cc)";
-  constexpr std::size_t kSlack = 64;
+    constexpr std::size_t kSlack = 64;
   alignas(std::max_align_t) unsigned char buffer[sizeof(httplib::Client) + kSlack];
   std::memset(buffer, 0xAA, sizeof buffer);
   auto* client = new (buffer) httplib::Client("http://127.0.0.1:9");
@@ -566,3 +584,4 @@ TEST(HttplibAbiTest, TheClientConstructorStaysInsideTheObjectWeAllocate) {
 
 }  // namespace
 }  // namespace muster::coordtest
+
