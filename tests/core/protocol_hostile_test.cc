@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <zstd.h>
 
+#include <cstdlib>
 #include <random>
 #include <set>
 #include <string>
@@ -380,7 +381,12 @@ std::vector<std::string> SeedFrames() {
 
 TEST(ProtocolHostileTest, RandomMutationsNeverCrash) {
   const std::vector<std::string> seeds = SeedFrames();
-  std::mt19937 rng(20261124);  // fixed: the same frames every run
+  // Fixed: the same frames every run. MUSTER_MUTATION_SEED / MUSTER_MUTATIONS explore
+  // further by hand (e.g. under -DMUSTER_SANITIZE=ON) without changing the default.
+  const char* seed_text = std::getenv("MUSTER_MUTATION_SEED");
+  const char* count_text = std::getenv("MUSTER_MUTATIONS");
+  std::mt19937 rng(seed_text ? std::stoul(seed_text) : 20261124u);
+  const int iterations = count_text ? std::stoi(count_text) : 20'000;
   const std::uint8_t interesting[] = {0x00, 0x01, 0x7f, 0x80, 0x8f, 0x90, 0x91, 0x9f, 0xc0,
                                       0xc1, 0xc4, 0xc6, 0xc9, 0xcf, 0xd3, 0xd9, 0xdb, 0xdc,
                                       0xdd, 0xde, 0xdf, 0xff};
@@ -389,7 +395,7 @@ TEST(ProtocolHostileTest, RandomMutationsNeverCrash) {
   Limits limits;
   limits.max_batch_records = 20;
   int accepted = 0, refused = 0;
-  for (int i = 0; i < 20'000; ++i) {
+  for (int i = 0; i < iterations; ++i) {
     std::string frame = seeds[rng() % seeds.size()];
     const int mutations = 1 + static_cast<int>(rng() % 4);
     for (int m = 0; m < mutations && !frame.empty(); ++m) {
@@ -422,8 +428,8 @@ TEST(ProtocolHostileTest, RandomMutationsNeverCrash) {
     }
   }
   // The loop exercised both paths.
-  EXPECT_GT(accepted, 100);
-  EXPECT_GT(refused, 10'000);
+  EXPECT_GT(accepted, iterations / 200);
+  EXPECT_GT(refused, iterations / 2);
 }
 
 }  // namespace
