@@ -168,8 +168,8 @@ class CoordinatorTest : public ::testing::Test {
     EXPECT_TRUE(result.ok()) << path << ": " << result.status().ToString();
     return result.ok() ? *result : json();
   }
-  Bundle Enroll(const std::string& member) {
-    Post("/v1/members", {{"id", member}, {"roles", {"team_leader"}}});
+  Bundle Enroll(const std::string& member, const std::string& role = "team_leader") {
+    Post("/v1/members", {{"id", member}, {"roles", {role}}});
     json enrolled = Post("/v1/agents", {{"member", member}});
     auto bundle = ParseBundle(enrolled.value("bundle", std::string()));
     EXPECT_TRUE(bundle.ok()) << bundle.status().ToString();
@@ -482,6 +482,122 @@ TEST_F(CoordinatorTest, ARevokedAgentIsRefusedOnItsOpenConnection) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Deliveries pushed over open sessions
+
+// Collects DELIVER seqs until |count| arrived or |timeout_ms| passed.
+std::vector<std::uint64_t> CollectDeliveries(RawDealer& dealer, std::size_t count,
+                                             int timeout_ms = 10'000) {
+  std::vector<std::uint64_t> seqs;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (seqs.size() < count && std::chrono::steady_clock::now() < deadline) {
+    auto message = dealer.Receive(200);
+    if (!message || message->type != MessageType::kDeliver) continue;
+    for (const json& delivery : message->body["deliveries"]) seqs.push_back(delivery["seq"]);
+  }
+  return seqs;
+}
+
+class CoordinatorPushTest : public CoordinatorTest {
+ protected:
+  void SetUp() override {
+    CoordinatorTest::SetUp();
+    StartHq();
+    amira_ = Enroll("amira", "team_leader");
+    jonas_ = Enroll("jonas", "radiation_specialist");
+    li_ = Enroll("li", "forensic_examiner");
+    Post("/v1/incidents", {{"id", "INC-1"}, {"title", "Portal alarm"}});
+  }
+  json Deploy() {
+    return Post("/v1/deployments", {{"incident", "INC-1"},
+                                    {"playbook_source", BorderPlaybookSource()},
+                                    {"assign", json::object()}});
+  }
+  static std::vector<std::uint64_t> Collect(RawDealer& dealer, std::size_t count,
+                                            int timeout_ms) {
+    return CollectDeliveries(dealer, count, timeout_ms);
+  }
+  Bundle amira_, jonas_, li_;
+};
+
+TEST_F(CoordinatorPushTest, ADeploymentIsPushedToAnAgentWithAnOpenSession) {
+  RawDealer amira(amira_.endpoint, KeysOf(amira_));
+  amira.Send(Hello(amira_.agent_id));
+  ASSERT_TRUE(amira.ReceiveType(MessageType::kWelcome, 5'000).has_value());
+  json deployment = Deploy();
+  ASSERT_EQ(deployment["tasks"], 11);
+  // Without asking again: the API wakes the router, which sends what is pending.
+  EXPECT_EQ(Collect(amira, 7, 10'000), (std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 7}));
+}
+
+TEST_F(CoordinatorPushTest, AnotherAgentsCompletionIsPushedAcrossMembers) {
+  Deploy();
+  RawDealer amira(amira_.endpoint, KeysOf(amira_));
+  amira.Send(Hello(amira_.agent_id));
+  ASSERT_TRUE(amira.ReceiveType(MessageType::kWelcome, 5'000).has_value());
+  ASSERT_EQ(Collect(amira, 7, 10'000).size(), 7u);
+  amira.Send(Message{MessageType::kDelivered, {{"applied", 7}}});
+  RawDealer jonas(jonas_.endpoint, KeysOf(jonas_));
+  jonas.Send(Hello(jonas_.agent_id));
+  ASSERT_TRUE(jonas.ReceiveType(MessageType::kWelcome, 5'000).has_value());
+  ASSERT_EQ(Collect(jonas, 3, 10'000).size(), 3u);
+  jonas.Send(Message{MessageType::kDelivered, {{"applied", 3}}});
+
+  // Jonas's reading crosses the cordon threshold: amira's expand_cordon wakes up.
+  jonas.Send(Message{
+      MessageType::kRecords,
+      {{"records", json::array({{{"seq", 1},
+                                 {"kind", "finding"},
+                                 {"at", 1'700'000'000'000},
+                                 {"body",
+                                  {{"task", "d1.secondary_inspection.jonas"},
+                                   {"values", {{"dose_rate_1m", 150},
+                                               {"neutrons_detected", false}}}}}}})}}});
+  auto ack = jonas.ReceiveType(MessageType::kAck, 5'000);
+  ASSERT_TRUE(ack.has_value());
+  EXPECT_EQ(ack->body["seqs"], json::array({1}));
+  EXPECT_EQ(Collect(amira, 1, 10'000), (std::vector<std::uint64_t>{8}));
+}
+
+TEST(CoordinatorClockTest, StalledDeliveriesAreResentWhenTheClockMovesOn) {
+  TempDir dir;
+  hq::Config config;
+  config.data_dir = dir.File("hq");
+  config.agent_bind = "tcp://127.0.0.1:*";
+  config.api_port = 0;
+  FakeClock clock;
+  hq::Coordinator hq(config, clock);
+  ASSERT_TRUE(hq.Start().ok());
+  console::ApiClient api(hq.api_url(), hq.api_token());
+  for (const auto& [member, role] : std::vector<std::pair<std::string, std::string>>{
+           {"amira", "team_leader"}, {"jonas", "radiation_specialist"},
+           {"li", "forensic_examiner"}}) {
+    ASSERT_TRUE(api.Post("/v1/members", {{"id", member}, {"roles", {role}}}).ok());
+  }
+  auto enrolled = api.Post("/v1/agents", {{"member", "amira"}});
+  ASSERT_TRUE(enrolled.ok());
+  ASSERT_TRUE(api.Post("/v1/agents", {{"member", "jonas"}}).ok());
+  ASSERT_TRUE(api.Post("/v1/agents", {{"member", "li"}}).ok());
+  ASSERT_TRUE(api.Post("/v1/incidents", {{"id", "INC-1"}, {"title", "x"}}).ok());
+  ASSERT_TRUE(api.Post("/v1/deployments", {{"incident", "INC-1"},
+                                           {"playbook_source", BorderPlaybookSource()}})
+                  .ok());
+  auto bundle = ParseBundle((*enrolled)["bundle"].get<std::string>());
+  ASSERT_TRUE(bundle.ok());
+
+  RawDealer amira(bundle->endpoint, RawDealer::Keys{bundle->server_public_key,
+                                                    bundle->public_key, bundle->secret_key});
+  amira.Send(Hello(bundle->agent_id));
+  ASSERT_TRUE(amira.ReceiveType(MessageType::kWelcome, 5'000).has_value());
+  ASSERT_EQ(CollectDeliveries(amira, 7).size(), 7u);
+  // The agent never confirms. Nothing is resent while HQ's clock stands still...
+  EXPECT_EQ(CollectDeliveries(amira, 1, 1'000).size(), 0u);
+  // ...and everything from the agent's cursor once the resend timeout has passed.
+  clock.Advance(hq::SyncServer::Options{}.resend_after_ms + 1);
+  EXPECT_EQ(CollectDeliveries(amira, 7).size(), 7u);
+  hq.Stop();
+}
+
+// ---------------------------------------------------------------------------------------
 // The HTTP API
 
 TEST_F(CoordinatorTest, TheApiNeedsTheBearerToken) {
@@ -528,7 +644,7 @@ TEST_F(CoordinatorTest, APostWhoseBodyIsNotAnObjectIs400) {
   StartHq();
   const int port = ApiHostPort().second;
   const std::vector<std::string> auth = {"Authorization: Bearer " + hq_->api_token()};
-  for (const std::string& path : {"/v1/incidents", "/v1/members", "/v1/agents",
+  for (const char* path : {"/v1/incidents", "/v1/members", "/v1/agents",
                                   "/v1/playbooks", "/v1/deployments"}) {
     for (const std::string& text : {std::string("[1,2]"), std::string("\"title\""),
                                     std::string("not json"), std::string("")}) {

@@ -122,7 +122,9 @@ TEST_F(HqStoreTest, CreateIncidentRefusesAnIdTheApiCannotAddress) {
     input.title = "Portal alarm";
     auto created = store_->CreateIncident(input, "test");
     EXPECT_FALSE(created.ok()) << "'" << bad << "' was accepted";
-    if (!created.ok()) EXPECT_EQ(created.status().code(), "invalid_argument");
+    if (!created.ok()) {
+      EXPECT_EQ(created.status().code(), "invalid_argument");
+    }
   }
   EXPECT_EQ(Count("SELECT COUNT(*) FROM incidents"), 0);
 }
