@@ -292,6 +292,23 @@ TEST_F(DeployTest, RefusesARequiredRoleLeftEmpty) {
   ExpectNothingDeployed();
 }
 
+TEST_F(DeployTest, AMemberNamedTwiceForARoleIsNotAStoreFailure) {
+  GTEST_SKIP() << "BUG: hq_deploy.cc:231 copies the assign list as given, so a member named "
+                  "twice for a role hits the assignments primary key at hq_deploy.cc:285 and "
+                  "Deploy fails with 'store_error' (HTTP 500) instead of deduplicating or "
+                  "answering invalid_argument";
+  AddTeam();
+  auto deployed = Deploy({{"team_leader", {"amira", "amira"}}});
+  // Either the duplicate is ignored or it is refused as the caller's mistake; a store
+  // error (HTTP 500) is neither.
+  if (deployed.ok()) {
+    EXPECT_EQ(Count("SELECT COUNT(*) FROM tasks WHERE member_id='amira'"), 6);
+  } else {
+    EXPECT_EQ(deployed.status().code(), "invalid_argument") << deployed.status().ToString();
+    ExpectNothingDeployed();
+  }
+}
+
 TEST_F(DeployTest, AssignsFromRosterRolesAndLeavesAnOptionalRoleEmpty) {
   AddTeam();
   AddMember("zoe", {"dog_handler"});  // a role the playbook does not have
@@ -579,6 +596,35 @@ TEST_F(HqStoreTest, TheCordonTriggerFiresOnceEvenFromAFindingAndAnAgentTrigger) 
   EXPECT_EQ(amira[0].body["dormant"], false);
   // Below the threshold nothing fires: the innocent-alarm step stays dormant.
   EXPECT_TRUE(TaskDormant("d1.close_innocent_alarm.amira"));
+}
+
+TEST_F(HqStoreTest, NeutronsRaiseTheSpecialNuclearMaterialAlertOnce) {
+  DeployBorder();
+  IngestOk("jonas-1", {FindingRecord(1, "d1.secondary_inspection.jonas",
+                                     {{"dose_rate_1m", 20}, {"neutrons_detected", true}})});
+  IngestOk("jonas-1", {FindingRecord(2, "d1.identify_nuclide.jonas",
+                                     {{"nuclide", "Pu-239"}, {"assessment", "suspect_material"}})});
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM alerts WHERE kind='trigger' AND message LIKE "
+                  "'Possible special nuclear material%'"),
+            1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM timeline WHERE kind='notify' AND text LIKE "
+                  "'Request nuclear forensics%'"),
+            1);
+  // Neither the cordon nor the innocent-alarm step woke up.
+  EXPECT_TRUE(TaskDormant("d1.expand_cordon.amira"));
+  EXPECT_TRUE(TaskDormant("d1.close_innocent_alarm.amira"));
+}
+
+TEST_F(HqStoreTest, AnInnocentAlarmActivatesTheClosingStep) {
+  DeployBorder();
+  auto outcome = IngestOk("jonas-1", {FindingRecord(1, "d1.identify_nuclide.jonas",
+                                                    {{"nuclide", "K-40"},
+                                                     {"assessment", "innocent_alarm"}})});
+  EXPECT_TRUE(outcome.refused.empty());
+  EXPECT_FALSE(TaskDormant("d1.close_innocent_alarm.amira"));
+  EXPECT_EQ(TaskState("d1.close_innocent_alarm.amira"), "ready");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM timeline WHERE kind='notify'"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM alerts"), 0);
 }
 
 TEST_F(HqStoreTest, TheCordonTriggerDoesNotFireBelowTheThreshold) {

@@ -322,6 +322,22 @@ TEST_F(SyncServerTest, RecordsAreAcknowledgedAndRefusalsReportedWithTheirSeq) {
   EXPECT_TRUE(server.TakeAgentsToNotify().empty());
 }
 
+TEST_F(SyncServerTest, RecordsFromARevokedAgentAreRefusedAsAWhole) {
+  hq::SyncServer server = MakeServer();
+  server.Handle("amira-1", Hello("amira-1"));
+  store_->db().exec("UPDATE agents SET status='revoked' WHERE id='amira-1'");
+  auto replies = server.Handle(
+      "amira-1", Records(json::array({RecordJson(1, "status",
+                                                 {{"task", "d1.arrival_briefing.amira"},
+                                                  {"state", "completed"}})})));
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].type, MessageType::kError);
+  EXPECT_EQ(replies[0].body["code"], protocol::errors::kForbidden);
+  EXPECT_FALSE(replies[0].body.contains("ref"));
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM inbound"), 0);
+  EXPECT_EQ(TaskState("d1.arrival_briefing.amira"), "ready");
+}
+
 TEST_F(SyncServerTest, EndSessionForgetsTheAgent) {
   hq::SyncServer server = MakeServer();
   server.Handle("amira-1", Hello("amira-1"));
