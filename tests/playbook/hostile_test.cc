@@ -66,6 +66,25 @@ TEST(HostileTest, DeepFlowMaps) {
   EXPECT_NE(result.diagnostics[0].message.find("nests deeper"), std::string::npos);
 }
 
+TEST(HostileTest, DeepFlowAfterDocumentMarkerOrAnchor) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']') + "\n";
+  EXPECT_TRUE(HasDiagnostic(Load("--- " + deep),
+                            "t.yaml:1:69: error: the document nests deeper than 64 levels"));
+  EXPECT_TRUE(HasDiagnostic(Load("- &anchor " + deep),
+                            "t.yaml:1:73: error: the document nests deeper than 64 levels"));
+}
+
+TEST(HostileTest, NestingTheEstimateMissesIsCaughtByYamlCppsGuard) {
+  // The estimate takes the second line for the continuation of a plain scalar's quote;
+  // yaml-cpp's own depth guard stops the real nesting on line 3.
+  const std::string text =
+      "summary: x\n  [ \"\nb: " + std::string(5000, '[') + std::string(5000, ']') + "\nc: \"\n";
+  const LoadResult result = Load(text);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.diagnostics[0].message.find("nests deeper than"), std::string::npos)
+      << testing::AllDiagnostics(result);
+}
+
 TEST(HostileTest, TooLarge) {
   const std::string text = "summary: " + std::string(2 << 20, 'x') + "\n";
   const LoadResult result = Load(text);

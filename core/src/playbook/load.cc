@@ -1,5 +1,6 @@
 #include "muster/playbook/load.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
@@ -187,6 +188,14 @@ std::optional<YAML::Node> Loader::ParseDocument(std::string_view text, NodeReade
   try {
     if (!CheckSingleDocument(owned, reader)) return std::nullopt;
     root = YAML::Load(owned);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's own guard (2000 levels): the backstop for nesting the text estimate
+    // did not see, for example nesting inside a construct the estimate took for text.
+    reporter_.Error(
+        {reader.file(), {e.mark.line + 1, e.mark.column + 1}},
+        "the document nests deeper than " + std::to_string(options_.limits.max_depth) + " levels",
+        "playbooks need a handful of levels; flatten the structure");
+    return std::nullopt;
   } catch (const YAML::Exception& e) {
     const Where where{reader.file(), {e.mark.line + 1, e.mark.column + 1}};
     reporter_.Error(where, "YAML syntax error: " + e.msg,

@@ -85,7 +85,15 @@ class DepthScanner {
     std::size_t i = 0;
     while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
     if (i == line.size() || line[i] == '#' || line[i] == '\r') return;
-    if (i == 0 && (line.substr(0, 3) == "---" || line.substr(0, 3) == "...")) return;
+    if (i == 0 && IsDocumentMarker(line)) {
+      // A document starts or ends: nesting starts again from nothing. A value may follow
+      // "--- " on the same line.
+      indents_.clear();
+      base_ = 0;
+      const std::size_t value = FindValueStart(line, 3);
+      if (value < line.size() && (line[value] == '[' || line[value] == '{')) ScanFlow(line, value);
+      return;
+    }
     while (!indents_.empty() && indents_.back() >= i) indents_.pop_back();
     indents_.push_back(i);
     base_ = static_cast<int>(indents_.size());
@@ -109,11 +117,17 @@ class DepthScanner {
 
   // Where the value of "key: value" (or of a bare entry) starts, past anchors and tags.
   static std::size_t FindValueStart(std::string_view line, std::size_t i) {
+    i = SkipProperties(line, i);
     if (i < line.size() && line[i] != '[' && line[i] != '{') {
       const std::size_t colon = line.find(": ", i);
       if (colon == std::string_view::npos) return line.size();
-      i = colon + 2;
+      i = SkipProperties(line, colon + 2);
     }
+    return i;
+  }
+
+  // Skips spaces and the anchors (&name) and tags (!tag) that may precede a node.
+  static std::size_t SkipProperties(std::string_view line, std::size_t i) {
     while (i < line.size()) {
       while (i < line.size() && line[i] == ' ') ++i;
       if (i >= line.size() || (line[i] != '&' && line[i] != '!')) break;
@@ -156,6 +170,12 @@ class DepthScanner {
         quote_ = 0;
       }
     }
+  }
+
+  static bool IsDocumentMarker(std::string_view line) {
+    const std::string_view marker = line.substr(0, 3);
+    return (marker == "---" || marker == "...") &&
+           (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
   }
 
   static bool IsOneOf(char c, std::string_view set) {
