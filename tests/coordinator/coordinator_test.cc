@@ -94,6 +94,19 @@ class RawDealer {
   std::unique_ptr<zmq::socket_t> socket_;
 };
 
+// Collects DELIVER seqs until |count| arrived or |timeout_ms| passed.
+std::vector<std::uint64_t> CollectDeliveries(RawDealer& dealer, std::size_t count,
+                                             int timeout_ms = 10'000) {
+  std::vector<std::uint64_t> seqs;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (seqs.size() < count && std::chrono::steady_clock::now() < deadline) {
+    auto message = dealer.Receive(200);
+    if (!message || message->type != MessageType::kDeliver) continue;
+    for (const json& delivery : message->body["deliveries"]) seqs.push_back(delivery["seq"]);
+  }
+  return seqs;
+}
+
 Message Hello(const std::string& agent) {
   return {MessageType::kHello, {{"agent", agent}, {"acked", 0}, {"applied", 0}, {"head", 0}}};
 }
@@ -432,6 +445,60 @@ TEST_F(CoordinatorTest, AMalformedFrameGetsAnErrorAndTheAgentIsStillServed) {
   EXPECT_TRUE(SyncAgent(jonas).connected);
 }
 
+TEST_F(CoordinatorTest, ACompressionBombAndAnOverlongBatchGetTooLarge) {
+  StartHq();
+  Bundle amira = Enroll("amira");
+  RawDealer dealer(amira.endpoint, KeysOf(amira));
+  dealer.Send(Hello(amira.agent_id));
+  ASSERT_TRUE(dealer.ReceiveType(MessageType::kWelcome, 5'000).has_value());
+
+  // A few KiB on the wire that expand beyond the 4 MiB body limit.
+  const std::size_t body_limit = protocol::Limits{}.max_body_bytes;
+  const std::string bomb = protocol::Encode(
+      Message{MessageType::kPing, {{"time", 1}, {"pad", std::string(body_limit + 1024, 'x')}}});
+  ASSERT_LT(bomb.size(), protocol::Limits{}.max_frame_bytes);
+  ASSERT_TRUE(static_cast<std::uint8_t>(bomb[2]) & protocol::kFlagCompressed);
+  dealer.SendFrame(bomb);
+  auto bombed = dealer.ReceiveType(MessageType::kError, 5'000);
+  ASSERT_TRUE(bombed.has_value());
+  EXPECT_EQ(bombed->body["code"], protocol::errors::kTooLarge);
+
+  json records = json::array();
+  for (std::size_t i = 1; i <= protocol::Limits{}.max_batch_records + 1; ++i) {
+    records.push_back({{"seq", i}, {"kind", "note"}, {"at", 1}, {"body", {{"text", "x"}}}});
+  }
+  dealer.Send(Message{MessageType::kRecords, {{"records", records}}});
+  auto overlong = dealer.ReceiveType(MessageType::kError, 5'000);
+  ASSERT_TRUE(overlong.has_value());
+  EXPECT_EQ(overlong->body["code"], protocol::errors::kTooLarge);
+
+  // Nothing of it was ingested, and the session goes on.
+  dealer.Send(Message{MessageType::kPing, {{"time", 2}}});
+  EXPECT_TRUE(dealer.ReceiveType(MessageType::kPong, 5'000).has_value());
+  SystemClock clock;
+  auto store = hq::HqStore::Open(config_.data_dir + "/muster.db", clock);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ(QueryInt((*store)->db(), "SELECT COUNT(*) FROM inbound"), 0);
+}
+
+TEST_F(CoordinatorTest, TheNewestConnectionOfAnAgentGetsItsDeliveries) {
+  StartHq();
+  Bundle amira = Enroll("amira", "team_leader");
+  Enroll("jonas", "radiation_specialist");
+  Enroll("li", "forensic_examiner");
+  Post("/v1/incidents", {{"id", "INC-1"}, {"title", "Portal alarm"}});
+  RawDealer old_laptop(amira.endpoint, KeysOf(amira));
+  old_laptop.Send(Hello(amira.agent_id));
+  ASSERT_TRUE(old_laptop.ReceiveType(MessageType::kWelcome, 5'000).has_value());
+  RawDealer reconnected(amira.endpoint, KeysOf(amira));
+  reconnected.Send(Hello(amira.agent_id));
+  ASSERT_TRUE(reconnected.ReceiveType(MessageType::kWelcome, 5'000).has_value());
+
+  Post("/v1/deployments", {{"incident", "INC-1"}, {"playbook_source", BorderPlaybookSource()}});
+  EXPECT_EQ(CollectDeliveries(reconnected, 7).size(), 7u);
+  EXPECT_TRUE(CollectDeliveries(old_laptop, 1, 1'000).empty());
+}
+
 TEST_F(CoordinatorTest, AnOversizedFrameIsDroppedAndOthersKeepWorking) {
   StartHq();
   Bundle amira = Enroll("amira");
@@ -483,19 +550,6 @@ TEST_F(CoordinatorTest, ARevokedAgentIsRefusedOnItsOpenConnection) {
 
 // ---------------------------------------------------------------------------------------
 // Deliveries pushed over open sessions
-
-// Collects DELIVER seqs until |count| arrived or |timeout_ms| passed.
-std::vector<std::uint64_t> CollectDeliveries(RawDealer& dealer, std::size_t count,
-                                             int timeout_ms = 10'000) {
-  std::vector<std::uint64_t> seqs;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (seqs.size() < count && std::chrono::steady_clock::now() < deadline) {
-    auto message = dealer.Receive(200);
-    if (!message || message->type != MessageType::kDeliver) continue;
-    for (const json& delivery : message->body["deliveries"]) seqs.push_back(delivery["seq"]);
-  }
-  return seqs;
-}
 
 class CoordinatorPushTest : public CoordinatorTest {
  protected:
