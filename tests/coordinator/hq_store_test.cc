@@ -252,6 +252,15 @@ TEST_F(DeployTest, RefusesAnUnknownIncident) {
   ExpectNothingDeployed();
 }
 
+TEST_F(DeployTest, RefusesAClosedIncident) {
+  AddTeam();
+  store_->db().exec("UPDATE incidents SET status='closed' WHERE id='INC-1'");
+  auto refused = Deploy();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), "conflict");
+  ExpectNothingDeployed();
+}
+
 TEST_F(DeployTest, RefusesAnUnknownRole) {
   AddTeam();
   auto refused = Deploy({{"pilot", {"amira"}}});
@@ -734,6 +743,43 @@ TEST_F(HqStoreTest, EnrollingANewAgentForADeployedMemberQueuesTheBacklog) {
   AddMember("zoe", {"dog_handler"});
   EnrollAgent("zoe");
   EXPECT_TRUE(Deliveries("zoe-1").empty());
+}
+
+TEST_F(HqStoreTest, SafetyAlertsNotesAndBlockedTasksReachTheIncident) {
+  DeployBorder();
+  auto outcome = IngestOk(
+      "jonas-1",
+      {{1, "alert", clock_.Now(), {{"message", "dosimeter alarm"}, {"severity", "warning"}}},
+       {2, "alert", clock_.Now(),
+        {{"task", "d1.secondary_inspection.jonas"}, {"message", "man down"}, {"severity", "dire"}}},
+       {3, "note", clock_.Now(), {{"task", "d1.secondary_inspection.jonas"}, {"text", "wind NW"}}},
+       {4, "status", clock_.Now(),
+        {{"task", "d1.secondary_inspection.jonas"}, {"state", "blocked"}, {"reason", "no meter"}}},
+       {5, "selfie", clock_.Now(), {{"text", "?"}}}});
+  ASSERT_EQ(outcome.refused.size(), 1u);
+  EXPECT_EQ(outcome.refused[0].first, 5u);
+  EXPECT_EQ(outcome.refused[0].second.code(), "malformed");
+  auto board = store_->IncidentStatus("INC-1");
+  ASSERT_TRUE(board.ok());
+  ASSERT_EQ((*board)["alerts"].size(), 2u);
+  EXPECT_EQ((*board)["alerts"][0]["kind"], "safety");
+  EXPECT_EQ((*board)["alerts"][0]["severity"], "warning");
+  EXPECT_EQ((*board)["alerts"][0]["source"], "jonas-1");
+  EXPECT_NE((*board)["alerts"][0]["message"].get<std::string>().find("dosimeter alarm"),
+            std::string::npos);
+  EXPECT_EQ((*board)["alerts"][1]["severity"], "critical");  // unknown severities escalate
+  EXPECT_EQ(TaskState("d1.secondary_inspection.jonas"), "blocked");
+  EXPECT_EQ(QueryText(store_->db(), "SELECT reason FROM tasks WHERE "
+                                    "id='d1.secondary_inspection.jonas'"),
+            "no meter");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM timeline WHERE incident_id='INC-1' AND kind='note' AND "
+                  "text LIKE '%wind NW'"),
+            1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM timeline WHERE incident_id='INC-1' AND kind='blocked'"),
+            1);
+  // Re-sent, the alerts are not raised twice.
+  IngestOk("jonas-1", {{1, "alert", clock_.Now(), {{"message", "dosimeter alarm"}}}});
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM alerts"), 2);
 }
 
 TEST_F(HqStoreTest, MarkAppliedMovesReadyTasksToDelivered) {
