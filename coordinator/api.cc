@@ -2,6 +2,9 @@
 // request needs "Authorization: Bearer TOKEN" with the token from DATA/api.token.
 #include <sodium.h>
 
+#include <chrono>
+#include <thread>
+
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -237,6 +240,14 @@ Status Coordinator::StartApi() {
                         config_.api_bind);
   }
   api_thread_ = std::thread([&server] { server.listen_after_bind(); });
+  // httplib's stop() is ignored until the listening thread is running, so Start returns
+  // only once it is: a Stop right after Start then always ends the thread.
+  for (int i = 0; i < 500 && !server.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!server.is_running()) {
+    return Status::Error("bind_failed", "the API did not start listening");
+  }
   return Status::Ok();
 }
 

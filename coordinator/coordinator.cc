@@ -120,20 +120,28 @@ Status Coordinator::Start() {
                                 "agents.public_endpoint so that bundles name a reachable host\"",
                                 public_endpoint_);
   }
-  MUSTER_RETURN_IF_ERROR(StartApi());
+  started_ = true;  // from here on, a failure is cleaned up by Stop()
+  Status api = StartApi();
+  if (!api.ok()) {
+    Stop();
+    return api;
+  }
 
   nlohmann::json info = {{"api_url", api_url()},
                          {"agent_endpoint", agent_endpoint_},
                          {"public_endpoint", public_endpoint_},
                          {"server_public_key", keys_.public_key},
                          {"pid", static_cast<int>(getpid())}};
-  MUSTER_RETURN_IF_ERROR(
-      WriteFileAtomic(config_.data_dir + "/coordinator.json", info.dump(2) + "\n", 0644));
+  Status written =
+      WriteFileAtomic(config_.data_dir + "/coordinator.json", info.dump(2) + "\n", 0644);
+  if (!written.ok()) {
+    Stop();
+    return written;
+  }
 
   stopping_ = false;
   zap_thread_ = std::thread([this] { RunZap(); });
   router_thread_ = std::thread([this] { RunRouter(); });
-  started_ = true;
   Logger("coordinator")->info("event=started agents={} api={} hq_id={} key={}", agent_endpoint_,
                               api_url(), router_store_->hq_id(), KeyFingerprint(keys_.public_key));
   return Status::Ok();

@@ -33,6 +33,11 @@ bool IsSlug(const std::string& id) {
   return std::regex_match(id, kSlug);
 }
 
+bool IsIncidentId(const std::string& id) {
+  static const std::regex kId("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
+  return std::regex_match(id, kId);
+}
+
 json ParseJsonColumn(const SQLite::Column& column) {
   json value = json::parse(column.getString(), nullptr, /*allow_exceptions=*/false);
   return value.is_discarded() ? json() : value;
@@ -94,10 +99,17 @@ Result<json> HqStore::CreateIncident(const IncidentInput& input, const std::stri
   Status status = InTransaction(*db_, [&]() -> Status {
     std::string id = input.id;
     if (id.empty()) {
-      const int count = db_->execAndGet("SELECT COUNT(*) FROM incidents").getInt();
+      // The next free INC-NNNN after the highest one used, explicit ids included.
+      int next = db_->execAndGet("SELECT COALESCE(MAX(CAST(substr(id, 5) AS INTEGER)), 0) + 1 "
+                                 "FROM incidents WHERE id GLOB 'INC-[0-9]*'")
+                     .getInt();
       char buffer[32];
-      std::snprintf(buffer, sizeof buffer, "INC-%04d", count + 1);
+      std::snprintf(buffer, sizeof buffer, "INC-%04d", next);
       id = buffer;
+    } else if (!IsIncidentId(id)) {
+      return Status::Error("invalid_argument",
+                           "incident id '" + id +
+                               "' must be letters, digits, '.', '-' or '_' (e.g. INC-2026-017)");
     }
     SQLite::Statement exists(*db_, "SELECT 1 FROM incidents WHERE id=?");
     exists.bind(1, id);

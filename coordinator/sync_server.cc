@@ -132,6 +132,9 @@ std::vector<Message> SyncServer::Deliveries(const std::string& agent_id) {
   auto it = sessions_.find(agent_id);
   if (it == sessions_.end()) return {};
   Session& session = it->second;
+  // The resend timer counts from when a window opens after an idle period, not from the
+  // last progress before it.
+  if (session.sent_upto == session.applied) session.last_progress = clock_.Now();
   std::vector<Message> messages;
   while (session.sent_upto - session.applied < options_.delivery_window) {
     const std::size_t room = std::min(options_.deliveries_per_message,

@@ -1,0 +1,284 @@
+// Nothing lost, nothing twice, whatever happens between a field agent and HQ. Every test
+// ends by comparing both sides record by record: every record the agent committed is
+// acknowledged, HQ holds each exactly once with the same content, and its effect (a
+// timeline note) exists exactly once.
+#include <gtest/gtest.h>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <thread>
+
+#include "agent_store.h"
+#include "api_client.h"
+#include "fault_proxy.h"
+#include "hq_store.h"
+#include "muster/bundle.h"
+#include "muster/files.h"
+#include "processes.h"
+
+namespace muster {
+namespace {
+
+using nlohmann::json;
+using testing::ChildProcess;
+using testing::FaultProxy;
+
+bool WaitUntil(const std::function<bool()>& condition, int seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return condition();
+}
+
+class FaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = (std::filesystem::temp_directory_path() /
+             ("muster-fault-" + std::to_string(::getpid()) + "-" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+                .string();
+    std::filesystem::remove_all(root_);
+    std::filesystem::create_directories(root_ + "/hq");
+    std::ofstream(root_ + "/coordinator.yaml")
+        << "data_dir: " << root_ << "/hq\nlog_level: warn\nagents:\n  bind: tcp://127.0.0.1:*\n"
+        << "api:\n  bind: 127.0.0.1\n  port: 0\n";
+    proxy_ = std::make_unique<FaultProxy>(1);
+    StartCoordinator();
+    Enroll("jonas");
+  }
+
+  void TearDown() override {
+    agent_.reset();
+    hq_.reset();
+    store_.reset();
+    proxy_.reset();
+    std::filesystem::remove_all(root_);
+  }
+
+  void StartCoordinator() {
+    std::filesystem::remove(root_ + "/hq/coordinator.json");
+    hq_ = std::make_unique<ChildProcess>(
+        MUSTER_COORDINATOR_BIN, std::vector<std::string>{"--config", root_ + "/coordinator.yaml"},
+        root_ + "/coordinator.log");
+    json info;
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          auto text = ReadFile(root_ + "/hq/coordinator.json");
+          if (!text.ok()) return false;
+          info = json::parse(*text, nullptr, false);
+          return info.is_object() && info.value("pid", 0) == hq_->pid();
+        },
+        20))
+        << "the coordinator did not start; see " << root_ << "/coordinator.log";
+    const std::string endpoint = info["agent_endpoint"];
+    proxy_->SetTarget(std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
+    auto api = console::ApiClient::FromDataDir(root_ + "/hq");
+    ASSERT_TRUE(api.ok());
+    api_ = std::make_unique<console::ApiClient>(*api);
+    ASSERT_TRUE(WaitUntil([&] { return api_->Get("/v1/health").ok(); }, 10));
+  }
+
+  void Enroll(const std::string& member) {
+    ASSERT_TRUE(api_->Post("/v1/members", {{"id", member}}).ok());
+    auto enrolled = api_->Post("/v1/agents", {{"member", member}});
+    ASSERT_TRUE(enrolled.ok()) << enrolled.status().ToString();
+    auto bundle = ParseBundle((*enrolled)["bundle"].get<std::string>());
+    ASSERT_TRUE(bundle.ok());
+    bundle_ = *bundle;
+    bundle_.endpoint = "tcp://127.0.0.1:" + std::to_string(proxy_->port());  // via the "link"
+    const std::string dir = root_ + "/" + member;
+    std::filesystem::create_directories(dir);
+    ASSERT_TRUE(WriteFileAtomic(dir + "/bundle.json", BundleToJson(bundle_), 0600).ok());
+    std::ofstream(dir + "/agent.yaml") << "bundle: " << dir << "/bundle.json\ndata_dir: " << dir
+                                       << "/data\nlog_level: info\n";
+    agent_config_ = dir + "/agent.yaml";
+    std::filesystem::create_directories(dir + "/data");
+    auto store = agent::AgentStore::Open(dir + "/data", bundle_, clock_);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+  }
+
+  void StartAgent() {
+    agent_ = std::make_unique<ChildProcess>(
+        MUSTER_AGENT_BIN, std::vector<std::string>{"--config", agent_config_, "run"},
+        root_ + "/agent.log");
+  }
+
+  // What the member records: notes, each committed before this returns.
+  void Record(int count) {
+    for (int i = 0; i < count; ++i) {
+      auto seq = store_->Append("note", "", {{"text", "note " + std::to_string(next_note_++)}},
+                                agent::kLaneStatus);
+      ASSERT_TRUE(seq.ok()) << seq.status().ToString();
+    }
+  }
+
+  std::uint64_t Pending() {
+    auto stats = store_->Stats();
+    return stats.ok() ? stats->pending : ~0ull;
+  }
+
+  std::int64_t HqCount(const std::string& sql) {
+    try {
+      SQLite::Database db(root_ + "/hq/muster.db", SQLite::OPEN_READONLY);
+      db.setBusyTimeout(5000);
+      SQLite::Statement query(db, sql);
+      query.bind(1, bundle_.agent_id);
+      query.executeStep();
+      return query.getColumn(0).getInt64();
+    } catch (const std::exception&) {
+      return -1;
+    }
+  }
+  std::int64_t HqHeld() { return HqCount("SELECT COUNT(*) FROM inbound WHERE agent_id=?"); }
+
+  // The end state every fault test must reach.
+  void ExpectExactlyOnce(int seconds = 90) {
+    ASSERT_TRUE(WaitUntil([&] { return Pending() == 0; }, seconds))
+        << Pending() << " record(s) never acknowledged; see " << root_;
+    auto records = store_->Records("");
+    ASSERT_TRUE(records.ok());
+    ASSERT_EQ(static_cast<int>(records->size()), next_note_);
+    SQLite::Database db(root_ + "/hq/muster.db", SQLite::OPEN_READONLY);
+    db.setBusyTimeout(5000);
+    SQLite::Statement held(db, "SELECT seq, body FROM inbound WHERE agent_id=? ORDER BY seq");
+    held.bind(1, bundle_.agent_id);
+    std::map<std::uint64_t, json> at_hq;
+    while (held.executeStep()) {
+      at_hq[static_cast<std::uint64_t>(held.getColumn(0).getInt64())] =
+          json::parse(held.getColumn(1).getString());
+    }
+    ASSERT_EQ(at_hq.size(), records->size()) << "HQ holds a different number of records";
+    for (const auto& record : *records) {
+      ASSERT_TRUE(at_hq.count(record.seq)) << "seq " << record.seq << " lost";
+      EXPECT_EQ(at_hq[record.seq], record.body) << "seq " << record.seq << " differs";
+    }
+    SQLite::Statement notes(db, "SELECT COUNT(*), COUNT(DISTINCT text) FROM timeline WHERE "
+                                "kind='note'");
+    notes.executeStep();
+    EXPECT_EQ(notes.getColumn(0).getInt(), next_note_) << "a note's effect is missing or doubled";
+    EXPECT_EQ(notes.getColumn(1).getInt(), next_note_);
+  }
+
+  SystemClock clock_;
+  std::string root_;
+  std::unique_ptr<FaultProxy> proxy_;
+  std::unique_ptr<ChildProcess> hq_;
+  std::unique_ptr<ChildProcess> agent_;
+  std::unique_ptr<console::ApiClient> api_;
+  Bundle bundle_;
+  std::string agent_config_;
+  std::unique_ptr<agent::AgentStore> store_;
+  int next_note_ = 0;
+};
+
+TEST_F(FaultTest, CoordinatorKilledWhileIngestingLosesAndDoublesNothing) {
+  Record(3000);
+  StartAgent();
+  for (std::int64_t stop_at : {300, 1200, 2400}) {
+    ASSERT_TRUE(WaitUntil([&] { return HqHeld() >= stop_at; }, 60));
+    hq_->Kill();  // mid-stream: batches are in flight and being committed
+    StartCoordinator();
+  }
+  ExpectExactlyOnce();
+}
+
+TEST_F(FaultTest, AgentKilledRightAfterLocalCommitsLosesAndDoublesNothing) {
+  std::mt19937 random(7);
+  for (int round = 0; round < 15; ++round) {
+    StartAgent();
+    std::this_thread::sleep_for(std::chrono::milliseconds(random() % 300));
+    Record(40);  // committed; the daemon may be reading, sending or marking them
+    agent_->Kill();
+  }
+  StartAgent();
+  ExpectExactlyOnce();
+}
+
+TEST_F(FaultTest, LinkCutAndRestoredAtRandomMomentsLosesAndDoublesNothing) {
+  StartAgent();
+  std::atomic<bool> recording{true};
+  std::thread member([&] {
+    for (int i = 0; i < 100; ++i) {
+      Record(15);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    recording = false;
+  });
+  std::mt19937 random(42);
+  int cuts = 0;
+  while (recording || cuts < 20) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 + random() % 250));
+    proxy_->Cut();
+    ++cuts;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 + random() % 250));
+    proxy_->Restore();
+  }
+  member.join();
+  EXPECT_GE(cuts, 20);
+  ExpectExactlyOnce();
+}
+
+TEST_F(FaultTest, LongOfflineBacklogDrainsCompletelyOnReconnection) {
+  proxy_->Cut();
+  StartAgent();
+  Record(5000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(HqHeld(), 0);
+  proxy_->Restore();
+  ExpectExactlyOnce();
+}
+
+TEST_F(FaultTest, CoordinatorRestoredFromAnOlderBackupGetsWhatItLostAgain) {
+  StartAgent();
+  Record(500);
+  ASSERT_TRUE(WaitUntil([&] { return Pending() == 0; }, 60));
+  hq_->Terminate();  // a clean stop checkpoints the WAL into muster.db
+  std::filesystem::copy_file(root_ + "/hq/muster.db", root_ + "/backup.db");
+  StartCoordinator();
+  Record(700);
+  ASSERT_TRUE(WaitUntil([&] { return Pending() == 0; }, 60));
+  ASSERT_EQ(HqHeld(), 1200);
+
+  hq_->Terminate();  // disaster: HQ's store is restored from the older backup
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(root_ + "/hq/muster.db" + suffix);
+  }
+  std::filesystem::copy_file(root_ + "/backup.db", root_ + "/hq/muster.db");
+  StartCoordinator();
+  ASSERT_TRUE(WaitUntil([&] { return HqHeld() == 1200; }, 60))
+      << "HQ holds " << HqHeld() << " of 1200 after the restore";
+  ExpectExactlyOnce();
+}
+
+TEST_F(FaultTest, DuplicatedAndReorderedBatchesAreAppliedOnce) {
+  // The same records arrive twice and out of order (a resend racing the original).
+  hq_->Terminate();
+  auto store = hq::HqStore::Open(root_ + "/hq/muster.db", clock_);
+  ASSERT_TRUE(store.ok());
+  auto note = [](std::uint64_t seq) {
+    return hq::InboundRecord{seq, "note", 1, {{"text", "note " + std::to_string(seq - 1)}}};
+  };
+  for (const std::vector<std::uint64_t>& order :
+       {std::vector<std::uint64_t>{5, 3, 1}, {1, 2, 3, 4, 5}, {4, 2}, {2, 5, 1}}) {
+    std::vector<hq::InboundRecord> batch;
+    for (std::uint64_t seq : order) batch.push_back(note(seq));
+    auto outcome = (*store)->Ingest(bundle_.agent_id, batch);
+    ASSERT_TRUE(outcome.ok());
+    EXPECT_EQ(outcome->held, order);
+  }
+  EXPECT_EQ(*(*store)->IngestedWatermark(bundle_.agent_id), 5u);
+  EXPECT_EQ(HqHeld(), 5);
+  EXPECT_EQ(HqCount("SELECT COUNT(*) FROM timeline WHERE kind='note' AND actor<>?"), 5);
+}
+
+}  // namespace
+}  // namespace muster
