@@ -167,17 +167,18 @@ void Loader::ValidateStepReferences() {
   const std::vector<std::string> roles = IdsOf(p.roles);
   const std::vector<std::string> phases = IdsOf(p.phases);
   const std::vector<std::string> steps = IdsOf(p.steps);
-  const auto known = [](const std::vector<std::string>& ids, const std::string& id) {
-    return std::find(ids.begin(), ids.end(), id) != ids.end();
-  };
+  // Sets for lookups: a hostile file may hold thousands of steps.
+  const std::set<std::string> role_set(roles.begin(), roles.end());
+  const std::set<std::string> phase_set(phases.begin(), phases.end());
+  const std::set<std::string> step_set(steps.begin(), steps.end());
   for (const StepDraft& d : draft_.steps) {
     const Step& s = d.step;
     const std::string what = "step " + Quote(s.id);
-    if (!s.role.empty() && !known(roles, s.role)) {
+    if (!s.role.empty() && role_set.count(s.role) == 0) {
       reporter_.Error(d.role_at, what + " names role " + Quote(s.role) + ", which is not defined",
                       SuggestHint(s.role, roles, "roles are"));
     }
-    if (!s.phase.empty() && !known(phases, s.phase)) {
+    if (!s.phase.empty() && phase_set.count(s.phase) == 0) {
       reporter_.Error(d.phase_at,
                       what + " names phase " + Quote(s.phase) + ", which is not defined",
                       SuggestHint(s.phase, phases, "phases are"));
@@ -187,7 +188,7 @@ void Loader::ValidateStepReferences() {
       if (dep == s.id) {
         reporter_.Error(d.depends_at[i], what + " depends on itself",
                         "remove " + Quote(dep) + " from its depends_on");
-      } else if (!known(steps, dep) && failed_uses_.count(dep) == 0) {
+      } else if (step_set.count(dep) == 0 && failed_uses_.count(dep) == 0) {
         reporter_.Error(d.depends_at[i],
                         what + " depends on " + Quote(dep) + ", which is not a step",
                         SuggestHint(dep, steps, "steps are"));
@@ -298,16 +299,20 @@ void Loader::ValidateTriggerExpression(const TriggerDraft& t) {
 
 void Loader::ValidateUsage() {
   const Playbook& p = draft_.playbook;
+  std::set<std::string> used_roles;
+  std::set<std::string> used_phases;
+  for (const Step& s : p.steps) {
+    used_roles.insert(s.role);
+    used_phases.insert(s.phase);
+  }
   for (const Role& role : p.roles) {
-    const auto uses = [&](const Step& s) { return s.role == role.id; };
-    if (!role.id.empty() && std::none_of(p.steps.begin(), p.steps.end(), uses)) {
+    if (!role.id.empty() && used_roles.count(role.id) == 0) {
       reporter_.Warning({file_, role.pos}, "role " + Quote(role.id) + " has no steps",
                         "give it a step, or remove it");
     }
   }
   for (const Phase& phase : p.phases) {
-    const auto in_phase = [&](const Step& s) { return s.phase == phase.id; };
-    if (!phase.id.empty() && std::none_of(p.steps.begin(), p.steps.end(), in_phase)) {
+    if (!phase.id.empty() && used_phases.count(phase.id) == 0) {
       reporter_.Warning({file_, phase.pos}, "phase " + Quote(phase.id) + " has no steps",
                         "give it a step, or remove it");
     }
