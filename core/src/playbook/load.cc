@@ -239,19 +239,14 @@ void Loader::ReadPlaybook(const YAML::Node& root, NodeReader& reader) {
   ReadMetadata(*entries, reader);
   // Order matters: includes map library roles onto roles, steps name phases and
   // include aliases, triggers are checked against steps.
-  static const char* const kOrder[] = {"hazards", "roles", "parameters", "phases",
-                                       "include", "steps", "triggers"};
-  for (const char* key : kOrder) {
-    const Entry* entry = FindEntry(*entries, key);
-    if (entry == nullptr) continue;
-    const std::string name = key;
-    if (name == "hazards") ReadHazards(*entry, reader);
-    if (name == "roles") ReadRoles(*entry, reader);
-    if (name == "parameters") ReadParameters(*entry, reader);
-    if (name == "phases") ReadPhases(*entry, reader);
-    if (name == "include") ReadIncludes(*entry, reader);
-    if (name == "steps") ReadSteps(*entry, reader);
-    if (name == "triggers") ReadTriggers(*entry, reader);
+  using Section = void (Loader::*)(const Entry&, NodeReader&);
+  static constexpr std::pair<std::string_view, Section> kSections[] = {
+      {"hazards", &Loader::ReadHazards},       {"roles", &Loader::ReadRoles},
+      {"parameters", &Loader::ReadParameters}, {"phases", &Loader::ReadPhases},
+      {"include", &Loader::ReadIncludes},      {"steps", &Loader::ReadSteps},
+      {"triggers", &Loader::ReadTriggers}};
+  for (const auto& [key, read] : kSections) {
+    if (const Entry* entry = FindEntry(*entries, key)) (this->*read)(*entry, reader);
   }
   CheckUnusedEmbedded();
   Validate();
