@@ -115,43 +115,52 @@ void Loader::ReadLibrary(Library& library) {
   if (!root) return;
   const auto entries = reader.Keys(*root, "the library", kLibraryKeys, {"library", "steps"});
   if (!entries) return;
-  for (const Entry& e : *entries) {
-    if (e.key == "library") {
-      const std::string id = reader.Text(e, "the library").value_or("");
-      if (!IsPlaybookId(id)) {
-        reporter_.Error(reader.At(e.value), "library id " + Quote(id) + " is not valid",
-                        "use lowercase letters, digits and hyphens, e.g. common-steps");
-      }
-      if (library.alias.empty()) library.alias = id;
+  for (const Entry& e : *entries) ReadLibraryEntry(e, library, reader);
+  CheckLibrarySteps(library);
+  library.ok = reporter_.error_count() == errors_before;
+}
+
+void Loader::ReadLibraryEntry(const Entry& e, Library& library, NodeReader& reader) {
+  const std::string what = "the library";
+  if (e.key == "library") {
+    const std::string id = reader.Text(e, what).value_or("");
+    if (!IsPlaybookId(id)) {
+      reporter_.Error(reader.At(e.value), "library id " + Quote(id) + " is not valid",
+                      "use lowercase letters, digits and hyphens, e.g. common-steps");
     }
-    if (e.key == "version") {
-      const std::string version = reader.Text(e, "the library").value_or("");
-      if (!IsSemver(version)) {
-        reporter_.Error(reader.At(e.value),
-                        "version " + Quote(version) + " is not a semantic version",
-                        "write MAJOR.MINOR.PATCH in quotes, e.g. \"1.0.0\"");
-      }
-    }
-    if (e.key == "title" || e.key == "description") reader.Text(e, "the library");
-    if (e.key == "roles" && reader.IsList(e, "the library")) {
-      for (const YAML::Node& node : e.value) {
-        const auto role = reader.Keys(node, "a library role", {"id", "title"}, {"id"});
-        if (role && node["id"].IsScalar()) library.placeholders.push_back(node["id"].Scalar());
-      }
-    }
-    if (e.key == "steps" && reader.IsList(e, "the library")) {
-      for (const YAML::Node& node : e.value) {
-        if (auto step = ReadStep(node, reader, true)) library.steps.push_back(std::move(*step));
-      }
+    if (library.alias.empty()) library.alias = id;
+  }
+  if (e.key == "version") {
+    const std::string version = reader.Text(e, what).value_or("");
+    if (!IsSemver(version)) {
+      reporter_.Error(reader.At(e.value),
+                      "version " + Quote(version) + " is not a semantic version",
+                      "write MAJOR.MINOR.PATCH in quotes, e.g. \"1.0.0\"");
     }
   }
+  if (e.key == "title" || e.key == "description") reader.Text(e, what);  // type check only
+  if (e.key == "roles" && reader.IsList(e, what)) {
+    for (const YAML::Node& node : e.value) {
+      const auto role = reader.Keys(node, "a library role", {"id", "title"}, {"id"});
+      if (role && node["id"].IsScalar()) library.placeholders.push_back(node["id"].Scalar());
+    }
+  }
+  if (e.key == "steps" && reader.IsList(e, what)) {
+    for (const YAML::Node& node : e.value) {
+      if (auto step = ReadStep(node, reader, true)) library.steps.push_back(std::move(*step));
+    }
+  }
+}
+
+// Library steps name only the library's own roles and steps.
+void Loader::CheckLibrarySteps(const Library& library) {
+  const auto& roles = library.placeholders;
   for (const StepDraft& step : library.steps) {
     if (!step.step.role.empty() &&
-        std::find(library.placeholders.begin(), library.placeholders.end(), step.step.role) ==
-            library.placeholders.end()) {
+        std::find(roles.begin(), roles.end(), step.step.role) == roles.end()) {
       reporter_.Error(step.role_at,
                       "role " + Quote(step.step.role) + " is not declared in the library's roles",
-                      SuggestHint(step.step.role, library.placeholders, "declared roles are"));
+                      SuggestHint(step.step.role, roles, "declared roles are"));
     }
     for (std::size_t i = 0; i < step.step.depends_on.size(); ++i) {
       const std::string& dep = step.step.depends_on[i];
@@ -164,7 +173,6 @@ void Loader::ReadLibrary(Library& library) {
       }
     }
   }
-  library.ok = reporter_.error_count() == errors_before;
 }
 
 void Loader::ReadRoleMap(const Entry& entry, Library& library, NodeReader& reader) {

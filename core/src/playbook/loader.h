@@ -77,6 +77,8 @@ class Loader {
   void CheckFieldKinds(const FieldSpec& field, const std::vector<Entry>& entries,
                        const std::string& what, NodeReader& reader);
   void ReadUse(const YAML::Node& node, NodeReader& reader);
+  const StepDraft* FindLibraryStep(const std::string& alias, const std::string& step_id,
+                                   const Entry& use, NodeReader& reader, const Library** library);
   void ResolveLibraryDepends();
 
   // include.cc
@@ -84,6 +86,8 @@ class Loader {
   void ReadInclude(const YAML::Node& node, NodeReader& reader);
   std::optional<std::string> LibraryText(const std::string& path, const Where& at);
   void ReadLibrary(Library& library);
+  void ReadLibraryEntry(const Entry& entry, Library& library, NodeReader& reader);
+  void CheckLibrarySteps(const Library& library);
   void ReadRoleMap(const Entry& entry, Library& library, NodeReader& reader);
   void CheckUnusedEmbedded();
 

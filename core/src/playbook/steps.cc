@@ -241,50 +241,24 @@ void Loader::ReadUse(const YAML::Node& node, NodeReader& reader) {
   const std::size_t dot = name.find('.');
   const std::string alias = name.substr(0, dot == std::string::npos ? 0 : dot);
   const std::string step_id = dot == std::string::npos ? "" : name.substr(dot + 1);
-  const auto by_alias = [&](const auto& l) { return l->alias == alias; };
-  const auto library = std::find_if(libraries_.begin(), libraries_.end(), by_alias);
-  if (library == libraries_.end()) {
-    std::vector<std::string> aliases;
-    for (const auto& l : libraries_) aliases.push_back(l->alias);
-    reporter_.Error(reader.At(use.value), "no included library is called " + Quote(alias),
-                    aliases.empty()
-                        ? "include it first: include: [{file: lib/NAME.yaml, as: " +
-                              (alias.empty() ? std::string("NAME") : alias) + "}]"
-                        : "write LIBRARY.STEP; " + SuggestHint(alias, aliases, "libraries are"));
-    failed_uses_.insert(LocalStepId(*entries, step_id));
-    return;
-  }
-  if (!(*library)->ok) {  // its own errors are already reported
-    failed_uses_.insert(LocalStepId(*entries, step_id));
-    return;
-  }
-  const auto& steps = (*library)->steps;
-  const auto found = std::find_if(steps.begin(), steps.end(),
-                                  [&](const StepDraft& s) { return s.step.id == step_id; });
-  if (found == steps.end()) {
-    std::vector<std::string> ids;
-    for (const StepDraft& s : steps) ids.push_back(s.step.id);
-    reporter_.Error(reader.At(use.value),
-                    "library " + Quote(alias) + " has no step " + Quote(step_id),
-                    SuggestHint(step_id, ids, "its steps are"));
+  const Library* library = nullptr;
+  const StepDraft* found = FindLibraryStep(alias, step_id, use, reader, &library);
+  if (found == nullptr) {
     failed_uses_.insert(LocalStepId(*entries, step_id));
     return;
   }
   StepDraft draft = *found;
-  UseDraft use_draft{draft_.steps.size(), library->get(), step_id, draft.step.depends_on,
+  UseDraft use_draft{draft_.steps.size(), library, step_id, draft.step.depends_on,
                      draft.depends_at};
   draft.step.depends_on.clear();
   draft.depends_at.clear();
-  draft.step.from_library = (*library)->path;
+  draft.step.from_library = library->path;
   draft.at = reader.At(node);
-  const auto mapped = (*library)->role_map.find(draft.step.role);
-  if (mapped != (*library)->role_map.end()) {
-    draft.role_at = (*library)->role_map_at.at(draft.step.role);
-    draft.step.role = mapped->second;
-  } else {
-    draft.role_at = (*library)->at;
-    draft.step.role = "";  // reported below unless the use names a role itself
-  }
+  const auto mapped = library->role_map.find(draft.step.role);
+  draft.role_at =
+      mapped != library->role_map.end() ? library->role_map_at.at(mapped->first) : library->at;
+  // An unmapped role is reported below unless the use names a role itself.
+  draft.step.role = mapped != library->role_map.end() ? mapped->second : "";
   for (const Entry& e : *entries) {
     if (e.key != "use") ReadStepKey(e, draft, reader);
   }
@@ -297,6 +271,37 @@ void Loader::ReadUse(const YAML::Node& node, NodeReader& reader) {
   }
   uses_.push_back(std::move(use_draft));
   draft_.steps.push_back(std::move(draft));
+}
+
+// The library step a `use:` names, or null after reporting why there is none (nothing is
+// reported for a library whose own errors are already reported).
+const StepDraft* Loader::FindLibraryStep(const std::string& alias, const std::string& step_id,
+                                         const Entry& use, NodeReader& reader,
+                                         const Library** library) {
+  const auto by_alias = [&](const auto& l) { return l->alias == alias; };
+  const auto it = std::find_if(libraries_.begin(), libraries_.end(), by_alias);
+  if (it == libraries_.end()) {
+    std::vector<std::string> aliases;
+    for (const auto& l : libraries_) aliases.push_back(l->alias);
+    reporter_.Error(reader.At(use.value), "no included library is called " + Quote(alias),
+                    aliases.empty()
+                        ? "include it first: include: [{file: lib/NAME.yaml, as: " +
+                              (alias.empty() ? std::string("NAME") : alias) + "}]"
+                        : "write LIBRARY.STEP; " + SuggestHint(alias, aliases, "libraries are"));
+    return nullptr;
+  }
+  *library = it->get();
+  if (!(*library)->ok) return nullptr;
+  const auto& steps = (*library)->steps;
+  const auto found = std::find_if(steps.begin(), steps.end(),
+                                  [&](const StepDraft& s) { return s.step.id == step_id; });
+  if (found != steps.end()) return &*found;
+  std::vector<std::string> ids;
+  for (const StepDraft& s : steps) ids.push_back(s.step.id);
+  reporter_.Error(reader.At(use.value),
+                  "library " + Quote(alias) + " has no step " + Quote(step_id),
+                  SuggestHint(step_id, ids, "its steps are"));
+  return nullptr;
 }
 
 // A library step's dependencies name library steps; each becomes the playbook step that
