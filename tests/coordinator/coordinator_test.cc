@@ -311,6 +311,10 @@ TEST_F(CoordinatorTest, AStartThatFailsLateLeavesADestroyableCoordinator) {
           Status started = coordinator.Start();
           if (started.ok()) std::_Exit(3);  // the directory should have made it fail
         }
+        // _Exit runs no destructors: remove the child's own temp dir (threadsafe style
+        // re-runs the fixture in the child).
+        std::error_code ignored;
+        std::filesystem::remove_all(dir_.path(), ignored);
         std::_Exit(0);
       },
       ::testing::ExitedWithCode(0), "");
@@ -334,6 +338,8 @@ TEST_F(CoordinatorTest, StopRightAfterStartReturns) {
           if (!coordinator.Start().ok()) std::_Exit(3);
           coordinator.Stop();
         }
+        std::error_code ignored;
+        std::filesystem::remove_all(dir_.path(), ignored);  // _Exit runs no destructors
         std::_Exit(0);
       },
       ::testing::ExitedWithCode(0), "");
