@@ -21,6 +21,8 @@
 
 namespace muster::playbook {
 
+class StepGraph;  // validate.cc
+
 // A step library named by `include:`, once read.
 struct Library {
   std::string path;                             // as `file:` names it
@@ -96,6 +98,8 @@ class Loader {
   void ValidateUniqueIds();
   void ValidateStepReferences();
   void ValidateCycles();
+  std::set<std::size_t> ReportCycles(const StepGraph& graph);
+  std::set<std::size_t> ReportDormantSteps();
   void ValidateTriggers();
   void ValidateTriggerExpression(const TriggerDraft& trigger);
   void ValidateActivations();

@@ -36,6 +36,8 @@ void CheckUnique(const std::vector<T>& items, const std::string& kind, WhereOf w
   }
 }
 
+}  // namespace
+
 // The dependency graph between steps, by index, with cycle detection.
 class StepGraph {
  public:
@@ -125,8 +127,6 @@ class StepGraph {
   std::vector<std::vector<Edge>> edges_;
 };
 
-}  // namespace
-
 void Loader::Validate() {
   draft_.playbook.steps.clear();
   for (const StepDraft& s : draft_.steps) draft_.playbook.steps.push_back(s.step);
@@ -203,7 +203,26 @@ void Loader::ValidateStepReferences() {
 
 void Loader::ValidateCycles() {
   const StepGraph graph(draft_.steps);
-  std::set<std::size_t> roots;
+  const std::set<std::size_t> in_cycle = ReportCycles(graph);
+  const std::set<std::size_t> dormant = ReportDormantSteps();
+  std::set<std::size_t> roots = dormant;
+  roots.insert(in_cycle.begin(), in_cycle.end());
+  for (const auto& [i, edge] : graph.Blocked(roots)) {
+    const StepDraft& d = draft_.steps[i];
+    const std::string& dep = draft_.steps[edge.to].step.id;
+    const std::string why = in_cycle.count(edge.to) > 0  ? "is in a dependency cycle"
+                            : dormant.count(edge.to) > 0 ? "is on_trigger and never activated"
+                                                         : "can never become ready";
+    reporter_.Error(d.depends_at[edge.dep_index],
+                    "step " + Quote(d.step.id) + " can never become ready: it waits on " +
+                        Quote(dep) + ", which " + why,
+                    "fix " + Quote(dep) + " first, or remove it from depends_on");
+  }
+}
+
+// Reports each dependency cycle once, at the depends_on entry of its first step that
+// closes it, and returns the steps in cycles.
+std::set<std::size_t> Loader::ReportCycles(const StepGraph& graph) {
   std::set<std::size_t> in_cycle;
   std::set<std::pair<std::size_t, std::size_t>> reported;  // one message per closing edge
   for (const auto& cycle : graph.Cycles()) {
@@ -211,46 +230,37 @@ void Loader::ValidateCycles() {
     in_cycle.insert(cycle.begin(), cycle.end());
     if (!reported.insert({cycle[0], cycle[1]}).second) continue;
     std::string path;
-    for (const std::size_t i : cycle)
+    for (const std::size_t i : cycle) {
       path += (path.empty() ? "" : " -> ") + draft_.steps[i].step.id;
-    const StepDraft& first = draft_.steps[cycle[0]];
+    }
     const auto& edges = graph.EdgesOf(cycle[0]);
     const auto edge =
         std::find_if(edges.begin(), edges.end(), [&](const auto& e) { return e.to == cycle[1]; });
-    reporter_.Error(first.depends_at[edge->dep_index], "dependency cycle: " + path,
+    reporter_.Error(draft_.steps[cycle[0]].depends_at[edge->dep_index], "dependency cycle: " + path,
                     "steps in a cycle wait on each other forever; remove one of these "
                     "depends_on entries");
   }
+  return in_cycle;
+}
+
+// Reports the on_trigger steps that no trigger activates, and returns them.
+std::set<std::size_t> Loader::ReportDormantSteps() {
   std::set<std::string> activated;
   for (const TriggerDraft& t : draft_.triggers) {
     for (const TriggerAction& a : t.trigger.then) {
       if (a.kind == ActionKind::kActivate) activated.insert(a.step);
     }
   }
+  std::set<std::size_t> dormant;
   for (std::size_t i = 0; i < draft_.steps.size(); ++i) {
     const StepDraft& d = draft_.steps[i];
-    if (d.step.on_trigger && activated.count(d.step.id) == 0) {
-      reporter_.Error(d.at,
-                      "step " + Quote(d.step.id) + " is on_trigger, but no trigger activates it",
-                      "add '- activate: " + d.step.id +
-                          "' to a trigger's then, or remove "
-                          "on_trigger");
-      roots.insert(i);
-    }
+    if (!d.step.on_trigger || activated.count(d.step.id) > 0) continue;
+    reporter_.Error(
+        d.at, "step " + Quote(d.step.id) + " is on_trigger, but no trigger activates it",
+        "add '- activate: " + d.step.id + "' to a trigger's then, or remove on_trigger");
+    dormant.insert(i);
   }
-  roots.insert(in_cycle.begin(), in_cycle.end());
-  for (const auto& [i, edge] : graph.Blocked(roots)) {
-    if (in_cycle.count(i) > 0) continue;
-    const StepDraft& d = draft_.steps[i];
-    const std::string& dep = draft_.steps[edge.to].step.id;
-    const std::string why = in_cycle.count(edge.to) > 0 ? "is in a dependency cycle"
-                            : roots.count(edge.to) > 0  ? "is on_trigger and never activated"
-                                                        : "can never become ready";
-    reporter_.Error(d.depends_at[edge.dep_index],
-                    "step " + Quote(d.step.id) + " can never become ready: it waits on " +
-                        Quote(dep) + ", which " + why,
-                    "fix " + Quote(dep) + " first, or remove it from depends_on");
-  }
+  return dormant;
 }
 
 void Loader::ValidateTriggers() {
