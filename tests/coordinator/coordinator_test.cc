@@ -295,6 +295,21 @@ TEST_F(CoordinatorTest, RefusesToStartWithATokenOthersCanRead) {
   EXPECT_EQ(started.code(), "insecure_file");
 }
 
+TEST_F(CoordinatorTest, RefusesToStartWithAShortToken) {
+  StartHq();
+  hq_.reset();
+  ASSERT_TRUE(WriteFileAtomic(config_.data_dir + "/api.token", "secret\n", 0600).ok());
+  hq::Coordinator coordinator(config_, clock_);
+  Status started = coordinator.Start();
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.code(), "insecure_file");
+  // Deleting it has a new one made.
+  std::filesystem::remove(config_.data_dir + "/api.token");
+  StartHq();
+  EXPECT_EQ(hq_->api_token().size(), 64u);
+  EXPECT_EQ(FileMode(config_.data_dir + "/api.token"), 0600);
+}
+
 // Start can fail after the API thread has started (here: coordinator.json cannot be
 // written). The Coordinator must then still be destroyable.
 TEST_F(CoordinatorTest, AStartThatFailsLateLeavesADestroyableCoordinator) {
