@@ -6,11 +6,20 @@
 #include <map>
 #include <set>
 
+#include "muster/log.h"
 #include "muster/playbook/load.h"
 #include "muster/sqlite_store.h"
 
 namespace muster::agent {
 namespace {
+
+// Published sources carry their libraries; nothing is read from this machine's disk.
+playbook::LoadOptions StoredSourceOptions() {
+  playbook::LoadOptions options;
+  options.read_libraries_from_disk = false;
+  return options;
+}
+const playbook::LoadOptions kStoredSource = StoredSourceOptions();
 
 const std::vector<Migration>& AgentMigrations() {
   static const std::vector<Migration> kMigrations = {
@@ -281,10 +290,11 @@ Result<std::shared_ptr<const playbook::Playbook>> AgentStore::PlaybookByHash(
   if (cached != playbooks_.end()) return cached->second;
   auto source = PlaybookSource(hash);
   if (!source.ok()) return source.status();
-  playbook::LoadResult loaded = playbook::LoadText(*source, "playbook " + hash.substr(0, 12));
-  if (!loaded.ok()) {
+  playbook::LoadResult loaded = playbook::LoadText(*source, "playbook " + hash.substr(0, 12), kStoredSource);
+  if (!loaded.ok() || loaded.playbook->content_hash != hash) {
     return Status::Error("invalid_playbook", "the playbook " + hash.substr(0, 12) +
-                                                 " from HQ does not load on this agent");
+                                                 " from HQ does not load on this agent or "
+                                                 "does not match its hash");
   }
   auto parsed = std::make_shared<const playbook::Playbook>(std::move(*loaded.playbook));
   playbooks_[hash] = parsed;
@@ -583,13 +593,24 @@ Status AgentStore::ApplyDelivery(const Delivery& delivery) {
 
 Result<std::uint64_t> AgentStore::ApplyDeliveries(const std::vector<Delivery>& deliveries) {
   std::uint64_t applied = 0;
+  std::vector<std::uint64_t> skipped;
   Status status = InTransaction(*db_, [&]() -> Status {
     applied = std::stoull(Meta("applied", "0"));
     SQLite::Statement log(*db_, "INSERT INTO inbox(seq, kind, applied_at) VALUES(?,?,?)");
     for (const Delivery& delivery : deliveries) {
       if (delivery.seq <= applied) continue;      // a duplicate: already applied
       if (delivery.seq != applied + 1) break;     // a gap: HQ sends again from our cursor
-      MUSTER_RETURN_IF_ERROR(ApplyDelivery(delivery));
+      // A delivery this agent cannot use (a field of the wrong type) is logged in the
+      // inbox and skipped: refusing it would stop every later delivery for good.
+      try {
+        db_->exec("SAVEPOINT delivery");
+        MUSTER_RETURN_IF_ERROR(ApplyDelivery(delivery));
+        db_->exec("RELEASE delivery");
+      } catch (const json::exception&) {
+        db_->exec("ROLLBACK TO delivery");
+        db_->exec("RELEASE delivery");
+        skipped.push_back(delivery.seq);
+      }
       log.bind(1, static_cast<std::int64_t>(delivery.seq));
       log.bind(2, delivery.kind);
       log.bind(3, static_cast<std::int64_t>(clock_.Now()));
@@ -602,6 +623,9 @@ Result<std::uint64_t> AgentStore::ApplyDeliveries(const std::vector<Delivery>& d
     return Status::Ok();
   });
   if (!status.ok()) return status;
+  for (std::uint64_t seq : skipped) {
+    Logger("agent")->warn("event=delivery_skipped seq={} reason=malformed_body", seq);
+  }
   return applied;
 }
 

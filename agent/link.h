@@ -19,7 +19,8 @@ struct LinkOptions {
   Millis heartbeat_ms = 5'000;     // PING when nothing was sent for this long
   Millis dead_after_ms = 15'000;   // no word from HQ for this long: the link is down
   Millis backoff_min_ms = 500;     // first reconnection delay
-  Millis backoff_max_ms = 60'000;  // cap of the exponential backoff
+  Millis backoff_max_ms = 30'000;  // cap of the exponential backoff: a link that returns
+                                   // is used within 30 s (plus jitter), herds stay spread
   Millis status_every_ms = 1'000;  // how often the daemon writes its state for `status`
 };
 

@@ -23,6 +23,7 @@ Result<Config> LoadConfig(const std::string& path) {
   Config config;
   try {
     YAML::Node root = YAML::Load(*text);
+    if (root.IsNull()) return config;  // every key commented out: all defaults
     if (!root.IsMap()) {
       return Status::Error("invalid_config", path + ": expected a map of settings");
     }

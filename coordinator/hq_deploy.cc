@@ -228,7 +228,11 @@ Result<json> HqStore::Deploy(const DeployInput& input,
         return Status::Error("invalid_argument", "playbook " + book.id + " has no role '" +
                                                      role + "'; its roles are: " + known);
       }
-      team[role] = members;
+      for (const std::string& member : members) {  // a member named twice fills it once
+        if (std::find(team[role].begin(), team[role].end(), member) == team[role].end()) {
+          team[role].push_back(member);
+        }
+      }
     }
     for (const playbook::Role& role : book.roles) {
       if (team.count(role.id)) continue;
@@ -430,20 +434,15 @@ Status HqStore::EvaluateDeploymentTriggers(std::int64_t deployment_id, const std
   if ((*book)->triggers.empty()) return Status::Ok();
 
   playbook::FindingValues values;
-  SQLite::Statement findings(*db_,
-                             "SELECT t.step_id, f.fields FROM findings f JOIN tasks t ON "
-                             "t.id=f.task_id WHERE t.deployment_id=? ORDER BY f.recorded_at, f.id");
-  findings.bind(1, deployment_id);
-  while (findings.executeStep()) {
-    const std::string step = findings.getColumn(0).getString();
-    json fields = json::parse(findings.getColumn(1).getString(), nullptr, false);
-    if (!fields.is_object()) continue;
-    for (auto& [name, value] : fields.items()) {
-      const std::string key = step + "." + name;
-      if (value.is_number()) values[key] = value.get<double>();
-      else if (value.is_boolean()) values[key] = value.get<bool>();
-      else if (value.is_string()) values[key] = value.get<std::string>();
-    }
+  SQLite::Statement latest(*db_,
+                           "SELECT key, value FROM finding_values WHERE deployment_id=?");
+  latest.bind(1, deployment_id);
+  while (latest.executeStep()) {
+    const std::string key = latest.getColumn(0).getString();
+    json value = json::parse(latest.getColumn(1).getString(), nullptr, false);
+    if (value.is_number()) values[key] = value.get<double>();
+    else if (value.is_boolean()) values[key] = value.get<bool>();
+    else if (value.is_string()) values[key] = value.get<std::string>();
   }
   std::set<std::string> fired;
   SQLite::Statement already(*db_, "SELECT trigger_id FROM fired_triggers WHERE deployment_id=?");

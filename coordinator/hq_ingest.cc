@@ -110,6 +110,9 @@ Result<IngestOutcome> HqStore::Ingest(const std::string& agent_id,
       refuse.reset();
       outcome.refused.emplace_back(record.seq, applied);
     }
+    for (std::int64_t deployment : outcome.deployments_with_findings) {
+      MUSTER_RETURN_IF_ERROR(EvaluateDeploymentTriggers(deployment, agent_id, outcome));
+    }
     // Advance the contiguous watermark over what is now held.
     SQLite::Statement current(*db_, "SELECT ingested FROM agents WHERE id=?");
     current.bind(1, agent_id);
@@ -261,7 +264,23 @@ Status HqStore::ApplyFinding(const AgentRecord& agent, const InboundRecord& reco
   insert.bind(7, confirmed != record.body.end() && confirmed->is_array() ? confirmed->dump()
                                                                          : std::string("[]"));
   insert.exec();
-  return EvaluateDeploymentTriggers(task->deployment, agent.id, outcome);
+  // The latest value per field feeds the triggers; an older finding arriving late (a
+  // backlog from another member) does not overwrite a newer value.
+  SQLite::Statement latest(*db_,
+                           "INSERT INTO finding_values(deployment_id, key, value, recorded_at) "
+                           "VALUES(?,?,?,?) ON CONFLICT(deployment_id, key) DO UPDATE SET "
+                           "value=excluded.value, recorded_at=excluded.recorded_at WHERE "
+                           "excluded.recorded_at >= finding_values.recorded_at");
+  for (auto& [name, value] : values->items()) {
+    latest.bind(1, task->deployment);
+    latest.bind(2, task->step + "." + name);
+    latest.bind(3, value.dump());
+    latest.bind(4, static_cast<std::int64_t>(record.at));
+    latest.exec();
+    latest.reset();
+  }
+  outcome.deployments_with_findings.insert(task->deployment);
+  return Status::Ok();
 }
 
 std::string HqStore::IncidentOfMember(const std::string& member_id) {

@@ -122,6 +122,23 @@ CREATE TABLE timeline(
   actor TEXT NOT NULL,
   text TEXT NOT NULL);
 )sql"},
+      // Version 2: the latest value of every finding field per deployment, so that
+      // triggers read one small table instead of every finding ever recorded.
+      {2, R"sql(
+CREATE TABLE finding_values(
+  deployment_id INTEGER NOT NULL REFERENCES deployments(id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  PRIMARY KEY(deployment_id, key)) WITHOUT ROWID;
+INSERT OR REPLACE INTO finding_values(deployment_id, key, value, recorded_at)
+  SELECT t.deployment_id, t.step_id || '.' || j.key,
+         CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'
+                     ELSE json_quote(j.value) END,
+         f.recorded_at
+  FROM findings f JOIN tasks t ON t.id = f.task_id, json_each(f.fields) j
+  ORDER BY f.recorded_at, f.id;
+)sql"},
   };
   return kMigrations;
 }

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,8 @@ struct IngestOutcome {
   std::uint64_t ingested = 0;
   std::vector<std::pair<std::uint64_t, Status>> refused;
   std::vector<std::string> agents_to_notify;
+  // Deployments that received findings: their triggers are evaluated once per batch.
+  std::set<std::int64_t> deployments_with_findings;
 };
 
 struct Delivery {

@@ -179,15 +179,20 @@ TEST_F(AgentStoreTest, TaskUpdatesKeepLocalWorkAndNeverMakeAnActiveStepDormant) 
   EXPECT_FALSE(GetTask("expand_cordon").dormant) << "activated here before HQ heard of it";
 }
 
-TEST_F(AgentStoreTest, AMalformedDeliveryAppliesNothingOfItsBatch) {
+// A delivery the agent cannot use is skipped (and logged), not refused: refusing it would
+// make HQ resend it forever and stop every later delivery to this agent.
+TEST_F(AgentStoreTest, AMalformedDeliveryIsSkippedAndLaterOnesStillApply) {
   Deploy();
-  Delivery bad = TaskDelivery(7, {.step = "identify_nuclide"});
+  const std::string before = GetTask("identify_nuclide").hq_state;
+  Delivery bad = TaskDelivery(7, {.step = "identify_nuclide", .state = "ready"});
   bad.body["deployment"] = "one";  // HQ sends an integer
   auto applied = store_->ApplyDeliveries(
-      {TaskDelivery(6, {.step = "establish_cordon", .state = "ready"}), bad});
-  EXPECT_FALSE(applied.ok());
-  EXPECT_EQ(*store_->AppliedWatermark(), 5u);
-  EXPECT_EQ(GetTask("establish_cordon").hq_state, "waiting");
+      {TaskDelivery(6, {.step = "establish_cordon", .state = "ready"}), bad,
+       TaskDelivery(8, {.step = "photograph_scene", .state = "ready"})});
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  EXPECT_EQ(*applied, 8u);
+  EXPECT_EQ(GetTask("establish_cordon").hq_state, "ready");
+  EXPECT_EQ(GetTask("identify_nuclide").hq_state, before);
 }
 
 TEST_F(AgentStoreTest, FindTaskByIdOrUnambiguousStep) {

@@ -296,10 +296,6 @@ TEST_F(DeployTest, RefusesARequiredRoleLeftEmpty) {
 }
 
 TEST_F(DeployTest, AMemberNamedTwiceForARoleIsNotAStoreFailure) {
-  GTEST_SKIP() << "BUG: hq_deploy.cc:231 copies the assign list as given, so a member named "
-                  "twice for a role hits the assignments primary key at hq_deploy.cc:285 and "
-                  "Deploy fails with 'store_error' (HTTP 500) instead of deduplicating or "
-                  "answering invalid_argument";
   AddTeam();
   auto deployed = Deploy({{"team_leader", {"amira", "amira"}}});
   // Either the duplicate is ignored or it is refused as the caller's mistake; a store

@@ -94,14 +94,16 @@ void FaultProxy::Run() {
       const pollfd& from_client = fds[1 + 2 * i];
       const pollfd& from_upstream = fds[2 + 2 * i];
       bool alive = true;
-      for (auto [event, in, out] : {std::tuple{from_client.revents, pairs_[i].first, pairs_[i].second},
-                                    std::tuple{from_upstream.revents, pairs_[i].second, pairs_[i].first}}) {
+      for (auto [event, in, out, counter] :
+           {std::tuple{from_client.revents, pairs_[i].first, pairs_[i].second, &bytes_up_},
+            std::tuple{from_upstream.revents, pairs_[i].second, pairs_[i].first, &bytes_down_}}) {
         if (!alive || !(event & (POLLIN | POLLHUP | POLLERR))) continue;
         ssize_t n = ::read(in, buffer, sizeof buffer);
         if (n <= 0) {
           alive = false;
           break;
         }
+        *counter += static_cast<std::uint64_t>(n);
         ssize_t written = 0;
         while (written < n) {
           ssize_t w = ::write(out, buffer + written, static_cast<std::size_t>(n - written));

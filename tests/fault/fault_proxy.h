@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -21,6 +22,10 @@ class FaultProxy {
   void Cut();
   void Restore();
   std::size_t connections_cut() const { return connections_cut_; }
+  // TCP payload bytes relayed: agent → coordinator and back (for wire-size benchmarks).
+  std::uint64_t bytes_up() const { return bytes_up_; }
+  std::uint64_t bytes_down() const { return bytes_down_; }
+  void ResetCounters() { bytes_up_ = 0; bytes_down_ = 0; }
 
  private:
   void Run();
@@ -33,6 +38,8 @@ class FaultProxy {
   std::atomic<bool> stop_{false};
   std::atomic<bool> close_all_{false};
   std::atomic<std::size_t> connections_cut_{0};
+  std::atomic<std::uint64_t> bytes_up_{0};
+  std::atomic<std::uint64_t> bytes_down_{0};
   std::vector<std::pair<int, int>> pairs_;  // (client, upstream); proxy thread only
   std::thread thread_;
 };
