@@ -7,6 +7,7 @@
 #include <set>
 
 #include "muster/log.h"
+#include "muster/playbook/fields.h"
 #include "muster/playbook/load.h"
 #include "muster/sqlite_store.h"
 
@@ -333,10 +334,7 @@ Result<playbook::FindingValues> AgentStore::FindingValues(std::int64_t deploymen
       json body = json::parse(query.getColumn(1).getString(), nullptr, false);
       if (!body.is_object() || !body.contains("values")) continue;
       for (auto& [name, value] : body["values"].items()) {
-        const std::string key = step + "." + name;
-        if (value.is_number()) values[key] = value.get<double>();
-        else if (value.is_boolean()) values[key] = value.get<bool>();
-        else if (value.is_string()) values[key] = value.get<std::string>();
+        if (auto typed = playbook::ValueFromJson(value)) values[step + "." + name] = *typed;
       }
     }
     return Status::Ok();

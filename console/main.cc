@@ -7,6 +7,7 @@
 #include "api_client.h"
 #include "muster/clock.h"
 #include "muster/files.h"
+#include "muster/playbook/fields.h"
 #include "muster/playbook/load.h"
 #include "playbook_commands.h"
 #include "table.h"
@@ -61,6 +62,9 @@ void Answer(const Context& context, const Result<json>& result,
 std::string Text(const json& value) {
   if (value.is_null()) return "-";
   if (value.is_string()) return value.get<std::string>();
+  if (auto typed = muster::playbook::ValueFromJson(value)) {
+    return muster::playbook::FormatValue(*typed);  // 2400, not 2400.0
+  }
   return value.dump();
 }
 
@@ -90,7 +94,8 @@ void PrintStatus(const json& board) {
       std::string state = Text(task["state"]);
       if (task["dormant"].get<bool>()) state += " (dormant)";
       std::string due = "-";
-      if (task["due_at"].is_number()) {
+      const bool open = state != "completed" && state != "cancelled" && state != "reassigned";
+      if (open && task["due_at"].is_number()) {
         const muster::Millis at = task["due_at"].get<muster::Millis>();
         due = task["overdue"].get<bool>() ? "OVERDUE " + muster::FormatAge(now - at)
                                           : "in " + muster::FormatAge(at - now);

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "hq_store.h"
+#include "muster/playbook/fields.h"
 #include "muster/playbook/triggers.h"
 #include "muster/sqlite_store.h"
 
@@ -438,11 +439,8 @@ Status HqStore::EvaluateDeploymentTriggers(std::int64_t deployment_id, const std
                            "SELECT key, value FROM finding_values WHERE deployment_id=?");
   latest.bind(1, deployment_id);
   while (latest.executeStep()) {
-    const std::string key = latest.getColumn(0).getString();
-    json value = json::parse(latest.getColumn(1).getString(), nullptr, false);
-    if (value.is_number()) values[key] = value.get<double>();
-    else if (value.is_boolean()) values[key] = value.get<bool>();
-    else if (value.is_string()) values[key] = value.get<std::string>();
+    auto typed = playbook::ValueFromJson(json::parse(latest.getColumn(1).getString(), nullptr, false));
+    if (typed) values[latest.getColumn(0).getString()] = *typed;
   }
   std::set<std::string> fired;
   SQLite::Statement already(*db_, "SELECT trigger_id FROM fired_triggers WHERE deployment_id=?");

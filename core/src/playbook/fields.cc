@@ -142,6 +142,13 @@ std::string FormatValue(const Value& value) {
   return std::get<std::string>(value);
 }
 
+std::optional<Value> ValueFromJson(const nlohmann::json& value) {
+  if (value.is_number()) return Value(value.get<double>());
+  if (value.is_boolean()) return Value(value.get<bool>());
+  if (value.is_string()) return Value(value.get<std::string>());
+  return std::nullopt;
+}
+
 std::vector<std::string> MissingRequiredFields(const Step& step,
                                                const std::vector<std::string>& given) {
   std::vector<std::string> missing;

@@ -2,8 +2,11 @@
 // against the step's finding schema. Used by the agent at entry (offline) and by HQ.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "muster/playbook/model.h"
 #include "muster/playbook/triggers.h"
@@ -25,6 +28,9 @@ Result<CheckedValue> ParseFieldValue(const FieldSpec& field, const std::string& 
 
 // The JSON-ish text form of a value, for display: 12.5, true, "Cs-137".
 std::string FormatValue(const Value& value);
+
+// A finding value as stored in JSON (number, boolean or string); nullopt for anything else.
+std::optional<Value> ValueFromJson(const nlohmann::json& value);
 
 // Required fields of |step| that |given| does not name.
 std::vector<std::string> MissingRequiredFields(const Step& step,
