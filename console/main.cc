@@ -337,6 +337,13 @@ int main(int argc, char** argv) {
   });
 
   muster::console::RegisterPlaybookCommands(app);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& verdict) {
+    return verdict.get_exit_code();  // a verb's own exit status
+  } catch (const CLI::ParseError& error) {
+    // --help answers 0; any usage error (a missing argument, an unknown option) is 2.
+    return app.exit(error) == 0 ? 0 : 2;
+  }
   return 0;
 }
