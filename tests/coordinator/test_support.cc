@@ -10,28 +10,6 @@
 
 namespace muster::coordtest {
 
-TempDir::TempDir() {
-  std::string base = ::testing::TempDir();
-  if (base.empty() || base.back() != '/') base += '/';
-  std::string pattern = base + "muster-coord-XXXXXX";
-  std::vector<char> buffer(pattern.begin(), pattern.end());
-  buffer.push_back('\0');
-  const char* made = ::mkdtemp(buffer.data());
-  EXPECT_NE(made, nullptr) << "mkdtemp failed for " << pattern;
-  path_ = made ? made : pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
-int FileMode(const std::string& path) {
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) return -1;
-  return static_cast<int>(info.st_mode & 07777);
-}
-
 const std::string& BorderPlaybookSource() {
   static const std::string source = [] {
     auto loaded = playbook::LoadFile(std::string(MUSTER_SOURCE_DIR) +

@@ -11,28 +11,16 @@
 #include <nlohmann/json.hpp>
 
 #include "hq_store.h"
+#include "temp_dir.h"
 #include "muster/clock.h"
 
 namespace muster::coordtest {
 
 using nlohmann::json;
 
-// A fresh directory, removed with everything in it when the object dies.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-// Permission bits of |path| (e.g. 0600), or -1.
-int FileMode(const std::string& path);
+// A fresh directory per test and the permission bits of a file: shared with tests/core.
+using testing::FileMode;
+using testing::TempDir;
 
 // The self-contained source of playbooks/radioactive-material-border-seizure.yaml.
 const std::string& BorderPlaybookSource();
