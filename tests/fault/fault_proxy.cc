@@ -90,7 +90,9 @@ void FaultProxy::Run() {
       }
     }
     std::vector<std::size_t> dead;
-    for (std::size_t i = 0; i < pairs_.size(); ++i) {
+    // Only the pairs that were polled: a connection accepted above has no entry in |fds|.
+    const std::size_t polled = (fds.size() - 1) / 2;
+    for (std::size_t i = 0; i < polled; ++i) {
       const pollfd& from_client = fds[1 + 2 * i];
       const pollfd& from_upstream = fds[2 + 2 * i];
       bool alive = true;
