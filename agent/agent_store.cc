@@ -14,14 +14,6 @@
 namespace muster::agent {
 namespace {
 
-// Published sources carry their libraries; nothing is read from this machine's disk.
-playbook::LoadOptions StoredSourceOptions() {
-  playbook::LoadOptions options;
-  options.read_libraries_from_disk = false;
-  return options;
-}
-const playbook::LoadOptions kStoredSource = StoredSourceOptions();
-
 const std::vector<Migration>& AgentMigrations() {
   static const std::vector<Migration> kMigrations = {
       {1, R"sql(
@@ -291,7 +283,8 @@ Result<std::shared_ptr<const playbook::Playbook>> AgentStore::PlaybookByHash(
   if (cached != playbooks_.end()) return cached->second;
   auto source = PlaybookSource(hash);
   if (!source.ok()) return source.status();
-  playbook::LoadResult loaded = playbook::LoadText(*source, "playbook " + hash.substr(0, 12), kStoredSource);
+  playbook::LoadResult loaded = playbook::LoadText(*source, "playbook " + hash.substr(0, 12),
+                                                   playbook::PublishedSourceOptions());
   if (!loaded.ok() || loaded.playbook->content_hash != hash) {
     return Status::Error("invalid_playbook", "the playbook " + hash.substr(0, 12) +
                                                  " from HQ does not load on this agent or "

@@ -16,14 +16,6 @@
 namespace muster::hq {
 namespace {
 
-// Published sources carry their libraries; nothing is read from this machine's disk.
-playbook::LoadOptions StoredSourceOptions() {
-  playbook::LoadOptions options;
-  options.read_libraries_from_disk = false;
-  return options;
-}
-const playbook::LoadOptions kStoredSource = StoredSourceOptions();
-
 std::string RandomHex(std::size_t bytes) {
   std::vector<unsigned char> raw(bytes);
   randombytes_buf(raw.data(), raw.size());
@@ -327,7 +319,8 @@ Result<std::shared_ptr<const playbook::Playbook>> HqStore::PlaybookByHash(
     return Status::Ok();
   });
   if (!status.ok()) return status;
-  playbook::LoadResult loaded = playbook::LoadText(source, "playbook " + hash.substr(0, 12), kStoredSource);
+  playbook::LoadResult loaded = playbook::LoadText(source, "playbook " + hash.substr(0, 12),
+                                                   playbook::PublishedSourceOptions());
   if (!loaded.ok() || loaded.playbook->content_hash != hash) {
     return Status::Error("invalid_playbook",
                          "the stored playbook " + hash + " no longer loads or matches its hash");

@@ -38,6 +38,14 @@ struct LoadOptions {
   Limits limits;
 };
 
+// How published sources (Playbook::source) are loaded by the coordinator and the agents:
+// every library comes from the text itself, nothing from this machine's disk.
+inline LoadOptions PublishedSourceOptions() {
+  LoadOptions options;
+  options.read_libraries_from_disk = false;
+  return options;
+}
+
 struct LoadResult {
   std::optional<Playbook> playbook;  // set only when there is no error
   std::vector<Diagnostic> diagnostics;
