@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +12,9 @@ ChildProcess::ChildProcess(const std::string& binary, const std::vector<std::str
                            const std::string& log_path) {
   pid_ = ::fork();
   if (pid_ == 0) {
+    // If the test process dies (a crash, a sanitizer abort), its children die with it:
+    // no coordinator or agent outlives its test.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (log >= 0) {
       ::dup2(log, STDOUT_FILENO);
