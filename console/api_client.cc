@@ -2,12 +2,29 @@
 
 #include <httplib.h>
 
+#include <cstdlib>
+
 #include "muster/files.h"
 
 namespace muster::console {
+namespace {
+
+httplib::Headers RequestHeaders(const std::string& token, const std::string& operator_name) {
+  return {{"Authorization", "Bearer " + token}, {"X-Muster-Operator", operator_name}};
+}
+
+}  // namespace
 
 ApiClient::ApiClient(std::string base_url, std::string token)
-    : base_url_(std::move(base_url)), token_(std::move(token)) {}
+    : base_url_(std::move(base_url)), token_(std::move(token)), operator_(DefaultOperator()) {}
+
+std::string ApiClient::DefaultOperator() {
+  for (const char* name : {"MUSTER_OPERATOR", "USER"}) {
+    const char* value = std::getenv(name);
+    if (value != nullptr && *value != '\0') return value;
+  }
+  return "console";
+}
 
 Result<ApiClient> ApiClient::FromDataDir(const std::string& data_dir) {
   auto info_text = ReadFile(data_dir + "/coordinator.json", 1 << 16);
@@ -42,7 +59,7 @@ Result<json> ApiClient::Get(const std::string& path) {
   httplib::Client client(base_url_);
   client.set_connection_timeout(5);
   client.set_read_timeout(30);
-  auto response = client.Get(path.c_str(), {{"Authorization", "Bearer " + token_}});
+  auto response = client.Get(path.c_str(), RequestHeaders(token_, operator_));
   if (!response) {
     return Status::Error("unreachable", "cannot reach the coordinator at " + base_url_ +
                                             "; is muster-coordinator running?");
@@ -54,7 +71,7 @@ Result<json> ApiClient::Post(const std::string& path, const json& body) {
   httplib::Client client(base_url_);
   client.set_connection_timeout(5);
   client.set_read_timeout(60);
-  auto response = client.Post(path.c_str(), {{"Authorization", "Bearer " + token_}},
+  auto response = client.Post(path.c_str(), RequestHeaders(token_, operator_),
                               body.dump(), "application/json");
   if (!response) {
     return Status::Error("unreachable", "cannot reach the coordinator at " + base_url_ +

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "api_client.h"
+#include "audit_commands.h"
 #include "muster/clock.h"
 #include "muster/files.h"
 #include "muster/playbook/fields.h"
@@ -24,8 +25,14 @@ struct Context {
   std::string data_dir;
   std::string api_url;
   std::string token_file;
+  std::string operator_name;  // --as; empty: ApiClient::DefaultOperator()
   bool json = false;
 };
+
+Result<ApiClient> ConnectAs(Result<ApiClient> api, const std::string& operator_name) {
+  if (api.ok() && !operator_name.empty()) api->set_operator(operator_name);
+  return api;
+}
 
 Result<ApiClient> Connect(const Context& context) {
   if (!context.api_url.empty()) {
@@ -35,14 +42,15 @@ Result<ApiClient> Connect(const Context& context) {
     MUSTER_RETURN_IF_ERROR(muster::CheckPrivateFile(context.token_file));
     auto token = muster::ReadFile(context.token_file, 4096);
     if (!token.ok()) return token.status();
-    return ApiClient(context.api_url, token->substr(0, token->find_first_of("\r\n")));
+    return ConnectAs(ApiClient(context.api_url, token->substr(0, token->find_first_of("\r\n"))),
+                     context.operator_name);
   }
   if (context.data_dir.empty()) {
     return Status::Error("invalid_argument",
                          "say which coordinator: --data DIR (or MUSTER_DATA), or --api URL "
                          "--token-file FILE");
   }
-  return ApiClient::FromDataDir(context.data_dir);
+  return ConnectAs(ApiClient::FromDataDir(context.data_dir), context.operator_name);
 }
 
 // Prints |result| as JSON or through |human|, and turns errors into an exit code.
@@ -158,6 +166,8 @@ int main(int argc, char** argv) {
   app.add_option("--api", context.api_url, "API URL, e.g. http://127.0.0.1:7471");
   app.add_option("--token-file", context.token_file, "file holding the API token (mode 0600)");
   app.add_flag("--json", context.json, "answer in JSON");
+  app.add_option("--as", context.operator_name,
+                 "your name in the audit log (default: env MUSTER_OPERATOR, else USER)");
 
   // incident
   auto* incident = app.add_subcommand("incident", "open and list incidents");
@@ -337,6 +347,7 @@ int main(int argc, char** argv) {
   });
 
   muster::console::RegisterPlaybookCommands(app);
+  muster::console::RegisterAuditCommands(app, [&] { return Connect(context); }, context.json);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& verdict) {

@@ -8,6 +8,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "api_request.h"
 #include "coordinator.h"
 #include "muster/bundle.h"
 #include "muster/log.h"
@@ -126,7 +127,7 @@ Status Coordinator::StartApi() {
     IncidentInput input{body->value("id", ""), body->value("title", ""), Strings(*body, "hazards"),
                         body->value("location", ""), body->value("severity", "medium")};
     SendJson(response, locked([&](HqStore& store) {
-               return store.CreateIncident(input, body->value("actor", "console"));
+               return store.CreateIncident(input, RequestActor(request));
              }),
              201);
   });
@@ -158,7 +159,7 @@ Status Coordinator::StartApi() {
     input.contact = body->value("contact", "");
     input.checkin_interval_ms = body->value("checkin_interval_ms", Millis{3'600'000});
     SendJson(response, locked([&](HqStore& store) {
-               return store.CreateMember(input, body->value("actor", "console"));
+               return store.CreateMember(input, RequestActor(request));
              }),
              201);
   });
@@ -174,7 +175,7 @@ Status Coordinator::StartApi() {
     Result<KeyPair> keys = GenerateKeyPair();
     if (!keys.ok()) return SendError(response, keys.status());
     Result<std::string> agent_id = locked([&](HqStore& store) {
-      return store.EnrollAgent(member, keys->public_key, body->value("actor", "console"));
+      return store.EnrollAgent(member, keys->public_key, RequestActor(request));
     });
     if (!agent_id.ok()) return SendError(response, agent_id.status());
     Bundle bundle{*agent_id,        member,           public_endpoint_,       keys_.public_key,
@@ -195,7 +196,7 @@ Status Coordinator::StartApi() {
     if (!body) return;
     SendJson(response, locked([&](HqStore& store) {
                return store.PublishPlaybook(body->value("source", ""), body->value("file", ""),
-                                            body->value("actor", "console"));
+                                            RequestActor(request));
              }),
              201);
   });
@@ -208,7 +209,7 @@ Status Coordinator::StartApi() {
     input.incident_id = body->value("incident", "");
     input.playbook_source = body->value("playbook_source", "");
     input.playbook_file = body->value("playbook_file", "");
-    input.actor = body->value("actor", "console");
+    input.actor = RequestActor(request);
     if (auto assign = body->find("assign"); assign != body->end() && assign->is_object()) {
       for (auto& [role, members] : assign->items()) {
         if (members.is_string()) input.assign[role].push_back(members.get<std::string>());
@@ -223,6 +224,8 @@ Status Coordinator::StartApi() {
     if (deployment.ok()) Notify(agents);
     SendJson(response, deployment, 201);
   });
+
+  AddAuditRoutes(server);
 
   api_port_ = config_.api_port == 0 ? server.bind_to_any_port(config_.api_bind)
                                     : (server.bind_to_port(config_.api_bind, config_.api_port)

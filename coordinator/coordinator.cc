@@ -29,6 +29,15 @@ std::string HexToken(std::size_t bytes) {
   return hex;
 }
 
+// The agent's network address as libzmq saw it ("" when the transport has none).
+std::string PeerAddress(zmq::message_t& payload) {
+  try {
+    return payload.gets("Peer-Address");
+  } catch (const zmq::error_t&) {
+    return "";
+  }
+}
+
 }  // namespace
 
 Coordinator::Coordinator(Config config, const Clock& clock)
@@ -299,7 +308,7 @@ void Coordinator::HandleFrame(zmq::socket_t& router, zmq::message_t& identity,
   } else if (routes_.count(agent_id) && routes_[agent_id] != route) {
     routes_[agent_id] = route;  // the agent reconnected; its newest connection wins
   }
-  std::vector<protocol::Message> replies = sync_->Handle(agent_id, *decoded);
+  std::vector<protocol::Message> replies = sync_->Handle(agent_id, *decoded, PeerAddress(payload));
   if (!routes_.count(agent_id)) {
     for (const auto& message : replies) reply(message);
     return;

@@ -53,6 +53,7 @@ class Coordinator {
   void SendTo(zmq::socket_t& router, const std::string& agent_id,
               const std::vector<protocol::Message>& messages);
   Status StartApi();
+  void AddAuditRoutes(httplib::Server& server);  // api_audit.cc
 
   Config config_;
   const Clock& clock_;

@@ -324,12 +324,17 @@ Result<json> HqStore::Deploy(const DeployInput& input,
     }
     MUSTER_RETURN_IF_ERROR(QueueTaskSnapshots(task_ids, nullptr));
     MUSTER_RETURN_IF_ERROR(AppendTimeline(
-        input.incident_id, "deployed", input.actor,
+        input.incident_id, "deployed", input.actor.name,
         "deployment " + std::to_string(deployment_id) + ": " + book.id + " " + book.version +
             " to " + std::to_string(agents.size()) + " member(s), " +
             std::to_string(task_ids.size()) + " task(s)"));
     json team_json = json::object();
     for (const auto& [role, members] : team) team_json[role] = members;
+    MUSTER_RETURN_IF_ERROR(Audit({input.actor, "deployment.create",
+                                  std::to_string(deployment_id),
+                                  {{"incident", input.incident_id},
+                                   {"playbook", book.id + "@" + book.version},
+                                   {"team", team_json}}}));
     deployment = {{"id", deployment_id},
                   {"incident", input.incident_id},
                   {"playbook", {{"id", book.id}, {"version", book.version}, {"hash", hash}}},

@@ -64,8 +64,11 @@ Result<TaskRow> OwnTask(SQLite::Database& db, const AgentRecord& agent, const js
 }  // namespace
 
 Result<IngestOutcome> HqStore::Ingest(const std::string& agent_id,
-                                      const std::vector<InboundRecord>& records) {
+                                      const std::vector<InboundRecord>& records,
+                                      const std::string& peer) {
   IngestOutcome outcome;
+  const Actor actor{"agent:" + agent_id, "agent:" + agent_id + "@" + (peer.empty() ? "?" : peer)};
+  std::vector<std::uint64_t> fresh;
   Status status = InTransaction(*db_, [&]() -> Status {
     std::optional<AgentRecord> agent = FindAgent(agent_id);
     if (!agent || agent->status != "active") {
@@ -91,6 +94,7 @@ Result<IngestOutcome> HqStore::Ingest(const std::string& agent_id,
       insert.reset();
       outcome.held.push_back(record.seq);
       if (inserted == 0) continue;  // seen before: its effect is already in the store
+      fresh.push_back(record.seq);
       // A savepoint per record: a refused record leaves no half of its effect behind.
       db_->exec("SAVEPOINT record");
       const std::size_t notify_before = outcome.agents_to_notify.size();
@@ -109,6 +113,25 @@ Result<IngestOutcome> HqStore::Ingest(const std::string& agent_id,
       refuse.exec();
       refuse.reset();
       outcome.refused.emplace_back(record.seq, applied);
+      if (applied.code() == "forbidden") {
+        // Acting on another member's work: kept as evidence, never applied.
+        MUSTER_RETURN_IF_ERROR(Audit({actor, "record.forbidden", agent_id,
+                                      {{"seq", record.seq},
+                                       {"kind", record.kind},
+                                       {"task", StringField(record.body, "task")},
+                                       {"error", applied.message()}}}));
+      }
+    }
+    if (!fresh.empty()) {
+      json refused = json::array();
+      for (const auto& [seq, why] : outcome.refused) {
+        refused.push_back({{"seq", seq}, {"code", why.code()}});
+      }
+      MUSTER_RETURN_IF_ERROR(Audit({actor, "records.ingest", agent_id,
+                                    {{"first", *std::min_element(fresh.begin(), fresh.end())},
+                                     {"last", *std::max_element(fresh.begin(), fresh.end())},
+                                     {"records", fresh.size()},
+                                     {"refused", refused}}}));
     }
     for (std::int64_t deployment : outcome.deployments_with_findings) {
       MUSTER_RETURN_IF_ERROR(EvaluateDeploymentTriggers(deployment, agent_id, outcome));

@@ -139,6 +139,26 @@ INSERT OR REPLACE INTO finding_values(deployment_id, key, value, recorded_at)
   FROM findings f JOIN tasks t ON t.id = f.task_id, json_each(f.fields) j
   ORDER BY f.recorded_at, f.id;
 )sql"},
+      // Version 3: the audit log (hq_audit.h). Append-only: the triggers refuse every
+      // UPDATE and DELETE, and the hash chain shows any edit made around them.
+      {3, R"sql(
+CREATE TABLE audit(
+  seq INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL);
+CREATE INDEX audit_by_actor ON audit(actor, seq);
+CREATE INDEX audit_by_subject ON audit(subject, seq);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql"},
   };
   return kMigrations;
 }

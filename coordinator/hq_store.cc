@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/Statement.h>
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include <set>
 
 #include "hq_schema.h"
+#include "muster/keys.h"
 #include "muster/playbook/load.h"
 #include "muster/protocol.h"
 #include "muster/sqlite_store.h"
@@ -86,7 +88,18 @@ Status HqStore::AppendTimeline(const std::string& incident_id, const std::string
   return Status::Ok();
 }
 
-Result<json> HqStore::CreateIncident(const IncidentInput& input, const std::string& actor) {
+Status HqStore::Audit(const AuditEntry& entry) {
+  if (sqlite3_get_autocommit(db_->getHandle()) != 0) {
+    return InTransaction(*db_, [&] { return AppendAudit(*db_, clock_.Now(), entry); });
+  }
+  return AppendAudit(*db_, clock_.Now(), entry);
+}
+
+Result<AuditVerdict> HqStore::VerifyAudit() { return hq::VerifyAudit(*db_); }
+
+Result<json> HqStore::AuditLog(const AuditFilter& filter) { return QueryAudit(*db_, filter); }
+
+Result<json> HqStore::CreateIncident(const IncidentInput& input, const Actor& actor) {
   if (input.title.empty()) {
     return Status::Error("invalid_argument", "an incident needs a title (--title)");
   }
@@ -126,7 +139,9 @@ Result<json> HqStore::CreateIncident(const IncidentInput& input, const std::stri
     insert.bind(5, input.severity);
     insert.bind(6, static_cast<std::int64_t>(clock_.Now()));
     insert.exec();
-    MUSTER_RETURN_IF_ERROR(AppendTimeline(id, "incident_opened", actor, input.title));
+    MUSTER_RETURN_IF_ERROR(AppendTimeline(id, "incident_opened", actor.name, input.title));
+    MUSTER_RETURN_IF_ERROR(Audit({actor, "incident.create", id,
+                                  {{"title", input.title}, {"severity", input.severity}}}));
     created = {{"id", id},           {"title", input.title},       {"hazards", input.hazards},
                {"location", input.location}, {"severity", input.severity}, {"status", "open"},
                {"created_at", clock_.Now()}};
@@ -157,7 +172,7 @@ Result<json> HqStore::ListIncidents() {
   return list;
 }
 
-Result<json> HqStore::CreateMember(const MemberInput& input, const std::string& actor) {
+Result<json> HqStore::CreateMember(const MemberInput& input, const Actor& actor) {
   if (!IsSlug(input.id)) {
     return Status::Error("invalid_argument",
                          "member id '" + input.id +
@@ -183,8 +198,7 @@ Result<json> HqStore::CreateMember(const MemberInput& input, const std::string& 
     insert.bind(6, static_cast<std::int64_t>(input.checkin_interval_ms));
     insert.bind(7, static_cast<std::int64_t>(clock_.Now()));
     insert.exec();
-    (void)actor;
-    return Status::Ok();
+    return Audit({actor, "member.create", input.id, {{"roles", input.roles}}});
   });
   if (!status.ok()) return status;
   return json{{"id", input.id},
@@ -220,7 +234,7 @@ Result<json> HqStore::ListMembers() {
 
 Result<std::string> HqStore::EnrollAgent(const std::string& member_id,
                                          const std::string& public_key,
-                                         const std::string& actor) {
+                                         const Actor& actor) {
   std::string agent_id;
   Status status = InTransaction(*db_, [&]() -> Status {
     SQLite::Statement member(*db_, "SELECT 1 FROM members WHERE id=?");
@@ -242,7 +256,8 @@ Result<std::string> HqStore::EnrollAgent(const std::string& member_id,
     insert.bind(3, public_key);
     insert.bind(4, static_cast<std::int64_t>(clock_.Now()));
     insert.exec();
-    (void)actor;
+    MUSTER_RETURN_IF_ERROR(Audit({actor, "agent.enroll", agent_id,
+                                  {{"member", member_id}, {"key", KeyFingerprint(public_key)}}}));
     // A member already deployed gets their work on the new laptop at its first sync.
     return QueueBacklog(agent_id, member_id);
   });
@@ -331,7 +346,7 @@ Result<std::shared_ptr<const playbook::Playbook>> HqStore::PlaybookByHash(
 }
 
 Result<json> HqStore::PublishPlaybook(const std::string& source, const std::string& file,
-                                      const std::string& actor) {
+                                      const Actor& actor) {
   playbook::LoadResult loaded = playbook::LoadText(source, file.empty() ? "playbook" : file);
   if (!loaded.ok()) {
     std::string text;
@@ -372,8 +387,9 @@ Result<json> HqStore::PublishPlaybook(const std::string& source, const std::stri
       insert.bind(5, book.source);
       insert.bind(6, static_cast<std::int64_t>(clock_.Now()));
       insert.exec();
+      MUSTER_RETURN_IF_ERROR(Audit({actor, "playbook.publish", book.id + "@" + book.version,
+                                    {{"hash", book.content_hash}, {"file", file}}}));
     }
-    (void)actor;
     published = {{"id", book.id},
                  {"version", book.version},
                  {"hash", book.content_hash},

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hq_audit.h"
 #include "muster/clock.h"
 #include "muster/playbook/model.h"
 #include "muster/result.h"
@@ -55,7 +56,7 @@ struct DeployInput {
   std::string playbook_source;  // self-contained playbook text (Playbook::source)
   std::string playbook_file;    // for diagnostics only
   std::map<std::string, std::vector<std::string>> assign;  // role -> member ids
-  std::string actor = "console";
+  Actor actor;
 };
 
 // One record an agent sent, as decoded from a RECORDS message.
@@ -94,13 +95,13 @@ class HqStore {
   const std::string& hq_id() const { return hq_id_; }
 
   // --- roster and incidents (the console's verbs) ---
-  Result<json> CreateIncident(const IncidentInput& input, const std::string& actor);
+  Result<json> CreateIncident(const IncidentInput& input, const Actor& actor);
   Result<json> ListIncidents();
-  Result<json> CreateMember(const MemberInput& input, const std::string& actor);
+  Result<json> CreateMember(const MemberInput& input, const Actor& actor);
   Result<json> ListMembers();
   // Registers a new agent key for |member_id| and returns its id.
   Result<std::string> EnrollAgent(const std::string& member_id, const std::string& public_key,
-                                  const std::string& actor);
+                                  const Actor& actor);
   Result<json> ListAgents();
   std::optional<AgentRecord> FindAgentByKey(const std::string& public_key);
   std::optional<AgentRecord> FindAgent(const std::string& agent_id);
@@ -108,16 +109,18 @@ class HqStore {
   // --- playbooks and deployments ---
   // Publishes a playbook version. The same id and version with other content is refused.
   Result<json> PublishPlaybook(const std::string& source, const std::string& file,
-                               const std::string& actor);
+                               const Actor& actor);
   Result<json> Deploy(const DeployInput& input, std::vector<std::string>* agents_to_notify);
   Result<json> IncidentStatus(const std::string& incident_id);
   Result<json> IncidentFindings(const std::string& incident_id);
 
   // --- sync ---
   // Commits every record of a batch in one transaction; duplicates are recognised by
-  // (agent, seq) and ignored. Returns only after the commit.
+  // (agent, seq) and ignored. Returns only after the commit. |peer| is the address the
+  // batch came from, for the audit log.
   Result<IngestOutcome> Ingest(const std::string& agent_id,
-                               const std::vector<InboundRecord>& records);
+                               const std::vector<InboundRecord>& records,
+                               const std::string& peer = "");
   // The agent's contiguous watermark: every seq up to it is held at HQ.
   Result<std::uint64_t> IngestedWatermark(const std::string& agent_id);
   // The highest seq held from the agent, contiguous or not (0 when none).
@@ -134,6 +137,18 @@ class HqStore {
   Result<bool> ReconcileDeliveries(const std::string& agent_id, std::uint64_t agent_applied);
   Result<std::uint64_t> AppliedWatermark(const std::string& agent_id);
   Status TouchAgent(const std::string& agent_id);
+
+  // --- audit (hq_audit.h) ---
+  // Records one change in the hash-chained audit log. Every mutation at HQ calls it
+  // inside the same transaction as the change (InTransaction), so the entry is committed
+  // exactly when the change is; called outside a transaction it makes its own. Say who
+  // (|entry.actor|: name and origin), what (|action|, dotted: "deployment.create") and
+  // on what (|subject|: an id); put the rest in |detail|, never a secret.
+  //   MUSTER_RETURN_IF_ERROR(Audit({actor, "alert.ack", std::to_string(id), {{"note", n}}}));
+  Status Audit(const AuditEntry& entry);
+  // Walks the chain; names the first entry that does not verify.
+  Result<AuditVerdict> VerifyAudit();
+  Result<json> AuditLog(const AuditFilter& filter);
 
   SQLite::Database& db() { return *db_; }
 

@@ -13,10 +13,11 @@ using protocol::MessageType;
 SyncServer::SyncServer(HqStore& store, const Clock& clock, Options options)
     : store_(store), clock_(clock), options_(options) {}
 
-std::vector<Message> SyncServer::Handle(const std::string& agent_id, const Message& message) {
+std::vector<Message> SyncServer::Handle(const std::string& agent_id, const Message& message,
+                                        const std::string& peer) {
   switch (message.type) {
-    case MessageType::kHello: return OnHello(agent_id, message.body);
-    case MessageType::kRecords: return OnRecords(agent_id, message.body);
+    case MessageType::kHello: return OnHello(agent_id, message.body, peer);
+    case MessageType::kRecords: return OnRecords(agent_id, message.body, peer);
     case MessageType::kDelivered: return OnDelivered(agent_id, message.body);
     case MessageType::kPing: {
       if (!sessions_.count(agent_id)) {
@@ -33,10 +34,15 @@ std::vector<Message> SyncServer::Handle(const std::string& agent_id, const Messa
   }
 }
 
-std::vector<Message> SyncServer::OnHello(const std::string& agent_id, const json& body) {
+std::vector<Message> SyncServer::OnHello(const std::string& agent_id, const json& body,
+                                         const std::string& peer) {
   if (body["agent"].get<std::string>() != agent_id) {
     Logger("sync")->warn("event=hello_identity_mismatch agent={} claimed={}", agent_id,
                          body["agent"].get<std::string>());
+    (void)store_.Audit({{"agent:" + agent_id, "agent:" + agent_id + "@" + peer},
+                        "hello.forbidden",
+                        agent_id,
+                        {{"claimed", body["agent"].get<std::string>()}}});
     return {protocol::MakeError(protocol::errors::kForbidden,
                                 "HELLO names another agent than the key that signed in")};
   }
@@ -72,7 +78,8 @@ std::vector<Message> SyncServer::OnHello(const std::string& agent_id, const json
   return replies;
 }
 
-std::vector<Message> SyncServer::OnRecords(const std::string& agent_id, const json& body) {
+std::vector<Message> SyncServer::OnRecords(const std::string& agent_id, const json& body,
+                                           const std::string& peer) {
   if (!sessions_.count(agent_id)) {
     return {protocol::MakeError(protocol::errors::kNoSession, "send HELLO first")};
   }
@@ -82,7 +89,7 @@ std::vector<Message> SyncServer::OnRecords(const std::string& agent_id, const js
     records.push_back({entry["seq"].get<std::uint64_t>(), entry["kind"].get<std::string>(),
                        entry["at"].get<Millis>(), entry["body"]});
   }
-  Result<IngestOutcome> outcome = store_.Ingest(agent_id, records);
+  Result<IngestOutcome> outcome = store_.Ingest(agent_id, records, peer);
   if (!outcome.ok()) {
     // Nothing of the batch was committed; the agent keeps it and sends it again.
     Logger("sync")->error("event=ingest_failed agent={} records={} code={} error=\"{}\"",

@@ -26,9 +26,11 @@ class SyncServer {
   SyncServer(HqStore& store, const Clock& clock, Options options);
 
   // Handles one message from |agent_id| (the identity CURVE authenticated, never one
-  // named inside the message) and returns the replies, in order.
+  // named inside the message) and returns the replies, in order. |peer| is the network
+  // address it came from, for the audit log.
   std::vector<protocol::Message> Handle(const std::string& agent_id,
-                                        const protocol::Message& message);
+                                        const protocol::Message& message,
+                                        const std::string& peer = "");
 
   // Deliveries |agent_id| should be sent now, within its window.
   std::vector<protocol::Message> Deliveries(const std::string& agent_id);
@@ -50,9 +52,10 @@ class SyncServer {
     Millis last_progress = 0;
   };
 
-  std::vector<protocol::Message> OnHello(const std::string& agent_id, const nlohmann::json& body);
+  std::vector<protocol::Message> OnHello(const std::string& agent_id, const nlohmann::json& body,
+                                         const std::string& peer);
   std::vector<protocol::Message> OnRecords(const std::string& agent_id,
-                                           const nlohmann::json& body);
+                                           const nlohmann::json& body, const std::string& peer);
   std::vector<protocol::Message> OnDelivered(const std::string& agent_id,
                                              const nlohmann::json& body);
 
