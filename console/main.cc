@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "agent_commands.h"
 #include "api_client.h"
 #include "audit_commands.h"
 #include "muster/clock.h"
@@ -249,7 +250,7 @@ int main(int argc, char** argv) {
   });
 
   // agent
-  auto* agent = app.add_subcommand("agent", "enrol and list field agents");
+  auto* agent = app.add_subcommand("agent", "enrol, list, revoke and rotate field agents");
   agent->require_subcommand(1);
   auto* enroll = agent->add_subcommand("enroll", "make an enrolment bundle for a member's laptop");
   std::string bundle_out;
@@ -257,13 +258,9 @@ int main(int argc, char** argv) {
   enroll->add_option("--out", bundle_out, "where to write the bundle (mode 0600)")->required();
   enroll->callback([&] {
     auto api = Connect(context);
-    auto created = api.ok() ? api->Post("/v1/agents", {{"member", member_id}})
-                            : Result<json>(api.status());
-    if (created.ok()) {
-      Status written = muster::WriteFileAtomic(bundle_out, (*created)["bundle"].get<std::string>(), 0600);
-      if (!written.ok()) created = written;
-      else created->erase("bundle");  // the secret stays in the file, not on the screen
-    }
+    auto created = muster::console::SaveBundle(
+        api.ok() ? api->Post("/v1/agents", {{"member", member_id}}) : Result<json>(api.status()),
+        bundle_out);
     Answer(context, created, [&](const json& result) {
       std::cout << "enrolled agent " << result["agent_id"].get<std::string>() << " for "
                 << result["member"].get<std::string>() << "; bundle written to " << bundle_out
@@ -283,6 +280,9 @@ int main(int argc, char** argv) {
              table.Print(std::cout);
            });
   });
+
+  muster::console::RegisterAgentKeyCommands(*agent, [&] { return Connect(context); },
+                                            context.json);
 
   // deploy
   auto* deploy = app.add_subcommand("deploy", "deploy a playbook to a team for an incident");

@@ -10,7 +10,6 @@
 
 #include "api_request.h"
 #include "coordinator.h"
-#include "muster/bundle.h"
 #include "muster/log.h"
 
 namespace muster::hq {
@@ -178,12 +177,12 @@ Status Coordinator::StartApi() {
       return store.EnrollAgent(member, keys->public_key, RequestActor(request));
     });
     if (!agent_id.ok()) return SendError(response, agent_id.status());
-    Bundle bundle{*agent_id,        member,           public_endpoint_,       keys_.public_key,
-                  keys->public_key, keys->secret_key, api_store_->hq_id()};
     Logger("api")->info("event=agent_enrolled agent={} member={} key={}", *agent_id, member,
                         KeyFingerprint(keys->public_key));
     SendJson(response,
-             json{{"agent_id", *agent_id}, {"member", member}, {"bundle", BundleToJson(bundle)}},
+             json{{"agent_id", *agent_id},
+                  {"member", member},
+                  {"bundle", BundleFor(*agent_id, member, *keys)}},
              201);
   });
   server.Get("/v1/agents", [locked](const httplib::Request&, httplib::Response& response) {
@@ -225,7 +224,7 @@ Status Coordinator::StartApi() {
     SendJson(response, deployment, 201);
   });
 
-  AddAuditRoutes(server);
+  AddSecurityRoutes(server);
 
   api_port_ = config_.api_port == 0 ? server.bind_to_any_port(config_.api_bind)
                                     : (server.bind_to_port(config_.api_bind, config_.api_port)

@@ -39,7 +39,9 @@ Result<Config> LoadConfig(const std::string& path) {
           const std::string name = item.first.as<std::string>();
           if (name == "bind") config.agent_bind = item.second.as<std::string>();
           else if (name == "public_endpoint") config.public_endpoint = item.second.as<std::string>();
-          else return Unknown(path, item.first, "bind, public_endpoint");
+          else if (name == "messages_per_second") config.agent_messages_per_second = item.second.as<double>();
+          else if (name == "message_burst") config.agent_message_burst = item.second.as<double>();
+          else return Unknown(path, item.first, "bind, public_endpoint, messages_per_second, message_burst");
         }
       } else if (key == "api") {
         for (const auto& item : value) {
@@ -56,6 +58,10 @@ Result<Config> LoadConfig(const std::string& path) {
     return Status::Error("invalid_config", path + ":" + std::to_string(error.mark.line + 1) + ":" +
                                                std::to_string(error.mark.column + 1) + ": " +
                                                error.msg);
+  }
+  if (!(config.agent_messages_per_second > 0) || !(config.agent_message_burst >= 1)) {
+    return Status::Error("invalid_config", path + ": agents.messages_per_second must be above 0 "
+                                                  "and agents.message_burst at least 1");
   }
   if (config.api_port < 0 || config.api_port > 65535) {
     return Status::Error("invalid_config", path + ": api.port must be 0..65535");

@@ -13,6 +13,10 @@ struct Config {
   // (what agents dial). When public_endpoint is empty the bound endpoint is used.
   std::string agent_bind = "tcp://0.0.0.0:7470";
   std::string public_endpoint;
+  // Each agent may send a burst of this many messages, then this many per second; more
+  // is refused with rate_limited (docs/security.md#limits).
+  double agent_messages_per_second = 50;
+  double agent_message_burst = 200;
   std::string api_bind = "127.0.0.1";
   int api_port = 7471;  // 0: any free port (written to DATA/coordinator.json)
   std::string log_level = "info";

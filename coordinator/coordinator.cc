@@ -19,6 +19,9 @@ namespace {
 constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
 constexpr const char* kWakeEndpoint = "inproc://muster.wake";
 constexpr auto kPollInterval = std::chrono::milliseconds(250);
+// A wake-up line "!ID" ends the agent's session instead of sending it deliveries (agent
+// ids never start with '!').
+constexpr const char* kCutOffMark = "!";
 
 std::string HexToken(std::size_t bytes) {
   std::vector<unsigned char> raw(bytes);
@@ -179,6 +182,27 @@ void Coordinator::Notify(const std::vector<std::string>& agent_ids) {
   if (agent_ids.empty()) return;
   std::string text;
   for (const auto& id : agent_ids) text += id + "\n";
+  Wake(text);
+}
+
+void Coordinator::CutOff(const std::string& agent_id) { Wake(kCutOffMark + agent_id + "\n"); }
+
+void Coordinator::RefuseCutOff(const std::string& agent_id, const std::string& route,
+                               const std::string& peer, bool known) {
+  // The session and route go at once; the audit log gets one entry per connection, not
+  // one per message, so that a refused agent cannot flood it.
+  routes_.erase(agent_id);
+  sync_->EndSession(agent_id);
+  Logger("router")->warn("event=refused_cut_off agent={} peer={}", agent_id, peer);
+  if (!refused_routes_.insert(route).second) return;
+  if (refused_routes_.size() > 10'000) refused_routes_ = {route};
+  (void)router_store_->Audit({{"agent:" + agent_id, "agent:" + agent_id + "@" + peer},
+                              known ? "agent.refused_revoked" : "agent.refused_old_key",
+                              agent_id,
+                              {}});
+}
+
+void Coordinator::Wake(const std::string& text) {
   std::lock_guard<std::mutex> lock(wake_mutex_);
   if (!wake_push_) return;
   try {
@@ -219,7 +243,9 @@ void Coordinator::RunZap() {
       if (agent && agent->status == "active") {
         status_code = "200";
         status_text = "OK";
-        user_id = agent->id;
+        // The key itself is the connection's identity: every message is checked against
+        // the store by it, so a revoked or rotated key stops working on open connections.
+        user_id = z85;
       } else {
         log->warn("event=zap_refused address={} key={} reason={}", address, KeyFingerprint(z85),
                   agent ? "revoked" : "unknown_key");
@@ -269,13 +295,17 @@ void Coordinator::SendTo(zmq::socket_t& router, const std::string& agent_id,
 void Coordinator::HandleFrame(zmq::socket_t& router, zmq::message_t& identity,
                               zmq::message_t& payload) {
   auto log = Logger("router");
-  std::string agent_id;
+  std::string key;
   try {
-    agent_id = payload.gets("User-Id");
+    key = payload.gets("User-Id");
   } catch (const zmq::error_t&) {
     return;  // no authenticated identity: cannot happen behind the ZAP handler
   }
   const std::string route = identity.to_string();
+  // Revocation and rotation take effect on open connections too: every message is
+  // checked against the store by the key that authenticated the connection.
+  std::optional<AgentRecord> agent = router_store_->FindAgentByKey(key);
+  const std::string agent_id = agent ? agent->id : "key:" + KeyFingerprint(key);
   auto reply = [&](const protocol::Message& message) {
     const std::string frame = protocol::Encode(message);
     try {
@@ -288,11 +318,15 @@ void Coordinator::HandleFrame(zmq::socket_t& router, zmq::message_t& identity,
       log->info("event=reply_unroutable agent={} error=\"{}\"", agent_id, error.what());
     }
   };
-  // Revocation takes effect on open connections too: every message is checked.
-  std::optional<AgentRecord> agent = router_store_->FindAgent(agent_id);
   if (!agent || agent->status != "active") {
-    log->warn("event=refused_revoked agent={}", agent_id);
-    reply(protocol::MakeError(protocol::errors::kForbidden, "this agent has been revoked"));
+    RefuseCutOff(agent_id, route, PeerAddress(payload), agent.has_value());
+    reply(protocol::MakeError(protocol::errors::kForbidden,
+                              agent ? "this agent has been revoked"
+                                    : "this key has been replaced or revoked"));
+    return;
+  }
+  if (std::optional<protocol::Message> refusal = sync_->Admit(agent_id)) {
+    reply(*refusal);
     return;
   }
   Result<protocol::Message> decoded = protocol::Decode(
@@ -318,7 +352,10 @@ void Coordinator::HandleFrame(zmq::socket_t& router, zmq::message_t& identity,
 
 void Coordinator::RunRouter() {
   auto log = Logger("router");
-  sync_ = std::make_unique<SyncServer>(*router_store_, clock_, SyncServer::Options{});
+  SyncServer::Options options;
+  options.messages_per_second = config_.agent_messages_per_second;
+  options.message_burst = config_.agent_message_burst;
+  sync_ = std::make_unique<SyncServer>(*router_store_, clock_, options);
   zmq::socket_t& router = *router_;
   while (!stopping_) {
     zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0},
@@ -351,9 +388,15 @@ void Coordinator::RunRouter() {
         std::size_t start = 0;
         while (start < text.size()) {
           const std::size_t end = text.find('\n', start);
-          const std::string agent_id = text.substr(start, end - start);
+          const std::string line = text.substr(start, end - start);
           start = end == std::string::npos ? text.size() : end + 1;
-          if (!agent_id.empty()) SendTo(router, agent_id, sync_->Deliveries(agent_id));
+          if (line.rfind(kCutOffMark, 0) == 0) {
+            const std::string agent_id = line.substr(1);
+            routes_.erase(agent_id);
+            sync_->EndSession(agent_id);
+          } else if (!line.empty()) {
+            SendTo(router, line, sync_->Deliveries(line));
+          }
         }
       }
     }

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,6 +45,9 @@ class Coordinator {
 
   // Asks the router thread to push pending deliveries to these agents. Thread-safe.
   void Notify(const std::vector<std::string>& agent_ids);
+  // Asks the router thread to forget the agent's session and route at once (it was
+  // revoked or its key replaced). Thread-safe.
+  void CutOff(const std::string& agent_id);
 
  private:
   Status PrepareDataDir();
@@ -52,8 +56,16 @@ class Coordinator {
   void HandleFrame(zmq::socket_t& router, zmq::message_t& identity, zmq::message_t& payload);
   void SendTo(zmq::socket_t& router, const std::string& agent_id,
               const std::vector<protocol::Message>& messages);
+  // Refuses a message from a revoked or replaced key: drops its session, audits once
+  // per connection. Router thread only.
+  void RefuseCutOff(const std::string& agent_id, const std::string& route,
+                    const std::string& peer, bool known);
+  void Wake(const std::string& text);
   Status StartApi();
-  void AddAuditRoutes(httplib::Server& server);  // api_audit.cc
+  // Audit, revoke and rotate routes (api_security.cc).
+  void AddSecurityRoutes(httplib::Server& server);
+  std::string BundleFor(const std::string& agent_id, const std::string& member,
+                        const KeyPair& keys) const;
 
   Config config_;
   const Clock& clock_;
@@ -84,6 +96,7 @@ class Coordinator {
 
   // Routing ids of connected agents; router thread only.
   std::map<std::string, std::string> routes_;
+  std::set<std::string> refused_routes_;  // connections already audited as refused
   std::unique_ptr<SyncServer> sync_;  // router thread only
   protocol::Limits limits_;
 

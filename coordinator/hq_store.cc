@@ -291,6 +291,66 @@ Result<json> HqStore::ListAgents() {
   return list;
 }
 
+Result<json> HqStore::RevokeAgent(const std::string& agent_id, const Actor& actor) {
+  json revoked;
+  Status status = InTransaction(*db_, [&]() -> Status {
+    std::optional<AgentRecord> agent = FindAgent(agent_id);
+    if (!agent) {
+      return Status::Error("not_found", "no agent '" + agent_id + "'; list them with: muster "
+                                                                  "agent list");
+    }
+    if (agent->status != "active") {
+      return Status::Error("conflict", "agent " + agent_id + " is already revoked");
+    }
+    const Millis now = clock_.Now();
+    SQLite::Statement update(*db_,
+                             "UPDATE agents SET status='revoked', revoked_at=? WHERE id=?");
+    update.bind(1, static_cast<std::int64_t>(now));
+    update.bind(2, agent_id);
+    update.exec();
+    MUSTER_RETURN_IF_ERROR(Audit({actor, "agent.revoke", agent_id,
+                                  {{"member", agent->member_id},
+                                   {"key", KeyFingerprint(agent->public_key)}}}));
+    revoked = {{"id", agent_id},
+               {"member", agent->member_id},
+               {"status", "revoked"},
+               {"revoked_at", now}};
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return revoked;
+}
+
+Result<std::string> HqStore::RotateAgentKey(const std::string& agent_id,
+                                            const std::string& public_key, const Actor& actor) {
+  std::string member;
+  Status status = InTransaction(*db_, [&]() -> Status {
+    std::optional<AgentRecord> agent = FindAgent(agent_id);
+    if (!agent) {
+      return Status::Error("not_found", "no agent '" + agent_id + "'; list them with: muster "
+                                                                  "agent list");
+    }
+    if (agent->status != "active") {
+      return Status::Error("conflict", "agent " + agent_id +
+                                           " is revoked and stays so; enrol a new one with: "
+                                           "muster agent enroll " +
+                                           agent->member_id + " --out BUNDLE");
+    }
+    SQLite::Statement update(*db_, "UPDATE agents SET public_key=? WHERE id=?");
+    update.bind(1, public_key);
+    update.bind(2, agent_id);
+    update.exec();
+    MUSTER_RETURN_IF_ERROR(Audit({actor, "agent.rotate", agent_id,
+                                  {{"member", agent->member_id},
+                                   {"old_key", KeyFingerprint(agent->public_key)},
+                                   {"new_key", KeyFingerprint(public_key)}}}));
+    member = agent->member_id;
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return member;
+}
+
 namespace {
 std::optional<AgentRecord> ReadAgent(SQLite::Statement& query) {
   if (!query.executeStep()) return std::nullopt;

@@ -103,6 +103,15 @@ class HqStore {
   Result<std::string> EnrollAgent(const std::string& member_id, const std::string& public_key,
                                   const Actor& actor);
   Result<json> ListAgents();
+  // Revokes an agent: from the commit on, its key is refused at the handshake and on any
+  // open connection (coordinator.cc). What HQ received from it stays. not_found,
+  // conflict (already revoked).
+  Result<json> RevokeAgent(const std::string& agent_id, const Actor& actor);
+  // Replaces an active agent's key with |public_key|; the id, and so the sequences of its
+  // records and deliveries, stay. The old key is refused from the commit on. Returns the
+  // agent's member. not_found, conflict (revoked agents stay revoked: enrol a new one).
+  Result<std::string> RotateAgentKey(const std::string& agent_id, const std::string& public_key,
+                                     const Actor& actor);
   std::optional<AgentRecord> FindAgentByKey(const std::string& public_key);
   std::optional<AgentRecord> FindAgent(const std::string& agent_id);
 

@@ -11,7 +11,25 @@ using protocol::Message;
 using protocol::MessageType;
 
 SyncServer::SyncServer(HqStore& store, const Clock& clock, Options options)
-    : store_(store), clock_(clock), options_(options) {}
+    : store_(store),
+      clock_(clock),
+      options_(options),
+      limiter_(clock, options.messages_per_second, options.message_burst) {}
+
+std::optional<Message> SyncServer::Admit(const std::string& agent_id) {
+  const Millis retry_after = limiter_.Take(agent_id);
+  if (retry_after == 0) return std::nullopt;
+  Logger("sync")->warn("event=rate_limited agent={} retry_after_ms={}", agent_id, retry_after);
+  Message refusal = protocol::MakeError(
+      protocol::errors::kRateLimited,
+      "more than " + std::to_string(static_cast<int>(options_.message_burst)) +
+          " messages at once or " +
+          std::to_string(static_cast<int>(options_.messages_per_second)) +
+          " per second; this one was not handled: retry after " + std::to_string(retry_after) +
+          " ms");
+  refusal.body["retry_after_ms"] = retry_after;
+  return refusal;
+}
 
 std::vector<Message> SyncServer::Handle(const std::string& agent_id, const Message& message,
                                         const std::string& peer) {

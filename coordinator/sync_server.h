@@ -6,10 +6,12 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "hq_store.h"
+#include "rate_limiter.h"
 #include "muster/protocol.h"
 
 namespace muster::hq {
@@ -21,6 +23,9 @@ class SyncServer {
     std::size_t delivery_bytes = 256 * 1024;  // body bytes per DELIVER message, about
     std::size_t delivery_window = 1000;  // sent but not yet applied, per agent
     Millis resend_after_ms = 10'000;     // no DELIVERED progress for this long: send again
+    // Messages per agent (docs/security.md#limits): a burst, then a steady rate.
+    double messages_per_second = 50;
+    double message_burst = 200;
   };
 
   SyncServer(HqStore& store, const Clock& clock, Options options);
@@ -31,6 +36,11 @@ class SyncServer {
   std::vector<protocol::Message> Handle(const std::string& agent_id,
                                         const protocol::Message& message,
                                         const std::string& peer = "");
+
+  // Whether |agent_id| may send one more message now (rate limit). When not, the
+  // rate_limited error to answer with, naming when to retry; the message is then not
+  // to be decoded or handled.
+  std::optional<protocol::Message> Admit(const std::string& agent_id);
 
   // Deliveries |agent_id| should be sent now, within its window.
   std::vector<protocol::Message> Deliveries(const std::string& agent_id);
@@ -63,6 +73,7 @@ class SyncServer {
   const Clock& clock_;
   Options options_;
   std::map<std::string, Session> sessions_;
+  RateLimiter limiter_;
   std::vector<std::string> notify_;
 };
 

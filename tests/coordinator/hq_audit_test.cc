@@ -8,6 +8,26 @@
 namespace muster::coordtest {
 namespace {
 
+// A filter on one text field, e.g. Only(&hq::AuditFilter::action, "agent.").
+hq::AuditFilter Only(std::string hq::AuditFilter::*field, const std::string& value) {
+  hq::AuditFilter filter;
+  filter.*field = value;
+  return filter;
+}
+
+hq::AuditFilter Newest(int limit, Millis since = 0) {
+  hq::AuditFilter filter;
+  filter.limit = limit;
+  filter.since = since;
+  return filter;
+}
+
+hq::MemberInput Member(const std::string& id) {
+  hq::MemberInput input;
+  input.id = id;
+  return input;
+}
+
 class HqAuditTest : public HqStoreTest {
  protected:
   json Log(const hq::AuditFilter& filter = {}) {
@@ -32,7 +52,7 @@ TEST_F(HqAuditTest, EveryConsoleChangeLeavesOneEntryWithItsActorAndOrigin) {
   incident.title = "Portal alarm";
   ASSERT_TRUE(store_->CreateIncident(incident, {"dana", "api 127.0.0.1:5000"}).ok());
   DeployBorder();
-  json entries = Log({.limit = 1000});
+  json entries = Log(Newest(1000));
   ASSERT_GE(entries.size(), 11u);
   EXPECT_EQ(entries[0]["action"], "incident.create");
   EXPECT_EQ(entries[0]["subject"], "INC-0001");
@@ -54,7 +74,7 @@ TEST_F(HqAuditTest, EveryConsoleChangeLeavesOneEntryWithItsActorAndOrigin) {
 TEST_F(HqAuditTest, ARefusedChangeLeavesNoEntry) {
   AddMember("amira", {"team_leader"});
   const std::int64_t before = Count("SELECT COUNT(*) FROM audit");
-  EXPECT_FALSE(store_->CreateMember({.id = "amira"}, "dana").ok());  // exists already
+  EXPECT_FALSE(store_->CreateMember(Member("amira"), "dana").ok());  // exists already
   EXPECT_EQ(Count("SELECT COUNT(*) FROM audit"), before);
 }
 
@@ -68,7 +88,7 @@ TEST_F(HqAuditTest, ABatchFromAnAgentIsOneEntryNamingItsSequenceRange) {
                                 "10.0.0.5");
   ASSERT_TRUE(outcome.ok());
   EXPECT_EQ(Count("SELECT COUNT(*) FROM audit"), before + 1);
-  json entry = Log({.action = "records.ingest"}).back();
+  json entry = Log(Only(&hq::AuditFilter::action, "records.ingest")).back();
   EXPECT_EQ(entry["actor"], "agent:amira-1");
   EXPECT_EQ(entry["origin"], "agent:amira-1@10.0.0.5");
   EXPECT_EQ(entry["detail"]["first"], 1);
@@ -86,7 +106,7 @@ TEST_F(HqAuditTest, ARecordForAnotherMembersTaskIsAuditedAsForbidden) {
                                                    "completed")});
   ASSERT_EQ(outcome.refused.size(), 1u);
   EXPECT_EQ(TaskState("d1.secondary_inspection.jonas"), "waiting");
-  json forbidden = Log({.action = "record.forbidden"});
+  json forbidden = Log(Only(&hq::AuditFilter::action, "record.forbidden"));
   ASSERT_EQ(forbidden.size(), 1u);
   EXPECT_EQ(forbidden[0]["subject"], "amira-1");
   EXPECT_EQ(forbidden[0]["detail"]["task"], "d1.secondary_inspection.jonas");
@@ -141,17 +161,18 @@ TEST_F(HqAuditTest, ADeletedEntryIsNamed) {
 }
 
 TEST_F(HqAuditTest, FiltersSelectByActorActionPrefixSubjectTimeAndLimit) {
-  ASSERT_TRUE(store_->CreateMember({.id = "amira"}, "dana").ok());
+  ASSERT_TRUE(store_->CreateMember(Member("amira"), "dana").ok());
   clock_.Advance(60'000);
   const Millis later = clock_.Now();
-  ASSERT_TRUE(store_->CreateMember({.id = "jonas"}, "erik").ok());
+  ASSERT_TRUE(store_->CreateMember(Member("jonas"), "erik").ok());
   ASSERT_TRUE(store_->EnrollAgent("jonas", "key-j", "erik").ok());
-  EXPECT_EQ(Log({.actor = "erik"}).size(), 2u);
-  EXPECT_EQ(Log({.action = "member."}).size(), 2u);
-  EXPECT_EQ(Log({.action = "member"}).size(), 0u);  // exact unless it ends in '.'
-  EXPECT_EQ(Log({.subject = "amira"}).size(), 1u);
-  EXPECT_EQ(Log({.since = later}).size(), 2u);
-  json newest = Log({.limit = 1});
+  EXPECT_EQ(Log(Only(&hq::AuditFilter::actor, "erik")).size(), 2u);
+  EXPECT_EQ(Log(Only(&hq::AuditFilter::action, "member.")).size(), 2u);
+  // Exact unless it ends in a dot.
+  EXPECT_EQ(Log(Only(&hq::AuditFilter::action, "member")).size(), 0u);
+  EXPECT_EQ(Log(Only(&hq::AuditFilter::subject, "amira")).size(), 1u);
+  EXPECT_EQ(Log(Newest(100, later)).size(), 2u);
+  json newest = Log(Newest(1));
   ASSERT_EQ(newest.size(), 1u);
   EXPECT_EQ(newest[0]["action"], "agent.enroll");
 }
