@@ -291,14 +291,20 @@ Result<json> HqStore::ListAgents() {
   return list;
 }
 
+Result<AgentRecord> HqStore::KnownAgent(const std::string& agent_id) {
+  std::optional<AgentRecord> agent = FindAgent(agent_id);
+  if (!agent) {
+    return Status::Error("not_found", "no agent '" + agent_id + "'; list them with: muster "
+                                                                "agent list");
+  }
+  return *agent;
+}
+
 Result<json> HqStore::RevokeAgent(const std::string& agent_id, const Actor& actor) {
   json revoked;
   Status status = InTransaction(*db_, [&]() -> Status {
-    std::optional<AgentRecord> agent = FindAgent(agent_id);
-    if (!agent) {
-      return Status::Error("not_found", "no agent '" + agent_id + "'; list them with: muster "
-                                                                  "agent list");
-    }
+    Result<AgentRecord> agent = KnownAgent(agent_id);
+    if (!agent.ok()) return agent.status();
     if (agent->status != "active") {
       return Status::Error("conflict", "agent " + agent_id + " is already revoked");
     }
@@ -325,11 +331,8 @@ Result<std::string> HqStore::RotateAgentKey(const std::string& agent_id,
                                             const std::string& public_key, const Actor& actor) {
   std::string member;
   Status status = InTransaction(*db_, [&]() -> Status {
-    std::optional<AgentRecord> agent = FindAgent(agent_id);
-    if (!agent) {
-      return Status::Error("not_found", "no agent '" + agent_id + "'; list them with: muster "
-                                                                  "agent list");
-    }
+    Result<AgentRecord> agent = KnownAgent(agent_id);
+    if (!agent.ok()) return agent.status();
     if (agent->status != "active") {
       return Status::Error("conflict", "agent " + agent_id +
                                            " is revoked and stays so; enrol a new one with: "

@@ -174,6 +174,8 @@ class HqStore {
                             std::vector<std::string>* agents_to_notify);
   json TaskSnapshot(const std::string& task_id);
   std::optional<std::string> ActiveAgentOf(const std::string& member_id);
+  // The agent |agent_id|, or not_found naming how to list them.
+  Result<AgentRecord> KnownAgent(const std::string& agent_id);
   // Queues every playbook and task snapshot of |member_id|'s active deployments to
   // |agent_id|: a newly enrolled agent, or one whose deliveries this store lost.
   Status QueueBacklog(const std::string& agent_id, const std::string& member_id);

@@ -2,6 +2,9 @@
 // table refuses edits, and an edit made around the triggers is found at its exact entry.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
+#include "audit_commands.h"
 #include "hq_audit.h"
 #include "test_support.h"
 
@@ -158,6 +161,28 @@ TEST_F(HqAuditTest, ADeletedEntryIsNamed) {
   ASSERT_FALSE(verdict.intact());
   EXPECT_EQ(*verdict.broken_seq, 2);
   EXPECT_NE(verdict.problem.find("missing"), std::string::npos) << verdict.problem;
+}
+
+TEST_F(HqAuditTest, TheConsoleVerifiesAStoreFileOfflineAndNamesTheBrokenEntry) {
+  DeployBorder();
+  const std::string db_path = dir_.File("muster.db");
+  auto intact = console::VerifyAuditFile(db_path);
+  ASSERT_TRUE(intact.ok()) << intact.status().ToString();
+  std::ostringstream out;
+  EXPECT_EQ(console::PrintAuditVerdict(*intact, false, out), 0);
+  EXPECT_EQ(out.str().rfind("audit chain intact: 11 entries, head ", 0), 0u) << out.str();
+
+  store_->db().exec("DROP TRIGGER audit_no_update");
+  store_->db().exec("UPDATE audit SET detail='{}' WHERE seq=7");
+  auto broken = console::VerifyAuditFile(db_path);
+  ASSERT_TRUE(broken.ok());
+  std::ostringstream report;
+  EXPECT_EQ(console::PrintAuditVerdict(*broken, false, report), 1);
+  EXPECT_EQ(report.str().rfind("audit chain BROKEN at entry 7: ", 0), 0u) << report.str();
+  auto shown = console::ShowAuditFile(db_path, Only(&hq::AuditFilter::action, "agent.enroll"));
+  ASSERT_TRUE(shown.ok());
+  EXPECT_EQ(shown->size(), 4u);
+  EXPECT_EQ(console::VerifyAuditFile(dir_.File("absent.db")).status().code(), "not_found");
 }
 
 TEST_F(HqAuditTest, FiltersSelectByActorActionPrefixSubjectTimeAndLimit) {

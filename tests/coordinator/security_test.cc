@@ -1,7 +1,8 @@
 // Issue 5 over real sockets: revocation and key rotation on open connections, an agent
 // acting on another member's work, the rate limit and a flood that does not starve
 // another agent, the operator in the audit log, tampering found through the API, and the
-// new routes behind the token.
+// new routes behind the token. (Plaintext, unknown keys, malformed and oversized frames:
+// coordinator_test.cc.)
 #include <gtest/gtest.h>
 
 #include "coordinator_fixture.h"
@@ -217,29 +218,6 @@ TEST_F(SecurityTest, AFloodIsRateLimitedWhileAnotherAgentIsServed) {
   auto ack = other.ReceiveType(MessageType::kAck, 10'000);
   ASSERT_TRUE(ack.has_value());
   EXPECT_EQ(ack->body["ingested"], 1);
-}
-
-TEST_F(SecurityTest, OversizedAndMalformedFramesAreRefusedWhileAnotherAgentKeepsWorking) {
-  StartHq();
-  Bundle amira = Enroll("amira");
-  Bundle jonas = Enroll("jonas");
-  RawDealer hostile(amira.endpoint, KeysOf(amira));
-  hostile.SendFrame(std::string("\x01\x03\x00garbage", 10));
-  auto malformed = hostile.Receive(5'000);
-  ASSERT_TRUE(malformed.has_value());
-  EXPECT_EQ(malformed->body["code"], protocol::errors::kMalformed);
-  json too_many = json::array();
-  for (std::uint64_t seq = 1; seq <= protocol::Limits{}.max_batch_records + 1; ++seq) {
-    too_many.push_back(NoteRecord(seq));
-  }
-  hostile.Send(Records(too_many));
-  auto too_large = hostile.ReceiveType(MessageType::kError, 5'000);
-  ASSERT_TRUE(too_large.has_value());
-  EXPECT_EQ(too_large->body["code"], protocol::errors::kTooLarge);
-  EXPECT_EQ(CountAtHq("SELECT COUNT(*) FROM inbound WHERE agent_id='amira-1'"), 0);
-  auto other = Connect(jonas);
-  other->Send(Records({NoteRecord(1)}));
-  ASSERT_TRUE(other->ReceiveType(MessageType::kAck, 5'000).has_value());
 }
 
 TEST_F(SecurityTest, TheOperatorAndTheClientAddressAreTheAuditActorAndOrigin) {
