@@ -28,6 +28,8 @@ TEST_F(ConfigTest, TheShippedExampleLoads) {
   EXPECT_EQ(config->api_bind, "127.0.0.1");
   EXPECT_EQ(config->api_port, 7471);
   EXPECT_EQ(config->log_level, "info");
+  EXPECT_EQ(config->agent_messages_per_second, 50);
+  EXPECT_EQ(config->agent_message_burst, 200);
 }
 
 TEST_F(ConfigTest, GivenKeysOverrideTheDefaults) {
@@ -56,7 +58,8 @@ TEST_F(ConfigTest, UnknownKeysAreErrorsNamingTheLine) {
 TEST_F(ConfigTest, BadValuesAreErrorsNotExceptions) {
   for (const char* text : {"api:\n  port: 70000\n", "api:\n  port: -1\n", "api:\n  port: http\n",
                            "data_dir: [a, b]\n", "agents: [a, b]\n", "- just\n- a list\n",
-                           "key: [unclosed\n"}) {
+                           "key: [unclosed\n", "agents:\n  messages_per_second: 0\n",
+                           "agents:\n  message_burst: 0.5\n"}) {
     auto config = Load(text);
     ASSERT_FALSE(config.ok()) << text;
     EXPECT_EQ(config.status().code(), "invalid_config") << text;
