@@ -1,0 +1,67 @@
+// What every benchmark program of bench/ shares: the records they push (the same bodies
+// and sizes everywhere, so that Muster and its baselines move the same bytes), how they
+// read a process's CPU and memory from /proc, how they count TCP payload bytes with
+// ss(8), and how they summarise latencies.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace muster::bench {
+
+// Records per group: one member action (a status change with its findings) committed in
+// one transaction at the agent, sent in one message and committed in one transaction at
+// HQ. Every program of the benchmark uses the same group size.
+inline constexpr int kGroupRecords = 10;
+
+// The |index|-th record of a group for |task|: even ones are status updates, odd ones
+// findings with two fields, as a member records them.
+struct BenchRecord {
+  std::string kind;
+  nlohmann::json body;
+};
+BenchRecord MakeRecord(const std::string& task, std::uint64_t index);
+
+// The task id a simulated member reports on, as HQ names it (deployment.step.member).
+std::string BenchTask(const std::string& member_id);
+std::string BenchMember(int index);
+
+// CPU time (user + system) and memory of a process, from /proc/PID/stat and status.
+struct ProcSample {
+  double cpu_seconds = 0;
+  double rss_mb = 0;
+  double peak_rss_mb = 0;  // VmHWM
+};
+ProcSample SampleProcess(pid_t pid);
+
+// TCP payload bytes on the established connections whose local port is |port| (the
+// server side), summed: bytes_received (clients → server) and bytes_acked (server →
+// clients). Includes ZMTP/MQTT framing and encryption, excludes TCP/IP headers.
+struct WireBytes {
+  std::uint64_t up = 0;
+  std::uint64_t down = 0;
+  int connections = 0;
+};
+WireBytes ServerWireBytes(int port);
+
+// p50/p99/max of |values| (sorted in place); zeros when empty.
+nlohmann::json Percentiles(std::vector<double>& values);
+
+// Raises the open-file limit to the hard limit, or to |wanted| when the process may
+// (root); returns the soft limit now in force.
+std::uint64_t RaiseFileLimit(std::uint64_t wanted);
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int FreePort();
+
+double SecondsSince(std::chrono::steady_clock::time_point start);
+double LoadAverage();  // the 1-minute load average
+std::string MachineDescription();  // nproc, CPU model, memory
+
+}  // namespace muster::bench

@@ -1,0 +1,209 @@
+// Turns the JSON written by fleet_bench, sync_bench, ceiling_bench and mosquitto_bench
+// into build/bench/results.md (the table and the targets of issue 8), results.json (all
+// figures in one file) and throughput.dat (for gnuplot).
+//
+// Usage: bench_report BENCH_DIR
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+using nlohmann::json;
+
+json Load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return nullptr;
+  try {
+    return json::parse(in);
+  } catch (const json::exception&) {
+    return nullptr;
+  }
+}
+
+double Number(const json& value, const json::json_pointer& at) {
+  return value.is_object() && value.contains(at) && value.at(at).is_number() ? value.at(at).get<double>()
+                                                                              : NAN;
+}
+
+std::string Fixed(double value, int digits = 1) {
+  if (std::isnan(value)) return "–";
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(digits) << value;
+  return out.str();
+}
+
+class Report {
+ public:
+  explicit Report(const std::string& dir) : dir_(dir) {
+    all_["fleet"] = Load(dir + "/fleet.json");
+    all_["sync"] = Load(dir + "/sync.json");
+    for (const char* n : {"small", "big"}) {
+      all_["ceiling"][n] = Load(dir + "/ceiling_" + n + ".json");
+      all_["mosquitto"][n] = Load(dir + "/mosquitto_" + n + ".json");
+    }
+  }
+
+  void Write() {
+    std::ostringstream md;
+    const json& fleet = all_["fleet"];
+    md << "# Muster benchmark results\n\n"
+       << "Machine: " << fleet.value("machine", std::string("?")) << "; load average "
+       << Fixed(Number(fleet, "/load_average_at_start"_json_pointer), 2) << " at the start, "
+       << Fixed(Number(fleet, "/load_average_at_end"_json_pointer), 2) << " at the end"
+       << (fleet.value("quick", false) ? "; **quick run** (fewer agents, shorter windows)" : "")
+       << ".\n\n";
+    Ingest(md);
+    Scenarios(md);
+    Targets(md);
+    std::ofstream(dir_ + "/results.md") << md.str();
+    all_["targets"] = targets_;
+    std::ofstream(dir_ + "/results.json") << all_.dump(2) << "\n";
+    std::cout << md.str();
+  }
+
+ private:
+  void Ingest(std::ostringstream& md) {
+    md << "## Durable ingest at HQ (one group of 10 records in flight per agent)\n\n"
+       << "| system | agents | records/s | latency p50 ms | p99 ms | agent → HQ bytes/record | "
+          "HQ CPU % | HQ RSS MB | Muster / this |\n"
+       << "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
+    std::ofstream plot(dir_ + "/throughput.dat");
+    plot << "# agents muster ceiling mosquitto (records/s)\n";
+    for (const char* n : {"small", "big"}) {
+      const json& muster = all_["fleet"].is_object() ? all_["fleet"].value("steady_" + std::string(n), json())
+                                                      : json();
+      const json& ceiling = all_["ceiling"][n];
+      const json& mosquitto = all_["mosquitto"][n];
+      const double rate = Number(muster, "/records_per_s"_json_pointer);
+      const double agents = Number(muster, "/agents"_json_pointer);
+      Row(md, "Muster", muster, rate, "/up_bytes_per_record");
+      Row(md, "ceiling (ZeroMQ+CURVE → SQLite)", ceiling, rate, "/up_bytes_per_record");
+      Row(md, "Mosquitto QoS 1 → SQLite", mosquitto, rate, "/wire_bytes_per_record");
+      plot << agents << " " << rate << " " << Number(ceiling, "/records_per_s"_json_pointer) << " "
+           << Number(mosquitto, "/records_per_s"_json_pointer) << "\n";
+      const std::string label = Fixed(agents, 0) + " agents";
+      Target("ingest ≥ 0.5 × ceiling, " + label, rate / Number(ceiling, "/records_per_s"_json_pointer), 0.5,
+             true, "× ceiling");
+      Target("ingest ≥ 1 × Mosquitto, " + label, rate / Number(mosquitto, "/records_per_s"_json_pointer), 1,
+             true, "× Mosquitto");
+    }
+    md << "\nMosquitto's bytes count both hops (publisher → broker → subscriber). Latency: "
+          "Muster from the agent's commit to the agent receiving HQ's acknowledgement (sent after "
+          "HQ's commit); the baselines from sending to the commit.\n\n";
+  }
+
+  void Row(std::ostringstream& md, const std::string& name, const json& result, double muster_rate,
+           const char* bytes) {
+    if (!result.is_object()) {
+      md << "| " << name << " | – | not run | | | | | | |\n";
+      return;
+    }
+    const double rate = Number(result, "/records_per_s"_json_pointer);
+    md << "| " << name << " | " << Fixed(Number(result, "/agents"_json_pointer), 0) << " | "
+       << Fixed(rate, 0) << " | " << Fixed(Number(result, "/latency_ms/p50"_json_pointer), 1) << " | "
+       << Fixed(Number(result, "/latency_ms/p99"_json_pointer), 1) << " | "
+       << Fixed(Number(result, json::json_pointer(bytes)), 1) << " | "
+       << Fixed(Number(result, "/hq_cpu_percent"_json_pointer), 0) << " | "
+       << Fixed(Number(result, "/hq_rss_mb"_json_pointer), 0) << " | "
+       << Fixed(muster_rate / rate, 2) << " |\n";
+  }
+
+  void Scenarios(std::ostringstream& md) {
+    const json& f = all_["fleet"];
+    const json& sync = all_["sync"];
+    md << "## Scenarios\n\n| scenario | figure | HQ CPU % | HQ RSS MB | notes |\n"
+       << "| --- | --- | --- | --- | --- |\n";
+    md << "| 10,000-record backlog, one real `muster-agent run` | drained in "
+       << Fixed(Number(f, "/backlog/drain_s"_json_pointer), 2) << " s | "
+       << Fixed(Number(f, "/backlog/hq_cpu_percent"_json_pointer), 0) << " | "
+       << Fixed(Number(f, "/backlog/hq_rss_mb"_json_pointer), 0) << " | agent peak RSS "
+       << Fixed(Number(f, "/backlog/agent_peak_rss_mb"_json_pointer), 1) << " MB; "
+       << Fixed(Number(f, "/backlog/up_bytes_per_record"_json_pointer), 1) << " bytes/record up, "
+       << Fixed(Number(f, "/backlog/down_bytes_per_record"_json_pointer), 1)
+       << " down; from the process start |\n";
+    md << "| deployment dispatched to " << Fixed(Number(f, "/dispatch/agents"_json_pointer), 0)
+       << " agents | all committed in " << Fixed(Number(f, "/dispatch/all_committed_s"_json_pointer), 2)
+       << " s | " << Fixed(Number(f, "/dispatch/hq_cpu_percent"_json_pointer), 0) << " | "
+       << Fixed(Number(f, "/dispatch/hq_rss_mb"_json_pointer), 0) << " | "
+       << Fixed(Number(f, "/dispatch/tasks"_json_pointer), 0) << " tasks; the API answered in "
+       << Fixed(Number(f, "/dispatch/api_s"_json_pointer), 2) << " s |\n";
+    md << "| reconnect storm, " << Fixed(Number(f, "/storm/agents"_json_pointer), 0)
+       << " agents, HQ restarted | drained in " << Fixed(Number(f, "/storm/drain_s"_json_pointer), 1)
+       << " s | " << Fixed(Number(f, "/storm/hq_cpu_percent"_json_pointer), 0) << " | "
+       << Fixed(Number(f, "/storm/hq_rss_mb"_json_pointer), 0) << " | "
+       << Fixed(Number(f, "/storm/queued_records"_json_pointer), 0)
+       << " records queued while HQ was down; from HQ's start |\n";
+    md << "| idle, " << Fixed(Number(f, "/idle/agents"_json_pointer), 0) << " connected agents, "
+       << Fixed(Number(f, "/idle/seconds"_json_pointer), 0) << " s | "
+       << Fixed(Number(f, "/idle/bytes_per_agent_per_s"_json_pointer), 1) << " bytes/agent/s | "
+       << Fixed(Number(f, "/idle/hq_cpu_percent"_json_pointer), 1) << " | "
+       << Fixed(Number(f, "/idle/hq_rss_mb"_json_pointer), 0) << " | heartbeats only |\n";
+    md << "| most concurrent agents | " << Fixed(Number(f, "/max_agents/sustained"_json_pointer), 0)
+       << " sustained | | ";
+    const json steps = f.is_object() && f.contains("max_agents") ? f["max_agents"]["steps"] : json::array();
+    md << (steps.empty() ? "–" : Fixed(Number(steps.back(), "/hq_rss_mb"_json_pointer), 0)) << " | stopped by "
+       << (f.is_object() && f.contains("max_agents") ? f["max_agents"].value("stopped_by", "?") : "?") << " |\n";
+    md << "| status update, batch of 1000 (sync_bench) | "
+       << Fixed(Number(sync, "/status_batched_up"_json_pointer), 1) << " bytes up + "
+       << Fixed(Number(sync, "/status_batched_down"_json_pointer), 1) << " down | | | framing and "
+       << "CURVE included; alone: " << Fixed(Number(sync, "/status_alone_up"_json_pointer), 0) << " up |\n\n";
+
+    Target("10,000-record backlog drained", Number(f, "/backlog/drain_s"_json_pointer), 2, false, "s");
+    Target("dispatch to 200 agents, all committed", Number(f, "/dispatch/all_committed_s"_json_pointer), 1,
+           false, "s");
+    Target("reconnect storm of 1,000 agents drained", Number(f, "/storm/drain_s"_json_pointer), 30, false,
+           "s");
+    Target("idle 1,000 agents: HQ CPU", Number(f, "/idle/hq_cpu_percent"_json_pointer), 5, false,
+           "% of a core");
+    Target("idle 1,000 agents: HQ memory", Number(f, "/idle/hq_rss_mb"_json_pointer), 200, false, "MB");
+    Target("batched status update on the wire",
+           Number(sync, "/status_batched_up"_json_pointer) + Number(sync, "/status_batched_down"_json_pointer),
+           64, false, "bytes");
+    Target("agent RSS while draining", Number(f, "/backlog/agent_peak_rss_mb"_json_pointer), 16, false,
+           "MB");
+  }
+
+  void Target(const std::string& name, double value, double limit, bool at_least,
+              const std::string& unit) {
+    const bool met = !std::isnan(value) && (at_least ? value >= limit : value < limit);
+    targets_.push_back({{"target", name},
+                        {"value", std::isnan(value) ? json() : json(value)},
+                        {"limit", limit},
+                        {"at_least", at_least},
+                        {"unit", unit},
+                        {"met", met}});
+  }
+
+  void Targets(std::ostringstream& md) {
+    md << "## Targets of issue 8\n\n| target | measured | limit | met |\n| --- | --- | --- | --- |\n";
+    for (const json& target : targets_) {
+      const double value = target["value"].is_number() ? target["value"].get<double>() : NAN;
+      md << "| " << target["target"].get<std::string>() << " | " << Fixed(value, 2) << " "
+         << target["unit"].get<std::string>() << " | "
+         << (target["at_least"].get<bool>() ? "≥ " : "< ") << Fixed(target["limit"].get<double>(), 1)
+         << " | " << (target["met"].get<bool>() ? "yes" : "**no**") << " |\n";
+    }
+    md << "\n";
+  }
+
+  std::string dir_;
+  json all_;
+  json targets_ = json::array();
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: bench_report BENCH_DIR\n";
+    return 2;
+  }
+  Report(argv[1]).Write();
+  return 0;
+}

@@ -1,0 +1,197 @@
+// The ceiling of Muster's own stack: N clients push the same records Muster's agents send
+// (the same bodies, the same wire codec, the same group of kGroupRecords per message)
+// through ZeroMQ with CURVE into one SQLite store with Muster's durability (WAL,
+// synchronous=FULL, one transaction per message), and nothing else: no agent store, no
+// authorisation, no effects, no deliveries. One group in flight per client, as in Muster.
+//
+// Usage: ceiling_bench --agents N --seconds S --out FILE.json
+#include <sodium.h>
+#include <unistd.h>
+
+#include <SQLiteCpp/Statement.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include <zmq.hpp>
+
+#include "bench_common.h"
+#include "muster/clock.h"
+#include "muster/keys.h"
+#include "muster/protocol.h"
+#include "muster/sqlite_store.h"
+
+namespace muster::bench {
+namespace {
+
+using nlohmann::json;
+using protocol::Message;
+using protocol::MessageType;
+using Steady = std::chrono::steady_clock;
+
+const std::vector<Migration> kSchema = {
+    {1,
+     "CREATE TABLE inbound(agent_id TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, "
+     "recorded_at INTEGER NOT NULL, received_at INTEGER NOT NULL, body TEXT NOT NULL, "
+     "PRIMARY KEY(agent_id, seq))"}};
+
+[[noreturn]] void Die(const std::string& what) {
+  std::cerr << "ceiling_bench: " << what << "\n";
+  std::exit(1);
+}
+
+// The central store: one ROUTER, one transaction per message, an ACK after the commit.
+void Serve(zmq::socket_t& router, SQLite::Database& db, const std::atomic<bool>& stop,
+           std::atomic<std::uint64_t>& committed) {
+  SystemClock clock;
+  while (!stop) {
+    zmq::pollitem_t item{router.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(100));
+    if (!(item.revents & ZMQ_POLLIN)) continue;
+    zmq::message_t identity, payload;
+    if (!router.recv(identity, zmq::recv_flags::dontwait)) continue;
+    if (!router.recv(payload, zmq::recv_flags::dontwait)) continue;
+    auto message = protocol::Decode(
+        std::string_view(static_cast<const char*>(payload.data()), payload.size()));
+    if (!message.ok()) Die("undecodable message: " + message.status().ToString());
+    const std::string agent = identity.to_string();
+    json seqs = json::array();
+    Status status = InTransaction(db, [&]() -> Status {
+      SQLite::Statement insert(db, "INSERT OR IGNORE INTO inbound VALUES(?,?,?,?,?,?)");
+      for (const json& record : message->body["records"]) {
+        insert.bind(1, agent);
+        insert.bind(2, record["seq"].get<std::int64_t>());
+        insert.bind(3, record["kind"].get<std::string>());
+        insert.bind(4, record["at"].get<std::int64_t>());
+        insert.bind(5, static_cast<std::int64_t>(clock.Now()));
+        insert.bind(6, record["body"].dump());
+        insert.exec();
+        insert.reset();
+        seqs.push_back(record["seq"]);
+      }
+      return Status::Ok();
+    });
+    if (!status.ok()) Die("commit failed: " + status.ToString());
+    committed += seqs.size();
+    const std::string ack = protocol::Encode(
+        Message{MessageType::kAck, {{"seqs", seqs}, {"ingested", seqs.back()}}});
+    router.send(identity, zmq::send_flags::sndmore);
+    router.send(zmq::buffer(ack), zmq::send_flags::none);
+  }
+}
+
+}  // namespace
+}  // namespace muster::bench
+
+int main(int argc, char** argv) {
+  using namespace muster;
+  using namespace muster::bench;
+  int agents = 100;
+  double seconds = 10;
+  std::string out_path;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string arg = argv[i];
+    if (arg == "--agents") agents = std::stoi(argv[i + 1]);
+    else if (arg == "--seconds") seconds = std::stod(argv[i + 1]);
+    else if (arg == "--out") out_path = argv[i + 1];
+    else Die("usage: ceiling_bench --agents N --seconds S --out FILE.json");
+  }
+  if (sodium_init() < 0) Die("libsodium failed to start");
+  RaiseFileLimit(static_cast<std::uint64_t>(agents) * 8 + 1024);
+  const std::string dir = "/tmp/muster-ceiling-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  auto db = OpenStore(dir + "/ceiling.db", kSchema);
+  if (!db.ok()) Die(db.status().ToString());
+
+  auto server_keys = GenerateKeyPair();
+  if (!server_keys.ok()) Die(server_keys.status().ToString());
+  zmq::context_t context(1);
+  context.set(zmq::ctxopt::max_sockets, agents + 16);
+  zmq::socket_t router(context, zmq::socket_type::router);
+  router.set(zmq::sockopt::curve_server, 1);
+  router.set(zmq::sockopt::curve_secretkey, server_keys->secret_key);
+  router.set(zmq::sockopt::linger, 0);
+  const int port = FreePort();
+  router.bind("tcp://127.0.0.1:" + std::to_string(port));
+
+  std::atomic<bool> stop{false}, stop_server{false};
+  std::atomic<std::uint64_t> committed{0};
+  std::thread server([&] { Serve(router, **db, stop_server, committed); });
+
+  std::mutex latency_mutex;
+  std::vector<double> latencies;
+  std::atomic<bool> measuring{false};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < agents; ++c) {
+    clients.emplace_back([&, c] {
+      auto keys = GenerateKeyPair();
+      zmq::socket_t dealer(context, zmq::socket_type::dealer);
+      dealer.set(zmq::sockopt::curve_serverkey, server_keys->public_key);
+      dealer.set(zmq::sockopt::curve_publickey, keys->public_key);
+      dealer.set(zmq::sockopt::curve_secretkey, keys->secret_key);
+      dealer.set(zmq::sockopt::routing_id, BenchMember(c));
+      dealer.set(zmq::sockopt::linger, 0);
+      dealer.connect("tcp://127.0.0.1:" + std::to_string(port));
+      const std::string task = BenchTask(BenchMember(c));
+      SystemClock clock;
+      std::uint64_t seq = 0;
+      std::vector<double> mine;
+      while (!stop) {
+        json records = json::array();
+        for (int r = 0; r < kGroupRecords; ++r) {
+          BenchRecord record = MakeRecord(task, seq);
+          records.push_back(
+              {{"seq", ++seq}, {"kind", record.kind}, {"at", clock.Now()}, {"body", record.body}});
+        }
+        const auto sent = Steady::now();
+        dealer.send(zmq::buffer(protocol::Encode(
+            protocol::Message{protocol::MessageType::kRecords, {{"records", records}}})));
+        zmq::message_t ack;
+        zmq::pollitem_t item{dealer.handle(), 0, ZMQ_POLLIN, 0};
+        while (!stop && !(item.revents & ZMQ_POLLIN)) {
+          zmq::poll(&item, 1, std::chrono::milliseconds(100));
+        }
+        if (stop) break;
+        (void)dealer.recv(ack);
+        if (measuring) mine.push_back(1000 * SecondsSince(sent));
+      }
+      std::lock_guard<std::mutex> lock(latency_mutex);
+      latencies.insert(latencies.end(), mine.begin(), mine.end());
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // every client connected and running
+  const WireBytes wire_start = ServerWireBytes(port);
+  const std::uint64_t start_count = committed;
+  const auto start = Steady::now();
+  measuring = true;
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  measuring = false;
+  const double elapsed = SecondsSince(start);
+  const std::uint64_t records = committed - start_count;
+  const WireBytes wire_end = ServerWireBytes(port);
+  stop = true;
+  for (auto& client : clients) client.join();
+  stop_server = true;
+  server.join();
+  router.close();
+  context.shutdown();
+
+  json out = {{"agents", agents},
+              {"seconds", elapsed},
+              {"records", records},
+              {"records_per_s", records / elapsed},
+              {"latency_ms", Percentiles(latencies)},
+              {"up_bytes_per_record", records ? double(wire_end.up - wire_start.up) / records : 0},
+              {"down_bytes_per_record",
+               records ? double(wire_end.down - wire_start.down) / records : 0},
+              {"load_average", LoadAverage()}};
+  db->reset();
+  std::filesystem::remove_all(dir);
+  if (!out_path.empty()) std::ofstream(out_path) << out.dump(2) << "\n";
+  std::cout << out.dump(2) << "\n";
+  return 0;
+}
