@@ -5,11 +5,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <SQLiteCpp/Statement.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
+
+#include "muster/clock.h"
 
 namespace muster::bench {
 
@@ -21,6 +26,35 @@ BenchRecord MakeRecord(const std::string& task, std::uint64_t index) {
           {{"task", task},
            {"values",
             {{"dose_rate_1m", 0.5 + static_cast<double>(index % 50) / 10}, {"neutrons_detected", false}}}}};
+}
+
+const std::vector<Migration> kBaselineSchema = {
+    {1,
+     "CREATE TABLE inbound(agent_id TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, "
+     "recorded_at INTEGER NOT NULL, received_at INTEGER NOT NULL, body TEXT NOT NULL, "
+     "PRIMARY KEY(agent_id, seq))"}};
+
+Status CommitGroup(SQLite::Database& db, const std::string& agent, const nlohmann::json& records) {
+  SystemClock clock;
+  return InTransaction(db, [&]() -> Status {
+    SQLite::Statement insert(db, "INSERT OR IGNORE INTO inbound VALUES(?,?,?,?,?,?)");
+    for (const nlohmann::json& record : records) {
+      insert.bind(1, agent);
+      insert.bind(2, record["seq"].get<std::int64_t>());
+      insert.bind(3, record["kind"].get<std::string>());
+      insert.bind(4, record["at"].get<std::int64_t>());
+      insert.bind(5, static_cast<std::int64_t>(clock.Now()));
+      insert.bind(6, record["body"].dump());
+      insert.exec();
+      insert.reset();
+    }
+    return Status::Ok();
+  });
+}
+
+void Die(const std::string& program, const std::string& what) {
+  std::cerr << program << ": " << what << "\n";
+  std::exit(1);
 }
 
 std::string BenchMember(int index) {

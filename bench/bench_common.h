@@ -11,7 +11,11 @@
 #include <string>
 #include <vector>
 
+#include <SQLiteCpp/Database.h>
 #include <nlohmann/json.hpp>
+
+#include "muster/result.h"
+#include "muster/sqlite_store.h"
 
 namespace muster::bench {
 
@@ -31,6 +35,14 @@ BenchRecord MakeRecord(const std::string& task, std::uint64_t index);
 // The task id a simulated member reports on, as HQ names it (deployment.step.member).
 std::string BenchTask(const std::string& member_id);
 std::string BenchMember(int index);
+
+// The baselines' central store: a table shaped like HQ's inbound, and one group of
+// records (as decoded from a RECORDS message) committed in one transaction.
+extern const std::vector<Migration> kBaselineSchema;
+Status CommitGroup(SQLite::Database& db, const std::string& agent, const nlohmann::json& records);
+
+// Prints "PROGRAM: WHAT" and exits with status 1.
+[[noreturn]] void Die(const std::string& program, const std::string& what);
 
 // CPU time (user + system) and memory of a process, from /proc/PID/stat and status.
 struct ProcSample {

@@ -33,21 +33,11 @@ using protocol::Message;
 using protocol::MessageType;
 using Steady = std::chrono::steady_clock;
 
-const std::vector<Migration> kSchema = {
-    {1,
-     "CREATE TABLE inbound(agent_id TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, "
-     "recorded_at INTEGER NOT NULL, received_at INTEGER NOT NULL, body TEXT NOT NULL, "
-     "PRIMARY KEY(agent_id, seq))"}};
-
-[[noreturn]] void Die(const std::string& what) {
-  std::cerr << "ceiling_bench: " << what << "\n";
-  std::exit(1);
-}
+[[noreturn]] void Die(const std::string& what) { bench::Die("ceiling_bench", what); }
 
 // The central store: one ROUTER, one transaction per message, an ACK after the commit.
 void Serve(zmq::socket_t& router, SQLite::Database& db, const std::atomic<bool>& stop,
            std::atomic<std::uint64_t>& committed) {
-  SystemClock clock;
   while (!stop) {
     zmq::pollitem_t item{router.handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, std::chrono::milliseconds(100));
@@ -59,24 +49,12 @@ void Serve(zmq::socket_t& router, SQLite::Database& db, const std::atomic<bool>&
         std::string_view(static_cast<const char*>(payload.data()), payload.size()));
     if (!message.ok()) Die("undecodable message: " + message.status().ToString());
     const std::string agent = identity.to_string();
-    json seqs = json::array();
-    Status status = InTransaction(db, [&]() -> Status {
-      SQLite::Statement insert(db, "INSERT OR IGNORE INTO inbound VALUES(?,?,?,?,?,?)");
-      for (const json& record : message->body["records"]) {
-        insert.bind(1, agent);
-        insert.bind(2, record["seq"].get<std::int64_t>());
-        insert.bind(3, record["kind"].get<std::string>());
-        insert.bind(4, record["at"].get<std::int64_t>());
-        insert.bind(5, static_cast<std::int64_t>(clock.Now()));
-        insert.bind(6, record["body"].dump());
-        insert.exec();
-        insert.reset();
-        seqs.push_back(record["seq"]);
-      }
-      return Status::Ok();
-    });
+    const json& records = message->body["records"];
+    Status status = CommitGroup(db, agent, records);
     if (!status.ok()) Die("commit failed: " + status.ToString());
-    committed += seqs.size();
+    committed += records.size();
+    json seqs = json::array();
+    for (const json& record : records) seqs.push_back(record["seq"]);
     const std::string ack = protocol::Encode(
         Message{MessageType::kAck, {{"seqs", seqs}, {"ingested", seqs.back()}}});
     router.send(identity, zmq::send_flags::sndmore);
@@ -104,7 +82,7 @@ int main(int argc, char** argv) {
   RaiseFileLimit(static_cast<std::uint64_t>(agents) * 8 + 1024);
   const std::string dir = "/tmp/muster-ceiling-" + std::to_string(getpid());
   std::filesystem::create_directories(dir);
-  auto db = OpenStore(dir + "/ceiling.db", kSchema);
+  auto db = OpenStore(dir + "/ceiling.db", kBaselineSchema);
   if (!db.ok()) Die(db.status().ToString());
 
   auto server_keys = GenerateKeyPair();

@@ -30,16 +30,7 @@ namespace {
 using nlohmann::json;
 using Steady = std::chrono::steady_clock;
 
-const std::vector<Migration> kSchema = {
-    {1,
-     "CREATE TABLE inbound(agent_id TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, "
-     "recorded_at INTEGER NOT NULL, received_at INTEGER NOT NULL, body TEXT NOT NULL, "
-     "PRIMARY KEY(agent_id, seq))"}};
-
-[[noreturn]] void Die(const std::string& what) {
-  std::cerr << "mosquitto_bench: " << what << "\n";
-  std::exit(1);
-}
+[[noreturn]] void Die(const std::string& what) { bench::Die("mosquitto_bench", what); }
 
 struct Publisher {
   mosquitto* client = nullptr;
@@ -76,22 +67,7 @@ void OnMessage(mosquitto*, void* context, const mosquitto_message* message) {
   auto decoded = protocol::Decode(
       std::string_view(static_cast<const char*>(message->payload), message->payloadlen));
   if (!decoded.ok()) Die("undecodable message: " + decoded.status().ToString());
-  SystemClock clock;
-  const std::string agent = BenchMember(index);
-  Status status = InTransaction(*bench.db, [&]() -> Status {
-    SQLite::Statement insert(*bench.db, "INSERT OR IGNORE INTO inbound VALUES(?,?,?,?,?,?)");
-    for (const json& record : decoded->body["records"]) {
-      insert.bind(1, agent);
-      insert.bind(2, record["seq"].get<std::int64_t>());
-      insert.bind(3, record["kind"].get<std::string>());
-      insert.bind(4, record["at"].get<std::int64_t>());
-      insert.bind(5, static_cast<std::int64_t>(clock.Now()));
-      insert.bind(6, record["body"].dump());
-      insert.exec();
-      insert.reset();
-    }
-    return Status::Ok();
-  });
+  Status status = CommitGroup(*bench.db, BenchMember(index), decoded->body["records"]);
   if (!status.ok()) Die("commit failed: " + status.ToString());
   bench.committed += decoded->body["records"].size();
   Publisher& publisher = *bench.publishers[index];
@@ -147,7 +123,7 @@ int main(int argc, char** argv) {
   const std::string dir = "/tmp/muster-mosquitto-" + std::to_string(getpid());
   std::filesystem::create_directories(dir);
   Bench bench;
-  auto db = OpenStore(dir + "/subscriber.db", kSchema);
+  auto db = OpenStore(dir + "/subscriber.db", kBaselineSchema);
   if (!db.ok()) Die(db.status().ToString());
   bench.db = std::move(db).value();
   for (int i = 0; i < agents; ++i) bench.publishers.push_back(std::make_unique<Publisher>());
