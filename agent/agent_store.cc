@@ -62,6 +62,14 @@ CREATE TABLE fired_triggers(
   fired_at INTEGER NOT NULL,
   PRIMARY KEY(deployment, trigger_id));
 )sql"},
+      // Version 2: the latest team snapshot per deployment, as HQ relayed it.
+      {2, R"sql(
+CREATE TABLE team(
+  deployment INTEGER PRIMARY KEY,
+  hq_at INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  body TEXT NOT NULL);
+)sql"},
   };
   return kMigrations;
 }
@@ -118,7 +126,7 @@ json SanitizeWaitsOn(const json& snapshot) {
   for (const json& entry : *it) {
     if (!entry.is_object()) continue;
     json kept = json::object();
-    for (const char* key : {"task", "step", "member", "state"}) {
+    for (const char* key : {"task", "step", "member", "name", "state"}) {
       auto field = entry.find(key);
       kept[key] = field != entry.end() && field->is_string() ? field->get<std::string>() : "";
     }
@@ -197,7 +205,7 @@ Result<std::uint64_t> AgentStore::Append(const std::string& kind, const std::str
                                           ": shorten the text or attach a file instead");
   }
   std::uint64_t seq = 0;
-  Status status = Guarded([&]() -> Status {
+  Status status = Guarded(*db_, [&]() -> Status {
     SQLite::Statement insert(*db_,
                              "INSERT INTO outbox(kind, task, body, lane, created_at) "
                              "VALUES(?,?,?,?,?)");
@@ -216,7 +224,7 @@ Result<std::uint64_t> AgentStore::Append(const std::string& kind, const std::str
 
 Status AgentStore::SetLocalState(const std::string& task_id, const std::string& state,
                                  const std::string& reason) {
-  return Guarded([&]() -> Status {
+  return Guarded(*db_, [&]() -> Status {
     SQLite::Statement update(*db_,
                              "UPDATE tasks SET local_state=?, local_reason=?, updated_at=? "
                              "WHERE id=?");
@@ -579,6 +587,7 @@ Status AgentStore::ApplyDelivery(const Delivery& delivery) {
     upsert.exec();
     return Status::Ok();
   }
+  if (delivery.kind == "team") return ApplyTeam(body);
   return Status::Ok();  // a kind from a newer coordinator: logged in the inbox, no effect
 }
 

@@ -5,6 +5,14 @@
 // Every verb opens its own AgentStore; the daemon holds one for its life. SQLite (WAL)
 // serialises the writers and lets readers run beside them, so the CLI works whether or
 // not the daemon runs.
+//
+// Durability (OpenStore in core/sqlite_store.h): WAL with synchronous=FULL. In WAL mode
+// FULL syncs the log at every commit, so a record is on disk when the verb prints
+// "recorded", and a commit cut short by a crash or a power loss is an incomplete tail of
+// the log that SQLite discards on the next open (its frames' checksums do not match).
+// NORMAL would sync only at checkpoints and could lose the last records the member was
+// told were recorded. tests/agent/store_faults_test.cc kills writers mid-commit and fills
+// the disk for real.
 #pragma once
 
 #include <SQLiteCpp/Database.h>
@@ -66,6 +74,14 @@ struct Delivery {
   std::string kind;
   Millis at = 0;
   json body;
+};
+
+// The deployment's progress as HQ last relayed it (a "team" delivery; see team.cc).
+struct TeamSnapshot {
+  std::int64_t deployment = 0;
+  Millis hq_at = 0;        // HQ's clock when it made the snapshot
+  Millis received_at = 0;  // this laptop's clock when it arrived
+  json body;               // {deployment, incident, playbook, at, members, tasks}
 };
 
 struct LinkState {
@@ -139,10 +155,14 @@ class AgentStore {
   Status SetLink(const LinkState& link);
   Result<LinkState> Link();
 
+  // --- the team, as last relayed by HQ (team.cc) ---
+  Result<std::vector<TeamSnapshot>> TeamSnapshots();
+
  private:
   AgentStore(std::unique_ptr<SQLite::Database> db, const Clock& clock, std::string agent_id,
              std::string member_id);
   Status ApplyDelivery(const Delivery& delivery);
+  Status ApplyTeam(const json& body);
   std::string Meta(const std::string& key, const std::string& fallback);
   void SetMeta(const std::string& key, const std::string& value);
 

@@ -15,7 +15,8 @@ using protocol::MessageType;
 
 Link::Link(AgentStore& store, Bundle bundle, const Clock& clock, LinkOptions options)
     : store_(store), bundle_(std::move(bundle)), clock_(clock), options_(options),
-      client_(store, clock, bundle_.hq_id, SyncClient::Options{}), context_(1) {}
+      client_(store, clock, bundle_.hq_id, SyncClient::Options{}), context_(1),
+      watch_(options_.watch_dir) {}
 
 Link::~Link() {
   socket_.reset();
@@ -83,7 +84,7 @@ bool Link::Send(const Message& message) {
 bool Link::Pump(Millis wait_ms) {
   if (!socket_) return false;
   zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
-  zmq::poll(&item, 1, std::chrono::milliseconds(wait_ms));
+  Wait(wait_ms, &item);
   for (int i = 0; i < 64 && (item.revents & ZMQ_POLLIN); ++i) {
     zmq::message_t frame;
     if (!socket_->recv(frame, zmq::recv_flags::dontwait)) break;
@@ -118,11 +119,34 @@ bool Link::Pump(Millis wait_ms) {
   return true;
 }
 
+void Link::Wait(Millis wait_ms, zmq::pollitem_t* socket_item) {
+  std::vector<zmq::pollitem_t> items;
+  if (socket_item) items.push_back(*socket_item);
+  if (watch_.changes_fd() >= 0) items.push_back({nullptr, watch_.changes_fd(), ZMQ_POLLIN, 0});
+  if (watch_.interrupt_fd() >= 0) items.push_back({nullptr, watch_.interrupt_fd(), ZMQ_POLLIN, 0});
+  zmq::poll(items.data(), items.size(), std::chrono::milliseconds(std::max<Millis>(0, wait_ms)));
+  if (socket_item) socket_item->revents = items.front().revents;
+  watch_.Drain();
+}
+
+Millis Link::IdleWait() const {
+  const Millis now = SteadyNow();
+  Millis due = std::min({last_sent_ + options_.heartbeat_ms, last_heard_ + options_.dead_after_ms,
+                         last_status_ + options_.status_every_ms});
+  if (!client_.welcomed()) due = std::min(due, last_hello_ + 2'000);
+  if (watch_.changes_fd() < 0) due = std::min(due, now + options_.unwatched_check_ms);
+  // Pump acts on deadlines that have strictly passed: wake just after them.
+  return std::max<Millis>(1, due - now + 1);
+}
+
 void Link::WriteStatus(bool force) {
   const Millis now = SteadyNow();
-  if (!force && now - last_status_ < options_.status_every_ms) return;
-  last_status_ = now;
   LinkState state{socket_ != nullptr && client_.welcomed(), clock_.Now(), 0, client_.last_error()};
+  const bool changed =
+      state.connected != written_.connected || state.last_error != written_.last_error;
+  if (!force && !changed && now - last_status_ < options_.status_every_ms) return;
+  last_status_ = now;
+  written_ = state;
   Status status = store_.SetLink(state);
   if (!status.ok()) {
     Logger("link")->warn("event=status_write_failed error=\"{}\"", status.message());
@@ -135,12 +159,14 @@ void Link::Run(const std::atomic<bool>& stop) {
       const Millis wait = next_attempt_ - SteadyNow();
       if (wait > 0) {
         WriteStatus(false);
-        std::this_thread::sleep_for(std::chrono::milliseconds(std::min<Millis>(wait, 200)));
+        // Offline: nothing can be sent, so only the next attempt, the status refresh and a
+        // stop request matter.
+        Wait(std::min(wait, options_.status_every_ms), nullptr);
         continue;
       }
       Connect();
     }
-    Pump(200);
+    Pump(IdleWait());
   }
   LinkState state{false, 0, 0, ""};
   (void)store_.SetLink(state);

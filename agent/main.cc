@@ -12,6 +12,7 @@
 #include "muster/bundle.h"
 #include "muster/files.h"
 #include "muster/log.h"
+#include "team.h"
 #include "verbs.h"
 
 namespace {
@@ -82,10 +83,11 @@ int main(int argc, char** argv) {
   auto* finding = app.add_subcommand("finding", "record findings without completing the task");
   auto* note = app.add_subcommand("note", "record a note for HQ");
   auto* alert = app.add_subcommand("alert", "raise a safety alert to HQ (sent before anything else)");
+  auto* team = app.add_subcommand("team", "your team's progress as last relayed by HQ, and its age");
   auto* sync = app.add_subcommand("sync", "sync now and wait for the result");
   auto* status = app.add_subcommand("status", "link, last sync and what waits in the outbox");
   auto* log = app.add_subcommand("log", "every record with its receipt: local, sent or acknowledged");
-  for (auto* verb : {tasks, show, status, log}) verb->add_flag("--json", json, "answer in JSON");
+  for (auto* verb : {tasks, show, team, status, log}) verb->add_flag("--json", json, "answer in JSON");
   for (auto* verb : {show, ack, start, done, block, finding}) {
     verb->add_option("TASK", task, "task id, or step id when unambiguous")->required();
   }
@@ -136,12 +138,15 @@ int main(int argc, char** argv) {
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    muster::agent::LinkOptions options;
+    options.watch_dir = config->data_dir;  // the verbs' records wake the daemon
+    muster::agent::Link link(local, *bundle, clock, options);
     std::thread waiter([&] {
       int signal = 0;
       sigwait(&signals, &signal);
       g_stop = true;
+      link.Interrupt();
     });
-    muster::agent::Link link(local, *bundle, clock, {});
     muster::Logger("agent")->info("event=started agent={} endpoint={}", bundle->agent_id,
                                   bundle->endpoint);
     link.Run(g_stop);
@@ -166,6 +171,8 @@ int main(int argc, char** argv) {
     result = muster::agent::RecordNote(local, task, text, std::cout);
   } else if (alert->parsed()) {
     result = muster::agent::RaiseAlert(local, task, text, severity, std::cout);
+  } else if (team->parsed()) {
+    result = muster::agent::ShowTeam(local, clock, json, std::cout);
   } else if (status->parsed()) {
     result = muster::agent::ShowStatus(local, clock, json, std::cout);
   } else if (log->parsed()) {

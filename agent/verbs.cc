@@ -4,6 +4,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "link.h"
 #include "muster/playbook/fields.h"
 #include "muster/playbook/triggers.h"
 
@@ -37,8 +38,10 @@ std::string WaitsOn(const Task& task, const std::vector<Task>& all, const AgentS
     }
     if (state == "completed") continue;
     if (!text.empty()) text += ", ";
-    text += dependency.value("step", "") + " (" + dependency.value("member", "") + ", " + state +
-            ")";
+    // Who holds it: the member's name as HQ relayed it, else the member id.
+    std::string holder = dependency.value("name", "");
+    if (holder.empty()) holder = dependency.value("member", "");
+    text += dependency.value("step", "") + " (" + holder + ", " + state + ")";
   }
   return text;
 }
@@ -384,7 +387,8 @@ Status ShowStatus(AgentStore& store, const Clock& clock, bool as_json, std::ostr
   if (!stats.ok()) return stats.status();
   if (!applied.ok()) return applied.status();
   const Millis now = clock.Now();
-  const bool daemon_running = link->daemon_seen_at > 0 && now - link->daemon_seen_at < 5'000;
+  const bool daemon_running =
+      link->daemon_seen_at > 0 && now - link->daemon_seen_at < kDaemonSilentMs;
   const bool connected = daemon_running && link->connected;
   if (as_json) {
     out << json{{"agent", store.agent_id()},

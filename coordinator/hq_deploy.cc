@@ -33,14 +33,16 @@ std::optional<std::string> HqStore::ActiveAgentOf(const std::string& member_id) 
 
 Status HqStore::QueueBacklog(const std::string& agent_id, const std::string& member_id) {
   SQLite::Statement query(*db_,
-                          "SELECT t.id, d.playbook_hash FROM tasks t JOIN deployments d ON "
-                          "d.id=t.deployment_id WHERE t.member_id=? AND d.status='active' "
+                          "SELECT t.id, d.playbook_hash, d.id FROM tasks t JOIN deployments d "
+                          "ON d.id=t.deployment_id WHERE t.member_id=? AND d.status='active' "
                           "ORDER BY d.id, t.rowid");
   query.bind(1, member_id);
   std::vector<std::string> tasks;
   std::vector<std::string> hashes;
+  std::set<std::int64_t> deployments;
   while (query.executeStep()) {
     tasks.push_back(query.getColumn(0).getString());
+    deployments.insert(query.getColumn(2).getInt64());
     const std::string hash = query.getColumn(1).getString();
     if (std::find(hashes.begin(), hashes.end(), hash) == hashes.end()) hashes.push_back(hash);
   }
@@ -57,6 +59,9 @@ Status HqStore::QueueBacklog(const std::string& agent_id, const std::string& mem
   for (const std::string& task_id : tasks) {
     json snapshot = TaskSnapshot(task_id);
     if (!snapshot.is_null()) MUSTER_RETURN_IF_ERROR(QueueDelivery(agent_id, "task", snapshot));
+  }
+  for (std::int64_t deployment : deployments) {
+    MUSTER_RETURN_IF_ERROR(QueueTeamSnapshot(deployment, agent_id, nullptr));
   }
   return Status::Ok();
 }
@@ -111,14 +116,16 @@ json HqStore::TaskSnapshot(const std::string& task_id) {
   if (step == nullptr) return snapshot;
   for (const std::string& dependency : step->depends_on) {
     SQLite::Statement deps(*db_,
-                           "SELECT id, member_id, state FROM tasks WHERE deployment_id=? AND "
-                           "step_id=? AND state NOT IN ('cancelled','reassigned') ORDER BY id");
+                           "SELECT t.id, t.member_id, t.state, m.name FROM tasks t JOIN members "
+                           "m ON m.id=t.member_id WHERE t.deployment_id=? AND t.step_id=? AND "
+                           "t.state NOT IN ('cancelled','reassigned') ORDER BY t.id");
     deps.bind(1, deployment_id);
     deps.bind(2, dependency);
     while (deps.executeStep()) {
       snapshot["waits_on"].push_back({{"task", deps.getColumn(0).getString()},
                                       {"step", dependency},
                                       {"member", deps.getColumn(1).getString()},
+                                      {"name", deps.getColumn(3).getString()},
                                       {"state", deps.getColumn(2).getString()}});
     }
   }
@@ -323,6 +330,7 @@ Result<json> HqStore::Deploy(const DeployInput& input,
       if (agents_to_notify) agents_to_notify->push_back(agent);
     }
     MUSTER_RETURN_IF_ERROR(QueueTaskSnapshots(task_ids, nullptr));
+    MUSTER_RETURN_IF_ERROR(QueueTeamSnapshot(deployment_id, std::nullopt, nullptr));
     MUSTER_RETURN_IF_ERROR(AppendTimeline(
         input.incident_id, "deployed", input.actor.name,
         "deployment " + std::to_string(deployment_id) + ": " + book.id + " " + book.version +
@@ -404,6 +412,7 @@ Status HqStore::FireTrigger(std::int64_t deployment_id, const playbook::Playbook
         std::vector<std::string> activated;
         while (activate.executeStep()) activated.push_back(activate.getColumn(0).getString());
         activate.reset();
+        outcome.team_changed.insert(deployment_id);
         auto released = ReleaseReadyTasks(deployment_id);
         if (!released.ok()) return released.status();
         for (const auto& id : *released) {

@@ -98,6 +98,7 @@ Result<IngestOutcome> HqStore::Ingest(const std::string& agent_id,
       // A savepoint per record: a refused record leaves no half of its effect behind.
       db_->exec("SAVEPOINT record");
       const std::size_t notify_before = outcome.agents_to_notify.size();
+      const std::set<std::int64_t> team_before = outcome.team_changed;
       Status applied = ApplyRecord(*agent, record, outcome);
       if (applied.ok()) {
         db_->exec("RELEASE record");
@@ -106,6 +107,7 @@ Result<IngestOutcome> HqStore::Ingest(const std::string& agent_id,
       db_->exec("ROLLBACK TO record");
       db_->exec("RELEASE record");
       outcome.agents_to_notify.resize(notify_before);
+      outcome.team_changed = team_before;
       if (!IsRefusal(applied)) return applied;
       refuse.bind(1, "refused: " + applied.code() + ": " + applied.message());
       refuse.bind(2, agent_id);
@@ -135,6 +137,10 @@ Result<IngestOutcome> HqStore::Ingest(const std::string& agent_id,
     }
     for (std::int64_t deployment : outcome.deployments_with_findings) {
       MUSTER_RETURN_IF_ERROR(EvaluateDeploymentTriggers(deployment, agent_id, outcome));
+    }
+    for (std::int64_t deployment : outcome.team_changed) {
+      MUSTER_RETURN_IF_ERROR(
+          QueueTeamSnapshot(deployment, std::nullopt, &outcome.agents_to_notify));
     }
     // Advance the contiguous watermark over what is now held.
     SQLite::Statement current(*db_, "SELECT ingested FROM agents WHERE id=?");
@@ -216,6 +222,7 @@ Status HqStore::ApplyStatus(const AgentRecord& agent, const InboundRecord& recor
   update.bind(4, static_cast<std::int64_t>(record.at));
   update.bind(5, task_id);
   update.exec();
+  outcome.team_changed.insert(task->deployment);
   if (state == "blocked") {
     MUSTER_RETURN_IF_ERROR(AppendTimeline(task->incident, "blocked", agent.member_id,
                                           task_id + ": " + StringField(record.body, "reason")));

@@ -77,6 +77,8 @@ struct IngestOutcome {
   std::vector<std::string> agents_to_notify;
   // Deployments that received findings: their triggers are evaluated once per batch.
   std::set<std::int64_t> deployments_with_findings;
+  // Deployments where a task changed state: their teams get a fresh snapshot.
+  std::set<std::int64_t> team_changed;
 };
 
 struct Delivery {
@@ -173,6 +175,13 @@ class HqStore {
   Status QueueTaskSnapshots(const std::vector<std::string>& task_ids,
                             std::vector<std::string>* agents_to_notify);
   json TaskSnapshot(const std::string& task_id);
+  // Every task of the deployment with its member and state, stamped with HQ's time.
+  json TeamSnapshot(std::int64_t deployment_id);
+  // Queues the deployment's team snapshot to every member's agent (or only |only_agent|),
+  // superseding the ones they have not applied yet (hq_team.cc).
+  Status QueueTeamSnapshot(std::int64_t deployment_id,
+                           const std::optional<std::string>& only_agent,
+                           std::vector<std::string>* agents_to_notify);
   std::optional<std::string> ActiveAgentOf(const std::string& member_id);
   // The agent |agent_id|, or not_found naming how to list them.
   Result<AgentRecord> KnownAgent(const std::string& agent_id);

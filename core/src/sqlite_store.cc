@@ -4,15 +4,41 @@
 #include <SQLiteCpp/Transaction.h>
 #include <sqlite3.h>
 
+#include <cerrno>
+
 namespace muster {
 
-Status StatusFromSqlite(const std::exception& error) {
+namespace {
+
+// The directory that holds the store: where space must be freed.
+std::string StoreDirectory(SQLite::Database& db) {
+  const std::string file = db.getFilename();
+  const auto slash = file.rfind('/');
+  return slash == std::string::npos ? std::string(".") : file.substr(0, slash);
+}
+
+// SQLite reports a refused write as SQLITE_FULL only for ENOSPC; a quota (EDQUOT) or a
+// file size limit (EFBIG) arrive as SQLITE_IOERR. The handle keeps the system error only
+// on some paths, so the errno seen where the exception was caught counts as well.
+bool OutOfSpace(int code, SQLite::Database* db, int caught_errno) {
+  if (code == SQLITE_FULL) return true;
+  if (db == nullptr || code != SQLITE_IOERR) return false;
+  int system = sqlite3_system_errno(db->getHandle());
+  if (system == 0) system = caught_errno;
+  return system == ENOSPC || system == EDQUOT || system == EFBIG;
+}
+
+}  // namespace
+
+Status StatusFromSqlite(const std::exception& error, SQLite::Database* db, int caught_errno) {
   if (const auto* sqlite = dynamic_cast<const SQLite::Exception*>(&error)) {
-    const int code = sqlite->getErrorCode();
-    if (code == SQLITE_FULL) {
+    const int code = sqlite->getErrorCode() & 0xff;
+    if (OutOfSpace(code, db, caught_errno)) {
       return Status::Error("disk_full",
-                           "the disk is full; nothing new was stored and nothing already "
-                           "stored was lost. Free space and try again");
+                           "disk full: free space is needed at " +
+                               (db ? StoreDirectory(*db) : std::string("the store's disk")) +
+                               "; nothing recorded before is lost (only this last change was "
+                               "not saved). Free space and try again");
     }
     if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
       return Status::Error("store_busy", std::string("the store is busy: ") + sqlite->what());
@@ -33,7 +59,16 @@ Status Guarded(const std::function<Status()>& body) {
   try {
     return body();
   } catch (const std::exception& error) {
-    return StatusFromSqlite(error);
+    return StatusFromSqlite(error, nullptr, 0);
+  }
+}
+
+Status Guarded(SQLite::Database& db, const std::function<Status()>& body) {
+  try {
+    return body();
+  } catch (const std::exception& error) {
+    const int system_errno = errno;  // read first: the failed write's reason
+    return StatusFromSqlite(error, &db, system_errno);
   }
 }
 
@@ -42,7 +77,7 @@ int SchemaVersion(SQLite::Database& db) {
 }
 
 Status InTransaction(SQLite::Database& db, const std::function<Status()>& body) {
-  return Guarded([&]() -> Status {
+  return Guarded(db, [&]() -> Status {
     SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
     Status status = body();
     if (!status.ok()) return status;  // the Transaction destructor rolls back
@@ -54,7 +89,7 @@ Status InTransaction(SQLite::Database& db, const std::function<Status()>& body) 
 Result<std::unique_ptr<SQLite::Database>> OpenStore(const std::string& path,
                                                     const std::vector<Migration>& migrations) {
   std::unique_ptr<SQLite::Database> db;
-  Status status = Guarded([&]() -> Status {
+  auto open = [&]() -> Status {
     db = std::make_unique<SQLite::Database>(
         path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
     db->setBusyTimeout(5000);
@@ -93,7 +128,14 @@ Result<std::unique_ptr<SQLite::Database>> OpenStore(const std::string& path,
       if (!step.ok()) return step;
     }
     return Status::Ok();
-  });
+  };
+  Status status;
+  try {
+    status = open();
+  } catch (const std::exception& error) {
+    const int system_errno = errno;
+    status = StatusFromSqlite(error, db.get(), system_errno);
+  }
   if (!status.ok()) return status;
   return db;
 }

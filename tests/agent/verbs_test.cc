@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "agent_fixture.h"
+#include "link.h"
 #include "muster/playbook/model.h"
 
 namespace muster::agent::testing {
@@ -504,7 +505,7 @@ TEST_F(VerbsTest, ShowStatusReportsOutboxLinkAndRefusals) {
   EXPECT_TRUE(Contains(text, "Refused:    1 record(s)"));
   EXPECT_TRUE(Contains(text, "(0s ago)"));
 
-  clock_.Advance(10'000);  // the daemon stopped writing its heartbeat
+  clock_.Advance(kDaemonSilentMs);  // the daemon stopped writing its heartbeat
   EXPECT_TRUE(Contains(StatusText(), "NOT connected (the daemon is not running)"));
   ASSERT_TRUE(store_->SetLink({false, clock_.Now(), 0, "connection refused"}).ok());
   text = StatusText();

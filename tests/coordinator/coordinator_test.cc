@@ -324,7 +324,7 @@ TEST_F(CoordinatorTest, TheNewestConnectionOfAnAgentGetsItsDeliveries) {
   ASSERT_TRUE(reconnected.ReceiveType(MessageType::kWelcome, 5'000).has_value());
 
   Post("/v1/deployments", {{"incident", "INC-1"}, {"playbook_source", BorderPlaybookSource()}});
-  EXPECT_EQ(CollectDeliveries(reconnected, 7).size(), 7u);
+  EXPECT_EQ(CollectDeliveries(reconnected, 8).size(), 8u);  // playbook, 6 tasks, the team
   EXPECT_TRUE(CollectDeliveries(old_laptop, 1, 1'000).empty());
 }
 
@@ -403,7 +403,7 @@ TEST_F(CoordinatorPushTest, ADeploymentIsPushedToAnAgentWithAnOpenSession) {
   json deployment = Deploy();
   ASSERT_EQ(deployment["tasks"], 11);
   // Without asking again: the API wakes the router, which sends what is pending.
-  EXPECT_EQ(Collect(amira, 7, 10'000), (std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(Collect(amira, 8, 10'000), (std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 7, 8}));
 }
 
 TEST_F(CoordinatorPushTest, AnotherAgentsCompletionIsPushedAcrossMembers) {
@@ -411,13 +411,13 @@ TEST_F(CoordinatorPushTest, AnotherAgentsCompletionIsPushedAcrossMembers) {
   RawDealer amira(amira_.endpoint, KeysOf(amira_));
   amira.Send(Hello(amira_.agent_id));
   ASSERT_TRUE(amira.ReceiveType(MessageType::kWelcome, 5'000).has_value());
-  ASSERT_EQ(Collect(amira, 7, 10'000).size(), 7u);
-  amira.Send(Message{MessageType::kDelivered, {{"applied", 7}}});
+  ASSERT_EQ(Collect(amira, 8, 10'000).size(), 8u);
+  amira.Send(Message{MessageType::kDelivered, {{"applied", 8}}});
   RawDealer jonas(jonas_.endpoint, KeysOf(jonas_));
   jonas.Send(Hello(jonas_.agent_id));
   ASSERT_TRUE(jonas.ReceiveType(MessageType::kWelcome, 5'000).has_value());
-  ASSERT_EQ(Collect(jonas, 3, 10'000).size(), 3u);
-  jonas.Send(Message{MessageType::kDelivered, {{"applied", 3}}});
+  ASSERT_EQ(Collect(jonas, 4, 10'000).size(), 4u);
+  jonas.Send(Message{MessageType::kDelivered, {{"applied", 4}}});
 
   // Jonas's reading crosses the cordon threshold: amira's expand_cordon wakes up.
   jonas.Send(Message{
@@ -432,7 +432,8 @@ TEST_F(CoordinatorPushTest, AnotherAgentsCompletionIsPushedAcrossMembers) {
   auto ack = jonas.ReceiveType(MessageType::kAck, 5'000);
   ASSERT_TRUE(ack.has_value());
   EXPECT_EQ(ack->body["seqs"], json::array({1}));
-  EXPECT_EQ(Collect(amira, 1, 10'000), (std::vector<std::uint64_t>{8}));
+  // Her task's snapshot, then the team's progress.
+  EXPECT_EQ(Collect(amira, 2, 10'000), (std::vector<std::uint64_t>{9, 10}));
 }
 
 TEST(CoordinatorClockTest, StalledDeliveriesAreResentWhenTheClockMovesOn) {
@@ -465,12 +466,12 @@ TEST(CoordinatorClockTest, StalledDeliveriesAreResentWhenTheClockMovesOn) {
                                                     bundle->public_key, bundle->secret_key});
   amira.Send(Hello(bundle->agent_id));
   ASSERT_TRUE(amira.ReceiveType(MessageType::kWelcome, 5'000).has_value());
-  ASSERT_EQ(CollectDeliveries(amira, 7).size(), 7u);
+  ASSERT_EQ(CollectDeliveries(amira, 8).size(), 8u);
   // The agent never confirms. Nothing is resent while HQ's clock stands still...
   EXPECT_EQ(CollectDeliveries(amira, 1, 1'000).size(), 0u);
   // ...and everything from the agent's cursor once the resend timeout has passed.
   clock.Advance(hq::SyncServer::Options{}.resend_after_ms + 1);
-  EXPECT_EQ(CollectDeliveries(amira, 7).size(), 7u);
+  EXPECT_EQ(CollectDeliveries(amira, 8).size(), 8u);
   hq.Stop();
 }
 

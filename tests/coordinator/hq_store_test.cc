@@ -368,7 +368,10 @@ TEST_F(HqStoreTest, DeployQueuesThePlaybookThenEachAgentsTasks) {
       {"amira-1", 6}, {"jonas-1", 2}, {"li-1", 3}, {"paulo-1", 2}};
   for (const auto& [agent, task_count] : tasks_per_agent) {
     std::vector<hq::Delivery> deliveries = Deliveries(agent);
-    ASSERT_EQ(deliveries.size(), task_count + 1) << agent;
+    // Playbook, tasks, then the team snapshot (hq_team_test.cc).
+    ASSERT_EQ(deliveries.size(), task_count + 2) << agent;
+    EXPECT_EQ(deliveries.back().kind, "team") << agent;
+    deliveries.pop_back();
     EXPECT_EQ(deliveries[0].seq, 1u);
     EXPECT_EQ(deliveries[0].kind, "playbook") << agent;
     EXPECT_EQ(deliveries[0].body["id"], "radioactive-material-border-seizure");
@@ -541,7 +544,8 @@ TEST_F(HqStoreTest, CompletingATaskReleasesDependentsAcrossMembers) {
   auto first = IngestOk("amira-1", {StatusRecord(1, "d1.arrival_briefing.amira", "completed")});
   EXPECT_EQ(TaskState("d1.safety_briefing.amira"), "ready");
   EXPECT_EQ(TaskState("d1.secondary_inspection.jonas"), "waiting");
-  EXPECT_EQ(Deliveries("jonas-1").size(), jonas_before);
+  // Jonas hears of the team's progress (hq_team_test.cc), but none of his tasks changed.
+  EXPECT_TRUE(OfKind(Deliveries("jonas-1", jonas_before), "task").empty());
 
   auto second = IngestOk("amira-1", {StatusRecord(2, "d1.safety_briefing.amira", "completed")});
   EXPECT_EQ(TaskState("d1.secondary_inspection.jonas"), "ready");
@@ -549,7 +553,7 @@ TEST_F(HqStoreTest, CompletingATaskReleasesDependentsAcrossMembers) {
   EXPECT_NE(std::find(second.agents_to_notify.begin(), second.agents_to_notify.end(), "jonas-1"),
             second.agents_to_notify.end());
   // Jonas's agent has a new snapshot of his task, now ready, naming what it waited on.
-  std::vector<hq::Delivery> jonas = Deliveries("jonas-1", jonas_before);
+  std::vector<hq::Delivery> jonas = OfKind(Deliveries("jonas-1", jonas_before), "task");
   ASSERT_EQ(jonas.size(), 1u);
   EXPECT_EQ(jonas[0].kind, "task");
   EXPECT_EQ(jonas[0].body["task"], "d1.secondary_inspection.jonas");
@@ -588,7 +592,7 @@ TEST_F(HqStoreTest, TheCordonTriggerFiresOnceEvenFromAFindingAndAnAgentTrigger) 
   EXPECT_NE(std::find(outcome.agents_to_notify.begin(), outcome.agents_to_notify.end(),
                       "amira-1"),
             outcome.agents_to_notify.end());
-  std::vector<hq::Delivery> amira = Deliveries("amira-1", amira_before);
+  std::vector<hq::Delivery> amira = OfKind(Deliveries("amira-1", amira_before), "task");
   ASSERT_EQ(amira.size(), 1u);  // one snapshot, not one per trigger source
   EXPECT_EQ(amira[0].body["task"], "d1.expand_cordon.amira");
   EXPECT_EQ(amira[0].body["state"], "ready");
@@ -712,7 +716,9 @@ TEST_F(HqStoreTest, EnrollingANewAgentForADeployedMemberQueuesTheBacklog) {
   DeployBorder();
   EXPECT_EQ(EnrollAgent("amira"), "amira-2");  // a new laptop
   std::vector<hq::Delivery> backlog = Deliveries("amira-2");
-  ASSERT_EQ(backlog.size(), 7u);
+  ASSERT_EQ(backlog.size(), 8u);
+  EXPECT_EQ(backlog.back().kind, "team");
+  backlog.pop_back();
   EXPECT_EQ(backlog[0].kind, "playbook");
   std::set<std::string> tasks;
   for (std::size_t i = 1; i < backlog.size(); ++i) {
@@ -725,8 +731,9 @@ TEST_F(HqStoreTest, EnrollingANewAgentForADeployedMemberQueuesTheBacklog) {
   const std::size_t old_count = Deliveries("amira-1").size();
   IngestOk("amira-1", {StatusRecord(1, "d1.arrival_briefing.amira", "completed")});
   EXPECT_EQ(Deliveries("amira-1").size(), old_count);
-  std::vector<hq::Delivery> news = Deliveries("amira-2", backlog.back().seq);
-  ASSERT_EQ(news.size(), 1u);
+  std::vector<hq::Delivery> news = Deliveries("amira-2", backlog.back().seq + 1);
+  ASSERT_EQ(news.size(), 2u);
+  EXPECT_EQ(news[1].kind, "team");
   EXPECT_EQ(news[0].body["task"], "d1.safety_briefing.amira");
   EXPECT_EQ(news[0].body["state"], "ready");
   // A member never deployed gets nothing queued.

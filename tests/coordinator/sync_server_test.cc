@@ -2,6 +2,8 @@
 // no sockets. Messages go in as decoded protocol::Message values; replies come back.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <set>
 
 #include "muster/protocol.h"
@@ -116,7 +118,8 @@ TEST_F(SyncServerTest, HelloGetsWelcomeThenPendingDeliveries) {
   for (std::size_t i = 1; i < replies.size(); ++i) {
     EXPECT_EQ(replies[i].type, MessageType::kDeliver);
   }
-  EXPECT_EQ(DeliveredSeqs(replies), Range(1, 7));
+  // Playbook, six tasks, the team at deployment, the team after the two records.
+  EXPECT_EQ(DeliveredSeqs(replies), Range(1, 9));
   EXPECT_EQ(replies[1].body["deliveries"][0]["kind"], "playbook");
   EXPECT_EQ(replies[1].body["deliveries"][1]["kind"], "task");
   ExpectEncodable(replies);
@@ -131,7 +134,7 @@ TEST_F(SyncServerTest, HelloGetsWelcomeThenPendingDeliveries) {
 TEST_F(SyncServerTest, HelloResumesAfterWhatTheAgentHolds) {
   hq::SyncServer server = MakeServer();
   auto replies = server.Handle("amira-1", Hello("amira-1", /*applied=*/4));
-  EXPECT_EQ(DeliveredSeqs(replies), Range(5, 7));
+  EXPECT_EQ(DeliveredSeqs(replies), Range(5, 8));
   auto applied = store_->AppliedWatermark("amira-1");
   ASSERT_TRUE(applied.ok());
   EXPECT_EQ(*applied, 4u);
@@ -155,13 +158,13 @@ TEST_F(SyncServerTest, WelcomeCarriesTheHighestSeqHeldGapsIncluded) {
 
 TEST_F(SyncServerTest, AnAgentAheadOfHqGetsItsTasksAgainAfterItsCursor) {
   // The agent applied 50 deliveries from this HQ before it was restored from a backup
-  // that numbered only 7.
+  // that numbered only 8.
   hq::SyncServer server = MakeServer();
   auto replies = server.Handle("amira-1", Hello("amira-1", /*applied=*/50));
   ASSERT_FALSE(replies.empty());
   EXPECT_EQ(replies[0].type, MessageType::kWelcome);
   std::vector<std::uint64_t> seqs = DeliveredSeqs(replies);
-  EXPECT_EQ(seqs, Range(51, 57));
+  EXPECT_EQ(seqs, Range(51, 58));  // the playbook, six tasks, the team
   std::set<std::string> tasks;
   for (const Message& message : replies) {
     if (message.type != MessageType::kDeliver) continue;
@@ -172,12 +175,12 @@ TEST_F(SyncServerTest, AnAgentAheadOfHqGetsItsTasksAgainAfterItsCursor) {
   EXPECT_EQ(tasks.size(), 6u);
   // New deliveries continue after the agent's cursor, never below it.
   IngestOk("amira-1", {StatusRecord(1, "d1.arrival_briefing.amira", "completed")});
-  std::vector<hq::Delivery> pending = Deliveries("amira-1", 57);
-  ASSERT_EQ(pending.size(), 1u);
-  EXPECT_EQ(pending[0].seq, 58u);
+  std::vector<hq::Delivery> pending = Deliveries("amira-1", 58);
+  ASSERT_EQ(pending.size(), 2u);  // the released task, the team
+  EXPECT_EQ(pending[0].seq, 59u);
   // A second HELLO at the same cursor is not another restore.
   server.EndSession("amira-1");
-  auto again = server.Handle("amira-1", Hello("amira-1", 58));
+  auto again = server.Handle("amira-1", Hello("amira-1", 60));
   EXPECT_TRUE(DeliveredSeqs(again).empty());
 }
 
@@ -186,12 +189,12 @@ TEST_F(SyncServerTest, DeliverMessagesAreCappedInBytesButCarryAtLeastOneDelivery
   options.delivery_bytes = 1;  // every delivery is larger: one per message
   hq::SyncServer server(*store_, clock_, options);
   auto replies = server.Handle("amira-1", Hello("amira-1"));
-  ASSERT_EQ(replies.size(), 8u);  // WELCOME and seven DELIVERs
+  ASSERT_EQ(replies.size(), 9u);  // WELCOME and eight DELIVERs
   for (std::size_t i = 1; i < replies.size(); ++i) {
     EXPECT_EQ(replies[i].type, MessageType::kDeliver);
     EXPECT_EQ(replies[i].body["deliveries"].size(), 1u);
   }
-  EXPECT_EQ(DeliveredSeqs(replies), Range(1, 7));
+  EXPECT_EQ(DeliveredSeqs(replies), Range(1, 8));
   // The default cap keeps every DELIVER well inside the frame limit.
   hq::SyncServer normal = MakeServer();
   auto all = normal.Handle("jonas-1", Hello("jonas-1"));
@@ -216,7 +219,7 @@ TEST_F(SyncServerTest, DeliveredAdvancesAndSendsTheNextWindow) {
   EXPECT_EQ(TaskState("d1.arrival_briefing.amira"), "delivered");
 
   auto last = server.Handle("amira-1", Delivered(6));
-  EXPECT_EQ(DeliveredSeqs(last), Range(7, 7));
+  EXPECT_EQ(DeliveredSeqs(last), Range(7, 8));
   // A stale DELIVERED neither moves the cursor back nor resends.
   auto stale = server.Handle("amira-1", Delivered(3));
   EXPECT_TRUE(DeliveredSeqs(stale).empty());
@@ -224,45 +227,47 @@ TEST_F(SyncServerTest, DeliveredAdvancesAndSendsTheNextWindow) {
   ASSERT_TRUE(applied.ok());
   EXPECT_EQ(*applied, 6u);
 
-  auto done = server.Handle("amira-1", Delivered(7));
+  auto done = server.Handle("amira-1", Delivered(8));
   EXPECT_TRUE(done.empty());
 }
 
 TEST_F(SyncServerTest, StalledDeliveriesAreResentAfterTheTimeout) {
   hq::SyncServer server = MakeServer();
-  EXPECT_EQ(DeliveredSeqs(server.Handle("amira-1", Hello("amira-1"))), Range(1, 7));
+  EXPECT_EQ(DeliveredSeqs(server.Handle("amira-1", Hello("amira-1"))), Range(1, 8));
   EXPECT_TRUE(server.StalledAgents().empty());
   clock_.Advance(9'000);
   EXPECT_TRUE(server.StalledAgents().empty());  // not yet
   clock_.Advance(2'000);
   EXPECT_EQ(server.StalledAgents(), std::vector<std::string>{"amira-1"});
   // The caller resends from the agent's cursor.
-  EXPECT_EQ(DeliveredSeqs(server.Deliveries("amira-1")), Range(1, 7));
+  EXPECT_EQ(DeliveredSeqs(server.Deliveries("amira-1")), Range(1, 8));
   // The timer restarted: not stalled again at once.
   EXPECT_TRUE(server.StalledAgents().empty());
 
   // Progress stops the resends; an agent with nothing in flight is never stalled.
-  server.Handle("amira-1", Delivered(7));
+  server.Handle("amira-1", Delivered(8));
   clock_.Advance(60'000);
   EXPECT_TRUE(server.StalledAgents().empty());
 }
 
 TEST_F(SyncServerTest, ANewDeliveryAfterAnIdlePeriodIsNotResentAtOnce) {
   hq::SyncServer server = MakeServer();
-  EXPECT_EQ(DeliveredSeqs(server.Handle("jonas-1", Hello("jonas-1"))), Range(1, 3));
-  server.Handle("jonas-1", Delivered(3));
-  EXPECT_EQ(DeliveredSeqs(server.Handle("amira-1", Hello("amira-1"))), Range(1, 7));
-  server.Handle("amira-1", Delivered(7));
+  EXPECT_EQ(DeliveredSeqs(server.Handle("jonas-1", Hello("jonas-1"))), Range(1, 4));
+  server.Handle("jonas-1", Delivered(4));
+  EXPECT_EQ(DeliveredSeqs(server.Handle("amira-1", Hello("amira-1"))), Range(1, 8));
+  server.Handle("amira-1", Delivered(8));
   clock_.Advance(60'000);  // a quiet minute: nothing in flight, PINGs only
   server.Handle("amira-1", Message{MessageType::kPing, {{"time", 1}}});
-  // Jonas's reading fires the cordon trigger: amira has delivery 8, sent now.
+  // Jonas's reading fires the cordon trigger: amira has deliveries 9 (her task) and 10 (the
+  // team), sent now.
   server.Handle("jonas-1",
                 Records(json::array({RecordJson(
                     1, "finding",
                     {{"task", "d1.secondary_inspection.jonas"},
                      {"values", {{"dose_rate_1m", 150}, {"neutrons_detected", false}}}})})));
-  ASSERT_EQ(server.TakeAgentsToNotify(), std::vector<std::string>{"amira-1"});
-  EXPECT_EQ(DeliveredSeqs(server.Deliveries("amira-1")), Range(8, 8));
+  std::vector<std::string> notify = server.TakeAgentsToNotify();
+  ASSERT_NE(std::find(notify.begin(), notify.end(), "amira-1"), notify.end());
+  EXPECT_EQ(DeliveredSeqs(server.Deliveries("amira-1")), Range(9, 10));
   // The router asks for stalled agents in the same loop turn: delivery 8 left a moment ago.
   EXPECT_TRUE(server.StalledAgents().empty());
   clock_.Advance(10'001);
@@ -275,7 +280,7 @@ TEST_F(SyncServerTest, RecordsAreAcknowledgedAndRefusalsReportedWithTheirSeq) {
   auto replies = server.Handle(
       "amira-1", Hello("amira-1"));  // amira too, so that she can be notified
   ASSERT_FALSE(replies.empty());
-  server.Handle("amira-1", Delivered(7));
+  server.Handle("amira-1", Delivered(8));
 
   auto acked = server.Handle(
       "jonas-1",
@@ -299,10 +304,12 @@ TEST_F(SyncServerTest, RecordsAreAcknowledgedAndRefusalsReportedWithTheirSeq) {
   ExpectEncodable(acked);
 
   // The finding fired the cordon trigger: amira's agent has a new delivery to be told of.
-  EXPECT_EQ(server.TakeAgentsToNotify(), std::vector<std::string>{"amira-1"});
+  // Every member's agent hears of the team's progress too.
+  std::vector<std::string> notify = server.TakeAgentsToNotify();
+  EXPECT_NE(std::find(notify.begin(), notify.end(), "amira-1"), notify.end());
   EXPECT_TRUE(server.TakeAgentsToNotify().empty());  // cleared on read
   auto pushed = server.Deliveries("amira-1");
-  ASSERT_EQ(DeliveredSeqs(pushed), Range(8, 8));
+  ASSERT_EQ(DeliveredSeqs(pushed), Range(9, 10));
   EXPECT_EQ(pushed[0].body["deliveries"][0]["body"]["task"], "d1.expand_cordon.amira");
 
   // The same batch again: acknowledged again, nothing applied twice.

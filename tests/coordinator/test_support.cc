@@ -112,6 +112,15 @@ bool HqStoreTest::TaskDormant(const std::string& task_id) {
   return query.executeStep() && query.getColumn(0).getInt() != 0;
 }
 
+std::vector<hq::Delivery> OfKind(const std::vector<hq::Delivery>& deliveries,
+                                 const std::string& kind) {
+  std::vector<hq::Delivery> kept;
+  for (const hq::Delivery& delivery : deliveries) {
+    if (delivery.kind == kind) kept.push_back(delivery);
+  }
+  return kept;
+}
+
 std::vector<hq::Delivery> HqStoreTest::Deliveries(const std::string& agent, std::uint64_t after) {
   auto pending = store_->PendingDeliveries(agent, after, 10'000);
   EXPECT_TRUE(pending.ok()) << pending.status().ToString();

@@ -29,6 +29,10 @@ const std::string& BorderPlaybookSource();
 std::string QueryText(SQLite::Database& db, const std::string& sql);
 std::int64_t QueryInt(SQLite::Database& db, const std::string& sql);
 
+// The deliveries of one kind ("task", "team", ...), in order.
+std::vector<hq::Delivery> OfKind(const std::vector<hq::Delivery>& deliveries,
+                                 const std::string& kind);
+
 // An HqStore on a real SQLite file in a temp dir, with a FakeClock.
 class HqStoreTest : public ::testing::Test {
  protected:

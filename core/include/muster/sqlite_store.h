@@ -40,8 +40,13 @@ Status InTransaction(SQLite::Database& db, const std::function<Status()>& body);
 // Runs |body| and turns any SQLite exception into a Status (for reads and single
 // statements outside InTransaction).
 Status Guarded(const std::function<Status()>& body);
+// The same for writes to |db|: a write refused for want of space (a full disk, a quota, a
+// file size limit) becomes "disk_full", naming the directory where space must be freed.
+Status Guarded(SQLite::Database& db, const std::function<Status()>& body);
 
-// Maps a caught SQLite exception to a Status with a useful message.
-Status StatusFromSqlite(const std::exception& error);
+// Maps a caught SQLite exception to a Status with a useful message; |db| (may be null) is
+// the connection that failed, for the system error and the store's path; |caught_errno|
+// is errno as read first thing in the catch block.
+Status StatusFromSqlite(const std::exception& error, SQLite::Database* db, int caught_errno);
 
 }  // namespace muster

@@ -1,0 +1,172 @@
+#include "team.h"
+
+#include <SQLiteCpp/Statement.h>
+
+#include <iomanip>
+#include <map>
+
+#include "muster/sqlite_store.h"
+
+namespace muster::agent {
+
+Status AgentStore::ApplyTeam(const json& body) {
+  if (body.value("superseded", false)) return Status::Ok();  // a newer snapshot follows
+  SQLite::Statement upsert(*db_,
+                           "INSERT INTO team(deployment, hq_at, received_at, body) "
+                           "VALUES(?,?,?,?) ON CONFLICT(deployment) DO UPDATE SET "
+                           "hq_at=excluded.hq_at, received_at=excluded.received_at, "
+                           "body=excluded.body WHERE excluded.hq_at >= team.hq_at");
+  upsert.bind(1, body.at("deployment").get<std::int64_t>());
+  upsert.bind(2, body.at("at").get<std::int64_t>());
+  upsert.bind(3, static_cast<std::int64_t>(clock_.Now()));
+  upsert.bind(4, body.dump());
+  upsert.exec();
+  return Status::Ok();
+}
+
+Result<std::vector<TeamSnapshot>> AgentStore::TeamSnapshots() {
+  std::vector<TeamSnapshot> snapshots;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_,
+                            "SELECT deployment, hq_at, received_at, body FROM team ORDER BY "
+                            "deployment");
+    while (query.executeStep()) {
+      json body = json::parse(query.getColumn(3).getString(), nullptr, false);
+      if (!body.is_object()) continue;
+      snapshots.push_back({query.getColumn(0).getInt64(), query.getColumn(1).getInt64(),
+                           query.getColumn(2).getInt64(), std::move(body)});
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return snapshots;
+}
+
+namespace {
+
+struct TeamTask {
+  std::string task;
+  std::string step;
+  std::string title;
+  std::string state;
+};
+
+struct TeamMember {
+  std::string id;
+  std::string name;
+  bool you = false;
+  std::vector<TeamTask> tasks;
+};
+
+std::string Text(const json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// How old the snapshot is. HQ's time says when HQ knew this; if the laptop's clock is
+// behind HQ's, the arrival time on this laptop is the honest bound.
+Millis AgeOf(const TeamSnapshot& snapshot, Millis now) {
+  if (now >= snapshot.hq_at) return now - snapshot.hq_at;
+  return std::max<Millis>(0, now - snapshot.received_at);
+}
+
+// The snapshot's members in order, the member's own first; own tasks show what the member
+// did here, which is newer than anything HQ relayed.
+std::vector<TeamMember> MembersOf(AgentStore& store, const TeamSnapshot& snapshot,
+                                  const std::vector<Task>& own) {
+  std::map<std::string, TeamMember> by_id;
+  const json& names = snapshot.body.contains("members") && snapshot.body["members"].is_object()
+                          ? snapshot.body["members"]
+                          : json::object();
+  std::shared_ptr<const playbook::Playbook> book;
+  if (auto loaded = store.PlaybookByHash(Text(snapshot.body, "playbook")); loaded.ok()) {
+    book = *loaded;
+  }
+  const json& tasks = snapshot.body.contains("tasks") && snapshot.body["tasks"].is_array()
+                          ? snapshot.body["tasks"]
+                          : json::array();
+  for (const json& entry : tasks) {
+    if (!entry.is_object()) continue;
+    TeamTask task{Text(entry, "task"), Text(entry, "step"), "", Text(entry, "state")};
+    const playbook::Step* step = book ? book->FindStep(task.step) : nullptr;
+    task.title = step ? step->title : task.step;
+    for (const Task& mine : own) {
+      if (mine.id == task.task) task.state = store.DisplayState(mine, own);
+    }
+    const std::string member_id = Text(entry, "member");
+    TeamMember& member = by_id[member_id];
+    member.id = member_id;
+    member.name = Text(names, member_id.c_str());
+    member.you = member_id == store.member_id();
+    member.tasks.push_back(std::move(task));
+  }
+  std::vector<TeamMember> members;
+  for (auto& [id, member] : by_id) {
+    if (member.you) members.insert(members.begin(), std::move(member));
+    else members.push_back(std::move(member));
+  }
+  return members;
+}
+
+std::string IncidentTitle(const std::vector<Task>& own, std::int64_t deployment) {
+  for (const Task& task : own) {
+    if (task.deployment == deployment) return task.incident_title;
+  }
+  return "";
+}
+
+}  // namespace
+
+Status ShowTeam(AgentStore& store, const Clock& clock, bool as_json, std::ostream& out) {
+  auto snapshots = store.TeamSnapshots();
+  if (!snapshots.ok()) return snapshots.status();
+  auto own = store.Tasks();
+  if (!own.ok()) return own.status();
+  const Millis now = clock.Now();
+  if (as_json) {
+    json list = json::array();
+    for (const TeamSnapshot& snapshot : *snapshots) {
+      json members = json::array();
+      for (const TeamMember& member : MembersOf(store, snapshot, *own)) {
+        json tasks = json::array();
+        for (const TeamTask& task : member.tasks) {
+          tasks.push_back({{"task", task.task}, {"step", task.step}, {"title", task.title},
+                           {"state", task.state}});
+        }
+        members.push_back({{"member", member.id}, {"name", member.name}, {"you", member.you},
+                           {"tasks", tasks}});
+      }
+      list.push_back({{"deployment", snapshot.deployment},
+                      {"incident", Text(snapshot.body, "incident")},
+                      {"hq_at", snapshot.hq_at},
+                      {"received_at", snapshot.received_at},
+                      {"age_ms", AgeOf(snapshot, now)},
+                      {"members", members}});
+    }
+    out << list.dump(2) << "\n";
+    return Status::Ok();
+  }
+  if (snapshots->empty()) {
+    out << "No news of your team from HQ yet. It arrives with your tasks at the next sync.\n";
+    return Status::Ok();
+  }
+  for (const TeamSnapshot& snapshot : *snapshots) {
+    const std::string title = IncidentTitle(*own, snapshot.deployment);
+    out << "Team of " << Text(snapshot.body, "incident") << (title.empty() ? "" : " " + title)
+        << " (deployment " << snapshot.deployment << "), as relayed by HQ "
+        << FormatAge(AgeOf(snapshot, now)) << " ago (" << FormatTimestamp(snapshot.hq_at)
+        << ")\n";
+    for (const TeamMember& member : MembersOf(store, snapshot, *own)) {
+      out << "  " << (member.name.empty() ? member.id : member.name);
+      if (!member.name.empty() && member.name != member.id) out << " (" << member.id << ")";
+      if (member.you) out << " — you; your own states are as of now";
+      out << "\n";
+      for (const TeamTask& task : member.tasks) {
+        out << "    " << std::left << std::setw(13) << task.state << task.title << "\n";
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace muster::agent

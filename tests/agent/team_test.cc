@@ -1,0 +1,137 @@
+// `muster-agent team`: the team's progress as HQ last relayed it, with its age, offline.
+#include "team.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+
+#include "agent_fixture.h"
+#include "verbs.h"
+
+namespace muster::agent::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr Millis kMinute = 60'000;
+
+class TeamTest : public AgentTest {
+ protected:
+  void SetUp() override {
+    AgentTest::SetUp();
+    Deploy();
+  }
+
+  // A "team" delivery shaped like HqStore::TeamSnapshot.
+  Delivery TeamDelivery(std::uint64_t seq, Millis hq_at, const std::string& inspection_state,
+                        const std::string& jonas_state) {
+    json body = {{"deployment", 1},
+                 {"incident", "INC-2026-0042"},
+                 {"playbook", BorderSeizure().content_hash},
+                 {"at", hq_at},
+                 {"members", {{kMember, "Mira Okafor"}, {"jonas", "Jonas Berg"}}},
+                 {"tasks",
+                  {{{"task", TaskIdOf("secondary_inspection")},
+                    {"step", "secondary_inspection"},
+                    {"member", kMember},
+                    {"state", inspection_state}},
+                   {{"task", "d1.identify_nuclide.jonas"},
+                    {"step", "identify_nuclide"},
+                    {"member", "jonas"},
+                    {"state", jonas_state}}}}};
+    return {seq, "team", hq_at, body};
+  }
+
+  std::string Team(bool as_json = false) {
+    std::ostringstream out;
+    Status status = ShowTeam(*store_, clock_, as_json, out);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    return out.str();
+  }
+
+  std::string TitleOf(const std::string& step) {
+    const playbook::Step* found = BorderSeizure().FindStep(step);
+    return found ? found->title : step;
+  }
+};
+
+TEST_F(TeamTest, BeforeAnySnapshotItSaysNothingArrivedYet) {
+  EXPECT_TRUE(Contains(Team(), "No news of your team from HQ yet"));
+  EXPECT_EQ(json::parse(Team(true)), json::array());
+}
+
+TEST_F(TeamTest, ShowsEachTeammatesTasksAndHowOldTheNewsIs) {
+  const Millis hq_at = clock_.Now();
+  ASSERT_EQ(*store_->ApplyDeliveries({TeamDelivery(6, hq_at, "ready", "in_progress")}), 6u);
+  clock_.Advance(14 * kMinute);
+  const std::string text = Team();
+  EXPECT_TRUE(Contains(text, "as relayed by HQ 14m ago"));
+  EXPECT_TRUE(Contains(text, "Portal alarm at Nickelsdorf"));
+  EXPECT_TRUE(Contains(text, "Jonas Berg (jonas)"));
+  EXPECT_TRUE(Contains(text, "in_progress  " + TitleOf("identify_nuclide")));
+  EXPECT_TRUE(Contains(text, "Mira Okafor (" + std::string(kMember) + ") — you"));
+  // The member's own line comes first.
+  EXPECT_LT(text.find("Mira Okafor"), text.find("Jonas Berg"));
+
+  json list = json::parse(Team(true));
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["age_ms"], 14 * kMinute);
+  EXPECT_EQ(list[0]["hq_at"], hq_at);
+  EXPECT_EQ(list[0]["members"][1]["name"], "Jonas Berg");
+  EXPECT_EQ(list[0]["members"][1]["tasks"][0]["state"], "in_progress");
+  EXPECT_EQ(list[0]["members"][1]["tasks"][0]["title"], TitleOf("identify_nuclide"));
+  EXPECT_EQ(list[0]["members"][0]["you"], true);
+}
+
+TEST_F(TeamTest, OwnTasksShowWhatTheMemberDidHereNotWhatHqLastKnew) {
+  ASSERT_TRUE(store_->ApplyDeliveries({TeamDelivery(6, clock_.Now(), "ready", "waiting")}).ok());
+  std::ostringstream out;
+  ASSERT_TRUE(SetState(*store_, "secondary_inspection", "in_progress", "", false, out).ok());
+  json list = json::parse(Team(true));
+  EXPECT_EQ(list[0]["members"][0]["tasks"][0]["state"], "in_progress");
+}
+
+TEST_F(TeamTest, TheNewestSnapshotWinsAndStubsChangeNothing) {
+  const Millis first = clock_.Now();
+  clock_.Advance(kMinute);
+  ASSERT_EQ(*store_->ApplyDeliveries({TeamDelivery(6, first + kMinute, "ready", "completed"),
+                                      {7, "team", first, {{"deployment", 1}, {"superseded", true}}},
+                                      TeamDelivery(8, first, "ready", "waiting")}),
+            8u)
+      << "a stub and an older snapshot are applied (the stream goes on) but change nothing";
+  json list = json::parse(Team(true));
+  EXPECT_EQ(list[0]["hq_at"], first + kMinute);
+  EXPECT_EQ(list[0]["members"][1]["tasks"][0]["state"], "completed");
+  // A snapshot that survives a reopen, as each CLI verb opens the store anew.
+  auto cli = OpenAnother();
+  ASSERT_EQ(cli->TeamSnapshots()->size(), 1u);
+}
+
+TEST_F(TeamTest, AMalformedSnapshotIsSkippedWithoutStoppingLaterDeliveries) {
+  ASSERT_EQ(*store_->ApplyDeliveries({{6, "team", 0, {{"deployment", "one"}}},
+                                      TeamDelivery(7, clock_.Now(), "ready", "blocked")}),
+            7u);
+  EXPECT_EQ(json::parse(Team(true))[0]["members"][1]["tasks"][0]["state"], "blocked");
+}
+
+TEST_F(TeamTest, ALaptopClockBehindHqsFallsBackToTheArrivalTime) {
+  ASSERT_TRUE(store_->ApplyDeliveries({TeamDelivery(6, clock_.Now() + 60 * kMinute, "ready",
+                                                    "waiting")}).ok());
+  clock_.Advance(3 * kMinute);
+  EXPECT_TRUE(Contains(Team(), "as relayed by HQ 3m ago"));
+}
+
+TEST_F(TeamTest, TasksNameWhoHoldsWhatATaskWaitsOn) {
+  json waits = WaitsOn("secondary_inspection", "in_progress", "jonas");
+  waits["name"] = "Jonas Berg";
+  ASSERT_TRUE(store_->ApplyDeliveries({TaskDelivery(6, {.step = "identify_nuclide",
+                                                        .waits_on = json::array({waits})})})
+                  .ok());
+  std::ostringstream out;
+  ASSERT_TRUE(ListTasks(*store_, clock_, false, out).ok());
+  EXPECT_TRUE(Contains(out.str(), "secondary_inspection (Jonas Berg, in_progress)"));
+}
+
+}  // namespace
+}  // namespace muster::agent::testing
