@@ -20,6 +20,7 @@
 #include "hq_store.h"
 #include "muster/bundle.h"
 #include "muster/files.h"
+#include "muster/playbook/load.h"
 #include "processes.h"
 
 namespace muster {
@@ -28,6 +29,7 @@ namespace {
 using nlohmann::json;
 using testing::ChildProcess;
 using testing::FaultProxy;
+using testing::ProcessResult;
 
 bool WaitUntil(const std::function<bool()>& condition, int seconds) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
@@ -280,6 +282,96 @@ TEST_F(FaultTest, DuplicatedAndReorderedBatchesAreAppliedOnce) {
   EXPECT_EQ(*(*store)->IngestedWatermark(bundle_.agent_id), 5u);
   EXPECT_EQ(HqHeld(), 5);
   EXPECT_EQ(HqCount("SELECT COUNT(*) FROM timeline WHERE kind='note' AND actor<>?"), 5);
+}
+
+// The must-show of the field agent: a member's whole task list worked through with the
+// real CLI while the coordinator is stopped; once it is back, the daemon delivers every
+// record and `status` says HQ has acknowledged them all.
+TEST_F(FaultTest, AWholeTaskListWorkedThroughWithHqStoppedIsAllAcknowledgedAfterwards) {
+  auto book = playbook::LoadFile(std::string(MUSTER_SOURCE_DIR) +
+                                 "/playbooks/radioactive-material-border-seizure.yaml");
+  ASSERT_TRUE(book.ok());
+  ASSERT_TRUE(api_->Post("/v1/incidents", {{"id", "INC-1"}, {"title", "Portal alarm"}}).ok());
+  json every_role = json::object();
+  for (const auto& role : book.playbook->roles) every_role[role.id] = {"jonas"};
+  auto deployed = api_->Post("/v1/deployments", {{"incident", "INC-1"},
+                                                 {"playbook_source", book.playbook->source},
+                                                 {"assign", every_role}});
+  ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
+  ASSERT_EQ((*deployed)["tasks"], 13);
+  StartAgent();
+  ASSERT_TRUE(WaitUntil([&] { return store_->Tasks()->size() == 13; }, 60));
+  ASSERT_TRUE(WaitUntil([&] { return !store_->TeamSnapshots()->empty(); }, 60));
+
+  hq_->Terminate();
+  auto cli = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--config", agent_config_});
+    return testing::RunProcess(MUSTER_AGENT_BIN, args);
+  };
+  // Every step but the innocent-alarm one, which stays dormant: the reading below is not
+  // innocent. Each completion makes the next step ready on this laptop, without HQ.
+  const std::vector<std::pair<std::string, std::vector<std::string>>> work = {
+      {"arrival_briefing", {"scene_location=46.2331,6.1052", "portal_reading=2400"}},
+      {"safety_briefing", {"members_briefed=4"}},
+      {"host_liaison", {"lead_agency=Border Police"}},
+      {"secondary_inspection", {"dose_rate_1m=145", "neutrons_detected=no"}},
+      {"identify_nuclide", {"nuclide=Cs-137", "assessment=suspect_material"}},
+      {"establish_cordon", {"cordon_radius=30"}},
+      {"expand_cordon", {"new_radius=100"}},
+      {"photograph_scene", {"photo_count=48"}},
+      {"recover_material", {"sample_id=RN-0042"}},
+      {"notify_regulator", {"notified=yes"}},
+      {"custody_transfer", {"received_by=Sgt. Meyer"}},
+      {"situation_report", {"report_type=final", "summary=Recovered"}},
+  };
+  for (const auto& [step, fields] : work) {
+    for (const char* verb : {"ack", "start"}) {
+      auto run = cli({verb, step});
+      ASSERT_EQ(run.exit_code, 0) << verb << " " << step << ": " << run.output;
+    }
+    std::vector<std::string> done = {"done", step};
+    for (const std::string& field : fields) done.insert(done.end(), {"--field", field});
+    auto run = cli(done);
+    ASSERT_EQ(run.exit_code, 0) << "done " << step << ": " << run.output;
+    EXPECT_NE(run.output.find("recorded:"), std::string::npos) << run.output;
+  }
+  // The daemon calls the link dead after 15 s without a word from HQ.
+  ProcessResult offline;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        offline = cli({"status"});
+        return offline.output.find("NOT connected") != std::string::npos;
+      },
+      60))
+      << offline.output;
+  EXPECT_NE(offline.output.find("waiting for HQ"), std::string::npos) << offline.output;
+  const std::uint64_t recorded = store_->Stats()->pending;
+  EXPECT_GE(recorded, 12u * 3);
+
+  StartCoordinator();
+  ASSERT_TRUE(WaitUntil([&] { return Pending() == 0; }, 180)) << Pending() << " unacknowledged";
+  ProcessResult online;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        online = cli({"status"});
+        return online.output.find("connected to HQ") != std::string::npos &&
+               online.output.find("NOT connected") == std::string::npos;
+      },
+      60))
+      << online.output;
+  EXPECT_NE(online.output.find("empty — HQ has acknowledged all " + std::to_string(recorded) +
+                               " record(s)"),
+            std::string::npos)
+      << online.output;
+  EXPECT_EQ(HqCount("SELECT COUNT(*) FROM inbound WHERE agent_id=? AND outcome='applied'"),
+            static_cast<std::int64_t>(recorded));
+  auto board = api_->Get("/v1/incidents/INC-1/status");
+  ASSERT_TRUE(board.ok());
+  int completed = 0;
+  for (const json& task : (*board)["deployments"][0]["tasks"]) {
+    completed += task["state"] == "completed";
+  }
+  EXPECT_EQ(completed, 12);
 }
 
 }  // namespace

@@ -24,4 +24,11 @@ class ChildProcess {
   pid_t pid_ = -1;
 };
 
+// Runs |binary| with |args| to its end, as a person at a terminal would run a CLI verb.
+struct ProcessResult {
+  int exit_code = -1;  // -1 when it did not exit normally
+  std::string output;  // stdout and stderr together
+};
+ProcessResult RunProcess(const std::string& binary, const std::vector<std::string>& args);
+
 }  // namespace muster::testing
