@@ -188,9 +188,15 @@ int main(int argc, char** argv) {
                    "goes at the next sync\n";
       return 1;
     }
-    std::cout << "synced: " << report.sent_acked << " record(s) acknowledged by HQ, "
-              << report.pending << " still waiting, deliveries applied up to #" << report.applied
-              << "\n";
+    auto stats = local.Stats();
+    std::cout << "synced: " << report.sent_acked << " record(s) acknowledged by HQ now; ";
+    if (stats.ok() && stats->pending == 0) {
+      std::cout << "HQ has all " << stats->acked << " record(s) you made";
+    } else if (stats.ok()) {
+      std::cout << "HQ has " << stats->acked << " of your records, NOT yet " << stats->pending
+                << " (" << stats->pending_bytes << " bytes; see: muster-agent log)";
+    }
+    std::cout << "; deliveries applied up to #" << report.applied << "\n";
     return report.pending == 0 ? 0 : 1;
   }
   return result.ok() ? 0 : Fail(result);
