@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "attachments.h"
 #include "muster/log.h"
 #include "muster/playbook/fields.h"
 #include "muster/playbook/load.h"
@@ -69,6 +70,19 @@ CREATE TABLE team(
   hq_at INTEGER NOT NULL,
   received_at INTEGER NOT NULL,
   body TEXT NOT NULL);
+)sql"},
+      // Version 3: attached files. The bytes live in DATA_DIR/attachments/<sha256>; each
+      // chunk is an outbox record of kind attachment_chunk, so that chunks are
+      // acknowledged, resumed and ordered like every other record.
+      {3, R"sql(
+CREATE TABLE attachments(
+  sha256 TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  chunk_bytes INTEGER NOT NULL,
+  chunks INTEGER NOT NULL,
+  task TEXT NOT NULL,
+  created_at INTEGER NOT NULL);
 )sql"},
   };
   return kMigrations;
@@ -141,16 +155,16 @@ constexpr const char* kRecordColumns =
 }  // namespace
 
 AgentStore::AgentStore(std::unique_ptr<SQLite::Database> db, const Clock& clock,
-                       std::string agent_id, std::string member_id)
-    : db_(std::move(db)), clock_(clock), agent_id_(std::move(agent_id)),
-      member_id_(std::move(member_id)) {}
+                       std::string data_dir, std::string agent_id, std::string member_id)
+    : db_(std::move(db)), clock_(clock), data_dir_(std::move(data_dir)),
+      agent_id_(std::move(agent_id)), member_id_(std::move(member_id)) {}
 
 Result<std::unique_ptr<AgentStore>> AgentStore::Open(const std::string& data_dir,
                                                      const Bundle& bundle, const Clock& clock) {
   auto db = OpenStore(data_dir + "/agent.db", AgentMigrations());
   if (!db.ok()) return db.status();
   std::unique_ptr<AgentStore> store(
-      new AgentStore(std::move(db).value(), clock, bundle.agent_id, bundle.member_id));
+      new AgentStore(std::move(db).value(), clock, data_dir, bundle.agent_id, bundle.member_id));
   Status status = InTransaction(*store->db_, [&]() -> Status {
     const std::string existing = store->Meta("agent_id", "");
     if (existing.empty()) {
@@ -386,7 +400,8 @@ Result<std::vector<OutboxRecord>> AgentStore::Records(const std::string& task) {
   std::vector<OutboxRecord> records;
   Status status = Guarded([&]() -> Status {
     SQLite::Statement query(*db_, std::string("SELECT ") + kRecordColumns +
-                                      " FROM outbox WHERE ?='' OR task=? ORDER BY seq");
+                                      " FROM outbox WHERE kind != 'attachment_chunk' AND (?='' OR task=?) "
+                                      "ORDER BY seq");
     query.bind(1, task);
     query.bind(2, task);
     while (query.executeStep()) records.push_back(ReadRecord(query));
@@ -407,15 +422,114 @@ Result<std::vector<OutboxRecord>> AgentStore::NextBatch(std::size_t max_records,
     std::size_t bytes = 0;
     while (query.executeStep()) {
       OutboxRecord record = ReadRecord(query);
-      const std::size_t size = record.body.dump().size();
+      std::size_t size = record.body.dump().size();
+      if (record.kind == "attachment_chunk") size += record.body.value("bytes", std::size_t{0});
       if (!batch.empty() && bytes + size > max_bytes) break;
       bytes += size;
       batch.push_back(std::move(record));
+    }
+    for (OutboxRecord& record : batch) {
+      if (record.kind == "attachment_chunk") FillChunk(record);
     }
     return Status::Ok();
   });
   if (!status.ok()) return status;
   return batch;
+}
+
+void AgentStore::FillChunk(OutboxRecord& record) {
+  json& body = record.body;
+  const std::string sha256 = body.value("attachment", "");
+  SQLite::Statement query(*db_,
+                          "SELECT name, size, chunk_bytes, chunks FROM attachments WHERE "
+                          "sha256=?");
+  query.bind(1, sha256);
+  if (!query.executeStep()) {
+    body["damaged"] = "this laptop's store has no attachment " + sha256;
+    return;
+  }
+  body["name"] = query.getColumn(0).getString();
+  body["size"] = query.getColumn(1).getInt64();
+  const auto chunk_bytes = static_cast<std::uint64_t>(query.getColumn(2).getInt64());
+  body["chunk_bytes"] = chunk_bytes;
+  body["chunks"] = query.getColumn(3).getInt64();
+  body.erase("bytes");
+  auto data = ReadChunk(data_dir_, sha256, body.value("index", std::uint64_t{0}), chunk_bytes,
+                        body.value("sha256", ""));
+  if (!data.ok()) {
+    // Sent without its bytes, so that HQ holds the sequence and reports the damage.
+    Logger("attachments")->error("event=chunk_unreadable seq={} error=\"{}\"", record.seq,
+                                 data.status().message());
+    body["damaged"] = data.status().message();
+    SQLite::Statement mark(*db_, "UPDATE outbox SET refusal=? WHERE seq=?");
+    mark.bind(1, "not sent: " + data.status().message());
+    mark.bind(2, static_cast<std::int64_t>(record.seq));
+    mark.exec();
+    return;
+  }
+  body["data"] = json::binary_t(std::vector<std::uint8_t>(data->begin(), data->end()));
+}
+
+Status AgentStore::AddAttachment(const Attachment& attachment, const std::string& task) {
+  return Guarded([&]() -> Status {
+    SQLite::Statement insert(*db_,
+                             "INSERT OR IGNORE INTO attachments(sha256, name, size, "
+                             "chunk_bytes, chunks, task, created_at) VALUES(?,?,?,?,?,?,?)");
+    insert.bind(1, attachment.sha256);
+    insert.bind(2, attachment.name);
+    insert.bind(3, static_cast<std::int64_t>(attachment.size));
+    insert.bind(4, static_cast<std::int64_t>(attachment.chunk_bytes));
+    insert.bind(5, static_cast<std::int64_t>(attachment.chunk_sha256.size()));
+    insert.bind(6, task);
+    insert.bind(7, static_cast<std::int64_t>(clock_.Now()));
+    // The same file attached again (to another finding) is already on its way.
+    if (insert.exec() == 0) return Status::Ok();
+    for (std::size_t index = 0; index < attachment.chunk_sha256.size(); ++index) {
+      const std::uint64_t offset = index * attachment.chunk_bytes;
+      const std::uint64_t bytes = std::min(attachment.chunk_bytes, attachment.size - offset);
+      auto seq = Append("attachment_chunk", task,
+                        {{"task", task},
+                         {"attachment", attachment.sha256},
+                         {"index", index},
+                         {"sha256", attachment.chunk_sha256[index]},
+                         {"bytes", bytes}},
+                        kLaneAttachment);
+      if (!seq.ok()) return seq.status();
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<AttachmentProgress>> AgentStore::Attachments(const std::string& task) {
+  std::vector<AttachmentProgress> list;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(
+        *db_,
+        "SELECT a.sha256, a.name, a.size, a.task, a.chunks, a.created_at, "
+        "COALESCE(SUM(o.sent_at IS NOT NULL), 0), COALESCE(SUM(o.acked_at IS NOT NULL), 0), "
+        "MAX(o.acked_at), COALESCE(MAX(o.refusal), '') FROM attachments a LEFT JOIN outbox o "
+        "ON o.kind='attachment_chunk' AND json_extract(o.body, '$.attachment')=a.sha256 "
+        "WHERE ?='' OR a.task=? GROUP BY a.sha256 ORDER BY a.created_at, a.sha256");
+    query.bind(1, task);
+    query.bind(2, task);
+    while (query.executeStep()) {
+      AttachmentProgress item;
+      item.sha256 = query.getColumn(0).getString();
+      item.name = query.getColumn(1).getString();
+      item.size = static_cast<std::uint64_t>(query.getColumn(2).getInt64());
+      item.task = query.getColumn(3).getString();
+      item.chunks = static_cast<std::uint64_t>(query.getColumn(4).getInt64());
+      item.created_at = query.getColumn(5).getInt64();
+      item.sent = static_cast<std::uint64_t>(query.getColumn(6).getInt64());
+      item.acked = static_cast<std::uint64_t>(query.getColumn(7).getInt64());
+      item.last_acked_at = OptionalInt(query.getColumn(8));
+      item.refusal = query.getColumn(9).getString();
+      list.push_back(std::move(item));
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return list;
 }
 
 Status AgentStore::MarkSent(const std::vector<std::uint64_t>& seqs) {
@@ -634,7 +748,9 @@ Result<AgentStore::OutboxStats> AgentStore::Stats() {
   Status status = Guarded([&]() -> Status {
     SQLite::Statement query(*db_,
                             "SELECT COALESCE(SUM(acked_at IS NULL), 0), COALESCE(SUM(CASE WHEN "
-                            "acked_at IS NULL THEN length(body) END), 0), COALESCE(SUM(acked_at "
+                            "acked_at IS NULL THEN length(body) + CASE kind WHEN "
+                            "'attachment_chunk' THEN json_extract(body, '$.bytes') ELSE 0 END "
+                            "END), 0), COALESCE(SUM(acked_at "
                             "IS NULL AND sent_at IS NOT NULL), 0), COALESCE(SUM(acked_at IS NOT "
                             "NULL), 0), COALESCE(SUM(refusal != ''), 0) FROM outbox");
     query.executeStep();

@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "attachments.h"
 #include "muster/bundle.h"
 #include "muster/clock.h"
 #include "muster/playbook/model.h"
@@ -42,7 +43,7 @@ enum Lane : int { kLaneSafety = 0, kLaneStatus = 1, kLaneFinding = 2, kLaneAttac
 
 struct OutboxRecord {
   std::uint64_t seq = 0;
-  std::string kind;  // status | finding | alert | trigger | note
+  std::string kind;  // status | finding | alert | trigger | note | attachment_chunk
   std::string task;
   json body;
   int lane = kLaneStatus;
@@ -67,6 +68,20 @@ struct Task {
   std::string local_state;        // what the member did: acknowledged | in_progress | ...
   std::string local_reason;
   Millis updated_at = 0;
+};
+
+// How far an attached file has travelled: its chunks sent and acknowledged by HQ.
+struct AttachmentProgress {
+  std::string sha256;
+  std::string name;
+  std::uint64_t size = 0;
+  std::string task;
+  std::uint64_t chunks = 0;
+  std::uint64_t sent = 0;
+  std::uint64_t acked = 0;
+  Millis created_at = 0;
+  std::optional<Millis> last_acked_at;
+  std::string refusal;  // why HQ refused a chunk (e.g. the stored copy is damaged)
 };
 
 struct Delivery {
@@ -99,12 +114,17 @@ class AgentStore {
 
   const std::string& agent_id() const { return agent_id_; }
   const std::string& member_id() const { return member_id_; }
+  const std::string& data_dir() const { return data_dir_; }
 
   // --- what the member records (each call is one transaction, durable on return) ---
   Result<std::uint64_t> Append(const std::string& kind, const std::string& task,
                                const json& body, int lane);
   Status SetLocalState(const std::string& task_id, const std::string& state,
                        const std::string& reason);
+  // Queues the chunks of an imported attachment (see attachments.h) in the attachment
+  // lane. Call inside Transaction() with the finding that refers to it; a file already
+  // attached before is not queued twice.
+  Status AddAttachment(const Attachment& attachment, const std::string& task);
   // Appends several records and a local state change atomically (e.g. `done` with fields).
   Status Transaction(const std::function<Status()>& body);
 
@@ -122,11 +142,15 @@ class AgentStore {
   Status MarkTriggerFired(std::int64_t deployment, const std::string& trigger_id);
   Status ActivateStep(std::int64_t deployment, const std::string& step);
   // Records of one task (or all when |task| is empty), oldest first.
+  // Attachment chunks are not listed; Attachments() sums them up per file.
   Result<std::vector<OutboxRecord>> Records(const std::string& task);
+  // Attached files of one task (or all when |task| is empty), oldest first.
+  Result<std::vector<AttachmentProgress>> Attachments(const std::string& task);
 
   // --- sync ---
   // Unacknowledged records, safety first, then in sequence; at most |max_records| and
-  // about |max_bytes| of bodies.
+  // about |max_bytes| of bodies. Attachment chunks come with their bytes, read from the
+  // stored copy.
   Result<std::vector<OutboxRecord>> NextBatch(std::size_t max_records, std::size_t max_bytes);
   Status MarkSent(const std::vector<std::uint64_t>& seqs);
   Status MarkAcked(const std::vector<std::uint64_t>& seqs);
@@ -159,8 +183,11 @@ class AgentStore {
   Result<std::vector<TeamSnapshot>> TeamSnapshots();
 
  private:
-  AgentStore(std::unique_ptr<SQLite::Database> db, const Clock& clock, std::string agent_id,
-             std::string member_id);
+  AgentStore(std::unique_ptr<SQLite::Database> db, const Clock& clock, std::string data_dir,
+             std::string agent_id, std::string member_id);
+  // Adds the file's metadata and the chunk's bytes to an attachment_chunk record, or
+  // marks it damaged when the stored copy cannot be read or no longer matches.
+  void FillChunk(OutboxRecord& record);
   Status ApplyDelivery(const Delivery& delivery);
   Status ApplyTeam(const json& body);
   std::string Meta(const std::string& key, const std::string& fallback);
@@ -168,6 +195,7 @@ class AgentStore {
 
   std::unique_ptr<SQLite::Database> db_;
   const Clock& clock_;
+  std::string data_dir_;
   std::string agent_id_;
   std::string member_id_;
   std::map<std::string, std::shared_ptr<const playbook::Playbook>> playbooks_;

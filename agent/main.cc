@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
   app.add_option("--config", config_path, "agent configuration (env MUSTER_AGENT_CONFIG)");
   bool json = false;
   std::string task, reason, text, severity = "critical";
-  std::vector<std::string> fields;
+  std::vector<std::string> fields, attach;
   bool confirm = false, force = false;
   int timeout_s = 60;
 
@@ -95,7 +95,9 @@ int main(int argc, char** argv) {
     verb->add_flag("--force", force, "act even if the task waits or was cancelled by HQ");
   }
   for (auto* verb : {done, finding}) {
-    verb->add_option("--field", fields, "a finding: NAME=VALUE (repeat)");
+    verb->add_option("--field", fields,
+                     "a finding: NAME=VALUE (repeat); for a file field, VALUE is the file");
+    verb->add_option("--attach", attach, "attach a file: photo, spectrum, document (repeat)");
     verb->add_flag("--confirm", confirm, "accept values outside the playbook's expected range");
   }
   block->add_option("--reason", reason, "why the task cannot go on")->required();
@@ -164,9 +166,11 @@ int main(int argc, char** argv) {
   } else if (block->parsed()) {
     result = muster::agent::SetState(local, task, "blocked", reason, force, std::cout);
   } else if (done->parsed()) {
-    result = muster::agent::RecordFinding(local, task, fields, confirm, true, force, std::cout);
+    result = muster::agent::RecordFinding(local, task, fields, confirm, true, force, std::cout,
+                                           attach);
   } else if (finding->parsed()) {
-    result = muster::agent::RecordFinding(local, task, fields, confirm, false, force, std::cout);
+    result = muster::agent::RecordFinding(local, task, fields, confirm, false, force, std::cout,
+                                           attach);
   } else if (note->parsed()) {
     result = muster::agent::RecordNote(local, task, text, std::cout);
   } else if (alert->parsed()) {

@@ -5,7 +5,9 @@
 #include <sstream>
 
 #include "link.h"
+#include "attachments.h"
 #include "muster/playbook/fields.h"
+#include "muster/protocol.h"
 #include "muster/playbook/triggers.h"
 
 namespace muster::agent {
@@ -44,6 +46,55 @@ std::string WaitsOn(const Task& task, const std::vector<Task>& all, const AgentS
     text += dependency.value("step", "") + " (" + holder + ", " + state + ")";
   }
   return text;
+}
+
+std::string FormatBytes(std::uint64_t bytes) {
+  std::ostringstream text;
+  if (bytes < 1024) {
+    text << bytes << " B";
+  } else if (bytes < (1u << 20)) {
+    text << std::fixed << std::setprecision(1) << static_cast<double>(bytes) / 1024 << " KiB";
+  } else {
+    text << std::fixed << std::setprecision(1) << static_cast<double>(bytes) / (1u << 20)
+         << " MiB";
+  }
+  return text.str();
+}
+
+// How far an attached file has travelled, in the words of a receipt.
+std::string AttachmentReceipt(const AttachmentProgress& file) {
+  std::string text;
+  if (file.acked == file.chunks) {
+    text = "all of it acknowledged by HQ" +
+           (file.last_acked_at ? " " + FormatTimestamp(*file.last_acked_at) : std::string());
+  } else if (file.sent == 0) {
+    text = "only on this laptop";
+  } else {
+    text = std::to_string(file.acked) + " of " + std::to_string(file.chunks) +
+           " chunk(s) acknowledged by HQ; the rest follows at the next sync";
+  }
+  if (!file.refusal.empty()) text += " (refused: " + file.refusal + ")";
+  return text;
+}
+
+json AttachmentJson(const AttachmentProgress& file) {
+  return {{"sha256", file.sha256},
+          {"name", file.name},
+          {"size", file.size},
+          {"task", file.task},
+          {"chunks", file.chunks},
+          {"chunks_sent", file.sent},
+          {"chunks_acknowledged", file.acked},
+          {"acknowledged_at", file.last_acked_at ? json(*file.last_acked_at) : json()},
+          {"refusal", file.refusal}};
+}
+
+void PrintAttachments(const std::vector<AttachmentProgress>& files, const std::string& indent,
+                      std::ostream& out) {
+  for (const auto& file : files) {
+    out << indent << file.name << " (" << FormatBytes(file.size) << ") attached "
+        << FormatTimestamp(file.created_at) << " — " << AttachmentReceipt(file) << "\n";
+  }
 }
 
 Status Recorded(std::ostream& out, const std::string& what) {
@@ -134,7 +185,11 @@ Status ShowTask(AgentStore& store, const std::string& id, bool as_json, std::ost
   if (step == nullptr) return Status::Error("not_found", "step " + task->step + " is not in the playbook");
   auto records = store.Records(task->id);
   if (!records.ok()) return records.status();
+  auto files = store.Attachments(task->id);
+  if (!files.ok()) return files.status();
   if (as_json) {
+    json attached = json::array();
+    for (const auto& file : *files) attached.push_back(AttachmentJson(file));
     json fields = json::array();
     for (const auto& field : step->findings) {
       fields.push_back({{"id", field.id},
@@ -157,7 +212,8 @@ Status ShowTask(AgentStore& store, const std::string& id, bool as_json, std::ost
                 {"checklist", step->checklist},
                 {"fields", fields},
                 {"waits_on", WaitsOn(*task, *all, store)},
-                {"records", records->size()}}
+                {"records", records->size()},
+                {"attachments", attached}}
                .dump(2)
         << "\n";
     return Status::Ok();
@@ -200,6 +256,10 @@ Status ShowTask(AgentStore& store, const std::string& id, bool as_json, std::ost
           << " — " << Receipt(record) << "\n";
     }
   }
+  if (!files->empty()) {
+    out << "\nAttached:\n";
+    PrintAttachments(*files, "  ", out);
+  }
   return Status::Ok();
 }
 
@@ -225,7 +285,7 @@ Status SetState(AgentStore& store, const std::string& id, const std::string& sta
 
 Status RecordFinding(AgentStore& store, const std::string& id,
                      const std::vector<std::string>& fields, bool confirm, bool complete,
-                     bool force, std::ostream& out) {
+                     bool force, std::ostream& out, const std::vector<std::string>& attach) {
   auto task = store.FindTask(id);
   if (!task.ok()) return task.status();
   auto all = store.Tasks();
@@ -240,6 +300,25 @@ Status RecordFinding(AgentStore& store, const std::string& id,
   json values = json::object();
   json confirmed = json::array();
   std::vector<std::string> notes;
+  std::vector<Attachment> files;
+  json attachments = json::array();
+  // Copies the file into the store before anything refers to it.
+  auto import = [&](const std::string& path, const std::string& field) -> Status {
+    auto imported = ImportAttachment(store.data_dir(), path, protocol::kAttachmentChunkBytes);
+    if (!imported.ok()) return imported.status();
+    json entry = {{"sha256", imported->sha256},
+                  {"name", imported->name},
+                  {"size", imported->size},
+                  {"chunk_bytes", imported->chunk_bytes},
+                  {"chunks", imported->chunk_sha256.size()}};
+    if (!field.empty()) {
+      entry["field"] = field;
+      values[field] = imported->name;
+    }
+    attachments.push_back(std::move(entry));
+    files.push_back(std::move(imported).value());
+    return Status::Ok();
+  };
   for (const std::string& text : fields) {
     auto arg = ParseFieldArg(text);
     if (!arg.ok()) return arg.status();
@@ -251,6 +330,10 @@ Status RecordFinding(AgentStore& store, const std::string& id,
       return Status::Error("invalid_argument", step->id + " has no field '" + arg->name +
                                                    "'; its fields are:" +
                                                    (known.empty() ? " (none)" : known));
+    }
+    if (spec->type == playbook::FieldType::kAttachment && !arg->value.empty()) {
+      MUSTER_RETURN_IF_ERROR(import(arg->value, spec->id));
+      continue;
     }
     auto checked = playbook::ParseFieldValue(*spec, arg->value);
     if (!checked.ok()) return checked.status();
@@ -265,6 +348,7 @@ Status RecordFinding(AgentStore& store, const std::string& id,
     }
     std::visit([&](const auto& v) { values[spec->id] = v; }, checked->value);
   }
+  for (const std::string& path : attach) MUSTER_RETURN_IF_ERROR(import(path, ""));
   if (complete) {
     // Required fields may have been recorded earlier, in separate findings.
     std::vector<std::string> given;
@@ -283,17 +367,21 @@ Status RecordFinding(AgentStore& store, const std::string& id,
                                                         "done:" + list);
     }
   }
-  if (!complete && values.empty()) {
-    return Status::Error("invalid_argument", "give at least one --field NAME=VALUE");
+  if (!complete && values.empty() && attachments.empty()) {
+    return Status::Error("invalid_argument", "give at least one --field NAME=VALUE or --attach FILE");
   }
 
   std::vector<playbook::FiredTrigger> fired;
   MUSTER_RETURN_IF_ERROR(store.Transaction([&]() -> Status {
-    if (!values.empty()) {
+    if (!values.empty() || !attachments.empty()) {
       json body = {{"task", task->id}, {"values", values}};
       if (!confirmed.empty()) body["confirmed"] = confirmed;
+      if (!attachments.empty()) body["attachments"] = attachments;
       auto seq = store.Append("finding", task->id, body, kLaneFinding);
       if (!seq.ok()) return seq.status();
+    }
+    for (const Attachment& file : files) {
+      MUSTER_RETURN_IF_ERROR(store.AddAttachment(file, task->id));
     }
     if (complete) {
       auto seq = store.Append("status", task->id, {{"task", task->id}, {"state", "completed"}},
@@ -326,6 +414,11 @@ Status RecordFinding(AgentStore& store, const std::string& id,
   if (!values.empty()) what += " finding (" + std::to_string(values.size()) + " field(s))";
   if (complete) what += values.empty() ? " completed" : ", completed";
   Recorded(out, what);
+  for (const Attachment& file : files) {
+    out << "attached: " << file.name << " (" << FormatBytes(file.size) << ", "
+        << file.chunk_sha256.size()
+        << " chunk(s)); it travels after your status updates and findings\n";
+  }
   for (const auto& hit : fired) {
     for (const auto& action : hit.actions) {
       switch (action.kind) {
@@ -386,6 +479,12 @@ Status ShowStatus(AgentStore& store, const Clock& clock, bool as_json, std::ostr
   if (!link.ok()) return link.status();
   if (!stats.ok()) return stats.status();
   if (!applied.ok()) return applied.status();
+  auto files = store.Attachments("");
+  if (!files.ok()) return files.status();
+  std::vector<AttachmentProgress> travelling;
+  for (const auto& file : *files) {
+    if (file.acked < file.chunks) travelling.push_back(file);
+  }
   const Millis now = clock.Now();
   const bool daemon_running =
       link->daemon_seen_at > 0 && now - link->daemon_seen_at < kDaemonSilentMs;
@@ -402,6 +501,11 @@ Status ShowStatus(AgentStore& store, const Clock& clock, bool as_json, std::ostr
                 {"acknowledged", stats->acked},
                 {"refused", stats->refused},
                 {"deliveries_applied", *applied},
+                {"attachments_travelling", [&] {
+                   json list = json::array();
+                   for (const auto& file : travelling) list.push_back(AttachmentJson(file));
+                   return list;
+                 }()},
                 {"last_error", link->last_error}}
                .dump(2)
         << "\n";
@@ -425,6 +529,10 @@ Status ShowStatus(AgentStore& store, const Clock& clock, bool as_json, std::ostr
         << " bytes waiting for HQ (" << stats->sent_unacked << " sent, not yet acknowledged); "
         << stats->acked << " acknowledged\n";
   }
+  if (!travelling.empty()) {
+    out << "Files:      " << travelling.size() << " attached file(s) not yet all at HQ:\n";
+    PrintAttachments(travelling, "              ", out);
+  }
   if (stats->refused > 0) {
     out << "Refused:    " << stats->refused
         << " record(s) HQ holds but refused; see: muster-agent log\n";
@@ -442,7 +550,11 @@ Status ShowLog(AgentStore& store, const std::string& id, bool as_json, std::ostr
   }
   auto records = store.Records(task_id);
   if (!records.ok()) return records.status();
+  auto files = store.Attachments(task_id);
+  if (!files.ok()) return files.status();
   if (as_json) {
+    json attached = json::array();
+    for (const auto& file : *files) attached.push_back(AttachmentJson(file));
     json list = json::array();
     for (const auto& record : *records) {
       list.push_back({{"seq", record.seq},
@@ -454,13 +566,17 @@ Status ShowLog(AgentStore& store, const std::string& id, bool as_json, std::ostr
                       {"acked_at", record.acked_at ? json(*record.acked_at) : json()},
                       {"refusal", record.refusal}});
     }
-    out << list.dump(2) << "\n";
+    out << json{{"records", list}, {"attachments", attached}}.dump(2) << "\n";
     return Status::Ok();
   }
   for (const auto& record : *records) {
     out << "#" << record.seq << " " << FormatTimestamp(record.created_at) << " " << std::left
         << std::setw(8) << record.kind << " " << record.task << " " << record.body.dump()
         << "\n     " << Receipt(record) << "\n";
+  }
+  if (!files->empty()) {
+    out << "Attached files:\n";
+    PrintAttachments(*files, "  ", out);
   }
   return Status::Ok();
 }

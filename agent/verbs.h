@@ -27,9 +27,11 @@ Status SetState(AgentStore& store, const std::string& task, const std::string& s
 // Records a finding (if |fields| is not empty) and, when |complete|, completes the task,
 // in one transaction. Values are checked against the step's finding schema; a value out
 // of the expected range needs |confirm|. Triggers are evaluated at once, offline.
+// Files named by attachment fields (--field sketch=PATH) and by |attach| are copied into
+// the store and travel to HQ in chunks, after status and findings.
 Status RecordFinding(AgentStore& store, const std::string& task,
                      const std::vector<std::string>& fields, bool confirm, bool complete,
-                     bool force, std::ostream& out);
+                     bool force, std::ostream& out, const std::vector<std::string>& attach = {});
 Status RecordNote(AgentStore& store, const std::string& task, const std::string& text,
                   std::ostream& out);
 Status RaiseAlert(AgentStore& store, const std::string& task, const std::string& message,

@@ -56,6 +56,12 @@ Result<json> ApiClient::Decode(int status, const std::string& body, const std::s
 }
 
 Result<json> ApiClient::Get(const std::string& path) {
+  auto body = GetBytes(path);
+  if (!body.ok()) return body.status();
+  return Decode(200, *body, "GET " + path);
+}
+
+Result<std::string> ApiClient::GetBytes(const std::string& path) {
   httplib::Client client(base_url_);
   client.set_connection_timeout(5);
   client.set_read_timeout(30);
@@ -64,7 +70,10 @@ Result<json> ApiClient::Get(const std::string& path) {
     return Status::Error("unreachable", "cannot reach the coordinator at " + base_url_ +
                                             "; is muster-coordinator running?");
   }
-  return Decode(response->status, response->body, "GET " + path);
+  if (response->status < 200 || response->status >= 300) {
+    return Decode(response->status, response->body, "GET " + path).status();
+  }
+  return std::move(response->body);
 }
 
 Result<json> ApiClient::Post(const std::string& path, const json& body) {

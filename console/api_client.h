@@ -29,6 +29,8 @@ class ApiClient {
 
   Result<json> Get(const std::string& path);
   Result<json> Post(const std::string& path, const json& body);
+  // A route that answers bytes (an attachment's content) rather than JSON.
+  Result<std::string> GetBytes(const std::string& path);
 
  private:
   Result<json> Decode(int status, const std::string& body, const std::string& what);

@@ -8,6 +8,7 @@
 #include "api_client.h"
 #include "audit_commands.h"
 #include "muster/clock.h"
+#include "muster/digest.h"
 #include "muster/files.h"
 #include "muster/playbook/fields.h"
 #include "muster/playbook/load.h"
@@ -151,6 +152,16 @@ void PrintFindings(const json& findings) {
       }
       table.Add({When(finding["recorded_at"]), Text(finding["member"]), Text(finding["step"]),
                  name, text, When(finding["received_at"])});
+    }
+    for (const auto& file : finding.value("attachments", json::array())) {
+      std::string state = Text(file["state"]);
+      if (state == "receiving") {
+        state += " " + Text(file["chunks_received"]) + "/" + Text(file["chunks"]) + " chunks";
+      }
+      table.Add({When(finding["recorded_at"]), Text(finding["member"]), Text(finding["step"]),
+                 "file #" + Text(file["id"]),
+                 Text(file["name"]) + " (" + Text(file["size"]) + " B, " + state + ")",
+                 When(finding["received_at"])});
     }
   }
   table.Print(std::cout);
@@ -344,6 +355,51 @@ int main(int argc, char** argv) {
            api.ok() ? api->Get("/v1/incidents/" + incident_id + "/findings")
                     : Result<json>(api.status()),
            PrintFindings);
+  });
+
+  auto* attachment = app.add_subcommand("attachment", "files attached to findings");
+  attachment->require_subcommand(1);
+  std::int64_t attachment_id = 0;
+  std::string out_path;
+  auto* attachment_show = attachment->add_subcommand("show", "a file's state and progress");
+  attachment_show->add_option("ID", attachment_id, "the file's number (muster findings)")
+      ->required();
+  attachment_show->callback([&] {
+    auto api = Connect(context);
+    Answer(context,
+           api.ok() ? api->Get("/v1/attachments/" + std::to_string(attachment_id))
+                    : Result<json>(api.status()),
+           [](const json& file) {
+             std::cout << "File " << Text(file["id"]) << ": " << Text(file["name"]) << ", "
+                       << Text(file["size"]) << " bytes, sha256 " << Text(file["sha256"])
+                       << "\nFrom " << Text(file["agent"]) << " for " << Text(file["task"])
+                       << "\nState: " << Text(file["state"]) << " ("
+                       << Text(file["chunks_received"]) << " of " << Text(file["chunks"])
+                       << " chunks received), verified " << When(file["verified_at"]) << "\n";
+           });
+  });
+  auto* attachment_get = attachment->add_subcommand("get", "save a verified file");
+  attachment_get->add_option("ID", attachment_id, "the file's number (muster findings)")
+      ->required();
+  attachment_get->add_option("--out", out_path, "where to save it")->required();
+  attachment_get->callback([&] {
+    auto api = Connect(context);
+    Result<std::string> content =
+        api.ok() ? api->GetBytes("/v1/attachments/" + std::to_string(attachment_id) + "/content")
+                 : Result<std::string>(api.status());
+    Result<json> saved = content.status();
+    if (content.ok()) {
+      Status written = muster::WriteFileAtomic(out_path, *content, 0600);
+      saved = written.ok() ? Result<json>(json{{"id", attachment_id},
+                                               {"path", out_path},
+                                               {"bytes", content->size()},
+                                               {"sha256", muster::Sha256Hex(*content)}})
+                           : Result<json>(written);
+    }
+    Answer(context, saved, [](const json& file) {
+      std::cout << "saved " << Text(file["bytes"]) << " bytes to " << Text(file["path"])
+                << " (sha256 " << Text(file["sha256"]) << ")\n";
+    });
   });
 
   muster::console::RegisterPlaybookCommands(app);

@@ -19,7 +19,7 @@ using nlohmann::json;
 
 int HttpStatusFor(const std::string& code) {
   if (code == "not_found") return 404;
-  if (code == "conflict") return 409;
+  if (code == "conflict" || code == "not_ready") return 409;
   if (code == "unauthorized") return 401;
   if (code == "invalid_argument" || code == "invalid_playbook" || code == "unassigned_role" ||
       code == "no_agent" || code == "malformed") {
@@ -144,6 +144,21 @@ Status Coordinator::StartApi() {
                SendJson(response, locked([&](HqStore& store) {
                           return store.IncidentFindings(request.matches[1]);
                         }));
+             });
+
+  server.Get(R"(/v1/attachments/(\d{1,18}))",
+             [locked](const httplib::Request& request, httplib::Response& response) {
+               SendJson(response, locked([&](HqStore& store) {
+                          return store.Attachment(std::stoll(request.matches[1]));
+                        }));
+             });
+  server.Get(R"(/v1/attachments/(\d{1,18})/content)",
+             [locked](const httplib::Request& request, httplib::Response& response) {
+               auto content = locked([&](HqStore& store) {
+                 return store.AttachmentContent(std::stoll(request.matches[1]));
+               });
+               if (!content.ok()) return SendError(response, content.status());
+               response.set_content(std::move(content).value(), "application/octet-stream");
              });
 
   server.Post("/v1/members", [locked](const httplib::Request& request,

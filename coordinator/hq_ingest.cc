@@ -15,14 +15,25 @@ namespace {
 // Errors that refuse one record (it is held and acknowledged, with no effect) rather than
 // failing the whole batch (which is rolled back and re-sent later).
 bool IsRefusal(const Status& status) {
-  static const std::set<std::string> kRefusals = {"forbidden",     "not_found", "invalid_argument",
-                                                  "invalid_value", "malformed", "invalid_playbook"};
+  static const std::set<std::string> kRefusals = {
+      "forbidden", "not_found",        "invalid_argument", "invalid_value",
+      "malformed", "invalid_playbook", "too_large"};
   return kRefusals.count(status.code()) > 0;
 }
 
 std::string StringField(const json& body, const char* name) {
   auto it = body.find(name);
   return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// The body kept in the inbound log: a chunk's bytes are stored once, in its attachment.
+std::string LoggedBody(const InboundRecord& record) {
+  if (record.kind != "attachment_chunk" || !record.body.contains("data")) {
+    return record.body.dump();
+  }
+  json copy = record.body;
+  copy.erase("data");
+  return copy.dump();
 }
 
 struct TaskRow {
@@ -89,7 +100,7 @@ Result<IngestOutcome> HqStore::Ingest(const std::string& agent_id,
       insert.bind(3, record.kind);
       insert.bind(4, static_cast<std::int64_t>(record.at));
       insert.bind(5, static_cast<std::int64_t>(now));
-      insert.bind(6, record.body.dump());
+      insert.bind(6, LoggedBody(record));
       const int inserted = insert.exec();
       insert.reset();
       outcome.held.push_back(record.seq);
@@ -177,7 +188,14 @@ Status HqStore::ApplyRecord(const AgentRecord& agent, const InboundRecord& recor
   if (record.kind == "alert") return ApplyAlert(agent, record);
   if (record.kind == "trigger") return ApplyTrigger(agent, record, outcome);
   if (record.kind == "note") return ApplyNote(agent, record);
+  if (record.kind == "attachment_chunk") return ApplyAttachmentChunk(agent, record);
   return Status::Error("malformed", "unknown record kind '" + record.kind + "'");
+}
+
+Status HqStore::ApplyAttachmentChunk(const AgentRecord& agent, const InboundRecord& record) {
+  Result<TaskRow> task = OwnTask(*db_, agent, record.body);
+  if (!task.ok()) return task.status();
+  return StoreAttachmentChunk(agent.id, StringField(record.body, "task"), record.body);
 }
 
 Status HqStore::ApplyStatus(const AgentRecord& agent, const InboundRecord& record,
@@ -257,8 +275,21 @@ Status HqStore::ApplyFinding(const AgentRecord& agent, const InboundRecord& reco
   Result<TaskRow> task = OwnTask(*db_, agent, record.body);
   if (!task.ok()) return task.status();
   auto values = record.body.find("values");
-  if (values == record.body.end() || !values->is_object() || values->empty()) {
-    return Status::Error("malformed", "a finding needs a non-empty 'values' map");
+  std::vector<AttachmentMeta> attached;
+  auto attachments = record.body.find("attachments");
+  if (attachments != record.body.end()) {
+    if (!attachments->is_array()) return Status::Error("malformed", "'attachments' must be an array");
+    for (const json& entry : *attachments) {
+      if (!entry.is_object()) return Status::Error("malformed", "an attachment must be a map");
+      auto meta = ParseAttachmentMeta(entry, "sha256");
+      if (!meta.ok()) return meta.status();
+      attached.push_back(std::move(meta).value());
+    }
+  }
+  if (values == record.body.end() || !values->is_object() ||
+      (values->empty() && attached.empty())) {
+    return Status::Error("malformed",
+                         "a finding needs a 'values' map, non-empty unless files are attached");
   }
   auto book = PlaybookByHash(task->playbook_hash);
   if (!book.ok()) return book.status();
@@ -284,7 +315,7 @@ Status HqStore::ApplyFinding(const AgentRecord& agent, const InboundRecord& reco
   auto confirmed = record.body.find("confirmed");
   SQLite::Statement insert(*db_,
                            "INSERT INTO findings(agent_id, seq, task_id, recorded_at, "
-                           "received_at, fields, confirmed) VALUES(?,?,?,?,?,?,?)");
+                           "received_at, fields, confirmed, attachments) VALUES(?,?,?,?,?,?,?,?)");
   insert.bind(1, agent.id);
   insert.bind(2, static_cast<std::int64_t>(record.seq));
   insert.bind(3, StringField(record.body, "task"));
@@ -293,6 +324,13 @@ Status HqStore::ApplyFinding(const AgentRecord& agent, const InboundRecord& reco
   insert.bind(6, values->dump());
   insert.bind(7, confirmed != record.body.end() && confirmed->is_array() ? confirmed->dump()
                                                                          : std::string("[]"));
+  json attached_ids = json::array();
+  for (const AttachmentMeta& meta : attached) {
+    auto id = DeclareAttachment(agent.id, StringField(record.body, "task"), meta);
+    if (!id.ok()) return id.status();
+    attached_ids.push_back(meta.sha256);
+  }
+  insert.bind(8, attached_ids.dump());
   insert.exec();
   // The latest value per field feeds the triggers; an older finding arriving late (a
   // backlog from another member) does not overwrite a newer value.

@@ -159,6 +159,31 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 )sql"},
+      // Version 4: attached files. Chunks are kept as they arrive (each checked against
+      // its sha256); the file's state becomes verified once all are in and their
+      // concatenation matches the sha256 the agent took when the member attached it.
+      {4, R"sql(
+ALTER TABLE findings ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE attachments(
+  id INTEGER PRIMARY KEY,
+  agent_id TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  task_id TEXT NOT NULL REFERENCES tasks(id),
+  name TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  chunk_bytes INTEGER NOT NULL,
+  chunks INTEGER NOT NULL,
+  received INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL DEFAULT 'receiving',
+  first_at INTEGER NOT NULL,
+  verified_at INTEGER,
+  UNIQUE(agent_id, sha256));
+CREATE TABLE attachment_chunks(
+  attachment_id INTEGER NOT NULL REFERENCES attachments(id),
+  idx INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY(attachment_id, idx));
+)sql"},
   };
   return kMigrations;
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 
 #include <map>
 #include <memory>
@@ -81,6 +82,19 @@ struct IngestOutcome {
   std::set<std::int64_t> team_changed;
 };
 
+// What an agent says about an attached file, in a finding or in each of its chunks.
+struct AttachmentMeta {
+  std::string sha256;
+  std::string name;
+  std::uint64_t size = 0;
+  std::uint64_t chunk_bytes = 0;
+  std::uint64_t chunks = 0;
+};
+
+// Reads and checks an attachment's description; |sha_field| names the field holding the
+// whole file's sha256 ("sha256" in a finding, "attachment" in a chunk).
+Result<AttachmentMeta> ParseAttachmentMeta(const json& body, const char* sha_field);
+
 struct Delivery {
   std::uint64_t seq = 0;
   std::string kind;
@@ -124,6 +138,9 @@ class HqStore {
   Result<json> Deploy(const DeployInput& input, std::vector<std::string>* agents_to_notify);
   Result<json> IncidentStatus(const std::string& incident_id);
   Result<json> IncidentFindings(const std::string& incident_id);
+  // An attached file's description and progress; its bytes once verified.
+  Result<json> Attachment(std::int64_t id);
+  Result<std::string> AttachmentContent(std::int64_t id);
 
   // --- sync ---
   // Commits every record of a batch in one transaction; duplicates are recognised by
@@ -200,6 +217,19 @@ class HqStore {
   Status ApplyTrigger(const AgentRecord& agent, const InboundRecord& record,
                       IngestOutcome& outcome);
   Status ApplyNote(const AgentRecord& agent, const InboundRecord& record);
+  Status ApplyAttachmentChunk(const AgentRecord& agent, const InboundRecord& record);
+  // Registers an attached file (idempotent) and returns its id; a second description
+  // that disagrees with the first is refused.
+  Result<std::int64_t> DeclareAttachment(const std::string& agent_id, const std::string& task_id,
+                                         const AttachmentMeta& meta);
+  Status StoreAttachmentChunk(const std::string& agent_id, const std::string& task_id,
+                              const json& body);
+  // Checks the whole file against its sha256 once every chunk is in.
+  Status VerifyAttachment(std::int64_t id);
+  Status RaiseAttachmentAlert(std::int64_t id, const std::string& kind,
+                              const std::string& message);
+  static json AttachmentJson(SQLite::Statement& row);
+  Result<json> AttachmentsOf(const std::string& agent_id, const std::vector<std::string>& sha256s);
   // Fires |trigger_id| once per deployment: activates steps, raises alerts, notifies.
   Status FireTrigger(std::int64_t deployment_id, const playbook::Playbook& book,
                      const std::string& trigger_id, const std::string& source,

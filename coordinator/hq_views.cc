@@ -128,7 +128,8 @@ Result<json> HqStore::IncidentFindings(const std::string& incident_id) {
     SQLite::Statement query(
         *db_,
         "SELECT f.task_id, t.step_id, t.member_id, f.agent_id, f.seq, f.recorded_at, "
-        "f.received_at, f.fields, f.confirmed, d.playbook_hash FROM findings f JOIN tasks t ON "
+        "f.received_at, f.fields, f.confirmed, d.playbook_hash, f.attachments FROM findings f "
+        "JOIN tasks t ON "
         "t.id=f.task_id JOIN deployments d ON d.id=t.deployment_id WHERE d.incident_id=? "
         "ORDER BY f.recorded_at, f.agent_id, f.seq");
     query.bind(1, incident_id);
@@ -143,6 +144,15 @@ Result<json> HqStore::IncidentFindings(const std::string& incident_id) {
           if (fields.contains(spec.id) && !spec.unit.empty()) units[spec.id] = spec.unit;
         }
       }
+      std::vector<std::string> sha256s;
+      const json declared = json::parse(query.getColumn(10).getString(), nullptr, false);
+      if (declared.is_array()) {
+        for (const json& sha : declared) {
+          if (sha.is_string()) sha256s.push_back(sha.get<std::string>());
+        }
+      }
+      auto attachments = AttachmentsOf(query.getColumn(3).getString(), sha256s);
+      if (!attachments.ok()) return attachments.status();
       list.push_back({{"task", query.getColumn(0).getString()},
                       {"step", step_id},
                       {"member", query.getColumn(2).getString()},
@@ -153,7 +163,8 @@ Result<json> HqStore::IncidentFindings(const std::string& incident_id) {
                       {"values", fields},
                       {"units", units},
                       {"confirmed_out_of_range",
-                       json::parse(query.getColumn(8).getString(), nullptr, false)}});
+                       json::parse(query.getColumn(8).getString(), nullptr, false)},
+                      {"attachments", *attachments}});
     }
     return Status::Ok();
   });

@@ -463,7 +463,7 @@ TEST_F(VerbsTest, ShowLogShowsEachReceipt) {
   EXPECT_TRUE(Contains(log, "sent 2026-11-24T15:20:00Z, not yet acknowledged"));
   EXPECT_TRUE(Contains(log, "only on this laptop"));
 
-  const json entries = json::parse(Log("secondary_inspection", true));
+  const json entries = json::parse(Log("secondary_inspection", true))["records"];
   ASSERT_EQ(entries.size(), 3u);
   EXPECT_EQ(entries[0]["acked_at"], 1'795'533'660'000);
   EXPECT_EQ(entries[0]["refusal"], "forbidden: the task was reassigned");
@@ -477,8 +477,8 @@ TEST_F(VerbsTest, ShowLogOfOneTask) {
   ASSERT_TRUE(Set("secondary_inspection", "acknowledged").ok());
   std::ostringstream out;
   ASSERT_TRUE(RecordNote(*store_, "", "general note", out).ok());
-  EXPECT_EQ(json::parse(Log("secondary_inspection", true)).size(), 1u);
-  EXPECT_EQ(json::parse(Log("", true)).size(), 2u);
+  EXPECT_EQ(json::parse(Log("secondary_inspection", true))["records"].size(), 1u);
+  EXPECT_EQ(json::parse(Log("", true))["records"].size(), 2u);
   EXPECT_EQ(ShowLog(*store_, "nope", false, out).code(), "not_found");
 }
 

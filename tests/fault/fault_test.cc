@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "agent_store.h"
@@ -21,7 +22,9 @@
 #include "muster/bundle.h"
 #include "muster/files.h"
 #include "muster/playbook/load.h"
+#include "muster/digest.h"
 #include "processes.h"
+#include "verbs.h"
 
 namespace muster {
 namespace {
@@ -239,6 +242,87 @@ TEST_F(FaultTest, LongOfflineBacklogDrainsCompletelyOnReconnection) {
   EXPECT_EQ(HqHeld(), 0);
   proxy_->Restore();
   ExpectExactlyOnce();
+}
+
+// A one-step playbook whose step takes a photo, deployed to jonas.
+constexpr char kPhotoPlaybook[] = R"(id: photo-drill
+version: "1.0.0"
+title: Photograph the scene
+hazards: [radiological]
+roles:
+  - id: lead
+    title: Lead
+phases:
+  - id: work
+    title: Work
+steps:
+  - id: photograph
+    title: Photograph
+    phase: work
+    role: lead
+    findings:
+      - id: photo
+        type: attachment
+)";
+
+TEST_F(FaultTest, AnAttachmentRecordedOfflineResumesAcrossCutsAndArrivesVerified) {
+  ASSERT_TRUE(api_->Post("/v1/incidents", {{"id", "INC-1"}, {"title", "Drill"}}).ok());
+  auto deployed = api_->Post("/v1/deployments", {{"incident", "INC-1"},
+                                                 {"playbook_source", kPhotoPlaybook},
+                                                 {"assign", {{"lead", {"jonas"}}}}});
+  ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
+  StartAgent();
+  ASSERT_TRUE(WaitUntil([&] { auto tasks = store_->Tasks(); return tasks.ok() && !tasks->empty(); }, 60))
+      << "the task never reached the agent";
+  proxy_->Cut();
+
+  // 2 MiB that do not compress, recorded with the link down, among status and notes.
+  std::mt19937 random(7);
+  std::string photo(2u << 20, '\0');
+  for (char& byte : photo) byte = static_cast<char>(random());
+  const std::string path = root_ + "/scene.jpg";
+  ASSERT_TRUE(WriteFileAtomic(path, photo, 0600).ok());
+  std::ostringstream out;
+  ASSERT_TRUE(agent::SetState(*store_, "photograph", "in_progress", "", false, out).ok()) << out.str();
+  ASSERT_TRUE(agent::RecordFinding(*store_, "photograph", {"photo=" + path}, false, true, false, out).ok())
+      << out.str();
+  std::filesystem::remove(path);  // the member deletes the original: the store has a copy
+  Record(200);
+
+  proxy_->ResetCounters();
+  proxy_->Restore();
+  // Cut the link again and again while the file travels.
+  int cuts = 0;
+  while (Pending() > 0 && cuts < 15) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300 + random() % 700));
+    proxy_->Cut();
+    ++cuts;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 + random() % 200));
+    proxy_->Restore();
+  }
+  ASSERT_TRUE(WaitUntil([&] { return Pending() == 0; }, 240))
+      << Pending() << " record(s) never acknowledged; see " << root_;
+
+  EXPECT_EQ(HqCount("SELECT COUNT(*) FROM attachments WHERE agent_id=? AND state='verified'"), 1);
+  EXPECT_EQ(HqCount("SELECT COUNT(*) FROM attachment_chunks c JOIN attachments a ON "
+                    "a.id=c.attachment_id WHERE a.agent_id=?"),
+            64);
+  auto listed = api_->Get("/v1/incidents/INC-1/findings");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  const json& file = (*listed)[0]["attachments"][0];
+  EXPECT_EQ(file["sha256"], Sha256Hex(photo));
+  auto content = api_->GetBytes("/v1/attachments/" + std::to_string(file["id"].get<int>()) +
+                                "/content");
+  ASSERT_TRUE(content.ok()) << content.status().ToString();
+  EXPECT_TRUE(*content == photo) << "the file at HQ differs from the member's";
+  EXPECT_EQ(HqCount("SELECT COUNT(*) FROM timeline WHERE kind='note' AND actor<>?"), 200);
+  // Resumed, not restarted: what crossed the link is the file once plus what was in
+  // flight at each cut (at most one 256 KiB batch), not the file once per cut.
+  EXPECT_LT(proxy_->bytes_up(), photo.size() + (cuts + 2) * (300u << 10))
+      << cuts << " cuts, " << proxy_->bytes_up() << " bytes up";
+  RecordProperty("cuts", cuts);
+  RecordProperty("bytes_up", static_cast<int>(proxy_->bytes_up()));
 }
 
 TEST_F(FaultTest, CoordinatorRestoredFromAnOlderBackupGetsWhatItLostAgain) {

@@ -62,11 +62,6 @@ TEST(LoadTest, SourceIsTheTextAndTheHashIsItsSha256) {
   EXPECT_NE(other.playbook->content_hash, result.playbook->content_hash);
 }
 
-TEST(LoadTest, HashIsSha256) {
-  // FIPS 180-2 test vector.
-  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-}
-
 TEST(LoadTest, DiagnosticFormat) {
   Diagnostic d{Severity::kError, "a.yaml", {3, 7}, "something is wrong", "fix it"};
   EXPECT_EQ(d.ToString(), "a.yaml:3:7: error: something is wrong\n  hint: fix it");

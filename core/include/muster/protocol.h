@@ -60,6 +60,14 @@ inline constexpr std::size_t kCompressAbove = 128;
 // exceeds this, so every message fits max_frame_bytes even uncompressed.
 inline constexpr std::size_t kMaxEntryBytes = 1u << 20;
 
+// Attachments (photos, spectra, documents) travel as records of kind `attachment_chunk`,
+// each carrying one chunk of the file and its sha256; the whole file's sha256 is checked
+// at HQ once every chunk is in. A chunk is the unit of resumption: a link that drops
+// mid-file costs at most the chunks in flight.
+inline constexpr std::size_t kAttachmentChunkBytes = 32u << 10;  // what agents send
+inline constexpr std::size_t kMaxAttachmentChunkBytes = 256u << 10;  // what HQ accepts
+inline constexpr std::uint64_t kMaxAttachmentBytes = 64u << 20;
+
 std::string Encode(const Message& message);
 Result<Message> Decode(std::string_view frame, const Limits& limits = {});
 

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "loader.h"
+#include "muster/digest.h"
 #include "suggest.h"
 #include "yaml_guard.h"
 

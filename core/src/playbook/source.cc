@@ -1,7 +1,5 @@
 #include "source.h"
 
-#include <sodium.h>
-
 namespace muster::playbook {
 
 SplitSource Split(std::string_view text) {
@@ -42,19 +40,6 @@ SplitSource Split(std::string_view text) {
 void AppendDocument(std::string& out, std::string_view text) {
   out.append(text);
   if (!text.empty() && text.back() != '\n') out.push_back('\n');
-}
-
-std::string Sha256Hex(std::string_view text) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(2 * sizeof digest);
-  for (const unsigned char byte : digest) {
-    hex.push_back(kHex[byte >> 4]);
-    hex.push_back(kHex[byte & 0x0F]);
-  }
-  return hex;
 }
 
 }  // namespace muster::playbook

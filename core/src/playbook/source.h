@@ -29,7 +29,5 @@ SplitSource Split(std::string_view text);
 // Appends |text| to |out| and ends it with a line feed if it does not have one.
 void AppendDocument(std::string& out, std::string_view text);
 
-// The sha256 of |text| as 64 lowercase hex digits.
-std::string Sha256Hex(std::string_view text);
 
 }  // namespace muster::playbook

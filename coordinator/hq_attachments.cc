@@ -1,0 +1,296 @@
+// Attachments at HQ: files arrive as attachment_chunk records, each checked against its
+// own sha256 and stored in the same transaction as its acknowledgement; once every chunk
+// is in, the whole file is checked against the sha256 the agent took when the member
+// attached it. A file is identified by (agent, sha256), so one agent can never add to
+// another's file.
+#include <SQLiteCpp/Statement.h>
+
+#include "hq_store.h"
+#include "muster/digest.h"
+#include "muster/log.h"
+#include "muster/protocol.h"
+#include "muster/sqlite_store.h"
+
+namespace muster::hq {
+namespace {
+
+constexpr std::size_t kMaxNameBytes = 255;
+
+// Reads an unsigned field, or fails naming it.
+Result<std::uint64_t> Unsigned(const json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end() || !it->is_number_unsigned()) {
+    return Status::Error("malformed", std::string("'") + name + "' must be an unsigned integer");
+  }
+  return it->get<std::uint64_t>();
+}
+
+}  // namespace
+
+Result<AttachmentMeta> ParseAttachmentMeta(const json& body, const char* sha_field) {
+  AttachmentMeta meta;
+  auto sha = body.find(sha_field);
+  if (sha == body.end() || !sha->is_string() || !IsSha256Hex(sha->get<std::string>())) {
+    return Status::Error("malformed", std::string("'") + sha_field +
+                                          "' must be the file's sha256 as 64 lowercase hex digits");
+  }
+  meta.sha256 = sha->get<std::string>();
+  auto name = body.find("name");
+  if (name == body.end() || !name->is_string() || name->get<std::string>().empty() ||
+      name->get<std::string>().size() > kMaxNameBytes ||
+      name->get<std::string>().find_first_of("/\\") != std::string::npos) {
+    return Status::Error("malformed", "'name' must be a file name of 1 to 255 bytes without "
+                                      "a directory");
+  }
+  meta.name = name->get<std::string>();
+  auto size = Unsigned(body, "size");
+  auto chunk_bytes = Unsigned(body, "chunk_bytes");
+  auto chunks = Unsigned(body, "chunks");
+  if (!size.ok()) return size.status();
+  if (!chunk_bytes.ok()) return chunk_bytes.status();
+  if (!chunks.ok()) return chunks.status();
+  if (*size > protocol::kMaxAttachmentBytes) {
+    return Status::Error("too_large", "an attachment of " + std::to_string(*size) +
+                                          " bytes; the limit is " +
+                                          std::to_string(protocol::kMaxAttachmentBytes));
+  }
+  if (*chunk_bytes == 0 || *chunk_bytes > protocol::kMaxAttachmentChunkBytes) {
+    return Status::Error("malformed", "'chunk_bytes' must be 1 to " +
+                                          std::to_string(protocol::kMaxAttachmentChunkBytes));
+  }
+  if (*chunks != (*size + *chunk_bytes - 1) / *chunk_bytes) {
+    return Status::Error("malformed", "'chunks' does not match 'size' and 'chunk_bytes'");
+  }
+  meta.size = *size;
+  meta.chunk_bytes = *chunk_bytes;
+  meta.chunks = *chunks;
+  return meta;
+}
+
+Result<std::int64_t> HqStore::DeclareAttachment(const std::string& agent_id,
+                                                const std::string& task_id,
+                                                const AttachmentMeta& meta) {
+  SQLite::Statement insert(*db_,
+                           "INSERT OR IGNORE INTO attachments(agent_id, sha256, task_id, name, "
+                           "size, chunk_bytes, chunks, first_at) VALUES(?,?,?,?,?,?,?,?)");
+  insert.bind(1, agent_id);
+  insert.bind(2, meta.sha256);
+  insert.bind(3, task_id);
+  insert.bind(4, meta.name);
+  insert.bind(5, static_cast<std::int64_t>(meta.size));
+  insert.bind(6, static_cast<std::int64_t>(meta.chunk_bytes));
+  insert.bind(7, static_cast<std::int64_t>(meta.chunks));
+  insert.bind(8, static_cast<std::int64_t>(clock_.Now()));
+  const bool created = insert.exec() > 0;
+  SQLite::Statement query(*db_,
+                          "SELECT id, size, chunk_bytes, chunks FROM attachments WHERE "
+                          "agent_id=? AND sha256=?");
+  query.bind(1, agent_id);
+  query.bind(2, meta.sha256);
+  query.executeStep();
+  const std::int64_t id = query.getColumn(0).getInt64();
+  if (static_cast<std::uint64_t>(query.getColumn(1).getInt64()) != meta.size ||
+      static_cast<std::uint64_t>(query.getColumn(2).getInt64()) != meta.chunk_bytes ||
+      static_cast<std::uint64_t>(query.getColumn(3).getInt64()) != meta.chunks) {
+    return Status::Error("malformed", "attachment " + meta.sha256 +
+                                          " was announced before with another size or chunking");
+  }
+  if (created && meta.chunks == 0) MUSTER_RETURN_IF_ERROR(VerifyAttachment(id));
+  return id;
+}
+
+Status HqStore::StoreAttachmentChunk(const std::string& agent_id, const std::string& task_id,
+                                     const json& body) {
+  auto meta = ParseAttachmentMeta(body, "attachment");
+  if (!meta.ok()) return meta.status();
+  auto index = Unsigned(body, "index");
+  if (!index.ok()) return index.status();
+  if (*index >= meta->chunks) {
+    return Status::Error("malformed", "chunk " + std::to_string(*index) + " of a file of " +
+                                          std::to_string(meta->chunks) + " chunk(s)");
+  }
+  auto id = DeclareAttachment(agent_id, task_id, *meta);
+  if (!id.ok()) return id.status();
+  auto damaged = body.find("damaged");
+  if (damaged != body.end()) {
+    // The agent could not read its own copy: say so at HQ rather than wait for ever.
+    const std::string why = damaged->is_string() ? damaged->get<std::string>() : "damaged";
+    SQLite::Statement mark(*db_,
+                           "UPDATE attachments SET state='damaged' WHERE id=? AND "
+                           "state='receiving'");
+    mark.bind(1, *id);
+    mark.exec();
+    return RaiseAttachmentAlert(*id, "attachment_damaged",
+                                meta->name + " from " + agent_id +
+                                    " cannot be delivered: the agent's copy is damaged (" + why +
+                                    ")");
+  }
+  auto data = body.find("data");
+  if (data == body.end() || !data->is_binary()) {
+    return Status::Error("malformed", "'data' must be the chunk's bytes (MessagePack bin)");
+  }
+  const auto& bytes = data->get_binary();
+  const std::uint64_t expected =
+      std::min(meta->chunk_bytes, meta->size - *index * meta->chunk_bytes);
+  if (bytes.size() != expected) {
+    return Status::Error("malformed", "chunk " + std::to_string(*index) + " holds " +
+                                          std::to_string(bytes.size()) + " bytes, not " +
+                                          std::to_string(expected));
+  }
+  const std::string_view view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  auto chunk_sha = body.find("sha256");
+  if (chunk_sha == body.end() || !chunk_sha->is_string() ||
+      chunk_sha->get<std::string>() != Sha256Hex(view)) {
+    return Status::Error("malformed", "chunk " + std::to_string(*index) +
+                                          " does not match its sha256");
+  }
+  SQLite::Statement insert(*db_,
+                           "INSERT OR IGNORE INTO attachment_chunks(attachment_id, idx, data) "
+                           "VALUES(?,?,?)");
+  insert.bind(1, *id);
+  insert.bind(2, static_cast<std::int64_t>(*index));
+  insert.bind(3, bytes.data(), static_cast<int>(bytes.size()));
+  if (insert.exec() == 0) return Status::Ok();  // the same chunk in another record
+  SQLite::Statement count(*db_,
+                          "UPDATE attachments SET received=received+1 WHERE id=? RETURNING "
+                          "received");
+  count.bind(1, *id);
+  count.executeStep();
+  if (static_cast<std::uint64_t>(count.getColumn(0).getInt64()) == meta->chunks) {
+    count.reset();
+    return VerifyAttachment(*id);
+  }
+  return Status::Ok();
+}
+
+Status HqStore::VerifyAttachment(std::int64_t id) {
+  SQLite::Statement meta(*db_, "SELECT sha256, name, agent_id, size FROM attachments WHERE id=?");
+  meta.bind(1, id);
+  meta.executeStep();
+  const std::string sha256 = meta.getColumn(0).getString();
+  const std::string name = meta.getColumn(1).getString();
+  const std::string agent_id = meta.getColumn(2).getString();
+  const std::int64_t size = meta.getColumn(3).getInt64();
+  Sha256 whole;
+  SQLite::Statement chunks(*db_,
+                           "SELECT data FROM attachment_chunks WHERE attachment_id=? ORDER BY idx");
+  chunks.bind(1, id);
+  while (chunks.executeStep()) {
+    const SQLite::Column data = chunks.getColumn(0);
+    whole.Update(std::string_view(static_cast<const char*>(data.getBlob()),
+                                  static_cast<std::size_t>(data.getBytes())));
+  }
+  const bool intact = whole.HexDigest() == sha256;
+  SQLite::Statement update(*db_, "UPDATE attachments SET state=?, verified_at=? WHERE id=?");
+  update.bind(1, intact ? "verified" : "corrupt");
+  update.bind(2, static_cast<std::int64_t>(clock_.Now()));
+  update.bind(3, id);
+  update.exec();
+  Logger("attachments")->info("event=attachment_{} id={} agent={} sha256={} bytes={}",
+                              intact ? "verified" : "corrupt", id, agent_id, sha256, size);
+  if (!intact) {
+    return RaiseAttachmentAlert(id, "attachment_corrupt",
+                                name + " from " + agent_id +
+                                    " does not match the sha256 taken when it was attached");
+  }
+  return Status::Ok();
+}
+
+Status HqStore::RaiseAttachmentAlert(std::int64_t id, const std::string& kind,
+                                     const std::string& message) {
+  SQLite::Statement query(*db_,
+                          "SELECT d.incident_id, d.id, a.agent_id FROM attachments a JOIN tasks "
+                          "t ON t.id=a.task_id JOIN deployments d ON d.id=t.deployment_id "
+                          "WHERE a.id=?");
+  query.bind(1, id);
+  if (!query.executeStep()) return Status::Ok();
+  return RaiseAlert(query.getColumn(0).getString(), query.getColumn(1).getInt64(), kind,
+                    "warning", message, query.getColumn(2).getString(),
+                    kind + ":" + std::to_string(id));
+}
+
+json HqStore::AttachmentJson(SQLite::Statement& row) {
+  return {{"id", row.getColumn(0).getInt64()},
+          {"agent", row.getColumn(1).getString()},
+          {"sha256", row.getColumn(2).getString()},
+          {"task", row.getColumn(3).getString()},
+          {"name", row.getColumn(4).getString()},
+          {"size", row.getColumn(5).getInt64()},
+          {"chunks", row.getColumn(6).getInt64()},
+          {"chunks_received", row.getColumn(7).getInt64()},
+          {"state", row.getColumn(8).getString()},
+          {"first_at", row.getColumn(9).getInt64()},
+          {"verified_at", row.getColumn(10).isNull() ? json() : json(row.getColumn(10).getInt64())}};
+}
+
+namespace {
+constexpr const char* kAttachmentColumns =
+    "id, agent_id, sha256, task_id, name, size, chunks, received, state, first_at, verified_at";
+}  // namespace
+
+Result<json> HqStore::Attachment(std::int64_t id) {
+  json found;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_, std::string("SELECT ") + kAttachmentColumns +
+                                      " FROM attachments WHERE id=?");
+    query.bind(1, id);
+    if (!query.executeStep()) {
+      return Status::Error("not_found", "no attachment " + std::to_string(id));
+    }
+    found = AttachmentJson(query);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return found;
+}
+
+Result<json> HqStore::AttachmentsOf(const std::string& agent_id,
+                                    const std::vector<std::string>& sha256s) {
+  json list = json::array();
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_, std::string("SELECT ") + kAttachmentColumns +
+                                      " FROM attachments WHERE agent_id=? AND sha256=?");
+    for (const std::string& sha256 : sha256s) {
+      query.bind(1, agent_id);
+      query.bind(2, sha256);
+      if (query.executeStep()) list.push_back(AttachmentJson(query));
+      query.reset();
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return list;
+}
+
+Result<std::string> HqStore::AttachmentContent(std::int64_t id) {
+  std::string content;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement state(*db_, "SELECT state, received, chunks FROM attachments WHERE id=?");
+    state.bind(1, id);
+    if (!state.executeStep()) {
+      return Status::Error("not_found", "no attachment " + std::to_string(id));
+    }
+    if (state.getColumn(0).getString() != "verified") {
+      return Status::Error("not_ready",
+                           "attachment " + std::to_string(id) + " is " +
+                               state.getColumn(0).getString() + " (" +
+                               std::to_string(state.getColumn(1).getInt64()) + " of " +
+                               std::to_string(state.getColumn(2).getInt64()) +
+                               " chunks received); only a verified file can be read");
+    }
+    SQLite::Statement chunks(*db_,
+                             "SELECT data FROM attachment_chunks WHERE attachment_id=? ORDER "
+                             "BY idx");
+    chunks.bind(1, id);
+    while (chunks.executeStep()) {
+      const SQLite::Column data = chunks.getColumn(0);
+      content.append(static_cast<const char*>(data.getBlob()),
+                     static_cast<std::size_t>(data.getBytes()));
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return content;
+}
+
+}  // namespace muster::hq

@@ -1,0 +1,182 @@
+// Attachments at HQ: chunks checked one by one and stored with their acknowledgement, the
+// whole file checked once complete, and no agent able to add to another's file.
+#include <gtest/gtest.h>
+
+#include "muster/digest.h"
+#include "test_support.h"
+
+namespace muster::coordtest {
+namespace {
+
+constexpr char kTask[] = "d1.secondary_inspection.jonas";
+constexpr std::uint64_t kChunk = 1000;
+
+std::string Pattern(std::size_t size) {
+  std::string data(size, '\0');
+  for (std::size_t i = 0; i < size; ++i) data[i] = static_cast<char>((i * 7 + i / 251) & 0xFF);
+  return data;
+}
+
+class AttachmentIngestTest : public HqStoreTest {
+ protected:
+  void SetUp() override {
+    HqStoreTest::SetUp();
+    DeployBorder();
+  }
+
+  json Meta(const std::string& content, const std::string& name = "scene.jpg") {
+    return {{"sha256", Sha256Hex(content)},
+            {"name", name},
+            {"size", content.size()},
+            {"chunk_bytes", kChunk},
+            {"chunks", (content.size() + kChunk - 1) / kChunk}};
+  }
+
+  hq::InboundRecord Finding(std::uint64_t seq, const std::string& content) {
+    return {seq, "finding", clock_.Now(),
+            {{"task", kTask}, {"values", json::object()}, {"attachments", {Meta(content)}}}};
+  }
+
+  hq::InboundRecord Chunk(std::uint64_t seq, const std::string& content, std::uint64_t index,
+                          const std::string& task = kTask) {
+    json body = Meta(content);
+    body["attachment"] = body["sha256"];
+    const std::string piece = content.substr(index * kChunk, kChunk);
+    body["sha256"] = Sha256Hex(piece);
+    body["task"] = task;
+    body["index"] = index;
+    body["data"] = json::binary_t(std::vector<std::uint8_t>(piece.begin(), piece.end()));
+    return {seq, "attachment_chunk", clock_.Now(), body};
+  }
+
+  std::int64_t AttachmentId() {
+    return Count("SELECT COALESCE(MAX(id), 0) FROM attachments");
+  }
+};
+
+TEST_F(AttachmentIngestTest, ChunksInAnyOrderMakeTheVerifiedFile) {
+  const std::string content = Pattern(3500);
+  IngestOk("jonas-1", {Finding(1, content), Chunk(4, content, 2)});
+  IngestOk("jonas-1", {Chunk(2, content, 0), Chunk(5, content, 3)});
+  const std::int64_t id = AttachmentId();
+  auto partial = store_->Attachment(id);
+  ASSERT_TRUE(partial.ok());
+  EXPECT_EQ((*partial)["state"], "receiving");
+  EXPECT_EQ((*partial)["chunks_received"], 3);
+  EXPECT_EQ(store_->AttachmentContent(id).status().code(), "not_ready");
+
+  IngestOk("jonas-1", {Chunk(3, content, 1)});
+  auto done = store_->Attachment(id);
+  EXPECT_EQ((*done)["state"], "verified");
+  auto bytes = store_->AttachmentContent(id);
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_EQ(*bytes, content);
+  // The findings view names the file and its state.
+  auto findings = store_->IncidentFindings("INC-1");
+  ASSERT_TRUE(findings.ok());
+  ASSERT_EQ(findings->size(), 1u);
+  EXPECT_EQ((*findings)[0]["attachments"][0]["state"], "verified");
+  EXPECT_EQ((*findings)[0]["attachments"][0]["name"], "scene.jpg");
+}
+
+TEST_F(AttachmentIngestTest, AChunkSentTwiceIsStoredOnce) {
+  const std::string content = Pattern(1500);
+  IngestOk("jonas-1", {Chunk(1, content, 0)});
+  // The same chunk again, under a new sequence (the agent attached the file twice).
+  IngestOk("jonas-1", {Chunk(2, content, 0), Chunk(3, content, 1)});
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM attachment_chunks"), 2);
+  EXPECT_EQ(Count("SELECT received FROM attachments"), 2);
+  EXPECT_EQ(QueryText(store_->db(), "SELECT state FROM attachments"), "verified");
+  // The inbound log keeps the record, not a second copy of its bytes.
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM inbound WHERE body LIKE '%\"data\"%'"), 0);
+}
+
+TEST_F(AttachmentIngestTest, AChunkThatDoesNotMatchItsHashIsRefused) {
+  const std::string content = Pattern(1500);
+  hq::InboundRecord bad = Chunk(1, content, 0);
+  bad.body["data"].get_binary()[10] ^= 0x01;
+  auto outcome = IngestOk("jonas-1", {bad});
+  ASSERT_EQ(outcome.refused.size(), 1u);
+  EXPECT_EQ(outcome.refused[0].second.code(), "malformed");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM attachment_chunks"), 0);
+  EXPECT_EQ(outcome.ingested, 1u);  // held and acknowledged: re-sending it cannot help
+}
+
+TEST_F(AttachmentIngestTest, AFileWhoseChunksDoNotMakeItsHashIsCorrupt) {
+  const std::string content = Pattern(1500);
+  const std::string other = Pattern(1501).substr(1);
+  hq::InboundRecord first = Chunk(1, content, 0);
+  hq::InboundRecord second = Chunk(2, other, 1);  // a valid chunk of another file
+  second.body["attachment"] = first.body["attachment"];
+  IngestOk("jonas-1", {first, second});
+  EXPECT_EQ(QueryText(store_->db(), "SELECT state FROM attachments"), "corrupt");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM alerts WHERE kind='attachment_corrupt'"), 1);
+  EXPECT_EQ(store_->AttachmentContent(AttachmentId()).status().code(), "not_ready");
+}
+
+TEST_F(AttachmentIngestTest, AnAgentCannotAddToAnotherMembersTask) {
+  const std::string content = Pattern(1500);
+  auto outcome = IngestOk("li-1", {Chunk(1, content, 0)});
+  ASSERT_EQ(outcome.refused.size(), 1u);
+  EXPECT_EQ(outcome.refused[0].second.code(), "forbidden");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM attachments"), 0);
+}
+
+TEST_F(AttachmentIngestTest, FilesAreKeptApartPerAgent) {
+  // The same bytes from two agents are two files: neither can complete the other's.
+  const std::string content = Pattern(1500);
+  IngestOk("jonas-1", {Chunk(1, content, 0)});
+  IngestOk("amira-1", {Chunk(1, content, 1, "d1.arrival_briefing.amira")});
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM attachments"), 2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM attachments WHERE state='verified'"), 0);
+}
+
+TEST_F(AttachmentIngestTest, InconsistentDescriptionsAreRefused) {
+  const std::string content = Pattern(1500);
+  hq::InboundRecord lying = Chunk(1, content, 0);
+  lying.body["chunks"] = 5;
+  EXPECT_EQ(IngestOk("jonas-1", {lying}).refused.size(), 1u);
+
+  hq::InboundRecord too_big = Chunk(2, content, 0);
+  too_big.body["size"] = std::uint64_t{1} << 40;
+  too_big.body["chunks"] = (std::uint64_t{1} << 40) / kChunk;
+  auto outcome = IngestOk("jonas-1", {too_big});
+  ASSERT_EQ(outcome.refused.size(), 1u);
+  EXPECT_EQ(outcome.refused[0].second.code(), "too_large");
+
+  hq::InboundRecord short_chunk = Chunk(3, content, 0);
+  short_chunk.body["data"].get_binary().resize(10);
+  EXPECT_EQ(IngestOk("jonas-1", {short_chunk}).refused.size(), 1u);
+
+  hq::InboundRecord with_path = Chunk(4, content, 0);
+  with_path.body["name"] = "../../etc/passwd";
+  EXPECT_EQ(IngestOk("jonas-1", {with_path}).refused.size(), 1u);
+
+  IngestOk("jonas-1", {Chunk(5, content, 0)});
+  hq::InboundRecord resized = Chunk(6, content, 1);
+  resized.body["chunk_bytes"] = 750;
+  resized.body["chunks"] = 2;
+  EXPECT_EQ(IngestOk("jonas-1", {resized}).refused.size(), 1u);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM attachment_chunks"), 1);
+}
+
+TEST_F(AttachmentIngestTest, ADamagedCopyAtTheAgentRaisesAnAlert) {
+  const std::string content = Pattern(1500);
+  hq::InboundRecord damaged = Chunk(1, content, 0);
+  damaged.body.erase("data");
+  damaged.body["damaged"] = "chunk 0 no longer matches what was recorded";
+  IngestOk("jonas-1", {damaged});
+  EXPECT_EQ(QueryText(store_->db(), "SELECT state FROM attachments"), "damaged");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM alerts WHERE kind='attachment_damaged'"), 1);
+}
+
+TEST_F(AttachmentIngestTest, AnEmptyFileIsVerifiedFromItsFinding) {
+  IngestOk("jonas-1", {Finding(1, "")});
+  EXPECT_EQ(QueryText(store_->db(), "SELECT state FROM attachments"), "verified");
+  auto bytes = store_->AttachmentContent(AttachmentId());
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_TRUE(bytes->empty());
+}
+
+}  // namespace
+}  // namespace muster::coordtest
