@@ -7,11 +7,13 @@
 #include "agent_commands.h"
 #include "api_client.h"
 #include "audit_commands.h"
+#include "cli_support.h"
 #include "muster/clock.h"
 #include "muster/digest.h"
 #include "muster/files.h"
 #include "muster/playbook/fields.h"
 #include "muster/playbook/load.h"
+#include "ops_commands.h"
 #include "playbook_commands.h"
 #include "table.h"
 
@@ -19,74 +21,14 @@ namespace {
 
 using muster::Result;
 using muster::Status;
-using muster::console::ApiClient;
+using muster::console::Answer;
+using muster::console::Connect;
+using muster::console::Context;
 using muster::console::json;
+using muster::console::Join;
 using muster::console::Table;
-
-struct Context {
-  std::string data_dir;
-  std::string api_url;
-  std::string token_file;
-  std::string operator_name;  // --as; empty: ApiClient::DefaultOperator()
-  bool json = false;
-};
-
-Result<ApiClient> ConnectAs(Result<ApiClient> api, const std::string& operator_name) {
-  if (api.ok() && !operator_name.empty()) api->set_operator(operator_name);
-  return api;
-}
-
-Result<ApiClient> Connect(const Context& context) {
-  if (!context.api_url.empty()) {
-    if (context.token_file.empty()) {
-      return Status::Error("invalid_argument", "--api needs --token-file");
-    }
-    MUSTER_RETURN_IF_ERROR(muster::CheckPrivateFile(context.token_file));
-    auto token = muster::ReadFile(context.token_file, 4096);
-    if (!token.ok()) return token.status();
-    return ConnectAs(ApiClient(context.api_url, token->substr(0, token->find_first_of("\r\n"))),
-                     context.operator_name);
-  }
-  if (context.data_dir.empty()) {
-    return Status::Error("invalid_argument",
-                         "say which coordinator: --data DIR (or MUSTER_DATA), or --api URL "
-                         "--token-file FILE");
-  }
-  return ConnectAs(ApiClient::FromDataDir(context.data_dir), context.operator_name);
-}
-
-// Prints |result| as JSON or through |human|, and turns errors into an exit code.
-void Answer(const Context& context, const Result<json>& result,
-            const std::function<void(const json&)>& human) {
-  if (!result.ok()) {
-    std::cerr << "muster: " << result.status().message() << "\n";
-    throw CLI::RuntimeError(result.status().code() == "invalid_argument" ? 2 : 1);
-  }
-  if (context.json) {
-    std::cout << result->dump(2) << "\n";
-  } else {
-    human(*result);
-  }
-}
-
-std::string Text(const json& value) {
-  if (value.is_null()) return "-";
-  if (value.is_string()) return value.get<std::string>();
-  if (auto typed = muster::playbook::ValueFromJson(value)) {
-    return muster::playbook::FormatValue(*typed);  // 2400, not 2400.0
-  }
-  return value.dump();
-}
-
-std::string Join(const json& list) {
-  std::string out;
-  for (const auto& item : list) out += (out.empty() ? "" : ",") + Text(item);
-  return out.empty() ? "-" : out;
-}
-
-std::string When(const json& at) {
-  return at.is_number() ? muster::FormatTimestamp(at.get<muster::Millis>()) : "never";
-}
+using muster::console::Text;
+using muster::console::When;
 
 void PrintStatus(const json& board) {
   const muster::Millis now = board["generated_at"].get<muster::Millis>();
@@ -172,6 +114,7 @@ void PrintFindings(const json& findings) {
 int main(int argc, char** argv) {
   CLI::App app{"muster: the HQ console for Muster deployments."};
   app.require_subcommand(1);
+  app.fallthrough();  // --json and --data also after the verb: muster status INC-1 --json
   Context context;
   if (const char* env = std::getenv("MUSTER_DATA")) context.data_dir = env;
   app.add_option("--data", context.data_dir, "the coordinator's data directory (env MUSTER_DATA)");
@@ -404,6 +347,7 @@ int main(int argc, char** argv) {
 
   muster::console::RegisterPlaybookCommands(app);
   muster::console::RegisterAuditCommands(app, [&] { return Connect(context); }, context.json);
+  muster::console::RegisterOpsCommands(app, context);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& verdict) {

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "muster/clock.h"
 #include "muster/files.h"
 
 namespace muster::hq {
@@ -50,8 +51,22 @@ Result<Config> LoadConfig(const std::string& path) {
           else if (name == "port") config.api_port = item.second.as<int>();
           else return Unknown(path, item.first, "bind, port");
         }
+      } else if (key == "alerts") {
+        for (const auto& item : value) {
+          const std::string name = item.first.as<std::string>();
+          if (name == "sweep_interval") {
+            config.alert_sweep_interval_ms = ParseDuration(item.second.as<std::string>());
+            if (config.alert_sweep_interval_ms <= 0) {
+              return Status::Error("invalid_config",
+                                   path + ":" + std::to_string(item.second.Mark().line + 1) +
+                                       ": alerts.sweep_interval must be a duration such as 5s");
+            }
+          } else {
+            return Unknown(path, item.first, "sweep_interval");
+          }
+        }
       } else {
-        return Unknown(path, entry.first, "data_dir, log_level, agents, api");
+        return Unknown(path, entry.first, "data_dir, log_level, agents, api, alerts");
       }
     }
   } catch (const YAML::Exception& error) {

@@ -1,6 +1,7 @@
 // The coordinator's configuration file (config/coordinator.yaml is the commented example).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "muster/result.h"
@@ -20,6 +21,9 @@ struct Config {
   std::string api_bind = "127.0.0.1";
   int api_port = 7471;  // 0: any free port (written to DATA/coordinator.json)
   std::string log_level = "info";
+  // How often the coordinator raises time-based alerts (overdue tasks, members not heard
+  // from within their check-in interval).
+  std::int64_t alert_sweep_interval_ms = 5'000;
 };
 
 // Reads |path|; unknown keys are errors (a typo must not silently change behaviour).

@@ -350,6 +350,16 @@ void Coordinator::HandleFrame(zmq::socket_t& router, zmq::message_t& identity,
   SendTo(router, agent_id, replies);
 }
 
+void Coordinator::SweepAlerts() {
+  Result<int> raised = router_store_->SweepAlerts();
+  if (!raised.ok()) {
+    Logger("alerts")->error("event=alert_sweep_failed code={} error=\"{}\"",
+                            raised.status().code(), raised.status().message());
+  } else if (*raised > 0) {
+    Logger("alerts")->warn("event=alerts_raised count={}", *raised);
+  }
+}
+
 void Coordinator::RunRouter() {
   auto log = Logger("router");
   SyncServer::Options options;
@@ -357,7 +367,12 @@ void Coordinator::RunRouter() {
   options.message_burst = config_.agent_message_burst;
   sync_ = std::make_unique<SyncServer>(*router_store_, clock_, options);
   zmq::socket_t& router = *router_;
+  Millis last_sweep = clock_.Now();
   while (!stopping_) {
+    if (clock_.Now() - last_sweep >= config_.alert_sweep_interval_ms) {
+      last_sweep = clock_.Now();
+      SweepAlerts();
+    }
     zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0},
                                {wake_pull_->handle(), 0, ZMQ_POLLIN, 0}};
     try {

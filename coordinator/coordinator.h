@@ -52,6 +52,8 @@ class Coordinator {
  private:
   Status PrepareDataDir();
   void RunRouter();
+  // Raises the time-based alerts that are due (router thread, every alerts.sweep_interval).
+  void SweepAlerts();
   void RunZap();
   void HandleFrame(zmq::socket_t& router, zmq::message_t& identity, zmq::message_t& payload);
   void SendTo(zmq::socket_t& router, const std::string& agent_id,
@@ -66,6 +68,8 @@ class Coordinator {
   void AddSecurityRoutes(httplib::Server& server);
   std::string BundleFor(const std::string& agent_id, const std::string& member,
                         const KeyPair& keys) const;
+  // The routes for running deployments, alerts, the timeline and the SITREP (api_ops.cc).
+  void AddOperationsRoutes(httplib::Server& server);
 
   Config config_;
   const Clock& clock_;

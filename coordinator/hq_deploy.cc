@@ -15,12 +15,12 @@ namespace {
 
 const std::set<std::string> kFinishedStates = {"completed", "cancelled", "reassigned"};
 
-std::string TaskId(std::int64_t deployment_id, const std::string& step,
-                   const std::string& member) {
+}  // namespace
+
+std::string TaskIdFor(std::int64_t deployment_id, const std::string& step,
+                      const std::string& member) {
   return "d" + std::to_string(deployment_id) + "." + step + "." + member;
 }
-
-}  // namespace
 
 std::optional<std::string> HqStore::ActiveAgentOf(const std::string& member_id) {
   SQLite::Statement query(*db_,
@@ -305,7 +305,7 @@ Result<json> HqStore::Deploy(const DeployInput& input,
     std::vector<std::string> task_ids;
     for (const playbook::Step& step : book.steps) {
       for (const std::string& member : team[step.role]) {
-        const std::string task_id = TaskId(deployment_id, step.id, member);
+        const std::string task_id = TaskIdFor(deployment_id, step.id, member);
         SQLite::Statement task(*db_,
                                "INSERT INTO tasks(id, deployment_id, step_id, member_id, state, "
                                "dormant, updated_at) VALUES(?,?,?,?, 'waiting', ?, ?)");

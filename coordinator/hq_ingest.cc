@@ -254,20 +254,8 @@ Status HqStore::ApplyStatus(const AgentRecord& agent, const InboundRecord& recor
   if (!book.ok()) return book.status();
   auto released = ReleaseReadyTasks(task->deployment);
   if (!released.ok()) return released.status();
-  std::vector<std::string> dependents;
-  for (const playbook::Step& step : (*book)->steps) {
-    if (std::find(step.depends_on.begin(), step.depends_on.end(), task->step) ==
-        step.depends_on.end()) {
-      continue;
-    }
-    SQLite::Statement query(*db_,
-                            "SELECT id FROM tasks WHERE deployment_id=? AND step_id=? AND "
-                            "state NOT IN ('cancelled','reassigned')");
-    query.bind(1, task->deployment);
-    query.bind(2, step.id);
-    while (query.executeStep()) dependents.push_back(query.getColumn(0).getString());
-  }
-  return QueueTaskSnapshots(dependents, &outcome.agents_to_notify);
+  return QueueTaskSnapshots(DependentTasks(task->deployment, **book, task->step),
+                            &outcome.agents_to_notify);
 }
 
 Status HqStore::ApplyFinding(const AgentRecord& agent, const InboundRecord& record,
@@ -348,6 +336,15 @@ Status HqStore::ApplyFinding(const AgentRecord& agent, const InboundRecord& reco
     latest.reset();
   }
   outcome.deployments_with_findings.insert(task->deployment);
+  if (task->state == "cancelled" || task->state == "reassigned") {
+    // Conflict rule C2: a finding for a task HQ took away is a fact about the scene: it
+    // is kept and counts for triggers, and an officer is told.
+    return RaiseAlert(task->incident, task->deployment, "conflict", "warning",
+                      "task " + StringField(record.body, "task") + " was " + task->state + " at HQ but " +
+                          agent.member_id + " recorded a finding for it (recorded " +
+                          FormatTimestamp(record.at) + "); the finding is kept",
+                      agent.id, "conflict:" + agent.id + ":" + std::to_string(record.seq));
+  }
   return Status::Ok();
 }
 

@@ -102,6 +102,10 @@ struct Delivery {
   json body;
 };
 
+// The id of the task of |step| held by |member| in a deployment: d<deployment>.<step>.<member>.
+std::string TaskIdFor(std::int64_t deployment_id, const std::string& step,
+                      const std::string& member);
+
 class HqStore {
  public:
   // Opens or creates DATA_DIR/muster.db and migrates it. |clock| must outlive the store.
@@ -141,6 +145,32 @@ class HqStore {
   // An attached file's description and progress; its bytes once verified.
   Result<json> Attachment(std::int64_t id);
   Result<std::string> AttachmentContent(std::int64_t id);
+
+  // --- operations on running deployments (hq_ops.cc). Each change is queued to the
+  // affected agents (|agents_to_notify|) and written to the incident timeline. ---
+  Result<json> CancelTask(const std::string& task_id, const std::string& reason,
+                          const Actor& actor, std::vector<std::string>* agents_to_notify);
+  Result<json> ReassignTask(const std::string& task_id, const std::string& member_id,
+                            const Actor& actor, std::vector<std::string>* agents_to_notify);
+  Result<json> AddDeploymentMember(std::int64_t deployment_id, const std::string& role,
+                                   const std::string& member_id, const Actor& actor,
+                                   std::vector<std::string>* agents_to_notify);
+  // Closes a deployment as "cancelled" or "demobilised": every open task is cancelled at
+  // HQ and on the agents; the answer lists the tasks that were still open.
+  Result<json> CloseDeployment(std::int64_t deployment_id, const std::string& outcome,
+                               const Actor& actor,
+                               std::vector<std::string>* agents_to_notify);
+
+  // --- alerts, timeline and the SITREP (hq_alerts.cc, hq_sitrep.cc) ---
+  // Raises the time-based alerts that are due at the clock's now: overdue tasks and
+  // members not heard from within their check-in interval. Returns how many were new.
+  Result<int> SweepAlerts();
+  Result<json> ListAlerts(const std::string& incident_id, bool open_only);
+  Result<json> AckAlert(std::int64_t alert_id, const Actor& actor);
+  Result<json> IncidentTimeline(const std::string& incident_id);
+  // Timeline entries with id > |after| (of one incident, or all when empty), oldest first.
+  Result<json> Events(std::int64_t after, const std::string& incident_id, int limit);
+  Result<json> Sitrep(const std::string& incident_id);
 
   // --- sync ---
   // Commits every record of a batch in one transaction; duplicates are recognised by
@@ -207,6 +237,12 @@ class HqStore {
   Status QueueBacklog(const std::string& agent_id, const std::string& member_id);
   // Recomputes waiting/ready for the tasks of a deployment; returns the ones that changed.
   Result<std::vector<std::string>> ReleaseReadyTasks(std::int64_t deployment_id);
+  // The live tasks of every step that depends on |step|: their waits_on changed.
+  std::vector<std::string> DependentTasks(std::int64_t deployment_id,
+                                          const playbook::Playbook& book,
+                                          const std::string& step);
+  Status QueuePlaybook(const std::string& agent_id, const playbook::Playbook& book);
+  bool AlertExists(const std::string& dedupe);
   Status ApplyRecord(const AgentRecord& agent, const InboundRecord& record,
                      IngestOutcome& outcome);
   Status ApplyStatus(const AgentRecord& agent, const InboundRecord& record,

@@ -1,0 +1,38 @@
+// What every console verb shares: which coordinator to talk to, how answers are printed
+// (a table for people, JSON with --json) and how errors become exit codes.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "api_client.h"
+#include "muster/result.h"
+
+namespace muster::console {
+
+struct Context {
+  std::string data_dir;
+  std::string api_url;
+  std::string token_file;
+  std::string operator_name;  // --as; empty: ApiClient::DefaultOperator()
+  bool json = false;
+};
+
+Result<ApiClient> Connect(const Context& context);
+// Prints |result| as JSON or through |human|; an error goes to stderr and ends the verb
+// with exit status 2 (invalid_argument) or 1 (anything else).
+void Answer(const Context& context, const Result<json>& result,
+            const std::function<void(const json&)>& human);
+// GET or POST through a fresh connection, for verbs that make one call.
+Result<json> ApiGet(const Context& context, const std::string& path);
+Result<json> ApiPost(const Context& context, const std::string& path, const json& body);
+
+// Cell text: "-" for null, numbers without a spurious ".0".
+std::string Text(const json& value);
+std::string Join(const json& list);
+// A time for people, or "never".
+std::string When(const json& at);
+
+}  // namespace muster::console

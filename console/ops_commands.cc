@@ -1,0 +1,248 @@
+#include "ops_commands.h"
+
+#include <iostream>
+#include <memory>
+
+#include "completion.h"
+#include "muster/clock.h"
+#include "sitrep_markdown.h"
+#include "table.h"
+
+namespace muster::console {
+namespace {
+
+struct Options {
+  std::string incident;
+  std::string task;
+  std::string member;
+  std::string role;
+  std::string state;
+  std::string reason;
+  std::string shell = "bash";
+  std::int64_t deployment = 0;
+  std::int64_t alert = 0;
+  int count = 0;
+  bool open = false;
+};
+
+std::string EventLine(const json& event) {
+  return When(event["at"]) + "  " + Text(event["incident"]) + "  " + Text(event["kind"]) + "  " +
+         Text(event["actor"]) + "  " + Text(event["text"]);
+}
+
+void PrintAlerts(const json& alerts) {
+  if (alerts.empty()) {
+    std::cout << "No alerts.\n";
+    return;
+  }
+  Table table({"ALERT", "INCIDENT", "SEVERITY", "KIND", "RAISED", "ACKED BY", "MESSAGE"});
+  for (const auto& alert : alerts) {
+    table.Add({Text(alert["id"]), Text(alert["incident"]), Text(alert["severity"]),
+               Text(alert["kind"]), When(alert["raised_at"]),
+               alert["acked_by"].is_null() ? "OPEN"
+                                           : Text(alert["acked_by"]) + " " + When(alert["acked_at"]),
+               Text(alert["message"])});
+  }
+  table.Print(std::cout);
+}
+
+// Every task of an incident's deployments, from its status board, filtered.
+Result<json> ListTasks(const Context& context, const Options& options) {
+  Result<json> board = ApiGet(context, "/v1/incidents/" + options.incident + "/status");
+  if (!board.ok()) return board;
+  json tasks = json::array();
+  for (const auto& deployment : (*board)["deployments"]) {
+    for (json task : deployment["tasks"]) {
+      const std::string state = task["state"];
+      const bool open = state != "completed" && state != "cancelled" && state != "reassigned";
+      if (!options.member.empty() && task["member"] != options.member) continue;
+      if (!options.state.empty() && state != options.state) continue;
+      if (options.open && !open) continue;
+      task["deployment"] = deployment["id"];
+      tasks.push_back(task);
+    }
+  }
+  return tasks;
+}
+
+void AddTaskVerbs(CLI::App& app, const Context& context, std::shared_ptr<Options> options) {
+  auto* task = app.add_subcommand("task", "list, reassign and cancel tasks");
+  task->require_subcommand(1);
+  auto* list = task->add_subcommand("list", "the tasks of an incident");
+  list->add_option("INCIDENT", options->incident, "the incident")->required();
+  list->add_option("--member", options->member, "only this member's tasks");
+  list->add_option("--state", options->state, "only tasks in this state (e.g. blocked)");
+  list->add_flag("--open", options->open, "only tasks not completed, cancelled or reassigned");
+  list->callback([&context, options] {
+    Answer(context, ListTasks(context, *options), [](const json& tasks) {
+      Table table({"TASK", "DEPLOYMENT", "MEMBER", "STATE", "DUE", "TITLE"});
+      for (const auto& task : tasks) {
+        std::string state = Text(task["state"]);
+        if (task["dormant"].get<bool>()) state += " (dormant)";
+        table.Add({Text(task["id"]), Text(task["deployment"]), Text(task["member"]), state,
+                   task["overdue"].get<bool>() ? "OVERDUE " + When(task["due_at"])
+                                               : When(task["due_at"]),
+                   Text(task["title"])});
+      }
+      table.Print(std::cout);
+    });
+  });
+  auto* reassign = task->add_subcommand(
+      "reassign", "give a task to another member (both agents learn it when they next connect)");
+  reassign->add_option("TASK", options->task, "the task id, e.g. d1.secondary_inspection.jonas")
+      ->required();
+  reassign->add_option("MEMBER", options->member, "who takes it over")->required();
+  reassign->callback([&context, options] {
+    Answer(context,
+           ApiPost(context, "/v1/tasks/" + options->task + "/reassign",
+                   {{"member", options->member}}),
+           [](const json& result) {
+             std::cout << "reassigned " << Text(result["task"]) << " from " << Text(result["from"])
+                       << " to " << Text(result["to"]) << " (now " << Text(result["new_task"])
+                       << ")\n";
+           });
+  });
+  auto* cancel = task->add_subcommand("cancel", "cancel a task (its agent learns it)");
+  cancel->add_option("TASK", options->task, "the task id")->required();
+  cancel->add_option("--reason", options->reason, "why, for the member and the timeline");
+  cancel->callback([&context, options] {
+    Answer(context,
+           ApiPost(context, "/v1/tasks/" + options->task + "/cancel", {{"reason", options->reason}}),
+           [](const json& result) {
+             std::cout << "cancelled " << Text(result["task"]) << " (" << Text(result["member"])
+                       << "): " << Text(result["reason"]) << "\n";
+           });
+  });
+}
+
+void PrintClosed(const json& result) {
+  std::cout << "deployment " << Text(result["id"]) << " " << Text(result["status"]) << "; ";
+  if (result["open_tasks"].empty()) {
+    std::cout << "no task was open\n";
+    return;
+  }
+  std::cout << result["open_tasks"].size() << " task(s) were still open (now cancelled):\n";
+  Table table({"TASK", "MEMBER", "STATE", "REASON"});
+  for (const auto& task : result["open_tasks"]) {
+    table.Add({Text(task["task"]), Text(task["member"]), Text(task["state"]), Text(task["reason"])});
+  }
+  table.Print(std::cout);
+}
+
+void AddDeploymentVerbs(CLI::App& app, const Context& context, std::shared_ptr<Options> options) {
+  auto* deployment = app.add_subcommand("deployment", "change a running deployment");
+  deployment->require_subcommand(1);
+  auto* add = deployment->add_subcommand("add-member",
+                                         "add a member to a running deployment in a role");
+  add->add_option("DEPLOYMENT", options->deployment, "the deployment number")->required();
+  add->add_option("MEMBER", options->member, "the member (enrolled)")->required();
+  add->add_option("--role", options->role, "the playbook role they fill")->required();
+  add->callback([&context, options] {
+    Answer(context,
+           ApiPost(context, "/v1/deployments/" + std::to_string(options->deployment) + "/members",
+                   {{"member", options->member}, {"role", options->role}}),
+           [](const json& result) {
+             std::cout << Text(result["member"]) << " joined deployment "
+                       << Text(result["deployment"]) << " as " << Text(result["role"]) << ": "
+                       << Join(result["tasks"]) << "\n";
+           });
+  });
+  for (const auto& [verb, help] :
+       {std::pair<std::string, std::string>{"cancel", "abort a deployment: every open task is cancelled"},
+        {"demobilise", "close a deployment, listing the work still open"}}) {
+    auto* close = deployment->add_subcommand(verb, help);
+    close->add_option("DEPLOYMENT", options->deployment, "the deployment number")->required();
+    close->callback([&context, options, verb = verb] {
+      Answer(context,
+             ApiPost(context,
+                     "/v1/deployments/" + std::to_string(options->deployment) + "/" + verb,
+                     json::object()),
+             PrintClosed);
+    });
+  }
+}
+
+void AddAlertVerbs(CLI::App& app, const Context& context, std::shared_ptr<Options> options) {
+  auto* alert = app.add_subcommand("alert", "list and acknowledge alerts");
+  alert->require_subcommand(1);
+  auto* list = alert->add_subcommand("list", "alerts, open ones and the most severe first");
+  list->add_option("--incident", options->incident, "only this incident's alerts");
+  list->add_flag("--open", options->open, "only alerts nobody has acknowledged");
+  list->callback([&context, options] {
+    std::string path = "/v1/alerts?open=" + std::string(options->open ? "1" : "0");
+    if (!options->incident.empty()) path += "&incident=" + options->incident;
+    Answer(context, ApiGet(context, path), PrintAlerts);
+  });
+  auto* ack = alert->add_subcommand("ack", "acknowledge an alert (records who and when)");
+  ack->add_option("ID", options->alert, "the alert number")->required();
+  ack->callback([&context, options] {
+    Answer(context,
+           ApiPost(context, "/v1/alerts/" + std::to_string(options->alert) + "/ack",
+                   json::object()),
+           [](const json& alert) {
+             std::cout << "alert " << Text(alert["id"]) << " acknowledged by "
+                       << Text(alert["acked_by"]) << " at " << When(alert["acked_at"]) << "\n";
+           });
+  });
+}
+
+void AddReportVerbs(CLI::App& app, const Context& context, std::shared_ptr<Options> options) {
+  auto* timeline = app.add_subcommand("timeline", "everything that happened in an incident");
+  timeline->add_option("INCIDENT", options->incident, "the incident")->required();
+  timeline->callback([&context, options] {
+    Answer(context, ApiGet(context, "/v1/incidents/" + options->incident + "/timeline"),
+           [](const json& events) {
+             Table table({"TIME", "KIND", "WHO", "WHAT"});
+             for (const auto& event : events) {
+               table.Add({When(event["at"]), Text(event["kind"]), Text(event["actor"]),
+                          Text(event["text"])});
+             }
+             table.Print(std::cout);
+           });
+  });
+  auto* sitrep = app.add_subcommand(
+      "sitrep", "the situation report of an incident (Markdown; JSON with --json)");
+  sitrep->add_option("INCIDENT", options->incident, "the incident")->required();
+  sitrep->callback([&context, options] {
+    Answer(context, ApiGet(context, "/v1/incidents/" + options->incident + "/sitrep"),
+           [](const json& report) { std::cout << SitrepMarkdown(report); });
+  });
+  auto* watch = app.add_subcommand(
+      "watch", "stream events (timeline and alerts) as they happen, until interrupted");
+  watch->add_option("--incident", options->incident, "only this incident's events");
+  watch->add_option("--count", options->count, "stop after this many events (default: never)");
+  watch->callback([&context, options] {
+    auto api = Connect(context);
+    if (!api.ok()) Answer(context, Result<json>(api.status()), [](const json&) {});
+    const std::string filter = options->incident.empty() ? "" : "&incident=" + options->incident;
+    std::string after = "-10";  // start with the ten newest events
+    int printed = 0;
+    while (options->count <= 0 || printed < options->count) {
+      Result<json> batch = api->Get("/v1/events?wait_ms=20000&after=" + after + filter);
+      if (!batch.ok()) Answer(context, batch, [](const json&) {});
+      for (const auto& event : (*batch)["events"]) {
+        std::cout << (context.json ? event.dump() : EventLine(event)) << std::endl;
+        if (options->count > 0 && ++printed >= options->count) return;
+      }
+      after = std::to_string((*batch)["last"].get<std::int64_t>());
+    }
+  });
+}
+
+}  // namespace
+
+void RegisterOpsCommands(CLI::App& app, const Context& context) {
+  auto options = std::make_shared<Options>();
+  AddTaskVerbs(app, context, options);
+  AddDeploymentVerbs(app, context, options);
+  AddAlertVerbs(app, context, options);
+  AddReportVerbs(app, context, options);
+  auto* completion = app.add_subcommand("completion", "print a shell completion script");
+  completion->add_option("SHELL", options->shell, "bash (default) or zsh")
+      ->check(CLI::IsMember({"bash", "zsh"}));
+  completion->callback([&app, options] {
+    std::cout << (options->shell == "zsh" ? ZshCompletion(app) : BashCompletion(app));
+  });
+}
+
+}  // namespace muster::console

@@ -1,0 +1,22 @@
+// Answering API requests: JSON bodies in, JSON answers and errors out (docs/api.md).
+#pragma once
+
+#include <optional>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "muster/result.h"
+
+namespace muster::hq {
+
+// The HTTP status of an error code: 400, 401, 404, 409, 503 or 500.
+int HttpStatusFor(const std::string& code);
+// Answers {"error": {"code", "message"}} with the status of the code.
+void SendError(httplib::Response& response, const Status& status);
+void SendJson(httplib::Response& response, const Result<nlohmann::json>& result,
+              int ok_status = 200);
+// Parses the request body as a JSON object or answers 400 malformed.
+std::optional<nlohmann::json> Body(const httplib::Request& request, httplib::Response& response);
+
+}  // namespace muster::hq

@@ -1,0 +1,195 @@
+// The situation report: one JSON document an officer can read top to bottom (the console
+// renders it as Markdown). Every member's last contact and its age are in it, and the
+// time it was made, so that nobody mistakes stale data for the present.
+#include <SQLiteCpp/Statement.h>
+
+#include <map>
+
+#include "hq_store.h"
+#include "muster/sqlite_store.h"
+
+namespace muster::hq {
+namespace {
+
+bool IsOpenState(const std::string& state) {
+  return state != "completed" && state != "cancelled" && state != "reassigned";
+}
+
+json PhaseProgress(const playbook::Playbook* book, const json& tasks) {
+  std::map<std::string, json> phases;
+  std::vector<std::string> order;
+  if (book) {
+    for (const auto& phase : book->phases) {
+      order.push_back(phase.id);
+      phases[phase.id] = {{"id", phase.id}, {"title", phase.title}};
+    }
+  }
+  for (const auto& task : tasks) {
+    const std::string phase = task["phase"];
+    if (!phases.count(phase)) {
+      order.push_back(phase);
+      phases[phase] = {{"id", phase}, {"title", phase}};
+    }
+    json& entry = phases[phase];
+    const std::string state = task["state"];
+    const char* bucket = state == "completed"               ? "completed"
+                         : !IsOpenState(state)              ? "cancelled"
+                         : task["dormant"].get<bool>()      ? "dormant"
+                         : state == "blocked"               ? "blocked"
+                         : state == "waiting"               ? "waiting"
+                                                            : "active";
+    entry["tasks"] = entry.value("tasks", 0) + 1;
+    entry[bucket] = entry.value(bucket, 0) + 1;
+  }
+  json list = json::array();
+  for (const auto& id : order) {
+    json entry = phases[id];
+    for (const char* bucket :
+         {"tasks", "completed", "active", "waiting", "blocked", "dormant", "cancelled"}) {
+      if (!entry.contains(bucket)) entry[bucket] = 0;
+    }
+    list.push_back(entry);
+  }
+  return list;
+}
+
+}  // namespace
+
+Result<json> HqStore::Sitrep(const std::string& incident_id) {
+  Result<json> board = IncidentStatus(incident_id);
+  if (!board.ok()) return board;
+  Result<json> findings = IncidentFindings(incident_id);
+  if (!findings.ok()) return findings;
+  Result<json> alerts = ListAlerts(incident_id, false);
+  if (!alerts.ok()) return alerts;
+  const Millis now = (*board)["generated_at"];
+  json report = {{"generated_at", now},
+                 {"incident", (*board)["incident"]},
+                 {"deployments", json::array()},
+                 {"team", json::array()},
+                 {"findings", json::array()},
+                 {"alerts", *alerts},
+                 {"blocked", json::array()},
+                 {"overdue", json::array()},
+                 {"needs", json::array()}};
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement incident(*db_,
+                               "SELECT hazards, created_at FROM incidents WHERE id=?");
+    incident.bind(1, incident_id);
+    if (incident.executeStep()) {
+      report["incident"]["hazards"] =
+          json::parse(incident.getColumn(0).getString(), nullptr, false);
+      report["incident"]["created_at"] = incident.getColumn(1).getInt64();
+    }
+    // Which playbook each task follows, for field labels, units and types.
+    std::map<std::string, std::shared_ptr<const playbook::Playbook>> book_of_task;
+    std::map<std::string, int> open_tasks_of;
+    for (const auto& deployment : (*board)["deployments"]) {
+      auto book = PlaybookByHash(deployment["playbook"]["hash"]);
+      const playbook::Playbook* loaded = book.ok() ? book->get() : nullptr;
+      const bool active = deployment["status"] == "active";
+      for (const auto& task : deployment["tasks"]) {
+        if (book.ok()) book_of_task[task["id"]] = *book;
+        const std::string state = task["state"];
+        if (!active || !IsOpenState(state) || task["dormant"].get<bool>()) continue;
+        ++open_tasks_of[task["member"]];
+        if (state == "blocked") {
+          report["blocked"].push_back({{"task", task["id"]},
+                                       {"member", task["member"]},
+                                       {"title", task["title"]},
+                                       {"reason", task["reason"]},
+                                       {"since", task["updated_at"]}});
+        }
+        if (task["overdue"].get<bool>()) {
+          report["overdue"].push_back({{"task", task["id"]},
+                                       {"member", task["member"]},
+                                       {"title", task["title"]},
+                                       {"due_at", task["due_at"]},
+                                       {"overdue_ms", now - task["due_at"].get<Millis>()}});
+        }
+      }
+      report["deployments"].push_back({{"id", deployment["id"]},
+                                       {"status", deployment["status"]},
+                                       {"playbook", deployment["playbook"]},
+                                       {"phases", PhaseProgress(loaded, deployment["tasks"])}});
+    }
+    // Key findings: the latest value of every field of every step; and each member's
+    // latest recorded position (a geolocation finding).
+    std::map<std::string, json> latest;
+    std::vector<std::string> order;
+    std::map<std::string, json> location_of;
+    for (const auto& finding : *findings) {
+      auto book = book_of_task.find(finding["task"]);
+      const playbook::Step* step =
+          book == book_of_task.end() ? nullptr : book->second->FindStep(finding["step"]);
+      for (auto& [field, value] : finding["values"].items()) {
+        const playbook::FieldSpec* spec = nullptr;
+        for (const auto& candidate : step ? step->findings : std::vector<playbook::FieldSpec>{}) {
+          if (candidate.id == field) spec = &candidate;
+        }
+        bool confirmed = false;
+        for (const auto& name : finding["confirmed_out_of_range"]) confirmed |= name == field;
+        const std::string key = finding["step"].get<std::string>() + "." + field;
+        if (!latest.count(key)) order.push_back(key);
+        latest[key] = {{"step", finding["step"]},
+                       {"field", field},
+                       {"label", spec && !spec->label.empty() ? spec->label : field},
+                       {"value", value},
+                       {"unit", spec ? spec->unit : ""},
+                       {"recorded_at", finding["recorded_at"]},
+                       {"member", finding["member"]},
+                       {"confirmed_out_of_range", confirmed}};
+        if (spec && spec->type == playbook::FieldType::kGeolocation) {
+          location_of[finding["member"]] = {{"value", value},
+                                            {"step", finding["step"]},
+                                            {"recorded_at", finding["recorded_at"]}};
+        }
+      }
+    }
+    for (const auto& key : order) report["findings"].push_back(latest[key]);
+
+    std::map<std::string, json> roles_of;
+    SQLite::Statement roles(*db_,
+                            "SELECT DISTINCT a.member_id, a.role FROM assignments a JOIN "
+                            "deployments d ON d.id=a.deployment_id WHERE d.incident_id=? "
+                            "ORDER BY a.member_id, a.role");
+    roles.bind(1, incident_id);
+    while (roles.executeStep()) {
+      roles_of[roles.getColumn(0).getString()].push_back(roles.getColumn(1).getString());
+    }
+    for (const auto& member : (*board)["members"]) {
+      const std::string id = member["id"];
+      SQLite::Statement contact(*db_, "SELECT contact FROM members WHERE id=?");
+      contact.bind(1, id);
+      const json& age = member["last_contact_age_ms"];
+      const Millis interval = member["checkin_interval_ms"];
+      report["team"].push_back(
+          {{"id", id},
+           {"name", member["name"]},
+           {"contact", contact.executeStep() ? contact.getColumn(0).getString() : ""},
+           {"roles", roles_of.count(id) ? roles_of[id] : json::array()},
+           {"checkin_interval_ms", interval},
+           {"last_contact_at", member["last_contact_at"]},
+           {"last_contact_age_ms", age},
+           {"checkin_overdue", !age.is_number() || age.get<Millis>() > interval},
+           {"location", location_of.count(id) ? location_of[id] : json()},
+           {"open_tasks", open_tasks_of[id]}});
+    }
+    for (const auto& blocked : report["blocked"]) {
+      report["needs"].push_back("blocked: " + blocked["task"].get<std::string>() + " (" +
+                                blocked["member"].get<std::string>() +
+                                "): " + blocked["reason"].get<std::string>());
+    }
+    for (const auto& alert : *alerts) {
+      if (!alert["acked_at"].is_null()) continue;
+      if (alert["kind"] != "safety" && alert["kind"] != "checkin") continue;
+      report["needs"].push_back("member safety, alert " + std::to_string(alert["id"].get<int>()) +
+                                " unacknowledged: " + alert["message"].get<std::string>());
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return report;
+}
+
+}  // namespace muster::hq
