@@ -124,8 +124,8 @@ Result<json> HqStore::Sitrep(const std::string& incident_id) {
           book == book_of_task.end() ? nullptr : book->second->FindStep(finding["step"]);
       for (auto& [field, value] : finding["values"].items()) {
         const playbook::FieldSpec* spec = nullptr;
-        for (const auto& candidate : step ? step->findings : std::vector<playbook::FieldSpec>{}) {
-          if (candidate.id == field) spec = &candidate;
+        for (std::size_t i = 0; step && i < step->findings.size(); ++i) {
+          if (step->findings[i].id == field) spec = &step->findings[i];
         }
         bool confirmed = false;
         for (const auto& name : finding["confirmed_out_of_range"]) confirmed |= name == field;
