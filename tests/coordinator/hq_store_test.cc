@@ -653,7 +653,7 @@ TEST_F(HqStoreTest, AnAgentTriggerAloneFiresAtHqAndAnUnknownTriggerIsRefused) {
 
 TEST_F(HqStoreTest, CompletingACancelledTaskRaisesAConflictAndKeepsTheFinding) {
   DeployBorder();
-  // There is no cancel route yet: HQ's decision is made directly in the store.
+  // HQ's decision made directly in the store, so that nothing is released by it.
   store_->db().exec("UPDATE tasks SET state='cancelled' WHERE id='d1.arrival_briefing.amira'");
   auto outcome = IngestOk(
       "amira-1", {FindingRecord(1, "d1.arrival_briefing.amira", {{"scene_location", "46.2,6.1"}}),
@@ -662,7 +662,8 @@ TEST_F(HqStoreTest, CompletingACancelledTaskRaisesAConflictAndKeepsTheFinding) {
   EXPECT_EQ(Seqs(outcome.held), (std::set<std::uint64_t>{1, 2}));
   EXPECT_EQ(TaskState("d1.arrival_briefing.amira"), "cancelled");  // HQ's decision stands
   EXPECT_EQ(Count("SELECT COUNT(*) FROM findings WHERE task_id='d1.arrival_briefing.amira'"), 1);
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM alerts WHERE kind='conflict'"), 1);
+  // Rule C2 for the finding, C1 for the completion.
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM alerts WHERE kind='conflict'"), 2);
   EXPECT_EQ(QueryText(store_->db(), "SELECT incident_id FROM alerts WHERE kind='conflict'"),
             "INC-1");
   EXPECT_EQ(QueryText(store_->db(), "SELECT source FROM alerts WHERE kind='conflict'"),
@@ -671,10 +672,10 @@ TEST_F(HqStoreTest, CompletingACancelledTaskRaisesAConflictAndKeepsTheFinding) {
   EXPECT_EQ(TaskState("d1.safety_briefing.amira"), "waiting");
   // Re-sent, it raises no second alert.
   IngestOk("amira-1", {StatusRecord(2, "d1.arrival_briefing.amira", "completed")});
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM alerts WHERE kind='conflict'"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM alerts WHERE kind='conflict'"), 2);
   auto board = store_->IncidentStatus("INC-1");
   ASSERT_TRUE(board.ok());
-  ASSERT_EQ((*board)["alerts"].size(), 1u);
+  ASSERT_EQ((*board)["alerts"].size(), 2u);
   EXPECT_EQ((*board)["alerts"][0]["kind"], "conflict");
 }
 
