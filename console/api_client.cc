@@ -77,16 +77,27 @@ Result<std::string> ApiClient::GetBytes(const std::string& path) {
 }
 
 Result<json> ApiClient::Post(const std::string& path, const json& body) {
+  return Send("POST", path, body);
+}
+
+Result<json> ApiClient::Patch(const std::string& path, const json& body) {
+  return Send("PATCH", path, body);
+}
+
+Result<json> ApiClient::Send(const std::string& method, const std::string& path,
+                             const json& body) {
   httplib::Client client(base_url_);
   client.set_connection_timeout(5);
   client.set_read_timeout(60);
-  auto response = client.Post(path.c_str(), RequestHeaders(token_, operator_),
-                              body.dump(), "application/json");
+  const httplib::Headers headers = RequestHeaders(token_, operator_);
+  auto response = method == "PATCH"
+                      ? client.Patch(path.c_str(), headers, body.dump(), "application/json")
+                      : client.Post(path.c_str(), headers, body.dump(), "application/json");
   if (!response) {
     return Status::Error("unreachable", "cannot reach the coordinator at " + base_url_ +
                                             "; is muster-coordinator running?");
   }
-  return Decode(response->status, response->body, "POST " + path);
+  return Decode(response->status, response->body, method + " " + path);
 }
 
 }  // namespace muster::console

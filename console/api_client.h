@@ -29,11 +29,15 @@ class ApiClient {
 
   Result<json> Get(const std::string& path);
   Result<json> Post(const std::string& path, const json& body);
+  // Changes part of a resource: the fields |body| names.
+  Result<json> Patch(const std::string& path, const json& body);
   // A route that answers bytes (an attachment's content) rather than JSON.
   Result<std::string> GetBytes(const std::string& path);
 
  private:
   Result<json> Decode(int status, const std::string& body, const std::string& what);
+  // Sends |body| as JSON with |method| (POST or PATCH) and decodes the answer.
+  Result<json> Send(const std::string& method, const std::string& path, const json& body);
 
   std::string base_url_;
   std::string token_;

@@ -1,5 +1,6 @@
 // muster: the HQ console. Every verb talks to the coordinator's API and answers as a
 // table for people or, with --json, as JSON for tools.
+#include <algorithm>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +16,7 @@
 #include "muster/playbook/load.h"
 #include "ops_commands.h"
 #include "playbook_commands.h"
+#include "roster_commands.h"
 #include "table.h"
 
 namespace {
@@ -124,84 +126,8 @@ int main(int argc, char** argv) {
   app.add_option("--as", context.operator_name,
                  "your name in the audit log (default: env MUSTER_OPERATOR, else USER)");
 
-  // incident
-  auto* incident = app.add_subcommand("incident", "open and list incidents");
-  incident->require_subcommand(1);
-  auto* incident_create = incident->add_subcommand("create", "open an incident");
-  std::string incident_id, title, location, severity = "medium";
-  std::vector<std::string> hazards;
-  incident_create->add_option("--title", title, "what happened")->required();
-  incident_create->add_option("--id", incident_id, "an id of your own (default INC-NNNN)");
-  incident_create->add_option("--hazard", hazards, "chemical, biological, radiological, nuclear, explosive");
-  incident_create->add_option("--location", location, "where");
-  incident_create->add_option("--severity", severity, "low, medium (default), high, critical");
-  incident_create->callback([&] {
-    auto api = Connect(context);
-    Answer(context, api.ok() ? api->Post("/v1/incidents", {{"id", incident_id}, {"title", title},
-                                                           {"hazards", hazards},
-                                                           {"location", location},
-                                                           {"severity", severity}})
-                             : Result<json>(api.status()),
-           [](const json& created) {
-             std::cout << "opened " << created["id"].get<std::string>() << ": "
-                       << created["title"].get<std::string>() << "\n";
-           });
-  });
-  incident->add_subcommand("list", "list incidents")->callback([&] {
-    auto api = Connect(context);
-    Answer(context, api.ok() ? api->Get("/v1/incidents") : Result<json>(api.status()),
-           [](const json& list) {
-             Table table({"INCIDENT", "SEVERITY", "STATUS", "OPENED", "TITLE"});
-             for (const auto& item : list) {
-               table.Add({Text(item["id"]), Text(item["severity"]), Text(item["status"]),
-                          When(item["created_at"]), Text(item["title"])});
-             }
-             table.Print(std::cout);
-           });
-  });
-
-  // member
-  auto* member = app.add_subcommand("member", "the roster");
-  member->require_subcommand(1);
-  auto* member_add = member->add_subcommand("add", "add a team member");
-  std::string member_id, name, contact, checkin = "1h";
-  std::vector<std::string> roles, qualifications;
-  member_add->add_option("ID", member_id, "short id: lowercase letters, digits, - and _")->required();
-  member_add->add_option("--name", name, "full name");
-  member_add->add_option("--role", roles, "a playbook role the member can fill (repeat)");
-  member_add->add_option("--qualification", qualifications, "a qualification (repeat)");
-  member_add->add_option("--contact", contact, "phone or radio");
-  member_add->add_option("--checkin", checkin, "how often the member must be heard from (default 1h)");
-  member_add->callback([&] {
-    const muster::Millis interval = muster::ParseDuration(checkin);
-    if (interval <= 0) {
-      std::cerr << "muster: --checkin '" << checkin << "' is not a duration such as 30m or 2h\n";
-      throw CLI::RuntimeError(2);
-    }
-    auto api = Connect(context);
-    Answer(context,
-           api.ok() ? api->Post("/v1/members", {{"id", member_id}, {"name", name}, {"roles", roles},
-                                                {"qualifications", qualifications},
-                                                {"contact", contact},
-                                                {"checkin_interval_ms", interval}})
-                    : Result<json>(api.status()),
-           [](const json& created) {
-             std::cout << "added " << created["id"].get<std::string>() << " ("
-                       << created["name"].get<std::string>() << ")\n";
-           });
-  });
-  member->add_subcommand("list", "list the roster")->callback([&] {
-    auto api = Connect(context);
-    Answer(context, api.ok() ? api->Get("/v1/members") : Result<json>(api.status()),
-           [](const json& list) {
-             Table table({"MEMBER", "NAME", "ROLES", "LAST CONTACT"});
-             for (const auto& item : list) {
-               table.Add({Text(item["id"]), Text(item["name"]), Join(item["roles"]),
-                          When(item["last_contact_at"])});
-             }
-             table.Print(std::cout);
-           });
-  });
+  muster::console::RegisterRosterCommands(app, context);
+  std::string incident_id, member_id;
 
   // agent
   auto* agent = app.add_subcommand("agent", "enrol, list, revoke and rotate field agents");
@@ -275,8 +201,18 @@ int main(int argc, char** argv) {
                        << Text(deployment["playbook"]["version"]) << " to "
                        << Text(deployment["incident"]) << ": " << deployment["tasks"]
                        << " task(s)\n";
+             const json& automatic = deployment["automatic"];
              for (auto& [role, members] : deployment["team"].items()) {
-               std::cout << "  " << role << ": " << Join(members) << "\n";
+               const bool picked =
+                   std::find(automatic.begin(), automatic.end(), role) != automatic.end();
+               std::cout << "  " << role << ": " << Join(members)
+                         << (picked ? "  (picked from the roster)" : "") << "\n";
+             }
+             for (auto& [role, members] : deployment["unqualified"].items()) {
+               for (auto& [member, missing] : members.items()) {
+                 std::cout << "  warning: " << member << " lacks " << Join(missing) << " for "
+                           << role << "\n";
+               }
              }
            });
   });
@@ -345,7 +281,7 @@ int main(int argc, char** argv) {
     });
   });
 
-  muster::console::RegisterPlaybookCommands(app);
+  muster::console::RegisterPlaybookCommands(app, context.json);
   muster::console::RegisterAuditCommands(app, [&] { return Connect(context); }, context.json);
   muster::console::RegisterOpsCommands(app, context);
   try {

@@ -237,11 +237,15 @@ void RegisterOpsCommands(CLI::App& app, const Context& context) {
   AddDeploymentVerbs(app, context, options);
   AddAlertVerbs(app, context, options);
   AddReportVerbs(app, context, options);
-  auto* completion = app.add_subcommand("completion", "print a shell completion script");
+  auto* completion = app.add_subcommand(
+      "completion", "print a shell completion script (with --json: {shell, script})");
   completion->add_option("SHELL", options->shell, "bash (default) or zsh")
       ->check(CLI::IsMember({"bash", "zsh"}));
-  completion->callback([&app, options] {
-    std::cout << (options->shell == "zsh" ? ZshCompletion(app) : BashCompletion(app));
+  completion->callback([&app, &context, options] {
+    const std::string script =
+        options->shell == "zsh" ? ZshCompletion(app) : BashCompletion(app);
+    Answer(context, json{{"shell", options->shell}, {"script", script}},
+           [](const json& answer) { std::cout << answer["script"].get<std::string>(); });
   });
 }
 

@@ -273,6 +273,28 @@ void WriteDot(const pb::Playbook& p, std::ostream& out) {
   out << "}\n";
 }
 
+// The graph WriteDot draws, as data: steps and trigger nodes, dependency and activation
+// edges.
+json GraphJson(const pb::Playbook& p) {
+  json nodes = json::array();
+  json edges = json::array();
+  for (const pb::Step& s : p.steps) {
+    nodes.push_back({{"id", s.id}, {"kind", "step"}, {"phase", s.phase}, {"role", s.role},
+                     {"on_trigger", s.on_trigger}});
+    for (const std::string& dep : s.depends_on) {
+      edges.push_back({{"from", dep}, {"to", s.id}, {"kind", "depends_on"}});
+    }
+  }
+  for (const pb::Trigger& t : p.triggers) {
+    nodes.push_back({{"id", "trigger:" + t.id}, {"kind", "trigger"}});
+    for (const pb::TriggerAction& a : t.then) {
+      if (a.kind != pb::ActionKind::kActivate) continue;
+      edges.push_back({{"from", "trigger:" + t.id}, {"to", a.step}, {"kind", "activates"}});
+    }
+  }
+  return {{"playbook", p.id}, {"version", p.version}, {"nodes", nodes}, {"edges", edges}};
+}
+
 }  // namespace
 
 std::vector<std::string> PlaybookFiles(const std::string& path) {
@@ -345,15 +367,20 @@ int ShowCommand(const std::string& path, bool json_output, std::ostream& out, st
   return 0;
 }
 
-int GraphCommand(const std::string& path, std::ostream& out, std::ostream& err) {
+int GraphCommand(const std::string& path, bool json_output, std::ostream& out,
+                 std::ostream& err) {
   int code = 0;
   const auto playbook = LoadForDisplay(path, err, &code);
   if (!playbook) return code;
-  WriteDot(*playbook, out);
+  if (json_output) {
+    out << GraphJson(*playbook).dump(2) << "\n";
+  } else {
+    WriteDot(*playbook, out);
+  }
   return 0;
 }
 
-void RegisterPlaybookCommands(CLI::App& app) {
+void RegisterPlaybookCommands(CLI::App& app, const bool& global_json) {
   struct Options {
     std::vector<std::string> paths;
     std::string file;
@@ -377,25 +404,26 @@ void RegisterPlaybookCommands(CLI::App& app) {
       "lint", "Check playbooks and step libraries; prints FILE:LINE:COL diagnostics");
   lint->add_option("paths", options->paths, "Files or folders (searched for *.yaml, *.yml)");
   lint->add_flag("--json", options->json, "Print the result as JSON");
-  lint->callback([options, finish, need] {
+  lint->callback([options, finish, need, &global_json] {
     need(!options->paths.empty(), "muster playbook lint PATH... [--json]");
-    finish(LintCommand(options->paths, options->json, std::cout, std::cerr));
+    finish(LintCommand(options->paths, options->json || global_json, std::cout, std::cerr));
   });
 
   CLI::App* show =
       playbook->add_subcommand("show", "Show a playbook: phases, steps, roles, triggers");
   show->add_option("file", options->file, "Playbook file");
   show->add_flag("--json", options->json, "Print the playbook as JSON");
-  show->callback([options, finish, need] {
+  show->callback([options, finish, need, &global_json] {
     need(!options->file.empty(), "muster playbook show FILE [--json]");
-    finish(ShowCommand(options->file, options->json, std::cout, std::cerr));
+    finish(ShowCommand(options->file, options->json || global_json, std::cout, std::cerr));
   });
 
   CLI::App* graph = playbook->add_subcommand("graph", "Print step dependencies as Graphviz DOT");
   graph->add_option("file", options->file, "Playbook file");
-  graph->callback([options, finish, need] {
-    need(!options->file.empty(), "muster playbook graph FILE");
-    finish(GraphCommand(options->file, std::cout, std::cerr));
+  graph->add_flag("--json", options->json, "Print the graph as JSON: nodes and edges");
+  graph->callback([options, finish, need, &global_json] {
+    need(!options->file.empty(), "muster playbook graph FILE [--json]");
+    finish(GraphCommand(options->file, options->json || global_json, std::cout, std::cerr));
   });
 }
 

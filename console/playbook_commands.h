@@ -13,15 +13,17 @@ namespace muster::console {
 
 // Adds the `playbook` subcommand to |app|. Callbacks signal their exit status with
 // CLI::RuntimeError: 0 every file valid, 1 a file has errors, 2 a usage error (a path
-// that does not exist, a folder without YAML files).
-void RegisterPlaybookCommands(CLI::App& app);
+// that does not exist, a folder without YAML files). |global_json| is the console's own
+// --json flag, read when a verb runs: `muster --json playbook lint` answers JSON too.
+void RegisterPlaybookCommands(CLI::App& app, const bool& global_json);
 
 // The verbs without CLI11, for tests. Each writes to |out| and |err| and returns the
 // exit status.
 int LintCommand(const std::vector<std::string>& paths, bool json, std::ostream& out,
                 std::ostream& err);
 int ShowCommand(const std::string& path, bool json, std::ostream& out, std::ostream& err);
-int GraphCommand(const std::string& path, std::ostream& out, std::ostream& err);
+// DOT for Graphviz, or with |json| the same graph as {"nodes": [...], "edges": [...]}.
+int GraphCommand(const std::string& path, bool json, std::ostream& out, std::ostream& err);
 
 // The YAML files |path| names: itself, or every *.yaml / *.yml below it, sorted.
 // Empty when |path| does not exist.

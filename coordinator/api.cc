@@ -2,7 +2,9 @@
 // request needs "Authorization: Bearer TOKEN" with the token from DATA/api.token.
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include <httplib.h>
@@ -26,6 +28,31 @@ std::vector<std::string> Strings(const json& body, const char* name) {
     if (item.is_string()) out.push_back(item.get<std::string>());
   }
   return out;
+}
+
+template <typename T>
+std::optional<T> Optional(const json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end()) return std::nullopt;
+  return it->get<T>();  // the wrong type throws: answered 400 malformed
+}
+
+// A change names only fields the resource has: a misspelt one is refused, not ignored.
+Status OnlyFields(const json& body, std::initializer_list<const char*> fields) {
+  std::string known;
+  for (const char* field : fields) known += (known.empty() ? "" : ", ") + std::string(field);
+  for (const auto& [name, value] : body.items()) {
+    if (std::find_if(fields.begin(), fields.end(), [&](const char* field) {
+          return name == field;
+        }) == fields.end()) {
+      return Status::Error("invalid_argument",
+                           "unknown field '" + name + "'; the fields are: " + known);
+    }
+  }
+  if (body.empty()) {
+    return Status::Error("invalid_argument", "nothing to change; the fields are: " + known);
+  }
+  return Status::Ok();
 }
 
 bool TokenMatches(const std::string& header, const std::string& token) {
@@ -100,6 +127,27 @@ Status Coordinator::StartApi() {
   server.Get("/v1/incidents", [locked](const httplib::Request&, httplib::Response& response) {
     SendJson(response, locked([](HqStore& store) { return store.ListIncidents(); }));
   });
+  server.Get(R"(/v1/incidents/([^/]+))",
+             [locked](const httplib::Request& request, httplib::Response& response) {
+               SendJson(response, locked([&](HqStore& store) {
+                          return store.Incident(request.matches[1]);
+                        }));
+             });
+  server.Patch(R"(/v1/incidents/([^/]+))", [locked](const httplib::Request& request,
+                                                    httplib::Response& response) {
+    auto body = Body(request, response);
+    if (!body) return;
+    Status fields = OnlyFields(*body, {"title", "hazards", "location", "severity", "status"});
+    if (!fields.ok()) return SendError(response, fields);
+    IncidentChange change{Optional<std::string>(*body, "title"),
+                          Optional<std::vector<std::string>>(*body, "hazards"),
+                          Optional<std::string>(*body, "location"),
+                          Optional<std::string>(*body, "severity"),
+                          Optional<std::string>(*body, "status")};
+    SendJson(response, locked([&](HqStore& store) {
+               return store.UpdateIncident(request.matches[1], change, RequestActor(request));
+             }));
+  });
   server.Get(R"(/v1/incidents/([^/]+)/status)",
              [locked](const httplib::Request& request, httplib::Response& response) {
                SendJson(response, locked([&](HqStore& store) {
@@ -146,6 +194,22 @@ Status Coordinator::StartApi() {
   });
   server.Get("/v1/members", [locked](const httplib::Request&, httplib::Response& response) {
     SendJson(response, locked([](HqStore& store) { return store.ListMembers(); }));
+  });
+  server.Patch(R"(/v1/members/([^/]+))", [locked](const httplib::Request& request,
+                                                  httplib::Response& response) {
+    auto body = Body(request, response);
+    if (!body) return;
+    Status fields = OnlyFields(
+        *body, {"name", "roles", "qualifications", "contact", "checkin_interval_ms"});
+    if (!fields.ok()) return SendError(response, fields);
+    MemberChange change{Optional<std::string>(*body, "name"),
+                        Optional<std::vector<std::string>>(*body, "roles"),
+                        Optional<std::vector<std::string>>(*body, "qualifications"),
+                        Optional<std::string>(*body, "contact"),
+                        Optional<Millis>(*body, "checkin_interval_ms")};
+    SendJson(response, locked([&](HqStore& store) {
+               return store.UpdateMember(request.matches[1], change, RequestActor(request));
+             }));
   });
 
   server.Post("/v1/agents", [this, locked](const httplib::Request& request,

@@ -3,19 +3,12 @@
 // as a stream of events.
 #include <SQLiteCpp/Statement.h>
 
+#include "hq_columns.h"
 #include "hq_store.h"
 #include "muster/sqlite_store.h"
 
 namespace muster::hq {
 namespace {
-
-json NullableInt(const SQLite::Column& column) {
-  return column.isNull() ? json() : json(column.getInt64());
-}
-
-json NullableText(const SQLite::Column& column) {
-  return column.isNull() ? json() : json(column.getString());
-}
 
 constexpr const char* kAlertColumns =
     "id, incident_id, deployment_id, kind, severity, message, source, raised_at, acked_by, "

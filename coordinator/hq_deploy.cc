@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 
+#include "hq_columns.h"
 #include "hq_store.h"
 #include "muster/playbook/fields.h"
 #include "muster/playbook/triggers.h"
@@ -14,6 +16,82 @@ namespace muster::hq {
 namespace {
 
 const std::set<std::string> kFinishedStates = {"completed", "cancelled", "reassigned"};
+
+// A member as the team picker sees them.
+struct Candidate {
+  std::string id;
+  std::set<std::string> roles;
+  std::set<std::string> qualifications;
+  bool busy = false;  // on another active deployment
+};
+
+std::vector<Candidate> LoadCandidates(SQLite::Database& db) {
+  std::vector<Candidate> candidates;
+  SQLite::Statement query(
+      db,
+      "SELECT m.id, m.roles, m.qualifications, EXISTS(SELECT 1 FROM assignments a JOIN "
+      "deployments d ON d.id=a.deployment_id WHERE a.member_id=m.id AND d.status='active') "
+      "FROM members m ORDER BY m.id");
+  while (query.executeStep()) {
+    Candidate candidate{query.getColumn(0).getString(), {}, {}, query.getColumn(3).getInt() != 0};
+    for (const auto& role : ParseJsonColumn(query.getColumn(1))) {
+      if (role.is_string()) candidate.roles.insert(role.get<std::string>());
+    }
+    for (const auto& qualification : ParseJsonColumn(query.getColumn(2))) {
+      if (qualification.is_string()) candidate.qualifications.insert(qualification.get<std::string>());
+    }
+    candidates.push_back(std::move(candidate));
+  }
+  return candidates;
+}
+
+// The qualifications |role| asks for that |candidate| does not hold.
+std::vector<std::string> Missing(const playbook::Role& role, const Candidate& candidate) {
+  std::vector<std::string> missing;
+  for (const std::string& qualification : role.qualifications) {
+    if (!candidate.qualifications.count(qualification)) missing.push_back(qualification);
+  }
+  return missing;
+}
+
+std::string JoinWords(const std::vector<std::string>& words) {
+  std::string out;
+  for (const std::string& word : words) out += (out.empty() ? "" : ", ") + word;
+  return out;
+}
+
+// Fills the roles |team| leaves empty from the roster. A member may fill a role when
+// their roster roles name it or when they hold every qualification it asks for. The
+// qualified come first, then those free of other active deployments, then those not yet
+// on this team, then by id. Returns the roles filled this way.
+std::vector<std::string> PickTeam(const playbook::Playbook& book,
+                                  const std::vector<Candidate>& roster,
+                                  std::map<std::string, std::vector<std::string>>& team) {
+  std::vector<std::string> automatic;
+  std::set<std::string> on_team;
+  for (const auto& [role, members] : team) on_team.insert(members.begin(), members.end());
+  for (const playbook::Role& role : book.roles) {
+    if (team.count(role.id)) continue;
+    std::vector<const Candidate*> eligible;
+    for (const Candidate& candidate : roster) {
+      const bool qualified = !role.qualifications.empty() && Missing(role, candidate).empty();
+      if (qualified || candidate.roles.count(role.id)) eligible.push_back(&candidate);
+    }
+    const auto rank = [&](const Candidate* candidate) {
+      return std::make_tuple(!Missing(role, *candidate).empty(), candidate->busy,
+                             on_team.count(candidate->id) > 0);
+    };
+    std::stable_sort(eligible.begin(), eligible.end(),
+                     [&](const Candidate* a, const Candidate* b) { return rank(a) < rank(b); });
+    for (const Candidate* candidate : eligible) {
+      if (static_cast<int>(team[role.id].size()) >= role.count) break;
+      team[role.id].push_back(candidate->id);
+      on_team.insert(candidate->id);
+    }
+    if (!team[role.id].empty()) automatic.push_back(role.id);
+  }
+  return automatic;
+}
 
 }  // namespace
 
@@ -227,8 +305,10 @@ Result<json> HqStore::Deploy(const DeployInput& input,
       return Status::Error("conflict", "incident " + input.incident_id + " is closed");
     }
 
-    // Who fills each role: as given, else members whose roster roles name it.
+    // Who fills each role: as given, else picked from the roster (PickTeam).
+    const std::vector<Candidate> roster = LoadCandidates(*db_);
     std::map<std::string, std::vector<std::string>> team;
+    json unqualified = json::object();  // role -> member -> the qualifications they lack
     for (const auto& [role, members] : input.assign) {
       if (book.FindRole(role) == nullptr) {
         std::string known;
@@ -237,40 +317,46 @@ Result<json> HqStore::Deploy(const DeployInput& input,
                                                      role + "'; its roles are: " + known);
       }
       for (const std::string& member : members) {  // a member named twice fills it once
-        if (std::find(team[role].begin(), team[role].end(), member) == team[role].end()) {
-          team[role].push_back(member);
+        if (std::find(team[role].begin(), team[role].end(), member) != team[role].end()) continue;
+        auto found = std::find_if(roster.begin(), roster.end(),
+                                  [&](const Candidate& c) { return c.id == member; });
+        if (found == roster.end()) {
+          return Status::Error("not_found", "no member '" + member + "' (role " + role +
+                                                "); add one with: muster member add " + member);
         }
+        team[role].push_back(member);
       }
     }
-    for (const playbook::Role& role : book.roles) {
-      if (team.count(role.id)) continue;
-      SQLite::Statement candidates(
-          *db_, "SELECT m.id FROM members m, json_each(m.roles) r WHERE r.value=? ORDER BY m.id");
-      candidates.bind(1, role.id);
-      while (candidates.executeStep() &&
-             static_cast<int>(team[role.id].size()) < role.count) {
-        team[role.id].push_back(candidates.getColumn(0).getString());
+    const std::vector<std::string> automatic = PickTeam(book, roster, team);
+    // Whoever fills a role without its qualifications is the officer's call, and recorded.
+    std::string gaps;
+    for (const auto& [role, members] : team) {
+      for (const std::string& member : members) {
+        auto found = std::find_if(roster.begin(), roster.end(),
+                                  [&](const Candidate& c) { return c.id == member; });
+        const std::vector<std::string> missing = Missing(*book.FindRole(role), *found);
+        if (missing.empty()) continue;
+        unqualified[role][member] = missing;
+        gaps += (gaps.empty() ? "" : "; ") + member + " lacks " + JoinWords(missing) + " for " +
+                role;
       }
     }
     std::vector<std::string> empty_roles;
     for (const playbook::Role& role : book.roles) {
-      if (role.required && team[role.id].empty()) empty_roles.push_back(role.id);
+      if (!role.required || !team[role.id].empty()) continue;
+      empty_roles.push_back(role.id + (role.qualifications.empty()
+                                           ? " (no member lists this role)"
+                                           : " (nobody holds " +
+                                                 JoinWords(role.qualifications) + ")"));
     }
     if (!empty_roles.empty()) {
-      std::string list;
-      for (const auto& r : empty_roles) list += (list.empty() ? "" : ", ") + r;
-      return Status::Error("unassigned_role",
-                           "required role(s) left empty: " + list + "; assign with --assign " +
-                               empty_roles.front() + "=MEMBER");
+      const std::string first = empty_roles.front().substr(0, empty_roles.front().find(' '));
+      return Status::Error("unassigned_role", "required role(s) left empty: " +
+                                                  JoinWords(empty_roles) +
+                                                  "; assign with --assign " + first + "=MEMBER");
     }
     for (const auto& [role, members] : team) {
       for (const std::string& member : members) {
-        SQLite::Statement exists(*db_, "SELECT 1 FROM members WHERE id=?");
-        exists.bind(1, member);
-        if (!exists.executeStep()) {
-          return Status::Error("not_found", "no member '" + member + "' (role " + role +
-                                                "); add one with: muster member add " + member);
-        }
         if (!ActiveAgentOf(member)) {
           return Status::Error("no_agent", "member '" + member +
                                                "' has no enrolled agent; run: muster agent "
@@ -336,17 +422,27 @@ Result<json> HqStore::Deploy(const DeployInput& input,
         "deployment " + std::to_string(deployment_id) + ": " + book.id + " " + book.version +
             " to " + std::to_string(agents.size()) + " member(s), " +
             std::to_string(task_ids.size()) + " task(s)"));
+    if (!gaps.empty()) {
+      MUSTER_RETURN_IF_ERROR(AppendTimeline(input.incident_id, "qualification_gap",
+                                            input.actor.name,
+                                            "deployment " + std::to_string(deployment_id) + ": " +
+                                                gaps));
+    }
     json team_json = json::object();
     for (const auto& [role, members] : team) team_json[role] = members;
-    MUSTER_RETURN_IF_ERROR(Audit({input.actor, "deployment.create",
-                                  std::to_string(deployment_id),
-                                  {{"incident", input.incident_id},
-                                   {"playbook", book.id + "@" + book.version},
-                                   {"team", team_json}}}));
+    json detail = {{"incident", input.incident_id},
+                   {"playbook", book.id + "@" + book.version},
+                   {"team", team_json},
+                   {"automatic", automatic}};
+    if (!unqualified.empty()) detail["unqualified"] = unqualified;
+    MUSTER_RETURN_IF_ERROR(
+        Audit({input.actor, "deployment.create", std::to_string(deployment_id), detail}));
     deployment = {{"id", deployment_id},
                   {"incident", input.incident_id},
                   {"playbook", {{"id", book.id}, {"version", book.version}, {"hash", hash}}},
                   {"team", team_json},
+                  {"automatic", automatic},
+                  {"unqualified", unqualified},
                   {"tasks", task_ids.size()}};
     return Status::Ok();
   });

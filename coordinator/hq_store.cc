@@ -6,9 +6,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <regex>
-#include <set>
 
+#include "hq_columns.h"
 #include "hq_schema.h"
 #include "muster/keys.h"
 #include "muster/playbook/load.h"
@@ -28,25 +27,6 @@ std::string RandomHex(std::size_t bytes) {
     hex += pair;
   }
   return hex;
-}
-
-bool IsSlug(const std::string& id) {
-  static const std::regex kSlug("^[a-z0-9][a-z0-9_-]{0,62}$");
-  return std::regex_match(id, kSlug);
-}
-
-bool IsIncidentId(const std::string& id) {
-  static const std::regex kId("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
-  return std::regex_match(id, kId);
-}
-
-json ParseJsonColumn(const SQLite::Column& column) {
-  json value = json::parse(column.getString(), nullptr, /*allow_exceptions=*/false);
-  return value.is_discarded() ? json() : value;
-}
-
-json NullableInt(const SQLite::Column& column) {
-  return column.isNull() ? json() : json(column.getInt64());
 }
 
 }  // namespace
@@ -98,139 +78,6 @@ Status HqStore::Audit(const AuditEntry& entry) {
 Result<AuditVerdict> HqStore::VerifyAudit() { return hq::VerifyAudit(*db_); }
 
 Result<json> HqStore::AuditLog(const AuditFilter& filter) { return QueryAudit(*db_, filter); }
-
-Result<json> HqStore::CreateIncident(const IncidentInput& input, const Actor& actor) {
-  if (input.title.empty()) {
-    return Status::Error("invalid_argument", "an incident needs a title (--title)");
-  }
-  static const std::set<std::string> kSeverities = {"low", "medium", "high", "critical"};
-  if (!kSeverities.count(input.severity)) {
-    return Status::Error("invalid_argument", "severity '" + input.severity +
-                                                 "' is not one of low, medium, high, critical");
-  }
-  json created;
-  Status status = InTransaction(*db_, [&]() -> Status {
-    std::string id = input.id;
-    if (id.empty()) {
-      // The next free INC-NNNN after the highest one used, explicit ids included.
-      int next = db_->execAndGet("SELECT COALESCE(MAX(CAST(substr(id, 5) AS INTEGER)), 0) + 1 "
-                                 "FROM incidents WHERE id GLOB 'INC-[0-9]*'")
-                     .getInt();
-      char buffer[32];
-      std::snprintf(buffer, sizeof buffer, "INC-%04d", next);
-      id = buffer;
-    } else if (!IsIncidentId(id)) {
-      return Status::Error("invalid_argument",
-                           "incident id '" + id +
-                               "' must be letters, digits, '.', '-' or '_' (e.g. INC-2026-017)");
-    }
-    SQLite::Statement exists(*db_, "SELECT 1 FROM incidents WHERE id=?");
-    exists.bind(1, id);
-    if (exists.executeStep()) {
-      return Status::Error("conflict", "incident " + id + " already exists");
-    }
-    SQLite::Statement insert(*db_,
-                             "INSERT INTO incidents(id, title, hazards, location, severity, "
-                             "created_at) VALUES(?,?,?,?,?,?)");
-    insert.bind(1, id);
-    insert.bind(2, input.title);
-    insert.bind(3, json(input.hazards).dump());
-    insert.bind(4, input.location);
-    insert.bind(5, input.severity);
-    insert.bind(6, static_cast<std::int64_t>(clock_.Now()));
-    insert.exec();
-    MUSTER_RETURN_IF_ERROR(AppendTimeline(id, "incident_opened", actor.name, input.title));
-    MUSTER_RETURN_IF_ERROR(Audit({actor, "incident.create", id,
-                                  {{"title", input.title}, {"severity", input.severity}}}));
-    created = {{"id", id},           {"title", input.title},       {"hazards", input.hazards},
-               {"location", input.location}, {"severity", input.severity}, {"status", "open"},
-               {"created_at", clock_.Now()}};
-    return Status::Ok();
-  });
-  if (!status.ok()) return status;
-  return created;
-}
-
-Result<json> HqStore::ListIncidents() {
-  json list = json::array();
-  Status status = Guarded([&]() -> Status {
-    SQLite::Statement query(*db_,
-                            "SELECT id, title, hazards, location, severity, status, created_at "
-                            "FROM incidents ORDER BY created_at, id");
-    while (query.executeStep()) {
-      list.push_back({{"id", query.getColumn(0).getString()},
-                      {"title", query.getColumn(1).getString()},
-                      {"hazards", ParseJsonColumn(query.getColumn(2))},
-                      {"location", query.getColumn(3).getString()},
-                      {"severity", query.getColumn(4).getString()},
-                      {"status", query.getColumn(5).getString()},
-                      {"created_at", query.getColumn(6).getInt64()}});
-    }
-    return Status::Ok();
-  });
-  if (!status.ok()) return status;
-  return list;
-}
-
-Result<json> HqStore::CreateMember(const MemberInput& input, const Actor& actor) {
-  if (!IsSlug(input.id)) {
-    return Status::Error("invalid_argument",
-                         "member id '" + input.id +
-                             "' must be lowercase letters, digits, '-' or '_' (e.g. 'alice')");
-  }
-  if (input.checkin_interval_ms <= 0) {
-    return Status::Error("invalid_argument", "the check-in interval must be positive");
-  }
-  Status status = InTransaction(*db_, [&]() -> Status {
-    SQLite::Statement exists(*db_, "SELECT 1 FROM members WHERE id=?");
-    exists.bind(1, input.id);
-    if (exists.executeStep()) {
-      return Status::Error("conflict", "member " + input.id + " already exists");
-    }
-    SQLite::Statement insert(*db_,
-                             "INSERT INTO members(id, name, roles, qualifications, contact, "
-                             "checkin_interval_ms, created_at) VALUES(?,?,?,?,?,?,?)");
-    insert.bind(1, input.id);
-    insert.bind(2, input.name.empty() ? input.id : input.name);
-    insert.bind(3, json(input.roles).dump());
-    insert.bind(4, json(input.qualifications).dump());
-    insert.bind(5, input.contact);
-    insert.bind(6, static_cast<std::int64_t>(input.checkin_interval_ms));
-    insert.bind(7, static_cast<std::int64_t>(clock_.Now()));
-    insert.exec();
-    return Audit({actor, "member.create", input.id, {{"roles", input.roles}}});
-  });
-  if (!status.ok()) return status;
-  return json{{"id", input.id},
-              {"name", input.name.empty() ? input.id : input.name},
-              {"roles", input.roles},
-              {"qualifications", input.qualifications},
-              {"contact", input.contact},
-              {"checkin_interval_ms", input.checkin_interval_ms}};
-}
-
-Result<json> HqStore::ListMembers() {
-  json list = json::array();
-  Status status = Guarded([&]() -> Status {
-    SQLite::Statement query(
-        *db_,
-        "SELECT m.id, m.name, m.roles, m.qualifications, m.contact, m.checkin_interval_ms, "
-        "(SELECT MAX(last_contact_at) FROM agents a WHERE a.member_id=m.id) "
-        "FROM members m ORDER BY m.id");
-    while (query.executeStep()) {
-      list.push_back({{"id", query.getColumn(0).getString()},
-                      {"name", query.getColumn(1).getString()},
-                      {"roles", ParseJsonColumn(query.getColumn(2))},
-                      {"qualifications", ParseJsonColumn(query.getColumn(3))},
-                      {"contact", query.getColumn(4).getString()},
-                      {"checkin_interval_ms", query.getColumn(5).getInt64()},
-                      {"last_contact_at", NullableInt(query.getColumn(6))}});
-    }
-    return Status::Ok();
-  });
-  if (!status.ok()) return status;
-  return list;
-}
 
 Result<std::string> HqStore::EnrollAgent(const std::string& member_id,
                                          const std::string& public_key,

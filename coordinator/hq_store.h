@@ -36,6 +36,15 @@ struct IncidentInput {
   std::string severity = "medium";
 };
 
+// What an officer changes in an incident: an empty optional keeps the value.
+struct IncidentChange {
+  std::optional<std::string> title;
+  std::optional<std::vector<std::string>> hazards;
+  std::optional<std::string> location;
+  std::optional<std::string> severity;
+  std::optional<std::string> status;  // "open" | "closed"
+};
+
 struct MemberInput {
   std::string id;
   std::string name;
@@ -43,6 +52,15 @@ struct MemberInput {
   std::vector<std::string> qualifications;
   std::string contact;
   Millis checkin_interval_ms = 3'600'000;
+};
+
+// What an officer changes in a member's roster entry: an empty optional keeps the value.
+struct MemberChange {
+  std::optional<std::string> name;
+  std::optional<std::vector<std::string>> roles;
+  std::optional<std::vector<std::string>> qualifications;
+  std::optional<std::string> contact;
+  std::optional<Millis> checkin_interval_ms;
 };
 
 struct AgentRecord {
@@ -117,8 +135,18 @@ class HqStore {
   // --- roster and incidents (the console's verbs) ---
   Result<json> CreateIncident(const IncidentInput& input, const Actor& actor);
   Result<json> ListIncidents();
+  // One incident with its deployments (playbook, status, team, open tasks). not_found.
+  Result<json> Incident(const std::string& incident_id);
+  // Changes an incident; the timeline and the audit log record each field's old and new
+  // value. Closing is refused (conflict) while a deployment of it is active.
+  Result<json> UpdateIncident(const std::string& incident_id, const IncidentChange& change,
+                              const Actor& actor);
   Result<json> CreateMember(const MemberInput& input, const Actor& actor);
   Result<json> ListMembers();
+  // Changes a member's roster entry (a new check-in interval applies from the next sweep).
+  // not_found, invalid_argument.
+  Result<json> UpdateMember(const std::string& member_id, const MemberChange& change,
+                            const Actor& actor);
   // Registers a new agent key for |member_id| and returns its id.
   Result<std::string> EnrollAgent(const std::string& member_id, const std::string& public_key,
                                   const Actor& actor);

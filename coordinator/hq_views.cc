@@ -1,17 +1,11 @@
 // Read-only views for the console: the status board and the findings of an incident.
 #include <SQLiteCpp/Statement.h>
 
+#include "hq_columns.h"
 #include "hq_store.h"
 #include "muster/sqlite_store.h"
 
 namespace muster::hq {
-namespace {
-
-json NullableInt(const SQLite::Column& column) {
-  return column.isNull() ? json() : json(column.getInt64());
-}
-
-}  // namespace
 
 Result<json> HqStore::IncidentStatus(const std::string& incident_id) {
   json board;

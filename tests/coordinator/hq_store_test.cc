@@ -235,6 +235,14 @@ class DeployTest : public HqStoreTest {
       EnrollAgent(member);
     }
   }
+  // An enrolled member holding |qualifications|, with no roster role.
+  void AddQualified(const std::string& id, const std::vector<std::string>& qualifications) {
+    hq::MemberInput input;
+    input.id = id;
+    input.qualifications = qualifications;
+    ASSERT_TRUE(store_->CreateMember(input, "test").ok());
+    EnrollAgent(id);
+  }
   std::vector<std::string> notify_;
 };
 
@@ -248,7 +256,9 @@ TEST_F(DeployTest, RefusesAnUnknownIncident) {
 
 TEST_F(DeployTest, RefusesAClosedIncident) {
   AddTeam();
-  store_->db().exec("UPDATE incidents SET status='closed' WHERE id='INC-1'");
+  hq::IncidentChange close;
+  close.status = "closed";
+  ASSERT_TRUE(store_->UpdateIncident("INC-1", close, "test").ok());
   auto refused = Deploy();
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), "conflict");
@@ -324,6 +334,63 @@ TEST_F(DeployTest, AssignsFromRosterRolesAndLeavesAnOptionalRoleEmpty) {
   EXPECT_EQ(TaskState("d1.custody_transfer.li"), "waiting");
   std::set<std::string> notified(notify_.begin(), notify_.end());
   EXPECT_EQ(notified, (std::set<std::string>{"amira-1", "jonas-1", "li-1"}));
+}
+
+TEST_F(DeployTest, PicksQualifiedMembersFirstAndFlagsTheRest) {
+  AddTeam();  // roster roles only, no qualifications
+  AddQualified("mara", {"radiation_protection", "riid_operation", "first_aid"});
+  AddQualified("tom", {"radiation_protection"});  // half of what the role asks
+  auto deployed = Deploy();
+  ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
+  // Mara holds what radiation_specialist asks; Jonas only lists the role; Tom neither.
+  EXPECT_EQ((*deployed)["team"]["radiation_specialist"], json::array({"mara"}));
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM tasks WHERE member_id IN ('jonas','tom')"), 0);
+  const json& automatic = (*deployed)["automatic"];
+  EXPECT_NE(std::find(automatic.begin(), automatic.end(), "radiation_specialist"),
+            automatic.end());
+  // Amira and Li fill their roles from the roster without the qualifications: kept,
+  // flagged in the answer, on the timeline and in the audit log.
+  EXPECT_EQ((*deployed)["unqualified"]["team_leader"]["amira"],
+            json::array({"incident_command"}));
+  EXPECT_EQ((*deployed)["unqualified"]["forensic_examiner"]["li"],
+            json::array({"crime_scene_examination", "contaminated_evidence"}));
+  EXPECT_FALSE((*deployed)["unqualified"].contains("radiation_specialist"));
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM timeline WHERE kind='qualification_gap' AND text LIKE "
+                  "'%amira lacks incident_command for team_leader%'"),
+            1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM audit WHERE action='deployment.create' AND detail "
+                  "LIKE '%unqualified%'"),
+            1);
+}
+
+TEST_F(DeployTest, AMemberOnAnotherActiveDeploymentIsPickedLast) {
+  AddTeam();
+  AddQualified("ana", {"radiation_protection", "riid_operation"});
+  AddQualified("mara", {"radiation_protection", "riid_operation"});
+  auto first = Deploy();
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ((*first)["team"]["radiation_specialist"], json::array({"ana"}));
+  hq::IncidentInput second;
+  second.id = "INC-2";
+  second.title = "Second seizure";
+  ASSERT_TRUE(store_->CreateIncident(second, "test").ok());
+  auto next = Deploy({}, "INC-2");
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_EQ((*next)["team"]["radiation_specialist"], json::array({"mara"}));  // ana is busy
+}
+
+TEST_F(DeployTest, ARoleNobodyCanFillNamesWhatItAsksFor) {
+  AddMember("amira", {"team_leader"});
+  EnrollAgent("amira");
+  AddQualified("mara", {"radiation_protection", "riid_operation"});
+  auto refused = Deploy();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), "unassigned_role");
+  EXPECT_NE(refused.status().message().find(
+                "forensic_examiner (nobody holds crime_scene_examination, contaminated_evidence)"),
+            std::string::npos)
+      << refused.status().message();
+  ExpectNothingDeployed();
 }
 
 TEST_F(DeployTest, ExplicitAssignmentOverridesTheRoster) {

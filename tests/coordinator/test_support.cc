@@ -40,10 +40,12 @@ void HqStoreTest::SetUp() {
   store_ = std::move(opened).value();
 }
 
-void HqStoreTest::AddMember(const std::string& id, const std::vector<std::string>& roles) {
+void HqStoreTest::AddMember(const std::string& id, const std::vector<std::string>& roles,
+                            const std::vector<std::string>& qualifications) {
   hq::MemberInput input;
   input.id = id;
   input.roles = roles;
+  input.qualifications = qualifications;
   auto created = store_->CreateMember(input, "test");
   ASSERT_TRUE(created.ok()) << created.status().ToString();
 }
@@ -61,13 +63,19 @@ json HqStoreTest::DeployBorder() {
   incident.severity = "high";
   auto created = store_->CreateIncident(incident, "test");
   EXPECT_TRUE(created.ok()) << created.status().ToString();
-  for (const auto& [member, role] :
-       std::vector<std::pair<std::string, std::string>>{{"amira", "team_leader"},
-                                                        {"jonas", "radiation_specialist"},
-                                                        {"li", "forensic_examiner"},
-                                                        {"paulo", "liaison_officer"}}) {
-    AddMember(member, {role});
-    EnrollAgent(member);
+  struct Member {
+    std::string id, role;
+    std::vector<std::string> qualifications;  // what the border playbook's role asks
+  };
+  for (const Member& member :
+       std::vector<Member>{{"amira", "team_leader", {"incident_command"}},
+                           {"jonas", "radiation_specialist",
+                            {"radiation_protection", "riid_operation"}},
+                           {"li", "forensic_examiner",
+                            {"crime_scene_examination", "contaminated_evidence"}},
+                           {"paulo", "liaison_officer", {}}}) {
+    AddMember(member.id, {member.role}, member.qualifications);
+    EnrollAgent(member.id);
   }
   hq::DeployInput input;
   input.incident_id = "INC-1";

@@ -38,13 +38,15 @@ class HqStoreTest : public ::testing::Test {
  protected:
   void SetUp() override;
 
-  // A member with roster roles; CreateMember must succeed.
-  void AddMember(const std::string& id, const std::vector<std::string>& roles);
+  // A member with roster roles (and qualifications); CreateMember must succeed.
+  void AddMember(const std::string& id, const std::vector<std::string>& roles,
+                 const std::vector<std::string>& qualifications = {});
   // Enrols an agent with a made-up unique key; returns the agent id.
   std::string EnrollAgent(const std::string& member);
   // Incident INC-1; the four demo members (amira team_leader, jonas radiation_specialist,
-  // li forensic_examiner, paulo liaison_officer), each with an agent; one deployment of the
-  // border playbook from the roster. Returns the deployment.
+  // li forensic_examiner, paulo liaison_officer), each with an agent and the qualifications
+  // the role asks; one deployment of the border playbook from the roster. Returns the
+  // deployment.
   json DeployBorder();
 
   hq::InboundRecord StatusRecord(std::uint64_t seq, const std::string& task, const std::string& state);

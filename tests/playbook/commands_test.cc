@@ -1,6 +1,7 @@
 // `muster playbook lint|show|graph`, through the same CLI11 wiring as the console.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -94,12 +95,25 @@ TEST_F(CommandsTest, ShowJsonIsTheModel) {
 }
 
 TEST_F(CommandsTest, GraphIsDot) {
-  EXPECT_EQ(GraphCommand(kBorder, out_, err_), 0);
+  EXPECT_EQ(GraphCommand(kBorder, false, out_, err_), 0);
   const std::string dot = out_.str();
   EXPECT_EQ(dot.rfind("digraph \"radioactive-material-border-seizure\" {", 0), 0u);
   EXPECT_NE(dot.find("\"secondary_inspection\" -> \"establish_cordon\";"), std::string::npos);
   EXPECT_NE(dot.find("\"trigger:cordon_expansion\" -> \"expand_cordon\" [style=dashed];"),
             std::string::npos);
+}
+
+TEST_F(CommandsTest, GraphJsonHasTheSameEdges) {
+  EXPECT_EQ(GraphCommand(kBorder, true, out_, err_), 0);
+  const auto graph = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(graph["playbook"], "radioactive-material-border-seizure");
+  const nlohmann::json dependency = {
+      {"from", "secondary_inspection"}, {"to", "establish_cordon"}, {"kind", "depends_on"}};
+  const nlohmann::json activation = {
+      {"from", "trigger:cordon_expansion"}, {"to", "expand_cordon"}, {"kind", "activates"}};
+  const auto& edges = graph["edges"];
+  EXPECT_NE(std::find(edges.begin(), edges.end(), dependency), edges.end()) << edges;
+  EXPECT_NE(std::find(edges.begin(), edges.end(), activation), edges.end()) << edges;
 }
 
 TEST_F(CommandsTest, ShowInvalidFileExitsOne) {
@@ -111,7 +125,9 @@ TEST_F(CommandsTest, ShowInvalidFileExitsOne) {
 // Runs `muster ARGS...` through RegisterPlaybookCommands; returns the exit status.
 int RunMuster(std::vector<std::string> args, std::ostream& out) {
   CLI::App app("muster");
-  RegisterPlaybookCommands(app);
+  bool json = false;
+  app.add_flag("--json", json);
+  RegisterPlaybookCommands(app, json);
   args.insert(args.begin(), "muster");
   std::vector<const char*> argv;
   for (const auto& a : args) argv.push_back(a.c_str());
@@ -136,6 +152,15 @@ TEST_F(CommandsTest, RegisteredVerbsSignalExitCodes) {
   EXPECT_EQ(RunMuster({"playbook", "show"}, out_), 2);
   EXPECT_EQ(RunMuster({"playbook", "graph", (dir_ / "missing.yaml").string()}, out_), 2);
   EXPECT_NE(out_.str().find("usage: muster playbook lint PATH... [--json]"), std::string::npos);
+}
+
+TEST_F(CommandsTest, TheConsolesJsonFlagReachesTheVerbs) {
+  std::ostringstream lint;
+  EXPECT_EQ(RunMuster({"--json", "playbook", "lint", kBorder}, lint), 0);
+  EXPECT_FALSE(nlohmann::json::parse(lint.str(), nullptr, false).is_discarded()) << lint.str();
+  std::ostringstream graph;
+  EXPECT_EQ(RunMuster({"--json", "playbook", "graph", kBorder}, graph), 0);
+  EXPECT_TRUE(nlohmann::json::parse(graph.str())["nodes"].is_array());
 }
 
 }  // namespace

@@ -1,0 +1,14 @@
+// The verbs for incidents and the roster: incident create|list|show|update and
+// member add|list|update.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cli_support.h"
+
+namespace muster::console {
+
+// Adds the verbs to |app|; |context| (which coordinator, --json) must outlive parsing.
+void RegisterRosterCommands(CLI::App& app, const Context& context);
+
+}  // namespace muster::console

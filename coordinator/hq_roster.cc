@@ -1,0 +1,368 @@
+// Incidents and the roster: opening, listing, reading and changing incidents and members.
+// Every change is one transaction with its audit entry; incident changes also go on the
+// incident's timeline.
+#include <SQLiteCpp/Statement.h>
+
+#include <cstdio>
+#include <regex>
+#include <set>
+
+#include "hq_columns.h"
+#include "hq_store.h"
+#include "muster/sqlite_store.h"
+
+namespace muster::hq {
+namespace {
+
+bool IsSlug(const std::string& id) {
+  static const std::regex kSlug("^[a-z0-9][a-z0-9_-]{0,62}$");
+  return std::regex_match(id, kSlug);
+}
+
+bool IsIncidentId(const std::string& id) {
+  static const std::regex kId("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
+  return std::regex_match(id, kId);
+}
+
+Status CheckSeverity(const std::string& severity) {
+  static const std::set<std::string> kSeverities = {"low", "medium", "high", "critical"};
+  if (kSeverities.count(severity)) return Status::Ok();
+  return Status::Error("invalid_argument",
+                       "severity '" + severity + "' is not one of low, medium, high, critical");
+}
+
+// The CBRNE classes; an incident names any of them.
+Status CheckHazards(const std::vector<std::string>& hazards) {
+  static const std::set<std::string> kHazards = {"chemical", "biological", "radiological",
+                                                 "nuclear", "explosive"};
+  for (const std::string& hazard : hazards) {
+    if (!kHazards.count(hazard)) {
+      return Status::Error("invalid_argument",
+                           "hazard '" + hazard +
+                               "' is not one of chemical, biological, radiological, nuclear, "
+                               "explosive");
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckCheckinInterval(Millis interval) {
+  if (interval > 0) return Status::Ok();
+  return Status::Error("invalid_argument", "the check-in interval must be positive");
+}
+
+// Records |field| going from |before| to |after| in |changes| (the audit detail) and
+// |summary| (the timeline text) when they differ.
+void NoteChange(const std::string& field, const json& before, const json& after,
+                json& changes, std::string& summary) {
+  if (before == after) return;
+  changes[field] = {{"from", before}, {"to", after}};
+  const auto text = [](const json& value) -> std::string {
+    if (value.is_array()) {
+      std::string words;
+      for (const json& item : value) words += (words.empty() ? "" : ", ") + item.get<std::string>();
+      return words.empty() ? "none" : words;
+    }
+    if (value.is_string()) return value.get<std::string>().empty() ? "none" : value.get<std::string>();
+    return value.dump();
+  };
+  summary += (summary.empty() ? "" : "; ") + field + " " + text(before) + " -> " + text(after);
+}
+
+}  // namespace
+
+Result<json> HqStore::CreateIncident(const IncidentInput& input, const Actor& actor) {
+  if (input.title.empty()) {
+    return Status::Error("invalid_argument", "an incident needs a title (--title)");
+  }
+  MUSTER_RETURN_IF_ERROR(CheckSeverity(input.severity));
+  MUSTER_RETURN_IF_ERROR(CheckHazards(input.hazards));
+  json created;
+  Status status = InTransaction(*db_, [&]() -> Status {
+    std::string id = input.id;
+    if (id.empty()) {
+      // The next free INC-NNNN after the highest one used, explicit ids included.
+      int next = db_->execAndGet("SELECT COALESCE(MAX(CAST(substr(id, 5) AS INTEGER)), 0) + 1 "
+                                 "FROM incidents WHERE id GLOB 'INC-[0-9]*'")
+                     .getInt();
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "INC-%04d", next);
+      id = buffer;
+    } else if (!IsIncidentId(id)) {
+      return Status::Error("invalid_argument",
+                           "incident id '" + id +
+                               "' must be letters, digits, '.', '-' or '_' (e.g. INC-2026-017)");
+    }
+    SQLite::Statement exists(*db_, "SELECT 1 FROM incidents WHERE id=?");
+    exists.bind(1, id);
+    if (exists.executeStep()) {
+      return Status::Error("conflict", "incident " + id + " already exists");
+    }
+    SQLite::Statement insert(*db_,
+                             "INSERT INTO incidents(id, title, hazards, location, severity, "
+                             "created_at) VALUES(?,?,?,?,?,?)");
+    insert.bind(1, id);
+    insert.bind(2, input.title);
+    insert.bind(3, json(input.hazards).dump());
+    insert.bind(4, input.location);
+    insert.bind(5, input.severity);
+    insert.bind(6, static_cast<std::int64_t>(clock_.Now()));
+    insert.exec();
+    MUSTER_RETURN_IF_ERROR(AppendTimeline(id, "incident_opened", actor.name, input.title));
+    MUSTER_RETURN_IF_ERROR(Audit({actor, "incident.create", id,
+                                  {{"title", input.title}, {"severity", input.severity}}}));
+    created = {{"id", id},           {"title", input.title},       {"hazards", input.hazards},
+               {"location", input.location}, {"severity", input.severity}, {"status", "open"},
+               {"created_at", clock_.Now()}};
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return created;
+}
+
+Result<json> HqStore::ListIncidents() {
+  json list = json::array();
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_,
+                            "SELECT id, title, hazards, location, severity, status, created_at "
+                            "FROM incidents ORDER BY created_at, id");
+    while (query.executeStep()) {
+      list.push_back({{"id", query.getColumn(0).getString()},
+                      {"title", query.getColumn(1).getString()},
+                      {"hazards", ParseJsonColumn(query.getColumn(2))},
+                      {"location", query.getColumn(3).getString()},
+                      {"severity", query.getColumn(4).getString()},
+                      {"status", query.getColumn(5).getString()},
+                      {"created_at", query.getColumn(6).getInt64()}});
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return list;
+}
+
+Result<json> HqStore::CreateMember(const MemberInput& input, const Actor& actor) {
+  if (!IsSlug(input.id)) {
+    return Status::Error("invalid_argument",
+                         "member id '" + input.id +
+                             "' must be lowercase letters, digits, '-' or '_' (e.g. 'alice')");
+  }
+  MUSTER_RETURN_IF_ERROR(CheckCheckinInterval(input.checkin_interval_ms));
+  Status status = InTransaction(*db_, [&]() -> Status {
+    SQLite::Statement exists(*db_, "SELECT 1 FROM members WHERE id=?");
+    exists.bind(1, input.id);
+    if (exists.executeStep()) {
+      return Status::Error("conflict", "member " + input.id + " already exists");
+    }
+    SQLite::Statement insert(*db_,
+                             "INSERT INTO members(id, name, roles, qualifications, contact, "
+                             "checkin_interval_ms, created_at) VALUES(?,?,?,?,?,?,?)");
+    insert.bind(1, input.id);
+    insert.bind(2, input.name.empty() ? input.id : input.name);
+    insert.bind(3, json(input.roles).dump());
+    insert.bind(4, json(input.qualifications).dump());
+    insert.bind(5, input.contact);
+    insert.bind(6, static_cast<std::int64_t>(input.checkin_interval_ms));
+    insert.bind(7, static_cast<std::int64_t>(clock_.Now()));
+    insert.exec();
+    return Audit({actor, "member.create", input.id, {{"roles", input.roles}}});
+  });
+  if (!status.ok()) return status;
+  return json{{"id", input.id},
+              {"name", input.name.empty() ? input.id : input.name},
+              {"roles", input.roles},
+              {"qualifications", input.qualifications},
+              {"contact", input.contact},
+              {"checkin_interval_ms", input.checkin_interval_ms}};
+}
+
+Result<json> HqStore::ListMembers() {
+  json list = json::array();
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(
+        *db_,
+        "SELECT m.id, m.name, m.roles, m.qualifications, m.contact, m.checkin_interval_ms, "
+        "(SELECT MAX(last_contact_at) FROM agents a WHERE a.member_id=m.id) "
+        "FROM members m ORDER BY m.id");
+    while (query.executeStep()) {
+      list.push_back({{"id", query.getColumn(0).getString()},
+                      {"name", query.getColumn(1).getString()},
+                      {"roles", ParseJsonColumn(query.getColumn(2))},
+                      {"qualifications", ParseJsonColumn(query.getColumn(3))},
+                      {"contact", query.getColumn(4).getString()},
+                      {"checkin_interval_ms", query.getColumn(5).getInt64()},
+                      {"last_contact_at", NullableInt(query.getColumn(6))}});
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return list;
+}
+
+
+Result<json> HqStore::Incident(const std::string& incident_id) {
+  json incident;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_,
+                            "SELECT title, hazards, location, severity, status, created_at "
+                            "FROM incidents WHERE id=?");
+    query.bind(1, incident_id);
+    if (!query.executeStep()) {
+      return Status::Error("not_found", "no incident '" + incident_id +
+                                            "'; list them with: muster incident list");
+    }
+    incident = {{"id", incident_id},
+                {"title", query.getColumn(0).getString()},
+                {"hazards", ParseJsonColumn(query.getColumn(1))},
+                {"location", query.getColumn(2).getString()},
+                {"severity", query.getColumn(3).getString()},
+                {"status", query.getColumn(4).getString()},
+                {"created_at", query.getColumn(5).getInt64()},
+                {"deployments", json::array()}};
+    SQLite::Statement deployments(
+        *db_,
+        "SELECT d.id, p.id, p.version, d.status, d.created_at, d.closed_at, "
+        "(SELECT COUNT(*) FROM tasks t WHERE t.deployment_id=d.id AND t.state NOT IN "
+        "('completed','cancelled','reassigned')) FROM deployments d "
+        "JOIN playbooks p ON p.hash=d.playbook_hash WHERE d.incident_id=? ORDER BY d.id");
+    deployments.bind(1, incident_id);
+    while (deployments.executeStep()) {
+      const std::int64_t id = deployments.getColumn(0).getInt64();
+      json team = json::object();
+      SQLite::Statement roles(*db_,
+                              "SELECT role, member_id FROM assignments WHERE deployment_id=? "
+                              "ORDER BY role, member_id");
+      roles.bind(1, id);
+      while (roles.executeStep()) {
+        team[roles.getColumn(0).getString()].push_back(roles.getColumn(1).getString());
+      }
+      incident["deployments"].push_back(
+          {{"id", id},
+           {"playbook", {{"id", deployments.getColumn(1).getString()},
+                         {"version", deployments.getColumn(2).getString()}}},
+           {"status", deployments.getColumn(3).getString()},
+           {"created_at", deployments.getColumn(4).getInt64()},
+           {"closed_at", NullableInt(deployments.getColumn(5))},
+           {"open_tasks", deployments.getColumn(6).getInt64()},
+           {"team", team}});
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return incident;
+}
+
+Result<json> HqStore::UpdateIncident(const std::string& incident_id,
+                                     const IncidentChange& change, const Actor& actor) {
+  if (change.title && change.title->empty()) {
+    return Status::Error("invalid_argument", "an incident's title cannot be empty");
+  }
+  if (change.severity) MUSTER_RETURN_IF_ERROR(CheckSeverity(*change.severity));
+  if (change.hazards) MUSTER_RETURN_IF_ERROR(CheckHazards(*change.hazards));
+  if (change.status && *change.status != "open" && *change.status != "closed") {
+    return Status::Error("invalid_argument",
+                         "status '" + *change.status + "' is not one of open, closed");
+  }
+  Status status = InTransaction(*db_, [&]() -> Status {
+    Result<json> before = Incident(incident_id);
+    if (!before.ok()) return before.status();
+    if (change.status == "closed") {
+      std::string active;
+      for (const json& deployment : (*before)["deployments"]) {
+        if (deployment["status"] != "active") continue;
+        active += (active.empty() ? "" : ", ") + std::to_string(deployment["id"].get<int>());
+      }
+      if (!active.empty()) {
+        return Status::Error("conflict", "incident " + incident_id +
+                                             " still has active deployment(s) " + active +
+                                             "; close them first with: muster deployment "
+                                             "demobilise ID");
+      }
+    }
+    json after = *before;
+    if (change.title) after["title"] = *change.title;
+    if (change.hazards) after["hazards"] = *change.hazards;
+    if (change.location) after["location"] = *change.location;
+    if (change.severity) after["severity"] = *change.severity;
+    if (change.status) after["status"] = *change.status;
+    json changes = json::object();
+    std::string summary;
+    for (const char* field : {"title", "hazards", "location", "severity", "status"}) {
+      NoteChange(field, (*before)[field], after[field], changes, summary);
+    }
+    if (changes.empty()) return Status::Ok();  // nothing to record
+    SQLite::Statement update(*db_,
+                             "UPDATE incidents SET title=?, hazards=?, location=?, severity=?, "
+                             "status=? WHERE id=?");
+    update.bind(1, after["title"].get<std::string>());
+    update.bind(2, after["hazards"].dump());
+    update.bind(3, after["location"].get<std::string>());
+    update.bind(4, after["severity"].get<std::string>());
+    update.bind(5, after["status"].get<std::string>());
+    update.bind(6, incident_id);
+    update.exec();
+    const std::string kind = !changes.contains("status") ? "incident_updated"
+                             : after["status"] == "closed" ? "incident_closed"
+                                                           : "incident_reopened";
+    MUSTER_RETURN_IF_ERROR(AppendTimeline(incident_id, kind, actor.name, summary));
+    return Audit({actor, "incident.update", incident_id, changes});
+  });
+  if (!status.ok()) return status;
+  return Incident(incident_id);
+}
+
+Result<json> HqStore::UpdateMember(const std::string& member_id, const MemberChange& change,
+                                   const Actor& actor) {
+  if (change.name && change.name->empty()) {
+    return Status::Error("invalid_argument", "a member's name cannot be empty");
+  }
+  if (change.checkin_interval_ms) {
+    MUSTER_RETURN_IF_ERROR(CheckCheckinInterval(*change.checkin_interval_ms));
+  }
+  json after;
+  Status status = InTransaction(*db_, [&]() -> Status {
+    SQLite::Statement query(*db_,
+                            "SELECT name, roles, qualifications, contact, checkin_interval_ms "
+                            "FROM members WHERE id=?");
+    query.bind(1, member_id);
+    if (!query.executeStep()) {
+      return Status::Error("not_found", "no member '" + member_id +
+                                            "'; list them with: muster member list");
+    }
+    const json before = {{"name", query.getColumn(0).getString()},
+                         {"roles", ParseJsonColumn(query.getColumn(1))},
+                         {"qualifications", ParseJsonColumn(query.getColumn(2))},
+                         {"contact", query.getColumn(3).getString()},
+                         {"checkin_interval_ms", query.getColumn(4).getInt64()}};
+    query.reset();
+    after = before;
+    if (change.name) after["name"] = *change.name;
+    if (change.roles) after["roles"] = *change.roles;
+    if (change.qualifications) after["qualifications"] = *change.qualifications;
+    if (change.contact) after["contact"] = *change.contact;
+    if (change.checkin_interval_ms) after["checkin_interval_ms"] = *change.checkin_interval_ms;
+    json changes = json::object();
+    std::string summary;
+    for (const char* field : {"name", "roles", "qualifications", "contact",
+                              "checkin_interval_ms"}) {
+      NoteChange(field, before[field], after[field], changes, summary);
+    }
+    after["id"] = member_id;
+    if (changes.empty()) return Status::Ok();
+    SQLite::Statement update(*db_,
+                             "UPDATE members SET name=?, roles=?, qualifications=?, contact=?, "
+                             "checkin_interval_ms=? WHERE id=?");
+    update.bind(1, after["name"].get<std::string>());
+    update.bind(2, after["roles"].dump());
+    update.bind(3, after["qualifications"].dump());
+    update.bind(4, after["contact"].get<std::string>());
+    update.bind(5, after["checkin_interval_ms"].get<std::int64_t>());
+    update.bind(6, member_id);
+    update.exec();
+    return Audit({actor, "member.update", member_id, changes});
+  });
+  if (!status.ok()) return status;
+  return after;
+}
+
+}  // namespace muster::hq
