@@ -22,7 +22,8 @@ struct Candidate {
   std::string id;
   std::set<std::string> roles;
   std::set<std::string> qualifications;
-  bool busy = false;  // on another active deployment
+  bool busy = false;       // on another active deployment
+  bool has_agent = false;  // an active agent to deliver the tasks to
 };
 
 std::vector<Candidate> LoadCandidates(SQLite::Database& db) {
@@ -30,10 +31,12 @@ std::vector<Candidate> LoadCandidates(SQLite::Database& db) {
   SQLite::Statement query(
       db,
       "SELECT m.id, m.roles, m.qualifications, EXISTS(SELECT 1 FROM assignments a JOIN "
-      "deployments d ON d.id=a.deployment_id WHERE a.member_id=m.id AND d.status='active') "
+      "deployments d ON d.id=a.deployment_id WHERE a.member_id=m.id AND d.status='active'), "
+      "EXISTS(SELECT 1 FROM agents g WHERE g.member_id=m.id AND g.status='active') "
       "FROM members m ORDER BY m.id");
   while (query.executeStep()) {
-    Candidate candidate{query.getColumn(0).getString(), {}, {}, query.getColumn(3).getInt() != 0};
+    Candidate candidate{query.getColumn(0).getString(), {}, {}, query.getColumn(3).getInt() != 0,
+                        query.getColumn(4).getInt() != 0};
     for (const auto& role : ParseJsonColumn(query.getColumn(1))) {
       if (role.is_string()) candidate.roles.insert(role.get<std::string>());
     }
@@ -60,10 +63,10 @@ std::string JoinWords(const std::vector<std::string>& words) {
   return out;
 }
 
-// Fills the roles |team| leaves empty from the roster. A member may fill a role when
-// their roster roles name it or when they hold every qualification it asks for. The
-// qualified come first, then those free of other active deployments, then those not yet
-// on this team, then by id. Returns the roles filled this way.
+// Fills the roles |team| leaves empty from the roster. A member with an active agent may
+// fill a role when their roster roles name it or when they hold every qualification it
+// asks for. The qualified come first, then those free of other active deployments, then
+// those not yet on this team, then by id. Returns the roles filled this way.
 std::vector<std::string> PickTeam(const playbook::Playbook& book,
                                   const std::vector<Candidate>& roster,
                                   std::map<std::string, std::vector<std::string>>& team) {
@@ -75,7 +78,9 @@ std::vector<std::string> PickTeam(const playbook::Playbook& book,
     std::vector<const Candidate*> eligible;
     for (const Candidate& candidate : roster) {
       const bool qualified = !role.qualifications.empty() && Missing(role, candidate).empty();
-      if (qualified || candidate.roles.count(role.id)) eligible.push_back(&candidate);
+      if (candidate.has_agent && (qualified || candidate.roles.count(role.id))) {
+        eligible.push_back(&candidate);
+      }
     }
     const auto rank = [&](const Candidate* candidate) {
       return std::make_tuple(!Missing(role, *candidate).empty(), candidate->busy,
@@ -344,10 +349,19 @@ Result<json> HqStore::Deploy(const DeployInput& input,
     std::vector<std::string> empty_roles;
     for (const playbook::Role& role : book.roles) {
       if (!role.required || !team[role.id].empty()) continue;
-      empty_roles.push_back(role.id + (role.qualifications.empty()
-                                           ? " (no member lists this role)"
-                                           : " (nobody holds " +
-                                                 JoinWords(role.qualifications) + ")"));
+      std::vector<std::string> unenrolled;  // would do, but have no agent to receive tasks
+      for (const Candidate& candidate : roster) {
+        const bool qualified = !role.qualifications.empty() && Missing(role, candidate).empty();
+        if (!candidate.has_agent && (qualified || candidate.roles.count(role.id))) {
+          unenrolled.push_back(candidate.id);
+        }
+      }
+      empty_roles.push_back(
+          role.id + (!unenrolled.empty() ? " (without an enrolled agent: " +
+                                               JoinWords(unenrolled) + ")"
+                     : role.qualifications.empty()
+                         ? " (no member lists this role)"
+                         : " (nobody holds " + JoinWords(role.qualifications) + ")"));
     }
     if (!empty_roles.empty()) {
       const std::string first = empty_roles.front().substr(0, empty_roles.front().find(' '));

@@ -285,11 +285,29 @@ TEST_F(DeployTest, RefusesAnUnknownMember) {
 TEST_F(DeployTest, RefusesAMemberWithoutAnAgent) {
   AddTeam();
   AddMember("paulo", {"liaison_officer"});  // on the roster, never enrolled
-  auto refused = Deploy();
+  auto refused = Deploy({{"liaison_officer", {"paulo"}}});
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), "no_agent");
-  EXPECT_NE(refused.status().message().find("paulo"), std::string::npos);
+  EXPECT_NE(refused.status().message().find("muster agent enroll paulo"), std::string::npos);
   ExpectNothingDeployed();
+}
+
+TEST_F(DeployTest, TheRosterPickSkipsMembersWithoutAnAgent) {
+  AddTeam();
+  AddMember("paulo", {"liaison_officer"});  // optional role, never enrolled: left out
+  AddMember("eve", {"forensic_examiner"});  // sorts before li, never enrolled
+  auto deployed = Deploy();
+  ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
+  EXPECT_EQ((*deployed)["team"]["forensic_examiner"], json::array({"li"}));
+  EXPECT_EQ((*deployed)["team"]["liaison_officer"], json::array());
+  ASSERT_TRUE(store_->CloseDeployment(1, "cancelled", "test", nullptr).ok());
+  ASSERT_TRUE(store_->RevokeAgent("li-1", "test").ok());
+  auto refused = Deploy();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find(
+                "forensic_examiner (without an enrolled agent: eve, li)"),
+            std::string::npos)
+      << refused.status().message();
 }
 
 TEST_F(DeployTest, RefusesARequiredRoleLeftEmpty) {

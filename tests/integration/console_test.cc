@@ -5,7 +5,12 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -57,66 +62,162 @@ class ConsoleTest : public ::testing::Test {
     run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
     return run;
   }
+  std::string Stderr() {
+    std::ifstream in(root_ / "stderr");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
   json MusterJson(const std::string& args) {
     Output run = Muster("--json " + args);
-    EXPECT_EQ(run.status, 0) << args << ": " << run.out;
+    EXPECT_EQ(run.status, 0) << args << ": " << run.out << Stderr();
     json parsed = json::parse(run.out, nullptr, false);
     EXPECT_FALSE(parsed.is_discarded()) << args << " printed no JSON: " << run.out;
     return parsed;
   }
-  // The incident with two members (the second checks in every second) and one deployment.
-  void Deploy() {
-    const std::string playbook =
-        std::string(MUSTER_SOURCE_DIR) + "/playbooks/radioactive-material-border-seizure.yaml";
-    MusterJson("incident create --id INC-1 --title 'Portal alarm' --severity high");
-    for (const auto& [member, role] : std::vector<std::pair<std::string, std::string>>{
-             {"amira", "team_leader"}, {"jonas", "radiation_specialist"},
-             {"li", "forensic_examiner"}, {"mara", "radiation_specialist"}}) {
-      MusterJson("member add " + member + " --role " + role +
-                 (member == "jonas" ? " --checkin 1s" : ""));
-      MusterJson("agent enroll " + member + " --out " + (root_ / (member + ".json")).string());
+  // `muster --json PATH ARGS`, which must succeed and print one JSON document; |path| is
+  // recorded as exercised.
+  json Verb(const std::string& path, const std::string& args = "") {
+    exercised_.insert(path);
+    return MusterJson(path + (args.empty() ? "" : " " + args));
+  }
+  // The completion script's arms: each command path ("" for muster itself) and the
+  // subcommands and options that may follow it.
+  std::map<std::string, std::vector<std::string>> CompletionArms() {
+    Output script = Muster("completion bash");
+    EXPECT_EQ(script.status, 0);
+    EXPECT_NE(script.out.find("complete -F _muster muster"), std::string::npos);
+    std::regex arm("^    \"([a-z -]*)\"\\) echo \"([^\"]*)\" ;;$");
+    std::istringstream lines(script.out);
+    std::string line;
+    std::map<std::string, std::vector<std::string>> arms;
+    while (std::getline(lines, line)) {
+      std::smatch match;
+      if (!std::regex_match(line, match, arm)) continue;
+      std::istringstream words(match[2].str());
+      std::string word;
+      while (words >> word) arms[match[1]].push_back(word);
     }
-    MusterJson("deploy INC-1 --playbook " + playbook +
-               " --assign team_leader=amira --assign radiation_specialist=jonas "
-               "--assign forensic_examiner=li");
+    return arms;
+  }
+  // The command paths that take no further subcommand: the verbs.
+  std::set<std::string> LeafPaths() {
+    std::set<std::string> leaves;
+    for (const auto& [path, words] : CompletionArms()) {
+      if (!path.empty() && std::none_of(words.begin(), words.end(), [](const std::string& w) {
+            return w.rfind("--", 0) != 0;
+          })) {
+        leaves.insert(path);
+      }
+    }
+    return leaves;
+  }
+  // Runs `muster-agent --config CONFIG ARGS`; true on exit 0.
+  bool Agent(const std::string& config, const std::string& args) {
+    const std::string command = std::string(MUSTER_AGENT) + " --config " + config + " " + args +
+                                " >>" + (root_ / "agent.out").string() + " 2>&1";
+    return std::system(command.c_str()) == 0;
+  }
+  // An agent data directory for |member|'s bundle (written by agent enroll --out).
+  std::string AgentConfig(const std::string& member) {
+    const auto dir = root_ / ("agent-" + member);
+    std::filesystem::create_directories(dir / "data");
+    const std::string config = (dir / "agent.yaml").string();
+    std::ofstream(config) << "bundle: " << (root_ / (member + ".json")).string()
+                          << "\ndata_dir: " << (dir / "data").string() << "\n";
+    return config;
   }
 
+  std::set<std::string> exercised_;
   std::filesystem::path root_;
   SystemClock clock_;
   std::unique_ptr<hq::Coordinator> hq_;
 };
 
+// Every verb, in the order an officer would use them, with --json: each answer parses,
+// and the coverage check at the end fails when a verb is added without a case here.
 TEST_F(ConsoleTest, EveryVerbAnswersJsonThatParses) {
-  Deploy();
-  for (const char* verb :
-       {"incident list", "member list", "agent list", "status INC-1", "findings INC-1",
-        "task list INC-1", "task list INC-1 --open --member jonas", "timeline INC-1",
-        "sitrep INC-1", "alert list", "alert list --incident INC-1 --open", "audit show"}) {
-    json answer = MusterJson(verb);
-    EXPECT_TRUE(answer.is_object() || answer.is_array()) << verb;
+  const std::string playbook =
+      std::string(MUSTER_SOURCE_DIR) + "/playbooks/radioactive-material-border-seizure.yaml";
+  Verb("incident create",
+       "--id INC-1 --title 'Portal alarm' --severity high --hazard radiological");
+  struct Member {
+    std::string id, role, qualifications;
+  };
+  for (const Member& member :
+       std::vector<Member>{{"amira", "team_leader", "--qualification incident_command"},
+                           {"jonas", "radiation_specialist", ""},
+                           {"li", "forensic_examiner", ""},
+                           {"mara", "radiation_specialist", ""},
+                           {"zed", "liaison_officer", ""}}) {
+    Verb("member add", member.id + " --role " + member.role + " " + member.qualifications);
+    EXPECT_EQ(Verb("agent enroll",
+                   member.id + " --out " + (root_ / (member.id + ".json")).string())["member"],
+              member.id);
   }
-  EXPECT_EQ(MusterJson("task reassign d1.secondary_inspection.jonas mara")["to"], "mara");
+  json deployed = Verb("deploy", "INC-1 --playbook " + playbook +
+                                     " --assign team_leader=amira --assign "
+                                     "radiation_specialist=jonas --assign forensic_examiner=li");
+  EXPECT_EQ(deployed["team"]["team_leader"], json::array({"amira"}));
+  EXPECT_EQ(deployed["unqualified"]["radiation_specialist"]["jonas"],
+            json::array({"radiation_protection", "riid_operation"}));
+
+  EXPECT_EQ(Verb("incident list").size(), 1u);
+  EXPECT_EQ(Verb("incident show", "INC-1")["deployments"][0]["status"], "active");
+  json updated = Verb("incident update", "INC-1 --severity critical --location 'Lane 3'");
+  EXPECT_EQ(updated["severity"], "critical");
+  EXPECT_EQ(Verb("member list").size(), 5u);
+  EXPECT_EQ(Verb("member update", "jonas --checkin 1s --contact 'radio 4'")["checkin_interval_ms"],
+            1000);
+  EXPECT_EQ(Verb("agent list").size(), 5u);
+  EXPECT_EQ(Verb("agent revoke", "zed-1")["status"], "revoked");
+  EXPECT_EQ(Verb("agent rotate", "mara-1 --out " + (root_ / "mara-rotated.json").string())["agent_id"],
+            "mara-1");
+
+  // Amira's laptop takes her tasks and sends a file with a finding; HQ verifies it.
+  const std::string amira = AgentConfig("amira");
+  ASSERT_TRUE(Agent(amira, "sync --timeout 20"));
+  const auto photo = root_ / "scene.jpg";
+  std::ofstream(photo, std::ios::binary) << std::string(100'000, 'x');
+  ASSERT_TRUE(Agent(amira, "finding arrival_briefing --attach " + photo.string()));
+  json files;
+  for (int i = 0; i < 20 && files.empty(); ++i) {
+    ASSERT_TRUE(Agent(amira, "sync --timeout 20"));
+    for (const json& finding : Verb("findings", "INC-1")) {
+      for (const json& file : finding["attachments"]) {
+        if (file["state"] == "verified") files.push_back(file);
+      }
+    }
+  }
+  ASSERT_EQ(files.size(), 1u);
+  const std::string file_id = std::to_string(files[0]["id"].get<int>());
+  EXPECT_EQ(Verb("attachment show", file_id)["size"], 100'000);
+  EXPECT_EQ(Verb("attachment get", file_id + " --out " + (root_ / "copy.jpg").string())["bytes"],
+            100'000);
+
+  EXPECT_EQ(Verb("status", "INC-1")["incident"]["id"], "INC-1");
+  EXPECT_FALSE(Verb("task list", "INC-1").empty());
+  EXPECT_TRUE(Verb("task list", "INC-1 --open --member jonas").is_array());
+  EXPECT_EQ(Verb("task reassign", "d1.secondary_inspection.jonas mara")["to"], "mara");
   Output refused = Muster("--json task cancel d1.host_liaison.paulo");
   EXPECT_EQ(refused.status, 1);  // nobody holds it: not found, said on stderr
   EXPECT_EQ(refused.out, "");
-  EXPECT_EQ(MusterJson("task cancel d1.photograph_scene.li --reason 'no camera'")["state"],
+  EXPECT_EQ(Verb("task cancel", "d1.photograph_scene.li --reason 'no camera'")["state"],
             "cancelled");
-  EXPECT_EQ(MusterJson("deployment add-member 1 mara --role forensic_examiner")["role"],
+  EXPECT_EQ(Verb("deployment add-member", "1 mara --role forensic_examiner")["role"],
             "forensic_examiner");
 
-  // Jonas never checks in (no agent runs) and his interval is 1 s: the sweep raises the
+  // Jonas now checks in every second and his laptop never syncs: the sweep raises the
   // member-safety alert, which an officer acknowledges.
   json alerts;
   for (int i = 0; i < 100; ++i) {
-    alerts = MusterJson("alert list --incident INC-1 --open");
+    alerts = Verb("alert list", "--incident INC-1 --open");
     if (!alerts.empty()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_FALSE(alerts.empty());
   EXPECT_EQ(alerts[0]["kind"], "checkin");
-  json acked = MusterJson("alert ack " + std::to_string(alerts[0]["id"].get<int>()));
-  EXPECT_EQ(acked["acked_by"], "tester");
+  EXPECT_EQ(Verb("alert ack", std::to_string(alerts[0]["id"].get<int>()))["acked_by"], "tester");
 
+  exercised_.insert("watch");
   Output watch = Muster("--json watch --incident INC-1 --count 3");
   ASSERT_EQ(watch.status, 0);
   std::istringstream lines(watch.out);
@@ -130,35 +231,51 @@ TEST_F(ConsoleTest, EveryVerbAnswersJsonThatParses) {
   }
   EXPECT_EQ(events, 3);
 
-  json closed = MusterJson("deployment demobilise 1");
+  EXPECT_FALSE(Verb("timeline", "INC-1").empty());
+  EXPECT_EQ(Verb("sitrep", "INC-1")["incident"]["id"], "INC-1");
+  EXPECT_EQ(Verb("playbook lint", playbook)["files"].size(), 1u);
+  EXPECT_EQ(Verb("playbook show", playbook)["id"], "radioactive-material-border-seizure");
+  EXPECT_FALSE(Verb("playbook graph", playbook)["edges"].empty());
+
+  json second = Verb("deploy", "INC-1 --playbook " + playbook + " --assign team_leader=amira --assign "
+                                          "radiation_specialist=mara --assign forensic_examiner=li");
+  EXPECT_EQ(Verb("deployment cancel", std::to_string(second["id"].get<int>()))["status"],
+            "cancelled");
+  json closed = Verb("deployment demobilise", "1");
   EXPECT_EQ(closed["status"], "demobilised");
   EXPECT_FALSE(closed["open_tasks"].empty());
   Output again = Muster("--json deployment cancel 1");
   EXPECT_EQ(again.status, 1);  // already closed: a conflict, said on stderr
+  EXPECT_EQ(Verb("incident update", "INC-1 --status closed")["status"], "closed");
+
+  EXPECT_EQ(Verb("audit verify")["intact"], true);
+  EXPECT_FALSE(Verb("audit show", "--action incident.update").empty());
+  EXPECT_NE(Verb("completion", "bash")["script"].get<std::string>().find("complete -F"),
+            std::string::npos);
+
+  for (const std::string& path : LeafPaths()) {
+    EXPECT_TRUE(exercised_.count(path)) << "no --json case for `muster " << path << "`";
+  }
 }
 
-TEST_F(ConsoleTest, EveryCommandHasHelpAndTheCompletionKnowsThem) {
-  Output script = Muster("completion bash");
-  ASSERT_EQ(script.status, 0);
-  EXPECT_NE(script.out.find("complete -F _muster muster"), std::string::npos);
-  std::regex arm("^    \"([a-z -]*)\"\\) echo \"([^\"]*)\" ;;$");
-  std::istringstream lines(script.out);
-  std::string line;
-  std::vector<std::string> paths;
-  while (std::getline(lines, line)) {
-    std::smatch match;
-    if (std::regex_match(line, match, arm)) paths.push_back(match[1]);
-  }
+// `muster --help` and every command path's --help answer 0 and name every subcommand and
+// option the path has; the completion script knows the operations verbs.
+TEST_F(ConsoleTest, EveryCommandHasCompleteHelpAndTheCompletionKnowsThem) {
+  const auto arms = CompletionArms();
   for (const char* verb : {"task reassign", "task cancel", "deployment add-member",
-                                  "deployment demobilise", "alert ack", "sitrep", "watch",
-                                  "timeline", "incident create", "completion"}) {
-    EXPECT_NE(std::find(paths.begin(), paths.end(), verb), paths.end()) << verb;
+                           "deployment demobilise", "alert ack", "sitrep", "watch", "timeline",
+                           "incident create", "incident update", "member update", "completion"}) {
+    EXPECT_TRUE(arms.count(verb)) << verb;
   }
-  ASSERT_GT(paths.size(), 20u);
-  for (const std::string& path : paths) {
+  ASSERT_GT(arms.size(), 30u);
+  for (const auto& [path, words] : arms) {
     Output help = Muster(path + " --help");
     EXPECT_EQ(help.status, 0) << path;
     EXPECT_NE(help.out.find("Usage"), std::string::npos) << path << ": " << help.out;
+    for (const std::string& word : words) {
+      EXPECT_NE(help.out.find(word), std::string::npos)
+          << "`muster " << path << " --help` does not mention " << word;
+    }
   }
 }
 
