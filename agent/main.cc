@@ -10,6 +10,7 @@
 #include "agent_store.h"
 #include "link.h"
 #include "muster/bundle.h"
+#include "muster/cli.h"
 #include "muster/files.h"
 #include "muster/log.h"
 #include "team.h"
@@ -108,14 +109,7 @@ int main(int argc, char** argv) {
   alert->add_option("--severity", severity, "info, warning or critical (default)");
   log->add_option("--task", task, "only this task's records");
   sync->add_option("--timeout", timeout_s, "seconds to wait for HQ (default 60)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::RuntimeError& verdict) {
-    return verdict.get_exit_code();  // a verb's own exit status
-  } catch (const CLI::ParseError& error) {
-    // --help answers 0; any usage error (a missing argument, an unknown option) is 2.
-    return app.exit(error) == 0 ? 0 : 2;
-  }
+  if (auto done = muster::ParseCommandLine(app, argc, argv)) return *done;
 
   if (config_path.empty()) {
     return Fail(muster::Status::Error("invalid_argument",

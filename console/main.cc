@@ -9,6 +9,7 @@
 #include "api_client.h"
 #include "audit_commands.h"
 #include "cli_support.h"
+#include "muster/cli.h"
 #include "muster/clock.h"
 #include "muster/digest.h"
 #include "muster/files.h"
@@ -284,13 +285,6 @@ int main(int argc, char** argv) {
   muster::console::RegisterPlaybookCommands(app, context.json);
   muster::console::RegisterAuditCommands(app, [&] { return Connect(context); }, context.json);
   muster::console::RegisterOpsCommands(app, context);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::RuntimeError& verdict) {
-    return verdict.get_exit_code();  // a verb's own exit status
-  } catch (const CLI::ParseError& error) {
-    // --help answers 0; any usage error (a missing argument, an unknown option) is 2.
-    return app.exit(error) == 0 ? 0 : 2;
-  }
+  if (auto done = muster::ParseCommandLine(app, argc, argv)) return *done;
   return 0;
 }

@@ -1,5 +1,7 @@
 #include "api_http.h"
 
+#include <charconv>
+
 namespace muster::hq {
 
 using nlohmann::json;
@@ -27,6 +29,17 @@ void SendJson(httplib::Response& response, const Result<json>& result, int ok_st
   if (!result.ok()) return SendError(response, result.status());
   response.status = ok_status;
   response.set_content(result->dump(), "application/json");
+}
+
+Result<std::int64_t> IntegerParam(const httplib::Request& request, const char* name,
+                                  std::int64_t fallback) {
+  if (!request.has_param(name)) return fallback;
+  const std::string text = request.get_param_value(name);
+  std::int64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error == std::errc() && end == text.data() + text.size()) return value;
+  return Status::Error("invalid_argument", std::string("query parameter '") + name +
+                                               "' must be an integer, not '" + text + "'");
 }
 
 std::optional<json> Body(const httplib::Request& request, httplib::Response& response) {

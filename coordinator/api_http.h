@@ -16,6 +16,10 @@ int HttpStatusFor(const std::string& code);
 void SendError(httplib::Response& response, const Status& status);
 void SendJson(httplib::Response& response, const Result<nlohmann::json>& result,
               int ok_status = 200);
+// A query parameter that must be an integer, or |fallback| when absent; invalid_argument
+// naming the parameter otherwise.
+Result<std::int64_t> IntegerParam(const httplib::Request& request, const char* name,
+                                  std::int64_t fallback);
 // Parses the request body as a JSON object or answers 400 malformed.
 std::optional<nlohmann::json> Body(const httplib::Request& request, httplib::Response& response);
 

@@ -17,21 +17,6 @@ constexpr int kEventBatch = 200;
 constexpr std::int64_t kMaxWaitMs = 30'000;
 constexpr auto kEventPoll = std::chrono::milliseconds(200);
 
-// A query parameter that must be an integer, or |fallback| when absent.
-Result<std::int64_t> IntParam(const httplib::Request& request, const char* name,
-                              std::int64_t fallback) {
-  if (!request.has_param(name)) return fallback;
-  const std::string text = request.get_param_value(name);
-  try {
-    std::size_t used = 0;
-    const std::int64_t value = std::stoll(text, &used);
-    if (used == text.size()) return value;
-  } catch (const std::exception&) {
-  }
-  return Status::Error("invalid_argument", std::string("query parameter '") + name +
-                                               "' must be an integer, not '" + text + "'");
-}
-
 }  // namespace
 
 void Coordinator::AddOperationsRoutes(httplib::Server& server) {
@@ -129,8 +114,8 @@ void Coordinator::AddOperationsRoutes(httplib::Server& server) {
   // Long poll: answers as soon as there are events after |after|, or after wait_ms.
   server.Get("/v1/events", [this, locked](const httplib::Request& request,
                                           httplib::Response& response) {
-    Result<std::int64_t> after = IntParam(request, "after", -10);
-    Result<std::int64_t> wait_ms = IntParam(request, "wait_ms", 0);
+    Result<std::int64_t> after = IntegerParam(request, "after", -10);
+    Result<std::int64_t> wait_ms = IntegerParam(request, "wait_ms", 0);
     if (!after.ok()) return SendError(response, after.status());
     if (!wait_ms.ok()) return SendError(response, wait_ms.status());
     const std::string incident = request.get_param_value("incident");

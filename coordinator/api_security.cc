@@ -2,8 +2,7 @@
 // an agent's revocation and key rotation.
 #include <httplib.h>
 
-#include <charconv>
-
+#include "api_http.h"
 #include "api_request.h"
 #include "coordinator.h"
 #include "muster/bundle.h"
@@ -13,31 +12,6 @@ namespace muster::hq {
 namespace {
 
 using nlohmann::json;
-
-// A query parameter as a number, or |fallback| when absent; nullopt when not a number.
-std::optional<std::int64_t> NumberParam(const httplib::Request& request, const char* name,
-                                        std::int64_t fallback) {
-  if (!request.has_param(name)) return fallback;
-  const std::string text = request.get_param_value(name);
-  std::int64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-void SendStatusError(httplib::Response& response, int http_status, const Status& status) {
-  response.status = http_status;
-  response.set_content(
-      json{{"error", {{"code", status.code()}, {"message", status.message()}}}}.dump(),
-      "application/json");
-}
-
-int HttpStatusOf(const Status& status) {
-  if (status.code() == "not_found") return 404;
-  if (status.code() == "conflict") return 409;
-  if (status.code() == "disk_full" || status.code() == "store_busy") return 503;
-  return 500;
-}
 
 }  // namespace
 
@@ -53,13 +27,12 @@ void Coordinator::AddSecurityRoutes(httplib::Server& server) {
     filter.actor = request.get_param_value("actor");
     filter.action = request.get_param_value("action");
     filter.subject = request.get_param_value("subject");
-    const auto since = NumberParam(request, "since", 0);
-    const auto limit = NumberParam(request, "limit", 100);
-    if (!since || !limit || *limit < 1 || *limit > 100'000) {
-      return SendStatusError(response, 400,
-                            Status::Error("invalid_argument",
-                                          "since must be epoch milliseconds and limit a "
-                                          "number from 1 to 100000"));
+    const auto since = IntegerParam(request, "since", 0);
+    const auto limit = IntegerParam(request, "limit", 100);
+    if (!since.ok() || !limit.ok() || *limit < 1 || *limit > 100'000) {
+      return SendError(response, Status::Error("invalid_argument",
+                                               "since must be epoch milliseconds and limit a "
+                                               "number from 1 to 100000"));
     }
     filter.since = *since;
     filter.limit = static_cast<int>(*limit);
@@ -67,7 +40,7 @@ void Coordinator::AddSecurityRoutes(httplib::Server& server) {
       std::lock_guard<std::mutex> lock(api_mutex_);
       return api_store_->AuditLog(filter);
     }();
-    if (!entries.ok()) return SendStatusError(response, 503, entries.status());
+    if (!entries.ok()) return SendError(response, entries.status());
     response.set_content(entries->dump(), "application/json");
   });
   server.Get("/v1/audit/verify", [this](const httplib::Request&, httplib::Response& response) {
@@ -75,7 +48,7 @@ void Coordinator::AddSecurityRoutes(httplib::Server& server) {
       std::lock_guard<std::mutex> lock(api_mutex_);
       return api_store_->VerifyAudit();
     }();
-    if (!verdict.ok()) return SendStatusError(response, 503, verdict.status());
+    if (!verdict.ok()) return SendError(response, verdict.status());
     response.set_content(AuditVerdictJson(*verdict).dump(), "application/json");
   });
 
@@ -87,8 +60,7 @@ void Coordinator::AddSecurityRoutes(httplib::Server& server) {
                   return api_store_->RevokeAgent(agent_id, RequestActor(request));
                 }();
                 if (!revoked.ok()) {
-                  return SendStatusError(response, HttpStatusOf(revoked.status()),
-                                         revoked.status());
+                  return SendError(response, revoked.status());
                 }
                 CutOff(agent_id);
                 Logger("api")->warn("event=agent_revoked agent={}", agent_id);
@@ -99,15 +71,14 @@ void Coordinator::AddSecurityRoutes(httplib::Server& server) {
               [this](const httplib::Request& request, httplib::Response& response) {
                 const std::string agent_id = request.matches[1];
                 Result<KeyPair> keys = GenerateKeyPair();
-                if (!keys.ok()) return SendStatusError(response, 500, keys.status());
+                if (!keys.ok()) return SendError(response, keys.status());
                 Result<std::string> member = [&] {
                   std::lock_guard<std::mutex> lock(api_mutex_);
                   return api_store_->RotateAgentKey(agent_id, keys->public_key,
                                                     RequestActor(request));
                 }();
                 if (!member.ok()) {
-                  return SendStatusError(response, HttpStatusOf(member.status()),
-                                         member.status());
+                  return SendError(response, member.status());
                 }
                 CutOff(agent_id);
                 Logger("api")->info("event=agent_key_rotated agent={} key={}", agent_id,

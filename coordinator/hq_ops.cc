@@ -167,6 +167,17 @@ Status HqStore::QueuePlaybook(const std::string& agent_id, const playbook::Playb
                         {"source", book.source}});
 }
 
+Result<std::vector<std::string>> HqStore::RequeueAround(
+    std::int64_t deployment_id, const playbook::Playbook& book, const std::string& step,
+    std::vector<std::string> changed, std::vector<std::string>* agents_to_notify) {
+  auto released = ReleaseReadyTasks(deployment_id);
+  if (!released.ok()) return released;
+  for (const auto& id : *released) AddUnique(changed, id);
+  for (const auto& id : DependentTasks(deployment_id, book, step)) AddUnique(changed, id);
+  MUSTER_RETURN_IF_ERROR(QueueTaskSnapshots(changed, agents_to_notify));
+  return released;
+}
+
 Result<json> HqStore::CancelTask(const std::string& task_id, const std::string& reason,
                                  const Actor& actor,
                                  std::vector<std::string>* agents_to_notify) {
@@ -179,14 +190,9 @@ Result<json> HqStore::CancelTask(const std::string& task_id, const std::string& 
     const std::string why = reason.empty() ? "cancelled by " + actor.name : reason;
     SetTaskState(*db_, task_id, "cancelled", why, clock_.Now());
     // A step whose every task is cancelled no longer holds its dependents back.
-    auto released = ReleaseReadyTasks(task->deployment);
+    auto released = RequeueAround(task->deployment, **book, task->step, {task_id},
+                                  agents_to_notify);
     if (!released.ok()) return released.status();
-    std::vector<std::string> affected = {task_id};
-    for (const auto& id : *released) AddUnique(affected, id);
-    for (const auto& id : DependentTasks(task->deployment, **book, task->step)) {
-      AddUnique(affected, id);
-    }
-    MUSTER_RETURN_IF_ERROR(QueueTaskSnapshots(affected, agents_to_notify));
     MUSTER_RETURN_IF_ERROR(AppendTimeline(task->incident, "task_cancelled", actor.name,
                                           task_id + " (" + task->member + "): " + why));
     result = {{"task", task_id},
@@ -238,15 +244,10 @@ Result<json> HqStore::ReassignTask(const std::string& task_id, const std::string
     assign.bind(3, member_id);
     assign.exec();
     if (newcomer) MUSTER_RETURN_IF_ERROR(QueuePlaybook(*agent, **book));
-    auto released = ReleaseReadyTasks(task->deployment);
-    if (!released.ok()) return released.status();
     const std::string new_id = TaskIdFor(task->deployment, task->step, member_id);
-    std::vector<std::string> affected = {task_id, new_id};
-    for (const auto& id : *released) AddUnique(affected, id);
-    for (const auto& id : DependentTasks(task->deployment, **book, task->step)) {
-      AddUnique(affected, id);
-    }
-    MUSTER_RETURN_IF_ERROR(QueueTaskSnapshots(affected, agents_to_notify));
+    auto released = RequeueAround(task->deployment, **book, task->step, {task_id, new_id},
+                                  agents_to_notify);
+    if (!released.ok()) return released.status();
     if (agents_to_notify) AddUnique(*agents_to_notify, *agent);
     MUSTER_RETURN_IF_ERROR(AppendTimeline(
         task->incident, "task_reassigned", actor.name,

@@ -265,6 +265,14 @@ class HqStore {
   Status QueueBacklog(const std::string& agent_id, const std::string& member_id);
   // Recomputes waiting/ready for the tasks of a deployment; returns the ones that changed.
   Result<std::vector<std::string>> ReleaseReadyTasks(std::int64_t deployment_id);
+  // After a task of |step| changed hands or state: releases what became ready and queues
+  // the snapshots of |changed|, of the released tasks and of the step's dependents.
+  // Returns the released tasks.
+  Result<std::vector<std::string>> RequeueAround(std::int64_t deployment_id,
+                                                 const playbook::Playbook& book,
+                                                 const std::string& step,
+                                                 std::vector<std::string> changed,
+                                                 std::vector<std::string>* agents_to_notify);
   // The live tasks of every step that depends on |step|: their waits_on changed.
   std::vector<std::string> DependentTasks(std::int64_t deployment_id,
                                           const playbook::Playbook& book,

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "coordinator.h"
+#include "muster/cli.h"
 #include "muster/log.h"
 
 int main(int argc, char** argv) {
@@ -20,14 +21,7 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_option("--data", data_dir, "data directory; overrides data_dir in the configuration");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::RuntimeError& verdict) {
-    return verdict.get_exit_code();  // a verb's own exit status
-  } catch (const CLI::ParseError& error) {
-    // --help answers 0; any usage error (a missing argument, an unknown option) is 2.
-    return app.exit(error) == 0 ? 0 : 2;
-  }
+  if (auto done = muster::ParseCommandLine(app, argc, argv)) return *done;
 
   auto config = muster::hq::LoadConfig(config_path);
   if (!config.ok()) {
