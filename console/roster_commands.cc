@@ -21,6 +21,9 @@ struct Options {
   std::vector<std::string> qualifications;
   std::string contact;
   std::string checkin;
+  std::string conditions;
+  std::string actions;
+  std::vector<std::string> needs;
 };
 
 // "30m" as milliseconds, or exit 2 naming the option.
@@ -207,12 +210,52 @@ void AddMemberVerbs(CLI::App& app, const Context& context,
   });
 }
 
+void PrintReport(const json& report) {
+  std::cout << "report " << Text(report["id"]) << " on " << Text(report["incident"]) << " by "
+            << Text(report["author"]) << ", " << When(report["at"]) << "\n";
+  if (report["conditions"] != "") std::cout << "  conditions: " << Text(report["conditions"]) << "\n";
+  if (report["actions"] != "") std::cout << "  actions: " << Text(report["actions"]) << "\n";
+  for (const auto& need : report["needs"]) std::cout << "  need: " << Text(need) << "\n";
+}
+
+void AddReportVerbs(CLI::App& app, const Context& context,
+                    const std::shared_ptr<Options>& options) {
+  auto* report = app.add_subcommand(
+      "report", "tactical reports: conditions, actions and needs, carried into the SITREP");
+  report->require_subcommand(1);
+
+  auto* add = report->add_subcommand("add", "file a tactical report on an incident");
+  add->add_option("INCIDENT", options->id, "the incident")->required();
+  add->add_option("--conditions", options->conditions, "what the situation is now");
+  add->add_option("--actions", options->actions, "what the team is doing about it");
+  add->add_option("--need", options->needs, "something the team needs (repeat)");
+  add->callback([&context, options] {
+    Answer(context,
+           ApiPost(context, "/v1/incidents/" + options->id + "/reports",
+                   {{"conditions", options->conditions},
+                    {"actions", options->actions},
+                    {"needs", options->needs}}),
+           PrintReport);
+  });
+
+  auto* list = report->add_subcommand("list", "an incident's tactical reports, newest first");
+  list->add_option("INCIDENT", options->id, "the incident")->required();
+  list->callback([&context, options] {
+    Answer(context, ApiGet(context, "/v1/incidents/" + options->id + "/reports"),
+           [](const json& reports) {
+             if (reports.empty()) std::cout << "no tactical report yet\n";
+             for (const auto& report : reports) PrintReport(report);
+           });
+  });
+}
+
 }  // namespace
 
 void RegisterRosterCommands(CLI::App& app, const Context& context) {
   auto options = std::make_shared<Options>();
   AddIncidentVerbs(app, context, options);
   AddMemberVerbs(app, context, options);
+  AddReportVerbs(app, context, options);
 }
 
 }  // namespace muster::console

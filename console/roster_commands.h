@@ -1,5 +1,5 @@
-// The verbs for incidents and the roster: incident create|list|show|update and
-// member add|list|update.
+// The verbs for incidents and the roster: incident create|list|show|update,
+// member add|list|update, and tactical reports (report add|list).
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -130,6 +130,20 @@ void Work(const json& report, std::ostream& out) {
   for (const auto& need : report["needs"]) out << "- " << Text(need) << "\n";
 }
 
+// The officer's latest tactical report, with its age: conditions and actions as told.
+void TacticalReport(const json& report, std::ostream& out) {
+  const json& latest = report["tactical_report"];
+  out << "\n## Tactical report\n\n";
+  if (!latest.is_object()) {
+    out << "None filed (muster report add).\n";
+    return;
+  }
+  out << "Report " << Text(latest["id"]) << " by " << Text(latest["author"]) << ", "
+      << FormatAge(latest["age_ms"].get<Millis>()) << " ago (" << When(latest["at"]) << ").\n\n"
+      << "- Conditions: " << (latest["conditions"] == "" ? "-" : Text(latest["conditions"]))
+      << "\n- Actions: " << (latest["actions"] == "" ? "-" : Text(latest["actions"])) << "\n";
+}
+
 }  // namespace
 
 std::string SitrepMarkdown(const json& report) {
@@ -139,6 +153,7 @@ std::string SitrepMarkdown(const json& report) {
       << " from what HQ holds at that moment; each member's data is as fresh as their last "
          "contact.\n\n";
   Situation(report, out);
+  TacticalReport(report, out);
   Team(report, out);
   Progress(report, out);
   Findings(report, out);

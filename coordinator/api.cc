@@ -37,24 +37,6 @@ std::optional<T> Optional(const json& body, const char* name) {
   return it->get<T>();  // the wrong type throws: answered 400 malformed
 }
 
-// A change names only fields the resource has: a misspelt one is refused, not ignored.
-Status OnlyFields(const json& body, std::initializer_list<const char*> fields) {
-  std::string known;
-  for (const char* field : fields) known += (known.empty() ? "" : ", ") + std::string(field);
-  for (const auto& [name, value] : body.items()) {
-    if (std::find_if(fields.begin(), fields.end(), [&](const char* field) {
-          return name == field;
-        }) == fields.end()) {
-      return Status::Error("invalid_argument",
-                           "unknown field '" + name + "'; the fields are: " + known);
-    }
-  }
-  if (body.empty()) {
-    return Status::Error("invalid_argument", "nothing to change; the fields are: " + known);
-  }
-  return Status::Ok();
-}
-
 bool TokenMatches(const std::string& header, const std::string& token) {
   const std::string prefix = "Bearer ";
   if (header.size() != prefix.size() + token.size() || header.compare(0, prefix.size(), prefix)) {

@@ -1,5 +1,6 @@
 #include "api_http.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace muster::hq {
@@ -40,6 +41,23 @@ Result<std::int64_t> IntegerParam(const httplib::Request& request, const char* n
   if (error == std::errc() && end == text.data() + text.size()) return value;
   return Status::Error("invalid_argument", std::string("query parameter '") + name +
                                                "' must be an integer, not '" + text + "'");
+}
+
+Status OnlyFields(const json& body, std::initializer_list<const char*> fields) {
+  std::string known;
+  for (const char* field : fields) known += (known.empty() ? "" : ", ") + std::string(field);
+  for (const auto& [name, value] : body.items()) {
+    if (std::find_if(fields.begin(), fields.end(), [&](const char* field) {
+          return name == field;
+        }) == fields.end()) {
+      return Status::Error("invalid_argument",
+                           "unknown field '" + name + "'; the fields are: " + known);
+    }
+  }
+  if (body.empty()) {
+    return Status::Error("invalid_argument", "nothing to change; the fields are: " + known);
+  }
+  return Status::Ok();
 }
 
 std::optional<json> Body(const httplib::Request& request, httplib::Response& response) {

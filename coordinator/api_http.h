@@ -20,6 +20,9 @@ void SendJson(httplib::Response& response, const Result<nlohmann::json>& result,
 // naming the parameter otherwise.
 Result<std::int64_t> IntegerParam(const httplib::Request& request, const char* name,
                                   std::int64_t fallback);
+// invalid_argument unless |body| names at least one field and only |fields|: a misspelt
+// field is refused, not ignored.
+Status OnlyFields(const nlohmann::json& body, std::initializer_list<const char*> fields);
 // Parses the request body as a JSON object or answers 400 malformed.
 std::optional<nlohmann::json> Body(const httplib::Request& request, httplib::Response& response);
 

@@ -104,6 +104,25 @@ void Coordinator::AddOperationsRoutes(httplib::Server& server) {
                           return store.IncidentTimeline(request.matches[1]);
                         }));
              });
+  server.Post(R"(/v1/incidents/([^/]+)/reports)", [locked](const httplib::Request& request,
+                                                          httplib::Response& response) {
+    auto body = Body(request, response);
+    if (!body) return;
+    Status fields = OnlyFields(*body, {"conditions", "actions", "needs"});
+    if (!fields.ok()) return SendError(response, fields);
+    ReportInput input{body->value("conditions", ""), body->value("actions", ""),
+                      body->value("needs", std::vector<std::string>{})};
+    SendJson(response, locked([&](HqStore& store) {
+               return store.CreateReport(request.matches[1], input, RequestActor(request));
+             }),
+             201);
+  });
+  server.Get(R"(/v1/incidents/([^/]+)/reports)",
+             [locked](const httplib::Request& request, httplib::Response& response) {
+               SendJson(response, locked([&](HqStore& store) {
+                          return store.ListReports(request.matches[1]);
+                        }));
+             });
   server.Get(R"(/v1/incidents/([^/]+)/sitrep)",
              [locked](const httplib::Request& request, httplib::Response& response) {
                SendJson(response, locked([&](HqStore& store) {

@@ -311,6 +311,84 @@ Result<json> HqStore::UpdateIncident(const std::string& incident_id,
   return Incident(incident_id);
 }
 
+namespace {
+
+json ReportFromRow(SQLite::Statement& row) {
+  return {{"id", row.getColumn(0).getInt64()},        {"incident", row.getColumn(1).getString()},
+          {"at", row.getColumn(2).getInt64()},        {"author", row.getColumn(3).getString()},
+          {"conditions", row.getColumn(4).getString()}, {"actions", row.getColumn(5).getString()},
+          {"needs", ParseJsonColumn(row.getColumn(6))}};
+}
+
+constexpr const char* kReportColumns = "id, incident_id, at, author, conditions, actions, needs";
+
+Status NoSuchIncident(SQLite::Database& db, const std::string& incident_id) {
+  SQLite::Statement exists(db, "SELECT 1 FROM incidents WHERE id=?");
+  exists.bind(1, incident_id);
+  if (exists.executeStep()) return Status::Ok();
+  return Status::Error("not_found",
+                       "no incident '" + incident_id + "'; list them with: muster incident list");
+}
+
+}  // namespace
+
+Result<json> HqStore::CreateReport(const std::string& incident_id, const ReportInput& input,
+                                   const Actor& actor) {
+  std::vector<std::string> needs;
+  for (const std::string& need : input.needs) {
+    if (!need.empty()) needs.push_back(need);
+  }
+  if (input.conditions.empty() && input.actions.empty() && needs.empty()) {
+    return Status::Error("invalid_argument",
+                         "a tactical report says something: --conditions, --actions or --need");
+  }
+  json report;
+  Status status = InTransaction(*db_, [&]() -> Status {
+    MUSTER_RETURN_IF_ERROR(NoSuchIncident(*db_, incident_id));
+    SQLite::Statement insert(*db_,
+                             std::string("INSERT INTO reports(incident_id, at, author, conditions, "
+                                         "actions, needs) VALUES(?,?,?,?,?,?) RETURNING ") +
+                                 kReportColumns);
+    insert.bind(1, incident_id);
+    insert.bind(2, static_cast<std::int64_t>(clock_.Now()));
+    insert.bind(3, actor.name);
+    insert.bind(4, input.conditions);
+    insert.bind(5, input.actions);
+    insert.bind(6, json(needs).dump());
+    insert.executeStep();
+    report = ReportFromRow(insert);
+    insert.reset();
+    std::string text;
+    for (const auto& [label, value] :
+         std::vector<std::pair<std::string, std::string>>{
+             {"conditions", input.conditions}, {"actions", input.actions}}) {
+      if (!value.empty()) text += (text.empty() ? "" : "; ") + label + ": " + value;
+    }
+    for (const std::string& need : needs) {
+      text += std::string(text.empty() ? "" : "; ") + "need: " + need;
+    }
+    MUSTER_RETURN_IF_ERROR(AppendTimeline(incident_id, "tactical_report", actor.name, text));
+    return Audit({actor, "report.create", incident_id,
+                  {{"report", report["id"]}, {"needs", needs.size()}}});
+  });
+  if (!status.ok()) return status;
+  return report;
+}
+
+Result<json> HqStore::ListReports(const std::string& incident_id) {
+  json reports = json::array();
+  Status status = Guarded([&]() -> Status {
+    MUSTER_RETURN_IF_ERROR(NoSuchIncident(*db_, incident_id));
+    SQLite::Statement query(*db_, std::string("SELECT ") + kReportColumns +
+                                      " FROM reports WHERE incident_id=? ORDER BY id DESC");
+    query.bind(1, incident_id);
+    while (query.executeStep()) reports.push_back(ReportFromRow(query));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return reports;
+}
+
 Result<json> HqStore::UpdateMember(const std::string& member_id, const MemberChange& change,
                                    const Actor& actor) {
   if (change.name && change.name->empty()) {

@@ -184,6 +184,19 @@ CREATE TABLE attachment_chunks(
   data BLOB NOT NULL,
   PRIMARY KEY(attachment_id, idx));
 )sql"},
+      // Version 5: tactical reports, an officer's account of an incident at a moment:
+      // conditions, actions, and needs (a JSON array of text).
+      {5, R"sql(
+CREATE TABLE reports(
+  id INTEGER PRIMARY KEY,
+  incident_id TEXT NOT NULL REFERENCES incidents(id),
+  at INTEGER NOT NULL,
+  author TEXT NOT NULL,
+  conditions TEXT NOT NULL,
+  actions TEXT NOT NULL,
+  needs TEXT NOT NULL DEFAULT '[]');
+CREATE INDEX reports_by_incident ON reports(incident_id, id);
+)sql"},
   };
   return kMigrations;
 }

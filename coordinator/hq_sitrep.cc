@@ -71,7 +71,21 @@ Result<json> HqStore::Sitrep(const std::string& incident_id) {
                  {"alerts", *alerts},
                  {"blocked", json::array()},
                  {"overdue", json::array()},
+                 {"tactical_report", json()},
                  {"needs", json::array()}};
+  Result<json> reports = ListReports(incident_id);
+  if (!reports.ok()) return reports;
+  if (!reports->empty()) {
+    // The newest account an officer gave, with its age: it may be older than the data.
+    json latest = (*reports)[0];
+    latest["age_ms"] = now - latest["at"].get<Millis>();
+    for (const auto& need : latest["needs"]) {
+      report["needs"].push_back(need.get<std::string>() + " (tactical report " +
+                                std::to_string(latest["id"].get<int>()) + ", " +
+                                latest["author"].get<std::string>() + ")");
+    }
+    report["tactical_report"] = latest;
+  }
   Status status = Guarded([&]() -> Status {
     SQLite::Statement incident(*db_,
                                "SELECT hazards, created_at FROM incidents WHERE id=?");

@@ -45,6 +45,14 @@ struct IncidentChange {
   std::optional<std::string> status;  // "open" | "closed"
 };
 
+// A tactical report: what an officer sees (conditions), what the team is doing
+// (actions) and what it needs.
+struct ReportInput {
+  std::string conditions;
+  std::string actions;
+  std::vector<std::string> needs;
+};
+
 struct MemberInput {
   std::string id;
   std::string name;
@@ -141,6 +149,12 @@ class HqStore {
   // value. Closing is refused (conflict) while a deployment of it is active.
   Result<json> UpdateIncident(const std::string& incident_id, const IncidentChange& change,
                               const Actor& actor);
+  // Files a tactical report on an incident (timeline and audit too). invalid_argument
+  // when it says nothing, not_found.
+  Result<json> CreateReport(const std::string& incident_id, const ReportInput& input,
+                            const Actor& actor);
+  // An incident's tactical reports, newest first. not_found.
+  Result<json> ListReports(const std::string& incident_id);
   Result<json> CreateMember(const MemberInput& input, const Actor& actor);
   Result<json> ListMembers();
   // Changes a member's roster entry (a new check-in interval applies from the next sweep).

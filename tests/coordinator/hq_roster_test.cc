@@ -131,5 +131,40 @@ TEST_F(HqRosterTest, AShorterCheckinIntervalTakesEffectAtTheNextSweep) {
             "900000");
 }
 
+TEST_F(HqRosterTest, ATacticalReportReachesTheSitrepWithItsAge) {
+  DeployBorder();
+  auto before = store_->Sitrep("INC-1");
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_TRUE((*before)["tactical_report"].is_null());
+  EXPECT_EQ(store_->CreateReport("INC-1", {}, "dana").status().code(), "invalid_argument");
+  EXPECT_EQ(store_->CreateReport("INC-404", {"calm", "", {}}, "dana").status().code(),
+            "not_found");
+
+  ASSERT_TRUE(store_->CreateReport("INC-1", {"Lorry isolated", "Cordon at 50 m", {}}, "dana").ok());
+  clock_.Advance(5 * kMinute);
+  auto filed = store_->CreateReport(
+      "INC-1",
+      {"Dose rate 145 uSv/h at 1 m", "Cordon widened to 100 m",
+       {"a second dose-rate meter", "police to hold lane 3"}},
+      "erik");
+  ASSERT_TRUE(filed.ok()) << filed.status().ToString();
+  clock_.Advance(10 * kMinute);
+
+  auto reports = store_->ListReports("INC-1");
+  ASSERT_TRUE(reports.ok());
+  ASSERT_EQ(reports->size(), 2u);
+  EXPECT_EQ((*reports)[0]["author"], "erik");  // newest first
+  auto sitrep = store_->Sitrep("INC-1");
+  ASSERT_TRUE(sitrep.ok());
+  const json& latest = (*sitrep)["tactical_report"];
+  EXPECT_EQ(latest["id"], (*filed)["id"]);
+  EXPECT_EQ(latest["actions"], "Cordon widened to 100 m");
+  EXPECT_EQ(latest["age_ms"], 10 * kMinute);  // so nobody mistakes it for the present
+  ASSERT_GE((*sitrep)["needs"].size(), 2u);
+  EXPECT_EQ((*sitrep)["needs"][0], "a second dose-rate meter (tactical report 2, erik)");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM timeline WHERE kind='tactical_report'"), 2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM audit WHERE action='report.create'"), 2);
+}
+
 }  // namespace
 }  // namespace muster::coordtest

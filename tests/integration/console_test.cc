@@ -232,7 +232,13 @@ TEST_F(ConsoleTest, EveryVerbAnswersJsonThatParses) {
   EXPECT_EQ(events, 3);
 
   EXPECT_FALSE(Verb("timeline", "INC-1").empty());
-  EXPECT_EQ(Verb("sitrep", "INC-1")["incident"]["id"], "INC-1");
+  EXPECT_EQ(Verb("report add", "INC-1 --conditions 'Lorry isolated' --actions 'Cordon at 50 m' "
+                               "--need 'a second dose-rate meter'")["needs"],
+            json::array({"a second dose-rate meter"}));
+  EXPECT_EQ(Verb("report list", "INC-1").size(), 1u);
+  json sitrep = Verb("sitrep", "INC-1");
+  EXPECT_EQ(sitrep["incident"]["id"], "INC-1");
+  EXPECT_EQ(sitrep["tactical_report"]["conditions"], "Lorry isolated");
   EXPECT_EQ(Verb("playbook lint", playbook)["files"].size(), 1u);
   EXPECT_EQ(Verb("playbook show", playbook)["id"], "radioactive-material-border-seizure");
   EXPECT_FALSE(Verb("playbook graph", playbook)["edges"].empty());
