@@ -472,20 +472,32 @@ Result<bool> HqStore::ReconcileDeliveries(const std::string& agent_id,
 }
 
 Status HqStore::MarkApplied(const std::string& agent_id, std::uint64_t applied) {
+  std::int64_t before = 0;
+  MUSTER_RETURN_IF_ERROR(Guarded([&]() -> Status {
+    SQLite::Statement current(*db_, "SELECT applied FROM agents WHERE id=?");
+    current.bind(1, agent_id);
+    if (current.executeStep()) before = current.getColumn(0).getInt64();
+    return Status::Ok();
+  }));
+  // A HELLO that repeats the watermark HQ holds changes nothing: no commit, no fsync.
+  if (static_cast<std::int64_t>(applied) == before) return TouchAgent(agent_id);
   return InTransaction(*db_, [&]() -> Status {
     SQLite::Statement update(*db_, "UPDATE agents SET applied=?, last_contact_at=? WHERE id=?");
     update.bind(1, static_cast<std::int64_t>(applied));
     update.bind(2, static_cast<std::int64_t>(clock_.Now()));
     update.bind(3, agent_id);
     update.exec();
-    // A ready task whose snapshot the agent has committed is now "delivered".
+    // A ready task whose snapshot the agent has now committed is "delivered". Only the
+    // deliveries newly applied are looked at: the ones below were handled when the
+    // watermark passed them, and an agent's deliveries grow for as long as it serves.
     SQLite::Statement delivered(
         *db_,
         "UPDATE tasks SET state='delivered' WHERE state='ready' AND id IN (SELECT "
-        "json_extract(body,'$.task') FROM outbound WHERE agent_id=? AND kind='task' AND seq<=? "
-        "AND json_extract(body,'$.state')='ready')");
+        "json_extract(body,'$.task') FROM outbound WHERE agent_id=? AND kind='task' AND seq>? "
+        "AND seq<=? AND json_extract(body,'$.state')='ready')");
     delivered.bind(1, agent_id);
-    delivered.bind(2, static_cast<std::int64_t>(applied));
+    delivered.bind(2, before);
+    delivered.bind(3, static_cast<std::int64_t>(applied));
     delivered.exec();
     return Status::Ok();
   });
