@@ -19,6 +19,8 @@ namespace {
 constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
 constexpr const char* kWakeEndpoint = "inproc://muster.wake";
 constexpr auto kPollInterval = std::chrono::milliseconds(250);
+// How often the last contacts heard (PING, HELLO) are written: one commit for all agents.
+constexpr Millis kContactFlushInterval = 1'000;
 // A wake-up line "!ID" ends the agent's session instead of sending it deliveries (agent
 // ids never start with '!').
 constexpr const char* kCutOffMark = "!";
@@ -368,9 +370,20 @@ void Coordinator::RunRouter() {
   sync_ = std::make_unique<SyncServer>(*router_store_, clock_, options);
   zmq::socket_t& router = *router_;
   Millis last_sweep = clock_.Now();
+  Millis last_flush = clock_.Now();
+  const auto flush_contacts = [&] {
+    last_flush = clock_.Now();
+    Status flushed = sync_->FlushContacts();
+    if (!flushed.ok()) {
+      log->error("event=contacts_write_failed code={} error=\"{}\"", flushed.code(),
+                 flushed.message());
+    }
+  };
   while (!stopping_) {
+    if (clock_.Now() - last_flush >= kContactFlushInterval) flush_contacts();
     if (clock_.Now() - last_sweep >= config_.alert_sweep_interval_ms) {
       last_sweep = clock_.Now();
+      flush_contacts();  // silence is judged on everything heard until now
       SweepAlerts();
     }
     zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0},
@@ -422,6 +435,7 @@ void Coordinator::RunRouter() {
       SendTo(router, agent_id, sync_->Deliveries(agent_id));
     }
   }
+  flush_contacts();
   sync_.reset();
 }
 

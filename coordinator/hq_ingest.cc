@@ -479,8 +479,9 @@ Status HqStore::MarkApplied(const std::string& agent_id, std::uint64_t applied) 
     if (current.executeStep()) before = current.getColumn(0).getInt64();
     return Status::Ok();
   }));
-  // A HELLO that repeats the watermark HQ holds changes nothing: no commit, no fsync.
-  if (static_cast<std::int64_t>(applied) == before) return TouchAgent(agent_id);
+  // A HELLO that repeats the watermark HQ holds changes nothing: no commit, no fsync (the
+  // sync server records the contact with the others it heard).
+  if (static_cast<std::int64_t>(applied) == before) return Status::Ok();
   return InTransaction(*db_, [&]() -> Status {
     SQLite::Statement update(*db_, "UPDATE agents SET applied=?, last_contact_at=? WHERE id=?");
     update.bind(1, static_cast<std::int64_t>(applied));
@@ -516,11 +517,21 @@ Result<std::uint64_t> HqStore::AppliedWatermark(const std::string& agent_id) {
 }
 
 Status HqStore::TouchAgent(const std::string& agent_id) {
-  return Guarded([&]() -> Status {
-    SQLite::Statement update(*db_, "UPDATE agents SET last_contact_at=? WHERE id=?");
-    update.bind(1, static_cast<std::int64_t>(clock_.Now()));
-    update.bind(2, agent_id);
-    update.exec();
+  return RecordContacts({{agent_id, clock_.Now()}});
+}
+
+Status HqStore::RecordContacts(const std::map<std::string, Millis>& contacts) {
+  if (contacts.empty()) return Status::Ok();
+  return InTransaction(*db_, [&]() -> Status {
+    SQLite::Statement update(*db_,
+                             "UPDATE agents SET last_contact_at=MAX(COALESCE(last_contact_at, "
+                             "0), ?) WHERE id=?");
+    for (const auto& [agent_id, at] : contacts) {
+      update.bind(1, static_cast<std::int64_t>(at));
+      update.bind(2, agent_id);
+      update.exec();
+      update.reset();
+    }
     return Status::Ok();
   });
 }

@@ -236,7 +236,11 @@ class HqStore {
   // agent converges on what this store holds. Returns whether a restore was detected.
   Result<bool> ReconcileDeliveries(const std::string& agent_id, std::uint64_t agent_applied);
   Result<std::uint64_t> AppliedWatermark(const std::string& agent_id);
+  // Records that HQ heard from |agent_id| now.
   Status TouchAgent(const std::string& agent_id);
+  // Records several agents' last contacts (agent -> when) in one transaction: one commit
+  // for a whole second of PINGs. A time older than the one stored is ignored.
+  Status RecordContacts(const std::map<std::string, Millis>& contacts);
 
   // --- audit (hq_audit.h) ---
   // Records one change in the hash-chained audit log. Every mutation at HQ calls it

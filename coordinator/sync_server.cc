@@ -31,6 +31,12 @@ std::optional<Message> SyncServer::Admit(const std::string& agent_id) {
   return refusal;
 }
 
+Status SyncServer::FlushContacts() {
+  Status written = store_.RecordContacts(heard_);
+  if (written.ok()) heard_.clear();
+  return written;
+}
+
 std::vector<Message> SyncServer::Handle(const std::string& agent_id, const Message& message,
                                         const std::string& peer) {
   switch (message.type) {
@@ -41,7 +47,7 @@ std::vector<Message> SyncServer::Handle(const std::string& agent_id, const Messa
       if (!sessions_.count(agent_id)) {
         return {protocol::MakeError(protocol::errors::kNoSession, "send HELLO first")};
       }
-      (void)store_.TouchAgent(agent_id);
+      heard_[agent_id] = clock_.Now();
       return {Message{MessageType::kPong, {{"time", clock_.Now()}}}};
     }
     case MessageType::kPong: return {};
@@ -64,6 +70,7 @@ std::vector<Message> SyncServer::OnHello(const std::string& agent_id, const json
     return {protocol::MakeError(protocol::errors::kForbidden,
                                 "HELLO names another agent than the key that signed in")};
   }
+  heard_[agent_id] = clock_.Now();
   Session& session = sessions_[agent_id];
   session.applied = body["applied"].get<std::uint64_t>();
   session.sent_upto = session.applied;  // resume right after what the agent holds

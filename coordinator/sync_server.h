@@ -51,6 +51,11 @@ class SyncServer {
   // Agents that have new deliveries because of what another agent sent; cleared on read.
   std::vector<std::string> TakeAgentsToNotify();
 
+  // Writes the last contacts heard since the previous flush, in one transaction. The
+  // router calls it about once a second and before every alert sweep, so that the sweep
+  // judges silence on what was heard; a failed write keeps them for the next flush.
+  Status FlushContacts();
+
   // The agent's session is gone (socket refused the route): forget what was in flight.
   void EndSession(const std::string& agent_id);
   bool HasSession(const std::string& agent_id) const { return sessions_.count(agent_id) > 0; }
@@ -75,6 +80,7 @@ class SyncServer {
   std::map<std::string, Session> sessions_;
   RateLimiter limiter_;
   std::vector<std::string> notify_;
+  std::map<std::string, Millis> heard_;  // agent -> last message, not yet written
 };
 
 }  // namespace muster::hq

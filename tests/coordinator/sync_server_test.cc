@@ -71,6 +71,31 @@ class SyncServerTest : public HqStoreTest {
   }
 };
 
+TEST_F(SyncServerTest, ContactsHeardAreWrittenTogetherAtTheFlush) {
+  hq::SyncServer server = MakeServer();
+  const auto last_contact = [&](const std::string& agent) {
+    return QueryText(store_->db(),
+                     "SELECT COALESCE(last_contact_at, 'never') FROM agents WHERE id='" + agent + "'");
+  };
+  server.Handle("amira-1", Hello("amira-1"));
+  server.Handle("jonas-1", Hello("jonas-1"));
+  const Millis hello_at = clock_.Now();
+  clock_.Advance(4'000);
+  server.Handle("amira-1", Message{MessageType::kPing, {{"time", 1}}});
+  // Heard, not yet written: a PING costs no commit of its own.
+  EXPECT_EQ(last_contact("amira-1"), "never");
+  EXPECT_EQ(last_contact("jonas-1"), "never");
+  ASSERT_TRUE(server.FlushContacts().ok());
+  EXPECT_EQ(last_contact("amira-1"), std::to_string(clock_.Now()));
+  EXPECT_EQ(last_contact("jonas-1"), std::to_string(hello_at));
+  EXPECT_EQ(last_contact("li-1"), "never");
+  // A contact older than the one stored (a batch ingested meanwhile) does not go back.
+  ASSERT_TRUE(store_->RecordContacts({{"amira-1", hello_at}}).ok());
+  EXPECT_EQ(last_contact("amira-1"), std::to_string(clock_.Now()));
+  ASSERT_TRUE(server.FlushContacts().ok());  // nothing heard since: nothing to write
+  EXPECT_EQ(last_contact("amira-1"), std::to_string(clock_.Now()));
+}
+
 TEST_F(SyncServerTest, HelloNamingAnotherAgentIsForbidden) {
   hq::SyncServer server = MakeServer();
   auto replies = server.Handle("amira-1", Hello("jonas-1"));
