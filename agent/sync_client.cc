@@ -1,5 +1,7 @@
 #include "sync_client.h"
 
+#include <algorithm>
+
 #include "muster/log.h"
 
 namespace muster::agent {
@@ -28,7 +30,7 @@ Result<Message> SyncClient::Hello() {
 
 void SyncClient::Reset() {
   welcomed_ = false;
-  in_flight_.reset();
+  resend_at_.reset();
 }
 
 std::uint64_t SyncClient::Pending() {
@@ -50,7 +52,7 @@ std::vector<Message> SyncClient::OnMessage(const Message& message) {
         // Not marking is safe: the records are sent again and HQ ignores the duplicates.
         log->error("event=mark_acked_failed error=\"{}\"", status.message());
       }
-      in_flight_.reset();
+      resend_at_.reset();
       log->debug("event=acked records={} hq_ingested={}", seqs.size(),
                  message.body["ingested"].get<std::uint64_t>());
       return {};
@@ -73,14 +75,23 @@ std::vector<Message> SyncClient::OnMessage(const Message& message) {
       if (code == protocol::errors::kNoSession) {
         // HQ restarted under a live connection: greet again, then resend at once.
         welcomed_ = false;
-        in_flight_.reset();
+        resend_at_.reset();
+        return {};
+      }
+      if (code == protocol::errors::kRateLimited) {
+        // HQ handled nothing of that message and says when it may: send again then.
+        auto retry = message.body.find("retry_after_ms");
+        const Millis asked =
+            retry != message.body.end() && retry->is_number_integer() ? retry->get<Millis>() : 0;
+        const Millis wait = std::clamp<Millis>(asked, 0, options_.resend_after_ms);
+        if (resend_at_) resend_at_ = clock_.Now() + wait;
         return {};
       }
       last_error_ = code + ": " + text;
       if (code == protocol::errors::kForbidden) welcomed_ = false;
       // A batch refused as a whole (HQ's store is full or failing) is sent again after
       // the resend delay, not at once: hammering a struggling HQ helps nobody.
-      if (in_flight_) in_flight_ = clock_.Now();
+      if (resend_at_) resend_at_ = clock_.Now() + options_.resend_after_ms;
       return {};
     }
     default:
@@ -120,7 +131,7 @@ std::vector<Message> SyncClient::OnWelcome(const json& body) {
   }
   welcomed_ = true;
   last_error_.clear();
-  in_flight_.reset();
+  resend_at_.reset();
   log->info("event=welcomed hq={} hq_ingested={}", hq, ingested);
   return {};
 }
@@ -147,10 +158,10 @@ std::vector<Message> SyncClient::OnDeliver(const json& body) {
 
 std::optional<Message> SyncClient::NextBatch() {
   if (!welcomed_) return std::nullopt;
-  if (in_flight_ && clock_.Now() - *in_flight_ < options_.resend_after_ms) return std::nullopt;
+  if (resend_at_ && clock_.Now() < *resend_at_) return std::nullopt;
   auto batch = store_.NextBatch(options_.batch_records, options_.batch_bytes);
   if (!batch.ok() || batch->empty()) {
-    in_flight_.reset();
+    resend_at_.reset();
     return std::nullopt;
   }
   json records = json::array();
@@ -162,13 +173,9 @@ std::optional<Message> SyncClient::NextBatch() {
                        {"body", record.body}});
     batch_seqs_.push_back(record.seq);
   }
-  in_flight_ = clock_.Now();
+  resend_at_ = clock_.Now() + options_.resend_after_ms;
   return Message{MessageType::kRecords, {{"records", std::move(records)}}};
 }
-
-}  // namespace muster::agent
-
-namespace muster::agent {
 
 void SyncClient::BatchSent() {
   // Receipts say "sent" only once the batch has left for the socket.

@@ -37,7 +37,7 @@ class SyncClient {
   void Reset();
 
   bool welcomed() const { return welcomed_; }
-  bool in_flight() const { return in_flight_.has_value(); }
+  bool in_flight() const { return resend_at_.has_value(); }
   // Records still waiting for HQ's acknowledgement (in the store).
   std::uint64_t Pending();
   const std::string& last_error() const { return last_error_; }
@@ -51,7 +51,9 @@ class SyncClient {
   std::string expected_hq_id_;
   Options options_;
   bool welcomed_ = false;
-  std::optional<Millis> in_flight_;  // when the unacknowledged batch was sent
+  // A batch is unacknowledged: when it goes again (or the next one, if HQ acknowledged it
+  // meanwhile).
+  std::optional<Millis> resend_at_;
   std::string last_error_;
   std::vector<std::uint64_t> batch_seqs_;  // the batch NextBatch built last
 };

@@ -19,8 +19,9 @@ namespace {
 constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
 constexpr const char* kWakeEndpoint = "inproc://muster.wake";
 constexpr auto kPollInterval = std::chrono::milliseconds(250);
-// How often the last contacts heard (PING, HELLO) are written: one commit for all agents.
-constexpr Millis kContactFlushInterval = 1'000;
+// How often the last contacts heard (PING, HELLO) are written, one commit for all agents,
+// and the teams whose tasks changed are sent a fresh snapshot.
+constexpr Millis kTickInterval = 1'000;
 // A wake-up line "!ID" ends the agent's session instead of sending it deliveries (agent
 // ids never start with '!').
 constexpr const char* kCutOffMark = "!";
@@ -379,8 +380,23 @@ void Coordinator::RunRouter() {
                  flushed.message());
     }
   };
+  // Teams whose tasks changed get one fresh snapshot each, once a tick.
+  const auto relay_teams = [&] {
+    Result<std::vector<std::string>> agents = router_store_->RelayTeams();
+    if (!agents.ok()) {
+      log->error("event=team_relay_failed code={} error=\"{}\"", agents.status().code(),
+                 agents.status().message());
+      return;
+    }
+    for (const std::string& agent_id : *agents) {
+      SendTo(router, agent_id, sync_->Deliveries(agent_id));
+    }
+  };
   while (!stopping_) {
-    if (clock_.Now() - last_flush >= kContactFlushInterval) flush_contacts();
+    if (clock_.Now() - last_flush >= kTickInterval) {
+      flush_contacts();
+      relay_teams();
+    }
     if (clock_.Now() - last_sweep >= config_.alert_sweep_interval_ms) {
       last_sweep = clock_.Now();
       flush_contacts();  // silence is judged on everything heard until now

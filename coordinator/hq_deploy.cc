@@ -151,6 +151,11 @@ Status HqStore::QueueBacklog(const std::string& agent_id, const std::string& mem
 
 Status HqStore::QueueDelivery(const std::string& agent_id, const std::string& kind,
                               const json& body) {
+  return QueueDeliveryText(agent_id, kind, body.dump());
+}
+
+Status HqStore::QueueDeliveryText(const std::string& agent_id, const std::string& kind,
+                                  const std::string& body) {
   SQLite::Statement next(*db_,
                          "UPDATE agents SET next_delivery = next_delivery + 1 WHERE id=? "
                          "RETURNING next_delivery - 1");
@@ -163,7 +168,7 @@ Status HqStore::QueueDelivery(const std::string& agent_id, const std::string& ki
   insert.bind(1, agent_id);
   insert.bind(2, seq);
   insert.bind(3, kind);
-  insert.bind(4, body.dump());
+  insert.bind(4, body);
   insert.bind(5, static_cast<std::int64_t>(clock_.Now()));
   insert.exec();
   return Status::Ok();

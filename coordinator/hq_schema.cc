@@ -197,6 +197,11 @@ CREATE TABLE reports(
   needs TEXT NOT NULL DEFAULT '[]');
 CREATE INDEX reports_by_incident ON reports(incident_id, id);
 )sql"},
+      // Version 6: a deployment whose tasks changed since its team was last told
+      // (HqStore::RelayTeams sends one snapshot for many changes).
+      {6, R"sql(
+ALTER TABLE deployments ADD COLUMN team_dirty INTEGER NOT NULL DEFAULT 0;
+)sql"},
   };
   return kMigrations;
 }

@@ -237,6 +237,11 @@ class HqStore {
   Result<bool> ReconcileDeliveries(const std::string& agent_id, std::uint64_t agent_applied);
   Result<std::uint64_t> AppliedWatermark(const std::string& agent_id);
   // Records that HQ heard from |agent_id| now.
+  // Queues a fresh team snapshot to every agent of each active deployment whose tasks
+  // changed since the last call (Ingest marks them), all in one transaction. The router
+  // calls it about once a second, so a burst of changes costs each agent one snapshot,
+  // not one per change. Returns the agents with new deliveries.
+  Result<std::vector<std::string>> RelayTeams();
   Status TouchAgent(const std::string& agent_id);
   // Records several agents' last contacts (agent -> when) in one transaction: one commit
   // for a whole second of PINGs. A time older than the one stored is ignored.
@@ -264,6 +269,9 @@ class HqStore {
   Status AppendTimeline(const std::string& incident_id, const std::string& kind,
                         const std::string& actor, const std::string& text);
   Status QueueDelivery(const std::string& agent_id, const std::string& kind, const json& body);
+  // The same with the body already serialized (one snapshot queued to many agents).
+  Status QueueDeliveryText(const std::string& agent_id, const std::string& kind,
+                           const std::string& body);
   // Sends each task's current snapshot to the agent of its member.
   Status QueueTaskSnapshots(const std::vector<std::string>& task_ids,
                             std::vector<std::string>* agents_to_notify);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "hq_store.h"
+#include "muster/sqlite_store.h"
 
 namespace muster::hq {
 
@@ -58,20 +59,21 @@ Status HqStore::QueueTeamSnapshot(std::int64_t deployment_id,
   // Coalescing: a snapshot the agent has not applied yet is outdated by this one. Its body
   // shrinks to a stub (the sequence must stay contiguous), so an agent that was offline
   // through a hundred changes downloads one full snapshot, not a hundred.
-  const json stub = {{"deployment", deployment_id}, {"superseded", true}};
+  const std::string stub = json{{"deployment", deployment_id}, {"superseded", true}}.dump();
+  const std::string body = snapshot.dump();  // once for the whole team
   SQLite::Statement supersede(
       *db_,
       "UPDATE outbound SET body=? WHERE agent_id=? AND kind='team' AND "
       "seq > (SELECT applied FROM agents WHERE id=?) AND "
       "json_extract(body, '$.deployment')=? AND json_extract(body, '$.superseded') IS NULL");
   for (const std::string& agent : agents) {
-    supersede.bind(1, stub.dump());
+    supersede.bind(1, stub);
     supersede.bind(2, agent);
     supersede.bind(3, agent);
     supersede.bind(4, deployment_id);
     supersede.exec();
     supersede.reset();
-    MUSTER_RETURN_IF_ERROR(QueueDelivery(agent, "team", snapshot));
+    MUSTER_RETURN_IF_ERROR(QueueDeliveryText(agent, "team", body));
     if (agents_to_notify &&
         std::find(agents_to_notify->begin(), agents_to_notify->end(), agent) ==
             agents_to_notify->end()) {
@@ -79,6 +81,31 @@ Status HqStore::QueueTeamSnapshot(std::int64_t deployment_id,
     }
   }
   return Status::Ok();
+}
+
+Result<std::vector<std::string>> HqStore::RelayTeams() {
+  std::vector<std::string> notify;
+  Status status = InTransaction(*db_, [&]() -> Status {
+    std::vector<std::int64_t> dirty;
+    SQLite::Statement query(*db_, "SELECT id FROM deployments WHERE team_dirty=1 ORDER BY id");
+    while (query.executeStep()) dirty.push_back(query.getColumn(0).getInt64());
+    query.reset();
+    SQLite::Statement clean(*db_, "UPDATE deployments SET team_dirty=0 WHERE id=?");
+    for (std::int64_t deployment : dirty) {
+      // A closed deployment's open tasks were cancelled on its agents: no team view to keep.
+      SQLite::Statement active(*db_, "SELECT status='active' FROM deployments WHERE id=?");
+      active.bind(1, deployment);
+      if (active.executeStep() && active.getColumn(0).getInt() != 0) {
+        MUSTER_RETURN_IF_ERROR(QueueTeamSnapshot(deployment, std::nullopt, &notify));
+      }
+      clean.bind(1, deployment);
+      clean.exec();
+      clean.reset();
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return notify;
 }
 
 }  // namespace muster::hq

@@ -279,6 +279,25 @@ TEST_F(SyncClientTest, ABatchRefusedAsAWholeIsResentAfterTheDelay) {
   EXPECT_EQ(store_->Stats()->refused, 0u);
 }
 
+TEST_F(SyncClientTest, ARateLimitedBatchGoesAgainWhenHqSaysItMay) {
+  AppendStatus("completed");
+  Welcome(0);
+  ASSERT_EQ(NextSeqs().size(), 1u);
+  Receive(MessageType::kError,
+          {{"code", "rate_limited"}, {"message", "retry after 300 ms"}, {"retry_after_ms", 300}});
+  EXPECT_EQ(client_->last_error(), "") << "a busy HQ is not an error for the member";
+  EXPECT_TRUE(client_->welcomed());
+  clock_.Advance(299);
+  EXPECT_TRUE(NextSeqs().empty());
+  clock_.Advance(1);
+  EXPECT_EQ(NextSeqs(), (std::vector<std::uint64_t>{1})) << "not after the 15 s resend delay";
+  // An absurd wait is capped at the resend delay.
+  Receive(MessageType::kError, {{"code", "rate_limited"}, {"message", "x"},
+                                {"retry_after_ms", 86'400'000}});
+  clock_.Advance(15'000);
+  EXPECT_EQ(NextSeqs(), (std::vector<std::uint64_t>{1}));
+}
+
 TEST_F(SyncClientTest, NoSessionMeansGreetAgainAndResendAtOnce) {
   AppendStatus("completed");
   Welcome(0);

@@ -816,6 +816,7 @@ TEST_F(HqStoreTest, EnrollingANewAgentForADeployedMemberQueuesTheBacklog) {
   // From now on the member's news goes to the newest agent.
   const std::size_t old_count = Deliveries("amira-1").size();
   IngestOk("amira-1", {StatusRecord(1, "d1.arrival_briefing.amira", "completed")});
+  ASSERT_TRUE(store_->RelayTeams().ok());
   EXPECT_EQ(Deliveries("amira-1").size(), old_count);
   std::vector<hq::Delivery> news = Deliveries("amira-2", backlog.back().seq + 1);
   ASSERT_EQ(news.size(), 2u);

@@ -1,5 +1,6 @@
-// HQ relays each deployment's progress to its team as "team" deliveries: one snapshot per
-// state change to every member's agent, with the ones not yet applied superseded.
+// HQ relays each deployment's progress to its team as "team" deliveries: at each relay
+// (the router's tick), one snapshot to every member's agent of a deployment whose tasks
+// changed, with the ones not yet applied superseded.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -25,7 +26,14 @@ std::map<std::string, std::string> StatesOf(const json& snapshot) {
   return states;
 }
 
-using TeamRelayTest = HqStoreTest;
+class TeamRelayTest : public HqStoreTest {
+ protected:
+  std::vector<std::string> Relay() {
+    auto agents = store_->RelayTeams();
+    EXPECT_TRUE(agents.ok()) << agents.status().ToString();
+    return agents.ok() ? *agents : std::vector<std::string>{};
+  }
+};
 
 TEST_F(TeamRelayTest, DeployQueuesOneSnapshotOfTheWholeTeamToEveryAgentAfterItsTasks) {
   DeployBorder();
@@ -55,12 +63,13 @@ TEST_F(TeamRelayTest, AStateChangeQueuesAFreshSnapshotAndSupersedesTheUnappliedO
   // Li's laptop has applied everything so far; the others have applied nothing.
   ASSERT_TRUE(store_->MarkApplied("li-1", Deliveries("li-1").size()).ok());
   clock_.Advance(5 * kMinute);
-  auto outcome = IngestOk("amira-1", {StatusRecord(1, "d1.arrival_briefing.amira", "in_progress")});
+  IngestOk("amira-1", {StatusRecord(1, "d1.arrival_briefing.amira", "in_progress")});
+  EXPECT_EQ(Deliveries("jonas-1").size(), jonas_before) << "nothing before the relay";
+  const std::vector<std::string> told = Relay();
   for (const std::string agent : {"amira-1", "jonas-1", "li-1", "paulo-1"}) {
-    EXPECT_NE(std::find(outcome.agents_to_notify.begin(), outcome.agents_to_notify.end(), agent),
-              outcome.agents_to_notify.end())
-        << agent << " must be told";
+    EXPECT_NE(std::find(told.begin(), told.end(), agent), told.end()) << agent << " must be told";
   }
+  EXPECT_TRUE(Relay().empty()) << "nothing changed since";
   std::vector<hq::Delivery> jonas = Deliveries("jonas-1");
   ASSERT_EQ(jonas.size(), jonas_before + 1) << "one new delivery: the fresh snapshot";
   std::vector<hq::Delivery> team = TeamDeliveries(jonas);
@@ -74,10 +83,11 @@ TEST_F(TeamRelayTest, AStateChangeQueuesAFreshSnapshotAndSupersedesTheUnappliedO
   ASSERT_EQ(li.size(), 2u);
   EXPECT_EQ(li[0].body["tasks"].size(), 13u);
 
-  // A hundred changes while jonas is offline cost him one full snapshot and stubs.
+  // A hundred relays while jonas is offline cost him one full snapshot and stubs.
   for (std::uint64_t seq = 2; seq < 102; ++seq) {
     IngestOk("amira-1", {StatusRecord(seq, "d1.arrival_briefing.amira",
                                       seq % 2 ? "in_progress" : "blocked")});
+    Relay();
   }
   team = TeamDeliveries(Deliveries("jonas-1"));
   std::size_t full = 0;
@@ -91,9 +101,30 @@ TEST_F(TeamRelayTest, AResentRecordQueuesNoSnapshot) {
   const std::vector<hq::InboundRecord> batch = {
       StatusRecord(1, "d1.arrival_briefing.amira", "completed")};
   IngestOk("amira-1", batch);
+  Relay();
   const std::size_t queued = Deliveries("paulo-1").size();
   IngestOk("amira-1", batch);
+  EXPECT_TRUE(Relay().empty());
   EXPECT_EQ(Deliveries("paulo-1").size(), queued);
+}
+
+TEST_F(TeamRelayTest, ManyChangesBetweenTwoRelaysCostOneSnapshotPerAgent) {
+  DeployBorder();
+  const std::size_t before = TeamDeliveries(Deliveries("paulo-1")).size();
+  IngestOk("amira-1", {StatusRecord(1, "d1.arrival_briefing.amira", "completed")});
+  IngestOk("amira-1", {StatusRecord(2, "d1.safety_briefing.amira", "in_progress")});
+  IngestOk("li-1", {StatusRecord(1, "d1.photograph_scene.li", "blocked")});
+  EXPECT_EQ(Relay().size(), 4u);
+  std::vector<hq::Delivery> team = TeamDeliveries(Deliveries("paulo-1"));
+  ASSERT_EQ(team.size(), before + 1);
+  const auto states = StatesOf(team.back().body);
+  EXPECT_EQ(states.at("d1.arrival_briefing.amira"), "completed");
+  EXPECT_EQ(states.at("d1.safety_briefing.amira"), "in_progress");
+  EXPECT_EQ(states.at("d1.photograph_scene.li"), "blocked");
+  // A deployment closed before the relay tells its team nothing more.
+  IngestOk("amira-1", {StatusRecord(3, "d1.safety_briefing.amira", "completed")});
+  ASSERT_TRUE(store_->CloseDeployment(1, "demobilised", "dana", nullptr).ok());
+  EXPECT_TRUE(Relay().empty());
 }
 
 TEST_F(TeamRelayTest, ANewLaptopGetsTheTeamWithItsBacklog) {

@@ -133,6 +133,7 @@ TEST_F(SyncServerTest, HelloGetsWelcomeThenPendingDeliveries) {
   hq::SyncServer server = MakeServer();
   IngestOk("amira-1", {StatusRecord(1, "d1.arrival_briefing.amira", "acknowledged"),
                        StatusRecord(2, "d1.arrival_briefing.amira", "in_progress")});
+  ASSERT_TRUE(store_->RelayTeams().ok());  // the router's tick
   auto replies = server.Handle("amira-1", Hello("amira-1"));
   ASSERT_GE(replies.size(), 2u);
   EXPECT_EQ(replies[0].type, MessageType::kWelcome);
@@ -200,6 +201,7 @@ TEST_F(SyncServerTest, AnAgentAheadOfHqGetsItsTasksAgainAfterItsCursor) {
   EXPECT_EQ(tasks.size(), 6u);
   // New deliveries continue after the agent's cursor, never below it.
   IngestOk("amira-1", {StatusRecord(1, "d1.arrival_briefing.amira", "completed")});
+  ASSERT_TRUE(store_->RelayTeams().ok());
   std::vector<hq::Delivery> pending = Deliveries("amira-1", 58);
   ASSERT_EQ(pending.size(), 2u);  // the released task, the team
   EXPECT_EQ(pending[0].seq, 59u);
@@ -283,8 +285,8 @@ TEST_F(SyncServerTest, ANewDeliveryAfterAnIdlePeriodIsNotResentAtOnce) {
   server.Handle("amira-1", Delivered(8));
   clock_.Advance(60'000);  // a quiet minute: nothing in flight, PINGs only
   server.Handle("amira-1", Message{MessageType::kPing, {{"time", 1}}});
-  // Jonas's reading fires the cordon trigger: amira has deliveries 9 (her task) and 10 (the
-  // team), sent now.
+  // Jonas's reading fires the cordon trigger: amira has delivery 9 (her task), sent now;
+  // 10 (the team) comes with the router's next tick.
   server.Handle("jonas-1",
                 Records(json::array({RecordJson(
                     1, "finding",
@@ -292,7 +294,9 @@ TEST_F(SyncServerTest, ANewDeliveryAfterAnIdlePeriodIsNotResentAtOnce) {
                      {"values", {{"dose_rate_1m", 150}, {"neutrons_detected", false}}}})})));
   std::vector<std::string> notify = server.TakeAgentsToNotify();
   ASSERT_NE(std::find(notify.begin(), notify.end(), "amira-1"), notify.end());
-  EXPECT_EQ(DeliveredSeqs(server.Deliveries("amira-1")), Range(9, 10));
+  EXPECT_EQ(DeliveredSeqs(server.Deliveries("amira-1")), Range(9, 9));
+  ASSERT_TRUE(store_->RelayTeams().ok());
+  EXPECT_EQ(DeliveredSeqs(server.Deliveries("amira-1")), Range(10, 10));
   // The router asks for stalled agents in the same loop turn: delivery 8 left a moment ago.
   EXPECT_TRUE(server.StalledAgents().empty());
   clock_.Advance(10'001);
@@ -329,10 +333,11 @@ TEST_F(SyncServerTest, RecordsAreAcknowledgedAndRefusalsReportedWithTheirSeq) {
   ExpectEncodable(acked);
 
   // The finding fired the cordon trigger: amira's agent has a new delivery to be told of.
-  // Every member's agent hears of the team's progress too.
+  // Every member's agent hears of the team's progress at the router's next tick.
   std::vector<std::string> notify = server.TakeAgentsToNotify();
   EXPECT_NE(std::find(notify.begin(), notify.end(), "amira-1"), notify.end());
   EXPECT_TRUE(server.TakeAgentsToNotify().empty());  // cleared on read
+  ASSERT_TRUE(store_->RelayTeams().ok());
   auto pushed = server.Deliveries("amira-1");
   ASSERT_EQ(DeliveredSeqs(pushed), Range(9, 10));
   EXPECT_EQ(pushed[0].body["deliveries"][0]["body"]["task"], "d1.expand_cordon.amira");
