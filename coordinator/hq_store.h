@@ -240,7 +240,10 @@ class HqStore {
   // Queues a fresh team snapshot to every agent of each active deployment whose tasks
   // changed since the last call (Ingest marks them), all in one transaction. The router
   // calls it about once a second, so a burst of changes costs each agent one snapshot,
-  // not one per change. Returns the agents with new deliveries.
+  // not one per change. A relay writes the whole snapshot once per agent, so a team is
+  // relayed again only after its last relay's bytes at kTeamRelayBytesPerSecond: a big
+  // team's view lags more, and the relays never swamp the store. Returns the agents with
+  // new deliveries.
   Result<std::vector<std::string>> RelayTeams();
   Status TouchAgent(const std::string& agent_id);
   // Records several agents' last contacts (agent -> when) in one transaction: one commit
@@ -282,7 +285,8 @@ class HqStore {
   // superseding the ones they have not applied yet (hq_team.cc).
   Status QueueTeamSnapshot(std::int64_t deployment_id,
                            const std::optional<std::string>& only_agent,
-                           std::vector<std::string>* agents_to_notify);
+                           std::vector<std::string>* agents_to_notify,
+                           std::size_t* bytes_queued = nullptr);
   std::optional<std::string> ActiveAgentOf(const std::string& member_id);
   // The agent |agent_id|, or not_found naming how to list them.
   Result<AgentRecord> KnownAgent(const std::string& agent_id);
@@ -345,6 +349,8 @@ class HqStore {
   const Clock& clock_;
   std::string hq_id_;
   std::map<std::string, std::shared_ptr<const playbook::Playbook>> playbooks_;
+  // Deployment -> when its team may be relayed again (RelayTeams' byte budget).
+  std::map<std::int64_t, Millis> next_relay_at_;
 };
 
 }  // namespace muster::hq

@@ -8,6 +8,12 @@
 #include "muster/sqlite_store.h"
 
 namespace muster::hq {
+namespace {
+
+// What team relays may write to the store and send, all deployments together.
+constexpr double kTeamRelayBytesPerSecond = 1 << 20;
+
+}  // namespace
 
 json HqStore::TeamSnapshot(std::int64_t deployment_id) {
   SQLite::Statement deployment(*db_,
@@ -41,7 +47,8 @@ json HqStore::TeamSnapshot(std::int64_t deployment_id) {
 
 Status HqStore::QueueTeamSnapshot(std::int64_t deployment_id,
                                   const std::optional<std::string>& only_agent,
-                                  std::vector<std::string>* agents_to_notify) {
+                                  std::vector<std::string>* agents_to_notify,
+                                  std::size_t* bytes_queued) {
   json snapshot = TeamSnapshot(deployment_id);
   if (snapshot.is_null()) return Status::Ok();
   std::vector<std::string> agents;
@@ -74,6 +81,7 @@ Status HqStore::QueueTeamSnapshot(std::int64_t deployment_id,
     supersede.exec();
     supersede.reset();
     MUSTER_RETURN_IF_ERROR(QueueDeliveryText(agent, "team", body));
+    if (bytes_queued) *bytes_queued += body.size();
     if (agents_to_notify &&
         std::find(agents_to_notify->begin(), agents_to_notify->end(), agent) ==
             agents_to_notify->end()) {
@@ -91,12 +99,18 @@ Result<std::vector<std::string>> HqStore::RelayTeams() {
     while (query.executeStep()) dirty.push_back(query.getColumn(0).getInt64());
     query.reset();
     SQLite::Statement clean(*db_, "UPDATE deployments SET team_dirty=0 WHERE id=?");
+    const Millis now = clock_.Now();
     for (std::int64_t deployment : dirty) {
+      auto next = next_relay_at_.find(deployment);
+      if (next != next_relay_at_.end() && now < next->second) continue;  // stays marked
       // A closed deployment's open tasks were cancelled on its agents: no team view to keep.
       SQLite::Statement active(*db_, "SELECT status='active' FROM deployments WHERE id=?");
       active.bind(1, deployment);
       if (active.executeStep() && active.getColumn(0).getInt() != 0) {
-        MUSTER_RETURN_IF_ERROR(QueueTeamSnapshot(deployment, std::nullopt, &notify));
+        std::size_t bytes = 0;
+        MUSTER_RETURN_IF_ERROR(QueueTeamSnapshot(deployment, std::nullopt, &notify, &bytes));
+        next_relay_at_[deployment] =
+            now + static_cast<Millis>(static_cast<double>(bytes) * 1000 / kTeamRelayBytesPerSecond);
       }
       clean.bind(1, deployment);
       clean.exec();

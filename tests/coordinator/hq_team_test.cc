@@ -87,6 +87,7 @@ TEST_F(TeamRelayTest, AStateChangeQueuesAFreshSnapshotAndSupersedesTheUnappliedO
   for (std::uint64_t seq = 2; seq < 102; ++seq) {
     IngestOk("amira-1", {StatusRecord(seq, "d1.arrival_briefing.amira",
                                       seq % 2 ? "in_progress" : "blocked")});
+    clock_.Advance(1'000);
     Relay();
   }
   team = TeamDeliveries(Deliveries("jonas-1"));
@@ -121,9 +122,15 @@ TEST_F(TeamRelayTest, ManyChangesBetweenTwoRelaysCostOneSnapshotPerAgent) {
   EXPECT_EQ(states.at("d1.arrival_briefing.amira"), "completed");
   EXPECT_EQ(states.at("d1.safety_briefing.amira"), "in_progress");
   EXPECT_EQ(states.at("d1.photograph_scene.li"), "blocked");
+  // The relay just written cost the team's bytes: the next waits for the byte budget.
+  IngestOk("amira-1", {StatusRecord(3, "d1.safety_briefing.amira", "blocked")});
+  EXPECT_TRUE(Relay().empty()) << "not within the budget of the last relay";
+  clock_.Advance(1'000);
+  EXPECT_EQ(Relay().size(), 4u);
   // A deployment closed before the relay tells its team nothing more.
-  IngestOk("amira-1", {StatusRecord(3, "d1.safety_briefing.amira", "completed")});
+  IngestOk("amira-1", {StatusRecord(4, "d1.safety_briefing.amira", "completed")});
   ASSERT_TRUE(store_->CloseDeployment(1, "demobilised", "dana", nullptr).ok());
+  clock_.Advance(1'000);
   EXPECT_TRUE(Relay().empty());
 }
 
