@@ -41,6 +41,9 @@
 namespace muster::bench {
 namespace {
 
+// Members per deployment in the fleet (the dispatch scenario deploys its own team).
+constexpr int kTeamSize = 50;
+
 using nlohmann::json;
 using Steady = std::chrono::steady_clock;
 namespace fs = std::filesystem;
@@ -106,6 +109,7 @@ struct SimAgent {
   std::unique_ptr<std::atomic<bool>> stop;
   std::thread thread;
   std::uint64_t appended = 0;
+  std::string task;  // the task its records are about
 };
 
 class Fleet {
@@ -166,6 +170,9 @@ class Fleet {
       sim.stop = std::make_unique<std::atomic<bool>>(false);
       try {
         sim.thread = std::thread([&sim, this] {
+          // The real daemon wakes on inotify the moment a verb commits; a thousand in one
+          // process would exceed the inotify instance limit, so the simulated links look at
+          // their outbox on the default timer (1 s): a floor under the latency below.
           agent::Link link(*sim.link_store, sim.bundle, clock_, agent::LinkOptions{});
           link.Run(*sim.stop);
         });
@@ -190,7 +197,7 @@ class Fleet {
 
   // Appends one group of records for |sim|'s member in one local transaction.
   Status AppendGroup(SimAgent& sim, int records) {
-    const std::string task = BenchTask(sim.bundle.member_id);
+    const std::string& task = sim.task;
     Status status = sim.member->Transaction([&]() -> Status {
       for (int r = 0; r < records; ++r) {
         BenchRecord record = MakeRecord(task, sim.appended + r);
@@ -256,20 +263,30 @@ class Fleet {
                                  agent_keys->public_key, agent_keys->secret_key,
                                  (*store)->hq_id()};
       agents_[i].dir = agents_root_ + "/" + *agent_id;
+      // Deployments are numbered from 1 in the order they are made below.
+      agents_[i].task = "d" + std::to_string(i / kTeamSize + 1) + ".secondary_inspection." +
+                        member.id;
     }
     auto book = playbook::LoadFile(std::string(MUSTER_SOURCE_DIR) +
                                    "/playbooks/radioactive-material-border-seizure.yaml");
     if (!book.playbook) Die("cannot load the benchmark playbook");
-    hq::DeployInput deploy;
-    deploy.incident_id = "INC-1";
-    deploy.playbook_source = book.playbook->source;
-    // Every member reports on secondary_inspection (radiation_specialist); the other roles,
-    // which a deployment needs filled, go to the first member.
-    for (int i = 0; i < deployed; ++i) deploy.assign["radiation_specialist"].push_back(BenchMember(i));
-    for (const char* role : {"team_leader", "forensic_examiner", "liaison_officer"}) {
-      deploy.assign[role].push_back(BenchMember(0));
+    // Teams of kTeamSize, as an incident response team is: each deployment relays its whole
+    // team's progress to every member, which a single deployment of 1,000 would make
+    // megabytes per member. Every member reports on secondary_inspection
+    // (radiation_specialist); the other roles, which a deployment needs filled, go to the
+    // team's first member.
+    for (int first = 0; first < deployed; first += kTeamSize) {
+      hq::DeployInput deploy;
+      deploy.incident_id = "INC-1";
+      deploy.playbook_source = book.playbook->source;
+      for (int i = first; i < std::min(deployed, first + kTeamSize); ++i) {
+        deploy.assign["radiation_specialist"].push_back(BenchMember(i));
+      }
+      for (const char* role : {"team_leader", "forensic_examiner", "liaison_officer"}) {
+        deploy.assign[role].push_back(BenchMember(first));
+      }
+      Check((*store)->Deploy(deploy, nullptr).status(), "deploy");
     }
-    Check((*store)->Deploy(deploy, nullptr).status(), "deploy");
     playbook_source_ = book.playbook->source;
     store->reset();
     // Agent stores are created in parallel: each costs a few transactions.
