@@ -26,8 +26,11 @@ struct Candidate {
   bool has_agent = false;  // an active agent to deliver the tasks to
 };
 
-std::vector<Candidate> LoadCandidates(SQLite::Database& db) {
-  std::vector<Candidate> candidates;
+// The roster by member id (in id order).
+using Roster = std::map<std::string, Candidate>;
+
+Roster LoadCandidates(SQLite::Database& db) {
+  Roster candidates;
   SQLite::Statement query(
       db,
       "SELECT m.id, m.roles, m.qualifications, EXISTS(SELECT 1 FROM assignments a JOIN "
@@ -43,7 +46,8 @@ std::vector<Candidate> LoadCandidates(SQLite::Database& db) {
     for (const auto& qualification : ParseJsonColumn(query.getColumn(2))) {
       if (qualification.is_string()) candidate.qualifications.insert(qualification.get<std::string>());
     }
-    candidates.push_back(std::move(candidate));
+    const std::string id = candidate.id;
+    candidates.emplace(id, std::move(candidate));
   }
   return candidates;
 }
@@ -57,6 +61,13 @@ std::vector<std::string> Missing(const playbook::Role& role, const Candidate& ca
   return missing;
 }
 
+// Whether |candidate| may fill |role|: their roster roles name it, or they hold every
+// qualification it asks for.
+bool Fits(const playbook::Role& role, const Candidate& candidate) {
+  const bool qualified = !role.qualifications.empty() && Missing(role, candidate).empty();
+  return qualified || candidate.roles.count(role.id) > 0;
+}
+
 std::string JoinWords(const std::vector<std::string>& words) {
   std::string out;
   for (const std::string& word : words) out += (out.empty() ? "" : ", ") + word;
@@ -68,7 +79,7 @@ std::string JoinWords(const std::vector<std::string>& words) {
 // asks for. The qualified come first, then those free of other active deployments, then
 // those not yet on this team, then by id. Returns the roles filled this way.
 std::vector<std::string> PickTeam(const playbook::Playbook& book,
-                                  const std::vector<Candidate>& roster,
+                                  const Roster& roster,
                                   std::map<std::string, std::vector<std::string>>& team) {
   std::vector<std::string> automatic;
   std::set<std::string> on_team;
@@ -76,9 +87,8 @@ std::vector<std::string> PickTeam(const playbook::Playbook& book,
   for (const playbook::Role& role : book.roles) {
     if (team.count(role.id)) continue;
     std::vector<const Candidate*> eligible;
-    for (const Candidate& candidate : roster) {
-      const bool qualified = !role.qualifications.empty() && Missing(role, candidate).empty();
-      if (candidate.has_agent && (qualified || candidate.roles.count(role.id))) {
+    for (const auto& [id, candidate] : roster) {
+      if (candidate.has_agent && Fits(role, candidate)) {
         eligible.push_back(&candidate);
       }
     }
@@ -316,7 +326,7 @@ Result<json> HqStore::Deploy(const DeployInput& input,
     }
 
     // Who fills each role: as given, else picked from the roster (PickTeam).
-    const std::vector<Candidate> roster = LoadCandidates(*db_);
+    const Roster roster = LoadCandidates(*db_);
     std::map<std::string, std::vector<std::string>> team;
     json unqualified = json::object();  // role -> member -> the qualifications they lack
     for (const auto& [role, members] : input.assign) {
@@ -328,9 +338,7 @@ Result<json> HqStore::Deploy(const DeployInput& input,
       }
       for (const std::string& member : members) {  // a member named twice fills it once
         if (std::find(team[role].begin(), team[role].end(), member) != team[role].end()) continue;
-        auto found = std::find_if(roster.begin(), roster.end(),
-                                  [&](const Candidate& c) { return c.id == member; });
-        if (found == roster.end()) {
+        if (!roster.count(member)) {
           return Status::Error("not_found", "no member '" + member + "' (role " + role +
                                                 "); add one with: muster member add " + member);
         }
@@ -342,9 +350,8 @@ Result<json> HqStore::Deploy(const DeployInput& input,
     std::string gaps;
     for (const auto& [role, members] : team) {
       for (const std::string& member : members) {
-        auto found = std::find_if(roster.begin(), roster.end(),
-                                  [&](const Candidate& c) { return c.id == member; });
-        const std::vector<std::string> missing = Missing(*book.FindRole(role), *found);
+        const std::vector<std::string> missing =
+            Missing(*book.FindRole(role), roster.at(member));
         if (missing.empty()) continue;
         unqualified[role][member] = missing;
         gaps += (gaps.empty() ? "" : "; ") + member + " lacks " + JoinWords(missing) + " for " +
@@ -355,9 +362,8 @@ Result<json> HqStore::Deploy(const DeployInput& input,
     for (const playbook::Role& role : book.roles) {
       if (!role.required || !team[role.id].empty()) continue;
       std::vector<std::string> unenrolled;  // would do, but have no agent to receive tasks
-      for (const Candidate& candidate : roster) {
-        const bool qualified = !role.qualifications.empty() && Missing(role, candidate).empty();
-        if (!candidate.has_agent && (qualified || candidate.roles.count(role.id))) {
+      for (const auto& [id, candidate] : roster) {
+        if (!candidate.has_agent && Fits(role, candidate)) {
           unenrolled.push_back(candidate.id);
         }
       }

@@ -150,11 +150,10 @@ Result<IngestOutcome> HqStore::Ingest(const std::string& agent_id,
       MUSTER_RETURN_IF_ERROR(EvaluateDeploymentTriggers(deployment, agent_id, outcome));
     }
     // The team learns of it at the next RelayTeams, with whatever else changed meanwhile.
-    SQLite::Statement dirty(*db_, "UPDATE deployments SET team_dirty=1 WHERE id=?");
     for (std::int64_t deployment : outcome.team_changed) {
+      SQLite::Statement dirty(*db_, "UPDATE deployments SET team_dirty=1 WHERE id=?");
       dirty.bind(1, deployment);
       dirty.exec();
-      dirty.reset();
     }
     // Advance the contiguous watermark over what is now held.
     SQLite::Statement current(*db_, "SELECT ingested FROM agents WHERE id=?");

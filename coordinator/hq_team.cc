@@ -93,24 +93,31 @@ Status HqStore::QueueTeamSnapshot(std::int64_t deployment_id,
 
 Result<std::vector<std::string>> HqStore::RelayTeams() {
   std::vector<std::string> notify;
+  // Deployment -> still active; read before any write, so an idle tick takes no lock.
+  std::vector<std::pair<std::int64_t, bool>> dirty;
+  MUSTER_RETURN_IF_ERROR(Guarded([&]() -> Status {
+    SQLite::Statement query(
+        *db_, "SELECT id, status='active' FROM deployments WHERE team_dirty=1 ORDER BY id");
+    while (query.executeStep()) {
+      dirty.emplace_back(query.getColumn(0).getInt64(), query.getColumn(1).getInt() != 0);
+    }
+    return Status::Ok();
+  }));
+  if (dirty.empty()) return notify;
   Status status = InTransaction(*db_, [&]() -> Status {
-    std::vector<std::int64_t> dirty;
-    SQLite::Statement query(*db_, "SELECT id FROM deployments WHERE team_dirty=1 ORDER BY id");
-    while (query.executeStep()) dirty.push_back(query.getColumn(0).getInt64());
-    query.reset();
     SQLite::Statement clean(*db_, "UPDATE deployments SET team_dirty=0 WHERE id=?");
     const Millis now = clock_.Now();
-    for (std::int64_t deployment : dirty) {
+    for (const auto& [deployment, active] : dirty) {
       auto next = next_relay_at_.find(deployment);
       if (next != next_relay_at_.end() && now < next->second) continue;  // stays marked
       // A closed deployment's open tasks were cancelled on its agents: no team view to keep.
-      SQLite::Statement active(*db_, "SELECT status='active' FROM deployments WHERE id=?");
-      active.bind(1, deployment);
-      if (active.executeStep() && active.getColumn(0).getInt() != 0) {
+      if (active) {
         std::size_t bytes = 0;
         MUSTER_RETURN_IF_ERROR(QueueTeamSnapshot(deployment, std::nullopt, &notify, &bytes));
         next_relay_at_[deployment] =
             now + static_cast<Millis>(static_cast<double>(bytes) * 1000 / kTeamRelayBytesPerSecond);
+      } else {
+        next_relay_at_.erase(deployment);
       }
       clean.bind(1, deployment);
       clean.exec();
