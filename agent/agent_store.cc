@@ -165,6 +165,15 @@ Result<std::unique_ptr<AgentStore>> AgentStore::Open(const std::string& data_dir
   if (!db.ok()) return db.status();
   std::unique_ptr<AgentStore> store(
       new AgentStore(std::move(db).value(), clock, data_dir, bundle.agent_id, bundle.member_id));
+  // A store that already knows its agent is only read: opening it must not wait for the
+  // write lock while another process records a long backlog.
+  std::string known;
+  Status read = Guarded([&]() -> Status {
+    known = store->Meta("agent_id", "");
+    return Status::Ok();
+  });
+  if (!read.ok()) return read;
+  if (known == bundle.agent_id) return store;
   Status status = InTransaction(*store->db_, [&]() -> Status {
     const std::string existing = store->Meta("agent_id", "");
     if (existing.empty()) {

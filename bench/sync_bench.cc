@@ -14,7 +14,7 @@
 #include "agent_store.h"
 #include "api_client.h"
 #include "coordinator.h"
-#include "fault_proxy.h"
+#include "link_emulator.h"
 #include "link.h"
 #include "muster/log.h"
 #include "muster/playbook/load.h"
@@ -28,7 +28,7 @@ struct Rig {
   SystemClock clock;
   std::string root;
   std::unique_ptr<hq::Coordinator> hq;
-  std::unique_ptr<testing::FaultProxy> proxy;
+  std::unique_ptr<testing::LinkEmulator> proxy;
   Bundle bundle;
   std::unique_ptr<agent::AgentStore> store;
   std::string task;
@@ -47,7 +47,7 @@ struct Rig {
     hq = std::make_unique<hq::Coordinator>(config, clock);
     Check(hq->Start(), "start the coordinator");
     const std::string endpoint = hq->agent_endpoint();
-    proxy = std::make_unique<testing::FaultProxy>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
+    proxy = std::make_unique<testing::LinkEmulator>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
     console::ApiClient api(hq->api_url(), hq->api_token());
     Check(api.Post("/v1/members", {{"id", "jonas"}}).status(), "add a member");
     auto enrolled = api.Post("/v1/agents", {{"member", "jonas"}});

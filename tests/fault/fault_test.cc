@@ -17,7 +17,7 @@
 
 #include "agent_store.h"
 #include "api_client.h"
-#include "fault_proxy.h"
+#include "link_emulator.h"
 #include "hq_store.h"
 #include "muster/bundle.h"
 #include "muster/files.h"
@@ -31,7 +31,7 @@ namespace {
 
 using nlohmann::json;
 using testing::ChildProcess;
-using testing::FaultProxy;
+using testing::LinkEmulator;
 using testing::ProcessResult;
 
 bool WaitUntil(const std::function<bool()>& condition, int seconds) {
@@ -55,7 +55,7 @@ class FaultTest : public ::testing::Test {
     std::ofstream(root_ + "/coordinator.yaml")
         << "data_dir: " << root_ << "/hq\nlog_level: warn\nagents:\n  bind: tcp://127.0.0.1:*\n"
         << "api:\n  bind: 127.0.0.1\n  port: 0\n";
-    proxy_ = std::make_unique<FaultProxy>(1);
+    proxy_ = std::make_unique<LinkEmulator>(1);
     StartCoordinator();
     Enroll("jonas");
   }
@@ -177,7 +177,7 @@ class FaultTest : public ::testing::Test {
 
   SystemClock clock_;
   std::string root_;
-  std::unique_ptr<FaultProxy> proxy_;
+  std::unique_ptr<LinkEmulator> proxy_;
   std::unique_ptr<ChildProcess> hq_;
   std::unique_ptr<ChildProcess> agent_;
   std::unique_ptr<console::ApiClient> api_;
