@@ -420,14 +420,27 @@ Result<std::vector<OutboxRecord>> AgentStore::Records(const std::string& task) {
   return records;
 }
 
-Result<std::vector<OutboxRecord>> AgentStore::NextBatch(std::size_t max_records,
+Result<int> AgentStore::LowestPendingLane() {
+  int lane = -1;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_, "SELECT MIN(lane) FROM outbox WHERE acked_at IS NULL");
+    if (query.executeStep() && !query.getColumn(0).isNull()) lane = query.getColumn(0).getInt();
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return lane;
+}
+
+Result<std::vector<OutboxRecord>> AgentStore::NextBatch(int max_lane, std::size_t max_records,
                                                         std::size_t max_bytes) {
   std::vector<OutboxRecord> batch;
   Status status = Guarded([&]() -> Status {
-    SQLite::Statement query(*db_, std::string("SELECT ") + kRecordColumns +
-                                      " FROM outbox WHERE acked_at IS NULL ORDER BY lane, seq "
-                                      "LIMIT ?");
-    query.bind(1, static_cast<std::int64_t>(max_records));
+    SQLite::Statement query(
+        *db_, std::string("SELECT ") + kRecordColumns +
+                  " FROM outbox WHERE acked_at IS NULL AND lane=(SELECT MIN(lane) FROM outbox "
+                  "WHERE acked_at IS NULL AND lane<=?) ORDER BY seq LIMIT ?");
+    query.bind(1, max_lane);
+    query.bind(2, static_cast<std::int64_t>(max_records));
     std::size_t bytes = 0;
     while (query.executeStep()) {
       OutboxRecord record = ReadRecord(query);
@@ -583,6 +596,74 @@ Status AgentStore::MarkRefused(std::uint64_t seq, const std::string& why) {
   });
 }
 
+Status AgentStore::MarkAckedRanges(const protocol::SeqRanges& ranges) {
+  std::vector<std::uint64_t> seqs;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_,
+                            "SELECT seq FROM outbox WHERE seq BETWEEN ? AND ? AND acked_at IS NULL");
+    for (const protocol::SeqRange& range : ranges) {
+      query.bind(1, static_cast<std::int64_t>(range.first));
+      query.bind(2, static_cast<std::int64_t>(range.last));
+      while (query.executeStep()) seqs.push_back(static_cast<std::uint64_t>(query.getColumn(0).getInt64()));
+      query.reset();
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return MarkAcked(seqs);
+}
+
+namespace {
+
+// The seqs one query returns, as at most protocol::kMaxRanges ranges; |complete| says
+// whether all of them fitted.
+Result<std::pair<protocol::SeqRanges, bool>> SeqRangesOf(SQLite::Statement& query) {
+  protocol::SeqRanges ranges;
+  while (query.executeStep()) {
+    const auto seq = static_cast<std::uint64_t>(query.getColumn(0).getInt64());
+    if (!ranges.empty() && seq == ranges.back().last + 1) {
+      ranges.back().last = seq;
+      continue;
+    }
+    if (ranges.size() == protocol::kMaxRanges) return std::make_pair(ranges, false);
+    ranges.push_back({seq, seq});
+  }
+  return std::make_pair(ranges, true);
+}
+
+}  // namespace
+
+Result<AckedAbove> AgentStore::AckedAboveWatermark() {
+  auto watermark = AckedWatermark();
+  if (!watermark.ok()) return watermark.status();
+  AckedAbove above;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_,
+                            "SELECT seq FROM outbox WHERE seq>? AND acked_at IS NOT NULL ORDER "
+                            "BY seq");
+    query.bind(1, static_cast<std::int64_t>(*watermark));
+    auto ranges = SeqRangesOf(query);
+    above.ranges = std::move(ranges->first);
+    above.complete = ranges->second;
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return above;
+}
+
+Result<protocol::SeqRanges> AgentStore::SentUnacked() {
+  protocol::SeqRanges sent;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_,
+                            "SELECT seq FROM outbox WHERE acked_at IS NULL AND sent_at IS NOT "
+                            "NULL ORDER BY seq");
+    sent = SeqRangesOf(query)->first;
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return sent;
+}
+
 Result<std::uint64_t> AgentStore::AckedWatermark() {
   std::uint64_t watermark = 0;
   Status status = Guarded([&]() -> Status {
@@ -607,18 +688,26 @@ Result<std::uint64_t> AgentStore::Head() {
   return head;
 }
 
-Result<std::uint64_t> AgentStore::RequeueAbove(std::uint64_t hq_ingested) {
+Result<std::uint64_t> AgentStore::Requeue(const protocol::SeqRanges& ranges) {
   std::uint64_t count = 0;
-  Status status = Guarded([&]() -> Status {
+  Status status = InTransaction(*db_, [&]() -> Status {
     SQLite::Statement update(*db_,
-                             "UPDATE outbox SET acked_at=NULL WHERE seq>? AND acked_at IS NOT "
-                             "NULL");
-    update.bind(1, static_cast<std::int64_t>(hq_ingested));
-    count = static_cast<std::uint64_t>(update.exec());
+                             "UPDATE outbox SET acked_at=NULL WHERE seq BETWEEN ? AND ? AND "
+                             "acked_at IS NOT NULL");
+    for (const protocol::SeqRange& range : ranges) {
+      update.bind(1, static_cast<std::int64_t>(range.first));
+      update.bind(2, static_cast<std::int64_t>(std::min<std::uint64_t>(range.last, INT64_MAX)));
+      count += static_cast<std::uint64_t>(update.exec());
+      update.reset();
+    }
     return Status::Ok();
   });
   if (!status.ok()) return status;
   return count;
+}
+
+Result<std::uint64_t> AgentStore::RequeueAbove(std::uint64_t seq) {
+  return Requeue({{seq + 1, static_cast<std::uint64_t>(INT64_MAX)}});
 }
 
 Status AgentStore::RebaseSequence(std::uint64_t hq_highest) {
@@ -667,6 +756,33 @@ Result<std::uint64_t> AgentStore::AppliedWatermark() {
   });
   if (!status.ok()) return status;
   return applied;
+}
+
+Status AgentStore::RestartDeliveries(std::uint64_t seq) {
+  return InTransaction(*db_, [&]() -> Status {
+    SetMeta("applied", std::to_string(seq == 0 ? 0 : seq - 1));
+    SetMeta("restarted_at", std::to_string(clock_.Now()));
+    return Status::Ok();
+  });
+}
+
+Status AgentStore::SetDeliveryHead(std::uint64_t head) {
+  return Guarded(*db_, [&]() -> Status {
+    SetMeta("hq_head", std::to_string(head));
+    return Status::Ok();
+  });
+}
+
+Result<AgentStore::DeliveryState> AgentStore::Deliveries() {
+  DeliveryState state;
+  Status status = Guarded([&]() -> Status {
+    state.applied = std::stoull(Meta("applied", "0"));
+    state.hq_head = std::stoull(Meta("hq_head", "0"));
+    state.restarted_at = std::stoll(Meta("restarted_at", "0"));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return state;
 }
 
 Status AgentStore::ApplyDelivery(const Delivery& delivery) {
@@ -752,7 +868,7 @@ Result<std::uint64_t> AgentStore::ApplyDeliveries(const std::vector<Delivery>& d
   return applied;
 }
 
-Result<AgentStore::OutboxStats> AgentStore::Stats() {
+Result<OutboxStats> AgentStore::Stats() {
   OutboxStats stats;
   Status status = Guarded([&]() -> Status {
     SQLite::Statement query(*db_,

@@ -30,6 +30,7 @@
 #include "muster/playbook/model.h"
 #include "muster/playbook/triggers.h"
 #include "muster/result.h"
+#include "sync_store.h"
 
 namespace muster::agent {
 
@@ -37,21 +38,6 @@ using nlohmann::json;
 
 // The largest record a member can make: a batch of them always fits a protocol frame.
 inline constexpr std::size_t kMaxRecordBytes = 64 * 1024;
-
-// Lanes of the outbox: on a thin link lower numbers go first.
-enum Lane : int { kLaneSafety = 0, kLaneStatus = 1, kLaneFinding = 2, kLaneAttachment = 3 };
-
-struct OutboxRecord {
-  std::uint64_t seq = 0;
-  std::string kind;  // status | finding | alert | trigger | note | attachment_chunk
-  std::string task;
-  json body;
-  int lane = kLaneStatus;
-  Millis created_at = 0;
-  std::optional<Millis> sent_at;
-  std::optional<Millis> acked_at;
-  std::string refusal;  // set when HQ held the record but refused its effect
-};
 
 struct Task {
   std::string id;
@@ -84,12 +70,6 @@ struct AttachmentProgress {
   std::string refusal;  // why HQ refused a chunk (e.g. the stored copy is damaged)
 };
 
-struct Delivery {
-  std::uint64_t seq = 0;
-  std::string kind;
-  Millis at = 0;
-  json body;
-};
 
 // The deployment's progress as HQ last relayed it (a "team" delivery; see team.cc).
 struct TeamSnapshot {
@@ -106,13 +86,13 @@ struct LinkState {
   std::string last_error;
 };
 
-class AgentStore {
+class AgentStore final : public SyncStore {
  public:
   // Opens DATA_DIR/agent.db, creating it on first use and recording the bundle's identity.
   static Result<std::unique_ptr<AgentStore>> Open(const std::string& data_dir,
                                                   const Bundle& bundle, const Clock& clock);
 
-  const std::string& agent_id() const { return agent_id_; }
+  const std::string& agent_id() const override { return agent_id_; }
   const std::string& member_id() const { return member_id_; }
   const std::string& data_dir() const { return data_dir_; }
 
@@ -147,35 +127,38 @@ class AgentStore {
   // Attached files of one task (or all when |task| is empty), oldest first.
   Result<std::vector<AttachmentProgress>> Attachments(const std::string& task);
 
-  // --- sync ---
-  // Unacknowledged records, safety first, then in sequence; at most |max_records| and
-  // about |max_bytes| of bodies. Attachment chunks come with their bytes, read from the
-  // stored copy.
-  Result<std::vector<OutboxRecord>> NextBatch(std::size_t max_records, std::size_t max_bytes);
-  Status MarkSent(const std::vector<std::uint64_t>& seqs);
-  Status MarkAcked(const std::vector<std::uint64_t>& seqs);
-  Status MarkRefused(std::uint64_t seq, const std::string& why);
-  // Every seq up to this one is acknowledged by HQ.
-  Result<std::uint64_t> AckedWatermark();
-  Result<std::uint64_t> Head();
-  // HQ holds less than we were told (it was restored from a backup): send again every
-  // record above |hq_ingested|. Returns how many were re-queued.
-  Result<std::uint64_t> RequeueAbove(std::uint64_t hq_ingested);
-  // HQ holds sequences this store never wrote (it was restored from a backup, or is new
-  // for an old bundle): move unacknowledged records and the sequence past |hq_highest|
-  // so that none is mistaken for a duplicate.
-  Status RebaseSequence(std::uint64_t hq_highest);
-  // Applies deliveries in sequence; skips what is already applied and stops at a gap.
-  Result<std::uint64_t> ApplyDeliveries(const std::vector<Delivery>& deliveries);
-  Result<std::uint64_t> AppliedWatermark();
-  struct OutboxStats {
-    std::uint64_t pending = 0;
-    std::uint64_t pending_bytes = 0;
-    std::uint64_t sent_unacked = 0;
-    std::uint64_t acked = 0;
-    std::uint64_t refused = 0;
+  // --- sync (sync_store.h) ---
+  Result<std::vector<OutboxRecord>> NextBatch(int max_lane, std::size_t max_records,
+                                              std::size_t max_bytes) override;
+  // NextBatch over every lane.
+  Result<std::vector<OutboxRecord>> NextBatch(std::size_t max_records, std::size_t max_bytes) {
+    return NextBatch(kLaneAttachment, max_records, max_bytes);
+  }
+  Result<int> LowestPendingLane() override;
+  Status MarkSent(const std::vector<std::uint64_t>& seqs) override;
+  Status MarkAcked(const std::vector<std::uint64_t>& seqs) override;
+  Status MarkAckedRanges(const protocol::SeqRanges& ranges) override;
+  Status MarkRefused(std::uint64_t seq, const std::string& why) override;
+  Result<std::uint64_t> AckedWatermark() override;
+  Result<std::uint64_t> Head() override;
+  Result<AckedAbove> AckedAboveWatermark() override;
+  Result<protocol::SeqRanges> SentUnacked() override;
+  Result<std::uint64_t> Requeue(const protocol::SeqRanges& ranges) override;
+  Result<std::uint64_t> RequeueAbove(std::uint64_t seq) override;
+  Status RebaseSequence(std::uint64_t hq_highest) override;
+  Result<std::uint64_t> ApplyDeliveries(const std::vector<Delivery>& deliveries) override;
+  Result<std::uint64_t> AppliedWatermark() override;
+  Status RestartDeliveries(std::uint64_t seq) override;
+  Status SetDeliveryHead(std::uint64_t head) override;
+  // What HQ said it had queued when it last welcomed this agent (0 before any WELCOME)
+  // and when the view was last restarted by HQ (0: never).
+  struct DeliveryState {
+    std::uint64_t applied = 0;
+    std::uint64_t hq_head = 0;
+    Millis restarted_at = 0;
   };
-  Result<OutboxStats> Stats();
+  Result<DeliveryState> Deliveries();
+  Result<OutboxStats> Stats() override;
   Status SetLink(const LinkState& link);
   Result<LinkState> Link();
 

@@ -13,19 +13,39 @@ namespace muster::agent {
 using protocol::Message;
 using protocol::MessageType;
 
+namespace {
+
+constexpr int kMonitoredEvents = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                                 ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                                 ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                 ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+
+// Each monitor needs an inproc address of its own within the process.
+std::string MonitorAddress() {
+  static std::atomic<std::uint64_t> next{0};
+  return "inproc://muster-link-monitor-" + std::to_string(++next);
+}
+
+}  // namespace
+
 Link::Link(AgentStore& store, Bundle bundle, const Clock& clock, LinkOptions options)
     : store_(store), bundle_(std::move(bundle)), clock_(clock), options_(options),
-      client_(store, clock, bundle_.hq_id, SyncClient::Options{}), context_(1),
+      client_(store, clock, bundle_.hq_id, options_.sync), context_(1),
       watch_(options_.watch_dir) {}
 
 Link::~Link() {
-  socket_.reset();
+  CloseSocket();
   context_.shutdown();
 }
 
 Millis Link::SteadyNow() const {
   using namespace std::chrono;
   return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+LinkStats Link::stats() const {
+  std::lock_guard<std::mutex> lock(stats_mutex_);
+  return stats_;
 }
 
 void Link::Connect() {
@@ -36,27 +56,47 @@ void Link::Connect() {
   // Nothing queued at close is lost: unacknowledged records stay in the outbox and are
   // sent again on the next session, so close at once.
   socket_->set(zmq::sockopt::linger, 0);
-  // A bounded queue: HELLO waits in it until TCP connects. Nothing in it matters beyond
-  // the session, because the session logic resends from the cursors.
+  // Messages go only to a connection whose handshake is done: nothing waits in a queue
+  // for a link that is down, to cross it twice when it returns.
+  socket_->set(zmq::sockopt::immediate, 1);
   socket_->set(zmq::sockopt::sndhwm, 1000);
   socket_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(protocol::Limits{}.max_frame_bytes));
+  socket_->set(zmq::sockopt::handshake_ivl, static_cast<int>(options_.handshake_ms));
+  // While the first connection has not come up, libzmq dials again on its own, from a
+  // jittered start and doubling to the same cap as ours.
+  const Millis first = options_.backoff_min_ms / 2 +
+                       static_cast<Millis>(randombytes_uniform(
+                           static_cast<std::uint32_t>(std::max<Millis>(1, options_.backoff_min_ms))));
+  socket_->set(zmq::sockopt::reconnect_ivl, static_cast<int>(first));
+  socket_->set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(options_.backoff_max_ms));
+  const std::string address = MonitorAddress();
+  if (zmq_socket_monitor(socket_->handle(), address.c_str(), kMonitoredEvents) != 0) {
+    Logger("link")->error("event=monitor_failed error=\"{}\"", zmq_strerror(zmq_errno()));
+  }
+  monitor_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::pair);
+  monitor_->connect(address);
   socket_->connect(bundle_.endpoint);
   client_.Reset();
-  last_heard_ = SteadyNow();
-  SendHello();
   Logger("link")->info("event=connecting endpoint={}", bundle_.endpoint);
 }
 
-void Link::SendHello() {
-  auto hello = client_.Hello();
-  if (hello.ok()) Send(*hello);
-  last_hello_ = SteadyNow();
+void Link::CloseSocket() {
+  if (socket_) zmq_socket_monitor(socket_->handle(), nullptr, 0);
+  monitor_.reset();
+  socket_.reset();
+  socket_ready_ = false;
+  monitor_ready_ = false;
 }
 
 void Link::Disconnect(const std::string& why) {
   if (!socket_) return;
-  socket_.reset();
+  CloseSocket();
   client_.Reset();
+  {
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    ++stats_.disconnections;
+    stats_.sync = client_.stats();
+  }
   // Exponential backoff with full jitter: a thousand agents that lost HQ together do not
   // come back together.
   backoff_ms_ = backoff_ms_ == 0 ? options_.backoff_min_ms
@@ -77,18 +117,50 @@ bool Link::Send(const Message& message) {
   } catch (const zmq::error_t&) {
     return false;
   }
-  last_sent_ = SteadyNow();
+  client_.Sent(message, frame.size());
+  return true;
+}
+
+bool Link::HandleEvents() {
+  if (!monitor_ || !monitor_ready_) return true;
+  monitor_ready_ = false;
+  while (monitor_) {
+    zmq::message_t event, endpoint;
+    if (!monitor_->recv(event, zmq::recv_flags::dontwait)) break;
+    if (event.more()) (void)monitor_->recv(endpoint, zmq::recv_flags::dontwait);
+    if (event.size() < 6) continue;
+    std::uint16_t id = 0;
+    std::memcpy(&id, event.data(), sizeof id);
+    switch (id) {
+      case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: {
+        std::lock_guard<std::mutex> lock(stats_mutex_);
+        ++stats_.connections;
+      }
+        client_.OnConnected();
+        Logger("link")->info("event=connected endpoint={}", bundle_.endpoint);
+        break;
+      case ZMQ_EVENT_DISCONNECTED:
+        Disconnect("the connection to HQ closed");
+        return false;
+      case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+      case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+      case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+        Disconnect("the secure handshake with HQ failed (is this agent's key still "
+                   "enrolled, and the bundle's server key HQ's?)");
+        return false;
+      default: break;
+    }
+  }
   return true;
 }
 
 bool Link::Pump(Millis wait_ms) {
   if (!socket_) return false;
-  zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
-  Wait(wait_ms, &item);
-  for (int i = 0; i < 64 && (item.revents & ZMQ_POLLIN); ++i) {
+  Wait(wait_ms);
+  if (!HandleEvents()) return false;
+  for (int i = 0; i < 64 && socket_ && socket_ready_; ++i) {
     zmq::message_t frame;
     if (!socket_->recv(frame, zmq::recv_flags::dontwait)) break;
-    last_heard_ = SteadyNow();
     if (backoff_ms_ != 0 && client_.welcomed()) backoff_ms_ = 0;
     auto decoded = protocol::Decode(std::string_view(static_cast<const char*>(frame.data()),
                                                      frame.size()));
@@ -97,46 +169,44 @@ bool Link::Pump(Millis wait_ms) {
       continue;
     }
     const bool ack = decoded->type == MessageType::kAck;
-    std::size_t acked = ack ? decoded->body["seqs"].size() : 0;
-    for (const Message& reply : client_.OnMessage(*decoded)) Send(reply);
+    const std::size_t acked = ack ? decoded->body["seqs"].size() : 0;
+    for (const Message& reply : client_.OnMessage(*decoded, frame.size())) Send(reply);
     if (ack) acked_this_run_ += acked;
   }
-  const Millis now = SteadyNow();
-  // HQ lost our session (it restarted and libzmq reconnected underneath): greet again.
-  if (!client_.welcomed() && now - last_hello_ > 2'000) SendHello();
-  // Keep the pipe full: the next batch goes as soon as the previous one is acknowledged.
-  if (auto batch = client_.NextBatch()) {
-    if (Send(*batch)) client_.BatchSent();
-  }
-  if (now - last_sent_ > options_.heartbeat_ms) {
-    Send(Message{MessageType::kPing, {{"time", clock_.Now()}}});
-  }
-  if (now - last_heard_ > options_.dead_after_ms) {
-    Disconnect("no word from HQ for " + std::to_string(options_.dead_after_ms / 1000) + "s");
+  if (client_.Overdue()) {
+    Disconnect("HQ did not answer in time for this link");
     return false;
+  }
+  for (const Message& message : client_.Outgoing()) {
+    if (!Send(message)) break;  // the connection is going; the monitor will say so
+  }
+  {
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    stats_.sync = client_.stats();
   }
   WriteStatus(false);
   return true;
 }
 
-void Link::Wait(Millis wait_ms, zmq::pollitem_t* socket_item) {
+void Link::Wait(Millis wait_ms) {
   std::vector<zmq::pollitem_t> items;
-  if (socket_item) items.push_back(*socket_item);
+  if (socket_) items.push_back({socket_->handle(), 0, ZMQ_POLLIN, 0});
+  if (monitor_) items.push_back({monitor_->handle(), 0, ZMQ_POLLIN, 0});
   if (watch_.changes_fd() >= 0) items.push_back({nullptr, watch_.changes_fd(), ZMQ_POLLIN, 0});
   if (watch_.interrupt_fd() >= 0) items.push_back({nullptr, watch_.interrupt_fd(), ZMQ_POLLIN, 0});
   zmq::poll(items.data(), items.size(), std::chrono::milliseconds(std::max<Millis>(0, wait_ms)));
-  if (socket_item) socket_item->revents = items.front().revents;
+  socket_ready_ = socket_ && (items[0].revents & ZMQ_POLLIN);
+  monitor_ready_ = monitor_ && (items[1].revents & ZMQ_POLLIN);
   watch_.Drain();
 }
 
 Millis Link::IdleWait() const {
   const Millis now = SteadyNow();
-  Millis due = std::min({last_sent_ + options_.heartbeat_ms, last_heard_ + options_.dead_after_ms,
-                         last_status_ + options_.status_every_ms});
-  if (!client_.welcomed()) due = std::min(due, last_hello_ + 2'000);
-  if (watch_.changes_fd() < 0) due = std::min(due, now + options_.unwatched_check_ms);
-  // Pump acts on deadlines that have strictly passed: wake just after them.
-  return std::max<Millis>(1, due - now + 1);
+  Millis wait = client_.NextDue() - clock_.Now();
+  wait = std::min(wait, last_status_ + options_.status_every_ms - now);
+  if (watch_.changes_fd() < 0) wait = std::min(wait, options_.unwatched_check_ms);
+  // Deadlines are acted on once they have passed: wake just after them.
+  return std::max<Millis>(1, wait + 1);
 }
 
 void Link::WriteStatus(bool force) {
@@ -161,7 +231,7 @@ void Link::Run(const std::atomic<bool>& stop) {
         WriteStatus(false);
         // Offline: nothing can be sent, so only the next attempt, the status refresh and a
         // stop request matter.
-        Wait(std::min(wait, options_.status_every_ms), nullptr);
+        Wait(std::min(wait, options_.status_every_ms));
         continue;
       }
       Connect();
@@ -187,13 +257,16 @@ SyncReport Link::SyncNow(Millis timeout_ms, const std::function<void(std::uint64
       Connect();
     }
     const std::uint64_t acked_before = acked_this_run_;
-    Pump(100);
+    Pump(std::min<Millis>(100, IdleWait()));
     const std::uint64_t pending = client_.Pending();
     if (pending != last_pending && progress) progress(pending);
     last_pending = pending;
-    // Done when welcomed, nothing pending, nothing in flight, and HQ has been quiet for a
-    // moment (so that deliveries that follow our records have arrived).
-    if (client_.welcomed() && pending == 0 && !client_.in_flight() &&
+    // Done when welcomed, nothing pending, nothing in flight, the deliveries HQ had
+    // queued are applied, and HQ has been quiet for a moment (so that deliveries that
+    // follow our records have arrived).
+    auto deliveries = store_.Deliveries();
+    const bool caught_up = deliveries.ok() && deliveries->applied >= deliveries->hq_head;
+    if (client_.welcomed() && pending == 0 && !client_.in_flight() && caught_up &&
         acked_before == acked_this_run_) {
       if (quiet_since == 0) quiet_since = SteadyNow();
       if (SteadyNow() - quiet_since >= 300) {
@@ -207,11 +280,15 @@ SyncReport Link::SyncNow(Millis timeout_ms, const std::function<void(std::uint64
   report.connected = report.connected || client_.welcomed();
   report.sent_acked = acked_this_run_;
   report.pending = client_.Pending();
-  auto applied = store_.AppliedWatermark();
-  report.applied = applied.ok() ? *applied : 0;
+  report.refused = client_.refused();
+  auto deliveries = store_.Deliveries();
+  if (deliveries.ok()) {
+    report.applied = deliveries->applied;
+    report.hq_head = deliveries->hq_head;
+  }
   report.error = client_.last_error();
   if (!report.connected && report.error.empty()) report.error = "no answer from " + bundle_.endpoint;
-  socket_.reset();
+  CloseSocket();
   return report;
 }
 

@@ -22,6 +22,9 @@ struct AgentConfig {
   std::string bundle;
   std::string data_dir;
   std::string log_level = "warn";
+  // Idle keep-alive: how long the daemon stays silent before a PING. 0 ("auto"): 30 s on
+  // a fast link, 2 minutes on a thin one (docs/agent.md, what idling costs).
+  muster::Millis keepalive_ms = 0;
 };
 
 muster::Result<AgentConfig> LoadConfig(const std::string& path) {
@@ -35,11 +38,20 @@ muster::Result<AgentConfig> LoadConfig(const std::string& path) {
       if (key == "bundle") config.bundle = entry.second.as<std::string>();
       else if (key == "data_dir") config.data_dir = entry.second.as<std::string>();
       else if (key == "log_level") config.log_level = entry.second.as<std::string>();
-      else {
+      else if (key == "keepalive") {
+        const std::string text = entry.second.as<std::string>();
+        config.keepalive_ms = text == "auto" ? 0 : muster::ParseDuration(text);
+        if (config.keepalive_ms < 0 || (config.keepalive_ms > 0 && config.keepalive_ms < 5'000)) {
+          return muster::Status::Error(
+              "invalid_config", path + ":" + std::to_string(entry.second.Mark().line + 1) +
+                                    ": keepalive '" + text +
+                                    "' is not 'auto' or a duration of at least 5s (e.g. 10m)");
+        }
+      } else {
         return muster::Status::Error("invalid_config",
                                      path + ":" + std::to_string(entry.first.Mark().line + 1) +
                                          ": unknown key '" + key +
-                                         "'; known keys: bundle, data_dir, log_level");
+                                         "'; known keys: bundle, data_dir, log_level, keepalive");
       }
     }
   } catch (const YAML::Exception& error) {
@@ -136,6 +148,7 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     muster::agent::LinkOptions options;
     options.watch_dir = config->data_dir;  // the verbs' records wake the daemon
+    options.sync.keepalive_ms = config->keepalive_ms;
     muster::agent::Link link(local, *bundle, clock, options);
     std::thread waiter([&] {
       int signal = 0;
@@ -195,7 +208,19 @@ int main(int argc, char** argv) {
                 << " (" << stats->pending_bytes << " bytes; see: muster-agent log)";
     }
     std::cout << "; deliveries applied up to #" << report.applied << "\n";
-    return report.pending == 0 ? 0 : 1;
+    const bool behind = report.applied < report.hq_head;
+    if (behind) {
+      std::cout << "your view is NOT up to date: HQ has " << report.hq_head
+                << " update(s) for this laptop, " << report.applied
+                << " applied; sync again when the link allows\n";
+    }
+    if (report.refused > 0) {
+      std::cout << "HQ refused " << report.refused
+                << " record(s) just now: see why with muster-agent log\n";
+    }
+    // Non-zero while anything is not where it should be: records HQ does not hold or
+    // refused, or updates from HQ not applied here.
+    return report.pending == 0 && report.refused == 0 && !behind ? 0 : 1;
   }
   return result.ok() ? 0 : Fail(result);
 }

@@ -475,10 +475,12 @@ Status RaiseAlert(AgentStore& store, const std::string& id, const std::string& m
 Status ShowStatus(AgentStore& store, const Clock& clock, bool as_json, std::ostream& out) {
   auto link = store.Link();
   auto stats = store.Stats();
-  auto applied = store.AppliedWatermark();
+  auto deliveries = store.Deliveries();
   if (!link.ok()) return link.status();
   if (!stats.ok()) return stats.status();
-  if (!applied.ok()) return applied.status();
+  if (!deliveries.ok()) return deliveries.status();
+  // HQ had queued more for this laptop than it has applied when HQ last welcomed it.
+  const bool behind = deliveries->applied < deliveries->hq_head;
   auto files = store.Attachments("");
   if (!files.ok()) return files.status();
   std::vector<AttachmentProgress> travelling;
@@ -500,7 +502,11 @@ Status ShowStatus(AgentStore& store, const Clock& clock, bool as_json, std::ostr
                 {"sent_not_acknowledged", stats->sent_unacked},
                 {"acknowledged", stats->acked},
                 {"refused", stats->refused},
-                {"deliveries_applied", *applied},
+                {"deliveries_applied", deliveries->applied},
+                {"deliveries_at_hq", deliveries->hq_head},
+                {"view_up_to_date", !behind},
+                {"view_restarted_at",
+                 deliveries->restarted_at ? json(deliveries->restarted_at) : json()},
                 {"attachments_travelling", [&] {
                    json list = json::array();
                    for (const auto& file : travelling) list.push_back(AttachmentJson(file));
@@ -532,6 +538,15 @@ Status ShowStatus(AgentStore& store, const Clock& clock, bool as_json, std::ostr
   if (!travelling.empty()) {
     out << "Files:      " << travelling.size() << " attached file(s) not yet all at HQ:\n";
     PrintAttachments(travelling, "              ", out);
+  }
+  if (behind) {
+    out << "Your view:  NOT up to date — HQ had " << deliveries->hq_head
+        << " update(s) for this laptop, " << deliveries->applied
+        << " applied; tasks and team may have changed (sync when a link exists)\n";
+  }
+  if (deliveries->restarted_at > 0) {
+    out << "Your view:  rebuilt from HQ's copy at " << FormatTimestamp(deliveries->restarted_at)
+        << " (both sides had been restored from backups)\n";
   }
   if (stats->refused > 0) {
     out << "Refused:    " << stats->refused

@@ -109,10 +109,16 @@ Status Coordinator::Start() {
     // Nothing unsent is worth keeping at close: every delivery is in the store and is
     // sent again on the agent's next HELLO.
     router_->set(zmq::sockopt::linger, 0);
-    router_->set(zmq::sockopt::handshake_ivl, 10'000);
-    // ZMTP heartbeats free dead TCP peers (a laptop that lost its link without a FIN).
-    router_->set(zmq::sockopt::heartbeat_ivl, 10'000);
-    router_->set(zmq::sockopt::heartbeat_timeout, 30'000);
+    // A CURVE handshake is about 800 bytes: seconds on a 2.4 kbit/s link a team shares.
+    router_->set(zmq::sockopt::handshake_ivl, 60'000);
+    // No ZMTP heartbeats: at 10 s they cost an idle agent 8 bytes/s, a third of what a
+    // 2.4 kbit/s circuit can spare. Agents keep their connection alive themselves (PING
+    // after a silence chosen for their link), and TCP keep-alive frees the peers that
+    // vanished without a FIN: probes only after 5 idle minutes, none while PINGs flow.
+    router_->set(zmq::sockopt::tcp_keepalive, 1);
+    router_->set(zmq::sockopt::tcp_keepalive_idle, 300);
+    router_->set(zmq::sockopt::tcp_keepalive_intvl, 60);
+    router_->set(zmq::sockopt::tcp_keepalive_cnt, 5);
     router_->bind(config_.agent_bind);
     agent_endpoint_ = router_->get(zmq::sockopt::last_endpoint);
 
@@ -345,7 +351,8 @@ void Coordinator::HandleFrame(zmq::socket_t& router, zmq::message_t& identity,
   } else if (routes_.count(agent_id) && routes_[agent_id] != route) {
     routes_[agent_id] = route;  // the agent reconnected; its newest connection wins
   }
-  std::vector<protocol::Message> replies = sync_->Handle(agent_id, *decoded, PeerAddress(payload));
+  std::vector<protocol::Message> replies =
+      sync_->Handle(agent_id, *decoded, PeerAddress(payload), payload.size());
   if (!routes_.count(agent_id)) {
     for (const auto& message : replies) reply(message);
     return;

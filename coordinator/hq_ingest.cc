@@ -451,26 +451,76 @@ Result<std::vector<Delivery>> HqStore::PendingDeliveries(const std::string& agen
   return deliveries;
 }
 
-Result<bool> HqStore::ReconcileDeliveries(const std::string& agent_id,
-                                          std::uint64_t agent_applied) {
-  bool restored = false;
+Result<HqStore::DeliveryCursor> HqStore::ReconcileDeliveries(const std::string& agent_id,
+                                                             std::uint64_t agent_applied) {
+  DeliveryCursor cursor;
   Status status = InTransaction(*db_, [&]() -> Status {
+    const auto head = [&] {
+      SQLite::Statement read(*db_, "SELECT next_delivery - 1 FROM agents WHERE id=?");
+      read.bind(1, agent_id);
+      read.executeStep();
+      return static_cast<std::uint64_t>(read.getColumn(0).getInt64());
+    };
     SQLite::Statement query(*db_, "SELECT next_delivery - 1, member_id FROM agents WHERE id=?");
     query.bind(1, agent_id);
     if (!query.executeStep()) return Status::Ok();
-    const auto hq_head = static_cast<std::uint64_t>(query.getColumn(0).getInt64());
+    cursor.head = static_cast<std::uint64_t>(query.getColumn(0).getInt64());
     const std::string member = query.getColumn(1).getString();
     query.reset();
-    if (agent_applied <= hq_head) return Status::Ok();
-    restored = true;
-    SQLite::Statement skip(*db_, "UPDATE agents SET next_delivery=? WHERE id=?");
-    skip.bind(1, static_cast<std::int64_t>(agent_applied + 1));
-    skip.bind(2, agent_id);
-    skip.exec();
-    return QueueBacklog(agent_id, member);
+    if (agent_applied > cursor.head) {
+      cursor.hq_restored = true;
+      SQLite::Statement skip(*db_, "UPDATE agents SET next_delivery=? WHERE id=?");
+      skip.bind(1, static_cast<std::int64_t>(agent_applied + 1));
+      skip.bind(2, agent_id);
+      skip.exec();
+      MUSTER_RETURN_IF_ERROR(QueueBacklog(agent_id, member));
+      cursor.head = head();
+      return Status::Ok();
+    }
+    // Every delivery after the agent's cursor must be here for it to continue. A gap is
+    // left where a restored store continued another's numbering; a full view was queued
+    // right after it, and the agent can start there.
+    SQLite::Statement rows(*db_, "SELECT seq FROM outbound WHERE agent_id=? AND seq>? ORDER BY seq");
+    rows.bind(1, agent_id);
+    rows.bind(2, static_cast<std::int64_t>(agent_applied));
+    std::uint64_t expected = agent_applied + 1;
+    std::optional<std::uint64_t> after_gap;
+    while (rows.executeStep()) {
+      const auto seq = static_cast<std::uint64_t>(rows.getColumn(0).getInt64());
+      if (seq != expected) after_gap = seq;
+      expected = seq + 1;
+    }
+    rows.reset();
+    if (expected != cursor.head + 1) {
+      // The last deliveries themselves are gone: queue a full view to start from.
+      after_gap = cursor.head + 1;
+      MUSTER_RETURN_IF_ERROR(QueueBacklog(agent_id, member));
+      cursor.head = head();
+    }
+    cursor.restart_from = after_gap;
+    return Status::Ok();
   });
   if (!status.ok()) return status;
-  return restored;
+  return cursor;
+}
+
+Result<protocol::SeqRanges> HqStore::HeldAmong(const std::string& agent_id,
+                                               const protocol::SeqRanges& ranges) {
+  std::vector<std::uint64_t> held;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_,
+                            "SELECT seq FROM inbound WHERE agent_id=? AND seq BETWEEN ? AND ?");
+    for (const protocol::SeqRange& range : ranges) {
+      query.bind(1, agent_id);
+      query.bind(2, static_cast<std::int64_t>(std::min<std::uint64_t>(range.first, INT64_MAX)));
+      query.bind(3, static_cast<std::int64_t>(std::min<std::uint64_t>(range.last, INT64_MAX)));
+      while (query.executeStep()) held.push_back(static_cast<std::uint64_t>(query.getColumn(0).getInt64()));
+      query.reset();
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return protocol::ToRanges(std::move(held));
 }
 
 Status HqStore::MarkApplied(const std::string& agent_id, std::uint64_t applied) {

@@ -22,6 +22,7 @@
 #include "hq_audit.h"
 #include "muster/clock.h"
 #include "muster/playbook/model.h"
+#include "muster/protocol.h"
 #include "muster/result.h"
 
 namespace muster::hq {
@@ -230,11 +231,24 @@ class HqStore {
                                                   std::uint64_t after, std::size_t max);
   // The agent has durably applied every delivery up to |applied|.
   Status MarkApplied(const std::string& agent_id, std::uint64_t applied);
-  // The agent has applied deliveries up to |agent_applied| but this store numbered fewer:
-  // it was restored from an older backup. Continues the numbering after the agent's
-  // cursor and queues the agent's current tasks (and their playbooks) again, so that the
-  // agent converges on what this store holds. Returns whether a restore was detected.
-  Result<bool> ReconcileDeliveries(const std::string& agent_id, std::uint64_t agent_applied);
+  // Where an agent's deliveries continue after a HELLO (docs/protocol.md §6).
+  struct DeliveryCursor {
+    std::uint64_t head = 0;  // the last delivery queued for the agent
+    // Set when the agent's cursor cannot be continued: deliveries restart here with a
+    // full view of the agent's tasks, playbooks and teams.
+    std::optional<std::uint64_t> restart_from;
+    bool hq_restored = false;  // this store numbered fewer than the agent applied
+  };
+  // Brings this store's delivery numbering and the agent's cursor |agent_applied|
+  // together. When the agent is ahead (this store was restored from an older backup),
+  // numbering continues after the agent's cursor with a full view queued there. When the
+  // deliveries after the agent's cursor are not all here (both sides were restored), the
+  // agent restarts at the first full view after the last gap, queued now if none is.
+  Result<DeliveryCursor> ReconcileDeliveries(const std::string& agent_id,
+                                             std::uint64_t agent_applied);
+  // Which of |ranges| this store holds from the agent.
+  Result<protocol::SeqRanges> HeldAmong(const std::string& agent_id,
+                                        const protocol::SeqRanges& ranges);
   Result<std::uint64_t> AppliedWatermark(const std::string& agent_id);
   // Records that HQ heard from |agent_id| now.
   // Queues a fresh team snapshot to every agent of each active deployment whose tasks

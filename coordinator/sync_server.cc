@@ -37,18 +37,56 @@ Status SyncServer::FlushContacts() {
   return written;
 }
 
+namespace {
+
+// The part of |from| that is not in |remove| (both ascending and disjoint).
+protocol::SeqRanges Subtract(const protocol::SeqRanges& from, const protocol::SeqRanges& remove) {
+  protocol::SeqRanges left;
+  std::size_t r = 0;
+  for (protocol::SeqRange range : from) {
+    while (r < remove.size() && remove[r].last < range.first) ++r;
+    std::size_t k = r;
+    while (k < remove.size() && remove[k].first <= range.last) {
+      if (remove[k].first > range.first) left.push_back({range.first, remove[k].first - 1});
+      if (remove[k].last >= range.last) {
+        range.first = range.last + 1;
+        break;
+      }
+      range.first = remove[k].last + 1;
+      ++k;
+    }
+    if (range.first <= range.last) left.push_back(range);
+  }
+  return left;
+}
+
+// The optional `applied` an agent piggybacks on RECORDS and PING.
+std::optional<std::uint64_t> PiggybackedApplied(const json& body) {
+  auto applied = body.find("applied");
+  if (applied == body.end() || !applied->is_number_unsigned()) return std::nullopt;
+  return applied->get<std::uint64_t>();
+}
+
+}  // namespace
+
 std::vector<Message> SyncServer::Handle(const std::string& agent_id, const Message& message,
-                                        const std::string& peer) {
+                                        const std::string& peer, std::size_t frame_bytes) {
   switch (message.type) {
     case MessageType::kHello: return OnHello(agent_id, message.body, peer);
     case MessageType::kRecords: return OnRecords(agent_id, message.body, peer);
-    case MessageType::kDelivered: return OnDelivered(agent_id, message.body);
+    case MessageType::kDelivered: return OnDelivered(agent_id, message.body, frame_bytes);
     case MessageType::kPing: {
-      if (!sessions_.count(agent_id)) {
+      auto it = sessions_.find(agent_id);
+      if (it == sessions_.end()) {
         return {protocol::MakeError(protocol::errors::kNoSession, "send HELLO first")};
       }
       heard_[agent_id] = clock_.Now();
-      return {Message{MessageType::kPong, {{"time", clock_.Now()}}}};
+      std::vector<Message> replies = {Message{MessageType::kPong, {{"time", clock_.Now()}}}};
+      if (auto applied = PiggybackedApplied(message.body)) {
+        Applied(agent_id, it->second, *applied, frame_bytes);
+        for (Message& delivery : Deliveries(agent_id)) replies.push_back(std::move(delivery));
+      }
+      return replies;
     }
     case MessageType::kPong: return {};
     default:
@@ -70,44 +108,76 @@ std::vector<Message> SyncServer::OnHello(const std::string& agent_id, const json
     return {protocol::MakeError(protocol::errors::kForbidden,
                                 "HELLO names another agent than the key that signed in")};
   }
+  auto sent = protocol::RangesFromJson(body, "sent");
+  auto acked_above = protocol::RangesFromJson(body, "acked_above");
+  if (!sent.ok() || !acked_above.ok()) {
+    return {protocol::MakeError(protocol::errors::kMalformed,
+                                (!sent.ok() ? sent.status() : acked_above.status()).message())};
+  }
   heard_[agent_id] = clock_.Now();
+  sessions_.erase(agent_id);
   Session& session = sessions_[agent_id];
+  session.link = LinkEstimator(options_.link);
   session.applied = body["applied"].get<std::uint64_t>();
-  session.sent_upto = session.applied;  // resume right after what the agent holds
   session.last_progress = clock_.Now();
-  auto restored = store_.ReconcileDeliveries(agent_id, session.applied);
-  if (restored.ok() && *restored) {
+  auto cursor = store_.ReconcileDeliveries(agent_id, session.applied);
+  if (cursor.ok() && cursor->hq_restored) {
     Logger("sync")->warn("event=hq_restore_detected agent={} agent_applied={} "
                          "action=requeued_current_tasks",
                          agent_id, session.applied);
   }
-  Status applied = store_.MarkApplied(agent_id, session.applied);
+  if (cursor.ok() && cursor->restart_from) {
+    Logger("sync")->warn("event=deliveries_restarted agent={} agent_applied={} restart_from={} "
+                         "reason=\"deliveries after the agent's cursor are gone (both sides "
+                         "restored)\"",
+                         agent_id, session.applied, *cursor->restart_from);
+    session.applied = *cursor->restart_from - 1;
+  }
+  session.sent_upto = session.applied;  // resume right after what the agent holds
+  Status applied = cursor.ok() ? store_.MarkApplied(agent_id, session.applied) : cursor.status();
   auto ingested = store_.IngestedWatermark(agent_id);
   auto highest = store_.HighestHeld(agent_id);
-  if (!restored.ok() || !applied.ok() || !ingested.ok() || !highest.ok()) {
+  auto held = store_.HeldAmong(agent_id, *sent);
+  auto still_held = store_.HeldAmong(agent_id, *acked_above);
+  if (!cursor.ok() || !applied.ok() || !ingested.ok() || !highest.ok() || !held.ok() ||
+      !still_held.ok()) {
     sessions_.erase(agent_id);
     return {protocol::MakeError(protocol::errors::kInternal,
                                 "the coordinator's store is unavailable; retry later")};
   }
+  const protocol::SeqRanges lost = Subtract(*acked_above, *still_held);
+  if (!lost.empty()) {
+    Logger("sync")->warn("event=acknowledged_records_lost agent={} records={} "
+                         "action=agent_sends_them_again",
+                         agent_id, protocol::CountOf(lost));
+  }
   Logger("sync")->info("event=hello agent={} agent_acked={} agent_head={} hq_ingested={} "
-                       "agent_applied={}",
+                       "agent_applied={} held_of_sent={}",
                        agent_id, body["acked"].get<std::uint64_t>(),
-                       body["head"].get<std::uint64_t>(), *ingested, session.applied);
-  std::vector<Message> replies = {
-      Message{MessageType::kWelcome,
-              {{"hq", store_.hq_id()},
-               {"ingested", *ingested},
-               {"highest", *highest},
-               {"time", clock_.Now()}}}};
+                       body["head"].get<std::uint64_t>(), *ingested, session.applied,
+                       protocol::CountOf(*held));
+  Message welcome{MessageType::kWelcome,
+                  {{"hq", store_.hq_id()},
+                   {"ingested", *ingested},
+                   {"highest", *highest},
+                   {"time", clock_.Now()},
+                   {"delivery_head", cursor->head},
+                   {"lost", protocol::RangesToJson(lost)}}};
+  if (!held->empty()) welcome.body["held"] = protocol::RangesToJson(*held);
+  if (cursor->restart_from) welcome.body["restart_from"] = *cursor->restart_from;
+  std::vector<Message> replies = {std::move(welcome)};
   for (Message& delivery : Deliveries(agent_id)) replies.push_back(std::move(delivery));
   return replies;
 }
 
 std::vector<Message> SyncServer::OnRecords(const std::string& agent_id, const json& body,
                                            const std::string& peer) {
-  if (!sessions_.count(agent_id)) {
+  auto session = sessions_.find(agent_id);
+  if (session == sessions_.end()) {
     return {protocol::MakeError(protocol::errors::kNoSession, "send HELLO first")};
   }
+  const std::optional<std::uint64_t> applied = PiggybackedApplied(body);
+  if (applied) Applied(agent_id, session->second, *applied, 0);
   std::vector<InboundRecord> records;
   records.reserve(body["records"].size());
   for (const json& entry : body["records"]) {
@@ -139,57 +209,92 @@ std::vector<Message> SyncServer::OnRecords(const std::string& agent_id, const js
       notify_.push_back(other);
     }
   }
+  if (applied) {
+    for (Message& delivery : Deliveries(agent_id)) replies.push_back(std::move(delivery));
+  }
   return replies;
 }
 
-std::vector<Message> SyncServer::OnDelivered(const std::string& agent_id, const json& body) {
+std::vector<Message> SyncServer::OnDelivered(const std::string& agent_id, const json& body,
+                                             std::size_t frame_bytes) {
   auto it = sessions_.find(agent_id);
   if (it == sessions_.end()) {
     return {protocol::MakeError(protocol::errors::kNoSession, "send HELLO first")};
   }
-  const std::uint64_t applied = body["applied"].get<std::uint64_t>();
-  if (applied > it->second.applied) {
-    it->second.applied = applied;
-    it->second.last_progress = clock_.Now();
-    Status status = store_.MarkApplied(agent_id, applied);
-    if (!status.ok()) {
-      Logger("sync")->error("event=mark_applied_failed agent={} error=\"{}\"", agent_id,
-                            status.message());
-    }
-  }
+  Applied(agent_id, it->second, body["applied"].get<std::uint64_t>(), frame_bytes);
   return Deliveries(agent_id);
+}
+
+void SyncServer::Applied(const std::string& agent_id, Session& session, std::uint64_t applied,
+                         std::size_t frame_bytes) {
+  if (applied <= session.applied) return;
+  const Millis now = clock_.Now();
+  session.applied = applied;
+  session.last_progress = now;
+  // The messages now applied were one exchange with the agent: they measure its link
+  // when the agent was asked to answer at once.
+  std::size_t bytes = frame_bytes + protocol::kCurveOverheadBytes;
+  std::optional<Sent> first;
+  auto done = session.in_flight.begin();
+  for (; done != session.in_flight.end() && done->upto <= applied; ++done) {
+    if (!first) first = *done;
+    bytes += done->bytes;
+  }
+  if (first && first->more && frame_bytes > 0) session.link.OnExchange(bytes, now - first->at);
+  session.in_flight.erase(session.in_flight.begin(), done);
+  if (session.sent_upto < applied) session.sent_upto = applied;
+  Status status = store_.MarkApplied(agent_id, applied);
+  if (!status.ok()) {
+    Logger("sync")->error("event=mark_applied_failed agent={} error=\"{}\"", agent_id,
+                          status.message());
+  }
 }
 
 std::vector<Message> SyncServer::Deliveries(const std::string& agent_id) {
   auto it = sessions_.find(agent_id);
   if (it == sessions_.end()) return {};
   Session& session = it->second;
+  const Millis now = clock_.Now();
   // The resend timer counts from when a window opens after an idle period, not from the
   // last progress before it.
-  if (session.sent_upto == session.applied) session.last_progress = clock_.Now();
+  if (session.sent_upto == session.applied) session.last_progress = now;
   std::vector<Message> messages;
-  while (session.sent_upto - session.applied < options_.delivery_window) {
+  const std::size_t budget = session.link.Budget();
+  std::size_t in_flight = 0;
+  for (const Sent& sent : session.in_flight) in_flight += sent.bytes;
+  while (session.sent_upto - session.applied < options_.delivery_window &&
+         (session.in_flight.empty() || in_flight < budget)) {
     const std::size_t room = std::min(options_.deliveries_per_message,
                                       options_.delivery_window -
                                           static_cast<std::size_t>(session.sent_upto -
                                                                    session.applied));
-    auto pending = store_.PendingDeliveries(agent_id, session.sent_upto, room);
+    // One more than fits says whether more follows this message.
+    auto pending = store_.PendingDeliveries(agent_id, session.sent_upto, room + 1);
     if (!pending.ok() || pending->empty()) break;
     json list = json::array();
     std::size_t bytes = 0;
+    std::size_t taken = 0;
     for (const Delivery& delivery : *pending) {
-      // A message carries about |delivery_bytes| at most, and always at least one
-      // delivery (a playbook is at most 1 MiB, below the frame limit even uncompressed).
+      if (taken == room) break;
+      // A message holds what crosses the agent's link in a few seconds, and always at
+      // least one delivery (a playbook is at most 1 MiB, below the frame limit).
       const std::size_t size = delivery.body.dump().size();
-      if (!list.empty() && bytes + size > options_.delivery_bytes) break;
+      if (!list.empty() && in_flight + bytes + size > budget) break;
       bytes += size;
       list.push_back({{"seq", delivery.seq},
                       {"kind", delivery.kind},
                       {"at", delivery.at},
                       {"body", delivery.body}});
       session.sent_upto = delivery.seq;
+      ++taken;
     }
-    messages.push_back(Message{MessageType::kDeliver, {{"deliveries", std::move(list)}}});
+    const bool more = taken < pending->size();
+    Message message{MessageType::kDeliver, {{"deliveries", std::move(list)}}};
+    if (more) message.body["more"] = true;
+    const std::size_t wire = protocol::Encode(message).size() + protocol::kCurveOverheadBytes;
+    session.in_flight.push_back({session.sent_upto, wire, now, more});
+    in_flight += wire;
+    messages.push_back(std::move(message));
   }
   return messages;
 }
@@ -198,10 +303,15 @@ std::vector<std::string> SyncServer::StalledAgents() {
   std::vector<std::string> stalled;
   const Millis now = clock_.Now();
   for (auto& [agent_id, session] : sessions_) {
-    if (session.sent_upto > session.applied &&
-        now - session.last_progress > options_.resend_after_ms) {
+    if (session.sent_upto <= session.applied) continue;
+    std::size_t bytes = 0;
+    for (const Sent& sent : session.in_flight) bytes += sent.bytes;
+    const Millis limit = std::max(options_.resend_after_ms, 4 * session.link.Expected(bytes));
+    if (now - session.last_progress > limit) {
       session.sent_upto = session.applied;
       session.last_progress = now;
+      session.in_flight.clear();
+      session.link.OnTimeout();
       stalled.push_back(agent_id);
     }
   }

@@ -11,8 +11,9 @@
 #include <vector>
 
 #include "hq_store.h"
-#include "rate_limiter.h"
+#include "muster/link_estimator.h"
 #include "muster/protocol.h"
+#include "rate_limiter.h"
 
 namespace muster::hq {
 
@@ -20,9 +21,13 @@ class SyncServer {
  public:
   struct Options {
     std::size_t deliveries_per_message = 200;
-    std::size_t delivery_bytes = 256 * 1024;  // body bytes per DELIVER message, about
-    std::size_t delivery_window = 1000;  // sent but not yet applied, per agent
-    Millis resend_after_ms = 10'000;     // no DELIVERED progress for this long: send again
+    // Deliveries go in messages sized to the agent's link (a LinkEstimator per session,
+    // fed by DELIVER → DELIVERED exchanges), with about that many bytes in flight.
+    LinkEstimator::Options link;
+    std::size_t delivery_window = 1000;  // deliveries sent but not yet applied, at most
+    // No DELIVERED progress for the longer of this and 4 times what the link should need
+    // for what is in flight: send again from the agent's cursor.
+    Millis resend_after_ms = 60'000;
     // Messages per agent (docs/security.md#limits): a burst, then a steady rate.
     double messages_per_second = 50;
     double message_burst = 200;
@@ -32,10 +37,11 @@ class SyncServer {
 
   // Handles one message from |agent_id| (the identity CURVE authenticated, never one
   // named inside the message) and returns the replies, in order. |peer| is the network
-  // address it came from, for the audit log.
+  // address it came from, for the audit log; |frame_bytes| its size on the wire.
   std::vector<protocol::Message> Handle(const std::string& agent_id,
                                         const protocol::Message& message,
-                                        const std::string& peer = "");
+                                        const std::string& peer = "",
+                                        std::size_t frame_bytes = 0);
 
   // Whether |agent_id| may send one more message now (rate limit). When not, the
   // rate_limited error to answer with, naming when to retry; the message is then not
@@ -61,10 +67,21 @@ class SyncServer {
   bool HasSession(const std::string& agent_id) const { return sessions_.count(agent_id) > 0; }
 
  private:
+  // A DELIVER message on its way: its last delivery, its size on the wire, when it left,
+  // and whether the agent was told more follows (then it answers at once, and the
+  // exchange measures the link; a lone team update may be answered later).
+  struct Sent {
+    std::uint64_t upto = 0;
+    std::size_t bytes = 0;
+    Millis at = 0;
+    bool more = false;
+  };
   struct Session {
     std::uint64_t applied = 0;    // the agent has committed every delivery up to here
     std::uint64_t sent_upto = 0;  // sent in this session up to here
     Millis last_progress = 0;
+    LinkEstimator link;
+    std::vector<Sent> in_flight;
   };
 
   std::vector<protocol::Message> OnHello(const std::string& agent_id, const nlohmann::json& body,
@@ -72,7 +89,12 @@ class SyncServer {
   std::vector<protocol::Message> OnRecords(const std::string& agent_id,
                                            const nlohmann::json& body, const std::string& peer);
   std::vector<protocol::Message> OnDelivered(const std::string& agent_id,
-                                             const nlohmann::json& body);
+                                             const nlohmann::json& body,
+                                             std::size_t frame_bytes);
+  // The agent says it applied deliveries up to |applied| (DELIVERED, or piggybacked on
+  // RECORDS and PING).
+  void Applied(const std::string& agent_id, Session& session, std::uint64_t applied,
+               std::size_t frame_bytes);
 
   HqStore& store_;
   const Clock& clock_;

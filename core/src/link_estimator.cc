@@ -20,10 +20,16 @@ LinkEstimator::LinkEstimator(Options options)
 
 void LinkEstimator::OnExchange(std::size_t bytes, Millis elapsed_ms) {
   elapsed_ms = std::max<Millis>(1, elapsed_ms);
+  ++samples_;
   if (bytes <= kSmallExchangeBytes) {
     rtt_ms_ = rtt_samples_ == 0 ? elapsed_ms : (3 * rtt_ms_ + elapsed_ms) / 4;
     ++rtt_samples_;
+    return;
   }
+  // Only a message that filled a good part of its budget says what the link can carry:
+  // a short one's time is mostly the round trip.
+  if (bytes * 2 < Budget()) return;
+  ++rate_samples_;
   // The rate as this exchange saw it, round trip included: an underestimate where the
   // round trip is long, which keeps messages a little shorter than the target.
   const double sample = static_cast<double>(bytes) * 1000 / static_cast<double>(elapsed_ms);
@@ -36,7 +42,12 @@ void LinkEstimator::OnExchange(std::size_t bytes, Millis elapsed_ms) {
   bytes_per_second_ = std::clamp(bytes_per_second_, kSlowestBytesPerSecond,
                                  static_cast<double>(options_.max_budget_bytes) * 1000 /
                                      static_cast<double>(options_.target_ms) * 4);
-  ++samples_;
+}
+
+bool LinkEstimator::thin() const {
+  if (rate_samples_ > 0) return bytes_per_second_ < 8'000;
+  if (rtt_samples_ > 0) return rtt_ms_ >= 400;
+  return true;
 }
 
 void LinkEstimator::OnTimeout() {

@@ -2,6 +2,7 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <initializer_list>
 #include <utility>
 #include <vector>
@@ -329,6 +330,58 @@ Message MakeError(const std::string& code, const std::string& message, const jso
   Message error{MessageType::kError, {{"code", code}, {"message", message}}};
   if (!ref.is_null()) error.body["ref"] = ref;
   return error;
+}
+
+SeqRanges ToRanges(std::vector<std::uint64_t> seqs) {
+  std::sort(seqs.begin(), seqs.end());
+  SeqRanges ranges;
+  for (std::uint64_t seq : seqs) {
+    if (!ranges.empty() && seq <= ranges.back().last + 1) {
+      ranges.back().last = std::max(ranges.back().last, seq);
+    } else {
+      ranges.push_back({seq, seq});
+    }
+  }
+  return ranges;
+}
+
+std::uint64_t CountOf(const SeqRanges& ranges) {
+  std::uint64_t count = 0;
+  for (const SeqRange& range : ranges) count += range.last - range.first + 1;
+  return count;
+}
+
+json RangesToJson(const SeqRanges& ranges) {
+  json list = json::array();
+  for (const SeqRange& range : ranges) list.push_back({range.first, range.last});
+  return list;
+}
+
+Result<SeqRanges> RangesFromJson(const json& body, const char* name) {
+  SeqRanges ranges;
+  auto it = body.find(name);
+  if (it == body.end()) return ranges;
+  const auto bad = [&](const std::string& why) {
+    return Status::Error(errors::kMalformed, std::string("field '") + name + "' " + why);
+  };
+  if (!it->is_array()) return bad("must be an array of [first, last] pairs");
+  if (it->size() > kMaxRanges) {
+    return bad("names " + std::to_string(it->size()) + " ranges; the limit is " +
+               std::to_string(kMaxRanges));
+  }
+  for (const json& pair : *it) {
+    if (!pair.is_array() || pair.size() != 2 || !Matches(pair[0], Kind::kUnsigned) ||
+        !Matches(pair[1], Kind::kUnsigned)) {
+      return bad("must hold [first, last] pairs of unsigned integers");
+    }
+    const auto first = pair[0].get<std::uint64_t>();
+    const auto last = pair[1].get<std::uint64_t>();
+    if (first > last || (!ranges.empty() && first <= ranges.back().last)) {
+      return bad("must hold ascending, disjoint ranges with first <= last");
+    }
+    ranges.push_back({first, last});
+  }
+  return ranges;
 }
 
 }  // namespace muster::protocol

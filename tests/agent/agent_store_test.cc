@@ -237,15 +237,44 @@ TEST_F(AgentStoreTest, AppendAssignsIncreasingSequences) {
   EXPECT_EQ(Seqs(*store_->Records("t1")), (std::vector<std::uint64_t>{1}));
 }
 
-TEST_F(AgentStoreTest, NextBatchSendsSafetyFirstThenLaneThenSequence) {
+TEST_F(AgentStoreTest, NextBatchTakesTheLowestLaneOnlyInSequence) {
   AppendOk(*store_, "status", kLaneStatus);        // 1
   AppendOk(*store_, "finding", kLaneFinding);      // 2
   AppendOk(*store_, "alert", kLaneSafety);         // 3
   AppendOk(*store_, "status", kLaneStatus);        // 4
   AppendOk(*store_, "note", kLaneAttachment);      // 5
   AppendOk(*store_, "trigger", kLaneSafety);       // 6
-  EXPECT_EQ(BatchSeqs(*store_), (std::vector<std::uint64_t>{3, 6, 1, 4, 2, 5}));
-  EXPECT_EQ(BatchSeqs(*store_, 3), (std::vector<std::uint64_t>{3, 6, 1}));
+  EXPECT_EQ(*store_->LowestPendingLane(), kLaneSafety);
+  EXPECT_EQ(BatchSeqs(*store_), (std::vector<std::uint64_t>{3, 6}));
+  EXPECT_EQ(BatchSeqs(*store_, 1), (std::vector<std::uint64_t>{3}));
+  ASSERT_TRUE(store_->MarkAcked({3, 6}).ok());
+  EXPECT_EQ(BatchSeqs(*store_), (std::vector<std::uint64_t>{1, 4}));
+  ASSERT_TRUE(store_->MarkAcked({1, 4}).ok());
+  EXPECT_EQ(BatchSeqs(*store_), (std::vector<std::uint64_t>{2}));
+  // Below a lane cap (attachments held back), nothing higher comes out.
+  ASSERT_TRUE(store_->MarkAcked({2}).ok());
+  auto capped = store_->NextBatch(kLaneFinding, 100, 1 << 20);
+  ASSERT_TRUE(capped.ok());
+  EXPECT_TRUE(capped->empty());
+  EXPECT_EQ(BatchSeqs(*store_), (std::vector<std::uint64_t>{5}));
+  ASSERT_TRUE(store_->MarkAcked({5}).ok());
+  EXPECT_EQ(*store_->LowestPendingLane(), -1);
+}
+
+TEST_F(AgentStoreTest, TheCursorsListWhatWasSentAndWhatWasAcknowledgedOutOfOrder) {
+  for (int i = 0; i < 6; ++i) AppendOk(*store_, "status", kLaneStatus);  // 1..6
+  ASSERT_TRUE(store_->MarkSent({1, 2, 3, 5}).ok());
+  ASSERT_TRUE(store_->MarkAcked({1, 5, 6}).ok());
+  EXPECT_EQ(*store_->AckedWatermark(), 1u);
+  EXPECT_EQ(*store_->SentUnacked(), (protocol::SeqRanges{{2, 3}}));
+  auto above = store_->AckedAboveWatermark();
+  ASSERT_TRUE(above.ok());
+  EXPECT_EQ(above->ranges, (protocol::SeqRanges{{5, 6}}));
+  EXPECT_TRUE(above->complete);
+  EXPECT_EQ(*store_->Requeue({{5, 5}}), 1u);
+  EXPECT_EQ(store_->Stats()->pending, 4u);  // 2, 3, 4 and 5 again
+  ASSERT_TRUE(store_->MarkAckedRanges({{2, 3}}).ok());
+  EXPECT_EQ(*store_->AckedWatermark(), 3u);
 }
 
 TEST_F(AgentStoreTest, NextBatchRespectsTheByteLimitButAlwaysSendsOne) {

@@ -89,14 +89,20 @@ class RawDealer {
 };
 
 // Collects DELIVER seqs until |count| arrived or |timeout_ms| passed.
+// The delivery seqs that arrive within |timeout_ms|, until |count| did. Like an agent, the
+// dealer answers a DELIVER that says more follows with DELIVERED at once (unless
+// |confirm| is false), or HQ keeps the rest for a thin link's sake.
 inline std::vector<std::uint64_t> CollectDeliveries(RawDealer& dealer, std::size_t count,
-                                             int timeout_ms = 10'000) {
+                                                    int timeout_ms = 10'000, bool confirm = true) {
   std::vector<std::uint64_t> seqs;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (seqs.size() < count && std::chrono::steady_clock::now() < deadline) {
     auto message = dealer.Receive(200);
     if (!message || message->type != MessageType::kDeliver) continue;
     for (const json& delivery : message->body["deliveries"]) seqs.push_back(delivery["seq"]);
+    if (confirm && message->body.value("more", false)) {
+      dealer.Send(Message{MessageType::kDelivered, {{"applied", seqs.back()}}});
+    }
   }
   return seqs;
 }
@@ -193,7 +199,7 @@ class CoordinatorTest : public ::testing::Test {
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     if (!store.ok()) return {};
     agent::LinkOptions options;
-    options.dead_after_ms = 3'000;
+    options.sync.answer_floor_ms = 3'000;
     agent::Link link(**store, bundle, clock_, options);
     return link.SyncNow(5'000, nullptr);
   }

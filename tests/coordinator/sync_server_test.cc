@@ -67,6 +67,10 @@ class SyncServerTest : public HqStoreTest {
     options.deliveries_per_message = per_message;
     options.delivery_window = window;
     options.resend_after_ms = 10'000;
+    // A fast link from the start, so that the window counts deliveries here; the thin
+    // link's sizing has tests of its own.
+    options.link.initial_bytes_per_second = 1e9;
+    options.link.initial_rtt_ms = 10;
     return hq::SyncServer(*store_, clock_, options);
   }
 };
@@ -211,23 +215,50 @@ TEST_F(SyncServerTest, AnAgentAheadOfHqGetsItsTasksAgainAfterItsCursor) {
   EXPECT_TRUE(DeliveredSeqs(again).empty());
 }
 
-TEST_F(SyncServerTest, DeliverMessagesAreCappedInBytesButCarryAtLeastOneDelivery) {
+TEST_F(SyncServerTest, OnAThinLinkOneSmallDeliverIsInFlightAtATime) {
   hq::SyncServer::Options options;
-  options.delivery_bytes = 1;  // every delivery is larger: one per message
+  options.link.min_budget_bytes = 1;
+  options.link.initial_bytes_per_second = 0.25;  // a budget of one byte: one delivery each
   hq::SyncServer server(*store_, clock_, options);
   auto replies = server.Handle("amira-1", Hello("amira-1"));
-  ASSERT_EQ(replies.size(), 9u);  // WELCOME and eight DELIVERs
-  for (std::size_t i = 1; i < replies.size(); ++i) {
-    EXPECT_EQ(replies[i].type, MessageType::kDeliver);
-    EXPECT_EQ(replies[i].body["deliveries"].size(), 1u);
+  ASSERT_EQ(replies.size(), 2u);  // WELCOME and one DELIVER
+  EXPECT_EQ(replies[1].body["deliveries"].size(), 1u);
+  EXPECT_EQ(replies[1].body["more"], true) << "the agent answers at once when more follows";
+  std::uint64_t applied = 1;
+  for (; applied < 8; ++applied) {
+    auto next = server.Handle("amira-1", Delivered(applied));
+    ASSERT_EQ(DeliveredSeqs(next), Range(applied + 1, applied + 1));
   }
-  EXPECT_EQ(DeliveredSeqs(replies), Range(1, 8));
-  // The default cap keeps every DELIVER well inside the frame limit.
+  auto last = server.Handle("amira-1", Delivered(7));
+  EXPECT_TRUE(DeliveredSeqs(last).empty()) << "a stale DELIVERED sends nothing";
+  // The default sizing keeps every DELIVER well inside the frame limit.
   hq::SyncServer normal = MakeServer();
   auto all = normal.Handle("jonas-1", Hello("jonas-1"));
   for (const Message& message : all) {
     EXPECT_LT(protocol::Encode(message).size(), protocol::Limits{}.max_frame_bytes);
   }
+}
+
+TEST_F(SyncServerTest, TheDeliveriesLinkIsMeasuredFromTheAgentsPromptAnswers) {
+  hq::SyncServer::Options options;
+  hq::SyncServer server(*store_, clock_, options);  // starts as a 2.4 kbit/s link
+  auto replies = server.Handle("amira-1", Hello("amira-1"));
+  const std::size_t first = DeliveredSeqs(replies).size();
+  ASSERT_GE(first, 1u);
+  ASSERT_LT(first, 8u) << "a thin link does not get the whole backlog at once";
+  // The agent answers each message within 20 ms: the budget grows and the rest follows
+  // in fewer, larger messages.
+  std::uint64_t applied = first;
+  int messages = 1;
+  while (applied < 8) {
+    clock_.Advance(20);
+    auto next = server.Handle("amira-1", Delivered(applied), "", 20);
+    auto seqs = DeliveredSeqs(next);
+    ASSERT_FALSE(seqs.empty());
+    applied = seqs.back();
+    ++messages;
+  }
+  EXPECT_LT(messages, 8);
 }
 
 TEST_F(SyncServerTest, DeliveredAdvancesAndSendsTheNextWindow) {

@@ -58,6 +58,15 @@ TEST(LinkEstimatorTest, SmallExchangesMeasureTheRoundTrip) {
   EXPECT_EQ(estimator.rtt_ms(), 700);
 }
 
+TEST(LinkEstimatorTest, AQuickGreetingSaysTheLinkIsNotThinBeforeTheRateIsKnown) {
+  LinkEstimator wifi;
+  wifi.OnExchange(200, 30);
+  EXPECT_FALSE(wifi.thin());
+  LinkEstimator satellite;
+  satellite.OnExchange(200, 1'800);
+  EXPECT_TRUE(satellite.thin());
+}
+
 TEST(LinkEstimatorTest, ATimeoutHalvesTheRateButNeverToNothing) {
   LinkEstimator estimator;
   const double before = estimator.bytes_per_second();

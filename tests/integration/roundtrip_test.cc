@@ -34,7 +34,7 @@ struct FieldAgent {
 
   agent::SyncReport Sync(const Clock& clock) {
     agent::LinkOptions options;
-    options.dead_after_ms = 3'000;
+    options.sync.answer_floor_ms = 3'000;
     agent::Link link(*store, bundle, clock, options);
     return link.SyncNow(5'000, nullptr);
   }

@@ -34,7 +34,8 @@ class LinkEstimator {
 
   // One exchange completed: |bytes| crossed the link (the message and its answer) and
   // the answer came |elapsed_ms| after the message was handed to the socket. Exchanges
-  // of a few hundred bytes also measure the round trip.
+  // of a few hundred bytes measure the round trip; those that filled at least half of
+  // the budget, the rate; others say too little to count.
   void OnExchange(std::size_t bytes, Millis elapsed_ms);
   // An answer did not come when expected: the link is slower than believed (or shared).
   void OnTimeout();
@@ -42,8 +43,11 @@ class LinkEstimator {
   double bytes_per_second() const { return bytes_per_second_; }
   Millis rtt_ms() const { return rtt_ms_; }
   int samples() const { return samples_; }
-  // Below 64 kbit/s: a satellite or radio link, where every byte counts.
-  bool thin() const { return bytes_per_second_ < 8'000; }
+  // A satellite or radio link, where every byte counts: measured below 64 kbit/s; or,
+  // before any message was large enough to measure the rate, a round trip of 400 ms or
+  // more (hotel Wi-Fi answers a greeting in tens of milliseconds, a satellite in
+  // seconds); or, before anything was measured, assumed.
+  bool thin() const;
   // The bytes one message may hold to cross in about target_ms.
   std::size_t Budget() const;
   // How long |bytes| should take to be answered: a round trip plus their time on the link.
@@ -55,6 +59,7 @@ class LinkEstimator {
   Millis rtt_ms_;
   int samples_ = 0;
   int rtt_samples_ = 0;
+  int rate_samples_ = 0;
 };
 
 }  // namespace muster

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -52,6 +53,11 @@ struct Message {
   nlohmann::json body = nlohmann::json::object();
 };
 
+// What ZMTP and CURVE add to every message on the wire: the frame header (2 bytes for a
+// short frame), the MESSAGE command name (8), its nonce (8), and the box's MAC (16) and
+// flags (1). Both sides count it when they measure a link.
+inline constexpr std::size_t kCurveOverheadBytes = 35;
+
 // Bodies above this size are offered to zstd; the compressed form is kept when smaller.
 inline constexpr std::size_t kCompressAbove = 128;
 
@@ -83,6 +89,28 @@ inline constexpr const char* kRateLimited = "rate_limited";
 inline constexpr const char* kInternal = "internal";
 inline constexpr const char* kNoSession = "no_session";  // send HELLO first
 }  // namespace errors
+
+// Runs of record sequence numbers, [first, last] inclusive, ascending and disjoint: how
+// HELLO and WELCOME name sets of records compactly (docs/protocol.md §3).
+struct SeqRange {
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+  bool operator==(const SeqRange&) const = default;
+};
+using SeqRanges = std::vector<SeqRange>;
+// A message names at most this many ranges per field; a sender with more lists the
+// lowest ones and says so (a HELLO's `acked_above_complete`).
+inline constexpr std::size_t kMaxRanges = 256;
+
+// |seqs| (any order, duplicates allowed) as ranges.
+SeqRanges ToRanges(std::vector<std::uint64_t> seqs);
+std::uint64_t CountOf(const SeqRanges& ranges);
+// [[first, last], ...]
+nlohmann::json RangesToJson(const SeqRanges& ranges);
+// The optional field |name| of |body| as ranges (absent: none). Malformed ranges (not
+// pairs of unsigned integers, first > last, overlapping or out of order, more than
+// kMaxRanges) are an error naming the field.
+Result<SeqRanges> RangesFromJson(const nlohmann::json& body, const char* name);
 
 // Convenience constructors for the bodies both sides build often.
 Message MakeError(const std::string& code, const std::string& message,

@@ -1,0 +1,87 @@
+// A real AgentStore behind the SyncStore interface, with one operation made to fail on
+// demand: the fault tests of the sync engine. Everything else goes to the real store.
+#pragma once
+
+#include <set>
+#include <string>
+
+#include "agent_store.h"
+
+namespace muster::agent::testing {
+
+class FailingStore final : public SyncStore {
+ public:
+  explicit FailingStore(AgentStore& real) : real_(real) {}
+
+  // Operations named here fail (with "disk_full", as a full disk would) until Heal().
+  void Fail(const std::string& operation) { failing_.insert(operation); }
+  void Heal() { failing_.clear(); }
+
+  const std::string& agent_id() const override { return real_.agent_id(); }
+  Result<std::uint64_t> AckedWatermark() override {
+    return Failing("AckedWatermark") ? Failure() : real_.AckedWatermark();
+  }
+  Result<std::uint64_t> Head() override { return Failing("Head") ? Failure() : real_.Head(); }
+  Result<std::uint64_t> AppliedWatermark() override {
+    return Failing("AppliedWatermark") ? Failure() : real_.AppliedWatermark();
+  }
+  Result<AckedAbove> AckedAboveWatermark() override {
+    if (Failing("AckedAboveWatermark")) return Failure();
+    return real_.AckedAboveWatermark();
+  }
+  Result<protocol::SeqRanges> SentUnacked() override {
+    if (Failing("SentUnacked")) return Failure();
+    return real_.SentUnacked();
+  }
+  Result<std::vector<OutboxRecord>> NextBatch(int max_lane, std::size_t max_records,
+                                              std::size_t max_bytes) override {
+    if (Failing("NextBatch")) return Failure();
+    return real_.NextBatch(max_lane, max_records, max_bytes);
+  }
+  Result<int> LowestPendingLane() override {
+    if (Failing("LowestPendingLane")) return Failure();
+    return real_.LowestPendingLane();
+  }
+  Status MarkSent(const std::vector<std::uint64_t>& seqs) override {
+    return Failing("MarkSent") ? Failure() : real_.MarkSent(seqs);
+  }
+  Status MarkAcked(const std::vector<std::uint64_t>& seqs) override {
+    return Failing("MarkAcked") ? Failure() : real_.MarkAcked(seqs);
+  }
+  Status MarkAckedRanges(const protocol::SeqRanges& ranges) override {
+    return Failing("MarkAckedRanges") ? Failure() : real_.MarkAckedRanges(ranges);
+  }
+  Status MarkRefused(std::uint64_t seq, const std::string& why) override {
+    return Failing("MarkRefused") ? Failure() : real_.MarkRefused(seq, why);
+  }
+  Result<std::uint64_t> Requeue(const protocol::SeqRanges& ranges) override {
+    return Failing("Requeue") ? Failure() : real_.Requeue(ranges);
+  }
+  Result<std::uint64_t> RequeueAbove(std::uint64_t seq) override {
+    return Failing("RequeueAbove") ? Failure() : real_.RequeueAbove(seq);
+  }
+  Status RebaseSequence(std::uint64_t hq_highest) override {
+    return Failing("RebaseSequence") ? Failure() : real_.RebaseSequence(hq_highest);
+  }
+  Result<OutboxStats> Stats() override { return Failing("Stats") ? Failure() : real_.Stats(); }
+  Result<std::uint64_t> ApplyDeliveries(const std::vector<Delivery>& deliveries) override {
+    return Failing("ApplyDeliveries") ? Failure() : real_.ApplyDeliveries(deliveries);
+  }
+  Status RestartDeliveries(std::uint64_t seq) override {
+    return Failing("RestartDeliveries") ? Failure() : real_.RestartDeliveries(seq);
+  }
+  Status SetDeliveryHead(std::uint64_t head) override {
+    return Failing("SetDeliveryHead") ? Failure() : real_.SetDeliveryHead(head);
+  }
+
+ private:
+  bool Failing(const std::string& operation) const { return failing_.count(operation) > 0; }
+  static Status Failure() {
+    return Status::Error("disk_full", "no space left on the device holding the test store");
+  }
+
+  AgentStore& real_;
+  std::set<std::string> failing_;
+};
+
+}  // namespace muster::agent::testing
