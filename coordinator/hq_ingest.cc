@@ -7,6 +7,7 @@
 
 #include "hq_store.h"
 #include "muster/playbook/fields.h"
+#include "muster/protocol.h"
 #include "muster/sqlite_store.h"
 
 namespace muster::hq {
@@ -27,6 +28,7 @@ std::string StringField(const json& body, const char* name) {
 }
 
 // The body kept in the inbound log: a chunk's bytes are stored once, in its attachment.
+// It is also what the per-record limit measures: the JSON text, as the agent measures it.
 std::string LoggedBody(const InboundRecord& record) {
   if (record.kind != "attachment_chunk" || !record.body.contains("data")) {
     return record.body.dump();
@@ -34,6 +36,24 @@ std::string LoggedBody(const InboundRecord& record) {
   json copy = record.body;
   copy.erase("data");
   return copy.dump();
+}
+
+// A record whose body is over the per-record limit: refused whole, before any effect.
+// Only a mention of it is logged, so that a body squeezed through a small compressed frame
+// does not take up HQ's disk anyway.
+bool IsOversized(const std::string& logged) {
+  return logged.size() > protocol::kMaxRecordBodyBytes;
+}
+
+std::string OversizedMention(const std::string& logged) {
+  return json{{"omitted", "too_large"}, {"bytes", logged.size()}}.dump();
+}
+
+Status RefuseOversized(const std::string& logged) {
+  return Status::Error(protocol::errors::kTooLarge,
+                       "the record's body is " + std::to_string(logged.size()) +
+                           " bytes; the limit is " + std::to_string(protocol::kMaxRecordBodyBytes) +
+                           ": shorten the text or attach a file instead");
 }
 
 struct TaskRow {
@@ -72,6 +92,58 @@ Result<TaskRow> OwnTask(SQLite::Database& db, const AgentRecord& agent, const js
   return *task;
 }
 
+const playbook::FieldSpec* FindField(const playbook::Step& step, const std::string& id) {
+  for (const playbook::FieldSpec& field : step.findings) {
+    if (field.id == id) return &field;
+  }
+  return nullptr;
+}
+
+// The files a finding describes (shapes are checked where the files are declared).
+std::vector<playbook::AttachedFile> AttachedFiles(const json& body) {
+  std::vector<playbook::AttachedFile> files;
+  auto attachments = body.find("attachments");
+  if (attachments == body.end() || !attachments->is_array()) return files;
+  for (const json& entry : *attachments) {
+    if (entry.is_object()) {
+      files.push_back({StringField(entry, "name"), StringField(entry, "field")});
+    }
+  }
+  return files;
+}
+
+// The field ids whose out-of-range values the member confirmed.
+std::set<std::string> ConfirmedFields(const json& body) {
+  std::set<std::string> confirmed;
+  auto listed = body.find("confirmed");
+  if (listed == body.end() || !listed->is_array()) return confirmed;
+  for (const json& id : *listed) {
+    if (id.is_string()) confirmed.insert(id.get<std::string>());
+  }
+  return confirmed;
+}
+
+// Every value of a finding against its field of |step| (null: the step is gone from the
+// playbook), with the rules the agent applies at entry: an unknown field, a value of the
+// wrong type or one that breaks its field's rule is `invalid_value`; a number out of
+// range passes only when the record confirms its field.
+Status CheckFindingValues(const playbook::Step* step, const std::string& step_id, const json& body,
+                          const json& values) {
+  const std::set<std::string> confirmed = ConfirmedFields(body);
+  playbook::ValueContext context;
+  context.files = AttachedFiles(body);
+  for (const auto& [name, value] : values.items()) {
+    const playbook::FieldSpec* spec = step ? FindField(*step, name) : nullptr;
+    if (spec == nullptr) {
+      return Status::Error("invalid_value",
+                           "step " + step_id + " has no finding field '" + name + "'");
+    }
+    context.confirmed = confirmed.count(name) > 0;
+    MUSTER_RETURN_IF_ERROR(playbook::CheckFieldValue(*spec, value, context));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<IngestOutcome> HqStore::Ingest(const std::string& agent_id,
@@ -100,7 +172,9 @@ Result<IngestOutcome> HqStore::Ingest(const std::string& agent_id,
       insert.bind(3, record.kind);
       insert.bind(4, static_cast<std::int64_t>(record.at));
       insert.bind(5, static_cast<std::int64_t>(now));
-      insert.bind(6, LoggedBody(record));
+      const std::string logged = LoggedBody(record);
+      const bool oversized = IsOversized(logged);
+      insert.bind(6, oversized ? OversizedMention(logged) : logged);
       const int inserted = insert.exec();
       insert.reset();
       outcome.held.push_back(record.seq);
@@ -110,7 +184,7 @@ Result<IngestOutcome> HqStore::Ingest(const std::string& agent_id,
       db_->exec("SAVEPOINT record");
       const std::size_t notify_before = outcome.agents_to_notify.size();
       const std::set<std::int64_t> team_before = outcome.team_changed;
-      Status applied = ApplyRecord(*agent, record, outcome);
+      Status applied = oversized ? RefuseOversized(logged) : ApplyRecord(*agent, record, outcome);
       if (applied.ok()) {
         db_->exec("RELEASE record");
         continue;
@@ -283,25 +357,8 @@ Status HqStore::ApplyFinding(const AgentRecord& agent, const InboundRecord& reco
   }
   auto book = PlaybookByHash(task->playbook_hash);
   if (!book.ok()) return book.status();
-  const playbook::Step* step = (*book)->FindStep(task->step);
-  for (auto& [name, value] : values->items()) {
-    const playbook::FieldSpec* spec = nullptr;
-    if (step) {
-      for (const auto& field : step->findings) {
-        if (field.id == name) spec = &field;
-      }
-    }
-    if (spec == nullptr) {
-      return Status::Error("invalid_value",
-                           "step " + task->step + " has no finding field '" + name + "'");
-    }
-    const bool numeric = spec->type == playbook::FieldType::kNumber;
-    const bool boolean = spec->type == playbook::FieldType::kBoolean;
-    if ((numeric && !value.is_number()) || (boolean && !value.is_boolean()) ||
-        (!numeric && !boolean && !value.is_string())) {
-      return Status::Error("invalid_value", "field '" + name + "' has the wrong type");
-    }
-  }
+  MUSTER_RETURN_IF_ERROR(
+      CheckFindingValues((*book)->FindStep(task->step), task->step, record.body, *values));
   auto confirmed = record.body.find("confirmed");
   SQLite::Statement insert(*db_,
                            "INSERT INTO findings(agent_id, seq, task_id, recorded_at, "

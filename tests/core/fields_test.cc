@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
+#include <utility>
 #include <variant>
+#include <vector>
 
 namespace muster::playbook {
 namespace {
@@ -177,6 +180,195 @@ TEST(ParseFieldValueTest, TextAndAttachment) {
     field.required = true;
     EXPECT_TRUE(Invalid(ParseFieldValue(field, ""))) << "required: empty is refused";
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// CheckFieldValue: a typed value from a record, with the rules ParseFieldValue applies.
+
+using nlohmann::json;
+
+::testing::AssertionResult Refused(const Status& status) {
+  if (status.ok()) return ::testing::AssertionFailure() << "accepted";
+  if (status.code() != "invalid_value") return ::testing::AssertionFailure() << status.ToString();
+  return ::testing::AssertionSuccess();
+}
+
+ValueContext Confirmed() {
+  ValueContext context;
+  context.confirmed = true;
+  return context;
+}
+
+TEST(CheckFieldValueTest, NumberTakesAFiniteNumber) {
+  EXPECT_TRUE(CheckFieldValue(DoseRate(), 12.5, {}).ok());
+  EXPECT_TRUE(CheckFieldValue(DoseRate(), 0, {}).ok());
+  EXPECT_TRUE(CheckFieldValue(DoseRate(), 100000u, {}).ok());
+  for (const json& bad : {json("12.5"), json(true), json(nullptr), json::array({12.5}),
+                          json(std::nan("")), json(INFINITY)}) {
+    EXPECT_TRUE(Refused(CheckFieldValue(DoseRate(), bad, Confirmed()))) << bad.dump();
+  }
+  EXPECT_EQ(CheckFieldValue(DoseRate(), "12.5", {}).message(),
+            "dose_rate_1m: expected a number in µSv/h, got the text '12.5'");
+}
+
+TEST(CheckFieldValueTest, NumberOutOfRangeOnlyWhenConfirmed) {
+  for (const double outside : {-0.5, 250000.0}) {
+    Status unconfirmed = CheckFieldValue(DoseRate(), outside, {});
+    EXPECT_TRUE(Refused(unconfirmed)) << outside;
+    EXPECT_NE(unconfirmed.message().find("outside the expected range 0 to 100000 µSv/h"),
+              std::string::npos)
+        << unconfirmed.message();
+    EXPECT_NE(unconfirmed.message().find("did not confirm"), std::string::npos)
+        << unconfirmed.message();
+    EXPECT_TRUE(CheckFieldValue(DoseRate(), outside, Confirmed()).ok()) << outside;
+  }
+  EXPECT_EQ(CheckFieldValue(DoseRate(), -0.5, {}).message(),
+            "dose_rate_1m = -0.5 is outside the expected range 0 to 100000 µSv/h, and the "
+            "member did not confirm it");
+}
+
+TEST(CheckFieldValueTest, BooleanTakesABoolean) {
+  const FieldSpec field = Field(FieldType::kBoolean, "neutrons_detected");
+  EXPECT_TRUE(CheckFieldValue(field, true, {}).ok());
+  EXPECT_TRUE(CheckFieldValue(field, false, {}).ok());
+  // What a member may type ("yes") is not what a record carries.
+  for (const json& bad : {json("yes"), json("true"), json(1), json(0), json(nullptr)}) {
+    EXPECT_TRUE(Refused(CheckFieldValue(field, bad, {}))) << bad.dump();
+  }
+}
+
+TEST(CheckFieldValueTest, EnumTakesOneOfItsOptions) {
+  FieldSpec field = Field(FieldType::kEnum, "nuclide");
+  field.options = {"Cs-137", "Co-60", "unidentified"};
+  EXPECT_TRUE(CheckFieldValue(field, "Cs-137", {}).ok());
+  for (const json& bad : {json("cs-137"), json("U-235"), json(""), json(137)}) {
+    EXPECT_TRUE(Refused(CheckFieldValue(field, bad, {}))) << bad.dump();
+  }
+  EXPECT_EQ(CheckFieldValue(field, "U-235", {}).message(),
+            "nuclide: expected one of Cs-137 Co-60 unidentified, got 'U-235'");
+}
+
+TEST(CheckFieldValueTest, TimeTakesARealUtcInstant) {
+  const FieldSpec field = Field(FieldType::kTime, "alarm_time");
+  EXPECT_TRUE(CheckFieldValue(field, "2026-11-24T15:20:00Z", {}).ok());
+  EXPECT_TRUE(CheckFieldValue(field, "2028-02-29T00:00Z", {}).ok());
+  for (const json& bad :
+       {json("2026-13-01T00:00Z"), json("2027-02-29T00:00Z"), json("2026-11-24T15:20:00+01:00"),
+        json("yesterday"), json(1'700'000'000'000)}) {
+    EXPECT_TRUE(Refused(CheckFieldValue(field, bad, {}))) << bad.dump();
+  }
+}
+
+TEST(CheckFieldValueTest, GeolocationTakesAPlace) {
+  const FieldSpec field = Field(FieldType::kGeolocation, "scene_location");
+  EXPECT_TRUE(CheckFieldValue(field, "46.2331,6.1052", {}).ok());
+  EXPECT_TRUE(CheckFieldValue(field, "-90,180", {}).ok());
+  for (const json& bad : {json("not a place"), json("91,0"), json("0,-180.5"), json(46.2)}) {
+    EXPECT_TRUE(Refused(CheckFieldValue(field, bad, {}))) << bad.dump();
+  }
+  EXPECT_EQ(CheckFieldValue(field, "not a place", {}).message(),
+            "scene_location: expected latitude,longitude in decimal degrees (WGS 84), got 'not "
+            "a place'");
+  EXPECT_EQ(CheckFieldValue(field, 46.2, {}).message(),
+            "scene_location: expected latitude,longitude in decimal degrees (WGS 84), got 46.2");
+}
+
+TEST(CheckFieldValueTest, SampleIdMatchesItsPattern) {
+  FieldSpec field = Field(FieldType::kSampleId, "sample_id");
+  field.pattern = "^RN-[0-9]{4}$";
+  EXPECT_TRUE(CheckFieldValue(field, "RN-0042", {}).ok());
+  for (const json& bad : {json("RN-42"), json("rn-0042"), json(""), json(42)}) {
+    EXPECT_TRUE(Refused(CheckFieldValue(field, bad, {}))) << bad.dump();
+  }
+  field.pattern = "([unclosed";
+  EXPECT_EQ(CheckFieldValue(field, "RN-0042", {}).code(), "invalid_playbook");
+}
+
+TEST(CheckFieldValueTest, AnOverlongSampleIdIsRefusedBeforeThePatternRuns) {
+  // std::regex recurses once per character: 60 000 of them against a '+' pattern would
+  // overflow the stack (and take HQ's router thread down with it).
+  FieldSpec field = Field(FieldType::kSampleId, "sample_id");
+  field.pattern = "^[A-Z0-9-]+$";
+  EXPECT_TRUE(CheckFieldValue(field, std::string(256, 'A'), {}).ok());
+  Status overlong = CheckFieldValue(field, std::string(60'000, 'A'), {});
+  EXPECT_TRUE(Refused(overlong));
+  EXPECT_NE(overlong.message().find("at most 256 bytes"), std::string::npos) << overlong.message();
+  EXPECT_LT(overlong.message().size(), 200u) << "the value is cut in the message";
+  EXPECT_TRUE(Invalid(ParseFieldValue(field, std::string(60'000, 'A'))));
+}
+
+TEST(CheckFieldValueTest, TextIsRequiredNonEmpty) {
+  FieldSpec field = Field(FieldType::kText, "explanation");
+  EXPECT_TRUE(CheckFieldValue(field, "granite worktops", {}).ok());
+  EXPECT_TRUE(CheckFieldValue(field, "", {}).ok()) << "optional: empty is fine";
+  EXPECT_TRUE(Refused(CheckFieldValue(field, 12, {})));
+  field.required = true;
+  EXPECT_TRUE(Refused(CheckFieldValue(field, "", {}))) << "required: empty is refused";
+}
+
+TEST(CheckFieldValueTest, AttachmentNamesAFileTheRecordDescribes) {
+  FieldSpec field = Field(FieldType::kAttachment, "spectrum");
+  ValueContext context;
+  context.files = {{"cs137.spe", "spectrum"}, {"scene.jpg", ""}, {"sketch.png", "sketch"}};
+  EXPECT_TRUE(CheckFieldValue(field, "cs137.spe", context).ok());
+  EXPECT_TRUE(CheckFieldValue(field, "scene.jpg", context).ok()) << "attached to no field";
+  EXPECT_TRUE(CheckFieldValue(field, "", context).ok()) << "optional: empty names no file";
+  Status other_field = CheckFieldValue(field, "sketch.png", context);
+  EXPECT_TRUE(Refused(other_field)) << "attached through another field";
+  EXPECT_EQ(other_field.message(),
+            "spectrum: expected the name of a file this finding attaches (cs137.spe, "
+            "scene.jpg), got 'sketch.png'");
+  Status none = CheckFieldValue(field, "cs137.spe", {});
+  EXPECT_TRUE(Refused(none));
+  EXPECT_NE(none.message().find("it attaches none"), std::string::npos) << none.message();
+  EXPECT_TRUE(Refused(CheckFieldValue(field, true, context)));
+  field.required = true;
+  EXPECT_TRUE(Refused(CheckFieldValue(field, "", context))) << "required: empty is refused";
+}
+
+// One rule per type, whichever way the value came: every text ParseFieldValue refuses,
+// CheckFieldValue refuses with the same words, and what it accepts passes both.
+TEST(CheckFieldValueTest, AgreesWithParseFieldValueOnText) {
+  FieldSpec nuclide = Field(FieldType::kEnum, "nuclide");
+  nuclide.options = {"Cs-137", "Co-60"};
+  FieldSpec sample = Field(FieldType::kSampleId, "sample_id");
+  sample.pattern = "^RN-[0-9]{4}$";
+  FieldSpec explanation = Field(FieldType::kText, "explanation");
+  explanation.required = true;
+  const std::vector<std::pair<FieldSpec, std::vector<std::string>>> cases = {
+      {nuclide, {"Cs-137", "Co-60", "cs-137", ""}},
+      {Field(FieldType::kTime, "alarm_time"),
+       {"2026-11-24T15:20Z", "2026-02-30T10:00Z", "2026-11-24T24:00Z", "15:20"}},
+      {Field(FieldType::kGeolocation, "scene_location"), {"0,0", "90.1,0", "1,2,3", "x"}},
+      {sample, {"RN-0001", "RN-1", "", std::string(300, 'R')}},
+      {explanation, {"granite", ""}},
+  };
+  for (const auto& [field, texts] : cases) {
+    for (const std::string& text : texts) {
+      auto parsed = ParseFieldValue(field, text);
+      Status checked = CheckFieldValue(field, text, {});
+      EXPECT_EQ(parsed.ok(), checked.ok()) << field.id << " '" << text << "'";
+      if (!parsed.ok()) {
+        EXPECT_EQ(parsed.status().message(), checked.message()) << field.id;
+      }
+    }
+  }
+}
+
+TEST(CheckFieldValueTest, ALongValueIsCutInTheMessageAtACharacterBoundary) {
+  FieldSpec field = Field(FieldType::kEnum, "nuclide");
+  field.options = {"Cs-137"};
+  // 'µ' is two bytes: a cut in the middle of one would not be valid UTF-8.
+  const std::string long_text = "x" + [] {
+    std::string text;
+    for (int i = 0; i < 5000; ++i) text += "µ";
+    return text;
+  }();
+  Status refused = CheckFieldValue(field, long_text, {});
+  ASSERT_TRUE(Refused(refused));
+  EXPECT_LT(refused.message().size(), 200u);
+  EXPECT_NE(refused.message().find("(10001 bytes)"), std::string::npos) << refused.message();
+  EXPECT_NO_THROW((void)json(refused.message()).dump()) << "the message is valid UTF-8";
 }
 
 TEST(FormatValueTest, EachAlternative) {

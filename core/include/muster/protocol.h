@@ -66,6 +66,12 @@ inline constexpr std::size_t kCompressAbove = 128;
 // exceeds this, so every message fits max_frame_bytes even uncompressed.
 inline constexpr std::size_t kMaxEntryBytes = 1u << 20;
 
+// The largest record body a member can make: its JSON text (`body.dump()`), as the agent
+// measures it at entry and HQ at ingest, where a longer one is refused `too_large`. An
+// `attachment_chunk` is measured without its `data`, whose bytes kMaxAttachmentChunkBytes
+// bounds.
+inline constexpr std::size_t kMaxRecordBodyBytes = 64u << 10;
+
 // Attachments (photos, spectra, documents) travel as records of kind `attachment_chunk`,
 // each carrying one chunk of the file and its sha256; the whole file's sha256 is checked
 // at HQ once every chunk is in. A chunk is the unit of resumption: a link that drops

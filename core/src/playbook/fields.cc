@@ -32,9 +32,36 @@ std::string Expected(const FieldSpec& field) {
   return "a value";
 }
 
+// A sample id longer than this is refused before its pattern sees it: std::regex matches
+// by recursion, about one level per character, and a long input exhausts the stack (at
+// HQ, the router thread's). Real sample ids are a few dozen bytes.
+constexpr std::size_t kMaxSampleIdBytes = 256;
+
+// What was given, for an error message, between |quote|s; cut (at a character boundary)
+// when it is too long to show whole.
+std::string Shown(const std::string& text, const std::string& quote) {
+  constexpr std::size_t kShown = 80;
+  if (text.size() <= kShown) return quote + text + quote;
+  std::size_t cut = kShown;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return quote + text.substr(0, cut) + "…" + quote + " (" + std::to_string(text.size()) + " bytes)";
+}
+
 Status Bad(const FieldSpec& field, const std::string& text) {
   return Status::Error("invalid_value",
-                       field.id + ": expected " + Expected(field) + ", got '" + text + "'");
+                       field.id + ": expected " + Expected(field) + ", got " + Shown(text, "'"));
+}
+
+// A value of the wrong JSON type for |field|.
+Status BadType(const FieldSpec& field, const nlohmann::json& value) {
+  std::string given;
+  if (value.is_string()) {
+    given = "the text " + Shown(value.get<std::string>(), "'");
+  } else {
+    given = Shown(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "");
+  }
+  return Status::Error("invalid_value",
+                       field.id + ": expected " + Expected(field) + ", got " + given);
 }
 
 bool ParseDouble(const std::string& text, double& out) {
@@ -60,10 +87,96 @@ bool IsUtcTime(const std::string& text) {
   return day >= 1 && day <= days && hour < 24 && minute < 60 && second < 60;
 }
 
+// "latitude,longitude" in decimal degrees, each within its bounds.
+bool IsPlace(const std::string& text) {
+  const auto comma = text.find(',');
+  double lat = 0, lon = 0;
+  return comma != std::string::npos && ParseDouble(text.substr(0, comma), lat) &&
+         ParseDouble(text.substr(comma + 1), lon) && lat >= -90 && lat <= 90 && lon >= -180 &&
+         lon <= 180;
+}
+
 std::string FormatNumber(double value) {
   std::ostringstream out;
   out << value;
   return out.str();
+}
+
+// The range rule: a number outside the playbook's expected range is valid but flagged,
+// with a note for people. |text| is the number as given.
+CheckedValue CheckRange(const FieldSpec& field, double number, const std::string& text) {
+  CheckedValue checked;
+  checked.value = number;
+  if ((field.min && number < *field.min) || (field.max && number > *field.max)) {
+    checked.out_of_range = true;
+    checked.note = field.id + " = " + text + " is outside the expected range " +
+                   (field.min ? FormatNumber(*field.min) : "…") + " to " +
+                   (field.max ? FormatNumber(*field.max) : "…") +
+                   (field.unit.empty() ? "" : " " + field.unit);
+  }
+  return checked;
+}
+
+// yes/no words, in any case; nullopt for anything else.
+std::optional<bool> ParseBoolean(const std::string& text) {
+  std::string lower = text;
+  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+  if (lower == "true" || lower == "yes" || lower == "y") return true;
+  if (lower == "false" || lower == "no" || lower == "n") return false;
+  return std::nullopt;
+}
+
+Status CheckSampleId(const FieldSpec& field, const std::string& text) {
+  if (text.empty()) return Bad(field, text);
+  if (text.size() > kMaxSampleIdBytes) {
+    return Status::Error("invalid_value", field.id + ": expected a sample id of at most " +
+                                              std::to_string(kMaxSampleIdBytes) + " bytes, got " +
+                                              Shown(text, "'"));
+  }
+  if (field.pattern.empty()) return Status::Ok();
+  try {
+    if (!std::regex_match(text, std::regex(field.pattern))) return Bad(field, text);
+  } catch (const std::regex_error&) {
+    return Status::Error("invalid_playbook", field.id + ": the playbook's pattern cannot be used");
+  }
+  return Status::Ok();
+}
+
+// The rule of each type whose values are text (all but numbers and booleans).
+Status CheckText(const FieldSpec& field, const std::string& text) {
+  switch (field.type) {
+    case FieldType::kEnum:
+      return std::find(field.options.begin(), field.options.end(), text) == field.options.end()
+                 ? Bad(field, text)
+                 : Status::Ok();
+    case FieldType::kTime: return IsUtcTime(text) ? Status::Ok() : Bad(field, text);
+    case FieldType::kGeolocation: return IsPlace(text) ? Status::Ok() : Bad(field, text);
+    case FieldType::kSampleId: return CheckSampleId(field, text);
+    case FieldType::kText:
+    case FieldType::kAttachment:
+      return text.empty() && field.required ? Bad(field, text) : Status::Ok();
+    case FieldType::kNumber:
+    case FieldType::kBoolean: break;
+  }
+  return Bad(field, text);
+}
+
+// An attachment field's value names a file: one the record describes, attached through
+// this field or through none. Empty (an optional field left blank) names no file.
+Status CheckAttachedFile(const FieldSpec& field, const std::string& name,
+                         const std::vector<AttachedFile>& files) {
+  if (name.empty()) return Status::Ok();
+  std::string described;
+  for (const AttachedFile& file : files) {
+    if (file.field.empty() || file.field == field.id) {
+      if (file.name == name) return Status::Ok();
+      described += (described.empty() ? "" : ", ") + file.name;
+    }
+  }
+  return Status::Error("invalid_value",
+                       field.id + ": expected the name of a file this finding attaches (" +
+                           (described.empty() ? "it attaches none" : described) + "), got " +
+                           Shown(name, "'"));
 }
 
 }  // namespace
@@ -74,66 +187,43 @@ Result<CheckedValue> ParseFieldValue(const FieldSpec& field, const std::string& 
     case FieldType::kNumber: {
       double number = 0;
       if (!ParseDouble(text, number)) return Bad(field, text);
-      checked.value = number;
-      if ((field.min && number < *field.min) || (field.max && number > *field.max)) {
-        checked.out_of_range = true;
-        checked.note = field.id + " = " + text + " is outside the expected range " +
-                       (field.min ? FormatNumber(*field.min) : "…") + " to " +
-                       (field.max ? FormatNumber(*field.max) : "…") +
-                       (field.unit.empty() ? "" : " " + field.unit);
-      }
-      return checked;
+      return CheckRange(field, number, text);
     }
     case FieldType::kBoolean: {
-      std::string lower = text;
-      std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-      if (lower == "true" || lower == "yes" || lower == "y") checked.value = true;
-      else if (lower == "false" || lower == "no" || lower == "n") checked.value = false;
-      else return Bad(field, text);
+      std::optional<bool> flag = ParseBoolean(text);
+      if (!flag) return Bad(field, text);
+      checked.value = *flag;
       return checked;
     }
-    case FieldType::kEnum:
-      if (std::find(field.options.begin(), field.options.end(), text) == field.options.end()) {
-        return Bad(field, text);
-      }
-      checked.value = text;
-      return checked;
-    case FieldType::kTime: {
-      if (!IsUtcTime(text)) return Bad(field, text);
+    default: {
+      MUSTER_RETURN_IF_ERROR(CheckText(field, text));
       checked.value = text;
       return checked;
     }
-    case FieldType::kGeolocation: {
-      const auto comma = text.find(',');
-      double lat = 0, lon = 0;
-      if (comma == std::string::npos || !ParseDouble(text.substr(0, comma), lat) ||
-          !ParseDouble(text.substr(comma + 1), lon) || lat < -90 || lat > 90 || lon < -180 ||
-          lon > 180) {
-        return Bad(field, text);
-      }
-      checked.value = text;
-      return checked;
-    }
-    case FieldType::kSampleId: {
-      if (text.empty()) return Bad(field, text);
-      if (!field.pattern.empty()) {
-        try {
-          if (!std::regex_match(text, std::regex(field.pattern))) return Bad(field, text);
-        } catch (const std::regex_error&) {
-          return Status::Error("invalid_playbook",
-                               field.id + ": the playbook's pattern cannot be used");
-        }
-      }
-      checked.value = text;
-      return checked;
-    }
-    case FieldType::kText:
-    case FieldType::kAttachment:
-      if (text.empty() && field.required) return Bad(field, text);
-      checked.value = text;
-      return checked;
   }
-  return Bad(field, text);
+}
+
+Status CheckFieldValue(const FieldSpec& field, const nlohmann::json& value,
+                       const ValueContext& context) {
+  switch (field.type) {
+    case FieldType::kNumber: {
+      if (!value.is_number() || !std::isfinite(value.get<double>())) return BadType(field, value);
+      const double number = value.get<double>();
+      CheckedValue checked = CheckRange(field, number, FormatNumber(number));
+      if (checked.out_of_range && !context.confirmed) {
+        return Status::Error("invalid_value", checked.note + ", and the member did not confirm it");
+      }
+      return Status::Ok();
+    }
+    case FieldType::kBoolean: return value.is_boolean() ? Status::Ok() : BadType(field, value);
+    default: {
+      if (!value.is_string()) return BadType(field, value);
+      const std::string& text = value.get_ref<const std::string&>();
+      MUSTER_RETURN_IF_ERROR(CheckText(field, text));
+      return field.type == FieldType::kAttachment ? CheckAttachedFile(field, text, context.files)
+                                                  : Status::Ok();
+    }
+  }
 }
 
 std::string FormatValue(const Value& value) {

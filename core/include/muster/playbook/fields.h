@@ -1,5 +1,7 @@
-// Turning what a member typed ("dose_rate=12.5") into a typed finding value, checked
-// against the step's finding schema. Used by the agent at entry (offline) and by HQ.
+// Finding values against the step's finding schema: turning what a member typed
+// ("dose_rate=12.5") into a typed value (the agent, at entry and offline), and checking a
+// typed value that arrived in a record (HQ, before it stores it). Both apply one set of
+// rules.
 #pragma once
 
 #include <optional>
@@ -25,6 +27,33 @@ struct CheckedValue {
 // Parses |text| as a value of |field|'s type. Errors name the field, what was given and
 // what is expected ("dose_rate: expected a number in µSv/h, got 'high'").
 Result<CheckedValue> ParseFieldValue(const FieldSpec& field, const std::string& text);
+
+// A file a finding record describes in its `attachments`: the file's name and, when the
+// member attached it through an attachment field, that field's id.
+struct AttachedFile {
+  std::string name;
+  std::string field;  // empty: attached to the finding as a whole
+};
+
+// What a finding record says about a value besides the value itself.
+struct ValueContext {
+  // The member confirmed this field's out-of-range value (the record's `confirmed`).
+  bool confirmed = false;
+  // Every file the record describes; only attachment fields look at them.
+  std::vector<AttachedFile> files;
+};
+
+// Checks |value|, a finding value as it travels in a record (a JSON number, boolean or
+// string), against |field| with the rules ParseFieldValue applies to what a member typed:
+// the same code, so that HQ stores only what an agent could have recorded. A number must
+// be finite and in range unless |context.confirmed|; a boolean field takes a boolean;
+// every other type takes a string that passes its type's rule (enum option, UTC time,
+// place, sample id pattern, required text). A non-empty attachment value must be the name
+// of one of |context.files| that is attached through this field or through none.
+// Errors are `invalid_value` naming the field, what was given and what is expected;
+// `invalid_playbook` when the playbook's sample id pattern cannot be used.
+Status CheckFieldValue(const FieldSpec& field, const nlohmann::json& value,
+                       const ValueContext& context);
 
 // The JSON-ish text form of a value, for display: 12.5, true, "Cs-137".
 std::string FormatValue(const Value& value);
