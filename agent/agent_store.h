@@ -29,6 +29,7 @@
 #include "muster/clock.h"
 #include "muster/playbook/model.h"
 #include "muster/playbook/triggers.h"
+#include "muster/protocol.h"
 #include "muster/result.h"
 #include "sync_store.h"
 
@@ -36,8 +37,9 @@ namespace muster::agent {
 
 using nlohmann::json;
 
-// The largest record a member can make: a batch of them always fits a protocol frame.
-inline constexpr std::size_t kMaxRecordBytes = 64 * 1024;
+// The largest record a member can make (HQ refuses larger ones too): a batch of them
+// always fits a protocol frame.
+inline constexpr std::size_t kMaxRecordBytes = protocol::kMaxRecordBodyBytes;
 
 struct Task {
   std::string id;
