@@ -826,7 +826,7 @@ Status AgentStore::ApplyDelivery(const Delivery& delivery) {
     upsert.exec();
     return Status::Ok();
   }
-  if (delivery.kind == "team") return ApplyTeam(body);
+  if (delivery.kind == "team") return ApplyTeam(body, delivery.at);
   return Status::Ok();  // a kind from a newer coordinator: logged in the inbox, no effect
 }
 

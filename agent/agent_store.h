@@ -174,7 +174,8 @@ class AgentStore final : public SyncStore {
   // marks it damaged when the stored copy cannot be read or no longer matches.
   void FillChunk(OutboxRecord& record);
   Status ApplyDelivery(const Delivery& delivery);
-  Status ApplyTeam(const json& body);
+  // A "team" delivery queued at |at| (HQ's clock): the whole view, or changes to it.
+  Status ApplyTeam(const json& body, Millis at);
   std::string Meta(const std::string& key, const std::string& fallback);
   void SetMeta(const std::string& key, const std::string& value);
 

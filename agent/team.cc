@@ -5,22 +5,95 @@
 #include <iomanip>
 #include <map>
 
+#include "muster/log.h"
+#include "muster/protocol.h"
 #include "muster/sqlite_store.h"
 
 namespace muster::agent {
 
-Status AgentStore::ApplyTeam(const json& body) {
+namespace {
+
+// A state code of a team change (protocol::TeamStates()), or "" for one this agent does
+// not know (a newer coordinator's): shown as is rather than refused.
+std::string TeamStateName(const json& code) {
+  const auto& states = protocol::TeamStates();
+  if (!code.is_number_integer() || code.get<std::int64_t>() < 0 ||
+      code.get<std::size_t>() >= states.size()) {
+    return "";
+  }
+  return states[code.get<std::size_t>()];
+}
+
+}  // namespace
+
+Status AgentStore::ApplyTeam(const json& body, Millis at) {
   if (body.value("superseded", false)) return Status::Ok();  // a newer snapshot follows
-  SQLite::Statement upsert(*db_,
-                           "INSERT INTO team(deployment, hq_at, received_at, body) "
-                           "VALUES(?,?,?,?) ON CONFLICT(deployment) DO UPDATE SET "
-                           "hq_at=excluded.hq_at, received_at=excluded.received_at, "
-                           "body=excluded.body WHERE excluded.hq_at >= team.hq_at");
-  upsert.bind(1, body.at("deployment").get<std::int64_t>());
-  upsert.bind(2, body.at("at").get<std::int64_t>());
-  upsert.bind(3, static_cast<std::int64_t>(clock_.Now()));
-  upsert.bind(4, body.dump());
-  upsert.exec();
+  const std::int64_t deployment = body.at("deployment").get<std::int64_t>();
+  if (body.contains("tasks")) {
+    // The whole view. An older one (by HQ's version, or its time) never replaces a newer.
+    json stored = json::object();
+    SQLite::Statement current(*db_, "SELECT body FROM team WHERE deployment=?");
+    current.bind(1, deployment);
+    if (current.executeStep()) stored = json::parse(current.getColumn(0).getString(), nullptr, false);
+    if (stored.is_object() && stored.value("version", std::int64_t{0}) > body.value("version", std::int64_t{0})) {
+      return Status::Ok();
+    }
+    SQLite::Statement upsert(*db_,
+                             "INSERT INTO team(deployment, hq_at, received_at, body) "
+                             "VALUES(?,?,?,?) ON CONFLICT(deployment) DO UPDATE SET "
+                             "hq_at=excluded.hq_at, received_at=excluded.received_at, "
+                             "body=excluded.body WHERE excluded.hq_at >= team.hq_at");
+    upsert.bind(1, deployment);
+    upsert.bind(2, body.at("at").get<std::int64_t>());
+    upsert.bind(3, static_cast<std::int64_t>(clock_.Now()));
+    upsert.bind(4, body.dump());
+    upsert.exec();
+    return Status::Ok();
+  }
+  // Changes to the view this agent holds: places in its task list take new states, new
+  // tasks take their places.
+  SQLite::Statement current(*db_, "SELECT body FROM team WHERE deployment=?");
+  current.bind(1, deployment);
+  if (!current.executeStep()) {
+    Logger("agent")->warn("event=team_change_without_view deployment={}", deployment);
+    return Status::Ok();
+  }
+  json view = json::parse(current.getColumn(0).getString(), nullptr, false);
+  current.reset();
+  if (!view.is_object() || !view.contains("tasks") || !view["tasks"].is_array()) return Status::Ok();
+  const std::int64_t version = body.at("version").get<std::int64_t>();
+  if (view.value("version", std::int64_t{0}) >= version) return Status::Ok();  // replayed
+  json& tasks = view["tasks"];
+  const json set = body.value("set", json::array());
+  const json add = body.value("add", json::array());
+  const json names = body.value("members", json::object());
+  for (const json& change : set) {
+    const auto index = change.at(0).get<std::size_t>();
+    if (index < tasks.size() && tasks[index].is_object()) {
+      tasks[index]["state"] = TeamStateName(change.at(1));
+    }
+  }
+  for (const json& task : add) {
+    const auto index = task.at(0).get<std::size_t>();
+    if (index > tasks.size() + 10'000) continue;  // a place no view could have
+    while (tasks.size() <= index) tasks.push_back(json::object());
+    tasks[index] = {{"task", task.at(1).get<std::string>()},
+                    {"step", task.at(2).get<std::string>()},
+                    {"member", task.at(3).get<std::string>()},
+                    {"state", TeamStateName(task.at(4))}};
+  }
+  for (const auto& [member, name] : names.items()) {
+    if (name.is_string()) view["members"][member] = name;
+  }
+  view["version"] = version;
+  view["at"] = at;
+  SQLite::Statement update(*db_,
+                           "UPDATE team SET hq_at=?, received_at=?, body=? WHERE deployment=?");
+  update.bind(1, static_cast<std::int64_t>(at));
+  update.bind(2, static_cast<std::int64_t>(clock_.Now()));
+  update.bind(3, view.dump());
+  update.bind(4, deployment);
+  update.exec();
   return Status::Ok();
 }
 

@@ -389,7 +389,8 @@ void Coordinator::RunRouter() {
   };
   // Teams whose tasks changed get one fresh snapshot each, once a tick.
   const auto relay_teams = [&] {
-    Result<std::vector<std::string>> agents = router_store_->RelayTeams();
+    Result<std::vector<std::string>> agents = router_store_->RelayTeams(
+        [&](const std::string& agent_id) { return sync_->RelayPace(agent_id); });
     if (!agents.ok()) {
       log->error("event=team_relay_failed code={} error=\"{}\"", agents.status().code(),
                  agents.status().message());

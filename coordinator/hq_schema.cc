@@ -202,6 +202,23 @@ CREATE INDEX reports_by_incident ON reports(incident_id, id);
       {6, R"sql(
 ALTER TABLE deployments ADD COLUMN team_dirty INTEGER NOT NULL DEFAULT 0;
 )sql"},
+      // Version 7: the team relay sends changes. Each deployment's team view has a version;
+      // each task its place in the view, the state last relayed and the versions that
+      // added and last changed it; each agent the version it will hold once it has
+      // applied the last team delivery queued to it (hq_team.cc).
+      {7, R"sql(
+ALTER TABLE deployments ADD COLUMN team_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN team_index INTEGER;
+ALTER TABLE tasks ADD COLUMN team_state TEXT;
+ALTER TABLE tasks ADD COLUMN team_added INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN team_changed INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE team_views(
+  agent_id TEXT NOT NULL,
+  deployment_id INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY(agent_id, deployment_id)) WITHOUT ROWID;
+)sql"},
   };
   return kMigrations;
 }

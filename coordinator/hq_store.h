@@ -9,6 +9,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -251,14 +252,13 @@ class HqStore {
                                         const protocol::SeqRanges& ranges);
   Result<std::uint64_t> AppliedWatermark(const std::string& agent_id);
   // Records that HQ heard from |agent_id| now.
-  // Queues a fresh team snapshot to every agent of each active deployment whose tasks
-  // changed since the last call (Ingest marks them), all in one transaction. The router
-  // calls it about once a second, so a burst of changes costs each agent one snapshot,
-  // not one per change. A relay writes the whole snapshot once per agent, so a team is
-  // relayed again only after its last relay's bytes at kTeamRelayBytesPerSecond: a big
-  // team's view lags more, and the relays never swamp the store. Returns the agents with
-  // new deliveries.
-  Result<std::vector<std::string>> RelayTeams();
+  // Relays the changes of every active deployment whose tasks changed (Ingest marks them)
+  // to its team's agents, in one transaction (hq_team.cc). An agent gets a change only
+  // once it has applied the previous one, and not before |pace|(agent) ms after it (0 or
+  // an empty function: at every call); until then the change waits and joins the next.
+  // The router calls it about once a second. Returns the agents with new deliveries.
+  Result<std::vector<std::string>> RelayTeams(
+      const std::function<Millis(const std::string& agent_id)>& pace = {});
   Status TouchAgent(const std::string& agent_id);
   // Records several agents' last contacts (agent -> when) in one transaction: one commit
   // for a whole second of PINGs. A time older than the one stored is ignored.
@@ -293,14 +293,26 @@ class HqStore {
   Status QueueTaskSnapshots(const std::vector<std::string>& task_ids,
                             std::vector<std::string>* agents_to_notify);
   json TaskSnapshot(const std::string& task_id);
-  // Every task of the deployment with its member and state, stamped with HQ's time.
+  // The deployment's whole team view (every task with its member and state, in the view's
+  // order), stamped with HQ's time and the view's version. Call inside a transaction: it
+  // advances the view first.
   json TeamSnapshot(std::int64_t deployment_id);
-  // Queues the deployment's team snapshot to every member's agent (or only |only_agent|),
-  // superseding the ones they have not applied yet (hq_team.cc).
+  // Brings the deployment's team view up to date (new tasks get a place, changed states
+  // the next version) and returns its version. Inside a transaction.
+  Result<std::int64_t> AdvanceTeamView(std::int64_t deployment_id);
+  // Queues the whole team view to every member's agent (or only |only_agent|).
   Status QueueTeamSnapshot(std::int64_t deployment_id,
                            const std::optional<std::string>& only_agent,
-                           std::vector<std::string>* agents_to_notify,
-                           std::size_t* bytes_queued = nullptr);
+                           std::vector<std::string>* agents_to_notify);
+  // The agent will hold |version| of the team's view once it applied its last delivery.
+  Status NoteTeamView(const std::string& agent_id, std::int64_t deployment_id,
+                      std::int64_t version);
+  std::vector<std::string> TeamAgents(std::int64_t deployment_id);
+  enum class RelayOutcome { kNothing, kQueued, kWaiting };
+  // Queues the team's changes since what |agent_id| holds, when it may have them now.
+  Result<RelayOutcome> RelayTo(const std::string& agent_id, std::int64_t deployment_id,
+                               std::int64_t version, Millis now,
+                               const std::function<Millis(const std::string& agent_id)>& pace);
   std::optional<std::string> ActiveAgentOf(const std::string& member_id);
   // The agent |agent_id|, or not_found naming how to list them.
   Result<AgentRecord> KnownAgent(const std::string& agent_id);
@@ -363,8 +375,8 @@ class HqStore {
   const Clock& clock_;
   std::string hq_id_;
   std::map<std::string, std::shared_ptr<const playbook::Playbook>> playbooks_;
-  // Deployment -> when its team may be relayed again (RelayTeams' byte budget).
-  std::map<std::int64_t, Millis> next_relay_at_;
+  // "agent#deployment" -> when that agent may be sent the team's changes again.
+  std::map<std::string, Millis> next_relay_at_;
 };
 
 }  // namespace muster::hq

@@ -1,5 +1,12 @@
-// Relaying a deployment's progress to its team: every member's agent keeps the latest
-// "team" snapshot, so a member sees how teammates stand while offline (docs/protocol.md §4).
+// Relaying a deployment's progress to its team: every member's agent keeps the team's
+// view, so a member sees how teammates stand while offline (docs/protocol.md §4).
+//
+// The view has a version per deployment. A member's agent gets the whole view once (with
+// its tasks, or with a backlog), then only changes: each "team" delivery after that says
+// which places in the view now hold which state (a one-byte code) and which tasks were
+// added. A change is queued to an agent only once it has applied the previous one, and on
+// a thin link not more often than its pace allows, so changes coalesce while a satellite
+// link is busy and a relay never costs more than the records it answers.
 #include <SQLiteCpp/Statement.h>
 
 #include <algorithm>
@@ -10,12 +17,73 @@
 namespace muster::hq {
 namespace {
 
-// What team relays may write to the store and send, all deployments together.
-constexpr double kTeamRelayBytesPerSecond = 1 << 20;
+// A task's state as teammates see it: HQ's bookkeeping (ready → delivered) is no news,
+// and a waiting task no trigger has activated is dormant.
+std::string TeamState(const std::string& state, bool dormant) {
+  if (state == "delivered") return "ready";
+  if (state == "waiting" && dormant) return "dormant";
+  return state;
+}
+
+int TeamStateCode(const std::string& state) {
+  const auto& states = protocol::TeamStates();
+  auto it = std::find(states.begin(), states.end(), state);
+  return it == states.end() ? -1 : static_cast<int>(it - states.begin());
+}
 
 }  // namespace
 
+Result<std::int64_t> HqStore::AdvanceTeamView(std::int64_t deployment_id) {
+  SQLite::Statement version(*db_, "SELECT team_version FROM deployments WHERE id=?");
+  version.bind(1, deployment_id);
+  if (!version.executeStep()) return Status::Error("not_found", "no deployment " + std::to_string(deployment_id));
+  const std::int64_t current = version.getColumn(0).getInt64();
+  version.reset();
+  SQLite::Statement rows(*db_,
+                         "SELECT rowid, state, dormant, team_index, team_state FROM tasks "
+                         "WHERE deployment_id=? ORDER BY rowid");
+  rows.bind(1, deployment_id);
+  std::int64_t next_index = 0;
+  struct Change {
+    std::int64_t rowid;
+    std::string state;
+    bool added;
+  };
+  std::vector<Change> changes;
+  while (rows.executeStep()) {
+    const std::string state = TeamState(rows.getColumn(1).getString(), rows.getColumn(2).getInt() != 0);
+    const bool indexed = !rows.getColumn(3).isNull();
+    if (indexed) next_index = std::max(next_index, rows.getColumn(3).getInt64() + 1);
+    if (!indexed || rows.getColumn(4).isNull() || rows.getColumn(4).getString() != state) {
+      changes.push_back({rows.getColumn(0).getInt64(), state, !indexed});
+    }
+  }
+  rows.reset();
+  if (changes.empty()) return current;
+  const std::int64_t next = current + 1;
+  SQLite::Statement update(*db_,
+                           "UPDATE tasks SET team_state=?, team_changed=?, "
+                           "team_index=COALESCE(team_index, ?), team_added=CASE WHEN team_index "
+                           "IS NULL THEN ? ELSE team_added END WHERE rowid=?");
+  for (const Change& change : changes) {
+    update.bind(1, change.state);
+    update.bind(2, next);
+    update.bind(3, change.added ? next_index++ : 0);
+    update.bind(4, next);
+    update.bind(5, change.rowid);
+    update.exec();
+    update.reset();
+  }
+  SQLite::Statement bump(*db_, "UPDATE deployments SET team_version=? WHERE id=?");
+  bump.bind(1, next);
+  bump.bind(2, deployment_id);
+  bump.exec();
+  return next;
+}
+
 json HqStore::TeamSnapshot(std::int64_t deployment_id) {
+  auto version = AdvanceTeamView(deployment_id);
+  if (!version.ok()) return json();
   SQLite::Statement deployment(*db_,
                                "SELECT incident_id, playbook_hash FROM deployments WHERE id=?");
   deployment.bind(1, deployment_id);
@@ -24,64 +92,57 @@ json HqStore::TeamSnapshot(std::int64_t deployment_id) {
                    {"incident", deployment.getColumn(0).getString()},
                    {"playbook", deployment.getColumn(1).getString()},
                    {"at", clock_.Now()},
+                   {"version", *version},
                    {"members", json::object()},
                    {"tasks", json::array()}};
   // Titles are not sent: every member's agent holds the pinned playbook and looks them up.
+  // The order is the view's: changes name tasks by their place in it.
   SQLite::Statement tasks(*db_,
-                          "SELECT t.id, t.step_id, t.member_id, m.name, t.state, t.dormant "
+                          "SELECT t.id, t.step_id, t.member_id, m.name, t.team_state "
                           "FROM tasks t JOIN members m ON m.id=t.member_id "
-                          "WHERE t.deployment_id=? ORDER BY t.member_id, t.rowid");
+                          "WHERE t.deployment_id=? ORDER BY t.team_index");
   tasks.bind(1, deployment_id);
   while (tasks.executeStep()) {
     const std::string member = tasks.getColumn(2).getString();
-    std::string state = tasks.getColumn(4).getString();
-    if (state == "waiting" && tasks.getColumn(5).getInt() != 0) state = "dormant";
     snapshot["members"][member] = tasks.getColumn(3).getString();
     snapshot["tasks"].push_back({{"task", tasks.getColumn(0).getString()},
                                  {"step", tasks.getColumn(1).getString()},
                                  {"member", member},
-                                 {"state", state}});
+                                 {"state", tasks.getColumn(4).getString()}});
   }
   return snapshot;
 }
 
+Status HqStore::NoteTeamView(const std::string& agent_id, std::int64_t deployment_id,
+                             std::int64_t version) {
+  SQLite::Statement upsert(
+      *db_,
+      "INSERT INTO team_views(agent_id, deployment_id, version, seq) VALUES(?,?,?, "
+      "(SELECT next_delivery - 1 FROM agents WHERE id=?)) ON CONFLICT(agent_id, deployment_id) "
+      "DO UPDATE SET version=excluded.version, seq=excluded.seq");
+  upsert.bind(1, agent_id);
+  upsert.bind(2, deployment_id);
+  upsert.bind(3, version);
+  upsert.bind(4, agent_id);
+  upsert.exec();
+  return Status::Ok();
+}
+
 Status HqStore::QueueTeamSnapshot(std::int64_t deployment_id,
                                   const std::optional<std::string>& only_agent,
-                                  std::vector<std::string>* agents_to_notify,
-                                  std::size_t* bytes_queued) {
+                                  std::vector<std::string>* agents_to_notify) {
   json snapshot = TeamSnapshot(deployment_id);
   if (snapshot.is_null()) return Status::Ok();
   std::vector<std::string> agents;
   if (only_agent) {
     agents.push_back(*only_agent);
   } else {
-    SQLite::Statement members(*db_,
-                              "SELECT DISTINCT member_id FROM assignments WHERE "
-                              "deployment_id=? ORDER BY member_id");
-    members.bind(1, deployment_id);
-    while (members.executeStep()) {
-      if (auto agent = ActiveAgentOf(members.getColumn(0).getString())) agents.push_back(*agent);
-    }
+    agents = TeamAgents(deployment_id);
   }
-  // Coalescing: a snapshot the agent has not applied yet is outdated by this one. Its body
-  // shrinks to a stub (the sequence must stay contiguous), so an agent that was offline
-  // through a hundred changes downloads one full snapshot, not a hundred.
-  const std::string stub = json{{"deployment", deployment_id}, {"superseded", true}}.dump();
   const std::string body = snapshot.dump();  // once for the whole team
-  SQLite::Statement supersede(
-      *db_,
-      "UPDATE outbound SET body=? WHERE agent_id=? AND kind='team' AND "
-      "seq > (SELECT applied FROM agents WHERE id=?) AND "
-      "json_extract(body, '$.deployment')=? AND json_extract(body, '$.superseded') IS NULL");
   for (const std::string& agent : agents) {
-    supersede.bind(1, stub);
-    supersede.bind(2, agent);
-    supersede.bind(3, agent);
-    supersede.bind(4, deployment_id);
-    supersede.exec();
-    supersede.reset();
     MUSTER_RETURN_IF_ERROR(QueueDeliveryText(agent, "team", body));
-    if (bytes_queued) *bytes_queued += body.size();
+    MUSTER_RETURN_IF_ERROR(NoteTeamView(agent, deployment_id, snapshot["version"].get<std::int64_t>()));
     if (agents_to_notify &&
         std::find(agents_to_notify->begin(), agents_to_notify->end(), agent) ==
             agents_to_notify->end()) {
@@ -91,7 +152,20 @@ Status HqStore::QueueTeamSnapshot(std::int64_t deployment_id,
   return Status::Ok();
 }
 
-Result<std::vector<std::string>> HqStore::RelayTeams() {
+std::vector<std::string> HqStore::TeamAgents(std::int64_t deployment_id) {
+  std::vector<std::string> agents;
+  SQLite::Statement members(*db_,
+                            "SELECT DISTINCT member_id FROM assignments WHERE "
+                            "deployment_id=? ORDER BY member_id");
+  members.bind(1, deployment_id);
+  while (members.executeStep()) {
+    if (auto agent = ActiveAgentOf(members.getColumn(0).getString())) agents.push_back(*agent);
+  }
+  return agents;
+}
+
+Result<std::vector<std::string>> HqStore::RelayTeams(
+    const std::function<Millis(const std::string& agent_id)>& pace) {
   std::vector<std::string> notify;
   // Deployment -> still active; read before any write, so an idle tick takes no lock.
   std::vector<std::pair<std::int64_t, bool>> dirty;
@@ -104,29 +178,104 @@ Result<std::vector<std::string>> HqStore::RelayTeams() {
     return Status::Ok();
   }));
   if (dirty.empty()) return notify;
+  const Millis now = clock_.Now();
   Status status = InTransaction(*db_, [&]() -> Status {
     SQLite::Statement clean(*db_, "UPDATE deployments SET team_dirty=0 WHERE id=?");
-    const Millis now = clock_.Now();
     for (const auto& [deployment, active] : dirty) {
-      auto next = next_relay_at_.find(deployment);
-      if (next != next_relay_at_.end() && now < next->second) continue;  // stays marked
       // A closed deployment's open tasks were cancelled on its agents: no team view to keep.
+      bool done = true;
       if (active) {
-        std::size_t bytes = 0;
-        MUSTER_RETURN_IF_ERROR(QueueTeamSnapshot(deployment, std::nullopt, &notify, &bytes));
-        next_relay_at_[deployment] =
-            now + static_cast<Millis>(static_cast<double>(bytes) * 1000 / kTeamRelayBytesPerSecond);
-      } else {
-        next_relay_at_.erase(deployment);
+        auto version = AdvanceTeamView(deployment);
+        if (!version.ok()) return version.status();
+        for (const std::string& agent : TeamAgents(deployment)) {
+          auto sent = RelayTo(agent, deployment, *version, now, pace);
+          if (!sent.ok()) return sent.status();
+          if (*sent == RelayOutcome::kWaiting) done = false;
+          if (*sent == RelayOutcome::kQueued) notify.push_back(agent);
+        }
       }
-      clean.bind(1, deployment);
-      clean.exec();
-      clean.reset();
+      if (done) {
+        clean.bind(1, deployment);
+        clean.exec();
+        clean.reset();
+      }
     }
     return Status::Ok();
   });
   if (!status.ok()) return status;
   return notify;
+}
+
+Result<HqStore::RelayOutcome> HqStore::RelayTo(
+    const std::string& agent_id, std::int64_t deployment_id, std::int64_t version, Millis now,
+    const std::function<Millis(const std::string& agent_id)>& pace) {
+  SQLite::Statement view(*db_,
+                         "SELECT v.version, v.seq, a.applied, a.member_id FROM agents a LEFT "
+                         "JOIN team_views v ON v.agent_id=a.id AND v.deployment_id=? WHERE "
+                         "a.id=?");
+  view.bind(1, deployment_id);
+  view.bind(2, agent_id);
+  if (!view.executeStep()) return RelayOutcome::kNothing;
+  if (view.getColumn(0).isNull()) {
+    // An agent that never had this team's view (a member added later) gets all of it.
+    MUSTER_RETURN_IF_ERROR(QueueTeamSnapshot(deployment_id, agent_id, nullptr));
+    return RelayOutcome::kQueued;
+  }
+  const std::int64_t held = view.getColumn(0).getInt64();
+  const std::int64_t last_seq = view.getColumn(1).getInt64();
+  const std::int64_t applied = view.getColumn(2).getInt64();
+  const std::string member = view.getColumn(3).getString();
+  view.reset();
+  if (held >= version) return RelayOutcome::kNothing;
+  // One change in flight per agent and team: what comes meanwhile joins the next one.
+  if (applied < last_seq) return RelayOutcome::kWaiting;
+  const std::string key = agent_id + "#" + std::to_string(deployment_id);
+  auto next = next_relay_at_.find(key);
+  if (next != next_relay_at_.end() && now < next->second) return RelayOutcome::kWaiting;
+
+  json set = json::array();
+  json added = json::array();
+  json names = json::object();
+  SQLite::Statement changed(*db_,
+                            "SELECT t.team_index, t.team_state, t.team_added, t.id, t.step_id, "
+                            "t.member_id, m.name FROM tasks t JOIN members m ON "
+                            "m.id=t.member_id WHERE t.deployment_id=? AND t.team_changed>? "
+                            "ORDER BY t.team_index");
+  changed.bind(1, deployment_id);
+  changed.bind(2, held);
+  while (changed.executeStep()) {
+    const std::int64_t index = changed.getColumn(0).getInt64();
+    const int code = TeamStateCode(changed.getColumn(1).getString());
+    if (changed.getColumn(2).getInt64() > held) {
+      // New to this agent: all of it, its own tasks too, so that places stay in step.
+      added.push_back({index, changed.getColumn(3).getString(), changed.getColumn(4).getString(),
+                       changed.getColumn(5).getString(), code});
+      names[changed.getColumn(5).getString()] = changed.getColumn(6).getString();
+    } else if (changed.getColumn(5).getString() != member) {
+      // The member's own tasks come as task snapshots; the team view shows what they did.
+      set.push_back({index, code});
+    }
+  }
+  if (set.empty() && added.empty()) {
+    // Only the member's own tasks changed: its view of the others is already current.
+    SQLite::Statement keep(*db_,
+                           "UPDATE team_views SET version=? WHERE agent_id=? AND deployment_id=?");
+    keep.bind(1, version);
+    keep.bind(2, agent_id);
+    keep.bind(3, deployment_id);
+    keep.exec();
+    return RelayOutcome::kNothing;
+  }
+  json body = {{"deployment", deployment_id}, {"version", version}};
+  if (!set.empty()) body["set"] = std::move(set);
+  if (!added.empty()) {
+    body["add"] = std::move(added);
+    body["members"] = std::move(names);
+  }
+  MUSTER_RETURN_IF_ERROR(QueueDelivery(agent_id, "team", body));
+  MUSTER_RETURN_IF_ERROR(NoteTeamView(agent_id, deployment_id, version));
+  next_relay_at_[key] = now + (pace ? pace(agent_id) : 0);
+  return RelayOutcome::kQueued;
 }
 
 }  // namespace muster::hq

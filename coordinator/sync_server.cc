@@ -240,7 +240,11 @@ void SyncServer::Applied(const std::string& agent_id, Session& session, std::uin
     if (!first) first = *done;
     bytes += done->bytes;
   }
-  if (first && first->more && frame_bytes > 0) session.link.OnExchange(bytes, now - first->at);
+  // A lone team update may be answered with the agent's next message (a thin link): its
+  // time then says only that the link is slow, which the round trip records.
+  if (first && frame_bytes > 0 && (first->more || bytes <= 256)) {
+    session.link.OnExchange(bytes, now - first->at);
+  }
   session.in_flight.erase(session.in_flight.begin(), done);
   if (session.sent_upto < applied) session.sent_upto = applied;
   Status status = store_.MarkApplied(agent_id, applied);
@@ -297,6 +301,13 @@ std::vector<Message> SyncServer::Deliveries(const std::string& agent_id) {
     messages.push_back(std::move(message));
   }
   return messages;
+}
+
+Millis SyncServer::RelayPace(const std::string& agent_id) const {
+  constexpr Millis kThinLinkRelayPace = 15'000;
+  auto it = sessions_.find(agent_id);
+  if (it != sessions_.end() && !it->second.link.thin()) return 0;
+  return kThinLinkRelayPace;
 }
 
 std::vector<std::string> SyncServer::StalledAgents() {

@@ -51,6 +51,10 @@ class SyncServer {
   // Deliveries |agent_id| should be sent now, within its window.
   std::vector<protocol::Message> Deliveries(const std::string& agent_id);
 
+  // How long after a team relay to |agent_id| the next may go: on a thin link (or one
+  // not measured yet) changes gather for a while, on a fast one they go at every tick.
+  Millis RelayPace(const std::string& agent_id) const;
+
   // Agents whose deliveries have stalled; the caller sends them Deliveries() again.
   std::vector<std::string> StalledAgents();
 

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <sstream>
 #include <string>
 
@@ -106,6 +108,37 @@ TEST_F(TeamTest, TheNewestSnapshotWinsAndStubsChangeNothing) {
   // A snapshot that survives a reopen, as each CLI verb opens the store anew.
   auto cli = OpenAnother();
   ASSERT_EQ(cli->TeamSnapshots()->size(), 1u);
+}
+
+TEST_F(TeamTest, ChangesUpdateTheViewByPlaceAndAddTasksAndMembers) {
+  Delivery whole = TeamDelivery(6, clock_.Now(), "ready", "waiting");
+  whole.body["version"] = 3;
+  ASSERT_EQ(*store_->ApplyDeliveries({whole}), 6u);
+  clock_.Advance(kMinute);
+  const json change = {{"deployment", 1},
+                       {"version", 4},
+                       {"set", {{1, 3}}},  // jonas's task: in_progress
+                       {"add", {{2, "d1.establish_cordon.li", "establish_cordon", "li", 1}}},
+                       {"members", {{"li", "Li Wei"}}}};
+  ASSERT_EQ(*store_->ApplyDeliveries({{7, "team", clock_.Now(), change}}), 7u);
+  json list = json::parse(Team(true));
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["hq_at"], clock_.Now()) << "the view is as new as its last change";
+  std::map<std::string, std::string> states;
+  for (const json& member : list[0]["members"]) {
+    for (const json& task : member["tasks"]) states[task["task"]] = task["state"];
+  }
+  EXPECT_EQ(states["d1.identify_nuclide.jonas"], "in_progress");
+  EXPECT_EQ(states["d1.establish_cordon.li"], "ready");
+  EXPECT_TRUE(Contains(Team(false), "Li Wei"));
+  // A change replayed (HQ sent it again after a cut) changes nothing.
+  const json older = {{"deployment", 1}, {"version", 4}, {"set", {{1, 5}}}};  // blocked
+  ASSERT_EQ(*store_->ApplyDeliveries({{8, "team", clock_.Now(), older}}), 8u);
+  EXPECT_TRUE(Contains(Team(false), "in_progress"));
+  // A change for a team this laptop has no view of is skipped; the stream goes on.
+  const json orphan = {{"deployment", 9}, {"version", 2}, {"set", {{0, 3}}}};
+  ASSERT_EQ(*store_->ApplyDeliveries({{9, "team", clock_.Now(), orphan}}), 9u);
+  EXPECT_EQ(store_->TeamSnapshots()->size(), 1u);
 }
 
 TEST_F(TeamTest, AMalformedSnapshotIsSkippedWithoutStoppingLaterDeliveries) {

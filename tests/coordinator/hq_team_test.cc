@@ -1,12 +1,14 @@
-// HQ relays each deployment's progress to its team as "team" deliveries: at each relay
-// (the router's tick), one snapshot to every member's agent of a deployment whose tasks
-// changed, with the ones not yet applied superseded.
+// HQ relays each deployment's progress to its team as "team" deliveries: the whole view
+// once, then at each relay (the router's tick) only what changed since what each agent
+// holds, one change in flight per agent, paced on a thin link.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "muster/protocol.h"
 #include "test_support.h"
 
 namespace muster::coordtest {
@@ -47,6 +49,7 @@ TEST_F(TeamRelayTest, DeployQueuesOneSnapshotOfTheWholeTeamToEveryAgentAfterItsT
     EXPECT_EQ(body["deployment"], 1);
     EXPECT_EQ(body["incident"], "INC-1");
     EXPECT_EQ(body["at"], clock_.Now());
+    EXPECT_EQ(body["version"], 1);
     EXPECT_EQ(body["tasks"].size(), 13u);
     EXPECT_EQ(body["members"].size(), 4u);
     EXPECT_TRUE(body["members"].contains("jonas"));
@@ -57,80 +60,127 @@ TEST_F(TeamRelayTest, DeployQueuesOneSnapshotOfTheWholeTeamToEveryAgentAfterItsT
   }
 }
 
-TEST_F(TeamRelayTest, AStateChangeQueuesAFreshSnapshotAndSupersedesTheUnappliedOne) {
+// The place of |task| in the team view (the order of the whole view's tasks).
+std::size_t PlaceOf(const json& view, const std::string& task) {
+  for (std::size_t i = 0; i < view["tasks"].size(); ++i) {
+    if (view["tasks"][i]["task"] == task) return i;
+  }
+  ADD_FAILURE() << task << " is not in the view";
+  return 0;
+}
+
+int Code(const std::string& state) {
+  const auto& states = protocol::TeamStates();
+  return static_cast<int>(std::find(states.begin(), states.end(), state) - states.begin());
+}
+
+TEST_F(TeamRelayTest, AStateChangeSendsOnlyTheChangeToTeammatesThatHaveTheView) {
   DeployBorder();
-  const std::uint64_t jonas_before = Deliveries("jonas-1").size();
+  const json view = TeamDeliveries(Deliveries("li-1")).back().body;
+  const std::size_t place = PlaceOf(view, "d1.arrival_briefing.amira");
   // Li's laptop has applied everything so far; the others have applied nothing.
   ASSERT_TRUE(store_->MarkApplied("li-1", Deliveries("li-1").size()).ok());
+  const std::size_t jonas_before = Deliveries("jonas-1").size();
+  const std::size_t amira_before = Deliveries("amira-1").size();
   clock_.Advance(5 * kMinute);
   IngestOk("amira-1", {StatusRecord(1, "d1.arrival_briefing.amira", "in_progress")});
-  EXPECT_EQ(Deliveries("jonas-1").size(), jonas_before) << "nothing before the relay";
-  const std::vector<std::string> told = Relay();
-  for (const std::string agent : {"amira-1", "jonas-1", "li-1", "paulo-1"}) {
-    EXPECT_NE(std::find(told.begin(), told.end(), agent), told.end()) << agent << " must be told";
-  }
-  EXPECT_TRUE(Relay().empty()) << "nothing changed since";
-  std::vector<hq::Delivery> jonas = Deliveries("jonas-1");
-  ASSERT_EQ(jonas.size(), jonas_before + 1) << "one new delivery: the fresh snapshot";
-  std::vector<hq::Delivery> team = TeamDeliveries(jonas);
-  ASSERT_EQ(team.size(), 2u);
-  EXPECT_EQ(team[0].body, json({{"deployment", 1}, {"superseded", true}}))
-      << "the snapshot jonas never applied shrinks to a stub";
-  EXPECT_EQ(team[1].body["at"], clock_.Now());
-  EXPECT_EQ(StatesOf(team[1].body)["d1.arrival_briefing.amira"], "in_progress");
-  // The snapshot li already applied stays as it was: it is history, not a pending message.
+  EXPECT_EQ(Relay(), std::vector<std::string>{"li-1"});
   std::vector<hq::Delivery> li = TeamDeliveries(Deliveries("li-1"));
   ASSERT_EQ(li.size(), 2u);
-  EXPECT_EQ(li[0].body["tasks"].size(), 13u);
+  EXPECT_EQ(li[1].body, json({{"deployment", 1},
+                              {"version", view["version"].get<int>() + 1},
+                              {"set", {{place, Code("in_progress")}}}}))
+      << "one change: a place and a one-byte state";
+  EXPECT_LT(li[1].body.dump().size(), 80u);
+  EXPECT_EQ(Deliveries("amira-1").size(), amira_before) << "amira's own change is hers already";
+  EXPECT_EQ(Deliveries("jonas-1").size(), jonas_before)
+      << "jonas has not applied the view yet: the change waits";
 
-  // A hundred relays while jonas is offline cost him one full snapshot and stubs.
+  // A hundred changes while jonas is offline: once he has applied the view, one change
+  // with the latest state goes, and nothing more until he has applied that.
   for (std::uint64_t seq = 2; seq < 102; ++seq) {
     IngestOk("amira-1", {StatusRecord(seq, "d1.arrival_briefing.amira",
                                       seq % 2 ? "in_progress" : "blocked")});
     clock_.Advance(1'000);
     Relay();
   }
-  team = TeamDeliveries(Deliveries("jonas-1"));
-  std::size_t full = 0;
-  for (const hq::Delivery& delivery : team) full += !delivery.body.contains("superseded");
-  EXPECT_EQ(full, 1u);
-  EXPECT_EQ(StatesOf(team.back().body)["d1.arrival_briefing.amira"], "in_progress");
+  EXPECT_EQ(Deliveries("jonas-1").size(), jonas_before);
+  ASSERT_TRUE(store_->MarkApplied("jonas-1", Deliveries("jonas-1").size()).ok());
+  IngestOk("amira-1", {StatusRecord(102, "d1.arrival_briefing.amira", "completed")});
+  Relay();
+  std::vector<hq::Delivery> jonas = TeamDeliveries(Deliveries("jonas-1"));
+  ASSERT_EQ(jonas.size(), 2u);
+  const json& change = jonas[1].body;
+  ASSERT_TRUE(change.contains("set"));
+  bool seen = false;
+  for (const json& entry : change["set"]) {
+    if (entry[0] == place) {
+      EXPECT_EQ(entry[1], Code("completed"));
+      seen = true;
+    }
+  }
+  EXPECT_TRUE(seen) << change.dump();
+  IngestOk("amira-1", {StatusRecord(103, "d1.safety_briefing.amira", "in_progress")});
+  Relay();
+  EXPECT_EQ(TeamDeliveries(Deliveries("jonas-1")).size(), 2u) << "the last one is not applied";
 }
 
-TEST_F(TeamRelayTest, AResentRecordQueuesNoSnapshot) {
+TEST_F(TeamRelayTest, AResentRecordQueuesNothing) {
   DeployBorder();
+  ASSERT_TRUE(store_->MarkApplied("paulo-1", Deliveries("paulo-1").size()).ok());
   const std::vector<hq::InboundRecord> batch = {
       StatusRecord(1, "d1.arrival_briefing.amira", "completed")};
   IngestOk("amira-1", batch);
   Relay();
   const std::size_t queued = Deliveries("paulo-1").size();
+  ASSERT_TRUE(store_->MarkApplied("paulo-1", queued).ok());
   IngestOk("amira-1", batch);
   EXPECT_TRUE(Relay().empty());
   EXPECT_EQ(Deliveries("paulo-1").size(), queued);
 }
 
-TEST_F(TeamRelayTest, ManyChangesBetweenTwoRelaysCostOneSnapshotPerAgent) {
+TEST_F(TeamRelayTest, ChangesBetweenTwoRelaysGoTogetherAndAThinLinksPaceIsKept) {
   DeployBorder();
-  const std::size_t before = TeamDeliveries(Deliveries("paulo-1")).size();
+  for (const std::string agent : {"amira-1", "jonas-1", "li-1", "paulo-1"}) {
+    ASSERT_TRUE(store_->MarkApplied(agent, Deliveries(agent).size()).ok());
+  }
+  const json view = TeamDeliveries(Deliveries("paulo-1")).back().body;
   IngestOk("amira-1", {StatusRecord(1, "d1.arrival_briefing.amira", "completed")});
   IngestOk("amira-1", {StatusRecord(2, "d1.safety_briefing.amira", "in_progress")});
   IngestOk("li-1", {StatusRecord(1, "d1.photograph_scene.li", "blocked")});
-  EXPECT_EQ(Relay().size(), 4u);
+  const auto pace = [](const std::string& agent) -> Millis {
+    return agent == "paulo-1" ? 15'000 : 0;  // paulo is on a satellite link
+  };
+  auto told = store_->RelayTeams(pace);
+  ASSERT_TRUE(told.ok());
+  EXPECT_EQ(told->size(), 4u);
   std::vector<hq::Delivery> team = TeamDeliveries(Deliveries("paulo-1"));
-  ASSERT_EQ(team.size(), before + 1);
-  const auto states = StatesOf(team.back().body);
-  EXPECT_EQ(states.at("d1.arrival_briefing.amira"), "completed");
-  EXPECT_EQ(states.at("d1.safety_briefing.amira"), "in_progress");
-  EXPECT_EQ(states.at("d1.photograph_scene.li"), "blocked");
-  // The relay just written cost the team's bytes: the next waits for the byte budget.
+  ASSERT_EQ(team.size(), 2u);
+  std::map<std::size_t, int> set;
+  for (const json& entry : team.back().body["set"]) set[entry[0]] = entry[1];
+  EXPECT_EQ(set.at(PlaceOf(view, "d1.arrival_briefing.amira")), Code("completed"));
+  EXPECT_EQ(set.at(PlaceOf(view, "d1.safety_briefing.amira")), Code("in_progress"));
+  EXPECT_EQ(set.at(PlaceOf(view, "d1.photograph_scene.li")), Code("blocked"));
+  // Applied at once; the next change waits for paulo's pace, the others get it now.
+  for (const std::string agent : {"amira-1", "jonas-1", "li-1", "paulo-1"}) {
+    ASSERT_TRUE(store_->MarkApplied(agent, Deliveries(agent).size()).ok());
+  }
   IngestOk("amira-1", {StatusRecord(3, "d1.safety_briefing.amira", "blocked")});
-  EXPECT_TRUE(Relay().empty()) << "not within the budget of the last relay";
-  clock_.Advance(1'000);
-  EXPECT_EQ(Relay().size(), 4u);
+  told = store_->RelayTeams(pace);
+  ASSERT_TRUE(told.ok());
+  EXPECT_EQ(std::count(told->begin(), told->end(), "paulo-1"), 0);
+  EXPECT_EQ(std::count(told->begin(), told->end(), "jonas-1"), 1);
+  clock_.Advance(15'000);
+  told = store_->RelayTeams(pace);
+  ASSERT_TRUE(told.ok());
+  EXPECT_EQ(*told, std::vector<std::string>{"paulo-1"});
   // A deployment closed before the relay tells its team nothing more.
+  for (const std::string agent : {"amira-1", "jonas-1", "li-1", "paulo-1"}) {
+    ASSERT_TRUE(store_->MarkApplied(agent, Deliveries(agent).size()).ok());
+  }
   IngestOk("amira-1", {StatusRecord(4, "d1.safety_briefing.amira", "completed")});
   ASSERT_TRUE(store_->CloseDeployment(1, "demobilised", "dana", nullptr).ok());
-  clock_.Advance(1'000);
+  clock_.Advance(30'000);
   EXPECT_TRUE(Relay().empty());
 }
 

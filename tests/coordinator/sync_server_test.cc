@@ -148,8 +148,9 @@ TEST_F(SyncServerTest, HelloGetsWelcomeThenPendingDeliveries) {
   for (std::size_t i = 1; i < replies.size(); ++i) {
     EXPECT_EQ(replies[i].type, MessageType::kDeliver);
   }
-  // Playbook, six tasks, the team at deployment, the team after the two records.
-  EXPECT_EQ(DeliveredSeqs(replies), Range(1, 9));
+  // Playbook, six tasks, the team at deployment; the two records changed only amira's own
+  // task, which her team view takes from her task snapshots.
+  EXPECT_EQ(DeliveredSeqs(replies), Range(1, 8));
   EXPECT_EQ(replies[1].body["deliveries"][0]["kind"], "playbook");
   EXPECT_EQ(replies[1].body["deliveries"][1]["kind"], "task");
   ExpectEncodable(replies);
@@ -207,11 +208,11 @@ TEST_F(SyncServerTest, AnAgentAheadOfHqGetsItsTasksAgainAfterItsCursor) {
   IngestOk("amira-1", {StatusRecord(1, "d1.arrival_briefing.amira", "completed")});
   ASSERT_TRUE(store_->RelayTeams().ok());
   std::vector<hq::Delivery> pending = Deliveries("amira-1", 58);
-  ASSERT_EQ(pending.size(), 2u);  // the released task, the team
+  ASSERT_FALSE(pending.empty());  // the released task
   EXPECT_EQ(pending[0].seq, 59u);
   // A second HELLO at the same cursor is not another restore.
   server.EndSession("amira-1");
-  auto again = server.Handle("amira-1", Hello("amira-1", 60));
+  auto again = server.Handle("amira-1", Hello("amira-1", pending.back().seq));
   EXPECT_TRUE(DeliveredSeqs(again).empty());
 }
 
@@ -316,8 +317,7 @@ TEST_F(SyncServerTest, ANewDeliveryAfterAnIdlePeriodIsNotResentAtOnce) {
   server.Handle("amira-1", Delivered(8));
   clock_.Advance(60'000);  // a quiet minute: nothing in flight, PINGs only
   server.Handle("amira-1", Message{MessageType::kPing, {{"time", 1}}});
-  // Jonas's reading fires the cordon trigger: amira has delivery 9 (her task), sent now;
-  // 10 (the team) comes with the router's next tick.
+  // Jonas's reading fires the cordon trigger: amira has delivery 9 (her task), sent now.
   server.Handle("jonas-1",
                 Records(json::array({RecordJson(
                     1, "finding",
@@ -326,8 +326,6 @@ TEST_F(SyncServerTest, ANewDeliveryAfterAnIdlePeriodIsNotResentAtOnce) {
   std::vector<std::string> notify = server.TakeAgentsToNotify();
   ASSERT_NE(std::find(notify.begin(), notify.end(), "amira-1"), notify.end());
   EXPECT_EQ(DeliveredSeqs(server.Deliveries("amira-1")), Range(9, 9));
-  ASSERT_TRUE(store_->RelayTeams().ok());
-  EXPECT_EQ(DeliveredSeqs(server.Deliveries("amira-1")), Range(10, 10));
   // The router asks for stalled agents in the same loop turn: delivery 8 left a moment ago.
   EXPECT_TRUE(server.StalledAgents().empty());
   clock_.Advance(10'001);
@@ -363,14 +361,14 @@ TEST_F(SyncServerTest, RecordsAreAcknowledgedAndRefusalsReportedWithTheirSeq) {
   EXPECT_EQ(acked[2].body["ref"], 3);
   ExpectEncodable(acked);
 
-  // The finding fired the cordon trigger: amira's agent has a new delivery to be told of.
-  // Every member's agent hears of the team's progress at the router's next tick.
+  // The finding fired the cordon trigger: amira's agent has a new delivery to be told of
+  // (her own task: the team's view of it is hers already).
   std::vector<std::string> notify = server.TakeAgentsToNotify();
   EXPECT_NE(std::find(notify.begin(), notify.end(), "amira-1"), notify.end());
   EXPECT_TRUE(server.TakeAgentsToNotify().empty());  // cleared on read
   ASSERT_TRUE(store_->RelayTeams().ok());
   auto pushed = server.Deliveries("amira-1");
-  ASSERT_EQ(DeliveredSeqs(pushed), Range(9, 10));
+  ASSERT_EQ(DeliveredSeqs(pushed), Range(9, 9));
   EXPECT_EQ(pushed[0].body["deliveries"][0]["body"]["task"], "d1.expand_cordon.amira");
 
   // The same batch again: acknowledged again, nothing applied twice.

@@ -96,6 +96,15 @@ inline constexpr const char* kInternal = "internal";
 inline constexpr const char* kNoSession = "no_session";  // send HELLO first
 }  // namespace errors
 
+// Task states as the team relay codes them in its changes (docs/protocol.md §4): a
+// change's state is its index here. Append only.
+inline const std::vector<std::string>& TeamStates() {
+  static const std::vector<std::string> kStates = {
+      "waiting",   "ready",   "acknowledged", "in_progress", "completed",
+      "blocked",   "cancelled", "reassigned", "dormant"};
+  return kStates;
+}
+
 // Runs of record sequence numbers, [first, last] inclusive, ascending and disjoint: how
 // HELLO and WELCOME name sets of records compactly (docs/protocol.md §3).
 struct SeqRange {

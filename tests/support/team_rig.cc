@@ -1,0 +1,273 @@
+#include "team_rig.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include "muster/files.h"
+#include "verbs.h"
+
+namespace muster::testing {
+
+const char kSurveyPlaybook[] = R"(id: site-survey
+version: "1.0.0"
+title: Survey a site over a thin link
+hazards: [radiological]
+roles:
+  - id: surveyor
+    title: Surveyor
+phases:
+  - id: survey
+    title: Survey
+steps:
+  - id: approach
+    title: Approach the site
+    phase: survey
+    role: surveyor
+    findings:
+      - {id: reading, type: number, unit: µSv/h}
+      - {id: remark, type: text}
+      - {id: photo, type: attachment}
+  - id: perimeter
+    title: Walk the perimeter
+    phase: survey
+    role: surveyor
+    findings:
+      - {id: reading, type: number, unit: µSv/h}
+      - {id: remark, type: text}
+      - {id: photo, type: attachment}
+  - id: sample
+    title: Take a sample
+    phase: survey
+    role: surveyor
+    findings:
+      - {id: reading, type: number, unit: µSv/h}
+      - {id: remark, type: text}
+      - {id: photo, type: attachment}
+  - id: report
+    title: Report
+    phase: survey
+    role: surveyor
+    findings:
+      - {id: reading, type: number, unit: µSv/h}
+      - {id: remark, type: text}
+      - {id: photo, type: attachment}
+)";
+
+namespace {
+
+void Check(const Status& status, const std::string& what) {
+  if (!status.ok()) throw std::runtime_error("team rig: " + what + ": " + status.ToString());
+}
+
+}  // namespace
+
+bool WaitUntil(const std::function<bool()>& condition, double seconds) {
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(static_cast<int>(seconds * 1000));
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return condition();
+}
+
+TeamRig::TeamRig(TeamRigOptions options) : options_(std::move(options)) {
+  static std::atomic<int> next{0};
+  root_ = (std::filesystem::temp_directory_path() /
+           ("muster-team-" + std::to_string(::getpid()) + "-" + std::to_string(++next)))
+              .string();
+  std::filesystem::remove_all(root_);
+  std::filesystem::create_directories(root_);
+  options_.coordinator.data_dir = root_ + "/hq";
+  options_.coordinator.agent_bind = "tcp://127.0.0.1:*";
+  options_.coordinator.api_port = 0;
+  StartCoordinator();
+  // Restarts bind the same port, so that the link and the bundles stay valid.
+  options_.coordinator.agent_bind = hq_->agent_endpoint();
+  const std::string endpoint = hq_->agent_endpoint();
+  link_ = std::make_unique<LinkEmulator>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
+
+  nlohmann::json assign = nlohmann::json::array();
+  for (int i = 1; i <= options_.members; ++i) {
+    const std::string member = "m" + std::to_string(i);
+    members_.push_back(member);
+    assign.push_back(member);
+    Check(api_->Post("/v1/members", {{"id", member}, {"name", "Member " + std::to_string(i)}})
+              .status(),
+          "add " + member);
+    auto enrolled = api_->Post("/v1/agents", {{"member", member}});
+    Check(enrolled.status(), "enrol " + member);
+    auto bundle = ParseBundle((*enrolled)["bundle"].get<std::string>());
+    Check(bundle.status(), "read the bundle of " + member);
+    auto agent = std::make_unique<Agent>();
+    agent->bundle = *bundle;
+    agent->bundle.endpoint = "tcp://127.0.0.1:" + std::to_string(link_->port());
+    const std::string dir = root_ + "/agent-" + member;
+    std::filesystem::create_directories(dir);
+    auto store = agent::AgentStore::Open(dir, agent->bundle, clock_);
+    Check(store.status(), "open the store of " + member);
+    agent->store = std::move(store).value();
+    agents_.push_back(std::move(agent));
+  }
+  Check(api_->Post("/v1/incidents", {{"id", "INC-1"}, {"title", "Site survey"}}).status(),
+        "open the incident");
+  auto deployed = api_->Post("/v1/deployments", {{"incident", "INC-1"},
+                                                 {"playbook_source", options_.playbook},
+                                                 {"assign", {{"surveyor", assign}}}});
+  Check(deployed.status(), "deploy");
+  deployment_ = (*deployed)["id"].get<std::int64_t>();
+}
+
+TeamRig::~TeamRig() {
+  StopAgents();
+  link_.reset();
+  hq_.reset();
+  std::filesystem::remove_all(root_);
+}
+
+void TeamRig::StartCoordinator() {
+  hq_ = std::make_unique<hq::Coordinator>(options_.coordinator, clock_);
+  Check(hq_->Start(), "start the coordinator");
+  api_ = std::make_unique<console::ApiClient>(hq_->api_url(), hq_->api_token());
+}
+
+void TeamRig::StopCoordinator() { hq_.reset(); }
+
+void TeamRig::StartAgents() {
+  for (auto& agent : agents_) {
+    if (agent->link) continue;
+    agent->stop = false;
+    agent->link = std::make_unique<agent::Link>(*agent->store, agent->bundle, clock_,
+                                                options_.link);
+    agent->thread = std::thread([raw = agent.get()] { raw->link->Run(raw->stop); });
+  }
+}
+
+void TeamRig::StopAgents() {
+  for (auto& agent : agents_) {
+    if (!agent->link) continue;
+    agent->stop = true;
+    agent->link->Interrupt();
+    agent->thread.join();
+    agent->stats = agent->link->stats();
+    agent->link.reset();
+  }
+}
+
+agent::LinkStats TeamRig::stats(int i) const {
+  return agents_[i]->link ? agents_[i]->link->stats() : agents_[i]->stats;
+}
+
+bool TeamRig::WaitUntilDeployed(int seconds) {
+  return WaitUntil(
+      [&] {
+        for (auto& agent : agents_) {
+          auto tasks = agent->store->Tasks();
+          auto team = agent->store->TeamSnapshots();
+          if (!tasks.ok() || tasks->empty() || !team.ok() || team->empty()) return false;
+        }
+        return AllConnected();
+      },
+      seconds);
+}
+
+std::uint64_t TeamRig::Pending() {
+  std::uint64_t pending = 0;
+  for (auto& agent : agents_) {
+    auto stats = agent->store->Stats();
+    pending += stats.ok() ? stats->pending : 1;
+  }
+  return pending;
+}
+
+bool TeamRig::AllConnected() {
+  for (auto& agent : agents_) {
+    auto link = agent->store->Link();
+    if (!link.ok() || !link->connected) return false;
+  }
+  return true;
+}
+
+std::int64_t TeamRig::HqScalar(const std::string& sql) {
+  try {
+    SQLite::Database db(root_ + "/hq/muster.db", SQLite::OPEN_READONLY);
+    db.setBusyTimeout(5000);
+    SQLite::Statement query(db, sql);
+    if (!query.executeStep() || query.getColumn(0).isNull()) return 0;
+    return query.getColumn(0).getInt64();
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+std::string TeamRig::Task(int i, const std::string& step) const {
+  return "d" + std::to_string(deployment_) + "." + step + "." + members_[i];
+}
+
+void TeamRig::RecordSurvey(int i, const std::string& photo) {
+  agent::AgentStore& store = *agents_[i]->store;
+  std::ostringstream out;
+  const auto must = [&](const Status& status, const std::string& what) {
+    Check(status, members_[i] + " " + what + ": " + out.str());
+  };
+  int reading = 1;
+  for (const char* step : {"approach", "perimeter", "sample"}) {
+    must(agent::SetState(store, step, "acknowledged", "", false, out), "ack");
+    must(agent::SetState(store, step, "in_progress", "", false, out), "start");
+    must(agent::RecordFinding(store, step, {"reading=" + std::to_string(reading++) + ".5",
+                                            "remark=clear at " + std::string(step)},
+                              false, false, false, out),
+         "finding");
+    must(agent::RecordFinding(store, step, {}, false, true, false, out), "done");
+  }
+  must(agent::SetState(store, "report", "acknowledged", "", false, out), "ack report");
+  must(agent::RecordFinding(store, "report", {"reading=0.2"}, false, false, false, out),
+       "finding");
+  must(agent::RecordFinding(store, "report", {"remark=photo of the site"}, false, false, false,
+                            out, {photo}),
+       "photo");
+}
+
+std::string TeamRig::WritePhoto(const std::string& name, std::size_t bytes, std::uint32_t seed) {
+  std::mt19937 random(seed);
+  std::string content(bytes, '\0');
+  for (char& byte : content) byte = static_cast<char>(random());
+  const std::string path = root_ + "/" + name;
+  Check(WriteFileAtomic(path, content, 0600), "write " + path);
+  return path;
+}
+
+Millis TeamRig::AllHeldAt(const std::string& kind, int expected) {
+  if (HqScalar("SELECT COUNT(*) FROM inbound WHERE kind='" + kind + "'") < expected) return 0;
+  return HqScalar("SELECT MAX(received_at) FROM inbound WHERE kind='" + kind + "'");
+}
+
+Millis TeamRig::AllFilesVerifiedAt(int expected) {
+  if (HqScalar("SELECT COUNT(*) FROM attachments WHERE state='verified'") < expected) return 0;
+  return HqScalar("SELECT MAX(verified_at) FROM attachments");
+}
+
+Millis TeamRig::FirstChunkSentAt() {
+  Millis first = 0;
+  for (auto& agent : agents_) {
+    try {
+      SQLite::Database db(agent->store->data_dir() + "/agent.db", SQLite::OPEN_READONLY);
+      db.setBusyTimeout(5000);
+      SQLite::Statement query(db, "SELECT MIN(sent_at) FROM outbox WHERE kind='attachment_chunk'");
+      if (query.executeStep() && !query.getColumn(0).isNull()) {
+        const Millis at = query.getColumn(0).getInt64();
+        if (first == 0 || at < first) first = at;
+      }
+    } catch (const std::exception&) {
+    }
+  }
+  return first;
+}
+
+}  // namespace muster::testing

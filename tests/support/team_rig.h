@@ -1,0 +1,114 @@
+// A deployed team on an emulated field link, for the thin-link tests and the thin-link
+// benchmark: a real coordinator on tcp://127.0.0.1 (CURVE, SQLite), one LinkEmulator
+// between it and every agent (the team shares the terminal, as in the field), and one
+// real agent link (muster-agent's Link, its own store and ZeroMQ context) per member.
+//
+// Not thread-safe: one test thread drives it; each agent's link runs in its own thread.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agent_store.h"
+#include "api_client.h"
+#include "coordinator.h"
+#include "link.h"
+#include "link_emulator.h"
+#include "muster/bundle.h"
+
+namespace muster::testing {
+
+// A playbook of four independent steps for one role, each with a reading, a note and a
+// photo: what a survey team records (the rig assigns the role to every member).
+extern const char kSurveyPlaybook[];
+
+struct TeamRigOptions {
+  int members = 4;
+  std::string playbook = kSurveyPlaybook;
+  agent::LinkOptions link;  // every agent's link options
+  hq::Config coordinator;   // data_dir, bind and ports are the rig's
+};
+
+class TeamRig {
+ public:
+  explicit TeamRig(TeamRigOptions options = {});
+  ~TeamRig();
+  TeamRig(const TeamRig&) = delete;
+  TeamRig& operator=(const TeamRig&) = delete;
+
+  LinkEmulator& link() { return *link_; }
+  console::ApiClient& api() { return *api_; }
+  hq::Coordinator& coordinator() { return *hq_; }
+  const std::string& root() const { return root_; }
+  int size() const { return static_cast<int>(members_.size()); }
+  const std::string& member(int i) const { return members_[i]; }
+  agent::AgentStore& store(int i) { return *agents_[i]->store; }
+  // What member |i|'s link did (live while it runs, final after StopAgents).
+  agent::LinkStats stats(int i) const;
+
+  // Starts (or stops) every member's link daemon.
+  void StartAgents();
+  void StopAgents();
+  // Starts the coordinator again on the same data and port (after StopCoordinator).
+  void StopCoordinator();
+  void StartCoordinator();
+
+  // Every agent holds its tasks and a team snapshot, and is welcomed.
+  bool WaitUntilDeployed(int seconds);
+  // Records still waiting at the agents, all members together.
+  std::uint64_t Pending();
+  bool AllConnected();
+
+  // One value from HQ's store (read-only connection), e.g. a COUNT(*).
+  std::int64_t HqScalar(const std::string& sql);
+
+  // The survey scenario: what member |i| records (offline or not) through the agent's
+  // verbs: 10 status changes (three steps acknowledged, started and completed, the fourth
+  // acknowledged) and 5 findings, the last with |photo| attached.
+  void RecordSurvey(int i, const std::string& photo);
+  static constexpr int kSurveyStatuses = 10;
+  static constexpr int kSurveyFindings = 5;
+  // A file of |bytes| that does not compress (a photo), written under the rig's root.
+  std::string WritePhoto(const std::string& name, std::size_t bytes, std::uint32_t seed);
+
+  // When (HQ's clock, ms) HQ had every record of |kind| from the team, counting
+  // |expected| of them; 0 while it has fewer.
+  Millis AllHeldAt(const std::string& kind, int expected);
+  // When every attached file was verified at HQ (|expected| of them); 0 while fewer are.
+  Millis AllFilesVerifiedAt(int expected);
+  // When the first attachment chunk left an agent (its receipt's sent time), 0 if none.
+  Millis FirstChunkSentAt();
+  // A task id of member |i| for |step|.
+  std::string Task(int i, const std::string& step) const;
+
+ private:
+  struct Agent {
+    Bundle bundle;
+    std::unique_ptr<agent::AgentStore> store;
+    std::unique_ptr<agent::Link> link;
+    agent::LinkStats stats;
+    std::atomic<bool> stop{false};
+    std::thread thread;
+  };
+
+  TeamRigOptions options_;
+  SystemClock clock_;
+  std::string root_;
+  std::unique_ptr<hq::Coordinator> hq_;
+  std::unique_ptr<LinkEmulator> link_;
+  std::unique_ptr<console::ApiClient> api_;
+  std::vector<std::string> members_;
+  std::vector<std::unique_ptr<Agent>> agents_;
+  std::int64_t deployment_ = 0;
+};
+
+// Polls |condition| every 50 ms until it holds or |seconds| pass.
+bool WaitUntil(const std::function<bool()>& condition, double seconds);
+
+}  // namespace muster::testing
