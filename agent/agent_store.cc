@@ -7,6 +7,7 @@
 #include <set>
 
 #include "attachments.h"
+#include "muster/digest.h"
 #include "muster/log.h"
 #include "muster/playbook/fields.h"
 #include "muster/playbook/load.h"
@@ -83,6 +84,21 @@ CREATE TABLE attachments(
   chunks INTEGER NOT NULL,
   task TEXT NOT NULL,
   created_at INTEGER NOT NULL);
+)sql"},
+      // Version 4: pieces sized to the link. A file is cut into pieces when they are sent
+      // (`cut`: the bytes already cut into outbox records); each piece names its offset
+      // and length. Files attached before were cut into fixed chunks already: their
+      // records take the offset form, and the fixed chunking goes.
+      {4, R"sql(
+ALTER TABLE attachments ADD COLUMN cut INTEGER NOT NULL DEFAULT 0;
+UPDATE attachments SET cut=size;
+UPDATE outbox SET body=json_set(json_remove(body, '$.index', '$.bytes'),
+    '$.offset', json_extract(body, '$.index') * (SELECT chunk_bytes FROM attachments a
+                                                 WHERE a.sha256=json_extract(outbox.body, '$.attachment')),
+    '$.length', json_extract(body, '$.bytes'))
+  WHERE kind='attachment_chunk';
+ALTER TABLE attachments DROP COLUMN chunk_bytes;
+ALTER TABLE attachments DROP COLUMN chunks;
 )sql"},
   };
   return kMigrations;
@@ -423,7 +439,10 @@ Result<std::vector<OutboxRecord>> AgentStore::Records(const std::string& task) {
 Result<int> AgentStore::LowestPendingLane() {
   int lane = -1;
   Status status = Guarded([&]() -> Status {
-    SQLite::Statement query(*db_, "SELECT MIN(lane) FROM outbox WHERE acked_at IS NULL");
+    // A file not yet all cut into pieces waits in the attachment lane too.
+    SQLite::Statement query(*db_,
+                            "SELECT MIN(lane) FROM (SELECT lane FROM outbox WHERE acked_at IS "
+                            "NULL UNION ALL SELECT 3 FROM attachments WHERE cut<size)");
     if (query.executeStep() && !query.getColumn(0).isNull()) lane = query.getColumn(0).getInt();
     return Status::Ok();
   });
@@ -434,6 +453,7 @@ Result<int> AgentStore::LowestPendingLane() {
 Result<std::vector<OutboxRecord>> AgentStore::NextBatch(int max_lane, std::size_t max_records,
                                                         std::size_t max_bytes) {
   std::vector<OutboxRecord> batch;
+  std::size_t bytes = 0;
   Status status = Guarded([&]() -> Status {
     SQLite::Statement query(
         *db_, std::string("SELECT ") + kRecordColumns +
@@ -441,30 +461,127 @@ Result<std::vector<OutboxRecord>> AgentStore::NextBatch(int max_lane, std::size_
                   "WHERE acked_at IS NULL AND lane<=?) ORDER BY seq LIMIT ?");
     query.bind(1, max_lane);
     query.bind(2, static_cast<std::int64_t>(max_records));
-    std::size_t bytes = 0;
     while (query.executeStep()) {
       OutboxRecord record = ReadRecord(query);
       std::size_t size = record.body.dump().size();
-      if (record.kind == "attachment_chunk") size += record.body.value("bytes", std::size_t{0});
+      if (record.kind == "attachment_chunk") size += record.body.value("length", std::size_t{0});
       if (!batch.empty() && bytes + size > max_bytes) break;
       bytes += size;
       batch.push_back(std::move(record));
     }
     for (OutboxRecord& record : batch) {
-      if (record.kind == "attachment_chunk") FillChunk(record);
+      if (record.kind == "attachment_chunk") FillPiece(record);
     }
     return Status::Ok();
   });
   if (!status.ok()) return status;
+  // Room left in the attachment lane: new pieces, cut to what remains of the budget.
+  const bool attachments = batch.empty() ? max_lane >= kLaneAttachment
+                                         : batch.front().lane == kLaneAttachment;
+  if (attachments && batch.size() < max_records && (batch.empty() || bytes < max_bytes)) {
+    auto cut = CutPieces(max_records - batch.size(), batch.empty() ? max_bytes : max_bytes - bytes);
+    if (!cut.ok()) return cut.status();
+    for (OutboxRecord& piece : *cut) batch.push_back(std::move(piece));
+  }
   return batch;
 }
 
-void AgentStore::FillChunk(OutboxRecord& record) {
+Result<std::vector<OutboxRecord>> AgentStore::CutPieces(std::size_t max_records,
+                                                        std::size_t max_bytes) {
+  // What a piece's description costs besides its bytes, and the smallest piece worth
+  // its description.
+  constexpr std::size_t kDescriptionBytes = 256;
+  constexpr std::size_t kSmallestPiece = 512;
+  std::vector<OutboxRecord> pieces;
+  std::size_t room = max_bytes;
+  Status status = InTransaction(*db_, [&]() -> Status {
+    SQLite::Statement files(*db_,
+                            "SELECT sha256, name, size, cut, task FROM attachments WHERE "
+                            "cut<size ORDER BY created_at, sha256");
+    struct File {
+      std::string sha256, name, task;
+      std::uint64_t size, cut;
+    };
+    std::vector<File> todo;
+    while (files.executeStep()) {
+      todo.push_back({files.getColumn(0).getString(), files.getColumn(1).getString(),
+                      files.getColumn(4).getString(),
+                      static_cast<std::uint64_t>(files.getColumn(2).getInt64()),
+                      static_cast<std::uint64_t>(files.getColumn(3).getInt64())});
+    }
+    files.reset();
+    SQLite::Statement advance(*db_, "UPDATE attachments SET cut=? WHERE sha256=?");
+    for (File& file : todo) {
+      while (file.cut < file.size && pieces.size() < max_records &&
+             (pieces.empty() || room >= kDescriptionBytes + kSmallestPiece)) {
+        json body = {{"task", file.task}, {"attachment", file.sha256}, {"offset", file.cut}};
+        std::uint64_t length = file.size - file.cut;
+        std::string data;
+        Status copy = verified_copies_.count(file.sha256) ? Status::Ok()
+                                                          : VerifyCopy(data_dir_, file.sha256);
+        if (copy.ok()) {
+          verified_copies_.insert(file.sha256);
+          const std::size_t fits = room > kDescriptionBytes + kSmallestPiece
+                                       ? room - kDescriptionBytes
+                                       : kSmallestPiece;
+          length = std::min<std::uint64_t>({length, fits, protocol::kMaxAttachmentChunkBytes});
+          auto read = ReadPiece(data_dir_, file.sha256, file.cut, length);
+          if (read.ok()) {
+            data = std::move(*read);
+            body["sha256"] = Sha256Hex(data);
+          } else {
+            copy = read.status();
+          }
+        }
+        if (!copy.ok()) {
+          // Whatever is left of the file goes as one damaged piece: HQ says so rather
+          // than wait for bytes that will never come.
+          Logger("attachments")->error("event=copy_damaged sha256={} error=\"{}\"",
+                                       file.sha256, copy.message());
+          length = file.size - file.cut;
+          body["damaged"] = copy.message();
+        }
+        body["length"] = length;
+        auto seq = Append("attachment_chunk", file.task, body, kLaneAttachment);
+        if (!seq.ok()) return seq.status();
+        if (!copy.ok()) {
+          SQLite::Statement mark(*db_, "UPDATE outbox SET refusal=? WHERE seq=?");
+          mark.bind(1, "not sent: " + copy.message());
+          mark.bind(2, static_cast<std::int64_t>(*seq));
+          mark.exec();
+        }
+        file.cut += length;
+        advance.bind(1, static_cast<std::int64_t>(file.cut));
+        advance.bind(2, file.sha256);
+        advance.exec();
+        advance.reset();
+        OutboxRecord piece;
+        piece.seq = *seq;
+        piece.kind = "attachment_chunk";
+        piece.task = file.task;
+        piece.lane = kLaneAttachment;
+        piece.created_at = clock_.Now();
+        piece.body = std::move(body);
+        piece.body["name"] = file.name;
+        piece.body["size"] = file.size;
+        if (!data.empty()) {
+          piece.body["data"] = json::binary_t(std::vector<std::uint8_t>(data.begin(), data.end()));
+        }
+        room = room > length + kDescriptionBytes ? room - length - kDescriptionBytes : 0;
+        pieces.push_back(std::move(piece));
+      }
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return pieces;
+}
+
+void AgentStore::FillPiece(OutboxRecord& record) {
   json& body = record.body;
+  if (body.contains("damaged")) return;  // cut as damaged: sent as it is
   const std::string sha256 = body.value("attachment", "");
-  SQLite::Statement query(*db_,
-                          "SELECT name, size, chunk_bytes, chunks FROM attachments WHERE "
-                          "sha256=?");
+  SQLite::Statement query(*db_, "SELECT name, size FROM attachments WHERE sha256=?");
   query.bind(1, sha256);
   if (!query.executeStep()) {
     body["damaged"] = "this laptop's store has no attachment " + sha256;
@@ -472,15 +589,16 @@ void AgentStore::FillChunk(OutboxRecord& record) {
   }
   body["name"] = query.getColumn(0).getString();
   body["size"] = query.getColumn(1).getInt64();
-  const auto chunk_bytes = static_cast<std::uint64_t>(query.getColumn(2).getInt64());
-  body["chunk_bytes"] = chunk_bytes;
-  body["chunks"] = query.getColumn(3).getInt64();
-  body.erase("bytes");
-  auto data = ReadChunk(data_dir_, sha256, body.value("index", std::uint64_t{0}), chunk_bytes,
-                        body.value("sha256", ""));
+  auto data = ReadPiece(data_dir_, sha256, body.value("offset", std::uint64_t{0}),
+                        body.value("length", std::uint64_t{0}));
+  if (data.ok() && Sha256Hex(*data) != body.value("sha256", "")) {
+    data = Status::Error("damaged", "the stored copy of " + body["name"].get<std::string>() +
+                                        " changed after this piece was cut; it is damaged: "
+                                        "attach the original file again");
+  }
   if (!data.ok()) {
     // Sent without its bytes, so that HQ holds the sequence and reports the damage.
-    Logger("attachments")->error("event=chunk_unreadable seq={} error=\"{}\"", record.seq,
+    Logger("attachments")->error("event=piece_unreadable seq={} error=\"{}\"", record.seq,
                                  data.status().message());
     body["damaged"] = data.status().message();
     SQLite::Statement mark(*db_, "UPDATE outbox SET refusal=? WHERE seq=?");
@@ -493,31 +611,17 @@ void AgentStore::FillChunk(OutboxRecord& record) {
 }
 
 Status AgentStore::AddAttachment(const Attachment& attachment, const std::string& task) {
-  return Guarded([&]() -> Status {
+  return Guarded(*db_, [&]() -> Status {
+    // The same file attached again (to another finding) is already on its way.
     SQLite::Statement insert(*db_,
-                             "INSERT OR IGNORE INTO attachments(sha256, name, size, "
-                             "chunk_bytes, chunks, task, created_at) VALUES(?,?,?,?,?,?,?)");
+                             "INSERT OR IGNORE INTO attachments(sha256, name, size, task, "
+                             "created_at, cut) VALUES(?,?,?,?,?,0)");
     insert.bind(1, attachment.sha256);
     insert.bind(2, attachment.name);
     insert.bind(3, static_cast<std::int64_t>(attachment.size));
-    insert.bind(4, static_cast<std::int64_t>(attachment.chunk_bytes));
-    insert.bind(5, static_cast<std::int64_t>(attachment.chunk_sha256.size()));
-    insert.bind(6, task);
-    insert.bind(7, static_cast<std::int64_t>(clock_.Now()));
-    // The same file attached again (to another finding) is already on its way.
-    if (insert.exec() == 0) return Status::Ok();
-    for (std::size_t index = 0; index < attachment.chunk_sha256.size(); ++index) {
-      const std::uint64_t offset = index * attachment.chunk_bytes;
-      const std::uint64_t bytes = std::min(attachment.chunk_bytes, attachment.size - offset);
-      auto seq = Append("attachment_chunk", task,
-                        {{"task", task},
-                         {"attachment", attachment.sha256},
-                         {"index", index},
-                         {"sha256", attachment.chunk_sha256[index]},
-                         {"bytes", bytes}},
-                        kLaneAttachment);
-      if (!seq.ok()) return seq.status();
-    }
+    insert.bind(4, task);
+    insert.bind(5, static_cast<std::int64_t>(clock_.Now()));
+    insert.exec();
     return Status::Ok();
   });
 }
@@ -527,8 +631,10 @@ Result<std::vector<AttachmentProgress>> AgentStore::Attachments(const std::strin
   Status status = Guarded([&]() -> Status {
     SQLite::Statement query(
         *db_,
-        "SELECT a.sha256, a.name, a.size, a.task, a.chunks, a.created_at, "
-        "COALESCE(SUM(o.sent_at IS NOT NULL), 0), COALESCE(SUM(o.acked_at IS NOT NULL), 0), "
+        "SELECT a.sha256, a.name, a.size, a.task, a.created_at, "
+        "COALESCE(SUM(CASE WHEN o.sent_at IS NOT NULL THEN json_extract(o.body, '$.length') "
+        "END), 0), COALESCE(SUM(CASE WHEN o.acked_at IS NOT NULL THEN "
+        "json_extract(o.body, '$.length') END), 0), "
         "MAX(o.acked_at), COALESCE(MAX(o.refusal), '') FROM attachments a LEFT JOIN outbox o "
         "ON o.kind='attachment_chunk' AND json_extract(o.body, '$.attachment')=a.sha256 "
         "WHERE ?='' OR a.task=? GROUP BY a.sha256 ORDER BY a.created_at, a.sha256");
@@ -540,12 +646,11 @@ Result<std::vector<AttachmentProgress>> AgentStore::Attachments(const std::strin
       item.name = query.getColumn(1).getString();
       item.size = static_cast<std::uint64_t>(query.getColumn(2).getInt64());
       item.task = query.getColumn(3).getString();
-      item.chunks = static_cast<std::uint64_t>(query.getColumn(4).getInt64());
-      item.created_at = query.getColumn(5).getInt64();
-      item.sent = static_cast<std::uint64_t>(query.getColumn(6).getInt64());
-      item.acked = static_cast<std::uint64_t>(query.getColumn(7).getInt64());
-      item.last_acked_at = OptionalInt(query.getColumn(8));
-      item.refusal = query.getColumn(9).getString();
+      item.created_at = query.getColumn(4).getInt64();
+      item.sent = static_cast<std::uint64_t>(query.getColumn(5).getInt64());
+      item.acked = static_cast<std::uint64_t>(query.getColumn(6).getInt64());
+      item.last_acked_at = OptionalInt(query.getColumn(7));
+      item.refusal = query.getColumn(8).getString();
       list.push_back(std::move(item));
     }
     return Status::Ok();
@@ -871,13 +976,16 @@ Result<std::uint64_t> AgentStore::ApplyDeliveries(const std::vector<Delivery>& d
 Result<OutboxStats> AgentStore::Stats() {
   OutboxStats stats;
   Status status = Guarded([&]() -> Status {
-    SQLite::Statement query(*db_,
-                            "SELECT COALESCE(SUM(acked_at IS NULL), 0), COALESCE(SUM(CASE WHEN "
-                            "acked_at IS NULL THEN length(body) + CASE kind WHEN "
-                            "'attachment_chunk' THEN json_extract(body, '$.bytes') ELSE 0 END "
-                            "END), 0), COALESCE(SUM(acked_at "
-                            "IS NULL AND sent_at IS NOT NULL), 0), COALESCE(SUM(acked_at IS NOT "
-                            "NULL), 0), COALESCE(SUM(refusal != ''), 0) FROM outbox");
+    // A file not yet all cut into pieces counts as one record waiting, with the bytes
+    // still to cut.
+    SQLite::Statement query(
+        *db_,
+        "SELECT COALESCE(SUM(acked_at IS NULL), 0) + (SELECT COUNT(*) FROM attachments WHERE "
+        "cut<size), COALESCE(SUM(CASE WHEN acked_at IS NULL THEN length(body) + CASE kind WHEN "
+        "'attachment_chunk' THEN json_extract(body, '$.length') ELSE 0 END END), 0) + (SELECT "
+        "COALESCE(SUM(size-cut), 0) FROM attachments), COALESCE(SUM(acked_at IS NULL AND "
+        "sent_at IS NOT NULL), 0), COALESCE(SUM(acked_at IS NOT NULL), 0), "
+        "COALESCE(SUM(refusal != ''), 0) FROM outbox");
     query.executeStep();
     stats.pending = static_cast<std::uint64_t>(query.getColumn(0).getInt64());
     stats.pending_bytes = static_cast<std::uint64_t>(query.getColumn(1).getInt64());

@@ -19,6 +19,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,15 +59,14 @@ struct Task {
   Millis updated_at = 0;
 };
 
-// How far an attached file has travelled: its chunks sent and acknowledged by HQ.
+// How far an attached file has travelled: its bytes sent and acknowledged by HQ.
 struct AttachmentProgress {
   std::string sha256;
   std::string name;
   std::uint64_t size = 0;
   std::string task;
-  std::uint64_t chunks = 0;
-  std::uint64_t sent = 0;
-  std::uint64_t acked = 0;
+  std::uint64_t sent = 0;   // bytes
+  std::uint64_t acked = 0;  // bytes
   Millis created_at = 0;
   std::optional<Millis> last_acked_at;
   std::string refusal;  // why HQ refused a chunk (e.g. the stored copy is damaged)
@@ -103,9 +103,10 @@ class AgentStore final : public SyncStore {
                                const json& body, int lane);
   Status SetLocalState(const std::string& task_id, const std::string& state,
                        const std::string& reason);
-  // Queues the chunks of an imported attachment (see attachments.h) in the attachment
-  // lane. Call inside Transaction() with the finding that refers to it; a file already
-  // attached before is not queued twice.
+  // Queues an imported attachment (see attachments.h) for the attachment lane. Call
+  // inside Transaction() with the finding that refers to it; a file already attached
+  // before is not queued twice. Its pieces are cut when they are sent (NextBatch), sized
+  // to the link then, and each piece is an outbox record from that moment on.
   Status AddAttachment(const Attachment& attachment, const std::string& task);
   // Appends several records and a local state change atomically (e.g. `done` with fields).
   Status Transaction(const std::function<Status()>& body);
@@ -170,9 +171,14 @@ class AgentStore final : public SyncStore {
  private:
   AgentStore(std::unique_ptr<SQLite::Database> db, const Clock& clock, std::string data_dir,
              std::string agent_id, std::string member_id);
-  // Adds the file's metadata and the chunk's bytes to an attachment_chunk record, or
+  // Adds the file's name and size and the piece's bytes to an attachment_chunk record, or
   // marks it damaged when the stored copy cannot be read or no longer matches.
-  void FillChunk(OutboxRecord& record);
+  void FillPiece(OutboxRecord& record);
+  // Cuts new pieces from files not yet all cut, up to |max_bytes| in all and |max_records|
+  // pieces: each becomes an outbox record (in one transaction) and is returned with its
+  // bytes. A file whose stored copy no longer matches its sha256 is cut as one damaged
+  // piece, which tells HQ.
+  Result<std::vector<OutboxRecord>> CutPieces(std::size_t max_records, std::size_t max_bytes);
   Status ApplyDelivery(const Delivery& delivery);
   // A "team" delivery queued at |at| (HQ's clock): the whole view, or changes to it.
   Status ApplyTeam(const json& body, Millis at);
@@ -185,6 +191,9 @@ class AgentStore final : public SyncStore {
   std::string agent_id_;
   std::string member_id_;
   std::map<std::string, std::shared_ptr<const playbook::Playbook>> playbooks_;
+  // Stored copies checked against their sha256 since this store was opened (a copy is
+  // hashed whole once before its first piece is cut, not once per piece).
+  std::set<std::string> verified_copies_;
 };
 
 }  // namespace muster::agent

@@ -70,8 +70,8 @@ std::string AttachmentPath(const std::string& data_dir, const std::string& sha25
   return data_dir + "/attachments/" + sha256;
 }
 
-Result<Attachment> ImportAttachment(const std::string& data_dir, const std::string& source,
-                                    std::uint64_t chunk_bytes) {
+Result<Attachment> ImportAttachment(const std::string& data_dir, const std::string& source) {
+  constexpr std::size_t kBlockBytes = 64u << 10;
   Fd in{::open(source.c_str(), O_RDONLY | O_CLOEXEC)};
   if (in.fd < 0) {
     return Status::Error("not_found", "cannot open " + source + ": " + std::strerror(errno) +
@@ -96,11 +96,10 @@ Result<Attachment> ImportAttachment(const std::string& data_dir, const std::stri
 
   Attachment attachment;
   attachment.name = std::filesystem::path(source).filename().string();
-  attachment.chunk_bytes = chunk_bytes;
   Sha256 whole;
   Status status = Status::Ok();
   while (status.ok()) {
-    auto chunk = ReadUpTo(in.fd, chunk_bytes, source);
+    auto chunk = ReadUpTo(in.fd, kBlockBytes, source);
     if (!chunk.ok()) {
       status = chunk.status();
       break;
@@ -113,7 +112,6 @@ Result<Attachment> ImportAttachment(const std::string& data_dir, const std::stri
       break;
     }
     whole.Update(*chunk);
-    attachment.chunk_sha256.push_back(Sha256Hex(*chunk));
     status = WriteAll(out.fd, *chunk, temp);
   }
   if (status.ok() && ::fsync(out.fd) != 0) status = IoError("syncing", temp);
@@ -132,23 +130,43 @@ Result<Attachment> ImportAttachment(const std::string& data_dir, const std::stri
   return attachment;
 }
 
-Result<std::string> ReadChunk(const std::string& data_dir, const std::string& sha256,
-                              std::uint64_t index, std::uint64_t chunk_bytes,
-                              const std::string& expected_sha256) {
+Status VerifyCopy(const std::string& data_dir, const std::string& sha256) {
+  const std::string path = AttachmentPath(data_dir, sha256);
+  Fd in{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (in.fd < 0) {
+    return Status::Error("damaged", "the stored copy " + path + " cannot be opened (" +
+                                        std::strerror(errno) + "): attach the original again");
+  }
+  Sha256 whole;
+  while (true) {
+    auto block = ReadUpTo(in.fd, 64u << 10, path);
+    if (!block.ok()) return block.status();
+    if (block->empty()) break;
+    whole.Update(*block);
+  }
+  if (whole.HexDigest() != sha256) {
+    return Status::Error("damaged", "the stored copy " + path +
+                                        " no longer matches what was recorded; it is damaged: "
+                                        "attach the original file again");
+  }
+  return Status::Ok();
+}
+
+Result<std::string> ReadPiece(const std::string& data_dir, const std::string& sha256,
+                              std::uint64_t offset, std::uint64_t length) {
   const std::string path = AttachmentPath(data_dir, sha256);
   Fd in{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (in.fd < 0) return IoError("opening the stored copy", path);
-  if (::lseek(in.fd, static_cast<off_t>(index * chunk_bytes), SEEK_SET) < 0) {
+  if (::lseek(in.fd, static_cast<off_t>(offset), SEEK_SET) < 0) {
     return IoError("seeking in", path);
   }
-  auto chunk = ReadUpTo(in.fd, chunk_bytes, path);
-  if (!chunk.ok()) return chunk.status();
-  if (Sha256Hex(*chunk) != expected_sha256) {
-    return Status::Error("damaged", "chunk " + std::to_string(index) + " of " + path +
-                                        " no longer matches what was recorded; the stored "
-                                        "copy is damaged: attach the original file again");
+  auto piece = ReadUpTo(in.fd, length, path);
+  if (!piece.ok()) return piece.status();
+  if (piece->size() != length) {
+    return Status::Error("damaged", "the stored copy " + path + " is shorter than recorded; "
+                                    "it is damaged: attach the original file again");
   }
-  return chunk;
+  return piece;
 }
 
 }  // namespace muster::agent

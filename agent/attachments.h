@@ -1,7 +1,8 @@
 // The agent's copies of attached files. A file the member attaches is copied into
 // DATA_DIR/attachments/<sha256> (durably, before anything refers to it), so that moving
-// or deleting the original cannot lose it; the chunks sent to HQ are read from that copy
-// and checked against the hashes taken at entry.
+// or deleting the original cannot lose it. The pieces sent to HQ are cut from that copy
+// when they are sent, sized to the link (agent_store.h), after the copy was checked
+// against the sha256 taken at entry.
 #pragma once
 
 #include <cstdint>
@@ -16,20 +17,20 @@ struct Attachment {
   std::string sha256;  // of the whole file
   std::string name;    // the file's name, without its directory
   std::uint64_t size = 0;
-  std::uint64_t chunk_bytes = 0;
-  std::vector<std::string> chunk_sha256;  // one per chunk, in order
 };
 
-// Copies |source| into |data_dir|/attachments/ and hashes it, chunk by chunk. Refuses
-// files larger than protocol::kMaxAttachmentBytes and anything that is not a regular file.
-Result<Attachment> ImportAttachment(const std::string& data_dir, const std::string& source,
-                                    std::uint64_t chunk_bytes);
+// Copies |source| into |data_dir|/attachments/ and hashes it. Refuses files larger than
+// protocol::kMaxAttachmentBytes and anything that is not a regular file.
+Result<Attachment> ImportAttachment(const std::string& data_dir, const std::string& source);
 
-// Chunk |index| of the stored copy, verified against |expected_sha256|: a copy damaged on
-// this laptop's disk is reported, never sent as if it were the member's file.
-Result<std::string> ReadChunk(const std::string& data_dir, const std::string& sha256,
-                              std::uint64_t index, std::uint64_t chunk_bytes,
-                              const std::string& expected_sha256);
+// Whether the stored copy still is the file the member attached (its sha256): "damaged"
+// naming the copy otherwise, so that a damaged copy is reported, never sent as if it
+// were the member's file.
+Status VerifyCopy(const std::string& data_dir, const std::string& sha256);
+
+// |length| bytes of the stored copy from |offset|; "damaged" when the copy is shorter.
+Result<std::string> ReadPiece(const std::string& data_dir, const std::string& sha256,
+                              std::uint64_t offset, std::uint64_t length);
 
 // Where the stored copy of an attachment lives.
 std::string AttachmentPath(const std::string& data_dir, const std::string& sha256);

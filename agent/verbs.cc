@@ -64,14 +64,14 @@ std::string FormatBytes(std::uint64_t bytes) {
 // How far an attached file has travelled, in the words of a receipt.
 std::string AttachmentReceipt(const AttachmentProgress& file) {
   std::string text;
-  if (file.acked == file.chunks) {
+  if (file.acked == file.size) {
     text = "all of it acknowledged by HQ" +
            (file.last_acked_at ? " " + FormatTimestamp(*file.last_acked_at) : std::string());
   } else if (file.sent == 0) {
     text = "only on this laptop";
   } else {
-    text = std::to_string(file.acked) + " of " + std::to_string(file.chunks) +
-           " chunk(s) acknowledged by HQ; the rest follows at the next sync";
+    text = FormatBytes(file.acked) + " of " + FormatBytes(file.size) +
+           " acknowledged by HQ; the rest follows at the next sync";
   }
   if (!file.refusal.empty()) text += " (refused: " + file.refusal + ")";
   return text;
@@ -82,9 +82,8 @@ json AttachmentJson(const AttachmentProgress& file) {
           {"name", file.name},
           {"size", file.size},
           {"task", file.task},
-          {"chunks", file.chunks},
-          {"chunks_sent", file.sent},
-          {"chunks_acknowledged", file.acked},
+          {"bytes_sent", file.sent},
+          {"bytes_acknowledged", file.acked},
           {"acknowledged_at", file.last_acked_at ? json(*file.last_acked_at) : json()},
           {"refusal", file.refusal}};
 }
@@ -304,13 +303,9 @@ Status RecordFinding(AgentStore& store, const std::string& id,
   json attachments = json::array();
   // Copies the file into the store before anything refers to it.
   auto import = [&](const std::string& path, const std::string& field) -> Status {
-    auto imported = ImportAttachment(store.data_dir(), path, protocol::kAttachmentChunkBytes);
+    auto imported = ImportAttachment(store.data_dir(), path);
     if (!imported.ok()) return imported.status();
-    json entry = {{"sha256", imported->sha256},
-                  {"name", imported->name},
-                  {"size", imported->size},
-                  {"chunk_bytes", imported->chunk_bytes},
-                  {"chunks", imported->chunk_sha256.size()}};
+    json entry = {{"sha256", imported->sha256}, {"name", imported->name}, {"size", imported->size}};
     if (!field.empty()) {
       entry["field"] = field;
       values[field] = imported->name;
@@ -415,9 +410,9 @@ Status RecordFinding(AgentStore& store, const std::string& id,
   if (complete) what += values.empty() ? " completed" : ", completed";
   Recorded(out, what);
   for (const Attachment& file : files) {
-    out << "attached: " << file.name << " (" << FormatBytes(file.size) << ", "
-        << file.chunk_sha256.size()
-        << " chunk(s)); it travels after your status updates and findings\n";
+    out << "attached: " << file.name << " (" << FormatBytes(file.size)
+        << "); it travels after your status updates and findings, in pieces sized to the "
+           "link\n";
   }
   for (const auto& hit : fired) {
     for (const auto& action : hit.actions) {
@@ -485,7 +480,7 @@ Status ShowStatus(AgentStore& store, const Clock& clock, bool as_json, std::ostr
   if (!files.ok()) return files.status();
   std::vector<AttachmentProgress> travelling;
   for (const auto& file : *files) {
-    if (file.acked < file.chunks) travelling.push_back(file);
+    if (file.acked < file.size) travelling.push_back(file);
   }
   const Millis now = clock.Now();
   const bool daemon_running =

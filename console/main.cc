@@ -101,7 +101,7 @@ void PrintFindings(const json& findings) {
     for (const auto& file : finding.value("attachments", json::array())) {
       std::string state = Text(file["state"]);
       if (state == "receiving") {
-        state += " " + Text(file["chunks_received"]) + "/" + Text(file["chunks"]) + " chunks";
+        state += " " + Text(file["received_bytes"]) + "/" + Text(file["size"]) + " B";
       }
       table.Add({When(finding["recorded_at"]), Text(finding["member"]), Text(finding["step"]),
                  "file #" + Text(file["id"]),
@@ -254,8 +254,8 @@ int main(int argc, char** argv) {
                        << Text(file["size"]) << " bytes, sha256 " << Text(file["sha256"])
                        << "\nFrom " << Text(file["agent"]) << " for " << Text(file["task"])
                        << "\nState: " << Text(file["state"]) << " ("
-                       << Text(file["chunks_received"]) << " of " << Text(file["chunks"])
-                       << " chunks received), verified " << When(file["verified_at"]) << "\n";
+                       << Text(file["received_bytes"]) << " of " << Text(file["size"])
+                       << " bytes received), verified " << When(file["verified_at"]) << "\n";
            });
   });
   auto* attachment_get = attachment->add_subcommand("get", "save a verified file");

@@ -1,8 +1,8 @@
-// Attachments at HQ: files arrive as attachment_chunk records, each checked against its
-// own sha256 and stored in the same transaction as its acknowledgement; once every chunk
-// is in, the whole file is checked against the sha256 the agent took when the member
-// attached it. A file is identified by (agent, sha256), so one agent can never add to
-// another's file.
+// Attachments at HQ: files arrive as attachment_chunk records, each a piece of the file
+// at a byte offset, sized by the agent to its link, checked against its own sha256 and
+// stored in the same transaction as its acknowledgement; once the pieces cover the file,
+// the whole file is checked against the sha256 the agent took when the member attached
+// it. A file is identified by (agent, sha256), so one agent can never add to another's.
 #include <SQLiteCpp/Statement.h>
 
 #include "hq_store.h"
@@ -44,26 +44,13 @@ Result<AttachmentMeta> ParseAttachmentMeta(const json& body, const char* sha_fie
   }
   meta.name = name->get<std::string>();
   auto size = Unsigned(body, "size");
-  auto chunk_bytes = Unsigned(body, "chunk_bytes");
-  auto chunks = Unsigned(body, "chunks");
   if (!size.ok()) return size.status();
-  if (!chunk_bytes.ok()) return chunk_bytes.status();
-  if (!chunks.ok()) return chunks.status();
   if (*size > protocol::kMaxAttachmentBytes) {
     return Status::Error("too_large", "an attachment of " + std::to_string(*size) +
                                           " bytes; the limit is " +
                                           std::to_string(protocol::kMaxAttachmentBytes));
   }
-  if (*chunk_bytes == 0 || *chunk_bytes > protocol::kMaxAttachmentChunkBytes) {
-    return Status::Error("malformed", "'chunk_bytes' must be 1 to " +
-                                          std::to_string(protocol::kMaxAttachmentChunkBytes));
-  }
-  if (*chunks != (*size + *chunk_bytes - 1) / *chunk_bytes) {
-    return Status::Error("malformed", "'chunks' does not match 'size' and 'chunk_bytes'");
-  }
   meta.size = *size;
-  meta.chunk_bytes = *chunk_bytes;
-  meta.chunks = *chunks;
   return meta;
 }
 
@@ -72,43 +59,33 @@ Result<std::int64_t> HqStore::DeclareAttachment(const std::string& agent_id,
                                                 const AttachmentMeta& meta) {
   SQLite::Statement insert(*db_,
                            "INSERT OR IGNORE INTO attachments(agent_id, sha256, task_id, name, "
-                           "size, chunk_bytes, chunks, first_at) VALUES(?,?,?,?,?,?,?,?)");
+                           "size, first_at) VALUES(?,?,?,?,?,?)");
   insert.bind(1, agent_id);
   insert.bind(2, meta.sha256);
   insert.bind(3, task_id);
   insert.bind(4, meta.name);
   insert.bind(5, static_cast<std::int64_t>(meta.size));
-  insert.bind(6, static_cast<std::int64_t>(meta.chunk_bytes));
-  insert.bind(7, static_cast<std::int64_t>(meta.chunks));
-  insert.bind(8, static_cast<std::int64_t>(clock_.Now()));
+  insert.bind(6, static_cast<std::int64_t>(clock_.Now()));
   const bool created = insert.exec() > 0;
-  SQLite::Statement query(*db_,
-                          "SELECT id, size, chunk_bytes, chunks FROM attachments WHERE "
-                          "agent_id=? AND sha256=?");
+  SQLite::Statement query(*db_, "SELECT id, size FROM attachments WHERE agent_id=? AND sha256=?");
   query.bind(1, agent_id);
   query.bind(2, meta.sha256);
   query.executeStep();
   const std::int64_t id = query.getColumn(0).getInt64();
-  if (static_cast<std::uint64_t>(query.getColumn(1).getInt64()) != meta.size ||
-      static_cast<std::uint64_t>(query.getColumn(2).getInt64()) != meta.chunk_bytes ||
-      static_cast<std::uint64_t>(query.getColumn(3).getInt64()) != meta.chunks) {
+  if (static_cast<std::uint64_t>(query.getColumn(1).getInt64()) != meta.size) {
     return Status::Error("malformed", "attachment " + meta.sha256 +
-                                          " was announced before with another size or chunking");
+                                          " was announced before with another size");
   }
-  if (created && meta.chunks == 0) MUSTER_RETURN_IF_ERROR(VerifyAttachment(id));
+  if (created && meta.size == 0) MUSTER_RETURN_IF_ERROR(VerifyAttachment(id));
   return id;
 }
 
-Status HqStore::StoreAttachmentChunk(const std::string& agent_id, const std::string& task_id,
+Status HqStore::StoreAttachmentPiece(const std::string& agent_id, const std::string& task_id,
                                      const json& body) {
   auto meta = ParseAttachmentMeta(body, "attachment");
   if (!meta.ok()) return meta.status();
-  auto index = Unsigned(body, "index");
-  if (!index.ok()) return index.status();
-  if (*index >= meta->chunks) {
-    return Status::Error("malformed", "chunk " + std::to_string(*index) + " of a file of " +
-                                          std::to_string(meta->chunks) + " chunk(s)");
-  }
+  auto offset = Unsigned(body, "offset");
+  if (!offset.ok()) return offset.status();
   auto id = DeclareAttachment(agent_id, task_id, *meta);
   if (!id.ok()) return id.status();
   auto damaged = body.find("damaged");
@@ -127,40 +104,88 @@ Status HqStore::StoreAttachmentChunk(const std::string& agent_id, const std::str
   }
   auto data = body.find("data");
   if (data == body.end() || !data->is_binary()) {
-    return Status::Error("malformed", "'data' must be the chunk's bytes (MessagePack bin)");
+    return Status::Error("malformed", "'data' must be the piece's bytes (MessagePack bin)");
   }
   const auto& bytes = data->get_binary();
-  const std::uint64_t expected =
-      std::min(meta->chunk_bytes, meta->size - *index * meta->chunk_bytes);
-  if (bytes.size() != expected) {
-    return Status::Error("malformed", "chunk " + std::to_string(*index) + " holds " +
-                                          std::to_string(bytes.size()) + " bytes, not " +
-                                          std::to_string(expected));
+  const std::string at = "the piece at " + std::to_string(*offset);
+  if (bytes.empty() || bytes.size() > protocol::kMaxAttachmentChunkBytes) {
+    return Status::Error("malformed", at + " holds " + std::to_string(bytes.size()) +
+                                          " bytes; a piece holds 1 to " +
+                                          std::to_string(protocol::kMaxAttachmentChunkBytes));
+  }
+  if (*offset > meta->size || bytes.size() > meta->size - *offset) {
+    return Status::Error("malformed", at + " of " + std::to_string(bytes.size()) +
+                                          " bytes runs past the file's " +
+                                          std::to_string(meta->size) + " bytes");
   }
   const std::string_view view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  auto chunk_sha = body.find("sha256");
-  if (chunk_sha == body.end() || !chunk_sha->is_string() ||
-      chunk_sha->get<std::string>() != Sha256Hex(view)) {
-    return Status::Error("malformed", "chunk " + std::to_string(*index) +
-                                          " does not match its sha256");
+  auto piece_sha = body.find("sha256");
+  if (piece_sha == body.end() || !piece_sha->is_string() ||
+      piece_sha->get<std::string>() != Sha256Hex(view)) {
+    return Status::Error("malformed", at + " does not match its sha256");
   }
+  // The bytes this piece adds to what the file's pieces already cover: pieces from one
+  // agent follow each other, but a restored agent may cut the same bytes differently.
+  const auto begin = static_cast<std::int64_t>(*offset);
+  const auto end = begin + static_cast<std::int64_t>(bytes.size());
+  SQLite::Statement overlapping(*db_,
+                                "SELECT offset, length(data) FROM attachment_pieces WHERE "
+                                "attachment_id=? AND offset>=? AND offset<? ORDER BY offset");
+  overlapping.bind(1, *id);
+  overlapping.bind(2, begin - static_cast<std::int64_t>(protocol::kMaxAttachmentChunkBytes));
+  overlapping.bind(3, end);
+  std::int64_t covered = 0;
+  std::int64_t reach = begin;  // how far into [begin, end) earlier pieces already cover
+  bool same = false;
+  while (overlapping.executeStep()) {
+    const std::int64_t other = overlapping.getColumn(0).getInt64();
+    const std::int64_t other_end = other + overlapping.getColumn(1).getInt64();
+    same = same || other == begin;
+    const std::int64_t from = std::max(reach, other);
+    const std::int64_t to = std::min(end, other_end);
+    if (to > from) {
+      covered += to - from;
+      reach = to;
+    }
+  }
+  overlapping.reset();
+  if (same) return Status::Ok();  // the same piece in another record
   SQLite::Statement insert(*db_,
-                           "INSERT OR IGNORE INTO attachment_chunks(attachment_id, idx, data) "
+                           "INSERT INTO attachment_pieces(attachment_id, offset, data) "
                            "VALUES(?,?,?)");
   insert.bind(1, *id);
-  insert.bind(2, static_cast<std::int64_t>(*index));
+  insert.bind(2, begin);
   insert.bind(3, bytes.data(), static_cast<int>(bytes.size()));
-  if (insert.exec() == 0) return Status::Ok();  // the same chunk in another record
+  insert.exec();
   SQLite::Statement count(*db_,
-                          "UPDATE attachments SET received=received+1 WHERE id=? RETURNING "
+                          "UPDATE attachments SET received=received+? WHERE id=? RETURNING "
                           "received");
-  count.bind(1, *id);
+  count.bind(1, end - begin - covered);
+  count.bind(2, *id);
   count.executeStep();
-  if (static_cast<std::uint64_t>(count.getColumn(0).getInt64()) == meta->chunks) {
+  if (static_cast<std::uint64_t>(count.getColumn(0).getInt64()) >= meta->size) {
     count.reset();
     return VerifyAttachment(*id);
   }
   return Status::Ok();
+}
+
+void HqStore::ReadPieces(std::int64_t id, const std::function<void(std::string_view)>& sink) {
+  SQLite::Statement pieces(*db_,
+                           "SELECT offset, data FROM attachment_pieces WHERE attachment_id=? "
+                           "ORDER BY offset");
+  pieces.bind(1, id);
+  std::int64_t reach = 0;
+  while (pieces.executeStep()) {
+    const std::int64_t offset = pieces.getColumn(0).getInt64();
+    const SQLite::Column data = pieces.getColumn(1);
+    const std::int64_t length = data.getBytes();
+    if (offset + length <= reach) continue;
+    const std::int64_t skip = std::max<std::int64_t>(0, reach - offset);
+    sink(std::string_view(static_cast<const char*>(data.getBlob()) + skip,
+                          static_cast<std::size_t>(length - skip)));
+    reach = offset + length;
+  }
 }
 
 Status HqStore::VerifyAttachment(std::int64_t id) {
@@ -172,15 +197,12 @@ Status HqStore::VerifyAttachment(std::int64_t id) {
   const std::string agent_id = meta.getColumn(2).getString();
   const std::int64_t size = meta.getColumn(3).getInt64();
   Sha256 whole;
-  SQLite::Statement chunks(*db_,
-                           "SELECT data FROM attachment_chunks WHERE attachment_id=? ORDER BY idx");
-  chunks.bind(1, id);
-  while (chunks.executeStep()) {
-    const SQLite::Column data = chunks.getColumn(0);
-    whole.Update(std::string_view(static_cast<const char*>(data.getBlob()),
-                                  static_cast<std::size_t>(data.getBytes())));
-  }
-  const bool intact = whole.HexDigest() == sha256;
+  std::int64_t length = 0;
+  ReadPieces(id, [&](std::string_view bytes) {
+    whole.Update(bytes);
+    length += static_cast<std::int64_t>(bytes.size());
+  });
+  const bool intact = length == size && whole.HexDigest() == sha256;
   SQLite::Statement update(*db_, "UPDATE attachments SET state=?, verified_at=? WHERE id=?");
   update.bind(1, intact ? "verified" : "corrupt");
   update.bind(2, static_cast<std::int64_t>(clock_.Now()));
@@ -216,16 +238,15 @@ json HqStore::AttachmentJson(SQLite::Statement& row) {
           {"task", row.getColumn(3).getString()},
           {"name", row.getColumn(4).getString()},
           {"size", row.getColumn(5).getInt64()},
-          {"chunks", row.getColumn(6).getInt64()},
-          {"chunks_received", row.getColumn(7).getInt64()},
-          {"state", row.getColumn(8).getString()},
-          {"first_at", row.getColumn(9).getInt64()},
-          {"verified_at", row.getColumn(10).isNull() ? json() : json(row.getColumn(10).getInt64())}};
+          {"received_bytes", row.getColumn(6).getInt64()},
+          {"state", row.getColumn(7).getString()},
+          {"first_at", row.getColumn(8).getInt64()},
+          {"verified_at", row.getColumn(9).isNull() ? json() : json(row.getColumn(9).getInt64())}};
 }
 
 namespace {
 constexpr const char* kAttachmentColumns =
-    "id, agent_id, sha256, task_id, name, size, chunks, received, state, first_at, verified_at";
+    "id, agent_id, sha256, task_id, name, size, received, state, first_at, verified_at";
 }  // namespace
 
 Result<json> HqStore::Attachment(std::int64_t id) {
@@ -265,7 +286,7 @@ Result<json> HqStore::AttachmentsOf(const std::string& agent_id,
 Result<std::string> HqStore::AttachmentContent(std::int64_t id) {
   std::string content;
   Status status = Guarded([&]() -> Status {
-    SQLite::Statement state(*db_, "SELECT state, received, chunks FROM attachments WHERE id=?");
+    SQLite::Statement state(*db_, "SELECT state, received, size FROM attachments WHERE id=?");
     state.bind(1, id);
     if (!state.executeStep()) {
       return Status::Error("not_found", "no attachment " + std::to_string(id));
@@ -276,17 +297,9 @@ Result<std::string> HqStore::AttachmentContent(std::int64_t id) {
                                state.getColumn(0).getString() + " (" +
                                std::to_string(state.getColumn(1).getInt64()) + " of " +
                                std::to_string(state.getColumn(2).getInt64()) +
-                               " chunks received); only a verified file can be read");
+                               " bytes received); only a verified file can be read");
     }
-    SQLite::Statement chunks(*db_,
-                             "SELECT data FROM attachment_chunks WHERE attachment_id=? ORDER "
-                             "BY idx");
-    chunks.bind(1, id);
-    while (chunks.executeStep()) {
-      const SQLite::Column data = chunks.getColumn(0);
-      content.append(static_cast<const char*>(data.getBlob()),
-                     static_cast<std::size_t>(data.getBytes()));
-    }
+    ReadPieces(id, [&](std::string_view bytes) { content.append(bytes); });
     return Status::Ok();
   });
   if (!status.ok()) return status;

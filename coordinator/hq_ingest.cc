@@ -271,7 +271,7 @@ Status HqStore::ApplyRecord(const AgentRecord& agent, const InboundRecord& recor
 Status HqStore::ApplyAttachmentChunk(const AgentRecord& agent, const InboundRecord& record) {
   Result<TaskRow> task = OwnTask(*db_, agent, record.body);
   if (!task.ok()) return task.status();
-  return StoreAttachmentChunk(agent.id, StringField(record.body, "task"), record.body);
+  return StoreAttachmentPiece(agent.id, StringField(record.body, "task"), record.body);
 }
 
 Status HqStore::ApplyStatus(const AgentRecord& agent, const InboundRecord& record,

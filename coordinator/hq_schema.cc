@@ -219,6 +219,23 @@ CREATE TABLE team_views(
   seq INTEGER NOT NULL,
   PRIMARY KEY(agent_id, deployment_id)) WITHOUT ROWID;
 )sql"},
+      // Version 8: files travel in pieces sized to the link, each at its byte offset,
+      // rather than in fixed chunks; `received` counts the bytes the pieces cover.
+      {8, R"sql(
+CREATE TABLE attachment_pieces(
+  attachment_id INTEGER NOT NULL REFERENCES attachments(id),
+  offset INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY(attachment_id, offset)) WITHOUT ROWID;
+INSERT INTO attachment_pieces(attachment_id, offset, data)
+  SELECT c.attachment_id, c.idx * a.chunk_bytes, c.data FROM attachment_chunks c
+  JOIN attachments a ON a.id=c.attachment_id;
+DROP TABLE attachment_chunks;
+UPDATE attachments SET received=(SELECT COALESCE(SUM(length(data)), 0) FROM attachment_pieces
+                                 WHERE attachment_id=attachments.id);
+ALTER TABLE attachments DROP COLUMN chunk_bytes;
+ALTER TABLE attachments DROP COLUMN chunks;
+)sql"},
   };
   return kMigrations;
 }

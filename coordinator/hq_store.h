@@ -110,17 +110,15 @@ struct IngestOutcome {
   std::set<std::int64_t> team_changed;
 };
 
-// What an agent says about an attached file, in a finding or in each of its chunks.
+// What an agent says about an attached file, in a finding or in each of its pieces.
 struct AttachmentMeta {
   std::string sha256;
   std::string name;
   std::uint64_t size = 0;
-  std::uint64_t chunk_bytes = 0;
-  std::uint64_t chunks = 0;
 };
 
 // Reads and checks an attachment's description; |sha_field| names the field holding the
-// whole file's sha256 ("sha256" in a finding, "attachment" in a chunk).
+// whole file's sha256 ("sha256" in a finding, "attachment" in a piece).
 Result<AttachmentMeta> ParseAttachmentMeta(const json& body, const char* sha_field);
 
 struct Delivery {
@@ -350,10 +348,15 @@ class HqStore {
   // that disagrees with the first is refused.
   Result<std::int64_t> DeclareAttachment(const std::string& agent_id, const std::string& task_id,
                                          const AttachmentMeta& meta);
-  Status StoreAttachmentChunk(const std::string& agent_id, const std::string& task_id,
+  // Stores one piece of a file (checked against its own sha256; overlapping pieces are
+  // fine) and verifies the file once its pieces cover it.
+  Status StoreAttachmentPiece(const std::string& agent_id, const std::string& task_id,
                               const json& body);
-  // Checks the whole file against its sha256 once every chunk is in.
+  // Checks the whole file against its sha256 once its pieces cover it.
   Status VerifyAttachment(std::int64_t id);
+  // Reads the file's bytes from its pieces in order (the parts of a piece that an earlier
+  // one already covered are skipped), handing each run to |sink|.
+  void ReadPieces(std::int64_t id, const std::function<void(std::string_view)>& sink);
   Status RaiseAttachmentAlert(std::int64_t id, const std::string& kind,
                               const std::string& message);
   static json AttachmentJson(SQLite::Statement& row);

@@ -1,5 +1,5 @@
-// Attached files on the agent: copied into the store, hashed per chunk, queued behind
-// status and findings, read back and checked when sent.
+// Attached files on the agent: copied into the store and hashed, queued behind status
+// and findings, cut into pieces sized to the budget when sent, read back and checked.
 #include "attachments.h"
 
 #include <gtest/gtest.h>
@@ -48,15 +48,14 @@ class AttachmentsTest : public AgentTest {
   std::ostringstream out_;
 };
 
-TEST_F(AttachmentsTest, ImportCopiesAndHashesChunkByChunk) {
+TEST_F(AttachmentsTest, ImportCopiesAndHashesTheFile) {
   const std::string content = Pattern(100'000);
-  auto imported = ImportAttachment(dir_.path(), WriteSource("scene.jpg", content), 32768);
+  auto imported = ImportAttachment(dir_.path(), WriteSource("scene.jpg", content));
   ASSERT_TRUE(imported.ok()) << imported.status().ToString();
   EXPECT_EQ(imported->name, "scene.jpg");
   EXPECT_EQ(imported->size, 100'000u);
   EXPECT_EQ(imported->sha256, Sha256Hex(content));
-  ASSERT_EQ(imported->chunk_sha256.size(), 4u);  // 3 full chunks and 1696 bytes
-  EXPECT_EQ(imported->chunk_sha256[3], Sha256Hex(content.substr(3 * 32768)));
+  EXPECT_TRUE(VerifyCopy(dir_.path(), imported->sha256).ok());
   auto copy = ReadFile(AttachmentPath(dir_.path(), imported->sha256));
   ASSERT_TRUE(copy.ok());
   EXPECT_EQ(*copy, content);
@@ -64,14 +63,14 @@ TEST_F(AttachmentsTest, ImportCopiesAndHashesChunkByChunk) {
 }
 
 TEST_F(AttachmentsTest, ImportRefusesWhatCannotBeAnAttachment) {
-  EXPECT_EQ(ImportAttachment(dir_.path(), dir_.File("missing.jpg"), 32768).status().code(),
+  EXPECT_EQ(ImportAttachment(dir_.path(), dir_.File("missing.jpg")).status().code(),
             "not_found");
-  EXPECT_EQ(ImportAttachment(dir_.path(), dir_.path(), 32768).status().code(),
+  EXPECT_EQ(ImportAttachment(dir_.path(), dir_.path()).status().code(),
             "invalid_argument");
   // A sparse file just over the limit: refused from its size, before anything is copied.
   const std::string huge = WriteSource("huge.bin", "");
   ASSERT_EQ(::truncate(huge.c_str(), static_cast<off_t>(protocol::kMaxAttachmentBytes + 1)), 0);
-  auto refused = ImportAttachment(dir_.path(), huge, 32768);
+  auto refused = ImportAttachment(dir_.path(), huge);
   EXPECT_EQ(refused.status().code(), "too_large");
   EXPECT_NE(refused.status().message().find("64 MiB"), std::string::npos);
 }
@@ -92,46 +91,72 @@ std::vector<std::string> AckLanesBeforeChunks(AgentStore& store) {
   }
 }
 
-TEST_F(AttachmentsTest, AFindingWithAFileQueuesItsChunksAfterStatusAndFindings) {
-  const std::string content = Pattern(3 * protocol::kAttachmentChunkBytes + 10);
+// Joins the pieces of |batch| in offset order, checking each against its own sha256.
+std::string Reassemble(const std::vector<OutboxRecord>& batch) {
+  std::string whole;
+  for (const OutboxRecord& piece : batch) {
+    EXPECT_EQ(piece.kind, "attachment_chunk");
+    EXPECT_EQ(piece.body["offset"], whole.size());
+    const auto& bytes = piece.body["data"].get_binary();
+    const std::string data(bytes.begin(), bytes.end());
+    EXPECT_EQ(piece.body["length"], data.size());
+    EXPECT_EQ(piece.body["sha256"], Sha256Hex(data));
+    whole += data;
+  }
+  return whole;
+}
+
+TEST_F(AttachmentsTest, AFileTravelsAfterStatusAndFindingsInPiecesCutToTheBudget) {
+  const std::string content = Pattern(100'010);
   ASSERT_TRUE(Attach("secondary_inspection", {"dose_rate_1m=3"},
                      {WriteSource("package.jpg", content)})
                   .ok())
       << out_.str();
   EXPECT_TRUE(Contains(out_.str(), "attached: package.jpg"));
   ASSERT_TRUE(SetState(*store_, "secondary_inspection", "in_progress", "", false, out_).ok());
-
   auto finding = store_->Records(TaskIdOf("secondary_inspection"));
   ASSERT_TRUE(finding.ok());
   const json& declared = finding->front().body["attachments"];
   ASSERT_EQ(declared.size(), 1u);
-  EXPECT_EQ(declared[0]["sha256"], Sha256Hex(content));
-  EXPECT_EQ(declared[0]["chunks"], 4);
+  EXPECT_EQ(declared[0], json({{"sha256", Sha256Hex(content)}, {"name", "package.jpg"},
+                               {"size", 100'010}}));
+  EXPECT_EQ(store_->Stats()->pending, 3u) << "the status, the finding, and the uncut file";
   EXPECT_EQ(AckLanesBeforeChunks(*store_), (std::vector<std::string>{"status", "finding"}));
-  auto batch = store_->NextBatch(100, 1u << 20);
-  ASSERT_TRUE(batch.ok());
-  ASSERT_EQ(batch->size(), 4u);  // the chunks, alone in their batch
-  std::string reassembled;
-  for (std::size_t i = 0; i < batch->size(); ++i) {
-    const OutboxRecord& chunk = (*batch)[i];
-    ASSERT_EQ(chunk.kind, "attachment_chunk");
-    EXPECT_EQ(chunk.body["index"], i);
-    EXPECT_EQ(chunk.body["name"], "package.jpg");
-    EXPECT_EQ(chunk.body["size"], content.size());
-    const auto& bytes = chunk.body["data"].get_binary();
-    reassembled.append(bytes.begin(), bytes.end());
-  }
-  EXPECT_EQ(reassembled, content);
+  EXPECT_EQ(*store_->LowestPendingLane(), kLaneAttachment);
+
+  // A thin link's budget: small pieces; a fast one's: the rest in one go.
+  auto small = store_->NextBatch(100, 1'500);
+  ASSERT_TRUE(small.ok());
+  ASSERT_EQ(small->size(), 1u);
+  EXPECT_LE(small->front().body["length"].get<std::size_t>(), 1'500u);
+  EXPECT_EQ(small->front().body["name"], "package.jpg");
+  EXPECT_EQ(small->front().body["size"], 100'010);
+  ASSERT_TRUE(store_->MarkAcked({small->front().seq}).ok());
+  auto rest = store_->NextBatch(100, 256u << 10);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->size(), 1u);
+  std::vector<OutboxRecord> all = {small->front(), rest->front()};
+  EXPECT_EQ(Reassemble(all), content);
+  ASSERT_TRUE(store_->MarkAcked({rest->front().seq}).ok());
+  EXPECT_EQ(store_->Stats()->pending, 0u);
+  EXPECT_EQ(*store_->LowestPendingLane(), -1);
 }
 
-TEST_F(AttachmentsTest, ABatchIsCappedByTheChunksBytes) {
-  ASSERT_TRUE(Attach("secondary_inspection", {}, {WriteSource("a.bin", Pattern(200'000))}).ok());
+TEST_F(AttachmentsTest, APieceSentButNotAcknowledgedGoesAgainAsItWasCut) {
+  const std::string content = Pattern(10'000);
+  ASSERT_TRUE(Attach("secondary_inspection", {}, {WriteSource("a.bin", content)}).ok());
   AckLanesBeforeChunks(*store_);
-  auto batch = store_->NextBatch(100, 100'000);
-  ASSERT_TRUE(batch.ok());
-  // Chunks while they fit about 100 kB: three of 32 KiB, or two with their descriptions.
-  EXPECT_LE(batch->size(), 3u);
-  EXPECT_GE(batch->size(), 2u);
+  auto first = store_->NextBatch(100, 4'000);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->size(), 1u);
+  ASSERT_TRUE(store_->MarkSent({first->front().seq}).ok());
+  // The link dropped: the same piece goes again, even to a bigger budget.
+  auto again = store_->NextBatch(100, 256u << 10);
+  ASSERT_TRUE(again.ok());
+  ASSERT_GE(again->size(), 2u) << "the piece again, then the rest cut anew";
+  EXPECT_EQ((*again)[0].seq, first->front().seq);
+  EXPECT_EQ((*again)[0].body["length"], first->front().body["length"]);
+  EXPECT_EQ(Reassemble(*again), content);
 }
 
 TEST_F(AttachmentsTest, AnAttachmentFieldTakesTheFileAndRecordsItsName) {
@@ -154,35 +179,33 @@ TEST_F(AttachmentsTest, TheSameFileTwiceTravelsOnce) {
   AckLanesBeforeChunks(*store_);
   auto batch = store_->NextBatch(100, 1u << 20);
   ASSERT_TRUE(batch.ok());
-  std::size_t chunks = 0;
-  for (const auto& record : *batch) chunks += record.kind == "attachment_chunk";
-  EXPECT_EQ(chunks, 2u);
+  EXPECT_EQ(Reassemble(*batch).size(), 40'000u);
 }
 
-TEST_F(AttachmentsTest, ReceiptsFollowTheChunks) {
+TEST_F(AttachmentsTest, ReceiptsFollowTheBytes) {
   ASSERT_TRUE(Attach("secondary_inspection", {}, {WriteSource("p.jpg", Pattern(70'000))}).ok());
   auto progress = store_->Attachments("");
   ASSERT_TRUE(progress.ok());
   ASSERT_EQ(progress->size(), 1u);
-  EXPECT_EQ(progress->front().chunks, 3u);
+  EXPECT_EQ(progress->front().size, 70'000u);
   EXPECT_EQ(progress->front().acked, 0u);
 
   AckLanesBeforeChunks(*store_);
-  auto batch = store_->NextBatch(1, 1u << 20);  // the first chunk
+  auto batch = store_->NextBatch(100, 30'000);
   ASSERT_TRUE(batch.ok());
-  std::vector<std::uint64_t> seqs;
-  for (const auto& record : *batch) seqs.push_back(record.seq);
-  ASSERT_TRUE(store_->MarkAcked(seqs).ok());
+  ASSERT_EQ(batch->size(), 1u);
+  const auto length = batch->front().body["length"].get<std::uint64_t>();
+  ASSERT_TRUE(store_->MarkAcked({batch->front().seq}).ok());
   progress = store_->Attachments("");
-  EXPECT_EQ(progress->front().acked, 1u);
+  EXPECT_EQ(progress->front().acked, length);
   std::ostringstream log;
   ASSERT_TRUE(ShowLog(*store_, "", false, log).ok());
-  EXPECT_TRUE(Contains(log.str(), "1 of 3 chunk(s) acknowledged by HQ"));
+  EXPECT_TRUE(Contains(log.str(), "acknowledged by HQ; the rest follows")) << log.str();
 
   auto stats = store_->Stats();
   ASSERT_TRUE(stats.ok());
-  EXPECT_EQ(stats->pending, 2u);
-  EXPECT_GT(stats->pending_bytes, 70'000u - 32768u);  // the file's bytes count, not the record's
+  EXPECT_EQ(stats->pending, 1u) << "the rest of the file, not yet cut";
+  EXPECT_EQ(stats->pending_bytes, 70'000u - length);
 }
 
 TEST_F(AttachmentsTest, ADamagedCopyIsReportedNotSent) {
@@ -195,14 +218,29 @@ TEST_F(AttachmentsTest, ADamagedCopyIsReportedNotSent) {
   AckLanesBeforeChunks(*store_);
   auto batch = store_->NextBatch(100, 1u << 20);
   ASSERT_TRUE(batch.ok());
-  ASSERT_EQ(batch->size(), 2u);
-  for (std::size_t i = 0; i < 2; ++i) {
-    EXPECT_FALSE((*batch)[i].body.contains("data"));
-    EXPECT_TRUE((*batch)[i].body.contains("damaged"));
-  }
+  ASSERT_EQ(batch->size(), 1u) << "the rest of the file as one damaged piece";
+  EXPECT_FALSE(batch->front().body.contains("data"));
+  EXPECT_TRUE(Contains(batch->front().body["damaged"].get<std::string>(), "no longer matches"));
   auto progress = store_->Attachments("");
   ASSERT_TRUE(progress.ok());
-  EXPECT_NE(progress->front().refusal.find("no longer matches"), std::string::npos);
+  EXPECT_TRUE(Contains(progress->front().refusal, "no longer matches"));
+}
+
+TEST_F(AttachmentsTest, ACopyDamagedAfterAPieceWasCutIsReportedWhenItGoesAgain) {
+  const std::string content = Pattern(20'000);
+  ASSERT_TRUE(Attach("secondary_inspection", {}, {WriteSource("e.jpg", content)}).ok());
+  AckLanesBeforeChunks(*store_);
+  auto first = store_->NextBatch(100, 1u << 20);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->size(), 1u);
+  ASSERT_TRUE(WriteFileAtomic(AttachmentPath(dir_.path(), Sha256Hex(content)),
+                              std::string(20'000, 'y'), 0600)
+                  .ok());
+  auto again = store_->NextBatch(100, 1u << 20);
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_TRUE(again->front().body.contains("damaged"));
+  EXPECT_FALSE(again->front().body.contains("data"));
 }
 
 TEST_F(AttachmentsTest, OnlyAttachmentsIsEnoughForAFinding) {

@@ -1,5 +1,7 @@
-// Attachments at HQ: chunks checked one by one and stored with their acknowledgement, the
-// whole file checked once complete, and no agent able to add to another's file.
+// Attachments at HQ: pieces (at byte offsets, of any size the agent chose) checked one
+// by one and stored with their acknowledgement, the whole file checked once the pieces
+// cover it, overlapping pieces taken as they come, and no agent able to add to another's
+// file.
 #include <gtest/gtest.h>
 
 #include "muster/digest.h"
@@ -25,11 +27,7 @@ class AttachmentIngestTest : public HqStoreTest {
   }
 
   json Meta(const std::string& content, const std::string& name = "scene.jpg") {
-    return {{"sha256", Sha256Hex(content)},
-            {"name", name},
-            {"size", content.size()},
-            {"chunk_bytes", kChunk},
-            {"chunks", (content.size() + kChunk - 1) / kChunk}};
+    return {{"sha256", Sha256Hex(content)}, {"name", name}, {"size", content.size()}};
   }
 
   hq::InboundRecord Finding(std::uint64_t seq, const std::string& content) {
@@ -37,16 +35,23 @@ class AttachmentIngestTest : public HqStoreTest {
             {{"task", kTask}, {"values", json::object()}, {"attachments", {Meta(content)}}}};
   }
 
-  hq::InboundRecord Chunk(std::uint64_t seq, const std::string& content, std::uint64_t index,
-                          const std::string& task = kTask) {
+  // The piece of |content| of |length| bytes from |offset|.
+  hq::InboundRecord Piece(std::uint64_t seq, const std::string& content, std::uint64_t offset,
+                          std::uint64_t length, const std::string& task = kTask) {
     json body = Meta(content);
     body["attachment"] = body["sha256"];
-    const std::string piece = content.substr(index * kChunk, kChunk);
+    const std::string piece = content.substr(offset, length);
     body["sha256"] = Sha256Hex(piece);
     body["task"] = task;
-    body["index"] = index;
+    body["offset"] = offset;
+    body["length"] = piece.size();
     body["data"] = json::binary_t(std::vector<std::uint8_t>(piece.begin(), piece.end()));
     return {seq, "attachment_chunk", clock_.Now(), body};
+  }
+  // Piece |index| when the file is cut into |kChunk| bytes each.
+  hq::InboundRecord Chunk(std::uint64_t seq, const std::string& content, std::uint64_t index,
+                          const std::string& task = kTask) {
+    return Piece(seq, content, index * kChunk, kChunk, task);
   }
 
   std::int64_t AttachmentId() {
@@ -62,7 +67,7 @@ TEST_F(AttachmentIngestTest, ChunksInAnyOrderMakeTheVerifiedFile) {
   auto partial = store_->Attachment(id);
   ASSERT_TRUE(partial.ok());
   EXPECT_EQ((*partial)["state"], "receiving");
-  EXPECT_EQ((*partial)["chunks_received"], 3);
+  EXPECT_EQ((*partial)["received_bytes"], 2500);
   EXPECT_EQ(store_->AttachmentContent(id).status().code(), "not_ready");
 
   IngestOk("jonas-1", {Chunk(3, content, 1)});
@@ -79,13 +84,25 @@ TEST_F(AttachmentIngestTest, ChunksInAnyOrderMakeTheVerifiedFile) {
   EXPECT_EQ((*findings)[0]["attachments"][0]["name"], "scene.jpg");
 }
 
+TEST_F(AttachmentIngestTest, PiecesOfAnySizeAndOverlappingOnesMakeTheFile) {
+  // A thin link's small pieces, then a restored agent cutting the rest differently: its
+  // pieces overlap what HQ has, and the file still comes out exactly.
+  const std::string content = Pattern(5000);
+  IngestOk("jonas-1", {Piece(1, content, 0, 700), Piece(2, content, 700, 1300)});
+  IngestOk("jonas-1", {Piece(10, content, 1500, 2000), Piece(11, content, 3500, 1500)});
+  const std::int64_t id = AttachmentId();
+  EXPECT_EQ((*store_->Attachment(id))["state"], "verified");
+  EXPECT_EQ((*store_->Attachment(id))["received_bytes"], 5000);
+  EXPECT_EQ(*store_->AttachmentContent(id), content);
+}
+
 TEST_F(AttachmentIngestTest, AChunkSentTwiceIsStoredOnce) {
   const std::string content = Pattern(1500);
   IngestOk("jonas-1", {Chunk(1, content, 0)});
   // The same chunk again, under a new sequence (the agent attached the file twice).
   IngestOk("jonas-1", {Chunk(2, content, 0), Chunk(3, content, 1)});
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM attachment_chunks"), 2);
-  EXPECT_EQ(Count("SELECT received FROM attachments"), 2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM attachment_pieces"), 2);
+  EXPECT_EQ(Count("SELECT received FROM attachments"), 1500);
   EXPECT_EQ(QueryText(store_->db(), "SELECT state FROM attachments"), "verified");
   // The inbound log keeps the record, not a second copy of its bytes.
   EXPECT_EQ(Count("SELECT COUNT(*) FROM inbound WHERE body LIKE '%\"data\"%'"), 0);
@@ -98,7 +115,7 @@ TEST_F(AttachmentIngestTest, AChunkThatDoesNotMatchItsHashIsRefused) {
   auto outcome = IngestOk("jonas-1", {bad});
   ASSERT_EQ(outcome.refused.size(), 1u);
   EXPECT_EQ(outcome.refused[0].second.code(), "malformed");
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM attachment_chunks"), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM attachment_pieces"), 0);
   EXPECT_EQ(outcome.ingested, 1u);  // held and acknowledged: re-sending it cannot help
 }
 
@@ -106,7 +123,7 @@ TEST_F(AttachmentIngestTest, AFileWhoseChunksDoNotMakeItsHashIsCorrupt) {
   const std::string content = Pattern(1500);
   const std::string other = Pattern(1501).substr(1);
   hq::InboundRecord first = Chunk(1, content, 0);
-  hq::InboundRecord second = Chunk(2, other, 1);  // a valid chunk of another file
+  hq::InboundRecord second = Chunk(2, other, 1);  // a valid piece of another file
   second.body["attachment"] = first.body["attachment"];
   IngestOk("jonas-1", {first, second});
   EXPECT_EQ(QueryText(store_->db(), "SELECT state FROM attachments"), "corrupt");
@@ -133,38 +150,37 @@ TEST_F(AttachmentIngestTest, FilesAreKeptApartPerAgent) {
 
 TEST_F(AttachmentIngestTest, InconsistentDescriptionsAreRefused) {
   const std::string content = Pattern(1500);
-  hq::InboundRecord lying = Chunk(1, content, 0);
-  lying.body["chunks"] = 5;
-  EXPECT_EQ(IngestOk("jonas-1", {lying}).refused.size(), 1u);
-
   hq::InboundRecord too_big = Chunk(2, content, 0);
   too_big.body["size"] = std::uint64_t{1} << 40;
-  too_big.body["chunks"] = (std::uint64_t{1} << 40) / kChunk;
   auto outcome = IngestOk("jonas-1", {too_big});
   ASSERT_EQ(outcome.refused.size(), 1u);
   EXPECT_EQ(outcome.refused[0].second.code(), "too_large");
 
-  hq::InboundRecord short_chunk = Chunk(3, content, 0);
-  short_chunk.body["data"].get_binary().resize(10);
-  EXPECT_EQ(IngestOk("jonas-1", {short_chunk}).refused.size(), 1u);
+  hq::InboundRecord past_the_end = Piece(3, content, 1000, 500);
+  past_the_end.body["offset"] = 1200;
+  EXPECT_EQ(IngestOk("jonas-1", {past_the_end}).refused.size(), 1u);
 
   hq::InboundRecord with_path = Chunk(4, content, 0);
   with_path.body["name"] = "../../etc/passwd";
   EXPECT_EQ(IngestOk("jonas-1", {with_path}).refused.size(), 1u);
 
-  IngestOk("jonas-1", {Chunk(5, content, 0)});
-  hq::InboundRecord resized = Chunk(6, content, 1);
-  resized.body["chunk_bytes"] = 750;
-  resized.body["chunks"] = 2;
+  hq::InboundRecord empty = Chunk(5, content, 0);
+  empty.body["data"] = json::binary_t(std::vector<std::uint8_t>{});
+  empty.body["sha256"] = Sha256Hex("");
+  EXPECT_EQ(IngestOk("jonas-1", {empty}).refused.size(), 1u);
+
+  IngestOk("jonas-1", {Chunk(6, content, 0)});
+  hq::InboundRecord resized = Chunk(7, content, 1);
+  resized.body["size"] = 1600;  // the same file announced with another size
   EXPECT_EQ(IngestOk("jonas-1", {resized}).refused.size(), 1u);
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM attachment_chunks"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM attachment_pieces"), 1);
 }
 
 TEST_F(AttachmentIngestTest, ADamagedCopyAtTheAgentRaisesAnAlert) {
   const std::string content = Pattern(1500);
   hq::InboundRecord damaged = Chunk(1, content, 0);
   damaged.body.erase("data");
-  damaged.body["damaged"] = "chunk 0 no longer matches what was recorded";
+  damaged.body["damaged"] = "the stored copy no longer matches what was recorded";
   IngestOk("jonas-1", {damaged});
   EXPECT_EQ(QueryText(store_->db(), "SELECT state FROM attachments"), "damaged");
   EXPECT_EQ(Count("SELECT COUNT(*) FROM alerts WHERE kind='attachment_damaged'"), 1);

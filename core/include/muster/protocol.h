@@ -73,11 +73,11 @@ inline constexpr std::size_t kMaxEntryBytes = 1u << 20;
 inline constexpr std::size_t kMaxRecordBodyBytes = 64u << 10;
 
 // Attachments (photos, spectra, documents) travel as records of kind `attachment_chunk`,
-// each carrying one chunk of the file and its sha256; the whole file's sha256 is checked
-// at HQ once every chunk is in. A chunk is the unit of resumption: a link that drops
-// mid-file costs at most the chunks in flight.
-inline constexpr std::size_t kAttachmentChunkBytes = 32u << 10;  // what agents send
-inline constexpr std::size_t kMaxAttachmentChunkBytes = 256u << 10;  // what HQ accepts
+// each carrying one piece of the file (at a byte offset, sized by the agent to its link)
+// and its sha256; the whole file's sha256 is checked at HQ once the pieces cover it. A
+// piece is the unit of resumption: a link that drops mid-file costs at most the batch in
+// flight.
+inline constexpr std::size_t kMaxAttachmentChunkBytes = 256u << 10;  // the largest piece
 inline constexpr std::uint64_t kMaxAttachmentBytes = 64u << 20;
 
 std::string Encode(const Message& message);
