@@ -144,9 +144,12 @@ bool Link::HandleEvents() {
         return false;
       case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
       case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+        Disconnect("HQ refused the secure handshake (is this agent's key still enrolled, "
+                   "and the bundle's server key HQ's?)");
+        return false;
       case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
-        Disconnect("the secure handshake with HQ failed (is this agent's key still "
-                   "enrolled, and the bundle's server key HQ's?)");
+        Disconnect("the secure handshake with HQ did not complete (the link dropped or "
+                   "stayed silent)");
         return false;
       default: break;
     }

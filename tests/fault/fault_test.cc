@@ -347,6 +347,98 @@ TEST_F(FaultTest, CoordinatorRestoredFromAnOlderBackupGetsWhatItLostAgain) {
   ExpectExactlyOnce();
 }
 
+// protocol.md §6, the double restore: HQ is restored from a backup, then the agent from
+// an even older copy. The deliveries after the agent's cursor are no longer all at HQ
+// (HQ continued its numbering after what the agent had applied, leaving a gap); HQ
+// restarts the agent at a full view, the agent converges on HQ's truth, and the member is
+// told the view was rebuilt.
+TEST_F(FaultTest, AfterBothSidesAreRestoredTheAgentConvergesOnHqsTruth) {
+  ASSERT_TRUE(api_->Post("/v1/incidents", {{"id", "INC-1"}, {"title", "Drill"}}).ok());
+  const auto deploy = [&] {
+    auto deployed = api_->Post("/v1/deployments", {{"incident", "INC-1"},
+                                                   {"playbook_source", kPhotoPlaybook},
+                                                   {"assign", {{"lead", {"jonas"}}}}});
+    ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
+  };
+  const auto tasks_at_agent = [&] {
+    auto tasks = store_->Tasks();
+    return tasks.ok() ? tasks->size() : 0u;
+  };
+  const std::string data = root_ + "/jonas/data";
+  const auto copy_store = [&](const std::string& from, const std::string& to) {
+    std::filesystem::create_directories(to);
+    for (const char* suffix : {"", "-wal"}) {
+      std::filesystem::remove(to + "/agent.db" + suffix);
+      if (std::filesystem::exists(from + "/agent.db" + suffix)) {
+        std::filesystem::copy_file(from + "/agent.db" + suffix, to + "/agent.db" + suffix);
+      }
+    }
+    std::filesystem::remove(to + "/agent.db-shm");
+  };
+  deploy();
+  StartAgent();
+  ASSERT_TRUE(WaitUntil([&] { return tasks_at_agent() == 1; }, 60));
+  agent_->Terminate();
+  copy_store(data, root_ + "/agent-backup");  // the laptop's oldest copy
+
+  StartAgent();
+  deploy();
+  ASSERT_TRUE(WaitUntil([&] { return tasks_at_agent() == 2; }, 60));
+  hq_->Terminate();
+  std::filesystem::copy_file(root_ + "/hq/muster.db", root_ + "/hq-backup.db");
+  StartCoordinator();
+  // After HQ's backup: an officer cancels the first task; the laptop applies it.
+  const std::string first = "d1.photograph.jonas";
+  ASSERT_TRUE(api_->Post("/v1/tasks/" + first + "/cancel", {{"reason", "wrong site"}}).ok());
+  ASSERT_TRUE(WaitUntil([&] { return store_->FindTask(first)->hq_state == "cancelled"; }, 60));
+
+  // HQ is restored from its backup (the cancellation is gone there)...
+  hq_->Terminate();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(root_ + "/hq/muster.db" + suffix);
+  std::filesystem::copy_file(root_ + "/hq-backup.db", root_ + "/hq/muster.db");
+  StartCoordinator();
+  ASSERT_TRUE(WaitUntil([&] { return store_->FindTask(first)->hq_state != "cancelled"; }, 60))
+      << "the laptop follows the restored HQ";
+  // ...then the laptop from its older copy.
+  agent_->Terminate();
+  store_.reset();
+  copy_store(root_ + "/agent-backup", data);
+  auto reopened = agent::AgentStore::Open(data, bundle_, clock_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  store_ = std::move(reopened).value();
+  ASSERT_EQ(tasks_at_agent(), 1u) << "the old copy knows only the first deployment";
+  StartAgent();
+
+  // The laptop converges on what HQ holds: both tasks, in HQ's states.
+  const auto converged = [&] {
+    auto tasks = store_->Tasks();
+    if (!tasks.ok() || tasks->size() != 2) return false;
+    for (const auto& task : *tasks) {
+      SQLite::Database db(root_ + "/hq/muster.db", SQLite::OPEN_READONLY);
+      db.setBusyTimeout(5000);
+      SQLite::Statement state(db, "SELECT state FROM tasks WHERE id=?");
+      state.bind(1, task.id);
+      if (!state.executeStep()) return false;
+      // HQ's bookkeeping (ready → delivered) may be ahead of the snapshot the laptop has.
+      const auto plain = [](std::string text) { return text == "delivered" ? "ready" : text; };
+      if (plain(task.hq_state) != plain(state.getColumn(0).getString())) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(WaitUntil(converged, 90)) << "the laptop never caught up with HQ";
+  auto state = store_->Deliveries();
+  ASSERT_TRUE(state.ok());
+  EXPECT_GT(state->restarted_at, 0) << "HQ restarted the laptop's deliveries";
+  EXPECT_GE(state->applied, state->hq_head) << "the view is up to date";
+  auto cli = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--config", agent_config_});
+    return testing::RunProcess(MUSTER_AGENT_BIN, args);
+  };
+  ProcessResult status = cli({"status"});
+  EXPECT_NE(status.output.find("rebuilt from HQ's copy"), std::string::npos) << status.output;
+  EXPECT_EQ(status.output.find("NOT up to date"), std::string::npos) << status.output;
+}
+
 TEST_F(FaultTest, DuplicatedAndReorderedBatchesAreAppliedOnce) {
   // The same records arrive twice and out of order (a resend racing the original).
   hq_->Terminate();

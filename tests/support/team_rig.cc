@@ -87,6 +87,7 @@ TeamRig::TeamRig(TeamRigOptions options) : options_(std::move(options)) {
   options_.coordinator.data_dir = root_ + "/hq";
   options_.coordinator.agent_bind = "tcp://127.0.0.1:*";
   options_.coordinator.api_port = 0;
+  options_.coordinator.log_level = "warn";
   StartCoordinator();
   // Restarts bind the same port, so that the link and the bundles stay valid.
   options_.coordinator.agent_bind = hq_->agent_endpoint();
@@ -203,6 +204,17 @@ std::int64_t TeamRig::HqScalar(const std::string& sql) {
     return query.getColumn(0).getInt64();
   } catch (const std::exception&) {
     return -1;
+  }
+}
+
+std::string TeamRig::HqText(const std::string& sql) {
+  try {
+    SQLite::Database db(root_ + "/hq/muster.db", SQLite::OPEN_READONLY);
+    db.setBusyTimeout(5000);
+    SQLite::Statement query(db, sql);
+    return query.executeStep() ? query.getColumn(0).getString() : "";
+  } catch (const std::exception& error) {
+    return std::string("error: ") + error.what();
   }
 }
 

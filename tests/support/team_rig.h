@@ -67,6 +67,7 @@ class TeamRig {
 
   // One value from HQ's store (read-only connection), e.g. a COUNT(*).
   std::int64_t HqScalar(const std::string& sql);
+  std::string HqText(const std::string& sql);
 
   // The survey scenario: what member |i| records (offline or not) through the agent's
   // verbs: 10 status changes (three steps acknowledged, started and completed, the fourth

@@ -1,0 +1,168 @@
+// Sync through an emulated field link (tests/support/link_emulator.h): a bit rate the
+// team shares, a one-way delay, loss, cuts and black holes. Loopback proves the logic;
+// these show delivery on the links the field has (docs/protocol.md §5).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "team_rig.h"
+#include "verbs.h"
+
+namespace muster::testing {
+namespace {
+
+constexpr LinkProfile kIridium = {.rate_bps = 2'400, .one_way_delay_ms = 600};
+constexpr LinkProfile kBgan = {.rate_bps = 64'000, .one_way_delay_ms = 300};
+
+// Every record each member made is at HQ exactly once.
+void ExpectEachRecordOnce(TeamRig& rig) {
+  std::int64_t made = 0;
+  for (int i = 0; i < rig.size(); ++i) {
+    auto stats = rig.store(i).Stats();
+    ASSERT_TRUE(stats.ok());
+    EXPECT_EQ(stats->pending, 0u) << rig.member(i);
+    made += static_cast<std::int64_t>(stats->acked);
+  }
+  EXPECT_EQ(rig.HqScalar("SELECT COUNT(*) FROM inbound"), made);
+  EXPECT_EQ(rig.HqScalar("SELECT COUNT(*) FROM inbound WHERE outcome<>'applied'"), 0);
+}
+
+// The team works offline behind one 2.4 kbit/s terminal; when it comes up, every member's
+// latest status is at HQ before the first attachment byte leaves a laptop, then every
+// finding, then every file, verified.
+TEST(ThinLinkTest, AtTwoPointFourKbitTheTeamsStatusGoesBeforeAnyAttachmentByte) {
+  TeamRig rig;
+  rig.StartAgents();
+  ASSERT_TRUE(rig.WaitUntilDeployed(60));
+  rig.link().Cut();
+  ASSERT_TRUE(WaitUntil([&] { return !rig.AllConnected(); }, 60));
+  for (int i = 0; i < rig.size(); ++i) {
+    rig.RecordSurvey(i, rig.WritePhoto("photo-" + rig.member(i), 1'500, 11 + i));
+  }
+  rig.link().SetProfile(kIridium);
+  rig.link().Restore();
+  const int statuses = rig.size() * TeamRig::kSurveyStatuses;
+  ASSERT_TRUE(WaitUntil([&] { return rig.AllHeldAt("status", statuses) > 0; }, 90))
+      << rig.HqScalar("SELECT COUNT(*) FROM inbound WHERE kind='status'") << " of " << statuses;
+  ASSERT_TRUE(WaitUntil([&] { return rig.AllFilesVerifiedAt(rig.size()) > 0; }, 300))
+      << rig.HqScalar("SELECT COUNT(*) FROM attachments WHERE state='verified'") << " verified";
+  ASSERT_TRUE(WaitUntil([&] { return rig.Pending() == 0; }, 60));
+  const Millis status_at = rig.AllHeldAt("status", statuses);
+  const Millis findings_at = rig.AllHeldAt("finding", rig.size() * TeamRig::kSurveyFindings);
+  const Millis first_chunk = rig.FirstChunkSentAt();
+  ASSERT_GT(first_chunk, 0);
+  EXPECT_LE(status_at, first_chunk) << "an attachment byte left before the team's status was in";
+  EXPECT_GT(findings_at, 0);
+  rig.StopAgents();
+  ExpectEachRecordOnce(rig);
+  for (int i = 0; i < rig.size(); ++i) {
+    EXPECT_EQ(rig.stats(i).sync.records_resent, 0u) << rig.member(i) << ": nothing sent twice";
+    EXPECT_EQ(rig.stats(i).sync.overdue, 0u) << rig.member(i) << ": the link was never called dead";
+  }
+  RecordProperty("status_s", static_cast<int>(status_at - first_chunk));
+}
+
+// An upload that takes far longer than any fixed timer on a 2.4 kbit/s link completes
+// without one disconnection: timers follow what is in flight, and batches cross in a few
+// seconds.
+TEST(ThinLinkTest, AnUploadSlowerThanEveryFixedTimerCompletes) {
+  TeamRigOptions options;
+  options.members = 1;
+  options.link.sync.answer_floor_ms = 3'000;  // a fixed timer far shorter than the upload
+  TeamRig rig(options);
+  rig.StartAgents();
+  ASSERT_TRUE(rig.WaitUntilDeployed(60));
+  rig.link().SetProfile(kIridium);
+  std::ostringstream out;
+  const std::string photo = rig.WritePhoto("spectrum.bin", 6'000, 3);
+  ASSERT_TRUE(agent::RecordFinding(rig.store(0), "approach", {"reading=4.2"}, false, false, false,
+                                   out, {photo})
+                  .ok())
+      << out.str();
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(WaitUntil([&] { return rig.AllFilesVerifiedAt(1) > 0 && rig.Pending() == 0; }, 240));
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GT(took, 3 * 3.0) << "the upload was meant to outlast the timer several times over";
+  rig.StopAgents();
+  EXPECT_EQ(rig.stats(0).disconnections, 0u) << "the slow link was never dropped";
+  EXPECT_EQ(rig.stats(0).sync.overdue, 0u);
+  EXPECT_EQ(rig.stats(0).sync.records_resent, 0u);
+  ExpectEachRecordOnce(rig);
+}
+
+// Ten cuts while a 200 KB photo crosses a 64 kbit/s link: the upload resumes each time;
+// what is sent again is at most the batch in flight at each cut.
+TEST(ThinLinkTest, TenCutsDuringAnUploadResendAtMostOneBatchEach) {
+  TeamRigOptions options;
+  options.members = 1;
+  options.link.backoff_max_ms = 2'000;  // redial soon after each short cut
+  TeamRig rig(options);
+  rig.StartAgents();
+  ASSERT_TRUE(rig.WaitUntilDeployed(60));
+  rig.link().SetProfile(kBgan);
+  std::ostringstream out;
+  constexpr std::size_t kPhoto = 200'000;
+  ASSERT_TRUE(agent::RecordFinding(rig.store(0), "approach", {}, false, false, false, out,
+                                   {rig.WritePhoto("scene.jpg", kPhoto, 5)})
+                  .ok());
+  rig.link().ResetCounters();
+  int cuts = 0;
+  while (cuts < 10 && rig.AllFilesVerifiedAt(1) == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2'500));
+    rig.link().Cut();
+    ++cuts;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    rig.link().Restore();
+  }
+  ASSERT_TRUE(WaitUntil([&] { return rig.AllFilesVerifiedAt(1) > 0 && rig.Pending() == 0; }, 240));
+  EXPECT_GE(cuts, 8) << "the upload must be cut many times while it runs";
+  rig.StopAgents();
+  const agent::LinkStats stats = rig.stats(0);
+  // A batch is about 4 s of link: 32 KB at 64 kbit/s.
+  constexpr std::uint64_t kBatch = 32'000 + 1'000;
+  EXPECT_LE(stats.sync.bytes_resent, static_cast<std::uint64_t>(cuts) * kBatch)
+      << cuts << " cuts, " << stats.sync.records_resent << " records sent again";
+  EXPECT_LT(rig.link().bytes_up(), kPhoto + static_cast<std::uint64_t>(cuts + 1) * kBatch);
+  ExpectEachRecordOnce(rig);
+  RecordProperty("cuts", cuts);
+  RecordProperty("bytes_resent", static_cast<int>(stats.sync.bytes_resent));
+  RecordProperty("bytes_up", static_cast<int>(rig.link().bytes_up()));
+}
+
+// The terminal loses its signal without a word (a black hole) while records are in
+// flight and more are made: the agent greets once per connection, nothing queues behind
+// the outage, and what HQ got before is not sent again.
+TEST(ThinLinkTest, AnOutageQueuesNoGreetingsAndResendsNothingHqHolds) {
+  TeamRigOptions options;
+  options.members = 1;
+  options.link.sync.answer_floor_ms = 4'000;
+  options.link.handshake_ms = 4'000;
+  options.link.backoff_max_ms = 2'000;
+  TeamRig rig(options);
+  rig.StartAgents();
+  ASSERT_TRUE(rig.WaitUntilDeployed(60));
+  rig.link().SetProfile(kBgan);
+  std::ostringstream out;
+  ASSERT_TRUE(agent::SetState(rig.store(0), "approach", "acknowledged", "", false, out).ok());
+  rig.link().Blackhole();  // the status may be on its way, or not yet
+  for (const char* state : {"in_progress", "completed"}) {
+    ASSERT_TRUE(agent::SetState(rig.store(0), "approach", state, "", false, out).ok());
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(15));  // several timeouts and redials
+  rig.link().Restore();
+  ASSERT_TRUE(WaitUntil([&] { return rig.Pending() == 0; }, 120));
+  rig.StopAgents();
+  const agent::LinkStats stats = rig.stats(0);
+  EXPECT_EQ(stats.sync.hellos, stats.connections) << "one greeting per connection";
+  // At most the batch that was in flight when the signal went (HQ may commit it only
+  // after it answered the new greeting): never the greetings, never the rest.
+  EXPECT_LE(stats.sync.records_resent, 1u);
+  EXPECT_GE(stats.disconnections, 1u) << "the silent link was noticed";
+  EXPECT_EQ(rig.HqText("SELECT state FROM tasks WHERE id='" + rig.Task(0, "approach") + "'"),
+            "completed");
+  ExpectEachRecordOnce(rig);
+}
+
+}  // namespace
+}  // namespace muster::testing
