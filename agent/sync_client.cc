@@ -353,9 +353,10 @@ std::vector<Message> SyncClient::OnDeliver(const json& body) {
   log->debug("event=delivered count={} applied={}", deliveries.size(), *applied);
   const bool more = body.contains("more") && body["more"].is_boolean() && body["more"].get<bool>();
   if (only_team && !more && estimator_.thin()) {
-    // A team update on a thin link: its acknowledgement rides on the next message.
+    // A team update on a thin link: its acknowledgement rides on the next message the
+    // agent sends anyway, and at the latest goes as the keep-alive.
     owed_applied_ = *applied;
-    delivered_due_ = clock_.Now() + options_.delivered_delay_ms;
+    delivered_due_ = std::max(last_sent_, last_heard_) + Keepalive();
     return {};
   }
   owed_applied_.reset();

@@ -52,9 +52,7 @@ class SyncClient {
     // team's status (other members sharing the terminal, reconnecting a little later)
     // crosses before any attachment byte.
     Millis attachment_grace_ms = 30'000;
-    // On a thin link, a DELIVER that holds only team updates is acknowledged with the next
-    // message the agent sends anyway, or after this long.
-    Millis delivered_delay_ms = 10'000;
+
     LinkEstimator::Options link;
   };
 

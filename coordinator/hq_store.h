@@ -250,13 +250,16 @@ class HqStore {
                                         const protocol::SeqRanges& ranges);
   Result<std::uint64_t> AppliedWatermark(const std::string& agent_id);
   // Records that HQ heard from |agent_id| now.
+  // How often an agent may be sent its team's changes: nullopt while it is offline (then
+  // only once it has applied the previous change, so that changes coalesce while it is
+  // away); otherwise every |pace| ms, the first change waiting a third of that for
+  // others to join it (0: at every relay).
+  using RelayPace = std::function<std::optional<Millis>(const std::string& agent_id)>;
   // Relays the changes of every active deployment whose tasks changed (Ingest marks them)
-  // to its team's agents, in one transaction (hq_team.cc). An agent gets a change only
-  // once it has applied the previous one, and not before |pace|(agent) ms after it (0 or
-  // an empty function: at every call); until then the change waits and joins the next.
-  // The router calls it about once a second. Returns the agents with new deliveries.
-  Result<std::vector<std::string>> RelayTeams(
-      const std::function<Millis(const std::string& agent_id)>& pace = {});
+  // to its team's agents as |pace| allows (an empty function: every agent offline), in
+  // one transaction (hq_team.cc); a change that must wait joins the next. The router
+  // calls it about once a second. Returns the agents with new deliveries.
+  Result<std::vector<std::string>> RelayTeams(const RelayPace& pace = {});
   Status TouchAgent(const std::string& agent_id);
   // Records several agents' last contacts (agent -> when) in one transaction: one commit
   // for a whole second of PINGs. A time older than the one stored is ignored.
@@ -309,8 +312,7 @@ class HqStore {
   enum class RelayOutcome { kNothing, kQueued, kWaiting };
   // Queues the team's changes since what |agent_id| holds, when it may have them now.
   Result<RelayOutcome> RelayTo(const std::string& agent_id, std::int64_t deployment_id,
-                               std::int64_t version, Millis now,
-                               const std::function<Millis(const std::string& agent_id)>& pace);
+                               std::int64_t version, Millis now, const RelayPace& pace);
   std::optional<std::string> ActiveAgentOf(const std::string& member_id);
   // The agent |agent_id|, or not_found naming how to list them.
   Result<AgentRecord> KnownAgent(const std::string& agent_id);
@@ -378,8 +380,10 @@ class HqStore {
   const Clock& clock_;
   std::string hq_id_;
   std::map<std::string, std::shared_ptr<const playbook::Playbook>> playbooks_;
-  // "agent#deployment" -> when that agent may be sent the team's changes again.
+  // "agent#deployment" -> when that agent may be sent the team's changes again, and when
+  // the changes it has not been sent yet began to gather.
   std::map<std::string, Millis> next_relay_at_;
+  std::map<std::string, Millis> gathering_since_;
 };
 
 }  // namespace muster::hq

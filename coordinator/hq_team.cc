@@ -4,9 +4,9 @@
 // The view has a version per deployment. A member's agent gets the whole view once (with
 // its tasks, or with a backlog), then only changes: each "team" delivery after that says
 // which places in the view now hold which state (a one-byte code) and which tasks were
-// added. A change is queued to an agent only once it has applied the previous one, and on
-// a thin link not more often than its pace allows, so changes coalesce while a satellite
-// link is busy and a relay never costs more than the records it answers.
+// added. A change goes to an offline agent only once it has applied the previous one, and
+// to one on a thin link not more often than its pace allows, so changes coalesce while a
+// satellite link is busy and a relay never costs more than the records it answers.
 #include <SQLiteCpp/Statement.h>
 
 #include <algorithm>
@@ -164,8 +164,7 @@ std::vector<std::string> HqStore::TeamAgents(std::int64_t deployment_id) {
   return agents;
 }
 
-Result<std::vector<std::string>> HqStore::RelayTeams(
-    const std::function<Millis(const std::string& agent_id)>& pace) {
+Result<std::vector<std::string>> HqStore::RelayTeams(const RelayPace& pace) {
   std::vector<std::string> notify;
   // Deployment -> still active; read before any write, so an idle tick takes no lock.
   std::vector<std::pair<std::int64_t, bool>> dirty;
@@ -206,9 +205,9 @@ Result<std::vector<std::string>> HqStore::RelayTeams(
   return notify;
 }
 
-Result<HqStore::RelayOutcome> HqStore::RelayTo(
-    const std::string& agent_id, std::int64_t deployment_id, std::int64_t version, Millis now,
-    const std::function<Millis(const std::string& agent_id)>& pace) {
+Result<HqStore::RelayOutcome> HqStore::RelayTo(const std::string& agent_id,
+                                               std::int64_t deployment_id, std::int64_t version,
+                                               Millis now, const RelayPace& pace) {
   SQLite::Statement view(*db_,
                          "SELECT v.version, v.seq, a.applied, a.member_id FROM agents a LEFT "
                          "JOIN team_views v ON v.agent_id=a.id AND v.deployment_id=? WHERE "
@@ -227,9 +226,14 @@ Result<HqStore::RelayOutcome> HqStore::RelayTo(
   const std::string member = view.getColumn(3).getString();
   view.reset();
   if (held >= version) return RelayOutcome::kNothing;
-  // One change in flight per agent and team: what comes meanwhile joins the next one.
-  if (applied < last_seq) return RelayOutcome::kWaiting;
+  const std::optional<Millis> online = pace ? pace(agent_id) : std::nullopt;
+  // Offline, one change waits for the agent: what comes meanwhile joins it.
+  if (!online && applied < last_seq) return RelayOutcome::kWaiting;
+  // Online, changes go at the agent's pace, the first waiting a little for company.
   const std::string key = agent_id + "#" + std::to_string(deployment_id);
+  const Millis every = online.value_or(0);
+  const Millis since = gathering_since_.emplace(key, now).first->second;
+  if (now < since + every / 3) return RelayOutcome::kWaiting;
   auto next = next_relay_at_.find(key);
   if (next != next_relay_at_.end() && now < next->second) return RelayOutcome::kWaiting;
 
@@ -256,6 +260,7 @@ Result<HqStore::RelayOutcome> HqStore::RelayTo(
       set.push_back({index, code});
     }
   }
+  gathering_since_.erase(key);
   if (set.empty() && added.empty()) {
     // Only the member's own tasks changed: its view of the others is already current.
     SQLite::Statement keep(*db_,
@@ -274,7 +279,8 @@ Result<HqStore::RelayOutcome> HqStore::RelayTo(
   }
   MUSTER_RETURN_IF_ERROR(QueueDelivery(agent_id, "team", body));
   MUSTER_RETURN_IF_ERROR(NoteTeamView(agent_id, deployment_id, version));
-  next_relay_at_[key] = now + (pace ? pace(agent_id) : 0);
+  next_relay_at_[key] = now + every;
+  gathering_since_.erase(key);
   return RelayOutcome::kQueued;
 }
 

@@ -278,6 +278,7 @@ std::vector<Message> SyncServer::Deliveries(const std::string& agent_id) {
     json list = json::array();
     std::size_t bytes = 0;
     std::size_t taken = 0;
+    bool team_only = true;
     for (const Delivery& delivery : *pending) {
       if (taken == room) break;
       // A message holds what crosses the agent's link in a few seconds, and always at
@@ -290,24 +291,25 @@ std::vector<Message> SyncServer::Deliveries(const std::string& agent_id) {
                       {"at", delivery.at},
                       {"body", delivery.body}});
       session.sent_upto = delivery.seq;
+      team_only = team_only && delivery.kind == "team";
       ++taken;
     }
     const bool more = taken < pending->size();
     Message message{MessageType::kDeliver, {{"deliveries", std::move(list)}}};
     if (more) message.body["more"] = true;
     const std::size_t wire = protocol::Encode(message).size() + protocol::kCurveOverheadBytes;
-    session.in_flight.push_back({session.sent_upto, wire, now, more});
+    session.in_flight.push_back({session.sent_upto, wire, now, more, team_only && !more});
     in_flight += wire;
     messages.push_back(std::move(message));
   }
   return messages;
 }
 
-Millis SyncServer::RelayPace(const std::string& agent_id) const {
+std::optional<Millis> SyncServer::RelayPace(const std::string& agent_id) const {
   constexpr Millis kThinLinkRelayPace = 15'000;
   auto it = sessions_.find(agent_id);
-  if (it != sessions_.end() && !it->second.link.thin()) return 0;
-  return kThinLinkRelayPace;
+  if (it == sessions_.end()) return std::nullopt;
+  return it->second.link.thin() ? kThinLinkRelayPace : 0;
 }
 
 std::vector<std::string> SyncServer::StalledAgents() {
@@ -316,8 +318,15 @@ std::vector<std::string> SyncServer::StalledAgents() {
   for (auto& [agent_id, session] : sessions_) {
     if (session.sent_upto <= session.applied) continue;
     std::size_t bytes = 0;
-    for (const Sent& sent : session.in_flight) bytes += sent.bytes;
-    const Millis limit = std::max(options_.resend_after_ms, 4 * session.link.Expected(bytes));
+    bool lone = true;  // only lone team updates: the agent may answer with its keep-alive
+    for (const Sent& sent : session.in_flight) {
+      bytes += sent.bytes;
+      lone = lone && sent.lone;
+    }
+    constexpr Millis kLoneUpdateWait = 300'000;
+    const Millis floor = lone ? std::max(options_.resend_after_ms, kLoneUpdateWait)
+                              : options_.resend_after_ms;
+    const Millis limit = std::max(floor, 4 * session.link.Expected(bytes));
     if (now - session.last_progress > limit) {
       session.sent_upto = session.applied;
       session.last_progress = now;

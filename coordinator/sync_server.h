@@ -51,9 +51,10 @@ class SyncServer {
   // Deliveries |agent_id| should be sent now, within its window.
   std::vector<protocol::Message> Deliveries(const std::string& agent_id);
 
-  // How long after a team relay to |agent_id| the next may go: on a thin link (or one
-  // not measured yet) changes gather for a while, on a fast one they go at every tick.
-  Millis RelayPace(const std::string& agent_id) const;
+  // How often |agent_id| may be sent its team's changes (HqStore::RelayPace): nullopt
+  // without a session; on a thin link (or one not measured yet) every 15 s, changes
+  // gathering 5 s first; on a fast one at every relay.
+  std::optional<Millis> RelayPace(const std::string& agent_id) const;
 
   // Agents whose deliveries have stalled; the caller sends them Deliveries() again.
   std::vector<std::string> StalledAgents();
@@ -73,12 +74,14 @@ class SyncServer {
  private:
   // A DELIVER message on its way: its last delivery, its size on the wire, when it left,
   // and whether the agent was told more follows (then it answers at once, and the
-  // exchange measures the link; a lone team update may be answered later).
+  // exchange measures the link). A message of team updates alone, with nothing after
+  // it, may be acknowledged with the agent's next message on a thin link: |lone|.
   struct Sent {
     std::uint64_t upto = 0;
     std::size_t bytes = 0;
     Millis at = 0;
     bool more = false;
+    bool lone = false;
   };
   struct Session {
     std::uint64_t applied = 0;    // the agent has committed every delivery up to here

@@ -2,7 +2,10 @@
 
 #include <zstd.h>
 
+#include "protocol_dictionary.h"
+
 #include <algorithm>
+#include <memory>
 #include <initializer_list>
 #include <utility>
 #include <vector>
@@ -212,7 +215,22 @@ bool KnownType(std::uint8_t code) {
          code <= static_cast<std::uint8_t>(MessageType::kError);
 }
 
-Result<std::string> Decompress(std::string_view data, const Limits& limits) {
+// The dictionary, digested once for each direction; shared by every thread (zstd's
+// digested dictionaries are read-only), with one working context per thread.
+const ZSTD_CDict* CompressDictionary() {
+  static ZSTD_CDict* const dictionary =
+      ZSTD_createCDict(DictionaryV1().data(), DictionaryV1().size(), 3);
+  return dictionary;
+}
+
+const ZSTD_DDict* DecompressDictionary() {
+  static ZSTD_DDict* const dictionary =
+      ZSTD_createDDict(DictionaryV1().data(), DictionaryV1().size());
+  return dictionary;
+}
+
+Result<std::string> Decompress(std::string_view data, bool with_dictionary,
+                               const Limits& limits) {
   const unsigned long long size = ZSTD_getFrameContentSize(data.data(), data.size());
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) {
     return Status::Error(errors::kMalformed, "compressed body is not a sized zstd frame");
@@ -223,7 +241,13 @@ Result<std::string> Decompress(std::string_view data, const Limits& limits) {
                                                 std::to_string(limits.max_body_bytes));
   }
   std::string out(static_cast<std::size_t>(size), '\0');
-  const std::size_t got = ZSTD_decompress(out.data(), out.size(), data.data(), data.size());
+  thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> context(ZSTD_createDCtx(),
+                                                                             ZSTD_freeDCtx);
+  const std::size_t got =
+      with_dictionary
+          ? ZSTD_decompress_usingDDict(context.get(), out.data(), out.size(), data.data(),
+                                       data.size(), DecompressDictionary())
+          : ZSTD_decompressDCtx(context.get(), out.data(), out.size(), data.data(), data.size());
   if (ZSTD_isError(got) || got != size) {
     return Status::Error(errors::kMalformed, "compressed body is damaged");
   }
@@ -253,12 +277,15 @@ std::string Encode(const Message& message) {
   std::string payload(body.begin(), body.end());
   if (payload.size() > kCompressAbove) {
     std::string compressed(ZSTD_compressBound(payload.size()), '\0');
+    thread_local std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> context(
+        ZSTD_createCCtx(), ZSTD_freeCCtx);
     const std::size_t n =
-        ZSTD_compress(compressed.data(), compressed.size(), payload.data(), payload.size(), 3);
+        ZSTD_compress_usingCDict(context.get(), compressed.data(), compressed.size(),
+                                 payload.data(), payload.size(), CompressDictionary());
     if (!ZSTD_isError(n) && n < payload.size()) {
       compressed.resize(n);
       payload = std::move(compressed);
-      flags |= kFlagCompressed;
+      flags |= kFlagCompressed | kFlagDictionary;
     }
   }
   std::string frame;
@@ -291,13 +318,14 @@ Result<Message> Decode(std::string_view frame, const Limits& limits) {
     return Status::Error(errors::kUnknownType, "unknown message type " + std::to_string(code));
   }
   const auto flags = static_cast<std::uint8_t>(frame[2]);
-  if ((flags & ~kFlagCompressed) != 0) {
+  if ((flags & ~(kFlagCompressed | kFlagDictionary)) != 0 ||
+      flags == kFlagDictionary) {
     return Status::Error(errors::kMalformed, "unknown flags " + std::to_string(flags));
   }
   std::string_view payload = frame.substr(kHeaderBytes);
   std::string decompressed;
   if (flags & kFlagCompressed) {
-    Result<std::string> plain = Decompress(payload, limits);
+    Result<std::string> plain = Decompress(payload, (flags & kFlagDictionary) != 0, limits);
     if (!plain.ok()) return plain.status();
     decompressed = std::move(plain).value();
     payload = decompressed;

@@ -339,9 +339,12 @@ TEST_F(SyncClientTest, ALoneTeamUpdateOnAThinLinkIsAcknowledgedWithTheNextMessag
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].type, MessageType::kRecords);
   EXPECT_EQ(out[0].body["applied"], 6) << "it rides on the batch";
-  // Without anything to send, the DELIVERED goes on its own after the delay.
+  // Without anything to send, the DELIVERED is the keep-alive (in place of a PING).
+  Ack({out[0].body["records"][0]["seq"].get<std::uint64_t>()}, 1);
   EXPECT_TRUE(Deliver({{7, "team", 1, team}}).empty());
-  clock_.Advance(10'000);
+  clock_.Advance(119'000);
+  EXPECT_TRUE(Flush().empty());
+  clock_.Advance(1'000);
   out = Flush();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].type, MessageType::kDelivered);

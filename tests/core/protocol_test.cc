@@ -1,7 +1,9 @@
 // The codec on well-formed messages: every type round-trips, large bodies are compressed.
 #include "muster/protocol.h"
+#include "protocol_dictionary.h"
 
 #include <gtest/gtest.h>
+#include <zstd.h>
 
 #include <string>
 #include <vector>
@@ -69,12 +71,85 @@ TEST(ProtocolTest, LargeBodiesAreCompressedAndRoundTrip) {
   for (std::uint64_t seq = 1; seq <= 200; ++seq) records.push_back(Record(seq));
   const Message message{MessageType::kRecords, {{"records", records}}};
   const std::string frame = Encode(message);
-  EXPECT_EQ(static_cast<std::uint8_t>(frame[2]), kFlagCompressed);
+  EXPECT_EQ(static_cast<std::uint8_t>(frame[2]), kFlagCompressed | kFlagDictionary);
   const std::size_t plain = json::to_msgpack(message.body).size();
   EXPECT_LT(frame.size() - kHeaderBytes, plain / 2) << "repetitive records compress well";
   auto decoded = Decode(frame);
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_EQ(decoded->body, message.body);
+}
+
+// The dictionary's samples: the bodies the protocol sends most. The dictionary is their
+// MessagePack, concatenated, and must never change (protocol_dictionary.cc).
+const char* const kDictionarySamples[] = {
+    R"({"code":"invalid_value","message":"refused: ","ref":7})",
+    R"({"hq":"0123456789abcdef0123456789abcdef","ingested":12,"highest":12,"time":1795965600000,"delivery_head":9,"lost":[],"held":[[10,12]],"restart_from":8})",
+    R"({"agent":"member-1","acked":12,"applied":9,"head":14,"sent":[[13,14]],"acked_above":[[16,16]]})",
+    R"({"deliveries":[{"seq":2,"kind":"playbook","at":1795965600000,"body":{"hash":"0123","id":"x","version":"1.0.0","source":"id: x\n"}},{"seq":3,"kind":"task","at":1795965600000,"body":{"task":"d1.step.member","deployment":1,"step":"step","member":"member","state":"ready","dormant":false,"reason":"","due_at":null,"playbook":"0123","incident":"INC-1","incident_title":"title","waits_on":[{"task":"d1.step.member","step":"step","member":"member","name":"Name","state":"waiting"}]}},{"seq":4,"kind":"team","at":1795965600000,"body":{"deployment":1,"incident":"INC-1","playbook":"0123","at":1795965600000,"version":1,"members":{"member":"Name"},"tasks":[{"task":"d1.step.member","step":"step","member":"member","state":"ready"}]}}],"more":true})",
+    R"({"records":[{"seq":20,"kind":"attachment_chunk","at":1795965600000,"body":{"task":"d1.step.member","attachment":"0123","name":"photo.jpg","size":200000,"offset":0,"length":1024,"sha256":"0123"}},{"seq":21,"kind":"finding","at":1795965600000,"body":{"task":"d1.step.member","values":{"reading":1.5,"remark":"x"},"confirmed":[],"attachments":[{"sha256":"0123","name":"photo.jpg","size":200000,"field":"photo"}]}},{"seq":22,"kind":"note","at":1795965600000,"body":{"text":"note","task":"d1.step.member"}},{"seq":23,"kind":"alert","at":1795965600000,"body":{"message":"alert","severity":"critical","task":"d1.step.member"}},{"seq":24,"kind":"trigger","at":1795965600000,"body":{"task":"d1.step.member","trigger":"t"}},{"seq":25,"kind":"status","at":1795965600000,"body":{"task":"d1.step.member","state":"blocked","reason":"because"}}],"applied":9})",
+    R"({"time":1795965600000})",
+    R"({"applied":9})",
+    R"({"deliveries":[{"seq":5,"kind":"team","at":1795965600000,"body":{"deployment":1,"version":2,"set":[[0,3],[1,4]]}}]})",
+    R"({"seqs":[25,26,27],"ingested":27})",
+    R"({"records":[{"seq":26,"kind":"status","at":1795965600000,"body":{"task":"d1.step.member","state":"acknowledged"}},{"seq":27,"kind":"status","at":1795965600000,"body":{"task":"d1.step.member","state":"in_progress"}},{"seq":28,"kind":"status","at":1795965600000,"body":{"task":"d1.step.member","state":"completed"}}]})",
+};
+
+TEST(ProtocolTest, TheDictionaryIsTheMessagePackOfItsSamplesByteForByte) {
+  std::string expected;
+  for (const char* sample : kDictionarySamples) {
+    const std::vector<std::uint8_t> bytes = json::to_msgpack(json::parse(sample));
+    expected.append(bytes.begin(), bytes.end());
+  }
+  EXPECT_TRUE(DictionaryV1() == expected) << "the dictionary of protocol version 1 changed";
+  EXPECT_EQ(DictionaryV1().size(), 1733u);
+}
+
+TEST(ProtocolTest, SmallMessagesShrinkWithTheDictionaryAndTinyOnesNeverGrow) {
+  const Message tiny[] = {
+      {MessageType::kPing, {{"time", 1'795'965'612'345}}},
+      {MessageType::kDelivered, {{"applied", 1234}}},
+      {MessageType::kAck, {{"seqs", {101, 102}}, {"ingested", 102}}},
+  };
+  for (const Message& message : tiny) {
+    EXPECT_LE(Encode(message).size() - kHeaderBytes, json::to_msgpack(message.body).size())
+        << ToString(message.type);
+  }
+  // A team change and a lone status record: a third to a half of their MessagePack.
+  const Message small[] = {
+      {MessageType::kDeliver,
+       {{"deliveries",
+         {{{"seq", 57}, {"kind", "team"}, {"at", 1'795'965'612'345},
+           {"body", {{"deployment", 3}, {"version", 12}, {"set", {{4, 3}, {9, 4}}}}}}}}}},
+      {MessageType::kRecords,
+       {{"records",
+         {{{"seq", 88}, {"kind", "status"}, {"at", 1'795'965'612'345},
+           {"body", {{"task", "d3.secondary_inspection.jonas"}, {"state", "in_progress"}}}}}}}},
+  };
+  for (const Message& message : small) {
+    const std::string frame = Encode(message);
+    const std::size_t plain = json::to_msgpack(message.body).size();
+    EXPECT_LT(frame.size() - kHeaderBytes, plain * 2 / 3) << ToString(message.type);
+    EXPECT_EQ(static_cast<std::uint8_t>(frame[2]), kFlagCompressed | kFlagDictionary);
+    auto decoded = Decode(frame);
+    ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+    EXPECT_EQ(decoded->body, message.body);
+  }
+}
+
+TEST(ProtocolTest, APlainZstdBodyStillDecodesAndADictionaryFlagAloneIsMalformed) {
+  const json body = {{"applied", 1234}, {"padding", std::string(300, 'p')}};
+  const std::vector<std::uint8_t> packed = json::to_msgpack(body);
+  std::string compressed(ZSTD_compressBound(packed.size()), '\0');
+  compressed.resize(ZSTD_compress(compressed.data(), compressed.size(), packed.data(),
+                                  packed.size(), 3));
+  std::string frame = {static_cast<char>(kProtocolVersion),
+                       static_cast<char>(MessageType::kDelivered),
+                       static_cast<char>(kFlagCompressed)};
+  auto decoded = Decode(frame + compressed);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->body, body);
+  frame[2] = static_cast<char>(kFlagDictionary);
+  EXPECT_EQ(Decode(frame + compressed).status().code(), errors::kMalformed);
 }
 
 TEST(ProtocolTest, IncompressibleLargeBodiesAreSentPlain) {

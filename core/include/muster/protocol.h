@@ -26,6 +26,8 @@ namespace muster::protocol {
 inline constexpr std::uint8_t kProtocolVersion = 1;
 inline constexpr std::size_t kHeaderBytes = 3;
 inline constexpr std::uint8_t kFlagCompressed = 0x01;
+// With kFlagCompressed: compressed with the protocol's zstd dictionary (version 1).
+inline constexpr std::uint8_t kFlagDictionary = 0x02;
 
 enum class MessageType : std::uint8_t {
   kHello = 0x01,      // agent → HQ: opens a session, states the agent's cursors
@@ -58,8 +60,9 @@ struct Message {
 // flags (1). Both sides count it when they measure a link.
 inline constexpr std::size_t kCurveOverheadBytes = 35;
 
-// Bodies above this size are offered to zstd; the compressed form is kept when smaller.
-inline constexpr std::size_t kCompressAbove = 128;
+// Bodies above this size are offered to zstd (with the dictionary, which pays even for a
+// PING); the compressed form is kept when smaller.
+inline constexpr std::size_t kCompressAbove = 8;
 
 // The largest single record or delivery body a sender may put in a message. Senders
 // split batches so that a message stays near their batch size, and no single entry
