@@ -1,10 +1,12 @@
 #include "agent_store.h"
 
 #include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <map>
 #include <set>
+#include <utility>
 
 #include "attachments.h"
 #include "muster/digest.h"
@@ -12,6 +14,7 @@
 #include "muster/playbook/fields.h"
 #include "muster/playbook/load.h"
 #include "muster/sqlite_store.h"
+#include "store_watch.h"
 
 namespace muster::agent {
 namespace {
@@ -224,7 +227,28 @@ void AgentStore::SetMeta(const std::string& key, const std::string& value) {
 }
 
 Status AgentStore::Transaction(const std::function<Status()>& body) {
-  return InTransaction(*db_, body);
+  to_signal_ = false;  // left over from a transaction of the store's own (CutPieces)
+  Status status = InTransaction(*db_, body);
+  // Committed or rolled back, the transaction is over: signal only what was committed.
+  if (std::exchange(to_signal_, false) && status.ok()) SignalOutbox();
+  return status;
+}
+
+void AgentStore::WorkAdded() {
+  if (sqlite3_get_autocommit(db_->getHandle()) != 0) {
+    SignalOutbox();
+  } else {
+    to_signal_ = true;
+  }
+}
+
+void AgentStore::SignalOutbox() {
+  Status status = SignalOutboxChanged(data_dir_);
+  if (!status.ok()) {
+    Logger("agent")->warn("event=outbox_signal_failed error=\"{}\" effect=\"the daemon sends "
+                          "the records at its next refresh\"",
+                          status.message());
+  }
 }
 
 Result<std::uint64_t> AgentStore::Append(const std::string& kind, const std::string& task,
@@ -258,6 +282,7 @@ Result<std::uint64_t> AgentStore::Append(const std::string& kind, const std::str
     return Status::Ok();
   });
   if (!status.ok()) return status;
+  WorkAdded();
   return seq;
 }
 
@@ -621,7 +646,7 @@ Status AgentStore::AddAttachment(const Attachment& attachment, const std::string
     insert.bind(3, static_cast<std::int64_t>(attachment.size));
     insert.bind(4, task);
     insert.bind(5, static_cast<std::int64_t>(clock_.Now()));
-    insert.exec();
+    if (insert.exec() > 0) WorkAdded();
     return Status::Ok();
   });
 }

@@ -13,6 +13,16 @@
 // NORMAL would sync only at checkpoints and could lose the last records the member was
 // told were recorded. tests/agent/store_faults_test.cc kills writers mid-commit and fills
 // the disk for real.
+//
+// Waking the daemon (store_watch.h): after every commit that added something to send
+// (outbox records, an attached file), the store touches DATA_DIR/outbox.signal, strictly
+// after the commit returned, and the daemon's StoreWatch wakes on it. Append() or
+// AddAttachment() outside a transaction signals after its own commit; inside
+// Transaction() they signal once, after that commit, and never when it rolls back.
+// Writes that add nothing to send (the daemon's receipts, cursors, link state, and the
+// pieces it cuts while sending) do not signal. A signal that cannot be written is logged
+// at warn and does not fail the write: the records are committed, and the daemon sees
+// them at its next refresh (at most 60 s).
 #pragma once
 
 #include <SQLiteCpp/Database.h>
@@ -99,6 +109,7 @@ class AgentStore final : public SyncStore {
   const std::string& data_dir() const { return data_dir_; }
 
   // --- what the member records (each call is one transaction, durable on return) ---
+  // Wakes the daemon after the commit (above); inside Transaction(), after its commit.
   Result<std::uint64_t> Append(const std::string& kind, const std::string& task,
                                const json& body, int lane);
   Status SetLocalState(const std::string& task_id, const std::string& state,
@@ -109,6 +120,8 @@ class AgentStore final : public SyncStore {
   // to the link then, and each piece is an outbox record from that moment on.
   Status AddAttachment(const Attachment& attachment, const std::string& task);
   // Appends several records and a local state change atomically (e.g. `done` with fields).
+  // What |body| adds to send wakes the daemon once, after the commit. Verbs group
+  // records only through this (not nested).
   Status Transaction(const std::function<Status()>& body);
 
   // --- tasks and playbooks ---
@@ -184,6 +197,11 @@ class AgentStore final : public SyncStore {
   Status ApplyTeam(const json& body, Millis at);
   std::string Meta(const std::string& key, const std::string& fallback);
   void SetMeta(const std::string& key, const std::string& value);
+  // Work for the daemon was just written (records, a file to send): signals at once when
+  // it is committed (autocommit), else when the open Transaction() commits.
+  void WorkAdded();
+  // Touches the outbox signal (store_watch.h); call after the commit returned.
+  void SignalOutbox();
 
   std::unique_ptr<SQLite::Database> db_;
   const Clock& clock_;
@@ -194,6 +212,7 @@ class AgentStore final : public SyncStore {
   // Stored copies checked against their sha256 since this store was opened (a copy is
   // hashed whole once before its first piece is cut, not once per piece).
   std::set<std::string> verified_copies_;
+  bool to_signal_ = false;  // the open Transaction() added work for the daemon
 };
 
 }  // namespace muster::agent

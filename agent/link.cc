@@ -195,12 +195,21 @@ void Link::Wait(Millis wait_ms) {
   std::vector<zmq::pollitem_t> items;
   if (socket_) items.push_back({socket_->handle(), 0, ZMQ_POLLIN, 0});
   if (monitor_) items.push_back({monitor_->handle(), 0, ZMQ_POLLIN, 0});
-  if (watch_.changes_fd() >= 0) items.push_back({nullptr, watch_.changes_fd(), ZMQ_POLLIN, 0});
   if (watch_.interrupt_fd() >= 0) items.push_back({nullptr, watch_.interrupt_fd(), ZMQ_POLLIN, 0});
-  zmq::poll(items.data(), items.size(), std::chrono::milliseconds(std::max<Millis>(0, wait_ms)));
+  if (watch_.changes_fd() >= 0) items.push_back({nullptr, watch_.changes_fd(), ZMQ_POLLIN, 0});
+  // Drained after the poll and before the outbox is read: a signal consumed here was made
+  // after its commit, so the read that follows sees the records. Events in the data
+  // directory that are no signal (store_watch.h) are slept through.
+  const Millis deadline = SteadyNow() + std::max<Millis>(0, wait_ms);
+  for (;;) {
+    const int ready = zmq::poll(items.data(), items.size(),
+                                std::chrono::milliseconds(std::max<Millis>(0, deadline - SteadyNow())));
+    const bool only_changes =
+        ready == 1 && watch_.changes_fd() >= 0 && (items.back().revents & ZMQ_POLLIN);
+    if (watch_.Drain() || !only_changes || SteadyNow() >= deadline) break;
+  }
   socket_ready_ = socket_ && (items[0].revents & ZMQ_POLLIN);
   monitor_ready_ = monitor_ && (items[1].revents & ZMQ_POLLIN);
-  watch_.Drain();
 }
 
 Millis Link::IdleWait() const {

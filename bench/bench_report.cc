@@ -152,7 +152,11 @@ class Report {
     md << "| status update, batch of 1000 (sync_bench) | "
        << Fixed(Number(sync, "/status_batched_up"_json_pointer), 1) << " bytes up + "
        << Fixed(Number(sync, "/status_batched_down"_json_pointer), 1) << " down | | | framing and "
-       << "CURVE included; alone: " << Fixed(Number(sync, "/status_alone_up"_json_pointer), 0) << " up |\n\n";
+       << "CURVE included; alone: " << Fixed(Number(sync, "/status_alone_up"_json_pointer), 0) << " up |\n";
+    md << "| wake on commit (sync_bench) | median "
+       << Fixed(Number(sync, "/wake_median_ms"_json_pointer), 1) << " ms, p99 "
+       << Fixed(Number(sync, "/wake_p99_ms"_json_pointer), 1) << " ms | | | a lone record "
+       << "committed by another connection, until HQ acknowledged it |\n\n";
 
     Target("10,000-record backlog drained", Number(f, "/backlog/drain_s"_json_pointer), 2, false, "s");
     Target("dispatch to 200 agents, all committed", Number(f, "/dispatch/all_committed_s"_json_pointer), 1,
@@ -165,6 +169,8 @@ class Report {
     Target("batched status update on the wire",
            Number(sync, "/status_batched_up"_json_pointer) + Number(sync, "/status_batched_down"_json_pointer),
            64, false, "bytes");
+    Target("wake on commit: commit to acknowledged by HQ, p99",
+           Number(sync, "/wake_p99_ms"_json_pointer), 100, false, "ms");
     Target("agent RSS while draining", Number(f, "/backlog/agent_peak_rss_mb"_json_pointer), 16, false,
            "MB");
   }

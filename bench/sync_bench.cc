@@ -1,15 +1,19 @@
 // Wire cost and drain time of the sync protocol, measured end to end: a real coordinator
 // (CURVE, SQLite with synchronous=FULL) and a real agent link over tcp://127.0.0.1,
 // through a relay that counts the TCP payload bytes in each direction. The bytes include
-// ZMTP framing and CURVE encryption; they exclude TCP/IP headers.
+// ZMTP framing and CURVE encryption; they exclude TCP/IP headers. Also the daemon's wake:
+// how long a record committed by another connection to the agent's store (as by a CLI
+// verb) takes to be acknowledged by HQ.
 //
 // Usage: sync_bench [OUTPUT_JSON]
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <thread>
+#include <vector>
 
 #include "agent_store.h"
 #include "api_client.h"
@@ -31,6 +35,7 @@ struct Rig {
   std::unique_ptr<testing::LinkEmulator> proxy;
   Bundle bundle;
   std::unique_ptr<agent::AgentStore> store;
+  std::unique_ptr<agent::AgentStore> verb;  // another connection, as a CLI verb has
   std::string task;
   std::atomic<bool> stop{false};
   std::thread link_thread;
@@ -66,9 +71,12 @@ struct Rig {
           "deploy");
     std::filesystem::create_directories(root + "/agent");
     store = std::move(agent::AgentStore::Open(root + "/agent", bundle, clock).value());
+    verb = std::move(agent::AgentStore::Open(root + "/agent", bundle, clock).value());
     task = "d1.secondary_inspection.jonas";
     link_thread = std::thread([this] {
-      agent::Link link(*store, bundle, clock, {});
+      agent::LinkOptions options;
+      options.watch_dir = root + "/agent";  // as `muster-agent run` does
+      agent::Link link(*store, bundle, clock, options);
       link.Run(stop);
     });
     WaitFor([&] { return Connected() && store->Tasks()->size() == 13; });
@@ -76,6 +84,7 @@ struct Rig {
   ~Rig() {
     stop = true;
     link_thread.join();
+    verb.reset();
     store.reset();
     hq.reset();
     proxy.reset();
@@ -129,12 +138,39 @@ Cost Measure(Rig& rig, int count, void (Rig::*append)(int)) {
           static_cast<double>(rig.proxy->bytes_down()) / count};
 }
 
+// From the commit of a lone record by another connection (the daemon asleep) until HQ
+// acknowledged it, |count| times; in ms, sorted. It includes the wake, the batch's
+// MarkSent commit, the relay both ways and HQ's commit.
+std::vector<double> WakeLatencies(Rig& rig, int count) {
+  using namespace std::chrono;
+  rig.WaitFor([&] { return rig.Pending() == 0; });
+  std::vector<double> latencies;
+  for (int i = 0; i < count; ++i) {
+    std::this_thread::sleep_for(milliseconds(20));  // the daemon is asleep again
+    auto seq = rig.verb->Append("note", rig.task, {{"task", rig.task}, {"text", "wake"}},
+                                agent::kLaneStatus);
+    Rig::Check(seq.status(), "append a note");
+    const auto committed = steady_clock::now();
+    while (steady_clock::now() - committed < seconds(60)) {
+      auto acked = rig.verb->AckedWatermark();
+      if (acked.ok() && *acked >= *seq) break;
+      std::this_thread::sleep_for(microseconds(100));
+    }
+    latencies.push_back(duration<double, std::milli>(steady_clock::now() - committed).count());
+  }
+  std::sort(latencies.begin(), latencies.end());
+  return latencies;
+}
+
 }  // namespace
 }  // namespace muster
 
 int main(int argc, char** argv) {
   muster::InitLogging("warn");
   muster::Rig rig;
+  const auto wake = muster::WakeLatencies(rig, 200);
+  const double wake_median = wake[wake.size() / 2];
+  const double wake_p99 = wake[wake.size() * 99 / 100 - 1];
   const auto status_alone = muster::Measure(rig, 1, &muster::Rig::AppendStatus);
   const auto finding_alone = muster::Measure(rig, 1, &muster::Rig::AppendFinding);
   const auto status_batched = muster::Measure(rig, 1000, &muster::Rig::AppendStatus);
@@ -164,7 +200,11 @@ int main(int argc, char** argv) {
             << "| finding, batch of 1000 | " << finding_batched.up_per_record << " | "
             << finding_batched.down_per_record << " |\n"
             << std::setprecision(2) << "\n10,000-finding backlog drained in " << drain_s
-            << " s after the link returned (including reconnection)\n";
+            << " s after the link returned (including reconnection)\n"
+            << std::setprecision(1) << "\nWake on commit, " << wake.size()
+            << " lone records committed by another connection, commit to acknowledged by HQ: "
+            << "median " << wake_median << " ms, p99 " << wake_p99 << " ms, max " << wake.back()
+            << " ms\n";
   if (argc > 1) {
     nlohmann::json out = {
         {"status_alone_up", status_alone.up_per_record},
@@ -173,7 +213,10 @@ int main(int argc, char** argv) {
         {"status_batched_up", status_batched.up_per_record},
         {"status_batched_down", status_batched.down_per_record},
         {"finding_batched_up", finding_batched.up_per_record},
-        {"backlog_10000_drain_s", drain_s}};
+        {"backlog_10000_drain_s", drain_s},
+        {"wake_median_ms", wake_median},
+        {"wake_p99_ms", wake_p99},
+        {"wake_max_ms", wake.back()}};
     std::ofstream(argv[1]) << out.dump(2) << "\n";
   }
   return 0;
