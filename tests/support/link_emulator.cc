@@ -207,7 +207,10 @@ bool LinkEmulator::Deliver(Pipe& pipe, std::int64_t now_us) {
       pipe.finished = true;
       return false;
     }
-    const ssize_t written = ::write(pipe.to, segment.bytes.data(), segment.bytes.size());
+    // MSG_NOSIGNAL: a peer that died mid-transfer (a coordinator killed by a fault test)
+    // is a closed connection here, not a SIGPIPE that kills the test.
+    const ssize_t written =
+        ::send(pipe.to, segment.bytes.data(), segment.bytes.size(), MSG_NOSIGNAL);
     if (written < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
       return false;
