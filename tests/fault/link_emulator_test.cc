@@ -70,19 +70,25 @@ int Dial(int port) {
   return fd;
 }
 
-// Sends |payload| and reads the echo back, within |timeout_ms|; returns what came back.
-std::string RoundTrip(int fd, const std::string& payload, int timeout_ms) {
-  std::thread writer([&] { (void)!::write(fd, payload.data(), payload.size()); });
-  std::string back;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+// What arrives on |fd| within about |timeout_ms|, until |want| bytes did.
+std::string ReadFor(int fd, std::size_t want, int timeout_ms) {
+  std::string got;
   char buffer[4096];
-  while (back.size() < payload.size() && std::chrono::steady_clock::now() < deadline) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (got.size() < want && std::chrono::steady_clock::now() < deadline) {
     pollfd item{fd, POLLIN, 0};
     if (::poll(&item, 1, 20) <= 0) continue;
     const ssize_t n = ::read(fd, buffer, sizeof buffer);
     if (n <= 0) break;
-    back.append(buffer, static_cast<std::size_t>(n));
+    got.append(buffer, static_cast<std::size_t>(n));
   }
+  return got;
+}
+
+// Sends |payload| and reads the echo back, within |timeout_ms|; returns what came back.
+std::string RoundTrip(int fd, const std::string& payload, int timeout_ms) {
+  std::thread writer([&] { (void)!::write(fd, payload.data(), payload.size()); });
+  std::string back = ReadFor(fd, payload.size(), timeout_ms);
   writer.join();
   return back;
 }
@@ -134,17 +140,7 @@ TEST(LinkEmulatorTest, ABlackHoleHoldsEverythingUntilTheLinkReturns) {
   link.Blackhole();
   EXPECT_EQ(RoundTrip(fd, "during", 500), "");  // nothing crosses, the connection stays
   link.Restore();
-  std::string late;
-  char buffer[64];
-  for (int i = 0; i < 100 && late.size() < 6; ++i) {
-    pollfd item{fd, POLLIN, 0};
-    if (::poll(&item, 1, 50) > 0) {
-      const ssize_t n = ::read(fd, buffer, sizeof buffer);
-      if (n <= 0) break;
-      late.append(buffer, static_cast<std::size_t>(n));
-    }
-  }
-  EXPECT_EQ(late, "during");
+  EXPECT_EQ(ReadFor(fd, 6, 5'000), "during");
   EXPECT_EQ(link.connections_cut(), 0u);
   ::close(fd);
 }

@@ -14,7 +14,8 @@
 
 namespace muster::testing {
 
-const char kSurveyPlaybook[] = R"(id: site-survey
+std::string SurveyPlaybook() {
+  std::string yaml = R"(id: site-survey
 version: "1.0.0"
 title: Survey a site over a thin link
 hazards: [radiological]
@@ -25,39 +26,19 @@ phases:
   - id: survey
     title: Survey
 steps:
-  - id: approach
-    title: Approach the site
-    phase: survey
-    role: surveyor
-    findings:
-      - {id: reading, type: number, unit: µSv/h}
-      - {id: remark, type: text}
-      - {id: photo, type: attachment}
-  - id: perimeter
-    title: Walk the perimeter
-    phase: survey
-    role: surveyor
-    findings:
-      - {id: reading, type: number, unit: µSv/h}
-      - {id: remark, type: text}
-      - {id: photo, type: attachment}
-  - id: sample
-    title: Take a sample
-    phase: survey
-    role: surveyor
-    findings:
-      - {id: reading, type: number, unit: µSv/h}
-      - {id: remark, type: text}
-      - {id: photo, type: attachment}
-  - id: report
-    title: Report
-    phase: survey
-    role: surveyor
-    findings:
-      - {id: reading, type: number, unit: µSv/h}
-      - {id: remark, type: text}
-      - {id: photo, type: attachment}
 )";
+  for (const auto& [id, title] : {std::pair{"approach", "Approach the site"},
+                                  {"perimeter", "Walk the perimeter"},
+                                  {"sample", "Take a sample"},
+                                  {"report", "Report"}}) {
+    yaml += std::string("  - id: ") + id + "\n    title: " + title +
+            "\n    phase: survey\n    role: surveyor\n    findings:\n"
+            "      - {id: reading, type: number, unit: µSv/h}\n"
+            "      - {id: remark, type: text}\n"
+            "      - {id: photo, type: attachment}\n";
+  }
+  return yaml;
+}
 
 namespace {
 

@@ -26,11 +26,11 @@ namespace muster::testing {
 
 // A playbook of four independent steps for one role, each with a reading, a note and a
 // photo: what a survey team records (the rig assigns the role to every member).
-extern const char kSurveyPlaybook[];
+std::string SurveyPlaybook();
 
 struct TeamRigOptions {
   int members = 4;
-  std::string playbook = kSurveyPlaybook;
+  std::string playbook = SurveyPlaybook();
   agent::LinkOptions link;  // every agent's link options
   hq::Config coordinator;   // data_dir, bind and ports are the rig's
 };
