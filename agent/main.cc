@@ -41,7 +41,7 @@ muster::Result<AgentConfig> LoadConfig(const std::string& path) {
       else if (key == "keepalive") {
         const std::string text = entry.second.as<std::string>();
         config.keepalive_ms = text == "auto" ? 0 : muster::ParseDuration(text);
-        if (config.keepalive_ms < 0 || (config.keepalive_ms > 0 && config.keepalive_ms < 5'000)) {
+        if (text != "auto" && config.keepalive_ms < 5'000) {
           return muster::Status::Error(
               "invalid_config", path + ":" + std::to_string(entry.second.Mark().line + 1) +
                                     ": keepalive '" + text +

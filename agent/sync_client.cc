@@ -354,9 +354,13 @@ std::vector<Message> SyncClient::OnDeliver(const json& body) {
   const bool more = body.contains("more") && body["more"].is_boolean() && body["more"].get<bool>();
   if (only_team && !more && estimator_.thin()) {
     // A team update on a thin link: its acknowledgement rides on the next message the
-    // agent sends anyway, and at the latest goes as the keep-alive.
+    // agent sends anyway, and at the latest goes in place of the keep-alive, counted from
+    // the first update owed and never later than HQ waits for it (sync_server.cc).
+    if (!owed_applied_) {
+      delivered_due_ = std::max(last_sent_, last_heard_) +
+                       std::min(Keepalive(), options_.delivered_at_most_ms);
+    }
     owed_applied_ = *applied;
-    delivered_due_ = std::max(last_sent_, last_heard_) + Keepalive();
     return {};
   }
   owed_applied_.reset();

@@ -53,6 +53,10 @@ class SyncClient {
     // crosses before any attachment byte.
     Millis attachment_grace_ms = 30'000;
 
+    // On a thin link a DELIVER of team updates alone is acknowledged with the agent's
+    // next message, or as its keep-alive, and never later than this after the first one
+    // (HQ sends them again after 5 minutes without an answer).
+    Millis delivered_at_most_ms = 120'000;
     LinkEstimator::Options link;
   };
 

@@ -30,19 +30,14 @@ Status AgentStore::ApplyTeam(const json& body, Millis at) {
   if (body.value("superseded", false)) return Status::Ok();  // a newer snapshot follows
   const std::int64_t deployment = body.at("deployment").get<std::int64_t>();
   if (body.contains("tasks")) {
-    // The whole view. An older one (by HQ's version, or its time) never replaces a newer.
-    json stored = json::object();
-    SQLite::Statement current(*db_, "SELECT body FROM team WHERE deployment=?");
-    current.bind(1, deployment);
-    if (current.executeStep()) stored = json::parse(current.getColumn(0).getString(), nullptr, false);
-    if (stored.is_object() && stored.value("version", std::int64_t{0}) > body.value("version", std::int64_t{0})) {
-      return Status::Ok();
-    }
+    // The whole view: what HQ holds now. Deliveries are applied in order, so it replaces
+    // whatever view came before, even one of a higher version (HQ was restored from a
+    // backup and counts again from there).
     SQLite::Statement upsert(*db_,
                              "INSERT INTO team(deployment, hq_at, received_at, body) "
                              "VALUES(?,?,?,?) ON CONFLICT(deployment) DO UPDATE SET "
                              "hq_at=excluded.hq_at, received_at=excluded.received_at, "
-                             "body=excluded.body WHERE excluded.hq_at >= team.hq_at");
+                             "body=excluded.body");
     upsert.bind(1, deployment);
     upsert.bind(2, body.at("at").get<std::int64_t>());
     upsert.bind(3, static_cast<std::int64_t>(clock_.Now()));

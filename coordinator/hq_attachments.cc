@@ -5,6 +5,8 @@
 // it. A file is identified by (agent, sha256), so one agent can never add to another's.
 #include <SQLiteCpp/Statement.h>
 
+#include <optional>
+
 #include "hq_store.h"
 #include "muster/digest.h"
 #include "muster/log.h"
@@ -23,6 +25,19 @@ Result<std::uint64_t> Unsigned(const json& body, const char* name) {
     return Status::Error("malformed", std::string("'") + name + "' must be an unsigned integer");
   }
   return it->get<std::uint64_t>();
+}
+
+// Where a chunk of an agent older than pieces starts: `index` × `chunk_bytes`.
+Result<std::uint64_t> LegacyOffset(const json& body) {
+  auto index = Unsigned(body, "index");
+  if (!index.ok()) return index.status();
+  auto chunk_bytes = Unsigned(body, "chunk_bytes");
+  if (!chunk_bytes.ok()) return chunk_bytes.status();
+  if (*chunk_bytes == 0 || *chunk_bytes > protocol::kMaxAttachmentChunkBytes ||
+      *index > protocol::kMaxAttachmentBytes / *chunk_bytes) {
+    return Status::Error("malformed", "'index' and 'chunk_bytes' name no place in a file");
+  }
+  return *index * *chunk_bytes;
 }
 
 }  // namespace
@@ -84,7 +99,9 @@ Status HqStore::StoreAttachmentPiece(const std::string& agent_id, const std::str
                                      const json& body) {
   auto meta = ParseAttachmentMeta(body, "attachment");
   if (!meta.ok()) return meta.status();
-  auto offset = Unsigned(body, "offset");
+  // A chunk from an agent older than pieces names its index in fixed chunks instead.
+  auto offset = body.contains("offset") || !body.contains("index") ? Unsigned(body, "offset")
+                                                                   : LegacyOffset(body);
   if (!offset.ok()) return offset.status();
   auto id = DeclareAttachment(agent_id, task_id, *meta);
   if (!id.ok()) return id.status();
@@ -136,11 +153,11 @@ Status HqStore::StoreAttachmentPiece(const std::string& agent_id, const std::str
   overlapping.bind(3, end);
   std::int64_t covered = 0;
   std::int64_t reach = begin;  // how far into [begin, end) earlier pieces already cover
-  bool same = false;
+  std::optional<std::int64_t> same_start;  // the length of a piece held at this offset
   while (overlapping.executeStep()) {
     const std::int64_t other = overlapping.getColumn(0).getInt64();
     const std::int64_t other_end = other + overlapping.getColumn(1).getInt64();
-    same = same || other == begin;
+    if (other == begin) same_start = other_end - other;
     const std::int64_t from = std::max(reach, other);
     const std::int64_t to = std::min(end, other_end);
     if (to > from) {
@@ -149,10 +166,14 @@ Status HqStore::StoreAttachmentPiece(const std::string& agent_id, const std::str
     }
   }
   overlapping.reset();
-  if (same) return Status::Ok();  // the same piece in another record
+  // The same piece in another record, or a shorter one than held here: nothing new.
+  if (same_start && *same_start >= end - begin) return Status::Ok();
+  // A longer piece where a shorter one is held (an agent restored from a backup cut the
+  // file anew) takes its place; the bytes it adds are counted.
   SQLite::Statement insert(*db_,
                            "INSERT INTO attachment_pieces(attachment_id, offset, data) "
-                           "VALUES(?,?,?)");
+                           "VALUES(?,?,?) ON CONFLICT(attachment_id, offset) DO UPDATE SET "
+                           "data=excluded.data");
   insert.bind(1, *id);
   insert.bind(2, begin);
   insert.bind(3, bytes.data(), static_cast<int>(bytes.size()));

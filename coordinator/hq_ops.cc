@@ -93,6 +93,13 @@ bool HasAssignment(SQLite::Database& db, std::int64_t deployment_id,
   return query.executeStep();
 }
 
+// The deployment's team view has news for the next relay (hq_team.cc).
+void MarkTeamChanged(SQLite::Database& db, std::int64_t deployment_id) {
+  SQLite::Statement dirty(db, "UPDATE deployments SET team_dirty=1 WHERE id=?");
+  dirty.bind(1, deployment_id);
+  dirty.exec();
+}
+
 // Creates the task, or revives the member's own earlier task of that step that HQ had
 // cancelled or reassigned away. A live task of the step held by the member is a conflict.
 Status PutTask(SQLite::Database& db, std::int64_t deployment_id, const std::string& step,
@@ -113,6 +120,7 @@ Status PutTask(SQLite::Database& db, std::int64_t deployment_id, const std::stri
     revive.bind(2, static_cast<std::int64_t>(now));
     revive.bind(3, task_id);
     revive.exec();
+    MarkTeamChanged(db, deployment_id);
     return Status::Ok();
   }
   SQLite::Statement insert(db,
@@ -125,6 +133,7 @@ Status PutTask(SQLite::Database& db, std::int64_t deployment_id, const std::stri
   insert.bind(5, dormant ? 1 : 0);
   insert.bind(6, static_cast<std::int64_t>(now));
   insert.exec();
+  MarkTeamChanged(db, deployment_id);
   return Status::Ok();
 }
 
@@ -136,6 +145,12 @@ void SetTaskState(SQLite::Database& db, const std::string& task_id, const std::s
   update.bind(3, static_cast<std::int64_t>(now));
   update.bind(4, task_id);
   update.exec();
+  // The team hears of an officer's decision at the next relay, as of a member's.
+  SQLite::Statement dirty(db,
+                          "UPDATE deployments SET team_dirty=1 WHERE id=(SELECT deployment_id "
+                          "FROM tasks WHERE id=?)");
+  dirty.bind(1, task_id);
+  dirty.exec();
 }
 
 }  // namespace

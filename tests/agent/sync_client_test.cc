@@ -353,6 +353,26 @@ TEST_F(SyncClientTest, ALoneTeamUpdateOnAThinLinkIsAcknowledgedWithTheNextMessag
   ASSERT_EQ(Deliver({{8, "team", 1, team}}, true).size(), 1u);
 }
 
+TEST_F(SyncClientTest, AStreamOfTeamUpdatesDoesNotPutTheirAcknowledgementOffForEver) {
+  Deploy();
+  Welcome(0);
+  const json team = {{"deployment", 1}, {"version", 2}, {"set", json::array()}};
+  std::uint64_t seq = 6;
+  for (int i = 0; i < 4; ++i) {  // one update every 40 s, as HQ paces them
+    EXPECT_TRUE(Deliver({{seq++, "team", 1, team}}).empty());
+    clock_.Advance(40'000);
+    std::vector<Message> out = Flush();
+    if (i < 2) {
+      EXPECT_TRUE(out.empty()) << i;
+    } else {
+      ASSERT_EQ(out.size(), 1u) << "2 minutes after the first update owed, whatever came since";
+      EXPECT_EQ(out[0].type, MessageType::kDelivered);
+      EXPECT_EQ(out[0].body["applied"], seq - 1);
+      break;
+    }
+  }
+}
+
 TEST_F(SyncClientTest, DeliverBeforeWelcomeIsIgnored) {
   // Only the coordinator that welcomed this agent may change its tasks.
   EXPECT_TRUE(Deliver({PlaybookDelivery(1)}).empty());

@@ -94,14 +94,14 @@ TEST_F(TeamTest, OwnTasksShowWhatTheMemberDidHereNotWhatHqLastKnew) {
   EXPECT_EQ(list[0]["members"][0]["tasks"][0]["state"], "in_progress");
 }
 
-TEST_F(TeamTest, TheNewestSnapshotWinsAndStubsChangeNothing) {
+TEST_F(TeamTest, TheLastWholeViewInTheStreamWinsAndStubsChangeNothing) {
   const Millis first = clock_.Now();
   clock_.Advance(kMinute);
-  ASSERT_EQ(*store_->ApplyDeliveries({TeamDelivery(6, first + kMinute, "ready", "completed"),
-                                      {7, "team", first, {{"deployment", 1}, {"superseded", true}}},
-                                      TeamDelivery(8, first, "ready", "waiting")}),
+  ASSERT_EQ(*store_->ApplyDeliveries({TeamDelivery(6, first, "ready", "waiting"),
+                                      TeamDelivery(7, first + kMinute, "ready", "completed"),
+                                      {8, "team", first, {{"deployment", 1}, {"superseded", true}}}}),
             8u)
-      << "a stub and an older snapshot are applied (the stream goes on) but change nothing";
+      << "a stub from an older coordinator is applied (the stream goes on) but changes nothing";
   json list = json::parse(Team(true));
   EXPECT_EQ(list[0]["hq_at"], first + kMinute);
   EXPECT_EQ(list[0]["members"][1]["tasks"][0]["state"], "completed");
@@ -139,6 +139,19 @@ TEST_F(TeamTest, ChangesUpdateTheViewByPlaceAndAddTasksAndMembers) {
   const json orphan = {{"deployment", 9}, {"version", 2}, {"set", {{0, 3}}}};
   ASSERT_EQ(*store_->ApplyDeliveries({{9, "team", clock_.Now(), orphan}}), 9u);
   EXPECT_EQ(store_->TeamSnapshots()->size(), 1u);
+}
+
+TEST_F(TeamTest, AWholeViewAfterHqWasRestoredReplacesAViewOfAHigherVersion) {
+  Delivery before = TeamDelivery(6, clock_.Now(), "ready", "completed");
+  before.body["version"] = 40;
+  Delivery restored = TeamDelivery(7, clock_.Now() + kMinute, "ready", "waiting");
+  restored.body["version"] = 3;  // HQ counts again from its backup
+  ASSERT_EQ(*store_->ApplyDeliveries({before, restored}), 7u);
+  EXPECT_EQ(json::parse(Team(true))[0]["members"][1]["tasks"][0]["state"], "waiting");
+  const json change = {{"deployment", 1}, {"version", 4}, {"set", {{1, 3}}}};
+  ASSERT_EQ(*store_->ApplyDeliveries({{8, "team", clock_.Now(), change}}), 8u);
+  EXPECT_EQ(json::parse(Team(true))[0]["members"][1]["tasks"][0]["state"], "in_progress")
+      << "the changes that follow apply";
 }
 
 TEST_F(TeamTest, AMalformedSnapshotIsSkippedWithoutStoppingLaterDeliveries) {

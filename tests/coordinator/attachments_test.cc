@@ -96,6 +96,34 @@ TEST_F(AttachmentIngestTest, PiecesOfAnySizeAndOverlappingOnesMakeTheFile) {
   EXPECT_EQ(*store_->AttachmentContent(id), content);
 }
 
+TEST_F(AttachmentIngestTest, ALongerPieceWhereAShorterOneIsHeldAddsItsBytes) {
+  // An agent restored from a backup cuts the rest of the file from an offset HQ holds a
+  // short piece at, with a bigger budget this time.
+  const std::string content = Pattern(3000);
+  IngestOk("jonas-1", {Piece(1, content, 0, 1000), Piece(2, content, 1000, 500)});
+  IngestOk("jonas-1", {Piece(9, content, 1000, 2000)});
+  const std::int64_t id = AttachmentId();
+  EXPECT_EQ((*store_->Attachment(id))["received_bytes"], 3000);
+  EXPECT_EQ((*store_->Attachment(id))["state"], "verified");
+  EXPECT_EQ(*store_->AttachmentContent(id), content);
+}
+
+TEST_F(AttachmentIngestTest, AChunkOfAnAgentOlderThanPiecesIsPlacedByItsIndex) {
+  const std::string content = Pattern(2500);
+  std::vector<hq::InboundRecord> chunks;
+  for (std::uint64_t index = 0; index < 3; ++index) {
+    hq::InboundRecord chunk = Chunk(index + 1, content, index);
+    chunk.body.erase("offset");
+    chunk.body.erase("length");
+    chunk.body["index"] = index;
+    chunk.body["chunk_bytes"] = kChunk;
+    chunk.body["chunks"] = 3;
+    chunks.push_back(chunk);
+  }
+  IngestOk("jonas-1", chunks);
+  EXPECT_EQ(*store_->AttachmentContent(AttachmentId()), content);
+}
+
 TEST_F(AttachmentIngestTest, AChunkSentTwiceIsStoredOnce) {
   const std::string content = Pattern(1500);
   IngestOk("jonas-1", {Chunk(1, content, 0)});

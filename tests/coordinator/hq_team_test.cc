@@ -193,6 +193,23 @@ TEST_F(TeamRelayTest, ChangesBetweenTwoRelaysGoTogetherAndAThinLinksPaceIsKept) 
   EXPECT_TRUE(Relay().empty());
 }
 
+TEST_F(TeamRelayTest, AnOfficersCancellationReachesTheTeam) {
+  DeployBorder();
+  ASSERT_TRUE(store_->MarkApplied("paulo-1", Deliveries("paulo-1").size()).ok());
+  const json view = TeamDeliveries(Deliveries("paulo-1")).back().body;
+  ASSERT_TRUE(
+      store_->CancelTask("d1.arrival_briefing.amira", "wrong site", hq::Actor("dana"), nullptr).ok());
+  Relay();
+  std::vector<hq::Delivery> team = TeamDeliveries(Deliveries("paulo-1"));
+  ASSERT_EQ(team.size(), 2u);
+  bool seen = false;
+  for (const json& entry : team.back().body["set"]) {
+    seen = seen || (entry[0] == PlaceOf(view, "d1.arrival_briefing.amira") &&
+                    entry[1] == Code("cancelled"));
+  }
+  EXPECT_TRUE(seen) << team.back().body.dump();
+}
+
 TEST_F(TeamRelayTest, ANewLaptopGetsTheTeamWithItsBacklog) {
   DeployBorder();
   EnrollAgent("jonas");
