@@ -9,9 +9,10 @@
 // engine, and by TCP for lost segments). On the 2.4 kbit/s link also: bytes on the link
 // per status change with the team relay included, and an idle agent's bytes per second.
 //
-// Usage: thinlink_bench [--quick] [--only 0|1|2] [--out FILE.json]
+// Usage: thinlink_bench [--quick] [--only 0|1|2|3] [--out FILE.json]
 //   --quick: 20 KB photos and a shorter idle window, for a first look (minutes, not an hour)
-//   --only N: just the Nth link, without the status-cost and idle figures
+//   --only N: just the Nth link (0, 1, 2) without the status-cost and idle figures, or
+//             (3) just those
 #include <chrono>
 #include <fstream>
 #include <iomanip>
@@ -159,7 +160,7 @@ json StatusCost(const LinkProfile& profile, double idle_s) {
 int main(int argc, char** argv) {
   using namespace muster;
   bool quick = false;
-  int only = -1;  // one link only (0, 1, 2), and no status cost
+  int only = -1;  // one link only (0, 1, 2) without the status cost, or 3: the cost only
   std::string out_path;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -167,7 +168,7 @@ int main(int argc, char** argv) {
     else if (arg == "--out" && i + 1 < argc) out_path = argv[++i];
     else if (arg == "--only" && i + 1 < argc) only = std::stoi(argv[++i]);
     else {
-      std::cerr << "usage: thinlink_bench [--quick] [--only 0|1|2] [--out FILE.json]\n";
+      std::cerr << "usage: thinlink_bench [--quick] [--only 0|1|2|3] [--out FILE.json]\n";
       return 2;
     }
   }
@@ -188,7 +189,9 @@ int main(int argc, char** argv) {
       const double limit = run.profile.rate_bps < 10'000 ? (quick ? 900 : 4'800) : 900;
       results["links"].push_back(LinkUp(run, photo, limit));
     }
-    if (only < 0) results["status_cost"] = StatusCost(runs[0].profile, quick ? 130 : 300);
+    if (only < 0 || only == 3) {
+      results["status_cost"] = StatusCost(runs[0].profile, quick ? 130 : 300);
+    }
   } catch (const std::exception& error) {
     std::cerr << "thinlink_bench: " << error.what() << "\n";
     return 1;
