@@ -17,7 +17,6 @@
 #include "store_watch.h"
 
 namespace muster::agent {
-namespace {
 
 const std::vector<Migration>& AgentMigrations() {
   static const std::vector<Migration> kMigrations = {
@@ -106,6 +105,8 @@ ALTER TABLE attachments DROP COLUMN chunks;
   };
   return kMigrations;
 }
+
+namespace {
 
 std::optional<Millis> OptionalInt(const SQLite::Column& column) {
   if (column.isNull()) return std::nullopt;

@@ -42,11 +42,15 @@
 #include "muster/playbook/triggers.h"
 #include "muster/protocol.h"
 #include "muster/result.h"
+#include "muster/sqlite_store.h"
 #include "sync_store.h"
 
 namespace muster::agent {
 
 using nlohmann::json;
+
+// The agent store's schema, as an ordered list of migrations (tests build older stores).
+const std::vector<Migration>& AgentMigrations();
 
 // The largest record a member can make (HQ refuses larger ones too): a batch of them
 // always fits a protocol frame.

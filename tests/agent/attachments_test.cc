@@ -2,9 +2,11 @@
 // and findings, cut into pieces sized to the budget when sent, read back and checked.
 #include "attachments.h"
 
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -255,6 +257,58 @@ TEST_F(AttachmentsTest, NothingIsRecordedWhenAFileCannotBeRead) {
   auto records = store_->Records("");
   ASSERT_TRUE(records.ok());
   EXPECT_TRUE(records->empty());
+}
+
+// A store from before pieces (schema 3): a file attached in fixed 32 KiB chunks, half of
+// them acknowledged. Migration 4 gives the chunks their offsets and lengths, marks the file
+// as all cut, and the rest travels as pieces: nothing acknowledged goes again, nothing
+// of the file is lost.
+TEST_F(AttachmentsTest, AFileInFixedChunksFromAnOlderStoreTravelsOnAsPieces) {
+  const std::string dir = dir_.File("old-store");
+  std::filesystem::create_directories(dir + "/attachments");
+  const std::string content = Pattern(70'000);
+  const std::string sha = Sha256Hex(content);
+  ASSERT_TRUE(WriteFileAtomic(AttachmentPath(dir, sha), content, 0600).ok());
+  {
+    std::vector<Migration> three(AgentMigrations().begin(), AgentMigrations().begin() + 3);
+    auto db = OpenStore(dir + "/agent.db", three);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    (*db)->exec("INSERT INTO meta(key, value) VALUES('agent_id', 'agent-7'), "
+                "('member_id', 'm.okafor'), ('hq_id', 'hq-3f2a'), ('applied', '0')");
+    (*db)->exec("INSERT INTO attachments(sha256, name, size, chunk_bytes, chunks, task, "
+                "created_at) VALUES('" + sha + "', 'old.jpg', 70000, 32768, 3, 't', 1)");
+    for (int index = 0; index < 3; ++index) {
+      const std::size_t bytes = std::min<std::size_t>(32768, 70'000 - index * 32768);
+      SQLite::Statement chunk(**db,
+                              "INSERT INTO outbox(kind, task, body, lane, created_at, acked_at) "
+                              "VALUES('attachment_chunk', 't', ?, 3, 1, ?)");
+      chunk.bind(1, json({{"task", "t"}, {"attachment", sha}, {"index", index},
+                          {"sha256", Sha256Hex(content.substr(index * 32768, bytes))},
+                          {"bytes", bytes}})
+                        .dump());
+      if (index == 0) chunk.bind(2, 5); else chunk.bind(2);
+      chunk.exec();
+    }
+  }
+  auto store = AgentStore::Open(dir, bundle_, clock_);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto batch = (*store)->NextBatch(100, 1u << 20);
+  ASSERT_TRUE(batch.ok());
+  ASSERT_EQ(batch->size(), 2u) << "the two chunks not acknowledged, and nothing cut anew";
+  EXPECT_EQ((*batch)[0].body["offset"], 32768);
+  EXPECT_EQ((*batch)[1].body["offset"], 65536);
+  EXPECT_EQ((*batch)[1].body["length"], 70'000 - 65536);
+  EXPECT_EQ(content.substr(32768), [&] {
+    std::string rest;
+    for (const OutboxRecord& piece : *batch) {
+      const auto& bytes = piece.body["data"].get_binary();
+      rest.append(bytes.begin(), bytes.end());
+    }
+    return rest;
+  }());
+  auto progress = (*store)->Attachments("");
+  ASSERT_TRUE(progress.ok());
+  EXPECT_EQ(progress->front().acked, 32768u);
 }
 
 }  // namespace

@@ -2,9 +2,12 @@
 // by one and stored with their acknowledgement, the whole file checked once the pieces
 // cover it, overlapping pieces taken as they come, and no agent able to add to another's
 // file.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 
 #include "muster/digest.h"
+#include "hq_schema.h"
+#include "muster/sqlite_store.h"
 #include "test_support.h"
 
 namespace muster::coordtest {
@@ -220,6 +223,37 @@ TEST_F(AttachmentIngestTest, AnEmptyFileIsVerifiedFromItsFinding) {
   auto bytes = store_->AttachmentContent(AttachmentId());
   ASSERT_TRUE(bytes.ok());
   EXPECT_TRUE(bytes->empty());
+}
+
+// A store from before pieces (schema 7): a file with two of its three fixed chunks in.
+// Migration 8 turns the chunks into pieces at their offsets and counts the bytes they
+// cover; the file waits for the rest.
+TEST_F(AttachmentIngestTest, FilesInFixedChunksBeforeMigrationEightComeThroughIt) {
+  store_.reset();
+  const std::string path = dir_.File("old.db");
+  const std::string content = Pattern(2500);
+  {
+    std::vector<Migration> seven(hq::HqMigrations().begin(), hq::HqMigrations().begin() + 7);
+    auto db = OpenStore(path, seven);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    (*db)->exec("PRAGMA foreign_keys=OFF");
+    (*db)->exec("INSERT INTO attachments(id, agent_id, sha256, task_id, name, size, chunk_bytes, "
+                "chunks, received, state, first_at) VALUES(1, 'jonas-1', '" +
+                Sha256Hex(content) + "', 't', 'x.jpg', 2500, 1000, 3, 2, 'receiving', 1)");
+    for (int index : {0, 2}) {
+      SQLite::Statement chunk(**db, "INSERT INTO attachment_chunks(attachment_id, idx, data) "
+                                    "VALUES(1, ?, ?)");
+      const std::string part = content.substr(index * 1000, 1000);
+      chunk.bind(1, index);
+      chunk.bind(2, part.data(), static_cast<int>(part.size()));
+      chunk.exec();
+    }
+  }
+  auto reopened = hq::HqStore::Open(path, clock_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_EQ(QueryInt((*reopened)->db(), "SELECT received FROM attachments WHERE id=1"), 1500);
+  EXPECT_EQ(QueryInt((*reopened)->db(), "SELECT SUM(offset) FROM attachment_pieces"), 2000);
+  EXPECT_EQ((*(*reopened)->Attachment(1))["state"], "receiving");
 }
 
 }  // namespace
