@@ -205,10 +205,14 @@ void Coordinator::RefuseCutOff(const std::string& agent_id, const std::string& r
   Logger("router")->warn("event=refused_cut_off agent={} peer={}", agent_id, peer);
   if (!refused_routes_.insert(route).second) return;
   if (refused_routes_.size() > 10'000) refused_routes_ = {route};
-  (void)router_store_->Audit({{"agent:" + agent_id, "agent:" + agent_id + "@" + peer},
-                              known ? "agent.refused_revoked" : "agent.refused_old_key",
-                              agent_id,
-                              {}});
+  Status audited = router_store_->Audit({{"agent:" + agent_id, "agent:" + agent_id + "@" + peer},
+                                         known ? "agent.refused_revoked" : "agent.refused_old_key",
+                                         agent_id,
+                                         {}});
+  if (!audited.ok()) {
+    Logger("router")->error("event=audit_failed action=refused_cut_off agent={} error=\"{}\"",
+                            agent_id, audited.ToString());
+  }
 }
 
 void Coordinator::Wake(const std::string& text) {
@@ -248,8 +252,16 @@ void Coordinator::RunZap() {
     if (request.size() >= 7 && request[5].to_string() == "CURVE" && request[6].size() == 32) {
       char z85[41] = {};
       zmq_z85_encode(z85, static_cast<const uint8_t*>(request[6].data()), 32);
-      std::optional<AgentRecord> agent = zap_store_->FindAgentByKey(z85);
-      if (agent && agent->status == "active") {
+      Result<std::optional<AgentRecord>> found = zap_store_->FindAgentByKey(z85);
+      const std::optional<AgentRecord> agent = found.ok() ? *found : std::nullopt;
+      if (!found.ok()) {
+        // The store could not answer: a temporary failure (RFC 27's 300), so the agent
+        // tries again; never "refused", which would read as a bad key.
+        status_code = "300";
+        status_text = "store unavailable";
+        log->error("event=zap_store_error address={} key={} error=\"{}\"", address,
+                   KeyFingerprint(z85), found.status().ToString());
+      } else if (agent && agent->status == "active") {
         status_code = "200";
         status_text = "OK";
         // The key itself is the connection's identity: every message is checked against
@@ -313,7 +325,8 @@ void Coordinator::HandleFrame(zmq::socket_t& router, zmq::message_t& identity,
   const std::string route = identity.to_string();
   // Revocation and rotation take effect on open connections too: every message is
   // checked against the store by the key that authenticated the connection.
-  std::optional<AgentRecord> agent = router_store_->FindAgentByKey(key);
+  Result<std::optional<AgentRecord>> found = router_store_->FindAgentByKey(key);
+  const std::optional<AgentRecord> agent = found.ok() ? *found : std::nullopt;
   const std::string agent_id = agent ? agent->id : "key:" + KeyFingerprint(key);
   auto reply = [&](const protocol::Message& message) {
     const std::string frame = protocol::Encode(message);
@@ -327,6 +340,13 @@ void Coordinator::HandleFrame(zmq::socket_t& router, zmq::message_t& identity,
       log->info("event=reply_unroutable agent={} error=\"{}\"", agent_id, error.what());
     }
   };
+  if (!found.ok()) {
+    // Not a refusal: the agent keeps its session and sends again.
+    log->error("event=store_error agent={} error=\"{}\"", agent_id, found.status().ToString());
+    reply(protocol::MakeError(protocol::errors::kInternal,
+                              "HQ could not read its store; send again later"));
+    return;
+  }
   if (!agent || agent->status != "active") {
     RefuseCutOff(agent_id, route, PeerAddress(payload), agent.has_value());
     reply(protocol::MakeError(protocol::errors::kForbidden,

@@ -153,7 +153,9 @@ Result<IngestOutcome> HqStore::Ingest(const std::string& agent_id,
   const Actor actor{"agent:" + agent_id, "agent:" + agent_id + "@" + (peer.empty() ? "?" : peer)};
   std::vector<std::uint64_t> fresh;
   Status status = InTransaction(*db_, [&]() -> Status {
-    std::optional<AgentRecord> agent = FindAgent(agent_id);
+    Result<std::optional<AgentRecord>> found = FindAgent(agent_id);
+    if (!found.ok()) return found.status();
+    const std::optional<AgentRecord>& agent = *found;
     if (!agent || agent->status != "active") {
       return Status::Error("forbidden", "agent " + agent_id + " is not enrolled or revoked");
     }

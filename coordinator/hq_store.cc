@@ -139,7 +139,9 @@ Result<json> HqStore::ListAgents() {
 }
 
 Result<AgentRecord> HqStore::KnownAgent(const std::string& agent_id) {
-  std::optional<AgentRecord> agent = FindAgent(agent_id);
+  Result<std::optional<AgentRecord>> found = FindAgent(agent_id);
+  if (!found.ok()) return found.status();
+  const std::optional<AgentRecord>& agent = *found;
   if (!agent) {
     return Status::Error("not_found", "no agent '" + agent_id + "'; list them with: muster "
                                                                 "agent list");
@@ -209,26 +211,30 @@ std::optional<AgentRecord> ReadAgent(SQLite::Statement& query) {
 }
 }  // namespace
 
-std::optional<AgentRecord> HqStore::FindAgentByKey(const std::string& public_key) {
-  try {
+Result<std::optional<AgentRecord>> HqStore::FindAgentByKey(const std::string& public_key) {
+  std::optional<AgentRecord> agent;
+  Status status = Guarded([&]() -> Status {
     SQLite::Statement query(
         *db_, "SELECT id, member_id, public_key, status FROM agents WHERE public_key=?");
     query.bind(1, public_key);
-    return ReadAgent(query);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+    agent = ReadAgent(query);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return agent;
 }
 
-std::optional<AgentRecord> HqStore::FindAgent(const std::string& agent_id) {
-  try {
+Result<std::optional<AgentRecord>> HqStore::FindAgent(const std::string& agent_id) {
+  std::optional<AgentRecord> agent;
+  Status status = Guarded([&]() -> Status {
     SQLite::Statement query(*db_,
                             "SELECT id, member_id, public_key, status FROM agents WHERE id=?");
     query.bind(1, agent_id);
-    return ReadAgent(query);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+    agent = ReadAgent(query);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return agent;
 }
 
 Result<std::shared_ptr<const playbook::Playbook>> HqStore::PlaybookByHash(

@@ -174,8 +174,10 @@ class HqStore {
   // agent's member. not_found, conflict (revoked agents stay revoked: enrol a new one).
   Result<std::string> RotateAgentKey(const std::string& agent_id, const std::string& public_key,
                                      const Actor& actor);
-  std::optional<AgentRecord> FindAgentByKey(const std::string& public_key);
-  std::optional<AgentRecord> FindAgent(const std::string& agent_id);
+  // The agent holding |public_key| (or with |agent_id|); nullopt when there is none. A
+  // store error is an error, never "no agent": the caller answers it as internal (retry).
+  Result<std::optional<AgentRecord>> FindAgentByKey(const std::string& public_key);
+  Result<std::optional<AgentRecord>> FindAgent(const std::string& agent_id);
 
   // --- playbooks and deployments ---
   // Publishes a playbook version. The same id and version with other content is refused.

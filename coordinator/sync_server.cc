@@ -101,10 +101,14 @@ std::vector<Message> SyncServer::OnHello(const std::string& agent_id, const json
   if (body["agent"].get<std::string>() != agent_id) {
     Logger("sync")->warn("event=hello_identity_mismatch agent={} claimed={}", agent_id,
                          body["agent"].get<std::string>());
-    (void)store_.Audit({{"agent:" + agent_id, "agent:" + agent_id + "@" + peer},
-                        "hello.forbidden",
-                        agent_id,
-                        {{"claimed", body["agent"].get<std::string>()}}});
+    Status audited = store_.Audit({{"agent:" + agent_id, "agent:" + agent_id + "@" + peer},
+                                   "hello.forbidden",
+                                   agent_id,
+                                   {{"claimed", body["agent"].get<std::string>()}}});
+    if (!audited.ok()) {
+      Logger("sync")->error("event=audit_failed action=hello.forbidden agent={} error=\"{}\"",
+                            agent_id, audited.ToString());
+    }
     return {protocol::MakeError(protocol::errors::kForbidden,
                                 "HELLO names another agent than the key that signed in")};
   }

@@ -157,10 +157,13 @@ TEST_F(HqStoreTest, EnrollAgentNeedsAMemberAndNumbersAgents) {
   EXPECT_EQ(EnrollAgent("amira"), "amira-1");
   EXPECT_EQ(EnrollAgent("amira"), "amira-2");
   auto found = store_->FindAgentByKey("test-key-2");
-  ASSERT_TRUE(found.has_value());
-  EXPECT_EQ(found->id, "amira-2");
-  EXPECT_EQ(found->status, "active");
-  EXPECT_FALSE(store_->FindAgentByKey("nope").has_value());
+  ASSERT_TRUE(found.ok());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->id, "amira-2");
+  EXPECT_EQ((*found)->status, "active");
+  auto unknown = store_->FindAgentByKey("nope");
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_FALSE(unknown->has_value());
 }
 
 // ---------------------------------------------------------------------------------------

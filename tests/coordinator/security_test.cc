@@ -4,6 +4,7 @@
 // new routes behind the token. (Plaintext, unknown keys, malformed and oversized frames:
 // coordinator_test.cc.)
 #include <gtest/gtest.h>
+#include <SQLiteCpp/Database.h>
 
 #include "coordinator_fixture.h"
 #include "test_support.h"
@@ -87,6 +88,30 @@ TEST_F(SecurityTest, ARevokedAgentIsCutOffOnItsOpenConnectionAndHqKeepsWhatItSen
   EXPECT_EQ(api_->Post("/v1/agents/amira-1/revoke", json::object()).status().code(), "conflict");
   EXPECT_EQ(api_->Post("/v1/agents/nobody-1/revoke", json::object()).status().code(),
             "not_found");
+}
+
+TEST_F(SecurityTest, AStoreThatCannotAnswerIsAnInternalErrorNeverARefusedKey) {
+  StartHq();
+  Bundle amira = Enroll("amira");
+  auto dealer = Connect(amira);
+  // HQ's store loses its agents table under the running coordinator (a real fault, made
+  // through a connection of the test's own): no lookup of the key can succeed.
+  SQLite::Database db(config_.data_dir + "/muster.db", SQLite::OPEN_READWRITE);
+  db.exec("ALTER TABLE agents RENAME TO agents_away");
+  dealer->Send(Records({NoteRecord(1)}));
+  auto answer = dealer->Receive(5'000);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->type, MessageType::kError);
+  EXPECT_EQ(answer->body["code"], protocol::errors::kInternal);
+  db.exec("ALTER TABLE agents_away RENAME TO agents");
+  // Nothing was audited as a refused key, and the same record is taken once the store
+  // answers again.
+  EXPECT_EQ(AuditOf("agent.refused_old_key").size(), 0u);
+  EXPECT_EQ(AuditOf("agent.refused_revoked").size(), 0u);
+  dealer->Send(Records({NoteRecord(1)}));
+  auto ack = dealer->ReceiveType(MessageType::kAck, 5'000);
+  ASSERT_TRUE(ack.has_value());
+  EXPECT_EQ(ack->body["ingested"], 1);
 }
 
 TEST_F(SecurityTest, ARotatedKeyIsRefusedAtOnceAndTheNewOneContinuesTheSequences) {
