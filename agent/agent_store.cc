@@ -14,6 +14,8 @@
 #include "muster/playbook/fields.h"
 #include "muster/playbook/load.h"
 #include "muster/sqlite_store.h"
+#include "muster/protocol.h"
+#include "muster/wire/deliveries.h"
 #include "store_watch.h"
 
 namespace muster::agent {
@@ -153,20 +155,18 @@ OutboxRecord ReadRecord(SQLite::Statement& query) {
 
 // The dependencies of a task snapshot, keeping only well-formed entries: every reader
 // can then rely on maps of strings, whatever a coordinator sent.
-json SanitizeWaitsOn(const json& snapshot) {
-  json clean = json::array();
-  auto it = snapshot.find("waits_on");
-  if (it == snapshot.end() || !it->is_array()) return clean;
-  for (const json& entry : *it) {
-    if (!entry.is_object()) continue;
-    json kept = json::object();
-    for (const char* key : {"task", "step", "member", "name", "state"}) {
-      auto field = entry.find(key);
-      kept[key] = field != entry.end() && field->is_string() ? field->get<std::string>() : "";
-    }
-    if (!kept["task"].get<std::string>().empty()) clean.push_back(std::move(kept));
+// The tasks a task waits on, as the agent keeps them for `muster-agent show`.
+json WaitsOnJson(const std::vector<wire::WaitsOn>& waits_on) {
+  json list = json::array();
+  for (const wire::WaitsOn& entry : waits_on) {
+    if (entry.task.empty()) continue;
+    list.push_back({{"task", entry.task},
+                    {"step", entry.step},
+                    {"member", entry.member},
+                    {"name", entry.name},
+                    {"state", entry.state}});
   }
-  return clean;
+  return list;
 }
 
 constexpr const char* kRecordColumns =
@@ -540,7 +540,10 @@ Result<std::vector<OutboxRecord>> AgentStore::CutPieces(std::size_t max_records,
     for (File& file : todo) {
       while (file.cut < file.size && pieces.size() < max_records &&
              (pieces.empty() || room >= kDescriptionBytes + kSmallestPiece)) {
-        json body = {{"task", file.task}, {"attachment", file.sha256}, {"offset", file.cut}};
+        wire::AttachmentPiece cut;
+        cut.task = file.task;
+        cut.attachment = file.sha256;
+        cut.offset = file.cut;
         std::uint64_t length = file.size - file.cut;
         std::string data;
         Status copy = verified_copies_.count(file.sha256) ? Status::Ok()
@@ -554,7 +557,7 @@ Result<std::vector<OutboxRecord>> AgentStore::CutPieces(std::size_t max_records,
           auto read = ReadPiece(data_dir_, file.sha256, file.cut, length);
           if (read.ok()) {
             data = std::move(*read);
-            body["sha256"] = Sha256Hex(data);
+            cut.sha256 = Sha256Hex(data);
           } else {
             copy = read.status();
           }
@@ -565,10 +568,10 @@ Result<std::vector<OutboxRecord>> AgentStore::CutPieces(std::size_t max_records,
           Logger("attachments")->error("event=copy_damaged sha256={} error=\"{}\"",
                                        file.sha256, copy.message());
           length = file.size - file.cut;
-          body["damaged"] = copy.message();
+          cut.damaged = copy.message();
         }
-        body["length"] = length;
-        auto seq = Append("attachment_chunk", file.task, body, kLaneAttachment);
+        cut.length = length;
+        auto seq = Append(cut);
         if (!seq.ok()) return seq.status();
         if (!copy.ok()) {
           SQLite::Statement mark(*db_, "UPDATE outbox SET refusal=? WHERE seq=?");
@@ -581,18 +584,16 @@ Result<std::vector<OutboxRecord>> AgentStore::CutPieces(std::size_t max_records,
         advance.bind(2, file.sha256);
         advance.exec();
         advance.reset();
+        cut.name = file.name;
+        cut.size = file.size;
+        if (!data.empty()) cut.data = std::move(data);
         OutboxRecord piece;
         piece.seq = *seq;
-        piece.kind = "attachment_chunk";
+        piece.kind = wire::RecordKindName(wire::AttachmentPiece::kKind);
         piece.task = file.task;
         piece.lane = kLaneAttachment;
         piece.created_at = clock_.Now();
-        piece.body = std::move(body);
-        piece.body["name"] = file.name;
-        piece.body["size"] = file.size;
-        if (!data.empty()) {
-          piece.body["data"] = json::binary_t(std::vector<std::uint8_t>(data.begin(), data.end()));
-        }
+        piece.body = cut.Encode();
         room = room > length + kDescriptionBytes ? room - length - kDescriptionBytes : 0;
         pieces.push_back(std::move(piece));
       }
@@ -604,36 +605,37 @@ Result<std::vector<OutboxRecord>> AgentStore::CutPieces(std::size_t max_records,
 }
 
 void AgentStore::FillPiece(OutboxRecord& record) {
-  json& body = record.body;
-  if (body.contains("damaged")) return;  // cut as damaged: sent as it is
-  const std::string sha256 = body.value("attachment", "");
-  SQLite::Statement query(*db_, "SELECT name, size FROM attachments WHERE sha256=?");
-  query.bind(1, sha256);
-  if (!query.executeStep()) {
-    body["damaged"] = "this laptop's store has no attachment " + sha256;
-    return;
-  }
-  body["name"] = query.getColumn(0).getString();
-  body["size"] = query.getColumn(1).getInt64();
-  auto data = ReadPiece(data_dir_, sha256, body.value("offset", std::uint64_t{0}),
-                        body.value("length", std::uint64_t{0}));
-  if (data.ok() && Sha256Hex(*data) != body.value("sha256", "")) {
-    data = Status::Error("damaged", "the stored copy of " + body["name"].get<std::string>() +
-                                        " changed after this piece was cut; it is damaged: "
-                                        "attach the original file again");
-  }
-  if (!data.ok()) {
+  auto cut = wire::AttachmentPiece::DecodeCut(record.body);
+  if (!cut.ok() || !cut->damaged.empty()) return;  // cut as damaged: sent as it is
+  const auto damaged = [&](const std::string& why) {
     // Sent without its bytes, so that HQ holds the sequence and reports the damage.
-    Logger("attachments")->error("event=piece_unreadable seq={} error=\"{}\"", record.seq,
-                                 data.status().message());
-    body["damaged"] = data.status().message();
+    Logger("attachments")->error("event=piece_unreadable seq={} error=\"{}\"", record.seq, why);
+    cut->damaged = why;
+    cut->data.reset();
+    record.body = cut->Encode();
     SQLite::Statement mark(*db_, "UPDATE outbox SET refusal=? WHERE seq=?");
-    mark.bind(1, "not sent: " + data.status().message());
+    mark.bind(1, "not sent: " + why);
     mark.bind(2, static_cast<std::int64_t>(record.seq));
     mark.exec();
+  };
+  SQLite::Statement query(*db_, "SELECT name, size FROM attachments WHERE sha256=?");
+  query.bind(1, cut->attachment);
+  if (!query.executeStep()) {
+    cut->damaged = "this laptop's store has no attachment " + cut->attachment;
+    record.body = cut->Encode();
     return;
   }
-  body["data"] = json::binary_t(std::vector<std::uint8_t>(data->begin(), data->end()));
+  cut->name = query.getColumn(0).getString();
+  cut->size = static_cast<std::uint64_t>(query.getColumn(1).getInt64());
+  auto data = ReadPiece(data_dir_, cut->attachment, cut->offset, cut->length);
+  if (!data.ok()) return damaged(data.status().message());
+  if (Sha256Hex(*data) != cut->sha256) {
+    return damaged("the stored copy of " + cut->name +
+                   " changed after this piece was cut; it is damaged: attach the original "
+                   "file again");
+  }
+  cut->data = std::move(*data);
+  record.body = cut->Encode();
 }
 
 Status AgentStore::AddAttachment(const Attachment& attachment, const std::string& task) {
@@ -917,53 +919,60 @@ Result<AgentStore::DeliveryState> AgentStore::Deliveries() {
 }
 
 Status AgentStore::ApplyDelivery(const Delivery& delivery) {
-  const json& body = delivery.body;
-  if (delivery.kind == "playbook") {
-    SQLite::Statement insert(*db_,
-                             "INSERT OR IGNORE INTO playbooks(hash, id, version, source, "
-                             "received_at) VALUES(?,?,?,?,?)");
-    insert.bind(1, body.value("hash", ""));
-    insert.bind(2, body.value("id", ""));
-    insert.bind(3, body.value("version", ""));
-    insert.bind(4, body.value("source", ""));
-    insert.bind(5, static_cast<std::int64_t>(clock_.Now()));
-    insert.exec();
-    return Status::Ok();
-  }
-  if (delivery.kind == "task") {
-    SQLite::Statement upsert(
-        *db_,
-        "INSERT INTO tasks(id, deployment, incident, incident_title, step, playbook, hq_state, "
-        "dormant, hq_reason, due_at, waits_on, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?) "
-        "ON CONFLICT(id) DO UPDATE SET hq_state=excluded.hq_state, "
-        "dormant=MIN(tasks.dormant, excluded.dormant), hq_reason=excluded.hq_reason, "
-        "due_at=excluded.due_at, waits_on=excluded.waits_on, updated_at=excluded.updated_at");
-    upsert.bind(1, body.value("task", ""));
-    upsert.bind(2, body.value("deployment", std::int64_t{0}));
-    upsert.bind(3, body.value("incident", ""));
-    upsert.bind(4, body.value("incident_title", ""));
-    upsert.bind(5, body.value("step", ""));
-    upsert.bind(6, body.value("playbook", ""));
-    upsert.bind(7, body.value("state", "waiting"));
-    upsert.bind(8, body.value("dormant", false) ? 1 : 0);
-    upsert.bind(9, body.value("reason", ""));
-    if (body.contains("due_at") && body["due_at"].is_number()) {
-      upsert.bind(10, body["due_at"].get<std::int64_t>());
-    } else {
-      upsert.bind(10);
+  const std::optional<wire::DeliveryKind> kind = wire::DeliveryKindFromName(delivery.kind);
+  if (!kind) return Status::Ok();  // a kind from a newer coordinator: logged in the inbox, no effect
+  switch (*kind) {
+    case wire::DeliveryKind::kPlaybook: {
+      auto book = wire::PlaybookDelivery::Decode(delivery.body);
+      if (!book.ok()) return book.status();
+      SQLite::Statement insert(*db_,
+                               "INSERT OR IGNORE INTO playbooks(hash, id, version, source, "
+                               "received_at) VALUES(?,?,?,?,?)");
+      insert.bind(1, book->hash);
+      insert.bind(2, book->id);
+      insert.bind(3, book->version);
+      insert.bind(4, book->source);
+      insert.bind(5, static_cast<std::int64_t>(clock_.Now()));
+      insert.exec();
+      return Status::Ok();
     }
-    upsert.bind(11, SanitizeWaitsOn(body).dump());
-    upsert.bind(12, static_cast<std::int64_t>(clock_.Now()));
-    upsert.exec();
-    return Status::Ok();
+    case wire::DeliveryKind::kTask: {
+      auto task = wire::TaskDelivery::Decode(delivery.body);
+      if (!task.ok()) return task.status();
+      SQLite::Statement upsert(
+          *db_,
+          "INSERT INTO tasks(id, deployment, incident, incident_title, step, playbook, hq_state, "
+          "dormant, hq_reason, due_at, waits_on, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?) "
+          "ON CONFLICT(id) DO UPDATE SET hq_state=excluded.hq_state, "
+          "dormant=MIN(tasks.dormant, excluded.dormant), hq_reason=excluded.hq_reason, "
+          "due_at=excluded.due_at, waits_on=excluded.waits_on, updated_at=excluded.updated_at");
+      upsert.bind(1, task->task);
+      upsert.bind(2, task->deployment);
+      upsert.bind(3, task->incident);
+      upsert.bind(4, task->incident_title);
+      upsert.bind(5, task->step);
+      upsert.bind(6, task->playbook);
+      upsert.bind(7, task->state);
+      upsert.bind(8, task->dormant ? 1 : 0);
+      upsert.bind(9, task->reason);
+      if (task->due_at) {
+        upsert.bind(10, *task->due_at);
+      } else {
+        upsert.bind(10);
+      }
+      upsert.bind(11, WaitsOnJson(task->waits_on).dump());
+      upsert.bind(12, static_cast<std::int64_t>(clock_.Now()));
+      upsert.exec();
+      return Status::Ok();
+    }
+    case wire::DeliveryKind::kTeam: return ApplyTeam(delivery.body, delivery.at);
   }
-  if (delivery.kind == "team") return ApplyTeam(body, delivery.at);
-  return Status::Ok();  // a kind from a newer coordinator: logged in the inbox, no effect
+  return Status::Ok();
 }
 
 Result<std::uint64_t> AgentStore::ApplyDeliveries(const std::vector<Delivery>& deliveries) {
   std::uint64_t applied = 0;
-  std::vector<std::uint64_t> skipped;
+  std::vector<std::pair<std::uint64_t, std::string>> skipped;
   Status status = InTransaction(*db_, [&]() -> Status {
     applied = std::stoull(Meta("applied", "0"));
     SQLite::Statement log(*db_, "INSERT INTO inbox(seq, kind, applied_at) VALUES(?,?,?)");
@@ -972,15 +981,19 @@ Result<std::uint64_t> AgentStore::ApplyDeliveries(const std::vector<Delivery>& d
       if (delivery.seq != applied + 1) break;     // a gap: HQ sends again from our cursor
       // A delivery this agent cannot use (a field of the wrong type) is logged in the
       // inbox and skipped: refusing it would stop every later delivery for good.
+      db_->exec("SAVEPOINT delivery");
+      Status done;
       try {
-        db_->exec("SAVEPOINT delivery");
-        MUSTER_RETURN_IF_ERROR(ApplyDelivery(delivery));
-        db_->exec("RELEASE delivery");
-      } catch (const json::exception&) {
-        db_->exec("ROLLBACK TO delivery");
-        db_->exec("RELEASE delivery");
-        skipped.push_back(delivery.seq);
+        done = ApplyDelivery(delivery);
+      } catch (const json::exception& error) {  // text that is not UTF-8, say
+        done = Status::Error(protocol::errors::kMalformed, error.what());
       }
+      if (!done.ok() && done.code() != protocol::errors::kMalformed) return done;
+      if (!done.ok()) {
+        db_->exec("ROLLBACK TO delivery");
+        skipped.emplace_back(delivery.seq, done.message());
+      }
+      db_->exec("RELEASE delivery");
       log.bind(1, static_cast<std::int64_t>(delivery.seq));
       log.bind(2, delivery.kind);
       log.bind(3, static_cast<std::int64_t>(clock_.Now()));
@@ -993,8 +1006,9 @@ Result<std::uint64_t> AgentStore::ApplyDeliveries(const std::vector<Delivery>& d
     return Status::Ok();
   });
   if (!status.ok()) return status;
-  for (std::uint64_t seq : skipped) {
-    Logger("agent")->warn("event=delivery_skipped seq={} reason=malformed_body", seq);
+  for (const auto& [seq, why] : skipped) {
+    Logger("agent")->warn("event=delivery_skipped seq={} reason=malformed_body error=\"{}\"", seq,
+                          why);
   }
   return applied;
 }

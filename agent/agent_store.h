@@ -114,6 +114,13 @@ class AgentStore final : public SyncStore {
 
   // --- what the member records (each call is one transaction, durable on return) ---
   // Wakes the daemon after the commit (above); inside Transaction(), after its commit.
+  // Appends one record of a wire::*Record type in its kind's lane.
+  template <typename T>
+  Result<std::uint64_t> Append(const T& record) {
+    return Append(wire::RecordKindName(T::kKind), record.task, record.Encode(), LaneOf(T::kKind));
+  }
+  // Appends a record whose body is given as it is: for tests that must send what no verb
+  // would (hostile or malformed bodies). The product appends typed records only.
   Result<std::uint64_t> Append(const std::string& kind, const std::string& task,
                                const json& body, int lane);
   Status SetLocalState(const std::string& task_id, const std::string& state,

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "muster/log.h"
+#include "muster/wire/deliveries.h"
 
 namespace muster::agent {
 
@@ -339,9 +340,8 @@ std::vector<Message> SyncClient::OnDeliver(const json& body) {
   std::vector<Delivery> deliveries;
   bool only_team = true;
   for (const json& entry : body["deliveries"]) {
-    deliveries.push_back({entry["seq"].get<std::uint64_t>(), entry["kind"].get<std::string>(),
-                          entry["at"].get<Millis>(), entry["body"]});
-    only_team = only_team && deliveries.back().kind == "team";
+    deliveries.push_back(wire::Entry::FromChecked(entry));
+    only_team = only_team && deliveries.back().kind == wire::DeliveryKindName(wire::DeliveryKind::kTeam);
   }
   auto applied = store_.ApplyDeliveries(deliveries);
   if (!applied.ok()) {
@@ -455,10 +455,7 @@ std::optional<Message> SyncClient::NextBatch() {
   batch_raw_bytes_ = 0;
   batch_lane_ = *lane;
   for (const OutboxRecord& record : *batch) {
-    json entry = {{"seq", record.seq},
-                  {"kind", record.kind},
-                  {"at", record.created_at},
-                  {"body", record.body}};
+    json entry = wire::Entry{record.seq, record.kind, record.created_at, record.body}.Encode();
     // The record as the budget counts it: a chunk's bytes plus its description, or the
     // body's JSON text; and the entry's own fields.
     const auto data = record.body.find("data");

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "muster/wire/records.h"
 #include "muster/clock.h"
 #include "muster/protocol.h"
 #include "muster/result.h"
@@ -31,12 +32,21 @@ struct OutboxRecord {
   std::string refusal;  // set when HQ held the record but refused its effect
 };
 
-struct Delivery {
-  std::uint64_t seq = 0;
-  std::string kind;
-  Millis at = 0;
-  nlohmann::json body;
-};
+// The lane each kind of record travels in.
+constexpr Lane LaneOf(wire::RecordKind kind) {
+  switch (kind) {
+    case wire::RecordKind::kAlert:
+    case wire::RecordKind::kTrigger: return kLaneSafety;
+    case wire::RecordKind::kStatus:
+    case wire::RecordKind::kNote: return kLaneStatus;
+    case wire::RecordKind::kFinding: return kLaneFinding;
+    case wire::RecordKind::kAttachmentChunk: return kLaneAttachment;
+  }
+  return kLaneStatus;
+}
+
+// One delivery from HQ, as it came in a DELIVER message.
+using Delivery = wire::Entry;
 
 struct OutboxStats {
   std::uint64_t pending = 0;

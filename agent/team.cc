@@ -8,6 +8,7 @@
 #include "muster/log.h"
 #include "muster/protocol.h"
 #include "muster/sqlite_store.h"
+#include "muster/wire/deliveries.h"
 
 namespace muster::agent {
 
@@ -15,79 +16,68 @@ namespace {
 
 // A state code of a team change (protocol::TeamStates()), or "" for one this agent does
 // not know (a newer coordinator's): shown as is rather than refused.
-std::string TeamStateName(const json& code) {
+std::string TeamStateName(std::int64_t code) {
   const auto& states = protocol::TeamStates();
-  if (!code.is_number_integer() || code.get<std::int64_t>() < 0 ||
-      code.get<std::size_t>() >= states.size()) {
-    return "";
-  }
-  return states[code.get<std::size_t>()];
+  if (code < 0 || static_cast<std::size_t>(code) >= states.size()) return "";
+  return states[static_cast<std::size_t>(code)];
 }
 
 }  // namespace
 
 Status AgentStore::ApplyTeam(const json& body, Millis at) {
-  if (body.value("superseded", false)) return Status::Ok();  // a newer snapshot follows
-  const std::int64_t deployment = body.at("deployment").get<std::int64_t>();
-  if (body.contains("tasks")) {
+  auto form = wire::TeamDelivery::FormOf(body);
+  if (!form.ok()) return form.status();
+  if (*form == wire::TeamDelivery::Form::kSuperseded) return Status::Ok();  // a newer one follows
+  if (*form == wire::TeamDelivery::Form::kView) {
     // The whole view: what HQ holds now. Deliveries are applied in order, so it replaces
     // whatever view came before, even one of a higher version (HQ was restored from a
     // backup and counts again from there).
+    auto view = wire::TeamView::Decode(body);
+    if (!view.ok()) return view.status();
     SQLite::Statement upsert(*db_,
                              "INSERT INTO team(deployment, hq_at, received_at, body) "
                              "VALUES(?,?,?,?) ON CONFLICT(deployment) DO UPDATE SET "
                              "hq_at=excluded.hq_at, received_at=excluded.received_at, "
                              "body=excluded.body");
-    upsert.bind(1, deployment);
-    upsert.bind(2, body.at("at").get<std::int64_t>());
+    upsert.bind(1, view->deployment);
+    upsert.bind(2, static_cast<std::int64_t>(view->at));
     upsert.bind(3, static_cast<std::int64_t>(clock_.Now()));
-    upsert.bind(4, body.dump());
+    upsert.bind(4, view->Encode().dump());
     upsert.exec();
     return Status::Ok();
   }
   // Changes to the view this agent holds: places in its task list take new states, new
   // tasks take their places.
+  auto change = wire::TeamChange::Decode(body);
+  if (!change.ok()) return change.status();
   SQLite::Statement current(*db_, "SELECT body FROM team WHERE deployment=?");
-  current.bind(1, deployment);
+  current.bind(1, change->deployment);
   if (!current.executeStep()) {
-    Logger("agent")->warn("event=team_change_without_view deployment={}", deployment);
+    Logger("agent")->warn("event=team_change_without_view deployment={}", change->deployment);
     return Status::Ok();
   }
-  json view = json::parse(current.getColumn(0).getString(), nullptr, false);
+  auto view = wire::TeamView::Decode(json::parse(current.getColumn(0).getString(), nullptr, false));
   current.reset();
-  if (!view.is_object() || !view.contains("tasks") || !view["tasks"].is_array()) return Status::Ok();
-  const std::int64_t version = body.at("version").get<std::int64_t>();
-  if (view.value("version", std::int64_t{0}) >= version) return Status::Ok();  // replayed
-  json& tasks = view["tasks"];
-  const json set = body.value("set", json::array());
-  const json add = body.value("add", json::array());
-  const json names = body.value("members", json::object());
-  for (const json& change : set) {
-    const auto index = change.at(0).get<std::size_t>();
-    if (index < tasks.size() && tasks[index].is_object()) {
-      tasks[index]["state"] = TeamStateName(change.at(1));
-    }
+  if (!view.ok()) return Status::Ok();
+  if (view->version >= change->version) return Status::Ok();  // replayed
+  std::vector<wire::TeamTask>& tasks = view->tasks;
+  for (const auto& set : change->set) {
+    if (set.index < tasks.size()) tasks[set.index].state = TeamStateName(set.state);
   }
-  for (const json& task : add) {
-    const auto index = task.at(0).get<std::size_t>();
-    if (index > tasks.size() + 10'000) continue;  // a place no view could have
-    while (tasks.size() <= index) tasks.push_back(json::object());
-    tasks[index] = {{"task", task.at(1).get<std::string>()},
-                    {"step", task.at(2).get<std::string>()},
-                    {"member", task.at(3).get<std::string>()},
-                    {"state", TeamStateName(task.at(4))}};
+  for (const auto& added : change->add) {
+    if (added.index > tasks.size() + 10'000) continue;  // a place no view could have
+    if (tasks.size() <= added.index) tasks.resize(added.index + 1);
+    tasks[added.index] = {added.task, added.step, added.member, TeamStateName(added.state)};
   }
-  for (const auto& [member, name] : names.items()) {
-    if (name.is_string()) view["members"][member] = name;
-  }
-  view["version"] = version;
-  view["at"] = at;
+  for (const auto& [member, name] : change->members) view->members[member] = name;
+  view->version = change->version;
+  view->at = at;
   SQLite::Statement update(*db_,
                            "UPDATE team SET hq_at=?, received_at=?, body=? WHERE deployment=?");
   update.bind(1, static_cast<std::int64_t>(at));
   update.bind(2, static_cast<std::int64_t>(clock_.Now()));
-  update.bind(3, view.dump());
-  update.bind(4, deployment);
+  update.bind(3, view->Encode().dump());
+  update.bind(4, change->deployment);
   update.exec();
   return Status::Ok();
 }

@@ -273,9 +273,7 @@ Status SetState(AgentStore& store, const std::string& id, const std::string& sta
     return Status::Error("invalid_argument", "say why the task is blocked: --reason TEXT");
   }
   MUSTER_RETURN_IF_ERROR(store.Transaction([&]() -> Status {
-    json body = {{"task", task->id}, {"state", state}};
-    if (!reason.empty()) body["reason"] = reason;
-    auto seq = store.Append("status", task->id, body, kLaneStatus);
+    auto seq = store.Append(wire::StatusRecord{task->id, state, reason});
     if (!seq.ok()) return seq.status();
     return store.SetLocalState(task->id, state, reason);
   }));
@@ -296,21 +294,17 @@ Status RecordFinding(AgentStore& store, const std::string& id,
   const playbook::Step* step = (*book)->FindStep(task->step);
   if (step == nullptr) return Status::Error("not_found", "step " + task->step + " is not in the playbook");
 
-  json values = json::object();
-  json confirmed = json::array();
+  wire::FindingRecord finding;
+  finding.task = task->id;
+  json& values = finding.values;
   std::vector<std::string> notes;
   std::vector<Attachment> files;
-  json attachments = json::array();
   // Copies the file into the store before anything refers to it.
   auto import = [&](const std::string& path, const std::string& field) -> Status {
     auto imported = ImportAttachment(store.data_dir(), path);
     if (!imported.ok()) return imported.status();
-    json entry = {{"sha256", imported->sha256}, {"name", imported->name}, {"size", imported->size}};
-    if (!field.empty()) {
-      entry["field"] = field;
-      values[field] = imported->name;
-    }
-    attachments.push_back(std::move(entry));
+    if (!field.empty()) values[field] = imported->name;
+    finding.attachments.push_back({imported->sha256, imported->name, imported->size, field});
     files.push_back(std::move(imported).value());
     return Status::Ok();
   };
@@ -338,7 +332,7 @@ Status RecordFinding(AgentStore& store, const std::string& id,
                              checked->note + ". If that is what you measured, run the same "
                                              "command again with --confirm");
       }
-      confirmed.push_back(spec->id);
+      finding.confirmed.push_back(spec->id);
       notes.push_back(checked->note + " (confirmed)");
     }
     std::visit([&](const auto& v) { values[spec->id] = v; }, checked->value);
@@ -362,25 +356,21 @@ Status RecordFinding(AgentStore& store, const std::string& id,
                                                         "done:" + list);
     }
   }
-  if (!complete && values.empty() && attachments.empty()) {
+  if (!complete && values.empty() && finding.attachments.empty()) {
     return Status::Error("invalid_argument", "give at least one --field NAME=VALUE or --attach FILE");
   }
 
   std::vector<playbook::FiredTrigger> fired;
   MUSTER_RETURN_IF_ERROR(store.Transaction([&]() -> Status {
-    if (!values.empty() || !attachments.empty()) {
-      json body = {{"task", task->id}, {"values", values}};
-      if (!confirmed.empty()) body["confirmed"] = confirmed;
-      if (!attachments.empty()) body["attachments"] = attachments;
-      auto seq = store.Append("finding", task->id, body, kLaneFinding);
+    if (!values.empty() || !finding.attachments.empty()) {
+      auto seq = store.Append(finding);
       if (!seq.ok()) return seq.status();
     }
     for (const Attachment& file : files) {
       MUSTER_RETURN_IF_ERROR(store.AddAttachment(file, task->id));
     }
     if (complete) {
-      auto seq = store.Append("status", task->id, {{"task", task->id}, {"state", "completed"}},
-                              kLaneStatus);
+      auto seq = store.Append(wire::StatusRecord{task->id, "completed", ""});
       if (!seq.ok()) return seq.status();
       MUSTER_RETURN_IF_ERROR(store.SetLocalState(task->id, "completed", ""));
     }
@@ -398,8 +388,7 @@ Status RecordFinding(AgentStore& store, const std::string& id,
           MUSTER_RETURN_IF_ERROR(store.ActivateStep(task->deployment, action.step));
         }
       }
-      auto seq = store.Append("trigger", task->id,
-                              {{"task", task->id}, {"trigger", hit.trigger_id}}, kLaneSafety);
+      auto seq = store.Append(wire::TriggerRecord{task->id, hit.trigger_id});
       if (!seq.ok()) return seq.status();
     }
     return Status::Ok();
@@ -442,9 +431,7 @@ Status RecordNote(AgentStore& store, const std::string& id, const std::string& t
     if (!task.ok()) return task.status();
     task_id = task->id;
   }
-  json body = {{"text", text}};
-  if (!task_id.empty()) body["task"] = task_id;
-  auto seq = store.Append("note", task_id, body, kLaneStatus);
+  auto seq = store.Append(wire::NoteRecord{task_id, text});
   if (!seq.ok()) return seq.status();
   return Recorded(out, "note #" + std::to_string(*seq));
 }
@@ -460,9 +447,7 @@ Status RaiseAlert(AgentStore& store, const std::string& id, const std::string& m
     if (!task.ok()) return task.status();
     task_id = task->id;
   }
-  json body = {{"message", message}, {"severity", severity}};
-  if (!task_id.empty()) body["task"] = task_id;
-  auto seq = store.Append("alert", task_id, body, kLaneSafety);
+  auto seq = store.Append(wire::AlertRecord{task_id, message, severity});
   if (!seq.ok()) return seq.status();
   return Recorded(out, "safety alert #" + std::to_string(*seq) + " (sent before anything else)");
 }

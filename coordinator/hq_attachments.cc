@@ -14,64 +14,9 @@
 #include "muster/sqlite_store.h"
 
 namespace muster::hq {
-namespace {
-
-constexpr std::size_t kMaxNameBytes = 255;
-
-// Reads an unsigned field, or fails naming it.
-Result<std::uint64_t> Unsigned(const json& body, const char* name) {
-  auto it = body.find(name);
-  if (it == body.end() || !it->is_number_unsigned()) {
-    return Status::Error("malformed", std::string("'") + name + "' must be an unsigned integer");
-  }
-  return it->get<std::uint64_t>();
-}
-
-// Where a chunk of an agent older than pieces starts: `index` × `chunk_bytes`.
-Result<std::uint64_t> LegacyOffset(const json& body) {
-  auto index = Unsigned(body, "index");
-  if (!index.ok()) return index.status();
-  auto chunk_bytes = Unsigned(body, "chunk_bytes");
-  if (!chunk_bytes.ok()) return chunk_bytes.status();
-  if (*chunk_bytes == 0 || *chunk_bytes > protocol::kMaxAttachmentChunkBytes ||
-      *index > protocol::kMaxAttachmentBytes / *chunk_bytes) {
-    return Status::Error("malformed", "'index' and 'chunk_bytes' name no place in a file");
-  }
-  return *index * *chunk_bytes;
-}
-
-}  // namespace
-
-Result<AttachmentMeta> ParseAttachmentMeta(const json& body, const char* sha_field) {
-  AttachmentMeta meta;
-  auto sha = body.find(sha_field);
-  if (sha == body.end() || !sha->is_string() || !IsSha256Hex(sha->get<std::string>())) {
-    return Status::Error("malformed", std::string("'") + sha_field +
-                                          "' must be the file's sha256 as 64 lowercase hex digits");
-  }
-  meta.sha256 = sha->get<std::string>();
-  auto name = body.find("name");
-  if (name == body.end() || !name->is_string() || name->get<std::string>().empty() ||
-      name->get<std::string>().size() > kMaxNameBytes ||
-      name->get<std::string>().find_first_of("/\\") != std::string::npos) {
-    return Status::Error("malformed", "'name' must be a file name of 1 to 255 bytes without "
-                                      "a directory");
-  }
-  meta.name = name->get<std::string>();
-  auto size = Unsigned(body, "size");
-  if (!size.ok()) return size.status();
-  if (*size > protocol::kMaxAttachmentBytes) {
-    return Status::Error("too_large", "an attachment of " + std::to_string(*size) +
-                                          " bytes; the limit is " +
-                                          std::to_string(protocol::kMaxAttachmentBytes));
-  }
-  meta.size = *size;
-  return meta;
-}
-
 Result<std::int64_t> HqStore::DeclareAttachment(const std::string& agent_id,
                                                 const std::string& task_id,
-                                                const AttachmentMeta& meta) {
+                                                const wire::AttachedFile& meta) {
   SQLite::Statement insert(*db_,
                            "INSERT OR IGNORE INTO attachments(agent_id, sha256, task_id, name, "
                            "size, first_at) VALUES(?,?,?,?,?,?)");
@@ -95,55 +40,41 @@ Result<std::int64_t> HqStore::DeclareAttachment(const std::string& agent_id,
   return id;
 }
 
-Status HqStore::StoreAttachmentPiece(const std::string& agent_id, const std::string& task_id,
-                                     const json& body) {
-  auto meta = ParseAttachmentMeta(body, "attachment");
-  if (!meta.ok()) return meta.status();
-  // A chunk from an agent older than pieces names its index in fixed chunks instead.
-  auto offset = body.contains("offset") || !body.contains("index") ? Unsigned(body, "offset")
-                                                                   : LegacyOffset(body);
-  if (!offset.ok()) return offset.status();
-  auto id = DeclareAttachment(agent_id, task_id, *meta);
+Status HqStore::StoreAttachmentPiece(const std::string& agent_id,
+                                     const wire::AttachmentPiece& piece) {
+  const wire::AttachedFile meta{piece.attachment, piece.name, piece.size, ""};
+  auto id = DeclareAttachment(agent_id, piece.task, meta);
   if (!id.ok()) return id.status();
-  auto damaged = body.find("damaged");
-  if (damaged != body.end()) {
+  if (!piece.damaged.empty()) {
     // The agent could not read its own copy: say so at HQ rather than wait for ever.
-    const std::string why = damaged->is_string() ? damaged->get<std::string>() : "damaged";
     SQLite::Statement mark(*db_,
                            "UPDATE attachments SET state='damaged' WHERE id=? AND "
                            "state='receiving'");
     mark.bind(1, *id);
     mark.exec();
     return RaiseAttachmentAlert(*id, "attachment_damaged",
-                                meta->name + " from " + agent_id +
-                                    " cannot be delivered: the agent's copy is damaged (" + why +
-                                    ")");
+                                meta.name + " from " + agent_id +
+                                    " cannot be delivered: the agent's copy is damaged (" +
+                                    piece.damaged + ")");
   }
-  auto data = body.find("data");
-  if (data == body.end() || !data->is_binary()) {
-    return Status::Error("malformed", "'data' must be the piece's bytes (MessagePack bin)");
-  }
-  const auto& bytes = data->get_binary();
-  const std::string at = "the piece at " + std::to_string(*offset);
+  const std::string& bytes = *piece.data;
+  const std::string at = "the piece at " + std::to_string(piece.offset);
   if (bytes.empty() || bytes.size() > protocol::kMaxAttachmentChunkBytes) {
     return Status::Error("malformed", at + " holds " + std::to_string(bytes.size()) +
                                           " bytes; a piece holds 1 to " +
                                           std::to_string(protocol::kMaxAttachmentChunkBytes));
   }
-  if (*offset > meta->size || bytes.size() > meta->size - *offset) {
+  if (piece.offset > meta.size || bytes.size() > meta.size - piece.offset) {
     return Status::Error("malformed", at + " of " + std::to_string(bytes.size()) +
                                           " bytes runs past the file's " +
-                                          std::to_string(meta->size) + " bytes");
+                                          std::to_string(meta.size) + " bytes");
   }
-  const std::string_view view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  auto piece_sha = body.find("sha256");
-  if (piece_sha == body.end() || !piece_sha->is_string() ||
-      piece_sha->get<std::string>() != Sha256Hex(view)) {
+  if (piece.sha256 != Sha256Hex(bytes)) {
     return Status::Error("malformed", at + " does not match its sha256");
   }
   // The bytes this piece adds to what the file's pieces already cover: pieces from one
   // agent follow each other, but a restored agent may cut the same bytes differently.
-  const auto begin = static_cast<std::int64_t>(*offset);
+  const auto begin = static_cast<std::int64_t>(piece.offset);
   const auto end = begin + static_cast<std::int64_t>(bytes.size());
   SQLite::Statement overlapping(*db_,
                                 "SELECT offset, length(data) FROM attachment_pieces WHERE "
@@ -184,7 +115,7 @@ Status HqStore::StoreAttachmentPiece(const std::string& agent_id, const std::str
   count.bind(1, end - begin - covered);
   count.bind(2, *id);
   count.executeStep();
-  if (static_cast<std::uint64_t>(count.getColumn(0).getInt64()) >= meta->size) {
+  if (static_cast<std::uint64_t>(count.getColumn(0).getInt64()) >= meta.size) {
     count.reset();
     return VerifyAttachment(*id);
   }

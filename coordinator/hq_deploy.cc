@@ -143,25 +143,16 @@ Status HqStore::QueueBacklog(const std::string& agent_id, const std::string& mem
   for (const std::string& hash : hashes) {
     auto book = PlaybookByHash(hash);
     if (!book.ok()) return book.status();
-    MUSTER_RETURN_IF_ERROR(QueueDelivery(agent_id, "playbook",
-                                         {{"hash", (*book)->content_hash},
-                                          {"id", (*book)->id},
-                                          {"version", (*book)->version},
-                                          {"source", (*book)->source}}));
+    MUSTER_RETURN_IF_ERROR(QueuePlaybook(agent_id, **book));
   }
   for (const std::string& task_id : tasks) {
-    json snapshot = TaskSnapshot(task_id);
-    if (!snapshot.is_null()) MUSTER_RETURN_IF_ERROR(QueueDelivery(agent_id, "task", snapshot));
+    std::optional<wire::TaskDelivery> snapshot = TaskSnapshot(task_id);
+    if (snapshot) MUSTER_RETURN_IF_ERROR(Queue(agent_id, *snapshot));
   }
   for (std::int64_t deployment : deployments) {
     MUSTER_RETURN_IF_ERROR(QueueTeamSnapshot(deployment, agent_id, nullptr));
   }
   return Status::Ok();
-}
-
-Status HqStore::QueueDelivery(const std::string& agent_id, const std::string& kind,
-                              const json& body) {
-  return QueueDeliveryText(agent_id, kind, body.dump());
 }
 
 Status HqStore::QueueDeliveryText(const std::string& agent_id, const std::string& kind,
@@ -184,7 +175,7 @@ Status HqStore::QueueDeliveryText(const std::string& agent_id, const std::string
   return Status::Ok();
 }
 
-json HqStore::TaskSnapshot(const std::string& task_id) {
+std::optional<wire::TaskDelivery> HqStore::TaskSnapshot(const std::string& task_id) {
   SQLite::Statement query(
       *db_,
       "SELECT t.deployment_id, t.step_id, t.member_id, t.state, t.dormant, t.reason, t.due_at, "
@@ -192,40 +183,36 @@ json HqStore::TaskSnapshot(const std::string& task_id) {
       "JOIN deployments d ON d.id=t.deployment_id JOIN incidents i ON i.id=d.incident_id "
       "WHERE t.id=?");
   query.bind(1, task_id);
-  if (!query.executeStep()) return json();
-  const std::int64_t deployment_id = query.getColumn(0).getInt64();
-  const std::string step_id = query.getColumn(1).getString();
-  const std::string hash = query.getColumn(7).getString();
-  json snapshot = {{"task", task_id},
-                   {"deployment", deployment_id},
-                   {"step", step_id},
-                   {"member", query.getColumn(2).getString()},
-                   {"state", query.getColumn(3).getString()},
-                   {"dormant", query.getColumn(4).getInt() != 0},
-                   {"reason", query.getColumn(5).getString()},
-                   {"due_at", query.getColumn(6).isNull() ? json() : json(query.getColumn(6).getInt64())},
-                   {"playbook", hash},
-                   {"incident", query.getColumn(8).getString()},
-                   {"incident_title", query.getColumn(9).getString()},
-                   {"waits_on", json::array()}};
-  auto book = PlaybookByHash(hash);
+  if (!query.executeStep()) return std::nullopt;
+  wire::TaskDelivery snapshot;
+  snapshot.task = task_id;
+  snapshot.deployment = query.getColumn(0).getInt64();
+  snapshot.step = query.getColumn(1).getString();
+  snapshot.member = query.getColumn(2).getString();
+  snapshot.state = query.getColumn(3).getString();
+  snapshot.dormant = query.getColumn(4).getInt() != 0;
+  snapshot.reason = query.getColumn(5).getString();
+  if (!query.getColumn(6).isNull()) snapshot.due_at = query.getColumn(6).getInt64();
+  snapshot.playbook = query.getColumn(7).getString();
+  snapshot.incident = query.getColumn(8).getString();
+  snapshot.incident_title = query.getColumn(9).getString();
+  auto book = PlaybookByHash(snapshot.playbook);
   if (!book.ok()) return snapshot;
-  const playbook::Step* step = (*book)->FindStep(step_id);
+  const playbook::Step* step = (*book)->FindStep(snapshot.step);
   if (step == nullptr) return snapshot;
+  SQLite::Statement deps(*db_,
+                         "SELECT t.id, t.member_id, t.state, m.name FROM tasks t JOIN members "
+                         "m ON m.id=t.member_id WHERE t.deployment_id=? AND t.step_id=? AND "
+                         "t.state NOT IN ('cancelled','reassigned') ORDER BY t.id");
   for (const std::string& dependency : step->depends_on) {
-    SQLite::Statement deps(*db_,
-                           "SELECT t.id, t.member_id, t.state, m.name FROM tasks t JOIN members "
-                           "m ON m.id=t.member_id WHERE t.deployment_id=? AND t.step_id=? AND "
-                           "t.state NOT IN ('cancelled','reassigned') ORDER BY t.id");
-    deps.bind(1, deployment_id);
+    deps.bind(1, snapshot.deployment);
     deps.bind(2, dependency);
     while (deps.executeStep()) {
-      snapshot["waits_on"].push_back({{"task", deps.getColumn(0).getString()},
-                                      {"step", dependency},
-                                      {"member", deps.getColumn(1).getString()},
-                                      {"name", deps.getColumn(3).getString()},
-                                      {"state", deps.getColumn(2).getString()}});
+      snapshot.waits_on.push_back({deps.getColumn(0).getString(), dependency,
+                                   deps.getColumn(1).getString(), deps.getColumn(3).getString(),
+                                   deps.getColumn(2).getString()});
     }
+    deps.reset();
   }
   return snapshot;
 }
@@ -233,11 +220,11 @@ json HqStore::TaskSnapshot(const std::string& task_id) {
 Status HqStore::QueueTaskSnapshots(const std::vector<std::string>& task_ids,
                                    std::vector<std::string>* agents_to_notify) {
   for (const std::string& task_id : task_ids) {
-    json snapshot = TaskSnapshot(task_id);
-    if (snapshot.is_null()) continue;
-    std::optional<std::string> agent = ActiveAgentOf(snapshot["member"].get<std::string>());
+    std::optional<wire::TaskDelivery> snapshot = TaskSnapshot(task_id);
+    if (!snapshot) continue;
+    std::optional<std::string> agent = ActiveAgentOf(snapshot->member);
     if (!agent) continue;  // the member has no agent yet; enrolment sends the backlog
-    MUSTER_RETURN_IF_ERROR(QueueDelivery(*agent, "task", snapshot));
+    MUSTER_RETURN_IF_ERROR(Queue(*agent, *snapshot));
     if (agents_to_notify &&
         std::find(agents_to_notify->begin(), agents_to_notify->end(), *agent) ==
             agents_to_notify->end()) {
@@ -434,10 +421,11 @@ Result<json> HqStore::Deploy(const DeployInput& input,
     if (!released.ok()) return released.status();
 
     // Each agent gets the pinned playbook first, then its tasks.
-    json playbook_body = {{"hash", book.content_hash}, {"id", book.id},
-                          {"version", book.version}, {"source", book.source}};
+    // Serialised once for the whole team.
+    const std::string playbook_body = wire::PlaybookDelivery::Of(book).Encode().dump();
     for (const std::string& agent : agents) {
-      MUSTER_RETURN_IF_ERROR(QueueDelivery(agent, "playbook", playbook_body));
+      MUSTER_RETURN_IF_ERROR(QueueDeliveryText(
+          agent, wire::DeliveryKindName(wire::DeliveryKind::kPlaybook), playbook_body));
       if (agents_to_notify) agents_to_notify->push_back(agent);
     }
     MUSTER_RETURN_IF_ERROR(QueueTaskSnapshots(task_ids, nullptr));

@@ -9,6 +9,7 @@
 #include "muster/playbook/fields.h"
 #include "muster/protocol.h"
 #include "muster/sqlite_store.h"
+#include "muster/wire/records.h"
 
 namespace muster::hq {
 namespace {
@@ -81,8 +82,7 @@ std::optional<TaskRow> ReadTask(SQLite::Database& db, const std::string& task_id
 
 // The task named by a record, if it is the agent's member's own; otherwise an error that
 // does not reveal whether a foreign task exists.
-Result<TaskRow> OwnTask(SQLite::Database& db, const AgentRecord& agent, const json& body) {
-  const std::string task_id = StringField(body, "task");
+Result<TaskRow> OwnTask(SQLite::Database& db, const AgentRecord& agent, const std::string& task_id) {
   if (task_id.empty()) return Status::Error("malformed", "the record names no task");
   std::optional<TaskRow> task = ReadTask(db, task_id);
   if (!task || task->member != agent.member_id) {
@@ -99,40 +99,18 @@ const playbook::FieldSpec* FindField(const playbook::Step& step, const std::stri
   return nullptr;
 }
 
-// The files a finding describes (shapes are checked where the files are declared).
-std::vector<playbook::AttachedFile> AttachedFiles(const json& body) {
-  std::vector<playbook::AttachedFile> files;
-  auto attachments = body.find("attachments");
-  if (attachments == body.end() || !attachments->is_array()) return files;
-  for (const json& entry : *attachments) {
-    if (entry.is_object()) {
-      files.push_back({StringField(entry, "name"), StringField(entry, "field")});
-    }
-  }
-  return files;
-}
-
-// The field ids whose out-of-range values the member confirmed.
-std::set<std::string> ConfirmedFields(const json& body) {
-  std::set<std::string> confirmed;
-  auto listed = body.find("confirmed");
-  if (listed == body.end() || !listed->is_array()) return confirmed;
-  for (const json& id : *listed) {
-    if (id.is_string()) confirmed.insert(id.get<std::string>());
-  }
-  return confirmed;
-}
-
 // Every value of a finding against its field of |step| (null: the step is gone from the
 // playbook), with the rules the agent applies at entry: an unknown field, a value of the
 // wrong type or one that breaks its field's rule is `invalid_value`; a number out of
 // range passes only when the record confirms its field.
-Status CheckFindingValues(const playbook::Step* step, const std::string& step_id, const json& body,
-                          const json& values) {
-  const std::set<std::string> confirmed = ConfirmedFields(body);
+Status CheckFindingValues(const playbook::Step* step, const std::string& step_id,
+                          const wire::FindingRecord& finding) {
+  const std::set<std::string> confirmed(finding.confirmed.begin(), finding.confirmed.end());
   playbook::ValueContext context;
-  context.files = AttachedFiles(body);
-  for (const auto& [name, value] : values.items()) {
+  for (const wire::AttachedFile& file : finding.attachments) {
+    context.files.push_back({file.name, file.field});
+  }
+  for (const auto& [name, value] : finding.values.items()) {
     const playbook::FieldSpec* spec = step ? FindField(*step, name) : nullptr;
     if (spec == nullptr) {
       return Status::Error("invalid_value",
@@ -142,6 +120,14 @@ Status CheckFindingValues(const playbook::Step* step, const std::string& step_id
     MUSTER_RETURN_IF_ERROR(playbook::CheckFieldValue(*spec, value, context));
   }
   return Status::Ok();
+}
+
+// Decodes |entry| as a |T| and hands it to |apply|.
+template <typename T, typename Apply>
+Status DecodeAnd(const InboundRecord& entry, Apply apply) {
+  Result<T> record = T::Decode(entry.body);
+  if (!record.ok()) return record.status();
+  return apply(*record);
 }
 
 }  // namespace
@@ -261,34 +247,50 @@ Result<IngestOutcome> HqStore::Ingest(const std::string& agent_id,
 
 Status HqStore::ApplyRecord(const AgentRecord& agent, const InboundRecord& record,
                             IngestOutcome& outcome) {
-  if (record.kind == "status") return ApplyStatus(agent, record, outcome);
-  if (record.kind == "finding") return ApplyFinding(agent, record, outcome);
-  if (record.kind == "alert") return ApplyAlert(agent, record);
-  if (record.kind == "trigger") return ApplyTrigger(agent, record, outcome);
-  if (record.kind == "note") return ApplyNote(agent, record);
-  if (record.kind == "attachment_chunk") return ApplyAttachmentChunk(agent, record);
+  const std::optional<wire::RecordKind> kind = wire::RecordKindFromName(record.kind);
+  if (!kind) return Status::Error("malformed", "unknown record kind '" + record.kind + "'");
+  switch (*kind) {
+    case wire::RecordKind::kStatus:
+      return DecodeAnd<wire::StatusRecord>(
+          record, [&](const auto& status) { return ApplyStatus(agent, record, status, outcome); });
+    case wire::RecordKind::kFinding:
+      return DecodeAnd<wire::FindingRecord>(
+          record, [&](const auto& finding) { return ApplyFinding(agent, record, finding, outcome); });
+    case wire::RecordKind::kAlert:
+      return DecodeAnd<wire::AlertRecord>(
+          record, [&](const auto& alert) { return ApplyAlert(agent, record, alert); });
+    case wire::RecordKind::kTrigger:
+      return DecodeAnd<wire::TriggerRecord>(
+          record, [&](const auto& trigger) { return ApplyTrigger(agent, trigger, outcome); });
+    case wire::RecordKind::kNote:
+      return DecodeAnd<wire::NoteRecord>(
+          record, [&](const auto& note) { return ApplyNote(agent, note); });
+    case wire::RecordKind::kAttachmentChunk:
+      return DecodeAnd<wire::AttachmentPiece>(
+          record, [&](const auto& piece) { return ApplyAttachmentPiece(agent, piece); });
+  }
   return Status::Error("malformed", "unknown record kind '" + record.kind + "'");
 }
 
-Status HqStore::ApplyAttachmentChunk(const AgentRecord& agent, const InboundRecord& record) {
-  Result<TaskRow> task = OwnTask(*db_, agent, record.body);
+Status HqStore::ApplyAttachmentPiece(const AgentRecord& agent, const wire::AttachmentPiece& piece) {
+  Result<TaskRow> task = OwnTask(*db_, agent, piece.task);
   if (!task.ok()) return task.status();
-  return StoreAttachmentPiece(agent.id, StringField(record.body, "task"), record.body);
+  return StoreAttachmentPiece(agent.id, piece);
 }
 
 Status HqStore::ApplyStatus(const AgentRecord& agent, const InboundRecord& record,
-                            IngestOutcome& outcome) {
+                            const wire::StatusRecord& status, IngestOutcome& outcome) {
   static const std::set<std::string> kAgentStates = {"acknowledged", "in_progress", "completed",
                                                      "blocked"};
-  const std::string state = StringField(record.body, "state");
+  const std::string& state = status.state;
   if (!kAgentStates.count(state)) {
     return Status::Error("invalid_value", "state '" + state +
                                               "' cannot be set by an agent; use acknowledged, "
                                               "in_progress, completed or blocked");
   }
-  Result<TaskRow> task = OwnTask(*db_, agent, record.body);
+  Result<TaskRow> task = OwnTask(*db_, agent, status.task);
   if (!task.ok()) return task.status();
-  const std::string task_id = StringField(record.body, "task");
+  const std::string& task_id = status.task;
   if (static_cast<std::int64_t>(record.seq) <= task->status_seq) {
     return Status::Ok();  // an older status arriving late: the newer one already stands
   }
@@ -313,7 +315,7 @@ Status HqStore::ApplyStatus(const AgentRecord& agent, const InboundRecord& recor
                            "UPDATE tasks SET state=?, reason=?, status_seq=?, updated_at=? "
                            "WHERE id=?");
   update.bind(1, state);
-  update.bind(2, StringField(record.body, "reason"));
+  update.bind(2, status.reason);
   update.bind(3, static_cast<std::int64_t>(record.seq));
   update.bind(4, static_cast<std::int64_t>(record.at));
   update.bind(5, task_id);
@@ -321,7 +323,7 @@ Status HqStore::ApplyStatus(const AgentRecord& agent, const InboundRecord& recor
   outcome.team_changed.insert(task->deployment);
   if (state == "blocked") {
     MUSTER_RETURN_IF_ERROR(AppendTimeline(task->incident, "blocked", agent.member_id,
-                                          task_id + ": " + StringField(record.body, "reason")));
+                                          task_id + ": " + status.reason));
   }
   if (state != "completed") return Status::Ok();
   MUSTER_RETURN_IF_ERROR(
@@ -337,47 +339,31 @@ Status HqStore::ApplyStatus(const AgentRecord& agent, const InboundRecord& recor
 }
 
 Status HqStore::ApplyFinding(const AgentRecord& agent, const InboundRecord& record,
-                             IngestOutcome& outcome) {
-  Result<TaskRow> task = OwnTask(*db_, agent, record.body);
+                             const wire::FindingRecord& finding, IngestOutcome& outcome) {
+  Result<TaskRow> task = OwnTask(*db_, agent, finding.task);
   if (!task.ok()) return task.status();
-  auto values = record.body.find("values");
-  std::vector<AttachmentMeta> attached;
-  auto attachments = record.body.find("attachments");
-  if (attachments != record.body.end()) {
-    if (!attachments->is_array()) return Status::Error("malformed", "'attachments' must be an array");
-    for (const json& entry : *attachments) {
-      if (!entry.is_object()) return Status::Error("malformed", "an attachment must be a map");
-      auto meta = ParseAttachmentMeta(entry, "sha256");
-      if (!meta.ok()) return meta.status();
-      attached.push_back(std::move(meta).value());
-    }
-  }
-  if (values == record.body.end() || !values->is_object() ||
-      (values->empty() && attached.empty())) {
+  if (finding.values.empty() && finding.attachments.empty()) {
     return Status::Error("malformed",
                          "a finding needs a 'values' map, non-empty unless files are attached");
   }
   auto book = PlaybookByHash(task->playbook_hash);
   if (!book.ok()) return book.status();
-  MUSTER_RETURN_IF_ERROR(
-      CheckFindingValues((*book)->FindStep(task->step), task->step, record.body, *values));
-  auto confirmed = record.body.find("confirmed");
+  MUSTER_RETURN_IF_ERROR(CheckFindingValues((*book)->FindStep(task->step), task->step, finding));
   SQLite::Statement insert(*db_,
                            "INSERT INTO findings(agent_id, seq, task_id, recorded_at, "
                            "received_at, fields, confirmed, attachments) VALUES(?,?,?,?,?,?,?,?)");
   insert.bind(1, agent.id);
   insert.bind(2, static_cast<std::int64_t>(record.seq));
-  insert.bind(3, StringField(record.body, "task"));
+  insert.bind(3, finding.task);
   insert.bind(4, static_cast<std::int64_t>(record.at));
   insert.bind(5, static_cast<std::int64_t>(clock_.Now()));
-  insert.bind(6, values->dump());
-  insert.bind(7, confirmed != record.body.end() && confirmed->is_array() ? confirmed->dump()
-                                                                         : std::string("[]"));
+  insert.bind(6, finding.values.dump());
+  insert.bind(7, json(finding.confirmed).dump());
   json attached_ids = json::array();
-  for (const AttachmentMeta& meta : attached) {
-    auto id = DeclareAttachment(agent.id, StringField(record.body, "task"), meta);
+  for (const wire::AttachedFile& file : finding.attachments) {
+    auto id = DeclareAttachment(agent.id, finding.task, file);
     if (!id.ok()) return id.status();
-    attached_ids.push_back(meta.sha256);
+    attached_ids.push_back(file.sha256);
   }
   insert.bind(8, attached_ids.dump());
   insert.exec();
@@ -388,7 +374,7 @@ Status HqStore::ApplyFinding(const AgentRecord& agent, const InboundRecord& reco
                            "VALUES(?,?,?,?) ON CONFLICT(deployment_id, key) DO UPDATE SET "
                            "value=excluded.value, recorded_at=excluded.recorded_at WHERE "
                            "excluded.recorded_at >= finding_values.recorded_at");
-  for (auto& [name, value] : values->items()) {
+  for (const auto& [name, value] : finding.values.items()) {
     latest.bind(1, task->deployment);
     latest.bind(2, task->step + "." + name);
     latest.bind(3, value.dump());
@@ -401,7 +387,7 @@ Status HqStore::ApplyFinding(const AgentRecord& agent, const InboundRecord& reco
     // Conflict rule C2: a finding for a task HQ took away is a fact about the scene: it
     // is kept and counts for triggers, and an officer is told.
     return RaiseAlert(task->incident, task->deployment, "conflict", "warning",
-                      "task " + StringField(record.body, "task") + " was " + task->state + " at HQ but " +
+                      "task " + finding.task + " was " + task->state + " at HQ but " +
                           agent.member_id + " recorded a finding for it (recorded " +
                           FormatTimestamp(record.at) + "); the finding is kept",
                       agent.id, "conflict:" + agent.id + ":" + std::to_string(record.seq));
@@ -418,49 +404,48 @@ std::string HqStore::IncidentOfMember(const std::string& member_id) {
   return query.executeStep() ? query.getColumn(0).getString() : std::string("-");
 }
 
-Status HqStore::ApplyAlert(const AgentRecord& agent, const InboundRecord& record) {
+Status HqStore::ApplyAlert(const AgentRecord& agent, const InboundRecord& record,
+                           const wire::AlertRecord& alert) {
   std::string incident;
   std::optional<std::int64_t> deployment;
-  if (!StringField(record.body, "task").empty()) {
-    Result<TaskRow> task = OwnTask(*db_, agent, record.body);
+  if (!alert.task.empty()) {
+    Result<TaskRow> task = OwnTask(*db_, agent, alert.task);
     if (!task.ok()) return task.status();
     incident = task->incident;
     deployment = task->deployment;
   } else {
     incident = IncidentOfMember(agent.member_id);
   }
-  std::string severity = StringField(record.body, "severity");
-  if (severity != "info" && severity != "warning") severity = "critical";
-  const std::string message = StringField(record.body, "message");
+  // A severity this build does not know is taken as the gravest: a safety alert is
+  // never played down.
+  const std::string severity =
+      alert.severity == "info" || alert.severity == "warning" ? alert.severity : "critical";
   return RaiseAlert(incident, deployment, "safety", severity,
-                    agent.member_id + ": " + (message.empty() ? "safety alert" : message) +
+                    agent.member_id + ": " + (alert.message.empty() ? "safety alert" : alert.message) +
                         " (raised " + FormatTimestamp(record.at) + ")",
                     agent.id, "agent:" + agent.id + ":" + std::to_string(record.seq));
 }
 
-Status HqStore::ApplyTrigger(const AgentRecord& agent, const InboundRecord& record,
+Status HqStore::ApplyTrigger(const AgentRecord& agent, const wire::TriggerRecord& trigger,
                              IngestOutcome& outcome) {
-  Result<TaskRow> task = OwnTask(*db_, agent, record.body);
+  Result<TaskRow> task = OwnTask(*db_, agent, trigger.task);
   if (!task.ok()) return task.status();
   auto book = PlaybookByHash(task->playbook_hash);
   if (!book.ok()) return book.status();
-  Status fired = FireTrigger(task->deployment, **book, StringField(record.body, "trigger"),
-                             agent.id, outcome);
+  Status fired = FireTrigger(task->deployment, **book, trigger.trigger, agent.id, outcome);
   return fired.ok() || fired.code() != "not_found" ? fired
                                                    : Status::Error("invalid_value", fired.message());
 }
 
-Status HqStore::ApplyNote(const AgentRecord& agent, const InboundRecord& record) {
+Status HqStore::ApplyNote(const AgentRecord& agent, const wire::NoteRecord& note) {
   std::string incident = IncidentOfMember(agent.member_id);
-  const std::string task_id = StringField(record.body, "task");
-  if (!task_id.empty()) {
-    Result<TaskRow> task = OwnTask(*db_, agent, record.body);
+  if (!note.task.empty()) {
+    Result<TaskRow> task = OwnTask(*db_, agent, note.task);
     if (!task.ok()) return task.status();
     incident = task->incident;
   }
   return AppendTimeline(incident, "note", agent.member_id,
-                        (task_id.empty() ? "" : task_id + ": ") +
-                            StringField(record.body, "text"));
+                        (note.task.empty() ? "" : note.task + ": ") + note.text);
 }
 
 Result<std::uint64_t> HqStore::IngestedWatermark(const std::string& agent_id) {

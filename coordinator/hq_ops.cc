@@ -175,11 +175,7 @@ std::vector<std::string> HqStore::DependentTasks(std::int64_t deployment_id,
 }
 
 Status HqStore::QueuePlaybook(const std::string& agent_id, const playbook::Playbook& book) {
-  return QueueDelivery(agent_id, "playbook",
-                       {{"hash", book.content_hash},
-                        {"id", book.id},
-                        {"version", book.version},
-                        {"source", book.source}});
+  return Queue(agent_id, wire::PlaybookDelivery::Of(book));
 }
 
 Result<std::vector<std::string>> HqStore::RequeueAround(

@@ -25,6 +25,8 @@
 #include "muster/playbook/model.h"
 #include "muster/protocol.h"
 #include "muster/result.h"
+#include "muster/wire/deliveries.h"
+#include "muster/wire/records.h"
 
 namespace muster::hq {
 
@@ -88,13 +90,8 @@ struct DeployInput {
   Actor actor;
 };
 
-// One record an agent sent, as decoded from a RECORDS message.
-struct InboundRecord {
-  std::uint64_t seq = 0;
-  std::string kind;
-  Millis at = 0;
-  json body;
-};
+// One record an agent sent, as it came in a RECORDS message.
+using InboundRecord = wire::Entry;
 
 // What ingesting a batch produced: the sequences now durably held (new or duplicate),
 // the agent's contiguous watermark, refusals to report back, and the agents that now
@@ -110,23 +107,8 @@ struct IngestOutcome {
   std::set<std::int64_t> team_changed;
 };
 
-// What an agent says about an attached file, in a finding or in each of its pieces.
-struct AttachmentMeta {
-  std::string sha256;
-  std::string name;
-  std::uint64_t size = 0;
-};
-
-// Reads and checks an attachment's description; |sha_field| names the field holding the
-// whole file's sha256 ("sha256" in a finding, "attachment" in a piece).
-Result<AttachmentMeta> ParseAttachmentMeta(const json& body, const char* sha_field);
-
-struct Delivery {
-  std::uint64_t seq = 0;
-  std::string kind;
-  Millis at = 0;
-  json body;
-};
+// One delivery queued for an agent.
+using Delivery = wire::Entry;
 
 // The id of the task of |step| held by |member| in a deployment: d<deployment>.<step>.<member>.
 std::string TaskIdFor(std::int64_t deployment_id, const std::string& step,
@@ -288,18 +270,23 @@ class HqStore {
   Result<std::shared_ptr<const playbook::Playbook>> PlaybookByHash(const std::string& hash);
   Status AppendTimeline(const std::string& incident_id, const std::string& kind,
                         const std::string& actor, const std::string& text);
-  Status QueueDelivery(const std::string& agent_id, const std::string& kind, const json& body);
-  // The same with the body already serialized (one snapshot queued to many agents).
+  // Queues one delivery (a wire::*Delivery, TeamView or TeamChange) for an agent.
+  template <typename T>
+  Status Queue(const std::string& agent_id, const T& delivery) {
+    return QueueDeliveryText(agent_id, wire::DeliveryKindName(T::kKind), delivery.Encode().dump());
+  }
+  // The same with the body already serialized (one body queued to many agents).
   Status QueueDeliveryText(const std::string& agent_id, const std::string& kind,
                            const std::string& body);
   // Sends each task's current snapshot to the agent of its member.
   Status QueueTaskSnapshots(const std::vector<std::string>& task_ids,
                             std::vector<std::string>* agents_to_notify);
-  json TaskSnapshot(const std::string& task_id);
+  // The task as its member's agent is sent it; nullopt when there is no such task.
+  std::optional<wire::TaskDelivery> TaskSnapshot(const std::string& task_id);
   // The deployment's whole team view (every task with its member and state, in the view's
   // order), stamped with HQ's time and the view's version. Call inside a transaction: it
   // advances the view first.
-  json TeamSnapshot(std::int64_t deployment_id);
+  std::optional<wire::TeamView> TeamSnapshot(std::int64_t deployment_id);
   // Brings the deployment's team view up to date (new tasks get a place, changed states
   // the next version) and returns its version. Inside a transaction.
   Result<std::int64_t> AdvanceTeamView(std::int64_t deployment_id);
@@ -340,22 +327,22 @@ class HqStore {
   Status ApplyRecord(const AgentRecord& agent, const InboundRecord& record,
                      IngestOutcome& outcome);
   Status ApplyStatus(const AgentRecord& agent, const InboundRecord& record,
-                     IngestOutcome& outcome);
+                     const wire::StatusRecord& status, IngestOutcome& outcome);
   Status ApplyFinding(const AgentRecord& agent, const InboundRecord& record,
+                      const wire::FindingRecord& finding, IngestOutcome& outcome);
+  Status ApplyAlert(const AgentRecord& agent, const InboundRecord& record,
+                    const wire::AlertRecord& alert);
+  Status ApplyTrigger(const AgentRecord& agent, const wire::TriggerRecord& trigger,
                       IngestOutcome& outcome);
-  Status ApplyAlert(const AgentRecord& agent, const InboundRecord& record);
-  Status ApplyTrigger(const AgentRecord& agent, const InboundRecord& record,
-                      IngestOutcome& outcome);
-  Status ApplyNote(const AgentRecord& agent, const InboundRecord& record);
-  Status ApplyAttachmentChunk(const AgentRecord& agent, const InboundRecord& record);
+  Status ApplyNote(const AgentRecord& agent, const wire::NoteRecord& note);
+  Status ApplyAttachmentPiece(const AgentRecord& agent, const wire::AttachmentPiece& piece);
   // Registers an attached file (idempotent) and returns its id; a second description
   // that disagrees with the first is refused.
   Result<std::int64_t> DeclareAttachment(const std::string& agent_id, const std::string& task_id,
-                                         const AttachmentMeta& meta);
+                                         const wire::AttachedFile& file);
   // Stores one piece of a file (checked against its own sha256; overlapping pieces are
   // fine) and verifies the file once its pieces cover it.
-  Status StoreAttachmentPiece(const std::string& agent_id, const std::string& task_id,
-                              const json& body);
+  Status StoreAttachmentPiece(const std::string& agent_id, const wire::AttachmentPiece& piece);
   // Checks the whole file against its sha256 once its pieces cover it.
   Status VerifyAttachment(std::int64_t id);
   // Reads the file's bytes from its pieces in order (the parts of a piece that an earlier

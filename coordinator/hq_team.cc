@@ -81,20 +81,19 @@ Result<std::int64_t> HqStore::AdvanceTeamView(std::int64_t deployment_id) {
   return next;
 }
 
-json HqStore::TeamSnapshot(std::int64_t deployment_id) {
+std::optional<wire::TeamView> HqStore::TeamSnapshot(std::int64_t deployment_id) {
   auto version = AdvanceTeamView(deployment_id);
-  if (!version.ok()) return json();
+  if (!version.ok()) return std::nullopt;
   SQLite::Statement deployment(*db_,
                                "SELECT incident_id, playbook_hash FROM deployments WHERE id=?");
   deployment.bind(1, deployment_id);
-  if (!deployment.executeStep()) return json();
-  json snapshot = {{"deployment", deployment_id},
-                   {"incident", deployment.getColumn(0).getString()},
-                   {"playbook", deployment.getColumn(1).getString()},
-                   {"at", clock_.Now()},
-                   {"version", *version},
-                   {"members", json::object()},
-                   {"tasks", json::array()}};
+  if (!deployment.executeStep()) return std::nullopt;
+  wire::TeamView snapshot;
+  snapshot.deployment = deployment_id;
+  snapshot.incident = deployment.getColumn(0).getString();
+  snapshot.playbook = deployment.getColumn(1).getString();
+  snapshot.at = clock_.Now();
+  snapshot.version = *version;
   // Titles are not sent: every member's agent holds the pinned playbook and looks them up.
   // The order is the view's: changes name tasks by their place in it.
   SQLite::Statement tasks(*db_,
@@ -104,11 +103,9 @@ json HqStore::TeamSnapshot(std::int64_t deployment_id) {
   tasks.bind(1, deployment_id);
   while (tasks.executeStep()) {
     const std::string member = tasks.getColumn(2).getString();
-    snapshot["members"][member] = tasks.getColumn(3).getString();
-    snapshot["tasks"].push_back({{"task", tasks.getColumn(0).getString()},
-                                 {"step", tasks.getColumn(1).getString()},
-                                 {"member", member},
-                                 {"state", tasks.getColumn(4).getString()}});
+    snapshot.members[member] = tasks.getColumn(3).getString();
+    snapshot.tasks.push_back({tasks.getColumn(0).getString(), tasks.getColumn(1).getString(),
+                              member, tasks.getColumn(4).getString()});
   }
   return snapshot;
 }
@@ -131,18 +128,19 @@ Status HqStore::NoteTeamView(const std::string& agent_id, std::int64_t deploymen
 Status HqStore::QueueTeamSnapshot(std::int64_t deployment_id,
                                   const std::optional<std::string>& only_agent,
                                   std::vector<std::string>* agents_to_notify) {
-  json snapshot = TeamSnapshot(deployment_id);
-  if (snapshot.is_null()) return Status::Ok();
+  std::optional<wire::TeamView> snapshot = TeamSnapshot(deployment_id);
+  if (!snapshot) return Status::Ok();
   std::vector<std::string> agents;
   if (only_agent) {
     agents.push_back(*only_agent);
   } else {
     agents = TeamAgents(deployment_id);
   }
-  const std::string body = snapshot.dump();  // once for the whole team
+  const std::string body = snapshot->Encode().dump();  // once for the whole team
   for (const std::string& agent : agents) {
-    MUSTER_RETURN_IF_ERROR(QueueDeliveryText(agent, "team", body));
-    MUSTER_RETURN_IF_ERROR(NoteTeamView(agent, deployment_id, snapshot["version"].get<std::int64_t>()));
+    MUSTER_RETURN_IF_ERROR(
+        QueueDeliveryText(agent, wire::DeliveryKindName(wire::TeamView::kKind), body));
+    MUSTER_RETURN_IF_ERROR(NoteTeamView(agent, deployment_id, snapshot->version));
     if (agents_to_notify &&
         std::find(agents_to_notify->begin(), agents_to_notify->end(), agent) ==
             agents_to_notify->end()) {
@@ -237,9 +235,9 @@ Result<HqStore::RelayOutcome> HqStore::RelayTo(const std::string& agent_id,
   auto next = next_relay_at_.find(key);
   if (next != next_relay_at_.end() && now < next->second) return RelayOutcome::kWaiting;
 
-  json set = json::array();
-  json added = json::array();
-  json names = json::object();
+  wire::TeamChange change;
+  change.deployment = deployment_id;
+  change.version = version;
   SQLite::Statement changed(*db_,
                             "SELECT t.team_index, t.team_state, t.team_added, t.id, t.step_id, "
                             "t.member_id, m.name FROM tasks t JOIN members m ON "
@@ -252,16 +250,17 @@ Result<HqStore::RelayOutcome> HqStore::RelayTo(const std::string& agent_id,
     const int code = TeamStateCode(changed.getColumn(1).getString());
     if (changed.getColumn(2).getInt64() > held) {
       // New to this agent: all of it, its own tasks too, so that places stay in step.
-      added.push_back({index, changed.getColumn(3).getString(), changed.getColumn(4).getString(),
-                       changed.getColumn(5).getString(), code});
-      names[changed.getColumn(5).getString()] = changed.getColumn(6).getString();
+      change.add.push_back({static_cast<std::uint64_t>(index), changed.getColumn(3).getString(),
+                            changed.getColumn(4).getString(), changed.getColumn(5).getString(),
+                            code});
+      change.members[changed.getColumn(5).getString()] = changed.getColumn(6).getString();
     } else if (changed.getColumn(5).getString() != member) {
       // The member's own tasks come as task snapshots; the team view shows what they did.
-      set.push_back({index, code});
+      change.set.push_back({static_cast<std::uint64_t>(index), code});
     }
   }
   gathering_since_.erase(key);
-  if (set.empty() && added.empty()) {
+  if (change.set.empty() && change.add.empty()) {
     // Only the member's own tasks changed: its view of the others is already current.
     SQLite::Statement keep(*db_,
                            "UPDATE team_views SET version=? WHERE agent_id=? AND deployment_id=?");
@@ -271,13 +270,7 @@ Result<HqStore::RelayOutcome> HqStore::RelayTo(const std::string& agent_id,
     keep.exec();
     return RelayOutcome::kNothing;
   }
-  json body = {{"deployment", deployment_id}, {"version", version}};
-  if (!set.empty()) body["set"] = std::move(set);
-  if (!added.empty()) {
-    body["add"] = std::move(added);
-    body["members"] = std::move(names);
-  }
-  MUSTER_RETURN_IF_ERROR(QueueDelivery(agent_id, "team", body));
+  MUSTER_RETURN_IF_ERROR(Queue(agent_id, change));
   MUSTER_RETURN_IF_ERROR(NoteTeamView(agent_id, deployment_id, version));
   next_relay_at_[key] = now + every;
   gathering_since_.erase(key);

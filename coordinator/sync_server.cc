@@ -185,8 +185,7 @@ std::vector<Message> SyncServer::OnRecords(const std::string& agent_id, const js
   std::vector<InboundRecord> records;
   records.reserve(body["records"].size());
   for (const json& entry : body["records"]) {
-    records.push_back({entry["seq"].get<std::uint64_t>(), entry["kind"].get<std::string>(),
-                       entry["at"].get<Millis>(), entry["body"]});
+    records.push_back(wire::Entry::FromChecked(entry));
   }
   Result<IngestOutcome> outcome = store_.Ingest(agent_id, records, peer);
   if (!outcome.ok()) {
@@ -290,12 +289,9 @@ std::vector<Message> SyncServer::Deliveries(const std::string& agent_id) {
       const std::size_t size = delivery.body.dump().size();
       if (!list.empty() && in_flight + bytes + size > budget) break;
       bytes += size;
-      list.push_back({{"seq", delivery.seq},
-                      {"kind", delivery.kind},
-                      {"at", delivery.at},
-                      {"body", delivery.body}});
+      list.push_back(delivery.Encode());
       session.sent_upto = delivery.seq;
-      team_only = team_only && delivery.kind == "team";
+      team_only = team_only && delivery.kind == wire::DeliveryKindName(wire::DeliveryKind::kTeam);
       ++taken;
     }
     const bool more = taken < pending->size();

@@ -2,6 +2,7 @@
 
 #include "muster/keys.h"
 #include "muster/playbook/load.h"
+#include "muster/wire/deliveries.h"
 
 namespace muster::agent::testing {
 
@@ -41,28 +42,26 @@ std::string TaskIdOf(const std::string& step, std::int64_t deployment) {
 }
 
 Delivery PlaybookDelivery(std::uint64_t seq, const playbook::Playbook& book) {
-  return {seq, "playbook", 1'700'000'000'000,
-          {{"hash", book.content_hash},
-           {"id", book.id},
-           {"version", book.version},
-           {"source", book.source}}};
+  return wire::MakeDelivery(seq, 1'700'000'000'000, wire::PlaybookDelivery::Of(book));
 }
 
 Delivery TaskDelivery(std::uint64_t seq, const TaskSpec& spec, const playbook::Playbook& book) {
-  const std::string id = "d" + std::to_string(spec.deployment) + "." + spec.step + "." + spec.member;
-  json body = {{"task", id},
-               {"deployment", spec.deployment},
-               {"step", spec.step},
-               {"member", spec.member},
-               {"state", spec.state},
-               {"dormant", spec.dormant},
-               {"reason", spec.reason},
-               {"due_at", spec.due_at ? json(*spec.due_at) : json()},
-               {"playbook", book.content_hash},
-               {"incident", "INC-2026-0042"},
-               {"incident_title", "Portal alarm at Nickelsdorf"},
-               {"waits_on", spec.waits_on}};
-  return {seq, "task", 1'700'000'000'000, body};
+  wire::TaskDelivery task;
+  task.task = "d" + std::to_string(spec.deployment) + "." + spec.step + "." + spec.member;
+  task.deployment = spec.deployment;
+  task.step = spec.step;
+  task.member = spec.member;
+  task.state = spec.state;
+  task.dormant = spec.dormant;
+  task.reason = spec.reason;
+  task.due_at = spec.due_at;
+  task.playbook = book.content_hash;
+  task.incident = "INC-2026-0042";
+  task.incident_title = "Portal alarm at Nickelsdorf";
+  Delivery delivery = wire::MakeDelivery(seq, 1'700'000'000'000, task);
+  // As given, so that tests can send entries no HQ would.
+  delivery.body["waits_on"] = spec.waits_on;
+  return delivery;
 }
 
 json WaitsOn(const std::string& step, const std::string& state, const std::string& member,

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "agent_fixture.h"
+#include "muster/wire/deliveries.h"
 #include "verbs.h"
 
 namespace muster::agent::testing {
@@ -28,21 +29,16 @@ class TeamTest : public AgentTest {
   // A "team" delivery shaped like HqStore::TeamSnapshot.
   Delivery TeamDelivery(std::uint64_t seq, Millis hq_at, const std::string& inspection_state,
                         const std::string& jonas_state) {
-    json body = {{"deployment", 1},
-                 {"incident", "INC-2026-0042"},
-                 {"playbook", BorderSeizure().content_hash},
-                 {"at", hq_at},
-                 {"members", {{kMember, "Mira Okafor"}, {"jonas", "Jonas Berg"}}},
-                 {"tasks",
-                  {{{"task", TaskIdOf("secondary_inspection")},
-                    {"step", "secondary_inspection"},
-                    {"member", kMember},
-                    {"state", inspection_state}},
-                   {{"task", "d1.identify_nuclide.jonas"},
-                    {"step", "identify_nuclide"},
-                    {"member", "jonas"},
-                    {"state", jonas_state}}}}};
-    return {seq, "team", hq_at, body};
+    wire::TeamView view{1,
+                        "INC-2026-0042",
+                        BorderSeizure().content_hash,
+                        hq_at,
+                        0,
+                        {{kMember, "Mira Okafor"}, {"jonas", "Jonas Berg"}},
+                        {{TaskIdOf("secondary_inspection"), "secondary_inspection", kMember,
+                          inspection_state},
+                         {"d1.identify_nuclide.jonas", "identify_nuclide", "jonas", jonas_state}}};
+    return wire::MakeDelivery(seq, hq_at, view);
   }
 
   std::string Team(bool as_json = false) {

@@ -17,11 +17,11 @@ Message Records(const std::vector<json>& records) {
 }
 
 json StatusRecord(std::uint64_t seq, const std::string& task, const std::string& state) {
-  return {{"seq", seq}, {"kind", "status"}, {"at", 1}, {"body", {{"task", task}, {"state", state}}}};
+  return wire::MakeEntry(seq, 1, wire::StatusRecord{task, state, ""}).Encode();
 }
 
 json NoteRecord(std::uint64_t seq) {
-  return {{"seq", seq}, {"kind", "note"}, {"at", 1}, {"body", {{"text", "note " + std::to_string(seq)}}}};
+  return wire::MakeEntry(seq, 1, wire::NoteRecord{"", "note " + std::to_string(seq)}).Encode();
 }
 
 class SecurityTest : public CoordinatorTest {

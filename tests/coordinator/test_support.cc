@@ -88,17 +88,17 @@ json HqStoreTest::DeployBorder() {
 
 hq::InboundRecord HqStoreTest::StatusRecord(std::uint64_t seq, const std::string& task,
                                       const std::string& state) {
-  return {seq, "status", clock_.Now(), {{"task", task}, {"state", state}}};
+  return Entry(seq, wire::StatusRecord{task, state, ""});
 }
 
 hq::InboundRecord HqStoreTest::FindingRecord(std::uint64_t seq, const std::string& task,
                                        const json& values) {
-  return {seq, "finding", clock_.Now(), {{"task", task}, {"values", values}}};
+  return Entry(seq, wire::FindingRecord{task, values, {}, {}});
 }
 
 hq::InboundRecord HqStoreTest::TriggerRecord(std::uint64_t seq, const std::string& task,
                                        const std::string& trigger) {
-  return {seq, "trigger", clock_.Now(), {{"task", task}, {"trigger", trigger}}};
+  return Entry(seq, wire::TriggerRecord{task, trigger});
 }
 
 hq::IngestOutcome HqStoreTest::IngestOk(const std::string& agent,

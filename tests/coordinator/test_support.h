@@ -49,6 +49,11 @@ class HqStoreTest : public ::testing::Test {
   // deployment.
   json DeployBorder();
 
+  // An inbound record of a typed kind, made now.
+  template <typename T>
+  hq::InboundRecord Entry(std::uint64_t seq, const T& record) {
+    return wire::MakeEntry(seq, clock_.Now(), record);
+  }
   hq::InboundRecord StatusRecord(std::uint64_t seq, const std::string& task, const std::string& state);
   hq::InboundRecord FindingRecord(std::uint64_t seq, const std::string& task, const json& values);
   hq::InboundRecord TriggerRecord(std::uint64_t seq, const std::string& task,

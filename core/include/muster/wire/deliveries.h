@@ -1,0 +1,130 @@
+// What HQ delivers to an agent, one struct per kind (docs/protocol.md §4): HQ builds
+// them, the agent applies them, tests use them. Encode() gives the body as it travels;
+// Decode() never throws and names the first field that is wrong ("malformed").
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "muster/clock.h"
+#include "muster/playbook/model.h"
+#include "muster/result.h"
+#include "muster/wire/records.h"
+
+namespace muster::wire {
+
+using nlohmann::json;
+
+// Delivery kinds. The wire names are DeliveryKindName's; append only.
+enum class DeliveryKind { kPlaybook, kTask, kTeam };
+[[nodiscard]] const char* DeliveryKindName(DeliveryKind kind);
+[[nodiscard]] std::optional<DeliveryKind> DeliveryKindFromName(std::string_view name);
+
+// A pinned playbook version, whole.
+struct PlaybookDelivery {
+  static constexpr DeliveryKind kKind = DeliveryKind::kPlaybook;
+  std::string hash;  // content hash: what tasks name
+  std::string id;
+  std::string version;
+  std::string source;
+  [[nodiscard]] static PlaybookDelivery Of(const playbook::Playbook& book);
+  [[nodiscard]] json Encode() const;
+  [[nodiscard]] static Result<PlaybookDelivery> Decode(const json& body);
+};
+
+// A task this task waits on, as its member sees it.
+struct WaitsOn {
+  std::string task;
+  std::string step;
+  std::string member;
+  std::string name;
+  std::string state;
+};
+
+// A task of the member's, as HQ holds it now.
+struct TaskDelivery {
+  static constexpr DeliveryKind kKind = DeliveryKind::kTask;
+  std::string task;
+  std::int64_t deployment = 0;
+  std::string step;
+  std::string member;
+  std::string state;
+  bool dormant = false;
+  std::string reason;
+  std::optional<Millis> due_at;
+  std::string playbook;  // content hash
+  std::string incident;
+  std::string incident_title;
+  std::vector<WaitsOn> waits_on;
+  [[nodiscard]] json Encode() const;
+  [[nodiscard]] static Result<TaskDelivery> Decode(const json& body);
+};
+
+// One task of a team view.
+struct TeamTask {
+  std::string task;
+  std::string step;
+  std::string member;
+  std::string state;
+};
+
+// The deployment's whole team view: replaces the one the agent holds.
+struct TeamView {
+  static constexpr DeliveryKind kKind = DeliveryKind::kTeam;
+  std::int64_t deployment = 0;
+  std::string incident;
+  std::string playbook;
+  Millis at = 0;
+  std::int64_t version = 0;
+  std::map<std::string, std::string> members;  // member id -> name
+  std::vector<TeamTask> tasks;  // in the view's order: changes name tasks by place
+  [[nodiscard]] json Encode() const;
+  [[nodiscard]] static Result<TeamView> Decode(const json& body);
+};
+
+// What changed in a team view since the version the agent holds: states by place (a
+// code of protocol::TeamStates()) and new tasks at their places.
+struct TeamChange {
+  struct Set {
+    std::uint64_t index = 0;
+    std::int64_t state = 0;
+  };
+  struct Added {
+    std::uint64_t index = 0;
+    std::string task;
+    std::string step;
+    std::string member;
+    std::int64_t state = 0;
+  };
+  static constexpr DeliveryKind kKind = DeliveryKind::kTeam;
+  std::int64_t deployment = 0;
+  std::int64_t version = 0;
+  std::vector<Set> set;
+  std::vector<Added> add;
+  std::map<std::string, std::string> members;  // names of the added tasks' members
+  [[nodiscard]] json Encode() const;
+  [[nodiscard]] static Result<TeamChange> Decode(const json& body);
+};
+
+// A `team` delivery is a whole view, a change, or a mark that a newer one follows.
+struct TeamDelivery {
+  static constexpr DeliveryKind kKind = DeliveryKind::kTeam;
+  enum class Form { kView, kChange, kSuperseded };
+  [[nodiscard]] static Result<Form> FormOf(const json& body);
+};
+
+// The entry of a typed delivery (any of the structs above).
+template <typename T>
+[[nodiscard]] Entry MakeDelivery(std::uint64_t seq, Millis at, const T& delivery) {
+  return {seq, DeliveryKindName(T::kKind), at, delivery.Encode()};
+}
+
+}  // namespace muster::wire

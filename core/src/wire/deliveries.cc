@@ -1,0 +1,210 @@
+#include "muster/wire/deliveries.h"
+
+#include <array>
+
+#include "body_reader.h"
+#include "muster/protocol.h"
+
+namespace muster::wire {
+namespace {
+
+constexpr std::array<const char*, 3> kDeliveryKindNames = {"playbook", "task", "team"};
+
+std::map<std::string, std::string> ReadNames(BodyReader& reader, const char* field) {
+  std::map<std::string, std::string> names;
+  const json* map = reader.OptionalObject(field);
+  if (map == nullptr) return names;
+  for (const auto& [member, name] : map->items()) {
+    if (!name.is_string()) {
+      reader.Fail(protocol::errors::kMalformed,
+                  std::string("field '") + field + "' must map member ids to names");
+      return {};
+    }
+    names[member] = name.get<std::string>();
+  }
+  return names;
+}
+
+bool IsIndex(const json& value) {
+  return value.is_number_unsigned() || (value.is_number_integer() && value.get<std::int64_t>() >= 0);
+}
+
+// A text field of an entry that only informs the member: a value of another type shows
+// as nothing rather than costing the whole delivery.
+std::string Informative(const json& entry, const char* name) {
+  auto it = entry.find(name);
+  return it != entry.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+const char* DeliveryKindName(DeliveryKind kind) {
+  return kDeliveryKindNames[static_cast<std::size_t>(kind)];
+}
+
+std::optional<DeliveryKind> DeliveryKindFromName(std::string_view name) {
+  return KindNamed<DeliveryKind>(kDeliveryKindNames, name);
+}
+
+PlaybookDelivery PlaybookDelivery::Of(const playbook::Playbook& book) {
+  return {book.content_hash, book.id, book.version, book.source};
+}
+
+json PlaybookDelivery::Encode() const {
+  return {{"hash", hash}, {"id", id}, {"version", version}, {"source", source}};
+}
+
+Result<PlaybookDelivery> PlaybookDelivery::Decode(const json& body) {
+  BodyReader reader(body, "a playbook delivery");
+  PlaybookDelivery delivery;
+  delivery.hash = reader.String("hash");
+  delivery.id = reader.String("id");
+  delivery.version = reader.String("version");
+  delivery.source = reader.String("source");
+  return Finish(reader, std::move(delivery));
+}
+
+json TaskDelivery::Encode() const {
+  json waits = json::array();
+  for (const WaitsOn& entry : waits_on) {
+    waits.push_back({{"task", entry.task},
+                     {"step", entry.step},
+                     {"member", entry.member},
+                     {"name", entry.name},
+                     {"state", entry.state}});
+  }
+  return {{"task", task},
+          {"deployment", deployment},
+          {"step", step},
+          {"member", member},
+          {"state", state},
+          {"dormant", dormant},
+          {"reason", reason},
+          {"due_at", due_at ? json(*due_at) : json()},
+          {"playbook", playbook},
+          {"incident", incident},
+          {"incident_title", incident_title},
+          {"waits_on", std::move(waits)}};
+}
+
+Result<TaskDelivery> TaskDelivery::Decode(const json& body) {
+  BodyReader reader(body, "a task delivery");
+  TaskDelivery delivery;
+  delivery.task = reader.String("task");
+  delivery.deployment = reader.Integer("deployment");
+  delivery.step = reader.String("step");
+  delivery.member = reader.OptionalString("member");
+  delivery.state = reader.OptionalString("state", "waiting");
+  delivery.dormant = reader.OptionalBool("dormant", false);
+  delivery.reason = reader.OptionalString("reason");
+  delivery.due_at = reader.OptionalInteger("due_at");
+  delivery.playbook = reader.String("playbook");
+  delivery.incident = reader.OptionalString("incident");
+  delivery.incident_title = reader.OptionalString("incident_title");
+  if (const json* waits = reader.OptionalArray("waits_on")) {
+    for (const json& entry : *waits) {
+      if (!entry.is_object()) continue;  // an entry this build cannot read shows nothing
+      delivery.waits_on.push_back({Informative(entry, "task"), Informative(entry, "step"),
+                                   Informative(entry, "member"), Informative(entry, "name"),
+                                   Informative(entry, "state")});
+    }
+  }
+  return Finish(reader, std::move(delivery));
+}
+
+json TeamView::Encode() const {
+  json list = json::array();
+  for (const TeamTask& entry : tasks) {
+    list.push_back(
+        {{"task", entry.task}, {"step", entry.step}, {"member", entry.member}, {"state", entry.state}});
+  }
+  return {{"deployment", deployment}, {"incident", incident}, {"playbook", playbook},
+          {"at", at},                 {"version", version},   {"members", members},
+          {"tasks", std::move(list)}};
+}
+
+Result<TeamView> TeamView::Decode(const json& body) {
+  BodyReader reader(body, "a team view");
+  TeamView view;
+  view.deployment = reader.Integer("deployment");
+  view.incident = reader.OptionalString("incident");
+  view.playbook = reader.OptionalString("playbook");
+  view.at = reader.OptionalInteger("at").value_or(0);
+  view.version = reader.OptionalInteger("version").value_or(0);
+  view.members = ReadNames(reader, "members");
+  if (const json* tasks = reader.Array("tasks")) {
+    for (const json& entry : *tasks) {
+      // A place this build cannot read stays a place, so that changes still line up.
+      if (!entry.is_object()) {
+        view.tasks.emplace_back();
+        continue;
+      }
+      view.tasks.push_back({Informative(entry, "task"), Informative(entry, "step"),
+                            Informative(entry, "member"), Informative(entry, "state")});
+    }
+  }
+  return Finish(reader, std::move(view));
+}
+
+json TeamChange::Encode() const {
+  json body = {{"deployment", deployment}, {"version", version}};
+  if (!set.empty()) {
+    json list = json::array();
+    for (const Set& entry : set) list.push_back({entry.index, entry.state});
+    body["set"] = std::move(list);
+  }
+  if (!add.empty()) {
+    json list = json::array();
+    for (const Added& entry : add) {
+      list.push_back({entry.index, entry.task, entry.step, entry.member, entry.state});
+    }
+    body["add"] = std::move(list);
+    body["members"] = members;
+  }
+  return body;
+}
+
+Result<TeamChange> TeamChange::Decode(const json& body) {
+  BodyReader reader(body, "a team change");
+  TeamChange change;
+  change.deployment = reader.Integer("deployment");
+  change.version = reader.Integer("version");
+  change.members = ReadNames(reader, "members");
+  const auto bad = [](const char* what) {
+    return Status::Error(protocol::errors::kMalformed, what);
+  };
+  if (const json* set = reader.OptionalArray("set")) {
+    for (const json& entry : *set) {
+      if (!entry.is_array() || entry.size() != 2 || !IsIndex(entry[0]) ||
+          !entry[1].is_number_integer()) {
+        return bad("'set' must hold [place, state code] pairs");
+      }
+      change.set.push_back({static_cast<std::uint64_t>(entry[0].get<std::int64_t>()),
+                            entry[1].get<std::int64_t>()});
+    }
+  }
+  if (const json* add = reader.OptionalArray("add")) {
+    for (const json& entry : *add) {
+      if (!entry.is_array() || entry.size() != 5 || !IsIndex(entry[0]) || !entry[1].is_string() ||
+          !entry[2].is_string() || !entry[3].is_string() || !entry[4].is_number_integer()) {
+        return bad("'add' must hold [place, task, step, member, state code] entries");
+      }
+      change.add.push_back({static_cast<std::uint64_t>(entry[0].get<std::int64_t>()),
+                            entry[1].get<std::string>(),
+                            entry[2].get<std::string>(), entry[3].get<std::string>(),
+                            entry[4].get<std::int64_t>()});
+    }
+  }
+  return Finish(reader, std::move(change));
+}
+
+Result<TeamDelivery::Form> TeamDelivery::FormOf(const json& body) {
+  if (!body.is_object()) return Status::Error(protocol::errors::kMalformed, "a team delivery must be a map");
+  auto superseded = body.find("superseded");
+  if (superseded != body.end() && superseded->is_boolean() && superseded->get<bool>()) {
+    return Form::kSuperseded;
+  }
+  return body.contains("tasks") ? Form::kView : Form::kChange;
+}
+
+}  // namespace muster::wire

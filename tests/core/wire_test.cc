@@ -1,0 +1,201 @@
+// The typed wire records and deliveries: what one side encodes the other decodes to the
+// same value, and a body that is not what its kind says is refused naming the field,
+// never thrown on.
+#include <gtest/gtest.h>
+
+#include "muster/digest.h"
+#include "muster/protocol.h"
+#include "muster/wire/deliveries.h"
+#include "muster/wire/records.h"
+
+namespace muster::wire {
+namespace {
+
+const std::string kSha = Sha256Hex("the photo");
+
+// Through MessagePack, as the bodies travel.
+json Travel(const json& body) { return json::from_msgpack(json::to_msgpack(body)); }
+
+TEST(WireRecordsTest, KindsHaveOneNameEach) {
+  for (RecordKind kind : {RecordKind::kStatus, RecordKind::kFinding, RecordKind::kAlert,
+                          RecordKind::kTrigger, RecordKind::kNote, RecordKind::kAttachmentChunk}) {
+    EXPECT_EQ(RecordKindFromName(RecordKindName(kind)), kind);
+  }
+  EXPECT_EQ(RecordKindName(RecordKind::kAttachmentChunk), std::string("attachment_chunk"));
+  EXPECT_FALSE(RecordKindFromName("gossip").has_value());
+  EXPECT_EQ(DeliveryKindFromName("team"), DeliveryKind::kTeam);
+  EXPECT_FALSE(DeliveryKindFromName("status").has_value());
+}
+
+TEST(WireRecordsTest, AStatusTravelsWithItsReasonOnlyWhenGiven) {
+  const json plain = StatusRecord{"d1.survey.amira", "in_progress", ""}.Encode();
+  EXPECT_FALSE(plain.contains("reason"));
+  auto back = StatusRecord::Decode(Travel(StatusRecord{"d1.survey.amira", "blocked", "road shut"}.Encode()));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->task, "d1.survey.amira");
+  EXPECT_EQ(back->state, "blocked");
+  EXPECT_EQ(back->reason, "road shut");
+}
+
+TEST(WireRecordsTest, AFindingKeepsValuesConfirmationsAndFiles) {
+  FindingRecord finding;
+  finding.task = "d1.sample.amira";
+  finding.values = {{"dose_rate", 12.5}, {"photo", "site.jpg"}, {"wind", "NE"}};
+  finding.confirmed = {"dose_rate"};
+  finding.attachments = {{kSha, "site.jpg", 200'000, "photo"}, {kSha, "extra.jpg", 10, ""}};
+  auto back = FindingRecord::Decode(Travel(finding.Encode()));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->values, finding.values);
+  EXPECT_EQ(back->confirmed, finding.confirmed);
+  ASSERT_EQ(back->attachments.size(), 2u);
+  EXPECT_EQ(back->attachments[0].field, "photo");
+  EXPECT_EQ(back->attachments[0].size, 200'000u);
+  EXPECT_EQ(back->attachments[1].field, "");
+}
+
+TEST(WireRecordsTest, AFindingsFileMustBeNamedPlainlyAndWithinTheLimit) {
+  FindingRecord finding{"d1.sample.amira", json::object(), {}, {{kSha, "../etc/passwd", 1, ""}}};
+  auto path = FindingRecord::Decode(finding.Encode());
+  ASSERT_FALSE(path.ok());
+  EXPECT_EQ(path.status().code(), "malformed");
+  EXPECT_NE(path.status().message().find("'name'"), std::string::npos);
+  finding.attachments = {{"not-a-sha", "a.jpg", 1, ""}};
+  EXPECT_NE(FindingRecord::Decode(finding.Encode()).status().message().find("sha256"),
+            std::string::npos);
+  finding.attachments = {{kSha, "a.jpg", protocol::kMaxAttachmentBytes + 1, ""}};
+  EXPECT_EQ(FindingRecord::Decode(finding.Encode()).status().code(), "too_large");
+}
+
+TEST(WireRecordsTest, AlertsNotesAndTriggersRoundTrip) {
+  auto alert = AlertRecord::Decode(Travel(AlertRecord{"", "contamination on my glove", "critical"}.Encode()));
+  ASSERT_TRUE(alert.ok());
+  EXPECT_EQ(alert->task, "");
+  EXPECT_EQ(alert->severity, "critical");
+  // A safety alert is never refused for a missing message.
+  auto bare = AlertRecord::Decode(json{{"severity", "warning"}});
+  ASSERT_TRUE(bare.ok());
+  EXPECT_EQ(bare->message, "");
+  auto note = NoteRecord::Decode(Travel(NoteRecord{"d1.survey.amira", "gate 3 locked"}.Encode()));
+  ASSERT_TRUE(note.ok());
+  EXPECT_EQ(note->text, "gate 3 locked");
+  auto trigger = TriggerRecord::Decode(Travel(TriggerRecord{"d1.sample.amira", "high_dose"}.Encode()));
+  ASSERT_TRUE(trigger.ok());
+  EXPECT_EQ(trigger->trigger, "high_dose");
+}
+
+TEST(WireRecordsTest, AWrongFieldIsNamedAndNothingThrows) {
+  auto missing = StatusRecord::Decode(json{{"task", "t"}});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), "malformed");
+  EXPECT_NE(missing.status().message().find("'state'"), std::string::npos);
+  auto typed = StatusRecord::Decode(json{{"task", 7}, {"state", "completed"}});
+  EXPECT_NE(typed.status().message().find("'task'"), std::string::npos);
+  for (const json& hostile : {json(), json(3), json::array({1, 2}), json("status"),
+                              json{{"task", json::array()}, {"values", "x"}},
+                              json{{"task", "t"}, {"values", json::object()}, {"attachments", 5}},
+                              json{{"task", "t"}, {"values", json::object()},
+                                   {"attachments", json::array({7})}},
+                              json{{"task", "t"}, {"confirmed", json::array({1})},
+                                   {"values", json::object()}}}) {
+    EXPECT_FALSE(FindingRecord::Decode(hostile).ok()) << hostile.dump();
+    EXPECT_FALSE(StatusRecord::Decode(hostile).ok()) << hostile.dump();
+    EXPECT_FALSE(AttachmentPiece::Decode(hostile).ok()) << hostile.dump();
+    EXPECT_FALSE(TaskDelivery::Decode(hostile).ok()) << hostile.dump();
+    EXPECT_FALSE(TeamChange::Decode(hostile).ok()) << hostile.dump();
+  }
+}
+
+TEST(WireRecordsTest, APieceCarriesItsBytesAndAnOlderAgentsChunkFindsItsOffset) {
+  AttachmentPiece piece;
+  piece.task = "d1.sample.amira";
+  piece.attachment = kSha;
+  piece.offset = 4096;
+  piece.name = "site.jpg";
+  piece.size = 10'000;
+  piece.data = std::string("\x00\x01\xff", 3);
+  piece.length = 3;
+  piece.sha256 = Sha256Hex(*piece.data);
+  const json body = Travel(piece.Encode());
+  EXPECT_TRUE(body["data"].is_binary());
+  EXPECT_FALSE(piece.Description().contains("data"));
+  auto back = AttachmentPiece::Decode(body);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->offset, 4096u);
+  EXPECT_EQ(*back->data, *piece.data);
+  EXPECT_EQ(back->sha256, piece.sha256);
+
+  json legacy = body;
+  legacy.erase("offset");
+  legacy["index"] = 3;
+  legacy["chunk_bytes"] = 1024;
+  auto old = AttachmentPiece::Decode(legacy);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->offset, 3072u);
+  legacy["chunk_bytes"] = 0;
+  EXPECT_FALSE(AttachmentPiece::Decode(legacy).ok());
+
+  json no_bytes = body;
+  no_bytes.erase("data");
+  EXPECT_NE(AttachmentPiece::Decode(no_bytes).status().message().find("'data'"), std::string::npos);
+  no_bytes["damaged"] = "disk read error";
+  auto damaged = AttachmentPiece::Decode(no_bytes);
+  ASSERT_TRUE(damaged.ok());
+  EXPECT_EQ(damaged->damaged, "disk read error");
+  EXPECT_FALSE(damaged->data.has_value());
+}
+
+TEST(WireDeliveriesTest, ATaskTravelsWithWhatItWaitsOn) {
+  TaskDelivery task;
+  task.task = "d1.sample.amira";
+  task.deployment = 1;
+  task.step = "sample";
+  task.member = "amira";
+  task.state = "waiting";
+  task.due_at = 1'700'000'000'000;
+  task.playbook = "abc";
+  task.incident = "INC-1";
+  task.incident_title = "Portal alarm";
+  task.waits_on = {{"d1.survey.jonas", "survey", "jonas", "Jonas Berg", "in_progress"}};
+  auto back = TaskDelivery::Decode(Travel(task.Encode()));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->due_at, task.due_at);
+  ASSERT_EQ(back->waits_on.size(), 1u);
+  EXPECT_EQ(back->waits_on[0].name, "Jonas Berg");
+  task.due_at.reset();
+  auto undated = TaskDelivery::Decode(Travel(task.Encode()));
+  ASSERT_TRUE(undated.ok());
+  EXPECT_FALSE(undated->due_at.has_value());
+}
+
+TEST(WireDeliveriesTest, TeamViewsAndChangesRoundTripAndTellTheirForm) {
+  TeamView view{1, "INC-1", "abc", 1000, 4, {{"amira", "Amira"}}, {{"d1.a.amira", "a", "amira", "ready"}}};
+  const json view_body = Travel(view.Encode());
+  EXPECT_EQ(*TeamDelivery::FormOf(view_body), TeamDelivery::Form::kView);
+  auto view_back = TeamView::Decode(view_body);
+  ASSERT_TRUE(view_back.ok());
+  EXPECT_EQ(view_back->tasks[0].state, "ready");
+  EXPECT_EQ(view_back->members.at("amira"), "Amira");
+
+  TeamChange change{1, 5, {{0, 3}}, {{1, "d1.b.li", "b", "li", 1}}, {{"li", "Li Wei"}}};
+  const json change_body = Travel(change.Encode());
+  EXPECT_EQ(*TeamDelivery::FormOf(change_body), TeamDelivery::Form::kChange);
+  auto change_back = TeamChange::Decode(change_body);
+  ASSERT_TRUE(change_back.ok()) << change_back.status().ToString();
+  ASSERT_EQ(change_back->set.size(), 1u);
+  EXPECT_EQ(change_back->set[0].state, 3);
+  ASSERT_EQ(change_back->add.size(), 1u);
+  EXPECT_EQ(change_back->add[0].member, "li");
+  EXPECT_EQ(change_back->members.at("li"), "Li Wei");
+  // Only the state changed: no members map on the wire.
+  const TeamChange states_only{1, 6, {{0, 4}}, {}, {}};
+  EXPECT_FALSE(states_only.Encode().contains("members"));
+
+  EXPECT_EQ(*TeamDelivery::FormOf(json{{"deployment", 1}, {"superseded", true}}),
+            TeamDelivery::Form::kSuperseded);
+  EXPECT_EQ(*TeamDelivery::FormOf(json{{"deployment", 1}, {"superseded", "yes"}}),
+            TeamDelivery::Form::kChange);
+  EXPECT_FALSE(TeamChange::Decode(json{{"deployment", 1}, {"version", 2}, {"set", {{"x", 1}}}}).ok());
+}
+
+}  // namespace
+}  // namespace muster::wire
