@@ -94,9 +94,11 @@ json LinkUp(const Run& run, std::size_t photo_bytes, double limit_s) {
 // bytes per second.
 json StatusCost(const LinkProfile& profile, double idle_s) {
   TeamRig rig;
-  rig.StartAgents();
-  if (!rig.WaitUntilDeployed(120)) throw std::runtime_error("the team never got its tasks");
+  // The team's only link is the thin one from the start, so that HQ learns it as it would
+  // in the field (a link that changes under an open session is another matter).
   rig.link().SetProfile(profile);
+  rig.StartAgents();
+  if (!rig.WaitUntilDeployed(600)) throw std::runtime_error("the team never got its tasks");
   // Quiet: every agent has its team view and nothing is in flight.
   std::this_thread::sleep_for(std::chrono::seconds(20));
   rig.link().ResetCounters();
