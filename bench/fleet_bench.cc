@@ -701,7 +701,7 @@ json RealAgents(Fleet& fleet, const Options& options, int from, int count, doubl
 // reached. Each step's agents live in a child process of their own (its own ZeroMQ
 // contexts and driver threads), which reports how many are in session through shared
 // memory: one process's open-file limit would otherwise stop the benchmark long before
-// the coordinator (an agent holds four descriptors).
+// the coordinator (an agent holds several descriptors).
 json MaxAgents(Fleet& fleet, const SwarmOptions& swarm_options, int cap, int step) {
   json steps = json::array();
   int sustained = 0;
