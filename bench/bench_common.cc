@@ -3,12 +3,14 @@
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <SQLiteCpp/Statement.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -26,6 +28,18 @@ BenchRecord MakeRecord(const std::string& task, std::uint64_t index) {
           {{"task", task},
            {"values",
             {{"dose_rate_1m", 0.5 + static_cast<double>(index % 50) / 10}, {"neutrons_detected", false}}}}};
+}
+
+protocol::Message RecordsMessage(const std::string& task, std::uint64_t first_seq, int count,
+                                 Millis at) {
+  nlohmann::json records = nlohmann::json::array();
+  for (int r = 0; r < count; ++r) {
+    const std::uint64_t seq = first_seq + static_cast<std::uint64_t>(r);
+    BenchRecord record = MakeRecord(task, seq - 1);
+    records.push_back(
+        {{"seq", seq}, {"kind", std::move(record.kind)}, {"at", at}, {"body", std::move(record.body)}});
+  }
+  return protocol::Message{protocol::MessageType::kRecords, {{"records", std::move(records)}}};
 }
 
 const std::vector<Migration> kBaselineSchema = {
@@ -65,25 +79,48 @@ std::string BenchMember(int index) {
 
 std::string BenchTask(const std::string& member_id) { return "d1.secondary_inspection." + member_id; }
 
-ProcSample SampleProcess(pid_t pid) {
-  ProcSample sample;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+namespace {
+
+// utime + stime of a /proc/.../stat file, in seconds (0 when it cannot be read).
+double StatCpuSeconds(const std::string& path) {
+  std::ifstream stat(path);
   std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
   // Fields after the command name (which may hold spaces) start after the last ')'.
   const std::size_t close = text.rfind(')');
-  if (close != std::string::npos) {
-    std::istringstream fields(text.substr(close + 2));
-    std::string field;
-    double utime = 0, stime = 0;
-    for (int i = 3; fields >> field; ++i) {
-      if (i == 14) utime = std::stod(field);
-      if (i == 15) {
-        stime = std::stod(field);
-        break;
-      }
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; fields >> field; ++i) {
+    if (i == 14) utime = std::stod(field);
+    if (i == 15) {
+      stime = std::stod(field);
+      break;
     }
-    sample.cpu_seconds = (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
   }
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace
+
+double ThreadCpuSeconds(pid_t tid) {
+  return StatCpuSeconds("/proc/self/task/" + std::to_string(tid) + "/stat");
+}
+
+pid_t CurrentThreadId() { return static_cast<pid_t>(::syscall(SYS_gettid)); }
+
+std::vector<pid_t> ThreadIds() {
+  std::vector<pid_t> ids;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task", error)) {
+    ids.push_back(static_cast<pid_t>(std::stol(entry.path().filename().string())));
+  }
+  return ids;
+}
+
+ProcSample SampleProcess(pid_t pid) {
+  ProcSample sample;
+  sample.cpu_seconds = StatCpuSeconds("/proc/" + std::to_string(pid) + "/stat");
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(status, line)) {
@@ -91,6 +128,53 @@ ProcSample SampleProcess(pid_t pid) {
     if (line.rfind("VmHWM:", 0) == 0) sample.peak_rss_mb = std::stod(line.substr(6)) / 1024;
   }
   return sample;
+}
+
+ThreadStates::ThreadStates(pid_t pid, int interval_ms)
+    : sampler_([this, pid, interval_ms] { Run(pid, interval_ms); }) {}
+
+ThreadStates::~ThreadStates() { Stop(); }
+
+void ThreadStates::Run(pid_t pid, int interval_ms) {
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  while (!stop_) {
+    std::error_code error;
+    bool any = false;
+    for (const auto& entry : std::filesystem::directory_iterator(tasks, error)) {
+      std::ifstream stat(entry.path() / "stat");
+      std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+      const std::size_t open = text.find('('), close = text.rfind(')');
+      if (open == std::string::npos || close == std::string::npos || close + 2 >= text.size()) continue;
+      Counts& counts = threads_[static_cast<pid_t>(std::stol(entry.path().filename().string()))];
+      counts.name = text.substr(open + 1, close - open - 1);
+      const char state = text[close + 2];
+      counts.busy += state == 'R' || state == 'D' ? 1 : 0;
+      counts.disk += state == 'D' ? 1 : 0;
+      any = true;
+    }
+    samples_ += any ? 1 : 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
+  }
+}
+
+nlohmann::json ThreadStates::Stop() {
+  if (!sampler_.joinable()) return result_;
+  stop_ = true;
+  sampler_.join();
+  result_ = nlohmann::json::array();
+  if (samples_ == 0) return result_;
+  std::vector<std::pair<pid_t, Counts>> sorted(threads_.begin(), threads_.end());
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto& a, const auto& b) { return a.second.busy > b.second.busy; });
+  const double samples = static_cast<double>(samples_);
+  for (const auto& [tid, counts] : sorted) {
+    if (counts.busy / samples < 0.01) continue;
+    result_.push_back({{"thread", counts.name},
+                       {"tid", tid},
+                       {"busy", counts.busy / samples},
+                       {"disk", counts.disk / samples}});
+  }
+  return result_;
 }
 
 namespace {

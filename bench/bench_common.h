@@ -6,14 +6,19 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <SQLiteCpp/Database.h>
 #include <nlohmann/json.hpp>
 
+#include "muster/clock.h"
+#include "muster/protocol.h"
 #include "muster/result.h"
 #include "muster/sqlite_store.h"
 
@@ -24,13 +29,24 @@ namespace muster::bench {
 // HQ. Every program of the benchmark uses the same group size.
 inline constexpr int kGroupRecords = 10;
 
-// The |index|-th record of a group for |task|: even ones are status updates, odd ones
-// findings with two fields, as a member records them.
+// What every program of the benchmark records, built here and nowhere else (so that it
+// can move to typed record structs in one place).
+//
+// The |index|-th record a member makes about |task|: even ones are status updates, odd
+// ones findings with two fields of the secondary_inspection step, as a member records
+// them. A real agent's store takes these through AgentStore::Append.
 struct BenchRecord {
   std::string kind;
   nlohmann::json body;
 };
 BenchRecord MakeRecord(const std::string& task, std::uint64_t index);
+
+// A group of |count| records about |task| as the RECORDS message of the wire protocol
+// (docs/protocol.md §3): seqs |first_seq|, |first_seq|+1, ..., the |first_seq|-1+r-th
+// record of MakeRecord, all recorded |at|. What the simulated agents and both baselines'
+// clients send.
+protocol::Message RecordsMessage(const std::string& task, std::uint64_t first_seq, int count,
+                                 Millis at);
 
 // The task id a simulated member reports on, as HQ names it (deployment.step.member).
 std::string BenchTask(const std::string& member_id);
@@ -51,6 +67,41 @@ struct ProcSample {
   double peak_rss_mb = 0;  // VmHWM
 };
 ProcSample SampleProcess(pid_t pid);
+
+// CPU time (user + system) of one thread of this process, from /proc/self/task/TID/stat
+// (0 when it is gone), and the id of the calling thread.
+double ThreadCpuSeconds(pid_t tid);
+pid_t CurrentThreadId();
+// The ids of this process's threads now (/proc/self/task).
+std::vector<pid_t> ThreadIds();
+
+// Samples, every |interval_ms| until Stop(), the scheduler state of every thread of a
+// process (/proc/PID/task/TID/stat): the share of samples in which each thread was busy
+// (running or runnable, R, or waiting for the disk, D) and in D alone. A thread busy
+// nearly all the time is the bottleneck; one mostly asleep (S) is waiting for work.
+class ThreadStates {
+ public:
+  explicit ThreadStates(pid_t pid, int interval_ms = 5);
+  ~ThreadStates();
+  ThreadStates(const ThreadStates&) = delete;
+  ThreadStates& operator=(const ThreadStates&) = delete;
+  // [{"thread": name, "tid", "busy": share R or D, "disk": share D}], busiest first;
+  // threads busy in under 1 % of the samples are left out.
+  nlohmann::json Stop();
+
+ private:
+  struct Counts {
+    std::string name;
+    std::uint64_t busy = 0, disk = 0;
+  };
+  void Run(pid_t pid, int interval_ms);
+
+  std::atomic<bool> stop_{false};
+  std::uint64_t samples_ = 0;
+  std::map<pid_t, Counts> threads_;
+  std::thread sampler_;
+  nlohmann::json result_;
+};
 
 // TCP payload bytes on the established connections whose local port is |port| (the
 // server side), summed: bytes_received (clients → server) and bytes_acked (server →

@@ -4,12 +4,18 @@
 // synchronous=FULL, one transaction per message), and nothing else: no agent store, no
 // authorisation, no effects, no deliveries. One group in flight per client, as in Muster.
 //
+// The server has a ZeroMQ context of its own (one I/O thread, as the coordinator has), so
+// that its CPU can be told from the clients': the server side is the thread that commits
+// plus its context's threads (I/O and reaper), read from /proc/self/task/TID/stat over
+// the window, and reported per committed record beside HQ's (fleet_bench).
+//
 // Usage: ceiling_bench --agents N --seconds S --out FILE.json
 #include <sodium.h>
 #include <unistd.h>
 
 #include <SQLiteCpp/Statement.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -37,7 +43,8 @@ using Steady = std::chrono::steady_clock;
 
 // The central store: one ROUTER, one transaction per message, an ACK after the commit.
 void Serve(zmq::socket_t& router, SQLite::Database& db, const std::atomic<bool>& stop,
-           std::atomic<std::uint64_t>& committed) {
+           std::atomic<std::uint64_t>& committed, std::atomic<pid_t>& tid) {
+  tid = CurrentThreadId();
   while (!stop) {
     zmq::pollitem_t item{router.handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, std::chrono::milliseconds(100));
@@ -87,9 +94,19 @@ int main(int argc, char** argv) {
 
   auto server_keys = GenerateKeyPair();
   if (!server_keys.ok()) Die(server_keys.status().ToString());
+  // The server's context starts its threads with its first socket: the threads that
+  // appear then are the server's.
+  const std::vector<pid_t> threads_before = ThreadIds();
+  zmq::context_t server_context(1);
+  zmq::socket_t router(server_context, zmq::socket_type::router);
+  std::vector<pid_t> server_threads;
+  for (pid_t tid : ThreadIds()) {
+    if (std::find(threads_before.begin(), threads_before.end(), tid) == threads_before.end()) {
+      server_threads.push_back(tid);
+    }
+  }
   zmq::context_t context(1);
   context.set(zmq::ctxopt::max_sockets, agents + 16);
-  zmq::socket_t router(context, zmq::socket_type::router);
   router.set(zmq::sockopt::curve_server, 1);
   router.set(zmq::sockopt::curve_secretkey, server_keys->secret_key);
   router.set(zmq::sockopt::linger, 0);
@@ -98,7 +115,15 @@ int main(int argc, char** argv) {
 
   std::atomic<bool> stop{false}, stop_server{false};
   std::atomic<std::uint64_t> committed{0};
-  std::thread server([&] { Serve(router, **db, stop_server, committed); });
+  std::atomic<pid_t> serve_tid{0};
+  std::thread server([&] { Serve(router, **db, stop_server, committed, serve_tid); });
+  while (serve_tid == 0) std::this_thread::yield();
+  server_threads.push_back(serve_tid);
+  const auto server_cpu = [&] {
+    double seconds = 0;
+    for (pid_t tid : server_threads) seconds += ThreadCpuSeconds(tid);
+    return seconds;
+  };
 
   std::mutex latency_mutex;
   std::vector<double> latencies;
@@ -116,18 +141,14 @@ int main(int argc, char** argv) {
       dealer.connect("tcp://127.0.0.1:" + std::to_string(port));
       const std::string task = BenchTask(BenchMember(c));
       SystemClock clock;
-      std::uint64_t seq = 0;
+      std::uint64_t seq = 1;
       std::vector<double> mine;
       while (!stop) {
-        json records = json::array();
-        for (int r = 0; r < kGroupRecords; ++r) {
-          BenchRecord record = MakeRecord(task, seq);
-          records.push_back(
-              {{"seq", ++seq}, {"kind", record.kind}, {"at", clock.Now()}, {"body", record.body}});
-        }
+        const std::string frame =
+            protocol::Encode(RecordsMessage(task, seq, kGroupRecords, clock.Now()));
+        seq += kGroupRecords;
         const auto sent = Steady::now();
-        dealer.send(zmq::buffer(protocol::Encode(
-            protocol::Message{protocol::MessageType::kRecords, {{"records", records}}})));
+        dealer.send(zmq::buffer(frame));
         zmq::message_t ack;
         zmq::pollitem_t item{dealer.handle(), 0, ZMQ_POLLIN, 0};
         while (!stop && !(item.revents & ZMQ_POLLIN)) {
@@ -144,12 +165,16 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::seconds(2));  // every client connected and running
   const WireBytes wire_start = ServerWireBytes(port);
   const std::uint64_t start_count = committed;
+  const double server_cpu_start = server_cpu();
+  const ProcSample process_start = SampleProcess(getpid());
   const auto start = Steady::now();
   measuring = true;
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   measuring = false;
   const double elapsed = SecondsSince(start);
   const std::uint64_t records = committed - start_count;
+  const double server_cpu_s = server_cpu() - server_cpu_start;
+  const double process_cpu_s = SampleProcess(getpid()).cpu_seconds - process_start.cpu_seconds;
   const WireBytes wire_end = ServerWireBytes(port);
   stop = true;
   for (auto& client : clients) client.join();
@@ -157,12 +182,19 @@ int main(int argc, char** argv) {
   server.join();
   router.close();
   context.shutdown();
+  server_context.shutdown();
 
   json out = {{"agents", agents},
               {"seconds", elapsed},
               {"records", records},
               {"records_per_s", records / elapsed},
               {"latency_ms", Percentiles(latencies)},
+              // The server: its committing thread and its ZeroMQ context's threads.
+              {"server_cpu_percent", 100 * server_cpu_s / elapsed},
+              {"server_cpu_us_per_record", records ? 1e6 * server_cpu_s / records : 0},
+              {"server_threads", server_threads.size()},
+              // The whole process, clients included.
+              {"process_cpu_percent", 100 * process_cpu_s / elapsed},
               {"up_bytes_per_record", records ? double(wire_end.up - wire_start.up) / records : 0},
               {"down_bytes_per_record",
                records ? double(wire_end.down - wire_start.down) / records : 0},

@@ -1,15 +1,23 @@
-// Muster under load: N simulated agents against a real muster-coordinator process over
-// tcp://127.0.0.1. Each simulated agent is a thread running the real agent link
-// (agent::Link: DEALER, CURVE with its own enrolled key, SyncClient, backoff) on its own
-// agent store file. Members record through a second handle on the same store file, as the
-// muster-agent verbs do beside the daemon. The backlog scenario runs one real
-// `muster-agent run` process, so that its memory is an agent's own.
+// Muster under load: agents against a real muster-coordinator process over
+// tcp://127.0.0.1, HQ's CPU and memory read from /proc.
 //
-// Agent stores live on tmpfs (/dev/shm): on one machine, a thousand agents' fsyncs would
-// otherwise share HQ's disk, which real laptops never do. HQ's store is on disk with its
-// production settings (WAL, synchronous=FULL).
+// Most scenarios use simulated agents (sim_agents.h): each one a DEALER with CURVE and its
+// own enrolled key speaking the real wire protocol, hundreds of them polled by each of a
+// few driver threads, with no agent store, sending a member's next group of records the
+// moment HQ acknowledges the previous one. They cost the benchmark little, so the figures
+// measure HQ. Two scenarios use real `muster-agent run` processes instead: the backlog
+// drain (one agent, its own memory) and a team of 50 recording continuously (the real
+// agent keeps up, or not).
+//
+// Agent stores of the real agents live on tmpfs (/dev/shm): on one machine, their fsyncs
+// would otherwise share HQ's disk, which real laptops never do. HQ's store is on disk with
+// its production settings (WAL, synchronous=FULL).
 //
 // Usage: fleet_bench --bin BUILD_DIR --out FILE.json [--quick] [--max-agents N]
+//                    [--agents-per-thread N] [--in-flight N] [--real-agents N]
+#include <poll.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
@@ -19,24 +27,25 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "agent_store.h"
 #include "api_client.h"
 #include "bench_common.h"
 #include "hq_store.h"
-#include "link.h"
 #include "muster/files.h"
 #include "muster/keys.h"
 #include "muster/log.h"
 #include "muster/playbook/load.h"
 #include "processes.h"
+#include "sim_agents.h"
 
 namespace muster::bench {
 namespace {
@@ -52,26 +61,32 @@ struct Options {
   std::string bin_dir;
   std::string out;
   bool quick = false;
-  int max_agents = 5000;
+  int max_agents = 0;  // the concurrency scenario's cap; 0: 10,000 (1,000 with --quick)
+  int agents_per_thread = 500;
+  int in_flight = 1;
+  int real_agents = 50;
 };
 
-[[noreturn]] void Die(const std::string& what) {
-  std::cerr << "fleet_bench: " << what << "\n";
-  std::exit(1);
-}
+[[noreturn]] void Die(const std::string& what) { bench::Die("fleet_bench", what); }
 
 void Check(const Status& status, const std::string& what) {
   if (!status.ok()) Die("cannot " + what + ": " + status.ToString());
 }
 
+void Sleep(double seconds) { std::this_thread::sleep_for(std::chrono::duration<double>(seconds)); }
+
 // The coordinator as its own process, so that its CPU and memory can be read from /proc.
+// The fleet's agents each send tens of messages a second, far more than a member does,
+// so its per-agent rate limit is raised out of the way (every message still passes the
+// limiter); the agents count any rate_limited answer.
 class HqProcess {
  public:
   HqProcess(std::string binary, std::string dir, int port)
       : binary_(std::move(binary)), dir_(std::move(dir)), port_(port) {
     config_ = dir_ + "/../coordinator.yaml";
     std::ofstream(config_) << "data_dir: " << dir_ << "\nlog_level: info\nagents:\n  bind: tcp://127.0.0.1:"
-                           << port_ << "\napi:\n  bind: 127.0.0.1\n  port: 0\n";
+                           << port_ << "\n  messages_per_second: 100000\n  message_burst: 100000\n"
+                           << "api:\n  bind: 127.0.0.1\n  port: 0\n";
   }
   void Start() {
     if (!fs::exists(binary_)) Die(binary_ + " is missing; build it first (scripts/bench does)");
@@ -99,37 +114,34 @@ class HqProcess {
   std::unique_ptr<testing::ChildProcess> process_;
 };
 
-// One simulated agent: its bundle, its store directory, and while it runs, the thread
-// with its link and the member's handle on the store.
-struct SimAgent {
+// A member of the fleet: enrolled with its own key, and the task it reports on (its own
+// assignment; "" for members that are not deployed).
+struct Member {
   Bundle bundle;
-  std::string dir;
-  std::unique_ptr<agent::AgentStore> link_store;
-  std::unique_ptr<agent::AgentStore> member;  // what the member's verbs would use
-  std::unique_ptr<std::atomic<bool>> stop;
-  std::thread thread;
-  std::uint64_t appended = 0;
-  std::string task;  // the task its records are about
+  std::string task;
 };
 
+// HQ and its members. Members [0, sims) are for simulated agents, the first |deployed| of
+// them deployed in teams of kTeamSize; the |reals| after them for real agent processes,
+// deployed in teams too.
 class Fleet {
  public:
-  Fleet(const Options& options, int deployed, int total) : options_(options) {
+  Fleet(const Options& options, int deployed, int sims, int reals) : sims_(sims) {
     root_ = "/tmp/muster-fleet-" + std::to_string(getpid());
     agents_root_ = "/dev/shm/muster-fleet-" + std::to_string(getpid());
     fs::remove_all(root_);
     fs::remove_all(agents_root_);
     fs::create_directories(root_);
+    fs::create_directories(agents_root_);
     Check(EnsureDirectory(root_ + "/hq", 0700), "make HQ's directory");
     hq_ = std::make_unique<HqProcess>(options.bin_dir + "/coordinator/muster-coordinator",
                                       root_ + "/hq", FreePort());
-    Enrol(deployed, total);
+    Enrol(deployed, sims, reals);
     hq_->Start();
     hq_read_ = std::make_unique<SQLite::Database>(root_ + "/hq/muster.db", SQLite::OPEN_READONLY);
     hq_read_->setBusyTimeout(5000);
   }
   ~Fleet() {
-    StopAgents(0, static_cast<int>(agents_.size()));
     hq_read_.reset();
     hq_.reset();
     fs::remove_all(root_);
@@ -137,106 +149,46 @@ class Fleet {
   }
 
   HqProcess& hq() { return *hq_; }
-  SimAgent& agent(int i) { return agents_[i]; }
-  int size() const { return static_cast<int>(agents_.size()); }
+  const Member& member(int i) const { return members_[i]; }
+  int sims() const { return sims_; }
   const std::string& root() const { return root_; }
+  const std::string& agents_root() const { return agents_root_; }
+  const std::string& playbook_source() const { return playbook_source_; }
 
+  std::vector<SimAgentSpec> SimSpecs(int from, int to) const {
+    std::vector<SimAgentSpec> specs;
+    for (int i = from; i < to; ++i) specs.push_back({members_[i].bundle, members_[i].task});
+    return specs;
+  }
+
+  // Records HQ holds (committed), from every agent.
   std::uint64_t Inbound() {
     SQLite::Statement count(*hq_read_, "SELECT COUNT(*) FROM inbound");
     count.executeStep();
     return static_cast<std::uint64_t>(count.getColumn(0).getInt64());
   }
-  void ExpectMore(std::uint64_t records) { expected_ += records; }
-
-  // Waits until HQ holds every record appended so far; false on |timeout_s|.
-  bool WaitIngested(double timeout_s) {
+  // The last delivery HQ has queued for the agent of member |i|.
+  std::uint64_t DeliveryHead(int i) {
+    SQLite::Statement query(*hq_read_, "SELECT next_delivery - 1 FROM agents WHERE id=?");
+    query.bind(1, members_[i].bundle.agent_id);
+    query.executeStep();
+    return static_cast<std::uint64_t>(query.getColumn(0).getInt64());
+  }
+  // Waits until HQ holds |records| records; false on |timeout_s| or if HQ died.
+  bool WaitInbound(std::uint64_t records, double timeout_s) {
     const auto start = Steady::now();
-    while (Inbound() < expected_) {
+    while (Inbound() < records) {
       if (SecondsSince(start) > timeout_s || !hq_->Alive()) return false;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return true;
   }
 
-  // Starts agents [from, to): opens their stores, starts their links, and has each member
-  // record one note, so that HQ holding every note means every agent is in session.
-  Status StartAgents(int from, int to, bool keep_member_handle) {
-    for (int i = from; i < to; ++i) {
-      SimAgent& sim = agents_[i];
-      auto store = agent::AgentStore::Open(sim.dir, sim.bundle, clock_);
-      if (!store.ok()) return store.status();
-      sim.link_store = std::move(store).value();
-      MUSTER_RETURN_IF_ERROR(AppendNote(sim, keep_member_handle));
-      sim.stop = std::make_unique<std::atomic<bool>>(false);
-      try {
-        sim.thread = std::thread([&sim, this] {
-          // The real daemon wakes on inotify the moment a verb commits; a thousand in one
-          // process would exceed the inotify instance limit, so the simulated links look at
-          // their outbox on the default timer (1 s): a floor under the latency below.
-          agent::Link link(*sim.link_store, sim.bundle, clock_, agent::LinkOptions{});
-          link.Run(*sim.stop);
-        });
-      } catch (const std::system_error& error) {
-        return Status::Error("thread", std::string("cannot start agent thread: ") + error.what());
-      }
-    }
-    return Status::Ok();
-  }
-
-  void StopAgents(int from, int to) {
-    for (int i = from; i < to; ++i) {
-      if (agents_[i].stop) *agents_[i].stop = true;
-    }
-    for (int i = from; i < to; ++i) {
-      SimAgent& sim = agents_[i];
-      if (sim.thread.joinable()) sim.thread.join();
-      sim.link_store.reset();
-      sim.member.reset();
-    }
-  }
-
-  // Appends one group of records for |sim|'s member in one local transaction.
-  Status AppendGroup(SimAgent& sim, int records) {
-    const std::string& task = sim.task;
-    Status status = sim.member->Transaction([&]() -> Status {
-      for (int r = 0; r < records; ++r) {
-        BenchRecord record = MakeRecord(task, sim.appended + r);
-        auto seq = sim.member->Append(record.kind, task, record.body,
-                                      record.kind == "status" ? agent::kLaneStatus
-                                                              : agent::kLaneFinding);
-        if (!seq.ok()) return seq.status();
-      }
-      return Status::Ok();
-    });
-    if (status.ok()) {
-      sim.appended += records;
-      expected_ += records;
-    }
-    return status;
-  }
-
-  Status OpenMember(SimAgent& sim) {
-    auto store = agent::AgentStore::Open(sim.dir, sim.bundle, clock_);
-    if (!store.ok()) return store.status();
-    sim.member = std::move(store).value();
-    return Status::Ok();
-  }
-
  private:
-  Status AppendNote(SimAgent& sim, bool keep_member_handle) {
-    if (!sim.member) MUSTER_RETURN_IF_ERROR(OpenMember(sim));
-    auto seq = sim.member->Append("note", "", {{"text", "on station"}}, agent::kLaneStatus);
-    if (!seq.ok()) return seq.status();
-    ++sim.appended;
-    ++expected_;
-    if (!keep_member_handle) sim.member.reset();
-    return Status::Ok();
-  }
-
-  // Members, agents and the first deployment are made directly in HQ's store before the
-  // coordinator starts, with synchronous=OFF: set-up is not what is measured, and a few
-  // thousand fsyncs would take minutes on a shared disk.
-  void Enrol(int deployed, int total) {
+  // Members, agents and deployments are made directly in HQ's store before the coordinator
+  // starts, with synchronous=OFF: set-up is not what is measured, and thousands of fsyncs
+  // would take minutes on a shared disk.
+  void Enrol(int deployed, int sims, int reals) {
     const std::string hq_dir = root_ + "/hq";
     auto keys = LoadOrCreateKeyPair(hq_dir, "coordinator");
     Check(keys.status(), "make HQ's keys");
@@ -248,7 +200,8 @@ class Fleet {
     incident.title = "fleet benchmark";
     Check((*store)->CreateIncident(incident, "bench").status(), "create the incident");
     const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(hq_->port());
-    agents_.resize(total);
+    const int total = sims + reals;
+    members_.resize(total);
     for (int i = 0; i < total; ++i) {
       hq::MemberInput member;
       member.id = BenchMember(i);
@@ -259,91 +212,91 @@ class Fleet {
       Check(agent_keys.status(), "make an agent key");
       auto agent_id = (*store)->EnrollAgent(member.id, agent_keys->public_key, "bench");
       Check(agent_id.status(), "enrol an agent");
-      agents_[i].bundle = Bundle{*agent_id,         member.id, endpoint, keys->public_key,
-                                 agent_keys->public_key, agent_keys->secret_key,
-                                 (*store)->hq_id()};
-      agents_[i].dir = agents_root_ + "/" + *agent_id;
-      // Deployments are numbered from 1 in the order they are made below.
-      agents_[i].task = "d" + std::to_string(i / kTeamSize + 1) + ".secondary_inspection." +
-                        member.id;
+      members_[i].bundle = Bundle{*agent_id,         member.id, endpoint, keys->public_key,
+                                  agent_keys->public_key, agent_keys->secret_key,
+                                  (*store)->hq_id()};
     }
     auto book = playbook::LoadFile(std::string(MUSTER_SOURCE_DIR) +
                                    "/playbooks/radioactive-material-border-seizure.yaml");
     if (!book.playbook) Die("cannot load the benchmark playbook");
+    playbook_source_ = book.playbook->source;
     // Teams of kTeamSize, as an incident response team is: each deployment relays its whole
     // team's progress to every member, which a single deployment of 1,000 would make
     // megabytes per member. Every member reports on secondary_inspection
     // (radiation_specialist); the other roles, which a deployment needs filled, go to the
-    // team's first member.
-    for (int first = 0; first < deployed; first += kTeamSize) {
-      hq::DeployInput deploy;
-      deploy.incident_id = "INC-1";
-      deploy.playbook_source = book.playbook->source;
-      for (int i = first; i < std::min(deployed, first + kTeamSize); ++i) {
-        deploy.assign["radiation_specialist"].push_back(BenchMember(i));
-      }
-      for (const char* role : {"team_leader", "forensic_examiner", "liaison_officer"}) {
-        deploy.assign[role].push_back(BenchMember(first));
-      }
-      Check((*store)->Deploy(deploy, nullptr).status(), "deploy");
-    }
-    playbook_source_ = book.playbook->source;
-    store->reset();
-    // Agent stores are created in parallel: each costs a few transactions.
-    std::vector<std::thread> makers;
-    std::atomic<int> next{0};
-    for (int t = 0; t < 2; ++t) {
-      makers.emplace_back([&] {
-        for (int i; (i = next++) < total;) {
-          Check(EnsureDirectory(agents_[i].dir, 0700), "make an agent directory");
-          Check(agent::AgentStore::Open(agents_[i].dir, agents_[i].bundle, clock_).status(),
-                "create an agent store");
+    // team's first member. Deployments are numbered from 1 in the order they are made.
+    int deployment = 0;
+    const auto deploy_teams = [&](int from, int to) {
+      for (int first = from; first < to; first += kTeamSize) {
+        hq::DeployInput deploy;
+        deploy.incident_id = "INC-1";
+        deploy.playbook_source = playbook_source_;
+        const int last = std::min(to, first + kTeamSize);
+        for (int i = first; i < last; ++i) deploy.assign["radiation_specialist"].push_back(BenchMember(i));
+        for (const char* role : {"team_leader", "forensic_examiner", "liaison_officer"}) {
+          deploy.assign[role].push_back(BenchMember(first));
         }
-      });
-    }
-    for (auto& maker : makers) maker.join();
+        Check((*store)->Deploy(deploy, nullptr).status(), "deploy");
+        ++deployment;
+        for (int i = first; i < last; ++i) {
+          members_[i].task = "d" + std::to_string(deployment) + ".secondary_inspection." + BenchMember(i);
+        }
+      }
+    };
+    deploy_teams(0, deployed);
+    deploy_teams(sims, total);
   }
 
- public:
-  const std::string& playbook_source() const { return playbook_source_; }
-
- private:
-  const Options& options_;
   SystemClock clock_;
+  int sims_;
   std::string root_, agents_root_, playbook_source_;
   std::unique_ptr<HqProcess> hq_;
   std::unique_ptr<SQLite::Database> hq_read_;
-  std::vector<SimAgent> agents_;
-  std::uint64_t expected_ = 0;
+  std::vector<Member> members_;
 };
 
-// HQ's resources and the wire between two moments.
+// HQ's resources, this benchmark's own CPU and the wire between two moments.
 struct Window {
   Steady::time_point start = Steady::now();
   Millis wall_start = SystemClock().Now();
   ProcSample hq_start;
+  ProcSample bench_start = SampleProcess(getpid());
   WireBytes wire_start;
   std::uint64_t inbound_start = 0;
+
+  std::unique_ptr<ThreadStates> hq_threads;
 
   explicit Window(Fleet& fleet)
       : hq_start(SampleProcess(fleet.hq().pid())),
         wire_start(ServerWireBytes(fleet.hq().port())),
-        inbound_start(fleet.Inbound()) {}
+        inbound_start(fleet.Inbound()),
+        hq_threads(std::make_unique<ThreadStates>(fleet.hq().pid())) {}
 
-  json Close(Fleet& fleet) const {
+  json Close(Fleet& fleet) {
     const double seconds = SecondsSince(start);
+    // HQ's threads: the busiest one near 1.0 means HQ is the bottleneck (its router
+    // thread, running or waiting for the disk), not the agents.
+    const json threads = hq_threads->Stop();
     const ProcSample hq = SampleProcess(fleet.hq().pid());
+    const ProcSample bench = SampleProcess(getpid());
     const WireBytes wire = ServerWireBytes(fleet.hq().port());
     const std::uint64_t records = fleet.Inbound() - inbound_start;
+    const double hq_cpu = hq.cpu_seconds - hq_start.cpu_seconds;
     json out = {{"seconds", seconds},
                 {"records", records},
                 {"records_per_s", records / seconds},
-                {"hq_cpu_percent", 100 * (hq.cpu_seconds - hq_start.cpu_seconds) / seconds},
+                {"hq_cpu_percent", 100 * hq_cpu / seconds},
                 {"hq_rss_mb", hq.rss_mb},
                 {"hq_peak_rss_mb", hq.peak_rss_mb},
+                // The harness: this process (simulated agents, their ZeroMQ threads, the
+                // members of real agents), for showing that it is not what is measured.
+                {"bench_cpu_percent", 100 * (bench.cpu_seconds - bench_start.cpu_seconds) / seconds},
                 {"connections", wire.connections},
+                {"hq_threads", threads},
+                {"hq_busiest_thread_busy", threads.empty() ? 0.0 : threads[0]["busy"].get<double>()},
                 {"load_average", LoadAverage()}};
     if (records > 0) {
+      out["hq_cpu_us_per_record"] = 1e6 * hq_cpu / static_cast<double>(records);
       out["up_bytes_per_record"] = static_cast<double>(wire.up - wire_start.up) / records;
       out["down_bytes_per_record"] = static_cast<double>(wire.down - wire_start.down) / records;
     }
@@ -351,70 +304,101 @@ struct Window {
   }
 };
 
-// Agent commit → acknowledgement received by the agent (sent by HQ after its commit), for
-// the records created at or after |since| (ms since the epoch).
-json Latencies(Fleet& fleet, int from, int to, Millis since) {
-  std::vector<double> values;
-  for (int i = from; i < to; ++i) {
-    auto records = fleet.agent(i).member->Records("");
-    if (!records.ok()) continue;
-    for (const auto& record : *records) {
-      if (record.created_at >= since && record.acked_at && record.kind != "note") {
-        values.push_back(static_cast<double>(*record.acked_at - record.created_at));
-      }
-    }
+// Waits until agents [0, count) are all in session; false on |timeout_s|.
+bool WaitWelcomed(Fleet& fleet, const Swarm& swarm, int count, double timeout_s) {
+  const auto start = Steady::now();
+  while (swarm.Counts(0, count).welcomed < count) {
+    if (SecondsSince(start) > timeout_s || !fleet.hq().Alive()) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return Percentiles(values);
+  return true;
 }
 
-// Steady ingest: every member records a group of findings and status updates, waits until
-// HQ has acknowledged it, and records the next (one group in flight per agent).
-json SteadyIngest(Fleet& fleet, int agents, double seconds) {
-  std::cerr << "steady ingest, " << agents << " agents\n";
-  for (int i = 0; i < agents; ++i) {
-    if (!fleet.agent(i).member) Check(fleet.OpenMember(fleet.agent(i)), "open a member store");
+// Waits until HQ has acknowledged every record the swarm made; false on |timeout_s|.
+bool WaitAcked(Fleet& fleet, const Swarm& swarm, double timeout_s) {
+  const auto start = Steady::now();
+  for (;;) {
+    const SwarmCounts counts = swarm.Counts();
+    if (counts[kAcked] >= counts[kMade]) return true;
+    if (SecondsSince(start) > timeout_s || !fleet.hq().Alive()) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  if (!fleet.WaitIngested(120)) Die("agents did not all come into session");
-  std::this_thread::sleep_for(std::chrono::seconds(1));
+}
+
+// Waits until agents [0, count) have acknowledged every delivery HQ had queued for them
+// when this was called (or, with |heads|, those), counting from |start|; returns how many
+// have, after at most |timeout_s|.
+int WaitDeliveriesTaken(Fleet& fleet, const Swarm& swarm, int count, double timeout_s,
+                        Steady::time_point start = Steady::now(),
+                        std::vector<std::uint64_t> heads = {}) {
+  if (heads.empty()) {
+    for (int i = 0; i < count; ++i) heads.push_back(fleet.DeliveryHead(i));
+  }
+  int done = 0;
+  while (SecondsSince(start) < timeout_s && fleet.hq().Alive()) {
+    done = 0;
+    for (int i = 0; i < count; ++i) done += swarm.Applied(i) >= heads[i] ? 1 : 0;
+    if (done == count) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return done;
+}
+
+// Steady ingest: agents [0, agents) each keep a group of records in flight and make the
+// next the moment HQ acknowledges one.
+json SteadyIngest(Fleet& fleet, Swarm& swarm, int agents, double seconds) {
+  std::cerr << "steady ingest, " << agents << " simulated agents\n";
+  if (!WaitWelcomed(fleet, swarm, agents, 120)) Die("agents did not all come into session");
+  WaitDeliveriesTaken(fleet, swarm, agents, 60);  // the deployment's, sent after WELCOME
+  swarm.Record(agents);
+  Sleep(1);  // every agent has its groups in flight
+  const SwarmCounts before = swarm.Counts(0, agents);
+  swarm.TakeLatencies();
+  swarm.MeasureLatency(true);
   Window window(fleet);
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> members;
-  std::mutex append_mutex;  // Fleet's expected count is shared
-  for (int t = 0; t < 2; ++t) {
-    members.emplace_back([&, t] {
-      while (!stop) {
-        bool idle = true;
-        for (int i = t; i < agents && !stop; i += 2) {
-          SimAgent& sim = fleet.agent(i);
-          auto stats = sim.member->Stats();
-          if (!stats.ok() || stats->pending > 0) continue;
-          idle = false;
-          std::lock_guard<std::mutex> lock(append_mutex);
-          Check(fleet.AppendGroup(sim, kGroupRecords), "append a group");
-        }
-        if (idle) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
-    });
-  }
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  stop = true;
-  for (auto& member : members) member.join();
+  Sleep(seconds);
   json result = window.Close(fleet);
+  swarm.MeasureLatency(false);
+  swarm.Record(0);
   result["agents"] = agents;
-  const bool drained = fleet.WaitIngested(120);
-  result["drained"] = drained;
-  result["latency_ms"] = Latencies(fleet, 0, agents, window.wall_start);
+  result["drained"] = WaitAcked(fleet, swarm, 120);
+  std::vector<double> latencies = swarm.TakeLatencies();
+  result["latency_ms"] = Percentiles(latencies);
+  const SwarmCounts after = swarm.Counts(0, agents);
+  for (Counter counter : {kRefused, kRateLimited, kOtherErrors}) {
+    result[CounterName(counter)] = after[counter] - before[counter];
+  }
+  result["agents_counts"] = after.ToJson();
   return result;
 }
 
-json Idle(Fleet& fleet, int agents, double seconds) {
-  std::cerr << "idle, " << agents << " agents for " << seconds << " s\n";
-  fleet.WaitIngested(120);
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+// Agents connected and recording nothing: what their keep-alive costs HQ. The window is a
+// whole number of keep-alive periods, so that each agent PINGs as often in it as it does
+// on average.
+json Idle(Fleet& fleet, Swarm& swarm, int agents, double seconds) {
+  std::cerr << "idle, " << agents << " simulated agents for " << seconds << " s\n";
+  WaitAcked(fleet, swarm, 120);
+  // The team relay goes on for a little while after the last records: the window opens
+  // once no delivery has arrived for 3 s (at most 60 s from now).
+  const auto quiet_start = Steady::now();
+  std::uint64_t deliveries = swarm.Counts()[kDeliveries];
+  auto last_change = Steady::now();
+  while (SecondsSince(last_change) < 3 && SecondsSince(quiet_start) < 60) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const std::uint64_t now = swarm.Counts()[kDeliveries];
+    if (now != deliveries) {
+      deliveries = now;
+      last_change = Steady::now();
+    }
+  }
+  const SwarmCounts before = swarm.Counts();
   Window window(fleet);
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  Sleep(seconds);
   json result = window.Close(fleet);
+  const SwarmCounts after = swarm.Counts();
   result["agents"] = agents;
+  result["pings"] = after[kPings] - before[kPings];
+  result["welcomed"] = after.welcomed;
   const WireBytes wire = ServerWireBytes(fleet.hq().port());
   result["bytes_per_agent_per_s"] =
       static_cast<double>(wire.up + wire.down - window.wire_start.up - window.wire_start.down) /
@@ -423,37 +407,41 @@ json Idle(Fleet& fleet, int agents, double seconds) {
 }
 
 // The coordinator stops under connected agents; while it is down each member records a
-// group; it starts again. Time from its start until HQ holds every queued record.
-json ReconnectStorm(Fleet& fleet, int agents) {
-  std::cerr << "reconnect storm, " << agents << " agents\n";
-  fleet.WaitIngested(120);
+// group; it starts again. Time from its start until HQ has acknowledged every queued record.
+json ReconnectStorm(Fleet& fleet, Swarm& swarm, int agents) {
+  std::cerr << "reconnect storm, " << agents << " simulated agents\n";
+  WaitAcked(fleet, swarm, 120);
   fleet.hq().Stop();
-  for (int i = 0; i < agents; ++i) Check(fleet.AppendGroup(fleet.agent(i), kGroupRecords), "queue work");
-  std::this_thread::sleep_for(std::chrono::seconds(1));
+  swarm.QueueGroup(agents);
+  Sleep(1);
+  const std::uint64_t inbound_before = fleet.Inbound();
   const auto start = Steady::now();
   fleet.hq().Start();
   Window window(fleet);
-  const std::uint64_t before = fleet.Inbound();
-  const bool drained = fleet.WaitIngested(120);
+  const bool drained = WaitAcked(fleet, swarm, 120);
   const double seconds = SecondsSince(start);
   json result = window.Close(fleet);
+  result["records"] = fleet.Inbound() - inbound_before;
+  result.erase("records_per_s");  // the window opened after HQ had started taking records
+  result.erase("hq_cpu_us_per_record");
   result["agents"] = agents;
   result["queued_records"] = agents * kGroupRecords;
-  result["records"] = fleet.Inbound() - before;
   result["drained"] = drained;
   result["drain_s"] = seconds;
+  result["welcomed"] = swarm.Counts().welcomed;
   return result;
 }
 
 // A deployment to |agents| members through the API: time from the request until every
-// agent has committed every delivery it queued.
-json Dispatch(Fleet& fleet, int agents) {
-  std::cerr << "dispatch to " << agents << " agents\n";
-  if (!fleet.WaitIngested(120)) Die("agents did not all come into session");
-  for (int i = 0; i < agents; ++i) {
-    if (!fleet.agent(i).member) Check(fleet.OpenMember(fleet.agent(i)), "open a member store");
-  }
-  std::this_thread::sleep_for(std::chrono::seconds(1));
+// agent has acknowledged (DELIVERED) every delivery it queued. The simulated agents apply
+// nothing (no playbook is parsed): this is HQ's side of a dispatch.
+json Dispatch(Fleet& fleet, int agents, const SwarmOptions& swarm_options) {
+  std::cerr << "dispatch to " << agents << " simulated agents\n";
+  Swarm swarm(swarm_options);
+  swarm.Add(fleet.SimSpecs(0, agents));
+  if (!WaitWelcomed(fleet, swarm, agents, 120)) Die("agents did not all come into session");
+  WaitDeliveriesTaken(fleet, swarm, agents, 60);  // what each was sent on joining
+  Sleep(1);
   auto api = fleet.hq().Api();
   Check(api.Post("/v1/incidents", {{"id", "INC-2"}, {"title", "dispatch benchmark"}}).status(),
         "create an incident");
@@ -469,36 +457,61 @@ json Dispatch(Fleet& fleet, int agents) {
                                                {"assign", assign}});
   Check(deployed.status(), "deploy");
   const double api_s = SecondsSince(start);
-  SQLite::Database hq(fleet.root() + "/hq/muster.db", SQLite::OPEN_READONLY);
-  hq.setBusyTimeout(5000);
-  std::vector<std::uint64_t> targets(agents);
-  for (int i = 0; i < agents; ++i) {
-    SQLite::Statement query(hq, "SELECT next_delivery - 1 FROM agents WHERE id=?");
-    query.bind(1, fleet.agent(i).bundle.agent_id);
-    query.executeStep();
-    targets[i] = static_cast<std::uint64_t>(query.getColumn(0).getInt64());
-  }
-  int done = 0;
-  std::vector<bool> committed(agents, false);
-  while (done < agents && SecondsSince(start) < 60) {
-    for (int i = 0; i < agents; ++i) {
-      if (committed[i]) continue;
-      auto applied = fleet.agent(i).member->AppliedWatermark();
-      if (applied.ok() && *applied >= targets[i]) {
-        committed[i] = true;
-        ++done;
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+  std::vector<std::uint64_t> heads;
+  for (int i = 0; i < agents; ++i) heads.push_back(fleet.DeliveryHead(i));
+  const int done = WaitDeliveriesTaken(fleet, swarm, agents, 60, start, heads);
   const double seconds = SecondsSince(start);
   json result = window.Close(fleet);
   result["agents"] = agents;
-  result["agents_committed"] = done;
+  result["agents_acknowledged"] = done;
   result["tasks"] = (*deployed)["tasks"];
   result["api_s"] = api_s;
-  result["all_committed_s"] = seconds;
+  result["all_acknowledged_s"] = seconds;
+  result["agents_counts"] = swarm.Counts().ToJson();
   return result;
+}
+
+// A real agent's data directory with its bundle and configuration, for `muster-agent run`.
+struct RealAgent {
+  std::string dir, config;
+  std::unique_ptr<agent::AgentStore> member;  // what the member's verbs would use
+  std::unique_ptr<testing::ChildProcess> process;
+};
+
+RealAgent PrepareRealAgent(Fleet& fleet, int index, const Clock& clock) {
+  const Member& m = fleet.member(index);
+  RealAgent real;
+  real.dir = fleet.agents_root() + "/" + m.bundle.agent_id;
+  Check(EnsureDirectory(real.dir, 0700), "make an agent directory");
+  auto store = agent::AgentStore::Open(real.dir, m.bundle, clock);
+  Check(store.status(), "create an agent store");
+  real.member = std::move(store).value();
+  const std::string bundle_path = fleet.agents_root() + "/" + m.bundle.agent_id + ".bundle";
+  Check(WriteFileAtomic(bundle_path, BundleToJson(m.bundle), 0600), "write the bundle");
+  real.config = fleet.agents_root() + "/" + m.bundle.agent_id + ".yaml";
+  std::ofstream(real.config) << "bundle: " << bundle_path << "\ndata_dir: " << real.dir
+                             << "\nlog_level: warn\n";
+  return real;
+}
+
+void StartRealAgent(Fleet& fleet, const Options& options, RealAgent& real, const std::string& name) {
+  real.process = std::make_unique<testing::ChildProcess>(
+      options.bin_dir + "/agent/muster-agent", std::vector<std::string>{"--config", real.config, "run"},
+      fleet.root() + "/" + name + ".log");
+}
+
+// Records |count| records of the member's group in one local transaction, as the verbs do.
+Status AppendRecords(agent::AgentStore& store, const std::string& task, std::uint64_t first_index,
+                     int count) {
+  return store.Transaction([&]() -> Status {
+    for (int r = 0; r < count; ++r) {
+      BenchRecord record = MakeRecord(task, first_index + r);
+      auto seq = store.Append(record.kind, task, record.body,
+                              record.kind == "status" ? agent::kLaneStatus : agent::kLaneFinding);
+      if (!seq.ok()) return seq.status();
+    }
+    return Status::Ok();
+  });
 }
 
 // One real `muster-agent run` process drains |records| recorded offline: the drain over
@@ -506,27 +519,23 @@ json Dispatch(Fleet& fleet, int agents) {
 json Backlog(Fleet& fleet, const Options& options, int index, int records,
              const std::string& series_path) {
   std::cerr << "backlog of " << records << " records, one real agent process\n";
-  SimAgent& sim = fleet.agent(index);
-  if (!sim.member) Check(fleet.OpenMember(sim), "open a member store");
+  SystemClock clock;
+  RealAgent real = PrepareRealAgent(fleet, index, clock);
+  const std::string& task = fleet.member(index).task;
   for (int done = 0; done < records; done += 1000) {
-    Check(fleet.AppendGroup(sim, std::min(1000, records - done)), "record the backlog");
+    Check(AppendRecords(*real.member, task, static_cast<std::uint64_t>(done),
+                        std::min(1000, records - done)),
+          "record the backlog");
   }
-  const std::string bundle_path = sim.dir + "/../" + sim.bundle.agent_id + ".bundle";
-  Check(WriteFileAtomic(bundle_path, BundleToJson(sim.bundle), 0600), "write the bundle");
-  const std::string config_path = sim.dir + "/../" + sim.bundle.agent_id + ".yaml";
-  std::ofstream(config_path) << "bundle: " << bundle_path << "\ndata_dir: " << sim.dir
-                             << "\nlog_level: warn\n";
   Window window(fleet);
   const auto start = Steady::now();
-  testing::ChildProcess process(options.bin_dir + "/agent/muster-agent",
-                                {"--config", config_path, "run"}, fleet.root() + "/agent.log");
+  StartRealAgent(fleet, options, real, "backlog-agent");
   std::ofstream series(series_path);
   series << "# seconds pending agent_rss_mb\n";
   double peak_rss = 0, drained_s = -1;
-  WireBytes wire;
   while (SecondsSince(start) < 60) {
-    auto stats = sim.member->Stats();
-    const ProcSample agent = SampleProcess(process.pid());
+    auto stats = real.member->Stats();
+    const ProcSample agent = SampleProcess(real.process->pid());
     peak_rss = std::max(peak_rss, agent.rss_mb);
     const std::uint64_t pending = stats.ok() ? stats->pending : records;
     series << SecondsSince(start) << " " << pending << " " << agent.rss_mb << "\n";
@@ -536,55 +545,217 @@ json Backlog(Fleet& fleet, const Options& options, int index, int records,
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  wire = ServerWireBytes(fleet.hq().port());
-  const ProcSample agent = SampleProcess(process.pid());
+  const WireBytes wire = ServerWireBytes(fleet.hq().port());
+  const ProcSample agent = SampleProcess(real.process->pid());
   json result = window.Close(fleet);
   result["records"] = records;
   result["drain_s"] = drained_s;
   result["agent_rss_mb"] = agent.rss_mb;
   result["agent_peak_rss_mb"] = std::max(peak_rss, agent.peak_rss_mb);
+  result["agent_cpu_s"] = agent.cpu_seconds;
   result["up_bytes_per_record"] = static_cast<double>(wire.up - window.wire_start.up) / records;
   result["down_bytes_per_record"] =
       static_cast<double>(wire.down - window.wire_start.down) / records;
-  process.Terminate();
-  sim.member.reset();
+  real.process->Terminate();
   return result;
 }
 
-// Adds agents |step| at a time until HQ no longer takes them all into session within a
-// minute, the coordinator dies, no more agents can be started, or |cap| is reached. Each
-// step's agents live in a child process of their own: one process's open-file limit
-// would otherwise stop the benchmark long before the coordinator.
-json MaxAgents(Fleet& fleet, int cap, int step) {
+// Real agents recording continuously: |count| `muster-agent run` processes (members
+// [from, from + count), one team), each member recording a group of records in one local
+// transaction the moment the agent has the previous group acknowledged by HQ. The member
+// side watches each data directory with inotify (the daemon commits an ACK there) instead
+// of polling. Records/s are counted at HQ; latency is from the member's commit to the ACK
+// committed in the agent's store.
+json RealAgents(Fleet& fleet, const Options& options, int from, int count, double seconds) {
+  std::cerr << "steady ingest, " << count << " real agent processes\n";
+  SystemClock clock;
+  std::vector<RealAgent> reals;
+  std::uint64_t expected = fleet.Inbound();
+  for (int i = 0; i < count; ++i) {
+    reals.push_back(PrepareRealAgent(fleet, from + i, clock));
+    // A note first: HQ holding every note means every agent is in session.
+    Check(reals.back().member->Append("note", "", {{"text", "on station"}}, agent::kLaneStatus).status(),
+          "record a note");
+    ++expected;
+  }
+  for (int i = 0; i < count; ++i) StartRealAgent(fleet, options, reals[i], "agent-" + std::to_string(i));
+  if (!fleet.WaitInbound(expected, 120)) Die("the real agents did not all come into session");
+  // The deployment's deliveries, sent after WELCOME, are applied (playbook parsed).
+  const auto start_up = Steady::now();
+  for (auto& real : reals) {
+    while (SecondsSince(start_up) < 60) {
+      auto deliveries = real.member->Deliveries();
+      if (deliveries.ok() && deliveries->hq_head > 0 && deliveries->applied >= deliveries->hq_head) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
+  // The members: one thread, woken by inotify on the agents' data directories.
+  const int notify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (notify < 0) Die("inotify_init1 failed");
+  std::map<int, int> by_watch;
+  std::vector<std::unique_ptr<SQLite::Database>> readers;
+  for (int i = 0; i < count; ++i) {
+    by_watch[inotify_add_watch(notify, reals[i].dir.c_str(), IN_MODIFY)] = i;
+    readers.push_back(std::make_unique<SQLite::Database>(reals[i].dir + "/agent.db", SQLite::OPEN_READONLY));
+    readers.back()->setBusyTimeout(5000);
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> appended{0};
+  std::thread members([&] {
+    std::vector<std::uint64_t> made(count, 0);  // records each member has made
+    std::vector<std::int64_t> last_seq(count, 0);
+    std::vector<bool> check(count, true);
+    const auto waiting = [&](int i) {
+      SQLite::Statement query(*readers[i],
+                              "SELECT COUNT(*) FROM outbox WHERE seq > ? AND acked_at IS NULL");
+      query.bind(1, last_seq[i] - kGroupRecords);
+      query.executeStep();
+      return query.getColumn(0).getInt64() > 0;
+    };
+    const auto last = [&](int i) {
+      SQLite::Statement query(*readers[i], "SELECT COALESCE(MAX(seq), 0) FROM outbox");
+      query.executeStep();
+      return query.getColumn(0).getInt64();
+    };
+    auto last_full_pass = Steady::now();
+    while (!stop) {
+      for (int i = 0; i < count && !stop; ++i) {
+        if (!check[i]) continue;
+        check[i] = false;
+        if (last_seq[i] != 0 && waiting(i)) continue;
+        const std::string& task = fleet.member(from + i).task;
+        Check(AppendRecords(*reals[i].member, task, made[i], kGroupRecords), "record a group");
+        made[i] += kGroupRecords;
+        last_seq[i] = last(i);
+        appended += kGroupRecords;
+      }
+      pollfd item{notify, POLLIN, 0};
+      ::poll(&item, 1, 50);
+      char buffer[16384];
+      for (ssize_t n; (n = ::read(notify, buffer, sizeof buffer)) > 0;) {
+        for (char* at = buffer; at < buffer + n;) {
+          const auto* event = reinterpret_cast<const inotify_event*>(at);
+          if (auto it = by_watch.find(event->wd); it != by_watch.end()) check[it->second] = true;
+          at += sizeof(inotify_event) + event->len;
+        }
+      }
+      // Whatever inotify may have folded together is looked at every 50 ms anyway.
+      if (SecondsSince(last_full_pass) > 0.05) {
+        std::fill(check.begin(), check.end(), true);
+        last_full_pass = Steady::now();
+      }
+    }
+  });
+  Sleep(1);
+  std::vector<ProcSample> agents_start;
+  for (auto& real : reals) agents_start.push_back(SampleProcess(real.process->pid()));
+  Window window(fleet);
+  Sleep(seconds);
+  json result = window.Close(fleet);
+  double agents_cpu = 0, peak_rss = 0;
+  for (int i = 0; i < count; ++i) {
+    const ProcSample sample = SampleProcess(reals[i].process->pid());
+    agents_cpu += sample.cpu_seconds - agents_start[i].cpu_seconds;
+    peak_rss = std::max(peak_rss, sample.peak_rss_mb);
+  }
+  std::uint64_t pending = 0;
+  for (auto& real : reals) {
+    auto stats = real.member->Stats();
+    if (stats.ok()) pending += stats->pending;
+  }
+  stop = true;
+  members.join();
+  ::close(notify);
+  expected += appended;
+  result["agents"] = count;
+  result["pending_at_end"] = pending;  // recorded, not yet acknowledged, when the window closed
+  result["agents_cpu_percent"] = 100 * agents_cpu / result["seconds"].get<double>();
+  if (result["records"].get<std::uint64_t>() > 0) {
+    result["agents_cpu_us_per_record"] = 1e6 * agents_cpu / result["records"].get<double>();
+  }
+  result["agent_peak_rss_mb"] = peak_rss;
+  result["drained"] = fleet.WaitInbound(expected, 120);
+  std::vector<double> latencies;
+  for (auto& reader : readers) {
+    SQLite::Statement query(*reader,
+                            "SELECT acked_at - created_at FROM outbox WHERE kind != 'note' AND "
+                            "acked_at IS NOT NULL AND created_at >= ?");
+    query.bind(1, static_cast<std::int64_t>(window.wall_start));
+    while (query.executeStep()) latencies.push_back(static_cast<double>(query.getColumn(0).getInt64()));
+  }
+  result["latency_ms"] = Percentiles(latencies);
+  std::uint64_t refused = 0;
+  for (auto& real : reals) {
+    auto stats = real.member->Stats();
+    if (stats.ok()) refused += stats->refused;
+  }
+  result["refused"] = refused;
+  readers.clear();
+  for (auto& real : reals) real.process->Terminate();
+  return result;
+}
+
+// Adds simulated agents |step| at a time until HQ no longer takes them all into session
+// within a minute, the coordinator dies, no more agents can be started, or |cap| is
+// reached. Each step's agents live in a child process of their own (its own ZeroMQ
+// contexts and driver threads), which reports how many are in session through shared
+// memory: one process's open-file limit would otherwise stop the benchmark long before
+// the coordinator (an agent holds several descriptors).
+json MaxAgents(Fleet& fleet, const SwarmOptions& swarm_options, int cap, int step) {
   json steps = json::array();
   int sustained = 0;
   std::string stopped_by = "the cap of this run (" + std::to_string(cap) + " agents)";
+  const std::size_t slots = static_cast<std::size_t>(cap / step + 1);
+  void* shared = ::mmap(nullptr, slots * sizeof(std::atomic<int>), PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (shared == MAP_FAILED) Die("mmap failed");
+  auto* welcomed = static_cast<std::atomic<int>*>(shared);
+  for (std::size_t k = 0; k < slots; ++k) new (&welcomed[k]) std::atomic<int>(0);
   std::vector<pid_t> hosts;
+  const auto in_session = [&] {
+    int total = 0;
+    for (std::size_t k = 0; k < hosts.size(); ++k) total += welcomed[k].load();
+    return total;
+  };
   for (int count = step; count <= cap; count += step) {
-    std::cerr << "concurrency: " << count << " agents\n";
+    std::cerr << "concurrency: " << count << " simulated agents\n";
+    const std::size_t slot = hosts.size();
+    std::vector<SimAgentSpec> specs = fleet.SimSpecs(count - step, count);
+    const auto start = Steady::now();
     const pid_t host = ::fork();
     if (host == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      Status started = fleet.StartAgents(count - step, count, false);
-      if (!started.ok()) {
-        std::cerr << "fleet_bench: " << started.ToString() << "\n";
-        ::_exit(1);
+      Swarm swarm(swarm_options);
+      swarm.Add(std::move(specs));
+      while (true) {
+        welcomed[slot] = swarm.Counts().welcomed;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
-      while (true) ::pause();
+    }
+    if (host < 0) {
+      stopped_by = "the benchmark could not start more agents (fork failed)";
+      break;
     }
     hosts.push_back(host);
-    fleet.ExpectMore(step);  // the child records one note per agent
-    const auto start = Steady::now();
-    const bool all = fleet.WaitIngested(60);
+    bool all = false, host_alive = true;
+    while (SecondsSince(start) < 60 && fleet.hq().Alive()) {
+      host_alive = ::waitpid(host, nullptr, WNOHANG) == 0;
+      all = in_session() >= count;
+      if (all || !host_alive) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     const double seconds = SecondsSince(start);
     const ProcSample hq = SampleProcess(fleet.hq().pid());
     const WireBytes wire = ServerWireBytes(fleet.hq().port());
-    const bool host_alive = ::waitpid(host, nullptr, WNOHANG) == 0;
     steps.push_back({{"agents", count},
-                     {"in_session", all},
+                     {"in_session", in_session()},
+                     {"all_in_session", all},
                      {"seconds", seconds},
                      {"connections", wire.connections},
                      {"hq_rss_mb", hq.rss_mb},
+                     {"hq_peak_rss_mb", hq.peak_rss_mb},
+                     {"host_rss_mb", SampleProcess(host).rss_mb},
                      {"load_average", LoadAverage()}});
     if (!fleet.hq().Alive()) {
       stopped_by = "the coordinator exited (see its log)";
@@ -602,6 +773,7 @@ json MaxAgents(Fleet& fleet, int cap, int step) {
   }
   for (pid_t host : hosts) ::kill(host, SIGKILL);
   for (pid_t host : hosts) ::waitpid(host, nullptr, 0);
+  ::munmap(shared, slots * sizeof(std::atomic<int>));
   return {{"sustained", sustained}, {"stopped_by", stopped_by}, {"steps", steps}};
 }
 
@@ -613,42 +785,66 @@ int main(int argc, char** argv) {
   Options options;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
+    const bool value = i + 1 < argc;
     if (arg == "--quick") options.quick = true;
-    else if (arg == "--bin" && i + 1 < argc) options.bin_dir = argv[++i];
-    else if (arg == "--out" && i + 1 < argc) options.out = argv[++i];
-    else if (arg == "--max-agents" && i + 1 < argc) options.max_agents = std::stoi(argv[++i]);
-    else Die("usage: fleet_bench --bin BUILD_DIR --out FILE.json [--quick] [--max-agents N]");
+    else if (arg == "--bin" && value) options.bin_dir = argv[++i];
+    else if (arg == "--out" && value) options.out = argv[++i];
+    else if (arg == "--max-agents" && value) options.max_agents = std::stoi(argv[++i]);
+    else if (arg == "--agents-per-thread" && value) options.agents_per_thread = std::stoi(argv[++i]);
+    else if (arg == "--in-flight" && value) options.in_flight = std::stoi(argv[++i]);
+    else if (arg == "--real-agents" && value) options.real_agents = std::stoi(argv[++i]);
+    else {
+      Die("usage: fleet_bench --bin BUILD_DIR --out FILE.json [--quick] [--max-agents N] "
+          "[--agents-per-thread N] [--in-flight N] [--real-agents N]");
+    }
   }
   if (options.bin_dir.empty() || options.out.empty()) Die("give --bin and --out");
-  // The simulated agents' links log every reconnection; only errors matter here.
   muster::InitLogging("error");
+  const int small = options.quick ? 20 : 100;
   const int big = options.quick ? 200 : 1000;
   const int dispatch = 200;
   const double steady_s = options.quick ? 3 : 10;
-  const double idle_s = options.quick ? 5 : 30;
-  const int cap = std::max(big, options.quick ? 1000 : options.max_agents);
-  const std::uint64_t files = RaiseFileLimit(static_cast<std::uint64_t>(cap) * 16 + 1024);
+  SwarmOptions swarm_options;
+  swarm_options.agents_per_thread = options.agents_per_thread;
+  swarm_options.groups_in_flight = options.in_flight;
+  // A whole number of keep-alive periods (30 s), so that every idle agent PINGs in it.
+  const double idle_s = options.quick ? 30 : 60;
+  const int cap =
+      std::max(big, options.max_agents > 0 ? options.max_agents : options.quick ? 1000 : 10'000);
+  const int step = cap >= 5000 ? 1000 : 500;
+  const int reals = options.real_agents;
+  const std::uint64_t files = RaiseFileLimit(static_cast<std::uint64_t>(cap) * 16 + 4096);
 
   json out = {{"machine", MachineDescription()},
               {"load_average_at_start", LoadAverage()},
               {"open_file_limit", files},
-              {"quick", options.quick}};
+              {"quick", options.quick},
+              {"agents_per_thread", swarm_options.agents_per_thread},
+              {"groups_in_flight", swarm_options.groups_in_flight},
+              {"keepalive_ms", swarm_options.keepalive_ms}};
   {
-    Fleet fleet(options, big, cap);
-    const int small = options.quick ? 20 : 100;
-    Check(fleet.StartAgents(0, small, true), "start agents");
-    out["steady_small"] = SteadyIngest(fleet, small, steady_s);
-    Check(fleet.StartAgents(small, big, true), "start agents");
-    out["steady_big"] = SteadyIngest(fleet, big, steady_s);
-    out["idle"] = Idle(fleet, big, idle_s);
-    out["storm"] = ReconnectStorm(fleet, big);
-    fleet.StopAgents(0, big);
-    Check(fleet.StartAgents(0, dispatch, true), "start agents");
-    out["dispatch"] = Dispatch(fleet, dispatch);
-    fleet.StopAgents(0, dispatch);
-    out["backlog"] = Backlog(fleet, options, 0, 10000,
+    // Members [0, cap) for simulated agents, then |reals| for the real team, then one for
+    // the backlog's real agent.
+    Fleet fleet(options, big, cap, reals + 1);
+    {
+      Swarm swarm(swarm_options);
+      // As many simulated agents as the real ones below, for comparison, then the two sizes
+      // the baselines run with.
+      std::vector<std::pair<int, std::string>> runs = {{small, "steady_small"}, {big, "steady_big"}};
+      if (reals > 0 && reals != small && reals < big) runs.push_back({reals, "steady_as_real"});
+      std::sort(runs.begin(), runs.end());
+      for (const auto& [agents, name] : runs) {
+        swarm.Add(fleet.SimSpecs(swarm.size(), agents));
+        out[name] = SteadyIngest(fleet, swarm, agents, steady_s);
+      }
+      out["idle"] = Idle(fleet, swarm, big, idle_s);
+      out["storm"] = ReconnectStorm(fleet, swarm, big);
+    }
+    out["dispatch"] = Dispatch(fleet, dispatch, swarm_options);
+    if (reals > 0) out["real_agents"] = RealAgents(fleet, options, cap, reals, steady_s);
+    out["backlog"] = Backlog(fleet, options, cap + reals, 10000,
                              fs::path(options.out).replace_filename("drain.dat").string());
-    out["max_agents"] = MaxAgents(fleet, cap, options.quick ? 500 : 1000);
+    out["max_agents"] = MaxAgents(fleet, swarm_options, cap, step);
   }
   out["load_average_at_end"] = LoadAverage();
   std::ofstream(options.out) << out.dump(2) << "\n";

@@ -5,7 +5,11 @@
 // each publisher has one group in flight: it sends the next once the subscriber has
 // committed the previous one. scripts/bench starts the broker.
 //
+// With --broker-pid, the server side's CPU per committed record is reported beside HQ's:
+// the broker process plus the subscriber's committing thread.
+//
 // Usage: mosquitto_bench --port BROKER_PORT --agents N --seconds S --out FILE.json
+//                        [--broker-pid PID]
 #include <mosquitto.h>
 #include <unistd.h>
 
@@ -44,6 +48,7 @@ struct Bench {
   std::unique_ptr<SQLite::Database> db;
   std::atomic<std::uint64_t> committed{0};
   std::atomic<bool> measuring{false};
+  std::atomic<pid_t> subscriber_tid{0};  // the thread that commits (mosquitto's loop)
   std::mutex latency_mutex;
   std::vector<double> latencies;
 };
@@ -62,6 +67,7 @@ mosquitto* Connect(const std::string& id, int port, void* context) {
 // The subscriber: decodes each group and commits it in one transaction.
 void OnMessage(mosquitto*, void* context, const mosquitto_message* message) {
   auto& bench = *static_cast<Bench*>(context);
+  if (bench.subscriber_tid == 0) bench.subscriber_tid = CurrentThreadId();
   const std::string topic = message->topic;
   const int index = std::stoi(topic.substr(topic.rfind('/') + 1));
   auto decoded = protocol::Decode(
@@ -81,16 +87,9 @@ void OnMessage(mosquitto*, void* context, const mosquitto_message* message) {
 void Publish(Publisher& publisher, int index) {
   SystemClock clock;
   const std::string task = BenchTask(BenchMember(index));
-  json records = json::array();
-  for (int r = 0; r < kGroupRecords; ++r) {
-    BenchRecord record = MakeRecord(task, publisher.seq);
-    records.push_back({{"seq", ++publisher.seq},
-                       {"kind", record.kind},
-                       {"at", clock.Now()},
-                       {"body", record.body}});
-  }
-  const std::string payload = protocol::Encode(
-      protocol::Message{protocol::MessageType::kRecords, {{"records", records}}});
+  const std::string payload =
+      protocol::Encode(RecordsMessage(task, publisher.seq + 1, kGroupRecords, clock.Now()));
+  publisher.seq += kGroupRecords;
   const std::string topic = "muster/bench/" + std::to_string(index);
   publisher.committed = false;
   publisher.sent = Steady::now();
@@ -107,6 +106,7 @@ int main(int argc, char** argv) {
   using namespace muster;
   using namespace muster::bench;
   int agents = 100, port = 0;
+  pid_t broker = 0;
   double seconds = 10;
   std::string out_path;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -115,7 +115,9 @@ int main(int argc, char** argv) {
     else if (arg == "--port") port = std::stoi(argv[i + 1]);
     else if (arg == "--seconds") seconds = std::stod(argv[i + 1]);
     else if (arg == "--out") out_path = argv[i + 1];
-    else Die("usage: mosquitto_bench --port BROKER_PORT --agents N --seconds S --out FILE.json");
+    else if (arg == "--broker-pid") broker = static_cast<pid_t>(std::stol(argv[i + 1]));
+    else Die("usage: mosquitto_bench --port BROKER_PORT --agents N --seconds S --out FILE.json "
+             "[--broker-pid PID]");
   }
   if (port == 0) Die("give --port of the running broker");
   RaiseFileLimit(static_cast<std::uint64_t>(agents) * 4 + 1024);
@@ -156,12 +158,19 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::seconds(2));
   const WireBytes wire_start = ServerWireBytes(port);
   const std::uint64_t start_count = bench.committed;
+  // The server side: the broker and the subscriber's committing thread.
+  const auto server_cpu = [&] {
+    return (broker > 0 ? SampleProcess(broker).cpu_seconds : 0) +
+           (bench.subscriber_tid != 0 ? ThreadCpuSeconds(bench.subscriber_tid) : 0);
+  };
+  const double server_cpu_start = server_cpu();
   const auto start = Steady::now();
   bench.measuring = true;
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   bench.measuring = false;
   const double elapsed = SecondsSince(start);
   const std::uint64_t records = bench.committed - start_count;
+  const double server_cpu_s = server_cpu() - server_cpu_start;
   const WireBytes wire_end = ServerWireBytes(port);
   stop = true;
   driver.join();
@@ -188,6 +197,10 @@ int main(int argc, char** argv) {
                              records
                        : 0},
               {"load_average", LoadAverage()}};
+  if (broker > 0) {
+    out["server_cpu_percent"] = 100 * server_cpu_s / elapsed;
+    out["server_cpu_us_per_record"] = records ? 1e6 * server_cpu_s / records : 0;
+  }
   bench.db.reset();
   std::filesystem::remove_all(dir);
   if (!out_path.empty()) std::ofstream(out_path) << out.dump(2) << "\n";
