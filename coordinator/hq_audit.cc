@@ -40,30 +40,32 @@ std::string AuditHash(std::int64_t seq, std::int64_t at, const std::string& acto
   return hex;
 }
 
-Status AppendAudit(SQLite::Database& db, Millis now, const AuditEntry& entry) {
+Status AppendAudit(StatementCache& statements, Millis now, const AuditEntry& entry) {
   return Guarded([&]() -> Status {
     std::int64_t seq = 1;
     std::string prev_hash = kAuditGenesis;
-    SQLite::Statement head(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
-    if (head.executeStep()) {
-      seq = head.getColumn(0).getInt64() + 1;
-      prev_hash = head.getColumn(1).getString();
+    {
+      auto head = statements.Get("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+      if (head->executeStep()) {
+        seq = head->getColumn(0).getInt64() + 1;
+        prev_hash = head->getColumn(1).getString();
+      }
     }
     const std::string detail = entry.detail.dump();
-    SQLite::Statement insert(db,
-                             "INSERT INTO audit(seq, at, actor, origin, action, subject, detail, "
-                             "prev_hash, hash) VALUES(?,?,?,?,?,?,?,?,?)");
-    insert.bind(1, seq);
-    insert.bind(2, static_cast<std::int64_t>(now));
-    insert.bind(3, entry.actor.name);
-    insert.bind(4, entry.actor.origin);
-    insert.bind(5, entry.action);
-    insert.bind(6, entry.subject);
-    insert.bind(7, detail);
-    insert.bind(8, prev_hash);
-    insert.bind(9, AuditHash(seq, now, entry.actor.name, entry.actor.origin, entry.action,
+    auto insert = statements.Get(
+        "INSERT INTO audit(seq, at, actor, origin, action, subject, detail, prev_hash, hash) "
+        "VALUES(?,?,?,?,?,?,?,?,?)");
+    insert->bind(1, seq);
+    insert->bind(2, static_cast<std::int64_t>(now));
+    insert->bind(3, entry.actor.name);
+    insert->bind(4, entry.actor.origin);
+    insert->bind(5, entry.action);
+    insert->bind(6, entry.subject);
+    insert->bind(7, detail);
+    insert->bind(8, prev_hash);
+    insert->bind(9, AuditHash(seq, now, entry.actor.name, entry.actor.origin, entry.action,
                              entry.subject, detail, prev_hash));
-    insert.exec();
+    insert->exec();
     return Status::Ok();
   });
 }

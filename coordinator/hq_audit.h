@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "muster/clock.h"
+#include "muster/statement_cache.h"
 #include "muster/result.h"
 
 namespace muster::hq {
@@ -53,7 +54,7 @@ std::string AuditHash(std::int64_t seq, std::int64_t at, const std::string& acto
                       const std::string& prev_hash);
 
 // Appends |entry| at time |now| after the current head. Call inside a transaction.
-Status AppendAudit(SQLite::Database& db, Millis now, const AuditEntry& entry);
+Status AppendAudit(StatementCache& statements, Millis now, const AuditEntry& entry);
 
 // The result of walking the chain from the first entry.
 struct AuditVerdict {

@@ -157,21 +157,23 @@ Status HqStore::QueueBacklog(const std::string& agent_id, const std::string& mem
 
 Status HqStore::QueueDeliveryText(const std::string& agent_id, const std::string& kind,
                                   const std::string& body) {
-  SQLite::Statement next(*db_,
-                         "UPDATE agents SET next_delivery = next_delivery + 1 WHERE id=? "
-                         "RETURNING next_delivery - 1");
-  next.bind(1, agent_id);
-  if (!next.executeStep()) return Status::Error("not_found", "no agent " + agent_id);
-  const std::int64_t seq = next.getColumn(0).getInt64();
-  next.reset();
-  SQLite::Statement insert(
-      *db_, "INSERT INTO outbound(agent_id, seq, kind, body, created_at) VALUES(?,?,?,?,?)");
-  insert.bind(1, agent_id);
-  insert.bind(2, seq);
-  insert.bind(3, kind);
-  insert.bind(4, body);
-  insert.bind(5, static_cast<std::int64_t>(clock_.Now()));
-  insert.exec();
+  std::int64_t seq = 0;
+  {
+    auto next = statements_.Get(
+        "UPDATE agents SET next_delivery = next_delivery + 1 WHERE id=? RETURNING "
+        "next_delivery - 1");
+    next->bind(1, agent_id);
+    if (!next->executeStep()) return Status::Error("not_found", "no agent " + agent_id);
+    seq = next->getColumn(0).getInt64();
+  }
+  auto insert = statements_.Get(
+      "INSERT INTO outbound(agent_id, seq, kind, body, created_at) VALUES(?,?,?,?,?)");
+  insert->bind(1, agent_id);
+  insert->bind(2, seq);
+  insert->bind(3, kind);
+  insert->bind(4, body);
+  insert->bind(5, static_cast<std::int64_t>(clock_.Now()));
+  insert->exec();
   return Status::Ok();
 }
 

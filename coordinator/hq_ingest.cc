@@ -67,24 +67,25 @@ struct TaskRow {
   std::string playbook_hash;
 };
 
-std::optional<TaskRow> ReadTask(SQLite::Database& db, const std::string& task_id) {
-  SQLite::Statement query(db,
+std::optional<TaskRow> ReadTask(StatementCache& statements, const std::string& task_id) {
+  auto query = statements.Get(
                           "SELECT t.member_id, t.state, t.status_seq, t.deployment_id, t.step_id, "
                           "d.incident_id, d.playbook_hash FROM tasks t JOIN deployments d ON "
                           "d.id=t.deployment_id WHERE t.id=?");
-  query.bind(1, task_id);
-  if (!query.executeStep()) return std::nullopt;
-  return TaskRow{query.getColumn(0).getString(), query.getColumn(1).getString(),
-                 query.getColumn(2).getInt64(),  query.getColumn(3).getInt64(),
-                 query.getColumn(4).getString(), query.getColumn(5).getString(),
-                 query.getColumn(6).getString()};
+  query->bind(1, task_id);
+  if (!query->executeStep()) return std::nullopt;
+  return TaskRow{query->getColumn(0).getString(), query->getColumn(1).getString(),
+                 query->getColumn(2).getInt64(),  query->getColumn(3).getInt64(),
+                 query->getColumn(4).getString(), query->getColumn(5).getString(),
+                 query->getColumn(6).getString()};
 }
 
 // The task named by a record, if it is the agent's member's own; otherwise an error that
 // does not reveal whether a foreign task exists.
-Result<TaskRow> OwnTask(SQLite::Database& db, const AgentRecord& agent, const std::string& task_id) {
+Result<TaskRow> OwnTask(StatementCache& statements, const AgentRecord& agent,
+                        const std::string& task_id) {
   if (task_id.empty()) return Status::Error("malformed", "the record names no task");
-  std::optional<TaskRow> task = ReadTask(db, task_id);
+  std::optional<TaskRow> task = ReadTask(statements, task_id);
   if (!task || task->member != agent.member_id) {
     return Status::Error("forbidden", "task " + task_id + " is not assigned to " +
                                           agent.member_id);
@@ -146,47 +147,46 @@ Result<IngestOutcome> HqStore::Ingest(const std::string& agent_id,
       return Status::Error("forbidden", "agent " + agent_id + " is not enrolled or revoked");
     }
     const Millis now = clock_.Now();
-    SQLite::Statement insert(*db_,
-                             "INSERT OR IGNORE INTO inbound(agent_id, seq, kind, recorded_at, "
+    auto insert = statements_.Get("INSERT OR IGNORE INTO inbound(agent_id, seq, kind, recorded_at, "
                              "received_at, body, outcome) VALUES(?,?,?,?,?,?, 'applied')");
-    SQLite::Statement refuse(*db_, "UPDATE inbound SET outcome=? WHERE agent_id=? AND seq=?");
+    auto refuse = statements_.Get("UPDATE inbound SET outcome=? WHERE agent_id=? AND seq=?");
     for (const InboundRecord& record : records) {
       if (record.seq == 0) {
         outcome.refused.emplace_back(0, Status::Error("malformed", "seq 0 is not a sequence"));
         continue;
       }
-      insert.bind(1, agent_id);
-      insert.bind(2, static_cast<std::int64_t>(record.seq));
-      insert.bind(3, record.kind);
-      insert.bind(4, static_cast<std::int64_t>(record.at));
-      insert.bind(5, static_cast<std::int64_t>(now));
+      insert->bind(1, agent_id);
+      insert->bind(2, static_cast<std::int64_t>(record.seq));
+      insert->bind(3, record.kind);
+      insert->bind(4, static_cast<std::int64_t>(record.at));
+      insert->bind(5, static_cast<std::int64_t>(now));
       const std::string logged = LoggedBody(record);
       const bool oversized = IsOversized(logged);
-      insert.bind(6, oversized ? OversizedMention(logged) : logged);
-      const int inserted = insert.exec();
-      insert.reset();
+      insert->bind(6, oversized ? OversizedMention(logged) : logged);
+      const int inserted = insert->exec();
+      insert->reset();
       outcome.held.push_back(record.seq);
       if (inserted == 0) continue;  // seen before: its effect is already in the store
       fresh.push_back(record.seq);
       // A savepoint per record: a refused record leaves no half of its effect behind.
-      db_->exec("SAVEPOINT record");
+      statements_.Get("SAVEPOINT record")->exec();
       const std::size_t notify_before = outcome.agents_to_notify.size();
       const std::set<std::int64_t> team_before = outcome.team_changed;
       Status applied = oversized ? RefuseOversized(logged) : ApplyRecord(*agent, record, outcome);
       if (applied.ok()) {
-        db_->exec("RELEASE record");
+        statements_.Get("RELEASE record")->exec();
         continue;
       }
-      db_->exec("ROLLBACK TO record");
-      db_->exec("RELEASE record");
+      statements_.Get("ROLLBACK TO record")->exec();
+      statements_.Get("RELEASE record")->exec();
       outcome.agents_to_notify.resize(notify_before);
       outcome.team_changed = team_before;
       if (!IsRefusal(applied)) return applied;
-      refuse.bind(1, "refused: " + applied.code() + ": " + applied.message());
-      refuse.bind(2, agent_id);
-      refuse.bind(3, static_cast<std::int64_t>(record.seq));
-      refuse.exec();
-      refuse.reset();
+      refuse->bind(1, "refused: " + applied.code() + ": " + applied.message());
+      refuse->bind(2, agent_id);
+      refuse->bind(3, static_cast<std::int64_t>(record.seq));
+      refuse->exec();
+      refuse->reset();
       outcome.refused.emplace_back(record.seq, applied);
       if (applied.code() == "forbidden") {
         // Acting on another member's work: kept as evidence, never applied.
@@ -213,31 +213,30 @@ Result<IngestOutcome> HqStore::Ingest(const std::string& agent_id,
     }
     // The team learns of it at the next RelayTeams, with whatever else changed meanwhile.
     for (std::int64_t deployment : outcome.team_changed) {
-      SQLite::Statement dirty(*db_, "UPDATE deployments SET team_dirty=1 WHERE id=?");
-      dirty.bind(1, deployment);
-      dirty.exec();
+      auto dirty = statements_.Get("UPDATE deployments SET team_dirty=1 WHERE id=?");
+      dirty->bind(1, deployment);
+      dirty->exec();
     }
     // Advance the contiguous watermark over what is now held.
-    SQLite::Statement current(*db_, "SELECT ingested FROM agents WHERE id=?");
-    current.bind(1, agent_id);
-    current.executeStep();
-    std::int64_t watermark = current.getColumn(0).getInt64();
-    current.reset();
-    SQLite::Statement probe(*db_, "SELECT 1 FROM inbound WHERE agent_id=? AND seq=?");
+    auto current = statements_.Get("SELECT ingested FROM agents WHERE id=?");
+    current->bind(1, agent_id);
+    current->executeStep();
+    std::int64_t watermark = current->getColumn(0).getInt64();
+    current->reset();
+    auto probe = statements_.Get("SELECT 1 FROM inbound WHERE agent_id=? AND seq=?");
     while (true) {
-      probe.bind(1, agent_id);
-      probe.bind(2, watermark + 1);
-      const bool present = probe.executeStep();
-      probe.reset();
+      probe->bind(1, agent_id);
+      probe->bind(2, watermark + 1);
+      const bool present = probe->executeStep();
+      probe->reset();
       if (!present) break;
       ++watermark;
     }
-    SQLite::Statement update(*db_,
-                             "UPDATE agents SET ingested=?, last_contact_at=? WHERE id=?");
-    update.bind(1, watermark);
-    update.bind(2, static_cast<std::int64_t>(now));
-    update.bind(3, agent_id);
-    update.exec();
+    auto update = statements_.Get("UPDATE agents SET ingested=?, last_contact_at=? WHERE id=?");
+    update->bind(1, watermark);
+    update->bind(2, static_cast<std::int64_t>(now));
+    update->bind(3, agent_id);
+    update->exec();
     outcome.ingested = static_cast<std::uint64_t>(watermark);
     return Status::Ok();
   });
@@ -273,7 +272,7 @@ Status HqStore::ApplyRecord(const AgentRecord& agent, const InboundRecord& recor
 }
 
 Status HqStore::ApplyAttachmentPiece(const AgentRecord& agent, const wire::AttachmentPiece& piece) {
-  Result<TaskRow> task = OwnTask(*db_, agent, piece.task);
+  Result<TaskRow> task = OwnTask(statements_, agent, piece.task);
   if (!task.ok()) return task.status();
   return StoreAttachmentPiece(agent.id, piece);
 }
@@ -288,7 +287,7 @@ Status HqStore::ApplyStatus(const AgentRecord& agent, const InboundRecord& recor
                                               "' cannot be set by an agent; use acknowledged, "
                                               "in_progress, completed or blocked");
   }
-  Result<TaskRow> task = OwnTask(*db_, agent, status.task);
+  Result<TaskRow> task = OwnTask(statements_, agent, status.task);
   if (!task.ok()) return task.status();
   const std::string& task_id = status.task;
   if (static_cast<std::int64_t>(record.seq) <= task->status_seq) {
@@ -305,21 +304,20 @@ Status HqStore::ApplyStatus(const AgentRecord& agent, const InboundRecord& recor
               "); the member's findings are kept",
           agent.id, "conflict:" + agent.id + ":" + std::to_string(record.seq)));
     }
-    SQLite::Statement seen(*db_, "UPDATE tasks SET status_seq=? WHERE id=?");
-    seen.bind(1, static_cast<std::int64_t>(record.seq));
-    seen.bind(2, task_id);
-    seen.exec();
+    auto seen = statements_.Get("UPDATE tasks SET status_seq=? WHERE id=?");
+    seen->bind(1, static_cast<std::int64_t>(record.seq));
+    seen->bind(2, task_id);
+    seen->exec();
     return Status::Ok();
   }
-  SQLite::Statement update(*db_,
-                           "UPDATE tasks SET state=?, reason=?, status_seq=?, updated_at=? "
+  auto update = statements_.Get("UPDATE tasks SET state=?, reason=?, status_seq=?, updated_at=? "
                            "WHERE id=?");
-  update.bind(1, state);
-  update.bind(2, status.reason);
-  update.bind(3, static_cast<std::int64_t>(record.seq));
-  update.bind(4, static_cast<std::int64_t>(record.at));
-  update.bind(5, task_id);
-  update.exec();
+  update->bind(1, state);
+  update->bind(2, status.reason);
+  update->bind(3, static_cast<std::int64_t>(record.seq));
+  update->bind(4, static_cast<std::int64_t>(record.at));
+  update->bind(5, task_id);
+  update->exec();
   outcome.team_changed.insert(task->deployment);
   if (state == "blocked") {
     MUSTER_RETURN_IF_ERROR(AppendTimeline(task->incident, "blocked", agent.member_id,
@@ -340,7 +338,7 @@ Status HqStore::ApplyStatus(const AgentRecord& agent, const InboundRecord& recor
 
 Status HqStore::ApplyFinding(const AgentRecord& agent, const InboundRecord& record,
                              const wire::FindingRecord& finding, IngestOutcome& outcome) {
-  Result<TaskRow> task = OwnTask(*db_, agent, finding.task);
+  Result<TaskRow> task = OwnTask(statements_, agent, finding.task);
   if (!task.ok()) return task.status();
   if (finding.values.empty() && finding.attachments.empty()) {
     return Status::Error("malformed",
@@ -349,38 +347,36 @@ Status HqStore::ApplyFinding(const AgentRecord& agent, const InboundRecord& reco
   auto book = PlaybookByHash(task->playbook_hash);
   if (!book.ok()) return book.status();
   MUSTER_RETURN_IF_ERROR(CheckFindingValues((*book)->FindStep(task->step), task->step, finding));
-  SQLite::Statement insert(*db_,
-                           "INSERT INTO findings(agent_id, seq, task_id, recorded_at, "
+  auto insert = statements_.Get("INSERT INTO findings(agent_id, seq, task_id, recorded_at, "
                            "received_at, fields, confirmed, attachments) VALUES(?,?,?,?,?,?,?,?)");
-  insert.bind(1, agent.id);
-  insert.bind(2, static_cast<std::int64_t>(record.seq));
-  insert.bind(3, finding.task);
-  insert.bind(4, static_cast<std::int64_t>(record.at));
-  insert.bind(5, static_cast<std::int64_t>(clock_.Now()));
-  insert.bind(6, finding.values.dump());
-  insert.bind(7, json(finding.confirmed).dump());
+  insert->bind(1, agent.id);
+  insert->bind(2, static_cast<std::int64_t>(record.seq));
+  insert->bind(3, finding.task);
+  insert->bind(4, static_cast<std::int64_t>(record.at));
+  insert->bind(5, static_cast<std::int64_t>(clock_.Now()));
+  insert->bind(6, finding.values.dump());
+  insert->bind(7, json(finding.confirmed).dump());
   json attached_ids = json::array();
   for (const wire::AttachedFile& file : finding.attachments) {
     auto id = DeclareAttachment(agent.id, finding.task, file);
     if (!id.ok()) return id.status();
     attached_ids.push_back(file.sha256);
   }
-  insert.bind(8, attached_ids.dump());
-  insert.exec();
+  insert->bind(8, attached_ids.dump());
+  insert->exec();
   // The latest value per field feeds the triggers; an older finding arriving late (a
   // backlog from another member) does not overwrite a newer value.
-  SQLite::Statement latest(*db_,
-                           "INSERT INTO finding_values(deployment_id, key, value, recorded_at) "
+  auto latest = statements_.Get("INSERT INTO finding_values(deployment_id, key, value, recorded_at) "
                            "VALUES(?,?,?,?) ON CONFLICT(deployment_id, key) DO UPDATE SET "
                            "value=excluded.value, recorded_at=excluded.recorded_at WHERE "
                            "excluded.recorded_at >= finding_values.recorded_at");
   for (const auto& [name, value] : finding.values.items()) {
-    latest.bind(1, task->deployment);
-    latest.bind(2, task->step + "." + name);
-    latest.bind(3, value.dump());
-    latest.bind(4, static_cast<std::int64_t>(record.at));
-    latest.exec();
-    latest.reset();
+    latest->bind(1, task->deployment);
+    latest->bind(2, task->step + "." + name);
+    latest->bind(3, value.dump());
+    latest->bind(4, static_cast<std::int64_t>(record.at));
+    latest->exec();
+    latest->reset();
   }
   outcome.deployments_with_findings.insert(task->deployment);
   if (task->state == "cancelled" || task->state == "reassigned") {
@@ -396,12 +392,11 @@ Status HqStore::ApplyFinding(const AgentRecord& agent, const InboundRecord& reco
 }
 
 std::string HqStore::IncidentOfMember(const std::string& member_id) {
-  SQLite::Statement query(*db_,
-                          "SELECT d.incident_id FROM deployments d JOIN assignments a ON "
+  auto query = statements_.Get("SELECT d.incident_id FROM deployments d JOIN assignments a ON "
                           "a.deployment_id=d.id WHERE a.member_id=? ORDER BY "
                           "(d.status='active') DESC, d.created_at DESC LIMIT 1");
-  query.bind(1, member_id);
-  return query.executeStep() ? query.getColumn(0).getString() : std::string("-");
+  query->bind(1, member_id);
+  return query->executeStep() ? query->getColumn(0).getString() : std::string("-");
 }
 
 Status HqStore::ApplyAlert(const AgentRecord& agent, const InboundRecord& record,
@@ -409,7 +404,7 @@ Status HqStore::ApplyAlert(const AgentRecord& agent, const InboundRecord& record
   std::string incident;
   std::optional<std::int64_t> deployment;
   if (!alert.task.empty()) {
-    Result<TaskRow> task = OwnTask(*db_, agent, alert.task);
+    Result<TaskRow> task = OwnTask(statements_, agent, alert.task);
     if (!task.ok()) return task.status();
     incident = task->incident;
     deployment = task->deployment;
@@ -428,7 +423,7 @@ Status HqStore::ApplyAlert(const AgentRecord& agent, const InboundRecord& record
 
 Status HqStore::ApplyTrigger(const AgentRecord& agent, const wire::TriggerRecord& trigger,
                              IngestOutcome& outcome) {
-  Result<TaskRow> task = OwnTask(*db_, agent, trigger.task);
+  Result<TaskRow> task = OwnTask(statements_, agent, trigger.task);
   if (!task.ok()) return task.status();
   auto book = PlaybookByHash(task->playbook_hash);
   if (!book.ok()) return book.status();
@@ -440,7 +435,7 @@ Status HqStore::ApplyTrigger(const AgentRecord& agent, const wire::TriggerRecord
 Status HqStore::ApplyNote(const AgentRecord& agent, const wire::NoteRecord& note) {
   std::string incident = IncidentOfMember(agent.member_id);
   if (!note.task.empty()) {
-    Result<TaskRow> task = OwnTask(*db_, agent, note.task);
+    Result<TaskRow> task = OwnTask(statements_, agent, note.task);
     if (!task.ok()) return task.status();
     incident = task->incident;
   }
@@ -451,9 +446,9 @@ Status HqStore::ApplyNote(const AgentRecord& agent, const wire::NoteRecord& note
 Result<std::uint64_t> HqStore::IngestedWatermark(const std::string& agent_id) {
   std::uint64_t watermark = 0;
   Status status = Guarded([&]() -> Status {
-    SQLite::Statement query(*db_, "SELECT ingested FROM agents WHERE id=?");
-    query.bind(1, agent_id);
-    if (query.executeStep()) watermark = static_cast<std::uint64_t>(query.getColumn(0).getInt64());
+    auto query = statements_.Get("SELECT ingested FROM agents WHERE id=?");
+    query->bind(1, agent_id);
+    if (query->executeStep()) watermark = static_cast<std::uint64_t>(query->getColumn(0).getInt64());
     return Status::Ok();
   });
   if (!status.ok()) return status;
@@ -463,10 +458,10 @@ Result<std::uint64_t> HqStore::IngestedWatermark(const std::string& agent_id) {
 Result<std::uint64_t> HqStore::HighestHeld(const std::string& agent_id) {
   std::uint64_t highest = 0;
   Status status = Guarded([&]() -> Status {
-    SQLite::Statement query(*db_, "SELECT COALESCE(MAX(seq), 0) FROM inbound WHERE agent_id=?");
-    query.bind(1, agent_id);
-    query.executeStep();
-    highest = static_cast<std::uint64_t>(query.getColumn(0).getInt64());
+    auto query = statements_.Get("SELECT COALESCE(MAX(seq), 0) FROM inbound WHERE agent_id=?");
+    query->bind(1, agent_id);
+    query->executeStep();
+    highest = static_cast<std::uint64_t>(query->getColumn(0).getInt64());
     return Status::Ok();
   });
   if (!status.ok()) return status;
@@ -477,17 +472,16 @@ Result<std::vector<Delivery>> HqStore::PendingDeliveries(const std::string& agen
                                                          std::uint64_t after, std::size_t max) {
   std::vector<Delivery> deliveries;
   Status status = Guarded([&]() -> Status {
-    SQLite::Statement query(*db_,
-                            "SELECT seq, kind, body, created_at FROM outbound WHERE agent_id=? "
+    auto query = statements_.Get("SELECT seq, kind, body, created_at FROM outbound WHERE agent_id=? "
                             "AND seq>? ORDER BY seq LIMIT ?");
-    query.bind(1, agent_id);
-    query.bind(2, static_cast<std::int64_t>(after));
-    query.bind(3, static_cast<std::int64_t>(max));
-    while (query.executeStep()) {
-      deliveries.push_back({static_cast<std::uint64_t>(query.getColumn(0).getInt64()),
-                            query.getColumn(1).getString(),
-                            query.getColumn(3).getInt64(),
-                            json::parse(query.getColumn(2).getString(), nullptr, false)});
+    query->bind(1, agent_id);
+    query->bind(2, static_cast<std::int64_t>(after));
+    query->bind(3, static_cast<std::int64_t>(max));
+    while (query->executeStep()) {
+      deliveries.push_back({static_cast<std::uint64_t>(query->getColumn(0).getInt64()),
+                            query->getColumn(1).getString(),
+                            query->getColumn(3).getInt64(),
+                            json::parse(query->getColumn(2).getString(), nullptr, false)});
     }
     return Status::Ok();
   });
@@ -500,23 +494,23 @@ Result<HqStore::DeliveryCursor> HqStore::ReconcileDeliveries(const std::string& 
   DeliveryCursor cursor;
   Status status = InTransaction(*db_, [&]() -> Status {
     const auto head = [&] {
-      SQLite::Statement read(*db_, "SELECT next_delivery - 1 FROM agents WHERE id=?");
-      read.bind(1, agent_id);
-      read.executeStep();
-      return static_cast<std::uint64_t>(read.getColumn(0).getInt64());
+      auto read = statements_.Get("SELECT next_delivery - 1 FROM agents WHERE id=?");
+      read->bind(1, agent_id);
+      read->executeStep();
+      return static_cast<std::uint64_t>(read->getColumn(0).getInt64());
     };
-    SQLite::Statement query(*db_, "SELECT next_delivery - 1, member_id FROM agents WHERE id=?");
-    query.bind(1, agent_id);
-    if (!query.executeStep()) return Status::Ok();
-    cursor.head = static_cast<std::uint64_t>(query.getColumn(0).getInt64());
-    const std::string member = query.getColumn(1).getString();
-    query.reset();
+    auto query = statements_.Get("SELECT next_delivery - 1, member_id FROM agents WHERE id=?");
+    query->bind(1, agent_id);
+    if (!query->executeStep()) return Status::Ok();
+    cursor.head = static_cast<std::uint64_t>(query->getColumn(0).getInt64());
+    const std::string member = query->getColumn(1).getString();
+    query->reset();
     if (agent_applied > cursor.head) {
       cursor.hq_restored = true;
-      SQLite::Statement skip(*db_, "UPDATE agents SET next_delivery=? WHERE id=?");
-      skip.bind(1, static_cast<std::int64_t>(agent_applied + 1));
-      skip.bind(2, agent_id);
-      skip.exec();
+      auto skip = statements_.Get("UPDATE agents SET next_delivery=? WHERE id=?");
+      skip->bind(1, static_cast<std::int64_t>(agent_applied + 1));
+      skip->bind(2, agent_id);
+      skip->exec();
       MUSTER_RETURN_IF_ERROR(QueueBacklog(agent_id, member));
       cursor.head = head();
       return Status::Ok();
@@ -524,17 +518,17 @@ Result<HqStore::DeliveryCursor> HqStore::ReconcileDeliveries(const std::string& 
     // Every delivery after the agent's cursor must be here for it to continue. A gap is
     // left where a restored store continued another's numbering; a full view was queued
     // right after it, and the agent can start there.
-    SQLite::Statement rows(*db_, "SELECT seq FROM outbound WHERE agent_id=? AND seq>? ORDER BY seq");
-    rows.bind(1, agent_id);
-    rows.bind(2, static_cast<std::int64_t>(agent_applied));
+    auto rows = statements_.Get("SELECT seq FROM outbound WHERE agent_id=? AND seq>? ORDER BY seq");
+    rows->bind(1, agent_id);
+    rows->bind(2, static_cast<std::int64_t>(agent_applied));
     std::uint64_t expected = agent_applied + 1;
     std::optional<std::uint64_t> after_gap;
-    while (rows.executeStep()) {
-      const auto seq = static_cast<std::uint64_t>(rows.getColumn(0).getInt64());
+    while (rows->executeStep()) {
+      const auto seq = static_cast<std::uint64_t>(rows->getColumn(0).getInt64());
       if (seq != expected) after_gap = seq;
       expected = seq + 1;
     }
-    rows.reset();
+    rows->reset();
     if (expected != cursor.head + 1) {
       // The last deliveries themselves are gone: queue a full view to start from.
       after_gap = cursor.head + 1;
@@ -552,14 +546,13 @@ Result<protocol::SeqRanges> HqStore::HeldAmong(const std::string& agent_id,
                                                const protocol::SeqRanges& ranges) {
   std::vector<std::uint64_t> held;
   Status status = Guarded([&]() -> Status {
-    SQLite::Statement query(*db_,
-                            "SELECT seq FROM inbound WHERE agent_id=? AND seq BETWEEN ? AND ?");
+    auto query = statements_.Get("SELECT seq FROM inbound WHERE agent_id=? AND seq BETWEEN ? AND ?");
     for (const protocol::SeqRange& range : ranges) {
-      query.bind(1, agent_id);
-      query.bind(2, static_cast<std::int64_t>(std::min<std::uint64_t>(range.first, INT64_MAX)));
-      query.bind(3, static_cast<std::int64_t>(std::min<std::uint64_t>(range.last, INT64_MAX)));
-      while (query.executeStep()) held.push_back(static_cast<std::uint64_t>(query.getColumn(0).getInt64()));
-      query.reset();
+      query->bind(1, agent_id);
+      query->bind(2, static_cast<std::int64_t>(std::min<std::uint64_t>(range.first, INT64_MAX)));
+      query->bind(3, static_cast<std::int64_t>(std::min<std::uint64_t>(range.last, INT64_MAX)));
+      while (query->executeStep()) held.push_back(static_cast<std::uint64_t>(query->getColumn(0).getInt64()));
+      query->reset();
     }
     return Status::Ok();
   });
@@ -570,32 +563,30 @@ Result<protocol::SeqRanges> HqStore::HeldAmong(const std::string& agent_id,
 Status HqStore::MarkApplied(const std::string& agent_id, std::uint64_t applied) {
   std::int64_t before = 0;
   MUSTER_RETURN_IF_ERROR(Guarded([&]() -> Status {
-    SQLite::Statement current(*db_, "SELECT applied FROM agents WHERE id=?");
-    current.bind(1, agent_id);
-    if (current.executeStep()) before = current.getColumn(0).getInt64();
+    auto current = statements_.Get("SELECT applied FROM agents WHERE id=?");
+    current->bind(1, agent_id);
+    if (current->executeStep()) before = current->getColumn(0).getInt64();
     return Status::Ok();
   }));
   // A HELLO that repeats the watermark HQ holds changes nothing: no commit, no fsync (the
   // sync server records the contact with the others it heard).
   if (static_cast<std::int64_t>(applied) == before) return Status::Ok();
   return InTransaction(*db_, [&]() -> Status {
-    SQLite::Statement update(*db_, "UPDATE agents SET applied=?, last_contact_at=? WHERE id=?");
-    update.bind(1, static_cast<std::int64_t>(applied));
-    update.bind(2, static_cast<std::int64_t>(clock_.Now()));
-    update.bind(3, agent_id);
-    update.exec();
+    auto update = statements_.Get("UPDATE agents SET applied=?, last_contact_at=? WHERE id=?");
+    update->bind(1, static_cast<std::int64_t>(applied));
+    update->bind(2, static_cast<std::int64_t>(clock_.Now()));
+    update->bind(3, agent_id);
+    update->exec();
     // A ready task whose snapshot the agent has now committed is "delivered". Only the
     // deliveries newly applied are looked at: the ones below were handled when the
     // watermark passed them, and an agent's deliveries grow for as long as it serves.
-    SQLite::Statement delivered(
-        *db_,
-        "UPDATE tasks SET state='delivered' WHERE state='ready' AND id IN (SELECT "
+    auto delivered = statements_.Get("UPDATE tasks SET state='delivered' WHERE state='ready' AND id IN (SELECT "
         "json_extract(body,'$.task') FROM outbound WHERE agent_id=? AND kind='task' AND seq>? "
         "AND seq<=? AND json_extract(body,'$.state')='ready')");
-    delivered.bind(1, agent_id);
-    delivered.bind(2, before);
-    delivered.bind(3, static_cast<std::int64_t>(applied));
-    delivered.exec();
+    delivered->bind(1, agent_id);
+    delivered->bind(2, before);
+    delivered->bind(3, static_cast<std::int64_t>(applied));
+    delivered->exec();
     return Status::Ok();
   });
 }
@@ -603,9 +594,9 @@ Status HqStore::MarkApplied(const std::string& agent_id, std::uint64_t applied) 
 Result<std::uint64_t> HqStore::AppliedWatermark(const std::string& agent_id) {
   std::uint64_t applied = 0;
   Status status = Guarded([&]() -> Status {
-    SQLite::Statement query(*db_, "SELECT applied FROM agents WHERE id=?");
-    query.bind(1, agent_id);
-    if (query.executeStep()) applied = static_cast<std::uint64_t>(query.getColumn(0).getInt64());
+    auto query = statements_.Get("SELECT applied FROM agents WHERE id=?");
+    query->bind(1, agent_id);
+    if (query->executeStep()) applied = static_cast<std::uint64_t>(query->getColumn(0).getInt64());
     return Status::Ok();
   });
   if (!status.ok()) return status;
@@ -619,14 +610,13 @@ Status HqStore::TouchAgent(const std::string& agent_id) {
 Status HqStore::RecordContacts(const std::map<std::string, Millis>& contacts) {
   if (contacts.empty()) return Status::Ok();
   return InTransaction(*db_, [&]() -> Status {
-    SQLite::Statement update(*db_,
-                             "UPDATE agents SET last_contact_at=MAX(COALESCE(last_contact_at, "
+    auto update = statements_.Get("UPDATE agents SET last_contact_at=MAX(COALESCE(last_contact_at, "
                              "0), ?) WHERE id=?");
     for (const auto& [agent_id, at] : contacts) {
-      update.bind(1, static_cast<std::int64_t>(at));
-      update.bind(2, agent_id);
-      update.exec();
-      update.reset();
+      update->bind(1, static_cast<std::int64_t>(at));
+      update->bind(2, agent_id);
+      update->exec();
+      update->reset();
     }
     return Status::Ok();
   });

@@ -32,7 +32,7 @@ std::string RandomHex(std::size_t bytes) {
 }  // namespace
 
 HqStore::HqStore(std::unique_ptr<SQLite::Database> db, const Clock& clock, std::string hq_id)
-    : db_(std::move(db)), clock_(clock), hq_id_(std::move(hq_id)) {}
+    : db_(std::move(db)), statements_(*db_), clock_(clock), hq_id_(std::move(hq_id)) {}
 
 Result<std::unique_ptr<HqStore>> HqStore::Open(const std::string& path, const Clock& clock) {
   if (sodium_init() < 0) return Status::Error("crypto_unavailable", "libsodium failed to start");
@@ -70,9 +70,9 @@ Status HqStore::AppendTimeline(const std::string& incident_id, const std::string
 
 Status HqStore::Audit(const AuditEntry& entry) {
   if (sqlite3_get_autocommit(db_->getHandle()) != 0) {
-    return InTransaction(*db_, [&] { return AppendAudit(*db_, clock_.Now(), entry); });
+    return InTransaction(*db_, [&] { return AppendAudit(statements_, clock_.Now(), entry); });
   }
-  return AppendAudit(*db_, clock_.Now(), entry);
+  return AppendAudit(statements_, clock_.Now(), entry);
 }
 
 Result<AuditVerdict> HqStore::VerifyAudit() { return hq::VerifyAudit(*db_); }
@@ -214,10 +214,10 @@ std::optional<AgentRecord> ReadAgent(SQLite::Statement& query) {
 Result<std::optional<AgentRecord>> HqStore::FindAgentByKey(const std::string& public_key) {
   std::optional<AgentRecord> agent;
   Status status = Guarded([&]() -> Status {
-    SQLite::Statement query(
-        *db_, "SELECT id, member_id, public_key, status FROM agents WHERE public_key=?");
-    query.bind(1, public_key);
-    agent = ReadAgent(query);
+    auto query =
+        statements_.Get("SELECT id, member_id, public_key, status FROM agents WHERE public_key=?");
+    query->bind(1, public_key);
+    agent = ReadAgent(*query);
     return Status::Ok();
   });
   if (!status.ok()) return status;
@@ -227,10 +227,9 @@ Result<std::optional<AgentRecord>> HqStore::FindAgentByKey(const std::string& pu
 Result<std::optional<AgentRecord>> HqStore::FindAgent(const std::string& agent_id) {
   std::optional<AgentRecord> agent;
   Status status = Guarded([&]() -> Status {
-    SQLite::Statement query(*db_,
-                            "SELECT id, member_id, public_key, status FROM agents WHERE id=?");
-    query.bind(1, agent_id);
-    agent = ReadAgent(query);
+    auto query = statements_.Get("SELECT id, member_id, public_key, status FROM agents WHERE id=?");
+    query->bind(1, agent_id);
+    agent = ReadAgent(*query);
     return Status::Ok();
   });
   if (!status.ok()) return status;

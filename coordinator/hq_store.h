@@ -25,6 +25,7 @@
 #include "muster/playbook/model.h"
 #include "muster/protocol.h"
 #include "muster/result.h"
+#include "muster/statement_cache.h"
 #include "muster/wire/deliveries.h"
 #include "muster/wire/records.h"
 
@@ -366,6 +367,7 @@ class HqStore {
                     const std::string& dedupe);
 
   std::unique_ptr<SQLite::Database> db_;
+  StatementCache statements_;  // the statements run per record or per message
   const Clock& clock_;
   std::string hq_id_;
   std::map<std::string, std::shared_ptr<const playbook::Playbook>> playbooks_;
