@@ -468,20 +468,32 @@ Result<std::uint64_t> HqStore::HighestHeld(const std::string& agent_id) {
   return highest;
 }
 
-Result<std::vector<Delivery>> HqStore::PendingDeliveries(const std::string& agent_id,
-                                                         std::uint64_t after, std::size_t max) {
-  std::vector<Delivery> deliveries;
+Result<std::vector<HqStore::QueuedDelivery>> HqStore::PendingDeliveries(
+    const std::string& agent_id, std::uint64_t after, std::size_t max) {
+  // Bodies above this size are kept parsed: a deployment's playbook goes to every member.
+  constexpr std::size_t kKeepParsedAbove = 4096;
+  constexpr std::size_t kParsedBodies = 8;
+  const auto parse = [&](const std::string& text) -> json {
+    if (text.size() <= kKeepParsedAbove) return json::parse(text, nullptr, false);
+    auto kept = parsed_bodies_.find(text);
+    if (kept != parsed_bodies_.end()) return kept->second;
+    if (parsed_bodies_.size() >= kParsedBodies) parsed_bodies_.clear();
+    return parsed_bodies_.emplace(text, json::parse(text, nullptr, false)).first->second;
+  };
+  std::vector<QueuedDelivery> deliveries;
   Status status = Guarded([&]() -> Status {
-    auto query = statements_.Get("SELECT seq, kind, body, created_at FROM outbound WHERE agent_id=? "
-                            "AND seq>? ORDER BY seq LIMIT ?");
+    auto query = statements_.Get(
+        "SELECT seq, kind, body, created_at FROM outbound WHERE agent_id=? AND seq>? ORDER BY "
+        "seq LIMIT ?");
     query->bind(1, agent_id);
     query->bind(2, static_cast<std::int64_t>(after));
     query->bind(3, static_cast<std::int64_t>(max));
     while (query->executeStep()) {
-      deliveries.push_back({static_cast<std::uint64_t>(query->getColumn(0).getInt64()),
-                            query->getColumn(1).getString(),
-                            query->getColumn(3).getInt64(),
-                            json::parse(query->getColumn(2).getString(), nullptr, false)});
+      const std::string text = query->getColumn(2).getString();
+      deliveries.push_back({{static_cast<std::uint64_t>(query->getColumn(0).getInt64()),
+                             query->getColumn(1).getString(), query->getColumn(3).getInt64(),
+                             parse(text)},
+                            text.size()});
     }
     return Status::Ok();
   });
@@ -571,24 +583,33 @@ Status HqStore::MarkApplied(const std::string& agent_id, std::uint64_t applied) 
   // A HELLO that repeats the watermark HQ holds changes nothing: no commit, no fsync (the
   // sync server records the contact with the others it heard).
   if (static_cast<std::int64_t>(applied) == before) return Status::Ok();
-  return InTransaction(*db_, [&]() -> Status {
-    auto update = statements_.Get("UPDATE agents SET applied=?, last_contact_at=? WHERE id=?");
-    update->bind(1, static_cast<std::int64_t>(applied));
-    update->bind(2, static_cast<std::int64_t>(clock_.Now()));
-    update->bind(3, agent_id);
-    update->exec();
-    // A ready task whose snapshot the agent has now committed is "delivered". Only the
-    // deliveries newly applied are looked at: the ones below were handled when the
-    // watermark passed them, and an agent's deliveries grow for as long as it serves.
-    auto delivered = statements_.Get("UPDATE tasks SET state='delivered' WHERE state='ready' AND id IN (SELECT "
-        "json_extract(body,'$.task') FROM outbound WHERE agent_id=? AND kind='task' AND seq>? "
-        "AND seq<=? AND json_extract(body,'$.state')='ready')");
-    delivered->bind(1, agent_id);
-    delivered->bind(2, before);
-    delivered->bind(3, static_cast<std::int64_t>(applied));
-    delivered->exec();
-    return Status::Ok();
-  });
+  return InTransaction(*db_, [&]() -> Status { return WriteApplied(agent_id, applied); });
+}
+
+Status HqStore::WriteApplied(const std::string& agent_id, std::uint64_t applied) {
+  std::int64_t before = 0;
+  {
+    auto current = statements_.Get("SELECT applied FROM agents WHERE id=?");
+    current->bind(1, agent_id);
+    if (current->executeStep()) before = current->getColumn(0).getInt64();
+  }
+  if (static_cast<std::int64_t>(applied) == before) return Status::Ok();
+  auto update = statements_.Get("UPDATE agents SET applied=? WHERE id=?");
+  update->bind(1, static_cast<std::int64_t>(applied));
+  update->bind(2, agent_id);
+  update->exec();
+  // A ready task whose snapshot the agent has now committed is "delivered". Only the
+  // deliveries newly applied are looked at: the ones below were handled when the
+  // watermark passed them, and an agent's deliveries grow for as long as it serves.
+  auto delivered = statements_.Get(
+      "UPDATE tasks SET state='delivered' WHERE state='ready' AND id IN (SELECT "
+      "json_extract(body,'$.task') FROM outbound WHERE agent_id=? AND kind='task' AND seq>? "
+      "AND seq<=? AND json_extract(body,'$.state')='ready')");
+  delivered->bind(1, agent_id);
+  delivered->bind(2, std::min<std::int64_t>(before, static_cast<std::int64_t>(applied)));
+  delivered->bind(3, static_cast<std::int64_t>(applied));
+  delivered->exec();
+  return Status::Ok();
 }
 
 Result<std::uint64_t> HqStore::AppliedWatermark(const std::string& agent_id) {
@@ -608,15 +629,22 @@ Status HqStore::TouchAgent(const std::string& agent_id) {
 }
 
 Status HqStore::RecordContacts(const std::map<std::string, Millis>& contacts) {
-  if (contacts.empty()) return Status::Ok();
+  return RecordProgress(contacts, {});
+}
+
+Status HqStore::RecordProgress(const std::map<std::string, Millis>& contacts,
+                               const std::map<std::string, std::uint64_t>& applied) {
+  if (contacts.empty() && applied.empty()) return Status::Ok();
   return InTransaction(*db_, [&]() -> Status {
-    auto update = statements_.Get("UPDATE agents SET last_contact_at=MAX(COALESCE(last_contact_at, "
-                             "0), ?) WHERE id=?");
     for (const auto& [agent_id, at] : contacts) {
+      auto update = statements_.Get(
+          "UPDATE agents SET last_contact_at=MAX(COALESCE(last_contact_at, 0), ?) WHERE id=?");
       update->bind(1, static_cast<std::int64_t>(at));
       update->bind(2, agent_id);
       update->exec();
-      update->reset();
+    }
+    for (const auto& [agent_id, upto] : applied) {
+      MUSTER_RETURN_IF_ERROR(WriteApplied(agent_id, upto));
     }
     return Status::Ok();
   });

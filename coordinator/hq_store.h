@@ -210,9 +210,16 @@ class HqStore {
   Result<std::uint64_t> IngestedWatermark(const std::string& agent_id);
   // The highest seq held from the agent, contiguous or not (0 when none).
   Result<std::uint64_t> HighestHeld(const std::string& agent_id);
-  // Deliveries for |agent_id| with seq > |after|, oldest first, at most |max|.
-  Result<std::vector<Delivery>> PendingDeliveries(const std::string& agent_id,
-                                                  std::uint64_t after, std::size_t max);
+  // A delivery as queued, with the length of its body's JSON text (what a message's
+  // budget counts).
+  struct QueuedDelivery {
+    Delivery entry;
+    std::size_t text_bytes = 0;
+  };
+  // Deliveries for |agent_id| with seq > |after|, oldest first, at most |max|. A large
+  // body queued to many agents (a playbook) is parsed once and copied after that.
+  Result<std::vector<QueuedDelivery>> PendingDeliveries(const std::string& agent_id,
+                                                        std::uint64_t after, std::size_t max);
   // The agent has durably applied every delivery up to |applied|.
   Status MarkApplied(const std::string& agent_id, std::uint64_t applied);
   // Where an agent's deliveries continue after a HELLO (docs/protocol.md §6).
@@ -249,6 +256,10 @@ class HqStore {
   // Records several agents' last contacts (agent -> when) in one transaction: one commit
   // for a whole second of PINGs. A time older than the one stored is ignored.
   Status RecordContacts(const std::map<std::string, Millis>& contacts);
+  // The same, and the agents' applied watermarks (agent -> applied, as MarkApplied), all
+  // in one transaction: the router's once-a-second write of what it heard.
+  Status RecordProgress(const std::map<std::string, Millis>& contacts,
+                        const std::map<std::string, std::uint64_t>& applied);
 
   // --- audit (hq_audit.h) ---
   // Records one change in the hash-chained audit log. Every mutation at HQ calls it
@@ -267,6 +278,9 @@ class HqStore {
  private:
   HqStore(std::unique_ptr<SQLite::Database> db, const Clock& clock, std::string hq_id);
 
+  // Sets the agent's applied watermark (inside a transaction) and marks the ready tasks
+  // whose snapshots it covers as delivered.
+  Status WriteApplied(const std::string& agent_id, std::uint64_t applied);
   // Parsed playbooks by content hash; parsing YAML per record would be wasteful.
   Result<std::shared_ptr<const playbook::Playbook>> PlaybookByHash(const std::string& hash);
   Status AppendTimeline(const std::string& incident_id, const std::string& kind,
@@ -371,6 +385,8 @@ class HqStore {
   const Clock& clock_;
   std::string hq_id_;
   std::map<std::string, std::shared_ptr<const playbook::Playbook>> playbooks_;
+  // Large delivery bodies by their text, parsed (PendingDeliveries); a handful at most.
+  std::map<std::string, json> parsed_bodies_;
   // "agent#deployment" -> when that agent may be sent the team's changes again, and when
   // the changes it has not been sent yet began to gather.
   std::map<std::string, Millis> next_relay_at_;

@@ -32,8 +32,11 @@ std::optional<Message> SyncServer::Admit(const std::string& agent_id) {
 }
 
 Status SyncServer::FlushContacts() {
-  Status written = store_.RecordContacts(heard_);
-  if (written.ok()) heard_.clear();
+  Status written = store_.RecordProgress(heard_, applied_);
+  if (written.ok()) {
+    heard_.clear();
+    applied_.clear();
+  }
   return written;
 }
 
@@ -138,6 +141,7 @@ std::vector<Message> SyncServer::OnHello(const std::string& agent_id, const json
     session.applied = *cursor->restart_from - 1;
   }
   session.sent_upto = session.applied;  // resume right after what the agent holds
+  applied_.erase(agent_id);  // the HELLO's cursor replaces whatever was waiting to be written
   Status applied = cursor.ok() ? store_.MarkApplied(agent_id, session.applied) : cursor.status();
   auto ingested = store_.IngestedWatermark(agent_id);
   auto highest = store_.HighestHeld(agent_id);
@@ -250,11 +254,9 @@ void SyncServer::Applied(const std::string& agent_id, Session& session, std::uin
   }
   session.in_flight.erase(session.in_flight.begin(), done);
   if (session.sent_upto < applied) session.sent_upto = applied;
-  Status status = store_.MarkApplied(agent_id, applied);
-  if (!status.ok()) {
-    Logger("sync")->error("event=mark_applied_failed agent={} error=\"{}\"", agent_id,
-                          status.message());
-  }
+  // Written with the contacts at the next flush: a DELIVERED costs no commit of its own.
+  // Were HQ to stop first, the agent's next HELLO states its cursor again.
+  applied_[agent_id] = applied;
 }
 
 std::vector<Message> SyncServer::Deliveries(const std::string& agent_id) {
@@ -282,11 +284,12 @@ std::vector<Message> SyncServer::Deliveries(const std::string& agent_id) {
     std::size_t bytes = 0;
     std::size_t taken = 0;
     bool team_only = true;
-    for (const Delivery& delivery : *pending) {
+    for (const HqStore::QueuedDelivery& queued : *pending) {
+      const Delivery& delivery = queued.entry;
       if (taken == room) break;
       // A message holds what crosses the agent's link in a few seconds, and always at
       // least one delivery (a playbook is at most 1 MiB, below the frame limit).
-      const std::size_t size = delivery.body.dump().size();
+      const std::size_t size = queued.text_bytes;
       if (!list.empty() && in_flight + bytes + size > budget) break;
       bytes += size;
       list.push_back(delivery.Encode());
@@ -297,7 +300,8 @@ std::vector<Message> SyncServer::Deliveries(const std::string& agent_id) {
     const bool more = taken < pending->size();
     Message message{MessageType::kDeliver, {{"deliveries", std::move(list)}}};
     if (more) message.body["more"] = true;
-    const std::size_t wire = protocol::Encode(message).size() + protocol::kCurveOverheadBytes;
+    message.frame = protocol::Encode(message);  // measured now, sent as it is
+    const std::size_t wire = message.frame.size() + protocol::kCurveOverheadBytes;
     session.in_flight.push_back({session.sent_upto, wire, now, more, team_only && !more});
     in_flight += wire;
     messages.push_back(std::move(message));

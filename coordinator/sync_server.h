@@ -62,9 +62,10 @@ class SyncServer {
   // Agents that have new deliveries because of what another agent sent; cleared on read.
   std::vector<std::string> TakeAgentsToNotify();
 
-  // Writes the last contacts heard since the previous flush, in one transaction. The
-  // router calls it about once a second and before every alert sweep, so that the sweep
-  // judges silence on what was heard; a failed write keeps them for the next flush.
+  // Writes the last contacts heard and the applied watermarks the agents reported since
+  // the previous flush, in one transaction. The router calls it about once a second and
+  // before every alert sweep, so that the sweep judges silence on what was heard; a
+  // failed write keeps them for the next flush.
   Status FlushContacts();
 
   // The agent's session is gone (socket refused the route): forget what was in flight.
@@ -110,6 +111,7 @@ class SyncServer {
   RateLimiter limiter_;
   std::vector<std::string> notify_;
   std::map<std::string, Millis> heard_;  // agent -> last message, not yet written
+  std::map<std::string, std::uint64_t> applied_;  // agent -> applied watermark, not yet written
 };
 
 }  // namespace muster::hq

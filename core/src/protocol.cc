@@ -272,6 +272,7 @@ const char* ToString(MessageType type) {
 }
 
 std::string Encode(const Message& message) {
+  if (!message.frame.empty()) return message.frame;
   std::vector<std::uint8_t> body = json::to_msgpack(message.body);
   std::uint8_t flags = 0;
   std::string payload(body.begin(), body.end());

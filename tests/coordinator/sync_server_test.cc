@@ -272,6 +272,10 @@ TEST_F(SyncServerTest, DeliveredAdvancesAndSendsTheNextWindow) {
 
   auto next = server.Handle("amira-1", Delivered(2));
   EXPECT_EQ(DeliveredSeqs(next), Range(5, 6));
+  // Noted, written with the contacts: a DELIVERED costs no commit of its own.
+  EXPECT_EQ(*store_->AppliedWatermark("amira-1"), 0u);
+  EXPECT_EQ(TaskState("d1.arrival_briefing.amira"), "ready");
+  ASSERT_TRUE(server.FlushContacts().ok());
   auto applied = store_->AppliedWatermark("amira-1");
   ASSERT_TRUE(applied.ok());
   EXPECT_EQ(*applied, 2u);
@@ -282,6 +286,7 @@ TEST_F(SyncServerTest, DeliveredAdvancesAndSendsTheNextWindow) {
   // A stale DELIVERED neither moves the cursor back nor resends.
   auto stale = server.Handle("amira-1", Delivered(3));
   EXPECT_TRUE(DeliveredSeqs(stale).empty());
+  ASSERT_TRUE(server.FlushContacts().ok());
   applied = store_->AppliedWatermark("amira-1");
   ASSERT_TRUE(applied.ok());
   EXPECT_EQ(*applied, 6u);

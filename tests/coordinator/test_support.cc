@@ -132,7 +132,14 @@ std::vector<hq::Delivery> OfKind(const std::vector<hq::Delivery>& deliveries,
 std::vector<hq::Delivery> HqStoreTest::Deliveries(const std::string& agent, std::uint64_t after) {
   auto pending = store_->PendingDeliveries(agent, after, 10'000);
   EXPECT_TRUE(pending.ok()) << pending.status().ToString();
-  return pending.ok() ? *pending : std::vector<hq::Delivery>{};
+  std::vector<hq::Delivery> entries;
+  if (pending.ok()) {
+    for (const auto& queued : *pending) {
+      EXPECT_EQ(queued.text_bytes, queued.entry.body.dump().size());
+      entries.push_back(queued.entry);
+    }
+  }
+  return entries;
 }
 
 }  // namespace muster::coordtest

@@ -53,6 +53,10 @@ struct Limits {
 struct Message {
   MessageType type = MessageType::kPing;
   nlohmann::json body = nlohmann::json::object();
+  // The frame Encode() made of this message, kept by a sender that measured it before
+  // sending it (empty: not encoded yet); Encode() then returns it as it is. Set it only
+  // once the body is final.
+  std::string frame = {};
 };
 
 // What ZMTP and CURVE add to every message on the wire: the frame header (2 bytes for a
