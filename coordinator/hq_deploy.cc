@@ -116,30 +116,28 @@ std::string TaskIdFor(std::int64_t deployment_id, const std::string& step,
 }
 
 std::optional<std::string> HqStore::ActiveAgentOf(const std::string& member_id) {
-  SQLite::Statement query(*db_,
-                          "SELECT id FROM agents WHERE member_id=? AND status='active' "
+  auto query = statements_.Get("SELECT id FROM agents WHERE member_id=? AND status='active' "
                           "ORDER BY created_at DESC, id DESC LIMIT 1");
-  query.bind(1, member_id);
-  if (!query.executeStep()) return std::nullopt;
-  return query.getColumn(0).getString();
+  query->bind(1, member_id);
+  if (!query->executeStep()) return std::nullopt;
+  return query->getColumn(0).getString();
 }
 
 Status HqStore::QueueBacklog(const std::string& agent_id, const std::string& member_id) {
-  SQLite::Statement query(*db_,
-                          "SELECT t.id, d.playbook_hash, d.id FROM tasks t JOIN deployments d "
+  auto query = statements_.Get("SELECT t.id, d.playbook_hash, d.id FROM tasks t JOIN deployments d "
                           "ON d.id=t.deployment_id WHERE t.member_id=? AND d.status='active' "
                           "ORDER BY d.id, t.rowid");
-  query.bind(1, member_id);
+  query->bind(1, member_id);
   std::vector<std::string> tasks;
   std::vector<std::string> hashes;
   std::set<std::int64_t> deployments;
-  while (query.executeStep()) {
-    tasks.push_back(query.getColumn(0).getString());
-    deployments.insert(query.getColumn(2).getInt64());
-    const std::string hash = query.getColumn(1).getString();
+  while (query->executeStep()) {
+    tasks.push_back(query->getColumn(0).getString());
+    deployments.insert(query->getColumn(2).getInt64());
+    const std::string hash = query->getColumn(1).getString();
     if (std::find(hashes.begin(), hashes.end(), hash) == hashes.end()) hashes.push_back(hash);
   }
-  query.reset();
+  query->reset();
   for (const std::string& hash : hashes) {
     auto book = PlaybookByHash(hash);
     if (!book.ok()) return book.status();
@@ -178,43 +176,40 @@ Status HqStore::QueueDeliveryText(const std::string& agent_id, const std::string
 }
 
 std::optional<wire::TaskDelivery> HqStore::TaskSnapshot(const std::string& task_id) {
-  SQLite::Statement query(
-      *db_,
-      "SELECT t.deployment_id, t.step_id, t.member_id, t.state, t.dormant, t.reason, t.due_at, "
+  auto query = statements_.Get("SELECT t.deployment_id, t.step_id, t.member_id, t.state, t.dormant, t.reason, t.due_at, "
       "d.playbook_hash, d.incident_id, i.title FROM tasks t "
       "JOIN deployments d ON d.id=t.deployment_id JOIN incidents i ON i.id=d.incident_id "
       "WHERE t.id=?");
-  query.bind(1, task_id);
-  if (!query.executeStep()) return std::nullopt;
+  query->bind(1, task_id);
+  if (!query->executeStep()) return std::nullopt;
   wire::TaskDelivery snapshot;
   snapshot.task = task_id;
-  snapshot.deployment = query.getColumn(0).getInt64();
-  snapshot.step = query.getColumn(1).getString();
-  snapshot.member = query.getColumn(2).getString();
-  snapshot.state = query.getColumn(3).getString();
-  snapshot.dormant = query.getColumn(4).getInt() != 0;
-  snapshot.reason = query.getColumn(5).getString();
-  if (!query.getColumn(6).isNull()) snapshot.due_at = query.getColumn(6).getInt64();
-  snapshot.playbook = query.getColumn(7).getString();
-  snapshot.incident = query.getColumn(8).getString();
-  snapshot.incident_title = query.getColumn(9).getString();
+  snapshot.deployment = query->getColumn(0).getInt64();
+  snapshot.step = query->getColumn(1).getString();
+  snapshot.member = query->getColumn(2).getString();
+  snapshot.state = query->getColumn(3).getString();
+  snapshot.dormant = query->getColumn(4).getInt() != 0;
+  snapshot.reason = query->getColumn(5).getString();
+  if (!query->getColumn(6).isNull()) snapshot.due_at = query->getColumn(6).getInt64();
+  snapshot.playbook = query->getColumn(7).getString();
+  snapshot.incident = query->getColumn(8).getString();
+  snapshot.incident_title = query->getColumn(9).getString();
   auto book = PlaybookByHash(snapshot.playbook);
   if (!book.ok()) return snapshot;
   const playbook::Step* step = (*book)->FindStep(snapshot.step);
   if (step == nullptr) return snapshot;
-  SQLite::Statement deps(*db_,
-                         "SELECT t.id, t.member_id, t.state, m.name FROM tasks t JOIN members "
+  auto deps = statements_.Get("SELECT t.id, t.member_id, t.state, m.name FROM tasks t JOIN members "
                          "m ON m.id=t.member_id WHERE t.deployment_id=? AND t.step_id=? AND "
                          "t.state NOT IN ('cancelled','reassigned') ORDER BY t.id");
   for (const std::string& dependency : step->depends_on) {
-    deps.bind(1, snapshot.deployment);
-    deps.bind(2, dependency);
-    while (deps.executeStep()) {
-      snapshot.waits_on.push_back({deps.getColumn(0).getString(), dependency,
-                                   deps.getColumn(1).getString(), deps.getColumn(3).getString(),
-                                   deps.getColumn(2).getString()});
+    deps->bind(1, snapshot.deployment);
+    deps->bind(2, dependency);
+    while (deps->executeStep()) {
+      snapshot.waits_on.push_back({deps->getColumn(0).getString(), dependency,
+                                   deps->getColumn(1).getString(), deps->getColumn(3).getString(),
+                                   deps->getColumn(2).getString()});
     }
-    deps.reset();
+    deps->reset();
   }
   return snapshot;
 }
@@ -238,32 +233,30 @@ Status HqStore::QueueTaskSnapshots(const std::vector<std::string>& task_ids,
 
 Result<std::vector<std::string>> HqStore::ReleaseReadyTasks(std::int64_t deployment_id) {
   std::vector<std::string> released;
-  SQLite::Statement hash_query(*db_, "SELECT playbook_hash FROM deployments WHERE id=?");
-  hash_query.bind(1, deployment_id);
-  if (!hash_query.executeStep()) return released;
-  auto book = PlaybookByHash(hash_query.getColumn(0).getString());
+  auto hash_query = statements_.Get("SELECT playbook_hash FROM deployments WHERE id=?");
+  hash_query->bind(1, deployment_id);
+  if (!hash_query->executeStep()) return released;
+  auto book = PlaybookByHash(hash_query->getColumn(0).getString());
   if (!book.ok()) return book.status();
 
   std::map<std::string, bool> step_done;  // every live task of the step is completed
   {
-    SQLite::Statement states(*db_,
-                             "SELECT step_id, state FROM tasks WHERE deployment_id=? AND "
+    auto states = statements_.Get("SELECT step_id, state FROM tasks WHERE deployment_id=? AND "
                              "state NOT IN ('cancelled','reassigned')");
-    states.bind(1, deployment_id);
-    while (states.executeStep()) {
-      const std::string step = states.getColumn(0).getString();
-      const bool completed = states.getColumn(1).getString() == "completed";
+    states->bind(1, deployment_id);
+    while (states->executeStep()) {
+      const std::string step = states->getColumn(0).getString();
+      const bool completed = states->getColumn(1).getString() == "completed";
       auto it = step_done.find(step);
       step_done[step] = (it == step_done.end() ? true : it->second) && completed;
     }
   }
-  SQLite::Statement waiting(*db_,
-                            "SELECT id, step_id FROM tasks WHERE deployment_id=? AND "
+  auto waiting = statements_.Get("SELECT id, step_id FROM tasks WHERE deployment_id=? AND "
                             "state='waiting' AND dormant=0");
-  waiting.bind(1, deployment_id);
+  waiting->bind(1, deployment_id);
   std::vector<std::pair<std::string, std::string>> candidates;
-  while (waiting.executeStep()) {
-    candidates.emplace_back(waiting.getColumn(0).getString(), waiting.getColumn(1).getString());
+  while (waiting->executeStep()) {
+    candidates.emplace_back(waiting->getColumn(0).getString(), waiting->getColumn(1).getString());
   }
   const Millis now = clock_.Now();
   for (const auto& [task_id, step_id] : candidates) {
@@ -275,18 +268,17 @@ Result<std::vector<std::string>> HqStore::ReleaseReadyTasks(std::int64_t deploym
                                      return it == step_done.end() || it->second;
                                    });
     if (!ready) continue;
-    SQLite::Statement update(*db_,
-                             "UPDATE tasks SET state='ready', ready_at=?, due_at=?, updated_at=? "
+    auto update = statements_.Get("UPDATE tasks SET state='ready', ready_at=?, due_at=?, updated_at=? "
                              "WHERE id=?");
-    update.bind(1, static_cast<std::int64_t>(now));
+    update->bind(1, static_cast<std::int64_t>(now));
     if (step->due_in_ms > 0) {
-      update.bind(2, static_cast<std::int64_t>(now + step->due_in_ms));
+      update->bind(2, static_cast<std::int64_t>(now + step->due_in_ms));
     } else {
-      update.bind(2);
+      update->bind(2);
     }
-    update.bind(3, static_cast<std::int64_t>(now));
-    update.bind(4, task_id);
-    update.exec();
+    update->bind(3, static_cast<std::int64_t>(now));
+    update->bind(4, task_id);
+    update->exec();
     released.push_back(task_id);
   }
   return released;
@@ -304,13 +296,13 @@ Result<json> HqStore::Deploy(const DeployInput& input,
 
   json deployment;
   Status status = InTransaction(*db_, [&]() -> Status {
-    SQLite::Statement incident(*db_, "SELECT status FROM incidents WHERE id=?");
-    incident.bind(1, input.incident_id);
-    if (!incident.executeStep()) {
+    auto incident = statements_.Get("SELECT status FROM incidents WHERE id=?");
+    incident->bind(1, input.incident_id);
+    if (!incident->executeStep()) {
       return Status::Error("not_found", "no incident '" + input.incident_id +
                                             "'; list them with: muster incident list");
     }
-    if (incident.getColumn(0).getString() != "open") {
+    if (incident->getColumn(0).getString() != "open") {
       return Status::Error("conflict", "incident " + input.incident_id + " is closed");
     }
 
@@ -381,24 +373,22 @@ Result<json> HqStore::Deploy(const DeployInput& input,
     }
 
     const Millis now = clock_.Now();
-    SQLite::Statement insert(*db_,
-                             "INSERT INTO deployments(incident_id, playbook_hash, created_at) "
+    auto insert = statements_.Get("INSERT INTO deployments(incident_id, playbook_hash, created_at) "
                              "VALUES(?,?,?)");
-    insert.bind(1, input.incident_id);
-    insert.bind(2, hash);
-    insert.bind(3, static_cast<std::int64_t>(now));
-    insert.exec();
+    insert->bind(1, input.incident_id);
+    insert->bind(2, hash);
+    insert->bind(3, static_cast<std::int64_t>(now));
+    insert->exec();
     const std::int64_t deployment_id = db_->getLastInsertRowid();
 
     std::set<std::string> agents;
     for (const auto& [role, members] : team) {
       for (const std::string& member : members) {
-        SQLite::Statement assign(
-            *db_, "INSERT INTO assignments(deployment_id, role, member_id) VALUES(?,?,?)");
-        assign.bind(1, deployment_id);
-        assign.bind(2, role);
-        assign.bind(3, member);
-        assign.exec();
+        auto assign = statements_.Get("INSERT INTO assignments(deployment_id, role, member_id) VALUES(?,?,?)");
+        assign->bind(1, deployment_id);
+        assign->bind(2, role);
+        assign->bind(3, member);
+        assign->exec();
         agents.insert(*ActiveAgentOf(member));
       }
     }
@@ -406,16 +396,15 @@ Result<json> HqStore::Deploy(const DeployInput& input,
     for (const playbook::Step& step : book.steps) {
       for (const std::string& member : team[step.role]) {
         const std::string task_id = TaskIdFor(deployment_id, step.id, member);
-        SQLite::Statement task(*db_,
-                               "INSERT INTO tasks(id, deployment_id, step_id, member_id, state, "
+        auto task = statements_.Get("INSERT INTO tasks(id, deployment_id, step_id, member_id, state, "
                                "dormant, updated_at) VALUES(?,?,?,?, 'waiting', ?, ?)");
-        task.bind(1, task_id);
-        task.bind(2, deployment_id);
-        task.bind(3, step.id);
-        task.bind(4, member);
-        task.bind(5, step.on_trigger ? 1 : 0);
-        task.bind(6, static_cast<std::int64_t>(now));
-        task.exec();
+        task->bind(1, task_id);
+        task->bind(2, deployment_id);
+        task->bind(3, step.id);
+        task->bind(4, member);
+        task->bind(5, step.on_trigger ? 1 : 0);
+        task->bind(6, static_cast<std::int64_t>(now));
+        task->exec();
         task_ids.push_back(task_id);
       }
     }
@@ -469,19 +458,18 @@ Status HqStore::RaiseAlert(const std::string& incident_id,
                            std::optional<std::int64_t> deployment_id, const std::string& kind,
                            const std::string& severity, const std::string& message,
                            const std::string& source, const std::string& dedupe) {
-  SQLite::Statement insert(*db_,
-                           "INSERT OR IGNORE INTO alerts(incident_id, deployment_id, kind, "
+  auto insert = statements_.Get("INSERT OR IGNORE INTO alerts(incident_id, deployment_id, kind, "
                            "severity, message, source, raised_at, dedupe) "
                            "VALUES(?,?,?,?,?,?,?,?)");
-  insert.bind(1, incident_id);
-  if (deployment_id) insert.bind(2, *deployment_id); else insert.bind(2);
-  insert.bind(3, kind);
-  insert.bind(4, severity);
-  insert.bind(5, message);
-  insert.bind(6, source);
-  insert.bind(7, static_cast<std::int64_t>(clock_.Now()));
-  insert.bind(8, dedupe);
-  if (insert.exec() > 0) {
+  insert->bind(1, incident_id);
+  if (deployment_id) insert->bind(2, *deployment_id); else insert->bind(2);
+  insert->bind(3, kind);
+  insert->bind(4, severity);
+  insert->bind(5, message);
+  insert->bind(6, source);
+  insert->bind(7, static_cast<std::int64_t>(clock_.Now()));
+  insert->bind(8, dedupe);
+  if (insert->exec() > 0) {
     MUSTER_RETURN_IF_ERROR(AppendTimeline(incident_id, "alert", source,
                                           severity + " " + kind + ": " + message));
   }
@@ -498,31 +486,29 @@ Status HqStore::FireTrigger(std::int64_t deployment_id, const playbook::Playbook
   if (trigger == nullptr) {
     return Status::Error("not_found", "playbook " + book.id + " has no trigger " + trigger_id);
   }
-  SQLite::Statement mark(*db_,
-                         "INSERT OR IGNORE INTO fired_triggers(deployment_id, trigger_id, "
+  auto mark = statements_.Get("INSERT OR IGNORE INTO fired_triggers(deployment_id, trigger_id, "
                          "fired_at, source) VALUES(?,?,?,?)");
-  mark.bind(1, deployment_id);
-  mark.bind(2, trigger_id);
-  mark.bind(3, static_cast<std::int64_t>(clock_.Now()));
-  mark.bind(4, source);
-  if (mark.exec() == 0) return Status::Ok();  // already fired: once per deployment
+  mark->bind(1, deployment_id);
+  mark->bind(2, trigger_id);
+  mark->bind(3, static_cast<std::int64_t>(clock_.Now()));
+  mark->bind(4, source);
+  if (mark->exec() == 0) return Status::Ok();  // already fired: once per deployment
 
-  SQLite::Statement incident_query(*db_, "SELECT incident_id FROM deployments WHERE id=?");
-  incident_query.bind(1, deployment_id);
-  incident_query.executeStep();
-  const std::string incident = incident_query.getColumn(0).getString();
+  auto incident_query = statements_.Get("SELECT incident_id FROM deployments WHERE id=?");
+  incident_query->bind(1, deployment_id);
+  incident_query->executeStep();
+  const std::string incident = incident_query->getColumn(0).getString();
   for (const playbook::TriggerAction& action : trigger->then) {
     switch (action.kind) {
       case playbook::ActionKind::kActivate: {
-        SQLite::Statement activate(*db_,
-                                   "UPDATE tasks SET dormant=0, updated_at=? WHERE "
+        auto activate = statements_.Get("UPDATE tasks SET dormant=0, updated_at=? WHERE "
                                    "deployment_id=? AND step_id=? AND dormant=1 RETURNING id");
-        activate.bind(1, static_cast<std::int64_t>(clock_.Now()));
-        activate.bind(2, deployment_id);
-        activate.bind(3, action.step);
+        activate->bind(1, static_cast<std::int64_t>(clock_.Now()));
+        activate->bind(2, deployment_id);
+        activate->bind(3, action.step);
         std::vector<std::string> activated;
-        while (activate.executeStep()) activated.push_back(activate.getColumn(0).getString());
-        activate.reset();
+        while (activate->executeStep()) activated.push_back(activate->getColumn(0).getString());
+        activate->reset();
         outcome.team_changed.insert(deployment_id);
         auto released = ReleaseReadyTasks(deployment_id);
         if (!released.ok()) return released.status();
@@ -552,25 +538,24 @@ Status HqStore::FireTrigger(std::int64_t deployment_id, const playbook::Playbook
 
 Status HqStore::EvaluateDeploymentTriggers(std::int64_t deployment_id, const std::string& source,
                                            IngestOutcome& outcome) {
-  SQLite::Statement hash_query(*db_, "SELECT playbook_hash FROM deployments WHERE id=?");
-  hash_query.bind(1, deployment_id);
-  if (!hash_query.executeStep()) return Status::Ok();
-  auto book = PlaybookByHash(hash_query.getColumn(0).getString());
+  auto hash_query = statements_.Get("SELECT playbook_hash FROM deployments WHERE id=?");
+  hash_query->bind(1, deployment_id);
+  if (!hash_query->executeStep()) return Status::Ok();
+  auto book = PlaybookByHash(hash_query->getColumn(0).getString());
   if (!book.ok()) return book.status();
   if ((*book)->triggers.empty()) return Status::Ok();
 
   playbook::FindingValues values;
-  SQLite::Statement latest(*db_,
-                           "SELECT key, value FROM finding_values WHERE deployment_id=?");
-  latest.bind(1, deployment_id);
-  while (latest.executeStep()) {
-    auto typed = playbook::ValueFromJson(json::parse(latest.getColumn(1).getString(), nullptr, false));
-    if (typed) values[latest.getColumn(0).getString()] = *typed;
+  auto latest = statements_.Get("SELECT key, value FROM finding_values WHERE deployment_id=?");
+  latest->bind(1, deployment_id);
+  while (latest->executeStep()) {
+    auto typed = playbook::ValueFromJson(json::parse(latest->getColumn(1).getString(), nullptr, false));
+    if (typed) values[latest->getColumn(0).getString()] = *typed;
   }
   std::set<std::string> fired;
-  SQLite::Statement already(*db_, "SELECT trigger_id FROM fired_triggers WHERE deployment_id=?");
-  already.bind(1, deployment_id);
-  while (already.executeStep()) fired.insert(already.getColumn(0).getString());
+  auto already = statements_.Get("SELECT trigger_id FROM fired_triggers WHERE deployment_id=?");
+  already->bind(1, deployment_id);
+  while (already->executeStep()) fired.insert(already->getColumn(0).getString());
   for (const playbook::FiredTrigger& hit : playbook::EvaluateTriggers(**book, values, fired)) {
     MUSTER_RETURN_IF_ERROR(FireTrigger(deployment_id, **book, hit.trigger_id, source, outcome));
   }

@@ -34,15 +34,14 @@ int TeamStateCode(const std::string& state) {
 }  // namespace
 
 Result<std::int64_t> HqStore::AdvanceTeamView(std::int64_t deployment_id) {
-  SQLite::Statement version(*db_, "SELECT team_version FROM deployments WHERE id=?");
-  version.bind(1, deployment_id);
-  if (!version.executeStep()) return Status::Error("not_found", "no deployment " + std::to_string(deployment_id));
-  const std::int64_t current = version.getColumn(0).getInt64();
-  version.reset();
-  SQLite::Statement rows(*db_,
-                         "SELECT rowid, state, dormant, team_index, team_state FROM tasks "
+  auto version = statements_.Get("SELECT team_version FROM deployments WHERE id=?");
+  version->bind(1, deployment_id);
+  if (!version->executeStep()) return Status::Error("not_found", "no deployment " + std::to_string(deployment_id));
+  const std::int64_t current = version->getColumn(0).getInt64();
+  version->reset();
+  auto rows = statements_.Get("SELECT rowid, state, dormant, team_index, team_state FROM tasks "
                          "WHERE deployment_id=? ORDER BY rowid");
-  rows.bind(1, deployment_id);
+  rows->bind(1, deployment_id);
   std::int64_t next_index = 0;
   struct Change {
     std::int64_t rowid;
@@ -50,78 +49,73 @@ Result<std::int64_t> HqStore::AdvanceTeamView(std::int64_t deployment_id) {
     bool added;
   };
   std::vector<Change> changes;
-  while (rows.executeStep()) {
-    const std::string state = TeamState(rows.getColumn(1).getString(), rows.getColumn(2).getInt() != 0);
-    const bool indexed = !rows.getColumn(3).isNull();
-    if (indexed) next_index = std::max(next_index, rows.getColumn(3).getInt64() + 1);
-    if (!indexed || rows.getColumn(4).isNull() || rows.getColumn(4).getString() != state) {
-      changes.push_back({rows.getColumn(0).getInt64(), state, !indexed});
+  while (rows->executeStep()) {
+    const std::string state = TeamState(rows->getColumn(1).getString(), rows->getColumn(2).getInt() != 0);
+    const bool indexed = !rows->getColumn(3).isNull();
+    if (indexed) next_index = std::max(next_index, rows->getColumn(3).getInt64() + 1);
+    if (!indexed || rows->getColumn(4).isNull() || rows->getColumn(4).getString() != state) {
+      changes.push_back({rows->getColumn(0).getInt64(), state, !indexed});
     }
   }
-  rows.reset();
+  rows->reset();
   if (changes.empty()) return current;
   const std::int64_t next = current + 1;
-  SQLite::Statement update(*db_,
-                           "UPDATE tasks SET team_state=?, team_changed=?, "
+  auto update = statements_.Get("UPDATE tasks SET team_state=?, team_changed=?, "
                            "team_index=COALESCE(team_index, ?), team_added=CASE WHEN team_index "
                            "IS NULL THEN ? ELSE team_added END WHERE rowid=?");
   for (const Change& change : changes) {
-    update.bind(1, change.state);
-    update.bind(2, next);
-    update.bind(3, change.added ? next_index++ : 0);
-    update.bind(4, next);
-    update.bind(5, change.rowid);
-    update.exec();
-    update.reset();
+    update->bind(1, change.state);
+    update->bind(2, next);
+    update->bind(3, change.added ? next_index++ : 0);
+    update->bind(4, next);
+    update->bind(5, change.rowid);
+    update->exec();
+    update->reset();
   }
-  SQLite::Statement bump(*db_, "UPDATE deployments SET team_version=? WHERE id=?");
-  bump.bind(1, next);
-  bump.bind(2, deployment_id);
-  bump.exec();
+  auto bump = statements_.Get("UPDATE deployments SET team_version=? WHERE id=?");
+  bump->bind(1, next);
+  bump->bind(2, deployment_id);
+  bump->exec();
   return next;
 }
 
 std::optional<wire::TeamView> HqStore::TeamSnapshot(std::int64_t deployment_id) {
   auto version = AdvanceTeamView(deployment_id);
   if (!version.ok()) return std::nullopt;
-  SQLite::Statement deployment(*db_,
-                               "SELECT incident_id, playbook_hash FROM deployments WHERE id=?");
-  deployment.bind(1, deployment_id);
-  if (!deployment.executeStep()) return std::nullopt;
+  auto deployment = statements_.Get("SELECT incident_id, playbook_hash FROM deployments WHERE id=?");
+  deployment->bind(1, deployment_id);
+  if (!deployment->executeStep()) return std::nullopt;
   wire::TeamView snapshot;
   snapshot.deployment = deployment_id;
-  snapshot.incident = deployment.getColumn(0).getString();
-  snapshot.playbook = deployment.getColumn(1).getString();
+  snapshot.incident = deployment->getColumn(0).getString();
+  snapshot.playbook = deployment->getColumn(1).getString();
   snapshot.at = clock_.Now();
   snapshot.version = *version;
   // Titles are not sent: every member's agent holds the pinned playbook and looks them up.
   // The order is the view's: changes name tasks by their place in it.
-  SQLite::Statement tasks(*db_,
-                          "SELECT t.id, t.step_id, t.member_id, m.name, t.team_state "
+  auto tasks = statements_.Get("SELECT t.id, t.step_id, t.member_id, m.name, t.team_state "
                           "FROM tasks t JOIN members m ON m.id=t.member_id "
                           "WHERE t.deployment_id=? ORDER BY t.team_index");
-  tasks.bind(1, deployment_id);
-  while (tasks.executeStep()) {
-    const std::string member = tasks.getColumn(2).getString();
-    snapshot.members[member] = tasks.getColumn(3).getString();
-    snapshot.tasks.push_back({tasks.getColumn(0).getString(), tasks.getColumn(1).getString(),
-                              member, tasks.getColumn(4).getString()});
+  tasks->bind(1, deployment_id);
+  while (tasks->executeStep()) {
+    const std::string member = tasks->getColumn(2).getString();
+    snapshot.members[member] = tasks->getColumn(3).getString();
+    snapshot.tasks.push_back({tasks->getColumn(0).getString(), tasks->getColumn(1).getString(),
+                              member, tasks->getColumn(4).getString()});
   }
   return snapshot;
 }
 
 Status HqStore::NoteTeamView(const std::string& agent_id, std::int64_t deployment_id,
                              std::int64_t version) {
-  SQLite::Statement upsert(
-      *db_,
-      "INSERT INTO team_views(agent_id, deployment_id, version, seq) VALUES(?,?,?, "
+  auto upsert = statements_.Get("INSERT INTO team_views(agent_id, deployment_id, version, seq) VALUES(?,?,?, "
       "(SELECT next_delivery - 1 FROM agents WHERE id=?)) ON CONFLICT(agent_id, deployment_id) "
       "DO UPDATE SET version=excluded.version, seq=excluded.seq");
-  upsert.bind(1, agent_id);
-  upsert.bind(2, deployment_id);
-  upsert.bind(3, version);
-  upsert.bind(4, agent_id);
-  upsert.exec();
+  upsert->bind(1, agent_id);
+  upsert->bind(2, deployment_id);
+  upsert->bind(3, version);
+  upsert->bind(4, agent_id);
+  upsert->exec();
   return Status::Ok();
 }
 
@@ -152,12 +146,11 @@ Status HqStore::QueueTeamSnapshot(std::int64_t deployment_id,
 
 std::vector<std::string> HqStore::TeamAgents(std::int64_t deployment_id) {
   std::vector<std::string> agents;
-  SQLite::Statement members(*db_,
-                            "SELECT DISTINCT member_id FROM assignments WHERE "
+  auto members = statements_.Get("SELECT DISTINCT member_id FROM assignments WHERE "
                             "deployment_id=? ORDER BY member_id");
-  members.bind(1, deployment_id);
-  while (members.executeStep()) {
-    if (auto agent = ActiveAgentOf(members.getColumn(0).getString())) agents.push_back(*agent);
+  members->bind(1, deployment_id);
+  while (members->executeStep()) {
+    if (auto agent = ActiveAgentOf(members->getColumn(0).getString())) agents.push_back(*agent);
   }
   return agents;
 }
@@ -167,17 +160,16 @@ Result<std::vector<std::string>> HqStore::RelayTeams(const RelayPace& pace) {
   // Deployment -> still active; read before any write, so an idle tick takes no lock.
   std::vector<std::pair<std::int64_t, bool>> dirty;
   MUSTER_RETURN_IF_ERROR(Guarded([&]() -> Status {
-    SQLite::Statement query(
-        *db_, "SELECT id, status='active' FROM deployments WHERE team_dirty=1 ORDER BY id");
-    while (query.executeStep()) {
-      dirty.emplace_back(query.getColumn(0).getInt64(), query.getColumn(1).getInt() != 0);
+    auto query = statements_.Get("SELECT id, status='active' FROM deployments WHERE team_dirty=1 ORDER BY id");
+    while (query->executeStep()) {
+      dirty.emplace_back(query->getColumn(0).getInt64(), query->getColumn(1).getInt() != 0);
     }
     return Status::Ok();
   }));
   if (dirty.empty()) return notify;
   const Millis now = clock_.Now();
   Status status = InTransaction(*db_, [&]() -> Status {
-    SQLite::Statement clean(*db_, "UPDATE deployments SET team_dirty=0 WHERE id=?");
+    auto clean = statements_.Get("UPDATE deployments SET team_dirty=0 WHERE id=?");
     for (const auto& [deployment, active] : dirty) {
       // A closed deployment's open tasks were cancelled on its agents: no team view to keep.
       bool done = true;
@@ -192,9 +184,9 @@ Result<std::vector<std::string>> HqStore::RelayTeams(const RelayPace& pace) {
         }
       }
       if (done) {
-        clean.bind(1, deployment);
-        clean.exec();
-        clean.reset();
+        clean->bind(1, deployment);
+        clean->exec();
+        clean->reset();
       }
     }
     return Status::Ok();
@@ -206,23 +198,22 @@ Result<std::vector<std::string>> HqStore::RelayTeams(const RelayPace& pace) {
 Result<HqStore::RelayOutcome> HqStore::RelayTo(const std::string& agent_id,
                                                std::int64_t deployment_id, std::int64_t version,
                                                Millis now, const RelayPace& pace) {
-  SQLite::Statement view(*db_,
-                         "SELECT v.version, v.seq, a.applied, a.member_id FROM agents a LEFT "
+  auto view = statements_.Get("SELECT v.version, v.seq, a.applied, a.member_id FROM agents a LEFT "
                          "JOIN team_views v ON v.agent_id=a.id AND v.deployment_id=? WHERE "
                          "a.id=?");
-  view.bind(1, deployment_id);
-  view.bind(2, agent_id);
-  if (!view.executeStep()) return RelayOutcome::kNothing;
-  if (view.getColumn(0).isNull()) {
+  view->bind(1, deployment_id);
+  view->bind(2, agent_id);
+  if (!view->executeStep()) return RelayOutcome::kNothing;
+  if (view->getColumn(0).isNull()) {
     // An agent that never had this team's view (a member added later) gets all of it.
     MUSTER_RETURN_IF_ERROR(QueueTeamSnapshot(deployment_id, agent_id, nullptr));
     return RelayOutcome::kQueued;
   }
-  const std::int64_t held = view.getColumn(0).getInt64();
-  const std::int64_t last_seq = view.getColumn(1).getInt64();
-  const std::int64_t applied = view.getColumn(2).getInt64();
-  const std::string member = view.getColumn(3).getString();
-  view.reset();
+  const std::int64_t held = view->getColumn(0).getInt64();
+  const std::int64_t last_seq = view->getColumn(1).getInt64();
+  const std::int64_t applied = view->getColumn(2).getInt64();
+  const std::string member = view->getColumn(3).getString();
+  view->reset();
   if (held >= version) return RelayOutcome::kNothing;
   const std::optional<Millis> online = pace ? pace(agent_id) : std::nullopt;
   // Offline, one change waits for the agent: what comes meanwhile joins it.
@@ -238,23 +229,22 @@ Result<HqStore::RelayOutcome> HqStore::RelayTo(const std::string& agent_id,
   wire::TeamChange change;
   change.deployment = deployment_id;
   change.version = version;
-  SQLite::Statement changed(*db_,
-                            "SELECT t.team_index, t.team_state, t.team_added, t.id, t.step_id, "
+  auto changed = statements_.Get("SELECT t.team_index, t.team_state, t.team_added, t.id, t.step_id, "
                             "t.member_id, m.name FROM tasks t JOIN members m ON "
                             "m.id=t.member_id WHERE t.deployment_id=? AND t.team_changed>? "
                             "ORDER BY t.team_index");
-  changed.bind(1, deployment_id);
-  changed.bind(2, held);
-  while (changed.executeStep()) {
-    const std::int64_t index = changed.getColumn(0).getInt64();
-    const int code = TeamStateCode(changed.getColumn(1).getString());
-    if (changed.getColumn(2).getInt64() > held) {
+  changed->bind(1, deployment_id);
+  changed->bind(2, held);
+  while (changed->executeStep()) {
+    const std::int64_t index = changed->getColumn(0).getInt64();
+    const int code = TeamStateCode(changed->getColumn(1).getString());
+    if (changed->getColumn(2).getInt64() > held) {
       // New to this agent: all of it, its own tasks too, so that places stay in step.
-      change.add.push_back({static_cast<std::uint64_t>(index), changed.getColumn(3).getString(),
-                            changed.getColumn(4).getString(), changed.getColumn(5).getString(),
+      change.add.push_back({static_cast<std::uint64_t>(index), changed->getColumn(3).getString(),
+                            changed->getColumn(4).getString(), changed->getColumn(5).getString(),
                             code});
-      change.members[changed.getColumn(5).getString()] = changed.getColumn(6).getString();
-    } else if (changed.getColumn(5).getString() != member) {
+      change.members[changed->getColumn(5).getString()] = changed->getColumn(6).getString();
+    } else if (changed->getColumn(5).getString() != member) {
       // The member's own tasks come as task snapshots; the team view shows what they did.
       change.set.push_back({static_cast<std::uint64_t>(index), code});
     }
@@ -262,12 +252,11 @@ Result<HqStore::RelayOutcome> HqStore::RelayTo(const std::string& agent_id,
   gathering_since_.erase(key);
   if (change.set.empty() && change.add.empty()) {
     // Only the member's own tasks changed: its view of the others is already current.
-    SQLite::Statement keep(*db_,
-                           "UPDATE team_views SET version=? WHERE agent_id=? AND deployment_id=?");
-    keep.bind(1, version);
-    keep.bind(2, agent_id);
-    keep.bind(3, deployment_id);
-    keep.exec();
+    auto keep = statements_.Get("UPDATE team_views SET version=? WHERE agent_id=? AND deployment_id=?");
+    keep->bind(1, version);
+    keep->bind(2, agent_id);
+    keep->bind(3, deployment_id);
+    keep->exec();
     return RelayOutcome::kNothing;
   }
   MUSTER_RETURN_IF_ERROR(Queue(agent_id, change));
