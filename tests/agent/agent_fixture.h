@@ -11,6 +11,7 @@
 
 #include "agent_store.h"
 #include "muster/bundle.h"
+#include "fake_clock.h"
 #include "muster/clock.h"
 #include "muster/playbook/model.h"
 #include "temp_dir.h"

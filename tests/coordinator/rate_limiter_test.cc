@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "rate_limiter.h"
+#include "fake_clock.h"
 
 namespace muster::hq {
 namespace {

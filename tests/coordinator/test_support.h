@@ -12,6 +12,7 @@
 
 #include "hq_store.h"
 #include "temp_dir.h"
+#include "fake_clock.h"
 #include "muster/clock.h"
 
 namespace muster::coordtest {

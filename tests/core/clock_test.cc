@@ -1,3 +1,4 @@
+#include "fake_clock.h"
 #include "muster/clock.h"
 
 #include <gtest/gtest.h>

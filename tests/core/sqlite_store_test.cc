@@ -129,7 +129,9 @@ TEST(OpenStoreTest, ConcurrentFirstOpensAllSucceed) {
   for (int round = 0; round < 40; ++round) {
     TempDir dir;
     const std::string path = dir.File("s.db");
-    if (round % 2 == 0) ASSERT_TRUE(OpenStore(path, {}).ok());
+    if (round % 2 == 0) {
+      ASSERT_TRUE(OpenStore(path, {}).ok());
+    }
     std::vector<Status> results(4);
     std::vector<std::thread> threads;
     for (std::size_t i = 0; i < results.size(); ++i) {

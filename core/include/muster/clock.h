@@ -2,7 +2,6 @@
 // Clock so that tests can move time forward without sleeping.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -20,18 +19,6 @@ class Clock {
 class SystemClock final : public Clock {
  public:
   Millis Now() const override;
-};
-
-// A clock that only moves when told to. Thread-safe.
-class FakeClock final : public Clock {
- public:
-  explicit FakeClock(Millis start = 1'700'000'000'000) : now_(start) {}
-  Millis Now() const override { return now_.load(); }
-  void Advance(Millis delta) { now_ += delta; }
-  void Set(Millis at) { now_ = at; }
-
- private:
-  std::atomic<Millis> now_;
 };
 
 // "2026-11-24T15:20:00Z" (second precision, UTC).
