@@ -160,8 +160,10 @@ std::vector<TeamMember> MembersOf(AgentStore& store, const TeamSnapshot& snapsho
   }
   std::vector<TeamMember> members;
   for (auto& [id, member] : by_id) {
-    if (member.you) members.insert(members.begin(), std::move(member));
-    else members.push_back(std::move(member));
+    if (member.you)
+      members.insert(members.begin(), std::move(member));
+    else
+      members.push_back(std::move(member));
   }
   return members;
 }
@@ -188,11 +190,13 @@ Status ShowTeam(AgentStore& store, const Clock& clock, bool as_json, std::ostrea
       for (const TeamMember& member : MembersOf(store, snapshot, *own)) {
         json tasks = json::array();
         for (const TeamTask& task : member.tasks) {
-          tasks.push_back({{"task", task.task}, {"step", task.step}, {"title", task.title},
+          tasks.push_back({{"task", task.task},
+                           {"step", task.step},
+                           {"title", task.title},
                            {"state", task.state}});
         }
-        members.push_back({{"member", member.id}, {"name", member.name}, {"you", member.you},
-                           {"tasks", tasks}});
+        members.push_back(
+            {{"member", member.id}, {"name", member.name}, {"you", member.you}, {"tasks", tasks}});
       }
       list.push_back({{"deployment", snapshot.deployment},
                       {"incident", Text(snapshot.body, "incident")},
@@ -212,8 +216,7 @@ Status ShowTeam(AgentStore& store, const Clock& clock, bool as_json, std::ostrea
     const std::string title = IncidentTitle(*own, snapshot.deployment);
     out << "Team of " << Text(snapshot.body, "incident") << (title.empty() ? "" : " " + title)
         << " (deployment " << snapshot.deployment << "), as relayed by HQ "
-        << FormatAge(AgeOf(snapshot, now)) << " ago (" << FormatTimestamp(snapshot.hq_at)
-        << ")\n";
+        << FormatAge(AgeOf(snapshot, now)) << " ago (" << FormatTimestamp(snapshot.hq_at) << ")\n";
     for (const TeamMember& member : MembersOf(store, snapshot, *own)) {
       out << "  " << (member.name.empty() ? member.id : member.name);
       if (!member.name.empty() && member.name != member.id) out << " (" << member.id << ")";

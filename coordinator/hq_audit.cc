@@ -28,8 +28,8 @@ std::string AuditHash(std::int64_t seq, std::int64_t at, const std::string& acto
                       const std::string& subject, const std::string& detail,
                       const std::string& prev_hash) {
   std::string encoded = "muster-audit-v1;";
-  for (const std::string& field : {std::to_string(seq), std::to_string(at), actor, origin,
-                                   action, subject, detail, prev_hash}) {
+  for (const std::string& field : {std::to_string(seq), std::to_string(at), actor, origin, action,
+                                   subject, detail, prev_hash}) {
     AppendField(encoded, field);
   }
   unsigned char digest[crypto_hash_sha256_BYTES];
@@ -64,7 +64,7 @@ Status AppendAudit(StatementCache& statements, Millis now, const AuditEntry& ent
     insert->bind(7, detail);
     insert->bind(8, prev_hash);
     insert->bind(9, AuditHash(seq, now, entry.actor.name, entry.actor.origin, entry.action,
-                             entry.subject, detail, prev_hash));
+                              entry.subject, detail, prev_hash));
     insert->exec();
     return Status::Ok();
   });
@@ -89,18 +89,18 @@ Result<AuditVerdict> VerifyAudit(SQLite::Database& db) {
       };
       if (seq != expected_seq) {
         return broken(expected_seq, "entry " + std::to_string(expected_seq) +
-                                        " is missing (the next entry is " +
-                                        std::to_string(seq) + "): entries were deleted");
+                                        " is missing (the next entry is " + std::to_string(seq) +
+                                        "): entries were deleted");
       }
       if (prev_hash != verdict.head_hash) {
         return broken(seq, "entry " + std::to_string(seq) +
                                " does not follow the hash of the entry before it: an entry "
                                "was removed, inserted or reordered");
       }
-      const std::string recomputed = AuditHash(
-          seq, rows.getColumn(1).getInt64(), rows.getColumn(2).getString(),
-          rows.getColumn(3).getString(), rows.getColumn(4).getString(),
-          rows.getColumn(5).getString(), rows.getColumn(6).getString(), prev_hash);
+      const std::string recomputed =
+          AuditHash(seq, rows.getColumn(1).getInt64(), rows.getColumn(2).getString(),
+                    rows.getColumn(3).getString(), rows.getColumn(4).getString(),
+                    rows.getColumn(5).getString(), rows.getColumn(6).getString(), prev_hash);
       if (recomputed != hash) {
         return broken(seq, "entry " + std::to_string(seq) +
                                " does not match its hash: its content was edited after it "
@@ -117,12 +117,12 @@ Result<AuditVerdict> VerifyAudit(SQLite::Database& db) {
 }
 
 nlohmann::json AuditVerdictJson(const AuditVerdict& verdict) {
-  return {{"intact", verdict.intact()},
-          {"entries", verdict.entries},
-          {"head_hash", verdict.head_hash},
-          {"broken_seq",
-           verdict.broken_seq ? nlohmann::json(*verdict.broken_seq) : nlohmann::json()},
-          {"problem", verdict.problem}};
+  return {
+      {"intact", verdict.intact()},
+      {"entries", verdict.entries},
+      {"head_hash", verdict.head_hash},
+      {"broken_seq", verdict.broken_seq ? nlohmann::json(*verdict.broken_seq) : nlohmann::json()},
+      {"problem", verdict.problem}};
 }
 
 Result<nlohmann::json> QueryAudit(SQLite::Database& db, const AuditFilter& filter) {
@@ -149,8 +149,7 @@ Result<nlohmann::json> QueryAudit(SQLite::Database& db, const AuditFilter& filte
     if (!filter.subject.empty()) query.bind(index++, filter.subject);
     query.bind(index, filter.limit > 0 ? filter.limit : 100);
     while (query.executeStep()) {
-      nlohmann::json detail =
-          nlohmann::json::parse(query.getColumn(6).getString(), nullptr, false);
+      nlohmann::json detail = nlohmann::json::parse(query.getColumn(6).getString(), nullptr, false);
       entries.push_back({{"seq", query.getColumn(0).getInt64()},
                          {"at", query.getColumn(1).getInt64()},
                          {"actor", query.getColumn(2).getString()},

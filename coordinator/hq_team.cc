@@ -36,11 +36,13 @@ int TeamStateCode(const std::string& state) {
 Result<std::int64_t> HqStore::AdvanceTeamView(std::int64_t deployment_id) {
   auto version = statements_.Get("SELECT team_version FROM deployments WHERE id=?");
   version->bind(1, deployment_id);
-  if (!version->executeStep()) return Status::Error("not_found", "no deployment " + std::to_string(deployment_id));
+  if (!version->executeStep())
+    return Status::Error("not_found", "no deployment " + std::to_string(deployment_id));
   const std::int64_t current = version->getColumn(0).getInt64();
   version->reset();
-  auto rows = statements_.Get("SELECT rowid, state, dormant, team_index, team_state FROM tasks "
-                         "WHERE deployment_id=? ORDER BY rowid");
+  auto rows = statements_.Get(
+      "SELECT rowid, state, dormant, team_index, team_state FROM tasks "
+      "WHERE deployment_id=? ORDER BY rowid");
   rows->bind(1, deployment_id);
   std::int64_t next_index = 0;
   struct Change {
@@ -50,7 +52,8 @@ Result<std::int64_t> HqStore::AdvanceTeamView(std::int64_t deployment_id) {
   };
   std::vector<Change> changes;
   while (rows->executeStep()) {
-    const std::string state = TeamState(rows->getColumn(1).getString(), rows->getColumn(2).getInt() != 0);
+    const std::string state =
+        TeamState(rows->getColumn(1).getString(), rows->getColumn(2).getInt() != 0);
     const bool indexed = !rows->getColumn(3).isNull();
     if (indexed) next_index = std::max(next_index, rows->getColumn(3).getInt64() + 1);
     if (!indexed || rows->getColumn(4).isNull() || rows->getColumn(4).getString() != state) {
@@ -60,9 +63,10 @@ Result<std::int64_t> HqStore::AdvanceTeamView(std::int64_t deployment_id) {
   rows->reset();
   if (changes.empty()) return current;
   const std::int64_t next = current + 1;
-  auto update = statements_.Get("UPDATE tasks SET team_state=?, team_changed=?, "
-                           "team_index=COALESCE(team_index, ?), team_added=CASE WHEN team_index "
-                           "IS NULL THEN ? ELSE team_added END WHERE rowid=?");
+  auto update = statements_.Get(
+      "UPDATE tasks SET team_state=?, team_changed=?, "
+      "team_index=COALESCE(team_index, ?), team_added=CASE WHEN team_index "
+      "IS NULL THEN ? ELSE team_added END WHERE rowid=?");
   for (const Change& change : changes) {
     update->bind(1, change.state);
     update->bind(2, next);
@@ -82,7 +86,8 @@ Result<std::int64_t> HqStore::AdvanceTeamView(std::int64_t deployment_id) {
 std::optional<wire::TeamView> HqStore::TeamSnapshot(std::int64_t deployment_id) {
   auto version = AdvanceTeamView(deployment_id);
   if (!version.ok()) return std::nullopt;
-  auto deployment = statements_.Get("SELECT incident_id, playbook_hash FROM deployments WHERE id=?");
+  auto deployment =
+      statements_.Get("SELECT incident_id, playbook_hash FROM deployments WHERE id=?");
   deployment->bind(1, deployment_id);
   if (!deployment->executeStep()) return std::nullopt;
   wire::TeamView snapshot;
@@ -93,9 +98,10 @@ std::optional<wire::TeamView> HqStore::TeamSnapshot(std::int64_t deployment_id) 
   snapshot.version = *version;
   // Titles are not sent: every member's agent holds the pinned playbook and looks them up.
   // The order is the view's: changes name tasks by their place in it.
-  auto tasks = statements_.Get("SELECT t.id, t.step_id, t.member_id, m.name, t.team_state "
-                          "FROM tasks t JOIN members m ON m.id=t.member_id "
-                          "WHERE t.deployment_id=? ORDER BY t.team_index");
+  auto tasks = statements_.Get(
+      "SELECT t.id, t.step_id, t.member_id, m.name, t.team_state "
+      "FROM tasks t JOIN members m ON m.id=t.member_id "
+      "WHERE t.deployment_id=? ORDER BY t.team_index");
   tasks->bind(1, deployment_id);
   while (tasks->executeStep()) {
     const std::string member = tasks->getColumn(2).getString();
@@ -108,7 +114,8 @@ std::optional<wire::TeamView> HqStore::TeamSnapshot(std::int64_t deployment_id) 
 
 Status HqStore::NoteTeamView(const std::string& agent_id, std::int64_t deployment_id,
                              std::int64_t version) {
-  auto upsert = statements_.Get("INSERT INTO team_views(agent_id, deployment_id, version, seq) VALUES(?,?,?, "
+  auto upsert = statements_.Get(
+      "INSERT INTO team_views(agent_id, deployment_id, version, seq) VALUES(?,?,?, "
       "(SELECT next_delivery - 1 FROM agents WHERE id=?)) ON CONFLICT(agent_id, deployment_id) "
       "DO UPDATE SET version=excluded.version, seq=excluded.seq");
   upsert->bind(1, agent_id);
@@ -135,9 +142,8 @@ Status HqStore::QueueTeamSnapshot(std::int64_t deployment_id,
     MUSTER_RETURN_IF_ERROR(
         QueueDeliveryText(agent, wire::DeliveryKindName(wire::TeamView::kKind), body));
     MUSTER_RETURN_IF_ERROR(NoteTeamView(agent, deployment_id, snapshot->version));
-    if (agents_to_notify &&
-        std::find(agents_to_notify->begin(), agents_to_notify->end(), agent) ==
-            agents_to_notify->end()) {
+    if (agents_to_notify && std::find(agents_to_notify->begin(), agents_to_notify->end(), agent) ==
+                                agents_to_notify->end()) {
       agents_to_notify->push_back(agent);
     }
   }
@@ -146,8 +152,9 @@ Status HqStore::QueueTeamSnapshot(std::int64_t deployment_id,
 
 std::vector<std::string> HqStore::TeamAgents(std::int64_t deployment_id) {
   std::vector<std::string> agents;
-  auto members = statements_.Get("SELECT DISTINCT member_id FROM assignments WHERE "
-                            "deployment_id=? ORDER BY member_id");
+  auto members = statements_.Get(
+      "SELECT DISTINCT member_id FROM assignments WHERE "
+      "deployment_id=? ORDER BY member_id");
   members->bind(1, deployment_id);
   while (members->executeStep()) {
     if (auto agent = ActiveAgentOf(members->getColumn(0).getString())) agents.push_back(*agent);
@@ -160,7 +167,8 @@ Result<std::vector<std::string>> HqStore::RelayTeams(const RelayPace& pace) {
   // Deployment -> still active; read before any write, so an idle tick takes no lock.
   std::vector<std::pair<std::int64_t, bool>> dirty;
   MUSTER_RETURN_IF_ERROR(Guarded([&]() -> Status {
-    auto query = statements_.Get("SELECT id, status='active' FROM deployments WHERE team_dirty=1 ORDER BY id");
+    auto query = statements_.Get(
+        "SELECT id, status='active' FROM deployments WHERE team_dirty=1 ORDER BY id");
     while (query->executeStep()) {
       dirty.emplace_back(query->getColumn(0).getInt64(), query->getColumn(1).getInt() != 0);
     }
@@ -198,9 +206,10 @@ Result<std::vector<std::string>> HqStore::RelayTeams(const RelayPace& pace) {
 Result<HqStore::RelayOutcome> HqStore::RelayTo(const std::string& agent_id,
                                                std::int64_t deployment_id, std::int64_t version,
                                                Millis now, const RelayPace& pace) {
-  auto view = statements_.Get("SELECT v.version, v.seq, a.applied, a.member_id FROM agents a LEFT "
-                         "JOIN team_views v ON v.agent_id=a.id AND v.deployment_id=? WHERE "
-                         "a.id=?");
+  auto view = statements_.Get(
+      "SELECT v.version, v.seq, a.applied, a.member_id FROM agents a LEFT "
+      "JOIN team_views v ON v.agent_id=a.id AND v.deployment_id=? WHERE "
+      "a.id=?");
   view->bind(1, deployment_id);
   view->bind(2, agent_id);
   if (!view->executeStep()) return RelayOutcome::kNothing;
@@ -229,10 +238,11 @@ Result<HqStore::RelayOutcome> HqStore::RelayTo(const std::string& agent_id,
   wire::TeamChange change;
   change.deployment = deployment_id;
   change.version = version;
-  auto changed = statements_.Get("SELECT t.team_index, t.team_state, t.team_added, t.id, t.step_id, "
-                            "t.member_id, m.name FROM tasks t JOIN members m ON "
-                            "m.id=t.member_id WHERE t.deployment_id=? AND t.team_changed>? "
-                            "ORDER BY t.team_index");
+  auto changed = statements_.Get(
+      "SELECT t.team_index, t.team_state, t.team_added, t.id, t.step_id, "
+      "t.member_id, m.name FROM tasks t JOIN members m ON "
+      "m.id=t.member_id WHERE t.deployment_id=? AND t.team_changed>? "
+      "ORDER BY t.team_index");
   changed->bind(1, deployment_id);
   changed->bind(2, held);
   while (changed->executeStep()) {
@@ -252,7 +262,8 @@ Result<HqStore::RelayOutcome> HqStore::RelayTo(const std::string& agent_id,
   gathering_since_.erase(key);
   if (change.set.empty() && change.add.empty()) {
     // Only the member's own tasks changed: its view of the others is already current.
-    auto keep = statements_.Get("UPDATE team_views SET version=? WHERE agent_id=? AND deployment_id=?");
+    auto keep =
+        statements_.Get("UPDATE team_views SET version=? WHERE agent_id=? AND deployment_id=?");
     keep->bind(1, version);
     keep->bind(2, agent_id);
     keep->bind(3, deployment_id);

@@ -14,8 +14,9 @@ namespace {
 using muster::testing::TempDir;
 
 const std::vector<Migration> kSchema = {
-    {1, "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT NOT NULL);"
-        "INSERT INTO items(name) VALUES('a'), ('b'), ('c');"}};
+    {1,
+     "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT NOT NULL);"
+     "INSERT INTO items(name) VALUES('a'), ('b'), ('c');"}};
 
 class StatementCacheTest : public ::testing::Test {
  protected:

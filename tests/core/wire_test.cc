@@ -30,7 +30,8 @@ TEST(WireRecordsTest, KindsHaveOneNameEach) {
 TEST(WireRecordsTest, AStatusTravelsWithItsReasonOnlyWhenGiven) {
   const json plain = StatusRecord{"d1.survey.amira", "in_progress", ""}.Encode();
   EXPECT_FALSE(plain.contains("reason"));
-  auto back = StatusRecord::Decode(Travel(StatusRecord{"d1.survey.amira", "blocked", "road shut"}.Encode()));
+  auto back = StatusRecord::Decode(
+      Travel(StatusRecord{"d1.survey.amira", "blocked", "road shut"}.Encode()));
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(back->task, "d1.survey.amira");
   EXPECT_EQ(back->state, "blocked");
@@ -67,7 +68,8 @@ TEST(WireRecordsTest, AFindingsFileMustBeNamedPlainlyAndWithinTheLimit) {
 }
 
 TEST(WireRecordsTest, AlertsNotesAndTriggersRoundTrip) {
-  auto alert = AlertRecord::Decode(Travel(AlertRecord{"", "contamination on my glove", "critical"}.Encode()));
+  auto alert = AlertRecord::Decode(
+      Travel(AlertRecord{"", "contamination on my glove", "critical"}.Encode()));
   ASSERT_TRUE(alert.ok());
   EXPECT_EQ(alert->task, "");
   EXPECT_EQ(alert->severity, "critical");
@@ -78,7 +80,8 @@ TEST(WireRecordsTest, AlertsNotesAndTriggersRoundTrip) {
   auto note = NoteRecord::Decode(Travel(NoteRecord{"d1.survey.amira", "gate 3 locked"}.Encode()));
   ASSERT_TRUE(note.ok());
   EXPECT_EQ(note->text, "gate 3 locked");
-  auto trigger = TriggerRecord::Decode(Travel(TriggerRecord{"d1.sample.amira", "high_dose"}.Encode()));
+  auto trigger =
+      TriggerRecord::Decode(Travel(TriggerRecord{"d1.sample.amira", "high_dose"}.Encode()));
   ASSERT_TRUE(trigger.ok());
   EXPECT_EQ(trigger->trigger, "high_dose");
 }
@@ -90,13 +93,12 @@ TEST(WireRecordsTest, AWrongFieldIsNamedAndNothingThrows) {
   EXPECT_NE(missing.status().message().find("'state'"), std::string::npos);
   auto typed = StatusRecord::Decode(json{{"task", 7}, {"state", "completed"}});
   EXPECT_NE(typed.status().message().find("'task'"), std::string::npos);
-  for (const json& hostile : {json(), json(3), json::array({1, 2}), json("status"),
-                              json{{"task", json::array()}, {"values", "x"}},
-                              json{{"task", "t"}, {"values", json::object()}, {"attachments", 5}},
-                              json{{"task", "t"}, {"values", json::object()},
-                                   {"attachments", json::array({7})}},
-                              json{{"task", "t"}, {"confirmed", json::array({1})},
-                                   {"values", json::object()}}}) {
+  for (const json& hostile :
+       {json(), json(3), json::array({1, 2}), json("status"),
+        json{{"task", json::array()}, {"values", "x"}},
+        json{{"task", "t"}, {"values", json::object()}, {"attachments", 5}},
+        json{{"task", "t"}, {"values", json::object()}, {"attachments", json::array({7})}},
+        json{{"task", "t"}, {"confirmed", json::array({1})}, {"values", json::object()}}}) {
     EXPECT_FALSE(FindingRecord::Decode(hostile).ok()) << hostile.dump();
     EXPECT_FALSE(StatusRecord::Decode(hostile).ok()) << hostile.dump();
     EXPECT_FALSE(AttachmentPiece::Decode(hostile).ok()) << hostile.dump();
@@ -168,7 +170,8 @@ TEST(WireDeliveriesTest, ATaskTravelsWithWhatItWaitsOn) {
 }
 
 TEST(WireDeliveriesTest, TeamViewsAndChangesRoundTripAndTellTheirForm) {
-  TeamView view{1, "INC-1", "abc", 1000, 4, {{"amira", "Amira"}}, {{"d1.a.amira", "a", "amira", "ready"}}};
+  TeamView view{
+      1, "INC-1", "abc", 1000, 4, {{"amira", "Amira"}}, {{"d1.a.amira", "a", "amira", "ready"}}};
   const json view_body = Travel(view.Encode());
   EXPECT_EQ(*TeamDelivery::FormOf(view_body), TeamDelivery::Form::kView);
   auto view_back = TeamView::Decode(view_body);
@@ -194,7 +197,8 @@ TEST(WireDeliveriesTest, TeamViewsAndChangesRoundTripAndTellTheirForm) {
             TeamDelivery::Form::kSuperseded);
   EXPECT_EQ(*TeamDelivery::FormOf(json{{"deployment", 1}, {"superseded", "yes"}}),
             TeamDelivery::Form::kChange);
-  EXPECT_FALSE(TeamChange::Decode(json{{"deployment", 1}, {"version", 2}, {"set", {{"x", 1}}}}).ok());
+  EXPECT_FALSE(
+      TeamChange::Decode(json{{"deployment", 1}, {"version", 2}, {"set", {{"x", 1}}}}).ok());
 }
 
 }  // namespace

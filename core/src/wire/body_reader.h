@@ -5,10 +5,10 @@
 
 #include <array>
 #include <cstdint>
-#include <string_view>
-#include <vector>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 

@@ -26,7 +26,8 @@ std::map<std::string, std::string> ReadNames(BodyReader& reader, const char* fie
 }
 
 bool IsIndex(const json& value) {
-  return value.is_number_unsigned() || (value.is_number_integer() && value.get<std::int64_t>() >= 0);
+  return value.is_number_unsigned() ||
+         (value.is_number_integer() && value.get<std::int64_t>() >= 0);
 }
 
 // A text field of an entry that only informs the member: a value of another type shows
@@ -115,12 +116,13 @@ Result<TaskDelivery> TaskDelivery::Decode(const json& body) {
 json TeamView::Encode() const {
   json list = json::array();
   for (const TeamTask& entry : tasks) {
-    list.push_back(
-        {{"task", entry.task}, {"step", entry.step}, {"member", entry.member}, {"state", entry.state}});
+    list.push_back({{"task", entry.task},
+                    {"step", entry.step},
+                    {"member", entry.member},
+                    {"state", entry.state}});
   }
-  return {{"deployment", deployment}, {"incident", incident}, {"playbook", playbook},
-          {"at", at},                 {"version", version},   {"members", members},
-          {"tasks", std::move(list)}};
+  return {{"deployment", deployment}, {"incident", incident}, {"playbook", playbook},    {"at", at},
+          {"version", version},       {"members", members},   {"tasks", std::move(list)}};
 }
 
 Result<TeamView> TeamView::Decode(const json& body) {
@@ -179,8 +181,8 @@ Result<TeamChange> TeamChange::Decode(const json& body) {
           !entry[1].is_number_integer()) {
         return bad("'set' must hold [place, state code] pairs");
       }
-      change.set.push_back({static_cast<std::uint64_t>(entry[0].get<std::int64_t>()),
-                            entry[1].get<std::int64_t>()});
+      change.set.push_back(
+          {static_cast<std::uint64_t>(entry[0].get<std::int64_t>()), entry[1].get<std::int64_t>()});
     }
   }
   if (const json* add = reader.OptionalArray("add")) {
@@ -190,16 +192,16 @@ Result<TeamChange> TeamChange::Decode(const json& body) {
         return bad("'add' must hold [place, task, step, member, state code] entries");
       }
       change.add.push_back({static_cast<std::uint64_t>(entry[0].get<std::int64_t>()),
-                            entry[1].get<std::string>(),
-                            entry[2].get<std::string>(), entry[3].get<std::string>(),
-                            entry[4].get<std::int64_t>()});
+                            entry[1].get<std::string>(), entry[2].get<std::string>(),
+                            entry[3].get<std::string>(), entry[4].get<std::int64_t>()});
     }
   }
   return Finish(reader, std::move(change));
 }
 
 Result<TeamDelivery::Form> TeamDelivery::FormOf(const json& body) {
-  if (!body.is_object()) return Status::Error(protocol::errors::kMalformed, "a team delivery must be a map");
+  if (!body.is_object())
+    return Status::Error(protocol::errors::kMalformed, "a team delivery must be a map");
   auto superseded = body.find("superseded");
   if (superseded != body.end() && superseded->is_boolean() && superseded->get<bool>()) {
     return Form::kSuperseded;

@@ -20,17 +20,17 @@ void ReadFile(BodyReader& reader, const char* sha_field, AttachedFile& file) {
   file.size = reader.Unsigned("size");
   if (!reader.ok()) return;
   if (!IsSha256Hex(file.sha256)) {
-    reader.Fail(protocol::errors::kMalformed,
-                std::string("'") + sha_field +
-                    "' must be the file's sha256 as 64 lowercase hex digits");
+    reader.Fail(
+        protocol::errors::kMalformed,
+        std::string("'") + sha_field + "' must be the file's sha256 as 64 lowercase hex digits");
   } else if (file.name.empty() || file.name.size() > kMaxFileNameBytes ||
              file.name.find_first_of("/\\") != std::string::npos) {
     reader.Fail(protocol::errors::kMalformed,
                 "'name' must be a file name of 1 to 255 bytes without a directory");
   } else if (file.size > protocol::kMaxAttachmentBytes) {
-    reader.Fail(protocol::errors::kTooLarge,
-                "an attachment of " + std::to_string(file.size) + " bytes; the limit is " +
-                    std::to_string(protocol::kMaxAttachmentBytes));
+    reader.Fail(protocol::errors::kTooLarge, "an attachment of " + std::to_string(file.size) +
+                                                 " bytes; the limit is " +
+                                                 std::to_string(protocol::kMaxAttachmentBytes));
   }
 }
 

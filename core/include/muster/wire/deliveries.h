@@ -7,12 +7,11 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "muster/clock.h"
 #include "muster/playbook/model.h"
@@ -85,7 +84,7 @@ struct TeamView {
   Millis at = 0;
   std::int64_t version = 0;
   std::map<std::string, std::string> members;  // member id -> name
-  std::vector<TeamTask> tasks;  // in the view's order: changes name tasks by place
+  std::vector<TeamTask> tasks;                 // in the view's order: changes name tasks by place
   [[nodiscard]] json Encode() const;
   [[nodiscard]] static Result<TeamView> Decode(const json& body);
 };

@@ -9,12 +9,11 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "muster/clock.h"
 #include "muster/result.h"
@@ -64,7 +63,7 @@ struct AttachedFile {
 struct FindingRecord {
   static constexpr RecordKind kKind = RecordKind::kFinding;
   std::string task;
-  json values = json::object();  // field id -> number, string or boolean
+  json values = json::object();        // field id -> number, string or boolean
   std::vector<std::string> confirmed;  // fields whose out-of-range values were confirmed
   std::vector<AttachedFile> attachments;
   [[nodiscard]] json Encode() const;
