@@ -397,7 +397,7 @@ Status RecordFinding(AgentStore& store, const std::string& id,
   std::string what = task->id;
   if (!values.empty()) what += " finding (" + std::to_string(values.size()) + " field(s))";
   if (complete) what += values.empty() ? " completed" : ", completed";
-  Recorded(out, what);
+  MUSTER_RETURN_IF_ERROR(Recorded(out, what));
   for (const Attachment& file : files) {
     out << "attached: " << file.name << " (" << FormatBytes(file.size)
         << "); it travels after your status updates and findings, in pieces sized to the "

@@ -1,6 +1,7 @@
 // Errors as values. Library code returns Status or Result<T>; exceptions thrown by
 // third-party libraries (SQLiteCpp, yaml-cpp, nlohmann-json, cppzmq) are caught at the
 // adapter that calls them and turned into one of these. Nothing else sees an exception.
+// Both types are [[nodiscard]]: an error is handled or passed on, never dropped unseen.
 #pragma once
 
 #include <optional>
@@ -11,7 +12,7 @@ namespace muster {
 
 // A stable, machine-readable error code plus a sentence for people. Codes are part of
 // the API and the wire protocol: never renumber or rename one.
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;
   static Status Ok() { return Status(); }
@@ -33,7 +34,7 @@ class Status {
 
 // Either a value or an error Status.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}                 // NOLINT: implicit on purpose
   Result(Status status) : status_(std::move(status)) {}         // NOLINT: implicit on purpose
