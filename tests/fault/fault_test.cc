@@ -18,7 +18,7 @@
 #include "agent_store.h"
 #include "api_client.h"
 #include "link_emulator.h"
-#include "hq_store.h"
+#include "service/headquarters.h"
 #include "muster/bundle.h"
 #include "muster/files.h"
 #include "muster/playbook/load.h"
@@ -448,7 +448,7 @@ TEST_F(FaultTest, AfterBothSidesAreRestoredTheAgentConvergesOnHqsTruth) {
 TEST_F(FaultTest, DuplicatedAndReorderedBatchesAreAppliedOnce) {
   // The same records arrive twice and out of order (a resend racing the original).
   hq_->Terminate();
-  auto store = hq::HqStore::Open(root_ + "/hq/muster.db", clock_);
+  auto store = hq::Headquarters::Open(root_ + "/hq/muster.db", clock_);
   ASSERT_TRUE(store.ok());
   auto note = [](std::uint64_t seq) {
     return hq::InboundRecord{seq, "note", 1, {{"text", "note " + std::to_string(seq - 1)}}};
@@ -457,11 +457,11 @@ TEST_F(FaultTest, DuplicatedAndReorderedBatchesAreAppliedOnce) {
        {std::vector<std::uint64_t>{5, 3, 1}, {1, 2, 3, 4, 5}, {4, 2}, {2, 5, 1}}) {
     std::vector<hq::InboundRecord> batch;
     for (std::uint64_t seq : order) batch.push_back(note(seq));
-    auto outcome = (*store)->Ingest(bundle_.agent_id, batch);
+    auto outcome = (*store)->ingest().Commit(bundle_.agent_id, batch);
     ASSERT_TRUE(outcome.ok());
     EXPECT_EQ(outcome->held, order);
   }
-  EXPECT_EQ(*(*store)->IngestedWatermark(bundle_.agent_id), 5u);
+  EXPECT_EQ(*(*store)->ingest().Watermark(bundle_.agent_id), 5u);
   EXPECT_EQ(HqHeld(), 5);
   EXPECT_EQ(HqCount("SELECT COUNT(*) FROM timeline WHERE kind='note' AND actor<>?"), 5);
 }

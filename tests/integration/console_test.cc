@@ -17,7 +17,7 @@
 
 #include <sys/wait.h>
 
-#include "coordinator.h"
+#include "service/coordinator.h"
 
 namespace muster {
 namespace {

@@ -11,7 +11,7 @@
 
 #include "agent_store.h"
 #include "api_client.h"
-#include "coordinator.h"
+#include "service/coordinator.h"
 #include "link.h"
 #include "muster/playbook/load.h"
 #include "verbs.h"

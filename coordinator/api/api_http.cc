@@ -1,0 +1,82 @@
+#include "api/api_http.h"
+
+#include <algorithm>
+#include <charconv>
+
+namespace muster::hq {
+
+using nlohmann::json;
+
+int HttpStatusFor(const std::string& code) {
+  if (code == "not_found") return 404;
+  if (code == "conflict" || code == "not_ready") return 409;
+  if (code == "unauthorized") return 401;
+  if (code == "invalid_argument" || code == "invalid_playbook" || code == "unassigned_role" ||
+      code == "no_agent" || code == "malformed") {
+    return 400;
+  }
+  if (code == "disk_full" || code == "store_busy") return 503;
+  return 500;
+}
+
+void SendError(httplib::Response& response, const Status& status) {
+  response.status = HttpStatusFor(status.code());
+  response.set_content(
+      json{{"error", {{"code", status.code()}, {"message", status.message()}}}}.dump(),
+      "application/json");
+}
+
+void SendJson(httplib::Response& response, const Result<json>& result, int ok_status) {
+  if (!result.ok()) return SendError(response, result.status());
+  response.status = ok_status;
+  response.set_content(result->dump(), "application/json");
+}
+
+Result<std::int64_t> IntegerParam(const httplib::Request& request, const char* name,
+                                  std::int64_t fallback) {
+  if (!request.has_param(name)) return fallback;
+  const std::string text = request.get_param_value(name);
+  std::int64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error == std::errc() && end == text.data() + text.size()) return value;
+  return Status::Error("invalid_argument", std::string("query parameter '") + name +
+                                               "' must be an integer, not '" + text + "'");
+}
+
+Status OnlyFields(const json& body, std::initializer_list<const char*> fields) {
+  std::string known;
+  for (const char* field : fields) known += (known.empty() ? "" : ", ") + std::string(field);
+  for (const auto& [name, value] : body.items()) {
+    if (std::find_if(fields.begin(), fields.end(), [&](const char* field) {
+          return name == field;
+        }) == fields.end()) {
+      return Status::Error("invalid_argument",
+                           "unknown field '" + name + "'; the fields are: " + known);
+    }
+  }
+  if (body.empty()) {
+    return Status::Error("invalid_argument", "nothing to change; the fields are: " + known);
+  }
+  return Status::Ok();
+}
+
+std::optional<json> Body(const httplib::Request& request, httplib::Response& response) {
+  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) {
+    SendError(response, Status::Error("malformed", "the request body must be a JSON object"));
+    return std::nullopt;
+  }
+  return body;
+}
+
+std::vector<std::string> Strings(const nlohmann::json& body, const char* name) {
+  std::vector<std::string> out;
+  auto it = body.find(name);
+  if (it == body.end() || !it->is_array()) return out;
+  for (const auto& item : *it) {
+    if (item.is_string()) out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace muster::hq

@@ -1,0 +1,110 @@
+#include "api/api_server.h"
+
+#include <sodium.h>
+
+#include <chrono>
+
+#include "api/api_http.h"
+#include "api/routes.h"
+#include "muster/log.h"
+
+namespace muster::hq {
+namespace {
+
+bool TokenMatches(const std::string& header, const std::string& token) {
+  const std::string prefix = "Bearer ";
+  if (header.size() != prefix.size() + token.size() || header.compare(0, prefix.size(), prefix)) {
+    return false;
+  }
+  // Constant time: the comparison does not reveal how many leading characters match.
+  return sodium_memcmp(header.data() + prefix.size(), token.data(), token.size()) == 0;
+}
+
+}  // namespace
+
+ApiServer::ApiServer(std::string token, ApiContext& context)
+    : token_(std::move(token)), context_(context) {
+  server_.set_payload_max_length(8u << 20);
+  Guard();
+  server_.Get("/v1/health", [this](const httplib::Request&, httplib::Response& response) {
+    SendJson(response,
+             json{{"status", "ok"},
+                  {"hq_id", context_.With([](Headquarters& hq) { return hq.database().hq_id(); })},
+                  {"agent_endpoint", context_.public_endpoint()}});
+  });
+  AddIncidentRoutes(server_, context_);
+  AddRosterRoutes(server_, context_);
+  AddDeploymentRoutes(server_, context_);
+  AddAlertRoutes(server_, context_);
+  AddAuditRoutes(server_, context_);
+}
+
+ApiServer::~ApiServer() { Stop(); }
+
+void ApiServer::Stop() {
+  server_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ApiServer::Guard() {
+  // A body with a field of the wrong JSON type makes the JSON library throw: that is the
+  // caller's mistake, answered as such, never a crash or a bare 500.
+  server_.set_exception_handler([](const httplib::Request& request, httplib::Response& response,
+                                  std::exception_ptr error) {
+    std::string what = "unknown error";
+    try {
+      std::rethrow_exception(error);
+    } catch (const nlohmann::json::exception& json_error) {
+      SendError(response, Status::Error("malformed", std::string("a field of the request has "
+                                                                 "the wrong type: ") +
+                                                         json_error.what()));
+      return;
+    } catch (const std::exception& other) {
+      what = other.what();
+    } catch (...) {
+    }
+    Logger("api")->error("event=handler_failed path={} error=\"{}\"", request.path, what);
+    SendError(response, Status::Error("internal", "the coordinator failed: " + what));
+  });
+  server_.set_pre_routing_handler([this](const httplib::Request& request,
+                                        httplib::Response& response) {
+    if (TokenMatches(request.get_header_value("Authorization"), token_)) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    Logger("api")->warn("event=unauthorized method={} path={} remote={}", request.method,
+                        request.path, request.remote_addr);
+    SendError(response, Status::Error("unauthorized",
+                                      "a valid bearer token is required (see DATA/api.token)"));
+    return httplib::Server::HandlerResponse::Handled;
+  });
+}
+
+Status ApiServer::Listen(const std::string& bind, int port) {
+  port_ = port == 0 ? server_.bind_to_any_port(bind)
+                                    : (server_.bind_to_port(bind, port)
+                                           ? port
+                                           : -1);
+  if (port_ <= 0) {
+    return Status::Error("bind_failed", "cannot bind the API to " + bind + ":" +
+                                            std::to_string(port) +
+                                            "; is the port in use?");
+  }
+  if (bind != "127.0.0.1" && bind != "::1" &&
+      bind != "localhost") {
+    Logger("api")->warn("event=api_not_loopback bind={} hint=\"the API then answers other "
+                        "hosts; keep the token secret and prefer 127.0.0.1\"",
+                        bind);
+  }
+  thread_ = std::thread([this] { server_.listen_after_bind(); });
+  // httplib's stop() is ignored until the listening thread is running, so Start returns
+  // only once it is: a Stop right after Start then always ends the thread.
+  for (int i = 0; i < 500 && !server_.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!server_.is_running()) {
+    return Status::Error("bind_failed", "the API did not start listening");
+  }
+  return Status::Ok();
+}
+
+}  // namespace muster::hq

@@ -1,0 +1,22 @@
+// The API's routes by resource (docs/api.md), each file adding its own to the server.
+#pragma once
+
+#include <httplib.h>
+
+#include "api/api_context.h"
+
+namespace muster::hq {
+
+// incident_routes.cc: incidents, status, findings, reports, timeline, SITREP, the
+// attachments of findings, the event stream.
+void AddIncidentRoutes(httplib::Server& server, ApiContext& context);
+// roster_routes.cc: members and agents (enrol, list, revoke, rotate).
+void AddRosterRoutes(httplib::Server& server, ApiContext& context);
+// deployment_routes.cc: playbooks, deployments and the operations on them.
+void AddDeploymentRoutes(httplib::Server& server, ApiContext& context);
+// alert_routes.cc
+void AddAlertRoutes(httplib::Server& server, ApiContext& context);
+// audit_routes.cc
+void AddAuditRoutes(httplib::Server& server, ApiContext& context);
+
+}  // namespace muster::hq

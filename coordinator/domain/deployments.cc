@@ -1,0 +1,351 @@
+#include "domain/deployments.h"
+
+#include <SQLiteCpp/Statement.h>
+
+#include <algorithm>
+#include <set>
+
+#include "muster/playbook/fields.h"
+#include "muster/playbook/triggers.h"
+#include "muster/sqlite_store.h"
+#include "store/columns.h"
+
+namespace muster::hq {
+namespace {
+
+Candidates LoadCandidates(SQLite::Database& db) {
+  Candidates candidates;
+  SQLite::Statement query(
+      db,
+      "SELECT m.id, m.roles, m.qualifications, EXISTS(SELECT 1 FROM assignments a JOIN "
+      "deployments d ON d.id=a.deployment_id WHERE a.member_id=m.id AND d.status='active'), "
+      "EXISTS(SELECT 1 FROM agents g WHERE g.member_id=m.id AND g.status='active') "
+      "FROM members m ORDER BY m.id");
+  while (query.executeStep()) {
+    Candidate candidate{query.getColumn(0).getString(), {}, {}, query.getColumn(3).getInt() != 0,
+                        query.getColumn(4).getInt() != 0};
+    for (const auto& role : ParseJsonColumn(query.getColumn(1))) {
+      if (role.is_string()) candidate.roles.insert(role.get<std::string>());
+    }
+    for (const auto& qualification : ParseJsonColumn(query.getColumn(2))) {
+      if (qualification.is_string()) candidate.qualifications.insert(qualification.get<std::string>());
+    }
+    const std::string id = candidate.id;
+    candidates.emplace(id, std::move(candidate));
+  }
+  return candidates;
+}
+
+void AddUnique(std::vector<std::string>& list, const std::string& item) {
+  if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
+}
+
+}  // namespace
+
+std::string TaskIdFor(std::int64_t deployment_id, const std::string& step,
+                      const std::string& member) {
+  return "d" + std::to_string(deployment_id) + "." + step + "." + member;
+}
+
+Result<std::vector<std::string>> Deployments::ReleaseReadyTasks(std::int64_t deployment_id) {
+  std::vector<std::string> released;
+  auto hash_query = statements_.Get("SELECT playbook_hash FROM deployments WHERE id=?");
+  hash_query->bind(1, deployment_id);
+  if (!hash_query->executeStep()) return released;
+  auto book = playbooks_.ByHash(hash_query->getColumn(0).getString());
+  if (!book.ok()) return book.status();
+
+  std::map<std::string, bool> step_done;  // every live task of the step is completed
+  {
+    auto states = statements_.Get("SELECT step_id, state FROM tasks WHERE deployment_id=? AND "
+                             "state NOT IN ('cancelled','reassigned')");
+    states->bind(1, deployment_id);
+    while (states->executeStep()) {
+      const std::string step = states->getColumn(0).getString();
+      const bool completed = states->getColumn(1).getString() == "completed";
+      auto it = step_done.find(step);
+      step_done[step] = (it == step_done.end() ? true : it->second) && completed;
+    }
+  }
+  auto waiting = statements_.Get("SELECT id, step_id FROM tasks WHERE deployment_id=? AND "
+                            "state='waiting' AND dormant=0");
+  waiting->bind(1, deployment_id);
+  std::vector<std::pair<std::string, std::string>> candidates;
+  while (waiting->executeStep()) {
+    candidates.emplace_back(waiting->getColumn(0).getString(), waiting->getColumn(1).getString());
+  }
+  const Millis now = clock_.Now();
+  for (const auto& [task_id, step_id] : candidates) {
+    const playbook::Step* step = (*book)->FindStep(step_id);
+    if (step == nullptr) continue;
+    const bool ready = std::all_of(step->depends_on.begin(), step->depends_on.end(),
+                                   [&](const std::string& dep) {
+                                     auto it = step_done.find(dep);
+                                     return it == step_done.end() || it->second;
+                                   });
+    if (!ready) continue;
+    auto update = statements_.Get("UPDATE tasks SET state='ready', ready_at=?, due_at=?, updated_at=? "
+                             "WHERE id=?");
+    update->bind(1, static_cast<std::int64_t>(now));
+    if (step->due_in_ms > 0) {
+      update->bind(2, static_cast<std::int64_t>(now + step->due_in_ms));
+    } else {
+      update->bind(2);
+    }
+    update->bind(3, static_cast<std::int64_t>(now));
+    update->bind(4, task_id);
+    update->exec();
+    released.push_back(task_id);
+  }
+  return released;
+}
+
+Result<json> Deployments::Deploy(const DeployInput& input,
+                                 std::vector<std::string>* agents_to_notify) {
+  Result<json> published =
+      playbooks_.Publish(input.playbook_source, input.playbook_file, input.actor);
+  if (!published.ok()) return published;
+  const std::string hash = (*published)["hash"];
+  auto book = playbooks_.ByHash(hash);
+  if (!book.ok()) return book.status();
+
+  json deployment;
+  Status status = InTransaction(*db_, [&]() -> Status {
+    MUSTER_RETURN_IF_ERROR(RequireOpenIncident(input.incident_id));
+    Result<TeamPick> pick = PickTeam(**book, LoadCandidates(*db_), input.assign);
+    if (!pick.ok()) return pick.status();
+    Result<NewDeployment> created = Create(input.incident_id, **book, *pick);
+    if (!created.ok()) return created.status();
+    MUSTER_RETURN_IF_ERROR(QueueToTeam(**book, *created, agents_to_notify));
+    Result<json> recorded = Record(input, **book, *pick, *created);
+    if (!recorded.ok()) return recorded.status();
+    deployment = std::move(recorded).value();
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return deployment;
+}
+
+Status Deployments::RequireOpenIncident(const std::string& incident_id) {
+  auto incident = statements_.Get("SELECT status FROM incidents WHERE id=?");
+  incident->bind(1, incident_id);
+  if (!incident->executeStep()) {
+    return Status::Error("not_found", "no incident '" + incident_id +
+                                          "'; list them with: muster incident list");
+  }
+  if (incident->getColumn(0).getString() != "open") {
+    return Status::Error("conflict", "incident " + incident_id + " is closed");
+  }
+  return Status::Ok();
+}
+
+Result<Deployments::NewDeployment> Deployments::Create(const std::string& incident_id,
+                                                       const playbook::Playbook& book,
+                                                       const TeamPick& pick) {
+  const Millis now = clock_.Now();
+  auto insert = statements_.Get(
+      "INSERT INTO deployments(incident_id, playbook_hash, created_at) VALUES(?,?,?)");
+  insert->bind(1, incident_id);
+  insert->bind(2, book.content_hash);
+  insert->bind(3, static_cast<std::int64_t>(now));
+  insert->exec();
+  NewDeployment created;
+  created.id = db_->getLastInsertRowid();
+  auto assign =
+      statements_.Get("INSERT INTO assignments(deployment_id, role, member_id) VALUES(?,?,?)");
+  for (const auto& [role, members] : pick.team) {
+    for (const std::string& member : members) {
+      assign->bind(1, created.id);
+      assign->bind(2, role);
+      assign->bind(3, member);
+      assign->exec();
+      assign->reset();
+      created.agents.insert(*deliveries_.ActiveAgentOf(member));
+    }
+  }
+  auto task = statements_.Get(
+      "INSERT INTO tasks(id, deployment_id, step_id, member_id, state, dormant, updated_at) "
+      "VALUES(?,?,?,?, 'waiting', ?, ?)");
+  for (const playbook::Step& step : book.steps) {
+    auto members = pick.team.find(step.role);
+    if (members == pick.team.end()) continue;
+    for (const std::string& member : members->second) {
+      const std::string task_id = TaskIdFor(created.id, step.id, member);
+      task->bind(1, task_id);
+      task->bind(2, created.id);
+      task->bind(3, step.id);
+      task->bind(4, member);
+      task->bind(5, step.on_trigger ? 1 : 0);
+      task->bind(6, static_cast<std::int64_t>(now));
+      task->exec();
+      task->reset();
+      created.task_ids.push_back(task_id);
+    }
+  }
+  auto released = ReleaseReadyTasks(created.id);
+  if (!released.ok()) return released.status();
+  return created;
+}
+
+Status Deployments::QueueToTeam(const playbook::Playbook& book, const NewDeployment& created,
+                                std::vector<std::string>* agents_to_notify) {
+  // Each agent gets the pinned playbook first, then its tasks. Serialised once for the
+  // whole team.
+  const std::string playbook_body = wire::PlaybookDelivery::Of(book).Encode().dump();
+  for (const std::string& agent : created.agents) {
+    MUSTER_RETURN_IF_ERROR(deliveries_.QueueText(
+        agent, wire::DeliveryKindName(wire::DeliveryKind::kPlaybook), playbook_body));
+    if (agents_to_notify) agents_to_notify->push_back(agent);
+  }
+  MUSTER_RETURN_IF_ERROR(dispatch_.QueueTaskSnapshots(created.task_ids, nullptr));
+  return team_.QueueSnapshot(created.id, std::nullopt, nullptr);
+}
+
+Result<json> Deployments::Record(const DeployInput& input, const playbook::Playbook& book,
+                                 const TeamPick& pick, const NewDeployment& created) {
+  const std::string id = std::to_string(created.id);
+  MUSTER_RETURN_IF_ERROR(timeline_.Append(
+      input.incident_id, "deployed", input.actor.name,
+      "deployment " + id + ": " + book.id + " " + book.version + " to " +
+          std::to_string(created.agents.size()) + " member(s), " +
+          std::to_string(created.task_ids.size()) + " task(s)"));
+  if (!pick.gaps.empty()) {
+    MUSTER_RETURN_IF_ERROR(timeline_.Append(input.incident_id, "qualification_gap",
+                                            input.actor.name,
+                                            "deployment " + id + ": " + pick.gaps));
+  }
+  json team_json = json::object();
+  for (const auto& [role, members] : pick.team) team_json[role] = members;
+  json detail = {{"incident", input.incident_id},
+                 {"playbook", book.id + "@" + book.version},
+                 {"team", team_json},
+                 {"automatic", pick.automatic}};
+  if (!pick.unqualified.empty()) detail["unqualified"] = pick.unqualified;
+  MUSTER_RETURN_IF_ERROR(audit_.Record({input.actor, "deployment.create", id, detail}));
+  return json{{"id", created.id},
+              {"incident", input.incident_id},
+              {"playbook",
+               {{"id", book.id}, {"version", book.version}, {"hash", book.content_hash}}},
+              {"team", team_json},
+              {"automatic", pick.automatic},
+              {"unqualified", pick.unqualified},
+              {"tasks", created.task_ids.size()}};
+}
+
+Status Deployments::FireTrigger(std::int64_t deployment_id, const playbook::Playbook& book,
+                            const std::string& trigger_id, const std::string& source,
+                            TaskEffects& outcome) {
+  const playbook::Trigger* trigger = nullptr;
+  for (const auto& t : book.triggers) {
+    if (t.id == trigger_id) trigger = &t;
+  }
+  if (trigger == nullptr) {
+    return Status::Error("not_found", "playbook " + book.id + " has no trigger " + trigger_id);
+  }
+  auto mark = statements_.Get("INSERT OR IGNORE INTO fired_triggers(deployment_id, trigger_id, "
+                         "fired_at, source) VALUES(?,?,?,?)");
+  mark->bind(1, deployment_id);
+  mark->bind(2, trigger_id);
+  mark->bind(3, static_cast<std::int64_t>(clock_.Now()));
+  mark->bind(4, source);
+  if (mark->exec() == 0) return Status::Ok();  // already fired: once per deployment
+
+  auto incident_query = statements_.Get("SELECT incident_id FROM deployments WHERE id=?");
+  incident_query->bind(1, deployment_id);
+  incident_query->executeStep();
+  const std::string incident = incident_query->getColumn(0).getString();
+  for (const playbook::TriggerAction& action : trigger->then) {
+    switch (action.kind) {
+      case playbook::ActionKind::kActivate: {
+        auto activate = statements_.Get("UPDATE tasks SET dormant=0, updated_at=? WHERE "
+                                   "deployment_id=? AND step_id=? AND dormant=1 RETURNING id");
+        activate->bind(1, static_cast<std::int64_t>(clock_.Now()));
+        activate->bind(2, deployment_id);
+        activate->bind(3, action.step);
+        std::vector<std::string> activated;
+        while (activate->executeStep()) activated.push_back(activate->getColumn(0).getString());
+        activate->reset();
+        outcome.team_changed.insert(deployment_id);
+        auto released = ReleaseReadyTasks(deployment_id);
+        if (!released.ok()) return released.status();
+        for (const auto& id : *released) {
+          if (std::find(activated.begin(), activated.end(), id) == activated.end()) {
+            activated.push_back(id);
+          }
+        }
+        MUSTER_RETURN_IF_ERROR(dispatch_.QueueTaskSnapshots(activated, &outcome.agents_to_notify));
+        MUSTER_RETURN_IF_ERROR(timeline_.Append(incident, "trigger", source,
+                                              trigger_id + " activated step " + action.step));
+        break;
+      }
+      case playbook::ActionKind::kAlert:
+        MUSTER_RETURN_IF_ERROR(alerts_.Raise(
+            incident, deployment_id, "trigger",
+            action.severity.empty() ? "warning" : action.severity, action.message, source,
+            "trigger:" + std::to_string(deployment_id) + ":" + trigger_id));
+        break;
+      case playbook::ActionKind::kNotify:
+        MUSTER_RETURN_IF_ERROR(timeline_.Append(incident, "notify", source, action.message));
+        break;
+    }
+  }
+  return Status::Ok();
+}
+
+Status Deployments::EvaluateTriggers(std::int64_t deployment_id, const std::string& source,
+                                           TaskEffects& outcome) {
+  auto hash_query = statements_.Get("SELECT playbook_hash FROM deployments WHERE id=?");
+  hash_query->bind(1, deployment_id);
+  if (!hash_query->executeStep()) return Status::Ok();
+  auto book = playbooks_.ByHash(hash_query->getColumn(0).getString());
+  if (!book.ok()) return book.status();
+  if ((*book)->triggers.empty()) return Status::Ok();
+
+  playbook::FindingValues values;
+  auto latest = statements_.Get("SELECT key, value FROM finding_values WHERE deployment_id=?");
+  latest->bind(1, deployment_id);
+  while (latest->executeStep()) {
+    auto typed = playbook::ValueFromJson(json::parse(latest->getColumn(1).getString(), nullptr, false));
+    if (typed) values[latest->getColumn(0).getString()] = *typed;
+  }
+  std::set<std::string> fired;
+  auto already = statements_.Get("SELECT trigger_id FROM fired_triggers WHERE deployment_id=?");
+  already->bind(1, deployment_id);
+  while (already->executeStep()) fired.insert(already->getColumn(0).getString());
+  for (const playbook::FiredTrigger& hit : playbook::EvaluateTriggers(**book, values, fired)) {
+    MUSTER_RETURN_IF_ERROR(FireTrigger(deployment_id, **book, hit.trigger_id, source, outcome));
+  }
+  return Status::Ok();
+}
+
+std::vector<std::string> Deployments::DependentTasks(std::int64_t deployment_id,
+                                                 const playbook::Playbook& book,
+                                                 const std::string& step) {
+  std::vector<std::string> dependents;
+  for (const playbook::Step& candidate : book.steps) {
+    if (std::find(candidate.depends_on.begin(), candidate.depends_on.end(), step) ==
+        candidate.depends_on.end()) {
+      continue;
+    }
+    SQLite::Statement query(*db_,
+                            "SELECT id FROM tasks WHERE deployment_id=? AND step_id=? AND "
+                            "state NOT IN ('cancelled','reassigned')");
+    query.bind(1, deployment_id);
+    query.bind(2, candidate.id);
+    while (query.executeStep()) dependents.push_back(query.getColumn(0).getString());
+  }
+  return dependents;
+}
+
+Result<std::vector<std::string>> Deployments::RequeueAround(
+    std::int64_t deployment_id, const playbook::Playbook& book, const std::string& step,
+    std::vector<std::string> changed, std::vector<std::string>* agents_to_notify) {
+  auto released = ReleaseReadyTasks(deployment_id);
+  if (!released.ok()) return released;
+  for (const auto& id : *released) AddUnique(changed, id);
+  for (const auto& id : DependentTasks(deployment_id, book, step)) AddUnique(changed, id);
+  MUSTER_RETURN_IF_ERROR(dispatch_.QueueTaskSnapshots(changed, agents_to_notify));
+  return released;
+}
+
+}  // namespace muster::hq

@@ -1,0 +1,124 @@
+// The deployment engine: turning a playbook and a team into tasks, gating tasks on their
+// dependencies across members, firing a playbook's triggers, and queueing what each
+// agent must learn (sync/dispatch.h).
+//
+// Deploy makes its own transaction; everything else runs inside the caller's (an
+// operation, or a batch of records being ingested). Thread: the one of its HqDatabase.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "domain/alerts.h"
+#include "domain/playbook_library.h"
+#include "domain/team_picking.h"
+#include "domain/timeline.h"
+#include "muster/playbook/model.h"
+#include "muster/result.h"
+#include "store/audit_trail.h"
+#include "store/hq_database.h"
+#include "sync/delivery_queue.h"
+#include "sync/dispatch.h"
+#include "sync/team_relay.h"
+
+namespace muster::hq {
+
+struct DeployInput {
+  std::string incident_id;
+  std::string playbook_source;  // self-contained playbook text (Playbook::source)
+  std::string playbook_file;    // for diagnostics only
+  TeamByRole assign;            // role -> member ids; the rest is picked (team_picking.h)
+  Actor actor;
+};
+
+// What a change to tasks set in motion beyond its own transaction: the agents with new
+// deliveries to wake, and the deployments whose team view changed (the router relays
+// them about once a second).
+struct TaskEffects {
+  std::vector<std::string> agents_to_notify;
+  std::set<std::int64_t> team_changed;
+};
+
+// The id of the task of |step| held by |member| in a deployment: d<deployment>.<step>.<member>.
+std::string TaskIdFor(std::int64_t deployment_id, const std::string& step,
+                      const std::string& member);
+
+class Deployments : OverDatabase {
+ public:
+  struct Parts {
+    AuditTrail& audit;
+    Timeline& timeline;
+    Alerts& alerts;
+    PlaybookLibrary& playbooks;
+    DeliveryQueue& deliveries;
+    Dispatch& dispatch;
+    TeamRelay& team;
+  };
+  Deployments(HqDatabase& database, const Parts& parts)
+      : OverDatabase(database),
+        audit_(parts.audit),
+        timeline_(parts.timeline),
+        alerts_(parts.alerts),
+        playbooks_(parts.playbooks),
+        deliveries_(parts.deliveries),
+        dispatch_(parts.dispatch),
+        team_(parts.team) {}
+
+  // Publishes the playbook (if new), picks the team, creates the deployment and its tasks
+  // and queues each member's agent its playbook, tasks and team view, in one
+  // transaction. not_found, conflict (incident closed), invalid_playbook, and the team
+  // picker's errors.
+  Result<json> Deploy(const DeployInput& input, std::vector<std::string>* agents_to_notify);
+
+  // Recomputes waiting/ready for the tasks of a deployment; returns the ones released.
+  Result<std::vector<std::string>> ReleaseReadyTasks(std::int64_t deployment_id);
+  // After a task of |step| changed hands or state: releases what became ready and queues
+  // the snapshots of |changed|, of the released tasks and of the step's dependents.
+  // Returns the released tasks.
+  Result<std::vector<std::string>> RequeueAround(std::int64_t deployment_id,
+                                                 const playbook::Playbook& book,
+                                                 const std::string& step,
+                                                 std::vector<std::string> changed,
+                                                 std::vector<std::string>* agents_to_notify);
+  // The live tasks of every step that depends on |step|: their waits_on changed.
+  std::vector<std::string> DependentTasks(std::int64_t deployment_id,
+                                          const playbook::Playbook& book,
+                                          const std::string& step);
+
+  // Fires |trigger_id| once per deployment: activates steps, raises alerts, notifies.
+  Status FireTrigger(std::int64_t deployment_id, const playbook::Playbook& book,
+                     const std::string& trigger_id, const std::string& source,
+                     TaskEffects& outcome);
+  // Fires every trigger whose condition the deployment's latest finding values now meet.
+  Status EvaluateTriggers(std::int64_t deployment_id, const std::string& source,
+                          TaskEffects& outcome);
+
+ private:
+  struct NewDeployment {
+    std::int64_t id = 0;
+    std::set<std::string> agents;
+    std::vector<std::string> task_ids;
+  };
+  Status RequireOpenIncident(const std::string& incident_id);
+  // Inserts the deployment, its assignments and tasks, and releases the first ready ones.
+  Result<NewDeployment> Create(const std::string& incident_id, const playbook::Playbook& book,
+                               const TeamPick& pick);
+  Status QueueToTeam(const playbook::Playbook& book, const NewDeployment& created,
+                     std::vector<std::string>* agents_to_notify);
+  // The timeline entries and the audit entry of a new deployment; returns its summary.
+  Result<json> Record(const DeployInput& input, const playbook::Playbook& book,
+                      const TeamPick& pick, const NewDeployment& created);
+
+  AuditTrail& audit_;
+  Timeline& timeline_;
+  Alerts& alerts_;
+  PlaybookLibrary& playbooks_;
+  DeliveryQueue& deliveries_;
+  Dispatch& dispatch_;
+  TeamRelay& team_;
+};
+
+}  // namespace muster::hq

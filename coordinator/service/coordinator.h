@@ -1,0 +1,93 @@
+// The coordinator service: wires the store, the ZeroMQ ROUTER with its ZAP handler, and
+// the HTTP API together. main.cc only parses arguments and calls Start/Wait/Stop; tests
+// run a Coordinator in-process.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "api/api_context.h"
+#include "api/api_server.h"
+#include "service/config.h"
+#include "service/headquarters.h"
+#include "service/headquarters.h"
+#include "muster/clock.h"
+#include "muster/keys.h"
+#include "muster/protocol.h"
+
+namespace muster::hq {
+
+class Coordinator {
+ public:
+  Coordinator(Config config, const Clock& clock);
+  ~Coordinator();
+
+  // Creates the data directory, store, keys and API token on first start, binds the
+  // ROUTER and the API, and starts their threads. Returns once both are listening.
+  Status Start();
+  // Stops both threads and closes every socket. Idempotent.
+  void Stop();
+
+  const std::string& agent_endpoint() const { return agent_endpoint_; }  // as bound
+  const std::string& public_endpoint() const { return public_endpoint_; }
+  std::string api_url() const;
+  const std::string& api_token() const { return api_token_; }
+  const KeyPair& keys() const { return keys_; }
+
+  // Asks the router thread to push pending deliveries to these agents. Thread-safe.
+  void Notify(const std::vector<std::string>& agent_ids);
+  // Asks the router thread to forget the agent's session and route at once (it was
+  // revoked or its key replaced). Thread-safe.
+  void CutOff(const std::string& agent_id);
+
+ private:
+  Status PrepareDataDir();
+  // Binds the ZAP handler, the ROUTER (CURVE server) and the wake-up pair.
+  Status BindSockets();
+  // The router thread's body (service/router_loop.h).
+  void RunRouter();
+  void RunZap();
+  void Wake(const std::string& text);
+  // Starts the HTTP API (api/api_server.h) over the API thread's Headquarters.
+  Status StartApi();
+  std::string BundleFor(const std::string& agent_id, const std::string& member,
+                        const KeyPair& keys) const;
+
+  Config config_;
+  const Clock& clock_;
+  KeyPair keys_;
+  std::string api_token_;
+  std::string agent_endpoint_;
+  std::string public_endpoint_;
+
+  zmq::context_t context_;
+  std::unique_ptr<zmq::socket_t> router_;  // used only by the router thread after Start
+  std::unique_ptr<zmq::socket_t> zap_;     // used only by the ZAP thread after Start
+  std::unique_ptr<zmq::socket_t> wake_pull_;
+  std::mutex wake_mutex_;
+  std::unique_ptr<zmq::socket_t> wake_push_;  // guarded by wake_mutex_
+
+  std::unique_ptr<Headquarters> router_hq_;  // router thread only
+  std::unique_ptr<HqDatabase> zap_db_;       // ZAP thread only, with its directory
+  std::unique_ptr<AgentDirectory> zap_directory_;
+  std::unique_ptr<Headquarters> api_hq_;  // the API's, used only through api_context_
+  std::unique_ptr<ApiContext> api_context_;
+  std::unique_ptr<ApiServer> api_;
+
+  std::atomic<bool> stopping_{false};
+  std::thread router_thread_;
+  std::thread zap_thread_;
+  bool started_ = false;
+
+  protocol::Limits limits_;
+
+};
+
+}  // namespace muster::hq

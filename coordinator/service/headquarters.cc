@@ -1,0 +1,35 @@
+#include "service/headquarters.h"
+
+namespace muster::hq {
+
+Headquarters::Headquarters(std::unique_ptr<HqDatabase> database)
+    : database_(std::move(database)),
+      audit_(*database_),
+      timeline_(*database_),
+      playbooks_(*database_, audit_),
+      alerts_(*database_, audit_, timeline_),
+      deliveries_(*database_),
+      progress_(*database_),
+      team_(*database_, deliveries_),
+      dispatch_(*database_, playbooks_, deliveries_, team_),
+      directory_(*database_),
+      registry_(*database_, audit_, directory_, dispatch_),
+      incidents_(*database_, audit_, timeline_),
+      roster_(*database_, audit_),
+      attachments_(*database_, alerts_),
+      deployments_(*database_,
+                   {audit_, timeline_, alerts_, playbooks_, deliveries_, dispatch_, team_}),
+      operations_(*database_,
+                  {audit_, timeline_, playbooks_, deliveries_, dispatch_, deployments_}),
+      views_(*database_, playbooks_, attachments_, alerts_, incidents_),
+      ingest_(*database_, {audit_, timeline_, alerts_, playbooks_, directory_, deployments_,
+                           dispatch_, attachments_}) {}
+
+Result<std::unique_ptr<Headquarters>> Headquarters::Open(const std::string& path,
+                                                         const Clock& clock) {
+  auto database = HqDatabase::Open(path, clock);
+  if (!database.ok()) return database.status();
+  return std::unique_ptr<Headquarters>(new Headquarters(std::move(database).value()));
+}
+
+}  // namespace muster::hq

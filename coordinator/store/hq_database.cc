@@ -1,0 +1,55 @@
+#include "store/hq_database.h"
+
+#include <SQLiteCpp/Statement.h>
+#include <sodium.h>
+
+#include <cstdio>
+#include <vector>
+
+#include "muster/sqlite_store.h"
+#include "store/schema.h"
+
+namespace muster::hq {
+namespace {
+
+std::string RandomHex(std::size_t bytes) {
+  std::vector<unsigned char> raw(bytes);
+  randombytes_buf(raw.data(), raw.size());
+  std::string hex;
+  char pair[3];
+  for (unsigned char c : raw) {
+    std::snprintf(pair, sizeof pair, "%02x", c);
+    hex += pair;
+  }
+  return hex;
+}
+
+}  // namespace
+
+HqDatabase::HqDatabase(std::unique_ptr<SQLite::Database> db, const Clock& clock,
+                       std::string hq_id)
+    : db_(std::move(db)), statements_(*db_), clock_(clock), hq_id_(std::move(hq_id)) {}
+
+Result<std::unique_ptr<HqDatabase>> HqDatabase::Open(const std::string& path,
+                                                     const Clock& clock) {
+  if (sodium_init() < 0) return Status::Error("crypto_unavailable", "libsodium failed to start");
+  auto db = OpenStore(path, HqMigrations());
+  if (!db.ok()) return db.status();
+  std::string hq_id;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement read(**db, "SELECT value FROM meta WHERE key='hq_id'");
+    if (read.executeStep()) {
+      hq_id = read.getColumn(0).getString();
+      return Status::Ok();
+    }
+    hq_id = RandomHex(16);
+    SQLite::Statement write(**db, "INSERT INTO meta(key, value) VALUES('hq_id', ?)");
+    write.bind(1, hq_id);
+    write.exec();
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return std::unique_ptr<HqDatabase>(new HqDatabase(std::move(db).value(), clock, hq_id));
+}
+
+}  // namespace muster::hq

@@ -1,0 +1,243 @@
+#include "store/schema.h"
+
+namespace muster::hq {
+
+// Version 1: the first schema. Later versions are appended, never edited.
+const std::vector<Migration>& HqMigrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, R"sql(
+CREATE TABLE meta(
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL);
+CREATE TABLE incidents(
+  id TEXT PRIMARY KEY,
+  title TEXT NOT NULL,
+  hazards TEXT NOT NULL DEFAULT '[]',
+  location TEXT NOT NULL DEFAULT '',
+  severity TEXT NOT NULL DEFAULT 'medium',
+  status TEXT NOT NULL DEFAULT 'open',
+  created_at INTEGER NOT NULL);
+CREATE TABLE members(
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  roles TEXT NOT NULL DEFAULT '[]',
+  qualifications TEXT NOT NULL DEFAULT '[]',
+  contact TEXT NOT NULL DEFAULT '',
+  checkin_interval_ms INTEGER NOT NULL DEFAULT 3600000,
+  created_at INTEGER NOT NULL);
+CREATE TABLE agents(
+  id TEXT PRIMARY KEY,
+  member_id TEXT NOT NULL REFERENCES members(id),
+  public_key TEXT NOT NULL UNIQUE,
+  status TEXT NOT NULL DEFAULT 'active',
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  last_contact_at INTEGER,
+  ingested INTEGER NOT NULL DEFAULT 0,
+  applied INTEGER NOT NULL DEFAULT 0,
+  next_delivery INTEGER NOT NULL DEFAULT 1);
+CREATE TABLE playbooks(
+  id TEXT NOT NULL,
+  version TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  title TEXT NOT NULL,
+  source TEXT NOT NULL,
+  published_at INTEGER NOT NULL,
+  PRIMARY KEY(id, version));
+CREATE TABLE deployments(
+  id INTEGER PRIMARY KEY,
+  incident_id TEXT NOT NULL REFERENCES incidents(id),
+  playbook_hash TEXT NOT NULL REFERENCES playbooks(hash),
+  status TEXT NOT NULL DEFAULT 'active',
+  created_at INTEGER NOT NULL,
+  closed_at INTEGER);
+CREATE TABLE assignments(
+  deployment_id INTEGER NOT NULL REFERENCES deployments(id),
+  role TEXT NOT NULL,
+  member_id TEXT NOT NULL REFERENCES members(id),
+  PRIMARY KEY(deployment_id, role, member_id));
+CREATE TABLE tasks(
+  id TEXT PRIMARY KEY,
+  deployment_id INTEGER NOT NULL REFERENCES deployments(id),
+  step_id TEXT NOT NULL,
+  member_id TEXT NOT NULL REFERENCES members(id),
+  state TEXT NOT NULL,
+  dormant INTEGER NOT NULL DEFAULT 0,
+  reason TEXT NOT NULL DEFAULT '',
+  ready_at INTEGER,
+  due_at INTEGER,
+  status_seq INTEGER NOT NULL DEFAULT 0,
+  updated_at INTEGER NOT NULL);
+CREATE INDEX tasks_by_deployment ON tasks(deployment_id, step_id);
+CREATE TABLE inbound(
+  agent_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  PRIMARY KEY(agent_id, seq)) WITHOUT ROWID;
+CREATE TABLE findings(
+  id INTEGER PRIMARY KEY,
+  agent_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  task_id TEXT NOT NULL REFERENCES tasks(id),
+  recorded_at INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  fields TEXT NOT NULL,
+  confirmed TEXT NOT NULL DEFAULT '[]',
+  UNIQUE(agent_id, seq));
+CREATE INDEX findings_by_task ON findings(task_id);
+CREATE TABLE alerts(
+  id INTEGER PRIMARY KEY,
+  incident_id TEXT NOT NULL,
+  deployment_id INTEGER,
+  kind TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  message TEXT NOT NULL,
+  source TEXT NOT NULL,
+  raised_at INTEGER NOT NULL,
+  acked_by TEXT,
+  acked_at INTEGER,
+  dedupe TEXT UNIQUE);
+CREATE TABLE fired_triggers(
+  deployment_id INTEGER NOT NULL REFERENCES deployments(id),
+  trigger_id TEXT NOT NULL,
+  fired_at INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  PRIMARY KEY(deployment_id, trigger_id));
+CREATE TABLE outbound(
+  agent_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY(agent_id, seq)) WITHOUT ROWID;
+CREATE TABLE timeline(
+  id INTEGER PRIMARY KEY,
+  incident_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  text TEXT NOT NULL);
+)sql"},
+      // Version 2: the latest value of every finding field per deployment, so that
+      // triggers read one small table instead of every finding ever recorded.
+      {2, R"sql(
+CREATE TABLE finding_values(
+  deployment_id INTEGER NOT NULL REFERENCES deployments(id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  PRIMARY KEY(deployment_id, key)) WITHOUT ROWID;
+INSERT OR REPLACE INTO finding_values(deployment_id, key, value, recorded_at)
+  SELECT t.deployment_id, t.step_id || '.' || j.key,
+         CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'
+                     ELSE json_quote(j.value) END,
+         f.recorded_at
+  FROM findings f JOIN tasks t ON t.id = f.task_id, json_each(f.fields) j
+  ORDER BY f.recorded_at, f.id;
+)sql"},
+      // Version 3: the audit log (store/audit_chain.h). Append-only: the triggers refuse every
+      // UPDATE and DELETE, and the hash chain shows any edit made around them.
+      {3, R"sql(
+CREATE TABLE audit(
+  seq INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL);
+CREATE INDEX audit_by_actor ON audit(actor, seq);
+CREATE INDEX audit_by_subject ON audit(subject, seq);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql"},
+      // Version 4: attached files. Chunks are kept as they arrive (each checked against
+      // its sha256); the file's state becomes verified once all are in and their
+      // concatenation matches the sha256 the agent took when the member attached it.
+      {4, R"sql(
+ALTER TABLE findings ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE attachments(
+  id INTEGER PRIMARY KEY,
+  agent_id TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  task_id TEXT NOT NULL REFERENCES tasks(id),
+  name TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  chunk_bytes INTEGER NOT NULL,
+  chunks INTEGER NOT NULL,
+  received INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL DEFAULT 'receiving',
+  first_at INTEGER NOT NULL,
+  verified_at INTEGER,
+  UNIQUE(agent_id, sha256));
+CREATE TABLE attachment_chunks(
+  attachment_id INTEGER NOT NULL REFERENCES attachments(id),
+  idx INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY(attachment_id, idx));
+)sql"},
+      // Version 5: tactical reports, an officer's account of an incident at a moment:
+      // conditions, actions, and needs (a JSON array of text).
+      {5, R"sql(
+CREATE TABLE reports(
+  id INTEGER PRIMARY KEY,
+  incident_id TEXT NOT NULL REFERENCES incidents(id),
+  at INTEGER NOT NULL,
+  author TEXT NOT NULL,
+  conditions TEXT NOT NULL,
+  actions TEXT NOT NULL,
+  needs TEXT NOT NULL DEFAULT '[]');
+CREATE INDEX reports_by_incident ON reports(incident_id, id);
+)sql"},
+      // Version 6: a deployment whose tasks changed since its team was last told
+      // (TeamRelay::Relay sends one snapshot for many changes).
+      {6, R"sql(
+ALTER TABLE deployments ADD COLUMN team_dirty INTEGER NOT NULL DEFAULT 0;
+)sql"},
+      // Version 7: the team relay sends changes. Each deployment's team view has a version;
+      // each task its place in the view, the state last relayed and the versions that
+      // added and last changed it; each agent the version it will hold once it has
+      // applied the last team delivery queued to it (hq_team.cc).
+      {7, R"sql(
+ALTER TABLE deployments ADD COLUMN team_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN team_index INTEGER;
+ALTER TABLE tasks ADD COLUMN team_state TEXT;
+ALTER TABLE tasks ADD COLUMN team_added INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN team_changed INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE team_views(
+  agent_id TEXT NOT NULL,
+  deployment_id INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY(agent_id, deployment_id)) WITHOUT ROWID;
+)sql"},
+      // Version 8: files travel in pieces sized to the link, each at its byte offset,
+      // rather than in fixed chunks; `received` counts the bytes the pieces cover.
+      {8, R"sql(
+CREATE TABLE attachment_pieces(
+  attachment_id INTEGER NOT NULL REFERENCES attachments(id),
+  offset INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY(attachment_id, offset)) WITHOUT ROWID;
+INSERT INTO attachment_pieces(attachment_id, offset, data)
+  SELECT c.attachment_id, c.idx * a.chunk_bytes, c.data FROM attachment_chunks c
+  JOIN attachments a ON a.id=c.attachment_id;
+DROP TABLE attachment_chunks;
+UPDATE attachments SET received=(SELECT COALESCE(SUM(length(data)), 0) FROM attachment_pieces
+                                 WHERE attachment_id=attachments.id);
+ALTER TABLE attachments DROP COLUMN chunk_bytes;
+ALTER TABLE attachments DROP COLUMN chunks;
+)sql"},
+  };
+  return kMigrations;
+}
+
+}  // namespace muster::hq

@@ -1,0 +1,292 @@
+// The handler of each kind of record an agent sends (sync/ingest.h): status, finding,
+// alert, trigger, note and attachment piece. Each checks what the record may do (a
+// member acts on their own tasks only) and applies its effect inside the batch's
+// transaction; an error here refuses the record or fails the batch (IsRefusal).
+#include <SQLiteCpp/Statement.h>
+
+#include <algorithm>
+#include <set>
+
+#include "muster/playbook/fields.h"
+#include "muster/sqlite_store.h"
+#include "sync/ingest.h"
+
+namespace muster::hq {
+namespace {
+
+struct TaskRow {
+  std::string member;
+  std::string state;
+  std::int64_t status_seq = 0;
+  std::int64_t deployment = 0;
+  std::string step;
+  std::string incident;
+  std::string playbook_hash;
+};
+
+std::optional<TaskRow> ReadTask(StatementCache& statements, const std::string& task_id) {
+  auto query = statements.Get(
+                          "SELECT t.member_id, t.state, t.status_seq, t.deployment_id, t.step_id, "
+                          "d.incident_id, d.playbook_hash FROM tasks t JOIN deployments d ON "
+                          "d.id=t.deployment_id WHERE t.id=?");
+  query->bind(1, task_id);
+  if (!query->executeStep()) return std::nullopt;
+  return TaskRow{query->getColumn(0).getString(), query->getColumn(1).getString(),
+                 query->getColumn(2).getInt64(),  query->getColumn(3).getInt64(),
+                 query->getColumn(4).getString(), query->getColumn(5).getString(),
+                 query->getColumn(6).getString()};
+}
+
+// The task named by a record, if it is the agent's member's own; otherwise an error that
+// does not reveal whether a foreign task exists.
+Result<TaskRow> OwnTask(StatementCache& statements, const AgentRecord& agent,
+                        const std::string& task_id) {
+  if (task_id.empty()) return Status::Error("malformed", "the record names no task");
+  std::optional<TaskRow> task = ReadTask(statements, task_id);
+  if (!task || task->member != agent.member_id) {
+    return Status::Error("forbidden", "task " + task_id + " is not assigned to " +
+                                          agent.member_id);
+  }
+  return *task;
+}
+
+const playbook::FieldSpec* FindField(const playbook::Step& step, const std::string& id) {
+  for (const playbook::FieldSpec& field : step.findings) {
+    if (field.id == id) return &field;
+  }
+  return nullptr;
+}
+
+// Every value of a finding against its field of |step| (null: the step is gone from the
+// playbook), with the rules the agent applies at entry: an unknown field, a value of the
+// wrong type or one that breaks its field's rule is `invalid_value`; a number out of
+// range passes only when the record confirms its field.
+Status CheckFindingValues(const playbook::Step* step, const std::string& step_id,
+                          const wire::FindingRecord& finding) {
+  const std::set<std::string> confirmed(finding.confirmed.begin(), finding.confirmed.end());
+  playbook::ValueContext context;
+  for (const wire::AttachedFile& file : finding.attachments) {
+    context.files.push_back({file.name, file.field});
+  }
+  for (const auto& [name, value] : finding.values.items()) {
+    const playbook::FieldSpec* spec = step ? FindField(*step, name) : nullptr;
+    if (spec == nullptr) {
+      return Status::Error("invalid_value",
+                           "step " + step_id + " has no finding field '" + name + "'");
+    }
+    context.confirmed = confirmed.count(name) > 0;
+    MUSTER_RETURN_IF_ERROR(playbook::CheckFieldValue(*spec, value, context));
+  }
+  return Status::Ok();
+}
+
+// Decodes |entry| as a |T| and hands it to |apply|.
+template <typename T, typename Apply>
+Status DecodeAnd(const InboundRecord& entry, Apply apply) {
+  Result<T> record = T::Decode(entry.body);
+  if (!record.ok()) return record.status();
+  return apply(*record);
+}
+
+}  // namespace
+
+Status Ingest::ApplyRecord(const AgentRecord& agent, const InboundRecord& record,
+                            IngestOutcome& outcome) {
+  const std::optional<wire::RecordKind> kind = wire::RecordKindFromName(record.kind);
+  if (!kind) return Status::Error("malformed", "unknown record kind '" + record.kind + "'");
+  switch (*kind) {
+    case wire::RecordKind::kStatus:
+      return DecodeAnd<wire::StatusRecord>(
+          record, [&](const auto& status) { return ApplyStatus(agent, record, status, outcome); });
+    case wire::RecordKind::kFinding:
+      return DecodeAnd<wire::FindingRecord>(
+          record, [&](const auto& finding) { return ApplyFinding(agent, record, finding, outcome); });
+    case wire::RecordKind::kAlert:
+      return DecodeAnd<wire::AlertRecord>(
+          record, [&](const auto& alert) { return ApplyAlert(agent, record, alert); });
+    case wire::RecordKind::kTrigger:
+      return DecodeAnd<wire::TriggerRecord>(
+          record, [&](const auto& trigger) { return ApplyTrigger(agent, trigger, outcome); });
+    case wire::RecordKind::kNote:
+      return DecodeAnd<wire::NoteRecord>(
+          record, [&](const auto& note) { return ApplyNote(agent, note); });
+    case wire::RecordKind::kAttachmentChunk:
+      return DecodeAnd<wire::AttachmentPiece>(
+          record, [&](const auto& piece) { return ApplyAttachmentPiece(agent, piece); });
+  }
+  return Status::Error("malformed", "unknown record kind '" + record.kind + "'");
+}
+
+Status Ingest::ApplyAttachmentPiece(const AgentRecord& agent, const wire::AttachmentPiece& piece) {
+  Result<TaskRow> task = OwnTask(statements_, agent, piece.task);
+  if (!task.ok()) return task.status();
+  return attachments_.StorePiece(agent.id, piece);
+}
+
+Status Ingest::ApplyStatus(const AgentRecord& agent, const InboundRecord& record,
+                            const wire::StatusRecord& status, IngestOutcome& outcome) {
+  static const std::set<std::string> kAgentStates = {"acknowledged", "in_progress", "completed",
+                                                     "blocked"};
+  const std::string& state = status.state;
+  if (!kAgentStates.count(state)) {
+    return Status::Error("invalid_value", "state '" + state +
+                                              "' cannot be set by an agent; use acknowledged, "
+                                              "in_progress, completed or blocked");
+  }
+  Result<TaskRow> task = OwnTask(statements_, agent, status.task);
+  if (!task.ok()) return task.status();
+  const std::string& task_id = status.task;
+  if (static_cast<std::int64_t>(record.seq) <= task->status_seq) {
+    return Status::Ok();  // an older status arriving late: the newer one already stands
+  }
+  if (task->state == "cancelled" || task->state == "reassigned") {
+    // Conflict rule C1: HQ took the task away while the member worked on it offline. HQ's
+    // decision stands, the member's records are kept, and an officer is told.
+    if (state == "completed" || state == "in_progress") {
+      MUSTER_RETURN_IF_ERROR(alerts_.Raise(
+          task->incident, task->deployment, "conflict", "warning",
+          "task " + task_id + " was " + task->state + " at HQ but " + agent.member_id +
+              " reported it " + state + " (recorded " + FormatTimestamp(record.at) +
+              "); the member's findings are kept",
+          agent.id, "conflict:" + agent.id + ":" + std::to_string(record.seq)));
+    }
+    auto seen = statements_.Get("UPDATE tasks SET status_seq=? WHERE id=?");
+    seen->bind(1, static_cast<std::int64_t>(record.seq));
+    seen->bind(2, task_id);
+    seen->exec();
+    return Status::Ok();
+  }
+  auto update = statements_.Get("UPDATE tasks SET state=?, reason=?, status_seq=?, updated_at=? "
+                           "WHERE id=?");
+  update->bind(1, state);
+  update->bind(2, status.reason);
+  update->bind(3, static_cast<std::int64_t>(record.seq));
+  update->bind(4, static_cast<std::int64_t>(record.at));
+  update->bind(5, task_id);
+  update->exec();
+  outcome.team_changed.insert(task->deployment);
+  if (state == "blocked") {
+    MUSTER_RETURN_IF_ERROR(timeline_.Append(task->incident, "blocked", agent.member_id,
+                                          task_id + ": " + status.reason));
+  }
+  if (state != "completed") return Status::Ok();
+  MUSTER_RETURN_IF_ERROR(
+      timeline_.Append(task->incident, "completed", agent.member_id, "task " + task_id));
+
+  // Dependency gating across members: tell every task that waits on this step.
+  auto book = playbooks_.ByHash(task->playbook_hash);
+  if (!book.ok()) return book.status();
+  auto released = deployments_.ReleaseReadyTasks(task->deployment);
+  if (!released.ok()) return released.status();
+  return dispatch_.QueueTaskSnapshots(deployments_.DependentTasks(task->deployment, **book, task->step),
+                            &outcome.agents_to_notify);
+}
+
+Status Ingest::ApplyFinding(const AgentRecord& agent, const InboundRecord& record,
+                             const wire::FindingRecord& finding, IngestOutcome& outcome) {
+  Result<TaskRow> task = OwnTask(statements_, agent, finding.task);
+  if (!task.ok()) return task.status();
+  if (finding.values.empty() && finding.attachments.empty()) {
+    return Status::Error("malformed",
+                         "a finding needs a 'values' map, non-empty unless files are attached");
+  }
+  auto book = playbooks_.ByHash(task->playbook_hash);
+  if (!book.ok()) return book.status();
+  MUSTER_RETURN_IF_ERROR(CheckFindingValues((*book)->FindStep(task->step), task->step, finding));
+  auto insert = statements_.Get("INSERT INTO findings(agent_id, seq, task_id, recorded_at, "
+                           "received_at, fields, confirmed, attachments) VALUES(?,?,?,?,?,?,?,?)");
+  insert->bind(1, agent.id);
+  insert->bind(2, static_cast<std::int64_t>(record.seq));
+  insert->bind(3, finding.task);
+  insert->bind(4, static_cast<std::int64_t>(record.at));
+  insert->bind(5, static_cast<std::int64_t>(clock_.Now()));
+  insert->bind(6, finding.values.dump());
+  insert->bind(7, json(finding.confirmed).dump());
+  json attached_ids = json::array();
+  for (const wire::AttachedFile& file : finding.attachments) {
+    auto id = attachments_.Declare(agent.id, finding.task, file);
+    if (!id.ok()) return id.status();
+    attached_ids.push_back(file.sha256);
+  }
+  insert->bind(8, attached_ids.dump());
+  insert->exec();
+  // The latest value per field feeds the triggers; an older finding arriving late (a
+  // backlog from another member) does not overwrite a newer value.
+  auto latest = statements_.Get("INSERT INTO finding_values(deployment_id, key, value, recorded_at) "
+                           "VALUES(?,?,?,?) ON CONFLICT(deployment_id, key) DO UPDATE SET "
+                           "value=excluded.value, recorded_at=excluded.recorded_at WHERE "
+                           "excluded.recorded_at >= finding_values.recorded_at");
+  for (const auto& [name, value] : finding.values.items()) {
+    latest->bind(1, task->deployment);
+    latest->bind(2, task->step + "." + name);
+    latest->bind(3, value.dump());
+    latest->bind(4, static_cast<std::int64_t>(record.at));
+    latest->exec();
+    latest->reset();
+  }
+  outcome.deployments_with_findings.insert(task->deployment);
+  if (task->state == "cancelled" || task->state == "reassigned") {
+    // Conflict rule C2: a finding for a task HQ took away is a fact about the scene: it
+    // is kept and counts for triggers, and an officer is told.
+    return alerts_.Raise(task->incident, task->deployment, "conflict", "warning",
+                      "task " + finding.task + " was " + task->state + " at HQ but " +
+                          agent.member_id + " recorded a finding for it (recorded " +
+                          FormatTimestamp(record.at) + "); the finding is kept",
+                      agent.id, "conflict:" + agent.id + ":" + std::to_string(record.seq));
+  }
+  return Status::Ok();
+}
+
+std::string Ingest::IncidentOfMember(const std::string& member_id) {
+  auto query = statements_.Get("SELECT d.incident_id FROM deployments d JOIN assignments a ON "
+                          "a.deployment_id=d.id WHERE a.member_id=? ORDER BY "
+                          "(d.status='active') DESC, d.created_at DESC LIMIT 1");
+  query->bind(1, member_id);
+  return query->executeStep() ? query->getColumn(0).getString() : std::string("-");
+}
+
+Status Ingest::ApplyAlert(const AgentRecord& agent, const InboundRecord& record,
+                           const wire::AlertRecord& alert) {
+  std::string incident;
+  std::optional<std::int64_t> deployment;
+  if (!alert.task.empty()) {
+    Result<TaskRow> task = OwnTask(statements_, agent, alert.task);
+    if (!task.ok()) return task.status();
+    incident = task->incident;
+    deployment = task->deployment;
+  } else {
+    incident = IncidentOfMember(agent.member_id);
+  }
+  // A severity this build does not know is taken as the gravest: a safety alert is
+  // never played down.
+  const std::string severity =
+      alert.severity == "info" || alert.severity == "warning" ? alert.severity : "critical";
+  return alerts_.Raise(incident, deployment, "safety", severity,
+                    agent.member_id + ": " + (alert.message.empty() ? "safety alert" : alert.message) +
+                        " (raised " + FormatTimestamp(record.at) + ")",
+                    agent.id, "agent:" + agent.id + ":" + std::to_string(record.seq));
+}
+
+Status Ingest::ApplyTrigger(const AgentRecord& agent, const wire::TriggerRecord& trigger,
+                             IngestOutcome& outcome) {
+  Result<TaskRow> task = OwnTask(statements_, agent, trigger.task);
+  if (!task.ok()) return task.status();
+  auto book = playbooks_.ByHash(task->playbook_hash);
+  if (!book.ok()) return book.status();
+  Status fired = deployments_.FireTrigger(task->deployment, **book, trigger.trigger, agent.id, outcome);
+  return fired.ok() || fired.code() != "not_found" ? fired
+                                                   : Status::Error("invalid_value", fired.message());
+}
+
+Status Ingest::ApplyNote(const AgentRecord& agent, const wire::NoteRecord& note) {
+  std::string incident = IncidentOfMember(agent.member_id);
+  if (!note.task.empty()) {
+    Result<TaskRow> task = OwnTask(statements_, agent, note.task);
+    if (!task.ok()) return task.status();
+    incident = task->incident;
+  }
+  return timeline_.Append(incident, "note", agent.member_id,
+                        (note.task.empty() ? "" : note.task + ": ") + note.text);
+}
+
+}  // namespace muster::hq
