@@ -39,7 +39,7 @@
 #include "agent_store.h"
 #include "api_client.h"
 #include "bench_common.h"
-#include "hq_store.h"
+#include "service/headquarters.h"
 #include "muster/files.h"
 #include "muster/keys.h"
 #include "muster/log.h"
@@ -192,13 +192,13 @@ class Fleet {
     const std::string hq_dir = root_ + "/hq";
     auto keys = LoadOrCreateKeyPair(hq_dir, "coordinator");
     Check(keys.status(), "make HQ's keys");
-    auto store = hq::HqStore::Open(hq_dir + "/muster.db", clock_);
+    auto store = hq::Headquarters::Open(hq_dir + "/muster.db", clock_);
     Check(store.status(), "open HQ's store");
-    (*store)->db().exec("PRAGMA synchronous=OFF");
+    (*store)->database().db().exec("PRAGMA synchronous=OFF");
     hq::IncidentInput incident;
     incident.id = "INC-1";
     incident.title = "fleet benchmark";
-    Check((*store)->CreateIncident(incident, "bench").status(), "create the incident");
+    Check((*store)->incidents().Create(incident, "bench").status(), "create the incident");
     const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(hq_->port());
     const int total = sims + reals;
     members_.resize(total);
@@ -207,14 +207,14 @@ class Fleet {
       member.id = BenchMember(i);
       member.name = member.id;
       member.roles = {"team_leader", "radiation_specialist", "forensic_examiner", "liaison_officer"};
-      Check((*store)->CreateMember(member, "bench").status(), "add a member");
+      Check((*store)->roster().Add(member, "bench").status(), "add a member");
       auto agent_keys = GenerateKeyPair();
       Check(agent_keys.status(), "make an agent key");
-      auto agent_id = (*store)->EnrollAgent(member.id, agent_keys->public_key, "bench");
+      auto agent_id = (*store)->registry().Enroll(member.id, agent_keys->public_key, "bench");
       Check(agent_id.status(), "enrol an agent");
       members_[i].bundle = Bundle{*agent_id,         member.id, endpoint, keys->public_key,
                                   agent_keys->public_key, agent_keys->secret_key,
-                                  (*store)->hq_id()};
+                                  (*store)->database().hq_id()};
     }
     auto book = playbook::LoadFile(std::string(MUSTER_SOURCE_DIR) +
                                    "/playbooks/radioactive-material-border-seizure.yaml");
@@ -236,7 +236,7 @@ class Fleet {
         for (const char* role : {"team_leader", "forensic_examiner", "liaison_officer"}) {
           deploy.assign[role].push_back(BenchMember(first));
         }
-        Check((*store)->Deploy(deploy, nullptr).status(), "deploy");
+        Check((*store)->deployments().Deploy(deploy, nullptr).status(), "deploy");
         ++deployment;
         for (int i = first; i < last; ++i) {
           members_[i].task = "d" + std::to_string(deployment) + ".secondary_inspection." + BenchMember(i);

@@ -17,7 +17,7 @@
 
 #include "agent_store.h"
 #include "api_client.h"
-#include "coordinator.h"
+#include "service/coordinator.h"
 #include "link_emulator.h"
 #include "link.h"
 #include "muster/log.h"

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "api_client.h"
-#include "hq_audit.h"
+#include "store/audit_chain.h"
 
 namespace muster::console {
 

@@ -1,9 +1,9 @@
 // muster: the HQ console. Every verb talks to the coordinator's API and answers as a
 // table for people or, with --json, as JSON for tools.
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <iostream>
-
-#include <CLI/CLI.hpp>
+#include <memory>
 
 #include "agent_commands.h"
 #include "api_client.h"
@@ -27,8 +27,8 @@ using muster::Status;
 using muster::console::Answer;
 using muster::console::Connect;
 using muster::console::Context;
-using muster::console::json;
 using muster::console::Join;
+using muster::console::json;
 using muster::console::Table;
 using muster::console::Text;
 using muster::console::When;
@@ -38,8 +38,8 @@ void PrintStatus(const json& board) {
   const json& incident = board["incident"];
   std::cout << incident["id"].get<std::string>() << "  " << incident["title"].get<std::string>()
             << "  [" << incident["severity"].get<std::string>() << ", "
-            << incident["status"].get<std::string>() << "]  as of "
-            << muster::FormatTimestamp(now) << "\n\n";
+            << incident["status"].get<std::string>() << "]  as of " << muster::FormatTimestamp(now)
+            << "\n\n";
   for (const auto& deployment : board["deployments"]) {
     std::cout << "Deployment " << deployment["id"] << ": " << Text(deployment["playbook"]["id"])
               << " " << Text(deployment["playbook"]["version"]) << " ("
@@ -95,8 +95,8 @@ void PrintFindings(const json& findings) {
       for (const auto& confirmed : finding["confirmed_out_of_range"]) {
         if (confirmed == name) text += " (out of range, confirmed)";
       }
-      table.Add({When(finding["recorded_at"]), Text(finding["member"]), Text(finding["step"]),
-                 name, text, When(finding["received_at"])});
+      table.Add({When(finding["recorded_at"]), Text(finding["member"]), Text(finding["step"]), name,
+                 text, When(finding["received_at"])});
     }
     for (const auto& file : finding.value("attachments", json::array())) {
       std::string state = Text(file["state"]);
@@ -110,6 +110,184 @@ void PrintFindings(const json& findings) {
     }
   }
   table.Print(std::cout);
+}
+
+// agent: enrol and list (revoke and rotate: agent_commands.cc).
+void AddAgentCommands(CLI::App& app, Context& context) {
+  struct Options {
+    std::string member_id;
+    std::string bundle_out;
+  };
+  auto options = std::make_shared<Options>();
+  auto* agent = app.add_subcommand("agent", "enrol, list, revoke and rotate field agents");
+  agent->require_subcommand(1);
+  auto* enroll = agent->add_subcommand("enroll", "make an enrolment bundle for a member's laptop");
+  enroll->add_option("MEMBER", options->member_id, "the member")->required();
+  enroll->add_option("--out", options->bundle_out, "where to write the bundle (mode 0600)")
+      ->required();
+  enroll->callback([&context, options] {
+    auto api = Connect(context);
+    auto created = muster::console::SaveBundle(
+        api.ok() ? api->Post("/v1/agents", {{"member", options->member_id}})
+                 : Result<json>(api.status()),
+        options->bundle_out);
+    Answer(context, created, [options](const json& result) {
+      std::cout << "enrolled agent " << result["agent_id"].get<std::string>() << " for "
+                << result["member"].get<std::string>() << "; bundle written to "
+                << options->bundle_out << " (hand it over once, then delete this copy)\n";
+    });
+  });
+  agent->add_subcommand("list", "list agents and their last contact")
+      ->callback([&context, options] {
+        auto api = Connect(context);
+        Answer(context, api.ok() ? api->Get("/v1/agents") : Result<json>(api.status()),
+               [](const json& list) {
+                 Table table(
+                     {"AGENT", "MEMBER", "STATUS", "LAST CONTACT", "RECORDS IN", "DELIVERIES"});
+                 for (const auto& item : list) {
+                   table.Add(
+                       {Text(item["id"]), Text(item["member"]), Text(item["status"]),
+                        When(item["last_contact_at"]), Text(item["records_received"]),
+                        Text(item["deliveries_applied"]) + "/" + Text(item["deliveries_queued"])});
+                 }
+                 table.Print(std::cout);
+               });
+      });
+
+  muster::console::RegisterAgentKeyCommands(
+      *agent, [&context, options] { return Connect(context); }, context.json);
+}
+
+void AddDeployCommand(CLI::App& app, Context& context) {
+  struct Options {
+    std::string incident_id;
+    std::string playbook_file;
+    std::vector<std::string> assignments;
+  };
+  auto options = std::make_shared<Options>();
+  auto* deploy = app.add_subcommand("deploy", "deploy a playbook to a team for an incident");
+  deploy->add_option("INCIDENT", options->incident_id, "the incident")->required();
+  deploy->add_option("--playbook", options->playbook_file, "the playbook YAML file")->required();
+  deploy->add_option("--assign", options->assignments,
+                     "ROLE=MEMBER (repeat); roles not given are filled from the roster");
+  deploy->callback([&context, options] {
+    auto loaded = muster::playbook::LoadFile(options->playbook_file);
+    if (!loaded.ok()) {
+      for (const auto& diagnostic : loaded.diagnostics) std::cerr << diagnostic.ToString() << "\n";
+      std::cerr << "muster: the playbook does not pass lint; nothing was deployed\n";
+      throw CLI::RuntimeError(1);
+    }
+    json assign = json::object();
+    for (const std::string& item : options->assignments) {
+      const auto eq = item.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
+        std::cerr << "muster: --assign '" << item << "' must look like ROLE=MEMBER\n";
+        throw CLI::RuntimeError(2);
+      }
+      assign[item.substr(0, eq)].push_back(item.substr(eq + 1));
+    }
+    auto api = Connect(context);
+    Answer(
+        context,
+        api.ok() ? api->Post("/v1/deployments", {{"incident", options->incident_id},
+                                                 {"playbook_source", loaded.playbook->source},
+                                                 {"options->playbook_file", options->playbook_file},
+                                                 {"assign", assign}})
+                 : Result<json>(api.status()),
+        [](const json& deployment) {
+          std::cout << "deployment " << deployment["id"] << " of "
+                    << Text(deployment["playbook"]["id"]) << " "
+                    << Text(deployment["playbook"]["version"]) << " to "
+                    << Text(deployment["incident"]) << ": " << deployment["tasks"] << " task(s)\n";
+          const json& automatic = deployment["automatic"];
+          for (auto& [role, members] : deployment["team"].items()) {
+            const bool picked =
+                std::find(automatic.begin(), automatic.end(), role) != automatic.end();
+            std::cout << "  " << role << ": " << Join(members)
+                      << (picked ? "  (picked from the roster)" : "") << "\n";
+          }
+          for (auto& [role, members] : deployment["unqualified"].items()) {
+            for (auto& [member, missing] : members.items()) {
+              std::cout << "  warning: " << member << " lacks " << Join(missing) << " for " << role
+                        << "\n";
+            }
+          }
+        });
+  });
+}
+
+// status, findings
+void AddIncidentViewCommands(CLI::App& app, Context& context) {
+  auto incident_id = std::make_shared<std::string>();
+  auto* status = app.add_subcommand("status", "the status board of an incident");
+  status->add_option("INCIDENT", *incident_id, "the incident")->required();
+  status->callback([&context, incident_id] {
+    auto api = Connect(context);
+    Answer(context,
+           api.ok() ? api->Get("/v1/incidents/" + *incident_id + "/status")
+                    : Result<json>(api.status()),
+           PrintStatus);
+  });
+  auto* findings = app.add_subcommand("findings", "every finding of an incident");
+  findings->add_option("INCIDENT", *incident_id, "the incident")->required();
+  findings->callback([&context, incident_id] {
+    auto api = Connect(context);
+    Answer(context,
+           api.ok() ? api->Get("/v1/incidents/" + *incident_id + "/findings")
+                    : Result<json>(api.status()),
+           PrintFindings);
+  });
+}
+
+void AddAttachmentCommands(CLI::App& app, Context& context) {
+  struct Options {
+    std::int64_t attachment_id = 0;
+    std::string out_path;
+  };
+  auto options = std::make_shared<Options>();
+  auto* attachment = app.add_subcommand("attachment", "files attached to findings");
+  attachment->require_subcommand(1);
+  auto* attachment_show = attachment->add_subcommand("show", "a file's state and progress");
+  attachment_show->add_option("ID", options->attachment_id, "the file's number (muster findings)")
+      ->required();
+  attachment_show->callback([&context, options] {
+    auto api = Connect(context);
+    Answer(context,
+           api.ok() ? api->Get("/v1/attachments/" + std::to_string(options->attachment_id))
+                    : Result<json>(api.status()),
+           [](const json& file) {
+             std::cout << "File " << Text(file["id"]) << ": " << Text(file["name"]) << ", "
+                       << Text(file["size"]) << " bytes, sha256 " << Text(file["sha256"])
+                       << "\nFrom " << Text(file["agent"]) << " for " << Text(file["task"])
+                       << "\nState: " << Text(file["state"]) << " (" << Text(file["received_bytes"])
+                       << " of " << Text(file["size"]) << " bytes received), verified "
+                       << When(file["verified_at"]) << "\n";
+           });
+  });
+  auto* attachment_get = attachment->add_subcommand("get", "save a verified file");
+  attachment_get->add_option("ID", options->attachment_id, "the file's number (muster findings)")
+      ->required();
+  attachment_get->add_option("--out", options->out_path, "where to save it")->required();
+  attachment_get->callback([&context, options] {
+    auto api = Connect(context);
+    Result<std::string> content =
+        api.ok() ? api->GetBytes("/v1/attachments/" + std::to_string(options->attachment_id) +
+                                 "/content")
+                 : Result<std::string>(api.status());
+    Result<json> saved = content.status();
+    if (content.ok()) {
+      Status written = muster::WriteFileAtomic(options->out_path, *content, 0600);
+      saved = written.ok() ? Result<json>(json{{"id", options->attachment_id},
+                                               {"path", options->out_path},
+                                               {"bytes", content->size()},
+                                               {"sha256", muster::Sha256Hex(*content)}})
+                           : Result<json>(written);
+    }
+    Answer(context, saved, [](const json& file) {
+      std::cout << "saved " << Text(file["bytes"]) << " bytes to " << Text(file["path"])
+                << " (sha256 " << Text(file["sha256"]) << ")\n";
+    });
+  });
 }
 
 }  // namespace
@@ -128,162 +306,13 @@ int main(int argc, char** argv) {
                  "your name in the audit log (default: env MUSTER_OPERATOR, else USER)");
 
   muster::console::RegisterRosterCommands(app, context);
-  std::string incident_id, member_id;
-
-  // agent
-  auto* agent = app.add_subcommand("agent", "enrol, list, revoke and rotate field agents");
-  agent->require_subcommand(1);
-  auto* enroll = agent->add_subcommand("enroll", "make an enrolment bundle for a member's laptop");
-  std::string bundle_out;
-  enroll->add_option("MEMBER", member_id, "the member")->required();
-  enroll->add_option("--out", bundle_out, "where to write the bundle (mode 0600)")->required();
-  enroll->callback([&] {
-    auto api = Connect(context);
-    auto created = muster::console::SaveBundle(
-        api.ok() ? api->Post("/v1/agents", {{"member", member_id}}) : Result<json>(api.status()),
-        bundle_out);
-    Answer(context, created, [&](const json& result) {
-      std::cout << "enrolled agent " << result["agent_id"].get<std::string>() << " for "
-                << result["member"].get<std::string>() << "; bundle written to " << bundle_out
-                << " (hand it over once, then delete this copy)\n";
-    });
-  });
-  agent->add_subcommand("list", "list agents and their last contact")->callback([&] {
-    auto api = Connect(context);
-    Answer(context, api.ok() ? api->Get("/v1/agents") : Result<json>(api.status()),
-           [](const json& list) {
-             Table table({"AGENT", "MEMBER", "STATUS", "LAST CONTACT", "RECORDS IN", "DELIVERIES"});
-             for (const auto& item : list) {
-               table.Add({Text(item["id"]), Text(item["member"]), Text(item["status"]),
-                          When(item["last_contact_at"]), Text(item["records_received"]),
-                          Text(item["deliveries_applied"]) + "/" + Text(item["deliveries_queued"])});
-             }
-             table.Print(std::cout);
-           });
-  });
-
-  muster::console::RegisterAgentKeyCommands(*agent, [&] { return Connect(context); },
-                                            context.json);
-
-  // deploy
-  auto* deploy = app.add_subcommand("deploy", "deploy a playbook to a team for an incident");
-  std::string playbook_file;
-  std::vector<std::string> assignments;
-  deploy->add_option("INCIDENT", incident_id, "the incident")->required();
-  deploy->add_option("--playbook", playbook_file, "the playbook YAML file")->required();
-  deploy->add_option("--assign", assignments,
-                     "ROLE=MEMBER (repeat); roles not given are filled from the roster");
-  deploy->callback([&] {
-    auto loaded = muster::playbook::LoadFile(playbook_file);
-    if (!loaded.ok()) {
-      for (const auto& diagnostic : loaded.diagnostics) std::cerr << diagnostic.ToString() << "\n";
-      std::cerr << "muster: the playbook does not pass lint; nothing was deployed\n";
-      throw CLI::RuntimeError(1);
-    }
-    json assign = json::object();
-    for (const std::string& item : assignments) {
-      const auto eq = item.find('=');
-      if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
-        std::cerr << "muster: --assign '" << item << "' must look like ROLE=MEMBER\n";
-        throw CLI::RuntimeError(2);
-      }
-      assign[item.substr(0, eq)].push_back(item.substr(eq + 1));
-    }
-    auto api = Connect(context);
-    Answer(context,
-           api.ok() ? api->Post("/v1/deployments", {{"incident", incident_id},
-                                                    {"playbook_source", loaded.playbook->source},
-                                                    {"playbook_file", playbook_file},
-                                                    {"assign", assign}})
-                    : Result<json>(api.status()),
-           [](const json& deployment) {
-             std::cout << "deployment " << deployment["id"] << " of "
-                       << Text(deployment["playbook"]["id"]) << " "
-                       << Text(deployment["playbook"]["version"]) << " to "
-                       << Text(deployment["incident"]) << ": " << deployment["tasks"]
-                       << " task(s)\n";
-             const json& automatic = deployment["automatic"];
-             for (auto& [role, members] : deployment["team"].items()) {
-               const bool picked =
-                   std::find(automatic.begin(), automatic.end(), role) != automatic.end();
-               std::cout << "  " << role << ": " << Join(members)
-                         << (picked ? "  (picked from the roster)" : "") << "\n";
-             }
-             for (auto& [role, members] : deployment["unqualified"].items()) {
-               for (auto& [member, missing] : members.items()) {
-                 std::cout << "  warning: " << member << " lacks " << Join(missing) << " for "
-                           << role << "\n";
-               }
-             }
-           });
-  });
-
-  // status, findings
-  auto* status = app.add_subcommand("status", "the status board of an incident");
-  status->add_option("INCIDENT", incident_id, "the incident")->required();
-  status->callback([&] {
-    auto api = Connect(context);
-    Answer(context,
-           api.ok() ? api->Get("/v1/incidents/" + incident_id + "/status") : Result<json>(api.status()),
-           PrintStatus);
-  });
-  auto* findings = app.add_subcommand("findings", "every finding of an incident");
-  findings->add_option("INCIDENT", incident_id, "the incident")->required();
-  findings->callback([&] {
-    auto api = Connect(context);
-    Answer(context,
-           api.ok() ? api->Get("/v1/incidents/" + incident_id + "/findings")
-                    : Result<json>(api.status()),
-           PrintFindings);
-  });
-
-  auto* attachment = app.add_subcommand("attachment", "files attached to findings");
-  attachment->require_subcommand(1);
-  std::int64_t attachment_id = 0;
-  std::string out_path;
-  auto* attachment_show = attachment->add_subcommand("show", "a file's state and progress");
-  attachment_show->add_option("ID", attachment_id, "the file's number (muster findings)")
-      ->required();
-  attachment_show->callback([&] {
-    auto api = Connect(context);
-    Answer(context,
-           api.ok() ? api->Get("/v1/attachments/" + std::to_string(attachment_id))
-                    : Result<json>(api.status()),
-           [](const json& file) {
-             std::cout << "File " << Text(file["id"]) << ": " << Text(file["name"]) << ", "
-                       << Text(file["size"]) << " bytes, sha256 " << Text(file["sha256"])
-                       << "\nFrom " << Text(file["agent"]) << " for " << Text(file["task"])
-                       << "\nState: " << Text(file["state"]) << " ("
-                       << Text(file["received_bytes"]) << " of " << Text(file["size"])
-                       << " bytes received), verified " << When(file["verified_at"]) << "\n";
-           });
-  });
-  auto* attachment_get = attachment->add_subcommand("get", "save a verified file");
-  attachment_get->add_option("ID", attachment_id, "the file's number (muster findings)")
-      ->required();
-  attachment_get->add_option("--out", out_path, "where to save it")->required();
-  attachment_get->callback([&] {
-    auto api = Connect(context);
-    Result<std::string> content =
-        api.ok() ? api->GetBytes("/v1/attachments/" + std::to_string(attachment_id) + "/content")
-                 : Result<std::string>(api.status());
-    Result<json> saved = content.status();
-    if (content.ok()) {
-      Status written = muster::WriteFileAtomic(out_path, *content, 0600);
-      saved = written.ok() ? Result<json>(json{{"id", attachment_id},
-                                               {"path", out_path},
-                                               {"bytes", content->size()},
-                                               {"sha256", muster::Sha256Hex(*content)}})
-                           : Result<json>(written);
-    }
-    Answer(context, saved, [](const json& file) {
-      std::cout << "saved " << Text(file["bytes"]) << " bytes to " << Text(file["path"])
-                << " (sha256 " << Text(file["sha256"]) << ")\n";
-    });
-  });
-
+  AddAgentCommands(app, context);
+  AddDeployCommand(app, context);
+  AddIncidentViewCommands(app, context);
+  AddAttachmentCommands(app, context);
   muster::console::RegisterPlaybookCommands(app, context.json);
-  muster::console::RegisterAuditCommands(app, [&] { return Connect(context); }, context.json);
+  muster::console::RegisterAuditCommands(
+      app, [&] { return Connect(context); }, context.json);
   muster::console::RegisterOpsCommands(app, context);
   if (auto done = muster::ParseCommandLine(app, argc, argv)) return *done;
   return 0;

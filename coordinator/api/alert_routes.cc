@@ -10,21 +10,20 @@ namespace muster::hq {
 
 void AddAlertRoutes(httplib::Server& server, ApiContext& context) {
   server.Get("/v1/alerts", [&context](const httplib::Request& request,
-                                    httplib::Response& response) {
+                                      httplib::Response& response) {
     const std::string open = request.get_param_value("open");
     SendJson(response, context.With([&](Headquarters& hq) {
-               return hq.alerts().List(request.get_param_value("incident"),
-                                       open == "1" || open == "true");
-             }));
+      return hq.alerts().List(request.get_param_value("incident"), open == "1" || open == "true");
+    }));
   });
-  server.Post(R"(/v1/alerts/([0-9]+)/ack)", [&context](const httplib::Request& request,
-                                                    httplib::Response& response) {
-    auto body = Body(request, response);
-    if (!body) return;
-    SendJson(response, context.With([&](Headquarters& hq) {
-               return hq.alerts().Ack(std::stoll(request.matches[1]), RequestActor(request));
-             }));
-  });
+  server.Post(R"(/v1/alerts/([0-9]+)/ack)",
+              [&context](const httplib::Request& request, httplib::Response& response) {
+                auto body = Body(request, response);
+                if (!body) return;
+                SendJson(response, context.With([&](Headquarters& hq) {
+                  return hq.alerts().Ack(std::stoll(request.matches[1]), RequestActor(request));
+                }));
+              });
 }
 
 }  // namespace muster::hq

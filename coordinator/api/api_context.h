@@ -7,13 +7,13 @@
 // are thread-safe (Coordinator::Notify and CutOff post to the router thread).
 #pragma once
 
+#include <httplib.h>
+
 #include <atomic>
 #include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
-
-#include <httplib.h>
 
 #include "api/api_http.h"
 #include "muster/keys.h"

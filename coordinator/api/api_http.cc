@@ -47,9 +47,8 @@ Status OnlyFields(const json& body, std::initializer_list<const char*> fields) {
   std::string known;
   for (const char* field : fields) known += (known.empty() ? "" : ", ") + std::string(field);
   for (const auto& [name, value] : body.items()) {
-    if (std::find_if(fields.begin(), fields.end(), [&](const char* field) {
-          return name == field;
-        }) == fields.end()) {
+    if (std::find_if(fields.begin(), fields.end(),
+                     [&](const char* field) { return name == field; }) == fields.end()) {
       return Status::Error("invalid_argument",
                            "unknown field '" + name + "'; the fields are: " + known);
     }

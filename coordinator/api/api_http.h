@@ -1,12 +1,12 @@
 // Answering API requests: JSON bodies in, JSON answers and errors out (docs/api.md).
 #pragma once
 
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <httplib.h>
-#include <nlohmann/json.hpp>
 
 #include "muster/result.h"
 

@@ -49,51 +49,48 @@ void ApiServer::Stop() {
 void ApiServer::Guard() {
   // A body with a field of the wrong JSON type makes the JSON library throw: that is the
   // caller's mistake, answered as such, never a crash or a bare 500.
-  server_.set_exception_handler([](const httplib::Request& request, httplib::Response& response,
-                                  std::exception_ptr error) {
-    std::string what = "unknown error";
-    try {
-      std::rethrow_exception(error);
-    } catch (const nlohmann::json::exception& json_error) {
-      SendError(response, Status::Error("malformed", std::string("a field of the request has "
-                                                                 "the wrong type: ") +
-                                                         json_error.what()));
-      return;
-    } catch (const std::exception& other) {
-      what = other.what();
-    } catch (...) {
-    }
-    Logger("api")->error("event=handler_failed path={} error=\"{}\"", request.path, what);
-    SendError(response, Status::Error("internal", "the coordinator failed: " + what));
-  });
-  server_.set_pre_routing_handler([this](const httplib::Request& request,
-                                        httplib::Response& response) {
-    if (TokenMatches(request.get_header_value("Authorization"), token_)) {
-      return httplib::Server::HandlerResponse::Unhandled;
-    }
-    Logger("api")->warn("event=unauthorized method={} path={} remote={}", request.method,
-                        request.path, request.remote_addr);
-    SendError(response, Status::Error("unauthorized",
-                                      "a valid bearer token is required (see DATA/api.token)"));
-    return httplib::Server::HandlerResponse::Handled;
-  });
+  server_.set_exception_handler(
+      [](const httplib::Request& request, httplib::Response& response, std::exception_ptr error) {
+        std::string what = "unknown error";
+        try {
+          std::rethrow_exception(error);
+        } catch (const nlohmann::json::exception& json_error) {
+          SendError(response, Status::Error("malformed", std::string("a field of the request has "
+                                                                     "the wrong type: ") +
+                                                             json_error.what()));
+          return;
+        } catch (const std::exception& other) {
+          what = other.what();
+        } catch (...) {
+        }
+        Logger("api")->error("event=handler_failed path={} error=\"{}\"", request.path, what);
+        SendError(response, Status::Error("internal", "the coordinator failed: " + what));
+      });
+  server_.set_pre_routing_handler(
+      [this](const httplib::Request& request, httplib::Response& response) {
+        if (TokenMatches(request.get_header_value("Authorization"), token_)) {
+          return httplib::Server::HandlerResponse::Unhandled;
+        }
+        Logger("api")->warn("event=unauthorized method={} path={} remote={}", request.method,
+                            request.path, request.remote_addr);
+        SendError(response, Status::Error("unauthorized",
+                                          "a valid bearer token is required (see DATA/api.token)"));
+        return httplib::Server::HandlerResponse::Handled;
+      });
 }
 
 Status ApiServer::Listen(const std::string& bind, int port) {
-  port_ = port == 0 ? server_.bind_to_any_port(bind)
-                                    : (server_.bind_to_port(bind, port)
-                                           ? port
-                                           : -1);
+  port_ =
+      port == 0 ? server_.bind_to_any_port(bind) : (server_.bind_to_port(bind, port) ? port : -1);
   if (port_ <= 0) {
     return Status::Error("bind_failed", "cannot bind the API to " + bind + ":" +
-                                            std::to_string(port) +
-                                            "; is the port in use?");
+                                            std::to_string(port) + "; is the port in use?");
   }
-  if (bind != "127.0.0.1" && bind != "::1" &&
-      bind != "localhost") {
-    Logger("api")->warn("event=api_not_loopback bind={} hint=\"the API then answers other "
-                        "hosts; keep the token secret and prefer 127.0.0.1\"",
-                        bind);
+  if (bind != "127.0.0.1" && bind != "::1" && bind != "localhost") {
+    Logger("api")->warn(
+        "event=api_not_loopback bind={} hint=\"the API then answers other "
+        "hosts; keep the token secret and prefer 127.0.0.1\"",
+        bind);
   }
   thread_ = std::thread([this] { server_.listen_after_bind(); });
   // httplib's stop() is ignored until the listening thread is running, so Start returns

@@ -7,11 +7,11 @@
 // the server.
 #pragma once
 
+#include <httplib.h>
+
 #include <memory>
 #include <string>
 #include <thread>
-
-#include <httplib.h>
 
 #include "api/api_context.h"
 #include "muster/result.h"

@@ -23,8 +23,7 @@ void AddAuditRoutes(httplib::Server& server, ApiContext& context) {
     }
     filter.since = *since;
     filter.limit = static_cast<int>(*limit);
-    Result<json> entries =
-        context.With([&](Headquarters& hq) { return hq.audit().Query(filter); });
+    Result<json> entries = context.With([&](Headquarters& hq) { return hq.audit().Query(filter); });
     if (!entries.ok()) return SendError(response, entries.status());
     response.set_content(entries->dump(), "application/json");
   });

@@ -11,68 +11,68 @@
 namespace muster::hq {
 namespace {
 
-
 void AddDeploy(httplib::Server& server, ApiContext& context) {
-  server.Post("/v1/playbooks", [&context](const httplib::Request& request,
-                                        httplib::Response& response) {
-    auto body = Body(request, response);
-    if (!body) return;
-    SendJson(response, context.With([&](Headquarters& hq) {
-               return hq.playbooks().Publish(body->value("source", ""), body->value("file", ""),
-                                            RequestActor(request));
-             }),
-             201);
-  });
-  server.Post("/v1/deployments", [&context](const httplib::Request& request,
-                                                httplib::Response& response) {
-    auto body = Body(request, response);
-    if (!body) return;
-    DeployInput input;
-    input.incident_id = body->value("incident", "");
-    input.playbook_source = body->value("playbook_source", "");
-    input.playbook_file = body->value("playbook_file", "");
-    input.actor = RequestActor(request);
-    if (auto assign = body->find("assign"); assign != body->end() && assign->is_object()) {
-      for (auto& [role, members] : assign->items()) {
-        if (members.is_string()) input.assign[role].push_back(members.get<std::string>());
-        for (const auto& member : members.is_array() ? members : json::array()) {
-          if (member.is_string()) input.assign[role].push_back(member.get<std::string>());
+  server.Post("/v1/playbooks",
+              [&context](const httplib::Request& request, httplib::Response& response) {
+                auto body = Body(request, response);
+                if (!body) return;
+                SendJson(response, context.With([&](Headquarters& hq) {
+                  return hq.playbooks().Publish(body->value("source", ""), body->value("file", ""),
+                                                RequestActor(request));
+                }),
+                         201);
+              });
+  server.Post(
+      "/v1/deployments", [&context](const httplib::Request& request, httplib::Response& response) {
+        auto body = Body(request, response);
+        if (!body) return;
+        DeployInput input;
+        input.incident_id = body->value("incident", "");
+        input.playbook_source = body->value("playbook_source", "");
+        input.playbook_file = body->value("playbook_file", "");
+        input.actor = RequestActor(request);
+        if (auto assign = body->find("assign"); assign != body->end() && assign->is_object()) {
+          for (auto& [role, members] : assign->items()) {
+            if (members.is_string()) input.assign[role].push_back(members.get<std::string>());
+            for (const auto& member : members.is_array() ? members : json::array()) {
+              if (member.is_string()) input.assign[role].push_back(member.get<std::string>());
+            }
+          }
         }
-      }
-    }
-    std::vector<std::string> agents;
-    Result<json> deployment =
-        context.With([&](Headquarters& hq) { return hq.deployments().Deploy(input, &agents); });
-    if (deployment.ok()) context.Notify(agents);
-    SendJson(response, deployment, 201);
-  });
+        std::vector<std::string> agents;
+        Result<json> deployment =
+            context.With([&](Headquarters& hq) { return hq.deployments().Deploy(input, &agents); });
+        if (deployment.ok()) context.Notify(agents);
+        SendJson(response, deployment, 201);
+      });
 }
 
 void AddOperations(httplib::Server& server, ApiContext& context) {
   server.Post(R"(/v1/tasks/([^/]+)/cancel)", [&context](const httplib::Request& request,
-                                                      httplib::Response& response) {
+                                                        httplib::Response& response) {
     auto body = Body(request, response);
     if (!body) return;
     context.Mutate(response, 200, [&](Headquarters& hq, std::vector<std::string>* agents) {
-      return hq.operations().CancelTask(request.matches[1], body->value("reason", ""), RequestActor(request),
-                              agents);
+      return hq.operations().CancelTask(request.matches[1], body->value("reason", ""),
+                                        RequestActor(request), agents);
     });
   });
   server.Post(R"(/v1/tasks/([^/]+)/reassign)", [&context](const httplib::Request& request,
-                                                        httplib::Response& response) {
+                                                          httplib::Response& response) {
     auto body = Body(request, response);
     if (!body) return;
     const std::string member = body->value("member", "");
     if (member.empty()) {
-      return SendError(response, Status::Error("invalid_argument",
-                                               "say who takes the task over: \"member\""));
+      return SendError(
+          response, Status::Error("invalid_argument", "say who takes the task over: \"member\""));
     }
     context.Mutate(response, 200, [&](Headquarters& hq, std::vector<std::string>* agents) {
-      return hq.operations().ReassignTask(request.matches[1], member, RequestActor(request), agents);
+      return hq.operations().ReassignTask(request.matches[1], member, RequestActor(request),
+                                          agents);
     });
   });
   server.Post(R"(/v1/deployments/([0-9]+)/members)", [&context](const httplib::Request& request,
-                                                              httplib::Response& response) {
+                                                                httplib::Response& response) {
     auto body = Body(request, response);
     if (!body) return;
     const std::string role = body->value("role", "");
@@ -92,10 +92,11 @@ void AddOperations(httplib::Server& server, ApiContext& context) {
                 [&context, closed](const httplib::Request& request, httplib::Response& response) {
                   auto body = Body(request, response);
                   if (!body) return;
-                  context.Mutate(response, 200, [&](Headquarters& hq, std::vector<std::string>* agents) {
-                    return hq.operations().Close(std::stoll(request.matches[1]), closed,
-                                                 RequestActor(request), agents);
-                  });
+                  context.Mutate(
+                      response, 200, [&](Headquarters& hq, std::vector<std::string>* agents) {
+                        return hq.operations().Close(std::stoll(request.matches[1]), closed,
+                                                     RequestActor(request), agents);
+                      });
                 });
   }
 }

@@ -1,11 +1,11 @@
 // Routes of incidents (docs/api.md): the incidents, their status board and findings,
 // their tactical reports, timeline and SITREP, the attachments of findings, and the
 // timeline as a long-polled stream of events.
+#include <httplib.h>
+
 #include <algorithm>
 #include <chrono>
 #include <thread>
-
-#include <httplib.h>
 
 #include "api/api_context.h"
 #include "api/api_http.h"
@@ -21,14 +21,14 @@ constexpr auto kEventPoll = std::chrono::milliseconds(200);
 
 void AddIncidentCrud(httplib::Server& server, ApiContext& context) {
   server.Post("/v1/incidents", [&context](const httplib::Request& request,
-                                        httplib::Response& response) {
+                                          httplib::Response& response) {
     auto body = Body(request, response);
     if (!body) return;
     IncidentInput input{body->value("id", ""), body->value("title", ""), Strings(*body, "hazards"),
                         body->value("location", ""), body->value("severity", "medium")};
     SendJson(response, context.With([&](Headquarters& hq) {
-               return hq.incidents().Create(input, RequestActor(request));
-             }),
+      return hq.incidents().Create(input, RequestActor(request));
+    }),
              201);
   });
   server.Get("/v1/incidents", [&context](const httplib::Request&, httplib::Response& response) {
@@ -37,23 +37,22 @@ void AddIncidentCrud(httplib::Server& server, ApiContext& context) {
   server.Get(R"(/v1/incidents/([^/]+))",
              [&context](const httplib::Request& request, httplib::Response& response) {
                SendJson(response, context.With([&](Headquarters& hq) {
-                          return hq.incidents().Get(request.matches[1]);
-                        }));
+                 return hq.incidents().Get(request.matches[1]);
+               }));
              });
   server.Patch(R"(/v1/incidents/([^/]+))", [&context](const httplib::Request& request,
-                                                    httplib::Response& response) {
+                                                      httplib::Response& response) {
     auto body = Body(request, response);
     if (!body) return;
     Status fields = OnlyFields(*body, {"title", "hazards", "location", "severity", "status"});
     if (!fields.ok()) return SendError(response, fields);
-    IncidentChange change{Optional<std::string>(*body, "title"),
-                          Optional<std::vector<std::string>>(*body, "hazards"),
-                          Optional<std::string>(*body, "location"),
-                          Optional<std::string>(*body, "severity"),
-                          Optional<std::string>(*body, "status")};
+    IncidentChange change{
+        Optional<std::string>(*body, "title"), Optional<std::vector<std::string>>(*body, "hazards"),
+        Optional<std::string>(*body, "location"), Optional<std::string>(*body, "severity"),
+        Optional<std::string>(*body, "status")};
     SendJson(response, context.With([&](Headquarters& hq) {
-               return hq.incidents().Update(request.matches[1], change, RequestActor(request));
-             }));
+      return hq.incidents().Update(request.matches[1], change, RequestActor(request));
+    }));
   });
 }
 
@@ -61,23 +60,23 @@ void AddIncidentViews(httplib::Server& server, ApiContext& context) {
   server.Get(R"(/v1/incidents/([^/]+)/status)",
              [&context](const httplib::Request& request, httplib::Response& response) {
                SendJson(response, context.With([&](Headquarters& hq) {
-                          return hq.views().IncidentStatus(request.matches[1]);
-                        }));
+                 return hq.views().IncidentStatus(request.matches[1]);
+               }));
              });
   server.Get(R"(/v1/incidents/([^/]+)/findings)",
              [&context](const httplib::Request& request, httplib::Response& response) {
                SendJson(response, context.With([&](Headquarters& hq) {
-                          return hq.views().IncidentFindings(request.matches[1]);
-                        }));
+                 return hq.views().IncidentFindings(request.matches[1]);
+               }));
              });
   server.Get(R"(/v1/incidents/([^/]+)/timeline)",
              [&context](const httplib::Request& request, httplib::Response& response) {
                SendJson(response, context.With([&](Headquarters& hq) {
-                          return hq.timeline().OfIncident(request.matches[1]);
-                        }));
+                 return hq.timeline().OfIncident(request.matches[1]);
+               }));
              });
   server.Post(R"(/v1/incidents/([^/]+)/reports)", [&context](const httplib::Request& request,
-                                                          httplib::Response& response) {
+                                                             httplib::Response& response) {
     auto body = Body(request, response);
     if (!body) return;
     Status fields = OnlyFields(*body, {"conditions", "actions", "needs"});
@@ -85,30 +84,29 @@ void AddIncidentViews(httplib::Server& server, ApiContext& context) {
     ReportInput input{body->value("conditions", ""), body->value("actions", ""),
                       body->value("needs", std::vector<std::string>{})};
     SendJson(response, context.With([&](Headquarters& hq) {
-               return hq.incidents().FileReport(request.matches[1], input, RequestActor(request));
-             }),
+      return hq.incidents().FileReport(request.matches[1], input, RequestActor(request));
+    }),
              201);
   });
   server.Get(R"(/v1/incidents/([^/]+)/reports)",
              [&context](const httplib::Request& request, httplib::Response& response) {
                SendJson(response, context.With([&](Headquarters& hq) {
-                          return hq.incidents().Reports(request.matches[1]);
-                        }));
+                 return hq.incidents().Reports(request.matches[1]);
+               }));
              });
-  server.Get(R"(/v1/incidents/([^/]+)/sitrep)",
-             [&context](const httplib::Request& request, httplib::Response& response) {
-               SendJson(response, context.With([&](Headquarters& hq) {
-                          return hq.views().Sitrep(request.matches[1]);
-                        }));
-             });
+  server.Get(R"(/v1/incidents/([^/]+)/sitrep)", [&context](const httplib::Request& request,
+                                                           httplib::Response& response) {
+    SendJson(response,
+             context.With([&](Headquarters& hq) { return hq.views().Sitrep(request.matches[1]); }));
+  });
 }
 
 void AddAttachments(httplib::Server& server, ApiContext& context) {
   server.Get(R"(/v1/attachments/(\d{1,18}))",
              [&context](const httplib::Request& request, httplib::Response& response) {
                SendJson(response, context.With([&](Headquarters& hq) {
-                          return hq.attachments().Describe(std::stoll(request.matches[1]));
-                        }));
+                 return hq.attachments().Describe(std::stoll(request.matches[1]));
+               }));
              });
   server.Get(R"(/v1/attachments/(\d{1,18})/content)",
              [&context](const httplib::Request& request, httplib::Response& response) {
@@ -123,18 +121,18 @@ void AddAttachments(httplib::Server& server, ApiContext& context) {
 void AddEvents(httplib::Server& server, ApiContext& context) {
   // Long poll: answers as soon as there are events after |after|, or after wait_ms.
   server.Get("/v1/events", [&context](const httplib::Request& request,
-                                          httplib::Response& response) {
+                                      httplib::Response& response) {
     Result<std::int64_t> after = IntegerParam(request, "after", -10);
     Result<std::int64_t> wait_ms = IntegerParam(request, "wait_ms", 0);
     if (!after.ok()) return SendError(response, after.status());
     if (!wait_ms.ok()) return SendError(response, wait_ms.status());
     const std::string incident = request.get_param_value("incident");
-    const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::milliseconds(std::clamp<std::int64_t>(*wait_ms, 0, kMaxWaitMs));
+    const auto deadline =
+        std::chrono::steady_clock::now() +
+        std::chrono::milliseconds(std::clamp<std::int64_t>(*wait_ms, 0, kMaxWaitMs));
     while (true) {
-      Result<json> events = context.With([&](Headquarters& hq) {
-        return hq.timeline().Events(*after, incident, kEventBatch);
-      });
+      Result<json> events = context.With(
+          [&](Headquarters& hq) { return hq.timeline().Events(*after, incident, kEventBatch); });
       if (!events.ok()) return SendError(response, events.status());
       if (!events->empty() || std::chrono::steady_clock::now() >= deadline || context.Stopping()) {
         const std::int64_t last = events->empty() ? std::max<std::int64_t>(*after, 0)

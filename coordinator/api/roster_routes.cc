@@ -1,86 +1,84 @@
 // Routes of the roster (docs/api.md): members, and their agents: enrolment (with the
 // bundle the laptop installs), revocation and key rotation.
-#include "muster/bundle.h"
-#include "muster/keys.h"
-#include "muster/log.h"
-
 #include <httplib.h>
 
 #include "api/api_context.h"
 #include "api/api_http.h"
 #include "api/api_request.h"
 #include "api/routes.h"
+#include "muster/bundle.h"
+#include "muster/keys.h"
+#include "muster/log.h"
 
 namespace muster::hq {
 namespace {
 
-
 void AddMembers(httplib::Server& server, ApiContext& context) {
-  server.Post("/v1/members", [&context](const httplib::Request& request,
-                                      httplib::Response& response) {
-    auto body = Body(request, response);
-    if (!body) return;
-    MemberInput input;
-    input.id = body->value("id", "");
-    input.name = body->value("name", "");
-    input.roles = Strings(*body, "roles");
-    input.qualifications = Strings(*body, "qualifications");
-    input.contact = body->value("contact", "");
-    input.checkin_interval_ms = body->value("checkin_interval_ms", Millis{3'600'000});
-    SendJson(response, context.With([&](Headquarters& hq) {
-               return hq.roster().Add(input, RequestActor(request));
-             }),
-             201);
-  });
+  server.Post("/v1/members",
+              [&context](const httplib::Request& request, httplib::Response& response) {
+                auto body = Body(request, response);
+                if (!body) return;
+                MemberInput input;
+                input.id = body->value("id", "");
+                input.name = body->value("name", "");
+                input.roles = Strings(*body, "roles");
+                input.qualifications = Strings(*body, "qualifications");
+                input.contact = body->value("contact", "");
+                input.checkin_interval_ms = body->value("checkin_interval_ms", Millis{3'600'000});
+                SendJson(response, context.With([&](Headquarters& hq) {
+                  return hq.roster().Add(input, RequestActor(request));
+                }),
+                         201);
+              });
   server.Get("/v1/members", [&context](const httplib::Request&, httplib::Response& response) {
     SendJson(response, context.With([](Headquarters& hq) { return hq.roster().List(); }));
   });
   server.Patch(R"(/v1/members/([^/]+))", [&context](const httplib::Request& request,
-                                                  httplib::Response& response) {
+                                                    httplib::Response& response) {
     auto body = Body(request, response);
     if (!body) return;
-    Status fields = OnlyFields(
-        *body, {"name", "roles", "qualifications", "contact", "checkin_interval_ms"});
+    Status fields =
+        OnlyFields(*body, {"name", "roles", "qualifications", "contact", "checkin_interval_ms"});
     if (!fields.ok()) return SendError(response, fields);
-    MemberChange change{Optional<std::string>(*body, "name"),
-                        Optional<std::vector<std::string>>(*body, "roles"),
-                        Optional<std::vector<std::string>>(*body, "qualifications"),
-                        Optional<std::string>(*body, "contact"),
-                        Optional<Millis>(*body, "checkin_interval_ms")};
+    MemberChange change{
+        Optional<std::string>(*body, "name"), Optional<std::vector<std::string>>(*body, "roles"),
+        Optional<std::vector<std::string>>(*body, "qualifications"),
+        Optional<std::string>(*body, "contact"), Optional<Millis>(*body, "checkin_interval_ms")};
     SendJson(response, context.With([&](Headquarters& hq) {
-               return hq.roster().Update(request.matches[1], change, RequestActor(request));
-             }));
+      return hq.roster().Update(request.matches[1], change, RequestActor(request));
+    }));
   });
 }
 
 void AddAgents(httplib::Server& server, ApiContext& context) {
-  server.Post("/v1/agents", [&context](const httplib::Request& request,
-                                           httplib::Response& response) {
-    auto body = Body(request, response);
-    if (!body) return;
-    const std::string member = body->value("member", "");
-    Result<KeyPair> keys = GenerateKeyPair();
-    if (!keys.ok()) return SendError(response, keys.status());
-    Result<std::string> agent_id = context.With([&](Headquarters& hq) {
-      return hq.registry().Enroll(member, keys->public_key, RequestActor(request));
-    });
-    if (!agent_id.ok()) return SendError(response, agent_id.status());
-    Logger("api")->info("event=agent_enrolled agent={} member={} key={}", *agent_id, member,
-                        KeyFingerprint(keys->public_key));
-    SendJson(response,
-             json{{"agent_id", *agent_id},
-                  {"member", member},
-                  {"bundle", context.BundleFor(*agent_id, member, *keys)}},
-             201);
-  });
+  server.Post("/v1/agents",
+              [&context](const httplib::Request& request, httplib::Response& response) {
+                auto body = Body(request, response);
+                if (!body) return;
+                const std::string member = body->value("member", "");
+                Result<KeyPair> keys = GenerateKeyPair();
+                if (!keys.ok()) return SendError(response, keys.status());
+                Result<std::string> agent_id = context.With([&](Headquarters& hq) {
+                  return hq.registry().Enroll(member, keys->public_key, RequestActor(request));
+                });
+                if (!agent_id.ok()) return SendError(response, agent_id.status());
+                Logger("api")->info("event=agent_enrolled agent={} member={} key={}", *agent_id,
+                                    member, KeyFingerprint(keys->public_key));
+                SendJson(response,
+                         json{{"agent_id", *agent_id},
+                              {"member", member},
+                              {"bundle", context.BundleFor(*agent_id, member, *keys)}},
+                         201);
+              });
   server.Get("/v1/agents", [&context](const httplib::Request&, httplib::Response& response) {
     SendJson(response, context.With([](Headquarters& hq) { return hq.directory().List(); }));
   });
   server.Post(R"(/v1/agents/([^/]+)/revoke)",
               [&context](const httplib::Request& request, httplib::Response& response) {
                 const std::string agent_id = request.matches[1];
-                Result<json> revoked =
-        context.With([&](Headquarters& hq) { return hq.registry().Revoke(agent_id, RequestActor(request)); });
+                Result<json> revoked = context.With([&](Headquarters& hq) {
+                  return hq.registry().Revoke(agent_id, RequestActor(request));
+                });
                 if (!revoked.ok()) {
                   return SendError(response, revoked.status());
                 }

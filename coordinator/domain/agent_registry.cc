@@ -8,16 +8,15 @@
 namespace muster::hq {
 
 Result<std::string> AgentRegistry::Enroll(const std::string& member_id,
-                                         const std::string& public_key,
-                                         const Actor& actor) {
+                                          const std::string& public_key, const Actor& actor) {
   std::string agent_id;
   Status status = InTransaction(*db_, [&]() -> Status {
     SQLite::Statement member(*db_, "SELECT 1 FROM members WHERE id=?");
     member.bind(1, member_id);
     if (!member.executeStep()) {
-      return Status::Error("not_found", "no member '" + member_id +
-                                            "'; add one first with: muster member add " +
-                                            member_id);
+      return Status::Error(
+          "not_found",
+          "no member '" + member_id + "'; add one first with: muster member add " + member_id);
     }
     SQLite::Statement count(*db_, "SELECT COUNT(*) FROM agents WHERE member_id=?");
     count.bind(1, member_id);
@@ -31,8 +30,11 @@ Result<std::string> AgentRegistry::Enroll(const std::string& member_id,
     insert.bind(3, public_key);
     insert.bind(4, static_cast<std::int64_t>(clock_.Now()));
     insert.exec();
-    MUSTER_RETURN_IF_ERROR(audit_.Record({actor, "agent.enroll", agent_id,
-                                  {{"member", member_id}, {"key", KeyFingerprint(public_key)}}}));
+    MUSTER_RETURN_IF_ERROR(
+        audit_.Record({actor,
+                       "agent.enroll",
+                       agent_id,
+                       {{"member", member_id}, {"key", KeyFingerprint(public_key)}}}));
     // A member already deployed gets their work on the new laptop at its first sync.
     return dispatch_.QueueBacklog(agent_id, member_id);
   });
@@ -49,18 +51,17 @@ Result<json> AgentRegistry::Revoke(const std::string& agent_id, const Actor& act
       return Status::Error("conflict", "agent " + agent_id + " is already revoked");
     }
     const Millis now = clock_.Now();
-    SQLite::Statement update(*db_,
-                             "UPDATE agents SET status='revoked', revoked_at=? WHERE id=?");
+    SQLite::Statement update(*db_, "UPDATE agents SET status='revoked', revoked_at=? WHERE id=?");
     update.bind(1, static_cast<std::int64_t>(now));
     update.bind(2, agent_id);
     update.exec();
-    MUSTER_RETURN_IF_ERROR(audit_.Record({actor, "agent.revoke", agent_id,
-                                  {{"member", agent->member_id},
-                                   {"key", KeyFingerprint(agent->public_key)}}}));
-    revoked = {{"id", agent_id},
-               {"member", agent->member_id},
-               {"status", "revoked"},
-               {"revoked_at", now}};
+    MUSTER_RETURN_IF_ERROR(audit_.Record(
+        {actor,
+         "agent.revoke",
+         agent_id,
+         {{"member", agent->member_id}, {"key", KeyFingerprint(agent->public_key)}}}));
+    revoked = {
+        {"id", agent_id}, {"member", agent->member_id}, {"status", "revoked"}, {"revoked_at", now}};
     return Status::Ok();
   });
   if (!status.ok()) return status;
@@ -68,7 +69,7 @@ Result<json> AgentRegistry::Revoke(const std::string& agent_id, const Actor& act
 }
 
 Result<std::string> AgentRegistry::RotateKey(const std::string& agent_id,
-                                            const std::string& public_key, const Actor& actor) {
+                                             const std::string& public_key, const Actor& actor) {
   std::string member;
   Status status = InTransaction(*db_, [&]() -> Status {
     Result<AgentRecord> agent = directory_.Known(agent_id);
@@ -83,10 +84,12 @@ Result<std::string> AgentRegistry::RotateKey(const std::string& agent_id,
     update.bind(1, public_key);
     update.bind(2, agent_id);
     update.exec();
-    MUSTER_RETURN_IF_ERROR(audit_.Record({actor, "agent.rotate", agent_id,
-                                  {{"member", agent->member_id},
-                                   {"old_key", KeyFingerprint(agent->public_key)},
-                                   {"new_key", KeyFingerprint(public_key)}}}));
+    MUSTER_RETURN_IF_ERROR(audit_.Record({actor,
+                                          "agent.rotate",
+                                          agent_id,
+                                          {{"member", agent->member_id},
+                                           {"old_key", KeyFingerprint(agent->public_key)},
+                                           {"new_key", KeyFingerprint(public_key)}}}));
     member = agent->member_id;
     return Status::Ok();
   });

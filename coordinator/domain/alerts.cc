@@ -14,12 +14,12 @@ constexpr const char* kAlertColumns =
     "acked_at";
 
 json AlertFromRow(SQLite::Statement& row) {
-  return {{"id", row.getColumn(0).getInt64()},      {"incident", row.getColumn(1).getString()},
-          {"deployment", NullableInt(row.getColumn(2))},
-          {"kind", row.getColumn(3).getString()},    {"severity", row.getColumn(4).getString()},
-          {"message", row.getColumn(5).getString()}, {"source", row.getColumn(6).getString()},
-          {"raised_at", row.getColumn(7).getInt64()}, {"acked_by", NullableText(row.getColumn(8))},
-          {"acked_at", NullableInt(row.getColumn(9))}};
+  return {
+      {"id", row.getColumn(0).getInt64()},           {"incident", row.getColumn(1).getString()},
+      {"deployment", NullableInt(row.getColumn(2))}, {"kind", row.getColumn(3).getString()},
+      {"severity", row.getColumn(4).getString()},    {"message", row.getColumn(5).getString()},
+      {"source", row.getColumn(6).getString()},      {"raised_at", row.getColumn(7).getInt64()},
+      {"acked_by", NullableText(row.getColumn(8))},  {"acked_at", NullableInt(row.getColumn(9))}};
 }
 
 }  // namespace
@@ -48,8 +48,7 @@ Result<int> Alerts::Sweep() {
       const std::string dedupe = "overdue:" + task_id + ":" + std::to_string(due);
       if (Exists(dedupe)) continue;
       MUSTER_RETURN_IF_ERROR(Raise(
-          overdue.getColumn(4).getString(), overdue.getColumn(3).getInt64(), "overdue",
-          "warning",
+          overdue.getColumn(4).getString(), overdue.getColumn(3).getInt64(), "overdue", "warning",
           "task " + task_id + " held by " + overdue.getColumn(1).getString() + " was due " +
               FormatTimestamp(due) + " (" + FormatAge(now - due) + " ago)",
           "hq", dedupe));
@@ -70,7 +69,8 @@ Result<int> Alerts::Sweep() {
       const std::string member = silent.getColumn(0).getString();
       const Millis interval = silent.getColumn(2).getInt64();
       const bool heard = !silent.getColumn(3).isNull();
-      const Millis reference = heard ? silent.getColumn(3).getInt64() : silent.getColumn(5).getInt64();
+      const Millis reference =
+          heard ? silent.getColumn(3).getInt64() : silent.getColumn(5).getInt64();
       if (now - reference <= interval) continue;
       const std::string incident = silent.getColumn(4).getString();
       const std::string dedupe =
@@ -79,9 +79,8 @@ Result<int> Alerts::Sweep() {
       MUSTER_RETURN_IF_ERROR(Raise(
           incident, std::nullopt, "checkin", "critical",
           member + " (" + silent.getColumn(1).getString() + ") not heard from for " +
-              FormatAge(now - reference) + "; check-in interval " + FormatAge(interval) +
-              "; " + (heard ? "last contact " : "no contact since deployed ") +
-              FormatTimestamp(reference),
+              FormatAge(now - reference) + "; check-in interval " + FormatAge(interval) + "; " +
+              (heard ? "last contact " : "no contact since deployed ") + FormatTimestamp(reference),
           "hq", dedupe));
       ++raised;
     }
@@ -135,25 +134,29 @@ Result<json> Alerts::Ack(std::int64_t alert_id, const Actor& actor) {
                                            alert["acked_by"].get<std::string>() + " at " +
                                            FormatTimestamp(alert["acked_at"].get<Millis>()));
     }
-    MUSTER_RETURN_IF_ERROR(timeline_.Append(alert["incident"], "alert_acked", actor.name,
-                                          "alert " + std::to_string(alert_id) +
-                                              " acknowledged: " +
-                                              alert["message"].get<std::string>()));
+    MUSTER_RETURN_IF_ERROR(
+        timeline_.Append(alert["incident"], "alert_acked", actor.name,
+                         "alert " + std::to_string(alert_id) +
+                             " acknowledged: " + alert["message"].get<std::string>()));
     return audit_.Record({actor, "alert.ack", std::to_string(alert_id), {{"kind", alert["kind"]}}});
   });
   if (!status.ok()) return status;
   return alert;
 }
 
-Status Alerts::Raise(const std::string& incident_id,
-                           std::optional<std::int64_t> deployment_id, const std::string& kind,
-                           const std::string& severity, const std::string& message,
-                           const std::string& source, const std::string& dedupe) {
-  auto insert = statements_.Get("INSERT OR IGNORE INTO alerts(incident_id, deployment_id, kind, "
-                           "severity, message, source, raised_at, dedupe) "
-                           "VALUES(?,?,?,?,?,?,?,?)");
+Status Alerts::Raise(const std::string& incident_id, std::optional<std::int64_t> deployment_id,
+                     const std::string& kind, const std::string& severity,
+                     const std::string& message, const std::string& source,
+                     const std::string& dedupe) {
+  auto insert = statements_.Get(
+      "INSERT OR IGNORE INTO alerts(incident_id, deployment_id, kind, "
+      "severity, message, source, raised_at, dedupe) "
+      "VALUES(?,?,?,?,?,?,?,?)");
   insert->bind(1, incident_id);
-  if (deployment_id) insert->bind(2, *deployment_id); else insert->bind(2);
+  if (deployment_id)
+    insert->bind(2, *deployment_id);
+  else
+    insert->bind(2);
   insert->bind(3, kind);
   insert->bind(4, severity);
   insert->bind(5, message);
@@ -161,8 +164,8 @@ Status Alerts::Raise(const std::string& incident_id,
   insert->bind(7, static_cast<std::int64_t>(clock_.Now()));
   insert->bind(8, dedupe);
   if (insert->exec() > 0) {
-    MUSTER_RETURN_IF_ERROR(timeline_.Append(incident_id, "alert", source,
-                                          severity + " " + kind + ": " + message));
+    MUSTER_RETURN_IF_ERROR(
+        timeline_.Append(incident_id, "alert", source, severity + " " + kind + ": " + message));
   }
   return Status::Ok();
 }

@@ -17,9 +17,8 @@ constexpr const char* kAttachmentColumns =
 
 }  // namespace
 
-Result<std::int64_t> Attachments::Declare(const std::string& agent_id,
-                                                const std::string& task_id,
-                                                const wire::AttachedFile& meta) {
+Result<std::int64_t> Attachments::Declare(const std::string& agent_id, const std::string& task_id,
+                                          const wire::AttachedFile& meta) {
   SQLite::Statement insert(*db_,
                            "INSERT OR IGNORE INTO attachments(agent_id, sha256, task_id, name, "
                            "size, first_at) VALUES(?,?,?,?,?,?)");
@@ -36,15 +35,14 @@ Result<std::int64_t> Attachments::Declare(const std::string& agent_id,
   query.executeStep();
   const std::int64_t id = query.getColumn(0).getInt64();
   if (static_cast<std::uint64_t>(query.getColumn(1).getInt64()) != meta.size) {
-    return Status::Error("malformed", "attachment " + meta.sha256 +
-                                          " was announced before with another size");
+    return Status::Error("malformed",
+                         "attachment " + meta.sha256 + " was announced before with another size");
   }
   if (created && meta.size == 0) MUSTER_RETURN_IF_ERROR(Verify(id));
   return id;
 }
 
-Status Attachments::StorePiece(const std::string& agent_id,
-                                     const wire::AttachmentPiece& piece) {
+Status Attachments::StorePiece(const std::string& agent_id, const wire::AttachmentPiece& piece) {
   const wire::AttachedFile meta{piece.attachment, piece.name, piece.size, ""};
   auto id = Declare(agent_id, piece.task, meta);
   if (!id.ok()) return id.status();
@@ -56,9 +54,9 @@ Status Attachments::StorePiece(const std::string& agent_id,
     mark.bind(1, *id);
     mark.exec();
     return RaiseAlert(*id, "attachment_damaged",
-                                meta.name + " from " + agent_id +
-                                    " cannot be delivered: the agent's copy is damaged (" +
-                                    piece.damaged + ")");
+                      meta.name + " from " + agent_id +
+                          " cannot be delivered: the agent's copy is damaged (" + piece.damaged +
+                          ")");
   }
   const std::string& bytes = *piece.data;
   const std::string at = "the piece at " + std::to_string(piece.offset);
@@ -86,7 +84,7 @@ Status Attachments::StorePiece(const std::string& agent_id,
   overlapping.bind(2, begin - static_cast<std::int64_t>(protocol::kMaxAttachmentChunkBytes));
   overlapping.bind(3, end);
   std::int64_t covered = 0;
-  std::int64_t reach = begin;  // how far into [begin, end) earlier pieces already cover
+  std::int64_t reach = begin;              // how far into [begin, end) earlier pieces already cover
   std::optional<std::int64_t> same_start;  // the length of a piece held at this offset
   while (overlapping.executeStep()) {
     const std::int64_t other = overlapping.getColumn(0).getInt64();
@@ -163,18 +161,19 @@ Status Attachments::Verify(std::int64_t id) {
   update.bind(2, static_cast<std::int64_t>(clock_.Now()));
   update.bind(3, id);
   update.exec();
-  Logger("attachments")->info("event=attachment_{} id={} agent={} sha256={} bytes={}",
-                              intact ? "verified" : "corrupt", id, agent_id, sha256, size);
+  Logger("attachments")
+      ->info("event=attachment_{} id={} agent={} sha256={} bytes={}",
+             intact ? "verified" : "corrupt", id, agent_id, sha256, size);
   if (!intact) {
-    return RaiseAlert(id, "attachment_corrupt",
-                                name + " from " + agent_id +
-                                    " does not match the sha256 taken when it was attached");
+    return RaiseAlert(
+        id, "attachment_corrupt",
+        name + " from " + agent_id + " does not match the sha256 taken when it was attached");
   }
   return Status::Ok();
 }
 
 Status Attachments::RaiseAlert(std::int64_t id, const std::string& kind,
-                                     const std::string& message) {
+                               const std::string& message) {
   SQLite::Statement query(*db_,
                           "SELECT d.incident_id, d.id, a.agent_id FROM attachments a JOIN tasks "
                           "t ON t.id=a.task_id JOIN deployments d ON d.id=t.deployment_id "
@@ -182,8 +181,8 @@ Status Attachments::RaiseAlert(std::int64_t id, const std::string& kind,
   query.bind(1, id);
   if (!query.executeStep()) return Status::Ok();
   return alerts_.Raise(query.getColumn(0).getString(), query.getColumn(1).getInt64(), kind,
-                    "warning", message, query.getColumn(2).getString(),
-                    kind + ":" + std::to_string(id));
+                       "warning", message, query.getColumn(2).getString(),
+                       kind + ":" + std::to_string(id));
 }
 
 json Attachments::AttachmentJson(SQLite::Statement& row) {
@@ -202,8 +201,8 @@ json Attachments::AttachmentJson(SQLite::Statement& row) {
 Result<json> Attachments::Describe(std::int64_t id) {
   json found;
   Status status = Guarded([&]() -> Status {
-    SQLite::Statement query(*db_, std::string("SELECT ") + kAttachmentColumns +
-                                      " FROM attachments WHERE id=?");
+    SQLite::Statement query(
+        *db_, std::string("SELECT ") + kAttachmentColumns + " FROM attachments WHERE id=?");
     query.bind(1, id);
     if (!query.executeStep()) {
       return Status::Error("not_found", "no attachment " + std::to_string(id));
@@ -215,8 +214,7 @@ Result<json> Attachments::Describe(std::int64_t id) {
   return found;
 }
 
-Result<json> Attachments::Of(const std::string& agent_id,
-                                    const std::vector<std::string>& sha256s) {
+Result<json> Attachments::Of(const std::string& agent_id, const std::vector<std::string>& sha256s) {
   json list = json::array();
   Status status = Guarded([&]() -> Status {
     SQLite::Statement query(*db_, std::string("SELECT ") + kAttachmentColumns +
@@ -242,12 +240,11 @@ Result<std::string> Attachments::Content(std::int64_t id) {
       return Status::Error("not_found", "no attachment " + std::to_string(id));
     }
     if (state.getColumn(0).getString() != "verified") {
-      return Status::Error("not_ready",
-                           "attachment " + std::to_string(id) + " is " +
-                               state.getColumn(0).getString() + " (" +
-                               std::to_string(state.getColumn(1).getInt64()) + " of " +
-                               std::to_string(state.getColumn(2).getInt64()) +
-                               " bytes received); only a verified file can be read");
+      return Status::Error("not_ready", "attachment " + std::to_string(id) + " is " +
+                                            state.getColumn(0).getString() + " (" +
+                                            std::to_string(state.getColumn(1).getInt64()) + " of " +
+                                            std::to_string(state.getColumn(2).getInt64()) +
+                                            " bytes received); only a verified file can be read");
     }
     ReadPieces(id, [&](std::string_view bytes) { content.append(bytes); });
     return Status::Ok();

@@ -2,17 +2,15 @@
 // old and new value (incidents and roster entries alike).
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace muster::hq {
 
 // Adds |field| to |changes| ({from, to}) and to the one-line |summary| when its value
 // changed; nothing when it did not.
 inline void NoteChange(const std::string& field, const nlohmann::json& before,
-                       const nlohmann::json& after, nlohmann::json& changes,
-                       std::string& summary) {
+                       const nlohmann::json& after, nlohmann::json& changes, std::string& summary) {
   if (before == after) return;
   changes[field] = {{"from", before}, {"to", after}};
   const auto text = [](const nlohmann::json& value) -> std::string {

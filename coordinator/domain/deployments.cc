@@ -22,13 +22,17 @@ Candidates LoadCandidates(SQLite::Database& db) {
       "EXISTS(SELECT 1 FROM agents g WHERE g.member_id=m.id AND g.status='active') "
       "FROM members m ORDER BY m.id");
   while (query.executeStep()) {
-    Candidate candidate{query.getColumn(0).getString(), {}, {}, query.getColumn(3).getInt() != 0,
+    Candidate candidate{query.getColumn(0).getString(),
+                        {},
+                        {},
+                        query.getColumn(3).getInt() != 0,
                         query.getColumn(4).getInt() != 0};
     for (const auto& role : ParseJsonColumn(query.getColumn(1))) {
       if (role.is_string()) candidate.roles.insert(role.get<std::string>());
     }
     for (const auto& qualification : ParseJsonColumn(query.getColumn(2))) {
-      if (qualification.is_string()) candidate.qualifications.insert(qualification.get<std::string>());
+      if (qualification.is_string())
+        candidate.qualifications.insert(qualification.get<std::string>());
     }
     const std::string id = candidate.id;
     candidates.emplace(id, std::move(candidate));
@@ -57,8 +61,9 @@ Result<std::vector<std::string>> Deployments::ReleaseReadyTasks(std::int64_t dep
 
   std::map<std::string, bool> step_done;  // every live task of the step is completed
   {
-    auto states = statements_.Get("SELECT step_id, state FROM tasks WHERE deployment_id=? AND "
-                             "state NOT IN ('cancelled','reassigned')");
+    auto states = statements_.Get(
+        "SELECT step_id, state FROM tasks WHERE deployment_id=? AND "
+        "state NOT IN ('cancelled','reassigned')");
     states->bind(1, deployment_id);
     while (states->executeStep()) {
       const std::string step = states->getColumn(0).getString();
@@ -67,8 +72,9 @@ Result<std::vector<std::string>> Deployments::ReleaseReadyTasks(std::int64_t dep
       step_done[step] = (it == step_done.end() ? true : it->second) && completed;
     }
   }
-  auto waiting = statements_.Get("SELECT id, step_id FROM tasks WHERE deployment_id=? AND "
-                            "state='waiting' AND dormant=0");
+  auto waiting = statements_.Get(
+      "SELECT id, step_id FROM tasks WHERE deployment_id=? AND "
+      "state='waiting' AND dormant=0");
   waiting->bind(1, deployment_id);
   std::vector<std::pair<std::string, std::string>> candidates;
   while (waiting->executeStep()) {
@@ -78,14 +84,15 @@ Result<std::vector<std::string>> Deployments::ReleaseReadyTasks(std::int64_t dep
   for (const auto& [task_id, step_id] : candidates) {
     const playbook::Step* step = (*book)->FindStep(step_id);
     if (step == nullptr) continue;
-    const bool ready = std::all_of(step->depends_on.begin(), step->depends_on.end(),
-                                   [&](const std::string& dep) {
-                                     auto it = step_done.find(dep);
-                                     return it == step_done.end() || it->second;
-                                   });
+    const bool ready =
+        std::all_of(step->depends_on.begin(), step->depends_on.end(), [&](const std::string& dep) {
+          auto it = step_done.find(dep);
+          return it == step_done.end() || it->second;
+        });
     if (!ready) continue;
-    auto update = statements_.Get("UPDATE tasks SET state='ready', ready_at=?, due_at=?, updated_at=? "
-                             "WHERE id=?");
+    auto update = statements_.Get(
+        "UPDATE tasks SET state='ready', ready_at=?, due_at=?, updated_at=? "
+        "WHERE id=?");
     update->bind(1, static_cast<std::int64_t>(now));
     if (step->due_in_ms > 0) {
       update->bind(2, static_cast<std::int64_t>(now + step->due_in_ms));
@@ -130,8 +137,8 @@ Status Deployments::RequireOpenIncident(const std::string& incident_id) {
   auto incident = statements_.Get("SELECT status FROM incidents WHERE id=?");
   incident->bind(1, incident_id);
   if (!incident->executeStep()) {
-    return Status::Error("not_found", "no incident '" + incident_id +
-                                          "'; list them with: muster incident list");
+    return Status::Error("not_found",
+                         "no incident '" + incident_id + "'; list them with: muster incident list");
   }
   if (incident->getColumn(0).getString() != "open") {
     return Status::Error("conflict", "incident " + incident_id + " is closed");
@@ -204,11 +211,11 @@ Status Deployments::QueueToTeam(const playbook::Playbook& book, const NewDeploym
 Result<json> Deployments::Record(const DeployInput& input, const playbook::Playbook& book,
                                  const TeamPick& pick, const NewDeployment& created) {
   const std::string id = std::to_string(created.id);
-  MUSTER_RETURN_IF_ERROR(timeline_.Append(
-      input.incident_id, "deployed", input.actor.name,
-      "deployment " + id + ": " + book.id + " " + book.version + " to " +
-          std::to_string(created.agents.size()) + " member(s), " +
-          std::to_string(created.task_ids.size()) + " task(s)"));
+  MUSTER_RETURN_IF_ERROR(
+      timeline_.Append(input.incident_id, "deployed", input.actor.name,
+                       "deployment " + id + ": " + book.id + " " + book.version + " to " +
+                           std::to_string(created.agents.size()) + " member(s), " +
+                           std::to_string(created.task_ids.size()) + " task(s)"));
   if (!pick.gaps.empty()) {
     MUSTER_RETURN_IF_ERROR(timeline_.Append(input.incident_id, "qualification_gap",
                                             input.actor.name,
@@ -222,19 +229,19 @@ Result<json> Deployments::Record(const DeployInput& input, const playbook::Playb
                  {"automatic", pick.automatic}};
   if (!pick.unqualified.empty()) detail["unqualified"] = pick.unqualified;
   MUSTER_RETURN_IF_ERROR(audit_.Record({input.actor, "deployment.create", id, detail}));
-  return json{{"id", created.id},
-              {"incident", input.incident_id},
-              {"playbook",
-               {{"id", book.id}, {"version", book.version}, {"hash", book.content_hash}}},
-              {"team", team_json},
-              {"automatic", pick.automatic},
-              {"unqualified", pick.unqualified},
-              {"tasks", created.task_ids.size()}};
+  return json{
+      {"id", created.id},
+      {"incident", input.incident_id},
+      {"playbook", {{"id", book.id}, {"version", book.version}, {"hash", book.content_hash}}},
+      {"team", team_json},
+      {"automatic", pick.automatic},
+      {"unqualified", pick.unqualified},
+      {"tasks", created.task_ids.size()}};
 }
 
 Status Deployments::FireTrigger(std::int64_t deployment_id, const playbook::Playbook& book,
-                            const std::string& trigger_id, const std::string& source,
-                            TaskEffects& outcome) {
+                                const std::string& trigger_id, const std::string& source,
+                                TaskEffects& outcome) {
   const playbook::Trigger* trigger = nullptr;
   for (const auto& t : book.triggers) {
     if (t.id == trigger_id) trigger = &t;
@@ -242,8 +249,9 @@ Status Deployments::FireTrigger(std::int64_t deployment_id, const playbook::Play
   if (trigger == nullptr) {
     return Status::Error("not_found", "playbook " + book.id + " has no trigger " + trigger_id);
   }
-  auto mark = statements_.Get("INSERT OR IGNORE INTO fired_triggers(deployment_id, trigger_id, "
-                         "fired_at, source) VALUES(?,?,?,?)");
+  auto mark = statements_.Get(
+      "INSERT OR IGNORE INTO fired_triggers(deployment_id, trigger_id, "
+      "fired_at, source) VALUES(?,?,?,?)");
   mark->bind(1, deployment_id);
   mark->bind(2, trigger_id);
   mark->bind(3, static_cast<std::int64_t>(clock_.Now()));
@@ -257,8 +265,9 @@ Status Deployments::FireTrigger(std::int64_t deployment_id, const playbook::Play
   for (const playbook::TriggerAction& action : trigger->then) {
     switch (action.kind) {
       case playbook::ActionKind::kActivate: {
-        auto activate = statements_.Get("UPDATE tasks SET dormant=0, updated_at=? WHERE "
-                                   "deployment_id=? AND step_id=? AND dormant=1 RETURNING id");
+        auto activate = statements_.Get(
+            "UPDATE tasks SET dormant=0, updated_at=? WHERE "
+            "deployment_id=? AND step_id=? AND dormant=1 RETURNING id");
         activate->bind(1, static_cast<std::int64_t>(clock_.Now()));
         activate->bind(2, deployment_id);
         activate->bind(3, action.step);
@@ -275,14 +284,14 @@ Status Deployments::FireTrigger(std::int64_t deployment_id, const playbook::Play
         }
         MUSTER_RETURN_IF_ERROR(dispatch_.QueueTaskSnapshots(activated, &outcome.agents_to_notify));
         MUSTER_RETURN_IF_ERROR(timeline_.Append(incident, "trigger", source,
-                                              trigger_id + " activated step " + action.step));
+                                                trigger_id + " activated step " + action.step));
         break;
       }
       case playbook::ActionKind::kAlert:
-        MUSTER_RETURN_IF_ERROR(alerts_.Raise(
-            incident, deployment_id, "trigger",
-            action.severity.empty() ? "warning" : action.severity, action.message, source,
-            "trigger:" + std::to_string(deployment_id) + ":" + trigger_id));
+        MUSTER_RETURN_IF_ERROR(
+            alerts_.Raise(incident, deployment_id, "trigger",
+                          action.severity.empty() ? "warning" : action.severity, action.message,
+                          source, "trigger:" + std::to_string(deployment_id) + ":" + trigger_id));
         break;
       case playbook::ActionKind::kNotify:
         MUSTER_RETURN_IF_ERROR(timeline_.Append(incident, "notify", source, action.message));
@@ -293,7 +302,7 @@ Status Deployments::FireTrigger(std::int64_t deployment_id, const playbook::Play
 }
 
 Status Deployments::EvaluateTriggers(std::int64_t deployment_id, const std::string& source,
-                                           TaskEffects& outcome) {
+                                     TaskEffects& outcome) {
   auto hash_query = statements_.Get("SELECT playbook_hash FROM deployments WHERE id=?");
   hash_query->bind(1, deployment_id);
   if (!hash_query->executeStep()) return Status::Ok();
@@ -305,7 +314,8 @@ Status Deployments::EvaluateTriggers(std::int64_t deployment_id, const std::stri
   auto latest = statements_.Get("SELECT key, value FROM finding_values WHERE deployment_id=?");
   latest->bind(1, deployment_id);
   while (latest->executeStep()) {
-    auto typed = playbook::ValueFromJson(json::parse(latest->getColumn(1).getString(), nullptr, false));
+    auto typed =
+        playbook::ValueFromJson(json::parse(latest->getColumn(1).getString(), nullptr, false));
     if (typed) values[latest->getColumn(0).getString()] = *typed;
   }
   std::set<std::string> fired;
@@ -319,8 +329,8 @@ Status Deployments::EvaluateTriggers(std::int64_t deployment_id, const std::stri
 }
 
 std::vector<std::string> Deployments::DependentTasks(std::int64_t deployment_id,
-                                                 const playbook::Playbook& book,
-                                                 const std::string& step) {
+                                                     const playbook::Playbook& book,
+                                                     const std::string& step) {
   std::vector<std::string> dependents;
   for (const playbook::Step& candidate : book.steps) {
     if (std::find(candidate.depends_on.begin(), candidate.depends_on.end(), step) ==

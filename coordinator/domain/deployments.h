@@ -85,8 +85,7 @@ class Deployments : OverDatabase {
                                                  std::vector<std::string>* agents_to_notify);
   // The live tasks of every step that depends on |step|: their waits_on changed.
   std::vector<std::string> DependentTasks(std::int64_t deployment_id,
-                                          const playbook::Playbook& book,
-                                          const std::string& step);
+                                          const playbook::Playbook& book, const std::string& step);
 
   // Fires |trigger_id| once per deployment: activates steps, raises alerts, notifies.
   Status FireTrigger(std::int64_t deployment_id, const playbook::Playbook& book,

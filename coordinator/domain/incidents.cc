@@ -41,8 +41,8 @@ Status CheckHazards(const std::vector<std::string>& hazards) {
 }
 
 json ReportFromRow(SQLite::Statement& row) {
-  return {{"id", row.getColumn(0).getInt64()},        {"incident", row.getColumn(1).getString()},
-          {"at", row.getColumn(2).getInt64()},        {"author", row.getColumn(3).getString()},
+  return {{"id", row.getColumn(0).getInt64()},          {"incident", row.getColumn(1).getString()},
+          {"at", row.getColumn(2).getInt64()},          {"author", row.getColumn(3).getString()},
           {"conditions", row.getColumn(4).getString()}, {"actions", row.getColumn(5).getString()},
           {"needs", ParseJsonColumn(row.getColumn(6))}};
 }
@@ -62,16 +62,17 @@ Result<json> Incidents::Create(const IncidentInput& input, const Actor& actor) {
     std::string id = input.id;
     if (id.empty()) {
       // The next free INC-NNNN after the highest one used, explicit ids included.
-      int next = db_->execAndGet("SELECT COALESCE(MAX(CAST(substr(id, 5) AS INTEGER)), 0) + 1 "
-                                 "FROM incidents WHERE id GLOB 'INC-[0-9]*'")
+      int next = db_->execAndGet(
+                        "SELECT COALESCE(MAX(CAST(substr(id, 5) AS INTEGER)), 0) + 1 "
+                        "FROM incidents WHERE id GLOB 'INC-[0-9]*'")
                      .getInt();
       char buffer[32];
       std::snprintf(buffer, sizeof buffer, "INC-%04d", next);
       id = buffer;
     } else if (!IsIncidentId(id)) {
-      return Status::Error("invalid_argument",
-                           "incident id '" + id +
-                               "' must be letters, digits, '.', '-' or '_' (e.g. INC-2026-017)");
+      return Status::Error(
+          "invalid_argument",
+          "incident id '" + id + "' must be letters, digits, '.', '-' or '_' (e.g. INC-2026-017)");
     }
     SQLite::Statement exists(*db_, "SELECT 1 FROM incidents WHERE id=?");
     exists.bind(1, id);
@@ -89,10 +90,14 @@ Result<json> Incidents::Create(const IncidentInput& input, const Actor& actor) {
     insert.bind(6, static_cast<std::int64_t>(clock_.Now()));
     insert.exec();
     MUSTER_RETURN_IF_ERROR(timeline_.Append(id, "incident_opened", actor.name, input.title));
-    MUSTER_RETURN_IF_ERROR(audit_.Record({actor, "incident.create", id,
-                                  {{"title", input.title}, {"severity", input.severity}}}));
-    created = {{"id", id},           {"title", input.title},       {"hazards", input.hazards},
-               {"location", input.location}, {"severity", input.severity}, {"status", "open"},
+    MUSTER_RETURN_IF_ERROR(audit_.Record(
+        {actor, "incident.create", id, {{"title", input.title}, {"severity", input.severity}}}));
+    created = {{"id", id},
+               {"title", input.title},
+               {"hazards", input.hazards},
+               {"location", input.location},
+               {"severity", input.severity},
+               {"status", "open"},
                {"created_at", clock_.Now()}};
     return Status::Ok();
   });
@@ -129,8 +134,8 @@ Result<json> Incidents::Get(const std::string& incident_id) {
                             "FROM incidents WHERE id=?");
     query.bind(1, incident_id);
     if (!query.executeStep()) {
-      return Status::Error("not_found", "no incident '" + incident_id +
-                                            "'; list them with: muster incident list");
+      return Status::Error(
+          "not_found", "no incident '" + incident_id + "'; list them with: muster incident list");
     }
     incident = {{"id", incident_id},
                 {"title", query.getColumn(0).getString()},
@@ -157,15 +162,15 @@ Result<json> Incidents::Get(const std::string& incident_id) {
       while (roles.executeStep()) {
         team[roles.getColumn(0).getString()].push_back(roles.getColumn(1).getString());
       }
-      incident["deployments"].push_back(
-          {{"id", id},
-           {"playbook", {{"id", deployments.getColumn(1).getString()},
-                         {"version", deployments.getColumn(2).getString()}}},
-           {"status", deployments.getColumn(3).getString()},
-           {"created_at", deployments.getColumn(4).getInt64()},
-           {"closed_at", NullableInt(deployments.getColumn(5))},
-           {"open_tasks", deployments.getColumn(6).getInt64()},
-           {"team", team}});
+      incident["deployments"].push_back({{"id", id},
+                                         {"playbook",
+                                          {{"id", deployments.getColumn(1).getString()},
+                                           {"version", deployments.getColumn(2).getString()}}},
+                                         {"status", deployments.getColumn(3).getString()},
+                                         {"created_at", deployments.getColumn(4).getInt64()},
+                                         {"closed_at", NullableInt(deployments.getColumn(5))},
+                                         {"open_tasks", deployments.getColumn(6).getInt64()},
+                                         {"team", team}});
     }
     return Status::Ok();
   });
@@ -173,8 +178,8 @@ Result<json> Incidents::Get(const std::string& incident_id) {
   return incident;
 }
 
-Result<json> Incidents::Update(const std::string& incident_id,
-                                     const IncidentChange& change, const Actor& actor) {
+Result<json> Incidents::Update(const std::string& incident_id, const IncidentChange& change,
+                               const Actor& actor) {
   if (change.title && change.title->empty()) {
     return Status::Error("invalid_argument", "an incident's title cannot be empty");
   }
@@ -222,7 +227,7 @@ Result<json> Incidents::Update(const std::string& incident_id,
     update.bind(5, after["status"].get<std::string>());
     update.bind(6, incident_id);
     update.exec();
-    const std::string kind = !changes.contains("status") ? "incident_updated"
+    const std::string kind = !changes.contains("status")   ? "incident_updated"
                              : after["status"] == "closed" ? "incident_closed"
                                                            : "incident_reopened";
     MUSTER_RETURN_IF_ERROR(timeline_.Append(incident_id, kind, actor.name, summary));
@@ -259,8 +264,7 @@ Result<json> Incidents::FileReport(const std::string& incident_id, const ReportI
     report = ReportFromRow(insert);
     insert.reset();
     std::string text;
-    for (const auto& [label, value] :
-         std::vector<std::pair<std::string, std::string>>{
+    for (const auto& [label, value] : std::vector<std::pair<std::string, std::string>>{
              {"conditions", input.conditions}, {"actions", input.actions}}) {
       if (!value.empty()) text += (text.empty() ? "" : "; ") + label + ": " + value;
     }
@@ -268,8 +272,8 @@ Result<json> Incidents::FileReport(const std::string& incident_id, const ReportI
       text += std::string(text.empty() ? "" : "; ") + "need: " + need;
     }
     MUSTER_RETURN_IF_ERROR(timeline_.Append(incident_id, "tactical_report", actor.name, text));
-    return audit_.Record({actor, "report.create", incident_id,
-                  {{"report", report["id"]}, {"needs", needs.size()}}});
+    return audit_.Record(
+        {actor, "report.create", incident_id, {{"report", report["id"]}, {"needs", needs.size()}}});
   });
   if (!status.ok()) return status;
   return report;

@@ -37,8 +37,8 @@ Result<OpenTask> FindOpenTask(SQLite::Database& db, const std::string& task_id) 
                           "deployments d ON d.id=t.deployment_id WHERE t.id=?");
   query.bind(1, task_id);
   if (!query.executeStep()) {
-    return Status::Error("not_found", "no task '" + task_id +
-                                          "'; list them with: muster task list INCIDENT");
+    return Status::Error("not_found",
+                         "no task '" + task_id + "'; list them with: muster task list INCIDENT");
   }
   OpenTask task{task_id,
                 query.getColumn(0).getString(),
@@ -83,8 +83,7 @@ bool MemberExists(SQLite::Database& db, const std::string& member_id) {
   return query.executeStep();
 }
 
-bool HasAssignment(SQLite::Database& db, std::int64_t deployment_id,
-                   const std::string& member_id) {
+bool HasAssignment(SQLite::Database& db, std::int64_t deployment_id, const std::string& member_id) {
   SQLite::Statement query(db, "SELECT 1 FROM assignments WHERE deployment_id=? AND member_id=?");
   query.bind(1, deployment_id);
   query.bind(2, member_id);
@@ -108,8 +107,8 @@ Status PutTask(SQLite::Database& db, std::int64_t deployment_id, const std::stri
   if (existing.executeStep()) {
     const std::string state = existing.getColumn(0).getString();
     if (state != "cancelled" && state != "reassigned") {
-      return Status::Error("conflict", member + " already holds task " + task_id + " (" +
-                                           state + ")");
+      return Status::Error("conflict",
+                           member + " already holds task " + task_id + " (" + state + ")");
     }
     SQLite::Statement revive(db,
                              "UPDATE tasks SET state='waiting', dormant=?, reason='', "
@@ -154,8 +153,8 @@ void SetTaskState(SQLite::Database& db, const std::string& task_id, const std::s
 }  // namespace
 
 Result<json> Operations::CancelTask(const std::string& task_id, const std::string& reason,
-                                 const Actor& actor,
-                                 std::vector<std::string>* agents_to_notify) {
+                                    const Actor& actor,
+                                    std::vector<std::string>* agents_to_notify) {
   json result;
   Status status = InTransaction(*db_, [&]() -> Status {
     Result<OpenTask> task = FindOpenTask(*db_, task_id);
@@ -166,10 +165,10 @@ Result<json> Operations::CancelTask(const std::string& task_id, const std::strin
     SetTaskState(*db_, task_id, "cancelled", why, clock_.Now());
     // A step whose every task is cancelled no longer holds its dependents back.
     auto released = deployments_.RequeueAround(task->deployment, **book, task->step, {task_id},
-                                  agents_to_notify);
+                                               agents_to_notify);
     if (!released.ok()) return released.status();
     MUSTER_RETURN_IF_ERROR(timeline_.Append(task->incident, "task_cancelled", actor.name,
-                                          task_id + " (" + task->member + "): " + why));
+                                            task_id + " (" + task->member + "): " + why));
     result = {{"task", task_id},
               {"member", task->member},
               {"state", "cancelled"},
@@ -182,8 +181,8 @@ Result<json> Operations::CancelTask(const std::string& task_id, const std::strin
 }
 
 Result<json> Operations::ReassignTask(const std::string& task_id, const std::string& member_id,
-                                   const Actor& actor,
-                                   std::vector<std::string>* agents_to_notify) {
+                                      const Actor& actor,
+                                      std::vector<std::string>* agents_to_notify) {
   json result;
   Status status = InTransaction(*db_, [&]() -> Status {
     Result<OpenTask> task = FindOpenTask(*db_, task_id);
@@ -193,8 +192,8 @@ Result<json> Operations::ReassignTask(const std::string& task_id, const std::str
                            "task " + task_id + " is already held by " + member_id);
     }
     if (!MemberExists(*db_, member_id)) {
-      return Status::Error("not_found", "no member '" + member_id +
-                                            "'; list them with: muster member list");
+      return Status::Error("not_found",
+                           "no member '" + member_id + "'; list them with: muster member list");
     }
     std::optional<std::string> agent = deliveries_.ActiveAgentOf(member_id);
     if (!agent) {
@@ -207,8 +206,8 @@ Result<json> Operations::ReassignTask(const std::string& task_id, const std::str
     const playbook::Step* step = (*book)->FindStep(task->step);
     const Millis now = clock_.Now();
     const bool newcomer = !HasAssignment(*db_, task->deployment, member_id);
-    MUSTER_RETURN_IF_ERROR(PutTask(*db_, task->deployment, task->step, member_id,
-                                   task->dormant, now));
+    MUSTER_RETURN_IF_ERROR(
+        PutTask(*db_, task->deployment, task->step, member_id, task->dormant, now));
     SetTaskState(*db_, task_id, "reassigned", "reassigned to " + member_id + " by " + actor.name,
                  now);
     SQLite::Statement assign(*db_,
@@ -220,25 +219,28 @@ Result<json> Operations::ReassignTask(const std::string& task_id, const std::str
     assign.exec();
     if (newcomer) MUSTER_RETURN_IF_ERROR(dispatch_.QueuePlaybook(*agent, **book));
     const std::string new_id = TaskIdFor(task->deployment, task->step, member_id);
-    auto released = deployments_.RequeueAround(task->deployment, **book, task->step, {task_id, new_id},
-                                  agents_to_notify);
+    auto released = deployments_.RequeueAround(task->deployment, **book, task->step,
+                                               {task_id, new_id}, agents_to_notify);
     if (!released.ok()) return released.status();
     if (agents_to_notify) AddUnique(*agents_to_notify, *agent);
     MUSTER_RETURN_IF_ERROR(timeline_.Append(
         task->incident, "task_reassigned", actor.name,
         task_id + ": from " + task->member + " to " + member_id + " (now " + new_id + ")"));
-    result = {{"task", task_id},    {"from", task->member},
-              {"to", member_id},    {"new_task", new_id},
+    result = {{"task", task_id},
+              {"from", task->member},
+              {"to", member_id},
+              {"new_task", new_id},
               {"state", "reassigned"}};
-    return audit_.Record({actor, "task.reassign", task_id, {{"from", task->member}, {"to", member_id}}});
+    return audit_.Record(
+        {actor, "task.reassign", task_id, {{"from", task->member}, {"to", member_id}}});
   });
   if (!status.ok()) return status;
   return result;
 }
 
 Result<json> Operations::AddMember(std::int64_t deployment_id, const std::string& role,
-                                          const std::string& member_id, const Actor& actor,
-                                          std::vector<std::string>* agents_to_notify) {
+                                   const std::string& member_id, const Actor& actor,
+                                   std::vector<std::string>* agents_to_notify) {
   json result;
   Status status = InTransaction(*db_, [&]() -> Status {
     auto deployment = ActiveDeployment(*db_, deployment_id);
@@ -248,8 +250,8 @@ Result<json> Operations::AddMember(std::int64_t deployment_id, const std::string
     if ((*book)->FindRole(role) == nullptr) {
       std::string known;
       for (const auto& r : (*book)->roles) known += (known.empty() ? "" : ", ") + r.id;
-      return Status::Error("invalid_argument", "playbook " + (*book)->id + " has no role '" +
-                                                   role + "'; its roles are: " + known);
+      return Status::Error("invalid_argument", "playbook " + (*book)->id + " has no role '" + role +
+                                                   "'; its roles are: " + known);
     }
     if (!MemberExists(*db_, member_id)) {
       return Status::Error("not_found", "no member '" + member_id +
@@ -302,20 +304,19 @@ Result<json> Operations::AddMember(std::int64_t deployment_id, const std::string
         deployment->first, "member_added", actor.name,
         member_id + " joined deployment " + std::to_string(deployment_id) + " as " + role +
             " with " + std::to_string(created.size()) + " task(s)"));
-    result = {{"deployment", deployment_id},
-              {"role", role},
-              {"member", member_id},
-              {"tasks", created}};
-    return audit_.Record({actor, "deployment.add_member", std::to_string(deployment_id),
-                  {{"member", member_id}, {"role", role}}});
+    result = {
+        {"deployment", deployment_id}, {"role", role}, {"member", member_id}, {"tasks", created}};
+    return audit_.Record({actor,
+                          "deployment.add_member",
+                          std::to_string(deployment_id),
+                          {{"member", member_id}, {"role", role}}});
   });
   if (!status.ok()) return status;
   return result;
 }
 
 Result<json> Operations::Close(std::int64_t deployment_id, const std::string& outcome,
-                                      const Actor& actor,
-                                      std::vector<std::string>* agents_to_notify) {
+                               const Actor& actor, std::vector<std::string>* agents_to_notify) {
   if (outcome != "cancelled" && outcome != "demobilised") {
     return Status::Error("invalid_argument", "a deployment closes as cancelled or demobilised");
   }
@@ -365,8 +366,10 @@ Result<json> Operations::Close(std::int64_t deployment_id, const std::string& ou
               {"status", outcome},
               {"closed_at", now},
               {"open_tasks", open}};
-    return audit_.Record({actor, outcome == "cancelled" ? "deployment.cancel" : "deployment.demobilise",
-                  std::to_string(deployment_id), {{"open_tasks", open.size()}}});
+    return audit_.Record({actor,
+                          outcome == "cancelled" ? "deployment.cancel" : "deployment.demobilise",
+                          std::to_string(deployment_id),
+                          {{"open_tasks", open.size()}}});
   });
   if (!status.ok()) return status;
   return result;

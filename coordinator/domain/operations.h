@@ -42,8 +42,8 @@ class Operations : OverDatabase {
         deployments_(parts.deployments) {}
 
   // not_found, conflict (finished task, inactive deployment).
-  Result<json> CancelTask(const std::string& task_id, const std::string& reason,
-                          const Actor& actor, std::vector<std::string>* agents_to_notify);
+  Result<json> CancelTask(const std::string& task_id, const std::string& reason, const Actor& actor,
+                          std::vector<std::string>* agents_to_notify);
   // The task is closed as "reassigned" and a new one made for |member_id|.
   Result<json> ReassignTask(const std::string& task_id, const std::string& member_id,
                             const Actor& actor, std::vector<std::string>* agents_to_notify);

@@ -8,8 +8,7 @@
 
 namespace muster::hq {
 
-Result<std::shared_ptr<const playbook::Playbook>> PlaybookLibrary::ByHash(
-    const std::string& hash) {
+Result<std::shared_ptr<const playbook::Playbook>> PlaybookLibrary::ByHash(const std::string& hash) {
   auto cached = parsed_.find(hash);
   if (cached != parsed_.end()) return cached->second;
   std::string source;
@@ -46,8 +45,7 @@ Result<json> PlaybookLibrary::Publish(const std::string& source, const std::stri
   if (book.source.size() > protocol::kMaxEntryBytes) {
     return Status::Error("invalid_playbook",
                          "the playbook with its libraries is " +
-                             std::to_string(book.source.size()) +
-                             " bytes; agents accept at most " +
+                             std::to_string(book.source.size()) + " bytes; agents accept at most " +
                              std::to_string(protocol::kMaxEntryBytes) + ": split it");
   }
   json published;
@@ -57,11 +55,11 @@ Result<json> PlaybookLibrary::Publish(const std::string& source, const std::stri
     existing.bind(2, book.version);
     if (existing.executeStep()) {
       if (existing.getColumn(0).getString() != book.content_hash) {
-        return Status::Error(
-            "conflict", "playbook " + book.id + " version " + book.version +
-                            " is already published with other content (hash " +
-                            existing.getColumn(0).getString().substr(0, 12) +
-                            "); published versions are immutable: raise the version");
+        return Status::Error("conflict",
+                             "playbook " + book.id + " version " + book.version +
+                                 " is already published with other content (hash " +
+                                 existing.getColumn(0).getString().substr(0, 12) +
+                                 "); published versions are immutable: raise the version");
       }
     } else {
       SQLite::Statement insert(*db_,
@@ -74,8 +72,10 @@ Result<json> PlaybookLibrary::Publish(const std::string& source, const std::stri
       insert.bind(5, book.source);
       insert.bind(6, static_cast<std::int64_t>(clock_.Now()));
       insert.exec();
-      MUSTER_RETURN_IF_ERROR(audit_.Record({actor, "playbook.publish", book.id + "@" + book.version,
-                                    {{"hash", book.content_hash}, {"file", file}}}));
+      MUSTER_RETURN_IF_ERROR(audit_.Record({actor,
+                                            "playbook.publish",
+                                            book.id + "@" + book.version,
+                                            {{"hash", book.content_hash}, {"file", file}}}));
     }
     published = {{"id", book.id},
                  {"version", book.version},

@@ -50,12 +50,9 @@ Result<json> Roster::Add(const MemberInput& input, const Actor& actor) {
     return audit_.Record({actor, "member.create", input.id, {{"roles", input.roles}}});
   });
   if (!status.ok()) return status;
-  return json{{"id", input.id},
-              {"name", input.name.empty() ? input.id : input.name},
-              {"roles", input.roles},
-              {"qualifications", input.qualifications},
-              {"contact", input.contact},
-              {"checkin_interval_ms", input.checkin_interval_ms}};
+  return json{{"id", input.id},           {"name", input.name.empty() ? input.id : input.name},
+              {"roles", input.roles},     {"qualifications", input.qualifications},
+              {"contact", input.contact}, {"checkin_interval_ms", input.checkin_interval_ms}};
 }
 
 Result<json> Roster::List() {
@@ -82,7 +79,7 @@ Result<json> Roster::List() {
 }
 
 Result<json> Roster::Update(const std::string& member_id, const MemberChange& change,
-                                   const Actor& actor) {
+                            const Actor& actor) {
   if (change.name && change.name->empty()) {
     return Status::Error("invalid_argument", "a member's name cannot be empty");
   }
@@ -96,8 +93,8 @@ Result<json> Roster::Update(const std::string& member_id, const MemberChange& ch
                             "FROM members WHERE id=?");
     query.bind(1, member_id);
     if (!query.executeStep()) {
-      return Status::Error("not_found", "no member '" + member_id +
-                                            "'; list them with: muster member list");
+      return Status::Error("not_found",
+                           "no member '" + member_id + "'; list them with: muster member list");
     }
     const json before = {{"name", query.getColumn(0).getString()},
                          {"roles", ParseJsonColumn(query.getColumn(1))},
@@ -113,8 +110,8 @@ Result<json> Roster::Update(const std::string& member_id, const MemberChange& ch
     if (change.checkin_interval_ms) after["checkin_interval_ms"] = *change.checkin_interval_ms;
     json changes = json::object();
     std::string summary;
-    for (const char* field : {"name", "roles", "qualifications", "contact",
-                              "checkin_interval_ms"}) {
+    for (const char* field :
+         {"name", "roles", "qualifications", "contact", "checkin_interval_ms"}) {
       NoteChange(field, before[field], after[field], changes, summary);
     }
     after["id"] = member_id;

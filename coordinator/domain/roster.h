@@ -41,8 +41,7 @@ class Roster : OverDatabase {
   Result<json> List();
   // Changes a member's entry (a new check-in interval applies from the next sweep).
   // not_found, invalid_argument.
-  Result<json> Update(const std::string& member_id, const MemberChange& change,
-                      const Actor& actor);
+  Result<json> Update(const std::string& member_id, const MemberChange& change, const Actor& actor);
 
  private:
   AuditTrail& audit_;

@@ -90,17 +90,15 @@ Status CheckRequiredRoles(const playbook::Playbook& book, const Candidates& rost
       if (!candidate.has_agent && Fits(role, candidate)) unenrolled.push_back(candidate.id);
     }
     empty_roles.push_back(
-        role.id + (!unenrolled.empty()
-                       ? " (without an enrolled agent: " + JoinWords(unenrolled) + ")"
-                   : role.qualifications.empty()
-                       ? " (no member lists this role)"
-                       : " (nobody holds " + JoinWords(role.qualifications) + ")"));
+        role.id +
+        (!unenrolled.empty() ? " (without an enrolled agent: " + JoinWords(unenrolled) + ")"
+         : role.qualifications.empty() ? " (no member lists this role)"
+                                       : " (nobody holds " + JoinWords(role.qualifications) + ")"));
   }
   if (empty_roles.empty()) return Status::Ok();
   const std::string first = empty_roles.front().substr(0, empty_roles.front().find(' '));
-  return Status::Error("unassigned_role", "required role(s) left empty: " +
-                                              JoinWords(empty_roles) + "; assign with --assign " +
-                                              first + "=MEMBER");
+  return Status::Error("unassigned_role", "required role(s) left empty: " + JoinWords(empty_roles) +
+                                              "; assign with --assign " + first + "=MEMBER");
 }
 
 }  // namespace

@@ -9,8 +9,8 @@ namespace muster::hq {
 namespace {
 
 json EventFromRow(SQLite::Statement& row) {
-  return {{"id", row.getColumn(0).getInt64()},   {"incident", row.getColumn(1).getString()},
-          {"at", row.getColumn(2).getInt64()},   {"kind", row.getColumn(3).getString()},
+  return {{"id", row.getColumn(0).getInt64()},     {"incident", row.getColumn(1).getString()},
+          {"at", row.getColumn(2).getInt64()},     {"kind", row.getColumn(3).getString()},
           {"actor", row.getColumn(4).getString()}, {"text", row.getColumn(5).getString()}};
 }
 
@@ -53,7 +53,7 @@ Result<json> Timeline::Events(std::int64_t after, const std::string& incident_id
 }
 
 Status Timeline::Append(const std::string& incident_id, const std::string& kind,
-                               const std::string& actor, const std::string& text) {
+                        const std::string& actor, const std::string& text) {
   SQLite::Statement insert(
       *db_, "INSERT INTO timeline(incident_id, at, kind, actor, text) VALUES(?,?,?,?,?)");
   insert.bind(1, incident_id);

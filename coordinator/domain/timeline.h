@@ -4,9 +4,8 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "muster/result.h"
 #include "store/hq_database.h"
@@ -18,8 +17,8 @@ class Timeline : OverDatabase {
   explicit Timeline(HqDatabase& database) : OverDatabase(database) {}
 
   // Appends one entry, stamped now. Call inside the transaction of the change it tells.
-  Status Append(const std::string& incident_id, const std::string& kind,
-                const std::string& actor, const std::string& text);
+  Status Append(const std::string& incident_id, const std::string& kind, const std::string& actor,
+                const std::string& text);
   // Every entry of an incident, oldest first. not_found.
   Result<nlohmann::json> OfIncident(const std::string& incident_id);
   // Entries with id > |after| (of one incident, or all when empty), oldest first.

@@ -38,18 +38,27 @@ Result<Config> LoadConfig(const std::string& path) {
       } else if (key == "agents") {
         for (const auto& item : value) {
           const std::string name = item.first.as<std::string>();
-          if (name == "bind") config.agent_bind = item.second.as<std::string>();
-          else if (name == "public_endpoint") config.public_endpoint = item.second.as<std::string>();
-          else if (name == "messages_per_second") config.agent_messages_per_second = item.second.as<double>();
-          else if (name == "message_burst") config.agent_message_burst = item.second.as<double>();
-          else return Unknown(path, item.first, "bind, public_endpoint, messages_per_second, message_burst");
+          if (name == "bind")
+            config.agent_bind = item.second.as<std::string>();
+          else if (name == "public_endpoint")
+            config.public_endpoint = item.second.as<std::string>();
+          else if (name == "messages_per_second")
+            config.agent_messages_per_second = item.second.as<double>();
+          else if (name == "message_burst")
+            config.agent_message_burst = item.second.as<double>();
+          else
+            return Unknown(path, item.first,
+                           "bind, public_endpoint, messages_per_second, message_burst");
         }
       } else if (key == "api") {
         for (const auto& item : value) {
           const std::string name = item.first.as<std::string>();
-          if (name == "bind") config.api_bind = item.second.as<std::string>();
-          else if (name == "port") config.api_port = item.second.as<int>();
-          else return Unknown(path, item.first, "bind, port");
+          if (name == "bind")
+            config.api_bind = item.second.as<std::string>();
+          else if (name == "port")
+            config.api_port = item.second.as<int>();
+          else
+            return Unknown(path, item.first, "bind, port");
         }
       } else if (key == "alerts") {
         for (const auto& item : value) {
@@ -75,8 +84,9 @@ Result<Config> LoadConfig(const std::string& path) {
                                                error.msg);
   }
   if (!(config.agent_messages_per_second > 0) || !(config.agent_message_burst >= 1)) {
-    return Status::Error("invalid_config", path + ": agents.messages_per_second must be above 0 "
-                                                  "and agents.message_burst at least 1");
+    return Status::Error("invalid_config", path +
+                                               ": agents.messages_per_second must be above 0 "
+                                               "and agents.message_burst at least 1");
   }
   if (config.api_port < 0 || config.api_port > 65535) {
     return Status::Error("invalid_config", path + ": api.port must be 0..65535");

@@ -1,16 +1,15 @@
 #include "service/coordinator.h"
 
+#include <httplib.h>
 #include <sodium.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
-
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "muster/files.h"
 #include "muster/bundle.h"
+#include "muster/files.h"
 #include "muster/log.h"
 #include "service/router_loop.h"
 
@@ -57,8 +56,9 @@ Status Coordinator::PrepareDataDir() {
   if (!token.ok()) return token.status();
   api_token_ = token->substr(0, token->find_first_of("\r\n"));
   if (api_token_.size() < 32) {
-    return Status::Error("insecure_file", token_path + " holds a token shorter than 32 "
-                                          "characters; delete it to have a new one made");
+    return Status::Error("insecure_file", token_path +
+                                              " holds a token shorter than 32 "
+                                              "characters; delete it to have a new one made");
   }
 
   const std::string db_path = config_.data_dir + "/muster.db";
@@ -132,9 +132,11 @@ Status Coordinator::Start() {
   MUSTER_RETURN_IF_ERROR(BindSockets());
   public_endpoint_ = config_.public_endpoint.empty() ? agent_endpoint_ : config_.public_endpoint;
   if (public_endpoint_.find("0.0.0.0") != std::string::npos) {
-    Logger("coordinator")->warn("event=public_endpoint_unset endpoint={} hint=\"set "
-                                "agents.public_endpoint so that bundles name a reachable host\"",
-                                public_endpoint_);
+    Logger("coordinator")
+        ->warn(
+            "event=public_endpoint_unset endpoint={} hint=\"set "
+            "agents.public_endpoint so that bundles name a reachable host\"",
+            public_endpoint_);
   }
   started_ = true;  // from here on, a failure is cleaned up by Stop()
   Status api = StartApi();
@@ -158,8 +160,9 @@ Status Coordinator::Start() {
   stopping_ = false;
   zap_thread_ = std::thread([this] { RunZap(); });
   router_thread_ = std::thread([this] { RunRouter(); });
-  Logger("coordinator")->info("event=started agents={} api={} hq_id={} key={}", agent_endpoint_,
-                              api_url(), router_hq_->database().hq_id(), KeyFingerprint(keys_.public_key));
+  Logger("coordinator")
+      ->info("event=started agents={} api={} hq_id={} key={}", agent_endpoint_, api_url(),
+             router_hq_->database().hq_id(), KeyFingerprint(keys_.public_key));
   return Status::Ok();
 }
 
@@ -287,8 +290,8 @@ Status Coordinator::StartApi() {
 
 std::string Coordinator::BundleFor(const std::string& agent_id, const std::string& member,
                                    const KeyPair& keys) const {
-  return BundleToJson(Bundle{agent_id, member, public_endpoint_, keys_.public_key,
-                             keys.public_key, keys.secret_key, api_hq_->database().hq_id()});
+  return BundleToJson(Bundle{agent_id, member, public_endpoint_, keys_.public_key, keys.public_key,
+                             keys.secret_key, api_hq_->database().hq_id()});
 }
 
 }  // namespace muster::hq

@@ -10,17 +10,15 @@
 #include <string>
 #include <thread>
 #include <vector>
-
 #include <zmq.hpp>
 
 #include "api/api_context.h"
 #include "api/api_server.h"
-#include "service/config.h"
-#include "service/headquarters.h"
-#include "service/headquarters.h"
 #include "muster/clock.h"
 #include "muster/keys.h"
 #include "muster/protocol.h"
+#include "service/config.h"
+#include "service/headquarters.h"
 
 namespace muster::hq {
 
@@ -87,7 +85,6 @@ class Coordinator {
   bool started_ = false;
 
   protocol::Limits limits_;
-
 };
 
 }  // namespace muster::hq

@@ -1,18 +1,18 @@
 // muster-coordinator: headquarters' service. Wires the real parts together; all logic
 // lives in the library the tests link.
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
 
-#include <CLI/CLI.hpp>
-
-#include "service/config.h"
-#include "service/coordinator.h"
 #include "muster/cli.h"
 #include "muster/log.h"
+#include "service/config.h"
+#include "service/coordinator.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"muster-coordinator: keeps incidents, roster, playbooks, deployments, tasks and "
-               "findings, and syncs them with field agents over ZeroMQ (CURVE)."};
+  CLI::App app{
+      "muster-coordinator: keeps incidents, roster, playbooks, deployments, tasks and "
+      "findings, and syncs them with field agents over ZeroMQ (CURVE)."};
   std::string config_path;
   std::string data_dir;
   std::string log_level;
@@ -44,8 +44,8 @@ int main(int argc, char** argv) {
   muster::hq::Coordinator coordinator(*config, clock);
   muster::Status started = coordinator.Start();
   if (!started.ok()) {
-    muster::Logger("coordinator")->critical("event=start_failed code={} error=\"{}\"",
-                                            started.code(), started.message());
+    muster::Logger("coordinator")
+        ->critical("event=start_failed code={} error=\"{}\"", started.code(), started.message());
     std::cerr << "muster-coordinator: " << started.message() << "\n";
     return 1;
   }

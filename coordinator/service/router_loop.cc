@@ -131,16 +131,17 @@ std::optional<SyncServer::Incoming> RouterLoop::Accept(zmq::message_t& payload,
   if (!found.ok()) {
     // Not a refusal: the agent keeps its session and sends again.
     log->error("event=store_error agent={} error=\"{}\"", agent_id, found.status().ToString());
-    Reply(route, agent_id, protocol::MakeError(protocol::errors::kInternal,
-                                               "HQ could not read its store; send again later"));
+    Reply(route, agent_id,
+          protocol::MakeError(protocol::errors::kInternal,
+                              "HQ could not read its store; send again later"));
     return std::nullopt;
   }
   if (!agent || agent->status != "active") {
     RefuseCutOff(agent_id, route, PeerAddress(payload), agent.has_value());
     Reply(route, agent_id,
-          protocol::MakeError(protocol::errors::kForbidden,
-                              agent ? "this agent has been revoked"
-                                    : "this key has been replaced or revoked"));
+          protocol::MakeError(
+              protocol::errors::kForbidden,
+              agent ? "this agent has been revoked" : "this key has been replaced or revoked"));
     return std::nullopt;
   }
   if (std::optional<protocol::Message> refusal = sync_.Admit(agent_id)) {
@@ -148,12 +149,12 @@ std::optional<SyncServer::Incoming> RouterLoop::Accept(zmq::message_t& payload,
     return std::nullopt;
   }
   Result<protocol::Message> decoded = protocol::Decode(
-      std::string_view(static_cast<const char*>(payload.data()), payload.size()),
-      options_.limits);
+      std::string_view(static_cast<const char*>(payload.data()), payload.size()), options_.limits);
   if (!decoded.ok()) {
     log->warn("event=malformed_message agent={} bytes={} code={} error=\"{}\"", agent_id,
               payload.size(), decoded.status().code(), decoded.status().message());
-    Reply(route, agent_id, protocol::MakeError(decoded.status().code(), decoded.status().message()));
+    Reply(route, agent_id,
+          protocol::MakeError(decoded.status().code(), decoded.status().message()));
     return std::nullopt;
   }
   if (decoded->type == protocol::MessageType::kHello || routes_.count(agent_id)) {
@@ -187,7 +188,7 @@ void RouterLoop::SendTo(const std::string& agent_id,
       // At the high-water mark the routing frame itself is refused (EAGAIN): stop, and
       // the stalled-delivery timer sends again from the agent's cursor.
       if (!router_.send(zmq::buffer(route->second),
-                       zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+                        zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
         return;
       }
       router_.send(zmq::buffer(frame), zmq::send_flags::dontwait);
@@ -201,7 +202,7 @@ void RouterLoop::SendTo(const std::string& agent_id,
 }
 
 void RouterLoop::RefuseCutOff(const std::string& agent_id, const std::string& route,
-                               const std::string& peer, bool known) {
+                              const std::string& peer, bool known) {
   // The session and route go at once; the audit log gets one entry per connection, not
   // one per message, so that a refused agent cannot flood it.
   routes_.erase(agent_id);
@@ -210,9 +211,9 @@ void RouterLoop::RefuseCutOff(const std::string& agent_id, const std::string& ro
   if (!refused_routes_.insert(route).second) return;
   if (refused_routes_.size() > 10'000) refused_routes_ = {route};
   Status audited = hq_.audit().Record({{"agent:" + agent_id, "agent:" + agent_id + "@" + peer},
-                                         known ? "agent.refused_revoked" : "agent.refused_old_key",
-                                         agent_id,
-                                         {}});
+                                       known ? "agent.refused_revoked" : "agent.refused_old_key",
+                                       agent_id,
+                                       {}});
   if (!audited.ok()) {
     Logger("router")->error("event=audit_failed action=refused_cut_off agent={} error=\"{}\"",
                             agent_id, audited.ToString());
@@ -252,8 +253,8 @@ void RouterLoop::RelayTeams() {
   Result<std::vector<std::string>> agents =
       hq_.team().Relay([&](const std::string& agent_id) { return sync_.RelayPace(agent_id); });
   if (!agents.ok()) {
-    Logger("router")->error("event=team_relay_failed code={} error=\"{}\"",
-                            agents.status().code(), agents.status().message());
+    Logger("router")->error("event=team_relay_failed code={} error=\"{}\"", agents.status().code(),
+                            agents.status().message());
     return;
   }
   for (const std::string& agent_id : *agents) SendTo(agent_id, sync_.Deliveries(agent_id));
@@ -262,8 +263,8 @@ void RouterLoop::RelayTeams() {
 void RouterLoop::SweepAlerts() {
   Result<int> raised = hq_.alerts().Sweep();
   if (!raised.ok()) {
-    Logger("alerts")->error("event=alert_sweep_failed code={} error=\"{}\"",
-                            raised.status().code(), raised.status().message());
+    Logger("alerts")->error("event=alert_sweep_failed code={} error=\"{}\"", raised.status().code(),
+                            raised.status().message());
   } else if (*raised > 0) {
     Logger("alerts")->warn("event=alerts_raised count={}", *raised);
   }

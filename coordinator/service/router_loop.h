@@ -18,7 +18,6 @@
 #include <set>
 #include <string>
 #include <vector>
-
 #include <zmq.hpp>
 
 #include "muster/clock.h"
@@ -58,8 +57,8 @@ class RouterLoop {
   void SendTo(const std::string& agent_id, const std::vector<protocol::Message>& messages);
   // Refuses a message from a revoked or replaced key: drops its session, audits once per
   // connection.
-  void RefuseCutOff(const std::string& agent_id, const std::string& route,
-                    const std::string& peer, bool known);
+  void RefuseCutOff(const std::string& agent_id, const std::string& route, const std::string& peer,
+                    bool known);
   void HandleWakes();
   void FlushContacts();
   void RelayTeams();

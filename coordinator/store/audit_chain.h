@@ -11,14 +11,13 @@
 #include <SQLiteCpp/Database.h>
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "muster/clock.h"
-#include "muster/statement_cache.h"
 #include "muster/result.h"
+#include "muster/statement_cache.h"
 
 namespace muster::hq {
 
@@ -58,10 +57,10 @@ Status AppendAudit(StatementCache& statements, Millis now, const AuditEntry& ent
 
 // The result of walking the chain from the first entry.
 struct AuditVerdict {
-  std::int64_t entries = 0;    // entries checked
-  std::string head_hash;       // the last entry's hash (kAuditGenesis when empty)
+  std::int64_t entries = 0;                // entries checked
+  std::string head_hash;                   // the last entry's hash (kAuditGenesis when empty)
   std::optional<std::int64_t> broken_seq;  // the first entry that does not verify
-  std::string problem;         // what is wrong with it, for people
+  std::string problem;                     // what is wrong with it, for people
   bool intact() const { return !broken_seq.has_value(); }
 };
 Result<AuditVerdict> VerifyAudit(SQLite::Database& db);
@@ -70,10 +69,10 @@ nlohmann::json AuditVerdictJson(const AuditVerdict& verdict);
 
 struct AuditFilter {
   std::string actor;
-  std::string action;   // exact, or a prefix ending in '.' ("agent.")
+  std::string action;  // exact, or a prefix ending in '.' ("agent.")
   std::string subject;
-  Millis since = 0;     // entries at or after this time
-  int limit = 100;      // the newest |limit| entries, oldest first
+  Millis since = 0;  // entries at or after this time
+  int limit = 100;   // the newest |limit| entries, oldest first
 };
 // Entries matching |filter| as a JSON array of objects.
 Result<nlohmann::json> QueryAudit(SQLite::Database& db, const AuditFilter& filter);

@@ -26,12 +26,10 @@ std::string RandomHex(std::size_t bytes) {
 
 }  // namespace
 
-HqDatabase::HqDatabase(std::unique_ptr<SQLite::Database> db, const Clock& clock,
-                       std::string hq_id)
+HqDatabase::HqDatabase(std::unique_ptr<SQLite::Database> db, const Clock& clock, std::string hq_id)
     : db_(std::move(db)), statements_(*db_), clock_(clock), hq_id_(std::move(hq_id)) {}
 
-Result<std::unique_ptr<HqDatabase>> HqDatabase::Open(const std::string& path,
-                                                     const Clock& clock) {
+Result<std::unique_ptr<HqDatabase>> HqDatabase::Open(const std::string& path, const Clock& clock) {
   if (sodium_init() < 0) return Status::Error("crypto_unavailable", "libsodium failed to start");
   auto db = OpenStore(path, HqMigrations());
   if (!db.ok()) return db.status();

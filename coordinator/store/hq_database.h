@@ -10,9 +10,8 @@
 #include <SQLiteCpp/Database.h>
 
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "muster/clock.h"
 #include "muster/result.h"

@@ -67,7 +67,7 @@ Status AgentProgress::RecordContacts(const std::map<std::string, Millis>& contac
 }
 
 Status AgentProgress::Record(const std::map<std::string, Millis>& contacts,
-                               const std::map<std::string, std::uint64_t>& applied) {
+                             const std::map<std::string, std::uint64_t>& applied) {
   if (contacts.empty() && applied.empty()) return Status::Ok();
   return InTransaction(*db_, [&]() -> Status {
     for (const auto& [agent_id, at] : contacts) {

@@ -7,15 +7,16 @@
 namespace muster::hq {
 
 std::optional<std::string> DeliveryQueue::ActiveAgentOf(const std::string& member_id) {
-  auto query = statements_.Get("SELECT id FROM agents WHERE member_id=? AND status='active' "
-                          "ORDER BY created_at DESC, id DESC LIMIT 1");
+  auto query = statements_.Get(
+      "SELECT id FROM agents WHERE member_id=? AND status='active' "
+      "ORDER BY created_at DESC, id DESC LIMIT 1");
   query->bind(1, member_id);
   if (!query->executeStep()) return std::nullopt;
   return query->getColumn(0).getString();
 }
 
 Status DeliveryQueue::QueueText(const std::string& agent_id, const std::string& kind,
-                                  const std::string& body) {
+                                const std::string& body) {
   std::int64_t seq = 0;
   {
     auto next = statements_.Get(
@@ -58,10 +59,10 @@ Result<std::vector<DeliveryQueue::QueuedDelivery>> DeliveryQueue::Pending(
     query->bind(3, static_cast<std::int64_t>(max));
     while (query->executeStep()) {
       const std::string text = query->getColumn(2).getString();
-      deliveries.push_back({{static_cast<std::uint64_t>(query->getColumn(0).getInt64()),
-                             query->getColumn(1).getString(), query->getColumn(3).getInt64(),
-                             parse(text)},
-                            text.size()});
+      deliveries.push_back(
+          {{static_cast<std::uint64_t>(query->getColumn(0).getInt64()),
+            query->getColumn(1).getString(), query->getColumn(3).getInt64(), parse(text)},
+           text.size()});
     }
     return Status::Ok();
   });

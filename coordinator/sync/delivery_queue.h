@@ -33,8 +33,7 @@ class DeliveryQueue : OverDatabase {
   }
   // The same with the body already serialized (one body queued to many agents).
   // not_found when there is no such agent.
-  Status QueueText(const std::string& agent_id, const std::string& kind,
-                   const std::string& body);
+  Status QueueText(const std::string& agent_id, const std::string& kind, const std::string& body);
 
   // A delivery as queued, with the length of its body's JSON text (what a message's
   // budget counts).

@@ -10,9 +10,10 @@
 namespace muster::hq {
 
 Status Dispatch::QueueBacklog(const std::string& agent_id, const std::string& member_id) {
-  auto query = statements_.Get("SELECT t.id, d.playbook_hash, d.id FROM tasks t JOIN deployments d "
-                          "ON d.id=t.deployment_id WHERE t.member_id=? AND d.status='active' "
-                          "ORDER BY d.id, t.rowid");
+  auto query = statements_.Get(
+      "SELECT t.id, d.playbook_hash, d.id FROM tasks t JOIN deployments d "
+      "ON d.id=t.deployment_id WHERE t.member_id=? AND d.status='active' "
+      "ORDER BY d.id, t.rowid");
   query->bind(1, member_id);
   std::vector<std::string> tasks;
   std::vector<std::string> hashes;
@@ -40,7 +41,8 @@ Status Dispatch::QueueBacklog(const std::string& agent_id, const std::string& me
 }
 
 std::optional<wire::TaskDelivery> Dispatch::TaskSnapshot(const std::string& task_id) {
-  auto query = statements_.Get("SELECT t.deployment_id, t.step_id, t.member_id, t.state, t.dormant, t.reason, t.due_at, "
+  auto query = statements_.Get(
+      "SELECT t.deployment_id, t.step_id, t.member_id, t.state, t.dormant, t.reason, t.due_at, "
       "d.playbook_hash, d.incident_id, i.title FROM tasks t "
       "JOIN deployments d ON d.id=t.deployment_id JOIN incidents i ON i.id=d.incident_id "
       "WHERE t.id=?");
@@ -62,9 +64,10 @@ std::optional<wire::TaskDelivery> Dispatch::TaskSnapshot(const std::string& task
   if (!book.ok()) return snapshot;
   const playbook::Step* step = (*book)->FindStep(snapshot.step);
   if (step == nullptr) return snapshot;
-  auto deps = statements_.Get("SELECT t.id, t.member_id, t.state, m.name FROM tasks t JOIN members "
-                         "m ON m.id=t.member_id WHERE t.deployment_id=? AND t.step_id=? AND "
-                         "t.state NOT IN ('cancelled','reassigned') ORDER BY t.id");
+  auto deps = statements_.Get(
+      "SELECT t.id, t.member_id, t.state, m.name FROM tasks t JOIN members "
+      "m ON m.id=t.member_id WHERE t.deployment_id=? AND t.step_id=? AND "
+      "t.state NOT IN ('cancelled','reassigned') ORDER BY t.id");
   for (const std::string& dependency : step->depends_on) {
     deps->bind(1, snapshot.deployment);
     deps->bind(2, dependency);
@@ -79,16 +82,15 @@ std::optional<wire::TaskDelivery> Dispatch::TaskSnapshot(const std::string& task
 }
 
 Status Dispatch::QueueTaskSnapshots(const std::vector<std::string>& task_ids,
-                                   std::vector<std::string>* agents_to_notify) {
+                                    std::vector<std::string>* agents_to_notify) {
   for (const std::string& task_id : task_ids) {
     std::optional<wire::TaskDelivery> snapshot = TaskSnapshot(task_id);
     if (!snapshot) continue;
     std::optional<std::string> agent = deliveries_.ActiveAgentOf(snapshot->member);
     if (!agent) continue;  // the member has no agent yet; enrolment sends the backlog
     MUSTER_RETURN_IF_ERROR(deliveries_.Queue(*agent, *snapshot));
-    if (agents_to_notify &&
-        std::find(agents_to_notify->begin(), agents_to_notify->end(), *agent) ==
-            agents_to_notify->end()) {
+    if (agents_to_notify && std::find(agents_to_notify->begin(), agents_to_notify->end(), *agent) ==
+                                agents_to_notify->end()) {
       agents_to_notify->push_back(*agent);
     }
   }
@@ -96,7 +98,7 @@ Status Dispatch::QueueTaskSnapshots(const std::vector<std::string>& task_ids,
 }
 
 Result<Dispatch::DeliveryCursor> Dispatch::Reconcile(const std::string& agent_id,
-                                                             std::uint64_t agent_applied) {
+                                                     std::uint64_t agent_applied) {
   DeliveryCursor cursor;
   Status status = InTransaction(*db_, [&]() -> Status {
     const auto head = [&] {

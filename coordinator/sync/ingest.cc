@@ -14,9 +14,9 @@ namespace {
 // Errors that refuse one record (it is held and acknowledged, with no effect) rather than
 // failing the whole batch (which is rolled back and re-sent later).
 bool IsRefusal(const Status& status) {
-  static const std::set<std::string> kRefusals = {
-      "forbidden", "not_found",        "invalid_argument", "invalid_value",
-      "malformed", "invalid_playbook", "too_large"};
+  static const std::set<std::string> kRefusals = {"forbidden",     "not_found", "invalid_argument",
+                                                  "invalid_value", "malformed", "invalid_playbook",
+                                                  "too_large"};
   return kRefusals.count(status.code()) > 0;
 }
 
@@ -56,7 +56,6 @@ Status RefuseOversized(const std::string& logged) {
 
 }  // namespace
 
-
 Result<IngestOutcome> Ingest::Commit(const std::string& agent_id,
                                      const std::vector<InboundRecord>& records,
                                      const std::string& peer) {
@@ -73,7 +72,8 @@ std::vector<Result<IngestOutcome>> Ingest::CommitGroup(const std::vector<IngestB
                         "agent:" + batch.agent_id + "@" + (batch.peer.empty() ? "?" : batch.peer)};
       IngestOutcome outcome;
       statements_.Get("SAVEPOINT batch")->exec();
-      Status applied = Guarded(*db_, [&] { return ApplyBatch(batch.agent_id, batch.records, actor, outcome); });
+      Status applied =
+          Guarded(*db_, [&] { return ApplyBatch(batch.agent_id, batch.records, actor, outcome); });
       if (!applied.ok()) statements_.Get("ROLLBACK TO batch")->exec();
       statements_.Get("RELEASE batch")->exec();
       if (applied.ok()) {
@@ -110,7 +110,9 @@ Status Ingest::ApplyBatch(const std::string& agent_id, const std::vector<Inbound
     for (const auto& [seq, why] : outcome.refused) {
       refused.push_back({{"seq", seq}, {"code", why.code()}});
     }
-    MUSTER_RETURN_IF_ERROR(audit_.Record({actor, "records.ingest", agent_id,
+    MUSTER_RETURN_IF_ERROR(audit_.Record({actor,
+                                          "records.ingest",
+                                          agent_id,
                                           {{"first", *std::min_element(fresh.begin(), fresh.end())},
                                            {"last", *std::max_element(fresh.begin(), fresh.end())},
                                            {"records", fresh.size()},
@@ -129,8 +131,8 @@ Status Ingest::ApplyBatch(const std::string& agent_id, const std::vector<Inbound
   return Status::Ok();
 }
 
-Result<bool> Ingest::Take(const AgentRecord& agent, const InboundRecord& record,
-                          const Actor& actor, Millis now, IngestOutcome& outcome) {
+Result<bool> Ingest::Take(const AgentRecord& agent, const InboundRecord& record, const Actor& actor,
+                          Millis now, IngestOutcome& outcome) {
   if (record.seq == 0) {
     outcome.refused.emplace_back(0, Status::Error("malformed", "seq 0 is not a sequence"));
     return false;
@@ -171,7 +173,9 @@ Result<bool> Ingest::Take(const AgentRecord& agent, const InboundRecord& record,
   outcome.refused.emplace_back(record.seq, applied);
   if (applied.code() == "forbidden") {
     // Acting on another member's work: kept as evidence, never applied.
-    MUSTER_RETURN_IF_ERROR(audit_.Record({actor, "record.forbidden", agent.id,
+    MUSTER_RETURN_IF_ERROR(audit_.Record({actor,
+                                          "record.forbidden",
+                                          agent.id,
                                           {{"seq", record.seq},
                                            {"kind", record.kind},
                                            {"task", StringField(record.body, "task")},
@@ -208,7 +212,8 @@ Result<std::uint64_t> Ingest::Watermark(const std::string& agent_id) {
   Status status = Guarded([&]() -> Status {
     auto query = statements_.Get("SELECT ingested FROM agents WHERE id=?");
     query->bind(1, agent_id);
-    if (query->executeStep()) watermark = static_cast<std::uint64_t>(query->getColumn(0).getInt64());
+    if (query->executeStep())
+      watermark = static_cast<std::uint64_t>(query->getColumn(0).getInt64());
     return Status::Ok();
   });
   if (!status.ok()) return status;
@@ -229,15 +234,17 @@ Result<std::uint64_t> Ingest::HighestHeld(const std::string& agent_id) {
 }
 
 Result<protocol::SeqRanges> Ingest::HeldAmong(const std::string& agent_id,
-                                               const protocol::SeqRanges& ranges) {
+                                              const protocol::SeqRanges& ranges) {
   std::vector<std::uint64_t> held;
   Status status = Guarded([&]() -> Status {
-    auto query = statements_.Get("SELECT seq FROM inbound WHERE agent_id=? AND seq BETWEEN ? AND ?");
+    auto query =
+        statements_.Get("SELECT seq FROM inbound WHERE agent_id=? AND seq BETWEEN ? AND ?");
     for (const protocol::SeqRange& range : ranges) {
       query->bind(1, agent_id);
       query->bind(2, static_cast<std::int64_t>(std::min<std::uint64_t>(range.first, INT64_MAX)));
       query->bind(3, static_cast<std::int64_t>(std::min<std::uint64_t>(range.last, INT64_MAX)));
-      while (query->executeStep()) held.push_back(static_cast<std::uint64_t>(query->getColumn(0).getInt64()));
+      while (query->executeStep())
+        held.push_back(static_cast<std::uint64_t>(query->getColumn(0).getInt64()));
       query->reset();
     }
     return Status::Ok();

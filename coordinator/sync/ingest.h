@@ -105,8 +105,7 @@ class Ingest : OverDatabase {
   std::int64_t AdvanceWatermark(const std::string& agent_id, Millis now);
 
   // --- one handler per record kind (ingest_records.cc) ---
-  Status ApplyRecord(const AgentRecord& agent, const InboundRecord& record,
-                     IngestOutcome& outcome);
+  Status ApplyRecord(const AgentRecord& agent, const InboundRecord& record, IngestOutcome& outcome);
   Status ApplyStatus(const AgentRecord& agent, const InboundRecord& record,
                      const wire::StatusRecord& status, IngestOutcome& outcome);
   Status ApplyFinding(const AgentRecord& agent, const InboundRecord& record,

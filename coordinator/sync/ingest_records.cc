@@ -26,9 +26,9 @@ struct TaskRow {
 
 std::optional<TaskRow> ReadTask(StatementCache& statements, const std::string& task_id) {
   auto query = statements.Get(
-                          "SELECT t.member_id, t.state, t.status_seq, t.deployment_id, t.step_id, "
-                          "d.incident_id, d.playbook_hash FROM tasks t JOIN deployments d ON "
-                          "d.id=t.deployment_id WHERE t.id=?");
+      "SELECT t.member_id, t.state, t.status_seq, t.deployment_id, t.step_id, "
+      "d.incident_id, d.playbook_hash FROM tasks t JOIN deployments d ON "
+      "d.id=t.deployment_id WHERE t.id=?");
   query->bind(1, task_id);
   if (!query->executeStep()) return std::nullopt;
   return TaskRow{query->getColumn(0).getString(), query->getColumn(1).getString(),
@@ -44,8 +44,7 @@ Result<TaskRow> OwnTask(StatementCache& statements, const AgentRecord& agent,
   if (task_id.empty()) return Status::Error("malformed", "the record names no task");
   std::optional<TaskRow> task = ReadTask(statements, task_id);
   if (!task || task->member != agent.member_id) {
-    return Status::Error("forbidden", "task " + task_id + " is not assigned to " +
-                                          agent.member_id);
+    return Status::Error("forbidden", "task " + task_id + " is not assigned to " + agent.member_id);
   }
   return *task;
 }
@@ -91,7 +90,7 @@ Status DecodeAnd(const InboundRecord& entry, Apply apply) {
 }  // namespace
 
 Status Ingest::ApplyRecord(const AgentRecord& agent, const InboundRecord& record,
-                            IngestOutcome& outcome) {
+                           IngestOutcome& outcome) {
   const std::optional<wire::RecordKind> kind = wire::RecordKindFromName(record.kind);
   if (!kind) return Status::Error("malformed", "unknown record kind '" + record.kind + "'");
   switch (*kind) {
@@ -99,8 +98,9 @@ Status Ingest::ApplyRecord(const AgentRecord& agent, const InboundRecord& record
       return DecodeAnd<wire::StatusRecord>(
           record, [&](const auto& status) { return ApplyStatus(agent, record, status, outcome); });
     case wire::RecordKind::kFinding:
-      return DecodeAnd<wire::FindingRecord>(
-          record, [&](const auto& finding) { return ApplyFinding(agent, record, finding, outcome); });
+      return DecodeAnd<wire::FindingRecord>(record, [&](const auto& finding) {
+        return ApplyFinding(agent, record, finding, outcome);
+      });
     case wire::RecordKind::kAlert:
       return DecodeAnd<wire::AlertRecord>(
           record, [&](const auto& alert) { return ApplyAlert(agent, record, alert); });
@@ -108,8 +108,8 @@ Status Ingest::ApplyRecord(const AgentRecord& agent, const InboundRecord& record
       return DecodeAnd<wire::TriggerRecord>(
           record, [&](const auto& trigger) { return ApplyTrigger(agent, trigger, outcome); });
     case wire::RecordKind::kNote:
-      return DecodeAnd<wire::NoteRecord>(
-          record, [&](const auto& note) { return ApplyNote(agent, note); });
+      return DecodeAnd<wire::NoteRecord>(record,
+                                         [&](const auto& note) { return ApplyNote(agent, note); });
     case wire::RecordKind::kAttachmentChunk:
       return DecodeAnd<wire::AttachmentPiece>(
           record, [&](const auto& piece) { return ApplyAttachmentPiece(agent, piece); });
@@ -124,7 +124,7 @@ Status Ingest::ApplyAttachmentPiece(const AgentRecord& agent, const wire::Attach
 }
 
 Status Ingest::ApplyStatus(const AgentRecord& agent, const InboundRecord& record,
-                            const wire::StatusRecord& status, IngestOutcome& outcome) {
+                           const wire::StatusRecord& status, IngestOutcome& outcome) {
   static const std::set<std::string> kAgentStates = {"acknowledged", "in_progress", "completed",
                                                      "blocked"};
   const std::string& state = status.state;
@@ -143,12 +143,12 @@ Status Ingest::ApplyStatus(const AgentRecord& agent, const InboundRecord& record
     // Conflict rule C1: HQ took the task away while the member worked on it offline. HQ's
     // decision stands, the member's records are kept, and an officer is told.
     if (state == "completed" || state == "in_progress") {
-      MUSTER_RETURN_IF_ERROR(alerts_.Raise(
-          task->incident, task->deployment, "conflict", "warning",
-          "task " + task_id + " was " + task->state + " at HQ but " + agent.member_id +
-              " reported it " + state + " (recorded " + FormatTimestamp(record.at) +
-              "); the member's findings are kept",
-          agent.id, "conflict:" + agent.id + ":" + std::to_string(record.seq)));
+      MUSTER_RETURN_IF_ERROR(
+          alerts_.Raise(task->incident, task->deployment, "conflict", "warning",
+                        "task " + task_id + " was " + task->state + " at HQ but " +
+                            agent.member_id + " reported it " + state + " (recorded " +
+                            FormatTimestamp(record.at) + "); the member's findings are kept",
+                        agent.id, "conflict:" + agent.id + ":" + std::to_string(record.seq)));
     }
     auto seen = statements_.Get("UPDATE tasks SET status_seq=? WHERE id=?");
     seen->bind(1, static_cast<std::int64_t>(record.seq));
@@ -156,8 +156,9 @@ Status Ingest::ApplyStatus(const AgentRecord& agent, const InboundRecord& record
     seen->exec();
     return Status::Ok();
   }
-  auto update = statements_.Get("UPDATE tasks SET state=?, reason=?, status_seq=?, updated_at=? "
-                           "WHERE id=?");
+  auto update = statements_.Get(
+      "UPDATE tasks SET state=?, reason=?, status_seq=?, updated_at=? "
+      "WHERE id=?");
   update->bind(1, state);
   update->bind(2, status.reason);
   update->bind(3, static_cast<std::int64_t>(record.seq));
@@ -167,7 +168,7 @@ Status Ingest::ApplyStatus(const AgentRecord& agent, const InboundRecord& record
   outcome.team_changed.insert(task->deployment);
   if (state == "blocked") {
     MUSTER_RETURN_IF_ERROR(timeline_.Append(task->incident, "blocked", agent.member_id,
-                                          task_id + ": " + status.reason));
+                                            task_id + ": " + status.reason));
   }
   if (state != "completed") return Status::Ok();
   MUSTER_RETURN_IF_ERROR(
@@ -178,12 +179,12 @@ Status Ingest::ApplyStatus(const AgentRecord& agent, const InboundRecord& record
   if (!book.ok()) return book.status();
   auto released = deployments_.ReleaseReadyTasks(task->deployment);
   if (!released.ok()) return released.status();
-  return dispatch_.QueueTaskSnapshots(deployments_.DependentTasks(task->deployment, **book, task->step),
-                            &outcome.agents_to_notify);
+  return dispatch_.QueueTaskSnapshots(
+      deployments_.DependentTasks(task->deployment, **book, task->step), &outcome.agents_to_notify);
 }
 
 Status Ingest::ApplyFinding(const AgentRecord& agent, const InboundRecord& record,
-                             const wire::FindingRecord& finding, IngestOutcome& outcome) {
+                            const wire::FindingRecord& finding, IngestOutcome& outcome) {
   Result<TaskRow> task = OwnTask(statements_, agent, finding.task);
   if (!task.ok()) return task.status();
   if (finding.values.empty() && finding.attachments.empty()) {
@@ -193,8 +194,9 @@ Status Ingest::ApplyFinding(const AgentRecord& agent, const InboundRecord& recor
   auto book = playbooks_.ByHash(task->playbook_hash);
   if (!book.ok()) return book.status();
   MUSTER_RETURN_IF_ERROR(CheckFindingValues((*book)->FindStep(task->step), task->step, finding));
-  auto insert = statements_.Get("INSERT INTO findings(agent_id, seq, task_id, recorded_at, "
-                           "received_at, fields, confirmed, attachments) VALUES(?,?,?,?,?,?,?,?)");
+  auto insert = statements_.Get(
+      "INSERT INTO findings(agent_id, seq, task_id, recorded_at, "
+      "received_at, fields, confirmed, attachments) VALUES(?,?,?,?,?,?,?,?)");
   insert->bind(1, agent.id);
   insert->bind(2, static_cast<std::int64_t>(record.seq));
   insert->bind(3, finding.task);
@@ -212,10 +214,11 @@ Status Ingest::ApplyFinding(const AgentRecord& agent, const InboundRecord& recor
   insert->exec();
   // The latest value per field feeds the triggers; an older finding arriving late (a
   // backlog from another member) does not overwrite a newer value.
-  auto latest = statements_.Get("INSERT INTO finding_values(deployment_id, key, value, recorded_at) "
-                           "VALUES(?,?,?,?) ON CONFLICT(deployment_id, key) DO UPDATE SET "
-                           "value=excluded.value, recorded_at=excluded.recorded_at WHERE "
-                           "excluded.recorded_at >= finding_values.recorded_at");
+  auto latest = statements_.Get(
+      "INSERT INTO finding_values(deployment_id, key, value, recorded_at) "
+      "VALUES(?,?,?,?) ON CONFLICT(deployment_id, key) DO UPDATE SET "
+      "value=excluded.value, recorded_at=excluded.recorded_at WHERE "
+      "excluded.recorded_at >= finding_values.recorded_at");
   for (const auto& [name, value] : finding.values.items()) {
     latest->bind(1, task->deployment);
     latest->bind(2, task->step + "." + name);
@@ -229,24 +232,25 @@ Status Ingest::ApplyFinding(const AgentRecord& agent, const InboundRecord& recor
     // Conflict rule C2: a finding for a task HQ took away is a fact about the scene: it
     // is kept and counts for triggers, and an officer is told.
     return alerts_.Raise(task->incident, task->deployment, "conflict", "warning",
-                      "task " + finding.task + " was " + task->state + " at HQ but " +
-                          agent.member_id + " recorded a finding for it (recorded " +
-                          FormatTimestamp(record.at) + "); the finding is kept",
-                      agent.id, "conflict:" + agent.id + ":" + std::to_string(record.seq));
+                         "task " + finding.task + " was " + task->state + " at HQ but " +
+                             agent.member_id + " recorded a finding for it (recorded " +
+                             FormatTimestamp(record.at) + "); the finding is kept",
+                         agent.id, "conflict:" + agent.id + ":" + std::to_string(record.seq));
   }
   return Status::Ok();
 }
 
 std::string Ingest::IncidentOfMember(const std::string& member_id) {
-  auto query = statements_.Get("SELECT d.incident_id FROM deployments d JOIN assignments a ON "
-                          "a.deployment_id=d.id WHERE a.member_id=? ORDER BY "
-                          "(d.status='active') DESC, d.created_at DESC LIMIT 1");
+  auto query = statements_.Get(
+      "SELECT d.incident_id FROM deployments d JOIN assignments a ON "
+      "a.deployment_id=d.id WHERE a.member_id=? ORDER BY "
+      "(d.status='active') DESC, d.created_at DESC LIMIT 1");
   query->bind(1, member_id);
   return query->executeStep() ? query->getColumn(0).getString() : std::string("-");
 }
 
 Status Ingest::ApplyAlert(const AgentRecord& agent, const InboundRecord& record,
-                           const wire::AlertRecord& alert) {
+                          const wire::AlertRecord& alert) {
   std::string incident;
   std::optional<std::int64_t> deployment;
   if (!alert.task.empty()) {
@@ -262,20 +266,23 @@ Status Ingest::ApplyAlert(const AgentRecord& agent, const InboundRecord& record,
   const std::string severity =
       alert.severity == "info" || alert.severity == "warning" ? alert.severity : "critical";
   return alerts_.Raise(incident, deployment, "safety", severity,
-                    agent.member_id + ": " + (alert.message.empty() ? "safety alert" : alert.message) +
-                        " (raised " + FormatTimestamp(record.at) + ")",
-                    agent.id, "agent:" + agent.id + ":" + std::to_string(record.seq));
+                       agent.member_id + ": " +
+                           (alert.message.empty() ? "safety alert" : alert.message) + " (raised " +
+                           FormatTimestamp(record.at) + ")",
+                       agent.id, "agent:" + agent.id + ":" + std::to_string(record.seq));
 }
 
 Status Ingest::ApplyTrigger(const AgentRecord& agent, const wire::TriggerRecord& trigger,
-                             IngestOutcome& outcome) {
+                            IngestOutcome& outcome) {
   Result<TaskRow> task = OwnTask(statements_, agent, trigger.task);
   if (!task.ok()) return task.status();
   auto book = playbooks_.ByHash(task->playbook_hash);
   if (!book.ok()) return book.status();
-  Status fired = deployments_.FireTrigger(task->deployment, **book, trigger.trigger, agent.id, outcome);
-  return fired.ok() || fired.code() != "not_found" ? fired
-                                                   : Status::Error("invalid_value", fired.message());
+  Status fired =
+      deployments_.FireTrigger(task->deployment, **book, trigger.trigger, agent.id, outcome);
+  return fired.ok() || fired.code() != "not_found"
+             ? fired
+             : Status::Error("invalid_value", fired.message());
 }
 
 Status Ingest::ApplyNote(const AgentRecord& agent, const wire::NoteRecord& note) {
@@ -286,7 +293,7 @@ Status Ingest::ApplyNote(const AgentRecord& agent, const wire::NoteRecord& note)
     incident = task->incident;
   }
   return timeline_.Append(incident, "note", agent.member_id,
-                        (note.task.empty() ? "" : note.task + ": ") + note.text);
+                          (note.task.empty() ? "" : note.task + ": ") + note.text);
 }
 
 }  // namespace muster::hq

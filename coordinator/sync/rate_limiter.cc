@@ -21,8 +21,8 @@ Millis RateLimiter::Take(const std::string& agent_id) {
     bucket.tokens -= 1.0;
     return 0;
   }
-  return std::max<Millis>(1, static_cast<Millis>(std::ceil((1.0 - bucket.tokens) * 1000.0 /
-                                                           per_second_)));
+  return std::max<Millis>(
+      1, static_cast<Millis>(std::ceil((1.0 - bucket.tokens) * 1000.0 / per_second_)));
 }
 
 }  // namespace muster::hq

@@ -23,8 +23,7 @@ std::optional<Message> SyncServer::Admit(const std::string& agent_id) {
   Message refusal = protocol::MakeError(
       protocol::errors::kRateLimited,
       "more than " + std::to_string(static_cast<int>(options_.message_burst)) +
-          " messages at once or " +
-          std::to_string(static_cast<int>(options_.messages_per_second)) +
+          " messages at once or " + std::to_string(static_cast<int>(options_.messages_per_second)) +
           " per second; this one was not handled: retry after " + std::to_string(retry_after) +
           " ms");
   refusal.body["retry_after_ms"] = retry_after;
@@ -75,10 +74,12 @@ std::optional<std::uint64_t> PiggybackedApplied(const json& body) {
 std::vector<Message> SyncServer::Handle(const std::string& agent_id, const Message& message,
                                         const std::string& peer, std::size_t frame_bytes) {
   switch (message.type) {
-    case MessageType::kHello: return OnHello(agent_id, message.body, peer);
+    case MessageType::kHello:
+      return OnHello(agent_id, message.body, peer);
     case MessageType::kRecords:
       return std::move(HandleAll({{agent_id, message, peer, frame_bytes}}).front().messages);
-    case MessageType::kDelivered: return OnDelivered(agent_id, message.body, frame_bytes);
+    case MessageType::kDelivered:
+      return OnDelivered(agent_id, message.body, frame_bytes);
     case MessageType::kPing: {
       auto it = sessions_.find(agent_id);
       if (it == sessions_.end()) {
@@ -92,11 +93,12 @@ std::vector<Message> SyncServer::Handle(const std::string& agent_id, const Messa
       }
       return replies;
     }
-    case MessageType::kPong: return {};
+    case MessageType::kPong:
+      return {};
     default:
-      return {protocol::MakeError(protocol::errors::kUnknownType,
-                                  std::string(protocol::ToString(message.type)) +
-                                      " is not accepted by the coordinator")};
+      return {protocol::MakeError(
+          protocol::errors::kUnknownType,
+          std::string(protocol::ToString(message.type)) + " is not accepted by the coordinator")};
   }
 }
 
@@ -106,9 +108,9 @@ std::vector<Message> SyncServer::OnHello(const std::string& agent_id, const json
     Logger("sync")->warn("event=hello_identity_mismatch agent={} claimed={}", agent_id,
                          body["agent"].get<std::string>());
     Status audited = hq_.audit().Record({{"agent:" + agent_id, "agent:" + agent_id + "@" + peer},
-                                   "hello.forbidden",
-                                   agent_id,
-                                   {{"claimed", body["agent"].get<std::string>()}}});
+                                         "hello.forbidden",
+                                         agent_id,
+                                         {{"claimed", body["agent"].get<std::string>()}}});
     if (!audited.ok()) {
       Logger("sync")->error("event=audit_failed action=hello.forbidden agent={} error=\"{}\"",
                             agent_id, audited.ToString());
@@ -130,20 +132,23 @@ std::vector<Message> SyncServer::OnHello(const std::string& agent_id, const json
   session.last_progress = clock_.Now();
   auto cursor = hq_.dispatch().Reconcile(agent_id, session.applied);
   if (cursor.ok() && cursor->hq_restored) {
-    Logger("sync")->warn("event=hq_restore_detected agent={} agent_applied={} "
-                         "action=requeued_current_tasks",
-                         agent_id, session.applied);
+    Logger("sync")->warn(
+        "event=hq_restore_detected agent={} agent_applied={} "
+        "action=requeued_current_tasks",
+        agent_id, session.applied);
   }
   if (cursor.ok() && cursor->restart_from) {
-    Logger("sync")->warn("event=deliveries_restarted agent={} agent_applied={} restart_from={} "
-                         "reason=\"deliveries after the agent's cursor are gone (both sides "
-                         "restored)\"",
-                         agent_id, session.applied, *cursor->restart_from);
+    Logger("sync")->warn(
+        "event=deliveries_restarted agent={} agent_applied={} restart_from={} "
+        "reason=\"deliveries after the agent's cursor are gone (both sides "
+        "restored)\"",
+        agent_id, session.applied, *cursor->restart_from);
     session.applied = *cursor->restart_from - 1;
   }
   session.sent_upto = session.applied;  // resume right after what the agent holds
   applied_.erase(agent_id);  // the HELLO's cursor replaces whatever was waiting to be written
-  Status applied = cursor.ok() ? hq_.progress().MarkApplied(agent_id, session.applied) : cursor.status();
+  Status applied =
+      cursor.ok() ? hq_.progress().MarkApplied(agent_id, session.applied) : cursor.status();
   auto ingested = hq_.ingest().Watermark(agent_id);
   auto highest = hq_.ingest().HighestHeld(agent_id);
   auto held = hq_.ingest().HeldAmong(agent_id, *sent);
@@ -156,15 +161,16 @@ std::vector<Message> SyncServer::OnHello(const std::string& agent_id, const json
   }
   const protocol::SeqRanges lost = Subtract(*acked_above, *still_held);
   if (!lost.empty()) {
-    Logger("sync")->warn("event=acknowledged_records_lost agent={} records={} "
-                         "action=agent_sends_them_again",
-                         agent_id, protocol::CountOf(lost));
+    Logger("sync")->warn(
+        "event=acknowledged_records_lost agent={} records={} "
+        "action=agent_sends_them_again",
+        agent_id, protocol::CountOf(lost));
   }
-  Logger("sync")->info("event=hello agent={} agent_acked={} agent_head={} hq_ingested={} "
-                       "agent_applied={} held_of_sent={}",
-                       agent_id, body["acked"].get<std::uint64_t>(),
-                       body["head"].get<std::uint64_t>(), *ingested, session.applied,
-                       protocol::CountOf(*held));
+  Logger("sync")->info(
+      "event=hello agent={} agent_acked={} agent_head={} hq_ingested={} "
+      "agent_applied={} held_of_sent={}",
+      agent_id, body["acked"].get<std::uint64_t>(), body["head"].get<std::uint64_t>(), *ingested,
+      session.applied, protocol::CountOf(*held));
   Message welcome{MessageType::kWelcome,
                   {{"hq", hq_.database().hq_id()},
                    {"ingested", *ingested},
@@ -190,8 +196,8 @@ std::vector<SyncServer::Outgoing> SyncServer::HandleAll(const std::vector<Incomi
       continue;
     }
     CommitStaged(staged, out);
-    out.push_back({message.agent_id, Handle(message.agent_id, message.message, message.peer,
-                                             message.frame_bytes)});
+    out.push_back({message.agent_id,
+                   Handle(message.agent_id, message.message, message.peer, message.frame_bytes)});
   }
   CommitStaged(staged, out);
   return out;
@@ -203,7 +209,8 @@ std::optional<std::vector<Message>> SyncServer::StageRecords(const Incoming& inc
   const std::string& agent_id = incoming.agent_id;
   auto session = sessions_.find(agent_id);
   if (session == sessions_.end()) {
-    return std::vector<Message>{protocol::MakeError(protocol::errors::kNoSession, "send HELLO first")};
+    return std::vector<Message>{
+        protocol::MakeError(protocol::errors::kNoSession, "send HELLO first")};
   }
   Staged entry;
   entry.reply_index = reply_index;
@@ -213,7 +220,8 @@ std::optional<std::vector<Message>> SyncServer::StageRecords(const Incoming& inc
   entry.batch.peer = incoming.peer;
   const json& records = incoming.message.body["records"];
   entry.batch.records.reserve(records.size());
-  for (const json& record : records) entry.batch.records.push_back(wire::Entry::FromChecked(record));
+  for (const json& record : records)
+    entry.batch.records.push_back(wire::Entry::FromChecked(record));
   staged.push_back(std::move(entry));
   return std::nullopt;
 }
@@ -236,12 +244,11 @@ std::vector<Message> SyncServer::RecordsReplies(const Staged& staged,
   const std::string& agent_id = staged.batch.agent_id;
   if (!outcome.ok()) {
     // Nothing of the batch was committed; the agent keeps it and sends it again.
-    Logger("sync")->error("event=ingest_failed agent={} records={} code={} error=\"{}\"",
-                          agent_id, staged.batch.records.size(), outcome.status().code(),
+    Logger("sync")->error("event=ingest_failed agent={} records={} code={} error=\"{}\"", agent_id,
+                          staged.batch.records.size(), outcome.status().code(),
                           outcome.status().message());
-    const std::string code = outcome.status().code() == "forbidden"
-                                 ? protocol::errors::kForbidden
-                                 : protocol::errors::kInternal;
+    const std::string code = outcome.status().code() == "forbidden" ? protocol::errors::kForbidden
+                                                                    : protocol::errors::kInternal;
     return {protocol::MakeError(code, outcome.status().message())};
   }
   Logger("sync")->debug("event=ingested agent={} records={} ingested={} refused={}", agent_id,
@@ -249,8 +256,8 @@ std::vector<Message> SyncServer::RecordsReplies(const Staged& staged,
   std::vector<Message> replies = {
       Message{MessageType::kAck, {{"seqs", outcome->held}, {"ingested", outcome->ingested}}}};
   for (const auto& [seq, status] : outcome->refused) {
-    Logger("sync")->warn("event=record_refused agent={} seq={} code={} error=\"{}\"", agent_id,
-                         seq, status.code(), status.message());
+    Logger("sync")->warn("event=record_refused agent={} seq={} code={} error=\"{}\"", agent_id, seq,
+                         status.code(), status.message());
     replies.push_back(protocol::MakeError(status.code(), status.message(), seq));
   }
   for (const std::string& other : outcome->agents_to_notify) {
@@ -315,10 +322,9 @@ std::vector<Message> SyncServer::Deliveries(const std::string& agent_id) {
   for (const Sent& sent : session.in_flight) in_flight += sent.bytes;
   while (session.sent_upto - session.applied < options_.delivery_window &&
          (session.in_flight.empty() || in_flight < budget)) {
-    const std::size_t room = std::min(options_.deliveries_per_message,
-                                      options_.delivery_window -
-                                          static_cast<std::size_t>(session.sent_upto -
-                                                                   session.applied));
+    const std::size_t room = std::min(
+        options_.deliveries_per_message,
+        options_.delivery_window - static_cast<std::size_t>(session.sent_upto - session.applied));
     // One more than fits says whether more follows this message.
     auto pending = hq_.deliveries().Pending(agent_id, session.sent_upto, room + 1);
     if (!pending.ok() || pending->empty()) break;
@@ -370,8 +376,8 @@ std::vector<std::string> SyncServer::StalledAgents() {
       lone = lone && sent.lone;
     }
     constexpr Millis kLoneUpdateWait = 300'000;
-    const Millis floor = lone ? std::max(options_.resend_after_ms, kLoneUpdateWait)
-                              : options_.resend_after_ms;
+    const Millis floor =
+        lone ? std::max(options_.resend_after_ms, kLoneUpdateWait) : options_.resend_after_ms;
     const Millis limit = std::max(floor, 4 * session.link.Expected(bytes));
     if (now - session.last_progress > limit) {
       session.sent_upto = session.applied;

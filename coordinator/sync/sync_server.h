@@ -41,8 +41,7 @@ class SyncServer {
   // address it came from, for the audit log; |frame_bytes| its size on the wire.
   std::vector<protocol::Message> Handle(const std::string& agent_id,
                                         const protocol::Message& message,
-                                        const std::string& peer = "",
-                                        std::size_t frame_bytes = 0);
+                                        const std::string& peer = "", std::size_t frame_bytes = 0);
 
   // A message as the router read it, from an authenticated agent.
   struct Incoming {
@@ -128,8 +127,7 @@ class SyncServer {
   std::vector<protocol::Message> RecordsReplies(const Staged& staged,
                                                 const Result<IngestOutcome>& outcome);
   std::vector<protocol::Message> OnDelivered(const std::string& agent_id,
-                                             const nlohmann::json& body,
-                                             std::size_t frame_bytes);
+                                             const nlohmann::json& body, std::size_t frame_bytes);
   // The agent says it applied deliveries up to |applied| (DELIVERED, or piggybacked on
   // RECORDS and PING).
   void Applied(const std::string& agent_id, Session& session, std::uint64_t applied,
@@ -141,7 +139,7 @@ class SyncServer {
   std::map<std::string, Session> sessions_;
   RateLimiter limiter_;
   std::vector<std::string> notify_;
-  std::map<std::string, Millis> heard_;  // agent -> last message, not yet written
+  std::map<std::string, Millis> heard_;           // agent -> last message, not yet written
   std::map<std::string, std::uint64_t> applied_;  // agent -> applied watermark, not yet written
 };
 

@@ -106,7 +106,7 @@ std::optional<wire::TeamView> TeamRelay::Snapshot(std::int64_t deployment_id) {
 }
 
 Status TeamRelay::NoteView(const std::string& agent_id, std::int64_t deployment_id,
-                             std::int64_t version) {
+                           std::int64_t version) {
   auto upsert = statements_.Get(
       "INSERT INTO team_views(agent_id, deployment_id, version, seq) VALUES(?,?,?, "
       "(SELECT next_delivery - 1 FROM agents WHERE id=?)) ON CONFLICT(agent_id, deployment_id) "
@@ -120,8 +120,8 @@ Status TeamRelay::NoteView(const std::string& agent_id, std::int64_t deployment_
 }
 
 Status TeamRelay::QueueSnapshot(std::int64_t deployment_id,
-                                  const std::optional<std::string>& only_agent,
-                                  std::vector<std::string>* agents_to_notify) {
+                                const std::optional<std::string>& only_agent,
+                                std::vector<std::string>* agents_to_notify) {
   std::optional<wire::TeamView> snapshot = Snapshot(deployment_id);
   if (!snapshot) return Status::Ok();
   std::vector<std::string> agents;
@@ -150,7 +150,8 @@ std::vector<std::string> TeamRelay::TeamAgents(std::int64_t deployment_id) {
       "deployment_id=? ORDER BY member_id");
   members->bind(1, deployment_id);
   while (members->executeStep()) {
-    if (auto agent = deliveries_.ActiveAgentOf(members->getColumn(0).getString())) agents.push_back(*agent);
+    if (auto agent = deliveries_.ActiveAgentOf(members->getColumn(0).getString()))
+      agents.push_back(*agent);
   }
   return agents;
 }
@@ -197,8 +198,8 @@ Result<std::vector<std::string>> TeamRelay::Relay(const RelayPace& pace) {
 }
 
 Result<TeamRelay::RelayOutcome> TeamRelay::RelayTo(const std::string& agent_id,
-                                               std::int64_t deployment_id, std::int64_t version,
-                                               Millis now, const RelayPace& pace) {
+                                                   std::int64_t deployment_id, std::int64_t version,
+                                                   Millis now, const RelayPace& pace) {
   auto view = statements_.Get(
       "SELECT v.version, v.seq, a.applied, a.member_id FROM agents a LEFT "
       "JOIN team_views v ON v.agent_id=a.id AND v.deployment_id=? WHERE "

@@ -92,8 +92,8 @@ Result<json> IncidentViews::IncidentStatus(const std::string& incident_id) {
                                "incidents WHERE id=?");
     incident.bind(1, incident_id);
     if (!incident.executeStep()) {
-      return Status::Error("not_found", "no incident '" + incident_id +
-                                            "'; list them with: muster incident list");
+      return Status::Error(
+          "not_found", "no incident '" + incident_id + "'; list them with: muster incident list");
     }
     const Millis now = clock_.Now();
     board = {{"incident",
@@ -166,18 +166,18 @@ Result<json> IncidentViews::IncidentFindings(const std::string& incident_id) {
       }
       auto attachments = attachments_.Of(query.getColumn(3).getString(), sha256s);
       if (!attachments.ok()) return attachments.status();
-      list.push_back({{"task", query.getColumn(0).getString()},
-                      {"step", step_id},
-                      {"member", query.getColumn(2).getString()},
-                      {"agent", query.getColumn(3).getString()},
-                      {"seq", query.getColumn(4).getInt64()},
-                      {"recorded_at", query.getColumn(5).getInt64()},
-                      {"received_at", query.getColumn(6).getInt64()},
-                      {"values", fields},
-                      {"units", units},
-                      {"confirmed_out_of_range",
-                       json::parse(query.getColumn(8).getString(), nullptr, false)},
-                      {"attachments", *attachments}});
+      list.push_back(
+          {{"task", query.getColumn(0).getString()},
+           {"step", step_id},
+           {"member", query.getColumn(2).getString()},
+           {"agent", query.getColumn(3).getString()},
+           {"seq", query.getColumn(4).getInt64()},
+           {"recorded_at", query.getColumn(5).getInt64()},
+           {"received_at", query.getColumn(6).getInt64()},
+           {"values", fields},
+           {"units", units},
+           {"confirmed_out_of_range", json::parse(query.getColumn(8).getString(), nullptr, false)},
+           {"attachments", *attachments}});
     }
     return Status::Ok();
   });

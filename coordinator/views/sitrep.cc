@@ -32,12 +32,12 @@ json PhaseProgress(const playbook::Playbook* book, const json& tasks) {
     }
     json& entry = phases[phase];
     const std::string state = task["state"];
-    const char* bucket = state == "completed"               ? "completed"
-                         : !IsOpenState(state)              ? "cancelled"
-                         : task["dormant"].get<bool>()      ? "dormant"
-                         : state == "blocked"               ? "blocked"
-                         : state == "waiting"               ? "waiting"
-                                                            : "active";
+    const char* bucket = state == "completed"          ? "completed"
+                         : !IsOpenState(state)         ? "cancelled"
+                         : task["dormant"].get<bool>() ? "dormant"
+                         : state == "blocked"          ? "blocked"
+                         : state == "waiting"          ? "waiting"
+                                                       : "active";
     entry["tasks"] = entry.value("tasks", 0) + 1;
     entry[bucket] = entry.value(bucket, 0) + 1;
   }
@@ -52,7 +52,6 @@ json PhaseProgress(const playbook::Playbook* book, const json& tasks) {
   }
   return list;
 }
-
 
 // What the parts of a SITREP share: each task's playbook, each member's open tasks and
 // latest recorded position.
@@ -123,19 +122,17 @@ void AddFindings(const json& findings, json& report, SitrepParts& parts) {
                      {"member", finding["member"]},
                      {"confirmed_out_of_range", confirmed}};
       if (spec && spec->type == playbook::FieldType::kGeolocation) {
-        parts.location_of[finding["member"]] = {{"value", value},
-                                          {"step", finding["step"]},
-                                          {"recorded_at", finding["recorded_at"]}};
+        parts.location_of[finding["member"]] = {
+            {"value", value}, {"step", finding["step"]}, {"recorded_at", finding["recorded_at"]}};
       }
     }
   }
   for (const auto& key : order) report["findings"].push_back(latest[key]);
-
 }
 
 // Every member with roles, contact, last contact, position and open tasks.
-void AddTeam(SQLite::Database& db, const std::string& incident_id, const json& board,
-             json& report, SitrepParts& parts) {
+void AddTeam(SQLite::Database& db, const std::string& incident_id, const json& board, json& report,
+             SitrepParts& parts) {
   std::map<std::string, json> roles_of;
   SQLite::Statement roles(db,
                           "SELECT DISTINCT a.member_id, a.role FROM assignments a JOIN "
@@ -205,16 +202,11 @@ Result<json> IncidentViews::Sitrep(const std::string& incident_id) {
   Result<json> reports = incidents_.Reports(incident_id);
   if (!reports.ok()) return reports;
   const Millis now = (*board)["generated_at"];
-  json report = {{"generated_at", now},
-                 {"incident", (*board)["incident"]},
-                 {"deployments", json::array()},
-                 {"team", json::array()},
-                 {"findings", json::array()},
-                 {"alerts", *alerts},
-                 {"blocked", json::array()},
-                 {"overdue", json::array()},
-                 {"tactical_report", json()},
-                 {"needs", json::array()}};
+  json report = {{"generated_at", now},          {"incident", (*board)["incident"]},
+                 {"deployments", json::array()}, {"team", json::array()},
+                 {"findings", json::array()},    {"alerts", *alerts},
+                 {"blocked", json::array()},     {"overdue", json::array()},
+                 {"tactical_report", json()},    {"needs", json::array()}};
   AddTacticalReport(*reports, now, report);
   Status status = Guarded([&]() -> Status {
     SQLite::Statement incident(*db_, "SELECT hazards, created_at FROM incidents WHERE id=?");

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "agent_store.h"
+#include "coordinator_fixture.h"
 #include "api_client.h"
 #include "service/coordinator.h"
 #include "link.h"
@@ -20,13 +21,6 @@ namespace muster {
 namespace {
 
 using nlohmann::json;
-
-std::string TempDir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() /
-             (name + "-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
 
 struct FieldAgent {
   Bundle bundle;
@@ -51,57 +45,36 @@ struct FieldAgent {
   }
 };
 
-class RoundTripTest : public ::testing::Test {
+// The in-process coordinator of tests/support/coordinator_fixture.h, restarted on the same
+// port so that the bundles stay valid.
+class RoundTripTest : public coordtest::CoordinatorTest {
  protected:
   void SetUp() override {
-    root_ = TempDir("muster-roundtrip");
-    config_.data_dir = root_ + "/hq";
-    config_.agent_bind = "tcp://127.0.0.1:*";
-    config_.api_port = 0;
+    CoordinatorTest::SetUp();
     StartHq();
-    // Later restarts bind the same port, so that the bundles stay valid.
     config_.agent_bind = hq_->agent_endpoint();
   }
-  void TearDown() override {
-    hq_.reset();
-    std::filesystem::remove_all(root_);
-  }
-  void StartHq() {
-    hq_ = std::make_unique<hq::Coordinator>(config_, clock_);
-    Status started = hq_->Start();
-    ASSERT_TRUE(started.ok()) << started.ToString();
-    api_ = std::make_unique<console::ApiClient>(hq_->api_url(), hq_->api_token());
-  }
-  json Post(const std::string& path, const json& body) {
-    auto result = api_->Post(path, body);
-    EXPECT_TRUE(result.ok()) << path << ": " << result.status().ToString();
-    return result.ok() ? *result : json();
-  }
-  FieldAgent Enroll(const std::string& member, const std::string& role) {
+  FieldAgent EnrollField(const std::string& member, const std::string& role) {
     Post("/v1/members", {{"id", member}, {"name", member}, {"roles", {role}}});
     json enrolled = Post("/v1/agents", {{"member", member}});
     FieldAgent agent;
     auto bundle = ParseBundle(enrolled["bundle"].get<std::string>());
     EXPECT_TRUE(bundle.ok()) << bundle.status().ToString();
     agent.bundle = *bundle;
-    auto store = agent::AgentStore::Open(TempDir("muster-agent-" + member), agent.bundle, clock_);
+    const std::string data = dir_.File("agent-" + member);
+    std::filesystem::create_directories(data);
+    auto store = agent::AgentStore::Open(data, agent.bundle, clock_);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     agent.store = std::move(store).value();
     return agent;
   }
-
-  SystemClock clock_;
-  std::string root_;
-  hq::Config config_;
-  std::unique_ptr<hq::Coordinator> hq_;
-  std::unique_ptr<console::ApiClient> api_;
 };
 
 TEST_F(RoundTripTest, EveryTaskAndFindingReachesHqExactlyOnceIncludingOfflineWork) {
-  FieldAgent amira = Enroll("amira", "team_leader");
-  FieldAgent jonas = Enroll("jonas", "radiation_specialist");
-  FieldAgent li = Enroll("li", "forensic_examiner");
-  FieldAgent paulo = Enroll("paulo", "liaison_officer");
+  FieldAgent amira = EnrollField("amira", "team_leader");
+  FieldAgent jonas = EnrollField("jonas", "radiation_specialist");
+  FieldAgent li = EnrollField("li", "forensic_examiner");
+  FieldAgent paulo = EnrollField("paulo", "liaison_officer");
   Post("/v1/incidents", {{"id", "INC-1"}, {"title", "Portal alarm"}, {"severity", "high"}});
   auto book = playbook::LoadFile(std::string(MUSTER_SOURCE_DIR) +
                                  "/playbooks/radioactive-material-border-seizure.yaml");

@@ -18,8 +18,7 @@ playbook::Role MakeRole(const std::string& id, std::vector<std::string> qualific
 }
 
 Candidate Member(const std::string& id, std::set<std::string> roles,
-                 std::set<std::string> qualifications, bool busy = false,
-                 bool has_agent = true) {
+                 std::set<std::string> qualifications, bool busy = false, bool has_agent = true) {
   return Candidate{id, std::move(roles), std::move(qualifications), busy, has_agent};
 }
 
@@ -86,8 +85,7 @@ TEST_F(TeamPickingTest, AnEmptyRequiredRoleSaysWhyAndHowToAssignIt) {
   roster_.erase("jonas");
   pick = PickTeam(book_, roster_, {});
   ASSERT_FALSE(pick.ok());
-  EXPECT_NE(pick.status().message().find("radiation (nobody holds rad_level_2)"),
-            std::string::npos)
+  EXPECT_NE(pick.status().message().find("radiation (nobody holds rad_level_2)"), std::string::npos)
       << pick.status().message();
 }
 
