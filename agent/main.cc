@@ -199,7 +199,7 @@ int main(int argc, char** argv) {
                    "goes at the next sync\n";
       return 1;
     }
-    auto stats = local.Stats();
+    auto stats = local.outbox().Stats();
     std::cout << "synced: " << report.sent_acked << " record(s) acknowledged by HQ now; ";
     if (stats.ok() && stats->pending == 0) {
       std::cout << "HQ has all " << stats->acked << " record(s) you made";

@@ -182,9 +182,9 @@ Status ShowTask(AgentStore& store, const std::string& id, bool as_json, std::ost
   if (!book.ok()) return book.status();
   const playbook::Step* step = (*book)->FindStep(task->step);
   if (step == nullptr) return Status::Error("not_found", "step " + task->step + " is not in the playbook");
-  auto records = store.Records(task->id);
+  auto records = store.outbox().Records(task->id);
   if (!records.ok()) return records.status();
-  auto files = store.Attachments(task->id);
+  auto files = store.outbox().Attachments(task->id);
   if (!files.ok()) return files.status();
   if (as_json) {
     json attached = json::array();
@@ -272,8 +272,8 @@ Status SetState(AgentStore& store, const std::string& id, const std::string& sta
   if (state == "blocked" && reason.empty()) {
     return Status::Error("invalid_argument", "say why the task is blocked: --reason TEXT");
   }
-  MUSTER_RETURN_IF_ERROR(store.Transaction([&]() -> Status {
-    auto seq = store.Append(wire::StatusRecord{task->id, state, reason});
+  MUSTER_RETURN_IF_ERROR(store.outbox().Transaction([&]() -> Status {
+    auto seq = store.outbox().Append(wire::StatusRecord{task->id, state, reason});
     if (!seq.ok()) return seq.status();
     return store.SetLocalState(task->id, state, reason);
   }));
@@ -342,7 +342,7 @@ Status RecordFinding(AgentStore& store, const std::string& id,
     // Required fields may have been recorded earlier, in separate findings.
     std::vector<std::string> given;
     for (auto& [name, value] : values.items()) given.push_back(name);
-    auto records = store.Records(task->id);
+    auto records = store.outbox().Records(task->id);
     if (!records.ok()) return records.status();
     for (const auto& record : *records) {
       if (record.kind != "finding" || !record.body.contains("values")) continue;
@@ -361,16 +361,16 @@ Status RecordFinding(AgentStore& store, const std::string& id,
   }
 
   std::vector<playbook::FiredTrigger> fired;
-  MUSTER_RETURN_IF_ERROR(store.Transaction([&]() -> Status {
+  MUSTER_RETURN_IF_ERROR(store.outbox().Transaction([&]() -> Status {
     if (!values.empty() || !finding.attachments.empty()) {
-      auto seq = store.Append(finding);
+      auto seq = store.outbox().Append(finding);
       if (!seq.ok()) return seq.status();
     }
     for (const Attachment& file : files) {
-      MUSTER_RETURN_IF_ERROR(store.AddAttachment(file, task->id));
+      MUSTER_RETURN_IF_ERROR(store.outbox().AddAttachment(file, task->id));
     }
     if (complete) {
-      auto seq = store.Append(wire::StatusRecord{task->id, "completed", ""});
+      auto seq = store.outbox().Append(wire::StatusRecord{task->id, "completed", ""});
       if (!seq.ok()) return seq.status();
       MUSTER_RETURN_IF_ERROR(store.SetLocalState(task->id, "completed", ""));
     }
@@ -388,7 +388,7 @@ Status RecordFinding(AgentStore& store, const std::string& id,
           MUSTER_RETURN_IF_ERROR(store.ActivateStep(task->deployment, action.step));
         }
       }
-      auto seq = store.Append(wire::TriggerRecord{task->id, hit.trigger_id});
+      auto seq = store.outbox().Append(wire::TriggerRecord{task->id, hit.trigger_id});
       if (!seq.ok()) return seq.status();
     }
     return Status::Ok();
@@ -431,7 +431,7 @@ Status RecordNote(AgentStore& store, const std::string& id, const std::string& t
     if (!task.ok()) return task.status();
     task_id = task->id;
   }
-  auto seq = store.Append(wire::NoteRecord{task_id, text});
+  auto seq = store.outbox().Append(wire::NoteRecord{task_id, text});
   if (!seq.ok()) return seq.status();
   return Recorded(out, "note #" + std::to_string(*seq));
 }
@@ -447,21 +447,21 @@ Status RaiseAlert(AgentStore& store, const std::string& id, const std::string& m
     if (!task.ok()) return task.status();
     task_id = task->id;
   }
-  auto seq = store.Append(wire::AlertRecord{task_id, message, severity});
+  auto seq = store.outbox().Append(wire::AlertRecord{task_id, message, severity});
   if (!seq.ok()) return seq.status();
   return Recorded(out, "safety alert #" + std::to_string(*seq) + " (sent before anything else)");
 }
 
 Status ShowStatus(AgentStore& store, const Clock& clock, bool as_json, std::ostream& out) {
   auto link = store.Link();
-  auto stats = store.Stats();
+  auto stats = store.outbox().Stats();
   auto deliveries = store.Deliveries();
   if (!link.ok()) return link.status();
   if (!stats.ok()) return stats.status();
   if (!deliveries.ok()) return deliveries.status();
   // HQ had queued more for this laptop than it has applied when HQ last welcomed it.
   const bool behind = deliveries->applied < deliveries->hq_head;
-  auto files = store.Attachments("");
+  auto files = store.outbox().Attachments("");
   if (!files.ok()) return files.status();
   std::vector<AttachmentProgress> travelling;
   for (const auto& file : *files) {
@@ -543,9 +543,9 @@ Status ShowLog(AgentStore& store, const std::string& id, bool as_json, std::ostr
     if (!task.ok()) return task.status();
     task_id = task->id;
   }
-  auto records = store.Records(task_id);
+  auto records = store.outbox().Records(task_id);
   if (!records.ok()) return records.status();
-  auto files = store.Attachments(task_id);
+  auto files = store.outbox().Attachments(task_id);
   if (!files.ok()) return files.status();
   if (as_json) {
     json attached = json::array();

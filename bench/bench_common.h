@@ -34,7 +34,7 @@ inline constexpr int kGroupRecords = 10;
 //
 // The |index|-th record a member makes about |task|: even ones are status updates, odd
 // ones findings with two fields of the secondary_inspection step, as a member records
-// them. A real agent's store takes these through AgentStore::Append.
+// them. A real agent's store takes these through Outbox::Append.
 struct BenchRecord {
   std::string kind;
   nlohmann::json body;

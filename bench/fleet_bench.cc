@@ -503,10 +503,10 @@ void StartRealAgent(Fleet& fleet, const Options& options, RealAgent& real, const
 // Records |count| records of the member's group in one local transaction, as the verbs do.
 Status AppendRecords(agent::AgentStore& store, const std::string& task, std::uint64_t first_index,
                      int count) {
-  return store.Transaction([&]() -> Status {
+  return store.outbox().Transaction([&]() -> Status {
     for (int r = 0; r < count; ++r) {
       BenchRecord record = MakeRecord(task, first_index + r);
-      auto seq = store.Append(record.kind, task, record.body,
+      auto seq = store.outbox().Append(record.kind, task, record.body,
                               record.kind == "status" ? agent::kLaneStatus : agent::kLaneFinding);
       if (!seq.ok()) return seq.status();
     }
@@ -534,7 +534,7 @@ json Backlog(Fleet& fleet, const Options& options, int index, int records,
   series << "# seconds pending agent_rss_mb\n";
   double peak_rss = 0, drained_s = -1;
   while (SecondsSince(start) < 60) {
-    auto stats = real.member->Stats();
+    auto stats = real.member->outbox().Stats();
     const ProcSample agent = SampleProcess(real.process->pid());
     peak_rss = std::max(peak_rss, agent.rss_mb);
     const std::uint64_t pending = stats.ok() ? stats->pending : records;
@@ -574,7 +574,10 @@ json RealAgents(Fleet& fleet, const Options& options, int from, int count, doubl
   for (int i = 0; i < count; ++i) {
     reals.push_back(PrepareRealAgent(fleet, from + i, clock));
     // A note first: HQ holding every note means every agent is in session.
-    Check(reals.back().member->Append("note", "", {{"text", "on station"}}, agent::kLaneStatus).status(),
+    Check(reals.back()
+              .member->outbox()
+              .Append("note", "", {{"text", "on station"}}, agent::kLaneStatus)
+              .status(),
           "record a note");
     ++expected;
   }
@@ -661,7 +664,7 @@ json RealAgents(Fleet& fleet, const Options& options, int from, int count, doubl
   }
   std::uint64_t pending = 0;
   for (auto& real : reals) {
-    auto stats = real.member->Stats();
+    auto stats = real.member->outbox().Stats();
     if (stats.ok()) pending += stats->pending;
   }
   stop = true;
@@ -687,7 +690,7 @@ json RealAgents(Fleet& fleet, const Options& options, int from, int count, doubl
   result["latency_ms"] = Percentiles(latencies);
   std::uint64_t refused = 0;
   for (auto& real : reals) {
-    auto stats = real.member->Stats();
+    auto stats = real.member->outbox().Stats();
     if (stats.ok()) refused += stats->refused;
   }
   result["refused"] = refused;
