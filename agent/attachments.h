@@ -1,7 +1,7 @@
 // The agent's copies of attached files. A file the member attaches is copied into
 // DATA_DIR/attachments/<sha256> (durably, before anything refers to it), so that moving
 // or deleting the original cannot lose it. The pieces sent to HQ are cut from that copy
-// when they are sent, sized to the link (agent_store.h), after the copy was checked
+// when they are sent, sized to the link (outbox.h), after the copy was checked
 // against the sha256 taken at entry.
 #pragma once
 

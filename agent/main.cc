@@ -71,63 +71,170 @@ int Fail(const muster::Status& status) {
   return status.code() == "invalid_argument" ? 2 : 1;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  CLI::App app{"muster-agent: your assignments, the playbook and everything you record, on "
-               "this laptop, synced with HQ whenever a link exists."};
-  app.require_subcommand(1);
+// The command line's options and arguments, shared by the verbs that take them.
+struct Args {
   std::string config_path;
-  if (const char* env = std::getenv("MUSTER_AGENT_CONFIG")) config_path = env;
-  app.add_option("--config", config_path, "agent configuration (env MUSTER_AGENT_CONFIG)");
   bool json = false;
   std::string task, reason, text, severity = "critical";
   std::vector<std::string> fields, attach;
   bool confirm = false, force = false;
   int timeout_s = 60;
+};
 
-  auto* run = app.add_subcommand("run", "run the sync daemon until SIGINT/SIGTERM");
-  auto* tasks = app.add_subcommand("tasks", "list your tasks: state, priority, due time, what each waits on");
-  auto* show = app.add_subcommand("show", "show a task: playbook text, checklist, fields to record");
-  auto* ack = app.add_subcommand("ack", "acknowledge a task");
-  auto* start = app.add_subcommand("start", "start a task");
-  auto* done = app.add_subcommand("done", "complete a task, with its findings");
-  auto* block = app.add_subcommand("block", "mark a task blocked, with the reason");
-  auto* finding = app.add_subcommand("finding", "record findings without completing the task");
-  auto* note = app.add_subcommand("note", "record a note for HQ");
-  auto* alert = app.add_subcommand("alert", "raise a safety alert to HQ (sent before anything else)");
-  auto* team = app.add_subcommand("team", "your team's progress as last relayed by HQ, and its age");
-  auto* sync = app.add_subcommand("sync", "sync now and wait for the result");
-  auto* status = app.add_subcommand("status", "link, last sync and what waits in the outbox");
-  auto* log = app.add_subcommand("log", "every record with its receipt: local, sent or acknowledged");
-  for (auto* verb : {tasks, show, team, status, log}) verb->add_flag("--json", json, "answer in JSON");
-  for (auto* verb : {show, ack, start, done, block, finding}) {
-    verb->add_option("TASK", task, "task id, or step id when unambiguous")->required();
+struct Verbs {
+  CLI::App *run, *tasks, *show, *ack, *start, *done, *block, *finding, *note, *alert, *team, *sync,
+      *status, *log;
+};
+
+Verbs AddVerbs(CLI::App& app, Args& args) {
+  Verbs v;
+  v.run = app.add_subcommand("run", "run the sync daemon until SIGINT/SIGTERM");
+  v.tasks =
+      app.add_subcommand("tasks", "list your tasks: state, priority, due time, what each waits on");
+  v.show = app.add_subcommand("show", "show a task: playbook text, checklist, fields to record");
+  v.ack = app.add_subcommand("ack", "acknowledge a task");
+  v.start = app.add_subcommand("start", "start a task");
+  v.done = app.add_subcommand("done", "complete a task, with its findings");
+  v.block = app.add_subcommand("block", "mark a task blocked, with the reason");
+  v.finding = app.add_subcommand("finding", "record findings without completing the task");
+  v.note = app.add_subcommand("note", "record a note for HQ");
+  v.alert = app.add_subcommand("alert", "raise a safety alert to HQ (sent before anything else)");
+  v.team = app.add_subcommand("team", "your team's progress as last relayed by HQ, and its age");
+  v.sync = app.add_subcommand("sync", "sync now and wait for the result");
+  v.status = app.add_subcommand("status", "link, last sync and what waits in the outbox");
+  v.log = app.add_subcommand("log", "every record with its receipt: local, sent or acknowledged");
+  for (auto* verb : {v.tasks, v.show, v.team, v.status, v.log}) {
+    verb->add_flag("--json", args.json, "answer in JSON");
   }
-  for (auto* verb : {ack, start, done, finding}) {
-    verb->add_flag("--force", force, "act even if the task waits or was cancelled by HQ");
+  for (auto* verb : {v.show, v.ack, v.start, v.done, v.block, v.finding}) {
+    verb->add_option("TASK", args.task, "task id, or step id when unambiguous")->required();
   }
-  for (auto* verb : {done, finding}) {
-    verb->add_option("--field", fields,
+  for (auto* verb : {v.ack, v.start, v.done, v.finding}) {
+    verb->add_flag("--force", args.force, "act even if the task waits or was cancelled by HQ");
+  }
+  for (auto* verb : {v.done, v.finding}) {
+    verb->add_option("--field", args.fields,
                      "a finding: NAME=VALUE (repeat); for a file field, VALUE is the file");
-    verb->add_option("--attach", attach, "attach a file: photo, spectrum, document (repeat)");
-    verb->add_flag("--confirm", confirm, "accept values outside the playbook's expected range");
+    verb->add_option("--attach", args.attach, "attach a file: photo, spectrum, document (repeat)");
+    verb->add_flag("--confirm", args.confirm,
+                   "accept values outside the playbook's expected range");
   }
-  block->add_option("--reason", reason, "why the task cannot go on")->required();
-  note->add_option("TEXT", text, "the note")->required();
-  note->add_option("--task", task, "the task the note is about");
-  alert->add_option("MESSAGE", text, "what is wrong")->required();
-  alert->add_option("--task", task, "the task the alert is about");
-  alert->add_option("--severity", severity, "info, warning or critical (default)");
-  log->add_option("--task", task, "only this task's records");
-  sync->add_option("--timeout", timeout_s, "seconds to wait for HQ (default 60)");
+  v.block->add_option("--reason", args.reason, "why the task cannot go on")->required();
+  v.note->add_option("TEXT", args.text, "the note")->required();
+  v.note->add_option("--task", args.task, "the task the note is about");
+  v.alert->add_option("MESSAGE", args.text, "what is wrong")->required();
+  v.alert->add_option("--task", args.task, "the task the alert is about");
+  v.alert->add_option("--severity", args.severity, "info, warning or critical (default)");
+  v.log->add_option("--task", args.task, "only this task's records");
+  v.sync->add_option("--timeout", args.timeout_s, "seconds to wait for HQ (default 60)");
+  return v;
+}
+
+// `run`: the sync daemon, until SIGINT or SIGTERM.
+int RunDaemon(const AgentConfig& config, const muster::Bundle& bundle,
+              muster::agent::AgentStore& local, const muster::Clock& clock) {
+  muster::InitLogging(config.log_level == "warn" ? "info" : config.log_level);
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  muster::agent::LinkOptions options;
+  options.watch_dir = config.data_dir;  // the verbs' records wake the daemon
+  options.sync.keepalive_ms = config.keepalive_ms;
+  muster::agent::Link link(local, bundle, clock, options);
+  std::thread waiter([&] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    g_stop = true;
+    link.Interrupt();
+  });
+  muster::Logger("agent")->info("event=started agent={} endpoint={}", bundle.agent_id,
+                                bundle.endpoint);
+  link.Run(g_stop);
+  waiter.join();
+  muster::Logger("agent")->info("event=stopped agent={}", bundle.agent_id);
+  return 0;
+}
+
+// `sync`: syncs now and says where everything is; non-zero while anything is not where
+// it should be: records HQ does not hold or refused, or updates from HQ not applied here.
+int SyncNow(const muster::Bundle& bundle, muster::agent::AgentStore& local,
+            const muster::Clock& clock, int timeout_s) {
+  muster::agent::Link link(local, bundle, clock, {});
+  auto report =
+      link.SyncNow(static_cast<muster::Millis>(timeout_s) * 1000, [](std::uint64_t pending) {
+        if (pending > 0) std::cerr << "  " << pending << " record(s) to send…\n";
+      });
+  if (!report.connected) {
+    std::cout << "not synced: " << report.error
+              << "; everything stays on this laptop and "
+                 "goes at the next sync\n";
+    return 1;
+  }
+  auto stats = local.outbox().Stats();
+  std::cout << "synced: " << report.sent_acked << " record(s) acknowledged by HQ now; ";
+  if (stats.ok() && stats->pending == 0) {
+    std::cout << "HQ has all " << stats->acked << " record(s) you made";
+  } else if (stats.ok()) {
+    std::cout << "HQ has " << stats->acked << " of your records, NOT yet " << stats->pending << " ("
+              << stats->pending_bytes << " bytes; see: muster-agent log)";
+  }
+  std::cout << "; deliveries applied up to #" << report.applied << "\n";
+  const bool behind = report.applied < report.hq_head;
+  if (behind) {
+    std::cout << "your view is NOT up to date: HQ has " << report.hq_head
+              << " update(s) for this laptop, " << report.applied
+              << " applied; sync again when the link allows\n";
+  }
+  if (report.refused > 0) {
+    std::cout << "HQ refused " << report.refused
+              << " record(s) just now: see why with muster-agent log\n";
+  }
+  return report.pending == 0 && report.refused == 0 && !behind ? 0 : 1;
+}
+
+// The member's verbs: each works on the local store and answers at once.
+muster::Status RunVerb(const Verbs& v, const Args& a, muster::agent::AgentStore& local,
+                       const muster::Clock& clock) {
+  using namespace muster::agent;
+  if (v.tasks->parsed()) return ListTasks(local, clock, a.json, std::cout);
+  if (v.show->parsed()) return ShowTask(local, a.task, a.json, std::cout);
+  if (v.ack->parsed()) return SetState(local, a.task, "acknowledged", "", a.force, std::cout);
+  if (v.start->parsed()) return SetState(local, a.task, "in_progress", "", a.force, std::cout);
+  if (v.block->parsed()) return SetState(local, a.task, "blocked", a.reason, a.force, std::cout);
+  if (v.done->parsed()) {
+    return RecordFinding(local, a.task, a.fields, a.confirm, true, a.force, std::cout, a.attach);
+  }
+  if (v.finding->parsed()) {
+    return RecordFinding(local, a.task, a.fields, a.confirm, false, a.force, std::cout, a.attach);
+  }
+  if (v.note->parsed()) return RecordNote(local, a.task, a.text, std::cout);
+  if (v.alert->parsed()) return RaiseAlert(local, a.task, a.text, a.severity, std::cout);
+  if (v.team->parsed()) return ShowTeam(local, clock, a.json, std::cout);
+  if (v.status->parsed()) return ShowStatus(local, clock, a.json, std::cout);
+  if (v.log->parsed()) return ShowLog(local, a.task, a.json, std::cout);
+  return muster::Status::Ok();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "muster-agent: your assignments, the playbook and everything you record, on "
+      "this laptop, synced with HQ whenever a link exists."};
+  app.require_subcommand(1);
+  Args args;
+  if (const char* env = std::getenv("MUSTER_AGENT_CONFIG")) args.config_path = env;
+  app.add_option("--config", args.config_path, "agent configuration (env MUSTER_AGENT_CONFIG)");
+  const Verbs verbs = AddVerbs(app, args);
   if (auto done = muster::ParseCommandLine(app, argc, argv)) return *done;
 
-  if (config_path.empty()) {
+  if (args.config_path.empty()) {
     return Fail(muster::Status::Error("invalid_argument",
                                       "give --config FILE (or set MUSTER_AGENT_CONFIG)"));
   }
-  auto config = LoadConfig(config_path);
+  auto config = LoadConfig(args.config_path);
   if (!config.ok()) return Fail(config.status());
   muster::InitLogging(config->log_level);
   auto bundle = muster::ReadBundleFile(config->bundle);
@@ -138,89 +245,8 @@ int main(int argc, char** argv) {
   if (!store.ok()) return Fail(store.status());
   muster::agent::AgentStore& local = **store;
 
-  muster::Status result;
-  if (run->parsed()) {
-    muster::InitLogging(config->log_level == "warn" ? "info" : config->log_level);
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    muster::agent::LinkOptions options;
-    options.watch_dir = config->data_dir;  // the verbs' records wake the daemon
-    options.sync.keepalive_ms = config->keepalive_ms;
-    muster::agent::Link link(local, *bundle, clock, options);
-    std::thread waiter([&] {
-      int signal = 0;
-      sigwait(&signals, &signal);
-      g_stop = true;
-      link.Interrupt();
-    });
-    muster::Logger("agent")->info("event=started agent={} endpoint={}", bundle->agent_id,
-                                  bundle->endpoint);
-    link.Run(g_stop);
-    waiter.join();
-    muster::Logger("agent")->info("event=stopped agent={}", bundle->agent_id);
-    return 0;
-  } else if (tasks->parsed()) {
-    result = muster::agent::ListTasks(local, clock, json, std::cout);
-  } else if (show->parsed()) {
-    result = muster::agent::ShowTask(local, task, json, std::cout);
-  } else if (ack->parsed()) {
-    result = muster::agent::SetState(local, task, "acknowledged", "", force, std::cout);
-  } else if (start->parsed()) {
-    result = muster::agent::SetState(local, task, "in_progress", "", force, std::cout);
-  } else if (block->parsed()) {
-    result = muster::agent::SetState(local, task, "blocked", reason, force, std::cout);
-  } else if (done->parsed()) {
-    result = muster::agent::RecordFinding(local, task, fields, confirm, true, force, std::cout,
-                                           attach);
-  } else if (finding->parsed()) {
-    result = muster::agent::RecordFinding(local, task, fields, confirm, false, force, std::cout,
-                                           attach);
-  } else if (note->parsed()) {
-    result = muster::agent::RecordNote(local, task, text, std::cout);
-  } else if (alert->parsed()) {
-    result = muster::agent::RaiseAlert(local, task, text, severity, std::cout);
-  } else if (team->parsed()) {
-    result = muster::agent::ShowTeam(local, clock, json, std::cout);
-  } else if (status->parsed()) {
-    result = muster::agent::ShowStatus(local, clock, json, std::cout);
-  } else if (log->parsed()) {
-    result = muster::agent::ShowLog(local, task, json, std::cout);
-  } else if (sync->parsed()) {
-    muster::agent::Link link(local, *bundle, clock, {});
-    auto report = link.SyncNow(static_cast<muster::Millis>(timeout_s) * 1000,
-                               [](std::uint64_t pending) {
-                                 if (pending > 0) std::cerr << "  " << pending << " record(s) to send…\n";
-                               });
-    if (!report.connected) {
-      std::cout << "not synced: " << report.error << "; everything stays on this laptop and "
-                   "goes at the next sync\n";
-      return 1;
-    }
-    auto stats = local.Stats();
-    std::cout << "synced: " << report.sent_acked << " record(s) acknowledged by HQ now; ";
-    if (stats.ok() && stats->pending == 0) {
-      std::cout << "HQ has all " << stats->acked << " record(s) you made";
-    } else if (stats.ok()) {
-      std::cout << "HQ has " << stats->acked << " of your records, NOT yet " << stats->pending
-                << " (" << stats->pending_bytes << " bytes; see: muster-agent log)";
-    }
-    std::cout << "; deliveries applied up to #" << report.applied << "\n";
-    const bool behind = report.applied < report.hq_head;
-    if (behind) {
-      std::cout << "your view is NOT up to date: HQ has " << report.hq_head
-                << " update(s) for this laptop, " << report.applied
-                << " applied; sync again when the link allows\n";
-    }
-    if (report.refused > 0) {
-      std::cout << "HQ refused " << report.refused
-                << " record(s) just now: see why with muster-agent log\n";
-    }
-    // Non-zero while anything is not where it should be: records HQ does not hold or
-    // refused, or updates from HQ not applied here.
-    return report.pending == 0 && report.refused == 0 && !behind ? 0 : 1;
-  }
+  if (verbs.run->parsed()) return RunDaemon(*config, *bundle, local, clock);
+  if (verbs.sync->parsed()) return SyncNow(*bundle, local, clock, args.timeout_s);
+  muster::Status result = RunVerb(verbs, args, local, clock);
   return result.ok() ? 0 : Fail(result);
 }

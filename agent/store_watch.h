@@ -3,7 +3,7 @@
 // ZeroMQ socket, so the daemon sleeps until something happens instead of polling the store.
 //
 // New records are announced by a signal file, DATA_DIR/outbox.signal: after every commit
-// that added outbox records, the writer (AgentStore, in any process) opens the file for
+// that added outbox records, the writer (outbox.h, in any process) opens the file for
 // writing and closes it again, with SignalOutboxChanged(). The close comes strictly after
 // the commit returned, so whoever sees the event and then reads the store sees the
 // records. (The store's own files are no such signal: SQLite appends a commit to

@@ -19,8 +19,8 @@ std::size_t OnWire(std::size_t frame_bytes) { return frame_bytes + protocol::kCu
 
 SyncClient::SyncClient(SyncStore& store, const Clock& clock, std::string expected_hq_id,
                        Options options)
-    : store_(store), clock_(clock), expected_hq_id_(std::move(expected_hq_id)),
-      options_(options), estimator_(options.link) {}
+    : store_(store), outbox_(store.outbox()), clock_(clock),
+      expected_hq_id_(std::move(expected_hq_id)), options_(options), estimator_(options.link) {}
 
 void SyncClient::OnConnected() {
   Reset();
@@ -44,7 +44,7 @@ void SyncClient::Reset() {
 }
 
 std::uint64_t SyncClient::Pending() {
-  auto stats = store_.Stats();
+  auto stats = outbox_.Stats();
   return stats.ok() ? stats->pending : 0;
 }
 
@@ -88,15 +88,15 @@ Millis SyncClient::NextDue() const {
 }
 
 Result<Message> SyncClient::Hello() {
-  auto acked = store_.AckedWatermark();
+  auto acked = outbox_.AckedWatermark();
   if (!acked.ok()) return acked.status();
   auto applied = store_.AppliedWatermark();
   if (!applied.ok()) return applied.status();
-  auto head = store_.Head();
+  auto head = outbox_.Head();
   if (!head.ok()) return head.status();
-  auto sent = store_.SentUnacked();
+  auto sent = outbox_.SentUnacked();
   if (!sent.ok()) return sent.status();
-  auto above = store_.AckedAboveWatermark();
+  auto above = outbox_.AckedAboveWatermark();
   if (!above.ok()) return above.status();
   Message hello{MessageType::kHello,
                 {{"agent", store_.agent_id()},
@@ -171,7 +171,7 @@ void SyncClient::Sent(const Message& message, std::size_t frame_bytes) {
         stats_.bytes_resent += awaited.bytes * batch_resent_ / batch_seqs_.size();
       }
       // Receipts say "sent" only once the batch has left for the socket.
-      Status status = store_.MarkSent(batch_seqs_);
+      Status status = outbox_.MarkSent(batch_seqs_);
       if (!status.ok()) {
         Logger("sync")->warn("event=mark_sent_failed error=\"{}\"", status.message());
       }
@@ -255,9 +255,9 @@ Status SyncClient::ApplyWelcome(const json& body) {
   if (!held.ok()) return held.status();
   auto lost = protocol::RangesFromJson(body, "lost");
   if (!lost.ok()) return lost.status();
-  auto acked = store_.AckedWatermark();
+  auto acked = outbox_.AckedWatermark();
   if (!acked.ok()) return acked.status();
-  auto head = store_.Head();
+  auto head = outbox_.Head();
   if (!head.ok()) return head.status();
 
   // What HQ no longer holds of what it acknowledged (it was restored from an older
@@ -269,18 +269,18 @@ Status SyncClient::ApplyWelcome(const json& body) {
     requeue.push_back({acked_above_last_ + 1, static_cast<std::uint64_t>(INT64_MAX)});
   }
   Result<std::uint64_t> requeued =
-      body.contains("lost") ? store_.Requeue(requeue) : store_.RequeueAbove(ingested);
+      body.contains("lost") ? outbox_.Requeue(requeue) : outbox_.RequeueAbove(ingested);
   if (!requeued.ok()) return requeued.status();
   if (*requeued > 0) {
     log->warn("event=records_requeued hq_ingested={} agent_acked={} requeued={} hq_restored={}",
               ingested, *acked, *requeued, ingested < *acked || !lost->empty());
   }
   // What we sent and HQ holds (its ACK was lost with the connection) is not sent again.
-  MUSTER_RETURN_IF_ERROR(store_.MarkAckedRanges(*held));
+  MUSTER_RETURN_IF_ERROR(outbox_.MarkAckedRanges(*held));
   if (highest > *head) {
     // HQ holds sequences this store never wrote: this store was restored from a backup
     // (or is new for an old bundle). New records must not reuse those numbers.
-    MUSTER_RETURN_IF_ERROR(store_.RebaseSequence(highest));
+    MUSTER_RETURN_IF_ERROR(outbox_.RebaseSequence(highest));
     log->warn("event=agent_restore_detected hq_highest={} agent_head={}", highest, *head);
   }
   if (auto restart = body.find("restart_from"); restart != body.end()) {
@@ -306,7 +306,7 @@ std::vector<Message> SyncClient::OnAck(const json& body, std::size_t frame_bytes
   for (const json& seq : body["seqs"]) {
     if (seq.is_number_unsigned()) seqs.push_back(seq.get<std::uint64_t>());
   }
-  Status status = store_.MarkAcked(seqs);
+  Status status = outbox_.MarkAcked(seqs);
   if (!status.ok()) {
     // Not marking is safe: the records go again and HQ recognises the duplicates. Not at
     // once, though: a store that cannot write now would make that a loop.
@@ -375,7 +375,7 @@ std::vector<Message> SyncClient::OnError(const json& body) {
   auto ref = body.find("ref");
   if (ref != body.end() && ref->is_number_unsigned()) {
     // HQ holds the record (it is in the ACK) but refused its effect: show the member.
-    Status marked = store_.MarkRefused(ref->get<std::uint64_t>(), code + ": " + text);
+    Status marked = outbox_.MarkRefused(ref->get<std::uint64_t>(), code + ": " + text);
     if (!marked.ok()) {
       log->error("event=mark_refused_failed seq={} error=\"{}\"", ref->get<std::uint64_t>(),
                  marked.message());
@@ -427,7 +427,7 @@ std::optional<Message> SyncClient::NextBatch() {
     if (now < *resend_at_) return std::nullopt;
     resend_at_.reset();
   }
-  auto lane = store_.LowestPendingLane();
+  auto lane = outbox_.LowestPendingLane();
   if (!lane.ok()) {
     log->error("event=outbox_unreadable error=\"{}\"", lane.status().message());
     last_error_ = "cannot read the outbox: " + lane.status().message();
@@ -441,7 +441,7 @@ std::optional<Message> SyncClient::NextBatch() {
   const double ratio = ratio_[std::clamp(*lane, 0, 3)];
   const auto raw_budget = static_cast<std::size_t>(static_cast<double>(estimator_.Budget()) /
                                                    std::max(ratio, 0.05));
-  auto batch = store_.NextBatch(*lane, options_.batch_records, raw_budget);
+  auto batch = outbox_.NextBatch(*lane, options_.batch_records, raw_budget);
   if (!batch.ok()) {
     log->error("event=outbox_unreadable error=\"{}\"", batch.status().message());
     last_error_ = "cannot read the outbox: " + batch.status().message();

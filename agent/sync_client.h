@@ -117,6 +117,7 @@ class SyncClient {
   void Piggyback(protocol::Message& message);
 
   SyncStore& store_;
+  SyncOutbox& outbox_;  // store_'s
   const Clock& clock_;
   std::string expected_hq_id_;
   Options options_;

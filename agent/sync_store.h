@@ -1,6 +1,7 @@
-// What the sync engine (SyncClient) needs of the agent's store: its cursors, the outbox
-// and the deliveries. AgentStore implements it; fault tests wrap a real AgentStore and
-// fail one call at a time, to show that no failure on the path of a record is swallowed.
+// What the sync engine (SyncClient) needs of the agent's store: the outbox (SyncOutbox,
+// implemented by Outbox) and the deliveries with their cursor (SyncStore, implemented by
+// AgentStore). Fault tests wrap a real AgentStore and fail one call at a time, to show
+// that no failure on the path of a record is swallowed.
 #pragma once
 
 #include <cstdint>
@@ -63,22 +64,21 @@ struct AckedAbove {
   bool complete = true;
 };
 
-class SyncStore {
+// The outbox as the sync engine sees it: its cursors and its records. Outbox (outbox.h)
+// implements it.
+class SyncOutbox {
  public:
-  virtual ~SyncStore() = default;
-
-  virtual const std::string& agent_id() const = 0;
+  virtual ~SyncOutbox() = default;
 
   // --- cursors ---
   // Every seq up to this one is acknowledged by HQ.
   virtual Result<std::uint64_t> AckedWatermark() = 0;
   virtual Result<std::uint64_t> Head() = 0;
-  virtual Result<std::uint64_t> AppliedWatermark() = 0;
   virtual Result<AckedAbove> AckedAboveWatermark() = 0;
   // Records handed to a socket that HQ has not acknowledged (at most kMaxRanges ranges).
   virtual Result<protocol::SeqRanges> SentUnacked() = 0;
 
-  // --- the outbox ---
+  // --- records ---
   // Unacknowledged records of the lowest lane that has any, no higher than |max_lane|,
   // in sequence: at most |max_records| and about |max_bytes| of bodies, always at least
   // one. Attachment chunks come with their bytes, read from the stored copy.
@@ -100,8 +100,19 @@ class SyncStore {
   // so that none is mistaken for a duplicate.
   virtual Status RebaseSequence(std::uint64_t hq_highest) = 0;
   virtual Result<OutboxStats> Stats() = 0;
+};
+
+// The store as the sync engine sees it: the agent's identity, its outbox, and the
+// deliveries from HQ with their cursor. AgentStore implements it.
+class SyncStore {
+ public:
+  virtual ~SyncStore() = default;
+
+  virtual const std::string& agent_id() const = 0;
+  virtual SyncOutbox& outbox() = 0;
 
   // --- deliveries ---
+  virtual Result<std::uint64_t> AppliedWatermark() = 0;
   // Applies deliveries in sequence; skips what is already applied and stops at a gap.
   virtual Result<std::uint64_t> ApplyDeliveries(const std::vector<Delivery>& deliveries) = 0;
   // HQ cannot continue after this store's cursor (both sides were restored from

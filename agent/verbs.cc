@@ -173,91 +173,132 @@ Status ListTasks(AgentStore& store, const Clock& clock, bool as_json, std::ostre
   return Status::Ok();
 }
 
-Status ShowTask(AgentStore& store, const std::string& id, bool as_json, std::ostream& out) {
+namespace {
+
+// What `show` reports of a task, read once from the store.
+struct TaskView {
+  Task task;
+  std::vector<Task> all;
+  std::shared_ptr<const playbook::Playbook> book;
+  const playbook::Step* step = nullptr;
+  std::vector<OutboxRecord> records;
+  std::vector<AttachmentProgress> files;
+};
+
+Result<TaskView> ReadTaskView(AgentStore& store, const std::string& id) {
+  TaskView view;
   auto task = store.FindTask(id);
   if (!task.ok()) return task.status();
+  view.task = std::move(task).value();
   auto all = store.Tasks();
   if (!all.ok()) return all.status();
-  auto book = store.PlaybookByHash(task->playbook);
+  view.all = std::move(all).value();
+  auto book = store.PlaybookByHash(view.task.playbook);
   if (!book.ok()) return book.status();
-  const playbook::Step* step = (*book)->FindStep(task->step);
-  if (step == nullptr) return Status::Error("not_found", "step " + task->step + " is not in the playbook");
-  auto records = store.Records(task->id);
+  view.book = std::move(book).value();
+  view.step = view.book->FindStep(view.task.step);
+  if (view.step == nullptr) {
+    return Status::Error("not_found", "step " + view.task.step + " is not in the playbook");
+  }
+  auto records = store.outbox().Records(view.task.id);
   if (!records.ok()) return records.status();
-  auto files = store.Attachments(task->id);
+  view.records = std::move(records).value();
+  auto files = store.outbox().Attachments(view.task.id);
   if (!files.ok()) return files.status();
-  if (as_json) {
-    json attached = json::array();
-    for (const auto& file : *files) attached.push_back(AttachmentJson(file));
-    json fields = json::array();
-    for (const auto& field : step->findings) {
-      fields.push_back({{"id", field.id},
-                        {"label", field.label},
-                        {"type", playbook::ToString(field.type)},
-                        {"required", field.required},
-                        {"unit", field.unit},
-                        {"min", field.min ? json(*field.min) : json()},
-                        {"max", field.max ? json(*field.max) : json()},
-                        {"options", field.options}});
-    }
-    out << json{{"id", task->id},
-                {"step", step->id},
-                {"title", step->title},
-                {"state", store.DisplayState(*task, *all)},
-                {"incident", task->incident},
-                {"playbook", {{"id", (*book)->id}, {"version", (*book)->version},
-                              {"hash", (*book)->content_hash}}},
-                {"instructions", step->instructions},
-                {"checklist", step->checklist},
-                {"fields", fields},
-                {"waits_on", WaitsOn(*task, *all, store)},
-                {"records", records->size()},
-                {"attachments", attached}}
-               .dump(2)
-        << "\n";
-    return Status::Ok();
+  view.files = std::move(files).value();
+  return view;
+}
+
+json TaskJson(const AgentStore& store, const TaskView& view) {
+  const playbook::Step& step = *view.step;
+  json attached = json::array();
+  for (const auto& file : view.files) attached.push_back(AttachmentJson(file));
+  json fields = json::array();
+  for (const auto& field : step.findings) {
+    fields.push_back({{"id", field.id},
+                      {"label", field.label},
+                      {"type", playbook::ToString(field.type)},
+                      {"required", field.required},
+                      {"unit", field.unit},
+                      {"min", field.min ? json(*field.min) : json()},
+                      {"max", field.max ? json(*field.max) : json()},
+                      {"options", field.options}});
   }
-  out << task->id << " — " << step->title << "\n"
-      << "Incident:  " << task->incident << " " << task->incident_title << "\n"
-      << "Playbook:  " << (*book)->id << " " << (*book)->version << " ("
-      << (*book)->content_hash.substr(0, 12) << ")\n"
-      << "State:     " << store.DisplayState(*task, *all) << "\n"
-      << "Priority:  " << playbook::ToString(step->priority) << "\n";
-  const std::string waits = WaitsOn(*task, *all, store);
+  return {
+      {"id", view.task.id},
+      {"step", step.id},
+      {"title", step.title},
+      {"state", store.DisplayState(view.task, view.all)},
+      {"incident", view.task.incident},
+      {"playbook",
+       {{"id", view.book->id}, {"version", view.book->version}, {"hash", view.book->content_hash}}},
+      {"instructions", step.instructions},
+      {"checklist", step.checklist},
+      {"fields", fields},
+      {"waits_on", WaitsOn(view.task, view.all, store)},
+      {"records", view.records.size()},
+      {"attachments", attached}};
+}
+
+// The step's findings as `show` lists them: type, unit, expected range, options.
+void PrintFindingFields(const playbook::Step& step, std::ostream& out) {
+  out << "\nFindings to record (--field NAME=VALUE):\n";
+  for (const auto& field : step.findings) {
+    out << "  " << std::left << std::setw(22) << field.id << playbook::ToString(field.type);
+    if (!field.unit.empty()) out << " in " << field.unit;
+    if (field.min || field.max) {
+      out << ", expected " << (field.min ? playbook::FormatValue(*field.min) : "…") << " to "
+          << (field.max ? playbook::FormatValue(*field.max) : "…");
+    }
+    if (!field.options.empty()) {
+      out << ", one of:";
+      for (const auto& option : field.options) out << " " << option;
+    }
+    out << (field.required ? "  (required)" : "  (optional)");
+    if (!field.label.empty()) out << " — " << field.label;
+    out << "\n";
+  }
+}
+
+void PrintTask(const AgentStore& store, const TaskView& view, std::ostream& out) {
+  const Task& task = view.task;
+  const playbook::Step& step = *view.step;
+  out << task.id << " — " << step.title << "\n"
+      << "Incident:  " << task.incident << " " << task.incident_title << "\n"
+      << "Playbook:  " << view.book->id << " " << view.book->version << " ("
+      << view.book->content_hash.substr(0, 12) << ")\n"
+      << "State:     " << store.DisplayState(task, view.all) << "\n"
+      << "Priority:  " << playbook::ToString(step.priority) << "\n";
+  const std::string waits = WaitsOn(task, view.all, store);
   if (!waits.empty()) out << "Waits on:  " << waits << "\n";
-  out << "\n" << step->instructions << "\n";
-  if (!step->checklist.empty()) {
+  out << "\n" << step.instructions << "\n";
+  if (!step.checklist.empty()) {
     out << "\nChecklist:\n";
-    for (const auto& item : step->checklist) out << "  [ ] " << item << "\n";
+    for (const auto& item : step.checklist) out << "  [ ] " << item << "\n";
   }
-  if (!step->findings.empty()) {
-    out << "\nFindings to record (--field NAME=VALUE):\n";
-    for (const auto& field : step->findings) {
-      out << "  " << std::left << std::setw(22) << field.id << playbook::ToString(field.type);
-      if (!field.unit.empty()) out << " in " << field.unit;
-      if (field.min || field.max) {
-        out << ", expected " << (field.min ? playbook::FormatValue(*field.min) : "…") << " to "
-            << (field.max ? playbook::FormatValue(*field.max) : "…");
-      }
-      if (!field.options.empty()) {
-        out << ", one of:";
-        for (const auto& option : field.options) out << " " << option;
-      }
-      out << (field.required ? "  (required)" : "  (optional)");
-      if (!field.label.empty()) out << " — " << field.label;
-      out << "\n";
-    }
-  }
-  if (!records->empty()) {
+  if (!step.findings.empty()) PrintFindingFields(step, out);
+  if (!view.records.empty()) {
     out << "\nRecorded:\n";
-    for (const auto& record : *records) {
+    for (const auto& record : view.records) {
       out << "  #" << record.seq << " " << record.kind << " " << FormatTimestamp(record.created_at)
           << " — " << Receipt(record) << "\n";
     }
   }
-  if (!files->empty()) {
+  if (!view.files.empty()) {
     out << "\nAttached:\n";
-    PrintAttachments(*files, "  ", out);
+    PrintAttachments(view.files, "  ", out);
+  }
+}
+
+}  // namespace
+
+Status ShowTask(AgentStore& store, const std::string& id, bool as_json, std::ostream& out) {
+  auto view = ReadTaskView(store, id);
+  if (!view.ok()) return view.status();
+  if (as_json) {
+    out << TaskJson(store, *view).dump(2) << "\n";
+  } else {
+    PrintTask(store, *view, out);
   }
   return Status::Ok();
 }
@@ -272,137 +313,141 @@ Status SetState(AgentStore& store, const std::string& id, const std::string& sta
   if (state == "blocked" && reason.empty()) {
     return Status::Error("invalid_argument", "say why the task is blocked: --reason TEXT");
   }
-  MUSTER_RETURN_IF_ERROR(store.Transaction([&]() -> Status {
-    auto seq = store.Append(wire::StatusRecord{task->id, state, reason});
+  MUSTER_RETURN_IF_ERROR(store.outbox().Transaction([&]() -> Status {
+    auto seq = store.outbox().Append(wire::StatusRecord{task->id, state, reason});
     if (!seq.ok()) return seq.status();
     return store.SetLocalState(task->id, state, reason);
   }));
   return Recorded(out, task->id + " " + state);
 }
 
-Status RecordFinding(AgentStore& store, const std::string& id,
-                     const std::vector<std::string>& fields, bool confirm, bool complete,
-                     bool force, std::ostream& out, const std::vector<std::string>& attach) {
-  auto task = store.FindTask(id);
-  if (!task.ok()) return task.status();
-  auto all = store.Tasks();
-  if (!all.ok()) return all.status();
-  MUSTER_RETURN_IF_ERROR(
-      RefuseIfClosed(store, *task, *all, force, complete ? "complete" : "record on"));
-  auto book = store.PlaybookByHash(task->playbook);
-  if (!book.ok()) return book.status();
-  const playbook::Step* step = (*book)->FindStep(task->step);
-  if (step == nullptr) return Status::Error("not_found", "step " + task->step + " is not in the playbook");
+namespace {
 
+// What `finding` or `done` is about to record: the finding, the files it attaches
+// (copied into the store already) and notes for the member.
+struct FindingDraft {
   wire::FindingRecord finding;
-  finding.task = task->id;
-  json& values = finding.values;
-  std::vector<std::string> notes;
   std::vector<Attachment> files;
-  // Copies the file into the store before anything refers to it.
-  auto import = [&](const std::string& path, const std::string& field) -> Status {
-    auto imported = ImportAttachment(store.data_dir(), path);
-    if (!imported.ok()) return imported.status();
-    if (!field.empty()) values[field] = imported->name;
-    finding.attachments.push_back({imported->sha256, imported->name, imported->size, field});
-    files.push_back(std::move(imported).value());
-    return Status::Ok();
-  };
-  for (const std::string& text : fields) {
-    auto arg = ParseFieldArg(text);
-    if (!arg.ok()) return arg.status();
-    auto spec = std::find_if(step->findings.begin(), step->findings.end(),
-                             [&](const auto& field) { return field.id == arg->name; });
-    if (spec == step->findings.end()) {
-      std::string known;
-      for (const auto& field : step->findings) known += " " + field.id;
-      return Status::Error("invalid_argument", step->id + " has no field '" + arg->name +
-                                                   "'; its fields are:" +
-                                                   (known.empty() ? " (none)" : known));
-    }
-    if (spec->type == playbook::FieldType::kAttachment && !arg->value.empty()) {
-      MUSTER_RETURN_IF_ERROR(import(arg->value, spec->id));
-      continue;
-    }
-    auto checked = playbook::ParseFieldValue(*spec, arg->value);
-    if (!checked.ok()) return checked.status();
-    if (checked->out_of_range) {
-      if (!confirm) {
-        return Status::Error("needs_confirmation",
-                             checked->note + ". If that is what you measured, run the same "
-                                             "command again with --confirm");
-      }
-      finding.confirmed.push_back(spec->id);
-      notes.push_back(checked->note + " (confirmed)");
-    }
-    std::visit([&](const auto& v) { values[spec->id] = v; }, checked->value);
-  }
-  for (const std::string& path : attach) MUSTER_RETURN_IF_ERROR(import(path, ""));
-  if (complete) {
-    // Required fields may have been recorded earlier, in separate findings.
-    std::vector<std::string> given;
-    for (auto& [name, value] : values.items()) given.push_back(name);
-    auto records = store.Records(task->id);
-    if (!records.ok()) return records.status();
-    for (const auto& record : *records) {
-      if (record.kind != "finding" || !record.body.contains("values")) continue;
-      for (auto& [name, value] : record.body["values"].items()) given.push_back(name);
-    }
-    auto missing = playbook::MissingRequiredFields(*step, given);
-    if (!missing.empty()) {
-      std::string list;
-      for (const auto& name : missing) list += " --field " + name + "=…";
-      return Status::Error("missing_fields", task->id + " needs these findings before it is "
-                                                        "done:" + list);
-    }
-  }
-  if (!complete && values.empty() && finding.attachments.empty()) {
-    return Status::Error("invalid_argument", "give at least one --field NAME=VALUE or --attach FILE");
-  }
+  std::vector<std::string> notes;
+};
 
+// Copies the file into the store before anything refers to it; |field| is the attachment
+// field that names it, empty for --attach.
+Status ImportFile(AgentStore& store, const std::string& path, const std::string& field,
+                  FindingDraft& draft) {
+  auto imported = ImportAttachment(store.data_dir(), path);
+  if (!imported.ok()) return imported.status();
+  if (!field.empty()) draft.finding.values[field] = imported->name;
+  draft.finding.attachments.push_back({imported->sha256, imported->name, imported->size, field});
+  draft.files.push_back(std::move(imported).value());
+  return Status::Ok();
+}
+
+// Adds one --field NAME=VALUE to the draft, checked against the step's finding schema; a
+// value out of the expected range needs |confirm|.
+Status AddField(AgentStore& store, const playbook::Step& step, const std::string& text,
+                bool confirm, FindingDraft& draft) {
+  auto arg = ParseFieldArg(text);
+  if (!arg.ok()) return arg.status();
+  auto spec = std::find_if(step.findings.begin(), step.findings.end(),
+                           [&](const auto& field) { return field.id == arg->name; });
+  if (spec == step.findings.end()) {
+    std::string known;
+    for (const auto& field : step.findings) known += " " + field.id;
+    return Status::Error("invalid_argument",
+                         step.id + " has no field '" + arg->name +
+                             "'; its fields are:" + (known.empty() ? " (none)" : known));
+  }
+  if (spec->type == playbook::FieldType::kAttachment && !arg->value.empty()) {
+    return ImportFile(store, arg->value, spec->id, draft);
+  }
+  auto checked = playbook::ParseFieldValue(*spec, arg->value);
+  if (!checked.ok()) return checked.status();
+  if (checked->out_of_range) {
+    if (!confirm) {
+      return Status::Error("needs_confirmation", checked->note +
+                                                     ". If that is what you measured, run the same "
+                                                     "command again with --confirm");
+    }
+    draft.finding.confirmed.push_back(spec->id);
+    draft.notes.push_back(checked->note + " (confirmed)");
+  }
+  std::visit([&](const auto& v) { draft.finding.values[spec->id] = v; }, checked->value);
+  return Status::Ok();
+}
+
+// A task is completed with all of its step's required fields, counting those recorded
+// earlier, in separate findings.
+Status CheckRequiredFields(AgentStore& store, const Task& task, const playbook::Step& step,
+                           const json& values) {
+  std::vector<std::string> given;
+  for (auto& [name, value] : values.items()) given.push_back(name);
+  auto records = store.outbox().Records(task.id);
+  if (!records.ok()) return records.status();
+  for (const auto& record : *records) {
+    if (record.kind != "finding" || !record.body.contains("values")) continue;
+    for (auto& [name, value] : record.body["values"].items()) given.push_back(name);
+  }
+  auto missing = playbook::MissingRequiredFields(step, given);
+  if (missing.empty()) return Status::Ok();
+  std::string list;
+  for (const auto& name : missing) list += " --field " + name + "=…";
+  return Status::Error("missing_fields",
+                       task.id + " needs these findings before it is done:" + list);
+}
+
+// Triggers, at once and offline: the same evaluation HQ makes. Marks those that fire,
+// activates the steps they activate and records them; call inside the verb's transaction.
+Result<std::vector<playbook::FiredTrigger>> FireTriggers(AgentStore& store, const Task& task,
+                                                         const playbook::Playbook& book) {
+  auto current = store.FindingValues(task.deployment);
+  if (!current.ok()) return current.status();
+  auto already = store.FiredTriggers(task.deployment);
+  if (!already.ok()) return already.status();
+  std::vector<playbook::FiredTrigger> fired = playbook::EvaluateTriggers(
+      book, *current, std::set<std::string>(already->begin(), already->end()));
+  for (const auto& hit : fired) {
+    MUSTER_RETURN_IF_ERROR(store.MarkTriggerFired(task.deployment, hit.trigger_id));
+    for (const auto& action : hit.actions) {
+      if (action.kind == playbook::ActionKind::kActivate) {
+        MUSTER_RETURN_IF_ERROR(store.ActivateStep(task.deployment, action.step));
+      }
+    }
+    auto seq = store.outbox().Append(wire::TriggerRecord{task.id, hit.trigger_id});
+    if (!seq.ok()) return seq.status();
+  }
+  return fired;
+}
+
+// Records the draft, the files and, when |complete|, the task's completion in one
+// transaction, with the triggers they fire (returned).
+Result<std::vector<playbook::FiredTrigger>> RecordDraft(AgentStore& store, const Task& task,
+                                                        const playbook::Playbook& book,
+                                                        const FindingDraft& draft, bool complete) {
   std::vector<playbook::FiredTrigger> fired;
-  MUSTER_RETURN_IF_ERROR(store.Transaction([&]() -> Status {
-    if (!values.empty() || !finding.attachments.empty()) {
-      auto seq = store.Append(finding);
+  MUSTER_RETURN_IF_ERROR(store.outbox().Transaction([&]() -> Status {
+    if (!draft.finding.values.empty() || !draft.finding.attachments.empty()) {
+      auto seq = store.outbox().Append(draft.finding);
       if (!seq.ok()) return seq.status();
     }
-    for (const Attachment& file : files) {
-      MUSTER_RETURN_IF_ERROR(store.AddAttachment(file, task->id));
+    for (const Attachment& file : draft.files) {
+      MUSTER_RETURN_IF_ERROR(store.outbox().AddAttachment(file, task.id));
     }
     if (complete) {
-      auto seq = store.Append(wire::StatusRecord{task->id, "completed", ""});
+      auto seq = store.outbox().Append(wire::StatusRecord{task.id, "completed", ""});
       if (!seq.ok()) return seq.status();
-      MUSTER_RETURN_IF_ERROR(store.SetLocalState(task->id, "completed", ""));
+      MUSTER_RETURN_IF_ERROR(store.SetLocalState(task.id, "completed", ""));
     }
-    // Triggers, at once and offline: the same evaluation HQ makes.
-    auto current = store.FindingValues(task->deployment);
-    if (!current.ok()) return current.status();
-    auto already = store.FiredTriggers(task->deployment);
-    if (!already.ok()) return already.status();
-    fired = playbook::EvaluateTriggers(**book, *current,
-                                       std::set<std::string>(already->begin(), already->end()));
-    for (const auto& hit : fired) {
-      MUSTER_RETURN_IF_ERROR(store.MarkTriggerFired(task->deployment, hit.trigger_id));
-      for (const auto& action : hit.actions) {
-        if (action.kind == playbook::ActionKind::kActivate) {
-          MUSTER_RETURN_IF_ERROR(store.ActivateStep(task->deployment, action.step));
-        }
-      }
-      auto seq = store.Append(wire::TriggerRecord{task->id, hit.trigger_id});
-      if (!seq.ok()) return seq.status();
-    }
+    auto triggers = FireTriggers(store, task, book);
+    if (!triggers.ok()) return triggers.status();
+    fired = std::move(triggers).value();
     return Status::Ok();
   }));
-  for (const auto& note : notes) out << "note: " << note << "\n";
-  std::string what = task->id;
-  if (!values.empty()) what += " finding (" + std::to_string(values.size()) + " field(s))";
-  if (complete) what += values.empty() ? " completed" : ", completed";
-  MUSTER_RETURN_IF_ERROR(Recorded(out, what));
-  for (const Attachment& file : files) {
-    out << "attached: " << file.name << " (" << FormatBytes(file.size)
-        << "); it travels after your status updates and findings, in pieces sized to the "
-           "link\n";
-  }
+  return fired;
+}
+
+// What the fired triggers do, in the member's words.
+void PrintTriggerActions(const std::vector<playbook::FiredTrigger>& fired, std::ostream& out) {
   for (const auto& hit : fired) {
     for (const auto& action : hit.actions) {
       switch (action.kind) {
@@ -419,6 +464,52 @@ Status RecordFinding(AgentStore& store, const std::string& id,
       }
     }
   }
+}
+
+}  // namespace
+
+Status RecordFinding(AgentStore& store, const std::string& id,
+                     const std::vector<std::string>& fields, bool confirm, bool complete,
+                     bool force, std::ostream& out, const std::vector<std::string>& attach) {
+  auto task = store.FindTask(id);
+  if (!task.ok()) return task.status();
+  auto all = store.Tasks();
+  if (!all.ok()) return all.status();
+  MUSTER_RETURN_IF_ERROR(
+      RefuseIfClosed(store, *task, *all, force, complete ? "complete" : "record on"));
+  auto book = store.PlaybookByHash(task->playbook);
+  if (!book.ok()) return book.status();
+  const playbook::Step* step = (*book)->FindStep(task->step);
+  if (step == nullptr) {
+    return Status::Error("not_found", "step " + task->step + " is not in the playbook");
+  }
+
+  FindingDraft draft;
+  draft.finding.task = task->id;
+  for (const std::string& text : fields) {
+    MUSTER_RETURN_IF_ERROR(AddField(store, *step, text, confirm, draft));
+  }
+  for (const std::string& path : attach) MUSTER_RETURN_IF_ERROR(ImportFile(store, path, "", draft));
+  const json& values = draft.finding.values;
+  if (complete) MUSTER_RETURN_IF_ERROR(CheckRequiredFields(store, *task, *step, values));
+  if (!complete && values.empty() && draft.finding.attachments.empty()) {
+    return Status::Error("invalid_argument",
+                         "give at least one --field NAME=VALUE or --attach FILE");
+  }
+
+  auto fired = RecordDraft(store, *task, **book, draft, complete);
+  if (!fired.ok()) return fired.status();
+  for (const auto& note : draft.notes) out << "note: " << note << "\n";
+  std::string what = task->id;
+  if (!values.empty()) what += " finding (" + std::to_string(values.size()) + " field(s))";
+  if (complete) what += values.empty() ? " completed" : ", completed";
+  MUSTER_RETURN_IF_ERROR(Recorded(out, what));
+  for (const Attachment& file : draft.files) {
+    out << "attached: " << file.name << " (" << FormatBytes(file.size)
+        << "); it travels after your status updates and findings, in pieces sized to the "
+           "link\n";
+  }
+  PrintTriggerActions(*fired, out);
   return Status::Ok();
 }
 
@@ -431,7 +522,7 @@ Status RecordNote(AgentStore& store, const std::string& id, const std::string& t
     if (!task.ok()) return task.status();
     task_id = task->id;
   }
-  auto seq = store.Append(wire::NoteRecord{task_id, text});
+  auto seq = store.outbox().Append(wire::NoteRecord{task_id, text});
   if (!seq.ok()) return seq.status();
   return Recorded(out, "note #" + std::to_string(*seq));
 }
@@ -447,92 +538,130 @@ Status RaiseAlert(AgentStore& store, const std::string& id, const std::string& m
     if (!task.ok()) return task.status();
     task_id = task->id;
   }
-  auto seq = store.Append(wire::AlertRecord{task_id, message, severity});
+  auto seq = store.outbox().Append(wire::AlertRecord{task_id, message, severity});
   if (!seq.ok()) return seq.status();
   return Recorded(out, "safety alert #" + std::to_string(*seq) + " (sent before anything else)");
 }
 
-Status ShowStatus(AgentStore& store, const Clock& clock, bool as_json, std::ostream& out) {
+namespace {
+
+// What `status` reports, read once from the store.
+struct StatusView {
+  LinkState link;
+  OutboxStats stats;
+  AgentStore::DeliveryState deliveries;
+  std::vector<AttachmentProgress> travelling;  // attached files not yet all at HQ
+  Millis now = 0;
+  bool daemon_running = false;
+  bool connected = false;
+  // HQ had queued more for this laptop than it has applied when HQ last welcomed it.
+  bool behind = false;
+};
+
+Result<StatusView> ReadStatus(AgentStore& store, const Clock& clock) {
   auto link = store.Link();
-  auto stats = store.Stats();
+  auto stats = store.outbox().Stats();
   auto deliveries = store.Deliveries();
   if (!link.ok()) return link.status();
   if (!stats.ok()) return stats.status();
   if (!deliveries.ok()) return deliveries.status();
-  // HQ had queued more for this laptop than it has applied when HQ last welcomed it.
-  const bool behind = deliveries->applied < deliveries->hq_head;
-  auto files = store.Attachments("");
+  StatusView view;
+  view.link = *link;
+  view.stats = *stats;
+  view.deliveries = *deliveries;
+  view.behind = view.deliveries.applied < view.deliveries.hq_head;
+  auto files = store.outbox().Attachments("");
   if (!files.ok()) return files.status();
-  std::vector<AttachmentProgress> travelling;
   for (const auto& file : *files) {
-    if (file.acked < file.size) travelling.push_back(file);
+    if (file.acked < file.size) view.travelling.push_back(file);
   }
-  const Millis now = clock.Now();
-  const bool daemon_running =
-      link->daemon_seen_at > 0 && now - link->daemon_seen_at < kDaemonSilentMs;
-  const bool connected = daemon_running && link->connected;
-  if (as_json) {
-    out << json{{"agent", store.agent_id()},
-                {"member", store.member_id()},
-                {"daemon_running", daemon_running},
-                {"connected", connected},
-                {"last_sync_at", link->last_sync_at ? json(link->last_sync_at) : json()},
-                {"outbox_pending", stats->pending},
-                {"outbox_pending_bytes", stats->pending_bytes},
-                {"sent_not_acknowledged", stats->sent_unacked},
-                {"acknowledged", stats->acked},
-                {"refused", stats->refused},
-                {"deliveries_applied", deliveries->applied},
-                {"deliveries_at_hq", deliveries->hq_head},
-                {"view_up_to_date", !behind},
-                {"view_restarted_at",
-                 deliveries->restarted_at ? json(deliveries->restarted_at) : json()},
-                {"attachments_travelling", [&] {
-                   json list = json::array();
-                   for (const auto& file : travelling) list.push_back(AttachmentJson(file));
-                   return list;
-                 }()},
-                {"last_error", link->last_error}}
-               .dump(2)
-        << "\n";
-    return Status::Ok();
+  view.now = clock.Now();
+  view.daemon_running =
+      view.link.daemon_seen_at > 0 && view.now - view.link.daemon_seen_at < kDaemonSilentMs;
+  view.connected = view.daemon_running && view.link.connected;
+  return view;
+}
+
+json StatusJson(const AgentStore& store, const StatusView& view) {
+  json travelling = json::array();
+  for (const auto& file : view.travelling) travelling.push_back(AttachmentJson(file));
+  const LinkState& link = view.link;
+  const AgentStore::DeliveryState& deliveries = view.deliveries;
+  return {{"agent", store.agent_id()},
+          {"member", store.member_id()},
+          {"daemon_running", view.daemon_running},
+          {"connected", view.connected},
+          {"last_sync_at", link.last_sync_at ? json(link.last_sync_at) : json()},
+          {"outbox_pending", view.stats.pending},
+          {"outbox_pending_bytes", view.stats.pending_bytes},
+          {"sent_not_acknowledged", view.stats.sent_unacked},
+          {"acknowledged", view.stats.acked},
+          {"refused", view.stats.refused},
+          {"deliveries_applied", deliveries.applied},
+          {"deliveries_at_hq", deliveries.hq_head},
+          {"view_up_to_date", !view.behind},
+          {"view_restarted_at", deliveries.restarted_at ? json(deliveries.restarted_at) : json()},
+          {"attachments_travelling", travelling},
+          {"last_error", link.last_error}};
+}
+
+// The outbox and the files travelling, in the lines of `status`.
+void PrintOutbox(const StatusView& view, std::ostream& out) {
+  const OutboxStats& stats = view.stats;
+  if (stats.pending == 0) {
+    out << "Outbox:     empty — HQ has acknowledged all " << stats.acked << " record(s)\n";
+  } else {
+    out << "Outbox:     " << stats.pending << " record(s), " << stats.pending_bytes
+        << " bytes waiting for HQ (" << stats.sent_unacked << " sent, not yet acknowledged); "
+        << stats.acked << " acknowledged\n";
   }
+  if (!view.travelling.empty()) {
+    out << "Files:      " << view.travelling.size() << " attached file(s) not yet all at HQ:\n";
+    PrintAttachments(view.travelling, "              ", out);
+  }
+}
+
+void PrintStatus(const AgentStore& store, const StatusView& view, std::ostream& out) {
+  const LinkState& link = view.link;
+  const AgentStore::DeliveryState& deliveries = view.deliveries;
   out << "Agent:      " << store.agent_id() << " (" << store.member_id() << ")\n"
       << "Link:       "
-      << (connected ? "connected to HQ"
-                    : daemon_running ? "NOT connected (the daemon keeps trying)"
-                                     : "NOT connected (the daemon is not running)")
+      << (view.connected        ? "connected to HQ"
+          : view.daemon_running ? "NOT connected (the daemon keeps trying)"
+                                : "NOT connected (the daemon is not running)")
       << "\n"
       << "Last sync:  "
-      << (link->last_sync_at ? FormatTimestamp(link->last_sync_at) + " (" +
-                                   FormatAge(now - link->last_sync_at) + " ago)"
-                             : std::string("never"))
+      << (link.last_sync_at ? FormatTimestamp(link.last_sync_at) + " (" +
+                                  FormatAge(view.now - link.last_sync_at) + " ago)"
+                            : std::string("never"))
       << "\n";
-  if (stats->pending == 0) {
-    out << "Outbox:     empty — HQ has acknowledged all " << stats->acked << " record(s)\n";
-  } else {
-    out << "Outbox:     " << stats->pending << " record(s), " << stats->pending_bytes
-        << " bytes waiting for HQ (" << stats->sent_unacked << " sent, not yet acknowledged); "
-        << stats->acked << " acknowledged\n";
-  }
-  if (!travelling.empty()) {
-    out << "Files:      " << travelling.size() << " attached file(s) not yet all at HQ:\n";
-    PrintAttachments(travelling, "              ", out);
-  }
-  if (behind) {
-    out << "Your view:  NOT up to date — HQ had " << deliveries->hq_head
-        << " update(s) for this laptop, " << deliveries->applied
+  PrintOutbox(view, out);
+  if (view.behind) {
+    out << "Your view:  NOT up to date — HQ had " << deliveries.hq_head
+        << " update(s) for this laptop, " << deliveries.applied
         << " applied; tasks and team may have changed (sync when a link exists)\n";
   }
-  if (deliveries->restarted_at > 0) {
-    out << "Your view:  rebuilt from HQ's copy at " << FormatTimestamp(deliveries->restarted_at)
+  if (deliveries.restarted_at > 0) {
+    out << "Your view:  rebuilt from HQ's copy at " << FormatTimestamp(deliveries.restarted_at)
         << " (both sides had been restored from backups)\n";
   }
-  if (stats->refused > 0) {
-    out << "Refused:    " << stats->refused
+  if (view.stats.refused > 0) {
+    out << "Refused:    " << view.stats.refused
         << " record(s) HQ holds but refused; see: muster-agent log\n";
   }
-  if (!link->last_error.empty()) out << "Last error: " << link->last_error << "\n";
+  if (!link.last_error.empty()) out << "Last error: " << link.last_error << "\n";
+}
+
+}  // namespace
+
+Status ShowStatus(AgentStore& store, const Clock& clock, bool as_json, std::ostream& out) {
+  auto view = ReadStatus(store, clock);
+  if (!view.ok()) return view.status();
+  if (as_json) {
+    out << StatusJson(store, *view).dump(2) << "\n";
+  } else {
+    PrintStatus(store, *view, out);
+  }
   return Status::Ok();
 }
 
@@ -543,9 +672,9 @@ Status ShowLog(AgentStore& store, const std::string& id, bool as_json, std::ostr
     if (!task.ok()) return task.status();
     task_id = task->id;
   }
-  auto records = store.Records(task_id);
+  auto records = store.outbox().Records(task_id);
   if (!records.ok()) return records.status();
-  auto files = store.Attachments(task_id);
+  auto files = store.outbox().Attachments(task_id);
   if (!files.ok()) return files.status();
   if (as_json) {
     json attached = json::array();

@@ -208,6 +208,33 @@ WireBytes ServerWireBytes(int port) {
   return bytes;
 }
 
+BaselineWindow MeasureBaseline(int port, double seconds,
+                               const std::atomic<std::uint64_t>& committed,
+                               const std::function<double()>& server_cpu,
+                               std::atomic<bool>& measuring) {
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  BaselineWindow window;
+  window.wire_start = ServerWireBytes(port);
+  const std::uint64_t start_count = committed;
+  const double server_cpu_start = server_cpu();
+  const ProcSample process_start = SampleProcess(getpid());
+  const auto start = std::chrono::steady_clock::now();
+  measuring = true;
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  measuring = false;
+  window.seconds = SecondsSince(start);
+  window.records = committed - start_count;
+  window.server_cpu_s = server_cpu() - server_cpu_start;
+  window.process_cpu_s = SampleProcess(getpid()).cpu_seconds - process_start.cpu_seconds;
+  window.wire_end = ServerWireBytes(port);
+  return window;
+}
+
+void WriteResult(const nlohmann::json& result, const std::string& path) {
+  if (!path.empty()) std::ofstream(path) << result.dump(2) << "\n";
+  std::cout << result.dump(2) << "\n";
+}
+
 nlohmann::json Percentiles(std::vector<double>& values) {
   if (values.empty()) return {{"p50", 0}, {"p99", 0}, {"max", 0}, {"count", 0}};
   std::sort(values.begin(), values.end());

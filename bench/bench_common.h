@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <thread>
@@ -34,7 +35,7 @@ inline constexpr int kGroupRecords = 10;
 //
 // The |index|-th record a member makes about |task|: even ones are status updates, odd
 // ones findings with two fields of the secondary_inspection step, as a member records
-// them. A real agent's store takes these through AgentStore::Append.
+// them. A real agent's store takes these through Outbox::Append.
 struct BenchRecord {
   std::string kind;
   nlohmann::json body;
@@ -112,6 +113,25 @@ struct WireBytes {
   int connections = 0;
 };
 WireBytes ServerWireBytes(int port);
+
+// What the measuring window of a baseline (ceiling_bench, mosquitto_bench) saw.
+struct BaselineWindow {
+  double seconds = 0;
+  std::uint64_t records = 0;  // committed by the server within the window
+  double server_cpu_s = 0;
+  double process_cpu_s = 0;        // this whole process, clients included
+  WireBytes wire_start, wire_end;  // at the server's port
+};
+// Waits 2 s for every client to be connected and running, then measures for |seconds|
+// with |measuring| set. |committed| counts the records the server committed, and
+// |server_cpu| reads the CPU seconds of the server side so far.
+BaselineWindow MeasureBaseline(int port, double seconds,
+                               const std::atomic<std::uint64_t>& committed,
+                               const std::function<double()>& server_cpu,
+                               std::atomic<bool>& measuring);
+
+// Writes |result| to |path| (unless empty) and prints it.
+void WriteResult(const nlohmann::json& result, const std::string& path);
 
 // p50/p99/max of |values| (sorted in place); zeros when empty.
 nlohmann::json Percentiles(std::vector<double>& values);

@@ -69,24 +69,106 @@ void Serve(zmq::socket_t& router, SQLite::Database& db, const std::atomic<bool>&
   }
 }
 
+struct Options {
+  int agents = 100;
+  double seconds = 10;
+  std::string out_path;
+};
+
+Options ParseOptions(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string arg = argv[i];
+    if (arg == "--agents") options.agents = std::stoi(argv[i + 1]);
+    else if (arg == "--seconds") options.seconds = std::stod(argv[i + 1]);
+    else if (arg == "--out") options.out_path = argv[i + 1];
+    else Die("usage: ceiling_bench --agents N --seconds S --out FILE.json");
+  }
+  return options;
+}
+
+// The threads of this process that were not among |before|.
+std::vector<pid_t> ThreadsSince(const std::vector<pid_t>& before) {
+  std::vector<pid_t> started;
+  for (pid_t tid : ThreadIds()) {
+    if (std::find(before.begin(), before.end(), tid) == before.end()) started.push_back(tid);
+  }
+  return started;
+}
+
+// Round trips measured while |measuring| was set, in milliseconds, from every client.
+struct Latencies {
+  std::mutex mutex;
+  std::vector<double> ms;
+};
+
+// Client |index|: one DEALER with CURVE that sends a group of records and waits for its
+// ACK, again and again until |stop|.
+void RunClient(zmq::context_t& context, const std::string& server_key, int port, int index,
+               const std::atomic<bool>& stop, const std::atomic<bool>& measuring,
+               Latencies& latencies) {
+  auto keys = GenerateKeyPair();
+  zmq::socket_t dealer(context, zmq::socket_type::dealer);
+  dealer.set(zmq::sockopt::curve_serverkey, server_key);
+  dealer.set(zmq::sockopt::curve_publickey, keys->public_key);
+  dealer.set(zmq::sockopt::curve_secretkey, keys->secret_key);
+  dealer.set(zmq::sockopt::routing_id, BenchMember(index));
+  dealer.set(zmq::sockopt::linger, 0);
+  dealer.connect("tcp://127.0.0.1:" + std::to_string(port));
+  const std::string task = BenchTask(BenchMember(index));
+  SystemClock clock;
+  std::uint64_t seq = 1;
+  std::vector<double> mine;
+  while (!stop) {
+    const std::string frame =
+        protocol::Encode(RecordsMessage(task, seq, kGroupRecords, clock.Now()));
+    seq += kGroupRecords;
+    const auto sent = Steady::now();
+    dealer.send(zmq::buffer(frame));
+    zmq::message_t ack;
+    zmq::pollitem_t item{dealer.handle(), 0, ZMQ_POLLIN, 0};
+    while (!stop && !(item.revents & ZMQ_POLLIN)) {
+      zmq::poll(&item, 1, std::chrono::milliseconds(100));
+    }
+    if (stop) break;
+    (void)dealer.recv(ack);
+    if (measuring) mine.push_back(1000 * SecondsSince(sent));
+  }
+  std::lock_guard<std::mutex> lock(latencies.mutex);
+  latencies.ms.insert(latencies.ms.end(), mine.begin(), mine.end());
+}
+
+json Report(const Options& options, const BaselineWindow& window, Latencies& latencies,
+            std::size_t server_threads) {
+  const double elapsed = window.seconds;
+  const std::uint64_t records = window.records;
+  return {{"agents", options.agents},
+          {"seconds", elapsed},
+          {"records", records},
+          {"records_per_s", records / elapsed},
+          {"latency_ms", Percentiles(latencies.ms)},
+          // The server: its committing thread and its ZeroMQ context's threads.
+          {"server_cpu_percent", 100 * window.server_cpu_s / elapsed},
+          {"server_cpu_us_per_record", records ? 1e6 * window.server_cpu_s / records : 0},
+          {"server_threads", server_threads},
+          // The whole process, clients included.
+          {"process_cpu_percent", 100 * window.process_cpu_s / elapsed},
+          {"up_bytes_per_record",
+           records ? double(window.wire_end.up - window.wire_start.up) / records : 0},
+          {"down_bytes_per_record",
+           records ? double(window.wire_end.down - window.wire_start.down) / records : 0},
+          {"load_average", LoadAverage()}};
+}
+
 }  // namespace
 }  // namespace muster::bench
 
 int main(int argc, char** argv) {
   using namespace muster;
   using namespace muster::bench;
-  int agents = 100;
-  double seconds = 10;
-  std::string out_path;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string arg = argv[i];
-    if (arg == "--agents") agents = std::stoi(argv[i + 1]);
-    else if (arg == "--seconds") seconds = std::stod(argv[i + 1]);
-    else if (arg == "--out") out_path = argv[i + 1];
-    else Die("usage: ceiling_bench --agents N --seconds S --out FILE.json");
-  }
+  const Options options = ParseOptions(argc, argv);
   if (sodium_init() < 0) Die("libsodium failed to start");
-  RaiseFileLimit(static_cast<std::uint64_t>(agents) * 8 + 1024);
+  RaiseFileLimit(static_cast<std::uint64_t>(options.agents) * 8 + 1024);
   const std::string dir = "/tmp/muster-ceiling-" + std::to_string(getpid());
   std::filesystem::create_directories(dir);
   auto db = OpenStore(dir + "/ceiling.db", kBaselineSchema);
@@ -99,14 +181,9 @@ int main(int argc, char** argv) {
   const std::vector<pid_t> threads_before = ThreadIds();
   zmq::context_t server_context(1);
   zmq::socket_t router(server_context, zmq::socket_type::router);
-  std::vector<pid_t> server_threads;
-  for (pid_t tid : ThreadIds()) {
-    if (std::find(threads_before.begin(), threads_before.end(), tid) == threads_before.end()) {
-      server_threads.push_back(tid);
-    }
-  }
+  std::vector<pid_t> server_threads = ThreadsSince(threads_before);
   zmq::context_t context(1);
-  context.set(zmq::ctxopt::max_sockets, agents + 16);
+  context.set(zmq::ctxopt::max_sockets, options.agents + 16);
   router.set(zmq::sockopt::curve_server, 1);
   router.set(zmq::sockopt::curve_secretkey, server_keys->secret_key);
   router.set(zmq::sockopt::linger, 0);
@@ -125,57 +202,16 @@ int main(int argc, char** argv) {
     return seconds;
   };
 
-  std::mutex latency_mutex;
-  std::vector<double> latencies;
+  Latencies latencies;
   std::atomic<bool> measuring{false};
   std::vector<std::thread> clients;
-  for (int c = 0; c < agents; ++c) {
+  for (int c = 0; c < options.agents; ++c) {
     clients.emplace_back([&, c] {
-      auto keys = GenerateKeyPair();
-      zmq::socket_t dealer(context, zmq::socket_type::dealer);
-      dealer.set(zmq::sockopt::curve_serverkey, server_keys->public_key);
-      dealer.set(zmq::sockopt::curve_publickey, keys->public_key);
-      dealer.set(zmq::sockopt::curve_secretkey, keys->secret_key);
-      dealer.set(zmq::sockopt::routing_id, BenchMember(c));
-      dealer.set(zmq::sockopt::linger, 0);
-      dealer.connect("tcp://127.0.0.1:" + std::to_string(port));
-      const std::string task = BenchTask(BenchMember(c));
-      SystemClock clock;
-      std::uint64_t seq = 1;
-      std::vector<double> mine;
-      while (!stop) {
-        const std::string frame =
-            protocol::Encode(RecordsMessage(task, seq, kGroupRecords, clock.Now()));
-        seq += kGroupRecords;
-        const auto sent = Steady::now();
-        dealer.send(zmq::buffer(frame));
-        zmq::message_t ack;
-        zmq::pollitem_t item{dealer.handle(), 0, ZMQ_POLLIN, 0};
-        while (!stop && !(item.revents & ZMQ_POLLIN)) {
-          zmq::poll(&item, 1, std::chrono::milliseconds(100));
-        }
-        if (stop) break;
-        (void)dealer.recv(ack);
-        if (measuring) mine.push_back(1000 * SecondsSince(sent));
-      }
-      std::lock_guard<std::mutex> lock(latency_mutex);
-      latencies.insert(latencies.end(), mine.begin(), mine.end());
+      RunClient(context, server_keys->public_key, port, c, stop, measuring, latencies);
     });
   }
-  std::this_thread::sleep_for(std::chrono::seconds(2));  // every client connected and running
-  const WireBytes wire_start = ServerWireBytes(port);
-  const std::uint64_t start_count = committed;
-  const double server_cpu_start = server_cpu();
-  const ProcSample process_start = SampleProcess(getpid());
-  const auto start = Steady::now();
-  measuring = true;
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  measuring = false;
-  const double elapsed = SecondsSince(start);
-  const std::uint64_t records = committed - start_count;
-  const double server_cpu_s = server_cpu() - server_cpu_start;
-  const double process_cpu_s = SampleProcess(getpid()).cpu_seconds - process_start.cpu_seconds;
-  const WireBytes wire_end = ServerWireBytes(port);
+  const BaselineWindow window =
+      MeasureBaseline(port, options.seconds, committed, server_cpu, measuring);
   stop = true;
   for (auto& client : clients) client.join();
   stop_server = true;
@@ -184,24 +220,9 @@ int main(int argc, char** argv) {
   context.shutdown();
   server_context.shutdown();
 
-  json out = {{"agents", agents},
-              {"seconds", elapsed},
-              {"records", records},
-              {"records_per_s", records / elapsed},
-              {"latency_ms", Percentiles(latencies)},
-              // The server: its committing thread and its ZeroMQ context's threads.
-              {"server_cpu_percent", 100 * server_cpu_s / elapsed},
-              {"server_cpu_us_per_record", records ? 1e6 * server_cpu_s / records : 0},
-              {"server_threads", server_threads.size()},
-              // The whole process, clients included.
-              {"process_cpu_percent", 100 * process_cpu_s / elapsed},
-              {"up_bytes_per_record", records ? double(wire_end.up - wire_start.up) / records : 0},
-              {"down_bytes_per_record",
-               records ? double(wire_end.down - wire_start.down) / records : 0},
-              {"load_average", LoadAverage()}};
+  const json out = Report(options, window, latencies, server_threads.size());
   db->reset();
   std::filesystem::remove_all(dir);
-  if (!out_path.empty()) std::ofstream(out_path) << out.dump(2) << "\n";
-  std::cout << out.dump(2) << "\n";
+  WriteResult(out, options.out_path);
   return 0;
 }

@@ -503,10 +503,10 @@ void StartRealAgent(Fleet& fleet, const Options& options, RealAgent& real, const
 // Records |count| records of the member's group in one local transaction, as the verbs do.
 Status AppendRecords(agent::AgentStore& store, const std::string& task, std::uint64_t first_index,
                      int count) {
-  return store.Transaction([&]() -> Status {
+  return store.outbox().Transaction([&]() -> Status {
     for (int r = 0; r < count; ++r) {
       BenchRecord record = MakeRecord(task, first_index + r);
-      auto seq = store.Append(record.kind, task, record.body,
+      auto seq = store.outbox().Append(record.kind, task, record.body,
                               record.kind == "status" ? agent::kLaneStatus : agent::kLaneFinding);
       if (!seq.ok()) return seq.status();
     }
@@ -534,7 +534,7 @@ json Backlog(Fleet& fleet, const Options& options, int index, int records,
   series << "# seconds pending agent_rss_mb\n";
   double peak_rss = 0, drained_s = -1;
   while (SecondsSince(start) < 60) {
-    auto stats = real.member->Stats();
+    auto stats = real.member->outbox().Stats();
     const ProcSample agent = SampleProcess(real.process->pid());
     peak_rss = std::max(peak_rss, agent.rss_mb);
     const std::uint64_t pending = stats.ok() ? stats->pending : records;
@@ -560,93 +560,179 @@ json Backlog(Fleet& fleet, const Options& options, int index, int records,
   return result;
 }
 
-// Real agents recording continuously: |count| `muster-agent run` processes (members
-// [from, from + count), one team), each member recording a group of records in one local
-// transaction the moment the agent has the previous group acknowledged by HQ. The member
-// side watches each data directory with inotify (the daemon commits an ACK there) instead
-// of polling. Records/s are counted at HQ; latency is from the member's commit to the ACK
-// committed in the agent's store.
-json RealAgents(Fleet& fleet, const Options& options, int from, int count, double seconds) {
-  std::cerr << "steady ingest, " << count << " real agent processes\n";
-  SystemClock clock;
+// Starts |count| real agents, members [from, from + count), each with a note recorded
+// first, and returns once HQ holds every note (every agent is in session) and each agent
+// has applied the deployment's deliveries sent after WELCOME (playbook parsed).
+// |expected| counts the records HQ's inbound should hold, the notes included.
+std::vector<RealAgent> StartRealAgents(Fleet& fleet, const Options& options, int from, int count,
+                                       const Clock& clock, std::uint64_t& expected) {
   std::vector<RealAgent> reals;
-  std::uint64_t expected = fleet.Inbound();
   for (int i = 0; i < count; ++i) {
     reals.push_back(PrepareRealAgent(fleet, from + i, clock));
-    // A note first: HQ holding every note means every agent is in session.
-    Check(reals.back().member->Append("note", "", {{"text", "on station"}}, agent::kLaneStatus).status(),
+    Check(reals.back()
+              .member->outbox()
+              .Append("note", "", {{"text", "on station"}}, agent::kLaneStatus)
+              .status(),
           "record a note");
     ++expected;
   }
-  for (int i = 0; i < count; ++i) StartRealAgent(fleet, options, reals[i], "agent-" + std::to_string(i));
+  for (int i = 0; i < count; ++i) {
+    StartRealAgent(fleet, options, reals[i], "agent-" + std::to_string(i));
+  }
   if (!fleet.WaitInbound(expected, 120)) Die("the real agents did not all come into session");
-  // The deployment's deliveries, sent after WELCOME, are applied (playbook parsed).
   const auto start_up = Steady::now();
   for (auto& real : reals) {
     while (SecondsSince(start_up) < 60) {
       auto deliveries = real.member->Deliveries();
-      if (deliveries.ok() && deliveries->hq_head > 0 && deliveries->applied >= deliveries->hq_head) break;
+      if (deliveries.ok() && deliveries->hq_head > 0 &&
+          deliveries->applied >= deliveries->hq_head) {
+        break;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
+  return reals;
+}
 
-  // The members: one thread, woken by inotify on the agents' data directories.
-  const int notify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (notify < 0) Die("inotify_init1 failed");
-  std::map<int, int> by_watch;
-  std::vector<std::unique_ptr<SQLite::Database>> readers;
-  for (int i = 0; i < count; ++i) {
-    by_watch[inotify_add_watch(notify, reals[i].dir.c_str(), IN_MODIFY)] = i;
-    readers.push_back(std::make_unique<SQLite::Database>(reals[i].dir + "/agent.db", SQLite::OPEN_READONLY));
-    readers.back()->setBusyTimeout(5000);
+// The members of real agents, on one thread until Stop(): each records a group of records
+// in one local transaction the moment its agent has the previous group acknowledged by HQ.
+// The thread is woken by inotify on the agents' data directories (the daemon commits an
+// ACK there) instead of polling; read-only connections see what each agent acknowledged.
+class RecordingMembers {
+ public:
+  RecordingMembers(Fleet& fleet, std::vector<RealAgent>& reals, int from)
+      : fleet_(fleet),
+        reals_(reals),
+        from_(from),
+        count_(static_cast<int>(reals.size())),
+        made_(count_, 0),
+        last_seq_(count_, 0),
+        check_(count_, true) {
+    notify_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (notify_ < 0) Die("inotify_init1 failed");
+    for (int i = 0; i < count_; ++i) {
+      by_watch_[inotify_add_watch(notify_, reals_[i].dir.c_str(), IN_MODIFY)] = i;
+      readers_.push_back(
+          std::make_unique<SQLite::Database>(reals_[i].dir + "/agent.db", SQLite::OPEN_READONLY));
+      readers_.back()->setBusyTimeout(5000);
+    }
+    thread_ = std::thread([this] { Run(); });
   }
-  std::atomic<bool> stop{false};
-  std::atomic<std::uint64_t> appended{0};
-  std::thread members([&] {
-    std::vector<std::uint64_t> made(count, 0);  // records each member has made
-    std::vector<std::int64_t> last_seq(count, 0);
-    std::vector<bool> check(count, true);
-    const auto waiting = [&](int i) {
-      SQLite::Statement query(*readers[i],
-                              "SELECT COUNT(*) FROM outbox WHERE seq > ? AND acked_at IS NULL");
-      query.bind(1, last_seq[i] - kGroupRecords);
-      query.executeStep();
-      return query.getColumn(0).getInt64() > 0;
-    };
-    const auto last = [&](int i) {
-      SQLite::Statement query(*readers[i], "SELECT COALESCE(MAX(seq), 0) FROM outbox");
-      query.executeStep();
-      return query.getColumn(0).getInt64();
-    };
+  RecordingMembers(const RecordingMembers&) = delete;
+  RecordingMembers& operator=(const RecordingMembers&) = delete;
+  ~RecordingMembers() { Stop(); }
+
+  void Stop() {
+    if (!thread_.joinable()) return;
+    stop_ = true;
+    thread_.join();
+    ::close(notify_);
+  }
+  std::uint64_t appended() const { return appended_; }
+
+  // Milliseconds from each record's commit to its ACK committed in the agent's store, for
+  // the records made from |since| on (the notes aside).
+  std::vector<double> AckLatencies(Millis since) {
+    std::vector<double> latencies;
+    for (auto& reader : readers_) {
+      SQLite::Statement query(*reader,
+                              "SELECT acked_at - created_at FROM outbox WHERE kind != 'note' AND "
+                              "acked_at IS NOT NULL AND created_at >= ?");
+      query.bind(1, static_cast<std::int64_t>(since));
+      while (query.executeStep()) {
+        latencies.push_back(static_cast<double>(query.getColumn(0).getInt64()));
+      }
+    }
+    return latencies;
+  }
+
+ private:
+  void Run() {
     auto last_full_pass = Steady::now();
-    while (!stop) {
-      for (int i = 0; i < count && !stop; ++i) {
-        if (!check[i]) continue;
-        check[i] = false;
-        if (last_seq[i] != 0 && waiting(i)) continue;
-        const std::string& task = fleet.member(from + i).task;
-        Check(AppendRecords(*reals[i].member, task, made[i], kGroupRecords), "record a group");
-        made[i] += kGroupRecords;
-        last_seq[i] = last(i);
-        appended += kGroupRecords;
+    while (!stop_) {
+      for (int i = 0; i < count_ && !stop_; ++i) {
+        if (!check_[i]) continue;
+        check_[i] = false;
+        if (last_seq_[i] != 0 && Waiting(i)) continue;
+        const std::string& task = fleet_.member(from_ + i).task;
+        Check(AppendRecords(*reals_[i].member, task, made_[i], kGroupRecords), "record a group");
+        made_[i] += kGroupRecords;
+        last_seq_[i] = LastSeq(i);
+        appended_ += kGroupRecords;
       }
-      pollfd item{notify, POLLIN, 0};
-      ::poll(&item, 1, 50);
-      char buffer[16384];
-      for (ssize_t n; (n = ::read(notify, buffer, sizeof buffer)) > 0;) {
-        for (char* at = buffer; at < buffer + n;) {
-          const auto* event = reinterpret_cast<const inotify_event*>(at);
-          if (auto it = by_watch.find(event->wd); it != by_watch.end()) check[it->second] = true;
-          at += sizeof(inotify_event) + event->len;
-        }
-      }
+      WaitForChanges();
       // Whatever inotify may have folded together is looked at every 50 ms anyway.
       if (SecondsSince(last_full_pass) > 0.05) {
-        std::fill(check.begin(), check.end(), true);
+        std::fill(check_.begin(), check_.end(), true);
         last_full_pass = Steady::now();
       }
     }
-  });
+  }
+
+  // Member |i|'s last group is not all acknowledged yet.
+  bool Waiting(int i) {
+    SQLite::Statement query(*readers_[i],
+                            "SELECT COUNT(*) FROM outbox WHERE seq > ? AND acked_at IS NULL");
+    query.bind(1, last_seq_[i] - kGroupRecords);
+    query.executeStep();
+    return query.getColumn(0).getInt64() > 0;
+  }
+
+  std::int64_t LastSeq(int i) {
+    SQLite::Statement query(*readers_[i], "SELECT COALESCE(MAX(seq), 0) FROM outbox");
+    query.executeStep();
+    return query.getColumn(0).getInt64();
+  }
+
+  // Waits up to 50 ms for inotify, and marks the members whose directory changed.
+  void WaitForChanges() {
+    pollfd item{notify_, POLLIN, 0};
+    ::poll(&item, 1, 50);
+    char buffer[16384];
+    for (ssize_t n; (n = ::read(notify_, buffer, sizeof buffer)) > 0;) {
+      for (char* at = buffer; at < buffer + n;) {
+        const auto* event = reinterpret_cast<const inotify_event*>(at);
+        if (auto it = by_watch_.find(event->wd); it != by_watch_.end()) check_[it->second] = true;
+        at += sizeof(inotify_event) + event->len;
+      }
+    }
+  }
+
+  Fleet& fleet_;
+  std::vector<RealAgent>& reals_;
+  const int from_;
+  const int count_;
+  int notify_ = -1;
+  std::map<int, int> by_watch_;
+  std::vector<std::unique_ptr<SQLite::Database>> readers_;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::uint64_t> appended_{0};
+  std::vector<std::uint64_t> made_;  // records each member has made
+  std::vector<std::int64_t> last_seq_;
+  std::vector<bool> check_;
+  std::thread thread_;
+};
+
+// The sum of one field of the real agents' outbox stats (those that could be read).
+std::uint64_t SumStats(std::vector<RealAgent>& reals, std::uint64_t agent::OutboxStats::*field) {
+  std::uint64_t sum = 0;
+  for (auto& real : reals) {
+    auto stats = real.member->outbox().Stats();
+    if (stats.ok()) sum += (*stats).*field;
+  }
+  return sum;
+}
+
+// Real agents recording continuously: |count| `muster-agent run` processes (members
+// [from, from + count), one team), their members recording as RecordingMembers says.
+// Records/s are counted at HQ; latency is from the member's commit to the ACK committed
+// in the agent's store.
+json RealAgents(Fleet& fleet, const Options& options, int from, int count, double seconds) {
+  std::cerr << "steady ingest, " << count << " real agent processes\n";
+  SystemClock clock;
+  std::uint64_t expected = fleet.Inbound();
+  std::vector<RealAgent> reals = StartRealAgents(fleet, options, from, count, clock, expected);
+  auto members = std::make_unique<RecordingMembers>(fleet, reals, from);
   Sleep(1);
   std::vector<ProcSample> agents_start;
   for (auto& real : reals) agents_start.push_back(SampleProcess(real.process->pid()));
@@ -659,39 +745,22 @@ json RealAgents(Fleet& fleet, const Options& options, int from, int count, doubl
     agents_cpu += sample.cpu_seconds - agents_start[i].cpu_seconds;
     peak_rss = std::max(peak_rss, sample.peak_rss_mb);
   }
-  std::uint64_t pending = 0;
-  for (auto& real : reals) {
-    auto stats = real.member->Stats();
-    if (stats.ok()) pending += stats->pending;
-  }
-  stop = true;
-  members.join();
-  ::close(notify);
-  expected += appended;
+  // Recorded, not yet acknowledged, when the window closed.
+  const std::uint64_t pending = SumStats(reals, &agent::OutboxStats::pending);
+  members->Stop();
+  expected += members->appended();
   result["agents"] = count;
-  result["pending_at_end"] = pending;  // recorded, not yet acknowledged, when the window closed
+  result["pending_at_end"] = pending;
   result["agents_cpu_percent"] = 100 * agents_cpu / result["seconds"].get<double>();
   if (result["records"].get<std::uint64_t>() > 0) {
     result["agents_cpu_us_per_record"] = 1e6 * agents_cpu / result["records"].get<double>();
   }
   result["agent_peak_rss_mb"] = peak_rss;
   result["drained"] = fleet.WaitInbound(expected, 120);
-  std::vector<double> latencies;
-  for (auto& reader : readers) {
-    SQLite::Statement query(*reader,
-                            "SELECT acked_at - created_at FROM outbox WHERE kind != 'note' AND "
-                            "acked_at IS NOT NULL AND created_at >= ?");
-    query.bind(1, static_cast<std::int64_t>(window.wall_start));
-    while (query.executeStep()) latencies.push_back(static_cast<double>(query.getColumn(0).getInt64()));
-  }
+  std::vector<double> latencies = members->AckLatencies(window.wall_start);
   result["latency_ms"] = Percentiles(latencies);
-  std::uint64_t refused = 0;
-  for (auto& real : reals) {
-    auto stats = real.member->Stats();
-    if (stats.ok()) refused += stats->refused;
-  }
-  result["refused"] = refused;
-  readers.clear();
+  result["refused"] = SumStats(reals, &agent::OutboxStats::refused);
+  members.reset();
   for (auto& real : reals) real.process->Terminate();
   return result;
 }
@@ -847,7 +916,6 @@ int main(int argc, char** argv) {
     out["max_agents"] = MaxAgents(fleet, swarm_options, cap, step);
   }
   out["load_average_at_end"] = LoadAverage();
-  std::ofstream(options.out) << out.dump(2) << "\n";
-  std::cout << out.dump(2) << "\n";
+  WriteResult(out, options.out);
   return 0;
 }

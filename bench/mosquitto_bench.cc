@@ -99,37 +99,32 @@ void Publish(Publisher& publisher, int index) {
   }
 }
 
-}  // namespace
-}  // namespace muster::bench
-
-int main(int argc, char** argv) {
-  using namespace muster;
-  using namespace muster::bench;
-  int agents = 100, port = 0;
+struct Options {
+  int agents = 100;
+  int port = 0;
   pid_t broker = 0;
   double seconds = 10;
   std::string out_path;
+};
+
+Options ParseOptions(int argc, char** argv) {
+  Options options;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string arg = argv[i];
-    if (arg == "--agents") agents = std::stoi(argv[i + 1]);
-    else if (arg == "--port") port = std::stoi(argv[i + 1]);
-    else if (arg == "--seconds") seconds = std::stod(argv[i + 1]);
-    else if (arg == "--out") out_path = argv[i + 1];
-    else if (arg == "--broker-pid") broker = static_cast<pid_t>(std::stol(argv[i + 1]));
+    if (arg == "--agents") options.agents = std::stoi(argv[i + 1]);
+    else if (arg == "--port") options.port = std::stoi(argv[i + 1]);
+    else if (arg == "--seconds") options.seconds = std::stod(argv[i + 1]);
+    else if (arg == "--out") options.out_path = argv[i + 1];
+    else if (arg == "--broker-pid") options.broker = static_cast<pid_t>(std::stol(argv[i + 1]));
     else Die("usage: mosquitto_bench --port BROKER_PORT --agents N --seconds S --out FILE.json "
              "[--broker-pid PID]");
   }
-  if (port == 0) Die("give --port of the running broker");
-  RaiseFileLimit(static_cast<std::uint64_t>(agents) * 4 + 1024);
-  mosquitto_lib_init();
-  const std::string dir = "/tmp/muster-mosquitto-" + std::to_string(getpid());
-  std::filesystem::create_directories(dir);
-  Bench bench;
-  auto db = OpenStore(dir + "/subscriber.db", kBaselineSchema);
-  if (!db.ok()) Die(db.status().ToString());
-  bench.db = std::move(db).value();
-  for (int i = 0; i < agents; ++i) bench.publishers.push_back(std::make_unique<Publisher>());
+  if (options.port == 0) Die("give --port of the running broker");
+  return options;
+}
 
+// The subscriber: one client that commits every group published under muster/bench/.
+mosquitto* Subscribe(Bench& bench, int port) {
   mosquitto* subscriber = mosquitto_new("bench-subscriber", true, &bench);
   mosquitto_int_option(subscriber, MOSQ_OPT_TCP_NODELAY, 1);
   mosquitto_message_callback_set(subscriber, OnMessage);
@@ -138,72 +133,95 @@ int main(int argc, char** argv) {
   }
   mosquitto_subscribe(subscriber, nullptr, "muster/bench/#", 1);
   mosquitto_loop_start(subscriber);
-  for (int i = 0; i < agents; ++i) {
-    bench.publishers[i]->client = Connect("bench-" + std::to_string(i), port, nullptr);
-  }
-  std::this_thread::sleep_for(std::chrono::seconds(1));
+  return subscriber;
+}
 
-  std::atomic<bool> stop{false};
-  std::thread driver([&] {
-    while (!stop) {
-      bool idle = true;
-      for (int i = 0; i < agents && !stop; ++i) {
-        if (!bench.publishers[i]->committed) continue;
-        idle = false;
-        Publish(*bench.publishers[i], i);
-      }
-      if (idle) std::this_thread::sleep_for(std::chrono::microseconds(200));
+// Each publisher whose previous group is committed publishes the next, until |stop|.
+void Drive(Bench& bench, const std::atomic<bool>& stop) {
+  const int agents = static_cast<int>(bench.publishers.size());
+  while (!stop) {
+    bool idle = true;
+    for (int i = 0; i < agents && !stop; ++i) {
+      if (!bench.publishers[i]->committed) continue;
+      idle = false;
+      Publish(*bench.publishers[i], i);
     }
-  });
-  std::this_thread::sleep_for(std::chrono::seconds(2));
-  const WireBytes wire_start = ServerWireBytes(port);
-  const std::uint64_t start_count = bench.committed;
-  // The server side: the broker and the subscriber's committing thread.
-  const auto server_cpu = [&] {
-    return (broker > 0 ? SampleProcess(broker).cpu_seconds : 0) +
-           (bench.subscriber_tid != 0 ? ThreadCpuSeconds(bench.subscriber_tid) : 0);
-  };
-  const double server_cpu_start = server_cpu();
-  const auto start = Steady::now();
-  bench.measuring = true;
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  bench.measuring = false;
-  const double elapsed = SecondsSince(start);
-  const std::uint64_t records = bench.committed - start_count;
-  const double server_cpu_s = server_cpu() - server_cpu_start;
-  const WireBytes wire_end = ServerWireBytes(port);
-  stop = true;
-  driver.join();
-  for (auto& publisher : bench.publishers) {
-    mosquitto_disconnect(publisher->client);
-    mosquitto_loop_stop(publisher->client, false);
-    mosquitto_destroy(publisher->client);
+    if (idle) std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
-  mosquitto_disconnect(subscriber);
-  mosquitto_loop_stop(subscriber, false);
-  mosquitto_destroy(subscriber);
-  mosquitto_lib_cleanup();
+}
 
+void Disconnect(mosquitto* client) {
+  mosquitto_disconnect(client);
+  mosquitto_loop_stop(client, false);
+  mosquitto_destroy(client);
+}
+
+json Report(const Options& options, const BaselineWindow& window, Bench& bench) {
+  const double elapsed = window.seconds;
+  const std::uint64_t records = window.records;
   std::lock_guard<std::mutex> lock(bench.latency_mutex);
   // Bytes at the broker: publishers → broker and broker → subscriber both count as up;
   // a record crosses the wire twice.
-  json out = {{"agents", agents},
+  const WireBytes& start = window.wire_start;
+  const WireBytes& end = window.wire_end;
+  json out = {{"agents", options.agents},
               {"seconds", elapsed},
               {"records", records},
               {"records_per_s", records / elapsed},
               {"latency_ms", Percentiles(bench.latencies)},
               {"wire_bytes_per_record",
-               records ? double(wire_end.up + wire_end.down - wire_start.up - wire_start.down) /
-                             records
-                       : 0},
+               records ? double(end.up + end.down - start.up - start.down) / records : 0},
               {"load_average", LoadAverage()}};
-  if (broker > 0) {
-    out["server_cpu_percent"] = 100 * server_cpu_s / elapsed;
-    out["server_cpu_us_per_record"] = records ? 1e6 * server_cpu_s / records : 0;
+  if (options.broker > 0) {
+    out["server_cpu_percent"] = 100 * window.server_cpu_s / elapsed;
+    out["server_cpu_us_per_record"] = records ? 1e6 * window.server_cpu_s / records : 0;
   }
+  return out;
+}
+
+}  // namespace
+}  // namespace muster::bench
+
+int main(int argc, char** argv) {
+  using namespace muster;
+  using namespace muster::bench;
+  const Options options = ParseOptions(argc, argv);
+  RaiseFileLimit(static_cast<std::uint64_t>(options.agents) * 4 + 1024);
+  mosquitto_lib_init();
+  const std::string dir = "/tmp/muster-mosquitto-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  Bench bench;
+  auto db = OpenStore(dir + "/subscriber.db", kBaselineSchema);
+  if (!db.ok()) Die(db.status().ToString());
+  bench.db = std::move(db).value();
+  for (int i = 0; i < options.agents; ++i) {
+    bench.publishers.push_back(std::make_unique<Publisher>());
+  }
+
+  mosquitto* subscriber = Subscribe(bench, options.port);
+  for (int i = 0; i < options.agents; ++i) {
+    bench.publishers[i]->client = Connect("bench-" + std::to_string(i), options.port, nullptr);
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+
+  std::atomic<bool> stop{false};
+  std::thread driver([&] { Drive(bench, stop); });
+  // The server side: the broker and the subscriber's committing thread.
+  const auto server_cpu = [&] {
+    return (options.broker > 0 ? SampleProcess(options.broker).cpu_seconds : 0) +
+           (bench.subscriber_tid != 0 ? ThreadCpuSeconds(bench.subscriber_tid) : 0);
+  };
+  const BaselineWindow window =
+      MeasureBaseline(options.port, options.seconds, bench.committed, server_cpu, bench.measuring);
+  stop = true;
+  driver.join();
+  for (auto& publisher : bench.publishers) Disconnect(publisher->client);
+  Disconnect(subscriber);
+  mosquitto_lib_cleanup();
+
+  const json out = Report(options, window, bench);
   bench.db.reset();
   std::filesystem::remove_all(dir);
-  if (!out_path.empty()) std::ofstream(out_path) << out.dump(2) << "\n";
-  std::cout << out.dump(2) << "\n";
+  WriteResult(out, options.out_path);
   return 0;
 }

@@ -97,19 +97,19 @@ struct Rig {
     }
   }
   bool Connected() { return store->Link()->connected; }
-  std::uint64_t Pending() { return store->Stats()->pending; }
+  std::uint64_t Pending() { return store->outbox().Stats()->pending; }
   void WaitFor(const std::function<bool()>& condition) {
     for (int i = 0; i < 6000 && !condition(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
   void AppendStatus(int i) {
-    (void)store->Append("status", task,
+    (void)store->outbox().Append("status", task,
                         {{"task", task}, {"state", i % 2 ? "in_progress" : "acknowledged"}},
                         agent::kLaneStatus);
   }
   void AppendFinding(int i) {
-    (void)store->Append("finding", task,
+    (void)store->outbox().Append("finding", task,
                         {{"task", task},
                          {"values", {{"dose_rate_1m", 12.5 + i % 100}, {"neutrons_detected", false}}}},
                         agent::kLaneFinding);
@@ -147,12 +147,12 @@ std::vector<double> WakeLatencies(Rig& rig, int count) {
   std::vector<double> latencies;
   for (int i = 0; i < count; ++i) {
     std::this_thread::sleep_for(milliseconds(20));  // the daemon is asleep again
-    auto seq = rig.verb->Append("note", rig.task, {{"task", rig.task}, {"text", "wake"}},
+    auto seq = rig.verb->outbox().Append("note", rig.task, {{"task", rig.task}, {"text", "wake"}},
                                 agent::kLaneStatus);
     Rig::Check(seq.status(), "append a note");
     const auto committed = steady_clock::now();
     while (steady_clock::now() - committed < seconds(60)) {
-      auto acked = rig.verb->AckedWatermark();
+      auto acked = rig.verb->outbox().AckedWatermark();
       if (acked.ok() && *acked >= *seq) break;
       std::this_thread::sleep_for(microseconds(100));
     }

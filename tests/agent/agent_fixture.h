@@ -29,10 +29,10 @@ Bundle MakeBundle(const std::string& agent_id = "agent-7");
 // HQ's task id for a step of deployment |deployment| assigned to kMember.
 std::string TaskIdOf(const std::string& step, std::int64_t deployment = 1);
 
-// A "playbook" delivery: {hash, id, version, source}, as coordinator/hq_deploy.cc sends it.
+// A "playbook" delivery: {hash, id, version, source}, as coordinator/domain/deployments.cc sends it.
 Delivery PlaybookDelivery(std::uint64_t seq, const playbook::Playbook& book = BorderSeizure());
 
-// A "task" delivery shaped like HqStore::TaskSnapshot.
+// A "task" delivery shaped like the task snapshot HQ queues (coordinator/sync/dispatch.cc).
 struct TaskSpec {
   std::string step;
   std::string state = "waiting";

@@ -22,14 +22,14 @@ std::vector<std::uint64_t> Seqs(const std::vector<OutboxRecord>& records) {
 
 std::vector<std::uint64_t> BatchSeqs(AgentStore& store, std::size_t max_records = 100,
                                      std::size_t max_bytes = 1 << 20) {
-  auto batch = store.NextBatch(max_records, max_bytes);
+  auto batch = store.outbox().NextBatch(max_records, max_bytes);
   EXPECT_TRUE(batch.ok()) << batch.status().ToString();
   return batch.ok() ? Seqs(*batch) : std::vector<std::uint64_t>{};
 }
 
 std::uint64_t AppendOk(AgentStore& store, const std::string& kind, int lane,
                        const json& body = {{"text", "x"}}, const std::string& task = "") {
-  auto seq = store.Append(kind, task, body, lane);
+  auto seq = store.outbox().Append(kind, task, body, lane);
   EXPECT_TRUE(seq.ok()) << seq.status().ToString();
   return seq.ok() ? *seq : 0;
 }
@@ -43,8 +43,8 @@ TEST_F(AgentStoreTest, OpenCreatesTheStoreAndRecordsTheIdentity) {
   EXPECT_EQ(store_->agent_id(), "agent-7");
   EXPECT_EQ(store_->member_id(), kMember);
   EXPECT_EQ(*store_->AppliedWatermark(), 0u);
-  EXPECT_EQ(*store_->Head(), 0u);
-  EXPECT_EQ(*store_->AckedWatermark(), 0u);
+  EXPECT_EQ(*store_->outbox().Head(), 0u);
+  EXPECT_EQ(*store_->outbox().AckedWatermark(), 0u);
   EXPECT_TRUE(store_->Tasks()->empty());
 }
 
@@ -63,7 +63,7 @@ TEST_F(AgentStoreTest, ReopeningKeepsEverything) {
   ASSERT_NE(store_, nullptr);
   EXPECT_EQ(*store_->AppliedWatermark(), 5u);
   EXPECT_EQ(store_->Tasks()->size(), 4u);
-  EXPECT_EQ(*store_->Head(), 1u);
+  EXPECT_EQ(*store_->outbox().Head(), 1u);
 }
 
 // --- deliveries ---
@@ -223,8 +223,8 @@ TEST_F(AgentStoreTest, AppendAssignsIncreasingSequences) {
   const std::uint64_t b = AppendOk(*store_, "note", kLaneStatus, {{"text", "second"}});
   EXPECT_EQ(a, 1u);
   EXPECT_EQ(b, 2u);
-  EXPECT_EQ(*store_->Head(), 2u);
-  auto records = store_->Records("");
+  EXPECT_EQ(*store_->outbox().Head(), 2u);
+  auto records = store_->outbox().Records("");
   ASSERT_TRUE(records.ok());
   ASSERT_EQ(records->size(), 2u);
   EXPECT_EQ((*records)[0].kind, "note");
@@ -234,7 +234,7 @@ TEST_F(AgentStoreTest, AppendAssignsIncreasingSequences) {
   EXPECT_EQ((*records)[1].created_at, 1'800'000'001'000);
   EXPECT_FALSE((*records)[0].sent_at.has_value());
   EXPECT_FALSE((*records)[0].acked_at.has_value());
-  EXPECT_EQ(Seqs(*store_->Records("t1")), (std::vector<std::uint64_t>{1}));
+  EXPECT_EQ(Seqs(*store_->outbox().Records("t1")), (std::vector<std::uint64_t>{1}));
 }
 
 TEST_F(AgentStoreTest, NextBatchTakesTheLowestLaneOnlyInSequence) {
@@ -244,37 +244,37 @@ TEST_F(AgentStoreTest, NextBatchTakesTheLowestLaneOnlyInSequence) {
   AppendOk(*store_, "status", kLaneStatus);        // 4
   AppendOk(*store_, "note", kLaneAttachment);      // 5
   AppendOk(*store_, "trigger", kLaneSafety);       // 6
-  EXPECT_EQ(*store_->LowestPendingLane(), kLaneSafety);
+  EXPECT_EQ(*store_->outbox().LowestPendingLane(), kLaneSafety);
   EXPECT_EQ(BatchSeqs(*store_), (std::vector<std::uint64_t>{3, 6}));
   EXPECT_EQ(BatchSeqs(*store_, 1), (std::vector<std::uint64_t>{3}));
-  ASSERT_TRUE(store_->MarkAcked({3, 6}).ok());
+  ASSERT_TRUE(store_->outbox().MarkAcked({3, 6}).ok());
   EXPECT_EQ(BatchSeqs(*store_), (std::vector<std::uint64_t>{1, 4}));
-  ASSERT_TRUE(store_->MarkAcked({1, 4}).ok());
+  ASSERT_TRUE(store_->outbox().MarkAcked({1, 4}).ok());
   EXPECT_EQ(BatchSeqs(*store_), (std::vector<std::uint64_t>{2}));
   // Below a lane cap (attachments held back), nothing higher comes out.
-  ASSERT_TRUE(store_->MarkAcked({2}).ok());
-  auto capped = store_->NextBatch(kLaneFinding, 100, 1 << 20);
+  ASSERT_TRUE(store_->outbox().MarkAcked({2}).ok());
+  auto capped = store_->outbox().NextBatch(kLaneFinding, 100, 1 << 20);
   ASSERT_TRUE(capped.ok());
   EXPECT_TRUE(capped->empty());
   EXPECT_EQ(BatchSeqs(*store_), (std::vector<std::uint64_t>{5}));
-  ASSERT_TRUE(store_->MarkAcked({5}).ok());
-  EXPECT_EQ(*store_->LowestPendingLane(), -1);
+  ASSERT_TRUE(store_->outbox().MarkAcked({5}).ok());
+  EXPECT_EQ(*store_->outbox().LowestPendingLane(), -1);
 }
 
 TEST_F(AgentStoreTest, TheCursorsListWhatWasSentAndWhatWasAcknowledgedOutOfOrder) {
   for (int i = 0; i < 6; ++i) AppendOk(*store_, "status", kLaneStatus);  // 1..6
-  ASSERT_TRUE(store_->MarkSent({1, 2, 3, 5}).ok());
-  ASSERT_TRUE(store_->MarkAcked({1, 5, 6}).ok());
-  EXPECT_EQ(*store_->AckedWatermark(), 1u);
-  EXPECT_EQ(*store_->SentUnacked(), (protocol::SeqRanges{{2, 3}}));
-  auto above = store_->AckedAboveWatermark();
+  ASSERT_TRUE(store_->outbox().MarkSent({1, 2, 3, 5}).ok());
+  ASSERT_TRUE(store_->outbox().MarkAcked({1, 5, 6}).ok());
+  EXPECT_EQ(*store_->outbox().AckedWatermark(), 1u);
+  EXPECT_EQ(*store_->outbox().SentUnacked(), (protocol::SeqRanges{{2, 3}}));
+  auto above = store_->outbox().AckedAboveWatermark();
   ASSERT_TRUE(above.ok());
   EXPECT_EQ(above->ranges, (protocol::SeqRanges{{5, 6}}));
   EXPECT_TRUE(above->complete);
-  EXPECT_EQ(*store_->Requeue({{5, 5}}), 1u);
-  EXPECT_EQ(store_->Stats()->pending, 4u);  // 2, 3, 4 and 5 again
-  ASSERT_TRUE(store_->MarkAckedRanges({{2, 3}}).ok());
-  EXPECT_EQ(*store_->AckedWatermark(), 3u);
+  EXPECT_EQ(*store_->outbox().Requeue({{5, 5}}), 1u);
+  EXPECT_EQ(store_->outbox().Stats()->pending, 4u);  // 2, 3, 4 and 5 again
+  ASSERT_TRUE(store_->outbox().MarkAckedRanges({{2, 3}}).ok());
+  EXPECT_EQ(*store_->outbox().AckedWatermark(), 3u);
 }
 
 TEST_F(AgentStoreTest, NextBatchRespectsTheByteLimitButAlwaysSendsOne) {
@@ -290,25 +290,25 @@ TEST_F(AgentStoreTest, NextBatchRespectsTheByteLimitButAlwaysSendsOne) {
 
 TEST_F(AgentStoreTest, MarkAckedAndTheContiguousWatermark) {
   for (int i = 0; i < 4; ++i) AppendOk(*store_, "status", kLaneStatus);  // 1..4
-  ASSERT_TRUE(store_->MarkSent({1, 2, 3, 4}).ok());
-  ASSERT_TRUE(store_->MarkAcked({3}).ok());
-  EXPECT_EQ(*store_->AckedWatermark(), 0u) << "1 is not acknowledged yet";
-  ASSERT_TRUE(store_->MarkAcked({1}).ok());
-  EXPECT_EQ(*store_->AckedWatermark(), 1u);
-  ASSERT_TRUE(store_->MarkAcked({2, 4}).ok());
-  EXPECT_EQ(*store_->AckedWatermark(), 4u);
+  ASSERT_TRUE(store_->outbox().MarkSent({1, 2, 3, 4}).ok());
+  ASSERT_TRUE(store_->outbox().MarkAcked({3}).ok());
+  EXPECT_EQ(*store_->outbox().AckedWatermark(), 0u) << "1 is not acknowledged yet";
+  ASSERT_TRUE(store_->outbox().MarkAcked({1}).ok());
+  EXPECT_EQ(*store_->outbox().AckedWatermark(), 1u);
+  ASSERT_TRUE(store_->outbox().MarkAcked({2, 4}).ok());
+  EXPECT_EQ(*store_->outbox().AckedWatermark(), 4u);
   EXPECT_TRUE(BatchSeqs(*store_).empty());
   AppendOk(*store_, "status", kLaneStatus);  // 5
-  EXPECT_EQ(*store_->AckedWatermark(), 4u);
+  EXPECT_EQ(*store_->outbox().AckedWatermark(), 4u);
 }
 
 TEST_F(AgentStoreTest, MarkAckedIsIdempotentAndKeepsTheFirstReceipt) {
   AppendOk(*store_, "status", kLaneStatus);
   clock_.Set(1'800'000'000'000);
-  ASSERT_TRUE(store_->MarkAcked({1}).ok());
+  ASSERT_TRUE(store_->outbox().MarkAcked({1}).ok());
   clock_.Advance(60'000);
-  ASSERT_TRUE(store_->MarkAcked({1, 99}).ok());  // 99 does not exist: ignored
-  auto records = store_->Records("");
+  ASSERT_TRUE(store_->outbox().MarkAcked({1, 99}).ok());  // 99 does not exist: ignored
+  auto records = store_->outbox().Records("");
   ASSERT_EQ(records->size(), 1u);
   EXPECT_EQ((*records)[0].acked_at, 1'800'000'000'000);
   EXPECT_EQ((*records)[0].sent_at, 1'800'000'000'000) << "acknowledged implies sent";
@@ -318,50 +318,50 @@ TEST_F(AgentStoreTest, MarkAckedIsIdempotentAndKeepsTheFirstReceipt) {
 TEST_F(AgentStoreTest, MarkSentKeepsTheFirstSendTime) {
   AppendOk(*store_, "status", kLaneStatus);
   clock_.Set(1'800'000'000'000);
-  ASSERT_TRUE(store_->MarkSent({1}).ok());
+  ASSERT_TRUE(store_->outbox().MarkSent({1}).ok());
   clock_.Advance(15'000);
-  ASSERT_TRUE(store_->MarkSent({1}).ok());
-  EXPECT_EQ((*store_->Records(""))[0].sent_at, 1'800'000'000'000);
+  ASSERT_TRUE(store_->outbox().MarkSent({1}).ok());
+  EXPECT_EQ((*store_->outbox().Records(""))[0].sent_at, 1'800'000'000'000);
 }
 
 TEST_F(AgentStoreTest, StatsCountTheOutbox) {
   AppendOk(*store_, "status", kLaneStatus, {{"a", 1}});  // 1: acked
   AppendOk(*store_, "status", kLaneStatus, {{"a", 2}});  // 2: sent
   AppendOk(*store_, "status", kLaneStatus, {{"a", 3}});  // 3: only local
-  ASSERT_TRUE(store_->MarkSent({1, 2}).ok());
-  ASSERT_TRUE(store_->MarkAcked({1}).ok());
-  ASSERT_TRUE(store_->MarkRefused(1, "forbidden: task closed").ok());
-  auto stats = store_->Stats();
+  ASSERT_TRUE(store_->outbox().MarkSent({1, 2}).ok());
+  ASSERT_TRUE(store_->outbox().MarkAcked({1}).ok());
+  ASSERT_TRUE(store_->outbox().MarkRefused(1, "forbidden: task closed").ok());
+  auto stats = store_->outbox().Stats();
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->pending, 2u);
   EXPECT_EQ(stats->pending_bytes, 2 * json({{"a", 2}}).dump().size());
   EXPECT_EQ(stats->sent_unacked, 1u);
   EXPECT_EQ(stats->acked, 1u);
   EXPECT_EQ(stats->refused, 1u);
-  EXPECT_EQ((*store_->Records(""))[0].refusal, "forbidden: task closed");
+  EXPECT_EQ((*store_->outbox().Records(""))[0].refusal, "forbidden: task closed");
 }
 
 TEST_F(AgentStoreTest, RequeueAboveSendsAgainWhatARestoredHqLost) {
   for (int i = 0; i < 5; ++i) AppendOk(*store_, "status", kLaneStatus);  // 1..5
-  ASSERT_TRUE(store_->MarkAcked({1, 2, 3, 4, 5}).ok());
-  EXPECT_EQ(*store_->AckedWatermark(), 5u);
-  auto requeued = store_->RequeueAbove(2);
+  ASSERT_TRUE(store_->outbox().MarkAcked({1, 2, 3, 4, 5}).ok());
+  EXPECT_EQ(*store_->outbox().AckedWatermark(), 5u);
+  auto requeued = store_->outbox().RequeueAbove(2);
   ASSERT_TRUE(requeued.ok());
   EXPECT_EQ(*requeued, 3u);
-  EXPECT_EQ(*store_->AckedWatermark(), 2u);
+  EXPECT_EQ(*store_->outbox().AckedWatermark(), 2u);
   EXPECT_EQ(BatchSeqs(*store_), (std::vector<std::uint64_t>{3, 4, 5}));
-  EXPECT_EQ(*store_->RequeueAbove(2), 0u) << "already queued";
-  EXPECT_EQ(*store_->Head(), 5u) << "sequences are kept: HQ ignores what it still has";
+  EXPECT_EQ(*store_->outbox().RequeueAbove(2), 0u) << "already queued";
+  EXPECT_EQ(*store_->outbox().Head(), 5u) << "sequences are kept: HQ ignores what it still has";
 }
 
 TEST_F(AgentStoreTest, RebaseSequenceMovesUnackedRecordsPastWhatHqHolds) {
   AppendOk(*store_, "status", kLaneStatus, {{"n", 1}});  // 1: acked
   AppendOk(*store_, "status", kLaneStatus, {{"n", 2}});  // 2
   AppendOk(*store_, "finding", kLaneFinding, {{"n", 3}});  // 3
-  ASSERT_TRUE(store_->MarkAcked({1}).ok());
+  ASSERT_TRUE(store_->outbox().MarkAcked({1}).ok());
   // This store was restored from a backup; HQ already holds seqs up to 10 from this agent.
-  ASSERT_TRUE(store_->RebaseSequence(10).ok());
-  auto records = store_->Records("");
+  ASSERT_TRUE(store_->outbox().RebaseSequence(10).ok());
+  auto records = store_->outbox().Records("");
   ASSERT_TRUE(records.ok());
   EXPECT_EQ(Seqs(*records), (std::vector<std::uint64_t>{1, 11, 12}));
   EXPECT_EQ((*records)[1].body["n"], 2) << "order kept";
@@ -369,20 +369,20 @@ TEST_F(AgentStoreTest, RebaseSequenceMovesUnackedRecordsPastWhatHqHolds) {
   EXPECT_EQ((*records)[2].kind, "finding");
   EXPECT_EQ((*records)[2].lane, kLaneFinding);
   EXPECT_EQ(AppendOk(*store_, "note", kLaneStatus), 13u);
-  EXPECT_EQ(*store_->Head(), 13u);
+  EXPECT_EQ(*store_->outbox().Head(), 13u);
 }
 
 TEST_F(AgentStoreTest, RebaseSequenceWithEverythingAcknowledged) {
   AppendOk(*store_, "status", kLaneStatus);
-  ASSERT_TRUE(store_->MarkAcked({1}).ok());
-  ASSERT_TRUE(store_->RebaseSequence(7).ok());
+  ASSERT_TRUE(store_->outbox().MarkAcked({1}).ok());
+  ASSERT_TRUE(store_->outbox().RebaseSequence(7).ok());
   EXPECT_EQ(AppendOk(*store_, "note", kLaneStatus), 8u);
 }
 
 // A store restored from a backup taken before its first record, or a data_dir recreated
 // for the same bundle: the outbox never held a record, yet HQ holds seqs up to 10.
 TEST_F(AgentStoreTest, RebaseSequenceOnAnEmptyOutbox) {
-  ASSERT_TRUE(store_->RebaseSequence(10).ok());
+  ASSERT_TRUE(store_->outbox().RebaseSequence(10).ok());
   EXPECT_EQ(AppendOk(*store_, "note", kLaneStatus), 11u);
 }
 

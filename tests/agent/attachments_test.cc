@@ -82,14 +82,14 @@ TEST_F(AttachmentsTest, ImportRefusesWhatCannotBeAnAttachment) {
 std::vector<std::string> AckLanesBeforeChunks(AgentStore& store) {
   std::vector<std::string> kinds;
   while (true) {
-    auto batch = store.NextBatch(kLaneFinding, 100, 1u << 20);
+    auto batch = store.outbox().NextBatch(kLaneFinding, 100, 1u << 20);
     if (!batch.ok() || batch->empty()) return kinds;
     std::vector<std::uint64_t> seqs;
     for (const auto& record : *batch) {
       seqs.push_back(record.seq);
       kinds.push_back(record.kind);
     }
-    EXPECT_TRUE(store.MarkAcked(seqs).ok());
+    EXPECT_TRUE(store.outbox().MarkAcked(seqs).ok());
   }
 }
 
@@ -116,44 +116,44 @@ TEST_F(AttachmentsTest, AFileTravelsAfterStatusAndFindingsInPiecesCutToTheBudget
       << out_.str();
   EXPECT_TRUE(Contains(out_.str(), "attached: package.jpg"));
   ASSERT_TRUE(SetState(*store_, "secondary_inspection", "in_progress", "", false, out_).ok());
-  auto finding = store_->Records(TaskIdOf("secondary_inspection"));
+  auto finding = store_->outbox().Records(TaskIdOf("secondary_inspection"));
   ASSERT_TRUE(finding.ok());
   const json& declared = finding->front().body["attachments"];
   ASSERT_EQ(declared.size(), 1u);
   EXPECT_EQ(declared[0], json({{"sha256", Sha256Hex(content)}, {"name", "package.jpg"},
                                {"size", 100'010}}));
-  EXPECT_EQ(store_->Stats()->pending, 3u) << "the status, the finding, and the uncut file";
+  EXPECT_EQ(store_->outbox().Stats()->pending, 3u) << "the status, the finding, and the uncut file";
   EXPECT_EQ(AckLanesBeforeChunks(*store_), (std::vector<std::string>{"status", "finding"}));
-  EXPECT_EQ(*store_->LowestPendingLane(), kLaneAttachment);
+  EXPECT_EQ(*store_->outbox().LowestPendingLane(), kLaneAttachment);
 
   // A thin link's budget: small pieces; a fast one's: the rest in one go.
-  auto small = store_->NextBatch(100, 1'500);
+  auto small = store_->outbox().NextBatch(100, 1'500);
   ASSERT_TRUE(small.ok());
   ASSERT_EQ(small->size(), 1u);
   EXPECT_LE(small->front().body["length"].get<std::size_t>(), 1'500u);
   EXPECT_EQ(small->front().body["name"], "package.jpg");
   EXPECT_EQ(small->front().body["size"], 100'010);
-  ASSERT_TRUE(store_->MarkAcked({small->front().seq}).ok());
-  auto rest = store_->NextBatch(100, 256u << 10);
+  ASSERT_TRUE(store_->outbox().MarkAcked({small->front().seq}).ok());
+  auto rest = store_->outbox().NextBatch(100, 256u << 10);
   ASSERT_TRUE(rest.ok());
   ASSERT_EQ(rest->size(), 1u);
   std::vector<OutboxRecord> all = {small->front(), rest->front()};
   EXPECT_EQ(Reassemble(all), content);
-  ASSERT_TRUE(store_->MarkAcked({rest->front().seq}).ok());
-  EXPECT_EQ(store_->Stats()->pending, 0u);
-  EXPECT_EQ(*store_->LowestPendingLane(), -1);
+  ASSERT_TRUE(store_->outbox().MarkAcked({rest->front().seq}).ok());
+  EXPECT_EQ(store_->outbox().Stats()->pending, 0u);
+  EXPECT_EQ(*store_->outbox().LowestPendingLane(), -1);
 }
 
 TEST_F(AttachmentsTest, APieceSentButNotAcknowledgedGoesAgainAsItWasCut) {
   const std::string content = Pattern(10'000);
   ASSERT_TRUE(Attach("secondary_inspection", {}, {WriteSource("a.bin", content)}).ok());
   AckLanesBeforeChunks(*store_);
-  auto first = store_->NextBatch(100, 4'000);
+  auto first = store_->outbox().NextBatch(100, 4'000);
   ASSERT_TRUE(first.ok());
   ASSERT_EQ(first->size(), 1u);
-  ASSERT_TRUE(store_->MarkSent({first->front().seq}).ok());
+  ASSERT_TRUE(store_->outbox().MarkSent({first->front().seq}).ok());
   // The link dropped: the same piece goes again, even to a bigger budget.
-  auto again = store_->NextBatch(100, 256u << 10);
+  auto again = store_->outbox().NextBatch(100, 256u << 10);
   ASSERT_TRUE(again.ok());
   ASSERT_GE(again->size(), 2u) << "the piece again, then the rest cut anew";
   EXPECT_EQ((*again)[0].seq, first->front().seq);
@@ -167,7 +167,7 @@ TEST_F(AttachmentsTest, AnAttachmentFieldTakesTheFileAndRecordsItsName) {
                      /*force=*/true)
                   .ok())
       << out_.str();
-  auto records = store_->Records(TaskIdOf("identify_nuclide"));
+  auto records = store_->outbox().Records(TaskIdOf("identify_nuclide"));
   ASSERT_TRUE(records.ok());
   ASSERT_EQ(records->size(), 1u);  // chunks are not listed among the member's records
   EXPECT_EQ(records->front().body["values"]["spectrum"], "cs137.spe");
@@ -179,32 +179,32 @@ TEST_F(AttachmentsTest, TheSameFileTwiceTravelsOnce) {
   ASSERT_TRUE(Attach("secondary_inspection", {}, {path}).ok());
   ASSERT_TRUE(Attach("secondary_inspection", {}, {path}).ok());
   AckLanesBeforeChunks(*store_);
-  auto batch = store_->NextBatch(100, 1u << 20);
+  auto batch = store_->outbox().NextBatch(100, 1u << 20);
   ASSERT_TRUE(batch.ok());
   EXPECT_EQ(Reassemble(*batch).size(), 40'000u);
 }
 
 TEST_F(AttachmentsTest, ReceiptsFollowTheBytes) {
   ASSERT_TRUE(Attach("secondary_inspection", {}, {WriteSource("p.jpg", Pattern(70'000))}).ok());
-  auto progress = store_->Attachments("");
+  auto progress = store_->outbox().Attachments("");
   ASSERT_TRUE(progress.ok());
   ASSERT_EQ(progress->size(), 1u);
   EXPECT_EQ(progress->front().size, 70'000u);
   EXPECT_EQ(progress->front().acked, 0u);
 
   AckLanesBeforeChunks(*store_);
-  auto batch = store_->NextBatch(100, 30'000);
+  auto batch = store_->outbox().NextBatch(100, 30'000);
   ASSERT_TRUE(batch.ok());
   ASSERT_EQ(batch->size(), 1u);
   const auto length = batch->front().body["length"].get<std::uint64_t>();
-  ASSERT_TRUE(store_->MarkAcked({batch->front().seq}).ok());
-  progress = store_->Attachments("");
+  ASSERT_TRUE(store_->outbox().MarkAcked({batch->front().seq}).ok());
+  progress = store_->outbox().Attachments("");
   EXPECT_EQ(progress->front().acked, length);
   std::ostringstream log;
   ASSERT_TRUE(ShowLog(*store_, "", false, log).ok());
   EXPECT_TRUE(Contains(log.str(), "acknowledged by HQ; the rest follows")) << log.str();
 
-  auto stats = store_->Stats();
+  auto stats = store_->outbox().Stats();
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->pending, 1u) << "the rest of the file, not yet cut";
   EXPECT_EQ(stats->pending_bytes, 70'000u - length);
@@ -218,12 +218,12 @@ TEST_F(AttachmentsTest, ADamagedCopyIsReportedNotSent) {
                               std::string(40'000, 'x'), 0600)
                   .ok());
   AckLanesBeforeChunks(*store_);
-  auto batch = store_->NextBatch(100, 1u << 20);
+  auto batch = store_->outbox().NextBatch(100, 1u << 20);
   ASSERT_TRUE(batch.ok());
   ASSERT_EQ(batch->size(), 1u) << "the rest of the file as one damaged piece";
   EXPECT_FALSE(batch->front().body.contains("data"));
   EXPECT_TRUE(Contains(batch->front().body["damaged"].get<std::string>(), "no longer matches"));
-  auto progress = store_->Attachments("");
+  auto progress = store_->outbox().Attachments("");
   ASSERT_TRUE(progress.ok());
   EXPECT_TRUE(Contains(progress->front().refusal, "no longer matches"));
 }
@@ -232,13 +232,13 @@ TEST_F(AttachmentsTest, ACopyDamagedAfterAPieceWasCutIsReportedWhenItGoesAgain) 
   const std::string content = Pattern(20'000);
   ASSERT_TRUE(Attach("secondary_inspection", {}, {WriteSource("e.jpg", content)}).ok());
   AckLanesBeforeChunks(*store_);
-  auto first = store_->NextBatch(100, 1u << 20);
+  auto first = store_->outbox().NextBatch(100, 1u << 20);
   ASSERT_TRUE(first.ok());
   ASSERT_EQ(first->size(), 1u);
   ASSERT_TRUE(WriteFileAtomic(AttachmentPath(dir_.path(), Sha256Hex(content)),
                               std::string(20'000, 'y'), 0600)
                   .ok());
-  auto again = store_->NextBatch(100, 1u << 20);
+  auto again = store_->outbox().NextBatch(100, 1u << 20);
   ASSERT_TRUE(again.ok());
   ASSERT_EQ(again->size(), 1u);
   EXPECT_TRUE(again->front().body.contains("damaged"));
@@ -254,7 +254,7 @@ TEST_F(AttachmentsTest, NothingIsRecordedWhenAFileCannotBeRead) {
   EXPECT_EQ(Attach("secondary_inspection", {"dose_rate_1m=3"}, {dir_.File("gone.jpg")})
                 .code(),
             "not_found");
-  auto records = store_->Records("");
+  auto records = store_->outbox().Records("");
   ASSERT_TRUE(records.ok());
   EXPECT_TRUE(records->empty());
 }
@@ -292,7 +292,7 @@ TEST_F(AttachmentsTest, AFileInFixedChunksFromAnOlderStoreTravelsOnAsPieces) {
   }
   auto store = AgentStore::Open(dir, bundle_, clock_);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  auto batch = (*store)->NextBatch(100, 1u << 20);
+  auto batch = (*store)->outbox().NextBatch(100, 1u << 20);
   ASSERT_TRUE(batch.ok());
   ASSERT_EQ(batch->size(), 2u) << "the two chunks not acknowledged, and nothing cut anew";
   EXPECT_EQ((*batch)[0].body["offset"], 32768);
@@ -306,7 +306,7 @@ TEST_F(AttachmentsTest, AFileInFixedChunksFromAnOlderStoreTravelsOnAsPieces) {
     }
     return rest;
   }());
-  auto progress = (*store)->Attachments("");
+  auto progress = (*store)->outbox().Attachments("");
   ASSERT_TRUE(progress.ok());
   EXPECT_EQ(progress->front().acked, 32768u);
 }

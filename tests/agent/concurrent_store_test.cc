@@ -25,14 +25,14 @@ TEST_F(ConcurrentStoreTest, TwoStoresOnOneFileSeeEachOthersWrites) {
   EXPECT_EQ(cli->Tasks()->size(), 4u);
   EXPECT_EQ(*cli->AppliedWatermark(), 5u);
 
-  auto a = store_->Append("note", "", {{"text", "from the daemon"}}, kLaneStatus);
-  auto b = cli->Append("note", "", {{"text", "from the CLI"}}, kLaneStatus);
+  auto a = store_->outbox().Append("note", "", {{"text", "from the daemon"}}, kLaneStatus);
+  auto b = cli->outbox().Append("note", "", {{"text", "from the CLI"}}, kLaneStatus);
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_NE(*a, *b);
-  EXPECT_EQ(cli->Records("")->size(), 2u);
-  EXPECT_EQ(store_->NextBatch(10, 1 << 20)->size(), 2u);
-  ASSERT_TRUE(store_->MarkAcked({*a, *b}).ok());
-  EXPECT_EQ(cli->Stats()->acked, 2u);
+  EXPECT_EQ(cli->outbox().Records("")->size(), 2u);
+  EXPECT_EQ(store_->outbox().NextBatch(10, 1 << 20)->size(), 2u);
+  ASSERT_TRUE(store_->outbox().MarkAcked({*a, *b}).ok());
+  EXPECT_EQ(cli->outbox().Stats()->acked, 2u);
 }
 
 TEST_F(ConcurrentStoreTest, AVerbOpensTheStoreWhileTheDaemonIsInsideAWrite) {
@@ -42,7 +42,7 @@ TEST_F(ConcurrentStoreTest, AVerbOpensTheStoreWhileTheDaemonIsInsideAWrite) {
   // The daemon applies deliveries in one transaction; meanwhile a CLI verb opens the store
   // and records a status. The verb waits for the write lock (busy timeout) at whatever
   // point it reaches it; both must succeed.
-  Status daemon = store_->Transaction([&]() -> Status {
+  Status daemon = store_->outbox().Transaction([&]() -> Status {
     verb = std::thread([&] {
       auto cli = AgentStore::Open(dir_.path(), bundle_, clock_);
       if (!cli.ok()) {
@@ -54,7 +54,7 @@ TEST_F(ConcurrentStoreTest, AVerbOpensTheStoreWhileTheDaemonIsInsideAWrite) {
           SetState(**cli, "secondary_inspection", "acknowledged", "", false, out);
     });
     for (int i = 0; i < 50; ++i) {
-      auto seq = store_->Append("note", "", {{"i", i}}, kLaneStatus);
+      auto seq = store_->outbox().Append("note", "", {{"i", i}}, kLaneStatus);
       if (!seq.ok()) return seq.status();
     }
     return Status::Ok();
@@ -62,7 +62,7 @@ TEST_F(ConcurrentStoreTest, AVerbOpensTheStoreWhileTheDaemonIsInsideAWrite) {
   verb.join();
   EXPECT_TRUE(daemon.ok()) << daemon.ToString();
   EXPECT_TRUE(opened_and_recorded.ok()) << opened_and_recorded.ToString();
-  auto records = store_->Records("");
+  auto records = store_->outbox().Records("");
   ASSERT_TRUE(records.ok());
   EXPECT_EQ(records->size(), 51u);
   EXPECT_EQ(GetTask("secondary_inspection").local_state, "acknowledged");
@@ -75,12 +75,12 @@ TEST_F(ConcurrentStoreTest, DaemonAndVerbsWriteAtTheSameTime) {
   Status daemon_status, verbs_status;
   std::thread daemon([&] {
     for (int i = 0; i < kDaemonWrites && daemon_status.ok(); ++i) {
-      auto seq = store_->Append("note", "", {{"daemon", i}}, kLaneStatus);
+      auto seq = store_->outbox().Append("note", "", {{"daemon", i}}, kLaneStatus);
       if (!seq.ok()) {
         daemon_status = seq.status();
         break;
       }
-      daemon_status = store_->MarkAcked({*seq});
+      daemon_status = store_->outbox().MarkAcked({*seq});
       if (daemon_status.ok()) {
         auto applied = store_->ApplyDeliveries(
             {TaskDelivery(6 + i, {.step = "identify_nuclide", .state = "waiting"})});
@@ -106,14 +106,14 @@ TEST_F(ConcurrentStoreTest, DaemonAndVerbsWriteAtTheSameTime) {
   EXPECT_TRUE(daemon_status.ok()) << daemon_status.ToString();
   EXPECT_TRUE(verbs_status.ok()) << verbs_status.ToString();
 
-  auto records = store_->Records("");
+  auto records = store_->outbox().Records("");
   ASSERT_TRUE(records.ok());
   EXPECT_EQ(records->size(), static_cast<std::size_t>(kDaemonWrites + kVerbs));
   std::set<std::uint64_t> seqs;
   for (const auto& record : *records) seqs.insert(record.seq);
   EXPECT_EQ(seqs.size(), records->size()) << "every record has its own sequence";
   EXPECT_EQ(*store_->AppliedWatermark(), 5u + kDaemonWrites);
-  EXPECT_EQ(store_->Stats()->acked, static_cast<std::uint64_t>(kDaemonWrites));
+  EXPECT_EQ(store_->outbox().Stats()->acked, static_cast<std::uint64_t>(kDaemonWrites));
 }
 
 TEST_F(ConcurrentStoreTest, ManyStoresOpenedAtOnceOnAnExistingFile) {
@@ -127,7 +127,7 @@ TEST_F(ConcurrentStoreTest, ManyStoresOpenedAtOnceOnAnExistingFile) {
           results[t] = cli.status();
           return;
         }
-        auto seq = (*cli)->Append("note", "", {{"t", t}, {"i", i}}, kLaneStatus);
+        auto seq = (*cli)->outbox().Append("note", "", {{"t", t}, {"i", i}}, kLaneStatus);
         if (!seq.ok()) {
           results[t] = seq.status();
           return;
@@ -137,7 +137,7 @@ TEST_F(ConcurrentStoreTest, ManyStoresOpenedAtOnceOnAnExistingFile) {
   }
   for (auto& thread : threads) thread.join();
   for (const Status& status : results) EXPECT_TRUE(status.ok()) << status.ToString();
-  EXPECT_EQ(*store_->Head(), 20u);
+  EXPECT_EQ(*store_->outbox().Head(), 20u);
 }
 
 }  // namespace

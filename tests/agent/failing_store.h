@@ -1,5 +1,6 @@
-// A real AgentStore behind the SyncStore interface, with one operation made to fail on
-// demand: the fault tests of the sync engine. Everything else goes to the real store.
+// A real AgentStore behind the SyncStore and SyncOutbox interfaces, with one operation
+// made to fail on demand: the fault tests of the sync engine. Everything else goes to the
+// real store and its outbox.
 #pragma once
 
 #include <set>
@@ -9,61 +10,66 @@
 
 namespace muster::agent::testing {
 
-class FailingStore final : public SyncStore {
+class FailingStore final : public SyncStore, public SyncOutbox {
  public:
-  explicit FailingStore(AgentStore& real) : real_(real) {}
+  explicit FailingStore(AgentStore& real) : real_(real), outbox_(real.outbox()) {}
 
   // Operations named here fail (with "disk_full", as a full disk would) until Heal().
   void Fail(const std::string& operation) { failing_.insert(operation); }
   void Heal() { failing_.clear(); }
 
   const std::string& agent_id() const override { return real_.agent_id(); }
+  SyncOutbox& outbox() override { return *this; }
+
+  // --- the outbox (SyncOutbox) ---
   Result<std::uint64_t> AckedWatermark() override {
-    return Failing("AckedWatermark") ? Failure() : real_.AckedWatermark();
+    return Failing("AckedWatermark") ? Failure() : outbox_.AckedWatermark();
   }
-  Result<std::uint64_t> Head() override { return Failing("Head") ? Failure() : real_.Head(); }
-  Result<std::uint64_t> AppliedWatermark() override {
-    return Failing("AppliedWatermark") ? Failure() : real_.AppliedWatermark();
-  }
+  Result<std::uint64_t> Head() override { return Failing("Head") ? Failure() : outbox_.Head(); }
   Result<AckedAbove> AckedAboveWatermark() override {
     if (Failing("AckedAboveWatermark")) return Failure();
-    return real_.AckedAboveWatermark();
+    return outbox_.AckedAboveWatermark();
   }
   Result<protocol::SeqRanges> SentUnacked() override {
     if (Failing("SentUnacked")) return Failure();
-    return real_.SentUnacked();
+    return outbox_.SentUnacked();
   }
   Result<std::vector<OutboxRecord>> NextBatch(int max_lane, std::size_t max_records,
                                               std::size_t max_bytes) override {
     if (Failing("NextBatch")) return Failure();
-    return real_.NextBatch(max_lane, max_records, max_bytes);
+    return outbox_.NextBatch(max_lane, max_records, max_bytes);
   }
   Result<int> LowestPendingLane() override {
     if (Failing("LowestPendingLane")) return Failure();
-    return real_.LowestPendingLane();
+    return outbox_.LowestPendingLane();
   }
   Status MarkSent(const std::vector<std::uint64_t>& seqs) override {
-    return Failing("MarkSent") ? Failure() : real_.MarkSent(seqs);
+    return Failing("MarkSent") ? Failure() : outbox_.MarkSent(seqs);
   }
   Status MarkAcked(const std::vector<std::uint64_t>& seqs) override {
-    return Failing("MarkAcked") ? Failure() : real_.MarkAcked(seqs);
+    return Failing("MarkAcked") ? Failure() : outbox_.MarkAcked(seqs);
   }
   Status MarkAckedRanges(const protocol::SeqRanges& ranges) override {
-    return Failing("MarkAckedRanges") ? Failure() : real_.MarkAckedRanges(ranges);
+    return Failing("MarkAckedRanges") ? Failure() : outbox_.MarkAckedRanges(ranges);
   }
   Status MarkRefused(std::uint64_t seq, const std::string& why) override {
-    return Failing("MarkRefused") ? Failure() : real_.MarkRefused(seq, why);
+    return Failing("MarkRefused") ? Failure() : outbox_.MarkRefused(seq, why);
   }
   Result<std::uint64_t> Requeue(const protocol::SeqRanges& ranges) override {
-    return Failing("Requeue") ? Failure() : real_.Requeue(ranges);
+    return Failing("Requeue") ? Failure() : outbox_.Requeue(ranges);
   }
   Result<std::uint64_t> RequeueAbove(std::uint64_t seq) override {
-    return Failing("RequeueAbove") ? Failure() : real_.RequeueAbove(seq);
+    return Failing("RequeueAbove") ? Failure() : outbox_.RequeueAbove(seq);
   }
   Status RebaseSequence(std::uint64_t hq_highest) override {
-    return Failing("RebaseSequence") ? Failure() : real_.RebaseSequence(hq_highest);
+    return Failing("RebaseSequence") ? Failure() : outbox_.RebaseSequence(hq_highest);
   }
-  Result<OutboxStats> Stats() override { return Failing("Stats") ? Failure() : real_.Stats(); }
+  Result<OutboxStats> Stats() override { return Failing("Stats") ? Failure() : outbox_.Stats(); }
+
+  // --- the deliveries (SyncStore) ---
+  Result<std::uint64_t> AppliedWatermark() override {
+    return Failing("AppliedWatermark") ? Failure() : real_.AppliedWatermark();
+  }
   Result<std::uint64_t> ApplyDeliveries(const std::vector<Delivery>& deliveries) override {
     return Failing("ApplyDeliveries") ? Failure() : real_.ApplyDeliveries(deliveries);
   }
@@ -81,6 +87,7 @@ class FailingStore final : public SyncStore {
   }
 
   AgentStore& real_;
+  Outbox& outbox_;  // real_'s
   std::set<std::string> failing_;
 };
 

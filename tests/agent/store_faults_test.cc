@@ -28,7 +28,7 @@ using nlohmann::json;
 // How many finding records hold dose_rate_1m == value, by value, over the whole store.
 std::map<long, int> FindingCounts(AgentStore& store) {
   std::map<long, int> counts;
-  auto records = store.Records("");
+  auto records = store.outbox().Records("");
   EXPECT_TRUE(records.ok());
   if (!records.ok()) return counts;
   for (const OutboxRecord& record : *records) {

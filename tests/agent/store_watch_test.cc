@@ -45,7 +45,7 @@ class StoreWatchTest : public AgentTest {
     watch_->Drain();  // opening the verb's store is not a change
   }
   // What the daemon's connection sees waiting (a file not yet cut counts as one).
-  std::uint64_t Pending() { return store_->Stats()->pending; }
+  std::uint64_t Pending() { return store_->outbox().Stats()->pending; }
   Attachment Import(const std::string& name) {
     const std::string source = dir_.File(name);
     std::ofstream(source) << std::string(100'000, 's');
@@ -59,7 +59,7 @@ class StoreWatchTest : public AgentTest {
 };
 
 TEST_F(StoreWatchTest, ReportsARecordAnotherConnectionAppended) {
-  ASSERT_TRUE(verb_->Append("note", "", {{"text", "cordon at 30 m"}}, kLaneStatus).ok());
+  ASSERT_TRUE(verb_->outbox().Append("note", "", {{"text", "cordon at 30 m"}}, kLaneStatus).ok());
   ASSERT_TRUE(ReportsChange(*watch_, kReported));
   // The report comes after the commit: the daemon's read finds the record.
   EXPECT_EQ(Pending(), 1u);
@@ -69,12 +69,13 @@ TEST_F(StoreWatchTest, ReportsATransactionAfterItsCommitAndNotBefore) {
   const Attachment file = Import("spectrum.spe");
   const std::string task = TaskIdOf("secondary_inspection");
   bool reported_inside = true;
-  Status status = verb_->Transaction([&]() -> Status {
+  Status status = verb_->outbox().Transaction([&]() -> Status {
     for (const char* state : {"acknowledged", "in_progress"}) {
-      auto seq = verb_->Append("status", task, {{"task", task}, {"state", state}}, kLaneStatus);
+      auto seq = verb_->outbox().Append("status", task, {{"task", task}, {"state", state}},
+                                        kLaneStatus);
       if (!seq.ok()) return seq.status();
     }
-    MUSTER_RETURN_IF_ERROR(verb_->AddAttachment(file, task));
+    MUSTER_RETURN_IF_ERROR(verb_->outbox().AddAttachment(file, task));
     MUSTER_RETURN_IF_ERROR(verb_->SetLocalState(task, "in_progress", ""));
     reported_inside = ReportsChange(*watch_, kNotReported);
     return Status::Ok();
@@ -87,23 +88,23 @@ TEST_F(StoreWatchTest, ReportsATransactionAfterItsCommitAndNotBefore) {
 
 TEST_F(StoreWatchTest, AFileAttachedWithoutARecordIsReported) {
   const Attachment file = Import("photo.jpg");
-  ASSERT_TRUE(verb_->Transaction([&] {
-                      return verb_->AddAttachment(file, TaskIdOf("secondary_inspection"));
+  ASSERT_TRUE(verb_->outbox().Transaction([&] {
+                      return verb_->outbox().AddAttachment(file, TaskIdOf("secondary_inspection"));
                     }).ok());
   ASSERT_TRUE(ReportsChange(*watch_, kReported));
   EXPECT_EQ(Pending(), 1u);
 }
 
 TEST_F(StoreWatchTest, ARolledBackTransactionIsNotReported) {
-  Status status = verb_->Transaction([&]() -> Status {
-    auto seq = verb_->Append("note", "", {{"text", "never mind"}}, kLaneStatus);
+  Status status = verb_->outbox().Transaction([&]() -> Status {
+    auto seq = verb_->outbox().Append("note", "", {{"text", "never mind"}}, kLaneStatus);
     if (!seq.ok()) return seq.status();
     return Status::Error("invalid_argument", "the verb changed its mind");
   });
   EXPECT_FALSE(status.ok());
   EXPECT_FALSE(ReportsChange(*watch_, kNotReported));
   // Nor by the next transaction that adds nothing.
-  ASSERT_TRUE(verb_->Transaction([&] { return verb_->SetLocalState(
+  ASSERT_TRUE(verb_->outbox().Transaction([&] { return verb_->SetLocalState(
                                            TaskIdOf("secondary_inspection"), "blocked", "x"); })
                   .ok());
   EXPECT_FALSE(ReportsChange(*watch_, kNotReported));
@@ -111,19 +112,19 @@ TEST_F(StoreWatchTest, ARolledBackTransactionIsNotReported) {
 }
 
 TEST_F(StoreWatchTest, TheDaemonsOwnWritesAreNotReported) {
-  auto seq = verb_->Append("note", "", {{"text", "one"}}, kLaneStatus);
+  auto seq = verb_->outbox().Append("note", "", {{"text", "one"}}, kLaneStatus);
   ASSERT_TRUE(seq.ok());
   ASSERT_TRUE(ReportsChange(*watch_, kReported));
-  ASSERT_TRUE(verb_->Transaction([&] {
-                      return verb_->AddAttachment(Import("scene.jpg"),
+  ASSERT_TRUE(verb_->outbox().Transaction([&] {
+                      return verb_->outbox().AddAttachment(Import("scene.jpg"),
                                                   TaskIdOf("secondary_inspection"));
                     }).ok());
   ASSERT_TRUE(ReportsChange(*watch_, kReported));
   // The daemon's own writes: the pieces it cuts as it sends, receipts, cursors, link
   // state, deliveries.
-  ASSERT_TRUE(store_->MarkSent({*seq}).ok());
-  ASSERT_TRUE(store_->MarkAcked({*seq}).ok());
-  auto pieces = store_->NextBatch(kLaneAttachment, 100, 1 << 20);
+  ASSERT_TRUE(store_->outbox().MarkSent({*seq}).ok());
+  ASSERT_TRUE(store_->outbox().MarkAcked({*seq}).ok());
+  auto pieces = store_->outbox().NextBatch(kLaneAttachment, 100, 1 << 20);
   ASSERT_TRUE(pieces.ok()) << pieces.status().ToString();
   ASSERT_GE(pieces->size(), 1u);
   EXPECT_EQ(pieces->front().kind, "attachment_chunk");
@@ -143,9 +144,9 @@ TEST_F(StoreWatchTest, ASignalThatCannotBeWrittenDoesNotFailTheRecord) {
   // A directory where the signal file should be: opening it for writing fails (EISDIR).
   ASSERT_EQ(::mkdir(dir_.File(kOutboxSignalFile).c_str(), 0700), 0);
   EXPECT_FALSE(SignalOutboxChanged(dir_.path()).ok());
-  EXPECT_TRUE(verb_->Append("note", "", {{"text", "still recorded"}}, kLaneStatus).ok());
-  EXPECT_TRUE(verb_->Transaction([&]() -> Status {
-                      return verb_->Append("note", "", {{"text", "this too"}}, kLaneStatus)
+  EXPECT_TRUE(verb_->outbox().Append("note", "", {{"text", "still recorded"}}, kLaneStatus).ok());
+  EXPECT_TRUE(verb_->outbox().Transaction([&]() -> Status {
+                      return verb_->outbox().Append("note", "", {{"text", "this too"}}, kLaneStatus)
                           .status();
                     }).ok());
   EXPECT_EQ(Pending(), 2u);

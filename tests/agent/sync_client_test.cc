@@ -79,7 +79,7 @@ class SyncClientTest : public AgentTest {
     return Receive(MessageType::kDeliver, body);
   }
   std::uint64_t Append(const std::string& state, int lane = kLaneStatus) {
-    auto seq = store_->Append("status", "t", {{"task", "t"}, {"state", state}}, lane);
+    auto seq = store_->outbox().Append("status", "t", {{"task", "t"}, {"state", state}}, lane);
     EXPECT_TRUE(seq.ok());
     return seq.ok() ? *seq : 0;
   }
@@ -111,8 +111,8 @@ TEST_F(SyncClientTest, OneHelloPerConnectionStatesTheCursors) {
   Append("in_progress");   // 2
   Append("completed");     // 3
   Append("alert", kLaneSafety);  // 4
-  ASSERT_TRUE(store_->MarkSent({1, 2}).ok());
-  ASSERT_TRUE(store_->MarkAcked({1, 4}).ok());
+  ASSERT_TRUE(store_->outbox().MarkSent({1, 2}).ok());
+  ASSERT_TRUE(store_->outbox().MarkAcked({1, 4}).ok());
   EXPECT_TRUE(Flush().empty()) << "nothing before a connection is up";
   Message hello = Connect();
   EXPECT_EQ(hello.body, json({{"agent", "agent-7"},
@@ -159,7 +159,7 @@ TEST_F(SyncClientTest, ABatchHoldsOneLaneSafetyFirstAndIsNeverResentOnTheSameCon
   Append("in_progress");         // 3
   Welcome(0);
   EXPECT_EQ(NextSeqs(), (std::vector<std::uint64_t>{2})) << "safety alone, first";
-  EXPECT_EQ(store_->Stats()->sent_unacked, 1u);
+  EXPECT_EQ(store_->outbox().Stats()->sent_unacked, 1u);
   clock_.Advance(59'000);
   EXPECT_TRUE(NextSeqs().empty()) << "one batch in flight; TCP does not lose it";
   Ack({2}, 0);
@@ -206,7 +206,7 @@ TEST_F(SyncClientTest, AckMarksRecordsAcknowledged) {
   EXPECT_TRUE(Ack({1, 2}, 2).empty());
   EXPECT_FALSE(client_->in_flight());
   EXPECT_EQ(client_->Pending(), 0u);
-  EXPECT_EQ(*store_->AckedWatermark(), 2u);
+  EXPECT_EQ(*store_->outbox().AckedWatermark(), 2u);
   EXPECT_TRUE(NextSeqs().empty());
   Append("completed");
   EXPECT_EQ(NextSeqs(), (std::vector<std::uint64_t>{3})) << "the next batch goes at once";
@@ -225,12 +225,12 @@ TEST_F(SyncClientTest, WelcomeWithLowerIngestedRequeues) {
   Welcome(0);
   ASSERT_EQ(NextSeqs().size(), 4u);
   Ack({1, 2, 3, 4}, 4);
-  ASSERT_EQ(*store_->AckedWatermark(), 4u);
+  ASSERT_EQ(*store_->outbox().AckedWatermark(), 4u);
   // HQ was restored from a backup that holds only up to 2.
   client_->Reset();
   EXPECT_FALSE(client_->welcomed());
   Welcome(2);
-  EXPECT_EQ(*store_->AckedWatermark(), 2u);
+  EXPECT_EQ(*store_->outbox().AckedWatermark(), 2u);
   EXPECT_EQ(NextSeqs(), (std::vector<std::uint64_t>{3, 4}));
 }
 
@@ -240,10 +240,10 @@ TEST_F(SyncClientTest, WelcomeWithHigherIngestedRebasesTheSequence) {
   // This store was restored from a backup; HQ holds seqs up to 6 from the lost store.
   Welcome(6, 6);
   EXPECT_EQ(NextSeqs(), (std::vector<std::uint64_t>{7, 8}));
-  auto records = store_->Records("");
+  auto records = store_->outbox().Records("");
   ASSERT_EQ(records->size(), 2u);
   EXPECT_EQ((*records)[0].body["state"], "a");
-  EXPECT_EQ(*store_->Head(), 8u);
+  EXPECT_EQ(*store_->outbox().Head(), 8u);
 }
 
 // With one lane per batch HQ acknowledges records out of order (here the safety alert,
@@ -407,13 +407,13 @@ TEST_F(SyncClientTest, ErrorWithRefMarksTheRecordRefused) {
                                             {"message", "the task was reassigned"},
                                             {"ref", 1}})
                   .empty());
-  auto records = store_->Records("");
+  auto records = store_->outbox().Records("");
   ASSERT_EQ(records->size(), 1u);
   EXPECT_EQ((*records)[0].refusal, "forbidden: the task was reassigned");
   EXPECT_TRUE(client_->welcomed()) << "a refused record does not end the session";
   EXPECT_EQ(client_->last_error(), "");
   EXPECT_EQ(client_->refused(), 1u);
-  EXPECT_EQ(store_->Stats()->refused, 1u);
+  EXPECT_EQ(store_->outbox().Stats()->refused, 1u);
 }
 
 TEST_F(SyncClientTest, ABatchRefusedAsAWholeIsResentAfterTheDelay) {
@@ -429,7 +429,7 @@ TEST_F(SyncClientTest, ABatchRefusedAsAWholeIsResentAfterTheDelay) {
   EXPECT_TRUE(NextSeqs().empty());
   clock_.Advance(1);
   EXPECT_EQ(NextSeqs(), (std::vector<std::uint64_t>{1}));
-  EXPECT_EQ(store_->Stats()->refused, 0u);
+  EXPECT_EQ(store_->outbox().Stats()->refused, 0u);
 }
 
 TEST_F(SyncClientTest, ARateLimitedBatchGoesAgainWhenHqSaysItMay) {
@@ -525,7 +525,7 @@ TEST_F(SyncClientTest, MessagesMeantForHqAreIgnored) {
                       {{"agent", "a"}, {"acked", 0}, {"applied", 0}, {"head", 0}}).empty());
   EXPECT_TRUE(Receive(MessageType::kDelivered, {{"applied", 9}}).empty());
   EXPECT_FALSE(client_->welcomed());
-  EXPECT_EQ(*store_->AckedWatermark(), 0u);
+  EXPECT_EQ(*store_->outbox().AckedWatermark(), 0u);
 }
 
 TEST_F(SyncClientTest, ResetForgetsTheBatchInFlight) {
@@ -565,8 +565,8 @@ TEST_P(WelcomeFailureTest, LeavesTheAgentUnwelcomedAndGreetingAgain) {
   const std::string step = GetParam();
   Append("a");  // 1
   Append("b");  // 2
-  ASSERT_TRUE(store_->MarkSent({1}).ok());
-  ASSERT_TRUE(store_->MarkAcked({2}).ok());
+  ASSERT_TRUE(store_->outbox().MarkSent({1}).ok());
+  ASSERT_TRUE(store_->outbox().MarkAcked({2}).ok());
   Connect();
   failing_->Fail(step);
   hello_outstanding_ = true;
@@ -593,7 +593,7 @@ TEST_P(WelcomeFailureTest, LeavesTheAgentUnwelcomedAndGreetingAgain) {
   EXPECT_TRUE(client_->welcomed());
   // Seq 1 was held; seq 2 was lost and goes again, renumbered past HQ's highest (9).
   EXPECT_EQ(NextSeqs(), (std::vector<std::uint64_t>{10}));
-  EXPECT_EQ(store_->Records("")->size(), 2u) << "nothing lost, nothing doubled";
+  EXPECT_EQ(store_->outbox().Records("")->size(), 2u) << "nothing lost, nothing doubled";
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryStep, WelcomeFailureTest,

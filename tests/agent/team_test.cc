@@ -26,7 +26,7 @@ class TeamTest : public AgentTest {
     Deploy();
   }
 
-  // A "team" delivery shaped like HqStore::TeamSnapshot.
+  // A "team" delivery shaped like the team view HQ queues (coordinator/sync/team_relay.cc).
   Delivery TeamDelivery(std::uint64_t seq, Millis hq_at, const std::string& inspection_state,
                         const std::string& jonas_state) {
     wire::TeamView view{1,

@@ -57,7 +57,7 @@ class VerbsTest : public AgentTest {
     return out.str();
   }
   std::vector<OutboxRecord> RecordsOf(const std::string& step) {
-    auto records = store_->Records(step.empty() ? "" : TaskIdOf(step));
+    auto records = store_->outbox().Records(step.empty() ? "" : TaskIdOf(step));
     EXPECT_TRUE(records.ok());
     return records.ok() ? *records : std::vector<OutboxRecord>{};
   }
@@ -326,7 +326,7 @@ TEST_F(VerbsTest, ADoseRateAtTheThresholdActivatesTheDormantStepLocally) {
   EXPECT_EQ(records[1].kind, "trigger");
   EXPECT_EQ(records[1].lane, kLaneSafety);
   EXPECT_EQ(records[1].body["trigger"], "cordon_expansion");
-  auto batch = store_->NextBatch(10, 1 << 20);
+  auto batch = store_->outbox().NextBatch(10, 1 << 20);
   ASSERT_TRUE(batch.ok());
   ASSERT_FALSE(batch->empty());
   EXPECT_EQ((*batch)[0].kind, "trigger");
@@ -380,7 +380,7 @@ TEST_F(VerbsTest, AlertsGoInTheSafetyLane) {
   EXPECT_EQ(records[1].lane, kLaneSafety);
   EXPECT_EQ(records[1].task, TaskIdOf("secondary_inspection"));
   EXPECT_EQ(records[1].body["severity"], "critical");
-  auto batch = store_->NextBatch(10, 1 << 20);
+  auto batch = store_->outbox().NextBatch(10, 1 << 20);
   EXPECT_EQ((*batch)[0].kind, "alert");
 }
 
@@ -413,7 +413,7 @@ TEST_F(VerbsTest, ARecordTooLargeForTheProtocolIsRefused) {
   EXPECT_TRUE(RecordNote(*store_, "", std::string(kMaxRecordBytes / 2, 'x'), out).ok());
 }
 
-// Regression (agent/agent_store.cc Append, working tree, fixed): body.dump() now runs before Guarded,
+// Regression (agent/outbox.cc Append, working tree, fixed): body.dump() now runs before Guarded,
 // so text that is not UTF-8 (a member's terminal in Latin-1) throws json type_error out
 // of Append: the verb ends with an uncaught exception instead of an error. Fix: dump
 // inside Guarded, or dump with json::error_handler_t::replace.
@@ -454,10 +454,10 @@ TEST_F(VerbsTest, ShowLogShowsEachReceipt) {
   EXPECT_TRUE(Contains(log, "only on this laptop"));
 
   clock_.Set(1'795'533'600'000);  // 2026-11-24T15:20:00Z
-  ASSERT_TRUE(store_->MarkSent({1, 2}).ok());
+  ASSERT_TRUE(store_->outbox().MarkSent({1, 2}).ok());
   clock_.Advance(60'000);
-  ASSERT_TRUE(store_->MarkAcked({1}).ok());
-  ASSERT_TRUE(store_->MarkRefused(1, "forbidden: the task was reassigned").ok());
+  ASSERT_TRUE(store_->outbox().MarkAcked({1}).ok());
+  ASSERT_TRUE(store_->outbox().MarkRefused(1, "forbidden: the task was reassigned").ok());
   log = Log();
   EXPECT_TRUE(Contains(log, "acknowledged by HQ 2026-11-24T15:21:00Z (refused: forbidden: the task was reassigned)"));
   EXPECT_TRUE(Contains(log, "sent 2026-11-24T15:20:00Z, not yet acknowledged"));
@@ -490,14 +490,14 @@ TEST_F(VerbsTest, ShowStatusReportsOutboxLinkAndRefusals) {
 
   ASSERT_TRUE(Set("secondary_inspection", "acknowledged").ok());
   ASSERT_TRUE(Set("secondary_inspection", "in_progress").ok());
-  ASSERT_TRUE(store_->MarkSent({2}).ok());
+  ASSERT_TRUE(store_->outbox().MarkSent({2}).ok());
   text = StatusText();
   EXPECT_TRUE(Contains(text, "Outbox:     2 record(s)"));
   EXPECT_TRUE(Contains(text, "(1 sent, not yet acknowledged); 0 acknowledged"));
 
   ASSERT_TRUE(store_->SetLink({true, clock_.Now(), 0, ""}).ok());
-  ASSERT_TRUE(store_->MarkAcked({1, 2}).ok());
-  ASSERT_TRUE(store_->MarkRefused(2, "forbidden: closed").ok());
+  ASSERT_TRUE(store_->outbox().MarkAcked({1, 2}).ok());
+  ASSERT_TRUE(store_->outbox().MarkRefused(2, "forbidden: closed").ok());
   text = StatusText();
   EXPECT_TRUE(Contains(text, "connected to HQ"));
   EXPECT_TRUE(Lacks(text, ("NOT connected")));

@@ -77,7 +77,7 @@ class WakeTest : public CoordinatorTest {
     return true;
   }
   std::uint64_t Acked() {
-    auto stats = verb_->Stats();
+    auto stats = verb_->outbox().Stats();
     return stats.ok() ? stats->acked : 0;
   }
   std::uint64_t Sent() { return link_->stats().sync.records_sent; }
@@ -140,9 +140,9 @@ TEST_F(WakeTest, EveryCommitOfAnotherConnectionIsSentWithoutATimer) {
     } else {
       // Several records in one Transaction: `done`, `finding`, `ack`.
       records = 2;
-      Status status = verb_->Transaction([&]() -> Status {
+      Status status = verb_->outbox().Transaction([&]() -> Status {
         for (int part = 0; part < 2; ++part) {
-          auto seq = verb_->Append("note", "", {{"text", "part " + std::to_string(part)}},
+          auto seq = verb_->outbox().Append("note", "", {{"text", "part " + std::to_string(part)}},
                                    agent::kLaneStatus);
           if (!seq.ok()) return seq.status();
         }

@@ -120,14 +120,14 @@ class FaultTest : public ::testing::Test {
   // What the member records: notes, each committed before this returns.
   void Record(int count) {
     for (int i = 0; i < count; ++i) {
-      auto seq = store_->Append("note", "", {{"text", "note " + std::to_string(next_note_++)}},
+      auto seq = store_->outbox().Append("note", "", {{"text", "note " + std::to_string(next_note_++)}},
                                 agent::kLaneStatus);
       ASSERT_TRUE(seq.ok()) << seq.status().ToString();
     }
   }
 
   std::uint64_t Pending() {
-    auto stats = store_->Stats();
+    auto stats = store_->outbox().Stats();
     return stats.ok() ? stats->pending : ~0ull;
   }
 
@@ -151,7 +151,7 @@ class FaultTest : public ::testing::Test {
   void ExpectExactlyOnce(int seconds = 180) {
     ASSERT_TRUE(WaitUntil([&] { return Pending() == 0; }, seconds))
         << Pending() << " record(s) never acknowledged; see " << root_;
-    auto records = store_->Records("");
+    auto records = store_->outbox().Records("");
     ASSERT_TRUE(records.ok());
     ASSERT_EQ(static_cast<int>(records->size()), next_note_);
     SQLite::Database db(root_ + "/hq/muster.db", SQLite::OPEN_READONLY);
@@ -527,7 +527,7 @@ TEST_F(FaultTest, AWholeTaskListWorkedThroughWithHqStoppedIsAllAcknowledgedAfter
       60))
       << offline.output;
   EXPECT_NE(offline.output.find("waiting for HQ"), std::string::npos) << offline.output;
-  const std::uint64_t recorded = store_->Stats()->pending;
+  const std::uint64_t recorded = store_->outbox().Stats()->pending;
   EXPECT_GE(recorded, 12u * 3);
 
   StartCoordinator();

@@ -19,7 +19,7 @@ constexpr LinkProfile kBgan = {.rate_bps = 64'000, .one_way_delay_ms = 300};
 void ExpectEachRecordOnce(TeamRig& rig) {
   std::int64_t made = 0;
   for (int i = 0; i < rig.size(); ++i) {
-    auto stats = rig.store(i).Stats();
+    auto stats = rig.store(i).outbox().Stats();
     ASSERT_TRUE(stats.ok());
     EXPECT_EQ(stats->pending, 0u) << rig.member(i);
     made += static_cast<std::int64_t>(stats->acked);

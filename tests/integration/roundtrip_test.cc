@@ -107,7 +107,7 @@ TEST_F(RoundTripTest, EveryTaskAndFindingReachesHqExactlyOnceIncludingOfflineWor
   jonas.Done("identify_nuclide", {"nuclide=Cs-137", "assessment=suspect_material"});
   auto offline = jonas.Sync(clock_);
   EXPECT_FALSE(offline.connected);
-  auto stats = jonas.store->Stats();
+  auto stats = jonas.store->outbox().Stats();
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->pending, 5u);  // 2 findings, 2 completions, 1 trigger
 

@@ -162,7 +162,7 @@ bool TeamRig::WaitUntilDeployed(int seconds) {
 std::uint64_t TeamRig::Pending() {
   std::uint64_t pending = 0;
   for (auto& agent : agents_) {
-    auto stats = agent->store->Stats();
+    auto stats = agent->store->outbox().Stats();
     pending += stats.ok() ? stats->pending : 1;
   }
   return pending;

@@ -46,7 +46,7 @@ class SecurityTest : public CoordinatorTest {
     std::filesystem::create_directories(data);
     auto store = agent::AgentStore::Open(data, bundle, clock_);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    ASSERT_TRUE((*store)->Append("note", "", {{"text", "on scene"}}, agent::kLaneStatus).ok());
+    ASSERT_TRUE((*store)->outbox().Append("note", "", {{"text", "on scene"}}, agent::kLaneStatus).ok());
   }
   json AuditOf(const std::string& action) {
     auto entries = api_->Get("/v1/audit?action=" + action);

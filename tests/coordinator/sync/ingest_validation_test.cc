@@ -302,7 +302,7 @@ TEST_F(HqValidateTest, FindingsTheAgentVerbMadePassAtHq) {
       /*confirm=*/false, /*complete=*/false, /*force=*/true, out, {photo});
   ASSERT_TRUE(identified.ok()) << identified.ToString();
 
-  auto records = (*agent)->Records("");
+  auto records = (*agent)->outbox().Records("");
   ASSERT_TRUE(records.ok());
   std::vector<hq::InboundRecord> batch;
   for (const agent::OutboxRecord& record : *records) {
@@ -375,7 +375,7 @@ TEST_F(CoordinatorTest, TheMemberSeesHqsRefusalOfAFinding) {
     auto store = agent::AgentStore::Open(data, li, clock_);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     ASSERT_TRUE((*store)
-                    ->Append("finding", task,
+                    ->outbox().Append("finding", task,
                              {{"task", task}, {"values", {{"sample_id", "RN-42"}}}},
                              agent::kLaneFinding)
                     .ok());
@@ -386,7 +386,7 @@ TEST_F(CoordinatorTest, TheMemberSeesHqsRefusalOfAFinding) {
 
   auto store = agent::AgentStore::Open(data, li, clock_);
   ASSERT_TRUE(store.ok());
-  auto records = (*store)->Records(task);
+  auto records = (*store)->outbox().Records(task);
   ASSERT_TRUE(records.ok());
   ASSERT_EQ(records->size(), 1u);
   EXPECT_TRUE((*records)[0].acked_at.has_value());
