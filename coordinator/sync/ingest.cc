@@ -127,7 +127,7 @@ Status Ingest::ApplyBatch(const std::string& agent_id, const std::vector<Inbound
     dirty->bind(1, deployment);
     dirty->exec();
   }
-  outcome.ingested = static_cast<std::uint64_t>(AdvanceWatermark(agent_id, now));
+  outcome.ingested = static_cast<std::uint64_t>(AdvanceWatermark(agent_id, outcome.held, now));
   return Status::Ok();
 }
 
@@ -184,12 +184,16 @@ Result<bool> Ingest::Take(const AgentRecord& agent, const InboundRecord& record,
   return true;
 }
 
-std::int64_t Ingest::AdvanceWatermark(const std::string& agent_id, Millis now) {
+std::int64_t Ingest::AdvanceWatermark(const std::string& agent_id,
+                                      const std::vector<std::uint64_t>& held, Millis now) {
   auto current = statements_.Get("SELECT ingested FROM agents WHERE id=?");
   current->bind(1, agent_id);
   current->executeStep();
   std::int64_t watermark = current->getColumn(0).getInt64();
   current->reset();
+  // The batch's own seqs first, without a query each; then whatever was held before.
+  const std::set<std::uint64_t> batch(held.begin(), held.end());
+  while (batch.count(static_cast<std::uint64_t>(watermark) + 1)) ++watermark;
   auto probe = statements_.Get("SELECT 1 FROM inbound WHERE agent_id=? AND seq=?");
   while (true) {
     probe->bind(1, agent_id);

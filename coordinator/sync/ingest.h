@@ -101,8 +101,10 @@ class Ingest : OverDatabase {
   // leaves no half of its effect behind. Returns whether it was new.
   Result<bool> Take(const AgentRecord& agent, const InboundRecord& record, const Actor& actor,
                     Millis now, IngestOutcome& outcome);
-  // Moves the agent's contiguous watermark over what is now held; returns it.
-  std::int64_t AdvanceWatermark(const std::string& agent_id, Millis now);
+  // Moves the agent's contiguous watermark over what is now held (|held|: the batch's
+  // seqs, known held without a query); returns it.
+  std::int64_t AdvanceWatermark(const std::string& agent_id, const std::vector<std::uint64_t>& held,
+                                Millis now);
 
   // --- one handler per record kind (ingest_records.cc) ---
   Status ApplyRecord(const AgentRecord& agent, const InboundRecord& record, IngestOutcome& outcome);

@@ -214,8 +214,9 @@ std::optional<std::vector<Message>> SyncServer::StageRecords(const Incoming& inc
   }
   Staged entry;
   entry.reply_index = reply_index;
-  entry.applied = PiggybackedApplied(incoming.message.body);
-  if (entry.applied) Applied(agent_id, session->second, *entry.applied, 0);
+  // Deliveries follow the ACK only when the piggybacked cursor opened the window.
+  const std::optional<std::uint64_t> applied = PiggybackedApplied(incoming.message.body);
+  if (applied && Applied(agent_id, session->second, *applied, 0)) entry.applied = applied;
   entry.batch.agent_id = agent_id;
   entry.batch.peer = incoming.peer;
   const json& records = incoming.message.body["records"];
@@ -281,9 +282,9 @@ std::vector<Message> SyncServer::OnDelivered(const std::string& agent_id, const 
   return Deliveries(agent_id);
 }
 
-void SyncServer::Applied(const std::string& agent_id, Session& session, std::uint64_t applied,
+bool SyncServer::Applied(const std::string& agent_id, Session& session, std::uint64_t applied,
                          std::size_t frame_bytes) {
-  if (applied <= session.applied) return;
+  if (applied <= session.applied) return false;
   const Millis now = clock_.Now();
   session.applied = applied;
   session.last_progress = now;
@@ -306,6 +307,7 @@ void SyncServer::Applied(const std::string& agent_id, Session& session, std::uin
   // Written with the contacts at the next flush: a DELIVERED costs no commit of its own.
   // Were HQ to stop first, the agent's next HELLO states its cursor again.
   applied_[agent_id] = applied;
+  return true;
 }
 
 std::vector<Message> SyncServer::Deliveries(const std::string& agent_id) {

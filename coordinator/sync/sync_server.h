@@ -129,8 +129,8 @@ class SyncServer {
   std::vector<protocol::Message> OnDelivered(const std::string& agent_id,
                                              const nlohmann::json& body, std::size_t frame_bytes);
   // The agent says it applied deliveries up to |applied| (DELIVERED, or piggybacked on
-  // RECORDS and PING).
-  void Applied(const std::string& agent_id, Session& session, std::uint64_t applied,
+  // RECORDS and PING). Returns whether that moved its cursor (and so opened the window).
+  bool Applied(const std::string& agent_id, Session& session, std::uint64_t applied,
                std::size_t frame_bytes);
 
   Headquarters& hq_;

@@ -406,6 +406,72 @@ TEST_F(SyncServerTest, RecordsFromARevokedAgentAreRefusedAsAWhole) {
   EXPECT_EQ(TaskState("d1.arrival_briefing.amira"), "ready");
 }
 
+TEST_F(SyncServerTest, RecordsArrivingTogetherCommitAsOneGroupAndAFailedBatchFailsAlone) {
+  hq::SyncServer server = MakeServer();
+  for (const char* agent : {"amira-1", "jonas-1", "li-1"}) server.Handle(agent, Hello(agent));
+  hq_->database().db().exec("UPDATE agents SET status='revoked' WHERE id='li-1'");
+  const auto status = [](std::uint64_t seq, const std::string& task) {
+    return Records(json::array({RecordJson(seq, "status", {{"task", task}, {"state", "acknowledged"}})}));
+  };
+  const std::int64_t commits_before = Count("SELECT COUNT(*) FROM audit");
+  const std::string li_before = TaskState("d1.photograph_scene.li");
+  std::vector<hq::SyncServer::Incoming> incoming = {
+      {"amira-1", status(1, "d1.arrival_briefing.amira"), "10.0.0.1", 0},
+      {"li-1", status(1, "d1.photograph_scene.li"), "10.0.0.2", 0},
+      {"jonas-1", status(1, "d1.secondary_inspection.jonas"), "10.0.0.3", 0},
+      {"amira-1", Message{MessageType::kPing, {{"time", 1}}}, "10.0.0.1", 0},
+      {"amira-1", status(2, "d1.arrival_briefing.amira"), "10.0.0.1", 0}};
+  std::vector<hq::SyncServer::Outgoing> out = server.HandleAll(incoming);
+
+  // One answer per message, in order, each to its agent.
+  ASSERT_EQ(out.size(), incoming.size());
+  for (std::size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i].agent_id, incoming[i].agent_id);
+  ASSERT_FALSE(out[0].messages.empty());
+  EXPECT_EQ(out[0].messages[0].type, MessageType::kAck);
+  EXPECT_EQ(out[0].messages[0].body["seqs"], json::array({1}));
+  ASSERT_EQ(out[1].messages.size(), 1u);  // the revoked agent's batch, refused alone
+  EXPECT_EQ(out[1].messages[0].body["code"], protocol::errors::kForbidden);
+  EXPECT_EQ(out[2].messages[0].type, MessageType::kAck);
+  EXPECT_EQ(out[3].messages[0].type, MessageType::kPong);
+  EXPECT_EQ(out[4].messages[0].body["ingested"], 2);  // after the PING: its own group
+  EXPECT_EQ(TaskState("d1.arrival_briefing.amira"), "acknowledged");
+  EXPECT_EQ(TaskState("d1.secondary_inspection.jonas"), "acknowledged");
+  EXPECT_EQ(TaskState("d1.photograph_scene.li"), li_before);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM inbound WHERE agent_id='li-1'"), 0);
+  // Each batch is audited on its own: three held batches, none for the refused one.
+  EXPECT_EQ(QueryText(hq_->database().db(),
+                      "SELECT group_concat(subject, ' ') FROM (SELECT subject FROM audit WHERE "
+                      "action='records.ingest' AND seq > " + std::to_string(commits_before) +
+                          " ORDER BY seq)"),
+            "amira-1 jonas-1 amira-1");
+}
+
+TEST_F(SyncServerTest, AGroupWhoseCommitFailsLeavesEveryBatchToBeSentAgain) {
+  hq::SyncServer server = MakeServer();
+  for (const char* agent : {"amira-1", "jonas-1"}) server.Handle(agent, Hello(agent));
+  // Another connection holds the write lock past the busy timeout: the group's
+  // transaction cannot begin, so no batch of it may be acknowledged.
+  auto other = hq::HqDatabase::Open(dir_.File("muster.db"), clock_);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  (*other)->db().exec("PRAGMA busy_timeout=0");
+  hq_->database().db().exec("PRAGMA busy_timeout=50");
+  (*other)->db().exec("BEGIN IMMEDIATE");
+  const auto status = [](const std::string& task) {
+    return Records(json::array({RecordJson(1, "status", {{"task", task}, {"state", "acknowledged"}})}));
+  };
+  std::vector<hq::SyncServer::Outgoing> out =
+      server.HandleAll({{"amira-1", status("d1.arrival_briefing.amira"), "", 0},
+                        {"jonas-1", status("d1.arrival_briefing.jonas"), "", 0}});
+  (*other)->db().exec("ROLLBACK");
+  ASSERT_EQ(out.size(), 2u);
+  for (const auto& reply : out) {
+    ASSERT_EQ(reply.messages.size(), 1u) << reply.agent_id;
+    EXPECT_EQ(reply.messages[0].type, MessageType::kError) << reply.agent_id;
+    EXPECT_EQ(reply.messages[0].body["code"], protocol::errors::kInternal) << reply.agent_id;
+  }
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM inbound"), 0);
+}
+
 TEST_F(SyncServerTest, EndSessionForgetsTheAgent) {
   hq::SyncServer server = MakeServer();
   server.Handle("amira-1", Hello("amira-1"));
