@@ -1,12 +1,14 @@
-// The coordinator service: wires the store, the ZeroMQ ROUTER with its ZAP handler, and
-// the HTTP API together. main.cc only parses arguments and calls Start/Wait/Stop; tests
-// run a Coordinator in-process.
+// The coordinator service: wires HQ's core (service/headquarters.h), the ZeroMQ ROUTER
+// with its ZAP handler, the router thread (service/router_loop.h) and the HTTP API
+// (api/api_server.h) together, and does nothing else. service/main.cc only parses
+// arguments and calls Start/Wait/Stop; tests run a Coordinator in-process.
+//
+// Threads: Start and Stop from one thread; Notify and CutOff from any.
 #pragma once
 
 #include <atomic>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
