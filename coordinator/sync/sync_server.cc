@@ -131,6 +131,7 @@ std::vector<Message> SyncServer::OnHello(const std::string& agent_id, const json
   session.applied = body["applied"].get<std::uint64_t>();
   session.last_progress = clock_.Now();
   auto cursor = hq_.dispatch().Reconcile(agent_id, session.applied);
+  hq_.team().Revisit(agent_id);  // a team change may have waited while it was away
   if (cursor.ok() && cursor->hq_restored) {
     Logger("sync")->warn(
         "event=hq_restore_detected agent={} agent_applied={} "

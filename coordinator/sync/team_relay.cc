@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "muster/log.h"
 #include "muster/protocol.h"
 #include "muster/sqlite_store.h"
 
@@ -165,7 +166,10 @@ Result<std::vector<std::string>> TeamRelay::Relay(const RelayPace& pace) {
         "SELECT id, status='active' FROM deployments WHERE team_dirty=1 ORDER BY id");
     while (query->executeStep()) {
       dirty.emplace_back(query->getColumn(0).getInt64(), query->getColumn(1).getInt() != 0);
+      revisit_.erase(dirty.back().first);
     }
+    for (std::int64_t deployment : revisit_) dirty.emplace_back(deployment, true);
+    revisit_.clear();
     return Status::Ok();
   }));
   if (dirty.empty()) return notify;
@@ -174,6 +178,8 @@ Result<std::vector<std::string>> TeamRelay::Relay(const RelayPace& pace) {
     auto clean = statements_.Get("UPDATE deployments SET team_dirty=0 WHERE id=?");
     for (const auto& [deployment, active] : dirty) {
       // A closed deployment's open tasks were cancelled on its agents: no team view to keep.
+      // An offline agent's change does not keep the deployment marked: Revisit brings it
+      // back when the agent greets.
       bool done = true;
       if (active) {
         auto version = AdvanceView(deployment);
@@ -195,6 +201,22 @@ Result<std::vector<std::string>> TeamRelay::Relay(const RelayPace& pace) {
   });
   if (!status.ok()) return status;
   return notify;
+}
+
+void TeamRelay::Revisit(const std::string& agent_id) {
+  Status status = Guarded([&]() -> Status {
+    auto query = statements_.Get(
+        "SELECT DISTINCT a.deployment_id FROM agents g JOIN assignments a ON "
+        "a.member_id=g.member_id JOIN deployments d ON d.id=a.deployment_id WHERE g.id=? AND "
+        "d.status='active'");
+    query->bind(1, agent_id);
+    while (query->executeStep()) revisit_.insert(query->getColumn(0).getInt64());
+    return Status::Ok();
+  });
+  if (!status.ok()) {
+    // The deployment keeps its mark until the next change; the agent's view lags until then.
+    Logger("team")->warn("event=revisit_failed agent={} error=\"{}\"", agent_id, status.ToString());
+  }
 }
 
 Result<TeamRelay::RelayOutcome> TeamRelay::RelayTo(const std::string& agent_id,
@@ -220,7 +242,7 @@ Result<TeamRelay::RelayOutcome> TeamRelay::RelayTo(const std::string& agent_id,
   if (held >= version) return RelayOutcome::kNothing;
   const std::optional<Millis> online = pace ? pace(agent_id) : std::nullopt;
   // Offline, one change waits for the agent: what comes meanwhile joins it.
-  if (!online && applied < last_seq) return RelayOutcome::kWaiting;
+  if (!online && applied < last_seq) return RelayOutcome::kOffline;
   // Online, changes go at the agent's pace, the first waiting a little for company.
   const std::string key = agent_id + "#" + std::to_string(deployment_id);
   const Millis every = online.value_or(0);

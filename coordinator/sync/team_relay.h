@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,13 +42,19 @@ class TeamRelay : OverDatabase {
   // one transaction; a change that must wait joins the next. The router calls it about
   // once a second. Returns the agents with new deliveries.
   Result<std::vector<std::string>> Relay(const RelayPace& pace = {});
+  // An agent is back (a HELLO): its active deployments are looked at again at the next
+  // relay, for the change that waited while it was offline. In memory: after a restart
+  // every agent greets again.
+  void Revisit(const std::string& agent_id);
   // Queues the whole team view to every member's agent (or only |only_agent|). Inside a
   // transaction.
   Status QueueSnapshot(std::int64_t deployment_id, const std::optional<std::string>& only_agent,
                        std::vector<std::string>* agents_to_notify);
 
  private:
-  enum class RelayOutcome { kNothing, kQueued, kWaiting };
+  // kWaiting: the agent's change waits for its pace (the deployment stays marked);
+  // kOffline: for an offline agent to apply the previous one (Revisit brings it back).
+  enum class RelayOutcome { kNothing, kQueued, kWaiting, kOffline };
   // Brings the deployment's team view up to date (new tasks get a place, changed states
   // the next version) and returns its version. Inside a transaction.
   Result<std::int64_t> AdvanceView(std::int64_t deployment_id);
@@ -67,6 +74,7 @@ class TeamRelay : OverDatabase {
   // the changes it has not been sent yet began to gather.
   std::map<std::string, Millis> next_relay_at_;
   std::map<std::string, Millis> gathering_since_;
+  std::set<std::int64_t> revisit_;  // deployments of agents that came back
 };
 
 }  // namespace muster::hq

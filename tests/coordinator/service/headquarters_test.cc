@@ -951,3 +951,32 @@ TEST_F(HeadquartersTest, IncidentFindingsListsWhatWasRecordedWithUnits) {
 
 }  // namespace
 }  // namespace muster::coordtest
+
+namespace muster::coordtest {
+namespace {
+
+// SQLite's plan for |sql|, its steps joined by "; ".
+std::string PlanOf(SQLite::Database& db, const std::string& sql) {
+  SQLite::Statement explain(db, "EXPLAIN QUERY PLAN " + sql);
+  std::string plan;
+  while (explain.executeStep()) plan += explain.getColumn(3).getString() + "; ";
+  return plan;
+}
+
+TEST_F(HeadquartersTest, LookupsByMemberUseAnIndexNotAScanOfEveryAgentTaskOrAssignment) {
+  SQLite::Database& db = hq_->database().db();
+  // The agent that receives a member's deliveries (every task snapshot and team relay).
+  EXPECT_NE(PlanOf(db, "SELECT id FROM agents WHERE member_id=? AND status='active' "
+                       "ORDER BY created_at DESC, id DESC LIMIT 1")
+                .find("USING INDEX agents_by_member"),
+            std::string::npos);
+  // A member's tasks (the backlog of a new agent) and assignments (the team picker).
+  EXPECT_NE(PlanOf(db, "SELECT id FROM tasks WHERE member_id=?").find("tasks_by_member"),
+            std::string::npos);
+  EXPECT_NE(PlanOf(db, "SELECT 1 FROM assignments WHERE member_id=?")
+                .find("assignments_by_member"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace muster::coordtest

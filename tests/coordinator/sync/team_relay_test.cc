@@ -125,6 +125,25 @@ TEST_F(TeamRelayTest, AStateChangeSendsOnlyTheChangeToTeammatesThatHaveTheView) 
   EXPECT_EQ(TeamDeliveries(Deliveries("jonas-1")).size(), 2u) << "the last one is not applied";
 }
 
+TEST_F(TeamRelayTest, AChangeWaitingForAnOfflineAgentCostsNoRelayUntilTheAgentGreets) {
+  DeployBorder();
+  const std::size_t jonas_before = Deliveries("jonas-1").size();
+  clock_.Advance(5 * kMinute);
+  IngestOk("amira-1", {StatusRecord(1, "d1.arrival_briefing.amira", "in_progress")});
+  Relay();  // jonas is offline and has not applied his view: his change waits
+  EXPECT_EQ(Deliveries("jonas-1").size(), jonas_before);
+  // Only offline agents wait: the deployment is not looked at again at every tick.
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM deployments WHERE team_dirty=1"), 0);
+
+  // He applies what he had (his laptop was offline: nothing more is sent meanwhile) and
+  // greets: the relay looks at his teams again and the waiting change goes.
+  ASSERT_TRUE(hq_->progress().MarkApplied("jonas-1", Deliveries("jonas-1").size()).ok());
+  EXPECT_TRUE(Relay().empty());
+  hq_->team().Revisit("jonas-1");
+  EXPECT_EQ(Relay(), std::vector<std::string>{"jonas-1"});
+  EXPECT_EQ(TeamDeliveries(Deliveries("jonas-1")).size(), 2u);
+}
+
 TEST_F(TeamRelayTest, AResentRecordQueuesNothing) {
   DeployBorder();
   ASSERT_TRUE(hq_->progress().MarkApplied("paulo-1", Deliveries("paulo-1").size()).ok());
