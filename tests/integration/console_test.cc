@@ -17,6 +17,7 @@
 
 #include <sys/wait.h>
 
+#include "coordinator_fixture.h"
 #include "service/coordinator.h"
 
 namespace muster {
@@ -29,24 +30,15 @@ struct Output {
   std::string out;
 };
 
-class ConsoleTest : public ::testing::Test {
+// The in-process coordinator of tests/support/coordinator_fixture.h, with a fast alert
+// sweep; the console and agent binaries run against it.
+class ConsoleTest : public coordtest::CoordinatorTest {
  protected:
   void SetUp() override {
-    root_ = std::filesystem::temp_directory_path() /
-            ("muster-console-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
-    std::filesystem::create_directories(root_);
-    hq::Config config;
-    config.data_dir = (root_ / "hq").string();
-    config.agent_bind = "tcp://127.0.0.1:*";
-    config.api_port = 0;
-    config.alert_sweep_interval_ms = 200;
-    hq_ = std::make_unique<hq::Coordinator>(config, clock_);
-    Status started = hq_->Start();
-    ASSERT_TRUE(started.ok()) << started.ToString();
-  }
-  void TearDown() override {
-    hq_.reset();
-    std::filesystem::remove_all(root_);
+    CoordinatorTest::SetUp();
+    root_ = std::filesystem::path(config_.data_dir).parent_path();
+    config_.alert_sweep_interval_ms = 200;
+    StartHq();
   }
   // Runs `muster --data DIR ARGS` and collects stdout (stderr is kept apart).
   Output Muster(const std::string& args) {
@@ -127,9 +119,7 @@ class ConsoleTest : public ::testing::Test {
   }
 
   std::set<std::string> exercised_;
-  std::filesystem::path root_;
-  SystemClock clock_;
-  std::unique_ptr<hq::Coordinator> hq_;
+  std::filesystem::path root_;  // the fixture's directory: hq/ and the agents' files
 };
 
 // Every verb, in the order an officer would use them, with --json: each answer parses,
