@@ -177,9 +177,9 @@ Result<std::unique_ptr<AgentStore>> AgentStore::Open(const std::string& data_dir
       SetMeta(*store->db_, "hq_id", bundle.hq_id);
       SetMeta(*store->db_, "applied", "0");
     } else if (existing != bundle.agent_id) {
-      return Status::Error("wrong_store",
-                           data_dir + " belongs to agent " + existing + ", not " +
-                               bundle.agent_id + "; give each bundle its own data_dir");
+      return Status::Error(ErrorCode::kWrongStore, data_dir + " belongs to agent " + existing +
+                                                       ", not " + bundle.agent_id +
+                                                       "; give each bundle its own data_dir");
     }
     return Status::Ok();
   });
@@ -197,7 +197,7 @@ Status AgentStore::SetLocalState(const std::string& task_id, const std::string& 
     update.bind(2, reason);
     update.bind(3, static_cast<std::int64_t>(clock_.Now()));
     update.bind(4, task_id);
-    if (update.exec() == 0) return Status::Error("not_found", "no task " + task_id);
+    if (update.exec() == 0) return Status::Error(ErrorCode::kNotFound, "no task " + task_id);
     return Status::Ok();
   });
 }
@@ -226,12 +226,13 @@ Result<Task> AgentStore::FindTask(const std::string& id_or_step) {
   if (by_step.size() > 1) {
     std::string ids;
     for (const Task& task : by_step) ids += " " + task.id;
-    return Status::Error("ambiguous", "'" + id_or_step + "' names several tasks:" + ids +
-                                          "; give the task id");
+    return Status::Error(ErrorCode::kAmbiguous,
+                         "'" + id_or_step + "' names several tasks:" + ids + "; give the task id");
   }
-  return Status::Error("not_found", "no task '" + id_or_step +
-                                        "' is assigned to you; list yours with: muster-agent "
-                                        "tasks");
+  return Status::Error(ErrorCode::kNotFound,
+                       "no task '" + id_or_step +
+                           "' is assigned to you; list yours with: muster-agent "
+                           "tasks");
 }
 
 Result<std::string> AgentStore::PlaybookSource(const std::string& hash) {
@@ -240,8 +241,9 @@ Result<std::string> AgentStore::PlaybookSource(const std::string& hash) {
     SQLite::Statement query(*db_, "SELECT source FROM playbooks WHERE hash=?");
     query.bind(1, hash);
     if (!query.executeStep()) {
-      return Status::Error("not_found", "the playbook of this task has not arrived yet; sync "
-                                        "when a link exists");
+      return Status::Error(ErrorCode::kNotFound,
+                           "the playbook of this task has not arrived yet; sync "
+                           "when a link exists");
     }
     source = query.getColumn(0).getString();
     return Status::Ok();
@@ -259,9 +261,9 @@ Result<std::shared_ptr<const playbook::Playbook>> AgentStore::PlaybookByHash(
   playbook::LoadResult loaded = playbook::LoadText(*source, "playbook " + hash.substr(0, 12),
                                                    playbook::PublishedSourceOptions());
   if (!loaded.ok() || loaded.playbook->content_hash != hash) {
-    return Status::Error("invalid_playbook", "the playbook " + hash.substr(0, 12) +
-                                                 " from HQ does not load on this agent or "
-                                                 "does not match its hash");
+    return Status::Error(ErrorCode::kInvalidPlaybook, "the playbook " + hash.substr(0, 12) +
+                                                          " from HQ does not load on this agent or "
+                                                          "does not match its hash");
   }
   auto parsed = std::make_shared<const playbook::Playbook>(std::move(*loaded.playbook));
   playbooks_[hash] = parsed;
@@ -452,9 +454,9 @@ Result<std::uint64_t> AgentStore::ApplyDeliveries(const std::vector<Delivery>& d
       try {
         done = ApplyDelivery(delivery);
       } catch (const json::exception& error) {  // text that is not UTF-8, say
-        done = Status::Error(protocol::errors::kMalformed, error.what());
+        done = Status::Error(ErrorCode::kMalformed, error.what());
       }
-      if (!done.ok() && done.code() != protocol::errors::kMalformed) return done;
+      if (!done.ok() && done.code() != ErrorCode::kMalformed) return done;
       if (!done.ok()) {
         db_->exec("ROLLBACK TO delivery");
         skipped.emplace_back(delivery.seq, done.message());

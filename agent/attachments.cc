@@ -18,11 +18,11 @@ namespace {
 Status IoError(const std::string& what, const std::string& path) {
   const int error = errno;
   if (error == ENOSPC || error == EDQUOT) {
-    return Status::Error("disk_full", "the disk is full while " + what + " " + path +
-                                          ": free some space and attach the file again; "
-                                          "nothing recorded before is lost");
+    return Status::Error(ErrorCode::kDiskFull, "the disk is full while " + what + " " + path +
+                                                   ": free some space and attach the file again; "
+                                                   "nothing recorded before is lost");
   }
-  return Status::Error("io_error", what + " " + path + ": " + std::strerror(error));
+  return Status::Error(ErrorCode::kIoError, what + " " + path + ": " + std::strerror(error));
 }
 
 // Reads up to |size| bytes at the file's current position; fewer only at its end.
@@ -74,15 +74,16 @@ Result<Attachment> ImportAttachment(const std::string& data_dir, const std::stri
   constexpr std::size_t kBlockBytes = 64u << 10;
   Fd in{::open(source.c_str(), O_RDONLY | O_CLOEXEC)};
   if (in.fd < 0) {
-    return Status::Error("not_found", "cannot open " + source + ": " + std::strerror(errno) +
-                                          "; give the path of the file to attach");
+    return Status::Error(ErrorCode::kNotFound, "cannot open " + source + ": " +
+                                                   std::strerror(errno) +
+                                                   "; give the path of the file to attach");
   }
   struct stat info {};
   if (::fstat(in.fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-    return Status::Error("invalid_argument", source + " is not a regular file");
+    return Status::Error(ErrorCode::kInvalidArgument, source + " is not a regular file");
   }
   if (static_cast<std::uint64_t>(info.st_size) > protocol::kMaxAttachmentBytes) {
-    return Status::Error("too_large",
+    return Status::Error(ErrorCode::kTooLarge,
                          source + " is " + std::to_string(info.st_size) +
                              " bytes; an attachment may be at most " +
                              std::to_string(protocol::kMaxAttachmentBytes >> 20) +
@@ -107,8 +108,10 @@ Result<Attachment> ImportAttachment(const std::string& data_dir, const std::stri
     if (chunk->empty()) break;
     attachment.size += chunk->size();
     if (attachment.size > protocol::kMaxAttachmentBytes) {
-      status = Status::Error("too_large", source + " grew past the attachment limit while "
-                                                   "it was read; attach it once it is complete");
+      status =
+          Status::Error(ErrorCode::kTooLarge, source +
+                                                  " grew past the attachment limit while "
+                                                  "it was read; attach it once it is complete");
       break;
     }
     whole.Update(*chunk);
@@ -134,8 +137,9 @@ Status VerifyCopy(const std::string& data_dir, const std::string& sha256) {
   const std::string path = AttachmentPath(data_dir, sha256);
   Fd in{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (in.fd < 0) {
-    return Status::Error("damaged", "the stored copy " + path + " cannot be opened (" +
-                                        std::strerror(errno) + "): attach the original again");
+    return Status::Error(ErrorCode::kDamaged, "the stored copy " + path + " cannot be opened (" +
+                                                  std::strerror(errno) +
+                                                  "): attach the original again");
   }
   Sha256 whole;
   while (true) {
@@ -145,9 +149,10 @@ Status VerifyCopy(const std::string& data_dir, const std::string& sha256) {
     whole.Update(*block);
   }
   if (whole.HexDigest() != sha256) {
-    return Status::Error("damaged", "the stored copy " + path +
-                                        " no longer matches what was recorded; it is damaged: "
-                                        "attach the original file again");
+    return Status::Error(ErrorCode::kDamaged,
+                         "the stored copy " + path +
+                             " no longer matches what was recorded; it is damaged: "
+                             "attach the original file again");
   }
   return Status::Ok();
 }
@@ -163,8 +168,9 @@ Result<std::string> ReadPiece(const std::string& data_dir, const std::string& sh
   auto piece = ReadUpTo(in.fd, length, path);
   if (!piece.ok()) return piece.status();
   if (piece->size() != length) {
-    return Status::Error("damaged", "the stored copy " + path + " is shorter than recorded; "
-                                    "it is damaged: attach the original file again");
+    return Status::Error(ErrorCode::kDamaged, "the stored copy " + path +
+                                                  " is shorter than recorded; "
+                                                  "it is damaged: attach the original file again");
   }
   return piece;
 }

@@ -43,23 +43,25 @@ muster::Result<AgentConfig> LoadConfig(const std::string& path) {
         config.keepalive_ms = text == "auto" ? 0 : muster::ParseDuration(text);
         if (text != "auto" && config.keepalive_ms < 5'000) {
           return muster::Status::Error(
-              "invalid_config", path + ":" + std::to_string(entry.second.Mark().line + 1) +
-                                    ": keepalive '" + text +
-                                    "' is not 'auto' or a duration of at least 5s (e.g. 10m)");
+              muster::ErrorCode::kInvalidConfig,
+              path + ":" + std::to_string(entry.second.Mark().line + 1) + ": keepalive '" + text +
+                  "' is not 'auto' or a duration of at least 5s (e.g. 10m)");
         }
       } else {
-        return muster::Status::Error("invalid_config",
+        return muster::Status::Error(muster::ErrorCode::kInvalidConfig,
                                      path + ":" + std::to_string(entry.first.Mark().line + 1) +
                                          ": unknown key '" + key +
                                          "'; known keys: bundle, data_dir, log_level, keepalive");
       }
     }
   } catch (const YAML::Exception& error) {
-    return muster::Status::Error("invalid_config", path + ":" + std::to_string(error.mark.line + 1) +
-                                                       ": " + error.msg);
+    return muster::Status::Error(
+        muster::ErrorCode::kInvalidConfig,
+        path + ":" + std::to_string(error.mark.line + 1) + ": " + error.msg);
   }
   if (config.bundle.empty() || config.data_dir.empty()) {
-    return muster::Status::Error("invalid_config", path + ": needs both 'bundle' and 'data_dir'");
+    return muster::Status::Error(muster::ErrorCode::kInvalidConfig,
+                                 path + ": needs both 'bundle' and 'data_dir'");
   }
   return config;
 }
@@ -68,7 +70,7 @@ std::atomic<bool> g_stop{false};
 
 int Fail(const muster::Status& status) {
   std::cerr << "muster-agent: " << status.message() << "\n";
-  return status.code() == "invalid_argument" ? 2 : 1;
+  return status.code() == muster::ErrorCode::kInvalidArgument ? 2 : 1;
 }
 
 // The command line's options and arguments, shared by the verbs that take them.
@@ -231,7 +233,7 @@ int main(int argc, char** argv) {
   if (auto done = muster::ParseCommandLine(app, argc, argv)) return *done;
 
   if (args.config_path.empty()) {
-    return Fail(muster::Status::Error("invalid_argument",
+    return Fail(muster::Status::Error(muster::ErrorCode::kInvalidArgument,
                                       "give --config FILE (or set MUSTER_AGENT_CONFIG)"));
   }
   auto config = LoadConfig(args.config_path);

@@ -74,15 +74,15 @@ Result<std::uint64_t> Outbox::Append(const std::string& kind, const std::string&
   try {
     text = body.dump();
   } catch (const json::exception&) {
-    return Status::Error("invalid_value",
+    return Status::Error(ErrorCode::kInvalidValue,
                          "the text is not valid UTF-8; set the terminal to UTF-8 and type it "
                          "again");
   }
   if (text.size() > kMaxRecordBytes) {
-    return Status::Error("too_large", "this record is " + std::to_string(text.size()) +
-                                          " bytes; the limit is " +
-                                          std::to_string(kMaxRecordBytes) +
-                                          ": shorten the text or attach a file instead");
+    return Status::Error(ErrorCode::kTooLarge, "this record is " + std::to_string(text.size()) +
+                                                   " bytes; the limit is " +
+                                                   std::to_string(kMaxRecordBytes) +
+                                                   ": shorten the text or attach a file instead");
   }
   std::uint64_t seq = 0;
   Status status = Guarded(db_, [&]() -> Status {

@@ -26,13 +26,13 @@ Status SignalOutboxChanged(const std::string& data_dir) {
   const std::string path = data_dir + "/" + kOutboxSignalFile;
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
-    return Status::Error("io_error", "cannot touch " + path + ": " + std::strerror(errno));
+    return Status::Error(ErrorCode::kIoError, "cannot touch " + path + ": " + std::strerror(errno));
   }
   // The close wakes the watchers; the new time only tells a person when the last records
   // were announced.
   (void)::futimens(fd, nullptr);
   if (::close(fd) != 0) {
-    return Status::Error("io_error", "cannot close " + path + ": " + std::strerror(errno));
+    return Status::Error(ErrorCode::kIoError, "cannot close " + path + ": " + std::strerror(errno));
   }
   return Status::Ok();
 }

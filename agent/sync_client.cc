@@ -231,7 +231,7 @@ std::vector<Message> SyncClient::OnWelcome(const json& body, std::size_t frame_b
     // Not welcomed: sending now could lose records (HQ would take them for duplicates)
     // or reuse sequence numbers. Greet again shortly and redo the checks.
     last_error_ = "could not act on HQ's welcome: " + applied.message();
-    log->error("event=welcome_failed code={} error=\"{}\"", applied.code(), applied.message());
+    log->error("event=welcome_failed code={} error=\"{}\"", applied.wire_code(), applied.message());
     hello_due_ = now + options_.hello_retry_ms;
     return {};
   }
@@ -285,14 +285,14 @@ Status SyncClient::ApplyWelcome(const json& body) {
   }
   if (auto restart = body.find("restart_from"); restart != body.end()) {
     if (!restart->is_number_unsigned()) {
-      return Status::Error("malformed", "'restart_from' must be an unsigned integer");
+      return Status::Error(ErrorCode::kMalformed, "'restart_from' must be an unsigned integer");
     }
     MUSTER_RETURN_IF_ERROR(store_.RestartDeliveries(restart->get<std::uint64_t>()));
     log->warn("event=deliveries_restarted from={}", restart->get<std::uint64_t>());
   }
   if (auto delivery_head = body.find("delivery_head"); delivery_head != body.end()) {
     if (!delivery_head->is_number_unsigned()) {
-      return Status::Error("malformed", "'delivery_head' must be an unsigned integer");
+      return Status::Error(ErrorCode::kMalformed, "'delivery_head' must be an unsigned integer");
     }
     MUSTER_RETURN_IF_ERROR(store_.SetDeliveryHead(delivery_head->get<std::uint64_t>()));
   }
@@ -370,23 +370,23 @@ std::vector<Message> SyncClient::OnDeliver(const json& body) {
 std::vector<Message> SyncClient::OnError(const json& body) {
   auto log = Logger("sync");
   const Millis now = clock_.Now();
-  const std::string code = body["code"].get<std::string>();
-  const std::string text = body["message"].get<std::string>();
+  const Status error =
+      PeerError(body["code"].get<std::string>(), body["message"].get<std::string>());
   auto ref = body.find("ref");
   if (ref != body.end() && ref->is_number_unsigned()) {
     // HQ holds the record (it is in the ACK) but refused its effect: show the member.
-    Status marked = outbox_.MarkRefused(ref->get<std::uint64_t>(), code + ": " + text);
+    Status marked = outbox_.MarkRefused(ref->get<std::uint64_t>(), error.ToString());
     if (!marked.ok()) {
       log->error("event=mark_refused_failed seq={} error=\"{}\"", ref->get<std::uint64_t>(),
                  marked.message());
     }
     ++refused_;
     log->warn("event=record_refused seq={} code={} error=\"{}\"", ref->get<std::uint64_t>(),
-              code, text);
+              error.wire_code(), error.message());
     return {};
   }
-  log->warn("event=hq_error code={} error=\"{}\"", code, text);
-  if (code == protocol::errors::kNoSession) {
+  log->warn("event=hq_error code={} error=\"{}\"", error.wire_code(), error.message());
+  if (error.code() == ErrorCode::kNoSession) {
     // HQ lost our session under a live connection: greet again, then send at once.
     welcomed_ = false;
     in_flight_.reset();
@@ -394,7 +394,7 @@ std::vector<Message> SyncClient::OnError(const json& body) {
     hello_due_ = now;
     return {};
   }
-  if (code == protocol::errors::kRateLimited) {
+  if (error.code() == ErrorCode::kRateLimited) {
     // HQ handled nothing of that message and says when it may: send again then.
     auto retry = body.find("retry_after_ms");
     const Millis asked = retry != body.end() && retry->is_number_integer() ? retry->get<Millis>() : 0;
@@ -404,8 +404,8 @@ std::vector<Message> SyncClient::OnError(const json& body) {
     }
     return {};
   }
-  last_error_ = code + ": " + text;
-  if (code == protocol::errors::kForbidden) {
+  last_error_ = error.ToString();
+  if (error.code() == ErrorCode::kForbidden) {
     welcomed_ = false;
     hello_.reset();
     hello_due_ = now + options_.answer_floor_ms;

@@ -105,18 +105,23 @@ Status RefuseIfClosed(const AgentStore& store, const Task& task, const std::vect
                       bool force, const std::string& verb) {
   const std::string state = store.DisplayState(task, all);
   if ((state == "cancelled" || state == "reassigned") && !force) {
-    return Status::Error("task_closed", task.id + " was " + state + " by HQ" +
-                                            (task.hq_reason.empty() ? "" : " (" + task.hq_reason + ")") +
-                                            "; use --force to " + verb + " it anyway (HQ will "
-                                            "see a conflict; nothing you record is lost)");
+    return Status::Error(ErrorCode::kTaskClosed,
+                         task.id + " was " + state + " by HQ" +
+                             (task.hq_reason.empty() ? "" : " (" + task.hq_reason + ")") +
+                             "; use --force to " + verb +
+                             " it anyway (HQ will "
+                             "see a conflict; nothing you record is lost)");
   }
   if (state == "waiting" && !force) {
-    return Status::Error("task_waiting", task.id + " waits on " + WaitsOn(task, all, store) +
-                                             "; use --force to " + verb + " it anyway");
+    return Status::Error(ErrorCode::kTaskWaiting, task.id + " waits on " +
+                                                      WaitsOn(task, all, store) +
+                                                      "; use --force to " + verb + " it anyway");
   }
   if (state == "dormant" && !force) {
-    return Status::Error("task_waiting", task.id + " is dormant until a trigger activates it; "
-                                                   "use --force to " + verb + " it anyway");
+    return Status::Error(ErrorCode::kTaskWaiting, task.id +
+                                                      " is dormant until a trigger activates it; "
+                                                      "use --force to " +
+                                                      verb + " it anyway");
   }
   return Status::Ok();
 }
@@ -126,7 +131,7 @@ Status RefuseIfClosed(const AgentStore& store, const Task& task, const std::vect
 Result<FieldArg> ParseFieldArg(const std::string& text) {
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0) {
-    return Status::Error("invalid_argument",
+    return Status::Error(ErrorCode::kInvalidArgument,
                          "--field '" + text + "' must look like NAME=VALUE, e.g. dose_rate=12.5");
   }
   return FieldArg{text.substr(0, eq), text.substr(eq + 1)};
@@ -198,7 +203,8 @@ Result<TaskView> ReadTaskView(AgentStore& store, const std::string& id) {
   view.book = std::move(book).value();
   view.step = view.book->FindStep(view.task.step);
   if (view.step == nullptr) {
-    return Status::Error("not_found", "step " + view.task.step + " is not in the playbook");
+    return Status::Error(ErrorCode::kNotFound,
+                         "step " + view.task.step + " is not in the playbook");
   }
   auto records = store.outbox().Records(view.task.id);
   if (!records.ok()) return records.status();
@@ -311,7 +317,7 @@ Status SetState(AgentStore& store, const std::string& id, const std::string& sta
   if (!all.ok()) return all.status();
   if (state != "blocked") MUSTER_RETURN_IF_ERROR(RefuseIfClosed(store, *task, *all, force, state));
   if (state == "blocked" && reason.empty()) {
-    return Status::Error("invalid_argument", "say why the task is blocked: --reason TEXT");
+    return Status::Error(ErrorCode::kInvalidArgument, "say why the task is blocked: --reason TEXT");
   }
   MUSTER_RETURN_IF_ERROR(store.outbox().Transaction([&]() -> Status {
     auto seq = store.outbox().Append(wire::StatusRecord{task->id, state, reason});
@@ -354,7 +360,7 @@ Status AddField(AgentStore& store, const playbook::Step& step, const std::string
   if (spec == step.findings.end()) {
     std::string known;
     for (const auto& field : step.findings) known += " " + field.id;
-    return Status::Error("invalid_argument",
+    return Status::Error(ErrorCode::kInvalidArgument,
                          step.id + " has no field '" + arg->name +
                              "'; its fields are:" + (known.empty() ? " (none)" : known));
   }
@@ -365,9 +371,10 @@ Status AddField(AgentStore& store, const playbook::Step& step, const std::string
   if (!checked.ok()) return checked.status();
   if (checked->out_of_range) {
     if (!confirm) {
-      return Status::Error("needs_confirmation", checked->note +
-                                                     ". If that is what you measured, run the same "
-                                                     "command again with --confirm");
+      return Status::Error(ErrorCode::kNeedsConfirmation,
+                           checked->note +
+                               ". If that is what you measured, run the same "
+                               "command again with --confirm");
     }
     draft.finding.confirmed.push_back(spec->id);
     draft.notes.push_back(checked->note + " (confirmed)");
@@ -392,7 +399,7 @@ Status CheckRequiredFields(AgentStore& store, const Task& task, const playbook::
   if (missing.empty()) return Status::Ok();
   std::string list;
   for (const auto& name : missing) list += " --field " + name + "=…";
-  return Status::Error("missing_fields",
+  return Status::Error(ErrorCode::kMissingFields,
                        task.id + " needs these findings before it is done:" + list);
 }
 
@@ -481,7 +488,7 @@ Status RecordFinding(AgentStore& store, const std::string& id,
   if (!book.ok()) return book.status();
   const playbook::Step* step = (*book)->FindStep(task->step);
   if (step == nullptr) {
-    return Status::Error("not_found", "step " + task->step + " is not in the playbook");
+    return Status::Error(ErrorCode::kNotFound, "step " + task->step + " is not in the playbook");
   }
 
   FindingDraft draft;
@@ -493,7 +500,7 @@ Status RecordFinding(AgentStore& store, const std::string& id,
   const json& values = draft.finding.values;
   if (complete) MUSTER_RETURN_IF_ERROR(CheckRequiredFields(store, *task, *step, values));
   if (!complete && values.empty() && draft.finding.attachments.empty()) {
-    return Status::Error("invalid_argument",
+    return Status::Error(ErrorCode::kInvalidArgument,
                          "give at least one --field NAME=VALUE or --attach FILE");
   }
 
@@ -515,7 +522,7 @@ Status RecordFinding(AgentStore& store, const std::string& id,
 
 Status RecordNote(AgentStore& store, const std::string& id, const std::string& text,
                   std::ostream& out) {
-  if (text.empty()) return Status::Error("invalid_argument", "the note is empty");
+  if (text.empty()) return Status::Error(ErrorCode::kInvalidArgument, "the note is empty");
   std::string task_id;
   if (!id.empty()) {
     auto task = store.FindTask(id);
@@ -530,7 +537,8 @@ Status RecordNote(AgentStore& store, const std::string& id, const std::string& t
 Status RaiseAlert(AgentStore& store, const std::string& id, const std::string& message,
                   const std::string& severity, std::ostream& out) {
   if (severity != "info" && severity != "warning" && severity != "critical") {
-    return Status::Error("invalid_argument", "--severity must be info, warning or critical");
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         "--severity must be info, warning or critical");
   }
   std::string task_id;
   if (!id.empty()) {

@@ -14,6 +14,7 @@
 #include <zmq.hpp>
 
 #include "bench_common.h"
+#include "muster/error_code.h"
 #include "muster/protocol.h"
 
 namespace muster::bench {
@@ -400,15 +401,15 @@ void Swarm::Driver::OnError(Agent& agent, const json& body, Millis now) {
     agent.Bump(kRefused);  // held and acknowledged by the ACK; its effect was refused
     return;
   }
-  const std::string code = body["code"].get<std::string>();
-  if (code == protocol::errors::kNoSession) {
+  const std::optional<ErrorCode> code = ErrorCodeFromWire(body["code"].get<std::string>());
+  if (code == ErrorCode::kNoSession) {
     // HQ lost our session under a live connection: greet again at once, then resend.
     ResetSession(agent);
     agent.hello_due = now;
     agent.Bump(kOtherErrors);
     return;
   }
-  if (code == protocol::errors::kRateLimited) {
+  if (code == ErrorCode::kRateLimited) {
     agent.Bump(kRateLimited);
     auto retry = body.find("retry_after_ms");
     const Millis asked = retry != body.end() && retry->is_number_integer() ? retry->get<Millis>() : 0;
@@ -419,7 +420,7 @@ void Swarm::Driver::OnError(Agent& agent, const json& body, Millis now) {
     return;
   }
   agent.Bump(kOtherErrors);
-  if (code == protocol::errors::kForbidden) {
+  if (code == ErrorCode::kForbidden) {
     ResetSession(agent);
     agent.hello_due = now + kWrongHqRetryMs;
     return;

@@ -29,13 +29,14 @@ std::string ApiClient::DefaultOperator() {
 Result<ApiClient> ApiClient::FromDataDir(const std::string& data_dir) {
   auto info_text = ReadFile(data_dir + "/coordinator.json", 1 << 16);
   if (!info_text.ok()) {
-    return Status::Error("no_coordinator", "no coordinator has started with data directory " +
-                                               data_dir + " (" + info_text.status().message() +
-                                               "); start muster-coordinator or pass --data");
+    return Status::Error(ErrorCode::kNoCoordinator,
+                         "no coordinator has started with data directory " + data_dir + " (" +
+                             info_text.status().message() +
+                             "); start muster-coordinator or pass --data");
   }
   json info = json::parse(*info_text, nullptr, false);
   if (!info.is_object() || !info.contains("api_url")) {
-    return Status::Error("no_coordinator", data_dir + "/coordinator.json is damaged");
+    return Status::Error(ErrorCode::kNoCoordinator, data_dir + "/coordinator.json is damaged");
   }
   const std::string token_path = data_dir + "/api.token";
   MUSTER_RETURN_IF_ERROR(CheckPrivateFile(token_path));
@@ -49,10 +50,12 @@ Result<json> ApiClient::Decode(int status, const std::string& body, const std::s
   json parsed = json::parse(body, nullptr, false);
   if (status >= 200 && status < 300 && !parsed.is_discarded()) return parsed;
   if (parsed.is_object() && parsed.contains("error")) {
-    return Status::Error(parsed["error"].value("code", "error"),
-                         parsed["error"].value("message", "the coordinator refused " + what));
+    const json& error = parsed["error"];
+    std::string message = error.value("message", "the coordinator refused " + what);
+    if (!error.contains("code")) return Status::Error(ErrorCode::kApiError, std::move(message));
+    return PeerError(error["code"].get<std::string>(), std::move(message));
   }
-  return Status::Error("api_error", what + " answered HTTP " + std::to_string(status));
+  return Status::Error(ErrorCode::kApiError, what + " answered HTTP " + std::to_string(status));
 }
 
 Result<json> ApiClient::Get(const std::string& path) {
@@ -67,8 +70,8 @@ Result<std::string> ApiClient::GetBytes(const std::string& path) {
   client.set_read_timeout(30);
   auto response = client.Get(path.c_str(), RequestHeaders(token_, operator_));
   if (!response) {
-    return Status::Error("unreachable", "cannot reach the coordinator at " + base_url_ +
-                                            "; is muster-coordinator running?");
+    return Status::Error(ErrorCode::kUnreachable, "cannot reach the coordinator at " + base_url_ +
+                                                      "; is muster-coordinator running?");
   }
   if (response->status < 200 || response->status >= 300) {
     return Decode(response->status, response->body, "GET " + path).status();
@@ -94,8 +97,8 @@ Result<json> ApiClient::Send(const std::string& method, const std::string& path,
                       ? client.Patch(path.c_str(), headers, body.dump(), "application/json")
                       : client.Post(path.c_str(), headers, body.dump(), "application/json");
   if (!response) {
-    return Status::Error("unreachable", "cannot reach the coordinator at " + base_url_ +
-                                            "; is muster-coordinator running?");
+    return Status::Error(ErrorCode::kUnreachable, "cannot reach the coordinator at " + base_url_ +
+                                                      "; is muster-coordinator running?");
   }
   return Decode(response->status, response->body, method + " " + path);
 }

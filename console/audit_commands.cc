@@ -24,9 +24,9 @@ Result<json> WithStoreFile(const std::string& db_path,
     return Status::Ok();
   });
   if (!opened.ok()) {
-    return Status::Error("not_found", "cannot open the store " + db_path + ": " +
-                                          opened.message() +
-                                          "; give the coordinator's DATA/muster.db");
+    return Status::Error(ErrorCode::kNotFound, "cannot open the store " + db_path + ": " +
+                                                   opened.message() +
+                                                   "; give the coordinator's DATA/muster.db");
   }
   return body(*db);
 }
@@ -39,9 +39,9 @@ Result<Millis> ParseSince(const std::string& text) {
   if (error == std::errc() && end == text.data() + text.size()) return value;
   const Millis back = ParseDuration(text);
   if (back <= 0) {
-    return Status::Error("invalid_argument", "--since '" + text +
-                                                 "' is neither a duration such as 2h nor "
-                                                 "epoch milliseconds");
+    return Status::Error(ErrorCode::kInvalidArgument, "--since '" + text +
+                                                          "' is neither a duration such as 2h nor "
+                                                          "epoch milliseconds");
   }
   return SystemClock().Now() - back;
 }
@@ -67,7 +67,7 @@ void PrintEntries(const json& entries, std::ostream& out) {
 // Ends the verb: prints a failure and exits 1 (2 for a usage error).
 [[noreturn]] void Fail(const Status& status) {
   std::cerr << "muster: " << status.message() << "\n";
-  throw CLI::RuntimeError(status.code() == "invalid_argument" ? 2 : 1);
+  throw CLI::RuntimeError(status.code() == ErrorCode::kInvalidArgument ? 2 : 1);
 }
 
 // Percent-encodes everything but RFC 3986's unreserved characters.

@@ -20,7 +20,7 @@ Result<ApiClient> ConnectAs(Result<ApiClient> api, const std::string& operator_n
 Result<ApiClient> Connect(const Context& context) {
   if (!context.api_url.empty()) {
     if (context.token_file.empty()) {
-      return Status::Error("invalid_argument", "--api needs --token-file");
+      return Status::Error(ErrorCode::kInvalidArgument, "--api needs --token-file");
     }
     MUSTER_RETURN_IF_ERROR(CheckPrivateFile(context.token_file));
     auto token = ReadFile(context.token_file, 4096);
@@ -29,7 +29,7 @@ Result<ApiClient> Connect(const Context& context) {
                      context.operator_name);
   }
   if (context.data_dir.empty()) {
-    return Status::Error("invalid_argument",
+    return Status::Error(ErrorCode::kInvalidArgument,
                          "say which coordinator: --data DIR (or MUSTER_DATA), or --api URL "
                          "--token-file FILE");
   }
@@ -40,7 +40,7 @@ void Answer(const Context& context, const Result<json>& result,
             const std::function<void(const json&)>& human) {
   if (!result.ok()) {
     std::cerr << "muster: " << result.status().message() << "\n";
-    throw CLI::RuntimeError(result.status().code() == "invalid_argument" ? 2 : 1);
+    throw CLI::RuntimeError(result.status().code() == ErrorCode::kInvalidArgument ? 2 : 1);
   }
   if (context.json) {
     std::cout << result->dump(2) << "\n";

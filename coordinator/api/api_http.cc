@@ -3,26 +3,16 @@
 #include <algorithm>
 #include <charconv>
 
+#include "muster/error_code.h"
+
 namespace muster::hq {
 
 using nlohmann::json;
 
-int HttpStatusFor(const std::string& code) {
-  if (code == "not_found") return 404;
-  if (code == "conflict" || code == "not_ready") return 409;
-  if (code == "unauthorized") return 401;
-  if (code == "invalid_argument" || code == "invalid_playbook" || code == "unassigned_role" ||
-      code == "no_agent" || code == "malformed") {
-    return 400;
-  }
-  if (code == "disk_full" || code == "store_busy") return 503;
-  return 500;
-}
-
 void SendError(httplib::Response& response, const Status& status) {
-  response.status = HttpStatusFor(status.code());
+  response.status = HttpStatus(status.code());
   response.set_content(
-      json{{"error", {{"code", status.code()}, {"message", status.message()}}}}.dump(),
+      json{{"error", {{"code", status.wire_code()}, {"message", status.message()}}}}.dump(),
       "application/json");
 }
 
@@ -39,8 +29,8 @@ Result<std::int64_t> IntegerParam(const httplib::Request& request, const char* n
   std::int64_t value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error == std::errc() && end == text.data() + text.size()) return value;
-  return Status::Error("invalid_argument", std::string("query parameter '") + name +
-                                               "' must be an integer, not '" + text + "'");
+  return Status::Error(ErrorCode::kInvalidArgument, std::string("query parameter '") + name +
+                                                        "' must be an integer, not '" + text + "'");
 }
 
 Status OnlyFields(const json& body, std::initializer_list<const char*> fields) {
@@ -49,12 +39,13 @@ Status OnlyFields(const json& body, std::initializer_list<const char*> fields) {
   for (const auto& [name, value] : body.items()) {
     if (std::find_if(fields.begin(), fields.end(),
                      [&](const char* field) { return name == field; }) == fields.end()) {
-      return Status::Error("invalid_argument",
+      return Status::Error(ErrorCode::kInvalidArgument,
                            "unknown field '" + name + "'; the fields are: " + known);
     }
   }
   if (body.empty()) {
-    return Status::Error("invalid_argument", "nothing to change; the fields are: " + known);
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         "nothing to change; the fields are: " + known);
   }
   return Status::Ok();
 }
@@ -62,7 +53,8 @@ Status OnlyFields(const json& body, std::initializer_list<const char*> fields) {
 std::optional<json> Body(const httplib::Request& request, httplib::Response& response) {
   json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   if (!body.is_object()) {
-    SendError(response, Status::Error("malformed", "the request body must be a JSON object"));
+    SendError(response,
+              Status::Error(ErrorCode::kMalformed, "the request body must be a JSON object"));
     return std::nullopt;
   }
   return body;

@@ -12,8 +12,6 @@
 
 namespace muster::hq {
 
-// The HTTP status of an error code: 400, 401, 404, 409, 503 or 500.
-int HttpStatusFor(const std::string& code);
 // Answers {"error": {"code", "message"}} with the status of the code.
 void SendError(httplib::Response& response, const Status& status);
 void SendJson(httplib::Response& response, const Result<nlohmann::json>& result,

@@ -55,7 +55,8 @@ void ApiServer::Guard() {
         try {
           std::rethrow_exception(error);
         } catch (const nlohmann::json::exception& json_error) {
-          SendError(response, Status::Error("malformed", std::string("a field of the request has "
+          SendError(response,
+                    Status::Error(ErrorCode::kMalformed, std::string("a field of the request has "
                                                                      "the wrong type: ") +
                                                              json_error.what()));
           return;
@@ -64,7 +65,7 @@ void ApiServer::Guard() {
         } catch (...) {
         }
         Logger("api")->error("event=handler_failed path={} error=\"{}\"", request.path, what);
-        SendError(response, Status::Error("internal", "the coordinator failed: " + what));
+        SendError(response, Status::Error(ErrorCode::kInternal, "the coordinator failed: " + what));
       });
   server_.set_pre_routing_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
@@ -73,7 +74,7 @@ void ApiServer::Guard() {
         }
         Logger("api")->warn("event=unauthorized method={} path={} remote={}", request.method,
                             request.path, request.remote_addr);
-        SendError(response, Status::Error("unauthorized",
+        SendError(response, Status::Error(ErrorCode::kUnauthorized,
                                           "a valid bearer token is required (see DATA/api.token)"));
         return httplib::Server::HandlerResponse::Handled;
       });
@@ -83,8 +84,9 @@ Status ApiServer::Listen(const std::string& bind, int port) {
   port_ =
       port == 0 ? server_.bind_to_any_port(bind) : (server_.bind_to_port(bind, port) ? port : -1);
   if (port_ <= 0) {
-    return Status::Error("bind_failed", "cannot bind the API to " + bind + ":" +
-                                            std::to_string(port) + "; is the port in use?");
+    return Status::Error(
+        ErrorCode::kBindFailed,
+        "cannot bind the API to " + bind + ":" + std::to_string(port) + "; is the port in use?");
   }
   if (bind != "127.0.0.1" && bind != "::1" && bind != "localhost") {
     Logger("api")->warn(
@@ -99,7 +101,7 @@ Status ApiServer::Listen(const std::string& bind, int port) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (!server_.is_running()) {
-    return Status::Error("bind_failed", "the API did not start listening");
+    return Status::Error(ErrorCode::kBindFailed, "the API did not start listening");
   }
   return Status::Ok();
 }

@@ -17,7 +17,7 @@ void AddAuditRoutes(httplib::Server& server, ApiContext& context) {
     const auto since = IntegerParam(request, "since", 0);
     const auto limit = IntegerParam(request, "limit", 100);
     if (!since.ok() || !limit.ok() || *limit < 1 || *limit > 100'000) {
-      return SendError(response, Status::Error("invalid_argument",
+      return SendError(response, Status::Error(ErrorCode::kInvalidArgument,
                                                "since must be epoch milliseconds and limit a "
                                                "number from 1 to 100000"));
     }

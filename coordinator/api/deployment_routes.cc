@@ -63,8 +63,8 @@ void AddOperations(httplib::Server& server, ApiContext& context) {
     if (!body) return;
     const std::string member = body->value("member", "");
     if (member.empty()) {
-      return SendError(
-          response, Status::Error("invalid_argument", "say who takes the task over: \"member\""));
+      return SendError(response, Status::Error(ErrorCode::kInvalidArgument,
+                                               "say who takes the task over: \"member\""));
     }
     context.Mutate(response, 200, [&](Headquarters& hq, std::vector<std::string>* agents) {
       return hq.operations().ReassignTask(request.matches[1], member, RequestActor(request),
@@ -78,7 +78,7 @@ void AddOperations(httplib::Server& server, ApiContext& context) {
     const std::string role = body->value("role", "");
     const std::string member = body->value("member", "");
     if (role.empty() || member.empty()) {
-      return SendError(response, Status::Error("invalid_argument",
+      return SendError(response, Status::Error(ErrorCode::kInvalidArgument,
                                                "adding a member needs \"role\" and \"member\""));
     }
     context.Mutate(response, 201, [&](Headquarters& hq, std::vector<std::string>* agents) {

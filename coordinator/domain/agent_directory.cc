@@ -47,9 +47,9 @@ Result<AgentRecord> AgentDirectory::Known(const std::string& agent_id) {
   if (!found.ok()) return found.status();
   const std::optional<AgentRecord>& agent = *found;
   if (!agent) {
-    return Status::Error("not_found", "no agent '" + agent_id +
-                                          "'; list them with: muster "
-                                          "agent list");
+    return Status::Error(ErrorCode::kNotFound, "no agent '" + agent_id +
+                                                   "'; list them with: muster "
+                                                   "agent list");
   }
   return *agent;
 }

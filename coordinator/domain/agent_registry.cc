@@ -15,7 +15,7 @@ Result<std::string> AgentRegistry::Enroll(const std::string& member_id,
     member.bind(1, member_id);
     if (!member.executeStep()) {
       return Status::Error(
-          "not_found",
+          ErrorCode::kNotFound,
           "no member '" + member_id + "'; add one first with: muster member add " + member_id);
     }
     SQLite::Statement count(*db_, "SELECT COUNT(*) FROM agents WHERE member_id=?");
@@ -48,7 +48,7 @@ Result<json> AgentRegistry::Revoke(const std::string& agent_id, const Actor& act
     Result<AgentRecord> agent = directory_.Known(agent_id);
     if (!agent.ok()) return agent.status();
     if (agent->status != "active") {
-      return Status::Error("conflict", "agent " + agent_id + " is already revoked");
+      return Status::Error(ErrorCode::kConflict, "agent " + agent_id + " is already revoked");
     }
     const Millis now = clock_.Now();
     SQLite::Statement update(*db_, "UPDATE agents SET status='revoked', revoked_at=? WHERE id=?");
@@ -75,10 +75,11 @@ Result<std::string> AgentRegistry::RotateKey(const std::string& agent_id,
     Result<AgentRecord> agent = directory_.Known(agent_id);
     if (!agent.ok()) return agent.status();
     if (agent->status != "active") {
-      return Status::Error("conflict", "agent " + agent_id +
-                                           " is revoked and stays so; enrol a new one with: "
-                                           "muster agent enroll " +
-                                           agent->member_id + " --out BUNDLE");
+      return Status::Error(ErrorCode::kConflict,
+                           "agent " + agent_id +
+                               " is revoked and stays so; enrol a new one with: "
+                               "muster agent enroll " +
+                               agent->member_id + " --out BUNDLE");
     }
     SQLite::Statement update(*db_, "UPDATE agents SET public_key=? WHERE id=?");
     update.bind(1, public_key);

@@ -124,15 +124,15 @@ Result<json> Alerts::Ack(std::int64_t alert_id, const Actor& actor) {
                            std::string("SELECT ") + kAlertColumns + " FROM alerts WHERE id=?");
     read.bind(1, alert_id);
     if (!read.executeStep()) {
-      return Status::Error("not_found", "no alert " + std::to_string(alert_id) +
-                                            "; list them with: muster alert list --open");
+      return Status::Error(ErrorCode::kNotFound, "no alert " + std::to_string(alert_id) +
+                                                     "; list them with: muster alert list --open");
     }
     alert = AlertFromRow(read);
     if (!changed) {
-      return Status::Error("conflict", "alert " + std::to_string(alert_id) +
-                                           " was already acknowledged by " +
-                                           alert["acked_by"].get<std::string>() + " at " +
-                                           FormatTimestamp(alert["acked_at"].get<Millis>()));
+      return Status::Error(ErrorCode::kConflict,
+                           "alert " + std::to_string(alert_id) + " was already acknowledged by " +
+                               alert["acked_by"].get<std::string>() + " at " +
+                               FormatTimestamp(alert["acked_at"].get<Millis>()));
     }
     MUSTER_RETURN_IF_ERROR(
         timeline_.Append(alert["incident"], "alert_acked", actor.name,

@@ -35,7 +35,7 @@ Result<std::int64_t> Attachments::Declare(const std::string& agent_id, const std
   query.executeStep();
   const std::int64_t id = query.getColumn(0).getInt64();
   if (static_cast<std::uint64_t>(query.getColumn(1).getInt64()) != meta.size) {
-    return Status::Error("malformed",
+    return Status::Error(ErrorCode::kMalformed,
                          "attachment " + meta.sha256 + " was announced before with another size");
   }
   if (created && meta.size == 0) MUSTER_RETURN_IF_ERROR(Verify(id));
@@ -61,17 +61,18 @@ Status Attachments::StorePiece(const std::string& agent_id, const wire::Attachme
   const std::string& bytes = *piece.data;
   const std::string at = "the piece at " + std::to_string(piece.offset);
   if (bytes.empty() || bytes.size() > protocol::kMaxAttachmentChunkBytes) {
-    return Status::Error("malformed", at + " holds " + std::to_string(bytes.size()) +
-                                          " bytes; a piece holds 1 to " +
-                                          std::to_string(protocol::kMaxAttachmentChunkBytes));
+    return Status::Error(ErrorCode::kMalformed,
+                         at + " holds " + std::to_string(bytes.size()) +
+                             " bytes; a piece holds 1 to " +
+                             std::to_string(protocol::kMaxAttachmentChunkBytes));
   }
   if (piece.offset > meta.size || bytes.size() > meta.size - piece.offset) {
-    return Status::Error("malformed", at + " of " + std::to_string(bytes.size()) +
-                                          " bytes runs past the file's " +
-                                          std::to_string(meta.size) + " bytes");
+    return Status::Error(ErrorCode::kMalformed, at + " of " + std::to_string(bytes.size()) +
+                                                    " bytes runs past the file's " +
+                                                    std::to_string(meta.size) + " bytes");
   }
   if (piece.sha256 != Sha256Hex(bytes)) {
-    return Status::Error("malformed", at + " does not match its sha256");
+    return Status::Error(ErrorCode::kMalformed, at + " does not match its sha256");
   }
   // The bytes this piece adds to what the file's pieces already cover: pieces from one
   // agent follow each other, but a restored agent may cut the same bytes differently.
@@ -205,7 +206,7 @@ Result<json> Attachments::Describe(std::int64_t id) {
         *db_, std::string("SELECT ") + kAttachmentColumns + " FROM attachments WHERE id=?");
     query.bind(1, id);
     if (!query.executeStep()) {
-      return Status::Error("not_found", "no attachment " + std::to_string(id));
+      return Status::Error(ErrorCode::kNotFound, "no attachment " + std::to_string(id));
     }
     found = AttachmentJson(query);
     return Status::Ok();
@@ -237,14 +238,15 @@ Result<std::string> Attachments::Content(std::int64_t id) {
     SQLite::Statement state(*db_, "SELECT state, received, size FROM attachments WHERE id=?");
     state.bind(1, id);
     if (!state.executeStep()) {
-      return Status::Error("not_found", "no attachment " + std::to_string(id));
+      return Status::Error(ErrorCode::kNotFound, "no attachment " + std::to_string(id));
     }
     if (state.getColumn(0).getString() != "verified") {
-      return Status::Error("not_ready", "attachment " + std::to_string(id) + " is " +
-                                            state.getColumn(0).getString() + " (" +
-                                            std::to_string(state.getColumn(1).getInt64()) + " of " +
-                                            std::to_string(state.getColumn(2).getInt64()) +
-                                            " bytes received); only a verified file can be read");
+      return Status::Error(ErrorCode::kNotReady,
+                           "attachment " + std::to_string(id) + " is " +
+                               state.getColumn(0).getString() + " (" +
+                               std::to_string(state.getColumn(1).getInt64()) + " of " +
+                               std::to_string(state.getColumn(2).getInt64()) +
+                               " bytes received); only a verified file can be read");
     }
     ReadPieces(id, [&](std::string_view bytes) { content.append(bytes); });
     return Status::Ok();

@@ -137,11 +137,11 @@ Status Deployments::RequireOpenIncident(const std::string& incident_id) {
   auto incident = statements_.Get("SELECT status FROM incidents WHERE id=?");
   incident->bind(1, incident_id);
   if (!incident->executeStep()) {
-    return Status::Error("not_found",
+    return Status::Error(ErrorCode::kNotFound,
                          "no incident '" + incident_id + "'; list them with: muster incident list");
   }
   if (incident->getColumn(0).getString() != "open") {
-    return Status::Error("conflict", "incident " + incident_id + " is closed");
+    return Status::Error(ErrorCode::kConflict, "incident " + incident_id + " is closed");
   }
   return Status::Ok();
 }
@@ -247,7 +247,8 @@ Status Deployments::FireTrigger(std::int64_t deployment_id, const playbook::Play
     if (t.id == trigger_id) trigger = &t;
   }
   if (trigger == nullptr) {
-    return Status::Error("not_found", "playbook " + book.id + " has no trigger " + trigger_id);
+    return Status::Error(ErrorCode::kNotFound,
+                         "playbook " + book.id + " has no trigger " + trigger_id);
   }
   auto mark = statements_.Get(
       "INSERT OR IGNORE INTO fired_triggers(deployment_id, trigger_id, "

@@ -21,7 +21,7 @@ bool IsIncidentId(const std::string& id) {
 Status CheckSeverity(const std::string& severity) {
   static const std::set<std::string> kSeverities = {"low", "medium", "high", "critical"};
   if (kSeverities.count(severity)) return Status::Ok();
-  return Status::Error("invalid_argument",
+  return Status::Error(ErrorCode::kInvalidArgument,
                        "severity '" + severity + "' is not one of low, medium, high, critical");
 }
 
@@ -31,7 +31,7 @@ Status CheckHazards(const std::vector<std::string>& hazards) {
                                                  "nuclear", "explosive"};
   for (const std::string& hazard : hazards) {
     if (!kHazards.count(hazard)) {
-      return Status::Error("invalid_argument",
+      return Status::Error(ErrorCode::kInvalidArgument,
                            "hazard '" + hazard +
                                "' is not one of chemical, biological, radiological, nuclear, "
                                "explosive");
@@ -53,7 +53,7 @@ constexpr const char* kReportColumns = "id, incident_id, at, author, conditions,
 
 Result<json> Incidents::Create(const IncidentInput& input, const Actor& actor) {
   if (input.title.empty()) {
-    return Status::Error("invalid_argument", "an incident needs a title (--title)");
+    return Status::Error(ErrorCode::kInvalidArgument, "an incident needs a title (--title)");
   }
   MUSTER_RETURN_IF_ERROR(CheckSeverity(input.severity));
   MUSTER_RETURN_IF_ERROR(CheckHazards(input.hazards));
@@ -71,13 +71,13 @@ Result<json> Incidents::Create(const IncidentInput& input, const Actor& actor) {
       id = buffer;
     } else if (!IsIncidentId(id)) {
       return Status::Error(
-          "invalid_argument",
+          ErrorCode::kInvalidArgument,
           "incident id '" + id + "' must be letters, digits, '.', '-' or '_' (e.g. INC-2026-017)");
     }
     SQLite::Statement exists(*db_, "SELECT 1 FROM incidents WHERE id=?");
     exists.bind(1, id);
     if (exists.executeStep()) {
-      return Status::Error("conflict", "incident " + id + " already exists");
+      return Status::Error(ErrorCode::kConflict, "incident " + id + " already exists");
     }
     SQLite::Statement insert(*db_,
                              "INSERT INTO incidents(id, title, hazards, location, severity, "
@@ -134,8 +134,8 @@ Result<json> Incidents::Get(const std::string& incident_id) {
                             "FROM incidents WHERE id=?");
     query.bind(1, incident_id);
     if (!query.executeStep()) {
-      return Status::Error(
-          "not_found", "no incident '" + incident_id + "'; list them with: muster incident list");
+      return Status::Error(ErrorCode::kNotFound, "no incident '" + incident_id +
+                                                     "'; list them with: muster incident list");
     }
     incident = {{"id", incident_id},
                 {"title", query.getColumn(0).getString()},
@@ -181,12 +181,12 @@ Result<json> Incidents::Get(const std::string& incident_id) {
 Result<json> Incidents::Update(const std::string& incident_id, const IncidentChange& change,
                                const Actor& actor) {
   if (change.title && change.title->empty()) {
-    return Status::Error("invalid_argument", "an incident's title cannot be empty");
+    return Status::Error(ErrorCode::kInvalidArgument, "an incident's title cannot be empty");
   }
   if (change.severity) MUSTER_RETURN_IF_ERROR(CheckSeverity(*change.severity));
   if (change.hazards) MUSTER_RETURN_IF_ERROR(CheckHazards(*change.hazards));
   if (change.status && *change.status != "open" && *change.status != "closed") {
-    return Status::Error("invalid_argument",
+    return Status::Error(ErrorCode::kInvalidArgument,
                          "status '" + *change.status + "' is not one of open, closed");
   }
   Status status = InTransaction(*db_, [&]() -> Status {
@@ -199,10 +199,10 @@ Result<json> Incidents::Update(const std::string& incident_id, const IncidentCha
         active += (active.empty() ? "" : ", ") + std::to_string(deployment["id"].get<int>());
       }
       if (!active.empty()) {
-        return Status::Error("conflict", "incident " + incident_id +
-                                             " still has active deployment(s) " + active +
-                                             "; close them first with: muster deployment "
-                                             "demobilise ID");
+        return Status::Error(ErrorCode::kConflict, "incident " + incident_id +
+                                                       " still has active deployment(s) " + active +
+                                                       "; close them first with: muster deployment "
+                                                       "demobilise ID");
       }
     }
     json after = *before;
@@ -244,7 +244,7 @@ Result<json> Incidents::FileReport(const std::string& incident_id, const ReportI
     if (!need.empty()) needs.push_back(need);
   }
   if (input.conditions.empty() && input.actions.empty() && needs.empty()) {
-    return Status::Error("invalid_argument",
+    return Status::Error(ErrorCode::kInvalidArgument,
                          "a tactical report says something: --conditions, --actions or --need");
   }
   json report;

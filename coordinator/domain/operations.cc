@@ -37,7 +37,7 @@ Result<OpenTask> FindOpenTask(SQLite::Database& db, const std::string& task_id) 
                           "deployments d ON d.id=t.deployment_id WHERE t.id=?");
   query.bind(1, task_id);
   if (!query.executeStep()) {
-    return Status::Error("not_found",
+    return Status::Error(ErrorCode::kNotFound,
                          "no task '" + task_id + "'; list them with: muster task list INCIDENT");
   }
   OpenTask task{task_id,
@@ -50,12 +50,13 @@ Result<OpenTask> FindOpenTask(SQLite::Database& db, const std::string& task_id) 
                 query.getColumn(6).getString()};
   const std::string deployment_status = query.getColumn(7).getString();
   if (deployment_status != "active") {
-    return Status::Error("conflict", "deployment " + std::to_string(task.deployment) + " is " +
-                                         deployment_status + "; its tasks no longer change");
+    return Status::Error(ErrorCode::kConflict, "deployment " + std::to_string(task.deployment) +
+                                                   " is " + deployment_status +
+                                                   "; its tasks no longer change");
   }
   if (IsFinished(task.state)) {
-    return Status::Error("conflict", "task " + task_id + " is already " + task.state +
-                                         "; there is nothing to change");
+    return Status::Error(ErrorCode::kConflict, "task " + task_id + " is already " + task.state +
+                                                   "; there is nothing to change");
   }
   return task;
 }
@@ -67,12 +68,12 @@ Result<std::pair<std::string, std::string>> ActiveDeployment(SQLite::Database& d
                           "SELECT incident_id, playbook_hash, status FROM deployments WHERE id=?");
   query.bind(1, deployment_id);
   if (!query.executeStep()) {
-    return Status::Error("not_found", "no deployment " + std::to_string(deployment_id) +
-                                          "; see them with: muster status INCIDENT");
+    return Status::Error(ErrorCode::kNotFound, "no deployment " + std::to_string(deployment_id) +
+                                                   "; see them with: muster status INCIDENT");
   }
   if (query.getColumn(2).getString() != "active") {
-    return Status::Error("conflict", "deployment " + std::to_string(deployment_id) +
-                                         " is already " + query.getColumn(2).getString());
+    return Status::Error(ErrorCode::kConflict, "deployment " + std::to_string(deployment_id) +
+                                                   " is already " + query.getColumn(2).getString());
   }
   return std::make_pair(query.getColumn(0).getString(), query.getColumn(1).getString());
 }
@@ -107,7 +108,7 @@ Status PutTask(SQLite::Database& db, std::int64_t deployment_id, const std::stri
   if (existing.executeStep()) {
     const std::string state = existing.getColumn(0).getString();
     if (state != "cancelled" && state != "reassigned") {
-      return Status::Error("conflict",
+      return Status::Error(ErrorCode::kConflict,
                            member + " already holds task " + task_id + " (" + state + ")");
     }
     SQLite::Statement revive(db,
@@ -188,18 +189,19 @@ Result<json> Operations::ReassignTask(const std::string& task_id, const std::str
     Result<OpenTask> task = FindOpenTask(*db_, task_id);
     if (!task.ok()) return task.status();
     if (member_id == task->member) {
-      return Status::Error("invalid_argument",
+      return Status::Error(ErrorCode::kInvalidArgument,
                            "task " + task_id + " is already held by " + member_id);
     }
     if (!MemberExists(*db_, member_id)) {
-      return Status::Error("not_found",
+      return Status::Error(ErrorCode::kNotFound,
                            "no member '" + member_id + "'; list them with: muster member list");
     }
     std::optional<std::string> agent = deliveries_.ActiveAgentOf(member_id);
     if (!agent) {
-      return Status::Error("no_agent", "member '" + member_id +
-                                           "' has no enrolled agent; run: muster agent enroll " +
-                                           member_id + " --out BUNDLE");
+      return Status::Error(ErrorCode::kNoAgent,
+                           "member '" + member_id +
+                               "' has no enrolled agent; run: muster agent enroll " + member_id +
+                               " --out BUNDLE");
     }
     auto book = playbooks_.ByHash(task->playbook_hash);
     if (!book.ok()) return book.status();
@@ -250,18 +252,21 @@ Result<json> Operations::AddMember(std::int64_t deployment_id, const std::string
     if ((*book)->FindRole(role) == nullptr) {
       std::string known;
       for (const auto& r : (*book)->roles) known += (known.empty() ? "" : ", ") + r.id;
-      return Status::Error("invalid_argument", "playbook " + (*book)->id + " has no role '" + role +
-                                                   "'; its roles are: " + known);
+      return Status::Error(
+          ErrorCode::kInvalidArgument,
+          "playbook " + (*book)->id + " has no role '" + role + "'; its roles are: " + known);
     }
     if (!MemberExists(*db_, member_id)) {
-      return Status::Error("not_found", "no member '" + member_id +
-                                            "'; add one with: muster member add " + member_id);
+      return Status::Error(
+          ErrorCode::kNotFound,
+          "no member '" + member_id + "'; add one with: muster member add " + member_id);
     }
     std::optional<std::string> agent = deliveries_.ActiveAgentOf(member_id);
     if (!agent) {
-      return Status::Error("no_agent", "member '" + member_id +
-                                           "' has no enrolled agent; run: muster agent enroll " +
-                                           member_id + " --out BUNDLE");
+      return Status::Error(ErrorCode::kNoAgent,
+                           "member '" + member_id +
+                               "' has no enrolled agent; run: muster agent enroll " + member_id +
+                               " --out BUNDLE");
     }
     const bool newcomer = !HasAssignment(*db_, deployment_id, member_id);
     SQLite::Statement assign(*db_,
@@ -271,8 +276,9 @@ Result<json> Operations::AddMember(std::int64_t deployment_id, const std::string
     assign.bind(2, role);
     assign.bind(3, member_id);
     if (assign.exec() == 0) {
-      return Status::Error("conflict", member_id + " already fills role " + role +
-                                           " in deployment " + std::to_string(deployment_id));
+      return Status::Error(ErrorCode::kConflict, member_id + " already fills role " + role +
+                                                     " in deployment " +
+                                                     std::to_string(deployment_id));
     }
     const Millis now = clock_.Now();
     std::vector<std::string> created;
@@ -318,7 +324,8 @@ Result<json> Operations::AddMember(std::int64_t deployment_id, const std::string
 Result<json> Operations::Close(std::int64_t deployment_id, const std::string& outcome,
                                const Actor& actor, std::vector<std::string>* agents_to_notify) {
   if (outcome != "cancelled" && outcome != "demobilised") {
-    return Status::Error("invalid_argument", "a deployment closes as cancelled or demobilised");
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         "a deployment closes as cancelled or demobilised");
   }
   json result;
   Status status = InTransaction(*db_, [&]() -> Status {

@@ -15,7 +15,9 @@ Result<std::shared_ptr<const playbook::Playbook>> PlaybookLibrary::ByHash(const 
   Status status = Guarded([&]() -> Status {
     SQLite::Statement query(*db_, "SELECT source FROM playbooks WHERE hash=?");
     query.bind(1, hash);
-    if (!query.executeStep()) return Status::Error("not_found", "no playbook with hash " + hash);
+    if (!query.executeStep()) {
+      return Status::Error(ErrorCode::kNotFound, "no playbook with hash " + hash);
+    }
     source = query.getColumn(0).getString();
     return Status::Ok();
   });
@@ -23,7 +25,7 @@ Result<std::shared_ptr<const playbook::Playbook>> PlaybookLibrary::ByHash(const 
   playbook::LoadResult loaded = playbook::LoadText(source, "playbook " + hash.substr(0, 12),
                                                    playbook::PublishedSourceOptions());
   if (!loaded.ok() || loaded.playbook->content_hash != hash) {
-    return Status::Error("invalid_playbook",
+    return Status::Error(ErrorCode::kInvalidPlaybook,
                          "the stored playbook " + hash + " no longer loads or matches its hash");
   }
   auto parsed = std::make_shared<const playbook::Playbook>(std::move(*loaded.playbook));
@@ -39,11 +41,11 @@ Result<json> PlaybookLibrary::Publish(const std::string& source, const std::stri
     for (const auto& diagnostic : loaded.diagnostics) {
       if (diagnostic.severity == playbook::Severity::kError) text += diagnostic.ToString() + "\n";
     }
-    return Status::Error("invalid_playbook", "the playbook does not pass lint:\n" + text);
+    return Status::Error(ErrorCode::kInvalidPlaybook, "the playbook does not pass lint:\n" + text);
   }
   const playbook::Playbook& book = *loaded.playbook;
   if (book.source.size() > protocol::kMaxEntryBytes) {
-    return Status::Error("invalid_playbook",
+    return Status::Error(ErrorCode::kInvalidPlaybook,
                          "the playbook with its libraries is " +
                              std::to_string(book.source.size()) + " bytes; agents accept at most " +
                              std::to_string(protocol::kMaxEntryBytes) + ": split it");
@@ -55,7 +57,7 @@ Result<json> PlaybookLibrary::Publish(const std::string& source, const std::stri
     existing.bind(2, book.version);
     if (existing.executeStep()) {
       if (existing.getColumn(0).getString() != book.content_hash) {
-        return Status::Error("conflict",
+        return Status::Error(ErrorCode::kConflict,
                              "playbook " + book.id + " version " + book.version +
                                  " is already published with other content (hash " +
                                  existing.getColumn(0).getString().substr(0, 12) +

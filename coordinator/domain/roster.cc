@@ -18,14 +18,14 @@ bool IsSlug(const std::string& id) {
 
 Status CheckCheckinInterval(Millis interval) {
   if (interval > 0) return Status::Ok();
-  return Status::Error("invalid_argument", "the check-in interval must be positive");
+  return Status::Error(ErrorCode::kInvalidArgument, "the check-in interval must be positive");
 }
 
 }  // namespace
 
 Result<json> Roster::Add(const MemberInput& input, const Actor& actor) {
   if (!IsSlug(input.id)) {
-    return Status::Error("invalid_argument",
+    return Status::Error(ErrorCode::kInvalidArgument,
                          "member id '" + input.id +
                              "' must be lowercase letters, digits, '-' or '_' (e.g. 'alice')");
   }
@@ -34,7 +34,7 @@ Result<json> Roster::Add(const MemberInput& input, const Actor& actor) {
     SQLite::Statement exists(*db_, "SELECT 1 FROM members WHERE id=?");
     exists.bind(1, input.id);
     if (exists.executeStep()) {
-      return Status::Error("conflict", "member " + input.id + " already exists");
+      return Status::Error(ErrorCode::kConflict, "member " + input.id + " already exists");
     }
     SQLite::Statement insert(*db_,
                              "INSERT INTO members(id, name, roles, qualifications, contact, "
@@ -81,7 +81,7 @@ Result<json> Roster::List() {
 Result<json> Roster::Update(const std::string& member_id, const MemberChange& change,
                             const Actor& actor) {
   if (change.name && change.name->empty()) {
-    return Status::Error("invalid_argument", "a member's name cannot be empty");
+    return Status::Error(ErrorCode::kInvalidArgument, "a member's name cannot be empty");
   }
   if (change.checkin_interval_ms) {
     MUSTER_RETURN_IF_ERROR(CheckCheckinInterval(*change.checkin_interval_ms));
@@ -93,7 +93,7 @@ Result<json> Roster::Update(const std::string& member_id, const MemberChange& ch
                             "FROM members WHERE id=?");
     query.bind(1, member_id);
     if (!query.executeStep()) {
-      return Status::Error("not_found",
+      return Status::Error(ErrorCode::kNotFound,
                            "no member '" + member_id + "'; list them with: muster member list");
     }
     const json before = {{"name", query.getColumn(0).getString()},

@@ -36,14 +36,15 @@ Result<TeamByRole> Assigned(const playbook::Playbook& book, const Candidates& ro
     if (book.FindRole(role) == nullptr) {
       std::string known;
       for (const auto& r : book.roles) known += (known.empty() ? "" : ", ") + r.id;
-      return Status::Error("invalid_argument", "playbook " + book.id + " has no role '" + role +
-                                                   "'; its roles are: " + known);
+      return Status::Error(ErrorCode::kInvalidArgument, "playbook " + book.id + " has no role '" +
+                                                            role + "'; its roles are: " + known);
     }
     for (const std::string& member : members) {
       if (std::find(team[role].begin(), team[role].end(), member) != team[role].end()) continue;
       if (!roster.count(member)) {
-        return Status::Error("not_found", "no member '" + member + "' (role " + role +
-                                              "); add one with: muster member add " + member);
+        return Status::Error(ErrorCode::kNotFound, "no member '" + member + "' (role " + role +
+                                                       "); add one with: muster member add " +
+                                                       member);
       }
       team[role].push_back(member);
     }
@@ -97,8 +98,9 @@ Status CheckRequiredRoles(const playbook::Playbook& book, const Candidates& rost
   }
   if (empty_roles.empty()) return Status::Ok();
   const std::string first = empty_roles.front().substr(0, empty_roles.front().find(' '));
-  return Status::Error("unassigned_role", "required role(s) left empty: " + JoinWords(empty_roles) +
-                                              "; assign with --assign " + first + "=MEMBER");
+  return Status::Error(ErrorCode::kUnassignedRole,
+                       "required role(s) left empty: " + JoinWords(empty_roles) +
+                           "; assign with --assign " + first + "=MEMBER");
 }
 
 }  // namespace
@@ -123,10 +125,10 @@ Result<TeamPick> PickTeam(const playbook::Playbook& book, const Candidates& rost
   for (const auto& [role, members] : pick.team) {
     for (const std::string& member : members) {
       if (!roster.at(member).has_agent) {
-        return Status::Error("no_agent", "member '" + member +
-                                             "' has no enrolled agent; run: muster agent "
-                                             "enroll " +
-                                             member + " --out BUNDLE");
+        return Status::Error(ErrorCode::kNoAgent, "member '" + member +
+                                                      "' has no enrolled agent; run: muster agent "
+                                                      "enroll " +
+                                                      member + " --out BUNDLE");
       }
     }
   }

@@ -11,9 +11,9 @@ namespace muster::hq {
 namespace {
 
 Status Unknown(const std::string& path, const YAML::Node& key, const std::string& known) {
-  return Status::Error("invalid_config", path + ":" + std::to_string(key.Mark().line + 1) +
-                                             ": unknown key '" + key.as<std::string>() +
-                                             "'; known keys: " + known);
+  return Status::Error(ErrorCode::kInvalidConfig, path + ":" + std::to_string(key.Mark().line + 1) +
+                                                      ": unknown key '" + key.as<std::string>() +
+                                                      "'; known keys: " + known);
 }
 
 }  // namespace
@@ -26,7 +26,7 @@ Result<Config> LoadConfig(const std::string& path) {
     YAML::Node root = YAML::Load(*text);
     if (root.IsNull()) return config;  // every key commented out: all defaults
     if (!root.IsMap()) {
-      return Status::Error("invalid_config", path + ": expected a map of settings");
+      return Status::Error(ErrorCode::kInvalidConfig, path + ": expected a map of settings");
     }
     for (const auto& entry : root) {
       const std::string key = entry.first.as<std::string>();
@@ -66,7 +66,7 @@ Result<Config> LoadConfig(const std::string& path) {
           if (name == "sweep_interval") {
             config.alert_sweep_interval_ms = ParseDuration(item.second.as<std::string>());
             if (config.alert_sweep_interval_ms <= 0) {
-              return Status::Error("invalid_config",
+              return Status::Error(ErrorCode::kInvalidConfig,
                                    path + ":" + std::to_string(item.second.Mark().line + 1) +
                                        ": alerts.sweep_interval must be a duration such as 5s");
             }
@@ -79,17 +79,18 @@ Result<Config> LoadConfig(const std::string& path) {
       }
     }
   } catch (const YAML::Exception& error) {
-    return Status::Error("invalid_config", path + ":" + std::to_string(error.mark.line + 1) + ":" +
-                                               std::to_string(error.mark.column + 1) + ": " +
-                                               error.msg);
+    return Status::Error(ErrorCode::kInvalidConfig,
+                         path + ":" + std::to_string(error.mark.line + 1) + ":" +
+                             std::to_string(error.mark.column + 1) + ": " + error.msg);
   }
   if (!(config.agent_messages_per_second > 0) || !(config.agent_message_burst >= 1)) {
-    return Status::Error("invalid_config", path +
-                                               ": agents.messages_per_second must be above 0 "
-                                               "and agents.message_burst at least 1");
+    return Status::Error(ErrorCode::kInvalidConfig,
+                         path +
+                             ": agents.messages_per_second must be above 0 "
+                             "and agents.message_burst at least 1");
   }
   if (config.api_port < 0 || config.api_port > 65535) {
-    return Status::Error("invalid_config", path + ": api.port must be 0..65535");
+    return Status::Error(ErrorCode::kInvalidConfig, path + ": api.port must be 0..65535");
   }
   return config;
 }

@@ -41,7 +41,9 @@ std::string Coordinator::api_url() const {
 }
 
 Status Coordinator::PrepareDataDir() {
-  if (sodium_init() < 0) return Status::Error("crypto_unavailable", "libsodium failed to start");
+  if (sodium_init() < 0) {
+    return Status::Error(ErrorCode::kCryptoUnavailable, "libsodium failed to start");
+  }
   MUSTER_RETURN_IF_ERROR(EnsureDirectory(config_.data_dir, 0700));
   Result<KeyPair> keys = LoadOrCreateKeyPair(config_.data_dir, "coordinator");
   if (!keys.ok()) return keys.status();
@@ -56,9 +58,10 @@ Status Coordinator::PrepareDataDir() {
   if (!token.ok()) return token.status();
   api_token_ = token->substr(0, token->find_first_of("\r\n"));
   if (api_token_.size() < 32) {
-    return Status::Error("insecure_file", token_path +
-                                              " holds a token shorter than 32 "
-                                              "characters; delete it to have a new one made");
+    return Status::Error(ErrorCode::kInsecureFile,
+                         token_path +
+                             " holds a token shorter than 32 "
+                             "characters; delete it to have a new one made");
   }
 
   const std::string db_path = config_.data_dir + "/muster.db";
@@ -120,8 +123,9 @@ Status Coordinator::BindSockets() {
     wake_push_->set(zmq::sockopt::linger, 0);
     wake_push_->connect(kWakeEndpoint);
   } catch (const zmq::error_t& error) {
-    return Status::Error("bind_failed", "cannot bind " + config_.agent_bind + ": " + error.what() +
-                                            "; is another coordinator running?");
+    return Status::Error(ErrorCode::kBindFailed, "cannot bind " + config_.agent_bind + ": " +
+                                                     error.what() +
+                                                     "; is another coordinator running?");
   }
   return Status::Ok();
 }

@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
   muster::Status started = coordinator.Start();
   if (!started.ok()) {
     muster::Logger("coordinator")
-        ->critical("event=start_failed code={} error=\"{}\"", started.code(), started.message());
+        ->critical("event=start_failed code={} error=\"{}\"", started.wire_code(),
+                   started.message());
     std::cerr << "muster-coordinator: " << started.message() << "\n";
     return 1;
   }

@@ -131,16 +131,16 @@ std::optional<SyncServer::Incoming> RouterLoop::Accept(zmq::message_t& payload,
   if (!found.ok()) {
     // Not a refusal: the agent keeps its session and sends again.
     log->error("event=store_error agent={} error=\"{}\"", agent_id, found.status().ToString());
-    Reply(route, agent_id,
-          protocol::MakeError(protocol::errors::kInternal,
-                              "HQ could not read its store; send again later"));
+    Reply(
+        route, agent_id,
+        protocol::MakeError(ErrorCode::kInternal, "HQ could not read its store; send again later"));
     return std::nullopt;
   }
   if (!agent || agent->status != "active") {
     RefuseCutOff(agent_id, route, PeerAddress(payload), agent.has_value());
     Reply(route, agent_id,
           protocol::MakeError(
-              protocol::errors::kForbidden,
+              ErrorCode::kForbidden,
               agent ? "this agent has been revoked" : "this key has been replaced or revoked"));
     return std::nullopt;
   }
@@ -152,7 +152,7 @@ std::optional<SyncServer::Incoming> RouterLoop::Accept(zmq::message_t& payload,
       std::string_view(static_cast<const char*>(payload.data()), payload.size()), options_.limits);
   if (!decoded.ok()) {
     log->warn("event=malformed_message agent={} bytes={} code={} error=\"{}\"", agent_id,
-              payload.size(), decoded.status().code(), decoded.status().message());
+              payload.size(), decoded.status().wire_code(), decoded.status().message());
     Reply(route, agent_id,
           protocol::MakeError(decoded.status().code(), decoded.status().message()));
     return std::nullopt;
@@ -243,7 +243,7 @@ void RouterLoop::HandleWakes() {
 void RouterLoop::FlushContacts() {
   Status flushed = sync_.FlushContacts();
   if (!flushed.ok()) {
-    Logger("router")->error("event=contacts_write_failed code={} error=\"{}\"", flushed.code(),
+    Logger("router")->error("event=contacts_write_failed code={} error=\"{}\"", flushed.wire_code(),
                             flushed.message());
   }
 }
@@ -253,8 +253,8 @@ void RouterLoop::RelayTeams() {
   Result<std::vector<std::string>> agents =
       hq_.team().Relay([&](const std::string& agent_id) { return sync_.RelayPace(agent_id); });
   if (!agents.ok()) {
-    Logger("router")->error("event=team_relay_failed code={} error=\"{}\"", agents.status().code(),
-                            agents.status().message());
+    Logger("router")->error("event=team_relay_failed code={} error=\"{}\"",
+                            agents.status().wire_code(), agents.status().message());
     return;
   }
   for (const std::string& agent_id : *agents) SendTo(agent_id, sync_.Deliveries(agent_id));
@@ -263,8 +263,8 @@ void RouterLoop::RelayTeams() {
 void RouterLoop::SweepAlerts() {
   Result<int> raised = hq_.alerts().Sweep();
   if (!raised.ok()) {
-    Logger("alerts")->error("event=alert_sweep_failed code={} error=\"{}\"", raised.status().code(),
-                            raised.status().message());
+    Logger("alerts")->error("event=alert_sweep_failed code={} error=\"{}\"",
+                            raised.status().wire_code(), raised.status().message());
   } else if (*raised > 0) {
     Logger("alerts")->warn("event=alerts_raised count={}", *raised);
   }

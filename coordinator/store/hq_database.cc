@@ -30,7 +30,9 @@ HqDatabase::HqDatabase(std::unique_ptr<SQLite::Database> db, const Clock& clock,
     : db_(std::move(db)), statements_(*db_), clock_(clock), hq_id_(std::move(hq_id)) {}
 
 Result<std::unique_ptr<HqDatabase>> HqDatabase::Open(const std::string& path, const Clock& clock) {
-  if (sodium_init() < 0) return Status::Error("crypto_unavailable", "libsodium failed to start");
+  if (sodium_init() < 0) {
+    return Status::Error(ErrorCode::kCryptoUnavailable, "libsodium failed to start");
+  }
   auto db = OpenStore(path, HqMigrations());
   if (!db.ok()) return db.status();
   std::string hq_id;

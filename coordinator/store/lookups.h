@@ -15,7 +15,7 @@ inline Status RequireIncident(SQLite::Database& db, const std::string& incident_
   SQLite::Statement exists(db, "SELECT 1 FROM incidents WHERE id=?");
   exists.bind(1, incident_id);
   if (exists.executeStep()) return Status::Ok();
-  return Status::Error("not_found",
+  return Status::Error(ErrorCode::kNotFound,
                        "no incident '" + incident_id + "'; list them with: muster incident list");
 }
 

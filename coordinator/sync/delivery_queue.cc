@@ -23,7 +23,7 @@ Status DeliveryQueue::QueueText(const std::string& agent_id, const std::string& 
         "UPDATE agents SET next_delivery = next_delivery + 1 WHERE id=? RETURNING "
         "next_delivery - 1");
     next->bind(1, agent_id);
-    if (!next->executeStep()) return Status::Error("not_found", "no agent " + agent_id);
+    if (!next->executeStep()) return Status::Error(ErrorCode::kNotFound, "no agent " + agent_id);
     seq = next->getColumn(0).getInt64();
   }
   auto insert = statements_.Get(

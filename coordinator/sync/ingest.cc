@@ -5,20 +5,12 @@
 #include <algorithm>
 #include <set>
 
+#include "muster/error_code.h"
 #include "muster/protocol.h"
 #include "muster/sqlite_store.h"
 
 namespace muster::hq {
 namespace {
-
-// Errors that refuse one record (it is held and acknowledged, with no effect) rather than
-// failing the whole batch (which is rolled back and re-sent later).
-bool IsRefusal(const Status& status) {
-  static const std::set<std::string> kRefusals = {"forbidden",     "not_found", "invalid_argument",
-                                                  "invalid_value", "malformed", "invalid_playbook",
-                                                  "too_large"};
-  return kRefusals.count(status.code()) > 0;
-}
 
 std::string StringField(const json& body, const char* name) {
   auto it = body.find(name);
@@ -48,7 +40,7 @@ std::string OversizedMention(const std::string& logged) {
 }
 
 Status RefuseOversized(const std::string& logged) {
-  return Status::Error(protocol::errors::kTooLarge,
+  return Status::Error(ErrorCode::kTooLarge,
                        "the record's body is " + std::to_string(logged.size()) +
                            " bytes; the limit is " + std::to_string(protocol::kMaxRecordBodyBytes) +
                            ": shorten the text or attach a file instead");
@@ -96,7 +88,8 @@ Status Ingest::ApplyBatch(const std::string& agent_id, const std::vector<Inbound
   if (!found.ok()) return found.status();
   const std::optional<AgentRecord>& agent = *found;
   if (!agent || agent->status != "active") {
-    return Status::Error("forbidden", "agent " + agent_id + " is not enrolled or revoked");
+    return Status::Error(ErrorCode::kForbidden,
+                         "agent " + agent_id + " is not enrolled or revoked");
   }
   const Millis now = clock_.Now();
   std::vector<std::uint64_t> fresh;
@@ -108,7 +101,7 @@ Status Ingest::ApplyBatch(const std::string& agent_id, const std::vector<Inbound
   if (!fresh.empty()) {
     json refused = json::array();
     for (const auto& [seq, why] : outcome.refused) {
-      refused.push_back({{"seq", seq}, {"code", why.code()}});
+      refused.push_back({{"seq", seq}, {"code", why.wire_code()}});
     }
     MUSTER_RETURN_IF_ERROR(audit_.Record({actor,
                                           "records.ingest",
@@ -134,7 +127,8 @@ Status Ingest::ApplyBatch(const std::string& agent_id, const std::vector<Inbound
 Result<bool> Ingest::Take(const AgentRecord& agent, const InboundRecord& record, const Actor& actor,
                           Millis now, IngestOutcome& outcome) {
   if (record.seq == 0) {
-    outcome.refused.emplace_back(0, Status::Error("malformed", "seq 0 is not a sequence"));
+    outcome.refused.emplace_back(0,
+                                 Status::Error(ErrorCode::kMalformed, "seq 0 is not a sequence"));
     return false;
   }
   auto insert = statements_.Get(
@@ -164,14 +158,14 @@ Result<bool> Ingest::Take(const AgentRecord& agent, const InboundRecord& record,
   statements_.Get("RELEASE record")->exec();
   outcome.agents_to_notify.resize(notify_before);
   outcome.team_changed = team_before;
-  if (!IsRefusal(applied)) return applied;
+  if (!RefusesRecord(applied.code())) return applied;
   auto refuse = statements_.Get("UPDATE inbound SET outcome=? WHERE agent_id=? AND seq=?");
-  refuse->bind(1, "refused: " + applied.code() + ": " + applied.message());
+  refuse->bind(1, "refused: " + applied.ToString());
   refuse->bind(2, agent.id);
   refuse->bind(3, static_cast<std::int64_t>(record.seq));
   refuse->exec();
   outcome.refused.emplace_back(record.seq, applied);
-  if (applied.code() == "forbidden") {
+  if (applied.code() == ErrorCode::kForbidden) {
     // Acting on another member's work: kept as evidence, never applied.
     MUSTER_RETURN_IF_ERROR(audit_.Record({actor,
                                           "record.forbidden",

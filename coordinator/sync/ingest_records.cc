@@ -1,7 +1,7 @@
 // The handler of each kind of record an agent sends (sync/ingest.h): status, finding,
 // alert, trigger, note and attachment piece. Each checks what the record may do (a
 // member acts on their own tasks only) and applies its effect inside the batch's
-// transaction; an error here refuses the record or fails the batch (IsRefusal).
+// transaction; an error here refuses the record or fails the batch (RefusesRecord).
 #include <SQLiteCpp/Statement.h>
 
 #include <algorithm>
@@ -41,10 +41,11 @@ std::optional<TaskRow> ReadTask(StatementCache& statements, const std::string& t
 // does not reveal whether a foreign task exists.
 Result<TaskRow> OwnTask(StatementCache& statements, const AgentRecord& agent,
                         const std::string& task_id) {
-  if (task_id.empty()) return Status::Error("malformed", "the record names no task");
+  if (task_id.empty()) return Status::Error(ErrorCode::kMalformed, "the record names no task");
   std::optional<TaskRow> task = ReadTask(statements, task_id);
   if (!task || task->member != agent.member_id) {
-    return Status::Error("forbidden", "task " + task_id + " is not assigned to " + agent.member_id);
+    return Status::Error(ErrorCode::kForbidden,
+                         "task " + task_id + " is not assigned to " + agent.member_id);
   }
   return *task;
 }
@@ -70,7 +71,7 @@ Status CheckFindingValues(const playbook::Step* step, const std::string& step_id
   for (const auto& [name, value] : finding.values.items()) {
     const playbook::FieldSpec* spec = step ? FindField(*step, name) : nullptr;
     if (spec == nullptr) {
-      return Status::Error("invalid_value",
+      return Status::Error(ErrorCode::kInvalidValue,
                            "step " + step_id + " has no finding field '" + name + "'");
     }
     context.confirmed = confirmed.count(name) > 0;
@@ -92,7 +93,9 @@ Status DecodeAnd(const InboundRecord& entry, Apply apply) {
 Status Ingest::ApplyRecord(const AgentRecord& agent, const InboundRecord& record,
                            IngestOutcome& outcome) {
   const std::optional<wire::RecordKind> kind = wire::RecordKindFromName(record.kind);
-  if (!kind) return Status::Error("malformed", "unknown record kind '" + record.kind + "'");
+  if (!kind) {
+    return Status::Error(ErrorCode::kMalformed, "unknown record kind '" + record.kind + "'");
+  }
   switch (*kind) {
     case wire::RecordKind::kStatus:
       return DecodeAnd<wire::StatusRecord>(
@@ -114,7 +117,7 @@ Status Ingest::ApplyRecord(const AgentRecord& agent, const InboundRecord& record
       return DecodeAnd<wire::AttachmentPiece>(
           record, [&](const auto& piece) { return ApplyAttachmentPiece(agent, piece); });
   }
-  return Status::Error("malformed", "unknown record kind '" + record.kind + "'");
+  return Status::Error(ErrorCode::kMalformed, "unknown record kind '" + record.kind + "'");
 }
 
 Status Ingest::ApplyAttachmentPiece(const AgentRecord& agent, const wire::AttachmentPiece& piece) {
@@ -129,9 +132,10 @@ Status Ingest::ApplyStatus(const AgentRecord& agent, const InboundRecord& record
                                                      "blocked"};
   const std::string& state = status.state;
   if (!kAgentStates.count(state)) {
-    return Status::Error("invalid_value", "state '" + state +
-                                              "' cannot be set by an agent; use acknowledged, "
-                                              "in_progress, completed or blocked");
+    return Status::Error(ErrorCode::kInvalidValue,
+                         "state '" + state +
+                             "' cannot be set by an agent; use acknowledged, "
+                             "in_progress, completed or blocked");
   }
   Result<TaskRow> task = OwnTask(statements_, agent, status.task);
   if (!task.ok()) return task.status();
@@ -188,7 +192,7 @@ Status Ingest::ApplyFinding(const AgentRecord& agent, const InboundRecord& recor
   Result<TaskRow> task = OwnTask(statements_, agent, finding.task);
   if (!task.ok()) return task.status();
   if (finding.values.empty() && finding.attachments.empty()) {
-    return Status::Error("malformed",
+    return Status::Error(ErrorCode::kMalformed,
                          "a finding needs a 'values' map, non-empty unless files are attached");
   }
   auto book = playbooks_.ByHash(task->playbook_hash);
@@ -280,9 +284,9 @@ Status Ingest::ApplyTrigger(const AgentRecord& agent, const wire::TriggerRecord&
   if (!book.ok()) return book.status();
   Status fired =
       deployments_.FireTrigger(task->deployment, **book, trigger.trigger, agent.id, outcome);
-  return fired.ok() || fired.code() != "not_found"
+  return fired.ok() || fired.code() != ErrorCode::kNotFound
              ? fired
-             : Status::Error("invalid_value", fired.message());
+             : Status::Error(ErrorCode::kInvalidValue, fired.message());
 }
 
 Status Ingest::ApplyNote(const AgentRecord& agent, const wire::NoteRecord& note) {

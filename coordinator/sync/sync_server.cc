@@ -21,7 +21,7 @@ std::optional<Message> SyncServer::Admit(const std::string& agent_id) {
   if (retry_after == 0) return std::nullopt;
   Logger("sync")->warn("event=rate_limited agent={} retry_after_ms={}", agent_id, retry_after);
   Message refusal = protocol::MakeError(
-      protocol::errors::kRateLimited,
+      ErrorCode::kRateLimited,
       "more than " + std::to_string(static_cast<int>(options_.message_burst)) +
           " messages at once or " + std::to_string(static_cast<int>(options_.messages_per_second)) +
           " per second; this one was not handled: retry after " + std::to_string(retry_after) +
@@ -83,7 +83,7 @@ std::vector<Message> SyncServer::Handle(const std::string& agent_id, const Messa
     case MessageType::kPing: {
       auto it = sessions_.find(agent_id);
       if (it == sessions_.end()) {
-        return {protocol::MakeError(protocol::errors::kNoSession, "send HELLO first")};
+        return {protocol::MakeError(ErrorCode::kNoSession, "send HELLO first")};
       }
       heard_[agent_id] = clock_.Now();
       std::vector<Message> replies = {Message{MessageType::kPong, {{"time", clock_.Now()}}}};
@@ -97,7 +97,7 @@ std::vector<Message> SyncServer::Handle(const std::string& agent_id, const Messa
       return {};
     default:
       return {protocol::MakeError(
-          protocol::errors::kUnknownType,
+          ErrorCode::kUnknownType,
           std::string(protocol::ToString(message.type)) + " is not accepted by the coordinator")};
   }
 }
@@ -115,13 +115,13 @@ std::vector<Message> SyncServer::OnHello(const std::string& agent_id, const json
       Logger("sync")->error("event=audit_failed action=hello.forbidden agent={} error=\"{}\"",
                             agent_id, audited.ToString());
     }
-    return {protocol::MakeError(protocol::errors::kForbidden,
+    return {protocol::MakeError(ErrorCode::kForbidden,
                                 "HELLO names another agent than the key that signed in")};
   }
   auto sent = protocol::RangesFromJson(body, "sent");
   auto acked_above = protocol::RangesFromJson(body, "acked_above");
   if (!sent.ok() || !acked_above.ok()) {
-    return {protocol::MakeError(protocol::errors::kMalformed,
+    return {protocol::MakeError(ErrorCode::kMalformed,
                                 (!sent.ok() ? sent.status() : acked_above.status()).message())};
   }
   heard_[agent_id] = clock_.Now();
@@ -157,7 +157,7 @@ std::vector<Message> SyncServer::OnHello(const std::string& agent_id, const json
   if (!cursor.ok() || !applied.ok() || !ingested.ok() || !highest.ok() || !held.ok() ||
       !still_held.ok()) {
     sessions_.erase(agent_id);
-    return {protocol::MakeError(protocol::errors::kInternal,
+    return {protocol::MakeError(ErrorCode::kInternal,
                                 "the coordinator's store is unavailable; retry later")};
   }
   const protocol::SeqRanges lost = Subtract(*acked_above, *still_held);
@@ -210,8 +210,7 @@ std::optional<std::vector<Message>> SyncServer::StageRecords(const Incoming& inc
   const std::string& agent_id = incoming.agent_id;
   auto session = sessions_.find(agent_id);
   if (session == sessions_.end()) {
-    return std::vector<Message>{
-        protocol::MakeError(protocol::errors::kNoSession, "send HELLO first")};
+    return std::vector<Message>{protocol::MakeError(ErrorCode::kNoSession, "send HELLO first")};
   }
   Staged entry;
   entry.reply_index = reply_index;
@@ -247,10 +246,10 @@ std::vector<Message> SyncServer::RecordsReplies(const Staged& staged,
   if (!outcome.ok()) {
     // Nothing of the batch was committed; the agent keeps it and sends it again.
     Logger("sync")->error("event=ingest_failed agent={} records={} code={} error=\"{}\"", agent_id,
-                          staged.batch.records.size(), outcome.status().code(),
+                          staged.batch.records.size(), outcome.status().wire_code(),
                           outcome.status().message());
-    const std::string code = outcome.status().code() == "forbidden" ? protocol::errors::kForbidden
-                                                                    : protocol::errors::kInternal;
+    const ErrorCode code = outcome.status().code() == ErrorCode::kForbidden ? ErrorCode::kForbidden
+                                                                            : ErrorCode::kInternal;
     return {protocol::MakeError(code, outcome.status().message())};
   }
   Logger("sync")->debug("event=ingested agent={} records={} ingested={} refused={}", agent_id,
@@ -259,7 +258,7 @@ std::vector<Message> SyncServer::RecordsReplies(const Staged& staged,
       Message{MessageType::kAck, {{"seqs", outcome->held}, {"ingested", outcome->ingested}}}};
   for (const auto& [seq, status] : outcome->refused) {
     Logger("sync")->warn("event=record_refused agent={} seq={} code={} error=\"{}\"", agent_id, seq,
-                         status.code(), status.message());
+                         status.wire_code(), status.message());
     replies.push_back(protocol::MakeError(status.code(), status.message(), seq));
   }
   for (const std::string& other : outcome->agents_to_notify) {
@@ -277,7 +276,7 @@ std::vector<Message> SyncServer::OnDelivered(const std::string& agent_id, const 
                                              std::size_t frame_bytes) {
   auto it = sessions_.find(agent_id);
   if (it == sessions_.end()) {
-    return {protocol::MakeError(protocol::errors::kNoSession, "send HELLO first")};
+    return {protocol::MakeError(ErrorCode::kNoSession, "send HELLO first")};
   }
   Applied(agent_id, it->second, body["applied"].get<std::uint64_t>(), frame_bytes);
   return Deliveries(agent_id);

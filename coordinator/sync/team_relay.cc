@@ -30,8 +30,9 @@ int TeamStateCode(const std::string& state) {
 Result<std::int64_t> TeamRelay::AdvanceView(std::int64_t deployment_id) {
   auto version = statements_.Get("SELECT team_version FROM deployments WHERE id=?");
   version->bind(1, deployment_id);
-  if (!version->executeStep())
-    return Status::Error("not_found", "no deployment " + std::to_string(deployment_id));
+  if (!version->executeStep()) {
+    return Status::Error(ErrorCode::kNotFound, "no deployment " + std::to_string(deployment_id));
+  }
   const std::int64_t current = version->getColumn(0).getInt64();
   version->reset();
   auto rows = statements_.Get(

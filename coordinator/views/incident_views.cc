@@ -92,8 +92,8 @@ Result<json> IncidentViews::IncidentStatus(const std::string& incident_id) {
                                "incidents WHERE id=?");
     incident.bind(1, incident_id);
     if (!incident.executeStep()) {
-      return Status::Error(
-          "not_found", "no incident '" + incident_id + "'; list them with: muster incident list");
+      return Status::Error(ErrorCode::kNotFound, "no incident '" + incident_id +
+                                                     "'; list them with: muster incident list");
     }
     const Millis now = clock_.Now();
     board = {{"incident",
@@ -136,7 +136,7 @@ Result<json> IncidentViews::IncidentFindings(const std::string& incident_id) {
     SQLite::Statement exists(*db_, "SELECT 1 FROM incidents WHERE id=?");
     exists.bind(1, incident_id);
     if (!exists.executeStep()) {
-      return Status::Error("not_found", "no incident '" + incident_id + "'");
+      return Status::Error(ErrorCode::kNotFound, "no incident '" + incident_id + "'");
     }
     SQLite::Statement query(
         *db_,

@@ -26,7 +26,7 @@ Result<Bundle> ParseBundle(const std::string& text) {
   // Not parsed.value("format", ""): it throws when "format" holds a non-string.
   const auto format = parsed.is_object() ? parsed.find("format") : parsed.end();
   if (!parsed.is_object() || format == parsed.end() || *format != "muster-bundle/1") {
-    return Status::Error("invalid_bundle",
+    return Status::Error(ErrorCode::kInvalidBundle,
                          "not a Muster enrolment bundle; make one with: muster agent enroll "
                          "MEMBER --out FILE");
   }
@@ -39,14 +39,15 @@ Result<Bundle> ParseBundle(const std::string& text) {
         std::pair{"hq_id", &bundle.hq_id}}) {
     auto it = parsed.find(name);
     if (it == parsed.end() || !it->is_string() || it->get<std::string>().empty()) {
-      return Status::Error("invalid_bundle", std::string("the bundle lacks '") + name + "'");
+      return Status::Error(ErrorCode::kInvalidBundle,
+                           std::string("the bundle lacks '") + name + "'");
     }
     *target = it->get<std::string>();
   }
   for (const std::string* key : {&bundle.server_public_key, &bundle.public_key,
                                  &bundle.secret_key}) {
     if (!IsValidZ85Key(*key)) {
-      return Status::Error("invalid_bundle", "the bundle holds a damaged key");
+      return Status::Error(ErrorCode::kInvalidBundle, "the bundle holds a damaged key");
     }
   }
   return bundle;

@@ -13,7 +13,7 @@ namespace muster {
 namespace {
 
 Status ErrnoStatus(const std::string& what, const std::string& path) {
-  return Status::Error("io_error", what + " " + path + ": " + std::strerror(errno));
+  return Status::Error(ErrorCode::kIoError, what + " " + path + ": " + std::strerror(errno));
 }
 
 }  // namespace
@@ -34,8 +34,8 @@ Result<std::string> ReadFile(const std::string& path, std::size_t max_bytes) {
     if (n == 0) break;
     if (content.size() + static_cast<std::size_t>(n) > max_bytes) {
       ::close(fd);
-      return Status::Error("too_large", path + " is larger than " + std::to_string(max_bytes) +
-                                            " bytes");
+      return Status::Error(ErrorCode::kTooLarge,
+                           path + " is larger than " + std::to_string(max_bytes) + " bytes");
     }
     content.append(buffer, static_cast<std::size_t>(n));
   }
@@ -82,7 +82,9 @@ Status WriteFileAtomic(const std::string& path, const std::string& content, unsi
 Status EnsureDirectory(const std::string& path, unsigned mode) {
   std::error_code error;
   std::filesystem::create_directories(path, error);
-  if (error) return Status::Error("io_error", "cannot create " + path + ": " + error.message());
+  if (error) {
+    return Status::Error(ErrorCode::kIoError, "cannot create " + path + ": " + error.message());
+  }
   ::chmod(path.c_str(), mode);
   return Status::Ok();
 }
@@ -93,9 +95,9 @@ Status CheckPrivateFile(const std::string& path) {
   if ((info.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", info.st_mode & 07777);
-    return Status::Error("insecure_file", path + " has mode " + mode +
-                                              " and is readable by others; run: chmod 600 " +
-                                              path);
+    return Status::Error(
+        ErrorCode::kInsecureFile,
+        path + " has mode " + mode + " and is readable by others; run: chmod 600 " + path);
   }
   return Status::Ok();
 }

@@ -13,7 +13,7 @@ Result<KeyPair> GenerateKeyPair() {
   std::array<char, 41> public_key{};
   std::array<char, 41> secret_key{};
   if (zmq_curve_keypair(public_key.data(), secret_key.data()) != 0) {
-    return Status::Error("crypto_unavailable",
+    return Status::Error(ErrorCode::kCryptoUnavailable,
                          "libzmq was built without CURVE support; install Debian's libzmq5");
   }
   return KeyPair{public_key.data(), secret_key.data()};
@@ -43,9 +43,10 @@ Result<KeyPair> LoadOrCreateKeyPair(const std::string& dir, const std::string& n
   // leaves no public file, and a public file of another pair must not be used.
   std::array<char, 41> derived{};
   if (!IsValidZ85Key(secret_key) || zmq_curve_public(derived.data(), secret_key.c_str()) != 0) {
-    return Status::Error("bad_key", "the key file " + secret_path +
-                                        " does not hold a 40-character Z85 key; move it away "
-                                        "to have a new pair generated");
+    return Status::Error(ErrorCode::kBadKey,
+                         "the key file " + secret_path +
+                             " does not hold a 40-character Z85 key; move it away "
+                             "to have a new pair generated");
   }
   KeyPair pair{derived.data(), secret_key};
   if (!std::filesystem::exists(public_path)) {
@@ -55,9 +56,10 @@ Result<KeyPair> LoadOrCreateKeyPair(const std::string& dir, const std::string& n
   Result<std::string> pub = ReadFile(public_path, 1024);
   if (!pub.ok()) return pub.status();
   if (pub->substr(0, pub->find_first_of("\r\n")) != pair.public_key) {
-    return Status::Error("bad_key", public_path + " does not hold the public key of " +
-                                        secret_path + "; move both away to have a new pair "
-                                        "generated");
+    return Status::Error(ErrorCode::kBadKey, public_path + " does not hold the public key of " +
+                                                 secret_path +
+                                                 "; move both away to have a new pair "
+                                                 "generated");
   }
   return pair;
 }

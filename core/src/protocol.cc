@@ -49,11 +49,11 @@ Status CheckFields(const json& body, std::initializer_list<FieldRule> rules) {
   for (const FieldRule& rule : rules) {
     auto it = body.find(rule.name);
     if (it == body.end()) {
-      return Status::Error(errors::kMalformed, std::string("missing field '") + rule.name + "'");
+      return Status::Error(ErrorCode::kMalformed, std::string("missing field '") + rule.name + "'");
     }
     if (!Matches(*it, rule.kind)) {
-      return Status::Error(errors::kMalformed, std::string("field '") + rule.name +
-                                                   "' must be " + KindName(rule.kind));
+      return Status::Error(ErrorCode::kMalformed,
+                           std::string("field '") + rule.name + "' must be " + KindName(rule.kind));
     }
   }
   return Status::Ok();
@@ -64,14 +64,13 @@ Status CheckEntries(const json& body, const char* name, std::initializer_list<Fi
                     const Limits& limits) {
   const json& entries = body.at(name);
   if (entries.size() > limits.max_batch_records) {
-    return Status::Error(errors::kTooLarge, std::string("'") + name + "' holds " +
-                                                std::to_string(entries.size()) +
-                                                " entries; the limit is " +
-                                                std::to_string(limits.max_batch_records));
+    return Status::Error(ErrorCode::kTooLarge,
+                         std::string("'") + name + "' holds " + std::to_string(entries.size()) +
+                             " entries; the limit is " + std::to_string(limits.max_batch_records));
   }
   for (std::size_t i = 0; i < entries.size(); ++i) {
     if (!entries[i].is_object()) {
-      return Status::Error(errors::kMalformed,
+      return Status::Error(ErrorCode::kMalformed,
                            std::string(name) + "[" + std::to_string(i) + "] must be a map");
     }
     Status status = CheckFields(entries[i], rules);
@@ -123,7 +122,7 @@ Status CheckBody(MessageType type, const json& body, const Limits& limits) {
     case MessageType::kError:
       return CheckFields(body, {{"code", Kind::kString}, {"message", Kind::kString}});
   }
-  return Status::Error(errors::kUnknownType, "unknown message type");
+  return Status::Error(ErrorCode::kUnknownType, "unknown message type");
 }
 
 // Walks a MessagePack value without recursion and checks that it is complete, nests at
@@ -139,7 +138,7 @@ Status CheckMsgpackShape(std::string_view data, std::size_t max_depth) {
     for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<std::uint8_t>(data[pos++]);
     return v;
   };
-  const Status truncated = Status::Error(errors::kMalformed, "body ends inside a value");
+  const Status truncated = Status::Error(ErrorCode::kMalformed, "body ends inside a value");
   while (!open.empty()) {
     if (open.back() == 0) {
       open.pop_back();
@@ -183,7 +182,8 @@ Status CheckMsgpackShape(std::string_view data, std::size_t max_depth) {
         case 0xde: len_bytes = 2; is_map = true; break;
         case 0xdf: len_bytes = 4; is_map = true; break;
         default:
-          return Status::Error(errors::kMalformed, "invalid MessagePack byte " + std::to_string(b));
+          return Status::Error(ErrorCode::kMalformed,
+                               "invalid MessagePack byte " + std::to_string(b));
       }
     }
     if (len_bytes > 0) {
@@ -198,14 +198,14 @@ Status CheckMsgpackShape(std::string_view data, std::size_t max_depth) {
     if (children > 0) {
       if (!need(children)) return truncated;  // every element takes at least one byte
       if (open.size() > max_depth) {  // open[0] is the top-level value, not a level
-        return Status::Error(errors::kMalformed,
+        return Status::Error(ErrorCode::kMalformed,
                              "body nests deeper than " + std::to_string(max_depth) + " levels");
       }
       open.push_back(children);
     }
   }
   if (pos != data.size()) {
-    return Status::Error(errors::kMalformed, "trailing bytes after the body");
+    return Status::Error(ErrorCode::kMalformed, "trailing bytes after the body");
   }
   return Status::Ok();
 }
@@ -233,12 +233,12 @@ Result<std::string> Decompress(std::string_view data, bool with_dictionary,
                                const Limits& limits) {
   const unsigned long long size = ZSTD_getFrameContentSize(data.data(), data.size());
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) {
-    return Status::Error(errors::kMalformed, "compressed body is not a sized zstd frame");
+    return Status::Error(ErrorCode::kMalformed, "compressed body is not a sized zstd frame");
   }
   if (size > limits.max_body_bytes) {
-    return Status::Error(errors::kTooLarge, "body expands to " + std::to_string(size) +
-                                                " bytes; the limit is " +
-                                                std::to_string(limits.max_body_bytes));
+    return Status::Error(ErrorCode::kTooLarge, "body expands to " + std::to_string(size) +
+                                                   " bytes; the limit is " +
+                                                   std::to_string(limits.max_body_bytes));
   }
   std::string out(static_cast<std::size_t>(size), '\0');
   thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> context(ZSTD_createDCtx(),
@@ -249,7 +249,7 @@ Result<std::string> Decompress(std::string_view data, bool with_dictionary,
                                        data.size(), DecompressDictionary())
           : ZSTD_decompressDCtx(context.get(), out.data(), out.size(), data.data(), data.size());
   if (ZSTD_isError(got) || got != size) {
-    return Status::Error(errors::kMalformed, "compressed body is damaged");
+    return Status::Error(ErrorCode::kMalformed, "compressed body is damaged");
   }
   return out;
 }
@@ -300,28 +300,28 @@ std::string Encode(const Message& message) {
 
 Result<Message> Decode(std::string_view frame, const Limits& limits) {
   if (frame.size() > limits.max_frame_bytes) {
-    return Status::Error(errors::kTooLarge, "message of " + std::to_string(frame.size()) +
-                                                " bytes; the limit is " +
-                                                std::to_string(limits.max_frame_bytes));
+    return Status::Error(ErrorCode::kTooLarge, "message of " + std::to_string(frame.size()) +
+                                                   " bytes; the limit is " +
+                                                   std::to_string(limits.max_frame_bytes));
   }
   if (frame.size() < kHeaderBytes) {
-    return Status::Error(errors::kMalformed, "message shorter than its 3-byte header");
+    return Status::Error(ErrorCode::kMalformed, "message shorter than its 3-byte header");
   }
   const auto version = static_cast<std::uint8_t>(frame[0]);
   if (version != kProtocolVersion) {
-    return Status::Error(errors::kUnsupportedVersion,
+    return Status::Error(ErrorCode::kUnsupportedVersion,
                          "protocol version " + std::to_string(version) +
                              " is not supported; this side speaks version " +
                              std::to_string(kProtocolVersion));
   }
   const auto code = static_cast<std::uint8_t>(frame[1]);
   if (!KnownType(code)) {
-    return Status::Error(errors::kUnknownType, "unknown message type " + std::to_string(code));
+    return Status::Error(ErrorCode::kUnknownType, "unknown message type " + std::to_string(code));
   }
   const auto flags = static_cast<std::uint8_t>(frame[2]);
   if ((flags & ~(kFlagCompressed | kFlagDictionary)) != 0 ||
       flags == kFlagDictionary) {
-    return Status::Error(errors::kMalformed, "unknown flags " + std::to_string(flags));
+    return Status::Error(ErrorCode::kMalformed, "unknown flags " + std::to_string(flags));
   }
   std::string_view payload = frame.substr(kHeaderBytes);
   std::string decompressed;
@@ -338,14 +338,14 @@ Result<Message> Decode(std::string_view frame, const Limits& limits) {
   message.body = json::from_msgpack(payload.begin(), payload.end(), /*strict=*/true,
                                     /*allow_exceptions=*/false);
   if (message.body.is_discarded() || !message.body.is_object()) {
-    return Status::Error(errors::kMalformed, "body is not a MessagePack map");
+    return Status::Error(ErrorCode::kMalformed, "body is not a MessagePack map");
   }
   // MessagePack strings are not checked for UTF-8 by the reader, but every consumer turns
   // bodies into JSON text (stores, logs), which throws on invalid UTF-8.
   try {
     (void)message.body.dump();
   } catch (const json::exception&) {
-    return Status::Error(errors::kMalformed, "body holds a string that is not valid UTF-8");
+    return Status::Error(ErrorCode::kMalformed, "body holds a string that is not valid UTF-8");
   }
   Status status = CheckBody(message.type, message.body, limits);
   if (!status.ok()) {
@@ -355,8 +355,8 @@ Result<Message> Decode(std::string_view frame, const Limits& limits) {
   return message;
 }
 
-Message MakeError(const std::string& code, const std::string& message, const json& ref) {
-  Message error{MessageType::kError, {{"code", code}, {"message", message}}};
+Message MakeError(ErrorCode code, const std::string& message, const json& ref) {
+  Message error{MessageType::kError, {{"code", WireName(code)}, {"message", message}}};
   if (!ref.is_null()) error.body["ref"] = ref;
   return error;
 }
@@ -391,7 +391,7 @@ Result<SeqRanges> RangesFromJson(const json& body, const char* name) {
   auto it = body.find(name);
   if (it == body.end()) return ranges;
   const auto bad = [&](const std::string& why) {
-    return Status::Error(errors::kMalformed, std::string("field '") + name + "' " + why);
+    return Status::Error(ErrorCode::kMalformed, std::string("field '") + name + "' " + why);
   };
   if (!it->is_array()) return bad("must be an array of [first, last] pairs");
   if (it->size() > kMaxRanges) {

@@ -34,25 +34,27 @@ Status StatusFromSqlite(const std::exception& error, SQLite::Database* db, int c
   if (const auto* sqlite = dynamic_cast<const SQLite::Exception*>(&error)) {
     const int code = sqlite->getErrorCode() & 0xff;
     if (OutOfSpace(code, db, caught_errno)) {
-      return Status::Error("disk_full",
+      return Status::Error(ErrorCode::kDiskFull,
                            "disk full: free space is needed at " +
                                (db ? StoreDirectory(*db) : std::string("the store's disk")) +
                                "; nothing recorded before is lost (only this last change was "
                                "not saved). Free space and try again");
     }
     if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
-      return Status::Error("store_busy", std::string("the store is busy: ") + sqlite->what());
+      return Status::Error(ErrorCode::kStoreBusy,
+                           std::string("the store is busy: ") + sqlite->what());
     }
     if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_IOERR) {
-      return Status::Error("store_io", std::string("the store cannot be written: ") +
-                                           sqlite->what());
+      return Status::Error(ErrorCode::kStoreIo,
+                           std::string("the store cannot be written: ") + sqlite->what());
     }
     if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
-      return Status::Error("store_corrupt", std::string("the store is damaged: ") +
-                                                sqlite->what() + "; restore it from a backup");
+      return Status::Error(
+          ErrorCode::kStoreCorrupt,
+          std::string("the store is damaged: ") + sqlite->what() + "; restore it from a backup");
     }
   }
-  return Status::Error("store_error", error.what());
+  return Status::Error(ErrorCode::kStoreError, error.what());
 }
 
 Status Guarded(const std::function<Status()>& body) {
@@ -110,7 +112,7 @@ Result<std::unique_ptr<SQLite::Database>> OpenStore(const std::string& path,
     const int current = SchemaVersion(*db);
     const int newest = migrations.empty() ? 0 : migrations.back().version;
     if (current > newest) {
-      return Status::Error("schema_too_new",
+      return Status::Error(ErrorCode::kSchemaTooNew,
                            path + " has schema version " + std::to_string(current) +
                                " but this program knows only up to " + std::to_string(newest) +
                                "; run a newer Muster");

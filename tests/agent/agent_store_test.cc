@@ -51,7 +51,7 @@ TEST_F(AgentStoreTest, OpenCreatesTheStoreAndRecordsTheIdentity) {
 TEST_F(AgentStoreTest, OpenRefusesAStoreOfAnotherAgent) {
   auto other = AgentStore::Open(dir_.path(), MakeBundle("agent-8"), clock_);
   EXPECT_FALSE(other.ok());
-  EXPECT_EQ(other.status().code(), "wrong_store");
+  EXPECT_EQ(other.status().code(), ErrorCode::kWrongStore);
   EXPECT_NE(other.status().message().find("agent-7"), std::string::npos);
 }
 
@@ -111,13 +111,13 @@ TEST_F(AgentStoreTest, DeliveredPlaybookLoadsAndMatches) {
 }
 
 TEST_F(AgentStoreTest, PlaybookNotYetArrivedOrBroken) {
-  EXPECT_EQ(store_->PlaybookByHash("feedface").status().code(), "not_found");
+  EXPECT_EQ(store_->PlaybookByHash("feedface").status().code(), ErrorCode::kNotFound);
   ASSERT_TRUE(store_
                   ->ApplyDeliveries({{1, "playbook", 1,
                                       {{"hash", "deadbeef"}, {"id", "x"}, {"version", "1.0.0"},
                                        {"source", "id: [unclosed"}}}})
                   .ok());
-  EXPECT_EQ(store_->PlaybookByHash("deadbeef").status().code(), "invalid_playbook");
+  EXPECT_EQ(store_->PlaybookByHash("deadbeef").status().code(), ErrorCode::kInvalidPlaybook);
 }
 
 TEST_F(AgentStoreTest, DuplicateDeliveriesAreIgnored) {
@@ -201,14 +201,14 @@ TEST_F(AgentStoreTest, FindTaskByIdOrUnambiguousStep) {
   auto by_id = store_->FindTask(TaskIdOf("establish_cordon"));
   ASSERT_TRUE(by_id.ok());
   EXPECT_EQ(by_id->step, "establish_cordon");
-  EXPECT_EQ(store_->FindTask("no_such_step").status().code(), "not_found");
+  EXPECT_EQ(store_->FindTask("no_such_step").status().code(), ErrorCode::kNotFound);
   // A second deployment of the same playbook: the step name is now ambiguous.
   ASSERT_TRUE(store_
                   ->ApplyDeliveries({TaskDelivery(
                       6, {.step = "secondary_inspection", .state = "ready", .deployment = 2})})
                   .ok());
   auto ambiguous = store_->FindTask("secondary_inspection");
-  EXPECT_EQ(ambiguous.status().code(), "ambiguous");
+  EXPECT_EQ(ambiguous.status().code(), ErrorCode::kAmbiguous);
   EXPECT_NE(ambiguous.status().message().find(TaskIdOf("secondary_inspection", 2)),
             std::string::npos);
   EXPECT_TRUE(store_->FindTask(TaskIdOf("secondary_inspection", 2)).ok());

@@ -66,14 +66,14 @@ TEST_F(AttachmentsTest, ImportCopiesAndHashesTheFile) {
 
 TEST_F(AttachmentsTest, ImportRefusesWhatCannotBeAnAttachment) {
   EXPECT_EQ(ImportAttachment(dir_.path(), dir_.File("missing.jpg")).status().code(),
-            "not_found");
+            ErrorCode::kNotFound);
   EXPECT_EQ(ImportAttachment(dir_.path(), dir_.path()).status().code(),
-            "invalid_argument");
+            ErrorCode::kInvalidArgument);
   // A sparse file just over the limit: refused from its size, before anything is copied.
   const std::string huge = WriteSource("huge.bin", "");
   ASSERT_EQ(::truncate(huge.c_str(), static_cast<off_t>(protocol::kMaxAttachmentBytes + 1)), 0);
   auto refused = ImportAttachment(dir_.path(), huge);
-  EXPECT_EQ(refused.status().code(), "too_large");
+  EXPECT_EQ(refused.status().code(), ErrorCode::kTooLarge);
   EXPECT_NE(refused.status().message().find("64 MiB"), std::string::npos);
 }
 
@@ -246,14 +246,13 @@ TEST_F(AttachmentsTest, ACopyDamagedAfterAPieceWasCutIsReportedWhenItGoesAgain) 
 }
 
 TEST_F(AttachmentsTest, OnlyAttachmentsIsEnoughForAFinding) {
-  EXPECT_EQ(Attach("secondary_inspection", {}, {}).code(), "invalid_argument");
+  EXPECT_EQ(Attach("secondary_inspection", {}, {}).code(), ErrorCode::kInvalidArgument);
   EXPECT_TRUE(Attach("secondary_inspection", {}, {WriteSource("x.txt", "hello")}).ok());
 }
 
 TEST_F(AttachmentsTest, NothingIsRecordedWhenAFileCannotBeRead) {
-  EXPECT_EQ(Attach("secondary_inspection", {"dose_rate_1m=3"}, {dir_.File("gone.jpg")})
-                .code(),
-            "not_found");
+  EXPECT_EQ(Attach("secondary_inspection", {"dose_rate_1m=3"}, {dir_.File("gone.jpg")}).code(),
+            ErrorCode::kNotFound);
   auto records = store_->outbox().Records("");
   ASSERT_TRUE(records.ok());
   EXPECT_TRUE(records->empty());

@@ -83,7 +83,8 @@ class FailingStore final : public SyncStore, public SyncOutbox {
  private:
   bool Failing(const std::string& operation) const { return failing_.count(operation) > 0; }
   static Status Failure() {
-    return Status::Error("disk_full", "no space left on the device holding the test store");
+    return Status::Error(ErrorCode::kDiskFull,
+                         "no space left on the device holding the test store");
   }
 
   AgentStore& real_;

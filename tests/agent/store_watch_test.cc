@@ -99,7 +99,7 @@ TEST_F(StoreWatchTest, ARolledBackTransactionIsNotReported) {
   Status status = verb_->outbox().Transaction([&]() -> Status {
     auto seq = verb_->outbox().Append("note", "", {{"text", "never mind"}}, kLaneStatus);
     if (!seq.ok()) return seq.status();
-    return Status::Error("invalid_argument", "the verb changed its mind");
+    return Status::Error(ErrorCode::kInvalidArgument, "the verb changed its mind");
   });
   EXPECT_FALSE(status.ok());
   EXPECT_FALSE(ReportsChange(*watch_, kNotReported));

@@ -432,6 +432,24 @@ TEST_F(SyncClientTest, ABatchRefusedAsAWholeIsResentAfterTheDelay) {
   EXPECT_EQ(store_->outbox().Stats()->refused, 0u);
 }
 
+TEST_F(SyncClientTest, ACodeThisAgentDoesNotKnowIsKeptAndTakenAsARefusalOfTheBatch) {
+  Append("completed");
+  Welcome(0);
+  ASSERT_EQ(NextSeqs().size(), 1u);
+  Receive(MessageType::kError, {{"code", "quota_exceeded"}, {"message", "over quota"}});
+  EXPECT_EQ(client_->last_error(), "unknown: quota_exceeded: over quota");
+  EXPECT_TRUE(client_->welcomed());
+  clock_.Advance(14'999);
+  EXPECT_TRUE(NextSeqs().empty());
+  clock_.Advance(1);
+  EXPECT_EQ(NextSeqs(), (std::vector<std::uint64_t>{1}));
+  Ack({1}, 1);
+  Receive(MessageType::kError, {{"code", "quota_exceeded"}, {"message", "over"}, {"ref", 1}});
+  auto records = store_->outbox().Records("");
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ((*records)[0].refusal, "unknown: quota_exceeded: over");
+}
+
 TEST_F(SyncClientTest, ARateLimitedBatchGoesAgainWhenHqSaysItMay) {
   Append("completed");
   Welcome(0);

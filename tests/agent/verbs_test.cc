@@ -174,7 +174,7 @@ TEST_F(VerbsTest, ShowTaskAsJson) {
 
 TEST_F(VerbsTest, ShowTaskUnknown) {
   std::ostringstream out;
-  EXPECT_EQ(ShowTask(*store_, "nope", false, out).code(), "not_found");
+  EXPECT_EQ(ShowTask(*store_, "nope", false, out).code(), ErrorCode::kNotFound);
   EXPECT_TRUE(out.str().empty());
 }
 
@@ -197,13 +197,13 @@ TEST_F(VerbsTest, SetStateRecordsAStatusChange) {
 
 TEST_F(VerbsTest, SetStateRefusesWaitingDormantAndClosedTasksUnlessForced) {
   Status waiting = Set("establish_cordon", "in_progress");
-  EXPECT_EQ(waiting.code(), "task_waiting");
+  EXPECT_EQ(waiting.code(), ErrorCode::kTaskWaiting);
   EXPECT_TRUE(Contains(waiting.message(), "secondary_inspection (m.okafor, ready)"));
-  EXPECT_EQ(Set("expand_cordon", "in_progress").code(), "task_waiting");
+  EXPECT_EQ(Set("expand_cordon", "in_progress").code(), ErrorCode::kTaskWaiting);
   ASSERT_TRUE(store_->ApplyDeliveries({TaskDelivery(6, {.step = "identify_nuclide", .state = "cancelled",
                                                         .reason = "innocent alarm"})}).ok());
   Status closed = Set("identify_nuclide", "in_progress");
-  EXPECT_EQ(closed.code(), "task_closed");
+  EXPECT_EQ(closed.code(), ErrorCode::kTaskClosed);
   EXPECT_TRUE(Contains(closed.message(), "innocent alarm"));
   EXPECT_TRUE(RecordsOf("").empty()) << "nothing recorded when refused";
   EXPECT_TRUE(Set("establish_cordon", "in_progress", "", /*force=*/true).ok());
@@ -211,7 +211,7 @@ TEST_F(VerbsTest, SetStateRefusesWaitingDormantAndClosedTasksUnlessForced) {
 }
 
 TEST_F(VerbsTest, BlockedNeedsAReasonAndIsAllowedWhileWaiting) {
-  EXPECT_EQ(Set("establish_cordon", "blocked").code(), "invalid_argument");
+  EXPECT_EQ(Set("establish_cordon", "blocked").code(), ErrorCode::kInvalidArgument);
   ASSERT_TRUE(Set("establish_cordon", "blocked", "no tape on site").ok());
   const auto records = RecordsOf("establish_cordon");
   ASSERT_EQ(records.size(), 1u);
@@ -220,7 +220,7 @@ TEST_F(VerbsTest, BlockedNeedsAReasonAndIsAllowedWhileWaiting) {
 }
 
 TEST_F(VerbsTest, SetStateOnAnUnknownTask) {
-  EXPECT_EQ(Set("no_such_task", "acknowledged").code(), "not_found");
+  EXPECT_EQ(Set("no_such_task", "acknowledged").code(), ErrorCode::kNotFound);
 }
 
 // --- RecordFinding ---
@@ -243,28 +243,29 @@ TEST_F(VerbsTest, RecordFindingStoresTypedValues) {
 
 TEST_F(VerbsTest, RecordFindingValidationErrors) {
   Status unknown = Record("secondary_inspection", {"dose=12"});
-  EXPECT_EQ(unknown.code(), "invalid_argument");
+  EXPECT_EQ(unknown.code(), ErrorCode::kInvalidArgument);
   EXPECT_TRUE(Contains(unknown.message(), "no field 'dose'"));
   EXPECT_TRUE(Contains(unknown.message(), "dose_rate_1m"));
 
   Status wrong_type = Record("secondary_inspection", {"dose_rate_1m=high"});
-  EXPECT_EQ(wrong_type.code(), "invalid_value");
+  EXPECT_EQ(wrong_type.code(), ErrorCode::kInvalidValue);
   EXPECT_TRUE(Contains(wrong_type.message(), "expected a number in µSv/h, got 'high'"));
 
-  EXPECT_EQ(Record("secondary_inspection", {"neutrons_detected=perhaps"}).code(), "invalid_value");
-  EXPECT_EQ(Record("secondary_inspection", {"dose_rate_1m"}).code(), "invalid_argument");
-  EXPECT_EQ(Record("secondary_inspection", {"=12"}).code(), "invalid_argument");
-  EXPECT_EQ(Record("secondary_inspection", {}).code(), "invalid_argument");
-  EXPECT_EQ(Record("identify_nuclide", {"nuclide=Cs-137"}).code(), "task_waiting");
+  EXPECT_EQ(Record("secondary_inspection", {"neutrons_detected=perhaps"}).code(),
+            ErrorCode::kInvalidValue);
+  EXPECT_EQ(Record("secondary_inspection", {"dose_rate_1m"}).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Record("secondary_inspection", {"=12"}).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Record("secondary_inspection", {}).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Record("identify_nuclide", {"nuclide=Cs-137"}).code(), ErrorCode::kTaskWaiting);
   // One bad field spoils the whole command: nothing is recorded.
   EXPECT_EQ(Record("secondary_inspection", {"dose_rate_1m=3", "background=x"}).code(),
-            "invalid_value");
+            ErrorCode::kInvalidValue);
   EXPECT_TRUE(RecordsOf("").empty());
 }
 
 TEST_F(VerbsTest, OutOfRangeNeedsConfirmation) {
   Status refused = Record("secondary_inspection", {"background=25"});
-  EXPECT_EQ(refused.code(), "needs_confirmation");
+  EXPECT_EQ(refused.code(), ErrorCode::kNeedsConfirmation);
   EXPECT_TRUE(Contains(refused.message(), "outside the expected range 0 to 10"));
   EXPECT_TRUE(Contains(refused.message(), "--confirm"));
   EXPECT_TRUE(RecordsOf("").empty());
@@ -279,11 +280,11 @@ TEST_F(VerbsTest, OutOfRangeNeedsConfirmation) {
 
 TEST_F(VerbsTest, DoneRequiresTheRequiredFields) {
   Status missing = Record("secondary_inspection", {"dose_rate_1m=12"}, false, /*complete=*/true);
-  EXPECT_EQ(missing.code(), "missing_fields");
+  EXPECT_EQ(missing.code(), ErrorCode::kMissingFields);
   EXPECT_TRUE(Contains(missing.message(), "--field neutrons_detected=…"));
   EXPECT_TRUE(Lacks(missing.message(), ("dose_rate_1m")));
   EXPECT_TRUE(RecordsOf("").empty());
-  EXPECT_EQ(Record("secondary_inspection", {}, false, true).code(), "missing_fields");
+  EXPECT_EQ(Record("secondary_inspection", {}, false, true).code(), ErrorCode::kMissingFields);
 }
 
 TEST_F(VerbsTest, DoneCountsFieldsRecordedEarlierAndReleasesOwnDependents) {
@@ -357,7 +358,7 @@ TEST_F(VerbsTest, NeutronsRaiseAnAlertAndNotifyHq) {
 
 TEST_F(VerbsTest, RecordingOnACancelledTaskNeedsForce) {
   ASSERT_TRUE(store_->ApplyDeliveries({TaskDelivery(6, {.step = "secondary_inspection", .state = "cancelled"})}).ok());
-  EXPECT_EQ(Record("secondary_inspection", {"dose_rate_1m=1"}).code(), "task_closed");
+  EXPECT_EQ(Record("secondary_inspection", {"dose_rate_1m=1"}).code(), ErrorCode::kTaskClosed);
   EXPECT_TRUE(Record("secondary_inspection", {"dose_rate_1m=1"}, false, false, /*force=*/true).ok());
   EXPECT_EQ(CountKind("finding"), 1u);
 }
@@ -366,12 +367,12 @@ TEST_F(VerbsTest, RecordingOnACancelledTaskNeedsForce) {
 
 TEST_F(VerbsTest, AlertsGoInTheSafetyLane) {
   std::ostringstream out;
-  EXPECT_EQ(RaiseAlert(*store_, "", "x", "urgent", out).code(), "invalid_argument");
+  EXPECT_EQ(RaiseAlert(*store_, "", "x", "urgent", out).code(), ErrorCode::kInvalidArgument);
   ASSERT_TRUE(RecordNote(*store_, "", "arrived at the crossing", out).ok());
   ASSERT_TRUE(RaiseAlert(*store_, "secondary_inspection", "dosimeter alarm", "critical", out).ok());
   EXPECT_TRUE(Contains(out.str(), "safety alert #2"));
-  EXPECT_EQ(RecordNote(*store_, "", "", out).code(), "invalid_argument");
-  EXPECT_EQ(RecordNote(*store_, "nope", "text", out).code(), "not_found");
+  EXPECT_EQ(RecordNote(*store_, "", "", out).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(RecordNote(*store_, "nope", "text", out).code(), ErrorCode::kNotFound);
   const auto records = RecordsOf("");
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[0].kind, "note");
@@ -398,17 +399,17 @@ TEST_F(VerbsTest, AnInnocentAlarmActivatesTheClosingStep) {
 TEST_F(VerbsTest, EnumAndSampleIdFieldsAreChecked) {
   ASSERT_TRUE(Record("secondary_inspection", {"dose_rate_1m=1", "neutrons_detected=no"}, false, true).ok());
   Status bad_enum = Record("identify_nuclide", {"nuclide=caesium"});
-  EXPECT_EQ(bad_enum.code(), "invalid_value");
+  EXPECT_EQ(bad_enum.code(), ErrorCode::kInvalidValue);
   EXPECT_TRUE(Contains(bad_enum.message(), "expected one of Cs-137"));
   ASSERT_TRUE(store_->ApplyDeliveries({TaskDelivery(6, {.step = "recover_material", .state = "ready"})}).ok());
-  EXPECT_EQ(Record("recover_material", {"sample_id=RN-12"}).code(), "invalid_value");
+  EXPECT_EQ(Record("recover_material", {"sample_id=RN-12"}).code(), ErrorCode::kInvalidValue);
   EXPECT_TRUE(Record("recover_material", {"sample_id=RN-0012"}).ok());
 }
 
 TEST_F(VerbsTest, ARecordTooLargeForTheProtocolIsRefused) {
   std::ostringstream out;
   Status status = RecordNote(*store_, "", std::string(kMaxRecordBytes + 1, 'x'), out);
-  EXPECT_EQ(status.code(), "too_large");
+  EXPECT_EQ(status.code(), ErrorCode::kTooLarge);
   EXPECT_TRUE(RecordsOf("").empty());
   EXPECT_TRUE(RecordNote(*store_, "", std::string(kMaxRecordBytes / 2, 'x'), out).ok());
 }
@@ -437,10 +438,12 @@ TEST_F(VerbsTest, TasksWhosePlaybookHasNotArrived) {
   EXPECT_TRUE(Contains(list.str(), "secondary_inspection"));
   std::ostringstream show;
   Status status = ShowTask(**fresh, "secondary_inspection", false, show);
-  EXPECT_EQ(status.code(), "not_found");
+  EXPECT_EQ(status.code(), ErrorCode::kNotFound);
   EXPECT_TRUE(Contains(status.message(), "has not arrived yet"));
-  EXPECT_EQ(RecordFinding(**fresh, "secondary_inspection", {"dose_rate_1m=1"}, false, false, false, show).code(),
-            "not_found");
+  EXPECT_EQ(
+      RecordFinding(**fresh, "secondary_inspection", {"dose_rate_1m=1"}, false, false, false, show)
+          .code(),
+      ErrorCode::kNotFound);
 }
 
 // --- receipts ---
@@ -479,7 +482,7 @@ TEST_F(VerbsTest, ShowLogOfOneTask) {
   ASSERT_TRUE(RecordNote(*store_, "", "general note", out).ok());
   EXPECT_EQ(json::parse(Log("secondary_inspection", true))["records"].size(), 1u);
   EXPECT_EQ(json::parse(Log("", true))["records"].size(), 2u);
-  EXPECT_EQ(ShowLog(*store_, "nope", false, out).code(), "not_found");
+  EXPECT_EQ(ShowLog(*store_, "nope", false, out).code(), ErrorCode::kNotFound);
 }
 
 TEST_F(VerbsTest, ShowStatusReportsOutboxLinkAndRefusals) {
@@ -534,8 +537,8 @@ TEST(ParseFieldArgTest, SplitsAtTheFirstEquals) {
   auto empty_value = ParseFieldArg("note=");
   ASSERT_TRUE(empty_value.ok());
   EXPECT_EQ(empty_value->value, "");
-  EXPECT_EQ(ParseFieldArg("novalue").status().code(), "invalid_argument");
-  EXPECT_EQ(ParseFieldArg("=x").status().code(), "invalid_argument");
+  EXPECT_EQ(ParseFieldArg("novalue").status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ParseFieldArg("=x").status().code(), ErrorCode::kInvalidArgument);
 }
 
 }  // namespace

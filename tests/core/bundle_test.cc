@@ -59,7 +59,7 @@ TEST(BundleTest, FileRoundTripRequiresAPrivateFile) {
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   ExpectSame(*read, bundle);
   ASSERT_EQ(::chmod(dir.File("b.json").c_str(), 0644), 0);
-  EXPECT_EQ(ReadBundleFile(dir.File("b.json")).status().code(), "insecure_file");
+  EXPECT_EQ(ReadBundleFile(dir.File("b.json")).status().code(), ErrorCode::kInsecureFile);
   EXPECT_FALSE(ReadBundleFile(dir.File("missing.json")).ok());
 }
 
@@ -68,7 +68,7 @@ TEST(BundleTest, RefusesWhatIsNotABundle) {
        {"", "{", "null", "[]", "\"muster-bundle/1\"", "{}", R"({"format":"muster-bundle/2"})",
         R"({"format":"other"})"}) {
     auto parsed = ParseBundle(text);
-    EXPECT_EQ(parsed.status().code(), "invalid_bundle") << text;
+    EXPECT_EQ(parsed.status().code(), ErrorCode::kInvalidBundle) << text;
   }
 }
 
@@ -78,7 +78,7 @@ TEST(BundleTest, RefusesAWrongTypedFormatWithoutThrowing) {
                                  R"({"format": ["muster-bundle/1"]})"}) {
     Result<Bundle> parsed = Status::Ok();
     EXPECT_NO_THROW(parsed = ParseBundle(text)) << text;
-    EXPECT_EQ(parsed.status().code(), "invalid_bundle") << text;
+    EXPECT_EQ(parsed.status().code(), ErrorCode::kInvalidBundle) << text;
   }
 }
 
@@ -89,16 +89,16 @@ TEST(BundleTest, EachFieldIsRequiredNonEmptyAndAString) {
     json missing = json::parse(good);
     missing.erase(field);
     auto a = ParseBundle(missing.dump());
-    EXPECT_EQ(a.status().code(), "invalid_bundle") << field;
+    EXPECT_EQ(a.status().code(), ErrorCode::kInvalidBundle) << field;
     EXPECT_NE(a.status().message().find(field), std::string::npos) << a.status().message();
 
     json empty = json::parse(good);
     empty[field] = "";
-    EXPECT_EQ(ParseBundle(empty.dump()).status().code(), "invalid_bundle") << field;
+    EXPECT_EQ(ParseBundle(empty.dump()).status().code(), ErrorCode::kInvalidBundle) << field;
 
     json number = json::parse(good);
     number[field] = 42;
-    EXPECT_EQ(ParseBundle(number.dump()).status().code(), "invalid_bundle") << field;
+    EXPECT_EQ(ParseBundle(number.dump()).status().code(), ErrorCode::kInvalidBundle) << field;
   }
 }
 
@@ -108,7 +108,7 @@ TEST(BundleTest, RefusesDamagedKeys) {
     json damaged = json::parse(good);
     damaged[field] = damaged[field].get<std::string>().substr(0, 39);
     auto parsed = ParseBundle(damaged.dump());
-    EXPECT_EQ(parsed.status().code(), "invalid_bundle") << field;
+    EXPECT_EQ(parsed.status().code(), ErrorCode::kInvalidBundle) << field;
     EXPECT_NE(parsed.status().message().find("damaged key"), std::string::npos);
   }
 }

@@ -28,7 +28,7 @@ FieldSpec DoseRate() {
 
 ::testing::AssertionResult Invalid(const Result<CheckedValue>& result) {
   if (result.ok()) return ::testing::AssertionFailure() << "accepted " << FormatValue(result->value);
-  if (result.status().code() != "invalid_value") {
+  if (result.status().code() != ErrorCode::kInvalidValue) {
     return ::testing::AssertionFailure() << result.status().ToString();
   }
   return ::testing::AssertionSuccess();
@@ -167,7 +167,7 @@ TEST(ParseFieldValueTest, SampleIdWithABrokenPatternIsAPlaybookError) {
   FieldSpec field = Field(FieldType::kSampleId, "sample_id");
   field.pattern = "([unclosed";
   auto value = ParseFieldValue(field, "RN-0001");
-  EXPECT_EQ(value.status().code(), "invalid_playbook");
+  EXPECT_EQ(value.status().code(), ErrorCode::kInvalidPlaybook);
 }
 
 TEST(ParseFieldValueTest, TextAndAttachment) {
@@ -189,7 +189,9 @@ using nlohmann::json;
 
 ::testing::AssertionResult Refused(const Status& status) {
   if (status.ok()) return ::testing::AssertionFailure() << "accepted";
-  if (status.code() != "invalid_value") return ::testing::AssertionFailure() << status.ToString();
+  if (status.code() != ErrorCode::kInvalidValue) {
+    return ::testing::AssertionFailure() << status.ToString();
+  }
   return ::testing::AssertionSuccess();
 }
 
@@ -281,7 +283,7 @@ TEST(CheckFieldValueTest, SampleIdMatchesItsPattern) {
     EXPECT_TRUE(Refused(CheckFieldValue(field, bad, {}))) << bad.dump();
   }
   field.pattern = "([unclosed";
-  EXPECT_EQ(CheckFieldValue(field, "RN-0042", {}).code(), "invalid_playbook");
+  EXPECT_EQ(CheckFieldValue(field, "RN-0042", {}).code(), ErrorCode::kInvalidPlaybook);
 }
 
 TEST(CheckFieldValueTest, AnOverlongSampleIdIsRefusedBeforeThePatternRuns) {

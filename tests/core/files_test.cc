@@ -57,7 +57,7 @@ TEST(WriteFileAtomicTest, EmptyContent) {
 TEST(WriteFileAtomicTest, FailsInAMissingDirectory) {
   TempDir dir;
   Status status = WriteFileAtomic(dir.File("no/such/dir/file"), "x");
-  EXPECT_EQ(status.code(), "io_error");
+  EXPECT_EQ(status.code(), ErrorCode::kIoError);
   EXPECT_NE(status.message().find("no/such/dir/file"), std::string::npos) << status.message();
 }
 
@@ -70,16 +70,16 @@ TEST(ReadFileTest, RefusesFilesOverTheLimitButAcceptsExactlyTheLimit) {
   EXPECT_EQ(exact->size(), 100'000u);
   auto over = ReadFile(path, 99'999);
   EXPECT_FALSE(over.ok());
-  EXPECT_EQ(over.status().code(), "too_large");
+  EXPECT_EQ(over.status().code(), ErrorCode::kTooLarge);
   auto tiny = ReadFile(path, 10);
-  EXPECT_EQ(tiny.status().code(), "too_large");
+  EXPECT_EQ(tiny.status().code(), ErrorCode::kTooLarge);
 }
 
 TEST(ReadFileTest, MissingFileIsAnIoError) {
   TempDir dir;
   auto read = ReadFile(dir.File("missing"));
   EXPECT_FALSE(read.ok());
-  EXPECT_EQ(read.status().code(), "io_error");
+  EXPECT_EQ(read.status().code(), ErrorCode::kIoError);
 }
 
 TEST(ReadFileTest, ReadsBinaryContent) {
@@ -101,7 +101,7 @@ TEST(EnsureDirectoryTest, CreatesParentsWithTheMode) {
 TEST(EnsureDirectoryTest, FailsWhereAFileIsInTheWay) {
   TempDir dir;
   ASSERT_TRUE(WriteFileAtomic(dir.File("file"), "x").ok());
-  EXPECT_EQ(EnsureDirectory(dir.File("file/sub")).code(), "io_error");
+  EXPECT_EQ(EnsureDirectory(dir.File("file/sub")).code(), ErrorCode::kIoError);
 }
 
 TEST(CheckPrivateFileTest, Accepts0600And0400) {
@@ -117,7 +117,7 @@ TEST(CheckPrivateFileTest, Refuses0644And0640And0606) {
   for (unsigned mode : {0644u, 0640u, 0606u, 0610u}) {
     ASSERT_TRUE(WriteFileAtomic(dir.File("s"), "x", mode).ok());
     Status status = CheckPrivateFile(dir.File("s"));
-    EXPECT_EQ(status.code(), "insecure_file") << std::oct << mode;
+    EXPECT_EQ(status.code(), ErrorCode::kInsecureFile) << std::oct << mode;
     EXPECT_NE(status.message().find("chmod 600"), std::string::npos) << status.message();
   }
 }
@@ -130,7 +130,7 @@ TEST(CheckPrivateFileTest, ReportsTheModeInTheMessage) {
 
 TEST(CheckPrivateFileTest, MissingFileIsAnError) {
   TempDir dir;
-  EXPECT_EQ(CheckPrivateFile(dir.File("missing")).code(), "io_error");
+  EXPECT_EQ(CheckPrivateFile(dir.File("missing")).code(), ErrorCode::kIoError);
 }
 
 }  // namespace

@@ -72,7 +72,7 @@ TEST(KeysTest, LoadOrCreateRefusesASecretReadableByOthers) {
   ASSERT_EQ(::chmod(dir.File("agent.secret").c_str(), 0644), 0);
   auto loaded = LoadOrCreateKeyPair(dir.path(), "agent");
   EXPECT_FALSE(loaded.ok());
-  EXPECT_EQ(loaded.status().code(), "insecure_file");
+  EXPECT_EQ(loaded.status().code(), ErrorCode::kInsecureFile);
   // Refused, not silently repaired or replaced.
   EXPECT_EQ(FileMode(dir.File("agent.secret")), 0644);
   EXPECT_EQ(*ReadFile(dir.File("agent.secret")), created->secret_key + "\n");
@@ -83,7 +83,7 @@ TEST(KeysTest, LoadOrCreateRefusesDamagedKeyFiles) {
   ASSERT_TRUE(LoadOrCreateKeyPair(dir.path(), "agent").ok());
   ASSERT_TRUE(WriteFileAtomic(dir.File("agent.secret"), "not a key\n", 0600).ok());
   auto loaded = LoadOrCreateKeyPair(dir.path(), "agent");
-  EXPECT_EQ(loaded.status().code(), "bad_key");
+  EXPECT_EQ(loaded.status().code(), ErrorCode::kBadKey);
 }
 
 TEST(KeysTest, LoadOrCreateAcceptsCrLfLineEnds) {
@@ -121,7 +121,7 @@ TEST(KeysTest, LoadOrCreateRefusesAPublicKeyThatDoesNotMatchTheSecret) {
   ASSERT_TRUE(other.ok());
   ASSERT_TRUE(WriteFileAtomic(dir.File("agent.public"), other->public_key + "\n").ok());
   auto loaded = LoadOrCreateKeyPair(dir.path(), "agent");
-  EXPECT_EQ(loaded.status().code(), "bad_key") << loaded.status().ToString();
+  EXPECT_EQ(loaded.status().code(), ErrorCode::kBadKey) << loaded.status().ToString();
 }
 
 TEST(KeysTest, FingerprintIsTheFirstEightCharacters) {

@@ -43,7 +43,7 @@ std::string Zstd(const std::string& plain) {
 // A plain (uncompressed) frame with the given body, whatever Encode would do.
 std::string PlainFrame(MessageType type, const json& body) { return Header(type) + Msgpack(body); }
 
-::testing::AssertionResult RefusedWith(const Result<Message>& result, const std::string& code) {
+::testing::AssertionResult RefusedWith(const Result<Message>& result, ErrorCode code) {
   if (result.ok()) {
     return ::testing::AssertionFailure()
            << "accepted: " << result->body.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -60,21 +60,23 @@ std::string PlainFrame(MessageType type, const json& body) { return Header(type)
 
 const json kPing = {{"time", 1}};
 
-TEST(ProtocolHostileTest, EmptyFrame) { EXPECT_TRUE(RefusedWith(Decode(""), errors::kMalformed)); }
+TEST(ProtocolHostileTest, EmptyFrame) {
+  EXPECT_TRUE(RefusedWith(Decode(""), ErrorCode::kMalformed));
+}
 
 TEST(ProtocolHostileTest, TwoByteFrame) {
-  EXPECT_TRUE(RefusedWith(Decode(Bytes({1, 7})), errors::kMalformed));
+  EXPECT_TRUE(RefusedWith(Decode(Bytes({1, 7})), ErrorCode::kMalformed));
 }
 
 TEST(ProtocolHostileTest, HeaderOnlyHasNoBody) {
-  EXPECT_TRUE(RefusedWith(Decode(Header(MessageType::kPing)), errors::kMalformed));
+  EXPECT_TRUE(RefusedWith(Decode(Header(MessageType::kPing)), ErrorCode::kMalformed));
 }
 
 TEST(ProtocolHostileTest, WrongVersion) {
   for (int version : {0, 2, 0xff}) {
     std::string frame = PlainFrame(MessageType::kPing, kPing);
     frame[0] = static_cast<char>(version);
-    EXPECT_TRUE(RefusedWith(Decode(frame), errors::kUnsupportedVersion)) << version;
+    EXPECT_TRUE(RefusedWith(Decode(frame), ErrorCode::kUnsupportedVersion)) << version;
   }
 }
 
@@ -82,7 +84,7 @@ TEST(ProtocolHostileTest, UnknownType) {
   for (int type : {0x00, 0x0a, 0x7f, 0xff}) {
     std::string frame = PlainFrame(MessageType::kPing, kPing);
     frame[1] = static_cast<char>(type);
-    EXPECT_TRUE(RefusedWith(Decode(frame), errors::kUnknownType)) << type;
+    EXPECT_TRUE(RefusedWith(Decode(frame), ErrorCode::kUnknownType)) << type;
   }
 }
 
@@ -90,17 +92,17 @@ TEST(ProtocolHostileTest, UnknownFlags) {
   for (int flags : {0x02, 0x03, 0x80, 0xff}) {
     std::string frame = PlainFrame(MessageType::kPing, kPing);
     frame[2] = static_cast<char>(flags);
-    EXPECT_TRUE(RefusedWith(Decode(frame), errors::kMalformed)) << flags;
+    EXPECT_TRUE(RefusedWith(Decode(frame), ErrorCode::kMalformed)) << flags;
   }
 }
 
 TEST(ProtocolHostileTest, OversizedFrame) {
   Limits limits;
   std::string frame = Header(MessageType::kPing) + std::string(limits.max_frame_bytes, '\0');
-  EXPECT_TRUE(RefusedWith(Decode(frame, limits), errors::kTooLarge));
+  EXPECT_TRUE(RefusedWith(Decode(frame, limits), ErrorCode::kTooLarge));
   limits.max_frame_bytes = 64;
   std::string big = PlainFrame(MessageType::kError, {{"code", "x"}, {"message", std::string(80, 'm')}});
-  EXPECT_TRUE(RefusedWith(Decode(big, limits), errors::kTooLarge));
+  EXPECT_TRUE(RefusedWith(Decode(big, limits), ErrorCode::kTooLarge));
 }
 
 TEST(ProtocolHostileTest, ZstdBombDeclaringMoreThanMaxBody) {
@@ -110,7 +112,7 @@ TEST(ProtocolHostileTest, ZstdBombDeclaringMoreThanMaxBody) {
   const std::string bomb = Zstd(plain);
   ASSERT_LT(bomb.size(), limits.max_frame_bytes);
   EXPECT_TRUE(RefusedWith(Decode(Header(MessageType::kPing, kFlagCompressed) + bomb, limits),
-                          errors::kTooLarge));
+                          ErrorCode::kTooLarge));
 }
 
 TEST(ProtocolHostileTest, CompressedBodyJustOverMaxBody) {
@@ -118,7 +120,7 @@ TEST(ProtocolHostileTest, CompressedBodyJustOverMaxBody) {
   limits.max_body_bytes = 1000;
   json body = {{"code", "x"}, {"message", std::string(1000, 'a')}};
   const std::string frame = Header(MessageType::kError, kFlagCompressed) + Zstd(Msgpack(body));
-  EXPECT_TRUE(RefusedWith(Decode(frame, limits), errors::kTooLarge));
+  EXPECT_TRUE(RefusedWith(Decode(frame, limits), ErrorCode::kTooLarge));
   limits.max_body_bytes = 2000;
   EXPECT_TRUE(Decode(frame, limits).ok());
 }
@@ -131,18 +133,18 @@ TEST(ProtocolHostileTest, DamagedZstd) {
   // Truncated.
   EXPECT_TRUE(RefusedWith(
       Decode(Header(MessageType::kError, kFlagCompressed) + good.substr(0, good.size() - 3)),
-      errors::kMalformed));
+      ErrorCode::kMalformed));
   // Bad magic number.
   std::string bad_magic = good;
   bad_magic[0] ^= 0x55;
   EXPECT_TRUE(RefusedWith(Decode(Header(MessageType::kError, kFlagCompressed) + bad_magic),
-                          errors::kMalformed));
+                          ErrorCode::kMalformed));
   // Flagged compressed but plain MessagePack.
   EXPECT_TRUE(RefusedWith(Decode(Header(MessageType::kPing, kFlagCompressed) + Msgpack(kPing)),
-                          errors::kMalformed));
+                          ErrorCode::kMalformed));
   // Flagged compressed with nothing at all.
   EXPECT_TRUE(
-      RefusedWith(Decode(Header(MessageType::kPing, kFlagCompressed)), errors::kMalformed));
+      RefusedWith(Decode(Header(MessageType::kPing, kFlagCompressed)), ErrorCode::kMalformed));
   // Every single-byte corruption of the frame body is refused or decodes to a valid body.
   for (std::size_t i = 0; i < good.size(); ++i) {
     std::string damaged = good;
@@ -151,8 +153,8 @@ TEST(ProtocolHostileTest, DamagedZstd) {
     if (result.ok()) {
       EXPECT_TRUE(result->body.is_object());
     } else {
-      EXPECT_TRUE(result.status().code() == errors::kMalformed ||
-                  result.status().code() == errors::kTooLarge)
+      EXPECT_TRUE(result.status().code() == ErrorCode::kMalformed ||
+                  result.status().code() == ErrorCode::kTooLarge)
           << i << ": " << result.status().ToString();
     }
   }
@@ -175,28 +177,28 @@ TEST(ProtocolHostileTest, ZstdWithoutDeclaredSizeIsRefused) {
   out.resize(output.pos);
   ASSERT_EQ(ZSTD_getFrameContentSize(out.data(), out.size()), ZSTD_CONTENTSIZE_UNKNOWN);
   EXPECT_TRUE(RefusedWith(Decode(Header(MessageType::kPing, kFlagCompressed) + out),
-                          errors::kMalformed));
+                          ErrorCode::kMalformed));
 }
 
 TEST(ProtocolHostileTest, BodyThatIsNotAMap) {
   for (const json& body : {json::array({1, 2}), json("text"), json(5), json(nullptr), json(true),
                            json(1.5)}) {
-    EXPECT_TRUE(RefusedWith(Decode(PlainFrame(MessageType::kPing, body)), errors::kMalformed))
+    EXPECT_TRUE(RefusedWith(Decode(PlainFrame(MessageType::kPing, body)), ErrorCode::kMalformed))
         << body.dump();
   }
 }
 
 TEST(ProtocolHostileTest, MapWithNonStringKeys) {
   // {1: 2}: MessagePack allows it, a Muster body does not.
-  EXPECT_TRUE(
-      RefusedWith(Decode(Header(MessageType::kPing) + Bytes({0x81, 0x01, 0x02})), errors::kMalformed));
+  EXPECT_TRUE(RefusedWith(Decode(Header(MessageType::kPing) + Bytes({0x81, 0x01, 0x02})),
+                          ErrorCode::kMalformed));
 }
 
 TEST(ProtocolHostileTest, TruncatedMsgpack) {
   const std::string body = Msgpack({{"code", "forbidden"}, {"message", "revoked by HQ"}});
   for (std::size_t cut = 0; cut < body.size(); ++cut) {
     EXPECT_TRUE(RefusedWith(Decode(Header(MessageType::kError) + body.substr(0, cut)),
-                            errors::kMalformed))
+                            ErrorCode::kMalformed))
         << "cut at " << cut;
   }
 }
@@ -207,7 +209,7 @@ TEST(ProtocolHostileTest, AMillionNestedArraysHitTheDepthCheck) {
   const std::string frame = Header(MessageType::kPing) + std::string(1'000'000, '\x91') + '\x01';
   ASSERT_LE(frame.size(), Limits().max_frame_bytes);
   auto result = Decode(frame);
-  ASSERT_TRUE(RefusedWith(result, errors::kMalformed));
+  ASSERT_TRUE(RefusedWith(result, ErrorCode::kMalformed));
   EXPECT_NE(result.status().message().find("deeper"), std::string::npos)
       << result.status().message();
 }
@@ -218,12 +220,12 @@ TEST(ProtocolHostileTest, NestedMapsAndCompressedNestingHitTheDepthCheck) {
   for (int i = 0; i < 100'000; ++i) maps += Bytes({0x81, 0xa1, 'a'});
   maps += '\x01';
   auto result = Decode(Header(MessageType::kPing) + maps);
-  ASSERT_TRUE(RefusedWith(result, errors::kMalformed));
+  ASSERT_TRUE(RefusedWith(result, ErrorCode::kMalformed));
   EXPECT_NE(result.status().message().find("deeper"), std::string::npos);
   // Four million nested arrays compressed to a few hundred bytes.
   const std::string nested = std::string(4'000'000, '\x91') + '\x01';
   auto compressed = Decode(Header(MessageType::kPing, kFlagCompressed) + Zstd(nested));
-  ASSERT_TRUE(RefusedWith(compressed, errors::kMalformed));
+  ASSERT_TRUE(RefusedWith(compressed, ErrorCode::kMalformed));
   EXPECT_NE(compressed.status().message().find("deeper"), std::string::npos);
 }
 
@@ -238,21 +240,21 @@ TEST(ProtocolHostileTest, ContainersClaimingBillionsOfEntries) {
         Bytes({0x81, 0xa1, 'a', 0xc9, 0xff, 0xff, 0xff, 0xff, 0x01, 'x'}),
         Bytes({0xde, 0xff, 0xff}), Bytes({0x81, 0xa1, 'a', 0xdc, 0xff, 0xff, 0x01}),
         Bytes({0x8f})}) {
-    EXPECT_TRUE(RefusedWith(Decode(header + body), errors::kMalformed))
+    EXPECT_TRUE(RefusedWith(Decode(header + body), ErrorCode::kMalformed))
         << ::testing::PrintToString(std::vector<unsigned char>(body.begin(), body.end()));
   }
 }
 
 TEST(ProtocolHostileTest, TrailingBytes) {
   for (const std::string& tail : {Bytes({0xc0}), Bytes({0x00}), Msgpack(kPing)}) {
-    EXPECT_TRUE(RefusedWith(Decode(PlainFrame(MessageType::kPing, kPing) + tail),
-                            errors::kMalformed));
+    EXPECT_TRUE(
+        RefusedWith(Decode(PlainFrame(MessageType::kPing, kPing) + tail), ErrorCode::kMalformed));
   }
 }
 
 TEST(ProtocolHostileTest, ReservedByteC1) {
   EXPECT_TRUE(RefusedWith(Decode(Header(MessageType::kPing) + Bytes({0x81, 0xa1, 't', 0xc1})),
-                          errors::kMalformed));
+                          ErrorCode::kMalformed));
 }
 
 struct FieldCase {
@@ -282,7 +284,8 @@ TEST(ProtocolHostileTest, MissingRequiredFields) {
   };
   for (const FieldCase& c : cases) {
     auto result = Decode(PlainFrame(c.type, c.body));
-    EXPECT_TRUE(RefusedWith(result, errors::kMalformed)) << ToString(c.type) << " " << c.body.dump();
+    EXPECT_TRUE(RefusedWith(result, ErrorCode::kMalformed))
+        << ToString(c.type) << " " << c.body.dump();
     if (!result.ok()) {
       EXPECT_NE(result.status().message().find("missing field"), std::string::npos)
           << result.status().message();
@@ -318,7 +321,7 @@ TEST(ProtocolHostileTest, WrongTypedRequiredFields) {
       {MessageType::kError, {{"code", 4}, {"message", "x"}}},
   };
   for (const FieldCase& c : cases) {
-    EXPECT_TRUE(RefusedWith(Decode(PlainFrame(c.type, c.body)), errors::kMalformed))
+    EXPECT_TRUE(RefusedWith(Decode(PlainFrame(c.type, c.body)), ErrorCode::kMalformed))
         << ToString(c.type) << " " << c.body.dump();
   }
 }
@@ -329,12 +332,12 @@ TEST(ProtocolHostileTest, BatchesOverMaxBatchRecords) {
   json records = json::array();
   for (std::size_t i = 0; i <= limits.max_batch_records; ++i) records.push_back(one);
   auto result = Decode(Encode({MessageType::kRecords, {{"records", records}}}), limits);
-  EXPECT_TRUE(RefusedWith(result, errors::kTooLarge));
+  EXPECT_TRUE(RefusedWith(result, ErrorCode::kTooLarge));
   auto deliveries = Decode(Encode({MessageType::kDeliver, {{"deliveries", records}}}), limits);
-  EXPECT_TRUE(RefusedWith(deliveries, errors::kTooLarge));
+  EXPECT_TRUE(RefusedWith(deliveries, ErrorCode::kTooLarge));
   limits.max_batch_records = 2;
   auto small = Decode(Encode({MessageType::kRecords, {{"records", {one, one, one}}}}), limits);
-  EXPECT_TRUE(RefusedWith(small, errors::kTooLarge));
+  EXPECT_TRUE(RefusedWith(small, ErrorCode::kTooLarge));
 }
 
 TEST(ProtocolHostileTest, ErrorMessagesNameTheMessageType) {
@@ -349,7 +352,7 @@ TEST(ProtocolHostileTest, StringsThatAreNotUtf8AreRefused) {
   const std::string bad = Bytes({0x82, 0xa4, 'c', 'o', 'd', 'e', 0xa2, 0xc3, 0x28, 0xa7, 'm', 'e',
                                  's', 's', 'a', 'g', 'e', 0xa1, 'x'});
   auto result = Decode(Header(MessageType::kError) + bad);
-  EXPECT_TRUE(RefusedWith(result, errors::kMalformed));
+  EXPECT_TRUE(RefusedWith(result, ErrorCode::kMalformed));
 }
 
 // Valid messages of every type, some large enough to be compressed.
@@ -390,8 +393,8 @@ TEST(ProtocolHostileTest, RandomMutationsNeverCrash) {
   const std::uint8_t interesting[] = {0x00, 0x01, 0x7f, 0x80, 0x8f, 0x90, 0x91, 0x9f, 0xc0,
                                       0xc1, 0xc4, 0xc6, 0xc9, 0xcf, 0xd3, 0xd9, 0xdb, 0xdc,
                                       0xdd, 0xde, 0xdf, 0xff};
-  const std::set<std::string> codes = {errors::kMalformed, errors::kTooLarge,
-                                       errors::kUnsupportedVersion, errors::kUnknownType};
+  const std::set<ErrorCode> codes = {ErrorCode::kMalformed, ErrorCode::kTooLarge,
+                                     ErrorCode::kUnsupportedVersion, ErrorCode::kUnknownType};
   Limits limits;
   limits.max_batch_records = 20;
   int accepted = 0, refused = 0;

@@ -149,7 +149,7 @@ TEST(ProtocolTest, APlainZstdBodyStillDecodesAndADictionaryFlagAloneIsMalformed)
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_EQ(decoded->body, body);
   frame[2] = static_cast<char>(kFlagDictionary);
-  EXPECT_EQ(Decode(frame + compressed).status().code(), errors::kMalformed);
+  EXPECT_EQ(Decode(frame + compressed).status().code(), ErrorCode::kMalformed);
 }
 
 TEST(ProtocolTest, IncompressibleLargeBodiesAreSentPlain) {
@@ -187,11 +187,11 @@ TEST(ProtocolTest, ExtraFieldsAreKept) {
 }
 
 TEST(ProtocolTest, MakeErrorBuildsAValidErrorWithOptionalRef) {
-  Message plain = MakeError(errors::kNoSession, "send HELLO first");
+  Message plain = MakeError(ErrorCode::kNoSession, "send HELLO first");
   EXPECT_EQ(plain.type, MessageType::kError);
   EXPECT_EQ(plain.body["code"], "no_session");
   EXPECT_FALSE(plain.body.contains("ref"));
-  Message with_ref = MakeError(errors::kForbidden, "refused", 17);
+  Message with_ref = MakeError(ErrorCode::kForbidden, "refused", 17);
   EXPECT_EQ(with_ref.body["ref"], 17);
   auto decoded = Decode(Encode(with_ref));
   ASSERT_TRUE(decoded.ok());
@@ -218,7 +218,7 @@ TEST(ProtocolTest, NestingUpToTheDepthLimitIsAccepted) {
   EXPECT_TRUE(decoded.ok()) << decoded.status().ToString();
   limits.max_depth = 3;
   auto too_deep = Decode(Encode({MessageType::kRecords, {{"records", {inner}}}}), limits);
-  EXPECT_EQ(too_deep.status().code(), errors::kMalformed);
+  EXPECT_EQ(too_deep.status().code(), ErrorCode::kMalformed);
 }
 
 }  // namespace

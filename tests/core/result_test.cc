@@ -8,26 +8,27 @@
 namespace muster {
 namespace {
 
-TEST(StatusTest, DefaultIsOkWithEmptyCodeAndMessage) {
+TEST(StatusTest, DefaultIsOkWithOkCodeAndEmptyMessage) {
   Status status;
   EXPECT_TRUE(status.ok());
-  EXPECT_EQ(status.code(), "");
+  EXPECT_EQ(status.code(), ErrorCode::kOk);
   EXPECT_EQ(status.message(), "");
   EXPECT_EQ(status.ToString(), "ok");
   EXPECT_TRUE(Status::Ok().ok());
 }
 
 TEST(StatusTest, ErrorCarriesCodeAndMessage) {
-  Status status = Status::Error("disk_full", "the disk is full");
+  Status status = Status::Error(ErrorCode::kDiskFull, "the disk is full");
   EXPECT_FALSE(status.ok());
-  EXPECT_EQ(status.code(), "disk_full");
+  EXPECT_EQ(status.code(), ErrorCode::kDiskFull);
+  EXPECT_EQ(status.wire_code(), "disk_full");
   EXPECT_EQ(status.message(), "the disk is full");
   EXPECT_EQ(status.ToString(), "disk_full: the disk is full");
 }
 
-TEST(StatusTest, ErrorWithEmptyCodeIsIndistinguishableFromOk) {
-  // The code is what makes a Status an error; an empty code means ok by definition.
-  EXPECT_TRUE(Status::Error("", "ignored").ok());
+TEST(StatusTest, ErrorWithOkCodeIsIndistinguishableFromOk) {
+  // The code is what makes a Status an error; kOk means ok by definition.
+  EXPECT_TRUE(Status::Error(ErrorCode::kOk, "ignored").ok());
 }
 
 TEST(ResultTest, HoldsAValue) {
@@ -39,9 +40,9 @@ TEST(ResultTest, HoldsAValue) {
 }
 
 TEST(ResultTest, HoldsAnError) {
-  Result<std::string> result = Status::Error("not_found", "no such task");
+  Result<std::string> result = Status::Error(ErrorCode::kNotFound, "no such task");
   EXPECT_FALSE(result.ok());
-  EXPECT_EQ(result.status().code(), "not_found");
+  EXPECT_EQ(result.status().code(), ErrorCode::kNotFound);
   EXPECT_EQ(result.status().message(), "no such task");
 }
 
@@ -63,7 +64,7 @@ TEST(ResultTest, MovesOutMoveOnlyValues) {
 }
 
 Status FailsWhen(bool fail, int* reached) {
-  MUSTER_RETURN_IF_ERROR(fail ? Status::Error("boom", "failed") : Status::Ok());
+  MUSTER_RETURN_IF_ERROR(fail ? Status::Error(ErrorCode::kInternal, "failed") : Status::Ok());
   ++*reached;
   return Status::Ok();
 }
@@ -71,7 +72,7 @@ Status FailsWhen(bool fail, int* reached) {
 TEST(ResultTest, ReturnIfErrorReturnsEarlyOnlyOnError) {
   int reached = 0;
   Status failed = FailsWhen(true, &reached);
-  EXPECT_EQ(failed.code(), "boom");
+  EXPECT_EQ(failed.code(), ErrorCode::kInternal);
   EXPECT_EQ(reached, 0);
   EXPECT_TRUE(FailsWhen(false, &reached).ok());
   EXPECT_EQ(reached, 1);

@@ -76,7 +76,7 @@ TEST(OpenStoreTest, RefusesASchemaNewerThanTheProgram) {
   ASSERT_TRUE(OpenStore(path, kMigrations).ok());
   auto old = OpenStore(path, {kMigrations[0], kMigrations[1]});
   EXPECT_FALSE(old.ok());
-  EXPECT_EQ(old.status().code(), "schema_too_new");
+  EXPECT_EQ(old.status().code(), ErrorCode::kSchemaTooNew);
   EXPECT_NE(old.status().message().find("3"), std::string::npos) << old.status().message();
   // The store itself is untouched.
   auto db = OpenStore(path, kMigrations);
@@ -112,14 +112,14 @@ TEST(OpenStoreTest, AFileThatIsNotADatabaseIsReportedAsDamaged) {
   ASSERT_TRUE(WriteFileAtomic(path, std::string(8192, 'g')).ok());
   auto db = OpenStore(path, kMigrations);
   EXPECT_FALSE(db.ok());
-  EXPECT_EQ(db.status().code(), "store_corrupt") << db.status().ToString();
+  EXPECT_EQ(db.status().code(), ErrorCode::kStoreCorrupt) << db.status().ToString();
 }
 
 TEST(OpenStoreTest, MissingDirectoryIsAnIoError) {
   TempDir dir;
   auto db = OpenStore(dir.File("missing/s.db"), kMigrations);
   EXPECT_FALSE(db.ok());
-  EXPECT_EQ(db.status().code(), "store_io") << db.status().ToString();
+  EXPECT_EQ(db.status().code(), ErrorCode::kStoreIo) << db.status().ToString();
 }
 
 TEST(OpenStoreTest, ConcurrentFirstOpensAllSucceed) {
@@ -161,9 +161,9 @@ TEST(InTransactionTest, CommitsOnOkAndRollsBackOnError) {
               }).ok());
   Status failed = InTransaction(store, [&] {
     store.exec("INSERT INTO items(name) VALUES('dropped')");
-    return Status::Error("refused", "changed my mind");
+    return Status::Error(ErrorCode::kConflict, "changed my mind");
   });
-  EXPECT_EQ(failed.code(), "refused");
+  EXPECT_EQ(failed.code(), ErrorCode::kConflict);
   EXPECT_EQ(store.execAndGet("SELECT group_concat(name) FROM items").getString(), "kept");
 }
 
@@ -177,15 +177,16 @@ TEST(InTransactionTest, SqliteExceptionsBecomeStatusAndRollBack) {
     store.exec("INSERT INTO no_such_table VALUES(1)");
     return Status::Ok();
   });
-  EXPECT_EQ(failed.code(), "store_error");
+  EXPECT_EQ(failed.code(), ErrorCode::kStoreError);
   EXPECT_EQ(store.execAndGet("SELECT COUNT(*) FROM items").getInt(), 0);
 }
 
 TEST(GuardedTest, PassesStatusThroughAndCatchesExceptions) {
-  EXPECT_EQ(Guarded([] { return Status::Error("x", "y"); }).code(), "x");
+  EXPECT_EQ(Guarded([] { return Status::Error(ErrorCode::kInternal, "y"); }).code(),
+            ErrorCode::kInternal);
   EXPECT_TRUE(Guarded([] { return Status::Ok(); }).ok());
   Status caught = Guarded([]() -> Status { throw std::runtime_error("bang"); });
-  EXPECT_EQ(caught.code(), "store_error");
+  EXPECT_EQ(caught.code(), ErrorCode::kStoreError);
   EXPECT_EQ(caught.message(), "bang");
 }
 
@@ -200,7 +201,7 @@ TEST(GuardedTest, BusyStoreIsReportedAsBusy) {
   Status outer = InTransaction(**first, [&] {
     (*first)->exec("INSERT INTO items(name) VALUES('a')");
     Status inner = InTransaction(**second, [&] { return Status::Ok(); });
-    EXPECT_EQ(inner.code(), "store_busy") << inner.ToString();
+    EXPECT_EQ(inner.code(), ErrorCode::kStoreBusy) << inner.ToString();
     return Status::Ok();
   });
   EXPECT_TRUE(outer.ok()) << outer.ToString();

@@ -58,13 +58,13 @@ TEST(WireRecordsTest, AFindingsFileMustBeNamedPlainlyAndWithinTheLimit) {
   FindingRecord finding{"d1.sample.amira", json::object(), {}, {{kSha, "../etc/passwd", 1, ""}}};
   auto path = FindingRecord::Decode(finding.Encode());
   ASSERT_FALSE(path.ok());
-  EXPECT_EQ(path.status().code(), "malformed");
+  EXPECT_EQ(path.status().code(), ErrorCode::kMalformed);
   EXPECT_NE(path.status().message().find("'name'"), std::string::npos);
   finding.attachments = {{"not-a-sha", "a.jpg", 1, ""}};
   EXPECT_NE(FindingRecord::Decode(finding.Encode()).status().message().find("sha256"),
             std::string::npos);
   finding.attachments = {{kSha, "a.jpg", protocol::kMaxAttachmentBytes + 1, ""}};
-  EXPECT_EQ(FindingRecord::Decode(finding.Encode()).status().code(), "too_large");
+  EXPECT_EQ(FindingRecord::Decode(finding.Encode()).status().code(), ErrorCode::kTooLarge);
 }
 
 TEST(WireRecordsTest, AlertsNotesAndTriggersRoundTrip) {
@@ -89,7 +89,7 @@ TEST(WireRecordsTest, AlertsNotesAndTriggersRoundTrip) {
 TEST(WireRecordsTest, AWrongFieldIsNamedAndNothingThrows) {
   auto missing = StatusRecord::Decode(json{{"task", "t"}});
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.status().code(), "malformed");
+  EXPECT_EQ(missing.status().code(), ErrorCode::kMalformed);
   EXPECT_NE(missing.status().message().find("'state'"), std::string::npos);
   auto typed = StatusRecord::Decode(json{{"task", 7}, {"state", "completed"}});
   EXPECT_NE(typed.status().message().find("'task'"), std::string::npos);

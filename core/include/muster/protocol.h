@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "muster/error_code.h"
 #include "muster/result.h"
 
 namespace muster::protocol {
@@ -90,19 +91,6 @@ inline constexpr std::uint64_t kMaxAttachmentBytes = 64u << 20;
 std::string Encode(const Message& message);
 Result<Message> Decode(std::string_view frame, const Limits& limits = {});
 
-// Error codes carried in kError bodies; stable, documented in docs/protocol.md.
-namespace errors {
-inline constexpr const char* kMalformed = "malformed";
-inline constexpr const char* kTooLarge = "too_large";
-inline constexpr const char* kUnsupportedVersion = "unsupported_version";
-inline constexpr const char* kUnknownType = "unknown_type";
-inline constexpr const char* kForbidden = "forbidden";
-inline constexpr const char* kNotFound = "not_found";
-inline constexpr const char* kRateLimited = "rate_limited";
-inline constexpr const char* kInternal = "internal";
-inline constexpr const char* kNoSession = "no_session";  // send HELLO first
-}  // namespace errors
-
 // Task states as the team relay codes them in its changes (docs/protocol.md §4): a
 // change's state is its index here. Append only.
 inline const std::vector<std::string>& TeamStates() {
@@ -135,7 +123,6 @@ nlohmann::json RangesToJson(const SeqRanges& ranges);
 Result<SeqRanges> RangesFromJson(const nlohmann::json& body, const char* name);
 
 // Convenience constructors for the bodies both sides build often.
-Message MakeError(const std::string& code, const std::string& message,
-                  const nlohmann::json& ref = nullptr);
+Message MakeError(ErrorCode code, const std::string& message, const nlohmann::json& ref = nullptr);
 
 }  // namespace muster::protocol

@@ -6,31 +6,44 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
+
+#include "muster/error_code.h"
 
 namespace muster {
 
-// A stable, machine-readable error code plus a sentence for people. Codes are part of
-// the API and the wire protocol: never renumber or rename one.
+// An error code (muster/error_code.h: stable, part of the API and the wire protocol) plus
+// a sentence for people.
 class [[nodiscard]] Status {
  public:
   Status() = default;
   static Status Ok() { return Status(); }
-  static Status Error(std::string code, std::string message) {
-    return Status(std::move(code), std::move(message));
+  static Status Error(ErrorCode code, std::string message) {
+    return Status(code, std::move(message));
   }
 
-  bool ok() const { return code_.empty(); }
-  const std::string& code() const { return code_; }
+  bool ok() const { return code_ == ErrorCode::kOk; }
+  ErrorCode code() const { return code_; }
+  // The code as JSON answers, ERROR messages and logs write it.
+  std::string_view wire_code() const { return WireName(code_); }
   const std::string& message() const { return message_; }
-  std::string ToString() const { return ok() ? "ok" : code_ + ": " + message_; }
+  std::string ToString() const { return ok() ? "ok" : std::string(wire_code()) + ": " + message_; }
 
  private:
-  Status(std::string code, std::string message)
-      : code_(std::move(code)), message_(std::move(message)) {}
-  std::string code_;
+  Status(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  ErrorCode code_ = ErrorCode::kOk;
   std::string message_;
 };
+
+// An error a peer reported by its wire code (an HQ ERROR, an API answer). A code this build
+// does not know, a newer peer's, is not lost: the error is kUnknown and its message starts
+// with the peer's code. A peer's "ok" is no success either: it is unknown too.
+inline Status PeerError(std::string_view wire_code, std::string message) {
+  const std::optional<ErrorCode> code = ErrorCodeFromWire(wire_code);
+  if (code && *code != ErrorCode::kOk) return Status::Error(*code, std::move(message));
+  return Status::Error(ErrorCode::kUnknown, std::string(wire_code) + ": " + message);
+}
 
 // Either a value or an error Status.
 template <typename T>

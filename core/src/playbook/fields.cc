@@ -48,7 +48,7 @@ std::string Shown(const std::string& text, const std::string& quote) {
 }
 
 Status Bad(const FieldSpec& field, const std::string& text) {
-  return Status::Error("invalid_value",
+  return Status::Error(ErrorCode::kInvalidValue,
                        field.id + ": expected " + Expected(field) + ", got " + Shown(text, "'"));
 }
 
@@ -60,7 +60,7 @@ Status BadType(const FieldSpec& field, const nlohmann::json& value) {
   } else {
     given = Shown(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "");
   }
-  return Status::Error("invalid_value",
+  return Status::Error(ErrorCode::kInvalidValue,
                        field.id + ": expected " + Expected(field) + ", got " + given);
 }
 
@@ -129,15 +129,16 @@ std::optional<bool> ParseBoolean(const std::string& text) {
 Status CheckSampleId(const FieldSpec& field, const std::string& text) {
   if (text.empty()) return Bad(field, text);
   if (text.size() > kMaxSampleIdBytes) {
-    return Status::Error("invalid_value", field.id + ": expected a sample id of at most " +
-                                              std::to_string(kMaxSampleIdBytes) + " bytes, got " +
-                                              Shown(text, "'"));
+    return Status::Error(ErrorCode::kInvalidValue, field.id + ": expected a sample id of at most " +
+                                                       std::to_string(kMaxSampleIdBytes) +
+                                                       " bytes, got " + Shown(text, "'"));
   }
   if (field.pattern.empty()) return Status::Ok();
   try {
     if (!std::regex_match(text, std::regex(field.pattern))) return Bad(field, text);
   } catch (const std::regex_error&) {
-    return Status::Error("invalid_playbook", field.id + ": the playbook's pattern cannot be used");
+    return Status::Error(ErrorCode::kInvalidPlaybook,
+                         field.id + ": the playbook's pattern cannot be used");
   }
   return Status::Ok();
 }
@@ -173,7 +174,7 @@ Status CheckAttachedFile(const FieldSpec& field, const std::string& name,
       described += (described.empty() ? "" : ", ") + file.name;
     }
   }
-  return Status::Error("invalid_value",
+  return Status::Error(ErrorCode::kInvalidValue,
                        field.id + ": expected the name of a file this finding attaches (" +
                            (described.empty() ? "it attaches none" : described) + "), got " +
                            Shown(name, "'"));
@@ -211,7 +212,8 @@ Status CheckFieldValue(const FieldSpec& field, const nlohmann::json& value,
       const double number = value.get<double>();
       CheckedValue checked = CheckRange(field, number, FormatNumber(number));
       if (checked.out_of_range && !context.confirmed) {
-        return Status::Error("invalid_value", checked.note + ", and the member did not confirm it");
+        return Status::Error(ErrorCode::kInvalidValue,
+                             checked.note + ", and the member did not confirm it");
       }
       return Status::Ok();
     }

@@ -78,16 +78,17 @@ bool IsPlaybookId(std::string_view id) {
 Result<std::string> ReadLimited(const std::string& path, std::size_t max_bytes) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
-    return Status::Error("is_directory", "is a folder, not a file");
+    return Status::Error(ErrorCode::kIsDirectory, "is a folder, not a file");
   }
   const auto size = std::filesystem::file_size(path, ec);
-  if (ec) return Status::Error("unreadable", "cannot read: " + ec.message());
+  if (ec) return Status::Error(ErrorCode::kUnreadable, "cannot read: " + ec.message());
   if (size > max_bytes) {
-    return Status::Error("too_large", "is " + std::to_string(size) + " bytes; the limit is " +
-                                          std::to_string(max_bytes));
+    return Status::Error(
+        ErrorCode::kTooLarge,
+        "is " + std::to_string(size) + " bytes; the limit is " + std::to_string(max_bytes));
   }
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Error("unreadable", "cannot open the file");
+  if (!in) return Status::Error(ErrorCode::kUnreadable, "cannot open the file");
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
@@ -503,7 +504,7 @@ LoadResult ReadFailure(const std::string& path, const Status& status) {
                                 path,
                                 {},
                                 status.message(),
-                                status.code() == "too_large"
+                                status.code() == ErrorCode::kTooLarge
                                     ? "playbooks are a few kilobytes; is this the right file?"
                                     : "check the path and the file's permissions"});
   return result;

@@ -7,15 +7,15 @@ namespace muster::wire {
 using nlohmann::json;
 
 BodyReader::BodyReader(const json& body, std::string what) : body_(body), what_(std::move(what)) {
-  if (!body_.is_object()) Fail(protocol::errors::kMalformed, what_ + " must be a map");
+  if (!body_.is_object()) Fail(ErrorCode::kMalformed, what_ + " must be a map");
 }
 
-void BodyReader::Fail(const std::string& code, const std::string& message) {
+void BodyReader::Fail(ErrorCode code, const std::string& message) {
   if (status_.ok()) status_ = Status::Error(code, message);
 }
 
 void BodyReader::Wrong(const char* name, const char* expected) {
-  Fail(protocol::errors::kMalformed,
+  Fail(ErrorCode::kMalformed,
        "field '" + std::string(name) + "' of " + what_ + " must be " + expected);
 }
 
@@ -24,7 +24,7 @@ const json* BodyReader::Find(const char* name, bool required) {
   auto it = body_.find(name);
   if (it == body_.end()) {
     if (required) {
-      Fail(protocol::errors::kMalformed, what_ + " has no field '" + std::string(name) + "'");
+      Fail(ErrorCode::kMalformed, what_ + " has no field '" + std::string(name) + "'");
     }
     return nullptr;
   }

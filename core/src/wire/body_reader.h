@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "muster/error_code.h"
 #include "muster/result.h"
 
 namespace muster::wire {
@@ -38,7 +39,7 @@ class BodyReader {
   std::vector<std::string> OptionalStrings(const char* name);
 
   // Reports a problem found by the caller (a rule beyond the field's type).
-  void Fail(const std::string& code, const std::string& message);
+  void Fail(ErrorCode code, const std::string& message);
   bool ok() const { return status_.ok(); }
   const Status& status() const { return status_; }
 

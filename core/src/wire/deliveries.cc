@@ -16,7 +16,7 @@ std::map<std::string, std::string> ReadNames(BodyReader& reader, const char* fie
   if (map == nullptr) return names;
   for (const auto& [member, name] : map->items()) {
     if (!name.is_string()) {
-      reader.Fail(protocol::errors::kMalformed,
+      reader.Fail(ErrorCode::kMalformed,
                   std::string("field '") + field + "' must map member ids to names");
       return {};
     }
@@ -172,9 +172,7 @@ Result<TeamChange> TeamChange::Decode(const json& body) {
   change.deployment = reader.Integer("deployment");
   change.version = reader.Integer("version");
   change.members = ReadNames(reader, "members");
-  const auto bad = [](const char* what) {
-    return Status::Error(protocol::errors::kMalformed, what);
-  };
+  const auto bad = [](const char* what) { return Status::Error(ErrorCode::kMalformed, what); };
   if (const json* set = reader.OptionalArray("set")) {
     for (const json& entry : *set) {
       if (!entry.is_array() || entry.size() != 2 || !IsIndex(entry[0]) ||
@@ -200,8 +198,9 @@ Result<TeamChange> TeamChange::Decode(const json& body) {
 }
 
 Result<TeamDelivery::Form> TeamDelivery::FormOf(const json& body) {
-  if (!body.is_object())
-    return Status::Error(protocol::errors::kMalformed, "a team delivery must be a map");
+  if (!body.is_object()) {
+    return Status::Error(ErrorCode::kMalformed, "a team delivery must be a map");
+  }
   auto superseded = body.find("superseded");
   if (superseded != body.end() && superseded->is_boolean() && superseded->get<bool>()) {
     return Form::kSuperseded;

@@ -21,16 +21,16 @@ void ReadFile(BodyReader& reader, const char* sha_field, AttachedFile& file) {
   if (!reader.ok()) return;
   if (!IsSha256Hex(file.sha256)) {
     reader.Fail(
-        protocol::errors::kMalformed,
+        ErrorCode::kMalformed,
         std::string("'") + sha_field + "' must be the file's sha256 as 64 lowercase hex digits");
   } else if (file.name.empty() || file.name.size() > kMaxFileNameBytes ||
              file.name.find_first_of("/\\") != std::string::npos) {
-    reader.Fail(protocol::errors::kMalformed,
+    reader.Fail(ErrorCode::kMalformed,
                 "'name' must be a file name of 1 to 255 bytes without a directory");
   } else if (file.size > protocol::kMaxAttachmentBytes) {
-    reader.Fail(protocol::errors::kTooLarge, "an attachment of " + std::to_string(file.size) +
-                                                 " bytes; the limit is " +
-                                                 std::to_string(protocol::kMaxAttachmentBytes));
+    reader.Fail(ErrorCode::kTooLarge, "an attachment of " + std::to_string(file.size) +
+                                          " bytes; the limit is " +
+                                          std::to_string(protocol::kMaxAttachmentBytes));
   }
 }
 
@@ -185,7 +185,7 @@ Result<AttachmentPiece> AttachmentPiece::Decode(const json& body) {
     if (!reader.ok()) return reader.status();
     if (chunk_bytes == 0 || chunk_bytes > protocol::kMaxAttachmentChunkBytes ||
         index > protocol::kMaxAttachmentBytes / chunk_bytes) {
-      return Status::Error(protocol::errors::kMalformed,
+      return Status::Error(ErrorCode::kMalformed,
                            "'index' and 'chunk_bytes' name no place in a file");
     }
     piece.offset = index * chunk_bytes;
@@ -193,7 +193,7 @@ Result<AttachmentPiece> AttachmentPiece::Decode(const json& body) {
   if (!piece.damaged.empty()) return Finish(reader, std::move(piece));
   auto data = body.find("data");
   if (data == body.end() || !data->is_binary()) {
-    return Status::Error(protocol::errors::kMalformed,
+    return Status::Error(ErrorCode::kMalformed,
                          "'data' must be the piece's bytes (MessagePack bin)");
   }
   const auto& bytes = data->get_binary();

@@ -71,7 +71,7 @@ TEST_F(AttachmentIngestTest, ChunksInAnyOrderMakeTheVerifiedFile) {
   ASSERT_TRUE(partial.ok());
   EXPECT_EQ((*partial)["state"], "receiving");
   EXPECT_EQ((*partial)["received_bytes"], 2500);
-  EXPECT_EQ(hq_->attachments().Content(id).status().code(), "not_ready");
+  EXPECT_EQ(hq_->attachments().Content(id).status().code(), ErrorCode::kNotReady);
 
   IngestOk("jonas-1", {Chunk(3, content, 1)});
   auto done = hq_->attachments().Describe(id);
@@ -145,7 +145,7 @@ TEST_F(AttachmentIngestTest, AChunkThatDoesNotMatchItsHashIsRefused) {
   bad.body["data"].get_binary()[10] ^= 0x01;
   auto outcome = IngestOk("jonas-1", {bad});
   ASSERT_EQ(outcome.refused.size(), 1u);
-  EXPECT_EQ(outcome.refused[0].second.code(), "malformed");
+  EXPECT_EQ(outcome.refused[0].second.code(), ErrorCode::kMalformed);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM attachment_pieces"), 0);
   EXPECT_EQ(outcome.ingested, 1u);  // held and acknowledged: re-sending it cannot help
 }
@@ -159,14 +159,14 @@ TEST_F(AttachmentIngestTest, AFileWhoseChunksDoNotMakeItsHashIsCorrupt) {
   IngestOk("jonas-1", {first, second});
   EXPECT_EQ(QueryText(hq_->database().db(), "SELECT state FROM attachments"), "corrupt");
   EXPECT_EQ(Count("SELECT COUNT(*) FROM alerts WHERE kind='attachment_corrupt'"), 1);
-  EXPECT_EQ(hq_->attachments().Content(AttachmentId()).status().code(), "not_ready");
+  EXPECT_EQ(hq_->attachments().Content(AttachmentId()).status().code(), ErrorCode::kNotReady);
 }
 
 TEST_F(AttachmentIngestTest, AnAgentCannotAddToAnotherMembersTask) {
   const std::string content = Pattern(1500);
   auto outcome = IngestOk("li-1", {Chunk(1, content, 0)});
   ASSERT_EQ(outcome.refused.size(), 1u);
-  EXPECT_EQ(outcome.refused[0].second.code(), "forbidden");
+  EXPECT_EQ(outcome.refused[0].second.code(), ErrorCode::kForbidden);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM attachments"), 0);
 }
 
@@ -185,7 +185,7 @@ TEST_F(AttachmentIngestTest, InconsistentDescriptionsAreRefused) {
   too_big.body["size"] = std::uint64_t{1} << 40;
   auto outcome = IngestOk("jonas-1", {too_big});
   ASSERT_EQ(outcome.refused.size(), 1u);
-  EXPECT_EQ(outcome.refused[0].second.code(), "too_large");
+  EXPECT_EQ(outcome.refused[0].second.code(), ErrorCode::kTooLarge);
 
   hq::InboundRecord past_the_end = Piece(3, content, 1000, 500);
   past_the_end.body["offset"] = 1200;

@@ -53,10 +53,10 @@ TEST_F(HqOpsTest, CancellingATaskTellsItsAgentAndReleasesItsDependents) {
 
   auto again = hq_->operations().CancelTask("d1.arrival_briefing.amira", "", "officer", nullptr);
   ASSERT_FALSE(again.ok());
-  EXPECT_EQ(again.status().code(), "conflict");
+  EXPECT_EQ(again.status().code(), ErrorCode::kConflict);
   auto unknown = hq_->operations().CancelTask("d1.nope.amira", "", "officer", nullptr);
   ASSERT_FALSE(unknown.ok());
-  EXPECT_EQ(unknown.status().code(), "not_found");
+  EXPECT_EQ(unknown.status().code(), ErrorCode::kNotFound);
 }
 
 TEST_F(HqOpsTest, ReassigningMovesTheTaskAndBothAgentsLearnIt) {
@@ -105,8 +105,10 @@ TEST_F(HqOpsTest, ReassigningBackRevivesTheMembersOwnTask) {
 TEST_F(HqOpsTest, ReassigningIsRefusedWithAReason) {
   AddMember("nokey", {"radiation_specialist"});
   const std::string task = "d1.secondary_inspection.jonas";
-  for (const auto& [member, code] : std::vector<std::pair<std::string, std::string>>{
-           {"jonas", "invalid_argument"}, {"ghost", "not_found"}, {"nokey", "no_agent"}}) {
+  for (const auto& [member, code] :
+       std::vector<std::pair<std::string, ErrorCode>>{{"jonas", ErrorCode::kInvalidArgument},
+                                                      {"ghost", ErrorCode::kNotFound},
+                                                      {"nokey", ErrorCode::kNoAgent}}) {
     auto refused = hq_->operations().ReassignTask(task, member, "officer", nullptr);
     ASSERT_FALSE(refused.ok()) << member;
     EXPECT_EQ(refused.status().code(), code) << member;
@@ -156,13 +158,13 @@ TEST_F(HqOpsTest, AMemberAddedToARunningDeploymentGetsTheRolesSteps) {
 
   auto twice = hq_->operations().AddMember(1, "forensic_examiner", "mara", "officer", nullptr);
   ASSERT_FALSE(twice.ok());
-  EXPECT_EQ(twice.status().code(), "conflict");
+  EXPECT_EQ(twice.status().code(), ErrorCode::kConflict);
   auto no_role = hq_->operations().AddMember(1, "cook", "mara", "officer", nullptr);
   ASSERT_FALSE(no_role.ok());
-  EXPECT_EQ(no_role.status().code(), "invalid_argument");
+  EXPECT_EQ(no_role.status().code(), ErrorCode::kInvalidArgument);
   auto no_deployment = hq_->operations().AddMember(9, "forensic_examiner", "mara", "o", nullptr);
   ASSERT_FALSE(no_deployment.ok());
-  EXPECT_EQ(no_deployment.status().code(), "not_found");
+  EXPECT_EQ(no_deployment.status().code(), ErrorCode::kNotFound);
 }
 
 TEST_F(HqOpsTest, DemobilisingListsOpenWorkAndCancelsItEverywhere) {
@@ -180,10 +182,10 @@ TEST_F(HqOpsTest, DemobilisingListsOpenWorkAndCancelsItEverywhere) {
 
   auto again = hq_->operations().Close(1, "cancelled", "officer", nullptr);
   ASSERT_FALSE(again.ok());
-  EXPECT_EQ(again.status().code(), "conflict");
+  EXPECT_EQ(again.status().code(), ErrorCode::kConflict);
   auto task = hq_->operations().CancelTask("d1.photograph_scene.li", "", "officer", nullptr);
   ASSERT_FALSE(task.ok());
-  EXPECT_EQ(task.status().code(), "conflict");
+  EXPECT_EQ(task.status().code(), ErrorCode::kConflict);
   // A closed deployment raises no more time-based alerts.
   clock_.Advance(24 * 60 * kMinute);
   auto swept = hq_->alerts().Sweep();
@@ -261,10 +263,10 @@ TEST_F(HqOpsTest, AnAcknowledgementRecordsWhoAndWhen) {
 
   auto again = hq_->alerts().Ack(id, "someone-else");
   ASSERT_FALSE(again.ok());
-  EXPECT_EQ(again.status().code(), "conflict");
+  EXPECT_EQ(again.status().code(), ErrorCode::kConflict);
   EXPECT_NE(again.status().message().find("duty-officer"), std::string::npos);
-  EXPECT_EQ(hq_->alerts().Ack(999, "x").status().code(), "not_found");
-  EXPECT_EQ(hq_->alerts().List("INC-9", false).status().code(), "not_found");
+  EXPECT_EQ(hq_->alerts().Ack(999, "x").status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(hq_->alerts().List("INC-9", false).status().code(), ErrorCode::kNotFound);
 }
 
 TEST_F(HqOpsTest, EventsFollowTheTimeline) {
@@ -282,7 +284,7 @@ TEST_F(HqOpsTest, EventsFollowTheTimeline) {
   auto timeline = hq_->timeline().OfIncident("INC-1");
   ASSERT_TRUE(timeline.ok());
   EXPECT_EQ(timeline->size(), 3u);  // opened, deployed, cancelled
-  EXPECT_EQ(hq_->timeline().OfIncident("INC-9").status().code(), "not_found");
+  EXPECT_EQ(hq_->timeline().OfIncident("INC-9").status().code(), ErrorCode::kNotFound);
 }
 
 TEST_F(HqOpsTest, TheSitrepSaysWhereEveryoneIsAndHowFreshItIs) {
@@ -320,7 +322,7 @@ TEST_F(HqOpsTest, TheSitrepSaysWhereEveryoneIsAndHowFreshItIs) {
   EXPECT_FALSE((*report)["overdue"].empty());
   EXPECT_EQ((*report)["deployments"][0]["phases"][0]["completed"], 1);
   EXPECT_EQ((*report)["needs"][0], "blocked: d1.host_liaison.paulo (paulo): no interpreter");
-  EXPECT_EQ(hq_->views().Sitrep("INC-9").status().code(), "not_found");
+  EXPECT_EQ(hq_->views().Sitrep("INC-9").status().code(), ErrorCode::kNotFound);
 }
 
 }  // namespace

@@ -33,7 +33,7 @@ TEST_F(HqRosterTest, AnIncidentShowsItsDeploymentsAndTheirOpenWork) {
   EXPECT_EQ(deployment["status"], "active");
   EXPECT_EQ(deployment["team"]["radiation_specialist"], json::array({"jonas"}));
   EXPECT_EQ(deployment["open_tasks"], 13);
-  EXPECT_EQ(hq_->incidents().Get("INC-404").status().code(), "not_found");
+  EXPECT_EQ(hq_->incidents().Get("INC-404").status().code(), ErrorCode::kNotFound);
 }
 
 TEST_F(HqRosterTest, EachChangeIsOnTheTimelineAndInTheAuditLog) {
@@ -62,24 +62,25 @@ TEST_F(HqRosterTest, EachChangeIsOnTheTimelineAndInTheAuditLog) {
 TEST_F(HqRosterTest, BadValuesAreRefusedAndChangeNothing) {
   DeployBorder();
   EXPECT_EQ(hq_->incidents().Update("INC-1", SeverityTo("apocalyptic"), "dana").status().code(),
-            "invalid_argument");
+            ErrorCode::kInvalidArgument);
   EXPECT_EQ(hq_->incidents().Update("INC-1", StatusTo("gone"), "dana").status().code(),
-            "invalid_argument");
+            ErrorCode::kInvalidArgument);
   hq::IncidentChange hazard;
   hazard.hazards = std::vector<std::string>{"fire"};
   auto refused = hq_->incidents().Update("INC-1", hazard, "dana");
-  EXPECT_EQ(refused.status().code(), "invalid_argument");
+  EXPECT_EQ(refused.status().code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(refused.status().message().find("chemical, biological"), std::string::npos);
   hq::IncidentChange untitled;
   untitled.title = "";
   EXPECT_EQ(hq_->incidents().Update("INC-1", untitled, "dana").status().code(),
-            "invalid_argument");
+            ErrorCode::kInvalidArgument);
   EXPECT_EQ(hq_->incidents().Update("INC-404", SeverityTo("low"), "dana").status().code(),
-            "not_found");
+            ErrorCode::kNotFound);
   hq::MemberChange never;
   never.checkin_interval_ms = 0;
-  EXPECT_EQ(hq_->roster().Update("jonas", never, "dana").status().code(), "invalid_argument");
-  EXPECT_EQ(hq_->roster().Update("ghost", {}, "dana").status().code(), "not_found");
+  EXPECT_EQ(hq_->roster().Update("jonas", never, "dana").status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(hq_->roster().Update("ghost", {}, "dana").status().code(), ErrorCode::kNotFound);
   EXPECT_EQ(QueryText(hq_->database().db(), "SELECT severity FROM incidents WHERE id='INC-1'"), "high");
   EXPECT_EQ(Count("SELECT COUNT(*) FROM audit WHERE action LIKE '%.update'"), 0);
 }
@@ -88,7 +89,7 @@ TEST_F(HqRosterTest, AnIncidentClosesOnlyOnceItsDeploymentsAreClosed) {
   DeployBorder();
   auto refused = hq_->incidents().Update("INC-1", StatusTo("closed"), "dana");
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), "conflict");
+  EXPECT_EQ(refused.status().code(), ErrorCode::kConflict);
   EXPECT_NE(refused.status().message().find("active deployment(s) 1; close them first with: "
                                             "muster deployment demobilise ID"),
             std::string::npos)
@@ -102,7 +103,7 @@ TEST_F(HqRosterTest, AnIncidentClosesOnlyOnceItsDeploymentsAreClosed) {
   hq::DeployInput input;
   input.incident_id = "INC-1";
   input.playbook_source = BorderPlaybookSource();
-  EXPECT_EQ(hq_->deployments().Deploy(input, nullptr).status().code(), "conflict");
+  EXPECT_EQ(hq_->deployments().Deploy(input, nullptr).status().code(), ErrorCode::kConflict);
   ASSERT_TRUE(hq_->incidents().Update("INC-1", StatusTo("open"), "dana").ok());
   EXPECT_EQ(Count("SELECT COUNT(*) FROM timeline WHERE kind='incident_reopened'"), 1);
   EXPECT_TRUE(hq_->deployments().Deploy(input, nullptr).ok());
@@ -136,9 +137,10 @@ TEST_F(HqRosterTest, ATacticalReportReachesTheSitrepWithItsAge) {
   auto before = hq_->views().Sitrep("INC-1");
   ASSERT_TRUE(before.ok()) << before.status().ToString();
   EXPECT_TRUE((*before)["tactical_report"].is_null());
-  EXPECT_EQ(hq_->incidents().FileReport("INC-1", {}, "dana").status().code(), "invalid_argument");
+  EXPECT_EQ(hq_->incidents().FileReport("INC-1", {}, "dana").status().code(),
+            ErrorCode::kInvalidArgument);
   EXPECT_EQ(hq_->incidents().FileReport("INC-404", {"calm", "", {}}, "dana").status().code(),
-            "not_found");
+            ErrorCode::kNotFound);
 
   ASSERT_TRUE(hq_->incidents().FileReport("INC-1", {"Lorry isolated", "Cordon at 50 m", {}}, "dana").ok());
   clock_.Advance(5 * kMinute);

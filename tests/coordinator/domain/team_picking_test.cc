@@ -76,7 +76,7 @@ TEST_F(TeamPickingTest, AnEmptyRequiredRoleSaysWhyAndHowToAssignIt) {
   Add(Member("jonas", {}, {"rad_level_2"}, false, /*has_agent=*/false));
   Result<TeamPick> pick = PickTeam(book_, roster_, {});
   ASSERT_FALSE(pick.ok());
-  EXPECT_EQ(pick.status().code(), "unassigned_role");
+  EXPECT_EQ(pick.status().code(), ErrorCode::kUnassignedRole);
   EXPECT_NE(pick.status().message().find("radiation (without an enrolled agent: jonas)"),
             std::string::npos)
       << pick.status().message();
@@ -105,16 +105,16 @@ TEST_F(TeamPickingTest, UnknownRolesMembersAndAgentlessMembersAreRefused) {
 
   Result<TeamPick> pick = PickTeam(book_, roster_, {{"pilot", {"amira"}}});
   ASSERT_FALSE(pick.ok());
-  EXPECT_EQ(pick.status().code(), "invalid_argument");
+  EXPECT_EQ(pick.status().code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(pick.status().message().find("its roles are: leader, radiation"), std::string::npos);
 
   pick = PickTeam(book_, roster_, {{"leader", {"nobody"}}});
   ASSERT_FALSE(pick.ok());
-  EXPECT_EQ(pick.status().code(), "not_found");
+  EXPECT_EQ(pick.status().code(), ErrorCode::kNotFound);
 
   pick = PickTeam(book_, roster_, {{"radiation", {"paulo"}}});
   ASSERT_FALSE(pick.ok());
-  EXPECT_EQ(pick.status().code(), "no_agent");
+  EXPECT_EQ(pick.status().code(), ErrorCode::kNoAgent);
   EXPECT_NE(pick.status().message().find("muster agent enroll paulo"), std::string::npos);
 }
 

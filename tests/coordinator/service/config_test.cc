@@ -45,13 +45,13 @@ TEST_F(ConfigTest, GivenKeysOverrideTheDefaults) {
 TEST_F(ConfigTest, UnknownKeysAreErrorsNamingTheLine) {
   auto top = Load("data_dir: /srv/muster\ndata_dri: /tmp\n");
   ASSERT_FALSE(top.ok());
-  EXPECT_EQ(top.status().code(), "invalid_config");
+  EXPECT_EQ(top.status().code(), ErrorCode::kInvalidConfig);
   EXPECT_NE(top.status().message().find(":2:"), std::string::npos) << top.status().message();
   EXPECT_NE(top.status().message().find("data_dri"), std::string::npos);
 
   auto nested = Load("api:\n  bind: 127.0.0.1\n  prot: 80\n");
   ASSERT_FALSE(nested.ok());
-  EXPECT_EQ(nested.status().code(), "invalid_config");
+  EXPECT_EQ(nested.status().code(), ErrorCode::kInvalidConfig);
   EXPECT_NE(nested.status().message().find("prot"), std::string::npos);
 }
 
@@ -62,7 +62,7 @@ TEST_F(ConfigTest, BadValuesAreErrorsNotExceptions) {
                            "agents:\n  message_burst: 0.5\n"}) {
     auto config = Load(text);
     ASSERT_FALSE(config.ok()) << text;
-    EXPECT_EQ(config.status().code(), "invalid_config") << text;
+    EXPECT_EQ(config.status().code(), ErrorCode::kInvalidConfig) << text;
   }
   auto missing = hq::LoadConfig(dir_.File("nope.yaml"));
   EXPECT_FALSE(missing.ok());

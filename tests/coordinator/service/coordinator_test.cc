@@ -95,7 +95,7 @@ TEST_F(CoordinatorTest, RefusesToStartWithASecretOthersCanRead) {
   hq::Coordinator coordinator(config_, clock_);
   Status started = coordinator.Start();
   ASSERT_FALSE(started.ok());
-  EXPECT_EQ(started.code(), "insecure_file");
+  EXPECT_EQ(started.code(), ErrorCode::kInsecureFile);
   EXPECT_NE(started.message().find("coordinator.secret"), std::string::npos);
   // Refused, not repaired.
   EXPECT_EQ(FileMode(config_.data_dir + "/coordinator.secret"), 0644);
@@ -108,7 +108,7 @@ TEST_F(CoordinatorTest, RefusesToStartWithATokenOthersCanRead) {
   hq::Coordinator coordinator(config_, clock_);
   Status started = coordinator.Start();
   ASSERT_FALSE(started.ok());
-  EXPECT_EQ(started.code(), "insecure_file");
+  EXPECT_EQ(started.code(), ErrorCode::kInsecureFile);
 }
 
 TEST_F(CoordinatorTest, RefusesToStartWithAShortToken) {
@@ -118,7 +118,7 @@ TEST_F(CoordinatorTest, RefusesToStartWithAShortToken) {
   hq::Coordinator coordinator(config_, clock_);
   Status started = coordinator.Start();
   ASSERT_FALSE(started.ok());
-  EXPECT_EQ(started.code(), "insecure_file");
+  EXPECT_EQ(started.code(), ErrorCode::kInsecureFile);
   // Deleting it has a new one made.
   std::filesystem::remove(config_.data_dir + "/api.token");
   StartHq();
@@ -193,7 +193,7 @@ TEST_F(CoordinatorTest, AnEnrolledAgentIsWelcomed) {
   auto refused = dealer.Receive(5'000);
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(refused->type, MessageType::kError);
-  EXPECT_EQ(refused->body["code"], protocol::errors::kForbidden);
+  EXPECT_EQ(refused->body["code"], "forbidden");
 
   // And the reference agent syncs.
   agent::SyncReport report = SyncAgent(bundle);
@@ -245,21 +245,21 @@ TEST_F(CoordinatorTest, AMalformedFrameGetsAnErrorAndTheAgentIsStillServed) {
   auto error = dealer.Receive(5'000);
   ASSERT_TRUE(error.has_value()) << "no answer to a malformed frame";
   EXPECT_EQ(error->type, MessageType::kError);
-  EXPECT_EQ(error->body["code"], protocol::errors::kMalformed);
+  EXPECT_EQ(error->body["code"], "malformed");
 
   // Too short for a header; an unknown version; HELLO without its fields.
   dealer.SendFrame("\x01");
   auto short_frame = dealer.Receive(5'000);
   ASSERT_TRUE(short_frame.has_value());
-  EXPECT_EQ(short_frame->body["code"], protocol::errors::kMalformed);
+  EXPECT_EQ(short_frame->body["code"], "malformed");
   dealer.SendFrame(std::string("\x09\x01\x00\x80", 4));
   auto version = dealer.Receive(5'000);
   ASSERT_TRUE(version.has_value());
-  EXPECT_EQ(version->body["code"], protocol::errors::kUnsupportedVersion);
+  EXPECT_EQ(version->body["code"], "unsupported_version");
   dealer.Send(Message{MessageType::kHello, {{"agent", amira.agent_id}}});
   auto missing = dealer.Receive(5'000);
   ASSERT_TRUE(missing.has_value());
-  EXPECT_EQ(missing->body["code"], protocol::errors::kMalformed);
+  EXPECT_EQ(missing->body["code"], "malformed");
 
   // The same connection still gets its session.
   dealer.Send(Hello(amira.agent_id));
@@ -290,7 +290,7 @@ TEST_F(CoordinatorTest, ACompressionBombAndAnOverlongBatchGetTooLarge) {
   dealer.SendFrame(bomb);
   auto bombed = dealer.ReceiveType(MessageType::kError, 5'000);
   ASSERT_TRUE(bombed.has_value());
-  EXPECT_EQ(bombed->body["code"], protocol::errors::kTooLarge);
+  EXPECT_EQ(bombed->body["code"], "too_large");
 
   json records = json::array();
   for (std::size_t i = 1; i <= protocol::Limits{}.max_batch_records + 1; ++i) {
@@ -299,7 +299,7 @@ TEST_F(CoordinatorTest, ACompressionBombAndAnOverlongBatchGetTooLarge) {
   dealer.Send(Message{MessageType::kRecords, {{"records", records}}});
   auto overlong = dealer.ReceiveType(MessageType::kError, 5'000);
   ASSERT_TRUE(overlong.has_value());
-  EXPECT_EQ(overlong->body["code"], protocol::errors::kTooLarge);
+  EXPECT_EQ(overlong->body["code"], "too_large");
 
   // Nothing of it was ingested, and the session goes on.
   dealer.Send(Message{MessageType::kPing, {{"time", 2}}});
@@ -364,7 +364,7 @@ TEST_F(CoordinatorTest, ARevokedAgentIsRefusedOnItsOpenConnection) {
   auto refused = dealer.Receive(5'000);
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(refused->type, MessageType::kError);
-  EXPECT_EQ(refused->body["code"], protocol::errors::kForbidden);
+  EXPECT_EQ(refused->body["code"], "forbidden");
   // A new connection is refused by ZAP: no answer at all.
   RawDealer fresh(amira.endpoint, KeysOf(amira));
   fresh.Send(Hello(amira.agent_id));

@@ -62,13 +62,13 @@ TEST_F(HeadquartersTest, CreateIncidentValidates) {
   input.severity = "apocalyptic";
   auto bad_severity = hq_->incidents().Create(input, "test");
   ASSERT_FALSE(bad_severity.ok());
-  EXPECT_EQ(bad_severity.status().code(), "invalid_argument");
+  EXPECT_EQ(bad_severity.status().code(), ErrorCode::kInvalidArgument);
 
   input.severity = "high";
   input.title = "";
   auto no_title = hq_->incidents().Create(input, "test");
   ASSERT_FALSE(no_title.ok());
-  EXPECT_EQ(no_title.status().code(), "invalid_argument");
+  EXPECT_EQ(no_title.status().code(), ErrorCode::kInvalidArgument);
 
   input.title = "Portal alarm";
   auto created = hq_->incidents().Create(input, "test");
@@ -79,7 +79,7 @@ TEST_F(HeadquartersTest, CreateIncidentValidates) {
 
   auto duplicate = hq_->incidents().Create(input, "test");
   ASSERT_FALSE(duplicate.ok());
-  EXPECT_EQ(duplicate.status().code(), "conflict");
+  EXPECT_EQ(duplicate.status().code(), ErrorCode::kConflict);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM incidents"), 1);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM timeline WHERE kind='incident_opened'"), 1);
 }
@@ -117,7 +117,7 @@ TEST_F(HeadquartersTest, CreateIncidentRefusesAnIdTheApiCannotAddress) {
     auto created = hq_->incidents().Create(input, "test");
     EXPECT_FALSE(created.ok()) << "'" << bad << "' was accepted";
     if (!created.ok()) {
-      EXPECT_EQ(created.status().code(), "invalid_argument");
+      EXPECT_EQ(created.status().code(), ErrorCode::kInvalidArgument);
     }
   }
   EXPECT_EQ(Count("SELECT COUNT(*) FROM incidents"), 0);
@@ -129,14 +129,14 @@ TEST_F(HeadquartersTest, CreateMemberValidates) {
     input.id = bad;
     auto created = hq_->roster().Add(input, "test");
     ASSERT_FALSE(created.ok()) << "'" << bad << "' was accepted";
-    EXPECT_EQ(created.status().code(), "invalid_argument") << bad;
+    EXPECT_EQ(created.status().code(), ErrorCode::kInvalidArgument) << bad;
   }
   hq::MemberInput input;
   input.id = "alice";
   input.checkin_interval_ms = 0;
   auto no_interval = hq_->roster().Add(input, "test");
   ASSERT_FALSE(no_interval.ok());
-  EXPECT_EQ(no_interval.status().code(), "invalid_argument");
+  EXPECT_EQ(no_interval.status().code(), ErrorCode::kInvalidArgument);
 
   input.checkin_interval_ms = 1'800'000;
   input.roles = {"team_leader"};
@@ -145,14 +145,14 @@ TEST_F(HeadquartersTest, CreateMemberValidates) {
   EXPECT_EQ((*created)["name"], "alice");  // the id when no name is given
   auto duplicate = hq_->roster().Add(input, "test");
   ASSERT_FALSE(duplicate.ok());
-  EXPECT_EQ(duplicate.status().code(), "conflict");
+  EXPECT_EQ(duplicate.status().code(), ErrorCode::kConflict);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM members"), 1);
 }
 
 TEST_F(HeadquartersTest, EnrollAgentNeedsAMemberAndNumbersAgents) {
   auto orphan = hq_->registry().Enroll("ghost", "key-0", "test");
   ASSERT_FALSE(orphan.ok());
-  EXPECT_EQ(orphan.status().code(), "not_found");
+  EXPECT_EQ(orphan.status().code(), ErrorCode::kNotFound);
   AddMember("amira", {"team_leader"});
   EXPECT_EQ(EnrollAgent("amira"), "amira-1");
   EXPECT_EQ(EnrollAgent("amira"), "amira-2");
@@ -189,7 +189,7 @@ TEST_F(HeadquartersTest, PublishingOtherContentUnderAPublishedVersionIsAConflict
   changed.replace(at, title.size(), "title: Radioactive material seized at a land border");
   auto conflict = hq_->playbooks().Publish(changed, "border.yaml", "test");
   ASSERT_FALSE(conflict.ok());
-  EXPECT_EQ(conflict.status().code(), "conflict");
+  EXPECT_EQ(conflict.status().code(), ErrorCode::kConflict);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM playbooks"), 1);
   EXPECT_EQ(QueryText(hq_->database().db(), "SELECT title FROM playbooks"),
             "Radioactive material seized at a border crossing");
@@ -198,7 +198,7 @@ TEST_F(HeadquartersTest, PublishingOtherContentUnderAPublishedVersionIsAConflict
 TEST_F(HeadquartersTest, PublishingAnInvalidPlaybookIsRefused) {
   auto refused = hq_->playbooks().Publish("id: x\nversion: \"1\"\n", "broken.yaml", "test");
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), "invalid_playbook");
+  EXPECT_EQ(refused.status().code(), ErrorCode::kInvalidPlaybook);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM playbooks"), 0);
 }
 
@@ -253,7 +253,7 @@ TEST_F(DeployTest, RefusesAnUnknownIncident) {
   AddTeam();
   auto refused = Deploy({}, "INC-404");
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), "not_found");
+  EXPECT_EQ(refused.status().code(), ErrorCode::kNotFound);
   ExpectNothingDeployed();
 }
 
@@ -264,7 +264,7 @@ TEST_F(DeployTest, RefusesAClosedIncident) {
   ASSERT_TRUE(hq_->incidents().Update("INC-1", close, "test").ok());
   auto refused = Deploy();
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), "conflict");
+  EXPECT_EQ(refused.status().code(), ErrorCode::kConflict);
   ExpectNothingDeployed();
 }
 
@@ -272,7 +272,7 @@ TEST_F(DeployTest, RefusesAnUnknownRole) {
   AddTeam();
   auto refused = Deploy({{"pilot", {"amira"}}});
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), "invalid_argument");
+  EXPECT_EQ(refused.status().code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(refused.status().message().find("pilot"), std::string::npos);
   ExpectNothingDeployed();
 }
@@ -281,7 +281,7 @@ TEST_F(DeployTest, RefusesAnUnknownMember) {
   AddTeam();
   auto refused = Deploy({{"liaison_officer", {"ghost"}}});
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), "not_found");
+  EXPECT_EQ(refused.status().code(), ErrorCode::kNotFound);
   ExpectNothingDeployed();
 }
 
@@ -290,7 +290,7 @@ TEST_F(DeployTest, RefusesAMemberWithoutAnAgent) {
   AddMember("paulo", {"liaison_officer"});  // on the roster, never enrolled
   auto refused = Deploy({{"liaison_officer", {"paulo"}}});
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), "no_agent");
+  EXPECT_EQ(refused.status().code(), ErrorCode::kNoAgent);
   EXPECT_NE(refused.status().message().find("muster agent enroll paulo"), std::string::npos);
   ExpectNothingDeployed();
 }
@@ -321,7 +321,7 @@ TEST_F(DeployTest, RefusesARequiredRoleLeftEmpty) {
   // Nobody is a forensic_examiner (required); liaison_officer is optional.
   auto refused = Deploy();
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), "unassigned_role");
+  EXPECT_EQ(refused.status().code(), ErrorCode::kUnassignedRole);
   EXPECT_NE(refused.status().message().find("forensic_examiner"), std::string::npos);
   ExpectNothingDeployed();
 }
@@ -334,7 +334,8 @@ TEST_F(DeployTest, AMemberNamedTwiceForARoleIsNotAStoreFailure) {
   if (deployed.ok()) {
     EXPECT_EQ(Count("SELECT COUNT(*) FROM tasks WHERE member_id='amira'"), 6);
   } else {
-    EXPECT_EQ(deployed.status().code(), "invalid_argument") << deployed.status().ToString();
+    EXPECT_EQ(deployed.status().code(), ErrorCode::kInvalidArgument)
+        << deployed.status().ToString();
     ExpectNothingDeployed();
   }
 }
@@ -406,7 +407,7 @@ TEST_F(DeployTest, ARoleNobodyCanFillNamesWhatItAsksFor) {
   AddQualified("mara", {"radiation_protection", "riid_operation"});
   auto refused = Deploy();
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), "unassigned_role");
+  EXPECT_EQ(refused.status().code(), ErrorCode::kUnassignedRole);
   EXPECT_NE(refused.status().message().find(
                 "forensic_examiner (nobody holds crime_scene_examination, contaminated_evidence)"),
             std::string::npos)
@@ -573,10 +574,10 @@ TEST_F(HeadquartersTest, AStatusForAnotherMembersTaskIsForbiddenAndTheRestApplie
   EXPECT_EQ(outcome.ingested, 3u);
   ASSERT_EQ(outcome.refused.size(), 2u);
   EXPECT_EQ(outcome.refused[0].first, 1u);
-  EXPECT_EQ(outcome.refused[0].second.code(), "forbidden");
+  EXPECT_EQ(outcome.refused[0].second.code(), ErrorCode::kForbidden);
   // A task that does not exist looks the same as someone else's.
   EXPECT_EQ(outcome.refused[1].first, 3u);
-  EXPECT_EQ(outcome.refused[1].second.code(), "forbidden");
+  EXPECT_EQ(outcome.refused[1].second.code(), ErrorCode::kForbidden);
   EXPECT_EQ(TaskState("d1.secondary_inspection.jonas"), "waiting");
   EXPECT_EQ(TaskState("d1.arrival_briefing.amira"), "in_progress");
   EXPECT_EQ(QueryText(hq_->database().db(), "SELECT outcome FROM inbound WHERE seq=1").rfind(
@@ -589,7 +590,7 @@ TEST_F(HeadquartersTest, AStateAnAgentMayNotSetIsRefused) {
   DeployBorder();
   auto outcome = IngestOk("amira-1", {StatusRecord(1, "d1.arrival_briefing.amira", "cancelled")});
   ASSERT_EQ(outcome.refused.size(), 1u);
-  EXPECT_EQ(outcome.refused[0].second.code(), "invalid_value");
+  EXPECT_EQ(outcome.refused[0].second.code(), ErrorCode::kInvalidValue);
   EXPECT_EQ(TaskState("d1.arrival_briefing.amira"), "ready");
 }
 
@@ -605,13 +606,13 @@ TEST_F(HeadquartersTest, AFindingWithAnUnknownFieldOrWrongTypeIsRefused) {
   EXPECT_EQ(Seqs(outcome.held), (std::set<std::uint64_t>{1, 2, 3, 4, 5}));
   ASSERT_EQ(outcome.refused.size(), 4u);
   EXPECT_EQ(outcome.refused[0].first, 1u);
-  EXPECT_EQ(outcome.refused[0].second.code(), "invalid_value");
+  EXPECT_EQ(outcome.refused[0].second.code(), ErrorCode::kInvalidValue);
   EXPECT_EQ(outcome.refused[1].first, 2u);
-  EXPECT_EQ(outcome.refused[1].second.code(), "invalid_value");
+  EXPECT_EQ(outcome.refused[1].second.code(), ErrorCode::kInvalidValue);
   EXPECT_EQ(outcome.refused[2].first, 3u);
-  EXPECT_EQ(outcome.refused[2].second.code(), "invalid_value");
+  EXPECT_EQ(outcome.refused[2].second.code(), ErrorCode::kInvalidValue);
   EXPECT_EQ(outcome.refused[3].first, 4u);
-  EXPECT_EQ(outcome.refused[3].second.code(), "malformed");
+  EXPECT_EQ(outcome.refused[3].second.code(), ErrorCode::kMalformed);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM findings"), 1);
   EXPECT_EQ(Count("SELECT seq FROM findings"), 5);
 }
@@ -621,7 +622,7 @@ TEST_F(HeadquartersTest, AnUnknownAgentIsRefusedAsAWhole) {
   auto outcome = hq_->ingest().Commit("mallory-1", {StatusRecord(1, "d1.arrival_briefing.amira",
                                                           "completed")});
   ASSERT_FALSE(outcome.ok());
-  EXPECT_EQ(outcome.status().code(), "forbidden");
+  EXPECT_EQ(outcome.status().code(), ErrorCode::kForbidden);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM inbound"), 0);
   EXPECT_EQ(TaskState("d1.arrival_briefing.amira"), "ready");
 }
@@ -734,7 +735,7 @@ TEST_F(HeadquartersTest, AnAgentTriggerAloneFiresAtHqAndAnUnknownTriggerIsRefuse
                            TriggerRecord(2, "d1.secondary_inspection.jonas", "no_such_trigger")});
   ASSERT_EQ(outcome.refused.size(), 1u);
   EXPECT_EQ(outcome.refused[0].first, 2u);
-  EXPECT_EQ(outcome.refused[0].second.code(), "invalid_value");
+  EXPECT_EQ(outcome.refused[0].second.code(), ErrorCode::kInvalidValue);
   EXPECT_EQ(TaskState("d1.expand_cordon.amira"), "ready");
   EXPECT_EQ(Count("SELECT COUNT(*) FROM fired_triggers"), 1);
 }
@@ -786,9 +787,9 @@ TEST_F(HeadquartersTest, ARecordRefusedMidwayLeavesNothingBehind) {
   EXPECT_EQ(Seqs(outcome.held), (std::set<std::uint64_t>{1, 2, 3}));
   EXPECT_EQ(outcome.ingested, 3u);
   ASSERT_EQ(outcome.refused.size(), 3u);
-  EXPECT_EQ(outcome.refused[0].second.code(), "invalid_playbook");
-  EXPECT_EQ(outcome.refused[1].second.code(), "forbidden");
-  EXPECT_EQ(outcome.refused[2].second.code(), "invalid_playbook");
+  EXPECT_EQ(outcome.refused[0].second.code(), ErrorCode::kInvalidPlaybook);
+  EXPECT_EQ(outcome.refused[1].second.code(), ErrorCode::kForbidden);
+  EXPECT_EQ(outcome.refused[2].second.code(), ErrorCode::kInvalidPlaybook);
   EXPECT_EQ(TaskState("d1.arrival_briefing.amira"), "ready");
   EXPECT_EQ(Count("SELECT status_seq FROM tasks WHERE id='d1.arrival_briefing.amira'"), 0);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM timeline"), timeline);
@@ -845,7 +846,7 @@ TEST_F(HeadquartersTest, SafetyAlertsNotesAndBlockedTasksReachTheIncident) {
        {5, "selfie", clock_.Now(), {{"text", "?"}}}});
   ASSERT_EQ(outcome.refused.size(), 1u);
   EXPECT_EQ(outcome.refused[0].first, 5u);
-  EXPECT_EQ(outcome.refused[0].second.code(), "malformed");
+  EXPECT_EQ(outcome.refused[0].second.code(), ErrorCode::kMalformed);
   auto board = hq_->views().IncidentStatus("INC-1");
   ASSERT_TRUE(board.ok());
   ASSERT_EQ((*board)["alerts"].size(), 2u);
@@ -930,7 +931,7 @@ TEST_F(HeadquartersTest, IncidentStatusMarksOverdueTasksByTheClock) {
 
   auto missing = hq_->views().IncidentStatus("INC-404");
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.status().code(), "not_found");
+  EXPECT_EQ(missing.status().code(), ErrorCode::kNotFound);
 }
 
 TEST_F(HeadquartersTest, IncidentFindingsListsWhatWasRecordedWithUnits) {

@@ -70,7 +70,7 @@ TEST_F(SecurityTest, ARevokedAgentIsCutOffOnItsOpenConnectionAndHqKeepsWhatItSen
   auto refusal = dealer->Receive(5'000);
   ASSERT_TRUE(refusal.has_value());
   EXPECT_EQ(refusal->type, MessageType::kError);
-  EXPECT_EQ(refusal->body["code"], protocol::errors::kForbidden);
+  EXPECT_EQ(refusal->body["code"], "forbidden");
   EXPECT_EQ(CountAtHq("SELECT COUNT(*) FROM inbound WHERE agent_id='amira-1'"), 1);
   EXPECT_EQ(CountAtHq("SELECT COUNT(*) FROM inbound WHERE seq=2"), 0);
   // Its session is gone too: a PING answers forbidden, not PONG.
@@ -85,9 +85,10 @@ TEST_F(SecurityTest, ARevokedAgentIsCutOffOnItsOpenConnectionAndHqKeepsWhatItSen
   EXPECT_EQ(audit[0]["subject"], "amira-1");
   EXPECT_EQ(AuditOf("agent.refused_revoked").size(), 1u);  // once per connection
   // Revoking again is a conflict; the agent list shows it revoked.
-  EXPECT_EQ(api_->Post("/v1/agents/amira-1/revoke", json::object()).status().code(), "conflict");
+  EXPECT_EQ(api_->Post("/v1/agents/amira-1/revoke", json::object()).status().code(),
+            ErrorCode::kConflict);
   EXPECT_EQ(api_->Post("/v1/agents/nobody-1/revoke", json::object()).status().code(),
-            "not_found");
+            ErrorCode::kNotFound);
 }
 
 TEST_F(SecurityTest, AStoreThatCannotAnswerIsAnInternalErrorNeverARefusedKey) {
@@ -102,7 +103,7 @@ TEST_F(SecurityTest, AStoreThatCannotAnswerIsAnInternalErrorNeverARefusedKey) {
   auto answer = dealer->Receive(5'000);
   ASSERT_TRUE(answer.has_value());
   EXPECT_EQ(answer->type, MessageType::kError);
-  EXPECT_EQ(answer->body["code"], protocol::errors::kInternal);
+  EXPECT_EQ(answer->body["code"], "internal");
   db.exec("ALTER TABLE agents_away RENAME TO agents");
   // Nothing was audited as a refused key, and the same record is taken once the store
   // answers again.
@@ -133,7 +134,7 @@ TEST_F(SecurityTest, ARotatedKeyIsRefusedAtOnceAndTheNewOneContinuesTheSequences
   auto refusal = old_connection->Receive(5'000);
   ASSERT_TRUE(refusal.has_value());
   EXPECT_EQ(refusal->type, MessageType::kError);
-  EXPECT_EQ(refusal->body["code"], protocol::errors::kForbidden);
+  EXPECT_EQ(refusal->body["code"], "forbidden");
   EXPECT_EQ(CountAtHq("SELECT COUNT(*) FROM inbound WHERE agent_id='amira-1' AND seq=3"), 0);
   // The old key on a new connection: ZAP refuses the handshake, so no answer at all.
   RawDealer again(old_bundle.endpoint, KeysOf(old_bundle));
@@ -217,7 +218,7 @@ TEST_F(SecurityTest, AHelloNamingAnotherAgentIsRefusedAndAudited) {
   auto refusal = dealer.Receive(5'000);
   ASSERT_TRUE(refusal.has_value());
   EXPECT_EQ(refusal->type, MessageType::kError);
-  EXPECT_EQ(refusal->body["code"], protocol::errors::kForbidden);
+  EXPECT_EQ(refusal->body["code"], "forbidden");
   json audit = AuditOf("hello.forbidden");
   ASSERT_EQ(audit.size(), 1u);
   EXPECT_EQ(audit[0]["detail"]["claimed"], "jonas-1");
@@ -233,7 +234,7 @@ TEST_F(SecurityTest, AFloodIsRateLimitedWhileAnotherAgentIsServed) {
   for (int i = 0; i < 300; ++i) flood->Send(Message{MessageType::kPing, {{"time", i}}});
   auto limited = flood->ReceiveType(MessageType::kError, 10'000);
   ASSERT_TRUE(limited.has_value());
-  EXPECT_EQ(limited->body["code"], protocol::errors::kRateLimited);
+  EXPECT_EQ(limited->body["code"], "rate_limited");
   EXPECT_GT(limited->body["retry_after_ms"].get<int>(), 0);
   // Jonas, meanwhile, is welcomed and his records are taken.
   RawDealer other(jonas.endpoint, KeysOf(jonas));

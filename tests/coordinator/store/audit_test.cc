@@ -182,7 +182,7 @@ TEST_F(HqAuditTest, TheConsoleVerifiesAStoreFileOfflineAndNamesTheBrokenEntry) {
   auto shown = console::ShowAuditFile(db_path, Only(&hq::AuditFilter::action, "agent.enroll"));
   ASSERT_TRUE(shown.ok());
   EXPECT_EQ(shown->size(), 4u);
-  EXPECT_EQ(console::VerifyAuditFile(dir_.File("absent.db")).status().code(), "not_found");
+  EXPECT_EQ(console::VerifyAuditFile(dir_.File("absent.db")).status().code(), ErrorCode::kNotFound);
 }
 
 TEST_F(HqAuditTest, FiltersSelectByActorActionPrefixSubjectTimeAndLimit) {

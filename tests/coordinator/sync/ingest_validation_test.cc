@@ -42,7 +42,7 @@ class HqValidateTest : public HeadquartersTest {
   // refusal stored as its outcome, and none of its effect left: no finding, no latest
   // value, no timeline line, no attachment. Returns the refusal's message.
   std::string ExpectRefused(const std::string& agent, const hq::InboundRecord& record,
-                            const std::string& code) {
+                            ErrorCode code) {
     const auto values = Count("SELECT COUNT(*) FROM finding_values");
     const auto timeline = Count("SELECT COUNT(*) FROM timeline");
     const auto attachments = Count("SELECT COUNT(*) FROM attachments");
@@ -57,7 +57,7 @@ class HqValidateTest : public HeadquartersTest {
     const std::string where =
         " WHERE agent_id='" + agent + "' AND seq=" + std::to_string(record.seq);
     EXPECT_EQ(QueryText(hq_->database().db(), "SELECT outcome FROM inbound" + where),
-              "refused: " + code + ": " + outcome.refused[0].second.message());
+              "refused: " + outcome.refused[0].second.ToString());
     EXPECT_EQ(Count("SELECT COUNT(*) FROM findings" + where), 0);
     EXPECT_EQ(Count("SELECT COUNT(*) FROM finding_values"), values);
     EXPECT_EQ(Count("SELECT COUNT(*) FROM timeline"), timeline);
@@ -86,8 +86,9 @@ class HqValidateTest : public HeadquartersTest {
 };
 
 TEST_F(HqValidateTest, ASampleIdBreakingThePatternIsRefused) {
-  const std::string message = ExpectRefused(
-      "li-1", Finding(1, "d1.recover_material.li", {{"sample_id", "RN-42"}}), "invalid_value");
+  const std::string message =
+      ExpectRefused("li-1", Finding(1, "d1.recover_material.li", {{"sample_id", "RN-42"}}),
+                    ErrorCode::kInvalidValue);
   EXPECT_EQ(message, "sample_id: expected a sample id matching ^RN-[0-9]{4}$, got 'RN-42'");
   ExpectApplied("li-1", Finding(2, "d1.recover_material.li", {{"sample_id", "RN-0042"}}));
 }
@@ -95,26 +96,26 @@ TEST_F(HqValidateTest, ASampleIdBreakingThePatternIsRefused) {
 TEST_F(HqValidateTest, AGeolocationThatIsNotAPlaceIsRefused) {
   const std::string message = ExpectRefused(
       "amira-1", Finding(1, "d1.arrival_briefing.amira", {{"scene_location", "not a place"}}),
-      "invalid_value");
+      ErrorCode::kInvalidValue);
   EXPECT_NE(message.find("scene_location: expected latitude,longitude"), std::string::npos)
       << message;
   ExpectRefused("amira-1", Finding(2, "d1.arrival_briefing.amira", {{"scene_location", "91,6"}}),
-                "invalid_value");
+                ErrorCode::kInvalidValue);
   ExpectApplied("amira-1",
                 Finding(3, "d1.arrival_briefing.amira", {{"scene_location", "46.2331,6.1052"}}));
 }
 
 TEST_F(HqValidateTest, ANumberBelowItsMinimumIsAcceptedOnlyWhenConfirmed) {
   const std::string task = "d1.arrival_briefing.amira";
-  const std::string message =
-      ExpectRefused("amira-1", Finding(1, task, {{"portal_reading", -5}}), "invalid_value");
+  const std::string message = ExpectRefused("amira-1", Finding(1, task, {{"portal_reading", -5}}),
+                                            ErrorCode::kInvalidValue);
   EXPECT_NE(message.find("portal_reading = -5 is outside the expected range 0 to"),
             std::string::npos)
       << message;
   // Confirming another field does not confirm this one.
   ExpectRefused("amira-1",
                 Finding(2, task, {{"portal_reading", -5}}, {{"confirmed", {"alarm_time"}}}),
-                "invalid_value");
+                ErrorCode::kInvalidValue);
   ExpectApplied("amira-1",
                 Finding(3, task, {{"portal_reading", -5}}, {{"confirmed", {"portal_reading"}}}));
   EXPECT_EQ(QueryText(hq_->database().db(), "SELECT confirmed FROM findings WHERE seq=3"),
@@ -128,11 +129,11 @@ TEST_F(HqValidateTest, ANumberBelowItsMinimumIsAcceptedOnlyWhenConfirmed) {
 TEST_F(HqValidateTest, AnEnumValueNotInItsOptionsIsRefused) {
   const std::string message = ExpectRefused(
       "jonas-1", Finding(1, "d1.identify_nuclide.jonas", {{"nuclide", "Unobtainium-1"}}),
-      "invalid_value");
+      ErrorCode::kInvalidValue);
   EXPECT_NE(message.find("nuclide: expected one of Cs-137"), std::string::npos) << message;
   // Nothing fired from it either: the innocent-alarm step is still dormant.
   ExpectRefused("jonas-1", Finding(2, "d1.identify_nuclide.jonas", {{"assessment", "innocent"}}),
-                "invalid_value");
+                ErrorCode::kInvalidValue);
   EXPECT_TRUE(TaskDormant("d1.close_innocent_alarm.amira"));
   ExpectApplied("jonas-1", Finding(3, "d1.identify_nuclide.jonas", {{"nuclide", "Cs-137"}}));
 }
@@ -141,51 +142,52 @@ TEST_F(HqValidateTest, AMalformedTimeIsRefused) {
   const std::string task = "d1.arrival_briefing.amira";
   std::uint64_t seq = 0;
   for (const std::string bad : {"yesterday", "2026-13-01T10:00Z", "2026-11-24 15:20:00Z"}) {
-    ExpectRefused("amira-1", Finding(++seq, task, {{"alarm_time", bad}}), "invalid_value");
+    ExpectRefused("amira-1", Finding(++seq, task, {{"alarm_time", bad}}), ErrorCode::kInvalidValue);
   }
   ExpectApplied("amira-1", Finding(10, task, {{"alarm_time", "2026-11-24T15:20:00Z"}}));
 }
 
 TEST_F(HqValidateTest, AnUnknownFieldIsRefused) {
-  const std::string message = ExpectRefused(
-      "amira-1", Finding(1, "d1.arrival_briefing.amira", {{"colour", "red"}}), "invalid_value");
+  const std::string message =
+      ExpectRefused("amira-1", Finding(1, "d1.arrival_briefing.amira", {{"colour", "red"}}),
+                    ErrorCode::kInvalidValue);
   EXPECT_EQ(message, "step arrival_briefing has no finding field 'colour'");
   // A finding whose other values are fine is refused whole.
   ExpectRefused(
       "amira-1",
       Finding(2, "d1.arrival_briefing.amira", {{"scene_location", "46.2,6.1"}, {"colour", "red"}}),
-      "invalid_value");
+      ErrorCode::kInvalidValue);
 }
 
 TEST_F(HqValidateTest, AValueOfTheWrongTypeIsRefused) {
   const std::string message = ExpectRefused(
       "jonas-1", Finding(1, "d1.secondary_inspection.jonas", {{"dose_rate_1m", "145"}}),
-      "invalid_value");
+      ErrorCode::kInvalidValue);
   EXPECT_EQ(message, "dose_rate_1m: expected a number in µSv/h, got the text '145'");
   ExpectRefused("jonas-1",
                 Finding(2, "d1.secondary_inspection.jonas", {{"neutrons_detected", "no"}}),
-                "invalid_value");
+                ErrorCode::kInvalidValue);
   ExpectRefused("jonas-1", Finding(3, "d1.secondary_inspection.jonas", {{"hot_spot", 46.2}}),
-                "invalid_value");
+                ErrorCode::kInvalidValue);
   // And the cordon trigger did not fire on the string "145".
   EXPECT_EQ(Count("SELECT COUNT(*) FROM fired_triggers"), 0);
 }
 
 TEST_F(HqValidateTest, AnAttachmentValueMustNameADescribedFile) {
   const std::string task = "d1.identify_nuclide.jonas";
-  const std::string none =
-      ExpectRefused("jonas-1", Finding(1, task, {{"spectrum", "cs137.spe"}}), "invalid_value");
+  const std::string none = ExpectRefused("jonas-1", Finding(1, task, {{"spectrum", "cs137.spe"}}),
+                                         ErrorCode::kInvalidValue);
   EXPECT_NE(none.find("it attaches none"), std::string::npos) << none;
   // Another file described: refused, and that file is not registered either.
   ExpectRefused(
       "jonas-1",
       Finding(2, task, {{"spectrum", "cs137.spe"}}, {{"attachments", {Spectrum("other.spe")}}}),
-      "invalid_value");
+      ErrorCode::kInvalidValue);
   // The file described for another field does not count.
   ExpectRefused("jonas-1",
                 Finding(3, task, {{"spectrum", "cs137.spe"}},
                         {{"attachments", {Spectrum("cs137.spe", "sketch")}}}),
-                "invalid_value");
+                ErrorCode::kInvalidValue);
   ExpectApplied("jonas-1", Finding(4, task, {{"spectrum", "cs137.spe"}},
                                    {{"attachments", {Spectrum("cs137.spe")}}}));
   EXPECT_EQ(Count("SELECT COUNT(*) FROM attachments"), 1);
@@ -222,7 +224,7 @@ TEST_F(HqValidateTest, AHugeNoteIsRefusedTooLargeAndNotOnTheTimeline) {
   const std::string text(7'800'000, 'x');
   const std::string message = ExpectRefused(
       "amira-1", {1, "note", clock_.Now(), {{"task", "d1.arrival_briefing.amira"}, {"text", text}}},
-      "too_large");
+      ErrorCode::kTooLarge);
   EXPECT_NE(message.find("the limit is 65536"), std::string::npos) << message;
   EXPECT_EQ(Count("SELECT COUNT(*) FROM timeline WHERE kind='note'"), 0);
   // The log keeps a mention of it, not the megabytes.
@@ -235,7 +237,7 @@ TEST_F(HqValidateTest, TheLimitIsOnTheBodyAsTheAgentMeasuresIt) {
   // {"text":"…"} is 11 bytes around the text: exactly at the limit, then one byte over.
   const std::size_t room = protocol::kMaxRecordBodyBytes - json{{"text", ""}}.dump().size();
   ExpectRefused("amira-1", {1, "note", clock_.Now(), {{"text", std::string(room + 1, 'x')}}},
-                "too_large");
+                ErrorCode::kTooLarge);
   auto fits = IngestOk("amira-1", {{2, "note", clock_.Now(), {{"text", std::string(room, 'x')}}}});
   EXPECT_TRUE(fits.refused.empty());
   EXPECT_EQ(Count("SELECT COUNT(*) FROM timeline WHERE kind='note'"), 1);
@@ -245,7 +247,7 @@ TEST_F(HqValidateTest, AHugeFindingIsRefusedTooLargeBeforeItsValuesAreLookedAt) 
   ExpectRefused("amira-1",
                 Finding(1, "d1.arrival_briefing.amira",
                         {{"scene_location", "46.2,6.1"}, {"lead_notes", std::string(70'000, 'x')}}),
-                "too_large");
+                ErrorCode::kTooLarge);
 }
 
 TEST_F(HqValidateTest, AChunksDataIsNotCountedButTheRestOfItIs) {
@@ -263,9 +265,10 @@ TEST_F(HqValidateTest, AChunksDataIsNotCountedButTheRestOfItIs) {
   auto outcome = IngestOk("jonas-1", {{1, "attachment_chunk", clock_.Now(), chunk}});
   ASSERT_EQ(outcome.refused.size(), 1u);
   // Refused for its made-up sha256, not for its size.
-  EXPECT_NE(outcome.refused[0].second.code(), "too_large") << outcome.refused[0].second.ToString();
+  EXPECT_NE(outcome.refused[0].second.code(), ErrorCode::kTooLarge)
+      << outcome.refused[0].second.ToString();
   chunk["name"] = std::string(70'000, 'n');
-  ExpectRefused("jonas-1", {2, "attachment_chunk", clock_.Now(), chunk}, "too_large");
+  ExpectRefused("jonas-1", {2, "attachment_chunk", clock_.Now(), chunk}, ErrorCode::kTooLarge);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -343,7 +346,7 @@ TEST_F(CoordinatorTest, AHugeNoteInASmallCompressedFrameGetsAckThenTooLarge) {
   EXPECT_EQ(ack->body["ingested"], 2);
   auto error = dealer.ReceiveType(MessageType::kError, 5'000);
   ASSERT_TRUE(error.has_value());
-  EXPECT_EQ(error->body["code"], protocol::errors::kTooLarge);
+  EXPECT_EQ(error->body["code"], "too_large");
   EXPECT_EQ(error->body["ref"], 1);
 
   SystemClock clock;

@@ -105,7 +105,7 @@ TEST_F(SyncServerTest, HelloNamingAnotherAgentIsForbidden) {
   auto replies = server.Handle("amira-1", Hello("jonas-1"));
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(replies[0].type, MessageType::kError);
-  EXPECT_EQ(replies[0].body["code"], protocol::errors::kForbidden);
+  EXPECT_EQ(replies[0].body["code"], "forbidden");
   EXPECT_FALSE(server.HasSession("amira-1"));
   EXPECT_FALSE(server.HasSession("jonas-1"));
   // Nothing of jonas's was sent to amira's connection.
@@ -122,8 +122,7 @@ TEST_F(SyncServerTest, MessagesBeforeHelloGetNoSession) {
     auto replies = server.Handle("amira-1", message);
     ASSERT_EQ(replies.size(), 1u) << protocol::ToString(message.type);
     EXPECT_EQ(replies[0].type, MessageType::kError);
-    EXPECT_EQ(replies[0].body["code"], protocol::errors::kNoSession)
-        << protocol::ToString(message.type);
+    EXPECT_EQ(replies[0].body["code"], "no_session") << protocol::ToString(message.type);
   }
   // The records were not ingested and the cursor did not move.
   EXPECT_EQ(Count("SELECT COUNT(*) FROM inbound"), 0);
@@ -400,7 +399,7 @@ TEST_F(SyncServerTest, RecordsFromARevokedAgentAreRefusedAsAWhole) {
                                                   {"state", "completed"}})})));
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(replies[0].type, MessageType::kError);
-  EXPECT_EQ(replies[0].body["code"], protocol::errors::kForbidden);
+  EXPECT_EQ(replies[0].body["code"], "forbidden");
   EXPECT_FALSE(replies[0].body.contains("ref"));
   EXPECT_EQ(Count("SELECT COUNT(*) FROM inbound"), 0);
   EXPECT_EQ(TaskState("d1.arrival_briefing.amira"), "ready");
@@ -430,7 +429,7 @@ TEST_F(SyncServerTest, RecordsArrivingTogetherCommitAsOneGroupAndAFailedBatchFai
   EXPECT_EQ(out[0].messages[0].type, MessageType::kAck);
   EXPECT_EQ(out[0].messages[0].body["seqs"], json::array({1}));
   ASSERT_EQ(out[1].messages.size(), 1u);  // the revoked agent's batch, refused alone
-  EXPECT_EQ(out[1].messages[0].body["code"], protocol::errors::kForbidden);
+  EXPECT_EQ(out[1].messages[0].body["code"], "forbidden");
   EXPECT_EQ(out[2].messages[0].type, MessageType::kAck);
   EXPECT_EQ(out[3].messages[0].type, MessageType::kPong);
   EXPECT_EQ(out[4].messages[0].body["ingested"], 2);  // after the PING: its own group
@@ -467,7 +466,7 @@ TEST_F(SyncServerTest, AGroupWhoseCommitFailsLeavesEveryBatchToBeSentAgain) {
   for (const auto& reply : out) {
     ASSERT_EQ(reply.messages.size(), 1u) << reply.agent_id;
     EXPECT_EQ(reply.messages[0].type, MessageType::kError) << reply.agent_id;
-    EXPECT_EQ(reply.messages[0].body["code"], protocol::errors::kInternal) << reply.agent_id;
+    EXPECT_EQ(reply.messages[0].body["code"], "internal") << reply.agent_id;
   }
   EXPECT_EQ(Count("SELECT COUNT(*) FROM inbound"), 0);
 }
@@ -481,7 +480,7 @@ TEST_F(SyncServerTest, EndSessionForgetsTheAgent) {
   EXPECT_TRUE(server.Deliveries("amira-1").empty());
   auto replies = server.Handle("amira-1", Delivered(7));
   ASSERT_EQ(replies.size(), 1u);
-  EXPECT_EQ(replies[0].body["code"], protocol::errors::kNoSession);
+  EXPECT_EQ(replies[0].body["code"], "no_session");
 }
 
 TEST_F(SyncServerTest, TypesOnlyHqSendsAreRefused) {
@@ -491,7 +490,7 @@ TEST_F(SyncServerTest, TypesOnlyHqSendsAreRefused) {
       "amira-1", Message{MessageType::kWelcome, {{"hq", "x"}, {"ingested", 0}, {"time", 0}}});
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(replies[0].type, MessageType::kError);
-  EXPECT_EQ(replies[0].body["code"], protocol::errors::kUnknownType);
+  EXPECT_EQ(replies[0].body["code"], "unknown_type");
 }
 
 }  // namespace
