@@ -132,10 +132,9 @@ Status TeamRelay::QueueSnapshot(std::int64_t deployment_id,
   } else {
     agents = TeamAgents(deployment_id);
   }
-  const std::string body = snapshot->Encode().dump();  // once for the whole team
+  MUSTER_RETURN_IF_ERROR(deliveries_.QueueShared(
+      agents, wire::DeliveryKindName(wire::TeamView::kKind), snapshot->Encode().dump()));
   for (const std::string& agent : agents) {
-    MUSTER_RETURN_IF_ERROR(
-        deliveries_.QueueText(agent, wire::DeliveryKindName(wire::TeamView::kKind), body));
     MUSTER_RETURN_IF_ERROR(NoteView(agent, deployment_id, snapshot->version));
     if (agents_to_notify && std::find(agents_to_notify->begin(), agents_to_notify->end(), agent) ==
                                 agents_to_notify->end()) {

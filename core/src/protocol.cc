@@ -273,9 +273,13 @@ const char* ToString(MessageType type) {
 
 std::string Encode(const Message& message) {
   if (!message.frame.empty()) return message.frame;
-  std::vector<std::uint8_t> body = json::to_msgpack(message.body);
+  std::string payload;
+  json::to_msgpack(message.body, payload);
+  return EncodePacked(message.type, std::move(payload));
+}
+
+std::string EncodePacked(MessageType type, std::string payload) {
   std::uint8_t flags = 0;
-  std::string payload(body.begin(), body.end());
   if (payload.size() > kCompressAbove) {
     std::string compressed(ZSTD_compressBound(payload.size()), '\0');
     thread_local std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> context(
@@ -292,7 +296,7 @@ std::string Encode(const Message& message) {
   std::string frame;
   frame.reserve(kHeaderBytes + payload.size());
   frame.push_back(static_cast<char>(kProtocolVersion));
-  frame.push_back(static_cast<char>(message.type));
+  frame.push_back(static_cast<char>(type));
   frame.push_back(static_cast<char>(flags));
   frame += payload;
   return frame;

@@ -482,8 +482,8 @@ TEST_F(HeadquartersTest, DeployQueuesThePlaybookThenEachAgentsTasks) {
   auto window = hq_->deliveries().Pending("amira-1", 2, 3);
   ASSERT_TRUE(window.ok());
   ASSERT_EQ(window->size(), 3u);
-  EXPECT_EQ((*window)[0].entry.seq, 3u);
-  EXPECT_EQ((*window)[2].entry.seq, 5u);
+  EXPECT_EQ((*window)[0].seq, 3u);
+  EXPECT_EQ((*window)[2].seq, 5u);
 }
 
 // ---------------------------------------------------------------------------------------
