@@ -478,6 +478,9 @@ TEST_F(HeadquartersTest, DeployQueuesThePlaybookThenEachAgentsTasks) {
   EXPECT_EQ(jonas[1].body["state"], "waiting");
   ASSERT_EQ(jonas[1].body["waits_on"].size(), 1u);
   EXPECT_EQ(jonas[1].body["waits_on"][0]["task"], "d1.safety_briefing.amira");
+  // The playbook and the team's view went to four agents and are stored once each.
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM outbound_bodies"), 2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM outbound WHERE body_id IS NOT NULL"), 8);
   // PendingDeliveries honours |after| and |max|.
   auto window = hq_->deliveries().Pending("amira-1", 2, 3);
   ASSERT_TRUE(window.ok());
