@@ -302,7 +302,7 @@ std::string EncodePacked(MessageType type, std::string payload) {
   return frame;
 }
 
-Result<Message> Decode(std::string_view frame, const Limits& limits) {
+Result<Unframed> Unframe(std::string_view frame, const Limits& limits) {
   if (frame.size() > limits.max_frame_bytes) {
     return Status::Error(errors::kTooLarge, "message of " + std::to_string(frame.size()) +
                                                 " bytes; the limit is " +
@@ -327,17 +327,26 @@ Result<Message> Decode(std::string_view frame, const Limits& limits) {
       flags == kFlagDictionary) {
     return Status::Error(errors::kMalformed, "unknown flags " + std::to_string(flags));
   }
-  std::string_view payload = frame.substr(kHeaderBytes);
-  std::string decompressed;
+  Unframed unframed;
+  unframed.type = static_cast<MessageType>(code);
+  const std::string_view payload = frame.substr(kHeaderBytes);
   if (flags & kFlagCompressed) {
     Result<std::string> plain = Decompress(payload, (flags & kFlagDictionary) != 0, limits);
     if (!plain.ok()) return plain.status();
-    decompressed = std::move(plain).value();
-    payload = decompressed;
+    unframed.payload = std::move(plain).value();
+  } else {
+    unframed.payload = payload;
   }
+  return unframed;
+}
+
+Result<Message> Decode(std::string_view frame, const Limits& limits) {
+  Result<Unframed> unframed = Unframe(frame, limits);
+  if (!unframed.ok()) return unframed.status();
+  const std::string_view payload = unframed->payload;
   MUSTER_RETURN_IF_ERROR(CheckMsgpackShape(payload, limits.max_depth));
   Message message;
-  message.type = static_cast<MessageType>(code);
+  message.type = unframed->type;
   // allow_exceptions=false: a malformed body yields a "discarded" value, not a throw.
   message.body = json::from_msgpack(payload.begin(), payload.end(), /*strict=*/true,
                                     /*allow_exceptions=*/false);

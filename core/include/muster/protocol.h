@@ -94,6 +94,13 @@ std::string Encode(const Message& message);
 // the frame only.
 std::string EncodePacked(MessageType type, std::string payload);
 Result<Message> Decode(std::string_view frame, const Limits& limits = {});
+// A frame's header checked and its body decompressed, not yet parsed: the first half of
+// Decode, for a reader that scans the MessagePack body itself.
+struct Unframed {
+  MessageType type = MessageType::kPing;
+  std::string payload;  // MessagePack
+};
+Result<Unframed> Unframe(std::string_view frame, const Limits& limits = {});
 
 // Error codes carried in kError bodies; stable, documented in docs/protocol.md.
 namespace errors {

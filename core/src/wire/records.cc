@@ -50,15 +50,17 @@ json Entry::Encode() && {
 
 void Entry::Pack(std::string& out, std::uint64_t seq, const std::string& kind, Millis at,
                  std::string_view packed_body) {
+  // In to_msgpack's (sorted) key order, so that the bytes are Encode()'s and compress as
+  // well against the protocol's dictionary.
   pack::MapHeader(out, 4);
-  pack::Value(out, "seq");
-  pack::Value(out, seq);
-  pack::Value(out, "kind");
-  pack::Value(out, kind);
   pack::Value(out, "at");
   pack::Value(out, at);
   pack::Value(out, "body");
   out += packed_body;
+  pack::Value(out, "kind");
+  pack::Value(out, kind);
+  pack::Value(out, "seq");
+  pack::Value(out, seq);
 }
 
 Entry Entry::FromChecked(const json& element) {
