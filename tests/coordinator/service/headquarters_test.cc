@@ -35,6 +35,7 @@ TEST_F(HeadquartersTest, SchemaIsCreatedAndVersioned) {
         << table;
   }
   EXPECT_EQ(QueryText(hq_->database().db(), "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(QueryInt(hq_->database().db(), "PRAGMA cache_size"), -32768) << "32 MiB of pages";
   EXPECT_EQ(hq_->database().hq_id().size(), 32u);
 }
 
