@@ -62,10 +62,15 @@ Status DeliveryQueue::Append(const std::string& agent_id, const std::string& kin
   return Status::Ok();
 }
 
-DeliveryQueue::PackedBody DeliveryQueue::Pack(const char* text, std::size_t bytes) {
+Result<DeliveryQueue::PackedBody> DeliveryQueue::Pack(const char* text, std::size_t bytes) {
+  const json body = json::parse(text, text + bytes, nullptr, false);
+  if (body.is_discarded()) {
+    return Status::Error("store_corrupt", "a queued delivery's body is not JSON; restore the "
+                                          "store from a backup");
+  }
   auto packed = std::make_shared<std::string>();
-  wire::pack::Value(*packed, json::parse(text, text + bytes, nullptr, false));
-  return {std::move(packed), bytes};
+  wire::pack::Value(*packed, body);
+  return PackedBody{std::move(packed), bytes};
 }
 
 Result<DeliveryQueue::PackedBody> DeliveryQueue::Shared(std::int64_t body_id) {
@@ -79,9 +84,11 @@ Result<DeliveryQueue::PackedBody> DeliveryQueue::Shared(std::int64_t body_id) {
                                               " is missing from outbound_bodies");
   }
   const SQLite::Column text = query->getColumn(0);
+  auto packed =
+      Pack(static_cast<const char*>(text.getBlob()), static_cast<std::size_t>(text.getBytes()));
+  if (!packed.ok()) return packed.status();
   if (shared_bodies_.size() >= kSharedBodies) shared_bodies_.erase(shared_bodies_.begin());
-  return shared_bodies_[body_id] = Pack(static_cast<const char*>(text.getBlob()),
-                                        static_cast<std::size_t>(text.getBytes()));
+  return shared_bodies_[body_id] = std::move(packed).value();
 }
 
 Delivery DeliveryQueue::QueuedDelivery::Unpacked() const {
@@ -99,19 +106,16 @@ Result<std::vector<DeliveryQueue::QueuedDelivery>> DeliveryQueue::Pending(
     query->bind(2, static_cast<std::int64_t>(after));
     query->bind(3, static_cast<std::int64_t>(max));
     while (query->executeStep()) {
-      PackedBody body;
-      if (query->getColumn(4).isNull()) {
-        const SQLite::Column text = query->getColumn(2);
-        body = Pack(static_cast<const char*>(text.getBlob()),
-                    static_cast<std::size_t>(text.getBytes()));
-      } else {
-        auto shared = Shared(query->getColumn(4).getInt64());
-        if (!shared.ok()) return shared.status();
-        body = std::move(shared).value();
-      }
+      const SQLite::Column text = query->getColumn(2);
+      Result<PackedBody> body =
+          query->getColumn(4).isNull()
+              ? Pack(static_cast<const char*>(text.getBlob()),
+                     static_cast<std::size_t>(text.getBytes()))
+              : Shared(query->getColumn(4).getInt64());
+      if (!body.ok()) return body.status();
       deliveries.push_back({static_cast<std::uint64_t>(query->getColumn(0).getInt64()),
                             query->getColumn(1).getString(), query->getColumn(3).getInt64(),
-                            std::move(body.packed), body.text_bytes});
+                            std::move(body->packed), body->text_bytes});
     }
     return Status::Ok();
   });

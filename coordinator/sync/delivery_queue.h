@@ -68,7 +68,8 @@ class DeliveryQueue : OverDatabase {
     std::shared_ptr<const std::string> packed;
     std::size_t text_bytes = 0;
   };
-  static PackedBody Pack(const char* text, std::size_t bytes);
+  // store_corrupt when the stored text is not JSON.
+  static Result<PackedBody> Pack(const char* text, std::size_t bytes);
   Result<PackedBody> Shared(std::int64_t body_id);
 
   // Shared bodies read by Pending, by id (ids of committed bodies are never reused); the

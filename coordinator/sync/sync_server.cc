@@ -346,7 +346,13 @@ std::vector<Message> SyncServer::Deliveries(const std::string& agent_id) {
         options_.delivery_window - static_cast<std::size_t>(session.sent_upto - session.applied));
     // One more than fits says whether more follows this message.
     auto pending = hq_.deliveries().Pending(agent_id, session.sent_upto, room + 1);
-    if (!pending.ok() || pending->empty()) break;
+    if (!pending.ok()) {
+      // Nothing is sent; the agent's deliveries wait in the store for the next try.
+      Logger("sync")->error("event=deliveries_unreadable agent={} error=\"{}\"", agent_id,
+                            pending.status().ToString());
+      break;
+    }
+    if (pending->empty()) break;
     std::string list;
     std::size_t bytes = 0;
     std::size_t taken = 0;

@@ -490,6 +490,16 @@ TEST_F(HeadquartersTest, DeployQueuesThePlaybookThenEachAgentsTasks) {
   EXPECT_EQ((*window)[2].seq, 5u);
 }
 
+TEST_F(HeadquartersTest, ADeliveryWhoseStoredBodyIsDamagedIsAnErrorNotAnEmptyBody) {
+  DeployBorder();
+  hq_->database().db().exec("UPDATE outbound SET body='{\"task\":' WHERE agent_id='amira-1' AND seq=2");
+  auto pending = hq_->deliveries().Pending("amira-1", 0, 10);
+  ASSERT_FALSE(pending.ok());
+  EXPECT_EQ(pending.status().code(), "store_corrupt") << pending.status().ToString();
+  hq_->database().db().exec("UPDATE outbound_bodies SET body='not json'");
+  EXPECT_FALSE(hq_->deliveries().Pending("jonas-1", 0, 10).ok()) << "a shared body too";
+}
+
 // ---------------------------------------------------------------------------------------
 // Ingest
 
