@@ -15,6 +15,7 @@
 //
 // Usage: fleet_bench --bin BUILD_DIR --out FILE.json [--quick] [--max-agents N]
 //                    [--agents-per-thread N] [--in-flight N] [--real-agents N]
+//                    [--dispatch-only]
 #include <poll.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
@@ -65,6 +66,7 @@ struct Options {
   int agents_per_thread = 500;
   int in_flight = 1;
   int real_agents = 50;
+  bool dispatch_only = false;  // only the dispatch scenario, to look at it on its own
 };
 
 [[noreturn]] void Die(const std::string& what) { bench::Die("fleet_bench", what); }
@@ -856,6 +858,7 @@ int main(int argc, char** argv) {
     const std::string arg = argv[i];
     const bool value = i + 1 < argc;
     if (arg == "--quick") options.quick = true;
+    else if (arg == "--dispatch-only") options.dispatch_only = true;
     else if (arg == "--bin" && value) options.bin_dir = argv[++i];
     else if (arg == "--out" && value) options.out = argv[++i];
     else if (arg == "--max-agents" && value) options.max_agents = std::stoi(argv[++i]);
@@ -864,7 +867,7 @@ int main(int argc, char** argv) {
     else if (arg == "--real-agents" && value) options.real_agents = std::stoi(argv[++i]);
     else {
       Die("usage: fleet_bench --bin BUILD_DIR --out FILE.json [--quick] [--max-agents N] "
-          "[--agents-per-thread N] [--in-flight N] [--real-agents N]");
+          "[--agents-per-thread N] [--in-flight N] [--real-agents N] [--dispatch-only]");
     }
   }
   if (options.bin_dir.empty() || options.out.empty()) Die("give --bin and --out");
@@ -895,6 +898,11 @@ int main(int argc, char** argv) {
     // Members [0, cap) for simulated agents, then |reals| for the real team, then one for
     // the backlog's real agent.
     Fleet fleet(options, big, cap, reals + 1);
+    if (options.dispatch_only) {
+      out["dispatch"] = Dispatch(fleet, dispatch, swarm_options);
+      WriteResult(out, options.out);
+      return 0;
+    }
     {
       Swarm swarm(swarm_options);
       // As many simulated agents as the real ones below, for comparison, then the two sizes

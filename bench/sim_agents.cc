@@ -45,6 +45,58 @@ std::string MonitorAddress() {
   return "inproc://muster-sim-monitor-" + std::to_string(++next);
 }
 
+
+// Reads the seq of each entry of a DELIVER body without building the body: the simulated
+// agent applies nothing, and decoding every team view it is sent would make the harness,
+// not HQ, the slowest part of a dispatch.
+class DeliveredSeqScanner : public nlohmann::json_sax<json> {
+ public:
+  explicit DeliveredSeqScanner(std::vector<std::uint64_t>& seqs) : seqs_(seqs) {}
+  bool null() override { return Value(); }
+  bool boolean(bool) override { return Value(); }
+  bool number_integer(number_integer_t) override { return Value(); }
+  bool number_unsigned(number_unsigned_t value) override {
+    // body (depth 1) -> deliveries (2) -> an entry (3) -> its "seq"
+    if (depth_ == 3 && in_deliveries_ && key_ == "seq") seqs_.push_back(value);
+    return Value();
+  }
+  bool number_float(number_float_t, const string_t&) override { return Value(); }
+  bool string(string_t&) override { return Value(); }
+  bool binary(binary_t&) override { return Value(); }
+  bool start_object(std::size_t) override { return Open(); }
+  bool end_object() override { return Close(); }
+  bool start_array(std::size_t) override { return Open(); }
+  bool end_array() override { return Close(); }
+  bool key(string_t& key) override {
+    if (depth_ == 1) in_deliveries_ = key == "deliveries";
+    if (depth_ <= 3) key_ = key;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  bool Value() { return true; }
+  bool Open() {
+    ++depth_;
+    return true;
+  }
+  bool Close() {
+    --depth_;
+    return true;
+  }
+  std::vector<std::uint64_t>& seqs_;
+  int depth_ = 0;
+  bool in_deliveries_ = false;
+  std::string key_;
+};
+
+bool DeliveredSeqs(const std::string& payload, std::vector<std::uint64_t>& seqs) {
+  DeliveredSeqScanner scanner(seqs);
+  return json::sax_parse(payload, &scanner, json::input_format_t::msgpack, /*strict=*/true);
+}
+
 }  // namespace
 
 const char* CounterName(Counter counter) {
@@ -126,7 +178,7 @@ struct Swarm::Driver {
   void OnMessage(Agent& agent, const Message& message, Millis now);
   void OnWelcome(Agent& agent, const json& body, Millis now);
   void OnAck(Agent& agent, const json& body, Millis now);
-  void OnDeliver(Agent& agent, const json& body, Millis now);
+  void OnDeliver(Agent& agent, std::string_view frame, Millis now);
   void OnError(Agent& agent, const json& body, Millis now);
   void ResetSession(Agent& agent);
   void MakeGroup(Agent& agent, Millis now);
@@ -303,8 +355,12 @@ void Swarm::Driver::Receive(Agent& agent, Millis now) {
     zmq::message_t frame;
     if (!agent.dealer->recv(frame, zmq::recv_flags::dontwait)) break;
     agent.last_io = now;
-    auto decoded =
-        protocol::Decode(std::string_view(static_cast<const char*>(frame.data()), frame.size()));
+    const std::string_view bytes(static_cast<const char*>(frame.data()), frame.size());
+    if (bytes.size() > 1 && bytes[1] == static_cast<char>(MessageType::kDeliver)) {
+      OnDeliver(agent, bytes, now);
+      continue;
+    }
+    auto decoded = protocol::Decode(bytes);
     if (!decoded.ok()) {
       agent.Bump(kMalformed);
       continue;
@@ -317,7 +373,6 @@ void Swarm::Driver::OnMessage(Agent& agent, const Message& message, Millis now) 
   switch (message.type) {
     case MessageType::kWelcome: OnWelcome(agent, message.body, now); break;
     case MessageType::kAck: OnAck(agent, message.body, now); break;
-    case MessageType::kDeliver: OnDeliver(agent, message.body, now); break;
     case MessageType::kPing: Send(agent, Message{MessageType::kPong, {{"time", clock.Now()}}}, now); break;
     case MessageType::kPong: agent.ping_out = false; break;
     case MessageType::kError: OnError(agent, message.body, now); break;
@@ -382,11 +437,16 @@ void Swarm::Driver::OnAck(Agent& agent, const json& body, Millis now) {
   }
 }
 
-void Swarm::Driver::OnDeliver(Agent& agent, const json& body, Millis now) {
+void Swarm::Driver::OnDeliver(Agent& agent, std::string_view frame, Millis now) {
+  auto unframed = protocol::Unframe(frame);
+  std::vector<std::uint64_t> seqs;
+  if (!unframed.ok() || !DeliveredSeqs(unframed->payload, seqs)) {
+    agent.Bump(kMalformed);
+    return;
+  }
   if (!agent.welcomed) return;  // only the HQ that welcomed us may deliver
   // Taken in order, as the real agent applies them: skip what is held, stop at a gap.
-  for (const json& entry : body["deliveries"]) {
-    const std::uint64_t seq = entry["seq"].get<std::uint64_t>();
+  for (const std::uint64_t seq : seqs) {
     agent.Bump(kDeliveries);
     if (seq <= agent.applied_seq) continue;
     if (seq != agent.applied_seq + 1) break;

@@ -196,13 +196,14 @@ Result<Deployments::NewDeployment> Deployments::Create(const std::string& incide
 
 Status Deployments::QueueToTeam(const playbook::Playbook& book, const NewDeployment& created,
                                 std::vector<std::string>* agents_to_notify) {
-  // Each agent gets the pinned playbook first, then its tasks. Serialised once for the
-  // whole team.
-  const std::string playbook_body = wire::PlaybookDelivery::Of(book).Encode().dump();
-  for (const std::string& agent : created.agents) {
-    MUSTER_RETURN_IF_ERROR(deliveries_.QueueText(
-        agent, wire::DeliveryKindName(wire::DeliveryKind::kPlaybook), playbook_body));
-    if (agents_to_notify) agents_to_notify->push_back(agent);
+  // Each agent gets the pinned playbook first, then its tasks. The playbook is stored
+  // once for the whole team.
+  const std::vector<std::string> agents(created.agents.begin(), created.agents.end());
+  MUSTER_RETURN_IF_ERROR(
+      deliveries_.QueueShared(agents, wire::DeliveryKindName(wire::DeliveryKind::kPlaybook),
+                              wire::PlaybookDelivery::Of(book).Encode().dump()));
+  if (agents_to_notify) {
+    agents_to_notify->insert(agents_to_notify->end(), agents.begin(), agents.end());
   }
   MUSTER_RETURN_IF_ERROR(dispatch_.QueueTaskSnapshots(created.task_ids, nullptr));
   return team_.QueueSnapshot(created.id, std::nullopt, nullptr);

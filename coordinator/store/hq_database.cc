@@ -37,6 +37,10 @@ Result<std::unique_ptr<HqDatabase>> HqDatabase::Open(const std::string& path, co
   if (!db.ok()) return db.status();
   std::string hq_id;
   Status status = Guarded([&]() -> Status {
+    // With thousands of agents the store outgrows SQLite's default page cache (2 MB) and
+    // each record's statements read pages again from the OS: 32 MiB per connection (the
+    // router, the API and the ZAP handler each hold one), filled only as pages are used.
+    (*db)->exec("PRAGMA cache_size=-32768");
     SQLite::Statement read(**db, "SELECT value FROM meta WHERE key='hq_id'");
     if (read.executeStep()) {
       hq_id = read.getColumn(0).getString();

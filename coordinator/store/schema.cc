@@ -244,6 +244,15 @@ CREATE INDEX agents_by_member ON agents(member_id, status, created_at);
 CREATE INDEX assignments_by_member ON assignments(member_id);
 CREATE INDEX tasks_by_member ON tasks(member_id);
 )sql"},
+      // Version 10: a body queued to a whole team (the pinned playbook, the team's view)
+      // is stored once and each agent's delivery refers to it; a deployment to 200
+      // members wrote and read the same body 200 times.
+      {10, R"sql(
+CREATE TABLE outbound_bodies(
+  id INTEGER PRIMARY KEY,
+  body TEXT NOT NULL);
+ALTER TABLE outbound ADD COLUMN body_id INTEGER REFERENCES outbound_bodies(id);
+)sql"},
   };
   return kMigrations;
 }

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,18 +32,28 @@ class DeliveryQueue : OverDatabase {
   Status Queue(const std::string& agent_id, const T& delivery) {
     return QueueText(agent_id, wire::DeliveryKindName(T::kKind), delivery.Encode().dump());
   }
-  // The same with the body already serialized (one body queued to many agents).
-  // not_found when there is no such agent.
+  // The same with the body already serialized. not_found when there is no such agent.
   Status QueueText(const std::string& agent_id, const std::string& kind, const std::string& body);
+  // One body to many agents (a deployment's playbook, a team's view): stored once, each
+  // agent's delivery refers to it.
+  Status QueueShared(const std::vector<std::string>& agent_ids, const std::string& kind,
+                     const std::string& body);
 
-  // A delivery as queued, with the length of its body's JSON text (what a message's
+  // A delivery as queued, its body packed (MessagePack, wire/packing.h) ready to be
+  // spliced into a DELIVER, with the length of its body's JSON text (what a message's
   // budget counts).
   struct QueuedDelivery {
-    Delivery entry;
+    std::uint64_t seq = 0;
+    std::string kind;
+    Millis at = 0;
+    std::shared_ptr<const std::string> packed_body;  // a shared body's is shared
     std::size_t text_bytes = 0;
+    // The delivery as the agent decodes it.
+    Delivery Unpacked() const;
   };
-  // Deliveries for |agent_id| with seq > |after|, oldest first, at most |max|. A large
-  // body queued to many agents (a playbook) is parsed once and copied after that.
+  // Deliveries for |agent_id| with seq > |after|, oldest first, at most |max|. A shared
+  // body is read and packed once. Call it outside a transaction that may roll back: it
+  // keeps the shared bodies it read.
   Result<std::vector<QueuedDelivery>> Pending(const std::string& agent_id, std::uint64_t after,
                                               std::size_t max);
 
@@ -50,8 +61,20 @@ class DeliveryQueue : OverDatabase {
   std::optional<std::string> ActiveAgentOf(const std::string& member_id);
 
  private:
-  // Large delivery bodies by their text, parsed (Pending); a handful at most.
-  std::map<std::string, json> parsed_bodies_;
+  // Appends one delivery: its body inline, or a shared body's id.
+  Status Append(const std::string& agent_id, const std::string& kind, const std::string& body,
+                std::optional<std::int64_t> body_id);
+  struct PackedBody {
+    std::shared_ptr<const std::string> packed;
+    std::size_t text_bytes = 0;
+  };
+  // store_corrupt when the stored text is not JSON.
+  static Result<PackedBody> Pack(const char* text, std::size_t bytes);
+  Result<PackedBody> Shared(std::int64_t body_id);
+
+  // Shared bodies read by Pending, by id (ids of committed bodies are never reused); the
+  // last few deployments' at most.
+  std::map<std::int64_t, PackedBody> shared_bodies_;
 };
 
 }  // namespace muster::hq

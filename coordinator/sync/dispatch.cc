@@ -30,8 +30,9 @@ Status Dispatch::QueueBacklog(const std::string& agent_id, const std::string& me
     if (!book.ok()) return book.status();
     MUSTER_RETURN_IF_ERROR(QueuePlaybook(agent_id, **book));
   }
+  Holders holders;
   for (const std::string& task_id : tasks) {
-    std::optional<wire::TaskDelivery> snapshot = TaskSnapshot(task_id);
+    std::optional<wire::TaskDelivery> snapshot = TaskSnapshot(task_id, holders);
     if (snapshot) MUSTER_RETURN_IF_ERROR(deliveries_.Queue(agent_id, *snapshot));
   }
   for (std::int64_t deployment : deployments) {
@@ -40,7 +41,25 @@ Status Dispatch::QueueBacklog(const std::string& agent_id, const std::string& me
   return Status::Ok();
 }
 
-std::optional<wire::TaskDelivery> Dispatch::TaskSnapshot(const std::string& task_id) {
+const std::vector<wire::WaitsOn>& Dispatch::HoldersOf(std::int64_t deployment_id,
+                                                     const std::string& step, Holders& holders) {
+  auto [it, added] = holders.try_emplace({deployment_id, step});
+  if (!added) return it->second;
+  auto query = statements_.Get(
+      "SELECT t.id, t.member_id, t.state, m.name FROM tasks t JOIN members "
+      "m ON m.id=t.member_id WHERE t.deployment_id=? AND t.step_id=? AND "
+      "t.state NOT IN ('cancelled','reassigned') ORDER BY t.id");
+  query->bind(1, deployment_id);
+  query->bind(2, step);
+  while (query->executeStep()) {
+    it->second.push_back({query->getColumn(0).getString(), step, query->getColumn(1).getString(),
+                          query->getColumn(3).getString(), query->getColumn(2).getString()});
+  }
+  return it->second;
+}
+
+std::optional<wire::TaskDelivery> Dispatch::TaskSnapshot(const std::string& task_id,
+                                                         Holders& holders) {
   auto query = statements_.Get(
       "SELECT t.deployment_id, t.step_id, t.member_id, t.state, t.dormant, t.reason, t.due_at, "
       "d.playbook_hash, d.incident_id, i.title FROM tasks t "
@@ -64,27 +83,18 @@ std::optional<wire::TaskDelivery> Dispatch::TaskSnapshot(const std::string& task
   if (!book.ok()) return snapshot;
   const playbook::Step* step = (*book)->FindStep(snapshot.step);
   if (step == nullptr) return snapshot;
-  auto deps = statements_.Get(
-      "SELECT t.id, t.member_id, t.state, m.name FROM tasks t JOIN members "
-      "m ON m.id=t.member_id WHERE t.deployment_id=? AND t.step_id=? AND "
-      "t.state NOT IN ('cancelled','reassigned') ORDER BY t.id");
   for (const std::string& dependency : step->depends_on) {
-    deps->bind(1, snapshot.deployment);
-    deps->bind(2, dependency);
-    while (deps->executeStep()) {
-      snapshot.waits_on.push_back({deps->getColumn(0).getString(), dependency,
-                                   deps->getColumn(1).getString(), deps->getColumn(3).getString(),
-                                   deps->getColumn(2).getString()});
-    }
-    deps->reset();
+    const std::vector<wire::WaitsOn>& held = HoldersOf(snapshot.deployment, dependency, holders);
+    snapshot.waits_on.insert(snapshot.waits_on.end(), held.begin(), held.end());
   }
   return snapshot;
 }
 
 Status Dispatch::QueueTaskSnapshots(const std::vector<std::string>& task_ids,
                                     std::vector<std::string>* agents_to_notify) {
+  Holders holders;
   for (const std::string& task_id : task_ids) {
-    std::optional<wire::TaskDelivery> snapshot = TaskSnapshot(task_id);
+    std::optional<wire::TaskDelivery> snapshot = TaskSnapshot(task_id, holders);
     if (!snapshot) continue;
     std::optional<std::string> agent = deliveries_.ActiveAgentOf(snapshot->member);
     if (!agent) continue;  // the member has no agent yet; enrolment sends the backlog

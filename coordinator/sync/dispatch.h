@@ -8,8 +8,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "domain/playbook_library.h"
@@ -53,8 +55,14 @@ class Dispatch : OverDatabase {
   Result<DeliveryCursor> Reconcile(const std::string& agent_id, std::uint64_t agent_applied);
 
  private:
+  // Who holds each dependency step of a deployment, by (deployment, step): the same for
+  // every task of a step, so snapshots queued together look each up once.
+  using Holders = std::map<std::pair<std::int64_t, std::string>, std::vector<wire::WaitsOn>>;
   // The task as its member's agent is sent it; nullopt when there is no such task.
-  std::optional<wire::TaskDelivery> TaskSnapshot(const std::string& task_id);
+  // |holders| is valid for one transaction.
+  std::optional<wire::TaskDelivery> TaskSnapshot(const std::string& task_id, Holders& holders);
+  const std::vector<wire::WaitsOn>& HoldersOf(std::int64_t deployment_id, const std::string& step,
+                                             Holders& holders);
 
   PlaybookLibrary& playbooks_;
   DeliveryQueue& deliveries_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "muster/log.h"
+#include "muster/wire/packing.h"
 
 namespace muster::hq {
 
@@ -40,6 +41,21 @@ Status SyncServer::FlushContacts() {
 }
 
 namespace {
+// A DELIVER body, {"deliveries": [...], "more": true}, around |count| entries already
+// packed: a body queued to a whole team is packed once, not once per agent.
+std::string DeliverBody(const std::string& entries, std::size_t count, bool more) {
+  std::string body;
+  body.reserve(entries.size() + 24);
+  wire::pack::MapHeader(body, more ? 2 : 1);
+  wire::pack::Value(body, "deliveries");
+  wire::pack::ArrayHeader(body, count);
+  body += entries;
+  if (more) {
+    wire::pack::Value(body, "more");
+    wire::pack::Value(body, true);
+  }
+  return body;
+}
 
 // The part of |from| that is not in |remove| (both ascending and disjoint).
 protocol::SeqRanges Subtract(const protocol::SeqRanges& from, const protocol::SeqRanges& remove) {
@@ -329,28 +345,32 @@ std::vector<Message> SyncServer::Deliveries(const std::string& agent_id) {
         options_.delivery_window - static_cast<std::size_t>(session.sent_upto - session.applied));
     // One more than fits says whether more follows this message.
     auto pending = hq_.deliveries().Pending(agent_id, session.sent_upto, room + 1);
-    if (!pending.ok() || pending->empty()) break;
-    json list = json::array();
+    if (!pending.ok()) {
+      // Nothing is sent; the agent's deliveries wait in the store for the next try.
+      Logger("sync")->error("event=deliveries_unreadable agent={} error=\"{}\"", agent_id,
+                            pending.status().ToString());
+      break;
+    }
+    if (pending->empty()) break;
+    std::string list;
     std::size_t bytes = 0;
     std::size_t taken = 0;
     bool team_only = true;
-    for (const DeliveryQueue::QueuedDelivery& queued : *pending) {
-      const Delivery& delivery = queued.entry;
+    for (const DeliveryQueue::QueuedDelivery& delivery : *pending) {
       if (taken == room) break;
       // A message holds what crosses the agent's link in a few seconds, and always at
       // least one delivery (a playbook is at most 1 MiB, below the frame limit).
-      const std::size_t size = queued.text_bytes;
-      if (!list.empty() && in_flight + bytes + size > budget) break;
+      const std::size_t size = delivery.text_bytes;
+      if (taken > 0 && in_flight + bytes + size > budget) break;
       bytes += size;
-      list.push_back(delivery.Encode());
+      wire::Entry::Pack(list, delivery.seq, delivery.kind, delivery.at, *delivery.packed_body);
       session.sent_upto = delivery.seq;
       team_only = team_only && delivery.kind == wire::DeliveryKindName(wire::DeliveryKind::kTeam);
       ++taken;
     }
     const bool more = taken < pending->size();
-    Message message{MessageType::kDeliver, {{"deliveries", std::move(list)}}};
-    if (more) message.body["more"] = true;
-    message.frame = protocol::Encode(message);  // measured now, sent as it is
+    Message message{MessageType::kDeliver};
+    message.frame = protocol::EncodePacked(MessageType::kDeliver, DeliverBody(list, taken, more));
     const std::size_t wire = message.frame.size() + protocol::kCurveOverheadBytes;
     session.in_flight.push_back({session.sent_upto, wire, now, more, team_only && !more});
     in_flight += wire;

@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "muster/log.h"
 #include "muster/protocol.h"
@@ -132,10 +133,9 @@ Status TeamRelay::QueueSnapshot(std::int64_t deployment_id,
   } else {
     agents = TeamAgents(deployment_id);
   }
-  const std::string body = snapshot->Encode().dump();  // once for the whole team
+  MUSTER_RETURN_IF_ERROR(deliveries_.QueueShared(
+      agents, wire::DeliveryKindName(wire::TeamView::kKind), snapshot->Encode().dump()));
   for (const std::string& agent : agents) {
-    MUSTER_RETURN_IF_ERROR(
-        deliveries_.QueueText(agent, wire::DeliveryKindName(wire::TeamView::kKind), body));
     MUSTER_RETURN_IF_ERROR(NoteView(agent, deployment_id, snapshot->version));
     if (agents_to_notify && std::find(agents_to_notify->begin(), agents_to_notify->end(), agent) ==
                                 agents_to_notify->end()) {
@@ -162,17 +162,24 @@ Result<std::vector<std::string>> TeamRelay::Relay(const RelayPace& pace) {
   std::vector<std::string> notify;
   // Deployment -> still active; read before any write, so an idle tick takes no lock.
   std::vector<std::pair<std::int64_t, bool>> dirty;
-  MUSTER_RETURN_IF_ERROR(Guarded([&]() -> Status {
+  // The revisits are taken now and given back if the relay fails: unlike a deployment's
+  // mark, they are not in the database, so a rolled-back relay would lose them.
+  std::set<std::int64_t> revisits = std::exchange(revisit_, {});
+  const auto give_back = [&](Status failed) {
+    revisit_.merge(revisits);
+    return failed;
+  };
+  Status read = Guarded([&]() -> Status {
     auto query = statements_.Get(
         "SELECT id, status='active' FROM deployments WHERE team_dirty=1 ORDER BY id");
     while (query->executeStep()) {
       dirty.emplace_back(query->getColumn(0).getInt64(), query->getColumn(1).getInt() != 0);
-      revisit_.erase(dirty.back().first);
+      revisits.erase(dirty.back().first);
     }
-    for (std::int64_t deployment : revisit_) dirty.emplace_back(deployment, true);
-    revisit_.clear();
+    for (std::int64_t deployment : revisits) dirty.emplace_back(deployment, true);
     return Status::Ok();
-  }));
+  });
+  if (!read.ok()) return give_back(read);
   if (dirty.empty()) return notify;
   const Millis now = clock_.Now();
   Status status = InTransaction(*db_, [&]() -> Status {
@@ -200,7 +207,7 @@ Result<std::vector<std::string>> TeamRelay::Relay(const RelayPace& pace) {
     }
     return Status::Ok();
   });
-  if (!status.ok()) return status;
+  if (!status.ok()) return give_back(status);
   return notify;
 }
 

@@ -37,7 +37,7 @@ constexpr Row kTable[] = {
     // An API request without the valid bearer token.
     {kUnauthorized, "unauthorized", 401, false},
     // The agent is revoked or replaced, or a record acts on another member's task.
-    {kForbidden, "forbidden", 500, true},
+    {kForbidden, "forbidden", 403, true},
     // A playbook fails lint, or a task's stored playbook no longer loads or matches its hash.
     {kInvalidPlaybook, "invalid_playbook", 400, true},
     // A deployment leaves a required role without a member.
@@ -45,9 +45,9 @@ constexpr Row kTable[] = {
     // A member given work has no active agent.
     {kNoAgent, "no_agent", 400, false},
     // A value fails its field's checks, or a record names a state or trigger it may not.
-    {kInvalidValue, "invalid_value", 500, true},
+    {kInvalidValue, "invalid_value", 400, true},
     // A message, record, file or list is over its limit.
-    {kTooLarge, "too_large", 500, true},
+    {kTooLarge, "too_large", 413, true},
     // A frame's protocol version is not 1.
     {kUnsupportedVersion, "unsupported_version", 500, false},
     // A frame's message type is unknown, or one HQ does not accept.

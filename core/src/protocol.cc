@@ -125,8 +125,46 @@ Status CheckBody(MessageType type, const json& body, const Limits& limits) {
   return Status::Error(ErrorCode::kUnknownType, "unknown message type");
 }
 
+// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF;
+// what the JSON library accepts when it writes the body as text.
+bool ValidUtf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto b = static_cast<std::uint8_t>(text[i]);
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t length = 0;
+    std::uint8_t low = 0x80, high = 0xbf;  // the range of the second byte
+    if (b >= 0xc2 && b <= 0xdf) {
+      length = 2;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      length = 3;
+      if (b == 0xe0) low = 0xa0;   // overlong
+      if (b == 0xed) high = 0x9f;  // surrogates
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      length = 4;
+      if (b == 0xf0) low = 0x90;   // overlong
+      if (b == 0xf4) high = 0x8f;  // above U+10FFFF
+    } else {
+      return false;
+    }
+    if (text.size() - i < length) return false;
+    const auto second = static_cast<std::uint8_t>(text[i + 1]);
+    if (second < low || second > high) return false;
+    for (std::size_t k = 2; k < length; ++k) {
+      const auto next = static_cast<std::uint8_t>(text[i + k]);
+      if (next < 0x80 || next > 0xbf) return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
 // Walks a MessagePack value without recursion and checks that it is complete, nests at
-// most |max_depth| levels and claims no more elements than there are bytes left. The
+// most |max_depth| levels, claims no more elements than there are bytes left and holds
+// only strings that are UTF-8. The
 // JSON library's own reader recurses, so a hostile frame of a million nested arrays would
 // exhaust the stack if handed to it unchecked.
 Status CheckMsgpackShape(std::string_view data, std::size_t max_depth) {
@@ -151,6 +189,7 @@ Status CheckMsgpackShape(std::string_view data, std::size_t max_depth) {
     std::uint64_t children = 0;  // nested elements that follow
     int len_bytes = 0;           // size of a length prefix to read
     bool is_map = false, is_array = false;
+    const bool is_string = (b >= 0xa0 && b <= 0xbf) || (b >= 0xd9 && b <= 0xdb);
     if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
     } else if (b >= 0x80 && b <= 0x8f) {
       children = 2u * (b & 0x0f);
@@ -194,6 +233,9 @@ Status CheckMsgpackShape(std::string_view data, std::size_t max_depth) {
       else skip += n;
     }
     if (!need(skip)) return truncated;
+    if (is_string && !ValidUtf8(data.substr(pos, static_cast<std::size_t>(skip)))) {
+      return Status::Error(ErrorCode::kMalformed, "body holds a string that is not valid UTF-8");
+    }
     pos += static_cast<std::size_t>(skip);
     if (children > 0) {
       if (!need(children)) return truncated;  // every element takes at least one byte
@@ -273,9 +315,13 @@ const char* ToString(MessageType type) {
 
 std::string Encode(const Message& message) {
   if (!message.frame.empty()) return message.frame;
-  std::vector<std::uint8_t> body = json::to_msgpack(message.body);
+  std::string payload;
+  json::to_msgpack(message.body, payload);
+  return EncodePacked(message.type, std::move(payload));
+}
+
+std::string EncodePacked(MessageType type, std::string payload) {
   std::uint8_t flags = 0;
-  std::string payload(body.begin(), body.end());
   if (payload.size() > kCompressAbove) {
     std::string compressed(ZSTD_compressBound(payload.size()), '\0');
     thread_local std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> context(
@@ -292,13 +338,13 @@ std::string Encode(const Message& message) {
   std::string frame;
   frame.reserve(kHeaderBytes + payload.size());
   frame.push_back(static_cast<char>(kProtocolVersion));
-  frame.push_back(static_cast<char>(message.type));
+  frame.push_back(static_cast<char>(type));
   frame.push_back(static_cast<char>(flags));
   frame += payload;
   return frame;
 }
 
-Result<Message> Decode(std::string_view frame, const Limits& limits) {
+Result<Unframed> Unframe(std::string_view frame, const Limits& limits) {
   if (frame.size() > limits.max_frame_bytes) {
     return Status::Error(ErrorCode::kTooLarge, "message of " + std::to_string(frame.size()) +
                                                    " bytes; the limit is " +
@@ -323,29 +369,34 @@ Result<Message> Decode(std::string_view frame, const Limits& limits) {
       flags == kFlagDictionary) {
     return Status::Error(ErrorCode::kMalformed, "unknown flags " + std::to_string(flags));
   }
-  std::string_view payload = frame.substr(kHeaderBytes);
-  std::string decompressed;
+  Unframed unframed;
+  unframed.type = static_cast<MessageType>(code);
+  const std::string_view payload = frame.substr(kHeaderBytes);
   if (flags & kFlagCompressed) {
     Result<std::string> plain = Decompress(payload, (flags & kFlagDictionary) != 0, limits);
     if (!plain.ok()) return plain.status();
-    decompressed = std::move(plain).value();
-    payload = decompressed;
+    unframed.payload = std::move(plain).value();
+  } else {
+    unframed.payload = payload;
   }
+  return unframed;
+}
+
+Result<Message> Decode(std::string_view frame, const Limits& limits) {
+  Result<Unframed> unframed = Unframe(frame, limits);
+  if (!unframed.ok()) return unframed.status();
+  const std::string_view payload = unframed->payload;
+  // The shape check also refuses strings that are not UTF-8: the reader does not check
+  // them, but every consumer turns bodies into JSON text (stores, logs), which throws on
+  // invalid UTF-8.
   MUSTER_RETURN_IF_ERROR(CheckMsgpackShape(payload, limits.max_depth));
   Message message;
-  message.type = static_cast<MessageType>(code);
+  message.type = unframed->type;
   // allow_exceptions=false: a malformed body yields a "discarded" value, not a throw.
   message.body = json::from_msgpack(payload.begin(), payload.end(), /*strict=*/true,
                                     /*allow_exceptions=*/false);
   if (message.body.is_discarded() || !message.body.is_object()) {
     return Status::Error(ErrorCode::kMalformed, "body is not a MessagePack map");
-  }
-  // MessagePack strings are not checked for UTF-8 by the reader, but every consumer turns
-  // bodies into JSON text (stores, logs), which throws on invalid UTF-8.
-  try {
-    (void)message.body.dump();
-  } catch (const json::exception&) {
-    return Status::Error(ErrorCode::kMalformed, "body holds a string that is not valid UTF-8");
   }
   Status status = CheckBody(message.type, message.body, limits);
   if (!status.ok()) {

@@ -111,6 +111,9 @@ TEST(ErrorCodeTest, HttpStatusIsTheApisAnswer) {
       {ErrorCode::kUnassignedRole, 400},
       {ErrorCode::kNoAgent, 400},
       {ErrorCode::kMalformed, 400},
+      {ErrorCode::kInvalidValue, 400},
+      {ErrorCode::kForbidden, 403},
+      {ErrorCode::kTooLarge, 413},
       {ErrorCode::kDiskFull, 503},
       {ErrorCode::kStoreBusy, 503},
   };

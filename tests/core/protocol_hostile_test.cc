@@ -353,6 +353,35 @@ TEST(ProtocolHostileTest, StringsThatAreNotUtf8AreRefused) {
                                  's', 's', 'a', 'g', 'e', 0xa1, 'x'});
   auto result = Decode(Header(MessageType::kError) + bad);
   EXPECT_TRUE(RefusedWith(result, ErrorCode::kMalformed));
+  // In a value or a key: overlong, a surrogate, above U+10FFFF, cut short, a stray
+  // continuation byte. The PONG is otherwise valid: {"time": 1, "note": text} and
+  // {"time": 1, text: 1}.
+  const auto refused_as_utf8 = [](const std::string& body) {
+    auto decoded = Decode(Header(MessageType::kPong) + body);
+    return !decoded.ok() && decoded.status().code() == ErrorCode::kMalformed &&
+           decoded.status().message().find("UTF-8") != std::string::npos;
+  };
+  for (const std::string& text :
+       {std::string("\xc0\x80"), std::string("\xe0\x80\x80"), std::string("\xed\xa0\x80"),
+        std::string("\xf4\x90\x80\x80"), std::string("ok\xe2\x82"), std::string("\x80")}) {
+    const std::string time = Bytes({0x82, 0xa4, 't', 'i', 'm', 'e', 0x01});
+    const std::string packed = static_cast<char>(0xa0 | text.size()) + text;
+    EXPECT_TRUE(refused_as_utf8(time + Bytes({0xa4, 'n', 'o', 't', 'e'}) + packed))
+        << testing::PrintToString(text);
+    EXPECT_TRUE(refused_as_utf8(time + packed + Bytes({0x01}))) << testing::PrintToString(text);
+  }
+  EXPECT_TRUE(Decode(Header(MessageType::kPong) + Bytes({0x82, 0xa4, 't', 'i', 'm', 'e', 0x01, 0xa4,
+                                                         'n', 'o', 't', 'e', 0xa2, 0xc3, 0xa9}))
+                  .ok())
+      << "the same body with a valid string passes";
+}
+
+TEST(ProtocolHostileTest, StringsInAnyScriptPass) {
+  const Message message{MessageType::kPong,
+                        {{"time", 1}, {"note", "Gefährliche Güter, 危险品, опасно, ☢ 😷"}}};
+  auto result = Decode(Encode(message));
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->body, message.body);
 }
 
 // Valid messages of every type, some large enough to be compressed.

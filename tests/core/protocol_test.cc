@@ -79,6 +79,19 @@ TEST(ProtocolTest, LargeBodiesAreCompressedAndRoundTrip) {
   EXPECT_EQ(decoded->body, message.body);
 }
 
+TEST(ProtocolTest, UnframeGivesTheBodysMessagePackAndChecksTheHeader) {
+  json records = json::array();
+  for (std::uint64_t seq = 1; seq <= 20; ++seq) records.push_back(Record(seq));
+  const Message message{MessageType::kRecords, {{"records", records}}};
+  auto unframed = Unframe(Encode(message));
+  ASSERT_TRUE(unframed.ok()) << unframed.status().ToString();
+  EXPECT_EQ(unframed->type, MessageType::kRecords);
+  EXPECT_EQ(json::from_msgpack(unframed->payload), message.body) << "decompressed";
+  std::string wrong_version = Encode(message);
+  wrong_version[0] = 9;
+  EXPECT_EQ(Unframe(wrong_version).status().code(), ErrorCode::kUnsupportedVersion);
+}
+
 // The dictionary's samples: the bodies the protocol sends most. The dictionary is their
 // MessagePack, concatenated, and must never change (protocol_dictionary.cc).
 const char* const kDictionarySamples[] = {

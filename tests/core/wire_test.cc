@@ -3,9 +3,12 @@
 // never thrown on.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "muster/digest.h"
 #include "muster/protocol.h"
 #include "muster/wire/deliveries.h"
+#include "muster/wire/packing.h"
 #include "muster/wire/records.h"
 
 namespace muster::wire {
@@ -199,6 +202,56 @@ TEST(WireDeliveriesTest, TeamViewsAndChangesRoundTripAndTellTheirForm) {
             TeamDelivery::Form::kChange);
   EXPECT_FALSE(
       TeamChange::Decode(json{{"deployment", 1}, {"version", 2}, {"set", {{"x", 1}}}}).ok());
+}
+
+// Packing in pieces writes the bytes to_msgpack writes for the same value, at each size of
+// map and array header (fix, 16-bit, 32-bit).
+TEST(WirePackingTest, PiecesAreTheBytesOfTheWholeValue) {
+  for (std::size_t size : {0u, 3u, 15u, 16u, 300u, 65'535u, 65'536u}) {
+    json array = json::array();
+    json map = json::object();
+    std::string array_pieces, map_pieces;
+    pack::ArrayHeader(array_pieces, size);
+    pack::MapHeader(map_pieces, size);
+    for (std::size_t i = 0; i < size; ++i) {
+      array.push_back(i);
+      pack::Value(array_pieces, i);
+      char key[16];
+      std::snprintf(key, sizeof key, "k%08zu", i);  // in to_msgpack's (sorted) order
+      map[key] = "v";
+      pack::Value(map_pieces, key);
+      pack::Value(map_pieces, "v");
+    }
+    std::string whole_array, whole_map;
+    json::to_msgpack(array, whole_array);
+    json::to_msgpack(map, whole_map);
+    EXPECT_EQ(array_pieces, whole_array) << size;
+    EXPECT_EQ(map_pieces, whole_map) << size;
+  }
+}
+
+TEST(WirePackingTest, AnEntryWithAPackedBodyDecodesAsTheEntry) {
+  const Entry entry{7, "team", 1'700'000'000'000, json{{"deployment", 1}, {"tasks", {1, 2, 3}}}};
+  std::string body;
+  pack::Value(body, entry.body);
+  std::string packed;
+  Entry::Pack(packed, entry.seq, entry.kind, entry.at, body);
+  std::string whole;
+  json::to_msgpack(entry.Encode(), whole);
+  EXPECT_EQ(packed, whole) << "the same bytes, so they compress the same";
+  EXPECT_EQ(Entry::FromChecked(json::from_msgpack(packed)).body, entry.body);
+}
+
+TEST(WirePackingTest, APackedMessageIsFramedAsEncodeFramesIt) {
+  const Entry entry{1, "team", 1'700'000'000'000, json{{"deployment", 1}}};
+  const json body = {{"deliveries", json::array({entry.Encode()})}, {"more", true}};
+  std::string packed;
+  pack::Value(packed, body);
+  const std::string frame = protocol::EncodePacked(protocol::MessageType::kDeliver, packed);
+  EXPECT_EQ(frame, protocol::Encode({protocol::MessageType::kDeliver, body}));
+  auto decoded = protocol::Decode(frame);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->body, body);
 }
 
 }  // namespace

@@ -135,8 +135,8 @@ std::vector<hq::Delivery> HeadquartersTest::Deliveries(const std::string& agent,
   std::vector<hq::Delivery> entries;
   if (pending.ok()) {
     for (const auto& queued : *pending) {
-      EXPECT_EQ(queued.text_bytes, queued.entry.body.dump().size());
-      entries.push_back(queued.entry);
+      entries.push_back(queued.Unpacked());
+      EXPECT_EQ(queued.text_bytes, entries.back().body.dump().size());
     }
   }
   return entries;

@@ -68,8 +68,8 @@ enum class ErrorCode {
 [[nodiscard]] std::string_view WireName(ErrorCode code);
 // The code of a wire name; nullopt for a name this build does not know (a newer peer's).
 [[nodiscard]] std::optional<ErrorCode> ErrorCodeFromWire(std::string_view wire);
-// The HTTP status the API answers the code with: 400, 401, 404, 409, 503, else 500 (and
-// 200 for kOk).
+// The HTTP status the API answers the code with: 400, 401, 403, 404, 409, 413, 503, else
+// 500 (and 200 for kOk).
 [[nodiscard]] int HttpStatus(ErrorCode code);
 // Whether ingest refuses one record with the code (the record is held and acknowledged,
 // with no effect) rather than failing the whole batch (rolled back and sent again later).

@@ -89,7 +89,19 @@ inline constexpr std::size_t kMaxAttachmentChunkBytes = 256u << 10;  // the larg
 inline constexpr std::uint64_t kMaxAttachmentBytes = 64u << 20;
 
 std::string Encode(const Message& message);
+// The frame of a message whose body is already MessagePack (Encode packs the body, then
+// frames it with this). A sender that packs a body from pieces packed once (HQ's DELIVER,
+// whose team-wide bodies go to many agents) frames it with this; its Message then holds
+// the frame only.
+std::string EncodePacked(MessageType type, std::string payload);
 Result<Message> Decode(std::string_view frame, const Limits& limits = {});
+// A frame's header checked and its body decompressed, not yet parsed: the first half of
+// Decode, for a reader that scans the MessagePack body itself.
+struct Unframed {
+  MessageType type = MessageType::kPing;
+  std::string payload;  // MessagePack
+};
+Result<Unframed> Unframe(std::string_view frame, const Limits& limits = {});
 
 // Task states as the team relay codes them in its changes (docs/protocol.md §4): a
 // change's state is its index here. Append only.

@@ -5,6 +5,7 @@
 #include "body_reader.h"
 #include "muster/digest.h"
 #include "muster/protocol.h"
+#include "muster/wire/packing.h"
 
 namespace muster::wire {
 namespace {
@@ -41,7 +42,26 @@ json WithTask(json body, const std::string& task) {
 
 }  // namespace
 
-json Entry::Encode() const { return {{"seq", seq}, {"kind", kind}, {"at", at}, {"body", body}}; }
+json Entry::Encode() const& { return {{"seq", seq}, {"kind", kind}, {"at", at}, {"body", body}}; }
+
+json Entry::Encode() && {
+  return {{"seq", seq}, {"kind", std::move(kind)}, {"at", at}, {"body", std::move(body)}};
+}
+
+void Entry::Pack(std::string& out, std::uint64_t seq, const std::string& kind, Millis at,
+                 std::string_view packed_body) {
+  // In to_msgpack's (sorted) key order, so that the bytes are Encode()'s and compress as
+  // well against the protocol's dictionary.
+  pack::MapHeader(out, 4);
+  pack::Value(out, "at");
+  pack::Value(out, at);
+  pack::Value(out, "body");
+  out += packed_body;
+  pack::Value(out, "kind");
+  pack::Value(out, kind);
+  pack::Value(out, "seq");
+  pack::Value(out, seq);
+}
 
 Entry Entry::FromChecked(const json& element) {
   return {element["seq"].get<std::uint64_t>(), element["kind"].get<std::string>(),

@@ -35,6 +35,7 @@ TEST_F(HeadquartersTest, SchemaIsCreatedAndVersioned) {
         << table;
   }
   EXPECT_EQ(QueryText(hq_->database().db(), "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(QueryInt(hq_->database().db(), "PRAGMA cache_size"), -32768) << "32 MiB of pages";
   EXPECT_EQ(hq_->database().hq_id().size(), 32u);
 }
 
@@ -479,12 +480,26 @@ TEST_F(HeadquartersTest, DeployQueuesThePlaybookThenEachAgentsTasks) {
   EXPECT_EQ(jonas[1].body["state"], "waiting");
   ASSERT_EQ(jonas[1].body["waits_on"].size(), 1u);
   EXPECT_EQ(jonas[1].body["waits_on"][0]["task"], "d1.safety_briefing.amira");
+  // The playbook and the team's view went to four agents and are stored once each.
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM outbound_bodies"), 2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM outbound WHERE body_id IS NOT NULL"), 8);
   // PendingDeliveries honours |after| and |max|.
   auto window = hq_->deliveries().Pending("amira-1", 2, 3);
   ASSERT_TRUE(window.ok());
   ASSERT_EQ(window->size(), 3u);
-  EXPECT_EQ((*window)[0].entry.seq, 3u);
-  EXPECT_EQ((*window)[2].entry.seq, 5u);
+  EXPECT_EQ((*window)[0].seq, 3u);
+  EXPECT_EQ((*window)[2].seq, 5u);
+}
+
+TEST_F(HeadquartersTest, ADeliveryWhoseStoredBodyIsDamagedIsAnErrorNotAnEmptyBody) {
+  DeployBorder();
+  hq_->database().db().exec(
+      "UPDATE outbound SET body='{\"task\":' WHERE agent_id='amira-1' AND seq=2");
+  auto pending = hq_->deliveries().Pending("amira-1", 0, 10);
+  ASSERT_FALSE(pending.ok());
+  EXPECT_EQ(pending.status().code(), ErrorCode::kStoreCorrupt) << pending.status().ToString();
+  hq_->database().db().exec("UPDATE outbound_bodies SET body='not json'");
+  EXPECT_FALSE(hq_->deliveries().Pending("jonas-1", 0, 10).ok()) << "a shared body too";
 }
 
 // ---------------------------------------------------------------------------------------

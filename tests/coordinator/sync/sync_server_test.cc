@@ -31,12 +31,21 @@ json RecordJson(std::uint64_t seq, const std::string& kind, const json& body) {
   return {{"seq", seq}, {"kind", kind}, {"at", 1'700'000'000'000}, {"body", body}};
 }
 
+// The body of a reply as the agent decodes it: a DELIVER is sent as a frame only.
+json Sent(const Message& message) {
+  if (message.frame.empty()) return message.body;
+  auto decoded = protocol::Decode(message.frame);
+  EXPECT_TRUE(decoded.ok()) << decoded.status().ToString();
+  return decoded.ok() ? decoded->body : json();
+}
+
 // The delivery seqs carried by the DELIVER messages among |messages|, in order.
 std::vector<std::uint64_t> DeliveredSeqs(const std::vector<Message>& messages) {
   std::vector<std::uint64_t> seqs;
   for (const Message& message : messages) {
     if (message.type != MessageType::kDeliver) continue;
-    for (const json& delivery : message.body["deliveries"]) seqs.push_back(delivery["seq"]);
+    const json body = Sent(message);
+    for (const json& delivery : body["deliveries"]) seqs.push_back(delivery["seq"]);
   }
   return seqs;
 }
@@ -150,8 +159,8 @@ TEST_F(SyncServerTest, HelloGetsWelcomeThenPendingDeliveries) {
   // Playbook, six tasks, the team at deployment; the two records changed only amira's own
   // task, which her team view takes from her task snapshots.
   EXPECT_EQ(DeliveredSeqs(replies), Range(1, 8));
-  EXPECT_EQ(replies[1].body["deliveries"][0]["kind"], "playbook");
-  EXPECT_EQ(replies[1].body["deliveries"][1]["kind"], "task");
+  EXPECT_EQ(Sent(replies[1])["deliveries"][0]["kind"], "playbook");
+  EXPECT_EQ(Sent(replies[1])["deliveries"][1]["kind"], "task");
   ExpectEncodable(replies);
 
   // PING in a session: PONG with HQ's time.
@@ -198,7 +207,8 @@ TEST_F(SyncServerTest, AnAgentAheadOfHqGetsItsTasksAgainAfterItsCursor) {
   std::set<std::string> tasks;
   for (const Message& message : replies) {
     if (message.type != MessageType::kDeliver) continue;
-    for (const json& delivery : message.body["deliveries"]) {
+    const json body = Sent(message);
+    for (const json& delivery : body["deliveries"]) {
       if (delivery["kind"] == "task") tasks.insert(delivery["body"]["task"].get<std::string>());
     }
   }
@@ -222,8 +232,8 @@ TEST_F(SyncServerTest, OnAThinLinkOneSmallDeliverIsInFlightAtATime) {
   hq::SyncServer server(*hq_, clock_, options);
   auto replies = server.Handle("amira-1", Hello("amira-1"));
   ASSERT_EQ(replies.size(), 2u);  // WELCOME and one DELIVER
-  EXPECT_EQ(replies[1].body["deliveries"].size(), 1u);
-  EXPECT_EQ(replies[1].body["more"], true) << "the agent answers at once when more follows";
+  EXPECT_EQ(Sent(replies[1])["deliveries"].size(), 1u);
+  EXPECT_EQ(Sent(replies[1])["more"], true) << "the agent answers at once when more follows";
   std::uint64_t applied = 1;
   for (; applied < 8; ++applied) {
     auto next = server.Handle("amira-1", Delivered(applied));
@@ -373,7 +383,7 @@ TEST_F(SyncServerTest, RecordsAreAcknowledgedAndRefusalsReportedWithTheirSeq) {
   ASSERT_TRUE(hq_->team().Relay().ok());
   auto pushed = server.Deliveries("amira-1");
   ASSERT_EQ(DeliveredSeqs(pushed), Range(9, 9));
-  EXPECT_EQ(pushed[0].body["deliveries"][0]["body"]["task"], "d1.expand_cordon.amira");
+  EXPECT_EQ(Sent(pushed[0])["deliveries"][0]["body"]["task"], "d1.expand_cordon.amira");
 
   // The same batch again: acknowledged again, nothing applied twice.
   auto again = server.Handle(

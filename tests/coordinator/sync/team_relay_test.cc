@@ -144,6 +144,28 @@ TEST_F(TeamRelayTest, AChangeWaitingForAnOfflineAgentCostsNoRelayUntilTheAgentGr
   EXPECT_EQ(TeamDeliveries(Deliveries("jonas-1")).size(), 2u);
 }
 
+TEST_F(TeamRelayTest, ARelayThatFailsKeepsTheGreetedAgentsWaitingChange) {
+  DeployBorder();
+  clock_.Advance(5 * kMinute);
+  IngestOk("amira-1", {StatusRecord(1, "d1.arrival_briefing.amira", "in_progress")});
+  Relay();  // jonas is offline: his change waits for his HELLO
+  ASSERT_TRUE(hq_->progress().MarkApplied("jonas-1", Deliveries("jonas-1").size()).ok());
+  hq_->team().Revisit("jonas-1");
+
+  // Another connection holds the write lock past the busy timeout: the relay's transaction
+  // cannot begin. The revisit is not in the database, so the relay must keep it itself.
+  auto other = hq::HqDatabase::Open(dir_.File("muster.db"), clock_);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  (*other)->db().exec("PRAGMA busy_timeout=0");
+  hq_->database().db().exec("PRAGMA busy_timeout=50");
+  (*other)->db().exec("BEGIN IMMEDIATE");
+  EXPECT_FALSE(hq_->team().Relay().ok());
+  (*other)->db().exec("ROLLBACK");
+
+  EXPECT_EQ(Relay(), std::vector<std::string>{"jonas-1"});
+  EXPECT_EQ(TeamDeliveries(Deliveries("jonas-1")).size(), 2u);
+}
+
 TEST_F(TeamRelayTest, AResentRecordQueuesNothing) {
   DeployBorder();
   ASSERT_TRUE(hq_->progress().MarkApplied("paulo-1", Deliveries("paulo-1").size()).ok());

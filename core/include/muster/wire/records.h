@@ -29,8 +29,13 @@ struct Entry {
   std::string kind;
   Millis at = 0;
   json body = json::object();
-  // {seq, kind, at, body}: one element of the message's list.
-  [[nodiscard]] json Encode() const;
+  // {seq, kind, at, body}: one element of the message's list. The second takes the body
+  // instead of copying it.
+  [[nodiscard]] json Encode() const&;
+  [[nodiscard]] json Encode() &&;
+  // The same element with a body already packed (wire/packing.h), appended to |out|.
+  static void Pack(std::string& out, std::uint64_t seq, const std::string& kind, Millis at,
+                   std::string_view packed_body);
   // An element that protocol::Decode has checked (its four fields have their types).
   [[nodiscard]] static Entry FromChecked(const json& element);
 };
