@@ -15,7 +15,7 @@
 //
 // Usage: fleet_bench --bin BUILD_DIR --out FILE.json [--quick] [--max-agents N]
 //                    [--agents-per-thread N] [--in-flight N] [--real-agents N]
-//                    [--dispatch-only]
+//                    [--dispatch-only | --ingest-only]
 #include <poll.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
@@ -67,6 +67,7 @@ struct Options {
   int in_flight = 1;
   int real_agents = 50;
   bool dispatch_only = false;  // only the dispatch scenario, to look at it on its own
+  bool ingest_only = false;    // only the steady ingest scenarios, to profile them
 };
 
 [[noreturn]] void Die(const std::string& what) { bench::Die("fleet_bench", what); }
@@ -859,6 +860,7 @@ int main(int argc, char** argv) {
     const bool value = i + 1 < argc;
     if (arg == "--quick") options.quick = true;
     else if (arg == "--dispatch-only") options.dispatch_only = true;
+    else if (arg == "--ingest-only") options.ingest_only = true;
     else if (arg == "--bin" && value) options.bin_dir = argv[++i];
     else if (arg == "--out" && value) options.out = argv[++i];
     else if (arg == "--max-agents" && value) options.max_agents = std::stoi(argv[++i]);
@@ -867,7 +869,8 @@ int main(int argc, char** argv) {
     else if (arg == "--real-agents" && value) options.real_agents = std::stoi(argv[++i]);
     else {
       Die("usage: fleet_bench --bin BUILD_DIR --out FILE.json [--quick] [--max-agents N] "
-          "[--agents-per-thread N] [--in-flight N] [--real-agents N] [--dispatch-only]");
+          "[--agents-per-thread N] [--in-flight N] [--real-agents N] [--dispatch-only | "
+          "--ingest-only]");
     }
   }
   if (options.bin_dir.empty() || options.out.empty()) Die("give --bin and --out");
@@ -913,6 +916,10 @@ int main(int argc, char** argv) {
       for (const auto& [agents, name] : runs) {
         swarm.Add(fleet.SimSpecs(swarm.size(), agents));
         out[name] = SteadyIngest(fleet, swarm, agents, steady_s);
+      }
+      if (options.ingest_only) {
+        WriteResult(out, options.out);
+        return 0;
       }
       out["idle"] = Idle(fleet, swarm, big, idle_s);
       out["storm"] = ReconnectStorm(fleet, swarm, big);

@@ -41,6 +41,10 @@ Result<std::unique_ptr<HqDatabase>> HqDatabase::Open(const std::string& path, co
     // each record's statements read pages again from the OS: 32 MiB per connection (the
     // router, the API and the ZAP handler each hold one), filled only as pages are used.
     (*db)->exec("PRAGMA cache_size=-32768");
+    // Ingest opens a savepoint per batch and per record; past 64 KiB SQLite spills their
+    // journal to a temporary file, one write(2) per page touched. Kept in memory it costs
+    // a copy: a transaction's pages are bounded by its group of batches.
+    (*db)->exec("PRAGMA temp_store=MEMORY");
     SQLite::Statement read(**db, "SELECT value FROM meta WHERE key='hq_id'");
     if (read.executeStep()) {
       hq_id = read.getColumn(0).getString();

@@ -36,6 +36,8 @@ TEST_F(HeadquartersTest, SchemaIsCreatedAndVersioned) {
   }
   EXPECT_EQ(QueryText(hq_->database().db(), "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(QueryInt(hq_->database().db(), "PRAGMA cache_size"), -32768) << "32 MiB of pages";
+  EXPECT_EQ(QueryInt(hq_->database().db(), "PRAGMA temp_store"), 2)
+      << "savepoint journals in memory, not in a temporary file";
   EXPECT_EQ(hq_->database().hq_id().size(), 32u);
 }
 
