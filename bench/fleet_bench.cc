@@ -213,9 +213,10 @@ class Fleet {
       Check((*store)->roster().Add(member, "bench").status(), "add a member");
       auto agent_keys = GenerateKeyPair();
       Check(agent_keys.status(), "make an agent key");
-      auto agent_id = (*store)->registry().Enroll(member.id, agent_keys->public_key, "bench");
+      auto agent_id = (*store)->registry().Enroll(member.id, agent_keys->public_key,
+                                                    hq::DeviceRule::kOnly, "bench");
       Check(agent_id.status(), "enrol an agent");
-      members_[i].bundle = Bundle{*agent_id,         member.id, endpoint, keys->public_key,
+      members_[i].bundle = Bundle{agent_id->agent_id,         member.id, endpoint, keys->public_key,
                                   agent_keys->public_key, agent_keys->secret_key,
                                   (*store)->database().hq_id()};
     }

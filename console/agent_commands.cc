@@ -1,8 +1,10 @@
 #include "agent_commands.h"
 
 #include <iostream>
+#include <memory>
 
-#include "muster/files.h"
+#include "bundle_file.h"
+#include "muster/keys.h"
 
 namespace muster::console {
 namespace {
@@ -16,44 +18,145 @@ void Finish(const Result<json>& answer, bool json_output, const std::string& hum
   std::cout << (json_output ? answer->dump(2) : human) << "\n";
 }
 
-}  // namespace
-
-Result<json> SaveBundle(Result<json> answer, const std::string& path) {
-  if (!answer.ok()) return answer;
-  Status written = WriteFileAtomic(path, (*answer)["bundle"].get<std::string>(), 0600);
-  if (!written.ok()) return written;
-  answer->erase("bundle");
+// Completes the bundle of an enrolment or rotation answer with |secret_key| and writes it
+// into |file|; the answer keeps everything but the bundle.
+Result<json> WriteBundle(json answer, const std::string& secret_key, BundleFile& file) {
+  json bundle = json::parse(answer.value("bundle", ""), nullptr, false);
+  if (!bundle.is_object()) {
+    return Status::Error(ErrorCode::kMalformed, "HQ's answer holds no bundle");
+  }
+  bundle["secret_key"] = secret_key;
+  MUSTER_RETURN_IF_ERROR(file.Commit(bundle.dump(2)));
+  answer.erase("bundle");
   return answer;
 }
 
+// The public key HQ holds for |agent_id| now, to give it back if the new bundle cannot be
+// written.
+Result<std::string> CurrentKey(ApiClient& api, const std::string& agent_id) {
+  Result<json> agents = api.Get("/v1/agents");
+  if (!agents.ok()) return agents.status();
+  for (const json& agent : *agents) {
+    if (agent.value("id", "") == agent_id) return agent.value("public_key", "");
+  }
+  return Status::Error(ErrorCode::kNotFound,
+                       "no agent '" + agent_id + "'; list them with: muster agent list");
+}
+
+struct KeyOptions {
+  std::string agent_or_member;
+  std::string out;
+  bool force = false;
+  bool replace = false;
+  bool add_device = false;
+};
+
+CLI::App* AddOutOptions(CLI::App* command, const std::shared_ptr<KeyOptions>& options) {
+  command->add_option("--out", options->out, "where to write the bundle (mode 0600)")->required();
+  command->add_flag("--force", options->force, "replace an existing file at --out");
+  return command;
+}
+
+// Reserves the file, makes a key pair, asks HQ at |route| with |request| (plus the public
+// key), writes the bundle. |undo| reverses HQ's change when the bundle cannot be written.
+Result<json> IssueBundle(Connector& connect, const KeyOptions& options, const std::string& route,
+                         json request,
+                         const std::function<std::string(ApiClient&, const json&)>& undo) {
+  Result<BundleFile> file = BundleFile::Reserve(options.out, options.force);
+  if (!file.ok()) return file.status();
+  Result<KeyPair> keys = GenerateKeyPair();
+  if (!keys.ok()) return keys.status();
+  Result<ApiClient> api = connect();
+  if (!api.ok()) return api.status();
+  request["public_key"] = keys->public_key;
+  Result<json> answer = api->Post(route, request);
+  if (!answer.ok()) return answer;
+  Result<json> written = WriteBundle(*answer, keys->secret_key, *file);
+  if (written.ok()) return written;
+  return Status::Error(written.status().code(),
+                       written.status().message() + "; " + undo(*api, *answer));
+}
+
+}  // namespace
+
 void RegisterAgentKeyCommands(CLI::App& agent, Connector connect, const bool& json_output) {
-  auto agent_id = std::make_shared<std::string>();
-  auto out = std::make_shared<std::string>();
+  auto options = std::make_shared<KeyOptions>();
+
+  auto* enroll = AddOutOptions(
+      agent.add_subcommand("enroll", "make an enrolment bundle for a member's laptop"), options);
+  enroll->add_option("MEMBER", options->agent_or_member, "the member")->required();
+  auto* replace = enroll->add_flag(
+      "--replace", options->replace,
+      "the member's new laptop replaces their agent: it is revoked, this one gets their work");
+  enroll
+      ->add_flag("--add-device", options->add_device,
+                 "give the member a second device; each receives every delivery")
+      ->excludes(replace);
+  enroll->callback([connect, options, &json_output]() mutable {
+    const std::string devices = options->replace ? "replace" : options->add_device ? "add" : "only";
+    Result<json> enrolled =
+        IssueBundle(connect, *options, "/v1/agents",
+                    {{"member", options->agent_or_member}, {"devices", devices}},
+                    [](ApiClient& api, const json& answer) {
+                      const std::string id = answer.value("agent_id", "");
+                      return api.Post("/v1/agents/" + id + "/revoke", json::object()).ok()
+                                 ? "HQ revoked " + id + " again: nothing is enrolled"
+                                 : "revoke " + id + " now: muster agent revoke " + id;
+                    });
+    std::string human;
+    if (enrolled.ok()) {
+      human = "enrolled agent " + enrolled->value("agent_id", "") + " for " +
+              options->agent_or_member + "; bundle written to " + options->out +
+              " (hand it over once, then delete this copy)";
+      for (const json& old : enrolled->value("superseded", json::array())) {
+        human += "\nrevoked " + old.get<std::string>() + ": superseded by the new agent";
+      }
+    }
+    Finish(enrolled, json_output, human);
+  });
 
   auto* revoke = agent.add_subcommand(
       "revoke", "cut an agent off now, also on its open connection; HQ keeps what it sent");
-  revoke->add_option("AGENT", *agent_id, "the agent id, e.g. jonas-1")->required();
-  revoke->callback([connect, agent_id, &json_output] {
+  revoke->add_option("AGENT", options->agent_or_member, "the agent id, e.g. jonas-1")->required();
+  revoke->callback([connect, options, &json_output] {
     auto api = connect();
-    Result<json> revoked = api.ok() ? api->Post("/v1/agents/" + *agent_id + "/revoke", json::object())
+    const std::string& id = options->agent_or_member;
+    Result<json> revoked = api.ok() ? api->Post("/v1/agents/" + id + "/revoke", json::object())
                                     : Result<json>(api.status());
-    Finish(revoked, json_output,
-           "revoked " + *agent_id + ": its key is refused from now on; enrol a new agent "
-           "for the member if they need one");
+    std::string human = "revoked " + id +
+                        ": its key is refused from now on; enrol a new agent for the member "
+                        "if they need one";
+    if (revoked.ok() && !revoked->value("resent_to", json::array()).empty()) {
+      human += "\nwhat it had not received is sent to " + revoked->at("resent_to").dump();
+    }
+    Finish(revoked, json_output, human);
   });
 
-  auto* rotate = agent.add_subcommand(
-      "rotate", "give an agent a new key in a new bundle; the old key stops working now");
-  rotate->add_option("AGENT", *agent_id, "the agent id, e.g. jonas-1")->required();
-  rotate->add_option("--out", *out, "where to write the new bundle (mode 0600)")->required();
-  rotate->callback([connect, agent_id, out, &json_output] {
-    auto api = connect();
+  auto* rotate = AddOutOptions(
+      agent.add_subcommand(
+          "rotate", "give an agent a new key in a new bundle; the old key stops working now"),
+      options);
+  rotate->add_option("AGENT", options->agent_or_member, "the agent id, e.g. jonas-1")->required();
+  rotate->callback([connect, options, &json_output]() mutable {
+    const std::string& id = options->agent_or_member;
+    Result<ApiClient> api = connect();
+    const Result<std::string> old_key =
+        api.ok() ? CurrentKey(*api, id) : Result<std::string>(api.status());
     Result<json> rotated =
-        SaveBundle(api.ok() ? api->Post("/v1/agents/" + *agent_id + "/rotate", json::object())
-                            : Result<json>(api.status()),
-                   *out);
+        !old_key.ok()
+            ? Result<json>(old_key.status())
+            : IssueBundle(
+                  connect, *options, "/v1/agents/" + id + "/rotate", json::object(),
+                  [&](ApiClient& api, const json&) {
+                    return api.Post("/v1/agents/" + id + "/rotate", {{"public_key", *old_key}}).ok()
+                               ? "HQ gave " + id +
+                                     " its old key back: its laptop keeps "
+                                     "working"
+                               : id + " has a key nobody holds: rotate it "
+                                      "again with a writable --out";
+                  });
     Finish(rotated, json_output,
-           "new key for " + *agent_id + "; bundle written to " + *out +
+           "new key for " + id + "; bundle written to " + options->out +
                ": replace the agent's bundle file with it and restart the agent (same "
                "data_dir; its work continues)");
   });

@@ -1,4 +1,5 @@
-// `muster agent revoke|rotate`: cutting an agent off, and giving it a new key.
+// `muster agent enroll|revoke|rotate`: giving a member's laptop a key, cutting an agent
+// off, and re-keying it. Keys are made here: the secret goes only into the bundle file.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -8,11 +9,7 @@
 
 namespace muster::console {
 
-// Adds `revoke` and `rotate` under the console's `agent` subcommand.
+// Adds `enroll`, `revoke` and `rotate` under the console's `agent` subcommand.
 void RegisterAgentKeyCommands(CLI::App& agent, Connector connect, const bool& json);
-
-// Writes the bundle of an enrolment or rotation answer to |path| (mode 0600) and drops
-// it from the answer, so that the secret key is in the file and not on the screen.
-Result<json> SaveBundle(Result<json> answer, const std::string& path);
 
 }  // namespace muster::console

@@ -112,33 +112,12 @@ void PrintFindings(const json& findings) {
   table.Print(std::cout);
 }
 
-// agent: enrol and list (revoke and rotate: agent_commands.cc).
+// agent: list (enroll, revoke and rotate: agent_commands.cc).
 void AddAgentCommands(CLI::App& app, Context& context) {
-  struct Options {
-    std::string member_id;
-    std::string bundle_out;
-  };
-  auto options = std::make_shared<Options>();
   auto* agent = app.add_subcommand("agent", "enrol, list, revoke and rotate field agents");
   agent->require_subcommand(1);
-  auto* enroll = agent->add_subcommand("enroll", "make an enrolment bundle for a member's laptop");
-  enroll->add_option("MEMBER", options->member_id, "the member")->required();
-  enroll->add_option("--out", options->bundle_out, "where to write the bundle (mode 0600)")
-      ->required();
-  enroll->callback([&context, options] {
-    auto api = Connect(context);
-    auto created = muster::console::SaveBundle(
-        api.ok() ? api->Post("/v1/agents", {{"member", options->member_id}})
-                 : Result<json>(api.status()),
-        options->bundle_out);
-    Answer(context, created, [options](const json& result) {
-      std::cout << "enrolled agent " << result["agent_id"].get<std::string>() << " for "
-                << result["member"].get<std::string>() << "; bundle written to "
-                << options->bundle_out << " (hand it over once, then delete this copy)\n";
-    });
-  });
   agent->add_subcommand("list", "list agents and their last contact")
-      ->callback([&context, options] {
+      ->callback([&context] {
         auto api = Connect(context);
         Answer(context, api.ok() ? api->Get("/v1/agents") : Result<json>(api.status()),
                [](const json& list) {
@@ -155,7 +134,7 @@ void AddAgentCommands(CLI::App& app, Context& context) {
       });
 
   muster::console::RegisterAgentKeyCommands(
-      *agent, [&context, options] { return Connect(context); }, context.json);
+      *agent, [&context] { return Connect(context); }, context.json);
 }
 
 void AddDeployCommand(CLI::App& app, Context& context) {

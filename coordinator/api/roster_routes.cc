@@ -50,24 +50,53 @@ void AddMembers(httplib::Server& server, ApiContext& context) {
   });
 }
 
+// The key a request names for an agent ("public_key", made by the caller, who keeps the
+// secret), or a pair made here when it names none: the answer's bundle then carries the
+// secret, for scripts on HQ's own machine.
+Result<KeyPair> RequestedKey(const json& body) {
+  std::optional<std::string> key = Optional<std::string>(body, "public_key");
+  if (!key) return GenerateKeyPair();
+  if (!IsValidZ85Key(*key)) {
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         "public_key must be a CURVE public key: 40 characters of Z85");
+  }
+  return KeyPair{*key, ""};
+}
+
+Result<DeviceRule> RequestedDevices(const json& body) {
+  const std::string devices = Optional<std::string>(body, "devices").value_or("only");
+  if (devices == "only") return DeviceRule::kOnly;
+  if (devices == "replace") return DeviceRule::kReplace;
+  if (devices == "add") return DeviceRule::kAdd;
+  return Status::Error(ErrorCode::kInvalidArgument,
+                       "devices is '" + devices + "'; use only, replace or add");
+}
+
 void AddAgents(httplib::Server& server, ApiContext& context) {
   server.Post("/v1/agents",
               [&context](const httplib::Request& request, httplib::Response& response) {
                 auto body = Body(request, response);
                 if (!body) return;
+                Status fields = OnlyFields(*body, {"member", "public_key", "devices"});
+                if (!fields.ok()) return SendError(response, fields);
                 const std::string member = body->value("member", "");
-                Result<KeyPair> keys = GenerateKeyPair();
+                Result<KeyPair> keys = RequestedKey(*body);
                 if (!keys.ok()) return SendError(response, keys.status());
-                Result<std::string> agent_id = context.With([&](Headquarters& hq) {
-                  return hq.registry().Enroll(member, keys->public_key, RequestActor(request));
+                Result<DeviceRule> devices = RequestedDevices(*body);
+                if (!devices.ok()) return SendError(response, devices.status());
+                Result<Enrolment> enrolled = context.With([&](Headquarters& hq) {
+                  return hq.registry().Enroll(member, keys->public_key, *devices,
+                                              RequestActor(request));
                 });
-                if (!agent_id.ok()) return SendError(response, agent_id.status());
-                Logger("api")->info("event=agent_enrolled agent={} member={} key={}", *agent_id,
-                                    member, KeyFingerprint(keys->public_key));
+                if (!enrolled.ok()) return SendError(response, enrolled.status());
+                for (const std::string& old : enrolled->superseded) context.CutOff(old);
+                Logger("api")->info("event=agent_enrolled agent={} member={} key={}",
+                                    enrolled->agent_id, member, KeyFingerprint(keys->public_key));
                 SendJson(response,
-                         json{{"agent_id", *agent_id},
+                         json{{"agent_id", enrolled->agent_id},
                               {"member", member},
-                              {"bundle", context.BundleFor(*agent_id, member, *keys)}},
+                              {"superseded", enrolled->superseded},
+                              {"bundle", context.BundleFor(enrolled->agent_id, member, *keys)}},
                          201);
               });
   server.Get("/v1/agents", [&context](const httplib::Request&, httplib::Response& response) {
@@ -76,20 +105,32 @@ void AddAgents(httplib::Server& server, ApiContext& context) {
   server.Post(R"(/v1/agents/([^/]+)/revoke)",
               [&context](const httplib::Request& request, httplib::Response& response) {
                 const std::string agent_id = request.matches[1];
+                std::vector<std::string> caught_up;
                 Result<json> revoked = context.With([&](Headquarters& hq) {
-                  return hq.registry().Revoke(agent_id, RequestActor(request));
+                  return hq.registry().Revoke(agent_id, RequestActor(request), &caught_up);
                 });
                 if (!revoked.ok()) {
                   return SendError(response, revoked.status());
                 }
                 context.CutOff(agent_id);
+                context.Notify(caught_up);
                 Logger("api")->warn("event=agent_revoked agent={}", agent_id);
                 response.set_content(revoked->dump(), "application/json");
               });
   server.Post(R"(/v1/agents/([^/]+)/rotate)",
               [&context](const httplib::Request& request, httplib::Response& response) {
                 const std::string agent_id = request.matches[1];
-                Result<KeyPair> keys = GenerateKeyPair();
+                json body = json::object();
+                if (!request.body.empty()) {
+                  auto parsed = Body(request, response);
+                  if (!parsed) return;
+                  body = std::move(*parsed);
+                }
+                if (!body.empty()) {
+                  Status fields = OnlyFields(body, {"public_key"});
+                  if (!fields.ok()) return SendError(response, fields);
+                }
+                Result<KeyPair> keys = RequestedKey(body);
                 if (!keys.ok()) return SendError(response, keys.status());
                 Result<std::string> member = context.With([&](Headquarters& hq) {
                   return hq.registry().RotateKey(agent_id, keys->public_key, RequestActor(request));

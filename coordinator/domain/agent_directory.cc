@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include "muster/keys.h"
 #include "muster/sqlite_store.h"
 #include "store/columns.h"
 
@@ -28,7 +29,8 @@ Result<json> AgentDirectory::List() {
     while (query.executeStep()) {
       list.push_back({{"id", query.getColumn(0).getString()},
                       {"member", query.getColumn(1).getString()},
-                      {"key", query.getColumn(2).getString().substr(0, 8)},
+                      {"key", KeyFingerprint(query.getColumn(2).getString())},
+                      {"public_key", query.getColumn(2).getString()},
                       {"status", query.getColumn(3).getString()},
                       {"enrolled_at", query.getColumn(4).getInt64()},
                       {"last_contact_at", NullableInt(query.getColumn(5))},

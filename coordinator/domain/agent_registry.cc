@@ -7,9 +7,20 @@
 
 namespace muster::hq {
 
-Result<std::string> AgentRegistry::Enroll(const std::string& member_id,
-                                          const std::string& public_key, const Actor& actor) {
-  std::string agent_id;
+namespace {
+
+std::string JoinIds(const std::vector<std::string>& ids) {
+  std::string joined;
+  for (const std::string& id : ids) joined += (joined.empty() ? "" : ", ") + id;
+  return joined;
+}
+
+}  // namespace
+
+Result<Enrolment> AgentRegistry::Enroll(const std::string& member_id,
+                                        const std::string& public_key, DeviceRule rule,
+                                        const Actor& actor) {
+  Enrolment enrolment;
   Status status = InTransaction(*db_, [&]() -> Status {
     SQLite::Statement member(*db_, "SELECT 1 FROM members WHERE id=?");
     member.bind(1, member_id);
@@ -18,14 +29,28 @@ Result<std::string> AgentRegistry::Enroll(const std::string& member_id,
           ErrorCode::kNotFound,
           "no member '" + member_id + "'; add one first with: muster member add " + member_id);
     }
+    Result<std::optional<AgentRecord>> holder = directory_.FindByKey(public_key);
+    if (!holder.ok()) return holder.status();
+    if (*holder) {
+      return Status::Error(ErrorCode::kConflict, "the key is already agent " + (*holder)->id +
+                                                     "'s; make a new key for a new agent");
+    }
+    const std::vector<std::string> active = deliveries_.ActiveAgentsOf(member_id);
+    if (!active.empty() && rule == DeviceRule::kOnly) {
+      return Status::Error(ErrorCode::kConflict,
+                           member_id + " already has active agent " + JoinIds(active) +
+                               "; for a new laptop that replaces it, enrol with --replace (" +
+                               JoinIds(active) + " is revoked and the new agent receives all of " +
+                               member_id + "'s work); for a second device, with --add-device");
+    }
     SQLite::Statement count(*db_, "SELECT COUNT(*) FROM agents WHERE member_id=?");
     count.bind(1, member_id);
     count.executeStep();
-    agent_id = member_id + "-" + std::to_string(count.getColumn(0).getInt() + 1);
+    enrolment.agent_id = member_id + "-" + std::to_string(count.getColumn(0).getInt() + 1);
     SQLite::Statement insert(*db_,
                              "INSERT INTO agents(id, member_id, public_key, created_at) "
                              "VALUES(?,?,?,?)");
-    insert.bind(1, agent_id);
+    insert.bind(1, enrolment.agent_id);
     insert.bind(2, member_id);
     insert.bind(3, public_key);
     insert.bind(4, static_cast<std::int64_t>(clock_.Now()));
@@ -33,16 +58,39 @@ Result<std::string> AgentRegistry::Enroll(const std::string& member_id,
     MUSTER_RETURN_IF_ERROR(
         audit_.Record({actor,
                        "agent.enroll",
-                       agent_id,
-                       {{"member", member_id}, {"key", KeyFingerprint(public_key)}}}));
+                       enrolment.agent_id,
+                       {{"member", member_id},
+                        {"key", KeyFingerprint(public_key)},
+                        {"devices", rule == DeviceRule::kAdd ? "added" : "only"}}}));
+    if (rule == DeviceRule::kReplace) {
+      for (const std::string& old : active) {
+        Result<AgentRecord> agent = directory_.Known(old);
+        if (!agent.ok()) return agent.status();
+        MUSTER_RETURN_IF_ERROR(
+            MarkRevoked(*agent, "agent.supersede", {{"by", enrolment.agent_id}}, actor));
+        enrolment.superseded.push_back(old);
+      }
+    }
     // A member already deployed gets their work on the new laptop at its first sync.
-    return dispatch_.QueueBacklog(agent_id, member_id);
+    return dispatch_.QueueBacklog(enrolment.agent_id, member_id);
   });
   if (!status.ok()) return status;
-  return agent_id;
+  return enrolment;
 }
 
-Result<json> AgentRegistry::Revoke(const std::string& agent_id, const Actor& actor) {
+Status AgentRegistry::MarkRevoked(const AgentRecord& agent, const std::string& action,
+                                  const json& details, const Actor& actor) {
+  SQLite::Statement update(*db_, "UPDATE agents SET status='revoked', revoked_at=? WHERE id=?");
+  update.bind(1, static_cast<std::int64_t>(clock_.Now()));
+  update.bind(2, agent.id);
+  update.exec();
+  json audited = {{"member", agent.member_id}, {"key", KeyFingerprint(agent.public_key)}};
+  audited.update(details);
+  return audit_.Record({actor, action, agent.id, audited});
+}
+
+Result<json> AgentRegistry::Revoke(const std::string& agent_id, const Actor& actor,
+                                   std::vector<std::string>* agents_to_notify) {
   json revoked;
   Status status = InTransaction(*db_, [&]() -> Status {
     Result<AgentRecord> agent = directory_.Known(agent_id);
@@ -50,18 +98,26 @@ Result<json> AgentRegistry::Revoke(const std::string& agent_id, const Actor& act
     if (agent->status != "active") {
       return Status::Error(ErrorCode::kConflict, "agent " + agent_id + " is already revoked");
     }
-    const Millis now = clock_.Now();
-    SQLite::Statement update(*db_, "UPDATE agents SET status='revoked', revoked_at=? WHERE id=?");
-    update.bind(1, static_cast<std::int64_t>(now));
-    update.bind(2, agent_id);
-    update.exec();
-    MUSTER_RETURN_IF_ERROR(audit_.Record(
-        {actor,
-         "agent.revoke",
-         agent_id,
-         {{"member", agent->member_id}, {"key", KeyFingerprint(agent->public_key)}}}));
-    revoked = {
-        {"id", agent_id}, {"member", agent->member_id}, {"status", "revoked"}, {"revoked_at", now}};
+    SQLite::Statement behind(*db_, "SELECT applied < next_delivery - 1 FROM agents WHERE id=?");
+    behind.bind(1, agent_id);
+    const bool missed = behind.executeStep() && behind.getColumn(0).getInt() != 0;
+    MUSTER_RETURN_IF_ERROR(MarkRevoked(*agent, "agent.revoke", json::object(), actor));
+    std::vector<std::string> caught_up;
+    if (missed) {
+      // What was sent only to the revoked agent reaches the member's laptop in use.
+      for (const std::string& other : deliveries_.ActiveAgentsOf(agent->member_id)) {
+        MUSTER_RETURN_IF_ERROR(dispatch_.QueueBacklog(other, agent->member_id));
+        caught_up.push_back(other);
+      }
+    }
+    revoked = {{"id", agent_id},
+               {"member", agent->member_id},
+               {"status", "revoked"},
+               {"revoked_at", clock_.Now()},
+               {"resent_to", caught_up}};
+    if (agents_to_notify) {
+      agents_to_notify->insert(agents_to_notify->end(), caught_up.begin(), caught_up.end());
+    }
     return Status::Ok();
   });
   if (!status.ok()) return status;
@@ -80,6 +136,12 @@ Result<std::string> AgentRegistry::RotateKey(const std::string& agent_id,
                                " is revoked and stays so; enrol a new one with: "
                                "muster agent enroll " +
                                agent->member_id + " --out BUNDLE");
+    }
+    Result<std::optional<AgentRecord>> holder = directory_.FindByKey(public_key);
+    if (!holder.ok()) return holder.status();
+    if (*holder) {
+      return Status::Error(ErrorCode::kConflict, "the key is already agent " + (*holder)->id +
+                                                     "'s; make a new key");
     }
     SQLite::Statement update(*db_, "UPDATE agents SET public_key=? WHERE id=?");
     update.bind(1, public_key);

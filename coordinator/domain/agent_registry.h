@@ -5,27 +5,50 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "domain/agent_directory.h"
 #include "muster/result.h"
 #include "store/audit_trail.h"
 #include "store/hq_database.h"
+#include "sync/delivery_queue.h"
 #include "sync/dispatch.h"
 
 namespace muster::hq {
 
+// What an enrolment does to the member's other active agents.
+enum class DeviceRule {
+  kOnly,     // none may exist: a member has one laptop unless an officer says otherwise
+  kReplace,  // they are superseded (revoked); the new agent receives all of the member's work
+  kAdd,      // they stay: each device receives every delivery, with its own numbering
+};
+
+struct Enrolment {
+  std::string agent_id;
+  std::vector<std::string> superseded;  // revoked by kReplace: cut their sessions off
+};
+
 class AgentRegistry : OverDatabase {
  public:
   AgentRegistry(HqDatabase& database, AuditTrail& audit, AgentDirectory& directory,
-                Dispatch& dispatch)
-      : OverDatabase(database), audit_(audit), directory_(directory), dispatch_(dispatch) {}
+                DeliveryQueue& deliveries, Dispatch& dispatch)
+      : OverDatabase(database),
+        audit_(audit),
+        directory_(directory),
+        deliveries_(deliveries),
+        dispatch_(dispatch) {}
 
-  // Registers a new agent key for |member_id| and returns its id; a member already
-  // deployed gets their work on the new laptop at its first sync. not_found.
-  Result<std::string> Enroll(const std::string& member_id, const std::string& public_key,
-                             const Actor& actor);
+  // Registers a new agent key for |member_id|; a member already deployed gets their work
+  // on the new laptop at its first sync. not_found; conflict when the member has an
+  // active agent and |rule| is kOnly, or when the key is already some agent's.
+  Result<Enrolment> Enroll(const std::string& member_id, const std::string& public_key,
+                           DeviceRule rule, const Actor& actor);
+  // Revokes an agent. When it had not applied everything queued for it, the member's
+  // other active agents are sent the member's whole current work again (added to
+  // |agents_to_notify|), so that nothing sent only to the revoked one is missed.
   // not_found, conflict (already revoked).
-  Result<json> Revoke(const std::string& agent_id, const Actor& actor);
+  Result<json> Revoke(const std::string& agent_id, const Actor& actor,
+                      std::vector<std::string>* agents_to_notify = nullptr);
   // Replaces an active agent's key with |public_key|; the id, and so the sequences of its
   // records and deliveries, stay. Returns the agent's member. not_found, conflict
   // (revoked agents stay revoked: enrol a new one).
@@ -33,8 +56,13 @@ class AgentRegistry : OverDatabase {
                                 const Actor& actor);
 
  private:
+  // Marks |agent_id| revoked, audited as |action| with |details| added.
+  Status MarkRevoked(const AgentRecord& agent, const std::string& action, const json& details,
+                     const Actor& actor);
+
   AuditTrail& audit_;
   AgentDirectory& directory_;
+  DeliveryQueue& deliveries_;
   Dispatch& dispatch_;
 };
 

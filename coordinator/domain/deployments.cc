@@ -167,7 +167,9 @@ Result<Deployments::NewDeployment> Deployments::Create(const std::string& incide
       assign->bind(3, member);
       assign->exec();
       assign->reset();
-      created.agents.insert(*deliveries_.ActiveAgentOf(member));
+      for (std::string& agent : deliveries_.ActiveAgentsOf(member)) {
+        created.agents.insert(std::move(agent));
+      }
     }
   }
   auto task = statements_.Get(

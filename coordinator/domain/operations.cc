@@ -196,8 +196,8 @@ Result<json> Operations::ReassignTask(const std::string& task_id, const std::str
       return Status::Error(ErrorCode::kNotFound,
                            "no member '" + member_id + "'; list them with: muster member list");
     }
-    std::optional<std::string> agent = deliveries_.ActiveAgentOf(member_id);
-    if (!agent) {
+    const std::vector<std::string> agents = deliveries_.ActiveAgentsOf(member_id);
+    if (agents.empty()) {
       return Status::Error(ErrorCode::kNoAgent,
                            "member '" + member_id +
                                "' has no enrolled agent; run: muster agent enroll " + member_id +
@@ -219,12 +219,14 @@ Result<json> Operations::ReassignTask(const std::string& task_id, const std::str
     assign.bind(2, step ? step->role : std::string());
     assign.bind(3, member_id);
     assign.exec();
-    if (newcomer) MUSTER_RETURN_IF_ERROR(dispatch_.QueuePlaybook(*agent, **book));
+    for (const std::string& agent : agents) {
+      if (newcomer) MUSTER_RETURN_IF_ERROR(dispatch_.QueuePlaybook(agent, **book));
+      if (agents_to_notify) AddUnique(*agents_to_notify, agent);
+    }
     const std::string new_id = TaskIdFor(task->deployment, task->step, member_id);
     auto released = deployments_.RequeueAround(task->deployment, **book, task->step,
                                                {task_id, new_id}, agents_to_notify);
     if (!released.ok()) return released.status();
-    if (agents_to_notify) AddUnique(*agents_to_notify, *agent);
     MUSTER_RETURN_IF_ERROR(timeline_.Append(
         task->incident, "task_reassigned", actor.name,
         task_id + ": from " + task->member + " to " + member_id + " (now " + new_id + ")"));
@@ -261,8 +263,8 @@ Result<json> Operations::AddMember(std::int64_t deployment_id, const std::string
           ErrorCode::kNotFound,
           "no member '" + member_id + "'; add one with: muster member add " + member_id);
     }
-    std::optional<std::string> agent = deliveries_.ActiveAgentOf(member_id);
-    if (!agent) {
+    const std::vector<std::string> agents = deliveries_.ActiveAgentsOf(member_id);
+    if (agents.empty()) {
       return Status::Error(ErrorCode::kNoAgent,
                            "member '" + member_id +
                                "' has no enrolled agent; run: muster agent enroll " + member_id +
@@ -300,12 +302,14 @@ Result<json> Operations::AddMember(std::int64_t deployment_id, const std::string
     }
     auto released = deployments_.ReleaseReadyTasks(deployment_id);
     if (!released.ok()) return released.status();
-    if (newcomer) MUSTER_RETURN_IF_ERROR(dispatch_.QueuePlaybook(*agent, **book));
+    for (const std::string& agent : agents) {
+      if (newcomer) MUSTER_RETURN_IF_ERROR(dispatch_.QueuePlaybook(agent, **book));
+      if (agents_to_notify) AddUnique(*agents_to_notify, agent);
+    }
     std::vector<std::string> snapshots = created;
     for (const auto& id : *released) AddUnique(snapshots, id);
     for (const auto& id : affected) AddUnique(snapshots, id);
     MUSTER_RETURN_IF_ERROR(dispatch_.QueueTaskSnapshots(snapshots, agents_to_notify));
-    if (agents_to_notify) AddUnique(*agents_to_notify, *agent);
     MUSTER_RETURN_IF_ERROR(timeline_.Append(
         deployment->first, "member_added", actor.name,
         member_id + " joined deployment " + std::to_string(deployment_id) + " as " + role +

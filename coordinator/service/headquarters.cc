@@ -13,7 +13,7 @@ Headquarters::Headquarters(std::unique_ptr<HqDatabase> database)
       team_(*database_, deliveries_),
       dispatch_(*database_, playbooks_, deliveries_, team_),
       directory_(*database_),
-      registry_(*database_, audit_, directory_, dispatch_),
+      registry_(*database_, audit_, directory_, deliveries_, dispatch_),
       incidents_(*database_, audit_, timeline_),
       roster_(*database_, audit_),
       attachments_(*database_, alerts_),

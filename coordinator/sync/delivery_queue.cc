@@ -7,13 +7,13 @@
 
 namespace muster::hq {
 
-std::optional<std::string> DeliveryQueue::ActiveAgentOf(const std::string& member_id) {
+std::vector<std::string> DeliveryQueue::ActiveAgentsOf(const std::string& member_id) {
   auto query = statements_.Get(
-      "SELECT id FROM agents WHERE member_id=? AND status='active' "
-      "ORDER BY created_at DESC, id DESC LIMIT 1");
+      "SELECT id FROM agents WHERE member_id=? AND status='active' ORDER BY created_at, id");
   query->bind(1, member_id);
-  if (!query->executeStep()) return std::nullopt;
-  return query->getColumn(0).getString();
+  std::vector<std::string> agents;
+  while (query->executeStep()) agents.push_back(query->getColumn(0).getString());
+  return agents;
 }
 
 Status DeliveryQueue::QueueText(const std::string& agent_id, const std::string& kind,

@@ -57,8 +57,9 @@ class DeliveryQueue : OverDatabase {
   Result<std::vector<QueuedDelivery>> Pending(const std::string& agent_id, std::uint64_t after,
                                               std::size_t max);
 
-  // The agent that receives |member_id|'s deliveries: their newest active one.
-  std::optional<std::string> ActiveAgentOf(const std::string& member_id);
+  // The agents that receive |member_id|'s deliveries: every active one, oldest first
+  // (one, unless an officer added a second device). Each has its own numbering.
+  std::vector<std::string> ActiveAgentsOf(const std::string& member_id);
 
  private:
   // Appends one delivery: its body inline, or a shared body's id.

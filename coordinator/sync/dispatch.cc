@@ -96,12 +96,13 @@ Status Dispatch::QueueTaskSnapshots(const std::vector<std::string>& task_ids,
   for (const std::string& task_id : task_ids) {
     std::optional<wire::TaskDelivery> snapshot = TaskSnapshot(task_id, holders);
     if (!snapshot) continue;
-    std::optional<std::string> agent = deliveries_.ActiveAgentOf(snapshot->member);
-    if (!agent) continue;  // the member has no agent yet; enrolment sends the backlog
-    MUSTER_RETURN_IF_ERROR(deliveries_.Queue(*agent, *snapshot));
-    if (agents_to_notify && std::find(agents_to_notify->begin(), agents_to_notify->end(), *agent) ==
-                                agents_to_notify->end()) {
-      agents_to_notify->push_back(*agent);
+    // No agent yet: enrolment sends the backlog.
+    for (const std::string& agent : deliveries_.ActiveAgentsOf(snapshot->member)) {
+      MUSTER_RETURN_IF_ERROR(deliveries_.Queue(agent, *snapshot));
+      if (agents_to_notify && std::find(agents_to_notify->begin(), agents_to_notify->end(),
+                                        agent) == agents_to_notify->end()) {
+        agents_to_notify->push_back(agent);
+      }
     }
   }
   return Status::Ok();

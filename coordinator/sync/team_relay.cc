@@ -152,8 +152,9 @@ std::vector<std::string> TeamRelay::TeamAgents(std::int64_t deployment_id) {
       "deployment_id=? ORDER BY member_id");
   members->bind(1, deployment_id);
   while (members->executeStep()) {
-    if (auto agent = deliveries_.ActiveAgentOf(members->getColumn(0).getString()))
-      agents.push_back(*agent);
+    for (std::string& agent : deliveries_.ActiveAgentsOf(members->getColumn(0).getString())) {
+      agents.push_back(std::move(agent));
+    }
   }
   return agents;
 }

@@ -5,6 +5,7 @@
 #include <array>
 #include <filesystem>
 
+#include "muster/digest.h"
 #include "muster/files.h"
 
 namespace muster {
@@ -64,6 +65,13 @@ Result<KeyPair> LoadOrCreateKeyPair(const std::string& dir, const std::string& n
   return pair;
 }
 
-std::string KeyFingerprint(const std::string& public_key) { return public_key.substr(0, 8); }
+std::string KeyFingerprint(const std::string& public_key) {
+  std::array<std::uint8_t, 32> decoded{};
+  const bool z85 = IsValidZ85Key(public_key) && zmq_z85_decode(decoded.data(), public_key.c_str());
+  const std::string digest =
+      z85 ? Sha256Hex(std::string_view(reinterpret_cast<const char*>(decoded.data()), decoded.size()))
+          : Sha256Hex(public_key);
+  return digest.substr(0, 16);
+}
 
 }  // namespace muster

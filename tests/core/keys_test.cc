@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "muster/digest.h"
 #include "muster/files.h"
 #include "temp_dir.h"
 
@@ -124,9 +125,20 @@ TEST(KeysTest, LoadOrCreateRefusesAPublicKeyThatDoesNotMatchTheSecret) {
   EXPECT_EQ(loaded.status().code(), ErrorCode::kBadKey) << loaded.status().ToString();
 }
 
-TEST(KeysTest, FingerprintIsTheFirstEightCharacters) {
-  EXPECT_EQ(KeyFingerprint("abcdefghijklmnop"), "abcdefgh");
-  EXPECT_EQ(KeyFingerprint("abc"), "abc");
+TEST(KeysTest, FingerprintIsSixteenHexDigitsOfTheKeysDigest) {
+  auto pair = GenerateKeyPair();
+  ASSERT_TRUE(pair.ok());
+  const std::string fingerprint = KeyFingerprint(pair->public_key);
+  EXPECT_EQ(fingerprint.size(), 16u);
+  EXPECT_EQ(fingerprint.find_first_not_of("0123456789abcdef"), std::string::npos) << fingerprint;
+  EXPECT_EQ(KeyFingerprint(pair->public_key), fingerprint) << "stable";
+  auto other = GenerateKeyPair();
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(KeyFingerprint(other->public_key), fingerprint);
+  // The all-zero key, Z85-encoded: the digest of its 32 decoded bytes, not of its text.
+  EXPECT_EQ(KeyFingerprint("0000000000000000000000000000000000000000"),
+            Sha256Hex(std::string(32, '\0')).substr(0, 16));
+  EXPECT_EQ(KeyFingerprint("not a key").size(), 16u);
 }
 
 }  // namespace

@@ -254,6 +254,66 @@ TEST_F(ConsoleTest, EveryVerbAnswersJsonThatParses) {
   }
 }
 
+// Enrolment and rotation write the bundle or change nothing at HQ (issue 15): an
+// unwritable --out or an existing file is refused before HQ is asked; the key is made by
+// the console (HQ holds only its public half); a member has one agent unless --replace or
+// --add-device says otherwise.
+TEST_F(ConsoleTest, EnrolmentAndRotationWriteTheBundleOrChangeNothing) {
+  Verb("member add", "li --role forensic_examiner");
+  const auto agents = [&] { return MusterJson("agent list"); };
+  const auto key_of = [&](const std::string& id) {
+    for (const json& agent : agents()) {
+      if (agent["id"] == id) return agent["public_key"].get<std::string>();
+    }
+    return std::string();
+  };
+
+  Output lost = Muster("agent enroll li --out /nonexistent/li.bundle");
+  EXPECT_EQ(lost.status, 1);
+  EXPECT_NE(Stderr().find("/nonexistent/li.bundle"), std::string::npos) << Stderr();
+  EXPECT_NE(Stderr().find("existing directory"), std::string::npos) << Stderr();
+  EXPECT_TRUE(agents().empty()) << "no agent whose key nobody holds";
+
+  const std::string bundle = (root_ / "li.json").string();
+  ASSERT_EQ(Muster("agent enroll li --out " + bundle).status, 0) << Stderr();
+  EXPECT_EQ(testing::FileMode(bundle), 0600);
+  json written = json::parse(std::ifstream(bundle), nullptr, false);
+  ASSERT_TRUE(written.is_object());
+  EXPECT_EQ(written["agent_id"], "li-1");
+  EXPECT_EQ(written["secret_key"].get<std::string>().size(), 40u);
+  EXPECT_EQ(written["public_key"], key_of("li-1"));
+  for (const auto& entry : std::filesystem::directory_iterator(root_)) {
+    EXPECT_EQ(entry.path().string().find(".partial-"), std::string::npos)
+        << "left behind: " << entry.path();
+  }
+
+  Output second = Muster("agent enroll li --out " + (root_ / "li-2.json").string());
+  EXPECT_EQ(second.status, 1);
+  EXPECT_NE(Stderr().find("--replace"), std::string::npos) << Stderr();
+  EXPECT_FALSE(std::filesystem::exists(root_ / "li-2.json"));
+
+  Output onto = Muster("agent enroll li --replace --out " + bundle);
+  EXPECT_EQ(onto.status, 1);
+  EXPECT_NE(Stderr().find("already exists"), std::string::npos) << Stderr();
+  EXPECT_EQ(agents().size(), 1u);
+  EXPECT_EQ(json::parse(std::ifstream(bundle), nullptr, false), written) << "file untouched";
+
+  json replaced = MusterJson("agent enroll li --replace --force --out " + bundle);
+  EXPECT_EQ(replaced["agent_id"], "li-2");
+  EXPECT_EQ(replaced["superseded"], json::array({"li-1"}));
+  EXPECT_FALSE(replaced.contains("bundle")) << "the secret stays in the file";
+  EXPECT_EQ(json::parse(std::ifstream(bundle), nullptr, false)["agent_id"], "li-2");
+
+  const std::string key = key_of("li-2");
+  EXPECT_EQ(Muster("agent rotate li-2 --out /nonexistent/rotated.json").status, 1);
+  EXPECT_EQ(Muster("agent rotate li-2 --out " + bundle).status, 1);
+  EXPECT_EQ(key_of("li-2"), key) << "a refused rotation keeps the key";
+  const std::string rotated = (root_ / "li-rotated.json").string();
+  ASSERT_EQ(Muster("agent rotate li-2 --out " + rotated).status, 0) << Stderr();
+  EXPECT_NE(key_of("li-2"), key);
+  EXPECT_EQ(json::parse(std::ifstream(rotated), nullptr, false)["public_key"], key_of("li-2"));
+}
+
 // `muster --help` and every command path's --help answer 0 and name every subcommand and
 // option the path has; the completion script knows the operations verbs.
 TEST_F(ConsoleTest, EveryCommandHasCompleteHelpAndTheCompletionKnowsThem) {

@@ -50,10 +50,11 @@ void HeadquartersTest::AddMember(const std::string& id, const std::vector<std::s
   ASSERT_TRUE(created.ok()) << created.status().ToString();
 }
 
-std::string HeadquartersTest::EnrollAgent(const std::string& member) {
-  auto agent = hq_->registry().Enroll(member, "test-key-" + std::to_string(++next_key_), "test");
+std::string HeadquartersTest::EnrollAgent(const std::string& member, hq::DeviceRule rule) {
+  auto agent =
+      hq_->registry().Enroll(member, "test-key-" + std::to_string(++next_key_), rule, "test");
   EXPECT_TRUE(agent.ok()) << agent.status().ToString();
-  return agent.ok() ? *agent : std::string();
+  return agent.ok() ? agent->agent_id : std::string();
 }
 
 json HeadquartersTest::DeployBorder() {

@@ -43,7 +43,8 @@ class HeadquartersTest : public ::testing::Test {
   void AddMember(const std::string& id, const std::vector<std::string>& roles,
                  const std::vector<std::string>& qualifications = {});
   // Enrols an agent with a made-up unique key; returns the agent id.
-  std::string EnrollAgent(const std::string& member);
+  std::string EnrollAgent(const std::string& member,
+                          hq::DeviceRule rule = hq::DeviceRule::kOnly);
   // Incident INC-1; the four demo members (amira team_leader, jonas radiation_specialist,
   // li forensic_examiner, paulo liaison_officer), each with an agent and the qualifications
   // the role asks; one deployment of the border playbook from the roster. Returns the

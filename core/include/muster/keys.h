@@ -22,7 +22,9 @@ bool IsValidZ85Key(const std::string& key);
 // first use. A secret readable by others is refused, not silently repaired.
 Result<KeyPair> LoadOrCreateKeyPair(const std::string& dir, const std::string& name);
 
-// A short fingerprint of a public key for logs and tables ("Fx3k…q9": first 8 chars).
+// A short fingerprint of a public key for logs, audit entries and tables: the first 8
+// bytes of the SHA-256 of the decoded key, as 16 lowercase hex digits (Z85's '=', '.' and
+// '&' would break key=value log lines).
 std::string KeyFingerprint(const std::string& public_key);
 
 }  // namespace muster

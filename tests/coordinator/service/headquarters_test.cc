@@ -153,12 +153,12 @@ TEST_F(HeadquartersTest, CreateMemberValidates) {
 }
 
 TEST_F(HeadquartersTest, EnrollAgentNeedsAMemberAndNumbersAgents) {
-  auto orphan = hq_->registry().Enroll("ghost", "key-0", "test");
+  auto orphan = hq_->registry().Enroll("ghost", "key-0", hq::DeviceRule::kOnly, "test");
   ASSERT_FALSE(orphan.ok());
   EXPECT_EQ(orphan.status().code(), ErrorCode::kNotFound);
   AddMember("amira", {"team_leader"});
   EXPECT_EQ(EnrollAgent("amira"), "amira-1");
-  EXPECT_EQ(EnrollAgent("amira"), "amira-2");
+  EXPECT_EQ(EnrollAgent("amira", hq::DeviceRule::kAdd), "amira-2");
   auto found = hq_->directory().FindByKey("test-key-2");
   ASSERT_TRUE(found.ok());
   ASSERT_TRUE(found->has_value());
@@ -821,7 +821,7 @@ TEST_F(HeadquartersTest, ARecordRefusedMidwayLeavesNothingBehind) {
 
 TEST_F(HeadquartersTest, EnrollingANewAgentForADeployedMemberQueuesTheBacklog) {
   DeployBorder();
-  EXPECT_EQ(EnrollAgent("amira"), "amira-2");  // a new laptop
+  EXPECT_EQ(EnrollAgent("amira", hq::DeviceRule::kReplace), "amira-2");  // a new laptop
   std::vector<hq::Delivery> backlog = Deliveries("amira-2");
   ASSERT_EQ(backlog.size(), 8u);
   EXPECT_EQ(backlog.back().kind, "team");
@@ -834,9 +834,9 @@ TEST_F(HeadquartersTest, EnrollingANewAgentForADeployedMemberQueuesTheBacklog) {
   }
   EXPECT_EQ(tasks.size(), 6u);
   EXPECT_TRUE(tasks.count("d1.expand_cordon.amira"));
-  // From now on the member's news goes to the newest agent.
+  // From now on the member's news goes to the new agent only.
   const std::size_t old_count = Deliveries("amira-1").size();
-  IngestOk("amira-1", {StatusRecord(1, "d1.arrival_briefing.amira", "completed")});
+  IngestOk("amira-2", {StatusRecord(1, "d1.arrival_briefing.amira", "completed")});
   ASSERT_TRUE(hq_->team().Relay().ok());
   EXPECT_EQ(Deliveries("amira-1").size(), old_count);
   std::vector<hq::Delivery> news = Deliveries("amira-2", backlog.back().seq + 1);

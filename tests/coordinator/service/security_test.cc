@@ -8,6 +8,7 @@
 
 #include "coordinator_fixture.h"
 #include "hq_fixture.h"
+#include "muster/keys.h"
 
 namespace muster::coordtest {
 namespace {
@@ -153,7 +154,7 @@ TEST_F(SecurityTest, ARotatedKeyIsRefusedAtOnceAndTheNewOneContinuesTheSequences
   EXPECT_EQ(ack->body["ingested"], 3);
   json audit = AuditOf("agent.rotate");
   ASSERT_EQ(audit.size(), 1u);
-  EXPECT_EQ(audit[0]["detail"]["new_key"], new_bundle->public_key.substr(0, 8));
+  EXPECT_EQ(audit[0]["detail"]["new_key"], KeyFingerprint(new_bundle->public_key));
 }
 
 TEST_F(SecurityTest, ARotatedBundleInstallsOnTheAgentsExistingDataDirectory) {

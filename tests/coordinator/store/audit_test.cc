@@ -190,7 +190,7 @@ TEST_F(HqAuditTest, FiltersSelectByActorActionPrefixSubjectTimeAndLimit) {
   clock_.Advance(60'000);
   const Millis later = clock_.Now();
   ASSERT_TRUE(hq_->roster().Add(Member("jonas"), "erik").ok());
-  ASSERT_TRUE(hq_->registry().Enroll("jonas", "key-j", "erik").ok());
+  ASSERT_TRUE(hq_->registry().Enroll("jonas", "key-j", hq::DeviceRule::kOnly, "erik").ok());
   EXPECT_EQ(Log(Only(&hq::AuditFilter::actor, "erik")).size(), 2u);
   EXPECT_EQ(Log(Only(&hq::AuditFilter::action, "member.")).size(), 2u);
   // Exact unless it ends in a dot.

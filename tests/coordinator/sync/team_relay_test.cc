@@ -253,7 +253,7 @@ TEST_F(TeamRelayTest, AnOfficersCancellationReachesTheTeam) {
 
 TEST_F(TeamRelayTest, ANewLaptopGetsTheTeamWithItsBacklog) {
   DeployBorder();
-  EnrollAgent("jonas");
+  EnrollAgent("jonas", hq::DeviceRule::kReplace);
   std::vector<hq::Delivery> team = TeamDeliveries(Deliveries("jonas-2"));
   ASSERT_EQ(team.size(), 1u);
   EXPECT_EQ(team[0].body["tasks"].size(), 13u);
