@@ -222,6 +222,7 @@ muster::Status RunVerb(const Verbs& v, const Args& a, muster::agent::AgentStore&
 }  // namespace
 
 int main(int argc, char** argv) {
+  muster::ProgramOutput output(argc, argv);
   CLI::App app{
       "muster-agent: your assignments, the playbook and everything you record, on "
       "this laptop, synced with HQ whenever a link exists."};

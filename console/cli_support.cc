@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "muster/clock.h"
+#include "muster/display.h"
 #include "muster/files.h"
 #include "muster/playbook/fields.h"
 
@@ -51,7 +52,7 @@ void Answer(const Context& context, const Result<json>& result,
 
 std::string Text(const json& value) {
   if (value.is_null()) return "-";
-  if (value.is_string()) return value.get<std::string>();
+  if (value.is_string()) return ForTerminal(value.get<std::string>());
   if (auto typed = playbook::ValueFromJson(value)) {
     return playbook::FormatValue(*typed);  // 2400, not 2400.0
   }

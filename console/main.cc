@@ -36,9 +36,9 @@ using muster::console::When;
 void PrintStatus(const json& board) {
   const muster::Millis now = board["generated_at"].get<muster::Millis>();
   const json& incident = board["incident"];
-  std::cout << incident["id"].get<std::string>() << "  " << incident["title"].get<std::string>()
-            << "  [" << incident["severity"].get<std::string>() << ", "
-            << incident["status"].get<std::string>() << "]  as of " << muster::FormatTimestamp(now)
+  std::cout << Text(incident["id"]) << "  " << Text(incident["title"]) << "  ["
+            << Text(incident["severity"]) << ", " << Text(incident["status"]) << "]  as of "
+            << muster::FormatTimestamp(now)
             << "\n\n";
   for (const auto& deployment : board["deployments"]) {
     std::cout << "Deployment " << deployment["id"] << ": " << Text(deployment["playbook"]["id"])
@@ -91,7 +91,7 @@ void PrintFindings(const json& findings) {
   for (const auto& finding : findings) {
     for (auto& [name, value] : finding["values"].items()) {
       std::string text = Text(value);
-      if (finding["units"].contains(name)) text += " " + finding["units"][name].get<std::string>();
+      if (finding["units"].contains(name)) text += " " + Text(finding["units"][name]);
       for (const auto& confirmed : finding["confirmed_out_of_range"]) {
         if (confirmed == name) text += " (out of range, confirmed)";
       }
@@ -272,6 +272,7 @@ void AddAttachmentCommands(CLI::App& app, Context& context) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  muster::ProgramOutput output(argc, argv);
   CLI::App app{"muster: the HQ console for Muster deployments."};
   app.require_subcommand(1);
   app.fallthrough();  // --json and --data also after the verb: muster status INC-1 --json

@@ -4,19 +4,19 @@
 
 #include "cli_support.h"
 #include "muster/clock.h"
+#include "muster/display.h"
 
 namespace muster::console {
 namespace {
 
-// Markdown table cells must not break the row.
-std::string Cell(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n') out += ' ';
-    else out += c;
-  }
-  return out;
+// Text from the store for the document: a field's text escaped for Markdown (it cannot
+// break a table row, make a heading or a link, or act on a terminal), a list joined.
+std::string Md(const json& value) {
+  if (value.is_string()) return ForMarkdown(value.get<std::string>());
+  if (!value.is_array()) return Text(value);
+  std::string joined;
+  for (const json& item : value) joined += (joined.empty() ? "" : ",") + Md(item);
+  return joined.empty() ? "-" : joined;
 }
 
 std::string LastHeard(const json& member) {
@@ -34,20 +34,20 @@ std::string LastHeard(const json& member) {
 std::string Location(const json& member) {
   const json& location = member["location"];
   if (!location.is_object()) return "unknown";
-  return Text(location["value"]) + " (" + Text(location["step"]) + ", " +
+  return Md(location["value"]) + " (" + Md(location["step"]) + ", " +
          When(location["recorded_at"]) + ")";
 }
 
 void Situation(const json& report, std::ostream& out) {
   const json& incident = report["incident"];
   out << "## Situation\n\n"
-      << "- Severity: " << Text(incident["severity"]) << "; status: " << Text(incident["status"])
-      << "\n- Location: " << (Text(incident["location"]).empty() ? "-" : Text(incident["location"]))
-      << "\n- Hazards: " << Join(incident.value("hazards", json::array()))
+      << "- Severity: " << Md(incident["severity"]) << "; status: " << Md(incident["status"])
+      << "\n- Location: " << (Md(incident["location"]).empty() ? "-" : Md(incident["location"]))
+      << "\n- Hazards: " << Md(incident.value("hazards", json::array()))
       << "\n- Opened: " << When(incident.value("created_at", json())) << "\n";
   for (const auto& deployment : report["deployments"]) {
-    out << "- Deployment " << deployment["id"] << ": " << Text(deployment["playbook"]["id"]) << " "
-        << Text(deployment["playbook"]["version"]) << " (" << Text(deployment["status"]) << ")\n";
+    out << "- Deployment " << deployment["id"] << ": " << Md(deployment["playbook"]["id"]) << " "
+        << Md(deployment["playbook"]["version"]) << " (" << Md(deployment["status"]) << ")\n";
   }
 }
 
@@ -60,20 +60,20 @@ void Team(const json& report, std::ostream& out) {
   out << "| Member | Name | Roles | Last contact | Last known location | Open tasks |\n"
       << "| --- | --- | --- | --- | --- | --- |\n";
   for (const auto& member : report["team"]) {
-    out << "| " << Cell(Text(member["id"])) << " | " << Cell(Text(member["name"])) << " | "
-        << Cell(Join(member["roles"])) << " | " << Cell(LastHeard(member)) << " | "
-        << Cell(Location(member)) << " | " << member["open_tasks"] << " |\n";
+    out << "| " << Md(member["id"]) << " | " << Md(member["name"]) << " | "
+        << Md(member["roles"]) << " | " << LastHeard(member) << " | "
+        << Location(member) << " | " << member["open_tasks"] << " |\n";
   }
 }
 
 void Progress(const json& report, std::ostream& out) {
   out << "\n## Progress\n";
   for (const auto& deployment : report["deployments"]) {
-    out << "\n### Deployment " << deployment["id"] << " (" << Text(deployment["status"]) << ")\n\n"
+    out << "\n### Deployment " << deployment["id"] << " (" << Md(deployment["status"]) << ")\n\n"
         << "| Phase | Done | Active | Waiting | Blocked | Dormant | Cancelled |\n"
         << "| --- | --- | --- | --- | --- | --- | --- |\n";
     for (const auto& phase : deployment["phases"]) {
-      out << "| " << Cell(Text(phase["title"])) << " | " << phase["completed"] << "/"
+      out << "| " << Md(phase["title"]) << " | " << phase["completed"] << "/"
           << phase["tasks"] << " | " << phase["active"] << " | " << phase["waiting"] << " | "
           << phase["blocked"] << " | " << phase["dormant"] << " | " << phase["cancelled"] << " |\n";
     }
@@ -88,12 +88,12 @@ void Findings(const json& report, std::ostream& out) {
   }
   out << "| Step | Finding | Value | Recorded | By |\n| --- | --- | --- | --- | --- |\n";
   for (const auto& finding : report["findings"]) {
-    std::string value = Text(finding["value"]);
-    if (!Text(finding["unit"]).empty()) value += " " + Text(finding["unit"]);
+    std::string value = Md(finding["value"]);
+    if (!Md(finding["unit"]).empty()) value += " " + Md(finding["unit"]);
     if (finding.value("confirmed_out_of_range", false)) value += " (out of range, confirmed)";
-    out << "| " << Cell(Text(finding["step"])) << " | " << Cell(Text(finding["label"])) << " | "
-        << Cell(value) << " | " << When(finding["recorded_at"]) << " | "
-        << Cell(Text(finding["member"])) << " |\n";
+    out << "| " << Md(finding["step"]) << " | " << Md(finding["label"]) << " | "
+        << value << " | " << When(finding["recorded_at"]) << " | "
+        << Md(finding["member"]) << " |\n";
   }
 }
 
@@ -106,9 +106,9 @@ void Alerts(const json& report, std::ostream& out) {
   for (const auto& alert : report["alerts"]) {
     const bool open = alert["acked_at"].is_null();
     out << "- " << (open ? "**OPEN** " : "acknowledged ") << "#" << alert["id"] << " "
-        << Text(alert["severity"]) << " " << Text(alert["kind"]) << ": " << Text(alert["message"])
+        << Md(alert["severity"]) << " " << Md(alert["kind"]) << ": " << Md(alert["message"])
         << " (raised " << When(alert["raised_at"]);
-    if (!open) out << "; acknowledged by " << Text(alert["acked_by"]) << " " << When(alert["acked_at"]);
+    if (!open) out << "; acknowledged by " << Md(alert["acked_by"]) << " " << When(alert["acked_at"]);
     out << ")\n";
   }
 }
@@ -117,17 +117,17 @@ void Work(const json& report, std::ostream& out) {
   out << "\n## Blocked and overdue work\n\n";
   if (report["blocked"].empty() && report["overdue"].empty()) out << "None.\n";
   for (const auto& task : report["blocked"]) {
-    out << "- BLOCKED " << Text(task["task"]) << " (" << Text(task["member"])
-        << "): " << Text(task["reason"]) << ", since " << When(task["since"]) << "\n";
+    out << "- BLOCKED " << Md(task["task"]) << " (" << Md(task["member"])
+        << "): " << Md(task["reason"]) << ", since " << When(task["since"]) << "\n";
   }
   for (const auto& task : report["overdue"]) {
-    out << "- OVERDUE " << Text(task["task"]) << " (" << Text(task["member"]) << "): due "
+    out << "- OVERDUE " << Md(task["task"]) << " (" << Md(task["member"]) << "): due "
         << When(task["due_at"]) << ", " << FormatAge(task["overdue_ms"].get<Millis>())
         << " ago\n";
   }
   out << "\n## Needs\n\n";
   if (report["needs"].empty()) out << "None reported.\n";
-  for (const auto& need : report["needs"]) out << "- " << Text(need) << "\n";
+  for (const auto& need : report["needs"]) out << "- " << Md(need) << "\n";
 }
 
 // The officer's latest tactical report, with its age: conditions and actions as told.
@@ -138,17 +138,17 @@ void TacticalReport(const json& report, std::ostream& out) {
     out << "None filed (muster report add).\n";
     return;
   }
-  out << "Report " << Text(latest["id"]) << " by " << Text(latest["author"]) << ", "
+  out << "Report " << Md(latest["id"]) << " by " << Md(latest["author"]) << ", "
       << FormatAge(latest["age_ms"].get<Millis>()) << " ago (" << When(latest["at"]) << ").\n\n"
-      << "- Conditions: " << (latest["conditions"] == "" ? "-" : Text(latest["conditions"]))
-      << "\n- Actions: " << (latest["actions"] == "" ? "-" : Text(latest["actions"])) << "\n";
+      << "- Conditions: " << (latest["conditions"] == "" ? "-" : Md(latest["conditions"]))
+      << "\n- Actions: " << (latest["actions"] == "" ? "-" : Md(latest["actions"])) << "\n";
 }
 
 }  // namespace
 
 std::string SitrepMarkdown(const json& report) {
   std::ostringstream out;
-  out << "# SITREP " << Text(report["incident"]["id"]) << ": " << Text(report["incident"]["title"])
+  out << "# SITREP " << Md(report["incident"]["id"]) << ": " << Md(report["incident"]["title"])
       << "\n\nGenerated " << When(report["generated_at"])
       << " from what HQ holds at that moment; each member's data is as fresh as their last "
          "contact.\n\n";

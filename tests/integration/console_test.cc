@@ -314,6 +314,45 @@ TEST_F(ConsoleTest, EnrolmentAndRotationWriteTheBundleOrChangeNothing) {
   EXPECT_EQ(json::parse(std::ifstream(rotated), nullptr, false)["public_key"], key_of("li-2"));
 }
 
+// Field and operator text reaches the terminal neutralised (issue 15): escape sequences
+// cannot clear the screen or recolour it, a newline cannot forge a line of a table, a
+// right-to-left override is shown by name, and the SITREP's Markdown escapes its
+// punctuation. With --json the text comes back exactly as stored.
+TEST_F(ConsoleTest, HostileTextIsShownNeutralisedAndStoredExactly) {
+  const std::string title = "\x1b[2J\x1b[32mALL CLEAR - stand down\nINC-0  forged  [low, closed]";
+  const std::string location = "Lane \u202E3 enaL";
+  ASSERT_EQ(Muster("incident create --id INC-9 --severity high --title '" + title +
+                   "' --location '" + location + "'")
+                .status,
+            0)
+      << Stderr();
+  ASSERT_EQ(Muster("report add INC-9 --conditions '# Heading | cell' --actions '[x](http://e)'").status,
+            0)
+      << Stderr();
+  for (const std::string verb : {"incident list", "incident show INC-9", "status INC-9",
+                                 "timeline INC-9", "sitrep INC-9", "report list INC-9"}) {
+    Output shown = Muster(verb);
+    ASSERT_EQ(shown.status, 0) << verb << ": " << Stderr();
+    EXPECT_EQ(shown.out.find('\x1b'), std::string::npos) << verb << ":\n" << shown.out;
+    EXPECT_EQ(shown.out.find("\u202E"), std::string::npos) << verb;
+    EXPECT_EQ(shown.out.find("\nINC-0  forged"), std::string::npos) << verb << ":\n" << shown.out;
+  }
+  Output list = Muster("incident list");
+  EXPECT_NE(list.out.find("\\x1b[2J\\x1b[32mALL CLEAR - stand down\\nINC-0  forged"),
+            std::string::npos)
+      << list.out;
+  EXPECT_EQ(std::count(list.out.begin(), list.out.end(), '\n'), 2) << "the header and one row";
+
+  const std::string sitrep = Muster("sitrep INC-9").out;
+  EXPECT_NE(sitrep.find("Lane \\<U+202E\\>3 enaL"), std::string::npos) << sitrep;
+  EXPECT_NE(sitrep.find("\\# Heading \\| cell"), std::string::npos) << sitrep;
+  EXPECT_NE(sitrep.find("\\[x\\](http://e)"), std::string::npos) << sitrep;
+
+  json stored = MusterJson("incident show INC-9");
+  EXPECT_EQ(stored["title"], title);
+  EXPECT_EQ(stored["location"], location);
+}
+
 // `muster --help` and every command path's --help answer 0 and name every subcommand and
 // option the path has; the completion script knows the operations verbs.
 TEST_F(ConsoleTest, EveryCommandHasCompleteHelpAndTheCompletionKnowsThem) {

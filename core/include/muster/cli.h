@@ -2,9 +2,14 @@
 // programs link CLI11).
 #pragma once
 
+#include <algorithm>
+#include <iostream>
 #include <optional>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
+
+#include "muster/display.h"
 
 namespace muster {
 
@@ -22,5 +27,21 @@ inline std::optional<int> ParseCommandLine(CLI::App& app, int argc, char** argv)
   }
   return std::nullopt;
 }
+
+// What a program's output passes through on its way to a terminal: field text cannot act
+// on it (muster/display.h). Standard output is left alone when the command line asks for
+// JSON (--json), which escapes control characters itself and must stay lossless.
+class ProgramOutput {
+ public:
+  ProgramOutput(int argc, char** argv) : errors_(std::cerr) {
+    const bool json = std::any_of(argv + 1, argv + argc,
+                                  [](const char* arg) { return std::string_view(arg) == "--json"; });
+    if (!json) text_.emplace(std::cout);
+  }
+
+ private:
+  std::optional<TerminalSafeOutput> text_;
+  TerminalSafeOutput errors_;
+};
 
 }  // namespace muster
