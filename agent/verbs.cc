@@ -9,6 +9,7 @@
 #include "muster/playbook/fields.h"
 #include "muster/protocol.h"
 #include "muster/playbook/triggers.h"
+#include "muster/text_limits.h"
 
 namespace muster::agent {
 namespace {
@@ -316,6 +317,7 @@ Status SetState(AgentStore& store, const std::string& id, const std::string& sta
   auto all = store.Tasks();
   if (!all.ok()) return all.status();
   if (state != "blocked") MUSTER_RETURN_IF_ERROR(RefuseIfClosed(store, *task, *all, force, state));
+  MUSTER_RETURN_IF_ERROR(limits::CheckLength("the reason", reason, limits::kLine));
   if (state == "blocked" && reason.empty()) {
     return Status::Error(ErrorCode::kInvalidArgument, "say why the task is blocked: --reason TEXT");
   }
@@ -546,7 +548,12 @@ Status RaiseAlert(AgentStore& store, const std::string& id, const std::string& m
     if (!task.ok()) return task.status();
     task_id = task->id;
   }
-  auto seq = store.outbox().Append(wire::AlertRecord{task_id, message, severity});
+  const std::string sent = limits::Cut(message, limits::kLine);
+  if (sent != message) {
+    out << "note: the message is cut to " << limits::kLine << " characters; add a note for "
+        << "the rest\n";
+  }
+  auto seq = store.outbox().Append(wire::AlertRecord{task_id, sent, severity});
   if (!seq.ok()) return seq.status();
   return Recorded(out, "safety alert #" + std::to_string(*seq) + " (sent before anything else)");
 }

@@ -7,6 +7,7 @@
 
 #include "domain/change_note.h"
 #include "muster/sqlite_store.h"
+#include "muster/text_limits.h"
 #include "store/columns.h"
 #include "store/lookups.h"
 
@@ -55,6 +56,8 @@ Result<json> Incidents::Create(const IncidentInput& input, const Actor& actor) {
   if (input.title.empty()) {
     return Status::Error(ErrorCode::kInvalidArgument, "an incident needs a title (--title)");
   }
+  MUSTER_RETURN_IF_ERROR(limits::CheckLength("the title", input.title, limits::kShort));
+  MUSTER_RETURN_IF_ERROR(limits::CheckLength("the location", input.location, limits::kShort));
   MUSTER_RETURN_IF_ERROR(CheckSeverity(input.severity));
   MUSTER_RETURN_IF_ERROR(CheckHazards(input.hazards));
   json created;
@@ -183,6 +186,12 @@ Result<json> Incidents::Update(const std::string& incident_id, const IncidentCha
   if (change.title && change.title->empty()) {
     return Status::Error(ErrorCode::kInvalidArgument, "an incident's title cannot be empty");
   }
+  if (change.title) {
+    MUSTER_RETURN_IF_ERROR(limits::CheckLength("the title", *change.title, limits::kShort));
+  }
+  if (change.location) {
+    MUSTER_RETURN_IF_ERROR(limits::CheckLength("the location", *change.location, limits::kShort));
+  }
   if (change.severity) MUSTER_RETURN_IF_ERROR(CheckSeverity(*change.severity));
   if (change.hazards) MUSTER_RETURN_IF_ERROR(CheckHazards(*change.hazards));
   if (change.status && *change.status != "open" && *change.status != "closed") {
@@ -241,8 +250,11 @@ Result<json> Incidents::FileReport(const std::string& incident_id, const ReportI
                                    const Actor& actor) {
   std::vector<std::string> needs;
   for (const std::string& need : input.needs) {
+    MUSTER_RETURN_IF_ERROR(limits::CheckLength("a need", need, limits::kLine));
     if (!need.empty()) needs.push_back(need);
   }
+  MUSTER_RETURN_IF_ERROR(limits::CheckLength("the conditions", input.conditions, limits::kText));
+  MUSTER_RETURN_IF_ERROR(limits::CheckLength("the actions", input.actions, limits::kText));
   if (input.conditions.empty() && input.actions.empty() && needs.empty()) {
     return Status::Error(ErrorCode::kInvalidArgument,
                          "a tactical report says something: --conditions, --actions or --need");

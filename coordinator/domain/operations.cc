@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "muster/sqlite_store.h"
+#include "muster/text_limits.h"
 
 namespace muster::hq {
 namespace {
@@ -156,6 +157,7 @@ void SetTaskState(SQLite::Database& db, const std::string& task_id, const std::s
 Result<json> Operations::CancelTask(const std::string& task_id, const std::string& reason,
                                     const Actor& actor,
                                     std::vector<std::string>* agents_to_notify) {
+  MUSTER_RETURN_IF_ERROR(limits::CheckLength("the reason", reason, limits::kLine));
   json result;
   Status status = InTransaction(*db_, [&]() -> Status {
     Result<OpenTask> task = FindOpenTask(*db_, task_id);

@@ -6,6 +6,7 @@
 
 #include "domain/change_note.h"
 #include "muster/sqlite_store.h"
+#include "muster/text_limits.h"
 #include "store/columns.h"
 
 namespace muster::hq {
@@ -30,6 +31,8 @@ Result<json> Roster::Add(const MemberInput& input, const Actor& actor) {
                              "' must be lowercase letters, digits, '-' or '_' (e.g. 'alice')");
   }
   MUSTER_RETURN_IF_ERROR(CheckCheckinInterval(input.checkin_interval_ms));
+  MUSTER_RETURN_IF_ERROR(limits::CheckLength("the name", input.name, limits::kShort));
+  MUSTER_RETURN_IF_ERROR(limits::CheckLength("the contact", input.contact, limits::kShort));
   Status status = InTransaction(*db_, [&]() -> Status {
     SQLite::Statement exists(*db_, "SELECT 1 FROM members WHERE id=?");
     exists.bind(1, input.id);
@@ -82,6 +85,12 @@ Result<json> Roster::Update(const std::string& member_id, const MemberChange& ch
                             const Actor& actor) {
   if (change.name && change.name->empty()) {
     return Status::Error(ErrorCode::kInvalidArgument, "a member's name cannot be empty");
+  }
+  if (change.name) {
+    MUSTER_RETURN_IF_ERROR(limits::CheckLength("the name", *change.name, limits::kShort));
+  }
+  if (change.contact) {
+    MUSTER_RETURN_IF_ERROR(limits::CheckLength("the contact", *change.contact, limits::kShort));
   }
   if (change.checkin_interval_ms) {
     MUSTER_RETURN_IF_ERROR(CheckCheckinInterval(*change.checkin_interval_ms));

@@ -9,6 +9,7 @@
 
 #include "muster/playbook/fields.h"
 #include "muster/sqlite_store.h"
+#include "muster/text_limits.h"
 #include "sync/ingest.h"
 
 namespace muster::hq {
@@ -66,6 +67,8 @@ Status CheckFindingValues(const playbook::Step* step, const std::string& step_id
   const std::set<std::string> confirmed(finding.confirmed.begin(), finding.confirmed.end());
   playbook::ValueContext context;
   for (const wire::AttachedFile& file : finding.attachments) {
+    MUSTER_RETURN_IF_ERROR(limits::CheckLength("the file name", file.name, limits::kFileName,
+                                               ErrorCode::kInvalidValue));
     context.files.push_back({file.name, file.field});
   }
   for (const auto& [name, value] : finding.values.items()) {
@@ -137,6 +140,8 @@ Status Ingest::ApplyStatus(const AgentRecord& agent, const InboundRecord& record
                              "' cannot be set by an agent; use acknowledged, "
                              "in_progress, completed or blocked");
   }
+  MUSTER_RETURN_IF_ERROR(
+      limits::CheckLength("the reason", status.reason, limits::kLine, ErrorCode::kInvalidValue));
   Result<TaskRow> task = OwnTask(statements_, agent, status.task);
   if (!task.ok()) return task.status();
   const std::string& task_id = status.task;
@@ -255,6 +260,8 @@ std::string Ingest::IncidentOfMember(const std::string& member_id) {
 
 Status Ingest::ApplyAlert(const AgentRecord& agent, const InboundRecord& record,
                           const wire::AlertRecord& alert) {
+  // Never refused for its length: a safety alert is raised, its message cut.
+  const std::string message = limits::Cut(alert.message, limits::kLine);
   std::string incident;
   std::optional<std::int64_t> deployment;
   if (!alert.task.empty()) {
@@ -271,7 +278,7 @@ Status Ingest::ApplyAlert(const AgentRecord& agent, const InboundRecord& record,
       alert.severity == "info" || alert.severity == "warning" ? alert.severity : "critical";
   return alerts_.Raise(incident, deployment, "safety", severity,
                        agent.member_id + ": " +
-                           (alert.message.empty() ? "safety alert" : alert.message) + " (raised " +
+                           (message.empty() ? "safety alert" : message) + " (raised " +
                            FormatTimestamp(record.at) + ")",
                        agent.id, "agent:" + agent.id + ":" + std::to_string(record.seq));
 }

@@ -385,6 +385,20 @@ TEST_F(VerbsTest, AlertsGoInTheSafetyLane) {
   EXPECT_EQ((*batch)[0].kind, "alert");
 }
 
+TEST_F(VerbsTest, ALongAlertIsCutAndSentAndALongReasonIsRefusedAtEntry) {
+  std::ostringstream out;
+  ASSERT_TRUE(RaiseAlert(*store_, "", "man down " + std::string(2000, '!'), "critical", out).ok());
+  EXPECT_TRUE(Contains(out.str(), "the message is cut to 1000 characters")) << out.str();
+  const auto records = RecordsOf("");
+  ASSERT_EQ(records.size(), 1u);
+  const std::string sent = records[0].body["message"];
+  EXPECT_EQ(sent.rfind("man down !", 0), 0u);
+  EXPECT_NE(sent.find("[cut from 2009 characters]"), std::string::npos);
+  EXPECT_EQ(Set("secondary_inspection", "blocked", std::string(1001, 'r')).code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CountKind("status"), 0u) << "nothing recorded";
+}
+
 TEST_F(VerbsTest, AnInnocentAlarmActivatesTheClosingStep) {
   ASSERT_TRUE(store_->ApplyDeliveries({TaskDelivery(6, {.step = "close_innocent_alarm", .dormant = true})}).ok());
   EXPECT_EQ(StateOf("close_innocent_alarm"), "dormant");

@@ -6,6 +6,8 @@
 #include <regex>
 #include <sstream>
 
+#include "muster/text_limits.h"
+
 namespace muster::playbook {
 namespace {
 
@@ -222,6 +224,8 @@ Status CheckFieldValue(const FieldSpec& field, const nlohmann::json& value,
       if (!value.is_string()) return BadType(field, value);
       const std::string& text = value.get_ref<const std::string&>();
       MUSTER_RETURN_IF_ERROR(CheckText(field, text));
+      MUSTER_RETURN_IF_ERROR(limits::CheckLength("the value of " + field.id, text, limits::kText,
+                                                 ErrorCode::kInvalidValue));
       return field.type == FieldType::kAttachment ? CheckAttachedFile(field, text, context.files)
                                                   : Status::Ok();
     }

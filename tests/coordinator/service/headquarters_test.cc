@@ -87,6 +87,41 @@ TEST_F(HeadquartersTest, CreateIncidentValidates) {
   EXPECT_EQ(Count("SELECT COUNT(*) FROM timeline WHERE kind='incident_opened'"), 1);
 }
 
+TEST_F(HeadquartersTest, OperatorTextOverItsLimitIsRefusedAndNothingStored) {
+  hq::IncidentInput input;
+  input.id = "INC-8";
+  input.severity = "high";
+  input.title = std::string(1 << 20, 'T');  // the 1 MB title of the review
+  auto huge = hq_->incidents().Create(input, "test");
+  ASSERT_FALSE(huge.ok());
+  EXPECT_EQ(huge.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(huge.status().message(),
+            "the title is 1048576 characters long; the limit is 200: shorten it");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM incidents"), 0);
+
+  input.title = "Portal alarm";
+  ASSERT_TRUE(hq_->incidents().Create(input, "test").ok());
+  hq::IncidentChange change;
+  change.location = std::string(201, 'L');
+  EXPECT_EQ(hq_->incidents().Update("INC-8", change, "test").status().code(),
+            ErrorCode::kInvalidArgument);
+  hq::ReportInput report;
+  report.conditions = std::string(8001, 'c');
+  EXPECT_EQ(hq_->incidents().FileReport("INC-8", report, "test").status().code(),
+            ErrorCode::kInvalidArgument);
+  report.conditions = "calm";
+  report.needs = {std::string(1001, 'n')};
+  EXPECT_EQ(hq_->incidents().FileReport("INC-8", report, "test").status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM reports"), 0);
+
+  hq::MemberInput member;
+  member.id = "amira";
+  member.name = std::string(201, 'n');
+  EXPECT_EQ(hq_->roster().Add(member, "test").status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM members"), 0);
+}
+
 TEST_F(HeadquartersTest, CreateIncidentWithoutIdNumbersThem) {
   hq::IncidentInput input;
   input.title = "First";

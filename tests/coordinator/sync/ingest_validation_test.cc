@@ -220,6 +220,33 @@ TEST_F(HqValidateTest, OneBadRecordInABatchIsRefusedAndTheOthersApplied) {
 // ---------------------------------------------------------------------------------------
 // Ingest: the per-record size limit
 
+TEST_F(HqValidateTest, TextOverItsLimitIsRefusedAndALongSafetyAlertIsCutNotLost) {
+  std::string message = ExpectRefused(
+      "paulo-1", Finding(1, "d1.host_liaison.paulo", {{"lead_agency", std::string(8001, 'x')}}),
+      ErrorCode::kInvalidValue);
+  EXPECT_EQ(message,
+            "the value of lead_agency is 8001 characters long; the limit is 8000: shorten it or "
+            "attach a file");
+  message = ExpectRefused("amira-1",
+                          {2, "status", clock_.Now(),
+                           {{"task", "d1.arrival_briefing.amira"},
+                            {"state", "blocked"},
+                            {"reason", std::string(1001, 'r')}}},
+                          ErrorCode::kInvalidValue);
+  EXPECT_NE(message.find("the reason is 1001 characters long"), std::string::npos) << message;
+  EXPECT_EQ(TaskState("d1.arrival_briefing.amira"), "ready");
+
+  auto raised = IngestOk("jonas-1", {{3, "alert", clock_.Now(),
+                                      {{"message", "man down " + std::string(5000, '!')},
+                                       {"severity", "critical"}}}});
+  EXPECT_TRUE(raised.refused.empty());
+  const std::string shown =
+      QueryText(hq_->database().db(), "SELECT message FROM alerts WHERE kind='safety'");
+  EXPECT_EQ(shown.rfind("jonas: man down !!!", 0), 0u) << shown.substr(0, 40);
+  EXPECT_NE(shown.find("[cut from 5009 characters]"), std::string::npos);
+  EXPECT_LT(shown.size(), 1100u);
+}
+
 TEST_F(HqValidateTest, AHugeNoteIsRefusedTooLargeAndNotOnTheTimeline) {
   const std::string text(7'800'000, 'x');
   const std::string message = ExpectRefused(
