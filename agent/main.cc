@@ -11,6 +11,7 @@
 #include "link.h"
 #include "muster/bundle.h"
 #include "muster/cli.h"
+#include "muster/daemon.h"
 #include "muster/files.h"
 #include "muster/log.h"
 #include "team.h"
@@ -37,7 +38,15 @@ muster::Result<AgentConfig> LoadConfig(const std::string& path) {
       const std::string key = entry.first.as<std::string>();
       if (key == "bundle") config.bundle = entry.second.as<std::string>();
       else if (key == "data_dir") config.data_dir = entry.second.as<std::string>();
-      else if (key == "log_level") config.log_level = entry.second.as<std::string>();
+      else if (key == "log_level") {
+        config.log_level = entry.second.as<std::string>();
+        if (!muster::IsLogLevel(config.log_level)) {
+          return muster::Status::Error(
+              muster::ErrorCode::kInvalidConfig,
+              path + ":" + std::to_string(entry.second.Mark().line + 1) + ": log_level '" +
+                  config.log_level + "' is not one of " + muster::kLogLevels);
+        }
+      }
       else if (key == "keepalive") {
         const std::string text = entry.second.as<std::string>();
         config.keepalive_ms = text == "auto" ? 0 : muster::ParseDuration(text);
@@ -136,18 +145,15 @@ Verbs AddVerbs(CLI::App& app, Args& args) {
 int RunDaemon(const AgentConfig& config, const muster::Bundle& bundle,
               muster::agent::AgentStore& local, const muster::Clock& clock) {
   muster::InitLogging(config.log_level == "warn" ? "info" : config.log_level);
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = muster::BlockStopSignals();
+  auto lock = muster::DirectoryLock::Acquire(config.data_dir, "muster-agent run");
+  if (!lock.ok()) return Fail(lock.status());
   muster::agent::LinkOptions options;
   options.watch_dir = config.data_dir;  // the verbs' records wake the daemon
   options.sync.keepalive_ms = config.keepalive_ms;
   muster::agent::Link link(local, bundle, clock, options);
   std::thread waiter([&] {
-    int signal = 0;
-    sigwait(&signals, &signal);
+    muster::WaitForStop(signals, "agent");
     g_stop = true;
     link.Interrupt();
   });
@@ -227,6 +233,7 @@ int main(int argc, char** argv) {
       "muster-agent: your assignments, the playbook and everything you record, on "
       "this laptop, synced with HQ whenever a link exists."};
   app.require_subcommand(1);
+  muster::AddVersionFlag(app, "muster-agent");
   Args args;
   if (const char* env = std::getenv("MUSTER_AGENT_CONFIG")) args.config_path = env;
   app.add_option("--config", args.config_path, "agent configuration (env MUSTER_AGENT_CONFIG)");

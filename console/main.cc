@@ -275,6 +275,7 @@ int main(int argc, char** argv) {
   muster::ProgramOutput output(argc, argv);
   CLI::App app{"muster: the HQ console for Muster deployments."};
   app.require_subcommand(1);
+  muster::AddVersionFlag(app, "muster");
   app.fallthrough();  // --json and --data also after the verb: muster status INC-1 --json
   Context context;
   if (const char* env = std::getenv("MUSTER_DATA")) context.data_dir = env;

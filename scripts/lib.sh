@@ -5,7 +5,7 @@ MUSTER_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MUSTER_PACKAGES=(
   build-essential cmake pkg-config git
   libzmq3-dev cppzmq-dev libsqlitecpp-dev libsqlite3-dev libyaml-cpp-dev libspdlog-dev
-  nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libsodium-dev libzstd-dev
+  nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libsodium-dev libzstd-dev libre2-dev
   libgtest-dev sqlite3
 )
 

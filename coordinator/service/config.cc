@@ -6,6 +6,7 @@
 
 #include "muster/clock.h"
 #include "muster/files.h"
+#include "muster/log.h"
 
 namespace muster::hq {
 namespace {
@@ -35,6 +36,12 @@ Result<Config> LoadConfig(const std::string& path) {
         config.data_dir = value.as<std::string>();
       } else if (key == "log_level") {
         config.log_level = value.as<std::string>();
+        if (!IsLogLevel(config.log_level)) {
+          return Status::Error(ErrorCode::kInvalidConfig,
+                               path + ":" + std::to_string(value.Mark().line + 1) +
+                                   ": log_level '" + config.log_level + "' is not one of " +
+                                   kLogLevels);
+        }
       } else if (key == "agents") {
         for (const auto& item : value) {
           const std::string name = item.first.as<std::string>();

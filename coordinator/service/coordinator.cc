@@ -45,6 +45,11 @@ Status Coordinator::PrepareDataDir() {
     return Status::Error(ErrorCode::kCryptoUnavailable, "libsodium failed to start");
   }
   MUSTER_RETURN_IF_ERROR(EnsureDirectory(config_.data_dir, 0700));
+  if (!data_lock_) {
+    Result<DirectoryLock> lock = DirectoryLock::Acquire(config_.data_dir, "muster-coordinator");
+    if (!lock.ok()) return lock.status();
+    data_lock_.emplace(std::move(lock).value());
+  }
   Result<KeyPair> keys = LoadOrCreateKeyPair(config_.data_dir, "coordinator");
   if (!keys.ok()) return keys.status();
   keys_ = *keys;
@@ -132,8 +137,12 @@ Status Coordinator::BindSockets() {
 
 Status Coordinator::Start() {
   if (started_) return Status::Ok();
-  MUSTER_RETURN_IF_ERROR(PrepareDataDir());
-  MUSTER_RETURN_IF_ERROR(BindSockets());
+  Status ready = PrepareDataDir();
+  if (ready.ok()) ready = BindSockets();
+  if (!ready.ok()) {
+    data_lock_.reset();  // a coordinator that did not start holds nothing
+    return ready;
+  }
   public_endpoint_ = config_.public_endpoint.empty() ? agent_endpoint_ : config_.public_endpoint;
   if (public_endpoint_.find("0.0.0.0") != std::string::npos) {
     Logger("coordinator")
@@ -184,6 +193,7 @@ void Coordinator::Stop() {
   }
   wake_pull_.reset();
   context_.shutdown();
+  data_lock_.reset();
   started_ = false;
   Logger("coordinator")->info("event=stopped");
 }

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "api/api_context.h"
 #include "api/api_server.h"
 #include "muster/clock.h"
+#include "muster/daemon.h"
 #include "muster/keys.h"
 #include "muster/protocol.h"
 #include "service/config.h"
@@ -74,6 +76,7 @@ class Coordinator {
   std::mutex wake_mutex_;
   std::unique_ptr<zmq::socket_t> wake_push_;  // guarded by wake_mutex_
 
+  std::optional<DirectoryLock> data_lock_;  // held from Start until Stop
   std::unique_ptr<Headquarters> router_hq_;  // router thread only
   std::unique_ptr<HqDatabase> zap_db_;       // ZAP thread only, with its directory
   std::unique_ptr<AgentDirectory> zap_directory_;

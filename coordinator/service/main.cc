@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "muster/cli.h"
+#include "muster/daemon.h"
 #include "muster/log.h"
 #include "service/config.h"
 #include "service/coordinator.h"
@@ -20,7 +21,9 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
   app.add_option("--data", data_dir, "data directory; overrides data_dir in the configuration");
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
+  app.add_option("--log-level", log_level, muster::kLogLevels)
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  muster::AddVersionFlag(app, "muster-coordinator");
   if (auto done = muster::ParseCommandLine(app, argc, argv)) return *done;
 
   auto config = muster::hq::LoadConfig(config_path);
@@ -34,11 +37,7 @@ int main(int argc, char** argv) {
 
   // Signals are taken synchronously by this thread only; every thread started below
   // inherits the blocked mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = muster::BlockStopSignals();
 
   muster::SystemClock clock;
   muster::hq::Coordinator coordinator(*config, clock);
@@ -50,8 +49,7 @@ int main(int argc, char** argv) {
     std::cerr << "muster-coordinator: " << started.message() << "\n";
     return 1;
   }
-  int signal = 0;
-  sigwait(&signals, &signal);
+  const int signal = muster::WaitForStop(signals, "coordinator");
   muster::Logger("coordinator")->info("event=shutdown signal={}", signal);
   coordinator.Stop();
   return 0;

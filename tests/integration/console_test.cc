@@ -30,6 +30,19 @@ struct Output {
   std::string out;
 };
 
+// Runs a shell command and collects what it writes to stdout, with its exit status.
+Output RunCommand(const std::string& command) {
+  Output run;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return run;
+  char buffer[4096];
+  std::size_t got = 0;
+  while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) run.out.append(buffer, got);
+  const int raw = ::pclose(pipe);
+  run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return run;
+}
+
 // The in-process coordinator of tests/support/coordinator_fixture.h, with a fast alert
 // sweep; the console and agent binaries run against it.
 class ConsoleTest : public coordtest::CoordinatorTest {
@@ -42,17 +55,8 @@ class ConsoleTest : public coordtest::CoordinatorTest {
   }
   // Runs `muster --data DIR ARGS` and collects stdout (stderr is kept apart).
   Output Muster(const std::string& args) {
-    const std::string command = std::string(MUSTER_CONSOLE) + " --data " + (root_ / "hq").string() +
-                                " --as tester " + args + " 2>" + (root_ / "stderr").string();
-    Output run;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (pipe == nullptr) return run;
-    char buffer[4096];
-    std::size_t got = 0;
-    while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) run.out.append(buffer, got);
-    const int raw = ::pclose(pipe);
-    run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    return run;
+    return RunCommand(std::string(MUSTER_CONSOLE) + " --data " + (root_ / "hq").string() +
+                      " --as tester " + args + " 2>" + (root_ / "stderr").string());
   }
   std::string Stderr() {
     std::ifstream in(root_ / "stderr");
@@ -351,6 +355,37 @@ TEST_F(ConsoleTest, HostileTextIsShownNeutralisedAndStoredExactly) {
   json stored = MusterJson("incident show INC-9");
   EXPECT_EQ(stored["title"], title);
   EXPECT_EQ(stored["location"], location);
+}
+
+// Every program says its version; a misspelt log level is refused with the file and line,
+// in the coordinator's and the agent's configuration alike (issue 15).
+TEST_F(ConsoleTest, ProgramsTellTheirVersionAndRefuseAnUnknownLogLevel) {
+  const auto run = [](const std::string& command) { return RunCommand(command + " 2>&1"); };
+  for (const auto& [binary, name] : std::vector<std::pair<std::string, std::string>>{
+           {MUSTER_CONSOLE, "muster"},
+           {MUSTER_AGENT, "muster-agent"},
+           {MUSTER_COORDINATOR, "muster-coordinator"}}) {
+    Output version = run(binary + " --version");
+    EXPECT_EQ(version.status, 0) << name;
+    EXPECT_EQ(version.out, name + " " + MUSTER_VERSION_TEXT + "\n") << name;
+  }
+
+  const auto coordinator_config = root_ / "coordinator.yaml";
+  std::ofstream(coordinator_config) << "data_dir: " << (root_ / "other-hq").string()
+                                    << "\nlog_level: verbose\n";
+  Output refused = run(std::string(MUSTER_COORDINATOR) + " --config " + coordinator_config.string());
+  EXPECT_EQ(refused.status, 2) << refused.out;
+  EXPECT_NE(refused.out.find("coordinator.yaml:2: log_level 'verbose' is not one of trace, debug, "
+                             "info, warn, error, critical, off"),
+            std::string::npos)
+      << refused.out;
+
+  const auto agent_config = root_ / "agent.yaml";
+  std::ofstream(agent_config) << "bundle: /nowhere\ndata_dir: /nowhere\nlog_level: loud\n";
+  Output agent = run(std::string(MUSTER_AGENT) + " --config " + agent_config.string() + " status");
+  EXPECT_NE(agent.status, 0);
+  EXPECT_NE(agent.out.find("agent.yaml:3: log_level 'loud' is not one of"), std::string::npos)
+      << agent.out;
 }
 
 // `muster --help` and every command path's --help answer 0 and name every subcommand and

@@ -284,9 +284,25 @@ TEST(ValidationTest, SampleIdPatternMustBeARegex) {
   EXPECT_EQ(result.diagnostics[0].pos.line, 19);
   EXPECT_EQ(result.diagnostics[0].pos.column, 18);
   EXPECT_EQ(result.diagnostics[0].message.rfind(
-                "pattern of finding 'sample' is not a valid regular expression", 0),
+                "pattern of finding 'sample' is not a regular expression RE2 can use", 0),
             0u)
       << result.diagnostics[0].message;
+}
+
+// Backreferences and lookaround cannot be matched in linear time: RE2 refuses them, and so
+// does lint, rather than leave a value to take exponential time on the agent.
+TEST(ValidationTest, SampleIdPatternsRe2CannotUseAreRefused) {
+  for (const std::string pattern : {"^(a)\\\\1$", "^RN-(?=[0-9])[0-9]{4}$"}) {
+    const LoadResult result = Load(WithFindings(
+        "      - id: sample\n        type: sample_id\n        pattern: \"" + pattern + "\"\n"));
+    ASSERT_FALSE(result.ok()) << pattern;
+    EXPECT_NE(result.diagnostics[0].message.find("RE2 can use"), std::string::npos)
+        << result.diagnostics[0].message;
+  }
+  // A nested repetition is fine: RE2 matches it in linear time.
+  EXPECT_TRUE(Load(WithFindings(
+                       "      - id: sample\n        type: sample_id\n        pattern: \"^(a+)+$\"\n"))
+                  .ok());
 }
 
 TEST(ValidationTest, VersionMustBeSemantic) {

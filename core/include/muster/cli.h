@@ -13,6 +13,11 @@
 
 namespace muster {
 
+// `PROGRAM --version` prints "PROGRAM VERSION" (the project's version, CMakeLists.txt).
+inline void AddVersionFlag(CLI::App& app, const std::string& program) {
+  app.set_version_flag("--version", program + " " + MUSTER_VERSION);
+}
+
 // Parses |argv| into |app| and runs the chosen verb's callback. Returns the exit status
 // when the program is done: the verb's own (it threw CLI::RuntimeError), 0 after --help,
 // 2 for a usage error such as a missing argument or an unknown option (CLI11 prints it).

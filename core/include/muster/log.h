@@ -7,10 +7,17 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace muster {
 
-// Sets the pattern and level for all loggers ("trace".."off"; "info" when unknown).
+// The levels a configuration may name, for its error messages.
+inline constexpr const char* kLogLevels = "trace, debug, info, warn, error, critical, off";
+// Whether |level| is one of kLogLevels.
+bool IsLogLevel(std::string_view level);
+
+// Sets the pattern and level for all loggers ("trace".."off"; "info" when unknown:
+// configurations refuse an unknown level before this, with IsLogLevel).
 // Logs go to stderr so that a command's stdout stays for its answer.
 void InitLogging(const std::string& level);
 

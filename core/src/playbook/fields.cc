@@ -4,7 +4,12 @@
 #include <charconv>
 #include <cmath>
 #include <regex>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <sstream>
+
+#include <re2/re2.h>
 
 #include "muster/text_limits.h"
 
@@ -34,9 +39,7 @@ std::string Expected(const FieldSpec& field) {
   return "a value";
 }
 
-// A sample id longer than this is refused before its pattern sees it: std::regex matches
-// by recursion, about one level per character, and a long input exhausts the stack (at
-// HQ, the router thread's). Real sample ids are a few dozen bytes.
+// Real sample ids are a few dozen bytes; anything far longer is a mistake.
 constexpr std::size_t kMaxSampleIdBytes = 256;
 
 // What was given, for an error message, between |quote|s; cut (at a character boundary)
@@ -136,13 +139,11 @@ Status CheckSampleId(const FieldSpec& field, const std::string& text) {
                                                        " bytes, got " + Shown(text, "'"));
   }
   if (field.pattern.empty()) return Status::Ok();
-  try {
-    if (!std::regex_match(text, std::regex(field.pattern))) return Bad(field, text);
-  } catch (const std::regex_error&) {
+  if (PatternProblem(field.pattern)) {
     return Status::Error(ErrorCode::kInvalidPlaybook,
                          field.id + ": the playbook's pattern cannot be used");
   }
-  return Status::Ok();
+  return MatchesPattern(field.pattern, text) ? Status::Ok() : Bad(field, text);
 }
 
 // The rule of each type whose values are text (all but numbers and booleans).
@@ -230,6 +231,37 @@ Status CheckFieldValue(const FieldSpec& field, const nlohmann::json& value,
                                                   : Status::Ok();
     }
   }
+}
+
+namespace {
+
+// Compiled patterns, shared by every thread that checks values (RE2 objects are safe to
+// match from several threads); a playbook library has a handful.
+std::shared_ptr<const re2::RE2> Compiled(const std::string& pattern) {
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<const re2::RE2>> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto found = cache.find(pattern);
+  if (found != cache.end()) return found->second;
+  if (cache.size() >= 256) cache.clear();
+  re2::RE2::Options options;
+  options.set_log_errors(false);
+  auto compiled = std::make_shared<const re2::RE2>(pattern, options);
+  cache.emplace(pattern, compiled);
+  return compiled;
+}
+
+}  // namespace
+
+std::optional<std::string> PatternProblem(const std::string& pattern) {
+  std::shared_ptr<const re2::RE2> compiled = Compiled(pattern);
+  if (compiled->ok()) return std::nullopt;
+  return compiled->error();
+}
+
+bool MatchesPattern(const std::string& pattern, const std::string& text) {
+  std::shared_ptr<const re2::RE2> compiled = Compiled(pattern);
+  return compiled->ok() && re2::RE2::FullMatch(text, *compiled);
 }
 
 std::string FormatValue(const Value& value) {

@@ -1,9 +1,9 @@
 // Steps, their findings, and steps taken from libraries (`use:`).
 #include <algorithm>
-#include <regex>
 
 #include "loader.h"
 #include "muster/clock.h"
+#include "muster/playbook/fields.h"
 #include "suggest.h"
 
 namespace muster::playbook {
@@ -217,16 +217,13 @@ void Loader::CheckFieldKinds(const FieldSpec& field, const std::vector<Entry>& e
     std::string problem;
     if (field.pattern.size() > kMaxPatternBytes) {
       problem = "is longer than " + std::to_string(kMaxPatternBytes) + " bytes";
-    } else {
-      try {
-        std::regex check(field.pattern, std::regex::ECMAScript);
-      } catch (const std::regex_error& error) {
-        problem = "is not a valid regular expression (" + std::string(error.what()) + ")";
-      }
+    } else if (std::optional<std::string> refused = PatternProblem(field.pattern)) {
+      problem = "is not a regular expression RE2 can use (" + *refused + ")";
     }
     if (!problem.empty()) {
       reporter_.Error(reader.At(e.value), "pattern of " + what + " " + problem,
-                      "write an ECMAScript regular expression, e.g. '^RN-[0-9]{4}$'");
+                      "write an RE2 regular expression without backreferences or lookaround, "
+                      "e.g. '^RN-[0-9]{4}$'");
     }
   }
 }

@@ -88,6 +88,23 @@ TEST_F(CoordinatorTest, ASecondStartReusesTheSameKeysTokenAndStore) {
   EXPECT_EQ((*members)[0]["id"], "amira");
 }
 
+TEST_F(CoordinatorTest, ASecondCoordinatorOnTheSameDataDirectoryIsRefused) {
+  StartHq();
+  hq::Coordinator second(config_, clock_);
+  Status started = second.Start();
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.code(), ErrorCode::kConflict);
+  EXPECT_NE(started.message().find("in use by muster-coordinator (pid " +
+                                   std::to_string(::getpid()) + ")"),
+            std::string::npos)
+      << started.message();
+  auto health = api_->Get("/v1/health");
+  EXPECT_TRUE(health.ok()) << "the first one carries on";
+  hq_->Stop();
+  hq::Coordinator after(config_, clock_);
+  EXPECT_TRUE(after.Start().ok()) << "a stopped coordinator lets go of the directory";
+}
+
 TEST_F(CoordinatorTest, RefusesToStartWithASecretOthersCanRead) {
   StartHq();
   hq_.reset();

@@ -55,6 +55,13 @@ struct ValueContext {
 Status CheckFieldValue(const FieldSpec& field, const nlohmann::json& value,
                        const ValueContext& context);
 
+// Why RE2 cannot use |pattern| as a sample id pattern, or nullopt when it can. Patterns
+// are RE2 syntax (ECMAScript's without backreferences or lookaround) and match in time
+// linear in the value: no pattern makes a value take long to check.
+std::optional<std::string> PatternProblem(const std::string& pattern);
+// Whether |text| matches |pattern| whole; false when the pattern cannot be used.
+bool MatchesPattern(const std::string& pattern, const std::string& text);
+
 // The JSON-ish text form of a value, for display: 12.5, true, "Cs-137".
 std::string FormatValue(const Value& value);
 
