@@ -3,8 +3,8 @@
 #include <iostream>
 #include <memory>
 
-#include "bundle_file.h"
 #include "muster/keys.h"
+#include "muster/private_file.h"
 
 namespace muster::console {
 namespace {
@@ -20,7 +20,7 @@ void Finish(const Result<json>& answer, bool json_output, const std::string& hum
 
 // Completes the bundle of an enrolment or rotation answer with |secret_key| and writes it
 // into |file|; the answer keeps everything but the bundle.
-Result<json> WriteBundle(json answer, const std::string& secret_key, BundleFile& file) {
+Result<json> WriteBundle(json answer, const std::string& secret_key, PrivateFile& file) {
   json bundle = json::parse(answer.value("bundle", ""), nullptr, false);
   if (!bundle.is_object()) {
     return Status::Error(ErrorCode::kMalformed, "HQ's answer holds no bundle");
@@ -62,7 +62,9 @@ CLI::App* AddOutOptions(CLI::App* command, const std::shared_ptr<KeyOptions>& op
 Result<json> IssueBundle(Connector& connect, const KeyOptions& options, const std::string& route,
                          json request,
                          const std::function<std::string(ApiClient&, const json&)>& undo) {
-  Result<BundleFile> file = BundleFile::Reserve(options.out, options.force);
+  // A bundle is about 400 bytes; more is reserved so that writing it cannot meet a full
+  // disk after HQ committed its key.
+  Result<PrivateFile> file = PrivateFile::Reserve(options.out, options.force, "--out", 16 * 1024);
   if (!file.ok()) return file.status();
   Result<KeyPair> keys = GenerateKeyPair();
   if (!keys.ok()) return keys.status();

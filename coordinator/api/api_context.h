@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "api/api_http.h"
+#include "monitoring/sync_metrics.h"
 #include "muster/keys.h"
 #include "service/headquarters.h"
 
@@ -31,6 +32,7 @@ class ApiContext {
                               const KeyPair& keys)>
         bundle_for;
     std::string public_endpoint;  // where agents connect, for the health answer
+    const SyncMetrics* metrics = nullptr;  // the router's counters, for /metrics
   };
 
   ApiContext(Headquarters& hq, const std::atomic<bool>& stopping, Hooks hooks)
@@ -59,6 +61,7 @@ class ApiContext {
     return hooks_.bundle_for(agent_id, member, keys);
   }
   const std::string& public_endpoint() const { return hooks_.public_endpoint; }
+  const SyncMetrics* metrics() const { return hooks_.metrics; }
   // The coordinator is stopping: long polls answer now.
   bool Stopping() const { return stopping_; }
 

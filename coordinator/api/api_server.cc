@@ -22,8 +22,8 @@ bool TokenMatches(const std::string& header, const std::string& token) {
 
 }  // namespace
 
-ApiServer::ApiServer(std::string token, ApiContext& context)
-    : token_(std::move(token)), context_(context) {
+ApiServer::ApiServer(ApiTokens tokens, ApiContext& context)
+    : tokens_(std::move(tokens)), context_(context) {
   server_.set_payload_max_length(8u << 20);
   Guard();
   server_.Get("/v1/health", [this](const httplib::Request&, httplib::Response& response) {
@@ -37,6 +37,7 @@ ApiServer::ApiServer(std::string token, ApiContext& context)
   AddDeploymentRoutes(server_, context_);
   AddAlertRoutes(server_, context_);
   AddAuditRoutes(server_, context_);
+  AddMonitoringRoutes(server_, context_);
 }
 
 ApiServer::~ApiServer() { Stop(); }
@@ -69,8 +70,19 @@ void ApiServer::Guard() {
       });
   server_.set_pre_routing_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
-        if (TokenMatches(request.get_header_value("Authorization"), token_)) {
+        if (request.path == "/healthz") return httplib::Server::HandlerResponse::Unhandled;
+        const std::string authorization = request.get_header_value("Authorization");
+        if (TokenMatches(authorization, tokens_.api)) {
           return httplib::Server::HandlerResponse::Unhandled;
+        }
+        if (TokenMatches(authorization, tokens_.metrics)) {
+          if (request.path == "/metrics" && request.method == "GET") {
+            return httplib::Server::HandlerResponse::Unhandled;
+          }
+          SendError(response, Status::Error(ErrorCode::kForbidden,
+                                            "the metrics token reads GET /metrics only; use "
+                                            "the API token (DATA/api.token)"));
+          return httplib::Server::HandlerResponse::Handled;
         }
         Logger("api")->warn("event=unauthorized method={} path={} remote={}", request.method,
                             request.path, request.remote_addr);

@@ -1,7 +1,8 @@
 // The HTTP/JSON API the console uses (docs/api.md): an httplib server with the bearer
 // token check in front of every route, JSON errors for malformed requests, and the routes
 // of routes.h. Bound to loopback by default; every request needs
-// "Authorization: Bearer TOKEN" with the token from DATA/api.token.
+// "Authorization: Bearer TOKEN" with the token from DATA/api.token, except /healthz (no
+// token) and /metrics (that token or the read-only one from DATA/metrics.token).
 //
 // Threads: Listen starts the server's own thread; Stop ends it. |context| must outlive
 // the server.
@@ -18,9 +19,16 @@
 
 namespace muster::hq {
 
+// The bearer tokens the server accepts: |api| for everything, |metrics| for GET /metrics
+// only.
+struct ApiTokens {
+  std::string api;
+  std::string metrics;
+};
+
 class ApiServer {
  public:
-  ApiServer(std::string token, ApiContext& context);
+  ApiServer(ApiTokens tokens, ApiContext& context);
   ~ApiServer();
 
   // Binds |bind|:|port| (0: any free port) and serves on a thread of its own; returns
@@ -33,7 +41,7 @@ class ApiServer {
  private:
   void Guard();
 
-  std::string token_;
+  ApiTokens tokens_;
   ApiContext& context_;
   httplib::Server server_;
   std::thread thread_;

@@ -18,5 +18,7 @@ void AddDeploymentRoutes(httplib::Server& server, ApiContext& context);
 void AddAlertRoutes(httplib::Server& server, ApiContext& context);
 // audit_routes.cc
 void AddAuditRoutes(httplib::Server& server, ApiContext& context);
+// monitoring_routes.cc: /healthz (no token) and /metrics (Prometheus text).
+void AddMonitoringRoutes(httplib::Server& server, ApiContext& context);
 
 }  // namespace muster::hq

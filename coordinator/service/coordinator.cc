@@ -29,6 +29,24 @@ std::string HexToken(std::size_t bytes) {
   return hex;
 }
 
+// The bearer token in |path|, made (64 hex digits, mode 0600) when the file is missing.
+// A file others may read, or one holding a short token, is refused.
+Result<std::string> LoadOrCreateToken(const std::string& path) {
+  if (access(path.c_str(), F_OK) != 0) {
+    MUSTER_RETURN_IF_ERROR(WriteFileAtomic(path, HexToken(32) + "\n", 0600));
+  }
+  MUSTER_RETURN_IF_ERROR(CheckPrivateFile(path));
+  Result<std::string> text = ReadFile(path, 4096);
+  if (!text.ok()) return text.status();
+  std::string token = text->substr(0, text->find_first_of("\r\n"));
+  if (token.size() < 32) {
+    return Status::Error(ErrorCode::kInsecureFile,
+                         path + " holds a token shorter than 32 characters; delete it to have "
+                                "a new one made");
+  }
+  return token;
+}
+
 }  // namespace
 
 Coordinator::Coordinator(Config config, const Clock& clock)
@@ -54,20 +72,12 @@ Status Coordinator::PrepareDataDir() {
   if (!keys.ok()) return keys.status();
   keys_ = *keys;
 
-  const std::string token_path = config_.data_dir + "/api.token";
-  if (access(token_path.c_str(), F_OK) != 0) {
-    MUSTER_RETURN_IF_ERROR(WriteFileAtomic(token_path, HexToken(32) + "\n", 0600));
-  }
-  MUSTER_RETURN_IF_ERROR(CheckPrivateFile(token_path));
-  Result<std::string> token = ReadFile(token_path, 4096);
-  if (!token.ok()) return token.status();
-  api_token_ = token->substr(0, token->find_first_of("\r\n"));
-  if (api_token_.size() < 32) {
-    return Status::Error(ErrorCode::kInsecureFile,
-                         token_path +
-                             " holds a token shorter than 32 "
-                             "characters; delete it to have a new one made");
-  }
+  Result<std::string> api_token = LoadOrCreateToken(config_.data_dir + "/api.token");
+  if (!api_token.ok()) return api_token.status();
+  api_token_ = *api_token;
+  Result<std::string> metrics_token = LoadOrCreateToken(config_.data_dir + "/metrics.token");
+  if (!metrics_token.ok()) return metrics_token.status();
+  metrics_token_ = *metrics_token;
 
   const std::string db_path = config_.data_dir + "/muster.db";
   for (auto* hq : {&router_hq_, &api_hq_}) {
@@ -286,6 +296,8 @@ void Coordinator::RunRouter() {
   options.sync.message_burst = config_.agent_message_burst;
   options.alert_sweep_interval_ms = config_.alert_sweep_interval_ms;
   options.limits = limits_;
+  options.metrics = &metrics_;
+  options.sync.metrics = &metrics_;
   RouterLoop loop(*router_, *wake_pull_, *router_hq_, clock_, options);
   loop.Run(stopping_);
 }
@@ -297,8 +309,9 @@ Status Coordinator::StartApi() {
   hooks.bundle_for = [this](const std::string& agent_id, const std::string& member,
                             const KeyPair& keys) { return BundleFor(agent_id, member, keys); };
   hooks.public_endpoint = public_endpoint_;
+  hooks.metrics = &metrics_;
   api_context_ = std::make_unique<ApiContext>(*api_hq_, stopping_, std::move(hooks));
-  api_ = std::make_unique<ApiServer>(api_token_, *api_context_);
+  api_ = std::make_unique<ApiServer>(ApiTokens{api_token_, metrics_token_}, *api_context_);
   return api_->Listen(config_.api_bind, config_.api_port);
 }
 

@@ -17,6 +17,7 @@
 
 #include "api/api_context.h"
 #include "api/api_server.h"
+#include "monitoring/sync_metrics.h"
 #include "muster/clock.h"
 #include "muster/daemon.h"
 #include "muster/keys.h"
@@ -41,6 +42,7 @@ class Coordinator {
   const std::string& public_endpoint() const { return public_endpoint_; }
   std::string api_url() const;
   const std::string& api_token() const { return api_token_; }
+  const std::string& metrics_token() const { return metrics_token_; }
   const KeyPair& keys() const { return keys_; }
 
   // Asks the router thread to push pending deliveries to these agents. Thread-safe.
@@ -66,6 +68,8 @@ class Coordinator {
   const Clock& clock_;
   KeyPair keys_;
   std::string api_token_;
+  std::string metrics_token_;
+  SyncMetrics metrics_;  // the router counts, the API reads
   std::string agent_endpoint_;
   std::string public_endpoint_;
 

@@ -1,5 +1,6 @@
 // muster-coordinator: headquarters' service. Wires the real parts together; all logic
-// lives in the library the tests link.
+// lives in the library the tests link. Without a verb it runs the coordinator; `backup`
+// and `restore` copy its store (docs/operations.md#backups).
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
@@ -9,48 +10,126 @@
 #include "muster/log.h"
 #include "service/config.h"
 #include "service/coordinator.h"
+#include "store/store_backup.h"
 
-int main(int argc, char** argv) {
-  CLI::App app{
-      "muster-coordinator: keeps incidents, roster, playbooks, deployments, tasks and "
-      "findings, and syncs them with field agents over ZeroMQ (CURVE)."};
+namespace {
+
+int Fail(const muster::Status& status) {
+  std::cerr << "muster-coordinator: " << status.message() << "\n";
+  return 1;
+}
+
+struct Arguments {
   std::string config_path;
   std::string data_dir;
   std::string log_level;
-  app.add_option("--config", config_path, "configuration file (see config/coordinator.yaml)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  app.add_option("--data", data_dir, "data directory; overrides data_dir in the configuration");
-  app.add_option("--log-level", log_level, muster::kLogLevels)
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
-  muster::AddVersionFlag(app, "muster-coordinator");
-  if (auto done = muster::ParseCommandLine(app, argc, argv)) return *done;
+  std::string backup_to;
+  std::string restore_from;
+  bool force = false;
+};
 
-  auto config = muster::hq::LoadConfig(config_path);
-  if (!config.ok()) {
-    std::cerr << "muster-coordinator: " << config.status().message() << "\n";
-    return 2;
+// The configuration the command line names, with --data and --log-level applied. The
+// verbs need only the data directory, which --data gives without a file.
+muster::Result<muster::hq::Config> ChosenConfig(const Arguments& args, bool need_file) {
+  if (args.config_path.empty() && (need_file || args.data_dir.empty())) {
+    return muster::Status::Error(
+        muster::ErrorCode::kInvalidArgument,
+        need_file ? "give --config FILE (see config/coordinator.yaml)"
+                  : "give --data DIR or --config FILE to name the data directory");
   }
-  if (!data_dir.empty()) config->data_dir = data_dir;
-  if (!log_level.empty()) config->log_level = log_level;
-  muster::InitLogging(config->log_level);
+  muster::hq::Config config;
+  if (!args.config_path.empty()) {
+    auto loaded = muster::hq::LoadConfig(args.config_path);
+    if (!loaded.ok()) return loaded.status();
+    config = *loaded;
+  }
+  if (!args.data_dir.empty()) config.data_dir = args.data_dir;
+  if (!args.log_level.empty()) config.log_level = args.log_level;
+  return config;
+}
 
+int Backup(const muster::hq::Config& config, const Arguments& args) {
+  auto copy = muster::hq::BackupStore(config.data_dir, args.backup_to, args.force);
+  if (!copy.ok()) return Fail(copy.status());
+  std::cout << "backed up HQ " << copy->hq_id << " (schema " << copy->schema_version << ", "
+            << copy->bytes << " bytes) to " << copy->path
+            << "\nkeep coordinator.secret and api.token of " << config.data_dir
+            << " as well: the backup holds the store only\n";
+  return 0;
+}
+
+int Restore(const muster::hq::Config& config, const Arguments& args) {
+  muster::SystemClock clock;
+  auto restored =
+      muster::hq::RestoreStore(config.data_dir, args.restore_from, args.force, clock.Now());
+  if (!restored.ok()) return Fail(restored.status());
+  std::cout << "restored HQ " << restored->store.hq_id << " (schema "
+            << restored->store.schema_version << ") into " << restored->store.path << "\n";
+  if (!restored->replaced.empty()) {
+    std::cout << "the store it replaced is kept as " << restored->replaced << "\n";
+  }
+  std::cout << "start the coordinator: agents send again what the backup lacks "
+               "(docs/operations.md#backups)\n";
+  return 0;
+}
+
+int Run(const muster::hq::Config& config) {
+  muster::InitLogging(config.log_level);
   // Signals are taken synchronously by this thread only; every thread started below
   // inherits the blocked mask.
   const sigset_t signals = muster::BlockStopSignals();
 
   muster::SystemClock clock;
-  muster::hq::Coordinator coordinator(*config, clock);
+  muster::hq::Coordinator coordinator(config, clock);
   muster::Status started = coordinator.Start();
   if (!started.ok()) {
     muster::Logger("coordinator")
         ->critical("event=start_failed code={} error=\"{}\"", started.wire_code(),
                    started.message());
-    std::cerr << "muster-coordinator: " << started.message() << "\n";
-    return 1;
+    return Fail(started);
   }
   const int signal = muster::WaitForStop(signals, "coordinator");
   muster::Logger("coordinator")->info("event=shutdown signal={}", signal);
   coordinator.Stop();
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "muster-coordinator: keeps incidents, roster, playbooks, deployments, tasks and "
+      "findings, and syncs them with field agents over ZeroMQ (CURVE). Without a verb it "
+      "runs the coordinator in the foreground."};
+  Arguments args;
+  app.add_option("--config", args.config_path, "configuration file (see config/coordinator.yaml)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--data", args.data_dir,
+                 "data directory; overrides data_dir in the configuration");
+  app.add_option("--log-level", args.log_level, muster::kLogLevels)
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  muster::AddVersionFlag(app, "muster-coordinator");
+  app.fallthrough();
+
+  CLI::App* backup = app.add_subcommand(
+      "backup", "copy the store (DATA/muster.db) to a file while the coordinator runs");
+  backup->add_option("--to", args.backup_to, "the backup file to write (mode 0600)")->required();
+  backup->add_flag("--force", args.force, "replace an existing file at --to");
+  CLI::App* restore = app.add_subcommand(
+      "restore", "put a backup in place of the store; the coordinator must be stopped");
+  restore->add_option("--from", args.restore_from, "a file made by muster-coordinator backup")
+      ->required()
+      ->check(CLI::ExistingFile);
+  restore->add_flag("--force", args.force, "restore a backup of another HQ (hq_id) as well");
+  if (auto done = muster::ParseCommandLine(app, argc, argv)) return *done;
+
+  const bool verb = backup->parsed() || restore->parsed();
+  auto config = ChosenConfig(args, !verb);
+  if (!config.ok()) {
+    std::cerr << "muster-coordinator: " << config.status().message() << "\n";
+    return 2;
+  }
+  if (backup->parsed()) return Backup(*config, args);
+  if (restore->parsed()) return Restore(*config, args);
+  return Run(*config);
 }

@@ -56,6 +56,7 @@ void RouterLoop::Run(const std::atomic<bool>& stopping) {
       last_tick = clock_.Now();
       FlushContacts();
       RelayTeams();
+      PublishConnected();
     }
     if (clock_.Now() - last_sweep >= options_.alert_sweep_interval_ms) {
       last_sweep = clock_.Now();
@@ -131,6 +132,7 @@ std::optional<SyncServer::Incoming> RouterLoop::Accept(zmq::message_t& payload,
   if (!found.ok()) {
     // Not a refusal: the agent keeps its session and sends again.
     log->error("event=store_error agent={} error=\"{}\"", agent_id, found.status().ToString());
+    CountRefused(ErrorCode::kInternal);
     Reply(
         route, agent_id,
         protocol::MakeError(ErrorCode::kInternal, "HQ could not read its store; send again later"));
@@ -138,6 +140,7 @@ std::optional<SyncServer::Incoming> RouterLoop::Accept(zmq::message_t& payload,
   }
   if (!agent || agent->status != "active") {
     RefuseCutOff(agent_id, route, PeerAddress(payload), agent.has_value());
+    CountRefused(ErrorCode::kForbidden);
     Reply(route, agent_id,
           protocol::MakeError(
               ErrorCode::kForbidden,
@@ -145,6 +148,7 @@ std::optional<SyncServer::Incoming> RouterLoop::Accept(zmq::message_t& payload,
     return std::nullopt;
   }
   if (std::optional<protocol::Message> refusal = sync_.Admit(agent_id)) {
+    CountRefused(ErrorCode::kRateLimited);
     Reply(route, agent_id, *refusal);
     return std::nullopt;
   }
@@ -153,6 +157,7 @@ std::optional<SyncServer::Incoming> RouterLoop::Accept(zmq::message_t& payload,
   if (!decoded.ok()) {
     log->warn("event=malformed_message agent={} bytes={} code={} error=\"{}\"", agent_id,
               payload.size(), decoded.status().wire_code(), decoded.status().message());
+    CountRefused(decoded.status().code());
     Reply(route, agent_id,
           protocol::MakeError(decoded.status().code(), decoded.status().message()));
     return std::nullopt;
@@ -160,6 +165,7 @@ std::optional<SyncServer::Incoming> RouterLoop::Accept(zmq::message_t& payload,
   if (decoded->type == protocol::MessageType::kHello || routes_.count(agent_id)) {
     routes_[agent_id] = route;  // a reconnected agent's newest connection wins
   }
+  heard_[agent_id] = clock_.Now();
   return SyncServer::Incoming{agent_id, std::move(decoded).value(), PeerAddress(payload),
                               payload.size()};
 }
@@ -268,6 +274,22 @@ void RouterLoop::SweepAlerts() {
   } else if (*raised > 0) {
     Logger("alerts")->warn("event=alerts_raised count={}", *raised);
   }
+}
+
+void RouterLoop::CountRefused(ErrorCode code) {
+  if (options_.metrics) options_.metrics->CountRefusedMessage(code);
+}
+
+void RouterLoop::PublishConnected() {
+  // Connections that vanish without a word leave no trace at the ROUTER: an agent counts
+  // as connected while it has a route and was heard within its longest keep-alive and then
+  // some (agents PING after 2 minutes of silence at most, docs/agent.md).
+  constexpr Millis kConnectedWithin = 300'000;
+  const Millis now = clock_.Now();
+  std::erase_if(heard_, [&](const auto& entry) {
+    return now - entry.second > kConnectedWithin || !routes_.count(entry.first);
+  });
+  if (options_.metrics) options_.metrics->SetAgentsConnected(heard_.size());
 }
 
 }  // namespace muster::hq

@@ -38,6 +38,7 @@ class RouterLoop {
     SyncServer::Options sync;
     Millis alert_sweep_interval_ms = 60'000;
     protocol::Limits limits;
+    SyncMetrics* metrics = nullptr;  // the agents connected and messages refused go here
   };
   // |router|, |wake|, |hq| and |clock| must outlive the loop.
   RouterLoop(zmq::socket_t& router, zmq::socket_t& wake, Headquarters& hq, const Clock& clock,
@@ -62,6 +63,10 @@ class RouterLoop {
   void HandleWakes();
   void FlushContacts();
   void RelayTeams();
+  // Counts a message refused before it reached the SyncServer, and publishes how many
+  // agents are connected (metrics only).
+  void CountRefused(ErrorCode code);
+  void PublishConnected();
   void SweepAlerts();
 
   zmq::socket_t& router_;
@@ -71,6 +76,7 @@ class RouterLoop {
   Options options_;
   SyncServer sync_;
   std::map<std::string, std::string> routes_;  // agent -> its newest connection
+  std::map<std::string, Millis> heard_;        // agent -> its last admitted message
   std::set<std::string> refused_routes_;       // connections already audited as refused
 };
 

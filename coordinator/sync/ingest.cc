@@ -129,6 +129,7 @@ Result<bool> Ingest::Take(const AgentRecord& agent, const InboundRecord& record,
   if (record.seq == 0) {
     outcome.refused.emplace_back(0,
                                  Status::Error(ErrorCode::kMalformed, "seq 0 is not a sequence"));
+    ++outcome.refused_by_kind[record.kind];
     return false;
   }
   auto insert = statements_.Get(
@@ -152,6 +153,7 @@ Result<bool> Ingest::Take(const AgentRecord& agent, const InboundRecord& record,
   Status applied = oversized ? RefuseOversized(logged) : ApplyRecord(agent, record, outcome);
   if (applied.ok()) {
     statements_.Get("RELEASE record")->exec();
+    ++outcome.applied_by_kind[record.kind];
     return true;
   }
   statements_.Get("ROLLBACK TO record")->exec();
@@ -165,6 +167,7 @@ Result<bool> Ingest::Take(const AgentRecord& agent, const InboundRecord& record,
   refuse->bind(3, static_cast<std::int64_t>(record.seq));
   refuse->exec();
   outcome.refused.emplace_back(record.seq, applied);
+  ++outcome.refused_by_kind[record.kind];
   if (applied.code() == ErrorCode::kForbidden) {
     // Acting on another member's work: kept as evidence, never applied.
     MUSTER_RETURN_IF_ERROR(audit_.Record({actor,

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -39,6 +40,9 @@ struct IngestOutcome : TaskEffects {
   std::vector<std::uint64_t> held;
   std::uint64_t ingested = 0;
   std::vector<std::pair<std::uint64_t, Status>> refused;
+  // New records by kind: applied, or refused for what they say (for /metrics).
+  std::map<std::string, std::uint64_t> applied_by_kind;
+  std::map<std::string, std::uint64_t> refused_by_kind;
   // Deployments that received findings: their triggers are evaluated once per batch.
   std::set<std::int64_t> deployments_with_findings;
 };

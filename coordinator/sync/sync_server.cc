@@ -1,6 +1,7 @@
 #include "sync/sync_server.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "muster/log.h"
 #include "muster/wire/packing.h"
@@ -248,7 +249,12 @@ void SyncServer::CommitStaged(std::vector<Staged>& staged, std::vector<Outgoing>
   std::vector<IngestBatch> batches;
   batches.reserve(staged.size());
   for (Staged& entry : staged) batches.push_back(std::move(entry.batch));
+  const auto started = std::chrono::steady_clock::now();
   std::vector<Result<IngestOutcome>> outcomes = hq_.ingest().CommitGroup(batches);
+  if (options_.metrics) {
+    options_.metrics->ObserveCommit(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
   for (std::size_t i = 0; i < staged.size(); ++i) {
     staged[i].batch = std::move(batches[i]);
     out[staged[i].reply_index].messages = RecordsReplies(staged[i], outcomes[i]);
@@ -267,6 +273,9 @@ std::vector<Message> SyncServer::RecordsReplies(const Staged& staged,
     const ErrorCode code = outcome.status().code() == ErrorCode::kForbidden ? ErrorCode::kForbidden
                                                                             : ErrorCode::kInternal;
     return {protocol::MakeError(code, outcome.status().message())};
+  }
+  if (options_.metrics) {
+    options_.metrics->CountRecords(outcome->applied_by_kind, outcome->refused_by_kind);
   }
   Logger("sync")->debug("event=ingested agent={} records={} ingested={} refused={}", agent_id,
                         staged.batch.records.size(), outcome->ingested, outcome->refused.size());

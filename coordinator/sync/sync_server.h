@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "monitoring/sync_metrics.h"
 #include "muster/link_estimator.h"
 #include "muster/protocol.h"
 #include "service/headquarters.h"
@@ -32,6 +33,8 @@ class SyncServer {
     // Messages per agent (docs/security.md#limits): a burst, then a steady rate.
     double messages_per_second = 50;
     double message_burst = 200;
+    // Where ingest counts and commit times go (/metrics); none when null.
+    SyncMetrics* metrics = nullptr;
   };
 
   SyncServer(Headquarters& hq, const Clock& clock, Options options);

@@ -1,5 +1,6 @@
 #include "muster/sqlite_store.h"
 
+#include <SQLiteCpp/Backup.h>
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Transaction.h>
 #include <sqlite3.h>
@@ -140,6 +141,32 @@ Result<std::unique_ptr<SQLite::Database>> OpenStore(const std::string& path,
   }
   if (!status.ok()) return status;
   return db;
+}
+
+Result<int> CopyStore(const std::string& source, const std::string& dest) {
+  std::unique_ptr<SQLite::Database> to;
+  Status opened = Guarded([&]() -> Status {
+    to = std::make_unique<SQLite::Database>(dest, SQLite::OPEN_READWRITE);
+    return Status::Ok();
+  });
+  if (!opened.ok()) return opened;
+  int version = 0;
+  Status copied = Guarded(*to, [&]() -> Status {
+    SQLite::Database from(source, SQLite::OPEN_READONLY);
+    from.setBusyTimeout(5000);
+    SQLite::Backup backup(*to, from);
+    backup.executeStep();  // every page in one step: one snapshot of the source
+    to->exec("PRAGMA journal_mode=DELETE");
+    const std::string check = to->execAndGet("PRAGMA quick_check").getString();
+    if (check != "ok") {
+      return Status::Error(ErrorCode::kStoreCorrupt,
+                           "the copy of " + source + " fails SQLite's check: " + check);
+    }
+    version = SchemaVersion(*to);
+    return Status::Ok();
+  });
+  if (!copied.ok()) return copied;
+  return version;
 }
 
 }  // namespace muster

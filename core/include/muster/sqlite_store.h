@@ -33,6 +33,13 @@ Result<std::unique_ptr<SQLite::Database>> OpenStore(const std::string& path,
 // The schema version of an open store.
 int SchemaVersion(SQLite::Database& db);
 
+// Copies the store at |source| into the new, empty file |dest| with SQLite's online
+// backup: one consistent snapshot while other connections (another process) keep
+// writing, since WAL readers block no writer. The copy is a single file (rollback
+// journal, no -wal beside it) and passes SQLite's quick_check. Its schema version is
+// returned.
+Result<int> CopyStore(const std::string& source, const std::string& dest);
+
 // Runs |body| inside one transaction; commits when it returns Ok, rolls back otherwise.
 // SQLite exceptions become Status values; a full disk is reported as "disk_full".
 Status InTransaction(SQLite::Database& db, const std::function<Status()>& body);

@@ -1,4 +1,4 @@
-#include "bundle_file.h"
+#include "muster/private_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,12 +10,8 @@
 #include <filesystem>
 #include <vector>
 
-namespace muster::console {
+namespace muster {
 namespace {
-
-// A bundle is about 400 bytes; the reservation allocates more so that writing it later
-// cannot meet a full disk.
-constexpr off_t kReservedBytes = 16 * 1024;
 
 Status Failed(const std::string& what, const std::string& path, const std::string& fix) {
   return Status::Error(ErrorCode::kIoError,
@@ -33,19 +29,17 @@ void SyncDirectoryOf(const std::string& path) {
 
 }  // namespace
 
-Result<BundleFile> BundleFile::Reserve(const std::string& path, bool force) {
+Result<PrivateFile> PrivateFile::Reserve(const std::string& path, bool force,
+                                         const std::string& option, std::size_t reserve) {
   struct stat info {};
   if (::stat(path.c_str(), &info) == 0) {
     if (!force) {
-      return Status::Error(ErrorCode::kConflict,
-                           path +
-                               " already exists; choose another --out or pass --force to "
-                               "replace it (the old bundle's key stops working only if "
-                               "its agent is revoked or rotated)");
+      return Status::Error(ErrorCode::kConflict, path + " already exists; choose another " +
+                                                     option + " or pass --force to replace it");
     }
     if (!S_ISREG(info.st_mode)) {
       return Status::Error(ErrorCode::kInvalidArgument,
-                           path + " is not a regular file; give --out a file name");
+                           path + " is not a regular file; give " + option + " a file name");
     }
   }
   std::string pattern = path + ".partial-XXXXXX";
@@ -54,11 +48,11 @@ Result<BundleFile> BundleFile::Reserve(const std::string& path, bool force) {
   const int fd = ::mkostemp(name.data(), O_CLOEXEC);
   if (fd < 0) {
     return Failed("cannot create a file beside", path,
-                  "give --out a path in an existing directory you can write to");
+                  "give " + option + " a path in an existing directory you can write to");
   }
   std::string temp(name.data());
   ::fchmod(fd, 0600);
-  const int allocated = ::posix_fallocate(fd, 0, kReservedBytes);
+  const int allocated = reserve == 0 ? 0 : ::posix_fallocate(fd, 0, static_cast<off_t>(reserve));
   if (allocated != 0 && allocated != EOPNOTSUPP && allocated != EINVAL) {
     errno = allocated;
     Status status = Failed("cannot reserve space for", path, "free some space and try again");
@@ -66,10 +60,10 @@ Result<BundleFile> BundleFile::Reserve(const std::string& path, bool force) {
     ::unlink(temp.c_str());
     return status;
   }
-  return BundleFile(path, std::move(temp), fd, force);
+  return PrivateFile(path, std::move(temp), fd, force);
 }
 
-BundleFile::BundleFile(BundleFile&& other) noexcept
+PrivateFile::PrivateFile(PrivateFile&& other) noexcept
     : path_(std::move(other.path_)),
       temp_(std::move(other.temp_)),
       fd_(std::exchange(other.fd_, -1)),
@@ -78,12 +72,12 @@ BundleFile::BundleFile(BundleFile&& other) noexcept
   other.temp_.clear();
 }
 
-BundleFile::~BundleFile() {
+PrivateFile::~PrivateFile() {
   if (fd_ >= 0) ::close(fd_);
   if (!temp_.empty() && !keep_temp_) ::unlink(temp_.c_str());
 }
 
-Status BundleFile::Commit(const std::string& content) {
+Status PrivateFile::Commit(const std::string& content) {
   std::size_t written = 0;
   while (written < content.size()) {
     const ssize_t n = ::pwrite(fd_, content.data() + written, content.size() - written,
@@ -92,7 +86,11 @@ Status BundleFile::Commit(const std::string& content) {
     if (n < 0) return Failed("cannot write", temp_, "check the disk and try again");
     written += static_cast<std::size_t>(n);
   }
-  if (::ftruncate(fd_, static_cast<off_t>(content.size())) != 0 || ::fsync(fd_) != 0) {
+  return Commit(content.size());
+}
+
+Status PrivateFile::Commit(std::size_t size) {
+  if (::ftruncate(fd_, static_cast<off_t>(size)) != 0 || ::fsync(fd_) != 0) {
     return Failed("cannot sync", temp_, "check the disk and try again");
   }
   ::close(std::exchange(fd_, -1));
@@ -101,7 +99,7 @@ Status BundleFile::Commit(const std::string& content) {
       force_ ? ::rename(temp_.c_str(), path_.c_str()) : ::link(temp_.c_str(), path_.c_str());
   if (moved != 0) {
     keep_temp_ = true;
-    return Failed("cannot move the bundle to", path_,
+    return Failed("cannot move the file to", path_,
                   "it is complete in " + temp_ + ": move it there yourself");
   }
   if (!force_) ::unlink(temp_.c_str());
@@ -110,4 +108,4 @@ Status BundleFile::Commit(const std::string& content) {
   return Status::Ok();
 }
 
-}  // namespace muster::console
+}  // namespace muster
