@@ -486,6 +486,7 @@ Status AgentStore::SetLink(const LinkState& link) {
     SetMeta(*db_, "connected", link.connected ? "1" : "0");
     SetMeta(*db_, "daemon_seen_at", std::to_string(link.daemon_seen_at));
     SetMeta(*db_, "last_error", link.last_error);
+    SetMeta(*db_, "refused", link.refused ? "1" : "0");
     return Status::Ok();
   });
 }
@@ -497,6 +498,7 @@ Result<LinkState> AgentStore::Link() {
     link.daemon_seen_at = std::stoll(Meta(*db_, "daemon_seen_at", "0"));
     link.last_sync_at = std::stoll(Meta(*db_, "last_sync_at", "0"));
     link.last_error = Meta(*db_, "last_error", "");
+    link.refused = Meta(*db_, "refused", "0") == "1";
     return Status::Ok();
   });
   if (!status.ok()) return status;

@@ -76,6 +76,7 @@ struct LinkState {
   Millis daemon_seen_at = 0;  // the daemon writes this while it runs
   Millis last_sync_at = 0;    // the last ACK or DELIVER
   std::string last_error;
+  bool refused = false;  // HQ refuses this agent (revoked, or its key replaced)
 };
 
 class AgentStore final : public SyncStore {

@@ -109,6 +109,24 @@ void Link::Disconnect(const std::string& why) {
   WriteStatus(true);
 }
 
+void Link::Refused(const std::string& why) {
+  if (!refused_) {
+    Logger("link")->warn(
+        "event=refused_by_hq agent={} reason=\"{}\" retry_in_ms={} hint=\"this agent was "
+        "revoked or its key replaced; ask HQ for a new bundle\"",
+        bundle_.agent_id, why, options_.refused_retry_ms);
+  }
+  refused_ = true;
+  if (socket_) {
+    CloseSocket();
+    client_.Reset();
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    ++stats_.disconnections;
+  }
+  next_attempt_ = SteadyNow() + options_.refused_retry_ms;
+  WriteStatus(true);
+}
+
 bool Link::Send(const Message& message) {
   if (!socket_) return false;
   const std::string frame = protocol::Encode(message);
@@ -143,6 +161,8 @@ bool Link::HandleEvents() {
         Disconnect("the connection to HQ closed");
         return false;
       case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+        Refused("HQ refused the secure handshake: this agent's key is not enrolled there");
+        return false;
       case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
         Disconnect("HQ refused the secure handshake (is this agent's key still enrolled, "
                    "and the bundle's server key HQ's?)");
@@ -175,6 +195,11 @@ bool Link::Pump(Millis wait_ms) {
     const std::size_t acked = ack ? decoded->body["seqs"].size() : 0;
     for (const Message& reply : client_.OnMessage(*decoded, frame.size())) Send(reply);
     if (ack) acked_this_run_ += acked;
+    if (client_.cut_off()) {
+      Refused(client_.last_error());
+      return false;
+    }
+    if (client_.welcomed()) refused_ = false;
   }
   if (client_.Overdue()) {
     Disconnect("HQ did not answer in time for this link");
@@ -223,9 +248,10 @@ Millis Link::IdleWait() const {
 
 void Link::WriteStatus(bool force) {
   const Millis now = SteadyNow();
-  LinkState state{socket_ != nullptr && client_.welcomed(), clock_.Now(), 0, client_.last_error()};
-  const bool changed =
-      state.connected != written_.connected || state.last_error != written_.last_error;
+  LinkState state{socket_ != nullptr && client_.welcomed(), clock_.Now(), 0, client_.last_error(),
+                  refused_};
+  const bool changed = state.connected != written_.connected ||
+                       state.last_error != written_.last_error || state.refused != written_.refused;
   if (!force && !changed && now - last_status_ < options_.status_every_ms) return;
   last_status_ = now;
   written_ = state;
@@ -250,7 +276,7 @@ void Link::Run(const std::atomic<bool>& stop) {
     }
     Pump(IdleWait());
   }
-  LinkState state{false, 0, 0, ""};
+  LinkState state{false, 0, 0, "", refused_};
   (void)store_.SetLink(state);
 }
 
@@ -260,7 +286,7 @@ SyncReport Link::SyncNow(Millis timeout_ms, const std::function<void(std::uint64
   std::uint64_t last_pending = UINT64_MAX;
   Millis quiet_since = 0;
   Connect();
-  while (SteadyNow() < deadline) {
+  while (SteadyNow() < deadline && !refused_) {
     if (!socket_) {
       if (SteadyNow() < next_attempt_) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -298,7 +324,9 @@ SyncReport Link::SyncNow(Millis timeout_ms, const std::function<void(std::uint64
     report.applied = deliveries->applied;
     report.hq_head = deliveries->hq_head;
   }
-  report.error = client_.last_error();
+  report.error = refused_ ? "HQ refuses this agent (revoked, or its key replaced); ask HQ for "
+                            "a new bundle"
+                          : client_.last_error();
   if (!report.connected && report.error.empty()) report.error = "no answer from " + bundle_.endpoint;
   CloseSocket();
   return report;

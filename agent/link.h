@@ -36,6 +36,9 @@ struct LinkOptions {
   Millis backoff_min_ms = 500;     // first reconnection delay
   Millis backoff_max_ms = 15'000;  // cap of the exponential backoff: a link that returns
                                    // is used within 15 s (plus jitter), herds stay spread
+  // After HQ refused this agent (revoked, or its key replaced) it asks again only this
+  // often: nothing it sends would be taken, and a new bundle needs the member anyway.
+  Millis refused_retry_ms = 600'000;
   // A CURVE handshake is about 800 bytes: several seconds on a 2.4 kbit/s link that a
   // team shares, so the limit is generous.
   Millis handshake_ms = 60'000;
@@ -86,6 +89,8 @@ class Link {
  private:
   void Connect();
   void Disconnect(const std::string& why);
+  // HQ refuses this agent: closes the link, logs it once, and waits refused_retry_ms.
+  void Refused(const std::string& why);
   void CloseSocket();
   bool Send(const protocol::Message& message);
   // Handles the socket monitor's events; false when the connection is gone.
@@ -115,6 +120,7 @@ class Link {
   Millis backoff_ms_ = 0;
   LinkState written_;  // the link state last written for `status`
   Millis next_attempt_ = 0;
+  bool refused_ = false;  // HQ refused this agent, and has not welcomed it since
   std::uint64_t acked_this_run_ = 0;
   mutable std::mutex stats_mutex_;
   LinkStats stats_;

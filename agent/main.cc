@@ -1,12 +1,14 @@
 // muster-agent: the field member's tool. The verbs work on the local store at once, with
 // or without the daemon and the network; `run` is the daemon that syncs with HQ.
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include "agent_init.h"
 #include "agent_store.h"
 #include "link.h"
 #include "muster/bundle.h"
@@ -88,17 +90,26 @@ struct Args {
   bool json = false;
   std::string task, reason, text, severity = "critical";
   std::vector<std::string> fields, attach;
+  std::string bundle, data_dir;  // init
   bool confirm = false, force = false;
   int timeout_s = 60;
 };
 
 struct Verbs {
-  CLI::App *run, *tasks, *show, *ack, *start, *done, *block, *finding, *note, *alert, *team, *sync,
+  CLI::App *init, *run, *tasks, *show, *ack, *start, *done, *block, *finding, *note, *alert, *team, *sync,
       *status, *log;
 };
 
 Verbs AddVerbs(CLI::App& app, Args& args) {
   Verbs v;
+  v.init = app.add_subcommand(
+      "init", "set this laptop up from HQ's bundle: installs it, writes the configuration");
+  v.init->add_option("--bundle", args.bundle, "the bundle file from HQ (mode 0600)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  v.init->add_option("--data", args.data_dir,
+                     "the data directory (default $XDG_DATA_HOME/muster, ~/.local/share/muster)");
+  v.init->add_flag("--force", args.force, "replace an existing configuration and bundle");
   v.run = app.add_subcommand("run", "run the sync daemon until SIGINT/SIGTERM");
   v.tasks =
       app.add_subcommand("tasks", "list your tasks: state, priority, due time, what each waits on");
@@ -202,6 +213,24 @@ int SyncNow(const muster::Bundle& bundle, muster::agent::AgentStore& local,
   return report.pending == 0 && report.refused == 0 && !behind ? 0 : 1;
 }
 
+// `init`: installs the bundle and writes the configuration (agent_init.h).
+int Init(const Args& args) {
+  muster::agent::InitOptions options{args.bundle, args.config_path,
+                                     args.data_dir.empty() ? muster::agent::DefaultDataDir()
+                                                           : args.data_dir,
+                                     args.force};
+  auto installed = muster::agent::InitAgent(options);
+  if (!installed.ok()) return Fail(installed.status());
+  std::cout << "agent " << installed->agent_id << " of " << installed->member << ", HQ at "
+            << installed->endpoint << "\nconfiguration: " << installed->config_path
+            << "\nbundle:        " << installed->bundle_path
+            << " (the copy you were given may be deleted)\ndata:          "
+            << installed->data_dir
+            << "\nstart syncing: systemctl --user enable --now muster-agent  (or: muster-agent "
+               "run)\n";
+  return 0;
+}
+
 // The member's verbs: each works on the local store and answers at once.
 muster::Status RunVerb(const Verbs& v, const Args& a, muster::agent::AgentStore& local,
                        const muster::Clock& clock) {
@@ -240,9 +269,17 @@ int main(int argc, char** argv) {
   const Verbs verbs = AddVerbs(app, args);
   if (auto done = muster::ParseCommandLine(app, argc, argv)) return *done;
 
+  // Without --config or MUSTER_AGENT_CONFIG: the configuration init writes by default.
+  const std::string default_config = muster::agent::DefaultConfigPath();
+  if (args.config_path.empty() && (verbs.init->parsed() || std::filesystem::exists(default_config))) {
+    args.config_path = default_config;
+  }
+  if (verbs.init->parsed()) return Init(args);
   if (args.config_path.empty()) {
-    return Fail(muster::Status::Error(muster::ErrorCode::kInvalidArgument,
-                                      "give --config FILE (or set MUSTER_AGENT_CONFIG)"));
+    return Fail(muster::Status::Error(
+        muster::ErrorCode::kInvalidArgument,
+        "give --config FILE (or set MUSTER_AGENT_CONFIG), or set this laptop up first with "
+        "muster-agent init --bundle FILE"));
   }
   auto config = LoadConfig(args.config_path);
   if (!config.ok()) return Fail(config.status());

@@ -33,6 +33,7 @@ void SyncClient::OnConnected() {
 }
 
 void SyncClient::Reset() {
+  cut_off_ = false;
   connected_ = false;
   welcomed_ = false;
   hello_due_.reset();
@@ -406,6 +407,7 @@ std::vector<Message> SyncClient::OnError(const json& body) {
   }
   last_error_ = error.ToString();
   if (error.code() == ErrorCode::kForbidden) {
+    cut_off_ = true;
     welcomed_ = false;
     hello_.reset();
     hello_due_ = now + options_.answer_floor_ms;

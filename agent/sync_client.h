@@ -85,6 +85,9 @@ class SyncClient {
   bool welcomed() const { return welcomed_; }
   bool in_flight() const { return in_flight_.has_value(); }
   const std::string& last_error() const { return last_error_; }
+  // HQ refused a whole message as forbidden (this agent is revoked, or its key was
+  // replaced) since the last Reset(): the link should stop asking often.
+  bool cut_off() const { return cut_off_; }
   const SyncStats& stats() const { return stats_; }
   const LinkEstimator& estimator() const { return estimator_; }
   // Records refused by HQ during this client's life.
@@ -142,6 +145,7 @@ class SyncClient {
   std::uint64_t batch_resent_ = 0;
   double ratio_[4] = {1, 1, 1, 1};  // frame bytes / body bytes, per lane
   std::string last_error_;
+  bool cut_off_ = false;
   std::uint64_t refused_ = 0;
   SyncStats stats_;
 };

@@ -617,6 +617,7 @@ json StatusJson(const AgentStore& store, const StatusView& view) {
           {"view_up_to_date", !view.behind},
           {"view_restarted_at", deliveries.restarted_at ? json(deliveries.restarted_at) : json()},
           {"attachments_travelling", travelling},
+          {"refused_by_hq", link.refused},
           {"last_error", link.last_error}};
 }
 
@@ -641,7 +642,9 @@ void PrintStatus(const AgentStore& store, const StatusView& view, std::ostream& 
   const AgentStore::DeliveryState& deliveries = view.deliveries;
   out << "Agent:      " << store.agent_id() << " (" << store.member_id() << ")\n"
       << "Link:       "
-      << (view.connected        ? "connected to HQ"
+      << (link.refused ? "REFUSED by HQ: this agent was revoked or its key replaced; ask HQ "
+                         "for a new bundle (the daemon asks again every 10 minutes)"
+          : view.connected      ? "connected to HQ"
           : view.daemon_running ? "NOT connected (the daemon keeps trying)"
                                 : "NOT connected (the daemon is not running)")
       << "\n"

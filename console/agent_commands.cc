@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli_support.h"
 #include "muster/keys.h"
 #include "muster/private_file.h"
 
@@ -11,10 +12,7 @@ namespace {
 
 // Prints |answer| (JSON or |human|) or fails the verb with exit status 1.
 void Finish(const Result<json>& answer, bool json_output, const std::string& human) {
-  if (!answer.ok()) {
-    std::cerr << "muster: " << answer.status().message() << "\n";
-    throw CLI::RuntimeError(1);
-  }
+  if (!answer.ok()) Fail(json_output, answer.status());
   std::cout << (json_output ? answer->dump(2) : human) << "\n";
 }
 

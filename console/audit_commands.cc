@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli_support.h"
 #include "muster/clock.h"
 #include "muster/sqlite_store.h"
 #include "table.h"
@@ -62,12 +63,6 @@ void PrintEntries(const json& entries, std::ostream& out) {
                Cell(entry["subject"]), entry["detail"].dump()});
   }
   table.Print(out);
-}
-
-// Ends the verb: prints a failure and exits 1 (2 for a usage error).
-[[noreturn]] void Fail(const Status& status) {
-  std::cerr << "muster: " << status.message() << "\n";
-  throw CLI::RuntimeError(status.code() == ErrorCode::kInvalidArgument ? 2 : 1);
 }
 
 // Percent-encodes everything but RFC 3986's unreserved characters.
@@ -146,7 +141,7 @@ void RegisterAuditCommands(CLI::App& app, Connector connect, const bool& json_ou
       auto api = connect();
       verdict = api.ok() ? api->Get("/v1/audit/verify") : Result<json>(api.status());
     }
-    if (!verdict.ok()) Fail(verdict.status());
+    if (!verdict.ok()) Fail(json_output, verdict.status());
     const int code = PrintAuditVerdict(*verdict, json_output, std::cout);
     if (code != 0) throw CLI::RuntimeError(code);
   });
@@ -162,7 +157,7 @@ void RegisterAuditCommands(CLI::App& app, Connector connect, const bool& json_ou
   show->add_option("--db", *db_path, "read this store file directly, without the coordinator");
   show->callback([connect, db_path, filter, since, &json_output] {
     Result<Millis> from = ParseSince(*since);
-    if (!from.ok()) Fail(from.status());
+    if (!from.ok()) Fail(json_output, from.status());
     filter->since = *from;
     Result<json> entries = json();
     if (!db_path->empty()) {
@@ -172,7 +167,7 @@ void RegisterAuditCommands(CLI::App& app, Connector connect, const bool& json_ou
       entries = api.ok() ? api->Get("/v1/audit" + QueryString(*filter))
                          : Result<json>(api.status());
     }
-    if (!entries.ok()) Fail(entries.status());
+    if (!entries.ok()) Fail(json_output, entries.status());
     if (json_output) {
       std::cout << entries->dump(2) << "\n";
     } else {

@@ -37,12 +37,22 @@ Result<ApiClient> Connect(const Context& context) {
   return ConnectAs(ApiClient::FromDataDir(context.data_dir), context.operator_name);
 }
 
+void Fail(bool json_output, const Status& status) {
+  if (json_output) {
+    std::cout << json{{"error", {{"code", status.wire_code()}, {"message", status.message()}}}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::cerr << "muster: " << status.message() << "\n";
+  }
+  throw CLI::RuntimeError(status.code() == ErrorCode::kInvalidArgument ? 2 : 1);
+}
+
+void Fail(const Context& context, const Status& status) { Fail(context.json, status); }
+
 void Answer(const Context& context, const Result<json>& result,
             const std::function<void(const json&)>& human) {
-  if (!result.ok()) {
-    std::cerr << "muster: " << result.status().message() << "\n";
-    throw CLI::RuntimeError(result.status().code() == ErrorCode::kInvalidArgument ? 2 : 1);
-  }
+  if (!result.ok()) Fail(context, result.status());
   if (context.json) {
     std::cout << result->dump(2) << "\n";
   } else {

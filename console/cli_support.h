@@ -21,8 +21,13 @@ struct Context {
 };
 
 Result<ApiClient> Connect(const Context& context);
-// Prints |result| as JSON or through |human|; an error goes to stderr and ends the verb
-// with exit status 2 (invalid_argument) or 1 (anything else).
+// Ends the verb with |status|: "muster: MESSAGE" on stderr, or with --json the API's
+// error object {"error": {"code", "message"}} on stdout; exit status 2 for a usage error
+// (invalid_argument), 1 for anything else.
+[[noreturn]] void Fail(const Context& context, const Status& status);
+// The same for verbs that know only whether --json was given.
+[[noreturn]] void Fail(bool json_output, const Status& status);
+// Prints |result| as JSON or through |human|; an error ends the verb through Fail.
 void Answer(const Context& context, const Result<json>& result,
             const std::function<void(const json&)>& human);
 // GET or POST through a fresh connection, for verbs that make one call.

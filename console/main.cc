@@ -25,7 +25,9 @@ namespace {
 using muster::Result;
 using muster::Status;
 using muster::console::Answer;
+using muster::ErrorCode;
 using muster::console::Connect;
+using muster::console::Fail;
 using muster::console::Context;
 using muster::console::Join;
 using muster::console::json;
@@ -150,18 +152,28 @@ void AddDeployCommand(CLI::App& app, Context& context) {
   deploy->add_option("--assign", options->assignments,
                      "ROLE=MEMBER (repeat); roles not given are filled from the roster");
   deploy->callback([&context, options] {
+    const auto readable = muster::ReadFile(options->playbook_file);
+    if (!readable.ok()) {
+      Fail(context, Status::Error(ErrorCode::kInvalidArgument,
+                                  "cannot read the playbook: " + readable.status().message() +
+                                      "; give --playbook an existing YAML file"));
+    }
     auto loaded = muster::playbook::LoadFile(options->playbook_file);
     if (!loaded.ok()) {
-      for (const auto& diagnostic : loaded.diagnostics) std::cerr << diagnostic.ToString() << "\n";
-      std::cerr << "muster: the playbook does not pass lint; nothing was deployed\n";
-      throw CLI::RuntimeError(1);
+      std::string problems;
+      for (const auto& diagnostic : loaded.diagnostics) problems += diagnostic.ToString() + "\n";
+      if (!context.json) std::cerr << problems;
+      Fail(context, Status::Error(ErrorCode::kInvalidPlaybook,
+                                  context.json ? problems + "the playbook does not pass lint"
+                                               : "the playbook does not pass lint (muster "
+                                                 "playbook lint FILE); nothing was deployed"));
     }
     json assign = json::object();
     for (const std::string& item : options->assignments) {
       const auto eq = item.find('=');
       if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
-        std::cerr << "muster: --assign '" << item << "' must look like ROLE=MEMBER\n";
-        throw CLI::RuntimeError(2);
+        Fail(context, Status::Error(ErrorCode::kInvalidArgument,
+                                    "--assign '" + item + "' must look like ROLE=MEMBER"));
       }
       assign[item.substr(0, eq)].push_back(item.substr(eq + 1));
     }
@@ -170,7 +182,7 @@ void AddDeployCommand(CLI::App& app, Context& context) {
         context,
         api.ok() ? api->Post("/v1/deployments", {{"incident", options->incident_id},
                                                  {"playbook_source", loaded.playbook->source},
-                                                 {"options->playbook_file", options->playbook_file},
+                                                 {"playbook_file", options->playbook_file},
                                                  {"assign", assign}})
                  : Result<json>(api.status()),
         [](const json& deployment) {
@@ -228,7 +240,8 @@ void AddAttachmentCommands(CLI::App& app, Context& context) {
   attachment->require_subcommand(1);
   auto* attachment_show = attachment->add_subcommand("show", "a file's state and progress");
   attachment_show->add_option("ID", options->attachment_id, "the file's number (muster findings)")
-      ->required();
+      ->required()
+      ->check(muster::WholeNumber());
   attachment_show->callback([&context, options] {
     auto api = Connect(context);
     Answer(context,
@@ -245,7 +258,8 @@ void AddAttachmentCommands(CLI::App& app, Context& context) {
   });
   auto* attachment_get = attachment->add_subcommand("get", "save a verified file");
   attachment_get->add_option("ID", options->attachment_id, "the file's number (muster findings)")
-      ->required();
+      ->required()
+      ->check(muster::WholeNumber());
   attachment_get->add_option("--out", options->out_path, "where to save it")->required();
   attachment_get->callback([&context, options] {
     auto api = Connect(context);

@@ -1,10 +1,15 @@
 #include "ops_commands.h"
 
+#include <algorithm>
+#include <chrono>
 #include <iostream>
+#include <thread>
 #include <memory>
 
 #include "completion.h"
+#include "muster/cli.h"
 #include "muster/clock.h"
+#include "muster/protocol.h"
 #include "sitrep_markdown.h"
 #include "table.h"
 
@@ -46,10 +51,30 @@ void PrintAlerts(const json& alerts) {
   table.Print(std::cout);
 }
 
+// Ends the verb with not_found unless HQ knows |incident|: a filter naming an unknown
+// incident would otherwise print an empty list as if all were quiet.
+void RequireIncident(const Context& context, const std::string& incident) {
+  Result<json> found = ApiGet(context, "/v1/incidents/" + incident);
+  if (!found.ok()) Fail(context, found.status());
+}
+
 // Every task of an incident's deployments, from its status board, filtered.
 Result<json> ListTasks(const Context& context, const Options& options) {
   Result<json> board = ApiGet(context, "/v1/incidents/" + options.incident + "/status");
   if (!board.ok()) return board;
+  if (!options.member.empty()) {
+    std::string members;
+    bool known = false;
+    for (const auto& member : (*board)["members"]) {
+      known = known || member["id"] == options.member;
+      members += (members.empty() ? "" : ", ") + Text(member["id"]);
+    }
+    if (!known) {
+      return Status::Error(ErrorCode::kNotFound,
+                           "no member '" + options.member + "' works on " + options.incident +
+                               " (its team: " + (members.empty() ? "none yet" : members) + ")");
+    }
+  }
   json tasks = json::array();
   for (const auto& deployment : (*board)["deployments"]) {
     for (json task : deployment["tasks"]) {
@@ -71,7 +96,8 @@ void AddTaskVerbs(CLI::App& app, const Context& context, std::shared_ptr<Options
   auto* list = task->add_subcommand("list", "the tasks of an incident");
   list->add_option("INCIDENT", options->incident, "the incident")->required();
   list->add_option("--member", options->member, "only this member's tasks");
-  list->add_option("--state", options->state, "only tasks in this state (e.g. blocked)");
+  list->add_option("--state", options->state, "only tasks in this state (e.g. blocked)")
+      ->check(CLI::IsMember(protocol::TeamStates()));
   list->add_flag("--open", options->open, "only tasks not completed, cancelled or reassigned");
   list->callback([&context, options] {
     Answer(context, ListTasks(context, *options), [](const json& tasks) {
@@ -134,7 +160,8 @@ void AddDeploymentVerbs(CLI::App& app, const Context& context, std::shared_ptr<O
   deployment->require_subcommand(1);
   auto* add = deployment->add_subcommand("add-member",
                                          "add a member to a running deployment in a role");
-  add->add_option("DEPLOYMENT", options->deployment, "the deployment number")->required();
+  add->add_option("DEPLOYMENT", options->deployment, "the deployment number")->required()
+      ->check(muster::WholeNumber());
   add->add_option("MEMBER", options->member, "the member (enrolled)")->required();
   add->add_option("--role", options->role, "the playbook role they fill")->required();
   add->callback([&context, options] {
@@ -151,7 +178,8 @@ void AddDeploymentVerbs(CLI::App& app, const Context& context, std::shared_ptr<O
        {std::pair<std::string, std::string>{"cancel", "abort a deployment: every open task is cancelled"},
         {"demobilise", "close a deployment, listing the work still open"}}) {
     auto* close = deployment->add_subcommand(verb, help);
-    close->add_option("DEPLOYMENT", options->deployment, "the deployment number")->required();
+    close->add_option("DEPLOYMENT", options->deployment, "the deployment number")->required()
+        ->check(muster::WholeNumber());
     close->callback([&context, options, verb = verb] {
       Answer(context,
              ApiPost(context,
@@ -170,11 +198,15 @@ void AddAlertVerbs(CLI::App& app, const Context& context, std::shared_ptr<Option
   list->add_flag("--open", options->open, "only alerts nobody has acknowledged");
   list->callback([&context, options] {
     std::string path = "/v1/alerts?open=" + std::string(options->open ? "1" : "0");
-    if (!options->incident.empty()) path += "&incident=" + options->incident;
+    if (!options->incident.empty()) {
+      RequireIncident(context, options->incident);
+      path += "&incident=" + options->incident;
+    }
     Answer(context, ApiGet(context, path), PrintAlerts);
   });
   auto* ack = alert->add_subcommand("ack", "acknowledge an alert (records who and when)");
-  ack->add_option("ID", options->alert, "the alert number")->required();
+  ack->add_option("ID", options->alert, "the alert number")->required()
+      ->check(muster::WholeNumber());
   ack->callback([&context, options] {
     Answer(context,
            ApiPost(context, "/v1/alerts/" + std::to_string(options->alert) + "/ack",
@@ -184,6 +216,42 @@ void AddAlertVerbs(CLI::App& app, const Context& context, std::shared_ptr<Option
                        << Text(alert["acked_by"]) << " at " << When(alert["acked_at"]) << "\n";
            });
   });
+}
+
+// Streams events from the newest ten on. When HQ goes away after answering once
+// (restarted, the link down) it says so once, reconnects with a growing pause (reading DATA/coordinator.json again:
+// a restarted coordinator may have another port) and resumes after the last event it
+// printed, so nothing is shown twice or skipped.
+void Watch(const Context& context, const Options& options) {
+  const std::string filter = options.incident.empty() ? "" : "&incident=" + options.incident;
+  std::string after = "-10";
+  int printed = 0;
+  int pause_s = 1;
+  bool away = false;
+  while (options.count <= 0 || printed < options.count) {
+    Result<json> batch = ApiGet(context, "/v1/events?wait_ms=20000&after=" + after + filter);
+    const bool unreachable = !batch.ok() && (batch.status().code() == ErrorCode::kUnreachable ||
+                                             batch.status().code() == ErrorCode::kNoCoordinator);
+    if (unreachable && after != "-10") {  // gone after answering once: wait for it
+      if (!away) {
+        std::cerr << "muster: " << batch.status().message()
+                  << "; waiting for HQ, resuming after event " << after << "\n";
+      }
+      away = true;
+      std::this_thread::sleep_for(std::chrono::seconds(pause_s));
+      pause_s = std::min(pause_s * 2, 30);
+      continue;
+    }
+    if (!batch.ok()) Fail(context, batch.status());
+    if (away) std::cerr << "muster: HQ is back; resuming\n";
+    away = false;
+    pause_s = 1;
+    for (const auto& event : (*batch)["events"]) {
+      std::cout << (context.json ? event.dump() : EventLine(event)) << std::endl;
+      if (options.count > 0 && ++printed >= options.count) return;
+    }
+    after = std::to_string((*batch)["last"].get<std::int64_t>());
+  }
 }
 
 void AddReportVerbs(CLI::App& app, const Context& context, std::shared_ptr<Options> options) {
@@ -210,22 +278,11 @@ void AddReportVerbs(CLI::App& app, const Context& context, std::shared_ptr<Optio
   auto* watch = app.add_subcommand(
       "watch", "stream events (timeline and alerts) as they happen, until interrupted");
   watch->add_option("--incident", options->incident, "only this incident's events");
-  watch->add_option("--count", options->count, "stop after this many events (default: never)");
+  watch->add_option("--count", options->count, "stop after this many events (default: never)")
+      ->check(muster::WholeNumber());
   watch->callback([&context, options] {
-    auto api = Connect(context);
-    if (!api.ok()) Answer(context, Result<json>(api.status()), [](const json&) {});
-    const std::string filter = options->incident.empty() ? "" : "&incident=" + options->incident;
-    std::string after = "-10";  // start with the ten newest events
-    int printed = 0;
-    while (options->count <= 0 || printed < options->count) {
-      Result<json> batch = api->Get("/v1/events?wait_ms=20000&after=" + after + filter);
-      if (!batch.ok()) Answer(context, batch, [](const json&) {});
-      for (const auto& event : (*batch)["events"]) {
-        std::cout << (context.json ? event.dump() : EventLine(event)) << std::endl;
-        if (options->count > 0 && ++printed >= options->count) return;
-      }
-      after = std::to_string((*batch)["last"].get<std::int64_t>());
-    }
+    if (!options->incident.empty()) RequireIncident(context, options->incident);
+    Watch(context, *options);
   });
 }
 

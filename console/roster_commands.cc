@@ -27,11 +27,11 @@ struct Options {
 };
 
 // "30m" as milliseconds, or exit 2 naming the option.
-Millis CheckinOrExit(const std::string& text) {
+Millis CheckinOrExit(const Context& context, const std::string& text) {
   const Millis interval = ParseDuration(text);
   if (interval <= 0) {
-    std::cerr << "muster: --checkin '" << text << "' is not a duration such as 30m or 2h\n";
-    throw CLI::RuntimeError(2);
+    Fail(context, Status::Error(ErrorCode::kInvalidArgument,
+                                "--checkin '" + text + "' is not a duration such as 30m or 2h"));
   }
   return interval;
 }
@@ -156,7 +156,7 @@ void AddMemberVerbs(CLI::App& app, const Context& context,
   add->add_option("--checkin", options->checkin,
                   "how often the member must be heard from (default 1h)");
   add->callback([&context, options] {
-    const Millis interval = CheckinOrExit(options->checkin.empty() ? "1h" : options->checkin);
+    const Millis interval = CheckinOrExit(context, options->checkin.empty() ? "1h" : options->checkin);
     Answer(context,
            ApiPost(context, "/v1/members",
                    {{"id", options->id},
@@ -200,7 +200,7 @@ void AddMemberVerbs(CLI::App& app, const Context& context,
     IfGiven(*update, "--qualification", "qualifications", options->qualifications, body);
     IfGiven(*update, "--contact", "contact", options->contact, body);
     if (update->count("--checkin") > 0) {
-      body["checkin_interval_ms"] = CheckinOrExit(options->checkin);
+      body["checkin_interval_ms"] = CheckinOrExit(context, options->checkin);
     }
     auto api = Connect(context);
     Answer(context,

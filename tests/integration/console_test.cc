@@ -192,8 +192,8 @@ TEST_F(ConsoleTest, EveryVerbAnswersJsonThatParses) {
   EXPECT_TRUE(Verb("task list", "INC-1 --open --member jonas").is_array());
   EXPECT_EQ(Verb("task reassign", "d1.secondary_inspection.jonas mara")["to"], "mara");
   Output refused = Muster("--json task cancel d1.host_liaison.paulo");
-  EXPECT_EQ(refused.status, 1);  // nobody holds it: not found, said on stderr
-  EXPECT_EQ(refused.out, "");
+  EXPECT_EQ(refused.status, 1);  // nobody holds it: not found, as the API's error object
+  EXPECT_EQ(json::parse(refused.out, nullptr, false)["error"]["code"], "not_found") << refused.out;
   EXPECT_EQ(Verb("task cancel", "d1.photograph_scene.li --reason 'no camera'")["state"],
             "cancelled");
   EXPECT_EQ(Verb("deployment add-member", "1 mara --role forensic_examiner")["role"],
@@ -407,6 +407,106 @@ TEST_F(ConsoleTest, EveryCommandHasCompleteHelpAndTheCompletionKnowsThem) {
           << "`muster " << path << " --help` does not mention " << word;
     }
   }
+}
+
+
+// Mistakes on the command line (issue 15): an unknown verb or option is named with the
+// closest one, a word where a number belongs is said so, a filter value or id that does
+// not exist is refused instead of answering an empty list, and with --json every error
+// is the API's error object on stdout.
+TEST_F(ConsoleTest, CommandLineMistakesAreNamedWithTheFix) {
+  Verb("incident create", "--id INC-1 --title 'Portal alarm'");
+  const auto fails = [&](const std::string& args, int status, const std::string& says) {
+    Output run = Muster(args);
+    EXPECT_EQ(run.status, status) << args << ": " << run.out << Stderr();
+    EXPECT_NE(Stderr().find(says), std::string::npos) << args << ": " << Stderr();
+  };
+  fails("incidnet list", 2, "unknown command 'incidnet' for 'muster'; did you mean 'incident'?");
+  fails("incident lst", 2, "did you mean 'list'?");
+  fails("incident list --jsn", 2, "unknown option '--jsn'; did you mean '--json'?");
+  fails("alert ack abc", 2, "'abc' is not a whole number");
+  fails("alert ack 99", 1, "no alert 99");
+  fails("task list INC-1 --state bogus", 2, "bogus not in");
+  fails("task list INC-1 --member nobody", 1, "no member 'nobody'");
+  fails("alert list --incident NOPE", 1, "no incident 'NOPE'");
+  fails("watch --incident NOPE --count 1", 1, "no incident 'NOPE'");
+  fails("deploy INC-1 --playbook " + (root_ / "missing.yaml").string(), 2,
+        "cannot read the playbook");
+
+  const auto json_error = [&](const std::string& args, int status, const std::string& code) {
+    Output run = Muster("--json " + args);
+    EXPECT_EQ(run.status, status) << args;
+    json error = json::parse(run.out, nullptr, false);
+    ASSERT_TRUE(error.is_object()) << args << " printed: " << run.out;
+    EXPECT_EQ(error["error"]["code"], code) << args;
+    EXPECT_TRUE(error["error"]["message"].is_string()) << args;
+  };
+  json_error("alert ack 99", 1, "not_found");
+  json_error("alert ack abc", 2, "invalid_argument");
+  json_error("incidnet list", 2, "invalid_argument");
+  json_error("member update ghost --checkin soon", 2, "invalid_argument");
+
+  Output agent = RunCommand(std::string(MUSTER_AGENT) + " taks 2>&1");
+  EXPECT_EQ(agent.status, 2);
+  EXPECT_NE(agent.out.find("did you mean 'tasks'?"), std::string::npos) << agent.out;
+}
+
+// A member sets a laptop up from the bundle alone; when the agent is revoked, `sync`
+// fails saying so, `status` says so, and the daemon logs it once and stops asking often.
+TEST_F(ConsoleTest, InitSetsALaptopUpAndARevokedAgentSaysSo) {
+  Verb("member add", "li --role forensic_examiner");
+  const std::string bundle = (root_ / "li.json").string();
+  Verb("agent enroll", "li --out " + bundle);
+  const std::string home = "HOME=" + (root_ / "home").string() + " XDG_CONFIG_HOME= XDG_DATA_HOME= ";
+  const auto agent = [&](const std::string& args) {
+    return RunCommand(home + MUSTER_AGENT + " " + args + " 2>&1");
+  };
+  Output init = agent("init --bundle " + bundle);
+  ASSERT_EQ(init.status, 0) << init.out;
+  const auto config = root_ / "home/.config/muster/agent.yaml";
+  EXPECT_EQ(testing::FileMode(config.string()), 0600);
+  EXPECT_EQ(testing::FileMode((root_ / "home/.config/muster/li-1.bundle").string()), 0600);
+  EXPECT_EQ(testing::FileMode((root_ / "home/.local/share/muster").string()), 0700);
+  Output again = agent("init --bundle " + bundle);
+  EXPECT_EQ(again.status, 1);
+  EXPECT_NE(again.out.find("already exists"), std::string::npos) << again.out;
+  std::filesystem::remove(bundle);  // the member's copy may go: init installed its own
+
+  Output synced = agent("sync --timeout 20");  // the configuration init wrote, found alone
+  EXPECT_EQ(synced.status, 0) << synced.out;
+
+  Verb("agent revoke", "li-1");
+  Output refused = agent("sync --timeout 20");
+  EXPECT_EQ(refused.status, 1);
+  EXPECT_NE(refused.out.find("refuses this agent"), std::string::npos) << refused.out;
+  Output status = agent("status --json");
+  EXPECT_EQ(json::parse(status.out, nullptr, false)["refused_by_hq"], true) << status.out;
+  EXPECT_NE(agent("status").out.find("REFUSED by HQ"), std::string::npos);
+
+  Output daemon = RunCommand("(" + home + MUSTER_AGENT + " run 2>&1 & pid=$!; sleep 4; kill $pid; " +
+                             "wait $pid)");
+  std::size_t logged = 0;
+  for (std::size_t at = daemon.out.find("event=refused_by_hq"); at != std::string::npos;
+       at = daemon.out.find("event=refused_by_hq", at + 1)) {
+    ++logged;
+  }
+  EXPECT_EQ(logged, 1u) << daemon.out;
+  EXPECT_EQ(daemon.out.find("event=connecting", daemon.out.find("event=refused_by_hq")),
+            std::string::npos)
+      << "no second attempt within seconds: " << daemon.out;
+}
+
+// `sync` fails when HQ cannot be reached, and says that nothing is lost.
+TEST_F(ConsoleTest, SyncFailsWhenHqIsUnreachable) {
+  Verb("member add", "li --role forensic_examiner");
+  Verb("agent enroll", "li --out " + (root_ / "li.json").string());
+  const std::string config = AgentConfig("li");
+  hq_.reset();
+  Output run = RunCommand(std::string(MUSTER_AGENT) + " --config " + config +
+                          " sync --timeout 3 2>&1");
+  EXPECT_EQ(run.status, 1);
+  EXPECT_NE(run.out.find("not synced"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("everything stays on this laptop"), std::string::npos) << run.out;
 }
 
 }  // namespace
