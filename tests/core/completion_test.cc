@@ -39,5 +39,13 @@ TEST_F(CompletionTest, ZshLoadsBashCompatibilityFirst) {
   EXPECT_LT(script.find("bashcompinit"), script.find("complete -F _muster muster"));
 }
 
+TEST_F(CompletionTest, ZshLoadsFromFpathUnderTheProgramsName) {
+  const std::string script = ZshCompletion(app_, "muster-agent");
+  EXPECT_EQ(script.rfind("#compdef muster-agent\n", 0), 0u) << script;
+  EXPECT_NE(script.find("if [[ $funcstack[1] == _muster-agent ]]; then\n"
+                        "  _bash_complete -F _muster_agent\n"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace muster

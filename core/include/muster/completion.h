@@ -10,7 +10,8 @@ namespace muster {
 // A bash script completing |program| (the command name the shell sees, e.g. "muster"):
 // `source <(muster completion bash)`.
 std::string BashCompletion(const CLI::App& app, const std::string& program);
-// The same for zsh, through its bash compatibility layer.
+// The same for zsh, through its bash compatibility layer: for `source <(...)`, or as the
+// file _PROGRAM in a folder of $fpath.
 std::string ZshCompletion(const CLI::App& app, const std::string& program);
 
 }  // namespace muster
