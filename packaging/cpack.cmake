@@ -8,7 +8,6 @@
 set(CPACK_PACKAGE_NAME muster)
 set(CPACK_PACKAGE_VENDOR "Muster")
 set(CPACK_PACKAGE_CONTACT "Muster maintainers <muster@localhost>")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Incident-response coordination for field teams")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_GENERATOR DEB)
 set(CPACK_COMPONENTS_ALL coordinator agent console)
@@ -27,8 +26,11 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # found by dpkg-shlibdeps in the programs.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+# Debian ships programs without their debug information.
+set(CPACK_STRIP_FILES ON)
 
 set(CPACK_DEBIAN_COORDINATOR_PACKAGE_NAME muster-coordinator)
+# Each package's description: the first line of its component's is the summary.
 set(CPACK_COMPONENT_COORDINATOR_DESCRIPTION
     "Muster's HQ server, run by systemd as the muster user\n\
 Keeps incidents, deployments and the audit log, and syncs the field agents.")
