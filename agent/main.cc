@@ -13,6 +13,7 @@
 #include "link.h"
 #include "muster/bundle.h"
 #include "muster/cli.h"
+#include "muster/completion.h"
 #include "muster/daemon.h"
 #include "muster/files.h"
 #include "muster/log.h"
@@ -152,6 +153,19 @@ Verbs AddVerbs(CLI::App& app, Args& args) {
   return v;
 }
 
+// `completion bash|zsh`: prints the shell completion script and exits, with no
+// configuration needed.
+void AddCompletionVerb(CLI::App& app, std::string& shell) {
+  auto* completion = app.add_subcommand("completion", "print a shell completion script");
+  completion->add_option("SHELL", shell, "bash (default) or zsh")
+      ->check(CLI::IsMember({"bash", "zsh"}));
+  completion->callback([&app, &shell] {
+    std::cout << (shell == "zsh" ? muster::ZshCompletion(app, "muster-agent")
+                                 : muster::BashCompletion(app, "muster-agent"));
+    throw CLI::RuntimeError(0);
+  });
+}
+
 // `run`: the sync daemon, until SIGINT or SIGTERM.
 int RunDaemon(const AgentConfig& config, const muster::Bundle& bundle,
               muster::agent::AgentStore& local, const muster::Clock& clock) {
@@ -267,6 +281,8 @@ int main(int argc, char** argv) {
   if (const char* env = std::getenv("MUSTER_AGENT_CONFIG")) args.config_path = env;
   app.add_option("--config", args.config_path, "agent configuration (env MUSTER_AGENT_CONFIG)");
   const Verbs verbs = AddVerbs(app, args);
+  std::string shell = "bash";
+  AddCompletionVerb(app, shell);
   if (auto done = muster::ParseCommandLine(app, argc, argv)) return *done;
 
   // Without --config or MUSTER_AGENT_CONFIG: the configuration init writes by default.

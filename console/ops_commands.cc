@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
-#include <thread>
 #include <memory>
+#include <thread>
 
-#include "completion.h"
 #include "muster/cli.h"
 #include "muster/clock.h"
+#include "muster/completion.h"
 #include "muster/protocol.h"
 #include "sitrep_markdown.h"
 #include "table.h"
@@ -299,8 +299,8 @@ void RegisterOpsCommands(CLI::App& app, const Context& context) {
   completion->add_option("SHELL", options->shell, "bash (default) or zsh")
       ->check(CLI::IsMember({"bash", "zsh"}));
   completion->callback([&app, &context, options] {
-    const std::string script =
-        options->shell == "zsh" ? ZshCompletion(app) : BashCompletion(app);
+    const std::string script = options->shell == "zsh" ? ZshCompletion(app, "muster")
+                                                       : BashCompletion(app, "muster");
     Answer(context, json{{"shell", options->shell}, {"script", script}},
            [](const json& answer) { std::cout << answer["script"].get<std::string>(); });
   });

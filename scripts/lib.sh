@@ -7,6 +7,8 @@ MUSTER_PACKAGES=(
   libzmq3-dev cppzmq-dev libsqlitecpp-dev libsqlite3-dev libyaml-cpp-dev libspdlog-dev
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libsodium-dev libzstd-dev libre2-dev
   libgtest-dev sqlite3
+  help2man  # the man pages, made at build time (packaging/man_pages.cmake)
+  file      # cpack -G DEB looks at the programs with it before dpkg-shlibdeps
 )
 
 # Installs the Debian packages that are not installed yet (apt-get update first, since a

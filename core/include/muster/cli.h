@@ -1,5 +1,5 @@
-// Parsing a command line the same way in every Muster program (header-only: only the
-// programs link CLI11).
+// Parsing a command line the same way in every Muster program (header-only, for the
+// programs, which link CLI11).
 #pragma once
 
 #include <algorithm>
