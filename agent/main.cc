@@ -92,12 +92,14 @@ struct Args {
   std::string task, reason, text, severity = "critical";
   std::vector<std::string> fields, attach;
   std::string bundle, data_dir;  // init
+  std::string item;              // tick
+  bool undo = false;
   bool confirm = false, force = false;
   int timeout_s = 60;
 };
 
 struct Verbs {
-  CLI::App *init, *run, *tasks, *show, *ack, *start, *done, *block, *finding, *note, *alert, *team, *sync,
+  CLI::App *init, *tick, *complete, *run, *tasks, *show, *ack, *start, *done, *block, *finding, *note, *alert, *team, *sync,
       *status, *log;
 };
 
@@ -120,6 +122,9 @@ Verbs AddVerbs(CLI::App& app, Args& args) {
   v.done = app.add_subcommand("done", "complete a task, with its findings");
   v.block = app.add_subcommand("block", "mark a task blocked, with the reason");
   v.finding = app.add_subcommand("finding", "record findings without completing the task");
+  v.tick = app.add_subcommand("tick", "tick an item of a task's checklist (HQ sees it)");
+  v.complete = app.add_subcommand(muster::kCompleteVerb, "ids for shell completion")->group("");
+  v.complete->add_option("KIND", args.item, "task")->required();
   v.note = app.add_subcommand("note", "record a note for HQ");
   v.alert = app.add_subcommand("alert", "raise a safety alert to HQ (sent before anything else)");
   v.team = app.add_subcommand("team", "your team's progress as last relayed by HQ, and its age");
@@ -129,10 +134,10 @@ Verbs AddVerbs(CLI::App& app, Args& args) {
   for (auto* verb : {v.tasks, v.show, v.team, v.status, v.log}) {
     verb->add_flag("--json", args.json, "answer in JSON");
   }
-  for (auto* verb : {v.show, v.ack, v.start, v.done, v.block, v.finding}) {
+  for (auto* verb : {v.show, v.ack, v.start, v.done, v.block, v.finding, v.tick}) {
     verb->add_option("TASK", args.task, "task id, or step id when unambiguous")->required();
   }
-  for (auto* verb : {v.ack, v.start, v.done, v.finding}) {
+  for (auto* verb : {v.ack, v.start, v.done, v.finding, v.tick}) {
     verb->add_flag("--force", args.force, "act even if the task waits or was cancelled by HQ");
   }
   for (auto* verb : {v.done, v.finding}) {
@@ -142,6 +147,9 @@ Verbs AddVerbs(CLI::App& app, Args& args) {
     verb->add_flag("--confirm", args.confirm,
                    "accept values outside the playbook's expected range");
   }
+  v.tick->add_option("ITEM", args.item, "the item's number (muster-agent show TASK) or its words")
+      ->required();
+  v.tick->add_flag("--undo", args.undo, "untick the item");
   v.block->add_option("--reason", args.reason, "why the task cannot go on")->required();
   v.note->add_option("TEXT", args.text, "the note")->required();
   v.note->add_option("--task", args.task, "the task the note is about");
@@ -261,6 +269,8 @@ muster::Status RunVerb(const Verbs& v, const Args& a, muster::agent::AgentStore&
     return RecordFinding(local, a.task, a.fields, a.confirm, false, a.force, std::cout, a.attach);
   }
   if (v.note->parsed()) return RecordNote(local, a.task, a.text, std::cout);
+  if (v.complete->parsed()) return a.item == "task" ? PrintTaskIds(local, std::cout) : muster::Status::Ok();
+  if (v.tick->parsed()) return TickItem(local, a.task, a.item, !a.undo, a.force, std::cout);
   if (v.alert->parsed()) return RaiseAlert(local, a.task, a.text, a.severity, std::cout);
   if (v.team->parsed()) return ShowTeam(local, clock, a.json, std::cout);
   if (v.status->parsed()) return ShowStatus(local, clock, a.json, std::cout);

@@ -23,7 +23,7 @@ enum Lane : int { kLaneSafety = 0, kLaneStatus = 1, kLaneFinding = 2, kLaneAttac
 
 struct OutboxRecord {
   std::uint64_t seq = 0;
-  std::string kind;  // status | finding | alert | trigger | note | attachment_chunk
+  std::string kind;  // wire::RecordKindName: status, finding, ... checklist
   std::string task;
   nlohmann::json body;
   int lane = kLaneStatus;
@@ -39,7 +39,8 @@ constexpr Lane LaneOf(wire::RecordKind kind) {
     case wire::RecordKind::kAlert:
     case wire::RecordKind::kTrigger: return kLaneSafety;
     case wire::RecordKind::kStatus:
-    case wire::RecordKind::kNote: return kLaneStatus;
+    case wire::RecordKind::kNote:
+    case wire::RecordKind::kChecklist: return kLaneStatus;
     case wire::RecordKind::kFinding: return kLaneFinding;
     case wire::RecordKind::kAttachmentChunk: return kLaneAttachment;
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iomanip>
+#include <set>
 #include <sstream>
 
 #include "link.h"
@@ -216,6 +217,23 @@ Result<TaskView> ReadTaskView(AgentStore& store, const std::string& id) {
   return view;
 }
 
+// The checklist items ticked, by number from 1: the task's checklist records replayed
+// in the order they were made.
+std::set<std::uint64_t> CheckedItems(const TaskView& view) {
+  std::set<std::uint64_t> checked;
+  for (const OutboxRecord& record : view.records) {
+    if (record.kind != wire::RecordKindName(wire::RecordKind::kChecklist)) continue;
+    auto tick = wire::ChecklistRecord::Decode(record.body);
+    if (!tick.ok()) continue;
+    if (tick->checked) {
+      checked.insert(tick->item);
+    } else {
+      checked.erase(tick->item);
+    }
+  }
+  return checked;
+}
+
 json TaskJson(const AgentStore& store, const TaskView& view) {
   const playbook::Step& step = *view.step;
   json attached = json::array();
@@ -241,6 +259,7 @@ json TaskJson(const AgentStore& store, const TaskView& view) {
        {{"id", view.book->id}, {"version", view.book->version}, {"hash", view.book->content_hash}}},
       {"instructions", step.instructions},
       {"checklist", step.checklist},
+      {"checklist_checked", CheckedItems(view)},
       {"fields", fields},
       {"waits_on", WaitsOn(view.task, view.all, store)},
       {"records", view.records.size()},
@@ -280,8 +299,12 @@ void PrintTask(const AgentStore& store, const TaskView& view, std::ostream& out)
   if (!waits.empty()) out << "Waits on:  " << waits << "\n";
   out << "\n" << step.instructions << "\n";
   if (!step.checklist.empty()) {
-    out << "\nChecklist:\n";
-    for (const auto& item : step.checklist) out << "  [ ] " << item << "\n";
+    out << "\nChecklist (muster-agent tick " << task.step << " N):\n";
+    const std::set<std::uint64_t> checked = CheckedItems(view);
+    for (std::size_t i = 0; i < step.checklist.size(); ++i) {
+      out << "  " << (checked.count(i + 1) ? "[x] " : "[ ] ") << i + 1 << ". "
+          << step.checklist[i] << "\n";
+    }
   }
   if (!step.findings.empty()) PrintFindingFields(step, out);
   if (!view.records.empty()) {
@@ -534,6 +557,60 @@ Status RecordNote(AgentStore& store, const std::string& id, const std::string& t
   auto seq = store.outbox().Append(wire::NoteRecord{task_id, text});
   if (!seq.ok()) return seq.status();
   return Recorded(out, "note #" + std::to_string(*seq));
+}
+
+Status PrintTaskIds(AgentStore& store, std::ostream& out) {
+  auto tasks = store.Tasks();
+  if (!tasks.ok()) return tasks.status();
+  std::set<std::string> words;
+  for (const Task& task : *tasks) {
+    words.insert(task.id);
+    words.insert(task.step);
+  }
+  for (const std::string& word : words) out << word << "\n";
+  return Status::Ok();
+}
+
+Status TickItem(AgentStore& store, const std::string& id, const std::string& item, bool checked,
+                bool force, std::ostream& out) {
+  auto view = ReadTaskView(store, id);
+  if (!view.ok()) return view.status();
+  const std::vector<std::string>& items = view->step->checklist;
+  if (items.empty()) {
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         "step " + view->task.step + " has no checklist");
+  }
+  MUSTER_RETURN_IF_ERROR(RefuseIfClosed(store, view->task, view->all, force, "tick"));
+  std::uint64_t number = 0;
+  if (!item.empty() && item.find_first_not_of("0123456789") == std::string::npos &&
+      item.size() < 6) {
+    number = std::stoull(item);
+  } else {
+    // Words: the one item that contains them, ignoring case.
+    const auto lower = [](std::string text) {
+      for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return text;
+    };
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (lower(items[i]).find(lower(item)) == std::string::npos) continue;
+      if (number != 0) {
+        return Status::Error(ErrorCode::kInvalidArgument,
+                             "'" + item + "' names more than one item; give its number (see: "
+                                          "muster-agent show " + view->task.step + ")");
+      }
+      number = i + 1;
+    }
+  }
+  if (number < 1 || number > items.size()) {
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         "no checklist item '" + item + "' in " + view->task.step + " (items 1 to " +
+                             std::to_string(items.size()) + "; see: muster-agent show " +
+                             view->task.step + ")");
+  }
+  auto seq = store.outbox().Append(wire::ChecklistRecord{view->task.id, number, checked});
+  if (!seq.ok()) return seq.status();
+  return Recorded(out, std::string(checked ? "checked" : "unchecked") + " " +
+                           std::to_string(number) + ". " + items[number - 1]);
 }
 
 Status RaiseAlert(AgentStore& store, const std::string& id, const std::string& message,

@@ -20,6 +20,8 @@ struct FieldArg {
 Result<FieldArg> ParseFieldArg(const std::string& text);
 
 Status ListTasks(AgentStore& store, const Clock& clock, bool json, std::ostream& out);
+// Task ids and their step ids, one per line, for shell completion (`__complete task`).
+Status PrintTaskIds(AgentStore& store, std::ostream& out);
 Status ShowTask(AgentStore& store, const std::string& task, bool json, std::ostream& out);
 // ack | start: moves the task and records the status change for HQ.
 Status SetState(AgentStore& store, const std::string& task, const std::string& state,
@@ -34,6 +36,11 @@ Status RecordFinding(AgentStore& store, const std::string& task,
                      bool force, std::ostream& out, const std::vector<std::string>& attach = {});
 Status RecordNote(AgentStore& store, const std::string& task, const std::string& text,
                   std::ostream& out);
+// Ticks (or, with |checked| false, unticks) an item of the task's checklist: |item| is
+// its number from 1 or words that name exactly one item. Refused on a task HQ took away
+// unless |force|. HQ learns it like a status change.
+Status TickItem(AgentStore& store, const std::string& task, const std::string& item,
+                bool checked, bool force, std::ostream& out);
 Status RaiseAlert(AgentStore& store, const std::string& task, const std::string& message,
                   const std::string& severity, std::ostream& out);
 Status ShowStatus(AgentStore& store, const Clock& clock, bool json, std::ostream& out);

@@ -46,7 +46,7 @@ void PrintStatus(const json& board) {
     std::cout << "Deployment " << deployment["id"] << ": " << Text(deployment["playbook"]["id"])
               << " " << Text(deployment["playbook"]["version"]) << " ("
               << Text(deployment["status"]) << ")\n";
-    Table table({"TASK", "MEMBER", "STATE", "DUE", "FINDINGS", "TITLE"});
+    Table table({"TASK", "MEMBER", "STATE", "DUE", "FINDINGS", "CHECKLIST", "TITLE"});
     for (const auto& task : deployment["tasks"]) {
       std::string state = Text(task["state"]);
       if (task["dormant"].get<bool>()) state += " (dormant)";
@@ -57,8 +57,13 @@ void PrintStatus(const json& board) {
         due = task["overdue"].get<bool>() ? "OVERDUE " + muster::FormatAge(now - at)
                                           : "in " + muster::FormatAge(at - now);
       }
+      const int items = task["checklist_items"].get<int>();
       table.Add({Text(task["id"]), Text(task["member"]), state, due,
-                 std::to_string(task["findings"].get<int>()), Text(task["title"])});
+                 std::to_string(task["findings"].get<int>()),
+                 items == 0 ? "-"
+                            : std::to_string(task["checklist_checked"].get<int>()) + "/" +
+                                  std::to_string(items),
+                 Text(task["title"])});
     }
     table.Print(std::cout);
     std::cout << "\n";

@@ -286,6 +286,34 @@ void AddReportVerbs(CLI::App& app, const Context& context, std::shared_ptr<Optio
   });
 }
 
+// The ids `__complete KIND` prints for shell completion (muster/completion.h): what HQ
+// holds now; nothing when HQ cannot answer.
+std::vector<std::string> CompletionIds(const Context& context, const std::string& kind) {
+  std::vector<std::string> ids;
+  const auto collect = [&](const std::string& path) {
+    Result<json> list = ApiGet(context, path);
+    if (!list.ok() || !list->is_array()) return;
+    for (const json& item : *list) ids.push_back(Text(item["id"]));
+  };
+  if (kind == "incident") collect("/v1/incidents");
+  if (kind == "member") collect("/v1/members");
+  if (kind == "agent") collect("/v1/agents");
+  if (kind == "alert") collect("/v1/alerts?open=1");
+  if (kind == "task") {
+    Result<json> incidents = ApiGet(context, "/v1/incidents");
+    if (!incidents.ok() || !incidents->is_array()) return ids;
+    for (const json& incident : *incidents) {
+      if (incident.value("status", "") != "open") continue;
+      Result<json> board = ApiGet(context, "/v1/incidents/" + Text(incident["id"]) + "/status");
+      if (!board.ok()) continue;
+      for (const json& deployment : (*board)["deployments"]) {
+        for (const json& task : deployment["tasks"]) ids.push_back(Text(task["id"]));
+      }
+    }
+  }
+  return ids;
+}
+
 }  // namespace
 
 void RegisterOpsCommands(CLI::App& app, const Context& context) {
@@ -298,6 +326,12 @@ void RegisterOpsCommands(CLI::App& app, const Context& context) {
       "completion", "print a shell completion script (with --json: {shell, script})");
   completion->add_option("SHELL", options->shell, "bash (default) or zsh")
       ->check(CLI::IsMember({"bash", "zsh"}));
+  auto* complete = app.add_subcommand(kCompleteVerb, "ids for shell completion")->group("");
+  complete->add_option("KIND", options->state, "incident, task, member, agent or alert")
+      ->required();
+  complete->callback([&context, options] {
+    for (const std::string& id : CompletionIds(context, options->state)) std::cout << id << "\n";
+  });
   completion->callback([&app, &context, options] {
     const std::string script = options->shell == "zsh" ? ZshCompletion(app, "muster")
                                                        : BashCompletion(app, "muster");

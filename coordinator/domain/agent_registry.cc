@@ -17,6 +17,16 @@ std::string JoinIds(const std::vector<std::string>& ids) {
 
 }  // namespace
 
+Status AgentRegistry::RefuseHeldKey(const std::string& public_key) {
+  Result<std::optional<AgentRecord>> holder = directory_.FindByKey(public_key);
+  if (!holder.ok()) return holder.status();
+  if (*holder) {
+    return Status::Error(ErrorCode::kConflict, "the key is already agent " + (*holder)->id +
+                                                   "'s; make a new key pair for this agent");
+  }
+  return Status::Ok();
+}
+
 Result<Enrolment> AgentRegistry::Enroll(const std::string& member_id,
                                         const std::string& public_key, DeviceRule rule,
                                         const Actor& actor) {
@@ -29,12 +39,7 @@ Result<Enrolment> AgentRegistry::Enroll(const std::string& member_id,
           ErrorCode::kNotFound,
           "no member '" + member_id + "'; add one first with: muster member add " + member_id);
     }
-    Result<std::optional<AgentRecord>> holder = directory_.FindByKey(public_key);
-    if (!holder.ok()) return holder.status();
-    if (*holder) {
-      return Status::Error(ErrorCode::kConflict, "the key is already agent " + (*holder)->id +
-                                                     "'s; make a new key for a new agent");
-    }
+    MUSTER_RETURN_IF_ERROR(RefuseHeldKey(public_key));
     const std::vector<std::string> active = deliveries_.ActiveAgentsOf(member_id);
     if (!active.empty() && rule == DeviceRule::kOnly) {
       return Status::Error(ErrorCode::kConflict,
@@ -137,12 +142,7 @@ Result<std::string> AgentRegistry::RotateKey(const std::string& agent_id,
                                "muster agent enroll " +
                                agent->member_id + " --out BUNDLE");
     }
-    Result<std::optional<AgentRecord>> holder = directory_.FindByKey(public_key);
-    if (!holder.ok()) return holder.status();
-    if (*holder) {
-      return Status::Error(ErrorCode::kConflict, "the key is already agent " + (*holder)->id +
-                                                     "'s; make a new key");
-    }
+    MUSTER_RETURN_IF_ERROR(RefuseHeldKey(public_key));
     SQLite::Statement update(*db_, "UPDATE agents SET public_key=? WHERE id=?");
     update.bind(1, public_key);
     update.bind(2, agent_id);

@@ -59,6 +59,8 @@ class AgentRegistry : OverDatabase {
   // Marks |agent_id| revoked, audited as |action| with |details| added.
   Status MarkRevoked(const AgentRecord& agent, const std::string& action, const json& details,
                      const Actor& actor);
+  // conflict when another agent holds |public_key| (a key pair serves one agent only).
+  Status RefuseHeldKey(const std::string& public_key);
 
   AuditTrail& audit_;
   AgentDirectory& directory_;

@@ -253,6 +253,16 @@ CREATE TABLE outbound_bodies(
   body TEXT NOT NULL);
 ALTER TABLE outbound ADD COLUMN body_id INTEGER REFERENCES outbound_bodies(id);
 )sql"},
+      // Version 11: the checklist items members ticked, the newest record per item.
+      {11, R"sql(
+CREATE TABLE checklist_ticks(
+  task_id TEXT NOT NULL,
+  item INTEGER NOT NULL,
+  checked INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  PRIMARY KEY(task_id, item)) WITHOUT ROWID;
+)sql"},
   };
   return kMigrations;
 }

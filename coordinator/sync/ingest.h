@@ -120,6 +120,8 @@ class Ingest : OverDatabase {
                     const wire::AlertRecord& alert);
   Status ApplyTrigger(const AgentRecord& agent, const wire::TriggerRecord& trigger,
                       IngestOutcome& outcome);
+  Status ApplyChecklist(const AgentRecord& agent, const InboundRecord& record,
+                        const wire::ChecklistRecord& tick);
   Status ApplyNote(const AgentRecord& agent, const wire::NoteRecord& note);
   Status ApplyAttachmentPiece(const AgentRecord& agent, const wire::AttachmentPiece& piece);
   // The incident of the member's newest active deployment, for records without a task.

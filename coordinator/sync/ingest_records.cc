@@ -119,6 +119,9 @@ Status Ingest::ApplyRecord(const AgentRecord& agent, const InboundRecord& record
     case wire::RecordKind::kAttachmentChunk:
       return DecodeAnd<wire::AttachmentPiece>(
           record, [&](const auto& piece) { return ApplyAttachmentPiece(agent, piece); });
+    case wire::RecordKind::kChecklist:
+      return DecodeAnd<wire::ChecklistRecord>(
+          record, [&](const auto& tick) { return ApplyChecklist(agent, record, tick); });
   }
   return Status::Error(ErrorCode::kMalformed, "unknown record kind '" + record.kind + "'");
 }
@@ -294,6 +297,36 @@ Status Ingest::ApplyTrigger(const AgentRecord& agent, const wire::TriggerRecord&
   return fired.ok() || fired.code() != ErrorCode::kNotFound
              ? fired
              : Status::Error(ErrorCode::kInvalidValue, fired.message());
+}
+
+Status Ingest::ApplyChecklist(const AgentRecord& agent, const InboundRecord& record,
+                             const wire::ChecklistRecord& tick) {
+  Result<TaskRow> task = OwnTask(statements_, agent, tick.task);
+  if (!task.ok()) return task.status();
+  auto book = playbooks_.ByHash(task->playbook_hash);
+  if (!book.ok()) return book.status();
+  const playbook::Step* step = (*book)->FindStep(task->step);
+  const std::size_t items = step ? step->checklist.size() : 0;
+  if (tick.item < 1 || tick.item > items) {
+    return Status::Error(ErrorCode::kInvalidValue,
+                         "step " + task->step + " has " + std::to_string(items) +
+                             " checklist item(s); there is no item " + std::to_string(tick.item));
+  }
+  // The newest record per item stands: one that arrives late changes nothing.
+  auto upsert = statements_.Get(
+      "INSERT INTO checklist_ticks(task_id, item, checked, seq, recorded_at) VALUES(?,?,?,?,?) "
+      "ON CONFLICT(task_id, item) DO UPDATE SET checked=excluded.checked, seq=excluded.seq, "
+      "recorded_at=excluded.recorded_at WHERE excluded.seq > checklist_ticks.seq");
+  upsert->bind(1, tick.task);
+  upsert->bind(2, static_cast<std::int64_t>(tick.item));
+  upsert->bind(3, tick.checked ? 1 : 0);
+  upsert->bind(4, static_cast<std::int64_t>(record.seq));
+  upsert->bind(5, static_cast<std::int64_t>(record.at));
+  if (upsert->exec() == 0) return Status::Ok();
+  return timeline_.Append(task->incident, "checklist", agent.member_id,
+                          tick.task + ": " + (tick.checked ? "checked " : "unchecked ") +
+                              std::to_string(tick.item) + " '" +
+                              step->checklist[tick.item - 1] + "'");
 }
 
 Status Ingest::ApplyNote(const AgentRecord& agent, const wire::NoteRecord& note) {

@@ -16,8 +16,9 @@ json BoardTasks(SQLite::Database& db, std::int64_t deployment_id, const playbook
   SQLite::Statement tasks(db,
                           "SELECT t.id, t.step_id, t.member_id, t.state, t.dormant, t.reason, "
                           "t.due_at, t.updated_at, (SELECT COUNT(*) FROM findings f WHERE "
-                          "f.task_id=t.id) FROM tasks t WHERE t.deployment_id=? ORDER BY "
-                          "t.rowid");
+                          "f.task_id=t.id), (SELECT COUNT(*) FROM checklist_ticks c WHERE "
+                          "c.task_id=t.id AND c.checked=1) FROM tasks t WHERE "
+                          "t.deployment_id=? ORDER BY t.rowid");
   tasks.bind(1, deployment_id);
   while (tasks.executeStep()) {
     const std::string step_id = tasks.getColumn(1).getString();
@@ -37,7 +38,9 @@ json BoardTasks(SQLite::Database& db, std::int64_t deployment_id, const playbook
                     {"due_at", due},
                     {"overdue", open && due.is_number() && due.get<Millis>() < now},
                     {"updated_at", tasks.getColumn(7).getInt64()},
-                    {"findings", tasks.getColumn(8).getInt()}});
+                    {"findings", tasks.getColumn(8).getInt()},
+                    {"checklist_checked", tasks.getColumn(9).getInt()},
+                    {"checklist_items", step ? step->checklist.size() : 0}});
   }
   return list;
 }

@@ -3,14 +3,49 @@
 #include <algorithm>
 #include <cctype>
 #include <sstream>
+#include <vector>
 
 namespace muster {
 namespace {
 
+// The subcommands offered: not the hidden ones (no help group).
+std::vector<const CLI::App*> Offered(const CLI::App& app) {
+  return app.get_subcommands([](const CLI::App* sub) { return !sub->get_group().empty(); });
+}
+
+// What the first positional argument of a verb names, for the ids the program lists:
+// "incident", "task", ..., "file", or "" (free text, or nothing to offer).
+std::string PositionalKind(const CLI::App& app, const std::string& path) {
+  for (const CLI::Option* option : app.get_options()) {
+    if (!option->get_positional()) continue;
+    const std::string name = option->get_name();
+    if (name == "INCIDENT" || name == "TASK" || name == "MEMBER" || name == "AGENT") {
+      std::string kind = name;
+      std::transform(kind.begin(), kind.end(), kind.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      return kind;
+    }
+    if (name == "ID" && path.rfind("alert ", 0) == 0) return "alert";
+    if (name == "ID" && path.rfind("member ", 0) == 0) return "member";
+    if (name == "paths" || name == "file") return "file";
+    return "";
+  }
+  return "";
+}
+
+// One "case" arm per command path whose first argument is a known kind.
+void CollectKinds(const CLI::App& app, const std::string& path, std::ostringstream& out) {
+  const std::string kind = PositionalKind(app, path);
+  if (!kind.empty()) out << "    \"" << path << "\") echo " << kind << " ;;\n";
+  for (const CLI::App* sub : Offered(app)) {
+    CollectKinds(*sub, path.empty() ? sub->get_name() : path + " " + sub->get_name(), out);
+  }
+}
+
 // One "case" arm per command path: the words that may follow it.
 void Collect(const CLI::App& app, const std::string& path, std::ostringstream& out) {
   std::string words;
-  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+  for (const CLI::App* sub : Offered(app)) {
     words += (words.empty() ? "" : " ") + sub->get_name();
   }
   for (const CLI::Option* option : app.get_options()) {
@@ -19,7 +54,7 @@ void Collect(const CLI::App& app, const std::string& path, std::ostringstream& o
     }
   }
   out << "    \"" << path << "\") echo \"" << words << "\" ;;\n";
-  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+  for (const CLI::App* sub : Offered(app)) {
     Collect(*sub, path.empty() ? sub->get_name() : path + " " + sub->get_name(), out);
   }
 }
@@ -42,16 +77,39 @@ std::string BashCompletion(const CLI::App& app, const std::string& program) {
       << " completion bash\n"
       << function << "_words() {\n  case \"$1\" in\n";
   Collect(app, "", out);
+  out << "  esac\n}\n" << function << "_kind() {\n  case \"$1\" in\n";
+  CollectKinds(app, "", out);
   out << "  esac\n}\n"
       << function << "() {\n"
-      << "  local cur=\"${COMP_WORDS[COMP_CWORD]}\" path=\"\" word i\n"
+      << "  local cur=\"${COMP_WORDS[COMP_CWORD]}\" prev=\"${COMP_WORDS[COMP_CWORD-1]}\"\n"
+      << "  local path=\"\" word i kind=\"\" args=()\n"
       << "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
       << "    word=\"${COMP_WORDS[i]}\"\n"
+      << "    case \"$word\" in\n"
+      << "      --data|--api|--token-file|--config) args+=(\"$word\" \"${COMP_WORDS[i+1]}\") ;;\n"
+      << "    esac\n"
       << "    [[ $word == -* ]] && continue\n"
       << "    case \" $(" << function << "_words \"$path\") \" in\n"
       << "      *\" $word \"*) path=\"${path:+$path }$word\" ;;\n"
       << "    esac\n"
       << "  done\n"
+      << "  case \"$prev\" in\n"
+      << "    --out|--playbook|--bundle|--to|--from|--config|--db|--token-file|--attach)\n"
+      << "      COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
+      << "    --data) COMPREPLY=($(compgen -d -- \"$cur\")); return ;;\n"
+      << "    --incident) kind=incident ;;\n"
+      << "    --member) kind=member ;;\n"
+      << "    --task) kind=task ;;\n"
+      << "  esac\n"
+      << "  if [[ -z $kind && $cur != -* && $prev != -* ]]; then\n"
+      << "    kind=$(" << function << "_kind \"$path\")\n"
+      << "  fi\n"
+      << "  case \"$kind\" in\n"
+      << "    file) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
+      << "    ?*) COMPREPLY=($(compgen -W \"$(\"${COMP_WORDS[0]}\" \"${args[@]}\" " << kCompleteVerb
+      << " \"$kind\" 2>/dev/null)\" -- \"$cur\"))\n"
+      << "      [[ ${#COMPREPLY[@]} -gt 0 ]] && return ;;\n"
+      << "  esac\n"
       << "  COMPREPLY=($(compgen -W \"$(" << function << "_words \"$path\")\" -- \"$cur\"))\n"
       << "}\n"
       << "complete -F " << function << " " << program << "\n";

@@ -180,6 +180,46 @@ TEST_F(VerbsTest, ShowTaskUnknown) {
 
 // --- SetState ---
 
+// --- TickItem ---
+
+TEST_F(VerbsTest, TickingAChecklistItemIsRecordedAndShown) {
+  auto applied = store_->ApplyDeliveries(
+      {TaskDelivery(6, {.step = "recover_material", .state = "ready"})});
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  const auto tick = [&](const std::string& item, bool checked = true) {
+    out_.str("");
+    return TickItem(*store_, "recover_material", item, checked, false, out_);
+  };
+  ASSERT_TRUE(tick("2").ok());
+  EXPECT_TRUE(Contains(out_.str(), "checked 2. Container sealed and labelled"));
+  ASSERT_TRUE(tick("shielded").ok());  // words naming one item
+  EXPECT_TRUE(Contains(out_.str(), "checked 1. Package placed in a shielded container"));
+  ASSERT_TRUE(tick("2", false).ok());
+  const std::string text = Show("recover_material");
+  EXPECT_TRUE(Contains(text, "[x] 1. Package placed in a shielded container"));
+  EXPECT_TRUE(Contains(text, "[ ] 2. Container sealed and labelled"));
+  EXPECT_TRUE(Contains(text, "[ ] 3. Hands and tools surveyed"));
+  EXPECT_EQ(json::parse(Show("recover_material", true))["checklist_checked"], json::array({1}));
+
+  const auto records = RecordsOf("recover_material");
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0].kind, "checklist");
+  EXPECT_EQ(records[0].lane, kLaneStatus);
+  EXPECT_EQ(records[0].body,
+            json({{"task", TaskIdOf("recover_material")}, {"item", 2}, {"checked", true}}));
+  EXPECT_EQ(records[2].body["checked"], false);
+
+  for (const std::string& bad : {"4", "0", "container", "nothing like it"}) {
+    Status refused = tick(bad);
+    EXPECT_EQ(refused.code(), ErrorCode::kInvalidArgument) << bad;
+  }
+  EXPECT_TRUE(Contains(tick("container").message(), "more than one item"));
+  EXPECT_EQ(TickItem(*store_, "secondary_inspection", "1", true, false, out_).code(),
+            ErrorCode::kInvalidArgument)
+      << "a step without a checklist";
+  EXPECT_EQ(RecordsOf("recover_material").size(), 3u) << "nothing recorded by a refusal";
+}
+
 TEST_F(VerbsTest, SetStateRecordsAStatusChange) {
   ASSERT_TRUE(Set("secondary_inspection", "acknowledged").ok());
   EXPECT_TRUE(Contains(out_.str(), "recorded: " + TaskIdOf("secondary_inspection") + " acknowledged"));

@@ -21,13 +21,25 @@ json Travel(const json& body) { return json::from_msgpack(json::to_msgpack(body)
 
 TEST(WireRecordsTest, KindsHaveOneNameEach) {
   for (RecordKind kind : {RecordKind::kStatus, RecordKind::kFinding, RecordKind::kAlert,
-                          RecordKind::kTrigger, RecordKind::kNote, RecordKind::kAttachmentChunk}) {
+                          RecordKind::kTrigger, RecordKind::kNote, RecordKind::kAttachmentChunk,
+                          RecordKind::kChecklist}) {
     EXPECT_EQ(RecordKindFromName(RecordKindName(kind)), kind);
   }
   EXPECT_EQ(RecordKindName(RecordKind::kAttachmentChunk), std::string("attachment_chunk"));
   EXPECT_FALSE(RecordKindFromName("gossip").has_value());
   EXPECT_EQ(DeliveryKindFromName("team"), DeliveryKind::kTeam);
   EXPECT_FALSE(DeliveryKindFromName("status").has_value());
+}
+
+TEST(WireRecordsTest, AChecklistTickNamesItsItemAndWhetherItIsChecked) {
+  auto back = ChecklistRecord::Decode(Travel(ChecklistRecord{"d1.survey.amira", 3, false}.Encode()));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->task, "d1.survey.amira");
+  EXPECT_EQ(back->item, 3u);
+  EXPECT_FALSE(back->checked);
+  EXPECT_EQ(RecordKindName(RecordKind::kChecklist), std::string("checklist"));
+  EXPECT_FALSE(ChecklistRecord::Decode(json{{"task", "t"}, {"item", "two"}}).ok());
+  EXPECT_FALSE(ChecklistRecord::Decode(json{{"item", 1}}).ok());
 }
 
 TEST(WireRecordsTest, AStatusTravelsWithItsReasonOnlyWhenGiven) {

@@ -187,7 +187,17 @@ TEST_F(ConsoleTest, EveryVerbAnswersJsonThatParses) {
   EXPECT_EQ(Verb("attachment get", file_id + " --out " + (root_ / "copy.jpg").string())["bytes"],
             100'000);
 
-  EXPECT_EQ(Verb("status", "INC-1")["incident"]["id"], "INC-1");
+  // A ticked checklist item reaches HQ like a status change.
+  ASSERT_TRUE(Agent(amira, "tick arrival_briefing 'staging area'"));
+  ASSERT_TRUE(Agent(amira, "sync --timeout 20"));
+  json board = Verb("status", "INC-1");
+  EXPECT_EQ(board["incident"]["id"], "INC-1");
+  for (const json& task : board["deployments"][0]["tasks"]) {
+    if (task["step"] != "arrival_briefing") continue;
+    EXPECT_EQ(task["checklist_checked"], 1) << task.dump();
+    EXPECT_EQ(task["checklist_items"], 3);
+  }
+  EXPECT_NE(Muster("status INC-1").out.find("1/3"), std::string::npos);
   EXPECT_FALSE(Verb("task list", "INC-1").empty());
   EXPECT_TRUE(Verb("task list", "INC-1 --open --member jonas").is_array());
   EXPECT_EQ(Verb("task reassign", "d1.secondary_inspection.jonas mara")["to"], "mara");
@@ -507,6 +517,42 @@ TEST_F(ConsoleTest, SyncFailsWhenHqIsUnreachable) {
   EXPECT_EQ(run.status, 1);
   EXPECT_NE(run.out.find("not synced"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("everything stays on this laptop"), std::string::npos) << run.out;
+}
+
+
+// The completion scripts complete ids from HQ (or, for muster-agent, from the laptop's
+// store) and file names after the options that take a file, through a real bash.
+TEST_F(ConsoleTest, CompletionOffersIdsAndFiles) {
+  Verb("incident create", "--id INC-7 --title 'Portal alarm'");
+  Verb("member add", "li --role forensic_examiner");
+  std::ofstream(root_ / "playbook-x.yaml") << "id: x\n";
+  const auto complete = [&](const std::string& program, const std::string& words, int cword) {
+    const std::string script = (root_ / "complete.sh").string();
+    std::ofstream(script) << "source <(" << program << " completion bash)\n"
+                          << "COMP_WORDS=(" << words << ")\nCOMP_CWORD=" << cword << "\n"
+                          << "_${1}\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n";
+    const std::string function = program == MUSTER_AGENT ? "muster_agent" : "muster";
+    return RunCommand("MUSTER_DATA=" + (root_ / "hq").string() + " bash " + script + " " +
+                      function + " 2>&1")
+        .out;
+  };
+  const std::string muster = MUSTER_CONSOLE;
+  EXPECT_EQ(complete(muster, muster + " incident show ''", 3), "INC-7\n");
+  EXPECT_EQ(complete(muster, muster + " alert list --incident IN", 4), "INC-7\n");
+  EXPECT_EQ(complete(muster, muster + " member update l", 3), "li\n");
+  EXPECT_EQ(complete(muster, muster + " incident s", 2), "show\n");
+  EXPECT_EQ(complete(muster, muster + " deploy INC-7 --playbook " + (root_ / "playbook-").string(),
+                     4),
+            (root_ / "playbook-x.yaml").string() + "\n");
+  const std::string agent = MUSTER_AGENT;
+  EXPECT_EQ(complete(agent, agent + " init --bundle " + (root_ / "playbook-").string(), 3),
+            (root_ / "playbook-x.yaml").string() + "\n");
+  EXPECT_EQ(complete(agent, agent + " ti", 1), "tick\n");
+  // The hidden verb answers ids and never an error.
+  EXPECT_EQ(Muster("__complete incident").out, "INC-7\n");
+  Output nothing = RunCommand(muster + " --data /nonexistent __complete incident 2>&1");
+  EXPECT_EQ(nothing.status, 0);
+  EXPECT_EQ(nothing.out, "");
 }
 
 }  // namespace

@@ -10,8 +10,8 @@
 namespace muster::wire {
 namespace {
 
-constexpr std::array<const char*, 6> kRecordKindNames = {"status",  "finding", "alert",
-                                                         "trigger", "note",    "attachment_chunk"};
+constexpr std::array<const char*, 7> kRecordKindNames = {
+    "status", "finding", "alert", "trigger", "note", "attachment_chunk", "checklist"};
 constexpr std::size_t kMaxFileNameBytes = 255;
 
 // The sha256, name and size of a file, with the rules every description follows.
@@ -155,6 +155,19 @@ Result<NoteRecord> NoteRecord::Decode(const json& body) {
   NoteRecord record;
   record.task = reader.OptionalString("task");
   record.text = reader.String("text");
+  return Finish(reader, std::move(record));
+}
+
+json ChecklistRecord::Encode() const {
+  return {{"task", task}, {"item", item}, {"checked", checked}};
+}
+
+Result<ChecklistRecord> ChecklistRecord::Decode(const json& body) {
+  BodyReader reader(body, "a checklist record");
+  ChecklistRecord record;
+  record.task = reader.String("task");
+  record.item = reader.Unsigned("item");
+  record.checked = reader.OptionalBool("checked", true);
   return Finish(reader, std::move(record));
 }
 

@@ -196,6 +196,42 @@ TEST_F(HqValidateTest, AnAttachmentValueMustNameADescribedFile) {
                                    {{"attachments", {Spectrum("whole.spe", "")}}}));
 }
 
+// A ticked checklist item: applied on the member's own task, the newest record per item
+// standing; an item the step does not have is refused, another member's task forbidden.
+TEST_F(HqValidateTest, ChecklistTicksAreKeptPerItemAndCheckedAgainstTheStep) {
+  const auto tick = [](std::uint64_t seq, const std::string& task, std::uint64_t item,
+                       bool checked) {
+    return hq::InboundRecord{seq, "checklist", 1'700'000'000'000 + static_cast<Millis>(seq),
+                             wire::ChecklistRecord{task, item, checked}.Encode()};
+  };
+  const std::string task = "d1.recover_material.li";
+  hq::IngestOutcome applied =
+      IngestOk("li-1", {tick(1, task, 1, true), tick(2, task, 3, true), tick(4, task, 3, false)});
+  EXPECT_TRUE(applied.refused.empty());
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM checklist_ticks WHERE checked=1"), 1);
+  // Seq 3 arrives after seq 4 (a resend): the older tick does not undo the newer untick.
+  IngestOk("li-1", {tick(3, task, 3, true)});
+  EXPECT_EQ(Count("SELECT checked FROM checklist_ticks WHERE item=3"), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM timeline WHERE kind='checklist'"), 3);
+
+  const std::string none = ExpectRefused("li-1", tick(5, task, 4, true), ErrorCode::kInvalidValue);
+  EXPECT_NE(none.find("3 checklist item(s)"), std::string::npos) << none;
+  ExpectRefused("li-1", tick(6, "d1.secondary_inspection.jonas", 1, true), ErrorCode::kForbidden);
+
+  auto board = hq_->views().IncidentStatus("INC-1");
+  ASSERT_TRUE(board.ok()) << board.status().ToString();
+  bool seen = false;
+  for (const json& deployment : (*board)["deployments"]) {
+    for (const json& row : deployment["tasks"]) {
+      if (row["id"] != task) continue;
+      seen = true;
+      EXPECT_EQ(row["checklist_checked"], 1);
+      EXPECT_EQ(row["checklist_items"], 3);
+    }
+  }
+  EXPECT_TRUE(seen);
+}
+
 TEST_F(HqValidateTest, OneBadRecordInABatchIsRefusedAndTheOthersApplied) {
   auto outcome =
       IngestOk("li-1", {Finding(1, "d1.recover_material.li", {{"sample_id", "RN-0001"}}),

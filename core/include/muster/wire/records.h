@@ -41,7 +41,7 @@ struct Entry {
 };
 
 // Record kinds. The wire names are RecordKindName's; append only.
-enum class RecordKind { kStatus, kFinding, kAlert, kTrigger, kNote, kAttachmentChunk };
+enum class RecordKind { kStatus, kFinding, kAlert, kTrigger, kNote, kAttachmentChunk, kChecklist };
 [[nodiscard]] const char* RecordKindName(RecordKind kind);
 // nullopt for a kind this build does not know.
 [[nodiscard]] std::optional<RecordKind> RecordKindFromName(std::string_view name);
@@ -101,6 +101,17 @@ struct NoteRecord {
   std::string text;
   [[nodiscard]] json Encode() const;
   [[nodiscard]] static Result<NoteRecord> Decode(const json& body);
+};
+
+// A member ticked (or unticked) one item of a task's checklist. |item| counts from 1 in
+// the order of the step's `checklist` in the playbook the task was deployed with.
+struct ChecklistRecord {
+  static constexpr RecordKind kKind = RecordKind::kChecklist;
+  std::string task;
+  std::uint64_t item = 0;
+  bool checked = true;
+  [[nodiscard]] json Encode() const;
+  [[nodiscard]] static Result<ChecklistRecord> Decode(const json& body);
 };
 
 // One piece of an attached file. The outbox keeps only the cut (task, attachment,
