@@ -506,6 +506,59 @@ TEST_F(ConsoleTest, InitSetsALaptopUpAndARevokedAgentSaysSo) {
       << "no second attempt within seconds: " << daemon.out;
 }
 
+// `sync` fails when HQ refused records: they are held at HQ (acknowledged) but have no
+// effect, which the member must be told rather than read "acknowledged".
+TEST_F(ConsoleTest, SyncFailsWhenHqRefusedRecords) {
+  Verb("member add", "li --role forensic_examiner");
+  const std::string bundle_path = (root_ / "li.json").string();
+  Verb("agent enroll", "li --out " + bundle_path);
+  const std::string config = AgentConfig("li");
+  ASSERT_TRUE(Agent(config, "sync --timeout 20"));
+  {
+    // A record the agent's own verbs would never make (they check states at entry): the
+    // only way to have HQ refuse one from a well-behaved laptop here.
+    auto bundle = ReadBundleFile(bundle_path);
+    ASSERT_TRUE(bundle.ok()) << bundle.status().ToString();
+    auto store = agent::AgentStore::Open((root_ / "agent-li/data").string(), *bundle, clock_);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE((*store)->outbox().Append(wire::StatusRecord{"d1.brief.li", "done", ""}).ok());
+  }
+  Output run = RunCommand(std::string(MUSTER_AGENT) + " --config " + config +
+                          " sync --timeout 20 2>&1");
+  EXPECT_EQ(run.status, 1) << run.out;
+  EXPECT_NE(run.out.find("HQ refused 1 record(s)"), std::string::npos) << run.out;
+}
+
+// `watch` outlives a restart of the coordinator: it says so once, finds the new port and
+// resumes after the last event it printed, showing each event once.
+TEST_F(ConsoleTest, WatchResumesAfterTheCoordinatorRestarts) {
+  Verb("incident create", "--id INC-1 --title before");
+  const std::string out = (root_ / "watch.out").string();
+  const std::string err = (root_ / "watch.err").string();
+  const std::string command = std::string(MUSTER_CONSOLE) + " --data " + (root_ / "hq").string() +
+                              " watch --count 2 >" + out + " 2>" + err;
+  std::thread watch([&] { EXPECT_EQ(std::system(command.c_str()), 0); });
+  const auto printed = [&] {
+    std::ifstream in(out);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  for (int i = 0; i < 100 && printed().find("INC-1") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  hq_.reset();  // HQ goes away under the long poll
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  StartHq();    // another port, written to coordinator.json
+  Verb("incident create", "--id INC-2 --title after");
+  watch.join();
+  const std::string text = printed();
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << text;
+  EXPECT_NE(text.find("INC-1"), std::string::npos) << text;
+  EXPECT_NE(text.find("INC-2"), std::string::npos) << text;
+  std::ifstream in(err);
+  const std::string said(std::istreambuf_iterator<char>(in), {});
+  EXPECT_NE(said.find("waiting for HQ"), std::string::npos) << said;
+}
+
 // `sync` fails when HQ cannot be reached, and says that nothing is lost.
 TEST_F(ConsoleTest, SyncFailsWhenHqIsUnreachable) {
   Verb("member add", "li --role forensic_examiner");
