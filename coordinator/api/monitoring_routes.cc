@@ -30,7 +30,7 @@ void WriteByLabel(PrometheusText& out, const std::string& name, const std::strin
 
 void WriteLive(PrometheusText& out, const SyncMetrics::Snapshot& live) {
   out.Family("muster_agents_connected", "gauge",
-             "Agents with an open connection heard from in the last 5 minutes.");
+             "Agents that said HELLO and were heard from in the last 5 minutes.");
   out.Sample("muster_agents_connected", {}, static_cast<double>(live.agents_connected));
   WriteByLabel(out, "muster_records_ingested_total", "counter",
                "Records from agents applied since the coordinator started, by record kind.", "kind",

@@ -1,5 +1,5 @@
-// What the router thread counts for /metrics: agents connected (an open connection that
-// sent a message in the last 5 minutes), records applied and
+// What the router thread counts for /metrics: agents connected (said HELLO and sent a
+// message in the last 5 minutes), records applied and
 // refused by kind, messages refused before decoding by error code, and how long each
 // ingest group took to commit. Counters start at zero with the process, as Prometheus
 // counters do.
