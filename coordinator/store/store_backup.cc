@@ -1,11 +1,11 @@
 #include "store/store_backup.h"
 
 #include <SQLiteCpp/Database.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "muster/daemon.h"
 #include "muster/private_file.h"
@@ -18,13 +18,14 @@ namespace {
 std::string StorePath(const std::string& data_dir) { return data_dir + "/muster.db"; }
 
 bool Exists(const std::string& path) {
-  struct stat info {};
-  return ::stat(path.c_str(), &info) == 0;
+  std::error_code ignored;
+  return std::filesystem::exists(path, ignored);
 }
 
 std::uint64_t FileSize(const std::string& path) {
-  struct stat info {};
-  return ::stat(path.c_str(), &info) == 0 ? static_cast<std::uint64_t>(info.st_size) : 0;
+  std::error_code failed;
+  const std::uintmax_t size = std::filesystem::file_size(path, failed);
+  return failed ? 0 : static_cast<std::uint64_t>(size);
 }
 
 // Reads what |path| holds: refused unless it is an HQ store of a schema this build knows.

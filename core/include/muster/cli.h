@@ -21,6 +21,12 @@ inline void AddVersionFlag(CLI::App& app, const std::string& program) {
   app.set_version_flag("--version", program + " " + MUSTER_VERSION);
 }
 
+// Whether the command line asks for JSON output (--json anywhere in it).
+inline bool AsksForJson(int argc, char** argv) {
+  return std::any_of(argv + 1, argv + argc,
+                     [](const char* arg) { return std::string_view(arg) == "--json"; });
+}
+
 // For options that take a whole number: "ID: 'abc' is not a whole number" rather than
 // CLI11's "Could not convert".
 inline CLI::Validator WholeNumber() {
@@ -145,9 +151,7 @@ inline std::optional<int> ParseCommandLine(CLI::App& app, int argc, char** argv)
     if (error.get_exit_code() == 0) return app.exit(error);  // --help, --version
     std::string message = UnknownWordHint(app, argc, argv);
     if (message.empty()) message = error.what();
-    const bool json = std::any_of(argv + 1, argv + argc,
-                                  [](const char* arg) { return std::string_view(arg) == "--json"; });
-    if (json) {
+    if (AsksForJson(argc, argv)) {
       std::cout << nlohmann::json{{"error", {{"code", "invalid_argument"}, {"message", message}}}}
                        .dump(2)
                 << "\n";
@@ -166,9 +170,7 @@ inline std::optional<int> ParseCommandLine(CLI::App& app, int argc, char** argv)
 class ProgramOutput {
  public:
   ProgramOutput(int argc, char** argv) : errors_(std::cerr) {
-    const bool json = std::any_of(argv + 1, argv + argc,
-                                  [](const char* arg) { return std::string_view(arg) == "--json"; });
-    if (!json) text_.emplace(std::cout);
+    if (!AsksForJson(argc, argv)) text_.emplace(std::cout);
   }
 
  private:
