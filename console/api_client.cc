@@ -2,29 +2,20 @@
 
 #include <httplib.h>
 
-#include <cstdlib>
-
 #include "muster/files.h"
 
 namespace muster::console {
 namespace {
 
-httplib::Headers RequestHeaders(const std::string& token, const std::string& operator_name) {
-  return {{"Authorization", "Bearer " + token}, {"X-Muster-Operator", operator_name}};
+httplib::Headers RequestHeaders(const std::string& token) {
+  if (token.empty()) return {};
+  return {{"Authorization", "Bearer " + token}};
 }
 
 }  // namespace
 
 ApiClient::ApiClient(std::string base_url, std::string token)
-    : base_url_(std::move(base_url)), token_(std::move(token)), operator_(DefaultOperator()) {}
-
-std::string ApiClient::DefaultOperator() {
-  for (const char* name : {"MUSTER_OPERATOR", "USER"}) {
-    const char* value = std::getenv(name);
-    if (value != nullptr && *value != '\0') return value;
-  }
-  return "console";
-}
+    : base_url_(std::move(base_url)), token_(std::move(token)) {}
 
 Result<ApiClient> ApiClient::FromDataDir(const std::string& data_dir) {
   auto info_text = ReadFile(data_dir + "/coordinator.json", 1 << 16);
@@ -68,7 +59,7 @@ Result<std::string> ApiClient::GetBytes(const std::string& path) {
   httplib::Client client(base_url_);
   client.set_connection_timeout(5);
   client.set_read_timeout(30);
-  auto response = client.Get(path.c_str(), RequestHeaders(token_, operator_));
+  auto response = client.Get(path.c_str(), RequestHeaders(token_));
   if (!response) {
     return Status::Error(ErrorCode::kUnreachable, "cannot reach the coordinator at " + base_url_ +
                                                       "; is muster-coordinator running?");
@@ -92,7 +83,7 @@ Result<json> ApiClient::Send(const std::string& method, const std::string& path,
   httplib::Client client(base_url_);
   client.set_connection_timeout(5);
   client.set_read_timeout(60);
-  const httplib::Headers headers = RequestHeaders(token_, operator_);
+  const httplib::Headers headers = RequestHeaders(token_);
   auto response = method == "PATCH"
                       ? client.Patch(path.c_str(), headers, body.dump(), "application/json")
                       : client.Post(path.c_str(), headers, body.dump(), "application/json");

@@ -1,8 +1,6 @@
-// The HTTP/JSON API the console uses (docs/api.md): an httplib server with the bearer
-// token check in front of every route, JSON errors for malformed requests, and the routes
-// of routes.h. Bound to loopback by default; every request needs
-// "Authorization: Bearer TOKEN" with the token from DATA/api.token, except /healthz (no
-// token) and /metrics (that token or the read-only one from DATA/metrics.token).
+// The HTTP/JSON API the console uses (docs/api.md): an httplib server with the guard of
+// api/api_auth.h in front of every route (who is calling, and whether their role allows
+// it), JSON errors for malformed requests, and the routes of routes.h.
 //
 // Threads: Listen starts the server's own thread; Stop ends it. |context| must outlive
 // the server.
@@ -14,21 +12,17 @@
 #include <string>
 #include <thread>
 
+#include "api/api_auth.h"
 #include "api/api_context.h"
+#include "muster/clock.h"
 #include "muster/result.h"
 
 namespace muster::hq {
 
-// The bearer tokens the server accepts: |api| for everything, |metrics| for GET /metrics
-// only.
-struct ApiTokens {
-  std::string api;
-  std::string metrics;
-};
-
 class ApiServer {
  public:
-  ApiServer(ApiTokens tokens, ApiContext& context);
+  // Operators' sessions last |session_lifetime| from their login.
+  ApiServer(ApiTokens tokens, ApiContext& context, const Clock& clock, Millis session_lifetime);
   ~ApiServer();
 
   // Binds |bind|:|port| (0: any free port) and serves on a thread of its own; returns
@@ -41,8 +35,8 @@ class ApiServer {
  private:
   void Guard();
 
-  ApiTokens tokens_;
   ApiContext& context_;
+  ApiAuth auth_;
   httplib::Server server_;
   std::thread thread_;
   int port_ = 0;

@@ -20,6 +20,8 @@ struct Config {
   double agent_message_burst = 200;
   std::string api_bind = "127.0.0.1";
   int api_port = 7471;  // 0: any free port (written to DATA/coordinator.json)
+  // How long an operator's login lasts: a shift and some.
+  std::int64_t session_lifetime_ms = 12 * 3'600'000;
   std::string log_level = "info";
   // How often the coordinator raises time-based alerts (overdue tasks, members not heard
   // from within their check-in interval).

@@ -1,5 +1,7 @@
 #include "muster/digest.h"
 
+#include <vector>
+
 namespace muster {
 
 Sha256::Sha256() { crypto_hash_sha256_init(&state_); }
@@ -34,6 +36,15 @@ bool IsSha256Hex(std::string_view text) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
+}
+
+std::string RandomHex(std::size_t bytes) {
+  std::vector<unsigned char> raw(bytes);
+  randombytes_buf(raw.data(), raw.size());
+  std::string hex(2 * bytes + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), raw.data(), raw.size());
+  hex.pop_back();
+  return hex;
 }
 
 }  // namespace muster

@@ -26,4 +26,7 @@ std::string Sha256Hex(std::string_view data);
 // Whether |text| looks like a Sha256Hex result.
 bool IsSha256Hex(std::string_view text);
 
+// |bytes| random bytes from libsodium as 2 × |bytes| lowercase hex digits: tokens, ids.
+std::string RandomHex(std::size_t bytes);
+
 }  // namespace muster
