@@ -265,13 +265,20 @@ function taskRow(task, board) {
     el('td', {}, task.title, el('div', { class: 'muted' }, task.id)),
     el('td', {}, task.member),
     el('td', { class: 'state state-' + task.state }, task.dormant ? 'dormant' : task.state),
-    el('td', {}, task.state === 'waiting' || task.state === 'blocked' ? (task.reason || 'the steps before it') : ''),
+    el('td', {}, waitsOn(task)),
     el('td', { class: task.overdue ? 'overdue' : null }, task.due_at ? (task.overdue ? 'OVERDUE since ' : '') + when(task.due_at) : '-'),
     el('td', { class: 'num' }, String(task.findings)),
     el('td', { class: 'num' }, task.checklist_items ? task.checklist_checked + '/' + task.checklist_items : '-'),
   ];
   if (can('operate')) cells.push(el('td', {}, taskActions(task, board)));
   return el('tr', { 'data-task': task.id }, cells);
+}
+
+function waitsOn(task) {
+  if (task.state === 'blocked') return 'blocked: ' + (task.reason || 'no reason given');
+  if (task.state !== 'waiting') return '';
+  if (!task.waits_on.length) return task.dormant ? 'a trigger' : (task.reason || '-');
+  return el('ul', { class: 'values' }, task.waits_on.map((w) => el('li', {}, w.title + ' — ' + w.member + ' (' + w.state + ')')));
 }
 
 function taskActions(task, board) {

@@ -68,6 +68,7 @@ steps:
     title: Brief the commander
     phase: assessment
     role: team_leader
+    depends_on: [survey]
 """
 
 
@@ -245,6 +246,7 @@ def main():
         driver.find_element(By.ID, "deploy-submit").click()
         wait(driver, "the deployed tasks", lambda d: "Survey the vehicle" in text(d))
         check("Phase: assessment" in text(driver), "the board shows the tasks by phase")
+        check("Survey the vehicle — jonas" in text(driver), "the board says what the briefing waits on")
 
         # A finding recorded on Jonas's laptop appears without a reload.
         driver.get(rig.url + "/#/incident/INC-1/findings")
