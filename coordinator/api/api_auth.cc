@@ -42,12 +42,13 @@ bool ChangesSomething(const httplib::Request& request) {
   return request.method != "GET" && request.method != "HEAD";
 }
 
-// Needs no credentials: the health check, the login, the web console's own files.
+// Needs no credentials: the health check, the login, the web console's own files (not
+// the map tiles, which show where the team works).
 bool IsOpen(const httplib::Request& request) {
   if (request.path == "/healthz") return true;
   if (request.path == "/v1/login") return request.method == "POST";
   return request.method == "GET" && request.path.rfind("/v1/", 0) != 0 &&
-         request.path != "/metrics";
+         request.path.rfind("/tiles/", 0) != 0 && request.path != "/metrics";
 }
 
 std::string SessionCookie(const std::string& token, Millis max_age) {

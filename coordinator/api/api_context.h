@@ -33,6 +33,7 @@ class ApiContext {
         bundle_for;
     std::string public_endpoint;  // where agents connect, for the health answer
     const SyncMetrics* metrics = nullptr;  // the router's counters, for /metrics
+    std::string tiles_dir;  // offline map tiles, DATA/tiles/{z}/{x}/{y}.png (may be absent)
   };
 
   ApiContext(Headquarters& hq, const std::atomic<bool>& stopping, Hooks hooks)
@@ -62,6 +63,7 @@ class ApiContext {
   }
   const std::string& public_endpoint() const { return hooks_.public_endpoint; }
   const SyncMetrics* metrics() const { return hooks_.metrics; }
+  const std::string& tiles_dir() const { return hooks_.tiles_dir; }
   // The coordinator is stopping: long polls answer now.
   bool Stopping() const { return stopping_; }
 

@@ -27,7 +27,7 @@ ApiServer::ApiServer(ApiTokens tokens, ApiContext& context, const Clock& clock,
   AddAuditRoutes(server_, context_);
   AddMonitoringRoutes(server_, context_);
   AddOperatorRoutes(server_, context_);
-  AddWebRoutes(server_);
+  AddWebRoutes(server_, context_);
   AddSecurityHeaders(server_);
 }
 

@@ -18,8 +18,9 @@ void AddDeploymentRoutes(httplib::Server& server, ApiContext& context);
 void AddAlertRoutes(httplib::Server& server, ApiContext& context);
 // audit_routes.cc
 void AddAuditRoutes(httplib::Server& server, ApiContext& context);
-// web_routes.cc: the web console's files (no credentials needed to fetch them).
-void AddWebRoutes(httplib::Server& server);
+// web_routes.cc: the web console's files (no credentials needed to fetch them), and the
+// map's offline tiles from DATA/tiles.
+void AddWebRoutes(httplib::Server& server, ApiContext& context);
 // web_routes.cc: the headers every answer carries (Content-Security-Policy and others).
 void AddSecurityHeaders(httplib::Server& server);
 // operator_routes.cc: operator accounts (administrators only, by the guard).

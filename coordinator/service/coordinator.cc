@@ -302,6 +302,7 @@ Status Coordinator::StartApi() {
                             const KeyPair& keys) { return BundleFor(agent_id, member, keys); };
   hooks.public_endpoint = public_endpoint_;
   hooks.metrics = &metrics_;
+  hooks.tiles_dir = config_.data_dir + "/tiles";
   api_context_ = std::make_unique<ApiContext>(*api_hq_, stopping_, std::move(hooks));
   api_ = std::make_unique<ApiServer>(ApiTokens{api_token_, metrics_token_}, *api_context_, clock_,
                                      config_.session_lifetime_ms);

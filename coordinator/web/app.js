@@ -464,7 +464,7 @@ function parsePlace(value) {
 }
 
 async function mapView(id) {
-  const s = await api('GET', '/v1/incidents/' + encodeURIComponent(id) + '/sitrep');
+  const [s, setup] = await Promise.all([api('GET', '/v1/incidents/' + encodeURIComponent(id) + '/sitrep'), api('GET', '/v1/map')]);
   const points = [];
   for (const m of s.team) {
     const place = m.location && parsePlace(m.location.value);
@@ -476,17 +476,19 @@ async function mapView(id) {
   }
   const holder = el('div', { id: 'map', role: 'region', 'aria-label': 'map of positions' });
   const legend = table(['WHAT', 'POSITION'], points.map((p) => el('tr', {}, el('td', {}, p.label), el('td', {}, p.place.join(', ')))));
-  setTimeout(() => drawMap(holder, points), 0);
+  setTimeout(() => drawMap(holder, points, setup.tiles), 0);
   // The map is redrawn only when the view is opened again: panning is not interrupted.
   app.view.live = false;
   return [el('h1', {}, id + ' — map'), tabs(id, 'map'),
-    el('p', { class: 'muted' }, 'Members\' last known positions and geolocated findings, on a plain latitude/longitude grid (no tile server needed).'),
+    el('p', { class: 'muted' }, 'Members\' last known positions and geolocated findings, on a latitude/longitude grid' +
+      (setup.tiles ? ' over HQ\'s offline map tiles.' : ' (no map tiles installed at HQ; see DATA/tiles).')),
     holder, legend];
 }
 
-function drawMap(holder, points) {
+function drawMap(holder, points, tiles) {
   if (!window.L || !holder.isConnected) return;
   const map = L.map(holder, { attributionControl: false, zoomSnap: 0.25, minZoom: 1, maxZoom: 20 });
+  if (tiles) L.tileLayer('/tiles/{z}/{x}/{y}.png', { maxZoom: 19, errorTileUrl: '' }).addTo(map);
   let bounds = L.latLngBounds([[-60, -170], [75, 170]]);
   if (points.length) {
     // At least about a kilometre across, so that one point (or several at one place) shows.

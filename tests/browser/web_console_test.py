@@ -275,11 +275,20 @@ def main():
         shot(driver, "board-tablet")
         screen(driver, 1280, 800, False)
 
-        # The map, with no tile server.
+        # The map, with no tile server: a grid.
         driver.get(rig.url + "/#/incident/INC-1/map")
         wait(driver, "the map", lambda d: d.find_elements(By.CSS_SELECTOR, "#map .leaflet-interactive"), 20)
         check("46.2332, 6.1049" in text(driver), "the hot spot is on the map's list")
+        check(not driver.find_elements(By.CSS_SELECTOR, "#map img.leaflet-tile"), "no tiles are asked for when HQ has none")
         shot(driver, "map")
+        # Offline tiles put in DATA/tiles are used at once, from HQ only.
+        os.makedirs(os.path.join(rig.hq, "tiles"), exist_ok=True)
+        driver.get(rig.url + "/#/incident/INC-1/board")
+        driver.get(rig.url + "/#/incident/INC-1/map")
+        wait(driver, "the tile layer", lambda d: d.find_elements(By.CSS_SELECTOR, "#map img.leaflet-tile"), 20)
+        sources = [img.get_attribute("src") for img in driver.find_elements(By.CSS_SELECTOR, "#map img.leaflet-tile")]
+        check(all(src.startswith(rig.url + "/tiles/") or not src for src in sources),
+              "map tiles come from HQ's DATA/tiles only")
 
         # A critical alert from the field: banner, then acknowledged from the alert view.
         rig.agent(amira, "alert", "Driver collapsed near the vehicle", "--severity", "critical")

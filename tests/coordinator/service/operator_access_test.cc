@@ -4,6 +4,9 @@
 // opens nothing. (The store side with a FakeClock: tests/coordinator/access.)
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "coordinator_fixture.h"
 
 namespace muster::coordtest {
@@ -167,6 +170,33 @@ TEST_F(OperatorAccessTest, ABrowserSessionIsAStrictCookieAndItsChangesNeedTheCsr
   EXPECT_EQ(out.status, 200);
   EXPECT_NE(HeaderValue(out, "Set-Cookie").find("Max-Age=0"), std::string::npos);
   EXPECT_EQ(Call("GET", "/v1/incidents", {"Cookie: " + pair}).status, 401);
+}
+
+TEST_F(OperatorAccessTest, OfflineMapTilesNeedASessionAndComeOnlyFromTheirFolder) {
+  auto viewer = LogIn("vic", "viewer");
+  auto map = viewer->Get("/v1/map");
+  ASSERT_TRUE(map.ok());
+  EXPECT_EQ((*map)["tiles"], false);
+  std::filesystem::create_directories(config_.data_dir + "/tiles/3/4");
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + "tile bytes";
+  std::ofstream(config_.data_dir + "/tiles/3/4/2.png", std::ios::binary) << png;
+  EXPECT_EQ((*viewer->Get("/v1/map"))["tiles"], true);
+  auto tile = viewer->GetBytes("/tiles/3/4/2.png");
+  ASSERT_TRUE(tile.ok()) << tile.status().ToString();
+  EXPECT_EQ(*tile, png);
+  EXPECT_EQ(viewer->GetBytes("/tiles/3/4/9.png").status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(Call("GET", "/tiles/3/4/2.png", {}).status, 401);  // where the team works
+  EXPECT_EQ(Call("GET", "/tiles/3/4/..%2F..%2F..%2Fmuster.db", {"Authorization: Bearer " +
+                                                                   hq_->api_token()})
+                .status,
+            404);
+  // The page itself needs nothing, and says what may run in it.
+  HttpReply page = Call("GET", "/", {});
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(HeaderValue(page, "Content-Security-Policy").find("script-src 'self'"),
+            std::string::npos);
+  EXPECT_EQ(HeaderValue(page, "Content-Security-Policy").find("unsafe-inline"), std::string::npos);
+  EXPECT_EQ(HeaderValue(page, "X-Frame-Options"), "DENY");
 }
 
 }  // namespace
