@@ -313,6 +313,44 @@ def main():
         check(driver.execute_script("return window.__before_restart === true;"),
               "the page survived the coordinator restart without a reload")
 
+        # A tactical report filed from the board reaches the SITREP, which prints cleanly.
+        driver.get(rig.url + "/#/incident/INC-1/board")
+        wait(driver, "the report form", lambda d: d.find_elements(By.NAME, "conditions"))
+        driver.find_element(By.NAME, "conditions").send_keys("Lorry isolated in lane 3")
+        driver.find_element(By.NAME, "actions").send_keys("Cordon at 50 m")
+        driver.find_element(By.NAME, "needs").send_keys("a second dose-rate meter")
+        driver.find_element(By.XPATH, "//button[text()='File report']").click()
+        driver.get(rig.url + "/#/incident/INC-1/sitrep")
+        wait(driver, "the report in the SITREP", lambda d: "Conditions: Lorry isolated in lane 3" in text(d))
+        check("a second dose-rate meter" in text(driver), "the report's needs lead the SITREP")
+        shot(driver, "sitrep")
+
+        # The officer hands Jonas's survey to Amira from the board.
+        driver.get(rig.url + "/#/incident/INC-1/board")
+        row = wait(driver, "the survey row", lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-task='d1.survey.jonas']"))[0]
+        Select(row.find_element(By.TAG_NAME, "select")).select_by_value("amira")
+        row.find_element(By.XPATH, ".//button[text()='Reassign']").click()
+        wait(driver, "the reassignment", lambda d: "d1.survey.amira" in text(d))
+        check(True, "a task was reassigned from the board")
+
+        # The administrator enrols an agent and adds an operator from the browser.
+        rig.call("POST", "/v1/members", {"id": "li", "name": "Li Wen", "roles": ["radiation_specialist"]})
+        driver.find_element(By.ID, "logout").click()
+        wait(driver, "the login form", lambda d: d.find_elements(By.ID, "login-operator"))
+        log_in(driver, rig, "chief")
+        driver.get(rig.url + "/#/admin")
+        wait(driver, "the enrol form", lambda d: d.find_elements(By.CSS_SELECTOR, "form[aria-label='enrol an agent'] input"))
+        driver.find_element(By.CSS_SELECTOR, "form[aria-label='enrol an agent'] input").send_keys("li")
+        driver.find_element(By.XPATH, "//button[text()='Enrol']").click()
+        wait(driver, "li's agent", lambda d: "li-1" in text(d))
+        form = driver.find_element(By.CSS_SELECTOR, "form[aria-label='add an operator']")
+        form.find_element(By.NAME, "name").send_keys("wall")
+        Select(form.find_element(By.NAME, "role")).select_by_value("viewer")
+        form.find_element(By.NAME, "password").send_keys(PASSWORD)
+        form.find_element(By.XPATH, ".//button[text()='Add']").click()
+        wait(driver, "the new operator", lambda d: "wall" in text(d))
+        check(True, "an agent was enrolled and an operator added from the browser")
+
         # The viewer reads but cannot deploy; the refusal is audited under her name.
         driver.find_element(By.ID, "logout").click()
         wait(driver, "the login form again", lambda d: d.find_elements(By.ID, "login-operator"))
@@ -334,7 +372,11 @@ def main():
         check(actors("deployment.create") == ["dana"], "the deployment is audited under dana")
         check(actors("alert.ack") == ["dana"], "the acknowledgement is audited under dana")
         check("vic" in actors("access.refused"), "the viewer's refused deploy is audited under vic")
-        check(set(actors("operator.login")) >= {"dana", "vic"}, "each web login is audited")
+        check(set(actors("operator.login")) >= {"dana", "vic", "chief"}, "each web login is audited")
+        check(actors("report.create") == ["dana"] and actors("task.reassign") == ["dana"],
+              "the report and the reassignment are audited under dana")
+        check(actors("agent.enroll")[-1:] == ["chief"] and "chief" in actors("operator.create"),
+              "the enrolment and the new operator are audited under chief")
 
         severe = [entry for entry in driver.get_log("browser")
                   if entry["level"] == "SEVERE" and "Content Security Policy" in entry["message"]]
