@@ -26,7 +26,8 @@ Result<ApiClient> Connect(const Context& context) {
     MUSTER_RETURN_IF_ERROR(CheckPrivateFile(context.token_file));
     auto token = ReadFile(context.token_file, 4096);
     if (!token.ok()) return token.status();
-    return ConnectAs(ApiClient(context.api_url, token->substr(0, token->find_first_of("\r\n"))),
+    return ConnectAs(ApiClient(context.api_url, token->substr(0, token->find_first_of("\r\n")),
+                               context.trust),
                      context.operator_name);
   }
   if (context.data_dir.empty()) {
@@ -34,7 +35,7 @@ Result<ApiClient> Connect(const Context& context) {
                          "say which coordinator: --data DIR (or MUSTER_DATA), or --api URL "
                          "--token-file FILE");
   }
-  return ConnectAs(ApiClient::FromDataDir(context.data_dir), context.operator_name);
+  return ConnectAs(ApiClient::FromDataDir(context.data_dir, context.trust), context.operator_name);
 }
 
 void Fail(bool json_output, const Status& status) {

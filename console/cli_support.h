@@ -16,6 +16,7 @@ struct Context {
   std::string data_dir;
   std::string api_url;
   std::string token_file;
+  TlsTrust trust;  // --ca, --pin
   std::string operator_name;  // --as; empty: ApiClient::DefaultOperator()
   bool json = false;
 };

@@ -299,8 +299,15 @@ int main(int argc, char** argv) {
   Context context;
   if (const char* env = std::getenv("MUSTER_DATA")) context.data_dir = env;
   app.add_option("--data", context.data_dir, "the coordinator's data directory (env MUSTER_DATA)");
-  app.add_option("--api", context.api_url, "API URL, e.g. http://127.0.0.1:7471");
+  app.add_option("--api", context.api_url,
+                 "API URL, e.g. http://127.0.0.1:7471 or https://hq.example.org:7471");
   app.add_option("--token-file", context.token_file, "file holding the API token (mode 0600)");
+  app.add_option("--ca", context.trust.ca_file,
+                 "https: PEM CA certificates to verify the coordinator's certificate with "
+                 "(default: the system's CA store)");
+  app.add_option("--pin", context.trust.pin,
+                 "https: accept exactly the certificate with this fingerprint (sha256:HEX, as "
+                 "the coordinator prints at start)");
   app.add_flag("--json", context.json, "answer in JSON");
   app.add_option("--as", context.operator_name,
                  "your name in the audit log (default: env MUSTER_OPERATOR, else USER)");

@@ -36,4 +36,11 @@ bool IsSha256Hex(std::string_view text) {
   return true;
 }
 
+std::string TlsFingerprint(std::string_view der) { return "sha256:" + Sha256Hex(der); }
+
+bool IsTlsFingerprint(std::string_view text) {
+  constexpr std::string_view kPrefix = "sha256:";
+  return text.substr(0, kPrefix.size()) == kPrefix && IsSha256Hex(text.substr(kPrefix.size()));
+}
+
 }  // namespace muster

@@ -174,7 +174,9 @@ class CoordinatorTest : public ::testing::Test {
     hq_ = std::make_unique<hq::Coordinator>(config_, clock_);
     Status started = hq_->Start();
     ASSERT_TRUE(started.ok()) << started.ToString();
-    api_ = std::make_unique<console::ApiClient>(hq_->api_url(), hq_->api_token());
+    // With TLS the tests' client pins the coordinator's certificate, as FromDataDir does.
+    api_ = std::make_unique<console::ApiClient>(hq_->api_url(), hq_->api_token(),
+                                                console::TlsTrust{"", hq_->tls_fingerprint()});
   }
   json Post(const std::string& path, const json& body) {
     auto result = api_->Post(path, body);
