@@ -207,9 +207,10 @@ class CoordinatorTest : public ::testing::Test {
   }
   // host and port of the API, for a raw HTTP client.
   std::pair<std::string, int> ApiHostPort() {
-    const std::string url = hq_->api_url();  // http://127.0.0.1:PORT
+    const std::string url = hq_->api_url();  // http://127.0.0.1:PORT or https://…
+    const auto host = url.find("://") + 3;
     const auto colon = url.rfind(':');
-    return {url.substr(7, colon - 7), std::stoi(url.substr(colon + 1))};
+    return {url.substr(host, colon - host), std::stoi(url.substr(colon + 1))};
   }
 
   TempDir dir_;

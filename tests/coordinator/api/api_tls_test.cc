@@ -99,6 +99,7 @@ TEST_F(ApiTlsTest, CoordinatorJsonCarriesTheHttpsUrlAndTheFingerprintAndTheConso
   json info = json::parse(*text, nullptr, false);
   ASSERT_TRUE(info.is_object());
   EXPECT_EQ(info["api_url"], Url("https"));
+  EXPECT_EQ(ApiHostPort().first, "127.0.0.1");
   EXPECT_EQ(info["tls_fingerprint"], OpenSslFingerprint(CertPath()));
 
   auto client = console::ApiClient::FromDataDir(config_.data_dir);
