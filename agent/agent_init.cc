@@ -10,15 +10,6 @@
 namespace muster::agent {
 namespace {
 
-// $VARIABLE, or HOME + fallback, + "/muster"; empty when neither is set.
-std::string XdgDir(const char* variable, const char* fallback) {
-  if (const char* set = std::getenv(variable); set != nullptr && *set == '/') {
-    return std::string(set) + "/muster";
-  }
-  const char* home = std::getenv("HOME");
-  return home == nullptr || *home == '\0' ? "" : std::string(home) + fallback + "/muster";
-}
-
 std::string ConfigText(const std::string& bundle, const std::string& data_dir) {
   return "# Written by muster-agent init; the keys are explained in docs/agent.md.\n"
          "bundle: \"" +
@@ -34,11 +25,11 @@ std::string ConfigText(const std::string& bundle, const std::string& data_dir) {
 }  // namespace
 
 std::string DefaultConfigPath() {
-  const std::string dir = XdgDir("XDG_CONFIG_HOME", "/.config");
+  const std::string dir = UserMusterDir("XDG_CONFIG_HOME", "/.config");
   return dir.empty() ? "" : dir + "/agent.yaml";
 }
 
-std::string DefaultDataDir() { return XdgDir("XDG_DATA_HOME", "/.local/share"); }
+std::string DefaultDataDir() { return UserMusterDir("XDG_DATA_HOME", "/.local/share"); }
 
 Result<Installed> InitAgent(const InitOptions& options) {
   Result<Bundle> bundle = ReadBundleFile(options.bundle);

@@ -4,16 +4,15 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include <cstdlib>
-
 #include "muster/digest.h"
 #include "muster/files.h"
 
 namespace muster::console {
 namespace {
 
-httplib::Headers RequestHeaders(const std::string& token, const std::string& operator_name) {
-  return {{"Authorization", "Bearer " + token}, {"X-Muster-Operator", operator_name}};
+httplib::Headers RequestHeaders(const std::string& token) {
+  if (token.empty()) return {};
+  return {{"Authorization", "Bearer " + token}};
 }
 
 // --pin on one client's SSL_CTX (its ex_data, freed with it): the fingerprint wanted and
@@ -63,18 +62,7 @@ constexpr const char* kWhereTheFingerprintIs =
 }  // namespace
 
 ApiClient::ApiClient(std::string base_url, std::string token, TlsTrust trust)
-    : base_url_(std::move(base_url)),
-      token_(std::move(token)),
-      trust_(std::move(trust)),
-      operator_(DefaultOperator()) {}
-
-std::string ApiClient::DefaultOperator() {
-  for (const char* name : {"MUSTER_OPERATOR", "USER"}) {
-    const char* value = std::getenv(name);
-    if (value != nullptr && *value != '\0') return value;
-  }
-  return "console";
-}
+    : base_url_(std::move(base_url)), token_(std::move(token)), trust_(std::move(trust)) {}
 
 Result<ApiClient> ApiClient::FromDataDir(const std::string& data_dir, TlsTrust trust) {
   auto info_text = ReadFile(data_dir + "/coordinator.json", 1 << 16);
@@ -226,7 +214,7 @@ Result<json> ApiClient::Get(const std::string& path) {
 Result<std::string> ApiClient::GetBytes(const std::string& path) {
   auto client = Connection(30);
   if (!client.ok()) return client.status();
-  auto response = (*client)->Get(path.c_str(), RequestHeaders(token_, operator_));
+  auto response = (*client)->Get(path.c_str(), RequestHeaders(token_));
   if (!response) return NoAnswer(**client, static_cast<int>(response.error()));
   if (response->status < 200 || response->status >= 300) {
     return Decode(response->status, response->body, "GET " + path).status();
@@ -247,7 +235,7 @@ Result<json> ApiClient::Send(const std::string& method, const std::string& path,
   auto connection = Connection(60);
   if (!connection.ok()) return connection.status();
   httplib::Client& client = **connection;
-  const httplib::Headers headers = RequestHeaders(token_, operator_);
+  const httplib::Headers headers = RequestHeaders(token_);
   auto response = method == "PATCH"
                       ? client.Patch(path.c_str(), headers, body.dump(), "application/json")
                       : client.Post(path.c_str(), headers, body.dump(), "application/json");

@@ -33,21 +33,18 @@ struct TlsTrust {
 class ApiClient {
  public:
   // |base_url| like "http://127.0.0.1:7471" or "https://hq.example.org:7471"; |token| the
-  // bearer token; |trust| for https:// (checked at each request: a malformed pin, an
-  // unreadable CA file or trust for a plain http:// URL is invalid_argument). Requests name
-  // DefaultOperator() as the operator until set_operator() says otherwise.
+  // bearer token: an operator's session token (muster login), or the break-glass
+  // DATA/api.token. Empty: no credentials, for the login itself. |trust| for https://
+  // (checked at each request: a malformed pin, an unreadable CA file or trust for a plain
+  // http:// URL is invalid_argument).
   ApiClient(std::string base_url, std::string token, TlsTrust trust = {});
 
-  // Finds the API of the coordinator whose data directory is |data_dir| (it writes
-  // coordinator.json and api.token there). An empty |trust| pins the certificate
-  // coordinator.json names (tls_fingerprint).
+  // The break-glass client on HQ's machine: the API of the coordinator whose data
+  // directory is |data_dir| (it writes coordinator.json and api.token there). An empty
+  // |trust| pins the certificate coordinator.json names (tls_fingerprint).
   static Result<ApiClient> FromDataDir(const std::string& data_dir, TlsTrust trust = {});
 
-  // Who is at the console, sent with every request (X-Muster-Operator) for the audit log.
-  void set_operator(std::string name) { operator_ = std::move(name); }
-  const std::string& operator_name() const { return operator_; }
-  // MUSTER_OPERATOR, else USER, else "console".
-  static std::string DefaultOperator();
+  const std::string& base_url() const { return base_url_; }
 
   Result<json> Get(const std::string& path);
   Result<json> Post(const std::string& path, const json& body);
@@ -68,7 +65,6 @@ class ApiClient {
   std::string base_url_;
   std::string token_;
   TlsTrust trust_;
-  std::string operator_;
 };
 
 }  // namespace muster::console

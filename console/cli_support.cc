@@ -6,36 +6,45 @@
 #include "muster/display.h"
 #include "muster/files.h"
 #include "muster/playbook/fields.h"
+#include "saved_login.h"
 
 namespace muster::console {
 
-namespace {
-
-Result<ApiClient> ConnectAs(Result<ApiClient> api, const std::string& operator_name) {
-  if (api.ok() && !operator_name.empty()) api->set_operator(operator_name);
-  return api;
-}
-
-}  // namespace
-
 Result<ApiClient> Connect(const Context& context) {
-  if (!context.api_url.empty()) {
-    if (context.token_file.empty()) {
-      return Status::Error(ErrorCode::kInvalidArgument, "--api needs --token-file");
+  if (!context.token_file.empty()) {
+    if (context.api_url.empty()) {
+      return Status::Error(ErrorCode::kInvalidArgument, "--token-file needs --api URL");
     }
     MUSTER_RETURN_IF_ERROR(CheckPrivateFile(context.token_file));
     auto token = ReadFile(context.token_file, 4096);
     if (!token.ok()) return token.status();
-    return ConnectAs(ApiClient(context.api_url, token->substr(0, token->find_first_of("\r\n")),
-                               context.trust),
-                     context.operator_name);
+    return ApiClient(context.api_url, token->substr(0, token->find_first_of("\r\n")),
+                     context.trust);
   }
-  if (context.data_dir.empty()) {
-    return Status::Error(ErrorCode::kInvalidArgument,
-                         "say which coordinator: --data DIR (or MUSTER_DATA), or --api URL "
-                         "--token-file FILE");
+  if (!context.data_dir.empty() && !context.data_from_env) {
+    return ApiClient::FromDataDir(context.data_dir, context.trust);
   }
-  return ConnectAs(ApiClient::FromDataDir(context.data_dir, context.trust), context.operator_name);
+  Result<std::optional<SavedLogin>> saved = LoadLogin();
+  if (!saved.ok()) return saved.status();
+  if (*saved) {
+    const SavedLogin& login = **saved;
+    if (!context.api_url.empty() && context.api_url != login.api_url) {
+      return Status::Error(ErrorCode::kUnauthorized,
+                           "you are logged in to " + login.api_url + ", not " + context.api_url +
+                               "; log in there with: muster login --api " + context.api_url);
+    }
+    if (login.expires_at <= SystemClock().Now()) {
+      return Status::Error(ErrorCode::kUnauthorized,
+                           "your login to " + login.api_url + " as " + login.operator_name +
+                               " expired at " + FormatTimestamp(login.expires_at) +
+                               "; log in again: muster login");
+    }
+    return ApiClient(login.api_url, login.token, context.trust);
+  }
+  if (!context.data_dir.empty()) return ApiClient::FromDataDir(context.data_dir, context.trust);
+  return Status::Error(ErrorCode::kInvalidArgument,
+                       "log in first: muster login --api URL (on HQ's machine, --data DIR uses "
+                       "the break-glass token)");
 }
 
 void Fail(bool json_output, const Status& status) {

@@ -14,13 +14,16 @@ namespace muster::console {
 
 struct Context {
   std::string data_dir;
+  bool data_from_env = false;  // data_dir came from MUSTER_DATA, not --data
   std::string api_url;
   std::string token_file;
   TlsTrust trust;  // --ca, --pin
-  std::string operator_name;  // --as; empty: ApiClient::DefaultOperator()
   bool json = false;
 };
 
+// The way in, first that applies: --api with --token-file; --data (the break-glass
+// token on HQ's machine); the saved login (console/saved_login.h), which --api, if
+// given, must match; MUSTER_DATA. unauthorized when the saved login has expired.
 Result<ApiClient> Connect(const Context& context);
 // Ends the verb with |status|: "muster: MESSAGE" on stderr, or with --json the API's
 // error object {"error": {"code", "message"}} on stdout; exit status 2 for a usage error

@@ -15,6 +15,7 @@
 #include "muster/files.h"
 #include "muster/playbook/fields.h"
 #include "muster/playbook/load.h"
+#include "operator_commands.h"
 #include "ops_commands.h"
 #include "playbook_commands.h"
 #include "roster_commands.h"
@@ -297,11 +298,17 @@ int main(int argc, char** argv) {
   muster::AddVersionFlag(app, "muster");
   app.fallthrough();  // --json and --data also after the verb: muster status INC-1 --json
   Context context;
-  if (const char* env = std::getenv("MUSTER_DATA")) context.data_dir = env;
-  app.add_option("--data", context.data_dir, "the coordinator's data directory (env MUSTER_DATA)");
-  app.add_option("--api", context.api_url,
-                 "API URL, e.g. http://127.0.0.1:7471 or https://hq.example.org:7471");
-  app.add_option("--token-file", context.token_file, "file holding the API token (mode 0600)");
+  if (const char* env = std::getenv("MUSTER_DATA"); env != nullptr && *env != '\0') {
+    context.data_dir = env;
+    context.data_from_env = true;
+  }
+  app.add_option("--data", context.data_dir,
+                 "on HQ's machine: the coordinator's data directory, whose break-glass token "
+                 "(api.token) is used instead of a login (env MUSTER_DATA)")
+      ->each([&context](const std::string&) { context.data_from_env = false; });
+  app.add_option("--api", context.api_url, "API URL, e.g. https://hq.example:7471");
+  app.add_option("--token-file", context.token_file,
+                 "file holding a session or API token (mode 0600), with --api");
   app.add_option("--ca", context.trust.ca_file,
                  "https: PEM CA certificates to verify the coordinator's certificate with "
                  "(default: the system's CA store)");
@@ -309,8 +316,6 @@ int main(int argc, char** argv) {
                  "https: accept exactly the certificate with this fingerprint (sha256:HEX, as "
                  "the coordinator prints at start)");
   app.add_flag("--json", context.json, "answer in JSON");
-  app.add_option("--as", context.operator_name,
-                 "your name in the audit log (default: env MUSTER_OPERATOR, else USER)");
 
   muster::console::RegisterRosterCommands(app, context);
   AddAgentCommands(app, context);
@@ -321,6 +326,7 @@ int main(int argc, char** argv) {
   muster::console::RegisterAuditCommands(
       app, [&] { return Connect(context); }, context.json);
   muster::console::RegisterOpsCommands(app, context);
+  muster::console::RegisterOperatorCommands(app, context);
   if (auto done = muster::ParseCommandLine(app, argc, argv)) return *done;
   return 0;
 }

@@ -2,7 +2,6 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <sodium.h>
 
 #include <chrono>
 
@@ -11,16 +10,8 @@
 #include "muster/log.h"
 
 namespace muster::hq {
-namespace {
 
-bool TokenMatches(const std::string& header, const std::string& token) {
-  const std::string prefix = "Bearer ";
-  if (header.size() != prefix.size() + token.size() || header.compare(0, prefix.size(), prefix)) {
-    return false;
-  }
-  // Constant time: the comparison does not reveal how many leading characters match.
-  return sodium_memcmp(header.data() + prefix.size(), token.data(), token.size()) == 0;
-}
+namespace {
 
 // Plain HTTP without |tls| files, else HTTPS with them, TLS 1.2 or newer; why the files
 // cannot serve goes to |error|.
@@ -47,9 +38,10 @@ std::unique_ptr<httplib::Server> MakeServer(const ApiTlsFiles& tls, std::string&
 
 }  // namespace
 
-ApiServer::ApiServer(ApiTokens tokens, ApiContext& context, const ApiTlsFiles& tls)
-    : tokens_(std::move(tokens)),
-      context_(context),
+ApiServer::ApiServer(ApiTokens tokens, ApiContext& context, const Clock& clock,
+                     Millis session_lifetime, const ApiTlsFiles& tls)
+    : context_(context),
+      auth_(std::move(tokens), context, clock, session_lifetime),
       owned_server_(MakeServer(tls, tls_error_)),
       server_(*owned_server_) {
   server_.set_payload_max_length(8u << 20);
@@ -60,12 +52,14 @@ ApiServer::ApiServer(ApiTokens tokens, ApiContext& context, const ApiTlsFiles& t
                   {"hq_id", context_.With([](Headquarters& hq) { return hq.database().hq_id(); })},
                   {"agent_endpoint", context_.public_endpoint()}});
   });
+  auth_.AddRoutes(server_);
   AddIncidentRoutes(server_, context_);
   AddRosterRoutes(server_, context_);
   AddDeploymentRoutes(server_, context_);
   AddAlertRoutes(server_, context_);
   AddAuditRoutes(server_, context_);
   AddMonitoringRoutes(server_, context_);
+  AddOperatorRoutes(server_, context_);
 }
 
 ApiServer::~ApiServer() { Stop(); }
@@ -98,25 +92,7 @@ void ApiServer::Guard() {
       });
   server_.set_pre_routing_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
-        if (request.path == "/healthz") return httplib::Server::HandlerResponse::Unhandled;
-        const std::string authorization = request.get_header_value("Authorization");
-        if (TokenMatches(authorization, tokens_.api)) {
-          return httplib::Server::HandlerResponse::Unhandled;
-        }
-        if (TokenMatches(authorization, tokens_.metrics)) {
-          if (request.path == "/metrics" && request.method == "GET") {
-            return httplib::Server::HandlerResponse::Unhandled;
-          }
-          SendError(response, Status::Error(ErrorCode::kForbidden,
-                                            "the metrics token reads GET /metrics only; use "
-                                            "the API token (DATA/api.token)"));
-          return httplib::Server::HandlerResponse::Handled;
-        }
-        Logger("api")->warn("event=unauthorized method={} path={} remote={}", request.method,
-                            request.path, request.remote_addr);
-        SendError(response, Status::Error(ErrorCode::kUnauthorized,
-                                          "a valid bearer token is required (see DATA/api.token)"));
-        return httplib::Server::HandlerResponse::Handled;
+        return auth_.Admit(request, response);
       });
 }
 

@@ -1,9 +1,7 @@
-// The HTTP/JSON API the console uses (docs/api.md): an httplib server with the bearer
-// token check in front of every route, JSON errors for malformed requests, and the routes
-// of routes.h; HTTPS (TLS 1.2 or newer) when given a certificate and key
-// (api/tls_identity.h). Bound to loopback by default; every request needs
-// "Authorization: Bearer TOKEN" with the token from DATA/api.token, except /healthz (no
-// token) and /metrics (that token or the read-only one from DATA/metrics.token).
+// The HTTP/JSON API the console uses (docs/api.md): an httplib server with the guard of
+// api/api_auth.h in front of every route (who is calling, and whether their role allows
+// it), JSON errors for malformed requests, and the routes of routes.h; HTTPS (TLS 1.2 or
+// newer) when given a certificate and key (api/tls_identity.h).
 //
 // Threads: Listen starts the server's own thread; Stop ends it. |context| must outlive
 // the server.
@@ -15,17 +13,12 @@
 #include <string>
 #include <thread>
 
+#include "api/api_auth.h"
 #include "api/api_context.h"
+#include "muster/clock.h"
 #include "muster/result.h"
 
 namespace muster::hq {
-
-// The bearer tokens the server accepts: |api| for everything, |metrics| for GET /metrics
-// only.
-struct ApiTokens {
-  std::string api;
-  std::string metrics;
-};
 
 // The certificate chain and private key files (PEM) the API serves HTTPS with; both empty:
 // plain HTTP.
@@ -36,7 +29,9 @@ struct ApiTlsFiles {
 
 class ApiServer {
  public:
-  ApiServer(ApiTokens tokens, ApiContext& context, const ApiTlsFiles& tls = {});
+  // Operators' sessions last |session_lifetime| from their login.
+  ApiServer(ApiTokens tokens, ApiContext& context, const Clock& clock, Millis session_lifetime,
+            const ApiTlsFiles& tls = {});
   ~ApiServer();
 
   // Binds |bind|:|port| (0: any free port) and serves on a thread of its own; returns
@@ -50,8 +45,8 @@ class ApiServer {
  private:
   void Guard();
 
-  ApiTokens tokens_;
   ApiContext& context_;
+  ApiAuth auth_;
   std::string tls_error_;  // why the TLS files cannot serve; empty when they can
   std::unique_ptr<httplib::Server> owned_server_;  // an httplib::SSLServer with TLS
   httplib::Server& server_;

@@ -18,6 +18,8 @@ void AddDeploymentRoutes(httplib::Server& server, ApiContext& context);
 void AddAlertRoutes(httplib::Server& server, ApiContext& context);
 // audit_routes.cc
 void AddAuditRoutes(httplib::Server& server, ApiContext& context);
+// operator_routes.cc: operator accounts (administrators only, by the guard).
+void AddOperatorRoutes(httplib::Server& server, ApiContext& context);
 // monitoring_routes.cc: /healthz (no token) and /metrics (Prometheus text).
 void AddMonitoringRoutes(httplib::Server& server, ApiContext& context);
 

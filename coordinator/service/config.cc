@@ -17,6 +17,17 @@ Status Unknown(const std::string& path, const YAML::Node& key, const std::string
                                                       "'; known keys: " + known);
 }
 
+// The duration |value| (such as |example|) in milliseconds; invalid_config naming |key|
+// and its line otherwise.
+Result<Millis> ReadDuration(const std::string& path, const YAML::Node& value, const char* key,
+                            const char* example) {
+  const Millis duration = ParseDuration(value.as<std::string>());
+  if (duration > 0) return duration;
+  return Status::Error(ErrorCode::kInvalidConfig, path + ":" + std::to_string(value.Mark().line + 1) +
+                                                      ": " + key + " must be a duration such as " +
+                                                      example);
+}
+
 }  // namespace
 
 Result<Config> LoadConfig(const std::string& path) {
@@ -78,19 +89,20 @@ Result<Config> LoadConfig(const std::string& path) {
             config.api_tls_cert = item.second.as<std::string>();
           else if (name == "tls_key")
             config.api_tls_key = item.second.as<std::string>();
-          else
-            return Unknown(path, item.first, "bind, port, tls, tls_cert, tls_key");
+          else if (name == "session_lifetime") {
+            Result<Millis> lifetime = ReadDuration(path, item.second, "api.session_lifetime", "12h");
+            if (!lifetime.ok()) return lifetime.status();
+            config.session_lifetime_ms = *lifetime;
+          } else
+            return Unknown(path, item.first, "bind, port, tls, tls_cert, tls_key, session_lifetime");
         }
       } else if (key == "alerts") {
         for (const auto& item : value) {
           const std::string name = item.first.as<std::string>();
           if (name == "sweep_interval") {
-            config.alert_sweep_interval_ms = ParseDuration(item.second.as<std::string>());
-            if (config.alert_sweep_interval_ms <= 0) {
-              return Status::Error(ErrorCode::kInvalidConfig,
-                                   path + ":" + std::to_string(item.second.Mark().line + 1) +
-                                       ": alerts.sweep_interval must be a duration such as 5s");
-            }
+            Result<Millis> interval = ReadDuration(path, item.second, "alerts.sweep_interval", "5s");
+            if (!interval.ok()) return interval.status();
+            config.alert_sweep_interval_ms = *interval;
           } else {
             return Unknown(path, item.first, "sweep_interval");
           }

@@ -29,6 +29,8 @@ struct Config {
   // Both empty: a self-signed pair made in the data directory (api/tls_identity.h).
   std::string api_tls_cert;
   std::string api_tls_key;
+  // How long an operator's login lasts: a shift and some.
+  std::int64_t session_lifetime_ms = 12 * 3'600'000;
   std::string log_level = "info";
   // How often the coordinator raises time-based alerts (overdue tasks, members not heard
   // from within their check-in interval).

@@ -10,6 +10,7 @@
 
 #include "api/tls_identity.h"
 #include "muster/bundle.h"
+#include "muster/digest.h"
 #include "muster/files.h"
 #include "muster/log.h"
 #include "service/router_loop.h"
@@ -21,20 +22,11 @@ constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
 constexpr const char* kWakeEndpoint = "inproc://muster.wake";
 constexpr auto kPollInterval = std::chrono::milliseconds(250);
 
-std::string HexToken(std::size_t bytes) {
-  std::vector<unsigned char> raw(bytes);
-  randombytes_buf(raw.data(), raw.size());
-  std::string hex(bytes * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), raw.data(), raw.size());
-  hex.pop_back();
-  return hex;
-}
-
 // The bearer token in |path|, made (64 hex digits, mode 0600) when the file is missing.
 // A file others may read, or one holding a short token, is refused.
 Result<std::string> LoadOrCreateToken(const std::string& path) {
   if (access(path.c_str(), F_OK) != 0) {
-    MUSTER_RETURN_IF_ERROR(WriteFileAtomic(path, HexToken(32) + "\n", 0600));
+    MUSTER_RETURN_IF_ERROR(WriteFileAtomic(path, RandomHex(32) + "\n", 0600));
   }
   MUSTER_RETURN_IF_ERROR(CheckPrivateFile(path));
   Result<std::string> text = ReadFile(path, 4096);
@@ -341,8 +333,8 @@ Status Coordinator::StartApi() {
   hooks.public_endpoint = public_endpoint_;
   hooks.metrics = &metrics_;
   api_context_ = std::make_unique<ApiContext>(*api_hq_, stopping_, std::move(hooks));
-  api_ = std::make_unique<ApiServer>(ApiTokens{api_token_, metrics_token_}, *api_context_,
-                                     api_tls_);
+  api_ = std::make_unique<ApiServer>(ApiTokens{api_token_, metrics_token_}, *api_context_, clock_,
+                                     config_.session_lifetime_ms, api_tls_);
   MUSTER_RETURN_IF_ERROR(api_->Listen(config_.api_bind, config_.api_port));
   if (!tls_fingerprint_.empty()) {
     Logger("api")->info("event=api_tls url={} fingerprint={} cert={}", api_url(),

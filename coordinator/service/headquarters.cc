@@ -22,6 +22,8 @@ Headquarters::Headquarters(std::unique_ptr<HqDatabase> database)
       operations_(*database_,
                   {audit_, timeline_, playbooks_, deliveries_, dispatch_, deployments_}),
       views_(*database_, playbooks_, attachments_, alerts_, incidents_),
+      operators_(*database_, audit_),
+      sessions_(*database_, audit_),
       ingest_(*database_, {audit_, timeline_, alerts_, playbooks_, directory_, deployments_,
                            dispatch_, attachments_}) {}
 

@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "access/operators.h"
+#include "access/sessions.h"
 #include "domain/agent_directory.h"
 #include "domain/agent_registry.h"
 #include "domain/alerts.h"
@@ -58,6 +60,8 @@ class Headquarters {
   Deployments& deployments() { return deployments_; }
   Operations& operations() { return operations_; }
   IncidentViews& views() { return views_; }
+  Operators& operators() { return operators_; }
+  Sessions& sessions() { return sessions_; }
   Ingest& ingest() { return ingest_; }
 
  private:
@@ -80,6 +84,8 @@ class Headquarters {
   Deployments deployments_;
   Operations operations_;
   IncidentViews views_;
+  Operators operators_;
+  Sessions sessions_;
   Ingest ingest_;
 };
 

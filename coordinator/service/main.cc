@@ -1,13 +1,17 @@
 // muster-coordinator: headquarters' service. Wires the real parts together; all logic
 // lives in the library the tests link. Without a verb it runs the coordinator; `backup`
-// and `restore` copy its store (docs/operations.md#backups).
+// and `restore` copy its store (docs/operations.md#backups); `operator add|reset` makes
+// the first administrator, or lets one back in, on HQ's machine (docs/operations.md#operators).
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
 
 #include "muster/cli.h"
 #include "muster/daemon.h"
+#include "muster/files.h"
 #include "muster/log.h"
+#include "muster/password_prompt.h"
+#include "service/headquarters.h"
 #include "service/config.h"
 #include "service/coordinator.h"
 #include "store/store_backup.h"
@@ -26,6 +30,10 @@ struct Arguments {
   std::string backup_to;
   std::string restore_from;
   bool force = false;
+  std::string operator_name;
+  std::string operator_role = "administrator";
+  std::string display_name;
+  bool password_stdin = false;
 };
 
 // The configuration the command line names, with --data and --log-level applied. The
@@ -73,6 +81,28 @@ int Restore(const muster::hq::Config& config, const Arguments& args) {
   return 0;
 }
 
+// `operator add` and `operator reset`, straight on the store (the coordinator may be
+// running: SQLite serialises the writes). Audited as done on the server.
+int ManageOperator(const muster::hq::Config& config, const Arguments& args, bool add) {
+  muster::SystemClock clock;
+  if (auto made = muster::EnsureDirectory(config.data_dir, 0700); !made.ok()) return Fail(made);
+  auto hq = muster::hq::Headquarters::Open(config.data_dir + "/muster.db", clock);
+  if (!hq.ok()) return Fail(hq.status());
+  auto password = muster::ReadPassword(
+      {"password for " + args.operator_name + ": ", args.password_stdin, true});
+  if (!password.ok()) return Fail(password.status());
+  const muster::hq::Actor actor("server", "muster-coordinator operator on HQ's machine");
+  auto done =
+      add ? (*hq)->operators().Add(
+                {args.operator_name, args.display_name, args.operator_role, *password}, actor)
+          : (*hq)->operators().ResetPassword(args.operator_name, *password, actor);
+  if (!done.ok()) return Fail(done.status());
+  std::cout << (add ? "added operator " : "reset the password of ") << args.operator_name << " ("
+            << (*done)["role"].get<std::string>() << "); log in with: muster login --api URL "
+            << "--operator " << args.operator_name << "\n";
+  return 0;
+}
+
 int Run(const muster::hq::Config& config) {
   muster::InitLogging(config.log_level);
   // Signals are taken synchronously by this thread only; every thread started below
@@ -93,9 +123,8 @@ int Run(const muster::hq::Config& config) {
     // what a console away from the data directory needs to trust this API.
     std::cout << "muster-coordinator: API at " << coordinator.api_url()
               << ", TLS certificate " << coordinator.tls_fingerprint()
-              << "; consoles elsewhere: muster --api https://HOST:PORT --pin "
-              << coordinator.tls_fingerprint() << " --token-file COPY-OF-api.token"
-              << std::endl;
+              << "; consoles elsewhere: muster login --api https://HOST:PORT --pin "
+              << coordinator.tls_fingerprint() << std::endl;
   }
   const int signal = muster::WaitForStop(signals, "coordinator");
   muster::Logger("coordinator")->info("event=shutdown signal={}", signal);
@@ -130,9 +159,24 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
   restore->add_flag("--force", args.force, "restore a backup of another HQ (hq_id) as well");
+  CLI::App* operators = app.add_subcommand(
+      "operator", "make the first administrator, or reset a password, on HQ's machine");
+  operators->require_subcommand(1);
+  CLI::App* add_operator = operators->add_subcommand("add", "add an operator account");
+  CLI::App* reset_operator =
+      operators->add_subcommand("reset", "give an operator a new password (ends their sessions)");
+  for (CLI::App* verb : {add_operator, reset_operator}) {
+    verb->add_option("name", args.operator_name, "the operator's login name")->required();
+    verb->add_flag("--password-stdin", args.password_stdin,
+                   "read the password from the first line of standard input");
+  }
+  add_operator->add_option("--role", args.operator_role, "viewer, officer, author, administrator")
+      ->check(CLI::IsMember({"viewer", "officer", "author", "administrator"}))
+      ->capture_default_str();
+  add_operator->add_option("--display-name", args.display_name, "the name shown to others");
   if (auto done = muster::ParseCommandLine(app, argc, argv)) return *done;
 
-  const bool verb = backup->parsed() || restore->parsed();
+  const bool verb = backup->parsed() || restore->parsed() || operators->parsed();
   auto config = ChosenConfig(args, !verb);
   if (!config.ok()) {
     std::cerr << "muster-coordinator: " << config.status().message() << "\n";
@@ -140,5 +184,6 @@ int main(int argc, char** argv) {
   }
   if (backup->parsed()) return Backup(*config, args);
   if (restore->parsed()) return Restore(*config, args);
+  if (operators->parsed()) return ManageOperator(*config, args, add_operator->parsed());
   return Run(*config);
 }

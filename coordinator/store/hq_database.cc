@@ -6,26 +6,11 @@
 #include <cstdio>
 #include <vector>
 
+#include "muster/digest.h"
 #include "muster/sqlite_store.h"
 #include "store/schema.h"
 
 namespace muster::hq {
-namespace {
-
-std::string RandomHex(std::size_t bytes) {
-  std::vector<unsigned char> raw(bytes);
-  randombytes_buf(raw.data(), raw.size());
-  std::string hex;
-  char pair[3];
-  for (unsigned char c : raw) {
-    std::snprintf(pair, sizeof pair, "%02x", c);
-    hex += pair;
-  }
-  return hex;
-}
-
-}  // namespace
-
 HqDatabase::HqDatabase(std::unique_ptr<SQLite::Database> db, const Clock& clock, std::string hq_id)
     : db_(std::move(db)), statements_(*db_), clock_(clock), hq_id_(std::move(hq_id)) {}
 

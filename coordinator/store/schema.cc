@@ -263,6 +263,28 @@ CREATE TABLE checklist_ticks(
   recorded_at INTEGER NOT NULL,
   PRIMARY KEY(task_id, item)) WITHOUT ROWID;
 )sql"},
+      // Version 12: named operators with roles and argon2id password hashes, and their
+      // sessions (the SHA-256 of each bearer token, never the token).
+      {12, R"sql(
+CREATE TABLE operators(
+  name TEXT PRIMARY KEY,
+  display_name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  password_changed_at INTEGER NOT NULL);
+CREATE TABLE operator_sessions(
+  id INTEGER PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
+  operator TEXT NOT NULL REFERENCES operators(name),
+  client TEXT NOT NULL,
+  csrf TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  ended_at INTEGER);
+CREATE INDEX operator_sessions_by_operator ON operator_sessions(operator, ended_at);
+)sql"},
   };
   return kMigrations;
 }

@@ -1,5 +1,7 @@
 #include "muster/digest.h"
 
+#include <vector>
+
 namespace muster {
 
 Sha256::Sha256() { crypto_hash_sha256_init(&state_); }
@@ -41,6 +43,15 @@ std::string TlsFingerprint(std::string_view der) { return "sha256:" + Sha256Hex(
 bool IsTlsFingerprint(std::string_view text) {
   constexpr std::string_view kPrefix = "sha256:";
   return text.substr(0, kPrefix.size()) == kPrefix && IsSha256Hex(text.substr(kPrefix.size()));
+}
+
+std::string RandomHex(std::size_t bytes) {
+  std::vector<unsigned char> raw(bytes);
+  randombytes_buf(raw.data(), raw.size());
+  std::string hex(2 * bytes + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), raw.data(), raw.size());
+  hex.pop_back();
+  return hex;
 }
 
 }  // namespace muster

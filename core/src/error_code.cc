@@ -53,7 +53,7 @@ constexpr Row kTable[] = {
     // A frame's message type is unknown, or one HQ does not accept.
     {kUnknownType, "unknown_type", 500, false},
     // An agent sent over its rate or burst; the message was not handled.
-    {kRateLimited, "rate_limited", 500, false},
+    {kRateLimited, "rate_limited", 429, false},
     // An agent sent before its HELLO (say, after HQ restarted).
     {kNoSession, "no_session", 500, false},
     // A disk is full: free space, then retry.

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -100,6 +101,14 @@ Status CheckPrivateFile(const std::string& path) {
         path + " has mode " + mode + " and is readable by others; run: chmod 600 " + path);
   }
   return Status::Ok();
+}
+
+std::string UserMusterDir(const char* variable, const char* home_fallback) {
+  if (const char* set = std::getenv(variable); set != nullptr && *set == '/') {
+    return std::string(set) + "/muster";
+  }
+  const char* home = std::getenv("HOME");
+  return home == nullptr || *home == '\0' ? "" : std::string(home) + home_fallback + "/muster";
 }
 
 }  // namespace muster

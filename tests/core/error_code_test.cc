@@ -114,6 +114,7 @@ TEST(ErrorCodeTest, HttpStatusIsTheApisAnswer) {
       {ErrorCode::kMalformed, 400},
       {ErrorCode::kInvalidValue, 400},
       {ErrorCode::kForbidden, 403},
+      {ErrorCode::kRateLimited, 429},
       {ErrorCode::kTooLarge, 413},
       {ErrorCode::kDiskFull, 503},
       {ErrorCode::kStoreBusy, 503},

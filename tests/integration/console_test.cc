@@ -54,17 +54,35 @@ class ConsoleTest : public coordtest::CoordinatorTest {
     config_.alert_sweep_interval_ms = 200;
     StartHq();
   }
-  // Runs `muster --data DIR ARGS` and collects stdout (stderr is kept apart).
-  Output Muster(const std::string& args) {
-    return RunCommand(std::string(MUSTER_CONSOLE) + " --data " + (root_ / "hq").string() +
-                      " --as tester " + args + " 2>" + (root_ / "stderr").string());
+  // Runs `muster --data DIR ARGS` on HQ's machine, with the break-glass token, and
+  // collects stdout (stderr is kept apart). |input| is the first line of stdin.
+  Output Muster(const std::string& args, const std::string& input = "") {
+    return Desk("--data " + (root_ / "hq").string() + " " + args, input);
+  }
+  // Runs `muster ARGS` as at an operator's desk: no --data, the login kept under the
+  // test's own XDG_CONFIG_HOME.
+  Output Desk(const std::string& args, const std::string& input = "") {
+    const std::string feed = input.empty() ? "" : "printf '%s\\n' '" + input + "' | ";
+    return RunCommand(feed + "XDG_CONFIG_HOME=" + (root_ / "config").string() + " " +
+                      MUSTER_CONSOLE + " " + args + " 2>" + (root_ / "stderr").string());
+  }
+  // `muster --json PATH ARGS` at the desk, which must succeed; |path| is recorded as
+  // exercised.
+  json DeskVerb(const std::string& path, const std::string& args = "",
+                const std::string& input = "") {
+    exercised_.insert(path);
+    Output run = Desk("--json " + path + " " + args, input);
+    EXPECT_EQ(run.status, 0) << path << " " << args << ": " << run.out << Stderr();
+    json parsed = json::parse(run.out, nullptr, false);
+    EXPECT_FALSE(parsed.is_discarded()) << path << " printed no JSON: " << run.out;
+    return parsed;
   }
   std::string Stderr() {
     std::ifstream in(root_ / "stderr");
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
-  json MusterJson(const std::string& args) {
-    Output run = Muster("--json " + args);
+  json MusterJson(const std::string& args, const std::string& input = "") {
+    Output run = Muster("--json " + args, input);
     EXPECT_EQ(run.status, 0) << args << ": " << run.out << Stderr();
     json parsed = json::parse(run.out, nullptr, false);
     EXPECT_FALSE(parsed.is_discarded()) << args << " printed no JSON: " << run.out;
@@ -72,9 +90,9 @@ class ConsoleTest : public coordtest::CoordinatorTest {
   }
   // `muster --json PATH ARGS`, which must succeed and print one JSON document; |path| is
   // recorded as exercised.
-  json Verb(const std::string& path, const std::string& args = "") {
+  json Verb(const std::string& path, const std::string& args = "", const std::string& input = "") {
     exercised_.insert(path);
-    return MusterJson(path + (args.empty() ? "" : " " + args));
+    return MusterJson(path + (args.empty() ? "" : " " + args), input);
   }
   // The completion script's arms: each command path ("" for muster itself) and the
   // subcommands and options that may follow it.
@@ -220,7 +238,8 @@ TEST_F(ConsoleTest, EveryVerbAnswersJsonThatParses) {
   }
   ASSERT_FALSE(alerts.empty());
   EXPECT_EQ(alerts[0]["kind"], "checkin");
-  EXPECT_EQ(Verb("alert ack", std::to_string(alerts[0]["id"].get<int>()))["acked_by"], "tester");
+  EXPECT_EQ(Verb("alert ack", std::to_string(alerts[0]["id"].get<int>()))["acked_by"],
+            "break-glass");
 
   exercised_.insert("watch");
   Output watch = Muster("--json watch --incident INC-1 --count 3");
@@ -259,6 +278,27 @@ TEST_F(ConsoleTest, EveryVerbAnswersJsonThatParses) {
   EXPECT_EQ(again.status, 1);  // already closed: a conflict, said on stderr
   EXPECT_EQ(Verb("incident update", "INC-1 --status closed")["status"], "closed");
 
+  // Operators (issue 16): the administrator adds an officer, who logs in at a desk.
+  const std::string password = "correct horse battery staple";
+  EXPECT_EQ(Verb("operator add", "dana --role officer --display-name 'Dana W' --password-stdin",
+                 password)["role"],
+            "officer");
+  EXPECT_EQ(Verb("operator list").size(), 1u);
+  json login = DeskVerb("login", "--api " + hq_->api_url() + " --operator dana --password-stdin",
+                        password);
+  EXPECT_EQ(login["role"], "officer");
+  EXPECT_FALSE(login.contains("token"));
+  EXPECT_EQ(DeskVerb("whoami")["operator"], "dana");
+  EXPECT_EQ(Verb("operator end-sessions", "dana")["sessions"], 0);
+  EXPECT_EQ(Desk("whoami").status, 1);  // the saved token no longer opens anything
+  EXPECT_NE(Stderr().find("log in again"), std::string::npos) << Stderr();
+  EXPECT_TRUE(Verb("operator disable", "dana")["disabled"].get<bool>());
+  EXPECT_FALSE(Verb("operator enable", "dana")["disabled"].get<bool>());
+  EXPECT_EQ(Verb("operator reset", "dana --password-stdin", "a new shift, a new passphrase")["name"],
+            "dana");
+  DeskVerb("login", "--password-stdin --operator dana", "a new shift, a new passphrase");
+  EXPECT_EQ(DeskVerb("logout")["session_ended_at_hq"], true);
+
   EXPECT_EQ(Verb("audit verify")["intact"], true);
   EXPECT_FALSE(Verb("audit show", "--action incident.update").empty());
   EXPECT_NE(Verb("completion", "bash")["script"].get<std::string>().find("complete -F"),
@@ -267,6 +307,51 @@ TEST_F(ConsoleTest, EveryVerbAnswersJsonThatParses) {
   for (const std::string& path : LeafPaths()) {
     EXPECT_TRUE(exercised_.count(path)) << "no --json case for `muster " << path << "`";
   }
+}
+
+// The operations room (issue 16): the first administrator is made on the server, logs in
+// at a desk and adds a viewer; the viewer's deploy is refused and audited under the
+// viewer's name; the saved login is private to its user.
+TEST_F(ConsoleTest, TheFirstAdministratorIsMadeOnTheServerAndEveryChangeNamesItsOperator) {
+  const std::string password = "correct horse battery staple";
+  Output made = RunCommand("printf '%s\\n' '" + password + "' | " + MUSTER_COORDINATOR +
+                           " operator add root --data " + (root_ / "hq").string() +
+                           " --password-stdin 2>&1");
+  ASSERT_EQ(made.status, 0) << made.out;
+  EXPECT_NE(made.out.find("added operator root (administrator)"), std::string::npos) << made.out;
+
+  EXPECT_EQ(Desk("incident list").status, 2);  // not logged in: a usage error naming login
+  EXPECT_NE(Stderr().find("muster login --api"), std::string::npos) << Stderr();
+  Output wrong = Desk("login --api " + hq_->api_url() + " --operator root --password-stdin",
+                      "not the password at all");
+  EXPECT_EQ(wrong.status, 1);
+  EXPECT_NE(Stderr().find("wrong operator name or password"), std::string::npos) << Stderr();
+  DeskVerb("login", "--api " + hq_->api_url() + " --operator root --password-stdin", password);
+  const auto saved = root_ / "config" / "muster" / "console.json";
+  ASSERT_TRUE(std::filesystem::exists(saved));
+  EXPECT_EQ(std::filesystem::status(saved).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  DeskVerb("operator add", "vic --role viewer --password-stdin", password);
+  DeskVerb("incident create", "--id INC-1 --title 'Portal alarm'");
+  DeskVerb("login", "--operator vic --password-stdin", password);
+  const std::string playbook =
+      std::string(MUSTER_SOURCE_DIR) + "/playbooks/radioactive-material-border-seizure.yaml";
+  Output deploy = Desk("--json deploy INC-1 --playbook " + playbook);
+  EXPECT_EQ(deploy.status, 1);
+  EXPECT_EQ(json::parse(deploy.out, nullptr, false)["error"]["code"], "forbidden") << deploy.out;
+  EXPECT_EQ(DeskVerb("incident list").size(), 1u);  // reading is what a viewer does
+
+  json refused = Verb("audit show", "--action access.refused");
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0]["actor"], "vic");
+  json created = Verb("audit show", "--action incident.create");
+  ASSERT_EQ(created.size(), 1u);
+  EXPECT_EQ(created[0]["actor"], "root");
+  json added = Verb("audit show", "--action operator.create");
+  ASSERT_EQ(added.size(), 2u);
+  EXPECT_EQ(added[0]["actor"], "server");  // muster-coordinator operator add, on HQ's machine
+  EXPECT_EQ(added[1]["actor"], "root");
 }
 
 // Enrolment and rotation write the bundle or change nothing at HQ (issue 15): an
@@ -656,6 +741,17 @@ TEST_F(ConsoleTlsTest, AWrongPinOrNoTrustIsRefusedWithTheFix) {
   Output json_error = OverApi(Https(), "--json");
   EXPECT_EQ(json::parse(json_error.out, nullptr, false)["error"]["code"], "untrusted_certificate")
       << json_error.out;
+}
+
+TEST_F(ConsoleTlsTest, AnOperatorLogsInOverHttpsWithThePin) {
+  const std::string password = "correct horse battery staple";
+  Verb("operator add", "dana --role viewer --password-stdin", password);
+  const std::string login = "--api " + Https() + " --operator dana --password-stdin";
+  EXPECT_EQ(Desk("login " + login, password).status, 1);  // no trust given: refused
+  EXPECT_NE(Stderr().find("--pin"), std::string::npos) << Stderr();
+  const std::string pin = "--pin " + hq_->tls_fingerprint();
+  EXPECT_EQ(DeskVerb("login", login + " " + pin, password)["role"], "viewer");
+  EXPECT_EQ(DeskVerb("whoami", pin)["operator"], "dana");
 }
 
 TEST_F(ConsoleTlsTest, PlainHttpToTheTlsPortSaysUseHttps) {

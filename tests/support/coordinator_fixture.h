@@ -115,6 +115,7 @@ inline Message Hello(const std::string& agent) {
 // and body the API sends (and do not depend on cpp-httplib's client; see the ABI test).
 struct HttpReply {
   int status = 0;
+  std::string head;  // the status line and headers
   std::string body;
 };
 
@@ -156,9 +157,14 @@ inline HttpReply RawHttp(int port, const std::string& method, const std::string&
   if (response.rfind("HTTP/1.1 ", 0) != 0 || response.size() < 12) return reply;
   reply.status = std::atoi(response.substr(9, 3).c_str());
   const auto end = response.find("\r\n\r\n");
-  if (end != std::string::npos) reply.body = response.substr(end + 4);
+  if (end != std::string::npos) {
+    reply.head = response.substr(0, end);
+    reply.body = response.substr(end + 4);
+  }
   return reply;
 }
+
+inline constexpr const char* kTestPassword = "correct horse battery staple";
 
 class CoordinatorTest : public ::testing::Test {
  protected:
@@ -174,9 +180,19 @@ class CoordinatorTest : public ::testing::Test {
     hq_ = std::make_unique<hq::Coordinator>(config_, clock_);
     Status started = hq_->Start();
     ASSERT_TRUE(started.ok()) << started.ToString();
-    // With TLS the tests' client pins the coordinator's certificate, as FromDataDir does.
-    api_ = std::make_unique<console::ApiClient>(hq_->api_url(), hq_->api_token(),
-                                                console::TlsTrust{"", hq_->tls_fingerprint()});
+    api_ = std::make_unique<console::ApiClient>(hq_->api_url(), hq_->api_token(), Trust());
+  }
+  // With TLS the tests' clients pin the coordinator's certificate, as FromDataDir does.
+  console::TlsTrust Trust() const { return {"", hq_->tls_fingerprint()}; }
+  // A client logged in as a new operator |name| with |role|, the account made with the
+  // break-glass client api_.
+  std::unique_ptr<console::ApiClient> LogIn(const std::string& name, const std::string& role) {
+    Post("/v1/operators", {{"name", name}, {"role", role}, {"password", kTestPassword}});
+    auto session = console::ApiClient(hq_->api_url(), "", Trust())
+                       .Post("/v1/login", {{"operator", name}, {"password", kTestPassword}});
+    EXPECT_TRUE(session.ok()) << session.status().ToString();
+    return std::make_unique<console::ApiClient>(
+        hq_->api_url(), session.ok() ? (*session)["token"].get<std::string>() : "", Trust());
   }
   json Post(const std::string& path, const json& body) {
     auto result = api_->Post(path, body);

@@ -32,5 +32,7 @@ bool IsSha256Hex(std::string_view text);
 std::string TlsFingerprint(std::string_view der);
 // Whether |text| is shaped like a TlsFingerprint result.
 bool IsTlsFingerprint(std::string_view text);
+// |bytes| random bytes from libsodium as 2 × |bytes| lowercase hex digits: tokens, ids.
+std::string RandomHex(std::size_t bytes);
 
 }  // namespace muster

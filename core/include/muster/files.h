@@ -21,4 +21,9 @@ Status EnsureDirectory(const std::string& path, unsigned mode = 0700);
 // must be 0600 (or stricter).
 Status CheckPrivateFile(const std::string& path);
 
+// The user's Muster directory of an XDG kind: $|variable| (when absolute), else $HOME +
+// |home_fallback|, followed by "/muster"; empty when neither is set. E.g.
+// UserMusterDir("XDG_CONFIG_HOME", "/.config") is ~/.config/muster.
+std::string UserMusterDir(const char* variable, const char* home_fallback);
+
 }  // namespace muster

@@ -111,6 +111,13 @@ TEST_F(ApiTlsTest, CoordinatorJsonCarriesTheHttpsUrlAndTheFingerprintAndTheConso
   EXPECT_EQ(Post("/v1/incidents", {{"id", "INC-1"}, {"title", "over TLS"}})["id"], "INC-1");
 }
 
+TEST_F(ApiTlsTest, AnOperatorLogsInAndWorksOverHttps) {
+  ASSERT_NO_FATAL_FAILURE(StartHq());
+  auto dana = LogIn("dana", "viewer");
+  auto incidents = dana->Get("/v1/incidents");
+  EXPECT_TRUE(incidents.ok()) << incidents.status().ToString();
+}
+
 TEST_F(ApiTlsTest, TheCertificateAsCaIsTrustedForTheLoopbackNamesItCarries) {
   ASSERT_NO_FATAL_FAILURE(StartHq());
   for (const char* host : {"127.0.0.1", "localhost"}) {

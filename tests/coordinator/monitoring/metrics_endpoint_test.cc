@@ -129,9 +129,11 @@ TEST_F(MonitoringTest, HealthzAnswersWithoutATokenAndSaysNothingElse) {
   EXPECT_EQ(health.status, 200);
   EXPECT_EQ(health.body, "ok\n");
   EXPECT_EQ(Get("/healthz", "wrong").status, 200);
-  // The exemption is for that path only.
-  EXPECT_EQ(Get("/healthz/", "").status, 401);
+  // The exemption is for that path only: under /v1 everything needs credentials (outside
+  // it, a GET of anything but the web console's files finds nothing).
+  EXPECT_EQ(Get("/healthz/", "").status, 404);
   EXPECT_EQ(Get("/v1/health", "").status, 401);
+  EXPECT_EQ(Get("/metrics", "").status, 401);
 }
 
 TEST_F(MonitoringTest, MetricsNeedTheMetricsOrTheApiToken) {

@@ -63,7 +63,7 @@ TEST_F(SecurityTest, ARevokedAgentIsCutOffOnItsOpenConnectionAndHqKeepsWhatItSen
   dealer->Send(Records({NoteRecord(1)}));
   ASSERT_TRUE(dealer->ReceiveType(MessageType::kAck, 5'000).has_value());
 
-  api_->set_operator("dana");
+  api_ = LogIn("dana", "administrator");
   json revoked = Post("/v1/agents/amira-1/revoke", json::object());
   EXPECT_EQ(revoked["status"], "revoked");
   // The next message on the open connection: refused, and nothing of it is kept.
@@ -247,15 +247,17 @@ TEST_F(SecurityTest, AFloodIsRateLimitedWhileAnotherAgentIsServed) {
   EXPECT_EQ(ack->body["ingested"], 1);
 }
 
-TEST_F(SecurityTest, TheOperatorAndTheClientAddressAreTheAuditActorAndOrigin) {
+TEST_F(SecurityTest, TheLoggedInOperatorAndTheClientAddressAreTheAuditActorAndOrigin) {
   StartHq();
-  api_->set_operator("dana");
+  api_ = LogIn("dana", "officer");
   Post("/v1/incidents", {{"id", "INC-7"}, {"title", "Portal alarm"}});
   const auto [host, port] = ApiHostPort();
-  HttpReply anonymous = RawHttp(port, "POST", "/v1/members",
-                                {"Authorization: Bearer " + hq_->api_token()},
-                                R"({"id": "amira"})");
-  EXPECT_EQ(anonymous.status, 201) << anonymous.body;
+  // The header that once named the operator is ignored: the token says who calls.
+  HttpReply break_glass = RawHttp(port, "POST", "/v1/members",
+                                  {"Authorization: Bearer " + hq_->api_token(),
+                                   "X-Muster-Operator: dana"},
+                                  R"({"id": "amira"})");
+  EXPECT_EQ(break_glass.status, 201) << break_glass.body;
   json incident = AuditOf("incident.create");
   ASSERT_EQ(incident.size(), 1u);
   EXPECT_EQ(incident[0]["actor"], "dana");
@@ -263,7 +265,8 @@ TEST_F(SecurityTest, TheOperatorAndTheClientAddressAreTheAuditActorAndOrigin) {
   EXPECT_EQ(incident[0]["origin"].get<std::string>().rfind("api 127.0.0.1:", 0), 0u);
   json member = AuditOf("member.create");
   ASSERT_EQ(member.size(), 1u);
-  EXPECT_EQ(member[0]["actor"], "anonymous");
+  EXPECT_EQ(member[0]["actor"], "break-glass");
+  EXPECT_NE(member[0]["origin"].get<std::string>().find("via DATA/api.token"), std::string::npos);
 }
 
 TEST_F(SecurityTest, TamperingWithTheLiveStoreIsNamedByTheVerifyRoute) {
