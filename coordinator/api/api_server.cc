@@ -60,6 +60,8 @@ ApiServer::ApiServer(ApiTokens tokens, ApiContext& context, const Clock& clock,
   AddAuditRoutes(server_, context_);
   AddMonitoringRoutes(server_, context_);
   AddOperatorRoutes(server_, context_);
+  AddWebRoutes(server_);
+  AddSecurityHeaders(server_);
 }
 
 ApiServer::~ApiServer() { Stop(); }

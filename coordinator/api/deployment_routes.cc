@@ -12,6 +12,9 @@ namespace muster::hq {
 namespace {
 
 void AddDeploy(httplib::Server& server, ApiContext& context) {
+  server.Get("/v1/playbooks", [&context](const httplib::Request&, httplib::Response& response) {
+    SendJson(response, context.With([](Headquarters& hq) { return hq.playbooks().List(); }));
+  });
   server.Post("/v1/playbooks",
               [&context](const httplib::Request& request, httplib::Response& response) {
                 auto body = Body(request, response);
@@ -30,6 +33,14 @@ void AddDeploy(httplib::Server& server, ApiContext& context) {
         input.incident_id = body->value("incident", "");
         input.playbook_source = body->value("playbook_source", "");
         input.playbook_file = body->value("playbook_file", "");
+        // A version from the library instead of a source: "playbook": HASH.
+        if (const std::string hash = body->value("playbook", ""); !hash.empty()) {
+          Result<std::string> source =
+              context.With([&](Headquarters& hq) { return hq.playbooks().Source(hash); });
+          if (!source.ok()) return SendError(response, source.status());
+          input.playbook_source = *source;
+          input.playbook_file = "library " + hash.substr(0, 12);
+        }
         input.actor = RequestActor(request);
         if (auto assign = body->find("assign"); assign != body->end() && assign->is_object()) {
           for (auto& [role, members] : assign->items()) {

@@ -18,6 +18,10 @@ void AddDeploymentRoutes(httplib::Server& server, ApiContext& context);
 void AddAlertRoutes(httplib::Server& server, ApiContext& context);
 // audit_routes.cc
 void AddAuditRoutes(httplib::Server& server, ApiContext& context);
+// web_routes.cc: the web console's files (no credentials needed to fetch them).
+void AddWebRoutes(httplib::Server& server);
+// web_routes.cc: the headers every answer carries (Content-Security-Policy and others).
+void AddSecurityHeaders(httplib::Server& server);
 // operator_routes.cc: operator accounts (administrators only, by the guard).
 void AddOperatorRoutes(httplib::Server& server, ApiContext& context);
 // monitoring_routes.cc: /healthz (no token) and /metrics (Prometheus text).

@@ -89,4 +89,39 @@ Result<json> PlaybookLibrary::Publish(const std::string& source, const std::stri
   return published;
 }
 
+Result<json> PlaybookLibrary::List() {
+  json list = json::array();
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_,
+                            "SELECT id, version, hash, title, published_at FROM playbooks "
+                            "ORDER BY published_at DESC, id");
+    while (query.executeStep()) {
+      list.push_back({{"id", query.getColumn(0).getString()},
+                      {"version", query.getColumn(1).getString()},
+                      {"hash", query.getColumn(2).getString()},
+                      {"title", query.getColumn(3).getString()},
+                      {"published_at", query.getColumn(4).getInt64()}});
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return list;
+}
+
+Result<std::string> PlaybookLibrary::Source(const std::string& hash) {
+  std::optional<std::string> source;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_, "SELECT source FROM playbooks WHERE hash=?");
+    query.bind(1, hash);
+    if (query.executeStep()) source = query.getColumn(0).getString();
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  if (!source) {
+    return Status::Error(ErrorCode::kNotFound,
+                         "no published playbook " + hash + "; list them with GET /v1/playbooks");
+  }
+  return *source;
+}
+
 }  // namespace muster::hq

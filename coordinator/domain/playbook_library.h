@@ -21,6 +21,11 @@ class PlaybookLibrary : OverDatabase {
   // Publishes a playbook version (lint must pass). The same id and version with other
   // content is refused (conflict); the same content again is fine.
   Result<json> Publish(const std::string& source, const std::string& file, const Actor& actor);
+  // Every published version, newest first: [{"id", "version", "hash", "title",
+  // "published_at"}].
+  Result<json> List();
+  // The self-contained source of the published version |hash|. not_found.
+  Result<std::string> Source(const std::string& hash);
   // The published playbook with |hash|, parsed once. not_found, invalid_playbook.
   Result<std::shared_ptr<const playbook::Playbook>> ByHash(const std::string& hash);
 

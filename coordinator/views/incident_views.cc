@@ -40,7 +40,25 @@ json BoardTasks(SQLite::Database& db, std::int64_t deployment_id, const playbook
                     {"updated_at", tasks.getColumn(7).getInt64()},
                     {"findings", tasks.getColumn(8).getInt()},
                     {"checklist_checked", tasks.getColumn(9).getInt()},
-                    {"checklist_items", step ? step->checklist.size() : 0}});
+                    {"checklist_items", step ? step->checklist.size() : 0},
+                    {"waits_on", json::array()}});
+  }
+  // What a waiting task waits on: the tasks of the steps it depends on that are not done.
+  for (json& task : list) {
+    const playbook::Step* step = book ? book->FindStep(task["step"]) : nullptr;
+    if (!step || task["state"] != "waiting") continue;
+    for (const std::string& needed : step->depends_on) {
+      for (const json& other : list) {
+        if (other["step"] != needed || other["state"] == "completed" ||
+            other["state"] == "cancelled" || other["state"] == "reassigned") {
+          continue;
+        }
+        task["waits_on"].push_back({{"task", other["id"]},
+                                    {"title", other["title"]},
+                                    {"member", other["member"]},
+                                    {"state", other["state"]}});
+      }
+    }
   }
   return list;
 }

@@ -820,6 +820,31 @@ TEST_F(HeadquartersTest, CompletingACancelledTaskRaisesAConflictAndKeepsTheFindi
   EXPECT_EQ((*board)["alerts"][0]["kind"], "conflict");
 }
 
+// The board says what a waiting task waits on (issue 16): the open tasks of the steps it
+// depends on, which disappear from the list as they are completed.
+TEST_F(HeadquartersTest, TheBoardSaysWhatEachWaitingTaskWaitsOn) {
+  DeployBorder();
+  const auto task_of = [&](const json& board, const std::string& id) {
+    for (const auto& task : board["deployments"][0]["tasks"]) {
+      if (task["id"] == id) return task;
+    }
+    return json();
+  };
+  auto board = hq_->views().IncidentStatus("INC-1");
+  ASSERT_TRUE(board.ok());
+  const json briefing = task_of(*board, "d1.safety_briefing.amira");
+  ASSERT_EQ(briefing["state"], "waiting");
+  ASSERT_EQ(briefing["waits_on"].size(), 1u);
+  EXPECT_EQ(briefing["waits_on"][0]["task"], "d1.arrival_briefing.amira");
+  EXPECT_EQ(briefing["waits_on"][0]["member"], "amira");
+  EXPECT_TRUE(task_of(*board, "d1.arrival_briefing.amira")["waits_on"].empty());
+
+  IngestOk("amira-1", {StatusRecord(1, "d1.arrival_briefing.amira", "completed")});
+  auto later = hq_->views().IncidentStatus("INC-1");
+  ASSERT_TRUE(later.ok());
+  EXPECT_TRUE(task_of(*later, "d1.safety_briefing.amira")["waits_on"].empty());
+}
+
 TEST_F(HeadquartersTest, ARecordRefusedMidwayLeavesNothingBehind) {
   DeployBorder();
   // The stored playbook no longer loads (a damaged row); a fresh store has no parsed copy.

@@ -1,0 +1,342 @@
+#!/usr/bin/python3
+"""The web console in a real headless Chromium (issue 16), against a real coordinator and
+real agents over tcp://127.0.0.1: an officer logs in, deploys from the library, watches
+a finding recorded by an agent appear without a reload, acknowledges a critical alert,
+sees hostile field text as text, and keeps working across a coordinator restart; a
+viewer cannot deploy, and the refusal is audited under the viewer's name. Screenshots
+of the board, the findings, the map and the alerts at 1280x800 go to SCREENSHOTS.
+
+Usage: web_console_test.py COORDINATOR CONSOLE AGENT WORKDIR SCREENSHOTS
+Exits 77 (skipped) when Chromium, its driver or Selenium is missing; scripts/test
+installs them.
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+try:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+except ImportError:
+    print("SKIP: python3-selenium is not installed")
+    sys.exit(77)
+
+COORDINATOR, CONSOLE, AGENT, WORKDIR, SCREENSHOTS = sys.argv[1:6]
+PASSWORD = "correct horse battery staple"
+HOSTILE = '<img src=x onerror="window.__xss=1">"; DROP TABLE findings; --\x1b[31m'
+
+PLAYBOOK = """id: browser-drill
+version: "1.0.0"
+title: Browser drill at a border crossing
+hazards: [radiological]
+roles:
+  - id: team_leader
+    title: Team leader
+  - id: radiation_specialist
+    title: Radiation specialist
+phases:
+  - id: assessment
+    title: Assessment
+steps:
+  - id: survey
+    title: Survey the vehicle
+    phase: assessment
+    role: radiation_specialist
+    due_in: 1h
+    findings:
+      - id: dose_rate
+        label: Dose rate at 1 m
+        type: number
+        unit: µSv/h
+        min: 0
+      - id: remark
+        label: Remark
+        type: text
+      - id: hot_spot
+        label: Hot spot
+        type: geolocation
+  - id: brief
+    title: Brief the commander
+    phase: assessment
+    role: team_leader
+    depends_on: [survey]
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Rig:
+    """A coordinator and agents in WORKDIR, stopped at exit."""
+
+    def __init__(self):
+        self.work = tempfile.mkdtemp(prefix="browser-", dir=WORKDIR)
+        self.hq = os.path.join(self.work, "hq")
+        self.api_port = free_port()
+        self.agent_port = free_port()
+        self.processes = []
+        self.coordinator = None
+        with open(os.path.join(self.work, "coordinator.yaml"), "w") as f:
+            f.write(f"data_dir: {self.hq}\nlog_level: warn\nagents:\n"
+                    f"  bind: tcp://127.0.0.1:{self.agent_port}\n"
+                    f"api:\n  bind: 127.0.0.1\n  port: {self.api_port}\n"
+                    f"alerts:\n  sweep_interval: 1s\n")
+        self.url = f"http://localhost:{self.api_port}"
+
+    def start_hq(self):
+        log = open(os.path.join(self.work, "coordinator.log"), "a")
+        self.coordinator = subprocess.Popen(
+            [COORDINATOR, "--config", os.path.join(self.work, "coordinator.yaml")],
+            stderr=log, stdout=log)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/healthz", timeout=1).read()
+                return
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.1)
+        raise AssertionError("the coordinator did not start; see coordinator.log")
+
+    def stop_hq(self):
+        self.coordinator.terminate()
+        self.coordinator.wait(timeout=20)
+
+    def token(self):
+        with open(os.path.join(self.hq, "api.token")) as f:
+            return f.readline().strip()
+
+    def call(self, method, path, body=None):
+        """The API with the break-glass token (the test's own setup)."""
+        request = urllib.request.Request(
+            self.url + path, method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": "Bearer " + self.token(),
+                     "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return json.loads(answer.read())
+
+    def console(self, *args):
+        return subprocess.run([CONSOLE, "--data", self.hq, *args], check=True,
+                              capture_output=True, text=True).stdout
+
+    def start_agent(self, member):
+        home = os.path.join(self.work, member)
+        os.makedirs(home, exist_ok=True)
+        bundle = os.path.join(home, "bundle.json")
+        self.console("agent", "enroll", member, "--out", bundle)
+        config = os.path.join(home, "agent.yaml")
+        with open(config, "w") as f:
+            f.write(f"bundle: {bundle}\ndata_dir: {home}/data\nlog_level: warn\n")
+        log = open(os.path.join(home, "agent.log"), "w")
+        self.processes.append(subprocess.Popen([AGENT, "--config", config, "run"],
+                                               stderr=log, stdout=log))
+        return config
+
+    def agent(self, config, *args):
+        return subprocess.run([AGENT, "--config", config, *args], check=True,
+                              capture_output=True, text=True).stdout
+
+    def close(self):
+        for process in self.processes + ([self.coordinator] if self.coordinator else []):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                 "--window-size=1280,800", "--disable-gpu", "--autoplay-policy=no-user-gesture-required"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    driver = webdriver.Chrome(options=options, service=service)
+    screen(driver, 1280, 800, False)
+    return driver
+
+
+def screen(driver, width, height, mobile):
+    """The page's viewport: a desk at 1280x800, or a tablet held upright."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+
+
+def wait(driver, what, condition, seconds=30):
+    try:
+        return WebDriverWait(driver, seconds, poll_frequency=0.2).until(lambda d: condition(d))
+    except Exception as error:
+        shot(driver, "failed-" + what.replace(" ", "-"))
+        raise AssertionError(f"timed out waiting for {what}; page text: "
+                             f"{driver.find_element(By.TAG_NAME, 'body').text[:2000]}") from error
+
+
+def text(driver):
+    return driver.find_element(By.TAG_NAME, "main").text
+
+
+def shot(driver, name):
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    driver.save_screenshot(os.path.join(SCREENSHOTS, name + ".png"))
+
+
+def log_in(driver, rig, name):
+    driver.get(rig.url + "/#/incidents")
+    wait(driver, "the login form", lambda d: d.find_elements(By.ID, "login-operator"))
+    driver.find_element(By.ID, "login-operator").send_keys(name)
+    driver.find_element(By.ID, "login-password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "login-submit").click()
+    wait(driver, "the incident list", lambda d: "INC-1" in text(d))
+
+
+def check(condition, message):
+    if not condition:
+        raise AssertionError(message)
+    print("ok:", message)
+
+
+def main():
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        print("SKIP: chromium or chromium-driver is not installed")
+        return 77
+    rig = Rig()
+    driver = None
+    try:
+        rig.start_hq()
+        subprocess.run([COORDINATOR, "operator", "add", "chief", "--role", "administrator",
+                        "--data", rig.hq, "--password-stdin"], input=PASSWORD + "\n",
+                       check=True, capture_output=True, text=True)
+        for name, role in (("dana", "officer"), ("vic", "viewer")):
+            rig.call("POST", "/v1/operators", {"name": name, "role": role, "password": PASSWORD})
+        rig.call("POST", "/v1/incidents", {"id": "INC-1", "title": "Portal alarm at crossing B-7",
+                                           "severity": "high", "hazards": ["radiological"]})
+        rig.call("POST", "/v1/members", {"id": "amira", "name": "Amira Haddad", "roles": ["team_leader"]})
+        rig.call("POST", "/v1/members", {"id": "jonas", "name": HOSTILE, "roles": ["radiation_specialist"]})
+        rig.call("POST", "/v1/playbooks", {"source": PLAYBOOK, "file": "browser-drill.yaml"})
+        amira = rig.start_agent("amira")
+        jonas = rig.start_agent("jonas")
+
+        driver = browser()
+        driver.get(rig.url + "/")
+        headers = urllib.request.urlopen(rig.url + "/app.js").headers
+        csp = headers.get("Content-Security-Policy", "")
+        check("script-src 'self'" in csp and "unsafe-inline" not in csp,
+              "the console's files come with a CSP that allows no inline script")
+
+        # The officer logs in and deploys from the library.
+        log_in(driver, rig, "dana")
+        driver.get(rig.url + "/#/incident/INC-1/board")
+        wait(driver, "the deploy form", lambda d: d.find_elements(By.ID, "deploy-submit"))
+        Select(driver.find_element(By.ID, "deploy-playbook")).select_by_index(0)
+        driver.find_element(By.ID, "deploy-submit").click()
+        wait(driver, "the deployed tasks", lambda d: "Survey the vehicle" in text(d))
+        check("Phase: assessment" in text(driver), "the board shows the tasks by phase")
+        check("Survey the vehicle — jonas" in text(driver), "the board says what the briefing waits on")
+
+        # A finding recorded on Jonas's laptop appears without a reload.
+        driver.get(rig.url + "/#/incident/INC-1/findings")
+        wait(driver, "the findings view", lambda d: "findings" in text(d))
+        driver.execute_script("window.__loaded_once = true;")
+        wait(driver, "jonas's tasks", lambda d: "survey" in rig.agent(jonas, "tasks"), 30)
+        rig.agent(jonas, "finding", "survey", "--field", "dose_rate=145",
+                  "--field", "remark=" + HOSTILE, "--field", "hot_spot=46.2332,6.1049")
+        wait(driver, "the finding on the page", lambda d: "dose_rate: 145 µSv/h" in text(d), 40)
+        check(driver.execute_script("return window.__loaded_once === true;"),
+              "the finding appeared without a reload")
+        check(HOSTILE.replace("\x1b", "\\x1b") in text(driver),
+              "hostile field text is shown as text, its escape code as \\x1b")
+        check(not driver.execute_script("return window.__xss === 1;") and
+              not driver.find_elements(By.CSS_SELECTOR, "main img[src='x']"),
+              "hostile field text made no element and ran no script")
+        shot(driver, "findings")
+
+        # The board, with the team's last contact.
+        driver.get(rig.url + "/#/incident/INC-1/board")
+        wait(driver, "the team on the board", lambda d: "Amira Haddad" in text(d))
+        shot(driver, "board")
+        screen(driver, 800, 1280, True)
+        check(driver.execute_script("return document.documentElement.scrollWidth <= 820;"),
+              "the board fits a tablet's width")
+        shot(driver, "board-tablet")
+        screen(driver, 1280, 800, False)
+
+        # The map, with no tile server.
+        driver.get(rig.url + "/#/incident/INC-1/map")
+        wait(driver, "the map", lambda d: d.find_elements(By.CSS_SELECTOR, "#map .leaflet-interactive"), 20)
+        check("46.2332, 6.1049" in text(driver), "the hot spot is on the map's list")
+        shot(driver, "map")
+
+        # A critical alert from the field: banner, then acknowledged from the alert view.
+        rig.agent(amira, "alert", "Driver collapsed near the vehicle", "--severity", "critical")
+        wait(driver, "the critical banner", lambda d: d.find_element(By.ID, "critical").is_displayed(), 40)
+        driver.get(rig.url + "/#/alerts")
+        wait(driver, "the acknowledge button", lambda d: d.find_elements(By.CSS_SELECTOR, "button.ack"))
+        shot(driver, "alerts")
+        driver.find_element(By.CSS_SELECTOR, "button.ack").click()
+        wait(driver, "the acknowledgement", lambda d: "dana," in text(d))
+        wait(driver, "the banner to go", lambda d: not d.find_element(By.ID, "critical").is_displayed())
+        check(True, "the critical alert was acknowledged from the browser")
+
+        # The coordinator restarts: the page says so, keeps its session and goes on.
+        driver.get(rig.url + "/#/incident/INC-1/findings")
+        wait(driver, "the findings again", lambda d: "dose_rate: 145" in text(d))
+        driver.execute_script("window.__before_restart = true;")
+        rig.stop_hq()
+        wait(driver, "the link warning", lambda d: d.find_element(By.ID, "link").is_displayed(), 40)
+        rig.start_hq()
+        rig.agent(jonas, "finding", "survey", "--field", "dose_rate=152")
+        wait(driver, "a finding after the restart", lambda d: "dose_rate: 152" in text(d), 60)
+        check(driver.execute_script("return window.__before_restart === true;"),
+              "the page survived the coordinator restart without a reload")
+
+        # The viewer reads but cannot deploy; the refusal is audited under her name.
+        driver.find_element(By.ID, "logout").click()
+        wait(driver, "the login form again", lambda d: d.find_elements(By.ID, "login-operator"))
+        log_in(driver, rig, "vic")
+        driver.get(rig.url + "/#/incident/INC-1/board")
+        wait(driver, "the viewer's board", lambda d: "Survey the vehicle" in text(d))
+        check(not driver.find_elements(By.ID, "deploy-submit"), "a viewer is offered no deploy")
+        status = driver.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            fetch('/v1/session').then((r) => r.json()).then((s) => fetch('/v1/deployments', {
+              method: 'POST', headers: {'Content-Type': 'application/json', 'X-Muster-CSRF': s.csrf},
+              body: JSON.stringify({incident: 'INC-1', playbook: 'x'})})).then((r) => done(r.status));
+        """)
+        check(status == 403, "a viewer's deploy from the browser is refused (403)")
+
+        audit = rig.call("GET", "/v1/audit?limit=500")
+        def actors(action):
+            return [entry["actor"] for entry in audit if entry["action"] == action]
+        check(actors("deployment.create") == ["dana"], "the deployment is audited under dana")
+        check(actors("alert.ack") == ["dana"], "the acknowledgement is audited under dana")
+        check("vic" in actors("access.refused"), "the viewer's refused deploy is audited under vic")
+        check(set(actors("operator.login")) >= {"dana", "vic"}, "each web login is audited")
+
+        severe = [entry for entry in driver.get_log("browser")
+                  if entry["level"] == "SEVERE" and "Content Security Policy" in entry["message"]]
+        check(not severe, "the page broke no rule of its Content-Security-Policy: " + json.dumps(severe))
+        print("PASS: web console")
+        return 0
+    finally:
+        if driver is not None:
+            driver.quit()
+        rig.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
