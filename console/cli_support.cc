@@ -18,10 +18,11 @@ Result<ApiClient> Connect(const Context& context) {
     MUSTER_RETURN_IF_ERROR(CheckPrivateFile(context.token_file));
     auto token = ReadFile(context.token_file, 4096);
     if (!token.ok()) return token.status();
-    return ApiClient(context.api_url, token->substr(0, token->find_first_of("\r\n")));
+    return ApiClient(context.api_url, token->substr(0, token->find_first_of("\r\n")),
+                     context.trust);
   }
   if (!context.data_dir.empty() && !context.data_from_env) {
-    return ApiClient::FromDataDir(context.data_dir);
+    return ApiClient::FromDataDir(context.data_dir, context.trust);
   }
   Result<std::optional<SavedLogin>> saved = LoadLogin();
   if (!saved.ok()) return saved.status();
@@ -38,9 +39,9 @@ Result<ApiClient> Connect(const Context& context) {
                                " expired at " + FormatTimestamp(login.expires_at) +
                                "; log in again: muster login");
     }
-    return ApiClient(login.api_url, login.token);
+    return ApiClient(login.api_url, login.token, context.trust);
   }
-  if (!context.data_dir.empty()) return ApiClient::FromDataDir(context.data_dir);
+  if (!context.data_dir.empty()) return ApiClient::FromDataDir(context.data_dir, context.trust);
   return Status::Error(ErrorCode::kInvalidArgument,
                        "log in first: muster login --api URL (on HQ's machine, --data DIR uses "
                        "the break-glass token)");

@@ -17,6 +17,7 @@ struct Context {
   bool data_from_env = false;  // data_dir came from MUSTER_DATA, not --data
   std::string api_url;
   std::string token_file;
+  TlsTrust trust;  // --ca, --pin
   bool json = false;
 };
 

@@ -309,6 +309,12 @@ int main(int argc, char** argv) {
   app.add_option("--api", context.api_url, "API URL, e.g. https://hq.example:7471");
   app.add_option("--token-file", context.token_file,
                  "file holding a session or API token (mode 0600), with --api");
+  app.add_option("--ca", context.trust.ca_file,
+                 "https: PEM CA certificates to verify the coordinator's certificate with "
+                 "(default: the system's CA store)");
+  app.add_option("--pin", context.trust.pin,
+                 "https: accept exactly the certificate with this fingerprint (sha256:HEX, as "
+                 "the coordinator prints at start)");
   app.add_flag("--json", context.json, "answer in JSON");
 
   muster::console::RegisterRosterCommands(app, context);

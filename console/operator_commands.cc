@@ -49,7 +49,7 @@ void Login(const Context& context, const Options& options) {
   Result<std::string> password =
       ReadPassword({"password for " + name + " at " + *url + ": ", options.password_stdin, false});
   if (!password.ok()) Fail(context, password.status());
-  Result<json> session = ApiClient(*url, "").Post(
+  Result<json> session = ApiClient(*url, "", context.trust).Post(
       "/v1/login", {{"operator", name}, {"password", *password}, {"client", "cli"}});
   if (!session.ok()) Fail(context, session.status());
   Status saved =
@@ -71,8 +71,8 @@ void Logout(const Context& context) {
   if (!saved.ok()) Fail(context, saved.status());
   if (!*saved) Fail(context, Status::Error(ErrorCode::kNotFound, "you are not logged in"));
   // The session ends at HQ when HQ can be reached; the token is forgotten here either way.
-  Result<json> ended =
-      ApiClient((*saved)->api_url, (*saved)->token).Post("/v1/logout", json::object());
+  Result<json> ended = ApiClient((*saved)->api_url, (*saved)->token, context.trust)
+                           .Post("/v1/logout", json::object());
   Status forgotten = ForgetLogin();
   if (!forgotten.ok()) Fail(context, forgotten);
   json answer = {{"operator", (*saved)->operator_name},

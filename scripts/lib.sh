@@ -5,7 +5,7 @@ MUSTER_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MUSTER_PACKAGES=(
   build-essential cmake pkg-config git
   libzmq3-dev cppzmq-dev libsqlitecpp-dev libsqlite3-dev libyaml-cpp-dev libspdlog-dev
-  nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libsodium-dev libzstd-dev libre2-dev
+  nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libsodium-dev libzstd-dev libre2-dev libssl-dev
   libgtest-dev sqlite3
   help2man  # the man pages, made at build time (packaging/man_pages.cmake)
   file      # cpack -G DEB looks at the programs with it before dpkg-shlibdeps

@@ -1,5 +1,8 @@
 #include "api/api_server.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <chrono>
 
 #include "api/api_http.h"
@@ -8,9 +11,39 @@
 
 namespace muster::hq {
 
+namespace {
+
+// Plain HTTP without |tls| files, else HTTPS with them, TLS 1.2 or newer; why the files
+// cannot serve goes to |error|.
+std::unique_ptr<httplib::Server> MakeServer(const ApiTlsFiles& tls, std::string& error) {
+  if (tls.cert_path.empty()) return std::make_unique<httplib::Server>();
+  return std::make_unique<httplib::SSLServer>([&tls, &error](SSL_CTX& ssl) {
+    SSL_CTX_set_options(&ssl, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    if (SSL_CTX_set_min_proto_version(&ssl, TLS1_2_VERSION) == 1 &&
+        SSL_CTX_use_certificate_chain_file(&ssl, tls.cert_path.c_str()) == 1 &&
+        SSL_CTX_use_PrivateKey_file(&ssl, tls.key_path.c_str(), SSL_FILETYPE_PEM) == 1 &&
+        SSL_CTX_check_private_key(&ssl) == 1) {
+      return true;
+    }
+    char reason[256] = "unknown error";
+    if (const unsigned long code = ERR_peek_last_error()) {
+      ERR_error_string_n(code, reason, sizeof reason);
+    }
+    ERR_clear_error();
+    error = "the API cannot serve HTTPS with " + tls.cert_path + " and " + tls.key_path + ": " +
+            reason;
+    return false;
+  });
+}
+
+}  // namespace
+
 ApiServer::ApiServer(ApiTokens tokens, ApiContext& context, const Clock& clock,
-                     Millis session_lifetime)
-    : context_(context), auth_(std::move(tokens), context, clock, session_lifetime) {
+                     Millis session_lifetime, const ApiTlsFiles& tls)
+    : context_(context),
+      auth_(std::move(tokens), context, clock, session_lifetime),
+      owned_server_(MakeServer(tls, tls_error_)),
+      server_(*owned_server_) {
   server_.set_payload_max_length(8u << 20);
   Guard();
   server_.Get("/v1/health", [this](const httplib::Request&, httplib::Response& response) {
@@ -66,6 +99,7 @@ void ApiServer::Guard() {
 }
 
 Status ApiServer::Listen(const std::string& bind, int port) {
+  if (!server_.is_valid()) return Status::Error(ErrorCode::kBadKey, tls_error_);
   port_ =
       port == 0 ? server_.bind_to_any_port(bind) : (server_.bind_to_port(bind, port) ? port : -1);
   if (port_ <= 0) {

@@ -75,12 +75,26 @@ Result<Config> LoadConfig(const std::string& path) {
             config.api_bind = item.second.as<std::string>();
           else if (name == "port")
             config.api_port = item.second.as<int>();
+          else if (name == "tls") {
+            const std::string mode = item.second.as<std::string>();
+            if (mode != "auto" && mode != "on" && mode != "off") {
+              return Status::Error(ErrorCode::kInvalidConfig,
+                                   path + ":" + std::to_string(item.second.Mark().line + 1) +
+                                       ": api.tls '" + mode + "' is not one of auto, on, off");
+            }
+            config.api_tls = mode == "on" ? TlsMode::kOn
+                             : mode == "off" ? TlsMode::kOff
+                                             : TlsMode::kAuto;
+          } else if (name == "tls_cert")
+            config.api_tls_cert = item.second.as<std::string>();
+          else if (name == "tls_key")
+            config.api_tls_key = item.second.as<std::string>();
           else if (name == "session_lifetime") {
             Result<Millis> lifetime = ReadDuration(path, item.second, "api.session_lifetime", "12h");
             if (!lifetime.ok()) return lifetime.status();
             config.session_lifetime_ms = *lifetime;
           } else
-            return Unknown(path, item.first, "bind, port, session_lifetime");
+            return Unknown(path, item.first, "bind, port, tls, tls_cert, tls_key, session_lifetime");
         }
       } else if (key == "alerts") {
         for (const auto& item : value) {
@@ -111,7 +125,46 @@ Result<Config> LoadConfig(const std::string& path) {
   if (config.api_port < 0 || config.api_port > 65535) {
     return Status::Error(ErrorCode::kInvalidConfig, path + ": api.port must be 0..65535");
   }
+  Result<bool> tls = ApiServesTls(config);
+  if (!tls.ok()) {
+    return Status::Error(ErrorCode::kInvalidConfig, path + ": " + tls.status().message());
+  }
   return config;
+}
+
+bool IsLoopback(const std::string& bind) {
+  return bind == "127.0.0.1" || bind == "::1" || bind == "localhost";
+}
+
+Result<bool> ApiServesTls(const Config& config) {
+  const bool certificate = !config.api_tls_cert.empty() || !config.api_tls_key.empty();
+  if (certificate && (config.api_tls_cert.empty() || config.api_tls_key.empty())) {
+    return Status::Error(ErrorCode::kInvalidConfig,
+                         "api.tls_cert and api.tls_key go together: give both (the "
+                         "certificate and its private key), or neither for a self-signed pair "
+                         "made in the data directory");
+  }
+  switch (config.api_tls) {
+    case TlsMode::kOn:
+      return true;
+    case TlsMode::kAuto:
+      return certificate || !IsLoopback(config.api_bind);
+    case TlsMode::kOff:
+      break;
+  }
+  if (certificate) {
+    return Status::Error(ErrorCode::kInvalidConfig,
+                         "api.tls is off but api.tls_cert and api.tls_key are set; set api.tls: "
+                         "on (or auto) to use them, or remove them");
+  }
+  if (!IsLoopback(config.api_bind)) {
+    return Status::Error(ErrorCode::kInvalidConfig,
+                         "api.tls: off with api.bind " + config.api_bind +
+                             " would send the API token in clear to other hosts; remove "
+                             "api.tls (auto serves HTTPS there), set api.tls: on, or bind the "
+                             "API to 127.0.0.1");
+  }
+  return false;
 }
 
 }  // namespace muster::hq

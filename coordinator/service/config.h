@@ -8,6 +8,10 @@
 
 namespace muster::hq {
 
+// Whether the API serves HTTPS (api.tls): auto is on unless the API is bound to loopback
+// (or a certificate is configured, which asks for TLS).
+enum class TlsMode { kAuto, kOn, kOff };
+
 struct Config {
   std::string data_dir = "/var/lib/muster";
   // Where the ROUTER binds for agents, and the endpoint written into enrolment bundles
@@ -20,6 +24,11 @@ struct Config {
   double agent_message_burst = 200;
   std::string api_bind = "127.0.0.1";
   int api_port = 7471;  // 0: any free port (written to DATA/coordinator.json)
+  TlsMode api_tls = TlsMode::kAuto;
+  // The API's certificate (PEM, the chain after it) and private key (PEM, mode 0600).
+  // Both empty: a self-signed pair made in the data directory (api/tls_identity.h).
+  std::string api_tls_cert;
+  std::string api_tls_key;
   // How long an operator's login lasts: a shift and some.
   std::int64_t session_lifetime_ms = 12 * 3'600'000;
   std::string log_level = "info";
@@ -29,6 +38,14 @@ struct Config {
 };
 
 // Reads |path|; unknown keys are errors (a typo must not silently change behaviour).
+// Settings that contradict each other are refused as ApiServesTls refuses them.
 Result<Config> LoadConfig(const std::string& path);
+
+// Whether |bind| is a loopback address: 127.0.0.1, ::1 or localhost.
+bool IsLoopback(const std::string& bind);
+// Whether the API serves HTTPS under |config|. invalid_config when api.tls is off on an
+// address other hosts reach (the token would cross the network in clear), when only one of
+// api.tls_cert and api.tls_key is given, or when they are given with api.tls off.
+Result<bool> ApiServesTls(const Config& config);
 
 }  // namespace muster::hq

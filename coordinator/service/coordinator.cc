@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "api/tls_identity.h"
 #include "muster/bundle.h"
 #include "muster/digest.h"
 #include "muster/files.h"
@@ -47,10 +48,18 @@ Coordinator::Coordinator(Config config, const Clock& clock)
 Coordinator::~Coordinator() { Stop(); }
 
 std::string Coordinator::api_url() const {
-  return "http://" + config_.api_bind + ":" + std::to_string(api_ ? api_->port() : 0);
+  // An IPv6 address goes in brackets: https://[::1]:7471
+  const std::string host = config_.api_bind.find(':') == std::string::npos
+                               ? config_.api_bind
+                               : "[" + config_.api_bind + "]";
+  return (tls_fingerprint_.empty() ? "http://" : "https://") + host + ":" +
+         std::to_string(api_ ? api_->port() : 0);
 }
 
 Status Coordinator::PrepareDataDir() {
+  // Settings that contradict each other stop the start before anything is made.
+  Result<bool> tls = ApiServesTls(config_);
+  if (!tls.ok()) return tls.status();
   if (sodium_init() < 0) {
     return Status::Error(ErrorCode::kCryptoUnavailable, "libsodium failed to start");
   }
@@ -70,6 +79,26 @@ Status Coordinator::PrepareDataDir() {
   Result<std::string> metrics_token = LoadOrCreateToken(config_.data_dir + "/metrics.token");
   if (!metrics_token.ok()) return metrics_token.status();
   metrics_token_ = *metrics_token;
+
+  api_tls_ = {};
+  tls_fingerprint_.clear();
+  if (*tls) {
+    Result<TlsIdentity> identity = LoadOrCreateTlsIdentity(
+        config_.data_dir, config_.api_tls_cert, config_.api_tls_key, config_.api_bind);
+    if (!identity.ok()) return identity.status();
+    api_tls_ = {identity->cert_path, identity->key_path};
+    tls_fingerprint_ = identity->fingerprint;
+    auto log = Logger("api");
+    if (identity->generated) {
+      log->info("event=api_tls_generated cert={} key={}", identity->cert_path,
+                identity->key_path);
+    }
+    if (identity->expiring) {
+      log->warn("event=api_tls_expiring cert={} hint=\"renew it, or delete {} and {} to have a "
+                "self-signed pair made (its fingerprint changes)\"",
+                identity->cert_path, identity->cert_path, identity->key_path);
+    }
+  }
 
   const std::string db_path = config_.data_dir + "/muster.db";
   for (auto* hq : {&router_hq_, &api_hq_}) {
@@ -165,6 +194,7 @@ Status Coordinator::Start() {
                          {"public_endpoint", public_endpoint_},
                          {"server_public_key", keys_.public_key},
                          {"pid", static_cast<int>(getpid())}};
+  if (!tls_fingerprint_.empty()) info["tls_fingerprint"] = tls_fingerprint_;
   Status written =
       WriteFileAtomic(config_.data_dir + "/coordinator.json", info.dump(2) + "\n", 0644);
   if (!written.ok()) {
@@ -305,8 +335,13 @@ Status Coordinator::StartApi() {
   hooks.tiles_dir = config_.data_dir + "/tiles";
   api_context_ = std::make_unique<ApiContext>(*api_hq_, stopping_, std::move(hooks));
   api_ = std::make_unique<ApiServer>(ApiTokens{api_token_, metrics_token_}, *api_context_, clock_,
-                                     config_.session_lifetime_ms);
-  return api_->Listen(config_.api_bind, config_.api_port);
+                                     config_.session_lifetime_ms, api_tls_);
+  MUSTER_RETURN_IF_ERROR(api_->Listen(config_.api_bind, config_.api_port));
+  if (!tls_fingerprint_.empty()) {
+    Logger("api")->info("event=api_tls url={} fingerprint={} cert={}", api_url(),
+                        tls_fingerprint_, api_tls_.cert_path);
+  }
+  return Status::Ok();
 }
 
 std::string Coordinator::BundleFor(const std::string& agent_id, const std::string& member,

@@ -32,15 +32,19 @@ class Coordinator {
   Coordinator(Config config, const Clock& clock);
   ~Coordinator();
 
-  // Creates the data directory, store, keys and API token on first start, binds the
+  // Creates the data directory, store, keys and API token on first start (and the API's
+  // self-signed certificate when it serves HTTPS without a configured one), binds the
   // ROUTER and the API, and starts their threads. Returns once both are listening.
+  // invalid_config when api.tls contradicts api.bind (service/config.h ApiServesTls).
   Status Start();
   // Stops both threads and closes every socket. Idempotent.
   void Stop();
 
   const std::string& agent_endpoint() const { return agent_endpoint_; }  // as bound
   const std::string& public_endpoint() const { return public_endpoint_; }
-  std::string api_url() const;
+  std::string api_url() const;  // https:// when the API serves TLS
+  // The API certificate's fingerprint (muster/digest.h TlsFingerprint); empty without TLS.
+  const std::string& tls_fingerprint() const { return tls_fingerprint_; }
   const std::string& api_token() const { return api_token_; }
   const std::string& metrics_token() const { return metrics_token_; }
   const KeyPair& keys() const { return keys_; }
@@ -69,6 +73,8 @@ class Coordinator {
   KeyPair keys_;
   std::string api_token_;
   std::string metrics_token_;
+  ApiTlsFiles api_tls_;  // both empty: plain HTTP
+  std::string tls_fingerprint_;
   SyncMetrics metrics_;  // the router counts, the API reads
   std::string agent_endpoint_;
   std::string public_endpoint_;

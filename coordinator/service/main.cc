@@ -118,6 +118,14 @@ int Run(const muster::hq::Config& config) {
                    started.message());
     return Fail(started);
   }
+  if (!coordinator.tls_fingerprint().empty()) {
+    // Where operators look when they start it by hand (and in the journal under systemd):
+    // what a console away from the data directory needs to trust this API.
+    std::cout << "muster-coordinator: API at " << coordinator.api_url()
+              << ", TLS certificate " << coordinator.tls_fingerprint()
+              << "; consoles elsewhere: muster login --api https://HOST:PORT --pin "
+              << coordinator.tls_fingerprint() << std::endl;
+  }
   const int signal = muster::WaitForStop(signals, "coordinator");
   muster::Logger("coordinator")->info("event=shutdown signal={}", signal);
   coordinator.Stop();

@@ -38,6 +38,13 @@ bool IsSha256Hex(std::string_view text) {
   return true;
 }
 
+std::string TlsFingerprint(std::string_view der) { return "sha256:" + Sha256Hex(der); }
+
+bool IsTlsFingerprint(std::string_view text) {
+  constexpr std::string_view kPrefix = "sha256:";
+  return text.substr(0, kPrefix.size()) == kPrefix && IsSha256Hex(text.substr(kPrefix.size()));
+}
+
 std::string RandomHex(std::size_t bytes) {
   std::vector<unsigned char> raw(bytes);
   randombytes_buf(raw.data(), raw.size());

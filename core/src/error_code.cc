@@ -106,6 +106,8 @@ constexpr Row kTable[] = {
     {kUnreachable, "unreachable", 500, false},
     // The API answered an error without a readable code.
     {kApiError, "api_error", 500, false},
+    // The coordinator's TLS certificate is not the pinned one, or cannot be verified.
+    {kUntrustedCertificate, "untrusted_certificate", 500, false},
 };
 
 constexpr bool InEnumOrder() {
@@ -115,8 +117,9 @@ constexpr bool InEnumOrder() {
   return true;
 }
 static_assert(InEnumOrder(), "the table's rows follow the enum");
-// kApiError is the enum's last code: a code appended after it takes its place here.
-static_assert(std::size(kTable) == static_cast<std::size_t>(kApiError) + 1,
+// kUntrustedCertificate is the enum's last code: a code appended after it takes its place
+// here.
+static_assert(std::size(kTable) == static_cast<std::size_t>(kUntrustedCertificate) + 1,
               "every code has a row: the last code of the enum is the last row");
 
 constexpr std::array<ErrorCode, std::size(kTable)> kAll = [] {

@@ -24,5 +24,14 @@ TEST(DigestTest, RecognisesHex) {
   EXPECT_FALSE(IsSha256Hex(std::string(64, 'A')));  // upper case is not what we write
 }
 
+TEST(DigestTest, ATlsFingerprintIsTheSha256OfTheDerWithItsPrefix) {
+  EXPECT_EQ(TlsFingerprint("abc"),
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_TRUE(IsTlsFingerprint(TlsFingerprint("der")));
+  EXPECT_FALSE(IsTlsFingerprint(Sha256Hex("der")));  // the prefix is part of it
+  EXPECT_FALSE(IsTlsFingerprint("SHA256:" + Sha256Hex("der")));
+  EXPECT_FALSE(IsTlsFingerprint("sha256:" + Sha256Hex("der").substr(1)));
+}
+
 }  // namespace
 }  // namespace muster

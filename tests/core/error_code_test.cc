@@ -22,7 +22,7 @@ TEST(ErrorCodeTest, EveryCodeIsListedOnceInTheEnumsOrder) {
     EXPECT_EQ(static_cast<std::size_t>(all[i]), i) << all[i];
   }
   EXPECT_EQ(all.front(), ErrorCode::kOk);
-  EXPECT_EQ(all.back(), ErrorCode::kApiError);
+  EXPECT_EQ(all.back(), ErrorCode::kUntrustedCertificate);
 }
 
 TEST(ErrorCodeTest, EveryCodeHasAUniqueLowerCaseWireName) {
@@ -88,6 +88,7 @@ TEST(ErrorCodeTest, WireNamesAreThoseOfEarlierReleases) {
       {ErrorCode::kNoCoordinator, "no_coordinator"},
       {ErrorCode::kUnreachable, "unreachable"},
       {ErrorCode::kApiError, "api_error"},
+      {ErrorCode::kUntrustedCertificate, "untrusted_certificate"},
   };
   EXPECT_EQ(kPinned.size(), AllErrorCodes().size()) << "pin the wire name of a new code here";
   for (const auto& [code, wire] : kPinned) EXPECT_EQ(WireName(code), wire);

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 
 #include "coordinator_fixture.h"
+#include "muster/digest.h"
 #include "service/coordinator.h"
 
 namespace muster {
@@ -691,6 +692,85 @@ TEST_F(ConsoleTest, CompletionOffersIdsAndFiles) {
   Output nothing = RunCommand(muster + " --data /nonexistent __complete incident 2>&1");
   EXPECT_EQ(nothing.status, 0);
   EXPECT_EQ(nothing.out, "");
+}
+
+// The console against a coordinator whose API serves HTTPS with its self-signed certificate.
+class ConsoleTlsTest : public ConsoleTest {
+ protected:
+  void SetUp() override {
+    coordtest::CoordinatorTest::SetUp();
+    root_ = std::filesystem::path(config_.data_dir).parent_path();
+    config_.api_tls = hq::TlsMode::kOn;
+    StartHq();
+  }
+  // `muster --api URL --token-file DATA/api.token TRUST incident list`, stderr kept apart.
+  Output OverApi(const std::string& url, const std::string& trust) {
+    return RunCommand(std::string(MUSTER_CONSOLE) + " --api " + url + " --token-file " +
+                      config_.data_dir + "/api.token " + trust + " incident list 2>" +
+                      (root_ / "stderr").string());
+  }
+  std::string Https() { return hq_->api_url(); }  // https://127.0.0.1:PORT
+};
+
+TEST_F(ConsoleTlsTest, ThePinnedOrCaTrustedCertificateWorksAndTheDataDirectoryPinsItself) {
+  ASSERT_EQ(Https().rfind("https://127.0.0.1:", 0), 0u);
+  Verb("incident create", "--id INC-1 --title 'Over TLS'");  // --data: pinned from coordinator.json
+  Output pinned = OverApi(Https(), "--pin " + hq_->tls_fingerprint());
+  EXPECT_EQ(pinned.status, 0) << Stderr();
+  EXPECT_NE(pinned.out.find("INC-1"), std::string::npos) << pinned.out;
+  Output by_ca = OverApi(Https(), "--ca " + config_.data_dir + "/api-tls.crt");
+  EXPECT_EQ(by_ca.status, 0) << Stderr();
+  EXPECT_NE(by_ca.out.find("INC-1"), std::string::npos) << by_ca.out;
+}
+
+TEST_F(ConsoleTlsTest, AWrongPinOrNoTrustIsRefusedWithTheFix) {
+  const std::string wrong = TlsFingerprint("not the coordinator's certificate");
+  Output mismatch = OverApi(Https(), "--pin " + wrong);
+  EXPECT_EQ(mismatch.status, 1);
+  EXPECT_EQ(mismatch.out, "");
+  EXPECT_NE(Stderr().find("not the one --pin names (" + wrong + ")"), std::string::npos)
+      << Stderr();
+  EXPECT_NE(Stderr().find(hq_->tls_fingerprint()), std::string::npos) << Stderr();
+
+  Output untrusted = OverApi(Https(), "");
+  EXPECT_EQ(untrusted.status, 1);
+  EXPECT_NE(Stderr().find("cannot be verified"), std::string::npos) << Stderr();
+  EXPECT_NE(Stderr().find("--pin"), std::string::npos) << Stderr();
+  EXPECT_NE(Stderr().find("--ca"), std::string::npos) << Stderr();
+
+  Output json_error = OverApi(Https(), "--json");
+  EXPECT_EQ(json::parse(json_error.out, nullptr, false)["error"]["code"], "untrusted_certificate")
+      << json_error.out;
+}
+
+TEST_F(ConsoleTlsTest, AnOperatorLogsInOverHttpsWithThePin) {
+  const std::string password = "correct horse battery staple";
+  Verb("operator add", "dana --role viewer --password-stdin", password);
+  const std::string login = "--api " + Https() + " --operator dana --password-stdin";
+  EXPECT_EQ(Desk("login " + login, password).status, 1);  // no trust given: refused
+  EXPECT_NE(Stderr().find("--pin"), std::string::npos) << Stderr();
+  const std::string pin = "--pin " + hq_->tls_fingerprint();
+  EXPECT_EQ(DeskVerb("login", login + " " + pin, password)["role"], "viewer");
+  EXPECT_EQ(DeskVerb("whoami", pin)["operator"], "dana");
+}
+
+TEST_F(ConsoleTlsTest, PlainHttpToTheTlsPortSaysUseHttps) {
+  std::string http = Https();
+  http.replace(0, 5, "http");
+  Output plain = OverApi(http, "");
+  EXPECT_EQ(plain.status, 1);
+  EXPECT_NE(Stderr().find("use https://"), std::string::npos) << Stderr();
+}
+
+TEST_F(ConsoleTlsTest, TheCoordinatorRefusesAClearApiOnAnOpenAddress) {
+  const std::string config = (root_ / "clear.yaml").string();
+  std::ofstream(config) << "data_dir: " << (root_ / "clear").string()
+                        << "\napi:\n  bind: 0.0.0.0\n  tls: off\n";
+  Output refused = RunCommand(std::string(MUSTER_COORDINATOR) + " --config " + config + " 2>" +
+                              (root_ / "stderr").string());
+  EXPECT_EQ(refused.status, 2);
+  EXPECT_NE(Stderr().find("api.tls: off with api.bind 0.0.0.0"), std::string::npos) << Stderr();
+  EXPECT_FALSE(std::filesystem::exists(root_ / "clear"));
 }
 
 }  // namespace

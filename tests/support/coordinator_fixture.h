@@ -180,17 +180,19 @@ class CoordinatorTest : public ::testing::Test {
     hq_ = std::make_unique<hq::Coordinator>(config_, clock_);
     Status started = hq_->Start();
     ASSERT_TRUE(started.ok()) << started.ToString();
-    api_ = std::make_unique<console::ApiClient>(hq_->api_url(), hq_->api_token());
+    api_ = std::make_unique<console::ApiClient>(hq_->api_url(), hq_->api_token(), Trust());
   }
+  // With TLS the tests' clients pin the coordinator's certificate, as FromDataDir does.
+  console::TlsTrust Trust() const { return {"", hq_->tls_fingerprint()}; }
   // A client logged in as a new operator |name| with |role|, the account made with the
   // break-glass client api_.
   std::unique_ptr<console::ApiClient> LogIn(const std::string& name, const std::string& role) {
     Post("/v1/operators", {{"name", name}, {"role", role}, {"password", kTestPassword}});
-    auto session = console::ApiClient(hq_->api_url(), "")
+    auto session = console::ApiClient(hq_->api_url(), "", Trust())
                        .Post("/v1/login", {{"operator", name}, {"password", kTestPassword}});
     EXPECT_TRUE(session.ok()) << session.status().ToString();
     return std::make_unique<console::ApiClient>(
-        hq_->api_url(), session.ok() ? (*session)["token"].get<std::string>() : "");
+        hq_->api_url(), session.ok() ? (*session)["token"].get<std::string>() : "", Trust());
   }
   json Post(const std::string& path, const json& body) {
     auto result = api_->Post(path, body);
@@ -221,9 +223,10 @@ class CoordinatorTest : public ::testing::Test {
   }
   // host and port of the API, for a raw HTTP client.
   std::pair<std::string, int> ApiHostPort() {
-    const std::string url = hq_->api_url();  // http://127.0.0.1:PORT
+    const std::string url = hq_->api_url();  // http://127.0.0.1:PORT or https://…
+    const auto host = url.find("://") + 3;
     const auto colon = url.rfind(':');
-    return {url.substr(7, colon - 7), std::stoi(url.substr(colon + 1))};
+    return {url.substr(host, colon - host), std::stoi(url.substr(colon + 1))};
   }
 
   TempDir dir_;

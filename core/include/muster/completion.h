@@ -10,10 +10,11 @@ namespace muster {
 // A bash script completing |program| (the command name the shell sees, e.g. "muster"):
 // `source <(muster completion bash)`. It completes verbs and options from |app|; file
 // names after the options that take a file (--out, --playbook, --bundle, --to, --from,
-// --config, --db, --token-file, --attach) and for the playbook verbs' arguments;
+// --config, --db, --token-file, --ca, --attach) and for the playbook verbs' arguments;
 // directories after --data; and ids where a verb takes one (INCIDENT, TASK, MEMBER,
 // AGENT, an alert's ID, and --incident, --member, --task) by asking the program itself:
-// `PROGRAM __complete KIND` prints the ids it knows, one per line (kCompleteVerb).
+// `PROGRAM __complete KIND` (with the line's --data, --api, --token-file, --ca, --pin and
+// --config) prints the ids it knows, one per line (kCompleteVerb).
 // Subcommands in no help group (hidden, like __complete) are not offered.
 std::string BashCompletion(const CLI::App& app, const std::string& program);
 std::string BashCompletion(const CLI::App& app, const std::string& program);

@@ -26,6 +26,12 @@ std::string Sha256Hex(std::string_view data);
 // Whether |text| looks like a Sha256Hex result.
 bool IsSha256Hex(std::string_view text);
 
+// A TLS certificate's fingerprint as Muster shows and takes it everywhere (the
+// coordinator's log and coordinator.json, the console's --pin): "sha256:" and the
+// Sha256Hex of the certificate's DER bytes.
+std::string TlsFingerprint(std::string_view der);
+// Whether |text| is shaped like a TlsFingerprint result.
+bool IsTlsFingerprint(std::string_view text);
 // |bytes| random bytes from libsodium as 2 × |bytes| lowercase hex digits: tokens, ids.
 std::string RandomHex(std::size_t bytes);
 

@@ -60,6 +60,7 @@ enum class ErrorCode {
   kNoCoordinator,
   kUnreachable,
   kApiError,
+  kUntrustedCertificate,
 };
 
 // Every code, in the enum's order.

@@ -27,6 +27,8 @@ TEST_F(ConfigTest, TheShippedExampleLoads) {
   EXPECT_EQ(config->public_endpoint, "tcp://hq.example.org:7470");
   EXPECT_EQ(config->api_bind, "127.0.0.1");
   EXPECT_EQ(config->api_port, 7471);
+  EXPECT_EQ(config->api_tls, hq::TlsMode::kAuto);
+  EXPECT_TRUE(config->api_tls_cert.empty());
   EXPECT_EQ(config->log_level, "info");
   EXPECT_EQ(config->agent_messages_per_second, 50);
   EXPECT_EQ(config->agent_message_burst, 200);
@@ -66,6 +68,38 @@ TEST_F(ConfigTest, BadValuesAreErrorsNotExceptions) {
   }
   auto missing = hq::LoadConfig(dir_.File("nope.yaml"));
   EXPECT_FALSE(missing.ok());
+}
+
+TEST_F(ConfigTest, TheApiTlsKeysAreReadAndContradictionsRefusedNamingTheFix) {
+  auto config = Load("api:\n  bind: 0.0.0.0\n  tls: on\n  tls_cert: /etc/muster/api.crt\n"
+                     "  tls_key: /etc/muster/api.key\n");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->api_tls, hq::TlsMode::kOn);
+  EXPECT_EQ(config->api_tls_cert, "/etc/muster/api.crt");
+  EXPECT_EQ(config->api_tls_key, "/etc/muster/api.key");
+  EXPECT_EQ(hq::ApiServesTls(*config).value(), true);
+
+  auto loopback = Load("api:\n  tls: auto\n");
+  ASSERT_TRUE(loopback.ok());
+  EXPECT_EQ(hq::ApiServesTls(*loopback).value(), false);
+  auto off = Load("api:\n  tls: off\n");
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(off->api_tls, hq::TlsMode::kOff);
+
+  auto misspelt = Load("api:\n  bind: 127.0.0.1\n  tls: yes\n");
+  ASSERT_FALSE(misspelt.ok());
+  EXPECT_NE(misspelt.status().message().find(":3:"), std::string::npos);
+  EXPECT_NE(misspelt.status().message().find("auto, on, off"), std::string::npos);
+
+  auto clear = Load("api:\n  bind: 0.0.0.0\n  tls: off\n");
+  ASSERT_FALSE(clear.ok());
+  EXPECT_EQ(clear.status().code(), ErrorCode::kInvalidConfig);
+  EXPECT_NE(clear.status().message().find("api.tls: off"), std::string::npos)
+      << clear.status().message();
+
+  auto half = Load("api:\n  tls_cert: /etc/muster/api.crt\n");
+  ASSERT_FALSE(half.ok());
+  EXPECT_NE(half.status().message().find("api.tls_key"), std::string::npos);
 }
 
 TEST_F(ConfigTest, AFileWithEveryKeyCommentedOutGivesTheDefaults) {
