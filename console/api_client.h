@@ -45,6 +45,7 @@ class ApiClient {
   static Result<ApiClient> FromDataDir(const std::string& data_dir, TlsTrust trust = {});
 
   const std::string& base_url() const { return base_url_; }
+  const TlsTrust& trust() const { return trust_; }
 
   Result<json> Get(const std::string& path);
   Result<json> Post(const std::string& path, const json& body);

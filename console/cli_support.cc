@@ -39,7 +39,8 @@ Result<ApiClient> Connect(const Context& context) {
                                " expired at " + FormatTimestamp(login.expires_at) +
                                "; log in again: muster login");
     }
-    return ApiClient(login.api_url, login.token, context.trust);
+    return ApiClient(login.api_url, login.token,
+                     context.trust.empty() ? login.trust : context.trust);
   }
   if (!context.data_dir.empty()) return ApiClient::FromDataDir(context.data_dir, context.trust);
   return Status::Error(ErrorCode::kInvalidArgument,

@@ -24,42 +24,47 @@ std::string DefaultOperatorName() {
   return user != nullptr ? user : "";
 }
 
-// The API URL a login goes to: --api, else the coordinator of --data on this machine,
-// else the one of the saved login.
-Result<std::string> LoginUrl(const Context& context) {
-  if (!context.api_url.empty()) return context.api_url;
+// The API a login goes to, without credentials: --api (with --ca or --pin), else the
+// coordinator of --data on this machine (its certificate pinned), else the one of the
+// saved login with the trust it was made with.
+Result<ApiClient> LoginTarget(const Context& context) {
+  if (!context.api_url.empty()) return ApiClient(context.api_url, "", context.trust);
   if (!context.data_dir.empty()) {
-    Result<ApiClient> local = ApiClient::FromDataDir(context.data_dir);
+    Result<ApiClient> local = ApiClient::FromDataDir(context.data_dir, context.trust);
     if (!local.ok()) return local.status();
-    return local->base_url();
+    return ApiClient(local->base_url(), "", local->trust());
   }
   Result<std::optional<SavedLogin>> saved = LoadLogin();
-  if (saved.ok() && *saved) return (*saved)->api_url;
+  if (saved.ok() && *saved) {
+    return ApiClient((*saved)->api_url, "",
+                     context.trust.empty() ? (*saved)->trust : context.trust);
+  }
   return Status::Error(ErrorCode::kInvalidArgument,
                        "say where to log in: muster login --api https://HQ:7471");
 }
 
 void Login(const Context& context, const Options& options) {
-  Result<std::string> url = LoginUrl(context);
-  if (!url.ok()) Fail(context, url.status());
+  Result<ApiClient> target = LoginTarget(context);
+  if (!target.ok()) Fail(context, target.status());
+  const std::string url = target->base_url();
   const std::string name = options.name.empty() ? DefaultOperatorName() : options.name;
   if (name.empty()) {
     Fail(context, Status::Error(ErrorCode::kInvalidArgument, "say who you are: --operator NAME"));
   }
   Result<std::string> password =
-      ReadPassword({"password for " + name + " at " + *url + ": ", options.password_stdin, false});
+      ReadPassword({"password for " + name + " at " + url + ": ", options.password_stdin, false});
   if (!password.ok()) Fail(context, password.status());
-  Result<json> session = ApiClient(*url, "", context.trust).Post(
+  Result<json> session = target->Post(
       "/v1/login", {{"operator", name}, {"password", *password}, {"client", "cli"}});
   if (!session.ok()) Fail(context, session.status());
-  Status saved =
-      SaveLogin({*url, name, (*session)["role"].get<std::string>(),
-                 (*session)["token"].get<std::string>(), (*session)["expires_at"].get<Millis>()});
+  Status saved = SaveLogin({url, name, (*session)["role"].get<std::string>(),
+                            (*session)["token"].get<std::string>(),
+                            (*session)["expires_at"].get<Millis>(), target->trust()});
   if (!saved.ok()) Fail(context, saved);
   session->erase("token");
   session->erase("client");
   session->erase("break_glass");
-  (*session)["api_url"] = *url;
+  (*session)["api_url"] = url;
   Answer(context, *session, [](const json& login) {
     std::cout << "logged in to " << Text(login["api_url"]) << " as " << Text(login["operator"])
               << " (" << Text(login["role"]) << ") until " << When(login["expires_at"]) << "\n";
@@ -71,8 +76,10 @@ void Logout(const Context& context) {
   if (!saved.ok()) Fail(context, saved.status());
   if (!*saved) Fail(context, Status::Error(ErrorCode::kNotFound, "you are not logged in"));
   // The session ends at HQ when HQ can be reached; the token is forgotten here either way.
-  Result<json> ended = ApiClient((*saved)->api_url, (*saved)->token, context.trust)
-                           .Post("/v1/logout", json::object());
+  Result<json> ended =
+      ApiClient((*saved)->api_url, (*saved)->token,
+                context.trust.empty() ? (*saved)->trust : context.trust)
+          .Post("/v1/logout", json::object());
   Status forgotten = ForgetLogin();
   if (!forgotten.ok()) Fail(context, forgotten);
   json answer = {{"operator", (*saved)->operator_name},

@@ -30,9 +30,11 @@ Result<std::optional<SavedLogin>> LoadLogin() {
     return Status::Error(ErrorCode::kDamaged,
                          path + " is damaged; remove it and log in again (muster login)");
   }
-  return std::optional<SavedLogin>(SavedLogin{
-      saved["api_url"].get<std::string>(), saved.value("operator", ""), saved.value("role", ""),
-      saved["token"].get<std::string>(), saved.value("expires_at", Millis{0})});
+  return std::optional<SavedLogin>(
+      SavedLogin{saved["api_url"].get<std::string>(), saved.value("operator", ""),
+                 saved.value("role", ""), saved["token"].get<std::string>(),
+                 saved.value("expires_at", Millis{0}),
+                 TlsTrust{saved.value("ca_file", ""), saved.value("pin", "")}});
 }
 
 Status SaveLogin(const SavedLogin& login) {
@@ -46,7 +48,11 @@ Status SaveLogin(const SavedLogin& login) {
                       {"operator", login.operator_name},
                       {"role", login.role},
                       {"token", login.token},
-                      {"expires_at", login.expires_at}};
+                      {"expires_at", login.expires_at},
+                      {"ca_file", login.trust.ca_file.empty()
+                                      ? ""
+                                      : std::filesystem::absolute(login.trust.ca_file).string()},
+                      {"pin", login.trust.pin}};
   return WriteFileAtomic(path, saved.dump(2) + "\n", 0600);
 }
 

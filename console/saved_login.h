@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "api_client.h"
 #include "muster/clock.h"
 #include "muster/result.h"
 
@@ -20,9 +21,10 @@ struct SavedLogin {
   std::string role;
   std::string token;
   Millis expires_at = 0;
+  TlsTrust trust;  // the --ca or --pin the login was made with, used again after it
 };
 
-// Where the login is kept; empty when neither XDG_CONFIG_HOME nor HOME is set.
+// Where the login is kept (a CA file is kept as an absolute path); empty when neither XDG_CONFIG_HOME nor HOME is set.
 std::string SavedLoginPath();
 // The saved login; nullopt when there is none. A file others may read is refused.
 Result<std::optional<SavedLogin>> LoadLogin();

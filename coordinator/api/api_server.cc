@@ -61,7 +61,7 @@ ApiServer::ApiServer(ApiTokens tokens, ApiContext& context, const Clock& clock,
   AddMonitoringRoutes(server_, context_);
   AddOperatorRoutes(server_, context_);
   AddWebRoutes(server_, context_);
-  AddSecurityHeaders(server_);
+  AddSecurityHeaders(server_, !tls.cert_path.empty());
 }
 
 ApiServer::~ApiServer() { Stop(); }

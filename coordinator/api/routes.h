@@ -21,8 +21,9 @@ void AddAuditRoutes(httplib::Server& server, ApiContext& context);
 // web_routes.cc: the web console's files (no credentials needed to fetch them), and the
 // map's offline tiles from DATA/tiles.
 void AddWebRoutes(httplib::Server& server, ApiContext& context);
-// web_routes.cc: the headers every answer carries (Content-Security-Policy and others).
-void AddSecurityHeaders(httplib::Server& server);
+// web_routes.cc: the headers every answer carries (Content-Security-Policy and others;
+// Strict-Transport-Security too when |https|).
+void AddSecurityHeaders(httplib::Server& server, bool https);
 // operator_routes.cc: operator accounts (administrators only, by the guard).
 void AddOperatorRoutes(httplib::Server& server, ApiContext& context);
 // monitoring_routes.cc: /healthz (no token) and /metrics (Prometheus text).

@@ -50,8 +50,10 @@ void AddWebRoutes(httplib::Server& server, ApiContext& context) {
   }
 }
 
-void AddSecurityHeaders(httplib::Server& server) {
-  server.set_post_routing_handler([](const httplib::Request&, httplib::Response& response) {
+void AddSecurityHeaders(httplib::Server& server, bool https) {
+  server.set_post_routing_handler([https](const httplib::Request&, httplib::Response& response) {
+    // A browser that once reached HQ over HTTPS never tries it in the clear again.
+    if (https) response.set_header("Strict-Transport-Security", "max-age=31536000");
     response.set_header("Content-Security-Policy", kContentSecurityPolicy);
     response.set_header("X-Content-Type-Options", "nosniff");
     response.set_header("X-Frame-Options", "DENY");

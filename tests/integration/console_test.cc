@@ -752,6 +752,10 @@ TEST_F(ConsoleTlsTest, AnOperatorLogsInOverHttpsWithThePin) {
   const std::string pin = "--pin " + hq_->tls_fingerprint();
   EXPECT_EQ(DeskVerb("login", login + " " + pin, password)["role"], "viewer");
   EXPECT_EQ(DeskVerb("whoami", pin)["operator"], "dana");
+  // The login keeps its pin: the next commands and the logout need it no more.
+  EXPECT_EQ(DeskVerb("whoami")["operator"], "dana");
+  EXPECT_EQ(Desk("whoami --pin sha256:" + std::string(64, '0')).status, 1);  // another pin wins
+  EXPECT_EQ(DeskVerb("logout")["session_ended_at_hq"], true);
 }
 
 TEST_F(ConsoleTlsTest, PlainHttpToTheTlsPortSaysUseHttps) {
