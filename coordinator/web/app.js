@@ -228,16 +228,32 @@ setInterval(() => { if (app.session && app.view && app.view.live && !document.hi
 // ---- Views ----
 
 // Shows the view again with fresh data. A live update (|forced| false) leaves the page
-// alone while the operator is typing in one of its forms.
+// alone while the operator is typing in one of its forms. A call that comes while another
+// is under way is not lost: it runs when that one ends, and a view the operator has left
+// meanwhile is never shown.
 async function refresh(forced) {
-  if (!app.session || !app.view || app.refreshing) return;
+  if (!app.session || !app.view) return;
+  if (app.refreshing) {
+    app.again = app.again === 'forced' || forced ? 'forced' : 'live';
+    return;
+  }
   app.refreshing = true;
+  app.again = forced ? 'forced' : 'live';
   try {
-    await loadAlerts();
-    const nodes = await app.view.render();
-    const active = document.activeElement;
-    if (!forced && active && active.closest && active.closest('form') && active.closest('main')) return;
-    show(...nodes);
+    while (app.again) {
+      const force = app.again === 'forced';
+      app.again = null;
+      const view = app.view;
+      await loadAlerts();
+      const nodes = await view.render(view);
+      if (view !== app.view) {
+        app.again = 'forced';  // the operator went elsewhere: show that instead
+        continue;
+      }
+      const active = document.activeElement;
+      if (!force && active && active.closest && active.closest('form') && active.closest('main')) continue;
+      show(...nodes);
+    }
   } finally {
     app.refreshing = false;
   }
@@ -463,7 +479,7 @@ function parsePlace(value) {
   return Math.abs(lat) <= 90 && Math.abs(lon) <= 180 ? [lat, lon] : null;
 }
 
-async function mapView(id) {
+async function mapView(id, view) {
   const [s, setup] = await Promise.all([api('GET', '/v1/incidents/' + encodeURIComponent(id) + '/sitrep'), api('GET', '/v1/map')]);
   const points = [];
   for (const m of s.team) {
@@ -478,7 +494,7 @@ async function mapView(id) {
   const legend = table(['WHAT', 'POSITION'], points.map((p) => el('tr', {}, el('td', {}, p.label), el('td', {}, p.place.join(', ')))));
   setTimeout(() => drawMap(holder, points, setup.tiles), 0);
   // The map is redrawn only when the view is opened again: panning is not interrupted.
-  app.view.live = false;
+  view.live = false;
   return [el('h1', {}, id + ' — map'), tabs(id, 'map'),
     el('p', { class: 'muted' }, 'Members\' last known positions and geolocated findings, on a latitude/longitude grid' +
       (setup.tiles ? ' over HQ\'s offline map tiles.' : ' (no map tiles installed at HQ; see DATA/tiles).')),
@@ -592,7 +608,7 @@ function route() {
   };
   const incidentViews = { board: boardView, findings: findingsView, timeline: timelineView, sitrep: sitrepView, map: mapView };
   let render = views[parts[0]] || views.incidents;
-  if (parts[0] === 'incident' && parts[1]) render = () => (incidentViews[parts[2]] || boardView)(parts[1]);
+  if (parts[0] === 'incident' && parts[1]) render = (view) => (incidentViews[parts[2]] || boardView)(parts[1], view);
   app.view = { render, live: true };
   document.getElementById('main').focus();
   refresh().catch((error) => { if (error.status !== 401) show(failure(error)); });
