@@ -29,10 +29,14 @@ function el(tag, props, ...children) {
   return node;
 }
 
-// Control characters (a terminal's escape codes in field text) shown as \xNN, as the CLI
-// does, instead of as invisible or misleading characters.
+// Field text shown as the CLI shows it (core/display.h): control characters (a terminal's
+// escape codes) as \xNN; C1 controls, bidirectional overrides and line separators, which
+// would reorder or hide what follows, as <U+XXXX>.
 function visible(text) {
-  return text.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
+  return text
+    .replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'))
+    .replace(/[\x80-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g,
+      (c) => '<U+' + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0') + '>');
 }
 
 function table(headings, rows) {

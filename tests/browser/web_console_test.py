@@ -25,6 +25,7 @@ import urllib.request
 try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 except ImportError:
@@ -33,7 +34,9 @@ except ImportError:
 
 COORDINATOR, CONSOLE, AGENT, WORKDIR, SCREENSHOTS = sys.argv[1:6]
 PASSWORD = "correct horse battery staple"
-HOSTILE = '<img src=x onerror="window.__xss=1">"; DROP TABLE findings; --\x1b[31m'
+HOSTILE = '<img src=x onerror="window.__xss=1">"; DROP TABLE findings; --\x1b[31m \u202egnp.exe'
+# What the page shows for HOSTILE: the escape code and the right-to-left override visible.
+SHOWN = HOSTILE.replace("\x1b", "\\x1b").replace("\u202e", "<U+202E>")
 
 PLAYBOOK = """id: browser-drill
 version: "1.0.0"
@@ -214,6 +217,34 @@ def log_in(driver, rig, name):
     wait(driver, "the incident list", lambda d: "INC-1" in text(d))
 
 
+def steady(what, action):
+    """Runs |action|, which looks elements up and uses them. The page may show its view
+    again between a lookup and its use (a live update that comes before a field has
+    focus): the action is then run again from the start, with fresh lookups."""
+    for _ in range(10):
+        try:
+            return action()
+        except StaleElementReferenceException:
+            time.sleep(0.2)
+    raise AssertionError(f"{what} kept changing under the test")
+
+
+def fill(driver, form_css, values, button):
+    """Fills the form |form_css| with |values| (name -> text, or ("select", value)) and
+    presses |button|."""
+    def attempt():
+        form = driver.find_element(By.CSS_SELECTOR, form_css)
+        for name, value in values.items():
+            field = form.find_element(By.NAME, name)
+            if isinstance(value, tuple):
+                Select(field).select_by_value(value[1])
+            else:
+                field.clear()
+                field.send_keys(value)
+        form.find_element(By.XPATH, f".//button[text()='{button}']").click()
+    steady("the form " + form_css, attempt)
+
+
 def check(condition, message):
     if not condition:
         raise AssertionError(message)
@@ -270,8 +301,8 @@ def main():
         wait(driver, "the finding on the page", lambda d: "dose_rate: 145 µSv/h" in text(d), 40)
         check(driver.execute_script("return window.__loaded_once === true;"),
               "the finding appeared without a reload")
-        check(HOSTILE.replace("\x1b", "\\x1b") in text(driver),
-              "hostile field text is shown as text, its escape code as \\x1b")
+        check(SHOWN in text(driver),
+              "hostile field text is shown as text, its escape code as \\x1b, its override as <U+202E>")
         check(not driver.execute_script("return window.__xss === 1;") and
               not driver.find_elements(By.CSS_SELECTOR, "main img[src='x']"),
               "hostile field text made no element and ran no script")
@@ -328,10 +359,9 @@ def main():
         # A tactical report filed from the board reaches the SITREP, which prints cleanly.
         driver.get(rig.url + "/#/incident/INC-1/board")
         wait(driver, "the report form", lambda d: d.find_elements(By.NAME, "conditions"))
-        driver.find_element(By.NAME, "conditions").send_keys("Lorry isolated in lane 3")
-        driver.find_element(By.NAME, "actions").send_keys("Cordon at 50 m")
-        driver.find_element(By.NAME, "needs").send_keys("a second dose-rate meter")
-        driver.find_element(By.XPATH, "//button[text()='File report']").click()
+        fill(driver, "form[aria-label='tactical report']", {
+            "conditions": "Lorry isolated in lane 3", "actions": "Cordon at 50 m",
+            "needs": "a second dose-rate meter"}, "File report")
         driver.get(rig.url + "/#/incident/INC-1/sitrep")
         wait(driver, "the report in the SITREP", lambda d: "Conditions: Lorry isolated in lane 3" in text(d))
         check("a second dose-rate meter" in text(driver), "the report's needs lead the SITREP")
@@ -339,9 +369,13 @@ def main():
 
         # The officer hands Jonas's survey to Amira from the board.
         driver.get(rig.url + "/#/incident/INC-1/board")
-        row = wait(driver, "the survey row", lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-task='d1.survey.jonas']"))[0]
-        Select(row.find_element(By.TAG_NAME, "select")).select_by_value("amira")
-        row.find_element(By.XPATH, ".//button[text()='Reassign']").click()
+        row_css = "tr[data-task='d1.survey.jonas']"
+        wait(driver, "the survey row", lambda d: d.find_elements(By.CSS_SELECTOR, row_css))
+        def reassign():
+            row = driver.find_element(By.CSS_SELECTOR, row_css)
+            Select(row.find_element(By.TAG_NAME, "select")).select_by_value("amira")
+            row.find_element(By.XPATH, ".//button[text()='Reassign']").click()
+        steady("the survey row", reassign)
         wait(driver, "the reassignment", lambda d: "d1.survey.amira" in text(d))
         check(True, "a task was reassigned from the board")
 
@@ -352,14 +386,10 @@ def main():
         log_in(driver, rig, "chief")
         driver.get(rig.url + "/#/admin")
         wait(driver, "the enrol form", lambda d: d.find_elements(By.CSS_SELECTOR, "form[aria-label='enrol an agent'] input"))
-        driver.find_element(By.CSS_SELECTOR, "form[aria-label='enrol an agent'] input").send_keys("li")
-        driver.find_element(By.XPATH, "//button[text()='Enrol']").click()
+        fill(driver, "form[aria-label='enrol an agent']", {"member": "li"}, "Enrol")
         wait(driver, "li's agent", lambda d: "li-1" in text(d))
-        form = driver.find_element(By.CSS_SELECTOR, "form[aria-label='add an operator']")
-        form.find_element(By.NAME, "name").send_keys("wall")
-        Select(form.find_element(By.NAME, "role")).select_by_value("viewer")
-        form.find_element(By.NAME, "password").send_keys(PASSWORD)
-        form.find_element(By.XPATH, ".//button[text()='Add']").click()
+        fill(driver, "form[aria-label='add an operator']",
+             {"name": "wall", "role": ("select", "viewer"), "password": PASSWORD}, "Add")
         wait(driver, "the new operator", lambda d: "wall" in text(d))
         check(True, "an agent was enrolled and an operator added from the browser")
 
