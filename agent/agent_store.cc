@@ -285,7 +285,8 @@ std::string AgentStore::DisplayState(const Task& task, const std::vector<Task>& 
     auto own = std::find_if(all.begin(), all.end(),
                             [&](const Task& other) { return other.id == dep_task; });
     if (own != all.end() && !own->local_state.empty()) state = own->local_state;
-    if (state != "completed") return "waiting";
+    // A cancelled task blocks nothing (HQ releases its dependants the same way).
+    if (state != "completed" && state != "cancelled") return "waiting";
   }
   return "ready";
 }
@@ -344,6 +345,23 @@ Status AgentStore::ActivateStep(std::int64_t deployment, const std::string& step
     update.bind(1, static_cast<std::int64_t>(clock_.Now()));
     update.bind(2, deployment);
     update.bind(3, step);
+    update.exec();
+    return Status::Ok();
+  });
+}
+
+Status AgentStore::StandDownStep(std::int64_t deployment, const std::string& step,
+                                 const std::string& reason) {
+  return Guarded([&]() -> Status {
+    SQLite::Statement update(
+        *db_,
+        "UPDATE tasks SET local_state='cancelled', local_reason=?, updated_at=? WHERE "
+        "deployment=? AND step=? AND local_state NOT IN ('completed','cancelled') AND "
+        "hq_state NOT IN ('completed','cancelled','reassigned')");
+    update.bind(1, reason);
+    update.bind(2, static_cast<std::int64_t>(clock_.Now()));
+    update.bind(3, deployment);
+    update.bind(4, step);
     update.exec();
     return Status::Ok();
   });

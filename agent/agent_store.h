@@ -107,6 +107,10 @@ class AgentStore final : public SyncStore {
   Result<std::vector<std::string>> FiredTriggers(std::int64_t deployment);
   Status MarkTriggerFired(std::int64_t deployment, const std::string& trigger_id);
   Status ActivateStep(std::int64_t deployment, const std::string& step);
+  // A trigger's stand-down, offline: the member's open tasks of |step| show as cancelled
+  // with |reason| at once; HQ cancels them for the whole team when the trigger reaches it.
+  Status StandDownStep(std::int64_t deployment, const std::string& step,
+                       const std::string& reason);
 
   // --- deliveries (sync_store.h) ---
   Result<std::uint64_t> ApplyDeliveries(const std::vector<Delivery>& deliveries) override;

@@ -40,7 +40,7 @@ std::string WaitsOn(const Task& task, const std::vector<Task>& all, const AgentS
     for (const Task& own : all) {
       if (own.id == dep_task) state = store.DisplayState(own, all);
     }
-    if (state == "completed") continue;
+    if (state == "completed" || state == "cancelled") continue;
     if (!text.empty()) text += ", ";
     // Who holds it: the member's name as HQ relayed it, else the member id.
     std::string holder = dependency.value("name", "");
@@ -107,9 +107,11 @@ Status RefuseIfClosed(const AgentStore& store, const Task& task, const std::vect
                       bool force, const std::string& verb) {
   const std::string state = store.DisplayState(task, all);
   if ((state == "cancelled" || state == "reassigned") && !force) {
+    const bool here = task.hq_state != state;  // a stand-down on this laptop
+    const std::string& reason = here ? task.local_reason : task.hq_reason;
     return Status::Error(ErrorCode::kTaskClosed,
-                         task.id + " was " + state + " by HQ" +
-                             (task.hq_reason.empty() ? "" : " (" + task.hq_reason + ")") +
+                         task.id + " was " + state + (here ? " on this laptop" : " by HQ") +
+                             (reason.empty() ? "" : " (" + reason + ")") +
                              "; use --force to " + verb +
                              " it anyway (HQ will "
                              "see a conflict; nothing you record is lost)");
@@ -444,6 +446,12 @@ Result<std::vector<playbook::FiredTrigger>> FireTriggers(AgentStore& store, cons
       if (action.kind == playbook::ActionKind::kActivate) {
         MUSTER_RETURN_IF_ERROR(store.ActivateStep(task.deployment, action.step));
       }
+      if (action.kind == playbook::ActionKind::kStandDown) {
+        for (const std::string& step : playbook::StepsStoodDown(book, hit.trigger_id, action)) {
+          MUSTER_RETURN_IF_ERROR(store.StandDownStep(
+              task.deployment, step, "stood down by trigger " + hit.trigger_id + ": " + action.message));
+        }
+      }
     }
     auto seq = store.outbox().Append(wire::TriggerRecord{task.id, hit.trigger_id});
     if (!seq.ok()) return seq.status();
@@ -492,6 +500,12 @@ void PrintTriggerActions(const std::vector<playbook::FiredTrigger>& fired, std::
           break;
         case playbook::ActionKind::kNotify:
           out << "HQ will be notified: " << action.message << "\n";
+          break;
+        case playbook::ActionKind::kStandDown:
+          out << "STAND DOWN ("
+              << (action.phase == playbook::kWholeDeployment ? "the whole deployment"
+                                                              : "phase " + action.phase)
+              << "): " << action.message << "\n";
           break;
       }
     }

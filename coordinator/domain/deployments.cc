@@ -59,17 +59,18 @@ Result<std::vector<std::string>> Deployments::ReleaseReadyTasks(std::int64_t dep
   auto book = playbooks_.ByHash(hash_query->getColumn(0).getString());
   if (!book.ok()) return book.status();
 
-  std::map<std::string, bool> step_done;  // every live task of the step is completed
+  // A step is done when every live task of it is completed. A step whose tasks were all
+  // cancelled or reassigned blocks nothing; a step with no task at all (its optional role
+  // left empty) blocks its dependants only when the role says `when_empty: wait`.
+  std::map<std::string, bool> step_done;
   {
-    auto states = statements_.Get(
-        "SELECT step_id, state FROM tasks WHERE deployment_id=? AND "
-        "state NOT IN ('cancelled','reassigned')");
+    auto states = statements_.Get("SELECT step_id, state FROM tasks WHERE deployment_id=?");
     states->bind(1, deployment_id);
     while (states->executeStep()) {
       const std::string step = states->getColumn(0).getString();
-      const bool completed = states->getColumn(1).getString() == "completed";
-      auto it = step_done.find(step);
-      step_done[step] = (it == step_done.end() ? true : it->second) && completed;
+      const std::string state = states->getColumn(1).getString();
+      auto it = step_done.try_emplace(step, true).first;
+      if (state != "cancelled" && state != "reassigned") it->second = it->second && state == "completed";
     }
   }
   auto waiting = statements_.Get(
@@ -87,7 +88,7 @@ Result<std::vector<std::string>> Deployments::ReleaseReadyTasks(std::int64_t dep
     const bool ready =
         std::all_of(step->depends_on.begin(), step->depends_on.end(), [&](const std::string& dep) {
           auto it = step_done.find(dep);
-          return it == step_done.end() || it->second;
+          return it != step_done.end() ? it->second : !playbook::WaitsForEmptyRole(**book, dep);
         });
     if (!ready) continue;
     auto update = statements_.Get(
@@ -300,9 +301,46 @@ Status Deployments::FireTrigger(std::int64_t deployment_id, const playbook::Play
       case playbook::ActionKind::kNotify:
         MUSTER_RETURN_IF_ERROR(timeline_.Append(incident, "notify", source, action.message));
         break;
+      case playbook::ActionKind::kStandDown:
+        MUSTER_RETURN_IF_ERROR(
+            StandDown(deployment_id, incident, book, action, trigger_id, source, outcome));
+        break;
     }
   }
   return Status::Ok();
+}
+
+Status Deployments::StandDown(std::int64_t deployment_id, const std::string& incident,
+                              const playbook::Playbook& book,
+                              const playbook::TriggerAction& action, const std::string& trigger_id,
+                              const std::string& source, TaskEffects& outcome) {
+  const std::string reason = "stood down by trigger " + trigger_id + ": " + action.message;
+  auto cancel = statements_.Get(
+      "UPDATE tasks SET state='cancelled', stood_down=1, dormant=0, reason=?, updated_at=? WHERE "
+      "deployment_id=? AND step_id=? AND state NOT IN ('completed','cancelled','reassigned') "
+      "RETURNING id");
+  std::vector<std::string> changed;
+  for (const std::string& step : playbook::StepsStoodDown(book, trigger_id, action)) {
+    cancel->bind(1, reason);
+    cancel->bind(2, static_cast<std::int64_t>(clock_.Now()));
+    cancel->bind(3, deployment_id);
+    cancel->bind(4, step);
+    while (cancel->executeStep()) changed.push_back(cancel->getColumn(0).getString());
+    cancel->reset();
+  }
+  const std::size_t stood_down = changed.size();
+  // Steps that waited on the closed ones go ahead: a stood-down step blocks nothing.
+  auto released = ReleaseReadyTasks(deployment_id);
+  if (!released.ok()) return released.status();
+  changed.insert(changed.end(), released->begin(), released->end());
+  outcome.team_changed.insert(deployment_id);
+  MUSTER_RETURN_IF_ERROR(dispatch_.QueueTaskSnapshots(changed, &outcome.agents_to_notify));
+  const std::string scope = action.phase == playbook::kWholeDeployment
+                                ? "deployment " + std::to_string(deployment_id)
+                                : "phase " + action.phase;
+  return timeline_.Append(incident, "stand_down", source,
+                          trigger_id + " stood down " + scope + " (" +
+                              std::to_string(stood_down) + " task(s)): " + action.message);
 }
 
 Status Deployments::EvaluateTriggers(std::int64_t deployment_id, const std::string& source,

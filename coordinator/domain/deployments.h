@@ -87,7 +87,8 @@ class Deployments : OverDatabase {
   std::vector<std::string> DependentTasks(std::int64_t deployment_id,
                                           const playbook::Playbook& book, const std::string& step);
 
-  // Fires |trigger_id| once per deployment: activates steps, raises alerts, notifies.
+  // Fires |trigger_id| once per deployment: activates steps, raises alerts, notifies,
+  // stands down.
   Status FireTrigger(std::int64_t deployment_id, const playbook::Playbook& book,
                      const std::string& trigger_id, const std::string& source,
                      TaskEffects& outcome);
@@ -110,6 +111,12 @@ class Deployments : OverDatabase {
   // The timeline entries and the audit entry of a new deployment; returns its summary.
   Result<json> Record(const DeployInput& input, const playbook::Playbook& book,
                       const TeamPick& pick, const NewDeployment& created);
+  // A trigger's stand-down: cancels the open tasks of the action's phase (or of the whole
+  // deployment) with its reason, releases what waited on them, and tells the agents.
+  Status StandDown(std::int64_t deployment_id, const std::string& incident,
+                   const playbook::Playbook& book, const playbook::TriggerAction& action,
+                   const std::string& trigger_id, const std::string& source,
+                   TaskEffects& outcome);
 
   AuditTrail& audit_;
   Timeline& timeline_;

@@ -285,6 +285,11 @@ CREATE TABLE operator_sessions(
   ended_at INTEGER);
 CREATE INDEX operator_sessions_by_operator ON operator_sessions(operator, ended_at);
 )sql"},
+      // Version 13: a task a trigger stood down (not one an officer cancelled): work its
+      // member did before learning of it is accepted, not raised as a conflict.
+      {13, R"sql(
+ALTER TABLE tasks ADD COLUMN stood_down INTEGER NOT NULL DEFAULT 0;
+)sql"},
   };
   return kMigrations;
 }

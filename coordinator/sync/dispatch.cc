@@ -58,6 +58,15 @@ const std::vector<wire::WaitsOn>& Dispatch::HoldersOf(std::int64_t deployment_id
   return it->second;
 }
 
+bool Dispatch::HasTasks(std::int64_t deployment_id, const std::string& step) {
+  auto query = statements_.Get("SELECT 1 FROM tasks WHERE deployment_id=? AND step_id=? LIMIT 1");
+  query->bind(1, deployment_id);
+  query->bind(2, step);
+  const bool found = query->executeStep();
+  query->reset();
+  return found;
+}
+
 std::optional<wire::TaskDelivery> Dispatch::TaskSnapshot(const std::string& task_id,
                                                          Holders& holders) {
   auto query = statements_.Get(
@@ -86,6 +95,12 @@ std::optional<wire::TaskDelivery> Dispatch::TaskSnapshot(const std::string& task
   for (const std::string& dependency : step->depends_on) {
     const std::vector<wire::WaitsOn>& held = HoldersOf(snapshot.deployment, dependency, holders);
     snapshot.waits_on.insert(snapshot.waits_on.end(), held.begin(), held.end());
+    if (held.empty() && playbook::WaitsForEmptyRole(**book, dependency) &&
+        !HasTasks(snapshot.deployment, dependency)) {
+      // The role is empty and says `when_empty: wait`: the task waits on no one yet.
+      const std::string role = (*book)->FindStep(dependency)->role;
+      snapshot.waits_on.push_back({"", dependency, "", "no one in role " + role + " yet", "unfilled"});
+    }
   }
   return snapshot;
 }

@@ -63,6 +63,8 @@ class Dispatch : OverDatabase {
   std::optional<wire::TaskDelivery> TaskSnapshot(const std::string& task_id, Holders& holders);
   const std::vector<wire::WaitsOn>& HoldersOf(std::int64_t deployment_id, const std::string& step,
                                              Holders& holders);
+  // Whether the deployment has any task of |step|, cancelled and reassigned ones included.
+  bool HasTasks(std::int64_t deployment_id, const std::string& step);
 
   PlaybookLibrary& playbooks_;
   DeliveryQueue& deliveries_;

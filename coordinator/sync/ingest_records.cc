@@ -23,19 +23,20 @@ struct TaskRow {
   std::string step;
   std::string incident;
   std::string playbook_hash;
+  bool stood_down = false;  // cancelled by a trigger's stand-down, not by an officer
 };
 
 std::optional<TaskRow> ReadTask(StatementCache& statements, const std::string& task_id) {
   auto query = statements.Get(
       "SELECT t.member_id, t.state, t.status_seq, t.deployment_id, t.step_id, "
-      "d.incident_id, d.playbook_hash FROM tasks t JOIN deployments d ON "
+      "d.incident_id, d.playbook_hash, t.stood_down FROM tasks t JOIN deployments d ON "
       "d.id=t.deployment_id WHERE t.id=?");
   query->bind(1, task_id);
   if (!query->executeStep()) return std::nullopt;
   return TaskRow{query->getColumn(0).getString(), query->getColumn(1).getString(),
                  query->getColumn(2).getInt64(),  query->getColumn(3).getInt64(),
                  query->getColumn(4).getString(), query->getColumn(5).getString(),
-                 query->getColumn(6).getString()};
+                 query->getColumn(6).getString(), query->getColumn(7).getInt() != 0};
 }
 
 // The task named by a record, if it is the agent's member's own; otherwise an error that
@@ -151,10 +152,14 @@ Status Ingest::ApplyStatus(const AgentRecord& agent, const InboundRecord& record
   if (static_cast<std::int64_t>(record.seq) <= task->status_seq) {
     return Status::Ok();  // an older status arriving late: the newer one already stands
   }
-  if (task->state == "cancelled" || task->state == "reassigned") {
+  // A stood-down task its member completed before learning of the stand-down (the trigger
+  // travels ahead of the member's records): the work was done, and is recorded as done.
+  const bool done_before_stand_down = task->stood_down && state == "completed";
+  if ((task->state == "cancelled" && !done_before_stand_down) || task->state == "reassigned") {
     // Conflict rule C1: HQ took the task away while the member worked on it offline. HQ's
-    // decision stands, the member's records are kept, and an officer is told.
-    if (state == "completed" || state == "in_progress") {
+    // decision stands, the member's records are kept, and an officer is told. A stand-down
+    // is the procedure's decision, not an officer's: nothing to tell.
+    if ((state == "completed" || state == "in_progress") && !task->stood_down) {
       MUSTER_RETURN_IF_ERROR(
           alerts_.Raise(task->incident, task->deployment, "conflict", "warning",
                         "task " + task_id + " was " + task->state + " at HQ but " +
@@ -185,6 +190,10 @@ Status Ingest::ApplyStatus(const AgentRecord& agent, const InboundRecord& record
   if (state != "completed") return Status::Ok();
   MUSTER_RETURN_IF_ERROR(
       timeline_.Append(task->incident, "completed", agent.member_id, "task " + task_id));
+  if (done_before_stand_down) {
+    // The agent was told it was cancelled: it now hears that it counts as done.
+    MUSTER_RETURN_IF_ERROR(dispatch_.QueueTaskSnapshots({task_id}, &outcome.agents_to_notify));
+  }
 
   // Dependency gating across members: tell every task that waits on this step.
   auto book = playbooks_.ByHash(task->playbook_hash);
@@ -240,9 +249,10 @@ Status Ingest::ApplyFinding(const AgentRecord& agent, const InboundRecord& recor
     latest->reset();
   }
   outcome.deployments_with_findings.insert(task->deployment);
-  if (task->state == "cancelled" || task->state == "reassigned") {
+  if ((task->state == "cancelled" && !task->stood_down) || task->state == "reassigned") {
     // Conflict rule C2: a finding for a task HQ took away is a fact about the scene: it
-    // is kept and counts for triggers, and an officer is told.
+    // is kept and counts for triggers, and an officer is told (not for a stand-down: the
+    // member recorded it before the stand-down reached the laptop).
     return alerts_.Raise(task->incident, task->deployment, "conflict", "warning",
                          "task " + finding.task + " was " + task->state + " at HQ but " +
                              agent.member_id + " recorded a finding for it (recorded " +

@@ -48,15 +48,26 @@ json BoardTasks(SQLite::Database& db, std::int64_t deployment_id, const playbook
     const playbook::Step* step = book ? book->FindStep(task["step"]) : nullptr;
     if (!step || task["state"] != "waiting") continue;
     for (const std::string& needed : step->depends_on) {
+      bool any = false;
       for (const json& other : list) {
-        if (other["step"] != needed || other["state"] == "completed" ||
-            other["state"] == "cancelled" || other["state"] == "reassigned") {
+        if (other["step"] != needed) continue;
+        any = true;
+        if (other["state"] == "completed" || other["state"] == "cancelled" ||
+            other["state"] == "reassigned") {
           continue;
         }
         task["waits_on"].push_back({{"task", other["id"]},
                                     {"title", other["title"]},
                                     {"member", other["member"]},
                                     {"state", other["state"]}});
+      }
+      if (!any && playbook::WaitsForEmptyRole(*book, needed)) {
+        // An empty role that says `when_empty: wait`: the task waits for HQ to fill it.
+        const playbook::Step* held = book->FindStep(needed);
+        task["waits_on"].push_back({{"task", ""},
+                                    {"title", held->title},
+                                    {"member", ""},
+                                    {"state", "unfilled (no one in role " + held->role + ")"}});
       }
     }
   }

@@ -209,7 +209,7 @@ TEST_F(VerbsTest, TickingAChecklistItemIsRecordedAndShown) {
             json({{"task", TaskIdOf("recover_material")}, {"item", 2}, {"checked", true}}));
   EXPECT_EQ(records[2].body["checked"], false);
 
-  for (const std::string& bad : {"4", "0", "container", "nothing like it"}) {
+  for (const std::string bad : {"4", "0", "container", "nothing like it"}) {
     Status refused = tick(bad);
     EXPECT_EQ(refused.code(), ErrorCode::kInvalidArgument) << bad;
   }
@@ -351,6 +351,32 @@ TEST_F(VerbsTest, DoneWithoutNewFields) {
   EXPECT_EQ(CountKind("status"), 1u);
 }
 
+TEST_F(VerbsTest, AnInnocentAlarmStandsDownTheMembersOtherStepsOfflineAtOnce) {
+  ASSERT_TRUE(Record("secondary_inspection", {"dose_rate_1m=12", "neutrons_detected=no"}, false,
+                     true)
+                  .ok());
+  ASSERT_TRUE(Record("identify_nuclide", {"nuclide=K-40", "assessment=innocent_alarm"}, false,
+                     true)
+                  .ok());
+  EXPECT_TRUE(Contains(out_.str(), "STAND DOWN (phase assessment): Innocent alarm; no cordon "
+                                   "is needed"));
+  // No link to HQ: the member's remaining steps of the phase close on the laptop.
+  EXPECT_EQ(StateOf("establish_cordon"), "cancelled");
+  EXPECT_EQ(StateOf("expand_cordon"), "cancelled");
+  EXPECT_EQ(StateOf("identify_nuclide"), "completed");  // it decided the stand-down
+  EXPECT_EQ(StateOf("secondary_inspection"), "completed");
+  const Status refused = Record("establish_cordon", {"cordon_radius=30"});
+  EXPECT_EQ(refused.code(), ErrorCode::kTaskClosed);
+  EXPECT_TRUE(Contains(refused.message(),
+                       "was cancelled on this laptop (stood down by trigger innocent_alarm: "
+                       "Innocent alarm; no cordon is needed)"));
+  // HQ learns of it from the trigger record and stands the team down the same way.
+  const auto records = RecordsOf("identify_nuclide");
+  EXPECT_TRUE(std::any_of(records.begin(), records.end(), [](const auto& r) {
+    return r.kind == "trigger" && r.body["trigger"] == "innocent_alarm";
+  }));
+}
+
 TEST_F(VerbsTest, ADoseRateAtTheThresholdActivatesTheDormantStepLocally) {
   const double threshold = CordonThreshold();
   ASSERT_GT(threshold, 0);
@@ -447,7 +473,9 @@ TEST_F(VerbsTest, AnInnocentAlarmActivatesTheClosingStep) {
   EXPECT_TRUE(Contains(out_.str(), "TRIGGER innocent_alarm: step close_innocent_alarm is now active"));
   EXPECT_TRUE(Contains(out_.str(), "HQ will be notified: The radiation specialist assessed"));
   EXPECT_EQ(StateOf("close_innocent_alarm"), "ready");
-  EXPECT_EQ(StateOf("expand_cordon"), "dormant") << "the other trigger did not fire";
+  EXPECT_EQ(*store_->FiredTriggers(1), (std::vector<std::string>{"innocent_alarm"}))
+      << "the cordon trigger did not fire";
+  EXPECT_EQ(StateOf("expand_cordon"), "cancelled") << "stood down with its phase";
 }
 
 TEST_F(VerbsTest, EnumAndSampleIdFieldsAreChecked) {

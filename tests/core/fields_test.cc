@@ -77,6 +77,23 @@ TEST(ParseFieldValueTest, NumberErrorsNameFieldUnitAndInput) {
   }
 }
 
+TEST(ParseFieldValueTest, NumberTypedInAnotherUnitOfTheDimensionIsConverted) {
+  auto value = ParseFieldValue(DoseRate(), "0.25 mSv/h");
+  ASSERT_TRUE(value.ok()) << value.status().ToString();
+  EXPECT_DOUBLE_EQ(std::get<double>(value->value), 250);
+  EXPECT_DOUBLE_EQ(std::get<double>(ParseFieldValue(DoseRate(), "3mrem/h")->value), 30);
+  auto high = ParseFieldValue(DoseRate(), "2 Sv/h");
+  ASSERT_TRUE(high.ok());
+  EXPECT_TRUE(high->out_of_range) << "the converted value is checked against the range";
+  auto wrong = ParseFieldValue(DoseRate(), "5 mg/m³");
+  ASSERT_TRUE(Invalid(wrong));
+  EXPECT_EQ(wrong.status().message(),
+            "dose_rate_1m: '5 mg/m³' is mass concentration, but the field records dose rate in µSv/h");
+  EXPECT_TRUE(Invalid(ParseFieldValue(DoseRate(), "5 furlongs")));
+  FieldSpec plain = Field(FieldType::kNumber, "items");
+  EXPECT_TRUE(Invalid(ParseFieldValue(plain, "5 kg"))) << "a field without a unit takes none";
+}
+
 TEST(ParseFieldValueTest, Boolean) {
   const FieldSpec field = Field(FieldType::kBoolean, "neutrons_detected");
   for (const std::string yes : {"true", "TRUE", "yes", "Yes", "y", "Y"}) {

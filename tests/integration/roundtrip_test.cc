@@ -68,21 +68,32 @@ class RoundTripTest : public coordtest::CoordinatorTest {
     agent.store = std::move(store).value();
     return agent;
   }
+  // Enrols amira, jonas, li and paulo (team_, in that order) and deploys the border
+  // seizure playbook to them from the roster for incident INC-1.
+  void DeployBorder() {
+    team_.push_back(EnrollField("amira", "team_leader"));
+    team_.push_back(EnrollField("jonas", "radiation_specialist"));
+    team_.push_back(EnrollField("li", "forensic_examiner"));
+    team_.push_back(EnrollField("paulo", "liaison_officer"));
+    Post("/v1/incidents", {{"id", "INC-1"}, {"title", "Portal alarm"}, {"severity", "high"}});
+    auto book = playbook::LoadFile(std::string(MUSTER_SOURCE_DIR) +
+                                   "/playbooks/radioactive-material-border-seizure.yaml");
+    ASSERT_TRUE(book.ok());
+    json deployment = Post("/v1/deployments", {{"incident", "INC-1"},
+                                               {"playbook_source", book.playbook->source},
+                                               {"assign", json::object()}});  // from the roster
+    ASSERT_EQ(deployment["tasks"], 13);
+  }
+
+  std::vector<FieldAgent> team_;
 };
 
 TEST_F(RoundTripTest, EveryTaskAndFindingReachesHqExactlyOnceIncludingOfflineWork) {
-  FieldAgent amira = EnrollField("amira", "team_leader");
-  FieldAgent jonas = EnrollField("jonas", "radiation_specialist");
-  FieldAgent li = EnrollField("li", "forensic_examiner");
-  FieldAgent paulo = EnrollField("paulo", "liaison_officer");
-  Post("/v1/incidents", {{"id", "INC-1"}, {"title", "Portal alarm"}, {"severity", "high"}});
-  auto book = playbook::LoadFile(std::string(MUSTER_SOURCE_DIR) +
-                                 "/playbooks/radioactive-material-border-seizure.yaml");
-  ASSERT_TRUE(book.ok());
-  json deployment = Post("/v1/deployments", {{"incident", "INC-1"},
-                                             {"playbook_source", book.playbook->source},
-                                             {"assign", json::object()}});  // from the roster
-  ASSERT_EQ(deployment["tasks"], 13);
+  ASSERT_NO_FATAL_FAILURE(DeployBorder());
+  FieldAgent& amira = team_[0];
+  FieldAgent& jonas = team_[1];
+  FieldAgent& li = team_[2];
+  FieldAgent& paulo = team_[3];
 
   for (FieldAgent* agent : {&amira, &jonas, &li, &paulo}) {
     auto report = agent->Sync(clock_);
@@ -188,6 +199,71 @@ TEST_F(RoundTripTest, EveryTaskAndFindingReachesHqExactlyOnceIncludingOfflineWor
   int trigger_alerts = 0;
   for (const json& alert : (*board)["alerts"]) trigger_alerts += alert["kind"] == "trigger";
   EXPECT_EQ(trigger_alerts, 1);
+}
+
+// An innocent alarm recorded while HQ is down: the radiation specialist's laptop fires the
+// trigger at once; when HQ is back it stands the rest of the search down for the whole
+// team, and every laptop ends up showing what HQ's board shows.
+TEST_F(RoundTripTest, AnInnocentAlarmRecordedOfflineStandsTheTeamDownAndEveryoneAgrees) {
+  ASSERT_NO_FATAL_FAILURE(DeployBorder());
+  FieldAgent& amira = team_[0];
+  FieldAgent& jonas = team_[1];
+  FieldAgent& li = team_[2];
+  std::vector<FieldAgent*> team = {&team_[0], &team_[1], &team_[2], &team_[3]};
+  for (FieldAgent* agent : team) ASSERT_TRUE(agent->Sync(clock_).connected);
+  amira.Done("arrival_briefing", {"scene_location=46.2331,6.1052", "portal_reading=900"});
+  amira.Done("safety_briefing", {"members_briefed=4"});
+  ASSERT_EQ(amira.Sync(clock_).pending, 0u);
+  ASSERT_TRUE(jonas.Sync(clock_).connected);
+
+  hq_.reset();
+  jonas.Done("secondary_inspection", {"dose_rate_1m=0.3", "neutrons_detected=no"});
+  jonas.Done("identify_nuclide", {"nuclide=K-40", "assessment=innocent_alarm"});
+  EXPECT_EQ(*jonas.store->FiredTriggers(1), std::vector<std::string>{"innocent_alarm"});
+
+  StartHq();
+  for (int round = 0; round < 2; ++round) {
+    for (FieldAgent* agent : team) ASSERT_TRUE(agent->Sync(clock_).connected);
+  }
+  auto board = api_->Get("/v1/incidents/INC-1/status");
+  ASSERT_TRUE(board.ok());
+  std::map<std::string, std::string> hq_states;
+  for (const json& task : (*board)["deployments"][0]["tasks"]) {
+    // HQ's "delivered" is a ready task the agent has: the agent says "ready".
+    const std::string state = task["state"];
+    hq_states[task["id"]] = task["dormant"].get<bool>() ? "dormant"
+                            : state == "delivered"      ? "ready"
+                                                        : state;
+  }
+  EXPECT_EQ(hq_states["d1.establish_cordon.amira"], "cancelled");
+  EXPECT_EQ(hq_states["d1.expand_cordon.amira"], "cancelled");
+  EXPECT_EQ(hq_states["d1.photograph_scene.li"], "cancelled");
+  EXPECT_EQ(hq_states["d1.custody_transfer.li"], "cancelled");
+  EXPECT_EQ(hq_states["d1.close_innocent_alarm.amira"], "ready");
+  EXPECT_EQ(hq_states["d1.notify_regulator.paulo"], "ready");
+  EXPECT_EQ(hq_states["d1.identify_nuclide.jonas"], "completed");
+  // Jonas completed his inspection before the stand-down, which reached HQ first (the
+  // trigger travels in the safety lane): it stays completed, and nobody is alarmed.
+  EXPECT_EQ(hq_states["d1.secondary_inspection.jonas"], "completed");
+  int conflicts = 0;
+  for (const json& alert : (*board)["alerts"]) conflicts += alert["kind"] == "conflict";
+  EXPECT_EQ(conflicts, 0);
+  // Each laptop shows each of its tasks in HQ's state.
+  std::map<std::string, std::string> field_states;
+  for (FieldAgent* agent : team) {
+    auto tasks = agent->store->Tasks();
+    ASSERT_TRUE(tasks.ok());
+    for (const agent::Task& task : *tasks) {
+      field_states[task.id] = agent->store->DisplayState(task, *tasks);
+    }
+  }
+  EXPECT_EQ(field_states, hq_states);
+  EXPECT_EQ(li.State("photograph_scene"), "cancelled");
+  auto photographed = li.store->FindTask("photograph_scene");
+  ASSERT_TRUE(photographed.ok());
+  EXPECT_EQ(photographed->hq_reason,
+            "stood down by trigger innocent_alarm: Innocent alarm; there is no material to "
+            "recover");
 }
 
 }  // namespace

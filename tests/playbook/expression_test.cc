@@ -18,7 +18,7 @@ hazards: [nuclear]
 roles: [{id: lead, title: Lead}]
 phases: [{id: work, title: Work}]
 parameters:
-  - {id: limit, type: number, default: 100}
+  - {id: limit, type: number, default: 100, unit: µSv/h}
   - {id: strict, type: boolean, default: "false"}
   - {id: label, type: string}
   - {id: wait, type: duration, default: 5m}

@@ -76,5 +76,55 @@ TEST(TriggersTest, HandBuiltTriggerWithABadConditionNeverFires) {
   EXPECT_EQ(EvaluateTriggers(playbook, {{"survey.dose_rate", 5000.0}}, {}).size(), 1u);
 }
 
+// A playbook with a stand-down: survey (work) decides, report (work) and archive (wrap)
+// are the rest.
+std::string StandDownText(const std::string& action) {
+  return std::string(testing::kMinimal) +
+         "  - id: archive\n"
+         "    title: Archive\n"
+         "    phase: wrap\n"
+         "    role: lead\n"
+         "triggers:\n"
+         "  - id: innocent\n"
+         "    when: survey.dose_rate < 0.3\n"
+         "    then:\n" +
+         action;
+}
+
+LoadResult LoadStandDown(const std::string& action) {
+  return LoadText(testing::Edit(StandDownText(action), "phases:\n",
+                                "phases:\n  - id: wrap\n    title: Wrap up\n"),
+                  "t.yaml");
+}
+
+TEST(TriggersTest, AStandDownClosesItsPhaseExceptTheStepsThatDecidedIt) {
+  LoadResult phase = LoadStandDown("      - stand_down: work\n        reason: Background only\n");
+  ASSERT_TRUE(phase.ok()) << testing::AllDiagnostics(phase);
+  const TriggerAction& action = phase.playbook->triggers[0].then[0];
+  EXPECT_EQ(action.kind, ActionKind::kStandDown);
+  EXPECT_EQ(action.phase, "work");
+  EXPECT_EQ(action.message, "Background only");
+  EXPECT_EQ(StepsStoodDown(*phase.playbook, "innocent", action),
+            std::vector<std::string>{"report"});
+  LoadResult all = LoadStandDown("      - stand_down: deployment\n        reason: Background only\n");
+  ASSERT_TRUE(all.ok()) << testing::AllDiagnostics(all);
+  EXPECT_EQ(StepsStoodDown(*all.playbook, "innocent", all.playbook->triggers[0].then[0]),
+            (std::vector<std::string>{"report", "archive"}));
+}
+
+TEST(TriggersTest, AStandDownNeedsAPhaseAndAReason) {
+  EXPECT_TRUE(testing::HasDiagnostic(
+      LoadStandDown("      - stand_down: wrk\n        reason: x\n"),
+      "t.yaml:35:21: error: 'wrk' is neither 'deployment' nor a phase"));
+  EXPECT_TRUE(testing::HasHint(LoadStandDown("      - stand_down: wrk\n        reason: x\n"),
+                               "did you mean 'work'?"));
+  EXPECT_TRUE(testing::HasDiagnostic(
+      LoadStandDown("      - stand_down: work\n"),
+      "t.yaml:35:9: error: an action of trigger 'innocent' stands down without a reason"));
+  EXPECT_TRUE(testing::HasDiagnostic(
+      LoadStandDown("      - alert: Look\n        reason: x\n"),
+      "t.yaml:36:9: error: 'reason' applies to stand_down only"));
+}
+
 }  // namespace
 }  // namespace muster::playbook

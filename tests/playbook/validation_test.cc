@@ -12,6 +12,7 @@ using testing::HasDiagnostic;
 using testing::HasHint;
 using testing::kMinimal;
 using testing::Load;
+using testing::AllDiagnostics;
 
 // kMinimal plus a trigger block; the trigger's `when:` is on line 27, its value at col 11.
 std::string WithTrigger(const std::string& when, const std::string& then = "      - alert: x\n") {
@@ -171,7 +172,7 @@ TEST(ValidationTest, ActionNeedsExactlyOneKind) {
       Load(WithTrigger("survey.dose_rate > 1", "      - alert: x\n        notify: y\n"));
   EXPECT_TRUE(HasDiagnostic(result,
                             "t.yaml:29:9: error: an action of trigger 't1' must have exactly one "
-                            "of activate, alert, notify"));
+                            "of activate, alert, notify, stand_down"));
 }
 
 TEST(ValidationTest, AlertSeverityMustBeKnown) {
@@ -386,6 +387,46 @@ TEST(ValidationTest, UnusedRoleIsAWarning) {
 TEST(ValidationTest, StepCannotBeCalledParam) {
   const LoadResult result = Load(Edit(kMinimal, "  - id: report", "  - id: param"));
   EXPECT_TRUE(HasDiagnostic(result, "t.yaml:20:5: error: a step cannot be called 'param'"));
+}
+
+TEST(ValidationTest, ARoutineStepWaitingOnADormantStepWarns) {
+  // survey waits for a trigger; report, a routine step, waits on it.
+  const std::string text = Edit(kMinimal, "    role: lead\n    findings:",
+                                "    role: lead\n    on_trigger: true\n    findings:") +
+                           "triggers:\n"
+                           "  - id: wake\n"
+                           "    when: survey.dose_rate > 1\n"
+                           "    then: [{activate: survey}]\n";
+  const LoadResult result = Load(text);
+  EXPECT_TRUE(result.ok()) << AllDiagnostics(result);
+  EXPECT_TRUE(HasDiagnostic(result,
+                            "t.yaml:25:18: warning: step 'report' waits on 'survey', which is "
+                            "on_trigger: if no trigger activates 'survey', 'report' is never ready"));
+}
+
+TEST(ValidationTest, AnOptionalRoleSaysWhatItsDependantsDoWhenItIsEmpty) {
+  const std::string text =
+      Edit(Edit(kMinimal, "  - id: lead\n    title: Lead\n",
+                "  - id: lead\n    title: Lead\n  - id: aide\n    title: Aide\n"
+                "    required: false\n"),
+           "    phase: work\n    role: lead\n    findings:",
+           "    phase: work\n    role: aide\n    findings:");
+  LoadResult result = Load(text);
+  EXPECT_TRUE(result.ok()) << AllDiagnostics(result);
+  EXPECT_TRUE(HasDiagnostic(result,
+                            "t.yaml:8:5: warning: optional role 'aide' does not say what 'report', "
+                            "which waits on its step 'survey', does when a deployment leaves the "
+                            "role empty"));
+  for (const std::string choice : {"skip", "wait"}) {
+    result = Load(Edit(text, "    required: false\n",
+                       "    required: false\n    when_empty: " + choice + "\n"));
+    EXPECT_TRUE(result.ok() && result.diagnostics.empty()) << AllDiagnostics(result);
+    EXPECT_EQ(WaitsForEmptyRole(*result.playbook, "survey"), choice == "wait");
+  }
+  EXPECT_FALSE(Load(Edit(text, "    required: false\n", "    when_empty: wait\n")).ok())
+      << "when_empty on a required role";
+  EXPECT_FALSE(Load(Edit(text, "    required: false\n",
+                         "    required: false\n    when_empty: later\n")).ok());
 }
 
 }  // namespace

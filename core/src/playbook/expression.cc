@@ -25,6 +25,7 @@ enum class Tok {
   kRBracket,
   kComma,
   kCompare,
+  kArith,
   kBad
 };
 
@@ -33,8 +34,24 @@ struct Token {
   std::size_t offset = 0;
   std::string text;  // identifier, decoded string, number spelling, or operator
   double number = 0;
+  std::string unit;  // kNumber: the unit written after it, if any
   CompareOp op = CompareOp::kEq;
+  char arith = '+';  // kArith
 };
+
+// Reserved words: never identifiers of references, never units after a number.
+bool IsReserved(std::string_view word) {
+  return word == "and" || word == "or" || word == "not" || word == "in" || word == "true" ||
+         word == "false";
+}
+
+// Whether a unit starts at |rest|: a letter, µ, μ, °, ℃ or %.
+bool StartsUnit(std::string_view rest) {
+  if (rest.empty()) return false;
+  const auto c = static_cast<unsigned char>(rest[0]);
+  return std::isalpha(c) || c == '%' || rest.starts_with("µ") || rest.starts_with("μ") ||
+         rest.starts_with("°") || rest.starts_with("℃");
+}
 
 class Lexer {
  public:
@@ -47,11 +64,7 @@ class Lexer {
     token.offset = pos_;
     if (pos_ >= text_.size()) return token;
     const char c = text_[pos_];
-    if (std::isdigit(static_cast<unsigned char>(c)) ||
-        (c == '-' && pos_ + 1 < text_.size() &&
-         std::isdigit(static_cast<unsigned char>(text_[pos_ + 1])))) {
-      return LexNumber(token, error);
-    }
+    if (std::isdigit(static_cast<unsigned char>(c))) return LexNumber(token, error);
     if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') return LexIdent(token);
     if (c == '"' || c == '\'') return LexString(token, error);
     return LexPunct(token, error);
@@ -63,10 +76,18 @@ class Lexer {
   }
 
   Token LexNumber(Token& token, std::optional<ExpressionIssue>& error) {
+    const auto digit = [&](std::size_t i) {
+      return i < text_.size() && std::isdigit(static_cast<unsigned char>(text_[i]));
+    };
     std::size_t end = pos_ + 1;
-    while (end < text_.size() &&
-           (std::isdigit(static_cast<unsigned char>(text_[end])) || text_[end] == '.')) {
-      ++end;
+    while (digit(end) || (end < text_.size() && text_[end] == '.')) ++end;
+    // An exponent: 1e-6, 2.5E3.
+    if (end < text_.size() && (text_[end] == 'e' || text_[end] == 'E')) {
+      const std::size_t sign = end + 1 < text_.size() && (text_[end + 1] == '-' || text_[end + 1] == '+') ? 1 : 0;
+      if (digit(end + 1 + sign)) {
+        end += 1 + sign;
+        while (digit(end)) ++end;
+      }
     }
     token.text = std::string(text_.substr(pos_, end - pos_));
     const auto [ptr, ec] =
@@ -80,7 +101,28 @@ class Lexer {
     }
     pos_ = end;
     token.kind = Tok::kNumber;
+    LexUnit(token);
     return token;
+  }
+
+  // The unit after a number ("0.5 mSv/h", "20%"): the word that follows, unless it is a
+  // reserved word. It ends at a space, a bracket, a comma, a comparison or '+'.
+  void LexUnit(Token& token) {
+    std::size_t start = pos_;
+    while (start < text_.size() && (text_[start] == ' ' || text_[start] == '\t')) ++start;
+    if (!StartsUnit(text_.substr(start))) return;
+    std::size_t end = start;
+    while (end < text_.size()) {
+      const char c = text_[end];
+      if (std::isspace(static_cast<unsigned char>(c)) || std::string_view("()[],<>=!+").find(c) != std::string_view::npos) break;
+      if (c == '-' && (end == start || text_[end - 1] != '^')) break;
+      ++end;
+    }
+    const std::string_view word = text_.substr(start, end - start);
+    // A reserved word, or a reference ("1 s.y" is a missing 'and', not seconds).
+    if (IsReserved(word) || word.find('.') != std::string_view::npos) return;
+    token.unit = std::string(word);
+    pos_ = end;
   }
 
   Token LexIdent(Token& token) {
@@ -128,6 +170,17 @@ class Lexer {
         return token;
       }
     }
+    static constexpr std::pair<std::string_view, char> kArith[] = {
+        {"+", '+'}, {"-", '-'}, {"−", '-'}, {"*", '*'}, {"×", '*'}, {"/", '/'}, {"÷", '/'}};
+    for (const auto& [spelling, arith] : kArith) {
+      if (rest.starts_with(spelling)) {
+        token.kind = Tok::kArith;
+        token.text = std::string(spelling);
+        token.arith = arith;
+        pos_ += spelling.size();
+        return token;
+      }
+    }
     static constexpr std::pair<char, Tok> kPunct[] = {{'.', Tok::kDot},      {'(', Tok::kLParen},
                                                       {')', Tok::kRParen},   {'[', Tok::kLBracket},
                                                       {']', Tok::kRBracket}, {',', Tok::kComma}};
@@ -149,8 +202,8 @@ class Lexer {
     if (rest.substr(0, 2) == "||") return "write 'or'";
     if (rest[0] == '!') return "write 'not'";
     if (rest[0] == '=') return "compare with '=='";
-    return "expressions use step.field references, numbers, \"text\", true, false, "
-           "== != < <= > >=, and, or, not, in [...] and parentheses";
+    return "expressions use step.field references, numbers with units, \"text\", true, "
+           "false, + - * /, == != < <= > >=, and, or, not, in [...] and parentheses";
   }
 
   std::string_view text_;
@@ -162,8 +215,11 @@ class Lexer {
 //   expr    = and { "or" and }
 //   and     = unary { "and" unary }
 //   unary   = "not" unary | compare
-//   compare = operand [ ( op operand ) | ( "in" "[" literal { "," literal } "]" ) ]
-//   operand = number | string | "true" | "false" | ref | "(" expr ")"
+//   compare = sum [ ( op sum ) | ( "in" "[" literal { "," literal } "]" ) ]
+//   sum     = product { ( "+" | "-" ) product }
+//   product = sign { ( "*" | "/" ) sign }
+//   sign    = "-" sign | operand
+//   operand = number [ unit ] | string | "true" | "false" | ref | "(" expr ")"
 //   ref     = identifier "." identifier
 class Parser {
  public:
@@ -250,12 +306,12 @@ class Parser {
   }
 
   NodePtr ParseCompare(int depth) {
-    NodePtr left = ParseOperand(depth);
+    NodePtr left = ParseSum(depth);
     if (!left) return nullptr;
     if (token_.kind == Tok::kCompare) {
       const CompareOp op = token_.op;
       Advance();
-      NodePtr right = ParseOperand(depth);
+      NodePtr right = ParseSum(depth);
       if (!right) return nullptr;
       NodePtr node = Binary(ExprNode::Kind::kCompare, std::move(left), std::move(right));
       node->op = op;
@@ -263,6 +319,48 @@ class Parser {
     }
     if (IsKeyword("in")) return ParseIn(std::move(left));
     return left;
+  }
+
+  bool IsArith(std::string_view ops) const {
+    return token_.kind == Tok::kArith && ops.find(token_.arith) != std::string_view::npos;
+  }
+
+  // One level of left-associative arithmetic: operands read by |next|, joined by |ops|.
+  NodePtr ParseArith(int depth, std::string_view ops, NodePtr (Parser::*next)(int)) {
+    NodePtr left = (this->*next)(depth);
+    while (left && IsArith(ops)) {
+      const char op = token_.arith;
+      Advance();
+      NodePtr right = (this->*next)(depth);
+      if (!right) return nullptr;
+      left = Binary(ExprNode::Kind::kArith, std::move(left), std::move(right));
+      left->arith = op;
+    }
+    return left;
+  }
+  NodePtr ParseSum(int depth) { return ParseArith(depth, "+-", &Parser::ParseProduct); }
+  NodePtr ParseProduct(int depth) { return ParseArith(depth, "*/", &Parser::ParseSign); }
+
+  // A minus sign before an operand: a negative number, or 0 - the operand.
+  NodePtr ParseSign(int depth) {
+    if (!IsArith("-")) return ParseOperand(depth);
+    if (depth > kMaxExpressionDepth) {
+      return Fail(token_.offset, "the condition nests too deeply",
+                  "at most " + std::to_string(kMaxExpressionDepth) + " signs and parentheses");
+    }
+    const std::size_t offset = token_.offset;
+    Advance();
+    NodePtr operand = ParseSign(depth + 1);
+    if (!operand) return nullptr;
+    if (operand->kind == ExprNode::Kind::kNumber) {
+      operand->number = -operand->number;
+      operand->offset = offset;
+      return operand;
+    }
+    auto zero = Make(ExprNode::Kind::kNumber, offset);
+    NodePtr node = Binary(ExprNode::Kind::kArith, std::move(zero), std::move(operand));
+    node->arith = '-';
+    return node;
   }
 
   NodePtr ParseIn(NodePtr left) {
@@ -289,9 +387,15 @@ class Parser {
   NodePtr ParseLiteral() {
     if (error_) return nullptr;
     NodePtr node;
+    const std::size_t offset = token_.offset;
+    const bool negative = IsArith("-");
+    if (negative) Advance();
     if (token_.kind == Tok::kNumber) {
-      node = Make(ExprNode::Kind::kNumber, token_.offset);
-      node->number = token_.number;
+      node = Make(ExprNode::Kind::kNumber, offset);
+      node->number = negative ? -token_.number : token_.number;
+      node->unit = token_.unit;
+    } else if (negative) {
+      return Fail(token_.offset, Expected("a number after '-'"), "e.g. -3");
     } else if (token_.kind == Tok::kString) {
       node = Make(ExprNode::Kind::kString, token_.offset);
       node->text = token_.text;
@@ -326,7 +430,7 @@ class Parser {
       return ParseLiteral();
     }
     return Fail(token_.offset, Expected("a value or a step.field reference"),
-                "e.g. survey.dose_rate >= 100");
+                "e.g. survey.dose_rate >= 100 µSv/h");
   }
 
   NodePtr ParseRef() {
@@ -354,11 +458,6 @@ class Parser {
     return "expected " + what + ", got '" + token_.text + "'";
   }
 
-  static bool IsReserved(std::string_view word) {
-    return word == "and" || word == "or" || word == "not" || word == "in" || word == "true" ||
-           word == "false";
-  }
-
   Lexer lexer_;
   Token token_;
   std::optional<ExpressionIssue> error_;
@@ -369,10 +468,60 @@ class Parser {
 enum class Kind { kBool, kNumber, kText, kEnum, kInvalid };
 
 struct TypeInfo {
+  TypeInfo() = default;
+  TypeInfo(Kind kind, const FieldSpec* field, std::string what,
+           std::optional<Unit> unit = std::nullopt)
+      : kind(kind), field(field), what(std::move(what)), unit(std::move(unit)) {}
+
   Kind kind = Kind::kInvalid;
   const FieldSpec* field = nullptr;  // set for finding references
   std::string what;                  // how to name the operand in messages
+  // Numbers: the unit, unless the number has none of its own (a bare literal, a field or
+  // parameter without a unit, or arithmetic on those) and takes the other side's.
+  std::optional<Unit> unit;
 };
+
+// The unit a finding or parameter reference declares; nullopt when it declares none or
+// one this table does not know (the loader warns about those).
+std::optional<Unit> DeclaredUnit(const ExprNode& ref, const Playbook& playbook) {
+  std::string_view symbol;
+  if (ref.scope == kParamScope) {
+    for (const Parameter& p : playbook.parameters) {
+      if (p.id == ref.name) symbol = p.unit;
+    }
+  } else if (const Step* step = playbook.FindStep(ref.scope)) {
+    for (const FieldSpec& f : step->findings) {
+      if (f.id == ref.name) symbol = f.unit;
+    }
+  }
+  if (symbol.empty()) return std::nullopt;
+  return ParseUnit(symbol);
+}
+
+// Values within one part in 10^9 are equal: a threshold met exactly in another unit
+// still counts as met after the conversion's rounding.
+bool Close(double x, double y) {
+  return std::fabs(x - y) <= 1e-9 * std::max(std::fabs(x), std::fabs(y));
+}
+
+bool Holds(CompareOp op, double x, double y, bool tolerant) {
+  const bool equal = tolerant ? Close(x, y) : x == y;
+  switch (op) {
+    case CompareOp::kEq:
+      return equal;
+    case CompareOp::kNe:
+      return !equal;
+    case CompareOp::kLt:
+      return x < y && !equal;
+    case CompareOp::kLe:
+      return x < y || equal;
+    case CompareOp::kGt:
+      return x > y && !equal;
+    case CompareOp::kGe:
+      return x > y || equal;
+  }
+  return false;
+}
 
 const char* KindName(Kind kind) {
   switch (kind) {
@@ -397,7 +546,7 @@ std::string Describe(const ExprNode& node) {
     case ExprNode::Kind::kNumber: {
       char buffer[32];
       std::snprintf(buffer, sizeof buffer, "%g", node.number);
-      return buffer;
+      return node.unit.empty() ? buffer : std::string(buffer) + " " + node.unit;
     }
     case ExprNode::Kind::kString:
       return "\"" + node.text + "\"";
@@ -430,11 +579,16 @@ class Checker {
   void Issue(std::size_t offset, std::string message, std::string hint) {
     issues_.push_back({offset, std::move(message), std::move(hint)});
   }
+  void Warn(std::size_t offset, std::string message, std::string hint) {
+    issues_.push_back({offset, std::move(message), std::move(hint), true});
+  }
 
   TypeInfo TypeOf(const ExprNode& node) {
     switch (node.kind) {
       case ExprNode::Kind::kNumber:
-        return {Kind::kNumber, nullptr, Describe(node)};
+        return Literal(node);
+      case ExprNode::Kind::kArith:
+        return Arith(node);
       case ExprNode::Kind::kString:
         return {Kind::kText, nullptr, Describe(node)};
       case ExprNode::Kind::kBool:
@@ -499,6 +653,7 @@ class Checker {
     switch (field.type) {
       case FieldType::kNumber:
         type.kind = Kind::kNumber;
+        type.unit = DeclaredUnit(node, playbook_);
         break;
       case FieldType::kBoolean:
         type.kind = Kind::kBool;
@@ -524,7 +679,7 @@ class Checker {
       if (p.id != node.name) continue;
       switch (p.type) {
         case ParamType::kNumber:
-          return {Kind::kNumber, nullptr, RefName(node)};
+          return {Kind::kNumber, nullptr, RefName(node), DeclaredUnit(node, playbook_)};
         case ParamType::kBoolean:
           return {Kind::kBool, nullptr, RefName(node)};
         case ParamType::kString:
@@ -564,7 +719,125 @@ class Checker {
     }
     CheckOption(left, *node.children[1]);
     CheckOption(right, *node.children[0]);
+    if (left.kind == Kind::kNumber) CompareQuantities(node, left, right);
     return result;
+  }
+
+  TypeInfo Literal(const ExprNode& node) {
+    TypeInfo type{Kind::kNumber, nullptr, Describe(node)};
+    if (node.unit.empty()) return type;
+    type.unit = ParseUnit(node.unit);
+    if (!type.unit) {
+      Issue(node.offset, "unknown unit '" + node.unit + "' after " + Describe(node), UnitHint(node.unit));
+      return {};
+    }
+    return type;
+  }
+
+  // How a quantity is named in messages: "survey.dose_rate (dose rate, µSv/h)".
+  static std::string Quantity(const TypeInfo& type) {
+    return type.what + " (" + DescribeDimension(type.unit->dimension) + ", " + type.unit->symbol + ")";
+  }
+
+  TypeInfo Arith(const ExprNode& node) {
+    const TypeInfo left = TypeOf(*node.children[0]);
+    const TypeInfo right = TypeOf(*node.children[1]);
+    const std::string op(1, node.arith);
+    TypeInfo result{Kind::kInvalid, nullptr, "(" + left.what + " " + op + " " + right.what + ")"};
+    if (left.kind == Kind::kInvalid || right.kind == Kind::kInvalid) return result;
+    for (const auto* side : {&left, &right}) {
+      if (side->kind != Kind::kNumber) {
+        Issue(node.children[side == &left ? 0 : 1]->offset,
+              "'" + op + "' needs numbers, but " + side->what + " is " + KindName(side->kind),
+              "arithmetic reads number fields, number parameters and numbers");
+        return result;
+      }
+      if (side->unit && side->unit->offset != 0) {
+        Issue(node.children[side == &left ? 0 : 1]->offset,
+              side->what + " is in " + side->unit->symbol + ", a scale with a shifted zero, which arithmetic cannot use",
+              "compare temperatures directly, or record them in K");
+        return result;
+      }
+    }
+    result.kind = Kind::kNumber;
+    if (node.arith == '*' || node.arith == '/') {
+      if (left.unit || right.unit) {
+        const Unit a = left.unit.value_or(Unit{});
+        const Unit b = right.unit.value_or(Unit{});
+        result.unit = node.arith == '*' ? Multiply(a, b) : Divide(a, b);
+      }
+      return result;
+    }
+    if (left.unit && right.unit && left.unit->dimension != right.unit->dimension) {
+      Issue(node.children[1]->offset,
+            std::string(node.arith == '+' ? "cannot add " : "cannot subtract ") + Quantity(right) +
+                (node.arith == '+' ? " to " : " from ") + Quantity(left),
+            "both sides must measure the same thing; units of one dimension are converted");
+      return result;
+    }
+    result.unit = left.unit ? left.unit : right.unit;
+    return result;
+  }
+
+  // Numbers compared: their dimensions must agree; a parameter without a unit is read in
+  // the other side's, which deserves a unit of its own; a threshold outside a field's
+  // min..max can never be crossed.
+  void CompareQuantities(const ExprNode& node, const TypeInfo& left, const TypeInfo& right) {
+    if (left.unit && right.unit && left.unit->dimension != right.unit->dimension) {
+      Issue(node.children[1]->offset, "cannot compare " + Quantity(left) + " with " + Quantity(right),
+            "both sides must measure the same thing; units of one dimension are converted "
+            "(µg/m³ and mg/m³, µSv/h and mSv/h)");
+      return;
+    }
+    for (int side = 0; side < 2; ++side) {
+      const ExprNode& ref = *node.children[side];
+      const TypeInfo& other = side == 0 ? right : left;
+      if (ref.kind == ExprNode::Kind::kRef && ref.scope == kParamScope && other.unit &&
+          !(side == 0 ? left : right).unit) {
+        Warn(ref.offset,
+             RefName(ref) + " has no unit; it is read in " + other.unit->symbol + ", the unit of " + other.what,
+             "give parameter '" + ref.name + "' 'unit: " + other.unit->symbol + "'");
+      }
+    }
+    CheckReachable(node, 0, left);
+    CheckReachable(node, 1, right);
+  }
+
+  // A finding compared with a constant that lies beyond the field's min..max.
+  void CheckReachable(const ExprNode& node, int field_side, const TypeInfo& field) {
+    const ExprNode& ref = *node.children[field_side];
+    const ExprNode& constant = *node.children[1 - field_side];
+    if (ref.kind != ExprNode::Kind::kRef || ref.scope == kParamScope ||
+        constant.kind != ExprNode::Kind::kNumber) {
+      return;
+    }
+    if (field.field == nullptr || (!field.field->min && !field.field->max)) return;
+    const std::optional<Unit> unit = ParseUnit(constant.unit);
+    if (!unit) return;
+    double value = constant.number;
+    if (!constant.unit.empty() && field.unit) value = Convert(value, *unit, *field.unit);
+    CompareOp op = node.op;
+    if (field_side == 1) {  // 5 < x is x > 5
+      static constexpr CompareOp kMirror[] = {CompareOp::kEq, CompareOp::kNe, CompareOp::kGt,
+                                              CompareOp::kGe, CompareOp::kLt, CompareOp::kLe};
+      op = kMirror[static_cast<int>(op)];
+    }
+    const std::optional<double> min = field.field->min;
+    const std::optional<double> max = field.field->max;
+    const bool above =
+        max && (op == CompareOp::kGt || op == CompareOp::kGe || op == CompareOp::kEq) && value > *max;
+    const bool below = min && (op == CompareOp::kLt || op == CompareOp::kLe || op == CompareOp::kEq) && value < *min;
+    const bool at_max = max && op == CompareOp::kGt && value == *max;
+    const bool at_min = min && op == CompareOp::kLt && value == *min;
+    if (!(above || below || at_max || at_min)) return;
+    const std::string unit_text = field.field->unit.empty() ? "" : " " + field.field->unit;
+    char bound[32];
+    std::snprintf(bound, sizeof bound, "%g", (above || at_max) ? *max : *min);
+    Warn(constant.offset,
+         Describe(constant) + " is beyond what " + field.what + " expects (" +
+             ((above || at_max) ? "max " : "min ") + bound + unit_text +
+             "): the condition holds only for a value a member confirms as out of range",
+         "check the threshold's number and unit against the field's min and max");
   }
 
   static bool Comparable(Kind a, Kind b) {
@@ -684,38 +957,91 @@ class Evaluator {
     return Value(number);
   }
 
+  // A number and the unit it is in; |unit| unset when it has none of its own.
+  struct Quantity {
+    double value = 0;
+    std::optional<Unit> unit;
+  };
+
+  // The number |node| stands for, or nullopt when it is not recorded yet, not a number,
+  // or arithmetic that has no finite result.
+  std::optional<Quantity> Number(const ExprNode& node) const {
+    if (node.kind == ExprNode::Kind::kNumber) {
+      if (node.unit.empty()) return Quantity{node.number, std::nullopt};
+      const std::optional<Unit> unit = ParseUnit(node.unit);
+      if (!unit) return std::nullopt;
+      return Quantity{node.number, unit};
+    }
+    if (node.kind == ExprNode::Kind::kArith) return Arith(node);
+    if (node.kind != ExprNode::Kind::kRef) return std::nullopt;
+    const std::optional<Value> value = Lookup(node);
+    if (!value || !std::holds_alternative<double>(*value)) return std::nullopt;
+    return Quantity{std::get<double>(*value), DeclaredUnit(node, playbook_)};
+  }
+
+  // |b| in |a|'s unit, when both have one.
+  static double InUnitOf(const Quantity& b, const Quantity& a) {
+    return a.unit && b.unit ? Convert(b.value, *b.unit, *a.unit) : b.value;
+  }
+
+  std::optional<Quantity> Arith(const ExprNode& node) const {
+    const std::optional<Quantity> a = Number(*node.children[0]);
+    const std::optional<Quantity> b = Number(*node.children[1]);
+    if (!a || !b) return std::nullopt;
+    Quantity result;
+    switch (node.arith) {
+      case '+':
+      case '-':
+        result.value = node.arith == '+' ? a->value + InUnitOf(*b, *a) : a->value - InUnitOf(*b, *a);
+        result.unit = a->unit ? a->unit : b->unit;
+        break;
+      default: {
+        if (node.arith == '/' && b->value == 0) return std::nullopt;
+        result.value = node.arith == '*' ? a->value * b->value : a->value / b->value;
+        if (a->unit || b->unit) {
+          const Unit x = a->unit.value_or(Unit{});
+          const Unit y = b->unit.value_or(Unit{});
+          result.unit = node.arith == '*' ? Multiply(x, y) : Divide(x, y);
+        }
+      }
+    }
+    if (!std::isfinite(result.value)) return std::nullopt;
+    return result;
+  }
+
   Truth Compare(const ExprNode& node) const {
+    const std::optional<Quantity> x = Number(*node.children[0]);
+    const std::optional<Quantity> y = Number(*node.children[1]);
+    if (x && y) {
+      const bool converted = x->unit && y->unit && !x->unit->SameScale(*y->unit);
+      return FromBool(Holds(node.op, x->value, InUnitOf(*y, *x), converted));
+    }
     const std::optional<Value> a = ValueOf(*node.children[0]);
     const std::optional<Value> b = ValueOf(*node.children[1]);
-    if (!a || !b || a->index() != b->index()) return Truth::kUnknown;
+    if (!a || !b || a->index() != b->index() || std::holds_alternative<double>(*a)) {
+      return Truth::kUnknown;
+    }
     switch (node.op) {
       case CompareOp::kEq:
         return FromBool(*a == *b);
       case CompareOp::kNe:
         return FromBool(*a != *b);
       default:
-        break;
-    }
-    if (!std::holds_alternative<double>(*a)) return Truth::kUnknown;
-    const double x = std::get<double>(*a);
-    const double y = std::get<double>(*b);
-    switch (node.op) {
-      case CompareOp::kLt:
-        return FromBool(x < y);
-      case CompareOp::kLe:
-        return FromBool(x <= y);
-      case CompareOp::kGt:
-        return FromBool(x > y);
-      default:
-        return FromBool(x >= y);
+        return Truth::kUnknown;
     }
   }
 
   Truth In(const ExprNode& node) const {
     const std::optional<Value> a = ValueOf(*node.children[0]);
     if (!a) return Truth::kUnknown;
+    const std::optional<Quantity> number = Number(*node.children[0]);
     for (std::size_t i = 1; i < node.children.size(); ++i) {
-      if (ValueOf(*node.children[i]) == a) return Truth::kTrue;
+      const std::optional<Quantity> item = number ? Number(*node.children[i]) : std::nullopt;
+      if (item ? Holds(CompareOp::kEq, number->value, InUnitOf(*item, *number),
+                       number->unit && item->unit && !number->unit->SameScale(*item->unit))
+               : ValueOf(*node.children[i]) == a) {
+        return Truth::kTrue;
+      }
     }
     return Truth::kFalse;
   }
@@ -747,6 +1073,13 @@ ParsedExpression ParseExpression(std::string_view text) {
 
 std::vector<ExpressionIssue> CheckExpression(const ExprNode& root, const Playbook& playbook) {
   return Checker(playbook).Check(root);
+}
+
+std::set<std::string> StepsReadBy(const ExprNode& root) {
+  std::set<std::string> steps;
+  if (root.kind == ExprNode::Kind::kRef && root.scope != kParamScope) steps.insert(root.scope);
+  for (const auto& child : root.children) steps.merge(StepsReadBy(*child));
+  return steps;
 }
 
 Truth Evaluate(const ExprNode& root, const Playbook& playbook, const FindingValues& values) {

@@ -11,6 +11,7 @@
 
 #include <re2/re2.h>
 
+#include "muster/playbook/units.h"
 #include "muster/text_limits.h"
 
 namespace muster::playbook {
@@ -122,6 +123,30 @@ CheckedValue CheckRange(const FieldSpec& field, double number, const std::string
   return checked;
 }
 
+// A number typed with a unit ("0.1 mSv/h" for a field in µSv/h), converted into the
+// field's unit: the member copies what the instrument shows, the playbook keeps one unit.
+Result<double> NumberInFieldUnit(const FieldSpec& field, const std::string& text) {
+  double number = 0;
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  const auto [ptr, ec] = std::from_chars(begin, end, number);
+  if (ec != std::errc() || ptr == begin || !std::isfinite(number)) return Bad(field, text);
+  std::string_view rest(ptr, static_cast<std::size_t>(end - ptr));
+  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  const std::optional<Unit> given = ParseUnit(rest);
+  const std::optional<Unit> wanted = ParseUnit(field.unit);
+  if (rest.empty() || !given || !wanted || field.unit.empty()) return Bad(field, text);
+  if (given->dimension != wanted->dimension) {
+    return Status::Error(ErrorCode::kInvalidValue,
+                         field.id + ": " + Shown(text, "'") + " is " +
+                             DescribeDimension(given->dimension) + ", but the field records " +
+                             DescribeDimension(wanted->dimension) + " in " + field.unit);
+  }
+  const double converted = Convert(number, *given, *wanted);
+  if (!std::isfinite(converted)) return Bad(field, text);
+  return converted;
+}
+
 // yes/no words, in any case; nullopt for anything else.
 std::optional<bool> ParseBoolean(const std::string& text) {
   std::string lower = text;
@@ -190,8 +215,10 @@ Result<CheckedValue> ParseFieldValue(const FieldSpec& field, const std::string& 
   switch (field.type) {
     case FieldType::kNumber: {
       double number = 0;
-      if (!ParseDouble(text, number)) return Bad(field, text);
-      return CheckRange(field, number, text);
+      if (ParseDouble(text, number)) return CheckRange(field, number, text);
+      const Result<double> converted = NumberInFieldUnit(field, text);
+      if (!converted.ok()) return converted.status();
+      return CheckRange(field, *converted, text);
     }
     case FieldType::kBoolean: {
       std::optional<bool> flag = ParseBoolean(text);

@@ -11,6 +11,7 @@
 
 #include "loader.h"
 #include "muster/digest.h"
+#include "muster/playbook/units.h"
 #include "suggest.h"
 #include "yaml_guard.h"
 
@@ -317,16 +318,27 @@ void Loader::ReadRoles(const Entry& entry, NodeReader& reader) {
   for (const YAML::Node& node : entry.value) {
     const std::string what = "a role";
     const auto entries = reader.Keys(
-        node, what, {"id", "title", "count", "required", "qualifications"}, {"id", "title"});
+        node, what, {"id", "title", "count", "required", "qualifications", "when_empty"},
+        {"id", "title"});
     if (!entries) continue;
     Role role;
     role.pos = reader.At(node).pos;
     for (const Entry& e : *entries) {
+      if (e.key == "when_empty") {
+        const auto choice = reader.OneOf(e, what, {"skip", "wait"});
+        if (choice) role.when_empty = *choice == "skip" ? WhenEmpty::kSkip : WhenEmpty::kWait;
+      }
       if (e.key == "id" && CheckId(e, what, reader)) role.id = reader.Text(e, what).value_or("");
       if (e.key == "title") role.title = reader.Text(e, what).value_or("");
       if (e.key == "count") role.count = reader.Count(e, what).value_or(1);
       if (e.key == "required") role.required = reader.Bool(e, what).value_or(true);
       if (e.key == "qualifications") role.qualifications = reader.TextList(e, what);
+    }
+    const Entry* when_empty = FindEntry(*entries, "when_empty");
+    if (when_empty != nullptr && role.required) {
+      reporter_.Error(reader.At(when_empty->key_node),
+                      "'when_empty' applies to optional roles only",
+                      "remove it, or add 'required: false'");
     }
     draft_.playbook.roles.push_back(std::move(role));
   }
@@ -337,12 +349,14 @@ void Loader::ReadParameters(const Entry& entry, NodeReader& reader) {
   for (const YAML::Node& node : entry.value) {
     const std::string what = "a parameter";
     const auto entries =
-        reader.Keys(node, what, {"id", "type", "default", "description"}, {"id", "type"});
+        reader.Keys(node, what, {"id", "type", "default", "description", "unit"}, {"id", "type"});
     if (!entries) continue;
     Parameter param;
     param.pos = reader.At(node).pos;
     const Entry* default_entry = nullptr;
+    const Entry* unit_entry = nullptr;
     for (const Entry& e : *entries) {
+      if (e.key == "unit") unit_entry = &e;
       if (e.key == "id" && CheckId(e, what, reader)) param.id = reader.Text(e, what).value_or("");
       if (e.key == "type") {
         const auto type = reader.OneOf(e, what, kParamTypes);
@@ -373,8 +387,30 @@ void Loader::ReadParameters(const Entry& entry, NodeReader& reader) {
         param.default_value = reader.Text(*default_entry, param_what).value_or("");
       }
     }
+    if (unit_entry != nullptr) ReadParameterUnit(*unit_entry, param, reader);
     draft_.playbook.parameters.push_back(std::move(param));
   }
+}
+
+void Loader::ReadParameterUnit(const Entry& entry, Parameter& param, NodeReader& reader) {
+  const std::string what = "parameter " + Quote(param.id);
+  if (param.type != ParamType::kNumber) {
+    reporter_.Error(reader.At(entry.key_node),
+                    "'unit' does not apply to " + what + ", which is " + ToString(param.type),
+                    "remove it, or make the parameter a number");
+    return;
+  }
+  param.unit = reader.Text(entry, what).value_or("");
+  CheckUnit(entry, param.unit, what, reader);
+}
+
+void Loader::CheckUnit(const Entry& entry, const std::string& unit, const std::string& what,
+                       NodeReader& reader) {
+  if (unit.empty() || ParseUnit(unit)) return;
+  reporter_.Warning(reader.At(entry.value),
+                    "unknown unit " + Quote(unit) + " of " + what +
+                        ": conditions cannot convert it or check its dimension",
+                    UnitHint(unit));
 }
 
 void Loader::ReadPhases(const Entry& entry, NodeReader& reader) {
@@ -428,26 +464,30 @@ void Loader::ReadActions(const Entry& entry, TriggerDraft& trigger, NodeReader& 
   }
   for (const YAML::Node& node : entry.value) {
     const std::string action_what = "an action of " + what;
-    const auto entries =
-        reader.Keys(node, action_what, {"activate", "alert", "notify", "severity"}, {});
+    const auto entries = reader.Keys(
+        node, action_what, {"activate", "alert", "notify", "stand_down", "severity", "reason"}, {});
     if (!entries) continue;
     TriggerAction action;
     int kinds = 0;
     for (const Entry& e : *entries) {
-      if (e.key == "activate" || e.key == "alert" || e.key == "notify") {
+      if (e.key == "activate" || e.key == "alert" || e.key == "notify" || e.key == "stand_down") {
         ++kinds;
         const std::string value = reader.Text(e, action_what).value_or("");
-        action.kind = e.key == "activate" ? ActionKind::kActivate
-                      : e.key == "alert"  ? ActionKind::kAlert
-                                          : ActionKind::kNotify;
-        (action.kind == ActionKind::kActivate ? action.step : action.message) = value;
+        action.kind = e.key == "activate"     ? ActionKind::kActivate
+                      : e.key == "alert"      ? ActionKind::kAlert
+                      : e.key == "stand_down" ? ActionKind::kStandDown
+                                              : ActionKind::kNotify;
+        (action.kind == ActionKind::kActivate    ? action.step
+         : action.kind == ActionKind::kStandDown ? action.phase
+                                                 : action.message) = value;
       }
       if (e.key == "severity")
         action.severity = reader.OneOf(e, action_what, kSeverities).value_or("");
+      if (e.key == "reason") action.message = reader.Text(e, action_what).value_or("");
     }
     if (kinds != 1) {
       reporter_.Error(reader.At(node),
-                      action_what + " must have exactly one of activate, alert, notify",
+                      action_what + " must have exactly one of activate, alert, notify, stand_down",
                       "write one action per list item, e.g. '- activate: expand_cordon'");
       continue;
     }
@@ -455,9 +495,32 @@ void Loader::ReadActions(const Entry& entry, TriggerDraft& trigger, NodeReader& 
       reporter_.Error(reader.At(FindEntry(*entries, "severity")->key_node),
                       "'severity' applies to alerts only", "remove it, or make this an alert");
     }
+    if (action.kind == ActionKind::kStandDown) CheckStandDown(*entries, action, action_what, reader);
+    if (FindEntry(*entries, "reason") != nullptr && action.kind != ActionKind::kStandDown) {
+      reporter_.Error(reader.At(FindEntry(*entries, "reason")->key_node),
+                      "'reason' applies to stand_down only", "remove it, or make this a stand_down");
+    }
     if (action.kind == ActionKind::kAlert && action.severity.empty()) action.severity = "warning";
     trigger.trigger.then.push_back(std::move(action));
     trigger.action_at.push_back(reader.At(node));
+  }
+}
+
+// A stand-down names the whole deployment or a phase, and says why: the reason is what
+// each member whose task it closes reads.
+void Loader::CheckStandDown(const std::vector<Entry>& entries, const TriggerAction& action,
+                            const std::string& what, NodeReader& reader) {
+  const Entry* phase = FindEntry(entries, "stand_down");
+  std::vector<std::string> phases = {kWholeDeployment};
+  for (const Phase& p : draft_.playbook.phases) phases.push_back(p.id);
+  if (std::find(phases.begin(), phases.end(), action.phase) == phases.end()) {
+    reporter_.Error(reader.At(phase->value),
+                    Quote(action.phase) + " is neither 'deployment' nor a phase",
+                    SuggestHint(action.phase, phases, "stand_down takes"));
+  }
+  if (FindEntry(entries, "reason") == nullptr || action.message.empty()) {
+    reporter_.Error(reader.At(phase->key_node), what + " stands down without a reason",
+                    "add 'reason: ...', the text each member whose task closes reads");
   }
 }
 

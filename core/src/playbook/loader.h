@@ -63,11 +63,17 @@ class Loader {
   void ReadHazards(const Entry& entry, NodeReader& reader);
   void ReadRoles(const Entry& entry, NodeReader& reader);
   void ReadParameters(const Entry& entry, NodeReader& reader);
+  void ReadParameterUnit(const Entry& entry, Parameter& param, NodeReader& reader);
   void ReadPhases(const Entry& entry, NodeReader& reader);
   void ReadTriggers(const Entry& entry, NodeReader& reader);
   void ReadActions(const Entry& entry, TriggerDraft& trigger, NodeReader& reader);
+  void CheckStandDown(const std::vector<Entry>& entries, const TriggerAction& action,
+                      const std::string& what, NodeReader& reader);
   std::string BuildSource(std::string_view playbook_text) const;
   bool CheckId(const Entry& entry, const std::string& what, NodeReader& reader);
+  // Warns when |entry|'s unit is not one units.h knows, with a did-you-mean.
+  void CheckUnit(const Entry& entry, const std::string& unit, const std::string& what,
+                 NodeReader& reader);
 
   // steps.cc
   void ReadSteps(const Entry& entry, NodeReader& reader);
@@ -104,6 +110,7 @@ class Loader {
   void ValidateTriggerExpression(const TriggerDraft& trigger);
   void ValidateActivations();
   void ValidateUsage();
+  void ValidateConditionalWaits();
 
   std::string file_;
   LoadOptions options_;

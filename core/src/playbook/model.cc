@@ -16,6 +16,12 @@ const Role* Playbook::FindRole(const std::string& role_id) const {
   return nullptr;
 }
 
+bool WaitsForEmptyRole(const Playbook& playbook, const std::string& step_id) {
+  const Step* step = playbook.FindStep(step_id);
+  const Role* role = step == nullptr ? nullptr : playbook.FindRole(step->role);
+  return role != nullptr && !role->required && role->when_empty == WhenEmpty::kWait;
+}
+
 const char* ToString(Hazard hazard) {
   switch (hazard) {
     case Hazard::kChemical:
@@ -90,6 +96,8 @@ const char* ToString(ActionKind kind) {
       return "alert";
     case ActionKind::kNotify:
       return "notify";
+    case ActionKind::kStandDown:
+      return "stand_down";
   }
   return "?";
 }

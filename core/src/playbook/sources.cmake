@@ -12,4 +12,5 @@ set(MUSTER_PLAYBOOK_SOURCES
   src/playbook/expression.cc
   src/playbook/triggers.cc
   src/playbook/fields.cc
+  src/playbook/units.cc
 )

@@ -192,6 +192,9 @@ void Loader::CheckFieldKinds(const FieldSpec& field, const std::vector<Entry>& e
     reporter_.Warning(at, "number " + what + " has no unit",
                       "add e.g. 'unit: µSv/h'; write 'unit: count' for plain counts");
   }
+  for (const Entry& e : entries) {
+    if (e.key == "unit" && field.type == FieldType::kNumber) CheckUnit(e, field.unit, what, reader);
+  }
   if (field.min && field.max && *field.min > *field.max) {
     const Entry* max = &*std::find_if(entries.begin(), entries.end(),
                                       [](const Entry& e) { return e.key == "max"; });

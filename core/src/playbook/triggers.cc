@@ -19,4 +19,20 @@ std::vector<FiredTrigger> EvaluateTriggers(const Playbook& playbook, const Findi
   return fired;
 }
 
+std::vector<std::string> StepsStoodDown(const Playbook& playbook, const std::string& trigger_id,
+                                        const TriggerAction& action) {
+  std::set<std::string> deciding;
+  for (const Trigger& trigger : playbook.triggers) {
+    if (trigger.id != trigger_id) continue;
+    const ParsedExpression parsed = ParseExpression(trigger.when);
+    if (parsed.root) deciding = StepsReadBy(*parsed.root);
+  }
+  std::vector<std::string> ids;
+  for (const Step& step : playbook.steps) {
+    if (action.phase != kWholeDeployment && step.phase != action.phase) continue;
+    if (deciding.count(step.id) == 0) ids.push_back(step.id);
+  }
+  return ids;
+}
+
 }  // namespace muster::playbook

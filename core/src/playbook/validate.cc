@@ -137,6 +137,40 @@ void Loader::Validate() {
   ValidateCycles();
   ValidateTriggers();
   ValidateUsage();
+  ValidateConditionalWaits();
+}
+
+// Dependencies whose step may never be done: one that waits for a trigger, and one whose
+// role a deployment may leave empty. Both are legal; what they do is documented in
+// docs/playbooks.md ("Steps"), and lint says it where it happens.
+void Loader::ValidateConditionalWaits() {
+  const Playbook& p = draft_.playbook;
+  std::set<std::string> unsaid;  // optional roles warned about, once each
+  for (const StepDraft& d : draft_.steps) {
+    for (std::size_t k = 0; k < d.step.depends_on.size() && k < d.depends_at.size(); ++k) {
+      const Step* dep = p.FindStep(d.step.depends_on[k]);
+      if (dep == nullptr) continue;
+      if (dep->on_trigger && !d.step.on_trigger) {
+        reporter_.Warning(d.depends_at[k],
+                          "step " + Quote(d.step.id) + " waits on " + Quote(dep->id) +
+                              ", which is on_trigger: if no trigger activates " +
+                              Quote(dep->id) + ", " + Quote(d.step.id) + " is never ready",
+                          "make " + Quote(d.step.id) +
+                              " on_trigger too and activate it with the same trigger, or "
+                              "stand " + Quote(dep->id) + " down when it is not needed");
+      }
+      const Role* role = p.FindRole(dep->role);
+      if (role != nullptr && !role->required && role->when_empty == WhenEmpty::kUnsaid &&
+          role->id != d.step.role && unsaid.insert(role->id).second) {
+        reporter_.Warning({file_, role->pos},
+                          "optional role " + Quote(role->id) + " does not say what " +
+                              Quote(d.step.id) + ", which waits on its step " + Quote(dep->id) +
+                              ", does when a deployment leaves the role empty",
+                          "add 'when_empty: skip' (steps that wait on its steps go ahead) or "
+                          "'when_empty: wait' (they wait until HQ adds a member to the role)");
+      }
+    }
+  }
 }
 
 void Loader::ValidateUniqueIds() {
@@ -301,9 +335,13 @@ void Loader::ValidateTriggerExpression(const TriggerDraft& t) {
     return;
   }
   for (const ExpressionIssue& issue : CheckExpression(*parsed.root, draft_.playbook)) {
-    reporter_.Error(at(issue.offset),
-                    "in the condition of trigger " + Quote(t.trigger.id) + ": " + issue.message,
-                    issue.hint);
+    const std::string message =
+        "in the condition of trigger " + Quote(t.trigger.id) + ": " + issue.message;
+    if (issue.warning) {
+      reporter_.Warning(at(issue.offset), message, issue.hint);
+    } else {
+      reporter_.Error(at(issue.offset), message, issue.hint);
+    }
   }
 }
 

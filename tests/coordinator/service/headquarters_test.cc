@@ -759,8 +759,9 @@ TEST_F(HeadquartersTest, NeutronsRaiseTheSpecialNuclearMaterialAlertOnce) {
   EXPECT_TRUE(TaskDormant("d1.close_innocent_alarm.amira"));
 }
 
-TEST_F(HeadquartersTest, AnInnocentAlarmActivatesTheClosingStep) {
+TEST_F(HeadquartersTest, AnInnocentAlarmStandsDownTheSearchAndActivatesTheClosingStep) {
   DeployBorder();
+  const std::uint64_t li_before = Deliveries("li-1").size();
   auto outcome = IngestOk("jonas-1", {FindingRecord(1, "d1.identify_nuclide.jonas",
                                                     {{"nuclide", "K-40"},
                                                      {"assessment", "innocent_alarm"}})});
@@ -769,6 +770,72 @@ TEST_F(HeadquartersTest, AnInnocentAlarmActivatesTheClosingStep) {
   EXPECT_EQ(TaskState("d1.close_innocent_alarm.amira"), "ready");
   EXPECT_EQ(Count("SELECT COUNT(*) FROM timeline WHERE kind='notify'"), 1);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM alerts"), 0);
+  // The assessment and evidence phases stand down, except the step that decided it.
+  for (const std::string task : {"d1.secondary_inspection.jonas", "d1.establish_cordon.amira",
+                                 "d1.expand_cordon.amira", "d1.photograph_scene.li",
+                                 "d1.recover_material.li", "d1.custody_transfer.li"}) {
+    EXPECT_EQ(TaskState(task), "cancelled") << task;
+  }
+  // Its own dependency stood down, the deciding step is released, not closed.
+  EXPECT_EQ(TaskState("d1.identify_nuclide.jonas"), "ready");
+  EXPECT_EQ(QueryText(hq_->database().db(),
+                      "SELECT reason FROM tasks WHERE id='d1.photograph_scene.li'"),
+            "stood down by trigger innocent_alarm: Innocent alarm; there is no material to "
+            "recover");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM timeline WHERE kind='stand_down'"), 2);
+  // The reason reaches the member: Li's agent is sent her closed tasks.
+  const std::vector<hq::Delivery> li = Deliveries("li-1", li_before);
+  std::set<std::string> closed;
+  for (const hq::Delivery& d : OfKind(li, "task")) {
+    if (d.body["state"] == "cancelled") closed.insert(d.body["task"].get<std::string>());
+  }
+  EXPECT_EQ(closed, (std::set<std::string>{"d1.photograph_scene.li", "d1.recover_material.li",
+                                           "d1.custody_transfer.li"}));
+  // A completion that travels behind the deciding finding is no conflict.
+  IngestOk("jonas-1", {StatusRecord(2, "d1.identify_nuclide.jonas", "completed")});
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM alerts WHERE kind='conflict'"), 0);
+  EXPECT_EQ(TaskState("d1.identify_nuclide.jonas"), "completed");
+}
+
+TEST_F(HeadquartersTest, AnEmptyOptionalRoleHoldsItsDependantsOnlyWhenItSaysWait) {
+  hq::IncidentInput incident;
+  incident.id = "INC-1";
+  incident.title = "Portal alarm";
+  incident.severity = "high";
+  ASSERT_TRUE(hq_->incidents().Create(incident, "test").ok());
+  AddMember("amira", {"team_leader"}, {"incident_command"});
+  AddMember("jonas", {"radiation_specialist"}, {"radiation_protection", "riid_operation"});
+  AddMember("li", {"forensic_examiner"}, {"crime_scene_examination", "contaminated_evidence"});
+  for (const std::string member : {"amira", "jonas", "li"}) EnrollAgent(member);
+  // No liaison officer on the roster: deployment 1 says skip, deployment 2 says wait.
+  for (const std::string choice : {"skip", "wait"}) {
+    hq::DeployInput input;
+    input.incident_id = "INC-1";
+    std::string source = BorderPlaybookSource();
+    source.replace(source.find("when_empty: skip"), 16, "when_empty: " + choice);
+    if (choice == "wait") source.replace(source.find("version: \"1.0.0\""), 16, "version: \"1.0.1\"");
+    input.playbook_source = source;
+    std::vector<std::string> notify;
+    auto deployed = hq_->deployments().Deploy(input, &notify);
+    ASSERT_TRUE(deployed.ok()) << choice << ": " << deployed.status().ToString();
+  }
+  hq_->database().db().exec(
+      "UPDATE tasks SET state='completed' WHERE step_id IN ('arrival_briefing', "
+      "'safety_briefing', 'secondary_inspection', 'establish_cordon', 'identify_nuclide', "
+      "'photograph_scene', 'recover_material')");
+  ASSERT_TRUE(hq_->deployments().ReleaseReadyTasks(1).ok());
+  ASSERT_TRUE(hq_->deployments().ReleaseReadyTasks(2).ok());
+  EXPECT_EQ(TaskState("d1.custody_transfer.li"), "ready");
+  EXPECT_EQ(TaskState("d2.custody_transfer.li"), "waiting");
+  // Li's agent is told what d2's custody transfer waits on: no one in the role yet.
+  bool unfilled = false;
+  for (const hq::Delivery& d : OfKind(Deliveries("li-1"), "task")) {
+    if (d.body["task"] != "d2.custody_transfer.li") continue;
+    for (const json& w : d.body["waits_on"]) {
+      unfilled = unfilled || (w["step"] == "host_liaison" && w["state"] == "unfilled");
+    }
+  }
+  EXPECT_TRUE(unfilled);
 }
 
 TEST_F(HeadquartersTest, TheCordonTriggerDoesNotFireBelowTheThreshold) {

@@ -19,11 +19,16 @@ struct SourcePos {
 
 enum class Hazard { kChemical, kBiological, kRadiological, kNuclear, kExplosive };
 
+// What the steps that wait on an optional role's steps do when a deployment leaves the
+// role empty: go ahead without them, or wait until HQ adds a member to the role.
+enum class WhenEmpty { kUnsaid, kSkip, kWait };
+
 struct Role {
   std::string id;
   std::string title;
   int count = 1;                            // how many members fill it
   bool required = true;                     // a deployment may not leave it empty
+  WhenEmpty when_empty = WhenEmpty::kUnsaid;  // optional roles only; kUnsaid acts as kSkip
   std::vector<std::string> qualifications;  // any member holding all of them may fill it
   SourcePos pos;
 };
@@ -35,6 +40,7 @@ struct Parameter {
   ParamType type = ParamType::kString;
   std::string default_value;  // as written in YAML; empty when none
   std::string description;
+  std::string unit;           // numbers only, e.g. "µSv/h"; see units.h
   SourcePos pos;
 };
 
@@ -61,7 +67,7 @@ struct FieldSpec {
   std::string label;
   FieldType type = FieldType::kText;
   bool required = false;
-  std::string unit;                  // numbers only, e.g. "µSv/h"
+  std::string unit;                  // numbers only, e.g. "µSv/h"; see units.h
   std::optional<double> min;         // numbers only: the expected range
   std::optional<double> max;
   std::vector<std::string> options;  // enums only
@@ -87,13 +93,17 @@ struct Step {
   SourcePos pos;
 };
 
-enum class ActionKind { kActivate, kAlert, kNotify };
+enum class ActionKind { kActivate, kAlert, kNotify, kStandDown };
+
+// What `stand_down:` names for the whole deployment rather than one phase.
+inline constexpr const char* kWholeDeployment = "deployment";
 
 struct TriggerAction {
   ActionKind kind = ActionKind::kAlert;
   std::string step;      // kActivate: the step to activate
-  std::string message;   // kAlert / kNotify: text for people
+  std::string message;   // kAlert / kNotify: text for people; kStandDown: the reason
   std::string severity;  // kAlert: "info" | "warning" | "critical"
+  std::string phase;     // kStandDown: a phase id, or kWholeDeployment
 };
 
 // `when` an expression over findings holds, `then` the actions run, once per deployment.
@@ -129,6 +139,10 @@ struct Playbook {
   const Step* FindStep(const std::string& step_id) const;
   const Role* FindRole(const std::string& role_id) const;
 };
+
+// Whether the steps that depend on |step_id| wait when a deployment has no one to do it:
+// its role is optional and says `when_empty: wait`.
+bool WaitsForEmptyRole(const Playbook& playbook, const std::string& step_id);
 
 const char* ToString(Hazard hazard);
 const char* ToString(FieldType type);

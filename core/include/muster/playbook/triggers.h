@@ -28,4 +28,11 @@ struct FiredTrigger {
 std::vector<FiredTrigger> EvaluateTriggers(const Playbook& playbook, const FindingValues& values,
                                            const std::set<std::string>& already_fired);
 
+// The ids of the steps that the stand-down |action| of trigger |trigger_id| closes: every
+// step of its phase (or of the playbook), except the steps whose findings the trigger's
+// condition reads. Those decided the stand-down; their members finish them as usual, so
+// that a completion that travels behind its finding is never a conflict.
+std::vector<std::string> StepsStoodDown(const Playbook& playbook, const std::string& trigger_id,
+                                        const TriggerAction& action);
+
 }  // namespace muster::playbook
