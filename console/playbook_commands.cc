@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "muster/clock.h"
+#include "muster/display.h"
+#include "playbook_graph.h"
 
 namespace muster::console {
 namespace {
@@ -43,21 +45,23 @@ void PrintDiagnostics(const std::vector<pb::Diagnostic>& diagnostics, std::ostre
   for (const pb::Diagnostic& d : diagnostics) out << d.ToString() << "\n";
 }
 
-// Loads |path| for show/graph; prints why to |err| and sets |code| when it does not load.
-std::optional<pb::Playbook> LoadForDisplay(const std::string& path, std::ostream& err, int* code) {
+// Loads |path| for show/graph: a playbook, or a step library (|library| of the result).
+// Prints why to |err| and sets |code| when the file is missing or has errors.
+std::optional<pb::LoadResult> LoadForDisplay(const std::string& path, std::ostream& err,
+                                             int* code) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
     err << path << ": no such file\n";
     *code = kExitUsage;
     return std::nullopt;
   }
-  pb::LoadResult result = pb::LoadFile(path);
-  if (!result.ok()) {
+  pb::LoadResult result = pb::LintFile(path);
+  if (!result.ok() && !result.library) {
     PrintDiagnostics(result.diagnostics, err);
     *code = kExitInvalid;
     return std::nullopt;
   }
-  return std::move(result.playbook);
+  return result;
 }
 
 // ------------------------------------------------------------------------------ JSON
@@ -98,6 +102,7 @@ json TriggerJson(const pb::Trigger& t) {
     if (a.kind == pb::ActionKind::kActivate) action["step"] = a.step;
     if (a.kind != pb::ActionKind::kActivate) action["message"] = a.message;
     if (a.kind == pb::ActionKind::kAlert) action["severity"] = a.severity;
+    if (a.kind == pb::ActionKind::kStandDown) action["phase"] = a.phase;
     then.push_back(action);
   }
   return {{"id", t.id}, {"when", t.when}, {"then", then}};
@@ -119,6 +124,7 @@ json PlaybookJson(const pb::Playbook& p) {
     parameters.push_back({{"id", x.id},
                           {"type", pb::ToString(x.type)},
                           {"default", x.default_value},
+                          {"unit", x.unit},
                           {"description", x.description}});
   }
   json phases = json::array();
@@ -127,13 +133,54 @@ json PlaybookJson(const pb::Playbook& p) {
   for (const pb::Step& s : p.steps) steps.push_back(StepJson(s));
   json triggers = json::array();
   for (const pb::Trigger& t : p.triggers) triggers.push_back(TriggerJson(t));
-  return {{"id", p.id},         {"version", p.version},     {"title", p.title},
-          {"hazards", hazards}, {"summary", p.summary},     {"authors", p.authors},
-          {"roles", roles},     {"parameters", parameters}, {"phases", phases},
-          {"steps", steps},     {"triggers", triggers},     {"content_hash", p.content_hash}};
+  return {{"kind", "playbook"},
+          {"id", p.id},
+          {"version", p.version},
+          {"title", p.title},
+          {"hazards", hazards},
+          {"summary", p.summary},
+          {"authors", p.authors},
+          {"roles", roles},
+          {"parameters", parameters},
+          {"phases", phases},
+          {"steps", steps},
+          {"triggers", triggers},
+          {"content_hash", p.content_hash}};
+}
+
+// A step library: its placeholder roles (id and title) and its steps, which have no phase.
+json LibraryJson(const pb::StepLibrary& library) {
+  json roles = json::array();
+  for (const pb::Role& r : library.roles) roles.push_back({{"id", r.id}, {"title", r.title}});
+  json steps = json::array();
+  for (const pb::Step& s : library.steps) {
+    json step = StepJson(s);
+    step.erase("phase");
+    steps.push_back(step);
+  }
+  return {{"kind", "library"},
+          {"id", library.id},
+          {"version", library.version},
+          {"title", library.title},
+          {"description", library.description},
+          {"roles", roles},
+          {"steps", steps}};
 }
 
 // ------------------------------------------------------------------------------ text
+
+// |text| line by line, each line made safe for a terminal and indented by |indent|;
+// blank lines stay blank.
+void PrintLines(std::string_view text, std::string_view indent, std::ostream& out) {
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    const std::string_view line = text.substr(start, end - start);
+    if (!line.empty()) out << indent << ForTerminal(line);
+    out << "\n";
+    start = end + 1;
+  }
+}
 
 std::string FieldSummary(const pb::FieldSpec& f) {
   std::string text = f.id + " (" + pb::ToString(f.type);
@@ -152,13 +199,22 @@ std::string FieldSummary(const pb::FieldSpec& f) {
   return text + ")";
 }
 
-// What a step waits on, in words: its dependencies with who holds them, and a trigger.
-std::string WaitsOn(const pb::Playbook& p, const pb::Step& s) {
+// A step's dependencies in words, each with the role that holds it (looked up in |steps|).
+std::string DependsText(const std::vector<pb::Step>& steps, const pb::Step& s) {
   std::string text;
   for (const std::string& dep : s.depends_on) {
-    const pb::Step* other = p.FindStep(dep);
-    text += (text.empty() ? "" : ", ") + dep + (other ? " (" + other->role + ")" : "");
+    const auto other =
+        std::find_if(steps.begin(), steps.end(), [&](const pb::Step& x) { return x.id == dep; });
+    text +=
+        (text.empty() ? "" : ", ") + dep + (other != steps.end() ? " (" + other->role + ")" : "");
   }
+  return text;
+}
+
+// What a playbook step waits on, in words: its dependencies with who holds them, and the
+// triggers that activate it.
+std::string WaitsOn(const pb::Playbook& p, const pb::Step& s) {
+  std::string text = DependsText(p.steps, s);
   if (s.on_trigger) {
     std::string triggers;
     for (const pb::Trigger& t : p.triggers) {
@@ -173,126 +229,116 @@ std::string WaitsOn(const pb::Playbook& p, const pb::Step& s) {
   return text.empty() ? "nothing: ready when deployed" : text;
 }
 
-void ShowStep(const pb::Playbook& p, const pb::Step& s, std::ostream& out) {
-  out << "  " << s.id << ": " << s.title << "\n";
-  out << "      role " << s.role << ", priority " << pb::ToString(s.priority);
-  if (s.due_in_ms > 0) out << ", due " << FormatAge(s.due_in_ms) << " after ready";
-  if (!s.from_library.empty()) out << ", from " << s.from_library;
-  out << "\n      waits on: " << WaitsOn(p, s) << "\n";
-  for (const pb::FieldSpec& f : s.findings) out << "      finding " << FieldSummary(f) << "\n";
-  for (const std::string& item : s.checklist) out << "      [ ] " << item << "\n";
+// What a library step waits on: its library dependencies, and a trigger of the playbook
+// that uses it when it is on_trigger.
+std::string LibraryWaitsOn(const pb::StepLibrary& library, const pb::Step& s) {
+  std::string text = DependsText(library.steps, s);
+  if (s.on_trigger) text += (text.empty() ? "" : "; and ") + std::string("a playbook's trigger");
+  return text.empty() ? "nothing" : text;
 }
 
-void ShowHeader(const pb::Playbook& p, std::ostream& out) {
-  out << p.title << "\n" << p.id << " " << p.version << "  sha256:" << p.content_hash << "\n";
-  out << "hazards:";
-  for (pb::Hazard h : p.hazards) out << " " << pb::ToString(h);
-  out << "\n";
-  if (!p.summary.empty()) out << "\n" << p.summary << (p.summary.back() == '\n' ? "" : "\n");
-  out << "\nRoles\n";
-  for (const pb::Role& r : p.roles) {
-    out << "  " << r.id << ": " << r.title << " (" << r.count << ", "
+void ShowStep(const pb::Step& s, const std::string& waits_on, std::ostream& out) {
+  out << "  " << s.id << ": " << ForTerminal(s.title) << "\n";
+  out << "      role " << s.role << ", priority " << pb::ToString(s.priority);
+  if (s.due_in_ms > 0) out << ", due " << FormatAge(s.due_in_ms) << " after ready";
+  if (!s.from_library.empty()) out << ", from " << ForTerminal(s.from_library);
+  out << "\n      waits on: " << waits_on << "\n";
+  for (const pb::FieldSpec& f : s.findings) {
+    out << "      finding " << ForTerminal(FieldSummary(f)) << "\n";
+  }
+  for (const std::string& item : s.checklist) out << "      [ ] " << ForTerminal(item) << "\n";
+  if (s.instructions.empty()) return;
+  out << "      instructions:\n";
+  PrintLines(s.instructions, "        ", out);
+}
+
+void ShowRoles(const std::vector<pb::Role>& roles, std::ostream& out) {
+  for (const pb::Role& r : roles) {
+    out << "  " << r.id << ": " << ForTerminal(r.title) << " (" << r.count << ", "
         << (r.required ? "required" : "optional") << ")";
     for (std::size_t i = 0; i < r.qualifications.size(); ++i) {
-      out << (i == 0 ? " needs " : ", ") << r.qualifications[i];
+      out << (i == 0 ? " needs " : ", ") << ForTerminal(r.qualifications[i]);
     }
     out << "\n";
   }
-  if (p.parameters.empty()) return;
+}
+
+void ShowParameters(const std::vector<pb::Parameter>& parameters, std::ostream& out) {
+  if (parameters.empty()) return;
   out << "\nParameters\n";
-  for (const pb::Parameter& x : p.parameters) {
-    out << "  " << x.id << " (" << pb::ToString(x.type) << ")"
-        << (x.default_value.empty() ? "" : " = " + x.default_value) << "\n";
+  for (const pb::Parameter& x : parameters) {
+    const std::string unit = x.unit.empty() ? "" : " " + ForTerminal(x.unit);
+    out << "  " << x.id << " (" << pb::ToString(x.type) << unit << ", "
+        << (x.default_value.empty() ? "no default"
+                                    : "default " + ForTerminal(x.default_value) + unit)
+        << ")\n";
+    PrintLines(x.description, "      ", out);
+  }
+}
+
+void ShowHeader(const pb::Playbook& p, std::ostream& out) {
+  out << ForTerminal(p.title) << "\n"
+      << p.id << " " << p.version << "  sha256:" << p.content_hash << "\n";
+  out << "hazards:";
+  for (pb::Hazard h : p.hazards) out << " " << pb::ToString(h);
+  out << "\n";
+  if (!p.summary.empty()) {
+    out << "\n";
+    PrintLines(p.summary, "", out);
+  }
+  out << "\nRoles\n";
+  ShowRoles(p.roles, out);
+  ShowParameters(p.parameters, out);
+}
+
+void ShowTriggers(const std::vector<pb::Trigger>& triggers, std::ostream& out) {
+  if (triggers.empty()) return;
+  out << "\nTriggers\n";
+  for (const pb::Trigger& t : triggers) {
+    out << "  " << t.id << ": when " << ForTerminal(t.when) << "\n";
+    for (const pb::TriggerAction& a : t.then) {
+      if (a.kind == pb::ActionKind::kActivate) out << "      activate " << a.step << "\n";
+      if (a.kind == pb::ActionKind::kAlert) {
+        out << "      alert (" << a.severity << "): " << ForTerminal(a.message) << "\n";
+      }
+      if (a.kind == pb::ActionKind::kNotify) {
+        out << "      notify HQ: " << ForTerminal(a.message) << "\n";
+      }
+      if (a.kind == pb::ActionKind::kStandDown) {
+        out << "      stand down " << (a.phase == pb::kWholeDeployment ? "the deployment" : "phase " + a.phase)
+            << ": " << ForTerminal(a.message) << "\n";
+      }
+    }
   }
 }
 
 void ShowText(const pb::Playbook& p, std::ostream& out) {
   ShowHeader(p, out);
   for (const pb::Phase& phase : p.phases) {
-    out << "\nPhase " << phase.id << ": " << phase.title << "\n";
+    out << "\nPhase " << phase.id << ": " << ForTerminal(phase.title) << "\n";
     for (const pb::Step& s : p.steps) {
-      if (s.phase == phase.id) ShowStep(p, s, out);
+      if (s.phase == phase.id) ShowStep(s, WaitsOn(p, s), out);
     }
   }
-  if (p.triggers.empty()) return;
-  out << "\nTriggers\n";
-  for (const pb::Trigger& t : p.triggers) {
-    out << "  " << t.id << ": when " << t.when << "\n";
-    for (const pb::TriggerAction& a : t.then) {
-      if (a.kind == pb::ActionKind::kActivate) out << "      activate " << a.step << "\n";
-      if (a.kind == pb::ActionKind::kAlert) {
-        out << "      alert (" << a.severity << "): " << a.message << "\n";
-      }
-      if (a.kind == pb::ActionKind::kNotify) out << "      notify HQ: " << a.message << "\n";
-    }
-  }
+  ShowTriggers(p.triggers, out);
 }
 
-// ------------------------------------------------------------------------------- DOT
-
-std::string DotQuote(const std::string& text) {
-  std::string quoted = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') quoted += '\\';
-    if (c == '\n') {
-      quoted += "\\n";  // a line break inside the label
-    } else {
-      quoted += c;
-    }
+void ShowLibraryText(const pb::StepLibrary& library, std::ostream& out) {
+  out << ForTerminal(library.title.empty() ? library.id : library.title) << "\n"
+      << "step library " << library.id
+      << (library.version.empty() ? "" : " " + ForTerminal(library.version)) << "\n"
+      << "A playbook includes it, maps its roles onto its own and takes steps with "
+         "'use: ALIAS.STEP'.\n";
+  if (!library.description.empty()) {
+    out << "\n";
+    PrintLines(library.description, "", out);
   }
-  return quoted + "\"";
-}
-
-void WriteDot(const pb::Playbook& p, std::ostream& out) {
-  out << "digraph " << DotQuote(p.id) << " {\n"
-      << "  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n";
-  for (const pb::Phase& phase : p.phases) {
-    out << "  subgraph " << DotQuote("cluster_" + phase.id)
-        << " {\n    label=" << DotQuote(phase.title) << ";\n";
-    for (const pb::Step& s : p.steps) {
-      if (s.phase != phase.id) continue;
-      out << "    " << DotQuote(s.id) << " [label=" << DotQuote(s.id + "\n" + s.role)
-          << (s.on_trigger ? ", style=\"rounded,dashed\"" : "") << "];\n";
-    }
-    out << "  }\n";
+  out << "\nRoles (placeholders for the including playbook's roles)\n";
+  for (const pb::Role& r : library.roles) {
+    out << "  " << r.id << (r.title.empty() ? "" : ": " + ForTerminal(r.title)) << "\n";
   }
-  for (const pb::Step& s : p.steps) {
-    for (const std::string& dep : s.depends_on) {
-      out << "  " << DotQuote(dep) << " -> " << DotQuote(s.id) << ";\n";
-    }
-  }
-  for (const pb::Trigger& t : p.triggers) {
-    out << "  " << DotQuote("trigger:" + t.id) << " [shape=diamond, label=" << DotQuote(t.id)
-        << "];\n";
-    for (const pb::TriggerAction& a : t.then) {
-      if (a.kind != pb::ActionKind::kActivate) continue;
-      out << "  " << DotQuote("trigger:" + t.id) << " -> " << DotQuote(a.step)
-          << " [style=dashed];\n";
-    }
-  }
-  out << "}\n";
-}
-
-// The graph WriteDot draws, as data: steps and trigger nodes, dependency and activation
-// edges.
-json GraphJson(const pb::Playbook& p) {
-  json nodes = json::array();
-  json edges = json::array();
-  for (const pb::Step& s : p.steps) {
-    nodes.push_back({{"id", s.id}, {"kind", "step"}, {"phase", s.phase}, {"role", s.role},
-                     {"on_trigger", s.on_trigger}});
-    for (const std::string& dep : s.depends_on) {
-      edges.push_back({{"from", dep}, {"to", s.id}, {"kind", "depends_on"}});
-    }
-  }
-  for (const pb::Trigger& t : p.triggers) {
-    nodes.push_back({{"id", "trigger:" + t.id}, {"kind", "trigger"}});
-    for (const pb::TriggerAction& a : t.then) {
-      if (a.kind != pb::ActionKind::kActivate) continue;
-      edges.push_back({{"from", "trigger:" + t.id}, {"to", a.step}, {"kind", "activates"}});
-    }
-  }
-  return {{"playbook", p.id}, {"version", p.version}, {"nodes", nodes}, {"edges", edges}};
+  out << "\nSteps (the using playbook gives each its phase)\n";
+  for (const pb::Step& s : library.steps) ShowStep(s, LibraryWaitsOn(library, s), out);
 }
 
 }  // namespace
@@ -357,12 +403,16 @@ int LintCommand(const std::vector<std::string>& paths, bool json_output, std::os
 
 int ShowCommand(const std::string& path, bool json_output, std::ostream& out, std::ostream& err) {
   int code = 0;
-  const auto playbook = LoadForDisplay(path, err, &code);
-  if (!playbook) return code;
-  if (json_output) {
-    out << PlaybookJson(*playbook).dump(2) << "\n";
+  const auto loaded = LoadForDisplay(path, err, &code);
+  if (!loaded) return code;
+  if (loaded->library && json_output) {
+    out << LibraryJson(*loaded->library).dump(2) << "\n";
+  } else if (loaded->library) {
+    ShowLibraryText(*loaded->library, out);
+  } else if (json_output) {
+    out << PlaybookJson(*loaded->playbook).dump(2) << "\n";
   } else {
-    ShowText(*playbook, out);
+    ShowText(*loaded->playbook, out);
   }
   return 0;
 }
@@ -370,12 +420,17 @@ int ShowCommand(const std::string& path, bool json_output, std::ostream& out, st
 int GraphCommand(const std::string& path, bool json_output, std::ostream& out,
                  std::ostream& err) {
   int code = 0;
-  const auto playbook = LoadForDisplay(path, err, &code);
-  if (!playbook) return code;
+  const auto loaded = LoadForDisplay(path, err, &code);
+  if (!loaded) return code;
+  if (loaded->library) {
+    err << path << ": a step library, not a playbook; graph draws a playbook's steps "
+        << "(muster playbook show " << path << " shows the library)\n";
+    return kExitUsage;
+  }
   if (json_output) {
-    out << GraphJson(*playbook).dump(2) << "\n";
+    out << GraphJson(*loaded->playbook).dump(2) << "\n";
   } else {
-    WriteDot(*playbook, out);
+    WriteDot(*loaded->playbook, out);
   }
   return 0;
 }

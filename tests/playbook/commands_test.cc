@@ -18,6 +18,52 @@ namespace fs = std::filesystem;
 
 const std::string kBorder =
     std::string(MUSTER_SOURCE_DIR) + "/playbooks/radioactive-material-border-seizure.yaml";
+const std::string kCommonSteps =
+    std::string(MUSTER_SOURCE_DIR) + "/playbooks/lib/common-steps.yaml";
+
+// Phases listed in another order than their steps, an optional role, a trigger that
+// reads two findings and a parameter, and labels that need escaping.
+const char kGraphPlaybook[] = R"(id: graph-demo
+version: "1.0.0"
+title: Graph demo
+hazards: [radiological]
+roles:
+  - {id: lead, title: Lead}
+  - {id: helper, title: Helper, required: false}
+parameters:
+  - {id: limit, type: number, default: 100}
+phases:
+  - {id: first, title: "First \"phase\""}
+  - {id: second, title: Second}
+steps:
+  - id: report
+    title: Report
+    phase: second
+    role: lead
+    depends_on: [survey]
+  - id: survey
+    title: Survey the site
+    phase: first
+    role: helper
+    findings:
+      - {id: dose_rate, type: number, unit: µSv/h}
+      - {id: found, type: boolean}
+  - id: expand
+    title: "Expand\x1b[31m"
+    phase: second
+    role: lead
+    on_trigger: true
+triggers:
+  - id: high
+    when: survey.dose_rate >= param.limit and not survey.found or survey.dose_rate > 5
+    then:
+      - activate: expand
+      - alert: Dose "high"
+        severity: critical
+      - notify: Cordon expanded
+      - stand_down: first
+        reason: Survey no longer needed
+)";
 
 class CommandsTest : public ::testing::Test {
  protected:
@@ -120,6 +166,127 @@ TEST_F(CommandsTest, ShowInvalidFileExitsOne) {
   const std::string file = Write("bad.yaml", "id: [\n");
   EXPECT_EQ(ShowCommand(file, false, out_, err_), 1);
   EXPECT_NE(err_.str().find("YAML syntax error"), std::string::npos);
+}
+
+TEST_F(CommandsTest, ShowLabelsAStepLibraryAndListsItsRolesAndSteps) {
+  EXPECT_EQ(ShowCommand(kCommonSteps, false, out_, err_), 0) << err_.str();
+  const std::string text = out_.str();
+  EXPECT_EQ(text.rfind("Common CBRNE deployment steps\nstep library common-steps 1.0.0\n", 0), 0u)
+      << text;
+  EXPECT_NE(text.find("Roles (placeholders for the including playbook's roles)\n"
+                      "  lead: Whoever leads the team on scene\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("  safety_briefing: Scene safety briefing\n"
+                      "      role lead, priority high, due 30m after ready\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(err_.str(), "");
+}
+
+TEST_F(CommandsTest, ShowJsonOfAStepLibrary) {
+  EXPECT_EQ(ShowCommand(kCommonSteps, true, out_, err_), 0) << err_.str();
+  const auto library = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(library["kind"], "library");
+  EXPECT_EQ(library["id"], "common-steps");
+  EXPECT_EQ(library["roles"][1]["id"], "custodian");
+  EXPECT_EQ(library["steps"][0]["id"], "safety_briefing");
+  EXPECT_FALSE(library["steps"][0].contains("phase"));
+}
+
+TEST_F(CommandsTest, GraphOfAStepLibraryIsAUsageError) {
+  EXPECT_EQ(GraphCommand(kCommonSteps, false, out_, err_), 2);
+  EXPECT_NE(err_.str().find("a step library, not a playbook"), std::string::npos) << err_.str();
+  EXPECT_EQ(out_.str(), "");
+}
+
+TEST_F(CommandsTest, ShowPrintsInstructionsAndParametersSafely) {
+  std::string text = playbook::testing::Edit(
+      playbook::testing::kMinimal, "    title: Survey\n",
+      "    title: Survey\n    instructions: \"Line one\\n\\nLine \\x1b[2J two\\n\"\n");
+  text = playbook::testing::Edit(text, "phases:\n",
+                                 "parameters:\n"
+                                 "  - {id: limit, type: number, default: 100, unit: µSv/h, "
+                                 "description: \"Dose rate\\nat 1 m\"}\n"
+                                 "  - {id: site, type: string}\n"
+                                 "phases:\n");
+  const std::string file = Write("pb.yaml", text);
+  EXPECT_EQ(ShowCommand(file, false, out_, err_), 0) << err_.str();
+  const std::string shown = out_.str();
+  EXPECT_NE(shown.find("      instructions:\n        Line one\n\n        Line \\x1b[2J two\n"),
+            std::string::npos)
+      << shown;
+  EXPECT_NE(shown.find("  limit (number µSv/h, default 100 µSv/h)\n      Dose rate\n      at 1 m\n"),
+            std::string::npos)
+      << shown;
+  EXPECT_NE(shown.find("  site (string, no default)\n"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("      finding dose_rate (number µSv/h)\n"), std::string::npos) << shown;
+  out_.str("");
+  EXPECT_EQ(ShowCommand(file, true, out_, err_), 0);
+  const auto model = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(model["steps"][0]["instructions"], "Line one\n\nLine \x1b[2J two\n");
+  EXPECT_EQ(model["parameters"][0]["description"], "Dose rate\nat 1 m");
+  EXPECT_EQ(model["parameters"][0]["unit"], "µSv/h");
+  EXPECT_EQ(model["steps"][0]["findings"][0]["unit"], "µSv/h");
+}
+
+TEST_F(CommandsTest, GraphDrawsWhatTriggersReadAndDo) {
+  EXPECT_EQ(GraphCommand(Write("pb.yaml", kGraphPlaybook), false, out_, err_), 0) << err_.str();
+  const std::string dot = out_.str();
+  const auto has = [&](const std::string& line) { return dot.find(line) != std::string::npos; };
+  EXPECT_TRUE(has("  subgraph \"cluster_first\" {\n    label=\"First \\\"phase\\\"\";\n")) << dot;
+  EXPECT_LT(dot.find("cluster_first"), dot.find("cluster_second")) << dot;
+  EXPECT_TRUE(
+      has("    \"survey\" [label=\"Survey the site\\nsurvey\\nhelper (optional role)\", "
+          "tooltip=\"survey\", style=\"rounded,filled\", fillcolor=\"gray90\"];\n"))
+      << dot;
+  EXPECT_TRUE(
+      has("    \"expand\" [label=\"Expand\\\\x1b[31m\\nexpand\\nlead\", "
+          "tooltip=\"expand\", style=\"rounded,dashed\"];\n"))
+      << dot;
+  EXPECT_TRUE(
+      has("  \"trigger:high\" -> \"survey\" [style=dotted, constraint=false, "
+          "label=\"reads dose_rate found\"];\n"))
+      << dot;
+  EXPECT_TRUE(
+      has("  \"alert:high:2\" [shape=note, label=\"alert (critical)\\nDose \\\"high\\\"\"];\n"))
+      << dot;
+  EXPECT_TRUE(has("  \"notify:high:3\" [shape=note, label=\"notify HQ\\nCordon expanded\"];\n"))
+      << dot;
+  EXPECT_TRUE(has("  \"trigger:high\" -> \"alert:high:2\" [style=dashed];\n")) << dot;
+  EXPECT_TRUE(has("  \"stand_down:high:4\" [shape=note, label=\"stand down first\\nSurvey no "
+                  "longer needed\"];\n"))
+      << dot;
+  EXPECT_TRUE(has("  \"trigger:high\" -> \"expand\" [style=dashed];\n")) << dot;
+  EXPECT_FALSE(has("\"param\"")) << dot;
+}
+
+TEST_F(CommandsTest, GraphJsonHasReadsAlertsNotifiesAndPhaseOrder) {
+  EXPECT_EQ(GraphCommand(Write("pb.yaml", kGraphPlaybook), true, out_, err_), 0) << err_.str();
+  const auto graph = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(graph["phases"][0]["id"], "first");
+  EXPECT_EQ(graph["nodes"][0]["id"], "survey");
+  EXPECT_EQ(graph["nodes"][0]["label"], "Survey the site");
+  EXPECT_FALSE(graph["nodes"][0]["role_required"].get<bool>());
+  const nlohmann::json reads = {{"from", "trigger:high"},
+                                {"to", "survey"},
+                                {"kind", "reads"},
+                                {"findings", {"dose_rate", "found"}}};
+  const nlohmann::json alerts = {
+      {"from", "trigger:high"}, {"to", "alert:high:2"}, {"kind", "alerts"}};
+  const nlohmann::json alert = {{"id", "alert:high:2"},
+                                {"kind", "alert"},
+                                {"label", "Dose \"high\""},
+                                {"severity", "critical"}};
+  const auto& edges = graph["edges"];
+  const auto& nodes = graph["nodes"];
+  EXPECT_NE(std::find(edges.begin(), edges.end(), reads), edges.end()) << edges;
+  EXPECT_NE(std::find(edges.begin(), edges.end(), alerts), edges.end()) << edges;
+  EXPECT_NE(std::find(nodes.begin(), nodes.end(), alert), nodes.end()) << nodes;
+  const auto notify =
+      std::find_if(nodes.begin(), nodes.end(), [](const auto& n) { return n["kind"] == "notify"; });
+  ASSERT_NE(notify, nodes.end()) << nodes;
+  EXPECT_EQ((*notify)["label"], "Cordon expanded");
 }
 
 // Runs `muster ARGS...` through RegisterPlaybookCommands; returns the exit status.

@@ -219,5 +219,58 @@ TEST_F(LibraryTest, LibraryChecksOnItsOwn) {
   EXPECT_TRUE(HasHint(bad, "did you mean 'keeper'?"));
 }
 
+// A trigger that reads a library step, so that a broken include could raise follow-ons.
+const char kBriefedTrigger[] = R"(triggers:
+  - id: briefed
+    when: briefing.briefed > 0
+    then:
+      - alert: Team briefed
+)";
+
+TEST_F(LibraryTest, PlaybookThatIncludesItselfIsOneError) {
+  const LoadResult result =
+      LoadPlaybook(Edit(kPlaybook, "lib/shared.yaml", "pb.yaml") + kBriefedTrigger);
+  EXPECT_TRUE(HasDiagnostic(
+      result, PlaybookFile() + ":11:11: error: 'pb.yaml' includes itself (pb.yaml -> pb.yaml)"));
+  EXPECT_TRUE(HasHint(result,
+                      "include names step libraries (files with a 'library:' key), never a "
+                      "playbook; remove this include"));
+  EXPECT_EQ(ErrorCount(result.diagnostics), 1) << testing::AllDiagnostics(result);
+}
+
+TEST_F(LibraryTest, IncludeCycleThroughAnotherFileIsOneError) {
+  Write("other.yaml", Edit(kPlaybook, "lib/shared.yaml", "pb.yaml"));
+  const LoadResult result =
+      LoadPlaybook(Edit(kPlaybook, "lib/shared.yaml", "other.yaml") + kBriefedTrigger);
+  EXPECT_TRUE(HasDiagnostic(result, PlaybookFile() +
+                                        ":11:11: error: 'pb.yaml' includes itself (pb.yaml -> "
+                                        "other.yaml -> pb.yaml)"));
+  EXPECT_EQ(ErrorCount(result.diagnostics), 1) << testing::AllDiagnostics(result);
+}
+
+TEST_F(LibraryTest, LibraryRoleWithAnEmptyIdIsReportedAndNeverListed) {
+  Write("lib/shared.yaml",
+        Edit(Edit(kLibrary, "  - id: lead", "  - id: \"\""), "role: keeper", "role: keepr"));
+  const LoadResult result = LintFile(LibraryFile());
+  EXPECT_TRUE(
+      HasDiagnostic(result, LibraryFile() + ":4:9: error: id '' of a library role is not valid"));
+  // The briefing's role 'lead' is gone; the list of roles does not show the empty one.
+  EXPECT_TRUE(HasHint(result, "declared roles are: keeper"));
+  EXPECT_TRUE(HasHint(result, "did you mean 'keeper'?"));
+}
+
+TEST_F(LibraryTest, LibraryCheckedOnItsOwnHasItsModel) {
+  const LoadResult result = LintFile(LibraryFile());
+  ASSERT_TRUE(result.library) << testing::AllDiagnostics(result);
+  EXPECT_EQ(result.library->id, "shared");
+  EXPECT_EQ(result.library->version, "1.0.0");
+  ASSERT_EQ(result.library->roles.size(), 2u);
+  EXPECT_EQ(result.library->roles[1].id, "keeper");
+  ASSERT_EQ(result.library->steps.size(), 2u);
+  EXPECT_EQ(result.library->steps[1].depends_on, std::vector<std::string>{"briefing"});
+  Write("lib/shared.yaml", Edit(kLibrary, "    role: keeper", "    role: keepr"));
+  EXPECT_FALSE(LintFile(LibraryFile()).library);
+}
+
 }  // namespace
 }  // namespace muster::playbook

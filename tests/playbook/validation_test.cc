@@ -429,5 +429,20 @@ TEST(ValidationTest, AnOptionalRoleSaysWhatItsDependantsDoWhenItIsEmpty) {
                          "    required: false\n    when_empty: later\n")).ok());
 }
 
+TEST(ValidationTest, EmptyIdIsReportedOnceAndNeverNamedElsewhere) {
+  const LoadResult result =
+      Load(Edit(Edit(kMinimal, "id: survey", "id: \"\""), "title: Survey", "titel: Survey"));
+  EXPECT_TRUE(HasDiagnostic(result, "t.yaml:12:9: error: id '' of a step is not valid"));
+  EXPECT_TRUE(HasDiagnostic(result, "t.yaml:13:5: error: unknown key 'titel' in a step"));
+  EXPECT_TRUE(HasDiagnostic(
+      result, "t.yaml:24:18: error: step 'report' depends on 'survey', which is not a step"));
+  EXPECT_TRUE(HasHint(result, "steps are: report"));
+  int empty_names = 0;
+  for (const Diagnostic& d : result.diagnostics) {
+    empty_names += (d.message + d.hint).find("''") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_EQ(empty_names, 1) << testing::AllDiagnostics(result);
+}
+
 }  // namespace
 }  // namespace muster::playbook

@@ -1075,13 +1075,6 @@ std::vector<ExpressionIssue> CheckExpression(const ExprNode& root, const Playboo
   return Checker(playbook).Check(root);
 }
 
-std::set<std::string> StepsReadBy(const ExprNode& root) {
-  std::set<std::string> steps;
-  if (root.kind == ExprNode::Kind::kRef && root.scope != kParamScope) steps.insert(root.scope);
-  for (const auto& child : root.children) steps.merge(StepsReadBy(*child));
-  return steps;
-}
-
 Truth Evaluate(const ExprNode& root, const Playbook& playbook, const FindingValues& values) {
   return Evaluator(playbook, values).Eval(root);
 }

@@ -1,6 +1,7 @@
 // Step libraries: `include:` entries, the library files they name, and role mapping.
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "loader.h"
 #include "suggest.h"
@@ -21,7 +22,86 @@ bool IsSafeLibraryPath(const std::string& path) {
   return std::none_of(p.begin(), p.end(), [](const auto& part) { return part == ".."; });
 }
 
+// Whether |a| and |b| name the same file: the same file on disk, or the same path.
+bool SameFile(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  if (std::filesystem::equivalent(a, b, ec)) return true;
+  return std::filesystem::absolute(a, ec).lexically_normal() ==
+         std::filesystem::absolute(b, ec).lexically_normal();
+}
+
+// The `file:` of each include of a playbook's |text|; nothing when it does not parse.
+std::vector<std::string> IncludedPaths(const std::string& text, const Limits& limits) {
+  std::vector<std::string> paths;
+  if (CheckEncoding(text) || CheckDepth(text, limits.max_depth)) return paths;
+  try {
+    const YAML::Node includes = YAML::Load(text)["include"];
+    if (!includes.IsSequence()) return paths;
+    for (const YAML::Node& include : includes) {
+      if (include.IsMap() && include["file"].IsScalar()) paths.push_back(include["file"].Scalar());
+    }
+  } catch (const YAML::Exception&) {
+    paths.clear();
+  }
+  return paths;
+}
+
+// How many files the search for an include cycle reads at most.
+constexpr std::size_t kMaxCycleFiles = 16;
+
 }  // namespace
+
+// Where |path|, named by an include in |including_file|, is on disk.
+std::string Loader::LibraryFile(const std::string& including_file, const std::string& path) const {
+  const std::string dir = options_.library_dir.empty()
+                              ? std::filesystem::path(including_file).parent_path().string()
+                              : options_.library_dir;
+  return (std::filesystem::path(dir) / path).lexically_normal().string();
+}
+
+// The includes that lead from this playbook through |library| back to itself, as their
+// `file:` names them after the playbook's own name; empty when there is no such cycle.
+// Libraries cannot include, so only files without a `library:` key are followed (a
+// playbook named where a library belongs), from disk only when the options allow it.
+std::vector<std::string> Loader::IncludeCycle(const Library& library) const {
+  struct Hop {
+    std::string file;
+    std::string text;
+    std::vector<std::string> chain;
+  };
+  const std::string name = std::filesystem::path(file_).filename().string();
+  std::vector<Hop> stack{{library.file, library.text, {name, library.path}}};
+  std::set<std::string> seen;
+  while (!stack.empty() && seen.size() < kMaxCycleFiles) {
+    const Hop hop = std::move(stack.back());
+    stack.pop_back();
+    if (SameFile(hop.file, file_)) return hop.chain;
+    if (IsLibraryText(hop.text) || !seen.insert(hop.file).second) continue;
+    if (!options_.read_libraries_from_disk) continue;
+    for (const std::string& path : IncludedPaths(hop.text, options_.limits)) {
+      if (!IsSafeLibraryPath(path)) continue;
+      const std::string next = LibraryFile(hop.file, path);
+      Result<std::string> text = ReadLimited(next, options_.limits.max_bytes);
+      if (!text.ok()) continue;
+      std::vector<std::string> chain = hop.chain;
+      chain.push_back(path);
+      stack.push_back({next, std::move(*text), std::move(chain)});
+    }
+  }
+  return {};
+}
+
+// Reports an include that leads back to the including playbook, once, at its `file:`.
+bool Loader::ReportIncludeCycle(const Library& library, const Where& at) {
+  const std::vector<std::string> chain = IncludeCycle(library);
+  if (chain.empty()) return false;
+  std::string path;
+  for (const std::string& file : chain) path += (path.empty() ? "" : " -> ") + file;
+  reporter_.Error(at, Quote(chain.front()) + " includes itself (" + path + ")",
+                  "include names step libraries (files with a 'library:' key), never a "
+                  "playbook; remove this include");
+  return true;
+}
 
 void Loader::ReadIncludes(const Entry& entry, NodeReader& reader) {
   if (!reader.IsList(entry, "the playbook")) return;
@@ -64,10 +144,11 @@ void Loader::ReadInclude(const YAML::Node& node, NodeReader& reader) {
     return;
   }
   library->text = *text;
-  const std::string dir = options_.library_dir.empty()
-                              ? std::filesystem::path(file_).parent_path().string()
-                              : options_.library_dir;
-  library->file = (std::filesystem::path(dir) / library->path).lexically_normal().string();
+  library->file = LibraryFile(file_, library->path);
+  if (ReportIncludeCycle(*library, path_at)) {
+    libraries_.push_back(std::move(library));  // known but broken: its uses stay quiet
+    return;
+  }
   ReadLibrary(*library);
   for (const auto& other : libraries_) {
     if (library->ok && other->alias == library->alias) {
@@ -91,10 +172,7 @@ std::optional<std::string> Loader::LibraryText(const std::string& path, const Wh
                     "embeds the library");
     return std::nullopt;
   }
-  const std::string dir = options_.library_dir.empty()
-                              ? std::filesystem::path(file_).parent_path().string()
-                              : options_.library_dir;
-  const std::string full = (std::filesystem::path(dir) / path).lexically_normal().string();
+  const std::string full = LibraryFile(file_, path);
   Result<std::string> text = ReadLimited(full, options_.limits.max_bytes);
   if (!text.ok()) {
     reporter_.Error(at, "library '" + full + "' " + text.status().message(),
@@ -129,6 +207,7 @@ void Loader::ReadLibraryEntry(const Entry& e, Library& library, NodeReader& read
                       "use lowercase letters, digits and hyphens, e.g. common-steps");
     }
     if (library.alias.empty()) library.alias = id;
+    library.model.id = id;
   }
   if (e.key == "version") {
     const std::string version = reader.Text(e, what).value_or("");
@@ -137,12 +216,15 @@ void Loader::ReadLibraryEntry(const Entry& e, Library& library, NodeReader& read
                       "version " + Quote(version) + " is not a semantic version",
                       "write MAJOR.MINOR.PATCH in quotes, e.g. \"1.0.0\"");
     }
+    library.model.version = version;
   }
-  if (e.key == "title" || e.key == "description") reader.Text(e, what);  // type check only
+  if (e.key == "title") library.model.title = reader.Text(e, what).value_or("");
+  if (e.key == "description") library.model.description = reader.Text(e, what).value_or("");
   if (e.key == "roles" && reader.IsList(e, what)) {
+    // A placeholder whose id is not valid is reported and left out.
     for (const YAML::Node& node : e.value) {
-      const auto role = reader.Keys(node, "a library role", {"id", "title"}, {"id"});
-      if (role && node["id"].IsScalar()) library.placeholders.push_back(node["id"].Scalar());
+      auto role = ReadRole(node, "a library role", {"id", "title"}, {"id"}, reader);
+      if (role && !role->id.empty()) library.model.roles.push_back(std::move(*role));
     }
   }
   if (e.key == "steps" && reader.IsList(e, what)) {
@@ -152,9 +234,15 @@ void Loader::ReadLibraryEntry(const Entry& e, Library& library, NodeReader& read
   }
 }
 
+std::vector<std::string> Library::Placeholders() const {
+  std::vector<std::string> ids;
+  for (const Role& role : model.roles) ids.push_back(role.id);
+  return ids;
+}
+
 // Library steps name only the library's own roles and steps.
 void Loader::CheckLibrarySteps(const Library& library) {
-  const auto& roles = library.placeholders;
+  const std::vector<std::string> roles = library.Placeholders();
   for (const StepDraft& step : library.steps) {
     if (!step.step.role.empty() &&
         std::find(roles.begin(), roles.end(), step.step.role) == roles.end()) {
@@ -186,14 +274,14 @@ void Loader::ReadRoleMap(const Entry& entry, Library& library, NodeReader& reade
   }
   std::vector<std::string> role_ids;
   for (const Role& role : draft_.playbook.roles) role_ids.push_back(role.id);
+  const std::vector<std::string> placeholders = library.Placeholders();
   for (const auto& pair : entry.value) {
     const std::string key = pair.first.IsScalar() ? pair.first.Scalar() : "";
     const std::string value = pair.second.IsScalar() ? pair.second.Scalar() : "";
-    if (std::find(library.placeholders.begin(), library.placeholders.end(), key) ==
-        library.placeholders.end()) {
+    if (std::find(placeholders.begin(), placeholders.end(), key) == placeholders.end()) {
       reporter_.Error(reader.At(pair.first),
                       "library " + Quote(library.alias) + " declares no role " + Quote(key),
-                      SuggestHint(key, library.placeholders, "its roles are"));
+                      SuggestHint(key, placeholders, "its roles are"));
       continue;
     }
     if (std::find(role_ids.begin(), role_ids.end(), value) == role_ids.end()) {

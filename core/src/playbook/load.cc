@@ -167,6 +167,17 @@ LoadResult Loader::Run(std::string_view text) {
   return result;
 }
 
+namespace {
+
+// What a library checked on its own offers: its declarations and its steps.
+StepLibrary LibraryModel(const Library& library) {
+  StepLibrary model = library.model;
+  for (const StepDraft& draft : library.steps) model.steps.push_back(draft.step);
+  return model;
+}
+
+}  // namespace
+
 LoadResult Loader::RunLibrary(std::string_view text) {
   LoadResult result;
   result.is_library = true;
@@ -176,6 +187,7 @@ LoadResult Loader::RunLibrary(std::string_view text) {
     library.file = file_;
     library.text = std::string(text);
     ReadLibrary(library);
+    if (library.ok) result.library = LibraryModel(library);
   }
   result.diagnostics = reporter_.Take();
   return result;
@@ -316,32 +328,37 @@ bool Loader::CheckId(const Entry& entry, const std::string& what, NodeReader& re
 void Loader::ReadRoles(const Entry& entry, NodeReader& reader) {
   if (!reader.IsList(entry, "the playbook")) return;
   for (const YAML::Node& node : entry.value) {
-    const std::string what = "a role";
-    const auto entries = reader.Keys(
-        node, what, {"id", "title", "count", "required", "qualifications", "when_empty"},
-        {"id", "title"});
-    if (!entries) continue;
-    Role role;
-    role.pos = reader.At(node).pos;
-    for (const Entry& e : *entries) {
-      if (e.key == "when_empty") {
-        const auto choice = reader.OneOf(e, what, {"skip", "wait"});
-        if (choice) role.when_empty = *choice == "skip" ? WhenEmpty::kSkip : WhenEmpty::kWait;
-      }
-      if (e.key == "id" && CheckId(e, what, reader)) role.id = reader.Text(e, what).value_or("");
-      if (e.key == "title") role.title = reader.Text(e, what).value_or("");
-      if (e.key == "count") role.count = reader.Count(e, what).value_or(1);
-      if (e.key == "required") role.required = reader.Bool(e, what).value_or(true);
-      if (e.key == "qualifications") role.qualifications = reader.TextList(e, what);
-    }
-    const Entry* when_empty = FindEntry(*entries, "when_empty");
-    if (when_empty != nullptr && role.required) {
-      reporter_.Error(reader.At(when_empty->key_node),
-                      "'when_empty' applies to optional roles only",
-                      "remove it, or add 'required: false'");
-    }
-    draft_.playbook.roles.push_back(std::move(role));
+    auto role = ReadRole(node, "a role",
+                         {"id", "title", "count", "required", "qualifications", "when_empty"},
+                         {"id", "title"}, reader);
+    if (role) draft_.playbook.roles.push_back(std::move(*role));
   }
+}
+
+std::optional<Role> Loader::ReadRole(const YAML::Node& node, const std::string& what,
+                                     const std::vector<std::string>& keys,
+                                     const std::vector<std::string>& required, NodeReader& reader) {
+  const auto entries = reader.Keys(node, what, keys, required);
+  if (!entries) return std::nullopt;
+  Role role;
+  role.pos = reader.At(node).pos;
+  for (const Entry& e : *entries) {
+    if (e.key == "id" && CheckId(e, what, reader)) role.id = reader.Text(e, what).value_or("");
+    if (e.key == "title") role.title = reader.Text(e, what).value_or("");
+    if (e.key == "count") role.count = reader.Count(e, what).value_or(1);
+    if (e.key == "required") role.required = reader.Bool(e, what).value_or(true);
+    if (e.key == "qualifications") role.qualifications = reader.TextList(e, what);
+    if (e.key == "when_empty") {
+      const auto choice = reader.OneOf(e, what, {"skip", "wait"});
+      if (choice) role.when_empty = *choice == "skip" ? WhenEmpty::kSkip : WhenEmpty::kWait;
+    }
+  }
+  const Entry* when_empty = FindEntry(*entries, "when_empty");
+  if (when_empty != nullptr && role.required) {
+    reporter_.Error(reader.At(when_empty->key_node), "'when_empty' applies to optional roles only",
+                    "remove it, or add 'required: false'");
+  }
+  return role;
 }
 
 void Loader::ReadParameters(const Entry& entry, NodeReader& reader) {
@@ -456,7 +473,7 @@ void Loader::ReadTriggers(const Entry& entry, NodeReader& reader) {
 }
 
 void Loader::ReadActions(const Entry& entry, TriggerDraft& trigger, NodeReader& reader) {
-  const std::string what = "trigger " + Quote(trigger.trigger.id);
+  const std::string what = Named("trigger", trigger.trigger.id);
   if (!reader.IsList(entry, what)) return;
   if (entry.value.size() == 0) {
     reporter_.Error(reader.At(entry.key_node), what + " has no actions",

@@ -30,11 +30,14 @@ struct Library {
   std::string file;                             // its name in diagnostics
   std::string text;                             // the library file's text
   Where at;                                     // the include entry
-  std::vector<std::string> placeholders;        // role ids the library declares
+  StepLibrary model;                            // what it declares; its steps are below
   std::map<std::string, std::string> role_map;  // placeholder -> playbook role id
   std::map<std::string, Where> role_map_at;
   std::vector<StepDraft> steps;  // roles are placeholders; no phase
   bool ok = false;
+
+  // The ids of the roles the library declares, for lookups and hints.
+  std::vector<std::string> Placeholders() const;
 };
 
 // A step taken from a library; its library dependencies are resolved once every `use:`
@@ -62,6 +65,10 @@ class Loader {
   void ReadMetadata(const std::vector<Entry>& entries, NodeReader& reader);
   void ReadHazards(const Entry& entry, NodeReader& reader);
   void ReadRoles(const Entry& entry, NodeReader& reader);
+  // A role of the playbook, or a placeholder role of a library (fewer |keys|).
+  std::optional<Role> ReadRole(const YAML::Node& node, const std::string& what,
+                               const std::vector<std::string>& keys,
+                               const std::vector<std::string>& required, NodeReader& reader);
   void ReadParameters(const Entry& entry, NodeReader& reader);
   void ReadParameterUnit(const Entry& entry, Parameter& param, NodeReader& reader);
   void ReadPhases(const Entry& entry, NodeReader& reader);
@@ -93,6 +100,9 @@ class Loader {
   void ReadIncludes(const Entry& entry, NodeReader& reader);
   void ReadInclude(const YAML::Node& node, NodeReader& reader);
   std::optional<std::string> LibraryText(const std::string& path, const Where& at);
+  std::string LibraryFile(const std::string& including_file, const std::string& path) const;
+  std::vector<std::string> IncludeCycle(const Library& library) const;
+  bool ReportIncludeCycle(const Library& library, const Where& at);
   void ReadLibrary(Library& library);
   void ReadLibraryEntry(const Entry& entry, Library& library, NodeReader& reader);
   void CheckLibrarySteps(const Library& library);

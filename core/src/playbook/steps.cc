@@ -65,7 +65,7 @@ std::optional<StepDraft> Loader::ReadStep(const YAML::Node& node, NodeReader& re
                                           bool in_library) {
   std::string what = "a step";
   if (node.IsMap() && node["id"] && node["id"].IsScalar()) {
-    what = "step " + Quote(node["id"].Scalar());
+    what = Named("step", node["id"].Scalar());
   }
   const auto entries = in_library
                            ? reader.Keys(node, what, kLibraryStepKeys, {"id", "title", "role"})
@@ -93,7 +93,7 @@ std::optional<StepDraft> Loader::ReadStep(const YAML::Node& node, NodeReader& re
 
 void Loader::ReadStepKey(const Entry& e, StepDraft& draft, NodeReader& reader) {
   Step& step = draft.step;
-  const std::string what = step.id.empty() ? "a step" : "step " + Quote(step.id);
+  const std::string what = Named("step", step.id);
   if (e.key == "id" && CheckId(e, what, reader)) step.id = reader.Text(e, what).value_or("");
   if (e.key == "title") step.title = reader.Text(e, what).value_or("");
   if (e.key == "instructions") step.instructions = reader.Text(e, what).value_or("");
@@ -131,7 +131,7 @@ void Loader::ReadStepKey(const Entry& e, StepDraft& draft, NodeReader& reader) {
 }
 
 void Loader::ReadFindings(const Entry& entry, StepDraft& draft, NodeReader& reader) {
-  const std::string what = "step " + Quote(draft.step.id);
+  const std::string what = Named("step", draft.step.id);
   if (!reader.IsList(entry, what)) return;
   for (const YAML::Node& node : entry.value) {
     auto field = ReadField(node, what, reader);
@@ -318,7 +318,7 @@ void Loader::ResolveLibraryDepends() {
       const auto target = std::find_if(uses_.begin(), uses_.end(), same);
       if (target == uses_.end()) {
         reporter_.Error(draft.at,
-                        "step " + Quote(draft.step.id) + " from library " +
+                        Named("step", draft.step.id) + " from library " +
                             Quote(use.library->alias) + " depends on its step " + Quote(wanted) +
                             ", which this playbook does not use",
                         "add '- use: " + use.library->alias + "." + wanted + "' to steps");

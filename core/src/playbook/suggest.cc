@@ -1,6 +1,7 @@
 #include "suggest.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace muster::playbook {
 
@@ -56,6 +57,11 @@ std::string Quote(std::string_view text) {
   return "'" + std::string(text.substr(0, cut)) + "...'";
 }
 
+std::string Named(std::string_view kind, std::string_view id) {
+  if (id.empty()) return "a " + std::string(kind);
+  return std::string(kind) + " " + Quote(id);
+}
+
 std::string JoinList(const std::vector<std::string>& items, std::size_t max) {
   std::string out;
   for (std::size_t i = 0; i < items.size() && i < max; ++i) {
@@ -68,10 +74,13 @@ std::string JoinList(const std::vector<std::string>& items, std::size_t max) {
 
 std::string SuggestHint(std::string_view word, const std::vector<std::string>& candidates,
                         std::string_view what_list) {
-  const std::string near = Nearest(word, candidates);
+  std::vector<std::string> named;
+  std::copy_if(candidates.begin(), candidates.end(), std::back_inserter(named),
+               [](const std::string& candidate) { return !candidate.empty(); });
+  const std::string near = Nearest(word, named);
   if (!near.empty()) return "did you mean '" + near + "'?";
-  if (candidates.empty()) return "";
-  return std::string(what_list) + ": " + JoinList(candidates);
+  if (named.empty()) return "";
+  return std::string(what_list) + ": " + JoinList(named);
 }
 
 }  // namespace muster::playbook

@@ -17,13 +17,20 @@ int EditDistance(std::string_view a, std::string_view b);
 std::string Nearest(std::string_view word, const std::vector<std::string>& candidates);
 
 // "did you mean 'x'?" when a near candidate exists, else "expected one of: a, b, c"
-// (|what_list| names the list in the fallback, e.g. "roles are").
+// (|what_list| names the list in the fallback, e.g. "roles are"). Empty candidates are
+// left out: an id that is missing or not valid is stored empty and reported where it is
+// written, never offered as a name.
 std::string SuggestHint(std::string_view word, const std::vector<std::string>& candidates,
                         std::string_view what_list);
 
 // |text| in single quotes for a message; text longer than 60 bytes is cut (at a UTF-8
 // character boundary) and ends in "...", so that hostile input cannot flood the output.
 std::string Quote(std::string_view text);
+
+// "step 'x'" for a message about the item of |kind| with |id|, or "a step" when |id| is
+// empty: an id that is missing or not valid is reported where it is written, never shown
+// as ''.
+std::string Named(std::string_view kind, std::string_view id);
 
 // "a, b, c" (at most |max| items, then ", ...").
 std::string JoinList(const std::vector<std::string>& items, std::size_t max = 12);

@@ -1,8 +1,42 @@
 #include "muster/playbook/triggers.h"
 
+#include <algorithm>
+
 #include "muster/playbook/expression.h"
 
 namespace muster::playbook {
+namespace {
+
+// Adds |finding| of |step| to |reads| unless it is there already.
+void AddRead(std::vector<StepReads>& reads, const std::string& step, const std::string& finding) {
+  auto it =
+      std::find_if(reads.begin(), reads.end(), [&](const StepReads& r) { return r.step == step; });
+  if (it == reads.end()) it = reads.insert(reads.end(), {step, {}});
+  if (std::find(it->findings.begin(), it->findings.end(), finding) == it->findings.end()) {
+    it->findings.push_back(finding);
+  }
+}
+
+}  // namespace
+
+std::vector<StepReads> FindingsRead(const Trigger& trigger) {
+  std::vector<StepReads> reads;
+  const ParsedExpression parsed = ParseExpression(trigger.when);
+  if (!parsed.root) return reads;
+  std::vector<const ExprNode*> stack{parsed.root.get()};
+  while (!stack.empty()) {
+    const ExprNode* node = stack.back();
+    stack.pop_back();
+    if (node->kind == ExprNode::Kind::kRef && node->scope != kParamScope) {
+      AddRead(reads, node->scope, node->name);
+    }
+    // Children go on the stack last first, so that they are visited in written order.
+    for (auto child = node->children.rbegin(); child != node->children.rend(); ++child) {
+      stack.push_back(child->get());
+    }
+  }
+  return reads;
+}
 
 std::vector<FiredTrigger> EvaluateTriggers(const Playbook& playbook, const FindingValues& values,
                                            const std::set<std::string>& already_fired) {
@@ -24,8 +58,7 @@ std::vector<std::string> StepsStoodDown(const Playbook& playbook, const std::str
   std::set<std::string> deciding;
   for (const Trigger& trigger : playbook.triggers) {
     if (trigger.id != trigger_id) continue;
-    const ParsedExpression parsed = ParseExpression(trigger.when);
-    if (parsed.root) deciding = StepsReadBy(*parsed.root);
+    for (const StepReads& read : FindingsRead(trigger)) deciding.insert(read.step);
   }
   std::vector<std::string> ids;
   for (const Step& step : playbook.steps) {

@@ -7,6 +7,7 @@
 
 #include "loader.h"
 #include "muster/playbook/expression.h"
+#include "muster/playbook/triggers.h"
 #include "suggest.h"
 
 namespace muster::playbook {
@@ -207,7 +208,7 @@ void Loader::ValidateStepReferences() {
   const std::set<std::string> step_set(steps.begin(), steps.end());
   for (const StepDraft& d : draft_.steps) {
     const Step& s = d.step;
-    const std::string what = "step " + Quote(s.id);
+    const std::string what = Named("step", s.id);
     if (!s.role.empty() && role_set.count(s.role) == 0) {
       reporter_.Error(d.role_at, what + " names role " + Quote(s.role) + ", which is not defined",
                       SuggestHint(s.role, roles, "roles are"));
@@ -248,7 +249,7 @@ void Loader::ValidateCycles() {
                             : dormant.count(edge.to) > 0 ? "is on_trigger and never activated"
                                                          : "can never become ready";
     reporter_.Error(d.depends_at[edge.dep_index],
-                    "step " + Quote(d.step.id) + " can never become ready: it waits on " +
+                    Named("step", d.step.id) + " can never become ready: it waits on " +
                         Quote(dep) + ", which " + why,
                     "fix " + Quote(dep) + " first, or remove it from depends_on");
   }
@@ -290,28 +291,34 @@ std::set<std::size_t> Loader::ReportDormantSteps() {
     const StepDraft& d = draft_.steps[i];
     if (!d.step.on_trigger || activated.count(d.step.id) > 0) continue;
     reporter_.Error(
-        d.at, "step " + Quote(d.step.id) + " is on_trigger, but no trigger activates it",
+        d.at, Named("step", d.step.id) + " is on_trigger, but no trigger activates it",
         "add '- activate: " + d.step.id + "' to a trigger's then, or remove on_trigger");
     dormant.insert(i);
   }
   return dormant;
 }
 
+// Checks conditions and activations, except those that name a step whose `use:` failed:
+// why it failed is reported already (at the `use:`, or in its library).
 void Loader::ValidateTriggers() {
   for (const TriggerDraft& t : draft_.triggers) {
-    if (t.when_at.pos.line > 0) ValidateTriggerExpression(t);  // read as text
+    const std::vector<StepReads> reads = FindingsRead(t.trigger);
+    const bool reads_failed_use = std::any_of(reads.begin(), reads.end(), [&](const StepReads& r) {
+      return failed_uses_.count(r.step) > 0;
+    });
+    if (t.when_at.pos.line > 0 && !reads_failed_use) ValidateTriggerExpression(t);  // read as text
     for (std::size_t i = 0; i < t.trigger.then.size(); ++i) {
       const TriggerAction& action = t.trigger.then[i];
-      if (action.kind != ActionKind::kActivate) continue;
+      if (action.kind != ActionKind::kActivate || failed_uses_.count(action.step) > 0) continue;
       const Step* step = draft_.playbook.FindStep(action.step);
       if (step == nullptr) {
         reporter_.Error(t.action_at[i],
-                        "trigger " + Quote(t.trigger.id) + " activates " + Quote(action.step) +
+                        Named("trigger", t.trigger.id) + " activates " + Quote(action.step) +
                             ", which is not a step",
                         SuggestHint(action.step, IdsOf(draft_.playbook.steps), "steps are"));
       } else if (!step->on_trigger) {
         reporter_.Error(t.action_at[i],
-                        "trigger " + Quote(t.trigger.id) + " activates step " + Quote(action.step) +
+                        Named("trigger", t.trigger.id) + " activates step " + Quote(action.step) +
                             ", which is not on_trigger",
                         "add 'on_trigger: true' to step " + Quote(action.step) +
                             " so that it waits for the trigger");
@@ -330,13 +337,13 @@ void Loader::ValidateTriggerExpression(const TriggerDraft& t) {
   if (parsed.error) {
     reporter_.Error(
         at(parsed.error->offset),
-        "in the condition of trigger " + Quote(t.trigger.id) + ": " + parsed.error->message,
+        "in the condition of " + Named("trigger", t.trigger.id) + ": " + parsed.error->message,
         parsed.error->hint);
     return;
   }
   for (const ExpressionIssue& issue : CheckExpression(*parsed.root, draft_.playbook)) {
     const std::string message =
-        "in the condition of trigger " + Quote(t.trigger.id) + ": " + issue.message;
+        "in the condition of " + Named("trigger", t.trigger.id) + ": " + issue.message;
     if (issue.warning) {
       reporter_.Warning(at(issue.offset), message, issue.hint);
     } else {

@@ -17,7 +17,6 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,9 +83,6 @@ ParsedExpression ParseExpression(std::string_view text);
 // are not true/false. Warnings: a comparison that can never hold because its threshold is
 // outside the field's min..max, and a parameter without a unit read in a field's unit.
 std::vector<ExpressionIssue> CheckExpression(const ExprNode& root, const Playbook& playbook);
-
-// The steps whose findings |root| reads: the scope of every step.field reference.
-std::set<std::string> StepsReadBy(const ExprNode& root);
 
 // Three-valued truth: a comparison that reads a finding not yet recorded is unknown.
 enum class Truth { kFalse, kTrue, kUnknown };

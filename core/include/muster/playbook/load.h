@@ -46,10 +46,21 @@ inline LoadOptions PublishedSourceOptions() {
   return options;
 }
 
+// A step library read on its own: what it offers to the playbooks that include it.
+struct StepLibrary {
+  std::string id;       // the `library:` key
+  std::string version;  // empty when the library gives none
+  std::string title;
+  std::string description;
+  std::vector<Role> roles;  // placeholders an including playbook maps: id and title only
+  std::vector<Step> steps;  // without phase; their roles are placeholders
+};
+
 struct LoadResult {
   std::optional<Playbook> playbook;  // set only when there is no error
   std::vector<Diagnostic> diagnostics;
   bool is_library = false;  // LintFile only: the file is a step library, not a playbook
+  std::optional<StepLibrary> library;  // a library checked on its own, when it has no error
   bool ok() const { return playbook.has_value(); }
 };
 
@@ -66,7 +77,8 @@ LoadResult LoadFile(const std::string& path, const LoadOptions& options = {});
 // Whether |text| is a step library: its top-level map has a `library:` key.
 bool IsLibraryText(std::string_view text);
 // Checks a step library on its own: everything that does not need an including playbook
-// (keys, types, findings, the library's roles and internal dependencies).
+// (keys, types, findings, the library's roles and internal dependencies). The result's
+// |library| is set when there is no error.
 LoadResult CheckLibraryText(std::string_view text, const std::string& file,
                             const LoadOptions& options = {});
 // For `muster playbook lint`: checks |path| as a library when it is one, else loads it

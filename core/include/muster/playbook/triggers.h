@@ -22,6 +22,17 @@ struct FiredTrigger {
   std::vector<TriggerAction> actions;
 };
 
+// The findings of one step that a trigger's condition reads.
+struct StepReads {
+  std::string step;                   // a step id
+  std::vector<std::string> findings;  // its field ids, each once, in the order first read
+};
+
+// What |trigger|'s condition reads, by step in the order the steps first appear;
+// parameters (`param.NAME`) are left out. Every node of the parsed condition is walked,
+// whatever its kind. Empty when the condition does not parse.
+std::vector<StepReads> FindingsRead(const Trigger& trigger);
+
 // The triggers whose `when` holds for |values| and whose id is not in |already_fired|,
 // in document order. A trigger fires at most once per deployment: the caller records the
 // ids it acted on and passes them back next time.
