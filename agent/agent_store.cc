@@ -136,7 +136,8 @@ Task ReadTask(SQLite::Statement& query) {
 json WaitsOnJson(const std::vector<wire::WaitsOn>& waits_on) {
   json list = json::array();
   for (const wire::WaitsOn& entry : waits_on) {
-    if (entry.task.empty()) continue;
+    // No task: a step of an empty role that says `when_empty: wait` ("unfilled").
+    if (entry.task.empty() && entry.state != "unfilled") continue;
     list.push_back({{"task", entry.task},
                     {"step", entry.step},
                     {"member", entry.member},
@@ -431,7 +432,11 @@ Status AgentStore::ApplyDelivery(const Delivery& delivery) {
           "dormant, hq_reason, due_at, waits_on, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?) "
           "ON CONFLICT(id) DO UPDATE SET hq_state=excluded.hq_state, "
           "dormant=MIN(tasks.dormant, excluded.dormant), hq_reason=excluded.hq_reason, "
-          "due_at=excluded.due_at, waits_on=excluded.waits_on, updated_at=excluded.updated_at");
+          "due_at=excluded.due_at, waits_on=excluded.waits_on, updated_at=excluded.updated_at, "
+          // A stand-down made on this laptop holds until HQ speaks of the task: HQ's word
+          // wins (it says cancelled too once the trigger reaches it).
+          "local_reason=CASE WHEN tasks.local_state='cancelled' THEN '' ELSE tasks.local_reason END, "
+          "local_state=CASE WHEN tasks.local_state='cancelled' THEN '' ELSE tasks.local_state END");
       upsert.bind(1, task->task);
       upsert.bind(2, task->deployment);
       upsert.bind(3, task->incident);

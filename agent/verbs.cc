@@ -113,8 +113,8 @@ Status RefuseIfClosed(const AgentStore& store, const Task& task, const std::vect
                          task.id + " was " + state + (here ? " on this laptop" : " by HQ") +
                              (reason.empty() ? "" : " (" + reason + ")") +
                              "; use --force to " + verb +
-                             " it anyway (HQ will "
-                             "see a conflict; nothing you record is lost)");
+                             " it anyway (nothing you record is lost; HQ raises a conflict "
+                             "when an officer took the task away, not for a stand-down)");
   }
   if (state == "waiting" && !force) {
     return Status::Error(ErrorCode::kTaskWaiting, task.id + " waits on " +

@@ -73,6 +73,8 @@ Result<std::vector<std::string>> Deployments::ReleaseReadyTasks(std::int64_t dep
       if (state != "cancelled" && state != "reassigned") it->second = it->second && state == "completed";
     }
   }
+  // A stood-down step blocks nothing, even one that never had a task (an empty role).
+  const std::set<std::string> stood_down = StoodDownSteps(deployment_id, **book);
   auto waiting = statements_.Get(
       "SELECT id, step_id FROM tasks WHERE deployment_id=? AND "
       "state='waiting' AND dormant=0");
@@ -87,6 +89,7 @@ Result<std::vector<std::string>> Deployments::ReleaseReadyTasks(std::int64_t dep
     if (step == nullptr) continue;
     const bool ready =
         std::all_of(step->depends_on.begin(), step->depends_on.end(), [&](const std::string& dep) {
+          if (stood_down.count(dep) > 0) return true;
           auto it = step_done.find(dep);
           return it != step_done.end() ? it->second : !playbook::WaitsForEmptyRole(**book, dep);
         });
@@ -310,13 +313,33 @@ Status Deployments::FireTrigger(std::int64_t deployment_id, const playbook::Play
   return Status::Ok();
 }
 
+std::set<std::string> Deployments::StoodDownSteps(std::int64_t deployment_id,
+                                                  const playbook::Playbook& book) {
+  std::set<std::string> fired;
+  auto query = statements_.Get("SELECT trigger_id FROM fired_triggers WHERE deployment_id=?");
+  query->bind(1, deployment_id);
+  while (query->executeStep()) fired.insert(query->getColumn(0).getString());
+  query->reset();
+  std::set<std::string> steps;
+  for (const playbook::Trigger& trigger : book.triggers) {
+    if (fired.count(trigger.id) == 0) continue;
+    for (const playbook::TriggerAction& action : trigger.then) {
+      if (action.kind != playbook::ActionKind::kStandDown) continue;
+      for (std::string& step : playbook::StepsStoodDown(book, trigger.id, action)) {
+        steps.insert(std::move(step));
+      }
+    }
+  }
+  return steps;
+}
+
 Status Deployments::StandDown(std::int64_t deployment_id, const std::string& incident,
                               const playbook::Playbook& book,
                               const playbook::TriggerAction& action, const std::string& trigger_id,
                               const std::string& source, TaskEffects& outcome) {
   const std::string reason = "stood down by trigger " + trigger_id + ": " + action.message;
   auto cancel = statements_.Get(
-      "UPDATE tasks SET state='cancelled', stood_down=1, dormant=0, reason=?, updated_at=? WHERE "
+      "UPDATE tasks SET state='cancelled', stood_down=1, reason=?, updated_at=? WHERE "
       "deployment_id=? AND step_id=? AND state NOT IN ('completed','cancelled','reassigned') "
       "RETURNING id");
   std::vector<std::string> changed;

@@ -75,6 +75,8 @@ class Deployments : OverDatabase {
 
   // Recomputes waiting/ready for the tasks of a deployment; returns the ones released.
   Result<std::vector<std::string>> ReleaseReadyTasks(std::int64_t deployment_id);
+  // The steps of |book| that the deployment's fired triggers stood down.
+  std::set<std::string> StoodDownSteps(std::int64_t deployment_id, const playbook::Playbook& book);
   // After a task of |step| changed hands or state: releases what became ready and queues
   // the snapshots of |changed|, of the released tasks and of the step's dependents.
   // Returns the released tasks.

@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include <algorithm>
+#include <set>
 
 #include "muster/sqlite_store.h"
 #include "muster/text_limits.h"
@@ -113,7 +114,7 @@ Status PutTask(SQLite::Database& db, std::int64_t deployment_id, const std::stri
                            member + " already holds task " + task_id + " (" + state + ")");
     }
     SQLite::Statement revive(db,
-                             "UPDATE tasks SET state='waiting', dormant=?, reason='', "
+                             "UPDATE tasks SET state='waiting', dormant=?, reason='', stood_down=0, "
                              "ready_at=NULL, due_at=NULL, updated_at=? WHERE id=?");
     revive.bind(1, dormant ? 1 : 0);
     revive.bind(2, static_cast<std::int64_t>(now));
@@ -138,7 +139,9 @@ Status PutTask(SQLite::Database& db, std::int64_t deployment_id, const std::stri
 
 void SetTaskState(SQLite::Database& db, const std::string& task_id, const std::string& state,
                   const std::string& reason, Millis now) {
-  SQLite::Statement update(db, "UPDATE tasks SET state=?, reason=?, updated_at=? WHERE id=?");
+  // An officer's decision: no longer a trigger's stand-down (ingest's conflict rules).
+  SQLite::Statement update(
+      db, "UPDATE tasks SET state=?, reason=?, stood_down=0, updated_at=? WHERE id=?");
   update.bind(1, state);
   update.bind(2, reason);
   update.bind(3, static_cast<std::int64_t>(now));
@@ -287,8 +290,10 @@ Result<json> Operations::AddMember(std::int64_t deployment_id, const std::string
     const Millis now = clock_.Now();
     std::vector<std::string> created;
     std::vector<std::string> affected;
+    const std::set<std::string> stood_down = deployments_.StoodDownSteps(deployment_id, **book);
     for (const playbook::Step& step : (*book)->steps) {
-      if (step.role != role) continue;
+      // A step a trigger stood down is no work for a newcomer either.
+      if (step.role != role || stood_down.count(step.id) > 0) continue;
       // An on_trigger step stays dormant unless a trigger already activated it.
       SQLite::Statement active(*db_,
                                "SELECT 1 FROM tasks WHERE deployment_id=? AND step_id=? AND "

@@ -370,11 +370,27 @@ TEST_F(VerbsTest, AnInnocentAlarmStandsDownTheMembersOtherStepsOfflineAtOnce) {
   EXPECT_TRUE(Contains(refused.message(),
                        "was cancelled on this laptop (stood down by trigger innocent_alarm: "
                        "Innocent alarm; no cordon is needed)"));
+  // HQ's word wins when it speaks of the task: here it says the cordon is still wanted.
+  ASSERT_TRUE(store_->ApplyDeliveries({TaskDelivery(6, {.step = "establish_cordon", .state = "ready"})}).ok());
+  EXPECT_EQ(StateOf("establish_cordon"), "ready");
   // HQ learns of it from the trigger record and stands the team down the same way.
   const auto records = RecordsOf("identify_nuclide");
   EXPECT_TRUE(std::any_of(records.begin(), records.end(), [](const auto& r) {
     return r.kind == "trigger" && r.body["trigger"] == "innocent_alarm";
   }));
+}
+
+TEST_F(VerbsTest, ATaskWaitingOnAnUnfilledRoleWaitsAndSaysWhy) {
+  nlohmann::json waits = nlohmann::json::array();
+  waits.push_back({{"task", ""}, {"step", "host_liaison"}, {"member", ""},
+                   {"name", "no one in role liaison_officer yet"}, {"state", "unfilled"}});
+  ASSERT_TRUE(store_->ApplyDeliveries(
+                        {TaskDelivery(6, {.step = "custody_transfer", .waits_on = waits})})
+                  .ok());
+  EXPECT_EQ(StateOf("custody_transfer"), "waiting");
+  const Status refused = Record("custody_transfer", {"received_by=Sgt. Meyer"});
+  EXPECT_EQ(refused.code(), ErrorCode::kTaskWaiting);
+  EXPECT_TRUE(Contains(refused.message(), "host_liaison (no one in role liaison_officer yet, unfilled)"));
 }
 
 TEST_F(VerbsTest, ADoseRateAtTheThresholdActivatesTheDormantStepLocally) {

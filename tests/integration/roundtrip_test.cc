@@ -231,9 +231,9 @@ TEST_F(RoundTripTest, AnInnocentAlarmRecordedOfflineStandsTheTeamDownAndEveryone
   for (const json& task : (*board)["deployments"][0]["tasks"]) {
     // HQ's "delivered" is a ready task the agent has: the agent says "ready".
     const std::string state = task["state"];
-    hq_states[task["id"]] = task["dormant"].get<bool>() ? "dormant"
-                            : state == "delivered"      ? "ready"
-                                                        : state;
+    hq_states[task["id"]] = state == "delivered"                               ? "ready"
+                            : state == "waiting" && task["dormant"].get<bool>() ? "dormant"
+                                                                                : state;
   }
   EXPECT_EQ(hq_states["d1.establish_cordon.amira"], "cancelled");
   EXPECT_EQ(hq_states["d1.expand_cordon.amira"], "cancelled");

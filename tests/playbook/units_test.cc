@@ -72,6 +72,20 @@ TEST(UnitsTest, FactorsAreExact) {
   EXPECT_DOUBLE_EQ(Convert(0, *ParseUnit("°C"), *ParseUnit("K")), 273.15);
 }
 
+TEST(UnitsTest, PowersAndQuotientsCombine) {
+  EXPECT_DOUBLE_EQ(Factor("km^-1"), 1e-3);
+  EXPECT_DOUBLE_EQ(Factor("cm²"), 1e-4);
+  EXPECT_DOUBLE_EQ(Factor("1/h"), 1.0 / 3600);
+  EXPECT_EQ(Dimension("Bq/cm^2"), Dimension("Bq·m^-2"));
+  EXPECT_EQ(Dimension("kg*m/s²"), "force");
+  for (const char* odd : {"/", "m^", "m^-", "m^0", "m^9", "m^-5", "m^99", "µ", "%%", "m²³",
+                          "m-1", "mm//s", "m·", "\xff\xfe"}) {
+    EXPECT_FALSE(ParseUnit(odd)) << odd;
+  }
+  EXPECT_FALSE(ParseUnit(std::string(65, 'm'))) << "longer than 64 bytes";
+  EXPECT_FALSE(ParseUnit("pm^4/Tm^4/Tm^4/Tm^4/Tm^4/Tm^4/Tm^4")) << "a factor that underflows";
+}
+
 TEST(UnitsTest, UnknownUnitsAreRefusedWithAHint) {
   EXPECT_FALSE(ParseUnit("µSv/j"));
   EXPECT_FALSE(ParseUnit("mSv//h"));
@@ -161,6 +175,22 @@ TEST(UnitsTest, ArithmeticKeepsUnits) {
             Truth::kUnknown);
   EXPECT_EQ(Eval("survey.dose_rate >= 3 × survey.background", {{"survey.dose_rate", 1.0}}),
             Truth::kUnknown);
+}
+
+TEST(UnitsTest, ListsCompareQuantitiesAndArithmetic) {
+  EXPECT_EQ(Eval("survey.dose_rate * 2 in [4, 6]", {{"survey.dose_rate", 3.0}}), Truth::kTrue);
+  EXPECT_EQ(Eval("survey.dose_rate in [0.003 mSv/h]", {{"survey.dose_rate", 3.0}}), Truth::kTrue);
+  EXPECT_FALSE(Load(Drill("survey.dose_rate in [5 mg/m³]")).ok());
+}
+
+TEST(UnitsTest, ArithmeticThatBuildsAnImplausibleUnitIsRefused) {
+  std::string when = "survey.dose_rate > 0";
+  std::string product = "1 m";
+  for (int i = 0; i < 12; ++i) product += " * 1 m";
+  EXPECT_FALSE(Load(Drill(when + " and " + product + " > 1")).ok());
+  std::string chain = "survey.dose_rate";
+  for (int i = 0; i < 40; ++i) chain += " + 1";
+  EXPECT_FALSE(Load(Drill(chain + " > 1")).ok()) << "forty '+' in a row";
 }
 
 TEST(UnitsTest, ComparingDifferentDimensionsIsAnErrorWithLineAndColumn) {

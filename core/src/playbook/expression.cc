@@ -328,7 +328,14 @@ class Parser {
   // One level of left-associative arithmetic: operands read by |next|, joined by |ops|.
   NodePtr ParseArith(int depth, std::string_view ops, NodePtr (Parser::*next)(int)) {
     NodePtr left = (this->*next)(depth);
-    while (left && IsArith(ops)) {
+    // Each operator nests the tree one level deeper: checking and evaluating recurse.
+    for (int chained = 0; left && IsArith(ops); ++chained) {
+      if (depth + chained > kMaxExpressionDepth) {
+        return Fail(token_.offset, "too many '" + std::string(ops.substr(0, 1)) + "' and '" +
+                                       std::string(ops.substr(1, 1)) + "' in a row",
+                    "at most " + std::to_string(kMaxExpressionDepth) +
+                        "; split the condition into several triggers");
+      }
       const char op = token_.arith;
       Advance();
       NodePtr right = (this->*next)(depth);
@@ -765,6 +772,13 @@ class Checker {
         const Unit a = left.unit.value_or(Unit{});
         const Unit b = right.unit.value_or(Unit{});
         result.unit = node.arith == '*' ? Multiply(a, b) : Divide(a, b);
+        if (!IsPlausible(result.unit->dimension)) {
+          Issue(node.children[1]->offset,
+                "the units of " + result.what + " multiply into " +
+                    DescribeDimension(result.unit->dimension) + ", which nothing measures",
+                "at most the power " + std::to_string(Dimension::kMaxPower) + " of any unit");
+          result.kind = Kind::kInvalid;
+        }
       }
       return result;
     }
@@ -870,6 +884,12 @@ class Checker {
         continue;
       }
       CheckOption(left, *node.children[i]);
+      if (left.unit && item.unit && left.unit->dimension != item.unit->dimension) {
+        Issue(node.children[i]->offset,
+              "the list holds " + Quantity(item) + ", but " + Quantity(left) + " measures " +
+                  "something else",
+              "both sides must measure the same thing; units of one dimension are converted");
+      }
     }
     return result;
   }
@@ -1032,9 +1052,9 @@ class Evaluator {
   }
 
   Truth In(const ExprNode& node) const {
-    const std::optional<Value> a = ValueOf(*node.children[0]);
-    if (!a) return Truth::kUnknown;
     const std::optional<Quantity> number = Number(*node.children[0]);
+    const std::optional<Value> a = number ? std::nullopt : ValueOf(*node.children[0]);
+    if (!number && !a) return Truth::kUnknown;
     for (std::size_t i = 1; i < node.children.size(); ++i) {
       const std::optional<Quantity> item = number ? Number(*node.children[i]) : std::nullopt;
       if (item ? Holds(CompareOp::kEq, number->value, InUnitOf(*item, *number),

@@ -132,7 +132,7 @@ Result<double> NumberInFieldUnit(const FieldSpec& field, const std::string& text
   const auto [ptr, ec] = std::from_chars(begin, end, number);
   if (ec != std::errc() || ptr == begin || !std::isfinite(number)) return Bad(field, text);
   std::string_view rest(ptr, static_cast<std::size_t>(end - ptr));
-  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
   const std::optional<Unit> given = ParseUnit(rest);
   const std::optional<Unit> wanted = ParseUnit(field.unit);
   if (rest.empty() || !given || !wanted || field.unit.empty()) return Bad(field, text);

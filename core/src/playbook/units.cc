@@ -1,6 +1,8 @@
 #include "muster/playbook/units.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <vector>
 
 #include "suggest.h"
@@ -149,7 +151,8 @@ std::optional<Unit> ReadAtom(std::string_view name) {
   return std::nullopt;
 }
 
-// Splits a power off the end of |term|: "m³", "m^3", "m^-1", "m3". 1 when there is none.
+// Splits a power off the end of |term|: "m³", "m^3", "m^-1", "m3". 1 when there is none;
+// 0 when the power is not one a unit of measurement uses (beyond ±4, or 0).
 int SplitPower(std::string_view& term) {
   if (term.ends_with("²")) {
     term.remove_suffix(std::string_view("²").size());
@@ -161,23 +164,32 @@ int SplitPower(std::string_view& term) {
   }
   std::size_t digits = term.size();
   while (digits > 0 && term[digits - 1] >= '0' && term[digits - 1] <= '9') --digits;
-  if (digits == 0 || digits == term.size() || term.size() - digits > 2) return 1;
+  if (digits == 0 || digits == term.size()) return 1;
   std::size_t start = digits;
-  if (start > 0 && term[start - 1] == '-') --start;
+  if (term[start - 1] == '-') --start;
   const bool caret = start > 0 && term[start - 1] == '^';
   if (start != digits && !caret) return 1;  // "m-1" is not a power
-  int power = 1;
-  std::from_chars(term.data() + start, term.data() + term.size(), power);
+  int power = 0;
+  const auto [end, ec] = std::from_chars(term.data() + start, term.data() + term.size(), power);
+  if (ec != std::errc() || end != term.data() + term.size() || power == 0 || power < -4 ||
+      power > 4) {
+    return 0;
+  }
   term = term.substr(0, caret ? start - 1 : start);
   return power;
 }
 
+// A power kept within int8 without wrapping: beyond kMaxPower it only has to stay beyond.
+std::int8_t Saturate(int power) { return static_cast<std::int8_t>(std::clamp(power, -100, 100)); }
+
 Unit Raise(const Unit& unit, int power) {
   Unit raised = unit;
   raised.offset = power == 1 ? unit.offset : 0;
-  for (int i = 1; i < power; ++i) raised.factor *= unit.factor;
+  raised.factor = 1;
+  for (int i = 0; i < (power < 0 ? -power : power); ++i) raised.factor *= unit.factor;
+  if (power < 0) raised.factor = 1 / raised.factor;
   for (std::size_t b = 0; b < Dimension::kBases; ++b) {
-    raised.dimension.power[b] = static_cast<std::int8_t>(unit.dimension.power[b] * power);
+    raised.dimension.power[b] = Saturate(unit.dimension.power[b] * power);
   }
   return raised;
 }
@@ -186,8 +198,7 @@ Unit Combine(const Unit& a, const Unit& b, int sign) {
   Unit out;
   out.factor = sign > 0 ? a.factor * b.factor : a.factor / b.factor;
   for (std::size_t i = 0; i < Dimension::kBases; ++i) {
-    out.dimension.power[i] =
-        static_cast<std::int8_t>(a.dimension.power[i] + sign * b.dimension.power[i]);
+    out.dimension.power[i] = Saturate(a.dimension.power[i] + sign * b.dimension.power[i]);
   }
   return out;
 }
@@ -234,7 +245,7 @@ std::optional<Unit> ParseUnit(std::string_view text) {
   for (const Term& term : *terms) {
     std::string_view name = term.text;
     const int power = SplitPower(name);
-    std::optional<Unit> atom = ReadAtom(name);
+    std::optional<Unit> atom = power == 0 ? std::nullopt : ReadAtom(name);
     if (!atom) return std::nullopt;
     const Unit raised = Raise(*atom, power);
     if (terms->size() == 1) {
@@ -242,6 +253,11 @@ std::optional<Unit> ParseUnit(std::string_view text) {
       break;
     }
     unit = Combine(unit, raised, term.divides ? -1 : 1);
+  }
+  // A power beyond kMaxPower, or a factor that underflows or overflows (pm^4/Tm^4...), is
+  // no unit anyone measures in.
+  if (!IsPlausible(unit.dimension) || !std::isfinite(unit.factor) || unit.factor == 0) {
+    return std::nullopt;
   }
   unit.symbol = std::string(text);
   return unit;
@@ -271,6 +287,12 @@ std::string UnitHint(std::string_view text) {
   }
   return "units are built from symbols such as µSv/h, mGy, Bq/m³, cps, mg/m³, ppm, °C, kPa, "
          "m, kg, L, s, min, h and %; 'count' for plain counts (docs/playbooks.md, Units)";
+}
+
+bool IsPlausible(const Dimension& dimension) {
+  return std::all_of(dimension.power.begin(), dimension.power.end(), [](std::int8_t p) {
+    return p >= -Dimension::kMaxPower && p <= Dimension::kMaxPower;
+  });
 }
 
 std::string DescribeDimension(const Dimension& dimension) {

@@ -139,6 +139,19 @@ TEST_F(HqOpsTest, LateWorkOnATaskTakenAwayIsKeptAndRaisesConflicts) {
   EXPECT_EQ(TaskState("d1.identify_nuclide.jonas"), "waiting");
 }
 
+TEST_F(HqOpsTest, AMemberAddedAfterAStandDownGetsNoStoodDownStep) {
+  IngestOk("jonas-1", {FindingRecord(1, "d1.identify_nuclide.jonas",
+                                     {{"nuclide", "K-40"}, {"assessment", "innocent_alarm"}})});
+  ASSERT_EQ(TaskState("d1.photograph_scene.li"), "cancelled");
+  AddMember("mara", {});
+  EnrollAgent("mara");
+  auto added = hq_->operations().AddMember(1, "forensic_examiner", "mara", "officer", &notify_);
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  // The forensic examiner's three steps are all in the stood-down evidence phase.
+  EXPECT_EQ((*added)["tasks"].size(), 0u);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM tasks WHERE member_id='mara'"), 0);
+}
+
 TEST_F(HqOpsTest, AMemberAddedToARunningDeploymentGetsTheRolesSteps) {
   AddMember("mara", {});
   EnrollAgent("mara");

@@ -23,6 +23,7 @@ namespace muster::playbook {
 // Powers of the base dimensions: kg, m, s, K, Sv, Gy, R, decays, counts, angle, pH, LEL.
 struct Dimension {
   static constexpr std::size_t kBases = 12;
+  static constexpr int kMaxPower = 12;  // beyond it no quantity is measured (IsPlausible)
   std::array<std::int8_t, kBases> power{};
 
   bool operator==(const Dimension&) const = default;
@@ -52,8 +53,12 @@ std::optional<Unit> ParseUnit(std::string_view text);
 // known one, else a short list of the units known.
 std::string UnitHint(std::string_view text);
 
+// Whether every power of |dimension| is within ±kMaxPower. ParseUnit returns no unit that
+// is not; arithmetic in a condition that makes one (m × m × ... thirteen times) is refused.
+bool IsPlausible(const Dimension& dimension);
+
 // What the dimension measures, for people: "dose rate", "mass concentration", "time";
-// a formula such as "kg·m⁻¹" when it has no name.
+// a formula such as "kg·m^-1" when it has no name.
 std::string DescribeDimension(const Dimension& dimension);
 
 // |a| times or divided by |b|. Units with an offset (°C, °F) have none here: the product
