@@ -95,9 +95,11 @@ std::optional<wire::TaskDelivery> Dispatch::TaskSnapshot(const std::string& task
   for (const std::string& dependency : step->depends_on) {
     const std::vector<wire::WaitsOn>& held = HoldersOf(snapshot.deployment, dependency, holders);
     snapshot.waits_on.insert(snapshot.waits_on.end(), held.begin(), held.end());
-    if (held.empty() && playbook::WaitsForEmptyRole(**book, dependency) &&
+    if (snapshot.state == "waiting" && held.empty() &&
+        playbook::WaitsForEmptyRole(**book, dependency) &&
         !HasTasks(snapshot.deployment, dependency)) {
-      // The role is empty and says `when_empty: wait`: the task waits on no one yet.
+      // The role is empty and says `when_empty: wait`: the task waits on no one yet (a
+      // task HQ released, the step having been stood down, waits on nothing).
       const std::string role = (*book)->FindStep(dependency)->role;
       snapshot.waits_on.push_back({"", dependency, "", "no one in role " + role + " yet", "unfilled"});
     }
