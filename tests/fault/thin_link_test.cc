@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <sstream>
 #include <thread>
 
 #include "team_rig.h"
@@ -161,6 +162,64 @@ TEST(ThinLinkTest, AnOutageQueuesNoGreetingsAndResendsNothingHqHolds) {
   EXPECT_GE(stats.disconnections, 1u) << "the silent link was noticed";
   EXPECT_EQ(rig.HqText("SELECT state FROM tasks WHERE id='" + rig.Task(0, "approach") + "'"),
             "completed");
+  ExpectEachRecordOnce(rig);
+}
+
+// A stand-down decided offline on one laptop reaches the team through a 2.4 kbit/s link
+// with 600 ms each way and 2 % segment loss: the deciding member's other steps close on
+// the laptop at once; once the link is up HQ closes the teammate's too, and both laptops
+// end up showing what HQ holds, each record at HQ once.
+TEST(ThinLinkTest, AStandDownDecidedOfflineReachesTheTeamOverALossyThinLink) {
+  TeamRigOptions options;
+  options.members = 2;
+  options.playbook = SurveyPlaybook() +
+                     "triggers:\n"
+                     "  - id: background_only\n"
+                     "    when: approach.reading < 0.5 µSv/h\n"
+                     "    then:\n"
+                     "      - stand_down: survey\n"
+                     "        reason: Background only; nothing to survey\n";
+  TeamRig rig(options);
+  rig.StartAgents();
+  ASSERT_TRUE(rig.WaitUntilDeployed(60));
+  rig.link().Cut();
+  ASSERT_TRUE(WaitUntil([&] { return !rig.AllConnected(); }, 60));
+  std::ostringstream out;
+  ASSERT_TRUE(agent::RecordFinding(rig.store(0), "approach", {"reading=0.3"}, false, true, false,
+                                   out)
+                  .ok())
+      << out.str();
+  const auto shown = [&](int i, const std::string& step) {
+    auto task = rig.store(i).FindTask(step);
+    auto all = rig.store(i).Tasks();
+    return task.ok() && all.ok() ? rig.store(i).DisplayState(*task, *all) : std::string("?");
+  };
+  EXPECT_EQ(shown(0, "perimeter"), "cancelled") << "at once, with no link";
+  EXPECT_NE(shown(1, "perimeter"), "cancelled") << "the teammate has not heard yet";
+
+  LinkProfile lossy = kIridium;
+  lossy.loss = 0.02;
+  rig.link().SetProfile(lossy);
+  const auto restored = std::chrono::steady_clock::now();
+  rig.link().Restore();
+  const std::string teammate = rig.Task(1, "perimeter");
+  ASSERT_TRUE(WaitUntil([&] { return shown(1, "perimeter") == "cancelled"; }, 240))
+      << "HQ holds " << rig.HqText("SELECT state FROM tasks WHERE id='" + teammate + "'");
+  const auto reached = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - restored);
+  RecordProperty("teammate_stood_down_ms", static_cast<int>(reached.count()));
+  ASSERT_TRUE(WaitUntil([&] { return rig.Pending() == 0; }, 120));
+  rig.StopAgents();
+  for (const char* step : {"approach", "perimeter", "sample", "report"}) {
+    for (int i = 0; i < rig.size(); ++i) {
+      // HQ's "delivered" is a ready task its agent holds.
+      const std::string hq =
+          rig.HqText("SELECT state FROM tasks WHERE id='" + rig.Task(i, step) + "'");
+      EXPECT_EQ(shown(i, step), hq == "delivered" ? "ready" : hq) << rig.member(i) << " " << step;
+    }
+  }
+  EXPECT_EQ(rig.HqScalar("SELECT COUNT(*) FROM tasks WHERE stood_down=1"), 6);
+  EXPECT_EQ(rig.HqScalar("SELECT COUNT(*) FROM alerts WHERE kind='conflict'"), 0);
   ExpectEachRecordOnce(rig);
 }
 
