@@ -100,6 +100,11 @@ UPDATE outbox SET body=json_set(json_remove(body, '$.index', '$.bytes'),
 ALTER TABLE attachments DROP COLUMN chunk_bytes;
 ALTER TABLE attachments DROP COLUMN chunks;
 )sql"},
+      // Version 5: when HQ made a task ready (HQ's clock): a recurring step's occurrences
+      // count from it, on this laptop as at HQ.
+      {5, R"sql(
+ALTER TABLE tasks ADD COLUMN ready_at INTEGER;
+)sql"},
   };
   return kMigrations;
 }
@@ -108,7 +113,7 @@ namespace {
 
 constexpr const char* kTaskColumns =
     "id, deployment, incident, incident_title, step, playbook, hq_state, dormant, hq_reason, "
-    "due_at, waits_on, local_state, local_reason, updated_at";
+    "due_at, waits_on, local_state, local_reason, updated_at, ready_at";
 
 Task ReadTask(SQLite::Statement& query) {
   Task task;
@@ -127,6 +132,7 @@ Task ReadTask(SQLite::Statement& query) {
   task.local_state = query.getColumn(11).getString();
   task.local_reason = query.getColumn(12).getString();
   task.updated_at = query.getColumn(13).getInt64();
+  task.ready_at = OptionalMillis(query.getColumn(14));
   return task;
 }
 
@@ -351,6 +357,30 @@ Status AgentStore::ActivateStep(std::int64_t deployment, const std::string& step
   });
 }
 
+Result<bool> AgentStore::AddOccurrence(const Task& base, const std::string& id,
+                                       const playbook::OccurrenceTimes& times) {
+  bool added = false;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement insert(
+        *db_,
+        "INSERT OR IGNORE INTO tasks(id, deployment, incident, incident_title, step, playbook, "
+        "hq_state, dormant, due_at, ready_at, updated_at) VALUES(?,?,?,?,?,?, 'ready', 0, ?,?,?)");
+    insert.bind(1, id);
+    insert.bind(2, base.deployment);
+    insert.bind(3, base.incident);
+    insert.bind(4, base.incident_title);
+    insert.bind(5, base.step);
+    insert.bind(6, base.playbook);
+    insert.bind(7, static_cast<std::int64_t>(times.due_at));
+    insert.bind(8, static_cast<std::int64_t>(times.opens_at));
+    insert.bind(9, static_cast<std::int64_t>(clock_.Now()));
+    added = insert.exec() > 0;
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return added;
+}
+
 Status AgentStore::StandDownStep(std::int64_t deployment, const std::string& step,
                                  const std::string& reason) {
   return Guarded([&]() -> Status {
@@ -429,8 +459,10 @@ Status AgentStore::ApplyDelivery(const Delivery& delivery) {
       SQLite::Statement upsert(
           *db_,
           "INSERT INTO tasks(id, deployment, incident, incident_title, step, playbook, hq_state, "
-          "dormant, hq_reason, due_at, waits_on, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?) "
+          "dormant, hq_reason, due_at, waits_on, updated_at, ready_at) "
+          "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) "
           "ON CONFLICT(id) DO UPDATE SET hq_state=excluded.hq_state, "
+          "ready_at=COALESCE(excluded.ready_at, tasks.ready_at), "
           "dormant=MIN(tasks.dormant, excluded.dormant), hq_reason=excluded.hq_reason, "
           "due_at=excluded.due_at, waits_on=excluded.waits_on, updated_at=excluded.updated_at, "
           // A stand-down made on this laptop holds until HQ speaks of the task: HQ's word
@@ -453,6 +485,11 @@ Status AgentStore::ApplyDelivery(const Delivery& delivery) {
       }
       upsert.bind(11, WaitsOnJson(task->waits_on).dump());
       upsert.bind(12, static_cast<std::int64_t>(clock_.Now()));
+      if (task->ready_at) {
+        upsert.bind(13, *task->ready_at);
+      } else {
+        upsert.bind(13);
+      }
       upsert.exec();
       return Status::Ok();
     }

@@ -32,6 +32,7 @@
 #include "muster/bundle.h"
 #include "muster/clock.h"
 #include "muster/playbook/model.h"
+#include "muster/playbook/schedule.h"
 #include "muster/playbook/triggers.h"
 #include "muster/protocol.h"
 #include "muster/result.h"
@@ -57,6 +58,7 @@ struct Task {
   bool dormant = false;
   std::string hq_reason;
   std::optional<Millis> due_at;
+  std::optional<Millis> ready_at;  // HQ's clock; empty until HQ released it
   json waits_on = json::array();  // [{task, step, member, state}] as HQ last relayed
   std::string local_state;        // what the member did: acknowledged | in_progress | ...
   std::string local_reason;
@@ -107,6 +109,10 @@ class AgentStore final : public SyncStore {
   Result<std::vector<std::string>> FiredTriggers(std::int64_t deployment);
   Status MarkTriggerFired(std::int64_t deployment, const std::string& trigger_id);
   Status ActivateStep(std::int64_t deployment, const std::string& step);
+  // Adds occurrence |id| of recurring task |base| (schedule.h) as HQ would open it; false
+  // when the laptop has it already (HQ's snapshot, or an earlier verb).
+  Result<bool> AddOccurrence(const Task& base, const std::string& id,
+                             const playbook::OccurrenceTimes& times);
   // A trigger's stand-down, offline: the member's open tasks of |step| show as cancelled
   // with |reason| at once; HQ cancels them for the whole team when the trigger reaches it.
   Status StandDownStep(std::int64_t deployment, const std::string& step,

@@ -17,6 +17,7 @@
 #include "muster/daemon.h"
 #include "muster/files.h"
 #include "muster/log.h"
+#include "schedule.h"
 #include "team.h"
 #include "verbs.h"
 
@@ -254,8 +255,8 @@ int Init(const Args& args) {
 }
 
 // The member's verbs: each works on the local store and answers at once.
-muster::Status RunVerb(const Verbs& v, const Args& a, muster::agent::AgentStore& local,
-                       const muster::Clock& clock) {
+muster::Status Verb(const Verbs& v, const Args& a, muster::agent::AgentStore& local,
+                    const muster::Clock& clock) {
   using namespace muster::agent;
   if (v.tasks->parsed()) return ListTasks(local, clock, a.json, std::cout);
   if (v.show->parsed()) return ShowTask(local, a.task, a.json, std::cout);
@@ -276,6 +277,26 @@ muster::Status RunVerb(const Verbs& v, const Args& a, muster::agent::AgentStore&
   if (v.status->parsed()) return ShowStatus(local, clock, a.json, std::cout);
   if (v.log->parsed()) return ShowLog(local, a.task, a.json, std::cout);
   return muster::Status::Ok();
+}
+
+// A verb, with the laptop's tasks brought up to the clock before it (a recurring step's
+// new occurrence can be acted on) and after it (a task it blocked escalates at once).
+// The schedule failing (a full disk) never stops the verb: it is tried again next time.
+muster::Status RunVerb(const Verbs& v, const Args& a, muster::agent::AgentStore& local,
+                       const muster::Clock& clock) {
+  if (v.complete->parsed()) return Verb(v, a, local, clock);
+  std::ostream& notes = a.json ? std::cerr : std::cout;
+  const auto schedule = [&] {
+    muster::Status status = muster::agent::RunSchedule(local, clock, notes);
+    if (!status.ok()) {
+      std::cerr << "note: recurring steps and escalations not brought up to date: "
+                << status.message() << "; the next command tries again\n";
+    }
+  };
+  schedule();
+  muster::Status result = Verb(v, a, local, clock);
+  schedule();
+  return result;
 }
 
 }  // namespace

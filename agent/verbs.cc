@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "fired_actions.h"
 #include "link.h"
 #include "attachments.h"
 #include "muster/playbook/fields.h"
@@ -440,22 +441,7 @@ Result<std::vector<playbook::FiredTrigger>> FireTriggers(AgentStore& store, cons
   if (!already.ok()) return already.status();
   std::vector<playbook::FiredTrigger> fired = playbook::EvaluateTriggers(
       book, *current, std::set<std::string>(already->begin(), already->end()));
-  for (const auto& hit : fired) {
-    MUSTER_RETURN_IF_ERROR(store.MarkTriggerFired(task.deployment, hit.trigger_id));
-    for (const auto& action : hit.actions) {
-      if (action.kind == playbook::ActionKind::kActivate) {
-        MUSTER_RETURN_IF_ERROR(store.ActivateStep(task.deployment, action.step));
-      }
-      if (action.kind == playbook::ActionKind::kStandDown) {
-        for (const std::string& step : playbook::StepsStoodDown(book, hit.trigger_id, action)) {
-          MUSTER_RETURN_IF_ERROR(store.StandDownStep(
-              task.deployment, step, "stood down by trigger " + hit.trigger_id + ": " + action.message));
-        }
-      }
-    }
-    auto seq = store.outbox().Append(wire::TriggerRecord{task.id, hit.trigger_id});
-    if (!seq.ok()) return seq.status();
-  }
+  for (const auto& hit : fired) MUSTER_RETURN_IF_ERROR(ApplyFired(store, task, book, hit));
   return fired;
 }
 
@@ -484,32 +470,6 @@ Result<std::vector<playbook::FiredTrigger>> RecordDraft(AgentStore& store, const
     return Status::Ok();
   }));
   return fired;
-}
-
-// What the fired triggers do, in the member's words.
-void PrintTriggerActions(const std::vector<playbook::FiredTrigger>& fired, std::ostream& out) {
-  for (const auto& hit : fired) {
-    for (const auto& action : hit.actions) {
-      switch (action.kind) {
-        case playbook::ActionKind::kActivate:
-          out << "TRIGGER " << hit.trigger_id << ": step " << action.step << " is now active\n";
-          break;
-        case playbook::ActionKind::kAlert:
-          out << "ALERT (" << (action.severity.empty() ? "warning" : action.severity)
-              << "): " << action.message << "\n";
-          break;
-        case playbook::ActionKind::kNotify:
-          out << "HQ will be notified: " << action.message << "\n";
-          break;
-        case playbook::ActionKind::kStandDown:
-          out << "STAND DOWN ("
-              << (action.phase == playbook::kWholeDeployment ? "the whole deployment"
-                                                              : "phase " + action.phase)
-              << "): " << action.message << "\n";
-          break;
-      }
-    }
-  }
 }
 
 }  // namespace
@@ -555,7 +515,7 @@ Status RecordFinding(AgentStore& store, const std::string& id,
         << "); it travels after your status updates and findings, in pieces sized to the "
            "link\n";
   }
-  PrintTriggerActions(*fired, out);
+  PrintFired(*fired, out);
   return Status::Ok();
 }
 

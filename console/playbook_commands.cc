@@ -77,6 +77,22 @@ json FieldJson(const pb::FieldSpec& f) {
   return j;
 }
 
+json ActionJson(const pb::TriggerAction& a) {
+  json action = {{"kind", pb::ToString(a.kind)}};
+  if (a.kind == pb::ActionKind::kActivate) action["step"] = a.step;
+  if (a.kind != pb::ActionKind::kActivate) action["message"] = a.message;
+  if (a.kind == pb::ActionKind::kAlert) action["severity"] = a.severity;
+  if (a.kind == pb::ActionKind::kStandDown) action["phase"] = a.phase;
+  if (!a.role.empty()) action["to"] = a.role;
+  return action;
+}
+
+json ActionsJson(const std::vector<pb::TriggerAction>& actions) {
+  json then = json::array();
+  for (const pb::TriggerAction& a : actions) then.push_back(ActionJson(a));
+  return then;
+}
+
 json StepJson(const pb::Step& s) {
   json findings = json::array();
   for (const pb::FieldSpec& f : s.findings) findings.push_back(FieldJson(f));
@@ -92,20 +108,21 @@ json StepJson(const pb::Step& s) {
             {"instructions", s.instructions},
             {"findings", findings}};
   if (!s.from_library.empty()) j["from_library"] = s.from_library;
+  if (s.every_ms > 0) j["every_ms"] = s.every_ms;
+  if (s.times > 0) j["times"] = s.times;
+  if (!s.escalate.empty()) {
+    json escalate = json::array();
+    for (const pb::Escalation& e : s.escalate) {
+      escalate.push_back(
+          {{"when", pb::ToString(e.when)}, {"after_ms", e.after_ms}, {"then", ActionsJson(e.then)}});
+    }
+    j["escalate"] = escalate;
+  }
   return j;
 }
 
 json TriggerJson(const pb::Trigger& t) {
-  json then = json::array();
-  for (const pb::TriggerAction& a : t.then) {
-    json action = {{"kind", pb::ToString(a.kind)}};
-    if (a.kind == pb::ActionKind::kActivate) action["step"] = a.step;
-    if (a.kind != pb::ActionKind::kActivate) action["message"] = a.message;
-    if (a.kind == pb::ActionKind::kAlert) action["severity"] = a.severity;
-    if (a.kind == pb::ActionKind::kStandDown) action["phase"] = a.phase;
-    then.push_back(action);
-  }
-  return {{"id", t.id}, {"when", t.when}, {"then", then}};
+  return {{"id", t.id}, {"when", t.when}, {"then", ActionsJson(t.then)}};
 }
 
 json PlaybookJson(const pb::Playbook& p) {
@@ -237,12 +254,40 @@ std::string LibraryWaitsOn(const pb::StepLibrary& library, const pb::Step& s) {
   return text.empty() ? "nothing" : text;
 }
 
+// An action of a trigger or an escalation, in words.
+std::string ActionText(const pb::TriggerAction& a) {
+  switch (a.kind) {
+    case pb::ActionKind::kActivate:
+      return "activate " + a.step;
+    case pb::ActionKind::kAlert:
+      return "alert (" + a.severity + "): " + a.message;
+    case pb::ActionKind::kNotify:
+      return "notify " + (a.role.empty() ? std::string("HQ") : "the " + a.role + " role") + ": " +
+             a.message;
+    case pb::ActionKind::kStandDown:
+      return "stand down " +
+             (a.phase == pb::kWholeDeployment ? std::string("the deployment") : "phase " + a.phase) +
+             ": " + a.message;
+  }
+  return "";
+}
+
 void ShowStep(const pb::Step& s, const std::string& waits_on, std::ostream& out) {
   out << "  " << s.id << ": " << ForTerminal(s.title) << "\n";
   out << "      role " << s.role << ", priority " << pb::ToString(s.priority);
   if (s.due_in_ms > 0) out << ", due " << FormatAge(s.due_in_ms) << " after ready";
+  if (s.every_ms > 0) {
+    out << ", every " << FormatAge(s.every_ms)
+        << (s.times > 0 ? " (" + std::to_string(s.times) + " times)" : "");
+  }
   if (!s.from_library.empty()) out << ", from " << ForTerminal(s.from_library);
   out << "\n      waits on: " << waits_on << "\n";
+  for (const pb::Escalation& e : s.escalate) {
+    out << "      escalates when " << pb::ToString(e.when)
+        << (e.after_ms > 0 ? " by " + FormatAge(e.after_ms) : "") << ":";
+    for (const pb::TriggerAction& a : e.then) out << " " << ForTerminal(ActionText(a)) << ";";
+    out << "\n";
+  }
   for (const pb::FieldSpec& f : s.findings) {
     out << "      finding " << ForTerminal(FieldSummary(f)) << "\n";
   }
@@ -296,19 +341,7 @@ void ShowTriggers(const std::vector<pb::Trigger>& triggers, std::ostream& out) {
   out << "\nTriggers\n";
   for (const pb::Trigger& t : triggers) {
     out << "  " << t.id << ": when " << ForTerminal(t.when) << "\n";
-    for (const pb::TriggerAction& a : t.then) {
-      if (a.kind == pb::ActionKind::kActivate) out << "      activate " << a.step << "\n";
-      if (a.kind == pb::ActionKind::kAlert) {
-        out << "      alert (" << a.severity << "): " << ForTerminal(a.message) << "\n";
-      }
-      if (a.kind == pb::ActionKind::kNotify) {
-        out << "      notify HQ: " << ForTerminal(a.message) << "\n";
-      }
-      if (a.kind == pb::ActionKind::kStandDown) {
-        out << "      stand down " << (a.phase == pb::kWholeDeployment ? "the deployment" : "phase " + a.phase)
-            << ": " << ForTerminal(a.message) << "\n";
-      }
-    }
+    for (const pb::TriggerAction& a : t.then) out << "      " << ForTerminal(ActionText(a)) << "\n";
   }
 }
 

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "muster/playbook/fields.h"
+#include "muster/playbook/schedule.h"
 #include "muster/playbook/triggers.h"
 #include "muster/sqlite_store.h"
 #include "store/columns.h"
@@ -61,10 +62,12 @@ Result<std::vector<std::string>> Deployments::ReleaseReadyTasks(std::int64_t dep
 
   // A step is done when every live task of it is completed. A step whose tasks were all
   // cancelled or reassigned blocks nothing; a step with no task at all (its optional role
-  // left empty) blocks its dependants only when the role says `when_empty: wait`.
+  // left empty) blocks its dependants only when the role says `when_empty: wait`. A
+  // recurring step is done when its first occurrence is.
   std::map<std::string, bool> step_done;
   {
-    auto states = statements_.Get("SELECT step_id, state FROM tasks WHERE deployment_id=?");
+    auto states = statements_.Get(
+        "SELECT step_id, state FROM tasks WHERE deployment_id=? AND occurrence=1");
     states->bind(1, deployment_id);
     while (states->executeStep()) {
       const std::string step = states->getColumn(0).getString();
@@ -257,20 +260,36 @@ Status Deployments::FireTrigger(std::int64_t deployment_id, const playbook::Play
     return Status::Error(ErrorCode::kNotFound,
                          "playbook " + book.id + " has no trigger " + trigger_id);
   }
+  if (!MarkFired(deployment_id, trigger_id, source)) return Status::Ok();  // once per deployment
+
+  return RunActions(deployment_id, book, trigger_id, trigger->then, source, outcome);
+}
+
+bool Deployments::MarkFired(std::int64_t deployment_id, const std::string& fired_id,
+                            const std::string& source) {
   auto mark = statements_.Get(
-      "INSERT OR IGNORE INTO fired_triggers(deployment_id, trigger_id, "
-      "fired_at, source) VALUES(?,?,?,?)");
+      "INSERT OR IGNORE INTO fired_triggers(deployment_id, trigger_id, fired_at, source) "
+      "VALUES(?,?,?,?)");
   mark->bind(1, deployment_id);
-  mark->bind(2, trigger_id);
+  mark->bind(2, fired_id);
   mark->bind(3, static_cast<std::int64_t>(clock_.Now()));
   mark->bind(4, source);
-  if (mark->exec() == 0) return Status::Ok();  // already fired: once per deployment
+  const bool inserted = mark->exec() > 0;
+  mark->reset();
+  return inserted;
+}
 
+Status Deployments::RunActions(std::int64_t deployment_id, const playbook::Playbook& book,
+                               const std::string& fired_id,
+                               const std::vector<playbook::TriggerAction>& actions,
+                               const std::string& source, TaskEffects& outcome) {
+  const bool escalation = playbook::ParseEscalationId(fired_id).has_value();
   auto incident_query = statements_.Get("SELECT incident_id FROM deployments WHERE id=?");
   incident_query->bind(1, deployment_id);
   incident_query->executeStep();
   const std::string incident = incident_query->getColumn(0).getString();
-  for (const playbook::TriggerAction& action : trigger->then) {
+  incident_query->reset();
+  for (const playbook::TriggerAction& action : actions) {
     switch (action.kind) {
       case playbook::ActionKind::kActivate: {
         auto activate = statements_.Get(
@@ -285,32 +304,45 @@ Status Deployments::FireTrigger(std::int64_t deployment_id, const playbook::Play
         outcome.team_changed.insert(deployment_id);
         auto released = ReleaseReadyTasks(deployment_id);
         if (!released.ok()) return released.status();
-        for (const auto& id : *released) {
-          if (std::find(activated.begin(), activated.end(), id) == activated.end()) {
-            activated.push_back(id);
-          }
-        }
+        for (const auto& id : *released) AddUnique(activated, id);
         MUSTER_RETURN_IF_ERROR(dispatch_.QueueTaskSnapshots(activated, &outcome.agents_to_notify));
-        MUSTER_RETURN_IF_ERROR(timeline_.Append(incident, "trigger", source,
-                                                trigger_id + " activated step " + action.step));
+        MUSTER_RETURN_IF_ERROR(timeline_.Append(incident, escalation ? "escalation" : "trigger",
+                                                source, fired_id + " activated step " + action.step));
         break;
       }
       case playbook::ActionKind::kAlert:
-        MUSTER_RETURN_IF_ERROR(
-            alerts_.Raise(incident, deployment_id, "trigger",
-                          action.severity.empty() ? "warning" : action.severity, action.message,
-                          source, "trigger:" + std::to_string(deployment_id) + ":" + trigger_id));
+        MUSTER_RETURN_IF_ERROR(alerts_.Raise(
+            incident, deployment_id, escalation ? "escalation" : "trigger",
+            action.severity.empty() ? "warning" : action.severity, action.message, source,
+            (escalation ? "" : "trigger:" + std::to_string(deployment_id) + ":") + fired_id));
         break;
       case playbook::ActionKind::kNotify:
-        MUSTER_RETURN_IF_ERROR(timeline_.Append(incident, "notify", source, action.message));
+        MUSTER_RETURN_IF_ERROR(timeline_.Append(incident, "notify", source,
+                                                NotifyText(deployment_id, action)));
         break;
       case playbook::ActionKind::kStandDown:
         MUSTER_RETURN_IF_ERROR(
-            StandDown(deployment_id, incident, book, action, trigger_id, source, outcome));
+            StandDown(deployment_id, incident, book, action, fired_id, source, outcome));
         break;
     }
   }
   return Status::Ok();
+}
+
+std::string Deployments::NotifyText(std::int64_t deployment_id,
+                                    const playbook::TriggerAction& action) {
+  if (action.role.empty()) return action.message;
+  auto members = statements_.Get(
+      "SELECT member_id FROM assignments WHERE deployment_id=? AND role=? ORDER BY member_id");
+  members->bind(1, deployment_id);
+  members->bind(2, action.role);
+  std::string names;
+  while (members->executeStep()) {
+    names += (names.empty() ? "" : ", ") + members->getColumn(0).getString();
+  }
+  members->reset();
+  return "to " + action.role + " (" + (names.empty() ? "no one holds the role" : names) +
+         "): " + action.message;
 }
 
 std::set<std::string> Deployments::StoodDownSteps(std::int64_t deployment_id,

@@ -94,6 +94,16 @@ class Deployments : OverDatabase {
   Status FireTrigger(std::int64_t deployment_id, const playbook::Playbook& book,
                      const std::string& trigger_id, const std::string& source,
                      TaskEffects& outcome);
+  // Records trigger or escalation |fired_id| as fired in the deployment; false when it was
+  // already (each fires once).
+  bool MarkFired(std::int64_t deployment_id, const std::string& fired_id,
+                 const std::string& source);
+  // Runs the actions of trigger or escalation |fired_id| (schedule.h names escalations):
+  // activates steps, raises alerts, notifies (a role's members by name), stands down.
+  Status RunActions(std::int64_t deployment_id, const playbook::Playbook& book,
+                    const std::string& fired_id,
+                    const std::vector<playbook::TriggerAction>& actions,
+                    const std::string& source, TaskEffects& outcome);
   // Fires every trigger whose condition the deployment's latest finding values now meet.
   Status EvaluateTriggers(std::int64_t deployment_id, const std::string& source,
                           TaskEffects& outcome);
@@ -119,6 +129,9 @@ class Deployments : OverDatabase {
                    const playbook::Playbook& book, const playbook::TriggerAction& action,
                    const std::string& trigger_id, const std::string& source,
                    TaskEffects& outcome);
+
+  // The timeline text of a notify: its message, and the role's members when it names one.
+  std::string NotifyText(std::int64_t deployment_id, const playbook::TriggerAction& action);
 
   AuditTrail& audit_;
   Timeline& timeline_;

@@ -19,13 +19,14 @@ Headquarters::Headquarters(std::unique_ptr<HqDatabase> database)
       attachments_(*database_, alerts_),
       deployments_(*database_,
                    {audit_, timeline_, alerts_, playbooks_, deliveries_, dispatch_, team_}),
+      schedule_(*database_, playbooks_, deployments_, dispatch_, team_),
       operations_(*database_,
                   {audit_, timeline_, playbooks_, deliveries_, dispatch_, deployments_}),
       views_(*database_, playbooks_, attachments_, alerts_, incidents_),
       operators_(*database_, audit_),
       sessions_(*database_, audit_),
       ingest_(*database_, {audit_, timeline_, alerts_, playbooks_, directory_, deployments_,
-                           dispatch_, attachments_}) {}
+                           dispatch_, attachments_, schedule_, team_}) {}
 
 Result<std::unique_ptr<Headquarters>> Headquarters::Open(const std::string& path,
                                                          const Clock& clock) {

@@ -58,6 +58,7 @@ class Headquarters {
   Roster& roster() { return roster_; }
   Attachments& attachments() { return attachments_; }
   Deployments& deployments() { return deployments_; }
+  TaskSchedule& schedule() { return schedule_; }
   Operations& operations() { return operations_; }
   IncidentViews& views() { return views_; }
   Operators& operators() { return operators_; }
@@ -82,6 +83,7 @@ class Headquarters {
   Roster roster_;
   Attachments attachments_;
   Deployments deployments_;
+  TaskSchedule schedule_;
   Operations operations_;
   IncidentViews views_;
   Operators operators_;

@@ -267,6 +267,16 @@ void RouterLoop::RelayTeams() {
 }
 
 void RouterLoop::SweepAlerts() {
+  // Occurrences and escalations first: an escalation's alert is raised in this sweep.
+  Result<TaskEffects> scheduled = hq_.schedule().Sweep();
+  if (!scheduled.ok()) {
+    Logger("schedule")->error("event=schedule_sweep_failed code={} error=\"{}\"",
+                              scheduled.status().wire_code(), scheduled.status().message());
+  } else {
+    for (const std::string& agent_id : scheduled->agents_to_notify) {
+      SendTo(agent_id, sync_.Deliveries(agent_id));
+    }
+  }
   Result<int> raised = hq_.alerts().Sweep();
   if (!raised.ok()) {
     Logger("alerts")->error("event=alert_sweep_failed code={} error=\"{}\"",

@@ -290,6 +290,11 @@ CREATE INDEX operator_sessions_by_operator ON operator_sessions(operator, ended_
       {13, R"sql(
 ALTER TABLE tasks ADD COLUMN stood_down INTEGER NOT NULL DEFAULT 0;
 )sql"},
+      // Version 14: recurring steps. Occurrence 1 is the task made at deployment; each
+      // later occurrence is a task "BASE#k" of the same step and member.
+      {14, R"sql(
+ALTER TABLE tasks ADD COLUMN occurrence INTEGER NOT NULL DEFAULT 1;
+)sql"},
   };
   return kMigrations;
 }

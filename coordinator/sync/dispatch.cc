@@ -71,7 +71,7 @@ std::optional<wire::TaskDelivery> Dispatch::TaskSnapshot(const std::string& task
                                                          Holders& holders) {
   auto query = statements_.Get(
       "SELECT t.deployment_id, t.step_id, t.member_id, t.state, t.dormant, t.reason, t.due_at, "
-      "d.playbook_hash, d.incident_id, i.title FROM tasks t "
+      "d.playbook_hash, d.incident_id, i.title, t.ready_at FROM tasks t "
       "JOIN deployments d ON d.id=t.deployment_id JOIN incidents i ON i.id=d.incident_id "
       "WHERE t.id=?");
   query->bind(1, task_id);
@@ -88,6 +88,7 @@ std::optional<wire::TaskDelivery> Dispatch::TaskSnapshot(const std::string& task
   snapshot.playbook = query->getColumn(7).getString();
   snapshot.incident = query->getColumn(8).getString();
   snapshot.incident_title = query->getColumn(9).getString();
+  if (!query->getColumn(10).isNull()) snapshot.ready_at = query->getColumn(10).getInt64();
   auto book = playbooks_.ByHash(snapshot.playbook);
   if (!book.ok()) return snapshot;
   const playbook::Step* step = (*book)->FindStep(snapshot.step);

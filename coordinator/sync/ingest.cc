@@ -115,11 +115,7 @@ Status Ingest::ApplyBatch(const std::string& agent_id, const std::vector<Inbound
     MUSTER_RETURN_IF_ERROR(deployments_.EvaluateTriggers(deployment, agent_id, outcome));
   }
   // The team learns of it at the next relay, with whatever else changed meanwhile.
-  for (std::int64_t deployment : outcome.team_changed) {
-    auto dirty = statements_.Get("UPDATE deployments SET team_dirty=1 WHERE id=?");
-    dirty->bind(1, deployment);
-    dirty->exec();
-  }
+  team_.MarkDirty(outcome.team_changed);
   outcome.ingested = static_cast<std::uint64_t>(AdvanceWatermark(agent_id, outcome.held, now));
   return Status::Ok();
 }

@@ -20,6 +20,7 @@
 #include "domain/attachments.h"
 #include "domain/deployments.h"
 #include "domain/playbook_library.h"
+#include "domain/task_schedule.h"
 #include "domain/timeline.h"
 #include "muster/protocol.h"
 #include "muster/result.h"
@@ -65,6 +66,8 @@ class Ingest : OverDatabase {
     Deployments& deployments;
     Dispatch& dispatch;
     Attachments& attachments;
+    TaskSchedule& schedule;
+    TeamRelay& team;
   };
   Ingest(HqDatabase& database, const Parts& parts)
       : OverDatabase(database),
@@ -75,7 +78,9 @@ class Ingest : OverDatabase {
         directory_(parts.directory),
         deployments_(parts.deployments),
         dispatch_(parts.dispatch),
-        attachments_(parts.attachments) {}
+        attachments_(parts.attachments),
+        schedule_(parts.schedule),
+        team_(parts.team) {}
 
   // Commits every record of a batch in one transaction and returns only after the
   // commit (a group of one). |peer| is the address the batch came from, for the audit
@@ -135,6 +140,8 @@ class Ingest : OverDatabase {
   Deployments& deployments_;
   Dispatch& dispatch_;
   Attachments& attachments_;
+  TaskSchedule& schedule_;
+  TeamRelay& team_;
 };
 
 }  // namespace muster::hq

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "muster/playbook/fields.h"
+#include "muster/playbook/schedule.h"
 #include "muster/sqlite_store.h"
 #include "muster/text_limits.h"
 #include "sync/ingest.h"
@@ -99,6 +100,11 @@ Status Ingest::ApplyRecord(const AgentRecord& agent, const InboundRecord& record
   const std::optional<wire::RecordKind> kind = wire::RecordKindFromName(record.kind);
   if (!kind) {
     return Status::Error(ErrorCode::kMalformed, "unknown record kind '" + record.kind + "'");
+  }
+  // An occurrence of a recurring step the member's agent opened before HQ did.
+  if (const auto task = record.body.find("task");
+      task != record.body.end() && task->is_string()) {
+    MUSTER_RETURN_IF_ERROR(schedule_.EnsureOccurrence(agent.member_id, *task, outcome));
   }
   switch (*kind) {
     case wire::RecordKind::kStatus:
@@ -300,6 +306,9 @@ Status Ingest::ApplyTrigger(const AgentRecord& agent, const wire::TriggerRecord&
                             IngestOutcome& outcome) {
   Result<TaskRow> task = OwnTask(statements_, agent, trigger.task);
   if (!task.ok()) return task.status();
+  if (playbook::ParseEscalationId(trigger.trigger)) {
+    return schedule_.FireEscalation(trigger.task, trigger.trigger, agent.id, outcome);
+  }
   auto book = playbooks_.ByHash(task->playbook_hash);
   if (!book.ok()) return book.status();
   Status fired =

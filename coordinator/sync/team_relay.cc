@@ -302,4 +302,13 @@ Result<TeamRelay::RelayOutcome> TeamRelay::RelayTo(const std::string& agent_id,
   return RelayOutcome::kQueued;
 }
 
+void TeamRelay::MarkDirty(const std::set<std::int64_t>& deployments) {
+  auto dirty = statements_.Get("UPDATE deployments SET team_dirty=1 WHERE id=?");
+  for (std::int64_t deployment : deployments) {
+    dirty->bind(1, deployment);
+    dirty->exec();
+    dirty->reset();
+  }
+}
+
 }  // namespace muster::hq

@@ -42,6 +42,9 @@ class TeamRelay : OverDatabase {
   // one transaction; a change that must wait joins the next. The router calls it about
   // once a second. Returns the agents with new deliveries.
   Result<std::vector<std::string>> Relay(const RelayPace& pace = {});
+  // The team views of |deployments| have news for the next relay. Call inside the
+  // transaction that made the news.
+  void MarkDirty(const std::set<std::int64_t>& deployments);
   // An agent is back (a HELLO): its active deployments are looked at again at the next
   // relay, for the change that waited while it was offline. In memory: after a restart
   // every agent greets again.

@@ -8,14 +8,17 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "agent_store.h"
 #include "coordinator_fixture.h"
 #include "api_client.h"
 #include "service/coordinator.h"
 #include "link.h"
+#include "schedule.h"
 #include "muster/playbook/load.h"
 #include "verbs.h"
+#include "watch_playbook.h"
 
 namespace muster {
 namespace {
@@ -264,6 +267,87 @@ TEST_F(RoundTripTest, AnInnocentAlarmRecordedOfflineStandsTheTeamDownAndEveryone
   EXPECT_EQ(photographed->hq_reason,
             "stood down by trigger innocent_alarm: Innocent alarm; there is no material to "
             "recover");
+}
+
+// A watch with a SITREP every 30 minutes (three in all) and a survey that escalates when
+// overdue, worked while HQ is down for an hour: the laptop opens each occurrence and fires
+// the escalation by its own clock; when HQ is back it takes the occurrences the member
+// completed, opens the one she has not reached the same way, fires the escalation once,
+// and the laptop and HQ's board agree on every task.
+
+TEST_F(RoundTripTest, ARecurringSitrepAndAnEscalationWorkedOfflineAgreeWithHq) {
+  hq_.reset();
+  config_.alert_sweep_interval_ms = 100;
+  StartHq();
+  team_.push_back(EnrollField("amira", "team_leader"));
+  FieldAgent& amira = team_[0];
+  Post("/v1/incidents", {{"id", "INC-2"}, {"title", "Cordon"}, {"severity", "high"}});
+  json deployment = Post("/v1/deployments", {{"incident", "INC-2"},
+                                             {"playbook_source", coordtest::kWatchPlaybook},
+                                             {"assign", {{"team_leader", {"amira"}}}}});
+  ASSERT_EQ(deployment["tasks"], 4);
+  ASSERT_TRUE(amira.Sync(clock_).connected);
+  hq_.reset();
+
+  // 35 minutes on, offline: the second SITREP is open and the survey is overdue.
+  clock_.Advance(35 * 60'000);
+  std::ostringstream notes;
+  ASSERT_TRUE(agent::RunSchedule(*amira.store, clock_, notes).ok());
+  EXPECT_NE(notes.str().find("NEW: d1.sitrep.amira#2"), std::string::npos) << notes.str();
+  EXPECT_NE(notes.str().find("ALERT (critical): The perimeter survey is overdue"),
+            std::string::npos)
+      << notes.str();
+  EXPECT_EQ(amira.State("backup_survey"), "ready");
+  amira.Done("d1.sitrep.amira", {"summary=cordon holds"});
+  amira.Done("d1.sitrep.amira#2", {"summary=cordon holds, wind NE"});
+  // An hour and a half on: the third and last occurrence, and no fourth.
+  clock_.Advance(60 * 60'000);
+  notes.str("");
+  ASSERT_TRUE(agent::RunSchedule(*amira.store, clock_, notes).ok());
+  EXPECT_EQ(notes.str(), "NEW: d1.sitrep.amira#3 (a recurring step)\n");
+  // Running again changes nothing: each occurrence and escalation happens once.
+  notes.str("");
+  ASSERT_TRUE(agent::RunSchedule(*amira.store, clock_, notes).ok());
+  EXPECT_EQ(notes.str(), "");
+
+  StartHq();
+  std::map<std::string, std::string> hq_states;
+  json alerts;
+  for (int round = 0; round < 50; ++round) {
+    ASSERT_TRUE(amira.Sync(clock_).connected);
+    auto board = api_->Get("/v1/incidents/INC-2/status");
+    ASSERT_TRUE(board.ok());
+    hq_states.clear();
+    for (const json& task : (*board)["deployments"][0]["tasks"]) {
+      const std::string state = task["state"];
+      hq_states[task["id"]] = state == "delivered" ? "ready" : state;
+    }
+    alerts = (*board)["alerts"];
+    if (hq_states.size() == 6 && hq_states["d1.backup_survey.amira"] == "ready") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(hq_states, (std::map<std::string, std::string>{
+                           {"d1.survey.amira", "ready"},
+                           {"d1.backup_survey.amira", "ready"},
+                           {"d1.sitrep.amira", "completed"},
+                           {"d1.sitrep.amira#2", "completed"},
+                           {"d1.sitrep.amira#3", "ready"},
+                           {"d1.handover.amira", "ready"}}));
+  int escalations = 0;
+  for (const json& alert : alerts) escalations += alert["kind"] == "escalation";
+  EXPECT_EQ(escalations, 1) << alerts.dump();
+  ASSERT_TRUE(amira.Sync(clock_).connected);
+  auto tasks = amira.store->Tasks();
+  ASSERT_TRUE(tasks.ok());
+  std::map<std::string, std::string> field_states;
+  for (const agent::Task& task : *tasks) {
+    field_states[task.id] = amira.store->DisplayState(task, *tasks);
+  }
+  EXPECT_EQ(field_states, hq_states);
+  auto timeline = api_->Get("/v1/incidents/INC-2/timeline");
+  ASSERT_TRUE(timeline.ok());
+  EXPECT_NE(timeline->dump().find("to team_leader (amira): Survey overdue; backup survey started"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -150,7 +150,8 @@ TEST(ValidationTest, OnTriggerStepThatNoTriggerActivates) {
   EXPECT_TRUE(HasDiagnostic(
       result, "t.yaml:20:5: error: step 'report' is on_trigger, but no trigger activates it"));
   EXPECT_TRUE(
-      HasHint(result, "add '- activate: report' to a trigger's then, or remove on_trigger"));
+      HasHint(result, "add '- activate: report' to a trigger's or an escalation's then, or "
+                      "remove on_trigger"));
 }
 
 TEST(ValidationTest, ActivatingAStepThatIsNotOnTrigger) {

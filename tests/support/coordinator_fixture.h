@@ -230,7 +230,7 @@ class CoordinatorTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  SystemClock clock_;
+  ShiftedClock clock_;
   hq::Config config_;
   std::unique_ptr<hq::Coordinator> hq_;
   std::unique_ptr<console::ApiClient> api_;

@@ -57,13 +57,17 @@ std::string HeadquartersTest::EnrollAgent(const std::string& member, hq::DeviceR
   return agent.ok() ? agent->agent_id : std::string();
 }
 
-json HeadquartersTest::DeployBorder() {
+void HeadquartersTest::CreateIncident(const std::string& id, const std::string& title) {
   hq::IncidentInput incident;
-  incident.id = "INC-1";
-  incident.title = "Portal alarm";
+  incident.id = id;
+  incident.title = title;
   incident.severity = "high";
   auto created = hq_->incidents().Create(incident, "test");
-  EXPECT_TRUE(created.ok()) << created.status().ToString();
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+}
+
+json HeadquartersTest::DeployBorder() {
+  CreateIncident("INC-1", "Portal alarm");
   struct Member {
     std::string id, role;
     std::vector<std::string> qualifications;  // what the border playbook's role asks

@@ -39,6 +39,8 @@ class HeadquartersTest : public ::testing::Test {
  protected:
   void SetUp() override;
 
+  // An open incident |id| of high severity; must succeed.
+  void CreateIncident(const std::string& id, const std::string& title);
   // A member with roster roles (and qualifications); CreateMember must succeed.
   void AddMember(const std::string& id, const std::vector<std::string>& roles,
                  const std::vector<std::string>& qualifications = {});

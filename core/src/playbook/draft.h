@@ -46,6 +46,7 @@ struct StepDraft {
   Where role_at;  // where the role was named or mapped
   Where phase_at;
   std::vector<Where> depends_at;  // parallel to step.depends_on
+  std::vector<std::vector<Where>> escalate_action_at;  // parallel to step.escalate[i].then
 };
 
 struct TriggerDraft {

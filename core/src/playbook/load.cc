@@ -58,16 +58,6 @@ bool IsSemver(const std::string& version) {
   return std::regex_match(version, kSemver);
 }
 
-namespace {
-
-const Entry* FindEntry(const std::vector<Entry>& entries, std::string_view key) {
-  for (const Entry& entry : entries) {
-    if (entry.key == key) return &entry;
-  }
-  return nullptr;
-}
-
-}  // namespace
 
 bool IsPlaybookId(std::string_view id) {
   if (id.empty() || id.size() > 64 || id.front() == '-' || id.back() == '-') return false;
@@ -466,23 +456,30 @@ void Loader::ReadTriggers(const Entry& entry, NodeReader& reader) {
           draft.when_at = reader.ScalarStart(e.value, &draft.when_is_plain_line);
         }
       }
-      if (e.key == "then") ReadActions(e, draft, reader);
+      if (e.key == "then") {
+        ReadActions(e, Named("trigger", draft.trigger.id), true, draft.trigger.then,
+                    draft.action_at, reader);
+      }
     }
     draft_.triggers.push_back(std::move(draft));
   }
 }
 
-void Loader::ReadActions(const Entry& entry, TriggerDraft& trigger, NodeReader& reader) {
-  const std::string what = Named("trigger", trigger.trigger.id);
+void Loader::ReadActions(const Entry& entry, const std::string& what, bool stand_down_allowed,
+                         std::vector<TriggerAction>& actions, std::vector<Where>& at,
+                         NodeReader& reader) {
   if (!reader.IsList(entry, what)) return;
   if (entry.value.size() == 0) {
     reporter_.Error(reader.At(entry.key_node), what + " has no actions",
                     "add e.g. '- alert: ...' or '- activate: STEP'");
   }
+  const std::string kinds_allowed =
+      stand_down_allowed ? "activate, alert, notify, stand_down" : "activate, alert, notify";
   for (const YAML::Node& node : entry.value) {
     const std::string action_what = "an action of " + what;
     const auto entries = reader.Keys(
-        node, action_what, {"activate", "alert", "notify", "stand_down", "severity", "reason"}, {});
+        node, action_what,
+        {"activate", "alert", "notify", "stand_down", "severity", "reason", "to"}, {});
     if (!entries) continue;
     TriggerAction action;
     int kinds = 0;
@@ -501,25 +498,38 @@ void Loader::ReadActions(const Entry& entry, TriggerDraft& trigger, NodeReader& 
       if (e.key == "severity")
         action.severity = reader.OneOf(e, action_what, kSeverities).value_or("");
       if (e.key == "reason") action.message = reader.Text(e, action_what).value_or("");
+      if (e.key == "to") action.role = reader.Text(e, action_what).value_or("");
     }
     if (kinds != 1) {
       reporter_.Error(reader.At(node),
-                      action_what + " must have exactly one of activate, alert, notify, stand_down",
+                      action_what + " must have exactly one of " + kinds_allowed,
                       "write one action per list item, e.g. '- activate: expand_cordon'");
       continue;
     }
-    if (FindEntry(*entries, "severity") != nullptr && action.kind != ActionKind::kAlert) {
-      reporter_.Error(reader.At(FindEntry(*entries, "severity")->key_node),
-                      "'severity' applies to alerts only", "remove it, or make this an alert");
-    }
-    if (action.kind == ActionKind::kStandDown) CheckStandDown(*entries, action, action_what, reader);
-    if (FindEntry(*entries, "reason") != nullptr && action.kind != ActionKind::kStandDown) {
-      reporter_.Error(reader.At(FindEntry(*entries, "reason")->key_node),
-                      "'reason' applies to stand_down only", "remove it, or make this a stand_down");
+    const auto misplaced = [&](const char* key, ActionKind kind, const std::string& message,
+                               const std::string& hint) {
+      const Entry* found = FindEntry(*entries, key);
+      if (found != nullptr && action.kind != kind) {
+        reporter_.Error(reader.At(found->key_node), message, hint);
+      }
+    };
+    misplaced("severity", ActionKind::kAlert, "'severity' applies to alerts only",
+              "remove it, or make this an alert");
+    misplaced("reason", ActionKind::kStandDown, "'reason' applies to stand_down only",
+              "remove it, or make this a stand_down");
+    misplaced("to", ActionKind::kNotify, "'to' applies to notify only",
+              "remove it, or make this a notify");
+    if (action.kind == ActionKind::kStandDown) {
+      if (!stand_down_allowed) {
+        reporter_.Error(reader.At(node), "an escalation cannot stand down",
+                        "escalate with alert, activate or notify; stand down from a trigger");
+        continue;
+      }
+      CheckStandDown(*entries, action, action_what, reader);
     }
     if (action.kind == ActionKind::kAlert && action.severity.empty()) action.severity = "warning";
-    trigger.trigger.then.push_back(std::move(action));
-    trigger.action_at.push_back(reader.At(node));
+    actions.push_back(std::move(action));
+    at.push_back(reader.At(node));
   }
 }
 

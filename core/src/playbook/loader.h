@@ -73,7 +73,11 @@ class Loader {
   void ReadParameterUnit(const Entry& entry, Parameter& param, NodeReader& reader);
   void ReadPhases(const Entry& entry, NodeReader& reader);
   void ReadTriggers(const Entry& entry, NodeReader& reader);
-  void ReadActions(const Entry& entry, TriggerDraft& trigger, NodeReader& reader);
+  // The actions of `then:` (a trigger's or an escalation's), each with where it was
+  // written; stand_down only where |stand_down_allowed|.
+  void ReadActions(const Entry& entry, const std::string& what, bool stand_down_allowed,
+                   std::vector<TriggerAction>& actions, std::vector<Where>& at,
+                   NodeReader& reader);
   void CheckStandDown(const std::vector<Entry>& entries, const TriggerAction& action,
                       const std::string& what, NodeReader& reader);
   std::string BuildSource(std::string_view playbook_text) const;
@@ -87,6 +91,10 @@ class Loader {
   std::optional<StepDraft> ReadStep(const YAML::Node& node, NodeReader& reader, bool in_library);
   void ReadStepKey(const Entry& entry, StepDraft& draft, NodeReader& reader);
   void ReadFindings(const Entry& entry, StepDraft& draft, NodeReader& reader);
+  void ReadEscalations(const Entry& entry, StepDraft& draft, NodeReader& reader);
+  void ReadRecurrence(const Entry& entry, StepDraft& draft, NodeReader& reader);
+  void CheckScheduling(const std::vector<Entry>& entries, const StepDraft& draft,
+                       NodeReader& reader);
   std::optional<FieldSpec> ReadField(const YAML::Node& node, const std::string& step_what,
                                      NodeReader& reader);
   void CheckFieldKinds(const FieldSpec& field, const std::vector<Entry>& entries,
@@ -118,6 +126,9 @@ class Loader {
   std::set<std::size_t> ReportDormantSteps();
   void ValidateTriggers();
   void ValidateTriggerExpression(const TriggerDraft& trigger);
+  // An action that activates a step or notifies a role names one that exists and fits.
+  void ValidateActionTargets(const std::string& who, const TriggerAction& action,
+                             const Where& at);
   void ValidateActivations();
   void ValidateUsage();
   void ValidateConditionalWaits();

@@ -102,4 +102,8 @@ const char* ToString(ActionKind kind) {
   return "?";
 }
 
+const char* ToString(EscalateWhen when) {
+  return when == EscalateWhen::kOverdue ? "overdue" : "blocked";
+}
+
 }  // namespace muster::playbook

@@ -225,4 +225,11 @@ bool CheckNodeBudget(const YAML::Node& root, const Limits& limits, NodeReader& r
   return false;
 }
 
+const Entry* FindEntry(const std::vector<Entry>& entries, std::string_view key) {
+  for (const Entry& entry : entries) {
+    if (entry.key == key) return &entry;
+  }
+  return nullptr;
+}
+
 }  // namespace muster::playbook

@@ -22,6 +22,9 @@ struct Entry {
   YAML::Node value;
 };
 
+// The entry with |key|, or nullptr.
+const Entry* FindEntry(const std::vector<Entry>& entries, std::string_view key);
+
 class NodeReader {
  public:
   // |text| is the document |file| holds; it is read to place columns inside scalars.

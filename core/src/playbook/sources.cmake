@@ -13,4 +13,5 @@ set(MUSTER_PLAYBOOK_SOURCES
   src/playbook/triggers.cc
   src/playbook/fields.cc
   src/playbook/units.cc
+  src/playbook/schedule.cc
 )

@@ -9,9 +9,15 @@
 namespace muster::playbook {
 namespace {
 
-const std::vector<std::string> kStepKeys = {"id",           "title",      "phase",     "role",
-                                            "instructions", "depends_on", "checklist", "due_in",
-                                            "priority",     "on_trigger", "findings"};
+const std::vector<std::string> kStepKeys = {
+    "id",       "title",      "phase",    "role",  "instructions", "depends_on", "checklist",
+    "due_in",   "priority",   "on_trigger", "every", "times",      "escalate",   "findings"};
+const std::vector<std::string> kEscalateKeys = {"when", "after", "then"};
+const std::vector<std::string> kEscalateWhen = {"overdue", "blocked"};
+// The shortest period of a recurring step: each occurrence is a task that travels to the
+// member's laptop, and a 2.4 kbit/s link carries a task snapshot in about a second.
+constexpr Millis kMinimumEvery = 60 * 1000;
+constexpr int kMaximumTimes = 1000;
 // A library step must not have a phase; the key is accepted here so that the loader
 // can say why rather than only that the key is unknown.
 const std::vector<std::string> kLibraryStepKeys = kStepKeys;
@@ -84,6 +90,7 @@ std::optional<StepDraft> Loader::ReadStep(const YAML::Node& node, NodeReader& re
   }
   const auto phase = std::find_if(entries->begin(), entries->end(),
                                   [](const Entry& e) { return e.key == "phase"; });
+  CheckScheduling(*entries, draft, reader);
   if (in_library && phase != entries->end()) {
     reporter_.Error(reader.At(phase->key_node), "library steps have no phase",
                     "remove it; the playbook that uses the step gives its phase");
@@ -128,6 +135,88 @@ void Loader::ReadStepKey(const Entry& e, StepDraft& draft, NodeReader& reader) {
     step.due_in_ms = std::max<Millis>(due, 0);
   }
   if (e.key == "findings") ReadFindings(e, draft, reader);
+  if (e.key == "every" || e.key == "times") ReadRecurrence(e, draft, reader);
+  if (e.key == "escalate") ReadEscalations(e, draft, reader);
+}
+
+void Loader::ReadRecurrence(const Entry& e, StepDraft& draft, NodeReader& reader) {
+  const std::string what = Named("step", draft.step.id);
+  if (e.key == "times") {
+    const auto times = reader.Number(e, what);
+    if (times && (*times < 1 || *times > kMaximumTimes || *times != static_cast<int>(*times))) {
+      reporter_.Error(reader.At(e.value), "times of " + what + " must be a whole number from 1 to " +
+                                               std::to_string(kMaximumTimes),
+                      "write how many occurrences the step has, e.g. 'times: 8'");
+    }
+    if (times) draft.step.times = static_cast<int>(std::clamp<double>(*times, 0, kMaximumTimes));
+    return;
+  }
+  const auto text = reader.Text(e, what);
+  const Millis every = text ? ParseShortDuration(*text) : -1;
+  if (text && every < kMinimumEvery) {
+    reporter_.Error(reader.At(e.value),
+                    "every " + Quote(*text) + " of " + what +
+                        (every < 0 ? " is not a duration" : " is shorter than one minute"),
+                    every < 0 ? "write e.g. 30m, 1h or 2h30m" : "write 1m or longer");
+  }
+  draft.step.every_ms = std::max<Millis>(every, 0);
+}
+
+void Loader::ReadEscalations(const Entry& entry, StepDraft& draft, NodeReader& reader) {
+  const std::string what = Named("step", draft.step.id);
+  if (!reader.IsList(entry, what)) return;
+  for (const YAML::Node& node : entry.value) {
+    const std::string escalation_what = "an escalation of " + what;
+    const auto entries = reader.Keys(node, escalation_what, kEscalateKeys, {"when", "then"});
+    if (!entries) continue;
+    Escalation escalation;
+    escalation.pos = reader.At(node).pos;
+    std::vector<Where> action_at;
+    for (const Entry& e : *entries) {
+      if (e.key == "when") {
+        const auto when = reader.OneOf(e, escalation_what, kEscalateWhen);
+        if (when) escalation.when = *when == "overdue" ? EscalateWhen::kOverdue : EscalateWhen::kBlocked;
+      }
+      if (e.key == "after") {
+        const auto text = reader.Text(e, escalation_what);
+        const Millis after = text ? ParseShortDuration(*text) : -1;
+        if (text && after < 0) {
+          reporter_.Error(reader.At(e.value), "after " + Quote(*text) + " is not a duration",
+                          "write e.g. 15m or 1h; leave it out to escalate at the due time");
+        }
+        escalation.after_ms = std::max<Millis>(after, 0);
+      }
+      if (e.key == "then") {
+        ReadActions(e, escalation_what, false, escalation.then, action_at, reader);
+      }
+    }
+    const Entry* after = FindEntry(*entries, "after");
+    if (after != nullptr && escalation.when != EscalateWhen::kOverdue) {
+      reporter_.Error(reader.At(after->key_node), "'after' applies to 'when: overdue' only",
+                      "a blocked task escalates when its member reports it blocked; remove it");
+    }
+    draft.step.escalate.push_back(std::move(escalation));
+    draft.escalate_action_at.push_back(std::move(action_at));
+  }
+}
+
+// A step that escalates when overdue has a due time, and `times` counts a recurring step.
+void Loader::CheckScheduling(const std::vector<Entry>& entries, const StepDraft& draft,
+                             NodeReader& reader) {
+  const Step& step = draft.step;
+  const std::string what = Named("step", step.id);
+  const Entry* times = FindEntry(entries, "times");
+  if (times != nullptr && step.every_ms == 0) {
+    reporter_.Error(reader.At(times->key_node), "'times' applies to recurring steps only",
+                    "add 'every: 30m' (for example) to " + what + ", or remove times");
+  }
+  for (const Escalation& escalation : step.escalate) {
+    if (escalation.when == EscalateWhen::kOverdue && step.due_in_ms == 0 && step.every_ms == 0) {
+      reporter_.Error({draft.at.file, escalation.pos},
+                      what + " escalates when overdue, but has no due time",
+                      "add 'due_in: 30m' (for example) to the step");
+    }
+  }
 }
 
 void Loader::ReadFindings(const Entry& entry, StepDraft& draft, NodeReader& reader) {

@@ -286,13 +286,21 @@ std::set<std::size_t> Loader::ReportDormantSteps() {
       if (a.kind == ActionKind::kActivate) activated.insert(a.step);
     }
   }
+  for (const StepDraft& d : draft_.steps) {
+    for (const Escalation& escalation : d.step.escalate) {
+      for (const TriggerAction& a : escalation.then) {
+        if (a.kind == ActionKind::kActivate) activated.insert(a.step);
+      }
+    }
+  }
   std::set<std::size_t> dormant;
   for (std::size_t i = 0; i < draft_.steps.size(); ++i) {
     const StepDraft& d = draft_.steps[i];
     if (!d.step.on_trigger || activated.count(d.step.id) > 0) continue;
     reporter_.Error(
         d.at, Named("step", d.step.id) + " is on_trigger, but no trigger activates it",
-        "add '- activate: " + d.step.id + "' to a trigger's then, or remove on_trigger");
+        "add '- activate: " + d.step.id + "' to a trigger's or an escalation's then, or remove "
+        "on_trigger");
     dormant.insert(i);
   }
   return dormant;
@@ -308,22 +316,37 @@ void Loader::ValidateTriggers() {
     });
     if (t.when_at.pos.line > 0 && !reads_failed_use) ValidateTriggerExpression(t);  // read as text
     for (std::size_t i = 0; i < t.trigger.then.size(); ++i) {
-      const TriggerAction& action = t.trigger.then[i];
-      if (action.kind != ActionKind::kActivate || failed_uses_.count(action.step) > 0) continue;
-      const Step* step = draft_.playbook.FindStep(action.step);
-      if (step == nullptr) {
-        reporter_.Error(t.action_at[i],
-                        Named("trigger", t.trigger.id) + " activates " + Quote(action.step) +
-                            ", which is not a step",
-                        SuggestHint(action.step, IdsOf(draft_.playbook.steps), "steps are"));
-      } else if (!step->on_trigger) {
-        reporter_.Error(t.action_at[i],
-                        Named("trigger", t.trigger.id) + " activates step " + Quote(action.step) +
-                            ", which is not on_trigger",
-                        "add 'on_trigger: true' to step " + Quote(action.step) +
-                            " so that it waits for the trigger");
+      ValidateActionTargets(Named("trigger", t.trigger.id), t.trigger.then[i], t.action_at[i]);
+    }
+  }
+  for (const StepDraft& d : draft_.steps) {
+    for (std::size_t e = 0; e < d.step.escalate.size(); ++e) {
+      const Escalation& escalation = d.step.escalate[e];
+      const std::string who = "the " + std::string(ToString(escalation.when)) +
+                              " escalation of " + Named("step", d.step.id);
+      for (std::size_t i = 0; i < escalation.then.size(); ++i) {
+        ValidateActionTargets(who, escalation.then[i], d.escalate_action_at[e][i]);
       }
     }
+  }
+}
+
+void Loader::ValidateActionTargets(const std::string& who, const TriggerAction& action,
+                                   const Where& at) {
+  if (action.kind == ActionKind::kNotify && !action.role.empty() &&
+      draft_.playbook.FindRole(action.role) == nullptr) {
+    reporter_.Error(at, who + " notifies " + Quote(action.role) + ", which is not a role",
+                    SuggestHint(action.role, IdsOf(draft_.playbook.roles), "roles are"));
+  }
+  if (action.kind != ActionKind::kActivate || failed_uses_.count(action.step) > 0) return;
+  const Step* step = draft_.playbook.FindStep(action.step);
+  if (step == nullptr) {
+    reporter_.Error(at, who + " activates " + Quote(action.step) + ", which is not a step",
+                    SuggestHint(action.step, IdsOf(draft_.playbook.steps), "steps are"));
+  } else if (!step->on_trigger) {
+    reporter_.Error(at, who + " activates step " + Quote(action.step) + ", which is not on_trigger",
+                    "add 'on_trigger: true' to step " + Quote(action.step) +
+                        " so that it waits for the activation");
   }
 }
 

@@ -82,6 +82,7 @@ json TaskDelivery::Encode() const {
           {"dormant", dormant},
           {"reason", reason},
           {"due_at", due_at ? json(*due_at) : json()},
+          {"ready_at", ready_at ? json(*ready_at) : json()},
           {"playbook", playbook},
           {"incident", incident},
           {"incident_title", incident_title},
@@ -99,6 +100,7 @@ Result<TaskDelivery> TaskDelivery::Decode(const json& body) {
   delivery.dormant = reader.OptionalBool("dormant", false);
   delivery.reason = reader.OptionalString("reason");
   delivery.due_at = reader.OptionalInteger("due_at");
+  delivery.ready_at = reader.OptionalInteger("ready_at");
   delivery.playbook = reader.String("playbook");
   delivery.incident = reader.OptionalString("incident");
   delivery.incident_title = reader.OptionalString("incident_title");

@@ -247,10 +247,7 @@ class DeployTest : public HeadquartersTest {
  protected:
   void SetUp() override {
     HeadquartersTest::SetUp();
-    hq::IncidentInput incident;
-    incident.id = "INC-1";
-    incident.title = "Portal alarm";
-    ASSERT_TRUE(hq_->incidents().Create(incident, "test").ok());
+    CreateIncident("INC-1", "Portal alarm");
   }
   Result<json> Deploy(const std::map<std::string, std::vector<std::string>>& assign = {},
                       const std::string& incident = "INC-1") {

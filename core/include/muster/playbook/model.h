@@ -77,22 +77,6 @@ struct FieldSpec {
 
 enum class Priority { kLow, kNormal, kHigh, kCritical };
 
-struct Step {
-  std::string id;
-  std::string title;
-  std::string phase;                    // id of a Phase
-  std::string role;                     // id of a Role
-  std::string instructions;             // Markdown, shown verbatim
-  std::vector<std::string> depends_on;  // ids of Steps
-  std::vector<std::string> checklist;
-  std::int64_t due_in_ms = 0;           // 0: no due time; counted from when the task is ready
-  Priority priority = Priority::kNormal;
-  bool on_trigger = false;              // dormant until a trigger activates it
-  std::vector<FieldSpec> findings;
-  std::string from_library;             // library file the step was included from, if any
-  SourcePos pos;
-};
-
 enum class ActionKind { kActivate, kAlert, kNotify, kStandDown };
 
 // What `stand_down:` names for the whole deployment rather than one phase.
@@ -104,7 +88,41 @@ struct TriggerAction {
   std::string message;   // kAlert / kNotify: text for people; kStandDown: the reason
   std::string severity;  // kAlert: "info" | "warning" | "critical"
   std::string phase;     // kStandDown: a phase id, or kWholeDeployment
+  std::string role;      // kNotify: the role whose members are told (`to:`); empty: HQ only
 };
+
+// What makes a step's task escalate: it is past its due time by `after`, or its member
+// reports it blocked.
+enum class EscalateWhen { kOverdue, kBlocked };
+
+// `escalate:` on a step: once per task, when |when| happens, the actions run (alert,
+// activate, notify; never stand_down).
+struct Escalation {
+  EscalateWhen when = EscalateWhen::kOverdue;
+  std::int64_t after_ms = 0;  // kOverdue: how long past the due time
+  std::vector<TriggerAction> then;
+  SourcePos pos;
+};
+
+struct Step {
+  std::string id;
+  std::string title;
+  std::string phase;                    // id of a Phase
+  std::string role;                     // id of a Role
+  std::string instructions;             // Markdown, shown verbatim
+  std::vector<std::string> depends_on;  // ids of Steps
+  std::vector<std::string> checklist;
+  std::int64_t due_in_ms = 0;           // 0: no due time; counted from when the task is ready
+  Priority priority = Priority::kNormal;
+  bool on_trigger = false;              // dormant until a trigger activates it
+  std::int64_t every_ms = 0;            // recurring: a new occurrence each period; see schedule.h
+  int times = 0;                        // recurring: at most this many occurrences; 0: no limit
+  std::vector<Escalation> escalate;
+  std::vector<FieldSpec> findings;
+  std::string from_library;             // library file the step was included from, if any
+  SourcePos pos;
+};
+
 
 // `when` an expression over findings holds, `then` the actions run, once per deployment.
 struct Trigger {
@@ -149,5 +167,6 @@ const char* ToString(FieldType type);
 const char* ToString(Priority priority);
 const char* ToString(ParamType type);
 const char* ToString(ActionKind kind);
+const char* ToString(EscalateWhen when);
 
 }  // namespace muster::playbook

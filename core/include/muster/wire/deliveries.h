@@ -59,6 +59,7 @@ struct TaskDelivery {
   bool dormant = false;
   std::string reason;
   std::optional<Millis> due_at;
+  std::optional<Millis> ready_at;  // HQ's clock; a recurring step's occurrences count from it
   std::string playbook;  // content hash
   std::string incident;
   std::string incident_title;
