@@ -10,6 +10,8 @@
 
 #include "muster/clock.h"
 #include "muster/display.h"
+#include "muster/files.h"
+#include "muster/playbook/cacao.h"
 #include "playbook_graph.h"
 
 namespace muster::console {
@@ -374,7 +376,82 @@ void ShowLibraryText(const pb::StepLibrary& library, std::ostream& out) {
   for (const pb::Step& s : library.steps) ShowStep(s, LibraryWaitsOn(library, s), out);
 }
 
+// ------------------------------------------------------------------------------ exchange
+
+constexpr const char* kExchangeFormat = "cacao";
+
+bool KnownFormat(const std::string& format, const char* flag, std::ostream& err) {
+  if (format == kExchangeFormat) return true;
+  err << flag << " '" << format << "' is not a format Muster exchanges; use " << flag << " "
+      << kExchangeFormat << " (OASIS CACAO 2.0 JSON)\n";
+  return false;
+}
+
+void PrintNotes(const std::string& file, const std::vector<pb::cacao::Note>& notes,
+                std::ostream& err) {
+  for (const pb::cacao::Note& note : notes) {
+    err << file << ": note: " << ForTerminal(note.ToString()) << "\n";
+  }
+}
+
+// Writes |text| to |output|, or to |out| when |output| is empty.
+int Deliver(const std::string& text, const std::string& output, std::ostream& out,
+            std::ostream& err) {
+  if (output.empty()) {
+    out << text;
+    return 0;
+  }
+  const Status written = WriteFileAtomic(output, text);
+  if (written.ok()) return 0;
+  err << output << ": cannot write: " << written.ToString() << "\n";
+  return kExitInvalid;
+}
+
+// The current time as CACAO writes it: UTC to the millisecond.
+std::string CacaoNow() {
+  std::string now = FormatTimestamp(SystemClock().Now());
+  return now.substr(0, now.size() - 1) + ".000Z";
+}
+
 }  // namespace
+
+int ImportCommand(const std::string& format, const std::string& path, const std::string& output,
+                  std::ostream& out, std::ostream& err) {
+  if (!KnownFormat(format, "--from", err)) return kExitUsage;
+  const pb::cacao::ImportLimits limits;
+  Result<std::string> text = ReadFile(path, limits.max_bytes);
+  if (!text.ok()) {
+    err << path << ": " << text.status().ToString() << "\n";
+    return kExitUsage;
+  }
+  const pb::cacao::ImportResult imported = pb::cacao::ImportPlaybook(*text, limits);
+  PrintNotes(path, imported.notes, err);
+  if (!imported.ok()) {
+    err << path << ": error: " << ForTerminal(imported.error->ToString()) << "\n";
+    return kExitInvalid;
+  }
+  const pb::LoadResult loaded = pb::LoadText(*imported.yaml, output.empty() ? "<stdout>" : output);
+  if (Deliver(*imported.yaml, output, out, err) != 0) return kExitInvalid;
+  PrintDiagnostics(loaded.diagnostics, err);
+  return loaded.ok() ? 0 : kExitInvalid;
+}
+
+int ExportCommand(const std::string& format, const std::string& path, const std::string& output,
+                  const std::string& timestamp, std::ostream& out, std::ostream& err) {
+  if (!KnownFormat(format, "--to", err)) return kExitUsage;
+  int code = 0;
+  const auto loaded = LoadForDisplay(path, err, &code);
+  if (!loaded) return code;
+  if (loaded->library) {
+    err << path << ": a step library, not a playbook; export the playbooks that include it\n";
+    return kExitUsage;
+  }
+  pb::cacao::ExportOptions options;
+  options.timestamp = timestamp;
+  const pb::cacao::ExportResult exported = pb::cacao::ExportPlaybook(*loaded->playbook, options);
+  PrintNotes(path, exported.notes, err);
+  return Deliver(exported.json + "\n", output, out, err);
+}
 
 std::vector<std::string> PlaybookFiles(const std::string& path) {
   std::error_code ec;
@@ -472,6 +549,8 @@ void RegisterPlaybookCommands(CLI::App& app, const bool& global_json) {
   struct Options {
     std::vector<std::string> paths;
     std::string file;
+    std::string format;
+    std::string output;
     bool json = false;
   };
   auto options = std::make_shared<Options>();
@@ -512,6 +591,29 @@ void RegisterPlaybookCommands(CLI::App& app, const bool& global_json) {
   graph->callback([options, finish, need, &global_json] {
     need(!options->file.empty(), "muster playbook graph FILE [--json]");
     finish(GraphCommand(options->file, options->json || global_json, std::cout, std::cerr));
+  });
+
+  CLI::App* import = playbook->add_subcommand(
+      "import", "Read a playbook of another format (CACAO 2.0 JSON) as Muster playbook YAML");
+  import->add_option("--from", options->format, "The format of FILE: cacao");
+  import->add_option("file", options->file, "The file to import");
+  import->add_option("-o,--output", options->output, "Write the YAML here instead of stdout");
+  import->callback([options, finish, need] {
+    need(!options->file.empty() && !options->format.empty(),
+         "muster playbook import --from cacao FILE [-o OUT.yaml]");
+    finish(ImportCommand(options->format, options->file, options->output, std::cout, std::cerr));
+  });
+
+  CLI::App* export_ = playbook->add_subcommand(
+      "export", "Write a playbook in another format (CACAO 2.0 JSON)");
+  export_->add_option("--to", options->format, "The format to write: cacao");
+  export_->add_option("file", options->file, "Playbook file");
+  export_->add_option("-o,--output", options->output, "Write the JSON here instead of stdout");
+  export_->callback([options, finish, need] {
+    need(!options->file.empty() && !options->format.empty(),
+         "muster playbook export --to cacao FILE [-o OUT.json]");
+    finish(ExportCommand(options->format, options->file, options->output, CacaoNow(), std::cout,
+                         std::cerr));
   });
 }
 

@@ -1,4 +1,4 @@
-// `muster playbook lint|show|graph`: the playbook author's verbs. They work on files
+// `muster playbook lint|show|graph|import|export`: the playbook author's verbs. They work on files
 // only and need no coordinator.
 #pragma once
 
@@ -24,6 +24,20 @@ int LintCommand(const std::vector<std::string>& paths, bool json, std::ostream& 
 int ShowCommand(const std::string& path, bool json, std::ostream& out, std::ostream& err);
 // DOT for Graphviz, or with |json| the same graph as {"nodes": [...], "edges": [...]}.
 int GraphCommand(const std::string& path, bool json, std::ostream& out, std::ostream& err);
+
+// `import --from cacao FILE`: the CACAO 2.0 playbook in |path| as Muster playbook YAML,
+// written to |output| (or |out| when empty). Each note (what could not be represented)
+// goes to |err| as "FILE: note: PATH: MESSAGE". 0 when the YAML loads as a playbook,
+// 1 when the document cannot be imported or the YAML does not load (the loader's
+// diagnostics are printed; the YAML is still written), 2 on a usage error.
+int ImportCommand(const std::string& format, const std::string& path, const std::string& output,
+                  std::ostream& out, std::ostream& err);
+// `export --to cacao FILE`: the playbook in |path| as CACAO 2.0 JSON, to |output| or |out|,
+// with |timestamp| (UTC, milliseconds) as its created and modified time. Notes go to |err|
+// as for import. 0 on success, 1 when the playbook has errors, 2 on a usage error (a step
+// library, a missing file, a format other than cacao).
+int ExportCommand(const std::string& format, const std::string& path, const std::string& output,
+                  const std::string& timestamp, std::ostream& out, std::ostream& err);
 
 // The YAML files |path| names: itself, or every *.yaml / *.yml below it, sorted.
 // Empty when |path| does not exist.

@@ -14,4 +14,9 @@ set(MUSTER_PLAYBOOK_SOURCES
   src/playbook/fields.cc
   src/playbook/units.cc
   src/playbook/schedule.cc
+  src/playbook/cacao_common.cc
+  src/playbook/cacao_workflow.cc
+  src/playbook/cacao_export.cc
+  src/playbook/cacao_import.cc
+  src/playbook/yaml_writer.cc
 )

@@ -1,0 +1,44 @@
+#include "cacao_common.h"
+
+#include "muster/digest.h"
+#include "muster/playbook/cacao.h"
+
+namespace muster::playbook::cacao {
+
+std::string Note::ToString() const { return path + ": " + message; }
+
+std::string DerivedId(std::string_view kind, std::string_view seed) {
+  std::string hex = Sha256Hex(seed).substr(0, 32);
+  hex[12] = '5';  // version
+  static constexpr char kVariant[] = "89ab";
+  hex[16] = kVariant[(hex[16] >= 'a' ? hex[16] - 'a' + 10 : hex[16] - '0') & 3];
+  return std::string(kind) + "--" + hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" +
+         hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" + hex.substr(20, 12);
+}
+
+std::string MusterExtensionId() {
+  return DerivedId("extension-definition", "muster:extension:playbook");
+}
+
+std::string PathKey(const std::string& path, std::string_view key) {
+  bool plain = !key.empty();
+  for (char c : key) {
+    plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_');
+  }
+  if (plain) return path + "." + std::string(key);
+  std::string quoted;
+  for (char c : key) {
+    if (c == '\'' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return path + "['" + quoted + "']";
+}
+
+std::string PathIndex(const std::string& path, std::size_t index) {
+  return path + "[" + std::to_string(index) + "]";
+}
+
+std::string VariableName(std::string_view id) { return "__" + std::string(id) + "__"; }
+
+}  // namespace muster::playbook::cacao

@@ -1,0 +1,32 @@
+// What the CACAO exporter and importer share: identifiers, the Muster extension's id and
+// the spelling of JSON paths in notes. docs/playbook-exchange.md describes the mapping.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace muster::playbook::cacao {
+
+inline constexpr const char* kSpecVersion = "cacao-2.0";
+// The extension-definition entry's name; its id is MusterExtensionId().
+inline constexpr const char* kExtensionName = "Muster playbook";
+inline constexpr const char* kExtensionVersion = "1.0.0";
+
+// A CACAO identifier "KIND--UUID" whose UUID is derived from |seed| (SHA-256, shaped as a
+// name-based version 5 UUID, which CACAO's identifier pattern accepts): the same playbook
+// exports to the same identifiers every time.
+std::string DerivedId(std::string_view kind, std::string_view seed);
+
+// The identifier of the Muster extension definition, the same in every export.
+std::string MusterExtensionId();
+
+// "$.workflow" + "action--x" -> "$.workflow['action--x']"; plain names use a dot.
+std::string PathKey(const std::string& path, std::string_view key);
+// "$.commands" + 2 -> "$.commands[2]".
+std::string PathIndex(const std::string& path, std::size_t index);
+
+// A CACAO variable name for a Muster id: "dose_rate" -> "__dose_rate__".
+std::string VariableName(std::string_view id);
+
+}  // namespace muster::playbook::cacao
