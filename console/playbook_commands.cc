@@ -407,6 +407,23 @@ int Deliver(const std::string& text, const std::string& output, std::ostream& ou
   return kExitInvalid;
 }
 
+json NotesJson(const std::vector<pb::cacao::Note>& notes) {
+  json list = json::array();
+  for (const pb::cacao::Note& note : notes) {
+    list.push_back({{"path", note.path}, {"message", note.message}});
+  }
+  return list;
+}
+
+// What import or export did, for --json: the text itself when it went to stdout.
+void DeliveredJson(const std::string& path, const std::string& output, const char* key,
+                   json text, const std::vector<pb::cacao::Note>& notes, json& answer) {
+  answer["file"] = path;
+  answer["output"] = output.empty() ? json() : json(output);
+  if (output.empty()) answer[key] = std::move(text);
+  answer["notes"] = NotesJson(notes);
+}
+
 // The current time as CACAO writes it: UTC to the millisecond.
 std::string CacaoNow() {
   std::string now = FormatTimestamp(SystemClock().Now());
@@ -416,7 +433,7 @@ std::string CacaoNow() {
 }  // namespace
 
 int ImportCommand(const std::string& format, const std::string& path, const std::string& output,
-                  std::ostream& out, std::ostream& err) {
+                  std::ostream& out, std::ostream& err, bool json_answer) {
   if (!KnownFormat(format, "--from", err)) return kExitUsage;
   const pb::cacao::ImportLimits limits;
   Result<std::string> text = ReadFile(path, limits.max_bytes);
@@ -431,13 +448,21 @@ int ImportCommand(const std::string& format, const std::string& path, const std:
     return kExitInvalid;
   }
   const pb::LoadResult loaded = pb::LoadText(*imported.yaml, output.empty() ? "<stdout>" : output);
-  if (Deliver(*imported.yaml, output, out, err) != 0) return kExitInvalid;
+  std::ostringstream yaml;
+  if (Deliver(*imported.yaml, output, json_answer ? yaml : out, err) != 0) return kExitInvalid;
   PrintDiagnostics(loaded.diagnostics, err);
+  if (json_answer) {
+    json answer;
+    DeliveredJson(path, output, "yaml", yaml.str(), imported.notes, answer);
+    answer["valid"] = loaded.ok();
+    out << answer.dump(2) << "\n";
+  }
   return loaded.ok() ? 0 : kExitInvalid;
 }
 
 int ExportCommand(const std::string& format, const std::string& path, const std::string& output,
-                  const std::string& timestamp, std::ostream& out, std::ostream& err) {
+                  const std::string& timestamp, std::ostream& out, std::ostream& err,
+                  bool json_answer) {
   if (!KnownFormat(format, "--to", err)) return kExitUsage;
   int code = 0;
   const auto loaded = LoadForDisplay(path, err, &code);
@@ -450,7 +475,12 @@ int ExportCommand(const std::string& format, const std::string& path, const std:
   options.timestamp = timestamp;
   const pb::cacao::ExportResult exported = pb::cacao::ExportPlaybook(*loaded->playbook, options);
   PrintNotes(path, exported.notes, err);
-  return Deliver(exported.json + "\n", output, out, err);
+  if (!json_answer) return Deliver(exported.json + "\n", output, out, err);
+  if (!output.empty() && Deliver(exported.json + "\n", output, out, err) != 0) return kExitInvalid;
+  json answer;
+  DeliveredJson(path, output, "cacao", json::parse(exported.json), exported.notes, answer);
+  out << answer.dump(2) << "\n";
+  return 0;
 }
 
 std::vector<std::string> PlaybookFiles(const std::string& path) {
@@ -598,10 +628,11 @@ void RegisterPlaybookCommands(CLI::App& app, const bool& global_json) {
   import->add_option("--from", options->format, "The format of FILE: cacao");
   import->add_option("file", options->file, "The file to import");
   import->add_option("-o,--output", options->output, "Write the YAML here instead of stdout");
-  import->callback([options, finish, need] {
+  import->callback([options, finish, need, &global_json] {
     need(!options->file.empty() && !options->format.empty(),
          "muster playbook import --from cacao FILE [-o OUT.yaml]");
-    finish(ImportCommand(options->format, options->file, options->output, std::cout, std::cerr));
+    finish(ImportCommand(options->format, options->file, options->output, std::cout, std::cerr,
+                         global_json));
   });
 
   CLI::App* export_ = playbook->add_subcommand(
@@ -609,11 +640,11 @@ void RegisterPlaybookCommands(CLI::App& app, const bool& global_json) {
   export_->add_option("--to", options->format, "The format to write: cacao");
   export_->add_option("file", options->file, "Playbook file");
   export_->add_option("-o,--output", options->output, "Write the JSON here instead of stdout");
-  export_->callback([options, finish, need] {
+  export_->callback([options, finish, need, &global_json] {
     need(!options->file.empty() && !options->format.empty(),
          "muster playbook export --to cacao FILE [-o OUT.json]");
     finish(ExportCommand(options->format, options->file, options->output, CacaoNow(), std::cout,
-                         std::cerr));
+                         std::cerr, global_json));
   });
 }
 

@@ -29,15 +29,19 @@ int GraphCommand(const std::string& path, bool json, std::ostream& out, std::ost
 // written to |output| (or |out| when empty). Each note (what could not be represented)
 // goes to |err| as "FILE: note: PATH: MESSAGE". 0 when the YAML loads as a playbook,
 // 1 when the document cannot be imported or the YAML does not load (the loader's
-// diagnostics are printed; the YAML is still written), 2 on a usage error.
+// diagnostics are printed; the YAML is still written), 2 on a usage error. With |json|,
+// |out| gets one JSON object instead: {file, output, yaml (when not written to a file),
+// notes [{path, message}], valid}.
 int ImportCommand(const std::string& format, const std::string& path, const std::string& output,
-                  std::ostream& out, std::ostream& err);
+                  std::ostream& out, std::ostream& err, bool json = false);
 // `export --to cacao FILE`: the playbook in |path| as CACAO 2.0 JSON, to |output| or |out|,
 // with |timestamp| (UTC, milliseconds) as its created and modified time. Notes go to |err|
 // as for import. 0 on success, 1 when the playbook has errors, 2 on a usage error (a step
-// library, a missing file, a format other than cacao).
+// library, a missing file, a format other than cacao). With |json|, |out| gets
+// {file, output, cacao (the document, when not written to a file), notes}.
 int ExportCommand(const std::string& format, const std::string& path, const std::string& output,
-                  const std::string& timestamp, std::ostream& out, std::ostream& err);
+                  const std::string& timestamp, std::ostream& out, std::ostream& err,
+                  bool json = false);
 
 // The YAML files |path| names: itself, or every *.yaml / *.yml below it, sorted.
 // Empty when |path| does not exist.

@@ -19,6 +19,7 @@
 
 #include "coordinator_fixture.h"
 #include "muster/digest.h"
+#include "muster/files.h"
 #include "service/coordinator.h"
 
 namespace muster {
@@ -266,6 +267,15 @@ TEST_F(ConsoleTest, EveryVerbAnswersJsonThatParses) {
   EXPECT_EQ(Verb("playbook lint", playbook)["files"].size(), 1u);
   EXPECT_EQ(Verb("playbook show", playbook)["id"], "radioactive-material-border-seizure");
   EXPECT_FALSE(Verb("playbook graph", playbook)["edges"].empty());
+  const json exported = Verb("playbook export", "--to cacao " + playbook);
+  EXPECT_EQ(exported["cacao"]["spec_version"], "cacao-2.0");
+  const std::string cacao_file = dir_.File("border.json");
+  ASSERT_TRUE(WriteFileAtomic(cacao_file, exported["cacao"].dump()).ok());
+  const json imported = Verb("playbook import", "--from cacao " + cacao_file);
+  EXPECT_TRUE(imported["valid"].get<bool>());
+  EXPECT_TRUE(imported["notes"].empty()) << imported["notes"].dump();
+  EXPECT_NE(imported["yaml"].get<std::string>().find("id: radioactive-material-border-seizure"),
+            std::string::npos);
 
   json second = Verb("deploy", "INC-1 --playbook " + playbook + " --assign team_leader=amira --assign "
                                           "radiation_specialist=mara --assign forensic_examiner=li");

@@ -111,6 +111,13 @@ json ModelJson(const Playbook& p) {
     j["parameters"].push_back({x.id, ToString(x.type), x.default_value, x.description, x.unit});
   }
   for (const Phase& x : p.phases) j["phases"].push_back({x.id, x.title});
+  const auto actions = [](const std::vector<TriggerAction>& list) {
+    json then = json::array();
+    for (const TriggerAction& a : list) {
+      then.push_back({ToString(a.kind), a.step, a.message, a.severity, a.phase, a.role});
+    }
+    return then;
+  };
   for (const Step& s : p.steps) {
     json findings = json::array();
     for (const FieldSpec& f : s.findings) {
@@ -118,16 +125,15 @@ json ModelJson(const Playbook& p) {
                           f.min ? json(*f.min) : json(), f.max ? json(*f.max) : json(), f.options,
                           f.pattern});
     }
-    j["steps"].push_back({s.id, s.title, s.phase, s.role, s.instructions, s.depends_on, s.checklist,
-                          s.due_in_ms, ToString(s.priority), s.on_trigger, findings});
-  }
-  for (const Trigger& t : p.triggers) {
-    json then = json::array();
-    for (const TriggerAction& a : t.then) {
-      then.push_back({ToString(a.kind), a.step, a.message, a.severity, a.phase});
+    json escalate = json::array();
+    for (const Escalation& e : s.escalate) {
+      escalate.push_back({ToString(e.when), e.after_ms, actions(e.then)});
     }
-    j["triggers"].push_back({t.id, t.when, then});
+    j["steps"].push_back({s.id, s.title, s.phase, s.role, s.instructions, s.depends_on, s.checklist,
+                          s.due_in_ms, ToString(s.priority), s.on_trigger, s.every_ms, s.times,
+                          escalate, findings});
   }
+  for (const Trigger& t : p.triggers) j["triggers"].push_back({t.id, t.when, actions(t.then)});
   return j;
 }
 
@@ -220,6 +226,28 @@ TEST(CacaoTest, EveryShippedPlaybookRoundTrips) {
     ++playbooks;
   }
   EXPECT_EQ(playbooks, 5);
+}
+
+TEST(CacaoTest, RecurrenceAndEscalationTravelInTheExtensionAndTheExportSaysSo) {
+  const LoadResult original =
+      LoadFile((kPlaybooks / "chemical-agent-attack-scene.yaml").string());
+  ASSERT_TRUE(original.ok());
+  const ExportResult exported = ExportPlaybook(*original.playbook);
+  const std::string notes = AllNotes(exported.notes);
+  EXPECT_NE(notes.find("step 'boundary_monitoring' recurs every 30m"), std::string::npos) << notes;
+  EXPECT_NE(notes.find("step 'detection_survey' escalates"), std::string::npos) << notes;
+  const ImportResult imported = ImportPlaybook(exported.json);
+  ASSERT_TRUE(imported.ok());
+  const LoadResult again = LoadText(*imported.yaml, "again.yaml");
+  ASSERT_TRUE(again.ok()) << testing::AllDiagnostics(again);
+  const Step* monitoring = again.playbook->FindStep("boundary_monitoring");
+  ASSERT_NE(monitoring, nullptr);
+  EXPECT_EQ(monitoring->every_ms, 30 * 60'000);
+  const Step* survey = again.playbook->FindStep("detection_survey");
+  ASSERT_NE(survey, nullptr);
+  ASSERT_EQ(survey->escalate.size(), 2u);
+  EXPECT_EQ(survey->escalate[0].after_ms, 15 * 60'000);
+  EXPECT_EQ(survey->escalate[0].then[1].role, "team_leader");
 }
 
 TEST(CacaoTest, ExportIsValidCacaoShape) {

@@ -41,4 +41,17 @@ std::string PathIndex(const std::string& path, std::size_t index) {
 
 std::string VariableName(std::string_view id) { return "__" + std::string(id) + "__"; }
 
+std::string DurationText(std::int64_t ms) {
+  std::int64_t seconds = (ms + 999) / 1000;
+  std::string text;
+  for (const auto& [unit, size] : {std::pair{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}}) {
+    if (seconds >= size) {
+      text += std::to_string(seconds / size) + unit;
+      seconds %= size;
+    }
+  }
+  return text;
+}
+
+
 }  // namespace muster::playbook::cacao

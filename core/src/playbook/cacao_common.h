@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,9 @@ std::string MusterExtensionId();
 std::string PathKey(const std::string& path, std::string_view key);
 // "$.commands" + 2 -> "$.commands[2]".
 std::string PathIndex(const std::string& path, std::size_t index);
+
+// "1h30m" for 5 400 000 ms, in the playbook's duration syntax; rounded up to whole seconds.
+std::string DurationText(std::int64_t ms);
 
 // A CACAO variable name for a Muster id: "dose_rate" -> "__dose_rate__".
 std::string VariableName(std::string_view id);

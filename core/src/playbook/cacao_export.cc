@@ -34,9 +34,9 @@ ordered_json FindingYaml(const FieldSpec& f) {
   return j;
 }
 
-ordered_json TriggerYaml(const Trigger& t) {
+ordered_json ActionsYaml(const std::vector<TriggerAction>& actions) {
   ordered_json then = ordered_json::array();
-  for (const TriggerAction& a : t.then) {
+  for (const TriggerAction& a : actions) {
     switch (a.kind) {
       case ActionKind::kActivate:
         then.push_back({{"activate", a.step}});
@@ -46,13 +46,29 @@ ordered_json TriggerYaml(const Trigger& t) {
         break;
       case ActionKind::kNotify:
         then.push_back({{"notify", a.message}});
+        if (!a.role.empty()) then.back()["to"] = a.role;
         break;
       case ActionKind::kStandDown:
         then.push_back({{"stand_down", a.phase}, {"reason", a.message}});
         break;
     }
   }
-  return {{"id", t.id}, {"when", t.when}, {"then", then}};
+  return then;
+}
+
+ordered_json TriggerYaml(const Trigger& t) {
+  return {{"id", t.id}, {"when", t.when}, {"then", ActionsYaml(t.then)}};
+}
+
+ordered_json EscalationsYaml(const std::vector<Escalation>& escalations) {
+  ordered_json list = ordered_json::array();
+  for (const Escalation& e : escalations) {
+    ordered_json item = {{"when", ToString(e.when)}};
+    if (e.after_ms > 0) item["after"] = DurationText(e.after_ms);
+    item["then"] = ActionsYaml(e.then);
+    list.push_back(item);
+  }
+  return list;
 }
 
 // Steps grouped so that every step's dependencies lie in earlier groups: group i holds
@@ -205,6 +221,9 @@ class Exporter {
     ordered_json ext = {{"step_id", s.id}, {"phase", s.phase}, {"depends_on", s.depends_on}};
     if (s.priority != Priority::kNormal) ext["priority"] = ToString(s.priority);
     if (s.on_trigger) ext["on_trigger"] = true;
+    if (s.every_ms > 0) ext["every"] = DurationText(s.every_ms);
+    if (s.times > 0) ext["times"] = s.times;
+    if (!s.escalate.empty()) ext["escalate"] = EscalationsYaml(s.escalate);
     if (s.instructions.empty()) ext["instructions"] = "";
     if (!s.checklist.empty()) ext["checklist"] = s.checklist;
     if (!s.findings.empty()) {
@@ -226,6 +245,16 @@ class Exporter {
       notes_.push_back({path, "step '" + s.id +
                                   "' is dormant until a trigger activates it; a CACAO reader "
                                   "without the Muster extension sees an ordinary step"});
+    }
+    if (s.every_ms > 0) {
+      notes_.push_back({path, "step '" + s.id + "' recurs every " + DurationText(s.every_ms) +
+                                  "; CACAO has no recurring step: it travels in the Muster "
+                                  "extension, and a reader without it runs the step once"});
+    }
+    if (!s.escalate.empty()) {
+      notes_.push_back({path, "step '" + s.id +
+                                  "' escalates when overdue or blocked; CACAO has no "
+                                  "escalation: it travels in the Muster extension only"});
     }
     a["on_completion"] = next;
     if (s.due_in_ms > 0) a["timeout"] = s.due_in_ms;

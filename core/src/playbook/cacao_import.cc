@@ -82,19 +82,6 @@ std::string Text(const json& object, const char* key) {
              : std::string();
 }
 
-// "1h30m" for 5 400 000 ms; rounded up to whole seconds.
-std::string Duration(std::int64_t ms) {
-  std::int64_t seconds = (ms + 999) / 1000;
-  std::string text;
-  for (const auto& [unit, size] : {std::pair{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}}) {
-    if (seconds >= size) {
-      text += std::to_string(seconds / size) + unit;
-      seconds %= size;
-    }
-  }
-  return text;
-}
-
 // The playbook YAML type of a CACAO variable type, and whether it maps exactly.
 std::pair<const char*, bool> ParameterType(const std::string& type) {
   if (type == "float" || type == "integer" || type == "long") return {"number", true};
@@ -417,7 +404,7 @@ class Importer {
       const json& t = step["timeout"];
       if (t.is_number_unsigned() || (t.is_number_integer() && t.get<std::int64_t>() >= 0)) {
         const std::int64_t ms = t.get<std::int64_t>();
-        const std::string due = Duration(ms);
+        const std::string due = DurationText(ms);
         if (ms % 1000 != 0) {
           Tell(PathKey(path, "timeout"), "Muster counts due times in whole seconds: " +
                                              std::to_string(ms) + " ms became " + due);
