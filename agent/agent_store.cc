@@ -149,6 +149,7 @@ json WaitsOnJson(const std::vector<wire::WaitsOn>& waits_on) {
                     {"member", entry.member},
                     {"name", entry.name},
                     {"state", entry.state}});
+    if (entry.any) list.back()["completion"] = "any";
   }
   return list;
 }
@@ -285,6 +286,14 @@ std::string AgentStore::DisplayState(const Task& task, const std::vector<Task>& 
                                                   "completed"};
   if (kReported.count(task.hq_state)) return task.hq_state;
   if (task.dormant) return "dormant";
+  // Per step it waits on: every task completed or cancelled (a cancelled task blocks
+  // nothing, as at HQ), or, for `completion: any`, one of them completed.
+  struct Tally {
+    bool all_done = true;
+    bool one_completed = false;
+    bool any = false;
+  };
+  std::map<std::string, Tally> steps;
   for (const json& dependency : task.waits_on) {
     const std::string dep_task = dependency.value("task", "");
     std::string state = dependency.value("state", "");
@@ -292,8 +301,13 @@ std::string AgentStore::DisplayState(const Task& task, const std::vector<Task>& 
     auto own = std::find_if(all.begin(), all.end(),
                             [&](const Task& other) { return other.id == dep_task; });
     if (own != all.end() && !own->local_state.empty()) state = own->local_state;
-    // A cancelled task blocks nothing (HQ releases its dependants the same way).
-    if (state != "completed" && state != "cancelled") return "waiting";
+    Tally& tally = steps[dependency.value("step", "")];
+    tally.all_done = tally.all_done && (state == "completed" || state == "cancelled");
+    tally.one_completed = tally.one_completed || state == "completed";
+    tally.any = tally.any || dependency.value("completion", "") == "any";
+  }
+  for (const auto& [step, tally] : steps) {
+    if (!tally.all_done && !(tally.any && tally.one_completed)) return "waiting";
   }
   return "ready";
 }

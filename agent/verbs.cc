@@ -9,6 +9,7 @@
 #include "link.h"
 #include "attachments.h"
 #include "muster/playbook/fields.h"
+#include "muster/playbook/schedule.h"
 #include "muster/protocol.h"
 #include "muster/playbook/triggers.h"
 #include "muster/text_limits.h"
@@ -431,6 +432,26 @@ Status CheckRequiredFields(AgentStore& store, const Task& task, const playbook::
                        task.id + " needs these findings before it is done:" + list);
 }
 
+// The steps of |deployment| this laptop knows to be done: the member completed their task
+// of it, and no one else's task can hold it open (the step's role has one member, or one
+// completion is enough). A trigger's else needs the steps it reads done; for the other
+// steps HQ, which sees the whole team, decides.
+Result<std::set<std::string>> StepsDoneHere(AgentStore& store, std::int64_t deployment,
+                                            const playbook::Playbook& book) {
+  auto all = store.Tasks();
+  if (!all.ok()) return all.status();
+  std::set<std::string> done;
+  for (const Task& task : *all) {
+    const auto occurrence = playbook::ParseOccurrence(task.id);
+    if (task.deployment != deployment || !occurrence || occurrence->number != 1) continue;
+    const playbook::Step* step = book.FindStep(task.step);
+    const playbook::Role* role = step ? book.FindRole(step->role) : nullptr;
+    if (role == nullptr || store.DisplayState(task, *all) != "completed") continue;
+    if (role->count == 1 || step->completion == playbook::Completion::kAny) done.insert(step->id);
+  }
+  return done;
+}
+
 // Triggers, at once and offline: the same evaluation HQ makes. Marks those that fire,
 // activates the steps they activate and records them; call inside the verb's transaction.
 Result<std::vector<playbook::FiredTrigger>> FireTriggers(AgentStore& store, const Task& task,
@@ -439,8 +460,10 @@ Result<std::vector<playbook::FiredTrigger>> FireTriggers(AgentStore& store, cons
   if (!current.ok()) return current.status();
   auto already = store.FiredTriggers(task.deployment);
   if (!already.ok()) return already.status();
+  auto done = StepsDoneHere(store, task.deployment, book);
+  if (!done.ok()) return done.status();
   std::vector<playbook::FiredTrigger> fired = playbook::EvaluateTriggers(
-      book, *current, std::set<std::string>(already->begin(), already->end()));
+      book, *current, std::set<std::string>(already->begin(), already->end()), *done);
   for (const auto& hit : fired) MUSTER_RETURN_IF_ERROR(ApplyFired(store, task, book, hit));
   return fired;
 }

@@ -110,6 +110,7 @@ json StepJson(const pb::Step& s) {
             {"instructions", s.instructions},
             {"findings", findings}};
   if (!s.from_library.empty()) j["from_library"] = s.from_library;
+  j["completion"] = pb::ToString(s.completion);
   if (s.every_ms > 0) j["every_ms"] = s.every_ms;
   if (s.times > 0) j["times"] = s.times;
   if (!s.escalate.empty()) {
@@ -124,7 +125,9 @@ json StepJson(const pb::Step& s) {
 }
 
 json TriggerJson(const pb::Trigger& t) {
-  return {{"id", t.id}, {"when", t.when}, {"then", ActionsJson(t.then)}};
+  json trigger = {{"id", t.id}, {"when", t.when}, {"then", ActionsJson(t.then)}};
+  if (!t.otherwise.empty()) trigger["else"] = ActionsJson(t.otherwise);
+  return trigger;
 }
 
 json PlaybookJson(const pb::Playbook& p) {
@@ -237,9 +240,11 @@ std::string WaitsOn(const pb::Playbook& p, const pb::Step& s) {
   if (s.on_trigger) {
     std::string triggers;
     for (const pb::Trigger& t : p.triggers) {
-      for (const pb::TriggerAction& a : t.then) {
-        if (a.kind == pb::ActionKind::kActivate && a.step == s.id) {
-          triggers += (triggers.empty() ? "" : " or ") + t.id;
+      for (const auto* actions : {&t.then, &t.otherwise}) {
+        for (const pb::TriggerAction& a : *actions) {
+          if (a.kind == pb::ActionKind::kActivate && a.step == s.id) {
+            triggers += (triggers.empty() ? "" : " or ") + t.id;
+          }
         }
       }
     }
@@ -278,6 +283,7 @@ void ShowStep(const pb::Step& s, const std::string& waits_on, std::ostream& out)
   out << "  " << s.id << ": " << ForTerminal(s.title) << "\n";
   out << "      role " << s.role << ", priority " << pb::ToString(s.priority);
   if (s.due_in_ms > 0) out << ", due " << FormatAge(s.due_in_ms) << " after ready";
+  if (s.completion == pb::Completion::kAny) out << ", done when one member completes it";
   if (s.every_ms > 0) {
     out << ", every " << FormatAge(s.every_ms)
         << (s.times > 0 ? " (" + std::to_string(s.times) + " times)" : "");
@@ -344,6 +350,10 @@ void ShowTriggers(const std::vector<pb::Trigger>& triggers, std::ostream& out) {
   for (const pb::Trigger& t : triggers) {
     out << "  " << t.id << ": when " << ForTerminal(t.when) << "\n";
     for (const pb::TriggerAction& a : t.then) out << "      " << ForTerminal(ActionText(a)) << "\n";
+    if (!t.otherwise.empty()) out << "    else (once the steps it reads are done):\n";
+    for (const pb::TriggerAction& a : t.otherwise) {
+      out << "      " << ForTerminal(ActionText(a)) << "\n";
+    }
   }
 }
 

@@ -28,10 +28,18 @@ void AddTrigger(const pb::Trigger& t, json& nodes, json& edges) {
     edges.push_back(
         {{"from", id}, {"to", read.step}, {"kind", "reads"}, {"findings", read.findings}});
   }
-  for (std::size_t i = 0; i < t.then.size(); ++i) {
-    const pb::TriggerAction& a = t.then[i];
+  // The else branch's actions are numbered after then's; their edges say "else".
+  std::vector<std::pair<const pb::TriggerAction*, bool>> actions;
+  for (const pb::TriggerAction& a : t.then) actions.emplace_back(&a, false);
+  for (const pb::TriggerAction& a : t.otherwise) actions.emplace_back(&a, true);
+  for (std::size_t i = 0; i < actions.size(); ++i) {
+    const pb::TriggerAction& a = *actions[i].first;
+    json edge = {{"from", id}};
+    if (actions[i].second) edge["branch"] = "else";
     if (a.kind == pb::ActionKind::kActivate) {
-      edges.push_back({{"from", id}, {"to", a.step}, {"kind", "activates"}});
+      edge["to"] = a.step;
+      edge["kind"] = "activates";
+      edges.push_back(std::move(edge));
       continue;
     }
     const bool alert = a.kind == pb::ActionKind::kAlert;
@@ -42,9 +50,9 @@ void AddTrigger(const pb::Trigger& t, json& nodes, json& edges) {
                  {"label", a.message}};
     if (alert) node["severity"] = a.severity;
     if (stand_down) node["phase"] = a.phase;
-    edges.push_back({{"from", id},
-                     {"to", node["id"]},
-                     {"kind", alert ? "alerts" : stand_down ? "stands_down" : "notifies"}});
+    edge["to"] = node["id"];
+    edge["kind"] = alert ? "alerts" : stand_down ? "stands_down" : "notifies";
+    edges.push_back(std::move(edge));
     nodes.push_back(std::move(node));
   }
 }
@@ -108,6 +116,8 @@ void WriteEdge(const json& edge, std::ostream& out) {
     std::string label = "reads";
     for (const std::string& f : findings) label += " " + f;
     out << " [style=dotted, constraint=false, label=" << DotLabel({label}) << "]";
+  } else if (Text(edge, "branch") == "else") {
+    out << " [style=dashed, label=\"else\"]";
   } else if (kind != "depends_on") {
     out << " [style=dashed]";
   }

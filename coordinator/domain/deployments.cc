@@ -52,6 +52,56 @@ std::string TaskIdFor(std::int64_t deployment_id, const std::string& step,
   return "d" + std::to_string(deployment_id) + "." + step + "." + member;
 }
 
+std::map<std::string, bool> Deployments::StepsDone(std::int64_t deployment_id,
+                                                   const playbook::Playbook& book) {
+  struct Tally {
+    bool all_completed = true;  // every live task completed (none cancelled or reassigned)
+    bool one_completed = false;
+  };
+  std::map<std::string, Tally> tally;
+  auto states = statements_.Get(
+      "SELECT step_id, state FROM tasks WHERE deployment_id=? AND occurrence=1");
+  states->bind(1, deployment_id);
+  while (states->executeStep()) {
+    const std::string state = states->getColumn(1).getString();
+    Tally& t = tally[states->getColumn(0).getString()];
+    if (state == "cancelled" || state == "reassigned") continue;
+    t.all_completed = t.all_completed && state == "completed";
+    t.one_completed = t.one_completed || state == "completed";
+  }
+  states->reset();
+  std::map<std::string, bool> done;
+  for (const auto& [step_id, t] : tally) {
+    const playbook::Step* step = book.FindStep(step_id);
+    const bool any = step != nullptr && step->completion == playbook::Completion::kAny;
+    done[step_id] = t.all_completed || (any && t.one_completed);
+  }
+  return done;
+}
+
+Status Deployments::CloseForAnyCompletion(std::int64_t deployment_id,
+                                          const playbook::Playbook& book,
+                                          const std::string& step_id, const std::string& member,
+                                          TaskEffects& outcome) {
+  const playbook::Step* step = book.FindStep(step_id);
+  if (step == nullptr || step->completion != playbook::Completion::kAny) return Status::Ok();
+  auto close = statements_.Get(
+      "UPDATE tasks SET state='cancelled', stood_down=1, reason=?, updated_at=? WHERE "
+      "deployment_id=? AND step_id=? AND occurrence=1 AND member_id<>? AND state NOT IN "
+      "('completed','cancelled','reassigned') RETURNING id");
+  close->bind(1, "done by " + member + " (completion: any)");
+  close->bind(2, static_cast<std::int64_t>(clock_.Now()));
+  close->bind(3, deployment_id);
+  close->bind(4, step_id);
+  close->bind(5, member);
+  std::vector<std::string> closed;
+  while (close->executeStep()) closed.push_back(close->getColumn(0).getString());
+  close->reset();
+  if (closed.empty()) return Status::Ok();
+  outcome.team_changed.insert(deployment_id);
+  return dispatch_.QueueTaskSnapshots(closed, &outcome.agents_to_notify);
+}
+
 Result<std::vector<std::string>> Deployments::ReleaseReadyTasks(std::int64_t deployment_id) {
   std::vector<std::string> released;
   auto hash_query = statements_.Get("SELECT playbook_hash FROM deployments WHERE id=?");
@@ -60,22 +110,9 @@ Result<std::vector<std::string>> Deployments::ReleaseReadyTasks(std::int64_t dep
   auto book = playbooks_.ByHash(hash_query->getColumn(0).getString());
   if (!book.ok()) return book.status();
 
-  // A step is done when every live task of it is completed. A step whose tasks were all
-  // cancelled or reassigned blocks nothing; a step with no task at all (its optional role
-  // left empty) blocks its dependants only when the role says `when_empty: wait`. A
-  // recurring step is done when its first occurrence is.
-  std::map<std::string, bool> step_done;
-  {
-    auto states = statements_.Get(
-        "SELECT step_id, state FROM tasks WHERE deployment_id=? AND occurrence=1");
-    states->bind(1, deployment_id);
-    while (states->executeStep()) {
-      const std::string step = states->getColumn(0).getString();
-      const std::string state = states->getColumn(1).getString();
-      auto it = step_done.try_emplace(step, true).first;
-      if (state != "cancelled" && state != "reassigned") it->second = it->second && state == "completed";
-    }
-  }
+  // A step with no task at all (its optional role left empty) blocks its dependants only
+  // when the role says `when_empty: wait`.
+  const std::map<std::string, bool> step_done = StepsDone(deployment_id, **book);
   // A stood-down step blocks nothing, even one that never had a task (an empty role).
   const std::set<std::string> stood_down = StoodDownSteps(deployment_id, **book);
   auto waiting = statements_.Get(
@@ -252,17 +289,29 @@ Result<json> Deployments::Record(const DeployInput& input, const playbook::Playb
 Status Deployments::FireTrigger(std::int64_t deployment_id, const playbook::Playbook& book,
                                 const std::string& trigger_id, const std::string& source,
                                 TaskEffects& outcome) {
-  const playbook::Trigger* trigger = nullptr;
-  for (const auto& t : book.triggers) {
-    if (t.id == trigger_id) trigger = &t;
-  }
-  if (trigger == nullptr) {
+  const playbook::FiredBranch fired = playbook::FindFired(book, trigger_id);
+  if (fired.trigger == nullptr) {
     return Status::Error(ErrorCode::kNotFound,
                          "playbook " + book.id + " has no trigger " + trigger_id);
   }
-  if (!MarkFired(deployment_id, trigger_id, source)) return Status::Ok();  // once per deployment
+  // Decided once per deployment, by whichever branch came first.
+  const std::set<std::string> decided = FiredIds(deployment_id);
+  if (decided.count(fired.trigger->id) > 0 ||
+      decided.count(playbook::ElseId(fired.trigger->id)) > 0) {
+    return Status::Ok();
+  }
+  MarkFired(deployment_id, trigger_id, source);
 
-  return RunActions(deployment_id, book, trigger_id, trigger->then, source, outcome);
+  return RunActions(deployment_id, book, trigger_id, *fired.actions, source, outcome);
+}
+
+std::set<std::string> Deployments::FiredIds(std::int64_t deployment_id) {
+  std::set<std::string> fired;
+  auto query = statements_.Get("SELECT trigger_id FROM fired_triggers WHERE deployment_id=?");
+  query->bind(1, deployment_id);
+  while (query->executeStep()) fired.insert(query->getColumn(0).getString());
+  query->reset();
+  return fired;
 }
 
 bool Deployments::MarkFired(std::int64_t deployment_id, const std::string& fired_id,
@@ -347,17 +396,13 @@ std::string Deployments::NotifyText(std::int64_t deployment_id,
 
 std::set<std::string> Deployments::StoodDownSteps(std::int64_t deployment_id,
                                                   const playbook::Playbook& book) {
-  std::set<std::string> fired;
-  auto query = statements_.Get("SELECT trigger_id FROM fired_triggers WHERE deployment_id=?");
-  query->bind(1, deployment_id);
-  while (query->executeStep()) fired.insert(query->getColumn(0).getString());
-  query->reset();
   std::set<std::string> steps;
-  for (const playbook::Trigger& trigger : book.triggers) {
-    if (fired.count(trigger.id) == 0) continue;
-    for (const playbook::TriggerAction& action : trigger.then) {
+  for (const std::string& fired_id : FiredIds(deployment_id)) {
+    const playbook::FiredBranch fired = playbook::FindFired(book, fired_id);
+    if (fired.actions == nullptr) continue;  // an escalation, or a trigger the book lacks
+    for (const playbook::TriggerAction& action : *fired.actions) {
       if (action.kind != playbook::ActionKind::kStandDown) continue;
-      for (std::string& step : playbook::StepsStoodDown(book, trigger.id, action)) {
+      for (std::string& step : playbook::StepsStoodDown(book, fired_id, action)) {
         steps.insert(std::move(step));
       }
     }
@@ -415,11 +460,12 @@ Status Deployments::EvaluateTriggers(std::int64_t deployment_id, const std::stri
         playbook::ValueFromJson(json::parse(latest->getColumn(1).getString(), nullptr, false));
     if (typed) values[latest->getColumn(0).getString()] = *typed;
   }
-  std::set<std::string> fired;
-  auto already = statements_.Get("SELECT trigger_id FROM fired_triggers WHERE deployment_id=?");
-  already->bind(1, deployment_id);
-  while (already->executeStep()) fired.insert(already->getColumn(0).getString());
-  for (const playbook::FiredTrigger& hit : playbook::EvaluateTriggers(**book, values, fired)) {
+  std::set<std::string> done;
+  for (const auto& [step, is_done] : StepsDone(deployment_id, **book)) {
+    if (is_done) done.insert(step);
+  }
+  for (const playbook::FiredTrigger& hit :
+       playbook::EvaluateTriggers(**book, values, FiredIds(deployment_id), done)) {
     MUSTER_RETURN_IF_ERROR(FireTrigger(deployment_id, **book, hit.trigger_id, source, outcome));
   }
   return Status::Ok();

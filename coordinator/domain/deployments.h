@@ -94,6 +94,19 @@ class Deployments : OverDatabase {
   Status FireTrigger(std::int64_t deployment_id, const playbook::Playbook& book,
                      const std::string& trigger_id, const std::string& source,
                      TaskEffects& outcome);
+  // Whether each step with a task is done: every live task of it completed, or one of them
+  // for `completion: any`. A step whose tasks were all cancelled or reassigned is done (it
+  // blocks nothing); a recurring step is done when its first occurrence is.
+  std::map<std::string, bool> StepsDone(std::int64_t deployment_id,
+                                        const playbook::Playbook& book);
+  // After |member| completed their task of |step_id|: when the step says `completion: any`,
+  // closes the other members' open tasks of it ("done by ...", marked stood down, so that
+  // work they did meanwhile is accepted without a conflict) and tells their agents.
+  Status CloseForAnyCompletion(std::int64_t deployment_id, const playbook::Playbook& book,
+                               const std::string& step_id, const std::string& member,
+                               TaskEffects& outcome);
+  // The triggers (and else branches, and escalations) fired in the deployment.
+  std::set<std::string> FiredIds(std::int64_t deployment_id);
   // Records trigger or escalation |fired_id| as fired in the deployment; false when it was
   // already (each fires once).
   bool MarkFired(std::int64_t deployment_id, const std::string& fired_id,

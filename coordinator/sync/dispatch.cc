@@ -95,7 +95,11 @@ std::optional<wire::TaskDelivery> Dispatch::TaskSnapshot(const std::string& task
   if (step == nullptr) return snapshot;
   for (const std::string& dependency : step->depends_on) {
     const std::vector<wire::WaitsOn>& held = HoldersOf(snapshot.deployment, dependency, holders);
-    snapshot.waits_on.insert(snapshot.waits_on.end(), held.begin(), held.end());
+    const playbook::Step* needed = (*book)->FindStep(dependency);
+    for (wire::WaitsOn entry : held) {
+      entry.any = needed != nullptr && needed->completion == playbook::Completion::kAny;
+      snapshot.waits_on.push_back(std::move(entry));
+    }
     if (snapshot.state == "waiting" && held.empty() &&
         playbook::WaitsForEmptyRole(**book, dependency) &&
         !HasTasks(snapshot.deployment, dependency)) {

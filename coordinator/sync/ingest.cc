@@ -111,7 +111,7 @@ Status Ingest::ApplyBatch(const std::string& agent_id, const std::vector<Inbound
                                            {"records", fresh.size()},
                                            {"refused", refused}}}));
   }
-  for (std::int64_t deployment : outcome.deployments_with_findings) {
+  for (std::int64_t deployment : outcome.deployments_to_evaluate) {
     MUSTER_RETURN_IF_ERROR(deployments_.EvaluateTriggers(deployment, agent_id, outcome));
   }
   // The team learns of it at the next relay, with whatever else changed meanwhile.

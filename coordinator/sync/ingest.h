@@ -44,8 +44,9 @@ struct IngestOutcome : TaskEffects {
   // New records by kind: applied, or refused for what they say (for /metrics).
   std::map<std::string, std::uint64_t> applied_by_kind;
   std::map<std::string, std::uint64_t> refused_by_kind;
-  // Deployments that received findings: their triggers are evaluated once per batch.
-  std::set<std::int64_t> deployments_with_findings;
+  // Deployments that received findings or completions: their triggers are evaluated once
+  // per batch.
+  std::set<std::int64_t> deployments_to_evaluate;
 };
 
 // One agent's batch of records, as a RECORDS message brought it.

@@ -201,9 +201,14 @@ Status Ingest::ApplyStatus(const AgentRecord& agent, const InboundRecord& record
     MUSTER_RETURN_IF_ERROR(dispatch_.QueueTaskSnapshots({task_id}, &outcome.agents_to_notify));
   }
 
-  // Dependency gating across members: tell every task that waits on this step.
+  // Dependency gating across members: tell every task that waits on this step. A step
+  // done by one member of several (completion: any) closes the others' tasks first; and
+  // a completion can decide a trigger's else.
   auto book = playbooks_.ByHash(task->playbook_hash);
   if (!book.ok()) return book.status();
+  MUSTER_RETURN_IF_ERROR(deployments_.CloseForAnyCompletion(task->deployment, **book, task->step,
+                                                            agent.member_id, outcome));
+  outcome.deployments_to_evaluate.insert(task->deployment);
   auto released = deployments_.ReleaseReadyTasks(task->deployment);
   if (!released.ok()) return released.status();
   return dispatch_.QueueTaskSnapshots(
@@ -254,7 +259,7 @@ Status Ingest::ApplyFinding(const AgentRecord& agent, const InboundRecord& recor
     latest->exec();
     latest->reset();
   }
-  outcome.deployments_with_findings.insert(task->deployment);
+  outcome.deployments_to_evaluate.insert(task->deployment);
   if ((task->state == "cancelled" && !task->stood_down) || task->state == "reassigned") {
     // Conflict rule C2: a finding for a task HQ took away is a fact about the scene: it
     // is kept and counts for triggers, and an officer is told (not for a stand-down: the

@@ -18,6 +18,7 @@
 #include "schedule.h"
 #include "muster/playbook/load.h"
 #include "verbs.h"
+#include "sweep_playbook.h"
 #include "watch_playbook.h"
 
 namespace muster {
@@ -348,6 +349,68 @@ TEST_F(RoundTripTest, ARecurringSitrepAndAnEscalationWorkedOfflineAgreeWithHq) {
   ASSERT_TRUE(timeline.ok());
   EXPECT_NE(timeline->dump().find("to team_leader (amira): Survey overdue; backup survey started"),
             std::string::npos);
+}
+
+// Two searchers and a team leader, all offline after deployment: Li sweeps the area (one
+// searcher is enough), Amira's vapour check is negative, so her laptop decides the
+// trigger's else at once and activates "declare clear", which still waits on the sweep she
+// cannot see. When HQ is back: Paulo's sweep closes without a conflict, the else fires
+// once, "declare clear" is ready, and every laptop shows what HQ's board shows.
+TEST_F(RoundTripTest, CompletionAnyAndAnElseDecidedOfflineAgreeWithHq) {
+  team_.push_back(EnrollField("amira", "team_leader"));
+  team_.push_back(EnrollField("li", "searcher"));
+  team_.push_back(EnrollField("paulo", "searcher"));
+  FieldAgent& amira = team_[0];
+  FieldAgent& li = team_[1];
+  Post("/v1/incidents", {{"id", "INC-3"}, {"title", "Vapour"}, {"severity", "high"}});
+  json deployment = Post("/v1/deployments", {{"incident", "INC-3"},
+                                             {"playbook_source", coordtest::kSweepPlaybook},
+                                             {"assign", json::object()}});
+  ASSERT_EQ(deployment["tasks"], 5);
+  for (FieldAgent& agent : team_) ASSERT_TRUE(agent.Sync(clock_).connected);
+  hq_.reset();
+
+  li.Done("sweep_area", {});
+  amira.Done("check_vapour", {"vapour=0.2"});
+  EXPECT_EQ(*amira.store->FiredTriggers(1), std::vector<std::string>{"vapour_present/else"});
+  EXPECT_EQ(amira.State("declare_clear"), "waiting");  // on a sweep her laptop has not seen
+  EXPECT_EQ(amira.State("call_specialists"), "dormant");
+
+  StartHq();
+  std::map<std::string, std::string> hq_states;
+  json alerts;
+  for (int round = 0; round < 3; ++round) {
+    for (FieldAgent& agent : team_) ASSERT_TRUE(agent.Sync(clock_).connected);
+  }
+  auto board = api_->Get("/v1/incidents/INC-3/status");
+  ASSERT_TRUE(board.ok());
+  for (const json& task : (*board)["deployments"][0]["tasks"]) {
+    const std::string state = task["state"];
+    hq_states[task["id"]] = state == "delivered"                               ? "ready"
+                            : state == "waiting" && task["dormant"].get<bool>() ? "dormant"
+                                                                                : state;
+  }
+  EXPECT_EQ(hq_states, (std::map<std::string, std::string>{
+                           {"d1.sweep_area.li", "completed"},
+                           {"d1.sweep_area.paulo", "cancelled"},
+                           {"d1.check_vapour.amira", "completed"},
+                           {"d1.call_specialists.amira", "dormant"},
+                           {"d1.declare_clear.amira", "ready"}}));
+  int conflicts = 0;
+  for (const json& alert : (*board)["alerts"]) conflicts += alert["kind"] == "conflict";
+  EXPECT_EQ(conflicts, 0);
+  std::map<std::string, std::string> field_states;
+  for (FieldAgent& agent : team_) {
+    auto tasks = agent.store->Tasks();
+    ASSERT_TRUE(tasks.ok());
+    for (const agent::Task& task : *tasks) {
+      field_states[task.id] = agent.store->DisplayState(task, *tasks);
+    }
+  }
+  EXPECT_EQ(field_states, hq_states);
+  auto swept = team_[2].store->FindTask("sweep_area");
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(swept->hq_reason, "done by li (completion: any)");
 }
 
 }  // namespace

@@ -131,9 +131,12 @@ json ModelJson(const Playbook& p) {
     }
     j["steps"].push_back({s.id, s.title, s.phase, s.role, s.instructions, s.depends_on, s.checklist,
                           s.due_in_ms, ToString(s.priority), s.on_trigger, s.every_ms, s.times,
+                          ToString(s.completion),
                           escalate, findings});
   }
-  for (const Trigger& t : p.triggers) j["triggers"].push_back({t.id, t.when, actions(t.then)});
+  for (const Trigger& t : p.triggers) {
+    j["triggers"].push_back({t.id, t.when, actions(t.then), actions(t.otherwise)});
+  }
   return j;
 }
 

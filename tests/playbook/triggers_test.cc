@@ -9,29 +9,34 @@
 namespace muster::playbook {
 namespace {
 
-Playbook WithTriggers() {
+// kMinimal with a dormant step "expand", then |rest| (triggers, parameters), loaded.
+Playbook WithExpand(const std::string& rest) {
   const std::string text = std::string(testing::kMinimal) +
                            "  - id: expand\n"
                            "    title: Expand the cordon\n"
                            "    phase: work\n"
                            "    role: lead\n"
-                           "    on_trigger: true\n"
-                           "parameters:\n"
-                           "  - {id: limit, type: number, default: 100}\n"
-                           "triggers:\n"
-                           "  - id: high\n"
-                           "    when: survey.dose_rate >= param.limit\n"
-                           "    then:\n"
-                           "      - activate: expand\n"
-                           "      - alert: Expand the cordon\n"
-                           "        severity: critical\n"
-                           "  - id: very_high\n"
-                           "    when: survey.dose_rate >= 1000\n"
-                           "    then:\n"
-                           "      - notify: Withdraw and call for support\n";
+                           "    on_trigger: true\n" +
+                           rest;
   LoadResult result = LoadText(text, "t.yaml");
   EXPECT_TRUE(result.ok()) << testing::AllDiagnostics(result);
   return result.ok() ? *result.playbook : Playbook{};
+}
+
+Playbook WithTriggers() {
+  return WithExpand("parameters:\n"
+                    "  - {id: limit, type: number, default: 100}\n"
+                    "triggers:\n"
+                    "  - id: high\n"
+                    "    when: survey.dose_rate >= param.limit\n"
+                    "    then:\n"
+                    "      - activate: expand\n"
+                    "      - alert: Expand the cordon\n"
+                    "        severity: critical\n"
+                    "  - id: very_high\n"
+                    "    when: survey.dose_rate >= 1000\n"
+                    "    then:\n"
+                    "      - notify: Withdraw and call for support\n");
 }
 
 std::vector<std::string> Fired(const FindingValues& values,
@@ -124,6 +129,63 @@ TEST(TriggersTest, AStandDownNeedsAPhaseAndAReason) {
   EXPECT_TRUE(testing::HasDiagnostic(
       LoadStandDown("      - alert: Look\n        reason: x\n"),
       "t.yaml:36:9: error: 'reason' applies to stand_down only"));
+}
+
+// kMinimal's survey decides, by "high", between expanding (then) and standing down (else).
+Playbook WithElse() {
+  return WithExpand("triggers:\n"
+                    "  - id: high\n"
+                    "    when: survey.dose_rate >= 100\n"
+                    "    then:\n"
+                    "      - activate: expand\n"
+                    "    else:\n"
+                    "      - stand_down: work\n"
+                    "        reason: Background only\n");
+}
+
+TEST(TriggersTest, ElseRunsWhenTheStepsItReadsAreDoneAndTheConditionIsFalse) {
+  static const Playbook playbook = WithElse();
+  const auto ids = [&](const FindingValues& values, const std::set<std::string>& fired,
+                       const std::set<std::string>& done) {
+    std::vector<std::string> out;
+    for (const FiredTrigger& f : EvaluateTriggers(playbook, values, fired, done)) {
+      out.push_back(f.trigger_id);
+    }
+    return out;
+  };
+  using Ids = std::vector<std::string>;
+  EXPECT_EQ(ids({{"survey.dose_rate", 5.0}}, {}, {}), Ids{});  // survey not done yet
+  EXPECT_EQ(ids({}, {}, {"survey"}), Ids{});                   // unknown decides nothing
+  EXPECT_EQ(ids({{"survey.dose_rate", 5.0}}, {}, {"survey"}), Ids{"high/else"});
+  EXPECT_EQ(ids({{"survey.dose_rate", 500.0}}, {}, {"survey"}), Ids{"high"});
+  // Decided once, by either branch.
+  EXPECT_EQ(ids({{"survey.dose_rate", 500.0}}, {"high/else"}, {"survey"}), Ids{});
+  EXPECT_EQ(ids({{"survey.dose_rate", 5.0}}, {"high"}, {"survey"}), Ids{});
+  const FiredBranch branch = FindFired(playbook, "high/else");
+  ASSERT_NE(branch.trigger, nullptr);
+  ASSERT_EQ(branch.actions->size(), 1u);
+  EXPECT_EQ((*branch.actions)[0].kind, ActionKind::kStandDown);
+  EXPECT_EQ(FindFired(playbook, "high/elsewhere").trigger, nullptr);
+  // The else's stand-down spares the step that decided it.
+  EXPECT_EQ(StepsStoodDown(playbook, "high/else", (*branch.actions)[0]),
+            (std::vector<std::string>{"report", "expand"}));
+}
+
+TEST(TriggersTest, AnElseNeedsAConditionThatReadsAStep) {
+  const std::string text = std::string(testing::kMinimal) +
+                           "parameters:\n"
+                           "  - {id: drill, type: boolean, default: false}\n"
+                           "triggers:\n"
+                           "  - id: t1\n"
+                           "    when: param.drill\n"
+                           "    then:\n"
+                           "      - notify: drill\n"
+                           "    else:\n"
+                           "      - notify: real\n";
+  EXPECT_TRUE(testing::HasDiagnostic(
+      LoadText(text, "t.yaml"),
+      "t.yaml:29:11: error: trigger 't1' has an else, but its condition reads no step's "
+      "findings"));
 }
 
 }  // namespace

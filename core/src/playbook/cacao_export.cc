@@ -57,7 +57,9 @@ ordered_json ActionsYaml(const std::vector<TriggerAction>& actions) {
 }
 
 ordered_json TriggerYaml(const Trigger& t) {
-  return {{"id", t.id}, {"when", t.when}, {"then", ActionsYaml(t.then)}};
+  ordered_json trigger = {{"id", t.id}, {"when", t.when}, {"then", ActionsYaml(t.then)}};
+  if (!t.otherwise.empty()) trigger["else"] = ActionsYaml(t.otherwise);
+  return trigger;
 }
 
 ordered_json EscalationsYaml(const std::vector<Escalation>& escalations) {
@@ -209,9 +211,11 @@ class Exporter {
   std::string ActivatedBy(const Step& s) const {
     std::string ids;
     for (const Trigger& t : p_.triggers) {
-      for (const TriggerAction& a : t.then) {
-        if (a.kind == ActionKind::kActivate && a.step == s.id)
-          ids += (ids.empty() ? "" : ", ") + t.id;
+      for (const auto* actions : {&t.then, &t.otherwise}) {
+        for (const TriggerAction& a : *actions) {
+          if (a.kind == ActionKind::kActivate && a.step == s.id)
+            ids += (ids.empty() ? "" : ", ") + t.id;
+        }
       }
     }
     return ids;
@@ -221,6 +225,7 @@ class Exporter {
     ordered_json ext = {{"step_id", s.id}, {"phase", s.phase}, {"depends_on", s.depends_on}};
     if (s.priority != Priority::kNormal) ext["priority"] = ToString(s.priority);
     if (s.on_trigger) ext["on_trigger"] = true;
+    if (s.completion != Completion::kAll) ext["completion"] = ToString(s.completion);
     if (s.every_ms > 0) ext["every"] = DurationText(s.every_ms);
     if (s.times > 0) ext["times"] = s.times;
     if (!s.escalate.empty()) ext["escalate"] = EscalationsYaml(s.escalate);

@@ -55,6 +55,7 @@ struct TriggerDraft {
   Where when_at;                   // first character of the expression; line 0: unread
   bool when_is_plain_line = true;  // expression offsets map to columns on one line
   std::vector<Where> action_at;    // parallel to trigger.then
+  std::vector<Where> else_at;      // parallel to trigger.otherwise
 };
 
 struct Draft {

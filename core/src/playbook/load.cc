@@ -440,7 +440,8 @@ void Loader::ReadTriggers(const Entry& entry, NodeReader& reader) {
   if (!reader.IsList(entry, "the playbook")) return;
   for (const YAML::Node& node : entry.value) {
     const std::string what = "a trigger";
-    const auto entries = reader.Keys(node, what, {"id", "when", "then"}, {"id", "when", "then"});
+    const auto entries =
+        reader.Keys(node, what, {"id", "when", "then", "else"}, {"id", "when", "then"});
     if (!entries) continue;
     TriggerDraft draft;
     draft.at = reader.At(node);
@@ -459,6 +460,10 @@ void Loader::ReadTriggers(const Entry& entry, NodeReader& reader) {
       if (e.key == "then") {
         ReadActions(e, Named("trigger", draft.trigger.id), true, draft.trigger.then,
                     draft.action_at, reader);
+      }
+      if (e.key == "else") {
+        ReadActions(e, "the else of " + Named("trigger", draft.trigger.id), true,
+                    draft.trigger.otherwise, draft.else_at, reader);
       }
     }
     draft_.triggers.push_back(std::move(draft));

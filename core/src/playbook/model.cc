@@ -102,6 +102,10 @@ const char* ToString(ActionKind kind) {
   return "?";
 }
 
+const char* ToString(Completion completion) {
+  return completion == Completion::kAll ? "all" : "any";
+}
+
 const char* ToString(EscalateWhen when) {
   return when == EscalateWhen::kOverdue ? "overdue" : "blocked";
 }

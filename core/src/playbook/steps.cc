@@ -11,7 +11,9 @@ namespace {
 
 const std::vector<std::string> kStepKeys = {
     "id",       "title",      "phase",    "role",  "instructions", "depends_on", "checklist",
-    "due_in",   "priority",   "on_trigger", "every", "times",      "escalate",   "findings"};
+    "due_in",   "priority",   "on_trigger", "every", "times",      "escalate",   "completion",
+    "findings"};
+const std::vector<std::string> kCompletions = {"all", "any"};
 const std::vector<std::string> kEscalateKeys = {"when", "after", "then"};
 const std::vector<std::string> kEscalateWhen = {"overdue", "blocked"};
 // The shortest period of a recurring step: each occurrence is a task that travels to the
@@ -137,6 +139,10 @@ void Loader::ReadStepKey(const Entry& e, StepDraft& draft, NodeReader& reader) {
   if (e.key == "findings") ReadFindings(e, draft, reader);
   if (e.key == "every" || e.key == "times") ReadRecurrence(e, draft, reader);
   if (e.key == "escalate") ReadEscalations(e, draft, reader);
+  if (e.key == "completion") {
+    const auto completion = reader.OneOf(e, what, kCompletions);
+    if (completion) step.completion = *completion == "any" ? Completion::kAny : Completion::kAll;
+  }
 }
 
 void Loader::ReadRecurrence(const Entry& e, StepDraft& draft, NodeReader& reader) {

@@ -282,8 +282,10 @@ std::set<std::size_t> Loader::ReportCycles(const StepGraph& graph) {
 std::set<std::size_t> Loader::ReportDormantSteps() {
   std::set<std::string> activated;
   for (const TriggerDraft& t : draft_.triggers) {
-    for (const TriggerAction& a : t.trigger.then) {
-      if (a.kind == ActionKind::kActivate) activated.insert(a.step);
+    for (const auto* actions : {&t.trigger.then, &t.trigger.otherwise}) {
+      for (const TriggerAction& a : *actions) {
+        if (a.kind == ActionKind::kActivate) activated.insert(a.step);
+      }
     }
   }
   for (const StepDraft& d : draft_.steps) {
@@ -317,6 +319,17 @@ void Loader::ValidateTriggers() {
     if (t.when_at.pos.line > 0 && !reads_failed_use) ValidateTriggerExpression(t);  // read as text
     for (std::size_t i = 0; i < t.trigger.then.size(); ++i) {
       ValidateActionTargets(Named("trigger", t.trigger.id), t.trigger.then[i], t.action_at[i]);
+    }
+    for (std::size_t i = 0; i < t.trigger.otherwise.size(); ++i) {
+      ValidateActionTargets("the else of " + Named("trigger", t.trigger.id),
+                            t.trigger.otherwise[i], t.else_at[i]);
+    }
+    if (!t.trigger.otherwise.empty() && reads.empty() && t.when_at.pos.line > 0) {
+      reporter_.Error(t.when_at,
+                      Named("trigger", t.trigger.id) +
+                          " has an else, but its condition reads no step's findings",
+                      "else runs once the steps the condition reads are done; read a finding "
+                      "(STEP.FIELD), or remove else");
     }
   }
   for (const StepDraft& d : draft_.steps) {

@@ -73,6 +73,7 @@ json TaskDelivery::Encode() const {
                      {"member", entry.member},
                      {"name", entry.name},
                      {"state", entry.state}});
+    if (entry.any) waits.back()["completion"] = "any";
   }
   return {{"task", task},
           {"deployment", deployment},
@@ -109,7 +110,8 @@ Result<TaskDelivery> TaskDelivery::Decode(const json& body) {
       if (!entry.is_object()) continue;  // an entry this build cannot read shows nothing
       delivery.waits_on.push_back({Informative(entry, "task"), Informative(entry, "step"),
                                    Informative(entry, "member"), Informative(entry, "name"),
-                                   Informative(entry, "state")});
+                                   Informative(entry, "state"),
+                                   Informative(entry, "completion") == "any"});
     }
   }
   return Finish(reader, std::move(delivery));

@@ -77,6 +77,10 @@ struct FieldSpec {
 
 enum class Priority { kLow, kNormal, kHigh, kCritical };
 
+// When a step whose role several members fill is done: when every member has completed
+// their task (all, the default), or as soon as one has (any; the others' tasks close).
+enum class Completion { kAll, kAny };
+
 enum class ActionKind { kActivate, kAlert, kNotify, kStandDown };
 
 // What `stand_down:` names for the whole deployment rather than one phase.
@@ -117,6 +121,7 @@ struct Step {
   bool on_trigger = false;              // dormant until a trigger activates it
   std::int64_t every_ms = 0;            // recurring: a new occurrence each period; see schedule.h
   int times = 0;                        // recurring: at most this many occurrences; 0: no limit
+  Completion completion = Completion::kAll;
   std::vector<Escalation> escalate;
   std::vector<FieldSpec> findings;
   std::string from_library;             // library file the step was included from, if any
@@ -125,10 +130,12 @@ struct Step {
 
 
 // `when` an expression over findings holds, `then` the actions run, once per deployment.
+// `else`: once the steps the condition reads are done and it is false, those run instead.
 struct Trigger {
   std::string id;
   std::string when;  // the expression as written; see expression.h
   std::vector<TriggerAction> then;
+  std::vector<TriggerAction> otherwise;  // `else:`
   SourcePos pos;
 };
 
@@ -168,5 +175,6 @@ const char* ToString(Priority priority);
 const char* ToString(ParamType type);
 const char* ToString(ActionKind kind);
 const char* ToString(EscalateWhen when);
+const char* ToString(Completion completion);
 
 }  // namespace muster::playbook

@@ -18,9 +18,21 @@ using Value = std::variant<double, bool, std::string>;
 using FindingValues = std::map<std::string, Value>;
 
 struct FiredTrigger {
-  std::string trigger_id;
+  std::string trigger_id;  // the trigger's id, or ElseId of it when its else ran
   std::vector<TriggerAction> actions;
 };
+
+// The id under which a trigger's else branch is marked fired and sent to HQ: "ID/else".
+// A trigger is decided once, by whichever branch ran first.
+std::string ElseId(const std::string& trigger_id);
+
+// The trigger |fired_id| names (its own id or its ElseId) in |playbook| and the actions of
+// that branch; nullptr when the playbook has no such trigger.
+struct FiredBranch {
+  const Trigger* trigger = nullptr;
+  const std::vector<TriggerAction>* actions = nullptr;
+};
+FiredBranch FindFired(const Playbook& playbook, const std::string& fired_id);
 
 // The findings of one step that a trigger's condition reads.
 struct StepReads {
@@ -33,13 +45,17 @@ struct StepReads {
 // whatever its kind. Empty when the condition does not parse.
 std::vector<StepReads> FindingsRead(const Trigger& trigger);
 
-// The triggers whose `when` holds for |values| and whose id is not in |already_fired|,
-// in document order. A trigger fires at most once per deployment: the caller records the
-// ids it acted on and passes them back next time.
+// The triggers not yet decided (neither their id nor their ElseId in |already_fired|), in
+// document order, whose `when` holds for |values|; and those with an `else` whose
+// condition is false (not unknown) once every step it reads is in |steps_done|. A trigger
+// is decided at most once per deployment: the caller records the ids it acted on and
+// passes them back next time.
 std::vector<FiredTrigger> EvaluateTriggers(const Playbook& playbook, const FindingValues& values,
-                                           const std::set<std::string>& already_fired);
+                                           const std::set<std::string>& already_fired,
+                                           const std::set<std::string>& steps_done = {});
 
-// The ids of the steps that the stand-down |action| of trigger |trigger_id| closes: every
+// The ids of the steps that the stand-down |action| of trigger |trigger_id| (or its ElseId)
+// closes: every
 // step of its phase (or of the playbook), except the steps whose findings the trigger's
 // condition reads. Those decided the stand-down; their members finish them as usual, so
 // that a completion that travels behind its finding is never a conflict.

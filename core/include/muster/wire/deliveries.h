@@ -46,6 +46,7 @@ struct WaitsOn {
   std::string member;
   std::string name;
   std::string state;
+  bool any = false;  // the step says `completion: any`: one completed task of it suffices
 };
 
 // A task of the member's, as HQ holds it now.
