@@ -92,6 +92,7 @@ struct Args {
   bool json = false;
   std::string task, reason, text, severity = "critical";
   std::vector<std::string> fields, attach;
+  std::string marking;
   std::string bundle, data_dir;  // init
   std::string item;              // tick
   bool undo = false;
@@ -147,6 +148,9 @@ Verbs AddVerbs(CLI::App& app, Args& args) {
     verb->add_option("--attach", args.attach, "attach a file: photo, spectrum, document (repeat)");
     verb->add_flag("--confirm", args.confirm,
                    "accept values outside the playbook's expected range");
+    verb->add_option("--marking", args.marking,
+                     "raise the finding's handling marking above the step's, e.g. TLP:RED or "
+                     "SECRET");
   }
   v.tick->add_option("ITEM", args.item, "the item's number (muster-agent show TASK) or its words")
       ->required();
@@ -264,10 +268,12 @@ muster::Status Verb(const Verbs& v, const Args& a, muster::agent::AgentStore& lo
   if (v.start->parsed()) return SetState(local, a.task, "in_progress", "", a.force, std::cout);
   if (v.block->parsed()) return SetState(local, a.task, "blocked", a.reason, a.force, std::cout);
   if (v.done->parsed()) {
-    return RecordFinding(local, a.task, a.fields, a.confirm, true, a.force, std::cout, a.attach);
+    return RecordFinding(local, a.task, a.fields, a.confirm, true, a.force, std::cout, a.attach,
+                         a.marking);
   }
   if (v.finding->parsed()) {
-    return RecordFinding(local, a.task, a.fields, a.confirm, false, a.force, std::cout, a.attach);
+    return RecordFinding(local, a.task, a.fields, a.confirm, false, a.force, std::cout, a.attach,
+                         a.marking);
   }
   if (v.note->parsed()) return RecordNote(local, a.task, a.text, std::cout);
   if (v.complete->parsed()) return a.item == "task" ? PrintTaskIds(local, std::cout) : muster::Status::Ok();

@@ -258,6 +258,7 @@ json TaskJson(const AgentStore& store, const TaskView& view) {
       {"step", step.id},
       {"title", step.title},
       {"state", store.DisplayState(view.task, view.all)},
+      {"marking", playbook::ToString(view.book->MarkingOf(step))},
       {"incident", view.task.incident},
       {"playbook",
        {{"id", view.book->id}, {"version", view.book->version}, {"hash", view.book->content_hash}}},
@@ -299,6 +300,8 @@ void PrintTask(const AgentStore& store, const TaskView& view, std::ostream& out)
       << view.book->content_hash.substr(0, 12) << ")\n"
       << "State:     " << store.DisplayState(task, view.all) << "\n"
       << "Priority:  " << playbook::ToString(step.priority) << "\n";
+  const std::string marking = playbook::ToString(view.book->MarkingOf(step));
+  if (!marking.empty()) out << "Marking:   " << marking << " (what you record here carries it)\n";
   const std::string waits = WaitsOn(task, view.all, store);
   if (!waits.empty()) out << "Waits on:  " << waits << "\n";
   out << "\n" << step.instructions << "\n";
@@ -412,6 +415,22 @@ Status AddField(AgentStore& store, const playbook::Step& step, const std::string
   return Status::Ok();
 }
 
+// The marking a member gives a finding, checked: it may raise the step's, never lower it.
+Result<std::string> RaisedMarking(const playbook::Playbook& book, const playbook::Step& step,
+                                  const std::string& text) {
+  std::string error;
+  const auto given = playbook::ParseMarking(text, &error);
+  if (!given) return Status::Error(ErrorCode::kInvalidArgument, "--marking: " + error);
+  const playbook::Marking floor = book.MarkingOf(step);
+  if (playbook::Lowers(*given, floor)) {
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         "--marking " + playbook::ToString(*given) + " would lower step " +
+                             step.id + "'s marking (" + playbook::ToString(floor) +
+                             "); a finding may raise it, never lower it");
+  }
+  return playbook::ToString(*given);
+}
+
 // A task is completed with all of its step's required fields, counting those recorded
 // earlier, in separate findings.
 Status CheckRequiredFields(AgentStore& store, const Task& task, const playbook::Step& step,
@@ -499,7 +518,8 @@ Result<std::vector<playbook::FiredTrigger>> RecordDraft(AgentStore& store, const
 
 Status RecordFinding(AgentStore& store, const std::string& id,
                      const std::vector<std::string>& fields, bool confirm, bool complete,
-                     bool force, std::ostream& out, const std::vector<std::string>& attach) {
+                     bool force, std::ostream& out, const std::vector<std::string>& attach,
+                     const std::string& marking) {
   auto task = store.FindTask(id);
   if (!task.ok()) return task.status();
   auto all = store.Tasks();
@@ -519,8 +539,18 @@ Status RecordFinding(AgentStore& store, const std::string& id,
     MUSTER_RETURN_IF_ERROR(AddField(store, *step, text, confirm, draft));
   }
   for (const std::string& path : attach) MUSTER_RETURN_IF_ERROR(ImportFile(store, path, "", draft));
+  if (!marking.empty()) {
+    auto raised = RaisedMarking(**book, *step, marking);
+    if (!raised.ok()) return raised.status();
+    draft.finding.marking = *raised;
+  }
   const json& values = draft.finding.values;
   if (complete) MUSTER_RETURN_IF_ERROR(CheckRequiredFields(store, *task, *step, values));
+  if (!marking.empty() && values.empty() && draft.finding.attachments.empty()) {
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         "--marking marks a finding: give at least one --field NAME=VALUE or "
+                         "--attach FILE with it");
+  }
   if (!complete && values.empty() && draft.finding.attachments.empty()) {
     return Status::Error(ErrorCode::kInvalidArgument,
                          "give at least one --field NAME=VALUE or --attach FILE");

@@ -30,10 +30,12 @@ Status SetState(AgentStore& store, const std::string& task, const std::string& s
 // in one transaction. Values are checked against the step's finding schema; a value out
 // of the expected range needs |confirm|. Triggers are evaluated at once, offline.
 // Files named by attachment fields (--field sketch=PATH) and by |attach| are copied into
-// the store and travel to HQ in chunks, after status and findings.
+// the store and travel to HQ in chunks, after status and findings. |marking| raises the
+// finding's handling marking above its step's (refused if it would lower it).
 Status RecordFinding(AgentStore& store, const std::string& task,
                      const std::vector<std::string>& fields, bool confirm, bool complete,
-                     bool force, std::ostream& out, const std::vector<std::string>& attach = {});
+                     bool force, std::ostream& out, const std::vector<std::string>& attach = {},
+                     const std::string& marking = "");
 Status RecordNote(AgentStore& store, const std::string& task, const std::string& text,
                   std::ostream& out);
 // Ticks (or, with |checked| false, unticks) an item of the task's checklist: |item| is

@@ -111,6 +111,7 @@ json StepJson(const pb::Step& s) {
             {"findings", findings}};
   if (!s.from_library.empty()) j["from_library"] = s.from_library;
   j["completion"] = pb::ToString(s.completion);
+  if (!s.marking.empty()) j["marking"] = pb::ToString(s.marking);
   if (s.every_ms > 0) j["every_ms"] = s.every_ms;
   if (s.times > 0) j["times"] = s.times;
   if (!s.escalate.empty()) {
@@ -160,6 +161,7 @@ json PlaybookJson(const pb::Playbook& p) {
           {"version", p.version},
           {"title", p.title},
           {"hazards", hazards},
+          {"marking", pb::ToString(p.marking)},
           {"summary", p.summary},
           {"authors", p.authors},
           {"roles", roles},
@@ -284,6 +286,7 @@ void ShowStep(const pb::Step& s, const std::string& waits_on, std::ostream& out)
   out << "      role " << s.role << ", priority " << pb::ToString(s.priority);
   if (s.due_in_ms > 0) out << ", due " << FormatAge(s.due_in_ms) << " after ready";
   if (s.completion == pb::Completion::kAny) out << ", done when one member completes it";
+  if (!s.marking.empty()) out << ", marked " << pb::ToString(s.marking);
   if (s.every_ms > 0) {
     out << ", every " << FormatAge(s.every_ms)
         << (s.times > 0 ? " (" + std::to_string(s.times) + " times)" : "");
@@ -335,6 +338,7 @@ void ShowHeader(const pb::Playbook& p, std::ostream& out) {
   out << "hazards:";
   for (pb::Hazard h : p.hazards) out << " " << pb::ToString(h);
   out << "\n";
+  if (!p.marking.empty()) out << "marking: " << pb::ToString(p.marking) << "\n";
   if (!p.summary.empty()) {
     out << "\n";
     PrintLines(p.summary, "", out);

@@ -86,14 +86,15 @@ void Findings(const json& report, std::ostream& out) {
     out << "No findings yet.\n";
     return;
   }
-  out << "| Step | Finding | Value | Recorded | By |\n| --- | --- | --- | --- | --- |\n";
+  out << "| Step | Finding | Value | Recorded | By | Marking |\n"
+      << "| --- | --- | --- | --- | --- | --- |\n";
   for (const auto& finding : report["findings"]) {
     std::string value = Md(finding["value"]);
     if (!Md(finding["unit"]).empty()) value += " " + Md(finding["unit"]);
     if (finding.value("confirmed_out_of_range", false)) value += " (out of range, confirmed)";
     out << "| " << Md(finding["step"]) << " | " << Md(finding["label"]) << " | "
         << value << " | " << When(finding["recorded_at"]) << " | "
-        << Md(finding["member"]) << " |\n";
+        << Md(finding["member"]) << " | " << Md(finding.value("marking", json(""))) << " |\n";
   }
 }
 
@@ -148,7 +149,10 @@ void TacticalReport(const json& report, std::ostream& out) {
 
 std::string SitrepMarkdown(const json& report) {
   std::ostringstream out;
-  out << "# SITREP " << Md(report["incident"]["id"]) << ": " << Md(report["incident"]["title"])
+  // The marking banner, top and bottom: the most restrictive marking of what it holds.
+  const std::string marking = Md(report.value("marking", json("")));
+  const std::string banner = marking.empty() ? "" : "**" + marking + "**\n\n";
+  out << banner << "# SITREP " << Md(report["incident"]["id"]) << ": " << Md(report["incident"]["title"])
       << "\n\nGenerated " << When(report["generated_at"])
       << " from what HQ holds at that moment; each member's data is as fresh as their last "
          "contact.\n\n";
@@ -159,6 +163,7 @@ std::string SitrepMarkdown(const json& report) {
   Findings(report, out);
   Alerts(report, out);
   Work(report, out);
+  if (!banner.empty()) out << "\n" << banner;
   return out.str();
 }
 

@@ -295,6 +295,10 @@ ALTER TABLE tasks ADD COLUMN stood_down INTEGER NOT NULL DEFAULT 0;
       {14, R"sql(
 ALTER TABLE tasks ADD COLUMN occurrence INTEGER NOT NULL DEFAULT 1;
 )sql"},
+      // Version 16: a finding's handling marking, its step's raised by what the member gave.
+      {16, R"sql(
+ALTER TABLE findings ADD COLUMN marking TEXT NOT NULL DEFAULT '';
+)sql"},
   };
   return kMigrations;
 }

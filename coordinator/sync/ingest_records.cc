@@ -225,10 +225,19 @@ Status Ingest::ApplyFinding(const AgentRecord& agent, const InboundRecord& recor
   }
   auto book = playbooks_.ByHash(task->playbook_hash);
   if (!book.ok()) return book.status();
-  MUSTER_RETURN_IF_ERROR(CheckFindingValues((*book)->FindStep(task->step), task->step, finding));
+  const playbook::Step* step = (*book)->FindStep(task->step);
+  MUSTER_RETURN_IF_ERROR(CheckFindingValues(step, task->step, finding));
+  // The step's marking, raised by the member's: never lower than the step's.
+  playbook::Marking marking = step ? (*book)->MarkingOf(*step) : (*book)->marking;
+  if (!finding.marking.empty()) {
+    std::string error;
+    const auto given = playbook::ParseMarking(finding.marking, &error);
+    if (!given) return Status::Error(ErrorCode::kInvalidValue, "the finding's marking: " + error);
+    marking = playbook::Raise(marking, *given);
+  }
   auto insert = statements_.Get(
       "INSERT INTO findings(agent_id, seq, task_id, recorded_at, "
-      "received_at, fields, confirmed, attachments) VALUES(?,?,?,?,?,?,?,?)");
+      "received_at, fields, confirmed, attachments, marking) VALUES(?,?,?,?,?,?,?,?,?)");
   insert->bind(1, agent.id);
   insert->bind(2, static_cast<std::int64_t>(record.seq));
   insert->bind(3, finding.task);
@@ -243,6 +252,7 @@ Status Ingest::ApplyFinding(const AgentRecord& agent, const InboundRecord& recor
     attached_ids.push_back(file.sha256);
   }
   insert->bind(8, attached_ids.dump());
+  insert->bind(9, playbook::ToString(marking));
   insert->exec();
   // The latest value per field feeds the triggers; an older finding arriving late (a
   // backlog from another member) does not overwrite a newer value.

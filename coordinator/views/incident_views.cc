@@ -9,6 +9,14 @@ namespace muster::hq {
 
 namespace {
 
+// A finding's marking: what HQ stored (its step's raised by the member's), or for a
+// finding stored before markings existed, its step's.
+std::string FindingMarking(const playbook::Playbook* book, const playbook::Step* step,
+                           const std::string& stored) {
+  if (!stored.empty() || book == nullptr) return stored;
+  return playbook::ToString(step ? book->MarkingOf(*step) : book->marking);
+}
+
 // Every task of a deployment as the board shows it (titles from the pinned playbook).
 json BoardTasks(SQLite::Database& db, std::int64_t deployment_id, const playbook::Playbook* book,
                 Millis now) {
@@ -151,7 +159,8 @@ Result<json> IncidentViews::IncidentStatus(const std::string& incident_id) {
             {{"id", deployments.getColumn(2).getString()},
              {"version", deployments.getColumn(3).getString()},
              {"hash", deployments.getColumn(4).getString()},
-             {"title", deployments.getColumn(5).getString()}}},
+             {"title", deployments.getColumn(5).getString()},
+             {"marking", book.ok() ? playbook::ToString((*book)->marking) : ""}}},
            {"tasks", BoardTasks(*db_, id, book.ok() ? book->get() : nullptr, now)}});
     }
     board["members"] = BoardMembers(*db_, incident_id, now);
@@ -173,7 +182,8 @@ Result<json> IncidentViews::IncidentFindings(const std::string& incident_id) {
     SQLite::Statement query(
         *db_,
         "SELECT f.task_id, t.step_id, t.member_id, f.agent_id, f.seq, f.recorded_at, "
-        "f.received_at, f.fields, f.confirmed, d.playbook_hash, f.attachments FROM findings f "
+        "f.received_at, f.fields, f.confirmed, d.playbook_hash, f.attachments, f.marking "
+        "FROM findings f "
         "JOIN tasks t ON "
         "t.id=f.task_id JOIN deployments d ON d.id=t.deployment_id WHERE d.incident_id=? "
         "ORDER BY f.recorded_at, f.agent_id, f.seq");
@@ -209,6 +219,8 @@ Result<json> IncidentViews::IncidentFindings(const std::string& incident_id) {
            {"values", fields},
            {"units", units},
            {"confirmed_out_of_range", json::parse(query.getColumn(8).getString(), nullptr, false)},
+           {"marking", FindingMarking(book.ok() ? book->get() : nullptr, step,
+                                      query.getColumn(11).getString())},
            {"attachments", *attachments}});
     }
     return Status::Ok();

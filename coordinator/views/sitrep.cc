@@ -120,6 +120,7 @@ void AddFindings(const json& findings, json& report, SitrepParts& parts) {
                      {"unit", spec ? spec->unit : ""},
                      {"recorded_at", finding["recorded_at"]},
                      {"member", finding["member"]},
+                     {"marking", finding.value("marking", "")},
                      {"confirmed_out_of_range", confirmed}};
       if (spec && spec->type == playbook::FieldType::kGeolocation) {
         parts.location_of[finding["member"]] = {
@@ -223,6 +224,17 @@ Result<json> IncidentViews::Sitrep(const std::string& incident_id) {
     AddNeeds(*alerts, report);
     return Status::Ok();
   });
+  // The report's marking: the most restrictive of its playbooks' and findings'.
+  playbook::Marking highest;
+  const auto raise = [&](const json& text) {
+    if (!text.is_string()) return;
+    if (auto marking = playbook::ParseMarking(text.get<std::string>())) {
+      highest = playbook::Raise(highest, *marking);
+    }
+  };
+  for (const json& deployment : (*board)["deployments"]) raise(deployment["playbook"]["marking"]);
+  for (const json& finding : *findings) raise(finding["marking"]);
+  report["marking"] = playbook::ToString(highest);
   if (!status.ok()) return status;
   return report;
 }

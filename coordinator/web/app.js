@@ -410,7 +410,7 @@ function attachmentCell(file) {
 async function findingsView(id) {
   const findings = await api('GET', '/v1/incidents/' + encodeURIComponent(id) + '/findings');
   return [el('h1', {}, id + ' — findings'), tabs(id, 'findings'),
-    table(['STEP', 'VALUES', 'MEMBER', 'AGENT TIME', 'HQ TIME', 'ATTACHMENTS'], findings.map((f) => el('tr', { 'data-finding': f.agent + ':' + f.seq },
+    table(['STEP', 'VALUES', 'MEMBER', 'AGENT TIME', 'HQ TIME', 'MARKING', 'ATTACHMENTS'], findings.map((f) => el('tr', { 'data-finding': f.agent + ':' + f.seq },
       el('td', {}, f.step, el('div', { class: 'muted' }, f.task)),
       el('td', {}, el('ul', { class: 'values' }, Object.entries(f.values).map(([field, value]) =>
         el('li', {}, field + ': ' + (typeof value === 'string' ? value : JSON.stringify(value)) +
@@ -418,6 +418,7 @@ async function findingsView(id) {
           (f.confirmed_out_of_range.includes(field) ? ' (confirmed out of range)' : ''))))),
       el('td', {}, f.member, el('div', { class: 'muted' }, f.agent)),
       el('td', {}, when(f.recorded_at)), el('td', {}, when(f.received_at)),
+      el('td', { class: 'marking' }, f.marking || ''),
       el('td', {}, f.attachments.map(attachmentCell))))) ];
 }
 
@@ -450,7 +451,9 @@ async function sitrepView(id) {
   const section = (title, ...content) => el('section', {}, el('h2', {}, title), ...content);
   const list = (items, render) => items.length ? el('ul', {}, items.map((i) => el('li', {}, render(i)))) : el('p', { class: 'muted' }, 'none');
   const report = s.tactical_report;
+  const banner = () => s.marking ? el('p', { class: 'marking-banner' }, s.marking) : null;
   return [el('div', { class: 'sitrep' },
+    banner(),
     el('h1', {}, 'SITREP ' + s.incident.id + ' — ' + s.incident.title),
     tabs(id, 'sitrep'),
     el('p', {}, 'As of ' + when(s.generated_at) + '; severity ' + s.incident.severity + ', ' + s.incident.status +
@@ -464,15 +467,16 @@ async function sitrepView(id) {
         el('td', { class: 'num' }, String(p.blocked)))))))),
     section('Blocked and overdue', el('h3', {}, 'Blocked'), list(s.blocked, (b) => b.task + ' (' + b.member + '): ' + b.reason),
       el('h3', {}, 'Overdue'), list(s.overdue, (o) => o.task + ' (' + o.member + ') overdue by ' + age(o.overdue_ms))),
-    section('Key findings', table(['FINDING', 'VALUE', 'WHO', 'RECORDED'], s.findings.map((f) => el('tr', {},
+    section('Key findings', table(['FINDING', 'VALUE', 'WHO', 'RECORDED', 'MARKING'], s.findings.map((f) => el('tr', {},
       el('td', {}, f.label), el('td', {}, String(f.value) + (f.unit ? ' ' + f.unit : '')), el('td', {}, f.member),
-      el('td', {}, when(f.recorded_at)))))),
+      el('td', {}, when(f.recorded_at)), el('td', { class: 'marking' }, f.marking || ''))))),
     section('Team', table(['MEMBER', 'ROLES', 'LAST CONTACT', 'POSITION', 'OPEN TASKS'], s.team.map((m) => el('tr', {},
       el('td', {}, m.name + ' (' + m.id + ')'), el('td', {}, m.roles.join(', ')),
       el('td', { class: m.checkin_overdue ? 'stale' : null }, age(m.last_contact_age_ms) + ' ago'),
       el('td', {}, m.location ? m.location.value : 'unknown'), el('td', { class: 'num' }, String(m.open_tasks)))))),
     section('Tactical report', report ? el('div', {}, el('p', {}, 'By ' + report.author + ', ' + age(report.age_ms) + ' ago'),
-      el('p', {}, 'Conditions: ' + report.conditions), el('p', {}, 'Actions: ' + report.actions)) : el('p', { class: 'muted' }, 'none filed')))];
+      el('p', {}, 'Conditions: ' + report.conditions), el('p', {}, 'Actions: ' + report.actions)) : el('p', { class: 'muted' }, 'none filed')),
+    banner())];
 }
 
 function parsePlace(value) {

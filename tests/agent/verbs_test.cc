@@ -639,5 +639,28 @@ TEST(ParseFieldArgTest, SplitsAtTheFirstEquals) {
   EXPECT_EQ(ParseFieldArg("=x").status().code(), ErrorCode::kInvalidArgument);
 }
 
+TEST_F(VerbsTest, AFindingMayRaiseItsStepsMarkingNeverLowerIt) {
+  EXPECT_NE(Show("secondary_inspection").find("Marking:   RESTRICTED // TLP:AMBER"),
+            std::string::npos);
+  std::ostringstream out;
+  Status lower = RecordFinding(*store_, "secondary_inspection", {"dose_rate_1m=0.3"}, false,
+                               false, false, out, {}, "TLP:GREEN");
+  ASSERT_FALSE(lower.ok());
+  EXPECT_EQ(lower.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(lower.message().find("would lower step secondary_inspection's marking "
+                                 "(RESTRICTED // TLP:AMBER)"),
+            std::string::npos)
+      << lower.message();
+  Status bare = RecordFinding(*store_, "secondary_inspection", {}, false, false, false, out, {},
+                              "SECRET");
+  EXPECT_EQ(bare.code(), ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(RecordFinding(*store_, "secondary_inspection", {"dose_rate_1m=0.3"}, false, false,
+                            false, out, {}, "secret")
+                  .ok());
+  const auto records = RecordsOf("secondary_inspection");
+  ASSERT_EQ(records.size(), 1u);  // the refused ones recorded nothing
+  EXPECT_EQ(records[0].body["marking"], "SECRET");
+}
+
 }  // namespace
 }  // namespace muster::agent::testing

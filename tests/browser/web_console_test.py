@@ -42,6 +42,7 @@ PLAYBOOK = """id: browser-drill
 version: "1.0.0"
 title: Browser drill at a border crossing
 hazards: [radiological]
+marking: RESTRICTED // TLP:AMBER
 roles:
   - id: team_leader
     title: Team leader
@@ -56,6 +57,7 @@ steps:
     phase: assessment
     role: radiation_specialist
     due_in: 1h
+    marking: TLP:RED
     findings:
       - id: dose_rate
         label: Dose rate at 1 m
@@ -297,10 +299,13 @@ def main():
         driver.execute_script("window.__loaded_once = true;")
         wait(driver, "jonas's tasks", lambda d: "survey" in rig.agent(jonas, "tasks"), 30)
         rig.agent(jonas, "finding", "survey", "--field", "dose_rate=145",
-                  "--field", "remark=" + HOSTILE, "--field", "hot_spot=46.2332,6.1049")
+                  "--field", "remark=" + HOSTILE, "--field", "hot_spot=46.2332,6.1049",
+                  "--marking", "SECRET")
         wait(driver, "the finding on the page", lambda d: "dose_rate: 145 µSv/h" in text(d), 40)
         check(driver.execute_script("return window.__loaded_once === true;"),
               "the finding appeared without a reload")
+        check("SECRET // TLP:RED" in text(driver),
+              "the finding carries its step's marking raised by the member's")
         check(SHOWN in text(driver),
               "hostile field text is shown as text, its escape code as \\x1b, its override as <U+202E>")
         check(not driver.execute_script("return window.__xss === 1;") and
@@ -365,6 +370,9 @@ def main():
         driver.get(rig.url + "/#/incident/INC-1/sitrep")
         wait(driver, "the report in the SITREP", lambda d: "Conditions: Lorry isolated in lane 3" in text(d))
         check("a second dose-rate meter" in text(driver), "the report's needs lead the SITREP")
+        check(len(driver.find_elements(By.CSS_SELECTOR, ".marking-banner")) == 2 and
+              driver.find_element(By.CSS_SELECTOR, ".marking-banner").text == "SECRET // TLP:RED",
+              "the SITREP is marked top and bottom with the most restrictive marking it holds")
         shot(driver, "sitrep")
 
         # The officer hands Jonas's survey to Amira from the board.

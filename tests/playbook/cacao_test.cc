@@ -94,6 +94,7 @@ json Meaning(const json& doc) {
 json ModelJson(const Playbook& p) {
   json j = {{"id", p.id},
             {"version", p.version},
+            {"marking", ToString(p.marking)},
             {"title", p.title},
             {"summary", p.summary},
             {"authors", p.authors},
@@ -131,7 +132,7 @@ json ModelJson(const Playbook& p) {
     }
     j["steps"].push_back({s.id, s.title, s.phase, s.role, s.instructions, s.depends_on, s.checklist,
                           s.due_in_ms, ToString(s.priority), s.on_trigger, s.every_ms, s.times,
-                          ToString(s.completion),
+                          ToString(s.completion), ToString(s.marking),
                           escalate, findings});
   }
   for (const Trigger& t : p.triggers) {
@@ -251,6 +252,33 @@ TEST(CacaoTest, RecurrenceAndEscalationTravelInTheExtensionAndTheExportSaysSo) {
   ASSERT_EQ(survey->escalate.size(), 2u);
   EXPECT_EQ(survey->escalate[0].after_ms, 15 * 60'000);
   EXPECT_EQ(survey->escalate[0].then[1].role, "team_leader");
+}
+
+TEST(CacaoTest, MarkingsTravelAsStandardCacaoDataMarkings) {
+  const LoadResult original =
+      LoadFile((kPlaybooks / "nuclear-material-trafficking-investigation.yaml").string());
+  ASSERT_TRUE(original.ok());
+  json doc = json::parse(ExportPlaybook(*original.playbook).json);
+  const std::string amber_strict = "marking-tlp--939a9414-2ddd-4d32-a0cd-375ea402b003";
+  ASSERT_EQ(doc["markings"].size(), 2u);
+  EXPECT_EQ(doc["markings"][0], amber_strict);
+  EXPECT_EQ(doc["data_marking_definitions"][amber_strict]["tlpv2_level"], "TLP:AMBER+STRICT");
+  const std::string statement = doc["markings"][1];
+  EXPECT_EQ(doc["data_marking_definitions"][statement]["statement"], "Classification: CONFIDENTIAL");
+  // A CACAO reader without the Muster extension still gets the marking back.
+  doc.erase("playbook_extensions");
+  for (auto& [key, step] : doc["workflow"].items()) step.erase("step_extensions");
+  for (auto& [key, agent] : doc["agent_definitions"].items()) agent.erase("agent_target_extensions");
+  const ImportResult plain = ImportPlaybook(doc.dump());
+  ASSERT_TRUE(plain.ok()) << plain.error->ToString();
+  const LoadResult again = LoadText(*plain.yaml, "plain.yaml");
+  ASSERT_TRUE(again.ok()) << testing::AllDiagnostics(again) << *plain.yaml;
+  EXPECT_EQ(ToString(again.playbook->marking), "CONFIDENTIAL // TLP:AMBER+STRICT");
+  // A marking Muster cannot represent is reported, not dropped silently.
+  doc["markings"].push_back("marking-iep--1");
+  const ImportResult odd = ImportPlaybook(doc.dump());
+  ASSERT_TRUE(odd.ok());
+  EXPECT_TRUE(HasNote(odd.notes, "$.markings[2]", "cannot represent")) << AllNotes(odd.notes);
 }
 
 TEST(CacaoTest, ExportIsValidCacaoShape) {

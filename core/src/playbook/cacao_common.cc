@@ -54,4 +54,22 @@ std::string DurationText(std::int64_t ms) {
 }
 
 
+std::string TlpMarkingId(Tlp tlp) {
+  switch (tlp) {
+    case Tlp::kNone:
+      return "";
+    case Tlp::kClear:
+      return "marking-tlp--94868c89-83c2-464b-929b-a1a8aa3c8487";
+    case Tlp::kGreen:
+      return "marking-tlp--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
+    case Tlp::kAmber:
+      return "marking-tlp--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
+    case Tlp::kAmberStrict:
+      return "marking-tlp--939a9414-2ddd-4d32-a0cd-375ea402b003";
+    case Tlp::kRed:
+      return "marking-tlp--e828b379-4e03-4974-9ac4-e53a884c97c1";
+  }
+  return "";
+}
+
 }  // namespace muster::playbook::cacao

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "muster/playbook/marking.h"
+
 namespace muster::playbook::cacao {
 
 inline constexpr const char* kSpecVersion = "cacao-2.0";
@@ -29,6 +31,15 @@ std::string PathIndex(const std::string& path, std::size_t index);
 
 // "1h30m" for 5 400 000 ms, in the playbook's duration syntax; rounded up to whole seconds.
 std::string DurationText(std::int64_t ms);
+
+// The identifier of the standard CACAO data marking definition of a TLP 2.0 level (the
+// CACAO technical committee publishes one fixed definition per level); "" for Tlp::kNone.
+std::string TlpMarkingId(Tlp tlp);
+// The creator and creation time the standard TLP definitions carry.
+inline constexpr const char* kTlpMarkingCreator = "identity--5abe695c-7bd5-4c31-8824-2528696cdbf1";
+inline constexpr const char* kTlpMarkingCreated = "2022-10-01T00:00:00.000Z";
+// How a classification travels: the statement of a marking-statement definition.
+inline constexpr const char* kClassificationPrefix = "Classification: ";
 
 // A CACAO variable name for a Muster id: "dose_rate" -> "__dose_rate__".
 std::string VariableName(std::string_view id);

@@ -118,6 +118,7 @@ class Exporter {
     if (!p_.parameters.empty()) doc["playbook_variables"] = Variables();
     doc["extension_definitions"] = {{MusterExtensionId(), ExtensionDefinition()}};
     doc["playbook_extensions"] = {{MusterExtensionId(), PlaybookExtension()}};
+    AddMarkings(doc);
     return {doc.dump(2), std::move(notes_)};
   }
 
@@ -127,6 +128,35 @@ class Exporter {
   std::string ActionKey(const Step& s) const { return DerivedId("action", Seed("step:" + s.id)); }
   std::string AgentKey(const Role& r) const {
     return DerivedId(r.count > 1 ? "group" : "individual", Seed("role:" + r.id));
+  }
+
+  // The playbook's marking as CACAO data markings: its TLP level as the standard
+  // definition of that level, its classification as a statement.
+  void AddMarkings(ordered_json& doc) const {
+    if (p_.marking.empty()) return;
+    ordered_json definitions = ordered_json::object();
+    ordered_json applied = ordered_json::array();
+    if (p_.marking.tlp != Tlp::kNone) {
+      const std::string id = TlpMarkingId(p_.marking.tlp);
+      definitions[id] = {{"type", "marking-tlp"},
+                         {"id", id},
+                         {"created_by", kTlpMarkingCreator},
+                         {"created", kTlpMarkingCreated},
+                         {"tlpv2_level", ToString(p_.marking.tlp)}};
+      applied.push_back(id);
+    }
+    if (p_.marking.classification != Classification::kNone) {
+      const std::string level = ToString(Marking{Tlp::kNone, p_.marking.classification});
+      const std::string id = DerivedId("marking-statement", "muster:classification:" + level);
+      definitions[id] = {{"type", "marking-statement"},
+                         {"id", id},
+                         {"created_by", Creator()},
+                         {"created", options_.timestamp},
+                         {"statement", kClassificationPrefix + level}};
+      applied.push_back(id);
+    }
+    doc["markings"] = applied;
+    doc["data_marking_definitions"] = definitions;
   }
 
   ordered_json ExtensionDefinition() const {
@@ -178,6 +208,7 @@ class Exporter {
     for (Hazard h : p_.hazards) hazards.push_back(ToString(h));
     ext["hazards"] = hazards;
     if (!p_.authors.empty()) ext["authors"] = p_.authors;
+    if (!p_.marking.empty()) ext["marking"] = ToString(p_.marking);
     ordered_json phases = ordered_json::array();
     for (const Phase& x : p_.phases) phases.push_back({{"id", x.id}, {"title", x.title}});
     ext["phases"] = phases;
@@ -226,6 +257,7 @@ class Exporter {
     if (s.priority != Priority::kNormal) ext["priority"] = ToString(s.priority);
     if (s.on_trigger) ext["on_trigger"] = true;
     if (s.completion != Completion::kAll) ext["completion"] = ToString(s.completion);
+    if (!s.marking.empty()) ext["marking"] = ToString(s.marking);
     if (s.every_ms > 0) ext["every"] = DurationText(s.every_ms);
     if (s.times > 0) ext["times"] = s.times;
     if (!s.escalate.empty()) ext["escalate"] = EscalationsYaml(s.escalate);

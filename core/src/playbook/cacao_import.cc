@@ -22,7 +22,9 @@ constexpr const char* kDefaultRole = "responder";
 constexpr const char* kDefaultPhase = "response";
 
 // Top-level properties the import reads; every other one is reported.
-const std::set<std::string> kReadTopLevel = {"type",
+const std::set<std::string> kReadTopLevel = {"markings",
+                                             "data_marking_definitions",
+                                             "type",
                                              "spec_version",
                                              "id",
                                              "name",
@@ -174,14 +176,47 @@ class Importer {
     return muster;
   }
 
+  // The playbook's marking from the CACAO data markings it applies: a TLP 2.0 level, and
+  // a classification statement as the export writes it. Others are reported.
+  std::string Markings() {
+    if (!doc_.contains("markings")) return "";
+    const json& applied = doc_["markings"];
+    const json& definitions = doc_.value("data_marking_definitions", json::object());
+    if (!applied.is_array()) {
+      Tell("$.markings", "not a list of marking ids; left out");
+      return "";
+    }
+    Marking marking;
+    for (std::size_t i = 0; i < applied.size(); ++i) {
+      const std::string at = PathIndex("$.markings", i);
+      const std::string id = applied[i].is_string() ? applied[i].get<std::string>() : "";
+      const json& definition =
+          definitions.is_object() && definitions.contains(id) ? definitions[id] : json();
+      const std::string type = Text(definition, "type");
+      std::string text;
+      if (type == "marking-tlp") {
+        text = Text(definition, "tlpv2_level");
+      } else if (type == "marking-statement" &&
+                 Text(definition, "statement").rfind(kClassificationPrefix, 0) == 0) {
+        text = Text(definition, "statement").substr(std::string(kClassificationPrefix).size());
+      }
+      const auto parsed = text.empty() ? std::nullopt : ParseMarking(text);
+      if (!parsed) {
+        Tell(at, "a data marking Muster cannot represent (" +
+                     (type.empty() ? std::string("no definition") : type) + "); left out");
+        continue;
+      }
+      marking = Raise(marking, *parsed);
+    }
+    return ToString(marking);
+  }
+
   void ReportTopLevel() {
     for (const auto& [key, value] : doc_.items()) {
       if (kReadTopLevel.count(key) != 0) continue;
       std::string what = "not represented in a Muster playbook; left out";
       if (key == "signatures") {
         what = "signatures cover the CACAO text, which the import rewrites; not carried";
-      } else if (key == "markings" || key == "data_marking_definitions") {
-        what = "data markings are not modelled by Muster playbooks yet; left out";
       } else if (key == "authentication_info_definitions") {
         what = "credentials for automated agents; Muster steps are done by people, left out";
       } else if (key == "workflow_exception") {
@@ -576,6 +611,8 @@ class Importer {
     }
     if (!Text(doc_, "description").empty()) p["summary"] = Text(doc_, "description");
     if (from_muster && ext.contains("authors")) p["authors"] = ext["authors"];
+    const std::string marking = Markings();
+    if (!marking.empty() && !(from_muster && ext.contains("marking"))) p["marking"] = marking;
     p["roles"] = Roles();
     ordered_json parameters = Parameters();
     if (!parameters.empty()) p["parameters"] = parameters;

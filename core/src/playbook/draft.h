@@ -47,6 +47,7 @@ struct StepDraft {
   Where phase_at;
   std::vector<Where> depends_at;  // parallel to step.depends_on
   std::vector<std::vector<Where>> escalate_action_at;  // parallel to step.escalate[i].then
+  Where marking_at;  // line 0: the step has no marking of its own
 };
 
 struct TriggerDraft {

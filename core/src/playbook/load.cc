@@ -20,7 +20,8 @@ namespace {
 
 const std::vector<std::string> kTopKeys = {"id",      "version", "title", "hazards",
                                            "summary", "authors", "roles", "parameters",
-                                           "phases",  "include", "steps", "triggers"};
+                                           "phases",  "include", "steps", "triggers",
+                                           "marking"};
 const std::vector<std::string> kTopRequired = {"id",    "version", "title", "hazards",
                                                "roles", "phases",  "steps"};
 const std::vector<std::string> kHazards = {"chemical", "biological", "radiological", "nuclear",
@@ -242,6 +243,9 @@ void Loader::ReadPlaybook(const YAML::Node& root, NodeReader& reader) {
   const auto entries = reader.Keys(root, "the playbook", kTopKeys, kTopRequired);
   if (!entries) return;
   ReadMetadata(*entries, reader);
+  if (const Entry* e = FindEntry(*entries, "marking")) {
+    draft_.playbook.marking = ReadMarking(*e, "the playbook", reader);
+  }
   // Order matters: includes map library roles onto roles, steps name phases and
   // include aliases, triggers are checked against steps.
   using Section = void (Loader::*)(const Entry&, NodeReader&);
@@ -255,6 +259,20 @@ void Loader::ReadPlaybook(const YAML::Node& root, NodeReader& reader) {
   }
   CheckUnusedEmbedded();
   Validate();
+}
+
+Marking Loader::ReadMarking(const Entry& entry, const std::string& what, NodeReader& reader) {
+  const auto text = reader.Text(entry, what);
+  if (!text) return {};
+  std::string error;
+  const auto marking = ParseMarking(*text, &error);
+  if (!marking) {
+    const std::size_t hint = error.find("; ");
+    reporter_.Error(reader.At(entry.value), "the marking of " + what + ": " + error.substr(0, hint),
+                    error.substr(hint + 2));
+    return {};
+  }
+  return *marking;
 }
 
 void Loader::ReadMetadata(const std::vector<Entry>& entries, NodeReader& reader) {

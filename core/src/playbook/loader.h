@@ -63,6 +63,8 @@ class Loader {
   bool CheckSingleDocument(const std::string& text, NodeReader& reader);
   void ReadPlaybook(const YAML::Node& root, NodeReader& reader);
   void ReadMetadata(const std::vector<Entry>& entries, NodeReader& reader);
+  // A `marking:` (marking.h); empty, with an error reported, when it does not parse.
+  Marking ReadMarking(const Entry& entry, const std::string& what, NodeReader& reader);
   void ReadHazards(const Entry& entry, NodeReader& reader);
   void ReadRoles(const Entry& entry, NodeReader& reader);
   // A role of the playbook, or a placeholder role of a library (fewer |keys|).
@@ -131,6 +133,7 @@ class Loader {
                              const Where& at);
   void ValidateActivations();
   void ValidateUsage();
+  void ValidateMarkings();
   void ValidateConditionalWaits();
 
   std::string file_;

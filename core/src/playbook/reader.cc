@@ -105,7 +105,7 @@ std::optional<std::vector<Entry>> NodeReader::Keys(const YAML::Node& map, const 
     }
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
       reporter_.Error(At(pair.first), "unknown key " + Quote(key) + " in " + what,
-                      SuggestHint(key, allowed, "keys are"));
+                      SuggestHint(key, allowed, "keys are", allowed.size()));
       continue;
     }
     entries.push_back({key, pair.first, pair.second});

@@ -14,6 +14,7 @@ set(MUSTER_PLAYBOOK_SOURCES
   src/playbook/fields.cc
   src/playbook/units.cc
   src/playbook/schedule.cc
+  src/playbook/marking.cc
   src/playbook/cacao_common.cc
   src/playbook/cacao_workflow.cc
   src/playbook/cacao_export.cc

@@ -12,7 +12,7 @@ namespace {
 const std::vector<std::string> kStepKeys = {
     "id",       "title",      "phase",    "role",  "instructions", "depends_on", "checklist",
     "due_in",   "priority",   "on_trigger", "every", "times",      "escalate",   "completion",
-    "findings"};
+    "marking",  "findings"};
 const std::vector<std::string> kCompletions = {"all", "any"};
 const std::vector<std::string> kEscalateKeys = {"when", "after", "then"};
 const std::vector<std::string> kEscalateWhen = {"overdue", "blocked"};
@@ -139,6 +139,10 @@ void Loader::ReadStepKey(const Entry& e, StepDraft& draft, NodeReader& reader) {
   if (e.key == "findings") ReadFindings(e, draft, reader);
   if (e.key == "every" || e.key == "times") ReadRecurrence(e, draft, reader);
   if (e.key == "escalate") ReadEscalations(e, draft, reader);
+  if (e.key == "marking") {
+    step.marking = ReadMarking(e, what, reader);
+    draft.marking_at = reader.At(e.value);
+  }
   if (e.key == "completion") {
     const auto completion = reader.OneOf(e, what, kCompletions);
     if (completion) step.completion = *completion == "any" ? Completion::kAny : Completion::kAll;

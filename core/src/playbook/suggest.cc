@@ -73,14 +73,14 @@ std::string JoinList(const std::vector<std::string>& items, std::size_t max) {
 }
 
 std::string SuggestHint(std::string_view word, const std::vector<std::string>& candidates,
-                        std::string_view what_list) {
+                        std::string_view what_list, std::size_t max) {
   std::vector<std::string> named;
   std::copy_if(candidates.begin(), candidates.end(), std::back_inserter(named),
                [](const std::string& candidate) { return !candidate.empty(); });
   const std::string near = Nearest(word, named);
   if (!near.empty()) return "did you mean '" + near + "'?";
   if (named.empty()) return "";
-  return std::string(what_list) + ": " + JoinList(named);
+  return std::string(what_list) + ": " + JoinList(named, max);
 }
 
 }  // namespace muster::playbook

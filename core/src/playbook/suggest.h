@@ -19,9 +19,10 @@ std::string Nearest(std::string_view word, const std::vector<std::string>& candi
 // "did you mean 'x'?" when a near candidate exists, else "expected one of: a, b, c"
 // (|what_list| names the list in the fallback, e.g. "roles are"). Empty candidates are
 // left out: an id that is missing or not valid is stored empty and reported where it is
-// written, never offered as a name.
+// written, never offered as a name. The fallback lists at most |max| names (a fixed set of
+// keys is listed whole; a playbook's ids may be many).
 std::string SuggestHint(std::string_view word, const std::vector<std::string>& candidates,
-                        std::string_view what_list);
+                        std::string_view what_list, std::size_t max = 12);
 
 // |text| in single quotes for a message; text longer than 60 bytes is cut (at a UTF-8
 // character boundary) and ends in "...", so that hostile input cannot flood the output.

@@ -138,6 +138,7 @@ void Loader::Validate() {
   ValidateCycles();
   ValidateTriggers();
   ValidateUsage();
+  ValidateMarkings();
   ValidateConditionalWaits();
 }
 
@@ -385,6 +386,20 @@ void Loader::ValidateTriggerExpression(const TriggerDraft& t) {
     } else {
       reporter_.Error(at(issue.offset), message, issue.hint);
     }
+  }
+}
+
+// A step may raise its playbook's marking, never lower it: work on it would then travel
+// further than the playbook allows.
+void Loader::ValidateMarkings() {
+  const Marking& floor = draft_.playbook.marking;
+  for (const StepDraft& d : draft_.steps) {
+    if (d.marking_at.pos.line == 0 || !Lowers(d.step.marking, floor)) continue;
+    reporter_.Error(d.marking_at,
+                    "the marking of " + Named("step", d.step.id) + " (" + ToString(d.step.marking) +
+                        ") is lower than the playbook's (" + ToString(floor) + ")",
+                    "a step may raise the playbook's marking, never lower it; write at least " +
+                        ToString(Raise(d.step.marking, floor)));
   }
 }
 

@@ -94,6 +94,7 @@ Result<StatusRecord> StatusRecord::Decode(const json& body) {
 json FindingRecord::Encode() const {
   json body = {{"task", task}, {"values", values}};
   if (!confirmed.empty()) body["confirmed"] = confirmed;
+  if (!marking.empty()) body["marking"] = marking;
   if (!attachments.empty()) {
     json files = json::array();
     for (const AttachedFile& file : attachments) {
@@ -112,6 +113,7 @@ Result<FindingRecord> FindingRecord::Decode(const json& body) {
   record.task = reader.String("task");
   if (const json* values = reader.Object("values")) record.values = *values;
   record.confirmed = reader.OptionalStrings("confirmed");
+  record.marking = reader.OptionalString("marking");
   if (const json* files = reader.OptionalArray("attachments")) {
     for (const json& entry : *files) {
       BodyReader file_reader(entry, "an attachment of a finding");

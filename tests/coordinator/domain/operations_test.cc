@@ -338,5 +338,29 @@ TEST_F(HqOpsTest, TheSitrepSaysWhereEveryoneIsAndHowFreshItIs) {
   EXPECT_EQ(hq_->views().Sitrep("INC-9").status().code(), ErrorCode::kNotFound);
 }
 
+TEST_F(HqOpsTest, AFindingCarriesItsStepsMarkingRaisedByTheMembersNeverLowered) {
+  const auto marked = [&](std::uint64_t seq, const std::string& marking) {
+    wire::FindingRecord finding;
+    finding.task = "d1.secondary_inspection.jonas";
+    finding.values = {{"dose_rate_1m", 0.4}};
+    finding.marking = marking;
+    return Entry(seq, finding);
+  };
+  IngestOk("jonas-1", {marked(1, "SECRET"), marked(2, "TLP:CLEAR"), marked(3, "")});
+  auto findings = hq_->views().IncidentFindings("INC-1");
+  ASSERT_TRUE(findings.ok());
+  ASSERT_EQ(findings->size(), 3u);
+  EXPECT_EQ((*findings)[0]["marking"], "SECRET // TLP:AMBER");
+  EXPECT_EQ((*findings)[1]["marking"], "RESTRICTED // TLP:AMBER");  // never lower
+  EXPECT_EQ((*findings)[2]["marking"], "RESTRICTED // TLP:AMBER");  // the step's
+  auto sitrep = hq_->views().Sitrep("INC-1");
+  ASSERT_TRUE(sitrep.ok());
+  EXPECT_EQ((*sitrep)["marking"], "SECRET // TLP:AMBER");
+  auto hostile = hq_->ingest().Commit("jonas-1", {marked(4, "TLP:PINK\x1b[31m")});
+  ASSERT_TRUE(hostile.ok());
+  ASSERT_EQ(hostile->refused.size(), 1u);
+  EXPECT_EQ(hostile->refused[0].second.code(), ErrorCode::kInvalidValue);
+}
+
 }  // namespace
 }  // namespace muster::coordtest

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "muster/playbook/marking.h"
+
 namespace muster::playbook {
 
 // 1-based line and column in the YAML source; 0 when unknown.
@@ -122,6 +124,7 @@ struct Step {
   std::int64_t every_ms = 0;            // recurring: a new occurrence each period; see schedule.h
   int times = 0;                        // recurring: at most this many occurrences; 0: no limit
   Completion completion = Completion::kAll;
+  Marking marking;                      // as written; Playbook::MarkingOf raises it
   std::vector<Escalation> escalate;
   std::vector<FieldSpec> findings;
   std::string from_library;             // library file the step was included from, if any
@@ -151,6 +154,7 @@ struct Playbook {
   std::vector<Phase> phases;
   std::vector<Step> steps;  // in document order, library steps expanded in place
   std::vector<Trigger> triggers;
+  Marking marking;  // the least every step and finding carries
 
   // The self-contained text the playbook was built from: the file itself when it
   // includes nothing, otherwise the file with its included libraries carried along in a
@@ -163,6 +167,8 @@ struct Playbook {
 
   const Step* FindStep(const std::string& step_id) const;
   const Role* FindRole(const std::string& role_id) const;
+  // The marking of |step|'s work and findings: the playbook's, raised by the step's own.
+  Marking MarkingOf(const Step& step) const { return Raise(marking, step.marking); }
 };
 
 // Whether the steps that depend on |step_id| wait when a deployment has no one to do it:

@@ -71,6 +71,7 @@ struct FindingRecord {
   json values = json::object();        // field id -> number, string or boolean
   std::vector<std::string> confirmed;  // fields whose out-of-range values were confirmed
   std::vector<AttachedFile> attachments;
+  std::string marking;  // a marking the member raised the step's to (playbook/marking.h)
   [[nodiscard]] json Encode() const;
   [[nodiscard]] static Result<FindingRecord> Decode(const json& body);
 };
