@@ -223,5 +223,78 @@ TEST(ThinLinkTest, AStandDownDecidedOfflineReachesTheTeamOverALossyThinLink) {
   ExpectEachRecordOnce(rig);
 }
 
+// Two surveyors, one sweep either may do (completion: any), and the report that waits on
+// it. One surveyor sweeps while the terminal is down; once it is up (2.4 kbit/s, 600 ms
+// each way, 2 % loss) HQ closes the other's sweep as done by the first, both reports are
+// released, and both laptops end as HQ holds, with no conflict and each record once.
+TEST(ThinLinkTest, OneSurveyorsSweepClosesTheOthersOverALossyThinLink) {
+  TeamRigOptions options;
+  options.members = 2;
+  options.playbook = R"(id: sweep-thin
+version: "1.0.0"
+title: One sweep for two surveyors
+hazards: [chemical]
+roles:
+  - id: surveyor
+    title: Surveyor
+    count: 2
+phases:
+  - id: survey
+    title: Survey
+steps:
+  - id: sweep
+    title: Sweep the site
+    phase: survey
+    role: surveyor
+    completion: any
+  - id: report
+    title: Report
+    phase: survey
+    role: surveyor
+    depends_on: [sweep]
+)";
+  TeamRig rig(options);
+  rig.StartAgents();
+  ASSERT_TRUE(rig.WaitUntilDeployed(60));
+  rig.link().Cut();
+  ASSERT_TRUE(WaitUntil([&] { return !rig.AllConnected(); }, 60));
+  std::ostringstream out;
+  ASSERT_TRUE(agent::RecordFinding(rig.store(0), "sweep", {}, false, true, false, out).ok())
+      << out.str();
+  const auto shown = [&](int i, const std::string& step) {
+    auto task = rig.store(i).FindTask(step);
+    auto all = rig.store(i).Tasks();
+    return task.ok() && all.ok() ? rig.store(i).DisplayState(*task, *all) : std::string("?");
+  };
+  EXPECT_EQ(shown(0, "report"), "ready") << "one completed sweep is enough, at once, offline";
+  EXPECT_EQ(shown(1, "report"), "waiting") << "the teammate has not heard yet";
+
+  LinkProfile lossy = kIridium;
+  lossy.loss = 0.02;
+  rig.link().SetProfile(lossy);
+  const auto restored = std::chrono::steady_clock::now();
+  rig.link().Restore();
+  ASSERT_TRUE(WaitUntil([&] { return shown(1, "sweep") == "cancelled"; }, 240))
+      << "HQ holds " << rig.HqText("SELECT state FROM tasks WHERE id='" + rig.Task(1, "sweep") + "'");
+  ASSERT_TRUE(WaitUntil([&] { return shown(1, "report") == "ready"; }, 240));
+  const auto reached = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - restored);
+  RecordProperty("teammate_released_ms", static_cast<int>(reached.count()));
+  ASSERT_TRUE(WaitUntil([&] { return rig.Pending() == 0; }, 120));
+  rig.StopAgents();
+  for (const char* step : {"sweep", "report"}) {
+    for (int i = 0; i < rig.size(); ++i) {
+      const std::string hq =
+          rig.HqText("SELECT state FROM tasks WHERE id='" + rig.Task(i, step) + "'");
+      EXPECT_EQ(shown(i, step), hq == "delivered" ? "ready" : hq) << rig.member(i) << " " << step;
+    }
+  }
+  auto sweep = rig.store(1).FindTask("sweep");
+  ASSERT_TRUE(sweep.ok());
+  EXPECT_EQ(sweep->hq_reason, "done by " + rig.member(0) + " (completion: any)");
+  EXPECT_EQ(rig.HqScalar("SELECT COUNT(*) FROM alerts WHERE kind='conflict'"), 0);
+  ExpectEachRecordOnce(rig);
+}
+
 }  // namespace
 }  // namespace muster::testing
