@@ -1,6 +1,7 @@
 #include "agent_store.h"
 
 #include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
 
 #include <algorithm>
 #include <set>
@@ -104,6 +105,18 @@ ALTER TABLE attachments DROP COLUMN chunks;
       // count from it, on this laptop as at HQ.
       {5, R"sql(
 ALTER TABLE tasks ADD COLUMN ready_at INTEGER;
+)sql"},
+      // Version 7: notices HQ sent the member's role (a playbook's notify ... to: ROLE),
+      // shown once at the next command.
+      {7, R"sql(
+CREATE TABLE notices(
+  id INTEGER PRIMARY KEY,
+  deployment INTEGER NOT NULL,
+  role TEXT NOT NULL,
+  source TEXT NOT NULL,
+  text TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  seen_at INTEGER);
 )sql"},
   };
   return kMigrations;
@@ -371,6 +384,27 @@ Status AgentStore::ActivateStep(std::int64_t deployment, const std::string& step
   });
 }
 
+Result<std::vector<Notice>> AgentStore::TakeUnseenNotices() {
+  std::vector<Notice> notices;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Transaction transaction(*db_);
+    SQLite::Statement query(*db_,
+                            "SELECT role, source, text, received_at FROM notices WHERE seen_at "
+                            "IS NULL ORDER BY id");
+    while (query.executeStep()) {
+      notices.push_back({query.getColumn(0).getString(), query.getColumn(1).getString(),
+                         query.getColumn(2).getString(), query.getColumn(3).getInt64()});
+    }
+    SQLite::Statement seen(*db_, "UPDATE notices SET seen_at=? WHERE seen_at IS NULL");
+    seen.bind(1, static_cast<std::int64_t>(clock_.Now()));
+    seen.exec();
+    transaction.commit();
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return notices;
+}
+
 Result<bool> AgentStore::AddOccurrence(const Task& base, const std::string& id,
                                        const playbook::OccurrenceTimes& times) {
   bool added = false;
@@ -508,6 +542,20 @@ Status AgentStore::ApplyDelivery(const Delivery& delivery) {
       return Status::Ok();
     }
     case wire::DeliveryKind::kTeam: return ApplyTeam(delivery.body, delivery.at);
+    case wire::DeliveryKind::kNotice: {
+      auto notice = wire::NoticeDelivery::Decode(delivery.body);
+      if (!notice.ok()) return notice.status();
+      SQLite::Statement insert(*db_,
+                               "INSERT INTO notices(deployment, role, source, text, received_at) "
+                               "VALUES(?,?,?,?,?)");
+      insert.bind(1, notice->deployment);
+      insert.bind(2, notice->role);
+      insert.bind(3, notice->source);
+      insert.bind(4, notice->text);
+      insert.bind(5, static_cast<std::int64_t>(clock_.Now()));
+      insert.exec();
+      return Status::Ok();
+    }
   }
   return Status::Ok();
 }

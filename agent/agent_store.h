@@ -65,6 +65,14 @@ struct Task {
   Millis updated_at = 0;
 };
 
+// A message HQ sent the member's role (wire::NoticeDelivery).
+struct Notice {
+  std::string role;
+  std::string source;  // the trigger or escalation that sent it
+  std::string text;
+  Millis received_at = 0;
+};
+
 // The deployment's progress as HQ last relayed it (a "team" delivery; see team.cc).
 struct TeamSnapshot {
   std::int64_t deployment = 0;
@@ -109,6 +117,8 @@ class AgentStore final : public SyncStore {
   Result<std::vector<std::string>> FiredTriggers(std::int64_t deployment);
   Status MarkTriggerFired(std::int64_t deployment, const std::string& trigger_id);
   Status ActivateStep(std::int64_t deployment, const std::string& step);
+  // The notices the member has not seen yet, oldest first, marked seen.
+  Result<std::vector<Notice>> TakeUnseenNotices();
   // Adds occurrence |id| of recurring task |base| (schedule.h) as HQ would open it; false
   // when the laptop has it already (HQ's snapshot, or an earlier verb).
   Result<bool> AddOccurrence(const Task& base, const std::string& id,

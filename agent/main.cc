@@ -294,8 +294,9 @@ muster::Status RunVerb(const Verbs& v, const Args& a, muster::agent::AgentStore&
   std::ostream& notes = a.json ? std::cerr : std::cout;
   const auto schedule = [&] {
     muster::Status status = muster::agent::RunSchedule(local, clock, notes);
+    if (status.ok()) status = muster::agent::PrintNewNotices(local, notes);
     if (!status.ok()) {
-      std::cerr << "note: recurring steps and escalations not brought up to date: "
+      std::cerr << "note: recurring steps, escalations and notices not brought up to date: "
                 << status.message() << "; the next command tries again\n";
     }
   };

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "fired_actions.h"
+#include "muster/display.h"
 #include "muster/playbook/schedule.h"
 
 namespace muster::agent {
@@ -80,6 +81,16 @@ Status RunSchedule(AgentStore& store, const Clock& clock, std::ostream& out) {
   if (!fired.ok()) return fired.status();
   for (const std::string& id : *opened) out << "NEW: " << id << " (a recurring step)\n";
   PrintFired(*fired, out);
+  return Status::Ok();
+}
+
+Status PrintNewNotices(AgentStore& store, std::ostream& out) {
+  auto notices = store.TakeUnseenNotices();
+  if (!notices.ok()) return notices.status();
+  for (const Notice& notice : *notices) {
+    out << "NOTICE for the " << ForTerminal(notice.role) << " role (" << ForTerminal(notice.source)
+        << ", " << FormatTimestamp(notice.received_at) << "): " << ForTerminal(notice.text) << "\n";
+  }
   return Status::Ok();
 }
 

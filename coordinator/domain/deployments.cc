@@ -366,8 +366,7 @@ Status Deployments::RunActions(std::int64_t deployment_id, const playbook::Playb
             (escalation ? "" : "trigger:" + std::to_string(deployment_id) + ":") + fired_id));
         break;
       case playbook::ActionKind::kNotify:
-        MUSTER_RETURN_IF_ERROR(timeline_.Append(incident, "notify", source,
-                                                NotifyText(deployment_id, action)));
+        MUSTER_RETURN_IF_ERROR(Notify(deployment_id, incident, fired_id, action, source, outcome));
         break;
       case playbook::ActionKind::kStandDown:
         MUSTER_RETURN_IF_ERROR(
@@ -378,20 +377,31 @@ Status Deployments::RunActions(std::int64_t deployment_id, const playbook::Playb
   return Status::Ok();
 }
 
-std::string Deployments::NotifyText(std::int64_t deployment_id,
-                                    const playbook::TriggerAction& action) {
-  if (action.role.empty()) return action.message;
-  auto members = statements_.Get(
+Status Deployments::Notify(std::int64_t deployment_id, const std::string& incident,
+                           const std::string& fired_id, const playbook::TriggerAction& action,
+                           const std::string& source, TaskEffects& outcome) {
+  if (action.role.empty()) return timeline_.Append(incident, "notify", source, action.message);
+  auto query = statements_.Get(
       "SELECT member_id FROM assignments WHERE deployment_id=? AND role=? ORDER BY member_id");
-  members->bind(1, deployment_id);
-  members->bind(2, action.role);
+  query->bind(1, deployment_id);
+  query->bind(2, action.role);
+  std::vector<std::string> members;
+  while (query->executeStep()) members.push_back(query->getColumn(0).getString());
+  query->reset();
   std::string names;
-  while (members->executeStep()) {
-    names += (names.empty() ? "" : ", ") + members->getColumn(0).getString();
+  for (const std::string& member : members) names += (names.empty() ? "" : ", ") + member;
+  MUSTER_RETURN_IF_ERROR(timeline_.Append(
+      incident, "notify", source,
+      "to " + action.role + " (" + (names.empty() ? "no one holds the role" : names) +
+          "): " + action.message));
+  const wire::NoticeDelivery notice{deployment_id, action.role, fired_id, action.message};
+  for (const std::string& member : members) {
+    for (const std::string& agent : deliveries_.ActiveAgentsOf(member)) {
+      MUSTER_RETURN_IF_ERROR(deliveries_.Queue(agent, notice));
+      AddUnique(outcome.agents_to_notify, agent);
+    }
   }
-  members->reset();
-  return "to " + action.role + " (" + (names.empty() ? "no one holds the role" : names) +
-         "): " + action.message;
+  return Status::Ok();
 }
 
 std::set<std::string> Deployments::StoodDownSteps(std::int64_t deployment_id,

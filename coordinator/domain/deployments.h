@@ -143,8 +143,11 @@ class Deployments : OverDatabase {
                    const std::string& trigger_id, const std::string& source,
                    TaskEffects& outcome);
 
-  // The timeline text of a notify: its message, and the role's members when it names one.
-  std::string NotifyText(std::int64_t deployment_id, const playbook::TriggerAction& action);
+  // A notify: on the timeline, and for `to: ROLE` to the role's members' agents as a notice
+  // (the timeline names them).
+  Status Notify(std::int64_t deployment_id, const std::string& incident,
+                const std::string& fired_id, const playbook::TriggerAction& action,
+                const std::string& source, TaskEffects& outcome);
 
   AuditTrail& audit_;
   Timeline& timeline_;

@@ -349,6 +349,16 @@ TEST_F(RoundTripTest, ARecurringSitrepAndAnEscalationWorkedOfflineAgreeWithHq) {
   ASSERT_TRUE(timeline.ok());
   EXPECT_NE(timeline->dump().find("to team_leader (amira): Survey overdue; backup survey started"),
             std::string::npos);
+  // The team leaders are told on their laptops, once.
+  notes.str("");
+  ASSERT_TRUE(agent::PrintNewNotices(*amira.store, notes).ok());
+  EXPECT_NE(notes.str().find("NOTICE for the team_leader role (escalate:d1.survey.amira:0, "),
+            std::string::npos)
+      << notes.str();
+  EXPECT_NE(notes.str().find("): Survey overdue; backup survey started\n"), std::string::npos);
+  notes.str("");
+  ASSERT_TRUE(agent::PrintNewNotices(*amira.store, notes).ok());
+  EXPECT_EQ(notes.str(), "");
 }
 
 // Two searchers and a team leader, all offline after deployment: Li sweeps the area (one

@@ -8,7 +8,8 @@
 namespace muster::wire {
 namespace {
 
-constexpr std::array<const char*, 3> kDeliveryKindNames = {"playbook", "task", "team"};
+constexpr std::array<const char*, 4> kDeliveryKindNames = {"playbook", "task", "team",
+                                                           "notice"};
 
 std::map<std::string, std::string> ReadNames(BodyReader& reader, const char* field) {
   std::map<std::string, std::string> names;
@@ -127,6 +128,20 @@ json TeamView::Encode() const {
   }
   return {{"deployment", deployment}, {"incident", incident}, {"playbook", playbook},    {"at", at},
           {"version", version},       {"members", members},   {"tasks", std::move(list)}};
+}
+
+json NoticeDelivery::Encode() const {
+  return {{"deployment", deployment}, {"role", role}, {"source", source}, {"text", text}};
+}
+
+Result<NoticeDelivery> NoticeDelivery::Decode(const json& body) {
+  BodyReader reader(body, "a notice");
+  NoticeDelivery notice;
+  notice.deployment = reader.Integer("deployment");
+  notice.role = reader.OptionalString("role");
+  notice.source = reader.OptionalString("source");
+  notice.text = reader.String("text");
+  return Finish(reader, std::move(notice));
 }
 
 Result<TeamView> TeamView::Decode(const json& body) {

@@ -92,6 +92,11 @@ TEST_F(TaskScheduleTest, AnOverdueTaskEscalatesOnceWhicheverSideSawItFirst) {
   EXPECT_EQ(Count("SELECT COUNT(*) FROM timeline WHERE kind='notify' AND text LIKE "
                   "'to team_leader (amira): Survey overdue%'"),
             1);
+  const auto notices = OfKind(Deliveries("amira-1"), "notice");
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_EQ(notices[0].body["role"], "team_leader");
+  EXPECT_EQ(notices[0].body["source"], "escalate:d1.survey.amira:0");
+  EXPECT_EQ(notices[0].body["text"], "Survey overdue; backup survey started");
   // The laptop reached it too, offline: its record changes nothing.
   IngestOk("amira-1", {TriggerRecord(1, "d1.survey.amira", "escalate:d1.survey.amira:0")});
   Sweep();

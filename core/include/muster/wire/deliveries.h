@@ -23,7 +23,7 @@ namespace muster::wire {
 using nlohmann::json;
 
 // Delivery kinds. The wire names are DeliveryKindName's; append only.
-enum class DeliveryKind { kPlaybook, kTask, kTeam };
+enum class DeliveryKind { kPlaybook, kTask, kTeam, kNotice };
 [[nodiscard]] const char* DeliveryKindName(DeliveryKind kind);
 [[nodiscard]] std::optional<DeliveryKind> DeliveryKindFromName(std::string_view name);
 
@@ -120,6 +120,18 @@ struct TeamDelivery {
   static constexpr DeliveryKind kKind = DeliveryKind::kTeam;
   enum class Form { kView, kChange, kSuperseded };
   [[nodiscard]] static Result<Form> FormOf(const json& body);
+};
+
+// A message for the members of a role, from a playbook's `notify: ... to: ROLE` (a
+// trigger's or an escalation's): the laptop shows it until its member has seen it.
+struct NoticeDelivery {
+  static constexpr DeliveryKind kKind = DeliveryKind::kNotice;
+  std::int64_t deployment = 0;
+  std::string role;
+  std::string source;  // the trigger or escalation id that sent it
+  std::string text;
+  [[nodiscard]] json Encode() const;
+  [[nodiscard]] static Result<NoticeDelivery> Decode(const json& body);
 };
 
 // The entry of a typed delivery (any of the structs above).
