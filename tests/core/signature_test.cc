@@ -75,6 +75,12 @@ TEST_F(SignatureTest, AnotherKeyOrAnotherHashIsRefused) {
   EXPECT_EQ(Verify(for_other_text, hash_).code(), ErrorCode::kInvalidPlaybook);
 }
 
+TEST_F(SignatureTest, AnotherAuthorsNameOnTheSignatureIsRefused) {
+  Signature signature = Signed();
+  signature.author = "mallory";
+  EXPECT_EQ(Verify(signature, hash_).code(), ErrorCode::kInvalidPlaybook);
+}
+
 TEST_F(SignatureTest, AKeyIdThatIsNotTheKeysIsRefused) {
   Signature signature = Signed();
   signature.key_id = "0000000000000000";

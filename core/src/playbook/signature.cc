@@ -35,8 +35,10 @@ const unsigned char* Bytes(const std::string& bytes) {
   return reinterpret_cast<const unsigned char*>(bytes.data());
 }
 
-std::string SignedMessage(const std::string& content_hash) {
-  return std::string(kSignatureDomain) + content_hash;
+// The domain, the hash (64 hex digits, so the author's name after it is unambiguous) and
+// the author: a signature relabelled with another name does not verify.
+std::string SignedMessage(const std::string& content_hash, const std::string& author) {
+  return std::string(kSignatureDomain) + content_hash + "\n" + author;
 }
 
 }  // namespace
@@ -120,7 +122,7 @@ Result<Signature> Sign(const std::string& content_hash, const AuthorKey& key) {
                                                  "'s key file do not belong together; make a "
                                                  "new key with muster playbook keygen");
   }
-  const std::string message = SignedMessage(content_hash);
+  const std::string message = SignedMessage(content_hash, key.author);
   unsigned char signature[crypto_sign_BYTES];
   crypto_sign_detached(signature, nullptr, Bytes(message), message.size(), Bytes(*secret));
   sodium_memzero(secret->data(), secret->size());
@@ -153,7 +155,7 @@ Status Verify(const Signature& signature, const std::string& content_hash) {
   auto bytes =
       FromBase64(signature.signature, crypto_sign_BYTES, "the signature by " + signature.author);
   if (!bytes.ok()) return bytes.status();
-  const std::string message = SignedMessage(content_hash);
+  const std::string message = SignedMessage(content_hash, signature.author);
   if (crypto_sign_verify_detached(Bytes(*bytes), Bytes(message), message.size(),
                                   Bytes(*public_key)) != 0) {
     return Status::Error(ErrorCode::kInvalidPlaybook,

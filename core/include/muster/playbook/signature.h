@@ -2,10 +2,11 @@
 // HQ checks the signature against the authors it trusts before it publishes, and the
 // agent checks it again before it applies the playbook (docs/security.md#playbook-signatures).
 //
-// What is signed is kSignatureDomain followed by the content hash (sha256 of
-// Playbook::source, lowercase hex): the domain keeps a playbook signature from ever
-// meaning anything else the same key might sign, and the hash covers the exact
-// self-contained text, libraries included.
+// What is signed is kSignatureDomain, the content hash (sha256 of Playbook::source,
+// lowercase hex), a line feed and the author's name: the domain keeps a playbook
+// signature from ever meaning anything else the same key might sign, the hash covers the
+// exact self-contained text, libraries included, and the name cannot be changed after
+// signing.
 //
 // Thread-safety: plain values and pure functions (libsodium is initialised by the
 // programs before they run).
