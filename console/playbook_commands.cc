@@ -13,6 +13,7 @@
 #include "muster/files.h"
 #include "muster/playbook/cacao.h"
 #include "playbook_graph.h"
+#include "signature_commands.h"
 
 namespace muster::console {
 namespace {
@@ -646,6 +647,7 @@ void RegisterPlaybookCommands(CLI::App& app, const bool& global_json) {
     finish(ExportCommand(options->format, options->file, options->output, CacaoNow(), std::cout,
                          std::cerr, global_json));
   });
+  RegisterSignatureCommands(*playbook, global_json);
 }
 
 }  // namespace muster::console
