@@ -309,16 +309,15 @@ Result<std::map<std::string, PlaybookNotice>> AgentStore::PlaybookNotices() {
   Status status = Guarded([&]() -> Status {
     // Revocations first: a refusal says more (the laptop holds no text to work from).
     SQLite::Statement query(*db_,
-                            "SELECT 0, hash, reason, revoked_at, revoked_by, '', '' "
+                            "SELECT 0, hash, reason, revoked_at, '', '' "
                             "FROM playbook_revocations UNION ALL "
-                            "SELECT 1, hash, reason, refused_at, '', id, version "
+                            "SELECT 1, hash, reason, refused_at, id, version "
                             "FROM playbook_refusals ORDER BY 1");
     while (query.executeStep()) {
       notices[query.getColumn(1).getString()] = {
           query.getColumn(0).getInt() == 0 ? PlaybookNotice::kRevoked : PlaybookNotice::kRefused,
           query.getColumn(2).getString(), query.getColumn(3).getInt64(),
-          query.getColumn(4).getString(), query.getColumn(5).getString(),
-          query.getColumn(6).getString()};
+          query.getColumn(4).getString(), query.getColumn(5).getString()};
     }
     return Status::Ok();
   });

@@ -80,7 +80,6 @@ struct PlaybookNotice {
   Kind kind = kRevoked;
   std::string reason;
   Millis at = 0;
-  std::string by;  // kRevoked: who at HQ
   std::string id;  // kRefused: the version refused, as its delivery named it
   std::string version;
   // "REVOKED playbook: REASON" or "REFUSED playbook: REASON", as tasks show it.

@@ -160,6 +160,8 @@ json PlaybookJson(const pb::Playbook& p) {
           {"hazards", hazards},
           {"summary", p.summary},
           {"authors", p.authors},
+          {"valid_from", p.valid_from},
+          {"valid_until", p.valid_until},
           {"roles", roles},
           {"parameters", parameters},
           {"phases", phases},
@@ -330,6 +332,10 @@ void ShowHeader(const pb::Playbook& p, std::ostream& out) {
   out << "hazards:";
   for (pb::Hazard h : p.hazards) out << " " << pb::ToString(h);
   out << "\n";
+  if (!p.valid_from.empty() || !p.valid_until.empty()) {
+    out << "valid: from " << (p.valid_from.empty() ? "any time" : p.valid_from) << " until "
+        << (p.valid_until.empty() ? "no end" : p.valid_until) << " (UTC)\n";
+  }
   if (!p.summary.empty()) {
     out << "\n";
     PrintLines(p.summary, "", out);

@@ -1,5 +1,6 @@
 // `muster playbook keygen|sign|verify`: an author's key file, FILE.sig, and the offline
 // check, with and without --json.
+#include "playbook_commands.h"
 #include "signature_commands.h"
 
 #include <gtest/gtest.h>
@@ -102,6 +103,19 @@ TEST_F(SignatureCommandsTest, AnEditAfterSigningFailsVerification) {
   std::ofstream(Path("lib/common-steps.yaml"), std::ios::app) << "# edited\n";
   Clear();
   EXPECT_EQ(VerifyCommand(Path("border.yaml"), "", false, out_, err_), 1);
+}
+
+TEST_F(SignatureCommandsTest, ShowSaysTheWindowOfValidity) {
+  std::string text = ReadFile(Path("border.yaml")).value();
+  text.replace(text.find("\nversion:"), 1, "\nvalid_until: 2026-12-31\n");
+  std::ofstream(Path("border.yaml"), std::ios::trunc) << text;
+  Clear();
+  ASSERT_EQ(ShowCommand(Path("border.yaml"), false, out_, err_), 0) << err_.str();
+  EXPECT_NE(out_.str().find("valid: from any time until 2026-12-31 (UTC)"), std::string::npos)
+      << out_.str();
+  Clear();
+  ASSERT_EQ(ShowCommand(Path("border.yaml"), true, out_, err_), 0);
+  EXPECT_EQ(json::parse(out_.str())["valid_until"], "2026-12-31");
 }
 
 TEST_F(SignatureCommandsTest, SignRefusesAPlaybookWithLintErrors) {
