@@ -10,6 +10,7 @@
 #include "muster/log.h"
 #include "muster/playbook/fields.h"
 #include "muster/playbook/load.h"
+#include "muster/playbook/signature.h"
 #include "muster/protocol.h"
 #include "muster/sqlite_store.h"
 #include "muster/wire/deliveries.h"
@@ -105,6 +106,23 @@ ALTER TABLE attachments DROP COLUMN chunks;
       // count from it, on this laptop as at HQ.
       {5, R"sql(
 ALTER TABLE tasks ADD COLUMN ready_at INTEGER;
+)sql"},
+      // Version 6: playbook governance. The author's signature of each playbook kept (its
+      // JSON; NULL when HQ sent it unsigned), the playbooks this laptop refused (their
+      // text, hash or signature did not hold; never stored), and HQ's revocations.
+      {6, R"sql(
+ALTER TABLE playbooks ADD COLUMN signature TEXT;
+CREATE TABLE playbook_refusals(
+  hash TEXT PRIMARY KEY,
+  id TEXT NOT NULL,
+  version TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  refused_at INTEGER NOT NULL);
+CREATE TABLE playbook_revocations(
+  hash TEXT PRIMARY KEY,
+  revoked_at INTEGER NOT NULL,
+  revoked_by TEXT NOT NULL,
+  reason TEXT NOT NULL);
 )sql"},
       // Version 7: notices HQ sent the member's role (a playbook's notify ... to: ROLE),
       // shown once at the next command.
@@ -261,16 +279,68 @@ Result<std::string> AgentStore::PlaybookSource(const std::string& hash) {
   Status status = Guarded([&]() -> Status {
     SQLite::Statement query(*db_, "SELECT source FROM playbooks WHERE hash=?");
     query.bind(1, hash);
-    if (!query.executeStep()) {
-      return Status::Error(ErrorCode::kNotFound,
-                           "the playbook of this task has not arrived yet; sync "
-                           "when a link exists");
+    if (query.executeStep()) {
+      source = query.getColumn(0).getString();
+      return Status::Ok();
     }
-    source = query.getColumn(0).getString();
-    return Status::Ok();
+    SQLite::Statement refused(*db_, "SELECT reason FROM playbook_refusals WHERE hash=?");
+    refused.bind(1, hash);
+    if (refused.executeStep()) {
+      return Status::Error(ErrorCode::kInvalidPlaybook,
+                           "this laptop REFUSED the playbook of this task: " +
+                               refused.getColumn(0).getString() +
+                               "; tell HQ (muster-agent status says so too)");
+    }
+    return Status::Error(ErrorCode::kNotFound,
+                         "the playbook of this task has not arrived yet; sync when a link exists");
   });
   if (!status.ok()) return status;
   return source;
+}
+
+Result<std::optional<playbook::Signature>> AgentStore::PlaybookSignature(const std::string& hash) {
+  std::optional<playbook::Signature> signature;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_, "SELECT signature FROM playbooks WHERE hash=?");
+    query.bind(1, hash);
+    if (!query.executeStep() || query.getColumn(0).isNull()) return Status::Ok();
+    auto decoded = playbook::Signature::Decode(
+        json::parse(query.getColumn(0).getString(), nullptr, false));
+    if (!decoded.ok()) {
+      return Status::Error(ErrorCode::kInvalidPlaybook,
+                           "the stored signature of playbook " + hash.substr(0, 12) +
+                               " is damaged: " + decoded.status().message());
+    }
+    signature = std::move(decoded).value();
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return signature;
+}
+
+Result<std::map<std::string, PlaybookNotice>> AgentStore::PlaybookNotices() {
+  std::map<std::string, PlaybookNotice> notices;
+  Status status = Guarded([&]() -> Status {
+    // Revocations first: a refusal says more (the laptop holds no text to work from).
+    SQLite::Statement query(*db_,
+                            "SELECT 0, hash, reason, revoked_at, '', '' "
+                            "FROM playbook_revocations UNION ALL "
+                            "SELECT 1, hash, reason, refused_at, id, version "
+                            "FROM playbook_refusals ORDER BY 1");
+    while (query.executeStep()) {
+      notices[query.getColumn(1).getString()] = {
+          query.getColumn(0).getInt() == 0 ? PlaybookNotice::kRevoked : PlaybookNotice::kRefused,
+          query.getColumn(2).getString(), query.getColumn(3).getInt64(),
+          query.getColumn(4).getString(), query.getColumn(5).getString()};
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return notices;
+}
+
+std::string PlaybookNotice::Text() const {
+  return std::string(kind == kRefused ? "REFUSED" : "REVOKED") + " playbook: " + reason;
 }
 
 Result<std::shared_ptr<const playbook::Playbook>> AgentStore::PlaybookByHash(
@@ -279,6 +349,15 @@ Result<std::shared_ptr<const playbook::Playbook>> AgentStore::PlaybookByHash(
   if (cached != playbooks_.end()) return cached->second;
   auto source = PlaybookSource(hash);
   if (!source.ok()) return source.status();
+  // Checked again on every read: the store is a file a laptop's user can edit.
+  auto signature = PlaybookSignature(hash);
+  if (!signature.ok()) return signature.status();
+  if (Status held = playbook::VerifySource(*source, hash, *signature); !held.ok()) {
+    return Status::Error(ErrorCode::kInvalidPlaybook,
+                         "the stored playbook " + hash.substr(0, 12) +
+                             " does not hold any more: " + held.message() +
+                             "; HQ's copy is intact: restore the store or enrol again");
+  }
   playbook::LoadResult loaded = playbook::LoadText(*source, "playbook " + hash.substr(0, 12),
                                                    playbook::PublishedSourceOptions());
   if (!loaded.ok() || loaded.playbook->content_hash != hash) {
@@ -487,17 +566,17 @@ Status AgentStore::ApplyDelivery(const Delivery& delivery) {
   const std::optional<wire::DeliveryKind> kind = wire::DeliveryKindFromName(delivery.kind);
   if (!kind) return Status::Ok();  // a kind from a newer coordinator: logged in the inbox, no effect
   switch (*kind) {
-    case wire::DeliveryKind::kPlaybook: {
-      auto book = wire::PlaybookDelivery::Decode(delivery.body);
-      if (!book.ok()) return book.status();
+    case wire::DeliveryKind::kPlaybook: return ApplyPlaybook(delivery.body);
+    case wire::DeliveryKind::kPlaybookStatus: {
+      auto notice = wire::PlaybookStatusDelivery::Decode(delivery.body);
+      if (!notice.ok()) return notice.status();
       SQLite::Statement insert(*db_,
-                               "INSERT OR IGNORE INTO playbooks(hash, id, version, source, "
-                               "received_at) VALUES(?,?,?,?,?)");
-      insert.bind(1, book->hash);
-      insert.bind(2, book->id);
-      insert.bind(3, book->version);
-      insert.bind(4, book->source);
-      insert.bind(5, static_cast<std::int64_t>(clock_.Now()));
+                               "INSERT OR REPLACE INTO playbook_revocations(hash, revoked_at, "
+                               "revoked_by, reason) VALUES(?,?,?,?)");
+      insert.bind(1, notice->hash);
+      insert.bind(2, static_cast<std::int64_t>(notice->revoked_at));
+      insert.bind(3, notice->revoked_by);
+      insert.bind(4, notice->reason);
       insert.exec();
       return Status::Ok();
     }
@@ -557,6 +636,53 @@ Status AgentStore::ApplyDelivery(const Delivery& delivery) {
       return Status::Ok();
     }
   }
+  return Status::Ok();
+}
+
+Status AgentStore::ApplyPlaybook(const json& body) {
+  auto book = wire::PlaybookDelivery::Decode(body);
+  Status held = book.ok() ? playbook::VerifySource(book->source, book->hash, book->signature)
+                          : book.status();
+  if (!held.ok()) {
+    // Refused: never stored, never applied; its tasks and `status` say why. Without a hash
+    // there is nothing to name: the delivery is skipped as malformed.
+    // Read leniently: the body may be what failed to decode.
+    const auto text = [&body](const char* field) {
+      auto it = body.is_object() ? body.find(field) : body.end();
+      return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    const std::string hash = text("hash");
+    if (hash.empty()) return held;
+    SQLite::Statement refuse(*db_,
+                             "INSERT OR REPLACE INTO playbook_refusals(hash, id, version, reason, "
+                             "refused_at) VALUES(?,?,?,?,?)");
+    refuse.bind(1, hash);
+    refuse.bind(2, text("id"));
+    refuse.bind(3, text("version"));
+    refuse.bind(4, held.message());
+    refuse.bind(5, static_cast<std::int64_t>(clock_.Now()));
+    refuse.exec();
+    Logger("agent")->error("event=playbook_refused hash={} reason=\"{}\"", hash, held.message());
+    return Status::Ok();
+  }
+  SQLite::Statement insert(*db_,
+                           "INSERT OR IGNORE INTO playbooks(hash, id, version, source, "
+                           "received_at, signature) VALUES(?,?,?,?,?,?)");
+  insert.bind(1, book->hash);
+  insert.bind(2, book->id);
+  insert.bind(3, book->version);
+  insert.bind(4, book->source);
+  insert.bind(5, static_cast<std::int64_t>(clock_.Now()));
+  if (book->signature) {
+    insert.bind(6, book->signature->Encode().dump());
+  } else {
+    insert.bind(6);
+  }
+  insert.exec();
+  // A good copy after a refused one (HQ sent it again): the refusal is over.
+  SQLite::Statement cleared(*db_, "DELETE FROM playbook_refusals WHERE hash=?");
+  cleared.bind(1, book->hash);
+  cleared.exec();
   return Status::Ok();
 }
 

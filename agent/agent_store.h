@@ -33,6 +33,7 @@
 #include "muster/clock.h"
 #include "muster/playbook/model.h"
 #include "muster/playbook/schedule.h"
+#include "muster/playbook/signature.h"
 #include "muster/playbook/triggers.h"
 #include "muster/protocol.h"
 #include "muster/result.h"
@@ -81,6 +82,18 @@ struct TeamSnapshot {
   json body;               // {deployment, incident, playbook, at, members, tasks}
 };
 
+// What HQ or this laptop said of a playbook version its tasks come from.
+struct PlaybookNotice {
+  enum Kind { kRevoked, kRefused };
+  Kind kind = kRevoked;
+  std::string reason;
+  Millis at = 0;
+  std::string id;  // kRefused: the version refused, as its delivery named it
+  std::string version;
+  // "REVOKED playbook: REASON" or "REFUSED playbook: REASON", as tasks show it.
+  std::string Text() const;
+};
+
 struct LinkState {
   bool connected = false;
   Millis daemon_seen_at = 0;  // the daemon writes this while it runs
@@ -108,8 +121,17 @@ class AgentStore final : public SyncStore {
   Result<std::vector<Task>> Tasks();
   // A task by its id or, when unambiguous, by its step id.
   Result<Task> FindTask(const std::string& id_or_step);
+  // The playbook |hash|, parsed once. Its text and signature are checked again when it is
+  // read (the store is a file on a laptop): invalid_playbook when they no longer hold.
   Result<std::shared_ptr<const playbook::Playbook>> PlaybookByHash(const std::string& hash);
+  // not_found while it has not arrived; invalid_playbook, saying why, when this laptop
+  // refused it.
   Result<std::string> PlaybookSource(const std::string& hash);
+  // The author's signature HQ sent with the playbook; empty when it came unsigned.
+  Result<std::optional<playbook::Signature>> PlaybookSignature(const std::string& hash);
+  // The versions HQ revoked and those this laptop refused, by content hash (a refusal
+  // wins over a revocation of the same hash).
+  Result<std::map<std::string, PlaybookNotice>> PlaybookNotices();
   // The state to show: HQ's decisions first, then the member's, then readiness.
   std::string DisplayState(const Task& task, const std::vector<Task>& all) const;
   // The latest value of every field recorded in a deployment, for triggers.
@@ -153,6 +175,10 @@ class AgentStore final : public SyncStore {
   AgentStore(std::unique_ptr<SQLite::Database> db, const Clock& clock, std::string data_dir,
              std::string agent_id, std::string member_id);
   Status ApplyDelivery(const Delivery& delivery);
+  // A "playbook" delivery: stored when its text hashes to its hash and its signature, if
+  // any, verifies (playbook::VerifySource); otherwise refused: recorded in
+  // playbook_refusals, not stored, and the delivery counts as applied.
+  Status ApplyPlaybook(const json& body);
   // A "team" delivery queued at |at| (HQ's clock): the whole view, or changes to it.
   Status ApplyTeam(const json& body, Millis at);
 

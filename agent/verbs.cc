@@ -143,9 +143,18 @@ Result<FieldArg> ParseFieldArg(const std::string& text) {
   return FieldArg{text.substr(0, eq), text.substr(eq + 1)};
 }
 
+// "REVOKED playbook: …" or "REFUSED playbook: …" for a task from such a version; empty
+// otherwise.
+std::string NoticeOf(const std::map<std::string, PlaybookNotice>& notices, const Task& task) {
+  auto notice = notices.find(task.playbook);
+  return notice == notices.end() ? std::string() : notice->second.Text();
+}
+
 Status ListTasks(AgentStore& store, const Clock& clock, bool as_json, std::ostream& out) {
   auto tasks = store.Tasks();
   if (!tasks.ok()) return tasks.status();
+  auto notices = store.PlaybookNotices();
+  if (!notices.ok()) return notices.status();
   const Millis now = clock.Now();
   if (as_json) {
     json list = json::array();
@@ -159,7 +168,8 @@ Status ListTasks(AgentStore& store, const Clock& clock, bool as_json, std::ostre
                       {"state", store.DisplayState(task, *tasks)},
                       {"priority", step ? playbook::ToString(step->priority) : "normal"},
                       {"due_at", task.due_at ? json(*task.due_at) : json()},
-                      {"waits_on", WaitsOn(task, *tasks, store)}});
+                      {"waits_on", WaitsOn(task, *tasks, store)},
+                      {"playbook_notice", NoticeOf(*notices, task)}});
     }
     out << list.dump(2) << "\n";
     return Status::Ok();
@@ -179,6 +189,9 @@ Status ListTasks(AgentStore& store, const Clock& clock, bool as_json, std::ostre
         << DueText(task.due_at, now) << (step ? step->title : task.step);
     const std::string waits = WaitsOn(task, *tasks, store);
     if (!waits.empty()) out << "  [waits on " << waits << "]";
+    if (const std::string notice = NoticeOf(*notices, task); !notice.empty()) {
+      out << "  [" << notice << "]";
+    }
     out << "\n";
   }
   return Status::Ok();
@@ -194,6 +207,7 @@ struct TaskView {
   const playbook::Step* step = nullptr;
   std::vector<OutboxRecord> records;
   std::vector<AttachmentProgress> files;
+  std::string notice;  // NoticeOf the task
 };
 
 Result<TaskView> ReadTaskView(AgentStore& store, const std::string& id) {
@@ -207,6 +221,9 @@ Result<TaskView> ReadTaskView(AgentStore& store, const std::string& id) {
   auto book = store.PlaybookByHash(view.task.playbook);
   if (!book.ok()) return book.status();
   view.book = std::move(book).value();
+  auto notices = store.PlaybookNotices();
+  if (!notices.ok()) return notices.status();
+  view.notice = NoticeOf(*notices, view.task);
   view.step = view.book->FindStep(view.task.step);
   if (view.step == nullptr) {
     return Status::Error(ErrorCode::kNotFound,
@@ -262,6 +279,7 @@ json TaskJson(const AgentStore& store, const TaskView& view) {
       {"incident", view.task.incident},
       {"playbook",
        {{"id", view.book->id}, {"version", view.book->version}, {"hash", view.book->content_hash}}},
+      {"playbook_notice", view.notice},
       {"instructions", step.instructions},
       {"checklist", step.checklist},
       {"checklist_checked", CheckedItems(view)},
@@ -297,8 +315,11 @@ void PrintTask(const AgentStore& store, const TaskView& view, std::ostream& out)
   out << task.id << " — " << step.title << "\n"
       << "Incident:  " << task.incident << " " << task.incident_title << "\n"
       << "Playbook:  " << view.book->id << " " << view.book->version << " ("
-      << view.book->content_hash.substr(0, 12) << ")\n"
-      << "State:     " << store.DisplayState(task, view.all) << "\n"
+      << view.book->content_hash.substr(0, 12) << ")\n";
+  if (!view.notice.empty()) {
+    out << "           " << view.notice << " (the task goes on; HQ says more)\n";
+  }
+  out << "State:     " << store.DisplayState(task, view.all) << "\n"
       << "Priority:  " << playbook::ToString(step.priority) << "\n";
   const std::string marking = playbook::ToString(view.book->MarkingOf(step));
   if (!marking.empty()) out << "Marking:   " << marking << " (what you record here carries it)\n";
@@ -670,6 +691,7 @@ struct StatusView {
   OutboxStats stats;
   AgentStore::DeliveryState deliveries;
   std::vector<AttachmentProgress> travelling;  // attached files not yet all at HQ
+  std::vector<PlaybookNotice> refused;         // playbooks this laptop refused
   Millis now = 0;
   bool daemon_running = false;
   bool connected = false;
@@ -694,6 +716,11 @@ Result<StatusView> ReadStatus(AgentStore& store, const Clock& clock) {
   for (const auto& file : *files) {
     if (file.acked < file.size) view.travelling.push_back(file);
   }
+  auto notices = store.PlaybookNotices();
+  if (!notices.ok()) return notices.status();
+  for (const auto& [hash, notice] : *notices) {
+    if (notice.kind == PlaybookNotice::kRefused) view.refused.push_back(notice);
+  }
   view.now = clock.Now();
   view.daemon_running =
       view.link.daemon_seen_at > 0 && view.now - view.link.daemon_seen_at < kDaemonSilentMs;
@@ -704,6 +731,13 @@ Result<StatusView> ReadStatus(AgentStore& store, const Clock& clock) {
 json StatusJson(const AgentStore& store, const StatusView& view) {
   json travelling = json::array();
   for (const auto& file : view.travelling) travelling.push_back(AttachmentJson(file));
+  json refused = json::array();
+  for (const auto& notice : view.refused) {
+    refused.push_back({{"id", notice.id},
+                       {"version", notice.version},
+                       {"reason", notice.reason},
+                       {"refused_at", notice.at}});
+  }
   const LinkState& link = view.link;
   const AgentStore::DeliveryState& deliveries = view.deliveries;
   return {{"agent", store.agent_id()},
@@ -721,6 +755,7 @@ json StatusJson(const AgentStore& store, const StatusView& view) {
           {"view_up_to_date", !view.behind},
           {"view_restarted_at", deliveries.restarted_at ? json(deliveries.restarted_at) : json()},
           {"attachments_travelling", travelling},
+          {"playbooks_refused", refused},
           {"refused_by_hq", link.refused},
           {"last_error", link.last_error}};
 }
@@ -770,6 +805,11 @@ void PrintStatus(const AgentStore& store, const StatusView& view, std::ostream& 
   if (view.stats.refused > 0) {
     out << "Refused:    " << view.stats.refused
         << " record(s) HQ holds but refused; see: muster-agent log\n";
+  }
+  for (const auto& notice : view.refused) {
+    out << "Playbook:   REFUSED " << notice.id << " " << notice.version << " at "
+        << FormatTimestamp(notice.at) << ": " << notice.reason
+        << "; its tasks cannot be worked here: tell HQ\n";
   }
   if (!link.last_error.empty()) out << "Last error: " << link.last_error << "\n";
 }

@@ -2,6 +2,7 @@
 // table for people or, with --json, as JSON for tools.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -19,6 +20,7 @@
 #include "ops_commands.h"
 #include "playbook_commands.h"
 #include "roster_commands.h"
+#include "signature_commands.h"
 #include "table.h"
 
 namespace {
@@ -44,9 +46,17 @@ void PrintStatus(const json& board) {
             << muster::FormatTimestamp(now)
             << "\n\n";
   for (const auto& deployment : board["deployments"]) {
-    std::cout << "Deployment " << deployment["id"] << ": " << Text(deployment["playbook"]["id"])
-              << " " << Text(deployment["playbook"]["version"]) << " ("
-              << Text(deployment["status"]) << ")\n";
+    const json& pinned = deployment["playbook"];
+    std::cout << "Deployment " << deployment["id"] << ": " << Text(pinned["id"]) << " "
+              << Text(pinned["version"]) << " (" << Text(deployment["status"]) << "), "
+              << (pinned.value("signed_by", json()).is_object()
+                      ? "signed by " + Text(pinned["signed_by"]["author"])
+                      : std::string("unsigned"))
+              << "\n";
+    if (pinned.value("revoked", json()).is_object()) {
+      std::cout << "  REVOKED playbook by " << Text(pinned["revoked"]["by"]) << ": "
+                << Text(pinned["revoked"]["reason"]) << " (the deployment goes on)\n";
+    }
     Table table({"TASK", "MEMBER", "STATE", "DUE", "FINDINGS", "CHECKLIST", "TITLE"});
     for (const auto& task : deployment["tasks"]) {
       std::string state = Text(task["state"]);
@@ -150,9 +160,12 @@ void AddDeployCommand(CLI::App& app, Context& context) {
     std::string incident_id;
     std::string playbook_file;
     std::vector<std::string> assignments;
+    std::string signature_file;
   };
   auto options = std::make_shared<Options>();
   auto* deploy = app.add_subcommand("deploy", "deploy a playbook to a team for an incident");
+  deploy->add_option("--signature", options->signature_file,
+                     "the author's signature (default: PLAYBOOK.sig when it exists)");
   deploy->add_option("INCIDENT", options->incident_id, "the incident")->required();
   deploy->add_option("--playbook", options->playbook_file, "the playbook YAML file")->required();
   deploy->add_option("--assign", options->assignments,
@@ -174,6 +187,17 @@ void AddDeployCommand(CLI::App& app, Context& context) {
                                                : "the playbook does not pass lint (muster "
                                                  "playbook lint FILE); nothing was deployed"));
     }
+    // The author's signature travels with the playbook: HQ checks it, agents check it again.
+    std::string signature_file = options->signature_file;
+    std::error_code exists;
+    const std::string beside = muster::console::SignaturePathFor(options->playbook_file);
+    if (signature_file.empty() && std::filesystem::exists(beside, exists)) signature_file = beside;
+    json signature;
+    if (!signature_file.empty()) {
+      auto read = muster::console::ReadSignatureFile(signature_file);
+      if (!read.ok()) Fail(context, read.status());
+      signature = read->Encode();
+    }
     json assign = json::object();
     for (const std::string& item : options->assignments) {
       const auto eq = item.find('=');
@@ -189,6 +213,7 @@ void AddDeployCommand(CLI::App& app, Context& context) {
         api.ok() ? api->Post("/v1/deployments", {{"incident", options->incident_id},
                                                  {"playbook_source", loaded.playbook->source},
                                                  {"playbook_file", options->playbook_file},
+                                                 {"signature", signature},
                                                  {"assign", assign}})
                  : Result<json>(api.status()),
         [](const json& deployment) {
@@ -196,6 +221,12 @@ void AddDeployCommand(CLI::App& app, Context& context) {
                     << Text(deployment["playbook"]["id"]) << " "
                     << Text(deployment["playbook"]["version"]) << " to "
                     << Text(deployment["incident"]) << ": " << deployment["tasks"] << " task(s)\n";
+          const json signer = deployment["playbook"].value("signed_by", json());
+          std::cout << "  "
+                    << (signer.is_object() ? "signed by " + Text(signer["author"]) + " (key " +
+                                                 Text(signer["key_id"]) + ")"
+                                           : std::string("unsigned"))
+                    << "\n";
           const json& automatic = deployment["automatic"];
           for (auto& [role, members] : deployment["team"].items()) {
             const bool picked =
@@ -323,6 +354,7 @@ int main(int argc, char** argv) {
   AddIncidentViewCommands(app, context);
   AddAttachmentCommands(app, context);
   muster::console::RegisterPlaybookCommands(app, context.json);
+  muster::console::RegisterGovernanceCommands(app, *app.get_subcommand("playbook"), context);
   muster::console::RegisterAuditCommands(
       app, [&] { return Connect(context); }, context.json);
   muster::console::RegisterOpsCommands(app, context);

@@ -13,6 +13,7 @@
 #include "muster/files.h"
 #include "muster/playbook/cacao.h"
 #include "playbook_graph.h"
+#include "signature_commands.h"
 
 namespace muster::console {
 namespace {
@@ -164,6 +165,8 @@ json PlaybookJson(const pb::Playbook& p) {
           {"marking", pb::ToString(p.marking)},
           {"summary", p.summary},
           {"authors", p.authors},
+          {"valid_from", p.valid_from},
+          {"valid_until", p.valid_until},
           {"roles", roles},
           {"parameters", parameters},
           {"phases", phases},
@@ -339,6 +342,10 @@ void ShowHeader(const pb::Playbook& p, std::ostream& out) {
   for (pb::Hazard h : p.hazards) out << " " << pb::ToString(h);
   out << "\n";
   if (!p.marking.empty()) out << "marking: " << pb::ToString(p.marking) << "\n";
+  if (!p.valid_from.empty() || !p.valid_until.empty()) {
+    out << "valid: from " << (p.valid_from.empty() ? "any time" : p.valid_from) << " until "
+        << (p.valid_until.empty() ? "no end" : p.valid_until) << " (UTC)\n";
+  }
   if (!p.summary.empty()) {
     out << "\n";
     PrintLines(p.summary, "", out);
@@ -660,6 +667,7 @@ void RegisterPlaybookCommands(CLI::App& app, const bool& global_json) {
     finish(ExportCommand(options->format, options->file, options->output, CacaoNow(), std::cout,
                          std::cerr, global_json));
   });
+  RegisterSignatureCommands(*playbook, global_json);
 }
 
 }  // namespace muster::console

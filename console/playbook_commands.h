@@ -1,5 +1,6 @@
-// `muster playbook lint|show|graph|import|export`: the playbook author's verbs. They work on files
-// only and need no coordinator.
+// `muster playbook lint|show|graph|import|export|keygen|sign|verify`: the playbook author's
+// verbs (the last three in signature_commands.h). They work on files only and need no
+// coordinator.
 #pragma once
 
 #include <CLI/CLI.hpp>

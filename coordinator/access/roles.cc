@@ -19,9 +19,11 @@ struct ChangeRule {
   std::string_view prefix;
   Permission needs;
 };
-constexpr std::array<ChangeRule, 9> kChangeRules = {{
+constexpr std::array<ChangeRule, 11> kChangeRules = {{
     {"/v1/logout", Permission::kRead},
     {"/v1/playbooks", Permission::kPublish},
+    {"/v1/playbook-revocations", Permission::kOperate},
+    {"/v1/authors", Permission::kAdminister},
     {"/v1/incidents", Permission::kOperate},
     {"/v1/members", Permission::kOperate},
     {"/v1/deployments", Permission::kOperate},

@@ -2,9 +2,10 @@
 //
 //   viewer         reads everything an officer sees; changes nothing
 //   officer        runs incidents: incidents, roster members, deployments and their
-//                  tasks, alerts, tactical reports
+//                  tasks, alerts, tactical reports; revokes a published playbook version
 //   author         publishes playbooks to the library (and reads)
-//   administrator  everything, including operators and agents (enrolment, revocation)
+//   administrator  everything, including operators, agents (enrolment, revocation) and
+//                  the playbook authors HQ trusts
 //
 // Which permission a request needs is decided from its method and path alone, here, in
 // one table: a route this table does not know needs kAdminister when it changes

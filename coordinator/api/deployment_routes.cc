@@ -11,6 +11,16 @@
 namespace muster::hq {
 namespace {
 
+// The author's signature a request carries: "signature" (the record of a FILE.sig) or
+// nothing. malformed when it is there but not a signature.
+Result<std::optional<playbook::Signature>> SignatureIn(const json& body) {
+  auto field = body.find("signature");
+  if (field == body.end() || field->is_null()) return std::optional<playbook::Signature>();
+  auto signature = playbook::Signature::Decode(*field);
+  if (!signature.ok()) return signature.status();
+  return std::optional<playbook::Signature>(std::move(signature).value());
+}
+
 void AddDeploy(httplib::Server& server, ApiContext& context) {
   server.Get("/v1/playbooks", [&context](const httplib::Request&, httplib::Response& response) {
     SendJson(response, context.With([](Headquarters& hq) { return hq.playbooks().List(); }));
@@ -19,11 +29,31 @@ void AddDeploy(httplib::Server& server, ApiContext& context) {
               [&context](const httplib::Request& request, httplib::Response& response) {
                 auto body = Body(request, response);
                 if (!body) return;
+                auto signature = SignatureIn(*body);
+                if (!signature.ok()) return SendError(response, signature.status());
                 SendJson(response, context.With([&](Headquarters& hq) {
                   return hq.playbooks().Publish(body->value("source", ""), body->value("file", ""),
-                                                RequestActor(request));
+                                                *signature, RequestActor(request));
                 }),
                          201);
+              });
+  server.Post("/v1/playbook-revocations",
+              [&context](const httplib::Request& request, httplib::Response& response) {
+                auto body = Body(request, response);
+                if (!body) return;
+                const std::string id = body->value("id", "");
+                const std::string version = body->value("version", "");
+                if (id.empty() || version.empty()) {
+                  return SendError(response,
+                                   Status::Error(ErrorCode::kInvalidArgument,
+                                                 "name the version: \"id\" and \"version\""));
+                }
+                context.Mutate(response, 200,
+                               [&](Headquarters& hq, std::vector<std::string>* agents) {
+                                 return hq.operations().RevokePlaybook(
+                                     id, version, body->value("reason", ""), RequestActor(request),
+                                     agents);
+                               });
               });
   server.Post(
       "/v1/deployments", [&context](const httplib::Request& request, httplib::Response& response) {
@@ -33,6 +63,9 @@ void AddDeploy(httplib::Server& server, ApiContext& context) {
         input.incident_id = body->value("incident", "");
         input.playbook_source = body->value("playbook_source", "");
         input.playbook_file = body->value("playbook_file", "");
+        auto signature = SignatureIn(*body);
+        if (!signature.ok()) return SendError(response, signature.status());
+        input.signature = *signature;
         // A version from the library instead of a source: "playbook": HASH.
         if (const std::string hash = body->value("playbook", ""); !hash.empty()) {
           Result<std::string> source =

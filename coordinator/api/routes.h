@@ -12,8 +12,11 @@ namespace muster::hq {
 void AddIncidentRoutes(httplib::Server& server, ApiContext& context);
 // roster_routes.cc: members and agents (enrol, list, revoke, rotate).
 void AddRosterRoutes(httplib::Server& server, ApiContext& context);
-// deployment_routes.cc: playbooks, deployments and the operations on them.
+// deployment_routes.cc: playbooks (publishing, revoking), deployments and the operations
+// on them.
 void AddDeploymentRoutes(httplib::Server& server, ApiContext& context);
+// author_routes.cc: the playbook authors HQ trusts (administrators only, by the guard).
+void AddAuthorRoutes(httplib::Server& server, ApiContext& context);
 // alert_routes.cc
 void AddAlertRoutes(httplib::Server& server, ApiContext& context);
 // audit_routes.cc

@@ -154,11 +154,12 @@ Result<std::vector<std::string>> Deployments::ReleaseReadyTasks(std::int64_t dep
 Result<json> Deployments::Deploy(const DeployInput& input,
                                  std::vector<std::string>* agents_to_notify) {
   Result<json> published =
-      playbooks_.Publish(input.playbook_source, input.playbook_file, input.actor);
+      playbooks_.Publish(input.playbook_source, input.playbook_file, input.signature, input.actor);
   if (!published.ok()) return published;
   const std::string hash = (*published)["hash"];
   auto book = playbooks_.ByHash(hash);
   if (!book.ok()) return book.status();
+  MUSTER_RETURN_IF_ERROR(playbooks_.CheckDeployable(**book));
 
   json deployment;
   Status status = InTransaction(*db_, [&]() -> Status {
@@ -245,9 +246,11 @@ Status Deployments::QueueToTeam(const playbook::Playbook& book, const NewDeploym
   // Each agent gets the pinned playbook first, then its tasks. The playbook is stored
   // once for the whole team.
   const std::vector<std::string> agents(created.agents.begin(), created.agents.end());
+  Result<wire::PlaybookDelivery> delivery = playbooks_.DeliveryOf(book);
+  if (!delivery.ok()) return delivery.status();
   MUSTER_RETURN_IF_ERROR(
       deliveries_.QueueShared(agents, wire::DeliveryKindName(wire::DeliveryKind::kPlaybook),
-                              wire::PlaybookDelivery::Of(book).Encode().dump()));
+                              delivery->Encode().dump()));
   if (agents_to_notify) {
     agents_to_notify->insert(agents_to_notify->end(), agents.begin(), agents.end());
   }
@@ -276,10 +279,14 @@ Result<json> Deployments::Record(const DeployInput& input, const playbook::Playb
                  {"automatic", pick.automatic}};
   if (!pick.unqualified.empty()) detail["unqualified"] = pick.unqualified;
   MUSTER_RETURN_IF_ERROR(audit_.Record({input.actor, "deployment.create", id, detail}));
+  Result<json> governance = playbooks_.Governance(book.content_hash);
+  if (!governance.ok()) return governance.status();
+  json pinned = {{"id", book.id}, {"version", book.version}, {"hash", book.content_hash}};
+  pinned.update(*governance);
   return json{
       {"id", created.id},
       {"incident", input.incident_id},
-      {"playbook", {{"id", book.id}, {"version", book.version}, {"hash", book.content_hash}}},
+      {"playbook", std::move(pinned)},
       {"team", team_json},
       {"automatic", pick.automatic},
       {"unqualified", pick.unqualified},

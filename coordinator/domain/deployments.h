@@ -30,6 +30,7 @@ struct DeployInput {
   std::string incident_id;
   std::string playbook_source;  // self-contained playbook text (Playbook::source)
   std::string playbook_file;    // for diagnostics only
+  std::optional<playbook::Signature> signature;  // the author's, when the playbook is signed
   TeamByRole assign;            // role -> member ids; the rest is picked (team_picking.h)
   Actor actor;
 };

@@ -332,6 +332,52 @@ Result<json> Operations::AddMember(std::int64_t deployment_id, const std::string
   return result;
 }
 
+Result<json> Operations::RevokePlaybook(const std::string& id, const std::string& version,
+                                        const std::string& reason, const Actor& actor,
+                                        std::vector<std::string>* agents_to_notify) {
+  json result;
+  Status status = InTransaction(*db_, [&]() -> Status {
+    Result<std::string> hash = playbooks_.Revoke(id, version, reason, actor);
+    if (!hash.ok()) return hash.status();
+    auto revocation = playbooks_.RevocationOf(*hash);
+    if (!revocation.ok()) return revocation.status();
+    const wire::PlaybookStatusDelivery notice{*hash, (*revocation)->at, actor.name, reason};
+    json running = json::array();
+    std::set<std::string> told;
+    SQLite::Statement deployments(*db_,
+                                  "SELECT id, incident_id FROM deployments "
+                                  "WHERE playbook_hash=? AND status='active' ORDER BY id");
+    deployments.bind(1, *hash);
+    while (deployments.executeStep()) {
+      const std::int64_t deployment_id = deployments.getColumn(0).getInt64();
+      running.push_back(deployment_id);
+      SQLite::Statement members(
+          *db_, "SELECT DISTINCT member_id FROM assignments WHERE deployment_id=?");
+      members.bind(1, deployment_id);
+      while (members.executeStep()) {
+        const std::string member = members.getColumn(0).getString();
+        for (const std::string& agent : deliveries_.ActiveAgentsOf(member)) {
+          if (!told.insert(agent).second) continue;
+          MUSTER_RETURN_IF_ERROR(deliveries_.Queue(agent, notice));
+          if (agents_to_notify) agents_to_notify->push_back(agent);
+        }
+      }
+      MUSTER_RETURN_IF_ERROR(timeline_.Append(
+          deployments.getColumn(1).getString(), "playbook_revoked", actor.name,
+          "deployment " + std::to_string(deployment_id) + " runs " + id + "@" + version +
+              ", revoked: " + reason + "; its tasks go on and its members are told"));
+    }
+    result = {{"id", id},
+              {"version", version},
+              {"hash", *hash},
+              {"reason", reason},
+              {"running", std::move(running)}};
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
 Result<json> Operations::Close(std::int64_t deployment_id, const std::string& outcome,
                                const Actor& actor, std::vector<std::string>* agents_to_notify) {
   if (outcome != "cancelled" && outcome != "demobilised") {

@@ -55,6 +55,13 @@ class Operations : OverDatabase {
   // HQ and on the agents; the answer lists the tasks that were still open.
   Result<json> Close(std::int64_t deployment_id, const std::string& outcome, const Actor& actor,
                      std::vector<std::string>* agents_to_notify);
+  // Revokes the published version |id| at |version| (PlaybookLibrary::Revoke): no new
+  // deployment may pin it; the deployments running it go on, and each of their members'
+  // agents is sent a playbook_status delivery with |reason|. Answers {"id", "version",
+  // "hash", "reason", "running": [deployment ids]}.
+  Result<json> RevokePlaybook(const std::string& id, const std::string& version,
+                              const std::string& reason, const Actor& actor,
+                              std::vector<std::string>* agents_to_notify);
 
  private:
   AuditTrail& audit_;

@@ -53,6 +53,15 @@ Result<Config> LoadConfig(const std::string& path) {
                                    ": log_level '" + config.log_level + "' is not one of " +
                                    kLogLevels);
         }
+      } else if (key == "playbook_signatures") {
+        const std::string policy = value.as<std::string>();
+        if (policy != "optional" && policy != "required") {
+          return Status::Error(ErrorCode::kInvalidConfig,
+                               path + ":" + std::to_string(value.Mark().line + 1) +
+                                   ": playbook_signatures '" + policy +
+                                   "' is not one of optional, required");
+        }
+        config.playbook_signatures_required = policy == "required";
       } else if (key == "agents") {
         for (const auto& item : value) {
           const std::string name = item.first.as<std::string>();
@@ -108,7 +117,8 @@ Result<Config> LoadConfig(const std::string& path) {
           }
         }
       } else {
-        return Unknown(path, entry.first, "data_dir, log_level, agents, api, alerts");
+        return Unknown(path, entry.first,
+                       "data_dir, log_level, playbook_signatures, agents, api, alerts");
       }
     }
   } catch (const YAML::Exception& error) {

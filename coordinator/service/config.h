@@ -35,6 +35,10 @@ struct Config {
   // How often the coordinator raises time-based alerts (overdue tasks, members not heard
   // from within their check-in interval).
   std::int64_t alert_sweep_interval_ms = 5'000;
+  // `playbook_signatures: required`: only playbooks signed by a trusted author are
+  // published and deployed (docs/security.md#playbook-signatures); `optional` (the
+  // default) also takes unsigned ones, and still checks every signature given.
+  bool playbook_signatures_required = false;
 };
 
 // Reads |path|; unknown keys are errors (a typo must not silently change behaviour).

@@ -2,11 +2,12 @@
 
 namespace muster::hq {
 
-Headquarters::Headquarters(std::unique_ptr<HqDatabase> database)
+Headquarters::Headquarters(std::unique_ptr<HqDatabase> database, SignaturePolicy signatures)
     : database_(std::move(database)),
       audit_(*database_),
       timeline_(*database_),
-      playbooks_(*database_, audit_),
+      authors_(*database_, audit_),
+      playbooks_(*database_, audit_, authors_, signatures),
       alerts_(*database_, audit_, timeline_),
       deliveries_(*database_),
       progress_(*database_),
@@ -29,10 +30,11 @@ Headquarters::Headquarters(std::unique_ptr<HqDatabase> database)
                            dispatch_, attachments_, schedule_, team_}) {}
 
 Result<std::unique_ptr<Headquarters>> Headquarters::Open(const std::string& path,
-                                                         const Clock& clock) {
+                                                         const Clock& clock,
+                                                         SignaturePolicy signatures) {
   auto database = HqDatabase::Open(path, clock);
   if (!database.ok()) return database.status();
-  return std::unique_ptr<Headquarters>(new Headquarters(std::move(database).value()));
+  return std::unique_ptr<Headquarters>(new Headquarters(std::move(database).value(), signatures));
 }
 
 }  // namespace muster::hq

@@ -18,6 +18,7 @@
 #include "domain/deployments.h"
 #include "domain/incidents.h"
 #include "domain/operations.h"
+#include "domain/playbook_authors.h"
 #include "domain/playbook_library.h"
 #include "domain/roster.h"
 #include "domain/timeline.h"
@@ -37,8 +38,10 @@ namespace muster::hq {
 class Headquarters {
  public:
   // Opens or creates the database at |path| (store/hq_database.h). |clock| must outlive
-  // the result.
-  static Result<std::unique_ptr<Headquarters>> Open(const std::string& path, const Clock& clock);
+  // the result. |signatures| is the configuration's `playbook_signatures`.
+  static Result<std::unique_ptr<Headquarters>> Open(
+      const std::string& path, const Clock& clock,
+      SignaturePolicy signatures = SignaturePolicy::kOptional);
 
   Headquarters(const Headquarters&) = delete;
   Headquarters& operator=(const Headquarters&) = delete;
@@ -46,6 +49,7 @@ class Headquarters {
   HqDatabase& database() { return *database_; }
   AuditTrail& audit() { return audit_; }
   Timeline& timeline() { return timeline_; }
+  PlaybookAuthors& authors() { return authors_; }
   PlaybookLibrary& playbooks() { return playbooks_; }
   Alerts& alerts() { return alerts_; }
   DeliveryQueue& deliveries() { return deliveries_; }
@@ -66,11 +70,12 @@ class Headquarters {
   Ingest& ingest() { return ingest_; }
 
  private:
-  explicit Headquarters(std::unique_ptr<HqDatabase> database);
+  Headquarters(std::unique_ptr<HqDatabase> database, SignaturePolicy signatures);
 
   std::unique_ptr<HqDatabase> database_;
   AuditTrail audit_;
   Timeline timeline_;
+  PlaybookAuthors authors_;
   PlaybookLibrary playbooks_;
   Alerts alerts_;
   DeliveryQueue deliveries_;

@@ -295,6 +295,25 @@ ALTER TABLE tasks ADD COLUMN stood_down INTEGER NOT NULL DEFAULT 0;
       {14, R"sql(
 ALTER TABLE tasks ADD COLUMN occurrence INTEGER NOT NULL DEFAULT 1;
 )sql"},
+      // Version 15: playbook governance. The authors' keys HQ trusts; each published
+      // version's signature (the JSON of playbook::Signature, NULL when unsigned), its
+      // window of validity as its text says, and its revocation.
+      {15, R"sql(
+CREATE TABLE playbook_authors(
+  key_id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  public_key TEXT NOT NULL UNIQUE,
+  added_at INTEGER NOT NULL,
+  added_by TEXT NOT NULL,
+  revoked_at INTEGER,
+  revoked_by TEXT NOT NULL DEFAULT '');
+ALTER TABLE playbooks ADD COLUMN signature TEXT;
+ALTER TABLE playbooks ADD COLUMN valid_from TEXT NOT NULL DEFAULT '';
+ALTER TABLE playbooks ADD COLUMN valid_until TEXT NOT NULL DEFAULT '';
+ALTER TABLE playbooks ADD COLUMN revoked_at INTEGER;
+ALTER TABLE playbooks ADD COLUMN revoked_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE playbooks ADD COLUMN revoke_reason TEXT NOT NULL DEFAULT '';
+)sql"},
       // Version 16: a finding's handling marking, its step's raised by what the member gave.
       {16, R"sql(
 ALTER TABLE findings ADD COLUMN marking TEXT NOT NULL DEFAULT '';

@@ -184,7 +184,17 @@ Result<Dispatch::DeliveryCursor> Dispatch::Reconcile(const std::string& agent_id
 }
 
 Status Dispatch::QueuePlaybook(const std::string& agent_id, const playbook::Playbook& book) {
-  return deliveries_.Queue(agent_id, wire::PlaybookDelivery::Of(book));
+  Result<wire::PlaybookDelivery> delivery = playbooks_.DeliveryOf(book);
+  if (!delivery.ok()) return delivery.status();
+  MUSTER_RETURN_IF_ERROR(deliveries_.Queue(agent_id, *delivery));
+  // A version revoked while its deployment runs: an agent that gets it now learns that too.
+  auto revocation = playbooks_.RevocationOf(book.content_hash);
+  if (!revocation.ok()) return revocation.status();
+  if (!*revocation) return Status::Ok();
+  return deliveries_.Queue(agent_id, wire::PlaybookStatusDelivery{book.content_hash,
+                                                                  (*revocation)->at,
+                                                                  (*revocation)->by,
+                                                                  (*revocation)->reason});
 }
 
 }  // namespace muster::hq

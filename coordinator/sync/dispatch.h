@@ -34,6 +34,7 @@ class Dispatch : OverDatabase {
   // sends the backlog), adding each agent once to |agents_to_notify| when given.
   Status QueueTaskSnapshots(const std::vector<std::string>& task_ids,
                             std::vector<std::string>* agents_to_notify);
+  // The pinned playbook with its signature, and its revocation after it when revoked.
   Status QueuePlaybook(const std::string& agent_id, const playbook::Playbook& book);
   // Queues every playbook, task snapshot and team view of |member_id|'s active
   // deployments to |agent_id|.

@@ -152,15 +152,19 @@ Result<json> IncidentViews::IncidentStatus(const std::string& incident_id) {
     while (deployments.executeStep()) {
       const std::int64_t id = deployments.getColumn(0).getInt64();
       auto book = playbooks_.ByHash(deployments.getColumn(4).getString());
+      json pinned = {{"id", deployments.getColumn(2).getString()},
+                     {"version", deployments.getColumn(3).getString()},
+                     {"hash", deployments.getColumn(4).getString()},
+                     {"title", deployments.getColumn(5).getString()},
+                     {"marking", book.ok() ? playbook::ToString((*book)->marking) : ""}};
+      // Who signed it, and whether it was revoked while the deployment runs.
+      if (auto governance = playbooks_.Governance(pinned["hash"]); governance.ok()) {
+        pinned.update(*governance);
+      }
       board["deployments"].push_back(
           {{"id", id},
            {"status", deployments.getColumn(1).getString()},
-           {"playbook",
-            {{"id", deployments.getColumn(2).getString()},
-             {"version", deployments.getColumn(3).getString()},
-             {"hash", deployments.getColumn(4).getString()},
-             {"title", deployments.getColumn(5).getString()},
-             {"marking", book.ok() ? playbook::ToString((*book)->marking) : ""}}},
+           {"playbook", std::move(pinned)},
            {"tasks", BoardTasks(*db_, id, book.ok() ? book->get() : nullptr, now)}});
     }
     board["members"] = BoardMembers(*db_, incident_id, now);

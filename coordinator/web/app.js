@@ -333,6 +333,14 @@ async function boardView(id) {
   for (const deployment of board.deployments) {
     nodes.push(el('h2', {}, 'Deployment ' + deployment.id + ': ' + deployment.playbook.title +
       ' (' + deployment.playbook.version + ') — ' + deployment.status));
+    const signer = deployment.playbook.signed_by;
+    nodes.push(el('p', { class: 'muted' }, signer ? 'Playbook signed by ' + signer.author + ' (key ' +
+      signer.key_id + ')' : 'Playbook unsigned'));
+    const revoked = deployment.playbook.revoked;
+    if (revoked) {
+      nodes.push(el('p', { class: 'error' }, 'REVOKED playbook by ' + revoked.by + ': ' + revoked.reason +
+        ' (the deployment goes on)'));
+    }
     const phases = [];
     for (const task of deployment.tasks) {
       if (!phases.includes(task.phase)) phases.push(task.phase);

@@ -42,7 +42,7 @@ std::string TaskIdOf(const std::string& step, std::int64_t deployment) {
 }
 
 Delivery PlaybookDelivery(std::uint64_t seq, const playbook::Playbook& book) {
-  return wire::MakeDelivery(seq, 1'700'000'000'000, wire::PlaybookDelivery::Of(book));
+  return wire::MakeDelivery(seq, 1'700'000'000'000, wire::PlaybookDelivery::Of(book, std::nullopt));
 }
 
 Delivery TaskDelivery(std::uint64_t seq, const TaskSpec& spec, const playbook::Playbook& book) {

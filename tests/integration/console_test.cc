@@ -167,9 +167,24 @@ TEST_F(ConsoleTest, EveryVerbAnswersJsonThatParses) {
                    member.id + " --out " + (root_ / (member.id + ".json")).string())["member"],
               member.id);
   }
-  json deployed = Verb("deploy", "INC-1 --playbook " + playbook +
+  // The author signs a copy of the playbook (FILE.sig lands beside it) and HQ trusts the
+  // author; deploy sends the signature along.
+  std::filesystem::create_directories(root_ / "signed");
+  std::filesystem::copy(std::string(MUSTER_SOURCE_DIR) + "/playbooks/lib",
+                        root_ / "signed" / "lib");
+  std::filesystem::copy_file(playbook, root_ / "signed" / "border.yaml");
+  const std::string signed_playbook = (root_ / "signed" / "border.yaml").string();
+  const std::string key_file = (root_ / "okafor.key").string();
+  const json key = Verb("playbook keygen", "--author okafor --out " + key_file);
+  const std::string public_key = key["public_key"];
+  EXPECT_EQ(Verb("author add", "okafor --key '" + public_key + "'")["key_id"], key["key_id"]);
+  EXPECT_EQ(Verb("author list")[0]["name"], "okafor");
+  EXPECT_EQ(Verb("playbook sign", signed_playbook + " --key " + key_file)["author"], "okafor");
+  EXPECT_EQ(Verb("playbook verify", signed_playbook)["valid"], true);
+  json deployed = Verb("deploy", "INC-1 --playbook " + signed_playbook +
                                      " --assign team_leader=amira --assign "
                                      "radiation_specialist=jonas --assign forensic_examiner=li");
+  EXPECT_EQ(deployed["playbook"]["signed_by"]["author"], "okafor");
   EXPECT_EQ(deployed["team"]["team_leader"], json::array({"amira"}));
   EXPECT_EQ(deployed["unqualified"]["radiation_specialist"]["jonas"],
             json::array({"radiation_protection", "riid_operation"}));
@@ -279,6 +294,15 @@ TEST_F(ConsoleTest, EveryVerbAnswersJsonThatParses) {
 
   json second = Verb("deploy", "INC-1 --playbook " + playbook + " --assign team_leader=amira --assign "
                                           "radiation_specialist=mara --assign forensic_examiner=li");
+  // Revoking the version: no new deployment of it; the two running go on.
+  const std::string version = deployed["playbook"]["version"];
+  EXPECT_EQ(Verb("playbook revoke", "radioactive-material-border-seizure@" + version +
+                                        " --reason 'dose table superseded'")["running"]
+                .size(),
+            2u);
+  EXPECT_NE(Muster("status INC-1").out.find("REVOKED playbook by break-glass: dose table"),
+            std::string::npos);
+  EXPECT_EQ(Verb("author revoke", "okafor")["revoked"], 1);
   EXPECT_EQ(Verb("deployment cancel", std::to_string(second["id"].get<int>()))["status"],
             "cancelled");
   json closed = Verb("deployment demobilise", "1");

@@ -2,6 +2,7 @@
 // HTTP API) and four real agents (DEALER with CURVE, their own SQLite stores) over
 // tcp://127.0.0.1. One member works while HQ is down; at the end HQ must hold exactly
 // the tasks and findings the members recorded: nothing lost, nothing twice.
+#include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include "link.h"
 #include "schedule.h"
 #include "muster/playbook/load.h"
+#include "muster/playbook/signature.h"
 #include "verbs.h"
 #include "sweep_playbook.h"
 #include "watch_playbook.h"
@@ -73,8 +75,9 @@ class RoundTripTest : public coordtest::CoordinatorTest {
     return agent;
   }
   // Enrols amira, jonas, li and paulo (team_, in that order) and deploys the border
-  // seizure playbook to them from the roster for incident INC-1.
-  void DeployBorder() {
+  // seizure playbook to them from the roster for incident INC-1, with the author's
+  // |signature| when one is given.
+  void DeployBorder(const std::optional<playbook::Signature>& signature = std::nullopt) {
     team_.push_back(EnrollField("amira", "team_leader"));
     team_.push_back(EnrollField("jonas", "radiation_specialist"));
     team_.push_back(EnrollField("li", "forensic_examiner"));
@@ -85,6 +88,8 @@ class RoundTripTest : public coordtest::CoordinatorTest {
     ASSERT_TRUE(book.ok());
     json deployment = Post("/v1/deployments", {{"incident", "INC-1"},
                                                {"playbook_source", book.playbook->source},
+                                               {"signature", signature ? signature->Encode()
+                                                                       : json()},
                                                {"assign", json::object()}});  // from the roster
     ASSERT_EQ(deployment["tasks"], 13);
   }
@@ -421,6 +426,60 @@ TEST_F(RoundTripTest, CompletionAnyAndAnElseDecidedOfflineAgreeWithHq) {
   auto swept = team_[2].store->FindTask("sweep_area");
   ASSERT_TRUE(swept.ok());
   EXPECT_EQ(swept->hq_reason, "done by li (completion: any)");
+}
+
+}  // namespace
+}  // namespace muster
+
+namespace muster {
+namespace {
+
+// Issue 17: a playbook signed by a trusted author reaches the laptops with its signature
+// and is applied; a copy whose text was changed in HQ's store (HQ down, its file edited)
+// is refused by the agent, which says so, and never applied.
+TEST_F(RoundTripTest, ASignedPlaybookIsAppliedAndOneTamperedAtHqIsRefusedByTheAgent) {
+  const playbook::AuthorKey key = playbook::GenerateAuthorKey("okafor").value();
+  Post("/v1/authors", {{"name", "okafor"}, {"public_key", key.public_key}});
+  auto book = playbook::LoadFile(std::string(MUSTER_SOURCE_DIR) +
+                                 "/playbooks/radioactive-material-border-seizure.yaml");
+  ASSERT_TRUE(book.ok());
+  const std::string hash = book.playbook->content_hash;
+  ASSERT_NO_FATAL_FAILURE(DeployBorder(playbook::Sign(hash, key).value()));
+  FieldAgent& amira = team_[0];
+  FieldAgent& li = team_[2];
+  ASSERT_TRUE(amira.Sync(clock_).connected);
+  ASSERT_TRUE(amira.store->PlaybookByHash(hash).ok());
+  auto signature = amira.store->PlaybookSignature(hash);
+  ASSERT_TRUE(signature.ok() && *signature);
+  EXPECT_EQ((*signature)->key_id, key.key_id);
+  EXPECT_EQ(amira.State("arrival_briefing"), "ready");
+
+  hq_.reset();
+  {
+    SQLite::Database db(config_.data_dir + "/muster.db", SQLite::OPEN_READWRITE);
+    const int changed = db.exec(
+        "UPDATE outbound_bodies SET body=replace(body, 'title: Liaison officer', "
+        "'title: Liaison officer (no dosimeter needed)') WHERE body LIKE '%\"signature\"%'");
+    ASSERT_EQ(changed, 1);
+  }
+  StartHq();
+  auto report = li.Sync(clock_);
+  ASSERT_TRUE(report.connected) << report.error;
+  EXPECT_EQ(report.pending, 0u);
+  auto refused = li.store->PlaybookSource(hash);
+  ASSERT_EQ(refused.status().code(), ErrorCode::kInvalidPlaybook);
+  EXPECT_NE(refused.status().message().find("REFUSED"), std::string::npos);
+  std::ostringstream status;
+  ASSERT_TRUE(agent::ShowStatus(*li.store, clock_, false, status).ok());
+  EXPECT_NE(status.str().find("Playbook:   REFUSED radioactive-material-border-seizure"),
+            std::string::npos)
+      << status.str();
+  std::ostringstream tasks;
+  ASSERT_TRUE(agent::ListTasks(*li.store, clock_, false, tasks).ok());
+  EXPECT_NE(tasks.str().find("[REFUSED playbook: "), std::string::npos) << tasks.str();
+
+  json board = api_->Get("/v1/incidents/INC-1/status").value();
+  EXPECT_EQ(board["deployments"][0]["playbook"]["signed_by"]["author"], "okafor");
 }
 
 }  // namespace

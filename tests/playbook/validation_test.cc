@@ -55,7 +55,8 @@ TEST(ValidationTest, UnknownKeyFarFromAnyListsTheKeys) {
   EXPECT_TRUE(HasDiagnostic(result, "t.yaml:4:1: error: unknown key 'wibble' in the playbook"));
   EXPECT_TRUE(HasHint(result,
                       "keys are: id, version, title, hazards, summary, authors, roles, "
-                      "parameters, phases, include, steps, triggers, marking"));
+                      "parameters, phases, include, steps, triggers, valid_from, "
+                      "valid_until, marking"));
 }
 
 TEST(ValidationTest, MissingRequiredKey) {

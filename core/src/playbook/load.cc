@@ -12,6 +12,7 @@
 #include "loader.h"
 #include "muster/digest.h"
 #include "muster/playbook/units.h"
+#include "muster/playbook/validity.h"
 #include "suggest.h"
 #include "yaml_guard.h"
 
@@ -21,7 +22,7 @@ namespace {
 const std::vector<std::string> kTopKeys = {"id",      "version", "title", "hazards",
                                            "summary", "authors", "roles", "parameters",
                                            "phases",  "include", "steps", "triggers",
-                                           "marking"};
+                                           "valid_from", "valid_until", "marking"};
 const std::vector<std::string> kTopRequired = {"id",    "version", "title", "hazards",
                                                "roles", "phases",  "steps"};
 const std::vector<std::string> kHazards = {"chemical", "biological", "radiological", "nuclear",
@@ -301,6 +302,28 @@ void Loader::ReadMetadata(const std::vector<Entry>& entries, NodeReader& reader)
   if (const Entry* e = FindEntry(entries, "summary"))
     p.summary = reader.Text(*e, what).value_or("");
   if (const Entry* e = FindEntry(entries, "authors")) p.authors = reader.TextList(*e, what);
+  // The window of validity (validity.h): each bound a date or a UTC time, in order.
+  std::optional<std::int64_t> bounds[2];
+  const std::pair<const char*, std::string*> keys[2] = {{"valid_from", &p.valid_from},
+                                                        {"valid_until", &p.valid_until}};
+  for (int i = 0; i < 2; ++i) {
+    const Entry* e = FindEntry(entries, keys[i].first);
+    if (e == nullptr) continue;
+    *keys[i].second = reader.Text(*e, what).value_or("");
+    bounds[i] = ParseValidityTime(*keys[i].second, i == 1);
+    if (!bounds[i]) {
+      reporter_.Error(reader.At(e->value),
+                      std::string(keys[i].first) + " " + Quote(*keys[i].second) +
+                          " is not a date or a UTC time",
+                      "write YYYY-MM-DD (a whole day, UTC) or YYYY-MM-DDTHH:MM:SSZ");
+    }
+  }
+  if (bounds[0] && bounds[1] && *bounds[0] > *bounds[1]) {
+    reporter_.Error(reader.At(FindEntry(entries, "valid_until")->value),
+                    "valid_until " + Quote(p.valid_until) + " is before valid_from " +
+                        Quote(p.valid_from),
+                    "the window would hold no day: correct one of the two dates");
+  }
 }
 
 void Loader::ReadHazards(const Entry& entry, NodeReader& reader) {

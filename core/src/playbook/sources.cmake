@@ -20,4 +20,6 @@ set(MUSTER_PLAYBOOK_SOURCES
   src/playbook/cacao_export.cc
   src/playbook/cacao_import.cc
   src/playbook/yaml_writer.cc
+  src/playbook/signature.cc
+  src/playbook/validity.cc
 )

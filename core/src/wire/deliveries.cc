@@ -8,8 +8,8 @@
 namespace muster::wire {
 namespace {
 
-constexpr std::array<const char*, 4> kDeliveryKindNames = {"playbook", "task", "team",
-                                                           "notice"};
+constexpr std::array<const char*, 5> kDeliveryKindNames = {"playbook", "task", "team",
+                                                           "playbook_status", "notice"};
 
 std::map<std::string, std::string> ReadNames(BodyReader& reader, const char* field) {
   std::map<std::string, std::string> names;
@@ -48,12 +48,15 @@ std::optional<DeliveryKind> DeliveryKindFromName(std::string_view name) {
   return KindNamed<DeliveryKind>(kDeliveryKindNames, name);
 }
 
-PlaybookDelivery PlaybookDelivery::Of(const playbook::Playbook& book) {
-  return {book.content_hash, book.id, book.version, book.source};
+PlaybookDelivery PlaybookDelivery::Of(const playbook::Playbook& book,
+                                      std::optional<playbook::Signature> signature) {
+  return {book.content_hash, book.id, book.version, book.source, std::move(signature)};
 }
 
 json PlaybookDelivery::Encode() const {
-  return {{"hash", hash}, {"id", id}, {"version", version}, {"source", source}};
+  json body = {{"hash", hash}, {"id", id}, {"version", version}, {"source", source}};
+  if (signature) body["signature"] = signature->Encode();
+  return body;
 }
 
 Result<PlaybookDelivery> PlaybookDelivery::Decode(const json& body) {
@@ -63,6 +66,26 @@ Result<PlaybookDelivery> PlaybookDelivery::Decode(const json& body) {
   delivery.id = reader.String("id");
   delivery.version = reader.String("version");
   delivery.source = reader.String("source");
+  if (const json* signature = reader.OptionalObject("signature")) {
+    auto decoded = playbook::Signature::Decode(*signature);
+    if (!decoded.ok()) reader.Fail(ErrorCode::kMalformed, decoded.status().message());
+    if (decoded.ok()) delivery.signature = std::move(decoded).value();
+  }
+  return Finish(reader, std::move(delivery));
+}
+
+json PlaybookStatusDelivery::Encode() const {
+  return {{"hash", hash}, {"revoked_at", revoked_at}, {"revoked_by", revoked_by},
+          {"reason", reason}};
+}
+
+Result<PlaybookStatusDelivery> PlaybookStatusDelivery::Decode(const json& body) {
+  BodyReader reader(body, "a playbook status delivery");
+  PlaybookStatusDelivery delivery;
+  delivery.hash = reader.String("hash");
+  delivery.revoked_at = reader.Integer("revoked_at");
+  delivery.revoked_by = reader.OptionalString("revoked_by");
+  delivery.reason = reader.OptionalString("reason");
   return Finish(reader, std::move(delivery));
 }
 

@@ -32,6 +32,19 @@ TEST_F(ConfigTest, TheShippedExampleLoads) {
   EXPECT_EQ(config->log_level, "info");
   EXPECT_EQ(config->agent_messages_per_second, 50);
   EXPECT_EQ(config->agent_message_burst, 200);
+  EXPECT_FALSE(config->playbook_signatures_required);
+}
+
+TEST_F(ConfigTest, PlaybookSignaturesAreOptionalOrRequired) {
+  auto required = Load("playbook_signatures: required\n");
+  ASSERT_TRUE(required.ok()) << required.status().ToString();
+  EXPECT_TRUE(required->playbook_signatures_required);
+  auto wrong = Load("log_level: info\nplaybook_signatures: always\n");
+  ASSERT_EQ(wrong.status().code(), ErrorCode::kInvalidConfig);
+  EXPECT_NE(wrong.status().message().find(":2: playbook_signatures 'always' is not one of "
+                                          "optional, required"),
+            std::string::npos)
+      << wrong.status().message();
 }
 
 TEST_F(ConfigTest, GivenKeysOverrideTheDefaults) {

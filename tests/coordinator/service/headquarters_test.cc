@@ -208,9 +208,11 @@ TEST_F(HeadquartersTest, EnrollAgentNeedsAMemberAndNumbersAgents) {
 // Playbooks
 
 TEST_F(HeadquartersTest, PublishingTheSameVersionTwiceIsIdempotent) {
-  auto first = hq_->playbooks().Publish(BorderPlaybookSource(), "border.yaml", "test");
+  auto first =
+      hq_->playbooks().Publish(BorderPlaybookSource(), "border.yaml", std::nullopt, "test");
   ASSERT_TRUE(first.ok()) << first.status().ToString();
-  auto again = hq_->playbooks().Publish(BorderPlaybookSource(), "border.yaml", "test");
+  auto again =
+      hq_->playbooks().Publish(BorderPlaybookSource(), "border.yaml", std::nullopt, "test");
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ((*first)["hash"], (*again)["hash"]);
   EXPECT_EQ((*first)["id"], "radioactive-material-border-seizure");
@@ -219,13 +221,14 @@ TEST_F(HeadquartersTest, PublishingTheSameVersionTwiceIsIdempotent) {
 }
 
 TEST_F(HeadquartersTest, PublishingOtherContentUnderAPublishedVersionIsAConflict) {
-  ASSERT_TRUE(hq_->playbooks().Publish(BorderPlaybookSource(), "border.yaml", "test").ok());
+  ASSERT_TRUE(
+      hq_->playbooks().Publish(BorderPlaybookSource(), "border.yaml", std::nullopt, "test").ok());
   std::string changed = BorderPlaybookSource();
   const std::string title = "title: Radioactive material seized at a border crossing";
   const auto at = changed.find(title);
   ASSERT_NE(at, std::string::npos);
   changed.replace(at, title.size(), "title: Radioactive material seized at a land border");
-  auto conflict = hq_->playbooks().Publish(changed, "border.yaml", "test");
+  auto conflict = hq_->playbooks().Publish(changed, "border.yaml", std::nullopt, "test");
   ASSERT_FALSE(conflict.ok());
   EXPECT_EQ(conflict.status().code(), ErrorCode::kConflict);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM playbooks"), 1);
@@ -234,7 +237,8 @@ TEST_F(HeadquartersTest, PublishingOtherContentUnderAPublishedVersionIsAConflict
 }
 
 TEST_F(HeadquartersTest, PublishingAnInvalidPlaybookIsRefused) {
-  auto refused = hq_->playbooks().Publish("id: x\nversion: \"1\"\n", "broken.yaml", "test");
+  auto refused = hq_->playbooks().Publish("id: x\nversion: \"1\"\n", "broken.yaml",
+                                          std::nullopt, "test");
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), ErrorCode::kInvalidPlaybook);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM playbooks"), 0);

@@ -149,6 +149,8 @@ struct Playbook {
   std::vector<Hazard> hazards;
   std::string summary;
   std::vector<std::string> authors;
+  std::string valid_from;   // as written: a date or UTC time; empty: no limit (validity.h)
+  std::string valid_until;
   std::vector<Role> roles;
   std::vector<Parameter> parameters;
   std::vector<Phase> phases;

@@ -15,6 +15,7 @@
 
 #include "muster/clock.h"
 #include "muster/playbook/model.h"
+#include "muster/playbook/signature.h"
 #include "muster/result.h"
 #include "muster/wire/records.h"
 
@@ -23,20 +24,35 @@ namespace muster::wire {
 using nlohmann::json;
 
 // Delivery kinds. The wire names are DeliveryKindName's; append only.
-enum class DeliveryKind { kPlaybook, kTask, kTeam, kNotice };
+enum class DeliveryKind { kPlaybook, kTask, kTeam, kPlaybookStatus, kNotice };
 [[nodiscard]] const char* DeliveryKindName(DeliveryKind kind);
 [[nodiscard]] std::optional<DeliveryKind> DeliveryKindFromName(std::string_view name);
 
-// A pinned playbook version, whole.
+// A pinned playbook version, whole, with its author's signature when it has one. The
+// agent applies it only when sha256(source) is |hash| and the signature verifies.
 struct PlaybookDelivery {
   static constexpr DeliveryKind kKind = DeliveryKind::kPlaybook;
   std::string hash;  // content hash: what tasks name
   std::string id;
   std::string version;
   std::string source;
-  [[nodiscard]] static PlaybookDelivery Of(const playbook::Playbook& book);
+  std::optional<playbook::Signature> signature;  // absent: published unsigned
+  [[nodiscard]] static PlaybookDelivery Of(const playbook::Playbook& book,
+                                           std::optional<playbook::Signature> signature);
   [[nodiscard]] json Encode() const;
   [[nodiscard]] static Result<PlaybookDelivery> Decode(const json& body);
+};
+
+// HQ revoked a published playbook version: running tasks from it go on, but their member
+// is told (`muster-agent tasks` and `show` mark them).
+struct PlaybookStatusDelivery {
+  static constexpr DeliveryKind kKind = DeliveryKind::kPlaybookStatus;
+  std::string hash;  // content hash of the version
+  Millis revoked_at = 0;  // HQ's clock
+  std::string revoked_by;
+  std::string reason;
+  [[nodiscard]] json Encode() const;
+  [[nodiscard]] static Result<PlaybookStatusDelivery> Decode(const json& body);
 };
 
 // A task this task waits on, as its member sees it.
