@@ -386,7 +386,7 @@ TEST_F(RoundTripTest, CompletionAnyAndAnElseDecidedOfflineAgreeWithHq) {
   hq_.reset();
 
   li.Done("sweep_area", {});
-  amira.Done("check_vapour", {"vapour=0.2"});
+  amira.Done("check_vapour", {"vapour=0.2", "background=20"});  // 0.2 < 3 × 0.02 + 0.5 ppm
   EXPECT_EQ(*amira.store->FiredTriggers(1), std::vector<std::string>{"vapour_present/else"});
   EXPECT_EQ(amira.State("declare_clear"), "waiting");  // on a sweep her laptop has not seen
   EXPECT_EQ(amira.State("call_specialists"), "dormant");

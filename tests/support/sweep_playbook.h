@@ -1,7 +1,8 @@
 // A small playbook for the tests of `completion: any` and `else`: two searchers sweep an
 // area and either one finishing is enough; the team leader's vapour check decides, by its
 // trigger, between calling the specialists and (else) declaring the area clear once the
-// sweep is done.
+// sweep is done. Its condition is arithmetic with units: at least three times the
+// background (in ppb) plus half a ppm.
 #pragma once
 
 namespace muster::coordtest {
@@ -34,6 +35,10 @@ steps:
         type: number
         unit: ppm
         required: true
+      - id: background
+        type: number
+        unit: ppb
+        required: true
   - id: call_specialists
     title: Call the chemical specialists
     phase: search
@@ -47,7 +52,7 @@ steps:
     depends_on: [sweep_area]
 triggers:
   - id: vapour_present
-    when: check_vapour.vapour >= 1 ppm
+    when: check_vapour.vapour >= 3 * check_vapour.background + 0.5 ppm
     then:
       - activate: call_specialists
     else:

@@ -49,7 +49,9 @@ TEST_F(ControlFlowTest, OneSearchersCompletionIsEnoughAndClosesTheOthersTask) {
 
 TEST_F(ControlFlowTest, AFalseConditionRunsTheElseOnceTheStepsItReadsAreDone) {
   // A finding alone does not decide the else: the check is not done yet.
-  IngestOk("amira-1", {FindingRecord(1, "d1.check_vapour.amira", {{"vapour", 0.2}})});
+  // 0.2 ppm < 3 × 20 ppb + 0.5 ppm = 0.56 ppm: false.
+  IngestOk("amira-1",
+           {FindingRecord(1, "d1.check_vapour.amira", {{"vapour", 0.2}, {"background", 20.0}})});
   EXPECT_TRUE(TaskDormant("d1.declare_clear.amira"));
   IngestOk("amira-1", {StatusRecord(2, "d1.check_vapour.amira", "completed")});
   EXPECT_FALSE(TaskDormant("d1.declare_clear.amira"));
@@ -64,6 +66,14 @@ TEST_F(ControlFlowTest, AFalseConditionRunsTheElseOnceTheStepsItReadsAreDone) {
   EXPECT_TRUE(TaskDormant("d1.call_specialists.amira"));
   EXPECT_EQ(Count("SELECT COUNT(*) FROM fired_triggers WHERE trigger_id LIKE 'vapour_present%'"),
             1);
+}
+
+TEST_F(ControlFlowTest, AReadingAboveThreeTimesBackgroundPlusHalfAPpmCallsTheSpecialists) {
+  // 0.6 ppm ≥ 3 × 20 ppb + 0.5 ppm = 0.56 ppm, with the ppb converted: true.
+  IngestOk("amira-1",
+           {FindingRecord(1, "d1.check_vapour.amira", {{"vapour", 0.6}, {"background", 20.0}})});
+  EXPECT_FALSE(TaskDormant("d1.call_specialists.amira"));
+  EXPECT_TRUE(TaskDormant("d1.declare_clear.amira"));
 }
 
 TEST_F(ControlFlowTest, AnElseTheLaptopDecidedReachesHqAsItsOwnId) {
