@@ -1,5 +1,6 @@
 #include "fired_actions.h"
 
+#include "muster/display.h"
 #include "muster/playbook/schedule.h"
 #include "muster/wire/records.h"
 
@@ -27,7 +28,7 @@ Status ApplyFired(AgentStore& store, const Task& task, const playbook::Playbook&
 void PrintFired(const std::vector<playbook::FiredTrigger>& fired, std::ostream& out) {
   for (const auto& hit : fired) {
     const auto escalation = playbook::ParseEscalationId(hit.trigger_id);
-    if (escalation) out << "ESCALATION: task " << escalation->task << "\n";
+    if (escalation) out << "ESCALATION: task " << ForTerminal(escalation->task) << "\n";
     for (const auto& action : hit.actions) {
       switch (action.kind) {
         case playbook::ActionKind::kActivate:
@@ -36,18 +37,18 @@ void PrintFired(const std::vector<playbook::FiredTrigger>& fired, std::ostream& 
           break;
         case playbook::ActionKind::kAlert:
           out << "ALERT (" << (action.severity.empty() ? "warning" : action.severity)
-              << "): " << action.message << "\n";
+              << "): " << ForTerminal(action.message) << "\n";
           break;
         case playbook::ActionKind::kNotify:
           out << "HQ will be notified"
               << (action.role.empty() ? "" : ", for the " + action.role + " role") << ": "
-              << action.message << "\n";
+              << ForTerminal(action.message) << "\n";
           break;
         case playbook::ActionKind::kStandDown:
           out << "STAND DOWN ("
               << (action.phase == playbook::kWholeDeployment ? "the whole deployment"
                                                               : "phase " + action.phase)
-              << "): " << action.message << "\n";
+              << "): " << ForTerminal(action.message) << "\n";
           break;
       }
     }
