@@ -16,6 +16,26 @@ namespace {
 constexpr LinkProfile kIridium = {.rate_bps = 2'400, .one_way_delay_ms = 600};
 constexpr LinkProfile kBgan = {.rate_bps = 64'000, .one_way_delay_ms = 300};
 
+// What member |i|'s laptop shows for its task of |step|.
+std::string Shown(TeamRig& rig, int i, const std::string& step) {
+  auto task = rig.store(i).FindTask(step);
+  auto all = rig.store(i).Tasks();
+  return task.ok() && all.ok() ? rig.store(i).DisplayState(*task, *all) : std::string("?");
+}
+
+// Every member's laptop shows each of its tasks of |steps| as HQ holds it (HQ's
+// "delivered" is a ready task its agent holds).
+void ExpectLaptopsAsHq(TeamRig& rig, const std::vector<std::string>& steps) {
+  for (const std::string& step : steps) {
+    for (int i = 0; i < rig.size(); ++i) {
+      const std::string hq =
+          rig.HqText("SELECT state FROM tasks WHERE id='" + rig.Task(i, step) + "'");
+      EXPECT_EQ(Shown(rig, i, step), hq == "delivered" ? "ready" : hq)
+          << rig.member(i) << " " << step;
+    }
+  }
+}
+
 // Every record each member made is at HQ exactly once.
 void ExpectEachRecordOnce(TeamRig& rig) {
   std::int64_t made = 0;
@@ -189,11 +209,7 @@ TEST(ThinLinkTest, AStandDownDecidedOfflineReachesTheTeamOverALossyThinLink) {
                                    out)
                   .ok())
       << out.str();
-  const auto shown = [&](int i, const std::string& step) {
-    auto task = rig.store(i).FindTask(step);
-    auto all = rig.store(i).Tasks();
-    return task.ok() && all.ok() ? rig.store(i).DisplayState(*task, *all) : std::string("?");
-  };
+  const auto shown = [&](int i, const std::string& step) { return Shown(rig, i, step); };
   EXPECT_EQ(shown(0, "perimeter"), "cancelled") << "at once, with no link";
   EXPECT_NE(shown(1, "perimeter"), "cancelled") << "the teammate has not heard yet";
 
@@ -210,14 +226,7 @@ TEST(ThinLinkTest, AStandDownDecidedOfflineReachesTheTeamOverALossyThinLink) {
   RecordProperty("teammate_stood_down_ms", static_cast<int>(reached.count()));
   ASSERT_TRUE(WaitUntil([&] { return rig.Pending() == 0; }, 120));
   rig.StopAgents();
-  for (const char* step : {"approach", "perimeter", "sample", "report"}) {
-    for (int i = 0; i < rig.size(); ++i) {
-      // HQ's "delivered" is a ready task its agent holds.
-      const std::string hq =
-          rig.HqText("SELECT state FROM tasks WHERE id='" + rig.Task(i, step) + "'");
-      EXPECT_EQ(shown(i, step), hq == "delivered" ? "ready" : hq) << rig.member(i) << " " << step;
-    }
-  }
+  ExpectLaptopsAsHq(rig, {"approach", "perimeter", "sample", "report"});
   EXPECT_EQ(rig.HqScalar("SELECT COUNT(*) FROM tasks WHERE stood_down=1"), 6);
   EXPECT_EQ(rig.HqScalar("SELECT COUNT(*) FROM alerts WHERE kind='conflict'"), 0);
   ExpectEachRecordOnce(rig);
@@ -261,11 +270,7 @@ steps:
   std::ostringstream out;
   ASSERT_TRUE(agent::RecordFinding(rig.store(0), "sweep", {}, false, true, false, out).ok())
       << out.str();
-  const auto shown = [&](int i, const std::string& step) {
-    auto task = rig.store(i).FindTask(step);
-    auto all = rig.store(i).Tasks();
-    return task.ok() && all.ok() ? rig.store(i).DisplayState(*task, *all) : std::string("?");
-  };
+  const auto shown = [&](int i, const std::string& step) { return Shown(rig, i, step); };
   EXPECT_EQ(shown(0, "report"), "ready") << "one completed sweep is enough, at once, offline";
   EXPECT_EQ(shown(1, "report"), "waiting") << "the teammate has not heard yet";
 
@@ -282,13 +287,7 @@ steps:
   RecordProperty("teammate_released_ms", static_cast<int>(reached.count()));
   ASSERT_TRUE(WaitUntil([&] { return rig.Pending() == 0; }, 120));
   rig.StopAgents();
-  for (const char* step : {"sweep", "report"}) {
-    for (int i = 0; i < rig.size(); ++i) {
-      const std::string hq =
-          rig.HqText("SELECT state FROM tasks WHERE id='" + rig.Task(i, step) + "'");
-      EXPECT_EQ(shown(i, step), hq == "delivered" ? "ready" : hq) << rig.member(i) << " " << step;
-    }
-  }
+  ExpectLaptopsAsHq(rig, {"sweep", "report"});
   auto sweep = rig.store(1).FindTask("sweep");
   ASSERT_TRUE(sweep.ok());
   EXPECT_EQ(sweep->hq_reason, "done by " + rig.member(0) + " (completion: any)");
