@@ -550,6 +550,28 @@ Status AgentStore::SetDeliveryHead(std::uint64_t head) {
   });
 }
 
+Result<std::optional<ClockOffset>> AgentStore::ClockOffsetToHq() {
+  std::optional<ClockOffset> offset;
+  Status status = Guarded([&]() -> Status {
+    const std::string measured_at = Meta(*db_, "clock_measured_at", "");
+    if (measured_at.empty()) return Status::Ok();
+    offset = ClockOffset{std::stoll(Meta(*db_, "clock_offset_ms", "0")),
+                         std::stoll(Meta(*db_, "clock_rtt_ms", "0")), std::stoll(measured_at)};
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return offset;
+}
+
+Status AgentStore::SetClockOffsetToHq(const ClockOffset& offset) {
+  return InTransaction(*db_, [&]() -> Status {
+    SetMeta(*db_, "clock_offset_ms", std::to_string(offset.offset_ms));
+    SetMeta(*db_, "clock_rtt_ms", std::to_string(offset.rtt_ms));
+    SetMeta(*db_, "clock_measured_at", std::to_string(offset.measured_at));
+    return Status::Ok();
+  });
+}
+
 Result<AgentStore::DeliveryState> AgentStore::Deliveries() {
   DeliveryState state;
   Status status = Guarded([&]() -> Status {

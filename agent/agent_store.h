@@ -155,6 +155,8 @@ class AgentStore final : public SyncStore {
   Result<std::uint64_t> AppliedWatermark() override;
   Status RestartDeliveries(std::uint64_t seq) override;
   Status SetDeliveryHead(std::uint64_t head) override;
+  Result<std::optional<ClockOffset>> ClockOffsetToHq() override;
+  Status SetClockOffsetToHq(const ClockOffset& offset) override;
   // What HQ said it had queued when it last welcomed this agent (0 before any WELCOME)
   // and when the view was last restarted by HQ (0: never).
   struct DeliveryState {

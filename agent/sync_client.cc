@@ -1,6 +1,7 @@
 #include "sync_client.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "muster/log.h"
 #include "muster/wire/deliveries.h"
@@ -35,6 +36,7 @@ void SyncClient::OnConnected() {
 void SyncClient::Reset() {
   cut_off_ = false;
   connected_ = false;
+  offset_told_ = false;
   welcomed_ = false;
   hello_due_.reset();
   hello_.reset();
@@ -107,6 +109,7 @@ Result<Message> SyncClient::Hello() {
   if (!sent->empty()) hello.body["sent"] = protocol::RangesToJson(*sent);
   if (!above->ranges.empty()) hello.body["acked_above"] = protocol::RangesToJson(above->ranges);
   if (!above->complete) hello.body["acked_above_complete"] = false;
+  StateClockOffset(hello);
   acked_above_complete_ = above->complete;
   acked_above_last_ = above->ranges.empty() ? *acked : above->ranges.back().last;
   return hello;
@@ -147,6 +150,41 @@ std::vector<Message> SyncClient::Outgoing() {
 
 void SyncClient::Piggyback(Message& message) {
   if (owed_applied_) message.body["applied"] = *owed_applied_;
+  StateClockOffset(message);
+}
+
+void SyncClient::StateClockOffset(Message& message) {
+  if (!offset_loaded_) {
+    auto kept = store_.ClockOffsetToHq();
+    if (kept.ok()) {
+      offset_ = *kept;
+      offset_loaded_ = true;
+    }
+  }
+  if (!offset_ || offset_told_) return;
+  offset_told_ = true;
+  message.body["clock_offset"] = offset_->offset_ms;
+  message.body["clock_rtt"] = offset_->rtt_ms;
+}
+
+void SyncClient::MeasureClock(const json& body, Millis sent_at) {
+  auto time = body.find("time");
+  if (time == body.end() || !time->is_number_integer()) return;
+  const ClockOffset sample = MeasureOffset(sent_at, clock_.Now(), time->get<Millis>());
+  const ClockOffset kept = KeepBetter(offset_, sample);
+  if (offset_ && kept == *offset_) return;
+  const bool moved = !offset_ || std::llabs(kept.offset_ms - offset_->offset_ms) > kept.rtt_ms;
+  offset_ = kept;
+  offset_loaded_ = true;
+  if (moved) offset_told_ = false;
+  Status saved = store_.SetClockOffsetToHq(kept);
+  if (!saved.ok()) {
+    Logger("sync")->warn("event=clock_offset_not_kept error=\"{}\"", saved.message());
+  }
+  if (moved) {
+    Logger("sync")->info("event=clock_offset offset_ms={} rtt_ms={} skew=\"{}\"", kept.offset_ms,
+                         kept.rtt_ms, DescribeSkew(kept.offset_ms));
+  }
 }
 
 void SyncClient::Sent(const Message& message, std::size_t frame_bytes) {
@@ -197,6 +235,7 @@ std::vector<Message> SyncClient::OnMessage(const Message& message, std::size_t f
     case MessageType::kPing: return {Message{MessageType::kPong, {{"time", clock_.Now()}}}};
     case MessageType::kPong:
       if (ping_) {
+        MeasureClock(message.body, ping_->sent_at);
         estimator_.OnExchange(ping_->bytes + OnWire(frame_bytes), clock_.Now() - ping_->sent_at);
         ping_.reset();
       }
@@ -218,6 +257,7 @@ std::vector<Message> SyncClient::OnWelcome(const json& body, std::size_t frame_b
     return {};
   }
   estimator_.OnExchange(hello_->bytes + OnWire(frame_bytes), now - hello_->sent_at);
+  const Millis hello_sent_at = hello_->sent_at;
   hello_.reset();
   const std::string hq = body["hq"].get<std::string>();
   if (!expected_hq_id_.empty() && hq != expected_hq_id_) {
@@ -227,6 +267,7 @@ std::vector<Message> SyncClient::OnWelcome(const json& body, std::size_t frame_b
     hello_due_ = now + options_.answer_floor_ms;
     return {};
   }
+  MeasureClock(body, hello_sent_at);
   Status applied = ApplyWelcome(body);
   if (!applied.ok()) {
     // Not welcomed: sending now could lose records (HQ would take them for duplicates)

@@ -116,8 +116,14 @@ class SyncClient {
   std::optional<protocol::Message> NextBatch();
   Millis Keepalive() const;
   Millis AnswerDue(const Awaited& awaited) const;
-  // Hands the owed applied cursor to an outgoing RECORDS or PING.
+  // Hands the owed applied cursor to an outgoing RECORDS or PING, and the clock offset.
   void Piggyback(protocol::Message& message);
+  // Adds the kept clock offset to an outgoing HELLO, RECORDS or PING (`clock_offset`,
+  // `clock_rtt`): once per session, and again when it moved by more than its round trip.
+  void StateClockOffset(protocol::Message& message);
+  // An answer carrying HQ's `time` to a request sent at |sent_at|: measures the clock
+  // offset and keeps the better of it and the kept one (clock_offset.h).
+  void MeasureClock(const nlohmann::json& body, Millis sent_at);
 
   SyncStore& store_;
   SyncOutbox& outbox_;  // store_'s
@@ -131,6 +137,9 @@ class SyncClient {
   std::optional<Millis> hello_due_;   // a HELLO should go at this time
   std::optional<Awaited> hello_;      // a HELLO waits for its WELCOME
   std::optional<Awaited> ping_;       // a PING waits for its PONG
+  std::optional<ClockOffset> offset_;  // HQ's clock minus this laptop's, as kept in the store
+  bool offset_loaded_ = false;
+  bool offset_told_ = false;  // HQ heard the kept offset in this session
   std::optional<InFlight> in_flight_;
   std::optional<Millis> resend_at_;   // HQ asked for a pause before the next batch
   std::optional<std::uint64_t> owed_applied_;  // DELIVERED not sent yet

@@ -12,6 +12,7 @@
 
 #include "muster/wire/records.h"
 #include "muster/clock.h"
+#include "muster/clock_offset.h"
 #include "muster/protocol.h"
 #include "muster/result.h"
 
@@ -122,6 +123,12 @@ class SyncStore {
   // What HQ said it had queued for this agent when it last welcomed it; the member's view
   // is behind while the applied cursor is below it.
   virtual Status SetDeliveryHead(std::uint64_t head) = 0;
+
+  // --- time ---
+  // The offset of HQ's clock from this laptop's, as last kept (clock_offset.h); none
+  // before the first exchange with HQ.
+  virtual Result<std::optional<ClockOffset>> ClockOffsetToHq() = 0;
+  virtual Status SetClockOffsetToHq(const ClockOffset& offset) = 0;
 };
 
 }  // namespace muster::agent

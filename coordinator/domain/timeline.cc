@@ -22,7 +22,7 @@ Result<json> Timeline::OfIncident(const std::string& incident_id) {
     MUSTER_RETURN_IF_ERROR(RequireIncident(*db_, incident_id));
     SQLite::Statement query(*db_,
                             "SELECT id, incident_id, at, kind, actor, text FROM timeline WHERE "
-                            "incident_id=? ORDER BY id");
+                            "incident_id=? ORDER BY at, id");
     query.bind(1, incident_id);
     while (query.executeStep()) list.push_back(EventFromRow(query));
     return Status::Ok();
@@ -53,15 +53,24 @@ Result<json> Timeline::Events(std::int64_t after, const std::string& incident_id
 }
 
 Status Timeline::Append(const std::string& incident_id, const std::string& kind,
-                        const std::string& actor, const std::string& text) {
-  SQLite::Statement insert(
-      *db_, "INSERT INTO timeline(incident_id, at, kind, actor, text) VALUES(?,?,?,?,?)");
-  insert.bind(1, incident_id);
-  insert.bind(2, static_cast<std::int64_t>(clock_.Now()));
-  insert.bind(3, kind);
-  insert.bind(4, actor);
-  insert.bind(5, text);
-  insert.exec();
+                        const std::string& actor, const std::string& text,
+                        const std::optional<RecordStamp>& from) {
+  auto insert = statements_.Get(
+      "INSERT INTO timeline(incident_id, at, kind, actor, text, agent_id, seq) "
+      "VALUES(?,?,?,?,?,?,?)");
+  insert->bind(1, incident_id);
+  insert->bind(2, static_cast<std::int64_t>(from ? from->at : clock_.Now()));
+  insert->bind(3, kind);
+  insert->bind(4, actor);
+  insert->bind(5, text);
+  if (from) {
+    insert->bind(6, from->agent_id);
+    insert->bind(7, static_cast<std::int64_t>(from->seq));
+  } else {
+    insert->bind(6);
+    insert->bind(7);
+  }
+  insert->exec();
   return Status::Ok();
 }
 

@@ -112,8 +112,12 @@ Result<Config> LoadConfig(const std::string& path) {
             Result<Millis> interval = ReadDuration(path, item.second, "alerts.sweep_interval", "5s");
             if (!interval.ok()) return interval.status();
             config.alert_sweep_interval_ms = *interval;
+          } else if (name == "clock_skew") {
+            Result<Millis> bound = ReadDuration(path, item.second, "alerts.clock_skew", "2m");
+            if (!bound.ok()) return bound.status();
+            config.clock_skew_alert_ms = *bound;
           } else {
-            return Unknown(path, item.first, "sweep_interval");
+            return Unknown(path, item.first, "sweep_interval, clock_skew");
           }
         }
       } else {

@@ -35,6 +35,9 @@ struct Config {
   // How often the coordinator raises time-based alerts (overdue tasks, members not heard
   // from within their check-in interval).
   std::int64_t alert_sweep_interval_ms = 5'000;
+  // An agent whose clock is further than this from HQ's raises a clock_skew alert
+  // (docs/protocol.md, Time).
+  std::int64_t clock_skew_alert_ms = 2 * 60'000;
   // `playbook_signatures: required`: only playbooks signed by a trusted author are
   // published and deployed (docs/security.md#playbook-signatures); `optional` (the
   // default) also takes unsigned ones, and still checks every signature given.

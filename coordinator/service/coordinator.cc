@@ -102,10 +102,11 @@ Status Coordinator::PrepareDataDir() {
 
   const std::string db_path = config_.data_dir + "/muster.db";
   for (auto* hq : {&router_hq_, &api_hq_}) {
-    auto opened = Headquarters::Open(db_path, clock_,
-                                     config_.playbook_signatures_required
-                                         ? SignaturePolicy::kRequired
-                                         : SignaturePolicy::kOptional);
+    auto opened = Headquarters::Open(
+        db_path, clock_,
+        {config_.playbook_signatures_required ? SignaturePolicy::kRequired
+                                              : SignaturePolicy::kOptional,
+         config_.clock_skew_alert_ms});
     if (!opened.ok()) return opened.status();
     *hq = std::move(opened).value();
   }

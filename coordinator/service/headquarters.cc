@@ -2,13 +2,14 @@
 
 namespace muster::hq {
 
-Headquarters::Headquarters(std::unique_ptr<HqDatabase> database, SignaturePolicy signatures)
+Headquarters::Headquarters(std::unique_ptr<HqDatabase> database, const HqPolicies& policies)
     : database_(std::move(database)),
       audit_(*database_),
       timeline_(*database_),
       authors_(*database_, audit_),
-      playbooks_(*database_, audit_, authors_, signatures),
+      playbooks_(*database_, audit_, authors_, policies.signatures),
       alerts_(*database_, audit_, timeline_),
+      clocks_(*database_, alerts_, policies.clock_skew_alert_ms),
       deliveries_(*database_),
       progress_(*database_),
       team_(*database_, deliveries_),
@@ -27,14 +28,14 @@ Headquarters::Headquarters(std::unique_ptr<HqDatabase> database, SignaturePolicy
       operators_(*database_, audit_),
       sessions_(*database_, audit_),
       ingest_(*database_, {audit_, timeline_, alerts_, playbooks_, directory_, deployments_,
-                           dispatch_, attachments_, schedule_, team_}) {}
+                           dispatch_, attachments_, schedule_, team_, clocks_}) {}
 
 Result<std::unique_ptr<Headquarters>> Headquarters::Open(const std::string& path,
                                                          const Clock& clock,
-                                                         SignaturePolicy signatures) {
+                                                         const HqPolicies& policies) {
   auto database = HqDatabase::Open(path, clock);
   if (!database.ok()) return database.status();
-  return std::unique_ptr<Headquarters>(new Headquarters(std::move(database).value(), signatures));
+  return std::unique_ptr<Headquarters>(new Headquarters(std::move(database).value(), policies));
 }
 
 }  // namespace muster::hq

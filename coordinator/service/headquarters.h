@@ -11,6 +11,7 @@
 
 #include "access/operators.h"
 #include "access/sessions.h"
+#include "domain/agent_clocks.h"
 #include "domain/agent_directory.h"
 #include "domain/agent_registry.h"
 #include "domain/alerts.h"
@@ -35,13 +36,19 @@
 
 namespace muster::hq {
 
+// What the configuration decides for HQ's core.
+struct HqPolicies {
+  SignaturePolicy signatures = SignaturePolicy::kOptional;  // `playbook_signatures`
+  Millis clock_skew_alert_ms = 2 * 60'000;                  // `alerts.clock_skew`
+};
+
 class Headquarters {
  public:
+
   // Opens or creates the database at |path| (store/hq_database.h). |clock| must outlive
   // the result. |signatures| is the configuration's `playbook_signatures`.
-  static Result<std::unique_ptr<Headquarters>> Open(
-      const std::string& path, const Clock& clock,
-      SignaturePolicy signatures = SignaturePolicy::kOptional);
+  static Result<std::unique_ptr<Headquarters>> Open(const std::string& path, const Clock& clock,
+                                                    const HqPolicies& policies = {});
 
   Headquarters(const Headquarters&) = delete;
   Headquarters& operator=(const Headquarters&) = delete;
@@ -52,6 +59,7 @@ class Headquarters {
   PlaybookAuthors& authors() { return authors_; }
   PlaybookLibrary& playbooks() { return playbooks_; }
   Alerts& alerts() { return alerts_; }
+  AgentClocks& clocks() { return clocks_; }
   DeliveryQueue& deliveries() { return deliveries_; }
   AgentProgress& progress() { return progress_; }
   TeamRelay& team() { return team_; }
@@ -70,7 +78,7 @@ class Headquarters {
   Ingest& ingest() { return ingest_; }
 
  private:
-  Headquarters(std::unique_ptr<HqDatabase> database, SignaturePolicy signatures);
+  Headquarters(std::unique_ptr<HqDatabase> database, const HqPolicies& policies);
 
   std::unique_ptr<HqDatabase> database_;
   AuditTrail audit_;
@@ -78,6 +86,7 @@ class Headquarters {
   PlaybookAuthors authors_;
   PlaybookLibrary playbooks_;
   Alerts alerts_;
+  AgentClocks clocks_;
   DeliveryQueue deliveries_;
   AgentProgress progress_;
   TeamRelay team_;

@@ -318,6 +318,23 @@ ALTER TABLE playbooks ADD COLUMN revoke_reason TEXT NOT NULL DEFAULT '';
       {16, R"sql(
 ALTER TABLE findings ADD COLUMN marking TEXT NOT NULL DEFAULT '';
 )sql"},
+      // Version 17: agents' clocks (domain/agent_clocks.h). Each agent's offset from HQ's
+      // clock as it last reported it; a record's time at HQ is the agent's corrected by it
+      // (findings keep the agent's own in agent_at); records that came before the offset
+      // was known are marked, to be placed again; timeline entries a record made name it.
+      {17, R"sql(
+ALTER TABLE agents ADD COLUMN clock_offset_ms INTEGER;
+ALTER TABLE agents ADD COLUMN clock_rtt_ms INTEGER;
+ALTER TABLE agents ADD COLUMN clock_reported_at INTEGER;
+ALTER TABLE agents ADD COLUMN clock_alerted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE inbound ADD COLUMN clock_known INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX inbound_provisional ON inbound(agent_id) WHERE clock_known=0;
+ALTER TABLE findings ADD COLUMN agent_at INTEGER;
+UPDATE findings SET agent_at=recorded_at;
+ALTER TABLE timeline ADD COLUMN agent_id TEXT;
+ALTER TABLE timeline ADD COLUMN seq INTEGER;
+CREATE INDEX timeline_by_record ON timeline(agent_id, seq) WHERE agent_id IS NOT NULL;
+)sql"},
   };
   return kMigrations;
 }

@@ -64,8 +64,7 @@ std::vector<Result<IngestOutcome>> Ingest::CommitGroup(const std::vector<IngestB
                         "agent:" + batch.agent_id + "@" + (batch.peer.empty() ? "?" : batch.peer)};
       IngestOutcome outcome;
       statements_.Get("SAVEPOINT batch")->exec();
-      Status applied =
-          Guarded(*db_, [&] { return ApplyBatch(batch.agent_id, batch.records, actor, outcome); });
+      Status applied = Guarded(*db_, [&] { return ApplyBatch(batch, actor, outcome); });
       if (!applied.ok()) statements_.Get("ROLLBACK TO batch")->exec();
       statements_.Get("RELEASE batch")->exec();
       if (applied.ok()) {
@@ -82,8 +81,8 @@ std::vector<Result<IngestOutcome>> Ingest::CommitGroup(const std::vector<IngestB
   return results;
 }
 
-Status Ingest::ApplyBatch(const std::string& agent_id, const std::vector<InboundRecord>& records,
-                          const Actor& actor, IngestOutcome& outcome) {
+Status Ingest::ApplyBatch(const IngestBatch& batch, const Actor& actor, IngestOutcome& outcome) {
+  const std::string& agent_id = batch.agent_id;
   Result<std::optional<AgentRecord>> found = directory_.Find(agent_id);
   if (!found.ok()) return found.status();
   const std::optional<AgentRecord>& agent = *found;
@@ -91,9 +90,13 @@ Status Ingest::ApplyBatch(const std::string& agent_id, const std::vector<Inbound
     return Status::Error(ErrorCode::kForbidden,
                          "agent " + agent_id + " is not enrolled or revoked");
   }
+  if (batch.clock) {
+    MUSTER_RETURN_IF_ERROR(
+        clocks_.Record(agent_id, *batch.clock, &outcome.deployments_to_evaluate));
+  }
   const Millis now = clock_.Now();
   std::vector<std::uint64_t> fresh;
-  for (const InboundRecord& record : records) {
+  for (const InboundRecord& record : batch.records) {
     Result<bool> taken = Take(*agent, record, actor, now, outcome);
     if (!taken.ok()) return taken.status();
     if (*taken) fresh.push_back(record.seq);
@@ -130,7 +133,8 @@ Result<bool> Ingest::Take(const AgentRecord& agent, const InboundRecord& record,
   }
   auto insert = statements_.Get(
       "INSERT OR IGNORE INTO inbound(agent_id, seq, kind, recorded_at, received_at, body, "
-      "outcome) VALUES(?,?,?,?,?,?, 'applied')");
+      "outcome, clock_known) VALUES(?,?,?,?,?,?, 'applied', ?)");
+  const Placement placed = clocks_.Place(agent.id, record.at, now);
   insert->bind(1, agent.id);
   insert->bind(2, static_cast<std::int64_t>(record.seq));
   insert->bind(3, record.kind);
@@ -139,6 +143,7 @@ Result<bool> Ingest::Take(const AgentRecord& agent, const InboundRecord& record,
   const std::string logged = LoggedBody(record);
   const bool oversized = IsOversized(logged);
   insert->bind(6, oversized ? OversizedMention(logged) : logged);
+  insert->bind(7, placed.known ? 1 : 0);
   const int inserted = insert->exec();
   insert->reset();
   outcome.held.push_back(record.seq);
@@ -146,7 +151,7 @@ Result<bool> Ingest::Take(const AgentRecord& agent, const InboundRecord& record,
   statements_.Get("SAVEPOINT record")->exec();
   const std::size_t notify_before = outcome.agents_to_notify.size();
   const std::set<std::int64_t> team_before = outcome.team_changed;
-  Status applied = oversized ? RefuseOversized(logged) : ApplyRecord(agent, record, outcome);
+  Status applied = oversized ? RefuseOversized(logged) : ApplyRecord(agent, record, placed.at, outcome);
   if (applied.ok()) {
     statements_.Get("RELEASE record")->exec();
     ++outcome.applied_by_kind[record.kind];

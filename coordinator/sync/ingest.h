@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "domain/agent_clocks.h"
 #include "domain/agent_directory.h"
 #include "domain/alerts.h"
 #include "domain/attachments.h"
@@ -54,6 +55,9 @@ struct IngestBatch {
   std::string agent_id;
   std::vector<InboundRecord> records;
   std::string peer;  // the address it came from, for the audit log
+  // What the agent said of its clock in the same message: kept before the records are
+  // placed in time.
+  std::optional<ClockReport> clock = std::nullopt;
 };
 
 class Ingest : OverDatabase {
@@ -69,6 +73,7 @@ class Ingest : OverDatabase {
     Attachments& attachments;
     TaskSchedule& schedule;
     TeamRelay& team;
+    AgentClocks& clocks;
   };
   Ingest(HqDatabase& database, const Parts& parts)
       : OverDatabase(database),
@@ -81,7 +86,8 @@ class Ingest : OverDatabase {
         dispatch_(parts.dispatch),
         attachments_(parts.attachments),
         schedule_(parts.schedule),
-        team_(parts.team) {}
+        team_(parts.team),
+        clocks_(parts.clocks) {}
 
   // Commits every record of a batch in one transaction and returns only after the
   // commit (a group of one). |peer| is the address the batch came from, for the audit
@@ -105,8 +111,7 @@ class Ingest : OverDatabase {
  private:
   // The batch's work inside the transaction: each record logged and applied, the batch
   // audited, triggers evaluated, the watermark advanced.
-  Status ApplyBatch(const std::string& agent_id, const std::vector<InboundRecord>& records,
-                    const Actor& actor, IngestOutcome& outcome);
+  Status ApplyBatch(const IngestBatch& batch, const Actor& actor, IngestOutcome& outcome);
   // Logs one record and applies its effect under a savepoint, so that a refused record
   // leaves no half of its effect behind. Returns whether it was new.
   Result<bool> Take(const AgentRecord& agent, const InboundRecord& record, const Actor& actor,
@@ -117,18 +122,21 @@ class Ingest : OverDatabase {
                                 Millis now);
 
   // --- one handler per record kind (ingest_records.cc) ---
-  Status ApplyRecord(const AgentRecord& agent, const InboundRecord& record, IngestOutcome& outcome);
-  Status ApplyStatus(const AgentRecord& agent, const InboundRecord& record,
+  // |at| is where the record stands in HQ's time (AgentClocks::Place).
+  Status ApplyRecord(const AgentRecord& agent, const InboundRecord& record, Millis at,
+                     IngestOutcome& outcome);
+  Status ApplyStatus(const AgentRecord& agent, const InboundRecord& record, Millis at,
                      const wire::StatusRecord& status, IngestOutcome& outcome);
-  Status ApplyFinding(const AgentRecord& agent, const InboundRecord& record,
+  Status ApplyFinding(const AgentRecord& agent, const InboundRecord& record, Millis at,
                       const wire::FindingRecord& finding, IngestOutcome& outcome);
-  Status ApplyAlert(const AgentRecord& agent, const InboundRecord& record,
+  Status ApplyAlert(const AgentRecord& agent, const InboundRecord& record, Millis at,
                     const wire::AlertRecord& alert);
   Status ApplyTrigger(const AgentRecord& agent, const wire::TriggerRecord& trigger,
                       IngestOutcome& outcome);
-  Status ApplyChecklist(const AgentRecord& agent, const InboundRecord& record,
+  Status ApplyChecklist(const AgentRecord& agent, const InboundRecord& record, Millis at,
                         const wire::ChecklistRecord& tick);
-  Status ApplyNote(const AgentRecord& agent, const wire::NoteRecord& note);
+  Status ApplyNote(const AgentRecord& agent, const InboundRecord& record, Millis at,
+                   const wire::NoteRecord& note);
   Status ApplyAttachmentPiece(const AgentRecord& agent, const wire::AttachmentPiece& piece);
   // The incident of the member's newest active deployment, for records without a task.
   std::string IncidentOfMember(const std::string& member_id);
@@ -143,6 +151,7 @@ class Ingest : OverDatabase {
   Attachments& attachments_;
   TaskSchedule& schedule_;
   TeamRelay& team_;
+  AgentClocks& clocks_;
 };
 
 }  // namespace muster::hq

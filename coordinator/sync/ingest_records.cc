@@ -95,7 +95,7 @@ Status DecodeAnd(const InboundRecord& entry, Apply apply) {
 
 }  // namespace
 
-Status Ingest::ApplyRecord(const AgentRecord& agent, const InboundRecord& record,
+Status Ingest::ApplyRecord(const AgentRecord& agent, const InboundRecord& record, Millis at,
                            IngestOutcome& outcome) {
   const std::optional<wire::RecordKind> kind = wire::RecordKindFromName(record.kind);
   if (!kind) {
@@ -109,26 +109,26 @@ Status Ingest::ApplyRecord(const AgentRecord& agent, const InboundRecord& record
   switch (*kind) {
     case wire::RecordKind::kStatus:
       return DecodeAnd<wire::StatusRecord>(
-          record, [&](const auto& status) { return ApplyStatus(agent, record, status, outcome); });
+          record, [&](const auto& status) { return ApplyStatus(agent, record, at, status, outcome); });
     case wire::RecordKind::kFinding:
       return DecodeAnd<wire::FindingRecord>(record, [&](const auto& finding) {
-        return ApplyFinding(agent, record, finding, outcome);
+        return ApplyFinding(agent, record, at, finding, outcome);
       });
     case wire::RecordKind::kAlert:
       return DecodeAnd<wire::AlertRecord>(
-          record, [&](const auto& alert) { return ApplyAlert(agent, record, alert); });
+          record, [&](const auto& alert) { return ApplyAlert(agent, record, at, alert); });
     case wire::RecordKind::kTrigger:
       return DecodeAnd<wire::TriggerRecord>(
           record, [&](const auto& trigger) { return ApplyTrigger(agent, trigger, outcome); });
     case wire::RecordKind::kNote:
-      return DecodeAnd<wire::NoteRecord>(record,
-                                         [&](const auto& note) { return ApplyNote(agent, note); });
+      return DecodeAnd<wire::NoteRecord>(
+          record, [&](const auto& note) { return ApplyNote(agent, record, at, note); });
     case wire::RecordKind::kAttachmentChunk:
       return DecodeAnd<wire::AttachmentPiece>(
           record, [&](const auto& piece) { return ApplyAttachmentPiece(agent, piece); });
     case wire::RecordKind::kChecklist:
       return DecodeAnd<wire::ChecklistRecord>(
-          record, [&](const auto& tick) { return ApplyChecklist(agent, record, tick); });
+          record, [&](const auto& tick) { return ApplyChecklist(agent, record, at, tick); });
   }
   return Status::Error(ErrorCode::kMalformed, "unknown record kind '" + record.kind + "'");
 }
@@ -139,7 +139,7 @@ Status Ingest::ApplyAttachmentPiece(const AgentRecord& agent, const wire::Attach
   return attachments_.StorePiece(agent.id, piece);
 }
 
-Status Ingest::ApplyStatus(const AgentRecord& agent, const InboundRecord& record,
+Status Ingest::ApplyStatus(const AgentRecord& agent, const InboundRecord& record, Millis at,
                            const wire::StatusRecord& status, IngestOutcome& outcome) {
   static const std::set<std::string> kAgentStates = {"acknowledged", "in_progress", "completed",
                                                      "blocked"};
@@ -170,7 +170,7 @@ Status Ingest::ApplyStatus(const AgentRecord& agent, const InboundRecord& record
           alerts_.Raise(task->incident, task->deployment, "conflict", "warning",
                         "task " + task_id + " was " + task->state + " at HQ but " +
                             agent.member_id + " reported it " + state + " (recorded " +
-                            FormatTimestamp(record.at) + "); the member's findings are kept",
+                            FormatTimestamp(at) + "); the member's findings are kept",
                         agent.id, "conflict:" + agent.id + ":" + std::to_string(record.seq)));
     }
     auto seen = statements_.Get("UPDATE tasks SET status_seq=? WHERE id=?");
@@ -185,17 +185,18 @@ Status Ingest::ApplyStatus(const AgentRecord& agent, const InboundRecord& record
   update->bind(1, state);
   update->bind(2, status.reason);
   update->bind(3, static_cast<std::int64_t>(record.seq));
-  update->bind(4, static_cast<std::int64_t>(record.at));
+  update->bind(4, static_cast<std::int64_t>(at));
   update->bind(5, task_id);
   update->exec();
   outcome.team_changed.insert(task->deployment);
+  const RecordStamp stamp{agent.id, record.seq, at};
   if (state == "blocked") {
     MUSTER_RETURN_IF_ERROR(timeline_.Append(task->incident, "blocked", agent.member_id,
-                                            task_id + ": " + status.reason));
+                                            task_id + ": " + status.reason, stamp));
   }
   if (state != "completed") return Status::Ok();
   MUSTER_RETURN_IF_ERROR(
-      timeline_.Append(task->incident, "completed", agent.member_id, "task " + task_id));
+      timeline_.Append(task->incident, "completed", agent.member_id, "task " + task_id, stamp));
   if (done_before_stand_down) {
     // The agent was told it was cancelled: it now hears that it counts as done.
     MUSTER_RETURN_IF_ERROR(dispatch_.QueueTaskSnapshots({task_id}, &outcome.agents_to_notify));
@@ -215,7 +216,7 @@ Status Ingest::ApplyStatus(const AgentRecord& agent, const InboundRecord& record
       deployments_.DependentTasks(task->deployment, **book, task->step), &outcome.agents_to_notify);
 }
 
-Status Ingest::ApplyFinding(const AgentRecord& agent, const InboundRecord& record,
+Status Ingest::ApplyFinding(const AgentRecord& agent, const InboundRecord& record, Millis at,
                             const wire::FindingRecord& finding, IngestOutcome& outcome) {
   Result<TaskRow> task = OwnTask(statements_, agent, finding.task);
   if (!task.ok()) return task.status();
@@ -237,12 +238,14 @@ Status Ingest::ApplyFinding(const AgentRecord& agent, const InboundRecord& recor
   }
   auto insert = statements_.Get(
       "INSERT INTO findings(agent_id, seq, task_id, recorded_at, "
-      "received_at, fields, confirmed, attachments, marking) VALUES(?,?,?,?,?,?,?,?,?)");
+      "received_at, fields, confirmed, attachments, marking, agent_at) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?)");
   insert->bind(1, agent.id);
   insert->bind(2, static_cast<std::int64_t>(record.seq));
   insert->bind(3, finding.task);
-  insert->bind(4, static_cast<std::int64_t>(record.at));
+  insert->bind(4, static_cast<std::int64_t>(at));
   insert->bind(5, static_cast<std::int64_t>(clock_.Now()));
+  insert->bind(10, static_cast<std::int64_t>(record.at));
   insert->bind(6, finding.values.dump());
   insert->bind(7, json(finding.confirmed).dump());
   json attached_ids = json::array();
@@ -265,7 +268,7 @@ Status Ingest::ApplyFinding(const AgentRecord& agent, const InboundRecord& recor
     latest->bind(1, task->deployment);
     latest->bind(2, task->step + "." + name);
     latest->bind(3, value.dump());
-    latest->bind(4, static_cast<std::int64_t>(record.at));
+    latest->bind(4, static_cast<std::int64_t>(at));
     latest->exec();
     latest->reset();
   }
@@ -277,7 +280,7 @@ Status Ingest::ApplyFinding(const AgentRecord& agent, const InboundRecord& recor
     return alerts_.Raise(task->incident, task->deployment, "conflict", "warning",
                          "task " + finding.task + " was " + task->state + " at HQ but " +
                              agent.member_id + " recorded a finding for it (recorded " +
-                             FormatTimestamp(record.at) + "); the finding is kept",
+                             FormatTimestamp(at) + "); the finding is kept",
                          agent.id, "conflict:" + agent.id + ":" + std::to_string(record.seq));
   }
   return Status::Ok();
@@ -292,7 +295,7 @@ std::string Ingest::IncidentOfMember(const std::string& member_id) {
   return query->executeStep() ? query->getColumn(0).getString() : std::string("-");
 }
 
-Status Ingest::ApplyAlert(const AgentRecord& agent, const InboundRecord& record,
+Status Ingest::ApplyAlert(const AgentRecord& agent, const InboundRecord& record, Millis at,
                           const wire::AlertRecord& alert) {
   // Never refused for its length: a safety alert is raised, its message cut.
   const std::string message = limits::Cut(alert.message, limits::kLine);
@@ -313,7 +316,7 @@ Status Ingest::ApplyAlert(const AgentRecord& agent, const InboundRecord& record,
   return alerts_.Raise(incident, deployment, "safety", severity,
                        agent.member_id + ": " +
                            (message.empty() ? "safety alert" : message) + " (raised " +
-                           FormatTimestamp(record.at) + ")",
+                           FormatTimestamp(at) + ")",
                        agent.id, "agent:" + agent.id + ":" + std::to_string(record.seq));
 }
 
@@ -333,7 +336,7 @@ Status Ingest::ApplyTrigger(const AgentRecord& agent, const wire::TriggerRecord&
              : Status::Error(ErrorCode::kInvalidValue, fired.message());
 }
 
-Status Ingest::ApplyChecklist(const AgentRecord& agent, const InboundRecord& record,
+Status Ingest::ApplyChecklist(const AgentRecord& agent, const InboundRecord& record, Millis at,
                              const wire::ChecklistRecord& tick) {
   Result<TaskRow> task = OwnTask(statements_, agent, tick.task);
   if (!task.ok()) return task.status();
@@ -355,15 +358,17 @@ Status Ingest::ApplyChecklist(const AgentRecord& agent, const InboundRecord& rec
   upsert->bind(2, static_cast<std::int64_t>(tick.item));
   upsert->bind(3, tick.checked ? 1 : 0);
   upsert->bind(4, static_cast<std::int64_t>(record.seq));
-  upsert->bind(5, static_cast<std::int64_t>(record.at));
+  upsert->bind(5, static_cast<std::int64_t>(at));
   if (upsert->exec() == 0) return Status::Ok();
   return timeline_.Append(task->incident, "checklist", agent.member_id,
                           tick.task + ": " + (tick.checked ? "checked " : "unchecked ") +
                               std::to_string(tick.item) + " '" +
-                              step->checklist[tick.item - 1] + "'");
+                              step->checklist[tick.item - 1] + "'",
+                          RecordStamp{agent.id, record.seq, at});
 }
 
-Status Ingest::ApplyNote(const AgentRecord& agent, const wire::NoteRecord& note) {
+Status Ingest::ApplyNote(const AgentRecord& agent, const InboundRecord& record, Millis at,
+                         const wire::NoteRecord& note) {
   std::string incident = IncidentOfMember(agent.member_id);
   if (!note.task.empty()) {
     Result<TaskRow> task = OwnTask(statements_, agent, note.task);
@@ -371,7 +376,8 @@ Status Ingest::ApplyNote(const AgentRecord& agent, const wire::NoteRecord& note)
     incident = task->incident;
   }
   return timeline_.Append(incident, "note", agent.member_id,
-                          (note.task.empty() ? "" : note.task + ": ") + note.text);
+                          (note.task.empty() ? "" : note.task + ": ") + note.text,
+                          RecordStamp{agent.id, record.seq, at});
 }
 
 }  // namespace muster::hq

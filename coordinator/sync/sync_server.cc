@@ -88,6 +88,18 @@ std::optional<std::uint64_t> PiggybackedApplied(const json& body) {
 
 }  // namespace
 
+void SyncServer::KeepClockReport(const std::string& agent_id, const json& body) {
+  const std::optional<ClockReport> report = ClockReportIn(body);
+  if (!report) return;
+  // Not keeping it costs only the correction of this agent's next records: the session
+  // goes on.
+  Status kept = hq_.clocks().Report(agent_id, *report);
+  if (!kept.ok()) {
+    Logger("sync")->warn("event=clock_report_not_kept agent={} error=\"{}\"", agent_id,
+                         kept.ToString());
+  }
+}
+
 std::vector<Message> SyncServer::Handle(const std::string& agent_id, const Message& message,
                                         const std::string& peer, std::size_t frame_bytes) {
   switch (message.type) {
@@ -103,6 +115,7 @@ std::vector<Message> SyncServer::Handle(const std::string& agent_id, const Messa
         return {protocol::MakeError(ErrorCode::kNoSession, "send HELLO first")};
       }
       heard_[agent_id] = clock_.Now();
+      KeepClockReport(agent_id, message.body);
       std::vector<Message> replies = {Message{MessageType::kPong, {{"time", clock_.Now()}}}};
       if (auto applied = PiggybackedApplied(message.body)) {
         Applied(agent_id, it->second, *applied, frame_bytes);
@@ -142,6 +155,7 @@ std::vector<Message> SyncServer::OnHello(const std::string& agent_id, const json
                                 (!sent.ok() ? sent.status() : acked_above.status()).message())};
   }
   heard_[agent_id] = clock_.Now();
+  KeepClockReport(agent_id, body);
   sessions_.erase(agent_id);
   Session& session = sessions_[agent_id];
   session.link = LinkEstimator(options_.link);
@@ -236,6 +250,7 @@ std::optional<std::vector<Message>> SyncServer::StageRecords(const Incoming& inc
   if (applied && Applied(agent_id, session->second, *applied, 0)) entry.applied = applied;
   entry.batch.agent_id = agent_id;
   entry.batch.peer = incoming.peer;
+  entry.batch.clock = ClockReportIn(incoming.message.body);
   const json& records = incoming.message.body["records"];
   entry.batch.records.reserve(records.size());
   for (const json& record : records)

@@ -79,6 +79,13 @@ class FailingStore final : public SyncStore, public SyncOutbox {
   Status SetDeliveryHead(std::uint64_t head) override {
     return Failing("SetDeliveryHead") ? Failure() : real_.SetDeliveryHead(head);
   }
+  Result<std::optional<ClockOffset>> ClockOffsetToHq() override {
+    if (Failing("ClockOffsetToHq")) return Failure();
+    return real_.ClockOffsetToHq();
+  }
+  Status SetClockOffsetToHq(const ClockOffset& offset) override {
+    return Failing("SetClockOffsetToHq") ? Failure() : real_.SetClockOffsetToHq(offset);
+  }
 
  private:
   bool Failing(const std::string& operation) const { return failing_.count(operation) > 0; }

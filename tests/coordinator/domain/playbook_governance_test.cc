@@ -130,7 +130,7 @@ TEST_F(PlaybookGovernanceTest, AVersionSignedByAKeyRevokedLaterIsNotDeployedUnti
 TEST_F(PlaybookGovernanceTest, RequiredModeRefusesUnsignedPlaybooks) {
   ASSERT_TRUE(Publish(BorderPlaybookSource(), std::nullopt).ok()) << "optional: accepted";
   auto strict =
-      hq::Headquarters::Open(dir_.File("muster.db"), clock_, hq::SignaturePolicy::kRequired);
+      hq::Headquarters::Open(dir_.File("muster.db"), clock_, {hq::SignaturePolicy::kRequired});
   ASSERT_TRUE(strict.ok());
   auto refused = (*strict)->playbooks().Publish(WithWindow("2000-01-01", "2100-01-01"), "b.yaml",
                                                 std::nullopt, "author");
