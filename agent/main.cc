@@ -258,11 +258,13 @@ int Init(const Args& args) {
   return 0;
 }
 
-// The member's verbs: each works on the local store and answers at once.
+// The member's verbs: each works on the local store and answers at once. |hq_clock| is
+// HQ's time as this laptop best knows it (its own clock corrected by the offset it last
+// measured): due times, the team's view and recurring steps are HQ's times.
 muster::Status Verb(const Verbs& v, const Args& a, muster::agent::AgentStore& local,
-                    const muster::Clock& clock) {
+                    const muster::Clock& clock, const muster::Clock& hq_clock) {
   using namespace muster::agent;
-  if (v.tasks->parsed()) return ListTasks(local, clock, a.json, std::cout);
+  if (v.tasks->parsed()) return ListTasks(local, hq_clock, a.json, std::cout);
   if (v.show->parsed()) return ShowTask(local, a.task, a.json, std::cout);
   if (v.ack->parsed()) return SetState(local, a.task, "acknowledged", "", a.force, std::cout);
   if (v.start->parsed()) return SetState(local, a.task, "in_progress", "", a.force, std::cout);
@@ -279,7 +281,7 @@ muster::Status Verb(const Verbs& v, const Args& a, muster::agent::AgentStore& lo
   if (v.complete->parsed()) return a.item == "task" ? PrintTaskIds(local, std::cout) : muster::Status::Ok();
   if (v.tick->parsed()) return TickItem(local, a.task, a.item, !a.undo, a.force, std::cout);
   if (v.alert->parsed()) return RaiseAlert(local, a.task, a.text, a.severity, std::cout);
-  if (v.team->parsed()) return ShowTeam(local, clock, a.json, std::cout);
+  if (v.team->parsed()) return ShowTeam(local, hq_clock, a.json, std::cout);
   if (v.status->parsed()) return ShowStatus(local, clock, a.json, std::cout);
   if (v.log->parsed()) return ShowLog(local, a.task, a.json, std::cout);
   return muster::Status::Ok();
@@ -290,10 +292,11 @@ muster::Status Verb(const Verbs& v, const Args& a, muster::agent::AgentStore& lo
 // The schedule failing (a full disk) never stops the verb: it is tried again next time.
 muster::Status RunVerb(const Verbs& v, const Args& a, muster::agent::AgentStore& local,
                        const muster::Clock& clock) {
-  if (v.complete->parsed()) return Verb(v, a, local, clock);
+  const muster::OffsetClock hq_clock = muster::agent::ClockOfHq(local, clock);
+  if (v.complete->parsed()) return Verb(v, a, local, clock, hq_clock);
   std::ostream& notes = a.json ? std::cerr : std::cout;
   const auto schedule = [&] {
-    muster::Status status = muster::agent::RunSchedule(local, clock, notes);
+    muster::Status status = muster::agent::RunSchedule(local, hq_clock, notes);
     if (status.ok()) status = muster::agent::PrintNewNotices(local, notes);
     if (!status.ok()) {
       std::cerr << "note: recurring steps, escalations and notices not brought up to date: "
@@ -301,7 +304,7 @@ muster::Status RunVerb(const Verbs& v, const Args& a, muster::agent::AgentStore&
     }
   };
   schedule();
-  muster::Status result = Verb(v, a, local, clock);
+  muster::Status result = Verb(v, a, local, clock, hq_clock);
   schedule();
   return result;
 }

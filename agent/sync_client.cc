@@ -36,7 +36,8 @@ void SyncClient::OnConnected() {
 void SyncClient::Reset() {
   cut_off_ = false;
   connected_ = false;
-  offset_told_ = false;
+  told_offset_.reset();
+  clock_samples_ = 0;
   welcomed_ = false;
   hello_due_.reset();
   hello_.reset();
@@ -87,6 +88,9 @@ Millis SyncClient::NextDue() const {
     due = std::min(due, welcomed_at_ + options_.attachment_grace_ms);
   }
   if (!ping_ && !in_flight_) due = std::min(due, std::max(last_sent_, last_heard_) + Keepalive());
+  if (!ping_ && !in_flight_ && ClockSampleWanted()) {
+    due = std::min(due, last_heard_ + kClockSampleQuietMs);
+  }
   return due;
 }
 
@@ -139,8 +143,10 @@ std::vector<Message> SyncClient::Outgoing() {
   if (owed_applied_ && now >= delivered_due_) {
     out.push_back(Message{MessageType::kDelivered, {{"applied", *owed_applied_}}});
   }
+  const bool clock_sample = ClockSampleWanted() && now - last_heard_ >= kClockSampleQuietMs;
   if (out.empty() && !ping_ && !in_flight_ &&
-      now - std::max(last_sent_, last_heard_) >= Keepalive()) {
+      (clock_sample || now - std::max(last_sent_, last_heard_) >= Keepalive())) {
+    if (clock_sample) ++clock_samples_;
     Message ping{MessageType::kPing, {{"time", clock_.Now()}}};
     Piggyback(ping);
     out.push_back(std::move(ping));
@@ -153,6 +159,16 @@ void SyncClient::Piggyback(Message& message) {
   StateClockOffset(message);
 }
 
+bool SyncClient::Retell(const ClockOffset& told, const ClockOffset& kept) {
+  return std::llabs(kept.offset_ms - told.offset_ms) >= std::max<Millis>(250, kept.rtt_ms / 4) ||
+         kept.rtt_ms * 2 <= told.rtt_ms;
+}
+
+bool SyncClient::ClockSampleWanted() const {
+  return welcomed_ && offset_ && offset_->rtt_ms > kClockSampleLooseMs &&
+         clock_samples_ < kClockSamplesPerSession;
+}
+
 void SyncClient::StateClockOffset(Message& message) {
   if (!offset_loaded_) {
     auto kept = store_.ClockOffsetToHq();
@@ -161,8 +177,8 @@ void SyncClient::StateClockOffset(Message& message) {
       offset_loaded_ = true;
     }
   }
-  if (!offset_ || offset_told_) return;
-  offset_told_ = true;
+  if (!offset_ || (told_offset_ && !Retell(*told_offset_, *offset_))) return;
+  told_offset_ = offset_;
   message.body["clock_offset"] = offset_->offset_ms;
   message.body["clock_rtt"] = offset_->rtt_ms;
 }
@@ -176,7 +192,6 @@ void SyncClient::MeasureClock(const json& body, Millis sent_at) {
   const bool moved = !offset_ || std::llabs(kept.offset_ms - offset_->offset_ms) > kept.rtt_ms;
   offset_ = kept;
   offset_loaded_ = true;
-  if (moved) offset_told_ = false;
   Status saved = store_.SetClockOffsetToHq(kept);
   if (!saved.ok()) {
     Logger("sync")->warn("event=clock_offset_not_kept error=\"{}\"", saved.message());

@@ -118,9 +118,21 @@ class SyncClient {
   Millis AnswerDue(const Awaited& awaited) const;
   // Hands the owed applied cursor to an outgoing RECORDS or PING, and the clock offset.
   void Piggyback(protocol::Message& message);
+  // Whether to measure the clock offset again with a PING on the quiet link: the kept
+  // sample is looser than kClockSampleLooseMs (taken while the link was busy, a WELCOME
+  // queued behind the team's deliveries). At most kClockSamplesPerSession such PINGs per
+  // session, each once nothing was heard for kClockSampleQuietMs; a PONG's sample is kept
+  // only when tighter (KeepBetter).
+  static constexpr Millis kClockSampleLooseMs = 2'000;
+  static constexpr int kClockSamplesPerSession = 3;
+  static constexpr Millis kClockSampleQuietMs = 1'000;
+  bool ClockSampleWanted() const;
   // Adds the kept clock offset to an outgoing HELLO, RECORDS or PING (`clock_offset`,
-  // `clock_rtt`): once per session, and again when it moved by more than its round trip.
+  // `clock_rtt`): once per session, and again when HQ should hear a better one (Retell).
   void StateClockOffset(protocol::Message& message);
+  // Whether the kept offset says more than the one told: it moved by a quarter of its
+  // round trip (at least 250 ms), or its round trip is half or less.
+  static bool Retell(const ClockOffset& told, const ClockOffset& kept);
   // An answer carrying HQ's `time` to a request sent at |sent_at|: measures the clock
   // offset and keeps the better of it and the kept one (clock_offset.h).
   void MeasureClock(const nlohmann::json& body, Millis sent_at);
@@ -139,7 +151,8 @@ class SyncClient {
   std::optional<Awaited> ping_;       // a PING waits for its PONG
   std::optional<ClockOffset> offset_;  // HQ's clock minus this laptop's, as kept in the store
   bool offset_loaded_ = false;
-  bool offset_told_ = false;  // HQ heard the kept offset in this session
+  std::optional<ClockOffset> told_offset_;  // what HQ heard in this session
+  int clock_samples_ = 0;     // PINGs sent this session to measure the clock
   std::optional<InFlight> in_flight_;
   std::optional<Millis> resend_at_;   // HQ asked for a pause before the next batch
   std::optional<std::uint64_t> owed_applied_;  // DELIVERED not sent yet

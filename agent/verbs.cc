@@ -1,6 +1,7 @@
 #include "verbs.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <iomanip>
 #include <set>
 #include <sstream>
@@ -148,6 +149,11 @@ Result<FieldArg> ParseFieldArg(const std::string& text) {
 std::string NoticeOf(const std::map<std::string, PlaybookNotice>& notices, const Task& task) {
   auto notice = notices.find(task.playbook);
   return notice == notices.end() ? std::string() : notice->second.Text();
+}
+
+OffsetClock ClockOfHq(AgentStore& store, const Clock& laptop) {
+  auto offset = store.ClockOffsetToHq();
+  return OffsetClock(laptop, offset.ok() && *offset ? (*offset)->offset_ms : 0);
 }
 
 Status ListTasks(AgentStore& store, const Clock& clock, bool as_json, std::ostream& out) {
@@ -692,6 +698,7 @@ struct StatusView {
   AgentStore::DeliveryState deliveries;
   std::vector<AttachmentProgress> travelling;  // attached files not yet all at HQ
   std::vector<PlaybookNotice> refused;         // playbooks this laptop refused
+  std::optional<ClockOffset> clock;  // HQ's clock minus this laptop's, once measured
   Millis now = 0;
   bool daemon_running = false;
   bool connected = false;
@@ -706,7 +713,10 @@ Result<StatusView> ReadStatus(AgentStore& store, const Clock& clock) {
   if (!link.ok()) return link.status();
   if (!stats.ok()) return stats.status();
   if (!deliveries.ok()) return deliveries.status();
+  auto offset = store.ClockOffsetToHq();
+  if (!offset.ok()) return offset.status();
   StatusView view;
+  view.clock = *offset;
   view.link = *link;
   view.stats = *stats;
   view.deliveries = *deliveries;
@@ -757,6 +767,9 @@ json StatusJson(const AgentStore& store, const StatusView& view) {
           {"attachments_travelling", travelling},
           {"playbooks_refused", refused},
           {"refused_by_hq", link.refused},
+          {"clock_offset_ms", view.clock ? json(view.clock->offset_ms) : json()},
+          {"clock_rtt_ms", view.clock ? json(view.clock->rtt_ms) : json()},
+          {"clock_measured_at", view.clock ? json(view.clock->measured_at) : json()},
           {"last_error", link.last_error}};
 }
 
@@ -792,6 +805,18 @@ void PrintStatus(const AgentStore& store, const StatusView& view, std::ostream& 
                                   FormatAge(view.now - link.last_sync_at) + " ago)"
                             : std::string("never"))
       << "\n";
+  out << "Clock:      ";
+  if (view.clock) {
+    out << DescribeSkew(view.clock->offset_ms) << " against HQ (within "
+        << (view.clock->rtt_ms + 1) / 2 << " ms, measured "
+        << FormatAge(view.now - view.clock->measured_at) << " ago)";
+    if (std::llabs(view.clock->offset_ms) >= 60'000) {
+      out << "; due times are counted in HQ's time: set this laptop's clock";
+    }
+  } else {
+    out << "not measured yet (it is, at the first contact with HQ)";
+  }
+  out << "\n";
   PrintOutbox(view, out);
   if (view.behind) {
     out << "Your view:  NOT up to date — HQ had " << deliveries.hq_head

@@ -19,6 +19,12 @@ struct FieldArg {
 // Splits "NAME=VALUE"; an error names the argument and the expected form.
 Result<FieldArg> ParseFieldArg(const std::string& text);
 
+// HQ's time as this laptop best knows it: its own clock corrected by the offset from
+// HQ's it last measured (clock_offset.h; the laptop's own before the first contact). Due
+// times, a recurring step's occurrences, escalations and the team view's age are HQ's
+// times, read against this.
+OffsetClock ClockOfHq(AgentStore& store, const Clock& laptop);
+
 Status ListTasks(AgentStore& store, const Clock& clock, bool json, std::ostream& out);
 // Task ids and their step ids, one per line, for shell completion (`__complete task`).
 Status PrintTaskIds(AgentStore& store, std::ostream& out);

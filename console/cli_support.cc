@@ -90,6 +90,10 @@ std::string When(const json& at) {
   return at.is_number() ? FormatTimestamp(at.get<Millis>()) : "never";
 }
 
+std::string ClockSkew(const json& clock) {
+  return clock.is_object() ? Text(clock.value("skew", json())) : "unknown";
+}
+
 Result<json> ApiGet(const Context& context, const std::string& path) {
   auto api = Connect(context);
   return api.ok() ? api->Get(path) : Result<json>(api.status());

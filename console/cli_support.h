@@ -43,5 +43,8 @@ std::string Text(const json& value);
 std::string Join(const json& list);
 // A time for people, or "never".
 std::string When(const json& at);
+// A member's laptop clock against HQ's, from a board's or SITREP's `clock`: "3h 0m fast",
+// "in step", or "unknown" before its agent first reported.
+std::string ClockSkew(const json& clock);
 
 }  // namespace muster::console

@@ -28,6 +28,7 @@ namespace {
 using muster::Result;
 using muster::Status;
 using muster::console::Answer;
+using muster::console::ClockSkew;
 using muster::ErrorCode;
 using muster::console::Connect;
 using muster::console::Fail;
@@ -79,13 +80,14 @@ void PrintStatus(const json& board) {
     table.Print(std::cout);
     std::cout << "\n";
   }
-  Table members({"MEMBER", "NAME", "LAST CONTACT"});
+  Table members({"MEMBER", "NAME", "LAST CONTACT", "CLOCK"});
   for (const auto& member : board["members"]) {
     const json& age = member["last_contact_age_ms"];
     members.Add({Text(member["id"]), Text(member["name"]),
                  age.is_number() ? muster::FormatAge(age.get<muster::Millis>()) + " ago (" +
                                        When(member["last_contact_at"]) + ")"
-                                 : "never"});
+                                 : "never",
+                 ClockSkew(member.value("clock", json()))});
   }
   members.Print(std::cout);
   if (!board["alerts"].empty()) {

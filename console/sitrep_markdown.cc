@@ -57,12 +57,13 @@ void Team(const json& report, std::ostream& out) {
     out << "No member is deployed.\n";
     return;
   }
-  out << "| Member | Name | Roles | Last contact | Last known location | Open tasks |\n"
-      << "| --- | --- | --- | --- | --- | --- |\n";
+  out << "| Member | Name | Roles | Last contact | Laptop clock | Last known location | Open tasks "
+         "|\n"
+      << "| --- | --- | --- | --- | --- | --- | --- |\n";
   for (const auto& member : report["team"]) {
     out << "| " << Md(member["id"]) << " | " << Md(member["name"]) << " | "
         << Md(member["roles"]) << " | " << LastHeard(member) << " | "
-        << Location(member) << " | " << member["open_tasks"] << " |\n";
+        << ClockSkew(member.value("clock", json())) << " | " << Location(member) << " | " << member["open_tasks"] << " |\n";
   }
 }
 

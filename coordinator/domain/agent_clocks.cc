@@ -19,7 +19,7 @@ std::optional<ClockReport> ClockReportIn(const nlohmann::json& body) {
   auto offset = body.find("clock_offset");
   auto rtt = body.find("clock_rtt");
   if (offset == body.end() || rtt == body.end() || !offset->is_number_integer() ||
-      !rtt->is_number_unsigned()) {
+      !rtt->is_number_integer() || (!rtt->is_number_unsigned() && rtt->get<Millis>() < 0)) {
     return std::nullopt;
   }
   const Millis offset_ms = offset->is_number_unsigned()
@@ -27,7 +27,9 @@ std::optional<ClockReport> ClockReportIn(const nlohmann::json& body) {
                                      offset->get<std::uint64_t>(), kLargestOffset + 1))
                                : offset->get<Millis>();
   const std::uint64_t rtt_ms = rtt->get<std::uint64_t>();
-  if (std::llabs(offset_ms) > kLargestOffset || rtt_ms > kLargestRoundTrip) return std::nullopt;
+  if (offset_ms < -kLargestOffset || offset_ms > kLargestOffset || rtt_ms > kLargestRoundTrip) {
+    return std::nullopt;
+  }
   return ClockReport{offset_ms, static_cast<Millis>(rtt_ms)};
 }
 

@@ -1,5 +1,7 @@
 #include "views/incident_views.h"
 
+#include "muster/clock_offset.h"
+
 #include <SQLiteCpp/Statement.h>
 
 #include "muster/sqlite_store.h"
@@ -82,14 +84,26 @@ json BoardTasks(SQLite::Database& db, std::int64_t deployment_id, const playbook
   return list;
 }
 
-// The incident's members with their last contact and its age.
+// How a member's laptop clock stands against HQ's, as its agent last reported: null before
+// the first report.
+json ClockOf(const SQLite::Column& offset, const SQLite::Column& rtt) {
+  if (offset.isNull()) return nullptr;
+  return {{"offset_ms", offset.getInt64()},
+          {"rtt_ms", rtt.getInt64()},
+          {"skew", DescribeSkew(offset.getInt64())}};
+}
+
+// The incident's members with their last contact and its age, and their laptop's clock.
 json BoardMembers(SQLite::Database& db, const std::string& incident_id, Millis now) {
   json list = json::array();
   SQLite::Statement members(
       db,
       "SELECT DISTINCT m.id, m.name, m.checkin_interval_ms, (SELECT MAX(g.last_contact_at) FROM "
-      "agents g WHERE g.member_id=m.id) FROM members m JOIN assignments a ON a.member_id=m.id "
-      "JOIN deployments d ON d.id=a.deployment_id WHERE d.incident_id=? ORDER BY m.id");
+      "agents g WHERE g.member_id=m.id), c.clock_offset_ms, c.clock_rtt_ms FROM members m "
+      "JOIN assignments a ON a.member_id=m.id JOIN deployments d ON d.id=a.deployment_id "
+      "LEFT JOIN agents c ON c.id=(SELECT g.id FROM agents g WHERE g.member_id=m.id AND "
+      "g.clock_offset_ms IS NOT NULL ORDER BY g.clock_reported_at DESC LIMIT 1) "
+      "WHERE d.incident_id=? ORDER BY m.id");
   members.bind(1, incident_id);
   while (members.executeStep()) {
     const json last = NullableInt(members.getColumn(3));
@@ -98,7 +112,8 @@ json BoardMembers(SQLite::Database& db, const std::string& incident_id, Millis n
          {"name", members.getColumn(1).getString()},
          {"checkin_interval_ms", members.getColumn(2).getInt64()},
          {"last_contact_at", last},
-         {"last_contact_age_ms", last.is_number() ? json(now - last.get<Millis>()) : json()}});
+         {"last_contact_age_ms", last.is_number() ? json(now - last.get<Millis>()) : json()},
+         {"clock", ClockOf(members.getColumn(4), members.getColumn(5))}});
   }
   return list;
 }
@@ -186,7 +201,8 @@ Result<json> IncidentViews::IncidentFindings(const std::string& incident_id) {
     SQLite::Statement query(
         *db_,
         "SELECT f.task_id, t.step_id, t.member_id, f.agent_id, f.seq, f.recorded_at, "
-        "f.received_at, f.fields, f.confirmed, d.playbook_hash, f.attachments, f.marking "
+        "f.received_at, f.fields, f.confirmed, d.playbook_hash, f.attachments, f.marking, "
+        "COALESCE(f.agent_at, f.recorded_at) "
         "FROM findings f "
         "JOIN tasks t ON "
         "t.id=f.task_id JOIN deployments d ON d.id=t.deployment_id WHERE d.incident_id=? "
@@ -219,6 +235,7 @@ Result<json> IncidentViews::IncidentFindings(const std::string& incident_id) {
            {"agent", query.getColumn(3).getString()},
            {"seq", query.getColumn(4).getInt64()},
            {"recorded_at", query.getColumn(5).getInt64()},
+           {"agent_at", query.getColumn(12).getInt64()},
            {"received_at", query.getColumn(6).getInt64()},
            {"values", fields},
            {"units", units},

@@ -158,6 +158,7 @@ void AddTeam(SQLite::Database& db, const std::string& incident_id, const json& b
          {"last_contact_at", member["last_contact_at"]},
          {"last_contact_age_ms", age},
          {"checkin_overdue", !age.is_number() || age.get<Millis>() > interval},
+         {"clock", member["clock"]},
          {"location", parts.location_of.count(id) ? parts.location_of[id] : json()},
          {"open_tasks", parts.open_tasks_of[id]}});
   }

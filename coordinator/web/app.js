@@ -318,17 +318,23 @@ function taskActions(task, board) {
   return holder;
 }
 
+// A member's laptop clock against HQ's: marked when it is a minute or more off.
+function clockCell(clock) {
+  if (!clock) return el('td', { class: 'muted' }, 'unknown');
+  return el('td', { class: Math.abs(clock.offset_ms) >= 60000 ? 'stale' : null, 'data-clock': String(clock.offset_ms) }, clock.skew);
+}
+
 async function boardView(id) {
   const board = await api('GET', '/v1/incidents/' + encodeURIComponent(id) + '/status');
   const nodes = [el('h1', {}, board.incident.id + ' — ' + board.incident.title),
     el('p', { class: 'muted' }, 'severity ' + board.incident.severity + ', ' + board.incident.status +
       (board.incident.location ? ', ' + board.incident.location : '') + '; as of ' + when(board.generated_at)),
     tabs(id, 'board'), el('h2', {}, 'Team')];
-  nodes.push(table(['MEMBER', 'NAME', 'LAST CONTACT', 'DATA AGE', 'CHECK-IN'], board.members.map((m) => {
+  nodes.push(table(['MEMBER', 'NAME', 'LAST CONTACT', 'DATA AGE', 'CHECK-IN', 'LAPTOP CLOCK'], board.members.map((m) => {
     const stale = m.last_contact_age_ms === null || m.last_contact_age_ms > m.checkin_interval_ms;
     return el('tr', {}, el('td', {}, m.id), el('td', {}, m.name), el('td', {}, when(m.last_contact_at)),
       el('td', { class: stale ? 'stale' : null }, age(m.last_contact_age_ms) + (stale ? ' (check-in overdue)' : '')),
-      el('td', {}, 'every ' + age(m.checkin_interval_ms)));
+      el('td', {}, 'every ' + age(m.checkin_interval_ms)), clockCell(m.clock));
   })));
   for (const deployment of board.deployments) {
     nodes.push(el('h2', {}, 'Deployment ' + deployment.id + ': ' + deployment.playbook.title +
@@ -418,14 +424,16 @@ function attachmentCell(file) {
 async function findingsView(id) {
   const findings = await api('GET', '/v1/incidents/' + encodeURIComponent(id) + '/findings');
   return [el('h1', {}, id + ' — findings'), tabs(id, 'findings'),
-    table(['STEP', 'VALUES', 'MEMBER', 'AGENT TIME', 'HQ TIME', 'MARKING', 'ATTACHMENTS'], findings.map((f) => el('tr', { 'data-finding': f.agent + ':' + f.seq },
+    table(['STEP', 'VALUES', 'MEMBER', 'RECORDED (HQ TIME)', 'RECEIVED', 'MARKING', 'ATTACHMENTS'], findings.map((f) => el('tr', { 'data-finding': f.agent + ':' + f.seq },
       el('td', {}, f.step, el('div', { class: 'muted' }, f.task)),
       el('td', {}, el('ul', { class: 'values' }, Object.entries(f.values).map(([field, value]) =>
         el('li', {}, field + ': ' + (typeof value === 'string' ? value : JSON.stringify(value)) +
           (f.units[field] ? ' ' + f.units[field] : '') +
           (f.confirmed_out_of_range.includes(field) ? ' (confirmed out of range)' : ''))))),
       el('td', {}, f.member, el('div', { class: 'muted' }, f.agent)),
-      el('td', {}, when(f.recorded_at)), el('td', {}, when(f.received_at)),
+      el('td', {}, when(f.recorded_at), Math.abs(f.agent_at - f.recorded_at) >= 1000
+        ? el('div', { class: 'muted' }, 'laptop clock said ' + when(f.agent_at)) : null),
+      el('td', {}, when(f.received_at)),
       el('td', { class: 'marking' }, f.marking || ''),
       el('td', {}, f.attachments.map(attachmentCell))))) ];
 }
@@ -478,9 +486,9 @@ async function sitrepView(id) {
     section('Key findings', table(['FINDING', 'VALUE', 'WHO', 'RECORDED', 'MARKING'], s.findings.map((f) => el('tr', {},
       el('td', {}, f.label), el('td', {}, String(f.value) + (f.unit ? ' ' + f.unit : '')), el('td', {}, f.member),
       el('td', {}, when(f.recorded_at)), el('td', { class: 'marking' }, f.marking || ''))))),
-    section('Team', table(['MEMBER', 'ROLES', 'LAST CONTACT', 'POSITION', 'OPEN TASKS'], s.team.map((m) => el('tr', {},
+    section('Team', table(['MEMBER', 'ROLES', 'LAST CONTACT', 'LAPTOP CLOCK', 'POSITION', 'OPEN TASKS'], s.team.map((m) => el('tr', {},
       el('td', {}, m.name + ' (' + m.id + ')'), el('td', {}, m.roles.join(', ')),
-      el('td', { class: m.checkin_overdue ? 'stale' : null }, age(m.last_contact_age_ms) + ' ago'),
+      el('td', { class: m.checkin_overdue ? 'stale' : null }, age(m.last_contact_age_ms) + ' ago'), clockCell(m.clock),
       el('td', {}, m.location ? m.location.value : 'unknown'), el('td', { class: 'num' }, String(m.open_tasks)))))),
     section('Tactical report', report ? el('div', {}, el('p', {}, 'By ' + report.author + ', ' + age(report.age_ms) + ' ago'),
       el('p', {}, 'Conditions: ' + report.conditions), el('p', {}, 'Actions: ' + report.actions)) : el('p', { class: 'muted' }, 'none filed')),

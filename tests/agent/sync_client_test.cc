@@ -125,6 +125,57 @@ TEST_F(SyncClientTest, OneHelloPerConnectionStatesTheCursors) {
   EXPECT_TRUE(Flush().empty()) << "the HELLO is not repeated on the same connection";
 }
 
+// A laptop 3 hours fast. The WELCOME's time gives the offset within half the round trip;
+// it is kept in the store and told to HQ once; a PING on the quiet link measures it
+// tighter, and the better one is told again; a new connection's HELLO states it.
+TEST_F(SyncClientTest, TheClockOffsetIsMeasuredKeptAndToldToHq) {
+  constexpr Millis kHour = 3'600'000;
+  EXPECT_FALSE(Connect().body.contains("clock_offset")) << "nothing measured yet";
+  hello_outstanding_ = true;
+  clock_.Advance(1'500);  // with Welcome's own 1.5 s: a 3 s round trip on a busy link
+  // HQ stamped its time half way, by its own clock 3 hours behind the laptop's.
+  Welcome(0, 0, kHqId, {{"time", clock_.Now() + 1'500 - 1'500 - 3 * kHour}});
+  auto kept = store_->ClockOffsetToHq();
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  EXPECT_EQ((*kept)->offset_ms, -3 * kHour);
+  EXPECT_EQ((*kept)->rtt_ms, 3'000);
+
+  Append("acknowledged");
+  std::vector<Message> out = Flush();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].body["clock_offset"], -3 * kHour);
+  EXPECT_EQ(out[0].body["clock_rtt"], 3'000);
+  Ack({1}, 1);
+  Append("in_progress");
+  out = Flush();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].body.contains("clock_offset")) << "told once";
+  Ack({2}, 2);
+
+  // A 3 s sample is loose: after a second of quiet, a PING measures again.
+  clock_.Advance(999);
+  EXPECT_TRUE(Flush().empty());
+  clock_.Advance(1);
+  out = Flush();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].type, MessageType::kPing);
+  clock_.Advance(400);
+  Receive(MessageType::kPong, {{"time", clock_.Now() - 200 - 3 * kHour + 37}});
+  kept = store_->ClockOffsetToHq();
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  EXPECT_EQ((*kept)->offset_ms, -3 * kHour + 37);
+  EXPECT_EQ((*kept)->rtt_ms, 400);
+  clock_.Advance(5'000);
+  EXPECT_TRUE(Flush().empty()) << "a 400 ms sample needs no more PINGs";
+  Append("completed");
+  out = Flush();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].body["clock_offset"], -3 * kHour + 37) << "the tighter one is told";
+  EXPECT_EQ(out[0].body["clock_rtt"], 400);
+
+  EXPECT_EQ(Connect().body["clock_offset"], -3 * kHour + 37) << "every session starts with it";
+}
+
 TEST_F(SyncClientTest, NothingIsSentBeforeWelcome) {
   Append("acknowledged");
   Connect();

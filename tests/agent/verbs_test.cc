@@ -103,6 +103,27 @@ TEST_F(VerbsTest, ListTasksShowsOverdueTasks) {
   EXPECT_TRUE(Contains(List(), "OVERDUE 5m"));
 }
 
+// A laptop 3 hours fast: HQ makes a task due in 2 hours, which by the laptop's own clock
+// was due an hour ago. Read against HQ's time, it is due in 2 hours.
+TEST_F(VerbsTest, AFastLaptopShowsDueTimesInHqTime) {
+  constexpr Millis kHour = 3'600'000;
+  ASSERT_TRUE(store_->SetClockOffsetToHq({-3 * kHour, 900, clock_.Now()}).ok());
+  const Millis hq_now = clock_.Now() - 3 * kHour;
+  ASSERT_TRUE(store_
+                  ->ApplyDeliveries({TaskDelivery(
+                      6, {.step = "secondary_inspection", .state = "ready", .due_at = hq_now + 2 * kHour})})
+                  .ok());
+  EXPECT_TRUE(Contains(List(), "OVERDUE 1h 0m")) << "the laptop's own clock";
+  std::ostringstream out;
+  ASSERT_TRUE(ListTasks(*store_, ClockOfHq(*store_, clock_), false, out).ok());
+  EXPECT_TRUE(Contains(out.str(), "in 2h 0m"));
+  EXPECT_TRUE(Lacks(out.str(), "OVERDUE"));
+  EXPECT_TRUE(Contains(StatusText(), "Clock:      3h 0m fast against HQ (within 450 ms"));
+  const json status = json::parse(StatusText(true));
+  EXPECT_EQ(status["clock_offset_ms"], -3 * kHour);
+  EXPECT_EQ(status["clock_rtt_ms"], 900);
+}
+
 TEST_F(VerbsTest, ListTasksWithoutTasks) {
   muster::testing::TempDir other;
   auto empty = AgentStore::Open(other.path(), MakeBundle("agent-9"), clock_);

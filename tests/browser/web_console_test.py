@@ -316,6 +316,11 @@ def main():
         # The board, with the team's last contact.
         driver.get(rig.url + "/#/incident/INC-1/board")
         wait(driver, "the team on the board", lambda d: "Amira Haddad" in text(d))
+        wait(driver, "jonas's laptop clock on the board",
+             lambda d: d.find_elements(By.CSS_SELECTOR, "td[data-clock]"))
+        check(steady("the clock cell", lambda: driver.find_element(
+                  By.CSS_SELECTOR, "td[data-clock]").text) == "in step",
+              "the board shows how far each laptop's clock is from HQ's")
         shot(driver, "board")
         screen(driver, 800, 1280, True)
         check(driver.execute_script("return document.documentElement.scrollWidth <= 820;"),

@@ -297,3 +297,72 @@ steps:
 
 }  // namespace
 }  // namespace muster::testing
+
+namespace muster::testing {
+namespace {
+
+// Three laptops on one 2.4 kbit/s terminal (600 ms each way, 2 % loss): one 3 hours fast,
+// one 2 days slow, one right. Each measures its offset from HQ's clock within half its
+// round trip; HQ keeps the order in which the readings were really taken (the fast
+// laptop's 200 before the right one's 400, so the latest value is 400), shows each skew
+// and alerts for the two beyond 2 minutes.
+TEST(ThinLinkTest, WrongLaptopClocksAreMeasuredAndCorrectedOverALossyThinLink) {
+  constexpr Millis kHour = 3'600'000;
+  const std::vector<Millis> shifts = {3 * kHour, -48 * kHour, 0};
+  TeamRigOptions options;
+  options.members = 3;
+  options.laptop_clock_shifts = shifts;
+  TeamRig rig(options);
+  LinkProfile lossy = kIridium;
+  lossy.loss = 0.02;
+  rig.link().SetProfile(lossy);
+  rig.StartAgents();
+  ASSERT_TRUE(rig.WaitUntilDeployed(300));
+  // Each laptop knows its offset within half the round trip it measured it over: the first
+  // sample (a WELCOME queued behind the team's deliveries) is loose, and a PING on the
+  // quiet link tightens it.
+  const auto kept_rtt = [&](int i) {
+    auto kept = rig.store(i).ClockOffsetToHq();
+    return kept.ok() && kept->has_value() ? (*kept)->rtt_ms : Millis{60'000};
+  };
+  WaitUntil([&] { return kept_rtt(0) < 4000 && kept_rtt(1) < 4000 && kept_rtt(2) < 4000; }, 30);
+  const Millis apart = std::max({kept_rtt(0), kept_rtt(1), kept_rtt(2)}) + 500;
+  RecordProperty("readings_apart_ms", static_cast<int>(apart));
+  // Taken in this order, further apart than the clocks can be told apart: the slow
+  // laptop's, the fast one's, the right one's.
+  for (const auto& [i, reading] : std::vector<std::pair<int, std::string>>{
+           {1, "reading=50"}, {0, "reading=200"}, {2, "reading=400"}}) {
+    std::ostringstream out;
+    ASSERT_TRUE(
+        agent::RecordFinding(rig.store(i), "approach", {reading}, false, false, false, out).ok())
+        << out.str();
+    std::this_thread::sleep_for(std::chrono::milliseconds(apart));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return rig.AllHeldAt("finding", 3) > 0 && rig.Pending() == 0; },
+                        240));
+  rig.StopAgents();
+
+  for (int i = 0; i < rig.size(); ++i) {
+    const std::string agent = "(SELECT id FROM agents WHERE member_id='" + rig.member(i) + "')";
+    const Millis offset = rig.HqScalar("SELECT clock_offset_ms FROM agents WHERE id=" + agent);
+    const Millis rtt = rig.HqScalar("SELECT clock_rtt_ms FROM agents WHERE id=" + agent);
+    const Millis error = std::llabs(offset + shifts[i]);
+    EXPECT_LE(error, rtt / 2 + 1) << rig.member(i) << " offset " << offset << " rtt " << rtt;
+    RecordProperty("offset_error_ms_" + rig.member(i), static_cast<int>(error));
+    RecordProperty("offset_rtt_ms_" + rig.member(i), static_cast<int>(rtt));
+    auto kept = rig.store(i).ClockOffsetToHq();
+    ASSERT_TRUE(kept.ok() && kept->has_value());
+    EXPECT_LE(std::llabs((*kept)->offset_ms - offset), std::max<Millis>(250, rtt / 4))
+        << "HQ holds about what the laptop measured best";
+  }
+  const std::string order = rig.HqText(
+      "SELECT group_concat(member, ',') FROM (SELECT t.member_id AS member FROM findings f JOIN "
+      "tasks t ON t.id=f.task_id ORDER BY f.recorded_at, f.id)");
+  EXPECT_EQ(order, rig.member(1) + "," + rig.member(0) + "," + rig.member(2));
+  EXPECT_EQ(rig.HqText("SELECT value FROM finding_values WHERE key='approach.reading'"), "400.0");
+  EXPECT_EQ(rig.HqScalar("SELECT COUNT(*) FROM alerts WHERE kind='clock_skew'"), 2);
+  ExpectEachRecordOnce(rig);
+}
+
+}  // namespace
+}  // namespace muster::testing

@@ -66,6 +66,20 @@ void HeadquartersTest::CreateIncident(const std::string& id, const std::string& 
   ASSERT_TRUE(created.ok()) << created.status().ToString();
 }
 
+void HeadquartersTest::DeployTeam(
+    const std::vector<std::pair<std::string, std::string>>& member_roles,
+    const std::string& source) {
+  for (const auto& [member, role] : member_roles) {
+    AddMember(member, {role});
+    EnrollAgent(member);
+  }
+  hq::DeployInput input;
+  input.incident_id = "INC-1";
+  input.playbook_source = source;
+  auto deployment = hq_->deployments().Deploy(input, nullptr);
+  ASSERT_TRUE(deployment.ok()) << deployment.status().ToString();
+}
+
 json HeadquartersTest::DeployBorder() {
   CreateIncident("INC-1", "Portal alarm");
   struct Member {

@@ -44,6 +44,10 @@ class HeadquartersTest : public ::testing::Test {
   // A member with roster roles (and qualifications); CreateMember must succeed.
   void AddMember(const std::string& id, const std::vector<std::string>& roles,
                  const std::vector<std::string>& qualifications = {});
+  // Each member with one roster role and an agent; then a deployment of |source| on
+  // incident INC-1 (which must exist), the roster picking the team; must succeed.
+  void DeployTeam(const std::vector<std::pair<std::string, std::string>>& member_roles,
+                  const std::string& source);
   // Enrols an agent with a made-up unique key; returns the agent id.
   std::string EnrollAgent(const std::string& member,
                           hq::DeviceRule rule = hq::DeviceRule::kOnly);

@@ -92,7 +92,10 @@ TeamRig::TeamRig(TeamRigOptions options) : options_(std::move(options)) {
     agent->bundle.endpoint = "tcp://127.0.0.1:" + std::to_string(link_->port());
     const std::string dir = root_ + "/agent-" + member;
     std::filesystem::create_directories(dir);
-    auto store = agent::AgentStore::Open(dir, agent->bundle, clock_);
+    const std::size_t index = members_.size() - 1;
+    agent->clock = std::make_unique<OffsetClock>(
+        clock_, index < options_.laptop_clock_shifts.size() ? options_.laptop_clock_shifts[index] : 0);
+    auto store = agent::AgentStore::Open(dir, agent->bundle, *agent->clock);
     Check(store.status(), "open the store of " + member);
     agent->store = std::move(store).value();
     agents_.push_back(std::move(agent));
@@ -125,7 +128,7 @@ void TeamRig::StartAgents() {
   for (auto& agent : agents_) {
     if (agent->link) continue;
     agent->stop = false;
-    agent->link = std::make_unique<agent::Link>(*agent->store, agent->bundle, clock_,
+    agent->link = std::make_unique<agent::Link>(*agent->store, agent->bundle, *agent->clock,
                                                 options_.link);
     agent->thread = std::thread([raw = agent.get()] { raw->link->Run(raw->stop); });
   }

@@ -21,6 +21,7 @@
 #include "link.h"
 #include "link_emulator.h"
 #include "muster/bundle.h"
+#include "muster/clock_offset.h"
 
 namespace muster::testing {
 
@@ -33,6 +34,9 @@ struct TeamRigOptions {
   std::string playbook = SurveyPlaybook();
   agent::LinkOptions link;  // every agent's link options
   hq::Config coordinator;   // data_dir, bind and ports are the rig's
+  // How far member i's laptop clock is from the true one (its clock reads the true time
+  // plus this); members past the end of the list are right.
+  std::vector<Millis> laptop_clock_shifts;
 };
 
 class TeamRig {
@@ -90,6 +94,7 @@ class TeamRig {
 
  private:
   struct Agent {
+    std::unique_ptr<OffsetClock> clock;  // the laptop's clock
     Bundle bundle;
     std::unique_ptr<agent::AgentStore> store;
     std::unique_ptr<agent::Link> link;

@@ -13,16 +13,8 @@ class ControlFlowTest : public HeadquartersTest {
   void SetUp() override {
     HeadquartersTest::SetUp();
     CreateIncident("INC-1", "Suspicious vapour");
-    for (const auto& [member, role] : std::vector<std::pair<std::string, std::string>>{
-             {"amira", "team_leader"}, {"li", "searcher"}, {"paulo", "searcher"}}) {
-      AddMember(member, {role});
-      EnrollAgent(member);
-    }
-    hq::DeployInput input;
-    input.incident_id = "INC-1";
-    input.playbook_source = kSweepPlaybook;
-    auto deployment = hq_->deployments().Deploy(input, nullptr);
-    ASSERT_TRUE(deployment.ok()) << deployment.status().ToString();
+    DeployTeam({{"amira", "team_leader"}, {"li", "searcher"}, {"paulo", "searcher"}},
+               kSweepPlaybook);
   }
   std::int64_t Alerts(const std::string& kind) {
     return Count("SELECT COUNT(*) FROM alerts WHERE kind='" + kind + "'");
