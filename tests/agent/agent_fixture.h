@@ -54,6 +54,13 @@ class AgentTest : public ::testing::Test {
  protected:
   void SetUp() override;
 
+  // Whether the test's store is sealed (muster/sealed_vfs.h) with master_, as every store
+  // set up with a passphrase is; tests that run the real CLI on dir_ without a daemon to
+  // hand it the key use a plain one.
+  virtual bool Sealed() const { return true; }
+  // The key to open dir_'s store with: &master_, or null when it is plain.
+  const SecretBytes* Key() const { return Sealed() ? &master_ : nullptr; }
+
   // Reopens the store (a new AgentStore, as each CLI verb does).
   std::unique_ptr<AgentStore> OpenAnother();
 
@@ -70,6 +77,7 @@ class AgentTest : public ::testing::Test {
   muster::testing::TempDir dir_;
   FakeClock clock_;
   Bundle bundle_;
+  SecretBytes master_;  // a random vault key (vault/vault.h)
   std::unique_ptr<AgentStore> store_;
 };
 
