@@ -364,8 +364,10 @@ int Init(const Args& args) {
             << "\nbundle:        " << installed->bundle_path
             << " (the copy you were given may be deleted)\ndata:          "
             << installed->data_dir
+            << "\nseal it:       muster-agent unlock --set-passphrase  (before the first "
+               "deployment: the store is then encrypted on this disk)"
             << "\nstart syncing: systemctl --user enable --now muster-agent  (or: muster-agent "
-               "run)\n";
+               "run), then muster-agent unlock at each boot\n";
   return 0;
 }
 
@@ -466,6 +468,7 @@ int main(int argc, char** argv) {
   std::optional<muster::SecretBytes> master;
   if (muster::agent::HasVault(config->data_dir)) {
     auto key = muster::agent::FetchKey(config->data_dir);
+    if (!key.ok() && verbs.complete->parsed()) return 0;  // no ids to complete while locked
     if (!key.ok()) return Fail(key.status());
     master = std::move(key).value();
     if (auto unsealed = muster::agent::UnsealBundleSecret(*bundle, *master); !unsealed.ok()) {

@@ -117,7 +117,13 @@ int ReadRegion(SealedFile& file, const Region& region, unsigned char* plain, boo
 
 // A database or WAL read: the plain bytes as they are on disk, then every sealed region
 // that overlaps the range opened in place.
+//
+// WAL recovery reads whole frames, header and page, and keeps frames only while their
+// checksums (over the plain page) hold: a frame torn by a power loss, or altered, is
+// handed to it as zeros, so that its checksum fails and recovery ends there, as it does
+// over a plain WAL. Any other read of a page that fails to open is an error.
 int ReadMixed(SealedFile& file, unsigned char* out, int amount, sqlite3_int64 offset) {
+  const bool recovery = file.kind == Kind::kWal && amount >= kFrame;
   const int plain_rc = file.real->pMethods->xRead(file.real, out, amount, offset);
   if (plain_rc != SQLITE_OK && plain_rc != SQLITE_IOERR_SHORT_READ) return plain_rc;
   const sqlite3_int64 end = offset + amount;
@@ -128,13 +134,19 @@ int ReadMixed(SealedFile& file, unsigned char* out, int amount, sqlite3_int64 of
     const sqlite3_int64 to = std::min(end, region.offset + kPage);
     if (from >= to) continue;
     bool absent = false;
+    int rc = SQLITE_OK;
     if (plain_rc == SQLITE_OK && region.offset >= offset && region.offset + kPage <= end) {
       if (!OpenPage(file, region.index, out + (region.offset - offset), plain)) {
-        return SQLITE_IOERR_DATA;
+        rc = SQLITE_IOERR_DATA;
       }
-    } else if (int rc = ReadRegion(file, region, plain, &absent); rc != SQLITE_OK) {
-      return rc;
+    } else {
+      rc = ReadRegion(file, region, plain, &absent);
     }
+    if (rc == SQLITE_IOERR_DATA && recovery) {
+      std::memset(plain, 0, kPage);
+      rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_OK) return rc;
     std::memcpy(out + (from - offset), plain + (from - region.offset), to - from);
   }
   sodium_memzero(plain, sizeof plain);

@@ -129,7 +129,7 @@ Result<std::unique_ptr<SQLite::Database>> OpenStore(const std::string& path,
   auto open = [&]() -> Status {
     db = std::make_unique<SQLite::Database>(
         path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX, 0,
-        vfs.empty() ? nullptr : vfs.c_str());
+        vfs);  // empty: the default VFS
     db->setBusyTimeout(5000);
     if (key != nullptr) PrepareSealed(*db);
     // Switching a new file to WAL needs an exclusive lock, and SQLite answers BUSY at once,

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sodium.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -100,6 +101,30 @@ TEST(KeyServiceTest, TheDaemonHandsTheKeyOnlyOnceUnlocked) {
   EXPECT_EQ(FetchKey(dir.path()).status().code(), ErrorCode::kNotReady);
 }
 
+TEST(KeyServiceTest, AnotherUserGetsNoKeyEvenThroughAnOpenSocket) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to act as another user";
+  muster::testing::TempDir dir;
+  auto master = CreateVault(dir.path(), kPassphrase, MinimumVaultLimits());
+  ASSERT_TRUE(master.ok());
+  auto service = KeyService::Start(dir.path());
+  ASSERT_TRUE(service.ok());
+  ASSERT_TRUE(HandKey(dir.path(), *master).ok());
+  // Opened up on purpose, so that only the peer's uid stands in the way.
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(KeySocketPath(dir.path()).c_str(), 0666), 0);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(2);
+    auto key = FetchKey(dir.path());
+    ::_exit(key.ok() ? 1 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: another uid was given the key";
+  EXPECT_TRUE(FetchKey(dir.path()).ok()) << "the member still gets it";
+}
+
 TEST(KeyServiceTest, WaitingStopsWhenTheDaemonIsStopped) {
   muster::testing::TempDir dir;
   ASSERT_TRUE(CreateVault(dir.path(), kPassphrase, MinimumVaultLimits()).ok());
@@ -117,15 +142,15 @@ TEST_F(SealedStoreTest, NoFindingTextReachesTheDisk) {
   Deploy();
   std::ostringstream out;
   ASSERT_TRUE(RecordNote(*store_, "", kSecretText, out).ok()) << out.str();
-  ASSERT_TRUE(RecordFinding(*store_, "secondary_inspection",
-                            {"dose_rate_1m=12.5", "notes=" + std::string(kSecretText)}, true, false,
-                            false, out)
-                  .ok())
+  ASSERT_TRUE(
+      RecordFinding(*store_, "secondary_inspection", {"dose_rate_1m=12.5"}, true, false, false, out)
+          .ok())
       << out.str();
   for (const char* file : {"agent.db", "agent.db-wal"}) {
     const std::string bytes = Bytes(dir_.File(file));
     EXPECT_EQ(bytes.find("Cs-137"), std::string::npos) << file;
     EXPECT_EQ(bytes.find("secondary_inspection"), std::string::npos) << file;
+    EXPECT_EQ(bytes.find("dose_rate_1m"), std::string::npos) << file;
   }
   // Another connection with the key reads it all; without the key, nothing opens.
   auto another = OpenAnother();
@@ -242,10 +267,13 @@ TEST_F(RetentionTest, OnlyOldAcknowledgedRecordsGoAndNoSeqIsGivenTwice) {
   ASSERT_TRUE(
       RecordFinding(*store_, "secondary_inspection", {"dose_rate_1m=3"}, false, false, false, out)
           .ok());
+  const std::uint64_t finding_head = *store_->outbox().Head();  // the finding and its effects
   const std::uint64_t old_acked = Note("old, acknowledged");
   const std::uint64_t old_pending = Note("old, HQ does not have it");
   const std::uint64_t old_acked_above = Note("old, acknowledged above the pending one");
-  ASSERT_TRUE(store_->outbox().MarkAcked({1, old_acked, old_acked_above}).ok());
+  std::vector<std::uint64_t> acked = {old_acked, old_acked_above};
+  for (std::uint64_t seq = 1; seq <= finding_head; ++seq) acked.push_back(seq);
+  ASSERT_TRUE(store_->outbox().MarkAcked(acked).ok());
   clock_.Advance(20LL * 86'400'000);
   const std::uint64_t recent = Note("recent, acknowledged");
   ASSERT_TRUE(store_->outbox().MarkAcked({recent}).ok());
