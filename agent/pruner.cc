@@ -21,6 +21,7 @@ Pruner::~Pruner() {
 }
 
 Result<Outbox::Pruned> Pruner::PruneOnce() {
+  std::lock_guard lock(pass_);
   return store_->outbox().Prune(clock_.Now() - retention_);
 }
 

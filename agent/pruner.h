@@ -27,7 +27,7 @@ class Pruner {
   Pruner(const Pruner&) = delete;
   Pruner& operator=(const Pruner&) = delete;
 
-  // One pass now (the thread's; tests call it directly).
+  // One pass now (the thread's; tests call it too: passes never overlap).
   Result<Outbox::Pruned> PruneOnce();
 
  private:
@@ -36,6 +36,7 @@ class Pruner {
   std::unique_ptr<AgentStore> store_;
   const Clock& clock_;
   Millis retention_;
+  std::mutex pass_;  // one pass at a time over store_
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

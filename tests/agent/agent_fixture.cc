@@ -5,6 +5,7 @@
 #include "muster/keys.h"
 #include "muster/playbook/load.h"
 #include "muster/wire/deliveries.h"
+#include "vault/vault.h"
 
 namespace muster::agent::testing {
 
@@ -82,6 +83,14 @@ void AgentTest::SetUp() {
   auto opened = AgentStore::Open(dir_.path(), bundle_, clock_, Key());
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   store_ = std::move(opened).value();
+}
+
+std::unique_ptr<SQLite::Database> AgentTest::RawStore() {
+  std::optional<SecretBytes> key;
+  if (Sealed()) key = DeriveSubkey(master_, Subkey::kStore);
+  auto db = OpenStore(dir_.File("agent.db"), AgentMigrations(), key ? &*key : nullptr);
+  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  return db.ok() ? std::move(db).value() : nullptr;
 }
 
 std::unique_ptr<AgentStore> AgentTest::OpenAnother() {

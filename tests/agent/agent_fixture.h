@@ -61,6 +61,10 @@ class AgentTest : public ::testing::Test {
   // The key to open dir_'s store with: &master_, or null when it is plain.
   const SecretBytes* Key() const { return Sealed() ? &master_ : nullptr; }
 
+  // dir_'s store as SQLite sees it (opened with the store's key when sealed), for tests
+  // that read or edit it behind the agent's back.
+  std::unique_ptr<SQLite::Database> RawStore();
+
   // Reopens the store (a new AgentStore, as each CLI verb does).
   std::unique_ptr<AgentStore> OpenAnother();
 

@@ -247,7 +247,7 @@ class RetentionTest : public AgentTest {
   // HQ closes every task of deployment 1 (its snapshot says completed).
   void CloseDeployment() {
     std::vector<Delivery> closing;
-    std::uint64_t seq = 100;
+    std::uint64_t seq = *store_->AppliedWatermark() + 1;
     for (const char* step :
          {"secondary_inspection", "establish_cordon", "expand_cordon", "identify_nuclide"}) {
       closing.push_back(TaskDelivery(seq++, {.step = step, .state = "completed"}));
@@ -300,7 +300,8 @@ TEST_F(RetentionTest, OnlyOldAcknowledgedRecordsGoAndNoSeqIsGivenTwice) {
   ASSERT_TRUE(pruner.PruneOnce().ok());
   records = store_->outbox().Records("");
   ASSERT_TRUE(records.ok());
-  ASSERT_EQ(records->size(), 1u) << "the newest record stays: the sequence goes on from it";
+  ASSERT_EQ(records->size(), 1u) << "the newest record stays: the sequence goes on from it; "
+                                 << records->front().kind << " " << records->front().task;
   EXPECT_EQ(records->front().seq, head_before);
   EXPECT_EQ(*store_->outbox().Head(), head_before);
   EXPECT_GE(*store_->outbox().AckedWatermark(), watermark_before);
@@ -318,21 +319,28 @@ TEST_F(RetentionTest, AFileGoesWithItsPiecesOnceAllAreOldAndAcknowledged) {
   const std::string copy =
       AttachmentPath(dir_.path(), Sha256Hex("a photo of the source"), store_->copies_key());
   ASSERT_TRUE(FileExists(copy));
-  auto batch = store_->outbox().NextBatch(100, 1 << 20);  // cuts the piece
-  ASSERT_TRUE(batch.ok());
-  std::vector<std::uint64_t> seqs;
-  for (const auto& record : *batch) seqs.push_back(record.seq);
   CloseDeployment();
   Pruner pruner(OpenAnother(), clock_, kDefaultRetention);
-  clock_.Advance(20LL * 86'400'000);
-  ASSERT_TRUE(pruner.PruneOnce().ok());
-  EXPECT_TRUE(FileExists(copy)) << "not acknowledged yet";
-  ASSERT_TRUE(store_->outbox().MarkAcked(seqs).ok());
+  // HQ takes the finding, then the file's piece (cut once the lanes before it are empty).
+  for (int round = 0; round < 3; ++round) {
+    auto batch = store_->outbox().NextBatch(100, 1 << 20);
+    ASSERT_TRUE(batch.ok());
+    std::vector<std::uint64_t> seqs;
+    for (const auto& record : *batch) seqs.push_back(record.seq);
+    if (round == 1) {  // the piece is cut, but HQ has not acknowledged it yet
+      ASSERT_FALSE(seqs.empty());
+      clock_.Advance(20LL * 86'400'000);
+      ASSERT_TRUE(pruner.PruneOnce().ok());
+      EXPECT_TRUE(FileExists(copy)) << "not acknowledged yet";
+    }
+    ASSERT_TRUE(store_->outbox().MarkAcked(seqs).ok());
+  }
+  ASSERT_EQ(store_->outbox().Attachments("")->front().acked, 21u);
   Note("newest");
   ASSERT_TRUE(store_->outbox().MarkAcked({*store_->outbox().Head()}).ok());
   clock_.Advance(20LL * 86'400'000);
   auto pruned = pruner.PruneOnce();
-  ASSERT_TRUE(pruned.ok());
+  ASSERT_TRUE(pruned.ok()) << pruned.status().ToString();
   EXPECT_EQ(pruned->files, 1u);
   EXPECT_FALSE(FileExists(copy));
   EXPECT_TRUE(store_->outbox().Attachments("")->empty());
