@@ -15,6 +15,7 @@
 #include "muster/sqlite_store.h"
 #include "muster/wire/deliveries.h"
 #include "store_sql.h"
+#include "vault/vault.h"
 
 namespace muster::agent {
 
@@ -188,17 +189,25 @@ json WaitsOnJson(const std::vector<wire::WaitsOn>& waits_on) {
 }  // namespace
 
 AgentStore::AgentStore(std::unique_ptr<SQLite::Database> db, const Clock& clock,
-                       std::string data_dir, std::string agent_id, std::string member_id)
+                       std::string data_dir, std::string agent_id, std::string member_id,
+                       std::optional<SecretBytes> copies_key)
     : db_(std::move(db)), clock_(clock), data_dir_(std::move(data_dir)),
       agent_id_(std::move(agent_id)), member_id_(std::move(member_id)),
-      outbox_(*db_, clock_, data_dir_) {}
+      copies_key_(std::move(copies_key)),
+      outbox_(*db_, clock_, data_dir_, copies_key_ ? &*copies_key_ : nullptr) {}
 
 Result<std::unique_ptr<AgentStore>> AgentStore::Open(const std::string& data_dir,
-                                                     const Bundle& bundle, const Clock& clock) {
-  auto db = OpenStore(data_dir + "/agent.db", AgentMigrations());
+                                                     const Bundle& bundle, const Clock& clock,
+                                                     const SecretBytes* master) {
+  std::optional<SecretBytes> store_key;
+  if (master != nullptr) store_key = DeriveSubkey(*master, Subkey::kStore);
+  auto db = OpenStore(data_dir + "/agent.db", AgentMigrations(),
+                      store_key ? &*store_key : nullptr);
   if (!db.ok()) return db.status();
   std::unique_ptr<AgentStore> store(
-      new AgentStore(std::move(db).value(), clock, data_dir, bundle.agent_id, bundle.member_id));
+      new AgentStore(std::move(db).value(), clock, data_dir, bundle.agent_id, bundle.member_id,
+                     master != nullptr ? std::optional(DeriveSubkey(*master, Subkey::kAttachments))
+                                       : std::nullopt));
   // A store that already knows its agent is only read: opening it must not wait for the
   // write lock while another process records a long backlog.
   std::string known;

@@ -105,12 +105,18 @@ struct LinkState {
 class AgentStore final : public SyncStore {
  public:
   // Opens DATA_DIR/agent.db, creating it on first use and recording the bundle's identity.
+  // With the vault's |master| key (vault/vault.h) the store is sealed: every page on disk
+  // is encrypted with its store subkey (muster/sealed_vfs.h); a store that the key does
+  // not open is store_corrupt ("wrong passphrase or damaged file").
   static Result<std::unique_ptr<AgentStore>> Open(const std::string& data_dir, const Bundle& bundle,
-                                                  const Clock& clock);
+                                                  const Clock& clock,
+                                                  const SecretBytes* master = nullptr);
 
   const std::string& agent_id() const override { return agent_id_; }
   const std::string& member_id() const { return member_id_; }
   const std::string& data_dir() const { return data_dir_; }
+  // The key that seals the attached files' copies (attachments.h); null for a plain store.
+  const SecretBytes* copies_key() const { return copies_key_ ? &*copies_key_ : nullptr; }
 
   // What the member records and its receipts; the sync engine's side of it too.
   Outbox& outbox() override { return outbox_; }
@@ -175,7 +181,7 @@ class AgentStore final : public SyncStore {
 
  private:
   AgentStore(std::unique_ptr<SQLite::Database> db, const Clock& clock, std::string data_dir,
-             std::string agent_id, std::string member_id);
+             std::string agent_id, std::string member_id, std::optional<SecretBytes> copies_key);
   Status ApplyDelivery(const Delivery& delivery);
   // A "playbook" delivery: stored when its text hashes to its hash and its signature, if
   // any, verifies (playbook::VerifySource); otherwise refused: recorded in
@@ -189,7 +195,8 @@ class AgentStore final : public SyncStore {
   std::string data_dir_;
   std::string agent_id_;
   std::string member_id_;
-  Outbox outbox_;  // over *db_
+  std::optional<SecretBytes> copies_key_;
+  Outbox outbox_;  // over *db_ and copies_key_
   std::map<std::string, std::shared_ptr<const playbook::Playbook>> playbooks_;
 };
 

@@ -5,20 +5,28 @@
 #include <iostream>
 #include <thread>
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include "agent_init.h"
 #include "agent_store.h"
 #include "link.h"
+#include "pruner.h"
 #include "muster/bundle.h"
 #include "muster/cli.h"
 #include "muster/completion.h"
 #include "muster/daemon.h"
 #include "muster/files.h"
 #include "muster/log.h"
+#include "muster/password_prompt.h"
 #include "schedule.h"
 #include "team.h"
+#include "vault/key_service.h"
+#include "vault/seal_store.h"
+#include "vault/secret_key.h"
+#include "vault/vault.h"
 #include "verbs.h"
 
 namespace {
@@ -30,6 +38,8 @@ struct AgentConfig {
   // Idle keep-alive: how long the daemon stays silent before a PING. 0 ("auto"): 30 s on
   // a fast link, 2 minutes on a thin one (docs/agent.md, what idling costs).
   muster::Millis keepalive_ms = 0;
+  // How long the daemon keeps what HQ acknowledged (pruner.h).
+  muster::Millis retention_ms = muster::agent::kDefaultRetention;
 };
 
 muster::Result<AgentConfig> LoadConfig(const std::string& path) {
@@ -60,11 +70,21 @@ muster::Result<AgentConfig> LoadConfig(const std::string& path) {
               path + ":" + std::to_string(entry.second.Mark().line + 1) + ": keepalive '" + text +
                   "' is not 'auto' or a duration of at least 5s (e.g. 10m)");
         }
+      } else if (key == "retention") {
+        const std::string text = entry.second.as<std::string>();
+        config.retention_ms = muster::ParseDuration(text);
+        if (config.retention_ms < 3'600'000) {
+          return muster::Status::Error(
+              muster::ErrorCode::kInvalidConfig,
+              path + ":" + std::to_string(entry.second.Mark().line + 1) + ": retention '" + text +
+                  "' is not a duration of at least 1h (e.g. 7d)");
+        }
       } else {
         return muster::Status::Error(muster::ErrorCode::kInvalidConfig,
                                      path + ":" + std::to_string(entry.first.Mark().line + 1) +
                                          ": unknown key '" + key +
-                                         "'; known keys: bundle, data_dir, log_level, keepalive");
+                                         "'; known keys: bundle, data_dir, log_level, keepalive, "
+                                         "retention");
       }
     }
   } catch (const YAML::Exception& error) {
@@ -96,12 +116,13 @@ struct Args {
   std::string bundle, data_dir;  // init
   std::string item;              // tick
   bool undo = false;
+  bool set_passphrase = false;  // unlock
   bool confirm = false, force = false;
   int timeout_s = 60;
 };
 
 struct Verbs {
-  CLI::App *init, *tick, *complete, *run, *tasks, *show, *ack, *start, *done, *block, *finding, *note, *alert, *team, *sync,
+  CLI::App *init, *unlock, *tick, *complete, *run, *tasks, *show, *ack, *start, *done, *block, *finding, *note, *alert, *team, *sync,
       *status, *log;
 };
 
@@ -115,6 +136,10 @@ Verbs AddVerbs(CLI::App& app, Args& args) {
   v.init->add_option("--data", args.data_dir,
                      "the data directory (default $XDG_DATA_HOME/muster, ~/.local/share/muster)");
   v.init->add_flag("--force", args.force, "replace an existing configuration and bundle");
+  v.unlock = app.add_subcommand(
+      "unlock", "unlock the store for this shift: the daemon keeps the key until it stops");
+  v.unlock->add_flag("--set-passphrase", args.set_passphrase,
+                     "seal this laptop's store with a new passphrase (once, daemon stopped)");
   v.run = app.add_subcommand("run", "run the sync daemon until SIGINT/SIGTERM");
   v.tasks =
       app.add_subcommand("tasks", "list your tasks: state, priority, due time, what each waits on");
@@ -179,27 +204,113 @@ void AddCompletionVerb(CLI::App& app, std::string& shell) {
   });
 }
 
-// `run`: the sync daemon, until SIGINT or SIGTERM.
-int RunDaemon(const AgentConfig& config, const muster::Bundle& bundle,
-              muster::agent::AgentStore& local, const muster::Clock& clock) {
+// `run`: the sync daemon, until SIGINT or SIGTERM. With a vault it starts locked: it
+// answers `muster-agent unlock` on DATA_DIR/agent.sock and opens the store, and syncs, only
+// once unlocked; then it hands the key to the verbs until it stops.
+int RunDaemon(const AgentConfig& config, muster::Bundle bundle, const muster::Clock& clock) {
   muster::InitLogging(config.log_level == "warn" ? "info" : config.log_level);
   const sigset_t signals = muster::BlockStopSignals();
   auto lock = muster::DirectoryLock::Acquire(config.data_dir, "muster-agent run");
   if (!lock.ok()) return Fail(lock.status());
-  muster::agent::LinkOptions options;
-  options.watch_dir = config.data_dir;  // the verbs' records wake the daemon
-  options.sync.keepalive_ms = config.keepalive_ms;
-  muster::agent::Link link(local, bundle, clock, options);
+  std::atomic<muster::agent::Link*> running{nullptr};
   std::thread waiter([&] {
     muster::WaitForStop(signals, "agent");
     g_stop = true;
-    link.Interrupt();
+    if (auto* link = running.load()) link->Interrupt();
   });
+  const auto finish = [&](int code) {
+    if (code != 0) {  // the waiter still waits for a signal
+      g_stop = true;
+      ::kill(::getpid(), SIGTERM);
+    }
+    waiter.join();
+    return code;
+  };
+  std::unique_ptr<muster::agent::KeyService> keys;
+  std::optional<muster::SecretBytes> master;
+  if (muster::agent::HasVault(config.data_dir)) {
+    auto started = muster::agent::KeyService::Start(config.data_dir);
+    if (!started.ok()) return finish(Fail(started.status()));
+    keys = std::move(started).value();
+    muster::Logger("agent")->info(
+        "event=locked agent={} reason=\"waiting for muster-agent unlock\"", bundle.agent_id);
+    master = keys->WaitForKey(g_stop);
+    if (!master) return finish(0);  // stopped before anyone unlocked it
+    if (auto unsealed = muster::agent::UnsealBundleSecret(bundle, *master); !unsealed.ok()) {
+      return finish(Fail(unsealed));
+    }
+  }
+  auto store = muster::agent::AgentStore::Open(config.data_dir, bundle, clock,
+                                               master ? &*master : nullptr);
+  if (!store.ok()) return finish(Fail(store.status()));
+  auto pruner_store = muster::agent::AgentStore::Open(config.data_dir, bundle, clock,
+                                                      master ? &*master : nullptr);
+  if (!pruner_store.ok()) return finish(Fail(pruner_store.status()));
+  master.reset();  // the key service keeps its own copy for the verbs
+  muster::agent::Pruner pruner(std::move(pruner_store).value(), clock, config.retention_ms);
+  muster::agent::LinkOptions options;
+  options.watch_dir = config.data_dir;  // the verbs' records wake the daemon
+  options.sync.keepalive_ms = config.keepalive_ms;
+  muster::agent::Link link(**store, bundle, clock, options);
+  running = &link;
   muster::Logger("agent")->info("event=started agent={} endpoint={}", bundle.agent_id,
                                 bundle.endpoint);
-  link.Run(g_stop);
-  waiter.join();
+  if (!g_stop) link.Run(g_stop);
+  running = nullptr;
   muster::Logger("agent")->info("event=stopped agent={}", bundle.agent_id);
+  return finish(0);
+}
+
+// `unlock`: the member's passphrase, once a shift, handed to the daemon as the vault's
+// key (vault/key_service.h). `unlock --set-passphrase` makes the vault, once, with the
+// daemon stopped, and seals a store that was plain until then.
+int Unlock(const AgentConfig& config, bool set_passphrase) {
+  using namespace muster::agent;
+  const bool terminal = ::isatty(STDIN_FILENO) != 0;
+  if (set_passphrase) {
+    auto lock = muster::DirectoryLock::Acquire(config.data_dir, "muster-agent unlock");
+    if (!lock.ok()) {
+      return Fail(muster::Status::Error(lock.status().code(),
+                                        lock.status().message() +
+                                            "; stop the daemon first (systemctl --user stop "
+                                            "muster-agent), then set the passphrase"));
+    }
+    if (HasVault(config.data_dir)) {
+      return Fail(muster::Status::Error(muster::ErrorCode::kConflict,
+                                        "this laptop has a passphrase already: unlock with "
+                                        "muster-agent unlock"));
+    }
+    auto passphrase = muster::ReadPassword({"new passphrase: ", !terminal, terminal});
+    if (!passphrase.ok()) return Fail(passphrase.status());
+    auto master = CreateVault(config.data_dir, *passphrase);
+    if (!master.ok()) return Fail(master.status());
+    if (auto sealed = SealPlainStore(config.data_dir, *master); !sealed.ok()) {
+      std::remove(VaultPath(config.data_dir).c_str());  // the store stays plain and usable
+      return Fail(sealed);
+    }
+    if (auto sealed = SealBundleSecret(config.bundle, *master); !sealed.ok()) return Fail(sealed);
+    std::cout << "the store is sealed: start the daemon (systemctl --user start muster-agent) "
+                 "and unlock it with muster-agent unlock at each boot\n";
+    return 0;
+  }
+  if (!HasVault(config.data_dir)) {
+    return Fail(muster::Status::Error(
+        muster::ErrorCode::kNotFound,
+        "this laptop's store has no passphrase: seal it with muster-agent unlock "
+        "--set-passphrase"));
+  }
+  auto passphrase = muster::ReadPassword({"passphrase: ", !terminal, false});
+  if (!passphrase.ok()) return Fail(passphrase.status());
+  auto master = UnlockVault(config.data_dir, *passphrase);
+  if (!master.ok()) return Fail(master.status());
+  if (auto handed = HandKey(config.data_dir, *master); !handed.ok()) {
+    if (handed.code() != muster::ErrorCode::kNotReady) return Fail(handed);
+    return Fail(muster::Status::Error(
+        handed.code(), "the daemon is not running, so nothing keeps the key: start it "
+                       "(systemctl --user start muster-agent, or muster-agent run) and unlock "
+                       "again"));
+  }
+  std::cout << "unlocked: the daemon keeps the key until it stops\n";
   return 0;
 }
 
@@ -253,8 +364,10 @@ int Init(const Args& args) {
             << "\nbundle:        " << installed->bundle_path
             << " (the copy you were given may be deleted)\ndata:          "
             << installed->data_dir
+            << "\nseal it:       muster-agent unlock --set-passphrase  (before the first "
+               "deployment: the store is then encrypted on this disk)"
             << "\nstart syncing: systemctl --user enable --now muster-agent  (or: muster-agent "
-               "run)\n";
+               "run), then muster-agent unlock at each boot\n";
   return 0;
 }
 
@@ -345,11 +458,31 @@ int main(int argc, char** argv) {
   if (!bundle.ok()) return Fail(bundle.status());
   if (auto made = muster::EnsureDirectory(config->data_dir, 0700); !made.ok()) return Fail(made);
   muster::SystemClock clock;
-  auto store = muster::agent::AgentStore::Open(config->data_dir, *bundle, clock);
+  if (verbs.unlock->parsed()) return Unlock(*config, args.set_passphrase);
+  if (!bundle->sealed_secret_key.empty() && !muster::agent::HasVault(config->data_dir)) {
+    return Fail(muster::Status::Error(
+        muster::ErrorCode::kDamaged,
+        config->bundle + " holds a sealed secret key but " +
+            muster::agent::VaultPath(config->data_dir) +
+            " is missing: restore it, or ask HQ for a new enrolment"));
+  }
+  if (verbs.run->parsed()) return RunDaemon(*config, *bundle, clock);
+  // A sealed store opens with the key the unlocked daemon holds, or not at all.
+  std::optional<muster::SecretBytes> master;
+  if (muster::agent::HasVault(config->data_dir)) {
+    auto key = muster::agent::FetchKey(config->data_dir);
+    if (!key.ok() && verbs.complete->parsed()) return 0;  // no ids to complete while locked
+    if (!key.ok()) return Fail(key.status());
+    master = std::move(key).value();
+    if (auto unsealed = muster::agent::UnsealBundleSecret(*bundle, *master); !unsealed.ok()) {
+      return Fail(unsealed);
+    }
+  }
+  auto store = muster::agent::AgentStore::Open(config->data_dir, *bundle, clock,
+                                               master ? &*master : nullptr);
   if (!store.ok()) return Fail(store.status());
   muster::agent::AgentStore& local = **store;
 
-  if (verbs.run->parsed()) return RunDaemon(*config, *bundle, local, clock);
   if (verbs.sync->parsed()) return SyncNow(*bundle, local, clock, args.timeout_s);
   muster::Status result = RunVerb(verbs, args, local, clock);
   return result.ok() ? 0 : Fail(result);

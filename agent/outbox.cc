@@ -2,8 +2,11 @@
 
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include "muster/digest.h"
@@ -39,8 +42,9 @@ constexpr std::size_t kSmallestPiece = 512;
 
 }  // namespace
 
-Outbox::Outbox(SQLite::Database& db, const Clock& clock, std::string data_dir)
-    : db_(db), clock_(clock), data_dir_(std::move(data_dir)) {}
+Outbox::Outbox(SQLite::Database& db, const Clock& clock, std::string data_dir,
+               const SecretBytes* copies_key)
+    : db_(db), clock_(clock), data_dir_(std::move(data_dir)), copies_key_(copies_key) {}
 
 Status Outbox::Transaction(const std::function<Status()>& body) {
   to_signal_ = false;  // left over from a transaction of the outbox's own (CutPieces)
@@ -244,14 +248,14 @@ Result<OutboxRecord> Outbox::CutPiece(PendingFile& file, std::size_t room) {
 Status Outbox::ReadNextPiece(const PendingFile& file, std::size_t room, wire::AttachmentPiece& cut,
                              std::string& data) {
   if (!verified_copies_.count(file.sha256)) {
-    MUSTER_RETURN_IF_ERROR(VerifyCopy(data_dir_, file.sha256));
+    MUSTER_RETURN_IF_ERROR(VerifyCopy(data_dir_, file.sha256, copies_key_));
   }
   verified_copies_.insert(file.sha256);
   const std::size_t fits =
       room > kDescriptionBytes + kSmallestPiece ? room - kDescriptionBytes : kSmallestPiece;
   cut.length =
       std::min<std::uint64_t>({file.size - file.cut, fits, protocol::kMaxAttachmentChunkBytes});
-  auto read = ReadPiece(data_dir_, file.sha256, file.cut, cut.length);
+  auto read = ReadPiece(data_dir_, file.sha256, file.cut, cut.length, copies_key_);
   if (!read.ok()) return read.status();
   data = std::move(*read);
   cut.sha256 = Sha256Hex(data);
@@ -278,7 +282,7 @@ void Outbox::FillPiece(OutboxRecord& record) {
   }
   cut->name = query.getColumn(0).getString();
   cut->size = static_cast<std::uint64_t>(query.getColumn(1).getInt64());
-  auto data = ReadPiece(data_dir_, cut->attachment, cut->offset, cut->length);
+  auto data = ReadPiece(data_dir_, cut->attachment, cut->offset, cut->length, copies_key_);
   if (!data.ok()) return damaged(data.status().message());
   if (Sha256Hex(*data) != cut->sha256) {
     return damaged("the stored copy of " + cut->name +
@@ -537,6 +541,83 @@ Status Outbox::RebaseSequence(std::uint64_t hq_highest) {
   });
 }
 
+namespace {
+
+// A record's task (outbox.task or attachments.task) belongs to a deployment that still
+// has a task open on this laptop.
+constexpr char kOpenDeployment[] =
+    "EXISTS (SELECT 1 FROM tasks t JOIN tasks o ON o.deployment=t.deployment WHERE t.id=%s "
+    "AND o.hq_state NOT IN ('completed','cancelled','reassigned'))";
+
+std::string OpenDeployment(const std::string& column) {
+  std::string sql = kOpenDeployment;
+  sql.replace(sql.find("%s"), 2, column);
+  return sql;
+}
+
+}  // namespace
+
+Result<Outbox::Pruned> Outbox::Prune(Millis cutoff) {
+  Pruned pruned;
+  std::vector<std::string> copies;
+  Status status = InTransaction(db_, [&]() -> Status {
+    const std::int64_t watermark = db_.execAndGet(
+        "SELECT COALESCE((SELECT MIN(seq) - 1 FROM outbox WHERE acked_at IS NULL), "
+        "(SELECT MAX(seq) FROM outbox), 0)").getInt64();
+    const std::int64_t newest = db_.execAndGet("SELECT COALESCE(MAX(seq), 0) FROM outbox").getInt64();
+    // A piece is done with when HQ acknowledged it before the cutoff, at or below the
+    // watermark, and it is not the newest record.
+    const std::string piece_kept =
+        "o.acked_at IS NULL OR o.acked_at >= ?1 OR o.seq > ?2 OR o.seq >= ?3";
+    SQLite::Statement files(
+        db_, "SELECT a.sha256 FROM attachments a WHERE a.cut=a.size AND a.created_at < ?1 AND NOT " +
+                 OpenDeployment("a.task") +
+                 " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.kind='attachment_chunk' AND "
+                 "json_extract(o.body, '$.attachment')=a.sha256 AND (" + piece_kept + "))");
+    files.bind(1, static_cast<std::int64_t>(cutoff));
+    files.bind(2, watermark);
+    files.bind(3, newest);
+    while (files.executeStep()) copies.push_back(files.getColumn(0).getString());
+    SQLite::Statement chunks(db_,
+                             "DELETE FROM outbox WHERE kind='attachment_chunk' AND "
+                             "json_extract(body, '$.attachment')=?");
+    SQLite::Statement file(db_, "DELETE FROM attachments WHERE sha256=?");
+    for (const std::string& sha256 : copies) {
+      chunks.bind(1, sha256);
+      pruned.records += static_cast<std::uint64_t>(chunks.exec());
+      chunks.reset();
+      file.bind(1, sha256);
+      file.exec();
+      file.reset();
+    }
+    SQLite::Statement records(
+        db_, "DELETE FROM outbox WHERE kind!='attachment_chunk' AND acked_at IS NOT NULL AND "
+             "acked_at < ?1 AND seq <= ?2 AND seq < ?3 AND NOT " +
+                 OpenDeployment("outbox.task"));
+    records.bind(1, static_cast<std::int64_t>(cutoff));
+    records.bind(2, watermark);
+    records.bind(3, newest);
+    pruned.records += static_cast<std::uint64_t>(records.exec());
+    pruned.files = copies.size();
+    if (pruned.records > 0) {
+      const auto before = std::stoull(Meta(db_, "pruned_records", "0"));
+      SetMeta(db_, "pruned_records", std::to_string(before + pruned.records));
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  // The copies go once nothing refers to them any more; one that cannot be removed now
+  // is left (it is sealed like the store) and named in the log.
+  for (const std::string& sha256 : copies) {
+    const std::string path = AttachmentPath(data_dir_, sha256, copies_key_);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      Logger("agent")->warn("event=prune_copy_failed path={} error=\"{}\"", path,
+                            std::strerror(errno));
+    }
+  }
+  return pruned;
+}
+
 Result<OutboxStats> Outbox::Stats() {
   OutboxStats stats;
   Status status = Guarded([&]() -> Status {
@@ -556,6 +637,7 @@ Result<OutboxStats> Outbox::Stats() {
     stats.sent_unacked = static_cast<std::uint64_t>(query.getColumn(2).getInt64());
     stats.acked = static_cast<std::uint64_t>(query.getColumn(3).getInt64());
     stats.refused = static_cast<std::uint64_t>(query.getColumn(4).getInt64());
+    stats.acked += std::stoull(Meta(db_, "pruned_records", "0"));  // Prune()
     return Status::Ok();
   });
   if (!status.ok()) return status;

@@ -83,8 +83,11 @@ struct AttachmentProgress {
 class Outbox final : public SyncOutbox {
  public:
   // |db| is the agent store's connection, its schema up to date; it and |clock| must
-  // outlive the outbox. |data_dir| holds the stored copies and the outbox signal.
-  Outbox(SQLite::Database& db, const Clock& clock, std::string data_dir);
+  // outlive the outbox. |data_dir| holds the stored copies and the outbox signal;
+  // |copies_key| (may be null: plain copies) seals the copies (attachments.h) and must
+  // outlive the outbox too.
+  Outbox(SQLite::Database& db, const Clock& clock, std::string data_dir,
+         const SecretBytes* copies_key = nullptr);
 
   // --- what the member records (durable on return; wakes the daemon, above) ---
   // Appends one record of a wire::*Record type in its kind's lane; returns its seq.
@@ -133,6 +136,22 @@ class Outbox final : public SyncOutbox {
   Status RebaseSequence(std::uint64_t hq_highest) override;
   Result<OutboxStats> Stats() override;
 
+  // --- retention (docs/agent.md, "what the laptop keeps") ---
+  struct Pruned {
+    std::uint64_t records = 0;
+    std::uint64_t files = 0;
+  };
+  // Deletes what HQ acknowledged before |cutoff| and this laptop no longer needs: records
+  // (attachment pieces with their file) at or below the acknowledged watermark, of tasks
+  // whose deployment has no task left open here (HQ's state not completed, cancelled or
+  // reassigned: the playbook's triggers and required fields read the findings of an
+  // open deployment), and the stored copies of files whose every piece went so. Never a
+  // record not acknowledged, and never the newest record: the sequence continues from
+  // it (AUTOINCREMENT keeps it too), so no seq is ever given twice and Head() and
+  // AckedWatermark() say what they said before. Stats() counts pruned records as
+  // acknowledged. Its own transaction.
+  Result<Pruned> Prune(Millis cutoff);
+
  private:
   // A queued file not yet all cut into pieces.
   struct PendingFile {
@@ -168,6 +187,7 @@ class Outbox final : public SyncOutbox {
   SQLite::Database& db_;
   const Clock& clock_;
   std::string data_dir_;
+  const SecretBytes* copies_key_;
   // Stored copies checked against their sha256 since this outbox was made (a copy is
   // hashed whole once before its first piece is cut, not once per piece).
   std::set<std::string> verified_copies_;

@@ -400,7 +400,7 @@ struct FindingDraft {
 // field that names it, empty for --attach.
 Status ImportFile(AgentStore& store, const std::string& path, const std::string& field,
                   FindingDraft& draft) {
-  auto imported = ImportAttachment(store.data_dir(), path);
+  auto imported = ImportAttachment(store.data_dir(), path, store.copies_key());
   if (!imported.ok()) return imported.status();
   if (!field.empty()) draft.finding.values[field] = imported->name;
   draft.finding.attachments.push_back({imported->sha256, imported->name, imported->size, field});

@@ -9,6 +9,10 @@ namespace muster {
 
 using nlohmann::json;
 
+namespace {
+constexpr char kSealedPrefix[] = "sealed:";
+}  // namespace
+
 std::string BundleToJson(const Bundle& bundle) {
   return json{{"format", "muster-bundle/1"},
               {"agent_id", bundle.agent_id},
@@ -16,7 +20,9 @@ std::string BundleToJson(const Bundle& bundle) {
               {"endpoint", bundle.endpoint},
               {"server_public_key", bundle.server_public_key},
               {"public_key", bundle.public_key},
-              {"secret_key", bundle.secret_key},
+              {"secret_key", bundle.sealed_secret_key.empty()
+                                 ? bundle.secret_key
+                                 : kSealedPrefix + bundle.sealed_secret_key},
               {"hq_id", bundle.hq_id}}
       .dump(2);
 }
@@ -44,8 +50,13 @@ Result<Bundle> ParseBundle(const std::string& text) {
     }
     *target = it->get<std::string>();
   }
+  if (bundle.secret_key.rfind(kSealedPrefix, 0) == 0) {
+    bundle.sealed_secret_key = bundle.secret_key.substr(sizeof kSealedPrefix - 1);
+    bundle.secret_key.clear();
+  }
   for (const std::string* key : {&bundle.server_public_key, &bundle.public_key,
                                  &bundle.secret_key}) {
+    if (key->empty() && key == &bundle.secret_key) continue;  // sealed
     if (!IsValidZ85Key(*key)) {
       return Status::Error(ErrorCode::kInvalidBundle, "the bundle holds a damaged key");
     }

@@ -7,6 +7,8 @@
 
 #include <cerrno>
 
+#include "muster/sealed_vfs.h"
+
 namespace muster {
 
 namespace {
@@ -44,6 +46,11 @@ Status StatusFromSqlite(const std::exception& error, SQLite::Database* db, int c
     if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
       return Status::Error(ErrorCode::kStoreBusy,
                            std::string("the store is busy: ") + sqlite->what());
+    }
+    if (sqlite->getExtendedErrorCode() == SQLITE_IOERR_DATA) {  // a sealed page's tag failed
+      return Status::Error(ErrorCode::kStoreCorrupt,
+                           std::string("the store is damaged: a page fails its check (") +
+                               sqlite->what() + "); restore it from a backup");
     }
     if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_IOERR) {
       return Status::Error(ErrorCode::kStoreIo,
@@ -89,13 +96,42 @@ Status InTransaction(SQLite::Database& db, const std::function<Status()>& body) 
   });
 }
 
+namespace {
+
+// A sealed store's pages must keep room for their nonce and tag: fixed before the first
+// page of a new file is written (SQLite ignores both on an existing file).
+void PrepareSealed(SQLite::Database& db) {
+  db.exec("PRAGMA temp_store=MEMORY");
+  db.exec("PRAGMA page_size=" + std::to_string(kSealedPageSize));
+  int reserve = kSealedReservedBytes;
+  sqlite3_file_control(db.getHandle(), "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
+}
+
+bool Unopenable(const std::exception& error) {
+  const auto* sqlite = dynamic_cast<const SQLite::Exception*>(&error);
+  if (sqlite == nullptr) return false;
+  return sqlite->getExtendedErrorCode() == SQLITE_IOERR_DATA ||
+         (sqlite->getErrorCode() & 0xff) == SQLITE_NOTADB;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<SQLite::Database>> OpenStore(const std::string& path,
-                                                    const std::vector<Migration>& migrations) {
+                                                    const std::vector<Migration>& migrations,
+                                                    const SecretBytes* key) {
+  std::string vfs;
+  if (key != nullptr) {
+    auto name = SealedVfsFor(*key);
+    if (!name.ok()) return name.status();
+    vfs = *name;
+  }
   std::unique_ptr<SQLite::Database> db;
   auto open = [&]() -> Status {
     db = std::make_unique<SQLite::Database>(
-        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX, 0,
+        vfs);  // empty: the default VFS
     db->setBusyTimeout(5000);
+    if (key != nullptr) PrepareSealed(*db);
     // Switching a new file to WAL needs an exclusive lock, and SQLite answers BUSY at once,
     // without the busy handler, while another program opens the same new file (the
     // daemon and a CLI verb on first start): retry for up to the busy timeout.
@@ -137,7 +173,11 @@ Result<std::unique_ptr<SQLite::Database>> OpenStore(const std::string& path,
     status = open();
   } catch (const std::exception& error) {
     const int system_errno = errno;
-    status = StatusFromSqlite(error, db.get(), system_errno);
+    status = key != nullptr && Unopenable(error)
+                 ? Status::Error(ErrorCode::kStoreCorrupt,
+                                 "the store cannot be opened: wrong passphrase or damaged file (" +
+                                     path + ")")
+                 : StatusFromSqlite(error, db.get(), system_errno);
   }
   if (!status.ok()) return status;
   return db;

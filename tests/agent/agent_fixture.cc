@@ -1,8 +1,11 @@
 #include "agent_fixture.h"
 
+#include <sodium.h>
+
 #include "muster/keys.h"
 #include "muster/playbook/load.h"
 #include "muster/wire/deliveries.h"
+#include "vault/vault.h"
 
 namespace muster::agent::testing {
 
@@ -75,13 +78,23 @@ json WaitsOn(const std::string& step, const std::string& state, const std::strin
 void AgentTest::SetUp() {
   ASSERT_FALSE(BorderSeizure().content_hash.empty()) << "the shipped playbook does not load";
   bundle_ = MakeBundle();
-  auto opened = AgentStore::Open(dir_.path(), bundle_, clock_);
+  master_ = SecretBytes(32);
+  randombytes_buf(master_.data(), master_.size());
+  auto opened = AgentStore::Open(dir_.path(), bundle_, clock_, Key());
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   store_ = std::move(opened).value();
 }
 
+std::unique_ptr<SQLite::Database> AgentTest::RawStore() {
+  std::optional<SecretBytes> key;
+  if (Sealed()) key = DeriveSubkey(master_, Subkey::kStore);
+  auto db = OpenStore(dir_.File("agent.db"), AgentMigrations(), key ? &*key : nullptr);
+  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  return db.ok() ? std::move(db).value() : nullptr;
+}
+
 std::unique_ptr<AgentStore> AgentTest::OpenAnother() {
-  auto opened = AgentStore::Open(dir_.path(), bundle_, clock_);
+  auto opened = AgentStore::Open(dir_.path(), bundle_, clock_, Key());
   EXPECT_TRUE(opened.ok()) << opened.status().ToString();
   return opened.ok() ? std::move(opened).value() : nullptr;
 }

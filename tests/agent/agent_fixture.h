@@ -54,6 +54,17 @@ class AgentTest : public ::testing::Test {
  protected:
   void SetUp() override;
 
+  // Whether the test's store is sealed (muster/sealed_vfs.h) with master_, as every store
+  // set up with a passphrase is; tests that run the real CLI on dir_ without a daemon to
+  // hand it the key use a plain one.
+  virtual bool Sealed() const { return true; }
+  // The key to open dir_'s store with: &master_, or null when it is plain.
+  const SecretBytes* Key() const { return Sealed() ? &master_ : nullptr; }
+
+  // dir_'s store as SQLite sees it (opened with the store's key when sealed), for tests
+  // that read or edit it behind the agent's back.
+  std::unique_ptr<SQLite::Database> RawStore();
+
   // Reopens the store (a new AgentStore, as each CLI verb does).
   std::unique_ptr<AgentStore> OpenAnother();
 
@@ -70,6 +81,7 @@ class AgentTest : public ::testing::Test {
   muster::testing::TempDir dir_;
   FakeClock clock_;
   Bundle bundle_;
+  SecretBytes master_;  // a random vault key (vault/vault.h)
   std::unique_ptr<AgentStore> store_;
 };
 

@@ -49,7 +49,7 @@ TEST_F(AgentStoreTest, OpenCreatesTheStoreAndRecordsTheIdentity) {
 }
 
 TEST_F(AgentStoreTest, OpenRefusesAStoreOfAnotherAgent) {
-  auto other = AgentStore::Open(dir_.path(), MakeBundle("agent-8"), clock_);
+  auto other = AgentStore::Open(dir_.path(), MakeBundle("agent-8"), clock_, Key());
   EXPECT_FALSE(other.ok());
   EXPECT_EQ(other.status().code(), ErrorCode::kWrongStore);
   EXPECT_NE(other.status().message().find("agent-7"), std::string::npos);

@@ -214,7 +214,7 @@ TEST_F(AttachmentsTest, ADamagedCopyIsReportedNotSent) {
   const std::string content = Pattern(40'000);
   ASSERT_TRUE(Attach("secondary_inspection", {}, {WriteSource("d.jpg", content)}).ok());
   // The stored copy changes on disk after it was recorded.
-  ASSERT_TRUE(WriteFileAtomic(AttachmentPath(dir_.path(), Sha256Hex(content)),
+  ASSERT_TRUE(WriteFileAtomic(AttachmentPath(dir_.path(), Sha256Hex(content), store_->copies_key()),
                               std::string(40'000, 'x'), 0600)
                   .ok());
   AckLanesBeforeChunks(*store_);
@@ -222,10 +222,10 @@ TEST_F(AttachmentsTest, ADamagedCopyIsReportedNotSent) {
   ASSERT_TRUE(batch.ok());
   ASSERT_EQ(batch->size(), 1u) << "the rest of the file as one damaged piece";
   EXPECT_FALSE(batch->front().body.contains("data"));
-  EXPECT_TRUE(Contains(batch->front().body["damaged"].get<std::string>(), "no longer matches"));
+  EXPECT_TRUE(Contains(batch->front().body["damaged"].get<std::string>(), "it is damaged"));
   auto progress = store_->outbox().Attachments("");
   ASSERT_TRUE(progress.ok());
-  EXPECT_TRUE(Contains(progress->front().refusal, "no longer matches"));
+  EXPECT_TRUE(Contains(progress->front().refusal, "it is damaged"));
 }
 
 TEST_F(AttachmentsTest, ACopyDamagedAfterAPieceWasCutIsReportedWhenItGoesAgain) {
@@ -235,7 +235,7 @@ TEST_F(AttachmentsTest, ACopyDamagedAfterAPieceWasCutIsReportedWhenItGoesAgain) 
   auto first = store_->outbox().NextBatch(100, 1u << 20);
   ASSERT_TRUE(first.ok());
   ASSERT_EQ(first->size(), 1u);
-  ASSERT_TRUE(WriteFileAtomic(AttachmentPath(dir_.path(), Sha256Hex(content)),
+  ASSERT_TRUE(WriteFileAtomic(AttachmentPath(dir_.path(), Sha256Hex(content), store_->copies_key()),
                               std::string(20'000, 'y'), 0600)
                   .ok());
   auto again = store_->outbox().NextBatch(100, 1u << 20);

@@ -44,7 +44,7 @@ TEST_F(ConcurrentStoreTest, AVerbOpensTheStoreWhileTheDaemonIsInsideAWrite) {
   // point it reaches it; both must succeed.
   Status daemon = store_->outbox().Transaction([&]() -> Status {
     verb = std::thread([&] {
-      auto cli = AgentStore::Open(dir_.path(), bundle_, clock_);
+      auto cli = AgentStore::Open(dir_.path(), bundle_, clock_, Key());
       if (!cli.ok()) {
         opened_and_recorded = cli.status();
         return;
@@ -91,7 +91,7 @@ TEST_F(ConcurrentStoreTest, DaemonAndVerbsWriteAtTheSameTime) {
   std::thread verbs([&] {
     for (int i = 0; i < kVerbs && verbs_status.ok(); ++i) {
       // Each verb is a new process in real life: a new AgentStore, opened and closed.
-      auto cli = AgentStore::Open(dir_.path(), bundle_, clock_);
+      auto cli = AgentStore::Open(dir_.path(), bundle_, clock_, Key());
       if (!cli.ok()) {
         verbs_status = cli.status();
         break;
@@ -122,7 +122,7 @@ TEST_F(ConcurrentStoreTest, ManyStoresOpenedAtOnceOnAnExistingFile) {
   for (std::size_t t = 0; t < results.size(); ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 5; ++i) {
-        auto cli = AgentStore::Open(dir_.path(), bundle_, clock_);
+        auto cli = AgentStore::Open(dir_.path(), bundle_, clock_, Key());
         if (!cli.ok()) {
           results[t] = cli.status();
           return;

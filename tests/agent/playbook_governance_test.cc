@@ -46,8 +46,7 @@ class AgentPlaybookGovernanceTest : public AgentTest {
     return out.str();
   }
   std::int64_t StoredPlaybooks() {
-    SQLite::Database db(dir_.File("agent.db"));
-    return db.execAndGet("SELECT COUNT(*) FROM playbooks").getInt64();
+    return RawStore()->execAndGet("SELECT COUNT(*) FROM playbooks").getInt64();
   }
   // The refusal every way the member can see it.
   void ExpectRefused(const std::string& why) {
@@ -143,8 +142,8 @@ TEST_F(AgentPlaybookGovernanceTest, AGoodCopyLaterEndsTheRefusal) {
 TEST_F(AgentPlaybookGovernanceTest, AStoreEditedOnDiskIsCaughtWhenThePlaybookIsRead) {
   Apply(Signed());
   {
-    SQLite::Database db(dir_.File("agent.db"), SQLite::OPEN_READWRITE);
-    db.exec("UPDATE playbooks SET source=replace(source, 'title:', 'title: EDITED')");
+    auto db = RawStore();
+    db->exec("UPDATE playbooks SET source=replace(source, 'title:', 'title: EDITED')");
   }
   auto reopened = OpenAnother();
   auto book = reopened->PlaybookByHash(BorderSeizure().content_hash);
@@ -155,9 +154,9 @@ TEST_F(AgentPlaybookGovernanceTest, AStoreEditedOnDiskIsCaughtWhenThePlaybookIsR
   EXPECT_TRUE(ListTasks(*reopened, clock_, false, out).ok()) << "listing still works";
   // The signature relabelled with another author's name: caught the same way.
   {
-    SQLite::Database db(dir_.File("agent.db"), SQLite::OPEN_READWRITE);
-    db.exec("UPDATE playbooks SET source=replace(source, 'title: EDITED', 'title:')");
-    db.exec("UPDATE playbooks SET signature=json_set(signature, '$.author', 'mallory')");
+    auto db = RawStore();
+    db->exec("UPDATE playbooks SET source=replace(source, 'title: EDITED', 'title:')");
+    db->exec("UPDATE playbooks SET signature=json_set(signature, '$.author', 'mallory')");
   }
   EXPECT_EQ(OpenAnother()->PlaybookByHash(BorderSeizure().content_hash).status().code(),
             ErrorCode::kInvalidPlaybook);

@@ -61,6 +61,9 @@ bool ReadLine(int fd, std::string& line) {
 
 class StoreFaultsTest : public AgentTest {
  protected:
+  // The real CLI runs on dir_ with no daemon to hand it a key; SealedVfsTest and
+  // VaultCliTest cover sealed stores under concurrent processes.
+  bool Sealed() const override { return false; }
   void SetUp() override {
     AgentTest::SetUp();
     Deploy();

@@ -51,6 +51,20 @@ TEST(BundleTest, RoundTrip) {
   ExpectSame(*parsed, bundle);
 }
 
+// An installed bundle whose secret key the agent's vault sealed (agent/vault/secret_key.h).
+TEST(BundleTest, ASealedSecretKeyRoundTripsWithoutItsPlainForm) {
+  Bundle bundle = MakeBundle();
+  bundle.secret_key.clear();
+  bundle.sealed_secret_key = "00ff";
+  const std::string text = BundleToJson(bundle);
+  EXPECT_NE(text.find("\"sealed:00ff\""), std::string::npos) << text;
+  auto parsed = ParseBundle(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->secret_key, "");
+  EXPECT_EQ(parsed->sealed_secret_key, "00ff");
+  EXPECT_EQ(parsed->hq_id, bundle.hq_id);
+}
+
 TEST(BundleTest, FileRoundTripRequiresAPrivateFile) {
   TempDir dir;
   const Bundle bundle = MakeBundle();

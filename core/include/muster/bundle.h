@@ -14,8 +14,11 @@ struct Bundle {
   std::string endpoint;           // the coordinator's ZeroMQ endpoint, "tcp://host:port"
   std::string server_public_key;  // Z85
   std::string public_key;         // the agent's, Z85
-  std::string secret_key;         // the agent's, Z85
+  std::string secret_key;         // the agent's, Z85; empty while sealed
   std::string hq_id;              // the coordinator store that issued it
+  // The secret key sealed with the agent's vault (agent/vault/secret_key.h): written as
+  // "secret_key": "sealed:HEX" in an installed bundle; empty in a bundle from HQ.
+  std::string sealed_secret_key = {};
 };
 
 std::string BundleToJson(const Bundle& bundle);

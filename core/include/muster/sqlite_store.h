@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "muster/result.h"
+#include "muster/secret_bytes.h"
 
 namespace muster {
 
@@ -27,8 +28,15 @@ struct Migration {
 // power fails the next instant. "Recorded" and "acknowledged" are promises to people;
 // NORMAL would let the last commits vanish on power loss, which is exactly the failure
 // Muster exists to prevent. The cost is one extra fsync per commit, paid per batch.
+//
+// Sealed: with a |key| (32 bytes) every page on disk is encrypted (muster/sealed_vfs.h):
+// a new file gets 4096-byte pages with 40 reserved bytes before its first write, and
+// temporary tables stay in memory. A file the key does not open (a wrong key, a plain
+// store, a damaged page) is store_corrupt: "the store cannot be opened: wrong passphrase
+// or damaged file". HQ's store is not sealed.
 Result<std::unique_ptr<SQLite::Database>> OpenStore(const std::string& path,
-                                                    const std::vector<Migration>& migrations);
+                                                    const std::vector<Migration>& migrations,
+                                                    const SecretBytes* key = nullptr);
 
 // The schema version of an open store.
 int SchemaVersion(SQLite::Database& db);
