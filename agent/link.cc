@@ -1,5 +1,8 @@
 #include "link.h"
 
+#include "muster/wipe_order.h"
+#include "vault/wipe.h"
+
 #include <sodium.h>
 
 #include <algorithm>
@@ -191,6 +194,11 @@ bool Link::Pump(Millis wait_ms) {
       Logger("link")->warn("event=malformed_from_hq error=\"{}\"", decoded.status().message());
       continue;
     }
+    if (decoded->type == MessageType::kWipe) {
+      CarryOutWipe(decoded->body["order"].get<std::string>());
+      if (wiped_) return false;
+      continue;
+    }
     const bool ack = decoded->type == MessageType::kAck;
     const std::size_t acked = ack ? decoded->body["seqs"].size() : 0;
     for (const Message& reply : client_.OnMessage(*decoded, frame.size())) Send(reply);
@@ -261,8 +269,30 @@ void Link::WriteStatus(bool force) {
   }
 }
 
+void Link::CarryOutWipe(const std::string& sealed) {
+  auto log = Logger("link");
+  Result<WipeOrder> order =
+      OpenWipeOrder(sealed, bundle_.agent_id, bundle_.secret_key, bundle_.server_public_key);
+  if (!order.ok()) {
+    log->error("event=wipe_refused code={} error=\"{}\"", order.status().wire_code(),
+               order.status().message());
+    return;
+  }
+  log->warn("event=wiping agent={} order={}", bundle_.agent_id, order->order_id);
+  const Status wiped = WipeLaptop(store_.data_dir(), options_.wipe_also, *order, clock_.Now());
+  if (!wiped.ok()) log->error("event=wipe_incomplete error=\"{}\"", wiped.message());
+  Message done{MessageType::kWiped, {{"agent", bundle_.agent_id}, {"order", order->order_id}}};
+  if (!wiped.ok()) done.body["incomplete"] = wiped.message();
+  Send(done);
+  socket_->set(zmq::sockopt::linger, 10'000);
+  CloseSocket();
+  wiped_ = true;
+  log->warn("event=wiped agent={} order={} complete={}", bundle_.agent_id, order->order_id,
+            wiped.ok());
+}
+
 void Link::Run(const std::atomic<bool>& stop) {
-  while (!stop) {
+  while (!stop && !wiped_) {
     if (!socket_) {
       const Millis wait = next_attempt_ - SteadyNow();
       if (wait > 0) {
@@ -276,6 +306,7 @@ void Link::Run(const std::atomic<bool>& stop) {
     }
     Pump(IdleWait());
   }
+  if (wiped_) return;  // nothing is left to write to
   LinkState state{false, 0, 0, "", refused_};
   (void)store_.SetLink(state);
 }
@@ -286,7 +317,7 @@ SyncReport Link::SyncNow(Millis timeout_ms, const std::function<void(std::uint64
   std::uint64_t last_pending = UINT64_MAX;
   Millis quiet_since = 0;
   Connect();
-  while (SteadyNow() < deadline && !refused_) {
+  while (SteadyNow() < deadline && !refused_ && !wiped_) {
     if (!socket_) {
       if (SteadyNow() < next_attempt_) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));

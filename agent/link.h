@@ -50,6 +50,9 @@ struct LinkOptions {
   Millis unwatched_check_ms = 1'000;
   // Batches, answer timers, keep-alive, attachment grace (sync_client.h).
   SyncClient::Options sync;
+  // Files outside the data directory that HQ's wipe order destroys too: the installed
+  // bundle, which holds the agent's secret key (vault/wipe.h).
+  std::vector<std::string> wipe_also;
 };
 
 struct LinkStats {
@@ -86,7 +89,14 @@ class Link {
 
   LinkStats stats() const;
 
+  // Whether HQ's wipe order was carried out (Run and SyncNow have returned for good).
+  bool wiped() const { return wiped_; }
+
  private:
+  // HQ's WIPE: checks that HQ sealed it for this agent (muster/wipe_order.h); destroys the
+  // laptop's data (vault/wipe.h), confirms with WIPED and closes the link, giving the
+  // confirmation 10 s to leave. A forged order is refused and logged, and changes nothing.
+  void CarryOutWipe(const std::string& sealed);
   void Connect();
   void Disconnect(const std::string& why);
   // HQ refuses this agent: closes the link, logs it once, and waits refused_retry_ms.
@@ -121,6 +131,7 @@ class Link {
   LinkState written_;  // the link state last written for `status`
   Millis next_attempt_ = 0;
   bool refused_ = false;  // HQ refused this agent, and has not welcomed it since
+  bool wiped_ = false;    // HQ's wipe order was carried out: the link is done
   std::uint64_t acked_this_run_ = 0;
   mutable std::mutex stats_mutex_;
   LinkStats stats_;

@@ -13,6 +13,7 @@
 #include "agent_init.h"
 #include "agent_store.h"
 #include "link.h"
+#include "vault/wipe.h"
 #include "pruner.h"
 #include "muster/bundle.h"
 #include "muster/cli.h"
@@ -251,12 +252,17 @@ int RunDaemon(const AgentConfig& config, muster::Bundle bundle, const muster::Cl
   muster::agent::LinkOptions options;
   options.watch_dir = config.data_dir;  // the verbs' records wake the daemon
   options.sync.keepalive_ms = config.keepalive_ms;
+  options.wipe_also = {config.bundle};
   muster::agent::Link link(**store, bundle, clock, options);
   running = &link;
   muster::Logger("agent")->info("event=started agent={} endpoint={}", bundle.agent_id,
                                 bundle.endpoint);
   if (!g_stop) link.Run(g_stop);
   running = nullptr;
+  if (link.wiped()) {
+    std::cerr << *muster::agent::WipedNotice(config.data_dir) << "\n";
+    return finish(0);
+  }
   muster::Logger("agent")->info("event=stopped agent={}", bundle.agent_id);
   return finish(0);
 }
@@ -316,13 +322,19 @@ int Unlock(const AgentConfig& config, bool set_passphrase) {
 
 // `sync`: syncs now and says where everything is; non-zero while anything is not where
 // it should be: records HQ does not hold or refused, or updates from HQ not applied here.
-int SyncNow(const muster::Bundle& bundle, muster::agent::AgentStore& local,
-            const muster::Clock& clock, int timeout_s) {
-  muster::agent::Link link(local, bundle, clock, {});
+int SyncNow(const AgentConfig& config, const muster::Bundle& bundle,
+            muster::agent::AgentStore& local, const muster::Clock& clock, int timeout_s) {
+  muster::agent::LinkOptions options;
+  options.wipe_also = {config.bundle};
+  muster::agent::Link link(local, bundle, clock, options);
   auto report =
       link.SyncNow(static_cast<muster::Millis>(timeout_s) * 1000, [](std::uint64_t pending) {
         if (pending > 0) std::cerr << "  " << pending << " record(s) to send…\n";
       });
+  if (link.wiped()) {
+    std::cerr << *muster::agent::WipedNotice(config.data_dir) << "\n";
+    return 1;
+  }
   if (!report.connected) {
     std::cout << "not synced: " << report.error
               << "; everything stays on this laptop and "
@@ -453,6 +465,9 @@ int main(int argc, char** argv) {
   }
   auto config = LoadConfig(args.config_path);
   if (!config.ok()) return Fail(config.status());
+  if (auto wiped = muster::agent::WipedNotice(config->data_dir)) {
+    return Fail(muster::Status::Error(muster::ErrorCode::kForbidden, *wiped));
+  }
   muster::InitLogging(config->log_level);
   auto bundle = muster::ReadBundleFile(config->bundle);
   if (!bundle.ok()) return Fail(bundle.status());
@@ -483,7 +498,7 @@ int main(int argc, char** argv) {
   if (!store.ok()) return Fail(store.status());
   muster::agent::AgentStore& local = **store;
 
-  if (verbs.sync->parsed()) return SyncNow(*bundle, local, clock, args.timeout_s);
+  if (verbs.sync->parsed()) return SyncNow(*config, *bundle, local, clock, args.timeout_s);
   muster::Status result = RunVerb(verbs, args, local, clock);
   return result.ok() ? 0 : Fail(result);
 }

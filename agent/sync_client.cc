@@ -37,6 +37,7 @@ void SyncClient::Reset() {
   cut_off_ = false;
   connected_ = false;
   told_offset_.reset();
+  offset_in_flight_.reset();
   clock_samples_ = 0;
   welcomed_ = false;
   hello_due_.reset();
@@ -161,7 +162,12 @@ void SyncClient::Piggyback(Message& message) {
 
 bool SyncClient::Retell(const ClockOffset& told, const ClockOffset& kept) {
   return std::llabs(kept.offset_ms - told.offset_ms) >= std::max<Millis>(250, kept.rtt_ms / 4) ||
-         kept.rtt_ms * 2 <= told.rtt_ms;
+         (kept.rtt_ms * 2 <= told.rtt_ms && kept.rtt_ms < told.rtt_ms);
+}
+
+void SyncClient::OffsetAnswered() {
+  if (offset_in_flight_) told_offset_ = offset_in_flight_;
+  offset_in_flight_.reset();
 }
 
 bool SyncClient::ClockSampleWanted() const {
@@ -178,7 +184,12 @@ void SyncClient::StateClockOffset(Message& message) {
     }
   }
   if (!offset_ || (told_offset_ && !Retell(*told_offset_, *offset_))) return;
-  told_offset_ = offset_;
+  // A HELLO states only a recent measure: an old one may be from before the clock was set.
+  if (message.type == MessageType::kHello &&
+      std::llabs(clock_.Now() - offset_->measured_at) > kOffsetMaxAge) {
+    return;
+  }
+  offset_in_flight_ = offset_;
   message.body["clock_offset"] = offset_->offset_ms;
   message.body["clock_rtt"] = offset_->rtt_ms;
 }
@@ -249,6 +260,7 @@ std::vector<Message> SyncClient::OnMessage(const Message& message, std::size_t f
     case MessageType::kDeliver: return OnDeliver(message.body);
     case MessageType::kPing: return {Message{MessageType::kPong, {{"time", clock_.Now()}}}};
     case MessageType::kPong:
+      OffsetAnswered();
       if (ping_) {
         MeasureClock(message.body, ping_->sent_at);
         estimator_.OnExchange(ping_->bytes + OnWire(frame_bytes), clock_.Now() - ping_->sent_at);
@@ -283,6 +295,7 @@ std::vector<Message> SyncClient::OnWelcome(const json& body, std::size_t frame_b
     return {};
   }
   MeasureClock(body, hello_sent_at);
+  OffsetAnswered();
   Status applied = ApplyWelcome(body);
   if (!applied.ok()) {
     // Not welcomed: sending now could lose records (HQ would take them for duplicates)
@@ -358,6 +371,7 @@ Status SyncClient::ApplyWelcome(const json& body) {
 
 std::vector<Message> SyncClient::OnAck(const json& body, std::size_t frame_bytes) {
   auto log = Logger("sync");
+  OffsetAnswered();
   const Millis now = clock_.Now();
   std::vector<std::uint64_t> seqs;
   for (const json& seq : body["seqs"]) {
@@ -425,6 +439,7 @@ std::vector<Message> SyncClient::OnDeliver(const json& body) {
 }
 
 std::vector<Message> SyncClient::OnError(const json& body) {
+  offset_in_flight_.reset();  // refused or not handled: told again with the next message
   auto log = Logger("sync");
   const Millis now = clock_.Now();
   const Status error =

@@ -95,6 +95,10 @@ class SyncClient {
   // Records still waiting for HQ's acknowledgement (in the store).
   std::uint64_t Pending();
 
+  // Whether the kept offset says more than the one told: it moved by a quarter of its
+  // round trip (at least 250 ms), or its round trip is half or less.
+  static bool Retell(const ClockOffset& told, const ClockOffset& kept);
+
  private:
   struct Awaited {
     Millis sent_at = 0;
@@ -128,11 +132,13 @@ class SyncClient {
   static constexpr Millis kClockSampleQuietMs = 1'000;
   bool ClockSampleWanted() const;
   // Adds the kept clock offset to an outgoing HELLO, RECORDS or PING (`clock_offset`,
-  // `clock_rtt`): once per session, and again when HQ should hear a better one (Retell).
+  // `clock_rtt`) until HQ has answered a message that carried it (OffsetAnswered), and
+  // again when HQ should hear a better one (Retell). A HELLO states only one measured
+  // within kOffsetMaxAge.
   void StateClockOffset(protocol::Message& message);
-  // Whether the kept offset says more than the one told: it moved by a quarter of its
-  // round trip (at least 250 ms), or its round trip is half or less.
-  static bool Retell(const ClockOffset& told, const ClockOffset& kept);
+  // HQ answered (WELCOME, ACK, PONG) a message: what it carried of the offset was taken.
+  // An ERROR means it may not have been: stated again.
+  void OffsetAnswered();
   // An answer carrying HQ's `time` to a request sent at |sent_at|: measures the clock
   // offset and keeps the better of it and the kept one (clock_offset.h).
   void MeasureClock(const nlohmann::json& body, Millis sent_at);
@@ -151,7 +157,8 @@ class SyncClient {
   std::optional<Awaited> ping_;       // a PING waits for its PONG
   std::optional<ClockOffset> offset_;  // HQ's clock minus this laptop's, as kept in the store
   bool offset_loaded_ = false;
-  std::optional<ClockOffset> told_offset_;  // what HQ heard in this session
+  std::optional<ClockOffset> told_offset_;      // what HQ took in this session
+  std::optional<ClockOffset> offset_in_flight_;  // stated in a message not answered yet
   int clock_samples_ = 0;     // PINGs sent this session to measure the clock
   std::optional<InFlight> in_flight_;
   std::optional<Millis> resend_at_;   // HQ asked for a pause before the next batch

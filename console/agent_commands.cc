@@ -47,6 +47,7 @@ struct KeyOptions {
   bool force = false;
   bool replace = false;
   bool add_device = false;
+  bool wipe = false;
 };
 
 CLI::App* AddOutOptions(CLI::App* command, const std::shared_ptr<KeyOptions>& options) {
@@ -118,14 +119,23 @@ void RegisterAgentKeyCommands(CLI::App& agent, Connector connect, const bool& js
   auto* revoke = agent.add_subcommand(
       "revoke", "cut an agent off now, also on its open connection; HQ keeps what it sent");
   revoke->add_option("AGENT", options->agent_or_member, "the agent id, e.g. jonas-1")->required();
+  revoke->add_flag("--wipe", options->wipe,
+                   "also order the laptop to destroy its keys, store and files at its next "
+                   "contact (a lost or seized laptop); works on an agent already revoked");
   revoke->callback([connect, options, &json_output] {
     auto api = connect();
     const std::string& id = options->agent_or_member;
-    Result<json> revoked = api.ok() ? api->Post("/v1/agents/" + id + "/revoke", json::object())
-                                    : Result<json>(api.status());
+    Result<json> revoked =
+        api.ok() ? api->Post("/v1/agents/" + id + "/revoke",
+                             options->wipe ? json{{"wipe", true}} : json::object())
+                 : Result<json>(api.status());
     std::string human = "revoked " + id +
                         ": its key is refused from now on; enrol a new agent for the member "
                         "if they need one";
+    if (options->wipe) {
+      human += "\nwipe ordered: the laptop gets the order at its next contact, destroys its "
+               "data and confirms (muster agent list shows wipe: confirmed)";
+    }
     if (revoked.ok() && !revoked->value("resent_to", json::array()).empty()) {
       human += "\nwhat it had not received is sent to " + revoked->at("resent_to").dump();
     }

@@ -105,9 +105,23 @@ void AddAgents(httplib::Server& server, ApiContext& context) {
   server.Post(R"(/v1/agents/([^/]+)/revoke)",
               [&context](const httplib::Request& request, httplib::Response& response) {
                 const std::string agent_id = request.matches[1];
+                bool wipe = false;
+                if (!request.body.empty()) {
+                  auto body = Body(request, response);
+                  if (!body) return;
+                  if (Status fields = body->empty() ? Status::Ok() : OnlyFields(*body, {"wipe"});
+                      !fields.ok()) {
+                    return SendError(response, fields);
+                  }
+                  if (body->contains("wipe") && !(*body)["wipe"].is_boolean()) {
+                    return SendError(response, Status::Error(ErrorCode::kInvalidArgument,
+                                                             "'wipe' must be true or false"));
+                  }
+                  wipe = body->value("wipe", false);
+                }
                 std::vector<std::string> caught_up;
                 Result<json> revoked = context.With([&](Headquarters& hq) {
-                  return hq.registry().Revoke(agent_id, RequestActor(request), &caught_up);
+                  return hq.registry().Revoke(agent_id, RequestActor(request), &caught_up, wipe);
                 });
                 if (!revoked.ok()) {
                   return SendError(response, revoked.status());

@@ -70,7 +70,10 @@ Placement AgentClocks::Place(const std::string& agent_id, Millis agent_at, Milli
   if (read->executeStep() && !read->getColumn(0).isNull()) offset = read->getColumn(0).getInt64();
   read->reset();
   if (!offset) return {std::min(agent_at, received_at), false};
-  return {std::min(agent_at + *offset, received_at), true};
+  Millis corrected = 0;
+  // A hostile or absurd record time does not overflow: it stands at its receipt.
+  if (__builtin_add_overflow(agent_at, *offset, &corrected)) corrected = received_at;
+  return {std::min(corrected, received_at), true};
 }
 
 Result<std::set<std::int64_t>> AgentClocks::PlaceProvisional(const std::string& agent_id,

@@ -9,10 +9,15 @@
 namespace muster::hq {
 namespace {
 
+constexpr const char* kAgentColumns =
+    "SELECT id, member_id, public_key, status, CASE WHEN wiped_at IS NULL THEN "
+    "COALESCE(wipe_order_id, '') ELSE '' END FROM agents";
+
 std::optional<AgentRecord> ReadAgent(SQLite::Statement& query) {
   if (!query.executeStep()) return std::nullopt;
   return AgentRecord{query.getColumn(0).getString(), query.getColumn(1).getString(),
-                     query.getColumn(2).getString(), query.getColumn(3).getString()};
+                     query.getColumn(2).getString(), query.getColumn(3).getString(),
+                     query.getColumn(4).getString()};
 }
 
 }  // namespace
@@ -24,7 +29,7 @@ Result<json> AgentDirectory::List() {
         *db_,
         "SELECT a.id, a.member_id, a.public_key, a.status, a.created_at, a.last_contact_at, "
         "a.applied, a.next_delivery - 1, "
-        "(SELECT COUNT(*) FROM inbound i WHERE i.agent_id=a.id) "
+        "(SELECT COUNT(*) FROM inbound i WHERE i.agent_id=a.id), a.wipe_ordered_at, a.wiped_at "
         "FROM agents a ORDER BY a.id");
     while (query.executeStep()) {
       list.push_back({{"id", query.getColumn(0).getString()},
@@ -36,7 +41,11 @@ Result<json> AgentDirectory::List() {
                       {"last_contact_at", NullableInt(query.getColumn(5))},
                       {"deliveries_applied", query.getColumn(6).getInt64()},
                       {"deliveries_queued", query.getColumn(7).getInt64()},
-                      {"records_received", query.getColumn(8).getInt64()}});
+                      {"records_received", query.getColumn(8).getInt64()},
+                      {"wipe", !query.getColumn(10).isNull() ? "confirmed"
+                               : !query.getColumn(9).isNull() ? "ordered"
+                                                               : json()},
+                      {"wiped_at", NullableInt(query.getColumn(10))}});
     }
     return Status::Ok();
   });
@@ -60,7 +69,7 @@ Result<std::optional<AgentRecord>> AgentDirectory::FindByKey(const std::string& 
   std::optional<AgentRecord> agent;
   Status status = Guarded([&]() -> Status {
     auto query =
-        statements_.Get("SELECT id, member_id, public_key, status FROM agents WHERE public_key=?");
+        statements_.Get(std::string(kAgentColumns) + " WHERE public_key=?");
     query->bind(1, public_key);
     agent = ReadAgent(*query);
     return Status::Ok();
@@ -72,7 +81,7 @@ Result<std::optional<AgentRecord>> AgentDirectory::FindByKey(const std::string& 
 Result<std::optional<AgentRecord>> AgentDirectory::Find(const std::string& agent_id) {
   std::optional<AgentRecord> agent;
   Status status = Guarded([&]() -> Status {
-    auto query = statements_.Get("SELECT id, member_id, public_key, status FROM agents WHERE id=?");
+    auto query = statements_.Get(std::string(kAgentColumns) + " WHERE id=?");
     query->bind(1, agent_id);
     agent = ReadAgent(*query);
     return Status::Ok();

@@ -17,6 +17,8 @@ struct AgentRecord {
   std::string member_id;
   std::string public_key;
   std::string status;  // "active" | "revoked"
+  // A revoked agent's wipe order not yet confirmed (its id); empty when there is none.
+  std::string wipe_order = {};
 };
 
 class AgentDirectory : OverDatabase {

@@ -1,5 +1,7 @@
 #include "domain/agent_registry.h"
 
+#include "muster/wipe_order.h"
+
 #include <SQLiteCpp/Statement.h>
 
 #include "muster/keys.h"
@@ -95,18 +97,42 @@ Status AgentRegistry::MarkRevoked(const AgentRecord& agent, const std::string& a
 }
 
 Result<json> AgentRegistry::Revoke(const std::string& agent_id, const Actor& actor,
-                                   std::vector<std::string>* agents_to_notify) {
+                                   std::vector<std::string>* agents_to_notify, bool wipe) {
   json revoked;
   Status status = InTransaction(*db_, [&]() -> Status {
     Result<AgentRecord> agent = directory_.Known(agent_id);
     if (!agent.ok()) return agent.status();
-    if (agent->status != "active") {
+    if (agent->status != "active" && !wipe) {
       return Status::Error(ErrorCode::kConflict, "agent " + agent_id + " is already revoked");
+    }
+    std::string order;
+    if (wipe) {
+      SQLite::Statement ordered(*db_, "SELECT wipe_order_id IS NOT NULL FROM agents WHERE id=?");
+      ordered.bind(1, agent_id);
+      if (ordered.executeStep() && ordered.getColumn(0).getInt() != 0) {
+        return Status::Error(ErrorCode::kConflict,
+                             "agent " + agent_id + " was already ordered wiped; see: muster agent list");
+      }
+      order = NewWipeOrderId();
+      SQLite::Statement mark(*db_,
+                             "UPDATE agents SET wipe_order_id=?, wipe_ordered_at=? WHERE id=?");
+      mark.bind(1, order);
+      mark.bind(2, static_cast<std::int64_t>(clock_.Now()));
+      mark.bind(3, agent_id);
+      mark.exec();
+    }
+    if (agent->status != "active") {
+      MUSTER_RETURN_IF_ERROR(audit_.Record({actor, "agent.wipe", agent_id, {{"order", order}}}));
+      revoked = {{"id", agent_id},   {"member", agent->member_id}, {"status", "revoked"},
+                 {"wipe", "ordered"}, {"resent_to", json::array()}};
+      return Status::Ok();
     }
     SQLite::Statement behind(*db_, "SELECT applied < next_delivery - 1 FROM agents WHERE id=?");
     behind.bind(1, agent_id);
     const bool missed = behind.executeStep() && behind.getColumn(0).getInt() != 0;
-    MUSTER_RETURN_IF_ERROR(MarkRevoked(*agent, "agent.revoke", json::object(), actor));
+    MUSTER_RETURN_IF_ERROR(MarkRevoked(
+        *agent, "agent.revoke", wipe ? json{{"wipe", true}, {"order", order}} : json::object(),
+        actor));
     std::vector<std::string> caught_up;
     if (missed) {
       // What was sent only to the revoked agent reaches the member's laptop in use.
@@ -120,6 +146,7 @@ Result<json> AgentRegistry::Revoke(const std::string& agent_id, const Actor& act
                {"status", "revoked"},
                {"revoked_at", clock_.Now()},
                {"resent_to", caught_up}};
+    if (wipe) revoked["wipe"] = "ordered";
     if (agents_to_notify) {
       agents_to_notify->insert(agents_to_notify->end(), caught_up.begin(), caught_up.end());
     }
@@ -127,6 +154,26 @@ Result<json> AgentRegistry::Revoke(const std::string& agent_id, const Actor& act
   });
   if (!status.ok()) return status;
   return revoked;
+}
+
+Status AgentRegistry::ConfirmWipe(const AgentRecord& agent, const std::string& order_id,
+                                  const std::string& peer) {
+  return InTransaction(*db_, [&]() -> Status {
+    SQLite::Statement mark(*db_,
+                           "UPDATE agents SET wiped_at=? WHERE id=? AND wipe_order_id=? AND "
+                           "wiped_at IS NULL");
+    mark.bind(1, static_cast<std::int64_t>(clock_.Now()));
+    mark.bind(2, agent.id);
+    mark.bind(3, order_id);
+    if (mark.exec() == 0) {
+      return Status::Error(ErrorCode::kForbidden,
+                           "no wipe order " + order_id + " is pending for agent " + agent.id);
+    }
+    return audit_.Record({{"agent:" + agent.id, "agent:" + agent.id + "@" + peer},
+                          "agent.wiped",
+                          agent.id,
+                          {{"order", order_id}}});
+  });
 }
 
 Result<std::string> AgentRegistry::RotateKey(const std::string& agent_id,

@@ -46,9 +46,15 @@ class AgentRegistry : OverDatabase {
   // Revokes an agent. When it had not applied everything queued for it, the member's
   // other active agents are sent the member's whole current work again (added to
   // |agents_to_notify|), so that nothing sent only to the revoked one is missed.
-  // not_found, conflict (already revoked).
+  // not_found, conflict (already revoked). With |wipe|, a wipe order goes with it
+  // (docs/protocol.md, WIPE): the agent may connect once more to receive it and confirm;
+  // an agent already revoked may still be ordered wiped (conflict when it was).
   Result<json> Revoke(const std::string& agent_id, const Actor& actor,
-                      std::vector<std::string>* agents_to_notify = nullptr);
+                      std::vector<std::string>* agents_to_notify = nullptr, bool wipe = false);
+  // The agent confirmed it carried out the order |order_id| (its WIPED): recorded and
+  // audited; its key is refused from now on. forbidden when no such order is pending.
+  Status ConfirmWipe(const AgentRecord& agent, const std::string& order_id,
+                     const std::string& peer);
   // Replaces an active agent's key with |public_key|; the id, and so the sequences of its
   // records and deliveries, stay. Returns the agent's member. not_found, conflict
   // (revoked agents stay revoked: enrol a new one).

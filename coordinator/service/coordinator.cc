@@ -287,7 +287,9 @@ void Coordinator::RunZap() {
         status_text = "store unavailable";
         log->error("event=zap_store_error address={} key={} error=\"{}\"", address,
                    KeyFingerprint(z85), found.status().ToString());
-      } else if (agent && agent->status == "active") {
+      } else if (agent && (agent->status == "active" || !agent->wipe_order.empty())) {
+        // A revoked agent with a wipe order pending is let in for that one exchange: the
+        // router answers it with the order and nothing else (router_loop.h).
         status_code = "200";
         status_text = "OK";
         // The key itself is the connection's identity: every message is checked against
@@ -318,6 +320,7 @@ void Coordinator::RunZap() {
 
 void Coordinator::RunRouter() {
   RouterLoop::Options options;
+  options.hq_secret_key = keys_.secret_key;
   options.sync.messages_per_second = config_.agent_messages_per_second;
   options.sync.message_burst = config_.agent_message_burst;
   options.alert_sweep_interval_ms = config_.alert_sweep_interval_ms;

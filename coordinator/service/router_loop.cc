@@ -1,5 +1,7 @@
 #include "service/router_loop.h"
 
+#include "muster/wipe_order.h"
+
 #include <chrono>
 
 #include "muster/keys.h"
@@ -138,6 +140,10 @@ std::optional<SyncServer::Incoming> RouterLoop::Accept(zmq::message_t& payload,
         protocol::MakeError(ErrorCode::kInternal, "HQ could not read its store; send again later"));
     return std::nullopt;
   }
+  if (agent && agent->status != "active" && !agent->wipe_order.empty()) {
+    ServeWipe(*agent, payload, route);
+    return std::nullopt;
+  }
   if (!agent || agent->status != "active") {
     RefuseCutOff(agent_id, route, PeerAddress(payload), agent.has_value());
     CountRefused(ErrorCode::kForbidden);
@@ -168,6 +174,42 @@ std::optional<SyncServer::Incoming> RouterLoop::Accept(zmq::message_t& payload,
   heard_[agent_id] = clock_.Now();
   return SyncServer::Incoming{agent_id, std::move(decoded).value(), PeerAddress(payload),
                               payload.size()};
+}
+
+std::optional<protocol::Message> RouterLoop::WipeMessage(const AgentRecord& agent) {
+  Result<std::string> sealed = SealWipeOrder({agent.id, agent.wipe_order, clock_.Now()},
+                                             options_.hq_secret_key, agent.public_key);
+  if (!sealed.ok()) {
+    Logger("router")->error("event=wipe_not_sealed agent={} error=\"{}\"", agent.id,
+                            sealed.status().message());
+    return std::nullopt;
+  }
+  return protocol::Message{protocol::MessageType::kWipe, {{"order", *sealed}}};
+}
+
+void RouterLoop::ServeWipe(const AgentRecord& agent, zmq::message_t& payload,
+                           const std::string& route) {
+  auto log = Logger("router");
+  routes_.erase(agent.id);
+  sync_.EndSession(agent.id);
+  if (sync_.Admit(agent.id)) return;  // a flood gets no answers
+  Result<protocol::Message> decoded = protocol::Decode(
+      std::string_view(static_cast<const char*>(payload.data()), payload.size()), options_.limits);
+  if (decoded.ok() && decoded->type == protocol::MessageType::kWiped) {
+    const std::string order = decoded->body["order"].get<std::string>();
+    Status confirmed = hq_.registry().ConfirmWipe(agent, order, PeerAddress(payload));
+    if (confirmed.ok()) {
+      log->warn("event=agent_wiped agent={} order={}", agent.id, order);
+    } else {
+      log->warn("event=wipe_confirmation_refused agent={} error=\"{}\"", agent.id,
+                confirmed.message());
+    }
+    return;
+  }
+  if (std::optional<protocol::Message> wipe = WipeMessage(agent)) {
+    log->warn("event=wipe_sent agent={} order={}", agent.id, agent.wipe_order);
+    Reply(route, agent.id, *wipe);
+  }
 }
 
 void RouterLoop::Reply(const std::string& route, const std::string& agent_id,
@@ -237,6 +279,16 @@ void RouterLoop::HandleWakes() {
       start = end == std::string::npos ? text.size() : end + 1;
       if (!line.empty() && line.front() == kCutOffMark) {
         const std::string agent_id = line.substr(1);
+        // A wipe ordered while the agent is connected goes on its open link at once.
+        auto route = routes_.find(agent_id);
+        Result<std::optional<AgentRecord>> agent = hq_.directory().Find(agent_id);
+        if (route != routes_.end() && agent.ok() && *agent && !(*agent)->wipe_order.empty()) {
+          if (std::optional<protocol::Message> wipe = WipeMessage(**agent)) {
+            Logger("router")->warn("event=wipe_sent agent={} order={}", agent_id,
+                                   (*agent)->wipe_order);
+            Reply(route->second, agent_id, *wipe);
+          }
+        }
         routes_.erase(agent_id);
         sync_.EndSession(agent_id);
       } else if (!line.empty()) {

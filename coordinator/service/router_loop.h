@@ -39,6 +39,7 @@ class RouterLoop {
     Millis alert_sweep_interval_ms = 60'000;
     protocol::Limits limits;
     SyncMetrics* metrics = nullptr;  // the agents connected and messages refused go here
+    std::string hq_secret_key;       // Z85: seals wipe orders (muster/wipe_order.h)
   };
   // |router|, |wake|, |hq| and |clock| must outlive the loop.
   RouterLoop(zmq::socket_t& router, zmq::socket_t& wake, Headquarters& hq, const Clock& clock,
@@ -55,6 +56,12 @@ class RouterLoop {
   std::optional<SyncServer::Incoming> Accept(zmq::message_t& payload, const std::string& route);
   void Reply(const std::string& route, const std::string& agent_id,
              const protocol::Message& message);
+  // A revoked agent with a wipe order pending: whatever it sends is answered with the
+  // order (WIPE), except its confirmation (WIPED), which is recorded; nothing else of
+  // its is handled.
+  void ServeWipe(const AgentRecord& agent, zmq::message_t& payload, const std::string& route);
+  // The agent's pending order, sealed for it.
+  std::optional<protocol::Message> WipeMessage(const AgentRecord& agent);
   void SendTo(const std::string& agent_id, const std::vector<protocol::Message>& messages);
   // Refuses a message from a revoked or replaced key: drops its session, audits once per
   // connection.

@@ -322,6 +322,7 @@ ALTER TABLE findings ADD COLUMN marking TEXT NOT NULL DEFAULT '';
       // clock as it last reported it; a record's time at HQ is the agent's corrected by it
       // (findings keep the agent's own in agent_at); records that came before the offset
       // was known are marked, to be placed again; timeline entries a record made name it.
+      // Findings held before keep their laptop's time, but never after their receipt.
       {17, R"sql(
 ALTER TABLE agents ADD COLUMN clock_offset_ms INTEGER;
 ALTER TABLE agents ADD COLUMN clock_rtt_ms INTEGER;
@@ -330,10 +331,25 @@ ALTER TABLE agents ADD COLUMN clock_alerted INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE inbound ADD COLUMN clock_known INTEGER NOT NULL DEFAULT 1;
 CREATE INDEX inbound_provisional ON inbound(agent_id) WHERE clock_known=0;
 ALTER TABLE findings ADD COLUMN agent_at INTEGER;
-UPDATE findings SET agent_at=recorded_at;
+UPDATE findings SET agent_at=recorded_at, recorded_at=MIN(recorded_at, received_at);
+DELETE FROM finding_values;
+INSERT OR REPLACE INTO finding_values(deployment_id, key, value, recorded_at)
+  SELECT t.deployment_id, t.step_id || '.' || j.key,
+         CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'
+                     ELSE json_quote(j.value) END,
+         f.recorded_at
+  FROM findings f JOIN tasks t ON t.id = f.task_id, json_each(f.fields) j
+  ORDER BY f.recorded_at, f.id;
 ALTER TABLE timeline ADD COLUMN agent_id TEXT;
 ALTER TABLE timeline ADD COLUMN seq INTEGER;
 CREATE INDEX timeline_by_record ON timeline(agent_id, seq) WHERE agent_id IS NOT NULL;
+)sql"},
+      // Version 18: wipe orders (docs/protocol.md, WIPE). A revoked agent with an order and
+      // no confirmation may connect for that one exchange.
+      {18, R"sql(
+ALTER TABLE agents ADD COLUMN wipe_order_id TEXT;
+ALTER TABLE agents ADD COLUMN wipe_ordered_at INTEGER;
+ALTER TABLE agents ADD COLUMN wiped_at INTEGER;
 )sql"},
   };
   return kMigrations;

@@ -12,7 +12,8 @@ ClockOffset MeasureOffset(Millis sent, Millis received, Millis peer_time) {
 
 ClockOffset KeepBetter(const std::optional<ClockOffset>& kept, const ClockOffset& sample) {
   if (!kept || sample.rtt_ms <= kept->rtt_ms) return sample;
-  if (sample.measured_at - kept->measured_at > kOffsetMaxAge) return sample;
+  // Either way: a laptop clock set back makes the kept one look measured in the future.
+  if (std::llabs(sample.measured_at - kept->measured_at) > kOffsetMaxAge) return sample;
   // Each is within half its round trip of the truth: further apart than that, one of the
   // clocks moved.
   const Millis apart = std::llabs(sample.offset_ms - kept->offset_ms);

@@ -121,6 +121,10 @@ Status CheckBody(MessageType type, const json& body, const Limits& limits) {
       return CheckFields(body, {{"time", Kind::kUnsigned}});
     case MessageType::kError:
       return CheckFields(body, {{"code", Kind::kString}, {"message", Kind::kString}});
+    case MessageType::kWipe:
+      return CheckFields(body, {{"order", Kind::kString}});
+    case MessageType::kWiped:
+      return CheckFields(body, {{"agent", Kind::kString}, {"order", Kind::kString}});
   }
   return Status::Error(ErrorCode::kUnknownType, "unknown message type");
 }
@@ -254,7 +258,7 @@ Status CheckMsgpackShape(std::string_view data, std::size_t max_depth) {
 
 bool KnownType(std::uint8_t code) {
   return code >= static_cast<std::uint8_t>(MessageType::kHello) &&
-         code <= static_cast<std::uint8_t>(MessageType::kError);
+         code <= static_cast<std::uint8_t>(MessageType::kWiped);
 }
 
 // The dictionary, digested once for each direction; shared by every thread (zstd's
@@ -309,6 +313,8 @@ const char* ToString(MessageType type) {
     case MessageType::kPing: return "PING";
     case MessageType::kPong: return "PONG";
     case MessageType::kError: return "ERROR";
+    case MessageType::kWipe: return "WIPE";
+    case MessageType::kWiped: return "WIPED";
   }
   return "UNKNOWN";
 }

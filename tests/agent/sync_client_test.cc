@@ -176,6 +176,32 @@ TEST_F(SyncClientTest, TheClockOffsetIsMeasuredKeptAndToldToHq) {
   EXPECT_EQ(Connect().body["clock_offset"], -3 * kHour + 37) << "every session starts with it";
 }
 
+// The offset counts as told only once HQ answered the message that carried it: a batch HQ
+// did not handle (rate-limited) carries it again. A round trip of 0 (a LAN, a clock set
+// back mid-exchange) does not make every message carry it.
+TEST_F(SyncClientTest, TheClockOffsetIsToldAgainUntilHqAnswersAMessageThatCarriedIt) {
+  Welcome(0, 0, kHqId, {{"time", clock_.Now() + 1'500 - 750 + 5'000}});
+  Append("acknowledged");
+  std::vector<Message> out = Flush();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].body["clock_offset"], 5'000);
+  Receive(MessageType::kError,
+          {{"code", "rate_limited"}, {"message", "slow down"}, {"retry_after_ms", 100}});
+  clock_.Advance(200);
+  out = Flush();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].type, MessageType::kRecords);
+  EXPECT_EQ(out[0].body["clock_offset"], 5'000) << "HQ did not take it";
+  Ack({1}, 1);
+  Append("in_progress");
+  out = Flush();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].body.contains("clock_offset"));
+  EXPECT_FALSE(SyncClient::Retell({5'000, 0, 1}, {5'000, 0, 2}));
+  EXPECT_TRUE(SyncClient::Retell({5'000, 3'000, 1}, {5'100, 1'200, 2}));
+  EXPECT_TRUE(SyncClient::Retell({5'000, 800, 1}, {5'400, 800, 2}));
+}
+
 TEST_F(SyncClientTest, NothingIsSentBeforeWelcome) {
   Append("acknowledged");
   Connect();

@@ -40,6 +40,8 @@ enum class MessageType : std::uint8_t {
   kPing = 0x07,       // either way: heartbeat
   kPong = 0x08,       // either way: heartbeat answer
   kError = 0x09,      // HQ → agent: a request was refused
+  kWipe = 0x0a,       // HQ → agent: an order, sealed by HQ's key, to destroy the laptop's data
+  kWiped = 0x0b,      // agent → HQ: the order was carried out
 };
 
 const char* ToString(MessageType type);
