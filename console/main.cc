@@ -132,6 +132,14 @@ void PrintFindings(const json& findings) {
   table.Print(std::cout);
 }
 
+// An agent's status with its wipe order: "revoked, wipe ordered", "revoked, wiped TIME".
+std::string AgentStatus(const json& agent) {
+  const json wipe = agent.value("wipe", json());
+  if (wipe == "ordered") return Text(agent["status"]) + ", wipe ordered";
+  if (wipe == "confirmed") return Text(agent["status"]) + ", wiped " + When(agent["wiped_at"]);
+  return Text(agent["status"]);
+}
+
 // agent: list (enroll, revoke and rotate: agent_commands.cc).
 void AddAgentCommands(CLI::App& app, Context& context) {
   auto* agent = app.add_subcommand("agent", "enrol, list, revoke and rotate field agents");
@@ -145,7 +153,7 @@ void AddAgentCommands(CLI::App& app, Context& context) {
                      {"AGENT", "MEMBER", "STATUS", "LAST CONTACT", "RECORDS IN", "DELIVERIES"});
                  for (const auto& item : list) {
                    table.Add(
-                       {Text(item["id"]), Text(item["member"]), Text(item["status"]),
+                       {Text(item["id"]), Text(item["member"]), AgentStatus(item),
                         When(item["last_contact_at"]), Text(item["records_received"]),
                         Text(item["deliveries_applied"]) + "/" + Text(item["deliveries_queued"])});
                  }

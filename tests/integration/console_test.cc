@@ -198,6 +198,10 @@ TEST_F(ConsoleTest, EveryVerbAnswersJsonThatParses) {
             1000);
   EXPECT_EQ(Verb("agent list").size(), 5u);
   EXPECT_EQ(Verb("agent revoke", "zed-1")["status"], "revoked");
+  // zed's laptop is then reported lost: a wipe order on the revoked agent.
+  EXPECT_EQ(Verb("agent revoke", "zed-1 --wipe")["wipe"], "ordered");
+  const Output listed = Muster("agent list");
+  EXPECT_NE(listed.out.find("revoked, wipe ordered"), std::string::npos) << listed.out;
   EXPECT_EQ(Verb("agent rotate", "mara-1 --out " + (root_ / "mara-rotated.json").string())["agent_id"],
             "mara-1");
 
