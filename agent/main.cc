@@ -385,7 +385,7 @@ int Init(const Args& args) {
 
 // The member's verbs: each works on the local store and answers at once. |hq_clock| is
 // HQ's time as this laptop best knows it (its own clock corrected by the offset it last
-// measured): due times, the team's view and recurring steps are HQ's times.
+// measured): due times and recurring steps are HQ's times.
 muster::Status Verb(const Verbs& v, const Args& a, muster::agent::AgentStore& local,
                     const muster::Clock& clock, const muster::Clock& hq_clock) {
   using namespace muster::agent;
@@ -406,7 +406,7 @@ muster::Status Verb(const Verbs& v, const Args& a, muster::agent::AgentStore& lo
   if (v.complete->parsed()) return a.item == "task" ? PrintTaskIds(local, std::cout) : muster::Status::Ok();
   if (v.tick->parsed()) return TickItem(local, a.task, a.item, !a.undo, a.force, std::cout);
   if (v.alert->parsed()) return RaiseAlert(local, a.task, a.text, a.severity, std::cout);
-  if (v.team->parsed()) return ShowTeam(local, hq_clock, a.json, std::cout);
+  if (v.team->parsed()) return ShowTeam(local, clock, a.json, std::cout);
   if (v.status->parsed()) return ShowStatus(local, clock, a.json, std::cout);
   if (v.log->parsed()) return ShowLog(local, a.task, a.json, std::cout);
   return muster::Status::Ok();

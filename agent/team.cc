@@ -1,5 +1,7 @@
 #include "team.h"
 
+#include "verbs.h"
+
 #include <SQLiteCpp/Statement.h>
 
 #include <iomanip>
@@ -121,11 +123,12 @@ std::string Text(const json& object, const char* key) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// How old the snapshot is. HQ's time says when HQ knew this; if the laptop's clock is
-// behind HQ's, the arrival time on this laptop is the honest bound.
-Millis AgeOf(const TeamSnapshot& snapshot, Millis now) {
-  if (now >= snapshot.hq_at) return now - snapshot.hq_at;
-  return std::max<Millis>(0, now - snapshot.received_at);
+// How old the snapshot is. HQ's time (|hq_now|: the laptop's clock corrected by its
+// measured offset) says when HQ knew this; if that still reads behind HQ's stamp, the
+// arrival time on this laptop, by the laptop's own clock, is the honest bound.
+Millis AgeOf(const TeamSnapshot& snapshot, Millis hq_now, Millis laptop_now) {
+  if (hq_now >= snapshot.hq_at) return hq_now - snapshot.hq_at;
+  return std::max<Millis>(0, laptop_now - snapshot.received_at);
 }
 
 // The snapshot's members in order, the member's own first; own tasks show what the member
@@ -182,7 +185,8 @@ Status ShowTeam(AgentStore& store, const Clock& clock, bool as_json, std::ostrea
   if (!snapshots.ok()) return snapshots.status();
   auto own = store.Tasks();
   if (!own.ok()) return own.status();
-  const Millis now = clock.Now();
+  const Millis laptop_now = clock.Now();
+  const Millis hq_now = ClockOfHq(store, clock).Now();
   if (as_json) {
     json list = json::array();
     for (const TeamSnapshot& snapshot : *snapshots) {
@@ -202,7 +206,7 @@ Status ShowTeam(AgentStore& store, const Clock& clock, bool as_json, std::ostrea
                       {"incident", Text(snapshot.body, "incident")},
                       {"hq_at", snapshot.hq_at},
                       {"received_at", snapshot.received_at},
-                      {"age_ms", AgeOf(snapshot, now)},
+                      {"age_ms", AgeOf(snapshot, hq_now, laptop_now)},
                       {"members", members}});
     }
     out << list.dump(2) << "\n";
@@ -216,7 +220,7 @@ Status ShowTeam(AgentStore& store, const Clock& clock, bool as_json, std::ostrea
     const std::string title = IncidentTitle(*own, snapshot.deployment);
     out << "Team of " << Text(snapshot.body, "incident") << (title.empty() ? "" : " " + title)
         << " (deployment " << snapshot.deployment << "), as relayed by HQ "
-        << FormatAge(AgeOf(snapshot, now)) << " ago (" << FormatTimestamp(snapshot.hq_at) << ")\n";
+        << FormatAge(AgeOf(snapshot, hq_now, laptop_now)) << " ago (" << FormatTimestamp(snapshot.hq_at) << ")\n";
     for (const TeamMember& member : MembersOf(store, snapshot, *own)) {
       out << "  " << (member.name.empty() ? member.id : member.name);
       if (!member.name.empty() && member.name != member.id) out << " (" << member.id << ")";

@@ -9,6 +9,8 @@
 
 namespace muster::agent {
 
+// |clock| is the laptop's; the view's age is counted in HQ's time as the laptop best knows
+// it (ClockOfHq, verbs.h).
 Status ShowTeam(AgentStore& store, const Clock& clock, bool json, std::ostream& out);
 
 }  // namespace muster::agent

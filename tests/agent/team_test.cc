@@ -164,6 +164,17 @@ TEST_F(TeamTest, ALaptopClockBehindHqsFallsBackToTheArrivalTime) {
   EXPECT_TRUE(Contains(Team(), "as relayed by HQ 3m ago"));
 }
 
+// A laptop 3 hours fast that measured its offset: the view's age is counted in HQ's time,
+// not by the laptop's wrong clock (which would call a 14-minute-old view 3 hours old).
+TEST_F(TeamTest, AFastLaptopThatMeasuredItsOffsetCountsTheAgeInHqTime) {
+  constexpr Millis kHour = 60 * kMinute;
+  ASSERT_TRUE(store_->SetClockOffsetToHq({-3 * kHour, 600, clock_.Now()}).ok());
+  const Millis hq_now = clock_.Now() - 3 * kHour;
+  ASSERT_TRUE(store_->ApplyDeliveries({TeamDelivery(6, hq_now - 14 * kMinute, "ready",
+                                                    "waiting")}).ok());
+  EXPECT_TRUE(Contains(Team(), "as relayed by HQ 14m ago"));
+}
+
 TEST_F(TeamTest, TasksNameWhoHoldsWhatATaskWaitsOn) {
   json waits = WaitsOn("secondary_inspection", "in_progress", "jonas");
   waits["name"] = "Jonas Berg";
