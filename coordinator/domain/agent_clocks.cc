@@ -33,10 +33,6 @@ std::optional<ClockReport> ClockReportIn(const nlohmann::json& body) {
   return ClockReport{offset_ms, static_cast<Millis>(rtt_ms)};
 }
 
-Status AgentClocks::Report(const std::string& agent_id, const ClockReport& report) {
-  return InTransaction(*db_, [&] { return Record(agent_id, report); });
-}
-
 Status AgentClocks::Record(const std::string& agent_id, const ClockReport& report,
                            std::set<std::int64_t>* moved) {
   auto read = statements_.Get("SELECT member_id, clock_offset_ms FROM agents WHERE id=?");

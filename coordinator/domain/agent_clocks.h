@@ -11,7 +11,8 @@
 // provisional record of the agent is placed again. An offset beyond the configured bound
 // raises one clock_skew alert per excursion.
 //
-// Thread: the one of its HqDatabase. Record and Place run inside the caller's transaction.
+// Thread: the one of its HqDatabase. Record and Place run inside the caller's transaction:
+// Ingest's, for a RECORDS batch, or a batch without records for a HELLO's or PING's report.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -55,8 +56,6 @@ class AgentClocks : OverDatabase {
   // within half the bound.
   Status Record(const std::string& agent_id, const ClockReport& report,
                 std::set<std::int64_t>* moved = nullptr);
-  // The same in a transaction of its own (a HELLO's or a PING's report).
-  Status Report(const std::string& agent_id, const ClockReport& report);
   // Where a record the agent stamped |agent_at| and HQ received at |received_at| stands.
   Placement Place(const std::string& agent_id, Millis agent_at, Millis received_at);
   // Rebuilds a deployment's latest value per finding field from its findings, in their

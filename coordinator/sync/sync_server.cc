@@ -88,15 +88,25 @@ std::optional<std::uint64_t> PiggybackedApplied(const json& body) {
 
 }  // namespace
 
-void SyncServer::KeepClockReport(const std::string& agent_id, const json& body) {
+void SyncServer::KeepClockReport(const std::string& agent_id, const json& body,
+                                 const std::string& peer) {
   const std::optional<ClockReport> report = ClockReportIn(body);
   if (!report) return;
+  // A batch without records: the report is kept as a RECORDS' would be, and what placing
+  // earlier records again sets in motion (triggers, team views, agents to tell) follows.
   // Not keeping it costs only the correction of this agent's next records: the session
   // goes on.
-  Status kept = hq_.clocks().Report(agent_id, *report);
+  Result<IngestOutcome> kept =
+      std::move(hq_.ingest().CommitGroup({IngestBatch{agent_id, {}, peer, report}}).front());
   if (!kept.ok()) {
     Logger("sync")->warn("event=clock_report_not_kept agent={} error=\"{}\"", agent_id,
-                         kept.ToString());
+                         kept.status().ToString());
+    return;
+  }
+  for (const std::string& other : kept->agents_to_notify) {
+    if (std::find(notify_.begin(), notify_.end(), other) == notify_.end()) {
+      notify_.push_back(other);
+    }
   }
 }
 
@@ -115,7 +125,7 @@ std::vector<Message> SyncServer::Handle(const std::string& agent_id, const Messa
         return {protocol::MakeError(ErrorCode::kNoSession, "send HELLO first")};
       }
       heard_[agent_id] = clock_.Now();
-      KeepClockReport(agent_id, message.body);
+      KeepClockReport(agent_id, message.body, peer);
       std::vector<Message> replies = {Message{MessageType::kPong, {{"time", clock_.Now()}}}};
       if (auto applied = PiggybackedApplied(message.body)) {
         Applied(agent_id, it->second, *applied, frame_bytes);
@@ -155,7 +165,7 @@ std::vector<Message> SyncServer::OnHello(const std::string& agent_id, const json
                                 (!sent.ok() ? sent.status() : acked_above.status()).message())};
   }
   heard_[agent_id] = clock_.Now();
-  KeepClockReport(agent_id, body);
+  KeepClockReport(agent_id, body, peer);
   sessions_.erase(agent_id);
   Session& session = sessions_[agent_id];
   session.link = LinkEstimator(options_.link);

@@ -117,7 +117,8 @@ class SyncServer {
                                          const std::string& peer);
   // A RECORDS message waiting for its group's commit, and where its replies go.
   // Keeps what a HELLO or PING says of the agent's clock (domain/agent_clocks.h).
-  void KeepClockReport(const std::string& agent_id, const nlohmann::json& body);
+  void KeepClockReport(const std::string& agent_id, const nlohmann::json& body,
+                       const std::string& peer);
   struct Staged {
     std::size_t reply_index = 0;
     std::optional<std::uint64_t> applied;  // piggybacked DELIVERED

@@ -69,6 +69,10 @@ class AgentClocksTest : public HeadquartersTest {
         hq_->ingest().CommitGroup({hq::IngestBatch{agent, std::move(records), "", clock}});
     ASSERT_TRUE(results.front().ok()) << results.front().status().ToString();
   }
+  // What a HELLO or a PING says of the agent's clock.
+  Status Report(const std::string& agent, hq::ClockReport clock) {
+    return hq_->ingest().CommitGroup({hq::IngestBatch{agent, {}, "", clock}}).front().status();
+  }
   std::int64_t SkewAlerts() { return Count("SELECT COUNT(*) FROM alerts WHERE kind='clock_skew'"); }
   json Findings() {
     auto findings = hq_->views().IncidentFindings("INC-1");
@@ -184,10 +188,14 @@ TEST_F(AgentClocksTest, RecordsThatCameBeforeTheOffsetWasKnownArePlacedAgainWhen
   EXPECT_EQ(LatestDoseRate()["value"], 200);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM inbound WHERE clock_known=0"), 2);
 
-  // Its PING states the offset: everything it sent is placed where it belongs.
-  ASSERT_TRUE(hq_->clocks().Report("fast-1", {-3 * kHour, 600}).ok());
+  EXPECT_TRUE(TaskDormant("d1.evacuate.true"));
+
+  // Its PING states the offset (a batch without records): everything it sent is placed
+  // where it belongs, and the trigger reads the latest value again.
+  Send("fast-1", {}, hq::ClockReport{-3 * kHour, 600});
   EXPECT_EQ(Count("SELECT COUNT(*) FROM inbound WHERE clock_known=0"), 0);
   EXPECT_EQ(LatestDoseRate()["value"], 400);
+  EXPECT_FALSE(TaskDormant("d1.evacuate.true"));
   EXPECT_EQ(Findings()[0]["recorded_at"], now - 10 * kMinute);
   EXPECT_EQ(Count("SELECT updated_at FROM tasks WHERE id='d1.measure.fast'"), now - 9 * kMinute);
   auto timeline = hq_->timeline().OfIncident("INC-1");
@@ -200,20 +208,20 @@ TEST_F(AgentClocksTest, RecordsThatCameBeforeTheOffsetWasKnownArePlacedAgainWhen
 }
 
 TEST_F(AgentClocksTest, OneAlertPerExcursionBeyondTheBound) {
-  ASSERT_TRUE(hq_->clocks().Report("true-1", {90'000, 300}).ok());  // within 2 minutes
+  ASSERT_TRUE(Report("true-1", {90'000, 300}).ok());  // within 2 minutes
   EXPECT_EQ(SkewAlerts(), 0);
-  ASSERT_TRUE(hq_->clocks().Report("slow-1", {2 * kDay, 300}).ok());
-  ASSERT_TRUE(hq_->clocks().Report("slow-1", {2 * kDay + 20, 300}).ok());  // the same excursion
+  ASSERT_TRUE(Report("slow-1", {2 * kDay, 300}).ok());
+  ASSERT_TRUE(Report("slow-1", {2 * kDay + 20, 300}).ok());  // the same excursion
   EXPECT_EQ(SkewAlerts(), 1);
   clock_.Advance(kHour);
-  ASSERT_TRUE(hq_->clocks().Report("slow-1", {50, 300}).ok());          // set right
-  ASSERT_TRUE(hq_->clocks().Report("slow-1", {-3 * kHour, 300}).ok());  // wrong again
+  ASSERT_TRUE(Report("slow-1", {50, 300}).ok());          // set right
+  ASSERT_TRUE(Report("slow-1", {-3 * kHour, 300}).ok());  // wrong again
   EXPECT_EQ(SkewAlerts(), 2);
 
   // A member on no active deployment is told of once deployed.
   AddMember("idle", {"driver"});
   EnrollAgent("idle");
-  ASSERT_TRUE(hq_->clocks().Report("idle-1", {5 * kHour, 300}).ok());
+  ASSERT_TRUE(Report("idle-1", {5 * kHour, 300}).ok());
   EXPECT_EQ(SkewAlerts(), 2);
   EXPECT_EQ(Count("SELECT clock_offset_ms FROM agents WHERE id='idle-1'"), 5 * kHour);
 }
