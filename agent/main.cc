@@ -270,6 +270,9 @@ int RunDaemon(const AgentConfig& config, muster::Bundle bundle, const muster::Cl
 // `unlock`: the member's passphrase, once a shift, handed to the daemon as the vault's
 // key (vault/key_service.h). `unlock --set-passphrase` makes the vault, once, with the
 // daemon stopped, and seals a store that was plain until then.
+// Without a terminal, `unlock` reads the passphrase from standard input.
+constexpr const char* kPipedPassphrase = "muster-agent unlock (no terminal: the passphrase is read from standard input)";
+
 int Unlock(const AgentConfig& config, bool set_passphrase) {
   using namespace muster::agent;
   const bool terminal = ::isatty(STDIN_FILENO) != 0;
@@ -286,7 +289,8 @@ int Unlock(const AgentConfig& config, bool set_passphrase) {
                                         "this laptop has a passphrase already: unlock with "
                                         "muster-agent unlock"));
     }
-    auto passphrase = muster::ReadPassword({"new passphrase: ", !terminal, terminal});
+    auto passphrase =
+        muster::ReadPassword({"new passphrase: ", !terminal, terminal, kPipedPassphrase});
     if (!passphrase.ok()) return Fail(passphrase.status());
     auto master = CreateVault(config.data_dir, *passphrase);
     if (!master.ok()) return Fail(master.status());
@@ -305,7 +309,7 @@ int Unlock(const AgentConfig& config, bool set_passphrase) {
         "this laptop's store has no passphrase: seal it with muster-agent unlock "
         "--set-passphrase"));
   }
-  auto passphrase = muster::ReadPassword({"passphrase: ", !terminal, false});
+  auto passphrase = muster::ReadPassword({"passphrase: ", !terminal, false, kPipedPassphrase});
   if (!passphrase.ok()) return Fail(passphrase.status());
   auto master = UnlockVault(config.data_dir, *passphrase);
   if (!master.ok()) return Fail(master.status());

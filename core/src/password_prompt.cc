@@ -34,7 +34,7 @@ Result<std::string> ReadPassword(const PasswordPrompt& how) {
     std::string line;
     if (!std::getline(std::cin, line) || line.empty()) {
       return Status::Error(ErrorCode::kInvalidArgument,
-                           "--password-stdin: standard input holds no password line");
+                           how.stdin_source + ": standard input holds no password line");
     }
     if (!line.empty() && line.back() == '\r') line.pop_back();
     return line;

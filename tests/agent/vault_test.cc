@@ -449,6 +449,10 @@ TEST_F(VaultCliTest, OneUnlockAShiftServesTheDaemonAndEveryVerb) {
   locked = Run({"log"});
   EXPECT_EQ(locked.status, 1);
   EXPECT_TRUE(Contains(locked.text, "the store is locked: run muster-agent unlock")) << locked.text;
+  Output empty = Run({"unlock"}, "");
+  EXPECT_EQ(empty.status, 2) << "a wrong use, as for any bad argument";
+  EXPECT_TRUE(Contains(empty.text, "the passphrase is read from standard input")) << empty.text;
+  EXPECT_FALSE(Contains(empty.text, "--password-stdin")) << "muster-agent has no such flag";
   Output wrong = Run({"unlock"}, "not the passphrase\n");
   EXPECT_EQ(wrong.status, 1);
   EXPECT_TRUE(Contains(wrong.text, "wrong passphrase")) << wrong.text;

@@ -13,6 +13,8 @@ struct PasswordPrompt {
   std::string prompt = "password: ";
   bool from_stdin = false;  // read one line of stdin instead of the terminal
   bool confirm = false;     // a new password: ask twice on the terminal
+  // How the caller chose stdin, for the message when it holds nothing.
+  std::string stdin_source = "--password-stdin";
 };
 
 // The password, without its line end. invalid_argument when there is no terminal and
