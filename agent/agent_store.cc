@@ -14,6 +14,7 @@
 #include "muster/protocol.h"
 #include "muster/sqlite_store.h"
 #include "muster/wire/deliveries.h"
+#include "relay/site_view.h"
 #include "store_sql.h"
 #include "vault/vault.h"
 
@@ -137,6 +138,35 @@ CREATE TABLE notices(
   received_at INTEGER NOT NULL,
   seen_at INTEGER);
 )sql"},
+      // Version 8: the team's field relay (relay/). On a member's laptop: which records
+      // the relay holds (outbox.relay_held_at) and the team's state as the relay last
+      // told it (site). On the relay's: the members' records it holds for HQ (relayed,
+      // each as it came, with its author's tag).
+      {8, R"sql(
+ALTER TABLE outbox ADD COLUMN relay_held_at INTEGER;
+CREATE INDEX outbox_for_relay ON outbox(seq) WHERE acked_at IS NULL AND relay_held_at IS NULL;
+CREATE TABLE relayed(
+  agent TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  task TEXT NOT NULL DEFAULT '',
+  state TEXT,
+  at INTEGER NOT NULL,
+  entry BLOB NOT NULL,
+  received_at INTEGER NOT NULL,
+  hq_at INTEGER,
+  hq_refusal TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY(agent, seq));
+CREATE INDEX relayed_for_hq ON relayed(received_at) WHERE hq_at IS NULL;
+CREATE TABLE site(
+  task TEXT PRIMARY KEY,
+  deployment INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  on_site INTEGER NOT NULL,
+  findings INTEGER NOT NULL DEFAULT 0,
+  relay TEXT NOT NULL,
+  received_at INTEGER NOT NULL);
+)sql"},
   };
   return kMigrations;
 }
@@ -259,6 +289,22 @@ Result<std::vector<Task>> AgentStore::Tasks() {
     return Status::Ok();
   });
   if (!status.ok()) return status;
+  // A teammate's progress the field relay reported on site counts before HQ relays it
+  // (relay/site_view.h), unless HQ decided that task (cancelled, reassigned).
+  auto site = SiteView(*db_, clock_).States();
+  if (!site.ok()) return site.status();
+  for (Task& task : tasks) {
+    for (json& dependency : task.waits_on) {
+      auto known = site->find(dependency.value("task", ""));
+      const std::string hq_state = dependency.value("state", "");
+      if (known == site->end() || !known->second.on_site || hq_state == "cancelled" ||
+          hq_state == "reassigned") {
+        continue;
+      }
+      dependency["state"] = known->second.state;
+      dependency["on_site"] = true;
+    }
+  }
   return tasks;
 }
 

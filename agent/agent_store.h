@@ -120,6 +120,9 @@ class AgentStore final : public SyncStore {
 
   // What the member records and its receipts; the sync engine's side of it too.
   Outbox& outbox() override { return outbox_; }
+  // The store's connection, for its companions that own tables of their own (the field
+  // relay's queue, relay/relay_queue.h). Same thread rules as the store.
+  SQLite::Database& database() { return *db_; }
 
   // --- tasks and playbooks ---
   Status SetLocalState(const std::string& task_id, const std::string& state,

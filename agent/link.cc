@@ -34,7 +34,12 @@ std::string MonitorAddress() {
 Link::Link(AgentStore& store, Bundle bundle, const Clock& clock, LinkOptions options)
     : store_(store), bundle_(std::move(bundle)), clock_(clock), options_(options),
       client_(store, clock, bundle_.hq_id, options_.sync), context_(1),
-      watch_(options_.watch_dir) {}
+      watch_(options_.watch_dir) {
+  if (options_.forward_relayed) {
+    relay_queue_ = std::make_unique<RelayQueue>(store_.database(), clock_, bundle_.agent_id);
+    client_.Forward(relay_queue_.get());
+  }
+}
 
 Link::~Link() {
   CloseSocket();

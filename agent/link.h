@@ -53,6 +53,9 @@ struct LinkOptions {
   // Files outside the data directory that HQ's wipe order destroys too: the installed
   // bundle, which holds the agent's secret key (vault/wipe.h).
   std::vector<std::string> wipe_also;
+  // This laptop is the team's field relay (relay/relay_server.h): the link forwards the
+  // members' records the relay holds to HQ.
+  bool forward_relayed = false;
 };
 
 struct LinkStats {
@@ -119,6 +122,7 @@ class Link {
   Bundle bundle_;
   const Clock& clock_;
   LinkOptions options_;
+  std::unique_ptr<RelayQueue> relay_queue_;  // when forward_relayed
   SyncClient client_;
   zmq::context_t context_;
   std::unique_ptr<zmq::socket_t> socket_;

@@ -15,6 +15,8 @@
 #include "link.h"
 #include "vault/wipe.h"
 #include "pruner.h"
+#include "relay/relay_link.h"
+#include "relay/relay_server.h"
 #include "muster/bundle.h"
 #include "muster/cli.h"
 #include "muster/completion.h"
@@ -41,6 +43,12 @@ struct AgentConfig {
   muster::Millis keepalive_ms = 0;
   // How long the daemon keeps what HQ acknowledged (pruner.h).
   muster::Millis retention_ms = muster::agent::kDefaultRetention;
+  // The team's field relay (docs/agent.md, "The field relay"): where a member's daemon
+  // finds it and which agent it is (its key comes from HQ's team view), and where a
+  // relay's daemon (`run --relay`) listens.
+  std::string relay_endpoint;
+  std::string relay_agent;
+  std::string relay_listen = "tcp://0.0.0.0:7480";
 };
 
 muster::Result<AgentConfig> LoadConfig(const std::string& path) {
@@ -80,12 +88,35 @@ muster::Result<AgentConfig> LoadConfig(const std::string& path) {
               path + ":" + std::to_string(entry.second.Mark().line + 1) + ": retention '" + text +
                   "' is not a duration of at least 1h (e.g. 7d)");
         }
+      } else if (key == "relay") {
+        const std::string where = path + ":" + std::to_string(entry.second.Mark().line + 1);
+        if (!entry.second.IsMap()) {
+          return muster::Status::Error(muster::ErrorCode::kInvalidConfig,
+                                       where + ": relay must be a map of endpoint, agent, listen");
+        }
+        for (const auto& field : entry.second) {
+          const std::string name = field.first.as<std::string>();
+          if (name == "endpoint") config.relay_endpoint = field.second.as<std::string>();
+          else if (name == "agent") config.relay_agent = field.second.as<std::string>();
+          else if (name == "listen") config.relay_listen = field.second.as<std::string>();
+          else {
+            return muster::Status::Error(muster::ErrorCode::kInvalidConfig,
+                                         where + ": unknown relay key '" + name +
+                                             "'; known: endpoint, agent, listen");
+          }
+        }
+        if (config.relay_endpoint.empty() != config.relay_agent.empty()) {
+          return muster::Status::Error(
+              muster::ErrorCode::kInvalidConfig,
+              where + ": relay needs both 'endpoint' (e.g. tcp://192.168.1.20:7480) and "
+                      "'agent' (the relay's agent id, as `muster-agent team` lists it)");
+        }
       } else {
         return muster::Status::Error(muster::ErrorCode::kInvalidConfig,
                                      path + ":" + std::to_string(entry.first.Mark().line + 1) +
                                          ": unknown key '" + key +
                                          "'; known keys: bundle, data_dir, log_level, keepalive, "
-                                         "retention");
+                                         "retention, relay");
       }
     }
   } catch (const YAML::Exception& error) {
@@ -118,6 +149,8 @@ struct Args {
   std::string item;              // tick
   bool undo = false;
   bool set_passphrase = false;  // unlock
+  bool relay = false;           // run
+  std::string relay_bind;       // run
   bool confirm = false, force = false;
   int timeout_s = 60;
 };
@@ -142,6 +175,12 @@ Verbs AddVerbs(CLI::App& app, Args& args) {
   v.unlock->add_flag("--set-passphrase", args.set_passphrase,
                      "seal this laptop's store with a new passphrase (once, daemon stopped)");
   v.run = app.add_subcommand("run", "run the sync daemon until SIGINT/SIGTERM");
+  v.run->add_flag("--relay", args.relay,
+                  "also serve as the team's field relay: teammates sync here while HQ is out "
+                  "of reach, and this daemon forwards their records to HQ");
+  v.run->add_option("--relay-bind", args.relay_bind,
+                    "where the relay listens (default: the config's relay.listen, else "
+                    "tcp://0.0.0.0:7480)");
   v.tasks =
       app.add_subcommand("tasks", "list your tasks: state, priority, due time, what each waits on");
   v.show = app.add_subcommand("show", "show a task: playbook text, checklist, fields to record");
@@ -208,7 +247,8 @@ void AddCompletionVerb(CLI::App& app, std::string& shell) {
 // `run`: the sync daemon, until SIGINT or SIGTERM. With a vault it starts locked: it
 // answers `muster-agent unlock` on DATA_DIR/agent.sock and opens the store, and syncs, only
 // once unlocked; then it hands the key to the verbs until it stops.
-int RunDaemon(const AgentConfig& config, muster::Bundle bundle, const muster::Clock& clock) {
+int RunDaemon(const AgentConfig& config, muster::Bundle bundle, const muster::Clock& clock,
+              bool serve_relay, const std::string& relay_bind) {
   muster::InitLogging(config.log_level == "warn" ? "info" : config.log_level);
   const sigset_t signals = muster::BlockStopSignals();
   auto lock = muster::DirectoryLock::Acquire(config.data_dir, "muster-agent run");
@@ -247,18 +287,50 @@ int RunDaemon(const AgentConfig& config, muster::Bundle bundle, const muster::Cl
   auto pruner_store = muster::agent::AgentStore::Open(config.data_dir, bundle, clock,
                                                       master ? &*master : nullptr);
   if (!pruner_store.ok()) return finish(Fail(pruner_store.status()));
-  master.reset();  // the key service keeps its own copy for the verbs
   muster::agent::Pruner pruner(std::move(pruner_store).value(), clock, config.retention_ms);
   muster::agent::LinkOptions options;
   options.watch_dir = config.data_dir;  // the verbs' records wake the daemon
   options.sync.keepalive_ms = config.keepalive_ms;
   options.wipe_also = {config.bundle};
+  options.forward_relayed = serve_relay;
+  // The field relay's two sides run beside the link to HQ, each on a store connection of
+  // its own: serving the team (--relay), or syncing to the team's relay (config relay:).
+  std::atomic<bool> sides_stop{false};
+  std::vector<std::thread> sides;
+  std::unique_ptr<muster::agent::AgentStore> side_store;
+  std::unique_ptr<muster::agent::RelayServer> relay_server;
+  std::unique_ptr<muster::agent::RelayLink> relay_link;
+  if (serve_relay || !config.relay_endpoint.empty()) {
+    auto opened = muster::agent::AgentStore::Open(config.data_dir, bundle, clock,
+                                                  master ? &*master : nullptr);
+    if (!opened.ok()) return finish(Fail(opened.status()));
+    side_store = std::move(opened).value();
+  }
+  master.reset();  // the key service keeps its own copy for the verbs
+  if (serve_relay) {
+    muster::agent::RelayServerOptions relay_options;
+    relay_options.bind = relay_bind.empty() ? config.relay_listen : relay_bind;
+    relay_server =
+        std::make_unique<muster::agent::RelayServer>(*side_store, bundle, clock, relay_options);
+    if (auto started = relay_server->Start(); !started.ok()) return finish(Fail(started));
+    sides.emplace_back([&] { relay_server->Run(sides_stop); });
+  } else if (!config.relay_endpoint.empty()) {
+    muster::agent::RelayLinkOptions relay_options;
+    relay_options.endpoint = config.relay_endpoint;
+    relay_options.relay_agent = config.relay_agent;
+    relay_link =
+        std::make_unique<muster::agent::RelayLink>(*side_store, bundle, clock, relay_options);
+    sides.emplace_back([&] { relay_link->Run(sides_stop); });
+  }
   muster::agent::Link link(**store, bundle, clock, options);
   running = &link;
-  muster::Logger("agent")->info("event=started agent={} endpoint={}", bundle.agent_id,
-                                bundle.endpoint);
+  muster::Logger("agent")->info("event=started agent={} endpoint={} relay={}", bundle.agent_id,
+                                bundle.endpoint,
+                                serve_relay ? "serving" : (config.relay_endpoint.empty() ? "none" : config.relay_endpoint));
   if (!g_stop) link.Run(g_stop);
   running = nullptr;
+  sides_stop = true;
+  for (std::thread& side : sides) side.join();
   if (link.wiped()) {
     std::cerr << *muster::agent::WipedNotice(config.data_dir) << "\n";
     return finish(0);
@@ -485,7 +557,7 @@ int main(int argc, char** argv) {
             muster::agent::VaultPath(config->data_dir) +
             " is missing: restore it, or ask HQ for a new enrolment"));
   }
-  if (verbs.run->parsed()) return RunDaemon(*config, *bundle, clock);
+  if (verbs.run->parsed()) return RunDaemon(*config, *bundle, clock, args.relay, args.relay_bind);
   // A sealed store opens with the key the unlocked daemon holds, or not at all.
   std::optional<muster::SecretBytes> master;
   if (muster::agent::HasVault(config->data_dir)) {

@@ -137,6 +137,23 @@ Result<int> Outbox::LowestPendingLane() {
   return lane;
 }
 
+std::size_t Outbox::ReadBatch(SQLite::Statement& query, std::size_t max_bytes,
+                              std::vector<OutboxRecord>& batch) {
+  std::size_t bytes = 0;
+  while (query.executeStep()) {
+    OutboxRecord record = ReadRecord(query);
+    std::size_t size = record.body.dump().size();
+    if (record.kind == "attachment_chunk") size += record.body.value("length", std::size_t{0});
+    if (!batch.empty() && bytes + size > max_bytes) break;
+    bytes += size;
+    batch.push_back(std::move(record));
+  }
+  for (OutboxRecord& record : batch) {
+    if (record.kind == "attachment_chunk") FillPiece(record);
+  }
+  return bytes;
+}
+
 Result<std::vector<OutboxRecord>> Outbox::NextBatch(int max_lane, std::size_t max_records,
                                                     std::size_t max_bytes) {
   std::vector<OutboxRecord> batch;
@@ -148,17 +165,7 @@ Result<std::vector<OutboxRecord>> Outbox::NextBatch(int max_lane, std::size_t ma
                  "WHERE acked_at IS NULL AND lane<=?) ORDER BY seq LIMIT ?");
     query.bind(1, max_lane);
     query.bind(2, static_cast<std::int64_t>(max_records));
-    while (query.executeStep()) {
-      OutboxRecord record = ReadRecord(query);
-      std::size_t size = record.body.dump().size();
-      if (record.kind == "attachment_chunk") size += record.body.value("length", std::size_t{0});
-      if (!batch.empty() && bytes + size > max_bytes) break;
-      bytes += size;
-      batch.push_back(std::move(record));
-    }
-    for (OutboxRecord& record : batch) {
-      if (record.kind == "attachment_chunk") FillPiece(record);
-    }
+    bytes = ReadBatch(query, max_bytes, batch);
     return Status::Ok();
   });
   if (!status.ok()) return status;
@@ -171,6 +178,53 @@ Result<std::vector<OutboxRecord>> Outbox::NextBatch(int max_lane, std::size_t ma
     for (OutboxRecord& piece : *cut) batch.push_back(std::move(piece));
   }
   return batch;
+}
+
+Result<std::vector<OutboxRecord>> Outbox::NextForRelay(std::size_t max_records,
+                                                       std::size_t max_bytes) {
+  std::vector<OutboxRecord> batch;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(db_, std::string("SELECT ") + kRecordColumns +
+                                     " FROM outbox WHERE acked_at IS NULL AND relay_held_at IS "
+                                     "NULL ORDER BY seq LIMIT ?");
+    query.bind(1, static_cast<std::int64_t>(max_records));
+    ReadBatch(query, max_bytes, batch);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return batch;
+}
+
+Status Outbox::MarkRelayHeld(const std::vector<std::uint64_t>& seqs) {
+  if (seqs.empty()) return Status::Ok();
+  return InTransaction(db_, [&]() -> Status {
+    SQLite::Statement mark(db_,
+                           "UPDATE outbox SET relay_held_at=?, sent_at=COALESCE(sent_at, ?) "
+                           "WHERE seq=? AND relay_held_at IS NULL");
+    const auto now = static_cast<std::int64_t>(clock_.Now());
+    for (std::uint64_t seq : seqs) {
+      mark.bind(1, now);
+      mark.bind(2, now);
+      mark.bind(3, static_cast<std::int64_t>(seq));
+      mark.exec();
+      mark.reset();
+    }
+    return Status::Ok();
+  });
+}
+
+Status Outbox::MarkNotForRelay(const std::vector<std::uint64_t>& seqs) {
+  if (seqs.empty()) return Status::Ok();
+  return InTransaction(db_, [&]() -> Status {
+    SQLite::Statement mark(db_,
+                           "UPDATE outbox SET relay_held_at=0 WHERE seq=? AND relay_held_at IS NULL");
+    for (std::uint64_t seq : seqs) {
+      mark.bind(1, static_cast<std::int64_t>(seq));
+      mark.exec();
+      mark.reset();
+    }
+    return Status::Ok();
+  });
 }
 
 Result<std::vector<OutboxRecord>> Outbox::CutPieces(std::size_t max_records,
@@ -630,13 +684,15 @@ Result<OutboxStats> Outbox::Stats() {
         "'attachment_chunk' THEN json_extract(body, '$.length') ELSE 0 END END), 0) + (SELECT "
         "COALESCE(SUM(size-cut), 0) FROM attachments), COALESCE(SUM(acked_at IS NULL AND "
         "sent_at IS NOT NULL), 0), COALESCE(SUM(acked_at IS NOT NULL), 0), "
-        "COALESCE(SUM(refusal != ''), 0) FROM outbox");
+        "COALESCE(SUM(refusal != ''), 0), COALESCE(SUM(acked_at IS NULL AND relay_held_at > 0), "
+        "0) FROM outbox");
     query.executeStep();
     stats.pending = static_cast<std::uint64_t>(query.getColumn(0).getInt64());
     stats.pending_bytes = static_cast<std::uint64_t>(query.getColumn(1).getInt64());
     stats.sent_unacked = static_cast<std::uint64_t>(query.getColumn(2).getInt64());
     stats.acked = static_cast<std::uint64_t>(query.getColumn(3).getInt64());
     stats.refused = static_cast<std::uint64_t>(query.getColumn(4).getInt64());
+    stats.relay_held = static_cast<std::uint64_t>(query.getColumn(5).getInt64());
     stats.acked += std::stoull(Meta(db_, "pruned_records", "0"));  // Prune()
     return Status::Ok();
   });

@@ -44,6 +44,7 @@
 #pragma once
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 
 #include <cstdint>
 #include <functional>
@@ -136,6 +137,19 @@ class Outbox final : public SyncOutbox {
   Status RebaseSequence(std::uint64_t hq_highest) override;
   Result<OutboxStats> Stats() override;
 
+  // --- the team's field relay (relay/relay_link.h) ---
+  // Records neither HQ nor the relay holds yet, in sequence, at most |max_records| and
+  // about |max_bytes|, always at least one; attachment pieces already cut come with their
+  // bytes (pieces are cut only for HQ's link, sized to it).
+  Result<std::vector<OutboxRecord>> NextForRelay(std::size_t max_records, std::size_t max_bytes);
+  // The relay acknowledged these: it holds them for HQ. They count as sent, so that the
+  // next HELLO to HQ lists them (`sent`) and HQ says which it already has from the relay;
+  // they stay unacknowledged until HQ says so.
+  Status MarkRelayHeld(const std::vector<std::uint64_t>& seqs);
+  // These carry work the playbook keeps from the team (TLP:RED): never offered to the
+  // relay; they wait for HQ's own link (relay_held_at 0).
+  Status MarkNotForRelay(const std::vector<std::uint64_t>& seqs);
+
   // --- retention (docs/agent.md, "what the laptop keeps") ---
   struct Pruned {
     std::uint64_t records = 0;
@@ -159,6 +173,11 @@ class Outbox final : public SyncOutbox {
     std::uint64_t size = 0, cut = 0;
   };
 
+  // Reads records from |query| (kRecordColumns) into |batch| while they fit |max_bytes|
+  // (always one), attachment pieces with their bytes; returns the bytes counted. Throws
+  // SQLite's errors.
+  std::size_t ReadBatch(SQLite::Statement& query, std::size_t max_bytes,
+                        std::vector<OutboxRecord>& batch);
   // Cuts new pieces from files not yet all cut, up to |max_bytes| in all and
   // |max_records| pieces: each becomes an outbox record (in one transaction) and is
   // returned with its bytes.

@@ -44,6 +44,7 @@ void SyncClient::Reset() {
   hello_.reset();
   ping_.reset();
   in_flight_.reset();
+  relayed_in_flight_.reset();
   resend_at_.reset();
   owed_applied_.reset();
 }
@@ -67,7 +68,8 @@ Millis SyncClient::AnswerDue(const Awaited& awaited) const {
 bool SyncClient::Overdue() const {
   const Millis now = clock_.Now();
   for (const auto* awaited : {hello_ ? &*hello_ : nullptr, ping_ ? &*ping_ : nullptr,
-                              in_flight_ ? &in_flight_->wire : nullptr}) {
+                              in_flight_ ? &in_flight_->wire : nullptr,
+                              relayed_in_flight_ ? &*relayed_in_flight_ : nullptr}) {
     if (awaited && now > AnswerDue(*awaited)) return true;
   }
   return false;
@@ -79,7 +81,8 @@ Millis SyncClient::NextDue() const {
   if (!connected_) return due;
   if (hello_due_) due = std::min(due, *hello_due_);
   for (const auto* awaited : {hello_ ? &*hello_ : nullptr, ping_ ? &*ping_ : nullptr,
-                              in_flight_ ? &in_flight_->wire : nullptr}) {
+                              in_flight_ ? &in_flight_->wire : nullptr,
+                              relayed_in_flight_ ? &*relayed_in_flight_ : nullptr}) {
     if (awaited) due = std::min(due, AnswerDue(*awaited) + 1);
   }
   if (!welcomed_) return due;
@@ -140,12 +143,14 @@ std::vector<Message> SyncClient::Outgoing() {
   if (auto batch = NextBatch()) {
     Piggyback(*batch);
     out.push_back(std::move(*batch));
+  } else if (auto relayed = NextRelayed()) {
+    out.push_back(std::move(*relayed));
   }
   if (owed_applied_ && now >= delivered_due_) {
     out.push_back(Message{MessageType::kDelivered, {{"applied", *owed_applied_}}});
   }
   const bool clock_sample = ClockSampleWanted() && now - last_heard_ >= kClockSampleQuietMs;
-  if (out.empty() && !ping_ && !in_flight_ &&
+  if (out.empty() && !ping_ && !in_flight_ && !relayed_in_flight_ &&
       (clock_sample || now - std::max(last_sent_, last_heard_) >= Keepalive())) {
     if (clock_sample) ++clock_samples_;
     Message ping{MessageType::kPing, {{"time", clock_.Now()}}};
@@ -247,6 +252,10 @@ void SyncClient::Sent(const Message& message, std::size_t frame_bytes) {
       ping_ = awaited;
       ++stats_.pings;
       break;
+    case MessageType::kRelayed:
+      relayed_in_flight_ = awaited;
+      stats_.relayed += relayed_batch_;
+      break;
     default: break;
   }
 }
@@ -268,6 +277,9 @@ std::vector<Message> SyncClient::OnMessage(const Message& message, std::size_t f
       }
       return {};
     case MessageType::kError: return OnError(message.body);
+    case MessageType::kRelayAck:
+      OnRelayAck(message.body);
+      return {};
     default:
       Logger("sync")->warn("event=unexpected_message type={}", protocol::ToString(message.type));
       return {};
@@ -462,6 +474,7 @@ std::vector<Message> SyncClient::OnError(const json& body) {
     // HQ lost our session under a live connection: greet again, then send at once.
     welcomed_ = false;
     in_flight_.reset();
+    relayed_in_flight_.reset();
     hello_.reset();
     hello_due_ = now;
     return {};
@@ -470,8 +483,9 @@ std::vector<Message> SyncClient::OnError(const json& body) {
     // HQ handled nothing of that message and says when it may: send again then.
     auto retry = body.find("retry_after_ms");
     const Millis asked = retry != body.end() && retry->is_number_integer() ? retry->get<Millis>() : 0;
-    if (in_flight_) {
+    if (in_flight_ || relayed_in_flight_) {
       in_flight_.reset();
+      relayed_in_flight_.reset();
       resend_at_ = now + std::clamp<Millis>(asked, 0, options_.resend_after_ms);
     }
     return {};
@@ -485,6 +499,10 @@ std::vector<Message> SyncClient::OnError(const json& body) {
   }
   // A batch refused as a whole (HQ's store is full or failing) is sent again after the
   // resend delay, not at once: hammering a struggling HQ helps nobody.
+  if (relayed_in_flight_) {
+    relayed_in_flight_.reset();
+    resend_at_ = now + options_.resend_after_ms;
+  }
   if (in_flight_) {
     in_flight_.reset();
     resend_at_ = now + options_.resend_after_ms;
@@ -495,7 +513,8 @@ std::vector<Message> SyncClient::OnError(const json& body) {
 std::optional<Message> SyncClient::NextBatch() {
   auto log = Logger("sync");
   const Millis now = clock_.Now();
-  if (!welcomed_ || in_flight_) return std::nullopt;
+  // One batch in flight at a time, the relay's forwarding included.
+  if (!welcomed_ || in_flight_ || relayed_in_flight_) return std::nullopt;
   if (resend_at_) {
     if (now < *resend_at_) return std::nullopt;
     resend_at_.reset();
@@ -540,6 +559,49 @@ std::optional<Message> SyncClient::NextBatch() {
     if (record.sent_at) ++batch_resent_;
   }
   return Message{MessageType::kRecords, {{"records", std::move(records)}}};
+}
+
+std::optional<Message> SyncClient::NextRelayed() {
+  if (!relay_ || !welcomed_ || in_flight_ || relayed_in_flight_ || resend_at_) return std::nullopt;
+  auto batch = relay_->NextForHq(options_.batch_records, estimator_.Budget());
+  if (!batch.ok()) {
+    Logger("sync")->error("event=relayed_unreadable error=\"{}\"", batch.status().message());
+    resend_at_ = clock_.Now() + options_.resend_after_ms;
+    return std::nullopt;
+  }
+  if (batch->empty()) return std::nullopt;
+  json records = json::array();
+  for (const RelayedRecord& record : *batch) records.push_back(record.Encode());
+  relayed_batch_ = batch->size();
+  return Message{MessageType::kRelayed, {{"records", std::move(records)}}};
+}
+
+void SyncClient::OnRelayAck(const json& body) {
+  relayed_in_flight_.reset();
+  auto log = Logger("sync");
+  for (const json& held : body["held"]) {
+    std::vector<std::uint64_t> seqs;
+    for (const json& seq : held["seqs"]) {
+      if (seq.is_number_unsigned()) seqs.push_back(seq.get<std::uint64_t>());
+    }
+    Status marked = relay_ ? relay_->MarkHeldAtHq(held["agent"].get<std::string>(), seqs)
+                           : Status::Ok();
+    if (!marked.ok()) log->warn("event=relayed_mark_failed error=\"{}\"", marked.message());
+  }
+  auto refused = body.find("refused");
+  if (refused == body.end() || !refused->is_array() || !relay_) return;
+  for (const json& entry : *refused) {
+    if (!entry.is_object() || !entry.contains("agent") || !entry["agent"].is_string() ||
+        !entry.contains("seq") || !entry["seq"].is_number_unsigned()) {
+      continue;
+    }
+    const std::string why = entry.value("message", "");
+    log->warn("event=relayed_refused agent={} seq={} reason=\"{}\"",
+              entry["agent"].get<std::string>(), entry["seq"].get<std::uint64_t>(), why);
+    Status marked = relay_->MarkRefusedAtHq(entry["agent"].get<std::string>(),
+                                            entry["seq"].get<std::uint64_t>(), why);
+    if (!marked.ok()) log->warn("event=relayed_mark_failed error=\"{}\"", marked.message());
+  }
 }
 
 }  // namespace muster::agent

@@ -17,6 +17,7 @@
 
 #include "muster/link_estimator.h"
 #include "muster/protocol.h"
+#include "relay/relay_queue.h"
 #include "sync_store.h"
 
 namespace muster::agent {
@@ -33,6 +34,7 @@ struct SyncStats {
   std::uint64_t bytes_received = 0;
   std::uint64_t pings = 0;
   std::uint64_t overdue = 0;          // answers that never came: the link was declared dead
+  std::uint64_t relayed = 0;          // members' records forwarded for the field relay
 };
 
 class SyncClient {
@@ -63,6 +65,10 @@ class SyncClient {
   SyncClient(SyncStore& store, const Clock& clock, std::string expected_hq_id,
              Options options);
 
+  // This laptop is the team's field relay: once its own records are all in flight or
+  // acknowledged, it forwards the members' records |queue| holds (RELAYED), and marks
+  // those HQ holds or refuses (RELAY_ACK). |queue| must outlive the client.
+  void Forward(RelayQueue* queue) { relay_ = queue; }
   // A connection to HQ came up: a new session starts with a HELLO.
   void OnConnected();
   // The connection is gone: forget the session; what was in flight goes again next time.
@@ -118,6 +124,9 @@ class SyncClient {
   std::vector<protocol::Message> OnDeliver(const nlohmann::json& body);
   std::vector<protocol::Message> OnError(const nlohmann::json& body);
   std::optional<protocol::Message> NextBatch();
+  // The next RELAYED batch from the relay's queue, sized like a batch of its own.
+  std::optional<protocol::Message> NextRelayed();
+  void OnRelayAck(const nlohmann::json& body);
   Millis Keepalive() const;
   Millis AnswerDue(const Awaited& awaited) const;
   // Hands the owed applied cursor to an outgoing RECORDS or PING, and the clock offset.
@@ -161,6 +170,9 @@ class SyncClient {
   std::optional<ClockOffset> offset_in_flight_;  // stated in a message not answered yet
   int clock_samples_ = 0;     // PINGs sent this session to measure the clock
   std::optional<InFlight> in_flight_;
+  RelayQueue* relay_ = nullptr;
+  std::optional<Awaited> relayed_in_flight_;  // a RELAYED waits for its RELAY_ACK
+  std::size_t relayed_batch_ = 0;             // records in the RELAYED Outgoing() built last
   std::optional<Millis> resend_at_;   // HQ asked for a pause before the next batch
   std::optional<std::uint64_t> owed_applied_;  // DELIVERED not sent yet
   Millis delivered_due_ = 0;

@@ -57,6 +57,7 @@ struct OutboxStats {
   std::uint64_t sent_unacked = 0;
   std::uint64_t acked = 0;
   std::uint64_t refused = 0;
+  std::uint64_t relay_held = 0;  // of pending: held by the team's field relay for HQ
 };
 
 // Seqs the agent knows HQ to hold (acknowledged) above its contiguous watermark, listed

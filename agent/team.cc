@@ -1,5 +1,6 @@
 #include "team.h"
 
+#include "relay/site_view.h"
 #include "verbs.h"
 
 #include <SQLiteCpp/Statement.h>
@@ -109,6 +110,7 @@ struct TeamTask {
   std::string step;
   std::string title;
   std::string state;
+  bool on_site = false;  // the state comes from the field relay, ahead of HQ
 };
 
 struct TeamMember {
@@ -134,7 +136,8 @@ Millis AgeOf(const TeamSnapshot& snapshot, Millis hq_now, Millis laptop_now) {
 // The snapshot's members in order, the member's own first; own tasks show what the member
 // did here, which is newer than anything HQ relayed.
 std::vector<TeamMember> MembersOf(AgentStore& store, const TeamSnapshot& snapshot,
-                                  const std::vector<Task>& own) {
+                                  const std::vector<Task>& own,
+                                  const std::map<std::string, SiteState>& site) {
   std::map<std::string, TeamMember> by_id;
   const json& names = snapshot.body.contains("members") && snapshot.body["members"].is_object()
                           ? snapshot.body["members"]
@@ -151,8 +154,19 @@ std::vector<TeamMember> MembersOf(AgentStore& store, const TeamSnapshot& snapsho
     TeamTask task{Text(entry, "task"), Text(entry, "step"), "", Text(entry, "state")};
     const playbook::Step* step = book ? book->FindStep(task.step) : nullptr;
     task.title = step ? step->title : task.step;
+    // A teammate's progress the field relay knows of and HQ has not relayed yet; HQ's
+    // own decisions stand.
+    auto known = site.find(task.task);
+    if (known != site.end() && known->second.on_site && task.state != "cancelled" &&
+        task.state != "reassigned") {
+      task.state = known->second.state;
+      task.on_site = true;
+    }
     for (const Task& mine : own) {
-      if (mine.id == task.task) task.state = store.DisplayState(mine, own);
+      if (mine.id == task.task) {
+        task.state = store.DisplayState(mine, own);
+        task.on_site = false;
+      }
     }
     const std::string member_id = Text(entry, "member");
     TeamMember& member = by_id[member_id];
@@ -187,17 +201,29 @@ Status ShowTeam(AgentStore& store, const Clock& clock, bool as_json, std::ostrea
   if (!own.ok()) return own.status();
   const Millis laptop_now = clock.Now();
   const Millis hq_now = ClockOfHq(store, clock).Now();
+  auto site = SiteView(store.database(), clock).States();
+  if (!site.ok()) return site.status();
+  // When the field relay last told this laptop the team's state, and which relay.
+  Millis site_at = 0;
+  std::string relay;
+  for (const auto& [task, state] : *site) {
+    if (state.received_at > site_at) {
+      site_at = state.received_at;
+      relay = state.relay;
+    }
+  }
   if (as_json) {
     json list = json::array();
     for (const TeamSnapshot& snapshot : *snapshots) {
       json members = json::array();
-      for (const TeamMember& member : MembersOf(store, snapshot, *own)) {
+      for (const TeamMember& member : MembersOf(store, snapshot, *own, *site)) {
         json tasks = json::array();
         for (const TeamTask& task : member.tasks) {
           tasks.push_back({{"task", task.task},
                            {"step", task.step},
                            {"title", task.title},
-                           {"state", task.state}});
+                           {"state", task.state},
+                           {"on_site", task.on_site}});
         }
         members.push_back(
             {{"member", member.id}, {"name", member.name}, {"you", member.you}, {"tasks", tasks}});
@@ -208,6 +234,10 @@ Status ShowTeam(AgentStore& store, const Clock& clock, bool as_json, std::ostrea
                       {"received_at", snapshot.received_at},
                       {"age_ms", AgeOf(snapshot, hq_now, laptop_now)},
                       {"members", members}});
+      if (site_at > 0) {
+        list.back()["relay"] = relay;
+        list.back()["site_age_ms"] = std::max<Millis>(0, laptop_now - site_at);
+      }
     }
     out << list.dump(2) << "\n";
     return Status::Ok();
@@ -221,13 +251,19 @@ Status ShowTeam(AgentStore& store, const Clock& clock, bool as_json, std::ostrea
     out << "Team of " << Text(snapshot.body, "incident") << (title.empty() ? "" : " " + title)
         << " (deployment " << snapshot.deployment << "), as relayed by HQ "
         << FormatAge(AgeOf(snapshot, hq_now, laptop_now)) << " ago (" << FormatTimestamp(snapshot.hq_at) << ")\n";
-    for (const TeamMember& member : MembersOf(store, snapshot, *own)) {
+    if (site_at > 0) {
+      out << "  On site: the field relay " << relay << " told this laptop "
+          << FormatAge(std::max<Millis>(0, laptop_now - site_at))
+          << " ago; states marked (on site) have not reached HQ yet\n";
+    }
+    for (const TeamMember& member : MembersOf(store, snapshot, *own, *site)) {
       out << "  " << (member.name.empty() ? member.id : member.name);
       if (!member.name.empty() && member.name != member.id) out << " (" << member.id << ")";
       if (member.you) out << " — you; your own states are as of now";
       out << "\n";
       for (const TeamTask& task : member.tasks) {
-        out << "    " << std::left << std::setw(13) << task.state << task.title << "\n";
+        out << "    " << std::left << std::setw(13) << task.state << task.title
+            << (task.on_site ? " (on site)" : "") << "\n";
       }
     }
   }

@@ -8,6 +8,7 @@
 
 #include "fired_actions.h"
 #include "link.h"
+#include "relay/relay_queue.h"
 #include "attachments.h"
 #include "muster/playbook/fields.h"
 #include "muster/playbook/schedule.h"
@@ -699,6 +700,7 @@ struct StatusView {
   std::vector<AttachmentProgress> travelling;  // attached files not yet all at HQ
   std::vector<PlaybookNotice> refused;         // playbooks this laptop refused
   std::optional<ClockOffset> clock;  // HQ's clock minus this laptop's, once measured
+  RelayQueue::Counts relayed;        // teammates' records this laptop holds as their relay
   Millis now = 0;
   bool daemon_running = false;
   bool connected = false;
@@ -715,7 +717,10 @@ Result<StatusView> ReadStatus(AgentStore& store, const Clock& clock) {
   if (!deliveries.ok()) return deliveries.status();
   auto offset = store.ClockOffsetToHq();
   if (!offset.ok()) return offset.status();
+  auto relayed = RelayQueue(store.database(), clock, store.agent_id()).Stats();
+  if (!relayed.ok()) return relayed.status();
   StatusView view;
+  view.relayed = *relayed;
   view.clock = *offset;
   view.link = *link;
   view.stats = *stats;
@@ -758,6 +763,9 @@ json StatusJson(const AgentStore& store, const StatusView& view) {
           {"outbox_pending", view.stats.pending},
           {"outbox_pending_bytes", view.stats.pending_bytes},
           {"sent_not_acknowledged", view.stats.sent_unacked},
+          {"held_by_relay", view.stats.relay_held},
+          {"relaying_for_team", view.relayed.held},
+          {"relaying_not_at_hq", view.relayed.waiting},
           {"acknowledged", view.stats.acked},
           {"refused", view.stats.refused},
           {"deliveries_applied", deliveries.applied},
@@ -782,6 +790,16 @@ void PrintOutbox(const StatusView& view, std::ostream& out) {
     out << "Outbox:     " << stats.pending << " record(s), " << stats.pending_bytes
         << " bytes waiting for HQ (" << stats.sent_unacked << " sent, not yet acknowledged); "
         << stats.acked << " acknowledged\n";
+    if (stats.relay_held > 0) {
+      out << "            " << stats.relay_held
+          << " of them held by the team's field relay, which forwards them to HQ\n";
+    }
+  }
+  if (view.relayed.held > 0) {
+    out << "Relay:      holding " << view.relayed.held << " teammates' record(s) as the team's "
+        << "field relay; " << view.relayed.waiting << " not yet at HQ";
+    if (view.relayed.refused > 0) out << ", " << view.relayed.refused << " refused by HQ";
+    out << "\n";
   }
   if (!view.travelling.empty()) {
     out << "Files:      " << view.travelling.size() << " attached file(s) not yet all at HQ:\n";

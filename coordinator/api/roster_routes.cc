@@ -90,6 +90,7 @@ void AddAgents(httplib::Server& server, ApiContext& context) {
                 });
                 if (!enrolled.ok()) return SendError(response, enrolled.status());
                 for (const std::string& old : enrolled->superseded) context.CutOff(old);
+                context.Notify(enrolled->notify);
                 Logger("api")->info("event=agent_enrolled agent={} member={} key={}",
                                     enrolled->agent_id, member, KeyFingerprint(keys->public_key));
                 SendJson(response,

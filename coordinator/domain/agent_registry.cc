@@ -79,10 +79,27 @@ Result<Enrolment> AgentRegistry::Enroll(const std::string& member_id,
       }
     }
     // A member already deployed gets their work on the new laptop at its first sync.
-    return dispatch_.QueueBacklog(enrolment.agent_id, member_id);
+    MUSTER_RETURN_IF_ERROR(dispatch_.QueueBacklog(enrolment.agent_id, member_id));
+    // The new agent's backlog holds its team views: only its teammates need its key.
+    return TellTeamsOfKeys(member_id, &enrolment.notify, enrolment.agent_id);
   });
   if (!status.ok()) return status;
   return enrolment;
+}
+
+Status AgentRegistry::TellTeamsOfKeys(const std::string& member_id,
+                                      std::vector<std::string>* agents_to_notify,
+                                      const std::string& except_agent) {
+  SQLite::Statement deployments(*db_,
+                                "SELECT DISTINCT t.deployment_id FROM tasks t JOIN deployments d "
+                                "ON d.id=t.deployment_id WHERE t.member_id=? AND d.status='active'");
+  deployments.bind(1, member_id);
+  std::vector<std::int64_t> ids;
+  while (deployments.executeStep()) ids.push_back(deployments.getColumn(0).getInt64());
+  for (std::int64_t id : ids) {
+    MUSTER_RETURN_IF_ERROR(team_.QueueSnapshot(id, std::nullopt, agents_to_notify, except_agent));
+  }
+  return Status::Ok();
 }
 
 Status AgentRegistry::MarkRevoked(const AgentRecord& agent, const std::string& action,
@@ -150,7 +167,7 @@ Result<json> AgentRegistry::Revoke(const std::string& agent_id, const Actor& act
     if (agents_to_notify) {
       agents_to_notify->insert(agents_to_notify->end(), caught_up.begin(), caught_up.end());
     }
-    return Status::Ok();
+    return TellTeamsOfKeys(agent->member_id, agents_to_notify);
   });
   if (!status.ok()) return status;
   return revoked;
@@ -201,7 +218,8 @@ Result<std::string> AgentRegistry::RotateKey(const std::string& agent_id,
                                            {"old_key", KeyFingerprint(agent->public_key)},
                                            {"new_key", KeyFingerprint(public_key)}}}));
     member = agent->member_id;
-    return Status::Ok();
+    // Teammates learn the new key with their next deliveries.
+    return TellTeamsOfKeys(member, nullptr);
   });
   if (!status.ok()) return status;
   return member;

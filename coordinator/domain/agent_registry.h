@@ -13,6 +13,7 @@
 #include "store/hq_database.h"
 #include "sync/delivery_queue.h"
 #include "sync/dispatch.h"
+#include "sync/team_relay.h"
 
 namespace muster::hq {
 
@@ -26,17 +27,19 @@ enum class DeviceRule {
 struct Enrolment {
   std::string agent_id;
   std::vector<std::string> superseded;  // revoked by kReplace: cut their sessions off
+  std::vector<std::string> notify;      // agents with new deliveries (their teams' keys)
 };
 
 class AgentRegistry : OverDatabase {
  public:
   AgentRegistry(HqDatabase& database, AuditTrail& audit, AgentDirectory& directory,
-                DeliveryQueue& deliveries, Dispatch& dispatch)
+                DeliveryQueue& deliveries, Dispatch& dispatch, TeamRelay& team)
       : OverDatabase(database),
         audit_(audit),
         directory_(directory),
         deliveries_(deliveries),
-        dispatch_(dispatch) {}
+        dispatch_(dispatch),
+        team_(team) {}
 
   // Registers a new agent key for |member_id|; a member already deployed gets their work
   // on the new laptop at its first sync. not_found; conflict when the member has an
@@ -62,6 +65,12 @@ class AgentRegistry : OverDatabase {
                                 const Actor& actor);
 
  private:
+  // The member's agents changed (enrolled, revoked, a key replaced): the teams of its
+  // active deployments are sent their whole view again, whose `agents` map is what the
+  // field relay admits and members dial it with. Inside the caller's transaction.
+  // |except_agent| has its whole view queued already.
+  Status TellTeamsOfKeys(const std::string& member_id, std::vector<std::string>* agents_to_notify,
+                         const std::string& except_agent = {});
   // Marks |agent_id| revoked, audited as |action| with |details| added.
   Status MarkRevoked(const AgentRecord& agent, const std::string& action, const json& details,
                      const Actor& actor);
@@ -72,6 +81,7 @@ class AgentRegistry : OverDatabase {
   AgentDirectory& directory_;
   DeliveryQueue& deliveries_;
   Dispatch& dispatch_;
+  TeamRelay& team_;
 };
 
 }  // namespace muster::hq

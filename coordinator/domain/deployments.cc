@@ -518,4 +518,21 @@ Result<std::vector<std::string>> Deployments::RequeueAround(
   return released;
 }
 
+Result<bool> Deployments::ShareActiveDeployment(const std::string& member_a,
+                                                const std::string& member_b) {
+  bool shared = false;
+  Status status = Guarded([&]() -> Status {
+    auto query = statements_.Get(
+        "SELECT 1 FROM tasks a JOIN tasks b ON b.deployment_id=a.deployment_id "
+        "JOIN deployments d ON d.id=a.deployment_id "
+        "WHERE a.member_id=? AND b.member_id=? AND d.status='active' LIMIT 1");
+    query->bind(1, member_a);
+    query->bind(2, member_b);
+    shared = query->executeStep();
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return shared;
+}
+
 }  // namespace muster::hq

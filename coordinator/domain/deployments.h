@@ -73,6 +73,9 @@ class Deployments : OverDatabase {
   // transaction. not_found, conflict (incident closed), invalid_playbook, and the team
   // picker's errors.
   Result<json> Deploy(const DeployInput& input, std::vector<std::string>* agents_to_notify);
+  // Whether the two members have tasks in one active deployment (the field relay of one
+  // may carry the other's records).
+  Result<bool> ShareActiveDeployment(const std::string& member_a, const std::string& member_b);
 
   // Recomputes waiting/ready for the tasks of a deployment; returns the ones released.
   Result<std::vector<std::string>> ReleaseReadyTasks(std::int64_t deployment_id);

@@ -13,12 +13,12 @@
 #include "muster/digest.h"
 #include "muster/files.h"
 #include "muster/log.h"
+#include "muster/zap.h"
 #include "service/router_loop.h"
 
 namespace muster::hq {
 namespace {
 
-constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
 constexpr const char* kWakeEndpoint = "inproc://muster.wake";
 constexpr auto kPollInterval = std::chrono::milliseconds(250);
 
@@ -259,25 +259,12 @@ void Coordinator::RunZap() {
     zmq::pollitem_t item{zap_->handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, kPollInterval);
     if (!(item.revents & ZMQ_POLLIN)) continue;
-    std::vector<zmq::message_t> request;
-    try {
-      while (true) {
-        zmq::message_t part;
-        if (!zap_->recv(part, zmq::recv_flags::none)) break;
-        const bool more = part.more();
-        request.push_back(std::move(part));
-        if (!more) break;
-      }
-    } catch (const zmq::error_t&) {
-      continue;
-    }
-    // ZAP/1.0 (RFC 27): version, request id, domain, address, identity, mechanism,
-    // then the mechanism's credentials (for CURVE: the client's 32-byte public key).
+    std::optional<ZapRequest> request = ReceiveZapRequest(*zap_);
+    if (!request) continue;
     std::string status_code = "400", status_text = "refused", user_id;
-    const std::string address = request.size() > 3 ? request[3].to_string() : "";
-    if (request.size() >= 7 && request[5].to_string() == "CURVE" && request[6].size() == 32) {
-      char z85[41] = {};
-      zmq_z85_encode(z85, static_cast<const uint8_t*>(request[6].data()), 32);
+    const std::string& address = request->address;
+    if (!request->curve_key.empty()) {
+      const std::string& z85 = request->curve_key;
       Result<std::optional<AgentRecord>> found = zap_directory_->FindByKey(z85);
       const std::optional<AgentRecord> agent = found.ok() ? *found : std::nullopt;
       if (!found.ok()) {
@@ -301,26 +288,16 @@ void Coordinator::RunZap() {
       }
     } else {
       log->warn("event=zap_refused address={} mechanism={} reason=not_curve", address,
-                request.size() > 5 ? request[5].to_string() : "?");
+                request->mechanism.empty() ? "?" : request->mechanism);
     }
-    const std::string version = request.size() > 0 ? request[0].to_string() : "1.0";
-    const std::string request_id = request.size() > 1 ? request[1].to_string() : "";
-    try {
-      zap_->send(zmq::buffer(version), zmq::send_flags::sndmore);
-      zap_->send(zmq::buffer(request_id), zmq::send_flags::sndmore);
-      zap_->send(zmq::buffer(status_code), zmq::send_flags::sndmore);
-      zap_->send(zmq::buffer(status_text), zmq::send_flags::sndmore);
-      zap_->send(zmq::buffer(user_id), zmq::send_flags::sndmore);
-      zap_->send(zmq::message_t(), zmq::send_flags::none);
-    } catch (const zmq::error_t& error) {
-      log->error("event=zap_reply_failed error=\"{}\"", error.what());
-    }
+    ReplyZap(*zap_, *request, status_code, status_text, user_id);
   }
 }
 
 void Coordinator::RunRouter() {
   RouterLoop::Options options;
   options.hq_secret_key = keys_.secret_key;
+  options.sync.hq_secret_key = keys_.secret_key;
   options.sync.messages_per_second = config_.agent_messages_per_second;
   options.sync.message_burst = config_.agent_message_burst;
   options.alert_sweep_interval_ms = config_.alert_sweep_interval_ms;

@@ -15,7 +15,7 @@ Headquarters::Headquarters(std::unique_ptr<HqDatabase> database, const HqPolicie
       team_(*database_, deliveries_),
       dispatch_(*database_, playbooks_, deliveries_, team_),
       directory_(*database_),
-      registry_(*database_, audit_, directory_, deliveries_, dispatch_),
+      registry_(*database_, audit_, directory_, deliveries_, dispatch_, team_),
       incidents_(*database_, audit_, timeline_),
       roster_(*database_, audit_),
       attachments_(*database_, alerts_),

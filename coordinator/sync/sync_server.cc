@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "muster/log.h"
+#include "muster/record_auth.h"
 #include "muster/wire/packing.h"
 
 namespace muster::hq {
@@ -135,6 +136,8 @@ std::vector<Message> SyncServer::Handle(const std::string& agent_id, const Messa
     }
     case MessageType::kPong:
       return {};
+    case MessageType::kRelayed:
+      return OnRelayed(agent_id, message.body, peer);
     default:
       return {protocol::MakeError(
           ErrorCode::kUnknownType,
@@ -225,6 +228,99 @@ std::vector<Message> SyncServer::OnHello(const std::string& agent_id, const json
   std::vector<Message> replies = {std::move(welcome)};
   for (Message& delivery : Deliveries(agent_id)) replies.push_back(std::move(delivery));
   return replies;
+}
+
+Result<std::string> SyncServer::RelayRefusal(const std::string& relay_id,
+                                             const std::string& author) {
+  auto agent = hq_.directory().Find(author);
+  if (!agent.ok()) return agent.status();
+  if (!*agent || (*agent)->status != "active") return std::string("not an active agent");
+  if (relay_id == author) return std::string();
+  auto relay = hq_.directory().Find(relay_id);
+  if (!relay.ok()) return relay.status();
+  if (!*relay) return std::string("the relay is not an enrolled agent");
+  auto shared = hq_.deployments().ShareActiveDeployment((*relay)->member_id, (*agent)->member_id);
+  if (!shared.ok()) return shared.status();
+  return *shared ? std::string() : std::string("its member shares no active deployment with the relay's");
+}
+
+std::vector<Message> SyncServer::OnRelayed(const std::string& relay_id, const json& body,
+                                           const std::string& peer) {
+  if (sessions_.find(relay_id) == sessions_.end()) {
+    return {protocol::MakeError(ErrorCode::kNoSession, "send HELLO first")};
+  }
+  heard_[relay_id] = clock_.Now();
+  // Per author, in the order received: the records whose tags hold, and the refused.
+  std::map<std::string, std::vector<InboundRecord>> taken;
+  json refused = json::array();
+  std::map<std::string, Result<std::string>> refusal;    // author -> why (cached)
+  std::map<std::string, std::optional<RecordAuthKey>> keys;  // author -> key
+  for (const json& element : body["records"]) {
+    const std::string author = element["agent"].get<std::string>();
+    InboundRecord record = wire::Entry::FromChecked(element);
+    if (!refusal.count(author)) refusal.emplace(author, RelayRefusal(relay_id, author));
+    const Result<std::string>& checked = refusal.at(author);
+    // The store could not say: neither held nor refused, so the relay forwards it again.
+    if (!checked.ok()) continue;
+    std::string why = *checked;
+    if (why.empty()) {
+      if (!keys.count(author)) {
+        auto agent = hq_.directory().Find(author);
+        std::optional<RecordAuthKey> key;
+        if (agent.ok() && *agent) {
+          auto derived = RecordAuthKey::Derive(options_.hq_secret_key, (*agent)->public_key);
+          if (derived.ok()) key = *derived;
+        }
+        keys[author] = key;
+      }
+      const std::optional<RecordAuthKey>& key = keys[author];
+      if (!key || !key->Verify(author, record, element["auth"].get<std::string>())) {
+        why = "its tag is not its author's: forged or altered on the way";
+      }
+    }
+    if (!why.empty()) {
+      Logger("sync")->warn("event=relayed_record_refused relay={} agent={} seq={} reason=\"{}\"",
+                           relay_id, author, record.seq, why);
+      refused.push_back({{"agent", author}, {"seq", record.seq}, {"message", why}});
+      continue;
+    }
+    taken[author].push_back(std::move(record));
+  }
+  if (!refused.empty()) {
+    Status audited = hq_.audit().Record({{"agent:" + relay_id, "agent:" + relay_id + "@" + peer},
+                                         "relay.refused",
+                                         relay_id,
+                                         {{"records", refused}}});
+    if (!audited.ok()) {
+      Logger("sync")->error("event=audit_failed action=relay.refused agent={} error=\"{}\"",
+                            relay_id, audited.ToString());
+    }
+  }
+  std::vector<IngestBatch> batches;
+  for (auto& [author, records] : taken) {
+    batches.push_back({author, std::move(records), "relay:" + relay_id + "/" + peer});
+  }
+  std::vector<Result<IngestOutcome>> outcomes = hq_.ingest().CommitGroup(batches);
+  json held = json::array();
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    if (!outcomes[i].ok()) {
+      // Rolled back: the relay keeps these and forwards them again.
+      Logger("sync")->error("event=relayed_ingest_failed relay={} agent={} error=\"{}\"", relay_id,
+                            batches[i].agent_id, outcomes[i].status().ToString());
+      continue;
+    }
+    held.push_back({{"agent", batches[i].agent_id}, {"seqs", outcomes[i]->held}});
+    for (const std::string& other : outcomes[i]->agents_to_notify) {
+      if (std::find(notify_.begin(), notify_.end(), other) == notify_.end()) {
+        notify_.push_back(other);
+      }
+    }
+  }
+  Logger("sync")->info("event=relayed relay={} authors={} refused={}", relay_id, batches.size(),
+                       refused.size());
+  Message ack{MessageType::kRelayAck, {{"held", std::move(held)}}};
+  if (!refused.empty()) ack.body["refused"] = std::move(refused);
+  return {std::move(ack)};
 }
 
 std::vector<SyncServer::Outgoing> SyncServer::HandleAll(const std::vector<Incoming>& incoming) {

@@ -35,6 +35,9 @@ class SyncServer {
     double message_burst = 200;
     // Where ingest counts and commit times go (/metrics); none when null.
     SyncMetrics* metrics = nullptr;
+    // HQ's CURVE secret key (Z85): checks the authors' tags on records a field relay
+    // forwards (muster/record_auth.h). Empty: RELAYED records are all refused.
+    std::string hq_secret_key;
   };
 
   SyncServer(Headquarters& hq, const Clock& clock, Options options);
@@ -113,6 +116,15 @@ class SyncServer {
     std::vector<Sent> in_flight;
   };
 
+  // RELAYED: members' records a field relay forwards. Each is taken for its author only
+  // when its tag is the author's (record_auth.h) and the author is an active agent of a
+  // member who shares an active deployment with the relay's; each batch of one author is
+  // ingested as if that author had sent it. Answers RELAY_ACK.
+  std::vector<protocol::Message> OnRelayed(const std::string& relay_id, const nlohmann::json& body,
+                                           const std::string& peer);
+  // Why |author| may not have records relayed by |relay_id|; empty when it may; an error
+  // when the store cannot say.
+  Result<std::string> RelayRefusal(const std::string& relay_id, const std::string& author);
   std::vector<protocol::Message> OnHello(const std::string& agent_id, const nlohmann::json& body,
                                          const std::string& peer);
   // A RECORDS message waiting for its group's commit, and where its replies go.

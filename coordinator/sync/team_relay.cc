@@ -105,6 +105,13 @@ std::optional<wire::TeamView> TeamRelay::Snapshot(std::int64_t deployment_id) {
     snapshot.tasks.push_back({tasks->getColumn(0).getString(), tasks->getColumn(1).getString(),
                               member, tasks->getColumn(4).getString()});
   }
+  auto agents = statements_.Get(
+      "SELECT id, public_key FROM agents WHERE status='active' AND member_id IN "
+      "(SELECT member_id FROM tasks WHERE deployment_id=?)");
+  agents->bind(1, deployment_id);
+  while (agents->executeStep()) {
+    snapshot.agents[agents->getColumn(0).getString()] = agents->getColumn(1).getString();
+  }
   return snapshot;
 }
 
@@ -124,15 +131,18 @@ Status TeamRelay::NoteView(const std::string& agent_id, std::int64_t deployment_
 
 Status TeamRelay::QueueSnapshot(std::int64_t deployment_id,
                                 const std::optional<std::string>& only_agent,
-                                std::vector<std::string>* agents_to_notify) {
-  std::optional<wire::TeamView> snapshot = Snapshot(deployment_id);
-  if (!snapshot) return Status::Ok();
+                                std::vector<std::string>* agents_to_notify,
+                                const std::string& except_agent) {
   std::vector<std::string> agents;
   if (only_agent) {
     agents.push_back(*only_agent);
   } else {
     agents = TeamAgents(deployment_id);
   }
+  std::erase(agents, except_agent);
+  if (agents.empty()) return Status::Ok();
+  std::optional<wire::TeamView> snapshot = Snapshot(deployment_id);
+  if (!snapshot) return Status::Ok();
   MUSTER_RETURN_IF_ERROR(deliveries_.QueueShared(
       agents, wire::DeliveryKindName(wire::TeamView::kKind), snapshot->Encode().dump()));
   for (const std::string& agent : agents) {

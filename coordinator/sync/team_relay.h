@@ -49,10 +49,11 @@ class TeamRelay : OverDatabase {
   // relay, for the change that waited while it was offline. In memory: after a restart
   // every agent greets again.
   void Revisit(const std::string& agent_id);
-  // Queues the whole team view to every member's agent (or only |only_agent|). Inside a
-  // transaction.
+  // Queues the whole team view to every member's agent (or only |only_agent|), except
+  // |except_agent|. Inside a transaction.
   Status QueueSnapshot(std::int64_t deployment_id, const std::optional<std::string>& only_agent,
-                       std::vector<std::string>* agents_to_notify);
+                       std::vector<std::string>* agents_to_notify,
+                       const std::string& except_agent = {});
 
  private:
   // kWaiting: the agent's change waits for its pace (the deployment stays marked);

@@ -1,5 +1,7 @@
 #include "muster/log.h"
 
+#include <mutex>
+
 #include <spdlog/sinks/stdout_sinks.h>
 
 namespace muster {
@@ -20,8 +22,12 @@ void InitLogging(const std::string& level) {
 
 std::shared_ptr<spdlog::logger> Logger(const std::string& component) {
   if (auto existing = spdlog::get(component)) return existing;
-  auto logger = spdlog::stderr_logger_mt(component);
-  return logger;
+  // Threads (the link, the field relay, the pruner) may ask for a new component at once:
+  // one makes it, the others take it.
+  static std::mutex making;
+  std::lock_guard<std::mutex> lock(making);
+  if (auto existing = spdlog::get(component)) return existing;
+  return spdlog::stderr_logger_mt(component);
 }
 
 }  // namespace muster

@@ -125,6 +125,24 @@ Status CheckBody(MessageType type, const json& body, const Limits& limits) {
       return CheckFields(body, {{"order", Kind::kString}});
     case MessageType::kWiped:
       return CheckFields(body, {{"agent", Kind::kString}, {"order", Kind::kString}});
+    case MessageType::kRelayed: {
+      MUSTER_RETURN_IF_ERROR(CheckFields(body, {{"records", Kind::kArray}}));
+      return CheckEntries(body, "records",
+                          {{"agent", Kind::kString},
+                           {"seq", Kind::kUnsigned},
+                           {"kind", Kind::kString},
+                           {"at", Kind::kUnsigned},
+                           {"body", Kind::kObject},
+                           {"auth", Kind::kString}},
+                          limits);
+    }
+    case MessageType::kRelayAck:
+      MUSTER_RETURN_IF_ERROR(CheckFields(body, {{"held", Kind::kArray}}));
+      return CheckEntries(body, "held", {{"agent", Kind::kString}, {"seqs", Kind::kArray}}, limits);
+    case MessageType::kSite:
+      MUSTER_RETURN_IF_ERROR(CheckFields(body, {{"time", Kind::kUnsigned}, {"teams", Kind::kArray}}));
+      return CheckEntries(body, "teams", {{"deployment", Kind::kUnsigned}, {"tasks", Kind::kArray}},
+                          limits);
   }
   return Status::Error(ErrorCode::kUnknownType, "unknown message type");
 }
@@ -258,7 +276,7 @@ Status CheckMsgpackShape(std::string_view data, std::size_t max_depth) {
 
 bool KnownType(std::uint8_t code) {
   return code >= static_cast<std::uint8_t>(MessageType::kHello) &&
-         code <= static_cast<std::uint8_t>(MessageType::kWiped);
+         code <= static_cast<std::uint8_t>(MessageType::kSite);
 }
 
 // The dictionary, digested once for each direction; shared by every thread (zstd's
@@ -315,6 +333,9 @@ const char* ToString(MessageType type) {
     case MessageType::kError: return "ERROR";
     case MessageType::kWipe: return "WIPE";
     case MessageType::kWiped: return "WIPED";
+    case MessageType::kRelayed: return "RELAYED";
+    case MessageType::kRelayAck: return "RELAY_ACK";
+    case MessageType::kSite: return "SITE";
   }
   return "UNKNOWN";
 }

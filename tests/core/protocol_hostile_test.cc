@@ -81,7 +81,7 @@ TEST(ProtocolHostileTest, WrongVersion) {
 }
 
 TEST(ProtocolHostileTest, UnknownType) {
-  for (int type : {0x00, 0x0c, 0x7f, 0xff}) {
+  for (int type : {0x00, 0x0f, 0x7f, 0xff}) {
     std::string frame = PlainFrame(MessageType::kPing, kPing);
     frame[1] = static_cast<char>(type);
     EXPECT_TRUE(RefusedWith(Decode(frame), ErrorCode::kUnknownType)) << type;

@@ -125,24 +125,31 @@ void TeamRig::StartCoordinator() {
 void TeamRig::StopCoordinator() { hq_.reset(); }
 
 void TeamRig::StartAgents() {
-  for (auto& agent : agents_) {
-    if (agent->link) continue;
-    agent->stop = false;
-    agent->link = std::make_unique<agent::Link>(*agent->store, agent->bundle, *agent->clock,
-                                                options_.link);
-    agent->thread = std::thread([raw = agent.get()] { raw->link->Run(raw->stop); });
-  }
+  for (int i = 0; i < size(); ++i) StartAgent(i);
 }
 
 void TeamRig::StopAgents() {
-  for (auto& agent : agents_) {
-    if (!agent->link) continue;
-    agent->stop = true;
-    agent->link->Interrupt();
-    agent->thread.join();
-    agent->stats = agent->link->stats();
-    agent->link.reset();
-  }
+  for (int i = 0; i < size(); ++i) StopAgent(i);
+}
+
+void TeamRig::StartAgent(int i) {
+  Agent& agent = *agents_[i];
+  if (agent.link) return;
+  agent.stop = false;
+  agent::LinkOptions options = options_.link;
+  options.forward_relayed = i == options_.relay;
+  agent.link = std::make_unique<agent::Link>(*agent.store, agent.bundle, *agent.clock, options);
+  agent.thread = std::thread([raw = &agent] { raw->link->Run(raw->stop); });
+}
+
+void TeamRig::StopAgent(int i) {
+  Agent& agent = *agents_[i];
+  if (!agent.link) return;
+  agent.stop = true;
+  agent.link->Interrupt();
+  agent.thread.join();
+  agent.stats = agent.link->stats();
+  agent.link.reset();
 }
 
 agent::LinkStats TeamRig::stats(int i) const {

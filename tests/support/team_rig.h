@@ -37,6 +37,8 @@ struct TeamRigOptions {
   // How far member i's laptop clock is from the true one (its clock reads the true time
   // plus this); members past the end of the list are right.
   std::vector<Millis> laptop_clock_shifts;
+  // The member whose link forwards the team's records as its field relay (-1: none).
+  int relay = -1;
 };
 
 class TeamRig {
@@ -53,12 +55,17 @@ class TeamRig {
   int size() const { return static_cast<int>(members_.size()); }
   const std::string& member(int i) const { return members_[i]; }
   agent::AgentStore& store(int i) { return *agents_[i]->store; }
+  const Bundle& bundle(int i) const { return agents_[i]->bundle; }
+  const Clock& laptop_clock(int i) const { return *agents_[i]->clock; }
   // What member |i|'s link did (live while it runs, final after StopAgents).
   agent::LinkStats stats(int i) const;
 
   // Starts (or stops) every member's link daemon.
   void StartAgents();
   void StopAgents();
+  // Starts (or stops) member |i|'s link daemon alone.
+  void StartAgent(int i);
+  void StopAgent(int i);
   // Starts the coordinator again on the same data and port (after StopCoordinator).
   void StopCoordinator();
   void StartCoordinator();

@@ -42,6 +42,10 @@ enum class MessageType : std::uint8_t {
   kError = 0x09,      // HQ → agent: a request was refused
   kWipe = 0x0a,       // HQ → agent: an order, sealed by HQ's key, to destroy the laptop's data
   kWiped = 0x0b,      // agent → HQ: the order was carried out
+  // The team's field relay (docs/protocol.md §9):
+  kRelayed = 0x0c,    // relay → HQ: members' records, each with its author's tag
+  kRelayAck = 0x0d,   // HQ → relay: which of them HQ now holds
+  kSite = 0x0e,       // relay → member: the team's state as known on site
 };
 
 const char* ToString(MessageType type);

@@ -18,7 +18,7 @@ std::map<std::string, std::string> ReadNames(BodyReader& reader, const char* fie
   for (const auto& [member, name] : map->items()) {
     if (!name.is_string()) {
       reader.Fail(ErrorCode::kMalformed,
-                  std::string("field '") + field + "' must map member ids to names");
+                  std::string("field '") + field + "' must map ids to strings");
       return {};
     }
     names[member] = name.get<std::string>();
@@ -149,8 +149,11 @@ json TeamView::Encode() const {
                     {"member", entry.member},
                     {"state", entry.state}});
   }
-  return {{"deployment", deployment}, {"incident", incident}, {"playbook", playbook},    {"at", at},
-          {"version", version},       {"members", members},   {"tasks", std::move(list)}};
+  json body = {{"deployment", deployment}, {"incident", incident}, {"playbook", playbook},
+               {"at", at},
+               {"version", version},       {"members", members},   {"tasks", std::move(list)}};
+  if (!agents.empty()) body["agents"] = agents;
+  return body;
 }
 
 json NoticeDelivery::Encode() const {
@@ -176,6 +179,7 @@ Result<TeamView> TeamView::Decode(const json& body) {
   view.at = reader.OptionalInteger("at").value_or(0);
   view.version = reader.OptionalInteger("version").value_or(0);
   view.members = ReadNames(reader, "members");
+  view.agents = ReadNames(reader, "agents");
   if (const json* tasks = reader.Array("tasks")) {
     for (const json& entry : *tasks) {
       // A place this build cannot read stays a place, so that changes still line up.

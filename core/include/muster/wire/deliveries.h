@@ -103,6 +103,9 @@ struct TeamView {
   std::int64_t version = 0;
   std::map<std::string, std::string> members;  // member id -> name
   std::vector<TeamTask> tasks;                 // in the view's order: changes name tasks by place
+  // The team's active agents: agent id -> CURVE public key (Z85). The field relay admits
+  // these keys and no others, and members dial the relay with its agent's key.
+  std::map<std::string, std::string> agents;
   [[nodiscard]] json Encode() const;
   [[nodiscard]] static Result<TeamView> Decode(const json& body);
 };
