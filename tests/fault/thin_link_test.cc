@@ -364,5 +364,82 @@ TEST(ThinLinkTest, WrongLaptopClocksAreMeasuredAndCorrectedOverALossyThinLink) {
   ExpectEachRecordOnce(rig);
 }
 
+// Five members behind one 2.4 kbit/s terminal (600 ms each way, 2 % loss). The team
+// works through its field relay: the relay's one link carries every member's records to
+// HQ. Then the same work again over the members' own links, for comparison: what crossed
+// the terminal and how long it took. Each record is at HQ once either way.
+TEST(ThinLinkTest, TheFieldRelayCarriesTheTeamsWorkOverALossyThinLink) {
+  TeamRigOptions options;
+  options.members = 5;
+  options.relay = 0;
+  TeamRig rig(options);
+  rig.StartAgents();
+  ASSERT_TRUE(rig.WaitUntilDeployed(60));
+  rig.StopAgents();
+  LinkProfile lossy = kIridium;
+  lossy.loss = 0.02;
+  rig.link().SetProfile(lossy);
+  const auto work = [&](int i, const std::string& step) {
+    auto verb_store = rig.OpenStore(i);
+    std::ostringstream out;
+    ASSERT_TRUE(agent::SetState(*verb_store, step, "acknowledged", "", false, out).ok()) << out.str();
+    ASSERT_TRUE(agent::SetState(*verb_store, step, "in_progress", "", false, out).ok()) << out.str();
+    ASSERT_TRUE(agent::RecordFinding(*verb_store, step,
+                                     {"reading=" + std::to_string(i) + ".25", "remark=" + step},
+                                     false, true, false, out)
+                    .ok())
+        << out.str();
+  };
+  const auto all_at_hq = [&] {
+    std::int64_t made = 0;
+    for (int i = 0; i < rig.size(); ++i) {
+      auto head = rig.store(i).outbox().Head();
+      made += head.ok() ? static_cast<std::int64_t>(*head) : 0;
+    }
+    return rig.HqScalar("SELECT COUNT(*) FROM inbound") == made;
+  };
+
+  // Through the relay: the members sync on site; only the relay's link reaches HQ.
+  rig.StartSite();
+  rig.link().ResetCounters();
+  const auto relay_started = std::chrono::steady_clock::now();
+  rig.StartAgent(0);
+  for (int i = 0; i < rig.size(); ++i) work(i, "approach");
+  ASSERT_TRUE(WaitUntil(all_at_hq, 240)) << rig.HqScalar("SELECT COUNT(*) FROM inbound");
+  const auto relay_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - relay_started)
+                            .count();
+  const std::uint64_t relay_up = rig.link().bytes_up();
+  rig.StopAgent(0);
+  rig.StopSite();
+
+  // The same work over each member's own link.
+  rig.link().ResetCounters();
+  const auto direct_started = std::chrono::steady_clock::now();
+  rig.StartAgents();
+  for (int i = 0; i < rig.size(); ++i) work(i, "perimeter");
+  ASSERT_TRUE(WaitUntil([&] { return all_at_hq() && rig.Pending() == 0; }, 240))
+      << rig.HqScalar("SELECT COUNT(*) FROM inbound");
+  const auto direct_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - direct_started)
+                             .count();
+  const std::uint64_t direct_up = rig.link().bytes_up();
+  rig.StopAgents();
+
+  RecordProperty("relay_ms", static_cast<int>(relay_ms));
+  RecordProperty("relay_bytes_up", static_cast<int>(relay_up));
+  RecordProperty("direct_ms", static_cast<int>(direct_ms));
+  RecordProperty("direct_bytes_up", static_cast<int>(direct_up));
+  // Each member's approach came by the relay, taken for its author.
+  for (int i = 0; i < rig.size(); ++i) {
+    EXPECT_EQ(rig.HqText("SELECT state FROM tasks WHERE id='" + rig.Task(i, "approach") + "'"),
+              "completed");
+    EXPECT_EQ(rig.HqText("SELECT state FROM tasks WHERE id='" + rig.Task(i, "perimeter") + "'"),
+              "completed");
+  }
+  EXPECT_EQ(rig.HqScalar("SELECT COUNT(*) FROM findings"), 2 * rig.size());
+  ExpectEachRecordOnce(rig);
+}
+
 }  // namespace
 }  // namespace muster::testing

@@ -84,46 +84,9 @@ class RelayTest : public ::testing::Test {
     rig_ = std::make_unique<TeamRig>(options);
   }
 
-  void TearDown() override {
-    StopSite();
-    rig_.reset();
-  }
+  void TearDown() override { rig_.reset(); }
 
-  // The relay's server and the members' relay links, each on a store connection of its
-  // own, as `muster-agent run` opens them.
-  void StartSite() {
-    relay_store_ = Open(0);
-    agent::RelayServerOptions server_options;
-    server_options.bind = "tcp://127.0.0.1:*";
-    server_options.site_every_ms = 200;
-    server_ = std::make_unique<agent::RelayServer>(*relay_store_, rig_->bundle(0),
-                                                   rig_->laptop_clock(0), server_options);
-    ASSERT_TRUE(server_->Start().ok());
-    threads_.emplace_back([this] { server_->Run(stop_); });
-    for (int i = 1; i < kMembers; ++i) {
-      member_stores_.push_back(Open(i));
-      agent::RelayLinkOptions link_options;
-      link_options.endpoint = server_->endpoint();
-      link_options.relay_agent = rig_->bundle(0).agent_id;
-      link_options.poll_ms = 50;
-      links_.push_back(std::make_unique<agent::RelayLink>(*member_stores_.back(), rig_->bundle(i),
-                                                          rig_->laptop_clock(i), link_options));
-      threads_.emplace_back([this, link = links_.back().get()] { link->Run(stop_); });
-    }
-  }
-
-  void StopSite() {
-    stop_ = true;
-    for (std::thread& thread : threads_) thread.join();
-    threads_.clear();
-  }
-
-  std::unique_ptr<agent::AgentStore> Open(int i) {
-    auto store =
-        agent::AgentStore::Open(rig_->store(i).data_dir(), rig_->bundle(i), rig_->laptop_clock(i));
-    EXPECT_TRUE(store.ok()) << store.status().ToString();
-    return std::move(store).value();
-  }
+  std::unique_ptr<agent::AgentStore> Open(int i) { return rig_->OpenStore(i); }
 
   // Member |i| takes its sample: acknowledged, started, a reading, completed; on a store
   // connection of its own, as a verb would (the rig's is its link's).
@@ -170,12 +133,6 @@ class RelayTest : public ::testing::Test {
   }
 
   std::unique_ptr<TeamRig> rig_;
-  std::atomic<bool> stop_{false};
-  std::unique_ptr<agent::AgentStore> relay_store_;
-  std::unique_ptr<agent::RelayServer> server_;
-  std::vector<std::unique_ptr<agent::AgentStore>> member_stores_;
-  std::vector<std::unique_ptr<agent::RelayLink>> links_;
-  std::vector<std::thread> threads_;
 };
 
 TEST_F(RelayTest, TheTeamSyncsOnSiteWithoutHqAndEveryRecordReachesHqOnceWhicheverWayItCame) {
@@ -187,7 +144,7 @@ TEST_F(RelayTest, TheTeamSyncsOnSiteWithoutHqAndEveryRecordReachesHqOnceWhicheve
   rig_->StopCoordinator();
 
   // --- 1. HQ down for the whole work: the team syncs on site ---
-  StartSite();
+  rig_->StartSite();
   rig_->StartAgent(0);  // the relay's own link tries HQ and finds nothing
   // Member 1's report waits on every member's sample: with only its own done, it waits.
   Sample(1);
@@ -241,7 +198,8 @@ TEST_F(RelayTest, TheTeamSyncsOnSiteWithoutHqAndEveryRecordReachesHqOnceWhicheve
   ASSERT_TRUE(WaitUntil(
       [&] {
         auto counts =
-            agent::RelayQueue(relay_store_->database(), rig_->laptop_clock(0), Agent(0)).Stats();
+            agent::RelayQueue(rig_->relay_store().database(), rig_->laptop_clock(0), Agent(0))
+                .Stats();
         std::int64_t expected = -1;
         for (int i = 1; i < kMembers; ++i) expected += Written(i);
         return counts.ok() && static_cast<std::int64_t>(counts->held) == expected;
@@ -259,7 +217,7 @@ TEST_F(RelayTest, TheTeamSyncsOnSiteWithoutHqAndEveryRecordReachesHqOnceWhicheve
         << "member " << i;
   }
   {
-    SQLite::Statement debrief(relay_store_->database(),
+    SQLite::Statement debrief(rig_->relay_store().database(),
                               "SELECT COUNT(*) FROM relayed WHERE task=?");
     debrief.bind(1, rig_->Task(kWitness, "debrief"));
     ASSERT_TRUE(debrief.executeStep());
@@ -323,11 +281,12 @@ TEST_F(RelayTest, TheTeamSyncsOnSiteWithoutHqAndEveryRecordReachesHqOnceWhicheve
   EXPECT_TRUE(WaitUntil(
       [&] {
         auto counts =
-            agent::RelayQueue(relay_store_->database(), rig_->laptop_clock(0), Agent(0)).Stats();
+            agent::RelayQueue(rig_->relay_store().database(), rig_->laptop_clock(0), Agent(0))
+                .Stats();
         return counts.ok() && counts->waiting == 0 && counts->refused == 0;
       },
       30));
-  StopSite();
+  rig_->StopSite();
   rig_->StopAgents();
   EXPECT_EQ(rig_->HqScalar("SELECT COUNT(*) FROM inbound"), written);
   EXPECT_EQ(rig_->HqScalar("SELECT COUNT(*) FROM findings"), kMembers + (kMembers - 1) + 1);
@@ -371,11 +330,11 @@ TEST_F(RelayTest, AStrangersKeyGetsNothingFromTheRelayAndHqRefusesWhatTheRelayFo
   rig_->StartAgents();
   ASSERT_TRUE(rig_->WaitUntilDeployed(60));
   rig_->StopAgents();
-  StartSite();
+  rig_->StartSite();
 
   zmq::context_t context(1);
   // A teammate's key is answered with the team's state on site.
-  RawClient member(context, server_->endpoint(), rig_->bundle(0).public_key,
+  RawClient member(context, rig_->relay_server().endpoint(), rig_->bundle(0).public_key,
                    rig_->bundle(1).public_key, rig_->bundle(1).secret_key);
   member.Send(Message{MessageType::kHello,
                       {{"agent", Agent(1)}, {"acked", 0}, {"applied", 0}, {"head", 0}}});
@@ -383,13 +342,13 @@ TEST_F(RelayTest, AStrangersKeyGetsNothingFromTheRelayAndHqRefusesWhatTheRelayFo
   // A stranger on the same network, with a key of its own, never completes the handshake.
   char stranger_public[41] = {}, stranger_secret[41] = {};
   ASSERT_EQ(zmq_curve_keypair(stranger_public, stranger_secret), 0);
-  RawClient stranger(context, server_->endpoint(), rig_->bundle(0).public_key, stranger_public,
-                     stranger_secret);
+  RawClient stranger(context, rig_->relay_server().endpoint(), rig_->bundle(0).public_key,
+                     stranger_public, stranger_secret);
   stranger.Send(Message{MessageType::kHello,
                         {{"agent", Agent(1)}, {"acked", 0}, {"applied", 0}, {"head", 0}}});
   EXPECT_FALSE(stranger.Await(MessageType::kSite, 2'000).has_value());
-  EXPECT_GE(server_->stats().keys_refused, 1u);
-  StopSite();
+  EXPECT_GE(rig_->relay_server().stats().keys_refused, 1u);
+  rig_->StopSite();
 
   // The relay (member 0's key) forwards records under member 1's name to HQ.
   const std::string task = rig_->Task(1, "sample");

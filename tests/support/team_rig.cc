@@ -110,6 +110,7 @@ TeamRig::TeamRig(TeamRigOptions options) : options_(std::move(options)) {
 }
 
 TeamRig::~TeamRig() {
+  StopSite();
   StopAgents();
   link_.reset();
   hq_.reset();
@@ -150,6 +151,47 @@ void TeamRig::StopAgent(int i) {
   agent.thread.join();
   agent.stats = agent.link->stats();
   agent.link.reset();
+}
+
+std::unique_ptr<agent::AgentStore> TeamRig::OpenStore(int i) {
+  auto store = agent::AgentStore::Open(agents_[i]->store->data_dir(), agents_[i]->bundle,
+                                       *agents_[i]->clock);
+  Check(store.status(), "open another store connection of " + members_[i]);
+  return std::move(store).value();
+}
+
+void TeamRig::StartSite() {
+  if (relay_server_ || options_.relay < 0) return;
+  site_stop_ = false;
+  const int relay = options_.relay;
+  relay_store_ = OpenStore(relay);
+  agent::RelayServerOptions server_options;
+  server_options.bind = "tcp://127.0.0.1:*";
+  server_options.site_every_ms = 200;
+  relay_server_ = std::make_unique<agent::RelayServer>(*relay_store_, agents_[relay]->bundle,
+                                                       *agents_[relay]->clock, server_options);
+  Check(relay_server_->Start(), "start the field relay");
+  site_threads_.emplace_back([this] { relay_server_->Run(site_stop_); });
+  for (int i = 0; i < size(); ++i) {
+    if (i == relay) continue;
+    site_stores_.push_back(OpenStore(i));
+    agent::RelayLinkOptions link_options;
+    link_options.endpoint = relay_server_->endpoint();
+    link_options.relay_agent = agents_[relay]->bundle.agent_id;
+    link_options.poll_ms = 50;
+    site_links_.push_back(std::make_unique<agent::RelayLink>(
+        *site_stores_.back(), agents_[i]->bundle, *agents_[i]->clock, link_options));
+    site_threads_.emplace_back([this, link = site_links_.back().get()] { link->Run(site_stop_); });
+  }
+}
+
+void TeamRig::StopSite() {
+  site_stop_ = true;
+  for (std::thread& thread : site_threads_) thread.join();
+  site_threads_.clear();
+  site_links_.clear();
+  site_stores_.clear();
+  relay_server_.reset();
 }
 
 agent::LinkStats TeamRig::stats(int i) const {

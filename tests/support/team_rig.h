@@ -20,6 +20,8 @@
 #include "service/coordinator.h"
 #include "link.h"
 #include "link_emulator.h"
+#include "relay/relay_link.h"
+#include "relay/relay_server.h"
 #include "muster/bundle.h"
 #include "muster/clock_offset.h"
 
@@ -66,6 +68,17 @@ class TeamRig {
   // Starts (or stops) member |i|'s link daemon alone.
   void StartAgent(int i);
   void StopAgent(int i);
+  // The team's field relay on site (options.relay): its server on 127.0.0.1, and every
+  // other member's link to it, each on a store connection of its own as `muster-agent
+  // run` opens them. The relay's link to HQ is its member's (StartAgent).
+  void StartSite();
+  void StopSite();
+  agent::RelayServer& relay_server() { return *relay_server_; }
+  agent::AgentStore& relay_store() { return *relay_store_; }
+  // A store connection of member |i|'s own, as a verb opens one (the rig's own is its
+  // link's, which a verb must not share).
+  std::unique_ptr<agent::AgentStore> OpenStore(int i);
+
   // Starts the coordinator again on the same data and port (after StopCoordinator).
   void StopCoordinator();
   void StartCoordinator();
@@ -119,6 +132,13 @@ class TeamRig {
   std::vector<std::string> members_;
   std::vector<std::unique_ptr<Agent>> agents_;
   std::int64_t deployment_ = 0;
+  // The field relay on site (StartSite).
+  std::atomic<bool> site_stop_{false};
+  std::unique_ptr<agent::AgentStore> relay_store_;
+  std::unique_ptr<agent::RelayServer> relay_server_;
+  std::vector<std::unique_ptr<agent::AgentStore>> site_stores_;
+  std::vector<std::unique_ptr<agent::RelayLink>> site_links_;
+  std::vector<std::thread> site_threads_;
 };
 
 // Polls |condition| every 50 ms until it holds or |seconds| pass.
