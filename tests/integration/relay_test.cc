@@ -304,8 +304,9 @@ class RawClient {
     socket_.set(zmq::sockopt::linger, 0);
     socket_.connect(endpoint);
   }
-  void Send(const Message& message) {
-    socket_.send(zmq::buffer(protocol::Encode(message)), zmq::send_flags::none);
+  void Send(const Message& message) { SendFrame(protocol::Encode(message)); }
+  void SendFrame(const std::string& frame) {
+    socket_.send(zmq::buffer(frame), zmq::send_flags::none);
   }
   // The next message of |type| within |ms|.
   std::optional<Message> Await(MessageType type, int ms) {
@@ -392,6 +393,54 @@ TEST_F(RelayTest, AStrangersKeyGetsNothingFromTheRelayAndHqRefusesWhatTheRelayFo
   EXPECT_EQ(rig_->HqScalar("SELECT COUNT(*) FROM inbound WHERE agent_id='" + Agent(1) + "'"), 1);
   EXPECT_EQ(rig_->HqText("SELECT state FROM tasks WHERE id='" + task + "'"), "acknowledged");
   EXPECT_EQ(rig_->HqScalar("SELECT COUNT(*) FROM audit WHERE action='relay.refused'"), 1);
+}
+
+// A member's laptop sending what no agent would: each message is refused with a reason,
+// nothing of it is kept, and the relay goes on serving the team.
+TEST_F(RelayTest, HostileMessagesAtTheRelayAreRefusedAndItGoesOn) {
+  rig_->StartAgents();
+  ASSERT_TRUE(rig_->WaitUntilDeployed(60));
+  rig_->StopAgents();
+  rig_->StartSite();
+  zmq::context_t context(1);
+  RawClient member(context, rig_->relay_server().endpoint(), rig_->bundle(0).public_key,
+                   rig_->bundle(1).public_key, rig_->bundle(1).secret_key);
+  const auto refused_with = [&](const std::string& frame) -> std::string {
+    member.SendFrame(frame);
+    auto error = member.Await(MessageType::kError, 5'000);
+    return error ? error->body["code"].get<std::string>() : "no answer";
+  };
+  const std::string task = rig_->Task(1, "sample");
+  const json status = {{"task", task}, {"state", "completed"}};
+  EXPECT_EQ(refused_with("garbage"), "unsupported_version");
+  EXPECT_EQ(refused_with(std::string("\x01\x03\x00\xc1", 4)), "malformed");
+  EXPECT_EQ(
+      refused_with(protocol::Encode(
+          {MessageType::kHello, {{"agent", Agent(2)}, {"acked", 0}, {"applied", 0}, {"head", 0}}})),
+      "forbidden")
+      << "a HELLO naming a teammate";
+  EXPECT_EQ(
+      refused_with(protocol::Encode(
+          {MessageType::kRecords, {{"records", {wire::Entry{1, "status", 1, status}.Encode()}}}})),
+      "malformed")
+      << "a record without its author's tag";
+  EXPECT_EQ(refused_with(protocol::Encode({MessageType::kWipe, {{"order", "x"}}})), "unknown_type");
+  json many = json::array();
+  for (int seq = 1; seq <= 1001; ++seq) {
+    json element = wire::Entry{static_cast<std::uint64_t>(seq), "status", 1, status}.Encode();
+    element["auth"] = "x";
+    many.push_back(std::move(element));
+  }
+  EXPECT_EQ(refused_with(protocol::Encode({MessageType::kRecords, {{"records", many}}})),
+            "too_large");
+  // Nothing of it was kept, and the relay still answers the member.
+  auto counts =
+      agent::RelayQueue(rig_->relay_store().database(), rig_->laptop_clock(0), Agent(0)).Stats();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->held, 0u);
+  member.Send(Message{MessageType::kHello,
+                      {{"agent", Agent(1)}, {"acked", 0}, {"applied", 0}, {"head", 0}}});
+  EXPECT_TRUE(member.Await(MessageType::kSite, 5'000).has_value());
 }
 
 }  // namespace

@@ -6,7 +6,9 @@
 
 #include <set>
 
+#include "muster/keys.h"
 #include "muster/protocol.h"
+#include "muster/record_auth.h"
 #include "sync/sync_server.h"
 #include "hq_fixture.h"
 
@@ -501,6 +503,78 @@ TEST_F(SyncServerTest, TypesOnlyHqSendsAreRefused) {
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(replies[0].type, MessageType::kError);
   EXPECT_EQ(replies[0].body["code"], "unknown_type");
+}
+
+// Records a field relay forwards (RELAYED): taken for their author when the author's tag
+// holds and the author is a teammate of the relay's member; otherwise refused, listed and
+// audited, and never held, so the author's genuine record with that seq is still taken.
+TEST_F(SyncServerTest, RelayedRecordsAreTakenForTheirAuthorOnlyWhenItsTagHolds) {
+  auto hq_keys = GenerateKeyPair();
+  auto jonas_keys = GenerateKeyPair();
+  auto nadia_keys = GenerateKeyPair();
+  ASSERT_TRUE(hq_keys.ok() && jonas_keys.ok() && nadia_keys.ok());
+  ASSERT_TRUE(hq_->registry().RotateKey("jonas-1", jonas_keys->public_key, "test").ok());
+  AddMember("nadia", {"liaison_officer"});  // enrolled, in no deployment
+  ASSERT_TRUE(hq_->registry().Enroll("nadia", nadia_keys->public_key, hq::DeviceRule::kOnly, "test").ok());
+  hq::SyncServer::Options options;
+  options.hq_secret_key = hq_keys->secret_key;
+  hq::SyncServer server(*hq_, clock_, options);
+  const std::string task = QueryText(hq_->database().db(),
+                                     "SELECT id FROM tasks WHERE member_id='jonas' ORDER BY id LIMIT 1");
+  const auto tagged = [&](const std::string& agent, const std::string& secret,
+                          const wire::Entry& entry) {
+    auto key = RecordAuthKey::Derive(secret, hq_keys->public_key);
+    json element = entry.Encode();
+    element["agent"] = agent;
+    element["auth"] = key.ok() ? key->Tag(agent, entry) : std::string();
+    return element;
+  };
+  const wire::Entry acknowledged{1, "status", 1, {{"task", task}, {"state", "acknowledged"}}};
+  const Message relayed{MessageType::kRelayed,
+                        {{"records", {tagged("jonas-1", jonas_keys->secret_key, acknowledged)}}}};
+  // No session: nothing is judged.
+  auto replies = server.Handle("amira-1", relayed);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].body["code"], "no_session");
+
+  server.Handle("amira-1", Hello("amira-1"));
+  wire::Entry forged = acknowledged;
+  forged.seq = 2;
+  forged.body["state"] = "completed";
+  wire::Entry nadias = acknowledged;
+  replies = server.Handle(
+      "amira-1",
+      Message{MessageType::kRelayed,
+              {{"records",
+                {// the relay's own key cannot make jonas's tag
+                 tagged("jonas-1", nadia_keys->secret_key, forged),
+                 // nadia's genuine record, but she is not amira's teammate
+                 tagged("nadia-1", nadia_keys->secret_key, nadias),
+                 tagged("jonas-1", jonas_keys->secret_key, acknowledged)}}}});
+  ExpectEncodable(replies);
+  ASSERT_EQ(replies.size(), 1u);
+  ASSERT_EQ(replies[0].type, MessageType::kRelayAck);
+  EXPECT_EQ(replies[0].body["held"], json::parse(R"([{"agent": "jonas-1", "seqs": [1]}])"));
+  ASSERT_EQ(replies[0].body["refused"].size(), 2u);
+  EXPECT_EQ(replies[0].body["refused"][0]["seq"], 2);
+  EXPECT_EQ(replies[0].body["refused"][1]["agent"], "nadia-1");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM inbound WHERE agent_id='jonas-1'"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM inbound WHERE agent_id='nadia-1'"), 0);
+  EXPECT_EQ(QueryText(hq_->database().db(), "SELECT state FROM tasks WHERE id='" + task + "'"),
+            "acknowledged");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM audit WHERE action='relay.refused'"), 1);
+  // jonas's own seq 2 is still his to send: the forgery under it was never held.
+  server.Handle("jonas-1", Hello("jonas-1"));
+  const wire::Entry started{2, "status", 2, {{"task", task}, {"state", "in_progress"}}};
+  replies = server.Handle("jonas-1", Records(json::array({started.Encode()})));
+  ASSERT_FALSE(replies.empty());
+  EXPECT_EQ(replies[0].body["seqs"], json::array({2}));
+  EXPECT_EQ(QueryText(hq_->database().db(), "SELECT state FROM tasks WHERE id='" + task + "'"),
+            "in_progress");
+  // The same record relayed again is held once.
+  replies = server.Handle("amira-1", relayed);
+  EXPECT_EQ(replies[0].body["held"], json::parse(R"([{"agent": "jonas-1", "seqs": [1]}])"));
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM inbound WHERE agent_id='jonas-1'"), 2);
 }
 
 }  // namespace
