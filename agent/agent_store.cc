@@ -141,7 +141,8 @@ CREATE TABLE notices(
       // Version 8: the team's field relay (relay/). On a member's laptop: which records
       // the relay holds (outbox.relay_held_at) and the team's state as the relay last
       // told it (site). On the relay's: the members' records it holds for HQ (relayed,
-      // each as it came, with its author's tag).
+      // each as it came, with its author's tag; what HQ refused of them, hq_code and
+      // hq_refusal, until the author is told).
       {8, R"sql(
 ALTER TABLE outbox ADD COLUMN relay_held_at INTEGER;
 CREATE INDEX outbox_for_relay ON outbox(seq) WHERE acked_at IS NULL AND relay_held_at IS NULL;
@@ -156,6 +157,8 @@ CREATE TABLE relayed(
   received_at INTEGER NOT NULL,
   hq_at INTEGER,
   hq_refusal TEXT NOT NULL DEFAULT '',
+  hq_code TEXT NOT NULL DEFAULT '',
+  told INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(agent, seq));
 CREATE INDEX relayed_for_hq ON relayed(received_at) WHERE hq_at IS NULL;
 CREATE TABLE site(
@@ -290,15 +293,14 @@ Result<std::vector<Task>> AgentStore::Tasks() {
   });
   if (!status.ok()) return status;
   // A teammate's progress the field relay reported on site counts before HQ relays it
-  // (relay/site_view.h), unless HQ decided that task (cancelled, reassigned).
+  // (relay/site_view.h), when it is ahead of what HQ said (AheadOf).
   auto site = SiteView(*db_, clock_).States();
   if (!site.ok()) return site.status();
   for (Task& task : tasks) {
     for (json& dependency : task.waits_on) {
       auto known = site->find(dependency.value("task", ""));
-      const std::string hq_state = dependency.value("state", "");
-      if (known == site->end() || !known->second.on_site || hq_state == "cancelled" ||
-          hq_state == "reassigned") {
+      if (known == site->end() || !known->second.on_site ||
+          !AheadOf(known->second.state, dependency.value("state", ""))) {
         continue;
       }
       dependency["state"] = known->second.state;

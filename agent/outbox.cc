@@ -199,13 +199,11 @@ Status Outbox::MarkRelayHeld(const std::vector<std::uint64_t>& seqs) {
   if (seqs.empty()) return Status::Ok();
   return InTransaction(db_, [&]() -> Status {
     SQLite::Statement mark(db_,
-                           "UPDATE outbox SET relay_held_at=?, sent_at=COALESCE(sent_at, ?) "
-                           "WHERE seq=? AND relay_held_at IS NULL");
+                           "UPDATE outbox SET relay_held_at=? WHERE seq=? AND relay_held_at IS NULL");
     const auto now = static_cast<std::int64_t>(clock_.Now());
     for (std::uint64_t seq : seqs) {
       mark.bind(1, now);
-      mark.bind(2, now);
-      mark.bind(3, static_cast<std::int64_t>(seq));
+      mark.bind(2, static_cast<std::int64_t>(seq));
       mark.exec();
       mark.reset();
     }
@@ -445,10 +443,19 @@ Status Outbox::MarkRefused(std::uint64_t seq, const std::string& why) {
 }
 
 Status Outbox::MarkAckedRanges(const protocol::SeqRanges& ranges) {
+  return MarkAckedAmong(ranges, false);
+}
+
+Status Outbox::MarkAckedRangesSentHere(const protocol::SeqRanges& ranges) {
+  return MarkAckedAmong(ranges, true);
+}
+
+Status Outbox::MarkAckedAmong(const protocol::SeqRanges& ranges, bool sent_here) {
   std::vector<std::uint64_t> seqs;
   Status status = Guarded([&]() -> Status {
     SQLite::Statement query(
-        db_, "SELECT seq FROM outbox WHERE seq BETWEEN ? AND ? AND acked_at IS NULL");
+        db_, std::string("SELECT seq FROM outbox WHERE seq BETWEEN ? AND ? AND acked_at IS NULL") +
+                 (sent_here ? " AND sent_at IS NOT NULL" : ""));
     for (const protocol::SeqRange& range : ranges) {
       query.bind(1, static_cast<std::int64_t>(range.first));
       query.bind(2, static_cast<std::int64_t>(range.last));
@@ -504,8 +511,8 @@ Result<protocol::SeqRanges> Outbox::SentUnacked() {
   protocol::SeqRanges sent;
   Status status = Guarded([&]() -> Status {
     SQLite::Statement query(db_,
-                            "SELECT seq FROM outbox WHERE acked_at IS NULL AND sent_at IS NOT "
-                            "NULL ORDER BY seq");
+                            "SELECT seq FROM outbox WHERE acked_at IS NULL AND (sent_at IS NOT "
+                            "NULL OR relay_held_at > 0) ORDER BY seq");
     sent = SeqRangesOf(query)->first;
     return Status::Ok();
   });

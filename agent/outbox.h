@@ -127,6 +127,7 @@ class Outbox final : public SyncOutbox {
   Status MarkSent(const std::vector<std::uint64_t>& seqs) override;
   Status MarkAcked(const std::vector<std::uint64_t>& seqs) override;
   Status MarkAckedRanges(const protocol::SeqRanges& ranges) override;
+  Status MarkAckedRangesSentHere(const protocol::SeqRanges& ranges) override;
   Status MarkRefused(std::uint64_t seq, const std::string& why) override;
   Result<std::uint64_t> AckedWatermark() override;
   Result<std::uint64_t> Head() override;
@@ -142,9 +143,9 @@ class Outbox final : public SyncOutbox {
   // about |max_bytes|, always at least one; attachment pieces already cut come with their
   // bytes (pieces are cut only for HQ's link, sized to it).
   Result<std::vector<OutboxRecord>> NextForRelay(std::size_t max_records, std::size_t max_bytes);
-  // The relay acknowledged these: it holds them for HQ. They count as sent, so that the
-  // next HELLO to HQ lists them (`sent`) and HQ says which it already has from the relay;
-  // they stay unacknowledged until HQ says so.
+  // The relay acknowledged these: it holds them for HQ. The next HELLO to HQ lists them
+  // with what was sent (`sent`), so that HQ says which it already has from the relay; they
+  // stay unacknowledged until HQ says so.
   Status MarkRelayHeld(const std::vector<std::uint64_t>& seqs);
   // These carry work the playbook keeps from the team (TLP:RED): never offered to the
   // relay; they wait for HQ's own link (relay_held_at 0).
@@ -154,6 +155,7 @@ class Outbox final : public SyncOutbox {
   struct Pruned {
     std::uint64_t records = 0;
     std::uint64_t files = 0;
+    std::uint64_t relayed = 0;  // teammates' records the field relay held (Pruner)
   };
   // Deletes what HQ acknowledged before |cutoff| and this laptop no longer needs: records
   // (attachment pieces with their file) at or below the acknowledged watermark, of tasks
@@ -173,6 +175,9 @@ class Outbox final : public SyncOutbox {
     std::uint64_t size = 0, cut = 0;
   };
 
+  // MarkAckedRanges, of the records handed to this agent's own socket only when
+  // |sent_here|.
+  Status MarkAckedAmong(const protocol::SeqRanges& ranges, bool sent_here);
   // Reads records from |query| (kRecordColumns) into |batch| while they fit |max_bytes|
   // (always one), attachment pieces with their bytes; returns the bytes counted. Throws
   // SQLite's errors.

@@ -2,7 +2,7 @@
 // default 14 days) and this laptop no longer needs is deleted from the store, with the
 // copies of attached files (Outbox::Prune says exactly what goes and what never does).
 // A lost laptop then holds at most the last `retention` of acknowledged work, plus what
-// HQ does not hold yet. It runs once at start and then every hour, on its own thread
+// HQ does not hold yet; a field relay's laptop likewise of its teammates' records. It runs once at start and then every hour, on its own thread
 // over its own connection to the store; the pruned pages are freed at the next
 // checkpoint (SQLite reuses them; sealed pages are ciphertext whatever they held).
 #pragma once

@@ -358,7 +358,11 @@ Status SyncClient::ApplyWelcome(const json& body) {
               ingested, *acked, *requeued, ingested < *acked || !lost->empty());
   }
   // What we sent and HQ holds (its ACK was lost with the connection) is not sent again.
-  MUSTER_RETURN_IF_ERROR(outbox_.MarkAckedRanges(*held));
+  // When HQ holds numbers this store never wrote (below), what it holds under numbers
+  // that went only to the field relay, before this store met HQ again, may be another
+  // life's records: those go again under new numbers.
+  MUSTER_RETURN_IF_ERROR(highest > *head ? outbox_.MarkAckedRangesSentHere(*held)
+                                         : outbox_.MarkAckedRanges(*held));
   if (highest > *head) {
     // HQ holds sequences this store never wrote: this store was restored from a backup
     // (or is new for an old bundle). New records must not reuse those numbers.
@@ -579,29 +583,48 @@ std::optional<Message> SyncClient::NextRelayed() {
 void SyncClient::OnRelayAck(const json& body) {
   relayed_in_flight_.reset();
   auto log = Logger("sync");
+  std::size_t answered = 0;
   for (const json& held : body["held"]) {
     std::vector<std::uint64_t> seqs;
     for (const json& seq : held["seqs"]) {
       if (seq.is_number_unsigned()) seqs.push_back(seq.get<std::uint64_t>());
     }
+    answered += seqs.size();
     Status marked = relay_ ? relay_->MarkHeldAtHq(held["agent"].get<std::string>(), seqs)
                            : Status::Ok();
     if (!marked.ok()) log->warn("event=relayed_mark_failed error=\"{}\"", marked.message());
   }
   auto refused = body.find("refused");
-  if (refused == body.end() || !refused->is_array() || !relay_) return;
-  for (const json& entry : *refused) {
-    if (!entry.is_object() || !entry.contains("agent") || !entry["agent"].is_string() ||
-        !entry.contains("seq") || !entry["seq"].is_number_unsigned()) {
-      continue;
+  if (refused != body.end() && refused->is_array() && relay_) {
+    for (const json& entry : *refused) {
+      if (!entry.is_object() || !entry.contains("agent") || !entry["agent"].is_string() ||
+          !entry.contains("seq") || !entry["seq"].is_number_unsigned()) {
+        continue;
+      }
+      const std::string agent = entry["agent"].get<std::string>();
+      const std::uint64_t seq = entry["seq"].get<std::uint64_t>();
+      const std::string why = entry.contains("message") && entry["message"].is_string()
+                                  ? entry["message"].get<std::string>()
+                                  : std::string("refused");
+      const bool held = entry.contains("held") && entry["held"].is_boolean() && entry["held"].get<bool>();
+      Status marked = Status::Ok();
+      if (held) {
+        // Held at HQ, its effect refused: the author is told through the relay.
+        const std::string code = entry.contains("code") && entry["code"].is_string()
+                                     ? entry["code"].get<std::string>()
+                                     : std::string("invalid_value");
+        marked = relay_->NoteRefusedEffect(agent, seq, code, why);
+      } else {
+        ++answered;
+        log->warn("event=relayed_refused agent={} seq={} reason=\"{}\"", agent, seq, why);
+        marked = relay_->MarkRefusedAtHq(agent, seq, why);
+      }
+      if (!marked.ok()) log->warn("event=relayed_mark_failed error=\"{}\"", marked.message());
     }
-    const std::string why = entry.value("message", "");
-    log->warn("event=relayed_refused agent={} seq={} reason=\"{}\"",
-              entry["agent"].get<std::string>(), entry["seq"].get<std::uint64_t>(), why);
-    Status marked = relay_->MarkRefusedAtHq(entry["agent"].get<std::string>(),
-                                            entry["seq"].get<std::uint64_t>(), why);
-    if (!marked.ok()) log->warn("event=relayed_mark_failed error=\"{}\"", marked.message());
   }
+  // What HQ could neither take nor refuse (its store failed) goes again after a pause, not
+  // at once.
+  if (answered < relayed_batch_) resend_at_ = clock_.Now() + options_.resend_after_ms;
 }
 
 }  // namespace muster::agent

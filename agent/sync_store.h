@@ -78,7 +78,8 @@ class SyncOutbox {
   virtual Result<std::uint64_t> AckedWatermark() = 0;
   virtual Result<std::uint64_t> Head() = 0;
   virtual Result<AckedAbove> AckedAboveWatermark() = 0;
-  // Records handed to a socket that HQ has not acknowledged (at most kMaxRanges ranges).
+  // Records handed to a socket, or held by the team's field relay, that HQ has not
+  // acknowledged (at most kMaxRanges ranges).
   virtual Result<protocol::SeqRanges> SentUnacked() = 0;
 
   // --- records ---
@@ -92,6 +93,11 @@ class SyncOutbox {
   virtual Status MarkSent(const std::vector<std::uint64_t>& seqs) = 0;
   virtual Status MarkAcked(const std::vector<std::uint64_t>& seqs) = 0;
   virtual Status MarkAckedRanges(const protocol::SeqRanges& ranges) = 0;
+  // The same for those of |ranges| handed to this agent's own socket, not those that only
+  // went to the team's field relay.
+  virtual Status MarkAckedRangesSentHere(const protocol::SeqRanges& ranges) {
+    return MarkAckedRanges(ranges);
+  }
   virtual Status MarkRefused(std::uint64_t seq, const std::string& why) = 0;
   // HQ no longer holds these acknowledged records (it was restored from a backup): send
   // them again. Returns how many were re-queued.

@@ -157,8 +157,7 @@ std::vector<TeamMember> MembersOf(AgentStore& store, const TeamSnapshot& snapsho
     // A teammate's progress the field relay knows of and HQ has not relayed yet; HQ's
     // own decisions stand.
     auto known = site.find(task.task);
-    if (known != site.end() && known->second.on_site && task.state != "cancelled" &&
-        task.state != "reassigned") {
+    if (known != site.end() && known->second.on_site && AheadOf(known->second.state, task.state)) {
       task.state = known->second.state;
       task.on_site = true;
     }

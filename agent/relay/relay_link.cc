@@ -1,6 +1,9 @@
 #include "relay/relay_link.h"
 
+#include <zmq.h>
+
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <thread>
 
@@ -48,6 +51,15 @@ bool RelayLink::Open() {
       auto key = agents.find(options_.relay_agent);
       if (key != agents.end() && key->is_string()) relay_key = key->get<std::string>();
     }
+  }
+  std::array<std::uint8_t, 32> decoded{};
+  if (!relay_key.empty() &&
+      (relay_key.size() != 40 || zmq_z85_decode(decoded.data(), relay_key.c_str()) == nullptr)) {
+    Logger("relay")->error(
+        "event=relay_key_invalid relay={} reason=\"the team view's key is not a "
+        "CURVE key\"",
+        options_.relay_agent);
+    return false;
   }
   if (relay_key.empty() || !auth_) {
     Logger("relay")->warn(
@@ -180,15 +192,26 @@ void RelayLink::Handle(const Message& message) {
       in_flight_.clear();
       return;
     }
-    case MessageType::kError:
-      log->warn("event=relay_error code={} error=\"{}\"", message.body["code"].get<std::string>(),
-                message.body["message"].get<std::string>());
+    case MessageType::kError: {
+      const std::string code = message.body["code"].get<std::string>();
+      const std::string text = message.body["message"].get<std::string>();
+      if (auto ref = message.body.find("ref");
+          ref != message.body.end() && ref->is_number_unsigned()) {
+        // HQ held the record the relay carried but refused its effect: show the member.
+        Status marked = store_.outbox().MarkRefused(ref->get<std::uint64_t>(), code + ": " + text);
+        if (!marked.ok()) log->warn("event=relay_mark_failed error=\"{}\"", marked.message());
+        return;
+      }
+      log->warn("event=relay_error code={} error=\"{}\"", code, text);
       in_flight_.clear();
+      // Not at once again: a relay whose store fails is not hammered.
+      next_batch_ = clock_.Now() + options_.answer_ms;
       if (message.body["code"].get<std::string>() == "forbidden") {
         Close("the relay refused this agent");
         next_open_ = clock_.Now() + options_.answer_ms;
       }
       return;
+    }
     case MessageType::kPong:
       return;
     case MessageType::kPing:
@@ -210,10 +233,14 @@ bool RelayLink::NotForTeam(const OutboxRecord& record, const std::vector<Task>& 
   }
   auto task = std::find_if(tasks.begin(), tasks.end(),
                            [&](const Task& candidate) { return candidate.id == record.task; });
-  if (task != tasks.end()) {
+  if (!record.task.empty()) {
+    // A step whose marking cannot be read (its task or playbook is not here) is kept from
+    // the team: withheld wrongly costs a delay, given wrongly cannot be taken back.
+    if (task == tasks.end()) return true;
     auto book = store_.PlaybookByHash(task->playbook);
     const playbook::Step* step = book.ok() ? (*book)->FindStep(task->step) : nullptr;
-    if (step) marking = playbook::Raise(marking, (*book)->MarkingOf(*step));
+    if (!step) return true;
+    marking = playbook::Raise(marking, (*book)->MarkingOf(*step));
   }
   if (record.kind == "attachment_chunk") {
     // A file goes as far as the finding it is attached to.
@@ -288,9 +315,11 @@ void RelayLink::Step() {
     return;
   }
   if (!welcomed_ || !in_flight_.empty()) return;
-  if (auto batch = NextBatch()) {
-    if (!Send(*batch)) in_flight_.clear();
-    return;
+  if (now >= next_batch_) {
+    if (auto batch = NextBatch()) {
+      if (!Send(*batch)) in_flight_.clear();
+      return;
+    }
   }
   if (!awaited_since_ && now - std::max(last_sent_, last_heard_) >= options_.keepalive_ms) {
     auto acked = store_.outbox().AckedWatermark();

@@ -9,8 +9,11 @@
 //   the relay acknowledges (Outbox::MarkRelayHeld): they stay unacknowledged until HQ
 //   says it holds them, by the relay or directly;
 // - never offers the relay what the playbook keeps from the team: a finding, note or
-//   attached file of a step marked TLP:RED, or a finding the member raised to it (the
-//   relay is a teammate's laptop); those wait for HQ's own link;
+//   attached file of a step marked TLP:RED (or whose marking cannot be read here), or a
+//   finding the member raised to it (the relay is a teammate's laptop); those wait for
+//   HQ's own link;
+// - shows the member what HQ refused of the records the relay carried (an ERROR with
+//   `ref` from the relay);
 // - states what HQ acknowledged (`acked`), so the relay does not forward those;
 // - keeps the team's state on site the relay sends (SITE, relay/site_view.h).
 // An answer overdue closes the socket and dials again; nothing is lost, since the outbox
@@ -84,6 +87,7 @@ class RelayLink {
   Millis last_sent_ = 0;
   Millis last_heard_ = 0;
   Millis next_open_ = 0;
+  Millis next_batch_ = 0;  // after an error from the relay, the next batch waits
   std::atomic<bool> reachable_{false};
   std::atomic<std::uint64_t> connections_{0};
   std::atomic<std::uint64_t> records_{0};

@@ -2,10 +2,11 @@
 
 #include <SQLiteCpp/Statement.h>
 
-#include <set>
+#include <algorithm>
 
 #include "muster/sqlite_store.h"
 #include "muster/wire/deliveries.h"
+#include "relay/site_view.h"
 
 namespace muster::agent {
 
@@ -123,6 +124,54 @@ Status RelayQueue::MarkRefusedAtHq(const std::string& agent, std::uint64_t seq,
   });
 }
 
+Status RelayQueue::NoteRefusedEffect(const std::string& agent, std::uint64_t seq,
+                                     const std::string& code, const std::string& why) {
+  return Guarded(db_, [&]() -> Status {
+    SQLite::Statement mark(db_,
+                           "UPDATE relayed SET hq_at=COALESCE(hq_at, ?), hq_code=?, hq_refusal=? "
+                           "WHERE agent=? AND seq=?");
+    mark.bind(1, static_cast<std::int64_t>(clock_.Now()));
+    mark.bind(2, code);
+    mark.bind(3, why);
+    mark.bind(4, agent);
+    mark.bind(5, static_cast<std::int64_t>(seq));
+    mark.exec();
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<RelayQueue::Refusal>> RelayQueue::TakeRefusals(const std::string& agent) {
+  std::vector<Refusal> refusals;
+  Status status = InTransaction(db_, [&]() -> Status {
+    SQLite::Statement query(db_,
+                            "SELECT seq, hq_code, hq_refusal FROM relayed WHERE agent=? AND "
+                            "hq_code<>'' AND told=0 ORDER BY seq");
+    query.bind(1, agent);
+    while (query.executeStep()) {
+      refusals.push_back({static_cast<std::uint64_t>(query.getColumn(0).getInt64()),
+                          query.getColumn(1).getString(), query.getColumn(2).getString()});
+    }
+    SQLite::Statement told(db_, "UPDATE relayed SET told=1 WHERE agent=? AND hq_code<>''");
+    told.bind(1, agent);
+    told.exec();
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return refusals;
+}
+
+Result<std::uint64_t> RelayQueue::Prune(Millis cutoff) {
+  std::uint64_t pruned = 0;
+  Status status = Guarded(db_, [&]() -> Status {
+    SQLite::Statement prune(db_, "DELETE FROM relayed WHERE hq_at IS NOT NULL AND hq_at < ?");
+    prune.bind(1, static_cast<std::int64_t>(cutoff));
+    pruned = static_cast<std::uint64_t>(prune.exec());
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return pruned;
+}
+
 Result<RelayQueue::Counts> RelayQueue::Stats() {
   Counts counts;
   Status status = Guarded([&]() -> Status {
@@ -140,59 +189,88 @@ Result<RelayQueue::Counts> RelayQueue::Stats() {
   return counts;
 }
 
+Result<std::vector<wire::TeamView>> RelayQueue::OpenViews() {
+  std::vector<wire::TeamView> views;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(db_, "SELECT body FROM team ORDER BY deployment");
+    while (query.executeStep()) {
+      auto view =
+          wire::TeamView::Decode(json::parse(query.getColumn(0).getString(), nullptr, false));
+      if (!view.ok()) continue;
+      const bool open = std::any_of(view->tasks.begin(), view->tasks.end(), [](const auto& task) {
+        return task.state != "completed" && task.state != "cancelled" &&
+               task.state != "reassigned" && !task.task.empty();
+      });
+      if (open) views.push_back(std::move(*view));
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return views;
+}
+
 Result<std::map<std::string, std::string>> RelayQueue::TeamKeys() {
-  auto teams = Site();
-  if (!teams.ok()) return teams.status();
+  auto views = OpenViews();
+  if (!views.ok()) return views.status();
   std::map<std::string, std::string> keys;
-  for (const SiteTeam& team : *teams) {
-    for (const auto& [agent, key] : team.agents) keys[key] = agent;
+  for (const wire::TeamView& view : *views) {
+    for (const auto& [agent, key] : view.agents) keys[key] = agent;
   }
   return keys;
 }
 
 Result<std::vector<SiteTeam>> RelayQueue::Site() {
+  auto views = OpenViews();
+  if (!views.ok()) return views.status();
   std::vector<SiteTeam> teams;
   Status status = Guarded([&]() -> Status {
-    // What is known on site: each task's newest status from its member's records the
-    // relay holds, and this laptop's own tasks as its member left them.
-    std::map<std::string, std::string> known;
-    SQLite::Statement statuses(
-        db_,
-        "SELECT task, state FROM relayed r WHERE kind='status' AND state IS NOT NULL AND "
-        "seq=(SELECT MAX(seq) FROM relayed WHERE agent=r.agent AND task=r.task AND "
-        "kind='status' AND state IS NOT NULL)");
+    // What is known on site: each task's newest status from the records the relay holds,
+    // written by the agent of the task's own member (a teammate cannot speak for it, as
+    // HQ would refuse), and this laptop's own tasks as its member left them.
+    struct Known {
+      std::string state;
+      std::string agent;  // empty: this laptop's own
+    };
+    std::map<std::string, Known> known;
+    SQLite::Statement statuses(db_,
+                               "SELECT task, state, agent FROM relayed WHERE kind='status' AND "
+                               "state IS NOT NULL ORDER BY seq");
     while (statuses.executeStep()) {
-      known[statuses.getColumn(0).getString()] = statuses.getColumn(1).getString();
+      known[statuses.getColumn(0).getString() + "\n" + statuses.getColumn(2).getString()] = {
+          statuses.getColumn(1).getString(), statuses.getColumn(2).getString()};
     }
     SQLite::Statement own(db_, "SELECT id, local_state FROM tasks WHERE local_state<>''");
-    while (own.executeStep()) known[own.getColumn(0).getString()] = own.getColumn(1).getString();
-    std::map<std::string, std::int64_t> findings;
-    SQLite::Statement found(db_,
-                            "SELECT task, COUNT(*) FROM relayed WHERE kind='finding' GROUP BY task "
-                            "UNION ALL SELECT task, COUNT(*) FROM outbox WHERE kind='finding' "
-                            "GROUP BY task");
-    while (found.executeStep()) {
-      findings[found.getColumn(0).getString()] += found.getColumn(1).getInt64();
+    while (own.executeStep()) {
+      known[own.getColumn(0).getString() + "\n" + own_agent_id_] = {own.getColumn(1).getString(),
+                                                                    own_agent_id_};
     }
-    SQLite::Statement views(db_, "SELECT body FROM team ORDER BY deployment");
-    while (views.executeStep()) {
-      auto view =
-          wire::TeamView::Decode(json::parse(views.getColumn(0).getString(), nullptr, false));
-      if (!view.ok()) continue;
+    std::map<std::string, std::int64_t> findings;  // "task\nagent" -> count
+    SQLite::Statement found(db_,
+                            "SELECT task, agent, COUNT(*) FROM relayed WHERE kind='finding' "
+                            "GROUP BY task, agent UNION ALL SELECT task, ?, COUNT(*) FROM outbox "
+                            "WHERE kind='finding' GROUP BY task");
+    found.bind(1, own_agent_id_);
+    while (found.executeStep()) {
+      findings[found.getColumn(0).getString() + "\n" + found.getColumn(1).getString()] +=
+          found.getColumn(2).getInt64();
+    }
+    for (const wire::TeamView& view : *views) {
       SiteTeam team;
-      team.deployment = view->deployment;
-      team.agents = view->agents;
-      for (const wire::TeamTask& task : view->tasks) {
+      team.deployment = view.deployment;
+      team.agents = view.agents;
+      for (const wire::TeamTask& task : view.tasks) {
         if (task.task.empty()) continue;
         SiteTask entry{task.task, task.state, false, 0};
-        auto here = known.find(task.task);
-        const bool decided = task.state == "cancelled" || task.state == "reassigned";
-        if (here != known.end() && !decided && here->second != task.state) {
-          entry.state = here->second;
-          entry.on_site = true;
-        }
-        if (auto count = findings.find(task.task); count != findings.end()) {
-          entry.findings = count->second;
+        for (const auto& [agent, member] : view.agent_members) {
+          if (member != task.member) continue;
+          const std::string key = task.task + "\n" + agent;
+          if (auto here = known.find(key);
+              here != known.end() && AheadOf(here->second.state, entry.state)) {
+            entry.state = here->second.state;
+            entry.on_site = true;
+          }
+          if (auto count = findings.find(key); count != findings.end())
+            entry.findings += count->second;
         }
         team.tasks.push_back(std::move(entry));
       }

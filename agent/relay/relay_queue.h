@@ -19,6 +19,7 @@
 
 #include "muster/clock.h"
 #include "muster/result.h"
+#include "muster/wire/deliveries.h"
 #include "muster/wire/records.h"
 
 namespace muster::agent {
@@ -62,8 +63,24 @@ class RelayQueue {
   // |max_bytes|, always at least one when there are any.
   Result<std::vector<RelayedRecord>> NextForHq(std::size_t max_records, std::size_t max_bytes);
   Status MarkHeldAtHq(const std::string& agent, const std::vector<std::uint64_t>& seqs);
-  // HQ refused the record as not its author's (forged or altered): it is not sent again.
+  // HQ would not take the record from the relay (its tag is not its author's, its author
+  // is not a teammate): it is not sent again; the author sends it itself.
   Status MarkRefusedAtHq(const std::string& agent, std::uint64_t seq, const std::string& why);
+  // HQ holds the record but refused its effect (an invalid value, say): the author is told
+  // (TakeRefusals), as HQ tells an agent that sent it directly.
+  Status NoteRefusedEffect(const std::string& agent, std::uint64_t seq, const std::string& code,
+                           const std::string& why);
+  struct Refusal {
+    std::uint64_t seq = 0;
+    std::string code;
+    std::string message;
+  };
+  // The refusals of |agent|'s records it has not been told of; marked told.
+  Result<std::vector<Refusal>> TakeRefusals(const std::string& agent);
+
+  // Retention: deletes the records HQ held (or refused) before |cutoff|; those HQ does not
+  // hold yet stay, whatever their age. Returns how many went.
+  Result<std::uint64_t> Prune(Millis cutoff);
 
   struct Counts {
     std::uint64_t held = 0;     // records kept
@@ -73,18 +90,22 @@ class RelayQueue {
   Result<Counts> Stats();
 
   // --- the team on site ---
-  // The keys the relay admits: every agent of the team views this laptop holds (key ->
-  // agent id).
+  // The keys the relay admits: the agents of the team views of open deployments (a task
+  // not completed, cancelled or reassigned) this laptop holds (key -> agent id). A key HQ
+  // removed from the team (revoked, replaced) is gone from the next view.
   Result<std::map<std::string, std::string>> TeamKeys();
-  // The team views this laptop holds, each task's state taken from what the relay knows
-  // on site (members' status records it holds, this laptop's own tasks) unless HQ
-  // decided it (cancelled, reassigned).
+  // Those team views, each task's state taken from what the relay knows on site where it
+  // is ahead of HQ's (site_view.h, AheadOf): the newest status record the relay holds from
+  // the agent of the task's own member, or this laptop's own state of its own tasks.
   Result<std::vector<SiteTeam>> Site();
   // The SITE message body for |agent|: the teams it belongs to.
   static nlohmann::json SiteBody(const std::vector<SiteTeam>& teams, const std::string& agent,
                                  const std::string& relay_id, Millis now);
 
  private:
+  // The team views this laptop holds whose deployment is still open.
+  Result<std::vector<wire::TeamView>> OpenViews();
+
   SQLite::Database& db_;
   const Clock& clock_;
   std::string own_agent_id_;

@@ -3,6 +3,7 @@
 #include "muster/keys.h"
 #include "muster/log.h"
 #include "muster/zap.h"
+#include "relay/site_view.h"
 #include "store_watch.h"
 
 namespace muster::agent {
@@ -135,6 +136,16 @@ void RelayServer::ServeMessage() {
     return;
   }
   for (const Message& reply : Handle(route_id, agent, *message)) Send(route_id, reply);
+  // What HQ refused of this member's records since it was last heard, as HQ would have
+  // told it: an ERROR naming each record.
+  auto refusals = queue_.TakeRefusals(agent);
+  if (!refusals.ok()) return;
+  for (const RelayQueue::Refusal& refusal : *refusals) {
+    Send(route_id, Message{MessageType::kError,
+                           {{"code", refusal.code},
+                            {"message", "HQ refused it: " + refusal.message},
+                            {"ref", refusal.seq}}});
+  }
 }
 
 std::vector<Message> RelayServer::Handle(const std::string& route, const std::string& agent,
@@ -202,11 +213,20 @@ std::vector<Message> RelayServer::OnRecords(const std::string& agent, const json
 }
 
 void RelayServer::SendSite(bool route_only, const std::string& route) {
-  if (members_.empty()) return;
   auto teams = queue_.Site();
   if (!teams.ok()) {
     Logger("relay")->warn("event=relay_site_unreadable error=\"{}\"", teams.status().ToString());
     return;
+  }
+  // This laptop's own member sees the team on site too.
+  json own = RelayQueue::SiteBody(*teams, bundle_.agent_id, bundle_.agent_id, 0);
+  if (const std::string text = own.dump(); text != own_site_) {
+    Status kept = SiteView(store_.database(), clock_).Apply(own, bundle_.agent_id);
+    if (kept.ok()) {
+      own_site_ = text;
+    } else {
+      Logger("relay")->warn("event=relay_site_not_kept error=\"{}\"", kept.message());
+    }
   }
   for (auto& [id, member] : members_) {
     if (route_only && id != route) continue;

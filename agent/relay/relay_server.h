@@ -10,7 +10,9 @@
 // - tells it the team's state on site (SITE): on its HELLO, after every RECORDS, and to
 //   every member whenever that state changes, so the team view converges on site and a
 //   dependency a teammate completed is released before HQ hears of it;
-// - answers PING with PONG.
+// - answers PING with PONG;
+// - tells the author what HQ refused of its records (an ERROR with `ref`, as HQ would);
+// and keeps the team's state on site for this laptop's own member too.
 // The member's id in a message is never trusted: its records are kept under the agent
 // whose key completed the handshake.
 //
@@ -84,6 +86,7 @@ class RelayServer {
   std::unique_ptr<zmq::socket_t> router_;
   std::string endpoint_;
   std::map<std::string, Member> members_;  // routing id -> member
+  std::string own_site_;                   // the team on site as this laptop last kept it
   std::atomic<std::uint64_t> records_{0};
   std::atomic<std::uint64_t> keys_refused_{0};
   std::atomic<std::uint64_t> site_sent_{0};

@@ -26,10 +26,16 @@ struct SiteState {
   Millis received_at = 0;
 };
 
+// Whether a state known on site says more than HQ's: HQ's decisions (cancelled,
+// reassigned) and a completion stand; otherwise a state further along a task's course
+// (ready, acknowledged, in progress or blocked, completed) is news HQ has not relayed yet.
+bool AheadOf(const std::string& site_state, const std::string& hq_state);
+
 class SiteView {
  public:
   SiteView(SQLite::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
-  // A SITE body from |relay_id|: replaces what is kept for each deployment it names.
+  // A SITE body from |relay_id|: replaces what is kept (a deployment it no longer names,
+  // one demobilised, say, is forgotten).
   Status Apply(const nlohmann::json& body, const std::string& relay_id);
   // task id -> its state on site.
   Result<std::map<std::string, SiteState>> States();

@@ -281,12 +281,15 @@ std::vector<Message> SyncServer::OnRelayed(const std::string& relay_id, const js
     if (!why.empty()) {
       Logger("sync")->warn("event=relayed_record_refused relay={} agent={} seq={} reason=\"{}\"",
                            relay_id, author, record.seq, why);
-      refused.push_back({{"agent", author}, {"seq", record.seq}, {"message", why}});
+      refused.push_back(
+          {{"agent", author}, {"seq", record.seq}, {"code", "forbidden"}, {"message", why}});
       continue;
     }
     taken[author].push_back(std::move(record));
   }
   if (!refused.empty()) {
+    // The records this relay may not carry; those refused for what they say are audited
+    // with their batch, as from their author.
     Status audited = hq_.audit().Record({{"agent:" + relay_id, "agent:" + relay_id + "@" + peer},
                                          "relay.refused",
                                          relay_id,
@@ -310,6 +313,15 @@ std::vector<Message> SyncServer::OnRelayed(const std::string& relay_id, const js
       continue;
     }
     held.push_back({{"agent", batches[i].agent_id}, {"seqs", outcomes[i]->held}});
+    // Held, but refused for what they say: the relay tells the author, as an ERROR with
+    // `ref` would have.
+    for (const auto& [seq, why] : outcomes[i]->refused) {
+      refused.push_back({{"agent", batches[i].agent_id},
+                         {"seq", seq},
+                         {"code", why.wire_code()},
+                         {"message", why.message()},
+                         {"held", true}});
+    }
     for (const std::string& other : outcomes[i]->agents_to_notify) {
       if (std::find(notify_.begin(), notify_.end(), other) == notify_.end()) {
         notify_.push_back(other);

@@ -106,11 +106,12 @@ std::optional<wire::TeamView> TeamRelay::Snapshot(std::int64_t deployment_id) {
                               member, tasks->getColumn(4).getString()});
   }
   auto agents = statements_.Get(
-      "SELECT id, public_key FROM agents WHERE status='active' AND member_id IN "
+      "SELECT id, public_key, member_id FROM agents WHERE status='active' AND member_id IN "
       "(SELECT member_id FROM tasks WHERE deployment_id=?)");
   agents->bind(1, deployment_id);
   while (agents->executeStep()) {
     snapshot.agents[agents->getColumn(0).getString()] = agents->getColumn(1).getString();
+    snapshot.agent_members[agents->getColumn(0).getString()] = agents->getColumn(2).getString();
   }
   return snapshot;
 }

@@ -22,6 +22,7 @@
 #include "muster/digest.h"
 #include "muster/files.h"
 #include "pruner.h"
+#include "relay/relay_queue.h"
 #include "vault/key_service.h"
 #include "vault/seal_store.h"
 #include "verbs.h"
@@ -344,6 +345,24 @@ TEST_F(RetentionTest, AFileGoesWithItsPiecesOnceAllAreOldAndAcknowledged) {
   EXPECT_EQ(pruned->files, 1u);
   EXPECT_FALSE(FileExists(copy));
   EXPECT_TRUE(store_->outbox().Attachments("")->empty());
+}
+
+TEST_F(RetentionTest, TheRelaysCopiesOfTeammatesRecordsGoOnceHqHeldThemLongAgo) {
+  RelayQueue queue(store_->database(), clock_, store_->agent_id());
+  const auto record = [](std::uint64_t seq) {
+    return RelayedRecord{"jonas-1", {seq, "note", 1, {{"text", "seen at the gate"}}}, "tag"};
+  };
+  ASSERT_TRUE(queue.Keep("jonas-1", {record(1), record(2)}).ok());
+  ASSERT_TRUE(queue.MarkHeldAtHq("jonas-1", {1}).ok());
+  clock_.Advance(20LL * 86'400'000);
+  Pruner pruner(OpenAnother(), clock_, kDefaultRetention);
+  auto pruned = pruner.PruneOnce();
+  ASSERT_TRUE(pruned.ok()) << pruned.status().ToString();
+  EXPECT_EQ(pruned->relayed, 1u);
+  auto counts = queue.Stats();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->held, 1u) << "the one HQ does not hold stays, however old";
+  EXPECT_EQ(counts->waiting, 1u);
 }
 
 // --- the real CLI ---

@@ -160,6 +160,10 @@ TEST_F(RelayTest, TheTeamSyncsOnSiteWithoutHqAndEveryRecordReachesHqOnceWhicheve
                     .ok())
         << out.str();
   }
+  // A record HQ will hold but refuse for what it says (no agent verb would write it).
+  auto bogus = Open(4)->outbox().Append("status", rig_->Task(4, "report"),
+                                        {{"task", rig_->Task(4, "report")}, {"state", "bogus"}}, 1);
+  ASSERT_TRUE(bogus.ok());
   // Every member sees every teammate's sample completed on site, with its finding, and
   // its report, which waited on them, released.
   const auto converged = [&](int i, std::string* why) {
@@ -171,7 +175,9 @@ TEST_F(RelayTest, TheTeamSyncsOnSiteWithoutHqAndEveryRecordReachesHqOnceWhicheve
       if (known == site->end() || known->second.state != "completed" ||
           (j != i && known->second.findings != 1)) {
         *why = "member " + std::to_string(i) + " sees " + task + " as " +
-               (known == site->end() ? "nothing" : known->second.state);
+               (known == site->end() ? "nothing"
+                                     : known->second.state + " with " +
+                                           std::to_string(known->second.findings) + " findings");
         return false;
       }
     }
@@ -181,13 +187,14 @@ TEST_F(RelayTest, TheTeamSyncsOnSiteWithoutHqAndEveryRecordReachesHqOnceWhicheve
   std::string why;
   EXPECT_TRUE(WaitUntil(
       [&] {
-        for (int i = 1; i < kMembers; ++i) {
+        for (int i = 0; i < kMembers; ++i) {  // the relay's own member too
           if (!converged(i, &why)) return false;
         }
         return true;
       },
       30))
       << why;
+  const Millis converged_at = SystemClock().Now();
   // A released report can be started without --force, offline.
   {
     std::ostringstream out;
@@ -223,7 +230,6 @@ TEST_F(RelayTest, TheTeamSyncsOnSiteWithoutHqAndEveryRecordReachesHqOnceWhicheve
     ASSERT_TRUE(debrief.executeStep());
     EXPECT_EQ(debrief.getColumn(0).getInt(), 0) << "a TLP:RED finding went through the relay";
   }
-  EXPECT_EQ(rig_->HqScalar("SELECT COUNT(*) FROM inbound"), 0);
 
   // --- 2. HQ back, in reach through the relay's link only ---
   rig_->StartCoordinator();
@@ -236,14 +242,24 @@ TEST_F(RelayTest, TheTeamSyncsOnSiteWithoutHqAndEveryRecordReachesHqOnceWhicheve
         << "member " << i;
   }
   EXPECT_EQ(rig_->HqScalar("SELECT COUNT(*) FROM findings"), kMembers);
-  // The audit says which way they came.
-  EXPECT_GE(rig_->HqScalar("SELECT COUNT(*) FROM audit WHERE action='records.ingest' AND origin "
-                           "LIKE 'agent:" +
-                           Agent(1) + "@relay:" + Agent(0) + "/%'"),
-            1);
+  // The team had converged on site before HQ saw anything.
+  EXPECT_GT(rig_->HqScalar("SELECT MIN(received_at) FROM inbound"), converged_at);
+  // The audit says which way they came: every member's through the relay, none directly.
   for (int i = 1; i < kMembers; ++i) {
-    EXPECT_EQ(rig_->stats(i).sync.records_sent, 0u) << "member " << i << " has no link to HQ yet";
+    const std::string origin = "origin LIKE 'agent:" + Agent(i) + "@%'";
+    EXPECT_GE(rig_->HqScalar("SELECT COUNT(*) FROM audit WHERE action='records.ingest' AND " +
+                             origin + " AND origin LIKE '%@relay:" + Agent(0) + "/%'"),
+              1)
+        << "member " << i;
+    EXPECT_EQ(rig_->HqScalar("SELECT COUNT(*) FROM audit WHERE action='records.ingest' AND " +
+                             origin + " AND origin NOT LIKE '%@relay:%'"),
+              0)
+        << "member " << i;
   }
+  EXPECT_EQ(rig_->HqScalar("SELECT COUNT(*) FROM inbound WHERE agent_id='" + Agent(4) +
+                           "' AND outcome<>'applied'"),
+            1)
+      << "the bogus status: held, its effect refused";
 
   // --- 3. The members' own links too, while they record more ---
   for (int i = 1; i < kMembers; ++i) rig_->StartAgent(i);
@@ -260,6 +276,18 @@ TEST_F(RelayTest, TheTeamSyncsOnSiteWithoutHqAndEveryRecordReachesHqOnceWhicheve
   }
   ASSERT_TRUE(WaitUntil([&] { return AllAtHq() && rig_->Pending() == 0; }, 60))
       << "pending at the members: " << rig_->Pending();
+  // The author of the bogus status was told through the relay why HQ refused it.
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        auto records = rig_->store(4).outbox().Records(rig_->Task(4, "report"));
+        if (!records.ok()) return false;
+        for (const agent::OutboxRecord& record : *records) {
+          if (record.seq == *bogus)
+            return record.refusal.find("invalid_value") != std::string::npos;
+        }
+        return false;
+      },
+      30));
   // Exactly once: one inbound row per record, one finding per finding record.
   std::int64_t written = 0;
   for (int i = 0; i < kMembers; ++i) written += Written(i);
@@ -283,7 +311,7 @@ TEST_F(RelayTest, TheTeamSyncsOnSiteWithoutHqAndEveryRecordReachesHqOnceWhicheve
         auto counts =
             agent::RelayQueue(rig_->relay_store().database(), rig_->laptop_clock(0), Agent(0))
                 .Stats();
-        return counts.ok() && counts->waiting == 0 && counts->refused == 0;
+        return counts.ok() && counts->waiting == 0 && counts->refused == 1;  // the bogus one
       },
       30));
   rig_->StopSite();
@@ -434,10 +462,25 @@ TEST_F(RelayTest, HostileMessagesAtTheRelayAreRefusedAndItGoesOn) {
   EXPECT_EQ(refused_with(protocol::Encode({MessageType::kRecords, {{"records", many}}})),
             "too_large");
   // Nothing of it was kept, and the relay still answers the member.
-  auto counts =
-      agent::RelayQueue(rig_->relay_store().database(), rig_->laptop_clock(0), Agent(0)).Stats();
+  agent::RelayQueue queue(rig_->relay_store().database(), rig_->laptop_clock(0), Agent(0));
+  auto counts = queue.Stats();
   ASSERT_TRUE(counts.ok());
   EXPECT_EQ(counts->held, 0u);
+  // A member speaking for a teammate's task: kept for HQ (which refuses it as forbidden),
+  // but the team's state on site does not take it.
+  json spoof =
+      wire::Entry{1, "status", 1, {{"task", rig_->Task(3, "sample")}, {"state", "completed"}}}
+          .Encode();
+  spoof["auth"] = "x";
+  member.Send(Message{MessageType::kRecords, {{"records", {spoof}}}});
+  ASSERT_TRUE(member.Await(MessageType::kAck, 5'000).has_value());
+  auto teams = queue.Site();
+  ASSERT_TRUE(teams.ok());
+  for (const agent::SiteTeam& team : *teams) {
+    for (const agent::SiteTask& site_task : team.tasks) {
+      if (site_task.task == rig_->Task(3, "sample")) EXPECT_NE(site_task.state, "completed");
+    }
+  }
   member.Send(Message{MessageType::kHello,
                       {{"agent", Agent(1)}, {"acked", 0}, {"applied", 0}, {"head", 0}}});
   EXPECT_TRUE(member.Await(MessageType::kSite, 5'000).has_value());

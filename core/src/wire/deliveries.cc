@@ -153,6 +153,7 @@ json TeamView::Encode() const {
                {"at", at},
                {"version", version},       {"members", members},   {"tasks", std::move(list)}};
   if (!agents.empty()) body["agents"] = agents;
+  if (!agent_members.empty()) body["agent_members"] = agent_members;
   return body;
 }
 
@@ -180,6 +181,7 @@ Result<TeamView> TeamView::Decode(const json& body) {
   view.version = reader.OptionalInteger("version").value_or(0);
   view.members = ReadNames(reader, "members");
   view.agents = ReadNames(reader, "agents");
+  view.agent_members = ReadNames(reader, "agent_members");
   if (const json* tasks = reader.Array("tasks")) {
     for (const json& entry : *tasks) {
       // A place this build cannot read stays a place, so that changes still line up.

@@ -106,6 +106,7 @@ struct TeamView {
   // The team's active agents: agent id -> CURVE public key (Z85). The field relay admits
   // these keys and no others, and members dial the relay with its agent's key.
   std::map<std::string, std::string> agents;
+  std::map<std::string, std::string> agent_members;  // agent id -> its member
   [[nodiscard]] json Encode() const;
   [[nodiscard]] static Result<TeamView> Decode(const json& body);
 };
