@@ -520,6 +520,19 @@ TEST_F(ConsoleTest, ProgramsTellTheirVersionAndRefuseAnUnknownLogLevel) {
   EXPECT_NE(agent.status, 0);
   EXPECT_NE(agent.out.find("agent.yaml:3: log_level 'loud' is not one of"), std::string::npos)
       << agent.out;
+  // The field relay's section: a member needs both where the relay is and which agent.
+  std::ofstream(agent_config) << "bundle: /nowhere\ndata_dir: /nowhere\nrelay:\n"
+                                 "  endpoint: tcp://192.168.1.20:7480\n";
+  agent = run(std::string(MUSTER_AGENT) + " --config " + agent_config.string() + " status");
+  EXPECT_NE(agent.status, 0);
+  EXPECT_NE(agent.out.find("agent.yaml:4: relay needs both 'endpoint'"), std::string::npos)
+      << agent.out;
+  std::ofstream(agent_config) << "bundle: /nowhere\ndata_dir: /nowhere\nrelay:\n"
+                                 "  address: tcp://192.168.1.20:7480\n";
+  agent = run(std::string(MUSTER_AGENT) + " --config " + agent_config.string() + " status");
+  EXPECT_NE(agent.out.find("unknown relay key 'address'; known: endpoint, agent, listen"),
+            std::string::npos)
+      << agent.out;
 }
 
 // `muster --help` and every command path's --help answer 0 and name every subcommand and
