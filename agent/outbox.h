@@ -141,8 +141,15 @@ class Outbox final : public SyncOutbox {
   // --- the team's field relay (relay/relay_link.h) ---
   // Records neither HQ nor the relay holds yet, in sequence, at most |max_records| and
   // about |max_bytes|, always at least one; attachment pieces already cut come with their
-  // bytes (pieces are cut only for HQ's link, sized to it).
+  // bytes.
   Result<std::vector<OutboxRecord>> NextForRelay(std::size_t max_records, std::size_t max_bytes);
+  // Cuts the next pieces of attached files for the relay, while this laptop's own link to
+  // HQ is not cutting them: at most |max_records| pieces of about |max_bytes| in all (the
+  // relay forwards each piece whole, so they stay small enough for a thin link).
+  Result<std::vector<OutboxRecord>> CutPiecesForRelay(std::size_t max_records,
+                                                      std::size_t max_bytes) {
+    return CutPieces(max_records, max_bytes);
+  }
   // The relay acknowledged these: it holds them for HQ. The next HELLO to HQ lists them
   // with what was sent (`sent`), so that HQ says which it already has from the relay; they
   // stay unacknowledged until HQ says so.

@@ -264,6 +264,10 @@ bool RelayLink::NotForTeam(const OutboxRecord& record, const std::vector<Task>& 
 
 std::optional<Message> RelayLink::NextBatch() {
   auto batch = store_.outbox().NextForRelay(options_.batch_records, options_.batch_bytes);
+  if (batch.ok() && batch->empty()) {
+    // Attached files not cut yet: pieces small enough for the relay's thin link to HQ.
+    batch = store_.outbox().CutPiecesForRelay(options_.batch_records, options_.piece_bytes);
+  }
   if (!batch.ok()) {
     Logger("relay")->warn("event=relay_outbox_unreadable error=\"{}\"", batch.status().message());
     return std::nullopt;

@@ -44,6 +44,10 @@ struct RelayLinkOptions {
   Millis key_retry_ms = 5'000;   // the relay's key is not known yet: look again this often
   std::size_t batch_records = 200;
   std::size_t batch_bytes = 256u << 10;
+  // Pieces of attached files cut for the relay: about this many bytes in a batch. The
+  // relay forwards each piece whole, so a piece is what its link to HQ carries in a
+  // batch: 8 KiB is about 30 s at 2.4 kbit/s.
+  std::size_t piece_bytes = 8u << 10;
 };
 
 class RelayLink {

@@ -88,21 +88,24 @@ class RelayTest : public ::testing::Test {
 
   std::unique_ptr<agent::AgentStore> Open(int i) { return rig_->OpenStore(i); }
 
-  // Member |i| takes its sample: acknowledged, started, a reading, completed; on a store
-  // connection of its own, as a verb would (the rig's is its link's).
-  void Sample(int i) {
+  // Member |i| takes its sample: acknowledged, started, a reading (with |photo| attached,
+  // if any), completed; on a store connection of its own, as a verb would (the rig's is
+  // its link's).
+  void Sample(int i, const std::string& photo = "") {
     std::ostringstream out;
     auto verb_store = Open(i);
     agent::AgentStore& store = *verb_store;
     ASSERT_TRUE(agent::SetState(store, "sample", "acknowledged", "", false, out).ok()) << out.str();
     ASSERT_TRUE(agent::SetState(store, "sample", "in_progress", "", false, out).ok()) << out.str();
-    ASSERT_TRUE(agent::RecordFinding(
-                    store, "sample",
-                    {"reading=" + std::to_string(i) + ".5", "remark=member " + std::to_string(i)},
-                    false, true, false, out)
-                    .ok())
-        << out.str();
+    std::vector<std::string> attach;
+    if (!photo.empty()) attach.push_back(photo);
+    const Status recorded = agent::RecordFinding(
+        store, "sample",
+        {"reading=" + std::to_string(i) + ".5", "remark=member " + std::to_string(i)}, false, true,
+        false, out, attach);
+    ASSERT_TRUE(recorded.ok()) << recorded.ToString() << "\n" << out.str();
   }
+  static constexpr int kPhotographer = 2;  // attaches a photo while HQ is down
 
   std::string Agent(int i) { return rig_->bundle(i).agent_id; }
 
@@ -150,7 +153,7 @@ TEST_F(RelayTest, TheTeamSyncsOnSiteWithoutHqAndEveryRecordReachesHqOnceWhicheve
   Sample(1);
   EXPECT_EQ(Shown(1, "report"), "waiting");
   for (int i = 0; i < kMembers; ++i) {
-    if (i != 1) Sample(i);
+    if (i != 1) Sample(i, i == kPhotographer ? rig_->WritePhoto("seal.jpg", 20'000, 7) : "");
   }
   {
     std::ostringstream out;
@@ -242,6 +245,12 @@ TEST_F(RelayTest, TheTeamSyncsOnSiteWithoutHqAndEveryRecordReachesHqOnceWhicheve
         << "member " << i;
   }
   EXPECT_EQ(rig_->HqScalar("SELECT COUNT(*) FROM findings"), kMembers);
+  // The photo came through the relay in pieces cut for it, and is whole at HQ.
+  EXPECT_EQ(rig_->HqScalar("SELECT COUNT(*) FROM attachments WHERE state='verified'"), 1);
+  EXPECT_GE(
+      rig_->HqScalar("SELECT COUNT(*) FROM inbound WHERE kind='attachment_chunk' AND agent_id='" +
+                     Agent(kPhotographer) + "'"),
+      3);
   // The team had converged on site before HQ saw anything.
   EXPECT_GT(rig_->HqScalar("SELECT MIN(received_at) FROM inbound"), converged_at);
   // The audit says which way they came: every member's through the relay, none directly.
