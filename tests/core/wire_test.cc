@@ -185,14 +185,23 @@ TEST(WireDeliveriesTest, ATaskTravelsWithWhatItWaitsOn) {
 }
 
 TEST(WireDeliveriesTest, TeamViewsAndChangesRoundTripAndTellTheirForm) {
-  TeamView view{
-      1, "INC-1", "abc", 1000, 4, {{"amira", "Amira"}}, {{"d1.a.amira", "a", "amira", "ready"}}};
+  TeamView view{1,
+                "INC-1",
+                "abc",
+                1000,
+                4,
+                {{"amira", "Amira"}},
+                {{"d1.a.amira", "a", "amira", "ready"}},
+                {{"amira-1", std::string(40, 'k')}},
+                {{"amira-1", "amira"}}};
   const json view_body = Travel(view.Encode());
   EXPECT_EQ(*TeamDelivery::FormOf(view_body), TeamDelivery::Form::kView);
   auto view_back = TeamView::Decode(view_body);
   ASSERT_TRUE(view_back.ok());
   EXPECT_EQ(view_back->tasks[0].state, "ready");
   EXPECT_EQ(view_back->members.at("amira"), "Amira");
+  EXPECT_EQ(view_back->agents, view.agents) << "the field relay admits these keys";
+  EXPECT_EQ(view_back->agent_members, view.agent_members);
 
   TeamChange change{1, 5, {{0, 3}}, {{1, "d1.b.li", "b", "li", 1}}, {{"li", "Li Wei"}}};
   const json change_body = Travel(change.Encode());

@@ -251,6 +251,27 @@ TEST_F(RelayTest, TheTeamSyncsOnSiteWithoutHqAndEveryRecordReachesHqOnceWhicheve
       rig_->HqScalar("SELECT COUNT(*) FROM inbound WHERE kind='attachment_chunk' AND agent_id='" +
                      Agent(kPhotographer) + "'"),
       3);
+  // The record sets on both sides: for each member, the seqs its laptop gave the relay,
+  // the seqs the relay holds, and the seqs HQ holds are the same.
+  for (int i = 1; i < kMembers; ++i) {
+    const auto seqs = [](SQLite::Database& db, const std::string& sql, const std::string& agent) {
+      SQLite::Statement query(db, "SELECT COALESCE(group_concat(seq), '') FROM (" + sql + ")");
+      if (!agent.empty()) query.bind(1, agent);
+      return query.executeStep() ? query.getColumn(0).getString() : std::string("?");
+    };
+    const std::string on_laptop =
+        seqs(rig_->store(i).database(),
+             "SELECT seq FROM outbox WHERE relay_held_at > 0 ORDER BY seq", "");
+    const std::string at_relay =
+        seqs(rig_->relay_store().database(), "SELECT seq FROM relayed WHERE agent=? ORDER BY seq",
+             Agent(i));
+    const std::string at_hq = rig_->HqText(
+        "SELECT COALESCE(group_concat(seq), '') FROM (SELECT seq FROM inbound WHERE agent_id='" +
+        Agent(i) + "' ORDER BY seq)");
+    EXPECT_FALSE(on_laptop.empty());
+    EXPECT_EQ(at_relay, on_laptop) << "member " << i;
+    EXPECT_EQ(at_hq, on_laptop) << "member " << i;
+  }
   // The team had converged on site before HQ saw anything.
   EXPECT_GT(rig_->HqScalar("SELECT MIN(received_at) FROM inbound"), converged_at);
   // The audit says which way they came: every member's through the relay, none directly.
