@@ -156,7 +156,7 @@ struct Args {
 };
 
 struct Verbs {
-  CLI::App *init, *unlock, *tick, *complete, *run, *tasks, *show, *ack, *start, *done, *block, *finding, *note, *alert, *team, *sync,
+  CLI::App *init, *unlock, *tick, *complete, *run, *tasks, *show, *ack, *start, *done, *block, *finding, *note, *checkin, *alert, *team, *sync,
       *status, *log;
 };
 
@@ -193,6 +193,8 @@ Verbs AddVerbs(CLI::App& app, Args& args) {
   v.complete = app.add_subcommand(muster::kCompleteVerb, "ids for shell completion")->group("");
   v.complete->add_option("KIND", args.item, "task")->required();
   v.note = app.add_subcommand("note", "record a note for HQ");
+  v.checkin = app.add_subcommand(
+      "checkin", "check in with your position: HQ's board and map show where you last were");
   v.alert = app.add_subcommand("alert", "raise a safety alert to HQ (sent before anything else)");
   v.team = app.add_subcommand("team", "your team's progress as last relayed by HQ, and its age");
   v.sync = app.add_subcommand("sync", "sync now and wait for the result");
@@ -223,6 +225,8 @@ Verbs AddVerbs(CLI::App& app, Args& args) {
   v.block->add_option("--reason", args.reason, "why the task cannot go on")->required();
   v.note->add_option("TEXT", args.text, "the note")->required();
   v.note->add_option("--task", args.task, "the task the note is about");
+  v.checkin->add_option("PLACE", args.text, "latitude,longitude in decimal degrees (WGS 84)")
+      ->required();
   v.alert->add_option("MESSAGE", args.text, "what is wrong")->required();
   v.alert->add_option("--task", args.task, "the task the alert is about");
   v.alert->add_option("--severity", args.severity, "info, warning or critical (default)");
@@ -479,6 +483,7 @@ muster::Status Verb(const Verbs& v, const Args& a, muster::agent::AgentStore& lo
                          a.marking);
   }
   if (v.note->parsed()) return RecordNote(local, a.task, a.text, std::cout);
+  if (v.checkin->parsed()) return CheckIn(local, a.text, std::cout);
   if (v.complete->parsed()) return a.item == "task" ? PrintTaskIds(local, std::cout) : muster::Status::Ok();
   if (v.tick->parsed()) return TickItem(local, a.task, a.item, !a.undo, a.force, std::cout);
   if (v.alert->parsed()) return RaiseAlert(local, a.task, a.text, a.severity, std::cout);

@@ -94,7 +94,9 @@ class Outbox final : public SyncOutbox {
   // Appends one record of a wire::*Record type in its kind's lane; returns its seq.
   template <typename T>
   Result<std::uint64_t> Append(const T& record) {
-    return Append(wire::RecordKindName(T::kKind), record.task, record.Encode(), LaneOf(T::kKind));
+    std::string task;  // a check-in concerns no task
+    if constexpr (requires { record.task; }) task = record.task;
+    return Append(wire::RecordKindName(T::kKind), task, record.Encode(), LaneOf(T::kKind));
   }
   // Appends a record whose body is given as it is: for tests that must send what no verb
   // would (hostile or malformed bodies). The product appends typed records only.

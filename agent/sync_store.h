@@ -41,7 +41,8 @@ constexpr Lane LaneOf(wire::RecordKind kind) {
     case wire::RecordKind::kTrigger: return kLaneSafety;
     case wire::RecordKind::kStatus:
     case wire::RecordKind::kNote:
-    case wire::RecordKind::kChecklist: return kLaneStatus;
+    case wire::RecordKind::kChecklist:
+    case wire::RecordKind::kPosition: return kLaneStatus;
     case wire::RecordKind::kFinding: return kLaneFinding;
     case wire::RecordKind::kAttachmentChunk: return kLaneAttachment;
   }

@@ -614,6 +614,14 @@ Status RecordNote(AgentStore& store, const std::string& id, const std::string& t
   return Recorded(out, "note #" + std::to_string(*seq));
 }
 
+Status CheckIn(AgentStore& store, const std::string& place, std::ostream& out) {
+  auto checked = playbook::ParseFieldValue(playbook::PositionField(), place);
+  if (!checked.ok()) return checked.status();
+  auto seq = store.outbox().Append(wire::PositionRecord{place});
+  if (!seq.ok()) return seq.status();
+  return Recorded(out, "check-in #" + std::to_string(*seq) + " at " + place);
+}
+
 Status PrintTaskIds(AgentStore& store, std::ostream& out) {
   auto tasks = store.Tasks();
   if (!tasks.ok()) return tasks.status();

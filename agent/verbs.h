@@ -44,6 +44,9 @@ Status RecordFinding(AgentStore& store, const std::string& task,
                      const std::string& marking = "");
 Status RecordNote(AgentStore& store, const std::string& task, const std::string& text,
                   std::ostream& out);
+// Checks in with the member's position, |place| as `latitude,longitude` (the geolocation
+// field's rule, playbook/fields.h): a `position` record, sent with the status updates.
+Status CheckIn(AgentStore& store, const std::string& place, std::ostream& out);
 // Ticks (or, with |checked| false, unticks) an item of the task's checklist: |item| is
 // its number from 1 or words that name exactly one item. Refused on a task HQ took away
 // unless |force|. HQ learns it like a status change.

@@ -80,13 +80,19 @@ void PrintStatus(const json& board) {
     table.Print(std::cout);
     std::cout << "\n";
   }
-  Table members({"MEMBER", "NAME", "LAST CONTACT", "CLOCK"});
+  Table members({"MEMBER", "NAME", "LAST CONTACT", "DATA AGE", "POSITION", "CLOCK"});
+  const auto ago = [](const json& age, const json& at) {
+    return age.is_number() ? muster::FormatAge(age.get<muster::Millis>()) + " ago (" + When(at) + ")"
+                           : std::string("never");
+  };
   for (const auto& member : board["members"]) {
-    const json& age = member["last_contact_age_ms"];
+    const json position = member.value("position", json());
     members.Add({Text(member["id"]), Text(member["name"]),
-                 age.is_number() ? muster::FormatAge(age.get<muster::Millis>()) + " ago (" +
-                                       When(member["last_contact_at"]) + ")"
-                                 : "never",
+                 ago(member["last_contact_age_ms"], member["last_contact_at"]),
+                 ago(member.value("data_age_ms", json()), member.value("data_at", json())),
+                 position.is_object() ? Text(position["place"]) + " (" +
+                                            When(position["recorded_at"]) + ")"
+                                      : "-",
                  ClockSkew(member.value("clock", json()))});
   }
   members.Print(std::cout);

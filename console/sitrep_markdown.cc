@@ -34,8 +34,10 @@ std::string LastHeard(const json& member) {
 std::string Location(const json& member) {
   const json& location = member["location"];
   if (!location.is_object()) return "unknown";
-  return Md(location["value"]) + " (" + Md(location["step"]) + ", " +
-         When(location["recorded_at"]) + ")";
+  const std::string source = location.value("source", "") == "check-in"
+                                 ? std::string("check-in")
+                                 : Md(location["step"]);
+  return Md(location["value"]) + " (" + source + ", " + When(location["recorded_at"]) + ")";
 }
 
 void Situation(const json& report, std::ostream& out) {

@@ -25,6 +25,9 @@ Millis LoginThrottle::RetryAfter(const std::string& account, const std::string& 
 void LoginThrottle::Fail(const std::string& key, Millis now) {
   if (!entries_.count(key)) MakeRoom(now);
   Entry& entry = entries_[key];
+  // A count quiet for the longest lock starts again: occasional typos from one address
+  // (an office behind one NAT) never add up to a lock.
+  if (entry.failures > 0 && now - entry.last_failure >= options_.max_lock) entry.failures = 0;
   entry.failures += 1;
   entry.last_failure = now;
   const int over = entry.failures - options_.free_failures;
@@ -53,10 +56,9 @@ void LoginThrottle::Failed(const std::string& account, const std::string& addres
   Fail(AddressKey(address), now);
 }
 
-void LoginThrottle::Succeeded(const std::string& account, const std::string& address) {
+void LoginThrottle::Succeeded(const std::string& account) {
   std::lock_guard<std::mutex> lock(mutex_);
   entries_.erase(AccountKey(account));
-  entries_.erase(AddressKey(address));
 }
 
 }  // namespace muster::hq

@@ -1,9 +1,11 @@
 // Slows password guessing at the login route: failures are counted per account name and
 // per client address, separately. After |free_failures| failures in a row a key is locked
-// for |first_lock|, doubling with each further failure up to |max_lock|; a successful
-// login clears both keys. A locked account answers rate_limited even to the right
-// password, so guessing one account from many addresses gains nothing, and one address
-// trying many accounts is slowed as well.
+// for |first_lock|, doubling with each further failure up to |max_lock|. A successful
+// login clears its account's count only: an address's count is forgotten after
+// |max_lock| without a failure, so that someone with a valid account cannot log in
+// between guesses at others to keep their address unlocked. A locked account answers
+// rate_limited even to the right password, so guessing one account from many addresses
+// gains nothing, and one address trying many accounts is slowed as well.
 //
 // Kept in memory (a restart forgets it; the audit log keeps every refused login), at
 // most |max_tracked| keys: when full, the oldest unlocked key is forgotten (a locked key
@@ -35,7 +37,7 @@ class LoginThrottle {
   // How long |account| from |address| must wait before a login is tried; 0: now.
   Millis RetryAfter(const std::string& account, const std::string& address);
   void Failed(const std::string& account, const std::string& address);
-  void Succeeded(const std::string& account, const std::string& address);
+  void Succeeded(const std::string& account);
 
  private:
   struct Entry {

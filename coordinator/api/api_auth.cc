@@ -216,7 +216,7 @@ void ApiAuth::Login(const httplib::Request& request, httplib::Response& response
                                              "wrong operator name or password, or the account is "
                                              "disabled; an administrator can reset it"));
   }
-  throttle_.Succeeded(name, request.remote_addr);
+  throttle_.Succeeded(name);
   Result<IssuedSession> issued = context_.With([&](Headquarters& hq) {
     return hq.sessions().Issue(name, (*account)->role, client, session_lifetime_, actor);
   });

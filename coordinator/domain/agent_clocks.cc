@@ -110,6 +110,10 @@ Result<std::set<std::int64_t>> AgentClocks::PlaceProvisional(const std::string& 
           " FROM inbound i WHERE i.agent_id=?2 AND i.seq=timeline.seq) WHERE agent_id=?2 AND "
           "seq IN (" +
           kProvisional + ")",
+      "UPDATE positions SET recorded_at=(SELECT " + placed +
+          " FROM inbound i WHERE i.agent_id=?2 AND i.seq=positions.seq) WHERE agent_id=?2 AND "
+          "seq IN (" +
+          kProvisional + ")",
       "UPDATE inbound SET clock_known=1 WHERE agent_id=?2 AND clock_known=0",
   };
   for (const std::string& sql : statements) {

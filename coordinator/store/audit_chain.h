@@ -21,8 +21,8 @@
 
 namespace muster::hq {
 
-// Who changed something and from where. |name| is an operator's self-declared name
-// (X-Muster-Operator) or "agent:ID"; |origin| is "api 127.0.0.1:51234" or
+// Who changed something and from where. |name| is the logged-in operator (or
+// "break-glass", "server"), or "agent:ID"; |origin| is "api 127.0.0.1:51234" or
 // "agent:ID@10.0.0.5". Converts from a plain name, for callers that have only that.
 struct Actor {
   std::string name = "console";

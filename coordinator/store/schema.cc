@@ -351,6 +351,18 @@ ALTER TABLE agents ADD COLUMN wipe_order_id TEXT;
 ALTER TABLE agents ADD COLUMN wipe_ordered_at INTEGER;
 ALTER TABLE agents ADD COLUMN wiped_at INTEGER;
 )sql"},
+      // Version 19: check-ins with a position (`position` records), each kept; a member's
+      // last known position is the newest by HQ's time.
+      {19, R"sql(
+CREATE TABLE positions(
+  agent_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  member_id TEXT NOT NULL,
+  place TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  PRIMARY KEY(agent_id, seq)) WITHOUT ROWID;
+CREATE INDEX positions_by_member ON positions(member_id, recorded_at);
+)sql"},
   };
   return kMigrations;
 }

@@ -138,6 +138,8 @@ class Ingest : OverDatabase {
   Status ApplyNote(const AgentRecord& agent, const InboundRecord& record, Millis at,
                    const wire::NoteRecord& note);
   Status ApplyAttachmentPiece(const AgentRecord& agent, const wire::AttachmentPiece& piece);
+  Status ApplyPosition(const AgentRecord& agent, const InboundRecord& record, Millis at,
+                       const wire::PositionRecord& position);
   // The incident of the member's newest active deployment, for records without a task.
   std::string IncidentOfMember(const std::string& member_id);
 

@@ -1,5 +1,5 @@
 // The handler of each kind of record an agent sends (sync/ingest.h): status, finding,
-// alert, trigger, note and attachment piece. Each checks what the record may do (a
+// alert, trigger, note, checklist tick, position and attachment piece. Each checks what the record may do (a
 // member acts on their own tasks only) and applies its effect inside the batch's
 // transaction; an error here refuses the record or fails the batch (RefusesRecord).
 #include <SQLiteCpp/Statement.h>
@@ -129,6 +129,10 @@ Status Ingest::ApplyRecord(const AgentRecord& agent, const InboundRecord& record
     case wire::RecordKind::kChecklist:
       return DecodeAnd<wire::ChecklistRecord>(
           record, [&](const auto& tick) { return ApplyChecklist(agent, record, at, tick); });
+    case wire::RecordKind::kPosition:
+      return DecodeAnd<wire::PositionRecord>(record, [&](const auto& position) {
+        return ApplyPosition(agent, record, at, position);
+      });
   }
   return Status::Error(ErrorCode::kMalformed, "unknown record kind '" + record.kind + "'");
 }
@@ -378,6 +382,22 @@ Status Ingest::ApplyNote(const AgentRecord& agent, const InboundRecord& record, 
   return timeline_.Append(incident, "note", agent.member_id,
                           (note.task.empty() ? "" : note.task + ": ") + note.text,
                           RecordStamp{agent.id, record.seq, at});
+}
+
+Status Ingest::ApplyPosition(const AgentRecord& agent, const InboundRecord& record, Millis at,
+                             const wire::PositionRecord& position) {
+  MUSTER_RETURN_IF_ERROR(
+      playbook::CheckFieldValue(playbook::PositionField(), position.place, {}));
+  auto insert = statements_.Get(
+      "INSERT OR IGNORE INTO positions(agent_id, seq, member_id, place, recorded_at) "
+      "VALUES(?,?,?,?,?)");
+  insert->bind(1, agent.id);
+  insert->bind(2, static_cast<std::int64_t>(record.seq));
+  insert->bind(3, agent.member_id);
+  insert->bind(4, position.place);
+  insert->bind(5, static_cast<std::int64_t>(at));
+  insert->exec();
+  return Status::Ok();
 }
 
 }  // namespace muster::hq

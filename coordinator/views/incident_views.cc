@@ -93,27 +93,49 @@ json ClockOf(const SQLite::Column& offset, const SQLite::Column& rtt) {
           {"skew", DescribeSkew(offset.getInt64())}};
 }
 
-// The incident's members with their last contact and its age, and their laptop's clock.
+// The member's last check-in position ({place, recorded_at}), or null.
+json LastPosition(SQLite::Database& db, const std::string& member_id) {
+  SQLite::Statement query(db,
+                          "SELECT place, recorded_at FROM positions WHERE member_id=? "
+                          "ORDER BY recorded_at DESC, seq DESC LIMIT 1");
+  query.bind(1, member_id);
+  if (!query.executeStep()) return nullptr;
+  return {{"place", query.getColumn(0).getString()},
+          {"recorded_at", query.getColumn(1).getInt64()}};
+}
+
+// The incident's members with their last contact, the time of the newest record HQ holds
+// from them (in HQ's time) and the ages of both, their last check-in position and their
+// laptop's clock. A member's newest record is the one with the highest seq of each of
+// their agents: the laptop numbers records as it makes them.
 json BoardMembers(SQLite::Database& db, const std::string& incident_id, Millis now) {
   json list = json::array();
   SQLite::Statement members(
       db,
       "SELECT DISTINCT m.id, m.name, m.checkin_interval_ms, (SELECT MAX(g.last_contact_at) FROM "
-      "agents g WHERE g.member_id=m.id), c.clock_offset_ms, c.clock_rtt_ms FROM members m "
+      "agents g WHERE g.member_id=m.id), c.clock_offset_ms, c.clock_rtt_ms, (SELECT "
+      "MAX((SELECT MIN(i.recorded_at + COALESCE(g.clock_offset_ms, 0), i.received_at) FROM "
+      "inbound i WHERE i.agent_id=g.id ORDER BY i.seq DESC LIMIT 1)) FROM agents g WHERE "
+      "g.member_id=m.id) FROM members m "
       "JOIN assignments a ON a.member_id=m.id JOIN deployments d ON d.id=a.deployment_id "
       "LEFT JOIN agents c ON c.id=(SELECT g.id FROM agents g WHERE g.member_id=m.id AND "
       "g.clock_offset_ms IS NOT NULL ORDER BY g.clock_reported_at DESC LIMIT 1) "
       "WHERE d.incident_id=? ORDER BY m.id");
   members.bind(1, incident_id);
+  const auto age = [now](const json& at) { return at.is_number() ? json(now - at.get<Millis>()) : json(); };
   while (members.executeStep()) {
+    const std::string id = members.getColumn(0).getString();
     const json last = NullableInt(members.getColumn(3));
-    list.push_back(
-        {{"id", members.getColumn(0).getString()},
-         {"name", members.getColumn(1).getString()},
-         {"checkin_interval_ms", members.getColumn(2).getInt64()},
-         {"last_contact_at", last},
-         {"last_contact_age_ms", last.is_number() ? json(now - last.get<Millis>()) : json()},
-         {"clock", ClockOf(members.getColumn(4), members.getColumn(5))}});
+    const json data = NullableInt(members.getColumn(6));
+    list.push_back({{"id", id},
+                    {"name", members.getColumn(1).getString()},
+                    {"checkin_interval_ms", members.getColumn(2).getInt64()},
+                    {"last_contact_at", last},
+                    {"last_contact_age_ms", age(last)},
+                    {"data_at", data},
+                    {"data_age_ms", age(data)},
+                    {"position", LastPosition(db, id)},
+                    {"clock", ClockOf(members.getColumn(4), members.getColumn(5))}});
   }
   return list;
 }

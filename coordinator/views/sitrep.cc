@@ -123,12 +123,29 @@ void AddFindings(const json& findings, json& report, SitrepParts& parts) {
                      {"marking", finding.value("marking", "")},
                      {"confirmed_out_of_range", confirmed}};
       if (spec && spec->type == playbook::FieldType::kGeolocation) {
-        parts.location_of[finding["member"]] = {
-            {"value", value}, {"step", finding["step"]}, {"recorded_at", finding["recorded_at"]}};
+        parts.location_of[finding["member"]] = {{"value", value},
+                                                {"source", "finding"},
+                                                {"step", finding["step"]},
+                                                {"recorded_at", finding["recorded_at"]}};
       }
     }
   }
   for (const auto& key : order) report["findings"].push_back(latest[key]);
+}
+
+// The member's last known position: their newest geolocation finding or check-in,
+// whichever HQ places later; null when there is neither.
+json LastLocation(const json& member, SitrepParts& parts) {
+  const auto found = parts.location_of.find(member["id"]);
+  const json& checkin = member["position"];
+  if (checkin.is_object() &&
+      (found == parts.location_of.end() || found->second["recorded_at"] < checkin["recorded_at"])) {
+    return {{"value", checkin["place"]},
+            {"source", "check-in"},
+            {"step", ""},
+            {"recorded_at", checkin["recorded_at"]}};
+  }
+  return found == parts.location_of.end() ? json() : found->second;
 }
 
 // Every member with roles, contact, last contact, position and open tasks.
@@ -159,7 +176,8 @@ void AddTeam(SQLite::Database& db, const std::string& incident_id, const json& b
          {"last_contact_age_ms", age},
          {"checkin_overdue", !age.is_number() || age.get<Millis>() > interval},
          {"clock", member["clock"]},
-         {"location", parts.location_of.count(id) ? parts.location_of[id] : json()},
+         {"data_age_ms", member["data_age_ms"]},
+         {"location", LastLocation(member, parts)},
          {"open_tasks", parts.open_tasks_of[id]}});
   }
 }

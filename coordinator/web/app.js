@@ -330,10 +330,13 @@ async function boardView(id) {
     el('p', { class: 'muted' }, 'severity ' + board.incident.severity + ', ' + board.incident.status +
       (board.incident.location ? ', ' + board.incident.location : '') + '; as of ' + when(board.generated_at)),
     tabs(id, 'board'), el('h2', {}, 'Team')];
-  nodes.push(table(['MEMBER', 'NAME', 'LAST CONTACT', 'DATA AGE', 'CHECK-IN', 'LAPTOP CLOCK'], board.members.map((m) => {
+  nodes.push(table(['MEMBER', 'NAME', 'LAST CONTACT', 'DATA AGE', 'POSITION', 'CHECK-IN', 'LAPTOP CLOCK'], board.members.map((m) => {
     const stale = m.last_contact_age_ms === null || m.last_contact_age_ms > m.checkin_interval_ms;
-    return el('tr', {}, el('td', {}, m.id), el('td', {}, m.name), el('td', {}, when(m.last_contact_at)),
-      el('td', { class: stale ? 'stale' : null }, age(m.last_contact_age_ms) + (stale ? ' (check-in overdue)' : '')),
+    return el('tr', {}, el('td', {}, m.id), el('td', {}, m.name),
+      el('td', { class: stale ? 'stale' : null }, (m.last_contact_at === null ? 'never'
+        : when(m.last_contact_at) + ', ' + age(m.last_contact_age_ms) + ' ago') + (stale ? ' (check-in overdue)' : '')),
+      el('td', { class: 'data-age' }, m.data_at === null ? 'no data yet' : age(m.data_age_ms) + ' old (' + when(m.data_at) + ')'),
+      el('td', {}, m.position ? m.position.place + ' (' + when(m.position.recorded_at) + ')' : '-'),
       el('td', {}, 'every ' + age(m.checkin_interval_ms)), clockCell(m.clock));
   })));
   for (const deployment of board.deployments) {
@@ -508,7 +511,10 @@ async function mapView(id, view) {
   const points = [];
   for (const m of s.team) {
     const place = m.location && parsePlace(m.location.value);
-    if (place) points.push({ place, label: m.name + ' (' + m.id + '), ' + when(m.location.recorded_at), kind: 'member' });
+    if (place) {
+      points.push({ place, kind: 'member', label: m.name + ' (' + m.id + '), ' +
+        (m.location.source === 'check-in' ? 'checked in ' : '') + when(m.location.recorded_at) });
+    }
   }
   for (const f of s.findings) {
     const place = parsePlace(f.value);
@@ -603,9 +609,21 @@ async function adminView() {
     el('h2', {}, 'Operators'), add,
     table(['OPERATOR', 'NAME', 'ROLE', 'STATUS', 'SESSIONS', ''], operators.map((o) => {
       const cell = el('td', {});
+      const path = '/v1/operators/' + encodeURIComponent(o.name);
       cell.append(el('button', { type: 'button', class: 'secondary', onclick: () =>
-        act(cell, () => api('POST', '/v1/operators/' + encodeURIComponent(o.name) + (o.disabled ? '/enable' : '/disable'), {})) },
+        act(cell, () => api('POST', path + (o.disabled ? '/enable' : '/disable'), {})) },
       o.disabled ? 'Enable' : 'Disable'));
+      cell.append(el('button', { type: 'button', class: 'secondary', onclick: () => {
+        if (window.confirm('End every session of ' + o.name + '? They must log in again.')) act(cell, () => api('POST', path + '/end-sessions', {}));
+      } }, 'End sessions'));
+      const reset = el('form', { class: 'inline', 'aria-label': 'reset the password of ' + o.name });
+      const fresh = el('input', { type: 'password', name: 'password', 'aria-label': 'new password for ' + o.name, placeholder: 'new password', required: true, autocomplete: 'new-password' });
+      reset.addEventListener('submit', (event) => {
+        event.preventDefault();
+        act(reset, () => api('POST', path + '/reset', { password: fresh.value }));
+      });
+      reset.append(fresh, el('button', { type: 'submit', class: 'secondary' }, 'Reset password'));
+      cell.append(reset);
       return el('tr', {}, el('td', {}, o.name), el('td', {}, o.display_name), el('td', {}, o.role),
         el('td', {}, o.disabled ? 'disabled' : 'enabled'), el('td', { class: 'num' }, String(o.sessions)), cell);
     }))];

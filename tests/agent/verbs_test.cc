@@ -488,6 +488,22 @@ TEST_F(VerbsTest, AlertsGoInTheSafetyLane) {
   EXPECT_EQ((*batch)[0].kind, "alert");
 }
 
+TEST_F(VerbsTest, ACheckInCarriesItsPlaceWithTheStatusUpdatesAndABadPlaceIsRefused) {
+  std::ostringstream out;
+  const Status off_globe = CheckIn(*store_, "91.5,6.1", out);
+  EXPECT_EQ(off_globe.code(), ErrorCode::kInvalidValue);
+  EXPECT_TRUE(Contains(off_globe.message(), "latitude,longitude")) << off_globe.message();
+  EXPECT_EQ(CheckIn(*store_, "the car park", out).code(), ErrorCode::kInvalidValue);
+  EXPECT_EQ(CountKind("position"), 0u) << "nothing recorded";
+  ASSERT_TRUE(CheckIn(*store_, "46.2301,6.1012", out).ok());
+  EXPECT_TRUE(Contains(out.str(), "check-in #1 at 46.2301,6.1012")) << out.str();
+  const auto records = RecordsOf("");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].kind, "position");
+  EXPECT_EQ(records[0].lane, kLaneStatus);
+  EXPECT_EQ(records[0].body, json({{"place", "46.2301,6.1012"}}));
+}
+
 TEST_F(VerbsTest, ALongAlertIsCutAndSentAndALongReasonIsRefusedAtEntry) {
   std::ostringstream out;
   ASSERT_TRUE(RaiseAlert(*store_, "", "man down " + std::string(2000, '!'), "critical", out).ok());

@@ -34,6 +34,7 @@ except ImportError:
 
 COORDINATOR, CONSOLE, AGENT, WORKDIR, SCREENSHOTS = sys.argv[1:6]
 PASSWORD = "correct horse battery staple"
+NEW_PASSWORD = "another horse, another staple"
 HOSTILE = '<img src=x onerror="window.__xss=1">"; DROP TABLE findings; --\x1b[31m \u202egnp.exe'
 # What the page shows for HOSTILE: the escape code and the right-to-left override visible.
 SHOWN = HOSTILE.replace("\x1b", "\\x1b").replace("\u202e", "<U+202E>")
@@ -210,11 +211,11 @@ def shot(driver, name):
     driver.save_screenshot(os.path.join(SCREENSHOTS, name + ".png"))
 
 
-def log_in(driver, rig, name):
+def log_in(driver, rig, name, password=PASSWORD):
     driver.get(rig.url + "/#/incidents")
     wait(driver, "the login form", lambda d: d.find_elements(By.ID, "login-operator"))
     driver.find_element(By.ID, "login-operator").send_keys(name)
-    driver.find_element(By.ID, "login-password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "login-password").send_keys(password)
     driver.find_element(By.ID, "login-submit").click()
     wait(driver, "the incident list", lambda d: "INC-1" in text(d))
 
@@ -313,9 +314,14 @@ def main():
               "hostile field text made no element and ran no script")
         shot(driver, "findings")
 
-        # The board, with the team's last contact.
+        # The board, with the team's last contact, the age of their newest data and Amira's
+        # check-in position.
+        rig.agent(amira, "checkin", "46.2301,6.1012")
         driver.get(rig.url + "/#/incident/INC-1/board")
         wait(driver, "the team on the board", lambda d: "Amira Haddad" in text(d))
+        wait(driver, "amira's check-in on the board", lambda d: "46.2301,6.1012" in text(d), 40)
+        check(any(" old (" in cell.text for cell in driver.find_elements(By.CSS_SELECTOR, "td.data-age")),
+              "the board shows how old each member's newest data is")
         wait(driver, "jonas's laptop clock on the board",
              lambda d: d.find_elements(By.CSS_SELECTOR, "td[data-clock]"))
         check(steady("the clock cell", lambda: driver.find_element(
@@ -332,6 +338,8 @@ def main():
         driver.get(rig.url + "/#/incident/INC-1/map")
         wait(driver, "the map", lambda d: d.find_elements(By.CSS_SELECTOR, "#map .leaflet-interactive"), 20)
         check("46.2332, 6.1049" in text(driver), "the hot spot is on the map's list")
+        check("checked in" in text(driver) and "46.2301, 6.1012" in text(driver),
+              "amira's check-in position is on the map")
         check(not driver.find_elements(By.CSS_SELECTOR, "#map img.leaflet-tile"), "no tiles are asked for when HQ has none")
         shot(driver, "map")
         # Offline tiles put in DATA/tiles are used at once, from HQ only.
@@ -405,11 +413,17 @@ def main():
              {"name": "wall", "role": ("select", "viewer"), "password": PASSWORD}, "Add")
         wait(driver, "the new operator", lambda d: "wall" in text(d))
         check(True, "an agent was enrolled and an operator added from the browser")
+        # The viewer forgot her password: the administrator sets a new one from the browser.
+        fill(driver, "form[aria-label='reset the password of vic']", {"password": NEW_PASSWORD},
+             "Reset password")
+        wait(driver, "the reset to be audited",
+             lambda d: any(entry["action"] == "operator.reset" and entry["subject"] == "vic"
+                           for entry in rig.call("GET", "/v1/audit?limit=500")))
 
         # The viewer reads but cannot deploy; the refusal is audited under her name.
         driver.find_element(By.ID, "logout").click()
         wait(driver, "the login form again", lambda d: d.find_elements(By.ID, "login-operator"))
-        log_in(driver, rig, "vic")
+        log_in(driver, rig, "vic", NEW_PASSWORD)
         driver.get(rig.url + "/#/incident/INC-1/board")
         wait(driver, "the viewer's board", lambda d: "Survey the vehicle" in text(d))
         check(not driver.find_elements(By.ID, "deploy-submit"), "a viewer is offered no deploy")
@@ -432,6 +446,7 @@ def main():
               "the report and the reassignment are audited under dana")
         check(actors("agent.enroll")[-1:] == ["chief"] and "chief" in actors("operator.create"),
               "the enrolment and the new operator are audited under chief")
+        check(actors("operator.reset") == ["chief"], "the password reset is audited under chief")
 
         severe = [entry for entry in driver.get_log("browser")
                   if entry["level"] == "SEVERE" and "Content Security Policy" in entry["message"]]

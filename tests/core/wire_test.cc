@@ -22,13 +22,22 @@ json Travel(const json& body) { return json::from_msgpack(json::to_msgpack(body)
 TEST(WireRecordsTest, KindsHaveOneNameEach) {
   for (RecordKind kind : {RecordKind::kStatus, RecordKind::kFinding, RecordKind::kAlert,
                           RecordKind::kTrigger, RecordKind::kNote, RecordKind::kAttachmentChunk,
-                          RecordKind::kChecklist}) {
+                          RecordKind::kChecklist, RecordKind::kPosition}) {
     EXPECT_EQ(RecordKindFromName(RecordKindName(kind)), kind);
   }
   EXPECT_EQ(RecordKindName(RecordKind::kAttachmentChunk), std::string("attachment_chunk"));
   EXPECT_FALSE(RecordKindFromName("gossip").has_value());
   EXPECT_EQ(DeliveryKindFromName("team"), DeliveryKind::kTeam);
   EXPECT_FALSE(DeliveryKindFromName("status").has_value());
+}
+
+TEST(WireRecordsTest, APositionCarriesItsPlaceAndNothingElse) {
+  auto back = PositionRecord::Decode(Travel(PositionRecord{"48.8566,2.3522"}.Encode()));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->place, "48.8566,2.3522");
+  EXPECT_EQ(RecordKindName(RecordKind::kPosition), std::string("position"));
+  EXPECT_FALSE(PositionRecord::Decode(json::object()).ok());
+  EXPECT_FALSE(PositionRecord::Decode(json{{"place", 48.8}}).ok());
 }
 
 TEST(WireRecordsTest, AChecklistTickNamesItsItemAndWhetherItIsChecked) {

@@ -315,4 +315,15 @@ std::vector<std::string> MissingRequiredFields(const Step& step,
   return missing;
 }
 
+const FieldSpec& PositionField() {
+  static const FieldSpec field = [] {
+    FieldSpec spec;
+    spec.id = "position";
+    spec.type = FieldType::kGeolocation;
+    spec.required = true;
+    return spec;
+  }();
+  return field;
+}
+
 }  // namespace muster::playbook

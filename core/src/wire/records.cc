@@ -10,8 +10,8 @@
 namespace muster::wire {
 namespace {
 
-constexpr std::array<const char*, 7> kRecordKindNames = {
-    "status", "finding", "alert", "trigger", "note", "attachment_chunk", "checklist"};
+constexpr std::array<const char*, 8> kRecordKindNames = {
+    "status", "finding", "alert", "trigger", "note", "attachment_chunk", "checklist", "position"};
 constexpr std::size_t kMaxFileNameBytes = 255;
 
 // The sha256, name and size of a file, with the rules every description follows.
@@ -157,6 +157,15 @@ Result<NoteRecord> NoteRecord::Decode(const json& body) {
   NoteRecord record;
   record.task = reader.OptionalString("task");
   record.text = reader.String("text");
+  return Finish(reader, std::move(record));
+}
+
+json PositionRecord::Encode() const { return {{"place", place}}; }
+
+Result<PositionRecord> PositionRecord::Decode(const json& body) {
+  BodyReader reader(body, "a position record");
+  PositionRecord record;
+  record.place = reader.String("place");
   return Finish(reader, std::move(record));
 }
 

@@ -207,8 +207,23 @@ TEST(LoginThrottleTest, FiveFailuresLockTheAccountAndTheAddressForLongerEachTime
   EXPECT_EQ(throttle.RetryAfter("dana", "10.0.0.5"), 60'000);
   for (int i = 0; i < 20; ++i) throttle.Failed("dana", "10.0.0.5");
   EXPECT_EQ(throttle.RetryAfter("dana", "10.0.0.5"), 15 * 60'000);  // capped
-  throttle.Succeeded("dana", "10.0.0.5");
+  clock.Advance(15 * 60'000);
+  throttle.Succeeded("dana");
   EXPECT_EQ(throttle.RetryAfter("dana", "10.0.0.5"), 0);
+}
+
+TEST(LoginThrottleTest, AValidLoginBetweenGuessesDoesNotKeepTheAddressOpen) {
+  FakeClock clock;
+  hq::LoginThrottle throttle(clock);
+  for (const char* guessed : {"li", "amira", "jonas", "paulo"}) throttle.Failed(guessed, "10.0.0.5");
+  throttle.Succeeded("dana");  // the guesser's own account
+  throttle.Failed("chief", "10.0.0.5");
+  EXPECT_EQ(throttle.RetryAfter("dana", "10.0.0.5"), 30'000);
+  EXPECT_EQ(throttle.RetryAfter("dana", "10.0.0.9"), 0);  // her account itself is not locked
+  // Typos far apart never add up: a count quiet for the longest lock starts again.
+  clock.Advance(15 * 60'000);
+  throttle.Failed("li", "10.0.0.5");
+  EXPECT_EQ(throttle.RetryAfter("li", "10.0.0.5"), 0);
 }
 
 TEST(LoginThrottleTest, ItForgetsTheOldestUnlockedKeyWhenFull) {

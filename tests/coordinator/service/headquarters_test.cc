@@ -1079,6 +1079,60 @@ TEST_F(HeadquartersTest, IncidentStatusMarksOverdueTasksByTheClock) {
   EXPECT_EQ(missing.status().code(), ErrorCode::kNotFound);
 }
 
+TEST_F(HeadquartersTest, ACheckInPlacesItsMemberAndTheBoardSaysHowOldTheirNewestDataIs) {
+  DeployBorder();
+  auto member_of = [&](const std::string& id) {
+    auto board = hq_->views().IncidentStatus("INC-1");
+    EXPECT_TRUE(board.ok()) << board.status().ToString();
+    for (const json& member : (*board)["members"]) {
+      if (member["id"] == id) return member;
+    }
+    return json();
+  };
+  EXPECT_TRUE(member_of("amira")["data_at"].is_null());
+  EXPECT_TRUE(member_of("amira")["position"].is_null());
+
+  const Millis checked_in = clock_.Now();
+  IngestOk("amira-1", {Entry(1, wire::PositionRecord{"46.2301,6.1012"})});
+  clock_.Advance(10 * kMinute);
+  const Millis noted = clock_.Now();
+  IngestOk("amira-1", {Entry(2, wire::NoteRecord{"", "at the portal"})});
+  // A later check-in made earlier on the laptop (it came late): the newest by time stands.
+  hq::InboundRecord late = Entry(3, wire::PositionRecord{"46.0000,6.0000"});
+  late.at = checked_in - kMinute;
+  IngestOk("amira-1", {late});
+  clock_.Advance(5 * kMinute);
+
+  const json amira = member_of("amira");
+  EXPECT_EQ(amira["position"]["place"], "46.2301,6.1012");
+  EXPECT_EQ(amira["position"]["recorded_at"], checked_in);
+  // The newest record is the one the laptop made last (seq 3), placed at its own time.
+  EXPECT_EQ(amira["data_at"], checked_in - kMinute);
+  EXPECT_EQ(amira["data_age_ms"], clock_.Now() - (checked_in - kMinute));
+  EXPECT_NE(amira["data_at"], noted);
+  EXPECT_EQ(amira["last_contact_age_ms"], 5 * kMinute);
+
+  // The SITREP's last known location is the check-in, newer than any geolocation finding.
+  auto sitrep = hq_->views().Sitrep("INC-1");
+  ASSERT_TRUE(sitrep.ok()) << sitrep.status().ToString();
+  bool placed = false;
+  for (const json& member : (*sitrep)["team"]) {
+    if (member["id"] != "amira") continue;
+    placed = true;
+    EXPECT_EQ(member["location"]["value"], "46.2301,6.1012");
+    EXPECT_EQ(member["location"]["source"], "check-in");
+  }
+  EXPECT_TRUE(placed);
+
+  // A position off the globe is refused, naming the rule; nothing is stored.
+  auto outcome = hq_->ingest().Commit("amira-1", {Entry(4, wire::PositionRecord{"91,200"})});
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  ASSERT_EQ(outcome->refused.size(), 1u);
+  EXPECT_EQ(outcome->refused[0].second.code(), ErrorCode::kInvalidValue);
+  EXPECT_NE(outcome->refused[0].second.message().find("latitude,longitude"), std::string::npos);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM positions"), 2);
+}
+
 TEST_F(HeadquartersTest, IncidentFindingsListsWhatWasRecordedWithUnits) {
   DeployBorder();
   IngestOk("jonas-1", {FindingRecord(1, "d1.secondary_inspection.jonas",

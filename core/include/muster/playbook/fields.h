@@ -68,6 +68,10 @@ std::string FormatValue(const Value& value);
 // A finding value as stored in JSON (number, boolean or string); nullopt for anything else.
 std::optional<Value> ValueFromJson(const nlohmann::json& value);
 
+// A check-in's position (wire::PositionRecord): a required geolocation field named
+// `position`, so that the agent and HQ check it with the rules above.
+const FieldSpec& PositionField();
+
 // Required fields of |step| that |given| does not name.
 std::vector<std::string> MissingRequiredFields(const Step& step,
                                                const std::vector<std::string>& given);

@@ -41,7 +41,16 @@ struct Entry {
 };
 
 // Record kinds. The wire names are RecordKindName's; append only.
-enum class RecordKind { kStatus, kFinding, kAlert, kTrigger, kNote, kAttachmentChunk, kChecklist };
+enum class RecordKind {
+  kStatus,
+  kFinding,
+  kAlert,
+  kTrigger,
+  kNote,
+  kAttachmentChunk,
+  kChecklist,
+  kPosition
+};
 [[nodiscard]] const char* RecordKindName(RecordKind kind);
 // nullopt for a kind this build does not know.
 [[nodiscard]] std::optional<RecordKind> RecordKindFromName(std::string_view name);
@@ -113,6 +122,15 @@ struct ChecklistRecord {
   bool checked = true;
   [[nodiscard]] json Encode() const;
   [[nodiscard]] static Result<ChecklistRecord> Decode(const json& body);
+};
+
+// Where the member is: a check-in with a position, as `latitude,longitude` in decimal
+// degrees (WGS 84), the geolocation field's format (playbook/fields.h).
+struct PositionRecord {
+  static constexpr RecordKind kKind = RecordKind::kPosition;
+  std::string place;
+  [[nodiscard]] json Encode() const;
+  [[nodiscard]] static Result<PositionRecord> Decode(const json& body);
 };
 
 // One piece of an attached file. The outbox keeps only the cut (task, attachment,
