@@ -170,6 +170,21 @@ CREATE TABLE site(
   relay TEXT NOT NULL,
   received_at INTEGER NOT NULL);
 )sql"},
+      // Version 9: persons of interest (docs/programme.md): the watchlist entries of each
+      // incident the member serves in, kept only in a sealed store; what a plain store
+      // refused to keep is counted in watchlist_withheld, for `status` to say so.
+      {9, R"sql(
+CREATE TABLE watchlist(
+  incident TEXT NOT NULL,
+  notice TEXT NOT NULL,
+  entry TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY(incident, notice)) WITHOUT ROWID;
+CREATE TABLE watchlist_withheld(
+  incident TEXT PRIMARY KEY,
+  entries INTEGER NOT NULL,
+  at INTEGER NOT NULL);
+)sql"},
   };
   return kMigrations;
 }
@@ -700,6 +715,7 @@ Status AgentStore::ApplyDelivery(const Delivery& delivery) {
       return Status::Ok();
     }
     case wire::DeliveryKind::kTeam: return ApplyTeam(delivery.body, delivery.at);
+    case wire::DeliveryKind::kWatchlist: return ApplyWatchlist(delivery.body);
     case wire::DeliveryKind::kNotice: {
       auto notice = wire::NoticeDelivery::Decode(delivery.body);
       if (!notice.ok()) return notice.status();
@@ -716,6 +732,84 @@ Status AgentStore::ApplyDelivery(const Delivery& delivery) {
     }
   }
   return Status::Ok();
+}
+
+Status AgentStore::ApplyWatchlist(const json& body) {
+  auto delivery = wire::WatchlistDelivery::Decode(body);
+  if (!delivery.ok()) return delivery.status();
+  if (!sealed()) {
+    // An empty whole list (the member left the incident) clears the count too.
+    SQLite::Statement withheld(*db_,
+                               "INSERT INTO watchlist_withheld(incident, entries, at) "
+                               "VALUES(?1,?2,?3) ON CONFLICT(incident) DO UPDATE SET "
+                               "entries=CASE WHEN ?4 THEN excluded.entries ELSE "
+                               "watchlist_withheld.entries + excluded.entries END, at=excluded.at");
+    withheld.bind(1, delivery->incident);
+    withheld.bind(2, static_cast<std::int64_t>(delivery->entries.size()));
+    withheld.bind(3, static_cast<std::int64_t>(clock_.Now()));
+    withheld.bind(4, delivery->whole ? 1 : 0);
+    withheld.exec();
+    Logger("agent")->warn(
+        "event=watchlist_withheld incident={} entries={} reason=\"the store is not sealed\"",
+        delivery->incident, delivery->entries.size());
+    return Status::Ok();
+  }
+  if (delivery->whole) {
+    SQLite::Statement clear(*db_, "DELETE FROM watchlist WHERE incident=?");
+    clear.bind(1, delivery->incident);
+    clear.exec();
+  }
+  for (const std::string& notice : delivery->removed) {
+    SQLite::Statement erase(*db_, "DELETE FROM watchlist WHERE incident=? AND notice=?");
+    erase.bind(1, delivery->incident);
+    erase.bind(2, notice);
+    erase.exec();
+  }
+  for (const watchlist::Entry& entry : delivery->entries) {
+    SQLite::Statement upsert(*db_,
+                             "INSERT OR REPLACE INTO watchlist(incident, notice, entry, "
+                             "received_at) VALUES(?,?,?,?)");
+    upsert.bind(1, delivery->incident);
+    upsert.bind(2, entry.notice_id);
+    upsert.bind(3, wire::EncodeWatchlistEntry(entry).dump());
+    upsert.bind(4, static_cast<std::int64_t>(clock_.Now()));
+    upsert.exec();
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<watchlist::Entry>> AgentStore::WatchlistOf(const std::string& incident) {
+  std::vector<watchlist::Entry> entries;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(*db_, "SELECT entry FROM watchlist WHERE incident=? ORDER BY notice");
+    query.bind(1, incident);
+    while (query.executeStep()) {
+      auto entry = wire::DecodeWatchlistEntry(
+          json::parse(query.getColumn(0).getString(), nullptr, false));
+      if (entry.ok()) entries.push_back(std::move(*entry));
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return entries;
+}
+
+Result<std::vector<AgentStore::WatchlistHolding>> AgentStore::WatchlistHoldings() {
+  std::vector<WatchlistHolding> holdings;
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement query(
+        *db_,
+        "SELECT incident, SUM(held), SUM(withheld) FROM (SELECT incident, COUNT(*) AS held, 0 "
+        "AS withheld FROM watchlist GROUP BY incident UNION ALL SELECT incident, 0, entries "
+        "FROM watchlist_withheld) GROUP BY incident ORDER BY incident");
+    while (query.executeStep()) {
+      holdings.push_back({query.getColumn(0).getString(), query.getColumn(1).getInt64(),
+                          query.getColumn(2).getInt64()});
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return holdings;
 }
 
 Status AgentStore::ApplyPlaybook(const json& body) {

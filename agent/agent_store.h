@@ -38,6 +38,7 @@
 #include "muster/protocol.h"
 #include "muster/result.h"
 #include "muster/sqlite_store.h"
+#include "muster/watchlist/matcher.h"
 #include "outbox.h"
 #include "sync_store.h"
 
@@ -159,6 +160,21 @@ class AgentStore final : public SyncStore {
   Status StandDownStep(std::int64_t deployment, const std::string& step,
                        const std::string& reason);
 
+  // --- persons of interest (docs/programme.md) ---
+  // The watchlist entries this laptop holds for |incident|.
+  Result<std::vector<watchlist::Entry>> WatchlistOf(const std::string& incident);
+  // What this laptop holds or withheld, by incident: held entries, and entries HQ sent that
+  // a plain (unsealed) store refused to keep.
+  struct WatchlistHolding {
+    std::string incident;
+    std::int64_t held = 0;
+    std::int64_t withheld = 0;
+  };
+  Result<std::vector<WatchlistHolding>> WatchlistHoldings();
+  // Whether the store is sealed (a passphrase is set): only a sealed store keeps a
+  // watchlist.
+  bool sealed() const { return copies_key_.has_value(); }
+
   // --- deliveries (sync_store.h) ---
   Result<std::uint64_t> ApplyDeliveries(const std::vector<Delivery>& deliveries) override;
   Result<std::uint64_t> AppliedWatermark() override;
@@ -192,6 +208,9 @@ class AgentStore final : public SyncStore {
   Status ApplyPlaybook(const json& body);
   // A "team" delivery queued at |at| (HQ's clock): the whole view, or changes to it.
   Status ApplyTeam(const json& body, Millis at);
+  // A "watchlist" delivery: kept in a sealed store; in a plain one only counted as
+  // withheld (persons of interest never rest unencrypted on a laptop).
+  Status ApplyWatchlist(const json& body);
 
   std::unique_ptr<SQLite::Database> db_;
   const Clock& clock_;

@@ -38,7 +38,8 @@ struct OutboxRecord {
 constexpr Lane LaneOf(wire::RecordKind kind) {
   switch (kind) {
     case wire::RecordKind::kAlert:
-    case wire::RecordKind::kTrigger: return kLaneSafety;
+    case wire::RecordKind::kTrigger:
+    case wire::RecordKind::kWatchlistHit: return kLaneSafety;
     case wire::RecordKind::kStatus:
     case wire::RecordKind::kNote:
     case wire::RecordKind::kChecklist:

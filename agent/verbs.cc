@@ -10,6 +10,7 @@
 #include "link.h"
 #include "relay/relay_queue.h"
 #include "attachments.h"
+#include "muster/display.h"
 #include "muster/playbook/fields.h"
 #include "muster/playbook/schedule.h"
 #include "muster/protocol.h"
@@ -395,7 +396,64 @@ struct FindingDraft {
   wire::FindingRecord finding;
   std::vector<Attachment> files;
   std::vector<std::string> notes;
+  std::vector<wire::WatchlistHitRecord> hits;  // go to HQ in the safety lane
+  std::vector<std::string> checks;             // what the watchlist check said, for people
 };
+
+// At most this many hits per person are sent to HQ (the best first).
+constexpr std::size_t kHitsPerPerson = 3;
+
+// Every person field of the draft against the watchlist of the task's incident, on this
+// laptop: hits become records for HQ, hits and matches to review become lines for the
+// member. A laptop that holds no list for the incident says why it could not check.
+Status CheckPersons(AgentStore& store, const Task& task, const playbook::Step& step,
+                    FindingDraft& draft) {
+  std::optional<watchlist::Matcher> matcher;
+  for (const playbook::FieldSpec& field : step.findings) {
+    if (field.type != playbook::FieldType::kPerson) continue;
+    const auto value = draft.finding.values.find(field.id);
+    if (value == draft.finding.values.end() || !value->is_string() || value->empty()) continue;
+    const std::string text = *value;
+    Result<watchlist::Person> person = watchlist::Person::Parse(text);
+    if (!person.ok()) return person.status();
+    if (!matcher) {
+      auto entries = store.WatchlistOf(task.incident);
+      if (!entries.ok()) return entries.status();
+      if (entries->empty()) {
+        draft.checks.push_back(
+            store.sealed()
+                ? "watchlist: this laptop holds no watchlist for " + task.incident +
+                      "; " + field.id + " was not checked (HQ checks it when it arrives)"
+                : "watchlist: not checked on this laptop: its store is not sealed, so it keeps "
+                  "no watchlist (set a passphrase: muster-agent unlock --set-passphrase); HQ "
+                  "checks " + field.id + " when it arrives");
+        return Status::Ok();
+      }
+      matcher.emplace(std::move(*entries));
+    }
+    std::size_t sent = 0;
+    for (const watchlist::Match& match : matcher->Check(*person)) {
+      const watchlist::Entry& entry = matcher->entries()[match.entry];
+      if (match.hit && sent < kHitsPerPerson) {
+        ++sent;
+        draft.hits.push_back({task.id, entry.notice_id,
+                              static_cast<std::uint64_t>(match.score * 1000 + 0.5),
+                              match.document, text, match.explanation});
+        draft.checks.push_back("WATCHLIST HIT: " + field.id + " matches notice " +
+                               entry.notice_id + " (" + entry.notice_type + "): " +
+                               match.explanation +
+                               ". HQ is told first, ahead of everything waiting to be sent. "
+                               "Follow your procedure for a person of interest.");
+      } else if (!match.hit) {
+        draft.checks.push_back("watchlist: possible match for " + field.id + ", notice " +
+                               entry.notice_id + ": " + match.explanation +
+                               "; check the person's documents");
+      }
+    }
+    if (sent == 0) draft.checks.push_back("watchlist: " + field.id + " checked, no hit");
+  }
+  return Status::Ok();
+}
 
 // Copies the file into the store before anything refers to it; |field| is the attachment
 // field that names it, empty for --attach.
@@ -522,6 +580,10 @@ Result<std::vector<playbook::FiredTrigger>> RecordDraft(AgentStore& store, const
                                                         const FindingDraft& draft, bool complete) {
   std::vector<playbook::FiredTrigger> fired;
   MUSTER_RETURN_IF_ERROR(store.outbox().Transaction([&]() -> Status {
+    for (const wire::WatchlistHitRecord& hit : draft.hits) {
+      auto seq = store.outbox().Append(hit);
+      if (!seq.ok()) return seq.status();
+    }
     if (!draft.finding.values.empty() || !draft.finding.attachments.empty()) {
       auto seq = store.outbox().Append(draft.finding);
       if (!seq.ok()) return seq.status();
@@ -584,9 +646,11 @@ Status RecordFinding(AgentStore& store, const std::string& id,
                          "give at least one --field NAME=VALUE or --attach FILE");
   }
 
+  MUSTER_RETURN_IF_ERROR(CheckPersons(store, *task, *step, draft));
   auto fired = RecordDraft(store, *task, **book, draft, complete);
   if (!fired.ok()) return fired.status();
   for (const auto& note : draft.notes) out << "note: " << note << "\n";
+  for (const auto& check : draft.checks) out << ForTerminal(check) << "\n";
   std::string what = task->id;
   if (!values.empty()) what += " finding (" + std::to_string(values.size()) + " field(s))";
   if (complete) what += values.empty() ? " completed" : ", completed";
@@ -709,6 +773,7 @@ struct StatusView {
   std::vector<PlaybookNotice> refused;         // playbooks this laptop refused
   std::optional<ClockOffset> clock;  // HQ's clock minus this laptop's, once measured
   RelayQueue::Counts relayed;        // teammates' records this laptop holds as their relay
+  std::vector<AgentStore::WatchlistHolding> watchlists;  // by incident
   Millis now = 0;
   bool daemon_running = false;
   bool connected = false;
@@ -727,7 +792,10 @@ Result<StatusView> ReadStatus(AgentStore& store, const Clock& clock) {
   if (!offset.ok()) return offset.status();
   auto relayed = RelayQueue(store.database(), clock, store.agent_id()).Stats();
   if (!relayed.ok()) return relayed.status();
+  auto watchlists = store.WatchlistHoldings();
+  if (!watchlists.ok()) return watchlists.status();
   StatusView view;
+  view.watchlists = *watchlists;
   view.relayed = *relayed;
   view.clock = *offset;
   view.link = *link;
@@ -761,9 +829,15 @@ json StatusJson(const AgentStore& store, const StatusView& view) {
                        {"reason", notice.reason},
                        {"refused_at", notice.at}});
   }
+  json watchlists = json::array();
+  for (const auto& holding : view.watchlists) {
+    watchlists.push_back(
+        {{"incident", holding.incident}, {"held", holding.held}, {"withheld", holding.withheld}});
+  }
   const LinkState& link = view.link;
   const AgentStore::DeliveryState& deliveries = view.deliveries;
   return {{"agent", store.agent_id()},
+          {"watchlists", watchlists},
           {"member", store.member_id()},
           {"daemon_running", view.daemon_running},
           {"connected", view.connected},
@@ -861,6 +935,16 @@ void PrintStatus(const AgentStore& store, const StatusView& view, std::ostream& 
     out << "Playbook:   REFUSED " << notice.id << " " << notice.version << " at "
         << FormatTimestamp(notice.at) << ": " << notice.reason
         << "; its tasks cannot be worked here: tell HQ\n";
+  }
+  for (const auto& holding : view.watchlists) {
+    if (holding.withheld > 0) {
+      out << "Watchlist:  NOT KEPT for " << holding.incident << " (" << holding.withheld
+          << " entries): this laptop's store is not sealed, so persons are checked only at HQ; "
+             "set a passphrase: muster-agent unlock --set-passphrase\n";
+    } else if (holding.held > 0) {
+      out << "Watchlist:  " << holding.held << " entries for " << holding.incident
+          << ", checked offline when you record a person\n";
+    }
   }
   if (!link.last_error.empty()) out << "Last error: " << link.last_error << "\n";
 }

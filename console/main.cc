@@ -20,6 +20,7 @@
 #include "ops_commands.h"
 #include "playbook_commands.h"
 #include "roster_commands.h"
+#include "watchlist_commands.h"
 #include "signature_commands.h"
 #include "table.h"
 
@@ -375,6 +376,7 @@ int main(int argc, char** argv) {
       app, [&] { return Connect(context); }, context.json);
   muster::console::RegisterOpsCommands(app, context);
   muster::console::RegisterOperatorCommands(app, context);
+  muster::console::RegisterWatchlistCommands(app, context);
   if (auto done = muster::ParseCommandLine(app, argc, argv)) return *done;
   return 0;
 }

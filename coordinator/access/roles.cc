@@ -19,7 +19,8 @@ struct ChangeRule {
   std::string_view prefix;
   Permission needs;
 };
-constexpr std::array<ChangeRule, 11> kChangeRules = {{
+constexpr std::array<ChangeRule, 12> kChangeRules = {{
+    {"/v1/watchlist", Permission::kOperate},
     {"/v1/logout", Permission::kRead},
     {"/v1/playbooks", Permission::kPublish},
     {"/v1/playbook-revocations", Permission::kOperate},
@@ -87,7 +88,12 @@ bool Allows(Role role, Permission permission) {
 
 Permission NeededFor(std::string_view method, std::string_view path) {
   if (method == "GET" || method == "HEAD") {
-    return Under(path, "/v1/operators") ? Permission::kAdminister : Permission::kRead;
+    if (Under(path, "/v1/operators")) return Permission::kAdminister;
+    // Persons of interest are personal data: not for the wall screen's viewers.
+    const bool watchlist = Under(path, "/v1/watchlist") ||
+                           (Under(path, "/v1/incidents") && path.size() >= 10 &&
+                            path.substr(path.size() - 10) == "/watchlist");
+    return watchlist ? Permission::kOperate : Permission::kRead;
   }
   for (const ChangeRule& rule : kChangeRules) {
     if (Under(path, rule.prefix)) return rule.needs;

@@ -57,6 +57,7 @@ ApiServer::ApiServer(ApiTokens tokens, ApiContext& context, const Clock& clock,
   AddRosterRoutes(server_, context_);
   AddDeploymentRoutes(server_, context_);
   AddAuthorRoutes(server_, context_);
+  AddWatchlistRoutes(server_, context_);
   AddAlertRoutes(server_, context_);
   AddAuditRoutes(server_, context_);
   AddMonitoringRoutes(server_, context_);

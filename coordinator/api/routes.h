@@ -19,6 +19,8 @@ void AddDeploymentRoutes(httplib::Server& server, ApiContext& context);
 void AddAuthorRoutes(httplib::Server& server, ApiContext& context);
 // alert_routes.cc
 void AddAlertRoutes(httplib::Server& server, ApiContext& context);
+// watchlist_routes.cc: persons of interest and the incidents carrying them.
+void AddWatchlistRoutes(httplib::Server& server, ApiContext& context);
 // audit_routes.cc
 void AddAuditRoutes(httplib::Server& server, ApiContext& context);
 // web_routes.cc: the web console's files (no credentials needed to fetch them), and the

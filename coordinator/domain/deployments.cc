@@ -255,6 +255,9 @@ Status Deployments::QueueToTeam(const playbook::Playbook& book, const NewDeploym
     agents_to_notify->insert(agents_to_notify->end(), agents.begin(), agents.end());
   }
   MUSTER_RETURN_IF_ERROR(dispatch_.QueueTaskSnapshots(created.task_ids, nullptr));
+  for (const std::string& agent : agents) {
+    MUSTER_RETURN_IF_ERROR(dispatch_.QueueWatchlist(agent, created.id));
+  }
   return team_.QueueSnapshot(created.id, std::nullopt, nullptr);
 }
 

@@ -225,7 +225,10 @@ Result<json> Operations::ReassignTask(const std::string& task_id, const std::str
     assign.bind(3, member_id);
     assign.exec();
     for (const std::string& agent : agents) {
-      if (newcomer) MUSTER_RETURN_IF_ERROR(dispatch_.QueuePlaybook(agent, **book));
+      if (newcomer) {
+        MUSTER_RETURN_IF_ERROR(dispatch_.QueuePlaybook(agent, **book));
+        MUSTER_RETURN_IF_ERROR(dispatch_.QueueWatchlist(agent, task->deployment));
+      }
       if (agents_to_notify) AddUnique(*agents_to_notify, agent);
     }
     const std::string new_id = TaskIdFor(task->deployment, task->step, member_id);
@@ -310,7 +313,10 @@ Result<json> Operations::AddMember(std::int64_t deployment_id, const std::string
     auto released = deployments_.ReleaseReadyTasks(deployment_id);
     if (!released.ok()) return released.status();
     for (const std::string& agent : agents) {
-      if (newcomer) MUSTER_RETURN_IF_ERROR(dispatch_.QueuePlaybook(agent, **book));
+      if (newcomer) {
+        MUSTER_RETURN_IF_ERROR(dispatch_.QueuePlaybook(agent, **book));
+        MUSTER_RETURN_IF_ERROR(dispatch_.QueueWatchlist(agent, deployment_id));
+      }
       if (agents_to_notify) AddUnique(*agents_to_notify, agent);
     }
     std::vector<std::string> snapshots = created;
@@ -415,6 +421,20 @@ Result<json> Operations::Close(std::int64_t deployment_id, const std::string& ou
     close.bind(3, deployment_id);
     close.exec();
     MUSTER_RETURN_IF_ERROR(dispatch_.QueueTaskSnapshots(closed, agents_to_notify));
+    // Members who no longer serve in the incident drop its watchlist from their laptops.
+    SQLite::Statement leaving(
+        *db_,
+        "SELECT DISTINCT g.id FROM assignments a JOIN agents g ON g.member_id=a.member_id AND "
+        "g.status='active' WHERE a.deployment_id=?1 AND NOT EXISTS(SELECT 1 FROM assignments "
+        "b JOIN deployments e ON e.id=b.deployment_id WHERE b.member_id=a.member_id AND "
+        "e.incident_id=?2 AND e.status='active') ORDER BY g.id");
+    leaving.bind(1, deployment_id);
+    leaving.bind(2, deployment->first);
+    while (leaving.executeStep()) {
+      const std::string agent = leaving.getColumn(0).getString();
+      MUSTER_RETURN_IF_ERROR(dispatch_.QueueWatchlist(agent, deployment_id, false));
+      if (agents_to_notify) AddUnique(*agents_to_notify, agent);
+    }
     std::string listed;
     for (const auto& task : open) {
       listed += (listed.empty() ? "" : ", ") + task["task"].get<std::string>() + " (" +

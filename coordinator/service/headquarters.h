@@ -64,6 +64,7 @@ class Headquarters {
   AgentProgress& progress() { return progress_; }
   TeamRelay& team() { return team_; }
   Dispatch& dispatch() { return dispatch_; }
+  Watchlist& watchlist() { return watchlist_; }
   AgentDirectory& directory() { return directory_; }
   AgentRegistry& registry() { return registry_; }
   Incidents& incidents() { return incidents_; }
@@ -90,6 +91,7 @@ class Headquarters {
   DeliveryQueue deliveries_;
   AgentProgress progress_;
   TeamRelay team_;
+  Watchlist watchlist_;
   Dispatch dispatch_;
   AgentDirectory directory_;
   AgentRegistry registry_;

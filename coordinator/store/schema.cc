@@ -363,6 +363,24 @@ CREATE TABLE positions(
   PRIMARY KEY(agent_id, seq)) WITHOUT ROWID;
 CREATE INDEX positions_by_member ON positions(member_id, recorded_at);
 )sql"},
+      // Version 20: persons of interest (domain/watchlist.h): each entry as JSON
+      // (wire::EncodeWatchlistEntry), and which incidents' teams carry it.
+      {20, R"sql(
+CREATE TABLE watchlist(
+  notice_id TEXT PRIMARY KEY,
+  entry TEXT NOT NULL,
+  added_at INTEGER NOT NULL,
+  added_by TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  updated_by TEXT NOT NULL);
+CREATE TABLE watchlist_assignments(
+  incident_id TEXT NOT NULL,
+  notice_id TEXT NOT NULL REFERENCES watchlist(notice_id) ON DELETE CASCADE,
+  assigned_at INTEGER NOT NULL,
+  assigned_by TEXT NOT NULL,
+  PRIMARY KEY(incident_id, notice_id)) WITHOUT ROWID;
+CREATE INDEX watchlist_assignments_by_notice ON watchlist_assignments(notice_id);
+)sql"},
   };
   return kMigrations;
 }

@@ -35,10 +35,24 @@ Status Dispatch::QueueBacklog(const std::string& agent_id, const std::string& me
     std::optional<wire::TaskDelivery> snapshot = TaskSnapshot(task_id, holders);
     if (snapshot) MUSTER_RETURN_IF_ERROR(deliveries_.Queue(agent_id, *snapshot));
   }
+  std::set<std::string> incidents;
   for (std::int64_t deployment : deployments) {
     MUSTER_RETURN_IF_ERROR(team_.QueueSnapshot(deployment, agent_id, nullptr));
+    auto incident = statements_.Get("SELECT incident_id FROM deployments WHERE id=?");
+    incident->bind(1, deployment);
+    if (incident->executeStep() && incidents.insert(incident->getColumn(0).getString()).second) {
+      MUSTER_RETURN_IF_ERROR(QueueWatchlist(agent_id, deployment));
+    }
   }
   return Status::Ok();
+}
+
+Status Dispatch::QueueWatchlist(const std::string& agent_id, std::int64_t deployment_id,
+                                bool carry) {
+  auto incident = statements_.Get("SELECT incident_id FROM deployments WHERE id=?");
+  incident->bind(1, deployment_id);
+  if (!incident->executeStep()) return Status::Ok();
+  return watchlist_.QueueWhole(agent_id, incident->getColumn(0).getString(), carry);
 }
 
 const std::vector<wire::WaitsOn>& Dispatch::HoldersOf(std::int64_t deployment_id,

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "domain/playbook_library.h"
+#include "domain/watchlist.h"
 #include "muster/playbook/model.h"
 #include "muster/result.h"
 #include "muster/wire/deliveries.h"
@@ -27,8 +28,12 @@ namespace muster::hq {
 class Dispatch : OverDatabase {
  public:
   Dispatch(HqDatabase& database, PlaybookLibrary& playbooks, DeliveryQueue& deliveries,
-           TeamRelay& team)
-      : OverDatabase(database), playbooks_(playbooks), deliveries_(deliveries), team_(team) {}
+           TeamRelay& team, Watchlist& watchlist)
+      : OverDatabase(database),
+        playbooks_(playbooks),
+        deliveries_(deliveries),
+        team_(team),
+        watchlist_(watchlist) {}
 
   // Sends each task's current snapshot to the agent of its member (none yet: enrolment
   // sends the backlog), adding each agent once to |agents_to_notify| when given.
@@ -36,7 +41,10 @@ class Dispatch : OverDatabase {
                             std::vector<std::string>* agents_to_notify);
   // The pinned playbook with its signature, and its revocation after it when revoked.
   Status QueuePlaybook(const std::string& agent_id, const playbook::Playbook& book);
-  // Queues every playbook, task snapshot and team view of |member_id|'s active
+  // The whole watchlist of |deployment_id|'s incident to |agent_id|, whose member joined
+  // it; with |carry| false an empty one (the member has no active deployment there now).
+  Status QueueWatchlist(const std::string& agent_id, std::int64_t deployment_id, bool carry = true);
+  // Queues every playbook, task snapshot, team view and watchlist of |member_id|'s active
   // deployments to |agent_id|.
   Status QueueBacklog(const std::string& agent_id, const std::string& member_id);
 
@@ -70,6 +78,7 @@ class Dispatch : OverDatabase {
   PlaybookLibrary& playbooks_;
   DeliveryQueue& deliveries_;
   TeamRelay& team_;
+  Watchlist& watchlist_;
 };
 
 }  // namespace muster::hq

@@ -140,6 +140,8 @@ class Ingest : OverDatabase {
   Status ApplyAttachmentPiece(const AgentRecord& agent, const wire::AttachmentPiece& piece);
   Status ApplyPosition(const AgentRecord& agent, const InboundRecord& record, Millis at,
                        const wire::PositionRecord& position);
+  Status ApplyWatchlistHit(const AgentRecord& agent, const InboundRecord& record, Millis at,
+                           const wire::WatchlistHitRecord& hit);
   // The incident of the member's newest active deployment, for records without a task.
   std::string IncidentOfMember(const std::string& member_id);
 

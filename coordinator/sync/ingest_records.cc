@@ -1,5 +1,5 @@
 // The handler of each kind of record an agent sends (sync/ingest.h): status, finding,
-// alert, trigger, note, checklist tick, position and attachment piece. Each checks what the record may do (a
+// alert, trigger, note, checklist tick, position, watchlist hit and attachment piece. Each checks what the record may do (a
 // member acts on their own tasks only) and applies its effect inside the batch's
 // transaction; an error here refuses the record or fails the batch (RefusesRecord).
 #include <SQLiteCpp/Statement.h>
@@ -129,6 +129,10 @@ Status Ingest::ApplyRecord(const AgentRecord& agent, const InboundRecord& record
     case wire::RecordKind::kChecklist:
       return DecodeAnd<wire::ChecklistRecord>(
           record, [&](const auto& tick) { return ApplyChecklist(agent, record, at, tick); });
+    case wire::RecordKind::kWatchlistHit:
+      return DecodeAnd<wire::WatchlistHitRecord>(record, [&](const auto& hit) {
+        return ApplyWatchlistHit(agent, record, at, hit);
+      });
     case wire::RecordKind::kPosition:
       return DecodeAnd<wire::PositionRecord>(record, [&](const auto& position) {
         return ApplyPosition(agent, record, at, position);
@@ -398,6 +402,21 @@ Status Ingest::ApplyPosition(const AgentRecord& agent, const InboundRecord& reco
   insert->bind(5, static_cast<std::int64_t>(at));
   insert->exec();
   return Status::Ok();
+}
+
+Status Ingest::ApplyWatchlistHit(const AgentRecord& agent, const InboundRecord& record,
+                                 Millis at, const wire::WatchlistHitRecord& hit) {
+  Result<TaskRow> task = OwnTask(statements_, agent, hit.task);
+  if (!task.ok()) return task.status();
+  // Never refused for its length, like a safety alert: the texts are cut.
+  const std::string message =
+      agent.member_id + " met a person of interest: " + limits::Cut(hit.person, limits::kShort) +
+      " matches notice " + limits::Cut(hit.notice, limits::kShort) +
+      (hit.document ? " by document" : "") + " (score " + std::to_string(hit.score_milli / 10) +
+      " %, checked on the laptop " + FormatTimestamp(at) + "): " +
+      limits::Cut(hit.explanation, limits::kLine);
+  return alerts_.Raise(task->incident, task->deployment, "watchlist", "critical", message,
+                       agent.id, "agent:" + agent.id + ":" + std::to_string(record.seq));
 }
 
 }  // namespace muster::hq

@@ -34,6 +34,22 @@ FieldSpec DoseRate() {
   return ::testing::AssertionSuccess();
 }
 
+TEST(ParseFieldValueTest, APersonIsNameDateOfBirthDocumentAndNationality) {
+  FieldSpec field = Field(FieldType::kPerson, "driver");
+  auto parsed = ParseFieldValue(field, "PETROW Iwan|1971-03-02|72 1234567|RU");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(std::get<std::string>(parsed->value), "PETROW Iwan|1971-03-02|72 1234567|RU");
+  auto refused = ParseFieldValue(field, "|1971");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("driver: "), std::string::npos);
+  EXPECT_FALSE(CheckFieldValue(field, "Iwan|1971-13-01", {}).ok());
+  EXPECT_TRUE(CheckFieldValue(field, "Iwan Petrow", {}).ok());
+  EXPECT_TRUE(CheckFieldValue(field, "", {}).ok()) << "an optional person left blank";
+  field.required = true;
+  EXPECT_FALSE(CheckFieldValue(field, "", {}).ok());
+  EXPECT_FALSE(CheckFieldValue(field, 12, {}).ok());
+}
+
 TEST(ParseFieldValueTest, NumberInRange) {
   auto value = ParseFieldValue(DoseRate(), "12.5");
   ASSERT_TRUE(value.ok()) << value.status().ToString();

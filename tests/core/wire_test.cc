@@ -22,13 +22,50 @@ json Travel(const json& body) { return json::from_msgpack(json::to_msgpack(body)
 TEST(WireRecordsTest, KindsHaveOneNameEach) {
   for (RecordKind kind : {RecordKind::kStatus, RecordKind::kFinding, RecordKind::kAlert,
                           RecordKind::kTrigger, RecordKind::kNote, RecordKind::kAttachmentChunk,
-                          RecordKind::kChecklist, RecordKind::kPosition}) {
+                          RecordKind::kChecklist, RecordKind::kPosition,
+                          RecordKind::kWatchlistHit}) {
     EXPECT_EQ(RecordKindFromName(RecordKindName(kind)), kind);
   }
   EXPECT_EQ(RecordKindName(RecordKind::kAttachmentChunk), std::string("attachment_chunk"));
   EXPECT_FALSE(RecordKindFromName("gossip").has_value());
   EXPECT_EQ(DeliveryKindFromName("team"), DeliveryKind::kTeam);
   EXPECT_FALSE(DeliveryKindFromName("status").has_value());
+}
+
+TEST(WireRecordsTest, AWatchlistHitAndAWatchlistTravelWhole) {
+  const WatchlistHitRecord hit{"d1.secondary_inspection.jonas", "G-2026-0412", 973, true,
+                               "PETROW Iwan|1971-03-02", "scores 0.97"};
+  auto back = WatchlistHitRecord::Decode(Travel(hit.Encode()));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->notice, "G-2026-0412");
+  EXPECT_EQ(back->score_milli, 973u);
+  EXPECT_TRUE(back->document);
+  EXPECT_EQ(back->person, "PETROW Iwan|1971-03-02");
+  json over = hit.Encode();
+  over["score_milli"] = 1001;
+  EXPECT_FALSE(WatchlistHitRecord::Decode(over).ok());
+
+  const WatchlistDelivery list{"INC-1", true,
+                               {{"G-2026-0412", "green", {"Иван Петров"}, "1971", {"RU"},
+                                 {"721234567"}, {"UA"}}},
+                               {"G-2020-0001"}};
+  auto delivered = WatchlistDelivery::Decode(Travel(list.Encode()));
+  ASSERT_TRUE(delivered.ok()) << delivered.status().ToString();
+  EXPECT_TRUE(delivered->whole);
+  ASSERT_EQ(delivered->entries.size(), 1u);
+  EXPECT_EQ(delivered->entries[0].names[0], "Иван Петров");
+  EXPECT_EQ(delivered->entries[0].regions, std::vector<std::string>{"UA"});
+  EXPECT_EQ(delivered->removed, std::vector<std::string>{"G-2020-0001"});
+  json bad = list.Encode();
+  bad["entries"][0]["date_of_birth"] = "yesterday";
+  const Status refused = WatchlistDelivery::Decode(bad).status();
+  EXPECT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("G-2026-0412"), std::string::npos) << refused.message();
+  bad = list.Encode();
+  bad["entries"][0].erase("names");
+  bad["entries"][0].erase("documents");
+  EXPECT_FALSE(WatchlistDelivery::Decode(bad).ok());
+  EXPECT_EQ(DeliveryKindFromName("watchlist"), DeliveryKind::kWatchlist);
 }
 
 TEST(WireRecordsTest, APositionCarriesItsPlaceAndNothingElse) {

@@ -232,6 +232,81 @@ TEST(ThinLinkTest, AStandDownDecidedOfflineReachesTheTeamOverALossyThinLink) {
   ExpectEachRecordOnce(rig);
 }
 
+// A member at a checkpoint, with HQ out of reach, has a morning's findings waiting on the
+// laptop when she records the driver's papers. The driver is on the incident's watchlist
+// under another transliteration: the laptop says so at once, and when the 2.4 kbit/s
+// terminal comes up (600 ms each way, 2 % loss) the hit is at HQ, as a critical alert,
+// before any of the findings recorded before it. Then everything else arrives, once.
+TEST(ThinLinkTest, AWatchlistHitMadeOfflineReachesHqBeforeTheBacklogOverALossyThinLink) {
+  TeamRigOptions options;
+  options.members = 1;
+  options.sealed = true;
+  options.playbook = SurveyPlaybook() +
+                     "  - id: checkpoint\n    title: Check the driver\n    phase: survey\n"
+                     "    role: surveyor\n    findings:\n      - {id: driver, type: person}\n";
+  TeamRig rig(options);
+  ASSERT_TRUE(rig.api()
+                  .Post("/v1/watchlist",
+                        {{"entries",
+                          {{{"notice", "G-2026-0412"},
+                            {"type", "green"},
+                            {"names", {"Иван Сергеевич Петров", "Ivan Sergeevich PETROV"}},
+                            {"date_of_birth", "1971-03-02"},
+                            {"documents", {"721234567"}}}}}})
+                  .ok());
+  ASSERT_TRUE(rig.api().Post("/v1/incidents/INC-1/watchlist", {{"notices", {"G-2026-0412"}}}).ok());
+  rig.StartAgents();
+  ASSERT_TRUE(rig.WaitUntilDeployed(60));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto held = rig.store(0).WatchlistOf("INC-1");
+        return held.ok() && held->size() == 1;
+      },
+      60))
+      << "the watchlist reaches the laptop with the deployment";
+  rig.link().Cut();
+  ASSERT_TRUE(WaitUntil([&] { return !rig.AllConnected(); }, 60));
+
+  std::ostringstream out;
+  for (const char* step : {"approach", "perimeter", "sample", "report"}) {
+    ASSERT_TRUE(agent::RecordFinding(rig.store(0), step,
+                                     {"reading=0.4", "remark=" + std::string(300, 'r')}, false,
+                                     false, false, out)
+                    .ok())
+        << out.str();
+  }
+  std::ostringstream checked;
+  ASSERT_TRUE(agent::RecordFinding(rig.store(0), "checkpoint", {"driver=PETROW Iwan|1971-03-02"},
+                                   false, true, false, checked)
+                  .ok())
+      << checked.str();
+  EXPECT_NE(checked.str().find("WATCHLIST HIT: driver matches notice G-2026-0412"),
+            std::string::npos)
+      << checked.str();
+
+  LinkProfile lossy = kIridium;
+  lossy.loss = 0.02;
+  rig.link().SetProfile(lossy);
+  const auto restored = std::chrono::steady_clock::now();
+  rig.link().Restore();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return rig.HqScalar("SELECT COUNT(*) FROM alerts WHERE kind='watchlist'") == 1; }, 240));
+  const auto reached = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - restored);
+  RecordProperty("hit_at_hq_ms", static_cast<int>(reached.count()));
+  EXPECT_EQ(rig.HqScalar("SELECT COUNT(*) FROM inbound WHERE kind='finding'"), 0)
+      << "no finding recorded before the hit is at HQ before it";
+  EXPECT_EQ(rig.HqText("SELECT severity FROM alerts WHERE kind='watchlist'"), "critical");
+  EXPECT_NE(rig.HqText("SELECT message FROM alerts WHERE kind='watchlist'").find("G-2026-0412"),
+            std::string::npos);
+
+  ASSERT_TRUE(WaitUntil([&] { return rig.Pending() == 0; }, 240));
+  rig.StopAgents();
+  EXPECT_EQ(rig.HqScalar("SELECT COUNT(*) FROM inbound WHERE kind='finding'"), 5);
+  EXPECT_EQ(rig.HqScalar("SELECT COUNT(*) FROM alerts WHERE kind='watchlist'"), 1);
+  ExpectEachRecordOnce(rig);
+}
+
 // Two surveyors, one sweep either may do (completion: any), and the report that waits on
 // it. One surveyor sweeps while the terminal is down; once it is up (2.4 kbit/s, 600 ms
 // each way, 2 % loss) HQ closes the other's sweep as done by the first, both reports are

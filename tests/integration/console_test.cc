@@ -337,6 +337,25 @@ TEST_F(ConsoleTest, EveryVerbAnswersJsonThatParses) {
   DeskVerb("login", "--password-stdin --operator dana", "a new shift, a new passphrase");
   EXPECT_EQ(DeskVerb("logout")["session_ended_at_hq"], true);
 
+  // Persons of interest (issue 19): entries from a file, carried by an incident.
+  const std::string entries = dir_.File("watchlist.json");
+  ASSERT_TRUE(WriteFileAtomic(entries, json{{"entries",
+                                             {{{"notice", "G-2026-0412"},
+                                               {"type", "green"},
+                                               {"names", {"Иван Петров", "Ivan PETROV"}},
+                                               {"date_of_birth", "1971-03-02"},
+                                               {"regions", {"UA"}}}}}}
+                                           .dump())
+                  .ok());
+  EXPECT_EQ(Verb("watchlist set", entries)["added"], 1);
+  EXPECT_EQ(Verb("watchlist assign", "INC-1 --region ua")["assigned"], json({"G-2026-0412"}));
+  EXPECT_EQ(Verb("watchlist list")[0]["incidents"], json({"INC-1"}));
+  EXPECT_EQ(Verb("watchlist show", "INC-1")[0]["names"][0], "Иван Петров");
+  EXPECT_EQ(Verb("watchlist unassign", "INC-1 G-2026-0412")["unassigned"], json({"G-2026-0412"}));
+  EXPECT_EQ(Verb("watchlist remove", "G-2026-0412")["notice"], "G-2026-0412");
+  Output bad_entry = Muster("--json watchlist set " + entries + ".missing");
+  EXPECT_EQ(bad_entry.status, 2) << "a missing file is a usage error";
+
   EXPECT_EQ(Verb("audit verify")["intact"], true);
   EXPECT_FALSE(Verb("audit show", "--action incident.update").empty());
   EXPECT_NE(Verb("completion", "bash")["script"].get<std::string>().find("complete -F"),

@@ -1,5 +1,7 @@
 #include "team_rig.h"
 
+#include <sodium.h>
+
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <unistd.h>
 
@@ -95,7 +97,12 @@ TeamRig::TeamRig(TeamRigOptions options) : options_(std::move(options)) {
     const std::size_t index = members_.size() - 1;
     agent->clock = std::make_unique<OffsetClock>(
         clock_, index < options_.laptop_clock_shifts.size() ? options_.laptop_clock_shifts[index] : 0);
-    auto store = agent::AgentStore::Open(dir, agent->bundle, *agent->clock);
+    if (options_.sealed) {
+      agent->master.emplace(32);
+      randombytes_buf(agent->master->data(), agent->master->size());
+    }
+    auto store = agent::AgentStore::Open(dir, agent->bundle, *agent->clock,
+                                         agent->master ? &*agent->master : nullptr);
     Check(store.status(), "open the store of " + member);
     agent->store = std::move(store).value();
     agents_.push_back(std::move(agent));
@@ -155,7 +162,8 @@ void TeamRig::StopAgent(int i) {
 
 std::unique_ptr<agent::AgentStore> TeamRig::OpenStore(int i) {
   auto store = agent::AgentStore::Open(agents_[i]->store->data_dir(), agents_[i]->bundle,
-                                       *agents_[i]->clock);
+                                       *agents_[i]->clock,
+                                       agents_[i]->master ? &*agents_[i]->master : nullptr);
   Check(store.status(), "open another store connection of " + members_[i]);
   return std::move(store).value();
 }

@@ -24,6 +24,7 @@
 #include "relay/relay_server.h"
 #include "muster/bundle.h"
 #include "muster/clock_offset.h"
+#include "muster/secret_bytes.h"
 
 namespace muster::testing {
 
@@ -41,6 +42,9 @@ struct TeamRigOptions {
   std::vector<Millis> laptop_clock_shifts;
   // The member whose link forwards the team's records as its field relay (-1: none).
   int relay = -1;
+  // Every laptop's store sealed with a random key, as after `muster-agent unlock
+  // --set-passphrase` (only a sealed store keeps a watchlist).
+  bool sealed = false;
 };
 
 class TeamRig {
@@ -116,6 +120,7 @@ class TeamRig {
   struct Agent {
     std::unique_ptr<OffsetClock> clock;  // the laptop's clock
     Bundle bundle;
+    std::optional<SecretBytes> master;  // the vault key of a sealed store
     std::unique_ptr<agent::AgentStore> store;
     std::unique_ptr<agent::Link> link;
     agent::LinkStats stats;

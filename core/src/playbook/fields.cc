@@ -13,6 +13,7 @@
 
 #include "muster/playbook/units.h"
 #include "muster/text_limits.h"
+#include "muster/watchlist/matcher.h"
 
 namespace muster::playbook {
 namespace {
@@ -36,6 +37,7 @@ std::string Expected(const FieldSpec& field) {
     case FieldType::kSampleId:
       return field.pattern.empty() ? "a sample id" : "a sample id matching " + field.pattern;
     case FieldType::kAttachment: return "a file path";
+    case FieldType::kPerson: return "a person: NAME|DATE OF BIRTH|DOCUMENT|NATIONALITY";
   }
   return "a value";
 }
@@ -171,6 +173,14 @@ Status CheckSampleId(const FieldSpec& field, const std::string& text) {
   return MatchesPattern(field.pattern, text) ? Status::Ok() : Bad(field, text);
 }
 
+// A person's text form (watchlist::Person::Parse), its error naming the field.
+Status CheckPerson(const FieldSpec& field, const std::string& text) {
+  if (text.empty()) return field.required ? Bad(field, text) : Status::Ok();
+  const Result<watchlist::Person> person = watchlist::Person::Parse(text);
+  if (person.ok()) return Status::Ok();
+  return Status::Error(ErrorCode::kInvalidValue, field.id + ": " + person.status().message());
+}
+
 // The rule of each type whose values are text (all but numbers and booleans).
 Status CheckText(const FieldSpec& field, const std::string& text) {
   switch (field.type) {
@@ -181,6 +191,7 @@ Status CheckText(const FieldSpec& field, const std::string& text) {
     case FieldType::kTime: return IsUtcTime(text) ? Status::Ok() : Bad(field, text);
     case FieldType::kGeolocation: return IsPlace(text) ? Status::Ok() : Bad(field, text);
     case FieldType::kSampleId: return CheckSampleId(field, text);
+    case FieldType::kPerson: return CheckPerson(field, text);
     case FieldType::kText:
     case FieldType::kAttachment:
       return text.empty() && field.required ? Bad(field, text) : Status::Ok();

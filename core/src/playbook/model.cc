@@ -56,6 +56,8 @@ const char* ToString(FieldType type) {
       return "sample_id";
     case FieldType::kAttachment:
       return "attachment";
+    case FieldType::kPerson:
+      return "person";
   }
   return "?";
 }

@@ -28,7 +28,8 @@ const std::vector<std::string> kUseKeys = {"use",        "id",     "phase",   "r
 const std::vector<std::string> kFieldKeys = {"id",  "label", "type",    "required", "unit",
                                              "min", "max",   "options", "pattern"};
 const std::vector<std::string> kFieldTypes = {"number", "text",        "enum",      "boolean",
-                                              "time",   "geolocation", "sample_id", "attachment"};
+                                              "time",   "geolocation", "sample_id", "attachment",
+                                              "person"};
 const std::vector<std::string> kPriorities = {"low", "normal", "high", "critical"};
 constexpr std::size_t kMaxPatternBytes = 200;
 

@@ -8,8 +8,8 @@
 namespace muster::wire {
 namespace {
 
-constexpr std::array<const char*, 5> kDeliveryKindNames = {"playbook", "task", "team",
-                                                           "playbook_status", "notice"};
+constexpr std::array<const char*, 6> kDeliveryKindNames = {
+    "playbook", "task", "team", "playbook_status", "notice", "watchlist"};
 
 std::map<std::string, std::string> ReadNames(BodyReader& reader, const char* field) {
   std::map<std::string, std::string> names;
@@ -254,6 +254,62 @@ Result<TeamDelivery::Form> TeamDelivery::FormOf(const json& body) {
     return Form::kSuperseded;
   }
   return body.contains("tasks") ? Form::kView : Form::kChange;
+}
+
+json EncodeWatchlistEntry(const watchlist::Entry& entry) {
+  return {{"notice", entry.notice_id},        {"type", entry.notice_type},
+          {"names", entry.names},             {"date_of_birth", entry.date_of_birth},
+          {"nationalities", entry.nationalities}, {"documents", entry.documents},
+          {"regions", entry.regions}};
+}
+
+Result<watchlist::Entry> DecodeWatchlistEntry(const json& body) {
+  BodyReader reader(body, "a watchlist entry");
+  watchlist::Entry entry;
+  entry.notice_id = reader.String("notice");
+  entry.notice_type = reader.OptionalString("type");
+  entry.names = reader.OptionalStrings("names");
+  entry.date_of_birth = reader.OptionalString("date_of_birth");
+  entry.nationalities = reader.OptionalStrings("nationalities");
+  entry.documents = reader.OptionalStrings("documents");
+  entry.regions = reader.OptionalStrings("regions");
+  if (reader.ok() && entry.notice_id.empty()) {
+    reader.Fail(ErrorCode::kMalformed, "a watchlist entry needs a notice id");
+  }
+  if (reader.ok() && entry.names.empty() && entry.documents.empty()) {
+    reader.Fail(ErrorCode::kMalformed,
+                "watchlist entry " + entry.notice_id + " has neither a name nor a document");
+  }
+  if (reader.ok()) {
+    if (const std::string problem = watchlist::DateOfBirthProblem(entry.date_of_birth);
+        !problem.empty()) {
+      reader.Fail(ErrorCode::kMalformed, "watchlist entry " + entry.notice_id + ": " + problem);
+    }
+  }
+  return Finish(reader, std::move(entry));
+}
+
+json WatchlistDelivery::Encode() const {
+  json list = json::array();
+  for (const watchlist::Entry& entry : entries) list.push_back(EncodeWatchlistEntry(entry));
+  return {{"incident", incident}, {"whole", whole}, {"entries", std::move(list)},
+          {"removed", removed}};
+}
+
+Result<WatchlistDelivery> WatchlistDelivery::Decode(const json& body) {
+  BodyReader reader(body, "a watchlist delivery");
+  WatchlistDelivery delivery;
+  delivery.incident = reader.String("incident");
+  delivery.whole = reader.OptionalBool("whole", false);
+  delivery.removed = reader.OptionalStrings("removed");
+  if (const json* entries = reader.OptionalArray("entries")) {
+    for (const json& element : *entries) {
+      Result<watchlist::Entry> entry = DecodeWatchlistEntry(element);
+      if (!entry.ok()) return entry.status();
+      delivery.entries.push_back(std::move(*entry));
+    }
+  }
+  return Finish(reader, std::move(delivery));
 }
 
 }  // namespace muster::wire

@@ -10,8 +10,9 @@
 namespace muster::wire {
 namespace {
 
-constexpr std::array<const char*, 8> kRecordKindNames = {
-    "status", "finding", "alert", "trigger", "note", "attachment_chunk", "checklist", "position"};
+constexpr std::array<const char*, 9> kRecordKindNames = {
+    "status",    "finding",  "alert",        "trigger", "note", "attachment_chunk",
+    "checklist", "position", "watchlist_hit"};
 constexpr std::size_t kMaxFileNameBytes = 255;
 
 // The sha256, name and size of a file, with the rules every description follows.
@@ -157,6 +158,26 @@ Result<NoteRecord> NoteRecord::Decode(const json& body) {
   NoteRecord record;
   record.task = reader.OptionalString("task");
   record.text = reader.String("text");
+  return Finish(reader, std::move(record));
+}
+
+json WatchlistHitRecord::Encode() const {
+  return {{"task", task},       {"notice", notice}, {"score_milli", score_milli},
+          {"document", document}, {"person", person}, {"explanation", explanation}};
+}
+
+Result<WatchlistHitRecord> WatchlistHitRecord::Decode(const json& body) {
+  BodyReader reader(body, "a watchlist hit record");
+  WatchlistHitRecord record;
+  record.task = reader.String("task");
+  record.notice = reader.String("notice");
+  record.score_milli = reader.Unsigned("score_milli");
+  record.document = reader.OptionalBool("document", false);
+  record.person = reader.String("person");
+  record.explanation = reader.OptionalString("explanation");
+  if (reader.ok() && record.score_milli > 1000) {
+    reader.Fail(ErrorCode::kMalformed, "a watchlist hit's score_milli is at most 1000");
+  }
   return Finish(reader, std::move(record));
 }
 

@@ -34,12 +34,12 @@ class PlaybookGovernanceTest : public HeadquartersTest {
   Result<json> Publish(const std::string& source, std::optional<pb::Signature> signature) {
     return hq_->playbooks().Publish(source, "border.yaml", signature, "author");
   }
-  // The border playbook, version 1.1.0, with a window of validity.
+  // The border playbook, version 1.2.0, with a window of validity.
   static std::string WithWindow(const std::string& from, const std::string& until) {
     std::string source = BorderPlaybookSource();
-    const std::string version = "\nversion: \"1.0.0\"\n";
+    const std::string version = "\nversion: \"1.1.0\"\n";
     source.replace(source.find(version), version.size(),
-                   "\nversion: \"1.1.0\"\nvalid_from: " + from + "\nvalid_until: " + until + "\n");
+                   "\nversion: \"1.2.0\"\nvalid_from: " + from + "\nvalid_until: " + until + "\n");
     return source;
   }
   Result<json> Deploy(const std::string& source, std::optional<pb::Signature> signature) {

@@ -216,7 +216,7 @@ TEST_F(HeadquartersTest, PublishingTheSameVersionTwiceIsIdempotent) {
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ((*first)["hash"], (*again)["hash"]);
   EXPECT_EQ((*first)["id"], "radioactive-material-border-seizure");
-  EXPECT_EQ((*first)["version"], "1.0.0");
+  EXPECT_EQ((*first)["version"], "1.1.0");
   EXPECT_EQ(Count("SELECT COUNT(*) FROM playbooks"), 1);
 }
 
@@ -814,7 +814,7 @@ TEST_F(HeadquartersTest, AnEmptyOptionalRoleHoldsItsDependantsOnlyWhenItSaysWait
     input.incident_id = "INC-1";
     std::string source = BorderPlaybookSource();
     source.replace(source.find("when_empty: skip"), 16, "when_empty: " + choice);
-    if (choice == "wait") source.replace(source.find("version: \"1.0.0\""), 16, "version: \"1.0.1\"");
+    if (choice == "wait") source.replace(source.find("version: \"1.1.0\""), 16, "version: \"1.1.1\"");
     input.playbook_source = source;
     std::vector<std::string> notify;
     auto deployed = hq_->deployments().Deploy(input, &notify);

@@ -61,6 +61,7 @@ enum class FieldType {
   kGeolocation,
   kSampleId,
   kAttachment,
+  kPerson,  // a person met: NAME|DATE OF BIRTH|DOCUMENT|NATIONALITY (watchlist/matcher.h)
 };
 
 // One typed value a member records for a step.

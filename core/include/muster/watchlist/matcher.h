@@ -44,6 +44,7 @@ struct Entry {
   std::string date_of_birth;               // YYYY-MM-DD, YYYY-MM or YYYY; empty: unknown
   std::vector<std::string> nationalities;  // ISO 3166-1 alpha-2 or alpha-3 codes
   std::vector<std::string> documents;      // passport and identity card numbers
+  std::vector<std::string> regions;        // ISO 3166-1 codes of where it is relevant
 };
 
 // What a member recorded of a person.

@@ -17,6 +17,7 @@
 #include "muster/playbook/model.h"
 #include "muster/playbook/signature.h"
 #include "muster/result.h"
+#include "muster/watchlist/matcher.h"
 #include "muster/wire/records.h"
 
 namespace muster::wire {
@@ -24,7 +25,7 @@ namespace muster::wire {
 using nlohmann::json;
 
 // Delivery kinds. The wire names are DeliveryKindName's; append only.
-enum class DeliveryKind { kPlaybook, kTask, kTeam, kPlaybookStatus, kNotice };
+enum class DeliveryKind { kPlaybook, kTask, kTeam, kPlaybookStatus, kNotice, kWatchlist };
 [[nodiscard]] const char* DeliveryKindName(DeliveryKind kind);
 [[nodiscard]] std::optional<DeliveryKind> DeliveryKindFromName(std::string_view name);
 
@@ -153,6 +154,25 @@ struct NoticeDelivery {
   [[nodiscard]] json Encode() const;
   [[nodiscard]] static Result<NoticeDelivery> Decode(const json& body);
 };
+
+// Persons of interest an incident's team checks people against (docs/programme.md):
+// entries to keep (added or changed) and notice ids to drop, for one incident. |whole|:
+// the entries are the incident's whole list, and the agent drops every other it holds
+// for the incident (an empty whole list drops them all, as at demobilisation).
+struct WatchlistDelivery {
+  static constexpr DeliveryKind kKind = DeliveryKind::kWatchlist;
+  std::string incident;
+  bool whole = false;
+  std::vector<watchlist::Entry> entries;
+  std::vector<std::string> removed;
+  [[nodiscard]] json Encode() const;
+  [[nodiscard]] static Result<WatchlistDelivery> Decode(const json& body);
+};
+
+// One watchlist entry as deliveries and HQ's store write it, and back; errors name the
+// field.
+[[nodiscard]] json EncodeWatchlistEntry(const watchlist::Entry& entry);
+[[nodiscard]] Result<watchlist::Entry> DecodeWatchlistEntry(const json& body);
 
 // The entry of a typed delivery (any of the structs above).
 template <typename T>

@@ -49,7 +49,8 @@ enum class RecordKind {
   kNote,
   kAttachmentChunk,
   kChecklist,
-  kPosition
+  kPosition,
+  kWatchlistHit
 };
 [[nodiscard]] const char* RecordKindName(RecordKind kind);
 // nullopt for a kind this build does not know.
@@ -131,6 +132,20 @@ struct PositionRecord {
   std::string place;
   [[nodiscard]] json Encode() const;
   [[nodiscard]] static Result<PositionRecord> Decode(const json& body);
+};
+
+// A person the member recorded matched an entry of the deployment's watchlist on the
+// laptop (watchlist/matcher.h): it travels in the safety lane, ahead of everything else.
+struct WatchlistHitRecord {
+  static constexpr RecordKind kKind = RecordKind::kWatchlistHit;
+  std::string task;
+  std::string notice;          // the entry's notice id
+  std::uint64_t score_milli = 0;  // the match's score × 1000
+  bool document = false;       // the document number matched
+  std::string person;          // the person as recorded (the person field's text)
+  std::string explanation;     // the matcher's sentence
+  [[nodiscard]] json Encode() const;
+  [[nodiscard]] static Result<WatchlistHitRecord> Decode(const json& body);
 };
 
 // One piece of an attached file. The outbox keeps only the cut (task, attachment,
