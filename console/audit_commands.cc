@@ -65,20 +65,6 @@ void PrintEntries(const json& entries, std::ostream& out) {
   table.Print(out);
 }
 
-// Percent-encodes everything but RFC 3986's unreserved characters.
-std::string UrlEncode(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char escaped[4];
-      std::snprintf(escaped, sizeof escaped, "%%%02X", c);
-      out += escaped;
-    }
-  }
-  return out;
-}
 
 std::string QueryString(const hq::AuditFilter& filter) {
   std::string query =

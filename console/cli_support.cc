@@ -1,5 +1,7 @@
 #include "cli_support.h"
 
+#include <cctype>
+#include <cstdio>
 #include <iostream>
 
 #include "muster/clock.h"
@@ -78,6 +80,20 @@ std::string Text(const json& value) {
     return playbook::FormatValue(*typed);  // 2400, not 2400.0
   }
   return value.dump();
+}
+
+std::string UrlEncode(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      char escaped[4];
+      std::snprintf(escaped, sizeof escaped, "%%%02X", c);
+      out += escaped;
+    }
+  }
+  return out;
 }
 
 std::string Join(const json& list) {

@@ -41,6 +41,8 @@ Result<json> ApiPost(const Context& context, const std::string& path, const json
 // Cell text: "-" for null, numbers without a spurious ".0".
 std::string Text(const json& value);
 std::string Join(const json& list);
+// Percent-encodes everything but RFC 3986's unreserved characters (a query value).
+std::string UrlEncode(const std::string& text);
 // A time for people, or "never".
 std::string When(const json& at);
 // A member's laptop clock against HQ's, from a board's or SITREP's `clock`: "3h 0m fast",

@@ -284,6 +284,33 @@ void AddIncidentViewCommands(CLI::App& app, Context& context) {
   });
 }
 
+// export geojson INCIDENT [--releasable MARKING]: the incident's map for a partner, as
+// GeoJSON on standard output (docs/programme.md, "Partner exports").
+void AddExportCommands(CLI::App& app, Context& context) {
+  struct Options {
+    std::string incident;
+    std::string releasable;
+  };
+  auto options = std::make_shared<Options>();
+  auto* exports = app.add_subcommand("export", "exports for partner agencies");
+  exports->require_subcommand(1);
+  auto* geojson = exports->add_subcommand(
+      "geojson", "geolocated findings and members' positions as GeoJSON (RFC 7946)");
+  geojson->add_option("INCIDENT", options->incident, "the incident")->required();
+  geojson->add_option("--releasable", options->releasable,
+                      "only what a partner cleared for this marking may see, e.g. TLP:GREEN");
+  geojson->callback([&context, options] {
+    std::string path = "/v1/incidents/" + options->incident + "/geojson";
+    if (!options->releasable.empty()) {
+      path += "?releasable=" + muster::console::UrlEncode(options->releasable);
+    }
+    auto api = Connect(context);
+    const Result<json> collection = api.ok() ? api->Get(path) : Result<json>(api.status());
+    if (!collection.ok()) Fail(context, collection.status());
+    std::cout << collection->dump(2) << "\n";
+  });
+}
+
 void AddAttachmentCommands(CLI::App& app, Context& context) {
   struct Options {
     std::int64_t attachment_id = 0;
@@ -370,6 +397,7 @@ int main(int argc, char** argv) {
   AddDeployCommand(app, context);
   AddIncidentViewCommands(app, context);
   AddAttachmentCommands(app, context);
+  AddExportCommands(app, context);
   muster::console::RegisterPlaybookCommands(app, context.json);
   muster::console::RegisterGovernanceCommands(app, *app.get_subcommand("playbook"), context);
   muster::console::RegisterAuditCommands(

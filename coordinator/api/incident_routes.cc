@@ -94,6 +94,21 @@ void AddIncidentViews(httplib::Server& server, ApiContext& context) {
                  return hq.incidents().Reports(request.matches[1]);
                }));
              });
+  server.Get(R"(/v1/incidents/([^/]+)/geojson)", [&context](const httplib::Request& request,
+                                                            httplib::Response& response) {
+    std::optional<playbook::Marking> releasable;
+    if (request.has_param("releasable")) {
+      std::string error;
+      releasable = playbook::ParseMarking(request.get_param_value("releasable"), &error);
+      if (!releasable) {
+        return SendError(response, Status::Error(ErrorCode::kInvalidArgument,
+                                                 "releasable: " + error));
+      }
+    }
+    SendJson(response, context.With([&](Headquarters& hq) {
+      return hq.views().GeoJson(request.matches[1], releasable);
+    }));
+  });
   server.Get(R"(/v1/incidents/([^/]+)/sitrep)", [&context](const httplib::Request& request,
                                                            httplib::Response& response) {
     SendJson(response,

@@ -5,12 +5,14 @@
 // Thread: the one of its HqDatabase (the API's).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "domain/alerts.h"
 #include "domain/attachments.h"
 #include "domain/incidents.h"
 #include "domain/playbook_library.h"
+#include "muster/playbook/marking.h"
 #include "muster/result.h"
 #include "store/hq_database.h"
 
@@ -30,6 +32,12 @@ class IncidentViews : OverDatabase {
   Result<json> IncidentStatus(const std::string& incident_id);
   Result<json> IncidentFindings(const std::string& incident_id);
   Result<json> Sitrep(const std::string& incident_id);
+  // The incident's geolocated findings and its members' last known positions as a GeoJSON
+  // FeatureCollection (RFC 7946; views/geojson.cc). With |releasable|, only what a partner
+  // cleared for that marking may see (playbook::ReleasableAt); the rest is counted in
+  // `muster.withheld`.
+  Result<json> GeoJson(const std::string& incident_id,
+                       const std::optional<playbook::Marking>& releasable);
 
  private:
   PlaybookLibrary& playbooks_;

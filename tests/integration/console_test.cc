@@ -356,6 +356,12 @@ TEST_F(ConsoleTest, EveryVerbAnswersJsonThatParses) {
   Output bad_entry = Muster("--json watchlist set " + entries + ".missing");
   EXPECT_EQ(bad_entry.status, 2) << "a missing file is a usage error";
 
+  json map = Verb("export geojson", "INC-1 --releasable 'RESTRICTED // TLP:AMBER'");
+  EXPECT_EQ(map["type"], "FeatureCollection");
+  EXPECT_EQ(map["muster"]["releasable"], "RESTRICTED // TLP:AMBER");
+  EXPECT_EQ(Muster("export geojson INC-1 --releasable TLP:PURPLE").status, 2)
+      << "an unknown marking is refused";
+
   EXPECT_EQ(Verb("audit verify")["intact"], true);
   EXPECT_FALSE(Verb("audit show", "--action incident.update").empty());
   EXPECT_NE(Verb("completion", "bash")["script"].get<std::string>().find("complete -F"),

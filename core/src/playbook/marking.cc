@@ -114,6 +114,12 @@ Marking Raise(const Marking& a, const Marking& b) {
   return {std::max(a.tlp, b.tlp), std::max(a.classification, b.classification)};
 }
 
+bool ReleasableAt(const Marking& marking, const Marking& limit) {
+  return (marking.tlp == Tlp::kNone || marking.tlp <= limit.tlp) &&
+         (marking.classification == Classification::kNone ||
+          marking.classification <= limit.classification);
+}
+
 bool Lowers(const Marking& marking, const Marking& floor) {
   return (marking.tlp != Tlp::kNone && marking.tlp < floor.tlp) ||
          (marking.classification != Classification::kNone &&

@@ -1133,6 +1133,57 @@ TEST_F(HeadquartersTest, ACheckInPlacesItsMemberAndTheBoardSaysHowOldTheirNewest
   EXPECT_EQ(Count("SELECT COUNT(*) FROM positions"), 2);
 }
 
+TEST_F(HeadquartersTest, TheGeoJsonExportPlacesFindingsAndMembersAndKeepsToTheReleasability) {
+  DeployBorder();
+  IngestOk("jonas-1", {FindingRecord(1, "d1.secondary_inspection.jonas",
+                                     {{"dose_rate_1m", 12.5}, {"neutrons_detected", false},
+                                      {"hot_spot", "46.2332,6.1049"}})});
+  wire::FindingRecord secret;
+  secret.task = "d1.secondary_inspection.jonas";
+  secret.values = {{"hot_spot", "46.2400,6.1100"}};
+  secret.marking = "SECRET";
+  IngestOk("jonas-1", {Entry(2, secret)});
+  IngestOk("amira-1", {Entry(1, wire::PositionRecord{"46.2301,6.1012"})});
+
+  auto all = hq_->views().GeoJson("INC-1", std::nullopt);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ((*all)["type"], "FeatureCollection");
+  std::map<std::string, json> by_kind_and_who;
+  for (const json& feature : (*all)["features"]) {
+    EXPECT_EQ(feature["type"], "Feature");
+    EXPECT_EQ(feature["geometry"]["type"], "Point");
+    ASSERT_EQ(feature["geometry"]["coordinates"].size(), 2u);
+    const double lon = feature["geometry"]["coordinates"][0];
+    const double lat = feature["geometry"]["coordinates"][1];
+    EXPECT_TRUE(lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90);
+    by_kind_and_who[feature["properties"]["kind"].get<std::string>() + ":" +
+                    feature["properties"].value("member", "") + ":" +
+                    feature["properties"].value("marking", "")] = feature;
+  }
+  EXPECT_EQ((*all)["features"].size(), 4u) << (*all).dump(1);  // 2 findings, jonas, amira
+  // RFC 7946 order: longitude first.
+  const json amira = by_kind_and_who["member:amira:RESTRICTED // TLP:AMBER"];
+  ASSERT_TRUE(amira.is_object()) << (*all).dump(1);
+  EXPECT_EQ(amira["geometry"]["coordinates"], json({6.1012, 46.2301}));
+  EXPECT_EQ(amira["properties"]["source"], "check-in");
+  EXPECT_TRUE(by_kind_and_who.count("finding:jonas:SECRET // TLP:AMBER"));
+
+  // A partner cleared for RESTRICTED // TLP:AMBER gets no SECRET finding; one cleared for
+  // TLP:AMBER alone gets nothing classified at all.
+  auto amber = hq_->views().GeoJson("INC-1", playbook::ParseMarking("RESTRICTED // TLP:AMBER"));
+  ASSERT_TRUE(amber.ok());
+  EXPECT_EQ((*amber)["features"].size(), 3u);
+  EXPECT_EQ((*amber)["muster"]["withheld"], 1);
+  for (const json& feature : (*amber)["features"]) {
+    EXPECT_EQ(feature["properties"]["marking"].get<std::string>().find("SECRET"), std::string::npos);
+  }
+  auto tlp_only = hq_->views().GeoJson("INC-1", playbook::ParseMarking("TLP:AMBER"));
+  ASSERT_TRUE(tlp_only.ok());
+  EXPECT_TRUE((*tlp_only)["features"].empty());
+  EXPECT_EQ((*tlp_only)["muster"]["withheld"], 4);
+  EXPECT_EQ(hq_->views().GeoJson("INC-404", std::nullopt).status().code(), ErrorCode::kNotFound);
+}
+
 TEST_F(HeadquartersTest, IncidentFindingsListsWhatWasRecordedWithUnits) {
   DeployBorder();
   IngestOk("jonas-1", {FindingRecord(1, "d1.secondary_inspection.jonas",

@@ -34,6 +34,11 @@ std::string ToString(Tlp tlp);  // "TLP:AMBER+STRICT"; "" for kNone
 // Each part the more restrictive of the two.
 Marking Raise(const Marking& a, const Marking& b);
 
+// Whether what carries |marking| may go to a partner whose releasability is |limit|: each
+// part |marking| gives is no more restrictive than |limit|'s, and a part |limit| leaves
+// out admits none (a partner cleared for TLP:AMBER gets nothing classified).
+bool ReleasableAt(const Marking& marking, const Marking& limit);
+
 // Whether |marking| gives a part (TLP or classification) less restrictive than |floor|'s.
 // A part it leaves out is inherited, so it lowers nothing.
 bool Lowers(const Marking& marking, const Marking& floor);
