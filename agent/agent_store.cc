@@ -754,6 +754,9 @@ Status AgentStore::ApplyWatchlist(const json& body) {
         delivery->incident, delivery->entries.size());
     return Status::Ok();
   }
+  SQLite::Statement kept(*db_, "DELETE FROM watchlist_withheld WHERE incident=?");
+  kept.bind(1, delivery->incident);
+  kept.exec();
   if (delivery->whole) {
     SQLite::Statement clear(*db_, "DELETE FROM watchlist WHERE incident=?");
     clear.bind(1, delivery->incident);

@@ -412,7 +412,10 @@ Status CheckPersons(AgentStore& store, const Task& task, const playbook::Step& s
   for (const playbook::FieldSpec& field : step.findings) {
     if (field.type != playbook::FieldType::kPerson) continue;
     const auto value = draft.finding.values.find(field.id);
-    if (value == draft.finding.values.end() || !value->is_string() || value->empty()) continue;
+    if (value == draft.finding.values.end() || !value->is_string() ||
+        value->get_ref<const std::string&>().empty()) {
+      continue;  // an optional person left blank
+    }
     const std::string text = *value;
     Result<watchlist::Person> person = watchlist::Person::Parse(text);
     if (!person.ok()) return person.status();
@@ -426,7 +429,7 @@ Status CheckPersons(AgentStore& store, const Task& task, const playbook::Step& s
                       "; " + field.id + " was not checked (HQ checks it when it arrives)"
                 : "watchlist: not checked on this laptop: its store is not sealed, so it keeps "
                   "no watchlist (set a passphrase: muster-agent unlock --set-passphrase); HQ "
-                  "checks " + field.id + " when it arrives");
+                  "checks " + field.id + " when the finding arrives");
         return Status::Ok();
       }
       matcher.emplace(std::move(*entries));
@@ -434,8 +437,13 @@ Status CheckPersons(AgentStore& store, const Task& task, const playbook::Step& s
     std::size_t sent = 0;
     for (const watchlist::Match& match : matcher->Check(*person)) {
       const watchlist::Entry& entry = matcher->entries()[match.entry];
-      if (match.hit && sent < kHitsPerPerson) {
-        ++sent;
+      if (match.hit) {
+        if (++sent > kHitsPerPerson) {
+          draft.checks.push_back("WATCHLIST HIT (not sent, HQ has the best " +
+                                 std::to_string(kHitsPerPerson) + "): " + field.id +
+                                 " matches notice " + entry.notice_id + ": " + match.explanation);
+          continue;
+        }
         draft.hits.push_back({task.id, entry.notice_id,
                               static_cast<std::uint64_t>(match.score * 1000 + 0.5),
                               match.document, text, match.explanation});
@@ -937,7 +945,7 @@ void PrintStatus(const AgentStore& store, const StatusView& view, std::ostream& 
         << "; its tasks cannot be worked here: tell HQ\n";
   }
   for (const auto& holding : view.watchlists) {
-    if (holding.withheld > 0) {
+    if (holding.withheld > 0 && holding.held == 0) {
       out << "Watchlist:  NOT KEPT for " << holding.incident << " (" << holding.withheld
           << " entries): this laptop's store is not sealed, so persons are checked only at HQ; "
              "set a passphrase: muster-agent unlock --set-passphrase\n";

@@ -69,7 +69,7 @@ void RegisterWatchlistCommands(CLI::App& app, const Context& context) {
   auto* remove = watchlist->add_subcommand("remove", "remove an entry everywhere");
   remove->add_option("NOTICE", options->notice, "the notice id")->required();
   remove->callback([&context, options] {
-    Answer(context, ApiPost(context, "/v1/watchlist/" + options->notice + "/remove", json::object()),
+    Answer(context, ApiPost(context, "/v1/watchlist/" + UrlEncode(options->notice) + "/remove", json::object()),
            [](const json& done) {
              std::cout << "removed " << Text(done["notice"]) << " (carried by "
                        << (done["incidents"].empty() ? "no incident" : Join(done["incidents"]))
@@ -86,7 +86,7 @@ void RegisterWatchlistCommands(CLI::App& app, const Context& context) {
   assign->callback([&context, options] {
     json body = {{"notices", options->notices}};
     if (!options->region.empty()) body["region"] = options->region;
-    Answer(context, ApiPost(context, "/v1/incidents/" + options->incident + "/watchlist", body),
+    Answer(context, ApiPost(context, "/v1/incidents/" + UrlEncode(options->incident) + "/watchlist", body),
            [](const json& done) {
              std::cout << Text(done["incident"]) << " now carries "
                        << (done["assigned"].empty() ? "nothing new" : Join(done["assigned"]))
@@ -99,7 +99,7 @@ void RegisterWatchlistCommands(CLI::App& app, const Context& context) {
   unassign->add_option("NOTICE", options->notices, "notice ids")->required();
   unassign->callback([&context, options] {
     Answer(context,
-           ApiPost(context, "/v1/incidents/" + options->incident + "/watchlist/remove",
+           ApiPost(context, "/v1/incidents/" + UrlEncode(options->incident) + "/watchlist/remove",
                    {{"notices", options->notices}}),
            [](const json& done) {
              std::cout << Text(done["incident"]) << " no longer carries "
@@ -107,10 +107,27 @@ void RegisterWatchlistCommands(CLI::App& app, const Context& context) {
            });
   });
 
+  auto* hits = watchlist->add_subcommand("hits", "the persons matched in an incident, and why");
+  hits->add_option("INCIDENT", options->incident, "the incident")->required();
+  hits->callback([&context, options] {
+    Answer(context,
+           ApiGet(context, "/v1/incidents/" + UrlEncode(options->incident) + "/watchlist/hits"),
+           [](const json& list) {
+             Table table({"HIT", "MEMBER", "TASK", "PERSON", "NOTICE", "SCORE", "CHECKED BY", "WHY"});
+             for (const auto& hit : list) {
+               table.Add({Text(hit["id"]), Text(hit["member"]), Text(hit["task"]),
+                          Text(hit["person"]), Text(hit["notice"]),
+                          std::to_string(hit["score_milli"].get<int>() / 10) + " %",
+                          Text(hit["checked_by"]), Text(hit["explanation"])});
+             }
+             table.Print(std::cout);
+           });
+  });
+
   auto* show = watchlist->add_subcommand("show", "the entries an incident's team carries");
   show->add_option("INCIDENT", options->incident, "the incident")->required();
   show->callback([&context, options] {
-    Answer(context, ApiGet(context, "/v1/incidents/" + options->incident + "/watchlist"),
+    Answer(context, ApiGet(context, "/v1/incidents/" + UrlEncode(options->incident) + "/watchlist"),
            PrintEntries);
   });
 }

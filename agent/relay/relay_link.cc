@@ -223,6 +223,8 @@ void RelayLink::Handle(const Message& message) {
 }
 
 bool RelayLink::NotForTeam(const OutboxRecord& record, const std::vector<Task>& tasks) {
+  // A hit quotes the watchlist entry; the relay's laptop may keep no list, sealed or not.
+  if (record.kind == "watchlist_hit") return true;
   if (record.kind != "finding" && record.kind != "note" && record.kind != "attachment_chunk") {
     return false;  // states, ticks and alerts are what the team view is made of
   }

@@ -22,12 +22,16 @@ Millis LoginThrottle::RetryAfter(const std::string& account, const std::string& 
   return std::max(Wait(AccountKey(account), now), Wait(AddressKey(address), now));
 }
 
-void LoginThrottle::Fail(const std::string& key, Millis now) {
+void LoginThrottle::Fail(const std::string& key, Millis now, bool forgets) {
   if (!entries_.count(key)) MakeRoom(now);
   Entry& entry = entries_[key];
-  // A count quiet for the longest lock starts again: occasional typos from one address
-  // (an office behind one NAT) never add up to a lock.
-  if (entry.failures > 0 && now - entry.last_failure >= options_.max_lock) entry.failures = 0;
+  // An address's count quiet for the longest lock after its last lock ended starts
+  // again: occasional typos from one address (an office behind one NAT) never add up to
+  // a lock. An account's count is cleared only by a successful login.
+  if (forgets && entry.failures > 0 &&
+      now - std::max(entry.last_failure, entry.locked_until) >= options_.max_lock) {
+    entry.failures = 0;
+  }
   entry.failures += 1;
   entry.last_failure = now;
   const int over = entry.failures - options_.free_failures;
@@ -52,8 +56,8 @@ void LoginThrottle::MakeRoom(Millis now) {
 void LoginThrottle::Failed(const std::string& account, const std::string& address) {
   std::lock_guard<std::mutex> lock(mutex_);
   const Millis now = clock_.Now();
-  Fail(AccountKey(account), now);
-  Fail(AddressKey(address), now);
+  Fail(AccountKey(account), now, false);
+  Fail(AddressKey(address), now, true);
 }
 
 void LoginThrottle::Succeeded(const std::string& account) {

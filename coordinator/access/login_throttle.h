@@ -2,7 +2,7 @@
 // per client address, separately. After |free_failures| failures in a row a key is locked
 // for |first_lock|, doubling with each further failure up to |max_lock|. A successful
 // login clears its account's count only: an address's count is forgotten after
-// |max_lock| without a failure, so that someone with a valid account cannot log in
+// |max_lock| without a failure (counted from the end of its last lock), so that someone with a valid account cannot log in
 // between guesses at others to keep their address unlocked. A locked account answers
 // rate_limited even to the right password, so guessing one account from many addresses
 // gains nothing, and one address trying many accounts is slowed as well.
@@ -45,7 +45,8 @@ class LoginThrottle {
     Millis locked_until = 0;
     Millis last_failure = 0;
   };
-  void Fail(const std::string& key, Millis now);
+  // |forgets|: the count starts again after a quiet |max_lock| (addresses only).
+  void Fail(const std::string& key, Millis now, bool forgets);
   Millis Wait(const std::string& key, Millis now) const;
   void MakeRoom(Millis now);
 

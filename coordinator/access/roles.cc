@@ -91,8 +91,8 @@ Permission NeededFor(std::string_view method, std::string_view path) {
     if (Under(path, "/v1/operators")) return Permission::kAdminister;
     // Persons of interest are personal data: not for the wall screen's viewers.
     const bool watchlist = Under(path, "/v1/watchlist") ||
-                           (Under(path, "/v1/incidents") && path.size() >= 10 &&
-                            path.substr(path.size() - 10) == "/watchlist");
+                           (Under(path, "/v1/incidents") &&
+                            path.find("/watchlist") != std::string_view::npos);
     return watchlist ? Permission::kOperate : Permission::kRead;
   }
   for (const ChangeRule& rule : kChangeRules) {

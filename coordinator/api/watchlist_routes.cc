@@ -54,9 +54,19 @@ void AddWatchlistRoutes(httplib::Server& server, ApiContext& context) {
                   return hq.watchlist().Remove(request.matches[1], RequestActor(request), agents);
                 });
               });
+  server.Get(R"(/v1/incidents/([^/]+)/watchlist/hits)",
+             [&context](const httplib::Request& request, httplib::Response& response) {
+               SendJson(response, context.With([&](Headquarters& hq) {
+                 return hq.watchlist().Hits(request.matches[1]);
+               }));
+             });
   server.Get(R"(/v1/incidents/([^/]+)/watchlist)",
              [&context](const httplib::Request& request, httplib::Response& response) {
                SendJson(response, context.With([&](Headquarters& hq) -> Result<nlohmann::json> {
+                 if (!hq.incidents().Get(request.matches[1]).ok()) {
+                   return Status::Error(ErrorCode::kNotFound,
+                                        "no incident '" + request.matches[1].str() + "'");
+                 }
                  nlohmann::json list = nlohmann::json::array();
                  for (const watchlist::Entry& entry : hq.watchlist().EntriesOf(request.matches[1])) {
                    list.push_back(wire::EncodeWatchlistEntry(entry));

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 
+#include "muster/clock.h"
 #include "muster/sqlite_store.h"
+#include "muster/text_limits.h"
 #include "muster/wire/deliveries.h"
 
 namespace muster::hq {
@@ -246,6 +248,94 @@ Result<json> Watchlist::Unassign(const std::string& incident_id,
   });
   if (!status.ok()) return status;
   return json{{"incident", incident_id}, {"unassigned", unassigned}};
+}
+
+Status Watchlist::RecordHit(const Hit& hit) {
+  auto insert = statements_.Get(
+      "INSERT OR IGNORE INTO watchlist_hits(incident_id, task_id, member_id, notice_id, person, "
+      "score_milli, document, explanation, checked_by, agent_id, seq, recorded_at) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+  insert->bind(1, hit.incident);
+  insert->bind(2, hit.task);
+  insert->bind(3, hit.member);
+  insert->bind(4, hit.notice);
+  insert->bind(5, hit.person);
+  insert->bind(6, static_cast<std::int64_t>(hit.score_milli));
+  insert->bind(7, hit.document ? 1 : 0);
+  insert->bind(8, hit.explanation);
+  insert->bind(9, hit.by_laptop ? "laptop" : "hq");
+  insert->bind(10, hit.agent);
+  insert->bind(11, static_cast<std::int64_t>(hit.seq));
+  insert->bind(12, static_cast<std::int64_t>(hit.at));
+  insert->exec();
+  const std::string message =
+      hit.member + " met a person of interest: '" + limits::Cut(hit.person, limits::kShort) +
+      "' matches notice " + limits::Cut(hit.notice, limits::kShort) +
+      (hit.document ? " by its document number" : " by name") + " (score " +
+      std::to_string(hit.score_milli / 10) + " %, checked " +
+      (hit.by_laptop ? "on the laptop" : "at HQ") + ", recorded " + FormatTimestamp(hit.at) +
+      "); why: muster watchlist hits " + hit.incident;
+  return alerts_.Raise(hit.incident, hit.deployment, "watchlist", "critical", message, hit.agent,
+                       "watchlist:" + hit.task + ":" + hit.notice + ":" + hit.person);
+}
+
+Status Watchlist::CheckFinding(const Hit& context, const playbook::Step& step, const json& values) {
+  std::optional<watchlist::Matcher> matcher;
+  for (const playbook::FieldSpec& field : step.findings) {
+    if (field.type != playbook::FieldType::kPerson) continue;
+    const auto value = values.find(field.id);
+    if (value == values.end() || !value->is_string()) continue;
+    Result<watchlist::Person> person = watchlist::Person::Parse(value->get<std::string>());
+    if (!person.ok()) continue;  // an empty optional person
+    if (!matcher) {
+      std::vector<watchlist::Entry> entries = EntriesOf(context.incident);
+      if (entries.empty()) return Status::Ok();
+      matcher.emplace(std::move(entries));
+    }
+    for (const watchlist::Match& match : matcher->Check(*person)) {
+      if (!match.hit) continue;
+      Hit hit = context;
+      hit.notice = matcher->entries()[match.entry].notice_id;
+      hit.score_milli = static_cast<std::uint64_t>(match.score * 1000 + 0.5);
+      hit.document = match.document;
+      hit.person = value->get<std::string>();
+      hit.explanation = match.explanation;
+      hit.by_laptop = false;
+      MUSTER_RETURN_IF_ERROR(RecordHit(hit));
+    }
+  }
+  return Status::Ok();
+}
+
+Result<json> Watchlist::Hits(const std::string& incident_id) {
+  json list = json::array();
+  Status status = Guarded([&]() -> Status {
+    SQLite::Statement exists(*db_, "SELECT 1 FROM incidents WHERE id=?");
+    exists.bind(1, incident_id);
+    if (!exists.executeStep()) {
+      return Status::Error(ErrorCode::kNotFound, "no incident '" + incident_id + "'");
+    }
+    SQLite::Statement query(*db_,
+                            "SELECT id, task_id, member_id, notice_id, person, score_milli, "
+                            "document, explanation, checked_by, recorded_at FROM watchlist_hits "
+                            "WHERE incident_id=? ORDER BY id DESC");
+    query.bind(1, incident_id);
+    while (query.executeStep()) {
+      list.push_back({{"id", query.getColumn(0).getInt64()},
+                      {"task", query.getColumn(1).getString()},
+                      {"member", query.getColumn(2).getString()},
+                      {"notice", query.getColumn(3).getString()},
+                      {"person", query.getColumn(4).getString()},
+                      {"score_milli", query.getColumn(5).getInt64()},
+                      {"document", query.getColumn(6).getInt() != 0},
+                      {"explanation", query.getColumn(7).getString()},
+                      {"checked_by", query.getColumn(8).getString()},
+                      {"recorded_at", query.getColumn(9).getInt64()}});
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return list;
 }
 
 }  // namespace muster::hq

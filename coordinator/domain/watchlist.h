@@ -9,9 +9,13 @@
 // Thread: the one of its HqDatabase.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "domain/alerts.h"
+#include "muster/playbook/model.h"
 #include "muster/result.h"
 #include "muster/watchlist/matcher.h"
 #include "store/audit_trail.h"
@@ -22,8 +26,38 @@ namespace muster::hq {
 
 class Watchlist : OverDatabase {
  public:
-  Watchlist(HqDatabase& database, AuditTrail& audit, DeliveryQueue& deliveries)
-      : OverDatabase(database), audit_(audit), deliveries_(deliveries) {}
+  Watchlist(HqDatabase& database, AuditTrail& audit, DeliveryQueue& deliveries, Alerts& alerts)
+      : OverDatabase(database), audit_(audit), deliveries_(deliveries), alerts_(alerts) {}
+
+  // A person a member recorded matched an entry: by the laptop (a watchlist_hit record)
+  // or by HQ's own check of the finding. Kept with the explanation (which quotes the
+  // entry, so only officers read it: Hits) and raised as a critical `watchlist` alert
+  // whose message names the person as recorded, the notice and the score, not the
+  // entry's details. The laptop's and HQ's hit on one person raise one alert.
+  struct Hit {
+    std::string incident;
+    std::optional<std::int64_t> deployment;
+    std::string task;
+    std::string member;
+    std::string agent;
+    std::uint64_t seq = 0;  // the record that brought it
+    std::string notice;
+    std::uint64_t score_milli = 0;
+    bool document = false;
+    std::string person;
+    std::string explanation;
+    bool by_laptop = true;
+    Millis at = 0;  // when it was recorded, in HQ's time
+  };
+  Status RecordHit(const Hit& hit);
+  // HQ's own check of a finding's person fields against the incident's entries (a
+  // laptop without a sealed store keeps no list and cannot check). Inside the batch's
+  // transaction.
+  Status CheckFinding(const Hit& context, const playbook::Step& step, const json& values);
+  // The incident's hits, newest first: [{"id", "task", "member", "notice", "person",
+  // "score_milli", "document", "explanation", "checked_by", "recorded_at"}]. not_found for
+  // an unknown incident.
+  Result<json> Hits(const std::string& incident_id);
 
   // Adds the entries, or replaces those whose notice id is known: {"added", "changed"}.
   // invalid_argument naming the entry when one lacks a notice id or any name and
@@ -62,6 +96,7 @@ class Watchlist : OverDatabase {
 
   AuditTrail& audit_;
   DeliveryQueue& deliveries_;
+  Alerts& alerts_;
 };
 
 }  // namespace muster::hq

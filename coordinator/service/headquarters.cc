@@ -13,7 +13,7 @@ Headquarters::Headquarters(std::unique_ptr<HqDatabase> database, const HqPolicie
       deliveries_(*database_),
       progress_(*database_),
       team_(*database_, deliveries_),
-      watchlist_(*database_, audit_, deliveries_),
+      watchlist_(*database_, audit_, deliveries_, alerts_),
       dispatch_(*database_, playbooks_, deliveries_, team_, watchlist_),
       directory_(*database_),
       registry_(*database_, audit_, directory_, deliveries_, dispatch_, team_),
@@ -29,7 +29,7 @@ Headquarters::Headquarters(std::unique_ptr<HqDatabase> database, const HqPolicie
       operators_(*database_, audit_),
       sessions_(*database_, audit_),
       ingest_(*database_, {audit_, timeline_, alerts_, playbooks_, directory_, deployments_,
-                           dispatch_, attachments_, schedule_, team_, clocks_}) {}
+                           dispatch_, attachments_, schedule_, team_, clocks_, watchlist_}) {}
 
 Result<std::unique_ptr<Headquarters>> Headquarters::Open(const std::string& path,
                                                          const Clock& clock,

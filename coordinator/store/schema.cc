@@ -364,7 +364,8 @@ CREATE TABLE positions(
 CREATE INDEX positions_by_member ON positions(member_id, recorded_at);
 )sql"},
       // Version 20: persons of interest (domain/watchlist.h): each entry as JSON
-      // (wire::EncodeWatchlistEntry), and which incidents' teams carry it.
+      // (wire::EncodeWatchlistEntry), which incidents' teams carry it, and the hits, by
+      // the laptop or by HQ's own check, with the matcher's explanation.
       {20, R"sql(
 CREATE TABLE watchlist(
   notice_id TEXT PRIMARY KEY,
@@ -380,6 +381,22 @@ CREATE TABLE watchlist_assignments(
   assigned_by TEXT NOT NULL,
   PRIMARY KEY(incident_id, notice_id)) WITHOUT ROWID;
 CREATE INDEX watchlist_assignments_by_notice ON watchlist_assignments(notice_id);
+CREATE TABLE watchlist_hits(
+  id INTEGER PRIMARY KEY,
+  incident_id TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  member_id TEXT NOT NULL,
+  notice_id TEXT NOT NULL,
+  person TEXT NOT NULL,
+  score_milli INTEGER NOT NULL,
+  document INTEGER NOT NULL,
+  explanation TEXT NOT NULL,
+  checked_by TEXT NOT NULL,
+  agent_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  UNIQUE(task_id, notice_id, person, checked_by));
+CREATE INDEX watchlist_hits_by_incident ON watchlist_hits(incident_id, id);
 )sql"},
   };
   return kMigrations;

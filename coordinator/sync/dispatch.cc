@@ -35,14 +35,19 @@ Status Dispatch::QueueBacklog(const std::string& agent_id, const std::string& me
     std::optional<wire::TaskDelivery> snapshot = TaskSnapshot(task_id, holders);
     if (snapshot) MUSTER_RETURN_IF_ERROR(deliveries_.Queue(agent_id, *snapshot));
   }
-  std::set<std::string> incidents;
   for (std::int64_t deployment : deployments) {
     MUSTER_RETURN_IF_ERROR(team_.QueueSnapshot(deployment, agent_id, nullptr));
-    auto incident = statements_.Get("SELECT incident_id FROM deployments WHERE id=?");
-    incident->bind(1, deployment);
-    if (incident->executeStep() && incidents.insert(incident->getColumn(0).getString()).second) {
-      MUSTER_RETURN_IF_ERROR(QueueWatchlist(agent_id, deployment));
-    }
+  }
+  // The watchlist of every incident the member serves in (by assignment: a member may
+  // hold no task there yet).
+  auto incidents = statements_.Get(
+      "SELECT DISTINCT d.incident_id FROM assignments a JOIN deployments d ON "
+      "d.id=a.deployment_id WHERE a.member_id=? AND d.status='active' ORDER BY d.incident_id");
+  incidents->bind(1, member_id);
+  std::vector<std::string> served;
+  while (incidents->executeStep()) served.push_back(incidents->getColumn(0).getString());
+  for (const std::string& incident : served) {
+    MUSTER_RETURN_IF_ERROR(watchlist_.QueueWhole(agent_id, incident));
   }
   return Status::Ok();
 }

@@ -74,6 +74,7 @@ class Ingest : OverDatabase {
     TaskSchedule& schedule;
     TeamRelay& team;
     AgentClocks& clocks;
+    Watchlist& watchlist;
   };
   Ingest(HqDatabase& database, const Parts& parts)
       : OverDatabase(database),
@@ -87,7 +88,8 @@ class Ingest : OverDatabase {
         attachments_(parts.attachments),
         schedule_(parts.schedule),
         team_(parts.team),
-        clocks_(parts.clocks) {}
+        clocks_(parts.clocks),
+        watchlist_(parts.watchlist) {}
 
   // Commits every record of a batch in one transaction and returns only after the
   // commit (a group of one). |peer| is the address the batch came from, for the audit
@@ -156,6 +158,7 @@ class Ingest : OverDatabase {
   TaskSchedule& schedule_;
   TeamRelay& team_;
   AgentClocks& clocks_;
+  Watchlist& watchlist_;
 };
 
 }  // namespace muster::hq

@@ -281,6 +281,12 @@ Status Ingest::ApplyFinding(const AgentRecord& agent, const InboundRecord& recor
     latest->reset();
   }
   outcome.deployments_to_evaluate.insert(task->deployment);
+  if (step) {
+    MUSTER_RETURN_IF_ERROR(watchlist_.CheckFinding(
+        {task->incident, task->deployment, finding.task, agent.member_id, agent.id, record.seq,
+         "", 0, false, "", "", false, at},
+        *step, finding.values));
+  }
   if ((task->state == "cancelled" && !task->stood_down) || task->state == "reassigned") {
     // Conflict rule C2: a finding for a task HQ took away is a fact about the scene: it
     // is kept and counts for triggers, and an officer is told (not for a stand-down: the
@@ -409,14 +415,11 @@ Status Ingest::ApplyWatchlistHit(const AgentRecord& agent, const InboundRecord& 
   Result<TaskRow> task = OwnTask(statements_, agent, hit.task);
   if (!task.ok()) return task.status();
   // Never refused for its length, like a safety alert: the texts are cut.
-  const std::string message =
-      agent.member_id + " met a person of interest: " + limits::Cut(hit.person, limits::kShort) +
-      " matches notice " + limits::Cut(hit.notice, limits::kShort) +
-      (hit.document ? " by document" : "") + " (score " + std::to_string(hit.score_milli / 10) +
-      " %, checked on the laptop " + FormatTimestamp(at) + "): " +
-      limits::Cut(hit.explanation, limits::kLine);
-  return alerts_.Raise(task->incident, task->deployment, "watchlist", "critical", message,
-                       agent.id, "agent:" + agent.id + ":" + std::to_string(record.seq));
+  return watchlist_.RecordHit({task->incident, task->deployment, hit.task, agent.member_id,
+                               agent.id, record.seq, limits::Cut(hit.notice, limits::kShort),
+                               hit.score_milli, hit.document,
+                               limits::Cut(hit.person, limits::kShort),
+                               limits::Cut(hit.explanation, limits::kLine), true, at});
 }
 
 }  // namespace muster::hq

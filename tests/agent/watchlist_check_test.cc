@@ -88,6 +88,16 @@ TEST_F(WatchlistCheckTest, ADocumentNumberHitsAndAStrangerDoesNotAndChangesFollo
   EXPECT_EQ(hits, 1);
 }
 
+TEST_F(WatchlistCheckTest, AnOptionalPersonLeftBlankIsRecordedWithoutACheck) {
+  ASSERT_TRUE(store_->ApplyDeliveries({WatchlistOf(6, true, {Petrov()})}).ok());
+  std::ostringstream out;
+  ASSERT_TRUE(RecordFinding(*store_, "secondary_inspection", {"dose_rate_1m=40", "driver="}, false,
+                            false, false, out)
+                  .ok())
+      << out.str();
+  EXPECT_TRUE(Lacks(out.str(), "watchlist"));
+}
+
 TEST_F(WatchlistCheckTest, AMalformedPersonIsRefusedAndNothingIsRecorded) {
   ASSERT_TRUE(store_->ApplyDeliveries({WatchlistOf(6, true, {Petrov()})}).ok());
   std::ostringstream out;

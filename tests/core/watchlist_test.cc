@@ -15,6 +15,8 @@ TEST(WatchlistNamesTest, ScriptsAndDiacriticsFoldToLatinWords) {
   EXPECT_EQ(FoldedWords("José Ñúñez-Ødegård, Łukasz O'Brien"),
             (std::vector<std::string>{"jose", "nunez", "odegard", "lukasz", "obrien"}));
   EXPECT_EQ(FoldedWords("Straße"), (std::vector<std::string>{"strasse"}));
+  // Decomposed (NFD) input, as some keyboards and copies give it: one word still.
+  EXPECT_EQ(FoldedWords("Mu\u0308ller Jose\u0301"), (std::vector<std::string>{"muller", "jose"}));
   // Bytes that are no UTF-8, escape codes and other scripts only separate words.
   EXPECT_EQ(FoldedWords("ab\xff\xfe" "cd\x1b[31m 王 ef"),
             (std::vector<std::string>{"ab", "cd", "m", "ef"}));

@@ -351,6 +351,7 @@ TEST_F(ConsoleTest, EveryVerbAnswersJsonThatParses) {
   EXPECT_EQ(Verb("watchlist assign", "INC-1 --region ua")["assigned"], json({"G-2026-0412"}));
   EXPECT_EQ(Verb("watchlist list")[0]["incidents"], json({"INC-1"}));
   EXPECT_EQ(Verb("watchlist show", "INC-1")[0]["names"][0], "Иван Петров");
+  EXPECT_TRUE(Verb("watchlist hits", "INC-1").empty());
   EXPECT_EQ(Verb("watchlist unassign", "INC-1 G-2026-0412")["unassigned"], json({"G-2026-0412"}));
   EXPECT_EQ(Verb("watchlist remove", "G-2026-0412")["notice"], "G-2026-0412");
   Output bad_entry = Muster("--json watchlist set " + entries + ".missing");

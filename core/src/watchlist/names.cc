@@ -81,15 +81,19 @@ const char* Fold(char32_t code) {
   switch (code) {  // Greek with tonos or dialytika
     case 0x0386: case 0x03AC: return "a";
     case 0x0388: case 0x03AD: return "e";
-    case 0x0389: case 0x03AE: case 0x038A: case 0x03AF: case 0x0390: case 0x03CA: return "i";
+    case 0x0389: case 0x03AE: case 0x038A: case 0x03AF: case 0x0390: case 0x03CA:
+    case 0x03AA: return "i";
     case 0x038C: case 0x03CC: case 0x038F: case 0x03CE: return "o";
-    case 0x038E: case 0x03CD: case 0x03B0: case 0x03CB: return "y";
+    case 0x038E: case 0x03CD: case 0x03B0: case 0x03CB: case 0x03AB: return "y";
     default: return nullptr;
   }
 }
 
+// Apostrophes join the letters around them (O'Brien); combining marks (a name typed or
+// pasted decomposed, as macOS does: u + U+0308) are dropped inside the word.
 bool JoinsWords(char32_t code) {
-  return code == '\'' || code == 0x2019 || code == 0x02BC || code == 0x02B9;  // ' ’ ʼ ʹ
+  return code == '\'' || code == 0x2019 || code == 0x02BC || code == 0x02B9 ||  // ' ’ ʼ ʹ
+         (code >= 0x0300 && code <= 0x036F);
 }
 
 struct Rewrite {

@@ -115,6 +115,15 @@ TEST_F(WatchlistTest, AHitFromTheFieldRaisesACriticalAlertOnlyForTheMembersOwnTa
             1);
   IngestOk("jonas-1", {Entry(1, hit)});  // the same record again: one alert
   EXPECT_EQ(Count("SELECT COUNT(*) FROM alerts WHERE kind='watchlist'"), 1);
+  // The alert (which viewers read) quotes nothing of the entry; the hits (officers) do.
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM alerts WHERE kind='watchlist' AND (message LIKE "
+                  "'%Иван%' OR message LIKE '%scores%')"),
+            0);
+  auto hits = hq_->watchlist().Hits("INC-1");
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0]["checked_by"], "laptop");
+  EXPECT_NE((*hits)[0]["explanation"].get<std::string>().find("Иван"), std::string::npos);
 
   wire::WatchlistHitRecord foreign = hit;
   foreign.task = "d1.arrival_briefing.amira";
@@ -122,6 +131,35 @@ TEST_F(WatchlistTest, AHitFromTheFieldRaisesACriticalAlertOnlyForTheMembersOwnTa
   ASSERT_TRUE(outcome.ok());
   ASSERT_EQ(outcome->refused.size(), 1u);
   EXPECT_EQ(outcome->refused[0].second.code(), ErrorCode::kForbidden);
+}
+
+TEST_F(WatchlistTest, HqChecksAPersonFromALaptopThatKeepsNoListAndOneAlertStandsForBothChecks) {
+  ASSERT_TRUE(hq_->watchlist().Set({Petrov()}, "dana", &notify_).ok());
+  ASSERT_TRUE(hq_->watchlist().Assign("INC-1", {"G-2026-0412"}, "", "dana", &notify_).ok());
+  // A plain laptop: the finding arrives with the driver and no hit record.
+  IngestOk("jonas-1", {FindingRecord(1, "d1.secondary_inspection.jonas",
+                                     {{"dose_rate_1m", 12.5},
+                                      {"neutrons_detected", false},
+                                      {"driver", "Iwan Petrow|1971-03-02|72-1234567"}})});
+  auto hits = hq_->watchlist().Hits("INC-1");
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0]["checked_by"], "hq");
+  EXPECT_TRUE((*hits)[0]["document"]);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM alerts WHERE kind='watchlist' AND message LIKE "
+                  "'%by its document number%checked at HQ%'"),
+            1);
+  // The laptop's own hit on the same person, arriving later, raises no second alert.
+  IngestOk("jonas-1", {Entry(2, wire::WatchlistHitRecord{"d1.secondary_inspection.jonas",
+                                                        "G-2026-0412", 1000, true,
+                                                        "Iwan Petrow|1971-03-02|72-1234567", "x"})});
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM alerts WHERE kind='watchlist'"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM watchlist_hits"), 2);
+  // A stranger, and an optional driver left blank, are no hit.
+  IngestOk("jonas-1", {FindingRecord(3, "d1.secondary_inspection.jonas",
+                                     {{"driver", "Jonas Berg|1985-06-01"}})});
+  IngestOk("jonas-1", {FindingRecord(4, "d1.secondary_inspection.jonas", {{"driver", ""}})});
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM watchlist_hits"), 2);
 }
 
 }  // namespace
