@@ -185,6 +185,10 @@ CREATE TABLE watchlist_withheld(
   entries INTEGER NOT NULL,
   at INTEGER NOT NULL);
 )sql"},
+      // Version 10: tasks of an exercise (docs/programme.md), which every verb marks.
+      {10, R"sql(
+ALTER TABLE tasks ADD COLUMN exercise INTEGER NOT NULL DEFAULT 0;
+)sql"},
   };
   return kMigrations;
 }
@@ -193,7 +197,7 @@ namespace {
 
 constexpr const char* kTaskColumns =
     "id, deployment, incident, incident_title, step, playbook, hq_state, dormant, hq_reason, "
-    "due_at, waits_on, local_state, local_reason, updated_at, ready_at";
+    "due_at, waits_on, local_state, local_reason, updated_at, ready_at, exercise";
 
 Task ReadTask(SQLite::Statement& query) {
   Task task;
@@ -213,6 +217,7 @@ Task ReadTask(SQLite::Statement& query) {
   task.local_reason = query.getColumn(12).getString();
   task.updated_at = query.getColumn(13).getInt64();
   task.ready_at = OptionalMillis(query.getColumn(14));
+  task.exercise = query.getColumn(15).getInt() != 0;
   return task;
 }
 
@@ -563,7 +568,8 @@ Result<bool> AgentStore::AddOccurrence(const Task& base, const std::string& id,
     SQLite::Statement insert(
         *db_,
         "INSERT OR IGNORE INTO tasks(id, deployment, incident, incident_title, step, playbook, "
-        "hq_state, dormant, due_at, ready_at, updated_at) VALUES(?,?,?,?,?,?, 'ready', 0, ?,?,?)");
+        "hq_state, dormant, due_at, ready_at, updated_at, exercise) "
+        "VALUES(?,?,?,?,?,?, 'ready', 0, ?,?,?,?)");
     insert.bind(1, id);
     insert.bind(2, base.deployment);
     insert.bind(3, base.incident);
@@ -573,6 +579,7 @@ Result<bool> AgentStore::AddOccurrence(const Task& base, const std::string& id,
     insert.bind(7, static_cast<std::int64_t>(times.due_at));
     insert.bind(8, static_cast<std::int64_t>(times.opens_at));
     insert.bind(9, static_cast<std::int64_t>(clock_.Now()));
+    insert.bind(10, base.exercise ? 1 : 0);
     added = insert.exec() > 0;
     return Status::Ok();
   });
@@ -680,9 +687,9 @@ Status AgentStore::ApplyDelivery(const Delivery& delivery) {
       SQLite::Statement upsert(
           *db_,
           "INSERT INTO tasks(id, deployment, incident, incident_title, step, playbook, hq_state, "
-          "dormant, hq_reason, due_at, waits_on, updated_at, ready_at) "
-          "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) "
-          "ON CONFLICT(id) DO UPDATE SET hq_state=excluded.hq_state, "
+          "dormant, hq_reason, due_at, waits_on, updated_at, ready_at, exercise) "
+          "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+          "ON CONFLICT(id) DO UPDATE SET hq_state=excluded.hq_state, exercise=excluded.exercise, "
           "ready_at=COALESCE(excluded.ready_at, tasks.ready_at), "
           "dormant=MIN(tasks.dormant, excluded.dormant), hq_reason=excluded.hq_reason, "
           "due_at=excluded.due_at, waits_on=excluded.waits_on, updated_at=excluded.updated_at, "
@@ -711,6 +718,7 @@ Status AgentStore::ApplyDelivery(const Delivery& delivery) {
       } else {
         upsert.bind(13);
       }
+      upsert.bind(14, task->exercise ? 1 : 0);
       upsert.exec();
       return Status::Ok();
     }

@@ -54,6 +54,7 @@ struct Task {
   std::int64_t deployment = 0;
   std::string incident;
   std::string incident_title;
+  bool exercise = false;  // of an exercise: every verb shows the mark (docs/programme.md)
   std::string step;
   std::string playbook;  // content hash
   std::string hq_state;

@@ -88,8 +88,10 @@ Status PrintNewNotices(AgentStore& store, std::ostream& out) {
   auto notices = store.TakeUnseenNotices();
   if (!notices.ok()) return notices.status();
   for (const Notice& notice : *notices) {
-    out << "NOTICE for the " << ForTerminal(notice.role) << " role (" << ForTerminal(notice.source)
-        << ", " << FormatTimestamp(notice.received_at) << "): " << ForTerminal(notice.text) << "\n";
+    out << "NOTICE"
+        << (notice.role.empty() ? "" : " for the " + ForTerminal(notice.role) + " role") << " ("
+        << ForTerminal(notice.source) << ", " << FormatTimestamp(notice.received_at)
+        << "): " << ForTerminal(notice.text) << "\n";
   }
   return Status::Ok();
 }

@@ -11,6 +11,7 @@
 #include "relay/relay_queue.h"
 #include "attachments.h"
 #include "muster/display.h"
+#include "muster/exercise/script.h"
 #include "muster/playbook/fields.h"
 #include "muster/playbook/schedule.h"
 #include "muster/protocol.h"
@@ -173,6 +174,7 @@ Status ListTasks(AgentStore& store, const Clock& clock, bool as_json, std::ostre
                       {"step", task.step},
                       {"title", step ? step->title : task.step},
                       {"incident", task.incident},
+                      {"exercise", task.exercise},
                       {"state", store.DisplayState(task, *tasks)},
                       {"priority", step ? playbook::ToString(step->priority) : "normal"},
                       {"due_at", task.due_at ? json(*task.due_at) : json()},
@@ -186,6 +188,9 @@ Status ListTasks(AgentStore& store, const Clock& clock, bool as_json, std::ostre
     out << "No tasks yet. They arrive at the next sync once HQ deploys you.\n";
     return Status::Ok();
   }
+  if (std::any_of(tasks->begin(), tasks->end(), [](const Task& task) { return task.exercise; })) {
+    out << exercise::kExerciseMark << " (tasks marked [EXERCISE] belong to an exercise)\n";
+  }
   out << std::left << std::setw(34) << "TASK" << std::setw(13) << "STATE" << std::setw(10)
       << "PRIORITY" << std::setw(16) << "DUE" << "TITLE / WAITS ON\n";
   for (const Task& task : *tasks) {
@@ -194,7 +199,8 @@ Status ListTasks(AgentStore& store, const Clock& clock, bool as_json, std::ostre
     out << std::left << std::setw(34) << task.id << std::setw(13)
         << store.DisplayState(task, *tasks) << std::setw(10)
         << (step ? playbook::ToString(step->priority) : "normal") << std::setw(16)
-        << DueText(task.due_at, now) << (step ? step->title : task.step);
+        << DueText(task.due_at, now) << (task.exercise ? "[EXERCISE] " : "")
+        << (step ? step->title : task.step);
     const std::string waits = WaitsOn(task, *tasks, store);
     if (!waits.empty()) out << "  [waits on " << waits << "]";
     if (const std::string notice = NoticeOf(*notices, task); !notice.empty()) {
@@ -320,6 +326,7 @@ void PrintFindingFields(const playbook::Step& step, std::ostream& out) {
 void PrintTask(const AgentStore& store, const TaskView& view, std::ostream& out) {
   const Task& task = view.task;
   const playbook::Step& step = *view.step;
+  if (task.exercise) out << exercise::kExerciseMark << "\n";
   out << task.id << " — " << step.title << "\n"
       << "Incident:  " << task.incident << " " << task.incident_title << "\n"
       << "Playbook:  " << view.book->id << " " << view.book->version << " ("

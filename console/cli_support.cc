@@ -6,6 +6,7 @@
 
 #include "muster/clock.h"
 #include "muster/display.h"
+#include "muster/exercise/script.h"
 #include "muster/files.h"
 #include "muster/playbook/fields.h"
 #include "saved_login.h"
@@ -104,6 +105,11 @@ std::string Join(const json& list) {
 
 std::string When(const json& at) {
   return at.is_number() ? FormatTimestamp(at.get<Millis>()) : "never";
+}
+
+std::string ExerciseBanner(const json& view) {
+  const bool marked = view.is_object() && view.value("exercise", false);
+  return marked ? std::string(exercise::kExerciseMark) + "\n" : std::string();
 }
 
 std::string ClockSkew(const json& clock) {

@@ -45,6 +45,9 @@ std::string Join(const json& list);
 std::string UrlEncode(const std::string& text);
 // A time for people, or "never".
 std::string When(const json& at);
+// "EXERCISE EXERCISE EXERCISE\n" when |view| (an incident, a board, a SITREP, an
+// after-action report) has "exercise": true; "" otherwise.
+std::string ExerciseBanner(const json& view);
 // A member's laptop clock against HQ's, from a board's or SITREP's `clock`: "3h 0m fast",
 // "in step", or "unknown" before its agent first reported.
 std::string ClockSkew(const json& clock);

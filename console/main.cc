@@ -20,6 +20,7 @@
 #include "ops_commands.h"
 #include "playbook_commands.h"
 #include "roster_commands.h"
+#include "exercise_commands.h"
 #include "watchlist_commands.h"
 #include "signature_commands.h"
 #include "table.h"
@@ -43,7 +44,7 @@ using muster::console::When;
 void PrintStatus(const json& board) {
   const muster::Millis now = board["generated_at"].get<muster::Millis>();
   const json& incident = board["incident"];
-  std::cout << Text(incident["id"]) << "  " << Text(incident["title"]) << "  ["
+  std::cout << muster::console::ExerciseBanner(board) << Text(incident["id"]) << "  " << Text(incident["title"]) << "  ["
             << Text(incident["severity"]) << ", " << Text(incident["status"]) << "]  as of "
             << muster::FormatTimestamp(now)
             << "\n\n";
@@ -405,6 +406,7 @@ int main(int argc, char** argv) {
   muster::console::RegisterOpsCommands(app, context);
   muster::console::RegisterOperatorCommands(app, context);
   muster::console::RegisterWatchlistCommands(app, context);
+  muster::console::RegisterExerciseCommands(app, context);
   if (auto done = muster::ParseCommandLine(app, argc, argv)) return *done;
   return 0;
 }

@@ -15,6 +15,7 @@ struct Options {
   std::vector<std::string> hazards;
   std::string location;
   std::string severity;
+  bool exercise = false;
   std::string status;
   std::string name;
   std::vector<std::string> roles;
@@ -44,7 +45,7 @@ void IfGiven(const CLI::App& verb, const char* option, const char* name, const T
 }
 
 void PrintIncident(const json& incident) {
-  std::cout << Text(incident["id"]) << "  " << Text(incident["title"]) << "\n"
+  std::cout << ExerciseBanner(incident) << Text(incident["id"]) << "  " << Text(incident["title"]) << "\n"
             << "  status " << Text(incident["status"]) << ", severity "
             << Text(incident["severity"]) << ", hazards " << Join(incident["hazards"])
             << "\n  location " << (incident["location"] == "" ? "-" : Text(incident["location"]))
@@ -87,6 +88,8 @@ void AddIncidentVerbs(CLI::App& app, const Context& context,
                      "chemical, biological, radiological, nuclear, explosive (repeat)");
   create->add_option("--location", options->location, "where");
   create->add_option("--severity", options->severity, "low, medium (default), high, critical");
+  create->add_flag("--exercise", options->exercise,
+                   "an exercise: marked on every view, kept out of statistics");
   create->callback([&context, options] {
     Answer(context,
            ApiPost(context, "/v1/incidents",
@@ -94,10 +97,11 @@ void AddIncidentVerbs(CLI::App& app, const Context& context,
                     {"title", options->title},
                     {"hazards", options->hazards},
                     {"location", options->location},
-                    {"severity", options->severity.empty() ? "medium" : options->severity}}),
+                    {"severity", options->severity.empty() ? "medium" : options->severity},
+                    {"exercise", options->exercise}}),
            [](const json& created) {
-             std::cout << "opened " << Text(created["id"]) << ": " << Text(created["title"])
-                       << "\n";
+             std::cout << ExerciseBanner(created) << "opened " << Text(created["id"]) << ": "
+                       << Text(created["title"]) << "\n";
            });
   });
 
@@ -106,7 +110,8 @@ void AddIncidentVerbs(CLI::App& app, const Context& context,
       Table table({"INCIDENT", "SEVERITY", "STATUS", "OPENED", "TITLE"});
       for (const auto& item : list) {
         table.Add({Text(item["id"]), Text(item["severity"]), Text(item["status"]),
-                   When(item["created_at"]), Text(item["title"])});
+                   When(item["created_at"]),
+                   (item.value("exercise", false) ? "[EXERCISE] " : "") + Text(item["title"])});
       }
       table.Print(std::cout);
     });

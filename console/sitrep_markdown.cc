@@ -7,10 +7,7 @@
 #include "muster/display.h"
 
 namespace muster::console {
-namespace {
 
-// Text from the store for the document: a field's text escaped for Markdown (it cannot
-// break a table row, make a heading or a link, or act on a terminal), a list joined.
 std::string Md(const json& value) {
   if (value.is_string()) return ForMarkdown(value.get<std::string>());
   if (!value.is_array()) return Text(value);
@@ -18,6 +15,8 @@ std::string Md(const json& value) {
   for (const json& item : value) joined += (joined.empty() ? "" : ",") + Md(item);
   return joined.empty() ? "-" : joined;
 }
+
+namespace {
 
 std::string LastHeard(const json& member) {
   const json& age = member["last_contact_age_ms"];
@@ -154,7 +153,10 @@ std::string SitrepMarkdown(const json& report) {
   std::ostringstream out;
   // The marking banner, top and bottom: the most restrictive marking of what it holds.
   const std::string marking = Md(report.value("marking", json("")));
-  const std::string banner = marking.empty() ? "" : "**" + marking + "**\n\n";
+  std::string banner = marking.empty() ? "" : "**" + marking + "**\n\n";
+  if (const std::string exercise = ExerciseBanner(report); !exercise.empty()) {
+    banner = "**" + exercise.substr(0, exercise.size() - 1) + "**\n\n" + banner;
+  }
   out << banner << "# SITREP " << Md(report["incident"]["id"]) << ": " << Md(report["incident"]["title"])
       << "\n\nGenerated " << When(report["generated_at"])
       << " from what HQ holds at that moment; each member's data is as fresh as their last "

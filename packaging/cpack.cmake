@@ -49,6 +49,8 @@ set(CPACK_COMPONENT_AGENT_DESCRIPTION
 Tasks, playbook text and findings on the laptop, synced with HQ when a link exists.")
 
 set(CPACK_DEBIAN_CONSOLE_PACKAGE_NAME muster-console)
+# The console's report charts name a font; fontconfig finds it.
+set(CPACK_DEBIAN_CONSOLE_PACKAGE_DEPENDS "fonts-dejavu-core")
 set(CPACK_COMPONENT_CONSOLE_DESCRIPTION
     "Muster's operator console (the muster command)\n\
 Opens incidents, deploys playbooks, enrols agents and reads the status board.")

@@ -26,6 +26,13 @@ void AddIncidentCrud(httplib::Server& server, ApiContext& context) {
     if (!body) return;
     IncidentInput input{body->value("id", ""), body->value("title", ""), Strings(*body, "hazards"),
                         body->value("location", ""), body->value("severity", "medium")};
+    if (body->contains("exercise")) {
+      if (!(*body)["exercise"].is_boolean()) {
+        return SendError(response, Status::Error(ErrorCode::kInvalidArgument,
+                                                 "exercise must be true or false"));
+      }
+      input.exercise = (*body)["exercise"].get<bool>();
+    }
     SendJson(response, context.With([&](Headquarters& hq) {
       return hq.incidents().Create(input, RequestActor(request));
     }),

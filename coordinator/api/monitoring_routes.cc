@@ -49,9 +49,15 @@ void WriteLive(PrometheusText& out, const SyncMetrics::Snapshot& live) {
 
 void WriteStored(PrometheusText& out, const StoreGauges& stored) {
   std::map<std::string, std::uint64_t> alerts = stored.alerts_open;
-  for (const char* severity : kSeverities) alerts.try_emplace(severity, 0);
-  WriteByLabel(out, "muster_alerts_open", "gauge", "Alerts not acknowledged yet, by severity.",
-               "severity", alerts);
+  std::map<std::string, std::uint64_t> drills = stored.exercise_alerts_open;
+  for (const char* severity : kSeverities) {
+    alerts.try_emplace(severity, 0);
+    drills.try_emplace(severity, 0);
+  }
+  WriteByLabel(out, "muster_alerts_open", "gauge",
+               "Alerts of real incidents not acknowledged yet, by severity.", "severity", alerts);
+  WriteByLabel(out, "muster_exercise_alerts_open", "gauge",
+               "Alerts of exercises not acknowledged yet, by severity.", "severity", drills);
   out.Family("muster_deliveries_pending", "gauge",
              "Deliveries queued for active agents that they have not applied yet.");
   out.Sample("muster_deliveries_pending", {}, static_cast<double>(stored.deliveries_pending));

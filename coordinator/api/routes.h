@@ -21,6 +21,8 @@ void AddAuthorRoutes(httplib::Server& server, ApiContext& context);
 void AddAlertRoutes(httplib::Server& server, ApiContext& context);
 // watchlist_routes.cc: persons of interest and the incidents carrying them.
 void AddWatchlistRoutes(httplib::Server& server, ApiContext& context);
+// exercise_routes.cc: exercise scripts and after-action reports.
+void AddExerciseRoutes(httplib::Server& server, ApiContext& context);
 // audit_routes.cc
 void AddAuditRoutes(httplib::Server& server, ApiContext& context);
 // web_routes.cc: the web console's files (no credentials needed to fetch them), and the

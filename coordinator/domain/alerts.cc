@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include "muster/exercise/script.h"
 #include "muster/sqlite_store.h"
 #include "store/columns.h"
 #include "store/lookups.h"
@@ -148,6 +149,13 @@ Status Alerts::Raise(const std::string& incident_id, std::optional<std::int64_t>
                      const std::string& kind, const std::string& severity,
                      const std::string& message, const std::string& source,
                      const std::string& dedupe) {
+  // An exercise's alert says so in its text, wherever the text goes (docs/programme.md).
+  auto exercise = statements_.Get("SELECT exercise FROM incidents WHERE id=?");
+  exercise->bind(1, incident_id);
+  const bool marked = exercise->executeStep() && exercise->getColumn(0).getInt() != 0;
+  exercise->reset();
+  const std::string text =
+      marked ? std::string(exercise::kExerciseMark) + " — " + message : message;
   auto insert = statements_.Get(
       "INSERT OR IGNORE INTO alerts(incident_id, deployment_id, kind, "
       "severity, message, source, raised_at, dedupe) "
@@ -159,13 +167,13 @@ Status Alerts::Raise(const std::string& incident_id, std::optional<std::int64_t>
     insert->bind(2);
   insert->bind(3, kind);
   insert->bind(4, severity);
-  insert->bind(5, message);
+  insert->bind(5, text);
   insert->bind(6, source);
   insert->bind(7, static_cast<std::int64_t>(clock_.Now()));
   insert->bind(8, dedupe);
   if (insert->exec() > 0) {
     MUSTER_RETURN_IF_ERROR(
-        timeline_.Append(incident_id, "alert", source, severity + " " + kind + ": " + message));
+        timeline_.Append(incident_id, "alert", source, severity + " " + kind + ": " + text));
   }
   return Status::Ok();
 }

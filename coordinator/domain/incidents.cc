@@ -6,6 +6,7 @@
 #include <set>
 
 #include "domain/change_note.h"
+#include "muster/exercise/script.h"
 #include "muster/sqlite_store.h"
 #include "muster/text_limits.h"
 #include "store/columns.h"
@@ -84,23 +85,31 @@ Result<json> Incidents::Create(const IncidentInput& input, const Actor& actor) {
     }
     SQLite::Statement insert(*db_,
                              "INSERT INTO incidents(id, title, hazards, location, severity, "
-                             "created_at) VALUES(?,?,?,?,?,?)");
+                             "created_at, exercise) VALUES(?,?,?,?,?,?,?)");
     insert.bind(1, id);
     insert.bind(2, input.title);
     insert.bind(3, json(input.hazards).dump());
     insert.bind(4, input.location);
     insert.bind(5, input.severity);
     insert.bind(6, static_cast<std::int64_t>(clock_.Now()));
+    insert.bind(7, input.exercise ? 1 : 0);
     insert.exec();
-    MUSTER_RETURN_IF_ERROR(timeline_.Append(id, "incident_opened", actor.name, input.title));
-    MUSTER_RETURN_IF_ERROR(audit_.Record(
-        {actor, "incident.create", id, {{"title", input.title}, {"severity", input.severity}}}));
+    MUSTER_RETURN_IF_ERROR(timeline_.Append(
+        id, "incident_opened", actor.name,
+        (input.exercise ? std::string(exercise::kExerciseMark) + " " : std::string()) + input.title));
+    MUSTER_RETURN_IF_ERROR(audit_.Record({actor,
+                                          "incident.create",
+                                          id,
+                                          {{"title", input.title},
+                                           {"severity", input.severity},
+                                           {"exercise", input.exercise}}}));
     created = {{"id", id},
                {"title", input.title},
                {"hazards", input.hazards},
                {"location", input.location},
                {"severity", input.severity},
                {"status", "open"},
+               {"exercise", input.exercise},
                {"created_at", clock_.Now()}};
     return Status::Ok();
   });
@@ -112,8 +121,8 @@ Result<json> Incidents::List() {
   json list = json::array();
   Status status = Guarded([&]() -> Status {
     SQLite::Statement query(*db_,
-                            "SELECT id, title, hazards, location, severity, status, created_at "
-                            "FROM incidents ORDER BY created_at, id");
+                            "SELECT id, title, hazards, location, severity, status, created_at, "
+                            "exercise FROM incidents ORDER BY created_at, id");
     while (query.executeStep()) {
       list.push_back({{"id", query.getColumn(0).getString()},
                       {"title", query.getColumn(1).getString()},
@@ -121,7 +130,8 @@ Result<json> Incidents::List() {
                       {"location", query.getColumn(3).getString()},
                       {"severity", query.getColumn(4).getString()},
                       {"status", query.getColumn(5).getString()},
-                      {"created_at", query.getColumn(6).getInt64()}});
+                      {"created_at", query.getColumn(6).getInt64()},
+                      {"exercise", query.getColumn(7).getInt() != 0}});
     }
     return Status::Ok();
   });
@@ -133,8 +143,8 @@ Result<json> Incidents::Get(const std::string& incident_id) {
   json incident;
   Status status = Guarded([&]() -> Status {
     SQLite::Statement query(*db_,
-                            "SELECT title, hazards, location, severity, status, created_at "
-                            "FROM incidents WHERE id=?");
+                            "SELECT title, hazards, location, severity, status, created_at, "
+                            "exercise FROM incidents WHERE id=?");
     query.bind(1, incident_id);
     if (!query.executeStep()) {
       return Status::Error(ErrorCode::kNotFound, "no incident '" + incident_id +
@@ -147,6 +157,7 @@ Result<json> Incidents::Get(const std::string& incident_id) {
                 {"severity", query.getColumn(3).getString()},
                 {"status", query.getColumn(4).getString()},
                 {"created_at", query.getColumn(5).getInt64()},
+                {"exercise", query.getColumn(6).getInt() != 0},
                 {"deployments", json::array()}};
     SQLite::Statement deployments(
         *db_,

@@ -20,6 +20,9 @@ struct IncidentInput {
   std::vector<std::string> hazards;
   std::string location;
   std::string severity = "medium";
+  // An exercise (docs/programme.md): marked as one everywhere, kept out of statistics.
+  // Set when the incident is opened, never changed.
+  bool exercise = false;
 };
 
 // What an officer changes in an incident: an empty optional keeps the value.

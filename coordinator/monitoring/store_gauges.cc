@@ -22,8 +22,13 @@ std::map<std::string, std::uint64_t> CountsBy(SQLite::Database& db, const char* 
 Result<StoreGauges> StoreGaugeReader::Read() {
   StoreGauges gauges;
   Status read = Guarded([&]() -> Status {
+    // An exercise's alerts are counted apart, so that a drill never pages anyone.
     gauges.alerts_open = CountsBy(
-        *db_, "SELECT severity, COUNT(*) FROM alerts WHERE acked_at IS NULL GROUP BY severity");
+        *db_, "SELECT a.severity, COUNT(*) FROM alerts a JOIN incidents i ON i.id=a.incident_id "
+              "WHERE a.acked_at IS NULL AND i.exercise=0 GROUP BY a.severity");
+    gauges.exercise_alerts_open = CountsBy(
+        *db_, "SELECT a.severity, COUNT(*) FROM alerts a JOIN incidents i ON i.id=a.incident_id "
+              "WHERE a.acked_at IS NULL AND i.exercise=1 GROUP BY a.severity");
     gauges.agents = CountsBy(*db_, "SELECT status, COUNT(*) FROM agents GROUP BY status");
     SQLite::Statement pending(*db_,
                               "SELECT COALESCE(SUM(MAX(next_delivery - 1 - applied, 0)), 0) "

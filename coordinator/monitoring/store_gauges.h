@@ -13,7 +13,8 @@
 namespace muster::hq {
 
 struct StoreGauges {
-  std::map<std::string, std::uint64_t> alerts_open;  // by severity
+  std::map<std::string, std::uint64_t> alerts_open;           // by severity, real incidents
+  std::map<std::string, std::uint64_t> exercise_alerts_open;  // by severity, exercises
   std::uint64_t deliveries_pending = 0;
   std::map<std::string, std::uint64_t> agents;  // by status: active, revoked
 };

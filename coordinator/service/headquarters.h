@@ -17,6 +17,7 @@
 #include "domain/alerts.h"
 #include "domain/attachments.h"
 #include "domain/deployments.h"
+#include "domain/exercises.h"
 #include "domain/incidents.h"
 #include "domain/operations.h"
 #include "domain/playbook_authors.h"
@@ -32,6 +33,7 @@
 #include "sync/dispatch.h"
 #include "sync/ingest.h"
 #include "sync/team_relay.h"
+#include "views/after_action.h"
 #include "views/incident_views.h"
 
 namespace muster::hq {
@@ -74,6 +76,8 @@ class Headquarters {
   TaskSchedule& schedule() { return schedule_; }
   Operations& operations() { return operations_; }
   IncidentViews& views() { return views_; }
+  Exercises& exercises() { return exercises_; }
+  AfterAction& after_action() { return after_action_; }
   Operators& operators() { return operators_; }
   Sessions& sessions() { return sessions_; }
   Ingest& ingest() { return ingest_; }
@@ -102,6 +106,8 @@ class Headquarters {
   TaskSchedule schedule_;
   Operations operations_;
   IncidentViews views_;
+  Exercises exercises_;
+  AfterAction after_action_;
   Operators operators_;
   Sessions sessions_;
   Ingest ingest_;

@@ -153,6 +153,12 @@ std::optional<SyncServer::Incoming> RouterLoop::Accept(zmq::message_t& payload,
               agent ? "this agent has been revoked" : "this key has been replaced or revoked"));
     return std::nullopt;
   }
+  if (hq_.exercises().Silenced(agent->member_id)) {
+    // An exercise's silence inject: HQ hears nothing from the member, as over a lost
+    // link, and the laptop keeps its records until the silence ends (domain/exercises.h).
+    log->debug("event=exercise_silence agent={}", agent_id);
+    return std::nullopt;
+  }
   if (std::optional<protocol::Message> refusal = sync_.Admit(agent_id)) {
     CountRefused(ErrorCode::kRateLimited);
     Reply(route, agent_id, *refusal);
@@ -328,6 +334,13 @@ void RouterLoop::SweepAlerts() {
     for (const std::string& agent_id : scheduled->agents_to_notify) {
       SendTo(agent_id, sync_.Deliveries(agent_id));
     }
+  }
+  Result<std::vector<std::string>> injected = hq_.exercises().FireDue();
+  if (!injected.ok()) {
+    Logger("exercise")->error("event=inject_failed code={} error=\"{}\"",
+                              injected.status().wire_code(), injected.status().message());
+  } else {
+    for (const std::string& agent_id : *injected) SendTo(agent_id, sync_.Deliveries(agent_id));
   }
   Result<int> raised = hq_.alerts().Sweep();
   if (!raised.ok()) {

@@ -398,6 +398,33 @@ CREATE TABLE watchlist_hits(
   UNIQUE(task_id, notice_id, person, checked_by));
 CREATE INDEX watchlist_hits_by_incident ON watchlist_hits(incident_id, id);
 )sql"},
+      // Version 21: exercises (domain/exercises.h). An incident opened as an exercise is
+      // marked on every view and kept out of the programme's statistics; its script of
+      // injects, each inject's firing, and the members its silence injects cut off.
+      {21, R"sql(
+ALTER TABLE incidents ADD COLUMN exercise INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE exercise_runs(
+  incident_id TEXT PRIMARY KEY REFERENCES incidents(id),
+  name TEXT NOT NULL,
+  script TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  started_by TEXT NOT NULL);
+CREATE TABLE exercise_injects(
+  incident_id TEXT NOT NULL REFERENCES exercise_runs(incident_id),
+  idx INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  fired_at INTEGER,
+  outcome TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY(incident_id, idx)) WITHOUT ROWID;
+CREATE TABLE exercise_silences(
+  member_id TEXT NOT NULL,
+  incident_id TEXT NOT NULL,
+  from_at INTEGER NOT NULL,
+  until_at INTEGER NOT NULL);
+CREATE INDEX exercise_silences_by_member ON exercise_silences(member_id, until_at);
+)sql"},
   };
   return kMigrations;
 }

@@ -90,7 +90,7 @@ std::optional<wire::TaskDelivery> Dispatch::TaskSnapshot(const std::string& task
                                                          Holders& holders) {
   auto query = statements_.Get(
       "SELECT t.deployment_id, t.step_id, t.member_id, t.state, t.dormant, t.reason, t.due_at, "
-      "d.playbook_hash, d.incident_id, i.title, t.ready_at FROM tasks t "
+      "d.playbook_hash, d.incident_id, i.title, t.ready_at, i.exercise FROM tasks t "
       "JOIN deployments d ON d.id=t.deployment_id JOIN incidents i ON i.id=d.incident_id "
       "WHERE t.id=?");
   query->bind(1, task_id);
@@ -108,6 +108,7 @@ std::optional<wire::TaskDelivery> Dispatch::TaskSnapshot(const std::string& task
   snapshot.incident = query->getColumn(8).getString();
   snapshot.incident_title = query->getColumn(9).getString();
   if (!query->getColumn(10).isNull()) snapshot.ready_at = query->getColumn(10).getInt64();
+  snapshot.exercise = query->getColumn(11).getInt() != 0;
   auto book = playbooks_.ByHash(snapshot.playbook);
   if (!book.ok()) return snapshot;
   const playbook::Step* step = (*book)->FindStep(snapshot.step);

@@ -113,10 +113,16 @@ Result<json> IncidentViews::GeoJson(const std::string& incident_id,
                                     {"recorded_at", FormatTimestamp(location["recorded_at"].get<Millis>())},
                                     {"marking", playbook::ToString(team_marking)}}));
   }
+  // An exercise's features say so each, since a partner's system may take them apart.
+  const bool exercise = (*sitrep)["exercise"].get<bool>();
+  if (exercise) {
+    for (json& feature : features) feature["properties"]["exercise"] = true;
+  }
   return json{{"type", "FeatureCollection"},
               {"features", std::move(features)},
               {"muster",
                {{"incident", incident_id},
+                {"exercise", exercise},
                 {"generated_at", FormatTimestamp(clock_.Now())},
                 {"releasable", releasable ? playbook::ToString(*releasable) : ""},
                 {"withheld", withheld}}}};

@@ -165,8 +165,8 @@ Result<json> IncidentViews::IncidentStatus(const std::string& incident_id) {
   json board;
   Status status = Guarded([&]() -> Status {
     SQLite::Statement incident(*db_,
-                               "SELECT title, severity, status, location, created_at FROM "
-                               "incidents WHERE id=?");
+                               "SELECT title, severity, status, location, created_at, "
+                               "exercise FROM incidents WHERE id=?");
     incident.bind(1, incident_id);
     if (!incident.executeStep()) {
       return Status::Error(ErrorCode::kNotFound, "no incident '" + incident_id +
@@ -178,7 +178,9 @@ Result<json> IncidentViews::IncidentStatus(const std::string& incident_id) {
                {"title", incident.getColumn(0).getString()},
                {"severity", incident.getColumn(1).getString()},
                {"status", incident.getColumn(2).getString()},
-               {"location", incident.getColumn(3).getString()}}},
+               {"location", incident.getColumn(3).getString()},
+               {"exercise", incident.getColumn(5).getInt() != 0}}},
+             {"exercise", incident.getColumn(5).getInt() != 0},
              {"generated_at", now},
              {"deployments", json::array()}};
     SQLite::Statement deployments(*db_,

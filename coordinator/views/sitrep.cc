@@ -223,6 +223,7 @@ Result<json> IncidentViews::Sitrep(const std::string& incident_id) {
   if (!reports.ok()) return reports;
   const Millis now = (*board)["generated_at"];
   json report = {{"generated_at", now},          {"incident", (*board)["incident"]},
+                 {"exercise", (*board)["exercise"]},
                  {"deployments", json::array()}, {"team", json::array()},
                  {"findings", json::array()},    {"alerts", *alerts},
                  {"blocked", json::array()},     {"overdue", json::array()},

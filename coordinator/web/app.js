@@ -61,6 +61,11 @@ function age(ms) {
   return Math.floor(h / 24) + 'd ' + (h % 24) + 'h';
 }
 
+// The mark of an exercise's views (docs/programme.md), or null for a real incident.
+function exerciseBanner(view) {
+  return view.exercise ? el('p', { class: 'exercise-banner' }, 'EXERCISE EXERCISE EXERCISE') : null;
+}
+
 function show(...nodes) {
   const main = document.getElementById('main');
   main.replaceChildren(...nodes);
@@ -276,7 +281,7 @@ async function incidentsView() {
   return [el('h1', {}, 'Incidents'), table(['ID', 'TITLE', 'SEVERITY', 'STATUS', 'LOCATION', 'OPENED'],
     incidents.map((i) => el('tr', {},
       el('td', {}, el('a', { href: '#/incident/' + encodeURIComponent(i.id) + '/board' }, i.id)),
-      el('td', {}, i.title), el('td', { class: 'sev-' + i.severity }, i.severity),
+      el('td', {}, i.exercise ? '[EXERCISE] ' + i.title : i.title), el('td', { class: 'sev-' + i.severity }, i.severity),
       el('td', {}, i.status), el('td', {}, i.location || '-'), el('td', {}, when(i.created_at)))))];
 }
 
@@ -326,7 +331,7 @@ function clockCell(clock) {
 
 async function boardView(id) {
   const board = await api('GET', '/v1/incidents/' + encodeURIComponent(id) + '/status');
-  const nodes = [el('h1', {}, board.incident.id + ' — ' + board.incident.title),
+  const nodes = [el('div', {}, exerciseBanner(board)), el('h1', {}, board.incident.id + ' — ' + board.incident.title),
     el('p', { class: 'muted' }, 'severity ' + board.incident.severity + ', ' + board.incident.status +
       (board.incident.location ? ', ' + board.incident.location : '') + '; as of ' + when(board.generated_at)),
     tabs(id, 'board'), el('h2', {}, 'Team')];
@@ -472,6 +477,7 @@ async function sitrepView(id) {
   const report = s.tactical_report;
   const banner = () => s.marking ? el('p', { class: 'marking-banner' }, s.marking) : null;
   return [el('div', { class: 'sitrep' },
+    exerciseBanner(s),
     banner(),
     el('h1', {}, 'SITREP ' + s.incident.id + ' — ' + s.incident.title),
     tabs(id, 'sitrep'),

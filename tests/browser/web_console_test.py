@@ -386,7 +386,28 @@ def main():
         check(len(driver.find_elements(By.CSS_SELECTOR, ".marking-banner")) == 2 and
               driver.find_element(By.CSS_SELECTOR, ".marking-banner").text == "SECRET // TLP:RED",
               "the SITREP is marked top and bottom with the most restrictive marking it holds")
+        check(not driver.find_elements(By.CSS_SELECTOR, ".exercise-banner"),
+              "a real incident's SITREP carries no exercise mark")
         shot(driver, "sitrep")
+
+        # An exercise is marked on its board, its SITREP and in the incident list.
+        rig.call("POST", "/v1/incidents", {"id": "EX-1", "title": "Border drill", "exercise": True})
+        driver.get(rig.url + "/#/incident/EX-1/board")
+        wait(driver, "the exercise's board", lambda d: "EX-1 — Border drill" in text(d))
+        check([b.text for b in driver.find_elements(By.CSS_SELECTOR, ".exercise-banner")] ==
+              ["EXERCISE EXERCISE EXERCISE"], "the exercise's board is marked")
+        driver.get(rig.url + "/#/incident/EX-1/sitrep")
+        wait(driver, "the exercise's SITREP", lambda d: "SITREP EX-1" in text(d))
+        check(len(driver.find_elements(By.CSS_SELECTOR, ".exercise-banner")) == 1,
+              "the exercise's SITREP is marked")
+        driver.get(rig.url + "/#/incidents")
+        wait(driver, "the incident list", lambda d: "Incidents" in text(d) and "INC-1" in text(d))
+        check("[EXERCISE] Border drill" in text(driver) and "[EXERCISE] Portal" not in text(driver),
+              "the incident list marks the exercise and only it")
+        driver.get(rig.url + "/#/incident/INC-1/board")
+        wait(driver, "the real board", lambda d: "Portal alarm at crossing B-7" in text(d))
+        check(not driver.find_elements(By.CSS_SELECTOR, ".exercise-banner"),
+              "a real incident's board carries no exercise mark")
 
         # The officer hands Jonas's survey to Amira from the board.
         driver.get(rig.url + "/#/incident/INC-1/board")

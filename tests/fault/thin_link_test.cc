@@ -307,6 +307,77 @@ TEST(ThinLinkTest, AWatchlistHitMadeOfflineReachesHqBeforeTheBacklogOverALossyTh
   ExpectEachRecordOnce(rig);
 }
 
+// An exercise over the 2.4 kbit/s terminal (600 ms each way, 2 % loss). The controller's
+// script silences one surveyor for 30 s and sends the other a simulated reading: the
+// reading reaches that laptop, marked; the silenced laptop records on, and HQ holds
+// nothing of it until the silence ends. Then that work arrives, once.
+TEST(ThinLinkTest, AnExercisesInjectsPlayOverALossyThinLink) {
+  TeamRigOptions options;
+  options.members = 2;
+  options.exercise = true;
+  options.coordinator.alert_sweep_interval_ms = 500;
+  TeamRig rig(options);
+  LinkProfile lossy = kIridium;
+  lossy.loss = 0.02;
+  rig.link().SetProfile(lossy);
+  rig.StartAgents();
+  ASSERT_TRUE(rig.WaitUntilDeployed(240));
+  auto tasks = rig.OpenStore(0)->Tasks();
+  ASSERT_TRUE(tasks.ok() && !tasks->empty());
+  EXPECT_TRUE((*tasks)[0].exercise) << "the laptop knows its tasks are an exercise's";
+
+  const std::string silent = rig.member(0);
+  const std::string heard = rig.member(1);
+  ASSERT_TRUE(rig.api()
+                  .Post("/v1/incidents/INC-1/exercise",
+                        {{"script", "exercise: Thin drill\ninjects:\n  - at: 0s\n    silence: "
+                                    "{member: " + silent + ", for: 30s}\n  - at: 0s\n    "
+                                    "reading: {to: " + heard + ", what: dose rate, value: "
+                                    "\"12\", unit: µSv/h}\n"}})
+                  .ok());
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return rig.HqScalar("SELECT COUNT(*) FROM exercise_injects WHERE fired_at IS NOT NULL") ==
+               2;
+      },
+      30));
+  const Millis silence_ends = rig.HqScalar("SELECT until_at FROM exercise_silences");
+
+  for (const std::string& member : {silent, heard}) {
+    const int i = member == silent ? 0 : 1;
+    std::ostringstream out;
+    ASSERT_TRUE(agent::RecordFinding(*rig.OpenStore(i), "approach", {"reading=0.4"}, false,
+                                     false, false, out)
+                    .ok())
+        << out.str();
+  }
+  const auto findings_of = [&](const std::string& member) {
+    return rig.HqScalar(
+        "SELECT COUNT(*) FROM inbound i JOIN agents a ON a.id=i.agent_id WHERE "
+        "i.kind='finding' AND a.member_id='" + member + "'");
+  };
+  std::vector<agent::Notice> notices;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto taken = rig.OpenStore(1)->TakeUnseenNotices();
+        if (taken.ok()) notices.insert(notices.end(), taken->begin(), taken->end());
+        return !notices.empty() && findings_of(heard) == 1;
+      },
+      120));
+  EXPECT_EQ(notices[0].text, "EXERCISE EXERCISE EXERCISE — simulated reading: dose rate 12 µSv/h");
+  EXPECT_EQ(notices[0].role, "") << "sent to a member, not to a role";
+  ASSERT_LT(SystemClock().Now(), silence_ends) << "the link was too slow to test the silence";
+  EXPECT_EQ(findings_of(silent), 0) << "HQ hears nothing from a silenced member";
+
+  ASSERT_TRUE(WaitUntil([&] { return findings_of(silent) == 1; }, 240));
+  EXPECT_GE(rig.HqScalar("SELECT MIN(i.received_at) FROM inbound i JOIN agents a ON "
+                         "a.id=i.agent_id WHERE a.member_id='" + silent + "' AND i.kind='finding'"),
+            silence_ends);
+  ASSERT_TRUE(WaitUntil([&] { return rig.Pending() == 0; }, 240));
+  rig.StopAgents();
+  ExpectEachRecordOnce(rig);
+}
+
 // Two surveyors, one sweep either may do (completion: any), and the report that waits on
 // it. One surveyor sweeps while the terminal is down; once it is up (2.4 kbit/s, 600 ms
 // each way, 2 % loss) HQ closes the other's sweep as done by the first, both reports are

@@ -296,6 +296,43 @@ TEST_F(ConsoleTest, EveryVerbAnswersJsonThatParses) {
   EXPECT_NE(imported["yaml"].get<std::string>().find("id: radioactive-material-border-seizure"),
             std::string::npos);
 
+  // An exercise: its own incident and deployment, a script of injects, the report.
+  EXPECT_EQ(Verb("incident create", "--id EX-1 --title 'Border drill' --exercise")["exercise"],
+            true);
+  const json drill = Verb("deploy", "EX-1 --playbook " + playbook +
+                     " --assign team_leader=amira --assign radiation_specialist=jonas "
+                     "--assign forensic_examiner=li");
+  const std::string script = dir_.File("drill.yaml");
+  ASSERT_TRUE(WriteFileAtomic(script,
+                              "exercise: Border drill\ninjects:\n  - at: 0s\n    alert: {text: "
+                              "drill}\n  - at: 2h\n    message: {to: team_leader, text: later}\n")
+                  .ok());
+  EXPECT_EQ(Verb("exercise start", "EX-1 " + script)["injects"].size(), 2u);
+  EXPECT_EQ(Verb("exercise status", "EX-1")["name"], "Border drill");
+  EXPECT_EQ(Verb("deployment demobilise", std::to_string(drill["id"].get<int>()))["status"],
+            "demobilised");  // the exercise ends with its deployment
+  const std::string folder = dir_.File("after-action");
+  json written = Verb("exercise report", "EX-1 --out " + folder);
+  EXPECT_EQ(written["written"].size(), 5u);
+  EXPECT_EQ(written["summary"]["injects"], 2);
+  for (const char* chart : {"steps.png", "alerts.png", "checkins.png"}) {
+    auto png = ReadFile(folder + "/" + chart);
+    ASSERT_TRUE(png.ok()) << chart;
+    EXPECT_EQ(png->substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << chart;
+  }
+  auto markdown = ReadFile(folder + "/after-action.md");
+  ASSERT_TRUE(markdown.ok());
+  EXPECT_EQ(markdown->rfind("**EXERCISE EXERCISE EXERCISE**", 0), 0u) << *markdown;
+  Output typo = Muster("exercise start EX-1 " + script + ".missing");
+  EXPECT_EQ(typo.status, 2) << "a missing script is a usage error";
+  const std::string bad = dir_.File("bad.yaml");
+  ASSERT_TRUE(
+      WriteFileAtomic(bad, "exercise: x\ninjects:\n  - at: soon\n    alert: {text: x}\n").ok());
+  Output bad_script = Muster("exercise start EX-1 " + bad);
+  EXPECT_EQ(bad_script.status, 2);
+  EXPECT_NE(Stderr().find("bad.yaml:3: inject 1: 'at' must be a duration"), std::string::npos)
+      << Stderr();
+
   json second = Verb("deploy", "INC-1 --playbook " + playbook + " --assign team_leader=amira --assign "
                                           "radiation_specialist=mara --assign forensic_examiner=li");
   // Revoking the version: no new deployment of it; the two running go on.

@@ -57,9 +57,11 @@ std::string HeadquartersTest::EnrollAgent(const std::string& member, hq::DeviceR
   return agent.ok() ? agent->agent_id : std::string();
 }
 
-void HeadquartersTest::CreateIncident(const std::string& id, const std::string& title) {
+void HeadquartersTest::CreateIncident(const std::string& id, const std::string& title,
+                                      bool exercise) {
   hq::IncidentInput incident;
   incident.id = id;
+  incident.exercise = exercise;
   incident.title = title;
   incident.severity = "high";
   auto created = hq_->incidents().Create(incident, "test");
@@ -80,8 +82,8 @@ void HeadquartersTest::DeployTeam(
   ASSERT_TRUE(deployment.ok()) << deployment.status().ToString();
 }
 
-json HeadquartersTest::DeployBorder() {
-  CreateIncident("INC-1", "Portal alarm");
+json HeadquartersTest::DeployBorder(bool exercise) {
+  CreateIncident("INC-1", "Portal alarm", exercise);
   struct Member {
     std::string id, role;
     std::vector<std::string> qualifications;  // what the border playbook's role asks

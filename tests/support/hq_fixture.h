@@ -40,7 +40,7 @@ class HeadquartersTest : public ::testing::Test {
   void SetUp() override;
 
   // An open incident |id| of high severity; must succeed.
-  void CreateIncident(const std::string& id, const std::string& title);
+  void CreateIncident(const std::string& id, const std::string& title, bool exercise = false);
   // A member with roster roles (and qualifications); CreateMember must succeed.
   void AddMember(const std::string& id, const std::vector<std::string>& roles,
                  const std::vector<std::string>& qualifications = {});
@@ -55,7 +55,8 @@ class HeadquartersTest : public ::testing::Test {
   // li forensic_examiner, paulo liaison_officer), each with an agent and the qualifications
   // the role asks; one deployment of the border playbook from the roster. Returns the
   // deployment.
-  json DeployBorder();
+  // With |exercise|, INC-1 is opened as an exercise.
+  json DeployBorder(bool exercise = false);
 
   // An inbound record of a typed kind, made now.
   template <typename T>

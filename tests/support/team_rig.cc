@@ -107,7 +107,9 @@ TeamRig::TeamRig(TeamRigOptions options) : options_(std::move(options)) {
     agent->store = std::move(store).value();
     agents_.push_back(std::move(agent));
   }
-  Check(api_->Post("/v1/incidents", {{"id", "INC-1"}, {"title", "Site survey"}}).status(),
+  Check(api_->Post("/v1/incidents",
+                   {{"id", "INC-1"}, {"title", "Site survey"}, {"exercise", options_.exercise}})
+            .status(),
         "open the incident");
   auto deployed = api_->Post("/v1/deployments", {{"incident", "INC-1"},
                                                  {"playbook_source", options_.playbook},

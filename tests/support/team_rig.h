@@ -45,6 +45,8 @@ struct TeamRigOptions {
   // Every laptop's store sealed with a random key, as after `muster-agent unlock
   // --set-passphrase` (only a sealed store keeps a watchlist).
   bool sealed = false;
+  // INC-1 is opened as an exercise (docs/programme.md).
+  bool exercise = false;
 };
 
 class TeamRig {

@@ -99,7 +99,7 @@ json TaskDelivery::Encode() const {
                      {"state", entry.state}});
     if (entry.any) waits.back()["completion"] = "any";
   }
-  return {{"task", task},
+  json body = {{"task", task},
           {"deployment", deployment},
           {"step", step},
           {"member", member},
@@ -112,6 +112,8 @@ json TaskDelivery::Encode() const {
           {"incident", incident},
           {"incident_title", incident_title},
           {"waits_on", std::move(waits)}};
+  if (exercise) body["exercise"] = true;  // absent otherwise: bytes count on a thin link
+  return body;
 }
 
 Result<TaskDelivery> TaskDelivery::Decode(const json& body) {
@@ -129,6 +131,7 @@ Result<TaskDelivery> TaskDelivery::Decode(const json& body) {
   delivery.playbook = reader.String("playbook");
   delivery.incident = reader.OptionalString("incident");
   delivery.incident_title = reader.OptionalString("incident_title");
+  delivery.exercise = reader.OptionalBool("exercise", false);
   if (const json* waits = reader.OptionalArray("waits_on")) {
     for (const json& entry : *waits) {
       if (!entry.is_object()) continue;  // an entry this build cannot read shows nothing

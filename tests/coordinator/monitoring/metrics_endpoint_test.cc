@@ -234,6 +234,7 @@ TEST_F(MonitoringTest, MetricsCountWhatTheAgentsDidAndAgreeWithTheApi) {
   }
   for (const char* severity : {"info", "warning", "critical"}) {
     EXPECT_EQ(m.Value("muster_alerts_open", {{"severity", severity}}), open[severity]) << severity;
+    EXPECT_EQ(m.Value("muster_exercise_alerts_open", {{"severity", severity}}), 0) << severity;
   }
 }
 

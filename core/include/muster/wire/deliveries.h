@@ -81,6 +81,7 @@ struct TaskDelivery {
   std::string playbook;  // content hash
   std::string incident;
   std::string incident_title;
+  bool exercise = false;  // the incident is an exercise: the laptop marks it so
   std::vector<WaitsOn> waits_on;
   [[nodiscard]] json Encode() const;
   [[nodiscard]] static Result<TaskDelivery> Decode(const json& body);
