@@ -291,6 +291,7 @@ json TaskJson(const AgentStore& store, const TaskView& view) {
       {"state", store.DisplayState(view.task, view.all)},
       {"marking", playbook::ToString(view.book->MarkingOf(step))},
       {"incident", view.task.incident},
+      {"exercise", view.task.exercise},
       {"playbook",
        {{"id", view.book->id}, {"version", view.book->version}, {"hash", view.book->content_hash}}},
       {"playbook_notice", view.notice},

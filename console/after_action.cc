@@ -130,7 +130,9 @@ std::string AfterActionMarkdown(const json& report) {
 }
 
 std::vector<std::pair<std::string, Chart>> AfterActionCharts(const json& report) {
-  Chart steps{"Steps: planned (dashed) against actual; red: overdue", "minutes", {}};
+  // Each chart says it is an exercise's: the files travel without the Markdown.
+  Chart steps{exercise::Marked("steps planned (dashed) against actual; red: overdue"),
+              "minutes", {}};
   for (const json& step : report["steps"]) {
     ChartRow row{Text(step["step"]), {}, ""};
     if (step["planned_ms"].is_number()) {
@@ -147,8 +149,8 @@ std::vector<std::pair<std::string, Chart>> AfterActionCharts(const json& report)
   }
   const Millis start = report["started_at"];
   const double length = Minutes(report["summary"]["duration_ms"]);
-  Chart alerts{"Time from each alert to its acknowledgement; red: not acknowledged", "minutes",
-               {}};
+  Chart alerts{exercise::Marked("time to acknowledge each alert; red: not acknowledged"),
+               "minutes", {}};
   for (const json& alert : report["alerts"]) {
     ChartRow row{"#" + Text(alert["id"]) + " " + Text(alert["kind"]), {}, ""};
     if (alert["ack_ms"].is_number()) {
@@ -161,8 +163,7 @@ std::vector<std::pair<std::string, Chart>> AfterActionCharts(const json& report)
     }
     alerts.rows.push_back(std::move(row));
   }
-  Chart checkins{"Check-in gaps: when HQ heard nothing from a member for longer than their "
-                 "interval",
+  Chart checkins{exercise::Marked("check-in gaps longer than the member's interval"),
                  "minutes from the start of the exercise", {}};
   std::map<std::string, std::size_t> row_of;
   for (const json& gap : report["checkin_gaps"]) {

@@ -99,7 +99,7 @@ Status WriteChartPng(const Chart& chart, const std::string& path) {
   auto x_of = [&](double value) { return plot_left + plot_width * std::clamp(value, 0.0, top) / top; };
 
   SetColour(cr, kInk);
-  Text(cr, 16, 30, Printable(chart.title, 90), 17, true);
+  Text(cr, 16, 30, Printable(chart.title, 100), 15, true);
 
   // The grid and the axis.
   cairo_set_line_width(cr, 1);

@@ -150,12 +150,7 @@ Status Alerts::Raise(const std::string& incident_id, std::optional<std::int64_t>
                      const std::string& message, const std::string& source,
                      const std::string& dedupe) {
   // An exercise's alert says so in its text, wherever the text goes (docs/programme.md).
-  auto exercise = statements_.Get("SELECT exercise FROM incidents WHERE id=?");
-  exercise->bind(1, incident_id);
-  const bool marked = exercise->executeStep() && exercise->getColumn(0).getInt() != 0;
-  exercise->reset();
-  const std::string text =
-      marked ? std::string(exercise::kExerciseMark) + " — " + message : message;
+  const std::string text = IsExercise(*db_, incident_id) ? exercise::Marked(message) : message;
   auto insert = statements_.Get(
       "INSERT OR IGNORE INTO alerts(incident_id, deployment_id, kind, "
       "severity, message, source, raised_at, dedupe) "

@@ -8,8 +8,10 @@
 #include "muster/playbook/fields.h"
 #include "muster/playbook/schedule.h"
 #include "muster/playbook/triggers.h"
+#include "muster/exercise/script.h"
 #include "muster/sqlite_store.h"
 #include "store/columns.h"
+#include "store/lookups.h"
 
 namespace muster::hq {
 namespace {
@@ -404,7 +406,10 @@ Status Deployments::Notify(std::int64_t deployment_id, const std::string& incide
       incident, "notify", source,
       "to " + action.role + " (" + (names.empty() ? "no one holds the role" : names) +
           "): " + action.message));
-  const wire::NoticeDelivery notice{deployment_id, action.role, fired_id, action.message};
+  // An exercise's notice says so on the laptop, like its tasks (docs/programme.md).
+  const wire::NoticeDelivery notice{
+      deployment_id, action.role, fired_id,
+      IsExercise(*db_, incident) ? exercise::Marked(action.message) : action.message};
   for (const std::string& member : members) {
     for (const std::string& agent : deliveries_.ActiveAgentsOf(member)) {
       MUSTER_RETURN_IF_ERROR(deliveries_.Queue(agent, notice));

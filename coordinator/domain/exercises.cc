@@ -34,6 +34,17 @@ bool Exercises::IsAssigned(const std::string& incident_id, const std::string& me
   return found;
 }
 
+std::string Exercises::RealIncidentOf(const std::string& member_id) {
+  auto query = statements_.Get(
+      "SELECT d.incident_id FROM assignments a JOIN deployments d ON d.id=a.deployment_id "
+      "JOIN incidents i ON i.id=d.incident_id WHERE a.member_id=? AND d.status='active' "
+      "AND i.exercise=0 ORDER BY d.incident_id LIMIT 1");
+  query->bind(1, member_id);
+  const std::string incident = query->executeStep() ? query->getColumn(0).getString() : "";
+  query->reset();
+  return incident;
+}
+
 std::vector<std::string> Exercises::Recipients(const std::string& incident_id,
                                                const std::string& to, bool* by_role) {
   auto query = statements_.Get(
@@ -99,6 +110,15 @@ Result<json> Exercises::Start(const std::string& incident_id, const std::string&
       const bool known = inject.kind == InjectKind::kSilence
                              ? members.count(name) > 0
                              : roles.count(name) > 0 || members.count(name) > 0;
+      if (known && inject.kind == InjectKind::kSilence) {
+        if (const std::string real = RealIncidentOf(name); !real.empty()) {
+          return Status::Error(
+              ErrorCode::kInvalidArgument,
+              file + ":" + std::to_string(inject.line) + ": " + name + " also serves in " + real +
+                  ", a real incident: a silence would cut that work off too; silence another "
+                  "member");
+        }
+      }
       if (!known) {
         return Status::Error(
             ErrorCode::kInvalidArgument,
@@ -150,7 +170,8 @@ Result<json> Exercises::Run(const std::string& incident_id) {
   json run;
   Status status = Guarded([&]() -> Status {
     SQLite::Statement query(
-        *db_, "SELECT name, started_at, started_by FROM exercise_runs WHERE incident_id=?");
+        *db_,
+        "SELECT name, started_at, started_by, ended_at FROM exercise_runs WHERE incident_id=?");
     query.bind(1, incident_id);
     if (!query.executeStep()) {
       MUSTER_RETURN_IF_ERROR(RequireIncident(*db_, incident_id));
@@ -164,6 +185,8 @@ Result<json> Exercises::Run(const std::string& incident_id) {
            {"name", query.getColumn(0).getString()},
            {"started_at", started},
            {"started_by", query.getColumn(2).getString()},
+           {"ended_at",
+            query.getColumn(3).isNull() ? json() : json(query.getColumn(3).getInt64())},
            {"injects", json::array()}};
     SQLite::Statement injects(*db_,
                               "SELECT idx, at_ms, kind, summary, fired_at, outcome FROM "
@@ -186,14 +209,29 @@ Result<json> Exercises::Run(const std::string& incident_id) {
   return run;
 }
 
+Status Exercises::MarkEnded() {
+  auto ended = statements_.Get(
+      "UPDATE exercise_runs SET ended_at=MAX(started_at, COALESCE((SELECT MAX(d.closed_at) "
+      "FROM deployments d WHERE d.incident_id=exercise_runs.incident_id), ?1)) "
+      "WHERE ended_at IS NULL AND ((SELECT status FROM incidents i WHERE "
+      "i.id=exercise_runs.incident_id)<>'open' OR NOT EXISTS(SELECT 1 FROM deployments d "
+      "WHERE d.incident_id=exercise_runs.incident_id AND d.status='active'))");
+  ended->bind(1, static_cast<std::int64_t>(clock_.Now()));
+  ended->exec();
+  ended->reset();
+  return Status::Ok();
+}
+
 Result<std::vector<std::string>> Exercises::FireDue() {
+  MUSTER_RETURN_IF_ERROR(Guarded([&] { return MarkEnded(); }));
   std::vector<Due> due;
   Status read = Guarded([&]() -> Status {
     auto query = statements_.Get(
         "SELECT x.incident_id, x.idx FROM exercise_injects x "
         "JOIN exercise_runs r ON r.incident_id=x.incident_id "
         "JOIN incidents i ON i.id=x.incident_id "
-        "WHERE x.fired_at IS NULL AND i.status='open' AND r.started_at + x.at_ms <= ? "
+        "WHERE x.fired_at IS NULL AND r.ended_at IS NULL AND i.status='open' "
+        "AND r.started_at + x.at_ms <= ? "
         "AND EXISTS(SELECT 1 FROM deployments d WHERE d.incident_id=x.incident_id "
         "AND d.status='active') "
         "ORDER BY r.started_at + x.at_ms, x.idx");
@@ -224,6 +262,14 @@ Status Exercises::Fire(const Due& due, std::vector<std::string>& agents) {
   }
   const Inject& inject = script->injects[due.index];
   const Millis now = clock_.Now();
+  // Claimed before it acts: an inject fires once, whoever looks.
+  SQLite::Statement claim(*db_,
+                          "UPDATE exercise_injects SET fired_at=? WHERE incident_id=? AND idx=? "
+                          "AND fired_at IS NULL");
+  claim.bind(1, static_cast<std::int64_t>(now));
+  claim.bind(2, due.incident);
+  claim.bind(3, due.index);
+  if (claim.exec() == 0) return Status::Ok();
   const std::string source_id = "exercise:" + std::to_string(due.index + 1);
   std::string outcome;
   switch (inject.kind) {
@@ -258,6 +304,11 @@ Status Exercises::Fire(const Due& due, std::vector<std::string>& agents) {
       outcome = "alert raised";
       break;
     case InjectKind::kSilence: {
+      // The member may have joined a real incident since the start: not cut off then.
+      if (const std::string real = RealIncidentOf(inject.member); !real.empty()) {
+        outcome = "not silenced: " + inject.member + " serves in " + real + ", a real incident";
+        break;
+      }
       SQLite::Statement silence(*db_,
                                 "INSERT INTO exercise_silences(member_id, incident_id, from_at, "
                                 "until_at) VALUES(?,?,?,?)");
@@ -271,12 +322,10 @@ Status Exercises::Fire(const Due& due, std::vector<std::string>& agents) {
     }
   }
   SQLite::Statement fired(*db_,
-                          "UPDATE exercise_injects SET fired_at=?, outcome=? WHERE incident_id=? "
-                          "AND idx=? AND fired_at IS NULL");
-  fired.bind(1, static_cast<std::int64_t>(now));
-  fired.bind(2, outcome);
-  fired.bind(3, due.incident);
-  fired.bind(4, due.index);
+                          "UPDATE exercise_injects SET outcome=? WHERE incident_id=? AND idx=?");
+  fired.bind(1, outcome);
+  fired.bind(2, due.incident);
+  fired.bind(3, due.index);
   fired.exec();
   return timeline_.Append(due.incident, "inject", source_id, inject.Summary() + ": " + outcome);
 }
@@ -287,7 +336,9 @@ bool Exercises::Silenced(const std::string& member_id) {
   (void)Guarded([&]() -> Status {
     auto query = statements_.Get(
         "SELECT 1 FROM exercise_silences s JOIN incidents i ON i.id=s.incident_id "
+        "JOIN exercise_runs r ON r.incident_id=s.incident_id "
         "WHERE s.member_id=?1 AND s.from_at<=?2 AND s.until_at>?2 AND i.status='open' "
+        "AND r.ended_at IS NULL "
         "AND EXISTS(SELECT 1 FROM deployments d WHERE d.incident_id=s.incident_id "
         "AND d.status='active') LIMIT 1");
     query->bind(1, member_id);

@@ -5,8 +5,9 @@
 // or a member's laptops cut off (HQ does not hear them, as if their link were lost).
 //
 // Each inject fires once, in its own transaction with its timeline entry. The exercise
-// ends with its deployments: once none is active (or the incident is closed), no inject
-// fires and no one stays silent. Thread: the one of its HqDatabase (the router's
+// ends with its deployments: once none is active (or the incident is closed), it is over
+// for good (a later deployment does not bring it back): no inject fires, no one stays
+// silent. A member who also serves in a real incident is never silenced. Thread: the one of its HqDatabase (the router's
 // fires, the API's starts and reads).
 #pragma once
 
@@ -44,7 +45,8 @@ class Exercises : OverDatabase {
   // exercise, closed, no active deployment, a script already playing).
   Result<json> Start(const std::string& incident_id, const std::string& script,
                      const std::string& file, const Actor& actor);
-  // The script being played: {"incident", "name", "started_at", "injects": [{"index",
+  // The script being played: {"incident", "name", "started_at", "ended_at" (null while it
+  // runs), "injects": [{"index",
   // "at_ms", "due_at", "kind", "summary", "fired_at", "outcome"}]}. not_found.
   Result<json> Run(const std::string& incident_id);
   // Fires every inject whose time has come; returns the agents with new deliveries.
@@ -58,6 +60,11 @@ class Exercises : OverDatabase {
     int index = 0;
   };
   Status Fire(const Due& due, std::vector<std::string>& agents);
+  // Records the end of every exercise whose incident closed or has no active deployment
+  // left: at its last deployment's close.
+  Status MarkEnded();
+  // The real incident |member_id| serves in now, or "".
+  std::string RealIncidentOf(const std::string& member_id);
   // The members a reading or message |to| reaches: the holders of the role in the
   // incident's active deployments (|by_role| set), else the member of that id if they
   // hold any role.

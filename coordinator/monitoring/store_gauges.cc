@@ -23,9 +23,12 @@ Result<StoreGauges> StoreGaugeReader::Read() {
   StoreGauges gauges;
   Status read = Guarded([&]() -> Status {
     // An exercise's alerts are counted apart, so that a drill never pages anyone.
+    // (An alert filed under no incident, such as a safety alert from a member deployed
+    // nowhere, is real.)
     gauges.alerts_open = CountsBy(
-        *db_, "SELECT a.severity, COUNT(*) FROM alerts a JOIN incidents i ON i.id=a.incident_id "
-              "WHERE a.acked_at IS NULL AND i.exercise=0 GROUP BY a.severity");
+        *db_, "SELECT a.severity, COUNT(*) FROM alerts a LEFT JOIN incidents i ON "
+              "i.id=a.incident_id WHERE a.acked_at IS NULL AND COALESCE(i.exercise, 0)=0 "
+              "GROUP BY a.severity");
     gauges.exercise_alerts_open = CountsBy(
         *db_, "SELECT a.severity, COUNT(*) FROM alerts a JOIN incidents i ON i.id=a.incident_id "
               "WHERE a.acked_at IS NULL AND i.exercise=1 GROUP BY a.severity");

@@ -19,4 +19,11 @@ inline Status RequireIncident(SQLite::Database& db, const std::string& incident_
                        "no incident '" + incident_id + "'; list them with: muster incident list");
 }
 
+// Whether the incident was opened as an exercise (false for an unknown one).
+inline bool IsExercise(SQLite::Database& db, const std::string& incident_id) {
+  SQLite::Statement query(db, "SELECT exercise FROM incidents WHERE id=?");
+  query.bind(1, incident_id);
+  return query.executeStep() && query.getColumn(0).getInt() != 0;
+}
+
 }  // namespace muster::hq

@@ -425,6 +425,11 @@ CREATE TABLE exercise_silences(
   until_at INTEGER NOT NULL);
 CREATE INDEX exercise_silences_by_member ON exercise_silences(member_id, until_at);
 )sql"},
+      // Version 22: when an exercise ended (its last deployment closed, or the incident),
+      // so that a later deployment does not bring its injects and silences back.
+      {22, R"sql(
+ALTER TABLE exercise_runs ADD COLUMN ended_at INTEGER;
+)sql"},
   };
   return kMigrations;
 }

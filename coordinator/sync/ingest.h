@@ -144,7 +144,8 @@ class Ingest : OverDatabase {
                        const wire::PositionRecord& position);
   Status ApplyWatchlistHit(const AgentRecord& agent, const InboundRecord& record, Millis at,
                            const wire::WatchlistHitRecord& hit);
-  // The incident of the member's newest active deployment, for records without a task.
+  // The incident of the member's newest active deployment, for records without a task; a
+  // real incident before an exercise, so that a safety alert is never taken for a drill.
   std::string IncidentOfMember(const std::string& member_id);
 
   AuditTrail& audit_;

@@ -303,8 +303,8 @@ Status Ingest::ApplyFinding(const AgentRecord& agent, const InboundRecord& recor
 std::string Ingest::IncidentOfMember(const std::string& member_id) {
   auto query = statements_.Get(
       "SELECT d.incident_id FROM deployments d JOIN assignments a ON "
-      "a.deployment_id=d.id WHERE a.member_id=? ORDER BY "
-      "(d.status='active') DESC, d.created_at DESC LIMIT 1");
+      "a.deployment_id=d.id JOIN incidents i ON i.id=d.incident_id WHERE a.member_id=? "
+      "ORDER BY (d.status='active') DESC, i.exercise ASC, d.created_at DESC LIMIT 1");
   query->bind(1, member_id);
   return query->executeStep() ? query->getColumn(0).getString() : std::string("-");
 }

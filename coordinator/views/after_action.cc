@@ -21,17 +21,27 @@ json Median(std::vector<Millis> values) {
   return values[(values.size() - 1) / 2];
 }
 
+// How a task ended, for the step it belongs to.
+enum class Ending {
+  kOpen,        // not finished
+  kCompleted,   // its member completed it
+  kExcused,     // an officer cancelled it while the deployment ran: it owes nothing
+  kReassigned,  // handed to another member, whose task carries on
+  kUnfinished,  // cancelled when its deployment closed, undone
+};
+
 struct TaskTimes {
   std::optional<Millis> ready_at;
   std::optional<Millis> due_at;
-  std::optional<Millis> done_at;
-  std::optional<Millis> cancelled_at;  // closed undone (HQ cancelled it, or the deployment)
+  Ending ending = Ending::kOpen;
+  Millis ended_at = 0;  // when it ended, unless kOpen
   int blocked = 0;
 };
 
 }  // namespace
 
-Millis AfterAction::EndOf(const std::string& incident_id) {
+Millis AfterAction::EndOf(const std::string& incident_id, const json& run) {
+  if (run["ended_at"].is_number()) return run["ended_at"].get<Millis>();
   SQLite::Statement query(*db_,
                           "SELECT COUNT(*), SUM(closed_at IS NULL), MAX(closed_at) FROM "
                           "deployments WHERE incident_id=?");
@@ -43,8 +53,9 @@ Millis AfterAction::EndOf(const std::string& incident_id) {
 }
 
 json AfterAction::Steps(const std::string& incident_id, Millis end) {
-  // Each live task's times: ready, due, completed (the record's time, from the timeline),
-  // and how often it was blocked.
+  // Each task's times (the first occurrence of a recurring step): ready, due, how it
+  // ended and when (a completion at the record's time, from the timeline), and how often
+  // it was blocked.
   SQLite::Statement tasks(
       *db_,
       "SELECT t.id, t.deployment_id, t.step_id, t.ready_at, t.due_at, t.state, t.updated_at, "
@@ -52,29 +63,40 @@ json AfterAction::Steps(const std::string& incident_id, Millis end) {
       "(SELECT MIN(at) FROM timeline l WHERE l.incident_id=d.incident_id AND "
       " l.kind='completed' AND l.text='task ' || t.id), "
       "(SELECT COUNT(*) FROM timeline l WHERE l.incident_id=d.incident_id AND "
-      " l.kind='blocked' AND substr(l.text, 1, length(t.id) + 2)=t.id || ': ') "
+      " l.kind='blocked' AND substr(l.text, 1, length(t.id) + 2)=t.id || ': '), "
+      "d.closed_at, d.status "
       "FROM tasks t JOIN deployments d ON d.id=t.deployment_id "
-      "WHERE d.incident_id=? AND t.state<>'reassigned' "
-      "ORDER BY t.deployment_id, t.id");
+      "WHERE d.incident_id=? AND t.occurrence=1 ORDER BY t.deployment_id, t.rowid");
   tasks.bind(1, incident_id);
   // (deployment, step) -> its tasks, in the order the steps first appear.
   std::vector<std::pair<std::int64_t, std::string>> order;
   std::map<std::pair<std::int64_t, std::string>, std::vector<TaskTimes>> steps;
   std::map<std::int64_t, std::string> playbook_of;
+  std::map<std::int64_t, bool> running;
   while (tasks.executeStep()) {
     const std::pair<std::int64_t, std::string> key{tasks.getColumn(1).getInt64(),
                                                    tasks.getColumn(2).getString()};
     if (!steps.count(key)) order.push_back(key);
     playbook_of[key.first] = tasks.getColumn(7).getString();
+    running[key.first] = tasks.getColumn(11).getString() == "active";
     TaskTimes times;
     if (!tasks.getColumn(3).isNull()) times.ready_at = tasks.getColumn(3).getInt64();
     if (!tasks.getColumn(4).isNull()) times.due_at = tasks.getColumn(4).getInt64();
+    const std::string state = tasks.getColumn(5).getString();
+    const Millis updated = tasks.getColumn(6).getInt64();
     if (!tasks.getColumn(8).isNull()) {
-      times.done_at = tasks.getColumn(8).getInt64();
-    } else if (tasks.getColumn(5).getString() == "completed") {
-      times.done_at = tasks.getColumn(6).getInt64();  // closed for it (completion: any)
-    } else if (tasks.getColumn(5).getString() == "cancelled") {
-      times.cancelled_at = tasks.getColumn(6).getInt64();
+      times.ending = Ending::kCompleted;
+      times.ended_at = tasks.getColumn(8).getInt64();
+    } else if (state == "completed") {  // closed for it (completion: any)
+      times.ending = Ending::kCompleted;
+      times.ended_at = updated;
+    } else if (state == "reassigned") {
+      times.ending = Ending::kReassigned;
+      times.ended_at = updated;
+    } else if (state == "cancelled") {
+      const bool at_close = !tasks.getColumn(10).isNull() && updated >= tasks.getColumn(10).getInt64();
+      times.ending = at_close ? Ending::kUnfinished : Ending::kExcused;
+      times.ended_at = updated;
     }
     times.blocked = tasks.getColumn(9).getInt();
     steps[key].push_back(times);
@@ -87,33 +109,38 @@ json AfterAction::Steps(const std::string& incident_id, Millis end) {
     const bool any = step && step->completion == playbook::Completion::kAny;
     std::optional<Millis> ready;
     Millis done = 0;  // the step's completion, when |finished|
-    int completed = 0;
-    int cancelled = 0;
-    bool overdue = false;
-    Millis late = 0;
-    int blocked = 0;
+    int completed = 0, owing = 0, blocked = 0;
     for (const TaskTimes& task : times) {
       if (task.ready_at) ready = ready ? std::min(*ready, *task.ready_at) : *task.ready_at;
-      if (task.done_at) {
-        done = completed == 0 ? *task.done_at
-                              : (any ? std::min(done, *task.done_at) : std::max(done, *task.done_at));
-        ++completed;
-      }
-      cancelled += task.cancelled_at.has_value();
-      if (task.due_at) {
-        const Millis finished = task.done_at.value_or(task.cancelled_at.value_or(end));
-        if (finished > *task.due_at) {
-          overdue = true;
-          late = std::max(late, finished - *task.due_at);
-        }
-      }
       blocked += task.blocked;
+      // A reassigned task counts for when the step was ready and for lateness, not for
+      // whether the step is done: its successor owes the work.
+      if (task.ending == Ending::kExcused || task.ending == Ending::kReassigned) continue;
+      ++owing;
+      if (task.ending != Ending::kCompleted) continue;
+      done = completed == 0 ? task.ended_at
+                            : (any ? std::min(done, task.ended_at) : std::max(done, task.ended_at));
+      ++completed;
     }
-    const bool finished =
-        completed > 0 && (any || completed + cancelled == static_cast<int>(times.size()));
-    const char* state = finished ? "done"
-                        : cancelled == static_cast<int>(times.size()) ? "cancelled"
-                        : ready ? "open" : "never ready";
+    const bool finished = completed > 0 && (any || completed == owing);
+    bool overdue = false;
+    Millis late = 0;
+    for (const TaskTimes& task : times) {
+      if (!task.due_at || task.ending == Ending::kExcused) continue;
+      // A step one task completes is on time when its first completion is.
+      const Millis ended = any && finished ? done
+                           : task.ending == Ending::kOpen ? end
+                                                          : task.ended_at;
+      if (ended > *task.due_at) {
+        overdue = true;
+        late = std::max(late, ended - *task.due_at);
+      }
+    }
+    const char* state = finished          ? "done"
+                        : owing == 0      ? "cancelled"
+                        : !ready          ? "never ready"
+                        : running[key.first] ? "open"
+                                             : "unfinished";
     const Millis planned = step ? step->due_in_ms : 0;
     list.push_back({{"deployment", key.first},
                     {"step", key.second},
@@ -131,11 +158,14 @@ json AfterAction::Steps(const std::string& incident_id, Millis end) {
   return list;
 }
 
-json AfterAction::Alerts(const std::string& incident_id) {
+json AfterAction::Alerts(const std::string& incident_id, Millis start, Millis end) {
   SQLite::Statement query(*db_,
                           "SELECT id, kind, severity, message, source, raised_at, acked_at, "
-                          "acked_by FROM alerts WHERE incident_id=? ORDER BY raised_at, id");
+                          "acked_by FROM alerts WHERE incident_id=? AND raised_at BETWEEN ? AND ? "
+                          "ORDER BY raised_at, id");
   query.bind(1, incident_id);
+  query.bind(2, static_cast<std::int64_t>(start));
+  query.bind(3, static_cast<std::int64_t>(end));
   json list = json::array();
   while (query.executeStep()) {
     const Millis raised = query.getColumn(5).getInt64();
@@ -155,12 +185,16 @@ json AfterAction::Alerts(const std::string& incident_id) {
 }
 
 json AfterAction::CheckinGaps(const std::string& incident_id, Millis start, Millis end) {
+  // Each member is judged while they served in the exercise: from their first deployment
+  // in it (or the start) to the close of their last (or the end).
   SQLite::Statement members(
       *db_,
-      "SELECT DISTINCT m.id, m.checkin_interval_ms FROM assignments a "
+      "SELECT m.id, m.checkin_interval_ms, MIN(d.created_at), "
+      "MAX(COALESCE(d.closed_at, ?2)) FROM assignments a "
       "JOIN deployments d ON d.id=a.deployment_id JOIN members m ON m.id=a.member_id "
-      "WHERE d.incident_id=? ORDER BY m.id");
+      "WHERE d.incident_id=?1 GROUP BY m.id ORDER BY m.id");
   members.bind(1, incident_id);
+  members.bind(2, static_cast<std::int64_t>(end));
   SQLite::Statement heard(*db_,
                           "SELECT i.received_at FROM inbound i JOIN agents g ON g.id=i.agent_id "
                           "WHERE g.member_id=? AND i.received_at BETWEEN ? AND ? "
@@ -169,10 +203,13 @@ json AfterAction::CheckinGaps(const std::string& incident_id, Millis start, Mill
   while (members.executeStep()) {
     const std::string member = members.getColumn(0).getString();
     const Millis interval = members.getColumn(1).getInt64();
+    const Millis from = std::max<Millis>(start, members.getColumn(2).getInt64());
+    const Millis until = std::min<Millis>(end, members.getColumn(3).getInt64());
+    if (until <= from) continue;
     heard.bind(1, member);
-    heard.bind(2, static_cast<std::int64_t>(start));
-    heard.bind(3, static_cast<std::int64_t>(end));
-    Millis last = start;
+    heard.bind(2, static_cast<std::int64_t>(from));
+    heard.bind(3, static_cast<std::int64_t>(until));
+    Millis last = from;
     auto gap_until = [&](Millis at) {
       if (at - last > interval) {
         gaps.push_back({{"member", member},
@@ -185,7 +222,7 @@ json AfterAction::CheckinGaps(const std::string& incident_id, Millis start, Mill
     };
     while (heard.executeStep()) gap_until(heard.getColumn(0).getInt64());
     heard.reset();
-    gap_until(end);
+    gap_until(until);
   }
   return gaps;
 }
@@ -199,9 +236,9 @@ Result<json> AfterAction::Report(const std::string& incident_id) {
     incident.bind(1, incident_id);
     if (!incident.executeStep()) return RequireIncident(*db_, incident_id);
     const Millis start = (*run)["started_at"];
-    const Millis end = std::max(start, EndOf(incident_id));
+    const Millis end = std::max(start, EndOf(incident_id, *run));
     json steps = Steps(incident_id, end);
-    json alerts = Alerts(incident_id);
+    json alerts = Alerts(incident_id, start, end);
     json gaps = CheckinGaps(incident_id, start, end);
     json injects = (*run)["injects"];
     json conflicts = json::array();

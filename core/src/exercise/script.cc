@@ -167,12 +167,15 @@ std::string Inject::Summary() const {
   return text;
 }
 
+std::string Marked(std::string_view text) {
+  return std::string(kExerciseMark) + " — " + std::string(text);
+}
+
 std::string Inject::FieldText() const {
-  const std::string mark = std::string(kExerciseMark) + " — ";
   if (kind == InjectKind::kReading) {
-    return mark + "simulated reading: " + text + " " + value + Spaced(unit);
+    return Marked("simulated reading: " + text + " " + value + Spaced(unit));
   }
-  return mark + text;
+  return Marked(text);
 }
 
 Result<Script> ParseScript(std::string_view text, const std::string& file) {

@@ -129,11 +129,12 @@ TEST_F(ExerciseTest, AScriptPlaysOnTheClockAndTheAfterActionReportHoldsItsFigure
   EXPECT_EQ(steps["host_liaison"]["actual_ms"], 72 * kMinute);
   EXPECT_TRUE(steps["host_liaison"]["overdue"].get<bool>());
   EXPECT_EQ(steps["host_liaison"]["late_ms"], 12 * kMinute);
-  // The safety briefing was ready from T+10m and never done: cancelled at the close.
-  EXPECT_EQ(steps["safety_briefing"]["state"], "cancelled");
+  // The safety briefing was ready from T+10m and not done when the deployment closed.
+  EXPECT_EQ(steps["safety_briefing"]["state"], "unfinished");
   EXPECT_TRUE(steps["safety_briefing"]["actual_ms"].is_null());
-  EXPECT_EQ(steps["secondary_inspection"]["state"], "cancelled");
+  EXPECT_EQ(steps["secondary_inspection"]["state"], "never ready");
   EXPECT_TRUE(steps["secondary_inspection"]["ready_at"].is_null());
+  EXPECT_EQ((*report)["ended_at"], start_ + 100 * kMinute);
 
   const json& summary = (*report)["summary"];
   EXPECT_EQ(summary["steps_done"], 2);
@@ -236,6 +237,65 @@ TEST_F(ExerciseTest, StartRefusesWhatCannotPlayAndNamesTheFix) {
 
   EXPECT_EQ(hq_->exercises().Run("INC-9").status().code(), ErrorCode::kNotFound);
   EXPECT_EQ(hq_->after_action().Report("INC-2").status().code(), ErrorCode::kNotFound);
+}
+
+// A member who also serves in a real incident is never cut off: the silence would stop
+// their real work reaching HQ too.
+TEST_F(ExerciseTest, AMemberServingInARealIncidentIsNeverSilenced) {
+  CreateIncident("INC-2", "Real portal alarm");
+  hq::DeployInput real;
+  real.incident_id = "INC-2";
+  real.playbook_source = BorderPlaybookSource();
+  ASSERT_TRUE(hq_->deployments().Deploy(real, nullptr).ok());
+  auto refused = hq_->exercises().Start(
+      "INC-1", "exercise: x\ninjects:\n  - at: 5m\n    silence: {member: li, for: 5m}\n",
+      "drill.yaml", "controller");
+  EXPECT_EQ(refused.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("drill.yaml:3: li also serves in INC-2"),
+            std::string::npos)
+      << refused.status().message();
+
+  // Started before the real deployment, the silence is skipped when it comes.
+  std::vector<std::string> notify;
+  ASSERT_TRUE(hq_->operations().Close(2, "cancelled", "controller", &notify).ok());
+  ASSERT_TRUE(hq_->exercises()
+                  .Start("INC-1",
+                         "exercise: x\ninjects:\n  - at: 5m\n    silence: {member: li, for: 5m}\n",
+                         "drill.yaml", "controller")
+                  .ok());
+  ASSERT_TRUE(hq_->deployments().Deploy(real, nullptr).ok());
+  At(5);
+  EXPECT_FALSE(hq_->exercises().Silenced("li"));
+  auto run = hq_->exercises().Run("INC-1");
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ((*run)["injects"][0]["outcome"], "not silenced: li serves in INC-2, a real incident");
+}
+
+// The exercise is over once its deployments are: a new deployment of the incident does
+// not bring back the injects left or a silence.
+TEST_F(ExerciseTest, AnEndedExerciseStaysEnded) {
+  ASSERT_TRUE(hq_->exercises()
+                  .Start("INC-1",
+                         "exercise: x\ninjects:\n  - at: 0s\n    silence: {member: li, for: 2h}\n"
+                         "  - at: 30m\n    alert: {text: too late}\n",
+                         "drill.yaml", "controller")
+                  .ok());
+  At(0);
+  EXPECT_TRUE(hq_->exercises().Silenced("li"));
+  At(10);
+  std::vector<std::string> notify;
+  ASSERT_TRUE(hq_->operations().Close(1, "demobilised", "controller", &notify).ok());
+  At(20);
+  hq::DeployInput again;
+  again.incident_id = "INC-1";
+  again.playbook_source = BorderPlaybookSource();
+  ASSERT_TRUE(hq_->deployments().Deploy(again, nullptr).ok());
+  At(40);
+  EXPECT_FALSE(hq_->exercises().Silenced("li"));
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM alerts WHERE kind='exercise_inject'"), 0);
+  auto run = hq_->exercises().Run("INC-1");
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ((*run)["ended_at"], start_ + 10 * kMinute);
 }
 
 TEST_F(ExerciseTest, NothingFiresOnceTheIncidentIsClosedAndNoOneStaysSilent) {

@@ -29,6 +29,8 @@ namespace muster::exercise {
 
 // The convention that marks everything belonging to an exercise, on every view.
 inline constexpr const char* kExerciseMark = "EXERCISE EXERCISE EXERCISE";
+// |text| as an exercise says it: "EXERCISE EXERCISE EXERCISE — TEXT".
+[[nodiscard]] std::string Marked(std::string_view text);
 
 enum class InjectKind {
   kReading,  // a simulated instrument reading shown on the laptops of |to|
