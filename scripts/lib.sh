@@ -10,7 +10,7 @@ MUSTER_PACKAGES=(
   help2man  # the man pages, made at build time (packaging/man_pages.cmake)
   file      # cpack -G DEB looks at the programs with it before dpkg-shlibdeps
   libjs-leaflet  # the web console's map, built into the coordinator (coordinator/web)
-  libcairo2-dev fonts-dejavu-core  # the console's report charts (console/charts.h)
+  libcairo2-dev libfontconfig-dev fonts-dejavu-core  # the console's report charts (console/charts.h)
 )
 
 # Installs the Debian packages that are not installed yet (apt-get update first, since a
