@@ -77,6 +77,7 @@ json FieldJson(const pb::FieldSpec& f) {
   if (f.max) j["max"] = *f.max;
   if (!f.options.empty()) j["options"] = f.options;
   if (!f.pattern.empty()) j["pattern"] = f.pattern;
+  if (f.report != pb::ReportRole::kNone) j["report"] = pb::ToString(f.report);
   return j;
 }
 
@@ -222,6 +223,7 @@ std::string FieldSummary(const pb::FieldSpec& f) {
     text += " " + options;
   }
   if (!f.pattern.empty()) text += " " + f.pattern;
+  if (f.report != pb::ReportRole::kNone) text += std::string(", report: ") + pb::ToString(f.report);
   if (f.required) text += ", required";
   return text + ")";
 }

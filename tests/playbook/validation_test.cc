@@ -254,6 +254,40 @@ TEST(ValidationTest, MinGreaterThanMax) {
       result, "t.yaml:21:14: error: min of finding 'dose_rate' is greater than its max"));
 }
 
+TEST(ValidationTest, ReportRolesAreReadAndChecked) {
+  const LoadResult good = Load(WithFindings(
+      "      - id: what\n        type: enum\n        options: [Cs-137, U-235]\n"
+      "        report: material\n"
+      "      - id: grams\n        type: number\n        unit: g\n        report: quantity\n"
+      "      - id: via\n        type: text\n        report: transit\n"));
+  ASSERT_TRUE(good.ok());
+  const auto& fields = good.playbook->steps.front().findings;
+  EXPECT_EQ(fields[0].report, ReportRole::kMaterial);
+  EXPECT_EQ(fields[1].report, ReportRole::kQuantity);
+  EXPECT_EQ(fields[2].report, ReportRole::kTransit);
+
+  const LoadResult bad = Load(WithFindings(
+      "      - id: grams\n        type: number\n        unit: g\n        report: quantity\n"
+      "      - id: from\n        type: text\n        report: origin\n"
+      "      - id: from2\n        type: text\n        report: origin\n"
+      "      - id: how\n        type: text\n        report: quantity\n"
+      "      - id: odd\n        type: text\n        report: smuggled\n"
+      "      - id: flag\n        type: boolean\n        report: method\n"));
+  EXPECT_FALSE(bad.ok());
+  EXPECT_TRUE(HasDiagnostic(
+      bad, "t.yaml:17:9: error: finding 'grams' of step 'survey' is a quantity of no material"));
+  EXPECT_TRUE(HasDiagnostic(bad,
+                            "t.yaml:24:9: error: step 'survey' has two findings with report: "
+                            "origin ('from' and 'from2')"));
+  EXPECT_TRUE(HasDiagnostic(
+      bad, "t.yaml:27:9: error: finding 'how' of step 'survey' is text, which cannot be report: "
+           "quantity"));
+  EXPECT_TRUE(HasDiagnostic(
+      bad, "t.yaml:32:17: error: 'report' of a finding of step 'survey' cannot be 'smuggled'"));
+  EXPECT_TRUE(HasDiagnostic(
+      bad, "t.yaml:35:9: error: 'report' does not apply to finding 'flag', which is boolean"));
+}
+
 TEST(ValidationTest, KeyThatDoesNotApplyToTheType) {
   const LoadResult result =
       Load(WithFindings("      - id: note\n        type: text\n        unit: m\n"));

@@ -31,6 +31,7 @@ ordered_json FindingYaml(const FieldSpec& f) {
   if (f.max) j["max"] = *f.max;
   if (!f.options.empty()) j["options"] = f.options;
   if (!f.pattern.empty()) j["pattern"] = f.pattern;
+  if (f.report != ReportRole::kNone) j["report"] = ToString(f.report);
   return j;
 }
 

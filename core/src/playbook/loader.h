@@ -101,6 +101,8 @@ class Loader {
                                      NodeReader& reader);
   void CheckFieldKinds(const FieldSpec& field, const std::vector<Entry>& entries,
                        const std::string& what, NodeReader& reader);
+  // A report role at most once per step, a quantity on a number beside a material.
+  void CheckReportRoles(const StepDraft& draft, const std::string& what);
   void ReadUse(const YAML::Node& node, NodeReader& reader);
   const StepDraft* FindLibraryStep(const std::string& alias, const std::string& step_id,
                                    const Entry& use, NodeReader& reader, const Library** library);

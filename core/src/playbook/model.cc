@@ -38,6 +38,26 @@ const char* ToString(Hazard hazard) {
   return "?";
 }
 
+const char* ToString(ReportRole role) {
+  switch (role) {
+    case ReportRole::kNone:
+      return "";
+    case ReportRole::kMaterial:
+      return "material";
+    case ReportRole::kQuantity:
+      return "quantity";
+    case ReportRole::kOrigin:
+      return "origin";
+    case ReportRole::kTransit:
+      return "transit";
+    case ReportRole::kDestination:
+      return "destination";
+    case ReportRole::kMethod:
+      return "method";
+  }
+  return "?";
+}
+
 const char* ToString(FieldType type) {
   switch (type) {
     case FieldType::kNumber:

@@ -9,10 +9,10 @@
 namespace muster::playbook {
 namespace {
 
-const std::vector<std::string> kStepKeys = {
-    "id",       "title",      "phase",    "role",  "instructions", "depends_on", "checklist",
-    "due_in",   "priority",   "on_trigger", "every", "times",      "escalate",   "completion",
-    "marking",  "findings"};
+const std::vector<std::string> kStepKeys = {"id",           "title",      "phase",     "role",
+                                            "instructions", "depends_on", "checklist", "due_in",
+                                            "priority",     "on_trigger", "every",     "times",
+                                            "escalate",     "completion", "marking",   "findings"};
 const std::vector<std::string> kCompletions = {"all", "any"};
 const std::vector<std::string> kEscalateKeys = {"when", "after", "then"};
 const std::vector<std::string> kEscalateWhen = {"overdue", "blocked"};
@@ -26,10 +26,13 @@ const std::vector<std::string> kLibraryStepKeys = kStepKeys;
 const std::vector<std::string> kUseKeys = {"use",        "id",     "phase",   "role",
                                            "depends_on", "due_in", "priority"};
 const std::vector<std::string> kFieldKeys = {"id",  "label", "type",    "required", "unit",
-                                             "min", "max",   "options", "pattern"};
-const std::vector<std::string> kFieldTypes = {"number", "text",        "enum",      "boolean",
-                                              "time",   "geolocation", "sample_id", "attachment",
-                                              "person"};
+                                             "min", "max",   "options", "pattern",  "report"};
+// In the order of ReportRole after kNone.
+const std::vector<std::string> kReportRoles = {"material", "quantity",    "origin",
+                                               "transit",  "destination", "method"};
+const std::vector<std::string> kFieldTypes = {"number",    "text",       "enum",
+                                              "boolean",   "time",       "geolocation",
+                                              "sample_id", "attachment", "person"};
 const std::vector<std::string> kPriorities = {"low", "normal", "high", "critical"};
 constexpr std::size_t kMaxPatternBytes = 200;
 
@@ -38,6 +41,9 @@ bool KeyApplies(const std::string& key, FieldType type) {
   if (key == "unit" || key == "min" || key == "max") return type == FieldType::kNumber;
   if (key == "options") return type == FieldType::kEnum;
   if (key == "pattern") return type == FieldType::kSampleId;
+  if (key == "report") {
+    return type == FieldType::kNumber || type == FieldType::kText || type == FieldType::kEnum;
+  }
   return true;
 }
 
@@ -155,9 +161,10 @@ void Loader::ReadRecurrence(const Entry& e, StepDraft& draft, NodeReader& reader
   if (e.key == "times") {
     const auto times = reader.Number(e, what);
     if (times && (*times < 1 || *times > kMaximumTimes || *times != static_cast<int>(*times))) {
-      reporter_.Error(reader.At(e.value), "times of " + what + " must be a whole number from 1 to " +
-                                               std::to_string(kMaximumTimes),
-                      "write how many occurrences the step has, e.g. 'times: 8'");
+      reporter_.Error(
+          reader.At(e.value),
+          "times of " + what + " must be a whole number from 1 to " + std::to_string(kMaximumTimes),
+          "write how many occurrences the step has, e.g. 'times: 8'");
     }
     if (times) draft.step.times = static_cast<int>(std::clamp<double>(*times, 0, kMaximumTimes));
     return;
@@ -186,7 +193,8 @@ void Loader::ReadEscalations(const Entry& entry, StepDraft& draft, NodeReader& r
     for (const Entry& e : *entries) {
       if (e.key == "when") {
         const auto when = reader.OneOf(e, escalation_what, kEscalateWhen);
-        if (when) escalation.when = *when == "overdue" ? EscalateWhen::kOverdue : EscalateWhen::kBlocked;
+        if (when)
+          escalation.when = *when == "overdue" ? EscalateWhen::kOverdue : EscalateWhen::kBlocked;
       }
       if (e.key == "after") {
         const auto text = reader.Text(e, escalation_what);
@@ -245,6 +253,44 @@ void Loader::ReadFindings(const Entry& entry, StepDraft& draft, NodeReader& read
     }
     draft.step.findings.push_back(std::move(*field));
   }
+  CheckReportRoles(draft, what);
+}
+
+void Loader::CheckReportRoles(const StepDraft& draft, const std::string& what) {
+  const Step& step = draft.step;
+  const FieldSpec* material = nullptr;
+  for (const FieldSpec& field : step.findings) {
+    if (field.report == ReportRole::kMaterial) material = &field;
+  }
+  for (auto field = step.findings.begin(); field != step.findings.end(); ++field) {
+    if (field->report == ReportRole::kNone) continue;
+    const Where at{draft.at.file, field->pos};
+    const std::string role = ToString(field->report);
+    const auto same = std::find_if(step.findings.begin(), field,
+                                   [&](const FieldSpec& f) { return f.report == field->report; });
+    if (same != field) {
+      reporter_.Error(at,
+                      what + " has two findings with report: " + role + " (" + Quote(same->id) +
+                          " and " + Quote(field->id) + ")",
+                      field->report == ReportRole::kTransit
+                          ? "keep one; one transit field takes several countries, separated by "
+                            "commas"
+                          : "keep one");
+    }
+    const bool number = field->type == FieldType::kNumber;
+    if ((field->report == ReportRole::kQuantity) != number) {
+      reporter_.Error(at,
+                      "finding " + Quote(field->id) + " of " + what + " is " +
+                          ToString(field->type) + ", which cannot be report: " + role,
+                      number ? "a number field can only be report: quantity"
+                             : "report: quantity needs a number field with a unit");
+    }
+    if (field->report == ReportRole::kQuantity && number && material == nullptr) {
+      reporter_.Error(
+          at, "finding " + Quote(field->id) + " of " + what + " is a quantity of no material",
+          "add a finding with report: material to the step");
+    }
+  }
 }
 
 std::optional<FieldSpec> Loader::ReadField(const YAML::Node& node, const std::string& step_what,
@@ -264,6 +310,13 @@ std::optional<FieldSpec> Loader::ReadField(const YAML::Node& node, const std::st
     if (e.key == "max") field.max = reader.Number(e, what);
     if (e.key == "options") field.options = reader.TextList(e, what);
     if (e.key == "pattern") field.pattern = reader.Text(e, what).value_or("");
+    if (e.key == "report") {
+      if (const auto role = reader.OneOf(e, what, kReportRoles)) {
+        field.report = static_cast<ReportRole>(
+            1 +
+            (std::find(kReportRoles.begin(), kReportRoles.end(), *role) - kReportRoles.begin()));
+      }
+    }
     if (e.key == "type") {
       const auto type = reader.OneOf(e, what, kFieldTypes);
       if (type) {

@@ -64,6 +64,12 @@ enum class FieldType {
   kPerson,  // a person met: NAME|DATE OF BIRTH|DOCUMENT|NATIONALITY (watchlist/matcher.h)
 };
 
+// What a finding field tells the programme's monthly intelligence report
+// (docs/playbooks.md, "Report roles"): a seizure's material and quantity, the trafficking
+// route (origin, transit, destination: ISO 3166-1 country codes or place names) and the
+// methods used (free-text tags, separated by commas).
+enum class ReportRole { kNone, kMaterial, kQuantity, kOrigin, kTransit, kDestination, kMethod };
+
 // One typed value a member records for a step.
 struct FieldSpec {
   std::string id;
@@ -75,6 +81,7 @@ struct FieldSpec {
   std::optional<double> max;
   std::vector<std::string> options;  // enums only
   std::string pattern;               // sample ids only: e.g. "^RN-[0-9]{4}$"
+  ReportRole report = ReportRole::kNone;
   SourcePos pos;
 };
 
@@ -185,5 +192,6 @@ const char* ToString(ParamType type);
 const char* ToString(ActionKind kind);
 const char* ToString(EscalateWhen when);
 const char* ToString(Completion completion);
+const char* ToString(ReportRole role);  // "" for kNone
 
 }  // namespace muster::playbook
