@@ -14,6 +14,7 @@ struct Options {
   std::string title;
   std::vector<std::string> hazards;
   std::string location;
+  std::string country;
   std::string severity;
   bool exercise = false;
   std::string status;
@@ -45,10 +46,13 @@ void IfGiven(const CLI::App& verb, const char* option, const char* name, const T
 }
 
 void PrintIncident(const json& incident) {
-  std::cout << ExerciseBanner(incident) << Text(incident["id"]) << "  " << Text(incident["title"]) << "\n"
+  std::cout << ExerciseBanner(incident) << Text(incident["id"]) << "  " << Text(incident["title"])
+            << "\n"
             << "  status " << Text(incident["status"]) << ", severity "
             << Text(incident["severity"]) << ", hazards " << Join(incident["hazards"])
             << "\n  location " << (incident["location"] == "" ? "-" : Text(incident["location"]))
+            << ", country "
+            << (incident.value("country", "").empty() ? "-" : Text(incident["country"]))
             << ", opened " << When(incident["created_at"]) << "\n";
   if (!incident.contains("deployments")) return;
   if (incident["deployments"].empty()) {
@@ -87,6 +91,9 @@ void AddIncidentVerbs(CLI::App& app, const Context& context,
   create->add_option("--hazard", options->hazards,
                      "chemical, biological, radiological, nuclear, explosive (repeat)");
   create->add_option("--location", options->location, "where");
+  create->add_option(
+      "--country", options->country,
+      "the country, for the monthly report: ISO 3166-1 code or name (GE, GEO, Georgia)");
   create->add_option("--severity", options->severity, "low, medium (default), high, critical");
   create->add_flag("--exercise", options->exercise,
                    "an exercise: marked on every view, kept out of statistics");
@@ -97,6 +104,7 @@ void AddIncidentVerbs(CLI::App& app, const Context& context,
                     {"title", options->title},
                     {"hazards", options->hazards},
                     {"location", options->location},
+                    {"country", options->country},
                     {"severity", options->severity.empty() ? "medium" : options->severity},
                     {"exercise", options->exercise}}),
            [](const json& created) {
@@ -129,6 +137,7 @@ void AddIncidentVerbs(CLI::App& app, const Context& context,
   update->add_option("--title", options->title, "what happened");
   update->add_option("--hazard", options->hazards, "replaces the hazard classes (repeat)");
   update->add_option("--location", options->location, "where");
+  update->add_option("--country", options->country, "the country (ISO 3166-1 code or name)");
   update->add_option("--severity", options->severity, "low, medium, high, critical");
   update->add_option("--status", options->status, "open or closed")
       ->check(CLI::IsMember({"open", "closed"}));
@@ -137,12 +146,12 @@ void AddIncidentVerbs(CLI::App& app, const Context& context,
     IfGiven(*update, "--title", "title", options->title, body);
     IfGiven(*update, "--hazard", "hazards", options->hazards, body);
     IfGiven(*update, "--location", "location", options->location, body);
+    IfGiven(*update, "--country", "country", options->country, body);
     IfGiven(*update, "--severity", "severity", options->severity, body);
     IfGiven(*update, "--status", "status", options->status, body);
     auto api = Connect(context);
     Answer(context,
-           api.ok() ? api->Patch("/v1/incidents/" + options->id, body)
-                    : Result<json>(api.status()),
+           api.ok() ? api->Patch("/v1/incidents/" + options->id, body) : Result<json>(api.status()),
            PrintIncident);
   });
 }
@@ -161,7 +170,8 @@ void AddMemberVerbs(CLI::App& app, const Context& context,
   add->add_option("--checkin", options->checkin,
                   "how often the member must be heard from (default 1h)");
   add->callback([&context, options] {
-    const Millis interval = CheckinOrExit(context, options->checkin.empty() ? "1h" : options->checkin);
+    const Millis interval =
+        CheckinOrExit(context, options->checkin.empty() ? "1h" : options->checkin);
     Answer(context,
            ApiPost(context, "/v1/members",
                    {{"id", options->id},
@@ -171,8 +181,7 @@ void AddMemberVerbs(CLI::App& app, const Context& context,
                     {"contact", options->contact},
                     {"checkin_interval_ms", interval}}),
            [](const json& created) {
-             std::cout << "added " << Text(created["id"]) << " (" << Text(created["name"])
-                       << ")\n";
+             std::cout << "added " << Text(created["id"]) << " (" << Text(created["name"]) << ")\n";
            });
   });
 
@@ -209,8 +218,7 @@ void AddMemberVerbs(CLI::App& app, const Context& context,
     }
     auto api = Connect(context);
     Answer(context,
-           api.ok() ? api->Patch("/v1/members/" + options->id, body)
-                    : Result<json>(api.status()),
+           api.ok() ? api->Patch("/v1/members/" + options->id, body) : Result<json>(api.status()),
            PrintMember);
   });
 }
@@ -218,7 +226,8 @@ void AddMemberVerbs(CLI::App& app, const Context& context,
 void PrintReport(const json& report) {
   std::cout << "report " << Text(report["id"]) << " on " << Text(report["incident"]) << " by "
             << Text(report["author"]) << ", " << When(report["at"]) << "\n";
-  if (report["conditions"] != "") std::cout << "  conditions: " << Text(report["conditions"]) << "\n";
+  if (report["conditions"] != "")
+    std::cout << "  conditions: " << Text(report["conditions"]) << "\n";
   if (report["actions"] != "") std::cout << "  actions: " << Text(report["actions"]) << "\n";
   for (const auto& need : report["needs"]) std::cout << "  need: " << Text(need) << "\n";
 }

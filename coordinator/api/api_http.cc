@@ -33,6 +33,15 @@ Result<std::int64_t> IntegerParam(const httplib::Request& request, const char* n
                                                         "' must be an integer, not '" + text + "'");
 }
 
+Result<std::optional<playbook::Marking>> ReleasableParam(const httplib::Request& request) {
+  if (!request.has_param("releasable")) return std::optional<playbook::Marking>();
+  std::string error;
+  std::optional<playbook::Marking> marking =
+      playbook::ParseMarking(request.get_param_value("releasable"), &error);
+  if (!marking) return Status::Error(ErrorCode::kInvalidArgument, "releasable: " + error);
+  return marking;
+}
+
 Status OnlyFields(const json& body, std::initializer_list<const char*> fields) {
   std::string known;
   for (const char* field : fields) known += (known.empty() ? "" : ", ") + std::string(field);

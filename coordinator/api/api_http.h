@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "muster/playbook/marking.h"
 #include "muster/result.h"
 
 namespace muster::hq {
@@ -20,6 +21,9 @@ void SendJson(httplib::Response& response, const Result<nlohmann::json>& result,
 // naming the parameter otherwise.
 Result<std::int64_t> IntegerParam(const httplib::Request& request, const char* name,
                                   std::int64_t fallback);
+// The query parameter `releasable`, a partner's marking ("TLP:GREEN"): nullopt when
+// absent, invalid_argument saying what is wrong when it is no marking.
+Result<std::optional<playbook::Marking>> ReleasableParam(const httplib::Request& request);
 // invalid_argument unless |body| names at least one field and only |fields|: a misspelt
 // field is refused, not ignored.
 Status OnlyFields(const nlohmann::json& body, std::initializer_list<const char*> fields);

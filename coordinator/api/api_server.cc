@@ -59,6 +59,7 @@ ApiServer::ApiServer(ApiTokens tokens, ApiContext& context, const Clock& clock,
   AddAuthorRoutes(server_, context_);
   AddWatchlistRoutes(server_, context_);
   AddExerciseRoutes(server_, context_);
+  AddReportRoutes(server_, context_);
   AddAlertRoutes(server_, context_);
   AddAuditRoutes(server_, context_);
   AddMonitoringRoutes(server_, context_);

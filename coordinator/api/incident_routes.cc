@@ -24,12 +24,13 @@ void AddIncidentCrud(httplib::Server& server, ApiContext& context) {
                                           httplib::Response& response) {
     auto body = Body(request, response);
     if (!body) return;
-    IncidentInput input{body->value("id", ""), body->value("title", ""), Strings(*body, "hazards"),
-                        body->value("location", ""), body->value("severity", "medium")};
+    IncidentInput input{
+        body->value("id", ""),       body->value("title", ""),          Strings(*body, "hazards"),
+        body->value("location", ""), body->value("severity", "medium"), body->value("country", "")};
     if (body->contains("exercise")) {
       if (!(*body)["exercise"].is_boolean()) {
-        return SendError(response, Status::Error(ErrorCode::kInvalidArgument,
-                                                 "exercise must be true or false"));
+        return SendError(
+            response, Status::Error(ErrorCode::kInvalidArgument, "exercise must be true or false"));
       }
       input.exercise = (*body)["exercise"].get<bool>();
     }
@@ -47,20 +48,23 @@ void AddIncidentCrud(httplib::Server& server, ApiContext& context) {
                  return hq.incidents().Get(request.matches[1]);
                }));
              });
-  server.Patch(R"(/v1/incidents/([^/]+))", [&context](const httplib::Request& request,
-                                                      httplib::Response& response) {
-    auto body = Body(request, response);
-    if (!body) return;
-    Status fields = OnlyFields(*body, {"title", "hazards", "location", "severity", "status"});
-    if (!fields.ok()) return SendError(response, fields);
-    IncidentChange change{
-        Optional<std::string>(*body, "title"), Optional<std::vector<std::string>>(*body, "hazards"),
-        Optional<std::string>(*body, "location"), Optional<std::string>(*body, "severity"),
-        Optional<std::string>(*body, "status")};
-    SendJson(response, context.With([&](Headquarters& hq) {
-      return hq.incidents().Update(request.matches[1], change, RequestActor(request));
-    }));
-  });
+  server.Patch(R"(/v1/incidents/([^/]+))",
+               [&context](const httplib::Request& request, httplib::Response& response) {
+                 auto body = Body(request, response);
+                 if (!body) return;
+                 Status fields = OnlyFields(
+                     *body, {"title", "hazards", "location", "severity", "status", "country"});
+                 if (!fields.ok()) return SendError(response, fields);
+                 IncidentChange change{Optional<std::string>(*body, "title"),
+                                       Optional<std::vector<std::string>>(*body, "hazards"),
+                                       Optional<std::string>(*body, "location"),
+                                       Optional<std::string>(*body, "severity"),
+                                       Optional<std::string>(*body, "status"),
+                                       Optional<std::string>(*body, "country")};
+                 SendJson(response, context.With([&](Headquarters& hq) {
+                   return hq.incidents().Update(request.matches[1], change, RequestActor(request));
+                 }));
+               });
 }
 
 void AddIncidentViews(httplib::Server& server, ApiContext& context) {
@@ -101,21 +105,14 @@ void AddIncidentViews(httplib::Server& server, ApiContext& context) {
                  return hq.incidents().Reports(request.matches[1]);
                }));
              });
-  server.Get(R"(/v1/incidents/([^/]+)/geojson)", [&context](const httplib::Request& request,
-                                                            httplib::Response& response) {
-    std::optional<playbook::Marking> releasable;
-    if (request.has_param("releasable")) {
-      std::string error;
-      releasable = playbook::ParseMarking(request.get_param_value("releasable"), &error);
-      if (!releasable) {
-        return SendError(response, Status::Error(ErrorCode::kInvalidArgument,
-                                                 "releasable: " + error));
-      }
-    }
-    SendJson(response, context.With([&](Headquarters& hq) {
-      return hq.views().GeoJson(request.matches[1], releasable);
-    }));
-  });
+  server.Get(R"(/v1/incidents/([^/]+)/geojson)",
+             [&context](const httplib::Request& request, httplib::Response& response) {
+               const auto releasable = ReleasableParam(request);
+               if (!releasable.ok()) return SendError(response, releasable.status());
+               SendJson(response, context.With([&](Headquarters& hq) {
+                 return hq.views().GeoJson(request.matches[1], *releasable);
+               }));
+             });
   server.Get(R"(/v1/incidents/([^/]+)/sitrep)", [&context](const httplib::Request& request,
                                                            httplib::Response& response) {
     SendJson(response,

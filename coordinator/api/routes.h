@@ -23,6 +23,8 @@ void AddAlertRoutes(httplib::Server& server, ApiContext& context);
 void AddWatchlistRoutes(httplib::Server& server, ApiContext& context);
 // exercise_routes.cc: exercise scripts and after-action reports.
 void AddExerciseRoutes(httplib::Server& server, ApiContext& context);
+// report_routes.cc: the programme's monthly intelligence report.
+void AddReportRoutes(httplib::Server& server, ApiContext& context);
 // audit_routes.cc
 void AddAuditRoutes(httplib::Server& server, ApiContext& context);
 // web_routes.cc: the web console's files (no credentials needed to fetch them), and the

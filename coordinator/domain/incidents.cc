@@ -6,6 +6,7 @@
 #include <set>
 
 #include "domain/change_note.h"
+#include "muster/countries.h"
 #include "muster/exercise/script.h"
 #include "muster/sqlite_store.h"
 #include "muster/text_limits.h"
@@ -42,6 +43,16 @@ Status CheckHazards(const std::vector<std::string>& hazards) {
   return Status::Ok();
 }
 
+// The alpha-2 code of the country |text| names; "" for "". invalid_argument otherwise.
+Result<std::string> CountryCode(const std::string& text) {
+  if (text.empty()) return std::string();
+  if (const Country* country = FindCountry(text)) return std::string(country->alpha2);
+  return Status::Error(ErrorCode::kInvalidArgument,
+                       "country '" + text +
+                           "' is not an ISO 3166-1 country; give its code (GE or GEO) or its "
+                           "English name (Georgia)");
+}
+
 json ReportFromRow(SQLite::Statement& row) {
   return {{"id", row.getColumn(0).getInt64()},          {"incident", row.getColumn(1).getString()},
           {"at", row.getColumn(2).getInt64()},          {"author", row.getColumn(3).getString()},
@@ -61,6 +72,8 @@ Result<json> Incidents::Create(const IncidentInput& input, const Actor& actor) {
   MUSTER_RETURN_IF_ERROR(limits::CheckLength("the location", input.location, limits::kShort));
   MUSTER_RETURN_IF_ERROR(CheckSeverity(input.severity));
   MUSTER_RETURN_IF_ERROR(CheckHazards(input.hazards));
+  Result<std::string> country = CountryCode(input.country);
+  if (!country.ok()) return country.status();
   json created;
   Status status = InTransaction(*db_, [&]() -> Status {
     std::string id = input.id;
@@ -85,7 +98,7 @@ Result<json> Incidents::Create(const IncidentInput& input, const Actor& actor) {
     }
     SQLite::Statement insert(*db_,
                              "INSERT INTO incidents(id, title, hazards, location, severity, "
-                             "created_at, exercise) VALUES(?,?,?,?,?,?,?)");
+                             "created_at, exercise, country) VALUES(?,?,?,?,?,?,?,?)");
     insert.bind(1, id);
     insert.bind(2, input.title);
     insert.bind(3, json(input.hazards).dump());
@@ -93,21 +106,25 @@ Result<json> Incidents::Create(const IncidentInput& input, const Actor& actor) {
     insert.bind(5, input.severity);
     insert.bind(6, static_cast<std::int64_t>(clock_.Now()));
     insert.bind(7, input.exercise ? 1 : 0);
+    insert.bind(8, *country);
     insert.exec();
     MUSTER_RETURN_IF_ERROR(timeline_.Append(
         id, "incident_opened", actor.name,
-        (input.exercise ? std::string(exercise::kExerciseMark) + " " : std::string()) + input.title));
+        (input.exercise ? std::string(exercise::kExerciseMark) + " " : std::string()) +
+            input.title));
     MUSTER_RETURN_IF_ERROR(audit_.Record({actor,
                                           "incident.create",
                                           id,
                                           {{"title", input.title},
                                            {"severity", input.severity},
+                                           {"country", *country},
                                            {"exercise", input.exercise}}}));
     created = {{"id", id},
                {"title", input.title},
                {"hazards", input.hazards},
                {"location", input.location},
                {"severity", input.severity},
+               {"country", *country},
                {"status", "open"},
                {"exercise", input.exercise},
                {"created_at", clock_.Now()}};
@@ -122,7 +139,7 @@ Result<json> Incidents::List() {
   Status status = Guarded([&]() -> Status {
     SQLite::Statement query(*db_,
                             "SELECT id, title, hazards, location, severity, status, created_at, "
-                            "exercise FROM incidents ORDER BY created_at, id");
+                            "exercise, country FROM incidents ORDER BY created_at, id");
     while (query.executeStep()) {
       list.push_back({{"id", query.getColumn(0).getString()},
                       {"title", query.getColumn(1).getString()},
@@ -131,7 +148,8 @@ Result<json> Incidents::List() {
                       {"severity", query.getColumn(4).getString()},
                       {"status", query.getColumn(5).getString()},
                       {"created_at", query.getColumn(6).getInt64()},
-                      {"exercise", query.getColumn(7).getInt() != 0}});
+                      {"exercise", query.getColumn(7).getInt() != 0},
+                      {"country", query.getColumn(8).getString()}});
     }
     return Status::Ok();
   });
@@ -144,7 +162,7 @@ Result<json> Incidents::Get(const std::string& incident_id) {
   Status status = Guarded([&]() -> Status {
     SQLite::Statement query(*db_,
                             "SELECT title, hazards, location, severity, status, created_at, "
-                            "exercise FROM incidents WHERE id=?");
+                            "exercise, country FROM incidents WHERE id=?");
     query.bind(1, incident_id);
     if (!query.executeStep()) {
       return Status::Error(ErrorCode::kNotFound, "no incident '" + incident_id +
@@ -158,6 +176,7 @@ Result<json> Incidents::Get(const std::string& incident_id) {
                 {"status", query.getColumn(4).getString()},
                 {"created_at", query.getColumn(5).getInt64()},
                 {"exercise", query.getColumn(6).getInt() != 0},
+                {"country", query.getColumn(7).getString()},
                 {"deployments", json::array()}};
     SQLite::Statement deployments(
         *db_,
@@ -205,6 +224,12 @@ Result<json> Incidents::Update(const std::string& incident_id, const IncidentCha
   }
   if (change.severity) MUSTER_RETURN_IF_ERROR(CheckSeverity(*change.severity));
   if (change.hazards) MUSTER_RETURN_IF_ERROR(CheckHazards(*change.hazards));
+  std::optional<std::string> country;
+  if (change.country) {
+    Result<std::string> code = CountryCode(*change.country);
+    if (!code.ok()) return code.status();
+    country = *code;
+  }
   if (change.status && *change.status != "open" && *change.status != "closed") {
     return Status::Error(ErrorCode::kInvalidArgument,
                          "status '" + *change.status + "' is not one of open, closed");
@@ -231,21 +256,23 @@ Result<json> Incidents::Update(const std::string& incident_id, const IncidentCha
     if (change.location) after["location"] = *change.location;
     if (change.severity) after["severity"] = *change.severity;
     if (change.status) after["status"] = *change.status;
+    if (country) after["country"] = *country;
     json changes = json::object();
     std::string summary;
-    for (const char* field : {"title", "hazards", "location", "severity", "status"}) {
+    for (const char* field : {"title", "hazards", "location", "severity", "status", "country"}) {
       NoteChange(field, (*before)[field], after[field], changes, summary);
     }
     if (changes.empty()) return Status::Ok();  // nothing to record
     SQLite::Statement update(*db_,
                              "UPDATE incidents SET title=?, hazards=?, location=?, severity=?, "
-                             "status=? WHERE id=?");
+                             "status=?, country=? WHERE id=?");
     update.bind(1, after["title"].get<std::string>());
     update.bind(2, after["hazards"].dump());
     update.bind(3, after["location"].get<std::string>());
     update.bind(4, after["severity"].get<std::string>());
     update.bind(5, after["status"].get<std::string>());
-    update.bind(6, incident_id);
+    update.bind(6, after["country"].get<std::string>());
+    update.bind(7, incident_id);
     update.exec();
     const std::string kind = !changes.contains("status")   ? "incident_updated"
                              : after["status"] == "closed" ? "incident_closed"

@@ -20,6 +20,9 @@ struct IncidentInput {
   std::vector<std::string> hazards;
   std::string location;
   std::string severity = "medium";
+  // Where it happened, for the programme's figures: an ISO 3166-1 code or name, stored as
+  // the alpha-2 code; empty when not known.
+  std::string country;
   // An exercise (docs/programme.md): marked as one everywhere, kept out of statistics.
   // Set when the incident is opened, never changed.
   bool exercise = false;
@@ -32,6 +35,7 @@ struct IncidentChange {
   std::optional<std::string> location;
   std::optional<std::string> severity;
   std::optional<std::string> status;  // "open" | "closed"
+  std::optional<std::string> country;  // "" clears it
 };
 
 // A tactical report: what an officer sees (conditions), what the team is doing

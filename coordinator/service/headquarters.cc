@@ -28,6 +28,7 @@ Headquarters::Headquarters(std::unique_ptr<HqDatabase> database, const HqPolicie
       views_(*database_, playbooks_, attachments_, alerts_, incidents_),
       exercises_(*database_, {audit_, timeline_, alerts_, deliveries_}),
       after_action_(*database_, playbooks_, exercises_),
+      monthly_report_(*database_, playbooks_),
       operators_(*database_, audit_),
       sessions_(*database_, audit_),
       ingest_(*database_, {audit_, timeline_, alerts_, playbooks_, directory_, deployments_,

@@ -34,6 +34,7 @@
 #include "sync/ingest.h"
 #include "sync/team_relay.h"
 #include "views/after_action.h"
+#include "views/monthly_report.h"
 #include "views/incident_views.h"
 
 namespace muster::hq {
@@ -78,6 +79,7 @@ class Headquarters {
   IncidentViews& views() { return views_; }
   Exercises& exercises() { return exercises_; }
   AfterAction& after_action() { return after_action_; }
+  MonthlyReport& monthly_report() { return monthly_report_; }
   Operators& operators() { return operators_; }
   Sessions& sessions() { return sessions_; }
   Ingest& ingest() { return ingest_; }
@@ -108,6 +110,7 @@ class Headquarters {
   IncidentViews views_;
   Exercises exercises_;
   AfterAction after_action_;
+  MonthlyReport monthly_report_;
   Operators operators_;
   Sessions sessions_;
   Ingest ingest_;

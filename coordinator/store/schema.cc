@@ -430,6 +430,11 @@ CREATE INDEX exercise_silences_by_member ON exercise_silences(member_id, until_a
       {22, R"sql(
 ALTER TABLE exercise_runs ADD COLUMN ended_at INTEGER;
 )sql"},
+      // Version 23: the country of an incident (ISO 3166-1 alpha-2, '' when not given),
+      // by which the monthly intelligence report counts (views/monthly_report.h).
+      {23, R"sql(
+ALTER TABLE incidents ADD COLUMN country TEXT NOT NULL DEFAULT '';
+)sql"},
   };
   return kMigrations;
 }
