@@ -1,13 +1,11 @@
 #include "after_action.h"
 
-#include <filesystem>
 #include <map>
 #include <sstream>
 
 #include "cli_support.h"
 #include "muster/clock.h"
 #include "muster/exercise/script.h"
-#include "muster/files.h"
 #include "sitrep_markdown.h"
 
 namespace muster::console {
@@ -115,9 +113,9 @@ std::string AfterActionMarkdown(const json& report) {
   const std::string banner = std::string("**") + exercise::kExerciseMark + "**\n\n";
   out << banner << "# After-action report: " << Md(report["name"]) << "\n\n"
       << "Exercise incident " << Md(report["incident"]["id"]) << " ("
-      << Md(report["incident"]["title"]) << "), from " << When(report["started_at"])
-      << " to " << When(report["ended_at"]) << " ("
-      << Duration(report["summary"]["duration_ms"]) << "). Generated " << When(report["generated_at"])
+      << Md(report["incident"]["title"]) << "), from " << When(report["started_at"]) << " to "
+      << When(report["ended_at"]) << " (" << Duration(report["summary"]["duration_ms"])
+      << "). Generated " << When(report["generated_at"])
       << " from HQ's store; times are HQ's, a laptop's records placed in them.\n\n";
   Summary(report, out);
   Steps(report, out);
@@ -131,8 +129,8 @@ std::string AfterActionMarkdown(const json& report) {
 
 std::vector<std::pair<std::string, Chart>> AfterActionCharts(const json& report) {
   // Each chart says it is an exercise's: the files travel without the Markdown.
-  Chart steps{exercise::Marked("steps planned (dashed) against actual; red: overdue"),
-              "minutes", {}};
+  Chart steps{
+      exercise::Marked("steps planned (dashed) against actual; red: overdue"), "minutes", {}};
   for (const json& step : report["steps"]) {
     ChartRow row{Text(step["step"]), {}, ""};
     if (step["planned_ms"].is_number()) {
@@ -149,8 +147,8 @@ std::vector<std::pair<std::string, Chart>> AfterActionCharts(const json& report)
   }
   const Millis start = report["started_at"];
   const double length = Minutes(report["summary"]["duration_ms"]);
-  Chart alerts{exercise::Marked("time to acknowledge each alert; red: not acknowledged"),
-               "minutes", {}};
+  Chart alerts{
+      exercise::Marked("time to acknowledge each alert; red: not acknowledged"), "minutes", {}};
   for (const json& alert : report["alerts"]) {
     ChartRow row{"#" + Text(alert["id"]) + " " + Text(alert["kind"]), {}, ""};
     if (alert["ack_ms"].is_number()) {
@@ -164,7 +162,8 @@ std::vector<std::pair<std::string, Chart>> AfterActionCharts(const json& report)
     alerts.rows.push_back(std::move(row));
   }
   Chart checkins{exercise::Marked("check-in gaps longer than the member's interval"),
-                 "minutes from the start of the exercise", {}};
+                 "minutes from the start of the exercise",
+                 {}};
   std::map<std::string, std::size_t> row_of;
   for (const json& gap : report["checkin_gaps"]) {
     const std::string member = Text(gap["member"]);
@@ -183,28 +182,11 @@ std::vector<std::pair<std::string, Chart>> AfterActionCharts(const json& report)
 }
 
 Result<std::vector<std::string>> WriteAfterAction(const json& report, const std::string& folder) {
-  std::error_code error;
-  std::filesystem::create_directories(folder, error);
-  if (error) {
-    return Status::Error(ErrorCode::kInvalidArgument,
-                         folder + ": cannot make the folder (" + error.message() + ")");
-  }
-  std::vector<std::string> written;
-  const std::filesystem::path base(folder);
-  auto write = [&](const std::string& name, const std::string& text) -> Status {
-    const std::string path = (base / name).string();
-    MUSTER_RETURN_IF_ERROR(WriteFileAtomic(path, text));
-    written.push_back(path);
-    return Status::Ok();
-  };
-  MUSTER_RETURN_IF_ERROR(write("after-action.md", AfterActionMarkdown(report)));
-  MUSTER_RETURN_IF_ERROR(write("after-action.json", report.dump(2) + "\n"));
-  for (const auto& [name, chart] : AfterActionCharts(report)) {
-    const std::string path = (base / name).string();
-    MUSTER_RETURN_IF_ERROR(WriteChartPng(chart, path));
-    written.push_back(path);
-  }
-  return written;
+  return WriteReportFolder({{{"after-action.md", AfterActionMarkdown(report)},
+                             {"after-action.json", report.dump(2) + "\n"}},
+                            AfterActionCharts(report),
+                            {}},
+                           folder);
 }
 
 }  // namespace muster::console

@@ -6,7 +6,11 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <filesystem>
+#include <map>
 #include <memory>
+
+#include "muster/files.h"
 
 namespace muster::console {
 namespace {
@@ -20,6 +24,14 @@ constexpr int kRowHeight = 26;
 constexpr std::size_t kMaxRows = 200;
 constexpr std::size_t kMaxLabel = 28;
 constexpr const char* kFont = "DejaVu Sans";
+// The flow chart: places in columns, each a box.
+constexpr std::size_t kMaxPlaces = 8;
+constexpr int kBoxWidth = 150;
+constexpr int kBoxHeight = 28;
+constexpr int kBoxGap = 44;
+
+using Surface = std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)>;
+using Context = std::unique_ptr<cairo_t, decltype(&cairo_destroy)>;
 
 struct Rgb {
   double r, g, b;
@@ -75,16 +87,23 @@ void Text(cairo_t* cr, double x, double y, const std::string& text, double size,
   cairo_show_text(cr, text.c_str());
 }
 
-cairo_status_t Draw(const Chart& chart, const std::string& path) {
+// A white canvas of |height| pixels with |title| on top.
+std::pair<Surface, Context> Canvas(int height, const std::string& title) {
+  Surface surface(cairo_image_surface_create(CAIRO_FORMAT_RGB24, kWidth, height),
+                  cairo_surface_destroy);
+  Context context(cairo_create(surface.get()), cairo_destroy);
+  cairo_set_source_rgb(context.get(), 1, 1, 1);
+  cairo_paint(context.get());
+  SetColour(context.get(), kInk);
+  Text(context.get(), 16, 30, Printable(title, 100), 15, true);
+  return {std::move(surface), std::move(context)};
+}
+
+Surface Draw(const Chart& chart) {
   const std::size_t rows = std::min(chart.rows.size(), kMaxRows);
   const int height = kTop + kBottom + static_cast<int>(std::max<std::size_t>(rows, 1)) * kRowHeight;
-  std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)> surface(
-      cairo_image_surface_create(CAIRO_FORMAT_RGB24, kWidth, height), cairo_surface_destroy);
-  std::unique_ptr<cairo_t, decltype(&cairo_destroy)> context(cairo_create(surface.get()),
-                                                             cairo_destroy);
+  auto [surface, context] = Canvas(height, chart.title);
   cairo_t* cr = context.get();
-  cairo_set_source_rgb(cr, 1, 1, 1);
-  cairo_paint(cr);
 
   double top = 1;
   for (std::size_t i = 0; i < rows; ++i) {
@@ -94,11 +113,11 @@ cairo_status_t Draw(const Chart& chart, const std::string& path) {
   top = std::ceil(top / step) * step;
   const double plot_left = kLabelWidth;
   const double plot_width = kWidth - kLabelWidth - kNoteWidth;
-  const double plot_bottom = kTop + static_cast<double>(std::max<std::size_t>(rows, 1)) * kRowHeight;
-  auto x_of = [&](double value) { return plot_left + plot_width * std::clamp(value, 0.0, top) / top; };
-
-  SetColour(cr, kInk);
-  Text(cr, 16, 30, Printable(chart.title, 100), 15, true);
+  const double plot_bottom =
+      kTop + static_cast<double>(std::max<std::size_t>(rows, 1)) * kRowHeight;
+  auto x_of = [&](double value) {
+    return plot_left + plot_width * std::clamp(value, 0.0, top) / top;
+  };
 
   // The grid and the axis.
   cairo_set_line_width(cr, 1);
@@ -113,8 +132,7 @@ cairo_status_t Draw(const Chart& chart, const std::string& path) {
     std::snprintf(label, sizeof label, "%g", tick);
     Text(cr, x - 4, plot_bottom + 18, label, 11, false);
   }
-  Text(cr, plot_left + plot_width / 2 - 30, plot_bottom + 40, Printable(chart.axis, 40), 12,
-       false);
+  Text(cr, plot_left + plot_width / 2 - 30, plot_bottom + 40, Printable(chart.axis, 40), 12, false);
   if (rows == 0) Text(cr, plot_left + 8, kTop + 18, "nothing to show", 12, false);
 
   for (std::size_t i = 0; i < rows; ++i) {
@@ -151,24 +169,153 @@ cairo_status_t Draw(const Chart& chart, const std::string& path) {
          std::to_string(chart.rows.size() - rows) + " more rows are in the report's tables", 11,
          false);
   }
+  return std::move(surface);
+}
+
+// A place of the flow chart: a box in its column.
+struct Place {
+  std::string label;
+  std::size_t column = 0;
+  int weight = 0;
+  std::size_t slot = 0;  // its place from the top of its column
+};
+
+Surface DrawFlow(const FlowChart& chart) {
+  const std::size_t paths = std::min(chart.paths.size(), kMaxRows);
+  std::size_t columns = 2;
+  for (std::size_t i = 0; i < paths; ++i) {
+    columns = std::max(columns, std::min(chart.paths[i].places.size(), kMaxPlaces));
+  }
+  // Origins in the first column, destinations in the last, transits in between in order.
+  std::vector<Place> places;
+  std::map<std::pair<std::size_t, std::string>, std::size_t> index;
+  std::vector<std::size_t> filled(columns, 0);
+  std::map<std::pair<std::size_t, std::size_t>, int> legs;
+  for (std::size_t i = 0; i < paths; ++i) {
+    const FlowPath& path = chart.paths[i];
+    const std::size_t count = std::min(path.places.size(), kMaxPlaces);
+    std::size_t previous = places.size();
+    for (std::size_t k = 0; k < count; ++k) {
+      const std::size_t column = k == 0 ? 0 : k + 1 == count ? columns - 1 : k;
+      auto [at, fresh] = index.emplace(std::make_pair(column, path.places[k]), places.size());
+      if (fresh) places.push_back({path.places[k], column, 0, filled[column]++});
+      places[at->second].weight += path.weight;
+      if (previous != places.size() && k > 0) legs[{previous, at->second}] += path.weight;
+      previous = at->second;
+    }
+  }
+  const std::size_t tallest =
+      std::max<std::size_t>(1, *std::max_element(filled.begin(), filled.end()));
+  const int height = kTop + kBottom + static_cast<int>(tallest) * (kBoxHeight + kBoxGap);
+  auto [surface, context] = Canvas(height, chart.title);
+  cairo_t* cr = context.get();
+  const double spacing = static_cast<double>(kWidth - 32 - kBoxWidth) / (columns - 1);
+  const auto x_of = [&](const Place& p) { return 16 + spacing * p.column; };
+  const auto y_of = [&](const Place& p) {
+    return kTop + 10 + static_cast<double>(p.slot) * (kBoxHeight + kBoxGap);
+  };
+  SetColour(cr, kInk);
+  for (std::size_t column = 0; column < columns; ++column) {
+    const char* heading = column == 0             ? "origin"
+                          : column + 1 == columns ? "destination"
+                                                  : "transit";
+    Text(cr, 16 + spacing * column, kTop - 6, heading, 12, true);
+  }
+  if (places.empty()) Text(cr, 16, kTop + 30, "nothing to show", 12, false);
+
+  int heaviest = 1;
+  for (const auto& [leg, weight] : legs) heaviest = std::max(heaviest, weight);
+  cairo_set_source_rgba(cr, kActual.r, kActual.g, kActual.b, 0.55);
+  for (const auto& [leg, weight] : legs) {
+    const Place& from = places[leg.first];
+    const Place& to = places[leg.second];
+    const double x0 = x_of(from) + kBoxWidth;
+    const double y0 = y_of(from) + kBoxHeight / 2.0;
+    const double x1 = x_of(to);
+    const double y1 = y_of(to) + kBoxHeight / 2.0;
+    cairo_set_line_width(cr, 2 + 16.0 * weight / heaviest);
+    cairo_move_to(cr, x0, y0);
+    cairo_curve_to(cr, (x0 + x1) / 2, y0, (x0 + x1) / 2, y1, x1, y1);
+    cairo_stroke(cr);
+  }
+  for (const Place& place : places) {
+    const double x = x_of(place);
+    const double y = y_of(place);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_rectangle(cr, x, y, kBoxWidth, kBoxHeight);
+    cairo_fill_preserve(cr);
+    SetColour(cr, kInk);
+    cairo_set_line_width(cr, 1.2);
+    cairo_stroke(cr);
+    Text(cr, x + 8, y + 19, Printable(place.label, 14) + " (" + std::to_string(place.weight) + ")",
+         12, false);
+  }
+  if (chart.paths.size() > paths) {
+    SetColour(cr, kAlarm);
+    Text(cr, 16, height - 10,
+         std::to_string(chart.paths.size() - paths) + " more routes are in the report's tables", 11,
+         false);
+  }
+  return std::move(surface);
+}
+
+// Writes |surface| to |path| through a file beside it, so that a full disk leaves no
+// half-written chart under the name.
+Status Save(Surface surface, const std::string& path) {
+  const std::string part = path + ".part";
   cairo_surface_flush(surface.get());
-  return cairo_surface_write_to_png(surface.get(), path.c_str());
+  const cairo_status_t written = cairo_surface_write_to_png(surface.get(), part.c_str());
+  surface.reset();
+  // The surface is gone: cairo's font caches and fontconfig's state are let go, so that a
+  // process drawing charts holds no memory for them afterwards (the leak checker agrees).
+  cairo_debug_reset_static_data();
+  FcFini();
+  std::error_code error;
+  if (written == CAIRO_STATUS_SUCCESS) std::filesystem::rename(part, path, error);
+  if (written != CAIRO_STATUS_SUCCESS || error) {
+    std::filesystem::remove(part, error);
+    return Status::Error(ErrorCode::kInternal,
+                         path + ": cannot write the chart (" +
+                             (written != CAIRO_STATUS_SUCCESS ? cairo_status_to_string(written)
+                                                              : "cannot rename it into place") +
+                             "); check the folder exists and has room");
+  }
+  return Status::Ok();
 }
 
 }  // namespace
 
 Status WriteChartPng(const Chart& chart, const std::string& path) {
-  const cairo_status_t written = Draw(chart, path);
-  // The surface is gone: cairo's font caches and fontconfig's state are let go, so that a
-  // process drawing charts holds no memory for them afterwards (the leak checker agrees).
-  cairo_debug_reset_static_data();
-  FcFini();
-  if (written != CAIRO_STATUS_SUCCESS) {
-    return Status::Error(ErrorCode::kInternal, path + ": cannot write the chart (" +
-                                                   cairo_status_to_string(written) +
-                                                   "); check the folder exists and has room");
+  return Save(Draw(chart), path);
+}
+
+Status WriteFlowPng(const FlowChart& chart, const std::string& path) {
+  return Save(DrawFlow(chart), path);
+}
+
+Result<std::vector<std::string>> WriteReportFolder(const ReportFiles& files,
+                                                   const std::string& folder) {
+  std::error_code error;
+  std::filesystem::create_directories(folder, error);
+  if (error) {
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         folder + ": cannot make the folder (" + error.message() + ")");
   }
-  return Status::Ok();
+  std::vector<std::string> written;
+  const std::filesystem::path base(folder);
+  for (const auto& [name, text] : files.texts) {
+    MUSTER_RETURN_IF_ERROR(WriteFileAtomic((base / name).string(), text));
+    written.push_back((base / name).string());
+  }
+  for (const auto& [name, chart] : files.charts) {
+    MUSTER_RETURN_IF_ERROR(WriteChartPng(chart, (base / name).string()));
+    written.push_back((base / name).string());
+  }
+  for (const auto& [name, flow] : files.flows) {
+    MUSTER_RETURN_IF_ERROR(WriteFlowPng(flow, (base / name).string()));
+    written.push_back((base / name).string());
+  }
+  return written;
 }
 
 }  // namespace muster::console

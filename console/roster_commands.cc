@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 
+#include "monthly_report_command.h"
 #include "muster/clock.h"
 #include "table.h"
 
@@ -235,8 +236,11 @@ void PrintReport(const json& report) {
 void AddReportVerbs(CLI::App& app, const Context& context,
                     const std::shared_ptr<Options>& options) {
   auto* report = app.add_subcommand(
-      "report", "tactical reports: conditions, actions and needs, carried into the SITREP");
+      "report",
+      "tactical reports (conditions, actions and needs, carried into the SITREP) and the "
+      "monthly intelligence report");
   report->require_subcommand(1);
+  AddMonthlyReportVerb(*report, context);
 
   auto* add = report->add_subcommand("add", "file a tactical report on an incident");
   add->add_option("INCIDENT", options->id, "the incident")->required();

@@ -146,20 +146,24 @@ std::map<std::string, int> HazardCounts(const std::vector<IncidentRow>& rows) {
   return counts;
 }
 
-// The seizure of a finding whose step names report roles; nullopt when it names none.
+// What a finding whose step names report roles gives the report.
 struct ReportedFinding {
   Seizure seizure;
   bool has_material = false;
   bool has_route = false;
   std::optional<pb::Unit> unit;
+  bool known_unit = false;
 };
 
-std::optional<ReportedFinding> Reported(const pb::Step& step, const json& values) {
+bool HasReportRoles(const pb::Step& step) {
+  return std::any_of(step.findings.begin(), step.findings.end(),
+                     [](const pb::FieldSpec& f) { return f.report != pb::ReportRole::kNone; });
+}
+
+ReportedFinding Reported(const pb::Step& step, const json& values) {
   ReportedFinding found;
-  bool any = false;
   for (const pb::FieldSpec& field : step.findings) {
     if (field.report == pb::ReportRole::kNone) continue;
-    any = true;
     const auto value = values.find(field.id);
     if (value == values.end()) continue;
     Seizure& s = found.seizure;
@@ -172,7 +176,11 @@ std::optional<ReportedFinding> Reported(const pb::Step& step, const json& values
         if (value->is_number()) {
           s.quantity = value->get<double>();
           s.unit = field.unit;
-          found.unit = pb::ParseUnit(field.unit);
+          // A unit the table does not know (a lint warning) adds up with itself only.
+          pb::Unit unknown;
+          unknown.symbol = field.unit;
+          found.unit = pb::ParseUnit(field.unit).value_or(unknown);
+          found.known_unit = pb::ParseUnit(field.unit).has_value();
         }
         break;
       case pb::ReportRole::kOrigin:
@@ -195,7 +203,6 @@ std::optional<ReportedFinding> Reported(const pb::Step& step, const json& values
         break;
     }
   }
-  if (!any) return std::nullopt;
   const Seizure& s = found.seizure;
   found.has_route = !s.origin.empty() || !s.transit.empty() || !s.destination.empty();
   return found;
@@ -287,13 +294,11 @@ Status MonthlyReport::ReadFindings(Millis from, Millis to,
     auto book = playbooks_.ByHash(query.getColumn(2).getString());
     if (!book.ok()) continue;
     const pb::Step* step = (*book)->FindStep(query.getColumn(1).getString());
-    if (step == nullptr) continue;
+    if (step == nullptr || !HasReportRoles(*step)) continue;
     const json values = ParseJsonColumn(query.getColumn(4));
     if (!values.is_object()) continue;
-    std::optional<ReportedFinding> found = Reported(*step, values);
-    if (!found || (!found->has_material && !found->has_route && found->seizure.methods.empty())) {
-      continue;
-    }
+    ReportedFinding found = Reported(*step, values);
+    if (!found.has_material && !found.has_route && found.seizure.methods.empty()) continue;
     const pb::Marking marking =
         pb::Raise((*book)->MarkingOf(*step),
                   pb::ParseMarking(query.getColumn(5).getString()).value_or(pb::Marking{}));
@@ -302,7 +307,7 @@ Status MonthlyReport::ReadFindings(Millis from, Millis to,
       continue;
     }
     highest = pb::Raise(highest, marking);
-    Seizure& seizure = found->seizure;
+    Seizure& seizure = found.seizure;
     seizure.task = query.getColumn(0).getString();
     seizure.incident = query.getColumn(3).getString();
     seizure.recorded_at = query.getColumn(6).getInt64();
@@ -312,7 +317,7 @@ Status MonthlyReport::ReadFindings(Millis from, Millis to,
                              Day(seizure.recorded_at) + " (" + seizure.task + ")";
 
     for (const std::string& method : seizure.methods) ++methods[method];
-    if (found->has_route) {
+    if (found.has_route) {
       const std::string origin = seizure.origin.empty() ? "?" : seizure.origin;
       const std::string destination = seizure.destination.empty() ? "?" : seizure.destination;
       std::string key = origin + ">" + destination;
@@ -321,7 +326,7 @@ Status MonthlyReport::ReadFindings(Millis from, Millis to,
       if (fresh) figures.routes.push_back({origin, seizure.transit, destination, 0, {}});
       Route& route = figures.routes[at->second];
       ++route.findings;
-      if (found->has_material &&
+      if (found.has_material &&
           std::none_of(route.materials.begin(), route.materials.end(),
                        [&](const std::string& m) { return Lower(m) == Lower(seizure.material); })) {
         route.materials.push_back(seizure.material);
@@ -335,22 +340,23 @@ Status MonthlyReport::ReadFindings(Millis from, Millis to,
         }
       }
     }
-    if (!found->has_material) continue;
+    if (!found.has_material) continue;
     if (seizure.origin.empty()) {
       figures.open_questions.push_back(what + ": where did it come from?");
     }
     if (seizure.destination.empty()) {
       figures.open_questions.push_back(what + ": where was it going?");
     }
-    const pb::Dimension dimension = found->unit ? found->unit->dimension : pb::Dimension{};
+    const pb::Dimension dimension = found.unit ? found.unit->dimension : pb::Dimension{};
     std::string key = Lower(seizure.material) + "|";
     for (auto power : dimension.power) key += std::to_string(power) + ",";
+    if (found.unit && !found.known_unit) key += found.unit->symbol;
     Sum& sum = materials[key];
     if (sum.total.material.empty()) sum.total.material = seizure.material;
     ++sum.total.seizures;
-    if (seizure.quantity && found->unit) {
-      sum.base += found->unit->ToBase(*seizure.quantity);
-      if (!sum.unit || found->unit->factor < sum.unit->factor) sum.unit = found->unit;
+    if (seizure.quantity && found.unit) {
+      sum.base += found.unit->ToBase(*seizure.quantity);
+      if (!sum.unit || found.unit->factor < sum.unit->factor) sum.unit = found.unit;
     } else {
       ++sum.total.without_quantity;
       figures.open_questions.push_back(what + ": how much was seized?");

@@ -635,6 +635,58 @@ async function adminView() {
     }))];
 }
 
+// The monthly intelligence report (docs/programme.md): |month| YYYY-MM, |releasable| a
+// partner's marking or empty. The form puts both in the address, so a report can be
+// bookmarked and sent. A report is read, not watched: it stays as it is while the
+// operator reads it.
+async function reportView(month, releasable, view) {
+  view.live = false;
+  const query = '?month=' + encodeURIComponent(month) + (releasable ? '&releasable=' + encodeURIComponent(releasable) : '');
+  const r = await api('GET', '/v1/reports/monthly' + query);
+  const form = el('form', { class: 'inline', id: 'report-form', 'aria-label': 'which report' });
+  const monthInput = el('input', { type: 'month', id: 'report-month', 'aria-label': 'month', value: month, required: true });
+  const limit = el('input', { type: 'text', id: 'report-releasable', 'aria-label': 'releasable to', placeholder: 'releasable to, e.g. TLP:GREEN', value: releasable || '' });
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    location.hash = '#/reports/' + encodeURIComponent(monthInput.value) + (limit.value ? '/' + encodeURIComponent(limit.value) : '');
+  });
+  form.append(monthInput, limit, el('button', { type: 'submit' }, 'Show'),
+    el('button', { type: 'button', class: 'secondary', onclick: () => download('monthly-report-' + r.month + '.json', JSON.stringify(r, null, 2)) }, 'Download JSON'));
+  const banner = () => r.marking ? el('p', { class: 'marking-banner' }, r.marking) : null;
+  const bars = (heading, tallies, name) => {
+    const most = Math.max(1, ...tallies.map((t) => t.count));
+    return table([heading, 'COUNT', ''], tallies.map((t) => el('tr', {},
+      el('td', {}, name ? name(t.key) : t.key), el('td', { class: 'num' }, String(t.count)),
+      el('td', {}, el('meter', { min: 0, max: most, value: t.count, 'aria-label': t.key || 'unknown' })))));
+  };
+  const place = (p) => p || '?';
+  const route = (x) => [place(x.origin), ...x.transit, place(x.destination)].join(' → ');
+  const hazards = r.trend.length ? r.trend[r.trend.length - 1].by_hazard.map((h) => h.key.toUpperCase()) : [];
+  const section = (title, ...content) => el('section', {}, el('h2', {}, title), ...content);
+  return [el('div', { class: 'report' },
+    banner(),
+    el('h1', {}, 'Monthly intelligence report, ' + r.month),
+    form,
+    el('p', {}, r.incidents.total + ' incidents opened from ' + r.from + ' to ' + r.to +
+      (r.exercises_excluded ? ' (' + r.exercises_excluded + ' exercises not counted)' : '') + '.' +
+      (r.releasable ? ' Releasable to ' + r.releasable + ': ' + r.withheld + ' findings above it left out.' : '')),
+    section('Incidents', bars('HAZARD CLASS', r.incidents.by_hazard),
+      bars('COUNTRY', r.incidents.by_country, (c) => c || 'unknown'), bars('SEVERITY', r.incidents.by_severity)),
+    section('Trend', table(['MONTH', 'INCIDENTS', ...hazards], r.trend.map((m) => el('tr', {},
+      el('td', {}, m.month), el('td', { class: 'num' }, String(m.incidents)),
+      m.by_hazard.map((h) => el('td', { class: 'num' }, String(h.count))))))),
+    section('Materials seized', table(['MATERIAL', 'SEIZURES', 'QUANTITY', 'WITHOUT A QUANTITY'],
+      r.materials.map((m) => el('tr', {}, el('td', {}, m.material), el('td', { class: 'num' }, String(m.seizures)),
+        el('td', { class: 'num' }, m.quantity === null ? '-' : m.quantity + ' ' + m.unit),
+        el('td', { class: 'num' }, String(m.without_quantity)))))),
+    section('Trafficking routes', table(['ROUTE', 'FINDINGS', 'MATERIALS'], r.routes.map((x) => el('tr', {},
+      el('td', {}, route(x)), el('td', { class: 'num' }, String(x.findings)), el('td', {}, x.materials.join(', ') || '-'))))),
+    section('Methods', bars('METHOD', r.methods)),
+    section('Open questions', r.open_questions.length
+      ? el('ul', {}, r.open_questions.map((q) => el('li', {}, q))) : el('p', { class: 'muted' }, 'none')),
+    banner())];
+}
+
 function download(name, text) {
   const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
   const link = el('a', { href: url, download: name });
@@ -653,6 +705,7 @@ function route() {
     incidents: () => incidentsView(),
     alerts: () => alertsView(),
     admin: () => adminView(),
+    reports: (view) => reportView(parts[1] || new Date().toISOString().slice(0, 7), parts[2] || '', view),
   };
   const incidentViews = { board: boardView, findings: findingsView, timeline: timelineView, sitrep: sitrepView, map: mapView };
   let render = views[parts[0]] || views.incidents;

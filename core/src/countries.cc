@@ -1,8 +1,9 @@
 #include "muster/countries.h"
 
-#include <algorithm>
 #include <array>
 #include <cctype>
+#include <string>
+#include <unordered_map>
 
 namespace muster {
 namespace {
@@ -261,28 +262,39 @@ constexpr std::array<Country, 249> kCountries = {{
     {"ZW", "ZWE", "Zimbabwe"},
 }};
 
-bool SameLetters(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
+// |text| with its ASCII letters in lower case: the key of the index below.
+std::string Folded(std::string_view text) {
+  std::string folded(text);
+  for (char& c : folded) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return folded;
 }
+
+// Every country by its two codes and its name, folded. Built once; the monthly report
+// looks up a few places per finding.
+const std::unordered_map<std::string, const Country*>& Index() {
+  static const std::unordered_map<std::string, const Country*> index = [] {
+    std::unordered_map<std::string, const Country*> built;
+    for (const Country& country : kCountries) {
+      for (std::string_view key : {country.alpha2, country.alpha3, country.name}) {
+        built.emplace(Folded(key), &country);
+      }
+    }
+    return built;
+  }();
+  return index;
+}
+
+bool Space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
 
 }  // namespace
 
 const Country* FindCountry(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
-    text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-    text.remove_suffix(1);
-  if (text.empty()) return nullptr;
-  for (const Country& country : kCountries) {
-    if (SameLetters(text, country.alpha2) || SameLetters(text, country.alpha3) ||
-        SameLetters(text, country.name)) {
-      return &country;
-    }
-  }
-  return nullptr;
+  while (!text.empty() && Space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && Space(text.back())) text.remove_suffix(1);
+  const auto found = Index().find(Folded(text));
+  return found == Index().end() ? nullptr : found->second;
 }
 
 }  // namespace muster

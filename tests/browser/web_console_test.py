@@ -68,6 +68,7 @@ steps:
       - id: remark
         label: Remark
         type: text
+        report: method
       - id: hot_spot
         label: Hot spot
         type: geolocation
@@ -408,6 +409,34 @@ def main():
         wait(driver, "the real board", lambda d: "Portal alarm at crossing B-7" in text(d))
         check(not driver.find_elements(By.CSS_SELECTOR, ".exercise-banner"),
               "a real incident's board carries no exercise mark")
+
+        # The monthly report: the real incident counted and the exercise not; Jonas's
+        # hostile remark, a method tag for the report, shown as text in lower case, split
+        # at its semicolons; the report marked with the finding's marking.
+        month = time.strftime("%Y-%m", time.gmtime())
+        driver.get(rig.url + "/#/reports/" + month)
+        wait(driver, "the monthly report", lambda d: "Monthly intelligence report, " + month in text(d))
+        page = text(driver)
+        check("1 incidents opened" in page and "(1 exercises not counted)" in page,
+              "the monthly report counts the real incident and leaves the exercise out")
+        tags = [t.strip().lower() for t in HOSTILE.split(";")]
+        shown = [t.replace("\x1b", "\\x1b").replace("\u202e", "<U+202E>") for t in tags]
+        check(all(t in page for t in shown),
+              "the report's methods show hostile text as text: " + repr(shown))
+        check(not driver.execute_script("return window.__xss === 1;") and
+              not driver.find_elements(By.CSS_SELECTOR, "main img[src='x']"),
+              "hostile text in the report made no element and ran no script")
+        banners = driver.find_elements(By.CSS_SELECTOR, ".report .marking-banner")
+        check(len(banners) == 2 and banners[0].text == "SECRET // TLP:RED",
+              "the report is marked top and bottom with the highest marking it holds")
+        shot(driver, "monthly-report")
+        driver.find_element(By.ID, "report-releasable").send_keys("TLP:GREEN")
+        driver.find_element(By.CSS_SELECTOR, "#report-form button[type='submit']").click()
+        wait(driver, "the partner's report",
+             lambda d: "Releasable to TLP:GREEN: 1 findings above it left out." in text(d))
+        check(shown[1] not in text(driver) and
+              not driver.find_elements(By.CSS_SELECTOR, ".report .marking-banner"),
+              "a partner's report holds nothing above its releasability")
 
         # The officer hands Jonas's survey to Amira from the board.
         driver.get(rig.url + "/#/incident/INC-1/board")

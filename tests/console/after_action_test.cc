@@ -5,13 +5,13 @@
 
 #include <cairo.h>
 
-#include <cstring>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
 
 #include "after_action.h"
 #include "muster/files.h"
+#include "png_probe.h"
 #include "temp_dir.h"
 
 namespace muster::console {
@@ -58,20 +58,6 @@ json Report() {
            {{{"index", 0}, {"at_ms", 45 * kMinute}, {"due_at", kStart + 45 * kMinute},
              {"kind", "alert"}, {"summary", "critical alert: gate 4"},
              {"fired_at", kStart + 45 * kMinute}, {"outcome", "alert raised"}, {"late_ms", 0}}}}};
-}
-
-struct Pixel {
-  int r, g, b;
-};
-
-// The colour of one pixel of a PNG file.
-Pixel PixelAt(cairo_surface_t* image, int x, int y) {
-  const unsigned char* data = cairo_image_surface_get_data(image);
-  const int stride = cairo_image_surface_get_stride(image);
-  std::uint32_t value;
-  std::memcpy(&value, data + y * stride + x * 4, 4);
-  return {static_cast<int>((value >> 16) & 0xff), static_cast<int>((value >> 8) & 0xff),
-          static_cast<int>(value & 0xff)};
 }
 
 TEST(AfterActionTest, TheMarkdownIsMarkedAndKeepsHostileTextInert) {

@@ -191,8 +191,10 @@ TEST_F(ConsoleTest, EveryVerbAnswersJsonThatParses) {
 
   EXPECT_EQ(Verb("incident list").size(), 1u);
   EXPECT_EQ(Verb("incident show", "INC-1")["deployments"][0]["status"], "active");
-  json updated = Verb("incident update", "INC-1 --severity critical --location 'Lane 3'");
+  json updated =
+      Verb("incident update", "INC-1 --severity critical --location 'Lane 3' --country Estonia");
   EXPECT_EQ(updated["severity"], "critical");
+  EXPECT_EQ(updated["country"], "EE");
   EXPECT_EQ(Verb("member list").size(), 5u);
   EXPECT_EQ(Verb("member update", "jonas --checkin 1s --contact 'radio 4'")["checkin_interval_ms"],
             1000);
@@ -323,6 +325,20 @@ TEST_F(ConsoleTest, EveryVerbAnswersJsonThatParses) {
   auto markdown = ReadFile(folder + "/after-action.md");
   ASSERT_TRUE(markdown.ok());
   EXPECT_EQ(markdown->rfind("**EXERCISE EXERCISE EXERCISE**", 0), 0u) << *markdown;
+  // The monthly report of this month: INC-1 counted in Estonia, the exercise left out.
+  const std::string month =
+      FormatTimestamp(Verb("incident show", "INC-1")["created_at"].get<Millis>()).substr(0, 7);
+  const std::string monthly = dir_.File("monthly");
+  json report = Verb("report monthly", "--month " + month + " --out " + monthly);
+  EXPECT_EQ(report["written"].size(), 7u);
+  EXPECT_EQ(report["incidents"], 1);
+  auto figures = ReadFile(monthly + "/monthly-report.json");
+  ASSERT_TRUE(figures.ok());
+  EXPECT_EQ(json::parse(*figures)["incidents"]["by_country"][0]["key"], "EE");
+  EXPECT_EQ(json::parse(*figures)["exercises_excluded"], 1);
+  Output bad_month = Muster("report monthly --month November");
+  EXPECT_NE(bad_month.status, 0);
+  EXPECT_NE(Stderr().find("write YYYY-MM"), std::string::npos) << Stderr();
   Output typo = Muster("exercise start EX-1 " + script + ".missing");
   EXPECT_EQ(typo.status, 2) << "a missing script is a usage error";
   const std::string bad = dir_.File("bad.yaml");
