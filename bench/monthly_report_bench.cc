@@ -1,7 +1,8 @@
 // The monthly intelligence report (coordinator/views/monthly_report.h) over a large store:
 // a year of incidents, each with a deployment of the border playbook, and findings spread
-// over the year, half of them seizures (the recover_material step, with report roles) and
-// half readings of a step without any. HQ makes the report on the API's thread, so its
+// over the year, each incident's in the days after it opened: half on the
+// recover_material step (with report roles, so one seizure per task), half on a step
+// without any. HQ makes the report on the API's thread, so its
 // time is how long the API keeps others waiting.
 //
 // Usage: monthly_report_bench [--findings N] [--runs N] [--out FILE.json]
@@ -131,7 +132,8 @@ int main(int argc, char** argv) {
                               "INSERT INTO findings(agent_id, seq, task_id, recorded_at, "
                               "received_at, fields, marking) VALUES('li-1',?,?,?,?,?,?)");
     for (int f = 0; f < findings; ++f) {
-      const int i = f % incidents;
+      // Each incident's team records its findings in the days after it is opened.
+      const int i = static_cast<int>(static_cast<std::int64_t>(f) * incidents / findings);
       const Millis at = kYearStart + static_cast<Millis>(f) * 365 * kDay / findings;
       const bool seizure = f % 2 == 0;
       json fields;

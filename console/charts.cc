@@ -180,11 +180,23 @@ struct Place {
   std::size_t slot = 0;  // its place from the top of its column
 };
 
+// The places of a path as drawn: one of more than kMaxPlaces keeps its origin and
+// destination, and the transits past the room left are one place, "+N".
+std::vector<std::string> Shown(const std::vector<std::string>& places) {
+  if (places.size() <= kMaxPlaces) return places;
+  std::vector<std::string> shown(places.begin(), places.begin() + kMaxPlaces - 2);
+  shown.push_back("+" + std::to_string(places.size() - kMaxPlaces + 1));
+  shown.push_back(places.back());
+  return shown;
+}
+
 Surface DrawFlow(const FlowChart& chart) {
   const std::size_t paths = std::min(chart.paths.size(), kMaxRows);
+  std::vector<std::vector<std::string>> shown;
   std::size_t columns = 2;
   for (std::size_t i = 0; i < paths; ++i) {
-    columns = std::max(columns, std::min(chart.paths[i].places.size(), kMaxPlaces));
+    shown.push_back(Shown(chart.paths[i].places));
+    columns = std::max(columns, shown.back().size());
   }
   // Origins in the first column, destinations in the last, transits in between in order.
   std::vector<Place> places;
@@ -192,15 +204,15 @@ Surface DrawFlow(const FlowChart& chart) {
   std::vector<std::size_t> filled(columns, 0);
   std::map<std::pair<std::size_t, std::size_t>, int> legs;
   for (std::size_t i = 0; i < paths; ++i) {
-    const FlowPath& path = chart.paths[i];
-    const std::size_t count = std::min(path.places.size(), kMaxPlaces);
-    std::size_t previous = places.size();
-    for (std::size_t k = 0; k < count; ++k) {
-      const std::size_t column = k == 0 ? 0 : k + 1 == count ? columns - 1 : k;
-      auto [at, fresh] = index.emplace(std::make_pair(column, path.places[k]), places.size());
-      if (fresh) places.push_back({path.places[k], column, 0, filled[column]++});
-      places[at->second].weight += path.weight;
-      if (previous != places.size() && k > 0) legs[{previous, at->second}] += path.weight;
+    const int weight = chart.paths[i].weight;
+    const std::vector<std::string>& names = shown[i];
+    std::size_t previous = 0;
+    for (std::size_t k = 0; k < names.size(); ++k) {
+      const std::size_t column = k == 0 ? 0 : k + 1 == names.size() ? columns - 1 : k;
+      auto [at, fresh] = index.emplace(std::make_pair(column, names[k]), places.size());
+      if (fresh) places.push_back({names[k], column, 0, filled[column]++});
+      places[at->second].weight += weight;
+      if (k > 0) legs[{previous, at->second}] += weight;
       previous = at->second;
     }
   }
@@ -209,7 +221,9 @@ Surface DrawFlow(const FlowChart& chart) {
   const int height = kTop + kBottom + static_cast<int>(tallest) * (kBoxHeight + kBoxGap);
   auto [surface, context] = Canvas(height, chart.title);
   cairo_t* cr = context.get();
-  const double spacing = static_cast<double>(kWidth - 32 - kBoxWidth) / (columns - 1);
+  // Boxes narrow when there are many columns, so that they never overlap.
+  const double box = std::min<double>(kBoxWidth, (kWidth - 32.0) / columns - 12);
+  const double spacing = (kWidth - 32 - box) / static_cast<double>(columns - 1);
   const auto x_of = [&](const Place& p) { return 16 + spacing * p.column; };
   const auto y_of = [&](const Place& p) {
     return kTop + 10 + static_cast<double>(p.slot) * (kBoxHeight + kBoxGap);
@@ -229,7 +243,7 @@ Surface DrawFlow(const FlowChart& chart) {
   for (const auto& [leg, weight] : legs) {
     const Place& from = places[leg.first];
     const Place& to = places[leg.second];
-    const double x0 = x_of(from) + kBoxWidth;
+    const double x0 = x_of(from) + box;
     const double y0 = y_of(from) + kBoxHeight / 2.0;
     const double x1 = x_of(to);
     const double y1 = y_of(to) + kBoxHeight / 2.0;
@@ -242,13 +256,15 @@ Surface DrawFlow(const FlowChart& chart) {
     const double x = x_of(place);
     const double y = y_of(place);
     cairo_set_source_rgb(cr, 1, 1, 1);
-    cairo_rectangle(cr, x, y, kBoxWidth, kBoxHeight);
+    cairo_rectangle(cr, x, y, box, kBoxHeight);
     cairo_fill_preserve(cr);
     SetColour(cr, kInk);
     cairo_set_line_width(cr, 1.2);
     cairo_stroke(cr);
-    Text(cr, x + 8, y + 19, Printable(place.label, 14) + " (" + std::to_string(place.weight) + ")",
-         12, false);
+    const auto characters = static_cast<std::size_t>(std::max(4.0, (box - 40) / 8));
+    Text(cr, x + 8, y + 19,
+         Printable(place.label, characters) + " (" + std::to_string(place.weight) + ")", 12,
+         false);
   }
   if (chart.paths.size() > paths) {
     SetColour(cr, kAlarm);
@@ -259,28 +275,27 @@ Surface DrawFlow(const FlowChart& chart) {
   return std::move(surface);
 }
 
-// Writes |surface| to |path| through a file beside it, so that a full disk leaves no
-// half-written chart under the name.
+cairo_status_t Append(void* closure, const unsigned char* data, unsigned int length) {
+  static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
+  return CAIRO_STATUS_SUCCESS;
+}
+
+// Encodes |surface| as PNG in memory and writes it to |path| as every file of a report is
+// written (WriteFileAtomic): whole or not at all.
 Status Save(Surface surface, const std::string& path) {
-  const std::string part = path + ".part";
+  std::string png;
   cairo_surface_flush(surface.get());
-  const cairo_status_t written = cairo_surface_write_to_png(surface.get(), part.c_str());
+  const cairo_status_t encoded = cairo_surface_write_to_png_stream(surface.get(), Append, &png);
   surface.reset();
   // The surface is gone: cairo's font caches and fontconfig's state are let go, so that a
   // process drawing charts holds no memory for them afterwards (the leak checker agrees).
   cairo_debug_reset_static_data();
   FcFini();
-  std::error_code error;
-  if (written == CAIRO_STATUS_SUCCESS) std::filesystem::rename(part, path, error);
-  if (written != CAIRO_STATUS_SUCCESS || error) {
-    std::filesystem::remove(part, error);
-    return Status::Error(ErrorCode::kInternal,
-                         path + ": cannot write the chart (" +
-                             (written != CAIRO_STATUS_SUCCESS ? cairo_status_to_string(written)
-                                                              : "cannot rename it into place") +
-                             "); check the folder exists and has room");
+  if (encoded != CAIRO_STATUS_SUCCESS) {
+    return Status::Error(ErrorCode::kInternal, path + ": cannot encode the chart (" +
+                                                   cairo_status_to_string(encoded) + ")");
   }
-  return Status::Ok();
+  return WriteFileAtomic(path, png);
 }
 
 }  // namespace

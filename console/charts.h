@@ -55,7 +55,9 @@ struct FlowChart {
 [[nodiscard]] Status WriteChartPng(const Chart& chart, const std::string& path);
 // Draws the places of |chart| in columns, origins on the left and destinations on the
 // right, and each leg between two places as a curve as thick as the paths that take it
-// (at most 200 paths of at most 8 places; labels cut and cleaned as above).
+// (at most 200 paths; a path of more than 8 places keeps its origin and destination and
+// shows the transits past the sixth as "+N"; labels cut to fit their box, 13
+// characters at most, control characters dropped).
 [[nodiscard]] Status WriteFlowPng(const FlowChart& chart, const std::string& path);
 
 // A report as files: texts (Markdown, JSON) and charts, by file name.

@@ -1,5 +1,7 @@
 #include "monthly_report.h"
 
+#include <cmath>
+#include <cstdio>
 #include <sstream>
 
 #include "cli_support.h"
@@ -23,11 +25,29 @@ std::string CountryName(const json& code) {
   return text;
 }
 
-std::string Number(const json& value) {
-  if (!value.is_number()) return "-";
-  std::ostringstream out;
-  out << value.get<double>();
-  return out.str();
+// An amount as people write it: 1234567, 512.5, 0.02; in exponent notation only when
+// very small.
+std::string Amount(double value) {
+  char text[400];
+  if (value != 0 && std::abs(value) < 0.001) {
+    std::snprintf(text, sizeof text, "%.3g", value);
+    return text;
+  }
+  std::snprintf(text, sizeof text, "%.6f", value);
+  std::string out = text;
+  out.erase(out.find_last_not_of('0') + 1);
+  if (out.back() == '.') out.pop_back();
+  return out;
+}
+
+// "512.5 g; 3 GBq", or "-" when no seizure gave a quantity.
+std::string Quantities(const json& material) {
+  std::string text;
+  for (const json& q : material["quantities"]) {
+    text += (text.empty() ? "" : "; ") + Amount(q["quantity"].get<double>()) +
+            (Text(q["unit"]).empty() ? "" : " " + Text(q["unit"]));
+  }
+  return text.empty() ? "-" : text;
 }
 
 std::string Route(const json& route) {
@@ -78,11 +98,10 @@ void Trend(const json& report, std::ostream& out) {
     if (i + 1 < months.size()) before += months[i]["incidents"].get<double>();
   }
   if (months.size() > 1) {
-    std::ostringstream average;
-    average.precision(2);
-    average << before / static_cast<double>(months.size() - 1);
+    char average[32];
+    std::snprintf(average, sizeof average, "%.1f", before / static_cast<double>(months.size() - 1));
     out << "\nThis month: " << months.back()["incidents"] << " incidents; the " << months.size() - 1
-        << " months before it averaged " << average.str() << ".\n";
+        << " months before it averaged " << average << ".\n";
   }
   out << "\n";
 }
@@ -96,8 +115,7 @@ void Seizures(const json& report, std::ostream& out) {
   out << "| Material | Seizures | Quantity | Without a quantity |\n|---|---|---|---|\n";
   for (const json& material : report["materials"]) {
     out << "| " << Md(material["material"]) << " | " << material["seizures"] << " | "
-        << Number(material["quantity"]) << " " << Md(material["unit"]) << " | "
-        << material["without_quantity"] << " |\n";
+        << Md(Quantities(material)) << " | " << material["without_quantity"] << " |\n";
   }
   out << "\n| Recorded | Incident | Material | Quantity | Route | Methods | Marking |\n"
          "|---|---|---|---|---|---|---|\n";
@@ -106,9 +124,12 @@ void Seizures(const json& report, std::ostream& out) {
                   {"transit", seizure["transit"]},
                   {"destination", seizure["destination"] == "" ? "?" : seizure["destination"]}};
     out << "| " << Md(seizure["recorded_at"]) << " | " << Md(seizure["incident"]) << " | "
-        << Md(seizure["material"]) << " | " << Number(seizure["quantity"]) << " "
-        << Md(seizure["unit"]) << " | " << Md(Route(route)) << " | " << Md(Join(seizure["methods"]))
-        << " | " << Md(seizure["marking"]) << " |\n";
+        << Md(seizure["material"]) << " | "
+        << (seizure["quantity"].is_number()
+                ? Md(Amount(seizure["quantity"].get<double>()) + " " + Text(seizure["unit"]))
+                : "-")
+        << " | " << Md(Route(route)) << " | " << Md(Join(seizure["methods"])) << " | "
+        << Md(seizure["marking"]) << " |\n";
   }
   out << "\n";
 }
@@ -207,11 +228,10 @@ ReportFiles MonthlyFiles(const json& report) {
   files.charts.emplace_back("trend.png", std::move(trend));
   Chart materials{title("seizures per material"), "seizures", {}};
   for (const json& material : report["materials"]) {
-    materials.rows.push_back({Text(material["material"]),
-                              {{0, material["seizures"].get<double>(), SpanStyle::kActual}},
-                              material["quantity"].is_number()
-                                  ? Number(material["quantity"]) + " " + Text(material["unit"])
-                                  : "quantity unknown"});
+    materials.rows.push_back(
+        {Text(material["material"]),
+         {{0, material["seizures"].get<double>(), SpanStyle::kActual}},
+         material["quantities"].empty() ? "quantity unknown" : Quantities(material)});
   }
   files.charts.emplace_back("materials.png", std::move(materials));
   FlowChart routes{title("trafficking routes"), {}};

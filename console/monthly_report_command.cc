@@ -21,12 +21,15 @@ void AddMonthlyReportVerb(CLI::App& report, const Context& context) {
   auto* monthly = report.add_subcommand(
       "monthly", "the monthly intelligence report: Markdown, JSON and PNG charts in a folder");
   monthly->add_option("--month", options->month, "the month, YYYY-MM (e.g. 2026-11)")->required();
-  monthly->add_option("--releasable", options->releasable,
-                      "only what a partner cleared for this marking may see (e.g. TLP:GREEN)");
+  auto* releasable =
+      monthly->add_option("--releasable", options->releasable,
+                          "only what a partner cleared for this marking may see (e.g. TLP:GREEN)");
   monthly->add_option("--out", options->out, "the folder (default: monthly-report-MONTH)");
-  monthly->callback([&context, options] {
+  monthly->callback([&context, options, releasable] {
     std::string path = "/v1/reports/monthly?month=" + UrlEncode(options->month);
-    if (!options->releasable.empty()) path += "&releasable=" + UrlEncode(options->releasable);
+    // Given empty, it is still sent: HQ refuses it rather than write an unrestricted
+    // report into a folder meant for a partner.
+    if (releasable->count() > 0) path += "&releasable=" + UrlEncode(options->releasable);
     Result<json> found = ApiGet(context, path);
     if (!found.ok()) Fail(context, found.status());
     const std::string folder =

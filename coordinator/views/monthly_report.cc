@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "muster/countries.h"
@@ -146,13 +148,14 @@ std::map<std::string, int> HazardCounts(const std::vector<IncidentRow>& rows) {
   return counts;
 }
 
-// What a finding whose step names report roles gives the report.
+// What a task's findings give the report: its report-role values merged, the newest of
+// each field winning, as the agent shows a task's findings.
 struct ReportedFinding {
   Seizure seizure;
   bool has_material = false;
   bool has_route = false;
-  std::optional<pb::Unit> unit;
-  bool known_unit = false;
+  std::optional<pb::Unit> unit;  // the quantity's
+  bool known_unit = false;       // the unit is in the table (units.h)
 };
 
 bool HasReportRoles(const pb::Step& step) {
@@ -173,7 +176,7 @@ ReportedFinding Reported(const pb::Step& step, const json& values) {
         found.has_material = !s.material.empty();
         break;
       case pb::ReportRole::kQuantity:
-        if (value->is_number()) {
+        if (value->is_number() && std::isfinite(value->get<double>())) {
           s.quantity = value->get<double>();
           s.unit = field.unit;
           // A unit the table does not know (a lint warning) adds up with itself only.
@@ -206,6 +209,31 @@ ReportedFinding Reported(const pb::Step& step, const json& values) {
   const Seizure& s = found.seizure;
   found.has_route = !s.origin.empty() || !s.transit.empty() || !s.destination.empty();
   return found;
+}
+
+// The report-role records of one task, merged as they are read.
+struct TaskRecords {
+  std::string task;
+  std::string incident;
+  std::shared_ptr<const pb::Playbook> book;
+  const pb::Step* step = nullptr;
+  json values = json::object();
+  pb::Marking marking;
+  Millis first_at = 0;
+};
+
+// A finding's stored marking: none (its step's holds) when empty, as findings stored
+// before markings existed are; one that cannot be read is taken as the most restrictive,
+// so that it fails closed.
+pb::Marking StoredMarking(const std::string& text) {
+  if (text.empty()) return {};
+  return pb::ParseMarking(text).value_or(pb::Marking{pb::Tlp::kRed, pb::Classification::kSecret});
+}
+
+// |value| rounded to a millionth, so that sums of decimals read as people wrote them
+// (0.1 + 0.2 is 0.3).
+double Rounded(double value) {
+  return std::abs(value) < 1e12 ? std::round(value * 1e6) / 1e6 : value;
 }
 
 std::string Day(Millis at) { return FormatTimestamp(at).substr(0, 10); }
@@ -271,59 +299,109 @@ void MonthlyReport::CountIncidents(Millis from, Millis to, MonthlyFigures& figur
 Status MonthlyReport::ReadFindings(Millis from, Millis to,
                                    const std::optional<pb::Marking>& releasable,
                                    MonthlyFigures& figures) {
+  // The findings before the month's end of the tasks with a finding in the month, task by
+  // task: a seizure is a task's findings merged (a member may give the quantity after the
+  // material), dated by its first record with a report value and counted in that
+  // record's month. A task with no finding in the month cannot have begun in it.
   SQLite::Statement query(
       *db_,
       "SELECT f.task_id, t.step_id, d.playbook_hash, d.incident_id, f.fields, f.marking, "
       "f.recorded_at FROM findings f JOIN tasks t ON t.id=f.task_id "
       "JOIN deployments d ON d.id=t.deployment_id JOIN incidents i ON i.id=d.incident_id "
-      "WHERE i.exercise=0 AND f.recorded_at >= ? AND f.recorded_at < ? "
-      "ORDER BY f.recorded_at, f.id");
+      "WHERE i.exercise=0 AND f.recorded_at < ?2 AND f.task_id IN (SELECT task_id FROM "
+      "findings WHERE recorded_at >= ?1 AND recorded_at < ?2) "
+      "ORDER BY f.task_id, f.recorded_at, f.id");
   query.bind(1, static_cast<std::int64_t>(from));
   query.bind(2, static_cast<std::int64_t>(to));
-  pb::Marking highest;
-  // Materials by their name in lower case, then by the dimension of their quantities.
-  struct Sum {
-    MaterialTotal total;
-    std::optional<pb::Unit> unit;  // the smallest unit given
-    double base = 0;               // the quantities in the dimension's base unit
-  };
-  std::map<std::string, Sum> materials;
-  std::map<std::string, std::size_t> route_index;
-  std::map<std::string, int> methods;
+  std::vector<TaskRecords> tasks;
+  int unreadable = 0;
+  // A task first reported before the month belongs to an earlier report: the rest of its
+  // rows are passed over unread.
+  std::string earlier_task;
   while (query.executeStep()) {
+    const std::string task = query.getColumn(0).getString();
+    if (task == earlier_task) continue;
+    const Millis at = query.getColumn(6).getInt64();
     auto book = playbooks_.ByHash(query.getColumn(2).getString());
-    if (!book.ok()) continue;
+    if (!book.ok()) {
+      if (at >= from) ++unreadable;
+      continue;
+    }
     const pb::Step* step = (*book)->FindStep(query.getColumn(1).getString());
     if (step == nullptr || !HasReportRoles(*step)) continue;
     const json values = ParseJsonColumn(query.getColumn(4));
     if (!values.is_object()) continue;
-    ReportedFinding found = Reported(*step, values);
-    if (!found.has_material && !found.has_route && found.seizure.methods.empty()) continue;
+    json reported = json::object();
+    for (const pb::FieldSpec& field : step->findings) {
+      if (field.report != pb::ReportRole::kNone && values.contains(field.id)) {
+        reported[field.id] = values[field.id];
+      }
+    }
+    if (reported.empty()) continue;
+    if (tasks.empty() || tasks.back().task != task) {
+      // The task's first report value, whatever its marking, says its month: the same
+      // for every partner.
+      if (at < from) {
+        earlier_task = task;
+        continue;
+      }
+      tasks.push_back({task, query.getColumn(3).getString(), *book, step, json::object(), {}, at});
+    }
     const pb::Marking marking =
-        pb::Raise((*book)->MarkingOf(*step),
-                  pb::ParseMarking(query.getColumn(5).getString()).value_or(pb::Marking{}));
+        pb::Raise((*book)->MarkingOf(*step), StoredMarking(query.getColumn(5).getString()));
     if (releasable && !pb::ReleasableAt(marking, *releasable)) {
       ++figures.withheld;
       continue;
     }
-    highest = pb::Raise(highest, marking);
+    TaskRecords& records = tasks.back();
+    records.values.update(reported);
+    records.marking = pb::Raise(records.marking, marking);
+  }
+  std::stable_sort(tasks.begin(), tasks.end(), [](const TaskRecords& a, const TaskRecords& b) {
+    return a.first_at < b.first_at;
+  });
+  if (unreadable > 0) {
+    figures.open_questions.push_back(
+        std::to_string(unreadable) +
+        " findings of the month belong to a playbook version HQ cannot read and are not "
+        "counted: is the store whole? (docs/operations.md, backups)");
+  }
+
+  pb::Marking highest;
+  // Materials by their name in lower case; their quantities by dimension (and by symbol
+  // for a unit the table does not know).
+  struct Sum {
+    pb::Unit unit;  // the smallest unit given
+    double base = 0;
+  };
+  std::map<std::string, std::pair<MaterialTotal, std::map<std::string, Sum>>> materials;
+  std::map<std::vector<std::string>, std::size_t> route_index;
+  std::map<std::string, int> methods;
+  for (const TaskRecords& records : tasks) {
+    ReportedFinding found = Reported(*records.step, records.values);
+    if (!found.has_material && !found.has_route && found.seizure.methods.empty()) continue;
+    highest = pb::Raise(highest, records.marking);
     Seizure& seizure = found.seizure;
-    seizure.task = query.getColumn(0).getString();
-    seizure.incident = query.getColumn(3).getString();
-    seizure.recorded_at = query.getColumn(6).getInt64();
-    seizure.marking = pb::ToString(marking);
+    seizure.task = records.task;
+    seizure.incident = records.incident;
+    seizure.recorded_at = records.first_at;
+    seizure.marking = pb::ToString(records.marking);
     const std::string what = seizure.incident + ": the " +
                              (seizure.material.empty() ? "finding" : seizure.material) + " of " +
                              Day(seizure.recorded_at) + " (" + seizure.task + ")";
 
     for (const std::string& method : seizure.methods) ++methods[method];
     if (found.has_route) {
-      const std::string origin = seizure.origin.empty() ? "?" : seizure.origin;
-      const std::string destination = seizure.destination.empty() ? "?" : seizure.destination;
-      std::string key = origin + ">" + destination;
-      for (const std::string& place : seizure.transit) key += ">" + place;
+      std::vector<std::string> key = {seizure.origin, seizure.destination};
+      key.insert(key.end(), seizure.transit.begin(), seizure.transit.end());
       auto [at, fresh] = route_index.emplace(key, figures.routes.size());
-      if (fresh) figures.routes.push_back({origin, seizure.transit, destination, 0, {}});
+      if (fresh) {
+        figures.routes.push_back({seizure.origin.empty() ? "?" : seizure.origin,
+                                  seizure.transit,
+                                  seizure.destination.empty() ? "?" : seizure.destination,
+                                  0,
+                                  {}});
+      }
       Route& route = figures.routes[at->second];
       ++route.findings;
       if (found.has_material &&
@@ -347,28 +425,35 @@ Status MonthlyReport::ReadFindings(Millis from, Millis to,
     if (seizure.destination.empty()) {
       figures.open_questions.push_back(what + ": where was it going?");
     }
-    const pb::Dimension dimension = found.unit ? found.unit->dimension : pb::Dimension{};
-    std::string key = Lower(seizure.material) + "|";
-    for (auto power : dimension.power) key += std::to_string(power) + ",";
-    if (found.unit && !found.known_unit) key += found.unit->symbol;
-    Sum& sum = materials[key];
-    if (sum.total.material.empty()) sum.total.material = seizure.material;
-    ++sum.total.seizures;
+    auto& [total, sums] = materials[Lower(seizure.material)];
+    if (total.material.empty()) total.material = seizure.material;
+    ++total.seizures;
     if (seizure.quantity && found.unit) {
+      std::string dimension;
+      for (auto power : found.unit->dimension.power) dimension += std::to_string(power) + ",";
+      if (!found.known_unit) dimension += found.unit->symbol;
+      Sum& sum = sums[dimension];
+      if (sum.unit.symbol.empty() && sum.base == 0) sum.unit = *found.unit;
+      if (found.unit->factor < sum.unit.factor) sum.unit = *found.unit;
       sum.base += found.unit->ToBase(*seizure.quantity);
-      if (!sum.unit || found.unit->factor < sum.unit->factor) sum.unit = found.unit;
     } else {
-      ++sum.total.without_quantity;
+      ++total.without_quantity;
       figures.open_questions.push_back(what + ": how much was seized?");
     }
     figures.seizures.push_back(std::move(seizure));
   }
-  for (auto& [key, sum] : materials) {
-    if (sum.unit) {
-      sum.total.quantity = sum.unit->FromBase(sum.base);
-      sum.total.unit = sum.unit->symbol;
+  for (auto& [key, entry] : materials) {
+    auto& [total, sums] = entry;
+    for (const auto& [dimension, sum] : sums) {
+      const double amount = sum.unit.FromBase(sum.base);
+      if (!std::isfinite(amount)) {
+        figures.open_questions.push_back("the quantities of " + total.material +
+                                         " add up to more than HQ can count");
+        continue;
+      }
+      total.quantities.push_back({Rounded(amount), sum.unit.symbol});
     }
-    figures.materials.push_back(std::move(sum.total));
+    figures.materials.push_back(std::move(total));
   }
   std::stable_sort(
       figures.materials.begin(), figures.materials.end(),
@@ -415,10 +500,13 @@ json ToJson(const MonthlyFigures& f) {
   }
   json materials = json::array();
   for (const MaterialTotal& m : f.materials) {
+    json quantities = json::array();
+    for (const Quantity& q : m.quantities) {
+      quantities.push_back({{"quantity", q.amount}, {"unit", q.unit}});
+    }
     materials.push_back({{"material", m.material},
                          {"seizures", m.seizures},
-                         {"quantity", optional(m.quantity)},
-                         {"unit", m.unit},
+                         {"quantities", std::move(quantities)},
                          {"without_quantity", m.without_quantity}});
   }
   json routes = json::array();

@@ -2,16 +2,18 @@
 // read from the store, so that the same store gives the same report:
 // - the incidents opened in the month (HQ's time, UTC), by hazard class, country and
 //   severity; the totals of the months before it, for the trend;
-// - the seizures: findings recorded in the month whose step has a field with
-//   `report: material`, with the quantity, route and methods the same finding gives
-//   (playbook report roles, docs/playbooks.md); materials and quantities totalled;
-// - the trafficking routes (origin → transit → destination) of every finding with a
+// - the seizures: per task, its findings' report-role values (playbook report roles,
+//   docs/playbooks.md) merged, the newest of each field winning, as of the month's end; a
+//   task with a material is a seizure, dated by its first such record and counted in that
+//   month; materials and quantities totalled;
+// - the trafficking routes (origin → transit → destination) of every such task with a
 //   route field, and the methods (free-text tags);
 // - open questions: what the figures cannot say (an unknown origin, a missing quantity,
 //   an incident without a country).
 // Exercises are left out. With a releasability (a partner's marking), a finding whose
 // marking that partner may not see is left out too and only counted as withheld; the
-// report carries the highest marking of what it includes.
+// report carries the highest marking of what it includes. A stored marking that cannot
+// be read counts as the most restrictive.
 // The console draws the charts and writes the Markdown (console/monthly_report.h).
 // Thread: the one of its HqDatabase (the API's). Reads only.
 #pragma once
@@ -54,12 +56,19 @@ struct Seizure {
   std::string marking;
 };
 
-// What was seized of one material, the quantities added up in one unit.
+// An amount in a unit: "512.5 g".
+struct Quantity {
+  double amount = 0;
+  std::string unit;
+};
+
+// What was seized of one material (its name compared regardless of case): the quantities
+// the seizures gave, added up per dimension in the smallest unit given (grams with
+// kilograms, becquerels apart).
 struct MaterialTotal {
   std::string material;
   int seizures = 0;
-  std::optional<double> quantity;  // of the seizures that gave one
-  std::string unit;                // the smallest of the units they gave
+  std::vector<Quantity> quantities;
   int without_quantity = 0;
 };
 
@@ -77,7 +86,7 @@ struct MonthlyFigures {
   std::string to;
   std::string releasable;  // "" all of it
   std::string marking;     // the highest marking of what the report includes
-  int withheld = 0;        // findings left out for their marking
+  int withheld = 0;        // finding records of the month's tasks left out for their marking
   int exercises_excluded = 0;
   int incidents = 0;
   std::vector<Tally> by_hazard;

@@ -642,7 +642,6 @@ async function adminView() {
 async function reportView(month, releasable, view) {
   view.live = false;
   const query = '?month=' + encodeURIComponent(month) + (releasable ? '&releasable=' + encodeURIComponent(releasable) : '');
-  const r = await api('GET', '/v1/reports/monthly' + query);
   const form = el('form', { class: 'inline', id: 'report-form', 'aria-label': 'which report' });
   const monthInput = el('input', { type: 'month', id: 'report-month', 'aria-label': 'month', value: month, required: true });
   const limit = el('input', { type: 'text', id: 'report-releasable', 'aria-label': 'releasable to', placeholder: 'releasable to, e.g. TLP:GREEN', value: releasable || '' });
@@ -650,8 +649,16 @@ async function reportView(month, releasable, view) {
     event.preventDefault();
     location.hash = '#/reports/' + encodeURIComponent(monthInput.value) + (limit.value ? '/' + encodeURIComponent(limit.value) : '');
   });
-  form.append(monthInput, limit, el('button', { type: 'submit' }, 'Show'),
-    el('button', { type: 'button', class: 'secondary', onclick: () => download('monthly-report-' + r.month + '.json', JSON.stringify(r, null, 2)) }, 'Download JSON'));
+  form.append(monthInput, limit, el('button', { type: 'submit' }, 'Show'));
+  const heading = el('h1', {}, 'Monthly intelligence report, ' + month);
+  let r;
+  try {
+    r = await api('GET', '/v1/reports/monthly' + query);
+  } catch (error) {
+    if (error.status === 401) throw error;
+    return [heading, form, failure(error)];  // the form stays, to put the mistake right
+  }
+  form.append(el('button', { type: 'button', class: 'secondary', onclick: () => download('monthly-report-' + r.month + '.json', JSON.stringify(r, null, 2)) }, 'Download JSON'));
   const banner = () => r.marking ? el('p', { class: 'marking-banner' }, r.marking) : null;
   const bars = (heading, tallies, name) => {
     const most = Math.max(1, ...tallies.map((t) => t.count));
@@ -665,7 +672,7 @@ async function reportView(month, releasable, view) {
   const section = (title, ...content) => el('section', {}, el('h2', {}, title), ...content);
   return [el('div', { class: 'report' },
     banner(),
-    el('h1', {}, 'Monthly intelligence report, ' + r.month),
+    heading,
     form,
     el('p', {}, r.incidents.total + ' incidents opened from ' + r.from + ' to ' + r.to +
       (r.exercises_excluded ? ' (' + r.exercises_excluded + ' exercises not counted)' : '') + '.' +
@@ -677,7 +684,7 @@ async function reportView(month, releasable, view) {
       m.by_hazard.map((h) => el('td', { class: 'num' }, String(h.count))))))),
     section('Materials seized', table(['MATERIAL', 'SEIZURES', 'QUANTITY', 'WITHOUT A QUANTITY'],
       r.materials.map((m) => el('tr', {}, el('td', {}, m.material), el('td', { class: 'num' }, String(m.seizures)),
-        el('td', { class: 'num' }, m.quantity === null ? '-' : m.quantity + ' ' + m.unit),
+        el('td', { class: 'num' }, m.quantities.map((q) => q.quantity + ' ' + q.unit).join('; ') || '-'),
         el('td', { class: 'num' }, String(m.without_quantity)))))),
     section('Trafficking routes', table(['ROUTE', 'FINDINGS', 'MATERIALS'], r.routes.map((x) => el('tr', {},
       el('td', {}, route(x)), el('td', { class: 'num' }, String(x.findings)), el('td', {}, x.materials.join(', ') || '-'))))),
@@ -700,7 +707,12 @@ function download(name, text) {
 
 function route() {
   if (!app.session) return;
-  const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  let parts;
+  try {
+    parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  } catch (error) {
+    parts = [];  // an address that is not valid percent-encoding: the incident list
+  }
   const views = {
     incidents: () => incidentsView(),
     alerts: () => alertsView(),

@@ -262,6 +262,45 @@ constexpr std::array<Country, 249> kCountries = {{
     {"ZW", "ZWE", "Zimbabwe"},
 }};
 
+// Names people write for a country besides ISO's short name: the common names Debian's
+// iso-codes gives, and a few more that field notes use.
+struct Alias {
+  std::string_view name;
+  std::string_view alpha2;
+};
+constexpr std::array<Alias, 30> kAliases = {{
+    {"Bolivia", "BO"},
+    {"Iran", "IR"},
+    {"South Korea", "KR"},
+    {"Laos", "LA"},
+    {"Moldova", "MD"},
+    {"North Korea", "KP"},
+    {"Syria", "SY"},
+    {"Taiwan", "TW"},
+    {"Tanzania", "TZ"},
+    {"Venezuela", "VE"},
+    {"Vietnam", "VN"},
+    {"Russia", "RU"},
+    {"Turkey", "TR"},
+    {"Turkiye", "TR"},
+    {"UK", "GB"},
+    {"Great Britain", "GB"},
+    {"Britain", "GB"},
+    {"USA", "US"},
+    {"United States of America", "US"},
+    {"Czech Republic", "CZ"},
+    {"Ivory Coast", "CI"},
+    {"Macedonia", "MK"},
+    {"Burma", "MM"},
+    {"Holland", "NL"},
+    {"DR Congo", "CD"},
+    {"Cape Verde", "CV"},
+    {"Swaziland", "SZ"},
+    {"Palestine", "PS"},
+    {"Vatican", "VA"},
+    {"Brunei", "BN"},
+}};
+
 // |text| with its ASCII letters in lower case: the key of the index below.
 std::string Folded(std::string_view text) {
   std::string folded(text);
@@ -271,7 +310,7 @@ std::string Folded(std::string_view text) {
   return folded;
 }
 
-// Every country by its two codes and its name, folded. Built once; the monthly report
+// Every country by its two codes, its name and its aliases, folded. Built once; the monthly report
 // looks up a few places per finding.
 const std::unordered_map<std::string, const Country*>& Index() {
   static const std::unordered_map<std::string, const Country*> index = [] {
@@ -280,6 +319,9 @@ const std::unordered_map<std::string, const Country*>& Index() {
       for (std::string_view key : {country.alpha2, country.alpha3, country.name}) {
         built.emplace(Folded(key), &country);
       }
+    }
+    for (const Alias& alias : kAliases) {
+      built.emplace(Folded(alias.name), built.at(Folded(alias.alpha2)));
     }
     return built;
   }();

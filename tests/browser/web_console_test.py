@@ -413,7 +413,8 @@ def main():
         # The monthly report: the real incident counted and the exercise not; Jonas's
         # hostile remark, a method tag for the report, shown as text in lower case, split
         # at its semicolons; the report marked with the finding's marking.
-        month = time.strftime("%Y-%m", time.gmtime())
+        opened = rig.call("GET", "/v1/incidents/INC-1")["created_at"]
+        month = time.strftime("%Y-%m", time.gmtime(opened / 1000))
         driver.get(rig.url + "/#/reports/" + month)
         wait(driver, "the monthly report", lambda d: "Monthly intelligence report, " + month in text(d))
         page = text(driver)

@@ -1,15 +1,15 @@
 // The monthly report's files (console/monthly_report.h): the Markdown carries the report's
 // marking top and bottom, its tables hold the figures and hostile text stays inert; the
 // charts are real PNG files, the routes drawn as legs between countries.
-#include <gtest/gtest.h>
+#include "monthly_report.h"
 
 #include <cairo.h>
+#include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
-#include "monthly_report.h"
 #include "muster/files.h"
 #include "png_probe.h"
 
@@ -57,23 +57,49 @@ json Report() {
             {"by_severity", Tallies({{"low", 0}, {"medium", 1}, {"high", 1}, {"critical", 1}})}}},
           {"trend", trend},
           {"seizures",
-           {{{"incident", "INC-N1"}, {"task", "d1.recover_material.li"},
-             {"recorded_at", "2026-11-03T12:00:00Z"}, {"material", hostile}, {"quantity", 12.5},
-             {"unit", "g"}, {"origin", "GE"}, {"transit", {"TR", "BG"}}, {"destination", "DE"},
+           {{{"incident", "INC-N1"},
+             {"task", "d1.recover_material.li"},
+             {"recorded_at", "2026-11-03T12:00:00Z"},
+             {"material", hostile},
+             {"quantity", 12.5},
+             {"unit", "g"},
+             {"origin", "GE"},
+             {"transit", {"TR", "BG"}},
+             {"destination", "DE"},
              {"methods", {"false bottom", "lead shielding"}},
              {"marking", "RESTRICTED // TLP:AMBER"}},
-            {{"incident", "INC-N1"}, {"task", "d1.recover_material.li"},
-             {"recorded_at", "2026-11-10T12:00:00Z"}, {"material", "Cs-137"}, {"quantity", 500},
-             {"unit", "g"}, {"origin", "GE"}, {"transit", {"TR", "BG"}}, {"destination", "DE"},
-             {"methods", {"false bottom"}}, {"marking", "RESTRICTED // TLP:AMBER"}}}},
+            {{"incident", "INC-N1"},
+             {"task", "d1.recover_material.li"},
+             {"recorded_at", "2026-11-10T12:00:00Z"},
+             {"material", "Cs-137"},
+             {"quantity", 500},
+             {"unit", "g"},
+             {"origin", "GE"},
+             {"transit", {"TR", "BG"}},
+             {"destination", "DE"},
+             {"methods", {"false bottom"}},
+             {"marking", "RESTRICTED // TLP:AMBER"}}}},
           {"materials",
-           {{{"material", "Cs-137"}, {"seizures", 2}, {"quantity", 512.5}, {"unit", "g"},
+           {{{"material", "Cs-137"},
+             {"seizures", 2},
+             {"quantities", {{{"quantity", 512.5}, {"unit", "g"}}}},
+             {"without_quantity", 0}},
+            {{"material", "Am-241"},
+             {"seizures", 1},
+             {"quantities",
+              {{{"quantity", 1234567}, {"unit", "g"}}, {{"quantity", 3.5}, {"unit", "GBq"}}}},
              {"without_quantity", 0}}}},
           {"routes",
-           {{{"origin", "GE"}, {"transit", {"TR", "BG"}}, {"destination", "DE"}, {"findings", 2},
+           {{{"origin", "GE"},
+             {"transit", {"TR", "BG"}},
+             {"destination", "DE"},
+             {"findings", 2},
              {"materials", {"Cs-137"}}},
-            {{"origin", "Tbilisi"}, {"transit", json::array()}, {"destination", "?"},
-             {"findings", 1}, {"materials", json::array()}}}},
+            {{"origin", "Tbilisi"},
+             {"transit", json::array()},
+             {"destination", "?"},
+             {"findings", 1},
+             {"materials", json::array()}}}},
           {"methods", Tallies({{"false bottom", 2}, {"lead shielding", 1}})},
           {"open_questions", {"INC-N3: in which country did it happen?"}}};
 }
@@ -94,6 +120,8 @@ TEST(MonthlyReportTest, TheMarkdownHoldsTheFiguresUnderTheReportsMarking) {
   EXPECT_NE(markdown.find("| 2026-11 | 3 | 0 | 0 | 3 | 0 | 0 |"), std::string::npos);
   EXPECT_NE(markdown.find("the 5 months before it averaged 0.8."), std::string::npos);
   EXPECT_NE(markdown.find("| Cs-137 | 2 | 512.5 g | 0 |"), std::string::npos);
+  EXPECT_NE(markdown.find("| Am-241 | 1 | 1234567 g; 3.5 GBq | 0 |"), std::string::npos)
+      << "no exponent, one amount per dimension";
   EXPECT_NE(markdown.find("| GE → TR → BG → DE | 2 | Cs-137 |"), std::string::npos);
   EXPECT_NE(markdown.find("| false bottom | 2 |"), std::string::npos);
   EXPECT_NE(markdown.find("- INC-N3: in which country did it happen?"), std::string::npos);
@@ -156,6 +184,25 @@ TEST(MonthlyReportTest, TheChartsArePngFilesAndTheRoutesAreLegsBetweenCountries)
     EXPECT_EQ(cairo_surface_status(chart), CAIRO_STATUS_SUCCESS) << name;
     cairo_surface_destroy(chart);
   }
+}
+
+TEST(MonthlyReportTest, ARouteOfTenPlacesKeepsItsEndsAndItsBoxesApart) {
+  const std::string path = std::string(MUSTER_CHARTS_DIR) + "/long-route.png";
+  FlowChart chart{"a long route", {{{"A", "B", "C", "D", "E", "F", "G", "H", "I", "Z"}, 1}}};
+  ASSERT_TRUE(WriteFlowPng(chart, path).ok());
+  cairo_surface_t* image = cairo_image_surface_create_from_png(path.c_str());
+  ASSERT_EQ(cairo_surface_status(image), CAIRO_STATUS_SUCCESS);
+  // Eight columns (A, five transits, "+3", Z) of 109-pixel boxes, 122.7 pixels apart:
+  // between the seventh box's right edge (861) and the eighth's left (875) runs a leg.
+  const Pixel gap = PixelAt(image, 868, 56 + 10 + 14);
+  EXPECT_GT(gap.b, gap.r + 40) << "a leg, not a box, between the last two columns";
+  int darkest = 3 * 255;  // the left edge of the destination's box, drawn anti-aliased
+  for (int x = 872; x <= 878; ++x) {
+    const Pixel p = PixelAt(image, x, 56 + 10 + 14);
+    darkest = std::min(darkest, p.r + p.g + p.b);
+  }
+  EXPECT_LT(darkest, 3 * 100) << "the destination's box is drawn in the eighth column";
+  cairo_surface_destroy(image);
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
+#include <vector>
+
 namespace muster {
 namespace {
 
@@ -13,6 +16,11 @@ TEST(CountriesTest, ACountryIsFoundByEitherCodeOrItsNameInAnyCase) {
   }
   EXPECT_EQ(FindCountry("Côte d'Ivoire")->alpha2, "CI");
   EXPECT_EQ(FindCountry("tur")->name, "Türkiye");
+  for (const auto& [common, code] : std::vector<std::pair<const char*, const char*>>{
+           {"Russia", "RU"}, {"turkey", "TR"}, {"Iran", "IR"}, {"UK", "GB"}, {"Moldova", "MD"}}) {
+    ASSERT_NE(FindCountry(common), nullptr) << common;
+    EXPECT_EQ(FindCountry(common)->alpha2, code) << common;
+  }
 }
 
 TEST(CountriesTest, WhatNamesNoCountryIsNotOne) {

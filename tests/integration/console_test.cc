@@ -339,6 +339,9 @@ TEST_F(ConsoleTest, EveryVerbAnswersJsonThatParses) {
   Output bad_month = Muster("report monthly --month November");
   EXPECT_NE(bad_month.status, 0);
   EXPECT_NE(Stderr().find("write YYYY-MM"), std::string::npos) << Stderr();
+  Output empty_limit = Muster("report monthly --month " + month + " --releasable ''");
+  EXPECT_NE(empty_limit.status, 0) << "an empty releasability is refused, not ignored";
+  EXPECT_NE(Stderr().find("releasable:"), std::string::npos) << Stderr();
   Output typo = Muster("exercise start EX-1 " + script + ".missing");
   EXPECT_EQ(typo.status, 2) << "a missing script is a usage error";
   const std::string bad = dir_.File("bad.yaml");

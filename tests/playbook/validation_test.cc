@@ -286,6 +286,12 @@ TEST(ValidationTest, ReportRolesAreReadAndChecked) {
       bad, "t.yaml:32:17: error: 'report' of a finding of step 'survey' cannot be 'smuggled'"));
   EXPECT_TRUE(HasDiagnostic(
       bad, "t.yaml:35:9: error: 'report' does not apply to finding 'flag', which is boolean"));
+
+  const LoadResult unitless = Load(WithFindings(
+      "      - id: what\n        type: text\n        report: material\n"
+      "      - id: n\n        type: number\n        report: quantity\n"));
+  EXPECT_TRUE(HasDiagnostic(
+      unitless, "t.yaml:20:9: error: finding 'n' of step 'survey' is a quantity without a unit"));
 }
 
 TEST(ValidationTest, KeyThatDoesNotApplyToTheType) {

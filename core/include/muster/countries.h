@@ -14,8 +14,9 @@ struct Country {
   std::string_view name;    // "Georgia", the short English name
 };
 
-// The country |text| names: an alpha-2 or alpha-3 code or the short English name, in any
-// case, spaces around it ignored. nullptr when it names none.
+// The country |text| names: an alpha-2 or alpha-3 code, the short English name or a
+// common one ("Iran", "Russia", "Turkey", "UK"), ASCII letters in any case, spaces around
+// it ignored. nullptr when it names none.
 const Country* FindCountry(std::string_view text);
 
 }  // namespace muster

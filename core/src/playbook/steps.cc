@@ -285,6 +285,11 @@ void Loader::CheckReportRoles(const StepDraft& draft, const std::string& what) {
                       number ? "a number field can only be report: quantity"
                              : "report: quantity needs a number field with a unit");
     }
+    if (field->report == ReportRole::kQuantity && number && field->unit.empty()) {
+      reporter_.Error(
+          at, "finding " + Quote(field->id) + " of " + what + " is a quantity without a unit",
+          "add e.g. 'unit: g'; write 'unit: count' for items");
+    }
     if (field->report == ReportRole::kQuantity && number && material == nullptr) {
       reporter_.Error(
           at, "finding " + Quote(field->id) + " of " + what + " is a quantity of no material",

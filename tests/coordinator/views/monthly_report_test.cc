@@ -42,21 +42,23 @@ class MonthlyReportTest : public HeadquartersTest {
     clock_.Set(Day(2026, 12, 1, 0));
     Open("INC-D1", {"biological"}, "DE", "low");
 
-    // The border team deployed on INC-N1 and on the drill; seizures recorded on the
-    // recover_material step by the forensic examiner's laptop.
+    // The border team deployed again and again; each seizure is the recover_material task
+    // of one deployment, recorded by the forensic examiner's laptop.
     clock_.Set(Day(2026, 11, 1, 6));
     for (const char* member : {"amira", "jonas", "li", "paulo"}) {
       AddMember(member, {kRoles.at(member)}, kQualifications.at(member));
       EnrollAgent(member);
     }
-    Deploy("INC-N1");   // deployment 1
-    Deploy("DRILL-1");  // deployment 2
+    for (const char* incident :
+         {"INC-N1", "DRILL-1", "INC-N1", "INC-N2", "INC-N1", "INC-N1", "INC-N3"}) {
+      Deploy(incident);  // d1 ... d7
+    }
 
-    // October's seizure on INC-N1's team would be out of the month: recorded 31 Oct.
+    // d1: recorded 31 October, so in October's report, not November's.
     clock_.Set(Day(2026, 11, 2));
     Seize(Day(2026, 10, 31), "d1", {{"material", "Co-60"}, {"quantity", 3}});
     clock_.Set(Day(2026, 11, 3));
-    Seize(clock_.Now(), "d1",
+    Seize(clock_.Now(), "d3",
           {{"material", "Cs-137"},
            {"quantity", 12.5},
            {"origin", "GE"},
@@ -64,7 +66,7 @@ class MonthlyReportTest : public HeadquartersTest {
            {"destination", "DE"},
            {"concealment", "false bottom, lead shielding"}});
     clock_.Set(Day(2026, 11, 10));
-    Seize(clock_.Now(), "d1",
+    Seize(clock_.Now(), "d4",
           {{"material", "cs-137"},
            {"quantity", 500},
            {"origin", "Georgia"},
@@ -72,7 +74,15 @@ class MonthlyReportTest : public HeadquartersTest {
            {"destination", "deu"},
            {"concealment", "False bottom"}});
     clock_.Set(Day(2026, 11, 12));
-    Seize(clock_.Now(), "d1", {{"material", "U-235"}, {"origin", "Tbilisi"}}, "TLP:RED");
+    Seize(clock_.Now(), "d5", {{"material", "U-235"}, {"origin", "Tbilisi"}}, "TLP:RED");
+    // d6: the material first, its quantity the next day: one seizure.
+    clock_.Set(Day(2026, 11, 14));
+    Seize(clock_.Now(), "d6", {{"material", "Cs-137"}});
+    clock_.Set(Day(2026, 11, 15));
+    Seize(clock_.Now(), "d6", {{"quantity", 0.2}});
+    // d7: no quantity; the same material whatever its case.
+    clock_.Set(Day(2026, 11, 16));
+    Seize(clock_.Now(), "d7", {{"material", "CS-137"}, {"origin", "GEO"}, {"destination", "DE"}});
     // The drill's seizure: never in the report.
     Seize(clock_.Now(), "d2",
           {{"material", "Cs-137"}, {"quantity", 9000}, {"origin", "AM"}, {"destination", "IR"}});
@@ -185,36 +195,46 @@ TEST_F(MonthlyReportTest, TheIncidentsOfTheMonthAreCountedAsTheStoreHoldsThem) {
 
 TEST_F(MonthlyReportTest, SeizuresRoutesAndMethodsComeFromTheFindingsOfTheMonth) {
   const hq::MonthlyFigures november = Figures("2026-11");
-  // Co-60 was recorded in October, the drill's Cs-137 is an exercise's.
-  ASSERT_EQ(november.seizures.size(), 3u);
+  // d1's Co-60 was recorded in October, the drill's Cs-137 is an exercise's; d6's two
+  // findings are one seizure.
+  ASSERT_EQ(november.seizures.size(), 5u);
   EXPECT_EQ(november.seizures[0].material, "Cs-137");
   EXPECT_EQ(november.seizures[0].incident, "INC-N1");
-  EXPECT_EQ(november.seizures[0].task, "d1.recover_material.li");
+  EXPECT_EQ(november.seizures[0].task, "d3.recover_material.li");
+  EXPECT_EQ(november.seizures[1].incident, "INC-N2");
   EXPECT_EQ(november.seizures[1].transit, (std::vector<std::string>{"TR", "BG"}));
   EXPECT_EQ(november.seizures[1].destination, "DE");
+  EXPECT_EQ(november.seizures[3].task, "d6.recover_material.li");
+  EXPECT_EQ(november.seizures[3].recorded_at, Day(2026, 11, 14));
+  ASSERT_TRUE(november.seizures[3].quantity.has_value());
+  EXPECT_DOUBLE_EQ(*november.seizures[3].quantity, 0.2);
 
-  // Materials: Cs-137 whatever its case, 12.5 g + 500 g.
+  // Materials: Cs-137 whatever its case, 12.5 g + 500 g + 0.2 g, and one without a
+  // quantity in the same row.
   ASSERT_EQ(november.materials.size(), 2u);
   EXPECT_EQ(november.materials[0].material, "Cs-137");
-  EXPECT_EQ(november.materials[0].seizures, 2);
-  ASSERT_TRUE(november.materials[0].quantity.has_value());
-  EXPECT_DOUBLE_EQ(*november.materials[0].quantity, 512.5);
-  EXPECT_EQ(november.materials[0].unit, "g");
+  EXPECT_EQ(november.materials[0].seizures, 4);
+  ASSERT_EQ(november.materials[0].quantities.size(), 1u);
+  EXPECT_EQ(november.materials[0].quantities[0].amount, 512.7) << "rounded, not 512.70000001";
+  EXPECT_EQ(november.materials[0].quantities[0].unit, "g");
+  EXPECT_EQ(november.materials[0].without_quantity, 1);
   EXPECT_EQ(november.materials[1].material, "U-235");
-  EXPECT_FALSE(november.materials[1].quantity.has_value());
+  EXPECT_TRUE(november.materials[1].quantities.empty());
   EXPECT_EQ(november.materials[1].without_quantity, 1);
 
-  // Against the store: the findings of the month with a material, of real incidents.
+  // Against the store: the real incidents' tasks with a material whose first finding was
+  // recorded in the month.
   EXPECT_EQ(static_cast<std::int64_t>(november.seizures.size()),
-            Count("SELECT COUNT(*) FROM findings f JOIN tasks t ON t.id=f.task_id JOIN "
-                  "deployments d ON d.id=t.deployment_id JOIN incidents i ON "
-                  "i.id=d.incident_id WHERE i.exercise=0 AND json_extract(f.fields, "
-                  "'$.material') IS NOT NULL AND f.recorded_at >= " +
-                  std::to_string(Day(2026, 11, 1, 0)) + " AND f.recorded_at < " +
+            Count("SELECT COUNT(*) FROM (SELECT MIN(f.recorded_at) AS first FROM findings f "
+                  "JOIN tasks t ON t.id=f.task_id JOIN deployments d ON d.id=t.deployment_id "
+                  "JOIN incidents i ON i.id=d.incident_id WHERE i.exercise=0 AND "
+                  "json_extract(f.fields, '$.material') IS NOT NULL GROUP BY f.task_id) "
+                  "WHERE first >= " +
+                  std::to_string(Day(2026, 11, 1, 0)) + " AND first < " +
                   std::to_string(Day(2026, 12, 1, 0))));
 
-  // Routes: GE → TR, BG → DE twice (however written), Tbilisi → ? once.
-  ASSERT_EQ(november.routes.size(), 2u);
+  // Routes: GE → TR, BG → DE twice (however written), Tbilisi → ? and GE → DE once.
+  ASSERT_EQ(november.routes.size(), 3u);
   EXPECT_EQ(november.routes[0].origin, "GE");
   EXPECT_EQ(november.routes[0].transit, (std::vector<std::string>{"TR", "BG"}));
   EXPECT_EQ(november.routes[0].destination, "DE");
@@ -222,6 +242,8 @@ TEST_F(MonthlyReportTest, SeizuresRoutesAndMethodsComeFromTheFindingsOfTheMonth)
   EXPECT_EQ(november.routes[0].materials, std::vector<std::string>{"Cs-137"});
   EXPECT_EQ(november.routes[1].origin, "Tbilisi");
   EXPECT_EQ(november.routes[1].destination, "?");
+  EXPECT_TRUE(november.routes[2].transit.empty());
+  EXPECT_EQ(november.routes[2].materials, std::vector<std::string>{"CS-137"});
 
   // Methods, as tags in lower case.
   EXPECT_EQ(Of(november.methods, "false bottom"), 2);
@@ -234,15 +256,30 @@ TEST_F(MonthlyReportTest, SeizuresRoutesAndMethodsComeFromTheFindingsOfTheMonth)
            november.open_questions.end();
   };
   EXPECT_TRUE(asks(
-      "INC-N1: the U-235 of 2026-11-12 (d1.recover_material.li): which country is 'Tbilisi'?"));
+      "INC-N1: the U-235 of 2026-11-12 (d5.recover_material.li): which country is 'Tbilisi'?"));
   EXPECT_TRUE(
-      asks("INC-N1: the U-235 of 2026-11-12 (d1.recover_material.li): how much was "
+      asks("INC-N1: the U-235 of 2026-11-12 (d5.recover_material.li): how much was "
            "seized?"));
   EXPECT_TRUE(
-      asks("INC-N1: the U-235 of 2026-11-12 (d1.recover_material.li): where was it "
+      asks("INC-N1: the U-235 of 2026-11-12 (d5.recover_material.li): where was it "
            "going?"));
+  EXPECT_TRUE(
+      asks("INC-N1: the Cs-137 of 2026-11-14 (d6.recover_material.li): where did it "
+           "come from?"));
+  EXPECT_FALSE(
+      asks("INC-N1: the Cs-137 of 2026-11-14 (d6.recover_material.li): how much was "
+           "seized?"))
+      << "the quantity came with the task's second finding";
+  EXPECT_TRUE(
+      asks("INC-N3: the CS-137 of 2026-11-16 (d7.recover_material.li): how much was "
+           "seized?"));
   EXPECT_EQ(november.marking, "RESTRICTED // TLP:RED");
   EXPECT_EQ(november.withheld, 0);
+
+  // October holds d1's Co-60, and nothing of November.
+  const hq::MonthlyFigures october = Figures("2026-10");
+  ASSERT_EQ(october.seizures.size(), 1u);
+  EXPECT_EQ(october.seizures[0].material, "Co-60");
 }
 
 TEST_F(MonthlyReportTest, APartnersReportHoldsNothingAboveItsReleasability) {
@@ -251,10 +288,10 @@ TEST_F(MonthlyReportTest, APartnersReportHoldsNothingAboveItsReleasability) {
       Figures("2026-11", playbook::ParseMarking("RESTRICTED TLP:AMBER"));
   EXPECT_EQ(amber.releasable, "RESTRICTED // TLP:AMBER");
   EXPECT_EQ(amber.withheld, 1);
-  EXPECT_EQ(amber.seizures.size(), 2u);
+  EXPECT_EQ(amber.seizures.size(), 4u);
   ASSERT_EQ(amber.materials.size(), 1u);
   EXPECT_EQ(amber.materials[0].material, "Cs-137");
-  EXPECT_EQ(amber.routes.size(), 1u);
+  EXPECT_EQ(amber.routes.size(), 2u);
   EXPECT_EQ(amber.marking, "RESTRICTED // TLP:AMBER");
   const std::string text = hq::ToJson(amber).dump();
   EXPECT_EQ(text.find("U-235"), std::string::npos);
@@ -262,12 +299,26 @@ TEST_F(MonthlyReportTest, APartnersReportHoldsNothingAboveItsReleasability) {
   // The incidents carry no marking: a partner gets their counts.
   EXPECT_EQ(amber.incidents, 3);
 
-  // Cleared for TLP:GREEN only: every finding withheld.
+  // Cleared for TLP:GREEN only: every finding record of the month withheld (d6 made two).
   const hq::MonthlyFigures green = Figures("2026-11", playbook::ParseMarking("TLP:GREEN"));
-  EXPECT_EQ(green.withheld, 3);
+  EXPECT_EQ(green.withheld, 6);
   EXPECT_TRUE(green.seizures.empty());
   EXPECT_TRUE(green.methods.empty());
   EXPECT_EQ(green.marking, "");
+
+  // A stored marking that cannot be read fails closed: the most restrictive.
+  hq_->database().db().exec(
+      "UPDATE findings SET marking='TLP:PURPLE' WHERE task_id='d3.recover_material.li'");
+  const hq::MonthlyFigures unreadable =
+      Figures("2026-11", playbook::ParseMarking("RESTRICTED TLP:AMBER"));
+  EXPECT_EQ(unreadable.withheld, 2);
+  EXPECT_EQ(unreadable.seizures.size(), 3u);
+  EXPECT_EQ(Figures("2026-11").marking, "SECRET // TLP:RED");
+  // An empty one, as findings stored before markings had, is the step's.
+  hq_->database().db().exec(
+      "UPDATE findings SET marking='' WHERE task_id='d4.recover_material.li'");
+  EXPECT_EQ(
+      Figures("2026-11", playbook::ParseMarking("RESTRICTED TLP:AMBER")).seizures.size(), 3u);
 }
 
 TEST_F(MonthlyReportTest, AnIncidentsCountryIsAnIso3166CountryStoredAsItsCode) {
@@ -291,7 +342,14 @@ TEST_F(MonthlyReportTest, AnIncidentsCountryIsAnIso3166CountryStoredAsItsCode) {
 }
 
 TEST_F(MonthlyReportTest, TheSameStoreGivesTheSameReportAndAMonthIsWrittenYyyyMm) {
-  EXPECT_EQ(hq::ToJson(Figures("2026-11")).dump(), hq::ToJson(Figures("2026-11")).dump());
+  // The store reopened later, by another HQ process: the same report, byte for byte.
+  const std::string first = hq::ToJson(Figures("2026-11")).dump();
+  hq_.reset();
+  clock_.Set(Day(2027, 3, 1));
+  auto reopened = hq::Headquarters::Open(dir_.File("muster.db"), clock_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  hq_ = std::move(reopened).value();
+  EXPECT_EQ(hq::ToJson(Figures("2026-11")).dump(), first);
   for (const char* month : {"2026-13", "2026-00", "Nov 2026", "2026-1", "", "1969-12"}) {
     auto figures = hq_->monthly_report().Figures(month, std::nullopt);
     ASSERT_FALSE(figures.ok()) << month;
