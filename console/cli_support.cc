@@ -74,6 +74,19 @@ void Answer(const Context& context, const Result<json>& result,
   }
 }
 
+int Refuse(const Status& status, bool json_output, std::ostream& out, std::ostream& err,
+           int code) {
+  if (json_output) {
+    out << json{{"error",
+                 {{"code", std::string(WireName(status.code()))}, {"message", status.message()}}}}
+               .dump(2)
+        << "\n";
+  } else {
+    err << "muster: " << ForTerminal(status.message()) << "\n";
+  }
+  return code;
+}
+
 std::string Text(const json& value) {
   if (value.is_null()) return "-";
   if (value.is_string()) return ForTerminal(value.get<std::string>());

@@ -34,6 +34,11 @@ Result<ApiClient> Connect(const Context& context);
 // Prints |result| as JSON or through |human|; an error ends the verb through Fail.
 void Answer(const Context& context, const Result<json>& result,
             const std::function<void(const json&)>& human);
+// Ends a verb that runs without a Context (the file verbs, callable from tests): the
+// error as {"error": {"code", "message"}} on |out| with |json_output|, else "muster:
+// MESSAGE" on |err|. Returns |code|, the exit status.
+int Refuse(const Status& status, bool json_output, std::ostream& out, std::ostream& err,
+           int code = 1);
 // GET or POST through a fresh connection, for verbs that make one call.
 Result<json> ApiGet(const Context& context, const std::string& path);
 Result<json> ApiPost(const Context& context, const std::string& path, const json& body);

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "agent_commands.h"
+#include "archive_commands.h"
 #include "api_client.h"
 #include "audit_commands.h"
 #include "cli_support.h"
@@ -310,6 +311,7 @@ void AddExportCommands(CLI::App& app, Context& context) {
     if (!collection.ok()) Fail(context, collection.status());
     std::cout << collection->dump(2) << "\n";
   });
+  muster::console::RegisterArchiveCommands(app, *exports, context);
 }
 
 void AddAttachmentCommands(CLI::App& app, Context& context) {

@@ -19,20 +19,6 @@ using nlohmann::json;
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 
-// Ends a file verb: the error as {"error": {...}} with |json|, else on |err|.
-int Refuse(const Status& status, bool json_output, std::ostream& out, std::ostream& err,
-           int code = kExitFailed) {
-  if (json_output) {
-    out << json{{"error",
-                 {{"code", std::string(WireName(status.code()))}, {"message", status.message()}}}}
-               .dump(2)
-        << "\n";
-  } else {
-    err << "muster: " << status.message() << "\n";
-  }
-  return code;
-}
-
 // The playbook in |file|, which must pass lint; its diagnostics go to |err| otherwise.
 Result<pb::Playbook> LoadLinted(const std::string& file, std::ostream& err) {
   std::error_code ec;

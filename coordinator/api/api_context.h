@@ -12,11 +12,13 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "api/api_http.h"
 #include "monitoring/sync_metrics.h"
+#include "muster/archive.h"
 #include "muster/keys.h"
 #include "service/headquarters.h"
 
@@ -34,6 +36,9 @@ class ApiContext {
     std::string public_endpoint;  // where agents connect, for the health answer
     const SyncMetrics* metrics = nullptr;  // the router's counters, for /metrics
     std::string tiles_dir;  // offline map tiles, DATA/tiles/{z}/{x}/{y}.png (may be absent)
+    // HQ's archive signing key (DATA/archive-signing.key; the coordinator does not start
+    // without it). Left out (as some tests do), archives are refused with not_ready.
+    std::optional<archive::SigningKey> archive_key;
   };
 
   ApiContext(Headquarters& hq, const std::atomic<bool>& stopping, Hooks hooks)
@@ -64,6 +69,7 @@ class ApiContext {
   const std::string& public_endpoint() const { return hooks_.public_endpoint; }
   const SyncMetrics* metrics() const { return hooks_.metrics; }
   const std::string& tiles_dir() const { return hooks_.tiles_dir; }
+  const std::optional<archive::SigningKey>& archive_key() const { return hooks_.archive_key; }
   // The coordinator is stopping: long polls answer now.
   bool Stopping() const { return stopping_; }
 

@@ -60,6 +60,7 @@ ApiServer::ApiServer(ApiTokens tokens, ApiContext& context, const Clock& clock,
   AddWatchlistRoutes(server_, context_);
   AddExerciseRoutes(server_, context_);
   AddReportRoutes(server_, context_);
+  AddArchiveRoutes(server_, context_);
   AddAlertRoutes(server_, context_);
   AddAuditRoutes(server_, context_);
   AddMonitoringRoutes(server_, context_);

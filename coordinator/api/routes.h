@@ -25,6 +25,8 @@ void AddWatchlistRoutes(httplib::Server& server, ApiContext& context);
 void AddExerciseRoutes(httplib::Server& server, ApiContext& context);
 // report_routes.cc: the programme's monthly intelligence report.
 void AddReportRoutes(httplib::Server& server, ApiContext& context);
+// archive_routes.cc: signed incident archives for partners, and HQ's archive key.
+void AddArchiveRoutes(httplib::Server& server, ApiContext& context);
 // audit_routes.cc
 void AddAuditRoutes(httplib::Server& server, ApiContext& context);
 // web_routes.cc: the web console's files (no credentials needed to fetch them), and the

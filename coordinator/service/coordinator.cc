@@ -72,6 +72,10 @@ Status Coordinator::PrepareDataDir() {
   Result<KeyPair> keys = LoadOrCreateKeyPair(config_.data_dir, "coordinator");
   if (!keys.ok()) return keys.status();
   keys_ = *keys;
+  Result<archive::SigningKey> archive_key =
+      archive::LoadOrCreateSigningKey(config_.data_dir + "/archive-signing.key");
+  if (!archive_key.ok()) return archive_key.status();
+  archive_key_ = *archive_key;
 
   Result<std::string> api_token = LoadOrCreateToken(config_.data_dir + "/api.token");
   if (!api_token.ok()) return api_token.status();
@@ -317,6 +321,7 @@ Status Coordinator::StartApi() {
   hooks.public_endpoint = public_endpoint_;
   hooks.metrics = &metrics_;
   hooks.tiles_dir = config_.data_dir + "/tiles";
+  hooks.archive_key = archive_key_;
   api_context_ = std::make_unique<ApiContext>(*api_hq_, stopping_, std::move(hooks));
   api_ = std::make_unique<ApiServer>(ApiTokens{api_token_, metrics_token_}, *api_context_, clock_,
                                      config_.session_lifetime_ms, api_tls_);

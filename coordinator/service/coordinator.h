@@ -20,6 +20,7 @@
 #include "monitoring/sync_metrics.h"
 #include "muster/clock.h"
 #include "muster/daemon.h"
+#include "muster/archive.h"
 #include "muster/keys.h"
 #include "muster/protocol.h"
 #include "service/config.h"
@@ -71,6 +72,7 @@ class Coordinator {
   Config config_;
   const Clock& clock_;
   KeyPair keys_;
+  archive::SigningKey archive_key_;  // signs incident archives (muster/archive.h)
   std::string api_token_;
   std::string metrics_token_;
   ApiTlsFiles api_tls_;  // both empty: plain HTTP

@@ -34,6 +34,7 @@
 #include "sync/ingest.h"
 #include "sync/team_relay.h"
 #include "views/after_action.h"
+#include "views/incident_archive.h"
 #include "views/monthly_report.h"
 #include "views/incident_views.h"
 
@@ -77,6 +78,7 @@ class Headquarters {
   TaskSchedule& schedule() { return schedule_; }
   Operations& operations() { return operations_; }
   IncidentViews& views() { return views_; }
+  IncidentArchive& incident_archive() { return incident_archive_; }
   Exercises& exercises() { return exercises_; }
   AfterAction& after_action() { return after_action_; }
   MonthlyReport& monthly_report() { return monthly_report_; }
@@ -108,6 +110,7 @@ class Headquarters {
   TaskSchedule schedule_;
   Operations operations_;
   IncidentViews views_;
+  IncidentArchive incident_archive_;
   Exercises exercises_;
   AfterAction after_action_;
   MonthlyReport monthly_report_;

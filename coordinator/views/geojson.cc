@@ -54,7 +54,11 @@ Result<json> IncidentViews::GeoJson(const std::string& incident_id,
   playbook::Marking team_marking;
   for (const json& deployment : (*board)["deployments"]) {
     auto book = playbooks_.ByHash(deployment["playbook"]["hash"]);
-    if (!book.ok()) continue;
+    if (!book.ok()) {
+      // What the team of a playbook HQ cannot read does is of unknown marking.
+      team_marking = playbook::kMostRestrictive;
+      continue;
+    }
     book_of_deployment["d" + std::to_string(deployment["id"].get<std::int64_t>()) + "."] = *book;
     team_marking = playbook::Raise(team_marking, (*book)->marking);
   }
@@ -70,8 +74,7 @@ Result<json> IncidentViews::GeoJson(const std::string& incident_id,
     if (book == book_of_deployment.end()) continue;
     const playbook::Step* step = book->second->FindStep(finding["step"]);
     if (step == nullptr) continue;
-    const playbook::Marking marking =
-        playbook::ParseMarking(finding["marking"].get<std::string>()).value_or(playbook::Marking{});
+    const playbook::Marking marking = playbook::StoredMarking(finding["marking"].get<std::string>());
     for (const playbook::FieldSpec& field : step->findings) {
       if (field.type != playbook::FieldType::kGeolocation) continue;
       const auto value = finding["values"].find(field.id);

@@ -225,11 +225,6 @@ struct TaskRecords {
 // A finding's stored marking: none (its step's holds) when empty, as findings stored
 // before markings existed are; one that cannot be read is taken as the most restrictive,
 // so that it fails closed.
-pb::Marking StoredMarking(const std::string& text) {
-  if (text.empty()) return {};
-  return pb::ParseMarking(text).value_or(pb::Marking{pb::Tlp::kRed, pb::Classification::kSecret});
-}
-
 // |value| rounded to a millionth, so that sums of decimals read as people wrote them
 // (0.1 + 0.2 is 0.3).
 double Rounded(double value) {
@@ -348,7 +343,7 @@ Status MonthlyReport::ReadFindings(Millis from, Millis to,
       tasks.push_back({task, query.getColumn(3).getString(), *book, step, json::object(), {}, at});
     }
     const pb::Marking marking =
-        pb::Raise((*book)->MarkingOf(*step), StoredMarking(query.getColumn(5).getString()));
+        pb::Raise((*book)->MarkingOf(*step), pb::StoredMarking(query.getColumn(5).getString()));
     if (releasable && !pb::ReleasableAt(marking, *releasable)) {
       ++figures.withheld;
       continue;

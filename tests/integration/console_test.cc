@@ -419,6 +419,39 @@ TEST_F(ConsoleTest, EveryVerbAnswersJsonThatParses) {
   EXPECT_EQ(Muster("export geojson INC-1 --releasable TLP:PURPLE").status, 2)
       << "an unknown marking is refused";
 
+  // The whole incident as a signed folder, with Amira's photo; a partner checks it
+  // offline against HQ's archive key and finds the one byte changed after.
+  const std::string archived = (root_ / "INC-1-archive").string();
+  const json archive = Verb("export archive", "INC-1 --out " + archived);
+  EXPECT_EQ(archive["manifest"]["incident"], "INC-1");
+  const std::string photo_copy = archived + "/attachments/" + file_id + "-scene.jpg";
+  auto photo_archived = ReadFile(photo_copy);
+  ASSERT_TRUE(photo_archived.ok()) << photo_copy;
+  EXPECT_EQ(*photo_archived, std::string(100'000, 'x'));
+  const std::string hq_key = (root_ / "hq-archive-key.json").string();
+  const json archive_key = Verb("archive key", "--out " + hq_key);
+  EXPECT_EQ(archive_key["key_id"], archive["key_id"]);
+  const json checked = Verb("archive verify", archived + " --key " + hq_key);
+  EXPECT_TRUE(checked["valid"].get<bool>()) << checked.dump();
+  EXPECT_EQ(checked["files_checked"], archive["manifest"]["files"].size());
+  std::ofstream(photo_copy, std::ios::binary | std::ios::app) << "!";
+  const Output tampered = Muster("--json archive verify " + archived + " --key " +
+                                 archive_key["public_key"].get<std::string>());
+  EXPECT_EQ(tampered.status, 1);
+  EXPECT_NE(tampered.out.find("-scene.jpg was changed"), std::string::npos) << tampered.out;
+  EXPECT_EQ(Muster("archive verify " + archived + " --key not-a-key").status, 2);
+  const std::string signed_manifest = ReadFile(archived + "/manifest.json").value();
+  EXPECT_EQ(Muster("export archive INC-1 --out " + archived + "/").status, 2) << "never overwritten";
+  EXPECT_EQ(ReadFile(archived + "/manifest.json").value(), signed_manifest);
+  for (const auto& entry : std::filesystem::directory_iterator(root_)) {
+    EXPECT_EQ(entry.path().filename().string().find(".partial-"), std::string::npos)
+        << entry.path() << " was left behind";
+  }
+  const json partner = Verb("export archive", "INC-1 --releasable TLP:CLEAR --out " +
+                                                  (root_ / "partner").string());
+  EXPECT_GE(partner["manifest"]["withheld"]["findings"], 1);
+  EXPECT_FALSE(std::filesystem::exists(root_ / "partner" / "attachments"));
+
   EXPECT_EQ(Verb("audit verify")["intact"], true);
   EXPECT_FALSE(Verb("audit show", "--action incident.update").empty());
   EXPECT_NE(Verb("completion", "bash")["script"].get<std::string>().find("complete -F"),

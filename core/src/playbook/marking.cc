@@ -110,6 +110,11 @@ std::string ToString(const Marking& marking) {
   return text;
 }
 
+Marking StoredMarking(std::string_view text) {
+  if (text.empty()) return {};
+  return ParseMarking(text).value_or(kMostRestrictive);
+}
+
 Marking Raise(const Marking& a, const Marking& b) {
   return {std::max(a.tlp, b.tlp), std::max(a.classification, b.classification)};
 }

@@ -14,6 +14,10 @@ void BodyReader::Fail(ErrorCode code, const std::string& message) {
   if (status_.ok()) status_ = Status::Error(code, message);
 }
 
+void BodyReader::ExpectKind(std::string_view kind, ErrorCode code, const std::string& otherwise) {
+  if (String("kind") != kind && ok()) Fail(code, otherwise);
+}
+
 void BodyReader::Wrong(const char* name, const char* expected) {
   Fail(ErrorCode::kMalformed,
        "field '" + std::string(name) + "' of " + what_ + " must be " + expected);

@@ -38,6 +38,9 @@ class BodyReader {
   // A list of strings (absent: empty).
   std::vector<std::string> OptionalStrings(const char* name);
 
+  // Reads the field "kind" of a file format, which must be |kind|; |code| with |otherwise|
+  // when it is another (a key file given where a signature was expected).
+  void ExpectKind(std::string_view kind, ErrorCode code, const std::string& otherwise);
   // Reports a problem found by the caller (a rule beyond the field's type).
   void Fail(ErrorCode code, const std::string& message);
   bool ok() const { return status_.ok(); }

@@ -27,6 +27,13 @@ struct Marking {
 // wrong and what is accepted, for anything else: an unknown word, a part given twice.
 std::optional<Marking> ParseMarking(std::string_view text, std::string* error = nullptr);
 
+// The most restrictive marking there is (SECRET // TLP:RED).
+inline constexpr Marking kMostRestrictive{Tlp::kRed, Classification::kSecret};
+
+// A marking read back from a store: "" is none; one that cannot be read counts as
+// kMostRestrictive, so that what it marks fails closed.
+Marking StoredMarking(std::string_view text);
+
 // "RESTRICTED // TLP:AMBER", "TLP:RED", "CONFIDENTIAL"; "" for an empty marking.
 std::string ToString(const Marking& marking);
 std::string ToString(Tlp tlp);  // "TLP:AMBER+STRICT"; "" for kNone
