@@ -232,6 +232,23 @@ Result<json> ApiClient::Patch(const std::string& path, const json& body) {
 
 Result<json> ApiClient::Send(const std::string& method, const std::string& path,
                              const json& body) {
+  auto answer = Exchange(method, path, body);
+  if (!answer.ok()) return answer.status();
+  return Decode(answer->first, answer->second, method + " " + path);
+}
+
+Result<std::string> ApiClient::PostForBytes(const std::string& path, const json& body) {
+  auto answer = Exchange("POST", path, body);
+  if (!answer.ok()) return answer.status();
+  if (answer->first < 200 || answer->first >= 300) {
+    return Decode(answer->first, answer->second, "POST " + path).status();
+  }
+  return std::move(answer->second);
+}
+
+Result<std::pair<int, std::string>> ApiClient::Exchange(const std::string& method,
+                                                        const std::string& path,
+                                                        const json& body) {
   auto connection = Connection(60);
   if (!connection.ok()) return connection.status();
   httplib::Client& client = **connection;
@@ -240,7 +257,7 @@ Result<json> ApiClient::Send(const std::string& method, const std::string& path,
                       ? client.Patch(path.c_str(), headers, body.dump(), "application/json")
                       : client.Post(path.c_str(), headers, body.dump(), "application/json");
   if (!response) return NoAnswer(client, static_cast<int>(response.error()));
-  return Decode(response->status, response->body, method + " " + path);
+  return std::make_pair(response->status, std::move(response->body));
 }
 
 }  // namespace muster::console

@@ -53,11 +53,17 @@ class ApiClient {
   Result<json> Patch(const std::string& path, const json& body);
   // A route that answers bytes (an attachment's content) rather than JSON.
   Result<std::string> GetBytes(const std::string& path);
+  // POSTs |body| as JSON to a route that answers a document (a CAP message) rather than
+  // JSON; its errors are JSON as any route's.
+  Result<std::string> PostForBytes(const std::string& path, const json& body);
 
  private:
   Result<json> Decode(int status, const std::string& body, const std::string& what);
   // Sends |body| as JSON with |method| (POST or PATCH) and decodes the answer.
   Result<json> Send(const std::string& method, const std::string& path, const json& body);
+  // Sends |body| as JSON with |method|: the answer's status and body.
+  Result<std::pair<int, std::string>> Exchange(const std::string& method, const std::string& path,
+                                               const json& body);
   // An httplib client for base_url_ with trust_ applied and |read_timeout_s|.
   Result<std::unique_ptr<httplib::Client>> Connection(int read_timeout_s) const;
   // Why a request through |client| got no answer (httplib's |error|), with the fix.

@@ -287,11 +287,13 @@ void AddIncidentViewCommands(CLI::App& app, Context& context) {
 }
 
 // export geojson INCIDENT [--releasable MARKING]: the incident's map for a partner, as
-// GeoJSON on standard output (docs/programme.md, "Partner exports").
+// GeoJSON on standard output; export cap ALERT [--releasable MARKING]: one alert as a CAP
+// 1.2 message (docs/programme.md, "Partner exports").
 void AddExportCommands(CLI::App& app, Context& context) {
   struct Options {
     std::string incident;
     std::string releasable;
+    std::int64_t alert_id = 0;
   };
   auto options = std::make_shared<Options>();
   auto* exports = app.add_subcommand("export", "exports for partner agencies");
@@ -310,6 +312,28 @@ void AddExportCommands(CLI::App& app, Context& context) {
     const Result<json> collection = api.ok() ? api->Get(path) : Result<json>(api.status());
     if (!collection.ok()) Fail(context, collection.status());
     std::cout << collection->dump(2) << "\n";
+  });
+  auto* cap = exports->add_subcommand(
+      "cap", "one alert as an OASIS CAP 1.2 message (XML) for a partner or a warning system");
+  cap->add_option("ALERT", options->alert_id, "the alert's number (muster alert list)")
+      ->required()
+      ->check(muster::WholeNumber());
+  cap->add_option("--releasable", options->releasable,
+                  "refuse unless a partner cleared for this marking may see it, e.g. TLP:GREEN");
+  cap->callback([&context, options] {
+    json body = json::object();
+    if (!options->releasable.empty()) body["releasable"] = options->releasable;
+    auto api = Connect(context);
+    const Result<std::string> document =
+        api.ok() ? api->PostForBytes("/v1/alerts/" + std::to_string(options->alert_id) + "/cap",
+                                     body)
+                 : Result<std::string>(api.status());
+    if (!document.ok()) Fail(context, document.status());
+    if (context.json) {
+      std::cout << json{{"alert", options->alert_id}, {"cap", *document}}.dump(2) << "\n";
+    } else {
+      std::cout << *document;
+    }
   });
   muster::console::RegisterArchiveCommands(app, *exports, context);
 }

@@ -11,6 +11,7 @@ MUSTER_PACKAGES=(
   file      # cpack -G DEB looks at the programs with it before dpkg-shlibdeps
   libjs-leaflet  # the web console's map, built into the coordinator (coordinator/web)
   libcairo2-dev libfontconfig-dev fonts-dejavu-core  # the console's report charts (console/charts.h)
+  libxml2-dev  # partner exports in XML (muster/xml_writer.h) and their schema checks
 )
 
 # Installs the Debian packages that are not installed yet (apt-get update first, since a

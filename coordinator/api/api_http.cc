@@ -33,13 +33,31 @@ Result<std::int64_t> IntegerParam(const httplib::Request& request, const char* n
                                                         "' must be an integer, not '" + text + "'");
 }
 
+namespace {
+
+Result<playbook::Marking> ParseReleasable(const json& given) {
+  std::string error = "it must be a marking such as TLP:AMBER";
+  std::optional<playbook::Marking> marking;
+  if (given.is_string()) marking = playbook::ParseMarking(given.get<std::string>(), &error);
+  if (!marking) return Status::Error(ErrorCode::kInvalidArgument, "releasable: " + error);
+  return *marking;
+}
+
+}  // namespace
+
 Result<std::optional<playbook::Marking>> ReleasableParam(const httplib::Request& request) {
   if (!request.has_param("releasable")) return std::optional<playbook::Marking>();
-  std::string error;
-  std::optional<playbook::Marking> marking =
-      playbook::ParseMarking(request.get_param_value("releasable"), &error);
-  if (!marking) return Status::Error(ErrorCode::kInvalidArgument, "releasable: " + error);
-  return marking;
+  Result<playbook::Marking> marking = ParseReleasable(request.get_param_value("releasable"));
+  if (!marking.ok()) return marking.status();
+  return std::optional<playbook::Marking>(*marking);
+}
+
+Result<std::optional<playbook::Marking>> ReleasableBody(const json& body) {
+  if (!body.empty()) MUSTER_RETURN_IF_ERROR(OnlyFields(body, {"releasable"}));
+  if (!body.contains("releasable")) return std::optional<playbook::Marking>();
+  Result<playbook::Marking> marking = ParseReleasable(body["releasable"]);
+  if (!marking.ok()) return marking.status();
+  return std::optional<playbook::Marking>(*marking);
 }
 
 Status OnlyFields(const json& body, std::initializer_list<const char*> fields) {

@@ -24,6 +24,9 @@ Result<std::int64_t> IntegerParam(const httplib::Request& request, const char* n
 // The query parameter `releasable`, a partner's marking ("TLP:GREEN"): nullopt when
 // absent, invalid_argument saying what is wrong when it is no marking.
 Result<std::optional<playbook::Marking>> ReleasableParam(const httplib::Request& request);
+// A body that may give only `releasable`, a partner's marking: nullopt for {} (everything,
+// for HQ's own use); invalid_argument for another field or a marking that does not parse.
+Result<std::optional<playbook::Marking>> ReleasableBody(const nlohmann::json& body);
 // invalid_argument unless |body| names at least one field and only |fields|: a misspelt
 // field is refused, not ignored.
 Status OnlyFields(const nlohmann::json& body, std::initializer_list<const char*> fields);

@@ -15,30 +15,15 @@ void AddArchiveRoutes(httplib::Server& server, ApiContext& context) {
                                                             httplib::Response& response) {
     auto body = Body(request, response);
     if (!body) return;
-    for (const auto& [name, value] : body->items()) {
-      if (name != "releasable") {
-        return SendError(response, Status::Error(ErrorCode::kInvalidArgument,
-                                                 "unknown field '" + name +
-                                                     "'; the only field is releasable"));
-      }
-    }
-    std::optional<playbook::Marking> releasable;
-    if (body->contains("releasable")) {
-      const json& given = (*body)["releasable"];
-      std::string error = "it must be a marking such as TLP:AMBER";
-      if (given.is_string()) releasable = playbook::ParseMarking(given.get<std::string>(), &error);
-      if (!releasable) {
-        return SendError(response,
-                         Status::Error(ErrorCode::kInvalidArgument, "releasable: " + error));
-      }
-    }
+    const auto releasable = ReleasableBody(*body);
+    if (!releasable.ok()) return SendError(response, releasable.status());
     const auto& key = context.archive_key();
     if (!key) {
       return SendError(response, Status::Error(ErrorCode::kNotReady,
                                                "this coordinator has no archive signing key"));
     }
     SendJson(response, context.With([&](Headquarters& hq) -> Result<json> {
-      Result<ArchiveBundle> bundle = hq.incident_archive().Build(request.matches[1], releasable,
+      Result<ArchiveBundle> bundle = hq.incident_archive().Build(request.matches[1], *releasable,
                                                                  *key, RequestActor(request));
       if (!bundle.ok()) return bundle.status();
       return ToJson(*bundle);

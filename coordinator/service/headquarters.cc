@@ -27,6 +27,7 @@ Headquarters::Headquarters(std::unique_ptr<HqDatabase> database, const HqPolicie
                   {audit_, timeline_, playbooks_, deliveries_, dispatch_, deployments_}),
       views_(*database_, playbooks_, attachments_, alerts_, incidents_),
       incident_archive_(*database_, playbooks_, views_, incidents_, timeline_, audit_),
+      cap_alerts_(*database_, playbooks_, views_, incidents_, audit_),
       exercises_(*database_, {audit_, timeline_, alerts_, deliveries_}),
       after_action_(*database_, playbooks_, exercises_),
       monthly_report_(*database_, playbooks_),

@@ -34,6 +34,7 @@
 #include "sync/ingest.h"
 #include "sync/team_relay.h"
 #include "views/after_action.h"
+#include "views/cap_alert.h"
 #include "views/incident_archive.h"
 #include "views/monthly_report.h"
 #include "views/incident_views.h"
@@ -79,6 +80,7 @@ class Headquarters {
   Operations& operations() { return operations_; }
   IncidentViews& views() { return views_; }
   IncidentArchive& incident_archive() { return incident_archive_; }
+  CapAlerts& cap_alerts() { return cap_alerts_; }
   Exercises& exercises() { return exercises_; }
   AfterAction& after_action() { return after_action_; }
   MonthlyReport& monthly_report() { return monthly_report_; }
@@ -111,6 +113,7 @@ class Headquarters {
   Operations operations_;
   IncidentViews views_;
   IncidentArchive incident_archive_;
+  CapAlerts cap_alerts_;
   Exercises exercises_;
   AfterAction after_action_;
   MonthlyReport monthly_report_;

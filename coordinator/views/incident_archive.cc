@@ -6,6 +6,7 @@
 #include "muster/clock.h"
 #include "muster/digest.h"
 #include "muster/sqlite_store.h"
+#include "views/incident_markings.h"
 
 namespace muster::hq {
 namespace {
@@ -130,29 +131,13 @@ Result<ArchiveBundle> IncidentArchive::Build(const std::string& incident_id,
   archive::Manifest manifest;
   ArchiveBundle bundle;
   pb::Marking included;  // the highest marking of what goes in
-  pb::Marking anything;  // the highest marking of anything in the incident
-  // Tasks ("d3.step.member") of deployments whose playbook HQ cannot read: their findings'
-  // markings cannot be known, so they count as the most restrictive.
-  std::set<std::string> unreadable;
-  for (const json& deployment : (*board)["deployments"]) {
-    auto book = playbooks_.ByHash(deployment["playbook"]["hash"]);
-    if (!book.ok()) {
-      anything = pb::kMostRestrictive;
-      unreadable.insert("d" + std::to_string(deployment["id"].get<std::int64_t>()) + ".");
-      continue;
-    }
-    anything = pb::Raise(anything, (*book)->marking);
-    for (const pb::Step& step : (*book)->steps) anything = pb::Raise(anything, (*book)->MarkingOf(step));
-  }
+  const IncidentMarkings markings(*board, playbooks_);
+  const pb::Marking anything = markings.Highest(*findings);
 
   json released = json::array();
   std::set<std::int64_t> listed;  // one file in two findings is one file of the archive
   for (json& finding : *findings) {
-    const std::string task = finding["task"];
-    const pb::Marking effective = unreadable.count(task.substr(0, task.find('.') + 1))
-                                      ? pb::kMostRestrictive
-                                      : pb::StoredMarking(finding["marking"].get<std::string>());
-    anything = pb::Raise(anything, effective);
+    const pb::Marking effective = markings.OfFinding(finding);
     if (!allowed(effective)) {
       ++manifest.withheld.findings;
       manifest.withheld.attachments += static_cast<int>(finding["attachments"].size());

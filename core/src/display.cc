@@ -8,7 +8,7 @@ namespace {
 bool Hidden(char32_t cp) {
   return (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || cp == 0x200E || cp == 0x200F ||
          (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 ||
-         cp == 0x2029;
+         cp == 0x2029 || cp == 0xFFFE || cp == 0xFFFF;
 }
 
 // The length of the UTF-8 sequence at |text|[i] with its code point in |cp|: 0 when the
@@ -92,6 +92,13 @@ std::string ForTerminal(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   Neutralise(text, false, false, out);
+  return out;
+}
+
+std::string ForXml(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  Neutralise(text, true, false, out);
   return out;
 }
 

@@ -21,6 +21,7 @@
 #include "muster/digest.h"
 #include "muster/files.h"
 #include "service/coordinator.h"
+#include "xml_schema.h"
 
 namespace muster {
 namespace {
@@ -260,8 +261,21 @@ TEST_F(ConsoleTest, EveryVerbAnswersJsonThatParses) {
   }
   ASSERT_FALSE(alerts.empty());
   EXPECT_EQ(alerts[0]["kind"], "checkin");
-  EXPECT_EQ(Verb("alert ack", std::to_string(alerts[0]["id"].get<int>()))["acked_by"],
-            "break-glass");
+  const std::string alert_id = std::to_string(alerts[0]["id"].get<int>());
+  EXPECT_EQ(Verb("alert ack", alert_id)["acked_by"], "break-glass");
+  // The alert as CAP 1.2 for a partner's warning system, valid against the schema as it
+  // leaves the console; a partner not cleared for the border playbook's marking gets none.
+  EXPECT_EQ(Verb("export cap", alert_id)["alert"], alerts[0]["id"]);
+  const Output cap = Muster("export cap " + alert_id);
+  ASSERT_EQ(cap.status, 0) << Stderr();
+  EXPECT_EQ(muster::xmlcheck::XmlSchema(muster::xmlcheck::SchemaDir() + "/CAP-v1.2.xsd")
+                .Problems(cap.out),
+            std::vector<std::string>{})
+      << cap.out;
+  EXPECT_EQ(muster::xmlcheck::XmlTexts(cap.out, "incidents"), std::vector<std::string>{"INC-1"});
+  const Output partner_cap = Muster("export cap " + alert_id + " --releasable TLP:CLEAR");
+  EXPECT_EQ(partner_cap.status, 1);
+  EXPECT_NE(Stderr().find("may not see it"), std::string::npos) << Stderr();
 
   exercised_.insert("watch");
   Output watch = Muster("--json watch --incident INC-1 --count 3");

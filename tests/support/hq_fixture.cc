@@ -107,6 +107,16 @@ json HeadquartersTest::DeployBorder(bool exercise) {
   return deployment.ok() ? *deployment : json();
 }
 
+void HeadquartersTest::WatchForIvanPetrov() {
+  std::vector<std::string> notify;
+  watchlist::Entry entry;
+  entry.notice_id = "G-2026-0412";
+  entry.notice_type = "green";
+  entry.names = {"Ivan PETROV"};
+  ASSERT_TRUE(hq_->watchlist().Set({entry}, "amira", &notify).ok());
+  ASSERT_TRUE(hq_->watchlist().Assign("INC-1", {"G-2026-0412"}, "", "amira", &notify).ok());
+}
+
 hq::InboundRecord HeadquartersTest::StatusRecord(std::uint64_t seq, const std::string& task,
                                       const std::string& state) {
   return Entry(seq, wire::StatusRecord{task, state, ""});

@@ -57,6 +57,9 @@ class HeadquartersTest : public ::testing::Test {
   // deployment.
   // With |exercise|, INC-1 is opened as an exercise.
   json DeployBorder(bool exercise = false);
+  // Green notice G-2026-0412 (Ivan PETROV) on HQ's watchlist, assigned to INC-1; must
+  // succeed.
+  void WatchForIvanPetrov();
 
   // An inbound record of a typed kind, made now.
   template <typename T>

@@ -4,7 +4,8 @@
 // that reverses what follows. Each is shown as a visible escape instead:
 //   control characters (C0, DEL)         \x1b  \n  \t  \x00  \x7f
 //   C1 controls, bidirectional           <U+009B>  <U+202E>
-//   formatting, U+2028 and U+2029
+//   formatting, U+2028 and U+2029,
+//   the non-characters U+FFFE and U+FFFF
 //   bytes that are not UTF-8             \xff
 // Printable text, including any script, passes unchanged. Backslashes are not doubled:
 // the result is for people to read, not to be parsed back.
@@ -19,6 +20,11 @@ namespace muster {
 
 // One field's text for a terminal: nothing in it acts on the terminal or starts a line.
 std::string ForTerminal(std::string_view text);
+
+// One field's text for an XML document (muster/xml_writer.h): as ForTerminal, but
+// newlines and tabs stay. What is left is text XML 1.0 can carry; markup is the writer's
+// to escape.
+std::string ForXml(std::string_view text);
 
 // One field's text for a Markdown document (the SITREP): as ForTerminal, and Markdown's
 // punctuation escaped so that it cannot make headings, emphasis, links, HTML or table

@@ -28,13 +28,8 @@ class IncidentArchiveTest : public HeadquartersTest {
     ASSERT_TRUE(key.ok()) << key.status().ToString();
     key_ = *key;
     DeployBorder();
+    WatchForIvanPetrov();
     std::vector<std::string> notify;
-    watchlist::Entry entry;
-    entry.notice_id = "G-2026-0412";
-    entry.notice_type = "green";
-    entry.names = {"Ivan PETROV"};
-    ASSERT_TRUE(hq_->watchlist().Set({entry}, "amira", &notify).ok());
-    ASSERT_TRUE(hq_->watchlist().Assign("INC-1", {"G-2026-0412"}, "", "amira", &notify).ok());
     // Jonas's reading with a photo, at the playbook's marking (RESTRICTED // TLP:AMBER); the
     // lorry's driver is on the watchlist, and HQ's check of the finding says so.
     Attach("jonas-1", 1, "d1.secondary_inspection.jonas",
