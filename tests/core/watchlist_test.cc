@@ -50,11 +50,11 @@ TEST(WatchlistNamesTest, JaroWinklerGivesTheKnownValues) {
 std::vector<Entry> List() {
   return {
       {"G-2026-0412", "green", {"Иван Сергеевич Петров", "Ivan Sergeevich PETROV"}, "1971-03-02",
-       {"RU"}, {"72 1234567"}},
-      {"G-2025-0981", "green", {"Abdul Rahman Al-Qasimi"}, "1980", {"SY"}, {}},
+       {"RU"}, {"72 1234567"}, {}},
+      {"G-2025-0981", "green", {"Abdul Rahman Al-Qasimi"}, "1980", {"SY"}, {}, {}},
       {"R-2024-1130", "red", {"Maria Papadopoulou", "Μαρία Παπαδοπούλου"}, "1965-11-30", {"GR"},
-       {"AE9876543"}},
-      {"G-2026-0033", "green", {"Ivan Petrenko"}, "1990-07-14", {"UA"}, {}},
+       {"AE9876543"}, {}},
+      {"G-2026-0033", "green", {"Ivan Petrenko"}, "1990-07-14", {"UA"}, {}, {}},
   };
 }
 

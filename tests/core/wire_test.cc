@@ -116,7 +116,7 @@ TEST(WireRecordsTest, AFindingKeepsValuesConfirmationsAndFiles) {
 }
 
 TEST(WireRecordsTest, AFindingsFileMustBeNamedPlainlyAndWithinTheLimit) {
-  FindingRecord finding{"d1.sample.amira", json::object(), {}, {{kSha, "../etc/passwd", 1, ""}}};
+  FindingRecord finding{"d1.sample.amira", json::object(), {}, {{kSha, "../etc/passwd", 1, ""}}, ""};
   auto path = FindingRecord::Decode(finding.Encode());
   ASSERT_FALSE(path.ok());
   EXPECT_EQ(path.status().code(), ErrorCode::kMalformed);

@@ -508,7 +508,9 @@ TEST_F(RelayTest, HostileMessagesAtTheRelayAreRefusedAndItGoesOn) {
   ASSERT_TRUE(teams.ok());
   for (const agent::SiteTeam& team : *teams) {
     for (const agent::SiteTask& site_task : team.tasks) {
-      if (site_task.task == rig_->Task(3, "sample")) EXPECT_NE(site_task.state, "completed");
+      if (site_task.task == rig_->Task(3, "sample")) {
+        EXPECT_NE(site_task.state, "completed");
+      }
     }
   }
   member.Send(Message{MessageType::kHello,

@@ -124,7 +124,7 @@ hq::InboundRecord HeadquartersTest::StatusRecord(std::uint64_t seq, const std::s
 
 hq::InboundRecord HeadquartersTest::FindingRecord(std::uint64_t seq, const std::string& task,
                                        const json& values) {
-  return Entry(seq, wire::FindingRecord{task, values, {}, {}});
+  return Entry(seq, wire::FindingRecord{task, values, {}, {}, ""});
 }
 
 hq::InboundRecord HeadquartersTest::TriggerRecord(std::uint64_t seq, const std::string& task,

@@ -60,7 +60,7 @@ class AgentClocksTest : public HeadquartersTest {
   }
   hq::InboundRecord Reading(std::uint64_t seq, Millis agent_at, const std::string& member,
                             double value) {
-    return At(seq, agent_at, wire::FindingRecord{"d1.measure." + member, {{"dose_rate", value}}});
+    return At(seq, agent_at, wire::FindingRecord{"d1.measure." + member, {{"dose_rate", value}}, {}, {}, ""});
   }
   // One RECORDS message: the batch and what the agent said of its clock in it.
   void Send(const std::string& agent, std::vector<hq::InboundRecord> records,
