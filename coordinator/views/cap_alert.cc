@@ -92,27 +92,31 @@ Result<std::string> CapAlerts::Build(std::int64_t alert_id,
   });
   if (!read.ok()) return read;
   if (!found) {
-    return Status::Error(ErrorCode::kNotFound, "no alert " + std::to_string(alert_id) +
-                                                   "; muster alert list --incident INCIDENT lists them");
+    return Status::Error(ErrorCode::kNotFound,
+                         "no alert " + std::to_string(alert_id) +
+                             "; muster alert list --incident INCIDENT lists them");
   }
   const std::string name = "alert " + std::to_string(alert_id);
   if (releasable && alert.kind == "watchlist") {
     return Status::Error(ErrorCode::kForbidden,
-                         name + " names a person of interest; watchlist alerts are never "
-                                "shared with partners");
+                         name +
+                             " names a person of interest; watchlist alerts are never "
+                             "shared with partners");
   }
   // A member's safety alert that names no task is filed under the incident of one of
   // their deployments, but its text may speak of any of them.
   if (releasable && alert.kind == "safety" && !alert.deployment) {
     return Status::Error(ErrorCode::kForbidden,
-                         name + " was raised by a member without naming a task, so it may "
-                                "speak of any incident they serve in; it is not shared with "
-                                "partners");
+                         name +
+                             " was raised by a member without naming a task, so it may "
+                             "speak of any incident they serve in; it is not shared with "
+                             "partners");
   }
   if (alert.incident == "-") {
     return Status::Error(ErrorCode::kConflict,
-                         name + " belongs to no incident (its member was not deployed); CAP "
-                                "messages are made of an incident's alerts");
+                         name +
+                             " belongs to no incident (its member was not deployed); CAP "
+                             "messages are made of an incident's alerts");
   }
   Result<json> incident = incidents_.Get(alert.incident);
   if (!incident.ok()) return incident.status();
@@ -124,9 +128,8 @@ Result<std::string> CapAlerts::Build(std::int64_t alert_id,
   if (releasable && !pb::ReleasableAt(marking, *releasable)) {
     return Status::Error(ErrorCode::kForbidden,
                          name + " may quote anything in incident " + alert.incident +
-                             ", which holds " + pb::ToString(marking) +
-                             "; a partner cleared for " + pb::ToString(*releasable) +
-                             " may not see it");
+                             ", which holds " + pb::ToString(marking) + "; a partner cleared for " +
+                             pb::ToString(*releasable) + " may not see it");
   }
   const bool exercise = (*incident)["exercise"].get<bool>();
   const EventKind kind = EventOf(alert.kind);
@@ -145,9 +148,9 @@ Result<std::string> CapAlerts::Build(std::int64_t alert_id,
   if (releasable) {
     xml.Leaf("restriction", "Releasable to partners cleared for " + pb::ToString(*releasable));
   } else {
-    xml.Leaf("restriction", marking.empty() ? "HQ's own copy, not for release"
-                                            : "HQ's own copy, not for release; marking " +
-                                                  pb::ToString(marking));
+    xml.Leaf("restriction",
+             marking.empty() ? "HQ's own copy, not for release"
+                             : "HQ's own copy, not for release; marking " + pb::ToString(marking));
   }
   if (exercise) xml.Leaf("note", exercise::kExerciseMark);
   xml.Leaf("incidents", alert.incident);
@@ -162,12 +165,11 @@ Result<std::string> CapAlerts::Build(std::int64_t alert_id,
   // CAP asks headlines to stay short (160 characters) for text messages and pagers.
   const std::string title = (*incident)["title"];
   xml.Leaf("headline", limits::Cut((exercise ? std::string(exercise::kExerciseMark) + " — " : "") +
-                               event + ": " + title,
-                           160));
+                                       event + ": " + title,
+                                   160));
   xml.Leaf("description", alert.message);
-  for (const auto& [key, value] :
-       std::map<std::string, std::string>{{"muster-kind", alert.kind},
-                                          {"muster-severity", alert.severity}}) {
+  for (const auto& [key, value] : std::map<std::string, std::string>{
+           {"muster-kind", alert.kind}, {"muster-severity", alert.severity}}) {
     xml.Open("parameter");
     xml.Leaf("valueName", key);
     xml.Leaf("value", value);
@@ -184,12 +186,13 @@ Result<std::string> CapAlerts::Build(std::int64_t alert_id,
   xml.Close();
   Result<std::string> document = xml.Finish();
   if (!document.ok()) return document.status();
-  MUSTER_RETURN_IF_ERROR(audit_.Record({actor,
-                                        "alert.cap",
-                                        std::to_string(alert_id),
-                                        {{"incident", alert.incident},
-                                         {"releasable", releasable ? pb::ToString(*releasable) : ""},
-                                         {"sha256", Sha256Hex(*document)}}}));
+  MUSTER_RETURN_IF_ERROR(
+      audit_.Record({actor,
+                     "alert.cap",
+                     std::to_string(alert_id),
+                     {{"incident", alert.incident},
+                      {"releasable", releasable ? pb::ToString(*releasable) : ""},
+                      {"sha256", Sha256Hex(*document)}}}));
   return document;
 }
 

@@ -51,8 +51,7 @@ class CapAlerts : OverDatabase {
   // audited as |actor|'s. not_found; forbidden when a partner of |releasable| may not see
   // it; conflict for an alert of no incident.
   Result<std::string> Build(std::int64_t alert_id,
-                            const std::optional<playbook::Marking>& releasable,
-                            const Actor& actor);
+                            const std::optional<playbook::Marking>& releasable, const Actor& actor);
 
  private:
   std::string hq_id_;

@@ -27,7 +27,7 @@ class IncidentMarkings {
   playbook::Marking Highest(const json& findings) const;
 
  private:
-  playbook::Marking playbooks_;        // the highest of the playbooks and their steps
+  playbook::Marking playbooks_;       // the highest of the playbooks and their steps
   std::set<std::string> unreadable_;  // "d3." task prefixes of unreadable playbooks
 };
 

@@ -57,8 +57,7 @@ void XmlWriter::Close() {
 
 void XmlWriter::Leaf(std::string_view name, std::string_view text) {
   if (state_->failed) return;
-  state_->Check(
-      xmlTextWriterWriteElement(state_->writer, X(std::string(name)), X(ForXml(text))));
+  state_->Check(xmlTextWriterWriteElement(state_->writer, X(std::string(name)), X(ForXml(text))));
 }
 
 Result<std::string> XmlWriter::Finish() {

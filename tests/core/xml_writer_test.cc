@@ -34,8 +34,9 @@ TEST(XmlWriterTest, HostileTextParsesBackAsVisibleText) {
   ASSERT_TRUE(document.ok());
   const auto titles = xmlcheck::XmlTexts(*document, "title");
   ASSERT_EQ(titles.size(), 1u) << *document;
-  EXPECT_EQ(titles[0], "a</title><evil/>&amp; \\x1b[31m \\x07 \\xc3 <U+FFFE>\\x00 line\nnext\ttab "
-                       "Ωμέγα");
+  EXPECT_EQ(titles[0],
+            "a</title><evil/>&amp; \\x1b[31m \\x07 \\xc3 <U+FFFE>\\x00 line\nnext\ttab "
+            "Ωμέγα");
   EXPECT_TRUE(xmlcheck::XmlTexts(*document, "evil").empty());
 }
 

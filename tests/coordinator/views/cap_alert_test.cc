@@ -7,8 +7,8 @@
 #include "hq_fixture.h"
 #include "muster/clock.h"
 #include "muster/digest.h"
-#include "muster/sqlite_store.h"
 #include "muster/playbook/marking.h"
+#include "muster/sqlite_store.h"
 #include "xml_schema.h"
 
 namespace muster::coordtest {
@@ -78,7 +78,8 @@ TEST_F(CapAlertTest, ASafetyAlertIsAValidCapMessage) {
   EXPECT_EQ(One(cap, "severity"), "Severe");
   EXPECT_EQ(One(cap, "headline"), "Safety alert from the field: Portal alarm");
   EXPECT_NE(One(cap, "description").find("dose rising near the lorry"), std::string::npos);
-  EXPECT_EQ(XmlTexts(cap, "valueName"), (std::vector<std::string>{"muster-kind", "muster-severity"}));
+  EXPECT_EQ(XmlTexts(cap, "valueName"),
+            (std::vector<std::string>{"muster-kind", "muster-severity"}));
   EXPECT_EQ(XmlTexts(cap, "value"), (std::vector<std::string>{"safety", "critical"}));
 
   // The message is the alert as raised: acknowledging it changes nothing a receiver that
@@ -87,10 +88,11 @@ TEST_F(CapAlertTest, ASafetyAlertIsAValidCapMessage) {
   ASSERT_TRUE(hq_->alerts().Ack(id, "amira").ok());
   EXPECT_EQ(Cap(id), cap);
   // Each message made is audited, with its hash.
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM audit WHERE action='alert.cap' AND subject='" +
-                  std::to_string(id) + "' AND actor='paulo' AND json_extract(detail, '$.sha256')='" +
-                  Sha256Hex(cap) + "'"),
-            2);
+  EXPECT_EQ(
+      Count("SELECT COUNT(*) FROM audit WHERE action='alert.cap' AND subject='" +
+            std::to_string(id) + "' AND actor='paulo' AND json_extract(detail, '$.sha256')='" +
+            Sha256Hex(cap) + "'"),
+      2);
 }
 
 // Every kind of alert HQ raises, at every severity, is a valid message with the event and
@@ -100,19 +102,18 @@ TEST_F(CapAlertTest, EveryKindAndSeverityIsValid) {
   struct Kind {
     std::string kind, event, category;
   };
-  const std::vector<Kind> kinds = {
-      {"overdue", "Task overdue", "Other"},
-      {"checkin", "Team member not heard from", "Safety"},
-      {"safety", "Safety alert from the field", "CBRNE"},
-      {"trigger", "Playbook alert", "CBRNE"},
-      {"escalation", "Playbook escalation", "CBRNE"},
-      {"conflict", "Conflicting findings", "Other"},
-      {"clock_skew", "Laptop clock off", "Other"},
-      {"attachment_damaged", "Attachment damaged", "Other"},
-      {"attachment_corrupt", "Attachment corrupt", "Other"},
-      {"exercise_inject", "Exercise inject", "CBRNE"},
-      {"watchlist", "Person of interest", "Security"},
-      {"from_a_newer_hq", "from_a_newer_hq", "Other"}};
+  const std::vector<Kind> kinds = {{"overdue", "Task overdue", "Other"},
+                                   {"checkin", "Team member not heard from", "Safety"},
+                                   {"safety", "Safety alert from the field", "CBRNE"},
+                                   {"trigger", "Playbook alert", "CBRNE"},
+                                   {"escalation", "Playbook escalation", "CBRNE"},
+                                   {"conflict", "Conflicting findings", "Other"},
+                                   {"clock_skew", "Laptop clock off", "Other"},
+                                   {"attachment_damaged", "Attachment damaged", "Other"},
+                                   {"attachment_corrupt", "Attachment corrupt", "Other"},
+                                   {"exercise_inject", "Exercise inject", "CBRNE"},
+                                   {"watchlist", "Person of interest", "Security"},
+                                   {"from_a_newer_hq", "from_a_newer_hq", "Other"}};
   const std::map<std::string, std::pair<std::string, std::string>> grades = {
       {"info", {"Future", "Minor"}},
       {"warning", {"Expected", "Moderate"}},
@@ -141,8 +142,8 @@ TEST_F(CapAlertTest, HostileTextStaysTextAndTheMessageStaysValid) {
   // right-to-left override: none may break the document or act on a partner's screen.
   // (Bytes that are not UTF-8 never get this far: the wire refuses them, protocol.h.)
   const std::string hostile =
-      std::string("reading \x1b[2J</description><status>Test</status> & \x01 ") +
-      "\xe2\x80\xae" + "evil" + std::string(1, '\0') + " Кирилл";
+      std::string("reading \x1b[2J</description><status>Test</status> & \x01 ") + "\xe2\x80\xae" +
+      "evil" + std::string(1, '\0') + " Кирилл";
   const std::string cap = Cap(SafetyAlert(1, hostile));
   EXPECT_EQ(schema_.Problems(cap), std::vector<std::string>{}) << cap;
   EXPECT_EQ(One(cap, "status"), "Actual") << "the message cannot forge an element";
@@ -180,11 +181,13 @@ TEST_F(CapAlertTest, APartnerGetsOnlyWhatItsReleasabilityAllows) {
             1);
 
   // Li raises her finding to TLP:RED: the alert's message could now quote it.
-  IngestOk("li-1", {Entry(1, wire::FindingRecord{"d1.photograph_scene.li",
-                                                 {{"photo_count", 14}}, {}, {}, "TLP:RED"})});
+  IngestOk("li-1",
+           {Entry(1, wire::FindingRecord{
+                         "d1.photograph_scene.li", {{"photo_count", 14}}, {}, {}, "TLP:RED"})});
   EXPECT_EQ(Refusal(id, "RESTRICTED // TLP:AMBER").code(), ErrorCode::kForbidden);
-  EXPECT_EQ(One(Cap(id), "restriction"), "HQ's own copy, not for release; marking "
-                                         "RESTRICTED // TLP:RED");
+  EXPECT_EQ(One(Cap(id), "restriction"),
+            "HQ's own copy, not for release; marking "
+            "RESTRICTED // TLP:RED");
   EXPECT_EQ(Count("SELECT COUNT(*) FROM audit WHERE action='alert.cap'"), 2)
       << "a refusal gives nothing, and records nothing";
 
@@ -201,8 +204,10 @@ TEST_F(CapAlertTest, APartnerGetsOnlyWhatItsReleasabilityAllows) {
 TEST_F(CapAlertTest, AWatchlistAlertNeverGoesToAPartner) {
   DeployBorder();
   WatchForIvanPetrov();
-  IngestOk("jonas-1", {Entry(1, wire::FindingRecord{"d1.secondary_inspection.jonas",
-                                                    {{"driver", "Ivan Petrov"}}, {}, {}, ""})});
+  IngestOk(
+      "jonas-1",
+      {Entry(1, wire::FindingRecord{
+                    "d1.secondary_inspection.jonas", {{"driver", "Ivan Petrov"}}, {}, {}, ""})});
   const std::int64_t id = Count("SELECT id FROM alerts WHERE kind='watchlist'");
   ASSERT_GT(id, 0);
   const Status refused = Refusal(id, "SECRET // TLP:RED");
@@ -217,8 +222,8 @@ TEST_F(CapAlertTest, TheSchemaCheckIsLive) {
   DeployBorder();
   const std::string cap = Cap(SafetyAlert(1, "dose rising"));
   ASSERT_TRUE(schema_.Problems(cap).empty());
-  std::string forged = std::regex_replace(cap, std::regex("<status>Actual</status>"),
-                                          "<status>Real</status>");
+  std::string forged =
+      std::regex_replace(cap, std::regex("<status>Actual</status>"), "<status>Real</status>");
   EXPECT_FALSE(schema_.Problems(forged).empty()) << "CAP knows no status Real";
   forged = std::regex_replace(cap, std::regex("<sent>([^<]*)\\+00:00</sent>"), "<sent>$1Z</sent>");
   EXPECT_FALSE(schema_.Problems(forged).empty()) << "CAP 1.2 refuses a Z for the time zone";
